@@ -1,0 +1,30 @@
+import { resolve } from "node:path";
+import { defineCommand } from "citty";
+import { build } from "../../pipeline/build.js";
+import { report } from "../report.js";
+import { parseNow } from "../usage.js";
+import { io } from "../io.js";
+
+/** `presswork build`: the site and feeds into dist/. */
+export const buildCommand = defineCommand({
+  meta: { name: "build", description: "Build the site and the feeds from articles/ into dist/" },
+  args: {
+    now: { type: "string", description: "The build's clock, ISO 8601 (default: now); later articles wait", valueHint: "ISO-8601" },
+    out: { type: "string", description: "Output folder", default: "dist", valueHint: "DIR" },
+    cache: { type: "boolean", description: "Reuse rendered articles from .presswork-cache/", default: true },
+  },
+  async run({ args }) {
+    const started = performance.now();
+    const now = parseNow(args.now);
+    const root = io.root();
+    const result = await build({ root, now, out: resolve(root, args.out), ...(args.cache ? {} : { cacheDir: false }) });
+    const tally = report(result.files, io.err);
+    if (tally.errors > 0) {
+      io.err(`Build failed: ${tally.errors} error(s), ${tally.warnings} warning(s). Nothing was written.`);
+      io.fail(1);
+      return;
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    io.out(`Built ${result.articles.length} article(s) into ${args.out}/ (${result.written} files) in ${seconds} s${tally.warnings ? `, ${tally.warnings} warning(s)` : ""}.`);
+  },
+});

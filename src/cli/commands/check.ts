@@ -1,0 +1,24 @@
+import { defineCommand } from "citty";
+import { assemble } from "../../pipeline/build.js";
+import { report } from "../report.js";
+import { parseNow } from "../usage.js";
+import { io } from "../io.js";
+
+/** `presswork check`: every problem in articles, config and templates, drafts included. */
+export const checkCommand = defineCommand({
+  meta: { name: "check", description: "Report every problem in the config, articles (drafts too) and templates" },
+  args: {
+    strict: { type: "boolean", description: "Fail on warnings as well as errors", default: false },
+    now: { type: "string", description: "The clock to check against, ISO 8601 (default: now)", valueHint: "ISO-8601" },
+  },
+  async run({ args }) {
+    const result = await assemble({ root: io.root(), now: parseNow(args.now), includeUnpublished: true });
+    const tally = report(result.files, io.err);
+    const failed = tally.errors > 0 || (args.strict && tally.warnings > 0);
+    const summary = `${result.files.length - 1} article(s) checked: ${tally.errors} error(s), ${tally.warnings} warning(s)`;
+    if (failed) {
+      io.err(`${summary}.${!tally.errors ? " Warnings fail with --strict." : ""}`);
+      io.fail(1);
+    } else io.out(`${summary}. All good.`);
+  },
+});

@@ -1,0 +1,56 @@
+import { z } from "zod";
+
+const absoluteUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    message: "is not an absolute http(s) URL. Write it like https://example.com/",
+  });
+
+const author = z.object({
+  name: z.string().min(1, "must not be empty"),
+  email: z.email("is not an email address").optional(),
+  url: absoluteUrl.optional(),
+});
+
+const timezone = z.string().refine(
+  (value) => {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "is not a time zone. Use an IANA name such as UTC or Europe/Paris" },
+);
+
+/** The site and newsletter settings in `presswork.config.yaml`. Secrets never live here. */
+export const configSchema = z.object({
+  site: z.object({
+    title: z.string().min(1, "must not be empty"),
+    description: z.string().min(1, "must not be empty"),
+    url: absoluteUrl,
+    language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "is not a language tag such as en or en-GB"),
+    timezone: timezone.default("UTC"),
+    copyright: z.string().optional(),
+    icon: z.string().optional(),
+    logo: z.string().optional(),
+    twitter: z.string().regex(/^@\w{1,15}$/, "is not a handle such as @presswork").optional(),
+  }),
+  authors: z.record(z.string().regex(/^[\w-]+$/, "must be a short key of letters, digits, - or _"), author),
+  defaultAuthor: z.string().optional(),
+  pagination: z.object({ perPage: z.number().int().min(1).max(100).default(10) }).default({ perPage: 10 }),
+  feeds: z
+    .object({
+      limit: z.number().int().min(1).max(500).default(20),
+      tagLimit: z.number().int().min(1).max(500).default(20),
+      fullContent: z.boolean().default(true),
+      hub: absoluteUrl.optional(),
+    })
+    .default({ limit: 20, tagLimit: 20, fullContent: true }),
+});
+
+/** Validated configuration as the rest of the code sees it. */
+export type Config = z.infer<typeof configSchema>;
+/** One author entry from the config. */
+export type AuthorInfo = z.infer<typeof author>;

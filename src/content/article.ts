@@ -1,0 +1,186 @@
+import { posix } from "node:path";
+import { slug as githubSlug } from "github-slugger";
+import type { Config } from "../config/schema.js";
+import { parseYaml } from "../validate/yaml.js";
+import { calendarDate } from "./dates.js";
+import type { SourceFile } from "./read.js";
+import { frontMatterSchema } from "./schema.js";
+
+/** A person credited on an article: a key from the config's `authors`, or a name written in the front matter. */
+export interface Author {
+  name: string;
+  email?: string;
+  url?: string;
+}
+
+/** A tag as written by the editor, with the slug of its page. */
+export interface Tag {
+  name: string;
+  slug: string;
+}
+
+/** An image that belongs to an article: its file under `articles/`, its size and its alt text. */
+export interface ArticleImage {
+  path: string;
+  size: number;
+  alt: string;
+  caption?: string;
+}
+
+/** An article's identity and metadata, everything but its rendered body. */
+export interface ArticleMeta {
+  /** Permanent feed id: never derived from the title. */
+  id: string;
+  slug: string;
+  title: string;
+  subtitle?: string;
+  published: Date;
+  updated: Date;
+  authors: Author[];
+  tags: Tag[];
+  summary?: string;
+  keyPoints?: string[];
+  image?: ArticleImage;
+  canonical?: string;
+  draft: boolean;
+  /** Whether `id` was written in the front matter, rather than derived. */
+  pinnedId: boolean;
+  source: SourceFile;
+}
+
+/** Turns free text into a URL slug of ASCII letters, digits and hyphens. */
+export function slugify(value: string): string {
+  const spelled = value.replace(/\+/g, "-plus").replace(/#/g, "-sharp").replace(/&/g, "-and-");
+  return githubSlug(spelled.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""))
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-|-$/g, "");
+}
+
+/** The 1-based line of a top-level front-matter key, or 1 when it is absent. */
+export function fieldLine(source: SourceFile, key: string): number {
+  const lines = source.text.split("\n", 200);
+  const index = lines.findIndex((line) => line.startsWith(`${key}:`));
+  return index >= 0 ? index + 1 : 1;
+}
+
+/** Splits `---` front matter from a source; reports a missing or unclosed block. */
+export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: number } | undefined {
+  const { text, file } = source;
+  if (text.trim() === "") {
+    file.message("the file is empty: an article starts with front matter (---, title:, date:, ---)", {
+      place: { line: 1, column: 1 },
+      ruleId: "empty",
+      source: "content",
+    }).fatal = true;
+    return undefined;
+  }
+  if (!/^---[ \t]*\n/.test(text)) {
+    file.message("no front matter: start the file with a line ---, then title: and date:, then a line ---", {
+      place: { line: 1, column: 1 },
+      ruleId: "front-matter-missing",
+      source: "content",
+    }).fatal = true;
+    return undefined;
+  }
+  const close = /^(?:---|\.\.\.)[ \t]*$/m;
+  const rest = text.slice(text.indexOf("\n") + 1);
+  const match = close.exec(rest);
+  if (!match) {
+    file.message("the front matter opened on line 1 is never closed: add a line --- after it", {
+      place: { line: 1, column: 1 },
+      ruleId: "front-matter-unclosed",
+      source: "content",
+    }).fatal = true;
+    return undefined;
+  }
+  const yaml = rest.slice(0, match.index);
+  return { yaml, bodyLine: 2 + yaml.split("\n").length };
+}
+
+/**
+ * Validates an article's front matter and derives its identity: slug from
+ * `slug` or the file name, id from `id` or a tag: URI of host, date and slug.
+ * Returns undefined when the front matter is unusable; messages are on the file.
+ */
+export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap<string, number>): ArticleMeta | undefined {
+  const split = splitFrontMatter(source);
+  if (!split) return undefined;
+  const { file } = source;
+  const fm = parseYaml(split.yaml, frontMatterSchema(config.site.timezone), file, { line: 2, rule: "front-matter" });
+  if (!fm) return undefined;
+
+  const name = posix.basename(source.path) === "index.md" ? posix.basename(posix.dirname(source.path)) : posix.basename(source.path, ".md");
+  const slug = fm.slug ?? slugify(name);
+  if (!slug) {
+    file.message(`cannot make a URL slug from the file name "${name}": add slug: my-story to the front matter`, {
+      place: { line: 1, column: 1 },
+      ruleId: "slug",
+      source: "content",
+    }).fatal = true;
+    return undefined;
+  }
+  const updated = fm.updated ?? fm.date;
+  if (updated < fm.date) {
+    file.message("'updated' is before 'date': an article cannot change before it is published", {
+      place: { line: fieldLine(source, "updated"), column: 1 },
+      ruleId: "front-matter-updated",
+      source: "content",
+    }).fatal = true;
+  }
+  const host = new URL(config.site.url).hostname;
+  const id = new URL(fm.id ?? `tag:${host},${calendarDate(fm.date, config.site.timezone)}:${slug}`).href;
+
+  const meta: ArticleMeta = {
+    id,
+    slug,
+    title: fm.title,
+    published: fm.date,
+    updated,
+    authors: resolveAuthors(fm.authors, config),
+    tags: uniqueTags(fm.tags ?? []),
+    draft: fm.draft,
+    pinnedId: fm.id !== undefined,
+    source,
+  };
+  if (fm.subtitle !== undefined) meta.subtitle = fm.subtitle;
+  if (fm.summary !== undefined) meta.summary = fm.summary;
+  if (fm.keyPoints !== undefined) meta.keyPoints = fm.keyPoints;
+  if (fm.canonical !== undefined) meta.canonical = fm.canonical;
+  if (fm.image) {
+    const path = posix.join(posix.dirname(source.path), fm.image.src);
+    const size = assets.get(path);
+    if (size === undefined) {
+      file.message(`'image.src' is "${fm.image.src}", but there is no file ${path}: put the image next to the article`, {
+        place: { line: fieldLine(source, "image"), column: 1 },
+        ruleId: "missing-asset",
+        source: "content",
+      }).fatal = true;
+    } else {
+      meta.image = { path, size, alt: fm.image.alt };
+      if (fm.image.caption !== undefined) meta.image.caption = fm.image.caption;
+    }
+  }
+  return meta;
+}
+
+function resolveAuthors(names: string[] | undefined, config: Config): Author[] {
+  const keys = names ?? (config.defaultAuthor ? [config.defaultAuthor] : []);
+  return keys.map((key) => {
+    const known = config.authors[key];
+    if (!known) return { name: key };
+    const author: Author = { name: known.name };
+    if (known.email) author.email = known.email;
+    if (known.url) author.url = known.url;
+    return author;
+  });
+}
+
+function uniqueTags(names: string[]): Tag[] {
+  const seen = new Map<string, Tag>();
+  for (const name of names) {
+    const slug = slugify(name) || "tag";
+    if (!seen.has(slug)) seen.set(slug, { name: name.trim(), slug });
+  }
+  return [...seen.values()];
+}

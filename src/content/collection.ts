@@ -1,0 +1,54 @@
+import type { Config } from "../config/schema.js";
+import { fieldLine, readMeta, type ArticleMeta, type Tag } from "./article.js";
+import type { ContentTree } from "./read.js";
+
+/** Every article whose front matter is usable, drafts and scheduled ones included. */
+export function collectArticles(tree: ContentTree, config: Config): ArticleMeta[] {
+  const articles: ArticleMeta[] = [];
+  for (const source of tree.sources) {
+    const meta = readMeta(source, config, tree.assets);
+    if (meta) articles.push(meta);
+  }
+  checkUnique(articles, "slug", (a) => a.slug);
+  checkUnique(articles, "id", (a) => a.id);
+  return articles.sort(newestFirst);
+}
+
+/** Orders articles newest first; ties fall back to the id so the order never depends on the file system. */
+export function newestFirst(a: ArticleMeta, b: ArticleMeta): number {
+  return b.published.getTime() - a.published.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Whether an article is out at `now`: not a draft and not dated in the future. */
+export function isPublished(article: ArticleMeta, now: Date): boolean {
+  return !article.draft && article.published.getTime() <= now.getTime();
+}
+
+function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: ArticleMeta) => string): void {
+  const owners = new Map<string, ArticleMeta>();
+  for (const article of articles) {
+    const value = key(article);
+    const first = owners.get(value);
+    if (!first) {
+      owners.set(value, article);
+      continue;
+    }
+    article.source.file.message(
+      `duplicate ${field} "${value}": ${first.source.path} has it too. Give this article its own ${field}: ${field === "slug" ? "my-other-story" : "tag:…"} in the front matter`,
+      { place: { line: fieldLine(article.source, field), column: 1 }, ruleId: `duplicate-${field}`, source: "content" },
+    ).fatal = true;
+  }
+}
+
+/** Every tag with its articles in their given order, most used tags first, then by slug. */
+export function groupByTag<T extends { tags: readonly Tag[] }>(articles: readonly T[]): Array<{ tag: Tag; list: T[] }> {
+  const groups = new Map<string, { tag: Tag; list: T[] }>();
+  for (const article of articles) {
+    for (const tag of article.tags) {
+      const group = groups.get(tag.slug) ?? { tag, list: [] };
+      group.list.push(article);
+      groups.set(tag.slug, group);
+    }
+  }
+  return [...groups.values()].sort((a, b) => b.list.length - a.list.length || (a.tag.slug < b.tag.slug ? -1 : 1));
+}

@@ -1,0 +1,54 @@
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Parses `YYYY-MM-DD` or an ISO 8601 date-time. A value without an offset is
+ * wall-clock time in `timeZone`. Returns undefined for anything that is not a
+ * real calendar date (2026-02-30, 24:00, month 13).
+ */
+export function parseDate(value: string, timeZone: string): Date | undefined {
+  const match = DATE.exec(value.trim());
+  if (!match) return undefined;
+  const [, y, mo, d, h = "0", mi = "0", s = "0", ms = "0", offset] = match;
+  const parts = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = parts;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, Number(ms.padEnd(3, "0")));
+  if (offset === "Z") return new Date(wall);
+  if (offset) {
+    const sign = offset.startsWith("-") ? -1 : 1;
+    const digits = offset.slice(1).replace(":", "");
+    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
+    return new Date(wall - sign * minutes * 60_000);
+  }
+  let utc = wall - zoneOffset(wall, timeZone);
+  utc = wall - zoneOffset(utc, timeZone);
+  return new Date(utc);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Milliseconds that `timeZone` is ahead of UTC at the instant `utc`. */
+function zoneOffset(utc: number, timeZone: string): number {
+  if (timeZone === "UTC") return 0;
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(utc));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return asUtc - Math.floor(utc / 1000) * 1000;
+}
+
+/** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
+export function calendarDate(date: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}

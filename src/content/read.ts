@@ -1,0 +1,86 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join, posix, relative, sep } from "node:path";
+import { VFile } from "vfile";
+
+/** One article file as read from disk: decoded text and the VFile that collects its messages. */
+export interface SourceFile {
+  /** Path relative to the project root, with forward slashes. */
+  path: string;
+  /** Decoded text: BOM removed, line endings normalised to LF. */
+  text: string;
+  file: VFile;
+}
+
+/** Everything under `articles/`: the Markdown sources and the other files (assets) with their sizes. */
+export interface ContentTree {
+  sources: SourceFile[];
+  assets: Map<string, number>;
+}
+
+/** Folder that holds the articles, relative to the project root. */
+export const ARTICLES_DIR = "articles";
+
+/** Reads every article and lists every asset under `articles/`, in a stable order. */
+export async function readContent(root: string): Promise<ContentTree> {
+  const base = join(root, ARTICLES_DIR);
+  const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => []);
+  const files = entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join("/"))
+    .filter((path) => !path.split("/").some((part) => part.startsWith(".")))
+    .sort();
+  const sources: SourceFile[] = [];
+  const assets = new Map<string, number>();
+  await Promise.all(
+    files.map(async (path) => {
+      if (path.endsWith(".md")) {
+        if (posix.basename(path).startsWith("_")) return;
+        sources.push(decodeSource(path, await readFile(join(root, path))));
+      } else {
+        assets.set(path, (await stat(join(root, path))).size);
+      }
+    }),
+  );
+  sources.sort((a, b) => (a.path < b.path ? -1 : 1));
+  return { sources, assets };
+}
+
+/**
+ * Decodes an article's bytes as UTF-8. Bytes that are not UTF-8 are reported
+ * with their line (the text keeps U+FFFD there), a BOM is dropped and CRLF
+ * becomes LF so that lines and columns match what the editor sees.
+ */
+export function decodeSource(path: string, bytes: Uint8Array): SourceFile {
+  const file = new VFile({ path });
+  let text = new TextDecoder("utf-8").decode(bytes);
+  if (text.includes("\uFFFD")) reportInvalidUtf8(bytes, file);
+  if (text.startsWith("\uFEFF")) text = text.slice(1);
+  text = text.replace(/\r\n?/g, "\n");
+  file.value = text;
+  return { path, text, file };
+}
+
+function reportInvalidUtf8(bytes: Uint8Array, file: VFile): void {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  let line = 1;
+  let start = 0;
+  const bad: number[] = [];
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      try {
+        strict.decode(bytes.subarray(start, i));
+      } catch {
+        bad.push(line);
+      }
+      line++;
+      start = i + 1;
+    }
+  }
+  for (const at of bad.slice(0, 5)) {
+    file.message("bytes that are not UTF-8; save the file as UTF-8", {
+      place: { line: at, column: 1 },
+      ruleId: "encoding",
+      source: "content",
+    }).fatal = true;
+  }
+}

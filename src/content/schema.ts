@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { parseDate } from "./dates.js";
+
+const DATE_HINT = "not a date. Write it as YYYY-MM-DD, or YYYY-MM-DDTHH:MM with an optional offset such as +02:00";
+
+const text = (what: string) =>
+  z.string({
+    error: (issue) => (issue.input === undefined ? `every article needs ${what}` : "must be text; put it in quotes"),
+  });
+
+const date = (timeZone: string, required: boolean) =>
+  z
+    .string({
+      error: (issue) =>
+        issue.input === undefined && required ? `every article needs a publication date. Add date: YYYY-MM-DD` : DATE_HINT,
+    })
+    .transform((value, ctx) => {
+      const parsed = parseDate(value, timeZone);
+      if (!parsed) {
+        ctx.addIssue({ code: "custom", message: DATE_HINT });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const list = (what: string) =>
+  z
+    .union([z.string().min(1), z.array(z.string().min(1, `an empty ${what} is not allowed`))], {
+      error: `must be a ${what} or a list of them, like [one, two]`,
+    })
+    .transform((value) => (typeof value === "string" ? [value] : value));
+
+/** The front matter of one article, parsed with the site's time zone for dates without an offset. */
+export function frontMatterSchema(timeZone: string) {
+  return z.object({
+    title: text("a title").trim().min(1, "must not be empty").max(300, "is longer than 300 characters"),
+    subtitle: z.string().optional(),
+    date: date(timeZone, true),
+    updated: date(timeZone, false).optional(),
+    id: z
+      .string()
+      .refine((value) => URL.canParse(value), "is not an absolute URI. Use a tag: URI such as tag:example.com,2026-01-31:my-story")
+      .optional(),
+    slug: z
+      .string()
+      .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be lowercase letters, digits and single hyphens, like my-story")
+      .optional(),
+    authors: list("author").optional(),
+    tags: list("tag").optional(),
+    summary: z.string().trim().min(1, "must not be empty").optional(),
+    keyPoints: z
+      .array(z.string().trim().min(1, "an empty key point is not allowed"), { error: "must be a list of short sentences" })
+      .min(1, "needs at least one point")
+      .max(7, "has more than 7 points; Quick Reads stay short")
+      .optional(),
+    image: z
+      .object(
+        {
+          src: z.string().min(1, "must name the image file"),
+          alt: z.string({ error: "is missing: describe the image for readers who cannot see it" }).trim().min(1, "must describe the image; it is read aloud to readers who cannot see it"),
+          caption: z.string().optional(),
+        },
+        { error: "needs alt text: write it as image: { src: photo.jpg, alt: What the photo shows }" },
+      )
+      .optional(),
+    canonical: z.url("is not an absolute URL").optional(),
+    draft: z.boolean({ error: "must be true or false" }).default(false),
+  });
+}
+
+/** Validated front matter. */
+export type FrontMatter = z.infer<ReturnType<typeof frontMatterSchema>>;

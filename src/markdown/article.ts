@@ -1,0 +1,33 @@
+import type { ArticleMeta } from "../content/article.js";
+import { paths } from "../content/paths.js";
+import type { RenderedBody } from "./render.js";
+
+/** A published article: identity, metadata and its rendered body, with the URLs every output uses. */
+export interface Article extends ArticleMeta {
+  body: RenderedBody;
+  /** Site path of the article page, e.g. "articles/my-story/". */
+  path: string;
+  /** Absolute URL of the article page. */
+  url: string;
+  /** Summary from the front matter, else the body's excerpt. */
+  description: string;
+  /** Quick Reads: from the front matter, else from the body's section; empty when neither has any. */
+  points: string[];
+  /** Absolute URL of the article's image. */
+  imageUrl?: string;
+}
+
+/** Joins an article's metadata and rendered body. */
+export function toArticle(meta: ArticleMeta, body: RenderedBody, siteUrl: string, imageSitePath?: string): Article {
+  const path = paths.article(meta.slug);
+  const article: Article = {
+    ...meta,
+    body,
+    path,
+    url: new URL(path, siteUrl).href,
+    description: meta.summary ?? body.excerpt,
+    points: meta.keyPoints ?? body.keyPoints ?? [],
+  };
+  if (imageSitePath !== undefined) article.imageUrl = new URL(imageSitePath, siteUrl).href;
+  return article;
+}

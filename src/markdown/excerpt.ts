@@ -1,0 +1,33 @@
+import type { Root } from "mdast";
+import { toString } from "mdast-util-to-string";
+
+/** Words per minute used for reading time. */
+const WORDS_PER_MINUTE = 230;
+
+/** Plain-text facts about an article body. */
+export interface BodyStats {
+  /** First paragraph as plain text, cut at a word boundary near `maxLength`. */
+  excerpt: string;
+  wordCount: number;
+  readingMinutes: number;
+}
+
+/** Computes excerpt, word count and reading time from the Markdown tree. */
+export function bodyStats(tree: Root, maxLength = 240): BodyStats {
+  const paragraph = tree.children.find((node) => node.type === "paragraph");
+  const first = paragraph ? toString(paragraph).replace(/\s+/g, " ").trim() : "";
+  const words = toString(tree, { includeImageAlt: false }).match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu)?.length ?? 0;
+  return {
+    excerpt: truncate(first, maxLength),
+    wordCount: words,
+    readingMinutes: Math.max(1, Math.round(words / WORDS_PER_MINUTE)),
+  };
+}
+
+/** Shortens text to at most `max` characters at a word boundary, with an ellipsis. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.]+$/, "")}…`;
+}

@@ -1,0 +1,118 @@
+import { posix } from "node:path";
+import type { Element, Root } from "hast";
+import { visit } from "unist-util-visit";
+import type { VFile } from "vfile";
+
+/** Where a document-relative URL in an article leads, or why it leads nowhere. */
+export type Resolution =
+  | { kind: "article"; sitePath: string }
+  | { kind: "asset"; sitePath: string; source: string }
+  | { kind: "error"; reason: string };
+
+/** Resolves a URL written in `from` (a source path) that is relative to that file. */
+export type Resolver = (from: string, url: string) => Resolution;
+
+/** Elements and the attributes on them that hold URLs. */
+const URL_ATTRIBUTES: Record<string, readonly string[]> = {
+  a: ["href"],
+  img: ["src", "srcSet"],
+  source: ["src", "srcSet"],
+  blockquote: ["cite"],
+  q: ["cite"],
+  del: ["cite"],
+  ins: ["cite"],
+};
+
+/** What `resolveLocalUrls` found: assets to copy and each local URL with its resolution. */
+export interface LocalLinks {
+  assets: Array<[source: string, sitePath: string]>;
+  resolved: Array<[url: string, resolution: Resolution]>;
+}
+
+/**
+ * Rewrites every document-relative URL in the tree to a site-root path
+ * (`/articles/x/photo.png`), reporting links to nothing with their place.
+ * Fragment links are pointed at the sanitiser's prefixed ids.
+ */
+export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve: Resolver, idPrefix: string): LocalLinks {
+  const found: LocalLinks = { assets: [], resolved: [] };
+  const ids = new Set<string>();
+  visit(tree, "element", (node) => {
+    const id = node.properties["id"];
+    if (typeof id === "string") ids.add(id);
+  });
+  mapUrls(tree, (url, node) => {
+    if (url.startsWith("#")) {
+      const target = decodeURIComponent(url.slice(1));
+      return !ids.has(target) && ids.has(idPrefix + target) ? `#${idPrefix}${target}` : url;
+    }
+    if (!isDocumentRelative(url)) return url;
+    const resolution = resolve(from, url);
+    found.resolved.push([url, resolution]);
+    if (resolution.kind === "error") {
+      file.message(resolution.reason, { place: node.position, ruleId: "broken-link", source: "markdown" }).fatal = true;
+      return url;
+    }
+    if (resolution.kind === "asset") found.assets.push([resolution.source, resolution.sitePath]);
+    return `/${resolution.sitePath}`;
+  });
+  return found;
+}
+
+/**
+ * Points every site-root path (`/x`) at `base` and, when `page` is given,
+ * every fragment link at that page: the feed and email serialisations use the
+ * site's absolute URL so that each link works outside the site.
+ */
+export function rebaseUrls(tree: Root, base: string, page?: string): void {
+  mapUrls(tree, (url) => {
+    if (url.startsWith("//")) return `https:${url}`;
+    if (url.startsWith("/")) return base + url.slice(1);
+    if (page !== undefined && url.startsWith("#")) return page + url;
+    return url;
+  });
+}
+
+/** Whether a URL is relative to the document it is in (not absolute, not site-root, not a fragment). */
+export function isDocumentRelative(url: string): boolean {
+  return url !== "" && !/^[a-z][a-z0-9+.-]*:/i.test(url) && !url.startsWith("/") && !url.startsWith("#") && !url.startsWith("?");
+}
+
+/** Resolves a document-relative URL against a source file's folder; returns the path and the fragment. */
+export function splitLocalUrl(from: string, url: string): { path: string; fragment: string } {
+  const cut = url.search(/[?#]/);
+  const raw = cut >= 0 ? url.slice(0, cut) : url;
+  const hash = url.indexOf("#");
+  const fragment = hash >= 0 ? url.slice(hash) : "";
+  let decoded = raw;
+  try {
+    decoded = decodeURI(raw);
+  } catch {
+    // keep the raw path: a stray % is a file name character
+  }
+  return { path: posix.normalize(posix.join(posix.dirname(from), decoded)), fragment };
+}
+
+function mapUrls(tree: Root, map: (url: string, node: Element) => string): void {
+  visit(tree, "element", (node) => {
+    const names = URL_ATTRIBUTES[node.tagName];
+    if (!names) return;
+    for (const name of names) {
+      const value = node.properties[name];
+      if (Array.isArray(value)) node.properties[name] = value.map((candidate) => mapCandidate(String(candidate), (url) => map(url, node)));
+      else if (typeof value === "string") node.properties[name] = name === "srcSet" ? mapSrcset(value, (url) => map(url, node)) : map(value, node);
+    }
+  });
+}
+
+function mapSrcset(value: string, map: (url: string) => string): string {
+  return value
+    .split(/,\s+/)
+    .map((candidate) => mapCandidate(candidate, map))
+    .join(", ");
+}
+
+function mapCandidate(candidate: string, map: (url: string) => string): string {
+  const [url = "", ...descriptor] = candidate.trim().split(/\s+/);
+  return [map(url), ...descriptor].join(" ");
+}

@@ -1,0 +1,63 @@
+import type { Root as HastRoot } from "hast";
+import { raw } from "hast-util-raw";
+import type { Root as MdastRoot } from "mdast";
+import rehypeHighlight from "rehype-highlight";
+import rehypeSanitize from "rehype-sanitize";
+import rehypeSlug from "rehype-slug";
+import remarkFrontmatter from "remark-frontmatter";
+import remarkGfm from "remark-gfm";
+import remarkParse from "remark-parse";
+import remarkRehype from "remark-rehype";
+import { unified } from "unified";
+import { visit, EXIT } from "unist-util-visit";
+import type { VFile } from "vfile";
+import { bodyStats, type BodyStats } from "./excerpt.js";
+import { liftKeyPoints } from "./key-points.js";
+import { sanitizeSchema } from "./sanitize.js";
+
+/** Prefix the sanitiser puts on ids that come from the article, so they cannot clobber page globals. */
+export const ID_PREFIX = "user-content-";
+
+declare module "vfile" {
+  interface DataMap {
+    keyPoints: string[];
+    stats: BodyStats;
+  }
+}
+
+/** remark plugin: lifts the Quick Reads section into `file.data.keyPoints` and records body stats. */
+function remarkArticle() {
+  return (tree: MdastRoot, file: VFile) => {
+    const points = liftKeyPoints(tree);
+    if (points) file.data.keyPoints = points;
+    file.data.stats = bodyStats(tree);
+  };
+}
+
+/** rehype plugin: parses raw HTML into the tree, only when the article has any, so it can be sanitised. */
+function rehypeRawWhenPresent() {
+  return (tree: HastRoot, file: VFile) => {
+    let found = false;
+    visit(tree, "raw", () => {
+      found = true;
+      return EXIT;
+    });
+    return found ? (raw(tree, { file }) as HastRoot) : tree;
+  };
+}
+
+/**
+ * The one processor for article bodies: Markdown with GFM and front matter,
+ * to a sanitised HTML tree with heading ids and highlighted code.
+ */
+export const articleProcessor = unified()
+  .use(remarkParse)
+  .use(remarkFrontmatter, ["yaml"])
+  .use(remarkGfm)
+  .use(remarkArticle)
+  .use(remarkRehype, { allowDangerousHtml: true, clobberPrefix: "" })
+  .use(rehypeRawWhenPresent)
+  .use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX })
+  .use(rehypeSlug)
+  .use(rehypeHighlight, { detect: false, plainText: ["text", "txt", "plain"] })
+  .freeze();

@@ -1,0 +1,58 @@
+import type { Config } from "../config/schema.js";
+import { paths } from "../content/paths.js";
+import type { Article } from "../markdown/article.js";
+
+/** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026". */
+export function displayDate(date: Date, config: Config): string {
+  return new Intl.DateTimeFormat(config.site.language, { dateStyle: "long", timeZone: config.site.timezone }).format(date);
+}
+
+/** Site-wide values every template sees as `site`. */
+export function siteScope(config: Config) {
+  const base = new URL(config.site.url).pathname;
+  const feeds = paths.feeds();
+  return {
+    title: config.site.title,
+    description: config.site.description,
+    url: config.site.url,
+    base,
+    language: config.site.language,
+    copyright: config.site.copyright ?? "",
+    twitter: config.site.twitter ?? "",
+    logo: config.site.logo ? new URL(config.site.logo, config.site.url).href : "",
+    icon: config.site.icon ? base + config.site.icon.replace(/^\//, "") : "",
+    stylesheet: `${base}style.css`,
+    feeds: { rss: base + feeds.rss, atom: base + feeds.atom, json: base + feeds.json },
+    archive: `${base}${paths.archive}`,
+    tags: `${base}${paths.tags}`,
+  };
+}
+
+/** How a template sees an article: snake_case fields, dates formatted, HTML ready for `| raw`. */
+export function articleScope(article: Article, config: Config) {
+  const base = new URL(config.site.url).pathname;
+  return {
+    id: article.id,
+    title: article.title,
+    subtitle: article.subtitle ?? "",
+    url: article.url,
+    path: base + article.path,
+    description: article.description,
+    published: article.published.toISOString(),
+    published_display: displayDate(article.published, config),
+    updated: article.updated.toISOString(),
+    updated_display: displayDate(article.updated, config),
+    was_updated: article.updated.getTime() > article.published.getTime(),
+    authors: article.authors.map((a) => ({ name: a.name, url: a.url ?? "" })),
+    tags: article.tags.map((t) => ({ name: t.name, url: base + paths.tag(t.slug) })),
+    key_points: article.points,
+    html: article.body.html.web,
+    reading_minutes: article.body.readingMinutes,
+    word_count: article.body.wordCount,
+    image: article.image && article.imageUrl ? { url: article.imageUrl, alt: article.image.alt, caption: article.image.caption ?? "" } : null,
+    canonical: article.canonical ?? article.url,
+  };
+}
+
+/** A template's view of one article. */
+export type ArticleScope = ReturnType<typeof articleScope>;

@@ -1,0 +1,25 @@
+import type { Config } from "../config/schema.js";
+import { paths } from "../content/paths.js";
+import type { Article } from "../markdown/article.js";
+import { escapeXml } from "../xml/escape.js";
+import { groupByTag } from "../content/collection.js";
+
+/** sitemap.xml: home, archive, tag pages and every article with its last change. */
+export function sitemap(config: Config, articles: readonly Article[]): string {
+  const url = (path: string, lastmod?: Date) =>
+    `  <url><loc>${escapeXml(new URL(path, config.site.url).href)}</loc>${lastmod ? `<lastmod>${lastmod.toISOString()}</lastmod>` : ""}</url>`;
+  const newest = articles.reduce<Date | undefined>((max, a) => (!max || a.updated > max ? a.updated : max), undefined);
+  const lines = [
+    url(paths.home, newest),
+    url(paths.archive, newest),
+    url(paths.tags, newest),
+    ...groupByTag(articles).map(({ tag, list }) => url(paths.tag(tag.slug), list.reduce((m, a) => (a.updated > m ? a.updated : m), new Date(0)))),
+    ...articles.map((a) => url(a.path, a.updated)),
+  ];
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${lines.join("\n")}\n</urlset>\n`;
+}
+
+/** robots.txt pointing crawlers at the sitemap. */
+export function robots(config: Config): string {
+  return `User-agent: *\nAllow: /\nSitemap: ${new URL("sitemap.xml", config.site.url).href}\n`;
+}

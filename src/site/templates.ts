@@ -1,0 +1,43 @@
+import { Liquid } from "liquidjs";
+import { VFile } from "vfile";
+
+/** Template sources by file name relative to their folder, e.g. "article.liquid". */
+export type TemplateSources = Readonly<Record<string, string>>;
+
+/** A Liquid engine over in-memory templates that escapes output by default and rejects unknown variables. */
+export function templateEngine(sources: TemplateSources): Liquid {
+  return new Liquid({
+    templates: { ...sources },
+    extname: ".liquid",
+    outputEscape: "escape",
+    strictVariables: true,
+    strictFilters: true,
+    lenientIf: true,
+    ownPropertyOnly: true,
+    cache: true,
+  });
+}
+
+/** Thrown when a template cannot be parsed or rendered; carries a VFile message with the template's place. */
+export class TemplateError extends Error {
+  constructor(readonly file: VFile) {
+    super(file.messages[0]?.reason ?? "template error");
+  }
+}
+
+/**
+ * Renders one template, turning a Liquid failure into a TemplateError whose
+ * message names the template file (under `folder`) and line.
+ */
+export function renderTemplate(engine: Liquid, folder: string, name: string, scope: object): string {
+  try {
+    return engine.renderFileSync(name, scope);
+  } catch (error) {
+    const token = (error as { token?: { file?: string; getPosition?: () => number[] } }).token;
+    const [line, column] = token?.getPosition?.() ?? [1, 1];
+    const file = new VFile({ path: `${folder}/${token?.file ?? `${name}.liquid`}` });
+    const reason = String((error as Error).message).replace(/, (file:\S+, )?line:\d+, col:\d+$/, "");
+    file.message(`template error: ${reason}`, { place: { line: line ?? 1, column: column ?? 1 }, ruleId: "template", source: "site" }).fatal = true;
+    throw new TemplateError(file);
+  }
+}

@@ -1,0 +1,14 @@
+/** Characters XML 1.0 forbids: C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF. */
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Removes the characters that no XML document may contain. */
+export function stripInvalidXml(value: string): string {
+  return value.replace(INVALID_XML, "");
+}
+
+const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+
+/** Escapes text for an XML or HTML text node or a double-quoted attribute, dropping characters XML forbids. */
+export function escapeXml(value: string): string {
+  return stripInvalidXml(value).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
+}
