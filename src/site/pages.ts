@@ -21,6 +21,7 @@ export function renderPages(config: Config, articles: readonly Article[], source
     title,
     description,
     url: new URL(path, config.site.url).href,
+    canonical: new URL(path, config.site.url).href,
     image: null as null | { url: string; alt: string },
     type: "website",
     feeds: null as null | { rss: string; atom: string; json: string; title: string },
@@ -35,7 +36,7 @@ export function renderPages(config: Config, articles: readonly Article[], source
     const scope = scopes.get(article.id);
     const older = articles[index + 1];
     const newer = articles[index - 1];
-    const pageMeta = { ...meta(article.title, article.path, article.description), type: "article" };
+    const pageMeta = { ...meta(article.title, article.path, article.description), type: "article", canonical: article.canonical ?? article.url };
     if (scope?.image) pageMeta.image = { url: scope.image.url, alt: scope.image.alt };
     page(article.path, "article", {
       page: pageMeta,

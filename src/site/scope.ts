@@ -49,8 +49,10 @@ export function articleScope(article: Article, config: Config) {
     html: article.body.html.web,
     reading_minutes: article.body.readingMinutes,
     word_count: article.body.wordCount,
-    image: article.image && article.imageUrl ? { url: article.imageUrl, alt: article.image.alt, caption: article.image.caption ?? "" } : null,
-    canonical: article.canonical ?? article.url,
+    image:
+      article.image && article.imageUrl
+        ? { url: article.imageUrl, path: new URL(article.imageUrl).pathname, alt: article.image.alt, caption: article.image.caption ?? "" }
+        : null,
   };
 }
 
