@@ -1,0 +1,27 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import { validateXML } from "xmllint-wasm";
+import { REPO } from "./project.js";
+
+const schemas = join(REPO, "test/fixtures/schemas");
+const atomRng = readFileSync(join(schemas, "atom.rng"), "utf8");
+const ajv = new Ajv.default({ allErrors: true, strict: false });
+addFormats.default(ajv);
+const jsonFeedSchema = ajv.compile(JSON.parse(readFileSync(join(schemas, "jsonfeed-1.1.schema.json"), "utf8")));
+
+/** libxml2's verdict on a document: well-formed, and valid against the RELAX NG schema when one is given. */
+export async function xmllint(xml: string, relaxng?: "atom"): Promise<string[]> {
+  const result = await validateXML({
+    xml: { fileName: "feed.xml", contents: xml },
+    ...(relaxng ? { schema: { fileName: "atom.rng", contents: atomRng }, extension: "relaxng" as const } : { normalization: "format" as const }),
+  });
+  return result.errors.map((e) => e.message);
+}
+
+/** Errors of a JSON Feed against the 1.1 schema. */
+export function jsonFeedErrors(text: string): string[] {
+  const ok = jsonFeedSchema(JSON.parse(text));
+  return ok ? [] : (jsonFeedSchema.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}

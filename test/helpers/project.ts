@@ -1,0 +1,52 @@
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+
+/** The repository root. */
+export const REPO = resolve(import.meta.dirname, "../..");
+
+const created: string[] = [];
+
+/** What a temporary project holds beyond the repository's templates. */
+export interface ProjectSpec {
+  /** Files under articles/, by path relative to it. */
+  articles?: Record<string, string | Uint8Array>;
+  /** Replaces presswork.config.yaml; by default the repository's sample config. */
+  config?: string;
+  /** Copy the sample articles too. */
+  samples?: boolean;
+  /** Extra or replaced files under templates/site/. */
+  templates?: Record<string, string>;
+}
+
+/** A throwaway project folder with the sample config and templates, and the given articles. */
+export async function tempProject(spec: ProjectSpec = {}): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), "presswork-test-"));
+  created.push(root);
+  await cp(join(REPO, "templates"), join(root, "templates"), { recursive: true });
+  await writeFile(join(root, "presswork.config.yaml"), spec.config ?? (await readFile(join(REPO, "presswork.config.yaml"), "utf8")));
+  await mkdir(join(root, "articles"), { recursive: true });
+  if (spec.samples) await cp(join(REPO, "articles"), join(root, "articles"), { recursive: true });
+  for (const [path, data] of Object.entries(spec.articles ?? {})) await put(join(root, "articles", path), data);
+  for (const [path, data] of Object.entries(spec.templates ?? {})) await put(join(root, "templates/site", path), data);
+  return root;
+}
+
+/** Writes a file, creating its folder. */
+export async function put(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, data);
+}
+
+/** Removes every project made by tempProject. */
+export async function removeProjects(): Promise<void> {
+  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
+/** An article with the given front matter lines and body. */
+export function article(front: string, body = "Body text with a [link](https://example.org/)."): string {
+  return `---\n${front.trim()}\n---\n\n${body}\n`;
+}
+
+/** A fixed clock for builds in tests. */
+export const NOW = new Date("2026-11-29T12:00:00Z");

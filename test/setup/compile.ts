@@ -1,0 +1,6 @@
+import { execFileSync } from "node:child_process";
+
+/** CLI tests run bin/presswork.js, which loads the compiled lib/: compile once before the run. */
+export default function setup(): void {
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });
+}
