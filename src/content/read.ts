@@ -56,8 +56,27 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile {
   if (text.includes("\uFFFD")) reportInvalidUtf8(bytes, file);
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   text = text.replace(/\r\n?/g, "\n");
+  if (CONTROL.test(text)) text = dropControlCharacters(text, file);
   file.value = text;
   return { path, text, file };
+}
+
+/** C0 control characters other than tab and line feed, and DEL: invisible, and invalid in XML. */
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/;
+
+function dropControlCharacters(text: string, file: VFile): string {
+  const lines = text.split("\n");
+  lines.forEach((line, index) => {
+    const at = line.search(CONTROL);
+    if (at < 0) return;
+    file.message(`invisible control character U+${line.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")} removed`, {
+      place: { line: index + 1, column: at + 1 },
+      ruleId: "control-character",
+      source: "content",
+    });
+    lines[index] = line.replace(new RegExp(CONTROL.source, "g"), "");
+  });
+  return lines.join("\n");
 }
 
 function reportInvalidUtf8(bytes: Uint8Array, file: VFile): void {
