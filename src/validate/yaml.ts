@@ -60,12 +60,12 @@ export function parseYaml<S extends z.ZodType>(
   for (const issue of result.error.issues) {
     const path = issue.path;
     if (issue.code === "unrecognized_keys") continue;
+    const exact = path.length > 0 ? doc.getIn(path as unknown[], true) : undefined;
     const node = nodeAt(doc, path);
-    const parentPlace = span(node?.range) ?? { line: place.line, column: 1 };
     const field = path.map(String).join(".") || place.rule;
-    const value = node && isScalar(node) ? ` is ${JSON.stringify(node.value)},` : node ? "" : " is missing:";
+    const value = exact === undefined && path.length > 0 ? " is missing:" : isScalar(exact) ? ` is ${JSON.stringify(exact.value)},` : "";
     file.message(`'${field}'${value} ${issue.message}`, {
-      place: parentPlace,
+      place: span(node?.range) ?? { line: place.line, column: 1 },
       ruleId: `${place.rule}-${path[0] === undefined ? "shape" : String(path[0])}`,
       source: place.rule,
     }).fatal = true;
