@@ -99,20 +99,18 @@ function mapUrls(tree: Root, map: (url: string, node: Element) => string): void 
     if (!names) return;
     for (const name of names) {
       const value = node.properties[name];
-      if (Array.isArray(value)) node.properties[name] = value.map((candidate) => mapCandidate(String(candidate), (url) => map(url, node)));
-      else if (typeof value === "string") node.properties[name] = name === "srcSet" ? mapSrcset(value, (url) => map(url, node)) : map(value, node);
+      if (name === "srcSet" && (typeof value === "string" || Array.isArray(value))) {
+        const candidates = (typeof value === "string" ? value.split(/,\s+/) : value.map(String)).flatMap((c) => mapCandidate(c, (url) => map(url, node)));
+        if (candidates.length > 0) node.properties[name] = candidates.join(", ");
+        else delete node.properties[name];
+      } else if (typeof value === "string") node.properties[name] = map(value, node);
     }
   });
 }
 
-function mapSrcset(value: string, map: (url: string) => string): string {
-  return value
-    .split(/,\s+/)
-    .map((candidate) => mapCandidate(candidate, map))
-    .join(", ");
-}
-
-function mapCandidate(candidate: string, map: (url: string) => string): string {
+/** Maps the URL of one srcset candidate; the sanitiser does not check srcset, so only http(s) and local URLs stay. */
+function mapCandidate(candidate: string, map: (url: string) => string): string[] {
   const [url = "", ...descriptor] = candidate.trim().split(/\s+/);
-  return [map(url), ...descriptor].join(" ");
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^https?:/i.test(url)) return [];
+  return [[map(url), ...descriptor].join(" ")];
 }

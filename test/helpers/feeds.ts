@@ -25,3 +25,9 @@ export function jsonFeedErrors(text: string): string[] {
   const ok = jsonFeedSchema(JSON.parse(text));
   return ok ? [] : (jsonFeedSchema.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
+
+/** The HTML of each item's content exactly as written in an RSS or Atom file (CDATA sections, not entity-decoded). */
+export function rawItemContents(xml: string): string[] {
+  const pattern = /<(content:encoded|content type="html")><!\[CDATA\[([\s\S]*?)\]\]><\/(content:encoded|content)>/g;
+  return [...xml.matchAll(pattern)].map((m) => m[2] ?? "");
+}

@@ -1,0 +1,90 @@
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { assemble, build } from "../../src/pipeline/build.js";
+import { xmllint } from "../helpers/feeds.js";
+import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";
+
+afterAll(removeProjects);
+
+async function run(articles: Record<string, string | Uint8Array>) {
+  const root = await tempProject({ articles });
+  const result = await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+  const messages = result.files.flatMap((f) => f.messages.map((m) => ({ file: f.path, line: m.line, column: m.column, fatal: m.fatal, reason: m.reason })));
+  return { root, result, messages };
+}
+
+describe("how article files are read", () => {
+  it("accepts a UTF-8 BOM and CRLF line endings, with places still right", async () => {
+    const text = "\uFEFF---\r\ntitle: Windows\r\ndate: 2026-11-01\r\nbogus: 1\r\n---\r\n\r\nBody line\r\n";
+    const { result, messages } = await run({ "crlf.md": new TextEncoder().encode(text) });
+    expect(result.articles.map((a) => a.title)).toEqual(["Windows"]);
+    expect(messages).toEqual([expect.objectContaining({ line: 4, column: 1, fatal: false, reason: "unknown key 'bogus' It is ignored." })]);
+    expect(result.articles[0]?.body.html.web).toBe("<p>Body line</p>");
+  });
+
+  it("reports bytes that are not UTF-8 with their line, and writes nothing", async () => {
+    const bytes = Buffer.concat([Buffer.from("---\ntitle: Latin\ndate: 2026-11-01\n---\n\nCaf"), Buffer.from([0xe9]), Buffer.from(" au lait\n")]);
+    const { result, messages } = await run({ "latin1.md": bytes });
+    expect(messages).toEqual([expect.objectContaining({ file: "articles/latin1.md", line: 6, fatal: true, reason: "bytes that are not UTF-8; save the file as UTF-8" })]);
+    expect(result.written).toBe(0);
+  });
+
+  it("builds a 5 MB article into valid feeds", async () => {
+    const paragraph = "Packets cross the ocean floor in a fraction of a second, and the cable holds. ".repeat(12);
+    const body = Array.from({ length: 5400 }, (_, i) => (i % 50 === 0 ? `## Part ${i}\n\n${paragraph}` : paragraph)).join("\n\n");
+    expect(body.length).toBeGreaterThan(5_000_000);
+    const { root, result, messages } = await run({ "huge.md": article("title: Huge\ndate: 2026-11-01", body) });
+    expect(messages.filter((m) => m.fatal)).toEqual([]);
+    expect(result.articles[0]?.body.wordCount).toBeGreaterThan(800_000);
+    expect(await xmllint(await readFile(join(root, "dist/atom.xml"), "utf8"), "atom")).toEqual([]);
+  });
+
+  it("leaves drafts and future articles out of every output, and lets them in once their time comes", async () => {
+    const articles = {
+      "now.md": article("title: Out now\ndate: 2026-11-01"),
+      "draft.md": article("title: Still a draft\ndate: 2026-11-01\ndraft: true"),
+      "later.md": article("title: Next week\ndate: 2026-12-06T09:00:00Z"),
+    };
+    const { root, result } = await run(articles);
+    expect(result.articles.map((a) => a.title)).toEqual(["Out now"]);
+    const everything = (await Promise.all(["index.html", "feed.xml", "atom.xml", "feed.json", "sitemap.xml", "archive/index.html"].map((p) => readFile(join(root, "dist", p), "utf8")))).join("\n");
+    expect(everything).not.toContain("Still a draft");
+    expect(everything).not.toContain("Next week");
+    const later = await build({ root, now: new Date("2026-12-06T09:00:00Z"), out: join(root, "dist"), cacheDir: false });
+    expect(later.articles.map((a) => a.title)).toEqual(["Next week", "Out now"]);
+  });
+});
+
+describe("permanent ids", () => {
+  async function idOf(root: string): Promise<string | undefined> {
+    const result = await assemble({ root, now: NOW, cacheDir: false });
+    return result.articles[0]?.id;
+  }
+
+  it("derives a tag: URI from the site host, the date and the slug", async () => {
+    const root = await tempProject({ articles: { "cable-news.md": article("title: Cable news\ndate: 2026-11-03") } });
+    expect(await idOf(root)).toBe("tag:signal-noise.example,2026-11-03:cable-news");
+  });
+
+  it("keeps the id when the editor fixes the title", async () => {
+    const root = await tempProject({ articles: { "cable-news.md": article("title: Cabel news\ndate: 2026-11-03") } });
+    const before = await idOf(root);
+    await writeFile(join(root, "articles/cable-news.md"), article("title: Cable news, corrected\ndate: 2026-11-03"));
+    expect(await idOf(root)).toBe(before);
+  });
+
+  it("keeps the id when the file is renamed, as `presswork new` pins it in the front matter", async () => {
+    const root = await tempProject({ articles: { "draft-name.md": article("title: Cable news\ndate: 2026-11-03\nid: tag:signal-noise.example,2026-11-03:draft-name") } });
+    const before = await idOf(root);
+    await rename(join(root, "articles/draft-name.md"), join(root, "articles/cable-news.md"));
+    expect(await idOf(root)).toBe(before);
+  });
+
+  it("keeps the id when the file is renamed and the slug is set in the front matter", async () => {
+    const root = await tempProject({ articles: { "old.md": article("title: Cable news\ndate: 2026-11-03\nslug: cable-news") } });
+    const before = await idOf(root);
+    await rename(join(root, "articles/old.md"), join(root, "articles/new-name.md"));
+    expect(await idOf(root)).toBe(before);
+  });
+});
