@@ -1,0 +1,91 @@
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { article, removeProjects, tempProject } from "../helpers/project.js";
+
+afterAll(removeProjects);
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+describe("presswork command line", () => {
+  it.each([[[]], [["--help"]], [["build", "--help"]], [["check", "--help"]], [["new", "--help"]]])("prints usage for %j", async (args) => {
+    const root = await tempProject();
+    const { code, stdout, stderr } = runCli(args, root);
+    expect(stdout + stderr).toMatch(/USAGE/);
+    expect(code).toBe(args.length === 0 ? 2 : 0);
+  });
+
+  it("documents the flags of build", async () => {
+    const { stdout } = runCli(["build", "--help"], await tempProject());
+    for (const flag of ["--now", "--out", "--cache"]) expect(stdout).toContain(flag);
+  });
+
+  it.each([
+    [["build", "--bogus"], "unknown option --bogus"],
+    [["check", "--stirct"], "unknown option --stirct"],
+    [["build", "--now", "next tuesday"], '--now is "next tuesday", not an ISO 8601 date-time'],
+    [["publish"], "Unknown command publish"],
+    [["new"], "Missing required positional argument: TITLE"],
+  ])("refuses %j with exit code 2", async (args, message) => {
+    const { code, stderr } = runCli(args, await tempProject());
+    expect(stderr).toContain(message);
+    expect(code).toBe(2);
+  });
+
+  it("fails a build on bad front matter with every place listed, no stack trace and nothing written", async () => {
+    const root = await tempProject({ articles: { "a.md": article('title: A\ndate: "2026-13-01"'), "b.md": article("date: 2026-11-01") } });
+    const { code, stderr, stdout } = runCli(["build", "--now", "2026-11-29T00:00:00Z"], root);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`articles/a.md:3:7  error  'date' is "2026-13-01", not a date.`);
+    expect(stderr).toContain("articles/b.md:2:1  error  'title' is missing: every article needs a title  front-matter-title");
+    expect(stderr).toContain("Build failed: 2 error(s), 0 warning(s). Nothing was written.");
+    expect(stderr + stdout).not.toMatch(/\n\s+at /);
+    expect(await exists(join(root, "dist"))).toBe(false);
+  });
+
+  it("prints GitHub annotations when run under GitHub Actions", async () => {
+    const root = await tempProject({ articles: { "a.md": article('title: A\ndate: "2026-13-01"') } });
+    const { stderr } = runCli(["check"], root, { GITHUB_ACTIONS: "true" });
+    expect(stderr).toContain("::error file=articles/a.md,line=3,col=7,title=front-matter-date::'date' is \"2026-13-01\", not a date.");
+  });
+
+  it("passes warnings in check, and fails them with --strict", async () => {
+    const root = await tempProject({ articles: { "a.md": article("title: A\ndate: 2026-11-01\nsumary: typo") } });
+    const loose = runCli(["check"], root);
+    expect(loose.code).toBe(0);
+    expect(loose.stderr).toContain("articles/a.md:4:1  warning  unknown key 'sumary': did you mean 'summary'? It is ignored.");
+    const strict = runCli(["check", "--strict"], root);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain("Warnings fail with --strict.");
+  });
+
+  it("checks drafts too, while build leaves them out", async () => {
+    const root = await tempProject({ articles: { "a.md": article("title: A\ndate: 2026-11-01\ndraft: true", "[gone](nowhere.md)") } });
+    expect(runCli(["check"], root).code).toBe(1);
+    expect(runCli(["build", "--now", "2026-11-29T00:00:00Z"], root).code).toBe(0);
+  });
+
+  it("scaffolds new articles with unique slugs, a pinned id, and front matter that checks clean", async () => {
+    const root = await tempProject();
+    const first = runCli(["new", "Chips & Dips: a Review"], root);
+    const second = runCli(["new", "Chips & Dips: a Review"], root);
+    expect(first.stdout).toContain("Created articles/chips-and-dips-a-review/index.md");
+    expect(second.stdout).toContain("Created articles/chips-and-dips-a-review-2/index.md");
+    const text = await readFile(join(root, "articles/chips-and-dips-a-review-2/index.md"), "utf8");
+    expect(text).toMatch(/^id: tag:signal-noise\.example,\d{4}-\d{2}-\d{2}:chips-and-dips-a-review-2$/m);
+    expect(text).toContain("draft: true");
+    expect(text).toContain('title: "Chips & Dips: a Review"');
+    const check = runCli(["check", "--strict"], root);
+    expect(check.stderr).toBe("");
+    expect(check.code).toBe(0);
+  });
+
+  it("builds the sample project with no configuration and no secrets", async () => {
+    const root = await tempProject({ samples: true });
+    const { code, stdout } = runCli(["build"], root);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Built \d+ article\(s\) into dist\/ \(\d+ files\)/);
+    expect(await exists(join(root, "dist/index.html"))).toBe(true);
+  });
+});
