@@ -33,7 +33,7 @@ function daysInMonth(year: number, month: number): number {
 /** Milliseconds that `timeZone` is ahead of UTC at the instant `utc`. */
 function zoneOffset(utc: number, timeZone: string): number {
   if (timeZone === "UTC") return 0;
-  const parts = new Intl.DateTimeFormat("en-US", {
+  const parts = dateFormat("en-US", {
     timeZone,
     hourCycle: "h23",
     year: "numeric",
@@ -50,5 +50,18 @@ function zoneOffset(utc: number, timeZone: string): number {
 
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
 export function calendarDate(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+  return dateFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** A shared Intl.DateTimeFormat: building one costs far more than using it. */
+export function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options);
+    formats.set(key, format);
+  }
+  return format;
 }

@@ -30,8 +30,19 @@ const list = (what: string) =>
     })
     .transform((value) => (typeof value === "string" ? [value] : value));
 
-/** The front matter of one article, parsed with the site's time zone for dates without an offset. */
-export function frontMatterSchema(timeZone: string) {
+const schemas = new Map<string, ReturnType<typeof buildSchema>>();
+
+/** The front matter of one article, parsed with the site's time zone for dates without an offset. Built once per zone. */
+export function frontMatterSchema(timeZone: string): ReturnType<typeof buildSchema> {
+  let schema = schemas.get(timeZone);
+  if (!schema) {
+    schema = buildSchema(timeZone);
+    schemas.set(timeZone, schema);
+  }
+  return schema;
+}
+
+function buildSchema(timeZone: string) {
   return z.object({
     title: text("a title").trim().min(1, "must not be empty").max(300, "is longer than 300 characters"),
     subtitle: z.string().optional(),

@@ -23,6 +23,13 @@ const URL_ATTRIBUTES: Record<string, readonly string[]> = {
   ins: ["cite"],
 };
 
+/** One URL-valued attribute in the tree and its value with local URLs as site-root paths. */
+export interface UrlSlot {
+  node: Element;
+  name: string;
+  value: string;
+}
+
 /** What `resolveLocalUrls` found: assets to copy and each local URL with its resolution. */
 export interface LocalLinks {
   assets: Array<[source: string, sitePath: string]>;
@@ -30,22 +37,24 @@ export interface LocalLinks {
 }
 
 /**
- * Rewrites every document-relative URL in the tree to a site-root path
+ * Resolves every document-relative URL in the tree to a site-root path
  * (`/articles/x/photo.png`), reporting links to nothing with their place.
- * Fragment links are pointed at the sanitiser's prefixed ids.
+ * Fragment links are pointed at the sanitiser's prefixed ids. Returns the
+ * URL slots, so each serialisation can point them at its own base.
  */
-export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve: Resolver, idPrefix: string): LocalLinks {
+export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve: Resolver, idPrefix: string): LocalLinks & { slots: UrlSlot[] } {
   const found: LocalLinks = { assets: [], resolved: [] };
   const ids = new Set<string>();
   visit(tree, "element", (node) => {
     const id = node.properties["id"];
     if (typeof id === "string") ids.add(id);
   });
-  mapUrls(tree, (url, node) => {
+  const slots = mapUrls(tree, (url, node) => {
     if (url.startsWith("#")) {
       const target = decodeURIComponent(url.slice(1));
       return !ids.has(target) && ids.has(idPrefix + target) ? `#${idPrefix}${target}` : url;
     }
+    if (url.startsWith("//")) return `https:${url}`;
     if (!isDocumentRelative(url)) return url;
     const resolution = resolve(from, url);
     found.resolved.push([url, resolution]);
@@ -56,21 +65,23 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
     if (resolution.kind === "asset") found.assets.push([resolution.source, resolution.sitePath]);
     return `/${resolution.sitePath}`;
   });
-  return found;
+  return { ...found, slots };
 }
 
 /**
- * Points every site-root path (`/x`) at `base` and, when `page` is given,
- * every fragment link at that page: the feed and email serialisations use the
- * site's absolute URL so that each link works outside the site.
+ * Points every site-root path (`/x`) in the slots at `base` and, when `page`
+ * is given, every fragment link at that page: the feed and email
+ * serialisations use the site's absolute URL so each link works outside the site.
  */
-export function rebaseUrls(tree: Root, base: string, page?: string): void {
-  mapUrls(tree, (url) => {
-    if (url.startsWith("//")) return `https:${url}`;
+export function rebaseUrls(slots: readonly UrlSlot[], base: string, page?: string): void {
+  const rebase = (url: string) => {
     if (url.startsWith("/")) return base + url.slice(1);
     if (page !== undefined && url.startsWith("#")) return page + url;
     return url;
-  });
+  };
+  for (const slot of slots) {
+    slot.node.properties[slot.name] = slot.name === "srcSet" ? slot.value.split(", ").map((c) => mapCandidate(c, rebase).join("")).join(", ") : rebase(slot.value);
+  }
 }
 
 /** Whether a URL is relative to the document it is in (not absolute, not site-root, not a fragment). */
@@ -93,7 +104,8 @@ export function splitLocalUrl(from: string, url: string): { path: string; fragme
   return { path: posix.normalize(posix.join(posix.dirname(from), decoded)), fragment };
 }
 
-function mapUrls(tree: Root, map: (url: string, node: Element) => string): void {
+function mapUrls(tree: Root, map: (url: string, node: Element) => string): UrlSlot[] {
+  const slots: UrlSlot[] = [];
   visit(tree, "element", (node) => {
     const names = URL_ATTRIBUTES[node.tagName];
     if (!names) return;
@@ -101,11 +113,12 @@ function mapUrls(tree: Root, map: (url: string, node: Element) => string): void 
       const value = node.properties[name];
       if (name === "srcSet" && (typeof value === "string" || Array.isArray(value))) {
         const candidates = (typeof value === "string" ? value.split(/,\s+/) : value.map(String)).flatMap((c) => mapCandidate(c, (url) => map(url, node)));
-        if (candidates.length > 0) node.properties[name] = candidates.join(", ");
+        if (candidates.length > 0) slots.push({ node, name, value: candidates.join(", ") });
         else delete node.properties[name];
-      } else if (typeof value === "string") node.properties[name] = map(value, node);
+      } else if (typeof value === "string") slots.push({ node, name, value: map(value, node) });
     }
   });
+  return slots;
 }
 
 /** Maps the URL of one srcset candidate; the sanitiser does not check srcset, so only http(s) and local URLs stay. */

@@ -1,4 +1,4 @@
-import type { Root } from "hast";
+import type { Element, Root } from "hast";
 import { toHtml } from "hast-util-to-html";
 import { visit } from "unist-util-visit";
 import type { VFile } from "vfile";
@@ -46,46 +46,54 @@ export const EMAIL_COLUMN = 600;
  */
 export function renderBody(file: VFile, from: string, target: RenderTarget): RenderedBody {
   const tree = articleProcessor.runSync(articleProcessor.parse(file), file) as Root;
-  const links = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
-  const { stats, keyPoints } = file.data;
-  const html: ArticleHtml = {
-    web: serialise(tree, (copy) => {
-      rebaseUrls(copy, target.basePath);
-      lazyImages(copy);
-    }),
-    feed: serialise(tree, (copy) => rebaseUrls(copy, target.siteUrl, target.pageUrl)),
-    email: serialise(tree, (copy) => {
-      rebaseUrls(copy, target.siteUrl, target.pageUrl);
-      fitImages(copy, EMAIL_COLUMN);
-    }),
+  const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
+  const images: Element[] = [];
+  visit(tree, "element", (node) => {
+    if (node.tagName !== "img") return;
+    images.push(node);
+    const alt = node.properties["alt"];
+    if (typeof alt !== "string" || alt.trim() === "") {
+      file.message("image without alt text: describe it, as in ![What the photo shows](photo.jpg)", { place: node.position, ruleId: "image-alt", source: "markdown" }).fatal = true;
+    }
+  });
+  const sizes = images.map((img) => [img.properties["width"], img.properties["height"]] as const);
+  const serialise = (base: string, page: string | undefined, mode: ImageMode) => {
+    rebaseUrls(slots, base, page);
+    images.forEach((img, i) => setImageMode(img, sizes[i] ?? [undefined, undefined], mode));
+    return toHtml(tree);
   };
+  const html: ArticleHtml = {
+    web: serialise(target.basePath, undefined, "web"),
+    feed: serialise(target.siteUrl, target.pageUrl, "feed"),
+    email: serialise(target.siteUrl, target.pageUrl, "email"),
+  };
+  const { stats, keyPoints } = file.data;
   const body: RenderedBody = { ...(stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 }), ...links, html };
   if (keyPoints) body.keyPoints = keyPoints;
   return body;
 }
 
-function serialise(tree: Root, adapt: (copy: Root) => void): string {
-  const copy = structuredClone(tree);
-  adapt(copy);
-  return toHtml(copy);
-}
+type ImageMode = "web" | "feed" | "email";
+type Size = readonly [width: unknown, height: unknown];
 
-function lazyImages(tree: Root): void {
-  visit(tree, "element", (node) => {
-    if (node.tagName !== "img") return;
-    node.properties["loading"] = "lazy";
-    node.properties["decoding"] = "async";
-  });
-}
-
-/** Email clients ignore most CSS: images get an explicit width and a max-width so they never overflow the column. */
-function fitImages(tree: Root, column: number): void {
-  visit(tree, "element", (node) => {
-    if (node.tagName !== "img") return;
-    const width = Number(node.properties["width"]);
-    if (!(width > 0 && width <= column)) node.properties["width"] = column;
-    delete node.properties["height"];
-    node.properties["style"] = "max-width:100%;height:auto;display:block;border:0";
-    if (typeof node.properties["alt"] !== "string") node.properties["alt"] = "";
-  });
+/**
+ * Sets the attributes of an image for one serialisation: lazy loading on the
+ * web; in email, where clients ignore most CSS, an explicit width no wider
+ * than the column and a max-width so it never overflows a phone screen.
+ */
+function setImageMode(img: Element, [width, height]: Size, mode: ImageMode): void {
+  const p = img.properties;
+  for (const name of ["loading", "decoding", "style", "width", "height"]) delete p[name];
+  if (width !== undefined) p["width"] = width as number;
+  if (height !== undefined) p["height"] = height as number;
+  if (typeof p["alt"] !== "string") p["alt"] = "";
+  if (mode === "web") {
+    p["loading"] = "lazy";
+    p["decoding"] = "async";
+  } else if (mode === "email") {
+    const w = Number(width);
+    p["width"] = w > 0 && w <= EMAIL_COLUMN ? w : EMAIL_COLUMN;
+    delete p["height"];
+    p["style"] = "max-width:100%;height:auto;display:block;border:0";
+  }
 }

@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { groupByTag } from "../content/collection.js";
+import { dateFormat } from "../content/dates.js";
 import { fileFor, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
 import { articleScope, siteScope } from "./scope.js";
@@ -86,7 +87,7 @@ function pagerScope(pager: Pager, base: string, pathOf: (n: number) => string) {
 }
 
 function byMonth(articles: readonly Article[], config: Config): Array<{ label: string; list: Article[] }> {
-  const format = new Intl.DateTimeFormat(config.site.language, { month: "long", year: "numeric", timeZone: config.site.timezone });
+  const format = dateFormat(config.site.language, { month: "long", year: "numeric", timeZone: config.site.timezone });
   const months: Array<{ label: string; list: Article[] }> = [];
   for (const article of articles) {
     const label = format.format(article.published);

@@ -1,10 +1,11 @@
 import type { Config } from "../config/schema.js";
+import { dateFormat } from "../content/dates.js";
 import { paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
 
 /** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026". */
 export function displayDate(date: Date, config: Config): string {
-  return new Intl.DateTimeFormat(config.site.language, { dateStyle: "long", timeZone: config.site.timezone }).format(date);
+  return dateFormat(config.site.language, { dateStyle: "long", timeZone: config.site.timezone }).format(date);
 }
 
 /** Site-wide values every template sees as `site`. */

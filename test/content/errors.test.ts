@@ -66,6 +66,11 @@ describe("links and identity problems", () => {
     );
   });
 
+  it("reports an image in the body without alt text", async () => {
+    const found = await problems({ "a.md": article("title: A\ndate: 2026-11-01", "Text.\n\n![](https://example.org/x.png)\n\n<img src=\"https://example.org/y.png\">") });
+    expect(found.filter((f) => f.rule === "image-alt").map((f) => [f.line, f.severity])).toEqual([[8, "error"], [10, "error"]]);
+  });
+
   it("reports a link to a draft and to an article not yet published", async () => {
     const found = await problems({
       "a.md": article("title: A\ndate: 2026-11-01", "[draft](b.md) and [later](c.md)"),
