@@ -39,6 +39,9 @@ export const configSchema = z.object({
   }),
   authors: z.record(z.string().regex(/^[\w-]+$/, "must be a short key of letters, digits, - or _"), author),
   defaultAuthor: z.string().optional(),
+  markdown: z
+    .object({ bareUrls: z.boolean().default(false) })
+    .default({ bareUrls: false }),
   pagination: z.object({ perPage: z.number().int().min(1).max(100).default(10) }).default({ perPage: 10 }),
   feeds: z
     .object({

@@ -5,13 +5,13 @@ import rehypeHighlight from "rehype-highlight";
 import rehypeSanitize from "rehype-sanitize";
 import rehypeSlug from "rehype-slug";
 import remarkFrontmatter from "remark-frontmatter";
-import remarkGfm from "remark-gfm";
 import remarkParse from "remark-parse";
 import remarkRehype from "remark-rehype";
 import { unified } from "unified";
 import { visit, EXIT } from "unist-util-visit";
 import type { VFile } from "vfile";
 import { bodyStats, type BodyStats } from "./excerpt.js";
+import { remarkGfmParts, type GfmOptions } from "./gfm.js";
 import { liftKeyPoints } from "./key-points.js";
 import { sanitizeSchema } from "./sanitize.js";
 
@@ -50,14 +50,28 @@ function rehypeRawWhenPresent() {
  * The one processor for article bodies: Markdown with GFM and front matter,
  * to a sanitised HTML tree with heading ids and highlighted code.
  */
-export const articleProcessor = unified()
-  .use(remarkParse)
-  .use(remarkFrontmatter, ["yaml"])
-  .use(remarkGfm)
-  .use(remarkArticle)
-  .use(remarkRehype, { allowDangerousHtml: true, clobberPrefix: "" })
-  .use(rehypeRawWhenPresent)
-  .use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX })
-  .use(rehypeSlug)
-  .use(rehypeHighlight, { detect: false, plainText: ["text", "txt", "plain"] })
-  .freeze();
+function createProcessor(gfm: GfmOptions) {
+  return unified()
+    .use(remarkParse)
+    .use(remarkFrontmatter, ["yaml"])
+    .use(remarkGfmParts, gfm)
+    .use(remarkArticle)
+    .use(remarkRehype, { allowDangerousHtml: true, clobberPrefix: "" })
+    .use(rehypeRawWhenPresent)
+    .use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX })
+    .use(rehypeSlug)
+    .use(rehypeHighlight, { detect: false, plainText: ["text", "txt", "plain"] })
+    .freeze();
+}
+
+const processors = new Map<boolean, ReturnType<typeof createProcessor>>();
+
+/** The article processor for the given GFM options, built once. */
+export function articleProcessor(gfm: GfmOptions): ReturnType<typeof createProcessor> {
+  let processor = processors.get(gfm.bareUrls);
+  if (!processor) {
+    processor = createProcessor(gfm);
+    processors.set(gfm.bareUrls, processor);
+  }
+  return processor;
+}

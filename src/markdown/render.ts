@@ -35,6 +35,8 @@ export interface RenderTarget {
   /** Absolute URL of this article's page. */
   pageUrl: string;
   resolve: Resolver;
+  /** Link bare URLs in running text (GFM autolink literals). */
+  bareUrls: boolean;
 }
 
 /** Width of the email's content column in CSS pixels. */
@@ -45,7 +47,8 @@ export const EMAIL_COLUMN = 600;
  * Problems are messages on `file`, with their places.
  */
 export function renderBody(file: VFile, from: string, target: RenderTarget): RenderedBody {
-  const tree = articleProcessor.runSync(articleProcessor.parse(file), file) as Root;
+  const processor = articleProcessor({ bareUrls: target.bareUrls });
+  const tree = processor.runSync(processor.parse(file), file) as Root;
   const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
   const images: Element[] = [];
   visit(tree, "element", (node) => {

@@ -1,51 +1,107 @@
-import { copyFile, mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, sep } from "node:path";
 
 /** What a build writes: generated files by output path, and files copied from the project. */
 export interface OutputPlan {
   files: Map<string, string | Uint8Array>;
   /** Output path to the absolute path of the file to copy there. */
   copies: Map<string, string>;
+  /** Output paths whose file from the previous build is still right, left as they are. */
+  reuse: Set<string>;
 }
 
 /** An empty plan to fill. */
 export function emptyPlan(): OutputPlan {
-  return { files: new Map(), copies: new Map() };
+  return { files: new Map(), copies: new Map(), reuse: new Set() };
+}
+
+/** What writing changed. */
+export interface WriteReport {
+  written: number;
+  unchanged: number;
+  removed: number;
 }
 
 /**
- * Writes a plan to `outDir` atomically: everything goes to a sibling temporary
- * folder, which then replaces `outDir` in two renames, so a reader or a
- * deployment never sees a half-written site.
+ * Brings `outDir` in line with the plan, touching only what changed. Each
+ * file is replaced atomically (written beside itself, then renamed), so a
+ * server or a deploy reading the folder never sees half a file; files the
+ * plan no longer has are removed. A build that fails never gets here, so it
+ * leaves the previous output as it was. Synchronous calls: for thousands of
+ * small files they are faster than the thread pool.
  */
-export async function writeOutput(outDir: string, plan: OutputPlan): Promise<number> {
-  const staging = `${outDir}.tmp-${process.pid}`;
-  const previous = `${outDir}.old-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
-  const targets = [...plan.files.keys(), ...plan.copies.keys()];
-  const folders = new Set(targets.map((path) => dirname(join(staging, path))));
-  for (const folder of [...folders].sort()) await mkdir(folder, { recursive: true });
-  const jobs: Array<() => Promise<void>> = [
-    ...[...plan.files].map(([path, data]) => () => writeFile(join(staging, path), data)),
-    ...[...plan.copies].map(([path, from]) => () => copyFile(from, join(staging, path))),
-  ];
-  await inBatches(jobs, 64);
-  const hadPrevious = await rename(outDir, previous).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return false;
-      throw error;
-    },
-  );
-  await rename(staging, outDir);
-  if (hadPrevious) await rm(previous, { recursive: true, force: true });
-  return targets.length;
+export function writeOutput(outDir: string, plan: OutputPlan): WriteReport {
+  const report: WriteReport = { written: 0, unchanged: 0, removed: 0 };
+  const existing = listFiles(outDir);
+  if (existing.size > 0 && !existing.has(MARKER)) {
+    throw new Error(`${outDir} holds files that Presswork did not write; it replaces everything in its output folder, so choose another --out or empty this one`);
+  }
+  plan.files.set(MARKER, "This folder is written by `presswork build`; anything else put here is removed.\n");
+  const made = new Set<string>();
+  const ensureDir = (path: string) => {
+    const dir = dirname(path);
+    if (made.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    made.add(dir);
+  };
+  const replace = (path: string, write: (temporary: string) => void) => {
+    const target = join(outDir, path);
+    ensureDir(target);
+    const temporary = `${target}.${process.pid}.tmp`;
+    write(temporary);
+    renameSync(temporary, target);
+    report.written++;
+  };
+  for (const [path, data] of plan.files) {
+    if (existing.has(path) && sameBytes(join(outDir, path), data)) report.unchanged++;
+    else replace(path, (temporary) => writeFileSync(temporary, data));
+  }
+  for (const [path, from] of plan.copies) {
+    if (existing.has(path) && sameFile(from, join(outDir, path))) report.unchanged++;
+    else replace(path, (temporary) => copyFileSync(from, temporary));
+  }
+  report.unchanged += plan.reuse.size;
+  for (const path of existing) {
+    if (plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path)) continue;
+    unlinkSync(join(outDir, path));
+    report.removed++;
+  }
+  if (report.removed > 0) removeEmptyDirs(outDir, true);
+  return report;
 }
 
-async function inBatches(jobs: ReadonlyArray<() => Promise<void>>, size: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) await jobs[next++]?.();
-  };
-  await Promise.all(Array.from({ length: Math.min(size, jobs.length) }, worker));
+/** A file that marks a folder as Presswork's output, so a build never empties a folder it did not make. */
+export const MARKER = ".presswork-output";
+
+/** Every file under a folder, as paths relative to it with forward slashes; empty when it does not exist. */
+export function listFiles(dir: string): Set<string> {
+  try {
+    return new Set(
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(dir.length + 1).split(sep).join("/")),
+    );
+  } catch {
+    return new Set();
+  }
+}
+
+function sameBytes(path: string, data: string | Uint8Array): boolean {
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  const size = statSync(path).size;
+  return size === bytes.length && readFileSync(path).equals(bytes);
+}
+
+function sameFile(a: string, b: string): boolean {
+  const [sa, sb] = [statSync(a), statSync(b)];
+  return sa.size === sb.size && sa.mtimeMs <= sb.mtimeMs;
+}
+
+function removeEmptyDirs(dir: string, keep = false): boolean {
+  let empty = true;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !removeEmptyDirs(join(dir, entry.name))) empty = false;
+  }
+  if (empty && !keep) rmdirSync(dir);
+  return empty;
 }

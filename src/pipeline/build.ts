@@ -3,19 +3,20 @@ import { join } from "node:path";
 import type { VFile } from "vfile";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import type { ArticleMeta } from "../content/article.js";
 import { collectArticles, groupByTag, isPublished } from "../content/collection.js";
-import { paths } from "../content/paths.js";
-import { readContent, type ContentTree } from "../content/read.js";
+import { readContent } from "../content/read.js";
 import { allFeeds } from "../feeds/index.js";
 import { toArticle, type Article } from "../markdown/article.js";
-import { PIPELINE_VERSION, renderBody, type RenderedBody } from "../markdown/render.js";
-import { emptyPlan, writeOutput, type OutputPlan } from "../output/write.js";
-import { renderPages, SITE_TEMPLATES } from "../site/pages.js";
+import type { RenderedBody } from "../markdown/render.js";
+import { emptyPlan, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
+import { planPages, renderPages, SITE_TEMPLATES } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../site/templates.js";
 import { RenderCache } from "./cache.js";
-import { assetSitePath, makeResolver } from "./resolve.js";
+import { MetaCache } from "./meta-cache.js";
+import { PageCache } from "./page-cache.js";
+import { renderAll } from "./render-all.js";
+import { assetSitePath } from "./resolve.js";
 
 /** Options shared by `build` and `check`. */
 export interface ProjectOptions {
@@ -27,6 +28,8 @@ export interface ProjectOptions {
   cacheDir?: string | false;
   /** Also render drafts and scheduled articles, to report their problems (`check`). */
   includeUnpublished?: boolean;
+  /** The output folder, whose unchanged pages a build can keep. */
+  out?: string;
 }
 
 /** Everything a run found: the files with their messages and, when nothing was fatal, what to write. */
@@ -35,6 +38,8 @@ export interface Assembly {
   config?: Config;
   articles: Article[];
   plan?: OutputPlan;
+  /** Page keys to record once the plan is written. */
+  pages?: { cache: PageCache; keys: Record<string, string> };
 }
 
 /** Reads, validates and renders the whole project in memory. Writes nothing but the render cache. */
@@ -42,10 +47,13 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const { config, file: configFile } = await loadConfig(options.root);
   if (!config) return { files: [configFile], articles: [] };
   const tree = await readContent(options.root);
-  const metas = collectArticles(tree, config);
+  const cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, ".presswork-cache"));
+  const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.json"));
+  const metas = collectArticles(tree, config, metaCache.reader(config, tree.assets));
+  metaCache.save();
   const files = [configFile, ...tree.sources.map((s) => s.file)];
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
-  const cache = new RenderCache(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, ".presswork-cache")));
+  const cache = new RenderCache(cacheDir && join(cacheDir, "render"));
   const bodies = await renderAll(wanted, tree, config, options.now, cache);
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
@@ -53,9 +61,10 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   if (files.some((f) => f.messages.some((m) => m.fatal))) return { files, config, articles };
 
   const templates = await readTemplates(join(options.root, SITE_TEMPLATES));
+  const pageCache = await PageCache.open(cacheDir, options.out);
   try {
-    const plan = outputPlan(config, articles, templates, options.root);
-    return { files, config, articles, plan };
+    const { plan, keys } = outputPlan(config, articles, templates, options.root, pageCache);
+    return { files, config, articles, plan, pages: { cache: pageCache, keys } };
   } catch (error) {
     if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
     throw error;
@@ -63,38 +72,19 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
 }
 
 /** Assembles the project and, when it has no errors, writes `dist/` (or `out`). */
-export async function build(options: ProjectOptions & { out: string }): Promise<Assembly & { written: number }> {
+export async function build(options: ProjectOptions & { out: string }): Promise<Assembly & { written?: WriteReport }> {
   const result = await assemble(options);
-  if (!result.plan) return { ...result, written: 0 };
-  const written = await writeOutput(options.out, result.plan);
+  if (!result.plan) return result;
+  const written = writeOutput(options.out, result.plan);
+  await result.pages?.cache.save(result.pages.keys);
   return { ...result, written };
 }
 
-async function renderAll(metas: readonly ArticleMeta[], tree: ContentTree, config: Config, now: Date, cache: RenderCache): Promise<Map<string, RenderedBody>> {
-  const resolve = makeResolver(metas, tree.assets, now);
-  const basePath = new URL(config.site.url).pathname;
-  const bodies = new Map<string, RenderedBody>();
-  await Promise.all(
-    metas.map(async (meta) => {
-      const { file, text, path } = meta.source;
-      const pageUrl = new URL(paths.article(meta.slug), config.site.url).href;
-      const key = RenderCache.key([String(PIPELINE_VERSION), config.site.url, path, meta.slug, text]);
-      const valid = (body: RenderedBody) => body.resolved.every(([url, was]) => JSON.stringify(resolve(path, url)) === JSON.stringify(was));
-      let body = await cache.get(key, file, valid);
-      if (!body) {
-        const before = file.messages.length;
-        body = renderBody(file, path, { basePath, siteUrl: config.site.url, pageUrl, resolve });
-        await cache.set(key, body, file, before);
-      }
-      bodies.set(meta.id, body);
-    }),
-  );
-  return bodies;
-}
-
-function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string): OutputPlan {
+function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, pageCache: PageCache): { plan: OutputPlan; keys: Record<string, string> } {
   const plan = emptyPlan();
-  for (const [path, html] of renderPages(config, articles, templates.liquid)) plan.files.set(path, html);
+  const { render, reuse, keys } = pageCache.sort(planPages(config, articles), templates.liquid);
+  for (const [path, html] of renderPages(render, templates.liquid)) plan.files.set(path, html);
+  plan.reuse = reuse;
   for (const [path, text] of allFeeds(config, articles, groupByTag(articles))) plan.files.set(path, text);
   plan.files.set("sitemap.xml", sitemap(config, articles));
   plan.files.set("robots.txt", robots(config));
@@ -106,7 +96,7 @@ function outputPlan(config: Config, articles: readonly Article[], templates: Sit
       if (sitePath) plan.copies.set(decodeURIComponent(sitePath), join(root, article.image.path));
     }
   }
-  return plan;
+  return { plan, keys };
 }
 
 /** The site templates folder: Liquid templates by name, and static files (CSS, XSL, icons) to copy as they are. */

@@ -3,21 +3,37 @@ import { groupByTag } from "../content/collection.js";
 import { dateFormat } from "../content/dates.js";
 import { fileFor, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
-import { articleScope, siteScope } from "./scope.js";
+import { articleScope, siteScope, type ArticleScope } from "./scope.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "./templates.js";
 
 /** Folder of the site templates, relative to the project root. */
 export const SITE_TEMPLATES = "templates/site";
 
-/** Renders every HTML page of the site; keys are output file paths under `dist/`. */
-export function renderPages(config: Config, articles: readonly Article[], sources: TemplateSources): Map<string, string> {
+/** One page to render: its output file, its template and everything the template sees. */
+export interface PageSpec {
+  file: string;
+  template: string;
+  scope: Record<string, unknown>;
+}
+
+/** Renders page specs with the site templates; keys are output file paths under `dist/`. */
+export function renderPages(specs: readonly PageSpec[], sources: TemplateSources): Map<string, string> {
   const engine = templateEngine(sources);
+  return new Map(specs.map((spec) => [spec.file, renderTemplate(engine, SITE_TEMPLATES, spec.template, spec.scope)]));
+}
+
+/**
+ * Lists every HTML page of the site with the data its template sees: home
+ * and its pages, articles, topics, each topic's pages, the archive and 404.
+ * Pure: the same articles give the same specs, so a page whose spec did not
+ * change need not be rendered again.
+ */
+export function planPages(config: Config, articles: readonly Article[]): PageSpec[] {
   const site = siteScope(config);
-  const out = new Map<string, string>();
+  const out: PageSpec[] = [];
   const scopes = new Map(articles.map((a) => [a.id, articleScope(a, config)]));
-  const listed = (list: readonly Article[]) => list.map((a) => scopes.get(a.id));
-  const page = (path: string, template: string, scope: Record<string, unknown>) =>
-    out.set(fileFor(path), renderTemplate(engine, SITE_TEMPLATES, template, { site, ...scope }));
+  const listed = (list: readonly Article[]) => list.map((a) => cardOf(scopes.get(a.id)));
+  const page = (path: string, template: string, scope: Record<string, unknown>) => out.push({ file: fileFor(path), template, scope: { site, ...scope } });
   const meta = (title: string, path: string, description = config.site.description) => ({
     title,
     description,
@@ -42,8 +58,8 @@ export function renderPages(config: Config, articles: readonly Article[], source
     page(article.path, "article", {
       page: pageMeta,
       article: scope,
-      newer: newer ? scopes.get(newer.id) : null,
-      older: older ? scopes.get(older.id) : null,
+      newer: newer ? { title: newer.title, path: scopes.get(newer.id)?.path } : null,
+      older: older ? { title: older.title, path: scopes.get(older.id)?.path } : null,
     });
   });
 
@@ -63,8 +79,15 @@ export function renderPages(config: Config, articles: readonly Article[], source
   }
 
   page(paths.archive, "archive", { page: meta(`Archive · ${config.site.title}`, paths.archive), months: byMonth(articles, config).map((m) => ({ label: m.label, articles: listed(m.list) })) });
-  out.set("404.html", renderTemplate(engine, SITE_TEMPLATES, "404", { site, page: meta(`Not found · ${config.site.title}`, "404.html") }));
+  out.push({ file: "404.html", template: "404", scope: { site, page: meta(`Not found · ${config.site.title}`, "404.html") } });
   return out;
+}
+
+/** An article as list pages show it: everything but the body. */
+function cardOf(scope: ArticleScope | undefined): Omit<ArticleScope, "html"> | undefined {
+  if (!scope) return undefined;
+  const { html: _body, ...card } = scope;
+  return card;
 }
 
 interface Pager {

@@ -85,7 +85,7 @@ describe("presswork command line", () => {
     const root = await tempProject({ samples: true });
     const { code, stdout } = runCli(["build"], root);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Built \d+ article\(s\) into dist\/ \(\d+ files\)/);
+    expect(stdout).toMatch(/^Built 8 article\(s\) into dist\/ \(\d+ file\(s\) written, 0 unchanged, 0 removed\)/);
     expect(await exists(join(root, "dist/index.html"))).toBe(true);
   });
 });

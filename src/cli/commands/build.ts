@@ -25,6 +25,8 @@ export const buildCommand = defineCommand({
       return;
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    io.out(`Built ${result.articles.length} article(s) into ${args.out}/ (${result.written} files) in ${seconds} s${tally.warnings ? `, ${tally.warnings} warning(s)` : ""}.`);
+    const w = result.written;
+    const files = w ? `${w.written} file(s) written, ${w.unchanged} unchanged, ${w.removed} removed` : "nothing written";
+    io.out(`Built ${result.articles.length} article(s) into ${args.out}/ (${files}) in ${seconds} s${tally.warnings ? `, ${tally.warnings} warning(s)` : ""}.`);
   },
 });

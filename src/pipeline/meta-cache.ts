@@ -1,0 +1,68 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config/schema.js";
+import { readMeta, type ArticleMeta } from "../content/article.js";
+import type { MetaReader } from "../content/collection.js";
+import type { SourceFile } from "../content/read.js";
+import { replayMessages, storeMessages, type StoredMessage } from "./messages.js";
+
+type StoredMeta = Omit<ArticleMeta, "source" | "published" | "updated"> & { published: number; updated: number };
+interface Entry {
+  key: string;
+  meta: StoredMeta | null;
+  messages: StoredMessage[];
+}
+
+/**
+ * Validated front matter from the last run, by article path, so a rebuild
+ * parses YAML only for articles whose text, the config or the assets
+ * changed. One small JSON file for all articles.
+ */
+export class MetaCache {
+  private readonly entries: Record<string, Entry>;
+  private readonly next: Record<string, Entry> = {};
+
+  constructor(private readonly path: string | undefined) {
+    let entries: Record<string, Entry> = {};
+    if (path) {
+      try {
+        entries = JSON.parse(readFileSync(path, "utf8")) as Record<string, Entry>;
+      } catch {
+        // no cache yet, or an unreadable one: start afresh
+      }
+    }
+    this.entries = entries;
+  }
+
+  /** A MetaReader that answers from the cache when the key matches, and records what it reads. */
+  reader(config: Config, assets: ReadonlyMap<string, number>): MetaReader {
+    const context = createHash("sha256").update(JSON.stringify(config)).update(JSON.stringify([...assets])).digest("hex");
+    return (source: SourceFile) => {
+      const key = createHash("sha256").update(context).update(source.path).update("\0").update(source.text).digest("hex");
+      const hit = this.entries[source.path];
+      if (hit?.key === key) {
+        replayMessages(source.file, hit.messages);
+        this.next[source.path] = hit;
+        return hit.meta ? { ...hit.meta, published: new Date(hit.meta.published), updated: new Date(hit.meta.updated), source } : undefined;
+      }
+      const before = source.file.messages.length;
+      const meta = readMeta(source, config, assets);
+      const { source: _source, ...rest } = meta ?? ({} as ArticleMeta);
+      this.next[source.path] = {
+        key,
+        meta: meta ? { ...rest, published: meta.published.getTime(), updated: meta.updated.getTime() } : null,
+        messages: storeMessages(source.file, before),
+      };
+      return meta;
+    };
+  }
+
+  /** Writes what this run read, dropping articles that are gone. */
+  save(): void {
+    if (!this.path) return;
+    mkdirSync(join(this.path, ".."), { recursive: true });
+    writeFileSync(`${this.path}.tmp`, JSON.stringify(this.next));
+    renameSync(`${this.path}.tmp`, this.path);
+  }
+}

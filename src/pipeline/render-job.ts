@@ -1,0 +1,19 @@
+import { VFile } from "vfile";
+import { renderBody, type RenderTarget } from "../markdown/render.js";
+import type { CachedRender } from "./cache.js";
+import { storeMessages } from "./messages.js";
+
+/** One article to render: plain data, so it can go to a worker process. */
+export interface RenderJob {
+  key: string;
+  path: string;
+  text: string;
+  pageUrl: string;
+}
+
+/** Renders one job in this process; its messages come back as data. */
+export function runJob(job: RenderJob, target: Omit<RenderTarget, "pageUrl">): CachedRender {
+  const file = new VFile({ path: job.path, value: job.text });
+  const body = renderBody(file, job.path, { ...target, pageUrl: job.pageUrl });
+  return { body, messages: storeMessages(file) };
+}
