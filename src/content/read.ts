@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { join, posix, relative, sep } from "node:path";
 import { VFile } from "vfile";
 
@@ -20,7 +21,7 @@ export interface ContentTree {
 /** Folder that holds the articles, relative to the project root. */
 export const ARTICLES_DIR = "articles";
 
-/** Reads every article and lists every asset under `articles/`, in a stable order. */
+/** Reads every article and lists every asset under `articles/`, in path order. Synchronous reads: faster for thousands of small files. */
 export async function readContent(root: string): Promise<ContentTree> {
   const base = join(root, ARTICLES_DIR);
   const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => []);
@@ -31,17 +32,13 @@ export async function readContent(root: string): Promise<ContentTree> {
     .sort();
   const sources: SourceFile[] = [];
   const assets = new Map<string, number>();
-  await Promise.all(
-    files.map(async (path) => {
-      if (path.endsWith(".md")) {
-        if (posix.basename(path).startsWith("_")) return;
-        sources.push(decodeSource(path, await readFile(join(root, path))));
-      } else {
-        assets.set(path, (await stat(join(root, path))).size);
-      }
-    }),
-  );
-  sources.sort((a, b) => (a.path < b.path ? -1 : 1));
+  for (const path of files) {
+    if (path.endsWith(".md")) {
+      if (!posix.basename(path).startsWith("_")) sources.push(decodeSource(path, readFileSync(join(root, path))));
+    } else {
+      assets.set(path, statSync(join(root, path)).size);
+    }
+  }
   return { sources, assets };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Element, Root } from "hast";
 import { toHtml } from "hast-util-to-html";
 import { visit } from "unist-util-visit";
@@ -5,9 +6,6 @@ import type { VFile } from "vfile";
 import type { BodyStats } from "./excerpt.js";
 import { rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
 import { articleProcessor, ID_PREFIX } from "./processor.js";
-
-/** Bump when a change to the pipeline changes rendered HTML, so cached renders are not reused. */
-export const PIPELINE_VERSION = 1;
 
 /** The serialisations of one article body. */
 export interface ArticleHtml {
@@ -22,6 +20,8 @@ export interface ArticleHtml {
 /** What rendering an article body yields. */
 export interface RenderedBody extends BodyStats, LocalLinks {
   html: ArticleHtml;
+  /** A hash of the three serialisations: stands for the body where only its identity matters. */
+  digest: string;
   /** Key points lifted from a Quick Reads section of the body, if it has one. */
   keyPoints?: string[];
 }
@@ -71,7 +71,8 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     email: serialise(target.siteUrl, target.pageUrl, "email"),
   };
   const { stats, keyPoints } = file.data;
-  const body: RenderedBody = { ...(stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 }), ...links, html };
+  const digest = createHash("sha1").update(html.web).update("\0").update(html.feed).update("\0").update(html.email).digest("hex");
+  const body: RenderedBody = { ...(stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 }), ...links, html, digest };
   if (keyPoints) body.keyPoints = keyPoints;
   return body;
 }

@@ -27,16 +27,15 @@ export interface WriteReport {
  * file is replaced atomically (written beside itself, then renamed), so a
  * server or a deploy reading the folder never sees half a file; files the
  * plan no longer has are removed. A build that fails never gets here, so it
- * leaves the previous output as it was. Synchronous calls: for thousands of
- * small files they are faster than the thread pool.
+ * leaves the previous output as it was. `existing` lists what the folder
+ * holds, when the caller knows. Synchronous calls: for thousands of small
+ * files they are faster than the thread pool. The plan must include the MARKER file.
  */
-export function writeOutput(outDir: string, plan: OutputPlan): WriteReport {
+export function writeOutput(outDir: string, plan: OutputPlan, existing: ReadonlySet<string> = listFiles(outDir)): WriteReport {
   const report: WriteReport = { written: 0, unchanged: 0, removed: 0 };
-  const existing = listFiles(outDir);
   if (existing.size > 0 && !existing.has(MARKER)) {
     throw new Error(`${outDir} holds files that Presswork did not write; it replaces everything in its output folder, so choose another --out or empty this one`);
   }
-  plan.files.set(MARKER, "This folder is written by `presswork build`; anything else put here is removed.\n");
   const made = new Set<string>();
   const ensureDir = (path: string) => {
     const dir = dirname(path);
@@ -63,8 +62,12 @@ export function writeOutput(outDir: string, plan: OutputPlan): WriteReport {
   report.unchanged += plan.reuse.size;
   for (const path of existing) {
     if (plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path)) continue;
-    unlinkSync(join(outDir, path));
-    report.removed++;
+    try {
+      unlinkSync(join(outDir, path));
+      report.removed++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
   }
   if (report.removed > 0) removeEmptyDirs(outDir, true);
   return report;

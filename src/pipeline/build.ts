@@ -8,13 +8,13 @@ import { readContent } from "../content/read.js";
 import { allFeeds } from "../feeds/index.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
-import { emptyPlan, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
+import { emptyPlan, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, renderPages, SITE_TEMPLATES } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../site/templates.js";
 import { RenderCache } from "./cache.js";
 import { MetaCache } from "./meta-cache.js";
-import { PageCache } from "./page-cache.js";
+import { OutputState } from "./output-state.js";
 import { renderAll } from "./render-all.js";
 import { assetSitePath } from "./resolve.js";
 
@@ -38,8 +38,8 @@ export interface Assembly {
   config?: Config;
   articles: Article[];
   plan?: OutputPlan;
-  /** Page keys to record once the plan is written. */
-  pages?: { cache: PageCache; keys: Record<string, string> };
+  /** What to record about the output once the plan is written. */
+  state?: { output: OutputState; keys: Record<string, string>; marker: string };
 }
 
 /** Reads, validates and renders the whole project in memory. Writes nothing but the render cache. */
@@ -61,10 +61,12 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   if (files.some((f) => f.messages.some((m) => m.fatal))) return { files, config, articles };
 
   const templates = await readTemplates(join(options.root, SITE_TEMPLATES));
-  const pageCache = await PageCache.open(cacheDir, options.out);
+  const output = OutputState.open(cacheDir, options.out);
   try {
-    const { plan, keys } = outputPlan(config, articles, templates, options.root, pageCache);
-    return { files, config, articles, plan, pages: { cache: pageCache, keys } };
+    const { plan, keys } = outputPlan(config, articles, templates, options.root, output);
+    const marker = OutputState.marker(keys, [...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
+    plan.files.set(MARKER, marker);
+    return { files, config, articles, plan, state: { output, keys, marker } };
   } catch (error) {
     if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
     throw error;
@@ -75,14 +77,16 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
 export async function build(options: ProjectOptions & { out: string }): Promise<Assembly & { written?: WriteReport }> {
   const result = await assemble(options);
   if (!result.plan) return result;
-  const written = writeOutput(options.out, result.plan);
-  await result.pages?.cache.save(result.pages.keys);
+  const { plan, state } = result;
+  const written = writeOutput(options.out, plan, state?.output.existing);
+  state?.output.save(state.keys, [...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
   return { ...result, written };
 }
 
-function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, pageCache: PageCache): { plan: OutputPlan; keys: Record<string, string> } {
+function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState): { plan: OutputPlan; keys: Record<string, string> } {
   const plan = emptyPlan();
-  const { render, reuse, keys } = pageCache.sort(planPages(config, articles), templates.liquid);
+  const digests = new Map(articles.map((a) => [a.body.html.web, a.body.digest]));
+  const { render, reuse, keys } = output.sort(planPages(config, articles), templates.liquid, digests);
   for (const [path, html] of renderPages(render, templates.liquid)) plan.files.set(path, html);
   plan.reuse = reuse;
   for (const [path, text] of allFeeds(config, articles, groupByTag(articles))) plan.files.set(path, text);

@@ -4,10 +4,11 @@ import type { Config } from "../config/schema.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import type { ContentTree } from "../content/read.js";
-import { PIPELINE_VERSION, type RenderedBody } from "../markdown/render.js";
+import type { RenderedBody } from "../markdown/render.js";
+import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache, type CachedRender } from "./cache.js";
 import { replayMessages } from "./messages.js";
-import { runJob, type RenderJob } from "./render-job.js";
+import type { RenderJob } from "./render-job.js";
 import type { WorkerReply, WorkerRequest } from "./render-worker.js";
 import { linkTargets, makeResolver } from "./resolve.js";
 
@@ -57,6 +58,9 @@ export async function renderAll(metas: readonly ArticleMeta[], tree: ContentTree
     if (meta) accept(meta, render);
     await cache.set(key, render);
   };
+  if (jobs.length === 0) return bodies;
+  // Loaded only when something needs rendering: the Markdown pipeline is a third of start-up.
+  const { runJob } = await import("./render-job.js");
   const context = { basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, resolve };
   if (jobs.length < PARALLEL_FROM) {
     for (const job of jobs) await done(job.key, runJob(job, context));

@@ -32,7 +32,8 @@ export function planPages(config: Config, articles: readonly Article[]): PageSpe
   const site = siteScope(config);
   const out: PageSpec[] = [];
   const scopes = new Map(articles.map((a) => [a.id, articleScope(a, config)]));
-  const listed = (list: readonly Article[]) => list.map((a) => cardOf(scopes.get(a.id)));
+  const cards = new Map([...scopes].map(([id, scope]) => [id, cardOf(scope)]));
+  const listed = (list: readonly Article[]) => list.map((a) => cards.get(a.id));
   const page = (path: string, template: string, scope: Record<string, unknown>) => out.push({ file: fileFor(path), template, scope: { site, ...scope } });
   const meta = (title: string, path: string, description = config.site.description) => ({
     title,
@@ -84,8 +85,7 @@ export function planPages(config: Config, articles: readonly Article[]): PageSpe
 }
 
 /** An article as list pages show it: everything but the body. */
-function cardOf(scope: ArticleScope | undefined): Omit<ArticleScope, "html"> | undefined {
-  if (!scope) return undefined;
+function cardOf(scope: ArticleScope): Omit<ArticleScope, "html"> {
   const { html: _body, ...card } = scope;
   return card;
 }
