@@ -1,0 +1,35 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseFeed } from "@rowanmanning/feed-parser";
+import { afterAll, describe, expect, it } from "vitest";
+import { build } from "../../src/pipeline/build.js";
+import { jsonFeedErrors, xmllint } from "../helpers/feeds.js";
+import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
+
+afterAll(removeProjects);
+
+describe("feed settings", () => {
+  it("cap the items, carry summaries only when asked, and announce a WebSub hub", async () => {
+    const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace(
+      "feeds:\n  limit: 20\n  tagLimit: 20\n  fullContent: true",
+      "feeds:\n  limit: 3\n  tagLimit: 1\n  fullContent: false\n  hub: https://hub.example/",
+    );
+    const root = await tempProject({ samples: true, config });
+    await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+    const read = (path: string) => readFile(join(root, "dist", path), "utf8");
+
+    const atom = await read("atom.xml");
+    expect(await xmllint(atom, "atom")).toEqual([]);
+    expect(atom).toContain('<link rel="hub" href="https://hub.example/"/>');
+    expect(await read("feed.xml")).toContain('<atom:link href="https://hub.example/" rel="hub"/>');
+    const json = JSON.parse(await read("feed.json"));
+    expect(jsonFeedErrors(JSON.stringify(json))).toEqual([]);
+    expect(json.hubs).toEqual([{ type: "WebSub", url: "https://hub.example/" }]);
+
+    const items = parseFeed(atom).items;
+    expect(items).toHaveLength(3);
+    expect(items[0]?.content).toContain("Read the full article");
+    expect(items[0]?.content).not.toContain("How the line works");
+    expect(parseFeed(await read("tags/networks/atom.xml")).items).toHaveLength(1);
+  });
+});
