@@ -24,6 +24,25 @@ const timezone = z.string().refine(
   { message: "is not a time zone. Use an IANA name such as UTC or Europe/Paris" },
 );
 
+const noLineBreak = (what: string) => z.string().min(1, "must not be empty").refine((v) => !/[\r\n]/.test(v), `must be one line: a line break in ${what} would inject mail headers`);
+
+const newsletter = z.object({
+  name: noLineBreak("the list name").optional(),
+  mode: z.enum(["digest", "each"], { error: "must be digest (one issue gathers the new articles) or each (one issue per article)" }).default("digest"),
+  maxArticles: z.number().int().min(1).max(30).default(10),
+  content: z.enum(["summary", "full"], { error: "must be summary or full" }).default("summary"),
+  subject: noLineBreak("the subject").default("{{ site.title }} #{{ issue.number }}: {{ lead.title }}"),
+  from: z.object({ name: noLineBreak("the sender name"), address: z.email("is not an email address") }),
+  replyTo: z.email("is not an email address").optional(),
+  listId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$/, "must look like a domain name, e.g. news.example.com"),
+  unsubscribe: z.object({
+    url: absoluteUrl.refine((v) => v.includes("{token}"), "must contain {token}, where each subscriber's unsubscribe token goes"),
+    mailto: z.email("is not an email address"),
+  }),
+  postalAddress: z.string().min(1, "must not be empty: bulk mail carries the sender's postal address"),
+  reason: z.string().min(1).default("You get this email because you subscribed to our newsletter."),
+});
+
 /** The site and newsletter settings in `presswork.config.yaml`. Secrets never live here. */
 export const configSchema = z.object({
   site: z.object({
@@ -43,6 +62,7 @@ export const configSchema = z.object({
     .object({ bareUrls: z.boolean().default(false) })
     .default({ bareUrls: false }),
   pagination: z.object({ perPage: z.number().int().min(1).max(100).default(10) }).default({ perPage: 10 }),
+  newsletter: newsletter.optional(),
   feeds: z
     .object({
       limit: z.number().int().min(1).max(500).default(20),
@@ -55,5 +75,7 @@ export const configSchema = z.object({
 
 /** Validated configuration as the rest of the code sees it. */
 export type Config = z.infer<typeof configSchema>;
+/** The newsletter settings. */
+export type NewsletterConfig = z.infer<typeof newsletter>;
 /** One author entry from the config. */
 export type AuthorInfo = z.infer<typeof author>;

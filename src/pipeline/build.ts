@@ -6,13 +6,16 @@ import type { Config } from "../config/schema.js";
 import { collectArticles, groupByTag, isPublished } from "../content/collection.js";
 import { readContent } from "../content/read.js";
 import { allFeeds } from "../feeds/index.js";
+import { issueFeeds } from "../feeds/issues.js";
+import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, renderPages, SITE_TEMPLATES } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
-import { TemplateError, type TemplateSources } from "../site/templates.js";
+import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { RenderCache } from "./cache.js";
+import { prepareNewsletter, previewFiles, webVersion, type NewsletterState } from "./newsletter.js";
 import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
 import { renderAll } from "./render-all.js";
@@ -38,6 +41,8 @@ export interface Assembly {
   config?: Config;
   articles: Article[];
   plan?: OutputPlan;
+  /** The newsletter's record, past issues and next issue, when the config has a newsletter. */
+  newsletter?: NewsletterState;
   /** What to record about the output once the plan is written. */
   state?: { output: OutputState; keys: Record<string, string>; marker: string };
 }
@@ -60,13 +65,23 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
   if (files.some((f) => f.messages.some((m) => m.fatal))) return { files, config, articles };
 
+  let letter: NewsletterState | undefined;
+  try {
+    letter = await prepareNewsletter(options.root, config, articles, options.now);
+  } catch (error) {
+    if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
+    throw error;
+  }
+  if (letter) files.push(...letter.files);
+  if (files.some((f) => f.messages.some((m) => m.fatal))) return { files, config, articles, ...(letter ? { newsletter: letter } : {}) };
+
   const templates = await readTemplates(join(options.root, SITE_TEMPLATES));
   const output = OutputState.open(cacheDir, options.out);
   try {
-    const { plan, keys } = outputPlan(config, articles, templates, options.root, output);
+    const { plan, keys } = await outputPlan(config, articles, templates, options.root, output, letter);
     const marker = OutputState.marker(keys, [...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
     plan.files.set(MARKER, marker);
-    return { files, config, articles, plan, state: { output, keys, marker } };
+    return { files, config, articles, plan, state: { output, keys, marker }, ...(letter ? { newsletter: letter } : {}) };
   } catch (error) {
     if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
     throw error;
@@ -83,13 +98,21 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
   return { ...result, written };
 }
 
-function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState): { plan: OutputPlan; keys: Record<string, string> } {
+async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, letter?: NewsletterState): Promise<{ plan: OutputPlan; keys: Record<string, string> }> {
   const plan = emptyPlan();
   const digests = new Map(articles.map((a) => [a.body.html.web, a.body.digest]));
-  const { render, reuse, keys } = output.sort(planPages(config, articles), templates.liquid, digests);
+  const sent = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
+  const { render, reuse, keys } = output.sort(planPages(config, articles, sent), templates.liquid, digests);
   for (const [path, html] of renderPages(render, templates.liquid)) plan.files.set(path, html);
   plan.reuse = reuse;
   for (const [path, text] of allFeeds(config, articles, groupByTag(articles))) plan.files.set(path, text);
+  if (letter && sent) {
+    for (const issue of letter.past) plan.files.set(`${issuePath(issue.plan.number)}index.html`, webVersion(issue, letter.newsletter));
+    const feeds = issueFeeds(config, sent);
+    plan.files.set("issues/feed.xml", feeds.rss);
+    plan.files.set("issues/atom.xml", feeds.atom);
+    if (letter.next) for (const [path, data] of await previewFiles(letter.next, config, letter.newsletter)) plan.files.set(path, data);
+  }
   plan.files.set("sitemap.xml", sitemap(config, articles));
   plan.files.set("robots.txt", robots(config));
   for (const [name, path] of templates.statics) plan.copies.set(name, path);

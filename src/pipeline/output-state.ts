@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listFiles, MARKER } from "../output/write.js";
 import type { PageSpec } from "../site/pages.js";
-import type { TemplateSources } from "../site/templates.js";
+import type { TemplateSources } from "../templates/liquid.js";
 
 interface Manifest {
   /** Also written into the output folder's marker: when both agree, the folder is as the last build left it. */

@@ -3,8 +3,8 @@ import { groupByTag } from "../content/collection.js";
 import { dateFormat } from "../content/dates.js";
 import { fileFor, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
-import { articleScope, siteScope, type ArticleScope } from "./scope.js";
-import { renderTemplate, templateEngine, type TemplateSources } from "./templates.js";
+import { articleScope, displayDate, siteScope, type ArticleScope } from "./scope.js";
+import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 
 /** Folder of the site templates, relative to the project root. */
 export const SITE_TEMPLATES = "templates/site";
@@ -28,7 +28,7 @@ export function renderPages(specs: readonly PageSpec[], sources: TemplateSources
  * Pure: the same articles give the same specs, so a page whose spec did not
  * change need not be rendered again.
  */
-export function planPages(config: Config, articles: readonly Article[]): PageSpec[] {
+export function planPages(config: Config, articles: readonly Article[], issues?: ReadonlyArray<{ number: number; subject: string; date: Date }>): PageSpec[] {
   const site = siteScope(config);
   const out: PageSpec[] = [];
   const scopes = new Map(articles.map((a) => [a.id, articleScope(a, config)]));
@@ -80,6 +80,15 @@ export function planPages(config: Config, articles: readonly Article[]): PageSpe
   }
 
   page(paths.archive, "archive", { page: meta(`Archive · ${config.site.title}`, paths.archive), months: byMonth(articles, config).map((m) => ({ label: m.label, articles: listed(m.list) })) });
+  if (issues) {
+    page("issues/", "issues", {
+      page: meta(`Newsletter · ${config.site.title}`, "issues/"),
+      newsletter: { name: config.newsletter?.name ?? config.site.title, rss: `${site.base}issues/feed.xml`, atom: `${site.base}issues/atom.xml` },
+      issues: [...issues]
+        .sort((a, b) => b.number - a.number)
+        .map((i) => ({ number: i.number, subject: i.subject, date: i.date.toISOString(), date_display: displayDate(i.date, config), url: `${site.base}issues/${i.number}/` })),
+    });
+  }
   out.push({ file: "404.html", template: "404", scope: { site, page: meta(`Not found · ${config.site.title}`, "404.html") } });
   return out;
 }

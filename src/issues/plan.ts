@@ -1,0 +1,63 @@
+import type { Config, NewsletterConfig } from "../config/schema.js";
+import { truncate } from "../markdown/excerpt.js";
+import type { Article } from "../markdown/article.js";
+import type { SentIssue, SentRecord } from "./record.js";
+
+/** An issue to send or to show: its number, date, articles and the words around them. */
+export interface IssuePlan {
+  number: number;
+  date: Date;
+  /** Articles in the issue, newest first. */
+  articles: Article[];
+  /** New articles left out by the size cap; the email links to the site for them. */
+  more: number;
+  /** The editor's note for this number, as email HTML and as text. */
+  note?: { html: string; text: string };
+}
+
+/**
+ * Chooses the next issue: in `digest` mode every published article not in an
+ * earlier issue and newer than the last one, newest first, up to
+ * `maxArticles`; in `each` mode the oldest such article alone. Undefined when
+ * there is nothing new.
+ */
+export function planNextIssue(articles: readonly Article[], record: SentRecord, newsletter: NewsletterConfig, now: Date): IssuePlan | undefined {
+  const sent = new Set(record.issues.flatMap((i) => i.articles));
+  const last = record.issues.at(-1);
+  const since = last ? new Date(last.date).getTime() : -Infinity;
+  const fresh = articles.filter((a) => !sent.has(a.id) && a.published.getTime() > since && a.published.getTime() <= now.getTime());
+  if (fresh.length === 0) return undefined;
+  const chosen = newsletter.mode === "each" ? fresh.slice(-1) : fresh.slice(0, newsletter.maxArticles);
+  return { number: (last?.number ?? 0) + 1, date: now, articles: chosen, more: newsletter.mode === "each" ? 0 : fresh.length - chosen.length };
+}
+
+/** A sent issue as it was planned, from the record; articles that no longer exist are left out. */
+export function planSentIssue(issue: SentIssue, articles: readonly Article[]): IssuePlan {
+  const byId = new Map(articles.map((a) => [a.id, a]));
+  const chosen = issue.articles.map((id) => byId.get(id)).filter((a): a is Article => a !== undefined);
+  return { number: issue.number, date: new Date(issue.date), articles: chosen, more: 0 };
+}
+
+/** The preheader: the text inbox lists show after the subject. From the lead's Quick Reads or summary. */
+export function preheaderOf(plan: IssuePlan): string {
+  const lead = plan.articles[0];
+  if (!lead) return "";
+  const text = lead.points[0] ?? lead.description;
+  const others = plan.articles.length > 1 ? ` Plus ${plan.articles.length - 1} more.` : "";
+  return truncate(text, 110 - others.length) + others;
+}
+
+/** Site path of an issue's web version. */
+export function issuePath(number: number): string {
+  return `issues/${number}/`;
+}
+
+/** The scope the subject template sees: site, issue and lead article. */
+export function subjectScope(plan: IssuePlan, config: Config) {
+  const lead = plan.articles[0];
+  return {
+    site: { title: config.site.title, url: config.site.url },
+    issue: { number: plan.number, count: plan.articles.length },
+    lead: { title: lead?.title ?? "", summary: lead?.description ?? "" },
+  };
+}

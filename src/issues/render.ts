@@ -1,0 +1,157 @@
+import { convert } from "html-to-text";
+import { VFile } from "vfile";
+import type { Config, NewsletterConfig } from "../config/schema.js";
+import type { Article } from "../markdown/article.js";
+import { displayDate, siteScope } from "../site/scope.js";
+import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import { issuePath, preheaderOf, subjectScope, type IssuePlan } from "./plan.js";
+import { TOKENS } from "./tokens.js";
+
+/** Folder of the email templates, relative to the project root. */
+export const EMAIL_TEMPLATES = "templates/email";
+/** Gmail clips HTML larger than this, hiding the footer and its unsubscribe link. */
+export const CLIP_BYTES = 102 * 1024;
+/** Past this, `check` warns that the issue is close to being clipped. */
+export const WARN_BYTES = 90 * 1024;
+
+/** An issue compiled once: HTML and text with personalisation tokens still in them. */
+export interface CompiledIssue {
+  plan: IssuePlan;
+  subject: string;
+  preheader: string;
+  /** Absolute URL of the issue's web version. */
+  webUrl: string;
+  html: string;
+  text: string;
+  /** How the renderer made the issue fit under CLIP_BYTES, if it had to. */
+  shortened: "no" | "summaries" | "fewer articles";
+}
+
+type Mjml = (input: string, options: { validationLevel: "strict"; keepComments?: boolean }) => Promise<{ html: string }>;
+let mjmlModule: Promise<Mjml> | undefined;
+/** MJML takes over half a second to import: loaded on first use only. */
+function mjml(): Promise<Mjml> {
+  mjmlModule ??= import("mjml").then((m) => (m.default ?? m) as unknown as Mjml);
+  return mjmlModule;
+}
+
+/**
+ * Compiles an issue: Liquid fills the MJML templates (escaping by default),
+ * MJML validates strictly and renders, and the text part is made from the
+ * same content. When the HTML would be clipped, the renderer shows summaries
+ * instead of full text, then drops articles from the end (linking to the
+ * site for them) until it fits.
+ */
+export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources): Promise<CompiledIssue> {
+  const engine = templateEngine(templates);
+  const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
+  if (/[\r\n]/.test(subject)) throw new TemplateError(problem("presswork.config.yaml", "newsletter.subject renders with a line break, which would inject mail headers"));
+  const preheader = preheaderOf(plan);
+  const webUrl = new URL(issuePath(plan.number), config.site.url).href;
+  let full = newsletter.content === "full";
+  let current: IssuePlan = plan;
+  let shortened: CompiledIssue["shortened"] = "no";
+  for (;;) {
+    const scope = issueScope(current, config, newsletter, { subject, preheader, webUrl, full });
+    const source = renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", scope);
+    const html = await toHtml(source);
+    const fits = Buffer.byteLength(html) <= CLIP_BYTES;
+    if (fits || (current.articles.length <= 1 && !full)) {
+      return { plan: current, subject, preheader, webUrl, html, text: plainText(current, config, newsletter, webUrl, full), shortened };
+    }
+    if (full) {
+      full = false;
+      shortened = "summaries";
+    } else {
+      current = { ...current, articles: current.articles.slice(0, -1), more: current.more + 1 };
+      shortened = "fewer articles";
+    }
+  }
+}
+
+async function toHtml(source: string): Promise<string> {
+  try {
+    return (await (await mjml())(source, { validationLevel: "strict" })).html;
+  } catch (error) {
+    const first = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors?.[0];
+    const file = new VFile({ path: `${EMAIL_TEMPLATES}/issue.mjml.liquid` });
+    file.message(`MJML: ${first ? `<${first.tagName}> ${first.message} (line ${first.line} of the rendered MJML)` : (error as Error).message}`, {
+      place: { line: 1, column: 1 },
+      ruleId: "mjml",
+      source: "issues",
+    }).fatal = true;
+    throw new TemplateError(file);
+  }
+}
+
+function problem(path: string, reason: string): VFile {
+  const file = new VFile({ path });
+  file.message(reason, { place: { line: 1, column: 1 }, ruleId: "newsletter-subject", source: "issues" }).fatal = true;
+  return file;
+}
+
+function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, extra: { subject: string; preheader: string; webUrl: string; full: boolean }) {
+  return {
+    site: siteScope(config),
+    issue: {
+      number: plan.number,
+      subject: extra.subject,
+      preheader: extra.preheader,
+      date_display: displayDate(plan.date, config),
+      web_url: extra.webUrl,
+      count: plan.articles.length,
+      more: plan.more,
+      note_html: plan.note?.html ?? "",
+    },
+    articles: plan.articles.map((a) => cardScope(a, config)),
+    full: extra.full,
+    newsletter: { name: newsletter.name ?? config.site.title, postal_address: newsletter.postalAddress, reason: newsletter.reason },
+    tokens: TOKENS,
+  };
+}
+
+function cardScope(article: Article, config: Config) {
+  return {
+    title: article.title,
+    url: article.url,
+    tag: article.tags[0]?.name ?? "",
+    byline: `${article.authors.map((a) => a.name).join(", ")} · ${displayDate(article.published, config)}`,
+    reading_minutes: article.body.readingMinutes,
+    key_points: article.points,
+    summary: article.description,
+    html: article.body.html.email,
+    image: article.image && article.imageUrl ? { url: article.imageUrl, alt: article.image.alt } : null,
+  };
+}
+
+const TEXT_OPTIONS = {
+  wordwrap: 78,
+  selectors: [
+    { selector: "a", options: { linkBrackets: ["<", ">"] as [string, string], hideLinkIfSameAsText: true } },
+    { selector: "img", format: "skip" },
+    { selector: "h2", options: { uppercase: false } },
+    { selector: "h3", options: { uppercase: false } },
+    { selector: "table", format: "dataTable" },
+  ],
+};
+
+/** The text part: the same content as the HTML, readable as plain text, with every link written out. */
+export function plainText(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, webUrl: string, full: boolean): string {
+  const lines: string[] = [];
+  const rule = "-".repeat(60);
+  lines.push(`${config.site.title} · Issue #${plan.number} · ${displayDate(plan.date, config)}`, `View in your browser: ${webUrl}`, "", `Hello ${TOKENS.name},`, "");
+  if (plan.note) lines.push(plan.note.text, "");
+  plan.articles.forEach((a, i) => {
+    lines.push(rule, `${i + 1}. ${a.title}`, `   ${a.authors.map((x) => x.name).join(", ")} · ${displayDate(a.published, config)} · ${a.body.readingMinutes} min read`, "");
+    if (a.points.length > 0) lines.push("Quick Reads:", ...a.points.map((p) => `- ${p}`), "");
+    lines.push(full ? convert(a.body.html.email, TEXT_OPTIONS) : a.description, "", `Read more: ${a.url}`, "");
+  });
+  if (plan.more > 0) lines.push(rule, `${plan.more} more on ${config.site.title}: ${config.site.url}`, "");
+  lines.push(rule, newsletter.reason, `Unsubscribe: ${TOKENS.unsubscribe_url}`, newsletter.postalAddress, "");
+  return lines.join("\n");
+}
+
+/** Note text from its email HTML. */
+export function noteText(html: string): string {
+  return convert(html, TEXT_OPTIONS);
+}

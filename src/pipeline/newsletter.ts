@@ -1,0 +1,114 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { VFile } from "vfile";
+import type { Config, NewsletterConfig } from "../config/schema.js";
+import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issues/plan.js";
+import { parseRecord, RECORD_FILE, type SentRecord } from "../issues/record.js";
+import { CLIP_BYTES, compileIssue, EMAIL_TEMPLATES, noteText, WARN_BYTES, type CompiledIssue } from "../issues/render.js";
+import { buildMessage } from "../issues/message.js";
+import { personalise } from "../issues/tokens.js";
+import type { Article } from "../markdown/article.js";
+import type { TemplateSources } from "../templates/liquid.js";
+import { makeResolver } from "./resolve.js";
+
+/** Where the editor's note for issue N lives, relative to the project root. */
+export const notePath = (n: number) => `newsletter/notes/${n}.md`;
+
+/** A placeholder recipient for previews: never a real subscriber. */
+export const PREVIEW_RECIPIENT = { address: "reader@example.com", name: "Reader" };
+
+/** The newsletter's state in a project: its record, templates, past issues and the next one. */
+export interface NewsletterState {
+  newsletter: NewsletterConfig;
+  record: SentRecord;
+  templates: TemplateSources;
+  next?: CompiledIssue;
+  past: CompiledIssue[];
+  files: VFile[];
+}
+
+/** Reads the record of sent issues; problems are on the returned file. */
+export function readRecord(root: string): { record?: SentRecord; file: VFile } {
+  let text: string | undefined;
+  try {
+    text = readFileSync(join(root, RECORD_FILE), "utf8");
+  } catch {
+    text = undefined;
+  }
+  return parseRecord(text);
+}
+
+/** Reads the email templates: every `*.liquid` file in templates/email/. */
+export function readEmailTemplates(root: string): TemplateSources {
+  const dir = join(root, EMAIL_TEMPLATES);
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid")).sort()) out[name] = readFileSync(join(dir, name), "utf8");
+  return out;
+}
+
+/**
+ * Plans and compiles the next issue and the web versions of the sent ones.
+ * Messages (record problems, note problems, size) land on the returned files.
+ */
+export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date): Promise<NewsletterState | undefined> {
+  const newsletter = config.newsletter;
+  if (!newsletter) return undefined;
+  const { record, file: recordFile } = readRecord(root);
+  const files = [recordFile];
+  if (!record) return { newsletter, record: { issues: [] }, templates: {}, past: [], files };
+  const templates = readEmailTemplates(root);
+  const past: CompiledIssue[] = [];
+  for (const sent of record.issues) past.push(await compileIssue(await withNote(root, planSentIssue(sent, articles), config, files), config, newsletter, templates));
+  const plan = planNextIssue(articles, record, newsletter, now);
+  const next = plan ? await compileIssue(await withNote(root, plan, config, files), config, newsletter, templates) : undefined;
+  if (next) files.push(sizeReport(next));
+  return { newsletter, record, templates, past, files, ...(next ? { next } : {}) };
+}
+
+async function withNote(root: string, plan: IssuePlan, config: Config, files: VFile[]): Promise<IssuePlan> {
+  const path = notePath(plan.number);
+  let text: string;
+  try {
+    text = readFileSync(join(root, path), "utf8");
+  } catch {
+    return plan;
+  }
+  const file = new VFile({ path, value: text });
+  files.push(file);
+  const pageUrl = new URL(issuePath(plan.number), config.site.url).href;
+  const { renderBody } = await import("../markdown/render.js");
+  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver([], new Set(), 0) });
+  return { ...plan, note: { html: body.html.email, text: noteText(body.html.email) } };
+}
+
+function sizeReport(issue: CompiledIssue): VFile {
+  const file = new VFile({ path: `${EMAIL_TEMPLATES}/issue.mjml.liquid` });
+  const size = Buffer.byteLength(issue.html);
+  const kb = (size / 1024).toFixed(1);
+  if (size > CLIP_BYTES) {
+    file.message(`issue #${issue.plan.number} is ${kb} KB of HTML even with one article in summary: Gmail clips mail over 102 KB and hides the unsubscribe link. Shorten the templates or the editor's note`, { ruleId: "email-size", source: "issues" }).fatal = true;
+  } else if (size > WARN_BYTES) {
+    file.message(`issue #${issue.plan.number} is ${kb} KB of HTML, close to Gmail's 102 KB clipping limit`, { ruleId: "email-size", source: "issues" });
+  }
+  if (issue.shortened !== "no") {
+    file.message(`issue #${issue.plan.number} was too large for Gmail at full length and was shortened (${issue.shortened}) to ${kb} KB`, { ruleId: "email-size", source: "issues" });
+  }
+  return file;
+}
+
+/** The web version of an issue: its HTML with neutral values for the personal tokens. */
+export function webVersion(issue: CompiledIssue, newsletter: NewsletterConfig): string {
+  const url = newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "");
+  return personalise(issue.html, { unsubscribe_url: url, name: "reader" }, "html");
+}
+
+/** The preview files of the next issue: its HTML, its text and a sample message to a placeholder address. */
+export async function previewFiles(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): Promise<Map<string, string | Uint8Array>> {
+  const values = { unsubscribe_url: newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "preview"), name: PREVIEW_RECIPIENT.name };
+  const eml = await buildMessage(issue, PREVIEW_RECIPIENT, config, newsletter, { secret: "preview", date: issue.plan.date });
+  return new Map<string, string | Uint8Array>([
+    ["issues/next/index.html", personalise(issue.html, values, "html")],
+    ["issues/next/issue.txt", personalise(issue.text, values, "text")],
+    ["issues/next/issue.eml", eml],
+  ]);
+}
