@@ -1,11 +1,12 @@
 import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
 import { buildCommand } from "./commands/build.js";
 import { checkCommand } from "./commands/check.js";
+import { issueCommand } from "./commands/issue.js";
 import { newCommand } from "./commands/new.js";
 import { io } from "./io.js";
 import { isUsageError, rejectUnknownFlags } from "./usage.js";
 
-const subCommands: Record<string, CommandDef<any>> = { build: buildCommand, check: checkCommand, new: newCommand };
+const subCommands: Record<string, CommandDef<any>> = { build: buildCommand, check: checkCommand, new: newCommand, issue: issueCommand };
 
 const main = defineCommand({
   meta: { name: "presswork", version: "0.1.0", description: "Markdown articles to a web archive, feeds and email issues" },
@@ -14,6 +15,11 @@ const main = defineCommand({
 
 /** Runs the CLI with `argv` (without node and script). Usage mistakes exit 2, content problems 1. */
 export async function run(argv: string[]): Promise<void> {
+  // A reader that stops early (`presswork issue | head`) is not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   const name = argv[0];
   const sub = name ? subCommands[name] : undefined;
   const target = sub ?? main;

@@ -44,7 +44,7 @@ function mjml(): Promise<Mjml> {
  */
 export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources): Promise<CompiledIssue> {
   const engine = templateEngine(templates);
-  const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
+  const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }, true), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
   if (/[\r\n]/.test(subject)) throw new TemplateError(problem("presswork.config.yaml", "newsletter.subject renders with a line break, which would inject mail headers"));
   const preheader = preheaderOf(plan);
   const webUrl = new URL(issuePath(plan.number), config.site.url).href;
@@ -67,6 +67,32 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
       shortened = "fewer articles";
     }
   }
+}
+
+/**
+ * Validates each MJML template file on its own, so an error names the
+ * template and its line: Liquid tags are blanked out (keeping line breaks),
+ * and a partial is wrapped in <mjml><mj-body> on its first line. Partials
+ * hold mj-section or mj-wrapper elements.
+ */
+export async function validateEmailTemplates(templates: TemplateSources): Promise<VFile[]> {
+  const files: VFile[] = [];
+  for (const [name, text] of Object.entries(templates)) {
+    if (!name.endsWith(".mjml.liquid")) continue;
+    const skeleton = text.replace(/\{%[\s\S]*?%\}/g, (tag) => tag.replace(/[^\n]/g, " ")).replace(/\{\{[\s\S]*?\}\}/g, (tag) => `x${tag.slice(1).replace(/[^\n]/g, "")}`);
+    const whole = /^\s*<mjml[\s>]/.test(skeleton);
+    const source = whole ? skeleton : `<mjml><mj-body>${skeleton}</mj-body></mjml>`;
+    const file = new VFile({ path: `${EMAIL_TEMPLATES}/${name}`, value: text });
+    try {
+      await (await mjml())(source, { validationLevel: "strict" });
+    } catch (error) {
+      const errors = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors ?? [];
+      if (errors.length === 0) throw error;
+      for (const e of errors) file.message(`MJML: <${e.tagName}> ${e.message}`, { place: { line: e.line, column: 1 }, ruleId: "mjml", source: "issues" }).fatal = true;
+    }
+    files.push(file);
+  }
+  return files;
 }
 
 async function toHtml(source: string): Promise<string> {

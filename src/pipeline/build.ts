@@ -59,7 +59,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const files = [configFile, ...tree.sources.map((s) => s.file)];
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
   const cache = new RenderCache(cacheDir && join(cacheDir, "render"));
-  const bodies = await renderAll(wanted, tree, config, options.now, cache);
+  const bodies = await renderAll(wanted, metas, tree, config, options.now, cache);
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));

@@ -4,7 +4,7 @@ import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issues/plan.js";
 import { parseRecord, RECORD_FILE, type SentRecord } from "../issues/record.js";
-import { CLIP_BYTES, compileIssue, EMAIL_TEMPLATES, noteText, WARN_BYTES, type CompiledIssue } from "../issues/render.js";
+import { CLIP_BYTES, compileIssue, EMAIL_TEMPLATES, noteText, validateEmailTemplates, WARN_BYTES, type CompiledIssue } from "../issues/render.js";
 import { buildMessage } from "../issues/message.js";
 import { personalise } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
@@ -57,6 +57,9 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const files = [recordFile];
   if (!record) return { newsletter, record: { issues: [] }, templates: {}, past: [], files };
   const templates = readEmailTemplates(root);
+  const checked = await validateEmailTemplates(templates);
+  files.push(...checked);
+  if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, templates, past: [], files };
   const past: CompiledIssue[] = [];
   for (const sent of record.issues) past.push(await compileIssue(await withNote(root, planSentIssue(sent, articles), config, files), config, newsletter, templates));
   const plan = planNextIssue(articles, record, newsletter, now);

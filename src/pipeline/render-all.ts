@@ -20,13 +20,20 @@ const BATCH = 8;
 const WORKER_AHEAD = 3;
 
 /**
- * Renders the bodies of `metas`, reusing cached renders whose links still
+ * Renders the bodies of `metas` (links may lead to any of `all`), reusing cached renders whose links still
  * resolve the same way. Large batches are shared with one worker process,
  * which on two cores nearly halves a cold build. Messages land on each
  * article's VFile as if it had been rendered here.
  */
-export async function renderAll(metas: readonly ArticleMeta[], tree: ContentTree, config: Config, now: Date, cache: RenderCache): Promise<Map<string, RenderedBody>> {
-  const targets = linkTargets(metas);
+export async function renderAll(
+  metas: readonly ArticleMeta[],
+  all: readonly ArticleMeta[],
+  tree: ContentTree,
+  config: Config,
+  now: Date,
+  cache: RenderCache,
+): Promise<Map<string, RenderedBody>> {
+  const targets = linkTargets(all);
   const assets = new Set(tree.assets.keys());
   const basePath = new URL(config.site.url).pathname;
   const resolve = makeResolver(targets, assets, now.getTime());

@@ -4,12 +4,15 @@ import { VFile } from "vfile";
 /** Template sources by file name relative to their folder, e.g. "article.liquid". */
 export type TemplateSources = Readonly<Record<string, string>>;
 
-/** A Liquid engine over in-memory templates that escapes output by default and rejects unknown variables. */
-export function templateEngine(sources: TemplateSources): Liquid {
+/**
+ * A Liquid engine over in-memory templates that rejects unknown variables
+ * and escapes output for HTML, unless `plain` (for text such as a subject line).
+ */
+export function templateEngine(sources: TemplateSources, plain = false): Liquid {
   return new Liquid({
     templates: { ...sources },
     extname: ".liquid",
-    outputEscape: "escape",
+    ...(plain ? {} : { outputEscape: "escape" as const }),
     strictVariables: true,
     strictFilters: true,
     lenientIf: true,
