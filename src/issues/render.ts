@@ -53,7 +53,7 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
   let shortened: CompiledIssue["shortened"] = "no";
   for (;;) {
     const scope = issueScope(current, config, newsletter, { subject, preheader, webUrl, full });
-    const source = renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", scope);
+    const source = renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", scope, templates);
     const html = await toHtml(source);
     const fits = Buffer.byteLength(html) <= CLIP_BYTES;
     if (fits || (current.articles.length <= 1 && !full)) {

@@ -19,7 +19,7 @@ export interface PageSpec {
 /** Renders page specs with the site templates; keys are output file paths under `dist/`. */
 export function renderPages(specs: readonly PageSpec[], sources: TemplateSources): Map<string, string> {
   const engine = templateEngine(sources);
-  return new Map(specs.map((spec) => [spec.file, renderTemplate(engine, SITE_TEMPLATES, spec.template, spec.scope)]));
+  return new Map(specs.map((spec) => [spec.file, renderTemplate(engine, SITE_TEMPLATES, spec.template, spec.scope, sources)]));
 }
 
 /**

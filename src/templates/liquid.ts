@@ -32,15 +32,27 @@ export class TemplateError extends Error {
  * Renders one template, turning a Liquid failure into a TemplateError whose
  * message names the template file (under `folder`) and line.
  */
-export function renderTemplate(engine: Liquid, folder: string, name: string, scope: object): string {
+export function renderTemplate(engine: Liquid, folder: string, name: string, scope: object, sources?: TemplateSources): string {
   try {
     return engine.renderFileSync(name, scope);
   } catch (error) {
     const token = (error as { token?: { file?: string; getPosition?: () => number[] } }).token;
-    const [line, column] = token?.getPosition?.() ?? [1, 1];
-    const file = new VFile({ path: `${folder}/${token?.file ?? `${name}.liquid`}` });
+    const [line = 1, column = 1] = token?.getPosition?.() ?? [];
     const reason = String((error as Error).message).replace(/, (file:\S+, )?line:\d+, col:\d+$/, "");
-    file.message(`template error: ${reason}`, { place: { line: line ?? 1, column: column ?? 1 }, ruleId: "template", source: "site" }).fatal = true;
+    const where = token?.file ?? (sources && templateAt(sources, reason, line, column)) ?? `${name}.liquid`;
+    const file = new VFile({ path: `${folder}/${where}` });
+    file.message(`template error: ${reason}`, { place: { line, column }, ruleId: "template", source: "site" }).fatal = true;
     throw new TemplateError(file);
   }
+}
+
+/**
+ * Liquid does not name the partial a render error happened in when templates
+ * live in memory: find the template whose text at that place is the
+ * variable the error names.
+ */
+function templateAt(sources: TemplateSources, reason: string, line: number, column: number): string | undefined {
+  const variable = /undefined variable: (\S+)/.exec(reason)?.[1];
+  if (!variable) return undefined;
+  return Object.keys(sources).find((name) => sources[name]?.split("\n")[line - 1]?.slice(column - 1).startsWith(variable));
 }

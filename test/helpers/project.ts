@@ -13,10 +13,12 @@ export interface ProjectSpec {
   articles?: Record<string, string | Uint8Array>;
   /** Replaces presswork.config.yaml; by default the repository's sample config. */
   config?: string;
-  /** Copy the sample articles too. */
+  /** Copy the sample articles and the newsletter record and notes too. */
   samples?: boolean;
-  /** Extra or replaced files under templates/site/. */
+  /** Extra or replaced files under templates/, by path relative to it (site/…, email/…). */
   templates?: Record<string, string>;
+  /** Extra or replaced files under newsletter/. */
+  newsletter?: Record<string, string>;
 }
 
 /** A throwaway project folder with the sample config and templates, and the given articles. */
@@ -26,9 +28,13 @@ export async function tempProject(spec: ProjectSpec = {}): Promise<string> {
   await cp(join(REPO, "templates"), join(root, "templates"), { recursive: true });
   await writeFile(join(root, "presswork.config.yaml"), spec.config ?? (await readFile(join(REPO, "presswork.config.yaml"), "utf8")));
   await mkdir(join(root, "articles"), { recursive: true });
-  if (spec.samples) await cp(join(REPO, "articles"), join(root, "articles"), { recursive: true });
+  if (spec.samples) {
+    await cp(join(REPO, "articles"), join(root, "articles"), { recursive: true });
+    await cp(join(REPO, "newsletter"), join(root, "newsletter"), { recursive: true });
+  }
   for (const [path, data] of Object.entries(spec.articles ?? {})) await put(join(root, "articles", path), data);
-  for (const [path, data] of Object.entries(spec.templates ?? {})) await put(join(root, "templates/site", path), data);
+  for (const [path, data] of Object.entries(spec.templates ?? {})) await put(join(root, "templates", path), data);
+  for (const [path, data] of Object.entries(spec.newsletter ?? {})) await put(join(root, "newsletter", path), data);
   return root;
 }
 

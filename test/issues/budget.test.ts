@@ -1,0 +1,45 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLIP_BYTES } from "../../src/issues/render.js";
+import { assemble } from "../../src/pipeline/build.js";
+import { runCli } from "../helpers/cli.js";
+import { article, removeProjects, tempProject } from "../helpers/project.js";
+
+afterAll(removeProjects);
+const LATER = new Date("2027-02-01T00:00:00Z");
+
+async function fullContentProject(extra: Record<string, string>): Promise<string> {
+  const root = await tempProject({ samples: true, articles: extra });
+  const path = join(root, "presswork.config.yaml");
+  await writeFile(path, (await readFile(path, "utf8")).replace("content: summary", "content: full"));
+  await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
+  return root;
+}
+
+describe("email size", () => {
+  it("keeps a 10-article digest of the samples, full text, under Gmail's clipping limit", async () => {
+    const extra = { "extra-one.md": article("title: Extra one\ndate: 2026-12-01", "A short extra story with a [link](https://example.org/)."), "extra-two.md": article("title: Extra two\ndate: 2026-12-02", "Another short one.") };
+    const root = await fullContentProject(extra);
+    const result = await assemble({ root, now: LATER, cacheDir: false });
+    const next = result.newsletter?.next;
+    expect(next?.plan.articles).toHaveLength(10);
+    expect(next?.shortened).toBe("no");
+    expect(Buffer.byteLength(next?.html ?? "")).toBeLessThan(CLIP_BYTES);
+    expect(next?.html).toContain("How the line works");
+  });
+
+  it("shortens a digest that would be clipped: summaries first, then fewer articles, and check says so", async () => {
+    const long = Array.from({ length: 120 }, (_, i) => `Paragraph ${i} of a very long investigation, with enough words to weigh on the email's size budget.`).join("\n\n");
+    const extra: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) extra[`long-${i}.md`] = article(`title: Long read ${i}\ndate: 2026-12-0${i + 1}\nsummary: A long read, summarised.`, long);
+    const root = await fullContentProject(extra);
+    const result = await assemble({ root, now: LATER, cacheDir: false });
+    const next = result.newsletter?.next;
+    expect(next?.shortened).toBe("summaries");
+    expect(Buffer.byteLength(next?.html ?? "")).toBeLessThan(CLIP_BYTES);
+    expect(next?.html).not.toContain("Paragraph 100 of a very long investigation");
+    const check = runCli(["check", "--now", LATER.toISOString()], root);
+    expect(check.stderr).toMatch(/templates\/email\/issue\.mjml\.liquid:1:1 {2}warning {2}issue #1 was too large for Gmail at full length and was shortened \(summaries\)/);
+  });
+});

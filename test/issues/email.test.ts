@@ -1,0 +1,219 @@
+import { generateKeyPairSync } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { simpleParser } from "mailparser";
+import { dkimVerify } from "mailauth/lib/dkim/verify.js";
+import { parse, type DefaultTreeAdapterMap } from "parse5";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Config, NewsletterConfig } from "../../src/config/schema.js";
+import { buildMessage, HeaderInjectionError, verifyUnsubscribeToken } from "../../src/issues/message.js";
+import type { CompiledIssue } from "../../src/issues/render.js";
+import { personalise } from "../../src/issues/tokens.js";
+import { assemble, build } from "../../src/pipeline/build.js";
+import { xmllint } from "../helpers/feeds.js";
+import { NOW, removeProjects, tempProject } from "../helpers/project.js";
+
+type Element = DefaultTreeAdapterMap["element"];
+const SECRET = "test-secret-not-for-production";
+let issue: CompiledIssue;
+let config: Config;
+let newsletter: NewsletterConfig;
+
+beforeAll(async () => {
+  const root = await tempProject({ samples: true });
+  const result = await assemble({ root, now: NOW, cacheDir: false });
+  expect(result.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+  issue = result.newsletter?.next as CompiledIssue;
+  config = result.config as Config;
+  newsletter = config.newsletter as NewsletterConfig;
+});
+afterAll(removeProjects);
+
+function elements(html: string): Element[] {
+  const out: Element[] = [];
+  const walk = (node: DefaultTreeAdapterMap["node"]) => {
+    if ("tagName" in node) out.push(node);
+    if ("childNodes" in node) node.childNodes.forEach(walk);
+  };
+  walk(parse(html));
+  return out;
+}
+const attr = (el: Element, name: string) => el.attrs.find((a) => a.name === name)?.value;
+
+describe("planning the next issue", () => {
+  it("gathers what was published since the last sent issue, newest first, numbered after it", () => {
+    expect(issue.plan.number).toBe(3);
+    expect(issue.plan.articles.map((a) => a.slug)).toEqual(["open-silicon-fab", "rust-in-the-kernel", "undersea-cable-repair", "municipal-broadband"]);
+    expect(issue.subject).toBe("Signal & Noise #3: A Community Fab Tapes Out Its First Open-Source RISC-V Chip and 3 more");
+    expect(issue.preheader).toBe("A volunteer fab in Eindhoven produced working samples of an open RISC-V microcontroller. Plus 3 more.");
+    expect(issue.plan.note?.text).toContain("below the waterline");
+  });
+
+  it("in `each` mode, sends the oldest unsent article alone", async () => {
+    const root = await tempProject({ samples: true });
+    const text = (await readFile(join(root, "presswork.config.yaml"), "utf8")).replace("mode: digest", "mode: each");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(join(root, "presswork.config.yaml"), text);
+    const result = await assemble({ root, now: NOW, cacheDir: false });
+    expect(result.newsletter?.next?.plan.articles.map((a) => a.slug)).toEqual(["municipal-broadband"]);
+  });
+
+  it("starts at issue 1 with every published article when nothing was sent yet", async () => {
+    const root = await tempProject({ samples: true });
+    const { rm } = await import("node:fs/promises");
+    await rm(join(root, "newsletter/sent.json"));
+    const result = await assemble({ root, now: NOW, cacheDir: false });
+    expect(result.newsletter?.next?.plan.number).toBe(1);
+    expect(result.newsletter?.next?.plan.articles).toHaveLength(8);
+  });
+});
+
+describe("the compiled issue", () => {
+  it("keeps every personalisation token through MJML's minification, in text and in links", () => {
+    expect(issue.html).toContain('href="%%unsubscribe_url%%"');
+    expect(issue.html).toContain("Hello %%name%%,");
+    expect(issue.text).toContain("Unsubscribe: %%unsubscribe_url%%");
+    const copy = personalise(issue.html, { unsubscribe_url: "https://x.example/u?a=1&b=2", name: "<Ann>" }, "html");
+    expect(copy).not.toMatch(/%%[a-z_]+%%/);
+    expect(copy).toContain('href="https://x.example/u?a=1&amp;b=2"');
+    expect(copy).toContain("Hello &lt;Ann&gt;,");
+  });
+
+  it("refuses a copy with a token it has no value for", () => {
+    expect(() => personalise("Hi %%nickname%%", { unsubscribe_url: "u", name: "n" }, "text")).toThrow("%%nickname%% has no value");
+  });
+
+  it("is light and dark, has a language, and uses only absolute links and images with alt text", () => {
+    const els = elements(issue.html);
+    expect(attr(els.find((e) => e.tagName === "html") as Element, "lang")).toBe("en");
+    expect(issue.html).toContain('<meta name="color-scheme" content="light dark">');
+    expect(issue.html).toContain("prefers-color-scheme: dark");
+    for (const a of els.filter((e) => e.tagName === "a")) expect(attr(a, "href")).toMatch(/^(https:\/\/|mailto:|%%unsubscribe_url%%$)/);
+    const images = els.filter((e) => e.tagName === "img");
+    expect(images.length).toBeGreaterThan(0);
+    for (const img of images) {
+      expect(attr(img, "src")).toMatch(/^https:\/\//);
+      expect(attr(img, "alt")?.trim()).toBeTruthy();
+    }
+  });
+
+  it("has a readable text part with every article, its link and the footer", () => {
+    for (const a of issue.plan.articles) {
+      expect(issue.text).toContain(a.title);
+      expect(issue.text).toContain(`Read more: ${a.url}`);
+    }
+    expect(issue.text).toContain("View in your browser: https://signal-noise.example/issues/3/");
+    expect(issue.text).toContain(newsletter.postalAddress);
+  });
+});
+
+describe("each recipient's message", () => {
+  it("parses as multipart/alternative UTF-8 with the headers RFC 2369 and RFC 8058 ask for", async () => {
+    const raw = await buildMessage(issue, { address: "ann@example.org", name: "Ann Ø'Neil" }, config, newsletter, { secret: SECRET, date: NOW });
+    const mail = await simpleParser(raw);
+    expect(mail.subject).toBe(issue.subject);
+    expect(mail.from?.value).toEqual([{ address: "newsletter@signal-noise.example", name: "Signal & Noise" }]);
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.value : []).toEqual([{ address: "ann@example.org", name: "Ann Ø'Neil" }]);
+    expect(mail.replyTo?.value[0]?.address).toBe("editors@signal-noise.example");
+    expect(mail.date?.toISOString()).toBe(NOW.toISOString());
+    expect(mail.messageId).toMatch(/^<issue-3\.[0-9a-f]{24}@signal-noise\.example>$/);
+    expect(raw.toString()).toMatch(/Content-Type: multipart\/alternative/);
+    expect(raw.toString()).toMatch(/Content-Type: text\/plain; charset=utf-8/);
+    expect(raw.toString()).toMatch(/Content-Type: text\/html; charset=utf-8/);
+    expect(raw.toString()).toContain('List-ID: "Signal & Noise Weekly" <weekly.signal-noise.example>');
+    const lines = new Map(mail.headerLines.map((h) => [h.key, h.line]));
+    expect(lines.get("list-unsubscribe-post")).toBe("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+    expect(mail.headerLines.filter((h) => h.key === "list-unsubscribe")).toHaveLength(1);
+    const listUnsubscribe = /^List-Unsubscribe: (.*)$/m.exec(raw.toString())?.[1] ?? "";
+    const match = /^<(https:\/\/signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=([^>]+))>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe>$/.exec(listUnsubscribe);
+    expect(match, listUnsubscribe).not.toBeNull();
+    const [, url = "", token = ""] = match ?? [];
+    expect(verifyUnsubscribeToken(decodeURIComponent(token), newsletter.listId, SECRET)).toBe("ann@example.org");
+    expect(verifyUnsubscribeToken(decodeURIComponent(token), newsletter.listId, "another secret")).toBeUndefined();
+    expect(mail.html).toContain(url.replaceAll("&", "&amp;"));
+    expect(mail.html).toContain("Hello Ann Ø&apos;Neil,");
+    expect(mail.text).toContain(`Unsubscribe: ${url}`);
+    expect(String(mail.html)).not.toMatch(/%%[a-z_]+%%/);
+    expect(String(mail.text)).not.toMatch(/%%[a-z_]+%%/);
+  });
+
+  it("gives each recipient their own unsubscribe link and Message-ID, the same on every build", async () => {
+    const a = await simpleParser(await buildMessage(issue, { address: "a@example.org" }, config, newsletter, { secret: SECRET, date: NOW }));
+    const b = await simpleParser(await buildMessage(issue, { address: "b@example.org" }, config, newsletter, { secret: SECRET, date: NOW }));
+    const again = await simpleParser(await buildMessage(issue, { address: "A@Example.org" }, config, newsletter, { secret: SECRET, date: NOW }));
+    expect(a.messageId).not.toBe(b.messageId);
+    expect(again.messageId).toBe(a.messageId);
+    const unsubscribeOf = (m: typeof a) => m.headerLines.find((h) => h.key === "list-unsubscribe")?.line;
+    expect(unsubscribeOf(a)).toMatch(/^List-Unsubscribe: <https:/);
+    expect(unsubscribeOf(a)).not.toBe(unsubscribeOf(b));
+    expect(a.text).toContain("Hello reader,");
+    expect(String(a.messageId)).not.toContain("a@example.org");
+  });
+
+  it("is DKIM-signed over both List-Unsubscribe headers, and the signature verifies", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const der = publicKey.export({ type: "spki", format: "der" }).toString("base64");
+    const raw = await buildMessage(issue, { address: "ann@example.org" }, config, newsletter, {
+      secret: SECRET,
+      date: NOW,
+      dkim: { domainName: "signal-noise.example", keySelector: "pw2026", privateKey: pem },
+    });
+    const resolver = async (name: string, type: string) => {
+      if (name === "pw2026._domainkey.signal-noise.example" && type === "TXT") return [[`v=DKIM1; k=rsa; p=${der}`]];
+      throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
+    };
+    const result = await dkimVerify(raw, { resolver });
+    const [signature] = result.results;
+    expect(signature?.status.result).toBe("pass");
+    const signed = (signature?.signingHeaders?.keys ?? "").toLowerCase().split(": ").join(":").split(":");
+    expect(signed).toEqual(expect.arrayContaining(["list-unsubscribe", "list-unsubscribe-post", "list-id", "from", "subject"]));
+  });
+
+  it("prefixes a test send's subject with [TEST]", async () => {
+    const mail = await simpleParser(await buildMessage(issue, { address: "me@example.org" }, config, newsletter, { secret: SECRET, date: NOW, test: true }));
+    expect(mail.subject).toBe(`[TEST] ${issue.subject}`);
+  });
+
+  it.each([
+    ["a name", { address: "x@example.org", name: "Eve\r\nBcc: all@example.org" }],
+    ["an address", { address: "x@example.org\nBcc: all@example.org" }],
+  ])("refuses %s with a line break", async (_what, recipient) => {
+    await expect(buildMessage(issue, recipient, config, newsletter, { secret: SECRET, date: NOW })).rejects.toThrow(HeaderInjectionError);
+  });
+});
+
+describe("issue outputs in dist/", () => {
+  let root: string;
+  const read = (path: string) => readFile(join(root, "dist", path), "utf8");
+  beforeAll(async () => {
+    root = await tempProject({ samples: true });
+    await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+  });
+
+  it("publishes each sent issue's web version, without personal tokens", async () => {
+    for (const n of [1, 2]) {
+      const html = await read(`issues/${n}/index.html`);
+      expect(html).not.toMatch(/%%[a-z_]+%%/);
+      expect(html).toContain(`Issue #${n}`);
+    }
+    expect(await read("issues/1/index.html")).toContain("Error-Corrected Qubits");
+  });
+
+  it("lists the issues on a page and in valid RSS and Atom feeds", async () => {
+    const index = await read("issues/index.html");
+    expect(index).toContain('href="/issues/2/"');
+    expect(await xmllint(await read("issues/atom.xml"), "atom")).toEqual([]);
+    const rss = await read("issues/feed.xml");
+    expect(await xmllint(rss)).toEqual([]);
+    expect(rss).toContain("<link>https://signal-noise.example/issues/2/</link>");
+  });
+
+  it("previews the next issue as HTML, text and a message to a placeholder, never a subscriber", async () => {
+    expect(await read("issues/next/index.html")).toContain("Hello Reader,");
+    expect(await read("issues/next/issue.txt")).toContain("Issue #3");
+    const mail = await simpleParser(await readFile(join(root, "dist/issues/next/issue.eml")));
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.value[0]?.address : "").toBe("reader@example.com");
+    expect(mail.subject).toBe(issue.subject);
+  });
+});
