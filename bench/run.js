@@ -1,4 +1,5 @@
-// npm run bench: times Presswork on generated projects, each run in a fresh process.
+// npm run bench: times Presswork on generated projects, each run in a fresh process,
+// then the email issue (bench/email.js).
 // Usage: node bench/run.js [N ...]   (default: 1000 5000)
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -39,3 +40,6 @@ console.log(`\nnode ${process.version}, ${execFileSync("nproc").toString().trim(
 console.log("| articles | cold build | peak memory | rebuild, one article changed | peak memory |");
 console.log("| ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) console.log(`| ${r.n} | ${r.cold.seconds.toFixed(2)} s | ${r.cold.mb.toFixed(0)} MB | ${r.oneChange.seconds.toFixed(2)} s | ${r.oneChange.mb.toFixed(0)} MB |`);
+
+console.log("");
+spawnSync(process.execPath, [join(REPO, "bench/email.js")], { stdio: "inherit" });

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import DKIM from "nodemailer/lib/dkim";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -81,13 +81,16 @@ export async function buildMessage(issue: CompiledIssue, recipient: Recipient, c
   const values = { unsubscribe_url: url, name: recipient.name?.trim() || "reader" };
   const domain = newsletter.from.address.split("@")[1] ?? "localhost";
   const listName = (newsletter.name ?? config.site.title).replace(/["\\]/g, "");
+  const messageId = `<issue-${issue.plan.number}${options.test ? "-test" : ""}.${addressKey(recipient.address, options.secret)}@${domain}>`;
   const composer = new MailComposer({
+    // Derived, not random, so the same message is the same bytes (the preview in dist/ is reproducible).
+    baseBoundary: createHash("sha1").update(messageId).digest("hex").slice(0, 16),
     from: { name: newsletter.from.name, address: newsletter.from.address },
     to: recipient.name ? { name: recipient.name, address: recipient.address } : recipient.address,
     ...(newsletter.replyTo ? { replyTo: newsletter.replyTo } : {}),
     subject,
     date: options.date,
-    messageId: `<issue-${issue.plan.number}${options.test ? "-test" : ""}.${addressKey(recipient.address, options.secret)}@${domain}>`,
+    messageId,
     text: personalise(issue.text, values, "text"),
     html: personalise(issue.html, values, "html"),
     textEncoding: "quoted-printable",

@@ -19,7 +19,7 @@ export interface IssuePlan {
  * Chooses the next issue: in `digest` mode every published article not in an
  * earlier issue and newer than the last one, newest first, up to
  * `maxArticles`; in `each` mode the oldest such article alone. Undefined when
- * there is nothing new.
+ * there is nothing new. The plan is dated by its newest article.
  */
 export function planNextIssue(articles: readonly Article[], record: SentRecord, newsletter: NewsletterConfig, now: Date): IssuePlan | undefined {
   const sent = new Set(record.issues.flatMap((i) => i.articles));
@@ -28,7 +28,9 @@ export function planNextIssue(articles: readonly Article[], record: SentRecord, 
   const fresh = articles.filter((a) => !sent.has(a.id) && a.published.getTime() > since && a.published.getTime() <= now.getTime());
   if (fresh.length === 0) return undefined;
   const chosen = newsletter.mode === "each" ? fresh.slice(-1) : fresh.slice(0, newsletter.maxArticles);
-  return { number: (last?.number ?? 0) + 1, date: now, articles: chosen, more: newsletter.mode === "each" ? 0 : fresh.length - chosen.length };
+  // Dated by its newest article, not the clock, so a preview is the same on every build; sending sets the real date.
+  const date = new Date(Math.max(...chosen.map((a) => a.updated.getTime())));
+  return { number: (last?.number ?? 0) + 1, date, articles: chosen, more: newsletter.mode === "each" ? 0 : fresh.length - chosen.length };
 }
 
 /** A sent issue as it was planned, from the record; articles that no longer exist are left out. */
