@@ -39,8 +39,8 @@ export interface RenderTarget {
   bareUrls: boolean;
 }
 
-/** Width of the email's content column in CSS pixels. */
-export const EMAIL_COLUMN = 600;
+/** Width of the email's content column in CSS pixels: 600 less the cards' 24 px side padding. */
+export const EMAIL_COLUMN = 552;
 
 /**
  * Parses an article once and serialises its one tree for each target.
@@ -98,6 +98,6 @@ function setImageMode(img: Element, [width, height]: Size, mode: ImageMode): voi
     const w = Number(width);
     p["width"] = w > 0 && w <= EMAIL_COLUMN ? w : EMAIL_COLUMN;
     delete p["height"];
-    p["style"] = "max-width:100%;height:auto;display:block;border:0";
+    p["style"] = `width:100%;max-width:${p["width"]}px;height:auto;display:block;border:0`;
   }
 }
