@@ -8,7 +8,8 @@ export const TOKENS = {
 
 /** The values for one recipient's copy. */
 export type TokenValues = Record<keyof typeof TOKENS, string>;
-type TokenKey = keyof typeof TOKENS;
+/** The name of a token. */
+export type TokenKey = keyof typeof TOKENS;
 
 const TOKEN = /%%([a-z_]+)%%/g;
 
@@ -25,17 +26,7 @@ export interface Personaliser {
  * know, so no one ever gets "%%nickname%%"; HTML values are escaped.
  */
 export function personaliser(compiled: string, kind: "html" | "text"): Personaliser {
-  const parts: string[] = [];
-  const slots: TokenKey[] = [];
-  let last = 0;
-  for (const match of compiled.matchAll(TOKEN)) {
-    const key = match[1] as string;
-    if (!(key in TOKENS)) throw new Error(`personalisation token ${match[0]} has no value: the template uses a token Presswork does not know`);
-    parts.push(compiled.slice(last, match.index));
-    slots.push(key as TokenKey);
-    last = (match.index ?? 0) + match[0].length;
-  }
-  parts.push(compiled.slice(last));
+  const { statics: parts, slots } = splitTokens(compiled);
   // One array joined per copy: join writes a single flat string, where += builds a rope to flatten later.
   const pieces = parts.flatMap((part, i) => (i < slots.length ? [part, ""] : [part]));
   return (values) => {
@@ -46,6 +37,22 @@ export function personaliser(compiled: string, kind: "html" | "text"): Personali
     }
     return copy.join("");
   };
+}
+
+/** Text split at its tokens: `statics` has one more piece than `slots`. Throws on an unknown token. */
+export function splitTokens(compiled: string): { statics: string[]; slots: TokenKey[] } {
+  const statics: string[] = [];
+  const slots: TokenKey[] = [];
+  let last = 0;
+  for (const match of compiled.matchAll(TOKEN)) {
+    const key = match[1] as string;
+    if (!(key in TOKENS)) throw new Error(`personalisation token ${match[0]} has no value: the template uses a token Presswork does not know`);
+    statics.push(compiled.slice(last, match.index));
+    slots.push(key as TokenKey);
+    last = (match.index ?? 0) + match[0].length;
+  }
+  statics.push(compiled.slice(last));
+  return { statics, slots };
 }
 
 /** One recipient's copy, for a single use; for many copies build a personaliser once. */

@@ -170,6 +170,22 @@ describe("each recipient's message", () => {
     expect(signed).toEqual(expect.arrayContaining(["list-unsubscribe", "list-unsubscribe-post", "list-id", "from", "subject"]));
   });
 
+  it("decodes to exactly the personalised issue, with every line within RFC limits", async () => {
+    const recipient = { address: "zoë@example.org", name: "Zoë $& $1 Smith" };
+    const raw = await buildMessage(issue, recipient, config, newsletter, { secret: SECRET, date: NOW });
+    const mail = await simpleParser(raw);
+    const url = /^List-Unsubscribe: <([^>]+)>/m.exec(raw.toString())?.[1] ?? "";
+    const values = { unsubscribe_url: url, name: recipient.name };
+    expect(mail.text).toBe(personalise(issue.text, values, "text"));
+    expect(mail.html).toBe(personalise(issue.html, values, "html"));
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.value : []).toEqual([{ address: "zoë@example.org", name: "Zoë $& $1 Smith" }]);
+    const lines = raw.toString("latin1").split("\r\n");
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(998);
+    const bodyStart = lines.findIndex((l) => l === "Content-Transfer-Encoding: quoted-printable");
+    expect(Math.max(...lines.slice(bodyStart).filter((l) => !l.startsWith("Content-")).map((l) => l.length))).toBeLessThanOrEqual(76);
+    expect(raw.toString("latin1")).not.toMatch(/[^\r]\n/);
+  });
+
   it("prefixes a test send's subject with [TEST]", async () => {
     const mail = await simpleParser(await buildMessage(issue, { address: "me@example.org" }, config, newsletter, { secret: SECRET, date: NOW, test: true }));
     expect(mail.subject).toBe(`[TEST] ${issue.subject}`);
