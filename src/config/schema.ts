@@ -43,6 +43,18 @@ const newsletter = z.object({
   reason: z.string().min(1).default("You get this email because you subscribed to our newsletter."),
 });
 
+const delivery = z.object({
+  maxConnections: z.number().int().min(1).max(50).default(5),
+  messagesPerSecond: z.number().positive().optional(),
+  hourlyLimit: z.number().int().positive().optional(),
+  timeoutSeconds: z.number().positive().max(600).default(60),
+  retries: z.number().int().min(0).max(10).default(3),
+  retryDelaySeconds: z.number().min(0).max(600).default(2),
+  stopWhen: z
+    .object({ first: z.number().int().min(1).default(200), failureShare: z.number().min(0).max(1).default(0.1) })
+    .default({ first: 200, failureShare: 0.1 }),
+});
+
 /** The site and newsletter settings in `presswork.config.yaml`. Secrets never live here. */
 export const configSchema = z.object({
   site: z.object({
@@ -63,6 +75,7 @@ export const configSchema = z.object({
     .default({ bareUrls: false }),
   pagination: z.object({ perPage: z.number().int().min(1).max(100).default(10) }).default({ perPage: 10 }),
   newsletter: newsletter.optional(),
+  delivery: delivery.default({ maxConnections: 5, timeoutSeconds: 60, retries: 3, retryDelaySeconds: 2, stopWhen: { first: 200, failureShare: 0.1 } }),
   feeds: z
     .object({
       limit: z.number().int().min(1).max(500).default(20),

@@ -46,7 +46,7 @@ function lineOf(text: string, needle: string): number {
   return at < 0 ? 1 : text.slice(0, at).split("\n").length;
 }
 
-/** The record with one more issue appended, as the text to commit. */
-export function appendToRecord(record: SentRecord, issue: SentIssue): string {
-  return `${JSON.stringify({ issues: [...record.issues, issue] }, null, 2)}\n`;
+/** The record with one more issue after its issues (and any `later` ones after it), as the text to commit. */
+export function appendToRecord(record: SentRecord, issue: SentIssue, later: readonly SentIssue[] = []): string {
+  return `${JSON.stringify({ issues: [...record.issues, issue, ...later] }, null, 2)}\n`;
 }

@@ -1,0 +1,38 @@
+import { domainToASCII } from "node:url";
+
+/** An address that passed validation: as given (trimmed), and the form to send to (domain in ASCII). */
+export interface Address {
+  /** The address to send to: local part as written, domain lower-cased and in ASCII (IDNA). */
+  address: string;
+  /** Case-insensitive identity, for de-duplication. */
+  identity: string;
+}
+
+const LOCAL = /^[^\s@"(),:;<>[\]\\]{1,64}$/;
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * Validates an email address: one @, a plausible local part, a domain of
+ * valid labels with a dot, internationalised domains converted to ASCII.
+ * Returns the reason when it is not an address.
+ */
+export function parseAddress(raw: string): Address | { reason: string } {
+  const value = raw.trim();
+  if (value === "") return { reason: "the address is empty" };
+  const at = value.lastIndexOf("@");
+  if (at <= 0 || at === value.length - 1) return { reason: "an address needs a part before and after one @" };
+  const local = value.slice(0, at);
+  const domain = domainToASCII(value.slice(at + 1).toLowerCase());
+  if (!LOCAL.test(local) || local.startsWith(".") || local.endsWith(".") || local.includes("..")) return { reason: "the part before @ has characters an address cannot have" };
+  if (domain === "" || !domain.includes(".") || !domain.split(".").every((label) => LABEL.test(label))) return { reason: "the domain is not a valid domain name" };
+  const address = `${local}@${domain}`;
+  if (address.length > 254) return { reason: "the address is longer than 254 characters" };
+  return { address, identity: address.toLowerCase() };
+}
+
+/** An address for logs: first letter of the local part, then stars, then the domain (j***@example.com). */
+export function maskAddress(address: string): string {
+  const at = address.lastIndexOf("@");
+  if (at <= 0) return "***";
+  return `${address[0]}***${address.slice(at)}`;
+}

@@ -1,0 +1,91 @@
+import { parseAddress } from "./address.js";
+import { readSubscribers, type SubscriberSource } from "./source.js";
+
+/** A subscriber to mail: validated address, optional name, and its keyed hash. */
+export interface Recipient {
+  address: string;
+  name?: string;
+  /** HMAC of the address: the only form the ledger, the suppression list and the shard split see. */
+  key: string;
+  fields: Record<string, string>;
+}
+
+/** Counts of what the list held, for the report. */
+export interface AudienceCounts {
+  rows: number;
+  invalid: number;
+  duplicates: number;
+  suppressed: number;
+  otherShards: number;
+}
+
+/** A row skipped as invalid: its line and why, never the address. */
+export interface InvalidRow {
+  line: number;
+  reason: string;
+}
+
+/** Statuses that mean "do not mail". */
+const INACTIVE = new Set(["unsubscribed", "bounced", "complained"]);
+const STATUSES = new Set(["active", ...INACTIVE]);
+
+/** Options for turning a list into recipients. */
+export interface AudienceOptions {
+  source: SubscriberSource;
+  /** HMAC of an address. */
+  keyOf: (address: string) => string;
+  /** Keys on the suppression list. */
+  suppressed: ReadonlySet<string>;
+  /** Only this shard: recipients whose key falls in shard `index` (1-based) of `count`. */
+  shard?: { index: number; count: number };
+  onInvalid: (row: InvalidRow) => void;
+}
+
+/** Which shard (1-based) of `count` a key falls in. */
+export function shardOf(key: string, count: number): number {
+  return (Number.parseInt(key.slice(0, 8), 16) % count) + 1;
+}
+
+/**
+ * Streams the recipients of a list: invalid rows reported by line and
+ * skipped, duplicates (case-insensitive) dropped, inactive statuses and
+ * suppressed keys left out, other shards skipped. `counts` is filled as the
+ * stream is read.
+ */
+export async function* recipients(options: AudienceOptions, counts: AudienceCounts): AsyncGenerator<Recipient> {
+  const seen = new Set<string>();
+  for await (const row of readSubscribers(options.source)) {
+    counts.rows++;
+    if ("reason" in row) {
+      counts.invalid++;
+      options.onInvalid(row);
+      continue;
+    }
+    const parsed = parseAddress(row.email);
+    if ("reason" in parsed) {
+      counts.invalid++;
+      options.onInvalid({ line: row.line, reason: parsed.reason });
+      continue;
+    }
+    if (row.status !== undefined && !STATUSES.has(row.status)) {
+      counts.invalid++;
+      options.onInvalid({ line: row.line, reason: `status "${row.status}" is not one of active, unsubscribed, bounced, complained` });
+      continue;
+    }
+    if (seen.has(parsed.identity)) {
+      counts.duplicates++;
+      continue;
+    }
+    seen.add(parsed.identity);
+    const key = options.keyOf(parsed.identity);
+    if ((row.status && INACTIVE.has(row.status)) || options.suppressed.has(key)) {
+      counts.suppressed++;
+      continue;
+    }
+    if (options.shard && shardOf(key, options.shard.count) !== options.shard.index) {
+      counts.otherShards++;
+      continue;
+    }
+    yield { address: parsed.address, key, fields: row.fields, ...(row.name ? { name: row.name } : {}) };
+  }
+}

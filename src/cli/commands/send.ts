@@ -1,0 +1,136 @@
+import { appendFileSync } from "node:fs";
+import { defineCommand } from "citty";
+import { maskAddress } from "../../audience/address.js";
+import { SubscriberListError } from "../../audience/source.js";
+import { LockedError } from "../../delivery/lock.js";
+import type { SendProgress } from "../../delivery/send.js";
+import { FatalTransportError } from "../../delivery/transport.js";
+import { HeaderInjectionError } from "../../issues/message.js";
+import { send, SendSetupError, type SendOutcome } from "../../pipeline/send.js";
+import { report } from "../report.js";
+import { parseNow, UsageError } from "../usage.js";
+import { io } from "../io.js";
+
+/** `presswork send`: the due issue to every subscriber, exactly once, resumable. */
+export const sendCommand = defineCommand({
+  meta: { name: "send", description: "Send the due issue to the subscribers (SMTP_URL), or write it to the outbox when no SMTP server is set" },
+  args: {
+    subscribers: { type: "string", description: "Subscriber list: CSV with an email column, JSON or JSON Lines (default: PRESSWORK_SUBSCRIBERS_FILE or PRESSWORK_SUBSCRIBERS)", valueHint: "FILE" },
+    issue: { type: "string", description: "Issue number (default: the next one, or the one in progress)", valueHint: "N" },
+    to: { type: "string", description: "Send a [TEST] copy to this one address only, outside the ledger", valueHint: "ADDRESS" },
+    "dry-run": { type: "boolean", description: "Plan and count; send and record nothing", default: false },
+    "retry-failed": { type: "boolean", description: "Send again only to the recipients a run left temp-failed", default: false },
+    shard: { type: "string", description: "Send only shard i of N (by address hash), with its own ledger", valueHint: "i/N" },
+    now: { type: "string", description: "The clock, ISO 8601 (default: now)", valueHint: "ISO-8601" },
+  },
+  async run({ args }) {
+    const shard = parseShard(args.shard);
+    const issue = args.issue === undefined ? undefined : Number(args.issue);
+    if (issue !== undefined && !(Number.isInteger(issue) && issue > 0)) throw new UsageError(`--issue is "${args.issue}", not an issue number`);
+    if (args.to && (args["dry-run"] || args["retry-failed"] || shard)) throw new UsageError("--to sends one test message: it does not go with --dry-run, --retry-failed or --shard");
+    const progress = new ProgressDisplay();
+    let outcome: SendOutcome;
+    try {
+      outcome = await send({
+        root: io.root(),
+        now: parseNow(args.now),
+        env: process.env,
+        dryRun: args["dry-run"],
+        retryFailed: args["retry-failed"],
+        ...(args.subscribers ? { subscribers: args.subscribers } : {}),
+        ...(issue ? { issue } : {}),
+        ...(args.to ? { to: args.to } : {}),
+        ...(shard ? { shard } : {}),
+        onProgress: (p) => progress.update(p),
+        onInvalid: (row) => io.err(`subscribers:${row.line}  skipped  ${row.reason}`),
+      });
+    } catch (error) {
+      progress.done();
+      if (error instanceof SendSetupError || error instanceof FatalTransportError || error instanceof LockedError || error instanceof SubscriberListError || error instanceof HeaderInjectionError) {
+        io.err(`presswork send: ${error.message}`);
+        io.fail(1);
+        return;
+      }
+      throw error;
+    }
+    progress.done();
+    const tally = report(outcome.files, io.err);
+    if (tally.errors > 0) {
+      io.fail(1);
+      return;
+    }
+    if (outcome.nothingToSend) {
+      io.out(outcome.nothingToSend);
+      return;
+    }
+    if (outcome.testSentTo) {
+      io.out(`Sent a [TEST] copy of issue #${outcome.issue} to ${maskAddress(outcome.testSentTo)} through ${outcome.transport}.`);
+      return;
+    }
+    summarise(outcome, args["dry-run"]);
+    const r = outcome.report;
+    if (!r || r.stopped || r.tempFailed > 0 || r.permFailed > 0) io.fail(1);
+  },
+});
+
+function parseShard(value: string | undefined): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) throw new UsageError(`--shard is "${value}": write it as i/N with 1 <= i <= N, e.g. 2/4`);
+  return { index, count };
+}
+
+function summarise(outcome: SendOutcome, dryRun: boolean): void {
+  const r = outcome.report;
+  const a = outcome.audience;
+  if (!r || !a) return;
+  const rows: Array<[string, number]> = [
+    [dryRun ? "would be sent" : "sent", r.sent],
+    ["temp-failed (retry with --retry-failed)", r.tempFailed],
+    ["perm-failed (now suppressed)", r.permFailed],
+    ["suppressed or unsubscribed", a.suppressed],
+    ["skipped, already sent", r.skippedSent],
+    ["skipped, failed earlier", r.skippedOther],
+    ["invalid rows", a.invalid],
+    ["duplicates", a.duplicates],
+    ...(a.otherShards ? ([["in other shards", a.otherShards]] as Array<[string, number]>) : []),
+    ...(r.resentInFlight ? ([["in flight when a run died, sent again", r.resentInFlight]] as Array<[string, number]>) : []),
+  ];
+  io.out(`${dryRun ? "Dry run of" : "Sent"} issue #${outcome.issue} "${outcome.subject}" through ${outcome.transport}.`);
+  for (const [label, n] of rows) io.out(`  ${String(n).padStart(8)}  ${label}`);
+  if (r.stopped) io.err(`Stopped: ${r.stopped}`);
+  if (outcome.recordUpdated) io.out("The record of sent issues (newsletter/sent.json) is updated.");
+  const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
+  if (summaryFile) {
+    const table = ["| | count |", "| --- | ---: |", ...rows.map(([label, n]) => `| ${label} | ${n} |`)].join("\n");
+    appendFileSync(summaryFile, `### ${dryRun ? "Dry run of" : "Sent"} issue #${outcome.issue}\n\n${table}\n${r.stopped ? `\n**Stopped:** ${r.stopped}\n` : ""}\n`);
+  }
+}
+
+/** A progress bar on a terminal; plain lines every few seconds otherwise. */
+class ProgressDisplay {
+  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly started = Date.now();
+  private last = 0;
+  private shown = false;
+
+  update(p: SendProgress): void {
+    const now = Date.now();
+    if (now - this.last < (this.tty ? 200 : 5000)) return;
+    this.last = now;
+    const done = p.sent + p.tempFailed + p.permFailed;
+    const rate = done / Math.max(0.001, (now - this.started) / 1000);
+    const line = `sent ${p.sent}  failed ${p.tempFailed + p.permFailed}  skipped ${p.skippedSent + p.skippedOther}  in flight ${p.inFlight}  ${rate.toFixed(1)} msg/s`;
+    if (this.tty) {
+      process.stderr.write(`\r\x1b[2K${line}`);
+      this.shown = true;
+    } else io.err(line);
+  }
+
+  done(): void {
+    if (this.shown) process.stderr.write("\n");
+    this.shown = false;
+  }
+}
