@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { REPO } from "./project.js";
 
@@ -17,4 +17,20 @@ export function runCli(args: string[], root: string, env: Record<string, string>
     encoding: "utf8",
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the CLI without blocking this process, so a server the test runs in process can answer it. */
+export function runCliAsync(args: string[], root: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), ...args], {
+      cwd: root,
+      env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
