@@ -1,6 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
-import MimeNode from "nodemailer/lib/mime-node";
+import * as mimeFuncs from "nodemailer/lib/mime-funcs";
 import * as qp from "nodemailer/lib/qp";
 import DKIM from "nodemailer/lib/dkim";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -152,12 +152,11 @@ const PLACEHOLDER = {
   html: "PRESSWORKHTMLBODYPLACEHOLDER",
 };
 
-/** The To header for one recipient, encoded as nodemailer encodes it. */
+/** The To header for one recipient: the name RFC 2047-encoded when it is not plain ASCII, quoted otherwise. */
 function toHeader(recipient: Recipient): string {
-  const node = new MimeNode("text/plain");
-  node.setHeader("To", recipient.name ? [{ name: recipient.name, address: recipient.address }] : recipient.address);
-  const line = node.buildHeaders().split("\r\n").find((l) => l.startsWith("To: ")) ?? `To: ${recipient.address}`;
-  return line;
+  if (!recipient.name) return `To: ${recipient.address}`;
+  const name = mimeFuncs.isPlainText(recipient.name) ? mimeFuncs.quoteString(recipient.name) : mimeFuncs.encodeWords(recipient.name, "Q", 52, true);
+  return mimeFuncs.foldLines(`To: ${name} <${recipient.address}>`, 76);
 }
 
 /**
