@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 
-/** Debian's Chromium, which .ci/run installs; tests never download a browser. */
-export const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium, which .ci/run installs (PRESSWORK_CHROMIUM names another installed one); tests never download a browser. */
+export const CHROMIUM = process.env["PRESSWORK_CHROMIUM"] || "/usr/bin/chromium";
 
 /** Starts headless Chromium with no network of its own beyond what the page asks for. */
 export async function launchBrowser(): Promise<Browser> {
