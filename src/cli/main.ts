@@ -3,11 +3,12 @@ import { buildCommand } from "./commands/build.js";
 import { checkCommand } from "./commands/check.js";
 import { issueCommand } from "./commands/issue.js";
 import { newCommand } from "./commands/new.js";
+import { previewCommand } from "./commands/preview.js";
 import { sendCommand } from "./commands/send.js";
 import { io } from "./io.js";
 import { isUsageError, rejectUnknownFlags } from "./usage.js";
 
-const subCommands: Record<string, CommandDef<any>> = { build: buildCommand, check: checkCommand, new: newCommand, issue: issueCommand, send: sendCommand };
+const subCommands: Record<string, CommandDef<any>> = { build: buildCommand, check: checkCommand, new: newCommand, issue: issueCommand, send: sendCommand, preview: previewCommand };
 
 const main = defineCommand({
   meta: { name: "presswork", version: "0.1.0", description: "Markdown articles to a web archive, feeds and email issues" },

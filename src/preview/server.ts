@@ -1,0 +1,218 @@
+import { watch, type FSWatcher } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { extname, join, normalize, sep } from "node:path";
+import { personalise } from "../issues/tokens.js";
+import { build, type Assembly } from "../pipeline/build.js";
+import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
+import { darken, emailPage, inboxPage, listPage, messagePage, withLiveScript, type EmailView, type Problem } from "./ui.js";
+
+/** Where and how to run the preview. */
+export interface PreviewOptions {
+  root: string;
+  port: number;
+  smtpPort: number;
+  log: (line: string) => void;
+}
+
+/** A running preview. */
+export interface Preview {
+  url: string;
+  smtpPort: number;
+  /** Resolves once the rebuild that follows the latest change is done. */
+  settled: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".xml": "application/xml; charset=utf-8",
+  ".xsl": "text/xsl; charset=utf-8",
+  ".json": "application/feed+json; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".eml": "message/rfc822",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".svg": "image/svg+xml",
+};
+
+/** Files whose change means a rebuild. */
+const WATCHED = /^(articles|templates|newsletter)[\\/]|^presswork\.config\.yaml$/;
+
+/**
+ * Serves the site as it will be deployed, the next email, past issues, the
+ * feeds and a mail catcher's inbox on 127.0.0.1, rebuilding on every change
+ * to articles, templates or config and reloading open pages by themselves.
+ * Bad input shows as an overlay with file and line; the server keeps running.
+ */
+export async function startPreview(options: PreviewOptions): Promise<Preview> {
+  const outDir = join(options.root, ".presswork-cache", "preview-site");
+  const clients = new Set<ServerResponse>();
+  let version = 0;
+  let problems: Problem[] = [];
+  let assembly: Assembly | undefined;
+  let building: Promise<void> | undefined;
+  let again = false;
+  let base = "/";
+
+  const state = () => JSON.stringify({ version, problems });
+  const broadcast = () => {
+    for (const client of clients) client.write(`data: ${state()}\n\n`);
+  };
+  const rebuild = async (): Promise<void> => {
+    if (building) {
+      again = true;
+      return building;
+    }
+    building = (async () => {
+      try {
+        const result = await build({ root: options.root, now: new Date(), out: outDir });
+        problems = result.files.flatMap((f) =>
+          f.messages.filter((m) => m.fatal).map((m) => ({ file: f.path, line: m.line ?? 1, column: m.column ?? 1, severity: "error", reason: m.reason })),
+        );
+        if (problems.length === 0) {
+          assembly = result;
+          base = result.config ? new URL(result.config.site.url).pathname : "/";
+          version++;
+        }
+      } catch (error) {
+        problems = [{ file: "presswork", line: 1, column: 1, severity: "error", reason: (error as Error).message }];
+      }
+      options.log(problems.length ? `${problems.length} problem(s): the overlay shows them` : `rebuilt (${version})`);
+      broadcast();
+    })();
+    await building;
+    building = undefined;
+    if (again) {
+      again = false;
+      await rebuild();
+    }
+  };
+
+  const catcher = await startCatcher(options.smtpPort, (message: CaughtMessage) => {
+    options.log(`caught "${message.subject}"`);
+    broadcast();
+  });
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: Error) => {
+      response.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      response.end(`Presswork preview: ${error.message}`);
+    });
+  });
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const path = decodeURIComponent(url.pathname);
+    const send = (status: number, type: string, body: string | Buffer) => {
+      response.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+      response.end(body);
+    };
+    const html = (body: string) => send(200, TYPES[".html"] as string, body);
+    if (path === "/_presswork/events") {
+      response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+      response.write(`data: ${state()}\n\n`);
+      clients.add(response);
+      request.on("close", () => clients.delete(response));
+      return;
+    }
+    if (path === "/_presswork/email") return html(withLiveScript(emailPage(emailView(assembly), url.searchParams.get("scheme") === "dark" ? "dark" : "light")));
+    if (path === "/_presswork/email/frame") {
+      const next = assembly?.newsletter?.next;
+      if (!next) return send(404, TYPES[".txt"] as string, "No issue is due.");
+      const personal = personalise(next.html, { unsubscribe_url: "https://example.com/unsubscribe?token=preview", name: "Reader" }, "html");
+      // Images and links point at the published site; here they come from the preview.
+      const siteUrl = assembly?.config?.site.url ?? "";
+      const copy = siteUrl ? personal.split(siteUrl).join(`http://${request.headers.host ?? "127.0.0.1"}${base}`) : personal;
+      return html(url.searchParams.get("scheme") === "dark" ? darken(copy) : copy);
+    }
+    if (path === "/_presswork/issues") {
+      const issues = assembly?.newsletter?.past ?? [];
+      return html(withLiveScript(listPage("Past issues", [...issues].reverse().map((i) => ({ href: `${base}issues/${i.plan.number}/`, label: `#${i.plan.number}: ${i.subject}` })))));
+    }
+    if (path === "/_presswork/feeds") {
+      const tags = [...new Set(assembly?.articles.flatMap((a) => a.tags.map((t) => t.slug)) ?? [])].sort();
+      const links = [
+        { href: `${base}feed.xml`, label: "RSS 2.0" },
+        { href: `${base}atom.xml`, label: "Atom 1.0" },
+        { href: `${base}feed.json`, label: "JSON Feed 1.1" },
+        ...tags.map((t) => ({ href: `${base}tags/${t}/feed.xml`, label: `Topic ${t} (RSS)` })),
+      ];
+      return html(withLiveScript(listPage("Feeds", links)));
+    }
+    if (path === "/_presswork/inbox") return html(withLiveScript(inboxPage(catcher.messages)));
+    const caught = /^\/_presswork\/inbox\/(\d+)$/.exec(path);
+    if (caught) {
+      const message = catcher.messages.find((m) => m.id === Number(caught[1]));
+      return message ? html(messagePage(message)) : send(404, TYPES[".txt"] as string, "No such message.");
+    }
+    await serveSite(path, outDir, base, send);
+  };
+
+  await listen(server, options.port, "--port").catch(async (error: Error) => {
+    await catcher.close();
+    throw error;
+  });
+  await rebuild();
+  const watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let settled: Promise<void> = Promise.resolve();
+  watchers.push(
+    watch(options.root, { recursive: true }, (_event, name) => {
+      if (!name || !WATCHED.test(name.toString())) return;
+      clearTimeout(timer);
+      settled = new Promise((resolve) => {
+        timer = setTimeout(() => void rebuild().then(resolve), 80);
+      });
+    }),
+  );
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  return {
+    url: `http://127.0.0.1:${port}${base}`,
+    smtpPort: catcher.port,
+    settled: () => settled,
+    close: async () => {
+      clearTimeout(timer);
+      for (const w of watchers) w.close();
+      for (const client of clients) client.end();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await catcher.close();
+    },
+  };
+}
+
+function emailView(assembly: Assembly | undefined): EmailView | undefined {
+  const next = assembly?.newsletter?.next;
+  const newsletter = assembly?.config?.newsletter;
+  if (!next || !newsletter) return undefined;
+  return {
+    number: next.plan.number,
+    subject: next.subject,
+    preheader: next.preheader,
+    from: `${newsletter.from.name} <${newsletter.from.address}>`,
+    listUnsubscribe: `<${newsletter.unsubscribe.url.replace("{list}", newsletter.listId).replace("{token}", "…")}>, <mailto:${newsletter.unsubscribe.mailto}?subject=unsubscribe>`,
+    bytes: Buffer.byteLength(next.html),
+    text: personalise(next.text, { unsubscribe_url: "https://example.com/unsubscribe?token=preview", name: "Reader" }, "text"),
+  };
+}
+
+/** Serves a file of the built site under the site's base path; HTML pages get the live script. */
+async function serveSite(path: string, outDir: string, base: string, send: (status: number, type: string, body: string | Buffer) => void): Promise<void> {
+  if (!path.startsWith(base)) return send(404, TYPES[".txt"] as string, `The site lives under ${base}`);
+  let file = normalize(join(outDir, path.slice(base.length)));
+  if (!file.startsWith(outDir + sep) && file !== outDir) return send(403, TYPES[".txt"] as string, "Outside the site.");
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory()) file = join(file, "index.html");
+  const body = await readFile(file).catch(() => undefined);
+  if (!body) {
+    const missing = await readFile(join(outDir, "404.html"), "utf8").catch(() => "Not found");
+    return send(404, TYPES[".html"] as string, withLiveScript(missing));
+  }
+  const type = TYPES[extname(file)] ?? "application/octet-stream";
+  send(200, type, type.startsWith("text/html") ? withLiveScript(body.toString("utf8")) : body);
+}
