@@ -47,7 +47,7 @@ describe("presswork preview", () => {
     const page = await open("/_presswork/email/frame?scheme=light", { width: 375 });
     const { scroll, missingAlt, images } = await page.evaluate(() => ({
       scroll: document.documentElement.scrollWidth,
-      missingAlt: [...document.images].filter((img) => !img.alt.trim()).length,
+      missingAlt: Array.from(document.images).filter((img) => !img.alt.trim()).length,
       images: document.images.length,
     }));
     expect(scroll).toBeLessThanOrEqual(375);
