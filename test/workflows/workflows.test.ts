@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import Ajv from "ajv";
 import { parse } from "yaml";
 import { REPO } from "../helpers/project.js";
 
@@ -127,5 +128,34 @@ describe("the reusable action", () => {
     expect(step?.env).toEqual({ COMMAND: "${{ inputs.command }}", ARGS: "${{ inputs.args }}" });
     expect(step?.run).toContain("build|check|issue|send)");
     expect(Object.keys(action.inputs)).toEqual(["command", "args", "working-directory"]);
+  });
+});
+
+describe("the JSON schemas of GitHub workflows and actions", () => {
+  const compiled = new Map<string, ReturnType<InstanceType<typeof Ajv.default>["compile"]>>();
+  const schema = async (name: string) => {
+    let validate = compiled.get(name);
+    if (!validate) {
+      validate = new Ajv.default({ allErrors: true, strict: false }).compile(JSON.parse(await read(`test/fixtures/schemas/${name}`)));
+      compiled.set(name, validate);
+    }
+    return validate;
+  };
+
+  it.each(FILES)("%s is valid against SchemaStore's workflow schema", async (path) => {
+    const validate = await schema("github-workflow.json");
+    expect(validate(parse(await read(path))), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+  });
+
+  it("action.yml is valid against SchemaStore's action schema", async () => {
+    const validate = await schema("github-action.json");
+    expect(validate(parse(await read("action.yml"))), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+  });
+
+  it("the schemas do reject a broken workflow and a broken action", async () => {
+    const workflow = await schema("github-workflow.json");
+    expect(workflow({ on: "push", jobs: { a: { "runs-on": "ubuntu-24.04", steps: [{ run: "x", bogus: 1 }] } } })).toBe(false);
+    const action = await schema("github-action.json");
+    expect(action({ name: "x", description: "y", runs: { using: "composite" } })).toBe(false);
   });
 });
