@@ -12,6 +12,8 @@ import { splitTokens, type TokenValues } from "./tokens.js";
 export interface Recipient {
   address: string;
   name?: string;
+  /** The address's keyed hash, when the caller has it already. */
+  key?: string;
 }
 
 /** A DKIM key, from the environment. */
@@ -119,9 +121,18 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const template = (await composer.compile().build())
     .toString("utf8")
     .replace(/Content-Transfer-Encoding: 7bit(\r\n\r\n)(PRESSWORK(?:TEXT|HTML)BODYPLACEHOLDER)/g, "Content-Transfer-Encoding: quoted-printable$1$2");
-  for (const marker of [`To: ${PLACEHOLDER.to}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.text, PLACEHOLDER.html]) {
-    if (!template.includes(marker)) throw new Error(`message template lost its placeholder ${marker}`);
+  // The template split once at its placeholders, in the order they appear: each copy is one Buffer.concat.
+  const markers = [`To: ${PLACEHOLDER.to}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.text, PLACEHOLDER.html]
+    .map((marker) => ({ marker, at: template.indexOf(marker) }))
+    .sort((a, b) => a.at - b.at);
+  const statics: Buffer[] = [];
+  let last = 0;
+  for (const { marker, at } of markers) {
+    if (at < 0) throw new Error(`message template lost its placeholder ${marker}`);
+    statics.push(Buffer.from(template.slice(last, at), "utf8"));
+    last = at + marker.length;
   }
+  statics.push(Buffer.from(template.slice(last), "utf8"));
   const text = qpPieces(issue.text, "text");
   const html = qpPieces(issue.html, "html");
   const signer = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: SIGNED_HEADERS }) : undefined;
@@ -129,17 +140,19 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
     refuseLineBreaks({ "recipient name": recipient.name, "recipient address": recipient.address });
     const url = unsubscribeUrl(newsletter, recipient.address, options.secret);
     const values = { unsubscribe_url: url, name: recipient.name?.trim() || "reader" };
-    const messageId = `issue-${issue.plan.number}${options.test ? "-test" : ""}.${addressKey(recipient.address, options.secret)}@${domain}`;
-    // Function replacements: a "$" in a value must not be read as a replacement pattern.
-    const raw = template
-      .replace(`To: ${PLACEHOLDER.to}`, () => toHeader(recipient))
-      .replace(PLACEHOLDER.messageId, () => `<${messageId}>`)
-      .replace(PLACEHOLDER.unsubscribe, () => url)
-      .replace(PLACEHOLDER.text, () => text(values))
-      .replace(PLACEHOLDER.html, () => html(values));
-    // ASCII but for an internationalised address in To, which SMTPUTF8 carries as UTF-8.
-    const buffer = Buffer.from(raw, "utf8");
-    return signer ? streamToBuffer(signer.sign(buffer)) : buffer;
+    const messageId = `issue-${issue.plan.number}${options.test ? "-test" : ""}.${recipient.key ?? addressKey(recipient.address, options.secret)}@${domain}`;
+    const fill: Record<string, () => Buffer[]> = {
+      // ASCII but for an internationalised address in To, which SMTPUTF8 carries as UTF-8.
+      [`To: ${PLACEHOLDER.to}`]: () => [Buffer.from(toHeader(recipient), "utf8")],
+      [PLACEHOLDER.messageId]: () => [Buffer.from(`<${messageId}>`)],
+      [PLACEHOLDER.unsubscribe]: () => [Buffer.from(url)],
+      [PLACEHOLDER.text]: () => text(values),
+      [PLACEHOLDER.html]: () => html(values),
+    };
+    const parts: Buffer[] = [statics[0] as Buffer];
+    markers.forEach(({ marker }, i) => parts.push(...(fill[marker]?.() ?? []), statics[i + 1] as Buffer));
+    const raw = Buffer.concat(parts);
+    return signer ? streamToBuffer(signer.sign(raw)) : raw;
   };
 }
 
@@ -161,18 +174,22 @@ function toHeader(recipient: Recipient): string {
 
 /**
  * A body split at its personalisation tokens, each static piece encoded as
- * quoted-printable once; a copy encodes only the recipient's values.
+ * quoted-printable once; a copy encodes only the recipient's values. Every
+ * piece but the last ends with a soft line break.
  */
-function qpPieces(compiled: string, kind: "html" | "text"): (values: TokenValues) => string {
+function qpPieces(compiled: string, kind: "html" | "text"): (values: TokenValues) => Buffer[] {
   const pieces = splitTokens(compiled);
   const encode = (s: string) => (s === "" ? "" : `${qp.wrap(qp.encode(s.replace(/\r?\n/g, "\r\n")), 76).replace(/\r?\n/g, "\r\n")}=\r\n`);
-  const statics = pieces.statics.map(encode);
+  const statics = pieces.statics.map((piece, i) => {
+    const encoded = encode(piece);
+    return Buffer.from(i === pieces.statics.length - 1 && encoded.endsWith("=\r\n") ? encoded.slice(0, -3) : encoded);
+  });
   return (values) => {
-    let out = statics[0] ?? "";
+    const out: Buffer[] = [statics[0] as Buffer];
     pieces.slots.forEach((slot, i) => {
-      out += encode(kind === "html" ? escapeXml(values[slot]) : values[slot]) + (statics[i + 1] ?? "");
+      out.push(Buffer.from(encode(kind === "html" ? escapeXml(values[slot]) : values[slot])), statics[i + 1] as Buffer);
     });
-    return out.endsWith("=\r\n") ? out.slice(0, -3) : out;
+    return out;
   };
 }
 

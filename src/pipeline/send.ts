@@ -119,7 +119,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
       transport,
       ledger,
       recipients: stream,
-      message: (r) => factory({ address: r.address, ...(r.name ? { name: r.name } : {}) }),
+      message: (r) => factory({ address: r.address, key: r.key, ...(r.name ? { name: r.name } : {}) }),
       messageIdOf,
       envelopeFrom: newsletter.from.address,
       retryFailed: request.retryFailed,
