@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
-import { parse, type DefaultTreeAdapterMap } from "parse5";
+import { attr, elements, type Element } from "../helpers/html.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config, NewsletterConfig } from "../../src/config/schema.js";
 import { buildMessage, HeaderInjectionError, verifyUnsubscribeToken } from "../../src/issues/message.js";
@@ -13,7 +13,6 @@ import { assemble, build } from "../../src/pipeline/build.js";
 import { xmllint } from "../helpers/feeds.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 
-type Element = DefaultTreeAdapterMap["element"];
 const SECRET = "test-secret-not-for-production";
 let issue: CompiledIssue;
 let config: Config;
@@ -29,16 +28,6 @@ beforeAll(async () => {
 });
 afterAll(removeProjects);
 
-function elements(html: string): Element[] {
-  const out: Element[] = [];
-  const walk = (node: DefaultTreeAdapterMap["node"]) => {
-    if ("tagName" in node) out.push(node);
-    if ("childNodes" in node) node.childNodes.forEach(walk);
-  };
-  walk(parse(html));
-  return out;
-}
-const attr = (el: Element, name: string) => el.attrs.find((a) => a.name === name)?.value;
 
 describe("planning the next issue", () => {
   it("gathers what was published since the last sent issue, newest first, numbered after it", () => {

@@ -1,25 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse, type DefaultTreeAdapterMap } from "parse5";
+import { attr, elements, type Element } from "../helpers/html.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
 import { xmllint } from "../helpers/feeds.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 
-type Element = DefaultTreeAdapterMap["element"];
 let root: string;
 const read = (path: string) => readFile(join(root, "dist", path), "utf8");
 
-function elements(html: string): Element[] {
-  const out: Element[] = [];
-  const walk = (node: DefaultTreeAdapterMap["node"]) => {
-    if ("tagName" in node) out.push(node);
-    if ("childNodes" in node) node.childNodes.forEach(walk);
-  };
-  walk(parse(html));
-  return out;
-}
-const attr = (el: Element, name: string) => el.attrs.find((a) => a.name === name)?.value;
 const meta = (html: string, key: string) => elements(html).find((e) => e.tagName === "meta" && (attr(e, "property") === key || attr(e, "name") === key));
 
 beforeAll(async () => {
