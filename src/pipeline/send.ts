@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { VFile } from "vfile";
 import { recipients, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
@@ -14,7 +14,7 @@ import { planSentIssue, type IssuePlan } from "../issues/plan.js";
 import { appendToRecord, RECORD_FILE, type SentRecord } from "../issues/record.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
 import { assemble, type Assembly } from "./build.js";
-import { readEmailTemplates } from "./newsletter.js";
+import { readEmailTemplates, readRecord } from "./newsletter.js";
 
 /** Where ledgers live, relative to the project root: committed with the record, no address in them. */
 export const LEDGER_DIR = "newsletter/ledger";
@@ -102,6 +102,10 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
   const release = request.dryRun ? () => {} : acquireLock(ledgerFile.replace(/\.jsonl$/, ".lock"));
   try {
     const ledger = Ledger.open(ledgerFile);
+    // Recipients handled by the issue's other ledgers (a sharded send, or an unsharded one) are known too.
+    for (const other of issueLedgers(join(request.root, LEDGER_DIR), plan.number).filter((f) => f !== ledgerFile)) {
+      for (const [key, state] of Ledger.open(other).states) if (!ledger.states.has(key) || state.state === "sent") ledger.states.set(key, state);
+    }
     for (const problem of ledger.problems.filter((p) => !p.torn)) {
       const file = new VFile({ path: ledgerFile.slice(request.root.length + 1) });
       file.message("this ledger line is not valid JSON and was skipped; its recipient may be mailed again", { place: { line: problem.line, column: 1 }, ruleId: "ledger", source: "delivery" });
@@ -136,7 +140,8 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
     if (audience.rows === 0) throw new SendSetupError("the subscriber list is empty: nothing was sent");
     let recordUpdated = false;
     if (!request.dryRun && !request.shard && !report.stopped) {
-      recordUpdated = updateRecord(request.root, letter.record, plan, date, compiled.subject, Ledger.open(ledgerFile), audience.suppressed);
+      const entry = { number: plan.number, date, subject: compiled.subject, articles: plan.articles.map((a) => a.id) };
+      recordUpdated = updateRecord(request.root, letter.record, entry, mergedStates([ledgerFile]), audience.suppressed);
     }
     return { ...base, report, audience, recordUpdated };
   } finally {
@@ -203,17 +208,63 @@ function appendSuppressed(root: string, key: string, code: number, issue: number
   appendFileSync(join(root, SUPPRESSION_FILE), `${JSON.stringify({ key, code, issue, at: now.toISOString() })}\n`);
 }
 
-/** Adds the issue to the record (or refreshes its counts after a retry), from the ledger's final states. */
-function updateRecord(root: string, record: SentRecord, plan: IssuePlan, date: Date, subject: string, ledger: Ledger, suppressed: number): boolean {
+/** Every ledger file of an issue: the unsharded one and each shard's. */
+function issueLedgers(dir: string, issue: number): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const pattern = new RegExp(`^issue-${issue}(\\.shard-\\d+-of-\\d+)?\\.jsonl$`);
+  return names.filter((n) => pattern.test(n)).map((n) => join(dir, n));
+}
+
+/** Each recipient's final state across ledgers: sent anywhere wins. */
+function mergedStates(files: readonly string[]): Map<string, string> {
+  const states = new Map<string, string>();
+  for (const file of files) {
+    for (const [key, { state }] of Ledger.open(file).states) if (states.get(key) !== "sent") states.set(key, state);
+  }
+  return states;
+}
+
+/**
+ * After a sharded send (a GitHub Actions matrix), adds the issue to the
+ * record from all its shard ledgers, once every shard's ledger is in.
+ */
+export function finalizeShards(root: string, issue: number, shards: number): { recorded: boolean; sent: number; failed: number } {
+  const dir = join(root, LEDGER_DIR);
+  const files = Array.from({ length: shards }, (_, i) => ledgerPath(dir, issue, { index: i + 1, count: shards }));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0) throw new SendSetupError(`cannot finalize issue #${issue}: no ledger yet for ${missing.map((f) => f.slice(root.length + 1)).join(", ")}`);
+  const header = files.map((f) => Ledger.open(f).header).find((h) => h !== undefined);
+  if (!header) throw new SendSetupError(`cannot finalize issue #${issue}: its ledgers do not say which articles it had`);
+  const { record } = readRecord(root);
+  if (!record) throw new SendSetupError(`cannot finalize issue #${issue}: ${RECORD_FILE} is not readable; run presswork check`);
+  const states = mergedStates(files);
+  updateRecord(root, record, { number: issue, date: new Date(header.date), subject: header.subject, articles: header.articles }, states, 0);
+  const sent = [...states.values()].filter((s) => s === "sent").length;
+  return { recorded: true, sent, failed: states.size - sent };
+}
+
+/** Adds the issue to the record (or refreshes its counts after a retry), from the ledgers' final states. */
+function updateRecord(
+  root: string,
+  record: SentRecord,
+  issue: { number: number; date: Date; subject: string; articles: string[] },
+  states: ReadonlyMap<string, string>,
+  suppressed: number,
+): boolean {
   let sent = 0;
   let failed = 0;
-  for (const { state } of ledger.states.values()) {
+  for (const state of states.values()) {
     if (state === "sent") sent++;
     else failed++;
   }
-  const entry = { number: plan.number, date: date.toISOString(), subject, articles: plan.articles.map((a) => a.id), counts: { sent, failed, suppressed } };
-  const others = record.issues.filter((i) => i.number < plan.number);
-  const later = record.issues.filter((i) => i.number > plan.number);
+  const entry = { number: issue.number, date: issue.date.toISOString(), subject: issue.subject, articles: issue.articles, counts: { sent, failed, suppressed } };
+  const others = record.issues.filter((i) => i.number < issue.number);
+  const later = record.issues.filter((i) => i.number > issue.number);
   const text = appendToRecord({ issues: others }, entry, later);
   const path = join(root, RECORD_FILE);
   mkdirSync(join(root, "newsletter"), { recursive: true });

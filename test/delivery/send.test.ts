@@ -148,6 +148,28 @@ describe("sending an issue over SMTP", () => {
     expect(JSON.parse(await readFile(join(root, "newsletter/sent.json"), "utf8")).issues).toHaveLength(2);
   });
 
+  it("after a sharded send, an unsharded run sends to no one again, and --finalize records the issue", async () => {
+    const all = addresses(30);
+    await list(all);
+    for (const index of [1, 2]) await send(request({ shard: { index, count: 2 } }));
+    expect(smtp.received).toHaveLength(30);
+    const again = await send(request({ issue: 3 }));
+    expect(again.report).toMatchObject({ sent: 0, skippedSent: 30 });
+    const cli = runCli(["send", "--issue", "3", "--finalize", "2"], root);
+    expect(cli.stdout).toContain("Issue #3: 30 sent, 0 not, across 2 shards");
+    const record = JSON.parse(await readFile(join(root, "newsletter/sent.json"), "utf8"));
+    expect(record.issues.at(-1)).toMatchObject({ number: 3, counts: { sent: 30, failed: 0 } });
+    expect((await send(request())).nothingToSend).toContain("Nothing new since issue #3");
+  });
+
+  it("refuses to finalize before every shard's ledger is in", async () => {
+    await list(addresses(4));
+    await send(request({ shard: { index: 1, count: 3 } }));
+    const cli = runCli(["send", "--issue", "3", "--finalize", "3"], root);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("no ledger yet for newsletter/ledger/issue-3.shard-2-of-3.jsonl, newsletter/ledger/issue-3.shard-3-of-3.jsonl");
+  });
+
   it("reads a ledger whose last line was torn by a crash, and warns about a corrupt line in the middle", async () => {
     await list(addresses(4));
     const ledger = join(root, "newsletter/ledger/issue-3.jsonl");

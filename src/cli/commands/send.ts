@@ -6,7 +6,7 @@ import { LockedError } from "../../delivery/lock.js";
 import type { SendProgress } from "../../delivery/send.js";
 import { FatalTransportError } from "../../delivery/transport.js";
 import { HeaderInjectionError } from "../../issues/message.js";
-import { send, SendSetupError, type SendOutcome } from "../../pipeline/send.js";
+import { finalizeShards, send, SendSetupError, type SendOutcome } from "../../pipeline/send.js";
 import { report } from "../report.js";
 import { parseNow, UsageError } from "../usage.js";
 import { io } from "../io.js";
@@ -21,6 +21,7 @@ export const sendCommand = defineCommand({
     "dry-run": { type: "boolean", description: "Plan and count; send and record nothing", default: false },
     "retry-failed": { type: "boolean", description: "Send again only to the recipients a run left temp-failed", default: false },
     shard: { type: "string", description: "Send only shard i of N (by address hash), with its own ledger", valueHint: "i/N" },
+    finalize: { type: "string", description: "After all N shards of --issue are sent and their ledgers committed: add the issue to the record", valueHint: "N" },
     now: { type: "string", description: "The clock, ISO 8601 (default: now)", valueHint: "ISO-8601" },
   },
   async run({ args }) {
@@ -28,6 +29,19 @@ export const sendCommand = defineCommand({
     const issue = args.issue === undefined ? undefined : Number(args.issue);
     if (issue !== undefined && !(Number.isInteger(issue) && issue > 0)) throw new UsageError(`--issue is "${args.issue}", not an issue number`);
     if (args.to && (args["dry-run"] || args["retry-failed"] || shard)) throw new UsageError("--to sends one test message: it does not go with --dry-run, --retry-failed or --shard");
+    if (args.finalize !== undefined) {
+      const shards = Number(args.finalize);
+      if (!issue || !Number.isInteger(shards) || shards < 1) throw new UsageError("--finalize N needs the number of shards and --issue, e.g. --issue 12 --finalize 4");
+      try {
+        const done = finalizeShards(io.root(), issue, shards);
+        io.out(`Issue #${issue}: ${done.sent} sent, ${done.failed} not, across ${shards} shards. The record of sent issues (newsletter/sent.json) is updated.`);
+      } catch (error) {
+        if (!(error instanceof SendSetupError)) throw error;
+        io.err(`presswork send: ${error.message}`);
+        io.fail(1);
+      }
+      return;
+    }
     const progress = new ProgressDisplay();
     let outcome: SendOutcome;
     try {
