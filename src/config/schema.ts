@@ -90,5 +90,3 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 /** The newsletter settings. */
 export type NewsletterConfig = z.infer<typeof newsletter>;
-/** One author entry from the config. */
-export type AuthorInfo = z.infer<typeof author>;

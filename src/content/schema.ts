@@ -78,6 +78,3 @@ function buildSchema(timeZone: string) {
     draft: z.boolean({ error: "must be true or false" }).default(false),
   });
 }
-
-/** Validated front matter. */
-export type FrontMatter = z.infer<ReturnType<typeof frontMatterSchema>>;
