@@ -52,6 +52,9 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
   const images: Element[] = [];
   visit(tree, "element", (node) => {
+    if (node.tagName === "h1") {
+      file.message("a level-1 heading in the body: the title is the page's only h1. Start sections with ##", { place: node.position, ruleId: "heading-order", source: "markdown" });
+    }
     if (node.tagName !== "img") return;
     images.push(node);
     const alt = node.properties["alt"];

@@ -71,6 +71,11 @@ describe("links and identity problems", () => {
     expect(found.filter((f) => f.rule === "image-alt").map((f) => [f.line, f.severity])).toEqual([[8, "error"], [10, "error"]]);
   });
 
+  it("warns about a level-1 heading in the body, which would be a second h1 on the page", async () => {
+    const found = await problems({ "a.md": article("title: A\ndate: 2026-11-01", "Intro.\n\n# Not a title\n\nText.") });
+    expect(found).toContainEqual(expect.objectContaining({ line: 8, severity: "warning", rule: "heading-order" }));
+  });
+
   it("reports a link to a draft and to an article not yet published", async () => {
     const found = await problems({
       "a.md": article("title: A\ndate: 2026-11-01", "[draft](b.md) and [later](c.md)"),
