@@ -33,6 +33,8 @@ export interface ProjectOptions {
   includeUnpublished?: boolean;
   /** The output folder, whose unchanged pages a build can keep. */
   out?: string;
+  /** Stop after the articles and the newsletter: for `issue` and `send`, which need no pages or feeds. */
+  withoutSite?: boolean;
 }
 
 /** Everything a run found: the files with their messages and, when nothing was fatal, what to write. */
@@ -73,7 +75,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
     throw error;
   }
   if (letter) files.push(...letter.files);
-  if (files.some((f) => f.messages.some((m) => m.fatal))) return { files, config, articles, ...(letter ? { newsletter: letter } : {}) };
+  if (files.some((f) => f.messages.some((m) => m.fatal)) || options.withoutSite) return { files, config, articles, ...(letter ? { newsletter: letter } : {}) };
 
   const templates = await readTemplates(join(options.root, SITE_TEMPLATES));
   const output = OutputState.open(cacheDir, options.out);

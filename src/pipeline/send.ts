@@ -64,7 +64,7 @@ export interface SendOutcome {
 export async function send(request: SendRequest): Promise<SendOutcome> {
   const secret = request.env["PRESSWORK_SECRET"];
   if (!secret) throw new SendSetupError("PRESSWORK_SECRET is not set: it keys the unsubscribe tokens and the ledger's address hashes. Set it to a long random value and keep it (changing it makes every ledger entry unknown)");
-  const assembly = await assemble({ root: request.root, now: request.now });
+  const assembly = await assemble({ root: request.root, now: request.now, withoutSite: true });
   const { config, newsletter: letter } = assembly;
   if (assembly.files.some((f) => f.messages.some((m) => m.fatal)) || !config) return { files: assembly.files };
   if (!letter) throw new SendSetupError("no newsletter is configured: add a newsletter section to presswork.config.yaml");

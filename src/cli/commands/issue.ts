@@ -14,7 +14,7 @@ export const issueCommand = defineCommand({
     now: { type: "string", description: "The clock to plan with, ISO 8601 (default: now)", valueHint: "ISO-8601" },
   },
   async run({ args }) {
-    const result = await assemble({ root: io.root(), now: parseNow(args.now) });
+    const result = await assemble({ root: io.root(), now: parseNow(args.now), withoutSite: true });
     const tally = report(result.files, io.err);
     if (tally.errors > 0) {
       io.fail(1);
