@@ -69,7 +69,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
 
   let letter: NewsletterState | undefined;
   try {
-    letter = await prepareNewsletter(options.root, config, articles, options.now);
+    letter = await prepareNewsletter(options.root, config, articles, options.now, cacheDir);
   } catch (error) {
     if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
     throw error;

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -8,6 +9,7 @@ import { CLIP_BYTES, compileIssue, EMAIL_TEMPLATES, noteText, validateEmailTempl
 import { buildMessage } from "../issues/message.js";
 import { personalise } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
+import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import { makeResolver } from "./resolve.js";
 
@@ -50,22 +52,61 @@ export function readEmailTemplates(root: string): TemplateSources {
  * Plans and compiles the next issue and the web versions of the sent ones.
  * Messages (record problems, note problems, size) land on the returned files.
  */
-export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date): Promise<NewsletterState | undefined> {
+export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string): Promise<NewsletterState | undefined> {
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
   const { record, file: recordFile } = readRecord(root);
   const files = [recordFile];
   if (!record) return { newsletter, record: { issues: [] }, templates: {}, past: [], files };
   const templates = readEmailTemplates(root);
-  const checked = await validateEmailTemplates(templates);
-  files.push(...checked);
-  if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, templates, past: [], files };
+  // Valid templates are remembered by their hash, so an unchanged set is not validated (nor MJML loaded) again.
+  const valid = cacheDir && join(cacheDir, "issues", `templates-${createHash("sha256").update(JSON.stringify(templates)).digest("hex").slice(0, 24)}.valid`);
+  if (!valid || !existsSync(valid)) {
+    const checked = await validateEmailTemplates(templates);
+    files.push(...checked);
+    if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, templates, past: [], files };
+    if (valid) {
+      mkdirSync(join(valid, ".."), { recursive: true });
+      writeFileSync(valid, "");
+    }
+  }
   const past: CompiledIssue[] = [];
-  for (const sent of record.issues) past.push(await compileIssue(await withNote(root, planSentIssue(sent, articles), config, files), config, newsletter, templates));
+  const compile = (plan: IssuePlan) => compileCached(plan, config, newsletter, templates, cacheDir);
+  for (const sent of record.issues) past.push(await compile(await withNote(root, planSentIssue(sent, articles), config, files)));
   const plan = planNextIssue(articles, record, newsletter, now);
-  const next = plan ? await compileIssue(await withNote(root, plan, config, files), config, newsletter, templates) : undefined;
+  const next = plan ? await compile(await withNote(root, plan, config, files)) : undefined;
   if (next) files.push(sizeReport(next));
   return { newsletter, record, templates, past, files, ...(next ? { next } : {}) };
+}
+
+/**
+ * compileIssue, remembered on disk by a hash of everything it reads, so a
+ * newsletter with many past issues does not recompile them on every build
+ * (and a build that changes no issue never loads MJML).
+ */
+async function compileCached(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, cacheDir: string | undefined): Promise<CompiledIssue> {
+  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, a.body.digest, a.body.readingMinutes, a.imageUrl, a.image?.alt]);
+  const key = createHash("sha256")
+    .update(JSON.stringify([PIPELINE_VERSION, config.site, config.newsletter, templates, plan.number, plan.date, plan.more, plan.note, articles]))
+    .digest("hex")
+    .slice(0, 40);
+  const path = cacheDir ? join(cacheDir, "issues", `${key}.json`) : undefined;
+  if (path) {
+    try {
+      const stored = JSON.parse(readFileSync(path, "utf8")) as Omit<CompiledIssue, "plan">;
+      return { ...stored, plan };
+    } catch {
+      // not compiled yet
+    }
+  }
+  const compiled = await compileIssue(plan, config, newsletter, templates);
+  if (path) {
+    const { plan: _plan, ...stored } = compiled;
+    mkdirSync(join(path, ".."), { recursive: true });
+    writeFileSync(`${path}.tmp`, JSON.stringify(stored));
+    renameSync(`${path}.tmp`, path);
+  }
+  return compiled;
 }
 
 async function withNote(root: string, plan: IssuePlan, config: Config, files: VFile[]): Promise<IssuePlan> {
