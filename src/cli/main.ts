@@ -1,14 +1,16 @@
 import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
-import { buildCommand } from "./commands/build.js";
-import { checkCommand } from "./commands/check.js";
-import { issueCommand } from "./commands/issue.js";
-import { newCommand } from "./commands/new.js";
-import { previewCommand } from "./commands/preview.js";
-import { sendCommand } from "./commands/send.js";
 import { io } from "./io.js";
 import { isUsageError, rejectUnknownFlags } from "./usage.js";
 
-const subCommands: Record<string, CommandDef<any>> = { build: buildCommand, check: checkCommand, new: newCommand, issue: issueCommand, send: sendCommand, preview: previewCommand };
+// Each command is loaded when it runs: `build` need not load the SMTP client, nor `send` the preview server.
+const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
+  build: async () => (await import("./commands/build.js")).buildCommand,
+  check: async () => (await import("./commands/check.js")).checkCommand,
+  new: async () => (await import("./commands/new.js")).newCommand,
+  issue: async () => (await import("./commands/issue.js")).issueCommand,
+  send: async () => (await import("./commands/send.js")).sendCommand,
+  preview: async () => (await import("./commands/preview.js")).previewCommand,
+};
 
 const main = defineCommand({
   meta: { name: "presswork", version: "0.1.0", description: "Markdown articles to a web archive, feeds and email issues" },
@@ -23,7 +25,7 @@ export async function run(argv: string[]): Promise<void> {
     throw error;
   });
   const name = argv[0];
-  const sub = name ? subCommands[name] : undefined;
+  const sub = name && Object.hasOwn(subCommands, name) ? await subCommands[name]?.() : undefined;
   const target = sub ?? main;
   try {
     if (argv.includes("--help") || argv.includes("-h") || argv.length === 0) {

@@ -4,15 +4,10 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import type { Article } from "../markdown/article.js";
 import { displayDate, siteScope } from "../site/scope.js";
 import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import { CLIP_BYTES, EMAIL_TEMPLATES } from "./limits.js";
 import { issuePath, preheaderOf, subjectScope, type IssuePlan } from "./plan.js";
 import { TOKENS } from "./tokens.js";
 
-/** Folder of the email templates, relative to the project root. */
-export const EMAIL_TEMPLATES = "templates/email";
-/** Gmail clips HTML larger than this, hiding the footer and its unsubscribe link. */
-export const CLIP_BYTES = 102 * 1024;
-/** Past this, `check` warns that the issue is close to being clipped. */
-export const WARN_BYTES = 90 * 1024;
 
 /** An issue compiled once: HTML and text with personalisation tokens still in them. */
 export interface CompiledIssue {

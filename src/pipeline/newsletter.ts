@@ -5,8 +5,8 @@ import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issues/plan.js";
 import { parseRecord, RECORD_FILE, type SentRecord } from "../issues/record.js";
-import { CLIP_BYTES, compileIssue, EMAIL_TEMPLATES, noteText, validateEmailTemplates, WARN_BYTES, type CompiledIssue } from "../issues/render.js";
-import { buildMessage } from "../issues/message.js";
+import { CLIP_BYTES, EMAIL_TEMPLATES, WARN_BYTES } from "../issues/limits.js";
+import type { CompiledIssue } from "../issues/render.js";
 import { personalise } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
@@ -62,6 +62,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   // Valid templates are remembered by their hash, so an unchanged set is not validated (nor MJML loaded) again.
   const valid = cacheDir && join(cacheDir, "issues", `templates-${createHash("sha256").update(JSON.stringify(templates)).digest("hex").slice(0, 24)}.valid`);
   if (!valid || !existsSync(valid)) {
+    const { validateEmailTemplates } = await import("../issues/render.js");
     const checked = await validateEmailTemplates(templates);
     files.push(...checked);
     if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, templates, past: [], files };
@@ -71,58 +72,76 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
     }
   }
   const past: CompiledIssue[] = [];
-  const compile = (plan: IssuePlan) => compileCached(plan, config, newsletter, templates, cacheDir);
-  for (const sent of record.issues) past.push(await compile(await withNote(root, planSentIssue(sent, articles), config, files)));
+  const compile = (plan: IssuePlan) => compileCached(root, plan, config, newsletter, templates, cacheDir, files);
+  for (const sent of record.issues) past.push(await compile(planSentIssue(sent, articles)));
   const plan = planNextIssue(articles, record, newsletter, now);
-  const next = plan ? await compile(await withNote(root, plan, config, files)) : undefined;
+  const next = plan ? await compile(plan) : undefined;
   if (next) files.push(sizeReport(next));
   return { newsletter, record, templates, past, files, ...(next ? { next } : {}) };
 }
 
 /**
- * compileIssue, remembered on disk by a hash of everything it reads, so a
- * newsletter with many past issues does not recompile them on every build
- * (and a build that changes no issue never loads MJML).
+ * compileIssue, remembered on disk by a hash of everything it reads (the
+ * editor's note by its Markdown), so a newsletter with many past issues does
+ * not recompile them on every build, and a build that changes no issue loads
+ * neither MJML nor the Markdown pipeline for it. A note with problems is
+ * rendered every time, so its messages are never lost.
  */
-async function compileCached(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, cacheDir: string | undefined): Promise<CompiledIssue> {
+async function compileCached(
+  root: string,
+  plan: IssuePlan,
+  config: Config,
+  newsletter: NewsletterConfig,
+  templates: TemplateSources,
+  cacheDir: string | undefined,
+  files: VFile[],
+): Promise<CompiledIssue> {
+  const notePathOf = notePath(plan.number);
+  const note = readOptional(join(root, notePathOf));
   const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, a.body.digest, a.body.readingMinutes, a.imageUrl, a.image?.alt]);
   const key = createHash("sha256")
-    .update(JSON.stringify([PIPELINE_VERSION, config.site, config.newsletter, templates, plan.number, plan.date, plan.more, plan.note, articles]))
+    .update(JSON.stringify([PIPELINE_VERSION, config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles]))
     .digest("hex")
     .slice(0, 40);
   const path = cacheDir ? join(cacheDir, "issues", `${key}.json`) : undefined;
-  if (path) {
-    try {
-      const stored = JSON.parse(readFileSync(path, "utf8")) as Omit<CompiledIssue, "plan">;
-      return { ...stored, plan };
-    } catch {
-      // not compiled yet
-    }
+  const stored = path ? readOptional(path) : undefined;
+  if (stored !== undefined) {
+    const { note: cachedNote, kept, more, ...rest } = JSON.parse(stored) as Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number };
+    // The renderer may have shortened the issue: keep the articles it kept.
+    const shortened = { ...plan, articles: plan.articles.filter((a) => kept.includes(a.id)), more };
+    return { ...rest, plan: cachedNote ? { ...shortened, note: cachedNote } : shortened };
   }
-  const compiled = await compileIssue(plan, config, newsletter, templates);
-  if (path) {
-    const { plan: _plan, ...stored } = compiled;
+  let full = plan;
+  let clean = true;
+  if (note !== undefined) {
+    const file = new VFile({ path: notePathOf, value: note });
+    const pageUrl = new URL(issuePath(plan.number), config.site.url).href;
+    const { renderBody } = await import("../markdown/render.js");
+    const { noteText } = await import("../issues/render.js");
+    const body = renderBody(file, notePathOf, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver([], new Set(), 0) });
+    full = { ...plan, note: { html: body.html.email, text: noteText(body.html.email) } };
+    files.push(file);
+    clean = file.messages.length === 0;
+  }
+  // MJML, html-to-text and the mail composer load only when an issue is compiled.
+  const { compileIssue } = await import("../issues/render.js");
+  const compiled = await compileIssue(full, config, newsletter, templates);
+  if (path && clean) {
+    const { plan: _plan, ...rest } = compiled;
     mkdirSync(join(path, ".."), { recursive: true });
-    writeFileSync(`${path}.tmp`, JSON.stringify(stored));
+    const entry = { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, ...(full.note ? { note: full.note } : {}) };
+    writeFileSync(`${path}.tmp`, JSON.stringify(entry));
     renameSync(`${path}.tmp`, path);
   }
   return compiled;
 }
 
-async function withNote(root: string, plan: IssuePlan, config: Config, files: VFile[]): Promise<IssuePlan> {
-  const path = notePath(plan.number);
-  let text: string;
+function readOptional(path: string): string | undefined {
   try {
-    text = readFileSync(join(root, path), "utf8");
+    return readFileSync(path, "utf8");
   } catch {
-    return plan;
+    return undefined;
   }
-  const file = new VFile({ path, value: text });
-  files.push(file);
-  const pageUrl = new URL(issuePath(plan.number), config.site.url).href;
-  const { renderBody } = await import("../markdown/render.js");
-  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver([], new Set(), 0) });
-  return { ...plan, note: { html: body.html.email, text: noteText(body.html.email) } };
 }
 
 function sizeReport(issue: CompiledIssue): VFile {
@@ -149,6 +168,7 @@ export function webVersion(issue: CompiledIssue, newsletter: NewsletterConfig): 
 /** The preview files of the next issue: its HTML, its text and a sample message to a placeholder address. */
 export async function previewFiles(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): Promise<Map<string, string | Uint8Array>> {
   const values = { unsubscribe_url: newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "preview"), name: PREVIEW_RECIPIENT.name };
+  const { buildMessage } = await import("../issues/message.js");
   const eml = await buildMessage(issue, PREVIEW_RECIPIENT, config, newsletter, { secret: "preview", date: issue.plan.date });
   return new Map<string, string | Uint8Array>([
     ["issues/next/index.html", personalise(issue.html, values, "html")],

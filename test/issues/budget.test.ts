@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CLIP_BYTES } from "../../src/issues/render.js";
+import { CLIP_BYTES } from "../../src/issues/limits.js";
 import { assemble } from "../../src/pipeline/build.js";
 import { runCli } from "../helpers/cli.js";
 import { article, removeProjects, tempProject } from "../helpers/project.js";

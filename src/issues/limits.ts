@@ -1,0 +1,6 @@
+/** Folder of the email templates, relative to the project root. */
+export const EMAIL_TEMPLATES = "templates/email";
+/** Gmail clips HTML larger than this, hiding the footer and its unsubscribe link. */
+export const CLIP_BYTES = 102 * 1024;
+/** Past this, `check` warns that the issue is close to being clipped. */
+export const WARN_BYTES = 90 * 1024;
