@@ -69,7 +69,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? realSleep;
   const report: SendReport = { sent: 0, tempFailed: 0, permFailed: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0 };
-  const window = limits.hourlyLimit ? new HourlyWindow(limits.hourlyLimit) : undefined;
+  const window = limits.hourlyLimit ? new HourlyWindow(limits.hourlyLimit, now) : undefined;
   let outcomes = 0;
   let failures = 0;
   let fatal: FatalTransportError | undefined;
@@ -164,11 +164,14 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
 /** At most `limit` events in any hour: waits when the window is full. */
 class HourlyWindow {
   private readonly times: number[] = [];
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly clock: () => Date,
+  ) {}
 
   async take(sleep: (ms: number) => Promise<void>): Promise<void> {
     for (;;) {
-      const now = Date.now();
+      const now = this.clock().getTime();
       while (this.times.length > 0 && (this.times[0] ?? 0) <= now - 3_600_000) this.times.shift();
       if (this.times.length < this.limit) {
         this.times.push(now);

@@ -101,6 +101,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
 
   const release = request.dryRun ? () => {} : acquireLock(ledgerFile.replace(/\.jsonl$/, ".lock"));
   try {
+    // Read after taking the lock: a send that just finished has written its last events.
     const ledger = Ledger.open(ledgerFile);
     // Recipients handled by the issue's other ledgers (a sharded send, or an unsharded one) are known too.
     for (const other of issueLedgers(join(request.root, LEDGER_DIR), plan.number).filter((f) => f !== ledgerFile)) {
@@ -141,7 +142,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
     let recordUpdated = false;
     if (!request.dryRun && !request.shard && !report.stopped) {
       const entry = { number: plan.number, date, subject: compiled.subject, articles: plan.articles.map((a) => a.id) };
-      recordUpdated = updateRecord(request.root, letter.record, entry, mergedStates([ledgerFile]), audience.suppressed);
+      recordUpdated = updateRecord(request.root, letter.record, entry, mergedStates([ledger]), audience.suppressed);
     }
     return { ...base, report, audience, recordUpdated };
   } finally {
@@ -221,10 +222,10 @@ function issueLedgers(dir: string, issue: number): string[] {
 }
 
 /** Each recipient's final state across ledgers: sent anywhere wins. */
-function mergedStates(files: readonly string[]): Map<string, string> {
+function mergedStates(ledgers: readonly Ledger[]): Map<string, string> {
   const states = new Map<string, string>();
-  for (const file of files) {
-    for (const [key, { state }] of Ledger.open(file).states) if (states.get(key) !== "sent") states.set(key, state);
+  for (const ledger of ledgers) {
+    for (const [key, { state }] of ledger.states) if (states.get(key) !== "sent") states.set(key, state);
   }
   return states;
 }
@@ -238,11 +239,12 @@ export function finalizeShards(root: string, issue: number, shards: number): { r
   const files = Array.from({ length: shards }, (_, i) => ledgerPath(dir, issue, { index: i + 1, count: shards }));
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length > 0) throw new SendSetupError(`cannot finalize issue #${issue}: no ledger yet for ${missing.map((f) => f.slice(root.length + 1)).join(", ")}`);
-  const header = files.map((f) => Ledger.open(f).header).find((h) => h !== undefined);
+  const ledgers = files.map((f) => Ledger.open(f));
+  const header = ledgers.map((l) => l.header).find((h) => h !== undefined);
   if (!header) throw new SendSetupError(`cannot finalize issue #${issue}: its ledgers do not say which articles it had`);
   const { record } = readRecord(root);
   if (!record) throw new SendSetupError(`cannot finalize issue #${issue}: ${RECORD_FILE} is not readable; run presswork check`);
-  const states = mergedStates(files);
+  const states = mergedStates(ledgers);
   updateRecord(root, record, { number: issue, date: new Date(header.date), subject: header.subject, articles: header.articles }, states, 0);
   const sent = [...states.values()].filter((s) => s === "sent").length;
   return { recorded: true, sent, failed: states.size - sent };

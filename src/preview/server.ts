@@ -19,8 +19,6 @@ export interface PreviewOptions {
 export interface Preview {
   url: string;
   smtpPort: number;
-  /** Resolves once the rebuild that follows the latest change is done. */
-  settled: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -160,14 +158,11 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
   await rebuild();
   const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let settled: Promise<void> = Promise.resolve();
   watchers.push(
     watch(options.root, { recursive: true }, (_event, name) => {
       if (!name || !WATCHED.test(name.toString())) return;
       clearTimeout(timer);
-      settled = new Promise((resolve) => {
-        timer = setTimeout(() => void rebuild().then(resolve), 80);
-      });
+      timer = setTimeout(() => void rebuild(), 80);
     }),
   );
   const address = server.address();
@@ -175,7 +170,6 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
   return {
     url: `http://127.0.0.1:${port}${base}`,
     smtpPort: catcher.port,
-    settled: () => settled,
     close: async () => {
       clearTimeout(timer);
       for (const w of watchers) w.close();
