@@ -4,6 +4,7 @@
 import { createServer } from "node:net";
 
 let received = 0;
+let bytes = 0;
 const END = Buffer.from("\r\n.\r\n");
 const server = createServer((socket) => {
   socket.setNoDelay(true);
@@ -11,6 +12,7 @@ const server = createServer((socket) => {
   let pending = Buffer.alloc(0);
   socket.write("220 sink ready\r\n");
   socket.on("data", (chunk) => {
+    if (data) bytes += chunk.length;
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     for (;;) {
       if (data) {
@@ -41,5 +43,5 @@ const server = createServer((socket) => {
 });
 server.listen(0, "127.0.0.1", () => process.send?.({ port: server.address().port }));
 process.on("message", (message) => {
-  if (message === "count") process.send?.({ received });
+  if (message === "count") process.send?.({ received, bytes });
 });

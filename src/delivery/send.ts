@@ -10,6 +10,8 @@ export interface SendLimits {
   retryDelayMs: number;
   /** At most this many messages in any hour. */
   hourlyLimit?: number;
+  /** Messages spaced evenly, this many a second at most. */
+  messagesPerSecond?: number;
   /** Stop when more than `failureShare` of the first `first` outcomes failed. */
   stopWhen: { first: number; failureShare: number };
 }
@@ -70,6 +72,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   const sleep = options.sleep ?? realSleep;
   const report: SendReport = { sent: 0, tempFailed: 0, permFailed: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0 };
   const window = limits.hourlyLimit ? new HourlyWindow(limits.hourlyLimit, now) : undefined;
+  const pace = limits.messagesPerSecond ? new Pace(1000 / limits.messagesPerSecond, now) : undefined;
   let outcomes = 0;
   let failures = 0;
   let fatal: FatalTransportError | undefined;
@@ -93,6 +96,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
     const raw = await options.message(recipient);
     for (let attempt = firstAttempt; ; attempt++) {
       if (window) await window.take(sleep);
+      if (pace) await pace.take(sleep);
       record(recipient, "sending", attempt);
       const outcome = await transport.send({ key: recipient.key, envelope: { from: options.envelopeFrom, to: recipient.address }, raw });
       if (outcome.state === "sent") {
@@ -179,5 +183,21 @@ class HourlyWindow {
       }
       await sleep((this.times[0] ?? now) + 3_600_000 - now);
     }
+  }
+}
+
+/** Spaces events at least `intervalMs` apart, in the order they ask. */
+class Pace {
+  private next = 0;
+  constructor(
+    private readonly intervalMs: number,
+    private readonly clock: () => Date,
+  ) {}
+
+  async take(sleep: (ms: number) => Promise<void>): Promise<void> {
+    const now = this.clock().getTime();
+    const slot = Math.max(now, this.next);
+    this.next = slot + this.intervalMs;
+    if (slot > now) await sleep(slot - now);
   }
 }

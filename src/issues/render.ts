@@ -92,7 +92,7 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
 
 async function toHtml(source: string): Promise<string> {
   try {
-    return (await (await mjml())(source, { validationLevel: "strict" })).html;
+    return (await (await mjml())(source, { validationLevel: "strict", minify: true } as never)).html;
   } catch (error) {
     const first = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors?.[0];
     const file = new VFile({ path: `${EMAIL_TEMPLATES}/issue.mjml.liquid` });

@@ -83,7 +83,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
 
   const smtp = smtpFromEnv(request.env);
   const transport: Transport = smtp
-    ? new SmtpTransport(smtp, { maxConnections: config.delivery.maxConnections, timeoutSeconds: config.delivery.timeoutSeconds, ...(config.delivery.messagesPerSecond ? { messagesPerSecond: config.delivery.messagesPerSecond } : {}) })
+    ? new SmtpTransport(smtp, { maxConnections: config.delivery.maxConnections, timeoutSeconds: config.delivery.timeoutSeconds })
     : new OutboxTransport(join(request.root, OUTBOX_DIR, `issue-${plan.number}${request.to ? "-test" : ""}`));
   const base = { files: assembly.files, issue: plan.number, subject: compiled.subject, transport: transport.description };
 
@@ -134,6 +134,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
         retryDelayMs: config.delivery.retryDelaySeconds * 1000,
         stopWhen: config.delivery.stopWhen,
         ...(config.delivery.hourlyLimit ? { hourlyLimit: config.delivery.hourlyLimit } : {}),
+        ...(config.delivery.messagesPerSecond ? { messagesPerSecond: config.delivery.messagesPerSecond } : {}),
       },
       suppress: (r, code) => appendSuppressed(request.root, r.key, code, plan.number, request.now),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),

@@ -6,6 +6,7 @@ import type { Recipient } from "../../src/audience/audience.js";
 import { Ledger } from "../../src/delivery/ledger.js";
 import { OutboxTransport } from "../../src/delivery/outbox.js";
 import { sendIssue } from "../../src/delivery/send.js";
+import type { Transport } from "../../src/delivery/transport.js";
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -14,42 +15,58 @@ async function* recipients(n: number): AsyncGenerator<Recipient> {
   for (let i = 0; i < n; i++) yield { address: `r${i}@example.org`, key: `key${i}`, fields: {} };
 }
 
+/** Sends to `n` recipients through the outbox on a fake clock; returns when each message went and the waits asked for. */
+async function pacedSend(n: number, limits: { hourlyLimit?: number; messagesPerSecond?: number }) {
+  const dir = await mkdtemp(join(tmpdir(), "presswork-pacing-"));
+  dirs.push(dir);
+  let clock = Date.parse("2026-11-29T12:00:00Z");
+  const waits: number[] = [];
+  const sentAt: number[] = [];
+  const outbox = new OutboxTransport(join(dir, "outbox"));
+  await outbox.verify();
+  // One connection: a fake clock cannot let several workers sleep side by side.
+  const transport: Transport = {
+    concurrency: 1,
+    description: outbox.description,
+    verify: async () => {},
+    close: async () => {},
+    send: async (message) => {
+      sentAt.push(clock);
+      return outbox.send(message);
+    },
+  };
+  const report = await sendIssue({
+    issue: 1,
+    transport,
+    ledger: Ledger.open(join(dir, "ledger.jsonl")),
+    recipients: recipients(n),
+    message: async (r) => Buffer.from(`To: ${r.address}\r\n\r\nhello\r\n`),
+    messageIdOf: (r) => `<${r.key}@example.org>`,
+    envelopeFrom: "news@example.org",
+    retryFailed: false,
+    dryRun: false,
+    limits: { retries: 0, retryDelayMs: 0, stopWhen: { first: 200, failureShare: 0.1 }, ...limits },
+    suppress: () => {},
+    now: () => new Date(clock),
+    sleep: async (ms) => {
+      waits.push(ms);
+      clock += ms;
+    },
+  });
+  expect(report.sent).toBe(n);
+  expect(await readdir(join(dir, "outbox"))).toHaveLength(n);
+  return { offsets: sentAt.map((t) => t - sentAt[0]!), waits };
+}
+
 describe("pacing a send", () => {
   it("keeps to the hourly cap: the third message waits for the hour to pass", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "presswork-pacing-"));
-    dirs.push(dir);
-    let clock = Date.parse("2026-11-29T12:00:00Z");
-    const waits: number[] = [];
-    const sentAt: number[] = [];
-    const transport = new OutboxTransport(join(dir, "outbox"));
-    await transport.verify();
-    const send = transport.send.bind(transport);
-    transport.send = async (message) => {
-      sentAt.push(clock);
-      return send(message);
-    };
-    const report = await sendIssue({
-      issue: 1,
-      transport,
-      ledger: Ledger.open(join(dir, "ledger.jsonl")),
-      recipients: recipients(5),
-      message: async (r) => Buffer.from(`To: ${r.address}\r\n\r\nhello\r\n`),
-      messageIdOf: (r) => `<${r.key}@example.org>`,
-      envelopeFrom: "news@example.org",
-      retryFailed: false,
-      dryRun: false,
-      limits: { retries: 0, retryDelayMs: 0, hourlyLimit: 2, stopWhen: { first: 200, failureShare: 0.1 } },
-      suppress: () => {},
-      now: () => new Date(clock),
-      sleep: async (ms) => {
-        waits.push(ms);
-        clock += ms;
-      },
-    });
-    expect(report.sent).toBe(5);
-    expect(await readdir(join(dir, "outbox"))).toHaveLength(5);
-    const hours = sentAt.map((t) => Math.floor((t - sentAt[0]!) / 3_600_000));
-    expect(hours).toEqual([0, 0, 1, 1, 2]);
+    const { offsets, waits } = await pacedSend(5, { hourlyLimit: 2 });
+    expect(offsets.map((t) => Math.floor(t / 3_600_000))).toEqual([0, 0, 1, 1, 2]);
     expect(waits.every((ms) => ms > 0 && ms <= 3_600_000)).toBe(true);
+  });
+
+  it("spaces messages evenly to the rate limit, fractions of one a second included", async () => {
+    expect((await pacedSend(4, { messagesPerSecond: 4 })).offsets).toEqual([0, 250, 500, 750]);
+    expect((await pacedSend(3, { messagesPerSecond: 0.5 })).offsets).toEqual([0, 2000, 4000]);
   });
 });

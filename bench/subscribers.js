@@ -1,0 +1,58 @@
+// Memory of a send over a large list (default 1,000,000 subscribers), each run
+// a fresh `presswork send` process:
+//   dry run     streams, validates, de-duplicates and hashes every row;
+//   resumed     the same with a ledger that already has every recipient sent,
+//               the largest state a send of this list ever holds (the ledger's
+//               recipients and the list's de-duplication, both full).
+// Usage: node bench/subscribers.js [N]
+import { spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { cp, mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { once } from "node:events";
+
+const REPO = join(import.meta.dirname, "..");
+const WORK = join(REPO, "bench/.work/subscribers");
+const COUNT = Number(process.argv[2] ?? 1_000_000);
+const SECRET = "bench";
+const ISSUE = 3;
+
+await rm(WORK, { recursive: true, force: true });
+await mkdir(join(WORK, "newsletter/ledger"), { recursive: true });
+for (const part of ["articles", "templates", "newsletter", "presswork.config.yaml"]) await cp(join(REPO, part), join(WORK, part), { recursive: true });
+await rm(join(WORK, "newsletter/ledger"), { recursive: true, force: true });
+await mkdir(join(WORK, "newsletter/ledger"), { recursive: true });
+
+/** Writes lines to a file, waiting when the stream is full. */
+async function writeLines(path, count, line) {
+  const out = createWriteStream(path);
+  for (let i = 0; i < count; i++) if (!out.write(line(i))) await once(out, "drain");
+  out.end();
+  await once(out, "finish");
+}
+
+const address = (i) => `subscriber.${i}@list${i % 97}.example.org`;
+await writeLines(join(WORK, "subs.csv"), COUNT + 1, (i) => (i === 0 ? "email,name,status\n" : `${address(i - 1)},Subscriber ${i - 1},active\n`));
+
+function run(label, extra) {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, ["--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "send", "--subscribers", "subs.csv", "--now", "2026-11-29T12:00:00Z", ...extra], {
+    cwd: WORK,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, PRESSWORK_SECRET: SECRET, SMTP_URL: "smtp://127.0.0.1:9" },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const kb = Number(/PEAK_RSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? 0);
+  if (!kb) throw new Error(`${label} failed:\n${result.stdout}\n${result.stderr}`);
+  console.log(`${label}: ${COUNT.toLocaleString("en")} subscribers in ${seconds.toFixed(1)} s, peak RSS ${(kb / 1024).toFixed(0)} MB (exit ${result.status})`);
+}
+
+run("dry run", ["--dry-run"]);
+
+const header = JSON.stringify({ type: "issue", issue: ISSUE, date: "2026-11-29T12:00:00.000Z", subject: "bench", articles: [] });
+const keyOf = (a) => createHmac("sha256", SECRET).update(a).digest("hex").slice(0, 24);
+await writeLines(join(WORK, `newsletter/ledger/issue-${ISSUE}.jsonl`), COUNT + 1, (i) =>
+  i === 0 ? `${header}\n` : `${JSON.stringify({ issue: ISSUE, key: keyOf(address(i - 1)), state: "sent", attempt: 1, at: "2026-11-29T12:00:00.000Z", code: 250 })}\n`,
+);
+run("resumed, everyone already sent", []);
