@@ -5,7 +5,7 @@
 //               the largest state a send of this list ever holds (the ledger's
 //               recipients and the list's de-duplication, both full).
 // Usage: node bench/subscribers.js [N]
-import { spawnSync } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { cp, mkdir, rm } from "node:fs/promises";
@@ -32,15 +32,28 @@ async function writeLines(path, count, line) {
   await once(out, "finish");
 }
 
+/** spawnSync would block the sink's event loop; this waits without blocking. */
+function spawnAsync(command, args, options) {
+  const child = spawn(command, args, options);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+}
+
 const address = (i) => `subscriber.${i}@list${i % 97}.example.org`;
 await writeLines(join(WORK, "subs.csv"), COUNT + 1, (i) => (i === 0 ? "email,name,status\n" : `${address(i - 1)},Subscriber ${i - 1},active\n`));
 
-function run(label, extra) {
+// A sink on loopback, so the resumed send can verify its server (it sends nothing).
+const sink = fork(join(REPO, "bench/fast-sink.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+const { port } = await new Promise((resolve) => sink.once("message", resolve));
+
+async function run(label, extra) {
   const started = performance.now();
-  const result = spawnSync(process.execPath, ["--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "send", "--subscribers", "subs.csv", "--now", "2026-11-29T12:00:00Z", ...extra], {
+  const result = await spawnAsync(process.execPath, ["--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "send", "--subscribers", "subs.csv", "--now", "2026-11-29T12:00:00Z", ...extra], {
     cwd: WORK,
-    encoding: "utf8",
-    env: { PATH: process.env.PATH, PRESSWORK_SECRET: SECRET, SMTP_URL: "smtp://127.0.0.1:9" },
+    env: { PATH: process.env.PATH, PRESSWORK_SECRET: SECRET, SMTP_URL: `smtp://127.0.0.1:${port}` },
   });
   const seconds = (performance.now() - started) / 1000;
   const kb = Number(/PEAK_RSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? 0);
@@ -48,11 +61,9 @@ function run(label, extra) {
   console.log(`${label}: ${COUNT.toLocaleString("en")} subscribers in ${seconds.toFixed(1)} s, peak RSS ${(kb / 1024).toFixed(0)} MB (exit ${result.status})`);
 }
 
-run("dry run", ["--dry-run"]);
+await run("dry run", ["--dry-run"]);
 
-const header = JSON.stringify({ type: "issue", issue: ISSUE, date: "2026-11-29T12:00:00.000Z", subject: "bench", articles: [] });
 const keyOf = (a) => createHmac("sha256", SECRET).update(a).digest("hex").slice(0, 24);
-await writeLines(join(WORK, `newsletter/ledger/issue-${ISSUE}.jsonl`), COUNT + 1, (i) =>
-  i === 0 ? `${header}\n` : `${JSON.stringify({ issue: ISSUE, key: keyOf(address(i - 1)), state: "sent", attempt: 1, at: "2026-11-29T12:00:00.000Z", code: 250 })}\n`,
-);
-run("resumed, everyone already sent", []);
+await writeLines(join(WORK, `newsletter/ledger/issue-${ISSUE}.jsonl`), COUNT, (i) => `${JSON.stringify({ issue: ISSUE, key: keyOf(address(i)), state: "sent", attempt: 1, at: "2026-11-29T12:00:00.000Z", code: 250 })}\n`);
+await run("resumed, everyone already sent", []);
+sink.kill();

@@ -1,3 +1,4 @@
+import { KeyTable } from "./key-table.js";
 import { parseAddress } from "./address.js";
 import { readSubscribers, type SubscriberSource } from "./source.js";
 
@@ -53,7 +54,8 @@ export function shardOf(key: string, count: number): number {
  * stream is read.
  */
 export async function* recipients(options: AudienceOptions, counts: AudienceCounts): AsyncGenerator<Recipient> {
-  const seen = new Set<string>();
+  // Keyed hashes of the identities seen so far: a million of them fit in about 30 MB.
+  const seen = new KeyTable();
   for await (const row of readSubscribers(options.source)) {
     counts.rows++;
     if ("reason" in row) {
@@ -72,12 +74,12 @@ export async function* recipients(options: AudienceOptions, counts: AudienceCoun
       options.onInvalid({ line: row.line, reason: `status "${row.status}" is not one of active, unsubscribed, bounced, complained` });
       continue;
     }
-    if (seen.has(parsed.identity)) {
+    const key = options.keyOf(parsed.identity);
+    if (seen.get(key) !== undefined) {
       counts.duplicates++;
       continue;
     }
-    seen.add(parsed.identity);
-    const key = options.keyOf(parsed.identity);
+    seen.set(key, 0);
     if ((row.status && INACTIVE.has(row.status)) || options.suppressed.has(key)) {
       counts.suppressed++;
       continue;

@@ -1,5 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { KeyTable, MAX_VALUE } from "../audience/key-table.js";
 
 /** What happened to one recipient's message. "sending" is written before each attempt: an attempt with no outcome after it was in flight when the run died. */
 export type LedgerState = "sending" | "sent" | "temp-failed" | "perm-failed";
@@ -24,6 +26,9 @@ export interface LedgerHeader {
   subject: string;
   articles: string[];
 }
+
+const STATES: readonly LedgerState[] = ["sending", "sent", "temp-failed", "perm-failed"];
+const MAX_ATTEMPTS = MAX_VALUE >> 2;
 
 /** Where each recipient stands, from the ledger. */
 export interface RecipientState {
@@ -52,51 +57,93 @@ export function ledgerPath(dir: string, issue: number, shard?: { index: number; 
 export class Ledger {
   private fd: number | undefined;
   private unsynced = 0;
+  /** Each recipient's last state and attempts so far, packed as state | attempts << 2. */
+  private readonly table = new KeyTable();
+  header: LedgerHeader | undefined;
+  readonly problems: LedgerProblem[] = [];
+  private needsNewline = false;
 
   private constructor(
     readonly path: string,
-    readonly header: LedgerHeader | undefined,
-    readonly states: Map<string, RecipientState>,
-    readonly problems: LedgerProblem[],
-    private readonly needsNewline: boolean,
     private readonly syncEvery: number,
   ) {}
 
-  /** Reads a ledger (an empty one when the file does not exist). */
+  /** Reads a ledger (an empty one when the file does not exist), a megabyte at a time. */
   static open(path: string, syncEvery = 200): Ledger {
-    let text = "";
+    const ledger = new Ledger(path, syncEvery);
+    let fd: number;
     try {
-      text = readFileSync(path, "utf8");
+      fd = openSync(path, "r");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      return ledger;
     }
-    const states = new Map<string, RecipientState>();
-    const problems: LedgerProblem[] = [];
-    let header: LedgerHeader | undefined;
-    const lines = text.split("\n");
-    const complete = text.endsWith("\n") || text === "";
-    lines.forEach((line, index) => {
-      if (line === "") return;
-      const last = index === lines.length - 1 && !complete;
-      let event: LedgerEvent | LedgerHeader;
-      try {
-        event = JSON.parse(line) as LedgerEvent | LedgerHeader;
-      } catch {
-        problems.push({ line: index + 1, torn: last });
-        return;
+    try {
+      const buffer = Buffer.alloc(1 << 20);
+      const decoder = new StringDecoder("utf8");
+      let rest = "";
+      let line = 0;
+      for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
+        const lines = (rest + decoder.write(buffer.subarray(0, read))).split("\n");
+        rest = lines.pop() ?? "";
+        for (const text of lines) ledger.read(text, ++line, false);
       }
-      if ("type" in event) {
-        header ??= event;
-        return;
+      rest += decoder.end();
+      if (rest !== "") {
+        ledger.read(rest, ++line, true);
+        ledger.needsNewline = true;
       }
-      if (typeof event.key !== "string" || typeof event.state !== "string") {
-        problems.push({ line: index + 1, torn: last });
-        return;
-      }
-      const previous = states.get(event.key);
-      states.set(event.key, { state: event.state, attempts: Math.max(previous?.attempts ?? 0, event.attempt ?? 0) });
-    });
-    return new Ledger(path, header, states, problems, !complete, syncEvery);
+    } finally {
+      closeSync(fd);
+    }
+    return ledger;
+  }
+
+  /** Number of recipients the ledger knows. */
+  get size(): number {
+    return this.table.size;
+  }
+
+  /** Where a recipient stands, or undefined when the ledger has never seen it. */
+  state(key: string): RecipientState | undefined {
+    const packed = this.table.get(key);
+    return packed === undefined ? undefined : { state: STATES[packed & 3] as LedgerState, attempts: packed >> 2 };
+  }
+
+  /** Every recipient and where it stands. */
+  *states(): Generator<[string, RecipientState]> {
+    for (const [key, packed] of this.table.entries()) yield [key, { state: STATES[packed & 3] as LedgerState, attempts: packed >> 2 }];
+  }
+
+  /** Learns another ledger's recipients (of the same issue): the ones unknown here, and every one it sent. */
+  absorb(other: Ledger): void {
+    for (const [key, state] of other.states()) if (state.state === "sent" || this.table.get(key) === undefined) this.note(key, state.state, state.attempts);
+  }
+
+  private read(text: string, line: number, last: boolean): void {
+    if (text === "") return;
+    let event: LedgerEvent | LedgerHeader;
+    try {
+      event = JSON.parse(text) as LedgerEvent | LedgerHeader;
+    } catch {
+      this.problems.push({ line, torn: last });
+      return;
+    }
+    if ("type" in event) {
+      this.header ??= event;
+      return;
+    }
+    if (typeof event.key !== "string" || !STATES.includes(event.state)) {
+      this.problems.push({ line, torn: last });
+      return;
+    }
+    this.note(event.key, event.state, typeof event.attempt === "number" ? event.attempt : 0);
+  }
+
+  private note(key: string, state: LedgerState, attempt: number): void {
+    const previous = this.table.get(key);
+    const attempts = Math.min(MAX_ATTEMPTS, Math.max(previous === undefined ? 0 : previous >> 2, attempt));
+    this.table.set(key, STATES.indexOf(state) | (attempts << 2));
   }
 
   /** Appends one event or the header; the line is on disk (in the OS) when this returns. */
@@ -107,7 +154,8 @@ export class Ledger {
       if (this.needsNewline) writeSync(this.fd, "\n");
     }
     writeSync(this.fd, `${JSON.stringify(event)}\n`);
-    if ("key" in event) this.states.set(event.key, { state: event.state, attempts: Math.max(this.states.get(event.key)?.attempts ?? 0, event.attempt) });
+    if ("key" in event) this.note(event.key, event.state, event.attempt);
+    else this.header ??= event;
     if (++this.unsynced >= this.syncEvery) this.sync();
   }
 

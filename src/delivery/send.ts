@@ -126,7 +126,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
       const next = await iterator.next();
       if (next.done) return;
       const recipient = next.value;
-      const known = ledger.states.get(recipient.key);
+      const known = ledger.state(recipient.key);
       const wanted = options.retryFailed ? known?.state === "temp-failed" : known === undefined || known.state === "sending";
       if (!wanted) {
         if (known?.state === "sent") report.skippedSent++;

@@ -105,7 +105,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
     const ledger = Ledger.open(ledgerFile);
     // Recipients handled by the issue's other ledgers (a sharded send, or an unsharded one) are known too.
     for (const other of issueLedgers(join(request.root, LEDGER_DIR), plan.number).filter((f) => f !== ledgerFile)) {
-      for (const [key, state] of Ledger.open(other).states) if (!ledger.states.has(key) || state.state === "sent") ledger.states.set(key, state);
+      ledger.absorb(Ledger.open(other));
     }
     for (const problem of ledger.problems.filter((p) => !p.torn)) {
       const file = new VFile({ path: ledgerFile.slice(request.root.length + 1) });
@@ -143,7 +143,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
     let recordUpdated = false;
     if (!request.dryRun && !request.shard && !report.stopped) {
       const entry = { number: plan.number, date, subject: compiled.subject, articles: plan.articles.map((a) => a.id) };
-      recordUpdated = updateRecord(request.root, letter.record, entry, mergedStates([ledger]), audience.suppressed);
+      recordUpdated = updateRecord(request.root, letter.record, entry, outcomes([ledger]), audience.suppressed);
     }
     return { ...base, report, audience, recordUpdated };
   } finally {
@@ -222,13 +222,14 @@ function issueLedgers(dir: string, issue: number): string[] {
   return names.filter((n) => pattern.test(n)).map((n) => join(dir, n));
 }
 
-/** Each recipient's final state across ledgers: sent anywhere wins. */
-function mergedStates(ledgers: readonly Ledger[]): Map<string, string> {
-  const states = new Map<string, string>();
-  for (const ledger of ledgers) {
-    for (const [key, { state }] of ledger.states) if (states.get(key) !== "sent") states.set(key, state);
-  }
-  return states;
+/** How many recipients the ledgers sent the issue to, and how many it failed: sent in any ledger counts as sent. */
+function outcomes(ledgers: readonly Ledger[]): { sent: number; failed: number } {
+  const [first, ...rest] = ledgers;
+  if (!first) return { sent: 0, failed: 0 };
+  for (const other of rest) first.absorb(other);
+  let sent = 0;
+  for (const [, { state }] of first.states()) if (state === "sent") sent++;
+  return { sent, failed: first.size - sent };
 }
 
 /**
@@ -245,26 +246,19 @@ export function finalizeShards(root: string, issue: number, shards: number): { r
   if (!header) throw new SendSetupError(`cannot finalize issue #${issue}: its ledgers do not say which articles it had`);
   const { record } = readRecord(root);
   if (!record) throw new SendSetupError(`cannot finalize issue #${issue}: ${RECORD_FILE} is not readable; run presswork check`);
-  const states = mergedStates(ledgers);
-  updateRecord(root, record, { number: issue, date: new Date(header.date), subject: header.subject, articles: header.articles }, states, 0);
-  const sent = [...states.values()].filter((s) => s === "sent").length;
-  return { recorded: true, sent, failed: states.size - sent };
+  const counts = outcomes(ledgers);
+  updateRecord(root, record, { number: issue, date: new Date(header.date), subject: header.subject, articles: header.articles }, counts, 0);
+  return { recorded: true, ...counts };
 }
 
-/** Adds the issue to the record (or refreshes its counts after a retry), from the ledgers' final states. */
+/** Adds the issue to the record (or refreshes its counts after a retry), with the ledgers' counts. */
 function updateRecord(
   root: string,
   record: SentRecord,
   issue: { number: number; date: Date; subject: string; articles: string[] },
-  states: ReadonlyMap<string, string>,
+  { sent, failed }: { sent: number; failed: number },
   suppressed: number,
 ): boolean {
-  let sent = 0;
-  let failed = 0;
-  for (const state of states.values()) {
-    if (state === "sent") sent++;
-    else failed++;
-  }
   const entry = { number: issue.number, date: issue.date.toISOString(), subject: issue.subject, articles: issue.articles, counts: { sent, failed, suppressed } };
   const others = record.issues.filter((i) => i.number < issue.number);
   const later = record.issues.filter((i) => i.number > issue.number);
