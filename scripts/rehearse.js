@@ -79,7 +79,7 @@ export async function rehearse({ subscribers = 400, log = () => {} } = {}) {
     const list = join(base, "subscribers.csv");
     const addresses = Array.from({ length: subscribers }, (_, i) => `subscriber${i}@example.org`);
     await writeFile(list, `email,name\n${addresses.map((a, i) => `${a},Subscriber ${i}`).join("\n")}\n`);
-    const env = { PRESSWORK_SECRET: "rehearsal-secret", PRESSWORK_SUBSCRIBERS_FILE: list, SMTP_URL: smtp.url, NODE_OPTIONS: "--max-old-space-size=256" };
+    const env = { PRESSWORK_SECRET: "rehearsal-secret", PRESSWORK_SUBSCRIBERS_FILE: list, SMTP_URL: smtp.url };
     const now = "2026-11-29T07:17:00Z";
     const runs = [];
 

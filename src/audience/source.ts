@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { parse } from "csv-parse";
@@ -37,6 +37,33 @@ export async function* readSubscribers(source: SubscriberSource): AsyncGenerator
   if (kind === "csv") yield* readCsv(stream(), origin);
   else if (kind === "jsonl") yield* readJsonLines(stream());
   else yield* readJsonArray(stream(), origin);
+}
+
+/**
+ * About how many rows a list holds, for the progress display: its lines,
+ * less a CSV's header, counted without parsing. Undefined for a JSON array.
+ */
+export function estimateRows(source: SubscriberSource): number | undefined {
+  const kind = "file" in source ? kindOfFile(source.file) : kindOfText(source.text);
+  if (kind === "json") return undefined;
+  let lines = 0;
+  let lastByte = 10;
+  const count = (chunk: Buffer) => {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+    if (chunk.length > 0) lastByte = chunk[chunk.length - 1] as number;
+  };
+  if ("text" in source) count(Buffer.from(source.text));
+  else {
+    const fd = openSync(source.file, "r");
+    try {
+      const buffer = Buffer.alloc(1 << 20);
+      for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) count(buffer.subarray(0, read));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (lastByte !== 10) lines++;
+  return Math.max(0, kind === "csv" ? lines - 1 : lines);
 }
 
 function kindOfFile(path: string): "csv" | "json" | "jsonl" {

@@ -1,4 +1,6 @@
+import { isMainThread } from "node:worker_threads";
 import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+import { runBounded, SEND_HEAP_MB } from "./bounded.js";
 import { io } from "./io.js";
 import { isUsageError, rejectUnknownFlags } from "./usage.js";
 
@@ -25,6 +27,15 @@ export async function run(argv: string[]): Promise<void> {
     throw error;
   });
   const name = argv[0];
+  if (name === "send" && isMainThread) {
+    try {
+      await runBounded(argv, Number(process.env["PRESSWORK_SEND_HEAP_MB"]) || SEND_HEAP_MB);
+    } catch (error) {
+      io.err(`presswork: ${(error as Error).message}`);
+      io.fail(1);
+    }
+    return;
+  }
   const sub = name && Object.hasOwn(subCommands, name) ? await subCommands[name]?.() : undefined;
   const target = sub ?? main;
   try {

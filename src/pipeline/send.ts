@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renam
 import { isAbsolute, join } from "node:path";
 import { VFile } from "vfile";
 import { recipients, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
-import type { SubscriberSource } from "../audience/source.js";
+import { estimateRows, type SubscriberSource } from "../audience/source.js";
 import { acquireLock } from "../delivery/lock.js";
 import { Ledger, ledgerPath } from "../delivery/ledger.js";
 import { OutboxTransport } from "../delivery/outbox.js";
@@ -38,8 +38,16 @@ export interface SendRequest {
   dryRun: boolean;
   retryFailed: boolean;
   shard?: { index: number; count: number };
-  onProgress?: (progress: SendProgress) => void;
+  onProgress?: (progress: ListProgress) => void;
   onInvalid?: (row: InvalidRow) => void;
+}
+
+/** A send's counts, and how far through the list it is. */
+export interface ListProgress extends SendProgress {
+  /** Rows of the list read so far. */
+  rows: number;
+  /** About how many rows the list has, when that can be known before reading it. */
+  total?: number;
 }
 
 /** How a send ended. */
@@ -114,8 +122,11 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
     }
     if (!ledger.header && !request.dryRun) ledger.append({ type: "issue", issue: plan.number, date: date.toISOString(), subject: compiled.subject, articles: plan.articles.map((a) => a.id) });
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
+    const source = subscriberSource(request);
+    const onProgress = request.onProgress;
+    const total = onProgress ? estimateRows(source) : undefined;
     const stream = recipients(
-      { source: subscriberSource(request), keyOf, suppressed: readSuppressed(request.root), ...(request.shard ? { shard: request.shard } : {}), onInvalid: (row) => request.onInvalid?.(row) },
+      { source, keyOf, suppressed: readSuppressed(request.root), ...(request.shard ? { shard: request.shard } : {}), onInvalid: (row) => request.onInvalid?.(row) },
       audience,
     );
     if (!request.dryRun) await transport.verify();
@@ -137,7 +148,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
         ...(config.delivery.messagesPerSecond ? { messagesPerSecond: config.delivery.messagesPerSecond } : {}),
       },
       suppress: (r, code) => appendSuppressed(request.root, r.key, code, plan.number, request.now),
-      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      ...(onProgress ? { onProgress: (p: SendProgress) => onProgress({ ...p, rows: audience.rows, ...(total === undefined ? {} : { total }) }) } : {}),
     });
     if (audience.rows === 0) throw new SendSetupError("the subscriber list is empty: nothing was sent");
     let recordUpdated = false;

@@ -272,6 +272,15 @@ describe("bad subscriber input", () => {
     await expect(send(request())).rejects.toThrow(message);
   });
 
+  it("runs in a bounded heap, and says so clearly when the list does not fit in it", async () => {
+    await list(addresses(3));
+    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--dry-run", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_SEND_HEAP_MB: "12" });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("ran out of its 12 MB heap");
+    expect(cli.stderr).toContain("PRESSWORK_SEND_HEAP_MB");
+    expect(cli.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("refuses to start without the secret", async () => {
     await list(addresses(1));
     const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { SMTP_URL: smtp.url() });
@@ -309,10 +318,12 @@ describe("test sends, dry runs and the outbox", () => {
     expect(cli.stdout + cli.stderr).not.toContain("@example.org");
   });
 
-  it("writes the summary table for GitHub Actions", async () => {
+  it("prints progress lines with what remains and an ETA, and writes the summary table for GitHub Actions", async () => {
     await list(addresses(2));
     const summary = join(root, "summary.md");
-    await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", GITHUB_STEP_SUMMARY: summary });
+    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", GITHUB_STEP_SUMMARY: summary });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stderr).toMatch(/^\d+ % {2}sent 1 {2}failed 0 {2}skipped 0 {2}remaining ~\d {2}[\d.]+ msg\/s {2}ETA \d+:\d\d$/m);
     expect(await readFile(summary, "utf8")).toContain("| sent | 2 |");
   });
 });

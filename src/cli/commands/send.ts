@@ -3,10 +3,9 @@ import { defineCommand } from "citty";
 import { maskAddress } from "../../audience/address.js";
 import { SubscriberListError } from "../../audience/source.js";
 import { LockedError } from "../../delivery/lock.js";
-import type { SendProgress } from "../../delivery/send.js";
 import { FatalTransportError } from "../../delivery/transport.js";
 import { HeaderInjectionError } from "../../issues/message.js";
-import { finalizeShards, send, SendSetupError, type SendOutcome } from "../../pipeline/send.js";
+import { finalizeShards, send, SendSetupError, type ListProgress, type SendOutcome } from "../../pipeline/send.js";
 import { report } from "../report.js";
 import { parseNow, UsageError } from "../usage.js";
 import { io } from "../io.js";
@@ -123,20 +122,32 @@ function summarise(outcome: SendOutcome, dryRun: boolean): void {
   }
 }
 
+/** Seconds as h:mm:ss or m:ss. */
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}` : `${Math.floor(s / 60)}:${pad(s % 60)}`;
+}
+
 /** A progress bar on a terminal; plain lines every few seconds otherwise. */
 class ProgressDisplay {
-  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly tty = io.terminal();
   private readonly started = Date.now();
   private last = 0;
   private shown = false;
 
-  update(p: SendProgress): void {
+  update(p: ListProgress): void {
     const now = Date.now();
     if (now - this.last < (this.tty ? 200 : 5000)) return;
     this.last = now;
-    const done = p.sent + p.tempFailed + p.permFailed;
-    const rate = done / Math.max(0.001, (now - this.started) / 1000);
-    const line = `sent ${p.sent}  failed ${p.tempFailed + p.permFailed}  skipped ${p.skippedSent + p.skippedOther}  in flight ${p.inFlight}  ${rate.toFixed(1)} msg/s`;
+    const seconds = Math.max(0.001, (now - this.started) / 1000);
+    const rate = (p.sent + p.tempFailed + p.permFailed) / seconds;
+    const remaining = p.total === undefined ? undefined : Math.max(0, p.total - p.rows);
+    // The ETA goes by rows read, so rows skipped as already sent count at their own (fast) pace.
+    const eta = remaining === undefined || p.rows === 0 ? "" : `  ETA ${duration(remaining / (p.rows / seconds))}`;
+    const share = p.total ? Math.min(1, p.rows / p.total) : undefined;
+    const bar = share === undefined ? "" : `${this.tty ? `[${"#".repeat(Math.round(share * 20)).padEnd(20, "-")}] ` : ""}${Math.floor(share * 100)} %  `;
+    const line = `${bar}sent ${p.sent}  failed ${p.tempFailed + p.permFailed}  skipped ${p.skippedSent + p.skippedOther}  ${remaining === undefined ? "" : `remaining ~${remaining}  `}${rate.toFixed(1)} msg/s${eta}`;
     if (this.tty) {
       process.stderr.write(`\r\x1b[2K${line}`);
       this.shown = true;

@@ -1,0 +1,32 @@
+import { Worker } from "node:worker_threads";
+import { io } from "./io.js";
+
+/**
+ * Old-generation heap of a send, in MB. A million recipients are under
+ * 100 MB of live data, but V8 left alone lets garbage grow the heap to twice
+ * that before it collects. PRESSWORK_SEND_HEAP_MB raises it.
+ */
+export const SEND_HEAP_MB = 160;
+
+/**
+ * Runs the command line in a worker thread whose heap is capped, so a send
+ * over a million subscribers stays within 300 MB. A thread, not a child
+ * process: a SIGKILL takes it down with the process, and no orphan keeps
+ * sending.
+ */
+export async function runBounded(argv: string[], heapMb: number): Promise<void> {
+  const worker = new Worker(new URL("./worker.js", import.meta.url), {
+    workerData: { argv, terminal: Boolean(process.stderr.isTTY) },
+    resourceLimits: { maxOldGenerationSizeMb: heapMb },
+  });
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      worker.once("error", reject);
+      worker.once("exit", resolve);
+    });
+    if (code !== 0) io.fail(code);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY") throw error;
+    throw new Error(`the ${argv[0]} command ran out of its ${heapMb} MB heap. A JSON array list is read whole: give large lists as CSV or JSON Lines, which stream, or raise the limit with PRESSWORK_SEND_HEAP_MB`);
+  }
+}
