@@ -1,46 +1,57 @@
-// Send benchmark: 10,000 messages through a pool of 5 SMTP connections to a
-// sink on loopback (bench/fast-sink.js, a separate process). Reports messages
-// per second and the sender's peak memory.
+// Send benchmark: N messages (default 10,000) through a pool of 5 SMTP
+// connections to a sink on loopback (bench/fast-sink.js, a separate process).
+// The send runs as `presswork send` runs it, in a worker thread with the same
+// capped heap. Reports messages per second and the process's peak memory.
+// Usage: node bench/send.js [N]
 import { fork } from "node:child_process";
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 
-const REPO = join(import.meta.dirname, "..");
-const WORK = join(REPO, "bench/.work/send");
-const COUNT = Number(process.argv[2] ?? 10_000);
-const { send } = await import("../lib/pipeline/send.js");
+if (isMainThread) {
+  const REPO = join(import.meta.dirname, "..");
+  const WORK = join(REPO, "bench/.work/send");
+  const COUNT = Number(process.argv[2] ?? 10_000);
+  const { boundedHeap, SEND_HEAP_MB } = await import("../lib/cli/bounded.js");
 
-await rm(WORK, { recursive: true, force: true });
-await mkdir(WORK, { recursive: true });
-for (const part of ["articles", "templates", "newsletter", "presswork.config.yaml"]) await cp(join(REPO, part), join(WORK, part), { recursive: true });
-await rm(join(WORK, "newsletter/ledger"), { recursive: true, force: true });
-await writeFile(join(WORK, "subs.csv"), `email,name\n${Array.from({ length: COUNT }, (_, i) => `reader${i}@example.org,Reader ${i}`).join("\n")}\n`);
+  await rm(WORK, { recursive: true, force: true });
+  await mkdir(WORK, { recursive: true });
+  for (const part of ["articles", "templates", "newsletter", "presswork.config.yaml"]) await cp(join(REPO, part), join(WORK, part), { recursive: true });
+  await rm(join(WORK, "newsletter/ledger"), { recursive: true, force: true });
+  await writeFile(join(WORK, "subs.csv"), `email,name\n${Array.from({ length: COUNT }, (_, i) => `reader${i}@example.org,Reader ${i}`).join("\n")}\n`);
 
-const sink = fork(join(REPO, "bench/fast-sink.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-const { port } = await new Promise((resolve) => sink.once("message", resolve));
-const started = performance.now();
-let firstMessage;
-const outcome = await send({
-  root: WORK,
-  now: new Date("2026-11-29T12:00:00Z"),
-  env: { PRESSWORK_SECRET: "bench", SMTP_URL: `smtp://127.0.0.1:${port}` },
-  subscribers: "subs.csv",
-  dryRun: false,
-  retryFailed: false,
-  onProgress: () => {
-    firstMessage ??= performance.now();
-  },
-});
-const finished = performance.now();
-const seconds = (finished - started) / 1000;
-const delivering = (finished - firstMessage) / 1000;
-sink.send("count");
-const { received, bytes } = await new Promise((resolve) => sink.once("message", resolve));
-sink.kill();
-const peak = process.resourceUsage().maxRSS / 1024;
-const rate = (s) => (outcome.report.sent / s).toFixed(0);
-console.log(
-  `send: ${outcome.report.sent.toLocaleString("en")} messages of ${(bytes / received / 1024).toFixed(1)} KB (${received.toLocaleString("en")} received by the sink) through 5 connections:` +
-    ` ${rate(delivering)} messages/s from the first message to the last (${delivering.toFixed(2)} s);` +
-    ` ${rate(seconds)} messages/s counting start-up, compiling the issue and verifying the server (${seconds.toFixed(2)} s); sender peak RSS ${peak.toFixed(0)} MB`,
-);
+  const sink = fork(join(REPO, "bench/fast-sink.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const { port } = await new Promise((resolve) => sink.once("message", resolve));
+  const worker = new Worker(new URL(import.meta.url), { workerData: { root: WORK, port }, resourceLimits: boundedHeap(SEND_HEAP_MB) });
+  const { sent, seconds, delivering } = await new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  sink.send("count");
+  const { received, bytes } = await new Promise((resolve) => sink.once("message", resolve));
+  sink.kill();
+  const peak = process.resourceUsage().maxRSS / 1024;
+  const rate = (s) => (sent / s).toFixed(0);
+  console.log(
+    `send: ${sent.toLocaleString("en")} messages of ${(bytes / received / 1024).toFixed(1)} KB (${received.toLocaleString("en")} received by the sink) through 5 connections:` +
+      ` ${rate(delivering)} messages/s from the first message to the last (${delivering.toFixed(2)} s);` +
+      ` ${rate(seconds)} messages/s counting start-up, compiling the issue and verifying the server (${seconds.toFixed(2)} s); peak RSS ${peak.toFixed(0)} MB`,
+  );
+} else {
+  const { send } = await import("../lib/pipeline/send.js");
+  const started = performance.now();
+  let firstMessage;
+  const outcome = await send({
+    root: workerData.root,
+    now: new Date("2026-11-29T12:00:00Z"),
+    env: { PRESSWORK_SECRET: "bench", SMTP_URL: `smtp://127.0.0.1:${workerData.port}` },
+    subscribers: "subs.csv",
+    dryRun: false,
+    retryFailed: false,
+    onProgress: () => {
+      firstMessage ??= performance.now();
+    },
+  });
+  const finished = performance.now();
+  parentPort.postMessage({ sent: outcome.report.sent, seconds: (finished - started) / 1000, delivering: (finished - firstMessage) / 1000 });
+}

@@ -1,4 +1,5 @@
-import { Worker } from "node:worker_threads";
+import { setFlagsFromString } from "node:v8";
+import { Worker, type ResourceLimits } from "node:worker_threads";
 import { io } from "./io.js";
 
 /**
@@ -9,6 +10,18 @@ import { io } from "./io.js";
 export const SEND_HEAP_MB = 160;
 
 /**
+ * Resource limits for a worker whose old generation stays under `heapMb`.
+ * Under a small cap V8 also grows the heap by only 1.3x between full
+ * collections, which ran 34 of them in a 10,000-message send and cost a third
+ * of its speed; growing 4x, as V8 does for large heaps, runs 4, and the cap
+ * still holds.
+ */
+export function boundedHeap(heapMb: number): ResourceLimits {
+  setFlagsFromString("--heap-growing-percent=300");
+  return { maxOldGenerationSizeMb: heapMb };
+}
+
+/**
  * Runs the command line in a worker thread whose heap is capped, so a send
  * over a million subscribers stays within 300 MB. A thread, not a child
  * process: a SIGKILL takes it down with the process, and no orphan keeps
@@ -17,7 +30,7 @@ export const SEND_HEAP_MB = 160;
 export async function runBounded(argv: string[], heapMb: number): Promise<void> {
   const worker = new Worker(new URL("./worker.js", import.meta.url), {
     workerData: { argv, terminal: Boolean(process.stderr.isTTY) },
-    resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    resourceLimits: boundedHeap(heapMb),
   });
   try {
     const code = await new Promise<number>((resolve, reject) => {

@@ -105,10 +105,12 @@ export const wireFastPath = typeof (SMTPConnection.prototype as unknown as { _cr
  * 30 KB issue.
  */
 export function wireForm(raw: Buffer): Buffer | undefined {
-  for (let i = raw.indexOf(10); i >= 0; i = raw.indexOf(10, i + 1)) if (raw[i - 1] !== 13) return undefined;
-  for (let i = raw.indexOf(13); i >= 0; i = raw.indexOf(13, i + 1)) if (raw[i + 1] !== 10) return undefined;
   const dots: number[] = raw[0] === 46 ? [0] : [];
-  for (let i = raw.indexOf("\n."); i >= 0; i = raw.indexOf("\n.", i + 2)) dots.push(i + 1);
+  for (let i = raw.indexOf(10); i >= 0; i = raw.indexOf(10, i + 1)) {
+    if (raw[i - 1] !== 13) return undefined;
+    if (raw[i + 1] === 46) dots.push(i + 1);
+  }
+  for (let i = raw.indexOf(13); i >= 0; i = raw.indexOf(13, i + 1)) if (raw[i + 1] !== 10) return undefined;
   if (dots.length === 0) return raw;
   const parts: Buffer[] = [];
   let from = 0;

@@ -125,6 +125,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
     const source = subscriberSource(request);
     const onProgress = request.onProgress;
     const total = onProgress ? estimateRows(source) : undefined;
+    const progress: ListProgress = { sent: 0, tempFailed: 0, permFailed: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, rows: 0, ...(total === undefined ? {} : { total }) };
     const stream = recipients(
       { source, keyOf, suppressed: readSuppressed(request.root), ...(request.shard ? { shard: request.shard } : {}), onInvalid: (row) => request.onInvalid?.(row) },
       audience,
@@ -148,7 +149,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
         ...(config.delivery.messagesPerSecond ? { messagesPerSecond: config.delivery.messagesPerSecond } : {}),
       },
       suppress: (r, code) => appendSuppressed(request.root, r.key, code, plan.number, request.now),
-      ...(onProgress ? { onProgress: (p: SendProgress) => onProgress({ ...p, rows: audience.rows, ...(total === undefined ? {} : { total }) }) } : {}),
+      ...(onProgress ? { onProgress: (p: SendProgress) => onProgress(Object.assign(progress, p, { rows: audience.rows })) } : {}),
     });
     if (audience.rows === 0) throw new SendSetupError("the subscriber list is empty: nothing was sent");
     let recordUpdated = false;
