@@ -186,8 +186,12 @@ function qpPieces(compiled: string, kind: "html" | "text"): (values: TokenValues
   });
   return (values) => {
     const out: Buffer[] = [statics[0] as Buffer];
+    // A token used several times (the unsubscribe link) is encoded once a copy.
+    const encoded = new Map<string, Buffer>();
     pieces.slots.forEach((slot, i) => {
-      out.push(Buffer.from(encode(kind === "html" ? escapeXml(values[slot]) : values[slot])), statics[i + 1] as Buffer);
+      let value = encoded.get(slot);
+      if (!value) encoded.set(slot, (value = Buffer.from(encode(kind === "html" ? escapeXml(values[slot]) : values[slot]))));
+      out.push(value, statics[i + 1] as Buffer);
     });
     return out;
   };
