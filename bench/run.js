@@ -1,5 +1,6 @@
 // npm run bench: times Presswork on generated projects, each run in a fresh process,
-// then the email issue (bench/email.js) and a send of 10,000 messages (bench/send.js).
+// then the email issue (bench/email.js), a send of 10,000 messages (bench/send.js)
+// and the memory of a send over a million subscribers (bench/subscribers.js).
 // Usage: node bench/run.js [N ...]   (default: 1000 5000)
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -44,3 +45,4 @@ for (const r of rows) console.log(`| ${r.n} | ${r.cold.seconds.toFixed(2)} s | $
 console.log("");
 spawnSync(process.execPath, [join(REPO, "bench/email.js")], { stdio: "inherit" });
 spawnSync(process.execPath, [join(REPO, "bench/send.js")], { stdio: "inherit" });
+spawnSync(process.execPath, [join(REPO, "bench/subscribers.js")], { stdio: "inherit" });
