@@ -25,7 +25,9 @@ export interface WriteReport {
 /**
  * Brings `outDir` in line with the plan, touching only what changed. Each
  * file is replaced atomically (written beside itself, then renamed), so a
- * server or a deploy reading the folder never sees half a file; files the
+ * server or a deploy reading the folder never sees half a file; a file that
+ * was not there is written in place, as a reader could only have found
+ * nothing (a crash part way leaves it for the next build to rewrite); files the
  * plan no longer has are removed. A build that fails never gets here, so it
  * leaves the previous output as it was. `existing` lists what the folder
  * holds, when the caller knows. Synchronous calls: for thousands of small
@@ -46,9 +48,12 @@ export function writeOutput(outDir: string, plan: OutputPlan, existing: Readonly
   const replace = (path: string, write: (temporary: string) => void) => {
     const target = join(outDir, path);
     ensureDir(target);
-    const temporary = `${target}.${process.pid}.tmp`;
-    write(temporary);
-    renameSync(temporary, target);
+    if (!existing.has(path)) write(target);
+    else {
+      const temporary = `${target}.${process.pid}.tmp`;
+      write(temporary);
+      renameSync(temporary, target);
+    }
     report.written++;
   };
   for (const [path, data] of plan.files) {

@@ -11,7 +11,7 @@ import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
-import { planPages, renderPages, SITE_TEMPLATES } from "../site/pages.js";
+import { planPages, SITE_TEMPLATES } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { RenderCache } from "./cache.js";
@@ -19,6 +19,7 @@ import { prepareNewsletter, previewFiles, webVersion, type NewsletterState } fro
 import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
 import { renderAll } from "./render-all.js";
+import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
 
 /** Options shared by `build` and `check`. */
@@ -105,7 +106,7 @@ async function outputPlan(config: Config, articles: readonly Article[], template
   const digests = new Map(articles.map((a) => [a.body.html.web, a.body.digest]));
   const sent = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
   const { render, reuse, keys } = output.sort(planPages(config, articles, sent), templates.liquid, digests);
-  for (const [path, html] of renderPages(render, templates.liquid)) plan.files.set(path, html);
+  for (const [path, html] of await renderPagesShared(render, templates.liquid)) plan.files.set(path, html);
   plan.reuse = reuse;
   for (const [path, text] of allFeeds(config, articles, groupByTag(articles))) plan.files.set(path, text);
   if (letter && sent) {

@@ -18,6 +18,8 @@ export interface CachedRender {
  * hit, since they depend on the other articles.
  */
 export class RenderCache {
+  private made: Promise<unknown> | undefined;
+
   constructor(private readonly dir: string | undefined) {}
 
   /** Key for one render. */
@@ -40,7 +42,7 @@ export class RenderCache {
   /** Stores a render; written to a temporary name first so a crash never leaves half an entry. */
   async set(key: string, entry: CachedRender): Promise<void> {
     if (!this.dir) return;
-    await mkdir(this.dir, { recursive: true });
+    await (this.made ??= mkdir(this.dir, { recursive: true }));
     const path = join(this.dir, `${key}.json`);
     const temporary = `${path}.${process.pid}.tmp`;
     await writeFile(temporary, JSON.stringify(entry));

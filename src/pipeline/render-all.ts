@@ -1,5 +1,4 @@
 import { fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { Config } from "../config/schema.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
@@ -7,6 +6,7 @@ import type { ContentTree } from "../content/read.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache, type CachedRender } from "./cache.js";
+import { compiledPath } from "./compiled.js";
 import { replayMessages } from "./messages.js";
 import type { RenderJob } from "./render-job.js";
 import type { WorkerReply, WorkerRequest } from "./render-worker.js";
@@ -77,12 +77,6 @@ export async function renderAll(
   return bodies;
 }
 
-/** The compiled worker: tests run this module from src/, where Node cannot load TypeScript, so they use lib/. */
-function workerPath(): string {
-  const own = import.meta.url;
-  return fileURLToPath(own.endsWith(".ts") ? new URL("../../lib/pipeline/render-worker.js", own) : new URL("./render-worker.js", own));
-}
-
 async function shareWithWorker(
   jobs: RenderJob[],
   renderHere: (job: RenderJob) => CachedRender,
@@ -90,7 +84,7 @@ async function shareWithWorker(
   init: WorkerRequest,
 ): Promise<void> {
   const queue = [...jobs];
-  const child = fork(workerPath(), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const pending: Array<Promise<void>> = [];
   let inFlight = 0;
   const workerFinished = new Promise<void>((resolve, reject) => {
