@@ -1,4 +1,3 @@
-import { KeyTable } from "./key-table.js";
 import { parseAddress } from "./address.js";
 import { readSubscribers, type SubscriberSource } from "./source.js";
 
@@ -40,6 +39,8 @@ export interface AudienceOptions {
   /** Only this shard: recipients whose key falls in shard `index` (1-based) of `count`. */
   shard?: { index: number; count: number };
   onInvalid: (row: InvalidRow) => void;
+  /** True the first time a key comes by, false for a duplicate (the ledger keeps track: see Ledger.firstSight). */
+  firstSight: (key: string) => boolean;
 }
 
 /** Which shard (1-based) of `count` a key falls in. */
@@ -54,8 +55,6 @@ export function shardOf(key: string, count: number): number {
  * stream is read.
  */
 export async function* recipients(options: AudienceOptions, counts: AudienceCounts): AsyncGenerator<Recipient> {
-  // Keyed hashes of the identities seen so far: a million of them fit in about 30 MB.
-  const seen = new KeyTable();
   for await (const row of readSubscribers(options.source)) {
     counts.rows++;
     if ("reason" in row) {
@@ -75,11 +74,10 @@ export async function* recipients(options: AudienceOptions, counts: AudienceCoun
       continue;
     }
     const key = options.keyOf(parsed.identity);
-    if (seen.get(key) !== undefined) {
+    if (!options.firstSight(key)) {
       counts.duplicates++;
       continue;
     }
-    seen.set(key, 0);
     if ((row.status && INACTIVE.has(row.status)) || options.suppressed.has(key)) {
       counts.suppressed++;
       continue;

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { KeyTable, MAX_VALUE } from "../audience/key-table.js";
+import { KeyTable, MAX_VALUE } from "./key-table.js";
 
 /** What happened to one recipient's message. "sending" is written before each attempt: an attempt with no outcome after it was in flight when the run died. */
 export type LedgerState = "sending" | "sent" | "temp-failed" | "perm-failed";
@@ -28,7 +28,14 @@ export interface LedgerHeader {
 }
 
 const STATES: readonly LedgerState[] = ["sending", "sent", "temp-failed", "perm-failed"];
-const MAX_ATTEMPTS = MAX_VALUE >> 2;
+// A recipient's entry, packed: bits 0-2 its state (0 for none yet, else its index in STATES + 1),
+// bit 3 whether this run's list has named it, the attempts above.
+const STATE_BITS = 7;
+const SEEN = 8;
+const ATTEMPTS_SHIFT = 4;
+const MAX_ATTEMPTS = MAX_VALUE >> ATTEMPTS_SHIFT;
+const unpack = (packed: number): RecipientState | undefined =>
+  (packed & STATE_BITS) === 0 ? undefined : { state: STATES[(packed & STATE_BITS) - 1] as LedgerState, attempts: packed >> ATTEMPTS_SHIFT };
 
 /** Where each recipient stands, from the ledger. */
 export interface RecipientState {
@@ -57,8 +64,10 @@ export function ledgerPath(dir: string, issue: number, shard?: { index: number; 
 export class Ledger {
   private fd: number | undefined;
   private unsynced = 0;
-  /** Each recipient's last state and attempts so far, packed as state | attempts << 2. */
+  /** Each recipient's last state and attempts so far, and whether this run has seen it (see unpack). */
   private readonly table = new KeyTable();
+  /** Recipients with at least one event. */
+  private known = 0;
   header: LedgerHeader | undefined;
   readonly problems: LedgerProblem[] = [];
   private needsNewline = false;
@@ -99,25 +108,39 @@ export class Ledger {
     return ledger;
   }
 
-  /** Number of recipients the ledger knows. */
+  /** Number of recipients the ledger has events for. */
   get size(): number {
-    return this.table.size;
+    return this.known;
   }
 
-  /** Where a recipient stands, or undefined when the ledger has never seen it. */
+  /** Where a recipient stands, or undefined when the ledger has no event for it. */
   state(key: string): RecipientState | undefined {
     const packed = this.table.get(key);
-    return packed === undefined ? undefined : { state: STATES[packed & 3] as LedgerState, attempts: packed >> 2 };
+    return packed === undefined ? undefined : unpack(packed);
   }
 
-  /** Every recipient and where it stands. */
+  /** Every recipient with an event and where it stands. */
   *states(): Generator<[string, RecipientState]> {
-    for (const [key, packed] of this.table.entries()) yield [key, { state: STATES[packed & 3] as LedgerState, attempts: packed >> 2 }];
+    for (const [key, packed] of this.table.entries()) {
+      const state = unpack(packed);
+      if (state) yield [key, state];
+    }
+  }
+
+  /**
+   * True the first time this run's list names `key`, false for a duplicate.
+   * Kept in the ledger's own table, so a list of a million needs no second one.
+   */
+  firstSight(key: string): boolean {
+    const packed = this.table.get(key) ?? 0;
+    if (packed & SEEN) return false;
+    this.table.set(key, packed | SEEN);
+    return true;
   }
 
   /** Learns another ledger's recipients (of the same issue): the ones unknown here, and every one it sent. */
   absorb(other: Ledger): void {
-    for (const [key, state] of other.states()) if (state.state === "sent" || this.table.get(key) === undefined) this.note(key, state.state, state.attempts);
+    for (const [key, state] of other.states()) if (state.state === "sent" || this.state(key) === undefined) this.note(key, state.state, state.attempts);
   }
 
   private read(text: string, line: number, last: boolean): void {
@@ -141,9 +164,10 @@ export class Ledger {
   }
 
   private note(key: string, state: LedgerState, attempt: number): void {
-    const previous = this.table.get(key);
-    const attempts = Math.min(MAX_ATTEMPTS, Math.max(previous === undefined ? 0 : previous >> 2, attempt));
-    this.table.set(key, STATES.indexOf(state) | (attempts << 2));
+    const previous = this.table.get(key) ?? 0;
+    if ((previous & STATE_BITS) === 0) this.known++;
+    const attempts = Math.min(MAX_ATTEMPTS, Math.max(previous >> ATTEMPTS_SHIFT, attempt));
+    this.table.set(key, (STATES.indexOf(state) + 1) | (previous & SEEN) | (attempts << ATTEMPTS_SHIFT));
   }
 
   /** Appends one event or the header; the line is on disk (in the OS) when this returns. */

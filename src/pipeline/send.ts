@@ -127,7 +127,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
     const total = onProgress ? estimateRows(source) : undefined;
     const progress: ListProgress = { sent: 0, tempFailed: 0, permFailed: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, rows: 0, ...(total === undefined ? {} : { total }) };
     const stream = recipients(
-      { source, keyOf, suppressed: readSuppressed(request.root), ...(request.shard ? { shard: request.shard } : {}), onInvalid: (row) => request.onInvalid?.(row) },
+      { source, firstSight: (key) => ledger.firstSight(key), keyOf, suppressed: readSuppressed(request.root), ...(request.shard ? { shard: request.shard } : {}), onInvalid: (row) => request.onInvalid?.(row) },
       audience,
     );
     if (!request.dryRun) await transport.verify();

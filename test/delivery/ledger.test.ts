@@ -55,6 +55,19 @@ describe("the ledger", () => {
     ]);
   });
 
+  it("tells a duplicate in this run's list from a first sight, without counting either as a recipient with an event", async () => {
+    const ledger = Ledger.open(await ledgerFile(event(1, "sent")));
+    expect([ledger.firstSight(key(1)), ledger.firstSight(key(2)), ledger.firstSight(key(2)), ledger.firstSight(key(1))]).toEqual([true, true, false, false]);
+    expect(ledger.size).toBe(1);
+    expect(ledger.state(key(2))).toBeUndefined();
+    expect([...ledger.states()].map(([k]) => k)).toEqual([key(1)]);
+    ledger.append({ issue: 1, key: key(2), state: "sending", attempt: 1, at: "2026-11-29T12:00:01.000Z" });
+    ledger.close();
+    expect(ledger.state(key(2))).toEqual({ state: "sending", attempts: 1 });
+    expect(ledger.firstSight(key(2))).toBe(false);
+    expect(ledger.size).toBe(2);
+  });
+
   it("learns another shard's recipients: the unknown ones, and every one it sent", async () => {
     const mine = Ledger.open(await ledgerFile(event(1, "temp-failed") + event(2, "sent")));
     mine.absorb(Ledger.open(await ledgerFile(event(1, "sent") + event(2, "temp-failed") + event(3, "perm-failed"))));
