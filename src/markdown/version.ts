@@ -1,2 +1,2 @@
 /** Bump when a change to the pipeline changes rendered HTML, so cached renders are not reused. */
-export const PIPELINE_VERSION = 5;
+export const PIPELINE_VERSION = 6;

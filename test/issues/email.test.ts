@@ -68,6 +68,11 @@ describe("the compiled issue", () => {
     expect(copy).toContain("Hello &lt;Ann&gt;,");
   });
 
+  it("comes with its HTML whitespace collapsed, so more of an issue fits before Gmail clips it", () => {
+    const body = issue.html.slice(issue.html.indexOf("<body")).replace(/<pre[\s\S]*?<\/pre>/g, "");
+    expect(body).not.toMatch(/\n|>\s{2,}</);
+  });
+
   it("refuses a copy with a token it has no value for", () => {
     expect(() => personalise("Hi %%nickname%%", { unsubscribe_url: "u", name: "n" }, "text")).toThrow("%%nickname%% has no value");
   });
