@@ -1,7 +1,8 @@
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { parse } from "csv-parse";
+import { fileChunks } from "../files/chunks.js";
 
 /** One row of a subscriber list, before validation, with the line it came from. */
 export interface SubscriberRow {
@@ -31,7 +32,7 @@ export class SubscriberListError extends Error {}
  * a line.
  */
 export async function* readSubscribers(source: SubscriberSource): AsyncGenerator<SubscriberRow | UnreadableRow> {
-  const kind = "file" in source ? kindOfFile(source.file) : kindOfText(source.text);
+  const kind = kindOf(source);
   const origin = "file" in source ? source.file : source.origin;
   const stream = () => ("file" in source ? createReadStream(source.file) : Readable.from([source.text]));
   if (kind === "csv") yield* readCsv(stream(), origin);
@@ -44,26 +45,20 @@ export async function* readSubscribers(source: SubscriberSource): AsyncGenerator
  * less a CSV's header, counted without parsing. Undefined for a JSON array.
  */
 export function estimateRows(source: SubscriberSource): number | undefined {
-  const kind = "file" in source ? kindOfFile(source.file) : kindOfText(source.text);
+  const kind = kindOf(source);
   if (kind === "json") return undefined;
   let lines = 0;
   let lastByte = 10;
-  const count = (chunk: Buffer) => {
+  for (const chunk of "text" in source ? [Buffer.from(source.text)] : fileChunks(source.file)) {
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
     if (chunk.length > 0) lastByte = chunk[chunk.length - 1] as number;
-  };
-  if ("text" in source) count(Buffer.from(source.text));
-  else {
-    const fd = openSync(source.file, "r");
-    try {
-      const buffer = Buffer.alloc(1 << 20);
-      for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) count(buffer.subarray(0, read));
-    } finally {
-      closeSync(fd);
-    }
   }
   if (lastByte !== 10) lines++;
   return Math.max(0, kind === "csv" ? lines - 1 : lines);
+}
+
+function kindOf(source: SubscriberSource): "csv" | "json" | "jsonl" {
+  return "file" in source ? kindOfFile(source.file) : kindOfText(source.text);
 }
 
 function kindOfFile(path: string): "csv" | "json" | "jsonl" {

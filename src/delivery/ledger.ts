@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { fileChunks } from "../files/chunks.js";
 import { KeyTable, MAX_VALUE } from "./key-table.js";
 
 /** What happened to one recipient's message. "sending" is written before each attempt: an attempt with no outcome after it was in flight when the run died. */
@@ -68,7 +69,7 @@ export class Ledger {
   private readonly table = new KeyTable();
   /** Recipients with at least one event. */
   private known = 0;
-  header: LedgerHeader | undefined;
+  private first: LedgerHeader | undefined;
   readonly problems: LedgerProblem[] = [];
   private needsNewline = false;
 
@@ -80,32 +81,25 @@ export class Ledger {
   /** Reads a ledger (an empty one when the file does not exist), a megabyte at a time. */
   static open(path: string, syncEvery = 200): Ledger {
     const ledger = new Ledger(path, syncEvery);
-    let fd: number;
-    try {
-      fd = openSync(path, "r");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      return ledger;
+    const decoder = new StringDecoder("utf8");
+    let rest = "";
+    let line = 0;
+    for (const chunk of fileChunks(path, true)) {
+      const lines = (rest + decoder.write(chunk)).split("\n");
+      rest = lines.pop() ?? "";
+      for (const text of lines) ledger.read(text, ++line, false);
     }
-    try {
-      const buffer = Buffer.alloc(1 << 20);
-      const decoder = new StringDecoder("utf8");
-      let rest = "";
-      let line = 0;
-      for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
-        const lines = (rest + decoder.write(buffer.subarray(0, read))).split("\n");
-        rest = lines.pop() ?? "";
-        for (const text of lines) ledger.read(text, ++line, false);
-      }
-      rest += decoder.end();
-      if (rest !== "") {
-        ledger.read(rest, ++line, true);
-        ledger.needsNewline = true;
-      }
-    } finally {
-      closeSync(fd);
+    rest += decoder.end();
+    if (rest !== "") {
+      ledger.read(rest, ++line, true);
+      ledger.needsNewline = true;
     }
     return ledger;
+  }
+
+  /** The ledger's first line: the issue as its send began. */
+  get header(): LedgerHeader | undefined {
+    return this.first;
   }
 
   /** Number of recipients the ledger has events for. */
@@ -153,7 +147,7 @@ export class Ledger {
       return;
     }
     if ("type" in event) {
-      this.header ??= event;
+      this.first ??= event;
       return;
     }
     if (typeof event.key !== "string" || !STATES.includes(event.state)) {
@@ -179,7 +173,7 @@ export class Ledger {
     }
     writeSync(this.fd, `${JSON.stringify(event)}\n`);
     if ("key" in event) this.note(event.key, event.state, event.attempt);
-    else this.header ??= event;
+    else this.first ??= event;
     if (++this.unsynced >= this.syncEvery) this.sync();
   }
 

@@ -1,7 +1,6 @@
 // A worker thread that renders its share of the site's pages (see render-pages.ts).
 import { parentPort, workerData } from "node:worker_threads";
-import type { PageSpec } from "../site/pages.js";
-import { renderPages } from "../site/pages.js";
+import { renderPages, type PageSpec } from "../site/pages.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 
 /** What the worker sends back: the pages, or the template error that stopped it. */

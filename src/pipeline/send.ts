@@ -185,7 +185,11 @@ function chooseIssue(request: SendRequest, assembly: Assembly, record: SentRecor
 
 function subscriberSource(request: SendRequest): SubscriberSource {
   const file = request.subscribers ?? request.env["PRESSWORK_SUBSCRIBERS_FILE"];
-  if (file) return { file: isAbsolute(file) ? file : join(request.root, file) };
+  if (file) {
+    const path = isAbsolute(file) ? file : join(request.root, file);
+    if (!existsSync(path)) throw new SendSetupError(`the subscriber list ${file} does not exist: nothing was sent`);
+    return { file: path };
+  }
   const text = request.env["PRESSWORK_SUBSCRIBERS"];
   if (text) return { text, origin: "PRESSWORK_SUBSCRIBERS" };
   throw new SendSetupError("no subscriber list: pass --subscribers FILE, or set PRESSWORK_SUBSCRIBERS_FILE, or put the list in PRESSWORK_SUBSCRIBERS");

@@ -281,6 +281,14 @@ describe("bad subscriber input", () => {
     expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("names a subscriber list that does not exist, without a stack trace, and sends nothing", async () => {
+    const cli = await runCliAsync(["send", "--subscribers", "missing.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("the subscriber list missing.csv does not exist");
+    expect(cli.stderr).not.toMatch(/\n\s+at /);
+    expect(smtp.received).toHaveLength(0);
+  });
+
   it("refuses to start without the secret", async () => {
     await list(addresses(1));
     const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { SMTP_URL: smtp.url() });
