@@ -1,0 +1,84 @@
+import { readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { build, type Assembly } from "../../src/pipeline/build.js";
+import { article, NOW, put, removeProjects, tempProject } from "../helpers/project.js";
+
+afterAll(removeProjects);
+
+async function snapshot(dir: string): Promise<Map<string, Buffer>> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  const out = new Map<string, Buffer>();
+  for (const e of files) out.set(join(e.parentPath, e.name).slice(dir.length + 1), await readFile(join(e.parentPath, e.name)));
+  return out;
+}
+
+function messages(result: Assembly): string[] {
+  return result.files.flatMap((f) => f.messages.map((m) => `${f.path}:${m.line ?? 0}:${m.column ?? 0} ${m.fatal ? "error" : "warning"} ${m.reason}`)).sort();
+}
+
+/** Sets every file under `dir` an hour back, as files checked out long before the build. */
+async function age(dir: string): Promise<void> {
+  const then = new Date(Date.now() - 3_600_000);
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) if (e.isFile()) await utimes(join(e.parentPath, e.name), then, then);
+}
+
+describe("incremental builds", () => {
+  it("write, after every kind of edit, the same bytes and messages as a build from scratch", { timeout: 120_000 }, async () => {
+    const root = await tempProject({ samples: true });
+    await age(join(root, "articles"));
+    const cacheDir = join(root, "cache");
+    const out = join(root, "dist");
+    await build({ root, now: NOW, out, cacheDir });
+
+    const file = (path: string) => join(root, path);
+    const replace = (path: string, from: string, to: string) => async () => {
+      const text = await readFile(file(path), "utf8");
+      expect(text, `${path} holds "${from}"`).toContain(from);
+      await writeFile(file(path), text.replace(from, to));
+    };
+    const edits: Array<[string, () => Promise<void>]> = [
+      ["a body edit of the same length", replace("articles/municipal-broadband.md", "mostly good news", "mostly gold news")],
+      [
+        "a same-length edit whose file gets its old time back",
+        async () => {
+          const { mtime } = await stat(file("articles/municipal-broadband.md"));
+          await replace("articles/municipal-broadband.md", "mostly gold news", "mostly bold news")();
+          await utimes(file("articles/municipal-broadband.md"), mtime, mtime);
+        },
+      ],
+      ["a title fix", replace("articles/undersea-cable-repair.md", "Inside the Ship", "Aboard the Ship")],
+      ["a tag change", replace("articles/rust-in-the-kernel/index.md", "tags: [Open Source, Programming]", "tags: [Open Source, Linux]")],
+      ["a new article with a warning", async () => put(file("articles/fresh-take.md"), article("title: A Fresh Take\ndate: 2026-11-27\nsumary: Misspelt key.\ntags: [Networks]", "Links to [the fibre story](municipal-broadband.md)."))],
+      ["an article that now links to nothing", replace("articles/fresh-take.md", "municipal-broadband.md", "no-such-story.md")],
+      ["the link fixed again", replace("articles/fresh-take.md", "no-such-story.md", "municipal-broadband.md")],
+      ["the linked article's slug changes", replace("articles/municipal-broadband.md", "authors: [ada]", "slug: town-fibre\nauthors: [ada]")],
+      ["a date change that reorders the home page", replace("articles/chipmakers-r-and-d.md", "date: 2026-10-08T09:00:00Z", "date: 2026-11-28T09:00:00Z")],
+      ["an article made a draft", replace("articles/satellite-direct-to-phone.md", "date: 2026-11-26", "date: 2026-11-26\ndraft: true")],
+      ["an article deleted", async () => rm(file("articles/quantum-error-correction.md"))],
+      ["an article moved into a folder", async () => put(file("articles/right-to-repair/index.md"), await readFile(file("articles/right-to-repair-e-waste.md"))).then(() => rm(file("articles/right-to-repair-e-waste.md")))],
+      ["an image replaced", async () => writeFile(file("articles/open-silicon-fab/wafer.png"), await readFile(file("articles/rust-in-the-kernel/driver-graph.png")))],
+      ["a site template change", replace("templates/site/card.liquid", "</article>", "</article>\n<!-- card -->")],
+      ["a config change", replace("presswork.config.yaml", "perPage: 5", "perPage: 3")],
+      ["the editor's note of the next issue", async () => put(file("newsletter/notes/3.md"), "A note, **rewritten**.\n")],
+      ["a renamed file under the same slug", async () => rename(file("articles/fresh-take.md"), file("articles/fresh-take-renamed.md")).then(replace("articles/fresh-take-renamed.md", "title: A Fresh Take", "title: A Fresh Take\nslug: fresh-take"))],
+    ];
+    const refused: string[] = [];
+    for (const [what, edit] of edits) {
+      await edit();
+      const incremental = await build({ root, now: NOW, out, cacheDir });
+      const fresh = await build({ root, now: NOW, out: file("fresh"), cacheDir: false });
+      expect(messages(incremental), what).toEqual(messages(fresh));
+      expect(Boolean(incremental.written), what).toBe(Boolean(fresh.written));
+      if (!fresh.written) {
+        refused.push(what);
+        continue;
+      }
+      const [a, b] = await Promise.all([snapshot(out), snapshot(file("fresh"))]);
+      expect([...a.keys()].sort(), what).toEqual([...b.keys()].sort());
+      for (const [path, bytes] of b) expect(a.get(path)?.equals(bytes), `${what}: ${path}`).toBe(true);
+      await rm(file("fresh"), { recursive: true });
+    }
+    expect(refused).toEqual(["an article that now links to nothing"]);
+  });
+});
