@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import type { Author } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
+import { PIPELINE_VERSION } from "../markdown/version.js";
 import { escapeXml } from "../xml/escape.js";
 
 /** One feed's channel data, in all three formats. */
@@ -52,6 +54,21 @@ export function feedSpec(config: Config, articles: readonly Article[], tag?: { n
   if (config.site.copyright) spec.copyright = config.site.copyright;
   if (config.feeds.hub) spec.hub = config.feeds.hub;
   return spec;
+}
+
+/** The site-wide feed and one per tag, each with the path prefix of its files. */
+export function allFeedSpecs(config: Config, articles: readonly Article[], tags: ReadonlyArray<{ tag: { name: string; slug: string }; list: readonly Article[] }>): Array<{ prefix: string; spec: FeedSpec }> {
+  return [{ prefix: "", spec: feedSpec(config, articles) }, ...tags.map(({ tag, list }) => ({ prefix: paths.tag(tag.slug), spec: feedSpec(config, list, tag) }))];
+}
+
+/**
+ * A digest of everything a feed's files are made from: the channel and its
+ * articles, bodies by their digests. The same key means the same bytes, so
+ * a rebuild writes only the feeds an edit reaches.
+ */
+export function feedKey(spec: FeedSpec): string {
+  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "source" ? undefined : key === "body" ? (value as Article["body"]).digest : value));
+  return createHash("sha1").update(text).digest("hex");
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { VFile } from "vfile";
@@ -5,8 +6,9 @@ import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { collectArticles, groupByTag, isPublished } from "../content/collection.js";
 import { readContent } from "../content/read.js";
-import { allFeeds } from "../feeds/index.js";
-import { issueFeeds } from "../feeds/issues.js";
+import type { IssueItem } from "../feeds/issues.js";
+import { allFeedSpecs, feedKey } from "../feeds/spec.js";
+import { paths } from "../content/paths.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
@@ -14,8 +16,9 @@ import { emptyPlan, MARKER, writeOutput, type OutputPlan, type WriteReport } fro
 import { planPages, SITE_TEMPLATES } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
+import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache } from "./cache.js";
-import { prepareNewsletter, previewFiles, webVersion, type NewsletterState } from "./newsletter.js";
+import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, webVersion, type NewsletterState } from "./newsletter.js";
 import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
 import { renderAll } from "./render-all.js";
@@ -47,7 +50,7 @@ export interface Assembly {
   /** The newsletter's record, past issues and next issue, when the config has a newsletter. */
   newsletter?: NewsletterState;
   /** What to record about the output once the plan is written. */
-  state?: { output: OutputState; keys: Record<string, string>; marker: string };
+  state?: { output: OutputState; marker: string };
 }
 
 /** Reads, validates and renders the whole project in memory. Writes nothing but the render cache. */
@@ -63,6 +66,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
   const cache = new RenderCache(cacheDir && join(cacheDir, "render"));
   const bodies = await renderAll(wanted, metas, tree, config, options.now, cache);
+  cache.save();
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
@@ -81,10 +85,10 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const templates = await readTemplates(join(options.root, SITE_TEMPLATES));
   const output = OutputState.open(cacheDir, options.out);
   try {
-    const { plan, keys } = await outputPlan(config, articles, templates, options.root, output, letter);
-    const marker = OutputState.marker(keys, [...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
+    const plan = await outputPlan(config, articles, templates, options.root, output, letter);
+    const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
     plan.files.set(MARKER, marker);
-    return { files, config, articles, plan, state: { output, keys, marker }, ...(letter ? { newsletter: letter } : {}) };
+    return { files, config, articles, plan, state: { output, marker }, ...(letter ? { newsletter: letter } : {}) };
   } catch (error) {
     if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
     throw error;
@@ -97,24 +101,39 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
   if (!result.plan) return result;
   const { plan, state } = result;
   const written = writeOutput(options.out, plan, state?.output.existing);
-  state?.output.save(state.keys, [...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
+  state?.output.save([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
   return { ...result, written };
 }
 
-async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, letter?: NewsletterState): Promise<{ plan: OutputPlan; keys: Record<string, string> }> {
+async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
-  const digests = new Map(articles.map((a) => [a.body.html.web, a.body.digest]));
-  const sent = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
-  const { render, reuse, keys } = output.sort(planPages(config, articles, sent), templates.liquid, digests);
+  const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
+  const { render, reuse } = output.sort(planPages(config, articles, sent), templates.liquid);
   for (const [path, html] of await renderPagesShared(render, templates.liquid)) plan.files.set(path, html);
-  plan.reuse = reuse;
-  for (const [path, text] of allFeeds(config, articles, groupByTag(articles))) plan.files.set(path, text);
+  for (const path of reuse) plan.reuse.add(path);
+  // Each feed's three files are made only when its key changed; the feed writers load only then.
+  const made = (files: readonly string[], key: string) => {
+    const kept = files.map((file) => output.keep(file, key)).every(Boolean);
+    if (kept) for (const file of files) plan.reuse.add(file);
+    return !kept;
+  };
+  for (const { prefix, spec } of allFeedSpecs(config, articles, groupByTag(articles))) {
+    const names = paths.feeds(prefix);
+    if (!made([names.rss, names.atom, names.json], feedKey(spec))) continue;
+    const { feedFiles } = await import("../feeds/index.js");
+    for (const [path, text] of feedFiles(spec, prefix)) plan.files.set(path, text);
+  }
   if (letter && sent) {
     for (const issue of letter.past) plan.files.set(`${issuePath(issue.plan.number)}index.html`, webVersion(issue, letter.newsletter));
-    const feeds = issueFeeds(config, sent);
-    plan.files.set("issues/feed.xml", feeds.rss);
-    plan.files.set("issues/atom.xml", feeds.atom);
-    if (letter.next) for (const [path, data] of await previewFiles(letter.next, config, letter.newsletter)) plan.files.set(path, data);
+    if (made(["issues/feed.xml", "issues/atom.xml"], createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, config.site, sent])).digest("hex"))) {
+      const { issueFeeds } = await import("../feeds/issues.js");
+      const feeds = issueFeeds(config, sent);
+      plan.files.set("issues/feed.xml", feeds.rss);
+      plan.files.set("issues/atom.xml", feeds.atom);
+    }
+    if (letter.next && made(PREVIEW_FILES, previewKey(letter.next, config, letter.newsletter))) {
+      for (const [path, data] of await previewFiles(letter.next, config, letter.newsletter)) plan.files.set(path, data);
+    }
   }
   plan.files.set("sitemap.xml", sitemap(config, articles));
   plan.files.set("robots.txt", robots(config));
@@ -126,7 +145,7 @@ async function outputPlan(config: Config, articles: readonly Article[], template
       if (sitePath) plan.copies.set(decodeURIComponent(sitePath), join(root, article.image.path));
     }
   }
-  return { plan, keys };
+  return plan;
 }
 
 /** The site templates folder: Liquid templates by name, and static files (CSS, XSL, icons) to copy as they are. */

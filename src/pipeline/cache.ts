@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { RenderedBody } from "../markdown/render.js";
+import type { ArticleHtml, RenderedBody } from "../markdown/render.js";
 import type { StoredMessage } from "./messages.js";
 
 /** A rendered body with the messages its render produced. */
@@ -11,16 +11,41 @@ export interface CachedRender {
   messages: StoredMessage[];
 }
 
+/** A rendered body without its HTML, with its messages: one line of the index. */
+interface IndexEntry {
+  body: Omit<RenderedBody, "html">;
+  messages: StoredMessage[];
+}
+
+const INDEX = "index.json";
+
 /**
  * Rendered article bodies on disk, keyed by a hash of everything the render
  * reads: the source text, its path, the site URL and the pipeline version.
  * Link resolutions are stored in the body and checked by the caller on every
  * hit, since they depend on the other articles.
+ *
+ * One index file holds every body without its HTML (stats, links, digest,
+ * messages); the HTML of each body is a file of its own, read only when
+ * something asks for it. A rebuild after one edit reads the index and the
+ * few bodies whose pages or feed items change, not all of them.
  */
 export class RenderCache {
   private made: Promise<unknown> | undefined;
+  private readonly index: Record<string, IndexEntry>;
+  private readonly next: Record<string, IndexEntry> = {};
 
-  constructor(private readonly dir: string | undefined) {}
+  constructor(private readonly dir: string | undefined) {
+    let index: Record<string, IndexEntry> = {};
+    if (dir) {
+      try {
+        index = JSON.parse(readFileSync(join(dir, INDEX), "utf8")) as Record<string, IndexEntry>;
+      } catch {
+        // no cache yet, or an unreadable one: start afresh
+      }
+    }
+    this.index = index;
+  }
 
   /** Key for one render. */
   static key(parts: readonly string[]): string {
@@ -29,23 +54,52 @@ export class RenderCache {
     return hash.digest("hex").slice(0, 40);
   }
 
-  /** The cached render for `key`, if there is one. */
+  /** The cached render for `key`, if there is one; its HTML is read from disk on first use. */
   get(key: string): CachedRender | undefined {
-    if (!this.dir) return undefined;
-    try {
-      return JSON.parse(readFileSync(join(this.dir, `${key}.json`), "utf8")) as CachedRender;
-    } catch {
-      return undefined;
-    }
+    const entry = this.index[key];
+    if (!entry || !this.dir) return undefined;
+    this.next[key] = entry;
+    return { body: lazyHtml(entry.body, join(this.dir, `${key}.json`)), messages: entry.messages };
   }
 
-  /** Stores a render; written to a temporary name first so a crash never leaves half an entry. */
+  /** Stores a render; its HTML is written to a temporary name first so a crash never leaves half an entry. */
   async set(key: string, entry: CachedRender): Promise<void> {
     if (!this.dir) return;
+    const { html, ...body } = entry.body;
     await (this.made ??= mkdir(this.dir, { recursive: true }));
     const path = join(this.dir, `${key}.json`);
     const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(entry));
+    await writeFile(temporary, JSON.stringify(html));
     await rename(temporary, path);
+    this.next[key] = { body, messages: entry.messages };
   }
+
+  /** Writes the index of this run's renders and removes the HTML of renders no article uses any more. */
+  save(): void {
+    if (!this.dir) return;
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(join(this.dir, `${INDEX}.${process.pid}.tmp`), JSON.stringify(this.next));
+    renameSync(join(this.dir, `${INDEX}.${process.pid}.tmp`), join(this.dir, INDEX));
+    for (const key of Object.keys(this.index)) if (!(key in this.next)) rmSync(join(this.dir, `${key}.json`), { force: true });
+  }
+}
+
+/** The body with an `html` that reads its file the first time it is asked for, then keeps it. */
+function lazyHtml(info: Omit<RenderedBody, "html">, path: string): RenderedBody {
+  const body = { ...info } as RenderedBody;
+  Object.defineProperty(body, "html", {
+    enumerable: true,
+    configurable: true,
+    get(): ArticleHtml {
+      let html: ArticleHtml;
+      try {
+        html = JSON.parse(readFileSync(path, "utf8")) as ArticleHtml;
+      } catch {
+        throw new Error(`the render cache has lost ${path}: delete the cache folder and build again`);
+      }
+      Object.defineProperty(body, "html", { value: html, enumerable: true });
+      return html;
+    },
+  });
+  return body;
 }

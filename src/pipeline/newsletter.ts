@@ -165,14 +165,26 @@ export function webVersion(issue: CompiledIssue, newsletter: NewsletterConfig): 
   return personalise(issue.html, { unsubscribe_url: url, name: "reader" }, "html");
 }
 
+/** Output paths of the next issue's preview. */
+export const PREVIEW_FILES = ["issues/next/index.html", "issues/next/issue.txt", "issues/next/issue.eml"];
+
+/** A digest of everything the preview files are made from: a rebuild that leaves the issue alone keeps them. */
+export function previewKey(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): string {
+  const { plan, ...compiled } = issue;
+  return createHash("sha1")
+    .update(JSON.stringify([PIPELINE_VERSION, config.site, newsletter, plan.number, plan.date, compiled]))
+    .digest("hex");
+}
+
 /** The preview files of the next issue: its HTML, its text and a sample message to a placeholder address. */
 export async function previewFiles(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): Promise<Map<string, string | Uint8Array>> {
   const values = { unsubscribe_url: newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "preview"), name: PREVIEW_RECIPIENT.name };
   const { buildMessage } = await import("../issues/message.js");
   const eml = await buildMessage(issue, PREVIEW_RECIPIENT, config, newsletter, { secret: "preview", date: issue.plan.date });
+  const [html, text, message] = PREVIEW_FILES as [string, string, string];
   return new Map<string, string | Uint8Array>([
-    ["issues/next/index.html", personalise(issue.html, values, "html")],
-    ["issues/next/issue.txt", personalise(issue.text, values, "text")],
-    ["issues/next/issue.eml", eml],
+    [html, personalise(issue.html, values, "html")],
+    [text, personalise(issue.text, values, "text")],
+    [message, eml],
   ]);
 }

@@ -3,7 +3,8 @@ import { groupByTag } from "../content/collection.js";
 import { dateFormat } from "../content/dates.js";
 import { fileFor, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
-import { articleScope, displayDate, siteScope, type ArticleScope } from "./scope.js";
+import { ScopeDigests } from "./page-keys.js";
+import { articleCard, articleScope, displayDate, siteScope } from "./scope.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 
 /** Folder of the site templates, relative to the project root. */
@@ -14,6 +15,8 @@ export interface PageSpec {
   file: string;
   template: string;
   scope: Record<string, unknown>;
+  /** A digest of the scope: the same for the same data, whatever the build. */
+  key: string;
 }
 
 /** Renders page specs with the site templates; keys are output file paths under `dist/`. */
@@ -25,25 +28,37 @@ export function renderPages(specs: readonly PageSpec[], sources: TemplateSources
 /**
  * Lists every HTML page of the site with the data its template sees: home
  * and its pages, articles, topics, each topic's pages, the archive and 404.
- * Pure: the same articles give the same specs, so a page whose spec did not
- * change need not be rendered again.
+ * Pure: the same articles give the same specs and keys, so a page whose key
+ * did not change need not be rendered again. Bodies enter the keys by their
+ * digests: planning reads no article HTML.
  */
 export function planPages(config: Config, articles: readonly Article[], issues?: ReadonlyArray<{ number: number; subject: string; date: Date }>): PageSpec[] {
-  const site = siteScope(config);
+  const digests = new ScopeDigests();
+  const site = digests.register(siteScope(config));
   const out: PageSpec[] = [];
-  const scopes = new Map(articles.map((a) => [a.id, articleScope(a, config)]));
-  const cards = new Map([...scopes].map(([id, scope]) => [id, cardOf(scope)]));
+  const cards = new Map(articles.map((a) => [a.id, digests.register(articleCard(a, config))]));
+  const scopes = new Map(articles.map((a) => {
+    const card = cards.get(a.id) as ReturnType<typeof articleCard>;
+    return [a.id, digests.register(articleScope(card, a), `${digests.digestOf(card)}${a.body.digest}`)];
+  }));
   const listed = (list: readonly Article[]) => list.map((a) => cards.get(a.id));
-  const page = (path: string, template: string, scope: Record<string, unknown>) => out.push({ file: fileFor(path), template, scope: { site, ...scope } });
-  const meta = (title: string, path: string, description = config.site.description) => ({
-    title,
-    description,
-    url: new URL(path, config.site.url).href,
-    canonical: new URL(path, config.site.url).href,
-    image: null as null | { url: string; alt: string },
-    type: "website",
-    feeds: null as null | { rss: string; atom: string; json: string; title: string },
-  });
+  const pageFile = (file: string, template: string, scope: Record<string, unknown>) => {
+    const full = { site, ...scope };
+    out.push({ file, template, scope: full, key: digests.of(full) });
+  };
+  const page = (path: string, template: string, scope: Record<string, unknown>) => pageFile(fileFor(path), template, scope);
+  const meta = (title: string, path: string, description = config.site.description) => {
+    const url = new URL(path, config.site.url).href;
+    return {
+      title,
+      description,
+      url,
+      canonical: url,
+      image: null as null | { url: string; alt: string },
+      type: "website",
+      feeds: null as null | { rss: string; atom: string; json: string; title: string },
+    };
+  };
 
   paginate(articles, config.pagination.perPage, (chunk, pager) => {
     const path = paths.page(pager.current);
@@ -89,14 +104,8 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
         .map((i) => ({ number: i.number, subject: i.subject, date: i.date.toISOString(), date_display: displayDate(i.date, config), url: `${site.base}issues/${i.number}/` })),
     });
   }
-  out.push({ file: "404.html", template: "404", scope: { site, page: meta(`Not found · ${config.site.title}`, "404.html") } });
+  pageFile("404.html", "404", { page: meta(`Not found · ${config.site.title}`, "404.html") });
   return out;
-}
-
-/** An article as list pages show it: everything but the body. */
-function cardOf(scope: ArticleScope): Omit<ArticleScope, "html"> {
-  const { html: _body, ...card } = scope;
-  return card;
 }
 
 interface Pager {

@@ -29,8 +29,8 @@ export function siteScope(config: Config) {
   };
 }
 
-/** How a template sees an article: snake_case fields, dates formatted, HTML ready for `| raw`. */
-export function articleScope(article: Article, config: Config) {
+/** How a list template sees an article: snake_case fields, dates formatted, everything but the body. */
+export function articleCard(article: Article, config: Config) {
   const base = new URL(config.site.url).pathname;
   return {
     id: article.id,
@@ -47,7 +47,6 @@ export function articleScope(article: Article, config: Config) {
     authors: article.authors.map((a) => ({ name: a.name, url: a.url ?? "" })),
     tags: article.tags.map((t) => ({ name: t.name, url: base + paths.tag(t.slug) })),
     key_points: article.points,
-    html: article.body.html.web,
     reading_minutes: article.body.readingMinutes,
     word_count: article.body.wordCount,
     image:
@@ -57,5 +56,19 @@ export function articleScope(article: Article, config: Config) {
   };
 }
 
-/** A template's view of one article. */
-export type ArticleScope = ReturnType<typeof articleScope>;
+/** A list template's view of one article. */
+export type ArticleCard = ReturnType<typeof articleCard>;
+
+/**
+ * How the article template sees an article: its card and its HTML, ready
+ * for `| raw`. The HTML is read only when the page is rendered, so planning
+ * thousands of pages whose files are still right never loads their bodies.
+ */
+export function articleScope(card: ArticleCard, article: Article): ArticleCard & { readonly html: string } {
+  return {
+    ...card,
+    get html() {
+      return article.body.html.web;
+    },
+  };
+}
