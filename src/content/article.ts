@@ -83,10 +83,8 @@ export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: 
     }).fatal = true;
     return undefined;
   }
-  const close = /^(?:---|\.\.\.)[ \t]*$/m;
-  const rest = text.slice(text.indexOf("\n") + 1);
-  const match = close.exec(rest);
-  if (!match) {
+  const block = frontMatterBlock(text);
+  if (!block) {
     file.message("the front matter opened on line 1 is never closed: add a line --- after it", {
       place: { line: 1, column: 1 },
       ruleId: "front-matter-unclosed",
@@ -94,8 +92,14 @@ export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: 
     }).fatal = true;
     return undefined;
   }
-  const yaml = rest.slice(0, match.index);
-  return { yaml, bodyLine: 2 + yaml.split("\n").length };
+  return { yaml: block.yaml, bodyLine: 2 + block.yaml.split("\n").length };
+}
+
+/** The front matter after an opening line: its YAML and where its closing line ends; undefined when it never closes. */
+export function frontMatterBlock(text: string): { yaml: string; end: number } | undefined {
+  const start = text.indexOf("\n") + 1;
+  const match = /^(?:---|\.\.\.)[ \t]*$/m.exec(text.slice(start));
+  return match ? { yaml: text.slice(start, start + match.index), end: start + match.index + match[0].length } : undefined;
 }
 
 /**

@@ -1,15 +1,31 @@
-import { readFileSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, statSync, type Stats } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, posix, relative, sep } from "node:path";
 import { VFile } from "vfile";
+import { replayMessages, type StoredMessage } from "../pipeline/messages.js";
 
-/** One article file as read from disk: decoded text and the VFile that collects its messages. */
+/** One article file: its decoded text, a digest of it and the VFile that collects its messages. */
 export interface SourceFile {
   /** Path relative to the project root, with forward slashes. */
   path: string;
-  /** Decoded text: BOM removed, line endings normalised to LF. */
-  text: string;
+  /** Decoded text: BOM removed, line endings normalised to LF. Read on first use when the file was known unchanged. */
+  readonly text: string;
+  /** A hash of the text: stands for it in cache keys. */
+  digest: string;
   file: VFile;
+}
+
+/** What an earlier run read of a source: its digest and the messages decoding it gave. */
+export interface Recalled {
+  digest: string;
+  messages: StoredMessage[];
+}
+
+/** What earlier runs read, by file identity: a source whose file is unchanged need not be read again. */
+export interface SourceMemory {
+  recall(path: string, stat: Stats): Recalled | undefined;
+  remember(path: string, stat: Stats, source: SourceFile): void;
 }
 
 /** Everything under `articles/`: the Markdown sources and the other files (assets) with their sizes. */
@@ -21,8 +37,13 @@ export interface ContentTree {
 /** Folder that holds the articles, relative to the project root. */
 export const ARTICLES_DIR = "articles";
 
-/** Reads every article and lists every asset under `articles/`, in path order. Synchronous reads: faster for thousands of small files. */
-export async function readContent(root: string): Promise<ContentTree> {
+/**
+ * Reads every article and lists every asset under `articles/`, in path
+ * order. With a memory, an article whose file is unchanged since it was
+ * last read is not read again: its text is read if and when something asks
+ * for it. Synchronous reads: faster for thousands of small files.
+ */
+export async function readContent(root: string, memory?: SourceMemory): Promise<ContentTree> {
   const base = join(root, ARTICLES_DIR);
   const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => []);
   const files = entries
@@ -34,7 +55,19 @@ export async function readContent(root: string): Promise<ContentTree> {
   const assets = new Map<string, number>();
   for (const path of files) {
     if (path.endsWith(".md")) {
-      if (!posix.basename(path).startsWith("_")) sources.push(decodeSource(path, readFileSync(join(root, path))));
+      if (posix.basename(path).startsWith("_")) continue;
+      if (!memory) {
+        sources.push(decodeSource(path, readFileSync(join(root, path))));
+        continue;
+      }
+      const stat = statSync(join(root, path));
+      const known = memory.recall(path, stat);
+      if (known) sources.push(recalledSource(root, path, known));
+      else {
+        const source = decodeSource(path, readFileSync(join(root, path)));
+        memory.remember(path, stat, source);
+        sources.push(source);
+      }
     } else {
       assets.set(path, statSync(join(root, path)).size);
     }
@@ -55,7 +88,23 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile {
   text = text.replace(/\r\n?/g, "\n");
   if (CONTROL.test(text)) text = dropControlCharacters(text, file);
   file.value = text;
-  return { path, text, file };
+  return { path, text, digest: createHash("sha256").update(text).digest("hex").slice(0, 40), file };
+}
+
+function recalledSource(root: string, path: string, known: Recalled): SourceFile {
+  const file = new VFile({ path });
+  replayMessages(file, known.messages);
+  let text: string | undefined;
+  return {
+    path,
+    digest: known.digest,
+    file,
+    get text() {
+      // Its messages were replayed above: decoding again only yields the text.
+      text ??= decodeSource(path, readFileSync(join(root, path))).text;
+      return text;
+    },
+  };
 }
 
 /** C0 control characters other than tab and line feed, and DEL: invisible, and invalid in XML. */

@@ -1,3 +1,5 @@
+/** Where the record of sent issues lives, relative to the project root. */
+export const RECORD_FILE = "newsletter/sent.json";
 /** Folder of the email templates, relative to the project root. */
 export const EMAIL_TEMPLATES = "templates/email";
 /** Gmail clips HTML larger than this, hiding the footer and its unsubscribe link. */

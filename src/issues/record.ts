@@ -1,9 +1,8 @@
 import { VFile } from "vfile";
 import { z } from "zod";
 import { parseYaml } from "../validate/yaml.js";
+import { RECORD_FILE } from "./limits.js";
 
-/** Where the record of sent issues lives, relative to the project root. */
-export const RECORD_FILE = "newsletter/sent.json";
 
 const sentIssue = z.object({
   number: z.number().int().min(1),

@@ -33,8 +33,8 @@ type Mjml = (
  */
 const MINIFY = { minify: true, minifyOptions: { minifyCss: false, minifySvg: false } };
 let mjmlModule: Promise<Mjml> | undefined;
-/** MJML takes over half a second to import: loaded on first use only. */
-function mjml(): Promise<Mjml> {
+/** MJML takes over half a second to import: loaded on first use only, or ahead of it by a worker that will need it. */
+export function loadMjml(): Promise<Mjml> {
   mjmlModule ??= import("mjml").then((m) => (m.default ?? m) as unknown as Mjml);
   return mjmlModule;
 }
@@ -88,7 +88,7 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
     const source = whole ? skeleton : `<mjml><mj-body>${skeleton}</mj-body></mjml>`;
     const file = new VFile({ path: `${EMAIL_TEMPLATES}/${name}`, value: text });
     try {
-      await (await mjml())(source, { validationLevel: "strict" });
+      await (await loadMjml())(source, { validationLevel: "strict" });
     } catch (error) {
       const errors = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors ?? [];
       if (errors.length === 0) throw error;
@@ -101,7 +101,7 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
 
 async function toHtml(source: string): Promise<string> {
   try {
-    return (await (await mjml())(source, { validationLevel: "strict", ...MINIFY })).html;
+    return (await (await loadMjml())(source, { validationLevel: "strict", ...MINIFY })).html;
   } catch (error) {
     const first = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors?.[0];
     const file = new VFile({ path: `${EMAIL_TEMPLATES}/issue.mjml.liquid` });

@@ -18,9 +18,11 @@ import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache } from "./cache.js";
+import type { IssueCompiler } from "./issue-compiler.js";
 import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, webVersion, type NewsletterState } from "./newsletter.js";
 import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
+import { SourceIndex } from "./source-index.js";
 import { renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
@@ -39,6 +41,8 @@ export interface ProjectOptions {
   out?: string;
   /** Stop after the articles and the newsletter: for `issue` and `send`, which need no pages or feeds. */
   withoutSite?: boolean;
+  /** Compiles issues in a thread of its own; without it they are compiled here. */
+  compiler?: IssueCompiler;
 }
 
 /** Everything a run found: the files with their messages and, when nothing was fatal, what to write. */
@@ -57,8 +61,10 @@ export interface Assembly {
 export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const { config, file: configFile } = await loadConfig(options.root);
   if (!config) return { files: [configFile], articles: [] };
-  const tree = await readContent(options.root);
   const cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, ".presswork-cache"));
+  const sourceIndex = cacheDir ? new SourceIndex(join(cacheDir, "sources.json")) : undefined;
+  const tree = await readContent(options.root, sourceIndex);
+  sourceIndex?.save();
   const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.json"));
   const metas = collectArticles(tree, config, metaCache.reader(config, tree.assets));
   metaCache.save();
@@ -74,10 +80,12 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
 
   let letter: NewsletterState | undefined;
   try {
-    letter = await prepareNewsletter(options.root, config, articles, options.now, cacheDir);
+    letter = await prepareNewsletter(options.root, config, articles, options.now, cacheDir, options.compiler);
   } catch (error) {
     if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
     throw error;
+  } finally {
+    void options.compiler?.close();
   }
   if (letter) files.push(...letter.files);
   if (files.some((f) => f.messages.some((m) => m.fatal)) || options.withoutSite) return { files, config, articles, ...(letter ? { newsletter: letter } : {}) };

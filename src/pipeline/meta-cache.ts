@@ -2,22 +2,26 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
-import { readMeta, type ArticleMeta } from "../content/article.js";
+import { frontMatterBlock, readMeta, type ArticleMeta } from "../content/article.js";
 import type { MetaReader } from "../content/collection.js";
 import type { SourceFile } from "../content/read.js";
 import { replayMessages, storeMessages, type StoredMessage } from "./messages.js";
 
 type StoredMeta = Omit<ArticleMeta, "source" | "published" | "updated"> & { published: number; updated: number };
 interface Entry {
+  /** By the whole text: matches while the file is unchanged, without reading it. */
   key: string;
+  /** By the front matter alone: matches after an edit to the body. */
+  head: string;
   meta: StoredMeta | null;
   messages: StoredMessage[];
 }
 
 /**
  * Validated front matter from the last run, by article path, so a rebuild
- * parses YAML only for articles whose text, the config or the assets
- * changed. One small JSON file for all articles.
+ * parses YAML only for articles whose front matter, the config or the
+ * assets changed: an edit to the body loads neither the YAML parser nor the
+ * schema. One small JSON file for all articles.
  */
 export class MetaCache {
   private readonly entries: Record<string, Entry>;
@@ -38,12 +42,14 @@ export class MetaCache {
   /** A MetaReader that answers from the cache when the key matches, and records what it reads. */
   reader(config: Config, assets: ReadonlyMap<string, number>): MetaReader {
     const context = createHash("sha256").update(JSON.stringify(config)).update(JSON.stringify([...assets])).digest("hex");
+    const keyOf = (source: SourceFile, text: string) => createHash("sha256").update(context).update(source.path).update("\0").update(text).digest("hex");
     return (source: SourceFile) => {
-      const key = createHash("sha256").update(context).update(source.path).update("\0").update(source.text).digest("hex");
+      const key = keyOf(source, source.digest);
       const hit = this.entries[source.path];
-      if (hit?.key === key) {
+      const head = hit?.key === key ? hit.head : keyOf(source, frontMatterOf(source.text));
+      if (hit?.head === head) {
         replayMessages(source.file, hit.messages);
-        this.next[source.path] = hit;
+        this.next[source.path] = { ...hit, key };
         return hit.meta ? { ...hit.meta, published: new Date(hit.meta.published), updated: new Date(hit.meta.updated), source } : undefined;
       }
       const before = source.file.messages.length;
@@ -51,6 +57,7 @@ export class MetaCache {
       const { source: _source, ...rest } = meta ?? ({} as ArticleMeta);
       this.next[source.path] = {
         key,
+        head,
         meta: meta ? { ...rest, published: meta.published.getTime(), updated: meta.updated.getTime() } : null,
         messages: storeMessages(source.file, before),
       };
@@ -65,4 +72,10 @@ export class MetaCache {
     writeFileSync(`${this.path}.tmp`, JSON.stringify(this.next));
     renameSync(`${this.path}.tmp`, this.path);
   }
+}
+
+/** The part of a source that readMeta reads: up to the line that closes the front matter, or all of it when none does. */
+function frontMatterOf(text: string): string {
+  const block = frontMatterBlock(text);
+  return block ? text.slice(0, block.end) : text;
 }

@@ -4,13 +4,14 @@ import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issues/plan.js";
-import { parseRecord, RECORD_FILE, type SentRecord } from "../issues/record.js";
-import { CLIP_BYTES, EMAIL_TEMPLATES, WARN_BYTES } from "../issues/limits.js";
+import { parseRecord, type SentRecord } from "../issues/record.js";
+import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue } from "../issues/render.js";
 import { personalise } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
+import type { IssueCompiler } from "./issue-compiler.js";
 import { makeResolver } from "./resolve.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
@@ -52,7 +53,7 @@ export function readEmailTemplates(root: string): TemplateSources {
  * Plans and compiles the next issue and the web versions of the sent ones.
  * Messages (record problems, note problems, size) land on the returned files.
  */
-export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string): Promise<NewsletterState | undefined> {
+export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string, compiler?: IssueCompiler): Promise<NewsletterState | undefined> {
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
   const { record, file: recordFile } = readRecord(root);
@@ -72,7 +73,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
     }
   }
   const past: CompiledIssue[] = [];
-  const compile = (plan: IssuePlan) => compileCached(root, plan, config, newsletter, templates, cacheDir, files);
+  const compile = (plan: IssuePlan) => compileCached(root, plan, config, newsletter, templates, cacheDir, files, compiler);
   for (const sent of record.issues) past.push(await compile(planSentIssue(sent, articles)));
   const plan = planNextIssue(articles, record, newsletter, now);
   const next = plan ? await compile(plan) : undefined;
@@ -95,6 +96,7 @@ async function compileCached(
   templates: TemplateSources,
   cacheDir: string | undefined,
   files: VFile[],
+  compiler: IssueCompiler | undefined,
 ): Promise<CompiledIssue> {
   const notePathOf = notePath(plan.number);
   const note = readOptional(join(root, notePathOf));
@@ -123,9 +125,8 @@ async function compileCached(
     files.push(file);
     clean = file.messages.length === 0;
   }
-  // MJML, html-to-text and the mail composer load only when an issue is compiled.
-  const { compileIssue } = await import("../issues/render.js");
-  const compiled = await compileIssue(full, config, newsletter, templates);
+  // MJML and html-to-text load only when an issue is compiled, here or in the compiler's thread.
+  const compiled = compiler ? await compiler.compile(full, config, newsletter, templates) : await (await import("../issues/render.js")).compileIssue(full, config, newsletter, templates);
   if (path && clean) {
     const { plan: _plan, ...rest } = compiled;
     mkdirSync(join(path, ".."), { recursive: true });

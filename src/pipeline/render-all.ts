@@ -47,15 +47,15 @@ export async function renderAll(
   };
   await Promise.all(
     metas.map(async (meta) => {
-      const { text, path } = meta.source;
-      const key = RenderCache.key([String(PIPELINE_VERSION), config.site.url, String(config.markdown.bareUrls), path, meta.slug, text]);
+      const { path } = meta.source;
+      const key = RenderCache.key([String(PIPELINE_VERSION), config.site.url, String(config.markdown.bareUrls), path, meta.slug, meta.source.digest]);
       const cached = cache.get(key);
       if (cached && cached.body.resolved.every(([url, was]) => JSON.stringify(resolve(path, url)) === JSON.stringify(was))) {
         accept(meta, cached);
         return;
       }
       byKey.set(key, meta);
-      jobs.push({ key, path, text, pageUrl: new URL(paths.article(meta.slug), config.site.url).href });
+      jobs.push({ key, path, text: meta.source.text, pageUrl: new URL(paths.article(meta.slug), config.site.url).href });
     }),
   );
   jobs.sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -52,6 +52,8 @@ describe("incremental builds", () => {
       ["a new article with a warning", async () => put(file("articles/fresh-take.md"), article("title: A Fresh Take\ndate: 2026-11-27\nsumary: Misspelt key.\ntags: [Networks]", "Links to [the fibre story](municipal-broadband.md)."))],
       ["an article that now links to nothing", replace("articles/fresh-take.md", "municipal-broadband.md", "no-such-story.md")],
       ["the link fixed again", replace("articles/fresh-take.md", "no-such-story.md", "municipal-broadband.md")],
+      ["a new article that takes an existing slug", async () => put(file("articles/copycat.md"), article("title: Copycat\ndate: 2026-11-20\nslug: satellite-direct-to-phone"))],
+      ["the copy removed", async () => rm(file("articles/copycat.md"))],
       ["the linked article's slug changes", replace("articles/municipal-broadband.md", "authors: [ada]", "slug: town-fibre\nauthors: [ada]")],
       ["a date change that reorders the home page", replace("articles/chipmakers-r-and-d.md", "date: 2026-10-08T09:00:00Z", "date: 2026-11-28T09:00:00Z")],
       ["a draft published", replace("articles/satellite-direct-to-phone.md", "draft: true", "draft: false")],
@@ -80,6 +82,6 @@ describe("incremental builds", () => {
       for (const [path, bytes] of b) expect(a.get(path)?.equals(bytes), `${what}: ${path}`).toBe(true);
       await rm(file("fresh"), { recursive: true });
     }
-    expect(refused).toEqual(["an article that now links to nothing"]);
+    expect(refused).toEqual(["an article that now links to nothing", "a new article that takes an existing slug"]);
   });
 });

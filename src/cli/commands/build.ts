@@ -1,6 +1,8 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
-import { build } from "../../pipeline/build.js";
+import { EMAIL_TEMPLATES } from "../../issues/limits.js";
+import { IssueCompiler } from "../../pipeline/issue-compiler.js";
 import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
@@ -17,7 +19,10 @@ export const buildCommand = defineCommand({
     const started = performance.now();
     const now = parseNow(args.now);
     const root = io.root();
-    const result = await build({ root, now, out: resolve(root, args.out), ...(args.cache ? {} : { cacheDir: false }) });
+    // Started before the pipeline loads, so the issue's compiler has MJML ready by the time the issue is planned.
+    const compiler = existsSync(join(root, EMAIL_TEMPLATES)) ? new IssueCompiler() : undefined;
+    const { build } = await import("../../pipeline/build.js");
+    const result = await build({ root, now, out: resolve(root, args.out), ...(args.cache ? {} : { cacheDir: false }), ...(compiler ? { compiler } : {}) });
     const tally = report(result.files, io.err);
     if (tally.errors > 0) {
       io.err(`Build failed: ${tally.errors} error(s), ${tally.warnings} warning(s). Nothing was written.`);

@@ -1,0 +1,65 @@
+import type { Stats } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Recalled, SourceFile, SourceMemory } from "../content/read.js";
+import { storeMessages } from "./messages.js";
+
+/** A file's identity as the file system reports it: size, modification and change times, inode. */
+type Identity = [size: number, mtimeMs: number, ctimeMs: number, ino: number];
+
+interface Entry extends Recalled {
+  identity: Identity;
+  /** When the file was read: a file changed within the clock's granularity of that is never trusted. */
+  readAt: number;
+}
+
+/** Files modified this close to when they were read may have changed again in the same clock tick. */
+const RACY_MS = 2000;
+
+/**
+ * The digest of every article source by its file's identity, so a rebuild
+ * stats the sources it already knows instead of reading and hashing them.
+ * A file counts as unchanged only when its size, modification time, change
+ * time (which no tool can set back) and inode all match, and it was last
+ * modified well before it was read.
+ */
+export class SourceIndex implements SourceMemory {
+  private readonly entries: Record<string, Entry>;
+  private readonly next: Record<string, Entry> = {};
+  private readonly now = Date.now();
+
+  constructor(private readonly path: string | undefined) {
+    let entries: Record<string, Entry> = {};
+    if (path) {
+      try {
+        entries = JSON.parse(readFileSync(path, "utf8")) as Record<string, Entry>;
+      } catch {
+        // no index yet, or an unreadable one: read every source
+      }
+    }
+    this.entries = entries;
+  }
+
+  recall(path: string, stat: Stats): Recalled | undefined {
+    const entry = this.entries[path];
+    if (!entry || entry.identity.join() !== identity(stat).join() || stat.mtimeMs > entry.readAt - RACY_MS) return undefined;
+    this.next[path] = entry;
+    return entry;
+  }
+
+  remember(path: string, stat: Stats, source: SourceFile): void {
+    this.next[path] = { identity: identity(stat), readAt: this.now, digest: source.digest, messages: storeMessages(source.file) };
+  }
+
+  /** Writes what this run knows; sources that are gone are dropped. */
+  save(): void {
+    if (!this.path) return;
+    mkdirSync(join(this.path, ".."), { recursive: true });
+    writeFileSync(`${this.path}.tmp`, JSON.stringify(this.next));
+    renameSync(`${this.path}.tmp`, this.path);
+  }
+}
+
+function identity(stat: Stats): Identity {
+  return [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino];
+}
