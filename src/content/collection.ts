@@ -1,12 +1,12 @@
 import type { Config } from "../config/schema.js";
-import { fieldLine, readMeta, type ArticleMeta, type Tag } from "./article.js";
+import { fieldLine, type ArticleMeta, type Tag } from "./article.js";
 import type { ContentTree, SourceFile } from "./read.js";
 
 /** Reads one article's metadata: `readMeta`, or a caching wrapper around it. */
 export type MetaReader = (source: SourceFile, config: Config, assets: ReadonlyMap<string, number>) => ArticleMeta | undefined;
 
 /** Every article whose front matter is usable, drafts and scheduled ones included. */
-export function collectArticles(tree: ContentTree, config: Config, read: MetaReader = readMeta): ArticleMeta[] {
+export function collectArticles(tree: ContentTree, config: Config, read: MetaReader): ArticleMeta[] {
   const articles: ArticleMeta[] = [];
   for (const source of tree.sources) {
     const meta = read(source, config, tree.assets);

@@ -23,6 +23,7 @@ import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, webVersion,
 import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
 import { SourceIndex } from "./source-index.js";
+import { stage } from "./timings.js";
 import { renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
@@ -59,20 +60,25 @@ export interface Assembly {
 
 /** Reads, validates and renders the whole project in memory. Writes nothing but the render cache. */
 export async function assemble(options: ProjectOptions): Promise<Assembly> {
-  const { config, file: configFile } = await loadConfig(options.root);
-  if (!config) return { files: [configFile], articles: [] };
+  stage("start");
   const cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, ".presswork-cache"));
+  const { config, file: configFile } = await loadConfig(options.root, cacheDir);
+  stage("config");
+  if (!config) return { files: [configFile], articles: [] };
   const sourceIndex = cacheDir ? new SourceIndex(join(cacheDir, "sources.json")) : undefined;
   const tree = await readContent(options.root, sourceIndex);
   sourceIndex?.save();
+  stage("sources");
   const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.json"));
-  const metas = collectArticles(tree, config, metaCache.reader(config, tree.assets));
+  const metas = collectArticles(tree, config, await metaCache.reader(config, tree.sources, tree.assets));
   metaCache.save();
+  stage("front matter");
   const files = [configFile, ...tree.sources.map((s) => s.file)];
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
   const cache = new RenderCache(cacheDir && join(cacheDir, "render"));
   const bodies = await renderAll(wanted, metas, tree, config, options.now, cache);
   cache.save();
+  stage("bodies");
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
@@ -87,6 +93,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   } finally {
     void options.compiler?.close();
   }
+  stage("newsletter");
   if (letter) files.push(...letter.files);
   if (files.some((f) => f.messages.some((m) => m.fatal)) || options.withoutSite) return { files, config, articles, ...(letter ? { newsletter: letter } : {}) };
 
@@ -96,6 +103,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
     const plan = await outputPlan(config, articles, templates, options.root, output, letter);
     const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
     plan.files.set(MARKER, marker);
+    stage("feeds, sitemap");
     return { files, config, articles, plan, state: { output, marker }, ...(letter ? { newsletter: letter } : {}) };
   } catch (error) {
     if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
@@ -110,6 +118,7 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
   const { plan, state } = result;
   const written = writeOutput(options.out, plan, state?.output.existing);
   state?.output.save([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
+  stage("write");
   return { ...result, written };
 }
 
@@ -117,8 +126,10 @@ async function outputPlan(config: Config, articles: readonly Article[], template
   const plan = emptyPlan();
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
   const { render, reuse } = output.sort(planPages(config, articles, sent), templates.liquid);
+  stage("page keys");
   for (const [path, html] of await renderPagesShared(render, templates.liquid)) plan.files.set(path, html);
   for (const path of reuse) plan.reuse.add(path);
+  stage(`pages (${render.length})`);
   // Each feed's three files are made only when its key changed; the feed writers load only then.
   const made = (files: readonly string[], key: string) => {
     const kept = files.map((file) => output.keep(file, key)).every(Boolean);

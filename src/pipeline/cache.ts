@@ -34,6 +34,8 @@ export class RenderCache {
   private made: Promise<unknown> | undefined;
   private readonly index: Record<string, IndexEntry>;
   private readonly next: Record<string, IndexEntry> = {};
+  /** Whether this run rendered anything, so the index needs writing. */
+  private changed = false;
 
   constructor(private readonly dir: string | undefined) {
     let index: Record<string, IndexEntry> = {};
@@ -72,11 +74,12 @@ export class RenderCache {
     await writeFile(temporary, JSON.stringify(html));
     await rename(temporary, path);
     this.next[key] = { body, messages: entry.messages };
+    this.changed = true;
   }
 
   /** Writes the index of this run's renders and removes the HTML of renders no article uses any more. */
   save(): void {
-    if (!this.dir) return;
+    if (!this.dir || (!this.changed && Object.keys(this.next).length === Object.keys(this.index).length)) return;
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(join(this.dir, `${INDEX}.${process.pid}.tmp`), JSON.stringify(this.next));
     renameSync(join(this.dir, `${INDEX}.${process.pid}.tmp`), join(this.dir, INDEX));

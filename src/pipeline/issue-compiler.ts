@@ -35,7 +35,6 @@ export class IssueCompiler {
 
   constructor() {
     this.worker = new Worker(compiledPath(import.meta.url, "issue-worker.js"));
-    this.worker.unref();
     this.worker.on("message", (reply: IssueReply) => {
       this.waiting.get(reply.id)?.resolve(reply);
       this.waiting.delete(reply.id);
@@ -44,13 +43,14 @@ export class IssueCompiler {
       for (const job of this.waiting.values()) job.reject(error);
       this.waiting.clear();
     });
+    // After the listeners, which would hold it again: an idle compiler never keeps the process alive.
+    this.worker.unref();
   }
 
   /** compileIssue, in the worker. */
   async compile(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources): Promise<CompiledIssue> {
     const id = ++this.last;
     const articles = plan.articles.map(({ source: _source, ...article }) => article);
-    // Held open while a compile is under way; an idle compiler never keeps the process alive.
     this.worker.ref();
     const reply = await new Promise<IssueReply>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
-import { frontMatterBlock, readMeta, type ArticleMeta } from "../content/article.js";
+import { frontMatterBlock, type ArticleMeta } from "../content/article.js";
+import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { MetaReader } from "../content/collection.js";
 import type { SourceFile } from "../content/read.js";
 import { replayMessages, storeMessages, type StoredMessage } from "./messages.js";
@@ -26,6 +27,8 @@ interface Entry {
 export class MetaCache {
   private readonly entries: Record<string, Entry>;
   private readonly next: Record<string, Entry> = {};
+  /** Whether this run read or changed an entry, so the file needs writing. */
+  private changed = false;
 
   constructor(private readonly path: string | undefined) {
     let entries: Record<string, Entry> = {};
@@ -39,22 +42,35 @@ export class MetaCache {
     this.entries = entries;
   }
 
-  /** A MetaReader that answers from the cache when the key matches, and records what it reads. */
-  reader(config: Config, assets: ReadonlyMap<string, number>): MetaReader {
-    const context = createHash("sha256").update(JSON.stringify(config)).update(JSON.stringify([...assets])).digest("hex");
+  /**
+   * A MetaReader over `sources` that answers from the cache when the key
+   * matches and records what it reads. The front-matter parser (YAML and
+   * the schema) is loaded only when some article needs parsing.
+   */
+  async reader(config: Config, sources: readonly SourceFile[], assets: ReadonlyMap<string, number>): Promise<MetaReader> {
+    const context = createHash("sha256").update(String(PIPELINE_VERSION)).update(JSON.stringify(config)).update(JSON.stringify([...assets])).digest("hex");
     const keyOf = (source: SourceFile, text: string) => createHash("sha256").update(context).update(source.path).update("\0").update(text).digest("hex");
-    return (source: SourceFile) => {
+    const keys = new Map<SourceFile, { key: string; head: string }>();
+    for (const source of sources) {
       const key = keyOf(source, source.digest);
       const hit = this.entries[source.path];
-      const head = hit?.key === key ? hit.head : keyOf(source, frontMatterOf(source.text));
+      keys.set(source, { key, head: hit?.key === key ? hit.head : keyOf(source, frontMatterOf(source.text)) });
+    }
+    const parse = sources.some((s) => this.entries[s.path]?.head !== keys.get(s)?.head) ? (await import("../content/meta.js")).readMeta : undefined;
+    return (source: SourceFile) => {
+      const { key, head } = keys.get(source) ?? { key: "", head: "" };
+      const hit = this.entries[source.path];
       if (hit?.head === head) {
         replayMessages(source.file, hit.messages);
-        this.next[source.path] = { ...hit, key };
+        this.next[source.path] = hit.key === key ? hit : { ...hit, key };
+        this.changed ||= hit.key !== key;
         return hit.meta ? { ...hit.meta, published: new Date(hit.meta.published), updated: new Date(hit.meta.updated), source } : undefined;
       }
+      if (!parse) throw new Error(`${source.path} is not one of the sources this reader was made for`);
       const before = source.file.messages.length;
-      const meta = readMeta(source, config, assets);
+      const meta = parse(source, config, assets);
       const { source: _source, ...rest } = meta ?? ({} as ArticleMeta);
+      this.changed = true;
       this.next[source.path] = {
         key,
         head,
@@ -67,7 +83,7 @@ export class MetaCache {
 
   /** Writes what this run read, dropping articles that are gone. */
   save(): void {
-    if (!this.path) return;
+    if (!this.path || (!this.changed && Object.keys(this.next).length === Object.keys(this.entries).length)) return;
     mkdirSync(join(this.path, ".."), { recursive: true });
     writeFileSync(`${this.path}.tmp`, JSON.stringify(this.next));
     renameSync(`${this.path}.tmp`, this.path);

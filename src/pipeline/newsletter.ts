@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issues/plan.js";
-import { parseRecord, type SentRecord } from "../issues/record.js";
+import type { SentRecord } from "../issues/record.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue } from "../issues/render.js";
 import { personalise } from "../issues/tokens.js";
@@ -12,6 +12,7 @@ import type { Article } from "../markdown/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import type { IssueCompiler } from "./issue-compiler.js";
+import { parseRemembered } from "./parse-cache.js";
 import { makeResolver } from "./resolve.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
@@ -30,15 +31,15 @@ export interface NewsletterState {
   files: VFile[];
 }
 
-/** Reads the record of sent issues; problems are on the returned file. */
-export function readRecord(root: string): { record?: SentRecord; file: VFile } {
-  let text: string | undefined;
-  try {
-    text = readFileSync(join(root, RECORD_FILE), "utf8");
-  } catch {
-    text = undefined;
-  }
-  return parseRecord(text);
+/** Reads the record of sent issues; problems are on the returned file. With a cache folder, unchanged text is not parsed again. */
+export async function readRecord(root: string, cacheDir?: string): Promise<{ record?: SentRecord; file: VFile }> {
+  const text = readOptional(join(root, RECORD_FILE));
+  if (text === undefined) return { record: { issues: [] }, file: new VFile({ path: RECORD_FILE, value: "" }) };
+  const { value, file } = await parseRemembered(cacheDir, "record", RECORD_FILE, text, async () => {
+    const { record, file } = (await import("../issues/record.js")).parseRecord(text);
+    return { value: record, file };
+  });
+  return value ? { record: value, file } : { file };
 }
 
 /** Reads the email templates: every `*.liquid` file in templates/email/. */
@@ -56,7 +57,7 @@ export function readEmailTemplates(root: string): TemplateSources {
 export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string, compiler?: IssueCompiler): Promise<NewsletterState | undefined> {
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
-  const { record, file: recordFile } = readRecord(root);
+  const { record, file: recordFile } = await readRecord(root, cacheDir);
   const files = [recordFile];
   if (!record) return { newsletter, record: { issues: [] }, templates: {}, past: [], files };
   const templates = readEmailTemplates(root);

@@ -27,13 +27,15 @@ export class OutputState {
   private constructor(
     private readonly manifestPath: string | undefined,
     private readonly pages: Record<string, string>,
+    /** The last build's token, when its output is still as it left it. */
+    private readonly token: string | undefined,
     /** Files now in the output folder. */
     readonly existing: ReadonlySet<string>,
   ) {}
 
   /** Reads the state of `outDir` (an empty one when there is no cache or no output folder). */
   static open(cacheDir: string | undefined, outDir: string | undefined): OutputState {
-    if (!cacheDir || !outDir) return new OutputState(undefined, {}, outDir ? listFiles(outDir) : new Set());
+    if (!cacheDir || !outDir) return new OutputState(undefined, {}, undefined, outDir ? listFiles(outDir) : new Set());
     const manifestPath = join(cacheDir, `output-${createHash("sha1").update(outDir).digest("hex").slice(0, 12)}.json`);
     let manifest: Manifest | undefined;
     try {
@@ -42,8 +44,8 @@ export class OutputState {
     } catch {
       manifest = undefined;
     }
-    if (!manifest) return new OutputState(manifestPath, {}, listFiles(outDir));
-    return new OutputState(manifestPath, manifest.pages, new Set(manifest.files));
+    if (!manifest) return new OutputState(manifestPath, {}, undefined, listFiles(outDir));
+    return new OutputState(manifestPath, manifest.pages, manifest.token, new Set(manifest.files));
   }
 
   /** Records the key of an output file: true when the last build wrote it with the same key and it is still there. */
@@ -80,6 +82,7 @@ export class OutputState {
   save(files: readonly string[], marker: string): void {
     if (!this.manifestPath) return;
     const token = /build (\w+)/.exec(marker)?.[1] ?? "";
+    if (token === this.token) return;
     mkdirSync(join(this.manifestPath, ".."), { recursive: true });
     writeFileSync(`${this.manifestPath}.tmp`, JSON.stringify({ token, pages: this.keys, files: [...files] } satisfies Manifest));
     renameSync(`${this.manifestPath}.tmp`, this.manifestPath);

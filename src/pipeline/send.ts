@@ -253,7 +253,7 @@ function outcomes(ledgers: readonly Ledger[]): { sent: number; failed: number } 
  * After a sharded send (a GitHub Actions matrix), adds the issue to the
  * record from all its shard ledgers, once every shard's ledger is in.
  */
-export function finalizeShards(root: string, issue: number, shards: number): { recorded: boolean; sent: number; failed: number } {
+export async function finalizeShards(root: string, issue: number, shards: number): Promise<{ recorded: boolean; sent: number; failed: number }> {
   const dir = join(root, LEDGER_DIR);
   const files = Array.from({ length: shards }, (_, i) => ledgerPath(dir, issue, { index: i + 1, count: shards }));
   const missing = files.filter((f) => !existsSync(f));
@@ -261,7 +261,7 @@ export function finalizeShards(root: string, issue: number, shards: number): { r
   const ledgers = files.map((f) => Ledger.open(f));
   const header = ledgers.map((l) => l.header).find((h) => h !== undefined);
   if (!header) throw new SendSetupError(`cannot finalize issue #${issue}: its ledgers do not say which articles it had`);
-  const { record } = readRecord(root);
+  const { record } = await readRecord(root);
   if (!record) throw new SendSetupError(`cannot finalize issue #${issue}: ${RECORD_FILE} is not readable; run presswork check`);
   const counts = outcomes(ledgers);
   updateRecord(root, record, { number: issue, date: new Date(header.date), subject: header.subject, articles: header.articles }, counts, 0);

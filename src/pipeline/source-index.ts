@@ -27,6 +27,8 @@ export class SourceIndex implements SourceMemory {
   private readonly entries: Record<string, Entry>;
   private readonly next: Record<string, Entry> = {};
   private readonly now = Date.now();
+  /** Whether this run read a source, so the file needs writing. */
+  private changed = false;
 
   constructor(private readonly path: string | undefined) {
     let entries: Record<string, Entry> = {};
@@ -48,12 +50,13 @@ export class SourceIndex implements SourceMemory {
   }
 
   remember(path: string, stat: Stats, source: SourceFile): void {
+    this.changed = true;
     this.next[path] = { identity: identity(stat), readAt: this.now, digest: source.digest, messages: storeMessages(source.file) };
   }
 
   /** Writes what this run knows; sources that are gone are dropped. */
   save(): void {
-    if (!this.path) return;
+    if (!this.path || (!this.changed && Object.keys(this.next).length === Object.keys(this.entries).length)) return;
     mkdirSync(join(this.path, ".."), { recursive: true });
     writeFileSync(`${this.path}.tmp`, JSON.stringify(this.next));
     renameSync(`${this.path}.tmp`, this.path);

@@ -22,7 +22,7 @@ export const buildCommand = defineCommand({
     // Started before the pipeline loads, so the issue's compiler has MJML ready by the time the issue is planned.
     const compiler = existsSync(join(root, EMAIL_TEMPLATES)) ? new IssueCompiler() : undefined;
     const { build } = await import("../../pipeline/build.js");
-    const result = await build({ root, now, out: resolve(root, args.out), ...(args.cache ? {} : { cacheDir: false }), ...(compiler ? { compiler } : {}) });
+    const result = await build({ root, now, out: resolve(root, args.out), ...(args.cache ? {} : { cacheDir: false }), ...(compiler ? { compiler } : {}) }).finally(() => compiler?.close());
     const tally = report(result.files, io.err);
     if (tally.errors > 0) {
       io.err(`Build failed: ${tally.errors} error(s), ${tally.warnings} warning(s). Nothing was written.`);

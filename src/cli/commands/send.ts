@@ -32,7 +32,7 @@ export const sendCommand = defineCommand({
       const shards = Number(args.finalize);
       if (!issue || !Number.isInteger(shards) || shards < 1) throw new UsageError("--finalize N needs the number of shards and --issue, e.g. --issue 12 --finalize 4");
       try {
-        const done = finalizeShards(io.root(), issue, shards);
+        const done = await finalizeShards(io.root(), issue, shards);
         io.out(`Issue #${issue}: ${done.sent} sent, ${done.failed} not, across ${shards} shards. The record of sent issues (newsletter/sent.json) is updated.`);
       } catch (error) {
         if (!(error instanceof SendSetupError)) throw error;
