@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync, type Stats } from "node:fs";
 import { readdir } from "node:fs/promises";
-import { join, posix, relative, sep } from "node:path";
+import { join, posix, sep } from "node:path";
 import { VFile } from "vfile";
 import { replayMessages, type StoredMessage } from "../pipeline/messages.js";
 
@@ -48,7 +48,8 @@ export async function readContent(root: string, memory?: SourceMemory): Promise<
   const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => []);
   const files = entries
     .filter((entry) => entry.isFile())
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join("/"))
+    // Entries lie under `base`: their paths are cut, not resolved (path.relative per file is a tenth of a rebuild).
+    .map((entry) => `${ARTICLES_DIR}${entry.parentPath.slice(base.length).split(sep).join("/")}/${entry.name}`)
     .filter((path) => !path.split("/").some((part) => part.startsWith(".")))
     .sort();
   const sources: SourceFile[] = [];

@@ -13,7 +13,7 @@ import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
-import { planPages, SITE_TEMPLATES } from "../site/pages.js";
+import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
@@ -125,7 +125,9 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
 async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
-  const { render, reuse } = output.sort(planPages(config, articles, sent), templates.liquid);
+  const { specs, carried } = plannedPages(config, articles, templates.liquid, output, sent);
+  const { render, reuse } = output.sort(specs, templates.liquid);
+  for (const path of carried) plan.reuse.add(path);
   stage("page keys");
   for (const [path, html] of await renderPagesShared(render, templates.liquid)) plan.files.set(path, html);
   for (const path of reuse) plan.reuse.add(path);
@@ -165,6 +167,29 @@ async function outputPlan(config: Config, articles: readonly Article[], template
     }
   }
   return plan;
+}
+
+/**
+ * The site's pages to key: all of them, or, when nothing but article bodies
+ * changed since the last build, the article pages of the changed bodies
+ * (every other page carries its key over and stays as it is).
+ */
+function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, sent?: IssueItem[]): { specs: PageSpec[]; carried: string[] } {
+  const withoutBodies = articles.map(({ source: _source, body, ...rest }) => [rest, body.excerpt, body.wordCount, body.readingMinutes, body.keyPoints ?? null]);
+  const signature = createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, templates, config, sent ?? null, withoutBodies])).digest("hex");
+  const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
+  const last = output.plannedFrom(signature);
+  if (last) {
+    const specs = planPages(config, articles, sent, new Set(articles.filter((a) => last.bodies[a.id] !== a.body.digest).map((a) => a.id)));
+    const planned = new Set(specs.map((s) => s.file));
+    const carried = last.pages.filter((file) => !planned.has(file));
+    for (const file of carried) output.carry(file);
+    output.planned({ signature, pages: last.pages, bodies });
+    return { specs, carried };
+  }
+  const specs = planPages(config, articles, sent);
+  output.planned({ signature, pages: specs.map((s) => s.file), bodies });
+  return { specs, carried: [] };
 }
 
 /** The site templates folder: Liquid templates by name, and static files (CSS, XSL, icons) to copy as they are. */

@@ -12,6 +12,17 @@ interface Manifest {
   pages: Record<string, string>;
   /** Every file the last build wrote or kept. */
   files: string[];
+  /** What the pages were planned from: see OutputState.plannedFrom. */
+  plan?: PagePlan;
+}
+
+/** The pages of a build and what they were planned from. */
+interface PagePlan {
+  /** A digest of everything the pages show but the article bodies. */
+  signature: string;
+  pages: string[];
+  /** Each article's body digest, by article id. */
+  bodies: Record<string, string>;
 }
 
 /**
@@ -23,19 +34,21 @@ interface Manifest {
 export class OutputState {
   /** This build's key of every keyed output file. */
   readonly keys: Record<string, string> = {};
+  private plan: PagePlan | undefined;
 
   private constructor(
     private readonly manifestPath: string | undefined,
     private readonly pages: Record<string, string>,
     /** The last build's token, when its output is still as it left it. */
     private readonly token: string | undefined,
+    private readonly lastPlan: PagePlan | undefined,
     /** Files now in the output folder. */
     readonly existing: ReadonlySet<string>,
   ) {}
 
   /** Reads the state of `outDir` (an empty one when there is no cache or no output folder). */
   static open(cacheDir: string | undefined, outDir: string | undefined): OutputState {
-    if (!cacheDir || !outDir) return new OutputState(undefined, {}, undefined, outDir ? listFiles(outDir) : new Set());
+    if (!cacheDir || !outDir) return new OutputState(undefined, {}, undefined, undefined, outDir ? listFiles(outDir) : new Set());
     const manifestPath = join(cacheDir, `output-${createHash("sha1").update(outDir).digest("hex").slice(0, 12)}.json`);
     let manifest: Manifest | undefined;
     try {
@@ -44,8 +57,27 @@ export class OutputState {
     } catch {
       manifest = undefined;
     }
-    if (!manifest) return new OutputState(manifestPath, {}, undefined, listFiles(outDir));
-    return new OutputState(manifestPath, manifest.pages, manifest.token, new Set(manifest.files));
+    if (!manifest) return new OutputState(manifestPath, {}, undefined, undefined, listFiles(outDir));
+    return new OutputState(manifestPath, manifest.pages, manifest.token, manifest.plan, new Set(manifest.files));
+  }
+
+  /**
+   * The pages of the last build and its article bodies, when its pages were
+   * planned from the same signature: then only the article pages whose
+   * bodies changed can differ, and every other page keeps its key.
+   */
+  plannedFrom(signature: string): Omit<PagePlan, "signature"> | undefined {
+    return this.lastPlan?.signature === signature ? this.lastPlan : undefined;
+  }
+
+  /** Carries a page's key over from the last build, whose inputs are known unchanged. */
+  carry(file: string): void {
+    this.keys[file] = this.pages[file] ?? "";
+  }
+
+  /** Records what this build's pages were planned from. */
+  planned(plan: PagePlan): void {
+    this.plan = plan;
   }
 
   /** Records the key of an output file: true when the last build wrote it with the same key and it is still there. */
@@ -74,7 +106,10 @@ export class OutputState {
 
   /** The marker text for a build with these files; the same build always gets the same text. */
   marker(files: readonly string[]): string {
-    const token = createHash("sha1").update(JSON.stringify(this.keys)).update(JSON.stringify(files)).digest("hex");
+    const keys = Object.keys(this.keys)
+      .sort()
+      .map((file) => [file, this.keys[file]]);
+    const token = createHash("sha1").update(JSON.stringify(keys)).update(JSON.stringify(files)).update(this.plan?.signature ?? "").digest("hex");
     return `This folder is written by \`presswork build\`; anything else put here is removed.\nbuild ${token}\n`;
   }
 
@@ -84,7 +119,7 @@ export class OutputState {
     const token = /build (\w+)/.exec(marker)?.[1] ?? "";
     if (token === this.token) return;
     mkdirSync(join(this.manifestPath, ".."), { recursive: true });
-    writeFileSync(`${this.manifestPath}.tmp`, JSON.stringify({ token, pages: this.keys, files: [...files] } satisfies Manifest));
+    writeFileSync(`${this.manifestPath}.tmp`, JSON.stringify({ token, pages: this.keys, files: [...files], ...(this.plan ? { plan: this.plan } : {}) } satisfies Manifest));
     renameSync(`${this.manifestPath}.tmp`, this.manifestPath);
   }
 }

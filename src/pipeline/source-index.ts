@@ -44,7 +44,7 @@ export class SourceIndex implements SourceMemory {
 
   recall(path: string, stat: Stats): Recalled | undefined {
     const entry = this.entries[path];
-    if (!entry || entry.identity.join() !== identity(stat).join() || stat.mtimeMs > entry.readAt - RACY_MS) return undefined;
+    if (!entry || !identity(stat).every((value, i) => value === entry.identity[i]) || stat.mtimeMs > entry.readAt - RACY_MS) return undefined;
     this.next[path] = entry;
     return entry;
   }

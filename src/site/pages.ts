@@ -4,7 +4,7 @@ import { dateFormat } from "../content/dates.js";
 import { fileFor, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
 import { ScopeDigests } from "./page-keys.js";
-import { articleCard, articleScope, displayDate, siteScope } from "./scope.js";
+import { articleCard, articleScope, displayDate, siteScope, type ArticleCard } from "./scope.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 
 /** Folder of the site templates, relative to the project root. */
@@ -30,18 +30,23 @@ export function renderPages(specs: readonly PageSpec[], sources: TemplateSources
  * and its pages, articles, topics, each topic's pages, the archive and 404.
  * Pure: the same articles give the same specs and keys, so a page whose key
  * did not change need not be rendered again. Bodies enter the keys by their
- * digests: planning reads no article HTML.
+ * digests: planning reads no article HTML. With `only`, just the article
+ * pages of those ids, for a rebuild that knows every other page unchanged.
  */
-export function planPages(config: Config, articles: readonly Article[], issues?: ReadonlyArray<{ number: number; subject: string; date: Date }>): PageSpec[] {
+export function planPages(config: Config, articles: readonly Article[], issues?: ReadonlyArray<{ number: number; subject: string; date: Date }>, only?: ReadonlySet<string>): PageSpec[] {
   const digests = new ScopeDigests();
   const site = digests.register(siteScope(config));
   const out: PageSpec[] = [];
-  const cards = new Map(articles.map((a) => [a.id, digests.register(articleCard(a, config))]));
-  const scopes = new Map(articles.map((a) => {
-    const card = cards.get(a.id) as ReturnType<typeof articleCard>;
-    return [a.id, digests.register(articleScope(card, a), `${digests.digestOf(card)}${a.body.digest}`)];
-  }));
-  const listed = (list: readonly Article[]) => list.map((a) => cards.get(a.id));
+  const cards = new Map<string, ArticleCard>();
+  const cardOf = (a: Article) => {
+    let card = cards.get(a.id);
+    if (!card) {
+      card = digests.register(articleCard(a, config));
+      cards.set(a.id, card);
+    }
+    return card;
+  };
+  const listed = (list: readonly Article[]) => list.map(cardOf);
   const pageFile = (file: string, template: string, scope: Record<string, unknown>) => {
     const full = { site, ...scope };
     out.push({ file, template, scope: full, key: digests.of(full) });
@@ -60,23 +65,26 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
     };
   };
 
-  paginate(articles, config.pagination.perPage, (chunk, pager) => {
-    const path = paths.page(pager.current);
-    page(path, "home", { page: meta(pager.current > 1 ? `${config.site.title}, page ${pager.current}` : config.site.title, path), articles: listed(chunk), pager: pagerScope(pager, site.base, paths.page) });
-  });
-
   articles.forEach((article, index) => {
-    const scope = scopes.get(article.id);
+    if (only && !only.has(article.id)) return;
+    const card = cardOf(article);
+    const scope = digests.register(articleScope(card, article), `${digests.digestOf(card)}${article.body.digest}`);
     const older = articles[index + 1];
     const newer = articles[index - 1];
     const pageMeta = { ...meta(article.title, article.path, article.description), type: "article", canonical: article.canonical ?? article.url };
-    if (scope?.image) pageMeta.image = { url: scope.image.url, alt: scope.image.alt };
+    if (scope.image) pageMeta.image = { url: scope.image.url, alt: scope.image.alt };
     page(article.path, "article", {
       page: pageMeta,
       article: scope,
-      newer: newer ? { title: newer.title, path: scopes.get(newer.id)?.path } : null,
-      older: older ? { title: older.title, path: scopes.get(older.id)?.path } : null,
+      newer: newer ? { title: newer.title, path: site.base + newer.path } : null,
+      older: older ? { title: older.title, path: site.base + older.path } : null,
     });
+  });
+  if (only) return out;
+
+  paginate(articles, config.pagination.perPage, (chunk, pager) => {
+    const path = paths.page(pager.current);
+    page(path, "home", { page: meta(pager.current > 1 ? `${config.site.title}, page ${pager.current}` : config.site.title, path), articles: listed(chunk), pager: pagerScope(pager, site.base, paths.page) });
   });
 
   const tags = groupByTag(articles);

@@ -47,6 +47,8 @@ describe("incremental builds", () => {
           await utimes(file("articles/municipal-broadband.md"), mtime, mtime);
         },
       ],
+      ["a word changed deep in a body, which no list shows", replace("articles/municipal-broadband.md", "Neighbouring towns served", "Nearby towns served")],
+      ["the word changed back, whose render is still cached", replace("articles/municipal-broadband.md", "Nearby towns served", "Neighbouring towns served")],
       ["a title fix", replace("articles/undersea-cable-repair.md", "Inside the Ship", "Aboard the Ship")],
       ["a tag change", replace("articles/rust-in-the-kernel/index.md", "tags: [Open Source, Programming]", "tags: [Open Source, Linux]")],
       ["a new article with a warning", async () => put(file("articles/fresh-take.md"), article("title: A Fresh Take\ndate: 2026-11-27\nsumary: Misspelt key.\ntags: [Networks]", "Links to [the fibre story](municipal-broadband.md)."))],
