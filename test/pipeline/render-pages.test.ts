@@ -8,7 +8,7 @@ const sources = {
   "page.liquid": '{% layout "layout" %}{% block content %}<p>{{ n }}: {{ body | raw }}</p>\n{% if n == 401 %}{{ missing }}{% endif %}{% endblock %}',
 };
 const specs = (count: number, title = "Page"): PageSpec[] =>
-  Array.from({ length: count }, (_, n) => ({ file: `p/${n}/index.html`, template: "page", scope: { n: n === 401 ? 400 : n, title: `${title} ${n} & more`, body: `<em>${"x".repeat(n % 50)}</em>` } }));
+  Array.from({ length: count }, (_, n) => ({ file: `p/${n}/index.html`, template: "page", key: String(n), scope: { n: n === 401 ? 400 : n, title: `${title} ${n} & more`, body: `<em>${"x".repeat(n % 50)}</em>` } }));
 
 describe("rendering many pages on two threads", () => {
   it("gives the same pages, byte for byte and in the same order, as rendering them all here", async () => {
