@@ -1,8 +1,9 @@
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { build } from "../../src/pipeline/build.js";
 import { runCli } from "../helpers/cli.js";
-import { article, removeProjects, tempProject } from "../helpers/project.js";
+import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
 
@@ -87,5 +88,15 @@ describe("presswork command line", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Built 8 article\(s\) into dist\/ \(\d+ file\(s\) written, 0 unchanged, 0 removed\)/);
     expect(await exists(join(root, "dist/index.html"))).toBe(true);
+  });
+
+  it("compiles the email issues in its worker thread to the same bytes as a build in process", async () => {
+    const root = await tempProject({ samples: true });
+    const { code } = runCli(["build", "--now", NOW.toISOString(), "--out", "by-cli"], root);
+    expect(code).toBe(0);
+    await build({ root, now: NOW, out: join(root, "in-process"), cacheDir: false });
+    for (const path of ["issues/next/index.html", "issues/next/issue.txt", "issues/next/issue.eml", "issues/1/index.html", "issues/2/index.html"]) {
+      expect(await readFile(join(root, "by-cli", path), "utf8"), path).toBe(await readFile(join(root, "in-process", path), "utf8"));
+    }
   });
 });
