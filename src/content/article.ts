@@ -1,4 +1,3 @@
-import { posix } from "node:path";
 import { slug as githubSlug } from "github-slugger";
 import type { SourceFile } from "./read.js";
 

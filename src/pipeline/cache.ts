@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArticleHtml, RenderedBody } from "../markdown/render.js";
+import { readJson, writeJson } from "./json-file.js";
 import type { StoredMessage } from "./messages.js";
 
 /** A rendered body with the messages its render produced. */
@@ -38,15 +39,7 @@ export class RenderCache {
   private changed = false;
 
   constructor(private readonly dir: string | undefined) {
-    let index: Record<string, IndexEntry> = {};
-    if (dir) {
-      try {
-        index = JSON.parse(readFileSync(join(dir, INDEX), "utf8")) as Record<string, IndexEntry>;
-      } catch {
-        // no cache yet, or an unreadable one: start afresh
-      }
-    }
-    this.index = index;
+    this.index = (dir && readJson<Record<string, IndexEntry>>(join(dir, INDEX))) || {};
   }
 
   /** Key for one render. */
@@ -80,9 +73,7 @@ export class RenderCache {
   /** Writes the index of this run's renders and removes the HTML of renders no article uses any more. */
   save(): void {
     if (!this.dir || (!this.changed && Object.keys(this.next).length === Object.keys(this.index).length)) return;
-    mkdirSync(this.dir, { recursive: true });
-    writeFileSync(join(this.dir, `${INDEX}.${process.pid}.tmp`), JSON.stringify(this.next));
-    renameSync(join(this.dir, `${INDEX}.${process.pid}.tmp`), join(this.dir, INDEX));
+    writeJson(join(this.dir, INDEX), this.next);
     for (const key of Object.keys(this.index)) if (!(key in this.next)) rmSync(join(this.dir, `${key}.json`), { force: true });
   }
 }

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import { frontMatterBlock, type ArticleMeta } from "../content/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { MetaReader } from "../content/collection.js";
 import type { SourceFile } from "../content/read.js";
+import { readJson, writeJson } from "./json-file.js";
 import { replayMessages, storeMessages, type StoredMessage } from "./messages.js";
 
 type StoredMeta = Omit<ArticleMeta, "source" | "published" | "updated"> & { published: number; updated: number };
@@ -31,15 +30,7 @@ export class MetaCache {
   private changed = false;
 
   constructor(private readonly path: string | undefined) {
-    let entries: Record<string, Entry> = {};
-    if (path) {
-      try {
-        entries = JSON.parse(readFileSync(path, "utf8")) as Record<string, Entry>;
-      } catch {
-        // no cache yet, or an unreadable one: start afresh
-      }
-    }
-    this.entries = entries;
+    this.entries = (path && readJson<Record<string, Entry>>(path)) || {};
   }
 
   /**
@@ -84,9 +75,7 @@ export class MetaCache {
   /** Writes what this run read, dropping articles that are gone. */
   save(): void {
     if (!this.path || (!this.changed && Object.keys(this.next).length === Object.keys(this.entries).length)) return;
-    mkdirSync(join(this.path, ".."), { recursive: true });
-    writeFileSync(`${this.path}.tmp`, JSON.stringify(this.next));
-    renameSync(`${this.path}.tmp`, this.path);
+    writeJson(this.path, this.next);
   }
 }
 

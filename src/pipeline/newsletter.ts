@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -12,6 +12,7 @@ import type { Article } from "../markdown/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import type { IssueCompiler } from "./issue-compiler.js";
+import { writeJson } from "./json-file.js";
 import { parseRemembered } from "./parse-cache.js";
 import { makeResolver } from "./resolve.js";
 
@@ -130,10 +131,7 @@ async function compileCached(
   const compiled = compiler ? await compiler.compile(full, config, newsletter, templates) : await (await import("../issues/render.js")).compileIssue(full, config, newsletter, templates);
   if (path && clean) {
     const { plan: _plan, ...rest } = compiled;
-    mkdirSync(join(path, ".."), { recursive: true });
-    const entry = { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, ...(full.note ? { note: full.note } : {}) };
-    writeFileSync(`${path}.tmp`, JSON.stringify(entry));
-    renameSync(`${path}.tmp`, path);
+    writeJson(path, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, ...(full.note ? { note: full.note } : {}) });
   }
   return compiled;
 }

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listFiles, MARKER } from "../output/write.js";
 import type { PageSpec } from "../site/pages.js";
 import type { TemplateSources } from "../templates/liquid.js";
+import { writeJson } from "./json-file.js";
 
 interface Manifest {
   /** Also written into the output folder's marker: when both agree, the folder is as the last build left it. */
@@ -118,8 +119,6 @@ export class OutputState {
     if (!this.manifestPath) return;
     const token = /build (\w+)/.exec(marker)?.[1] ?? "";
     if (token === this.token) return;
-    mkdirSync(join(this.manifestPath, ".."), { recursive: true });
-    writeFileSync(`${this.manifestPath}.tmp`, JSON.stringify({ token, pages: this.keys, files: [...files], ...(this.plan ? { plan: this.plan } : {}) } satisfies Manifest));
-    renameSync(`${this.manifestPath}.tmp`, this.manifestPath);
+    writeJson(this.manifestPath, { token, pages: this.keys, files: [...files], ...(this.plan ? { plan: this.plan } : {}) } satisfies Manifest);
   }
 }

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import { PIPELINE_VERSION } from "../markdown/version.js";
+import { readJson, writeJson } from "./json-file.js";
 import { replayMessages, storeMessages, type StoredMessage } from "./messages.js";
 
 interface Stored<T> {
@@ -27,23 +27,13 @@ export async function parseRemembered<T>(
 ): Promise<{ value?: T | undefined; file: VFile }> {
   const key = createHash("sha256").update(`${PIPELINE_VERSION}\0${path}\0${text}`).digest("hex");
   const at = cacheDir && join(cacheDir, `parsed-${name}.json`);
-  if (at) {
-    try {
-      const stored = JSON.parse(readFileSync(at, "utf8")) as Stored<T>;
-      if (stored.key === key) {
-        const file = new VFile({ path, value: text });
-        replayMessages(file, stored.messages);
-        return { value: stored.value, file };
-      }
-    } catch {
-      // nothing remembered yet, or an unreadable entry: parse
-    }
+  const stored = at ? readJson<Stored<T>>(at) : undefined;
+  if (stored?.key === key) {
+    const file = new VFile({ path, value: text });
+    replayMessages(file, stored.messages);
+    return { value: stored.value, file };
   }
   const result = await parse();
-  if (at && result.value !== undefined) {
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(`${at}.${process.pid}.tmp`, JSON.stringify({ key, value: result.value, messages: storeMessages(result.file) } satisfies Stored<T>));
-    renameSync(`${at}.${process.pid}.tmp`, at);
-  }
+  if (at && result.value !== undefined) writeJson(at, { key, value: result.value, messages: storeMessages(result.file) } satisfies Stored<T>);
   return result;
 }

@@ -1,7 +1,6 @@
 import type { Stats } from "node:fs";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Recalled, SourceFile, SourceMemory } from "../content/read.js";
+import { readJson, writeJson } from "./json-file.js";
 import { storeMessages } from "./messages.js";
 
 /** A file's identity as the file system reports it: size, modification and change times, inode. */
@@ -31,15 +30,7 @@ export class SourceIndex implements SourceMemory {
   private changed = false;
 
   constructor(private readonly path: string | undefined) {
-    let entries: Record<string, Entry> = {};
-    if (path) {
-      try {
-        entries = JSON.parse(readFileSync(path, "utf8")) as Record<string, Entry>;
-      } catch {
-        // no index yet, or an unreadable one: read every source
-      }
-    }
-    this.entries = entries;
+    this.entries = (path && readJson<Record<string, Entry>>(path)) || {};
   }
 
   recall(path: string, stat: Stats): Recalled | undefined {
@@ -57,9 +48,7 @@ export class SourceIndex implements SourceMemory {
   /** Writes what this run knows; sources that are gone are dropped. */
   save(): void {
     if (!this.path || (!this.changed && Object.keys(this.next).length === Object.keys(this.entries).length)) return;
-    mkdirSync(join(this.path, ".."), { recursive: true });
-    writeFileSync(`${this.path}.tmp`, JSON.stringify(this.next));
-    renameSync(`${this.path}.tmp`, this.path);
+    writeJson(this.path, this.next);
   }
 }
 

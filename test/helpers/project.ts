@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -56,3 +56,11 @@ export function article(front: string, body = "Body text with a [link](https://e
 
 /** A fixed clock for builds in tests. */
 export const NOW = new Date("2026-11-29T12:00:00Z");
+
+/** Every file under `dir` with its bytes, by path relative to it. */
+export async function snapshot(dir: string): Promise<Map<string, Buffer>> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  const out = new Map<string, Buffer>();
+  for (const e of files) out.set(join(e.parentPath, e.name).slice(dir.length + 1), await readFile(join(e.parentPath, e.name)));
+  return out;
+}

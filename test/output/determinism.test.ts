@@ -1,17 +1,10 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
-import { NOW, removeProjects, tempProject } from "../helpers/project.js";
+import { NOW, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
-
-async function snapshot(dir: string): Promise<Map<string, Buffer>> {
-  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
-  const out = new Map<string, Buffer>();
-  for (const e of files) out.set(join(e.parentPath, e.name).slice(dir.length + 1), await readFile(join(e.parentPath, e.name)));
-  return out;
-}
 
 describe("builds are reproducible", () => {
   it("gives identical bytes for the same input, built twice, with and without the render cache", async () => {

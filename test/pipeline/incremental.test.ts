@@ -2,16 +2,9 @@ import { readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build, type Assembly } from "../../src/pipeline/build.js";
-import { article, NOW, put, removeProjects, tempProject } from "../helpers/project.js";
+import { article, NOW, put, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
-
-async function snapshot(dir: string): Promise<Map<string, Buffer>> {
-  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
-  const out = new Map<string, Buffer>();
-  for (const e of files) out.set(join(e.parentPath, e.name).slice(dir.length + 1), await readFile(join(e.parentPath, e.name)));
-  return out;
-}
 
 function messages(result: Assembly): string[] {
   return result.files.flatMap((f) => f.messages.map((m) => `${f.path}:${m.line ?? 0}:${m.column ?? 0} ${m.fatal ? "error" : "warning"} ${m.reason}`)).sort();
