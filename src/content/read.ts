@@ -3,7 +3,7 @@ import { readFileSync, statSync, type Stats } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, posix, sep } from "node:path";
 import { VFile } from "vfile";
-import { replayMessages, type StoredMessage } from "../pipeline/messages.js";
+import { replayMessages, type StoredMessage } from "../validate/messages.js";
 
 /** One article file: its decoded text, a digest of it and the VFile that collects its messages. */
 export interface SourceFile {
@@ -57,16 +57,12 @@ export async function readContent(root: string, memory?: SourceMemory): Promise<
   for (const path of files) {
     if (path.endsWith(".md")) {
       if (posix.basename(path).startsWith("_")) continue;
-      if (!memory) {
-        sources.push(decodeSource(path, readFileSync(join(root, path))));
-        continue;
-      }
-      const stat = statSync(join(root, path));
-      const known = memory.recall(path, stat);
+      const stat = memory && statSync(join(root, path));
+      const known = stat && memory?.recall(path, stat);
       if (known) sources.push(recalledSource(root, path, known));
       else {
         const source = decodeSource(path, readFileSync(join(root, path)));
-        memory.remember(path, stat, source);
+        if (stat) memory?.remember(path, stat, source);
         sources.push(source);
       }
     } else {

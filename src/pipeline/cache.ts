@@ -4,7 +4,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArticleHtml, RenderedBody } from "../markdown/render.js";
 import { readJson, writeJson } from "./json-file.js";
-import type { StoredMessage } from "./messages.js";
+import type { StoredMessage } from "../validate/messages.js";
 
 /** A rendered body with the messages its render produced. */
 export interface CachedRender {

@@ -5,7 +5,7 @@ import type { IssuePlan } from "../issues/plan.js";
 import type { CompiledIssue } from "../issues/render.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { compiledPath } from "./compiled.js";
-import { replayMessages, type StoredMessage } from "./messages.js";
+import { replayMessages, type StoredMessage } from "../validate/messages.js";
 
 /** A compile job for the worker: the plan's articles without their source files. */
 export interface IssueRequest {

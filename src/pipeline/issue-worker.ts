@@ -3,7 +3,7 @@ import { parentPort } from "node:worker_threads";
 import { compileIssue, loadMjml } from "../issues/render.js";
 import { TemplateError } from "../templates/liquid.js";
 import type { IssueReply, IssueRequest } from "./issue-compiler.js";
-import { storeMessages } from "./messages.js";
+import { storeMessages } from "../validate/messages.js";
 
 void loadMjml();
 parentPort?.on("message", async ({ id, plan, config, newsletter, templates }: IssueRequest) => {

@@ -5,7 +5,7 @@ import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { MetaReader } from "../content/collection.js";
 import type { SourceFile } from "../content/read.js";
 import { readJson, writeJson } from "./json-file.js";
-import { replayMessages, storeMessages, type StoredMessage } from "./messages.js";
+import { replayMessages, storeMessages, type StoredMessage } from "../validate/messages.js";
 
 type StoredMeta = Omit<ArticleMeta, "source" | "published" | "updated"> & { published: number; updated: number };
 interface Entry {

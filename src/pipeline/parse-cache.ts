@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { VFile } from "vfile";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { readJson, writeJson } from "./json-file.js";
-import { replayMessages, storeMessages, type StoredMessage } from "./messages.js";
+import { replayMessages, storeMessages, type StoredMessage } from "../validate/messages.js";
 
 interface Stored<T> {
   key: string;

@@ -7,7 +7,7 @@ import type { RenderedBody } from "../markdown/render.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache, type CachedRender } from "./cache.js";
 import { compiledPath } from "./compiled.js";
-import { replayMessages } from "./messages.js";
+import { replayMessages } from "../validate/messages.js";
 import type { RenderJob } from "./render-job.js";
 import type { WorkerReply, WorkerRequest } from "./render-worker.js";
 import { linkTargets, makeResolver } from "./resolve.js";

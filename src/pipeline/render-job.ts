@@ -1,7 +1,7 @@
 import { VFile } from "vfile";
 import { renderBody, type RenderTarget } from "../markdown/render.js";
 import type { CachedRender } from "./cache.js";
-import { storeMessages } from "./messages.js";
+import { storeMessages } from "../validate/messages.js";
 
 /** One article to render: plain data, so it can go to a worker process. */
 export interface RenderJob {

@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import type { Recalled, SourceFile, SourceMemory } from "../content/read.js";
 import { readJson, writeJson } from "./json-file.js";
-import { storeMessages } from "./messages.js";
+import { storeMessages } from "../validate/messages.js";
 
 /** A file's identity as the file system reports it: size, modification and change times, inode. */
 type Identity = [size: number, mtimeMs: number, ctimeMs: number, ino: number];

@@ -59,6 +59,14 @@ describe("incremental builds", () => {
       ["a site template change", replace("templates/site/card.liquid", "</article>", "</article>\n<!-- card -->")],
       ["a config change", replace("presswork.config.yaml", "perPage: 5", "perPage: 3")],
       ["the editor's note of the next issue", async () => put(file("newsletter/notes/3.md"), "A note, **rewritten**.\n")],
+      [
+        "an issue recorded as sent",
+        async () => {
+          const record = JSON.parse(await readFile(file("newsletter/sent.json"), "utf8")) as { issues: unknown[] };
+          record.issues.push({ number: 3, date: "2026-11-27T08:00:00Z", subject: "Signal & Noise #3: Town-Owned Fibre", articles: ["tag:signal-noise.example,2026-11-05:municipal-broadband"] });
+          await writeFile(file("newsletter/sent.json"), JSON.stringify(record, null, 2));
+        },
+      ],
       ["a renamed file under the same slug", async () => rename(file("articles/fresh-take.md"), file("articles/fresh-take-renamed.md")).then(replace("articles/fresh-take-renamed.md", "title: A Fresh Take", "title: A Fresh Take\nslug: fresh-take"))],
     ];
     const refused: string[] = [];
