@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { run } from "../lib/cli/main.js";
+import { run } from "../lib/bundle/main.js";
 
 await run(process.argv.slice(2));

@@ -6,8 +6,8 @@ import { displayDate, siteScope } from "../site/scope.js";
 import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES } from "./limits.js";
 import { issuePath, preheaderOf, subjectScope, type IssuePlan } from "./plan.js";
+import { loadMjml, mjmlToHtml } from "./mjml.js";
 import { TOKENS } from "./tokens.js";
-
 
 /** An issue compiled once: HTML and text with personalisation tokens still in them. */
 export interface CompiledIssue {
@@ -22,31 +22,18 @@ export interface CompiledIssue {
   shortened: "no" | "summaries" | "fewer articles";
 }
 
-type Mjml = (
-  input: string,
-  options: { validationLevel: "strict"; keepComments?: boolean; minify?: boolean; minifyOptions?: { minifyCss?: boolean; minifySvg?: boolean } },
-) => Promise<{ html: string }>;
-/**
- * Whitespace collapsed (a third off the HTML: more of an issue fits under
- * Gmail's clipping, and each message is lighter to send); not the CSS or
- * SVG minifiers, whose import costs half a second for a few hundred bytes.
- */
-const MINIFY = { minify: true, minifyOptions: { minifyCss: false, minifySvg: false } };
-let mjmlModule: Promise<Mjml> | undefined;
-/** MJML takes over half a second to import: loaded on first use only, or ahead of it by a worker that will need it. */
-export function loadMjml(): Promise<Mjml> {
-  mjmlModule ??= import("mjml").then((m) => (m.default ?? m) as unknown as Mjml);
-  return mjmlModule;
-}
+/** Turns the MJML an issue's templates rendered into HTML; throws a TemplateError on an MJML error. */
+export type MjmlCompile = (source: string) => Promise<string>;
 
 /**
  * Compiles an issue: Liquid fills the MJML templates (escaping by default),
  * MJML validates strictly and renders, and the text part is made from the
  * same content. When the HTML would be clipped, the renderer shows summaries
  * instead of full text, then drops articles from the end (linking to the
- * site for them) until it fits.
+ * site for them) until it fits. `mjml` is the MJML step: by default MJML in
+ * this thread; a build passes one that remembers its results.
  */
-export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources): Promise<CompiledIssue> {
+export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, mjml: MjmlCompile = mjmlToHtml): Promise<CompiledIssue> {
   const engine = templateEngine(templates);
   const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }, true), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
   if (/[\r\n]/.test(subject)) throw new TemplateError(problem("presswork.config.yaml", "newsletter.subject renders with a line break, which would inject mail headers"));
@@ -56,9 +43,8 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
   let current: IssuePlan = plan;
   let shortened: CompiledIssue["shortened"] = "no";
   for (;;) {
-    const scope = issueScope(current, config, newsletter, { subject, preheader, webUrl, full });
-    const source = renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", scope, templates);
-    const html = await toHtml(source);
+    const source = (bodies: readonly string[]) => renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", issueScope(current, config, newsletter, { subject, preheader, webUrl, full }, bodies), templates);
+    const html = await issueHtml(source, full ? current.articles.map((a) => a.body.html.email) : [], mjml);
     const fits = Buffer.byteLength(html) <= CLIP_BYTES;
     if (fits || (current.articles.length <= 1 && !full)) {
       return { plan: current, subject, preheader, webUrl, html, text: plainText(current, config, newsletter, webUrl, full), shortened };
@@ -71,6 +57,33 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
       shortened = "fewer articles";
     }
   }
+}
+
+const PLACEHOLDER = /presswork-article-(\d+)-html/g;
+
+/**
+ * The issue's HTML. The articles' bodies go into the MJML as placeholders and
+ * into MJML's output after it ran, so the MJML is the issue's outline alone
+ * and a remembered compile of it survives an edit to an article's text. The
+ * bodies are already sanitised email HTML, which MJML would only wrap. When
+ * the templates make MJML rewrite content (inlined styles, mj-html-attributes)
+ * or an article's words hold a placeholder's text, the bodies go in whole.
+ */
+async function issueHtml(source: (bodies: readonly string[]) => string, bodies: readonly string[], mjml: MjmlCompile): Promise<string> {
+  if (bodies.length > 0) {
+    const outline = source(bodies.map((_, i) => `presswork-article-${i}-html`));
+    if (!/<mj-html-attributes|\binline\s*=\s*["']?inline/i.test(outline) && holdsEachOnce(outline, bodies.length)) {
+      const html = await mjml(outline);
+      if (holdsEachOnce(html, bodies.length)) return html.replace(PLACEHOLDER, (_, i: string) => bodies[Number(i)] as string);
+    }
+  }
+  return mjml(source(bodies));
+}
+
+/** Whether `text` holds the placeholders 0 to n-1 once each and no other. */
+function holdsEachOnce(text: string, n: number): boolean {
+  const found = [...text.matchAll(PLACEHOLDER)].map((m) => Number(m[1]));
+  return found.length === n && new Set(found).size === n && found.every((i) => i < n);
 }
 
 /**
@@ -99,28 +112,13 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
   return files;
 }
 
-async function toHtml(source: string): Promise<string> {
-  try {
-    return (await (await loadMjml())(source, { validationLevel: "strict", ...MINIFY })).html;
-  } catch (error) {
-    const first = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors?.[0];
-    const file = new VFile({ path: `${EMAIL_TEMPLATES}/issue.mjml.liquid` });
-    file.message(`MJML: ${first ? `<${first.tagName}> ${first.message} (line ${first.line} of the rendered MJML)` : (error as Error).message}`, {
-      place: { line: 1, column: 1 },
-      ruleId: "mjml",
-      source: "issues",
-    }).fatal = true;
-    throw new TemplateError(file);
-  }
-}
-
 function problem(path: string, reason: string): VFile {
   const file = new VFile({ path });
   file.message(reason, { place: { line: 1, column: 1 }, ruleId: "newsletter-subject", source: "issues" }).fatal = true;
   return file;
 }
 
-function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, extra: { subject: string; preheader: string; webUrl: string; full: boolean }) {
+function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, extra: { subject: string; preheader: string; webUrl: string; full: boolean }, bodies: readonly string[]) {
   return {
     site: siteScope(config),
     issue: {
@@ -133,14 +131,14 @@ function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfi
       more: plan.more,
       note_html: plan.note?.html ?? "",
     },
-    articles: plan.articles.map((a) => cardScope(a, config)),
+    articles: plan.articles.map((a, i) => cardScope(a, config, bodies[i] ?? "")),
     full: extra.full,
     newsletter: { name: newsletter.name ?? config.site.title, postal_address: newsletter.postalAddress, reason: newsletter.reason },
     tokens: TOKENS,
   };
 }
 
-function cardScope(article: Article, config: Config) {
+function cardScope(article: Article, config: Config, html: string) {
   return {
     title: article.title,
     url: article.url,
@@ -149,7 +147,7 @@ function cardScope(article: Article, config: Config) {
     reading_minutes: article.body.readingMinutes,
     key_points: article.points,
     summary: article.description,
-    html: article.body.html.email,
+    html,
     image: article.image && article.imageUrl ? { url: article.imageUrl, alt: article.image.alt } : null,
   };
 }

@@ -18,8 +18,9 @@ import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache } from "./cache.js";
-import type { IssueCompiler } from "./issue-compiler.js";
+import type { MjmlThread } from "./mjml-thread.js";
 import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, webVersion, type NewsletterState } from "./newsletter.js";
+import { CACHE_DIR } from "./json-file.js";
 import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
 import { SourceIndex } from "./source-index.js";
@@ -42,8 +43,8 @@ export interface ProjectOptions {
   out?: string;
   /** Stop after the articles and the newsletter: for `issue` and `send`, which need no pages or feeds. */
   withoutSite?: boolean;
-  /** Compiles issues in a thread of its own; without it they are compiled here. */
-  compiler?: IssueCompiler;
+  /** Runs MJML for the issues in a thread of its own; without it, MJML runs here. */
+  mjml?: MjmlThread;
 }
 
 /** Everything a run found: the files with their messages and, when nothing was fatal, what to write. */
@@ -61,7 +62,7 @@ export interface Assembly {
 /** Reads, validates and renders the whole project in memory. Writes nothing but the render cache. */
 export async function assemble(options: ProjectOptions): Promise<Assembly> {
   stage("start");
-  const cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, ".presswork-cache"));
+  const cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR));
   const { config, file: configFile } = await loadConfig(options.root, cacheDir);
   stage("config");
   if (!config) return { files: [configFile], articles: [] };
@@ -86,12 +87,12 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
 
   let letter: NewsletterState | undefined;
   try {
-    letter = await prepareNewsletter(options.root, config, articles, options.now, cacheDir, options.compiler);
+    letter = await prepareNewsletter(options.root, config, articles, options.now, cacheDir, options.mjml);
   } catch (error) {
     if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
     throw error;
   } finally {
-    void options.compiler?.close();
+    void options.mjml?.close();
   }
   stage("newsletter");
   if (letter) files.push(...letter.files);

@@ -1,6 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
+/** The project's cache folder, relative to its root. */
+export const CACHE_DIR = ".presswork-cache";
+
 /** A cache file's data, or undefined when there is none yet or it cannot be read: the caller starts afresh. */
 export function readJson<T>(path: string): T | undefined {
   try {

@@ -1,18 +1,18 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
-import type { CompiledIssue } from "../issues/render.js";
+import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { personalise } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
-import type { IssueCompiler } from "./issue-compiler.js";
-import { writeJson } from "./json-file.js";
+import { readJson, writeJson } from "./json-file.js";
+import type { MjmlThread } from "./mjml-thread.js";
 import { parseRemembered } from "./parse-cache.js";
 import { makeResolver } from "./resolve.js";
 
@@ -55,31 +55,30 @@ export function readEmailTemplates(root: string): TemplateSources {
  * Plans and compiles the next issue and the web versions of the sent ones.
  * Messages (record problems, note problems, size) land on the returned files.
  */
-export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string, compiler?: IssueCompiler): Promise<NewsletterState | undefined> {
+export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string, thread?: MjmlThread): Promise<NewsletterState | undefined> {
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
   const { record, file: recordFile } = await readRecord(root, cacheDir);
   const files = [recordFile];
   if (!record) return { newsletter, record: { issues: [] }, templates: {}, past: [], files };
   const templates = readEmailTemplates(root);
+  const issuesCache = cacheDir ? new IssuesCache(join(cacheDir, "issues")) : undefined;
   // Valid templates are remembered by their hash, so an unchanged set is not validated (nor MJML loaded) again.
-  const valid = cacheDir && join(cacheDir, "issues", `templates-${createHash("sha256").update(JSON.stringify(templates)).digest("hex").slice(0, 24)}.valid`);
+  const valid = issuesCache?.path(`templates-${createHash("sha256").update(JSON.stringify(templates)).digest("hex").slice(0, 24)}.valid`);
   if (!valid || !existsSync(valid)) {
     const { validateEmailTemplates } = await import("../issues/render.js");
     const checked = await validateEmailTemplates(templates);
     files.push(...checked);
     if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, templates, past: [], files };
-    if (valid) {
-      mkdirSync(join(valid, ".."), { recursive: true });
-      writeFileSync(valid, "");
-    }
+    if (valid) writeFileSync(valid, "");
   }
   const past: CompiledIssue[] = [];
-  const compile = (plan: IssuePlan) => compileCached(root, plan, config, newsletter, templates, cacheDir, files, compiler);
+  const compile = (plan: IssuePlan) => compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread);
   for (const sent of record.issues) past.push(await compile(planSentIssue(sent, articles)));
   const plan = planNextIssue(articles, record, newsletter, now);
   const next = plan ? await compile(plan) : undefined;
   if (next) files.push(sizeReport(next));
+  issuesCache?.prune();
   return { newsletter, record, templates, past, files, ...(next ? { next } : {}) };
 }
 
@@ -96,9 +95,9 @@ async function compileCached(
   config: Config,
   newsletter: NewsletterConfig,
   templates: TemplateSources,
-  cacheDir: string | undefined,
+  cache: IssuesCache | undefined,
   files: VFile[],
-  compiler: IssueCompiler | undefined,
+  thread: MjmlThread | undefined,
 ): Promise<CompiledIssue> {
   const notePathOf = notePath(plan.number);
   const note = readOptional(join(root, notePathOf));
@@ -107,7 +106,7 @@ async function compileCached(
     .update(JSON.stringify([PIPELINE_VERSION, config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles]))
     .digest("hex")
     .slice(0, 40);
-  const path = cacheDir ? join(cacheDir, "issues", `${key}.json`) : undefined;
+  const path = cache?.path(`${key}.json`);
   const stored = path ? readOptional(path) : undefined;
   if (stored !== undefined) {
     const { note: cachedNote, kept, more, ...rest } = JSON.parse(stored) as Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number };
@@ -127,13 +126,53 @@ async function compileCached(
     files.push(file);
     clean = file.messages.length === 0;
   }
-  // MJML and html-to-text load only when an issue is compiled, here or in the compiler's thread.
-  const compiled = compiler ? await compiler.compile(full, config, newsletter, templates) : await (await import("../issues/render.js")).compileIssue(full, config, newsletter, templates);
+  // The renderer and html-to-text load only when an issue is compiled; MJML only when its outline is new.
+  const { compileIssue } = await import("../issues/render.js");
+  const compiled = await compileIssue(full, config, newsletter, templates, rememberedMjml(cache, thread));
   if (path && clean) {
     const { plan: _plan, ...rest } = compiled;
     writeJson(path, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, ...(full.note ? { note: full.note } : {}) });
   }
   return compiled;
+}
+
+/**
+ * MJML's HTML remembered by a hash of its source, which holds an issue's
+ * outline but not its articles' bodies (see compileIssue): an edit to an
+ * article's text recompiles the issue without loading MJML.
+ */
+function rememberedMjml(cache: IssuesCache | undefined, thread: MjmlThread | undefined): MjmlCompile {
+  return async (source) => {
+    const path = cache?.path(`mjml-${createHash("sha256").update(`${PIPELINE_VERSION}\0`).update(source).digest("hex").slice(0, 40)}.json`);
+    const stored = path ? readJson<string>(path) : undefined;
+    if (typeof stored === "string") return stored;
+    const html = thread ? await thread.toHtml(source) : await (await import("../issues/mjml.js")).mjmlToHtml(source);
+    if (path) writeJson(path, html);
+    return html;
+  };
+}
+
+/**
+ * The issues folder of the cache: compiled issues, MJML results and the mark
+ * of valid templates. A build keeps what it used and drops the rest, so the
+ * folder does not grow with every edit.
+ */
+class IssuesCache {
+  private readonly used = new Set<string>();
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** The path of an entry, which this build uses. */
+  path(name: string): string {
+    this.used.add(name);
+    return join(this.dir, name);
+  }
+
+  /** Removes every entry this build did not use. */
+  prune(): void {
+    for (const name of readdirSync(this.dir)) if (!this.used.has(name)) rmSync(join(this.dir, name), { force: true });
+  }
 }
 
 function readOptional(path: string): string | undefined {

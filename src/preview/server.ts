@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { extname, join, normalize, sep } from "node:path";
 import { personalise } from "../issues/tokens.js";
 import { build, type Assembly } from "../pipeline/build.js";
+import { CACHE_DIR } from "../pipeline/json-file.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
 import { darken, emailPage, inboxPage, listPage, messagePage, withLiveScript, type EmailView, type Problem } from "./ui.js";
 
@@ -48,7 +49,7 @@ const WATCHED = /^(articles|templates|newsletter)[\\/]|^presswork\.config\.yaml$
  * Bad input shows as an overlay with file and line; the server keeps running.
  */
 export async function startPreview(options: PreviewOptions): Promise<Preview> {
-  const outDir = join(options.root, ".presswork-cache", "preview-site");
+  const outDir = join(options.root, CACHE_DIR, "preview-site");
   const clients = new Set<ServerResponse>();
   let version = 0;
   let problems: Problem[] = [];

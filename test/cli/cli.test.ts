@@ -90,7 +90,7 @@ describe("presswork command line", () => {
     expect(await exists(join(root, "dist/index.html"))).toBe(true);
   });
 
-  it("compiles the email issues in its worker thread to the same bytes as a build in process", async () => {
+  it("on a first build, runs MJML for the email issues in a thread of its own, to the same bytes as a build in process", async () => {
     const root = await tempProject({ samples: true });
     const { code } = runCli(["build", "--now", NOW.toISOString(), "--out", "by-cli"], root);
     expect(code).toBe(0);

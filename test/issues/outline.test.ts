@@ -1,0 +1,88 @@
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Config, NewsletterConfig } from "../../src/config/schema.js";
+import { mjmlToHtml } from "../../src/issues/mjml.js";
+import { compileIssue, type CompiledIssue } from "../../src/issues/render.js";
+import { assemble } from "../../src/pipeline/build.js";
+import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";
+
+afterAll(removeProjects);
+
+/** The samples with the newsletter sending full text and nothing sent yet, so the next issue holds every article's body. */
+async function fullContentProject(articles: Record<string, string> = {}): Promise<string> {
+  const root = await tempProject({ samples: true, articles });
+  const path = join(root, "presswork.config.yaml");
+  await writeFile(path, (await readFile(path, "utf8")).replace("content: summary", "content: full"));
+  await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
+  return root;
+}
+
+async function nextIssue(root: string, cacheDir: string | false = false): Promise<{ issue: CompiledIssue; config: Config; newsletter: NewsletterConfig; templates: Record<string, string> }> {
+  const result = await assemble({ root, now: NOW, cacheDir });
+  expect(result.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+  const config = result.config as Config;
+  return { issue: result.newsletter?.next as CompiledIssue, config, newsletter: config.newsletter as NewsletterConfig, templates: { ...result.newsletter?.templates } };
+}
+
+describe("the issue's outline and its articles' bodies", () => {
+  it("recompiles after an edit to an article's text without running MJML again, the new text in place of the old", async () => {
+    const { issue, config, newsletter, templates } = await nextIssue(await fullContentProject());
+    const sources: string[] = [];
+    const mjml = (source: string) => {
+      sources.push(source);
+      return mjmlToHtml(source);
+    };
+    const first = await compileIssue(issue.plan, config, newsletter, templates, mjml);
+    const [edited, ...others] = issue.plan.articles;
+    if (!edited) throw new Error("the issue has no articles");
+    const oldBody = edited.body.html.email;
+    const newBody = oldBody.replace("</p>", " A sentence added after the issue was first compiled.</p>");
+    expect(newBody).not.toBe(oldBody);
+    const plan = { ...issue.plan, articles: [{ ...edited, body: { ...edited.body, html: { ...edited.body.html, email: newBody } } }, ...others] };
+    const second = await compileIssue(plan, config, newsletter, templates, mjml);
+
+    expect(sources).toHaveLength(2);
+    expect(sources[1]).toBe(sources[0]);
+    expect(second.html).toBe(first.html.replace(oldBody, newBody));
+    expect(second.text.replace(/\s+/g, " ")).toContain("A sentence added after the issue was first compiled.");
+  });
+
+  it("lets the templates' inlined styles and HTML attributes reach the articles' bodies", async () => {
+    const root = await fullContentProject();
+    const path = join(root, "templates/email/issue.mjml.liquid");
+    const head = `<mj-style inline="inline">.body p { color: #123456; }</mj-style>
+    <mj-html-attributes><mj-selector path=".body a"><mj-html-attribute name="data-tracking">off</mj-html-attribute></mj-selector></mj-html-attributes>
+  </mj-head>`;
+    await writeFile(path, (await readFile(path, "utf8")).replace("</mj-head>", head));
+    const { issue } = await nextIssue(root);
+    expect(issue.html).toMatch(/<p style="color: ?#123456;?">The wafer came out of the furnace/);
+    expect(issue.html).toMatch(/<a href="https:\/\/example\.org\/open-shuttle"[^>]* data-tracking="off"/);
+  });
+
+  it("keeps an article's words that look like a body's placeholder as they are", async () => {
+    const root = await fullContentProject({ "odd.md": article("title: About presswork-article-0-html and presswork-article-9-html\ndate: 2026-11-28T18:00:00Z", "The body of the odd one.") });
+    const { issue } = await nextIssue(root);
+    expect(issue.plan.articles[0]?.title).toContain("presswork-article-0-html");
+    expect(issue.html).toContain("About presswork-article-0-html and presswork-article-9-html");
+    expect(issue.html).toContain("The body of the odd one.");
+  });
+
+  it("keeps in the cache only what the last build used, so it does not grow with every edit", async () => {
+    const root = await fullContentProject();
+    const cacheDir = join(root, ".presswork-cache");
+    const first = await nextIssue(root, cacheDir);
+    const listing = async () => (await readdir(join(cacheDir, "issues"))).sort();
+    const before = await listing();
+    const path = join(root, "articles/open-silicon-fab/index.md");
+    for (const word of ["first", "second", "third"]) {
+      await writeFile(path, `${await readFile(path, "utf8")}\nA ${word} added paragraph.\n`);
+      const { issue } = await nextIssue(root, cacheDir);
+      expect(issue.html).toContain(`A ${word} added paragraph.`);
+    }
+    const after = await listing();
+    expect(after).toHaveLength(before.length);
+    expect(after.filter((name) => name.startsWith("mjml-"))).toEqual(before.filter((name) => name.startsWith("mjml-")));
+    expect(first.issue.html).not.toContain("A first added paragraph.");
+  });
+});
