@@ -66,11 +66,11 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const { config, file: configFile } = await loadConfig(options.root, cacheDir);
   stage("config");
   if (!config) return { files: [configFile], articles: [] };
-  const sourceIndex = cacheDir ? new SourceIndex(join(cacheDir, "sources.json")) : undefined;
+  const sourceIndex = cacheDir ? new SourceIndex(join(cacheDir, "sources.journal")) : undefined;
   const tree = await readContent(options.root, sourceIndex);
   sourceIndex?.save();
   stage("sources");
-  const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.json"));
+  const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.journal"));
   const metas = collectArticles(tree, config, await metaCache.reader(config, tree.sources, tree.assets));
   metaCache.save();
   stage("front matter");
@@ -101,7 +101,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const templates = await readTemplates(join(options.root, SITE_TEMPLATES));
   const output = OutputState.open(cacheDir, options.out);
   try {
-    const plan = await outputPlan(config, articles, templates, options.root, output, letter);
+    const plan = await outputPlan(config, articles, templates, options.root, output, (path) => metaCache.digestOf(path), letter);
     const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
     plan.files.set(MARKER, marker);
     stage("feeds, sitemap");
@@ -123,10 +123,10 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
   return { ...result, written };
 }
 
-async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, letter?: NewsletterState): Promise<OutputPlan> {
+async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
-  const { specs, carried } = plannedPages(config, articles, templates.liquid, output, sent);
+  const { specs, carried } = plannedPages(config, articles, templates.liquid, output, metaDigest, sent);
   const { render, reuse } = output.sort(specs, templates.liquid);
   for (const path of carried) plan.reuse.add(path);
   stage("page keys");
@@ -175,8 +175,9 @@ async function outputPlan(config: Config, articles: readonly Article[], template
  * changed since the last build, the article pages of the changed bodies
  * (every other page carries its key over and stays as it is).
  */
-function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, sent?: IssueItem[]): { specs: PageSpec[]; carried: string[] } {
-  const withoutBodies = articles.map(({ source: _source, body, ...rest }) => [rest, body.excerpt, body.wordCount, body.readingMinutes, body.keyPoints ?? null]);
+function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, metaDigest: (path: string) => string | undefined, sent?: IssueItem[]): { specs: PageSpec[]; carried: string[] } {
+  // An article without its body's HTML is its meta (toArticle adds only what follows from it and the config) and its body's stats.
+  const withoutBodies = articles.map((a) => `${metaDigest(a.source.path)} ${a.body.statsDigest}`);
   const signature = createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, templates, config, sent ?? null, withoutBodies])).digest("hex");
   const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
   const last = output.plannedFrom(signature);

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArticleHtml, RenderedBody } from "../markdown/render.js";
-import { readJson, writeJson } from "./json-file.js";
+import { Journal } from "./json-file.js";
 import type { StoredMessage } from "../validate/messages.js";
 
 /** A rendered body with the messages its render produced. */
@@ -18,7 +18,7 @@ interface IndexEntry {
   messages: StoredMessage[];
 }
 
-const INDEX = "index.json";
+const INDEX = "index.journal";
 
 /**
  * Rendered article bodies on disk, keyed by a hash of everything the render
@@ -33,13 +33,10 @@ const INDEX = "index.json";
  */
 export class RenderCache {
   private made: Promise<unknown> | undefined;
-  private readonly index: Record<string, IndexEntry>;
-  private readonly next: Record<string, IndexEntry> = {};
-  /** Whether this run rendered anything, so the index needs writing. */
-  private changed = false;
+  private readonly index: Journal<IndexEntry>;
 
   constructor(private readonly dir: string | undefined) {
-    this.index = (dir && readJson<Record<string, IndexEntry>>(join(dir, INDEX))) || {};
+    this.index = new Journal(dir && join(dir, INDEX));
   }
 
   /** Key for one render. */
@@ -51,9 +48,9 @@ export class RenderCache {
 
   /** The cached render for `key`, if there is one; its HTML is read from disk on first use. */
   get(key: string): CachedRender | undefined {
-    const entry = this.index[key];
+    const entry = this.index.recall(key);
     if (!entry || !this.dir) return undefined;
-    this.next[key] = entry;
+    this.index.keep(key, entry);
     return { body: lazyHtml(entry.body, join(this.dir, `${key}.json`)), messages: entry.messages };
   }
 
@@ -66,15 +63,13 @@ export class RenderCache {
     const temporary = `${path}.${process.pid}.tmp`;
     await writeFile(temporary, JSON.stringify(html));
     await rename(temporary, path);
-    this.next[key] = { body, messages: entry.messages };
-    this.changed = true;
+    this.index.keep(key, { body, messages: entry.messages });
   }
 
-  /** Writes the index of this run's renders and removes the HTML of renders no article uses any more. */
+  /** Records this run's renders and removes the HTML of renders no article uses any more. */
   save(): void {
-    if (!this.dir || (!this.changed && Object.keys(this.next).length === Object.keys(this.index).length)) return;
-    writeJson(join(this.dir, INDEX), this.next);
-    for (const key of Object.keys(this.index)) if (!(key in this.next)) rmSync(join(this.dir, `${key}.json`), { force: true });
+    if (!this.dir) return;
+    for (const key of this.index.save()) rmSync(join(this.dir, `${key}.json`), { force: true });
   }
 }
 

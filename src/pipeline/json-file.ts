@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** The project's cache folder, relative to its root. */
@@ -19,4 +19,72 @@ export function writeJson(path: string, data: unknown): void {
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, JSON.stringify(data));
   renameSync(temporary, path);
+}
+
+/**
+ * A cache map kept on disk as a journal of `[key, value]` records: the whole
+ * map once, then each run's changes appended (a value of null drops its
+ * key), so a run that changes a few entries of thousands writes only those.
+ * Read back with one JSON.parse; the last record of a key wins. Rewritten
+ * whole when it holds twice as many records as live entries. A torn append
+ * makes the file unreadable, and the map starts afresh like any lost cache.
+ *
+ * Each run keeps the entries it used; the others are dropped on save.
+ */
+export class Journal<V> {
+  private readonly last = new Map<string, V>();
+  private readonly next = new Map<string, V>();
+  private records = 0;
+
+  constructor(private readonly path: string | undefined) {
+    let text: string | undefined;
+    try {
+      text = path && readFileSync(path, "utf8");
+    } catch {
+      return;
+    }
+    if (!text) return;
+    try {
+      const records = JSON.parse(`[${text}]`) as Array<[string, V | null]>;
+      for (const [key, value] of records) {
+        if (value === null) this.last.delete(key);
+        else this.last.set(key, value);
+      }
+      this.records = records.length;
+    } catch {
+      this.last.clear();
+    }
+  }
+
+  /** The last run's entry for `key`. */
+  recall(key: string): V | undefined {
+    return this.last.get(key);
+  }
+
+  /** The entry this run kept for `key`. */
+  kept(key: string): V | undefined {
+    return this.next.get(key);
+  }
+
+  /** Keeps an entry for the next run: the very value recalled costs nothing to save. */
+  keep(key: string, value: V): void {
+    this.next.set(key, value);
+  }
+
+  /** Appends what changed since the last run, or rewrites the journal when that is shorter; returns the keys dropped. */
+  save(): string[] {
+    const dropped = [...this.last.keys()].filter((key) => !this.next.has(key));
+    const changes: Array<[string, V | null]> = dropped.map((key) => [key, null]);
+    for (const [key, value] of this.next) if (this.last.get(key) !== value) changes.push([key, value]);
+    if (!this.path || changes.length === 0) return dropped;
+    if (this.records === 0 || this.records + changes.length > 2 * this.next.size + 100) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      const temporary = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(temporary, [...this.next].map((record) => JSON.stringify(record)).join(","));
+      renameSync(temporary, this.path);
+    } else {
+      appendFileSync(this.path, `,${changes.map((record) => JSON.stringify(record)).join(",")}`);
+    }
+    return dropped;
+  }
 }

@@ -4,7 +4,7 @@ import { frontMatterBlock, type ArticleMeta } from "../content/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { MetaReader } from "../content/collection.js";
 import type { SourceFile } from "../content/read.js";
-import { readJson, writeJson } from "./json-file.js";
+import { Journal } from "./json-file.js";
 import { replayMessages, storeMessages, type StoredMessage } from "../validate/messages.js";
 
 type StoredMeta = Omit<ArticleMeta, "source" | "published" | "updated"> & { published: number; updated: number };
@@ -14,6 +14,8 @@ interface Entry {
   /** By the front matter alone: matches after an edit to the body. */
   head: string;
   meta: StoredMeta | null;
+  /** A hash of the meta, standing for it where only its identity matters. */
+  digest: string;
   messages: StoredMessage[];
 }
 
@@ -24,13 +26,10 @@ interface Entry {
  * schema. One small JSON file for all articles.
  */
 export class MetaCache {
-  private readonly entries: Record<string, Entry>;
-  private readonly next: Record<string, Entry> = {};
-  /** Whether this run read or changed an entry, so the file needs writing. */
-  private changed = false;
+  private readonly journal: Journal<Entry>;
 
-  constructor(private readonly path: string | undefined) {
-    this.entries = (path && readJson<Record<string, Entry>>(path)) || {};
+  constructor(path: string | undefined) {
+    this.journal = new Journal(path);
   }
 
   /**
@@ -44,38 +43,37 @@ export class MetaCache {
     const keys = new Map<SourceFile, { key: string; head: string }>();
     for (const source of sources) {
       const key = keyOf(source, source.digest);
-      const hit = this.entries[source.path];
+      const hit = this.journal.recall(source.path);
       keys.set(source, { key, head: hit?.key === key ? hit.head : keyOf(source, frontMatterOf(source.text)) });
     }
-    const parse = sources.some((s) => this.entries[s.path]?.head !== keys.get(s)?.head) ? (await import("../content/meta.js")).readMeta : undefined;
+    const parse = sources.some((s) => this.journal.recall(s.path)?.head !== keys.get(s)?.head) ? (await import("../content/meta.js")).readMeta : undefined;
     return (source: SourceFile) => {
       const { key, head } = keys.get(source) ?? { key: "", head: "" };
-      const hit = this.entries[source.path];
+      const hit = this.journal.recall(source.path);
       if (hit?.head === head) {
         replayMessages(source.file, hit.messages);
-        this.next[source.path] = hit.key === key ? hit : { ...hit, key };
-        this.changed ||= hit.key !== key;
+        this.journal.keep(source.path, hit.key === key ? hit : { ...hit, key });
         return hit.meta ? { ...hit.meta, published: new Date(hit.meta.published), updated: new Date(hit.meta.updated), source } : undefined;
       }
       if (!parse) throw new Error(`${source.path} is not one of the sources this reader was made for`);
       const before = source.file.messages.length;
       const meta = parse(source, config, assets);
       const { source: _source, ...rest } = meta ?? ({} as ArticleMeta);
-      this.changed = true;
-      this.next[source.path] = {
-        key,
-        head,
-        meta: meta ? { ...rest, published: meta.published.getTime(), updated: meta.updated.getTime() } : null,
-        messages: storeMessages(source.file, before),
-      };
+      const stored = meta ? { ...rest, published: meta.published.getTime(), updated: meta.updated.getTime() } : null;
+      const digest = createHash("sha1").update(JSON.stringify(stored)).digest("hex");
+      this.journal.keep(source.path, { key, head, meta: stored, digest, messages: storeMessages(source.file, before) });
       return meta;
     };
   }
 
-  /** Writes what this run read, dropping articles that are gone. */
+  /** The digest of the meta this run read for `path`. */
+  digestOf(path: string): string | undefined {
+    return this.journal.kept(path)?.digest;
+  }
+
+  /** Records what this run read, dropping articles that are gone. */
   save(): void {
-    if (!this.path || (!this.changed && Object.keys(this.next).length === Object.keys(this.entries).length)) return;
-    writeJson(this.path, this.next);
+    this.journal.save();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import type { Recalled, SourceFile, SourceMemory } from "../content/read.js";
-import { readJson, writeJson } from "./json-file.js";
+import { Journal } from "./json-file.js";
 import { storeMessages } from "../validate/messages.js";
 
 /** A file's identity as the file system reports it: size, modification and change times, inode. */
@@ -23,32 +23,27 @@ const RACY_MS = 2000;
  * modified well before it was read.
  */
 export class SourceIndex implements SourceMemory {
-  private readonly entries: Record<string, Entry>;
-  private readonly next: Record<string, Entry> = {};
+  private readonly journal: Journal<Entry>;
   private readonly now = Date.now();
-  /** Whether this run read a source, so the file needs writing. */
-  private changed = false;
 
-  constructor(private readonly path: string | undefined) {
-    this.entries = (path && readJson<Record<string, Entry>>(path)) || {};
+  constructor(path: string | undefined) {
+    this.journal = new Journal(path);
   }
 
   recall(path: string, stat: Stats): Recalled | undefined {
-    const entry = this.entries[path];
+    const entry = this.journal.recall(path);
     if (!entry || !identity(stat).every((value, i) => value === entry.identity[i]) || stat.mtimeMs > entry.readAt - RACY_MS) return undefined;
-    this.next[path] = entry;
+    this.journal.keep(path, entry);
     return entry;
   }
 
   remember(path: string, stat: Stats, source: SourceFile): void {
-    this.changed = true;
-    this.next[path] = { identity: identity(stat), readAt: this.now, digest: source.digest, messages: storeMessages(source.file) };
+    this.journal.keep(path, { identity: identity(stat), readAt: this.now, digest: source.digest, messages: storeMessages(source.file) });
   }
 
-  /** Writes what this run knows; sources that are gone are dropped. */
+  /** Records what this run knows; sources that are gone are dropped. */
   save(): void {
-    if (!this.path || (!this.changed && Object.keys(this.next).length === Object.keys(this.entries).length)) return;
-    writeJson(this.path, this.next);
+    this.journal.save();
   }
 }
 

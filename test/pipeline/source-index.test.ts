@@ -17,7 +17,7 @@ async function project(age: number): Promise<{ root: string; path: string; index
   await writeFile(path, "---\ntitle: Story\ndate: 2026-11-01\n---\n\nFirst text.\n");
   const then = new Date(Date.now() - age);
   await utimes(path, then, then);
-  const indexPath = join(root, "sources.json");
+  const indexPath = join(root, "sources.journal");
   const index = new SourceIndex(indexPath);
   await readContent(root, index);
   index.save();

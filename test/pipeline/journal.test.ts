@@ -1,0 +1,67 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Journal } from "../../src/pipeline/json-file.js";
+
+const dir = mkdtempSync(join(tmpdir(), "presswork-journal-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** One run over the journal at `path`: keeps the entries `run` gives, as a build keeps what it used. */
+function run(path: string, entries: Record<string, unknown>): { dropped: string[]; recalled: Record<string, unknown> } {
+  const journal = new Journal<unknown>(path);
+  const recalled: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entries)) {
+    const last = journal.recall(key);
+    if (last !== undefined) recalled[key] = last;
+    journal.keep(key, JSON.stringify(last) === JSON.stringify(value) ? last : value);
+  }
+  return { dropped: journal.save(), recalled };
+}
+
+describe("the cache journal", () => {
+  const many = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`articles/story-${i}.md`, { digest: `d${i}`, words: i }]));
+
+  it("appends only what a run changed and reads back the last value of each key", () => {
+    const path = join(dir, "append.journal");
+    run(path, many);
+    const whole = statSync(path).size;
+    const { recalled } = run(path, { ...many, "articles/story-7.md": { digest: "edited", words: 7 } });
+    expect(recalled["articles/story-7.md"]).toEqual({ digest: "d7", words: 7 });
+    const grown = statSync(path).size - whole;
+    expect(grown).toBeGreaterThan(0);
+    expect(grown).toBeLessThan(100);
+    expect(run(path, many).recalled["articles/story-7.md"]).toEqual({ digest: "edited", words: 7 });
+    expect(run(path, many).recalled["articles/story-7.md"]).toEqual({ digest: "d7", words: 7 });
+  });
+
+  it("drops what a run did not use, and says which keys it dropped", () => {
+    const path = join(dir, "drop.journal");
+    run(path, { a: 1, b: 2, c: 3 });
+    expect(run(path, { a: 1, c: 3 }).dropped).toEqual(["b"]);
+    expect(run(path, { a: 1, b: 2, c: 3 }).recalled).toEqual({ a: 1, c: 3 });
+  });
+
+  it("rewrites itself whole once most of it is history, so it never grows without end", () => {
+    const path = join(dir, "compact.journal");
+    run(path, many);
+    const whole = statSync(path).size;
+    let largest = 0;
+    for (let i = 0; i < 600; i++) {
+      run(path, { ...many, "articles/story-1.md": { digest: `edit-${i}`, words: 1 } });
+      largest = Math.max(largest, statSync(path).size);
+    }
+    expect(largest).toBeLessThan(3 * whole);
+    expect(run(path, many).recalled["articles/story-1.md"]).toEqual({ digest: "edit-599", words: 1 });
+  });
+
+  it("starts afresh, without an error, from a torn append or a file that is not a journal", () => {
+    const path = join(dir, "torn.journal");
+    run(path, { a: 1 });
+    appendFileSync(path, ',["b",{"half');
+    expect(run(path, { a: 1 }).recalled).toEqual({});
+    expect(JSON.parse(`[${readFileSync(path, "utf8")}]`)).toEqual([["a", 1]]);
+    appendFileSync(path, "\0\0\0");
+    expect(run(path, { a: 1 }).recalled).toEqual({});
+  });
+});
