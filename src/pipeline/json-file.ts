@@ -26,8 +26,9 @@ export function writeJson(path: string, data: unknown): void {
  * map once, then each run's changes appended (a value of null drops its
  * key), so a run that changes a few entries of thousands writes only those.
  * Read back with one JSON.parse; the last record of a key wins. Rewritten
- * whole when it holds twice as many records as live entries. A torn append
- * makes the file unreadable, and the map starts afresh like any lost cache.
+ * whole when a quarter of it changed or it holds a quarter more records than
+ * live entries. A torn append makes the file unreadable, and the map starts
+ * afresh like any lost cache.
  *
  * Each run keeps the entries it used; the others are dropped on save.
  */
@@ -77,7 +78,7 @@ export class Journal<V> {
     const changes: Array<[string, V | null]> = dropped.map((key) => [key, null]);
     for (const [key, value] of this.next) if (this.last.get(key) !== value) changes.push([key, value]);
     if (!this.path || changes.length === 0) return dropped;
-    if (this.records === 0 || this.records + changes.length > 2 * this.next.size + 100) {
+    if (this.records === 0 || changes.length * 4 > this.next.size || this.records + changes.length > 1.25 * this.next.size + 100) {
       mkdirSync(dirname(this.path), { recursive: true });
       const temporary = `${this.path}.${process.pid}.tmp`;
       writeFileSync(temporary, [...this.next].map((record) => JSON.stringify(record)).join(","));
