@@ -126,7 +126,7 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
 async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
-  const { specs, carried } = plannedPages(config, articles, templates.liquid, output, metaDigest, sent);
+  const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, sent);
   const { render, reuse } = output.sort(specs, templates.liquid);
   for (const path of carried) plan.reuse.add(path);
   stage("page keys");
@@ -157,8 +157,11 @@ async function outputPlan(config: Config, articles: readonly Article[], template
       for (const [path, data] of await previewFiles(letter.next, config, letter.newsletter)) plan.files.set(path, data);
     }
   }
-  plan.files.set("sitemap.xml", sitemap(config, articles));
-  plan.files.set("robots.txt", robots(config));
+  // The sitemap and robots.txt follow from the config and the articles without their bodies: the pages' signature.
+  if (made(["sitemap.xml", "robots.txt"], signature)) {
+    plan.files.set("sitemap.xml", sitemap(config, articles));
+    plan.files.set("robots.txt", robots(config));
+  }
   for (const [name, path] of templates.statics) plan.copies.set(name, path);
   for (const article of articles) {
     for (const [source, sitePath] of article.body.assets) plan.copies.set(decodeURIComponent(sitePath), join(root, source));
@@ -175,7 +178,7 @@ async function outputPlan(config: Config, articles: readonly Article[], template
  * changed since the last build, the article pages of the changed bodies
  * (every other page carries its key over and stays as it is).
  */
-function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, metaDigest: (path: string) => string | undefined, sent?: IssueItem[]): { specs: PageSpec[]; carried: string[] } {
+function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, metaDigest: (path: string) => string | undefined, sent?: IssueItem[]): { specs: PageSpec[]; carried: string[]; signature: string } {
   // An article without its body's HTML is its meta (toArticle adds only what follows from it and the config) and its body's stats.
   const withoutBodies = articles.map((a) => `${metaDigest(a.source.path)} ${a.body.statsDigest}`);
   const signature = createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, templates, config, sent ?? null, withoutBodies])).digest("hex");
@@ -187,11 +190,11 @@ function plannedPages(config: Config, articles: readonly Article[], templates: T
     const carried = last.pages.filter((file) => !planned.has(file));
     for (const file of carried) output.carry(file);
     output.planned({ signature, pages: last.pages, bodies });
-    return { specs, carried };
+    return { specs, carried, signature };
   }
   const specs = planPages(config, articles, sent);
   output.planned({ signature, pages: specs.map((s) => s.file), bodies });
-  return { specs, carried: [] };
+  return { specs, carried: [], signature };
 }
 
 /** The site templates folder: Liquid templates by name, and static files (CSS, XSL, icons) to copy as they are. */
