@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArticleHtml, RenderedBody } from "../markdown/render.js";
-import { Journal } from "./json-file.js";
+import { Journal, readJson, writeJson } from "./json-file.js";
 import type { StoredMessage } from "../validate/messages.js";
 
 /** A rendered body with the messages its render produced. */
@@ -19,6 +19,8 @@ interface IndexEntry {
 }
 
 const INDEX = "index.journal";
+/** The digest of the link targets the renders were last checked against. */
+const LINKS = "links.json";
 
 /**
  * Rendered article bodies on disk, keyed by a hash of everything the render
@@ -34,6 +36,7 @@ const INDEX = "index.journal";
 export class RenderCache {
   private made: Promise<unknown> | undefined;
   private readonly index: Journal<IndexEntry>;
+  private links: string | undefined;
 
   constructor(private readonly dir: string | undefined) {
     this.index = new Journal(dir && join(dir, INDEX));
@@ -41,9 +44,18 @@ export class RenderCache {
 
   /** Key for one render. */
   static key(parts: readonly string[]): string {
-    const hash = createHash("sha256");
-    for (const part of parts) hash.update(part).update("\0");
-    return hash.digest("hex").slice(0, 40);
+    return hash("sha256", parts.map((part) => `${part}\0`).join("")).slice(0, 40);
+  }
+
+  /**
+   * Whether every render in the cache had its links checked against `links`
+   * (a digest of what links resolve to: see resolverDigest), so that hits
+   * need no check. Every render a run keeps was checked in that run, and
+   * renders it did not use are dropped.
+   */
+  checkedAgainst(links: string): boolean {
+    this.links = links;
+    return this.dir !== undefined && readJson<string>(join(this.dir, LINKS)) === links;
   }
 
   /** The cached render for `key`, if there is one; its HTML is read from disk on first use. */
@@ -70,6 +82,7 @@ export class RenderCache {
   save(): void {
     if (!this.dir) return;
     for (const key of this.index.save()) rmSync(join(this.dir, `${key}.json`), { force: true });
+    if (this.links !== undefined && readJson<string>(join(this.dir, LINKS)) !== this.links) writeJson(join(this.dir, LINKS), this.links);
   }
 }
 

@@ -10,7 +10,7 @@ import { compiledPath } from "./compiled.js";
 import { replayMessages } from "../validate/messages.js";
 import type { RenderJob } from "./render-job.js";
 import type { WorkerReply, WorkerRequest } from "./render-worker.js";
-import { linkTargets, makeResolver } from "./resolve.js";
+import { linkTargets, makeResolver, resolverDigest } from "./resolve.js";
 
 /** Below this many articles to render, a second process costs more than it saves. */
 const PARALLEL_FROM = 48;
@@ -37,6 +37,8 @@ export async function renderAll(
   const assets = new Set(tree.assets.keys());
   const basePath = new URL(config.site.url).pathname;
   const resolve = makeResolver(targets, assets, now.getTime());
+  // While no link target changed, a cached render's links resolve as when it was checked.
+  const checked = cache.checkedAgainst(resolverDigest(targets, assets, now.getTime()));
   const byKey = new Map<string, ArticleMeta>();
   const bodies = new Map<string, RenderedBody>();
   const jobs: RenderJob[] = [];
@@ -45,19 +47,17 @@ export async function renderAll(
     replayMessages(meta.source.file, render.messages);
     bodies.set(meta.id, render.body);
   };
-  await Promise.all(
-    metas.map(async (meta) => {
-      const { path } = meta.source;
-      const key = RenderCache.key([String(PIPELINE_VERSION), config.site.url, String(config.markdown.bareUrls), path, meta.slug, meta.source.digest]);
-      const cached = cache.get(key);
-      if (cached && cached.body.resolved.every(([url, was]) => JSON.stringify(resolve(path, url)) === JSON.stringify(was))) {
-        accept(meta, cached);
-        return;
-      }
-      byKey.set(key, meta);
-      jobs.push({ key, path, text: meta.source.text, pageUrl: new URL(paths.article(meta.slug), config.site.url).href });
-    }),
-  );
+  for (const meta of metas) {
+    const { path } = meta.source;
+    const key = RenderCache.key([String(PIPELINE_VERSION), config.site.url, String(config.markdown.bareUrls), path, meta.slug, meta.source.digest]);
+    const cached = cache.get(key);
+    if (cached && (checked || cached.body.resolved.every(([url, was]) => JSON.stringify(resolve(path, url)) === JSON.stringify(was)))) {
+      accept(meta, cached);
+      continue;
+    }
+    byKey.set(key, meta);
+    jobs.push({ key, path, text: meta.source.text, pageUrl: new URL(paths.article(meta.slug), config.site.url).href });
+  }
   jobs.sort((a, b) => (a.path < b.path ? -1 : 1));
 
   const done = async (key: string, render: CachedRender) => {

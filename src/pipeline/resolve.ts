@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { posix } from "node:path";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
@@ -15,6 +16,11 @@ export interface LinkTarget {
 /** The link targets of a set of articles. */
 export function linkTargets(articles: readonly ArticleMeta[]): LinkTarget[] {
   return articles.map((a) => ({ path: a.source.path, slug: a.slug, draft: a.draft, published: a.published.getTime() }));
+}
+
+/** A digest of everything makeResolver answers from: while it is the same, every link resolves as it did. */
+export function resolverDigest(articles: readonly LinkTarget[], assets: ReadonlySet<string>, now: number): string {
+  return hash("sha1", JSON.stringify([articles.map((a) => [a.path, a.slug, a.draft, a.published > now]), [...assets]]));
 }
 
 /** Where an asset under an article's folder is published: next to the article's page. */

@@ -50,6 +50,8 @@ describe("incremental builds", () => {
       ["a new article that takes an existing slug", async () => put(file("articles/copycat.md"), article("title: Copycat\ndate: 2026-11-20\nslug: satellite-direct-to-phone"))],
       ["the copy removed", async () => rm(file("articles/copycat.md"))],
       ["the linked article's slug changes", replace("articles/municipal-broadband.md", "authors: [ada]", "slug: town-fibre\nauthors: [ada]")],
+      ["the linked article rescheduled for later", replace("articles/municipal-broadband.md", "date: 2026-11-05", "date: 2026-12-24")],
+      ["the linked article published again", replace("articles/municipal-broadband.md", "date: 2026-12-24", "date: 2026-11-05")],
       ["a date change that reorders the home page", replace("articles/chipmakers-r-and-d.md", "date: 2026-10-08T09:00:00Z", "date: 2026-11-28T09:00:00Z")],
       ["a draft published", replace("articles/satellite-direct-to-phone.md", "draft: true", "draft: false")],
       ["an article made a draft", replace("articles/quantum-error-correction.md", "tags: [Research, Quantum]", "tags: [Research, Quantum]\ndraft: true")],
@@ -85,6 +87,6 @@ describe("incremental builds", () => {
       for (const [path, bytes] of b) expect(a.get(path)?.equals(bytes), `${what}: ${path}`).toBe(true);
       await rm(file("fresh"), { recursive: true });
     }
-    expect(refused).toEqual(["an article that now links to nothing", "a new article that takes an existing slug"]);
+    expect(refused).toEqual(["an article that now links to nothing", "a new article that takes an existing slug", "the linked article rescheduled for later"]);
   });
 });
