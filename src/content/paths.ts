@@ -15,3 +15,21 @@ export const paths = {
 export function fileFor(path: string): string {
   return path === "" || path.endsWith("/") ? `${path}index.html` : path;
 }
+
+/** A site path of plain URL characters, with no `.` or `..` segment and no leading slash: one the URL parser would leave as it is. */
+const PLAIN_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[\w.~%/-]*$/;
+const canonical = new Map<string, boolean>();
+
+/**
+ * `new URL(path, siteUrl).href`, without the URL parser (a tenth of a
+ * rebuild over thousands of articles) when the site URL is already in its
+ * canonical form with a trailing slash and the path is plain.
+ */
+export function absoluteUrl(path: string, siteUrl: string): string {
+  let plainBase = canonical.get(siteUrl);
+  if (plainBase === undefined) {
+    plainBase = siteUrl.endsWith("/") && URL.canParse(siteUrl) && new URL(siteUrl).href === siteUrl;
+    canonical.set(siteUrl, plainBase);
+  }
+  return plainBase && PLAIN_PATH.test(path) ? siteUrl + path : new URL(path, siteUrl).href;
+}

@@ -1,5 +1,5 @@
 import type { ArticleMeta } from "../content/article.js";
-import { paths } from "../content/paths.js";
+import { absoluteUrl, paths } from "../content/paths.js";
 import type { RenderedBody } from "./render.js";
 
 /** A published article: identity, metadata and its rendered body, with the URLs every output uses. */
@@ -24,10 +24,10 @@ export function toArticle(meta: ArticleMeta, body: RenderedBody, siteUrl: string
     ...meta,
     body,
     path,
-    url: new URL(path, siteUrl).href,
+    url: absoluteUrl(path, siteUrl),
     description: meta.summary ?? body.excerpt,
     points: meta.keyPoints ?? body.keyPoints ?? [],
   };
-  if (imageSitePath !== undefined) article.imageUrl = new URL(imageSitePath, siteUrl).href;
+  if (imageSitePath !== undefined) article.imageUrl = absoluteUrl(imageSitePath, siteUrl);
   return article;
 }

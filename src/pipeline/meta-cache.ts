@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { frontMatterBlock, type ArticleMeta } from "../content/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
@@ -39,7 +39,7 @@ export class MetaCache {
    */
   async reader(config: Config, sources: readonly SourceFile[], assets: ReadonlyMap<string, number>): Promise<MetaReader> {
     const context = createHash("sha256").update(String(PIPELINE_VERSION)).update(JSON.stringify(config)).update(JSON.stringify([...assets])).digest("hex");
-    const keyOf = (source: SourceFile, text: string) => createHash("sha256").update(context).update(source.path).update("\0").update(text).digest("hex");
+    const keyOf = (source: SourceFile, text: string) => hash("sha256", `${context}${source.path}\0${text}`);
     const keys = new Map<SourceFile, { key: string; head: string }>();
     for (const source of sources) {
       const key = keyOf(source, source.digest);

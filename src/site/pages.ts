@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { groupByTag } from "../content/collection.js";
 import { dateFormat } from "../content/dates.js";
-import { fileFor, paths } from "../content/paths.js";
+import { absoluteUrl, fileFor, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
 import { ScopeDigests } from "./page-keys.js";
 import { articleCard, articleScope, displayDate, siteScope, type ArticleCard } from "./scope.js";
@@ -53,7 +53,7 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
   };
   const page = (path: string, template: string, scope: Record<string, unknown>) => pageFile(fileFor(path), template, scope);
   const meta = (title: string, path: string, description = config.site.description) => {
-    const url = new URL(path, config.site.url).href;
+    const url = absoluteUrl(path, config.site.url);
     return {
       title,
       description,

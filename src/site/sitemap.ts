@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import { paths } from "../content/paths.js";
+import { absoluteUrl, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
 import { escapeXml } from "../xml/escape.js";
 import { groupByTag } from "../content/collection.js";
@@ -7,7 +7,7 @@ import { groupByTag } from "../content/collection.js";
 /** sitemap.xml: home, archive, tag pages and every article with its last change. */
 export function sitemap(config: Config, articles: readonly Article[]): string {
   const url = (path: string, lastmod?: Date) =>
-    `  <url><loc>${escapeXml(new URL(path, config.site.url).href)}</loc>${lastmod ? `<lastmod>${lastmod.toISOString()}</lastmod>` : ""}</url>`;
+    `  <url><loc>${escapeXml(absoluteUrl(path, config.site.url))}</loc>${lastmod ? `<lastmod>${lastmod.toISOString()}</lastmod>` : ""}</url>`;
   const newest = articles.reduce<Date | undefined>((max, a) => (!max || a.updated > max ? a.updated : max), undefined);
   const lines = [
     url(paths.home, newest),
