@@ -22,7 +22,7 @@ export interface RenderedBody extends BodyStats, LocalLinks {
   html: ArticleHtml;
   /** A hash of the three serialisations: stands for the body where only its identity matters. */
   digest: string;
-  /** A hash of what pages other than its own show of the body: excerpt, word count, reading time, key points. */
+  /** A hash of what pages other than its own show of the body: excerpt, reading time, key points. */
   statsDigest: string;
   /** Key points lifted from a Quick Reads section of the body, if it has one. */
   keyPoints?: string[];
@@ -78,7 +78,7 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   const { stats, keyPoints } = file.data;
   const digest = createHash("sha1").update(html.web).update("\0").update(html.feed).update("\0").update(html.email).digest("hex");
   const shown = stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 };
-  const statsDigest = createHash("sha1").update(JSON.stringify([shown.excerpt, shown.wordCount, shown.readingMinutes, keyPoints ?? null])).digest("hex");
+  const statsDigest = createHash("sha1").update(JSON.stringify([shown.excerpt, shown.readingMinutes, keyPoints ?? null])).digest("hex");
   const body: RenderedBody = { ...shown, ...links, html, digest, statsDigest };
   if (keyPoints) body.keyPoints = keyPoints;
   return body;

@@ -109,7 +109,9 @@ async function compileCached(
   const path = cache?.path(`${key}.json`);
   const stored = path ? readOptional(path) : undefined;
   if (stored !== undefined) {
-    const { note: cachedNote, kept, more, ...rest } = JSON.parse(stored) as Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number };
+    const { note: cachedNote, kept, more, mjml, ...rest } = JSON.parse(stored) as Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml: string[] };
+    // The MJML it was made from stays remembered: an edit to an article's text will need it.
+    for (const name of mjml) cache?.path(name);
     // The renderer may have shortened the issue: keep the articles it kept.
     const shortened = { ...plan, articles: plan.articles.filter((a) => kept.includes(a.id)), more };
     return { ...rest, plan: cachedNote ? { ...shortened, note: cachedNote } : shortened };
@@ -128,10 +130,11 @@ async function compileCached(
   }
   // The renderer and html-to-text load only when an issue is compiled; MJML only when its outline is new.
   const { compileIssue } = await import("../issues/render.js");
-  const compiled = await compileIssue(full, config, newsletter, templates, rememberedMjml(cache, thread));
+  const mjml: string[] = [];
+  const compiled = await compileIssue(full, config, newsletter, templates, rememberedMjml(cache, thread, mjml));
   if (path && clean) {
     const { plan: _plan, ...rest } = compiled;
-    writeJson(path, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, ...(full.note ? { note: full.note } : {}) });
+    writeJson(path, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note } : {}) });
   }
   return compiled;
 }
@@ -139,11 +142,14 @@ async function compileCached(
 /**
  * MJML's HTML remembered by a hash of its source, which holds an issue's
  * outline but not its articles' bodies (see compileIssue): an edit to an
- * article's text recompiles the issue without loading MJML.
+ * article's text recompiles the issue without loading MJML. The names of
+ * the results it uses are added to `used`.
  */
-function rememberedMjml(cache: IssuesCache | undefined, thread: MjmlThread | undefined): MjmlCompile {
+function rememberedMjml(cache: IssuesCache | undefined, thread: MjmlThread | undefined, used: string[]): MjmlCompile {
   return async (source) => {
-    const path = cache?.path(`mjml-${createHash("sha256").update(`${PIPELINE_VERSION}\0`).update(source).digest("hex").slice(0, 40)}.json`);
+    const name = `mjml-${createHash("sha256").update(`${PIPELINE_VERSION}\0`).update(source).digest("hex").slice(0, 40)}.json`;
+    used.push(name);
+    const path = cache?.path(name);
     const stored = path ? readJson<string>(path) : undefined;
     if (typeof stored === "string") return stored;
     const html = thread ? await thread.toHtml(source) : await (await import("../issues/mjml.js")).mjmlToHtml(source);

@@ -48,7 +48,6 @@ export function articleCard(article: Article, config: Config) {
     tags: article.tags.map((t) => ({ name: t.name, url: base + paths.tag(t.slug) })),
     key_points: article.points,
     reading_minutes: article.body.readingMinutes,
-    word_count: article.body.wordCount,
     image:
       article.image && article.imageUrl
         ? { url: article.imageUrl, path: new URL(article.imageUrl).pathname, alt: article.image.alt, caption: article.image.caption ?? "" }
@@ -60,13 +59,16 @@ export function articleCard(article: Article, config: Config) {
 export type ArticleCard = ReturnType<typeof articleCard>;
 
 /**
- * How the article template sees an article: its card and its HTML, ready
- * for `| raw`. The HTML is read only when the page is rendered, so planning
- * thousands of pages whose files are still right never loads their bodies.
+ * How the article template sees an article: its card, its word count (left
+ * off the card, so a word added to a body changes no list page) and its
+ * HTML, ready for `| raw`. The HTML is read only when the page is rendered,
+ * so planning thousands of pages whose files are still right never loads
+ * their bodies.
  */
-export function articleScope(card: ArticleCard, article: Article): ArticleCard & { readonly html: string } {
+export function articleScope(card: ArticleCard, article: Article): ArticleCard & { readonly word_count: number; readonly html: string } {
   return {
     ...card,
+    word_count: article.body.wordCount,
     get html() {
       return article.body.html.web;
     },
