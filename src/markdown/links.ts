@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import type { Element, Root } from "hast";
-import { visit } from "unist-util-visit";
 import type { VFile } from "vfile";
+import { eachElement } from "./walk.js";
 
 /** Where a document-relative URL in an article leads, or why it leads nowhere. */
 export type Resolution =
@@ -45,7 +45,7 @@ export interface LocalLinks {
 export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve: Resolver, idPrefix: string): LocalLinks & { slots: UrlSlot[] } {
   const found: LocalLinks = { assets: [], resolved: [] };
   const ids = new Set<string>();
-  visit(tree, "element", (node) => {
+  eachElement(tree, (node) => {
     const id = node.properties["id"];
     if (typeof id === "string") ids.add(id);
   });
@@ -106,7 +106,7 @@ export function splitLocalUrl(from: string, url: string): { path: string; fragme
 
 function mapUrls(tree: Root, map: (url: string, node: Element) => string): UrlSlot[] {
   const slots: UrlSlot[] = [];
-  visit(tree, "element", (node) => {
+  eachElement(tree, (node) => {
     const names = URL_ATTRIBUTES[node.tagName];
     if (!names) return;
     for (const name of names) {

@@ -8,12 +8,12 @@ import remarkFrontmatter from "remark-frontmatter";
 import remarkParse from "remark-parse";
 import remarkRehype from "remark-rehype";
 import { unified } from "unified";
-import { visit, EXIT } from "unist-util-visit";
 import type { VFile } from "vfile";
 import { bodyStats, type BodyStats } from "./excerpt.js";
 import { remarkGfmParts, type GfmOptions } from "./gfm.js";
 import { liftKeyPoints } from "./key-points.js";
 import { sanitizeSchema } from "./sanitize.js";
+import { hasRaw } from "./walk.js";
 
 /** Prefix the sanitiser puts on ids that come from the article, so they cannot clobber page globals. */
 export const ID_PREFIX = "user-content-";
@@ -36,14 +36,7 @@ function remarkArticle() {
 
 /** rehype plugin: parses raw HTML into the tree, only when the article has any, so it can be sanitised. */
 function rehypeRawWhenPresent() {
-  return (tree: HastRoot, file: VFile) => {
-    let found = false;
-    visit(tree, "raw", () => {
-      found = true;
-      return EXIT;
-    });
-    return found ? (raw(tree, { file }) as HastRoot) : tree;
-  };
+  return (tree: HastRoot, file: VFile) => (hasRaw(tree) ? (raw(tree, { file }) as HastRoot) : tree);
 }
 
 /**

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Element, Root } from "hast";
 import { toHtml } from "hast-util-to-html";
-import { visit } from "unist-util-visit";
 import type { VFile } from "vfile";
 import type { BodyStats } from "./excerpt.js";
 import { rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
 import { articleProcessor, ID_PREFIX } from "./processor.js";
+import { eachElement } from "./walk.js";
 
 /** The serialisations of one article body. */
 export interface ArticleHtml {
@@ -53,7 +53,7 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   const tree = processor.runSync(processor.parse(file), file) as Root;
   const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
   const images: Element[] = [];
-  visit(tree, "element", (node) => {
+  eachElement(tree, (node) => {
     if (node.tagName === "h1") {
       file.message("a level-1 heading in the body: the title is the page's only h1. Start sections with ##", { place: node.position, ruleId: "heading-order", source: "markdown" });
     }

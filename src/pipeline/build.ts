@@ -76,7 +76,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   stage("front matter");
   const files = [configFile, ...tree.sources.map((s) => s.file)];
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
-  const cache = new RenderCache(cacheDir && join(cacheDir, "render"));
+  const cache = new RenderCache(cacheDir && join(cacheDir, "bodies"));
   const bodies = await renderAll(wanted, metas, tree, config, options.now, cache);
   cache.save();
   stage("bodies");

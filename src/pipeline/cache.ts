@@ -1,9 +1,8 @@
 import { hash } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArticleHtml, RenderedBody } from "../markdown/render.js";
 import { Journal, readJson, writeJson } from "./json-file.js";
+import { Packs, type Place } from "./pack.js";
 import type { StoredMessage } from "../validate/messages.js";
 
 /** A rendered body with the messages its render produced. */
@@ -12,10 +11,11 @@ export interface CachedRender {
   messages: StoredMessage[];
 }
 
-/** A rendered body without its HTML, with its messages: one line of the index. */
+/** A rendered body without its HTML, with its messages and where its HTML lies in the packs: one record of the index. */
 interface IndexEntry {
   body: Omit<RenderedBody, "html">;
   messages: StoredMessage[];
+  html: Place;
 }
 
 const INDEX = "index.journal";
@@ -28,18 +28,19 @@ const LINKS = "links.json";
  * Link resolutions are stored in the body and checked by the caller on every
  * hit, since they depend on the other articles.
  *
- * One index file holds every body without its HTML (stats, links, digest,
- * messages); the HTML of each body is a file of its own, read only when
- * something asks for it. A rebuild after one edit reads the index and the
- * few bodies whose pages or feed items change, not all of them.
+ * One index holds every body without its HTML (stats, links, digest,
+ * messages); the HTML of each body lies in an append-only pack, read only
+ * when something asks for it. A rebuild after one edit reads the index and
+ * the few bodies whose pages or feed items change, not all of them.
  */
 export class RenderCache {
-  private made: Promise<unknown> | undefined;
   private readonly index: Journal<IndexEntry>;
+  private readonly packs: Packs | undefined;
   private links: string | undefined;
 
   constructor(private readonly dir: string | undefined) {
     this.index = new Journal(dir && join(dir, INDEX));
+    this.packs = dir ? new Packs(dir) : undefined;
   }
 
   /** Key for one render. */
@@ -61,33 +62,41 @@ export class RenderCache {
   /** The cached render for `key`, if there is one; its HTML is read from disk on first use. */
   get(key: string): CachedRender | undefined {
     const entry = this.index.recall(key);
-    if (!entry || !this.dir) return undefined;
+    if (!entry || !this.packs) return undefined;
     this.index.keep(key, entry);
-    return { body: lazyHtml(entry.body, join(this.dir, `${key}.json`)), messages: entry.messages };
+    const { packs, index } = this;
+    // Read where the index says when asked: saving may have moved it to a new pack.
+    return { body: lazyHtml(entry.body, () => packs.read((index.kept(key) ?? entry).html), this.dir ?? ""), messages: entry.messages };
   }
 
-  /** Stores a render; its HTML is written to a temporary name first so a crash never leaves half an entry. */
-  async set(key: string, entry: CachedRender): Promise<void> {
-    if (!this.dir) return;
+  /** Stores a render: its HTML is appended to the pack, the rest recorded in the index on save. */
+  set(key: string, entry: CachedRender): void {
+    if (!this.packs) return;
     const { html, ...body } = entry.body;
-    await (this.made ??= mkdir(this.dir, { recursive: true }));
-    const path = join(this.dir, `${key}.json`);
-    const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(html));
-    await rename(temporary, path);
-    this.index.keep(key, { body, messages: entry.messages });
+    this.index.keep(key, { body, messages: entry.messages, html: this.packs.append(JSON.stringify(html)) });
   }
 
-  /** Records this run's renders and removes the HTML of renders no article uses any more. */
+  /**
+   * Records this run's renders. When the packs hold more than twice the HTML
+   * still in use, the HTML in use is copied to a new pack first; packs no
+   * record refers to are removed once the index is saved.
+   */
   save(): void {
-    if (!this.dir) return;
-    for (const key of this.index.save()) rmSync(join(this.dir, `${key}.json`), { force: true });
+    if (!this.dir || !this.packs) return;
+    const kept = this.index.keptEntries();
+    if (this.packs.wasteful(kept.reduce((sum, [, entry]) => sum + entry.html[2], 0))) {
+      const moved = this.packs.compact(kept.map(([, entry]) => entry.html));
+      kept.forEach(([key, entry], i) => this.index.keep(key, { ...entry, html: moved[i] as Place }));
+    }
+    this.index.save();
+    this.packs.removeUnused(new Set(this.index.keptEntries().map(([, entry]) => entry.html[0])));
+    this.packs.close();
     if (this.links !== undefined && readJson<string>(join(this.dir, LINKS)) !== this.links) writeJson(join(this.dir, LINKS), this.links);
   }
 }
 
-/** The body with an `html` that reads its file the first time it is asked for, then keeps it. */
-function lazyHtml(info: Omit<RenderedBody, "html">, path: string): RenderedBody {
+/** The body with an `html` that reads it the first time it is asked for, then keeps it. */
+function lazyHtml(info: Omit<RenderedBody, "html">, read: () => string | undefined, dir: string): RenderedBody {
   const body = { ...info } as RenderedBody;
   Object.defineProperty(body, "html", {
     enumerable: true,
@@ -95,9 +104,9 @@ function lazyHtml(info: Omit<RenderedBody, "html">, path: string): RenderedBody 
     get(): ArticleHtml {
       let html: ArticleHtml;
       try {
-        html = JSON.parse(readFileSync(path, "utf8")) as ArticleHtml;
+        html = JSON.parse(read() ?? "") as ArticleHtml;
       } catch {
-        throw new Error(`the render cache has lost ${path}: delete the cache folder and build again`);
+        throw new Error(`the render cache in ${dir} has lost a rendered body: delete the folder and build again`);
       }
       Object.defineProperty(body, "html", { value: html, enumerable: true });
       return html;

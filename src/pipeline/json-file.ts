@@ -67,6 +67,11 @@ export class Journal<V> {
     return this.next.get(key);
   }
 
+  /** Every entry this run kept. */
+  keptEntries(): Array<[string, V]> {
+    return [...this.next];
+  }
+
   /** Keeps an entry for the next run: the very value recalled costs nothing to save. */
   keep(key: string, value: V): void {
     this.next.set(key, value);

@@ -60,17 +60,17 @@ export async function renderAll(
   }
   jobs.sort((a, b) => (a.path < b.path ? -1 : 1));
 
-  const done = async (key: string, render: CachedRender) => {
+  const done = (key: string, render: CachedRender) => {
     const meta = byKey.get(key);
     if (meta) accept(meta, render);
-    await cache.set(key, render);
+    cache.set(key, render);
   };
   if (jobs.length === 0) return bodies;
   // Loaded only when something needs rendering: the Markdown pipeline is a third of start-up.
   const { runJob } = await import("./render-job.js");
   const context = { basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, resolve };
   if (jobs.length < PARALLEL_FROM) {
-    for (const job of jobs) await done(job.key, runJob(job, context));
+    for (const job of jobs) done(job.key, runJob(job, context));
   } else {
     await shareWithWorker(jobs, (job) => runJob(job, context), done, { type: "init", targets, assets: [...assets], now: now.getTime(), basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls });
   }
@@ -80,12 +80,11 @@ export async function renderAll(
 async function shareWithWorker(
   jobs: RenderJob[],
   renderHere: (job: RenderJob) => CachedRender,
-  done: (key: string, render: CachedRender) => Promise<void>,
+  done: (key: string, render: CachedRender) => void,
   init: WorkerRequest,
 ): Promise<void> {
   const queue = [...jobs];
   const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const pending: Array<Promise<void>> = [];
   let inFlight = 0;
   const workerFinished = new Promise<void>((resolve, reject) => {
     const next = () => {
@@ -96,7 +95,7 @@ async function shareWithWorker(
     };
     child.on("message", (reply: WorkerReply) => {
       inFlight--;
-      for (const [key, render] of reply.results) pending.push(done(key, render));
+      for (const [key, render] of reply.results) done(key, render);
       next();
       if (queue.length === 0 && inFlight === 0) resolve();
     });
@@ -108,7 +107,7 @@ async function shareWithWorker(
     for (let i = 0; i < WORKER_AHEAD; i++) next();
   });
   while (queue.length > 0) {
-    for (const job of queue.splice(0, BATCH)) pending.push(done(job.key, renderHere(job)));
+    for (const job of queue.splice(0, BATCH)) done(job.key, renderHere(job));
     await new Promise((resolve) => setImmediate(resolve));
   }
   try {
@@ -116,5 +115,4 @@ async function shareWithWorker(
   } finally {
     child.kill();
   }
-  await Promise.all(pending);
 }

@@ -1,0 +1,81 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { RenderedBody } from "../../src/markdown/render.js";
+import { RenderCache } from "../../src/pipeline/cache.js";
+import { Packs, type Place } from "../../src/pipeline/pack.js";
+
+const root = mkdtempSync(join(tmpdir(), "presswork-packs-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const folder = () => join(root, `packs-${n++}`);
+
+describe("the packs of rendered bodies", () => {
+  it("read back every text appended, across runs, including text that is not ASCII", () => {
+    const dir = folder();
+    const first = new Packs(dir);
+    const texts = ["<p>one</p>", "<p>Café · naïve — “quoted” 😀</p>", ""];
+    const places = texts.map((text) => first.append(text));
+    first.close();
+    const second = new Packs(dir);
+    const later = second.append("<p>a later run</p>");
+    second.close();
+    const third = new Packs(dir);
+    expect(places.map((place) => third.read(place))).toEqual(texts);
+    expect(third.read(later)).toBe("<p>a later run</p>");
+    expect(readdirSync(dir)).toEqual(["bodies-0.pack"]);
+  });
+
+  it("say so, without throwing, when a place lies outside the packs", () => {
+    const dir = folder();
+    const packs = new Packs(dir);
+    const [generation, offset] = packs.append("<p>short</p>");
+    packs.close();
+    expect(packs.read([generation, offset, 1000])).toBeUndefined();
+    expect(packs.read([7, 0, 4])).toBeUndefined();
+  });
+
+  it("copy what is still wanted into a new pack, and remove the old one only when nothing refers to it", () => {
+    const dir = folder();
+    const packs = new Packs(dir);
+    const big = "x".repeat(64 * 1024);
+    const places: Place[] = Array.from({ length: 100 }, (_, i) => packs.append(`${i}:${big}`));
+    const wanted = places.filter((_, i) => i % 10 === 0);
+    const live = wanted.reduce((sum, [, , length]) => sum + length, 0);
+    expect(packs.wasteful(live)).toBe(true);
+    const moved = packs.compact(wanted);
+    expect(moved.map((place) => packs.read(place))).toEqual(wanted.map((_, i) => `${i * 10}:${big}`));
+    // Until the new places are recorded, the old ones still read.
+    expect(packs.read(places[5] as Place)).toBe(`5:${big}`);
+    packs.removeUnused(new Set(moved.map(([generation]) => generation)));
+    packs.close();
+    expect(readdirSync(dir)).toEqual(["bodies-1.pack"]);
+    expect(statSync(join(dir, "bodies-1.pack")).size).toBe(live);
+    const next = new Packs(dir);
+    expect(next.read(moved[3] as Place)).toBe(`30:${big}`);
+    expect(next.wasteful(live)).toBe(false);
+  });
+});
+
+describe("the render cache over its packs", () => {
+  const body = (i: number): RenderedBody => {
+    const text = `<p>${i}</p>${"y".repeat(64 * 1024)}`;
+    return { excerpt: `${i}`, wordCount: 1, readingMinutes: 1, assets: [], resolved: [], html: { web: text, feed: text, email: text }, digest: `d${i}`, statsDigest: `s${i}` };
+  };
+
+  it("keeps the HTML of the bodies it got readable after a save that compacted their pack", () => {
+    const dir = folder();
+    const first = new RenderCache(dir);
+    for (let i = 0; i < 60; i++) first.set(`k${i}`, { body: body(i), messages: [] });
+    first.save();
+    const second = new RenderCache(dir);
+    const got = [0, 1, 2].map((i) => second.get(`k${i}`));
+    second.save();
+    expect(readdirSync(dir).filter((name) => name.endsWith(".pack"))).toEqual(["bodies-1.pack"]);
+    expect(got.map((entry) => entry?.body.html.web.slice(0, 8))).toEqual(["<p>0</p>y", "<p>1</p>y", "<p>2</p>y"].map((s) => s.slice(0, 8)));
+    const third = new RenderCache(dir);
+    expect(third.get("k2")?.body.html.email).toBe(body(2).html.email);
+    expect(third.get("k3")).toBeUndefined();
+  });
+});
