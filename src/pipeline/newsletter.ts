@@ -101,7 +101,9 @@ async function compileCached(
 ): Promise<CompiledIssue> {
   const notePathOf = notePath(plan.number);
   const note = readOptional(join(root, notePathOf));
-  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, a.body.digest, a.body.readingMinutes, a.imageUrl, a.image?.alt]);
+  // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
+  const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
+  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt]);
   const key = createHash("sha256")
     .update(JSON.stringify([PIPELINE_VERSION, config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles]))
     .digest("hex")

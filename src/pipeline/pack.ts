@@ -43,7 +43,7 @@ export class Packs {
     const fd = this.appendFd();
     this.size ??= fstatSync(fd).size;
     const bytes = Buffer.from(text);
-    writeSync(fd, bytes);
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
     const place: Place = [generation, this.size, bytes.length];
     this.size += bytes.length;
     return place;
