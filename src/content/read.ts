@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync, statSync, type Stats } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join, posix, sep } from "node:path";
 import { VFile } from "vfile";
 import { replayMessages, type StoredMessage } from "../validate/messages.js";
@@ -43,9 +42,14 @@ export const ARTICLES_DIR = "articles";
  * last read is not read again: its text is read if and when something asks
  * for it. Synchronous reads: faster for thousands of small files.
  */
-export async function readContent(root: string, memory?: SourceMemory): Promise<ContentTree> {
+export function readContent(root: string, memory?: SourceMemory): ContentTree {
   const base = join(root, ARTICLES_DIR);
-  const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => []);
+  let entries: Dirent[] = [];
+  try {
+    entries = readdirSync(base, { recursive: true, withFileTypes: true });
+  } catch {
+    // no articles folder: no articles
+  }
   const files = entries
     .filter((entry) => entry.isFile())
     // Entries lie under `base`: their paths are cut, not resolved (path.relative per file is a tenth of a rebuild).

@@ -67,7 +67,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   stage("config");
   if (!config) return { files: [configFile], articles: [] };
   const sourceIndex = cacheDir ? new SourceIndex(join(cacheDir, "sources.journal")) : undefined;
-  const tree = await readContent(options.root, sourceIndex);
+  const tree = readContent(options.root, sourceIndex);
   sourceIndex?.save();
   stage("sources");
   const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.journal"));

@@ -19,7 +19,7 @@ async function project(age: number): Promise<{ root: string; path: string; index
   await utimes(path, then, then);
   const indexPath = join(root, "sources.journal");
   const index = new SourceIndex(indexPath);
-  await readContent(root, index);
+  readContent(root, index);
   index.save();
   return { root, path, indexPath };
 }
@@ -27,8 +27,8 @@ async function project(age: number): Promise<{ root: string; path: string; index
 describe("the source index", () => {
   it("knows an unchanged file without reading it, and reads it when something asks for its text", async () => {
     const { root, path, indexPath } = await project(3_600_000);
-    const before = await readContent(root);
-    const [source] = (await readContent(root, new SourceIndex(indexPath))).sources;
+    const before = readContent(root);
+    const [source] = readContent(root, new SourceIndex(indexPath)).sources;
     expect(Object.getOwnPropertyDescriptor(source, "text")?.get, "a recalled source reads its text lazily").toBeDefined();
     expect(source?.digest).toBe(before.sources[0]?.digest);
     expect(source?.text).toBe(await readFile(path, "utf8"));
@@ -39,14 +39,14 @@ describe("the source index", () => {
     const { mtime } = await stat(path);
     await writeFile(path, (await readFile(path, "utf8")).replace("First", "Fresh"));
     await utimes(path, mtime, mtime);
-    const [source] = (await readContent(root, new SourceIndex(indexPath))).sources;
+    const [source] = readContent(root, new SourceIndex(indexPath)).sources;
     expect(source?.text).toContain("Fresh text.");
     expect(Object.getOwnPropertyDescriptor(source, "text")?.get).toBeUndefined();
   });
 
   it("does not trust a file modified just before it was read, which could change again in the same clock tick", async () => {
     const { root, indexPath } = await project(0);
-    const [source] = (await readContent(root, new SourceIndex(indexPath))).sources;
+    const [source] = readContent(root, new SourceIndex(indexPath)).sources;
     expect(Object.getOwnPropertyDescriptor(source, "text")?.get).toBeUndefined();
   });
 });
