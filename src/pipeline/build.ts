@@ -73,6 +73,8 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.journal"));
   const metas = collectArticles(tree, config, await metaCache.reader(config, tree.sources, tree.assets));
   metaCache.save();
+  // Changed front matter may well change the next issue's outline: MJML loads beside the bodies.
+  if (metaCache.parsedAny) options.mjml?.prepare();
   stage("front matter");
   const files = [configFile, ...tree.sources.map((s) => s.file)];
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));

@@ -27,6 +27,8 @@ interface Entry {
  */
 export class MetaCache {
   private readonly journal: Journal<Entry>;
+  /** Whether some article's front matter was new or changed, and parsed. */
+  parsedAny = false;
 
   constructor(path: string | undefined) {
     this.journal = new Journal(path);
@@ -47,6 +49,7 @@ export class MetaCache {
       keys.set(source, { key, head: hit?.key === key ? hit.head : keyOf(source, frontMatterOf(source.text)) });
     }
     const parse = sources.some((s) => this.journal.recall(s.path)?.head !== keys.get(s)?.head) ? (await import("../content/meta.js")).readMeta : undefined;
+    this.parsedAny = parse !== undefined;
     return (source: SourceFile) => {
       const { key, head } = keys.get(source) ?? { key: "", head: "" };
       const hit = this.journal.recall(source.path);

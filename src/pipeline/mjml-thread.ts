@@ -15,38 +15,31 @@ export type MjmlReply = { id: number; html: string } | { id: number; templateErr
 
 /**
  * Runs MJML in a worker thread. MJML takes over half a second to load; the
- * thread loads it the moment it starts, on the second core, while the build
+ * thread loads it as soon as it starts, on the second core, while the build
  * reads and renders the articles, so a build whose issue outline changed
- * does not wait for it. The HTML is the same as MJML's in the build's thread.
+ * does not wait for it. The thread starts on `prepare`, or on the first
+ * compile. The HTML is the same as MJML's in the build's thread.
  */
 export class MjmlThread {
-  private readonly worker: Worker;
+  private started: Worker | undefined;
   private readonly waiting = new Map<number, { resolve: (reply: MjmlReply) => void; reject: (error: unknown) => void }>();
   private last = 0;
 
-  constructor() {
-    this.worker = new Worker(compiledPath(import.meta.url, "mjml-worker.js"));
-    this.worker.on("message", (reply: MjmlReply) => {
-      this.waiting.get(reply.id)?.resolve(reply);
-      this.waiting.delete(reply.id);
-    });
-    this.worker.on("error", (error) => {
-      for (const job of this.waiting.values()) job.reject(error);
-      this.waiting.clear();
-    });
-    // After the listeners, which would hold it again: an idle thread never keeps the process alive.
-    this.worker.unref();
+  /** Starts the thread, so MJML loads while the build goes on. */
+  prepare(): void {
+    this.worker();
   }
 
   /** mjmlToHtml, in the thread. */
   async toHtml(source: string): Promise<string> {
     const id = ++this.last;
-    this.worker.ref();
+    const worker = this.worker();
+    worker.ref();
     const reply = await new Promise<MjmlReply>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, source } satisfies MjmlRequest);
+      worker.postMessage({ id, source } satisfies MjmlRequest);
     }).finally(() => {
-      if (this.waiting.size === 0) this.worker.unref();
+      if (this.waiting.size === 0) worker.unref();
     });
     if ("crash" in reply) throw new Error(`MJML's thread failed: ${reply.crash}`);
     if ("templateError" in reply) {
@@ -57,8 +50,27 @@ export class MjmlThread {
     return reply.html;
   }
 
-  /** Stops the thread; nothing is compiled after this. */
+  /** Stops the thread; a compile after this starts it again. */
   async close(): Promise<void> {
-    await this.worker.terminate();
+    const worker = this.started;
+    this.started = undefined;
+    await worker?.terminate();
+  }
+
+  private worker(): Worker {
+    if (this.started) return this.started;
+    const worker = new Worker(compiledPath(import.meta.url, "mjml-worker.js"));
+    worker.on("message", (reply: MjmlReply) => {
+      this.waiting.get(reply.id)?.resolve(reply);
+      this.waiting.delete(reply.id);
+    });
+    worker.on("error", (error) => {
+      for (const job of this.waiting.values()) job.reject(error);
+      this.waiting.clear();
+    });
+    // After the listeners, which would hold it again: an idle thread never keeps the process alive.
+    worker.unref();
+    this.started = worker;
+    return worker;
   }
 }

@@ -20,12 +20,12 @@ export const buildCommand = defineCommand({
     const started = performance.now();
     const now = parseNow(args.now);
     const root = io.root();
-    // With no MJML results remembered (a first build, or --no-cache) the issue is sure to need MJML:
-    // a thread loads it from the start, beside the build. Otherwise MJML loads here, and only when an
-    // issue's outline changed; an edit to an article's text does not load it, and a thread started for
-    // nothing would slow that rebuild by a fifth on two cores.
-    const remembered = args.cache && existsSync(join(root, CACHE_DIR, "issues"));
-    const mjml = !remembered && existsSync(join(root, EMAIL_TEMPLATES)) ? new MjmlThread() : undefined;
+    // MJML runs in a thread of its own. With no MJML results remembered (a first build, or --no-cache)
+    // the issue is sure to need it, and the thread starts loading it now, beside the build; otherwise
+    // the build starts it when front matter changed (see assemble). An edit to an article's text does
+    // not load MJML at all, and a thread started for nothing would slow that rebuild by a fifth.
+    const mjml = existsSync(join(root, EMAIL_TEMPLATES)) ? new MjmlThread() : undefined;
+    if (!(args.cache && existsSync(join(root, CACHE_DIR, "issues")))) mjml?.prepare();
     const { build } = await import("../../pipeline/build.js");
     const result = await build({ root, now, out: resolve(root, args.out), ...(args.cache ? {} : { cacheDir: false }), ...(mjml ? { mjml } : {}) }).finally(() => mjml?.close());
     const tally = report(result.files, io.err);
