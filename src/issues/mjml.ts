@@ -1,5 +1,5 @@
 import { VFile } from "vfile";
-import { TemplateError } from "../templates/liquid.js";
+import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { EMAIL_TEMPLATES } from "./limits.js";
 
 /** MJML's entry point, as this project calls it. */
@@ -36,3 +36,28 @@ export async function mjmlToHtml(source: string): Promise<string> {
   }
 }
 
+/**
+ * Validates each MJML template file on its own, so an error names the
+ * template and its line: Liquid tags are blanked out (keeping line breaks),
+ * and a partial is wrapped in <mjml><mj-body> on its first line. Partials
+ * hold mj-section or mj-wrapper elements.
+ */
+export async function validateEmailTemplates(templates: TemplateSources): Promise<VFile[]> {
+  const files: VFile[] = [];
+  for (const [name, text] of Object.entries(templates)) {
+    if (!name.endsWith(".mjml.liquid")) continue;
+    const skeleton = text.replace(/\{%[\s\S]*?%\}/g, (tag) => tag.replace(/[^\n]/g, " ")).replace(/\{\{[\s\S]*?\}\}/g, (tag) => `x${tag.slice(1).replace(/[^\n]/g, "")}`);
+    const whole = /^\s*<mjml[\s>]/.test(skeleton);
+    const source = whole ? skeleton : `<mjml><mj-body>${skeleton}</mj-body></mjml>`;
+    const file = new VFile({ path: `${EMAIL_TEMPLATES}/${name}`, value: text });
+    try {
+      await (await loadMjml())(source, { validationLevel: "strict" });
+    } catch (error) {
+      const errors = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors ?? [];
+      if (errors.length === 0) throw error;
+      for (const e of errors) file.message(`MJML: <${e.tagName}> ${e.message}`, { place: { line: e.line, column: 1 }, ruleId: "mjml", source: "issues" }).fatal = true;
+    }
+    files.push(file);
+  }
+  return files;
+}

@@ -6,7 +6,7 @@ import { displayDate, siteScope } from "../site/scope.js";
 import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES } from "./limits.js";
 import { issuePath, preheaderOf, subjectScope, type IssuePlan } from "./plan.js";
-import { loadMjml, mjmlToHtml } from "./mjml.js";
+import { mjmlToHtml } from "./mjml.js";
 import { TOKENS } from "./tokens.js";
 
 /** An issue compiled once: HTML and text with personalisation tokens still in them. */
@@ -84,32 +84,6 @@ async function issueHtml(source: (bodies: readonly string[]) => string, bodies: 
 function holdsEachOnce(text: string, n: number): boolean {
   const found = [...text.matchAll(PLACEHOLDER)].map((m) => Number(m[1]));
   return found.length === n && new Set(found).size === n && found.every((i) => i < n);
-}
-
-/**
- * Validates each MJML template file on its own, so an error names the
- * template and its line: Liquid tags are blanked out (keeping line breaks),
- * and a partial is wrapped in <mjml><mj-body> on its first line. Partials
- * hold mj-section or mj-wrapper elements.
- */
-export async function validateEmailTemplates(templates: TemplateSources): Promise<VFile[]> {
-  const files: VFile[] = [];
-  for (const [name, text] of Object.entries(templates)) {
-    if (!name.endsWith(".mjml.liquid")) continue;
-    const skeleton = text.replace(/\{%[\s\S]*?%\}/g, (tag) => tag.replace(/[^\n]/g, " ")).replace(/\{\{[\s\S]*?\}\}/g, (tag) => `x${tag.slice(1).replace(/[^\n]/g, "")}`);
-    const whole = /^\s*<mjml[\s>]/.test(skeleton);
-    const source = whole ? skeleton : `<mjml><mj-body>${skeleton}</mj-body></mjml>`;
-    const file = new VFile({ path: `${EMAIL_TEMPLATES}/${name}`, value: text });
-    try {
-      await (await loadMjml())(source, { validationLevel: "strict" });
-    } catch (error) {
-      const errors = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors ?? [];
-      if (errors.length === 0) throw error;
-      for (const e of errors) file.message(`MJML: <${e.tagName}> ${e.message}`, { place: { line: e.line, column: 1 }, ruleId: "mjml", source: "issues" }).fatal = true;
-    }
-    files.push(file);
-  }
-  return files;
 }
 
 function problem(path: string, reason: string): VFile {

@@ -1,17 +1,21 @@
 import { Worker } from "node:worker_threads";
 import { VFile } from "vfile";
-import { TemplateError } from "../templates/liquid.js";
+import { EMAIL_TEMPLATES } from "../issues/limits.js";
+import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { compiledPath } from "./compiled.js";
 import { replayMessages, type StoredMessage } from "../validate/messages.js";
 
-/** A job for the thread: MJML to turn into HTML. */
-export interface MjmlRequest {
-  id: number;
-  source: string;
+/** A job for the thread: MJML to turn into HTML, or templates to validate. */
+export type MjmlRequest = { id: number; source: string } | { id: number; templates: TemplateSources };
+
+/** A template file's messages, as data. */
+interface StoredFile {
+  path: string;
+  messages: StoredMessage[];
 }
 
-/** The thread's answer: the HTML, a template error, or a crash. */
-export type MjmlReply = { id: number; html: string } | { id: number; templateError: { path: string; messages: StoredMessage[] } } | { id: number; crash: string };
+/** The thread's answer: the HTML, each template's messages, a template error, or a crash. */
+export type MjmlReply = { id: number; html: string } | { id: number; validated: StoredFile[] } | { id: number; templateError: StoredFile } | { id: number; crash: string };
 
 /**
  * Runs MJML in a worker thread. MJML takes over half a second to load; the
@@ -32,12 +36,29 @@ export class MjmlThread {
 
   /** mjmlToHtml, in the thread. */
   async toHtml(source: string): Promise<string> {
-    const id = ++this.last;
+    const reply = await this.ask({ id: ++this.last, source });
+    if (!("html" in reply)) throw new Error("MJML's thread answered out of turn");
+    return reply.html;
+  }
+
+  /** validateEmailTemplates, in the thread. */
+  async validate(templates: TemplateSources): Promise<VFile[]> {
+    const reply = await this.ask({ id: ++this.last, templates });
+    if (!("validated" in reply)) throw new Error("MJML's thread answered out of turn");
+    return reply.validated.map(({ path, messages }) => {
+      const file = new VFile({ path, value: templates[path.slice(EMAIL_TEMPLATES.length + 1)] ?? "" });
+      replayMessages(file, messages);
+      return file;
+    });
+  }
+
+  /** Sends a job and waits for its answer; a crash or a template error is thrown. */
+  private async ask(request: MjmlRequest): Promise<MjmlReply> {
     const worker = this.worker();
     worker.ref();
     const reply = await new Promise<MjmlReply>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, source } satisfies MjmlRequest);
+      this.waiting.set(request.id, { resolve, reject });
+      worker.postMessage(request);
     }).finally(() => {
       if (this.waiting.size === 0) worker.unref();
     });
@@ -47,7 +68,7 @@ export class MjmlThread {
       replayMessages(file, reply.templateError.messages);
       throw new TemplateError(file);
     }
-    return reply.html;
+    return reply;
   }
 
   /** Stops the thread; a compile after this starts it again. */

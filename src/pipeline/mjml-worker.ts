@@ -1,15 +1,17 @@
-// A worker thread that runs MJML (see mjml-thread.ts). It loads MJML as it starts.
+// A worker thread that runs MJML (see mjml-thread.ts): compiles and validates. It loads MJML as it starts.
 import { parentPort } from "node:worker_threads";
-import { loadMjml, mjmlToHtml } from "../issues/mjml.js";
+import { loadMjml, mjmlToHtml, validateEmailTemplates } from "../issues/mjml.js";
 import { TemplateError } from "../templates/liquid.js";
 import type { MjmlReply, MjmlRequest } from "./mjml-thread.js";
 import { storeMessages } from "../validate/messages.js";
 
 void loadMjml();
-parentPort?.on("message", async ({ id, source }: MjmlRequest) => {
+parentPort?.on("message", async (request: MjmlRequest) => {
+  const { id } = request;
   let reply: MjmlReply;
   try {
-    reply = { id, html: await mjmlToHtml(source) };
+    if ("source" in request) reply = { id, html: await mjmlToHtml(request.source) };
+    else reply = { id, validated: (await validateEmailTemplates(request.templates)).map((file) => ({ path: file.path, messages: storeMessages(file) })) };
   } catch (error) {
     reply = error instanceof TemplateError ? { id, templateError: { path: error.file.path, messages: storeMessages(error.file) } } : { id, crash: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }

@@ -66,8 +66,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   // Valid templates are remembered by their hash, so an unchanged set is not validated (nor MJML loaded) again.
   const valid = issuesCache?.path(`templates-${createHash("sha256").update(JSON.stringify(templates)).digest("hex").slice(0, 24)}.valid`);
   if (!valid || !existsSync(valid)) {
-    const { validateEmailTemplates } = await import("../issues/render.js");
-    const checked = await validateEmailTemplates(templates);
+    const checked = thread ? await thread.validate(templates) : await (await import("../issues/mjml.js")).validateEmailTemplates(templates);
     files.push(...checked);
     if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, templates, past: [], files };
     if (valid) writeFileSync(valid, "");

@@ -8,13 +8,17 @@ afterAll(removeProjects);
 const NOW = "2026-11-29T12:00:00Z";
 
 describe("bad input to the email issue", () => {
-  it("reports an MJML error with the template file and line", async () => {
+  it("reports an MJML error with the template file and line, from check and from a build", async () => {
     const root = await tempProject({ samples: true });
     const path = join(root, "templates/email/card.mjml.liquid");
     await writeFile(path, (await readFile(path, "utf8")).replace('<mj-button href="{{ article.url }}">', '<mj-button hreff="{{ article.url }}">'));
     const { code, stderr } = runCli(["check", "--now", NOW], root);
     expect(code).toBe(1);
     expect(stderr).toMatch(/templates\/email\/card\.mjml\.liquid:19:1 {2}error {2}MJML: <mj-button> Attribute hreff is illegal/);
+    // A first build validates in MJML's own thread, with the same place.
+    const build = runCli(["build", "--now", NOW], root);
+    expect(build.code).toBe(1);
+    expect(build.stderr).toMatch(/templates\/email\/card\.mjml\.liquid:19:1 {2}error {2}MJML: <mj-button> Attribute hreff is illegal/);
   });
 
   it("reports a template variable that does not exist with its file and line", async () => {
