@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { isAscii } from "node:buffer";
 import { dirname } from "node:path";
 
 /** The project's cache folder, relative to its root. */
@@ -40,7 +41,9 @@ export class Journal<V> {
   constructor(private readonly path: string | undefined) {
     let text: string | undefined;
     try {
-      text = path && readFileSync(path, "utf8");
+      const bytes = path ? readFileSync(path) : undefined;
+      // Written as ASCII (see asciiJson): decoded as such, and parsed as a one-byte string, it reads in half the time.
+      text = bytes && (isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8"));
     } catch {
       return;
     }
@@ -86,11 +89,16 @@ export class Journal<V> {
     if (this.records === 0 || changes.length * 4 > this.next.size || this.records + changes.length > 1.25 * this.next.size + 100) {
       mkdirSync(dirname(this.path), { recursive: true });
       const temporary = `${this.path}.${process.pid}.tmp`;
-      writeFileSync(temporary, [...this.next].map((record) => JSON.stringify(record)).join(","));
+      writeFileSync(temporary, [...this.next].map(asciiJson).join(","));
       renameSync(temporary, this.path);
     } else {
-      appendFileSync(this.path, `,${changes.map((record) => JSON.stringify(record)).join(",")}`);
+      appendFileSync(this.path, `,${changes.map(asciiJson).join(",")}`);
     }
     return dropped;
   }
+}
+
+/** JSON with every character beyond ASCII escaped, so the text is ASCII whatever it holds. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

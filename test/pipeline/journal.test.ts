@@ -35,6 +35,15 @@ describe("the cache journal", () => {
     expect(run(path, many).recalled["articles/story-7.md"]).toEqual({ digest: "d7", words: 7 });
   });
 
+  it("keeps text beyond ASCII exactly, in a file that is ASCII whatever it holds", () => {
+    const path = join(dir, "unicode.journal");
+    const entries = { "articles/café.md": { title: "Café · naïve — “quoted” 😀 東京" }, "articles/plain.md": { title: "plain" } };
+    run(path, entries);
+    run(path, { ...entries, "articles/plain.md": { title: "Ünïcödé appended" } });
+    expect(readFileSync(path).every((byte) => byte < 0x80)).toBe(true);
+    expect(run(path, entries).recalled).toEqual({ "articles/café.md": { title: "Café · naïve — “quoted” 😀 東京" }, "articles/plain.md": { title: "Ünïcödé appended" } });
+  });
+
   it("drops what a run did not use, and says which keys it dropped", () => {
     const path = join(dir, "drop.journal");
     run(path, { a: 1, b: 2, c: 3 });
