@@ -1,5 +1,5 @@
 import type { Root as HastRoot } from "hast";
-import { raw } from "hast-util-raw";
+import type { raw as Raw } from "hast-util-raw";
 import type { Root as MdastRoot } from "mdast";
 import rehypeHighlight from "rehype-highlight";
 import rehypeSanitize from "rehype-sanitize";
@@ -34,9 +34,29 @@ function remarkArticle() {
   };
 }
 
+let raw: typeof Raw | undefined;
+
+/**
+ * Loads the raw-HTML parser (parse5, a sixth of the Markdown pipeline's code)
+ * when one of `texts` may hold raw HTML, which always starts with `<`: an
+ * edit to an article without any does not load it. Call before rendering.
+ */
+export async function prepareFor(texts: Iterable<string>): Promise<void> {
+  if (raw) return;
+  for (const text of texts) {
+    if (!text.includes("<")) continue;
+    raw = (await import("hast-util-raw")).raw;
+    return;
+  }
+}
+
 /** rehype plugin: parses raw HTML into the tree, only when the article has any, so it can be sanitised. */
 function rehypeRawWhenPresent() {
-  return (tree: HastRoot, file: VFile) => (hasRaw(tree) ? (raw(tree, { file }) as HastRoot) : tree);
+  return (tree: HastRoot, file: VFile) => {
+    if (!hasRaw(tree)) return tree;
+    if (!raw) throw new Error(`${file.path} holds raw HTML, but prepareFor was not given its text`);
+    return raw(tree, { file }) as HastRoot;
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { VFile } from "vfile";
 import type { BodyStats } from "./excerpt.js";
 import { rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
 import { articleProcessor, ID_PREFIX } from "./processor.js";
+export { prepareFor } from "./processor.js";
 import { eachElement } from "./walk.js";
 
 /** The serialisations of one article body. */

@@ -122,7 +122,8 @@ async function compileCached(
   if (note !== undefined) {
     const file = new VFile({ path: notePathOf, value: note });
     const pageUrl = new URL(issuePath(plan.number), config.site.url).href;
-    const { renderBody } = await import("../markdown/render.js");
+    const { prepareFor, renderBody } = await import("../markdown/render.js");
+    await prepareFor([note]);
     const { noteText } = await import("../issues/render.js");
     const body = renderBody(file, notePathOf, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver([], new Set(), 0) });
     full = { ...plan, note: { html: body.html.email, text: noteText(body.html.email) } };

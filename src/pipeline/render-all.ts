@@ -67,7 +67,8 @@ export async function renderAll(
   };
   if (jobs.length === 0) return bodies;
   // Loaded only when something needs rendering: the Markdown pipeline is a third of start-up.
-  const { runJob } = await import("./render-job.js");
+  const { prepareJobs, runJob } = await import("./render-job.js");
+  await prepareJobs(jobs);
   const context = { basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, resolve };
   if (jobs.length < PARALLEL_FROM) {
     for (const job of jobs) done(job.key, runJob(job, context));

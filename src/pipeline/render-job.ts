@@ -1,5 +1,5 @@
 import { VFile } from "vfile";
-import { renderBody, type RenderTarget } from "../markdown/render.js";
+import { prepareFor, renderBody, type RenderTarget } from "../markdown/render.js";
 import type { CachedRender } from "./cache.js";
 import { storeMessages } from "../validate/messages.js";
 
@@ -11,7 +11,12 @@ export interface RenderJob {
   pageUrl: string;
 }
 
-/** Renders one job in this process; its messages come back as data. */
+/** Loads what rendering these jobs needs beyond the core of the pipeline. */
+export function prepareJobs(jobs: readonly RenderJob[]): Promise<void> {
+  return prepareFor(jobs.map((job) => job.text));
+}
+
+/** Renders one job in this process (after prepareJobs); its messages come back as data. */
 export function runJob(job: RenderJob, target: Omit<RenderTarget, "pageUrl">): CachedRender {
   const file = new VFile({ path: job.path, value: job.text });
   const body = renderBody(file, job.path, { ...target, pageUrl: job.pageUrl });

@@ -1,5 +1,5 @@
 import type { CachedRender } from "./cache.js";
-import { runJob, type RenderJob } from "./render-job.js";
+import { prepareJobs, runJob, type RenderJob } from "./render-job.js";
 import { makeResolver, type LinkTarget } from "./resolve.js";
 
 /** What the parent sends a render worker. */
@@ -14,11 +14,12 @@ export interface WorkerReply {
 
 let context: Parameters<typeof runJob>[1] | undefined;
 
-process.on("message", (request: WorkerRequest) => {
+process.on("message", async (request: WorkerRequest) => {
   if (request.type === "init") {
     context = { basePath: request.basePath, siteUrl: request.siteUrl, bareUrls: request.bareUrls, resolve: makeResolver(request.targets, new Set(request.assets), request.now) };
     return;
   }
+  await prepareJobs(request.jobs);
   if (!context) throw new Error("render worker used before init");
   const reply: WorkerReply = { results: request.jobs.map((job) => [job.key, runJob(job, context as Parameters<typeof runJob>[1])]) };
   process.send?.(reply);
