@@ -25,8 +25,9 @@ const LINKS = "links.json";
 /**
  * Rendered article bodies on disk, keyed by a hash of everything the render
  * reads: the source text, its path, the site URL and the pipeline version.
- * Link resolutions are stored in the body and checked by the caller on every
- * hit, since they depend on the other articles.
+ * Link resolutions are stored in the body and checked by the caller on a
+ * hit, since they depend on the other articles, unless none of those that
+ * links could lead to changed (see checkedAgainst).
  *
  * One index holds every body without its HTML (stats, links, digest,
  * messages); the HTML of each body lies in an append-only pack, read only

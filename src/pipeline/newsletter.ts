@@ -110,9 +110,9 @@ async function compileCached(
   const path = cache?.path(`${key}.json`);
   const stored = path ? readOptional(path) : undefined;
   if (stored !== undefined) {
-    const { note: cachedNote, kept, more, mjml, ...rest } = JSON.parse(stored) as Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml: string[] };
+    const { note: cachedNote, kept, more, mjml, ...rest } = JSON.parse(stored) as Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] };
     // The MJML it was made from stays remembered: an edit to an article's text will need it.
-    for (const name of mjml) cache?.path(name);
+    for (const name of mjml ?? []) cache?.path(name);
     // The renderer may have shortened the issue: keep the articles it kept.
     const shortened = { ...plan, articles: plan.articles.filter((a) => kept.includes(a.id)), more };
     return { ...rest, plan: cachedNote ? { ...shortened, note: cachedNote } : shortened };
