@@ -182,7 +182,7 @@ async function outputPlan(config: Config, articles: readonly Article[], template
  */
 function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, metaDigest: (path: string) => string | undefined, sent?: IssueItem[]): { specs: PageSpec[]; carried: string[]; signature: string } {
   // An article without its body's HTML is its meta (toArticle adds only what follows from it and the config) and its body's stats.
-  const withoutBodies = articles.map((a) => `${metaDigest(a.source.path)} ${a.body.statsDigest}`);
+  const withoutBodies = articles.map((a) => `${metaDigest(a.source.path) ?? JSON.stringify({ ...a, source: a.source.path, body: null })} ${a.body.statsDigest}`);
   const signature = createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, templates, config, sent ?? null, withoutBodies])).digest("hex");
   const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
   const last = output.plannedFrom(signature);

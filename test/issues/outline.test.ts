@@ -68,6 +68,21 @@ describe("the issue's outline and its articles' bodies", () => {
     expect(issue.html).toContain("The body of the odd one.");
   });
 
+  it("in an issue of summaries, compiles nothing again for an edit that changes no summary", async () => {
+    const root = await tempProject({ samples: true });
+    await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
+    const cacheDir = join(root, ".presswork-cache");
+    const first = await nextIssue(root, cacheDir);
+    expect(first.issue.plan.articles.map((a) => a.slug)).toContain("open-silicon-fab");
+    const before = (await readdir(join(cacheDir, "issues"))).sort();
+    const path = join(root, "articles/open-silicon-fab/index.md");
+    await writeFile(path, (await readFile(path, "utf8")).replace("## How the line works", "## How the line works today"));
+    const second = await nextIssue(root, cacheDir);
+    expect((await readdir(join(cacheDir, "issues"))).sort()).toEqual(before);
+    expect(second.issue.html).toBe(first.issue.html);
+    expect(second.issue.plan.articles.find((a) => a.slug === "open-silicon-fab")?.body.html.web).toContain("How the line works today");
+  });
+
   it("keeps in the cache only what the last build used or will need, so it does not grow with every edit", async () => {
     const root = await fullContentProject();
     const cacheDir = join(root, ".presswork-cache");

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { attr, elements, type Element } from "../helpers/html.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,6 +63,18 @@ describe("the web archive", () => {
     expect(sitemap).toContain("<loc>https://signal-noise.example/articles/open-silicon-fab/</loc><lastmod>2026-11-24T08:30:00.000Z</lastmod>");
     expect(sitemap.match(/<url>/g)).toHaveLength(3 + 12 + 8);
     expect(await read("robots.txt")).toContain("Sitemap: https://signal-noise.example/sitemap.xml");
+  });
+
+  it("gives the article template the word count, and lists none: a word added to a body changes no list page", async () => {
+    const project = await tempProject({ samples: true });
+    const template = (name: string) => join(project, "templates/site", name);
+    await writeFile(template("article.liquid"), (await readFile(template("article.liquid"), "utf8")).replace("{{ article.reading_minutes }} min read", "{{ article.reading_minutes }} min read · {{ article.word_count }} words"));
+    const built = await build({ root: project, now: NOW, out: join(project, "dist"), cacheDir: false });
+    expect(built.files.flatMap((f) => f.messages.map(String))).toEqual([]);
+    expect(await readFile(join(project, "dist/articles/open-silicon-fab/index.html"), "utf8")).toMatch(/min read · \d{2,} words/);
+    await writeFile(template("card.liquid"), `${await readFile(template("card.liquid"), "utf8")}{{ article.word_count }}`);
+    const refused = await build({ root: project, now: NOW, out: join(project, "dist"), cacheDir: false });
+    expect(refused.files.flatMap((f) => f.messages.map((m) => `${f.path}: ${m.reason}`)).join("\n")).toMatch(/card\.liquid: .*undefined variable: article\.word_count/);
   });
 
   it("escapes text from front matter in pages", async () => {
