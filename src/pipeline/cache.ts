@@ -37,7 +37,9 @@ const LINKS = "links.json";
 export class RenderCache {
   private readonly index: Journal<IndexEntry>;
   private readonly packs: Packs | undefined;
+  /** The link targets' digest of this run, and of the run before. */
   private links: string | undefined;
+  private linksBefore: string | undefined;
 
   constructor(private readonly dir: string | undefined) {
     this.index = new Journal(dir && join(dir, INDEX));
@@ -57,7 +59,8 @@ export class RenderCache {
    */
   checkedAgainst(links: string): boolean {
     this.links = links;
-    return this.dir !== undefined && readJson<string>(join(this.dir, LINKS)) === links;
+    this.linksBefore = this.dir && readJson<string>(join(this.dir, LINKS));
+    return this.linksBefore === links;
   }
 
   /** The cached render for `key`, if there is one; its HTML is read from disk on first use. */
@@ -92,7 +95,7 @@ export class RenderCache {
     this.index.save();
     this.packs.removeUnused(new Set(this.index.keptEntries().map(([, entry]) => entry.html[0])));
     this.packs.close();
-    if (this.links !== undefined && readJson<string>(join(this.dir, LINKS)) !== this.links) writeJson(join(this.dir, LINKS), this.links);
+    if (this.links !== undefined && this.linksBefore !== this.links) writeJson(join(this.dir, LINKS), this.links);
   }
 }
 
