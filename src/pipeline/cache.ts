@@ -55,7 +55,7 @@ export class RenderCache {
    * Whether every render in the cache had its links checked against `links`
    * (a digest of what links resolve to: see resolverDigest), so that hits
    * need no check. Every render a run keeps was checked in that run, and
-   * renders it did not use are dropped.
+   * renders it did not use are dropped; saving records `links` for the next.
    */
   checkedAgainst(links: string): boolean {
     this.links = links;

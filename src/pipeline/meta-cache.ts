@@ -23,7 +23,7 @@ interface Entry {
  * Validated front matter from the last run, by article path, so a rebuild
  * parses YAML only for articles whose front matter, the config or the
  * assets changed: an edit to the body loads neither the YAML parser nor the
- * schema. One small JSON file for all articles.
+ * schema. One journal for all articles.
  */
 export class MetaCache {
   private readonly journal: Journal<Entry>;

@@ -108,9 +108,9 @@ async function compileCached(
     .digest("hex")
     .slice(0, 40);
   const path = cache?.path(`${key}.json`);
-  const stored = path ? readOptional(path) : undefined;
+  const stored = path ? readJson<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(path) : undefined;
   if (stored !== undefined) {
-    const { note: cachedNote, kept, more, mjml, ...rest } = JSON.parse(stored) as Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] };
+    const { note: cachedNote, kept, more, mjml, ...rest } = stored;
     // The MJML it was made from stays remembered: an edit to an article's text will need it.
     for (const name of mjml ?? []) cache?.path(name);
     // The renderer may have shortened the issue: keep the articles it kept.

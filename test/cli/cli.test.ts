@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
 import { runCli } from "../helpers/cli.js";
-import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";
+import { article, NOW, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
 
@@ -88,6 +88,24 @@ describe("presswork command line", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Built 8 article\(s\) into dist\/ \(\d+ file\(s\) written, 0 unchanged, 0 removed\)/);
     expect(await exists(join(root, "dist/index.html"))).toBe(true);
+  });
+
+  it("shares a large build with its render process and page thread, from the bundle, to the same bytes as a build in process", { timeout: 120_000 }, async () => {
+    // 450 articles: more than the render process (48) and the page thread (400 pages) start at.
+    const articles: Record<string, string> = {};
+    for (let i = 0; i < 450; i++) {
+      const day = String((i % 28) + 1).padStart(2, "0");
+      articles[`story-${i}.md`] = article(`title: Story ${i}\ndate: 2026-10-${day}T${String(i % 24).padStart(2, "0")}:00:00Z\ntags: [Tag ${i % 7}]`, `A paragraph about story ${i}, with a [link](story-${(i + 1) % 450}.md).\n\n\`\`\`python\nprint(${i})\n\`\`\``);
+    }
+    const root = await tempProject({ articles });
+    const { code, stderr } = runCli(["build", "--now", NOW.toISOString(), "--out", "by-cli"], root);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    await build({ root, now: NOW, out: join(root, "in-process"), cacheDir: false });
+    const [byCli, inProcess] = await Promise.all([snapshot(join(root, "by-cli")), snapshot(join(root, "in-process"))]);
+    expect([...byCli.keys()].sort()).toEqual([...inProcess.keys()].sort());
+    expect(byCli.size).toBeGreaterThan(450);
+    for (const [path, bytes] of inProcess) expect(byCli.get(path)?.equals(bytes), path).toBe(true);
   });
 
   it("on a first build, runs MJML for the email issues in a thread of its own, to the same bytes as a build in process", async () => {
