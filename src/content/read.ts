@@ -41,8 +41,9 @@ export const ARTICLES_DIR = "articles";
  * order. With a memory, an article whose file is unchanged since it was
  * last read is not read again: its text is read if and when something asks
  * for it. Synchronous reads: faster for thousands of small files.
+ * `listed` hears how many articles there are before any is read.
  */
-export function readContent(root: string, memory?: SourceMemory): ContentTree {
+export function readContent(root: string, memory?: SourceMemory, listed?: (articles: number) => void): ContentTree {
   const base = join(root, ARTICLES_DIR);
   let entries: Dirent[] = [];
   try {
@@ -56,11 +57,12 @@ export function readContent(root: string, memory?: SourceMemory): ContentTree {
     .map((entry) => `${ARTICLES_DIR}${entry.parentPath.slice(base.length).split(sep).join("/")}/${entry.name}`)
     .filter((path) => !path.split("/").some((part) => part.startsWith(".")))
     .sort();
+  listed?.(files.filter(isArticle).length);
   const sources: SourceFile[] = [];
   const assets = new Map<string, number>();
   for (const path of files) {
     if (path.endsWith(".md")) {
-      if (posix.basename(path).startsWith("_")) continue;
+      if (!isArticle(path)) continue;
       const stat = memory && statSync(join(root, path));
       const known = stat && memory?.recall(path, stat);
       if (known) sources.push(recalledSource(root, path, known));
@@ -74,6 +76,11 @@ export function readContent(root: string, memory?: SourceMemory): ContentTree {
     }
   }
   return { sources, assets };
+}
+
+/** Markdown files are articles, but for those whose name starts with `_` (notes and partials beside them). */
+function isArticle(path: string): boolean {
+  return path.endsWith(".md") && !posix.basename(path).startsWith("_");
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Construct, Extension, TokenizeContext } from "micromark-util-types";
 import type { Processor } from "unified";
 import { gfmAutolinkLiteral } from "micromark-extension-gfm-autolink-literal";
 import { gfmFootnote } from "micromark-extension-gfm-footnote";
@@ -29,10 +30,64 @@ export function remarkGfmParts(this: Processor, options: GfmOptions): void {
   const data = this.data();
   const micromark = (data.micromarkExtensions ??= []);
   const fromMarkdown = (data.fromMarkdownExtensions ??= []);
-  micromark.push(gfmTable(), gfmStrikethrough(), gfmFootnote(), gfmTaskListItem());
+  const rows: DelimiterRows = {};
+  const parse = this.parser;
+  if (parse) {
+    this.parser = (document, file) => {
+      rows.lines = delimiterRowLines(document);
+      try {
+        return parse(document, file);
+      } finally {
+        rows.lines = undefined;
+      }
+    };
+  }
+  micromark.push(tablesWhereDelimited(rows), gfmStrikethrough(), gfmFootnote(), gfmTaskListItem());
   fromMarkdown.push(gfmTableFromMarkdown(), gfmStrikethroughFromMarkdown(), gfmFootnoteFromMarkdown(), gfmTaskListItemFromMarkdown());
   if (options.bareUrls) {
     micromark.push(gfmAutolinkLiteral());
     fromMarkdown.push(gfmAutolinkLiteralFromMarkdown());
   }
+}
+
+/** The lines (1-based) of the document being parsed that may be a table's delimiter row; unknown outside a parse. */
+interface DelimiterRows {
+  lines?: ReadonlySet<number> | undefined;
+}
+
+/** A delimiter row, after any blockquote markers and indentation: pipes, colons, spaces and at least one hyphen. */
+const DELIMITER_ROW = /^[ \t>]*[|: \t-]*$/;
+
+function delimiterRowLines(document: string): Set<number> {
+  const lines = new Set<number>();
+  document.split(/\r\n|\r|\n/).forEach((line, i) => {
+    if (line.includes("-") && DELIMITER_ROW.test(line)) lines.add(i + 1);
+  });
+  return lines;
+}
+
+/**
+ * GFM tables, tried only where one can start. The table construct is tried
+ * at the start of every block and reads the whole line before the next line
+ * tells it whether this is a table: over prose, a tenth of the parse. A
+ * table's head row is always followed by its delimiter row, so a line whose
+ * next line cannot be one starts no table and is not tried. Rows after a
+ * table's head are tried as before.
+ */
+function tablesWhereDelimited(rows: DelimiterRows): Extension {
+  const table = gfmTable().flow?.null as Construct;
+  const tokenize: Construct["tokenize"] = function (this: TokenizeContext, effects, ok, nok) {
+    const start = table.tokenize.call(this, effects, ok, nok);
+    return !rows.lines || continuesTable(this) || rows.lines.has(this.now().line + 1) ? start : nok;
+  };
+  return { flow: { null: { ...table, tokenize } } };
+}
+
+/** Whether the block starting here would be a table's body row: the last event, line endings and indents aside, is a table's head or row. */
+function continuesTable(context: TokenizeContext): boolean {
+  for (let index = context.events.length - 1; index >= 0; index--) {
+    const type = context.events[index]?.[1].type;
+    if (type !== "lineEnding" && type !== "linePrefix") return type === "tableHead" || type === "tableRow";
+  }
+  return false;
 }

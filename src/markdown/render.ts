@@ -71,11 +71,10 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     images.forEach((img, i) => setImageMode(img, sizes[i] ?? [undefined, undefined], mode));
     return toHtml(tree);
   };
-  const html: ArticleHtml = {
-    web: serialise(target.basePath, undefined, "web"),
-    feed: serialise(target.siteUrl, target.pageUrl, "feed"),
-    email: serialise(target.siteUrl, target.pageUrl, "email"),
-  };
+  const web = serialise(target.basePath, undefined, "web");
+  const feed = serialise(target.siteUrl, target.pageUrl, "feed");
+  // The email's URLs are the feed's: only images differ between the two.
+  const html: ArticleHtml = { web, feed, email: images.length > 0 ? serialise(target.siteUrl, target.pageUrl, "email") : feed };
   const { stats, keyPoints } = file.data;
   const digest = createHash("sha1").update(html.web).update("\0").update(html.feed).update("\0").update(html.email).digest("hex");
   const shown = stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 };

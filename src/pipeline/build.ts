@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -5,7 +6,7 @@ import type { VFile } from "vfile";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { collectArticles, groupByTag, isPublished } from "../content/collection.js";
-import { readContent } from "../content/read.js";
+import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
 import { allFeedSpecs, feedKey } from "../feeds/spec.js";
 import { paths } from "../content/paths.js";
@@ -25,7 +26,7 @@ import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
 import { SourceIndex } from "./source-index.js";
 import { stage } from "./timings.js";
-import { renderAll } from "./render-all.js";
+import { forkRenderWorker, frontMatterIn, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
 
@@ -67,11 +68,24 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   stage("config");
   if (!config) return { files: [configFile], articles: [] };
   const sourceIndex = cacheDir ? new SourceIndex(join(cacheDir, "sources.journal")) : undefined;
-  const tree = readContent(options.root, sourceIndex);
+  // With no renders stored, every body is rendered: a project large enough to share them starts the worker now.
+  let worker: ChildProcess | undefined;
+  const tree = readContent(options.root, sourceIndex, (count) => {
+    if (cacheDir && count >= PARALLEL_FROM && !RenderCache.stored(join(cacheDir, "bodies"))) worker = forkRenderWorker();
+  });
   sourceIndex?.save();
+  try {
+    return await assembleContent(options, config, configFile, tree, cacheDir, worker);
+  } finally {
+    // Unused when the front matter had errors or left too few articles to share.
+    worker?.kill();
+  }
+}
+
+async function assembleContent(options: ProjectOptions, config: Config, configFile: VFile, tree: ContentTree, cacheDir: string | undefined, worker: ChildProcess | undefined): Promise<Assembly> {
   stage("sources");
   const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.journal"));
-  const metas = collectArticles(tree, config, await metaCache.reader(config, tree.sources, tree.assets));
+  const metas = collectArticles(tree, config, await metaCache.reader(config, tree.sources, tree.assets, worker && frontMatterIn(worker, config, tree.assets)));
   metaCache.save();
   // Changed front matter may well change the next issue's outline: MJML loads beside the bodies.
   if (metaCache.parsedAny) options.mjml?.prepare();
@@ -79,7 +93,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   const files = [configFile, ...tree.sources.map((s) => s.file)];
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
   const cache = new RenderCache(cacheDir && join(cacheDir, "bodies"));
-  const bodies = await renderAll(wanted, metas, tree, config, options.now, cache);
+  const bodies = await renderAll(wanted, metas, tree, config, options.now, cache, worker);
   cache.save();
   stage("bodies");
   const articles = wanted

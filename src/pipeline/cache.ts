@@ -1,4 +1,5 @@
 import { hash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ArticleHtml, RenderedBody } from "../markdown/render.js";
 import { Journal, readJson, writeJson } from "./json-file.js";
@@ -44,6 +45,11 @@ export class RenderCache {
   constructor(private readonly dir: string | undefined) {
     this.index = new Journal(dir && join(dir, INDEX));
     this.packs = dir ? new Packs(dir) : undefined;
+  }
+
+  /** Whether `dir` holds renders of an earlier run: without them, every body is rendered. */
+  static stored(dir: string): boolean {
+    return existsSync(join(dir, INDEX));
   }
 
   /** Key for one render. */

@@ -1,4 +1,4 @@
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import type { Config } from "../config/schema.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
@@ -6,6 +6,7 @@ import type { ContentTree } from "../content/read.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache, type CachedRender } from "./cache.js";
+import type { FrontMatterHelper, ParsedMeta } from "./meta-cache.js";
 import { compiledPath } from "./compiled.js";
 import { replayMessages } from "../validate/messages.js";
 import type { RenderJob } from "./render-job.js";
@@ -13,17 +14,51 @@ import type { WorkerReply, WorkerRequest } from "./render-worker.js";
 import { linkTargets, makeResolver, resolverDigest } from "./resolve.js";
 
 /** Below this many articles to render, a second process costs more than it saves. */
-const PARALLEL_FROM = 48;
+export const PARALLEL_FROM = 48;
 /** Articles handed out at a time, to the worker or to this process. */
 const BATCH = 8;
 /** Batches the worker holds at once, so it never waits while this process is busy rendering. */
 const WORKER_AHEAD = 3;
 
 /**
+ * Starts a render worker process ahead of need: its start-up (Node and the
+ * Markdown pipeline, half a second on a busy machine) then overlaps reading
+ * the sources and their front matter. Kill it if renderAll does not take it.
+ */
+export function forkRenderWorker(): ChildProcess {
+  const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // Until renderAll listens: a worker that failed to start then fails the first batch sent to it.
+  child.on("error", () => {});
+  return child;
+}
+
+/**
+ * A FrontMatterHelper that reads front matter in a forked render worker,
+ * which answers batches in the order sent. A worker that exits before
+ * answering fails the build with its exit code.
+ */
+export function frontMatterIn(child: ChildProcess, config: Config, assets: ReadonlyMap<string, number>): FrontMatterHelper {
+  const waiting: Array<{ resolve: (parsed: ParsedMeta[]) => void; reject: (error: Error) => void }> = [];
+  child.on("message", (reply: WorkerReply) => {
+    if (reply.type === "meta") waiting.shift()?.resolve(reply.parsed);
+  });
+  child.once("exit", (code) => {
+    for (const waiter of waiting.splice(0)) waiter.reject(new Error(`render worker exited with code ${code}`));
+  });
+  child.send({ type: "meta-context", config, assets: [...assets] } satisfies WorkerRequest);
+  return (sources) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      child.send({ type: "meta", sources } satisfies WorkerRequest);
+    });
+}
+
+/**
  * Renders the bodies of `metas` (links may lead to any of `all`), reusing cached renders whose links still
- * resolve the same way. Large batches are shared with one worker process,
- * which on two cores nearly halves a cold build. Messages land on each
- * article's VFile as if it had been rendered here.
+ * resolve the same way. Large batches are shared with one worker process
+ * (`worker` when one was forked ahead, else a new one), which on two cores
+ * nearly halves a cold build. Messages land on each article's VFile as if it
+ * had been rendered here.
  */
 export async function renderAll(
   metas: readonly ArticleMeta[],
@@ -32,6 +67,7 @@ export async function renderAll(
   config: Config,
   now: Date,
   cache: RenderCache,
+  worker?: ChildProcess,
 ): Promise<Map<string, RenderedBody>> {
   const targets = linkTargets(all);
   const assets = new Set(tree.assets.keys());
@@ -73,19 +109,19 @@ export async function renderAll(
   if (jobs.length < PARALLEL_FROM) {
     for (const job of jobs) done(job.key, runJob(job, context));
   } else {
-    await shareWithWorker(jobs, (job) => runJob(job, context), done, { type: "init", targets, assets: [...assets], now: now.getTime(), basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls });
+    await shareWithWorker(worker ?? forkRenderWorker(), jobs, (job) => runJob(job, context), done, { type: "init", targets, assets: [...assets], now: now.getTime(), basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls });
   }
   return bodies;
 }
 
 async function shareWithWorker(
+  child: ChildProcess,
   jobs: RenderJob[],
   renderHere: (job: RenderJob) => CachedRender,
   done: (key: string, render: CachedRender) => void,
   init: WorkerRequest,
 ): Promise<void> {
   const queue = [...jobs];
-  const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let inFlight = 0;
   const workerFinished = new Promise<void>((resolve, reject) => {
     const next = () => {
@@ -95,6 +131,7 @@ async function shareWithWorker(
       child.send({ type: "render", jobs: batch } satisfies WorkerRequest);
     };
     child.on("message", (reply: WorkerReply) => {
+      if (reply.type !== "render") return;
       inFlight--;
       for (const [key, render] of reply.results) done(key, render);
       next();
