@@ -83,7 +83,7 @@ export class RenderCache {
   set(key: string, entry: CachedRender): void {
     if (!this.packs) return;
     const { html, ...body } = entry.body;
-    this.index.keep(key, { body, messages: entry.messages, html: this.packs.append(JSON.stringify(html)) });
+    this.index.keep(key, { body, messages: entry.messages, html: this.packs.append(packed(html)) });
   }
 
   /**
@@ -98,11 +98,26 @@ export class RenderCache {
       const moved = this.packs.compact(kept.map(([, entry]) => entry.html));
       kept.forEach(([key, entry], i) => this.index.keep(key, { ...entry, html: moved[i] as Place }));
     }
+    // Every place the index records is written before the index is.
+    this.packs.flush();
     this.index.save();
     this.packs.removeUnused(new Set(this.index.keptEntries().map(([, entry]) => entry.html[0])));
     this.packs.close();
     if (this.links !== undefined && this.linksBefore !== this.links) writeJson(join(this.dir, LINKS), this.links);
   }
+}
+
+/** An article's HTML as packed: web, feed and, when it differs from the feed's (it has images), email. */
+type Packed = [web: string, feed: string, email?: string];
+
+function packed(html: ArticleHtml): string {
+  return JSON.stringify(html.email === html.feed ? [html.web, html.feed] : [html.web, html.feed, html.email]);
+}
+
+function unpacked(text: string | undefined): ArticleHtml {
+  const [web, feed, email = feed] = JSON.parse(text ?? "") as Packed;
+  if (typeof web !== "string" || typeof feed !== "string") throw new Error("not a packed body");
+  return { web, feed, email };
 }
 
 /** The body with an `html` that reads it the first time it is asked for, then keeps it. */
@@ -114,7 +129,7 @@ function lazyHtml(info: Omit<RenderedBody, "html">, read: () => string | undefin
     get(): ArticleHtml {
       let html: ArticleHtml;
       try {
-        html = JSON.parse(read() ?? "") as ArticleHtml;
+        html = unpacked(read());
       } catch {
         throw new Error(`the render cache in ${dir} has lost a rendered body: delete the folder and build again`);
       }

@@ -5,6 +5,8 @@ import { join } from "node:path";
 export type Place = [generation: number, offset: number, length: number];
 
 const NAME = /^bodies-(\d+)\.pack$/;
+/** Appended bytes held before they are written. */
+const FLUSH_BYTES = 1 << 20;
 
 /**
  * Texts kept in append-only pack files in one folder, read back by place.
@@ -17,9 +19,12 @@ const NAME = /^bodies-(\d+)\.pack$/;
  */
 export class Packs {
   private readonly generations: number[];
-  /** The newest pack, while open to append, and its size. */
+  /** The newest pack, while open to append, and its size, counting what is still to be written. */
   private appending: number | undefined;
   private size: number | undefined;
+  /** Appended texts not yet written: written together, a few writes for thousands of bodies. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(private readonly dir: string) {
     let names: string[] = [];
@@ -37,20 +42,32 @@ export class Packs {
     return this.generations.at(-1) ?? 0;
   }
 
-  /** Appends a text to the newest pack; returns its place. */
+  /** Appends a text to the newest pack; returns its place. It is written by the time the pack is read, flushed or closed. */
   append(text: string): Place {
     const generation = this.current;
-    const fd = this.appendFd();
-    this.size ??= fstatSync(fd).size;
+    this.size ??= fstatSync(this.appendFd()).size;
     const bytes = Buffer.from(text);
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
     const place: Place = [generation, this.size, bytes.length];
     this.size += bytes.length;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
     return place;
+  }
+
+  /** Writes what was appended: before anything records a place of it. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const bytes = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const fd = this.appendFd();
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
   }
 
   /** The text at a place; undefined when it cannot be read whole. Opens and closes the pack, so nothing stays open after a build. */
   read([generation, offset, length]: Place): string | undefined {
+    this.flush();
     let fd: number | undefined;
     try {
       fd = openSync(join(this.dir, `bodies-${generation}.pack`), "r");
@@ -65,6 +82,7 @@ export class Packs {
 
   /** Bytes in packs: with `live` (the bytes of the places still wanted), tells when compaction pays. */
   wasteful(live: number): boolean {
+    this.flush();
     let total = 0;
     for (const generation of this.generations) {
       try {
@@ -89,8 +107,9 @@ export class Packs {
     for (const generation of this.generations.filter((g) => !used.has(g) && g !== this.current)) rmSync(join(this.dir, `bodies-${generation}.pack`), { force: true });
   }
 
-  /** Closes the pack being appended to. */
+  /** Writes what was appended and closes the pack being appended to. */
   close(): void {
+    this.flush();
     if (this.appending !== undefined) closeSync(this.appending);
     this.appending = undefined;
     this.size = undefined;

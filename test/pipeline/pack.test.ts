@@ -27,6 +27,17 @@ describe("the packs of rendered bodies", () => {
     expect(readdirSync(dir)).toEqual(["bodies-0.pack"]);
   });
 
+  it("read a text appended in the same run, before the pack is closed", () => {
+    const dir = folder();
+    const packs = new Packs(dir);
+    const places = ["<p>a</p>", "<p>b</p>"].map((text) => packs.append(text));
+    expect(packs.read(places[1] as Place)).toBe("<p>b</p>");
+    const later = packs.append("<p>c</p>");
+    expect(packs.read(later)).toBe("<p>c</p>");
+    packs.close();
+    expect(statSync(join(dir, "bodies-0.pack")).size).toBe(24);
+  });
+
   it("say so, without throwing, when a place lies outside the packs", () => {
     const dir = folder();
     const packs = new Packs(dir);
@@ -77,5 +88,18 @@ describe("the render cache over its packs", () => {
     const third = new RenderCache(dir);
     expect(third.get("k2")?.body.html.email).toBe(body(2).html.email);
     expect(third.get("k3")).toBeUndefined();
+  });
+
+  it("gives back each body's web, feed and email HTML, whether or not the email's is the feed's", () => {
+    const dir = folder();
+    const first = new RenderCache(dir);
+    const plain = body(1);
+    const withImage: RenderedBody = { ...body(2), html: { web: '<img src="a.png" loading="lazy">', feed: '<img src="https://x.example/a.png">', email: '<img src="https://x.example/a.png" width="600">' } };
+    first.set("plain", { body: plain, messages: [] });
+    first.set("image", { body: withImage, messages: [] });
+    first.save();
+    const second = new RenderCache(dir);
+    expect(second.get("plain")?.body.html).toEqual(plain.html);
+    expect(second.get("image")?.body.html).toEqual(withImage.html);
   });
 });
