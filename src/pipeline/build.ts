@@ -26,7 +26,7 @@ import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
 import { SourceIndex } from "./source-index.js";
 import { stage } from "./timings.js";
-import { forkRenderWorker, frontMatterIn, PARALLEL_FROM, renderAll } from "./render-all.js";
+import { forkRenderWorker, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
 
@@ -85,7 +85,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
 async function assembleContent(options: ProjectOptions, config: Config, configFile: VFile, tree: ContentTree, cacheDir: string | undefined, worker: ChildProcess | undefined): Promise<Assembly> {
   stage("sources");
   const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.journal"));
-  const metas = collectArticles(tree, config, await metaCache.reader(config, tree.sources, tree.assets, worker && frontMatterIn(worker, config, tree.assets)));
+  const metas = collectArticles(tree, config, await metaCache.reader(config, tree.sources, tree.assets));
   metaCache.save();
   // Changed front matter may well change the next issue's outline: MJML loads beside the bodies.
   if (metaCache.parsedAny) options.mjml?.prepare();

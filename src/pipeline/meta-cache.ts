@@ -1,5 +1,4 @@
 import { createHash, hash } from "node:crypto";
-import { VFile } from "vfile";
 import type { Config } from "../config/schema.js";
 import { frontMatterBlock, type ArticleMeta } from "../content/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
@@ -9,34 +8,6 @@ import { Journal } from "./json-file.js";
 import { replayMessages, storeMessages, type StoredMessage } from "../validate/messages.js";
 
 type StoredMeta = Omit<ArticleMeta, "source" | "published" | "updated"> & { published: number; updated: number };
-
-/** An article's front matter read: its meta as stored (null when unusable) and the messages reading it gave. */
-export interface ParsedMeta {
-  meta: StoredMeta | null;
-  messages: StoredMessage[];
-}
-
-/** Reads front matter in another process (the render worker) while this one reads its own share. */
-export type FrontMatterHelper = (sources: ReadonlyArray<{ path: string; text: string }>) => Promise<ParsedMeta[]>;
-
-/** Below this many articles to read, the YAML parser's start-up in a helper costs more than it saves. */
-const SHARE_FROM = 400;
-/** Articles handed to the helper at a time, and batches it holds at once. */
-const HELPER_BATCH = 100;
-const HELPER_AHEAD = 2;
-
-/** The front-matter reader, loaded on first use: YAML and the schema are a tenth of a second to load. */
-let loaded: typeof import("../content/meta.js") | undefined;
-
-/** Reads one article's front matter into its stored form: the same here and in a helper process. */
-export async function parseMeta(path: string, text: string, config: Config, assets: ReadonlyMap<string, number>): Promise<ParsedMeta> {
-  loaded ??= await import("../content/meta.js");
-  const file = new VFile({ path });
-  const meta = loaded.readMeta({ path, text, digest: "", file }, config, assets);
-  const { source: _source, ...rest } = meta ?? ({} as ArticleMeta);
-  return { meta: meta ? { ...rest, published: meta.published.getTime(), updated: meta.updated.getTime() } : null, messages: storeMessages(file) };
-}
-
 interface Entry {
   /** By the whole text: matches while the file is unchanged, without reading it. */
   key: string;
@@ -66,10 +37,9 @@ export class MetaCache {
   /**
    * A MetaReader over `sources` that answers from the cache when the key
    * matches and records what it reads. The front-matter parser (YAML and
-   * the schema) is loaded only when some article needs parsing; with a
-   * helper, half of many articles to parse are parsed there.
+   * the schema) is loaded only when some article needs parsing.
    */
-  async reader(config: Config, sources: readonly SourceFile[], assets: ReadonlyMap<string, number>, helper?: FrontMatterHelper): Promise<MetaReader> {
+  async reader(config: Config, sources: readonly SourceFile[], assets: ReadonlyMap<string, number>): Promise<MetaReader> {
     const context = createHash("sha256").update(String(PIPELINE_VERSION)).update(JSON.stringify(config)).update(JSON.stringify([...assets])).digest("hex");
     const keyOf = (source: SourceFile, text: string) => hash("sha256", `${context}${source.path}\0${text}`);
     const keys = new Map<SourceFile, { key: string; head: string }>();
@@ -78,43 +48,24 @@ export class MetaCache {
       const hit = this.journal.recall(source.path);
       keys.set(source, { key, head: hit?.key === key ? hit.head : keyOf(source, frontMatterOf(source.text)) });
     }
-    const misses = sources.filter((s) => this.journal.recall(s.path)?.head !== keys.get(s)?.head);
-    this.parsedAny = misses.length > 0;
-    const parsed = new Map<SourceFile, ParsedMeta>();
-    // The helper takes batches from the end while this process parses from the front, so neither waits on the other.
-    const queue = [...misses];
-    const shared: Array<Promise<void>> = [];
-    const share = (help: FrontMatterHelper): void => {
-      const batch = queue.splice(Math.max(0, queue.length - HELPER_BATCH));
-      if (batch.length === 0) return;
-      const answered = help(batch.map(({ path, text }) => ({ path, text }))).then((results) => {
-        results.forEach((result, i) => parsed.set(batch[i] as SourceFile, result));
-        share(help);
-      });
-      // Awaited below, once this process has parsed its share: until then a failure waits there.
-      answered.catch(() => {});
-      shared.push(answered);
-    };
-    if (helper && misses.length >= SHARE_FROM) for (let i = 0; i < HELPER_AHEAD; i++) share(helper);
-    while (queue.length > 0) {
-      for (const source of queue.splice(0, 32)) parsed.set(source, await parseMeta(source.path, source.text, config, assets));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    for (let i = 0; i < shared.length; i++) await shared[i];
-
+    const parse = sources.some((s) => this.journal.recall(s.path)?.head !== keys.get(s)?.head) ? (await import("../content/meta.js")).readMeta : undefined;
+    this.parsedAny = parse !== undefined;
     return (source: SourceFile) => {
       const { key, head } = keys.get(source) ?? { key: "", head: "" };
       const hit = this.journal.recall(source.path);
-      let entry: Entry;
-      if (hit?.head === head) entry = hit.key === key ? hit : { ...hit, key };
-      else {
-        const read = parsed.get(source);
-        if (!read) throw new Error(`${source.path} is not one of the sources this reader was made for`);
-        entry = { key, head, ...read, digest: createHash("sha1").update(JSON.stringify(read.meta)).digest("hex") };
+      if (hit?.head === head) {
+        replayMessages(source.file, hit.messages);
+        this.journal.keep(source.path, hit.key === key ? hit : { ...hit, key });
+        return hit.meta ? { ...hit.meta, published: new Date(hit.meta.published), updated: new Date(hit.meta.updated), source } : undefined;
       }
-      replayMessages(source.file, entry.messages);
-      this.journal.keep(source.path, entry);
-      return entry.meta ? { ...entry.meta, published: new Date(entry.meta.published), updated: new Date(entry.meta.updated), source } : undefined;
+      if (!parse) throw new Error(`${source.path} is not one of the sources this reader was made for`);
+      const before = source.file.messages.length;
+      const meta = parse(source, config, assets);
+      const { source: _source, ...rest } = meta ?? ({} as ArticleMeta);
+      const stored = meta ? { ...rest, published: meta.published.getTime(), updated: meta.updated.getTime() } : null;
+      const digest = createHash("sha1").update(JSON.stringify(stored)).digest("hex");
+      this.journal.keep(source.path, { key, head, meta: stored, digest, messages: storeMessages(source.file, before) });
+      return meta;
     };
   }
 

@@ -6,7 +6,6 @@ import type { ContentTree } from "../content/read.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache, type CachedRender } from "./cache.js";
-import type { FrontMatterHelper, ParsedMeta } from "./meta-cache.js";
 import { compiledPath } from "./compiled.js";
 import { replayMessages } from "../validate/messages.js";
 import type { RenderJob } from "./render-job.js";
@@ -22,35 +21,14 @@ const WORKER_AHEAD = 3;
 
 /**
  * Starts a render worker process ahead of need: its start-up (Node and the
- * Markdown pipeline, half a second on a busy machine) then overlaps reading
- * the sources and their front matter. Kill it if renderAll does not take it.
+ * bundle) then overlaps reading the sources and their front matter. Kill it
+ * if renderAll does not take it.
  */
 export function forkRenderWorker(): ChildProcess {
   const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   // Until renderAll listens: a worker that failed to start then fails the first batch sent to it.
   child.on("error", () => {});
   return child;
-}
-
-/**
- * A FrontMatterHelper that reads front matter in a forked render worker,
- * which answers batches in the order sent. A worker that exits before
- * answering fails the build with its exit code.
- */
-export function frontMatterIn(child: ChildProcess, config: Config, assets: ReadonlyMap<string, number>): FrontMatterHelper {
-  const waiting: Array<{ resolve: (parsed: ParsedMeta[]) => void; reject: (error: Error) => void }> = [];
-  child.on("message", (reply: WorkerReply) => {
-    if (reply.type === "meta") waiting.shift()?.resolve(reply.parsed);
-  });
-  child.once("exit", (code) => {
-    for (const waiter of waiting.splice(0)) waiter.reject(new Error(`render worker exited with code ${code}`));
-  });
-  child.send({ type: "meta-context", config, assets: [...assets] } satisfies WorkerRequest);
-  return (sources) =>
-    new Promise((resolve, reject) => {
-      waiting.push({ resolve, reject });
-      child.send({ type: "meta", sources } satisfies WorkerRequest);
-    });
 }
 
 /**
@@ -131,7 +109,6 @@ async function shareWithWorker(
       child.send({ type: "render", jobs: batch } satisfies WorkerRequest);
     };
     child.on("message", (reply: WorkerReply) => {
-      if (reply.type !== "render") return;
       inFlight--;
       for (const [key, render] of reply.results) done(key, render);
       next();

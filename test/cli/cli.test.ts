@@ -1,7 +1,7 @@
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { assemble, build } from "../../src/pipeline/build.js";
+import { build } from "../../src/pipeline/build.js";
 import { runCli } from "../helpers/cli.js";
 import { article, NOW, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
@@ -106,26 +106,6 @@ describe("presswork command line", () => {
     expect([...byCli.keys()].sort()).toEqual([...inProcess.keys()].sort());
     expect(byCli.size).toBeGreaterThan(450);
     for (const [path, bytes] of inProcess) expect(byCli.get(path)?.equals(bytes), path).toBe(true);
-  });
-
-  it("reports front matter read in its render process at the same places as a build in process", async () => {
-    // 450 articles: the render process, started at once on a first build, reads the front matter of the last ones by path.
-    const articles: Record<string, string> = {};
-    for (let i = 0; i < 450; i++) articles[`story-${i}.md`] = article(`title: Story ${i}\ndate: 2026-10-01T00:00:00Z`);
-    articles["story-0.md"] = article('title: First\ndate: "2026-13-01"');
-    articles["story-98.md"] = article("date: 2026-10-01");
-    articles["story-99.md"] = article("title: Last\ndate: 2026-10-01\nsumary: typo");
-    const root = await tempProject({ articles });
-    const { code, stderr } = runCli(["build", "--now", NOW.toISOString()], root);
-    expect(code).toBe(1);
-    expect(stderr).toContain(`articles/story-0.md:3:7  error  'date' is "2026-13-01", not a date.`);
-    expect(stderr).toContain("articles/story-98.md:2:1  error  'title' is missing");
-    expect(stderr).toContain("articles/story-99.md:4:1  warning  unknown key 'sumary': did you mean 'summary'?");
-    expect(stderr).toContain("Build failed: 2 error(s), 1 warning(s).");
-    const inProcess = await assemble({ root, now: NOW, cacheDir: false });
-    const messages = inProcess.files.flatMap((file) => file.messages.map((m) => `${file.path}:${m.line}:${m.column}  ${m.fatal ? "error" : "warning"}  ${m.reason}`));
-    expect(messages).toHaveLength(3);
-    for (const message of messages) expect(stderr).toContain(message);
   });
 
   it("on a first build, runs MJML for the email issues in a thread of its own, to the same bytes as a build in process", async () => {
