@@ -10,11 +10,13 @@ export interface CliResult {
 }
 
 /** Runs the compiled `presswork` CLI in a project folder, as an editor would. */
-export function runCli(args: string[], root: string, env: Record<string, string> = {}): CliResult {
+export function runCli(args: string[], root: string, env: Record<string, string> = {}, timeout = 120_000): CliResult {
   const result = spawnSync(process.execPath, [join(REPO, "bin/presswork.js"), ...args], {
     cwd: root,
     env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", ...env },
     encoding: "utf8",
+    // A command that never exits is killed, and its test fails on the missing exit code.
+    timeout,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
