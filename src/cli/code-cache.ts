@@ -11,12 +11,12 @@ interface Compiling {
 
 /**
  * Loads the bundled command line (CommonJS, in `entry`'s folder) with V8's
- * code cache: each chunk's compiled code, including every function the run
- * called, is kept in `code-cache/` beside the bundle when the chunk is first
- * loaded, and later runs start from it instead of compiling again: a fifth
- * of a rebuild that changes one article, and Node 20 has no compile cache of
- * its own. A cache V8 rejects (another Node) is made again; one that cannot
- * be written is done without.
+ * code cache. The first run that loads a chunk keeps its compiled code,
+ * with every function the run called, in `code-cache/` beside the bundle;
+ * later runs start from it instead of compiling again: a tenth to a fifth
+ * of a rebuild that changes one article (Node 20 has no compile cache of
+ * its own). A cache V8 rejects (another Node) is made again; one that
+ * cannot be written is done without.
  */
 export function requireWithCodeCache(entry: string): unknown {
   const bundle = dirname(entry);
