@@ -77,8 +77,8 @@ function delimiterRowLines(document: string): Set<number> {
 function tablesWhereDelimited(rows: DelimiterRows): Extension {
   const table = gfmTable().flow?.null as Construct;
   const tokenize: Construct["tokenize"] = function (this: TokenizeContext, effects, ok, nok) {
-    const start = table.tokenize.call(this, effects, ok, nok);
-    return !rows.lines || continuesTable(this) || rows.lines.has(this.now().line + 1) ? start : nok;
+    if (rows.lines && !rows.lines.has(this.now().line + 1) && !continuesTable(this)) return nok;
+    return table.tokenize.call(this, effects, ok, nok);
   };
   return { flow: { null: { ...table, tokenize } } };
 }
