@@ -21,8 +21,8 @@ const WORKER_AHEAD = 3;
 
 /**
  * Starts a render worker process ahead of need: its start-up (Node and the
- * bundle) then overlaps reading the sources and their front matter. Kill it
- * if renderAll does not take it.
+ * Markdown pipeline) then overlaps reading the sources and their front
+ * matter. Kill it if renderAll does not take it.
  */
 export function forkRenderWorker(): ChildProcess {
   const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
