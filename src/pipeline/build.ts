@@ -77,7 +77,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
   try {
     return await assembleContent(options, config, configFile, tree, cacheDir, worker);
   } finally {
-    // Unused when the front matter had errors or left too few articles to share.
+    // renderAll stops it; this is for a run that ends before renderAll.
     worker?.kill();
   }
 }

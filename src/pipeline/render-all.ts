@@ -22,7 +22,7 @@ const WORKER_AHEAD = 3;
 /**
  * Starts a render worker process ahead of need: its start-up (Node and the
  * Markdown pipeline) then overlaps reading the sources and their front
- * matter. Kill it if renderAll does not take it.
+ * matter. renderAll stops it, used or not; kill it if renderAll is not reached.
  */
 export function forkRenderWorker(): ChildProcess {
   const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -35,8 +35,8 @@ export function forkRenderWorker(): ChildProcess {
  * Renders the bodies of `metas` (links may lead to any of `all`), reusing cached renders whose links still
  * resolve the same way. Large batches are shared with one worker process
  * (`worker` when one was forked ahead, else a new one), which on two cores
- * nearly halves a cold build. Messages land on each article's VFile as if it
- * had been rendered here.
+ * nearly halves a cold build; a worker given and not needed is stopped at
+ * once. Messages land on each article's VFile as if it had been rendered here.
  */
 export async function renderAll(
   metas: readonly ArticleMeta[],
@@ -79,6 +79,7 @@ export async function renderAll(
     if (meta) accept(meta, render);
     cache.set(key, render);
   };
+  if (jobs.length < PARALLEL_FROM) worker?.kill();
   if (jobs.length === 0) return bodies;
   // Loaded only when something needs rendering: the Markdown pipeline is a third of start-up.
   const { prepareJobs, runJob } = await import("./render-job.js");

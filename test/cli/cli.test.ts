@@ -108,12 +108,12 @@ describe("presswork command line", () => {
     for (const [path, bytes] of inProcess) expect(byCli.get(path)?.equals(bytes), path).toBe(true);
   });
 
-  it("fails a first build large enough to share its rendering on bad front matter, and exits without waiting on its render process", async () => {
+  it("fails a first build of 60 articles on bad YAML with its place, while its render process is starting", async () => {
     const articles: Record<string, string> = {};
     for (let i = 0; i < 60; i++) articles[`story-${i}.md`] = article(`title: Story ${i}\ndate: 2026-10-01T00:00:00Z`);
     articles["story-7.md"] = article("title: [unclosed\ndate: 2026-10-01");
     const root = await tempProject({ articles });
-    // The render process starts before the front matter is read; a build left waiting on it is killed after 30 s, with no exit code.
+    // The render process starts before the front matter is read; a build that hangs is killed after 30 s, with no exit code.
     const { code, stderr } = runCli(["build", "--now", NOW.toISOString()], root, {}, 30_000);
     expect(code).toBe(1);
     expect(stderr).toMatch(/articles\/story-7\.md:\d+:\d+ {2}error {2}YAML: /);

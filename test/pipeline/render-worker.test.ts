@@ -40,7 +40,7 @@ describe("the render process of a first build", () => {
     expect(await noneLeft()).toEqual([]);
   });
 
-  it("renders its share and is stopped when the bodies are done", async () => {
+  it("is gone once a build that shared its bodies with it is done", async () => {
     const root = await project(0);
     const result = await assemble({ root, now: NOW });
     expect(result.articles).toHaveLength(60);
