@@ -39,7 +39,7 @@ const ENVELOPE_HEADERS = ["delivered-to", "x-original-to", "envelope-to", "x-env
  * the report names. `raw` may be the start of a large message only.
  */
 export async function classifyMessage(raw: Buffer, options: ClassifyOptions): Promise<Classification> {
-  const mail = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
+  const mail = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, checksumAlgo: false } as Parameters<typeof simpleParser>[1]);
   const context = new Context(mail, raw, options);
   return classifyDsn(context) ?? classifyArf(context) ?? classifyUnsubscribe(context, true) ?? classifyTextBounce(context) ?? classifyAutoReply(context) ?? classifyUnsubscribe(context, false) ?? {
     events: [],
