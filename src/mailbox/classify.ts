@@ -161,8 +161,9 @@ function classifyDsn(c: Context): Classification | undefined {
     const recipient = (only ? (c.envelope.recipient ?? fromOrig.recipient) : undefined) ?? (address ? byAddress(address, c.options.identity, "dsn") : undefined) ?? c.envelope.recipient ?? fromOrig.recipient;
     return c.event(kind, "dsn", { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(diagnostic ? { diagnostic } : {}) }, index);
   });
-  const failed = events.filter((e) => e.kind === "hard-bounce" || e.kind === "soft-bounce").length;
-  return { events, understood: true, format: "dsn", summary: `a delivery report: ${describe(events)}${failed && events.some((e) => !e.recipient) ? ", recipient not recognised" : ""}` };
+  // A failure nobody can be named for needs a person: nothing can be done with it here.
+  const unnamed = events.some((e) => (e.kind === "hard-bounce" || e.kind === "soft-bounce") && !e.recipient);
+  return { events, understood: !unnamed, format: "dsn", summary: unnamed ? "a delivery report whose failed recipient could not be recognised" : `a delivery report: ${describe(events)}` };
 }
 
 /** The reason the human-readable part gives for each failed address, by lower-case address. */

@@ -79,6 +79,12 @@ describe("the bounce corpus", () => {
     expect(last.events[0]?.issue).toBeUndefined();
   });
 
+  it("sends a delivery report whose failed recipient cannot be named to a person", async () => {
+    const raw = readFileSync(join(DIR, "not-on-list-dsn.eml"), "utf8").replace(/^Final-Recipient: .*\n/m, "");
+    const result = await classifyMessage(Buffer.from(raw), { identity: fixtureIdentity(), now: NOW });
+    expect(result).toMatchObject({ understood: false, format: "dsn", summary: "a delivery report whose failed recipient could not be recognised" });
+  });
+
   it("classifies a 20 MB bounce from its first megabyte as it classifies the whole", async () => {
     const small = readFileSync(join(DIR, "postfix-user-unknown.eml"), "utf8");
     const filler = `${"A".repeat(76)}\n`.repeat(Math.ceil((20 * 1024 * 1024) / 77));

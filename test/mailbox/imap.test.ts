@@ -104,8 +104,14 @@ describe("presswork mailbox over a real IMAP server", () => {
     if (!dovecot) return ctx.skip(unavailable);
     const url = await mailboxWith("dry", [readFileSync(join(FIXTURES, "postfix-user-unknown.eml")), readFileSync(join(FIXTURES, "unknown-reader-reply.eml"))]);
     const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
-    const result = runCli(["mailbox", "--once", "--dry-run", "--events", "events.jsonl"], root, { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET });
+    const summary = join(root, "step-summary.md");
+    const result = runCli(["mailbox", "--once", "--dry-run", "--events", "events.jsonl"], root, { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET, GITHUB_STEP_SUMMARY: summary });
     expect(result.code).toBe(0);
+    const table = readFileSync(summary, "utf8");
+    expect(table).toContain("| messages read | 2 |");
+    expect(table).toContain("| hard-bounce | 1 |");
+    expect(table).toMatch(/- INBOX uid \d+: no delivery status.*i\*\*\*@gmail\.com/);
+    expect(table.replace(/\w\*\*\*@[\w.-]+/g, "")).not.toMatch(/@/);
     expect(result.stdout).toContain("Dry run: read 2 messages");
     expect(result.stdout).toMatch(/1\s+hard-bounce/);
     expect(await folders(url)).toEqual({ INBOX: 2 });
