@@ -192,6 +192,10 @@ describe("presswork mailbox over a real IMAP server", () => {
     expect(wrongPassword.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(wrongPassword.stderr).not.toContain("s3cret-W0rd");
 
+    const typo = runCli(["mailbox", "--onc"], root, base);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("unknown option --onc");
+
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ ...base, IMAP_URL: "" }, /IMAP_URL is not set/],
       [{ ...base, IMAP_URL: "pop3://u:p@127.0.0.1" }, /must be imaps:\/\/ \(TLS\) or imap:\/\//],
