@@ -4,7 +4,7 @@ import type { MailboxConfig } from "../config/schema.js";
 import { withoutAddresses, type FeedbackKind, type FeedbackSink } from "../feedback/event.js";
 import { classifyMessage } from "./classify.js";
 import type { SenderIdentity } from "./identify.js";
-import type { ImapSettings } from "./imap.js";
+import { MailboxSetupError, type ImapSettings } from "./imap.js";
 
 /** What one pass over the mailbox needs. */
 export interface ReadOptions {
@@ -78,7 +78,9 @@ export async function readMailbox(client: ImapFlow, options: ReadOptions): Promi
     for (const folder of [config.processed, config.attention]) await client.mailboxCreate(folderPath(folder));
   }
   for (const folder of config.folders) {
-    const lock = await client.getMailboxLock(folderPath(folder));
+    const lock = await client.getMailboxLock(folderPath(folder)).catch((error: Error & { responseText?: string }) => {
+      throw new MailboxSetupError(`the folder "${folder}" in mailbox.folders cannot be opened (${error.responseText ?? error.message}): check its name on the server`);
+    });
     try {
       const uids = (await client.search({ all: true }, { uid: true })) || [];
       for (let i = 0; i < uids.length; i += config.batchSize) {

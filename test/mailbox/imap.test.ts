@@ -223,6 +223,11 @@ describe("presswork mailbox over a real IMAP server", () => {
     expect(overlap.code).toBe(1);
     expect(overlap.stderr).toMatch(/mailbox.folders names "Presswork\/Processed", which is where messages are moved to/);
 
+    const missing = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [Bounces]\n` });
+    const noFolder = runCli(["mailbox", "--once"], missing, { ...base, IMAP_URL: dovecot.url() });
+    expect(noFolder.code).toBe(1);
+    expect(noFolder.stderr).toMatch(/the folder "Bounces" in mailbox.folders cannot be opened \(.+\): check its name on the server/);
+
     const badConfig = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  batchSize: 0\n` });
     const bad = runCli(["mailbox", "--once"], badConfig, { ...base, IMAP_URL: dovecot.url() });
     expect(bad.code).toBe(1);

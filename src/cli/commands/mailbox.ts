@@ -77,6 +77,7 @@ export const mailboxCommand = defineCommand({
 
 /** What went wrong with the server, without the password (imapflow's messages never hold it; its response text might name the user). */
 function imapError(error: Error & { code?: string; authenticationFailed?: boolean; responseText?: string }, host: string): string {
+  if (error instanceof MailboxSetupError) return error.message;
   if (error.authenticationFailed || error.code === "AUTHENTICATIONFAILED") return `the IMAP server ${host} refused the user name or password in IMAP_URL`;
   if (error.code === "ECONNREFUSED" || error.code === "ENOTFOUND" || error.code === "ETIMEDOUT" || error.code === "EHOSTUNREACH") return `cannot reach the IMAP server ${host} (${error.code}): check IMAP_URL`;
   return `IMAP: ${error.responseText ?? error.message}`;
