@@ -12,6 +12,7 @@ const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   issue: async () => (await import("./commands/issue.js")).issueCommand,
   send: async () => (await import("./commands/send.js")).sendCommand,
   preview: async () => (await import("./commands/preview.js")).previewCommand,
+  mailbox: async () => (await import("./commands/mailbox.js")).mailboxCommand,
 };
 
 const main = defineCommand({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_LOCAL_PART, MAX_TOKEN_LENGTH } from "../issues/verp.js";
 
 const absoluteUrl = z
   .string()
@@ -39,6 +40,15 @@ const newsletter = z.object({
     url: absoluteUrl.refine((v) => v.includes("{token}"), "must contain {token}, where each subscriber's unsubscribe token goes"),
     mailto: z.email("is not an email address"),
   }),
+  bounces: z
+    .object({
+      address: z.email("is not an email address"),
+      delimiter: z.enum(["+", "-", "="], { error: "must be +, - or =: the character your mail server puts between a mailbox and its tag" }).default("+"),
+    })
+    .refine((b) => b.address.slice(0, b.address.lastIndexOf("@")).length + 1 + MAX_TOKEN_LENGTH <= MAX_LOCAL_PART, {
+      message: `has a mailbox name too long for a per-recipient envelope sender: the part before @ can be at most ${MAX_LOCAL_PART - 1 - MAX_TOKEN_LENGTH} characters`,
+    })
+    .optional(),
   postalAddress: z.string().min(1, "must not be empty: bulk mail carries the sender's postal address"),
   reason: z.string().min(1).default("You get this email because you subscribed to our newsletter."),
 });
@@ -53,6 +63,29 @@ const delivery = z.object({
   stopWhen: z
     .object({ first: z.number().int().min(1).default(200), failureShare: z.number().min(0).max(1).default(0.1) })
     .default({ first: 200, failureShare: 0.1 }),
+});
+
+const folder = z.string().min(1, "must not be empty").refine((v) => !/[\r\n*%]/.test(v), "must be a folder name, without line breaks or the wildcards * and %");
+
+const mailbox = z.object({
+  folders: z.array(folder).min(1, "must name at least one folder to read").default(["INBOX"]),
+  processed: folder.default("Presswork/Processed"),
+  attention: folder.default("Presswork/Needs attention"),
+  batchSize: z.number().int().min(1).max(1000).default(100),
+  maxMessageKilobytes: z.number().int().min(64).max(65536).default(1024),
+  pollSeconds: z.number().int().min(5).max(3600).default(60),
+});
+
+const feedback = z.object({
+  softBounces: z
+    .object({ count: z.number().int().min(1).max(100).default(3), withinDays: z.number().int().min(1).max(3650).default(30) })
+    .default({ count: 3, withinDays: 30 }),
+  complaintRate: z
+    .object({
+      max: z.number().min(0).max(1, "is a share between 0 and 1: 0.003 is 0.3 %").default(0.003),
+      minimumSent: z.number().int().min(0).default(0),
+    })
+    .default({ max: 0.003, minimumSent: 0 }),
 });
 
 /** The site and newsletter settings in `presswork.config.yaml`. Secrets never live here. */
@@ -76,6 +109,8 @@ export const configSchema = z.object({
   pagination: z.object({ perPage: z.number().int().min(1).max(100).default(10) }).default({ perPage: 10 }),
   newsletter: newsletter.optional(),
   delivery: delivery.default({ maxConnections: 5, timeoutSeconds: 60, retries: 3, retryDelaySeconds: 2, stopWhen: { first: 200, failureShare: 0.1 } }),
+  mailbox: mailbox.default({ folders: ["INBOX"], processed: "Presswork/Processed", attention: "Presswork/Needs attention", batchSize: 100, maxMessageKilobytes: 1024, pollSeconds: 60 }),
+  feedback: feedback.default({ softBounces: { count: 3, withinDays: 30 }, complaintRate: { max: 0.003, minimumSent: 0 } }),
   feeds: z
     .object({
       limit: z.number().int().min(1).max(500).default(20),
@@ -88,5 +123,9 @@ export const configSchema = z.object({
 
 /** Validated configuration as the rest of the code sees it. */
 export type Config = z.infer<typeof configSchema>;
+/** Reading bounces, complaints and unsubscribe mail over IMAP. */
+export type MailboxConfig = z.infer<typeof mailbox>;
+/** What bounces and complaints do to the list. */
+export type FeedbackConfig = z.infer<typeof feedback>;
 /** The newsletter settings. */
 export type NewsletterConfig = z.infer<typeof newsletter>;

@@ -1,0 +1,99 @@
+import { appendFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { defineCommand } from "citty";
+import { loadConfig } from "../../config/load.js";
+import type { FeedbackSink } from "../../feedback/event.js";
+import { senderIdentity } from "../../mailbox/identify.js";
+import { imapFromEnv, MailboxSetupError } from "../../mailbox/imap.js";
+import { JsonLinesSink } from "../../mailbox/jsonl-sink.js";
+import { runMailbox, type MailboxReport } from "../../mailbox/read.js";
+import { report } from "../report.js";
+import { io } from "../io.js";
+
+/** `presswork mailbox`: bounces, complaints and unsubscribe mail from IMAP into feedback events. */
+export const mailboxCommand = defineCommand({
+  meta: { name: "mailbox", description: "Read bounces, complaints and unsubscribe mail from the IMAP mailbox (IMAP_URL) and record what they say" },
+  args: {
+    once: { type: "boolean", description: "Read what is waiting, then exit (default: keep watching)", default: false },
+    events: { type: "string", description: "Append the events to this JSON Lines file (default: PRESSWORK_FEEDBACK_FILE)", valueHint: "FILE" },
+    "dry-run": { type: "boolean", description: "Classify and report; record and move nothing", default: false },
+  },
+  async run({ args }) {
+    const root = io.root();
+    const fail = (message: string) => {
+      io.err(`presswork mailbox: ${message}`);
+      io.fail(1);
+    };
+    const secret = process.env["PRESSWORK_SECRET"];
+    if (!secret) return fail("PRESSWORK_SECRET is not set: it checks the tokens in bounce and unsubscribe addresses and keys the address hashes. Use the value the send uses");
+    const loaded = await loadConfig(root);
+    if (!loaded.config) {
+      report([loaded.file], io.err);
+      io.fail(1);
+      return;
+    }
+    const newsletter = loaded.config.newsletter;
+    if (!newsletter) return fail("no newsletter is configured: add a newsletter section to presswork.config.yaml");
+    const mailbox = loaded.config.mailbox;
+    const overlap = mailbox.folders.find((f) => f === mailbox.processed || f === mailbox.attention);
+    if (overlap) return fail(`mailbox.folders names "${overlap}", which is where messages are moved to: read other folders`);
+    const eventsFile = args.events ?? process.env["PRESSWORK_FEEDBACK_FILE"];
+    if (!eventsFile && !args["dry-run"]) return fail("say where to record the events: --events FILE or PRESSWORK_FEEDBACK_FILE (a JSON Lines file; keyed hashes only, no address)");
+    let imap;
+    try {
+      imap = imapFromEnv(process.env);
+    } catch (error) {
+      if (error instanceof MailboxSetupError) return fail(error.message);
+      throw error;
+    }
+    const sink: FeedbackSink = eventsFile ? await JsonLinesSink.open(isAbsolute(eventsFile) ? eventsFile : join(root, eventsFile)) : { record: async () => {} };
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+    const started = Date.now();
+    try {
+      await runMailbox({
+        imap,
+        config: mailbox,
+        identity: senderIdentity(newsletter, secret),
+        sink,
+        now: () => new Date(),
+        once: args.once,
+        dryRun: args["dry-run"],
+        signal: controller.signal,
+        onPass: (pass) => summarise(pass, (Date.now() - started) / 1000, args["dry-run"], args.once),
+        onError: (error) => io.err(`presswork mailbox: ${imapError(error, imap.host)}; connecting again in ${mailbox.pollSeconds} s`),
+      });
+    } catch (error) {
+      return fail(imapError(error as Error, imap.host));
+    } finally {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      await sink.close?.();
+    }
+  },
+});
+
+/** What went wrong with the server, without the password (imapflow's messages never hold it; its response text might name the user). */
+function imapError(error: Error & { code?: string; authenticationFailed?: boolean; responseText?: string }, host: string): string {
+  if (error instanceof MailboxSetupError) return error.message;
+  if (error.authenticationFailed || error.code === "AUTHENTICATIONFAILED") return `the IMAP server ${host} refused the user name or password in IMAP_URL`;
+  if (error.code === "ECONNREFUSED" || error.code === "ENOTFOUND" || error.code === "ETIMEDOUT" || error.code === "EHOSTUNREACH") return `cannot reach the IMAP server ${host} (${error.code}): check IMAP_URL`;
+  return `IMAP: ${error.responseText ?? error.message}`;
+}
+
+function summarise(pass: MailboxReport, seconds: number, dryRun: boolean, once: boolean): void {
+  if (!once && pass.read === 0) return;
+  const kinds = Object.entries(pass.events).sort((a, b) => b[1] - a[1]);
+  io.out(`${dryRun ? "Dry run: read" : "Read"} ${pass.read} messages in ${seconds.toFixed(1)} s: ${pass.processed} understood${dryRun ? "" : " and moved to the processed folder"}, ${pass.attention.length} ${dryRun ? "would go" : "moved"} to the folder for a person.`);
+  for (const [kind, n] of kinds) io.out(`  ${String(n).padStart(8)}  ${kind}`);
+  if (pass.truncated) io.out(`  ${pass.truncated} larger than mailbox.maxMessageKilobytes were read from their start only.`);
+  for (const line of pass.attention) io.err(`${line.folder} uid ${line.uid}: ${line.reason}`);
+  const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
+  if (summaryFile) {
+    const rows = ["| | count |", "| --- | ---: |", `| messages read | ${pass.read} |`, ...kinds.map(([kind, n]) => `| ${kind} | ${n} |`), `| for a person | ${pass.attention.length} |`];
+    const people = pass.attention.map((l) => `- ${l.folder} uid ${l.uid}: ${l.reason.replace(/[|<>]/g, " ")}`);
+    appendFileSync(summaryFile, `### Mailbox\n\n${rows.join("\n")}\n${people.length ? `\n${people.join("\n")}\n` : ""}\n`);
+  }
+}

@@ -1,0 +1,265 @@
+import { createHash } from "node:crypto";
+import { simpleParser, type ParsedMail } from "mailparser";
+import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind, type FeedbackSource } from "../feedback/event.js";
+import { addressOf, field, fieldBlocks, messageHead, type FieldBlock } from "./fields.js";
+import { byAddress, fromEnvelope, fromOriginal, fromUnsubscribeToken, isMailbox, isOurs, type Identified, type SenderIdentity } from "./identify.js";
+import { severity, statusIn } from "./severity.js";
+import { isAutoReply, readTextBounce } from "./text-bounce.js";
+
+/** What a message in the bounce or unsubscribe mailbox turned out to be. */
+export interface Classification {
+  /** What it says about recipients; empty for a message that changes nothing (a not-spam report, an unreadable one). */
+  events: FeedbackEvent[];
+  /** False when it could not be understood: it goes to a person. */
+  understood: boolean;
+  /** dsn, arf, exim, qmail, yahoo, text, auto-reply, unsubscribe-mail, or unknown. */
+  format: string;
+  /** What it is, in a few words and without any address, for the report. */
+  summary: string;
+}
+
+/** What classifying needs besides the message. */
+export interface ClassifyOptions {
+  identity: SenderIdentity;
+  /** When the message was read: the time of events whose report carries no date. */
+  now: Date;
+  source?: FeedbackSource;
+}
+
+/** Headers a mailbox sees that carry the envelope recipient of a message: where a VERP address shows. */
+const ENVELOPE_HEADERS = ["delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-rcpt-to", "x-original-recipient", "to", "cc", "return-path"];
+
+/**
+ * Classifies one raw message from the bounce or unsubscribe mailbox:
+ * an RFC 3464 delivery status notification (per recipient, hard or soft),
+ * an RFC 5965 feedback report (a complaint), a text bounce (Exim, qmail,
+ * Yahoo and others), an automatic reply, or an unsubscribe request. The
+ * recipient and issue come from the signed envelope address first, then the
+ * original message's Message-ID or List-Unsubscribe token, then the addresses
+ * the report names. `raw` may be the start of a large message only.
+ */
+export async function classifyMessage(raw: Buffer, options: ClassifyOptions): Promise<Classification> {
+  const mail = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, checksumAlgo: false } as Parameters<typeof simpleParser>[1]);
+  const context = new Context(mail, raw, options);
+  return classifyDsn(context) ?? classifyArf(context) ?? classifyUnsubscribe(context, true) ?? classifyTextBounce(context) ?? classifyAutoReply(context) ?? classifyUnsubscribe(context, false) ?? {
+    events: [],
+    understood: false,
+    format: "unknown",
+    summary: mail.attachments.length > 0 ? `no delivery status, feedback report or bounce text found (${mail.headers.get("content-type") ? contentType(mail) : "no content type"})` : "no delivery status, feedback report or bounce text found",
+  };
+}
+
+/** The parsed message and what every classifier asks of it. */
+class Context {
+  readonly source: FeedbackSource;
+  readonly at: string;
+  /** Header values by lower-case name, every occurrence, from the raw head (unparsed). */
+  readonly head: FieldBlock;
+  readonly envelope: Identified;
+  private readonly base: string;
+
+  constructor(
+    readonly mail: ParsedMail,
+    private readonly raw: Buffer,
+    readonly options: ClassifyOptions,
+  ) {
+    this.source = options.source ?? "imap";
+    this.at = (mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date : options.now).toISOString();
+    const headEnd = raw.indexOf("\r\n\r\n") >= 0 ? raw.indexOf("\r\n\r\n") : raw.indexOf("\n\n");
+    const headText = raw.subarray(0, headEnd < 0 ? Math.min(raw.length, 65536) : headEnd).toString("latin1");
+    this.head = messageHead(`${headText}\n\n`);
+    this.envelope = fromEnvelope(ENVELOPE_HEADERS.flatMap((name) => this.head.get(name) ?? []), options.identity);
+    // The same report read twice is the same event: its Message-ID, or its exact head when it has none.
+    const messageId = field(this.head, "message-id");
+    this.base = messageId ? `mid:${messageId.trim()}` : `head:${createHash("sha256").update(headText).digest("hex")}`;
+  }
+
+  get subject(): string {
+    return this.mail.subject ?? "";
+  }
+
+  get from(): string {
+    return this.mail.from?.text ?? field(this.head, "from") ?? "";
+  }
+
+  /** The parts of the given content types. */
+  parts(...types: string[]): ParsedMail["attachments"] {
+    return this.mail.attachments.filter((a) => types.includes(a.contentType.toLowerCase()));
+  }
+
+  /** The head of the original message the report carries (message/rfc822 or text/rfc822-headers), when there is one. */
+  originalHead(): FieldBlock | undefined {
+    const part = this.parts("message/rfc822", "text/rfc822-headers", "message/global", "message/global-headers")[0];
+    if (part) return messageHead(part.content.toString("utf8"));
+    // mailparser folds an inline message/rfc822 into the body; its head is read from the raw part (7bit or 8bit by RFC 2046).
+    const raw = this.raw.toString("latin1");
+    const header = /^Content-Type:[ \t]*(?:message\/(?:rfc822|global)|text\/rfc822-headers)\b(?:.*\r?\n(?![ \t]*\r?\n))*.*\r?\n[ \t]*\r?\n/im.exec(raw);
+    if (!header) return undefined;
+    const head = messageHead(raw.slice(header.index + header[0].length, header.index + header[0].length + 65536));
+    return head.size > 0 ? head : undefined;
+  }
+
+  /** Exim's X-Failed-Recipients. */
+  failedRecipients(): string[] {
+    return (this.head.get("x-failed-recipients") ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  }
+
+  /** The text a person would read: the plain part, or the HTML part stripped of its tags. */
+  text(): string {
+    if (this.mail.text) return this.mail.text;
+    const html = typeof this.mail.html === "string" ? this.mail.html : "";
+    return html.replace(/<(?:br|\/p|\/div|\/tr|\/li)[^>]*>/gi, "\n").replace(/<[^>]+>/g, "").replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  }
+
+  event(kind: FeedbackKind, format: string, who: Identified, extra: Partial<FeedbackEvent> = {}, index = 0): FeedbackEvent {
+    const { diagnostic, ...rest } = extra;
+    return {
+      id: eventId(this.source, this.base, kind, who.recipient?.key ?? `#${index}`),
+      kind,
+      ...(who.recipient ? { recipient: who.recipient } : {}),
+      ...(who.issue !== undefined ? { issue: who.issue } : {}),
+      ...(diagnostic ? { diagnostic: withoutAddresses(diagnostic) } : {}),
+      ...rest,
+      source: this.source,
+      format,
+      at: this.at,
+    };
+  }
+}
+
+function contentType(mail: ParsedMail): string {
+  const value = mail.headers.get("content-type");
+  return typeof value === "object" && value && "value" in value ? String(value.value) : String(value);
+}
+
+/** RFC 3464 (and RFC 6533) delivery status notifications. */
+function classifyDsn(c: Context): Classification | undefined {
+  const part = c.parts("message/delivery-status", "message/global-delivery-status")[0];
+  // Some gateways send the status fields under the wrong content type: as a text attachment or in the body.
+  const text = part ? part.content.toString("utf8") : [...c.parts("text/plain").map((a) => a.content.toString("utf8")), c.text()].find((t) => /^Final-Recipient:/im.test(t) && /^(?:Action|Status):/im.test(t));
+  if (text === undefined) return undefined;
+  const blocks = fieldBlocks(text);
+  const perRecipient = blocks.filter((b) => b.has("final-recipient") || b.has("original-recipient") || b.has("action") || b.has("status"));
+  const original = c.originalHead();
+  const fromOrig = fromOriginal(original, c.options.identity);
+  const ours = Boolean(c.envelope.recipient || fromOrig.recipient || (original && isOurs(original, c.options.identity)));
+  if (!ours && original) {
+    return { events: [c.event("not-ours", "dsn", {})], understood: true, format: "dsn", summary: "a delivery report about a message Presswork did not send" };
+  }
+  if (perRecipient.length === 0) return undefined;
+  const issue = c.envelope.issue ?? fromOrig.issue;
+  const words = humanDiagnostics(c);
+  const events = perRecipient.map((block, index) => {
+    const action = (field(block, "action") ?? "").toLowerCase().split(/\s/)[0] ?? "";
+    const address = addressOf(field(block, "final-recipient")) ?? addressOf(field(block, "original-recipient"));
+    // Without a Diagnostic-Code (Exim's local failures), the reason is in the text a person reads.
+    const diagnostic = field(block, "diagnostic-code")?.replace(/^\s*[\w-]+\s*;\s*/, "") ?? (address ? words.get(address.toLowerCase()) : undefined);
+    const status = statusIn(field(block, "status")) ?? statusIn(diagnostic);
+    const kind = dsnKind(action, status, diagnostic);
+    // One recipient a message (VERP): the envelope names it, whatever address it was forwarded to.
+    const only = perRecipient.length === 1;
+    const recipient = (only ? (c.envelope.recipient ?? fromOrig.recipient) : undefined) ?? (address ? byAddress(address, c.options.identity, "dsn") : undefined) ?? c.envelope.recipient ?? fromOrig.recipient;
+    return c.event(kind, "dsn", { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(diagnostic ? { diagnostic } : {}) }, index);
+  });
+  // A failure nobody can be named for needs a person: nothing can be done with it here.
+  const unnamed = events.some((e) => (e.kind === "hard-bounce" || e.kind === "soft-bounce") && !e.recipient);
+  return { events, understood: !unnamed, format: "dsn", summary: unnamed ? "a delivery report whose failed recipient could not be recognised" : `a delivery report: ${describe(events)}` };
+}
+
+/** The reason the human-readable part gives for each failed address, by lower-case address. */
+function humanDiagnostics(c: Context): Map<string, string> {
+  const bounce = readTextBounce(c.text(), { from: c.from, subject: c.subject, failedRecipients: c.failedRecipients() });
+  return new Map((bounce?.failures ?? []).filter((f) => f.diagnostic).map((f) => [f.address.toLowerCase(), f.diagnostic as string]));
+}
+
+function dsnKind(action: string, status: string | undefined, diagnostic: string | undefined): FeedbackKind {
+  if (action === "delayed") return "delayed";
+  if (action === "delivered" || action === "relayed" || action === "expanded") return "delivered";
+  if (!action && status?.startsWith("2.")) return "delivered";
+  return severity(status, diagnostic) === "hard" ? "hard-bounce" : "soft-bounce";
+}
+
+const COMPLAINT_TYPES = new Set(["abuse", "fraud", "virus", "other", "complaint", ""]);
+
+/** RFC 5965 feedback reports: complaints from a mailbox provider's feedback loop. */
+function classifyArf(c: Context): Classification | undefined {
+  const part = c.parts("message/feedback-report")[0];
+  if (!part) return undefined;
+  const report = fieldBlocks(part.content.toString("utf8"))[0] ?? new Map<string, string[]>();
+  const type = (field(report, "feedback-type") ?? "").trim().toLowerCase();
+  if (!COMPLAINT_TYPES.has(type) && type !== "opt-out" && type !== "opt-out-list") {
+    return { events: [], understood: true, format: "arf", summary: `a ${type} feedback report: nothing to change` };
+  }
+  const original = c.originalHead();
+  const identity = c.options.identity;
+  const fromReport = fromEnvelope(report.get("original-mail-from") ?? [], identity);
+  const fromOrig = fromOriginal(original, identity);
+  const rcpt = addressOf(field(report, "original-rcpt-to"));
+  const recipient = fromReport.recipient ?? fromOrig.recipient ?? c.envelope.recipient ?? (rcpt && !/redacted/i.test(rcpt) ? byAddress(rcpt, identity, "dsn") : undefined);
+  const issue = fromReport.issue ?? fromOrig.issue ?? c.envelope.issue;
+  if (!recipient && original && !isOurs(original, identity)) {
+    return { events: [c.event("not-ours", "arf", {})], understood: true, format: "arf", summary: "a complaint about a message Presswork did not send" };
+  }
+  const kind: FeedbackKind = type.startsWith("opt-out") ? "unsubscribe" : "complaint";
+  const event = c.event(kind, "arf", { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { feedbackType: type || "abuse" });
+  if (!recipient) return { events: [event], understood: false, format: "arf", summary: "a complaint whose recipient could not be recognised (no envelope token, Message-ID or unsubscribe link of ours)" };
+  return { events: [event], understood: true, format: "arf", summary: `a ${kind === "complaint" ? `complaint (${type || "abuse"})` : "feedback-loop unsubscribe"}` };
+}
+
+/** Exim, qmail, Yahoo and other bounces written as text. */
+function classifyTextBounce(c: Context): Classification | undefined {
+  const bounce = readTextBounce(c.text(), { from: c.from, subject: c.subject, failedRecipients: c.failedRecipients() });
+  if (!bounce) return undefined;
+  const original = bounce.original ?? c.originalHead();
+  const fromOrig = fromOriginal(original, c.options.identity);
+  if (!c.envelope.recipient && !fromOrig.recipient && original && !isOurs(original, c.options.identity)) {
+    return { events: [c.event("not-ours", bounce.format, {})], understood: true, format: bounce.format, summary: "a bounce of a message Presswork did not send" };
+  }
+  const issue = c.envelope.issue ?? fromOrig.issue;
+  const failures = bounce.failures.length > 0 ? bounce.failures : [{ address: "" }];
+  const events = failures.map((failure, index) => {
+    const status = statusIn(failure.diagnostic);
+    const only = failures.length === 1;
+    const recipient = (only ? (c.envelope.recipient ?? fromOrig.recipient) : undefined) ?? (failure.address ? byAddress(failure.address, c.options.identity, "text") : undefined);
+    const kind: FeedbackKind = bounce.delayed ? "delayed" : severity(status, failure.diagnostic) === "hard" || (bounce.permanent && !status && !failure.diagnostic) ? "hard-bounce" : "soft-bounce";
+    return c.event(kind, bounce.format, { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(failure.diagnostic ? { diagnostic: failure.diagnostic } : {}) }, index);
+  });
+  const recognised = events.every((e) => e.recipient);
+  return {
+    events,
+    understood: recognised,
+    format: bounce.format,
+    summary: recognised ? `a ${bounce.format} bounce: ${describe(events)}` : `a ${bounce.format} bounce whose recipient could not be recognised`,
+  };
+}
+
+function classifyAutoReply(c: Context): Classification | undefined {
+  const first = new Map([...c.head].map(([name, values]) => [name, values[0] ?? ""]));
+  if (!isAutoReply(first, c.subject)) return undefined;
+  return { events: [c.event("auto-reply", "auto-reply", c.envelope)], understood: true, format: "auto-reply", summary: "an automatic reply (out of office): not a bounce" };
+}
+
+/**
+ * Unsubscribe requests sent to the List-Unsubscribe mailto: with a signed
+ * token in the address or the subject (`strict`), or, on a second pass,
+ * any mail to the unsubscribe mailbox or with "unsubscribe" as its subject,
+ * from the address that sent it.
+ */
+function classifyUnsubscribe(c: Context, strict: boolean): Classification | undefined {
+  const identity = c.options.identity;
+  const addressed = ENVELOPE_HEADERS.slice(0, -1).flatMap((name) => c.head.get(name) ?? []);
+  const token = fromUnsubscribeToken([...addressed, c.subject], identity);
+  if (token.recipient) return { events: [c.event("unsubscribe", "unsubscribe-mail", token)], understood: true, format: "unsubscribe-mail", summary: "an unsubscribe request (signed)" };
+  if (strict) return undefined;
+  const toMailbox = addressed.some((value) => value.split(/[\s,<>]+/).some((a) => a.includes("@") && isMailbox(a, identity.unsubscribeMailto)));
+  if (!toMailbox && !/^\s*(?:re:\s*)?unsubscribe\b/i.test(c.subject)) return undefined;
+  const sender = c.mail.from?.value[0]?.address ?? addressOf(field(c.head, "from"));
+  if (!sender) return { events: [], understood: false, format: "unsubscribe-mail", summary: "an unsubscribe request without a sender address" };
+  return { events: [c.event("unsubscribe", "unsubscribe-mail", { recipient: byAddress(sender, identity, "from") })], understood: true, format: "unsubscribe-mail", summary: "an unsubscribe request (by its sender's address)" };
+}
+
+function describe(events: FeedbackEvent[]): string {
+  const counts = new Map<string, number>();
+  for (const e of events) counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => (n > 1 ? `${n} ${kind}` : kind)).join(", ");
+}

@@ -1,0 +1,232 @@
+import { ImapFlow } from "imapflow";
+import { maskAddress } from "../audience/address.js";
+import type { MailboxConfig } from "../config/schema.js";
+import { withoutAddresses, type FeedbackKind, type FeedbackSink } from "../feedback/event.js";
+import { classifyMessage } from "./classify.js";
+import type { SenderIdentity } from "./identify.js";
+import { MailboxSetupError, type ImapSettings } from "./imap.js";
+
+/** What one pass over the mailbox needs. */
+export interface ReadOptions {
+  imap: ImapSettings;
+  config: MailboxConfig;
+  identity: SenderIdentity;
+  sink: FeedbackSink;
+  /** The clock: the time of events whose report carries no date. */
+  now: () => Date;
+  /** Classify and report only: record nothing, move nothing. */
+  dryRun?: boolean;
+  /** Called after each batch, with the totals so far. */
+  onProgress?: (report: MailboxReport) => void;
+}
+
+/** A message that went to the folder for a person. */
+export interface AttentionLine {
+  folder: string;
+  uid: number;
+  /** Why, and what it looked like, without an address in clear. */
+  reason: string;
+}
+
+/** What a pass did. */
+export interface MailboxReport {
+  read: number;
+  /** Messages understood, their events recorded, moved to the processed folder. */
+  processed: number;
+  /** Messages moved to the folder for a person. */
+  attention: AttentionLine[];
+  /** Events recorded, by kind. */
+  events: Partial<Record<FeedbackKind, number>>;
+  /** Messages larger than the read limit, classified from their start. */
+  truncated: number;
+}
+
+/** A folder name from the config as imapflow's path: `Presswork/Processed` is a child of `Presswork` whatever the server's separator. */
+function folderPath(name: string): string | string[] {
+  return name.includes("/") ? name.split("/") : name;
+}
+
+/** An IMAP client for the settings; imapflow's own logger off (it would log addresses). */
+export function imapClient(imap: ImapSettings): ImapFlow {
+  return new ImapFlow({
+    host: imap.host,
+    port: imap.port,
+    secure: imap.secure,
+    auth: { user: imap.user, pass: imap.password },
+    logger: false,
+    disableAutoIdle: true,
+    connectionTimeout: 30_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 300_000,
+  });
+}
+
+/**
+ * Reads every message waiting in the configured folders once: each is
+ * classified, its events are recorded by the sink, and only then is it moved
+ * to the processed folder (or, when it cannot be understood, to the folder
+ * for a person); nothing is deleted. A crash between recording and moving
+ * reads the message again, and the sink's idempotency makes that harmless.
+ * Messages are fetched a batch at a time and at most
+ * `maxMessageKilobytes` of each, so memory stays flat whatever the mailbox
+ * holds.
+ */
+export async function readMailbox(client: ImapFlow, options: ReadOptions): Promise<MailboxReport> {
+  const report: MailboxReport = { read: 0, processed: 0, attention: [], events: {}, truncated: 0 };
+  const { config } = options;
+  if (!options.dryRun) {
+    for (const folder of [config.processed, config.attention]) await client.mailboxCreate(folderPath(folder));
+  }
+  for (const folder of config.folders) {
+    const lock = await client.getMailboxLock(folderPath(folder)).catch((error: Error & { responseText?: string }) => {
+      throw new MailboxSetupError(`the folder "${folder}" in mailbox.folders cannot be opened (${error.responseText ?? error.message}): check its name on the server`);
+    });
+    try {
+      const uids = (await client.search({ all: true }, { uid: true })) || [];
+      for (let i = 0; i < uids.length; i += config.batchSize) {
+        await readBatch(client, folder, uids.slice(i, i + config.batchSize), options, report);
+        options.onProgress?.(report);
+      }
+    } finally {
+      lock.release();
+    }
+  }
+  return report;
+}
+
+/** Bytes of message source fetched at once at most: a batch of large messages is split. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+async function readBatch(client: ImapFlow, folder: string, uids: number[], options: ReadOptions, report: MailboxReport): Promise<void> {
+  const limit = options.config.maxMessageKilobytes * 1024;
+  const sizes: Array<{ uid: number; size: number }> = [];
+  for await (const message of client.fetch(uids.join(","), { uid: true, size: true }, { uid: true })) sizes.push({ uid: message.uid, size: message.size ?? 0 });
+  const processed: number[] = [];
+  const attention: number[] = [];
+  let group: Array<{ uid: number; size: number }> = [];
+  let bytes = 0;
+  const flushGroup = async () => {
+    if (group.length === 0) return;
+    const sources: Array<{ uid: number; size: number; source: Buffer }> = [];
+    const bySize = new Map(group.map((g) => [g.uid, g.size]));
+    for await (const message of client.fetch(group.map((g) => g.uid).join(","), { uid: true, source: { start: 0, maxLength: limit } }, { uid: true })) {
+      if (message.source) sources.push({ uid: message.uid, size: bySize.get(message.uid) ?? message.source.length, source: message.source });
+    }
+    group = [];
+    bytes = 0;
+    for (const { uid, size, source } of sources) {
+      report.read++;
+      if (size > limit) report.truncated++;
+      let outcome;
+      try {
+        outcome = await classifyMessage(source, { identity: options.identity, now: options.now() });
+      } catch (error) {
+        report.attention.push({ folder, uid, reason: `could not be parsed: ${withoutAddresses((error as Error).message)}` });
+        attention.push(uid);
+        continue;
+      }
+      if (!outcome.understood) {
+        report.attention.push({ folder, uid, reason: `${outcome.summary}${describeMessage(source)}` });
+        attention.push(uid);
+        continue;
+      }
+      if (!options.dryRun) for (const event of outcome.events) await options.sink.record(event);
+      for (const event of outcome.events) report.events[event.kind] = (report.events[event.kind] ?? 0) + 1;
+      report.processed++;
+      processed.push(uid);
+    }
+  };
+  for (const entry of sizes) {
+    const cost = Math.min(entry.size, limit);
+    if (group.length > 0 && bytes + cost > BATCH_BYTES) await flushGroup();
+    group.push(entry);
+    bytes += cost;
+  }
+  await flushGroup();
+  if (options.dryRun) return;
+  // Moved only once the events are recorded durably.
+  await options.sink.flush?.();
+  if (processed.length > 0) await client.messageMove(processed.join(","), folderPath(options.config.processed), { uid: true });
+  if (attention.length > 0) await client.messageMove(attention.join(","), folderPath(options.config.attention), { uid: true });
+}
+
+/** ` (from j***@example.com, "subject")` for the report: the sender masked, addresses in the subject replaced. */
+function describeMessage(source: Buffer): string {
+  const end = source.indexOf("\n\n") >= 0 ? Math.min(source.indexOf("\n\n"), source.indexOf("\r\n\r\n") >= 0 ? source.indexOf("\r\n\r\n") : Infinity) : source.length;
+  const head = source.subarray(0, Math.min(end, 65536)).toString("utf8").replace(/\r?\n[ \t]+/g, " ");
+  const from = /^from:\s*(.*)$/im.exec(head)?.[1] ?? "";
+  const address = /[^\s<>"']+@[^\s<>"']+/.exec(from)?.[0];
+  const subject = withoutAddresses(/^subject:\s*(.*)$/im.exec(head)?.[1] ?? "").slice(0, 80);
+  const parts = [address ? `from ${maskAddress(address)}` : "", subject ? `"${subject}"` : ""].filter(Boolean);
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
+/** How `presswork mailbox` runs: one pass, or passes until stopped. */
+export interface RunOptions extends ReadOptions {
+  /** One pass over what is waiting, then return. */
+  once: boolean;
+  /** Stops watching (SIGTERM, SIGINT): the pass under way finishes its batch first. */
+  signal?: AbortSignal;
+  /** Called after each pass. */
+  onPass?: (report: MailboxReport) => void;
+  /** Called when a pass fails while watching; the connection is made again after `pollSeconds`. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Connects and reads the mailbox: once, or over and over, waking when the
+ * first folder gets a message (IMAP IDLE) or every `pollSeconds`, and
+ * connecting again after a dropped connection. Returns the last pass's report.
+ */
+export async function runMailbox(options: RunOptions): Promise<MailboxReport> {
+  let last: MailboxReport = { read: 0, processed: 0, attention: [], events: {}, truncated: 0 };
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      options.signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  while (!options.signal?.aborted) {
+    const client = imapClient(options.imap);
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      do {
+        last = await readMailbox(client, options);
+        options.onPass?.(last);
+        if (options.once || options.signal?.aborted) break;
+        await waitForMail(client, options);
+      } while (!options.signal?.aborted);
+      await client.logout().catch(() => {});
+      return last;
+    } catch (error) {
+      client.close();
+      if (options.once) throw error;
+      options.onError?.(error as Error);
+      await pause(options.config.pollSeconds * 1000);
+    }
+  }
+  return last;
+}
+
+/** Waits in IDLE on the first folder until a message arrives, `pollSeconds` pass, or the signal stops it. */
+async function waitForMail(client: ImapFlow, options: RunOptions): Promise<void> {
+  const lock = await client.getMailboxLock(folderPath(options.config.folders[0] as string));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off("exists", done);
+        client.off("close", closed);
+        resolve();
+      };
+      const closed = () => reject(new Error("the IMAP server closed the connection"));
+      const timer = setTimeout(done, options.config.pollSeconds * 1000);
+      client.on("exists", done);
+      client.once("close", closed);
+      options.signal?.addEventListener("abort", done, { once: true });
+      client.idle().catch(() => {});
+    });
+  } finally {
+    lock.release();
+  }
+}

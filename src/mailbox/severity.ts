@@ -1,0 +1,82 @@
+/**
+ * Hard or soft: whether a failure says the address does not take mail
+ * (suppress at once) or something that may pass (suppress after several).
+ *
+ * The status class decides first (RFC 3463: 5 permanent, 4 transient), then
+ * the exceptions every mature bounce handler makes, because servers use
+ * codes loosely: a full mailbox, a message too large, an expired queue, a
+ * policy or spam block, a failed SPF/DKIM/DMARC check, a rate limit and a
+ * greylist are not the recipient's address failing, whatever the class
+ * (RFC 5321's reply scope: they are about the sender or the message); and
+ * a 5.x.x whose text says the user is unknown or disabled is hard even
+ * under a generic code.
+ */
+
+/** The outcome of a failed delivery. */
+export type Severity = "hard" | "soft";
+
+/** Statuses about the address itself (RFC 3463 and the IANA registry). */
+const HARD_STATUS = new Set([
+  "5.1.0", // other address status
+  "5.1.1", // bad destination mailbox address
+  "5.1.2", // bad destination system address (no such domain)
+  "5.1.3", // bad destination mailbox address syntax
+  "5.1.6", // destination mailbox has moved, no forwarding address
+  "5.1.10", // recipient address has null MX (RFC 7505); Microsoft 365: RecipientNotFound
+  "5.2.1", // mailbox disabled, not accepting messages
+  "5.4.4", // unable to route (no MX, no A)
+  "5.7.17", // mailbox owner has changed (RFC 7293)
+  "5.7.18", // domain owner has changed (RFC 7293)
+]);
+
+/** Statuses about the message, the sender or the moment, not the address. */
+const SOFT_STATUS = /^5\.(?:2\.2|2\.3|3\.[0-5]|4\.[0-35-9]|5\.\d+|6\.\d+|7\.\d+|4\.\d{2,})$/;
+
+/** Words of a failure that is not about the address (checked before HARD_TEXT: they are the more specific). */
+const SOFT_TEXT = [
+  /mailbox (?:is )?full|(?:account|mailbox|user|recipient|address|alias|email)(?:'s)?\b[^.;]{0,40}\bfull\b|over ?quota|exceed(?:s|ed)? (?:the )?(?:storage |disk )?quota|quota exceeded|insufficient (?:system )?storage|out of storage|storage (?:space )?(?:is )?full/i,
+  /message (?:is )?too (?:big|large)|message size exceeds|exceeds? (?:the )?(?:maximum|size limit)|size limit/i,
+  /try (?:again )?later|temporar(?:y|ily)|greylist|gray ?list|deferred|rate limit|too many (?:messages|connections|recipients)|throttl|resources? temporarily/i,
+  /spam|blocked|block ?list|blacklist|denylist|listed (?:at|on|in)|spamhaus|barracuda|spamcop|reputation|policy|unsolicited|bulk mail|content rejected|virus|malware|not accepted for policy/i,
+  /\b(?:spf|dkim|dmarc)\b|unauthenticated|authentication (?:required|failed)|not authorized to send|sender (?:address )?rejected|relay(?:ing)? (?:access )?denied|access denied, banned sender|client host rejected/i,
+  /queue(?:d)? too long|expired|delivery time(?:d)? ?out|retry timeout exceeded|no answer from host|connection (?:timed out|refused)|hop count exceeded|loop detected/i,
+];
+
+/** Words of a failure that is about the address. */
+const HARD_TEXT = [
+  /(?:user|mailbox|recipient|address|account|addressee|e-?mail(?: address)?) (?:is )?(?:unknown|not found|not exist|does not exist|doesn'?t exist|invalid|unavailable|not valid|disabled|inactive|deactivated|suspended|closed|expired|terminated|rejected)/i,
+  /unknown (?:user|recipient|mailbox|address|local[- ]part)|no such (?:user|mailbox|address|recipient|person|account|domain)|no mailbox (?:here|by that name)|invalid (?:recipient|mailbox|address|user)/i,
+  /(?:doesn'?t|does not|did not) have an? [\w.-]+ account|recipientnotfound|recipient not found|address rejected: (?:user unknown|access denied)|not a valid (?:mailbox|user|recipient)|no longer (?:active|accepts mail|available)|host (?:or domain name )?not found|domain (?:not found|does not exist)|nxdomain|null mx/i,
+];
+
+/** The enhanced status code in a text (`5.1.1`), when it holds one. */
+export function statusIn(text: string | undefined): string | undefined {
+  return text ? /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(text)?.slice(1, 4).join(".") : undefined;
+}
+
+/** The basic SMTP reply code in a text (`550`), when it holds one. */
+export function replyCodeIn(text: string | undefined): number | undefined {
+  const match = text ? /(?:^|[\s;:(])([45]\d\d)(?=[\s\-:]|$)/.exec(text) : undefined;
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Hard or soft for a failed delivery, from its enhanced status code (when
+ * given), its diagnostic text and its SMTP reply code. With nothing to go
+ * on, a failure is soft: a wrong suppression loses a reader for good.
+ */
+export function severity(status: string | undefined, diagnostic: string | undefined, replyCode?: number): Severity {
+  const text = diagnostic ?? "";
+  const code = status ?? statusIn(text);
+  const soft = SOFT_TEXT.some((re) => re.test(text));
+  const hard = HARD_TEXT.some((re) => re.test(text));
+  if (code?.startsWith("4.")) return "soft";
+  if (code && HARD_STATUS.has(code)) return soft ? "soft" : "hard";
+  if (code && SOFT_STATUS.test(code)) return hard && !soft ? "hard" : "soft";
+  if (soft) return "soft";
+  if (hard) return "hard";
+  const reply = replyCode ?? replyCodeIn(text);
+  if (code?.startsWith("5.")) return "hard";
+  if (reply !== undefined) return reply >= 500 && reply !== 552 ? "hard" : "soft";
+  return "soft";
+}

@@ -1,0 +1,84 @@
+import { timingSafeEqual } from "node:crypto";
+import type { FeedbackEvent, FeedbackRecipient } from "../../feedback/event.js";
+import { byAddress, fromEnvelope, fromOriginal, type Identified, type SenderIdentity } from "../../mailbox/identify.js";
+
+/** A webhook call as the HTTP layer received it. */
+export interface WebhookRequest {
+  /** Header values by lower-case name. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw body, exactly as received (signatures are over it). */
+  body: string | Buffer;
+}
+
+/**
+ * What to answer and what to record. A refused call has no events; its
+ * `log` line says why without the body or any address.
+ */
+export interface WebhookResult {
+  status: number;
+  events: FeedbackEvent[];
+  log: string;
+}
+
+/**
+ * Answers whether an id (a Mailgun token, an SNS MessageId, a Postmark
+ * record) was seen before, remembering it when it was not: replays are
+ * refused. Back it with the database; an in-memory set serves one process.
+ */
+export type SeenCheck = (id: string) => boolean | Promise<boolean>;
+
+/** A refused call. */
+export function refuse(status: number, why: string): WebhookResult {
+  return { status, events: [], log: why };
+}
+
+/** Equal strings in constant time. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The body as text. */
+export function bodyText(request: WebhookRequest): string {
+  return typeof request.body === "string" ? request.body : request.body.toString("utf8");
+}
+
+/** One header's value. */
+export function header(request: WebhookRequest, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A plain object, or undefined. */
+export function objectOf(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** A string field, or undefined. */
+export function text(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/**
+ * The recipient and issue of a provider's report: the signed envelope
+ * sender, then our Message-ID (in the headers the provider echoes), then
+ * the address the provider names.
+ */
+export function recognise(identity: SenderIdentity, evidence: { address?: string; envelope?: string[]; headers?: Array<[string, string]> }): Identified {
+  const envelope = fromEnvelope(evidence.envelope ?? [], identity);
+  const head = new Map<string, string[]>();
+  for (const [name, value] of evidence.headers ?? []) head.set(name.toLowerCase(), [...(head.get(name.toLowerCase()) ?? []), value]);
+  const original = fromOriginal(head, identity);
+  const issue = envelope.issue ?? original.issue;
+  const recipient: FeedbackRecipient | undefined = envelope.recipient ?? original.recipient ?? (evidence.address ? byAddress(evidence.address, identity, "provider") : undefined);
+  // The provider's address is the one to look the subscriber up by, whichever evidence named the key.
+  const withAddress = recipient && evidence.address && !recipient.address ? { ...recipient, address: evidence.address } : recipient;
+  return { ...(withAddress ? { recipient: withAddress } : {}), ...(issue !== undefined ? { issue } : {}) };
+}
+
+/** An ISO 8601 time from a provider's timestamp, or `fallback`. */
+export function isoTime(value: unknown, fallback: Date): string {
+  const date = typeof value === "number" ? new Date(value < 1e12 ? value * 1000 : value) : typeof value === "string" ? new Date(value) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : fallback.toISOString();
+}

@@ -1,0 +1,82 @@
+import { createHmac } from "node:crypto";
+import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind } from "../../feedback/event.js";
+import type { SenderIdentity } from "../../mailbox/identify.js";
+import { severity } from "../../mailbox/severity.js";
+import { bodyText, isoTime, objectOf, recognise, refuse, sameSecret, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
+
+/** What the Mailgun webhook needs. */
+export interface MailgunOptions {
+  /** The webhook signing key (Mailgun → Settings → Webhooks), from the environment. */
+  signingKey: string;
+  identity: SenderIdentity;
+  now: Date;
+  /** How far the signed timestamp may be from now (default 300 s). */
+  maxAgeSeconds?: number;
+  /** Refuses a token seen before (a replay within the window). */
+  seen?: SeenCheck;
+}
+
+/**
+ * A Mailgun webhook call (JSON, `{ signature: { timestamp, token,
+ * signature }, "event-data": { … } }`): the signature is an HMAC-SHA256 of
+ * timestamp and token under the signing key; a timestamp outside the
+ * window or a token seen before is a replay. `failed` events are hard or
+ * soft by their severity and status, `complained` complaints,
+ * `unsubscribed` unsubscribes, `delivered` deliveries.
+ */
+export async function mailgunWebhook(request: WebhookRequest, options: MailgunOptions): Promise<WebhookResult> {
+  let payload: Record<string, unknown> | undefined;
+  try {
+    payload = objectOf(JSON.parse(bodyText(request)));
+  } catch {
+    return refuse(400, "mailgun: the body is not JSON");
+  }
+  const signature = objectOf(payload?.["signature"]);
+  const timestamp = text(signature?.["timestamp"]);
+  const token = text(signature?.["token"]);
+  const given = text(signature?.["signature"]);
+  if (!timestamp || !token || !given) return refuse(401, "mailgun: unsigned call refused");
+  const expected = createHmac("sha256", options.signingKey).update(timestamp + token).digest("hex");
+  if (!sameSecret(expected, given.toLowerCase())) return refuse(401, "mailgun: bad signature refused");
+  const age = Math.abs(options.now.getTime() / 1000 - Number(timestamp));
+  if (!Number.isFinite(age) || age > (options.maxAgeSeconds ?? 300)) return refuse(401, `mailgun: signed ${Number.isFinite(age) ? `${Math.round(age)} s` : "at an unreadable time"} away from now, outside the replay window: refused`);
+  // 406 tells Mailgun not to retry.
+  if (options.seen && (await options.seen(`mailgun:${token}`))) return refuse(406, "mailgun: a token seen before (a replay) refused");
+
+  const data = objectOf(payload?.["event-data"]);
+  const name = text(data?.["event"]);
+  if (!data || !name) return refuse(400, "mailgun: signed, but no event-data.event");
+  const status = objectOf(data["delivery-status"]);
+  const statusCode = text(status?.["enhanced-code"]);
+  const diagnostic = [status?.["code"], text(status?.["message"]), text(status?.["description"])].filter((v) => v !== undefined && v !== "").join(" ");
+  let kind: FeedbackKind | undefined;
+  if (name === "failed") {
+    kind = data["severity"] === "temporary" ? "soft-bounce" : severity(statusCode, diagnostic, typeof status?.["code"] === "number" ? status["code"] : undefined) === "hard" ? "hard-bounce" : "soft-bounce";
+  } else if (name === "complained") kind = "complaint";
+  else if (name === "unsubscribed") kind = "unsubscribe";
+  else if (name === "delivered") kind = "delivered";
+  if (!kind) return { status: 200, events: [], log: `mailgun: ${name} event, nothing to record` };
+
+  const message = objectOf(data["message"]);
+  const headers = objectOf(message?.["headers"]) ?? {};
+  const recipient = text(data["recipient"]);
+  const envelope = objectOf(data["envelope"]);
+  const who = recognise(options.identity, {
+    ...(recipient ? { address: recipient } : {}),
+    envelope: [text(envelope?.["sender"]), text(headers["return-path"])].filter((v): v is string => v !== undefined),
+    headers: Object.entries(headers).filter((e): e is [string, string] => typeof e[1] === "string"),
+  });
+  const event: FeedbackEvent = {
+    id: eventId("mailgun", text(data["id"]) ?? token, kind, who.recipient?.key),
+    kind,
+    ...(who.recipient ? { recipient: who.recipient } : {}),
+    ...(who.issue !== undefined ? { issue: who.issue } : {}),
+    ...(statusCode ? { status: statusCode } : {}),
+    ...(diagnostic && kind.endsWith("bounce") ? { diagnostic: withoutAddresses(diagnostic) } : {}),
+    ...(kind === "complaint" ? { feedbackType: "abuse" } : {}),
+    source: "mailgun",
+    format: name,
+    at: isoTime(data["timestamp"], options.now),
+  };
+  return { status: 200, events: [event], log: `mailgun: ${name} recorded as ${kind}` };
+}

@@ -1,0 +1,170 @@
+import { createVerify, X509Certificate } from "node:crypto";
+import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind } from "../../feedback/event.js";
+import type { SenderIdentity } from "../../mailbox/identify.js";
+import { bodyText, isoTime, objectOf, recognise, refuse, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
+
+/** Fetches a URL's body as text over https; injectable so tests run offline. */
+export type Fetcher = (url: string) => Promise<string>;
+
+/** What the SES (through SNS) webhook needs. */
+export interface SesOptions {
+  identity: SenderIdentity;
+  now: Date;
+  /** Topic ARNs to accept; a message from any other topic is refused. Empty or absent: any topic. */
+  topics?: readonly string[];
+  /** Fetches the signing certificate (PEM). Default: `fetch` over https. */
+  fetchCertificate?: Fetcher;
+  /** Visits the SubscribeURL to confirm a subscription. Default: `fetch` over https. */
+  confirm?: Fetcher;
+  /** Refuses a MessageId seen before (SNS delivers at least once). */
+  seen?: SeenCheck;
+}
+
+/** Where SNS signing certificates live: https on an SNS host of amazonaws.com (or amazonaws.com.cn), a .pem file. */
+export function trustedCertificateUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return url.protocol === "https:" && !url.port && !url.username && /^sns\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/.test(url.hostname) && url.pathname.endsWith(".pem");
+}
+
+/** The SNS hosts a SubscribeURL may point at: the same as for certificates. */
+function trustedSubscribeUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && /^sns\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/.test(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+const NOTIFICATION_FIELDS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
+const SUBSCRIPTION_FIELDS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
+
+/** The string SNS signs: each field's name and value on their own lines, in this order, Subject only when present. */
+export function snsStringToSign(message: Record<string, unknown>): string {
+  const fields = message["Type"] === "Notification" ? NOTIFICATION_FIELDS : SUBSCRIPTION_FIELDS;
+  return fields
+    .filter((name) => typeof message[name] === "string")
+    .map((name) => `${name}\n${message[name] as string}\n`)
+    .join("");
+}
+
+const certificates = new Map<string, string>();
+
+async function httpsText(url: string): Promise<string> {
+  const response = await fetch(url, { redirect: "error", signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`${response.status} from ${new URL(url).hostname}`);
+  return response.text();
+}
+
+/**
+ * An Amazon SNS call carrying SES notifications. The signature (version 1,
+ * SHA1, or 2, SHA256) is checked against the certificate at SigningCertURL,
+ * which must be https on an SNS host of amazonaws.com; a topic not in
+ * `topics` is refused. A SubscriptionConfirmation is confirmed by visiting
+ * its SubscribeURL. A Notification holds one SES event (`notificationType`
+ * from identity notifications, `eventType` from configuration sets):
+ * Bounce (Permanent is hard, Transient and Undetermined soft; a permanent
+ * bounce of type Suppressed or OnAccountSuppressionList is hard too),
+ * Complaint, Delivery.
+ */
+export async function sesWebhook(request: WebhookRequest, options: SesOptions): Promise<WebhookResult> {
+  let message: Record<string, unknown> | undefined;
+  try {
+    message = objectOf(JSON.parse(bodyText(request)));
+  } catch {
+    return refuse(400, "ses: the body is not JSON");
+  }
+  if (!message) return refuse(400, "ses: the body is not an SNS message");
+  const type = text(message["Type"]);
+  const version = text(message["SignatureVersion"]);
+  const signature = text(message["Signature"]);
+  const certUrl = text(message["SigningCertURL"]);
+  if (!type || !signature || !certUrl || (version !== "1" && version !== "2")) return refuse(401, "ses: unsigned SNS message refused");
+  if (!trustedCertificateUrl(certUrl)) return refuse(401, "ses: SigningCertURL is not https on an SNS host of amazonaws.com: refused");
+  const topic = text(message["TopicArn"]);
+  if (options.topics && options.topics.length > 0 && !(topic && options.topics.includes(topic))) return refuse(403, "ses: a topic that is not configured: refused");
+  // Certificates fetched from SNS are kept for the life of the process; an injected fetcher is asked every time.
+  let pem = options.fetchCertificate ? undefined : certificates.get(certUrl);
+  try {
+    pem ??= await (options.fetchCertificate ?? httpsText)(certUrl);
+    const certificate = new X509Certificate(pem);
+    if (certificate.validTo && Date.parse(certificate.validTo) < options.now.getTime()) return refuse(401, "ses: the signing certificate has expired: refused");
+    const verifier = createVerify(version === "1" ? "RSA-SHA1" : "RSA-SHA256");
+    verifier.update(snsStringToSign(message), "utf8");
+    if (!verifier.verify(certificate.publicKey, signature, "base64")) return refuse(401, "ses: bad SNS signature refused");
+    if (!options.fetchCertificate) certificates.set(certUrl, pem);
+  } catch (error) {
+    return refuse(401, `ses: the signing certificate could not be read (${(error as Error).message}): refused`);
+  }
+  const messageId = text(message["MessageId"]) ?? "";
+  if (options.seen && (await options.seen(`sns:${messageId}`))) return { status: 200, events: [], log: "ses: an SNS message seen before, nothing recorded again" };
+
+  if (type === "SubscriptionConfirmation") {
+    const subscribe = text(message["SubscribeURL"]);
+    if (!subscribe || !trustedSubscribeUrl(subscribe)) return refuse(400, "ses: SubscribeURL is not https on an SNS host: not confirmed");
+    try {
+      await (options.confirm ?? httpsText)(subscribe);
+    } catch (error) {
+      return refuse(502, `ses: confirming the subscription failed (${(error as Error).message}); SNS will ask again`);
+    }
+    return { status: 200, events: [], log: "ses: subscription confirmed" };
+  }
+  if (type === "UnsubscribeConfirmation") return { status: 200, events: [], log: "ses: the topic unsubscribed this endpoint" };
+  if (type !== "Notification") return refuse(400, `ses: unknown SNS message type ${type}`);
+
+  let notification: Record<string, unknown> | undefined;
+  try {
+    notification = objectOf(JSON.parse(text(message["Message"]) ?? ""));
+  } catch {
+    return refuse(400, "ses: the notification's Message is not JSON");
+  }
+  const kindName = text(notification?.["notificationType"]) ?? text(notification?.["eventType"]);
+  if (!notification || !kindName) return { status: 200, events: [], log: "ses: a notification that is not an SES event, nothing to record" };
+  const mail = objectOf(notification["mail"]) ?? {};
+  const headers = Array.isArray(mail["headers"]) ? (mail["headers"] as unknown[]).map(objectOf).filter((h) => h && typeof h["name"] === "string" && typeof h["value"] === "string").map((h) => [h?.["name"], h?.["value"]] as [string, string]) : [];
+  const common = objectOf(mail["commonHeaders"]);
+  if (typeof common?.["messageId"] === "string") headers.push(["Message-ID", common["messageId"]]);
+  const envelope = [text(mail["source"]), ...headers.filter(([n]) => /^return-path$/i.test(n)).map(([, v]) => v)].filter((v): v is string => v !== undefined);
+
+  const events: FeedbackEvent[] = [];
+  const add = (kind: FeedbackKind, address: string | undefined, at: unknown, extra: Partial<FeedbackEvent>) => {
+    const who = recognise(options.identity, { ...(address ? { address } : {}), envelope, headers });
+    events.push({
+      id: eventId("ses", messageId, kind, who.recipient?.key ?? address),
+      kind,
+      ...(who.recipient ? { recipient: who.recipient } : {}),
+      ...(who.issue !== undefined ? { issue: who.issue } : {}),
+      ...extra,
+      source: "ses",
+      format: kindName.toLowerCase(),
+      at: isoTime(at, options.now),
+    });
+  };
+  if (kindName === "Bounce") {
+    const bounce = objectOf(notification["bounce"]) ?? {};
+    const kind: FeedbackKind = bounce["bounceType"] === "Permanent" ? "hard-bounce" : "soft-bounce";
+    for (const r of (Array.isArray(bounce["bouncedRecipients"]) ? bounce["bouncedRecipients"] : []).map(objectOf)) {
+      const status = text(r?.["status"]);
+      const diagnostic = text(r?.["diagnosticCode"]) ?? text(bounce["bounceSubType"]);
+      add(kind, text(r?.["emailAddress"]), bounce["timestamp"], { ...(status ? { status } : {}), ...(diagnostic ? { diagnostic: withoutAddresses(diagnostic) } : {}) });
+    }
+  } else if (kindName === "Complaint") {
+    const complaint = objectOf(notification["complaint"]) ?? {};
+    const feedbackType = text(complaint["complaintFeedbackType"]) ?? "abuse";
+    if (feedbackType === "not-spam") return { status: 200, events: [], log: "ses: a not-spam report, nothing to record" };
+    for (const r of (Array.isArray(complaint["complainedRecipients"]) ? complaint["complainedRecipients"] : []).map(objectOf)) {
+      add("complaint", text(r?.["emailAddress"]), complaint["timestamp"], { feedbackType });
+    }
+  } else if (kindName === "Delivery") {
+    const delivery = objectOf(notification["delivery"]) ?? {};
+    for (const address of Array.isArray(delivery["recipients"]) ? delivery["recipients"] : []) if (typeof address === "string") add("delivered", address, delivery["timestamp"], {});
+  } else {
+    return { status: 200, events: [], log: `ses: ${kindName} event, nothing to record` };
+  }
+  return { status: 200, events, log: `ses: ${kindName} recorded for ${events.length} recipient${events.length === 1 ? "" : "s"}` };
+}

@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { addressKey } from "../../src/issues/message.js";
+import { classifyMessage } from "../../src/mailbox/classify.js";
+import { REPO } from "../helpers/project.js";
+import { FIXTURE_SECRET, fixtureIdentity } from "./identity.js";
+
+const DIR = join(REPO, "test/fixtures/bounces");
+const NOW = new Date("2026-12-05T00:00:00Z");
+
+interface Expected {
+  understood: boolean;
+  format: string;
+  events: Array<{ kind: string; recipient?: string; via?: string; issue?: number; status?: string; feedbackType?: string; diagnostic?: string }>;
+}
+
+const cases = readdirSync(DIR)
+  .filter((f) => f.endsWith(".eml"))
+  .map((f) => f.slice(0, -4))
+  .sort();
+
+describe("the bounce corpus", () => {
+  it("has cases, each with its expected classification", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+    for (const name of cases) expect(readdirSync(DIR)).toContain(`${name}.json`);
+  });
+
+  it.each(cases)("%s", async (name) => {
+    const raw = readFileSync(join(DIR, `${name}.eml`));
+    const expected = JSON.parse(readFileSync(join(DIR, `${name}.json`), "utf8")) as Expected;
+    const result = await classifyMessage(raw, { identity: fixtureIdentity(), now: NOW });
+    expect({ understood: result.understood, format: result.format }).toEqual({ understood: expected.understood, format: expected.format });
+    expect(
+      result.events.map((e) => ({
+        kind: e.kind,
+        ...(e.recipient ? { key: e.recipient.key, via: e.recipient.via } : {}),
+        ...(e.issue !== undefined ? { issue: e.issue } : {}),
+        ...(e.status ? { status: e.status } : {}),
+        ...(e.feedbackType ? { feedbackType: e.feedbackType } : {}),
+      })),
+    ).toEqual(
+      expected.events.map((e) => ({
+        kind: e.kind,
+        ...(e.recipient ? { key: addressKey(e.recipient, FIXTURE_SECRET), via: e.via } : {}),
+        ...(e.issue !== undefined ? { issue: e.issue } : {}),
+        ...(e.status ? { status: e.status } : {}),
+        ...(e.feedbackType ? { feedbackType: e.feedbackType } : {}),
+      })),
+    );
+    expected.events.forEach((e, i) => {
+      if (e.diagnostic) expect(result.events[i]?.diagnostic).toBe(e.diagnostic);
+    });
+    // No address in clear outside the recipient field, which sinks never write.
+    for (const event of result.events) {
+      const { recipient, ...rest } = event;
+      expect(JSON.stringify(rest)).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
+      expect(result.summary).not.toMatch(/@/);
+      if (recipient) expect(recipient.key).toMatch(/^[0-9a-f]{24}$/);
+    }
+  });
+
+  it("gives the same event ids when the same report is read twice, and different ones for another report", async () => {
+    const raw = readFileSync(join(DIR, "postfix-user-unknown.eml"));
+    const options = { identity: fixtureIdentity(), now: NOW };
+    const [a, b] = await Promise.all([classifyMessage(raw, options), classifyMessage(Buffer.from(raw), { ...options, now: new Date() })]);
+    expect(a.events.map((e) => e.id)).toEqual(b.events.map((e) => e.id));
+    const other = await classifyMessage(readFileSync(join(DIR, "exim-plain-text.eml")), options);
+    expect(other.events[0]?.id).not.toBe(a.events[0]?.id);
+  });
+
+  it("refuses a forged envelope token and falls back to what the report itself says", async () => {
+    const raw = readFileSync(join(DIR, "postfix-user-unknown.eml"), "utf8").replaceAll("fe42b11856d5", "fe42b11856d6");
+    const result = await classifyMessage(Buffer.from(raw), { identity: fixtureIdentity(), now: NOW });
+    expect(result.events[0]?.recipient?.via).toBe("message-id");
+    const stripped = raw.replace(/Message-ID: <issue-12[^>]+>/i, "Message-ID: <x@y.example>").replace(/List-Unsubscribe: .*/, "");
+    const last = await classifyMessage(Buffer.from(stripped), { identity: fixtureIdentity(), now: NOW });
+    expect(last.events[0]?.recipient).toMatchObject({ key: addressKey("jane@example.org", FIXTURE_SECRET), via: "dsn" });
+    expect(last.events[0]?.issue).toBeUndefined();
+  });
+
+  it("sends a delivery report whose failed recipient cannot be named to a person", async () => {
+    const raw = readFileSync(join(DIR, "not-on-list-dsn.eml"), "utf8").replace(/^Final-Recipient: .*\n/m, "");
+    const result = await classifyMessage(Buffer.from(raw), { identity: fixtureIdentity(), now: NOW });
+    expect(result).toMatchObject({ understood: false, format: "dsn", summary: "a delivery report whose failed recipient could not be recognised" });
+  });
+
+  it("classifies a 20 MB bounce from its first megabyte as it classifies the whole", async () => {
+    const small = readFileSync(join(DIR, "postfix-user-unknown.eml"), "utf8");
+    const filler = `${"A".repeat(76)}\n`.repeat(Math.ceil((20 * 1024 * 1024) / 77));
+    const huge = Buffer.from(small.replace("The week in chips and networks.\n", `The week in chips and networks.\n${filler}`));
+    expect(huge.length).toBeGreaterThan(20 * 1024 * 1024);
+    const whole = await classifyMessage(huge, { identity: fixtureIdentity(), now: NOW });
+    const start = await classifyMessage(huge.subarray(0, 1024 * 1024), { identity: fixtureIdentity(), now: NOW });
+    expect(start.events).toEqual(whole.events);
+    expect(start.events[0]).toMatchObject({ kind: "hard-bounce", issue: 12, status: "5.1.1" });
+  });
+});

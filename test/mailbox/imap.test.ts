@@ -1,0 +1,236 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { ImapFlow } from "imapflow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/parse.js";
+import type { FeedbackEvent } from "../../src/feedback/event.js";
+import { addressKey } from "../../src/issues/message.js";
+import { imapFromEnv } from "../../src/mailbox/imap.js";
+import { JsonLinesSink } from "../../src/mailbox/jsonl-sink.js";
+import { imapClient, readMailbox } from "../../src/mailbox/read.js";
+import { runCli } from "../helpers/cli.js";
+import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
+import { REPO, removeProjects, tempProject } from "../helpers/project.js";
+import { CONFIG_WITH_BOUNCES, FIXTURE_SECRET, fixtureIdentity } from "./identity.js";
+
+const FIXTURES = join(REPO, "test/fixtures/bounces");
+const corpus = readdirSync(FIXTURES).filter((f) => f.endsWith(".eml")).sort();
+const expected = corpus.map((f) => JSON.parse(readFileSync(join(FIXTURES, f.replace(/\.eml$/, ".json")), "utf8")) as { understood: boolean; events: Array<{ kind: string; recipient?: string }> });
+
+let dovecot: TestDovecot | undefined;
+let unavailable = "";
+
+beforeAll(async () => {
+  try {
+    dovecot = await startDovecot();
+  } catch (error) {
+    unavailable = (error as Error).message;
+    // Under .ci/run the IMAP tests must run: a server that cannot start is a failure there.
+    if (process.env["PRESSWORK_CI"] === "1") throw error;
+    console.warn(`SKIPPED: the IMAP mailbox tests need Dovecot: ${unavailable}`);
+  }
+});
+
+afterAll(async () => {
+  await dovecot?.stop();
+  await removeProjects();
+});
+
+/** A user (its own mailbox) with the given messages appended to INBOX over IMAP. */
+async function mailboxWith(user: string, messages: Array<string | Buffer>): Promise<string> {
+  const server = dovecot as TestDovecot;
+  const client = new ImapFlow({ host: "127.0.0.1", port: server.port, secure: false, auth: { user, pass: "test-password" }, logger: false });
+  await client.connect();
+  for (const message of messages) await client.append("INBOX", typeof message === "string" ? message.replace(/\r?\n/g, "\r\n") : message);
+  await client.logout();
+  return server.url(user);
+}
+
+/** How many messages each folder holds. */
+async function folders(url: string): Promise<Record<string, number>> {
+  const client = imapClient(imapFromEnv({ IMAP_URL: url }));
+  await client.connect();
+  const out: Record<string, number> = {};
+  for (const box of await client.list()) {
+    const status = await client.status(box.path, { messages: true });
+    out[box.path] = (status && status.messages) || 0;
+  }
+  await client.logout();
+  return out;
+}
+
+function readEvents(path: string): Array<Record<string, unknown>> {
+  return existsSync(path) ? readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+}
+
+describe("presswork mailbox over a real IMAP server", () => {
+  it("reads the whole corpus once: records each event, moves what it understood to the processed folder and the rest to the folder for a person", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("corpus", corpus.map((f) => readFileSync(join(FIXTURES, f))));
+    const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+    const env = { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "feedback/events.jsonl" };
+    const result = runCli(["mailbox", "--once"], root, env);
+    expect(result.stderr).not.toMatch(/Error|at \w+ \(/);
+    expect(result.code).toBe(0);
+
+    const understood = expected.filter((e) => e.understood).length;
+    expect(await folders(url)).toEqual({ INBOX: 0, Presswork: 0, "Presswork.Processed": understood, "Presswork.Needs attention": corpus.length - understood });
+    expect(result.stdout).toContain(`Read ${corpus.length} messages`);
+    expect(result.stdout).toMatch(new RegExp(`${understood} understood and moved to the processed folder, ${corpus.length - understood} moved to the folder for a person`));
+
+    const events = readEvents(join(root, "feedback/events.jsonl"));
+    const want = expected.filter((e) => e.understood).flatMap((e) => e.events);
+    expect(events.map((e) => e["kind"]).sort()).toEqual(want.map((e) => e.kind).sort());
+    expect(new Set(events.map((e) => e["id"])).size).toBe(events.length);
+    const jane = addressKey("jane@example.org", FIXTURE_SECRET);
+    expect(events.filter((e) => e["key"] === jane && e["kind"] === "hard-bounce").length).toBeGreaterThanOrEqual(2);
+    // Keyed hashes only: not one address in the file, nor in what the command printed.
+    expect(readFileSync(join(root, "feedback/events.jsonl"), "utf8")).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
+    const printed = result.stdout + result.stderr;
+    expect(printed).toMatch(/uid \d+: no delivery status, feedback report or bounce text found \(from i\*\*\*@gmail\.com, "Re: Signal & Noise #12/);
+    expect(printed.replace(/\w\*\*\*@[\w.-]+/g, "")).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
+
+    // The same reports delivered again change nothing in the events, and are moved all the same.
+    await mailboxWith("corpus", corpus.slice(0, 5).map((f) => readFileSync(join(FIXTURES, f))));
+    const again = runCli(["mailbox", "--once"], root, env);
+    expect(again.code).toBe(0);
+    expect(readEvents(join(root, "feedback/events.jsonl"))).toEqual(events);
+    expect((await folders(url))["INBOX"]).toBe(0);
+  });
+
+  it("moves nothing and records nothing on a dry run", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("dry", [readFileSync(join(FIXTURES, "postfix-user-unknown.eml")), readFileSync(join(FIXTURES, "unknown-reader-reply.eml"))]);
+    const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+    const summary = join(root, "step-summary.md");
+    const result = runCli(["mailbox", "--once", "--dry-run", "--events", "events.jsonl"], root, { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET, GITHUB_STEP_SUMMARY: summary });
+    expect(result.code).toBe(0);
+    const table = readFileSync(summary, "utf8");
+    expect(table).toContain("| messages read | 2 |");
+    expect(table).toContain("| hard-bounce | 1 |");
+    expect(table).toMatch(/- INBOX uid \d+: no delivery status.*i\*\*\*@gmail\.com/);
+    expect(table.replace(/\w\*\*\*@[\w.-]+/g, "")).not.toMatch(/@/);
+    expect(result.stdout).toContain("Dry run: read 2 messages");
+    expect(result.stdout).toMatch(/1\s+hard-bounce/);
+    expect(await folders(url)).toEqual({ INBOX: 2 });
+    expect(readEvents(join(root, "events.jsonl"))).toEqual([]);
+  });
+
+  it("leaves a message in place when its event could not be made durable, and a second run records it once and moves it", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("crash", [readFileSync(join(FIXTURES, "postfix-user-unknown.eml")), readFileSync(join(FIXTURES, "arf-yahoo.eml"))]);
+    const root = await tempProject();
+    const path = join(root, "events.jsonl");
+    const config = parseConfig(CONFIG_WITH_BOUNCES).config?.mailbox;
+    if (!config) throw new Error("no config");
+    const options = { config, identity: fixtureIdentity(), imap: imapFromEnv({ IMAP_URL: url }), now: () => new Date() };
+
+    const sink = await JsonLinesSink.open(path);
+    const crashing = { record: (e: FeedbackEvent) => sink.record(e), flush: async () => Promise.reject(new Error("disk gone")) };
+    const client = imapClient(options.imap);
+    await client.connect();
+    await expect(readMailbox(client, { ...options, sink: crashing })).rejects.toThrow("disk gone");
+    await client.logout();
+    await sink.close();
+    expect(readEvents(path)).toHaveLength(2);
+    expect(await folders(url)).toMatchObject({ INBOX: 2, "Presswork.Processed": 0 });
+
+    const second = await JsonLinesSink.open(path);
+    const again = imapClient(options.imap);
+    await again.connect();
+    const report = await readMailbox(again, { ...options, sink: second });
+    await again.logout();
+    await second.close();
+    expect(report.processed).toBe(2);
+    expect(readEvents(path)).toHaveLength(2);
+    expect(await folders(url)).toMatchObject({ INBOX: 0, "Presswork.Processed": 2 });
+  });
+
+  it("reads a 20 MB bounce from its first megabyte, classifies it and moves it whole", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const small = readFileSync(join(FIXTURES, "postfix-user-unknown.eml"), "utf8").replace(/\r?\n/g, "\r\n");
+    const filler = `${"B".repeat(76)}\r\n`.repeat(Math.ceil((20 * 1024 * 1024) / 78));
+    const huge = Buffer.from(small.replace("The week in chips and networks.\r\n", `The week in chips and networks.\r\n${filler}`));
+    const url = await mailboxWith("huge", [huge]);
+    const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+    const result = runCli(["mailbox", "--once", "--events", "events.jsonl"], root, { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("1 larger than mailbox.maxMessageKilobytes were read from their start only");
+    expect(readEvents(join(root, "events.jsonl"))).toMatchObject([{ kind: "hard-bounce", key: addressKey("jane@example.org", FIXTURE_SECRET), issue: 12 }]);
+    expect(await folders(url)).toMatchObject({ INBOX: 0, "Presswork.Processed": 1 });
+  });
+
+  it("keeps watching without --once: a message that arrives is recorded, and SIGTERM ends it cleanly", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("watch", []);
+    const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+    const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), "mailbox", "--events", "events.jsonl"], {
+      cwd: root,
+      env: { ...process.env, IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_ROOT: "" },
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    await new Promise((r) => setTimeout(r, 1500));
+    await mailboxWith("watch", [readFileSync(join(FIXTURES, "arf-yahoo.eml"))]);
+    const deadline = Date.now() + 20_000;
+    while (readEvents(join(root, "events.jsonl")).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(readEvents(join(root, "events.jsonl"))).toMatchObject([{ kind: "complaint", issue: 12 }]);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(stdout).toContain("Read 1 messages");
+  });
+
+  it("says what is wrong with a bad setup, without the password", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+    const base = { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" };
+    const wrongPassword = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}` });
+    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.stderr).toContain("refused the user name or password in IMAP_URL");
+    expect(wrongPassword.stderr).not.toContain("s3cret-W0rd");
+
+    const typo = runCli(["mailbox", "--onc"], root, base);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("unknown option --onc");
+
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ ...base, IMAP_URL: "" }, /IMAP_URL is not set/],
+      [{ ...base, IMAP_URL: "pop3://u:p@127.0.0.1" }, /must be imaps:\/\/ \(TLS\) or imap:\/\//],
+      [{ ...base, IMAP_URL: "imap://127.0.0.1" }, /no user name or password/],
+      [{ ...base, IMAP_URL: dovecot.url(), PRESSWORK_SECRET: "" }, /PRESSWORK_SECRET is not set/],
+      [{ IMAP_URL: dovecot.url(), PRESSWORK_SECRET: "x", PRESSWORK_FEEDBACK_FILE: "" }, /--events FILE or PRESSWORK_FEEDBACK_FILE/],
+    ];
+    for (const [env, message] of cases) {
+      const result = runCli(["mailbox", "--once"], root, env);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(message);
+    }
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const unreachable = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://u:p@127.0.0.1:${closed}` });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/cannot reach the IMAP server 127\.0\.0\.1 \(ECONNREFUSED\)/);
+
+    const overlapping = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [INBOX, Presswork/Processed]\n` });
+    const overlap = runCli(["mailbox", "--once"], overlapping, { ...base, IMAP_URL: dovecot.url() });
+    expect(overlap.code).toBe(1);
+    expect(overlap.stderr).toMatch(/mailbox.folders names "Presswork\/Processed", which is where messages are moved to/);
+
+    const missing = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [Bounces]\n` });
+    const noFolder = runCli(["mailbox", "--once"], missing, { ...base, IMAP_URL: dovecot.url() });
+    expect(noFolder.code).toBe(1);
+    expect(noFolder.stderr).toMatch(/the folder "Bounces" in mailbox.folders cannot be opened \(.+\): check its name on the server/);
+
+    const badConfig = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  batchSize: 0\n` });
+    const bad = runCli(["mailbox", "--once"], badConfig, { ...base, IMAP_URL: dovecot.url() });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/presswork\.config\.yaml:\d+:\d+.*batchSize/);
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { severity } from "../../src/mailbox/severity.js";
+
+describe("hard or soft", () => {
+  it.each([
+    ["5.1.1", "550 5.1.1 User unknown", "hard"],
+    ["5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound", "hard"],
+    ["5.2.1", "550-5.2.1 The email account that you tried to reach is disabled", "hard"],
+    ["5.4.4", "Host or domain name not found", "hard"],
+    ["5.0.0", undefined, "hard"],
+    [undefined, "554 delivery error: dd This user doesn't have a yahoo.com account", "hard"],
+    [undefined, "Sorry, no mailbox here by that name. (#5.1.1)", "hard"],
+    ["5.7.1", "550 5.7.1 <address>: Recipient address rejected: User unknown", "hard"],
+    ["5.2.2", undefined, "soft"],
+    ["5.2.2", "552 5.2.2 Mailbox full", "soft"],
+    ["5.0.0", "mailbox is full: retry timeout exceeded", "soft"],
+    ["5.1.1", "550 5.1.1 over quota", "soft"],
+    ["5.3.4", "552 5.3.4 Message size exceeds fixed maximum message size", "soft"],
+    ["5.7.1", "550 5.7.1 Service unavailable, Client host blocked using Spamhaus", "soft"],
+    ["5.7.26", "550-5.7.26 Unauthenticated email from signal-noise.example is not accepted due to domain's DMARC policy", "soft"],
+    ["5.4.7", "Delivery expired (message too old)", "soft"],
+    ["4.4.1", "Connection timed out", "soft"],
+    ["4.2.0", "user unknown", "soft"],
+    [undefined, "550 Requested action not taken: mailbox unavailable", "hard"],
+    [undefined, "452 Too many recipients", "soft"],
+    [undefined, "552 Requested mail action aborted: exceeded storage allocation", "soft"],
+    [undefined, undefined, "soft"],
+  ])("%s %s: %s", (status, diagnostic, expected) => {
+    expect(severity(status, diagnostic)).toBe(expected);
+  });
+});

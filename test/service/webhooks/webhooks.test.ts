@@ -1,0 +1,194 @@
+import { createHmac, createSign, generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { addressKey } from "../../../src/issues/message.js";
+import { mailgunWebhook } from "../../../src/service/webhooks/mailgun.js";
+import { postmarkWebhook } from "../../../src/service/webhooks/postmark.js";
+import { sesWebhook, snsStringToSign, trustedCertificateUrl, type SesOptions } from "../../../src/service/webhooks/ses.js";
+import { REPO } from "../../helpers/project.js";
+import { FIXTURE_SECRET, fixtureIdentity } from "../../mailbox/identity.js";
+
+const DIR = join(REPO, "test/fixtures/webhooks");
+const fixture = (name: string) => readFileSync(join(DIR, name), "utf8");
+const key = (address: string) => addressKey(address, FIXTURE_SECRET);
+const identity = fixtureIdentity();
+const NOW = new Date("2026-12-02T18:30:00Z");
+
+/** A seen-check backed by a set, as one process would keep it. */
+function memory() {
+  const ids = new Set<string>();
+  return (id: string) => (ids.has(id) ? true : (ids.add(id), false));
+}
+
+describe("Amazon SES through SNS", () => {
+  const CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem";
+  const TOPIC = "arn:aws:sns:us-east-1:123456789012:presswork-feedback";
+  const cert = fixture("sns-test-cert.pem");
+  const privateKey = fixture("sns-test-key.pem");
+  const fetched: string[] = [];
+  const options = (extra: Partial<SesOptions> = {}): SesOptions => ({
+    identity,
+    now: NOW,
+    topics: [TOPIC],
+    fetchCertificate: async (url) => (fetched.push(url), cert),
+    confirm: async () => "",
+    ...extra,
+  });
+
+  function snsMessage(type: string, fields: Record<string, string>, version: "1" | "2" = "2", signWith = privateKey): string {
+    const message: Record<string, string> = { Type: type, MessageId: `msg-${Math.random()}`, TopicArn: TOPIC, Timestamp: "2026-12-02T18:29:59.000Z", SignatureVersion: version, SigningCertURL: CERT_URL, ...fields };
+    const signer = createSign(version === "1" ? "RSA-SHA1" : "RSA-SHA256");
+    signer.update(snsStringToSign(message));
+    return JSON.stringify({ ...message, Signature: signer.sign(signWith, "base64") });
+  }
+  const notification = (name: string, version: "1" | "2" = "2") => snsMessage("Notification", { Message: fixture(name), Subject: "Amazon SES Email Event Notification" }, version);
+
+  it("accepts signature versions 1 and 2 and turns a bounce into a hard bounce named by the envelope sender", async () => {
+    for (const version of ["1", "2"] as const) {
+      const result = await sesWebhook({ headers: {}, body: notification("ses-bounce.json", version) }, options());
+      expect(result.status, result.log).toBe(200);
+      expect(result.events).toMatchObject([{ kind: "hard-bounce", recipient: { key: key("jane@example.org"), via: "verp", address: "jane@example.org" }, issue: 12, status: "5.1.1", source: "ses", at: "2026-12-01T09:00:31.000Z" }]);
+      expect(result.events[0]?.diagnostic).toBe("smtp; 550 5.1.1 <address>... User unknown");
+    }
+    expect(fetched.every((url) => url === CERT_URL)).toBe(true);
+  });
+
+  it("maps transient bounces, complaints and deliveries", async () => {
+    const soft = await sesWebhook({ headers: {}, body: notification("ses-transient-bounce.json") }, options());
+    expect(soft.events).toMatchObject([{ kind: "soft-bounce", recipient: { key: key("bob.smith@gmail.com"), via: "message-id" }, issue: 12, status: "5.2.2" }]);
+    const complaint = await sesWebhook({ headers: {}, body: notification("ses-complaint.json") }, options());
+    expect(complaint.events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com") }, issue: 12, feedbackType: "abuse" }]);
+    const delivery = await sesWebhook({ headers: {}, body: notification("ses-delivery.json") }, options());
+    expect(delivery.events).toMatchObject([{ kind: "delivered", recipient: { key: key("erin@example.net") }, issue: 12 }]);
+  });
+
+  it("refuses a bad signature, a message signed by another key, an unsigned one, a certificate off amazonaws.com and another topic", async () => {
+    const good = JSON.parse(notification("ses-bounce.json")) as Record<string, string>;
+    const tampered = JSON.stringify({ ...good, Message: good["Message"]?.replace("Permanent", "Transient") });
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const foreign = snsMessage("Notification", { Message: fixture("ses-bounce.json") }, "2", other);
+    const { Signature: _, ...unsigned } = good;
+    const calls: Array<[string, number, RegExp]> = [
+      [tampered, 401, /bad SNS signature/],
+      [foreign, 401, /bad SNS signature/],
+      [JSON.stringify(unsigned), 401, /unsigned/],
+      [JSON.stringify({ ...good, SigningCertURL: "https://sns.us-east-1.amazonaws.com.evil.example/cert.pem" }), 401, /not https on an SNS host/],
+      [JSON.stringify({ ...good, SigningCertURL: "http://sns.us-east-1.amazonaws.com/cert.pem" }), 401, /not https/],
+      [JSON.stringify({ ...good, SignatureVersion: "3" }), 401, /unsigned/],
+      [JSON.stringify({ ...good, TopicArn: "arn:aws:sns:us-east-1:999999999999:someone-else" }), 403, /topic that is not configured/],
+      ["not json", 400, /not JSON/],
+    ];
+    for (const [body, status, log] of calls) {
+      const result = await sesWebhook({ headers: {}, body }, options());
+      expect(result.status, result.log).toBe(status);
+      expect(result.log).toMatch(log);
+      expect(result.events).toEqual([]);
+      expect(result.log).not.toMatch(/@/);
+    }
+    expect(trustedCertificateUrl("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem")).toBe(true);
+    expect(trustedCertificateUrl("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-x.pem")).toBe(true);
+    expect(trustedCertificateUrl("https://s3.amazonaws.com/evil/x.pem")).toBe(false);
+  });
+
+  it("records a replayed message once", async () => {
+    const seen = memory();
+    const body = notification("ses-bounce.json");
+    expect((await sesWebhook({ headers: {}, body }, options({ seen }))).events).toHaveLength(1);
+    const replay = await sesWebhook({ headers: {}, body }, options({ seen }));
+    expect(replay).toMatchObject({ status: 200, events: [] });
+    expect(replay.log).toMatch(/seen before/);
+  });
+
+  it("confirms a subscription by its SubscribeURL, and only on an SNS host", async () => {
+    const visited: string[] = [];
+    const subscribe = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token=abc";
+    const body = snsMessage("SubscriptionConfirmation", { Message: "You have chosen to subscribe…", SubscribeURL: subscribe, Token: "abc" });
+    const result = await sesWebhook({ headers: {}, body }, options({ confirm: async (url) => (visited.push(url), "<ConfirmSubscriptionResponse/>") }));
+    expect(result).toMatchObject({ status: 200, events: [], log: "ses: subscription confirmed" });
+    expect(visited).toEqual([subscribe]);
+    const evil = snsMessage("SubscriptionConfirmation", { Message: "x", SubscribeURL: "https://attacker.example/confirm", Token: "abc" });
+    const refused = await sesWebhook({ headers: {}, body: evil }, options({ confirm: async (url) => (visited.push(url), "") }));
+    expect(refused.status).toBe(400);
+    expect(visited).toHaveLength(1);
+  });
+});
+
+describe("Postmark", () => {
+  const auth = `Basic ${Buffer.from("presswork:a-long-webhook-password").toString("base64")}`;
+  const options = { user: "presswork", password: "a-long-webhook-password", identity, now: NOW };
+
+  it("maps bounce types to hard and soft, complaints and suppressions, with the issue from the metadata or tag", async () => {
+    const call = (name: string) => postmarkWebhook({ headers: { authorization: auth }, body: fixture(name) }, options);
+    expect((await call("postmark-hard-bounce.json")).events).toMatchObject([{ kind: "hard-bounce", recipient: { key: key("ivan@gmail.com"), via: "provider" }, issue: 12, source: "postmark", format: "bounce:HardBounce", at: "2026-12-01T09:02:54.907Z" }]);
+    expect((await call("postmark-soft-bounce.json")).events).toMatchObject([{ kind: "soft-bounce", recipient: { key: key("bob.smith@gmail.com") }, issue: 12 }]);
+    expect((await call("postmark-spam-complaint.json")).events).toMatchObject([{ kind: "complaint", recipient: { key: key("frank@aol.com") }, issue: 12 }]);
+    expect((await call("postmark-subscription-change.json")).events).toMatchObject([{ kind: "unsubscribe", recipient: { key: key("heidi@example.com") }, issue: 12 }]);
+  });
+
+  it("refuses a call without credentials or with wrong ones", async () => {
+    const body = fixture("postmark-hard-bounce.json");
+    for (const authorization of [undefined, `Basic ${Buffer.from("presswork:guess").toString("base64")}`, "Bearer a-long-webhook-password"]) {
+      const result = await postmarkWebhook({ headers: authorization ? { authorization } : {}, body }, options);
+      expect(result.status).toBe(401);
+      expect(result.events).toEqual([]);
+      expect(result.log).not.toMatch(/@|password/);
+    }
+  });
+
+  it("records a replayed record once, and tells 64-bit record ids apart", async () => {
+    const seen = memory();
+    const first = await postmarkWebhook({ headers: { authorization: auth }, body: fixture("postmark-hard-bounce.json") }, { ...options, seen });
+    expect(first.events).toHaveLength(1);
+    expect(await postmarkWebhook({ headers: { authorization: auth }, body: fixture("postmark-hard-bounce.json") }, { ...options, seen })).toMatchObject({ status: 200, events: [] });
+    // The soft bounce's ID differs from the hard bounce's only past 2^53.
+    const other = await postmarkWebhook({ headers: { authorization: auth }, body: fixture("postmark-hard-bounce.json").replace("4323372036854775807", "4323372036854775808") }, { ...options, seen });
+    expect(other.events).toHaveLength(1);
+    expect(other.events[0]?.id).not.toBe(first.events[0]?.id);
+  });
+});
+
+describe("Mailgun", () => {
+  const signingKey = "key-0123456789abcdef0123456789abcdef";
+  const signed = (name: string, at = NOW, token = `tok${Math.random().toString(16).slice(2)}`, keyUsed = signingKey) => {
+    const timestamp = String(Math.floor(at.getTime() / 1000));
+    const signature = createHmac("sha256", keyUsed).update(timestamp + token).digest("hex");
+    return fixture(name).replace('"TIMESTAMP"', JSON.stringify(timestamp)).replace('"TOKEN"', JSON.stringify(token)).replace('"SIGNATURE"', JSON.stringify(signature));
+  };
+  const options = { signingKey, identity, now: NOW };
+
+  it("verifies the HMAC and maps failed (by severity), complained and the recipient", async () => {
+    const hard = await mailgunWebhook({ headers: {}, body: signed("mailgun-failed-permanent.json") }, options);
+    expect(hard.status, hard.log).toBe(200);
+    expect(hard.events).toMatchObject([{ kind: "hard-bounce", recipient: { key: key("ivan@gmail.com"), via: "verp" }, issue: 12, status: "5.1.1", source: "mailgun" }]);
+    const soft = await mailgunWebhook({ headers: {}, body: signed("mailgun-failed-temporary.json") }, options);
+    expect(soft.events).toMatchObject([{ kind: "soft-bounce", recipient: { key: key("bob.smith@gmail.com"), via: "message-id" }, issue: 12, status: "4.2.2" }]);
+    const complaint = await mailgunWebhook({ headers: {}, body: signed("mailgun-complained.json") }, options);
+    expect(complaint.events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com") }, issue: 12 }]);
+  });
+
+  it("refuses an unsigned call, a wrong key, a tampered body and a stale timestamp", async () => {
+    const good = signed("mailgun-failed-permanent.json");
+    const calls: Array<[string, RegExp]> = [
+      [fixture("mailgun-failed-permanent.json").replace('"SIGNATURE"', '""'), /unsigned/],
+      [signed("mailgun-failed-permanent.json", NOW, "t1", "key-wrong"), /bad signature/],
+      [good.replace(/"timestamp": "(\d+)"/, (_, t: string) => `"timestamp": "${Number(t) + 1}"`), /bad signature/],
+      [signed("mailgun-failed-permanent.json", new Date(NOW.getTime() - 10 * 60_000)), /outside the replay window/],
+      [signed("mailgun-failed-permanent.json", new Date(NOW.getTime() + 10 * 60_000)), /outside the replay window/],
+    ];
+    for (const [body, log] of calls) {
+      const result = await mailgunWebhook({ headers: {}, body }, options);
+      expect(result.status, result.log).toBe(401);
+      expect(result.log).toMatch(log);
+      expect(result.events).toEqual([]);
+    }
+  });
+
+  it("refuses a replayed token within the window, so Mailgun does not retry it", async () => {
+    const seen = memory();
+    const body = signed("mailgun-failed-permanent.json", NOW, "the-same-token");
+    expect((await mailgunWebhook({ headers: {}, body }, { ...options, seen })).events).toHaveLength(1);
+    const replay = await mailgunWebhook({ headers: {}, body }, { ...options, seen });
+    expect(replay).toMatchObject({ status: 406, events: [] });
+  });
+});
