@@ -113,7 +113,7 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
   const { config: settings, file: configFile } = await loadConfig(request.root);
   if (!settings) return { files: [configFile] };
 
-  const transport = chooseTransport(request, settings);
+  const transportFor = chooseTransport(request, settings);
   const store = await stateStore(request, settings, writes);
   if (store) {
     await store.refresh();
@@ -136,6 +136,7 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
   const chosen = chooseIssue(request, letter.issues);
   if ("nothing" in chosen) return { ...base, nothingToSend: chosen.nothing };
   const number = chosen.number;
+  const transport = transportFor(number);
   const done = doneMessage(request, letter.issues.find((s) => s.issue.number === number));
   if (done) return { ...base, issue: number, nothingToSend: done };
   const domain = letter.newsletter.from.address.split("@")[1] ?? "localhost";
@@ -286,12 +287,13 @@ function doneMessage(request: SendRequest, state: IssueState | undefined): strin
   return undefined;
 }
 
-/** The transport: SMTP when configured, the outbox only when asked for. */
-function chooseTransport(request: SendRequest, config: Config): Transport {
+/** The transport for an issue: SMTP when configured, the outbox only when asked for. Refuses at once when there is neither. */
+function chooseTransport(request: SendRequest, config: Config): (issue: number) => Transport {
   const smtp = smtpFromEnv(request.env);
-  if (request.outbox) return new OutboxTransport(join(request.root, OUTBOX_DIR, `issue${request.to ? "-test" : ""}`));
-  if (smtp) return new SmtpTransport(smtp, { maxConnections: config.delivery.maxConnections, timeoutSeconds: config.delivery.timeoutSeconds });
-  if (request.dryRun) return new OutboxTransport(join(request.root, OUTBOX_DIR, "dry-run"));
+  if (request.outbox) return (issue) => new OutboxTransport(join(request.root, OUTBOX_DIR, `issue-${issue}${request.to ? "-test" : ""}`));
+  if (smtp) return () => new SmtpTransport(smtp, { maxConnections: config.delivery.maxConnections, timeoutSeconds: config.delivery.timeoutSeconds });
+  // A dry run sends nothing: any transport will do to count.
+  if (request.dryRun) return (issue) => new OutboxTransport(join(request.root, OUTBOX_DIR, `issue-${issue}`));
   const ci = request.env["GITHUB_ACTIONS"] === "true" ? "GitHub Actions" : request.env["CI"] ? "CI" : undefined;
   throw new SendSetupError(
     ci
