@@ -63,6 +63,7 @@ export class GitBranchStore implements StateStore {
   readonly notices: string[] = [];
   private readonly local: string;
   private readonly fetched: string;
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly git: Git,
@@ -97,10 +98,10 @@ export class GitBranchStore implements StateStore {
       if (/couldn't find remote ref|no such ref/i.test(result.stderr)) return;
       throw new StateSaveError(`cannot fetch the state branch ${this.options.branch} from ${this.options.remote}: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`);
     }
-    // The local branch follows when it has nothing of its own.
+    // The local branch follows when it has nothing of its own (best effort: another writer may move it meanwhile).
     const tip = await this.git.resolve(this.fetched);
     const mine = await this.git.resolve(this.local);
-    if (tip && (!mine || (await this.git.isAncestor(mine, tip)))) await this.git.ok(["update-ref", this.local, tip, ...(mine ? [mine] : [])]);
+    if (tip && (!mine || (await this.git.isAncestor(mine, tip)))) await this.git.run(["update-ref", this.local, tip, mine ?? ZERO]);
   }
 
   async summary(): Promise<StateSummary> {
@@ -138,6 +139,13 @@ export class GitBranchStore implements StateStore {
   }
 
   async write(decide: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void> {
+    // One write at a time from this store; other stores (processes, machines) race through the push.
+    const run = this.writing.then(() => this.writeNow(decide, message));
+    this.writing = run.catch(() => {});
+    return run;
+  }
+
+  private async writeNow(decide: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void> {
     let failures = 0;
     for (let round = 0; ; round++) {
       await this.refresh();
@@ -155,7 +163,7 @@ export class GitBranchStore implements StateStore {
         continue;
       }
       if (++failures >= 3) throw new StateSaveError(`cannot save the state on ${this.description}: ${error.message}`);
-      await sleep(1000 * failures);
+      await sleep(500 * failures);
     }
   }
 
@@ -163,10 +171,9 @@ export class GitBranchStore implements StateStore {
   private async push(commit: string): Promise<{ race: boolean; message: string } | undefined> {
     const result = await this.git.run(["push", "--quiet", "--no-verify", "--porcelain", this.remoteUrl as string, `${commit}:refs/heads/${this.options.branch}`], { timeoutMs: NETWORK_MS });
     if (result.code === 0) {
-      const old = await this.git.resolve(this.fetched);
-      await this.git.ok(["update-ref", this.fetched, commit]);
+      await this.git.run(["update-ref", this.fetched, commit]);
       const mine = await this.git.resolve(this.local);
-      if (!mine || mine === old || (await this.git.isAncestor(mine, commit))) await this.git.ok(["update-ref", this.local, commit]);
+      if (!mine || (await this.git.isAncestor(mine, commit))) await this.git.run(["update-ref", this.local, commit, mine ?? ZERO]);
       return undefined;
     }
     const text = `${result.stdout.toString()}\n${result.stderr}`;
