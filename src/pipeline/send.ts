@@ -349,7 +349,8 @@ async function issueContent(
     // Carried over from an earlier version, without its content: compiled again from its articles.
     const byId = new Map(articles.map((a) => [a.id, a]));
     const plan: IssuePlan = { number, date: new Date(started.date), articles: started.articles.flatMap((id) => byId.get(id) ?? []), more: 0 };
-    return { compiled: await compileIssue(plan, config, newsletter, readEmailTemplates(request.root)), date: new Date(started.date), frozen: true };
+    const compiled = await compileIssue(plan, config, newsletter, readEmailTemplates(request.root));
+    return { compiled: { ...compiled, subject: started.subject }, date: new Date(started.date), frozen: true };
   }
   const record = { issues: issues.map(({ issue }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles })) };
   const planned = next?.plan.number === number ? next.plan : planNextIssue(articles, record, newsletter, request.now);

@@ -107,7 +107,7 @@ export function legacyChanges(root: string, legacy: LegacyState, now: Date): Sta
       });
     if (lines.length) changes.push({ kind: "suppressions", part: { attempt: MIGRATED, offset: 0, text: `${lines.join("\n")}\n` } });
   }
-  const migration: Migration = { at: now.toISOString(), issues: legacy.issues.length, ledgers: [...legacy.ledgers.values()].flat().length, suppressions: legacy.suppressions };
+  const migration: Migration = { at: now.toISOString(), issues: legacy.issues.filter((i) => i.complete).length, ledgers: [...legacy.ledgers.values()].flat().length, suppressions: legacy.suppressions };
   changes.push({ kind: "migrated", migration });
   return changes;
 }
