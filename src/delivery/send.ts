@@ -127,10 +127,14 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   let cut = false;
   let error: unknown;
   let wake: () => void = () => {};
+  let halt: () => void = () => {};
+  // Settles once the send is told to stop: every wait of the loop (an idle pool, pacing, an hourly cap) gives way to it.
+  const halted = new Promise<void>((resolve) => (halt = resolve));
 
   const stop = (why: Stop) => {
     report.stopped ??= why;
     wake();
+    halt();
   };
   const onStop = () => stop(options.stop?.reason as Stop);
   options.stop?.addEventListener("abort", onStop);
@@ -277,9 +281,9 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         progress();
         continue;
       }
-      await transport.ready();
-      if (hourly) await hourly.take(sleep);
-      if (pace) await pace.take(sleep);
+      await Promise.race([transport.ready(), halted]);
+      if (hourly && !report.stopped) await Promise.race([hourly.take(sleep), halted]);
+      if (pace && !report.stopped) await Promise.race([pace.take(sleep), halted]);
       if (report.stopped) {
         if (due) settle(job, { state: "retry", response: "the send stopped before this retry" });
         break;

@@ -267,7 +267,7 @@ async function finish(checkpoints: Checkpoints | undefined, changes: StateChange
   if (!checkpoints || finished.has(checkpoints)) return undefined;
   finished.add(checkpoints);
   checkpoints.stop();
-  journal?.close();
+  journal?.end();
   try {
     await checkpoints.save(changes, true);
     journal?.remove();

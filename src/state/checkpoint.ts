@@ -13,6 +13,7 @@ export const CHECKPOINT_MS = 60_000;
 export class Checkpoints {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  private busy = false;
   private failed = false;
 
   constructor(
@@ -25,7 +26,10 @@ export class Checkpoints {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.save().catch(() => {}), this.everyMs);
+    // A save still running when the next is due is not doubled: the next one saves everything since.
+    this.timer = setInterval(() => {
+      if (!this.busy) void this.save().catch(() => {});
+    }, this.everyMs);
   }
 
   stop(): void {
@@ -39,6 +43,7 @@ export class Checkpoints {
    * lock was taken over by another send meanwhile.
    */
   save(extra: readonly StateChange[] = [], release = false): Promise<void> {
+    this.busy = true;
     const run = this.running.then(async () => {
       this.journal.sync();
       const { changes, saved } = this.journal.pending();
@@ -54,13 +59,14 @@ export class Checkpoints {
       } catch (error) {
         if (!this.failed) {
           this.failed = true;
+          this.stop();
           this.onFailure(error as Error);
         }
         throw error;
       }
       this.journal.markSaved(saved);
     });
-    this.running = run.catch(() => {});
+    this.running = run.catch(() => {}).finally(() => (this.busy = false));
     return run;
   }
 }

@@ -155,7 +155,8 @@ export class GitBranchStore implements StateStore {
       const tree = await this.tree(heads, changes);
       if (base && tree === (await this.git.ok(["rev-parse", `${base}^{tree}`]))) return;
       const commit = await this.git.ok(["commit-tree", tree, ...heads.flatMap((h) => ["-p", h]), "-m", message]);
-      const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, await this.git.resolve(this.local));
+      // Without a remote the heads are the local branch alone: it must still be where this commit was built on.
+      const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base);
       if (!error) return;
       if (error.race) {
         if (round >= 20) throw new StateSaveError(`cannot save the state on ${this.description}: other writers kept moving it (${round} tries)`);

@@ -118,10 +118,16 @@ export class Journal {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** Whether the process that wrote this journal is gone (it ran on this machine and no longer runs). */
-  get abandoned(): boolean {
+  /** Marks the attempt as over: nothing more will be written, whatever the store has of it. */
+  end(): void {
+    this.close();
+    writeFileSync(join(this.dir, "ended"), "");
+  }
+
+  /** Whether its attempt is over: it ended, or its process (on this machine) is gone. */
+  get over(): boolean {
     const { host, pid } = this.info.attempt;
-    return host === hostname() && pid !== process.pid && !alive(pid);
+    return existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !alive(pid));
   }
 
   private saved(): Saved {

@@ -155,7 +155,7 @@ export async function saveJournals(store: StateStore, root: string, journals: Jo
   if (journals.length === 0) return { saved, released };
   const held = new Set((await store.summary()).locks.map((l) => `${l.issue} ${l.attempt.name}`));
   for (const journal of journals) {
-    if (!journal.abandoned) continue;
+    if (!journal.over) continue;
     const { changes, saved: marks } = journal.pending();
     const locked = held.has(`${journal.info.issue} ${journal.info.attempt.name}`);
     if (changes.length > 0 || locked) {

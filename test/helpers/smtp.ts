@@ -37,6 +37,8 @@ export interface TestSmtp {
   behave: (address: string, behaviour: Behaviour) => void;
   /** Answers every message at a command, from the `after`+1-th accepted message on. */
   rule: (rule: SessionRule | undefined) => void;
+  /** Holds every message at the end of DATA, unanswered, until the returned function is called. */
+  hold: () => () => void;
   close: () => Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
   const received: Received[] = [];
   const logins: string[] = [];
   let sessionRule: SessionRule | undefined;
+  let held: Promise<void> | undefined;
   const rule = (address: string) => behaviours.get(address.toLowerCase()) ?? "accept";
   const refuse = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
   const server = new SMTPServer({
@@ -115,8 +118,9 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
           received.push({ to, raw: Buffer.concat(chunks) });
           callback(null, "2.0.0 queued");
         };
-        if (typeof behaviour === "object" && "slowMs" in behaviour) setTimeout(finish, behaviour.slowMs);
-        else finish();
+        const answer = () => (typeof behaviour === "object" && "slowMs" in behaviour ? setTimeout(finish, behaviour.slowMs) : finish());
+        if (held) void held.then(answer);
+        else answer();
       });
     },
   });
@@ -134,6 +138,14 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
     behave: (address, behaviour) => behaviours.set(address.toLowerCase(), behaviour),
     rule: (next) => {
       sessionRule = next;
+    },
+    hold: () => {
+      let release: () => void = () => {};
+      held = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        held = undefined;
+        release();
+      };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
