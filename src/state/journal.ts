@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { running } from "./process.js";
 import { encodeEvent, encodeHeader, PART_BYTES, type LedgerEvent } from "./ledger.js";
 import type { Attempt, Shard, StateChange } from "./store.js";
 
@@ -127,7 +128,7 @@ export class Journal {
   /** Whether its attempt is over: it ended, or its process (on this machine) is gone. */
   get over(): boolean {
     const { host, pid } = this.info.attempt;
-    return existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !alive(pid));
+    return existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !running(pid));
   }
 
   private saved(): Saved {
@@ -166,11 +167,3 @@ export class Journal {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

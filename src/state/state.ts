@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { VFile } from "vfile";
 import type { Config } from "../config/schema.js";
 import { GitBranchStore } from "./git-store.js";
+import { running } from "./process.js";
 import type { Journal } from "./journal.js";
 import { Journal as Journals } from "./journal.js";
 import { legacyChanges, readLegacy, type LegacyState } from "./legacy.js";
@@ -103,21 +104,13 @@ function staleness(lock: LockRecord, mine: Attempt, now: Date): string | undefin
   const silent = now.getTime() - Date.parse(lock.heartbeat);
   if (silent > LOCK_STALE_MS) return `silent for ${Math.round(silent / 60_000)} minutes`;
   const other = lock.attempt;
-  if (other.host === mine.host && !other.github && !mine.github && other.pid !== mine.pid && !alive(other.pid)) return `process ${other.pid} is gone`;
+  if (other.host === mine.host && !other.github && !mine.github && other.pid !== mine.pid && !running(other.pid)) return `process ${other.pid} is gone`;
   if (other.github && mine.github && other.github.runId === mine.github.runId && other.github.job === mine.github.job && other.github.runAttempt < mine.github.runAttempt) {
     return `a re-run of GitHub run ${other.github.runId} (its attempt ${other.github.runAttempt} has ended)`;
   }
   return undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** How a lock's holder is named in messages. */
 export function holderOf(lock: LockRecord): string {
