@@ -40,8 +40,8 @@ describe("the newsletter's cadence", () => {
 
   it("is honoured by presswork issue, which says why an issue is or is not due", async () => {
     const root = await tempProject({ samples: true });
-    const path = join(root, "presswork.config.yaml");
-    await writeFile(path, (await readFile(path, "utf8")).replace("newsletter:\n", "newsletter:\n  cadence: { every: week, on: monday, at: \"07:00\" }\n"));
+    // The sample newsletter goes out weekly, on Monday at 07:00 in London.
+    expect(await readFile(join(root, "presswork.config.yaml"), "utf8")).toContain('cadence: { every: week, on: monday, at: "07:00" }');
     const record = join(root, "newsletter/sent.json");
     await writeFile(record, (await readFile(record, "utf8")).replace("2026-11-03T08:00:00Z", "2026-11-24T08:00:00Z"));
     const plan = (now: string) => JSON.parse(runCli(["issue", "--json", "--now", now], root).stdout) as { due: boolean; issue: number | null; reason: string; next: { number: number } | null };
@@ -57,7 +57,7 @@ describe("the newsletter's cadence", () => {
   it("refuses a cadence that cannot be kept, with its line", async () => {
     const root = await tempProject({ samples: true });
     const path = join(root, "presswork.config.yaml");
-    await writeFile(path, (await readFile(path, "utf8")).replace("newsletter:\n", "newsletter:\n  cadence: { every: week, on: 3, at: \"7am\" }\n"));
+    await writeFile(path, (await readFile(path, "utf8")).replace('cadence: { every: week, on: monday, at: "07:00" }', 'cadence: { every: week, on: 3, at: "7am" }'));
     const cli = runCli(["issue", "--now", "2026-11-30T07:17:00Z"], root);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/presswork\.config\.yaml:\d+:\d+ {2}error {2}.*'newsletter\.cadence\.at' .*must be a time of day as HH:MM/);

@@ -222,7 +222,8 @@ describe("the shard recipe in the README", () => {
     const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
     const publish = parse(await read(".github/workflows/publish.yml")) as Workflow;
     const jobs = parse(`jobs:\n${yaml}`) as { jobs: Record<string, Job> };
-    return { ...publish, jobs: { build: publish.jobs["build"] as Job, deploy: publish.jobs["deploy"] as Job, ...jobs.jobs } };
+    const all: Record<string, Job> = { build: publish.jobs["build"] as Job, deploy: publish.jobs["deploy"] as Job, ...jobs.jobs };
+    return { ...publish, jobs: all };
   };
 
   it("is a valid workflow when it replaces the send job, and lints clean", async () => {
