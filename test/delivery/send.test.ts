@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { shardOf } from "../../src/audience/audience.js";
 import { addressKey, verifyUnsubscribeToken } from "../../src/issues/message.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
+import { encodeHeader } from "../../src/state/ledger.js";
 import { openStore, stateSettings } from "../../src/state/state.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import { git, initRepo, stateFiles } from "../helpers/git.js";
@@ -236,6 +237,37 @@ describe("what each SMTP reply means", () => {
     expect(outcome.report?.sent).toBe(100);
     expect(outcome.report?.permFailed).toBeLessThan(20);
     expect(outcome.recorded).toBeUndefined();
+  });
+});
+
+describe("the state a send reads", () => {
+  it("refuses a ledger of another issue among the issue's parts, naming it, and mails nobody", async () => {
+    await list(addresses(4));
+    const store = await openStore(root, stateSettings(undefined, {}), process.env);
+    const attempt = "20261129T110000Z.copied-by-hand";
+    await store?.write([{ kind: "ledger", part: { issue: 3, attempt, offset: 0, text: `${encodeHeader({ issue: 2, attempt, started: NOW.toISOString(), offset: 0 })}\n` } }], "a part of issue #2 under issue #3");
+    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain(`presswork send: ledger part 0 of attempt ${attempt} is the ledger of issue #2, not of issue #3: refused`);
+    expect(smtp.received).toHaveLength(0);
+    expect((await readState(root)).summary.locks).toEqual([]);
+  });
+
+  it("--retry-failed works on the last issue started, not the last one recorded complete", async () => {
+    await list(addresses(30));
+    smtp.behave("r1@example.org", { rcpt: 451, text: "4.2.0 try later" });
+    smtp.rule({ at: "MAIL FROM", code: 550, text: "5.4.5 Daily user sending quota exceeded", after: 20 });
+    const first = await send(request());
+    expect(first.report?.stopped?.kind).toBe("refused");
+    const state = await readState(root);
+    expect(state.summary.issues.at(-1)).toMatchObject({ issue: { number: 3 } });
+    expect(state.summary.issues.at(-1)?.complete).toBeUndefined();
+    smtp.rule(undefined);
+    smtp.behave("r1@example.org", "accept");
+    const retry = await send(request({ retryFailed: true }));
+    expect(retry.issue).toBe(3);
+    expect(retry.report?.sent).toBe(1);
+    expect(smtp.received.filter((m) => m.to[0] === "r1@example.org")).toHaveLength(1);
   });
 });
 
