@@ -175,6 +175,9 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
     const states = writes && store ? (await store.summary()).issues : letter.issues;
     const doneSince = doneMessage(request, states.find((s) => s.issue.number === number));
     if (doneSince) return { ...base, issue: number, nothingToSend: doneSince };
+    // The ledger first: a ledger the send must refuse leaves the issue as it was.
+    const ledger = store ? await Ledger.read(number, store.ledger(number)) : new Ledger(number);
+    for (const line of store?.notices ?? []) notice(line);
     const { compiled, date, frozen } = await issueContent(request, config, letter.newsletter, assembly.articles, states, letter.next, number);
     if (writes && store && !frozen && transport.kind === "smtp") {
       const issue: FrozenIssue = {
@@ -186,8 +189,6 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
       };
       await store.write([{ kind: "started", issue, attempt: attempt.name }], `Start issue #${number}: ${compiled.subject}`);
     }
-    const ledger = store ? await Ledger.read(number, store.ledger(number)) : new Ledger(number);
-    for (const line of store?.notices ?? []) notice(line);
     for (const problem of ledger.problems) {
       const file = new VFile({ path: `${store?.description ?? "ledger"}: attempt ${problem.attempt}` });
       file.message(`ledger line ${problem.line} of the part at ${problem.offset} is not a ledger event and was skipped; its recipient may be mailed again`, { place: { line: problem.line, column: 1 }, ruleId: "ledger", source: "state" });
@@ -360,7 +361,7 @@ async function issueContent(
 }
 
 /** Nothing to send: not an error (exit code 0). */
-export class NothingNew extends Error {}
+class NothingNew extends Error {}
 
 function subscriberSource(request: SendRequest): SubscriberSource {
   const file = request.subscribers ?? request.env["PRESSWORK_SUBSCRIBERS_FILE"];

@@ -250,7 +250,9 @@ describe("the state a send reads", () => {
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain(`presswork send: ledger part 0 of attempt ${attempt} is the ledger of issue #2, not of issue #3: refused`);
     expect(smtp.received).toHaveLength(0);
-    expect((await readState(root)).summary.locks).toEqual([]);
+    const state = await readState(root);
+    expect(state.summary.locks).toEqual([]);
+    expect(state.summary.issues.find((s) => s.issue.number === 3)).toBeUndefined();
   });
 
   it("--retry-failed works on the last issue started, not the last one recorded complete", async () => {
