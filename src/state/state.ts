@@ -3,8 +3,7 @@ import { VFile } from "vfile";
 import type { Config } from "../config/schema.js";
 import { GitBranchStore } from "./git-store.js";
 import { running } from "./process.js";
-import type { Journal } from "./journal.js";
-import { Journal as Journals } from "./journal.js";
+import { Journal } from "./journal.js";
 import { legacyChanges, readLegacy, type LegacyState } from "./legacy.js";
 import { StateSaveError, type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
 
@@ -142,7 +141,7 @@ export async function takeLock(store: StateStore, lock: LockRecord, now: () => D
  * releases the locks of those whose process is gone, and removes the
  * journals of finished attempts once the store has all of them.
  */
-export async function saveJournals(store: StateStore, root: string, journals: Journal[] = Journals.all(root)): Promise<{ saved: number; released: number }> {
+export async function saveJournals(store: StateStore, root: string, journals: Journal[] = Journal.all(root)): Promise<{ saved: number; released: number }> {
   let saved = 0;
   let released = 0;
   if (journals.length === 0) return { saved, released };
