@@ -1,9 +1,12 @@
 // Send benchmark: N messages (default 10,000) through a pool of 5 SMTP
 // connections to a sink on loopback (bench/fast-sink.js, a separate process).
 // The send runs as `presswork send` runs it, in a worker thread with the same
-// capped heap. Reports messages per second and the process's peak memory.
+// capped heap, its state on the local state branch of a git repository made
+// for it. Reports messages per second, the CPU time a message costs the
+// sending process, the process's peak memory, and the bytes a recipient
+// costs in the ledger on the state branch.
 // Usage: node bench/send.js [N]
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
@@ -19,11 +22,15 @@ if (isMainThread) {
   for (const part of ["articles", "templates", "newsletter", "presswork.config.yaml"]) await cp(join(REPO, part), join(WORK, part), { recursive: true });
   await rm(join(WORK, "newsletter/ledger"), { recursive: true, force: true });
   await writeFile(join(WORK, "subs.csv"), `email,name\n${Array.from({ length: COUNT }, (_, i) => `reader${i}@example.org,Reader ${i}`).join("\n")}\n`);
+  const git = (...args) => execFileSync("git", args, { cwd: WORK, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@example.org", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@example.org" } }).trim();
+  git("init", "--quiet", "--initial-branch=main");
+  git("add", "articles", "templates", "newsletter", "presswork.config.yaml");
+  git("commit", "--quiet", "-m", "bench");
 
   const sink = fork(join(REPO, "bench/fast-sink.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const { port } = await new Promise((resolve) => sink.once("message", resolve));
   const worker = new Worker(new URL(import.meta.url), { workerData: { root: WORK, port }, resourceLimits: boundedHeap(SEND_HEAP_MB) });
-  const { sent, seconds, delivering } = await new Promise((resolve, reject) => {
+  const { sent, seconds, delivering, cpuMs } = await new Promise((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);
   });
@@ -32,15 +39,21 @@ if (isMainThread) {
   sink.kill();
   const peak = process.resourceUsage().maxRSS / 1024;
   const rate = (s) => (sent / s).toFixed(0);
+  const ledgerBytes = git("ls-tree", "-r", "-l", "presswork-state", "ledger/")
+    .split("\n")
+    .reduce((total, line) => total + Number(line.split(/\s+/)[3] ?? 0), 0);
   console.log(
     `send: ${sent.toLocaleString("en")} messages of ${(bytes / received / 1024).toFixed(1)} KB (${received.toLocaleString("en")} received by the sink) through 5 connections:` +
       ` ${rate(delivering)} messages/s from the first message to the last (${delivering.toFixed(2)} s);` +
-      ` ${rate(seconds)} messages/s counting start-up, compiling the issue and verifying the server (${seconds.toFixed(2)} s); peak RSS ${peak.toFixed(0)} MB`,
+      ` ${rate(seconds)} messages/s counting start-up, compiling the issue and verifying the server (${seconds.toFixed(2)} s);` +
+      ` ${(cpuMs / sent).toFixed(3)} ms of CPU a message in the sending process; peak RSS ${peak.toFixed(0)} MB;` +
+      ` ledger ${(ledgerBytes / sent).toFixed(1)} bytes a recipient (${ledgerBytes.toLocaleString("en")} bytes on the state branch)`,
   );
 } else {
   const { send } = await import("../lib/pipeline/send.js");
   const started = performance.now();
   let firstMessage;
+  let firstCpu;
   const outcome = await send({
     root: workerData.root,
     now: new Date("2026-11-29T12:00:00Z"),
@@ -50,8 +63,10 @@ if (isMainThread) {
     retryFailed: false,
     onProgress: () => {
       firstMessage ??= performance.now();
+      firstCpu ??= process.cpuUsage();
     },
   });
   const finished = performance.now();
-  parentPort.postMessage({ sent: outcome.report.sent, seconds: (finished - started) / 1000, delivering: (finished - firstMessage) / 1000 });
+  const cpu = process.cpuUsage(firstCpu);
+  parentPort.postMessage({ sent: outcome.report.sent, seconds: (finished - started) / 1000, delivering: (finished - firstMessage) / 1000, cpuMs: (cpu.user + cpu.system) / 1000 });
 }

@@ -1,11 +1,12 @@
 // Memory of a send over a large list (default 1,000,000 subscribers), each run
 // a fresh `presswork send` process:
 //   dry run     streams, validates, de-duplicates and hashes every row;
-//   resumed     the same with a ledger that already has every recipient sent,
-//               the largest state a send of this list ever holds (the ledger's
-//               recipients and the list's de-duplication, both full).
+//   resumed     the same with a ledger on the state branch that already has
+//               every recipient sent, the largest state a send of this list
+//               ever holds (the ledger's recipients and the list's
+//               de-duplication, both full).
 // Usage: node bench/subscribers.js [N]
-import { fork, spawn } from "node:child_process";
+import { execFileSync, fork, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { cp, mkdir, rm } from "node:fs/promises";
@@ -19,10 +20,9 @@ const SECRET = "bench";
 const ISSUE = 3;
 
 await rm(WORK, { recursive: true, force: true });
-await mkdir(join(WORK, "newsletter/ledger"), { recursive: true });
+await mkdir(WORK, { recursive: true });
 for (const part of ["articles", "templates", "newsletter", "presswork.config.yaml"]) await cp(join(REPO, part), join(WORK, part), { recursive: true });
 await rm(join(WORK, "newsletter/ledger"), { recursive: true, force: true });
-await mkdir(join(WORK, "newsletter/ledger"), { recursive: true });
 
 /** Writes lines to a file, waiting when the stream is full. */
 async function writeLines(path, count, line) {
@@ -63,7 +63,35 @@ async function run(label, extra) {
 
 await run("dry run", ["--dry-run"]);
 
+// The ledger of an issue already sent to everyone, on the state branch of a repository made for it.
 const keyOf = (a) => createHmac("sha256", SECRET).update(a).digest("hex").slice(0, 24);
-await writeLines(join(WORK, `newsletter/ledger/issue-${ISSUE}.jsonl`), COUNT, (i) => `${JSON.stringify({ issue: ISSUE, key: keyOf(address(i)), state: "sent", attempt: 1, at: "2026-11-29T12:00:00.000Z", code: 250 })}\n`);
+const identity = { GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@example.org", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@example.org" };
+const git = (...args) => execFileSync("git", args, { cwd: WORK, env: { ...process.env, ...identity } });
+git("init", "--quiet", "--initial-branch=main");
+git("add", "articles", "templates", "newsletter", "presswork.config.yaml");
+git("commit", "--quiet", "-m", "bench");
+const { GitBranchStore } = await import("../lib/state/git-store.js");
+const { encodeEvent, encodeHeader, PART_BYTES } = await import("../lib/state/ledger.js");
+const store = await GitBranchStore.open({ root: WORK, branch: "presswork-state" });
+const attempt = "20261129T120000Z.bench";
+const started = { number: ISSUE, date: "2026-11-29T12:00:00.000Z", subject: "Signal & Noise #3", articles: ["tag:signal-noise.example,2026-11-24:open-silicon-fab"] };
+const changes = [{ kind: "started", issue: started, attempt }];
+let lines = [];
+let bytes = 0;
+let offset = 0;
+const flush = () => {
+  changes.push({ kind: "ledger", part: { issue: ISSUE, attempt, offset, text: `${encodeHeader({ issue: ISSUE, attempt, started: started.date, offset })}\n${lines.join("\n")}\n` } });
+  offset += bytes;
+  lines = [];
+  bytes = 0;
+};
+for (let i = 0; i < COUNT; i++) {
+  const line = encodeEvent({ key: keyOf(address(i)), state: "sent", attempt: 1, seconds: 0, code: 250 });
+  if (bytes + line.length + 1 > PART_BYTES - 4096) flush();
+  lines.push(line);
+  bytes += line.length + 1;
+}
+flush();
+await store.write(changes, "bench: an issue sent to everyone");
 await run("resumed, everyone already sent", []);
 sink.kill();

@@ -1,53 +1,50 @@
-// npm run rehearse: runs the steps of .github/workflows/publish.yml in order on
-// this machine, against an SMTP server on loopback and a temporary git
-// repository standing in for GitHub: build, plan, send (killed half way, then
-// re-run from a fresh clone, as a job re-run would), persist the ledger by a
-// push, and a second scheduled run, which must send nothing.
-import { execFileSync, spawn } from "node:child_process";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+// npm run rehearse: runs .github/workflows/publish.yml itself, with GitHub's
+// semantics (scripts/github-emulator.js), against a bare repository standing
+// in for GitHub (its main branch protected: a pre-receive hook refuses every
+// push to it but the editor's) and an SMTP server on loopback:
+//   1. a scheduled run whose send is killed (SIGKILL) half way;
+//   2. an editor's push, and its run (build and deploy, no send);
+//   3. "Re-run failed jobs" of the first run, on its commit: the send resumes;
+//   4. the next week's scheduled run, killed half way and re-run the same way;
+//   5. a scheduled and a manual run of one commit at once.
+// Every subscriber must get each issue exactly once (at most one more copy
+// per connection of a killed attempt), and each issue's "view in browser"
+// link must resolve in the deployed site.
+import { execFileSync } from "node:child_process";
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { GitHub } from "./github-emulator.js";
 
 const REPO = join(import.meta.dirname, "..");
-const CLI = join(REPO, "bin/presswork.js");
-const CONTENT = ["articles", "templates", "newsletter", "presswork.config.yaml", ".gitignore"];
-
-const IDENTITY = { GIT_AUTHOR_NAME: "presswork[bot]", GIT_AUTHOR_EMAIL: "bot@example.org", GIT_COMMITTER_NAME: "presswork[bot]", GIT_COMMITTER_EMAIL: "bot@example.org" };
+const PAGES_URL = "https://signal-noise.example";
+const EDITOR = { GIT_AUTHOR_NAME: "Editor", GIT_AUTHOR_EMAIL: "editor@example.org", GIT_COMMITTER_NAME: "Editor", GIT_COMMITTER_EMAIL: "editor@example.org" };
 
 function git(cwd, ...args) {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...IDENTITY } }).trim();
+  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...EDITOR } }).trim();
 }
 
-/** Runs presswork in `cwd`; resolves with its exit code and output, or when killed. */
-function presswork(cwd, args, env, killWhen) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", ...env } });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    let timer;
-    if (killWhen) timer = setInterval(() => killWhen() && child.kill("SIGKILL"), 5);
-    child.on("close", (code, signal) => {
-      clearInterval(timer);
-      resolve({ code, signal, out });
-    });
-  });
-}
-
-/** An SMTP server on loopback that accepts everything and counts each recipient. */
+/** An SMTP server on loopback that accepts everything and counts, per issue, the copies each recipient got. */
 async function smtpServer() {
-  const received = new Map();
-  let total = 0;
+  const copies = new Map();
+  const first = new Map();
   const server = new SMTPServer({
     logger: false,
     authOptional: true,
     disabledCommands: ["AUTH", "STARTTLS"],
     onData(stream, session, callback) {
-      stream.on("data", () => {});
+      const chunks = [];
+      stream.on("data", (d) => chunks.push(d));
       stream.on("end", () => {
-        for (const r of session.envelope.rcptTo) received.set(r.address, (received.get(r.address) ?? 0) + 1);
-        total++;
+        const raw = Buffer.concat(chunks);
+        const issue = Number(/^Message-ID: <issue-(\d+)\./im.exec(raw.subarray(0, 4096).toString("latin1"))?.[1] ?? 0);
+        const counts = copies.get(issue) ?? new Map();
+        copies.set(issue, counts);
+        for (const r of session.envelope.rcptTo) counts.set(r.address, (counts.get(r.address) ?? 0) + 1);
+        if (!first.has(issue)) first.set(issue, raw);
         callback(null, "queued");
       });
     },
@@ -55,78 +52,130 @@ async function smtpServer() {
   // A killed sender resets its connections; that is part of the rehearsal, not an error.
   server.on("error", () => {});
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `smtp://127.0.0.1:${server.server.address().port}`, received, total: () => total, close: () => new Promise((r) => server.close(r)) };
+  const delivered = (issue) => [...(copies.get(issue)?.values() ?? [])].reduce((a, b) => a + b, 0);
+  return { url: `smtp://127.0.0.1:${server.server.address().port}`, copies, first, delivered, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** Stand-ins for the runner's tools: npm ci links this repository's packages and build, npx runs the checked-out presswork, date gives the run's clock. */
+async function shims(dir) {
+  await mkdir(dir, { recursive: true });
+  const files = {
+    npm: `#!/bin/sh\nif [ "$1" = ci ]; then ln -sfn "${REPO}/node_modules" node_modules && ln -sfn "${REPO}/lib" lib && echo "npm ci: packages and build linked from the repository"; exit 0; fi\necho "npm $1: not available in the rehearsal" >&2; exit 127\n`,
+    npx: `#!/bin/sh\nif [ "$1" = presswork ]; then shift; exec node "$PWD/bin/presswork.js" "$@"; fi\necho "npx $1: not available in the rehearsal" >&2; exit 127\n`,
+    date: `#!/bin/sh\nif [ "$1" = -u ] && [ "$2" = "+%Y-%m-%dT%H:%M:%SZ" ] && [ -n "$REHEARSAL_CLOCK" ]; then echo "$REHEARSAL_CLOCK"; exit 0; fi\nexec /bin/date "$@"\n`,
+  };
+  for (const [name, text] of Object.entries(files)) {
+    await writeFile(join(dir, name), text);
+    await chmod(join(dir, name), 0o755);
+  }
 }
 
 /**
  * The rehearsal. Returns what happened, for the test that runs it; `log`
- * narrates each step.
+ * narrates each job and step.
  */
-export async function rehearse({ subscribers = 400, log = () => {} } = {}) {
+export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
   const base = await mkdtemp(join(tmpdir(), "presswork-rehearsal-"));
   const remote = join(base, "remote.git");
   const smtp = await smtpServer();
   try {
+    // "GitHub": a bare repository whose main branch only the editor may push to.
     git(base, "init", "--quiet", "--bare", "--initial-branch=main", remote);
-    const seed = join(base, "seed");
-    await mkdir(seed);
-    for (const part of CONTENT) await cp(join(REPO, part), join(seed, part), { recursive: true });
-    await rm(join(seed, "newsletter/ledger"), { recursive: true, force: true });
-    git(seed, "init", "--quiet", "--initial-branch=main");
-    git(seed, "add", ".");
-    git(seed, "commit", "--quiet", "-m", "Articles");
-    git(seed, "push", "--quiet", remote, "main");
-    const list = join(base, "subscribers.csv");
-    const addresses = Array.from({ length: subscribers }, (_, i) => `subscriber${i}@example.org`);
-    await writeFile(list, `email,name\n${addresses.map((a, i) => `${a},Subscriber ${i}`).join("\n")}\n`);
-    const env = { PRESSWORK_SECRET: "rehearsal-secret", PRESSWORK_SUBSCRIBERS_FILE: list, SMTP_URL: smtp.url };
-    const now = "2026-11-29T07:17:00Z";
-    const runs = [];
+    git(remote, "config", "uploadpack.allowAnySHA1InWant", "true");
+    await writeFile(
+      join(remote, "hooks/pre-receive"),
+      `#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ] && [ ! -e "${remote}/editor-pushing" ]; then echo "refs/heads/main is protected: changes must go through a pull request" >&2; exit 1; fi\ndone\nexit 0\n`,
+    );
+    await chmod(join(remote, "hooks/pre-receive"), 0o755);
+    const editor = join(base, "editor");
+    await mkdir(editor);
+    for (const path of git(REPO, "ls-files").split("\n")) {
+      if (path.startsWith("newsletter/ledger/")) continue;
+      await mkdir(dirname(join(editor, path)), { recursive: true });
+      await cp(join(REPO, path), join(editor, path));
+    }
+    git(editor, "init", "--quiet", "--initial-branch=main");
+    git(editor, "remote", "add", "origin", remote);
+    const push = async (message) => {
+      git(editor, "add", ".");
+      git(editor, "commit", "--quiet", "-m", message);
+      await writeFile(join(remote, "editor-pushing"), "");
+      git(editor, "push", "--quiet", "origin", "HEAD:main");
+      await rm(join(remote, "editor-pushing"));
+      return git(editor, "rev-parse", "HEAD");
+    };
+    const article = (slug, date, title) =>
+      writeFile(join(editor, `articles/${slug}.md`), `---\ntitle: ${title}\ndate: ${date}\nid: tag:signal-noise.example,${date.slice(0, 10)}:${slug}\ntags: [Networks]\nsummary: ${title}.\n---\n\n${title}: the story.\n`);
+    await push("Articles");
 
-    /** One run of publish.yml: the build job, then (when an issue is due) the send job in its own fresh clone. */
-    const workflow = async (name, killAfter) => {
-      const build = join(base, `${name}-build`);
-      git(base, "clone", "--quiet", remote, build);
-      const built = await presswork(build, ["build", "--now", now], env);
-      if (built.code !== 0) throw new Error(`build failed:\n${built.out}`);
-      const plan = JSON.parse((await presswork(build, ["issue", "--json", "--now", now], env)).out);
-      log(`${name}: built; next issue ${plan.next ? `#${plan.next.number}, due` : "none due"}`);
-      const run = { name, due: Boolean(plan.next), sends: [] };
-      runs.push(run);
-      if (!plan.next) return run;
-      for (let attempt = 1; ; attempt++) {
-        const job = join(base, `${name}-send-${attempt}`);
-        git(base, "clone", "--quiet", remote, job);
-        const before = smtp.total();
-        const kill = attempt === 1 && killAfter ? () => smtp.total() - before >= killAfter : undefined;
-        const sent = await presswork(job, ["send", "--now", now], env, kill);
-        run.sends.push({ attempt, code: sent.code, signal: sent.signal, delivered: smtp.total() - before });
-        log(`${name}: send job attempt ${attempt} ${sent.signal ? `killed (${sent.signal})` : `exited ${sent.code}`} after ${smtp.total() - before} messages`);
-        // The persist step runs always(), also after a failed or killed send.
-        git(job, "add", "newsletter");
-        if (git(job, "diff", "--cached", "--name-only")) {
-          git(job, "commit", "--quiet", "-m", "Record the newsletter send [skip ci]");
-          git(job, "pull", "--quiet", "--rebase", "origin", "main");
-          git(job, "push", "--quiet", "origin", "HEAD:main");
-        }
-        if (sent.code === 0) return run;
-        if (attempt >= 3) throw new Error(`the send job kept failing:\n${sent.out}`);
-      }
+    const addresses = Array.from({ length: subscribers }, (_, i) => `subscriber${i}@example.org`);
+    await shims(join(base, "bin"));
+    const github = new GitHub({
+      base,
+      remote,
+      workflow: join(editor, ".github/workflows/publish.yml"),
+      secrets: { SMTP_URL: smtp.url, PRESSWORK_SECRET: "rehearsal-secret", PRESSWORK_SUBSCRIBERS: `email,name\n${addresses.map((a, i) => `${a},Subscriber ${i}`).join("\n")}\n` },
+      pagesUrl: PAGES_URL,
+      shims: join(base, "bin"),
+      log,
+    });
+    const killHalfWay = (issue) => ({ job: "send", step: "Send", attempt: 1, when: () => smtp.delivered(issue) >= subscribers / 2 });
+    const sendResult = (run) => run.jobs.send?.result;
+    const issues = {};
+    const check = async (issue) => {
+      const counts = addresses.map((a) => smtp.copies.get(issue)?.get(a) ?? 0);
+      const mail = await simpleParser(smtp.first.get(issue) ?? Buffer.from(""));
+      const link = /View in your browser: (\S+)/.exec(mail.text ?? "")?.[1] ?? "";
+      const page = link.startsWith(`${PAGES_URL}/`) ? join(base, "pages", link.slice(PAGES_URL.length + 1), "index.html") : "";
+      issues[issue] = {
+        missing: counts.filter((c) => c === 0).length,
+        duplicates: counts.filter((c) => c > 1).length,
+        subject: mail.subject ?? "",
+        link,
+        linkResolves: page !== "" && existsSync(page) && (await readFile(page, "utf8")).includes(`#${issue}`),
+      };
     };
 
-    await workflow("scheduled run 1", Math.floor(subscribers / 2));
-    await workflow("scheduled run 2");
-    const check = join(base, "check");
-    git(base, "clone", "--quiet", remote, check);
-    const record = JSON.parse(await readFile(join(check, "newsletter/sent.json"), "utf8"));
-    const counts = addresses.map((a) => smtp.received.get(a) ?? 0);
+    // 1. Monday's scheduled run; its send is killed half way.
+    const first = await github.run({ event: "schedule", clock: "2026-11-30T07:17:00Z", kill: killHalfWay(3) });
+    const killedAt = smtp.delivered(3);
+    // Its web version was deployed before the first message went out.
+    const webBeforeSend = existsSync(join(base, "pages/issues/3/index.html"));
+    // 2. An editor publishes an article; the push runs build and deploy.
+    await article("exchange-outage", "2026-12-01T09:00:00Z", "An Exchange Goes Dark for Six Hours");
+    await push("An article");
+    const pushed = await github.run({ event: "push", clock: "2026-12-01T10:00:00Z" });
+    // 3. Re-run failed jobs of Monday's run: the same commit, the state from its branch.
+    const rerun = await github.rerunFailed(first);
+    await check(3);
+    // 4. The next Monday: issue #4, killed half way, then re-run.
+    const second = await github.run({ event: "schedule", clock: "2026-12-07T07:17:00Z", kill: killHalfWay(4) });
+    const secondKilledAt = smtp.delivered(4);
+    const secondRerun = await github.rerunFailed(second);
+    await check(4);
+    // 5. The Monday after: a scheduled run and a manual one of the same commit, at once.
+    await article("satellite-backhaul", "2026-12-08T09:00:00Z", "Satellites Take On Rural Backhaul");
+    await push("A new article");
+    const [scheduled, manual] = await Promise.all([
+      github.run({ event: "schedule", clock: "2026-12-14T07:17:00Z" }),
+      github.run({ event: "workflow_dispatch", clock: "2026-12-14T07:17:00Z", inputs: { mode: "send", issue: "", "test-address": "" } }),
+    ]);
+    await check(5);
+
+    const check2 = join(base, "check");
+    git(base, "clone", "--quiet", remote, check2);
     return {
-      runs,
       subscribers,
-      missing: counts.filter((c) => c === 0).length,
-      duplicates: counts.filter((c) => c > 1).length,
-      record: record.issues.at(-1),
-      ledgerCommitted: git(check, "ls-files", "newsletter/ledger").split("\n").filter(Boolean),
+      issues,
+      runs: {
+        first: { send: sendResult(first), killedAt, webBeforeSend },
+        pushed: { build: pushed.jobs.build?.result, deploy: pushed.jobs.deploy?.result, send: sendResult(pushed) },
+        rerun: { send: sendResult(rerun), build: rerun.jobs.build === first.jobs.build },
+        second: { send: sendResult(second), killedAt: secondKilledAt, rerun: sendResult(secondRerun) },
+        together: { scheduled: sendResult(scheduled), manual: sendResult(manual) },
+      },
+      mainAuthors: [...new Set(git(check2, "log", "--format=%an", "main").split("\n"))],
+      stateBranch: git(check2, "ls-remote", "origin", "presswork-state") !== "",
     };
   } finally {
     await smtp.close();
@@ -135,10 +184,9 @@ export async function rehearse({ subscribers = 400, log = () => {} } = {}) {
 }
 
 if (process.argv[1] === import.meta.filename) {
-  const result = await rehearse({ log: (line) => console.log(line) });
-  console.log(`\n${result.subscribers} subscribers: ${result.missing} missed, ${result.duplicates} mailed twice (messages in flight at the kill).`);
-  console.log(`Record: issue #${result.record.number}, counts ${JSON.stringify(result.record.counts)}; ledger committed: ${result.ledgerCommitted.join(", ")}`);
-  const ok = result.missing === 0 && result.duplicates <= 5 && !result.runs[1].due;
+  const result = await rehearse({ log: (line) => line && console.log(line) });
+  console.log(JSON.stringify(result, null, 2));
+  const ok = Object.values(result.issues).every((i) => i.missing === 0 && i.duplicates <= 5 && i.linkResolves) && result.mainAuthors.join() === "Editor";
   console.log(ok ? "Rehearsal passed." : "Rehearsal FAILED.");
   process.exitCode = ok ? 0 : 1;
 }

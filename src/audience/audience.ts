@@ -8,6 +8,8 @@ export interface Recipient {
   /** HMAC of the address: the only form the ledger, the suppression list and the shard split see. */
   key: string;
   fields: Record<string, string>;
+  /** Where the subscriber is in the list, for messages about it. */
+  line: number;
 }
 
 /** Counts of what the list held, for the report. */
@@ -41,7 +43,12 @@ export interface AudienceOptions {
   onInvalid: (row: InvalidRow) => void;
   /** True the first time a key comes by, false for a duplicate (the ledger keeps track: see Ledger.firstSight). */
   firstSight: (key: string) => boolean;
+  /** A duplicate row: reported with its line, never with the address. */
+  onDuplicate?: (row: InvalidRow) => void;
 }
+
+/** Characters a name may not hold: line breaks (they would inject mail headers) and other control characters. */
+const CONTROL = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/;
 
 /** Which shard (1-based) of `count` a key falls in. */
 export function shardOf(key: string, count: number): number {
@@ -49,10 +56,13 @@ export function shardOf(key: string, count: number): number {
 }
 
 /**
- * Streams the recipients of a list: invalid rows reported by line and
- * skipped, duplicates (case-insensitive) dropped, inactive statuses and
- * suppressed keys left out, other shards skipped. `counts` is filled as the
- * stream is read.
+ * Streams the recipients of a list: invalid rows (a malformed address, an
+ * unknown status, a name with a line break or another control character)
+ * reported by line and skipped; duplicates dropped and reported by line,
+ * the address compared case-insensitively and in Unicode NFC, so the
+ * composed and decomposed forms of one address are one subscriber; inactive
+ * statuses and suppressed keys left out; other shards skipped. `counts` is
+ * filled as the stream is read.
  */
 export async function* recipients(options: AudienceOptions, counts: AudienceCounts): AsyncGenerator<Recipient> {
   for await (const row of readSubscribers(options.source)) {
@@ -62,7 +72,7 @@ export async function* recipients(options: AudienceOptions, counts: AudienceCoun
       options.onInvalid(row);
       continue;
     }
-    const parsed = parseAddress(row.email);
+    const parsed = parseAddress(row.email.normalize("NFC"));
     if ("reason" in parsed) {
       counts.invalid++;
       options.onInvalid({ line: row.line, reason: parsed.reason });
@@ -73,9 +83,15 @@ export async function* recipients(options: AudienceOptions, counts: AudienceCoun
       options.onInvalid({ line: row.line, reason: `status "${row.status}" is not one of active, unsubscribed, bounced, complained` });
       continue;
     }
+    if (row.name !== undefined && CONTROL.test(row.name)) {
+      counts.invalid++;
+      options.onInvalid({ line: row.line, reason: "the name has a line break or another control character, which would break the message's headers" });
+      continue;
+    }
     const key = options.keyOf(parsed.identity);
     if (!options.firstSight(key)) {
       counts.duplicates++;
+      options.onDuplicate?.({ line: row.line, reason: "the address is already on the list (compared without case and in Unicode NFC): this row is skipped" });
       continue;
     }
     if ((row.status && INACTIVE.has(row.status)) || options.suppressed.has(key)) {
@@ -86,6 +102,6 @@ export async function* recipients(options: AudienceOptions, counts: AudienceCoun
       counts.otherShards++;
       continue;
     }
-    yield { address: parsed.address, key, fields: row.fields, ...(row.name ? { name: row.name } : {}) };
+    yield { address: parsed.address, key, fields: row.fields, line: row.line, ...(row.name ? { name: row.name.normalize("NFC") } : {}) };
   }
 }

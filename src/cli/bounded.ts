@@ -25,13 +25,21 @@ export function boundedHeap(heapMb: number): ResourceLimits {
  * Runs the command line in a worker thread whose heap is capped, so a send
  * over a million subscribers stays within 300 MB. A thread, not a child
  * process: a SIGKILL takes it down with the process, and no orphan keeps
- * sending.
+ * sending. SIGINT and SIGTERM go to the worker, which stops gracefully; a
+ * third one ends the process at once.
  */
 export async function runBounded(argv: string[], heapMb: number): Promise<void> {
   const worker = new Worker(new URL("./worker.js", import.meta.url), {
     workerData: { argv, terminal: Boolean(process.stderr.isTTY) },
     resourceLimits: boundedHeap(heapMb),
   });
+  let received = 0;
+  const forward = (signal: NodeJS.Signals) => {
+    if (++received >= 3) process.exit(signal === "SIGINT" ? 130 : 143);
+    worker.postMessage({ signal });
+  };
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
   try {
     const code = await new Promise<number>((resolve, reject) => {
       worker.once("error", reject);
@@ -41,5 +49,8 @@ export async function runBounded(argv: string[], heapMb: number): Promise<void> 
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY") throw error;
     throw new Error(`the ${argv[0]} command ran out of its ${heapMb} MB heap. A JSON array list is read whole: give large lists as CSV or JSON Lines, which stream, or raise the limit with PRESSWORK_SEND_HEAP_MB`);
+  } finally {
+    process.off("SIGINT", forward);
+    process.off("SIGTERM", forward);
   }
 }

@@ -11,6 +11,7 @@ const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   new: async () => (await import("./commands/new.js")).newCommand,
   issue: async () => (await import("./commands/issue.js")).issueCommand,
   send: async () => (await import("./commands/send.js")).sendCommand,
+  state: async () => (await import("./commands/state.js")).stateCommand,
   preview: async () => (await import("./commands/preview.js")).previewCommand,
   mailbox: async () => (await import("./commands/mailbox.js")).mailboxCommand,
 };

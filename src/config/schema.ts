@@ -27,6 +27,32 @@ const timezone = z.string().refine(
 
 const noLineBreak = (what: string) => z.string().min(1, "must not be empty").refine((v) => !/[\r\n]/.test(v), `must be one line: a line break in ${what} would inject mail headers`);
 
+const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
+
+/**
+ * When issues go out: every day, week or month, on a weekday (weekly) or a
+ * day of the month (monthly), at a time of day in the site's time zone. An
+ * issue is due once the latest such slot has passed and no issue was
+ * started since. Without a cadence, an issue is due whenever there is
+ * something new.
+ */
+const cadence = z
+  .object({
+    every: z.enum(["day", "week", "month"], { error: "must be day, week or month" }),
+    on: z
+      .union([z.enum(WEEKDAYS, { error: "must be a weekday such as monday" }), z.number().int().min(1).max(28)], { error: "must be a weekday (every: week) or a day of the month from 1 to 28 (every: month)" })
+      .optional(),
+    at: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day as HH:MM, e.g. 07:00")
+      .default("07:00"),
+  })
+  .superRefine((value, ctx) => {
+    if (value.every === "week" && typeof value.on !== "string") ctx.addIssue({ code: "custom", path: ["on"], message: "must be a weekday such as monday for a weekly cadence" });
+    if (value.every === "month" && typeof value.on !== "number") ctx.addIssue({ code: "custom", path: ["on"], message: "must be a day of the month from 1 to 28 for a monthly cadence" });
+    if (value.every === "day" && value.on !== undefined) ctx.addIssue({ code: "custom", path: ["on"], message: "has no meaning for a daily cadence: remove it" });
+  });
+
 const newsletter = z.object({
   name: noLineBreak("the list name").optional(),
   mode: z.enum(["digest", "each"], { error: "must be digest (one issue gathers the new articles) or each (one issue per article)" }).default("digest"),
@@ -51,6 +77,7 @@ const newsletter = z.object({
     .optional(),
   postalAddress: z.string().min(1, "must not be empty: bulk mail carries the sender's postal address"),
   reason: z.string().min(1).default("You get this email because you subscribed to our newsletter."),
+  cadence: cadence.optional(),
 });
 
 const delivery = z.object({
@@ -60,9 +87,20 @@ const delivery = z.object({
   timeoutSeconds: z.number().positive().max(600).default(60),
   retries: z.number().int().min(0).max(10).default(3),
   retryDelaySeconds: z.number().min(0).max(600).default(2),
+  /** Stop when more than `failureShare` of the last `window` outcomes failed, at any point of the run. */
   stopWhen: z
-    .object({ first: z.number().int().min(1).default(200), failureShare: z.number().min(0).max(1).default(0.1) })
-    .default({ first: 200, failureShare: 0.1 }),
+    .object({ window: z.number().int().min(10).default(200), failureShare: z.number().min(0).max(1).default(0.1) })
+    .default({ window: 200, failureShare: 0.1 }),
+});
+
+/** Where the send's state lives (see README, "Where the send's state lives"). */
+const state = z.object({
+  branch: z
+    .string()
+    .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+(?<![./])$/, "is not a branch name such as presswork-state")
+    .default("presswork-state"),
+  /** A remote of the repository (origin) to fetch and push the branch; unset, it stays local. */
+  remote: z.string().min(1).optional(),
 });
 
 const folder = z.string().min(1, "must not be empty").refine((v) => !/[\r\n*%]/.test(v), "must be a folder name, without line breaks or the wildcards * and %");
@@ -108,7 +146,8 @@ export const configSchema = z.object({
     .default({ bareUrls: false }),
   pagination: z.object({ perPage: z.number().int().min(1).max(100).default(10) }).default({ perPage: 10 }),
   newsletter: newsletter.optional(),
-  delivery: delivery.default({ maxConnections: 5, timeoutSeconds: 60, retries: 3, retryDelaySeconds: 2, stopWhen: { first: 200, failureShare: 0.1 } }),
+  delivery: delivery.default({ maxConnections: 5, timeoutSeconds: 60, retries: 3, retryDelaySeconds: 2, stopWhen: { window: 200, failureShare: 0.1 } }),
+  state: state.default({ branch: "presswork-state" }),
   mailbox: mailbox.default({ folders: ["INBOX"], processed: "Presswork/Processed", attention: "Presswork/Needs attention", batchSize: 100, maxMessageKilobytes: 1024, pollSeconds: 60 }),
   feedback: feedback.default({ softBounces: { count: 3, withinDays: 30 }, complaintRate: { max: 0.003, minimumSent: 0 } }),
   feeds: z
@@ -129,3 +168,7 @@ export type MailboxConfig = z.infer<typeof mailbox>;
 export type FeedbackConfig = z.infer<typeof feedback>;
 /** The newsletter settings. */
 export type NewsletterConfig = z.infer<typeof newsletter>;
+/** When issues go out. */
+export type Cadence = z.infer<typeof cadence>;
+/** The days of the week, Sunday first (as Date.getDay()). */
+export { WEEKDAYS };

@@ -1,6 +1,6 @@
 import type { Recipient } from "../audience/audience.js";
-import type { Ledger } from "./ledger.js";
-import { FatalTransportError, type Outcome, type Transport } from "./transport.js";
+import type { Ledger, LedgerEvent, LedgerState } from "../state/ledger.js";
+import type { Outcome, Transport } from "./transport.js";
 
 /** Retry, pacing and stop rules for a send. */
 export interface SendLimits {
@@ -12,33 +12,60 @@ export interface SendLimits {
   hourlyLimit?: number;
   /** Messages spaced evenly, this many a second at most. */
   messagesPerSecond?: number;
-  /** Stop when more than `failureShare` of the first `first` outcomes failed. */
-  stopWhen: { first: number; failureShare: number };
+  /** Stop when more than `failureShare` of the last `window` outcomes failed (once 20 are in). */
+  stopWhen: { window: number; failureShare: number };
+  /** Once told to stop, how long messages in flight may take to finish before their connections are cut. */
+  drainMs: number;
 }
 
 /** Live counts, for the progress display. */
 export interface SendProgress {
   sent: number;
+  outboxed: number;
   tempFailed: number;
   permFailed: number;
+  /** Tried, refused with the message or the account: still owed the issue. */
+  notSent: number;
+  /** Recipients whose message could not be built (a line break in a name): skipped, with their line. */
+  invalid: number;
   skippedSent: number;
   skippedOther: number;
   resentInFlight: number;
   inFlight: number;
+  /** Waiting for a retry. */
+  retrying: number;
 }
 
-/** The end of a send: the counts and, when it stopped early, why. */
+/** Why a send stopped before the end of its list. */
+export interface Stop {
+  kind: "signal" | "refused" | "failures" | "state" | "error";
+  reason: string;
+  /** For "signal": SIGINT or SIGTERM. */
+  signal?: NodeJS.Signals;
+}
+
+/** The end of a send: the counts, whether it went through the whole list, and why it stopped if it did not. */
 export interface SendReport extends SendProgress {
-  stopped?: string;
+  stopped?: Stop;
+  /** Every recipient of the list was handled (sent, failed or skipped). */
+  finished: boolean;
 }
 
-/** Everything a send needs; the orchestration itself owns no I/O but the ledger's. */
+/** Where the send writes each event as it happens. */
+export interface EventSink {
+  append(event: LedgerEvent): void;
+}
+
+/** Everything a send needs; the orchestration itself owns no I/O but the journal's. */
 export interface SendOptions {
-  issue: number;
   transport: Transport;
+  /** Where every recipient stands (all attempts so far); this run's events are noted in it too. */
   ledger: Ledger;
+  journal: EventSink;
+  /** When this attempt started, for the events' times. */
+  started: Date;
   recipients: AsyncIterable<Recipient>;
-  /** The raw message for a recipient. */
+  /** The raw message for a recipient; may throw for a recipient whose message cannot be built. */
   message: (recipient: Recipient) => Promise<Buffer>;
   messageIdOf: (recipient: Recipient) => string;
   envelopeFrom: string;
@@ -47,122 +74,287 @@ export interface SendOptions {
   /** Count what would be sent; send and record nothing. */
   dryRun: boolean;
   limits: SendLimits;
-  /** A 5xx: the address goes on the suppression list. */
+  /** A hard bounce: the address goes on the suppression list. */
   suppress: (recipient: Recipient, code: number) => void;
+  /** A recipient skipped because its message cannot be built. */
+  onInvalid: (recipient: Recipient, reason: string) => void;
   onProgress?: (progress: SendProgress) => void;
+  /** Aborted to stop taking recipients: its reason is a Stop. In-flight messages finish (within drainMs). */
+  stop?: AbortSignal;
+  /** Aborted to cut in-flight messages at once (a second signal). */
+  hurry?: AbortSignal;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A recipient's message on its way: which try, when it may go. */
+interface Job {
+  recipient: Recipient;
+  attempt: number;
+  tries: number;
+  due: number;
+  raw?: Buffer;
+}
+
 /**
  * Sends one issue to a stream of recipients, each exactly once across runs:
- * the ledger says who already has it. Before each attempt a "sending" event
- * is recorded; after it, the outcome. A recipient whose last event is
- * "sending" was in flight when a run died, and is sent again (at-least-once
- * for those few, at most one per connection; the Message-ID is the same, so
- * many mailbox providers fold the copies). 4xx and dropped connections are
- * retried with exponential backoff, then recorded temp-failed; 5xx is
- * recorded perm-failed and suppressed. A FatalTransportError stops the send.
+ * the ledger says who already has it. Before each try a "sending" event is
+ * journalled; after it, the outcome. The transport is fed while its pool is
+ * idle; a recipient waiting for a retry (after a 4xx or a dropped
+ * connection, with exponential backoff) waits in a queue and holds no
+ * connection. A hard bounce is recorded perm-failed and suppressed; a
+ * refused message or account stops the send at once: the recipient is
+ * recorded not-sent and nobody is suppressed for it. Failures are watched
+ * over a sliding window of the whole run. When told to stop, it takes no
+ * more recipients, lets the messages in flight finish (bounded), and
+ * returns. Every message in flight has settled before this returns or
+ * throws.
  */
 export async function sendIssue(options: SendOptions): Promise<SendReport> {
   const { ledger, transport, limits } = options;
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? realSleep;
-  const report: SendReport = { sent: 0, tempFailed: 0, permFailed: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0 };
-  const window = limits.hourlyLimit ? new HourlyWindow(limits.hourlyLimit, now) : undefined;
+  const report: SendReport = { sent: 0, outboxed: 0, tempFailed: 0, permFailed: 0, notSent: 0, invalid: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, retrying: 0, finished: false };
+  const hourly = limits.hourlyLimit ? new HourlyWindow(limits.hourlyLimit, now) : undefined;
   const pace = limits.messagesPerSecond ? new Pace(1000 / limits.messagesPerSecond, now) : undefined;
-  let outcomes = 0;
-  let failures = 0;
-  let fatal: FatalTransportError | undefined;
+  const failures = new FailureWindow(limits.stopWhen.window, limits.stopWhen.failureShare);
+  const retries: Job[] = [];
+  const inFlight = new Set<Promise<void>>();
   const iterator = options.recipients[Symbol.asyncIterator]();
+  let listDone = false;
+  let cut = false;
+  let error: unknown;
+  let wake: () => void = () => {};
+  let halt: () => void = () => {};
+  // Settles once the send is told to stop: every wait of the loop (an idle pool, pacing, an hourly cap) gives way to it.
+  const halted = new Promise<void>((resolve) => (halt = resolve));
 
-  const record = (recipient: Recipient, state: "sending" | "sent" | "temp-failed" | "perm-failed", attempt: number, outcome?: Outcome) => {
-    if (options.dryRun) return;
-    ledger.append({
-      issue: options.issue,
+  const stop = (why: Stop) => {
+    report.stopped ??= why;
+    wake();
+    halt();
+  };
+  const onStop = () => stop(options.stop?.reason as Stop);
+  options.stop?.addEventListener("abort", onStop);
+  if (options.stop?.aborted) onStop();
+
+  const record = (recipient: Recipient, state: LedgerState, attempt: number, outcome?: Outcome) => {
+    const code = outcome && "code" in outcome ? outcome.code : undefined;
+    options.journal.append({
       key: recipient.key,
       state,
       attempt,
-      at: now().toISOString(),
-      messageId: options.messageIdOf(recipient),
-      ...(outcome?.code ? { code: outcome.code } : {}),
-      ...(outcome && outcome.state !== "sent" ? { response: outcome.response } : {}),
+      ...(state === "sending" ? {} : { seconds: (now().getTime() - options.started.getTime()) / 1000 }),
+      ...(code ? { code } : {}),
+      ...(outcome && outcome.state !== "sent" && outcome.state !== "outboxed" ? { response: outcome.response } : {}),
     });
+    options.ledger.note(recipient.key, state, attempt);
   };
 
-  const deliver = async (recipient: Recipient, firstAttempt: number) => {
-    const raw = await options.message(recipient);
-    for (let attempt = firstAttempt; ; attempt++) {
-      if (window) await window.take(sleep);
-      if (pace) await pace.take(sleep);
-      record(recipient, "sending", attempt);
-      const outcome = await transport.send({ key: recipient.key, envelope: { from: options.envelopeFrom, to: recipient.address }, raw });
-      if (outcome.state === "sent") {
+  const progress = () => {
+    report.retrying = retries.length;
+    options.onProgress?.(report);
+  };
+
+  const settle = (job: Job, outcome: Outcome) => {
+    const { recipient, attempt } = job;
+    // After the connections were cut, only a delivery is news: anything else may or may not have arrived.
+    if (cut && outcome.state !== "sent") return;
+    switch (outcome.state) {
+      case "sent":
         record(recipient, "sent", attempt, outcome);
         report.sent++;
-        return;
-      }
-      if (outcome.state === "rejected") {
+        failures.add(false);
+        break;
+      case "outboxed":
+        record(recipient, "outboxed", attempt, outcome);
+        report.outboxed++;
+        break;
+      case "bounced":
         record(recipient, "perm-failed", attempt, outcome);
         options.suppress(recipient, outcome.code);
         report.permFailed++;
-        failures++;
-        return;
-      }
-      if (attempt - firstAttempt >= limits.retries || fatal) {
+        failures.add(true);
+        break;
+      case "failed":
         record(recipient, "temp-failed", attempt, outcome);
         report.tempFailed++;
-        failures++;
-        return;
-      }
-      await sleep(limits.retryDelayMs * 2 ** (attempt - firstAttempt));
+        failures.add(true);
+        break;
+      case "refused":
+        record(recipient, "not-sent", attempt, outcome);
+        report.notSent++;
+        stop({ kind: "refused", reason: `the server refused ${outcome.command === "MAIL FROM" ? "the sender" : outcome.command === "AUTH" || outcome.command === "write" ? "the send" : "the message"} at ${outcome.command}: ${outcome.response}` });
+        break;
+      case "retry":
+        if (job.tries < limits.retries && !report.stopped) {
+          retries.push({ ...job, attempt: attempt + 1, tries: job.tries + 1, due: now().getTime() + limits.retryDelayMs * 2 ** job.tries });
+          retries.sort((a, b) => a.due - b.due);
+          break;
+        }
+        if (report.stopped) {
+          record(recipient, "not-sent", attempt, outcome);
+          report.notSent++;
+          break;
+        }
+        record(recipient, "temp-failed", attempt, outcome);
+        report.tempFailed++;
+        failures.add(true);
+        break;
     }
+    if (failures.exceeded()) stop({ kind: "failures", reason: failures.describe() });
   };
 
-  const worker = async () => {
-    while (!fatal && !report.stopped) {
-      const next = await iterator.next();
-      if (next.done) return;
-      const recipient = next.value;
-      const known = ledger.state(recipient.key);
-      const wanted = options.retryFailed ? known?.state === "temp-failed" : known === undefined || known.state === "sending";
-      if (!wanted) {
-        if (known?.state === "sent") report.skippedSent++;
-        else report.skippedOther++;
-        options.onProgress?.(report);
-        continue;
-      }
-      if (known?.state === "sending") report.resentInFlight++;
-      if (options.dryRun) {
-        report.sent++;
-        continue;
-      }
+  const dispatch = (job: Job) => {
+    const flight = (async () => {
       report.inFlight++;
       try {
-        await deliver(recipient, (known?.attempts ?? 0) + 1);
-      } catch (error) {
-        if (!(error instanceof FatalTransportError)) throw error;
-        fatal = error;
+        job.raw ??= await options.message(job.recipient);
+      } catch (problem) {
+        report.inFlight--;
+        report.invalid++;
+        options.onInvalid(job.recipient, (problem as Error).message);
+        return;
+      }
+      try {
+        record(job.recipient, "sending", job.attempt);
+        const outcome = await transport.send({ key: job.recipient.key, envelope: { from: options.envelopeFrom, to: job.recipient.address }, messageId: options.messageIdOf(job.recipient), raw: job.raw });
+        settle(job, outcome);
       } finally {
         report.inFlight--;
       }
-      outcomes++;
-      if (outcomes <= limits.stopWhen.first && outcomes >= Math.min(limits.stopWhen.first, 20) && failures / outcomes > limits.stopWhen.failureShare) {
-        report.stopped = `${failures} of the first ${outcomes} messages failed (more than ${Math.round(limits.stopWhen.failureShare * 100)} %): stopped to protect the sender's reputation. Check the server's replies in the ledger, then run again`;
+    })()
+      .catch((problem: unknown) => {
+        error ??= problem;
+        stop({ kind: "error", reason: (problem as Error).message ?? String(problem) });
+      })
+      .finally(() => {
+        inFlight.delete(flight);
+        progress();
+        wake();
+      });
+    inFlight.add(flight);
+  };
+
+  /** The next recipient of the list that this run should mail, counting the others. */
+  const nextFromList = async (): Promise<Job | undefined> => {
+    while (!listDone && !report.stopped) {
+      const next = await iterator.next();
+      if (next.done) {
+        listDone = true;
+        return undefined;
       }
-      options.onProgress?.(report);
+      const recipient = next.value;
+      const known = ledger.state(recipient.key);
+      const wanted = options.retryFailed ? known?.state === "temp-failed" : known === undefined || known.state === "sending" || known.state === "not-sent" || (known.state === "outboxed" && transport.kind !== "outbox");
+      if (!wanted) {
+        if (known?.state === "sent") report.skippedSent++;
+        else report.skippedOther++;
+        progress();
+        continue;
+      }
+      if (known?.state === "sending") report.resentInFlight++;
+      return { recipient, attempt: (known?.attempts ?? 0) + 1, tries: 0, due: 0 };
     }
+    return undefined;
   };
 
   try {
-    await Promise.all(Array.from({ length: options.dryRun ? 1 : transport.concurrency }, worker));
+    while (!report.stopped) {
+      const due = retries[0] && retries[0].due <= now().getTime() ? retries.shift() : undefined;
+      const job = due ?? (await nextFromList());
+      if (report.stopped) break;
+      if (!job) {
+        if (retries.length === 0 && inFlight.size === 0) break;
+        // Nothing to send now: wait for a retry to fall due or a message in flight to settle.
+        const waitMs = retries[0] ? Math.max(0, retries[0].due - now().getTime()) : undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (waitMs !== undefined) void sleep(waitMs).then(resolve);
+        });
+        continue;
+      }
+      if (options.dryRun) {
+        report.sent++;
+        progress();
+        continue;
+      }
+      await Promise.race([transport.ready(), halted]);
+      if (hourly && !report.stopped) await Promise.race([hourly.take(sleep), halted]);
+      if (pace && !report.stopped) await Promise.race([pace.take(sleep), halted]);
+      if (report.stopped) {
+        if (due) settle(job, { state: "retry", response: "the send stopped before this retry" });
+        break;
+      }
+      dispatch(job);
+    }
+    report.finished = !report.stopped && listDone && retries.length === 0;
+    // Stopped: retries still queued were not sent, and are owed the issue.
+    for (const job of retries.splice(0)) {
+      record(job.recipient, "not-sent", job.attempt - 1);
+      report.notSent++;
+    }
+    if (inFlight.size > 0) await drain(inFlight, report.stopped ? limits.drainMs : Infinity, options.hurry, async () => {
+      cut = true;
+      await transport.close({ force: true });
+    });
   } finally {
-    ledger.close();
+    options.stop?.removeEventListener("abort", onStop);
+    await iterator.return?.();
   }
-  if (fatal) throw fatal;
+  progress();
+  if (error) throw error;
   return report;
+}
+
+/** Waits for the messages in flight, cutting them after `ms` or when `hurry` is aborted. */
+async function drain(inFlight: Set<Promise<void>>, ms: number, hurry: AbortSignal | undefined, cut: () => Promise<void>): Promise<void> {
+  const all = Promise.allSettled([...inFlight]);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"late">((resolve) => {
+    if (Number.isFinite(ms)) timer = setTimeout(() => resolve("late"), ms);
+    if (hurry?.aborted) resolve("late");
+    hurry?.addEventListener("abort", () => resolve("late"), { once: true });
+  });
+  const first = await Promise.race([all.then(() => "done" as const), deadline]);
+  if (timer) clearTimeout(timer);
+  if (first === "late") {
+    await cut();
+    await Promise.allSettled([...inFlight]);
+  }
+}
+
+/** The share of failures among the last `size` outcomes, over the whole run. */
+class FailureWindow {
+  private readonly ring: boolean[] = [];
+  private next = 0;
+  private failed = 0;
+  private seen = 0;
+  constructor(
+    private readonly size: number,
+    private readonly share: number,
+  ) {}
+
+  add(failed: boolean): void {
+    this.seen++;
+    if (this.ring.length < this.size) this.ring.push(failed);
+    else {
+      if (this.ring[this.next]) this.failed--;
+      this.ring[this.next] = failed;
+      this.next = (this.next + 1) % this.size;
+    }
+    if (failed) this.failed++;
+  }
+
+  exceeded(): boolean {
+    return this.ring.length >= Math.min(this.size, 20) && this.failed / this.ring.length > this.share;
+  }
+
+  describe(): string {
+    return `${this.failed} of the last ${this.ring.length} messages failed (more than ${Math.round(this.share * 100)} %, after ${this.seen} in all): stopped to protect the sender's reputation. Check the server's replies, then run again`;
+  }
 }
 
 /** At most `limit` events in any hour: waits when the window is full. */

@@ -1,16 +1,21 @@
-import SMTPConnection, { type SMTPConnectionOptions } from "nodemailer/lib/smtp-connection";
-import { maskAddress } from "../audience/address.js";
+import { once } from "node:events";
+import nodemailer from "nodemailer";
+import type Mail from "nodemailer/lib/mailer";
+import { classify, cleanResponse } from "./classify.js";
 import { FatalTransportError, type Outcome, type Outgoing, type Transport } from "./transport.js";
 
 /** How to reach the SMTP server; the password never appears in a message. */
 export interface SmtpSettings {
   host: string;
   port: number;
+  /** TLS from the first byte (smtps://, port 465). Otherwise STARTTLS when the server offers it. */
   secure: boolean;
   user?: string;
   password?: string;
   /** Refuse a server whose certificate does not verify (off only for tests on loopback). */
   rejectUnauthorized: boolean;
+  /** Send the password over a connection without TLS: only when the URL asks for it in so many words. */
+  allowPlaintextAuth: boolean;
 }
 
 /** Limits for the pool, from the config. */
@@ -19,292 +24,165 @@ export interface SmtpLimits {
   timeoutSeconds: number;
 }
 
+/** The query parameter of SMTP_URL that allows a password over an unencrypted connection. */
+export const PLAINTEXT_AUTH_PARAM = "allow-plaintext-auth";
+
 /**
  * SMTP settings from the environment: SMTP_URL (smtp:// or smtps://, user
- * and password in it), or SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD and
- * SMTP_SECURE. Undefined when none is set.
+ * and password in it, percent-encoded), or SMTP_HOST, SMTP_PORT, SMTP_USER,
+ * SMTP_PASSWORD, SMTP_SECURE and SMTP_ALLOW_PLAINTEXT_AUTH. Undefined when
+ * none is set. A malformed URL is named part by part, never with its password.
  */
 export function smtpFromEnv(env: NodeJS.ProcessEnv): SmtpSettings | undefined {
   const rejectUnauthorized = env["SMTP_TLS_INSECURE"] !== "1";
-  if (env["SMTP_URL"]) {
-    let url: URL;
-    try {
-      url = new URL(env["SMTP_URL"]);
-    } catch {
-      throw new FatalTransportError("SMTP_URL is not a URL: write it as smtp://user:password@host:587 or smtps://user:password@host:465");
-    }
-    if (url.protocol !== "smtp:" && url.protocol !== "smtps:") throw new FatalTransportError(`SMTP_URL must start with smtp:// or smtps://, not ${url.protocol}//`);
-    const secure = url.protocol === "smtps:";
-    return {
-      host: url.hostname,
-      port: Number(url.port) || (secure ? 465 : 587),
-      secure,
-      ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
-      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-      rejectUnauthorized,
-    };
-  }
+  if (env["SMTP_URL"]) return { ...parseSmtpUrl(env["SMTP_URL"]), rejectUnauthorized };
   if (!env["SMTP_HOST"]) return undefined;
-  const secure = env["SMTP_SECURE"] === "true" || env["SMTP_SECURE"] === "1";
+  const secure = yes(env["SMTP_SECURE"]);
+  const port = env["SMTP_PORT"] ? Number(env["SMTP_PORT"]) : secure ? 465 : 587;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FatalTransportError(`SMTP_PORT is "${env["SMTP_PORT"]}", not a port number (1 to 65535)`);
   return {
     host: env["SMTP_HOST"],
-    port: Number(env["SMTP_PORT"]) || (secure ? 465 : 587),
+    port,
     secure,
     ...(env["SMTP_USER"] ? { user: env["SMTP_USER"] } : {}),
     ...(env["SMTP_PASSWORD"] ? { password: env["SMTP_PASSWORD"] } : {}),
     rejectUnauthorized,
+    allowPlaintextAuth: yes(env["SMTP_ALLOW_PLAINTEXT_AUTH"]),
   };
 }
 
-const ADDRESS = /[^\s<>"]+@[^\s<>"]+/g;
+const yes = (value: string | undefined) => value === "true" || value === "1" || value === "yes";
+const URL_HINT = "Write it as smtp://user:password@host:587 or smtps://user:password@host:465, with @ : / ? # and % in the user name or password written as %40 %3A %2F %3F %23 and %25";
 
-/** A server reply with any address in it masked, fit for a log line or the ledger. */
-export function cleanResponse(text: string): string {
-  return text.replace(ADDRESS, (a) => maskAddress(a.replace(/^<|>$/g, ""))).slice(0, 300);
+/** Parses SMTP_URL by hand, so that each mistake is named without repeating the password. */
+function parseSmtpUrl(text: string): Omit<SmtpSettings, "rejectUnauthorized"> {
+  const fail = (what: string) => new FatalTransportError(`SMTP_URL ${what}. ${URL_HINT}`);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+  if (!scheme) throw fail("does not start with smtp:// or smtps://");
+  const protocol = (scheme[1] ?? "").toLowerCase();
+  if (protocol !== "smtp" && protocol !== "smtps") throw fail(`starts with ${protocol}://, not smtp:// or smtps://`);
+  const secure = protocol === "smtps";
+  let rest = text.slice(scheme[0].length);
+  // The host part ends at the first / ? or # after the last @ (an @ may only appear, encoded or not, in the user information).
+  const at = rest.lastIndexOf("@");
+  const userinfo = at >= 0 ? rest.slice(0, at) : undefined;
+  rest = at >= 0 ? rest.slice(at + 1) : rest;
+  if (userinfo !== undefined && /[/?#]/.test(userinfo)) throw fail("has a / ? or # in its user name or password");
+  const end = rest.search(/[/?#]/);
+  const hostPort = end < 0 ? rest : rest.slice(0, end);
+  const tail = end < 0 ? "" : rest.slice(end);
+  const hostMatch = /^(\[[0-9a-f:.]+\]|[^:[\]]*)(?::(.*))?$/i.exec(hostPort);
+  const host = hostMatch?.[1]?.replace(/^\[|\]$/g, "") ?? "";
+  if (!hostMatch || host === "" || /[\s%@]/.test(host)) throw fail("has no valid host name after the @");
+  const portText = hostMatch[2];
+  const port = portText === undefined || portText === "" ? (secure ? 465 : 587) : Number(portText);
+  if (!/^\d*$/.test(portText ?? "") || !Number.isInteger(port) || port < 1 || port > 65535) throw fail(`has "${portText}" as its port, not a number from 1 to 65535`);
+  const query = /^\/?(?:\?([^#]*))?(?:#.*)?$/.exec(tail);
+  if (!query) throw fail("has a path after the host; an SMTP URL has none");
+  let allowPlaintextAuth = false;
+  for (const pair of (query[1] ?? "").split("&").filter(Boolean)) {
+    const [name = "", value = ""] = pair.split("=");
+    if (name !== PLAINTEXT_AUTH_PARAM) throw fail(`has an unknown parameter "${name}" (the one parameter known is ${PLAINTEXT_AUTH_PARAM}=true)`);
+    allowPlaintextAuth = yes(value);
+  }
+  let user: string | undefined;
+  let password: string | undefined;
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(":");
+    const decode = (part: string, what: string) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        throw fail(`has a % in its ${what} that is not followed by two hexadecimal digits`);
+      }
+    };
+    user = decode(colon < 0 ? userinfo : userinfo.slice(0, colon), "user name");
+    if (colon >= 0) password = decode(userinfo.slice(colon + 1), "password");
+  }
+  return { host, port, secure, ...(user ? { user } : {}), ...(password ? { password } : {}), allowPlaintextAuth };
 }
-
-/** One open SMTP session of the pool and how many messages it has carried. */
-interface Session {
-  connection: SMTPConnection;
-  messages: number;
-  /** The server closed it or it failed: never reused. */
-  broken: boolean;
-  /** Closed and no longer counted as open. */
-  discarded: boolean;
-  /** The message being sent is in wire form already: DATA passes it through. */
-  wireReady: boolean;
-}
-
-/** nodemailer's DATA stream, as far as the wire-form fast path touches it (pinned nodemailer 10.6). */
-interface DataStream {
-  inByteCount: number;
-  outByteCount: number;
-  lastByte: number | false;
-  push(chunk: Buffer): boolean;
-  _transform(chunk: Buffer, encoding: string, done: () => void): void;
-}
-type SendStreamFactory = (callback: unknown) => DataStream;
-
-/** Hands a chunk on untouched, keeping the counts nodemailer reads at the end of DATA. */
-function passThrough(this: DataStream, chunk: Buffer, _encoding: string, done: () => void): void {
-  this.inByteCount += chunk.length;
-  this.outByteCount += chunk.length;
-  if (chunk.length > 0) this.lastByte = chunk[chunk.length - 1] ?? false;
-  this.push(chunk);
-  done();
-}
-
-/** Whether this nodemailer still has the DATA stream hook the fast path relies on. */
-export const wireFastPath = typeof (SMTPConnection.prototype as unknown as { _createSendStream?: unknown })._createSendStream === "function";
 
 /**
- * The message in SMTP wire form: every line ending CRLF, a dot at the start
- * of a line doubled (RFC 5321 4.5.2). Undefined when the message has a bare
- * CR or LF; nodemailer's own DATA stream then normalises it byte by byte.
- * The searches are native; nodemailer's byte loop costs ten times more on a
- * 30 KB issue.
- */
-export function wireForm(raw: Buffer): Buffer | undefined {
-  const dots: number[] = raw[0] === 46 ? [0] : [];
-  for (let i = raw.indexOf(10); i >= 0; i = raw.indexOf(10, i + 1)) {
-    if (raw[i - 1] !== 13) return undefined;
-    if (raw[i + 1] === 46) dots.push(i + 1);
-  }
-  for (let i = raw.indexOf(13); i >= 0; i = raw.indexOf(13, i + 1)) if (raw[i + 1] !== 10) return undefined;
-  if (dots.length === 0) return raw;
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (const at of dots) {
-    parts.push(raw.subarray(from, at), DOT);
-    from = at;
-  }
-  parts.push(raw.subarray(from));
-  return Buffer.concat(parts, raw.length + dots.length);
-}
-const DOT = Buffer.from(".");
-
-/** Messages per connection before it is closed and a new one opened, as nodemailer's pool does. */
-const MESSAGES_PER_CONNECTION = 100;
-
-/**
- * Sends through a pool of nodemailer SMTP connections: STARTTLS when
- * offered, login when a user is set, up to `maxConnections` sessions reused
- * for 100 messages each. The pool is ours, not nodemailer's: it hands each
- * pre-composed raw message straight to an SMTPConnection, which costs less
- * than half of what the Mailer's pool spends per message, and it never
- * resends on its own (retries are counted and recorded by the caller). A
- * message already in wire form (see wireForm) skips nodemailer's byte-by-byte
- * DATA transform, which was 40 % of a send's CPU.
+ * Sends through nodemailer's SMTP pool, by its public API: each message
+ * pre-built (`raw`) with an explicit envelope and Message-ID, fed while the
+ * pool is idle. STARTTLS when the server offers it, and required when a
+ * password is configured (unless the URL allows plaintext); the login is
+ * tried even when a server does not announce AUTH, so a misconfigured
+ * server fails the send instead of taking mail unauthenticated. The pool
+ * never requeues a message on its own: retries are the caller's, counted in
+ * the ledger.
  */
 export class SmtpTransport implements Transport {
-  readonly concurrency: number;
+  readonly kind = "smtp";
   readonly description: string;
-  private readonly options: SMTPConnectionOptions;
-  private readonly idle: Session[] = [];
-  private readonly waiting: Array<() => void> = [];
-  private open = 0;
-  private closed = false;
+  private readonly mailer: Mail;
 
   constructor(
     private readonly settings: SmtpSettings,
     limits: SmtpLimits,
   ) {
-    this.concurrency = limits.maxConnections;
     this.description = `${settings.secure ? "smtps" : "smtp"}://${settings.host}:${settings.port}${settings.user ? " (with authentication)" : ""}`;
     const timeout = limits.timeoutSeconds * 1000;
-    this.options = {
+    const auth = settings.user !== undefined;
+    this.mailer = nodemailer.createTransport({
+      pool: true,
       host: settings.host,
       port: settings.port,
       secure: settings.secure,
+      requireTLS: auth && !settings.secure && !settings.allowPlaintextAuth,
+      ...(auth ? { auth: { user: settings.user, pass: settings.password ?? "" }, forceAuth: true } : {}),
+      maxConnections: limits.maxConnections,
+      maxMessages: 100,
+      maxRequeues: 0,
       connectionTimeout: timeout,
       greetingTimeout: timeout,
       socketTimeout: timeout,
       tls: { rejectUnauthorized: settings.rejectUnauthorized },
-    };
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+    // Errors of a connection in use reach the message's callback; this keeps an idle one's from being unhandled.
+    this.mailer.on("error", () => {});
   }
 
-  /** Opens the first session (kept for sending): a wrong password, a TLS failure or nothing listening stops here. */
+  /** Opens a connection and logs in: a wrong password, a refused TLS, a missing STARTTLS or nothing listening stops here. */
   async verify(): Promise<void> {
-    let session: Session;
     try {
-      session = await this.connect();
+      await this.mailer.verify();
     } catch (error) {
-      throw fatal(error, this.description);
+      throw fatal(error, this.description, this.settings);
     }
-    this.release(session);
+  }
+
+  async ready(): Promise<void> {
+    if (!this.mailer.isIdle()) await once(this.mailer, "idle");
   }
 
   async send(message: Outgoing): Promise<Outcome> {
-    let session: Session;
     try {
-      session = await this.acquire();
-    } catch (error) {
-      const e = error as { code?: string };
-      if (e.code === "EAUTH" || e.code === "ETLS") throw fatal(error, this.description);
-      return { state: "retry", response: cleanResponse((error as Error).message ?? String(error)) };
-    }
-    const wire = wireFastPath ? wireForm(message.raw) : undefined;
-    session.wireReady = wire !== undefined;
-    try {
-      const info = await new Promise<{ response?: string }>((resolve, reject) => {
-        session.connection.send({ from: message.envelope.from, to: [message.envelope.to] }, wire ?? message.raw, (error, result) => (error ? reject(error) : resolve(result ?? {})));
-      });
-      session.messages++;
-      this.release(session);
-      const response = String(info.response ?? "250");
+      const info = await this.mailer.sendMail({ raw: message.raw, envelope: { from: message.envelope.from, to: [message.envelope.to] }, messageId: message.messageId });
+      const response = String((info as { response?: string }).response ?? "250");
       return { state: "sent", code: Number(/^\d{3}/.exec(response)?.[0] ?? 250), response: cleanResponse(response) };
     } catch (error) {
-      const e = error as { code?: string; responseCode?: number; response?: string; message?: string };
-      session.messages++;
-      // The server refused this message; the session itself is fine once reset.
-      if ((e.code === "EENVELOPE" || e.code === "EMESSAGE") && e.responseCode !== 421 && !session.broken) this.reset(session);
-      else {
-        session.broken = true;
-        this.discard(session);
-      }
-      if (e.code === "EAUTH" || e.code === "ETLS") throw fatal(error, this.description);
-      const response = cleanResponse(e.response ?? e.message ?? String(error));
-      if (e.responseCode && e.responseCode >= 500) return { state: "rejected", code: e.responseCode, response };
-      return e.responseCode ? { state: "retry", code: e.responseCode, response } : { state: "retry", response };
+      return classify(error as Parameters<typeof classify>[0]);
     }
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const session of this.idle.splice(0)) this.discard(session);
-  }
-
-  /** An idle session, a new one while fewer than `concurrency` are open, or the next one released. */
-  private async acquire(): Promise<Session> {
-    for (;;) {
-      const session = this.idle.pop();
-      if (session) {
-        if (!session.broken) return session;
-        this.discard(session);
-        continue;
-      }
-      if (this.open < this.concurrency) return this.connect();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-  }
-
-  private async connect(): Promise<Session> {
-    this.open++;
-    const connection = new SMTPConnection(this.options);
-    const session: Session = { connection, messages: 0, broken: false, discarded: false, wireReady: false };
-    if (wireFastPath) {
-      const internals = connection as unknown as { _createSendStream: SendStreamFactory };
-      const create = internals._createSendStream.bind(connection);
-      internals._createSendStream = (callback) => {
-        const stream = create(callback);
-        if (session.wireReady) stream._transform = passThrough;
-        return stream;
-      };
-    }
-    // A session in use hears of its errors through the send callback as well; an idle one only here.
-    connection.on("error", () => {
-      session.broken = true;
-    });
-    connection.once("end", () => {
-      session.broken = true;
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        // A refused connection, a TLS failure or a timeout before the greeting arrive as events.
-        connection.once("error", reject);
-        connection.connect((error) => {
-          connection.off("error", reject);
-          if (error) reject(error);
-          else resolve();
-        });
-      });
-      const { user, password } = this.settings;
-      if (user) await new Promise<void>((resolve, reject) => connection.login({ user, pass: password ?? "" }, (error) => (error ? reject(error) : resolve())));
-      return session;
-    } catch (error) {
-      session.broken = true;
-      this.discard(session);
-      throw error;
-    }
-  }
-
-  private reset(session: Session): void {
-    session.connection.reset((error) => {
-      if (error) session.broken = true;
-      this.release(session);
-    });
-  }
-
-  private release(session: Session): void {
-    if (this.closed || session.broken || session.messages >= MESSAGES_PER_CONNECTION) {
-      this.discard(session);
-      return;
-    }
-    this.idle.push(session);
-    this.waiting.shift()?.();
-  }
-
-  /** Closes a session: politely (QUIT) when it still works. */
-  private discard(session: Session): void {
-    if (session.discarded) return;
-    session.discarded = true;
-    if (session.broken) session.connection.close();
-    else session.connection.quit();
-    session.broken = true;
-    this.open--;
-    this.waiting.shift()?.();
+  async close(options: { force?: boolean } = {}): Promise<void> {
+    (this.mailer.close as (options?: { force?: boolean }) => void)(options);
   }
 }
 
-function fatal(error: unknown, where: string): FatalTransportError {
-  const e = error as { code?: string; message?: string; response?: string };
-  const reasons: Record<string, string> = {
-    EAUTH: "the server refused the user name and password",
-    ETLS: "the TLS handshake failed",
-    ECONNECTION: "the connection failed",
-    ETIMEDOUT: "the server did not answer in time",
-    ESOCKET: "the connection failed",
-  };
-  const reason = reasons[e.code ?? ""] ?? "the server could not be used";
-  return new FatalTransportError(`cannot send through ${where}: ${reason} (${cleanResponse(e.response ?? e.message ?? "")}). Nothing was recorded as sent.`);
+function fatal(error: unknown, where: string, settings: SmtpSettings): FatalTransportError {
+  const e = error as { code?: string; message?: string; response?: string; command?: string; responseCode?: number };
+  const reply = cleanResponse(e.response ?? e.message ?? "");
+  let reason: string;
+  if (e.code === "ETLS" && e.command === "STARTTLS" && e.responseCode)
+    reason = `the server does not offer STARTTLS, and a password would cross the network unencrypted. Use smtps:// (port 465), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to SMTP_URL`;
+  else if (e.code === "ETLS") reason = "the TLS handshake failed";
+  else if (e.code === "EAUTH" || e.code === "ENOAUTH") reason = settings.user ? "the server refused the user name and password" : "the server asks for a user name and password";
+  else if (e.code === "ETIMEDOUT") reason = "the server did not answer in time";
+  else if (e.code === "ECONNECTION" || e.code === "ESOCKET" || e.code === "EDNS") reason = "the connection failed";
+  else reason = "the server could not be used";
+  return new FatalTransportError(`cannot send through ${where}: ${reason} (${reply}). Nothing was sent.`);
 }

@@ -3,29 +3,43 @@ export interface Outgoing {
   /** Keyed hash of the recipient: names the message in the ledger and the outbox. */
   key: string;
   envelope: { from: string; to: string };
+  /** The Message-ID, as in the message's header (with its angle brackets). */
+  messageId: string;
   raw: Buffer;
 }
 
-/** What the server (or the outbox) said about one message. */
+/**
+ * What became of one message, classified by what the server's reply was
+ * about (see classify.ts): the message, this recipient, or the whole send.
+ */
 export type Outcome =
   | { state: "sent"; code: number; response: string }
-  /** 4xx, a dropped connection or a timeout: worth another try. */
+  /** Written to the outbox: nothing left the machine. */
+  | { state: "outboxed"; response: string }
+  /** 4xx, a dropped connection or a timeout: worth another try later. */
   | { state: "retry"; code?: number; response: string }
-  /** 5xx: never again to this address. */
-  | { state: "rejected"; code: number; response: string };
+  /** A 5xx to RCPT TO about the mailbox itself (5.1.x, 5.2.1): never mail the address again. */
+  | { state: "bounced"; code: number; response: string }
+  /** A 5xx to RCPT TO that does not say the mailbox is gone: failed for this issue, not suppressed. */
+  | { state: "failed"; code: number; response: string }
+  /** The message or the account was refused (MAIL FROM, DATA, 552/554, 5.7.x, authentication): the send must stop. */
+  | { state: "refused"; code?: number; command: string; response: string };
 
-/** A failure no retry can fix (authentication, TLS, nothing listening): the send stops at once. */
+/** A failure before anything was sent (authentication, TLS, nothing listening): the send does not start. */
 export class FatalTransportError extends Error {}
 
 /** Where messages go: an SMTP pool or the outbox. Listmonk's messenger, in small. */
 export interface Transport {
-  /** Sends one message; never throws for a refused message, only for a FatalTransportError. */
+  /** Sends one message; never throws, every failure is an Outcome. */
   send(message: Outgoing): Promise<Outcome>;
-  /** Checks that sending can work at all before the first message. */
+  /** Resolves when the transport can take another message without a backlog (the SMTP pool's idle event). */
+  ready(): Promise<void>;
+  /** Checks that sending can work at all before the first message; throws a FatalTransportError. */
   verify(): Promise<void>;
-  close(): Promise<void>;
-  /** How many messages may be in flight at once. */
-  readonly concurrency: number;
+  /** Closes the transport; `force` also cuts the connections that are carrying a message. */
+  close(options?: { force?: boolean }): Promise<void>;
+  /** "smtp" delivers; "outbox" only writes files, and its deliveries never count as sent. */
+  readonly kind: "smtp" | "outbox";
   /** What the transport is, for the report: never a password. */
   readonly description: string;
 }

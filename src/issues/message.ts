@@ -109,18 +109,16 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
     subject,
     date: options.date,
     messageId: PLACEHOLDER.messageId,
-    text: PLACEHOLDER.text,
-    html: PLACEHOLDER.html,
+    // The placeholders are ASCII, so the composer would pick 7bit: the real bodies go in as quoted-printable.
+    text: { content: PLACEHOLDER.text, contentTransferEncoding: "quoted-printable" },
+    html: { content: PLACEHOLDER.html, contentTransferEncoding: "quoted-printable" },
     headers: {
       "List-ID": { prepared: true, value: `"${listName}" <${newsletter.listId}>` },
       "List-Unsubscribe": { prepared: true, value: `<${PLACEHOLDER.unsubscribe}>, <mailto:${newsletter.unsubscribe.mailto}?subject=unsubscribe>` },
       "List-Unsubscribe-Post": { prepared: true, value: "List-Unsubscribe=One-Click" },
     },
   });
-  // The composer sees ASCII placeholders and picks 7bit; the real bodies go in as quoted-printable.
-  const template = (await composer.compile().build())
-    .toString("utf8")
-    .replace(/Content-Transfer-Encoding: 7bit(\r\n\r\n)(PRESSWORK(?:TEXT|HTML)BODYPLACEHOLDER)/g, "Content-Transfer-Encoding: quoted-printable$1$2");
+  const template = (await composer.compile().build()).toString("utf8");
   // The template split once at its placeholders, in the order they appear: each copy is one Buffer.concat.
   const markers = [`To: ${PLACEHOLDER.to}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.text, PLACEHOLDER.html]
     .map((marker) => ({ marker, at: template.indexOf(marker) }))

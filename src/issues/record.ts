@@ -44,8 +44,3 @@ function lineOf(text: string, needle: string): number {
   const at = text.indexOf(needle);
   return at < 0 ? 1 : text.slice(0, at).split("\n").length;
 }
-
-/** The record with one more issue after its issues (and any `later` ones after it), as the text to commit. */
-export function appendToRecord(record: SentRecord, issue: SentIssue, later: readonly SentIssue[] = []): string {
-  return `${JSON.stringify({ issues: [...record.issues, issue, ...later] }, null, 2)}\n`;
-}

@@ -163,6 +163,8 @@ async function outputPlan(config: Config, articles: readonly Article[], template
   }
   if (letter && sent) {
     for (const issue of letter.past) plan.files.set(`${issuePath(issue.plan.number)}index.html`, webVersion(issue, letter.newsletter));
+    // The next issue's web version is at its address before its send starts: the "view in browser" link works from the first message.
+    if (letter.next) plan.files.set(`${issuePath(letter.next.plan.number)}index.html`, webVersion(letter.next, letter.newsletter));
     if (made(["issues/feed.xml", "issues/atom.xml"], createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, config.site, sent])).digest("hex"))) {
       const { issueFeeds } = await import("../feeds/issues.js");
       const feeds = issueFeeds(config, sent);

@@ -5,6 +5,7 @@ import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
+import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { personalise } from "../issues/tokens.js";
@@ -13,7 +14,6 @@ import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import { readJson, writeJson } from "./json-file.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { parseRemembered } from "./parse-cache.js";
 import { makeResolver } from "./resolve.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
@@ -25,22 +25,36 @@ export const PREVIEW_RECIPIENT = { address: "reader@example.com", name: "Reader"
 /** The newsletter's state in a project: its record, templates, past issues and the next one. */
 export interface NewsletterState {
   newsletter: NewsletterConfig;
+  /** Every issue a send started, oldest first: sent, or being sent (see `issues` for which). */
   record: SentRecord;
+  /**
+   * The same issues as the state store has them: each as it was sent
+   * (FrozenIssue: subject, articles, HTML and text with their tokens), and
+   * whether its send completed.
+   */
+  issues: IssueState[];
   templates: TemplateSources;
   next?: CompiledIssue;
   past: CompiledIssue[];
   files: VFile[];
 }
 
-/** Reads the record of sent issues; problems are on the returned file. With a cache folder, unchanged text is not parsed again. */
-export async function readRecord(root: string, cacheDir?: string): Promise<{ record?: SentRecord; file: VFile }> {
-  const text = readOptional(join(root, RECORD_FILE));
-  if (text === undefined) return { record: { issues: [] }, file: new VFile({ path: RECORD_FILE, value: "" }) };
-  const { value, file } = await parseRemembered(cacheDir, "record", RECORD_FILE, text, async () => {
-    const { record, file } = (await import("../issues/record.js")).parseRecord(text);
-    return { value: record, file };
-  });
-  return value ? { record: value, file } : { file };
+/**
+ * Reads the record of sent issues from the send's state (the state branch,
+ * and the files of earlier versions until a send carries them over); see
+ * readStateView. Problems are on the returned files.
+ */
+export async function readRecord(root: string, config: Pick<Config, "state"> | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ record?: SentRecord; issues: IssueState[]; files: VFile[] }> {
+  const { readStateView, startedIssues } = await import("../state/state.js");
+  const view = await readStateView(root, config, env);
+  const file = new VFile({ path: RECORD_FILE });
+  const issues = startedIssues(view.summary, file);
+  const files = [...view.files, file];
+  if (files.some((f) => f.messages.some((m) => m.fatal))) return { issues, files };
+  const record: SentRecord = {
+    issues: issues.map(({ issue, complete }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles, ...(complete ? { counts: complete.counts } : {}) })),
+  };
+  return { record, issues, files };
 }
 
 /** Reads the email templates: every `*.liquid` file in templates/email/. */
@@ -58,9 +72,8 @@ export function readEmailTemplates(root: string): TemplateSources {
 export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string, thread?: MjmlThread): Promise<NewsletterState | undefined> {
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
-  const { record, file: recordFile } = await readRecord(root, cacheDir);
-  const files = [recordFile];
-  if (!record) return { newsletter, record: { issues: [] }, templates: {}, past: [], files };
+  const { record, issues, files } = await readRecord(root, config);
+  if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], files };
   const templates = readEmailTemplates(root);
   const issuesCache = cacheDir ? new IssuesCache(join(cacheDir, "issues")) : undefined;
   // Valid templates are remembered by their hash, so an unchanged set is not validated (nor MJML loaded) again.
@@ -68,7 +81,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   if (!valid || !existsSync(valid)) {
     const checked = thread ? await thread.validate(templates) : await (await import("../issues/mjml.js")).validateEmailTemplates(templates);
     files.push(...checked);
-    if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, templates, past: [], files };
+    if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, issues, templates, past: [], files };
     if (valid) writeFileSync(valid, "");
   }
   const past: CompiledIssue[] = [];
@@ -78,7 +91,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const next = plan ? await compile(plan) : undefined;
   if (next) files.push(sizeReport(next));
   issuesCache?.prune();
-  return { newsletter, record, templates, past, files, ...(next ? { next } : {}) };
+  return { newsletter, record, issues, templates, past, files, ...(next ? { next } : {}) };
 }
 
 /**

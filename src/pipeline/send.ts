@@ -1,27 +1,28 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { VFile } from "vfile";
 import { recipients, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
 import { estimateRows, type SubscriberSource } from "../audience/source.js";
-import { acquireLock } from "../delivery/lock.js";
-import { Ledger, ledgerPath } from "../delivery/ledger.js";
+import { loadConfig } from "../config/load.js";
+import type { Config, NewsletterConfig } from "../config/schema.js";
 import { OutboxTransport } from "../delivery/outbox.js";
-import { sendIssue, type SendProgress, type SendReport } from "../delivery/send.js";
+import { sendIssue, type SendProgress, type SendReport, type Stop } from "../delivery/send.js";
 import { SmtpTransport, smtpFromEnv } from "../delivery/smtp.js";
 import type { Transport } from "../delivery/transport.js";
 import { addressKey, messageFactory, type DkimKey } from "../issues/message.js";
-import { planSentIssue, type IssuePlan } from "../issues/plan.js";
-import { RECORD_FILE } from "../issues/limits.js";
-import { appendToRecord, type SentRecord } from "../issues/record.js";
+import { planNextIssue, type IssuePlan } from "../issues/plan.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
-import { assemble, type Assembly } from "./build.js";
-import { readEmailTemplates, readRecord } from "./newsletter.js";
+import type { Article } from "../markdown/article.js";
+import { Checkpoints } from "../state/checkpoint.js";
+import type { GitBranchStore } from "../state/git-store.js";
+import { Journal } from "../state/journal.js";
+import { Ledger } from "../state/ledger.js";
+import { migrate, newAttempt, openStore, readSuppressed, saveJournals, stateSettings, takeLock } from "../state/state.js";
+import { StateSaveError, type FrozenIssue, type IssueState, type LockRecord, type SendCounts, type Shard, type StateChange } from "../state/store.js";
+import { assemble } from "./build.js";
+import { readEmailTemplates } from "./newsletter.js";
 
-/** Where ledgers live, relative to the project root: committed with the record, no address in them. */
-export const LEDGER_DIR = "newsletter/ledger";
-/** Keyed hashes of addresses never to mail again (5xx replies), one JSON object a line. */
-export const SUPPRESSION_FILE = "newsletter/suppressed.jsonl";
-/** Where messages go when no SMTP server is configured: outside dist/, which is deployed. */
+/** Where messages go with --outbox: outside dist/, which is deployed. */
 export const OUTBOX_DIR = "outbox";
 
 /** A problem with how the send was asked for or set up: printed as is, exit code 1. */
@@ -30,17 +31,30 @@ export class SendSetupError extends Error {}
 /** What `presswork send` was asked to do. */
 export interface SendRequest {
   root: string;
+  /** The plan's clock (--now): which articles are out, the issue's date. */
   now: Date;
   env: NodeJS.ProcessEnv;
   subscribers?: string;
   issue?: number;
-  /** A test send of the issue to one address, outside the ledger. */
+  /** A test send of the issue to one address, outside the state. */
   to?: string;
   dryRun: boolean;
   retryFailed: boolean;
-  shard?: { index: number; count: number };
+  /** Write every message to outbox/ instead of sending it (asked for explicitly, never the fallback). */
+  outbox?: boolean;
+  shard?: Shard;
   onProgress?: (progress: ListProgress) => void;
   onInvalid?: (row: InvalidRow) => void;
+  /** A line about the state (carried over, saved, a deleted ledger part). */
+  onNotice?: (line: string) => void;
+  /** Aborted (its reason a Stop) to stop taking recipients: a signal, usually. */
+  stop?: AbortSignal;
+  /** Aborted to cut the messages in flight at once. */
+  hurry?: AbortSignal;
+  /** The wall clock, for attempts and checkpoints (tests pass their own). */
+  clock?: () => Date;
+  /** Time between checkpoints; a minute unless a test asks for less. */
+  checkpointMs?: number;
 }
 
 /** A send's counts, and how far through the list it is. */
@@ -59,130 +73,295 @@ export interface SendOutcome {
   transport?: string;
   report?: SendReport;
   audience?: AudienceCounts;
-  recordUpdated?: boolean;
+  /** The issue (or this shard's part of it) is recorded as done. */
+  recorded?: "complete" | "shard";
+  /** Where the state lives. */
+  state?: string;
   /** Set for a test send. */
   testSentTo?: string;
+  /** Nothing to do, and why (exit code 0): nothing new, or the issue is complete. */
   nothingToSend?: string;
+  /** The state could not be saved at the end: what to run. */
+  unsaved?: string;
 }
 
 /**
- * Sends the due issue (or `issue`) to the subscriber list, resuming from the
- * ledger, through SMTP when configured and into the outbox otherwise. When a
- * whole (unsharded) send completes, the record of sent issues is updated.
+ * Sends the due issue (or `issue`) to the subscriber list, exactly once
+ * across attempts: the state comes from the state store (fetched at its
+ * newest), never from the checked-out files. The issue is frozen when its
+ * first attempt starts; later attempts send what it froze. The lock of the
+ * issue is taken in the store before anything is mailed, the journal is
+ * saved at least every minute and at the end, and a store that cannot be
+ * saved stops the send. When the whole list has been gone through, the
+ * issue is recorded complete (a shard records its part).
  */
 export async function send(request: SendRequest): Promise<SendOutcome> {
+  try {
+    return await sendOnce(request);
+  } catch (error) {
+    if (error instanceof NothingNew) return { files: [], nothingToSend: error.message };
+    throw error;
+  }
+}
+
+async function sendOnce(request: SendRequest): Promise<SendOutcome> {
   const secret = request.env["PRESSWORK_SECRET"];
   if (!secret) throw new SendSetupError("PRESSWORK_SECRET is not set: it keys the unsubscribe tokens and the ledger's address hashes. Set it to a long random value and keep it (changing it makes every ledger entry unknown)");
+  const clock = request.clock ?? (() => new Date());
+  const notice = request.onNotice ?? (() => {});
+  const writes = !request.dryRun && !request.to;
+  const { config: settings, file: configFile } = await loadConfig(request.root);
+  if (!settings) return { files: [configFile] };
+
+  const transportFor = chooseTransport(request, settings);
+  const store = await stateStore(request, settings, writes);
+  if (store) {
+    await store.refresh();
+    if (writes) {
+      const { saved, released } = await saveJournals(store, request.root);
+      if (saved || released) notice(`Saved ${saved} unsaved journal(s) of earlier attempts on this machine to ${store.description}${released ? `, released ${released} lock(s) they held` : ""}.`);
+      const migration = await migrate(store, request.root, clock());
+      if (migration && (migration.issues || migration.ledgers || migration.suppressions)) {
+        notice(`Carried ${migration.issues} issue(s) of newsletter/sent.json, ${migration.ledgers} ledger file(s) of newsletter/ledger/ and ${migration.suppressions} suppression(s) of newsletter/suppressed.jsonl over to ${store.description}. They are no longer read from there: remove them from the repository when convenient.`);
+      }
+    }
+  }
+
   const assembly = await assemble({ root: request.root, now: request.now, withoutSite: true });
   const { config, newsletter: letter } = assembly;
   if (assembly.files.some((f) => f.messages.some((m) => m.fatal)) || !config) return { files: assembly.files };
   if (!letter) throw new SendSetupError("no newsletter is configured: add a newsletter section to presswork.config.yaml");
-  const newsletter = letter.newsletter;
+  const base = { files: assembly.files, ...(store ? { state: store.description } : {}) };
 
-  const chosen = chooseIssue(request, assembly, letter.record);
-  if ("nothing" in chosen) return { files: assembly.files, nothingToSend: chosen.nothing };
-  const { plan, ledgerFile } = chosen;
-  const date = chosen.header ? new Date(chosen.header.date) : request.now;
-  const compiled: CompiledIssue = await compileIssue({ ...plan, date }, config, newsletter, readEmailTemplates(request.root));
-  const dkim = dkimFromEnv(request.env, newsletter.from.address);
-  const factory = await messageFactory(compiled, config, newsletter, { secret, date, ...(dkim ? { dkim } : {}), ...(request.to ? { test: true } : {}) });
+  const chosen = chooseIssue(request, letter.issues);
+  if ("nothing" in chosen) return { ...base, nothingToSend: chosen.nothing };
+  const number = chosen.number;
+  const transport = transportFor(number);
+  const done = doneMessage(request, letter.issues.find((s) => s.issue.number === number));
+  if (done) return { ...base, issue: number, nothingToSend: done };
+  const domain = letter.newsletter.from.address.split("@")[1] ?? "localhost";
   const keyOf = (address: string) => addressKey(address, secret);
-  const domain = newsletter.from.address.split("@")[1] ?? "localhost";
-  const messageIdOf = (r: Recipient) => `<issue-${plan.number}.${r.key}@${domain}>`;
-
-  const smtp = smtpFromEnv(request.env);
-  const transport: Transport = smtp
-    ? new SmtpTransport(smtp, { maxConnections: config.delivery.maxConnections, timeoutSeconds: config.delivery.timeoutSeconds })
-    : new OutboxTransport(join(request.root, OUTBOX_DIR, `issue-${plan.number}${request.to ? "-test" : ""}`));
-  const base = { files: assembly.files, issue: plan.number, subject: compiled.subject, transport: transport.description };
+  const messageIdOf = (r: Pick<Recipient, "key">) => `<issue-${number}.${r.key}@${domain}>`;
+  const dkim = dkimFromEnv(request.env, letter.newsletter.from.address);
+  const messages = async (issue: CompiledIssue, date: Date, test = false) =>
+    messageFactory(issue, config, letter.newsletter, { secret, date, ...(dkim ? { dkim } : {}), ...(test ? { test } : {}) });
 
   if (request.to) {
+    const { compiled, date } = await issueContent(request, config, letter.newsletter, assembly.articles, letter.issues, letter.next, number);
+    const factory = await messages(compiled, date, true);
     try {
       await transport.verify();
-      const key = keyOf(request.to);
-      const outcome = await transport.send({ key, envelope: { from: newsletter.from.address, to: request.to }, raw: await factory({ address: request.to }) });
-      if (outcome.state !== "sent") throw new SendSetupError(`the test message was refused: ${outcome.response}`);
-      return { ...base, testSentTo: request.to };
+      const outcome = await transport.send({ key: keyOf(request.to), envelope: { from: letter.newsletter.from.address, to: request.to }, messageId: `<issue-${number}-test.${keyOf(request.to)}@${domain}>`, raw: await factory({ address: request.to }) });
+      if (outcome.state !== "sent" && outcome.state !== "outboxed") throw new SendSetupError(`the test message was refused: ${outcome.response}`);
+      return { ...base, issue: number, subject: compiled.subject, transport: transport.description, testSentTo: request.to };
     } finally {
       await transport.close();
     }
   }
 
-  const release = request.dryRun ? () => {} : acquireLock(ledgerFile.replace(/\.jsonl$/, ".lock"));
+  const source = subscriberSource(request);
+  if (!request.dryRun) await transport.verify();
+  const attempt = newAttempt(clock(), request.env, request.shard);
+  const lock: LockRecord = { issue: number, attempt, since: attempt.started, heartbeat: attempt.started, ...(request.shard ? { shard: request.shard } : {}) };
+  if (writes && store) await takeLock(store, lock, clock);
+  let journal: Journal | undefined;
+  let checkpoints: Checkpoints | undefined;
+  let finalChanges: StateChange[] = [];
+  const stopper = new AbortController();
+  const forward = () => stopper.abort(request.stop?.reason);
+  request.stop?.addEventListener("abort", forward);
   try {
-    // Read after taking the lock: a send that just finished has written its last events.
-    const ledger = Ledger.open(ledgerFile);
-    // Recipients handled by the issue's other ledgers (a sharded send, or an unsharded one) are known too.
-    for (const other of issueLedgers(join(request.root, LEDGER_DIR), plan.number).filter((f) => f !== ledgerFile)) {
-      ledger.absorb(Ledger.open(other));
+    // Read again after taking the lock: nothing can change the issue's state from now on but this attempt.
+    const states = writes && store ? (await store.summary()).issues : letter.issues;
+    const doneSince = doneMessage(request, states.find((s) => s.issue.number === number));
+    if (doneSince) return { ...base, issue: number, nothingToSend: doneSince };
+    // The ledger first: a ledger the send must refuse leaves the issue as it was.
+    const ledger = store ? await Ledger.read(number, store.ledger(number)) : new Ledger(number);
+    for (const line of store?.notices ?? []) notice(line);
+    const { compiled, date, frozen } = await issueContent(request, config, letter.newsletter, assembly.articles, states, letter.next, number);
+    if (writes && store && !frozen && transport.kind === "smtp") {
+      const issue: FrozenIssue = {
+        number,
+        date: date.toISOString(),
+        subject: compiled.subject,
+        articles: compiled.plan.articles.map((a) => a.id),
+        content: { html: compiled.html, text: compiled.text, preheader: compiled.preheader, webUrl: compiled.webUrl },
+      };
+      await store.write([{ kind: "started", issue, attempt: attempt.name }], `Start issue #${number}: ${compiled.subject}`);
     }
-    for (const problem of ledger.problems.filter((p) => !p.torn)) {
-      const file = new VFile({ path: ledgerFile.slice(request.root.length + 1) });
-      file.message("this ledger line is not valid JSON and was skipped; its recipient may be mailed again", { place: { line: problem.line, column: 1 }, ruleId: "ledger", source: "delivery" });
+    for (const problem of ledger.problems) {
+      const file = new VFile({ path: `${store?.description ?? "ledger"}: attempt ${problem.attempt}` });
+      file.message(`ledger line ${problem.line} of the part at ${problem.offset} is not a ledger event and was skipped; its recipient may be mailed again`, { place: { line: problem.line, column: 1 }, ruleId: "ledger", source: "state" });
       assembly.files.push(file);
     }
-    if (!ledger.header && !request.dryRun) ledger.append({ type: "issue", issue: plan.number, date: date.toISOString(), subject: compiled.subject, articles: plan.articles.map((a) => a.id) });
+    const suppressed = store ? await readSuppressed(store) : new Set<string>();
+    const factory = await messages(compiled, date);
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
-    const source = subscriberSource(request);
-    const onProgress = request.onProgress;
-    const total = onProgress ? estimateRows(source) : undefined;
-    const progress: ListProgress = { sent: 0, tempFailed: 0, permFailed: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, rows: 0, ...(total === undefined ? {} : { total }) };
+    const total = request.onProgress ? estimateRows(source) : undefined;
+    const progress: ListProgress = { sent: 0, outboxed: 0, tempFailed: 0, permFailed: 0, notSent: 0, invalid: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, retrying: 0, rows: 0, ...(total === undefined ? {} : { total }) };
     const stream = recipients(
-      { source, firstSight: (key) => ledger.firstSight(key), keyOf, suppressed: readSuppressed(request.root), ...(request.shard ? { shard: request.shard } : {}), onInvalid: (row) => request.onInvalid?.(row) },
+      {
+        source,
+        firstSight: (key) => ledger.firstSight(key),
+        keyOf,
+        suppressed,
+        ...(request.shard ? { shard: request.shard } : {}),
+        onInvalid: (row) => request.onInvalid?.(row),
+        onDuplicate: (row) => request.onInvalid?.(row),
+      },
       audience,
     );
-    if (!request.dryRun) await transport.verify();
+    if (writes && store) {
+      journal = Journal.create(request.root, { attempt, issue: number, ...(request.shard ? { shard: request.shard } : {}) });
+      checkpoints = new Checkpoints(store, journal, lock, clock, (error) => stopper.abort({ kind: "state", reason: `${error.message}. Nothing more is mailed until the state can be saved: what this attempt recorded is in ${journal?.dir}; run presswork state save` } satisfies Stop), request.checkpointMs);
+      checkpoints.start();
+    }
+    const onProgress = request.onProgress;
     const report = await sendIssue({
-      issue: plan.number,
       transport,
       ledger,
+      journal: journal ?? { append: () => {} },
+      started: new Date(attempt.started),
       recipients: stream,
       message: (r) => factory({ address: r.address, key: r.key, ...(r.name ? { name: r.name } : {}) }),
       messageIdOf,
-      envelopeFrom: newsletter.from.address,
+      envelopeFrom: letter.newsletter.from.address,
       retryFailed: request.retryFailed,
       dryRun: request.dryRun,
       limits: {
         retries: config.delivery.retries,
         retryDelayMs: config.delivery.retryDelaySeconds * 1000,
         stopWhen: config.delivery.stopWhen,
+        drainMs: 5000,
         ...(config.delivery.hourlyLimit ? { hourlyLimit: config.delivery.hourlyLimit } : {}),
         ...(config.delivery.messagesPerSecond ? { messagesPerSecond: config.delivery.messagesPerSecond } : {}),
       },
-      suppress: (r, code) => appendSuppressed(request.root, r.key, code, plan.number, request.now),
+      suppress: (r, code) => journal?.suppress(r.key, code, clock()),
+      onInvalid: (r, reason) => request.onInvalid?.({ line: r.line, reason }),
+      stop: stopper.signal,
+      ...(request.hurry ? { hurry: request.hurry } : {}),
       ...(onProgress ? { onProgress: (p: SendProgress) => onProgress(Object.assign(progress, p, { rows: audience.rows })) } : {}),
     });
-    if (audience.rows === 0) throw new SendSetupError("the subscriber list is empty: nothing was sent");
-    let recordUpdated = false;
-    if (!request.dryRun && !request.shard && !report.stopped) {
-      const entry = { number: plan.number, date, subject: compiled.subject, articles: plan.articles.map((a) => a.id) };
-      recordUpdated = updateRecord(request.root, letter.record, entry, outcomes([ledger]), audience.suppressed);
+    if (audience.rows === 0 && !report.stopped) throw new SendSetupError("the subscriber list is empty: nothing was sent");
+    let recorded: SendOutcome["recorded"];
+    if (writes && report.finished && transport.kind === "smtp") {
+      const counts: SendCounts = { ...ledger.counts(), suppressed: audience.suppressed };
+      const at = clock().toISOString();
+      finalChanges = request.shard ? [{ kind: "shard-done", issue: number, shard: request.shard, attempt: attempt.name, at, counts }] : [{ kind: "complete", issue: number, attempt: attempt.name, at, counts }];
+      recorded = request.shard ? "shard" : "complete";
     }
-    return { ...base, report, audience, recordUpdated };
+    const unsaved = await finish(checkpoints, finalChanges, journal);
+    return { ...base, issue: number, subject: compiled.subject, transport: transport.description, report, audience, ...(recorded && !unsaved ? { recorded } : {}), ...(unsaved ? { unsaved } : {}) };
   } finally {
-    release();
+    request.stop?.removeEventListener("abort", forward);
+    // An early return or an error: the lock is released and whatever was journalled saved (once).
+    if (checkpoints && !finished.has(checkpoints)) await finish(checkpoints, [], journal);
+    else if (writes && store && !checkpoints) await store.write([{ kind: "unlock", issue: number, attempt: attempt.name }], `Release the lock of issue #${number} by ${attempt.name}`).catch(() => {});
     await transport.close();
   }
 }
 
-type Chosen = { plan: IssuePlan; ledgerFile: string; header?: { date: string } } | { nothing: string };
+const finished = new WeakSet<Checkpoints>();
 
-/** The issue to send: a send in progress (its ledger names its articles), the next one, or an earlier one by number. */
-function chooseIssue(request: SendRequest, assembly: Assembly, record: SentRecord): Chosen {
-  const letter = assembly.newsletter;
-  const dir = join(request.root, LEDGER_DIR);
-  const last = record.issues.at(-1)?.number ?? 0;
-  const number = request.issue ?? (request.retryFailed ? last : (letter?.next?.plan.number ?? last + 1));
-  const ledgerFile = ledgerPath(dir, number, request.shard);
-  const header = Ledger.open(ledgerFile).header;
-  const byId = (ids: readonly string[]) => ({ number, date: request.now, articles: assembly.articles.filter((a) => ids.includes(a.id)), more: 0 });
-  if (header) return { plan: byId(header.articles), ledgerFile, header };
-  const sent = record.issues.find((i) => i.number === number);
-  if (sent) return { plan: planSentIssue(sent, assembly.articles), ledgerFile };
-  if (number > last + 1) throw new SendSetupError(`issue #${number} does not exist yet: the next issue is #${last + 1}`);
-  if (!letter?.next) return { nothing: `Nothing new since issue #${last}: no issue to send.` };
-  return { plan: letter.next.plan, ledgerFile };
+/** The last save of an attempt: its journal, its records, its lock released. Returns what to do when that failed. */
+async function finish(checkpoints: Checkpoints | undefined, changes: StateChange[], journal: Journal | undefined): Promise<string | undefined> {
+  if (!checkpoints || finished.has(checkpoints)) return undefined;
+  finished.add(checkpoints);
+  checkpoints.stop();
+  journal?.end();
+  try {
+    await checkpoints.save(changes, true);
+    journal?.remove();
+    return undefined;
+  } catch (error) {
+    return `the state could not be saved (${(error as Error).message}); this attempt's records are in ${journal?.dir}: run presswork state save`;
+  }
 }
+
+/** Why this send has nothing to do: the issue is complete, or this shard's part of it is done. */
+function doneMessage(request: SendRequest, state: IssueState | undefined): string | undefined {
+  if (!state || request.retryFailed) return undefined;
+  const c = state.complete;
+  if (c) return `Issue #${state.issue.number} "${state.issue.subject}" is complete (sent to ${c.counts.sent}, ${c.counts.failed} failed, recorded ${c.at.slice(0, 10)}): nothing to send. To send again to those a 4xx left failed, use --retry-failed.`;
+  const shard = request.shard ? state.shardsDone.get(`${request.shard.index}/${request.shard.count}`) : undefined;
+  if (shard) return `Shard ${request.shard?.index}/${request.shard?.count} of issue #${state.issue.number} is done (sent to ${shard.counts.sent}, recorded ${shard.at.slice(0, 10)}): nothing to send. Run --finalize once every shard is done.`;
+  return undefined;
+}
+
+/** The transport for an issue: SMTP when configured, the outbox only when asked for. Refuses at once when there is neither. */
+function chooseTransport(request: SendRequest, config: Config): (issue: number) => Transport {
+  const smtp = smtpFromEnv(request.env);
+  if (request.outbox) return (issue) => new OutboxTransport(join(request.root, OUTBOX_DIR, `issue-${issue}${request.to ? "-test" : ""}`));
+  if (smtp) return () => new SmtpTransport(smtp, { maxConnections: config.delivery.maxConnections, timeoutSeconds: config.delivery.timeoutSeconds });
+  // A dry run sends nothing: any transport will do to count.
+  if (request.dryRun) return (issue) => new OutboxTransport(join(request.root, OUTBOX_DIR, `issue-${issue}`));
+  const ci = request.env["GITHUB_ACTIONS"] === "true" ? "GitHub Actions" : request.env["CI"] ? "CI" : undefined;
+  throw new SendSetupError(
+    ci
+      ? `no SMTP server is configured under ${ci} (SMTP_URL is empty: is the secret set for this job's environment?). Nothing was sent`
+      : "no SMTP server is configured: set SMTP_URL (smtp://user:password@host:587), or pass --outbox to write the messages to outbox/ instead. Nothing was sent",
+  );
+}
+
+/** The store, required when the send writes state; read when it is there. */
+async function stateStore(request: SendRequest, config: Config, writes: boolean): Promise<GitBranchStore | undefined> {
+  const settings = stateSettings(config, request.env);
+  if (writes && !settings.remote && request.env["GITHUB_ACTIONS"] === "true") {
+    throw new SendSetupError("under GitHub Actions the send's state must be pushed to the repository, or the next run would not see it: set PRESSWORK_STATE_REMOTE=origin (the workflow does) or state.remote in presswork.config.yaml");
+  }
+  const store = await openStore(request.root, settings, request.env);
+  if (!store && writes) throw new SendSetupError(`the send keeps its state on the git branch ${settings.branch}, and ${request.root} is not in a git repository: run it in the project's repository (or git init one)`);
+  return store;
+}
+
+type Chosen = { number: number } | { nothing: string };
+
+/** The issue to send: --issue, the last one started when retrying, one in progress, or the next. */
+function chooseIssue(request: SendRequest, issues: readonly IssueState[]): Chosen {
+  const last = issues.at(-1);
+  if (request.issue !== undefined) {
+    const next = (last?.issue.number ?? 0) + 1;
+    if (request.issue > next) throw new SendSetupError(`issue #${request.issue} does not exist yet: the next issue is #${next}`);
+    return { number: request.issue };
+  }
+  if (request.retryFailed) return last ? { number: last.issue.number } : { nothing: "No issue was started yet: nothing to retry." };
+  if (last && !last.complete) return { number: last.issue.number };
+  return { number: (last?.issue.number ?? 0) + 1 };
+}
+
+/** What the issue is: frozen by its first attempt, or planned and compiled now (its first attempt). */
+async function issueContent(
+  request: SendRequest,
+  config: Config,
+  newsletter: NewsletterConfig,
+  articles: readonly Article[],
+  issues: readonly IssueState[],
+  next: CompiledIssue | undefined,
+  number: number,
+): Promise<{ compiled: CompiledIssue; date: Date; frozen: boolean }> {
+  const started = issues.find((s) => s.issue.number === number)?.issue;
+  if (started?.content) {
+    const byId = new Map(articles.map((a) => [a.id, a]));
+    const plan: IssuePlan = { number, date: new Date(started.date), articles: started.articles.flatMap((id) => byId.get(id) ?? []), more: 0 };
+    const { html, text, preheader, webUrl } = started.content;
+    return { compiled: { plan, subject: started.subject, preheader, webUrl, html, text, shortened: "no" }, date: new Date(started.date), frozen: true };
+  }
+  if (started) {
+    // Carried over from an earlier version, without its content: compiled again from its articles.
+    const byId = new Map(articles.map((a) => [a.id, a]));
+    const plan: IssuePlan = { number, date: new Date(started.date), articles: started.articles.flatMap((id) => byId.get(id) ?? []), more: 0 };
+    const compiled = await compileIssue(plan, config, newsletter, readEmailTemplates(request.root));
+    return { compiled: { ...compiled, subject: started.subject }, date: new Date(started.date), frozen: true };
+  }
+  const record = { issues: issues.map(({ issue }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles })) };
+  const planned = next?.plan.number === number ? next.plan : planNextIssue(articles, record, newsletter, request.now);
+  if (!planned || planned.number !== number) throw new NothingNew(`Nothing new since issue #${number - 1}: no issue to send.`);
+  // The issue's date is the send's clock, as its Date header.
+  return { compiled: await compileIssue({ ...planned, date: request.now }, config, newsletter, readEmailTemplates(request.root)), date: request.now, frozen: false };
+}
+
+/** Nothing to send: not an error (exit code 0). */
+class NothingNew extends Error {}
 
 function subscriberSource(request: SendRequest): SubscriberSource {
   const file = request.subscribers ?? request.env["PRESSWORK_SUBSCRIBERS_FILE"];
@@ -204,85 +383,56 @@ function dkimFromEnv(env: NodeJS.ProcessEnv, from: string): DkimKey | undefined 
   return { privateKey: privateKey.replace(/\\n/g, "\n"), keySelector, domainName: env["DKIM_DOMAIN"] ?? from.split("@")[1] ?? "" };
 }
 
-function readSuppressed(root: string): Set<string> {
-  try {
-    return new Set(
-      readFileSync(join(root, SUPPRESSION_FILE), "utf8")
-        .split("\n")
-        .flatMap((line) => {
-          try {
-            return [(JSON.parse(line) as { key: string }).key];
-          } catch {
-            return [];
-          }
-        }),
-    );
-  } catch {
-    return new Set();
-  }
-}
-
-function appendSuppressed(root: string, key: string, code: number, issue: number, now: Date): void {
-  mkdirSync(join(root, "newsletter"), { recursive: true });
-  appendFileSync(join(root, SUPPRESSION_FILE), `${JSON.stringify({ key, code, issue, at: now.toISOString() })}\n`);
-}
-
-/** Every ledger file of an issue: the unsharded one and each shard's. */
-function issueLedgers(dir: string, issue: number): string[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const pattern = new RegExp(`^issue-${issue}(\\.shard-\\d+-of-\\d+)?\\.jsonl$`);
-  return names.filter((n) => pattern.test(n)).map((n) => join(dir, n));
-}
-
-/** How many recipients the ledgers sent the issue to, and how many it failed: sent in any ledger counts as sent. */
-function outcomes(ledgers: readonly Ledger[]): { sent: number; failed: number } {
-  const [first, ...rest] = ledgers;
-  if (!first) return { sent: 0, failed: 0 };
-  for (const other of rest) first.absorb(other);
-  let sent = 0;
-  for (const [, { state }] of first.states()) if (state === "sent") sent++;
-  return { sent, failed: first.size - sent };
+/** What --finalize found and did. */
+export interface FinalizeOutcome {
+  sent: number;
+  failed: number;
+  /** Shards that did not finish their part, with why, when the issue could not be recorded. */
+  missing: string[];
 }
 
 /**
- * After a sharded send (a GitHub Actions matrix), adds the issue to the
- * record from all its shard ledgers, once every shard's ledger is in.
+ * After a sharded send (a GitHub Actions matrix), records the issue
+ * complete once every one of its `shards` shards went through its part of
+ * the list, with the counts of the union of their ledgers. Names the shards
+ * that did not, and refuses while any still holds the lock.
  */
-export async function finalizeShards(root: string, issue: number, shards: number): Promise<{ recorded: boolean; sent: number; failed: number }> {
-  const dir = join(root, LEDGER_DIR);
-  const files = Array.from({ length: shards }, (_, i) => ledgerPath(dir, issue, { index: i + 1, count: shards }));
-  const missing = files.filter((f) => !existsSync(f));
-  if (missing.length > 0) throw new SendSetupError(`cannot finalize issue #${issue}: no ledger yet for ${missing.map((f) => f.slice(root.length + 1)).join(", ")}`);
-  const ledgers = files.map((f) => Ledger.open(f));
-  const header = ledgers.map((l) => l.header).find((h) => h !== undefined);
-  if (!header) throw new SendSetupError(`cannot finalize issue #${issue}: its ledgers do not say which articles it had`);
-  const { record } = await readRecord(root);
-  if (!record) throw new SendSetupError(`cannot finalize issue #${issue}: ${RECORD_FILE} is not readable; run presswork check`);
-  const counts = outcomes(ledgers);
-  updateRecord(root, record, { number: issue, date: new Date(header.date), subject: header.subject, articles: header.articles }, counts, 0);
-  return { recorded: true, ...counts };
+export async function finalizeShards(root: string, env: NodeJS.ProcessEnv, issue: number, shards: number, clock: () => Date = () => new Date()): Promise<FinalizeOutcome> {
+  const { config } = await loadConfig(root);
+  const store = await openStore(root, stateSettings(config, env), env);
+  if (!store) throw new SendSetupError(`${root} is not in a git repository: the state is on a git branch`);
+  await store.refresh();
+  await saveJournals(store, root);
+  const summary = await store.summary();
+  const state = summary.issues.find((s) => s.issue.number === issue);
+  if (!state) throw new SendSetupError(`cannot finalize issue #${issue}: no send of it was started`);
+  const attempt = newAttempt(clock(), env);
+  const lock: LockRecord = { issue, attempt, since: attempt.started, heartbeat: attempt.started };
+  await takeLock(store, lock, clock);
+  try {
+    const fresh = (await store.summary()).issues.find((s) => s.issue.number === issue) ?? state;
+    const missing: string[] = [];
+    for (let index = 1; index <= shards; index++) {
+      if (fresh.shardsDone.has(`${index}/${shards}`)) continue;
+      const started = (await hasLedger(store, issue, `-s${index}of${shards}`)) ? "started but did not finish its part of the list (see its run's log; re-run it)" : "never started";
+      missing.push(`shard ${index}/${shards} ${started}`);
+    }
+    const others = [...fresh.shardsDone.keys()].filter((k) => !k.endsWith(`/${shards}`));
+    if (others.length) missing.push(`(shards of another split are done: ${others.join(", ")})`);
+    if (missing.length > 0) return { sent: 0, failed: 0, missing };
+    const ledger = await Ledger.read(issue, store.ledger(issue));
+    const counts = ledger.counts();
+    const suppressed = [...fresh.shardsDone.values()].reduce((n, d) => n + d.counts.suppressed, 0);
+    await store.write([{ kind: "complete", issue, attempt: attempt.name, at: clock().toISOString(), counts: { ...counts, suppressed } }, { kind: "unlock", issue, attempt: attempt.name }], `Finalize issue #${issue} (${shards} shards)`);
+    return { ...counts, missing: [] };
+  } finally {
+    await store.write([{ kind: "unlock", issue, attempt: attempt.name }], `Release the lock of issue #${issue} by ${attempt.name}`).catch((error: unknown) => {
+      if (!(error instanceof StateSaveError)) throw error;
+    });
+  }
 }
 
-/** Adds the issue to the record (or refreshes its counts after a retry), with the ledgers' counts. */
-function updateRecord(
-  root: string,
-  record: SentRecord,
-  issue: { number: number; date: Date; subject: string; articles: string[] },
-  { sent, failed }: { sent: number; failed: number },
-  suppressed: number,
-): boolean {
-  const entry = { number: issue.number, date: issue.date.toISOString(), subject: issue.subject, articles: issue.articles, counts: { sent, failed, suppressed } };
-  const others = record.issues.filter((i) => i.number < issue.number);
-  const later = record.issues.filter((i) => i.number > issue.number);
-  const text = appendToRecord({ issues: others }, entry, later);
-  const path = join(root, RECORD_FILE);
-  mkdirSync(join(root, "newsletter"), { recursive: true });
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-  return true;
+async function hasLedger(store: GitBranchStore, issue: number, shardSuffix: string): Promise<boolean> {
+  for await (const part of store.ledger(issue)) if (part.attempt.endsWith(shardSuffix)) return true;
+  return false;
 }

@@ -1,11 +1,14 @@
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { addressKey } from "../../src/issues/message.js";
+import { decodeEvent } from "../../src/state/ledger.js";
 import { runCliAsync } from "../helpers/cli.js";
+import { git, initRepo, stateFiles } from "../helpers/git.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp } from "../helpers/smtp.js";
+import { readState } from "../helpers/state.js";
 
 afterAll(removeProjects);
 
@@ -25,6 +28,7 @@ describe("a send killed with SIGKILL and run again", () => {
   it(`delivers ${COUNT} messages to everyone, resending at most the messages in flight at each kill`, async () => {
     const smtp = await startSmtp();
     const root = await tempProject({ samples: true });
+    initRepo(root);
     const addresses = Array.from({ length: COUNT }, (_, i) => `reader${i}@example.org`);
     await writeFile(join(root, "subs.csv"), `email\n${addresses.join("\n")}\n`);
     const env = { ...process.env, PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", GITHUB_ACTIONS: "", PRESSWORK_ROOT: "" };
@@ -55,22 +59,24 @@ describe("a send killed with SIGKILL and run again", () => {
     const twice = addresses.filter((a) => (times.get(a) ?? 0) > 1);
     expect(twice.length).toBeLessThanOrEqual(KILLS * CONNECTIONS);
 
-    const events = (await readFile(join(root, "newsletter/ledger/issue-3.jsonl"), "utf8"))
-      .split("\n")
-      .filter((l) => l.startsWith('{"issue"'))
-      .map((l) => JSON.parse(l) as { key: string; state: string });
-    const final = new Map<string, string>();
+    // Each killed attempt's journal was saved by the next run on this machine: one ledger of six attempts.
+    const parts = stateFiles(root, "ledger/3");
+    expect(new Set(parts.map((p) => p.split("/")[2])).size).toBe(KILLS + 1);
     const sendings = new Map<string, number>();
-    for (const e of events) {
-      final.set(e.key, e.state);
-      if (e.state === "sending") sendings.set(e.key, (sendings.get(e.key) ?? 0) + 1);
+    for (const part of parts) {
+      for (const line of git(root, "show", `presswork-state:${part}`).split("\n").slice(1)) {
+        const event = decodeEvent(line);
+        if (event?.state === "sending") sendings.set(event.key, (sendings.get(event.key) ?? 0) + 1);
+      }
     }
-    expect(final.size).toBe(COUNT);
-    expect([...final.values()].every((s) => s === "sent")).toBe(true);
+    const state = await readState(root);
+    const ledger = await state.ledger(3);
+    expect(ledger.size).toBe(COUNT);
+    expect([...ledger.states()].every(([, s]) => s.state === "sent")).toBe(true);
     // Every duplicate was in flight when a run was killed: the ledger shows a second attempt.
     for (const address of twice) expect(sendings.get(addressKey(address, SECRET)) ?? 0).toBeGreaterThan(1);
-    const record = JSON.parse(await readFile(join(root, "newsletter/sent.json"), "utf8"));
-    expect(record.issues.at(-1)).toMatchObject({ number: 3, counts: { sent: COUNT, failed: 0 } });
+    expect(state.summary.issues.at(-1)).toMatchObject({ issue: { number: 3 }, complete: { counts: { sent: COUNT, failed: 0 } } });
+    expect(state.summary.locks).toEqual([]);
     await smtp.close();
   }, 180_000);
 });

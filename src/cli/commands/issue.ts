@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { describeCadence, dueByCadence } from "../../issues/cadence.js";
 import { assemble } from "../../pipeline/build.js";
 import { notePath } from "../../pipeline/newsletter.js";
 import { displayDate } from "../../site/scope.js";
@@ -6,9 +7,13 @@ import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
 
-/** `presswork issue`: the plan of the next email issue, without sending anything. */
+/**
+ * `presswork issue`: the plan of the next email issue and whether an issue
+ * is due (one in progress to finish, or the next one by the cadence),
+ * without sending anything. The workflow's build job plans with it.
+ */
 export const issueCommand = defineCommand({
-  meta: { name: "issue", description: "Show the next email issue: number, subject, preheader and articles. Sends nothing" },
+  meta: { name: "issue", description: "Show the next email issue (number, subject, preheader, articles) and whether one is due by the cadence. Sends nothing" },
   args: {
     json: { type: "boolean", description: "Print the plan as JSON", default: false },
     now: { type: "string", description: "The clock to plan with, ISO 8601 (default: now)", valueHint: "ISO-8601" },
@@ -21,16 +26,38 @@ export const issueCommand = defineCommand({
       return;
     }
     const letter = result.newsletter;
-    if (!result.config || !letter) {
+    const config = result.config;
+    if (!config || !letter) {
       io.err("No newsletter is configured: add a newsletter section to presswork.config.yaml (see README, \"Email issues\").");
       io.fail(1);
       return;
     }
     const next = letter.next;
+    const now = parseNow(args.now);
     const last = letter.record.issues.at(-1);
+    const lastSent = letter.issues.filter((s) => s.complete).at(-1)?.issue.number ?? null;
+    const inProgress = letter.issues.find((s) => !s.complete)?.issue.number ?? null;
+    const cadence = letter.newsletter.cadence;
+    const timing = dueByCadence(cadence, config.site.timezone, last ? new Date(last.date) : undefined, now);
+    const when = (date: Date) => `${displayDate(date, config)} ${date.toISOString().slice(11, 16)} UTC`;
+    const reason =
+      inProgress !== null
+        ? `issue #${inProgress} was started and is not complete: a send finishes it`
+        : !next
+          ? `nothing new since ${last ? `issue #${last.number}` : "the start"}`
+          : !timing.due
+            ? `the cadence (${cadence ? describeCadence(cadence) : ""}) has had no slot since issue #${last?.number} went out on ${last ? when(new Date(last.date)) : ""}`
+            : cadence
+              ? `the cadence's slot of ${when(timing.slot as Date)} has passed`
+              : "there is something new (no cadence set)";
+    const issue = inProgress ?? (next && timing.due ? next.plan.number : null);
+    const status = { due: issue !== null, issue, reason, lastSent, inProgress };
     if (!next) {
-      if (args.json) io.out(JSON.stringify({ next: null, lastSent: last?.number ?? null }));
-      else io.out(`Nothing new since ${last ? `issue #${last.number} (${displayDate(new Date(last.date), result.config)})` : "the start"}: no issue to send.`);
+      if (args.json) io.out(JSON.stringify({ next: null, ...status }, null, 2));
+      else {
+        io.out(`Nothing new since ${last ? `issue #${last.number} (${displayDate(new Date(last.date), config)})` : "the start"}: no issue to send.`);
+        if (inProgress !== null) io.out(`Due:        issue #${inProgress}, ${reason}`);
+      }
       return;
     }
     const plan = {
@@ -45,7 +72,7 @@ export const issueCommand = defineCommand({
       webUrl: next.webUrl,
     };
     if (args.json) {
-      io.out(JSON.stringify({ next: plan, lastSent: last?.number ?? null }, null, 2));
+      io.out(JSON.stringify({ next: plan, ...status }, null, 2));
       return;
     }
     io.out(`Next issue: #${plan.number}, ${plan.articles.length} article(s)${plan.more ? ` and a link to ${plan.more} more` : ""}`);
@@ -55,5 +82,6 @@ export const issueCommand = defineCommand({
     io.out(`Note:       ${plan.note ?? `none (write ${notePath(plan.number)} to add one)`}`);
     io.out(`Size:       ${(plan.htmlBytes / 1024).toFixed(1)} KB of HTML (Gmail clips at 102 KB)${plan.shortened !== "no" ? `, shortened: ${plan.shortened}` : ""}`);
     io.out(`Web:        ${plan.webUrl}`);
+    io.out(`Due:        ${issue !== null ? `yes, issue #${issue}: ${reason}` : `no: ${reason}`}`);
   },
 });

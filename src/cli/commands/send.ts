@@ -1,14 +1,23 @@
 import { appendFileSync } from "node:fs";
+import { isMainThread, parentPort } from "node:worker_threads";
 import { defineCommand } from "citty";
 import { maskAddress } from "../../audience/address.js";
 import { SubscriberListError } from "../../audience/source.js";
-import { LockedError } from "../../delivery/lock.js";
+import type { Stop } from "../../delivery/send.js";
 import { FatalTransportError } from "../../delivery/transport.js";
 import { HeaderInjectionError } from "../../issues/message.js";
 import { finalizeShards, send, SendSetupError, type ListProgress, type SendOutcome } from "../../pipeline/send.js";
+import { LockedError } from "../../state/state.js";
+import { StateError, StateSaveError } from "../../state/store.js";
 import { report } from "../report.js";
 import { parseNow, UsageError } from "../usage.js";
 import { io } from "../io.js";
+
+/** Exit codes of a send stopped by a signal, as a shell reports a process killed by it. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Errors a send reports in one line, without a stack trace. */
+const EXPECTED = [SendSetupError, FatalTransportError, LockedError, SubscriberListError, HeaderInjectionError, StateError, StateSaveError];
 
 /** `presswork send`: the due issue to every subscriber, exactly once, resumable. */
 export const sendCommand = defineCommand({
@@ -18,9 +27,10 @@ export const sendCommand = defineCommand({
     issue: { type: "string", description: "Issue number (default: the next one, or the one in progress)", valueHint: "N" },
     to: { type: "string", description: "Send a [TEST] copy to this one address only, outside the ledger", valueHint: "ADDRESS" },
     "dry-run": { type: "boolean", description: "Plan and count; send and record nothing", default: false },
-    "retry-failed": { type: "boolean", description: "Send again only to the recipients a run left temp-failed", default: false },
+    "retry-failed": { type: "boolean", description: "Send again only to the recipients a run left temp-failed (of --issue, or of the last issue started)", default: false },
+    outbox: { type: "boolean", description: "Write every message to outbox/ instead of sending it; recorded as outboxed, never as sent", default: false },
     shard: { type: "string", description: "Send only shard i of N (by address hash), with its own ledger", valueHint: "i/N" },
-    finalize: { type: "string", description: "After all N shards of --issue are sent and their ledgers committed: add the issue to the record", valueHint: "N" },
+    finalize: { type: "string", description: "After all N shards of --issue are done: record the issue complete (names the shards that are not)", valueHint: "N" },
     now: { type: "string", description: "The clock, ISO 8601 (default: now)", valueHint: "ISO-8601" },
   },
   async run({ args }) {
@@ -32,16 +42,22 @@ export const sendCommand = defineCommand({
       const shards = Number(args.finalize);
       if (!issue || !Number.isInteger(shards) || shards < 1) throw new UsageError("--finalize N needs the number of shards and --issue, e.g. --issue 12 --finalize 4");
       try {
-        const done = await finalizeShards(io.root(), issue, shards);
-        io.out(`Issue #${issue}: ${done.sent} sent, ${done.failed} not, across ${shards} shards. The record of sent issues (newsletter/sent.json) is updated.`);
+        const done = await finalizeShards(io.root(), process.env, issue, shards);
+        if (done.missing.length > 0) {
+          io.err(`presswork send: cannot finalize issue #${issue}: ${done.missing.join("; ")}. Nothing was recorded.`);
+          io.fail(1);
+          return;
+        }
+        io.out(`Issue #${issue}: ${done.sent} sent, ${done.failed} not, across ${shards} shards. The issue is recorded complete.`);
       } catch (error) {
-        if (!(error instanceof SendSetupError)) throw error;
-        io.err(`presswork send: ${error.message}`);
+        if (!EXPECTED.some((kind) => error instanceof kind)) throw error;
+        io.err(`presswork send: ${(error as Error).message}`);
         io.fail(1);
       }
       return;
     }
     const progress = new ProgressDisplay();
+    const { stop, hurry } = signals();
     let outcome: SendOutcome;
     try {
       outcome = await send({
@@ -50,17 +66,21 @@ export const sendCommand = defineCommand({
         env: process.env,
         dryRun: args["dry-run"],
         retryFailed: args["retry-failed"],
+        outbox: args.outbox,
         ...(args.subscribers ? { subscribers: args.subscribers } : {}),
         ...(issue ? { issue } : {}),
         ...(args.to ? { to: args.to } : {}),
         ...(shard ? { shard } : {}),
         onProgress: (p) => progress.update(p),
         onInvalid: (row) => io.err(`subscribers:${row.line}  skipped  ${row.reason}`),
+        onNotice: (line) => io.err(line),
+        stop: stop.signal,
+        hurry: hurry.signal,
       });
     } catch (error) {
       progress.done();
-      if (error instanceof SendSetupError || error instanceof FatalTransportError || error instanceof LockedError || error instanceof SubscriberListError || error instanceof HeaderInjectionError) {
-        io.err(`presswork send: ${error.message}`);
+      if (EXPECTED.some((kind) => error instanceof kind)) {
+        io.err(`presswork send: ${(error as Error).message}`);
         io.fail(1);
         return;
       }
@@ -82,9 +102,36 @@ export const sendCommand = defineCommand({
     }
     summarise(outcome, args["dry-run"]);
     const r = outcome.report;
-    if (!r || r.stopped || r.tempFailed > 0 || r.permFailed > 0) io.fail(1);
+    const signal = r?.stopped?.kind === "signal" ? r.stopped.signal : undefined;
+    if (signal) io.fail(SIGNAL_EXIT[signal] ?? 1);
+    else if (!r || r.stopped || outcome.unsaved || r.tempFailed > 0 || r.permFailed > 0 || r.notSent > 0) io.fail(1);
   },
 });
+
+/**
+ * SIGINT and SIGTERM (Ctrl-C, a cancelled GitHub Actions job): the first
+ * stops the send taking recipients and lets the messages in flight finish;
+ * the next cuts them. In the worker thread a send runs in, the main thread
+ * forwards the signals (see bounded.ts).
+ */
+function signals(): { stop: AbortController; hurry: AbortController } {
+  const stop = new AbortController();
+  const hurry = new AbortController();
+  const on = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) hurry.abort();
+    else stop.abort({ kind: "signal", signal, reason: `stopped by ${signal}: no more recipients were taken, the messages in flight were let finish` } satisfies Stop);
+  };
+  if (isMainThread) {
+    process.once("SIGINT", on);
+    process.once("SIGTERM", on);
+  } else {
+    parentPort?.on("message", (message: { signal?: NodeJS.Signals }) => {
+      if (message.signal) on(message.signal);
+    });
+    parentPort?.unref();
+  }
+  return { stop, hurry };
+}
 
 function parseShard(value: string | undefined): { index: number; count: number } | undefined {
   if (value === undefined) return undefined;
@@ -99,26 +146,31 @@ function summarise(outcome: SendOutcome, dryRun: boolean): void {
   const r = outcome.report;
   const a = outcome.audience;
   if (!r || !a) return;
+  const optional = (label: string, n: number): Array<[string, number]> => (n ? [[label, n]] : []);
   const rows: Array<[string, number]> = [
     [dryRun ? "would be sent" : "sent", r.sent],
+    ...optional("written to the outbox (not sent)", r.outboxed),
     ["temp-failed (retry with --retry-failed)", r.tempFailed],
     ["perm-failed (now suppressed)", r.permFailed],
+    ...optional("not sent, still owed the issue (the send stopped)", r.notSent),
     ["suppressed or unsubscribed", a.suppressed],
     ["skipped, already sent", r.skippedSent],
     ["skipped, failed earlier", r.skippedOther],
-    ["invalid rows", a.invalid],
+    ["invalid rows", a.invalid + r.invalid],
     ["duplicates", a.duplicates],
-    ...(a.otherShards ? ([["in other shards", a.otherShards]] as Array<[string, number]>) : []),
-    ...(r.resentInFlight ? ([["in flight when a run died, sent again", r.resentInFlight]] as Array<[string, number]>) : []),
+    ...optional("in other shards", a.otherShards),
+    ...optional("in flight when a run died, sent again", r.resentInFlight),
   ];
-  io.out(`${dryRun ? "Dry run of" : "Sent"} issue #${outcome.issue} "${outcome.subject}" through ${outcome.transport}.`);
+  io.out(`${dryRun ? "Dry run of" : r.stopped ? "Stopped sending" : "Sent"} issue #${outcome.issue} "${outcome.subject}" through ${outcome.transport}.`);
   for (const [label, n] of rows) io.out(`  ${String(n).padStart(8)}  ${label}`);
-  if (r.stopped) io.err(`Stopped: ${r.stopped}`);
-  if (outcome.recordUpdated) io.out("The record of sent issues (newsletter/sent.json) is updated.");
+  if (r.stopped) io.err(`Stopped: ${r.stopped.reason}`);
+  if (outcome.recorded === "complete") io.out(`Issue #${outcome.issue} is recorded complete on ${outcome.state}.`);
+  if (outcome.recorded === "shard") io.out(`This shard's part of issue #${outcome.issue} is recorded done on ${outcome.state}; run --finalize once every shard is.`);
+  if (outcome.unsaved) io.err(`presswork send: ${outcome.unsaved}`);
   const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
   if (summaryFile) {
     const table = ["| | count |", "| --- | ---: |", ...rows.map(([label, n]) => `| ${label} | ${n} |`)].join("\n");
-    appendFileSync(summaryFile, `### ${dryRun ? "Dry run of" : "Sent"} issue #${outcome.issue}\n\n${table}\n${r.stopped ? `\n**Stopped:** ${r.stopped}\n` : ""}\n`);
+    appendFileSync(summaryFile, `### ${dryRun ? "Dry run of" : "Sent"} issue #${outcome.issue}\n\n${table}\n${r.stopped ? `\n**Stopped:** ${r.stopped.reason}\n` : ""}\n`);
   }
 }
 

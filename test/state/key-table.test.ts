@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { KeyTable } from "../../src/delivery/key-table.js";
+import { KeyTable } from "../../src/state/key-table.js";
 
 const key = (i: number) => createHmac("sha256", "test").update(String(i)).digest("hex").slice(0, 24);
 

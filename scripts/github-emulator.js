@@ -1,0 +1,459 @@
+// A small stand-in for GitHub Actions, enough to run .github/workflows/publish.yml
+// as written on this machine: jobs in the order their `needs` give, `if:`
+// conditions, `${{ }}` expressions, `env:`, step and job outputs
+// ($GITHUB_OUTPUT, $GITHUB_ENV), concurrency groups (one job of a group at a
+// time), "Re-run failed jobs" (same run and commit, next attempt, the jobs
+// that succeeded kept), and `run:` steps run with bash as GitHub runs them
+// (`bash -e`). Steps that use actions are emulated by local equivalents with
+// the documented behaviour of the action: checkout of `github.sha` unless
+// `ref` is set, Pages' configure/upload/deploy, upload-artifact with its
+// hidden-file rule. A bare repository stands in for the repository on
+// GitHub; its hooks can refuse pushes as a protected branch would.
+import { spawn, execFileSync } from "node:child_process";
+import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { parse } from "yaml";
+
+const GIT_IDENTITY = { GIT_AUTHOR_NAME: "github-actions", GIT_AUTHOR_EMAIL: "actions@example.org", GIT_COMMITTER_NAME: "github-actions", GIT_COMMITTER_EMAIL: "actions@example.org" };
+
+function git(cwd, ...args) {
+  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...GIT_IDENTITY } }).trim();
+}
+
+// ---------------------------------------------------------------- expressions
+
+const TOKEN = /\s*(?:(\d+(?:\.\d+)?)|'((?:[^']|'')*)'|(==|!=|<=|>=|&&|\|\||[!<>().,[\]*])|([A-Za-z_][\w-]*))/y;
+
+function tokenize(text) {
+  const tokens = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < text.length) {
+    if (/^\s*$/.test(text.slice(TOKEN.lastIndex))) break;
+    const at = TOKEN.lastIndex;
+    const m = TOKEN.exec(text);
+    if (!m) throw new Error(`cannot read the expression "${text}" at ${at}`);
+    if (m[1] !== undefined) tokens.push({ type: "value", value: Number(m[1]) });
+    else if (m[2] !== undefined) tokens.push({ type: "value", value: m[2].replace(/''/g, "'") });
+    else if (m[3] !== undefined) tokens.push({ type: "op", value: m[3] });
+    else tokens.push({ type: "name", value: m[4] });
+  }
+  return tokens;
+}
+
+/** GitHub's loose equality: strings without case, mixed types as numbers. */
+function equal(a, b) {
+  if (typeof a === "string" && typeof b === "string") return a.toLowerCase() === b.toLowerCase();
+  if (typeof a === typeof b) return a === b;
+  const n = (v) => (v === null || v === undefined ? 0 : v === true ? 1 : v === false ? 0 : v === "" ? 0 : Number(v));
+  return n(a) === n(b);
+}
+
+const truthy = (v) => !(v === false || v === 0 || v === "" || v === null || v === undefined || Number.isNaN(v));
+const text = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+/** Evaluates a GitHub Actions expression (what is inside `${{ }}`, or an `if:`) against contexts and status functions. */
+export function evaluate(source, ctx) {
+  const tokens = tokenize(source);
+  let i = 0;
+  const peek = () => tokens[i];
+  const take = (value) => {
+    const t = tokens[i];
+    if (value !== undefined && t?.value !== value) throw new Error(`expected ${value} in "${source}"`);
+    i++;
+    return t;
+  };
+  const functions = {
+    always: () => true,
+    success: () => ctx.status === "success",
+    failure: () => ctx.status === "failure",
+    cancelled: () => ctx.status === "cancelled",
+    contains: (hay, needle) => (Array.isArray(hay) ? hay.some((x) => equal(x, needle)) : text(hay).toLowerCase().includes(text(needle).toLowerCase())),
+    startswith: (a, b) => text(a).toLowerCase().startsWith(text(b).toLowerCase()),
+    endswith: (a, b) => text(a).toLowerCase().endsWith(text(b).toLowerCase()),
+    format: (f, ...args) => text(f).replace(/\{(\d+)\}/g, (_, n) => text(args[Number(n)])),
+    tojson: (v) => JSON.stringify(v, null, 2),
+    fromjson: (v) => JSON.parse(text(v)),
+    join: (a, sep = ",") => (Array.isArray(a) ? a.map(text).join(sep) : text(a)),
+  };
+  const primary = () => {
+    const t = take();
+    if (!t) throw new Error(`unexpected end of "${source}"`);
+    if (t.type === "value") return t.value;
+    if (t.type === "op" && t.value === "(") {
+      const v = or();
+      take(")");
+      return v;
+    }
+    if (t.type === "op" && t.value === "!") return !truthy(primary());
+    if (t.type !== "name") throw new Error(`unexpected ${t.value} in "${source}"`);
+    const name = t.value;
+    if (name === "true") return true;
+    if (name === "false") return false;
+    if (name === "null") return null;
+    if (peek()?.value === "(") {
+      take("(");
+      const args = [];
+      while (peek()?.value !== ")") {
+        args.push(or());
+        if (peek()?.value === ",") take(",");
+      }
+      take(")");
+      const f = functions[name.toLowerCase()];
+      if (!f) throw new Error(`unknown function ${name} in "${source}"`);
+      return f(...args);
+    }
+    let value = ctx.contexts[name];
+    for (;;) {
+      if (peek()?.value === ".") {
+        take(".");
+        const key = take().value;
+        value = value === null || value === undefined ? undefined : value[key];
+      } else if (peek()?.value === "[") {
+        take("[");
+        const key = or();
+        take("]");
+        value = value === null || value === undefined ? undefined : value[key];
+      } else break;
+    }
+    return value ?? null;
+  };
+  const compare = () => {
+    let left = primary();
+    while (["==", "!=", "<", ">", "<=", ">="].includes(peek()?.value)) {
+      const op = take().value;
+      const right = primary();
+      if (op === "==") left = equal(left, right);
+      else if (op === "!=") left = !equal(left, right);
+      else {
+        const [a, b] = [Number(left), Number(right)];
+        left = op === "<" ? a < b : op === ">" ? a > b : op === "<=" ? a <= b : a >= b;
+      }
+    }
+    return left;
+  };
+  const and = () => {
+    let left = compare();
+    while (peek()?.value === "&&") {
+      take();
+      const right = compare();
+      left = truthy(left) ? right : left;
+    }
+    return left;
+  };
+  const or = () => {
+    let left = and();
+    while (peek()?.value === "||") {
+      take();
+      const right = and();
+      left = truthy(left) ? left : right;
+    }
+    return left;
+  };
+  const value = or();
+  if (i < tokens.length) throw new Error(`cannot read the rest of "${source}"`);
+  return value;
+}
+
+/** A string with its `${{ }}` expressions replaced by their values. */
+export function interpolate(value, ctx) {
+  if (typeof value !== "string") return value;
+  return value.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, expr) => text(evaluate(expr, ctx)));
+}
+
+/** An `if:` as GitHub reads it: without a status function, `success() && (…)`. */
+function condition(source, ctx, fallback = "success()") {
+  if (source === undefined) return truthy(evaluate(fallback, ctx));
+  const expr = String(source).replace(/^\s*\$\{\{([\s\S]*)\}\}\s*$/, "$1");
+  const withStatus = /\b(always|success|failure|cancelled)\s*\(/.test(expr) ? expr : `success() && (${expr})`;
+  return truthy(evaluate(withStatus, ctx));
+}
+
+// ---------------------------------------------------------------- the runner
+
+/**
+ * A repository "on GitHub", its Pages site and artifacts, and runs of one
+ * workflow file in it.
+ */
+export class GitHub {
+  constructor({ base, remote, workflow, secrets, vars = {}, pagesUrl, shims, env = {}, log = () => {} }) {
+    Object.assign(this, { base, remote, workflowPath: workflow, secrets, vars, pagesUrl, shims, env, log });
+    this.pages = join(base, "pages");
+    this.artifacts = join(base, "artifacts");
+    this.groups = new Map();
+    this.nextRun = 1000;
+  }
+
+  /** Starts a run of the workflow for an event on a commit; resolves with what each job did. */
+  async run({ event, sha = git(this.remote, "rev-parse", "refs/heads/main"), ref = "refs/heads/main", inputs = {}, clock, kill, hold }) {
+    const run = { id: String(this.nextRun++), attempt: 1, event, sha, ref, inputs, clock, jobs: {} };
+    return this.execute(run, { kill, hold });
+  }
+
+  /** "Re-run failed jobs": the same run and commit, the next attempt; jobs that succeeded keep their results. */
+  async rerunFailed(previous, { clock, kill, hold } = {}) {
+    const run = { ...previous, attempt: previous.attempt + 1, clock: clock ?? previous.clock, jobs: {} };
+    for (const [name, job] of Object.entries(previous.jobs)) if (job.result === "success") run.jobs[name] = job;
+    return this.execute(run, { kill, hold });
+  }
+
+  async execute(run, options) {
+    const workflow = parse(await readFile(this.workflowPath, "utf8"));
+    const order = topological(workflow.jobs);
+    for (const name of order) {
+      if (run.jobs[name]?.result === "success") continue;
+      const spec = workflow.jobs[name];
+      const needs = [spec.needs ?? []].flat();
+      const needsCtx = Object.fromEntries(needs.map((n) => [n, { result: run.jobs[n]?.result ?? "skipped", outputs: run.jobs[n]?.outputs ?? {} }]));
+      const status = needs.every((n) => run.jobs[n]?.result === "success") ? "success" : "failure";
+      const ctx = { status, contexts: this.contexts(run, { needs: needsCtx, inputs: run.inputs, env: workflow.env ?? {} }) };
+      if (!condition(spec.if, ctx)) {
+        run.jobs[name] = { result: "skipped", outputs: {}, steps: {} };
+        this.log(`run ${run.id}.${run.attempt} ${name}: skipped`);
+        continue;
+      }
+      const group = spec.concurrency ? interpolate(typeof spec.concurrency === "string" ? spec.concurrency : spec.concurrency.group, ctx) : undefined;
+      const job = await this.inGroup(group, options.hold?.[name], () => this.job(run, name, spec, needsCtx, workflow, options));
+      run.jobs[name] = job;
+      this.log(`run ${run.id}.${run.attempt} ${name}: ${job.result}`);
+    }
+    return run;
+  }
+
+  /** One job of a concurrency group at a time, in the order they asked (GitHub keeps one running and one pending). */
+  async inGroup(group, hold, work) {
+    if (!group) {
+      await hold;
+      return work();
+    }
+    const before = this.groups.get(group) ?? Promise.resolve();
+    const mine = before.then(async () => {
+      await hold;
+      return work();
+    });
+    this.groups.set(
+      group,
+      mine.catch(() => {}),
+    );
+    return mine;
+  }
+
+  contexts(run, extra) {
+    return {
+      github: {
+        sha: run.sha,
+        ref: run.ref,
+        event_name: run.event,
+        run_id: run.id,
+        run_attempt: String(run.attempt),
+        repository: "owner/presswork",
+        server_url: "https://github.com",
+        token: "ghs_rehearsal-token",
+        workspace: extra.workspace ?? "",
+        job: extra.job ?? "",
+      },
+      secrets: this.secrets,
+      vars: this.vars,
+      inputs: extra.inputs ?? {},
+      needs: extra.needs ?? {},
+      env: extra.env ?? {},
+      steps: extra.steps ?? {},
+      matrix: {},
+      runner: { os: "Linux", temp: extra.temp ?? "" },
+      job: { status: "success" },
+    };
+  }
+
+  async job(run, name, spec, needs, workflow, options) {
+    const home = join(this.base, "runs", `${run.id}-${run.attempt}`, name);
+    const workspace = join(home, "workspace");
+    const temp = join(home, "temp");
+    await mkdir(workspace, { recursive: true });
+    await mkdir(temp, { recursive: true });
+    const steps = {};
+    let env = { ...(workflow.env ?? {}), ...(spec.env ?? {}) };
+    let status = "success";
+    for (const [index, step] of (spec.steps ?? []).entries()) {
+      const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp }) };
+      const id = step.id ?? `__${index}`;
+      if (!condition(step.if, ctx)) {
+        steps[id] = { outcome: "skipped", conclusion: "skipped", outputs: {} };
+        continue;
+      }
+      const stepEnv = Object.fromEntries(Object.entries({ ...env, ...(step.env ?? {}) }).map(([k, v]) => [k, interpolate(String(v), ctx)]));
+      const files = { output: join(temp, `output-${index}`), env: join(temp, `env-${index}`), summary: join(temp, "summary.md"), path: join(temp, `path-${index}`) };
+      for (const f of [files.output, files.env, files.path]) await writeFile(f, "");
+      const runnerEnv = {
+        ...process.env,
+        ...this.env,
+        PATH: `${this.shims}:${process.env.PATH}`,
+        CI: "true",
+        GITHUB_ACTIONS: "true",
+        GITHUB_SHA: run.sha,
+        GITHUB_REF: run.ref,
+        GITHUB_EVENT_NAME: run.event,
+        GITHUB_RUN_ID: run.id,
+        GITHUB_RUN_ATTEMPT: String(run.attempt),
+        GITHUB_JOB: name,
+        GITHUB_WORKSPACE: workspace,
+        GITHUB_REPOSITORY: "owner/presswork",
+        GITHUB_OUTPUT: files.output,
+        GITHUB_ENV: files.env,
+        GITHUB_PATH: files.path,
+        GITHUB_STEP_SUMMARY: files.summary,
+        RUNNER_TEMP: temp,
+        REHEARSAL_CLOCK: run.clock,
+        PRESSWORK_ROOT: "",
+        ...stepEnv,
+      };
+      let outcome;
+      let outputs = {};
+      try {
+        if (step.uses) outputs = await this.action(step, ctx, { run, workspace, env: runnerEnv });
+        else {
+          const kill = options.kill && options.kill.job === name && options.kill.step === step.name && options.kill.attempt === run.attempt ? options.kill : undefined;
+          const code = await this.bash(interpolate(step.run, ctx), step["working-directory"] ? join(workspace, step["working-directory"]) : workspace, runnerEnv, kill);
+          if (code !== 0) throw new Error(`exit code ${code}`);
+        }
+        outcome = "success";
+      } catch (error) {
+        outcome = "failure";
+        this.log(`run ${run.id}.${run.attempt} ${name}: step ${step.name ?? step.uses} failed: ${error.message}`);
+      }
+      outputs = { ...outputs, ...parseCommandFile(await readFile(files.output, "utf8")) };
+      env = { ...env, ...parseCommandFile(await readFile(files.env, "utf8")) };
+      steps[id] = { outcome, conclusion: outcome, outputs };
+      if (outcome === "failure" && !step["continue-on-error"]) status = "failure";
+    }
+    const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp }) };
+    const outputs = Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
+    return { result: status, outputs, steps, workspace };
+  }
+
+  /** Runs a script as GitHub runs a `run:` step without `shell:` (bash -e), in a process group of its own. */
+  async bash(script, cwd, env, kill) {
+    const file = join(env.RUNNER_TEMP, `step-${Date.now()}-${Math.random().toString(36).slice(2)}.sh`);
+    await writeFile(file, script);
+    return new Promise((resolve) => {
+      const child = spawn("bash", ["-e", file], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      let timer;
+      if (kill) {
+        timer = setInterval(() => {
+          if (kill.when()) {
+            clearInterval(timer);
+            try {
+              process.kill(-child.pid, "SIGKILL");
+            } catch {}
+          }
+        }, 5);
+      }
+      child.on("close", (code, signal) => {
+        clearInterval(timer);
+        this.log(out.trim().split("\n").map((l) => `    | ${l}`).join("\n"));
+        resolve(signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : (code ?? 1));
+      });
+    });
+  }
+
+  /** The local equivalents of the actions the workflows use. */
+  async action(step, ctx, { run, workspace, env }) {
+    const name = step.uses.replace(/@.*$/, "");
+    const input = (key, fallback) => (step.with && key in step.with ? interpolate(String(step.with[key]), ctx) : fallback);
+    switch (name) {
+      case "actions/checkout": {
+        // Checks out github.sha unless `ref` is set, at depth 1; with persist-credentials false no token stays in .git/config.
+        const ref = input("ref", "");
+        const path = join(workspace, input("path", "."));
+        await mkdir(path, { recursive: true });
+        git(path, "init", "--quiet");
+        git(path, "remote", "add", "origin", this.remote);
+        git(path, "fetch", "--quiet", "--no-tags", "--depth", input("fetch-depth", "1"), "origin", ref || run.sha);
+        git(path, "checkout", "--quiet", "--detach", "FETCH_HEAD");
+        if (input("persist-credentials", "true") !== "false") git(path, "config", "http.https://github.com/.extraheader", "AUTHORIZATION: basic ***");
+        return {};
+      }
+      case "actions/setup-node": {
+        if (!/^(22|24)(\.|$)/.test(input("node-version", ""))) throw new Error(`setup-node asks for Node ${input("node-version", "")}, not 22 or 24`);
+        return { "node-version": process.version };
+      }
+      case "actions/configure-pages": {
+        const url = new URL(this.pagesUrl);
+        return { base_url: this.pagesUrl.replace(/\/$/, ""), origin: url.origin, host: url.host, base_path: url.pathname.replace(/\/$/, "") };
+      }
+      case "actions/upload-pages-artifact": {
+        // Hidden files stay out unless include-hidden-files is set, as the action's tar does.
+        await this.store(run, input("name", "github-pages"), join(workspace, input("path", "_site/")), workspace, input("include-hidden-files", "false") === "true");
+        return {};
+      }
+      case "actions/deploy-pages": {
+        const artifact = join(this.artifacts, run.id, input("artifact_name", "github-pages"));
+        if (!existsSync(artifact)) throw new Error("deploy-pages: no github-pages artifact in this run");
+        await rm(this.pages, { recursive: true, force: true });
+        await cp(artifact, this.pages, { recursive: true });
+        return { page_url: `${this.pagesUrl.replace(/\/$/, "")}/` };
+      }
+      case "actions/upload-artifact": {
+        const found = await this.store(run, input("name", "artifact"), join(workspace, input("path", "")), workspace, input("include-hidden-files", "false") === "true");
+        if (found === 0 && input("if-no-files-found", "warn") === "error") throw new Error("upload-artifact: no files found");
+        return {};
+      }
+      default:
+        throw new Error(`no local equivalent of the action ${name}`);
+    }
+  }
+
+  /** Keeps the files under `from` as an artifact of the run; returns how many. Hidden means a path component, from the workspace down, starting with a dot. */
+  async store(run, name, from, workspace, hidden) {
+    const to = join(this.artifacts, run.id, name);
+    await rm(to, { recursive: true, force: true });
+    let count = 0;
+    const walk = async (dir) => {
+      if (!existsSync(dir)) return;
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        const rel = relative(workspace, path);
+        if (!hidden && rel.split("/").some((part) => part.startsWith("."))) continue;
+        if (entry.isDirectory()) await walk(path);
+        else {
+          await mkdir(dirname(join(to, relative(from, path))), { recursive: true });
+          await cp(path, join(to, relative(from, path)));
+          count++;
+        }
+      }
+    };
+    await walk(from);
+    return count;
+  }
+}
+
+/** Reads $GITHUB_OUTPUT or $GITHUB_ENV: `name=value` lines and `name<<DELIMITER` blocks. */
+function parseCommandFile(content) {
+  const out = {};
+  const lines = content.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const block = /^([^=<]+)<<(.+)$/.exec(line);
+    if (block) {
+      const body = [];
+      for (i++; i < lines.length && lines[i] !== block[2]; i++) body.push(lines[i]);
+      out[block[1]] = body.join("\n");
+    } else if (line.includes("=")) out[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
+  }
+  return out;
+}
+
+function topological(jobs) {
+  const order = [];
+  const seen = new Set();
+  const visit = (name) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const need of [jobs[name].needs ?? []].flat()) visit(need);
+    order.push(name);
+  };
+  for (const name of Object.keys(jobs)) visit(name);
+  return order;
+}

@@ -1,0 +1,72 @@
+import { defineCommand } from "citty";
+import { loadConfig } from "../../config/load.js";
+import { holderOf, openStore, readStateView, saveJournals, stateSettings } from "../../state/state.js";
+import { StateError, StateSaveError } from "../../state/store.js";
+import { report } from "../report.js";
+import { UsageError } from "../usage.js";
+import { io } from "../io.js";
+
+const ACTIONS = ["fetch", "save", "show"] as const;
+
+/**
+ * `presswork state fetch|save|show`: the send's state on its branch.
+ * fetch brings the shared branch (a build then plans from it); save pushes
+ * what attempts on this machine journalled and the store lacks (a send
+ * killed before its last save: GitHub's "always" step runs it); show prints
+ * the issues, their sends and the locks.
+ */
+export const stateCommand = defineCommand({
+  meta: { name: "state", description: "The send's state on its git branch: fetch it, save what this machine has not saved, or show it" },
+  args: {
+    action: { type: "positional", description: "fetch, save or show", required: true, valueHint: "fetch|save|show" },
+  },
+  async run({ args }) {
+    const action = args.action as (typeof ACTIONS)[number];
+    if (!ACTIONS.includes(action)) throw new UsageError(`presswork state ${args.action}: use one of ${ACTIONS.join(", ")}`);
+    const root = io.root();
+    const { config, file } = await loadConfig(root);
+    if (!config) {
+      report([file], io.err);
+      io.fail(1);
+      return;
+    }
+    const settings = stateSettings(config, process.env);
+    try {
+      const store = await openStore(root, settings, process.env);
+      if (!store) {
+        if (action === "show") io.out(`${root} is not in a git repository: no state branch; a build reads newsletter/ as earlier versions did.`);
+        else io.err(`presswork state ${action}: ${root} is not in a git repository, so there is no state branch to ${action}.`);
+        if (action !== "show") io.fail(1);
+        return;
+      }
+      if (action === "fetch") {
+        if (!settings.remote) {
+          io.out(`No remote is set for the state (state.remote or PRESSWORK_STATE_REMOTE): it is the local branch ${settings.branch}, and there is nothing to fetch.`);
+          return;
+        }
+        await store.refresh();
+        const { issues } = await store.summary();
+        const last = issues.at(-1);
+        io.out(`Fetched ${store.description}: ${issues.length} issue(s)${last ? `, the last #${last.issue.number} (${last.complete ? "complete" : "not complete"})` : ""}.`);
+        return;
+      }
+      if (action === "save") {
+        await store.refresh();
+        const { saved, released } = await saveJournals(store, root);
+        io.out(saved || released ? `Saved ${saved} journal(s) of earlier attempts to ${store.description}${released ? `, released ${released} lock(s) they held` : ""}.` : `Nothing to save: ${store.description} has everything this machine journalled.`);
+        return;
+      }
+      const view = await readStateView(root, config, process.env);
+      io.out(`State: ${view.description}${view.summary.migration ? `; carried over from newsletter/ on ${view.summary.migration.at.slice(0, 10)}` : view.legacy ? "; newsletter/sent.json and newsletter/ledger/ are read until a send carries them over" : ""}.`);
+      for (const { issue, complete, shardsDone } of view.summary.issues) {
+        const shards = shardsDone.size ? `, shards done: ${[...shardsDone.keys()].join(", ")}` : "";
+        io.out(`  #${issue.number}  ${issue.date.slice(0, 10)}  ${complete ? `complete: ${complete.counts.sent} sent, ${complete.counts.failed} failed` : "started, not complete"}${shards}  ${issue.subject}`);
+      }
+      for (const lock of view.summary.locks) io.out(`  lock on issue #${lock.issue}: ${holderOf(lock)}`);
+    } catch (error) {
+      if (!(error instanceof StateSaveError || error instanceof StateError)) throw error;
+      io.err(`presswork state ${action}: ${error.message}`);
+      io.fail(1);
+    }
+  },
+});

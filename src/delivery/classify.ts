@@ -1,0 +1,60 @@
+import { maskAddress } from "../audience/address.js";
+import type { Outcome } from "./transport.js";
+
+const ADDRESS = /[^\s<>"]+@[^\s<>"]+/g;
+
+/** A server reply with any address in it masked and its length capped, fit for a log line or the ledger. */
+export function cleanResponse(text: string): string {
+  return text
+    .replace(ADDRESS, (a) => maskAddress(a.replace(/^<|>$/g, "")))
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 200);
+}
+
+/** The enhanced status code (RFC 3463) at the start of a reply, as [class, subject, detail]. */
+export function enhancedStatus(response: string): [number, number, number] | undefined {
+  const match = /^\d{3}[ -]([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(response.trimStart());
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
+}
+
+/** What nodemailer tells of a failed message. */
+export interface SmtpFailure {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+  message?: string;
+}
+
+/**
+ * Classifies a failed message by what the reply is about (RFC 5321 4.2,
+ * RFC 3463):
+ * - no reply code, a 4xx or 421, a dropped connection, a timeout: retry later;
+ * - a 5xx to RCPT TO with a mailbox status (5.1.x, 5.2.1): a hard bounce;
+ *   5.2.2 (mailbox full) and other recipient refusals fail this recipient
+ *   for this issue without suppressing the address;
+ * - a 5xx to MAIL FROM or DATA, 552 or 554 (content, size, transaction),
+ *   any 5.7.x (policy), 5.3.4 (too big), a failed login or TLS: the message
+ *   or the account is refused, and the send must stop.
+ */
+export function classify(failure: SmtpFailure): Outcome {
+  const raw = failure.response ?? failure.message ?? "no reply";
+  const response = cleanResponse(raw);
+  const command = failure.command ?? "";
+  const code = failure.responseCode && failure.responseCode >= 200 ? failure.responseCode : undefined;
+  if (failure.code === "EAUTH" || failure.code === "ENOAUTH" || failure.code === "ETLS") return { state: "refused", command: command || "AUTH", response, ...(code ? { code } : {}) };
+  // The server's SIZE limit, known before sending: no reply code, but the message is refused.
+  if (failure.code === "EMESSAGE" && !code && /size/i.test(raw)) return { state: "refused", command: command || "MAIL FROM", response };
+  if (!code || code < 500) return code ? { state: "retry", code, response } : { state: "retry", response };
+  const status = failure.response ? enhancedStatus(failure.response) : undefined;
+  const [, subject, detail] = status ?? [];
+  if (subject === 7 || (subject === 3 && detail === 4)) return { state: "refused", code, command, response };
+  if (command === "RCPT TO") {
+    if (subject === 1 || (subject === 2 && detail === 1)) return { state: "bounced", code, response };
+    if (subject === 2 && detail === 2) return { state: "failed", code, response };
+    if (code === 552 || code === 554) return { state: "refused", code, command, response };
+    return { state: "failed", code, response };
+  }
+  return { state: "refused", code, command: command || "DATA", response };
+}

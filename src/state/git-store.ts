@@ -1,0 +1,335 @@
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { Git } from "./git.js";
+import {
+  StateError,
+  StateSaveError,
+  type FrozenIssue,
+  type IssueState,
+  type LedgerPart,
+  type LockRecord,
+  type Migration,
+  type SendCounts,
+  type StateChange,
+  type StateStore,
+  type StateSummary,
+  type SuppressionPart,
+} from "./store.js";
+
+/** Where the git store keeps the state, and how it reaches the shared copy. */
+export interface GitStoreOptions {
+  /** A folder inside the repository's work tree (the project root). */
+  root: string;
+  /** The state's own branch. */
+  branch: string;
+  /** A remote's name or URL to fetch the branch from and push it to; without one, the local branch alone. */
+  remote?: string;
+  /** A token for an https remote (GitHub's GITHUB_TOKEN), sent as git's authorisation header. */
+  token?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const NETWORK_MS = 120_000;
+const ZERO = "0000000000000000000000000000000000000000";
+const pad = (n: number) => String(n).padStart(12, "0");
+
+const BRANCH_README = `# The send's state
+
+Presswork keeps what its sends learn on this branch, never on the branch
+with the articles: the ledger of every send attempt (a keyed hash per
+recipient, never an address), the record of sent issues with each issue as
+it was sent, the suppression list and the locks of sends in progress.
+
+Every attempt adds files of its own and readers take the union, so writes
+never conflict. Do not edit, rebase or force-push this branch; do not
+protect it with rules that stop GitHub Actions from pushing to it. See the
+README of the project, "Where the send's state lives".
+`;
+
+/**
+ * The state on a git branch of its own (default `presswork-state`), read and
+ * written with git's plumbing and a temporary index: the editor's working
+ * tree, index and checked-out branch are never touched. With a remote, the
+ * branch is fetched before reading and every write is a commit on top of
+ * the fetched tip, pushed without force: a push that lost a race is
+ * rebuilt on the new tip and pushed again. Without one, writes move the
+ * local branch with a compare-and-swap update-ref.
+ */
+export class GitBranchStore implements StateStore {
+  readonly description: string;
+  /** Things a reader should know: ledger parts deleted from the branch whose events still count. */
+  readonly notices: string[] = [];
+  private readonly local: string;
+  private readonly fetched: string;
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly git: Git,
+    private readonly options: GitStoreOptions,
+    private readonly remoteUrl: string | undefined,
+  ) {
+    this.local = `refs/heads/${options.branch}`;
+    this.fetched = `refs/presswork/remote/${options.branch}`;
+    this.description = `the git branch ${options.branch}${options.remote ? ` of ${options.remote}` : " (local, not pushed anywhere)"}`;
+  }
+
+  /** The store of the repository that holds `root`, or undefined when `root` is not in a git repository. */
+  static async open(options: GitStoreOptions): Promise<GitBranchStore | undefined> {
+    const env = options.env ?? process.env;
+    const probe = new Git(options.root, env);
+    const inside = await probe.run(["rev-parse", "--is-inside-work-tree"]).catch(() => undefined);
+    if (!inside || inside.code !== 0) return undefined;
+    const remoteUrl = options.remote ? await remoteUrlOf(probe, options.root, options.remote) : undefined;
+    const config: Record<string, string> = {};
+    if (options.token && remoteUrl && /^https:\/\//i.test(remoteUrl)) {
+      const origin = new URL(remoteUrl).origin;
+      config[`http.${origin}/.extraheader`] = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${options.token}`).toString("base64")}`;
+    }
+    return new GitBranchStore(new Git(options.root, env, config), options, remoteUrl);
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.remoteUrl) return;
+    const result = await this.git.run(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", this.remoteUrl, `+refs/heads/${this.options.branch}:${this.fetched}`], { timeoutMs: NETWORK_MS });
+    if (result.code !== 0) {
+      // A remote without the branch yet: the first send creates it.
+      if (/couldn't find remote ref|no such ref/i.test(result.stderr)) return;
+      throw new StateSaveError(`cannot fetch the state branch ${this.options.branch} from ${this.options.remote}: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`);
+    }
+    // The local branch follows when it has nothing of its own (best effort: another writer may move it meanwhile).
+    const tip = await this.git.resolve(this.fetched);
+    const mine = await this.git.resolve(this.local);
+    if (tip && (!mine || (await this.git.isAncestor(mine, tip)))) await this.git.run(["update-ref", this.local, tip, mine ?? ZERO]);
+  }
+
+  async summary(): Promise<StateSummary> {
+    return this.summaryOf(await this.heads());
+  }
+
+  async *ledger(issue: number): AsyncGenerator<LedgerPart> {
+    const heads = await this.heads();
+    const dir = `ledger/${issue}/`;
+    const present = await this.files(heads, dir);
+    const specs = new Map<string, string>([...present].map(([path, oid]) => [path, oid]));
+    // A part deleted from the branch still counts: its recipients had their mail.
+    for (const { commit, path } of await this.deleted(heads, dir)) {
+      if (specs.has(path)) continue;
+      specs.set(path, `${commit}^:${path}`);
+      this.notices.push(`${path} was deleted from the state branch in commit ${commit.slice(0, 12)}; its events still count`);
+    }
+    const paths = [...specs.keys()].filter((p) => p.endsWith(".ledger")).sort();
+    let i = 0;
+    for await (const { content } of this.git.objects(paths.map((p) => specs.get(p) as string))) {
+      const [, , attempt = "", file = ""] = (paths[i++] as string).split("/");
+      if (!content) continue;
+      yield { issue, attempt, offset: Number(file.replace(/\.ledger$/, "")), text: content.toString("utf8") };
+    }
+  }
+
+  async *suppressions(): AsyncGenerator<SuppressionPart> {
+    const files = await this.files(await this.heads(), "suppressed/");
+    const paths = [...files.keys()].sort();
+    let i = 0;
+    for await (const { content } of this.git.objects(paths.map((p) => files.get(p) as string))) {
+      const [, attempt = "", file = ""] = (paths[i++] as string).split("/");
+      if (content) yield { attempt, offset: Number(file.replace(/\.txt$/, "")), text: content.toString("utf8") };
+    }
+  }
+
+  async write(decide: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void> {
+    // One write at a time from this store; other stores (processes, machines) race through the push.
+    const run = this.writing.then(() => this.writeNow(decide, message));
+    this.writing = run.catch(() => {});
+    return run;
+  }
+
+  private async writeNow(decide: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void> {
+    let failures = 0;
+    for (let round = 0; ; round++) {
+      await this.refresh();
+      const heads = await this.heads();
+      const changes = typeof decide === "function" ? decide(await this.summaryOf(heads)) : decide;
+      const [base] = heads;
+      const tree = await this.tree(heads, changes);
+      if (base && tree === (await this.git.ok(["rev-parse", `${base}^{tree}`]))) return;
+      const commit = await this.git.ok(["commit-tree", tree, ...heads.flatMap((h) => ["-p", h]), "-m", message]);
+      // Without a remote the heads are the local branch alone: it must still be where this commit was built on.
+      const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base);
+      if (!error) return;
+      if (error.race) {
+        if (round >= 20) throw new StateSaveError(`cannot save the state on ${this.description}: other writers kept moving it (${round} tries)`);
+        await sleep(Math.min(2000, 50 * 2 ** Math.min(round, 5)) * (0.5 + Math.random()));
+        continue;
+      }
+      if (++failures >= 3) throw new StateSaveError(`cannot save the state on ${this.description}: ${error.message}`);
+      await sleep(500 * failures);
+    }
+  }
+
+  /** Pushes a commit without force; a rejection because the tip moved is a race to retry. */
+  private async push(commit: string): Promise<{ race: boolean; message: string } | undefined> {
+    const result = await this.git.run(["push", "--quiet", "--no-verify", "--porcelain", this.remoteUrl as string, `${commit}:refs/heads/${this.options.branch}`], { timeoutMs: NETWORK_MS });
+    if (result.code === 0) {
+      await this.git.run(["update-ref", this.fetched, commit]);
+      const mine = await this.git.resolve(this.local);
+      if (!mine || (await this.git.isAncestor(mine, commit))) await this.git.run(["update-ref", this.local, commit, mine ?? ZERO]);
+      return undefined;
+    }
+    const text = `${result.stdout.toString()}\n${result.stderr}`;
+    const race = /\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/i.test(text) && !/\[remote rejected\]/.test(text);
+    return { race, message: text.trim().split("\n").filter((l) => l && !/^To |^Done$/.test(l)).slice(-2).join(" ") };
+  }
+
+  /** Moves the local branch from `old` to `commit`, or reports a race when another writer moved it first. */
+  private async swap(commit: string, old: string | undefined): Promise<{ race: boolean; message: string } | undefined> {
+    const result = await this.git.run(["update-ref", this.local, commit, old ?? ZERO]);
+    return result.code === 0 ? undefined : { race: true, message: result.stderr.trim() };
+  }
+
+  /** The tips to read: the fetched one and the local one, or the one that contains the other. */
+  private async heads(): Promise<string[]> {
+    const tips = [...new Set((await Promise.all([this.remoteUrl ? this.git.resolve(this.fetched) : undefined, this.git.resolve(this.local)])).filter((t): t is string => !!t))];
+    const [a, b] = tips;
+    if (!a || !b) return tips;
+    if (await this.git.isAncestor(b, a)) return [a];
+    if (await this.git.isAncestor(a, b)) return [b];
+    return tips;
+  }
+
+  /** Files under `dir` in any of the heads, path to object id; the first head wins a path both have. */
+  private async files(heads: readonly string[], dir: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const head of heads) {
+      const listing = await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head, "--", dir]);
+      for (const entry of listing.split("\0")) {
+        const tab = entry.indexOf("\t");
+        if (tab < 0) continue;
+        const path = entry.slice(tab + 1);
+        if (!out.has(path)) out.set(path, entry.slice(0, tab).split(" ")[2] as string);
+      }
+    }
+    return out;
+  }
+
+  /** Files under `dir` that commits of the heads' history deleted, with the commit that did. */
+  private async deleted(heads: readonly string[], dir: string): Promise<Array<{ commit: string; path: string }>> {
+    if (heads.length === 0) return [];
+    const log = await this.git.ok(["log", "--no-renames", "--diff-filter=D", "--name-only", "--format=commit %H", ...heads, "--", dir]);
+    const out: Array<{ commit: string; path: string }> = [];
+    let commit = "";
+    for (const line of log.split("\n")) {
+      if (line.startsWith("commit ")) commit = line.slice(7);
+      else if (line.trim()) out.push({ commit, path: line.trim() });
+    }
+    return out;
+  }
+
+  private async summaryOf(heads: readonly string[]): Promise<StateSummary> {
+    const files = new Map([...(await this.files(heads, "issues/")), ...(await this.files(heads, "locks/")), ...(await this.files(heads, "migrated.json"))]);
+    const paths = [...files.keys()].sort();
+    const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: Array<{ at: string; attempt: string; counts: SendCounts }>; shards: IssueState["shardsDone"] }>();
+    const entry = (n: number) => {
+      let e = byNumber.get(n);
+      if (!e) byNumber.set(n, (e = { started: [], complete: [], shards: new Map() }));
+      return e;
+    };
+    const locks: LockRecord[] = [];
+    let migration: Migration | undefined;
+    let i = 0;
+    for await (const { content } of this.git.objects(paths.map((p) => files.get(p) as string))) {
+      const path = paths[i++] as string;
+      if (!content) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(content.toString("utf8"));
+      } catch {
+        throw new StateError(`${path} on ${this.description} is not valid JSON: it was edited by hand. Restore it from the branch's history`);
+      }
+      const issuePath = /^issues\/(\d+)\/(started|complete|shard-(\d+)-of-(\d+))\.(.+)\.json$/.exec(path);
+      if (issuePath) {
+        const e = entry(Number(issuePath[1]));
+        const attempt = issuePath[5] as string;
+        const record = value as { issue?: FrozenIssue; at: string; counts: SendCounts };
+        if (issuePath[2] === "started") e.started.push([attempt, value as FrozenIssue]);
+        else if (issuePath[2] === "complete") e.complete.push({ at: record.at, attempt, counts: record.counts });
+        else e.shards.set(`${issuePath[3]}/${issuePath[4]}`, { at: record.at, attempt, counts: record.counts });
+      } else if (path.startsWith("locks/")) locks.push(value as LockRecord);
+      else if (path === "migrated.json") migration = value as Migration;
+    }
+    const issues: IssueState[] = [];
+    for (const [, e] of [...byNumber].sort(([a], [b]) => a - b)) {
+      const [first] = e.started.sort(([a], [b]) => a.localeCompare(b));
+      if (!first) continue;
+      const complete = e.complete.sort((a, b) => a.at.localeCompare(b.at) || a.attempt.localeCompare(b.attempt)).at(-1);
+      issues.push({ issue: first[1], startedBy: first[0], shardsDone: e.shards, ...(complete ? { complete } : {}) });
+    }
+    return { issues, locks, ...(migration ? { migration } : {}) };
+  }
+
+  /** The tree of the heads (their union) with the changes applied, built in a temporary index. */
+  private async tree(heads: readonly string[], changes: readonly StateChange[]): Promise<string> {
+    const index = join(tmpdir(), `presswork-state-index-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      const [base, ...others] = heads;
+      await this.git.ok(base ? ["read-tree", base] : ["read-tree", "--empty"], { env });
+      for (const other of others) {
+        // A local history the remote never saw: its files join the union, its locks do not.
+        const have = new Set((await this.git.ok(["ls-files", "-z"], { env })).split("\0"));
+        const listing = (await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", other], { env })).split("\0").filter((e) => e && !have.has(e.slice(e.indexOf("\t") + 1)) && !e.includes("\tlocks/"));
+        if (listing.length) await this.git.ok(["update-index", "-z", "--index-info"], { env, input: `${listing.join("\0")}\0` });
+      }
+      const lines: string[] = [];
+      if (!base) lines.push(`100644 ${await this.blob(BRANCH_README)}\tREADME.md`);
+      for (const change of changes) {
+        const { path, content } = placeOf(change);
+        lines.push(content === undefined ? `0 ${ZERO}\t${path}` : `100644 ${await this.blob(content)}\t${path}`);
+      }
+      if (lines.length) await this.git.ok(["update-index", "-z", "--index-info"], { env, input: `${lines.join("\0")}\0` });
+      return await this.git.ok(["write-tree"], { env });
+    } finally {
+      rmSync(index, { force: true });
+      rmSync(`${index}.lock`, { force: true });
+    }
+  }
+
+  private blob(content: string): Promise<string> {
+    return this.git.ok(["hash-object", "-w", "--stdin"], { input: content });
+  }
+}
+
+/** Where a change lives on the branch, and its content (undefined to remove it). */
+function placeOf(change: StateChange): { path: string; content?: string } {
+  const json = (value: unknown) => `${JSON.stringify(value, null, 1)}\n`;
+  switch (change.kind) {
+    case "ledger":
+      return { path: `ledger/${change.part.issue}/${change.part.attempt}/${pad(change.part.offset)}.ledger`, content: change.part.text };
+    case "suppressions":
+      return { path: `suppressed/${change.part.attempt}/${pad(change.part.offset)}.txt`, content: change.part.text };
+    case "started":
+      return { path: `issues/${change.issue.number}/started.${change.attempt}.json`, content: json(change.issue) };
+    case "complete":
+      return { path: `issues/${change.issue}/complete.${change.attempt}.json`, content: json({ at: change.at, counts: change.counts }) };
+    case "shard-done":
+      return { path: `issues/${change.issue}/shard-${change.shard.index}-of-${change.shard.count}.${change.attempt}.json`, content: json({ at: change.at, counts: change.counts }) };
+    case "lock":
+      return { path: `locks/${change.lock.issue}/${change.lock.attempt.name}.json`, content: json(change.lock) };
+    case "unlock":
+      return { path: `locks/${change.issue}/${change.attempt}.json` };
+    case "migrated":
+      return { path: "migrated.json", content: json(change.migration) };
+  }
+}
+
+/** The URL of a remote given by name (or as a URL or path already). */
+async function remoteUrlOf(git: Git, root: string, remote: string): Promise<string> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote) || /^[^/]+@[^:]+:/.test(remote)) return remote;
+  const result = await git.run(["remote", "get-url", remote]);
+  if (result.code === 0) return result.stdout.toString().trim();
+  if (isAbsolute(remote) || remote.startsWith(".")) return resolve(root, remote);
+  throw new StateSaveError(`the state's remote "${remote}" is not a remote of this repository (git remote -v lists them): set state.remote in presswork.config.yaml or PRESSWORK_STATE_REMOTE to one of them, or leave it unset to keep the state on the local branch`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

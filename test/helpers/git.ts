@@ -1,0 +1,33 @@
+import { execFileSync } from "node:child_process";
+
+const IDENTITY = { GIT_AUTHOR_NAME: "Editor", GIT_AUTHOR_EMAIL: "editor@example.org", GIT_COMMITTER_NAME: "Editor", GIT_COMMITTER_EMAIL: "editor@example.org" };
+
+/** Runs git in `cwd` as an editor would; returns its output, trimmed. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...IDENTITY } }).trim();
+}
+
+/** Makes `root` a git repository with everything in it committed on main. */
+export function initRepo(root: string): void {
+  git(root, "init", "--quiet", "--initial-branch=main");
+  git(root, "add", ".");
+  git(root, "commit", "--quiet", "--allow-empty", "-m", "Project");
+}
+
+/** A file on the state branch, or undefined. */
+export function stateFile(root: string, path: string, branch = "presswork-state"): string | undefined {
+  try {
+    return git(root, "show", `${branch}:${path}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Paths on the state branch under `dir`. */
+export function stateFiles(root: string, dir = "", branch = "presswork-state"): string[] {
+  try {
+    return git(root, "ls-tree", "-r", "--name-only", branch, ...(dir ? ["--", dir] : [])).split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,159 @@
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { GitBranchStore } from "../../src/state/git-store.js";
+import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
+import { LockedError, takeLock } from "../../src/state/state.js";
+import { StateSaveError, type Attempt, type LockRecord, type Shard, type StateChange } from "../../src/state/store.js";
+import { git } from "../helpers/git.js";
+
+const dirs: string[] = [];
+afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+async function temp(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "presswork-store-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A bare repository standing in for GitHub, and `n` clones of it with a commit on main. */
+async function remoteAndClones(n: number): Promise<{ remote: string; clones: string[] }> {
+  const base = await temp();
+  const remote = join(base, "remote.git");
+  git(base, "init", "--quiet", "--bare", "--initial-branch=main", remote);
+  const seed = join(base, "seed");
+  git(base, "init", "--quiet", "--initial-branch=main", seed);
+  await writeFile(join(seed, "README.md"), "project\n");
+  git(seed, "add", ".");
+  git(seed, "commit", "--quiet", "-m", "Project");
+  git(seed, "push", "--quiet", remote, "main");
+  const clones = [];
+  for (let i = 0; i < n; i++) {
+    const clone = join(base, `clone-${i}`);
+    git(base, "clone", "--quiet", remote, clone);
+    clones.push(clone);
+  }
+  return { remote, clones };
+}
+
+const open = async (root: string, remote?: string) => (await GitBranchStore.open({ root, branch: "presswork-state", ...(remote ? { remote } : {}), env: process.env })) as GitBranchStore;
+const key = (i: number) => i.toString(16).padStart(24, "0");
+const ledgerPart = (issue: number, attempt: string, offset: number, keys: number[]): StateChange => ({
+  kind: "ledger",
+  part: { issue, attempt, offset, text: `${encodeHeader({ issue, attempt, started: "2026-11-30T07:17:00.000Z", offset })}\n${keys.map((k) => encodeEvent({ key: key(k), state: "sent", attempt: 1, seconds: 1, code: 250 })).join("\n")}\n` },
+});
+
+describe("the state on a git branch", () => {
+  it("is written without touching the editor's working tree, index or checked-out branch", async () => {
+    const { clones } = await remoteAndClones(1);
+    const root = clones[0] as string;
+    await writeFile(join(root, "README.md"), "an edit not committed\n");
+    await writeFile(join(root, "staged.md"), "staged\n");
+    git(root, "add", "staged.md");
+    const before = [git(root, "status", "--porcelain"), git(root, "rev-parse", "HEAD"), git(root, "symbolic-ref", "HEAD")];
+    const store = await open(root);
+    await store.write([ledgerPart(3, "a", 0, [1, 2])], "a write");
+    expect([git(root, "status", "--porcelain"), git(root, "rev-parse", "HEAD"), git(root, "symbolic-ref", "HEAD")]).toEqual(before);
+    expect(git(root, "ls-tree", "-r", "--name-only", "presswork-state")).toBe("README.md\nledger/3/a/000000000000.ledger");
+    // Local only: nothing was pushed.
+    expect(git(root, "ls-remote", "origin")).not.toContain("presswork-state");
+  });
+
+  it("loses no write when two machines write at once: a push that lost the race is rebuilt on the new tip", async () => {
+    const { remote, clones } = await remoteAndClones(2);
+    const [a, b] = await Promise.all(clones.map((c) => open(c, "origin")));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        Promise.all([(a as GitBranchStore).write([ledgerPart(3, "attempt-a", i * 100, [i])], `a ${i}`), (b as GitBranchStore).write([ledgerPart(3, "attempt-b", i * 100, [100 + i])], `b ${i}`)]),
+      ),
+    );
+    const check = clones[0] as string;
+    const fresh = await open(check, remote);
+    await fresh.refresh();
+    const ledger = await Ledger.read(3, fresh.ledger(3));
+    expect(ledger.size).toBe(12);
+    expect(git(check, "ls-tree", "-r", "--name-only", "refs/presswork/remote/presswork-state", "ledger/3").split("\n")).toHaveLength(12);
+  });
+
+  it("cannot be saved to a remote that refuses it, and says why", async () => {
+    const { remote, clones } = await remoteAndClones(1);
+    await writeFile(join(remote, "hooks/pre-receive"), "#!/bin/sh\necho 'refs/heads/presswork-state is protected' >&2\nexit 1\n");
+    await chmod(join(remote, "hooks/pre-receive"), 0o755);
+    const store = await open(clones[0] as string, "origin");
+    await expect(store.write([ledgerPart(3, "a", 0, [1])], "refused")).rejects.toThrow(StateSaveError);
+    await expect(store.write([ledgerPart(3, "a", 0, [1])], "refused")).rejects.toThrow(/cannot save the state on the git branch presswork-state of origin: .*protected/);
+  });
+
+  it("still counts the events of a ledger part deleted from the branch, and says so; the other attempts' parts count too", async () => {
+    const { remote, clones } = await remoteAndClones(1);
+    const root = clones[0] as string;
+    const store = await open(root, "origin");
+    await store.write([ledgerPart(3, "20261130T071700Z.first", 0, [1, 2, 3])], "first attempt");
+    await store.write([ledgerPart(3, "20261130T081700Z.second", 0, [4, 5])], "second attempt");
+    // Someone deletes the first attempt's part on GitHub.
+    const editor = join(await temp(), "editor");
+    git(root, "clone", "--quiet", "--branch", "presswork-state", remote, editor);
+    git(editor, "rm", "--quiet", "ledger/3/20261130T071700Z.first/000000000000.ledger");
+    git(editor, "commit", "--quiet", "-m", "Tidy up");
+    git(editor, "push", "--quiet", "origin", "presswork-state");
+    const reader = await open(root, "origin");
+    await reader.refresh();
+    const ledger = await Ledger.read(3, reader.ledger(3));
+    expect([1, 2, 3, 4, 5].map((k) => ledger.state(key(k))?.state)).toEqual(["sent", "sent", "sent", "sent", "sent"]);
+    expect(reader.notices).toEqual([expect.stringMatching(/^ledger\/3\/20261130T071700Z\.first\/000000000000\.ledger was deleted from the state branch in commit [0-9a-f]{12}; its events still count$/)]);
+  });
+
+  it("reads the union of the local branch and the fetched one when they went apart, and writes both back", async () => {
+    const { clones } = await remoteAndClones(2);
+    const [a, b] = clones as [string, string];
+    await (await open(a, "origin")).write([ledgerPart(3, "shared", 0, [1])], "a send on GitHub");
+    // A send on a laptop before its remote was configured, on the local branch only.
+    await (await open(b)).write([ledgerPart(3, "laptop", 0, [2])], "a send on a laptop");
+    const both = await open(b, "origin");
+    await both.refresh();
+    expect((await Ledger.read(3, both.ledger(3))).size).toBe(2);
+    await both.write([ledgerPart(3, "next", 0, [3])], "the next write");
+    const fresh = await open(a, "origin");
+    await fresh.refresh();
+    expect((await Ledger.read(3, fresh.ledger(3))).size).toBe(3);
+  });
+});
+
+describe("one lock per issue", () => {
+  const attempt = (name: string, extra: Partial<Attempt> = {}): Attempt => ({ name, started: new Date().toISOString(), host: "runner", pid: 1, ...extra });
+  const lock = (name: string, shard?: Shard, extra: Partial<Attempt> = {}, heartbeat = new Date()): LockRecord => ({
+    issue: 3,
+    attempt: attempt(name, extra),
+    since: heartbeat.toISOString(),
+    heartbeat: heartbeat.toISOString(),
+    ...(shard ? { shard } : {}),
+  });
+  const now = () => new Date();
+
+  it("covers every shard and the unsharded send together: only different shards of one split run at once", async () => {
+    const { clones } = await remoteAndClones(1);
+    const store = await open(clones[0] as string, "origin");
+    await takeLock(store, lock("shard-1", { index: 1, count: 2 }), now);
+    await takeLock(store, lock("shard-2", { index: 2, count: 2 }), now);
+    await expect(takeLock(store, lock("whole"), now)).rejects.toThrow(LockedError);
+    await expect(takeLock(store, lock("whole"), now)).rejects.toThrow(/issue #3 is being sent by shard 1\/2 by process 1 on runner/);
+    await expect(takeLock(store, lock("again-1", { index: 1, count: 2 }), now)).rejects.toThrow(/shard 1\/2/);
+    await expect(takeLock(store, lock("other-split", { index: 3, count: 3 }), now)).rejects.toThrow(LockedError);
+    expect((await store.summary()).locks.map((l) => l.attempt.name).sort()).toEqual(["shard-1", "shard-2"]);
+  });
+
+  it("takes over a lock silent for five minutes, and a lock of an earlier attempt of the same GitHub run", async () => {
+    const { clones } = await remoteAndClones(1);
+    const store = await open(clones[0] as string, "origin");
+    await takeLock(store, lock("old", undefined, {}, new Date(Date.now() - 6 * 60_000)), () => new Date(Date.now() - 6 * 60_000));
+    await takeLock(store, lock("new"), now);
+    expect((await store.summary()).locks.map((l) => l.attempt.name)).toEqual(["new"]);
+    const run = (runAttempt: number) => ({ github: { runId: "812", runAttempt, job: "send" } });
+    await store.write([{ kind: "unlock", issue: 3, attempt: "new" }], "free");
+    await takeLock(store, lock("run-812-1", undefined, run(1)), now);
+    await expect(takeLock(store, lock("run-813-1", undefined, { github: { runId: "813", runAttempt: 1, job: "send" } }), now)).rejects.toThrow(/GitHub run 812 \(attempt 1, job send\)/);
+    await takeLock(store, lock("run-812-2", undefined, run(2)), now);
+    expect((await store.summary()).locks.map((l) => l.attempt.name)).toEqual(["run-812-2"]);
+  });
+});
