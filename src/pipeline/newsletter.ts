@@ -7,7 +7,8 @@ import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issu
 import type { SentRecord } from "../issues/record.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
-import { personalise } from "../issues/tokens.js";
+import { greetingFor } from "../issues/greeting.js";
+import { personalise, type TokenValues } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
@@ -209,7 +210,13 @@ function sizeReport(issue: CompiledIssue): VFile {
 /** The web version of an issue: its HTML with neutral values for the personal tokens. */
 export function webVersion(issue: CompiledIssue, newsletter: NewsletterConfig): string {
   const url = newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "");
-  return personalise(issue.html, { unsubscribe_url: url, name: "reader" }, "html");
+  return personalise(issue.html, { unsubscribe_url: url, name: "reader", greeting: "" }, "html");
+}
+
+/** The personal values of the preview's placeholder recipient: the configured unsubscribe URL with "preview" for a token. */
+export function previewValues(newsletter: NewsletterConfig): TokenValues {
+  const url = newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "preview");
+  return { unsubscribe_url: url, name: PREVIEW_RECIPIENT.name, greeting: greetingFor(PREVIEW_RECIPIENT.name) };
 }
 
 /** Output paths of the next issue's preview. */
@@ -225,7 +232,7 @@ export function previewKey(issue: CompiledIssue, config: Config, newsletter: New
 
 /** The preview files of the next issue: its HTML, its text and a sample message to a placeholder address. */
 export async function previewFiles(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): Promise<Map<string, string | Uint8Array>> {
-  const values = { unsubscribe_url: newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "preview"), name: PREVIEW_RECIPIENT.name };
+  const values = previewValues(newsletter);
   const { buildMessage } = await import("../issues/message.js");
   const eml = await buildMessage(issue, PREVIEW_RECIPIENT, config, newsletter, { secret: "preview", date: issue.plan.date });
   const [html, text, message] = PREVIEW_FILES as [string, string, string];

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { extname, join, normalize, sep } from "node:path";
 import { personalise } from "../issues/tokens.js";
 import { build, type Assembly } from "../pipeline/build.js";
+import { previewValues } from "../pipeline/newsletter.js";
 import { CACHE_DIR } from "../pipeline/json-file.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
 import { darken, emailPage, inboxPage, listPage, messagePage, withLiveScript, type EmailView, type Problem } from "./ui.js";
@@ -121,12 +122,12 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
     }
     if (path === "/_presswork/email") return html(withLiveScript(emailPage(emailView(assembly), url.searchParams.get("scheme") === "dark" ? "dark" : "light")));
     if (path === "/_presswork/email/frame") {
-      const next = assembly?.newsletter?.next;
-      if (!next) return send(404, TYPES[".txt"] as string, "No issue is due.");
-      const personal = personalise(next.html, { unsubscribe_url: "https://example.com/unsubscribe?token=preview", name: "Reader" }, "html");
-      // Images and links point at the published site; here they come from the preview.
+      const letter = assembly?.newsletter;
+      if (!letter?.next) return send(404, TYPES[".txt"] as string, "No issue is due.");
+      // Images and links point at the published site; here they come from the preview. The unsubscribe URL stays as configured.
       const siteUrl = assembly?.config?.site.url ?? "";
-      const copy = siteUrl ? personal.split(siteUrl).join(`http://${request.headers.host ?? "127.0.0.1"}${base}`) : personal;
+      const local = siteUrl ? letter.next.html.split(siteUrl).join(`http://${request.headers.host ?? "127.0.0.1"}${base}`) : letter.next.html;
+      const copy = personalise(local, previewValues(letter.newsletter), "html");
       return html(url.searchParams.get("scheme") === "dark" ? darken(copy) : copy);
     }
     if (path === "/_presswork/issues") {
@@ -192,7 +193,7 @@ function emailView(assembly: Assembly | undefined): EmailView | undefined {
     from: `${newsletter.from.name} <${newsletter.from.address}>`,
     listUnsubscribe: `<${newsletter.unsubscribe.url.replace("{list}", newsletter.listId).replace("{token}", "…")}>, <mailto:${newsletter.unsubscribe.mailto}?subject=unsubscribe>`,
     bytes: Buffer.byteLength(next.html),
-    text: personalise(next.text, { unsubscribe_url: "https://example.com/unsubscribe?token=preview", name: "Reader" }, "text"),
+    text: personalise(next.text, previewValues(newsletter), "text"),
   };
 }
 

@@ -19,7 +19,7 @@ beforeAll(async () => {
   const issue = result.newsletter?.next;
   if (!issue) throw new Error("no issue planned");
   // Images point at the publication's host, which tests never reach: serve them as blanks.
-  html = personalise(issue.html, { unsubscribe_url: "https://signal-noise.example/unsubscribe?token=t", name: "Reader" }, "html");
+  html = personalise(issue.html, { unsubscribe_url: "https://signal-noise.example/unsubscribe?token=t", name: "Reader", greeting: "Hi Reader," }, "html");
   browser = await launchBrowser();
   await mkdir(SHOTS, { recursive: true });
 });
