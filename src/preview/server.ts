@@ -132,7 +132,7 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
     }
     if (path === "/_presswork/issues") {
       const issues = assembly?.newsletter?.past ?? [];
-      return html(withLiveScript(listPage("Past issues", [...issues].reverse().map((i) => ({ href: `${base}issues/${i.plan.number}/`, label: `#${i.plan.number}: ${i.subject}` })))));
+      return html(withLiveScript(listPage("Past issues", [...issues].reverse().map((i) => ({ href: `${base}issues/${i.number}/`, label: i.subject })))));
     }
     if (path === "/_presswork/feeds") {
       const tags = [...new Set(assembly?.articles.flatMap((a) => a.tags.map((t) => t.slug)) ?? [])].sort();
