@@ -143,7 +143,7 @@ function footnotes(section: Element): Element {
     }
   }
   return element("div", { style: `margin:24px 0 0;padding:12px 0 0;border-top:1px solid ${rule};font-size:14px;line-height:1.5` }, [
-    element("p", { style: "margin:0 0 8px;font-weight:700" }, [text("Notes")]),
+    element("p", { style: "margin:0 0 8px;font-weight:700", dir: "auto" }, [text("Notes")]),
     ...notes,
   ]);
 }

@@ -48,7 +48,8 @@ const toText = compile({
 
 /** Email HTML (a body or a note) as plain text: links written out once, images by their alt text, tables as columns, headings as written. */
 export function htmlText(html: string, seen: Seen = { urls: new Set() }): string {
-  return toText(html, seen);
+  // The HTML's break opportunities in long URLs would break them over lines here, where nobody could follow them.
+  return toText(html.replaceAll("<wbr>", ""), seen);
 }
 
 function sameUrl(text: string, href: string): boolean {
