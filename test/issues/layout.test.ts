@@ -110,6 +110,37 @@ describe("the email in a browser", () => {
     }
   });
 
+  it("keeps its rules visible and quiet and its headlines the colour of its text, in light and in dark", async () => {
+    const v = variants.find((x) => x.name === "stress-full") as Variant;
+    for (const scheme of ["light", "dark"] as const) {
+      const { page } = await open(v, 600, scheme, true);
+      const seen = await page.evaluate(() => {
+        const rgb = (value: string) => (/\(([^)]*)\)/.exec(value)?.[1] ?? "0,0,0").split(/[\s,]+/).slice(0, 3).map(Number);
+        const lum = (c: number[]) => {
+          const [r = 0, g = 0, b = 0] = c.map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const ratio = (a: string, b: string) => {
+          const [hi, lo] = [lum(rgb(a)), lum(rgb(b))].sort((x, y) => y - x) as [number, number];
+          return (hi + 0.05) / (lo + 0.05);
+        };
+        const page = getComputedStyle(document.querySelector(".page > div[aria-label]") as Element).backgroundColor;
+        const border = (selector: string, side: "Top" | "Bottom") => Array.from(document.querySelectorAll(selector)).map((e) => ratio(getComputedStyle(e)[`border${side}Color`], page));
+        const colour = (selector: string) => getComputedStyle(document.querySelector(selector) as Element).color;
+        return {
+          rules: [...border(".rule p", "Top"), ...border(".body td", "Bottom")],
+          strong: border(".rule-strong p", "Top"),
+          headline: colour(".headline a"),
+          text: colour(".body p"),
+        };
+      });
+      expect(Math.min(...seen.rules), scheme).toBeGreaterThanOrEqual(1.2);
+      expect(Math.max(...seen.rules), scheme).toBeLessThanOrEqual(2);
+      expect(Math.min(...seen.strong), scheme).toBeGreaterThanOrEqual(4.5);
+      expect(seen.headline, scheme).toBe(seen.text);
+    }
+  });
+
   it("keeps a wide table's words whole and lets the table scroll in its own box, without styles too", async () => {
     const v = variants.find((x) => x.name === "stress-full") as Variant;
     for (const styles of [true, false]) {
