@@ -93,6 +93,29 @@ describe("the compiled issue", () => {
     }
   });
 
+  it("leads with a story and its picture, then quieter cards, each linking once to its article, each with a labelled Quick Reads box", () => {
+    const els = elements(issue.html);
+    for (const a of issue.plan.articles) {
+      // Once from the card's headline, once from "In this issue".
+      expect(els.filter((e) => e.tagName === "a" && attr(e, "href") === a.url), a.slug).toHaveLength(2);
+    }
+    expect(issue.html).not.toMatch(/Read more/i);
+    const pictures = els.filter((e) => e.tagName === "img").map((e) => attr(e, "src"));
+    expect(pictures).toEqual(["https://signal-noise.example/articles/open-silicon-fab/wafer.png"]);
+    expect(issue.html).toContain("The first wafer from the line, photographed before dicing.");
+    expect(issue.html).toContain("Forty volunteers, a second-hand lithography line and a design anyone can download.");
+    const labels = els.filter((e) => e.tagName === "h3").map((e) => e.childNodes.map((c) => ("value" in c ? c.value : "")).join(""));
+    expect(labels).toEqual(issue.plan.articles.filter((a) => a.points.length > 0).map(() => "Quick Reads"));
+    expect(issue.html).not.toContain('height="auto"');
+  });
+
+  it("pads its preheader, so an inbox's preview stops after it", () => {
+    const hidden = /<div style="display:none[^"]*" aria-hidden="true">([^<]*)<\/div>/.exec(issue.html)?.[1] ?? "";
+    expect(hidden.startsWith(issue.preheader)).toBe(true);
+    expect(hidden.slice(issue.preheader.length).replace(/&#847;|&zwnj;|&nbsp;|\u034f|\u200c|\u00a0/g, "")).toBe("");
+    expect(hidden.length - issue.preheader.length).toBeGreaterThan(200);
+  });
+
   it("has a readable text part with every article, its link and the footer", () => {
     for (const a of issue.plan.articles) {
       expect(issue.text).toContain(`\n${a.title}\n`);
