@@ -30,23 +30,24 @@ const STYLES: Record<string, string> = {
   h6: "margin:20px 0 8px;font-size:16px;line-height:1.3;font-weight:700",
   ul: "margin:0 0 16px;padding:0 0 0 24px",
   ol: "margin:0 0 16px;padding:0 0 0 24px",
-  li: "margin:0 0 6px",
   blockquote: `margin:0 0 16px;padding:0 0 0 14px;border-left:3px solid ${ruleStrong};color:${muted};font-style:italic`,
   pre: `margin:0;padding:12px 14px;background-color:${code};color:${ink};font-family:${MONO};font-size:13px;line-height:1.5;white-space:pre-wrap`,
   code: `font-family:${MONO};font-size:14px;background-color:${code};padding:1px 4px`,
   table: "border-collapse:collapse;font-size:14px;line-height:1.4;word-break:normal",
-  th: `padding:6px 10px;border-bottom:2px solid ${ruleStrong};vertical-align:bottom;font-weight:700`,
-  td: `padding:6px 10px;border-bottom:1px solid ${rule};vertical-align:top`,
+  th: `padding:6px 10px;border-bottom:2px solid ${ruleStrong}`,
+  td: `padding:6px 10px;border-bottom:1px solid ${rule}`,
   hr: `border:0;border-top:1px solid ${rule};margin:24px 0`,
-  a: `color:${accent};text-decoration:underline`,
+  a: `color:${accent}`,
   sup: "font-size:12px;line-height:0;vertical-align:super",
   sub: "font-size:12px;line-height:0;vertical-align:sub",
   figure: "margin:0 0 16px",
   figcaption: `margin:6px 0 0;font-size:13px;line-height:1.4;color:${muted}`,
 };
 
-/** Elements that hold a paragraph of text: each finds its own direction (Arabic, Hebrew and others read right to left). */
+/** Elements that hold a paragraph of text: one in a right-to-left script finds its own direction. */
 const DIRECTIONAL = new Set(["p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "th", "td", "figcaption", "dt", "dd"]);
+/** A letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms. */
+const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
 
 /**
  * A box that scrolls sideways when what it holds is wider than the column.
@@ -63,11 +64,13 @@ const LONG_TOKEN = 30;
  * inline, so the message holds together in a client that drops `<style>`;
  * tables and code in boxes that scroll on their own instead of widening
  * the message; footnote references as "[1]" with the notes below under
- * "Notes"; task-list checkboxes as ☑ and ☐ (webmail strips inputs); every
- * paragraph, list item and cell with `dir="auto"`; long URLs and words with
- * `<wbr>` break opportunities; ids, classes and highlighting spans, which no
- * client needs, left out. The input is sanitised HTML from the Markdown
- * pipeline, so nothing here needs escaping again.
+ * "Notes"; task-list checkboxes as ☑ and ☐ (webmail strips inputs); each
+ * paragraph, list item or cell in a right-to-left script with `dir="auto"`
+ * (the others need nothing, and every byte counts against Gmail's
+ * clipping); long URLs and words with `<wbr>` break opportunities; ids,
+ * classes and highlighting spans, which no client needs, left out. The
+ * input is sanitised HTML from the Markdown pipeline, so nothing here needs
+ * escaping again.
  */
 export function emailBody(html: string): string {
   const tree = fromHtml(html, { fragment: true });
@@ -109,7 +112,8 @@ function style(node: Element, inPre: boolean): void {
   delete p["ariaDescribedBy"];
   let css = node.tagName === "code" && inPre ? `font-family:${MONO}` : (STYLES[node.tagName] ?? "");
   if (node.tagName === "th" || node.tagName === "td") {
-    css += `;text-align:${typeof p["align"] === "string" ? p["align"] : "left"}`;
+    const align = typeof p["align"] === "string" ? p["align"] : node.tagName === "th" ? "left" : undefined;
+    if (align) css += `;text-align:${align}`;
     delete p["align"];
   }
   if (node.tagName === "img") {
@@ -118,7 +122,7 @@ function style(node: Element, inPre: boolean): void {
   }
   if (task) css += node.tagName === "li" ? ";list-style-type:none" : ";padding-left:4px";
   if (css) p["style"] = css;
-  if (DIRECTIONAL.has(node.tagName)) p["dir"] = "auto";
+  if (DIRECTIONAL.has(node.tagName) && RTL.test(toString(node))) p["dir"] = "auto";
 }
 
 /**
@@ -143,7 +147,7 @@ function footnotes(section: Element): Element {
     }
   }
   return element("div", { style: `margin:24px 0 0;padding:12px 0 0;border-top:1px solid ${rule};font-size:14px;line-height:1.5` }, [
-    element("p", { style: "margin:0 0 8px;font-weight:700", dir: "auto" }, [text("Notes")]),
+    element("p", { style: "margin:0 0 8px;font-weight:700" }, [text("Notes")]),
     ...notes,
   ]);
 }

@@ -113,7 +113,7 @@ describe("the compiled issue", () => {
     const hidden = /<div style="display:none[^"]*" aria-hidden="true">([^<]*)<\/div>/.exec(issue.html)?.[1] ?? "";
     expect(hidden.startsWith(issue.preheader)).toBe(true);
     expect(hidden.slice(issue.preheader.length).replace(/&#847;|&zwnj;|&nbsp;|\u034f|\u200c|\u00a0/g, "")).toBe("");
-    expect(hidden.length - issue.preheader.length).toBeGreaterThan(200);
+    expect(hidden.length - issue.preheader.length).toBeGreaterThan(150);
   });
 
   it("has a readable text part with every article, its link and the footer", () => {
