@@ -66,6 +66,7 @@ const newsletter = z.object({
     url: absoluteUrl.refine((v) => v.includes("{token}"), "must contain {token}, where each subscriber's unsubscribe token goes"),
     mailto: z.email("is not an email address"),
   }),
+  subscribe: z.object({ url: absoluteUrl }).optional(),
   bounces: z
     .object({
       address: z.email("is not an email address"),

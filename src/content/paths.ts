@@ -7,6 +7,7 @@ export const paths = {
   tag: (slug: string) => `tags/${slug}/`,
   tagPage: (slug: string, n: number) => (n <= 1 ? `tags/${slug}/` : `tags/${slug}/page/${n}/`),
   archive: "archive/",
+  subscribe: "subscribe/",
   feeds: (prefix = "") => ({ rss: `${prefix}feed.xml`, atom: `${prefix}atom.xml`, json: `${prefix}feed.json` }),
   stylesheet: "feed.xsl",
 } as const;

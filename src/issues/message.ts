@@ -6,6 +6,7 @@ import DKIM from "nodemailer/lib/dkim";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import type { CompiledIssue } from "./render.js";
 import { escapeXml } from "../xml/escape.js";
+import { greetingFor } from "./greeting.js";
 import { splitTokens, type TokenValues } from "./tokens.js";
 
 /** One person to mail. */
@@ -137,7 +138,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   return async (recipient) => {
     refuseLineBreaks({ "recipient name": recipient.name, "recipient address": recipient.address });
     const url = unsubscribeUrl(newsletter, recipient.address, options.secret);
-    const values = { unsubscribe_url: url, name: recipient.name?.trim() || "reader" };
+    const values = { unsubscribe_url: url, name: recipient.name?.trim() || "reader", greeting: greetingFor(recipient.name) };
     const messageId = `issue-${issue.plan.number}${options.test ? "-test" : ""}.${recipient.key ?? addressKey(recipient.address, options.secret)}@${domain}`;
     const fill: Record<string, () => Buffer[]> = {
       // ASCII but for an internationalised address in To, which SMTPUTF8 carries as UTF-8.

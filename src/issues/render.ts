@@ -1,12 +1,13 @@
-import { convert } from "html-to-text";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import type { Article } from "../markdown/article.js";
 import { displayDate, siteScope } from "../site/scope.js";
 import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import { emailBody } from "./email-body.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES } from "./limits.js";
 import { issuePath, preheaderOf, subjectScope, type IssuePlan } from "./plan.js";
 import { mjmlToHtml } from "./mjml.js";
+import { htmlText, plainText } from "./text.js";
 import { TOKENS } from "./tokens.js";
 
 /** An issue compiled once: HTML and text with personalisation tokens still in them. */
@@ -27,27 +28,40 @@ export type MjmlCompile = (source: string) => Promise<string>;
 
 /**
  * Compiles an issue: Liquid fills the MJML templates (escaping by default),
- * MJML validates strictly and renders, and the text part is made from the
- * same content. When the HTML would be clipped, the renderer shows summaries
- * instead of full text, then drops articles from the end (linking to the
- * site for them) until it fits. `mjml` is the MJML step: by default MJML in
+ * MJML validates strictly and renders, articles' bodies and the editor's
+ * note go in styled inline (see emailBody), and the text part is made from
+ * the same content. When the HTML would be clipped, the renderer shows
+ * summaries instead of full text, then drops articles from the end (linking
+ * to the site for them) until it fits; the subject and preheader are those
+ * of what is left. `mjml` is the MJML step: by default MJML in
  * this thread; a build passes one that remembers its results.
  */
 export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, mjml: MjmlCompile = mjmlToHtml): Promise<CompiledIssue> {
   const engine = templateEngine(templates);
-  const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }, true), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
-  if (/[\r\n]/.test(subject)) throw new TemplateError(problem("presswork.config.yaml", "newsletter.subject renders with a line break, which would inject mail headers"));
-  const preheader = preheaderOf(plan);
   const webUrl = new URL(issuePath(plan.number), config.site.url).href;
+  const noteHtml = plan.note ? emailBody(plan.note.html) : "";
+  const bodies = new Map<Article, string>();
+  const bodyOf = (a: Article) => {
+    let body = bodies.get(a);
+    if (body === undefined) bodies.set(a, (body = emailBody(a.body.html.email)));
+    return body;
+  };
   let full = newsletter.content === "full";
   let current: IssuePlan = plan;
   let shortened: CompiledIssue["shortened"] = "no";
   for (;;) {
-    const source = (bodies: readonly string[]) => renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", issueScope(current, config, newsletter, { subject, preheader, webUrl, full }, bodies), templates);
-    const html = await issueHtml(source, full ? current.articles.map((a) => a.body.html.email) : [], mjml);
+    // The subject and preheader count the articles this version holds, so neither promises what was cut.
+    const subject = subjectOf(current, config, newsletter);
+    const preheader = preheaderOf(current);
+    const html = await issueHtml(
+      (placed) => renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", issueScope(current, config, newsletter, { subject, preheader, webUrl, full, noteHtml }, placed), templates),
+      full ? current.articles.map(bodyOf) : [],
+      mjml,
+    );
     const fits = Buffer.byteLength(html) <= CLIP_BYTES;
     if (fits || (current.articles.length <= 1 && !full)) {
-      return { plan: current, subject, preheader, webUrl, html, text: plainText(current, config, newsletter, webUrl, full), shortened };
+      const shown = current.articles.map((article, i) => ({ article, image: full || i === 0, ...(full ? { body: bodyOf(article) } : {}) }));
+      return { plan: current, subject, preheader, webUrl, html, text: plainText(current, shown, config, newsletter, webUrl), shortened };
     }
     if (full) {
       full = false;
@@ -57,6 +71,12 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
       shortened = "fewer articles";
     }
   }
+}
+
+function subjectOf(plan: IssuePlan, config: Config, newsletter: NewsletterConfig): string {
+  const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }, true), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
+  if (/[\r\n]/.test(subject)) throw new TemplateError(problem("presswork.config.yaml", "newsletter.subject renders with a line break, which would inject mail headers"));
+  return subject;
 }
 
 const PLACEHOLDER = /presswork-article-(\d+)-html/g;
@@ -92,7 +112,7 @@ function problem(path: string, reason: string): VFile {
   return file;
 }
 
-function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, extra: { subject: string; preheader: string; webUrl: string; full: boolean }, bodies: readonly string[]) {
+function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, extra: { subject: string; preheader: string; webUrl: string; full: boolean; noteHtml: string }, bodies: readonly string[]) {
   return {
     site: siteScope(config),
     issue: {
@@ -103,18 +123,22 @@ function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfi
       web_url: extra.webUrl,
       count: plan.articles.length,
       more: plan.more,
-      note_html: plan.note?.html ?? "",
+      note_html: extra.noteHtml,
     },
-    articles: plan.articles.map((a, i) => cardScope(a, config, bodies[i] ?? "")),
+    articles: plan.articles.map((a, i) => cardScope(a, config, bodies[i] ?? "", i === 0, extra.full)),
     full: extra.full,
     newsletter: { name: newsletter.name ?? config.site.title, postal_address: newsletter.postalAddress, reason: newsletter.reason },
     tokens: TOKENS,
   };
 }
 
-function cardScope(article: Article, config: Config, html: string) {
+function cardScope(article: Article, config: Config, html: string, lead: boolean, full: boolean) {
   return {
+    lead,
+    /** The lead's picture shows; in full text, every article's. */
+    show_image: lead || full,
     title: article.title,
+    subtitle: article.subtitle ?? "",
     url: article.url,
     tag: article.tags[0]?.name ?? "",
     byline: `${article.authors.map((a) => a.name).join(", ")} · ${displayDate(article.published, config)}`,
@@ -122,38 +146,11 @@ function cardScope(article: Article, config: Config, html: string) {
     key_points: article.points,
     summary: article.description,
     html,
-    image: article.image && article.imageUrl ? { url: article.imageUrl, alt: article.image.alt } : null,
+    image: article.image && article.imageUrl ? { url: article.imageUrl, alt: article.image.alt, caption: article.image.caption ?? "" } : null,
   };
 }
 
-const TEXT_OPTIONS = {
-  wordwrap: 78,
-  selectors: [
-    { selector: "a", options: { linkBrackets: ["<", ">"] as [string, string], hideLinkIfSameAsText: true } },
-    { selector: "img", format: "skip" },
-    { selector: "h2", options: { uppercase: false } },
-    { selector: "h3", options: { uppercase: false } },
-    { selector: "table", format: "dataTable" },
-  ],
-};
-
-/** The text part: the same content as the HTML, readable as plain text, with every link written out. */
-export function plainText(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, webUrl: string, full: boolean): string {
-  const lines: string[] = [];
-  const rule = "-".repeat(60);
-  lines.push(`${config.site.title} · Issue #${plan.number} · ${displayDate(plan.date, config)}`, `View in your browser: ${webUrl}`, "", `Hello ${TOKENS.name},`, "");
-  if (plan.note) lines.push(plan.note.text, "");
-  plan.articles.forEach((a, i) => {
-    lines.push(rule, `${i + 1}. ${a.title}`, `   ${a.authors.map((x) => x.name).join(", ")} · ${displayDate(a.published, config)} · ${a.body.readingMinutes} min read`, "");
-    if (a.points.length > 0) lines.push("Quick Reads:", ...a.points.map((p) => `- ${p}`), "");
-    lines.push(full ? convert(a.body.html.email, TEXT_OPTIONS) : a.description, "", `Read more: ${a.url}`, "");
-  });
-  if (plan.more > 0) lines.push(rule, `${plan.more} more on ${config.site.title}: ${config.site.url}`, "");
-  lines.push(rule, newsletter.reason, `Unsubscribe: ${TOKENS.unsubscribe_url}`, newsletter.postalAddress, "");
-  return lines.join("\n");
-}
-
-/** Note text from its email HTML. */
+/** An editor's note as plain text, from its email HTML. */
 export function noteText(html: string): string {
-  return convert(html, TEXT_OPTIONS);
+  return htmlText(emailBody(html));
 }

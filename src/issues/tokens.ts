@@ -4,6 +4,7 @@ import { escapeXml } from "../xml/escape.js";
 export const TOKENS = {
   unsubscribe_url: "%%unsubscribe_url%%",
   name: "%%name%%",
+  greeting: "%%greeting%%",
 } as const;
 
 /** The values for one recipient's copy. */

@@ -10,6 +10,7 @@ import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
 import { allFeedSpecs, feedKey } from "../feeds/spec.js";
 import { paths } from "../content/paths.js";
+import type { ArchivedIssue } from "../issues/archive.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
@@ -20,7 +21,7 @@ import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { RenderCache } from "./cache.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, webVersion, type NewsletterState } from "./newsletter.js";
+import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, type NewsletterState } from "./newsletter.js";
 import { CACHE_DIR } from "./json-file.js";
 import { MetaCache } from "./meta-cache.js";
 import { OutputState } from "./output-state.js";
@@ -141,8 +142,8 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
 
 async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
-  const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
-  const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, sent);
+  const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.number, subject: p.subject, date: p.date, url: p.url, articles: p.articles.map((a) => ({ title: a.title, url: a.url, description: a.summary })) }));
+  const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, letter?.past);
   const { render, reuse } = output.sort(specs, templates.liquid);
   for (const path of carried) plan.reuse.add(path);
   stage("page keys");
@@ -162,9 +163,6 @@ async function outputPlan(config: Config, articles: readonly Article[], template
     for (const [path, text] of feedFiles(spec, prefix)) plan.files.set(path, text);
   }
   if (letter && sent) {
-    for (const issue of letter.past) plan.files.set(`${issuePath(issue.plan.number)}index.html`, webVersion(issue, letter.newsletter));
-    // The next issue's web version is at its address before its send starts: the "view in browser" link works from the first message.
-    if (letter.next) plan.files.set(`${issuePath(letter.next.plan.number)}index.html`, webVersion(letter.next, letter.newsletter));
     if (made(["issues/feed.xml", "issues/atom.xml"], createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, config.site, sent])).digest("hex"))) {
       const { issueFeeds } = await import("../feeds/issues.js");
       const feeds = issueFeeds(config, sent);
@@ -177,7 +175,7 @@ async function outputPlan(config: Config, articles: readonly Article[], template
   }
   // The sitemap and robots.txt follow from the config and the articles without their bodies: the pages' signature.
   if (made(["sitemap.xml", "robots.txt"], signature)) {
-    plan.files.set("sitemap.xml", sitemap(config, articles));
+    plan.files.set("sitemap.xml", sitemap(config, articles, newsletterPages(config, letter?.past)));
     plan.files.set("robots.txt", robots(config));
   }
   for (const [name, path] of templates.statics) plan.copies.set(name, path);
@@ -196,10 +194,12 @@ async function outputPlan(config: Config, articles: readonly Article[], template
  * changed since the last build, the article pages of the changed bodies
  * (every other page carries its key over and stays as it is).
  */
-function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, metaDigest: (path: string) => string | undefined, sent?: IssueItem[]): { specs: PageSpec[]; carried: string[]; signature: string } {
+function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, metaDigest: (path: string) => string | undefined, sent?: readonly ArchivedIssue[]): { specs: PageSpec[]; carried: string[]; signature: string } {
   // An article without its body's HTML is its meta (toArticle adds only what follows from it and the config) and its body's stats.
   const withoutBodies = articles.map((a) => `${metaDigest(a.source.path) ?? JSON.stringify({ ...a, source: a.source.path, body: null })} ${a.body.statsDigest}`);
-  const signature = createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, templates, config, sent ?? null, withoutBodies])).digest("hex");
+  // A sent issue's page follows from its own fields and its articles' metas; the bodies it shows in full are planned with the article pages they change.
+  const issues = sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.articles.map((a) => a.id)]) ?? null;
+  const signature = createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, templates, config, issues, withoutBodies])).digest("hex");
   const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
   const last = output.plannedFrom(signature);
   if (last) {
@@ -213,6 +213,17 @@ function plannedPages(config: Config, articles: readonly Article[], templates: T
   const specs = planPages(config, articles, sent);
   output.planned({ signature, pages: specs.map((s) => s.file), bodies });
   return { specs, carried: [], signature };
+}
+
+/** The newsletter's pages for the sitemap: its index, each sent issue, the subscribe page. */
+function newsletterPages(config: Config, past: readonly ArchivedIssue[] | undefined): Array<{ path: string; lastmod?: Date }> {
+  if (!past) return [];
+  const newest = past.at(-1)?.date;
+  return [
+    { path: "issues/", ...(newest ? { lastmod: newest } : {}) },
+    ...past.map((issue) => ({ path: issuePath(issue.number), lastmod: issue.date })),
+    ...(config.newsletter?.subscribe ? [{ path: paths.subscribe }] : []),
+  ];
 }
 
 /** The site templates folder: Liquid templates by name, and static files (CSS, XSL, icons) to copy as they are. */

@@ -3,13 +3,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import { issuePath, planNextIssue, planSentIssue, type IssuePlan } from "../issues/plan.js";
+import { archiveFromRecord, type ArchivedIssue } from "../issues/archive.js";
+import { issuePath, planNextIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
 import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
-import { personalise } from "../issues/tokens.js";
+import { greetingFor } from "../issues/greeting.js";
+import { personalise, type TokenValues } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
+import type { ArticleHtml } from "../markdown/render.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import { readJson, writeJson } from "./json-file.js";
@@ -35,7 +38,8 @@ export interface NewsletterState {
   issues: IssueState[];
   templates: TemplateSources;
   next?: CompiledIssue;
-  past: CompiledIssue[];
+  /** What each sent issue's page shows, oldest first. */
+  past: ArchivedIssue[];
   files: VFile[];
 }
 
@@ -84,11 +88,11 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
     if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, issues, templates, past: [], files };
     if (valid) writeFileSync(valid, "");
   }
-  const past: CompiledIssue[] = [];
-  const compile = (plan: IssuePlan) => compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread);
-  for (const sent of record.issues) past.push(await compile(planSentIssue(sent, articles)));
+  const notes = await pastNotes(root, record, config, issuesCache, files);
+  const archive = archiveFromRecord(record, articles, config, notes);
+  const past = record.issues.map((sent) => archive(sent.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
   const plan = planNextIssue(articles, record, newsletter, now);
-  const next = plan ? await compile(plan) : undefined;
+  const next = plan ? await compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
   issuesCache?.prune();
   return { newsletter, record, issues, templates, past, files, ...(next ? { next } : {}) };
@@ -133,13 +137,9 @@ async function compileCached(
   let full = plan;
   let clean = true;
   if (note !== undefined) {
-    const file = new VFile({ path: notePathOf, value: note });
-    const pageUrl = new URL(issuePath(plan.number), config.site.url).href;
-    const { prepareFor, renderBody } = await import("../markdown/render.js");
-    await prepareFor([note]);
+    const { file, html } = await renderNote(plan.number, note, config);
     const { noteText } = await import("../issues/render.js");
-    const body = renderBody(file, notePathOf, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver([], new Set(), 0) });
-    full = { ...plan, note: { html: body.html.email, text: noteText(body.html.email) } };
+    full = { ...plan, note: { html: html.email, text: noteText(html.email) } };
     files.push(file);
     clean = file.messages.length === 0;
   }
@@ -152,6 +152,43 @@ async function compileCached(
     writeJson(path, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note } : {}) });
   }
   return compiled;
+}
+
+/** An editor's note rendered like an article body, its links resolved against its issue's page. */
+async function renderNote(number: number, note: string, config: Config): Promise<{ file: VFile; html: ArticleHtml }> {
+  const path = notePath(number);
+  const file = new VFile({ path, value: note });
+  const pageUrl = new URL(issuePath(number), config.site.url).href;
+  const { prepareFor, renderBody } = await import("../markdown/render.js");
+  await prepareFor([note]);
+  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver([], new Set(), 0) });
+  return { file, html: body.html };
+}
+
+/**
+ * The web HTML of the sent issues' editor's notes, by issue number. Each is
+ * remembered by its text, so a build loads the Markdown pipeline for a note
+ * only when it changed; a note with problems is rendered every time, so its
+ * messages are never lost.
+ */
+async function pastNotes(root: string, record: SentRecord, config: Config, cache: IssuesCache | undefined, files: VFile[]): Promise<Map<number, string>> {
+  const notes = new Map<number, string>();
+  for (const { number } of record.issues) {
+    const note = readOptional(join(root, notePath(number)));
+    if (note === undefined) continue;
+    const key = createHash("sha256").update(JSON.stringify([PIPELINE_VERSION, config.site, config.markdown, number, note])).digest("hex").slice(0, 40);
+    const path = cache?.path(`note-${key}.json`);
+    const stored = path ? readJson<string>(path) : undefined;
+    if (typeof stored === "string") {
+      notes.set(number, stored);
+      continue;
+    }
+    const { file, html } = await renderNote(number, note, config);
+    files.push(file);
+    notes.set(number, html.web);
+    if (path && file.messages.length === 0) writeJson(path, html.web);
+  }
+  return notes;
 }
 
 /**
@@ -219,10 +256,10 @@ function sizeReport(issue: CompiledIssue): VFile {
   return file;
 }
 
-/** The web version of an issue: its HTML with neutral values for the personal tokens. */
-export function webVersion(issue: CompiledIssue, newsletter: NewsletterConfig): string {
-  const url = newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "");
-  return personalise(issue.html, { unsubscribe_url: url, name: "reader" }, "html");
+/** The personal values of the preview's placeholder recipient: the configured unsubscribe URL with "preview" for a token. */
+export function previewValues(newsletter: NewsletterConfig): TokenValues {
+  const url = newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "preview");
+  return { unsubscribe_url: url, name: PREVIEW_RECIPIENT.name, greeting: greetingFor(PREVIEW_RECIPIENT.name) };
 }
 
 /** Output paths of the next issue's preview. */
@@ -238,7 +275,7 @@ export function previewKey(issue: CompiledIssue, config: Config, newsletter: New
 
 /** The preview files of the next issue: its HTML, its text and a sample message to a placeholder address. */
 export async function previewFiles(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): Promise<Map<string, string | Uint8Array>> {
-  const values = { unsubscribe_url: newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "preview"), name: PREVIEW_RECIPIENT.name };
+  const values = previewValues(newsletter);
   const { buildMessage } = await import("../issues/message.js");
   const eml = await buildMessage(issue, PREVIEW_RECIPIENT, config, newsletter, { secret: "preview", date: issue.plan.date });
   const [html, text, message] = PREVIEW_FILES as [string, string, string];

@@ -1,12 +1,14 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { simpleParser } from "mailparser";
 import { extname, join, normalize, sep } from "node:path";
 import { personalise } from "../issues/tokens.js";
 import { build, type Assembly } from "../pipeline/build.js";
+import { previewValues } from "../pipeline/newsletter.js";
 import { CACHE_DIR } from "../pipeline/json-file.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
-import { darken, emailPage, inboxPage, listPage, messagePage, withLiveScript, type EmailView, type Problem } from "./ui.js";
+import { darken, emailPage, imagesOff, inboxPage, listPage, messagePage, withLiveScript, withoutStyles, type EmailView, type Problem } from "./ui.js";
 
 /** Where and how to run the preview. */
 export interface PreviewOptions {
@@ -119,19 +121,21 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
       request.on("close", () => clients.delete(response));
       return;
     }
-    if (path === "/_presswork/email") return html(withLiveScript(emailPage(emailView(assembly), url.searchParams.get("scheme") === "dark" ? "dark" : "light")));
+    if (path === "/_presswork/email") return html(withLiveScript(emailPage(await emailView(assembly, outDir), url.searchParams.get("scheme") === "dark" ? "dark" : "light")));
     if (path === "/_presswork/email/frame") {
-      const next = assembly?.newsletter?.next;
-      if (!next) return send(404, TYPES[".txt"] as string, "No issue is due.");
-      const personal = personalise(next.html, { unsubscribe_url: "https://example.com/unsubscribe?token=preview", name: "Reader" }, "html");
-      // Images and links point at the published site; here they come from the preview.
+      const letter = assembly?.newsletter;
+      if (!letter?.next) return send(404, TYPES[".txt"] as string, "No issue is due.");
+      // Images and links point at the published site; here they come from the preview. The unsubscribe URL stays as configured.
       const siteUrl = assembly?.config?.site.url ?? "";
-      const copy = siteUrl ? personal.split(siteUrl).join(`http://${request.headers.host ?? "127.0.0.1"}${base}`) : personal;
+      const local = siteUrl ? letter.next.html.split(siteUrl).join(`http://${request.headers.host ?? "127.0.0.1"}${base}`) : letter.next.html;
+      let copy = personalise(local, previewValues(letter.newsletter), "html");
+      if (url.searchParams.get("images") === "off") copy = imagesOff(copy);
+      if (url.searchParams.get("styles") === "off") copy = withoutStyles(copy);
       return html(url.searchParams.get("scheme") === "dark" ? darken(copy) : copy);
     }
     if (path === "/_presswork/issues") {
       const issues = assembly?.newsletter?.past ?? [];
-      return html(withLiveScript(listPage("Past issues", [...issues].reverse().map((i) => ({ href: `${base}issues/${i.plan.number}/`, label: `#${i.plan.number}: ${i.subject}` })))));
+      return html(withLiveScript(listPage("Past issues", [...issues].reverse().map((i) => ({ href: `${base}issues/${i.number}/`, label: i.subject })))));
     }
     if (path === "/_presswork/feeds") {
       const tags = [...new Set(assembly?.articles.flatMap((a) => a.tags.map((t) => t.slug)) ?? [])].sort();
@@ -181,18 +185,21 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
   };
 }
 
-function emailView(assembly: Assembly | undefined): EmailView | undefined {
+/** The next issue for the email page, its headers read from the sample message the build wrote. */
+async function emailView(assembly: Assembly | undefined, outDir: string): Promise<EmailView | undefined> {
   const next = assembly?.newsletter?.next;
   const newsletter = assembly?.config?.newsletter;
   if (!next || !newsletter) return undefined;
+  const sample = await readFile(join(outDir, "issues/next/issue.eml")).catch(() => undefined);
+  const headers = sample ? (await simpleParser(sample)).headerLines.map((h) => ({ key: h.key, line: h.line.replace(/\r?\n[ \t]+/g, " ") })) : [];
   return {
     number: next.plan.number,
     subject: next.subject,
     preheader: next.preheader,
-    from: `${newsletter.from.name} <${newsletter.from.address}>`,
-    listUnsubscribe: `<${newsletter.unsubscribe.url.replace("{list}", newsletter.listId).replace("{token}", "…")}>, <mailto:${newsletter.unsubscribe.mailto}?subject=unsubscribe>`,
+    unsubscribeUrl: newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)),
+    headers,
     bytes: Buffer.byteLength(next.html),
-    text: personalise(next.text, { unsubscribe_url: "https://example.com/unsubscribe?token=preview", name: "Reader" }, "text"),
+    text: personalise(next.text, previewValues(newsletter), "text"),
   };
 }
 

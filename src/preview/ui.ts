@@ -15,10 +15,19 @@ export interface EmailView {
   number: number;
   subject: string;
   preheader: string;
-  from: string;
-  listUnsubscribe: string;
+  /** The configured one-click unsubscribe URL, as each subscriber's copy has it with their token. */
+  unsubscribeUrl: string;
+  /** Every header of the sample message, as sent: List-Id, List-Unsubscribe, List-Unsubscribe-Post, Reply-To… */
+  headers: Array<{ key: string; line: string }>;
   bytes: number;
   text: string;
+}
+
+/** How a frame shows the email: a width, and as a client that blocks images or drops `<style>` would. */
+interface Frame {
+  width: number;
+  label: string;
+  query: string;
 }
 
 const STYLE = `body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#f4f3ef}header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#1d1d1f;color:#fff}header a{color:#fff}main{padding:1rem}
@@ -59,14 +68,28 @@ function page(title: string, body: string): string {
 <main>${body}</main></body></html>`;
 }
 
-/** The next issue: frames 375 and 600 px wide, light or dark, its text and its headers, and its size against Gmail's limit. */
+/**
+ * The next issue: frames 320, 375 and 600 px wide, and 375 px as a client
+ * that blocks images and one that drops `<style>`, light or dark; its text,
+ * every header of the message, the configured unsubscribe URL, and its size
+ * against Gmail's limit.
+ */
 export function emailPage(view: EmailView | undefined, scheme: "light" | "dark"): string {
   if (!view) return page("Next email", "<h1>No issue is due</h1><p>Nothing new since the last issue. Publish an article to see the next one here.</p>");
   const kb = (view.bytes / 1024).toFixed(1);
   const other = scheme === "dark" ? "light" : "dark";
-  const frames = [375, 600]
-    .map((w) => `<figure><figcaption>${w} px</figcaption><iframe title="The email at ${w} px, ${scheme}" width="${w}" src="/_presswork/email/frame?scheme=${scheme}"></iframe></figure>`)
+  const frame = ({ width, label, query }: Frame) =>
+    `<figure><figcaption>${e(label)}</figcaption><iframe title="The email at ${e(label)}, ${scheme}" width="${width}" src="/_presswork/email/frame?scheme=${scheme}${query}"></iframe></figure>`;
+  const frames = [
+    { width: 320, label: "320 px", query: "" },
+    { width: 375, label: "375 px", query: "" },
+    { width: 600, label: "600 px", query: "" },
+    { width: 375, label: "375 px, images off", query: "&images=off" },
+    { width: 375, label: "375 px, styles stripped", query: "&styles=off" },
+  ]
+    .map(frame)
     .join("");
+  const headers = view.headers.map((h) => `<tr><th>${e(h.line.slice(0, h.line.indexOf(":")))}</th><td>${e(h.line.slice(h.line.indexOf(":") + 1).trim())}</td></tr>`).join("");
   return page(
     `Issue #${view.number}`,
     `<h1>Issue #${view.number}</h1>
@@ -76,15 +99,26 @@ export function emailPage(view: EmailView | undefined, scheme: "light" | "dark")
 <h2 id="text">Text</h2><pre>${e(view.text)}</pre>
 <h2 id="headers">Headers</h2><table>
 <tr><th>Subject</th><td id="subject">${e(view.subject)}</td></tr>
-<tr><th>Preheader</th><td>${e(view.preheader)}</td></tr>
-<tr><th>From</th><td>${e(view.from)}</td></tr>
-<tr><th>List-Unsubscribe</th><td>${e(view.listUnsubscribe)}</td></tr></table>`,
+<tr><th>Preheader</th><td id="preheader">${e(view.preheader)}</td></tr>
+<tr><th>Unsubscribe link</th><td id="unsubscribe">${e(view.unsubscribeUrl)} <small>(configured; each copy has its subscriber's token)</small></td></tr></table>
+<p>Every header of the message, as sent to the placeholder reader@example.com:</p>
+<table id="message-headers">${headers}</table>`,
   );
 }
 
 /** Forces the email's dark-mode styles on, for the dark frame. */
 export function darken(html: string): string {
   return html.replace(/@media\s*\(prefers-color-scheme:\s*dark\)/g, "@media all");
+}
+
+/** The email as a client that drops `<style>` shows it: inline styles alone. */
+export function withoutStyles(html: string): string {
+  return html.replace(/<style[\s\S]*?<\/style>/gi, "");
+}
+
+/** The email as a client that blocks images shows it: each image's alt text in its place. */
+export function imagesOff(html: string): string {
+  return html.replace(/<img\b[^>]*>/gi, (tag) => tag.replace(/\s(?:src|srcset)="[^"]*"/gi, ""));
 }
 
 /** Links to the published issues and the feeds. */

@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { groupByTag } from "../content/collection.js";
 import { dateFormat } from "../content/dates.js";
 import { absoluteUrl, fileFor, paths } from "../content/paths.js";
+import type { ArchivedIssue } from "../issues/archive.js";
+import { issuePath } from "../issues/plan.js";
 import type { Article } from "../markdown/article.js";
 import { ScopeDigests } from "./page-keys.js";
 import { articleCard, articleScope, displayDate, siteScope, type ArticleCard } from "./scope.js";
@@ -33,7 +36,7 @@ export function renderPages(specs: readonly PageSpec[], sources: TemplateSources
  * digests: planning reads no article HTML. With `only`, just the article
  * pages of those ids, for a rebuild that knows every other page unchanged.
  */
-export function planPages(config: Config, articles: readonly Article[], issues?: ReadonlyArray<{ number: number; subject: string; date: Date }>, only?: ReadonlySet<string>): PageSpec[] {
+export function planPages(config: Config, articles: readonly Article[], issues?: readonly ArchivedIssue[], only?: ReadonlySet<string>): PageSpec[] {
   const digests = new ScopeDigests();
   const site = digests.register(siteScope(config));
   const out: PageSpec[] = [];
@@ -62,7 +65,27 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
       image: null as null | { url: string; alt: string },
       type: "website",
       feeds: null as null | { rss: string; atom: string; json: string; title: string },
+      /** Which subscribe form the footer holds (its name goes with the sign-up); "" for none: the subscribe page has its own. */
+      footer_form: "footer",
     };
+  };
+  const issuePage = (issue: ArchivedIssue, index: number, list: readonly ArchivedIssue[]) => {
+    const path = issuePath(issue.number);
+    // The footer's form takes the place of the email's unsubscribe link, named for the issue page.
+    const pageMeta = { ...meta(issue.subject, path, issue.description), type: "article", footer_form: "issue" };
+    const pictured = issue.articles.find((a) => a.image)?.image;
+    if (pictured) pageMeta.image = { url: pictured.url, alt: pictured.alt };
+    const shown = issueScope(issue, config, site.base);
+    // The bodies it shows are not in its JSON (their HTML is read when the page is rendered): their digests stand for them.
+    const scope = digests.register(shown, createHash("sha1").update(JSON.stringify([shown, issue.full ? issue.articles.map((a) => a.bodyDigest) : []])).digest("base64"));
+    const older = list[index - 1];
+    const newer = list[index + 1];
+    page(path, "issue", {
+      page: pageMeta,
+      issue: scope,
+      newer: newer ? { title: newer.subject, path: site.base + issuePath(newer.number) } : null,
+      older: older ? { title: older.subject, path: site.base + issuePath(older.number) } : null,
+    });
   };
 
   articles.forEach((article, index) => {
@@ -79,6 +102,10 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
       newer: newer ? { title: newer.title, path: site.base + newer.path } : null,
       older: older ? { title: older.title, path: site.base + older.path } : null,
     });
+  });
+  // A page that shows bodies in full changes with them: planned with the article pages of the bodies that changed.
+  issues?.forEach((issue, index, list) => {
+    if (!only || (issue.full && issue.articles.some((a) => only.has(a.id)))) issuePage(issue, index, list);
   });
   if (only) return out;
 
@@ -105,15 +132,76 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
   page(paths.archive, "archive", { page: meta(`Archive · ${config.site.title}`, paths.archive), months: byMonth(articles, config).map((m) => ({ label: m.label, articles: listed(m.list) })) });
   if (issues) {
     page("issues/", "issues", {
-      page: meta(`Newsletter · ${config.site.title}`, "issues/"),
-      newsletter: { name: config.newsletter?.name ?? config.site.title, rss: `${site.base}issues/feed.xml`, atom: `${site.base}issues/atom.xml` },
+      page: meta(`Newsletter · ${config.site.title}`, "issues/", `Every issue of ${site.newsletter.name}, as it was sent.`),
+      newsletter: { name: site.newsletter.name, rss: `${site.base}issues/feed.xml`, atom: `${site.base}issues/atom.xml` },
       issues: [...issues]
         .sort((a, b) => b.number - a.number)
-        .map((i) => ({ number: i.number, subject: i.subject, date: i.date.toISOString(), date_display: displayDate(i.date, config), url: `${site.base}issues/${i.number}/` })),
+        .map((i) => ({
+          number: i.number,
+          subject: i.subject,
+          number_in_subject: numberInSubject(i),
+          date: i.date.toISOString(),
+          date_display: displayDate(i.date, config),
+          url: site.base + issuePath(i.number),
+          articles: i.articles.map((a) => ({ title: a.title, path: site.base + a.path })),
+        })),
+    });
+  }
+  if (site.newsletter.subscribe !== "") {
+    page(paths.subscribe, "subscribe-page", {
+      page: { ...meta(`Subscribe · ${site.newsletter.name}`, paths.subscribe, `Get ${site.newsletter.name} by email. ${config.site.description}`), footer_form: "" },
+      issues: [...(issues ?? [])]
+        .sort((a, b) => b.number - a.number)
+        .slice(0, 3)
+        .map((i) => ({ subject: i.subject, url: site.base + issuePath(i.number), date: i.date.toISOString(), date_display: displayDate(i.date, config) })),
     });
   }
   pageFile("404.html", "404", { page: meta(`Not found · ${config.site.title}`, "404.html") });
   return out;
+}
+
+/** Whether an issue's subject already says its number ("Signal & Noise #2: …"), so a list need not say it again. */
+function numberInSubject(issue: ArchivedIssue): boolean {
+  return new RegExp(`#${issue.number}(?!\\d)`).test(issue.subject);
+}
+
+/**
+ * How the issue template sees a sent issue: its articles as cards (body HTML
+ * read only when the page is rendered, for an issue sent in full).
+ */
+function issueScope(issue: ArchivedIssue, config: Config, base: string) {
+  return {
+    number: issue.number,
+    subject: issue.subject,
+    number_in_subject: numberInSubject(issue),
+    date: issue.date.toISOString(),
+    date_display: displayDate(issue.date, config),
+    full: issue.full,
+    note_html: issue.noteHtml,
+    articles: issue.articles.map((a, i) =>
+      withBody(
+        {
+          title: a.title,
+          subtitle: a.subtitle,
+          path: base + a.path,
+          tag: a.tag,
+          authors: a.authors.join(", "),
+          published: a.published.toISOString(),
+          published_display: displayDate(a.published, config),
+          reading_minutes: a.readingMinutes,
+          key_points: a.keyPoints,
+          summary: a.summary,
+          image: a.image && (i === 0 || issue.full) ? { path: new URL(a.image.url).pathname, alt: a.image.alt, caption: a.image.caption } : null,
+        },
+        () => (issue.full ? a.body() : ""),
+      ),
+    ),
+  };
+}
+
+/** A card with its body's HTML as `html`, read when a template asks for it and left out of the card's JSON. */
+function withBody<T extends object>(card: T, body: () => string): T & { readonly html: string } {
+  return Object.defineProperty(card, "html", { get: body, enumerable: false }) as T & { readonly html: string };
 }
 
 interface Pager {

@@ -26,6 +26,13 @@ export function siteScope(config: Config) {
     feeds: { rss: base + feeds.rss, atom: base + feeds.atom, json: base + feeds.json },
     archive: `${base}${paths.archive}`,
     tags: `${base}${paths.tags}`,
+    /** The newsletter, with empty strings when the config has none or no subscribe URL: templates test `!= ""`. */
+    newsletter: {
+      name: config.newsletter?.name ?? config.site.title,
+      issues: config.newsletter ? `${base}issues/` : "",
+      subscribe: config.newsletter?.subscribe?.url ?? "",
+      subscribe_page: config.newsletter?.subscribe ? `${base}${paths.subscribe}` : "",
+    },
   };
 }
 

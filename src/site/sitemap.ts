@@ -4,8 +4,8 @@ import type { Article } from "../markdown/article.js";
 import { escapeXml } from "../xml/escape.js";
 import { groupByTag } from "../content/collection.js";
 
-/** sitemap.xml: home, archive, tag pages and every article with its last change. */
-export function sitemap(config: Config, articles: readonly Article[]): string {
+/** sitemap.xml: home, archive, tag pages, every article with its last change, and `pages` (the newsletter's, say). */
+export function sitemap(config: Config, articles: readonly Article[], pages: ReadonlyArray<{ path: string; lastmod?: Date }> = []): string {
   const url = (path: string, lastmod?: Date) =>
     `  <url><loc>${escapeXml(absoluteUrl(path, config.site.url))}</loc>${lastmod ? `<lastmod>${lastmod.toISOString()}</lastmod>` : ""}</url>`;
   const newest = articles.reduce<Date | undefined>((max, a) => (!max || a.updated > max ? a.updated : max), undefined);
@@ -15,6 +15,7 @@ export function sitemap(config: Config, articles: readonly Article[]): string {
     url(paths.tags, newest),
     ...groupByTag(articles).map(({ tag, list }) => url(paths.tag(tag.slug), list.reduce((m, a) => (a.updated > m ? a.updated : m), new Date(0)))),
     ...articles.map((a) => url(a.path, a.updated)),
+    ...pages.map((p) => url(p.path, p.lastmod)),
   ];
   return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${lines.join("\n")}\n</urlset>\n`;
 }

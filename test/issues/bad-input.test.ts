@@ -11,14 +11,14 @@ describe("bad input to the email issue", () => {
   it("reports an MJML error with the template file and line, from check and from a build", async () => {
     const root = await tempProject({ samples: true });
     const path = join(root, "templates/email/card.mjml.liquid");
-    await writeFile(path, (await readFile(path, "utf8")).replace('<mj-button href="{{ article.url }}">', '<mj-button hreff="{{ article.url }}">'));
+    await writeFile(path, (await readFile(path, "utf8")).replace('<mj-divider css-class="rule" padding=', '<mj-divider css-class="rule" paddding='));
     const { code, stderr } = runCli(["check", "--now", NOW], root);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/templates\/email\/card\.mjml\.liquid:19:1 {2}error {2}MJML: <mj-button> Attribute hreff is illegal/);
+    expect(stderr).toMatch(/templates\/email\/card\.mjml\.liquid:4:1 {2}error {2}MJML: <mj-divider> Attribute paddding is illegal/);
     // A first build validates in MJML's own thread, with the same place.
     const build = runCli(["build", "--now", NOW], root);
     expect(build.code).toBe(1);
-    expect(build.stderr).toMatch(/templates\/email\/card\.mjml\.liquid:19:1 {2}error {2}MJML: <mj-button> Attribute hreff is illegal/);
+    expect(build.stderr).toMatch(/templates\/email\/card\.mjml\.liquid:4:1 {2}error {2}MJML: <mj-divider> Attribute paddding is illegal/);
   });
 
   it("reports a template variable that does not exist with its file and line", async () => {
@@ -27,7 +27,7 @@ describe("bad input to the email issue", () => {
     await writeFile(path, (await readFile(path, "utf8")).replace("{{ newsletter.reason }}", "{{ newsletter.raeson }}"));
     const { code, stderr } = runCli(["build", "--now", NOW], root);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/templates\/email\/footer\.mjml\.liquid:4:\d+ {2}error {2}template error: undefined variable: newsletter\.raeson/);
+    expect(stderr).toMatch(/templates\/email\/footer\.mjml\.liquid:5:\d+ {2}error {2}template error: undefined variable: newsletter\.raeson/);
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 

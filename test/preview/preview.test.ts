@@ -73,12 +73,35 @@ describe("presswork preview", () => {
     }
   });
 
-  it("shows the subject, the size against Gmail's limit and both frames on the email page", async () => {
+  it("shows the subject, the size against Gmail's limit and the frames at 320, 375 and 600 px, images off and styles stripped", async () => {
     const page = await open("/_presswork/email");
     await expect(page.locator("#subject").textContent()).resolves.toContain("Signal & Noise #3");
     await expect(page.locator("#size").textContent()).resolves.toMatch(/^\d+\.\d KB of HTML of Gmail's 102 KB/);
-    expect(await page.locator("iframe").evaluateAll((frames) => frames.map((f) => (f as HTMLIFrameElement).width))).toEqual(["375", "600"]);
+    expect(await page.locator("iframe").evaluateAll((frames) => frames.map((f) => (f as HTMLIFrameElement).width))).toEqual(["320", "375", "600", "375", "375"]);
     await page.close();
+  });
+
+  it("shows the configured unsubscribe URL and every header that matters on the email page", async () => {
+    const page = await open("/_presswork/email");
+    await expect(page.locator("#unsubscribe").textContent()).resolves.toContain("https://signal-noise.example/unsubscribe?list=weekly.signal-noise.example&token={token}");
+    const headers = Object.fromEntries(await page.locator("#message-headers tr").evaluateAll((rows) => rows.map((r) => [r.querySelector("th")?.textContent, r.querySelector("td")?.textContent])));
+    expect(headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
+    expect(headers["List-ID"]).toBe('"Signal & Noise Weekly" <weekly.signal-noise.example>');
+    expect(headers["Reply-To"]).toBe("editors@signal-noise.example");
+    expect(headers["List-Unsubscribe"]).toMatch(/^<https:\/\/signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=[^>]+>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe>$/);
+    await page.close();
+  });
+
+  it("frames the email with the configured unsubscribe link, with images off and with its styles stripped", async () => {
+    const frame = async (query: string) => (await (await fetch(new URL(`/_presswork/email/frame?scheme=light${query}`, preview.url))).text());
+    const normal = await frame("");
+    expect(normal).toContain('href="https://signal-noise.example/unsubscribe?list=weekly.signal-noise.example&amp;token=preview"');
+    expect(normal).toMatch(/<img [^>]*src="http:\/\/127\.0\.0\.1/);
+    expect(normal).toContain("<style");
+    const imagesOff = await frame("&images=off");
+    expect(imagesOff).toMatch(/<img [^>]*alt="[^"]+"/);
+    expect(imagesOff).not.toMatch(/<img [^>]*src=/);
+    expect(await frame("&styles=off")).not.toContain("<style");
   });
 
   it("reloads an open page by itself when an article changes on disk", async () => {

@@ -61,7 +61,9 @@ describe("the web archive", () => {
     const sitemap = await read("sitemap.xml");
     expect(await xmllint(sitemap)).toEqual([]);
     expect(sitemap).toContain("<loc>https://signal-noise.example/articles/open-silicon-fab/</loc><lastmod>2026-11-24T08:30:00.000Z</lastmod>");
-    expect(sitemap.match(/<url>/g)).toHaveLength(3 + 12 + 8);
+    // Home, archive, topics; 12 topic pages; 8 articles; the newsletter's index, its 2 issues and the subscribe page.
+    expect(sitemap.match(/<url>/g)).toHaveLength(3 + 12 + 8 + 4);
+    expect(sitemap).toContain("<loc>https://signal-noise.example/issues/2/</loc><lastmod>2026-11-03T08:00:00.000Z</lastmod>");
     expect(await read("robots.txt")).toContain("Sitemap: https://signal-noise.example/sitemap.xml");
   });
 

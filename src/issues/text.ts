@@ -1,0 +1,95 @@
+import { compile, type FormatCallback } from "html-to-text";
+import type { Config, NewsletterConfig } from "../config/schema.js";
+import type { Article } from "../markdown/article.js";
+import { displayDate } from "../site/scope.js";
+import type { IssuePlan } from "./plan.js";
+import { TOKENS } from "./tokens.js";
+
+/** Links already written out in one text part: each URL appears once. */
+interface Seen {
+  urls: Set<string>;
+}
+
+/** A link's text, then its URL in angle brackets unless the text is the URL or the URL was written out before. */
+const anchorOnce: FormatCallback = (elem, walk, builder) => {
+  const href = (elem.attribs?.["href"] ?? "").replace(/^mailto:/, "");
+  let text = "";
+  builder.pushWordTransform((word) => {
+    text += word;
+    return word;
+  });
+  walk(elem.children, builder);
+  builder.popWordTransform();
+  const { urls } = (builder as unknown as { metadata: Seen }).metadata;
+  if (!href || href.startsWith("#") || urls.has(href)) return;
+  urls.add(href);
+  if (sameUrl(text, href)) return;
+  builder.addInline(` <${href}>`, { noWordTransform: true });
+};
+
+/** An image as its description: plain-text readers see what the picture shows. */
+const imageAlt: FormatCallback = (elem, _walk, builder) => {
+  const alt = (elem.attribs?.["alt"] ?? "").trim();
+  if (alt) builder.addInline(`[Image: ${alt}]`, { noWordTransform: true });
+};
+
+const heading = (level: number) => ({ selector: `h${level}`, options: { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 } });
+const toText = compile({
+  wordwrap: 78,
+  formatters: { anchorOnce, imageAlt },
+  selectors: [
+    { selector: "a", format: "anchorOnce" },
+    { selector: "img", format: "imageAlt" },
+    ...[1, 2, 3, 4, 5, 6].map(heading),
+    { selector: "ul", options: { itemPrefix: "- " } },
+    { selector: "table", format: "dataTable", options: { uppercaseHeaderCells: false, maxColumnWidth: 40 } },
+  ],
+}) as unknown as (html: string, metadata: Seen) => string;
+
+/** Email HTML (a body or a note) as plain text: links written out once, images by their alt text, tables as columns, headings as written. */
+export function htmlText(html: string, seen: Seen = { urls: new Set() }): string {
+  // The HTML's break opportunities in long URLs would break them over lines here, where nobody could follow them.
+  return toText(html.replaceAll("<wbr>", ""), seen);
+}
+
+function sameUrl(text: string, href: string): boolean {
+  const bare = (url: string) => url.replace(/^https?:\/\//, "").replace(/\/$/, "");
+  return text === href || bare(text) === bare(href);
+}
+
+const RULE = "-".repeat(60);
+
+/** How the text part sees one article. */
+export interface TextArticle {
+  article: Article;
+  /** The article's body as it went into the email (full text), or undefined for a summary. */
+  body?: string;
+  /** Show the article's picture: the lead's, or every article's in full text. */
+  image: boolean;
+}
+
+/**
+ * The text part: the same content as the HTML, readable as plain text. Each
+ * article's own link once under its headline, every other URL once where
+ * it is first linked, images by their descriptions, footnotes as [1] with
+ * the notes below (as the HTML shows them). The greeting, empty when there
+ * is no name to greet, sits on the line above what follows it.
+ */
+export function plainText(plan: IssuePlan, articles: readonly TextArticle[], config: Config, newsletter: NewsletterConfig, webUrl: string): string {
+  const name = newsletter.name ?? config.site.title;
+  const lines: string[] = [name, `Issue #${plan.number} · ${displayDate(plan.date, config)}`, `View in your browser: ${webUrl}`, "", TOKENS.greeting];
+  if (plan.note) lines.push(plan.note.text, "");
+  if (articles.length > 3) lines.push("In this issue:", ...articles.map(({ article }, i) => `${i + 1}. ${article.title}`), "");
+  for (const { article, body, image } of articles) {
+    const seen: Seen = { urls: new Set([article.url]) };
+    lines.push(RULE, "", article.title);
+    if (article.subtitle) lines.push(article.subtitle);
+    lines.push(`${article.authors.map((a) => a.name).join(", ")} · ${displayDate(article.published, config)} · ${article.body.readingMinutes} min read`, article.url, "");
+    if (image && article.image) lines.push(`[Image: ${article.image.alt}]`, ...(article.image.caption ? [article.image.caption] : []), "");
+    if (article.points.length > 0) lines.push("Quick Reads", ...article.points.map((p) => `- ${p}`), "");
+    lines.push(body === undefined ? article.description : htmlText(body, seen), "");
+  }
+  if (plan.more > 0) lines.push(RULE, "", `${plan.more} more ${plan.more === 1 ? "article" : "articles"} on ${config.site.title}: ${config.site.url}`, "");
+  lines.push(RULE, "", newsletter.reason, `Unsubscribe: ${TOKENS.unsubscribe_url}`, newsletter.postalAddress, "");
+  return lines.join("\n").replace(/\n{3,}/g, "\n\n");
+}
