@@ -39,6 +39,7 @@ const newsletter = z.object({
     url: absoluteUrl.refine((v) => v.includes("{token}"), "must contain {token}, where each subscriber's unsubscribe token goes"),
     mailto: z.email("is not an email address"),
   }),
+  subscribe: z.object({ url: absoluteUrl }).optional(),
   postalAddress: z.string().min(1, "must not be empty: bulk mail carries the sender's postal address"),
   reason: z.string().min(1).default("You get this email because you subscribed to our newsletter."),
 });
