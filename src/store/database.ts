@@ -1,0 +1,148 @@
+import { mkdirSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
+import { Kysely, sql } from "kysely";
+import { migrate, type Dialect } from "./migrations.js";
+import type { Database } from "./schema.js";
+
+/** Where the database is when DATABASE_URL is not set, relative to the project root: outside dist/, git-ignored. */
+export const DEFAULT_DATABASE = "data/presswork.sqlite";
+
+/** An open database, its schema up to date. */
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Where it is, for messages: a SQLite file, or PostgreSQL's host and database (never a password). */
+  description: string;
+  /**
+   * Runs `fn` in one transaction. On SQLite it takes the write lock at once
+   * (BEGIN IMMEDIATE), so a transaction that reads and then writes never
+   * fails half way because another process wrote meanwhile.
+   */
+  transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Where to find the database and what to report on the way. */
+export interface StoreOptions {
+  /** DATABASE_URL: `postgres://…`, `sqlite:path`, a file path; unset: data/presswork.sqlite under `root`. */
+  url?: string | undefined;
+  root: string;
+  /** Connections PostgreSQL may have open at once (default 10). */
+  poolSize?: number;
+  /** A connection error PostgreSQL reported while idle: logged, never a crash. */
+  onIdleError?: (error: Error) => void;
+}
+
+/** DATABASE_URL is not something Presswork can open. */
+export class DatabaseUrlError extends Error {}
+
+/** Which database a DATABASE_URL names, with the SQLite path resolved against the project root. */
+export function parseDatabaseUrl(url: string | undefined, root: string): { dialect: "sqlite"; path: string } | { dialect: "postgres"; url: string } {
+  const value = url?.trim() ?? "";
+  if (value === "") return { dialect: "sqlite", path: join(root, DEFAULT_DATABASE) };
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    if (!URL.canParse(value)) throw new DatabaseUrlError("DATABASE_URL is not a URL: write it as postgres://user:password@host:5432/database");
+    return { dialect: "postgres", url: value };
+  }
+  const match = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(value);
+  const path = match ? decodeURIComponent(match[1] ?? "") : value;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path === "") {
+    throw new DatabaseUrlError("DATABASE_URL must be postgres://… for PostgreSQL, or sqlite:PATH (or a file path) for SQLite");
+  }
+  return { dialect: "sqlite", path: isAbsolute(path) ? path : join(root, path) };
+}
+
+/** Opens the database DATABASE_URL names and applies the migrations it lacks. */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const target = parseDatabaseUrl(options.url, options.root);
+  let store: Store;
+  if (target.dialect === "sqlite") {
+    store = await openSqlite(target.path);
+  } else {
+    store = await openPostgres(target.url, options);
+  }
+  try {
+    await migrate(store.db, store.dialect);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+async function openSqlite(path: string): Promise<Store> {
+  const [{ default: SQLite }, { SqliteDialect }] = await Promise.all([import("better-sqlite3"), import("kysely")]);
+  mkdirSync(dirname(path), { recursive: true });
+  const database = new SQLite(path, { timeout: 5000 });
+  // WAL: readers never wait for the writer; NORMAL sync: a commit survives the process being killed (not a power cut before the next checkpoint).
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    db,
+    dialect: "sqlite",
+    description: `SQLite ${path}`,
+    transaction: (fn) =>
+      db.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        try {
+          const result = await fn(connection);
+          await sql`commit`.execute(connection);
+          return result;
+        } catch (error) {
+          if (database.inTransaction) await sql`rollback`.execute(connection);
+          throw error;
+        }
+      }),
+    close: () => db.destroy(),
+  };
+}
+
+async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
+  const [{ default: pg }, { PostgresDialect }] = await Promise.all([import("pg"), import("kysely")]);
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // An idle connection that breaks (a restart, a network drop) emits an error: unheard, it would crash the process.
+  pool.on("error", (error) => options.onIdleError?.(error));
+  const parsed = new URL(url);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: "postgres",
+    description: `PostgreSQL ${parsed.hostname}${parsed.port ? `:${parsed.port}` : ""}${parsed.pathname}`,
+    transaction: (fn) => db.transaction().execute(fn),
+    close: () => db.destroy(),
+  };
+}
+
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EPIPE",
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+  "SQLITE_CANTOPEN",
+  "SQLITE_IOERR",
+  "SQLITE_FULL",
+  "SQLITE_READONLY",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+]);
+
+/** Whether an error says the database cannot be reached or used right now (a retry later may work), not that a query is wrong. */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith("SQLITE_IOERR"))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|driver has already been destroyed|database connection is not open/i.test(e.message ?? "");
+}
