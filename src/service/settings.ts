@@ -1,4 +1,5 @@
 import type { Config, NewsletterConfig } from "../config/schema.js";
+import { DatabaseUrlError, parseDatabaseUrl } from "../store/database.js";
 
 /** How `presswork serve` runs: from flags, the environment and the config. Secrets come from the environment only. */
 export interface ServiceSettings {
@@ -51,7 +52,7 @@ export function serviceSettings(root: string, config: Config, env: NodeJS.Proces
     root,
     host: flags.host,
     port: flags.port,
-    databaseUrl: env["DATABASE_URL"] || undefined,
+    databaseUrl: checkedDatabaseUrl(env["DATABASE_URL"], root),
     secret,
     apiToken: env["PRESSWORK_API_TOKEN"] || undefined,
     publicUrl,
@@ -92,4 +93,15 @@ function perMinute(value: string | undefined): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new ServiceSetupError(`PRESSWORK_SUBSCRIBE_PER_MINUTE is "${value}", not a whole number of requests from 1 up`);
   return n;
+}
+
+/** DATABASE_URL, checked before anything slow loads. */
+function checkedDatabaseUrl(value: string | undefined, root: string): string | undefined {
+  try {
+    parseDatabaseUrl(value, root);
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new ServiceSetupError(error.message);
+    throw error;
+  }
+  return value || undefined;
 }

@@ -102,8 +102,10 @@ async function openSqlite(path: string): Promise<Store> {
 async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
   const [{ default: pg }, { PostgresDialect }] = await Promise.all([import("pg"), import("kysely")]);
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
-  // An idle connection that breaks (a restart, a network drop) emits an error: unheard, it would crash the process.
+  // A connection that breaks (a restart, a network drop) while no query runs on it emits an error: unheard, it
+  // would crash the process. The pool hears its idle ones; each connection gets a listener for when it is lent out.
   pool.on("error", (error) => options.onIdleError?.(error));
+  pool.on("connect", (client) => client.on("error", (error) => options.onIdleError?.(error)));
   const parsed = new URL(url);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
