@@ -13,6 +13,7 @@ const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   send: async () => (await import("./commands/send.js")).sendCommand,
   preview: async () => (await import("./commands/preview.js")).previewCommand,
   serve: async () => (await import("./commands/serve.js")).serveCommand,
+  subscribers: async () => (await import("./commands/subscribers.js")).subscribersCommand,
 };
 
 const main = defineCommand({

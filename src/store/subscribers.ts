@@ -65,6 +65,8 @@ export interface ImportRow {
   confirmedAt?: Date | undefined;
   /** When it stopped, for an inactive row. */
   stoppedAt?: Date | undefined;
+  /** Where the person signed up from, when the export says. */
+  ip?: string | undefined;
   fields: Record<string, string>;
 }
 
@@ -385,7 +387,7 @@ export class SubscriberList {
                   confirmed_at: (p.row.confirmedAt ?? (p.row.status === "active" ? p.subscribedAt : undefined))?.toISOString() ?? null,
                   source,
                   wording: null,
-                  ip: null,
+                  ip: text(p.row.ip, 64),
                   user_agent: null,
                 })),
               )
