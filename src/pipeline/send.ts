@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renam
 import { isAbsolute, join } from "node:path";
 import { VFile } from "vfile";
 import { recipients, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
-import { estimateRows, type SubscriberSource } from "../audience/source.js";
+import { estimateRows, remoteSource, type SubscriberSource } from "../audience/source.js";
 import { acquireLock } from "../delivery/lock.js";
 import { Ledger, ledgerPath } from "../delivery/ledger.js";
 import { OutboxTransport } from "../delivery/outbox.js";
@@ -123,7 +123,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
     }
     if (!ledger.header && !request.dryRun) ledger.append({ type: "issue", issue: plan.number, date: date.toISOString(), subject: compiled.subject, articles: plan.articles.map((a) => a.id) });
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
-    const source = subscriberSource(request);
+    const source = subscriberSource(request, newsletter.listId);
     const onProgress = request.onProgress;
     const total = onProgress ? estimateRows(source) : undefined;
     const progress: ListProgress = { sent: 0, tempFailed: 0, permFailed: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, rows: 0, ...(total === undefined ? {} : { total }) };
@@ -184,8 +184,10 @@ function chooseIssue(request: SendRequest, assembly: Assembly, record: SentRecor
   return { plan: letter.next.plan, ledgerFile };
 }
 
-function subscriberSource(request: SendRequest): SubscriberSource {
+function subscriberSource(request: SendRequest, list: string): SubscriberSource {
   const file = request.subscribers ?? request.env["PRESSWORK_SUBSCRIBERS_FILE"];
+  const remote = file ? remoteSource(file, { env: request.env, root: request.root, list }) : undefined;
+  if (remote) return remote;
   if (file) {
     const path = isAbsolute(file) ? file : join(request.root, file);
     if (!existsSync(path)) throw new SendSetupError(`the subscriber list ${file} does not exist: nothing was sent`);

@@ -1,5 +1,5 @@
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import { DatabaseUrlError, parseDatabaseUrl } from "../store/database.js";
+import { DatabaseUrlError, parseDatabaseUrl } from "../store/url.js";
 
 /** How `presswork serve` runs: from flags, the environment and the config. Secrets come from the environment only. */
 export interface ServiceSettings {

@@ -279,27 +279,9 @@ export class SubscriberList {
     };
   }
 
-  /**
-   * Streams subscribers with the given statuses in id order, `batch` rows a
-   * query: memory stays bounded for any list, and the database is free
-   * between batches for other work.
-   */
-  async *rows(statuses: readonly SubscriberStatus[], batch = 1000): AsyncGenerator<SubscriberRecord> {
-    let after = 0;
-    for (;;) {
-      const rows = await this.store.db
-        .selectFrom("subscribers")
-        .select(["id", "email", "name", "status", "fields", "created_at", "status_at"])
-        .where("list", "=", this.list)
-        .where("status", "in", statuses)
-        .where("id", ">", after)
-        .orderBy("id")
-        .limit(batch)
-        .execute();
-      for (const row of rows) yield toRecord(row);
-      if (rows.length < batch) return;
-      after = rows[rows.length - 1]?.id ?? after;
-    }
+  /** Streams subscribers with the given statuses in id order (see listRows). */
+  rows(statuses: readonly SubscriberStatus[], batch = 1000): AsyncGenerator<SubscriberRecord> {
+    return listRows(this.store, this.list, statuses, batch);
   }
 
   /**
@@ -489,6 +471,29 @@ export class SubscriberList {
       .onConflict((oc) => oc.column("event_key").doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+}
+
+/**
+ * Streams a list's subscribers with the given statuses in id order, `batch`
+ * rows a query: memory stays bounded for any list, and the database is free
+ * between batches for other work.
+ */
+export async function* listRows(store: Store, list: string, statuses: readonly SubscriberStatus[], batch = 1000): AsyncGenerator<SubscriberRecord> {
+  let after = 0;
+  for (;;) {
+    const rows = await store.db
+      .selectFrom("subscribers")
+      .select(["id", "email", "name", "status", "fields", "created_at", "status_at"])
+      .where("list", "=", list)
+      .where("status", "in", statuses)
+      .where("id", ">", after)
+      .orderBy("id")
+      .limit(batch)
+      .execute();
+    for (const row of rows) yield toRecord(row);
+    if (rows.length < batch) return;
+    after = rows[rows.length - 1]?.id ?? after;
   }
 }
 

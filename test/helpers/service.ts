@@ -32,11 +32,11 @@ export interface RunningService {
  * from the repository's sample config and templates, mailing through the
  * test SMTP server, against the given database.
  */
-export async function startService(options: { databaseUrl: string; smtp: TestSmtp; env?: Record<string, string>; root?: string }): Promise<RunningService> {
+export async function startService(options: { databaseUrl: string; smtp: TestSmtp; env?: Record<string, string>; root?: string; port?: number }): Promise<RunningService> {
   const root = options.root ?? (await tempProject());
   const loaded = await loadConfig(root);
   if (!loaded.config) throw new Error(String(loaded.file.messages[0]?.reason));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const env = { PRESSWORK_SECRET: SECRET, PRESSWORK_API_TOKEN: API_TOKEN, PRESSWORK_PUBLIC_URL: `http://127.0.0.1:${port}/`, DATABASE_URL: options.databaseUrl, PRESSWORK_TRUST_PROXY: "loopback", ...options.env };
   const logs: string[] = [];
   const logStream = new Writable({
