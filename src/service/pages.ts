@@ -10,6 +10,9 @@ export const SERVICE_TEMPLATES = "templates/service";
 /** The pages the service shows; each is `templates/service/<name>.liquid`. */
 export type PageName = "subscribe" | "thanks" | "confirmed" | "confirm-failed" | "unsubscribe" | "unsubscribed" | "error";
 
+/** Pages whose values never hold anything a visitor typed or owns, so that a handful of versions covers every visitor. */
+const SAME_FOR_EVERYONE: ReadonlySet<PageName> = new Set(["thanks", "confirmed", "confirm-failed", "unsubscribed"]);
+
 /** What every page sees besides its own values. */
 export interface PageContext {
   config: Config;
@@ -41,8 +44,17 @@ export function loadPages(root: string, context: PageContext): Pages {
     language: context.config.site.language,
   };
   const newsletter = { name: context.newsletter.name ?? context.config.site.title, reason: context.newsletter.reason, postal_address: context.newsletter.postalAddress, mailto: context.newsletter.unsubscribe.mailto };
+  const rendered = new Map<string, string>();
+  const render = (name: PageName, values: Record<string, unknown>) => renderTemplate(engine, SERVICE_TEMPLATES, name, { site, newsletter, ...values }, sources);
   return {
-    render: (name, values) => renderTemplate(engine, SERVICE_TEMPLATES, name, { site, newsletter, ...values }, sources),
+    render: (name, values) => {
+      if (!SAME_FOR_EVERYONE.has(name)) return render(name, values);
+      // Rendering a page with Liquid cost more than the database work behind it: these few are made once.
+      const key = `${name}\n${JSON.stringify(values)}`;
+      let html = rendered.get(key);
+      if (html === undefined) rendered.set(key, (html = render(name, values)));
+      return html;
+    },
     stylesheet,
   };
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { Kysely, sql } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
 import { migrate, type Dialect } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { parseDatabaseUrl } from "./url.js";
@@ -52,27 +52,27 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 async function openSqlite(path: string): Promise<Store> {
-  const [{ default: SQLite }, { SqliteDialect }] = await Promise.all([import("better-sqlite3"), import("kysely")]);
+  const { default: SQLite } = await import("better-sqlite3");
   mkdirSync(dirname(path), { recursive: true });
   const database = new SQLite(path, { timeout: 5000 });
   // WAL: readers never wait for the writer; NORMAL sync: a commit survives the process being killed (not a power cut before the next checkpoint).
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return {
     db,
     dialect: "sqlite",
     description: `SQLite ${path}`,
     transaction: (fn) =>
       db.connection().execute(async (connection) => {
-        await sql`begin immediate`.execute(connection);
+        await connection.executeQuery(BEGIN_IMMEDIATE);
         try {
           const result = await fn(connection);
-          await sql`commit`.execute(connection);
+          await connection.executeQuery(COMMIT);
           return result;
         } catch (error) {
-          if (database.inTransaction) await sql`rollback`.execute(connection);
+          if (database.inTransaction) await connection.executeQuery(ROLLBACK);
           throw error;
         }
       }),
@@ -80,8 +80,33 @@ async function openSqlite(path: string): Promise<Store> {
   };
 }
 
+const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
+const COMMIT = CompiledQuery.raw("commit");
+const ROLLBACK = CompiledQuery.raw("rollback");
+
+/** Statements kept prepared: the queries are a few dozen shapes, and preparing one again cost as much as running it. */
+const STATEMENTS = 500;
+
+/** better-sqlite3 with its prepared statements reused by SQL text, the least recently used dropped past STATEMENTS. */
+function withStatementCache(database: SqliteDatabase): SqliteDatabase {
+  const statements = new Map<string, ReturnType<SqliteDatabase["prepare"]>>();
+  return {
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (statement) statements.delete(text);
+      else {
+        statement = database.prepare(text);
+        if (statements.size >= STATEMENTS) statements.delete(statements.keys().next().value as string);
+      }
+      statements.set(text, statement);
+      return statement;
+    },
+    close: () => database.close(),
+  };
+}
+
 async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
-  const [{ default: pg }, { PostgresDialect }] = await Promise.all([import("pg"), import("kysely")]);
+  const { default: pg } = await import("pg");
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   // A connection that breaks (a restart, a network drop) while no query runs on it emits an error: unheard, it
   // would crash the process. The pool hears its idle ones; each connection gets a listener for when it is lent out.

@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import type { Address } from "../audience/address.js";
 import { addressKey } from "../issues/message.js";
 import type { Store } from "./database.js";
+import { prepare } from "./prepared.js";
 import { dropUnsent, enqueue } from "./queue.js";
 import type { BounceKind, Database, EventType, SubscriberStatus } from "./schema.js";
 
@@ -80,6 +81,43 @@ export interface ImportCounts {
   suppressed: number;
 }
 
+/** The queries of the hot paths (subscribe, one-click unsubscribe, every event), compiled once per store (see prepare). */
+function hotQueries(db: Kysely<Database>) {
+  return {
+    findByIdentity: prepare<"list" | "identity", { id: number; status: SubscriberStatus }>(db, (p) => db.selectFrom("subscribers").select(["id", "status"]).where("list", "=", p("list")).where("identity", "=", p("identity"))),
+    findByKey: prepare<"list" | "key", { id: number }>(db, (p) => db.selectFrom("subscribers").select("id").where("list", "=", p("list")).where("address_key", "=", p("key"))),
+    insertPending: prepare<"list" | "email" | "identity" | "key" | "name" | "nonce" | "at", { id: number }>(db, (p) =>
+      db
+        .insertInto("subscribers")
+        .values({ list: p("list"), email: p("email"), identity: p("identity"), address_key: p("key"), name: p("name"), status: "pending", fields: "{}", confirm_nonce: p("nonce"), created_at: p("at"), updated_at: p("at"), status_at: p("at") })
+        .returning("id"),
+    ),
+    insertConsent: prepare<"subscriber" | "subscribedAt" | "confirmedAt" | "source" | "wording" | "ip" | "userAgent", { id: number }>(db, (p) =>
+      db
+        .insertInto("consents")
+        .values({ subscriber_id: p("subscriber"), subscribed_at: p("subscribedAt"), confirmed_at: p("confirmedAt"), source: p("source"), wording: p("wording"), ip: p("ip"), user_agent: p("userAgent") })
+        .returning("id"),
+    ),
+    enqueueConfirm: prepare<"subscriber" | "at", never>(db, (p) => db.insertInto("mail_queue").values({ subscriber_id: p("subscriber"), kind: "confirm", created_at: p("at"), due_at: p("at"), attempts: 0 })),
+    insertEvent: prepare<"list" | "eventKey" | "key" | "type" | "bounce" | "at" | "source" | "issue" | "detail" | "recordedAt", never>(db, (p) =>
+      db
+        .insertInto("events")
+        .values({ list: p("list"), event_key: p("eventKey"), address_key: p("key"), type: p("type"), bounce: p("bounce"), at: p("at"), source: p("source"), issue: p("issue"), detail: p("detail"), recorded_at: p("recordedAt") })
+        .onConflict((oc) => oc.column("event_key").doNothing()),
+    ),
+    unsubscribe: prepare<"list" | "key" | "at", { id: number }>(db, (p) =>
+      db
+        .updateTable("subscribers")
+        .set({ status: "unsubscribed", confirm_nonce: null, status_at: p("at"), updated_at: p("at") })
+        .where("list", "=", p("list"))
+        .where("address_key", "=", p("key"))
+        .where("status", "in", RECEIVING)
+        .returning("id"),
+    ),
+    dropUnsent: prepare<"subscriber", never>(db, (p) => db.deleteFrom("mail_queue").where("subscriber_id", "=", p("subscriber")).where("sent_at", "is", null)),
+  };
+}
+
 /** A request the list refuses, with a reason fit to show (no address in it). */
 export class ListError extends Error {}
 
@@ -98,11 +136,17 @@ const CONFIRM_RESEND_MINUTES = 15;
  * happen in one transaction; events are idempotent by their key.
  */
 export class SubscriberList {
+  private hot: ReturnType<typeof hotQueries> | undefined;
+
   constructor(
     readonly store: Store,
     readonly list: string,
     private readonly secret: string,
   ) {}
+
+  private get q(): ReturnType<typeof hotQueries> {
+    return (this.hot ??= hotQueries(this.store.db));
+  }
 
   /** The keyed hash of an address (its identity, lower-cased), as the ledger and the tokens name it. */
   keyOf(identity: string): string {
@@ -119,7 +163,7 @@ export class SubscriberList {
     const at = now.toISOString();
     const key = this.keyOf(address.identity);
     return this.store.transaction(async (trx) => {
-      const row = await trx.selectFrom("subscribers").select(["id", "status"]).where("list", "=", this.list).where("identity", "=", address.identity).executeTakeFirst();
+      const row = (await this.q.findByIdentity(trx, { list: this.list, identity: address.identity })).rows[0];
       if (row?.status === "active") return "already-active";
       if (row?.status === "pending") {
         await trx
@@ -139,16 +183,13 @@ export class SubscriberList {
         await trx.updateTable("subscribers").set({ status: "pending", confirm_nonce: nonce, status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
         id = row.id;
       } else {
-        const inserted = await trx
-          .insertInto("subscribers")
-          .values({ list: this.list, email: address.address, identity: address.identity, address_key: key, name: text(name), status: "pending", fields: "{}", confirm_nonce: nonce, created_at: at, updated_at: at, status_at: at })
-          .returning("id")
-          .executeTakeFirstOrThrow();
+        const inserted = (await this.q.insertPending(trx, { list: this.list, email: address.address, identity: address.identity, key, name: text(name), nonce, at })).rows[0];
+        if (!inserted) throw new Error("the new subscriber's id did not come back");
         id = inserted.id;
       }
       const consentId = await this.addConsent(trx, id, consent, now);
       await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: consent.source });
-      await enqueue(trx, id, "confirm", now);
+      await this.q.enqueueConfirm(trx, { subscriber: id, at });
       return row ? "resubscribed" : "new";
     });
   }
@@ -184,13 +225,18 @@ export class SubscriberList {
    * file) goes on the suppression list and answers "unknown".
    */
   async unsubscribe(key: string, source: string, now: Date): Promise<"unsubscribed" | "already" | "unknown"> {
+    const at = now.toISOString();
     return this.store.transaction(async (trx) => {
-      const row = await trx.selectFrom("subscribers").select(["status", "status_at"]).where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
-      if (row && !RECEIVING.includes(row.status)) return "already";
-      // Two clicks at once read the same status time, so they make the same event key: one of them is recorded.
-      const { changed } = await this.applyStop(trx, key, "unsubscribed", now, `unsubscribed:${this.list}:${key}:${row?.status_at ?? "unlisted"}`, { source });
-      if (!row) return "unknown";
-      return changed ? "unsubscribed" : "already";
+      // The change first: of two clicks at once only one finds the subscriber still receiving, so one event is recorded.
+      const updated = (await this.q.unsubscribe(trx, { list: this.list, key, at })).rows[0];
+      if (updated) {
+        await this.addEvent(trx, { event_key: `unsubscribed:${this.list}:${key}:${at}`, address_key: key, type: "unsubscribed", at, source });
+        await this.q.dropUnsent(trx, { subscriber: updated.id });
+        return "unsubscribed";
+      }
+      if ((await this.q.findByKey(trx, { list: this.list, key })).rows[0]) return "already";
+      await this.applyStop(trx, key, "unsubscribed", now, `unsubscribed:${this.list}:${key}:unlisted`, { source });
+      return "unknown";
     });
   }
 
@@ -444,19 +490,18 @@ export class SubscriberList {
   }
 
   private async addConsent(trx: Kysely<Database>, subscriberId: number, consent: Consent, subscribedAt: Date, confirmedAt?: Date): Promise<number> {
-    const row = await trx
-      .insertInto("consents")
-      .values({
-        subscriber_id: subscriberId,
-        subscribed_at: subscribedAt.toISOString(),
-        confirmed_at: confirmedAt?.toISOString() ?? null,
+    const row = (
+      await this.q.insertConsent(trx, {
+        subscriber: subscriberId,
+        subscribedAt: subscribedAt.toISOString(),
+        confirmedAt: confirmedAt?.toISOString() ?? null,
         source: text(consent.source) ?? "",
         wording: text(consent.wording),
         ip: text(consent.ip, 64),
-        user_agent: text(consent.userAgent, 300),
+        userAgent: text(consent.userAgent, 300),
       })
-      .returning("id")
-      .executeTakeFirstOrThrow();
+    ).rows[0];
+    if (!row) throw new Error("the consent record's id did not come back");
     return row.id;
   }
 
@@ -465,12 +510,19 @@ export class SubscriberList {
     trx: Kysely<Database>,
     event: { event_key: string; address_key: string; type: EventType; bounce?: BounceKind | null; at: string; source: string; issue?: number | null; detail?: string | null },
   ): Promise<boolean> {
-    const result = await trx
-      .insertInto("events")
-      .values({ list: this.list, bounce: null, issue: null, detail: null, ...event, recorded_at: new Date().toISOString() })
-      .onConflict((oc) => oc.column("event_key").doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    const result = await this.q.insertEvent(trx, {
+      list: this.list,
+      eventKey: event.event_key,
+      key: event.address_key,
+      type: event.type,
+      bounce: event.bounce ?? null,
+      at: event.at,
+      source: event.source,
+      issue: event.issue ?? null,
+      detail: event.detail ?? null,
+      recordedAt: new Date().toISOString(),
+    });
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 }
 

@@ -27,7 +27,8 @@ export const serveCommand = defineCommand({
     }
     let service;
     try {
-      service = await createService({ settings: serviceSettings(root, config, process.env, { host: args.host, port }), env: process.env });
+      const logLevel = process.env["PRESSWORK_LOG_LEVEL"] || "info";
+      service = await createService({ settings: serviceSettings(root, config, process.env, { host: args.host, port }), env: process.env, logLevel });
     } catch (error) {
       if (error instanceof TemplateError) report([error.file], io.err);
       else if (error instanceof ServiceSetupError || error instanceof DatabaseUrlError) io.err(`presswork serve: ${error.message}`);
