@@ -74,6 +74,12 @@ export async function claimDue(store: Store, now: Date, limit: number, leaseMs: 
   });
 }
 
+/** Gives claimed mails back before their lease ends (the worker stopped or paused before sending them). */
+export async function release(store: Store, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await store.db.updateTable("mail_queue").set((eb) => ({ locked_until: null, attempts: eb("attempts", "-", 1) })).where("id", "in", ids).execute();
+}
+
 /** Records a mail as sent. */
 export async function markSent(store: Store, id: number, now: Date): Promise<void> {
   await store.db.updateTable("mail_queue").set({ sent_at: now.toISOString(), locked_until: null, last_error: null }).where("id", "=", id).execute();
