@@ -5,8 +5,8 @@ import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { EMAIL_TEMPLATES } from "../issues/limits.js";
 import { SIGNED_HEADERS, type DkimKey } from "../issues/message.js";
-import { loadMjml } from "../issues/mjml.js";
 import { CONFIRM_DAYS } from "../issues/tokens.js";
+import { MjmlThread } from "../pipeline/mjml-thread.js";
 import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { escapeXml } from "../xml/escape.js";
 
@@ -45,6 +45,7 @@ const PLACEHOLDER = /%%(confirm_url|unsubscribe_url|name)%%/g;
  */
 export class ServiceMail {
   private readonly compiled = new Map<MailKind, Promise<Compiled>>();
+  private readonly thread = new MjmlThread();
 
   constructor(
     private readonly templates: TemplateSources,
@@ -53,9 +54,17 @@ export class ServiceMail {
     private readonly dkim?: DkimKey,
   ) {}
 
-  /** Compiles both templates now, so a template error stops the service at start rather than at its first mail. */
+  /**
+   * Compiles both templates now, so a template error stops the service at
+   * start rather than at its first mail. MJML (60 MB once loaded) runs in a
+   * thread that ends when both are compiled: the service never holds it.
+   */
   async check(): Promise<void> {
-    await Promise.all([this.compile("confirm"), this.compile("welcome")]);
+    try {
+      await Promise.all([this.compile("confirm"), this.compile("welcome")]);
+    } finally {
+      await this.thread.close();
+    }
   }
 
   /** One recipient's complete message. */
@@ -114,10 +123,11 @@ export class ServiceMail {
     const mjml = renderTemplate(templateEngine(this.templates), EMAIL_TEMPLATES, name, scope, this.templates);
     let html: string;
     try {
-      html = (await (await loadMjml())(mjml, { validationLevel: "strict", minify: true, minifyOptions: { minifyCss: false, minifySvg: false } })).html;
+      html = await this.thread.toHtml(mjml);
     } catch (error) {
-      const first = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors?.[0];
-      throw new TemplateError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, `MJML: ${first ? `<${first.tagName}> ${first.message} (line ${first.line} of the rendered MJML)` : (error as Error).message}`));
+      // MJML's thread names the issue's template; this one is the service's.
+      if (error instanceof TemplateError) throw new TemplateError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, error.message));
+      throw error;
     }
     const title = /<title>([^<]*)<\/title>/.exec(html)?.[1]?.trim() ?? "";
     if (!title) throw new TemplateError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, "the template has no <mj-title>: the mail's subject is its title"));

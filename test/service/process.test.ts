@@ -138,6 +138,10 @@ describe("presswork serve as a process", () => {
     expect(badDb.stderr).toContain("DATABASE_URL must be postgres://");
     const badFlag = runCli(["serve", "--port", "http"], root, { PRESSWORK_SECRET: SECRET });
     expect(badFlag.code).toBe(2);
+    const broken = await tempProject({ templates: { "email/confirm.mjml.liquid": "<mjml><mj-body>\n<mj-text>{{ tokens.confirm_url }}</mj-text>\n</mj-body></mjml>\n", "email/welcome.mjml.liquid": "<mjml><mj-body><mj-section><mj-column>\n<mj-text>{{ tokens.nickname }}</mj-text>\n</mj-column></mj-section></mj-body></mjml>\n" } });
+    const badTemplates = runCli(["serve", "--port", "0"], broken, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    expect(badTemplates.code).toBe(1);
+    expect(badTemplates.stderr).toMatch(/^templates\/email\/(confirm|welcome)\.mjml\.liquid:\d+:\d+ {2}error {2}/m);
     const serve = await spawnServe(root, { PRESSWORK_SECRET: SECRET });
     try {
       const busy = runCli(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
