@@ -8,8 +8,9 @@
 //   subscribe    POST /subscribe with a new address each time (every one a
 //                transaction and a queued confirmation the worker mails
 //                meanwhile), as fast as it goes, then held at 1,000 a second;
-// with the service's peak memory. autocannon runs in this process, on the same
-// two cores as the service. The subscribe limit per client is raised for the
+// with the service's CPU time per request (what bounds its rate on a core of
+// its own, whatever else the machine runs) and its peak memory. autocannon
+// runs in this process, on the same two cores as the service. The subscribe limit per client is raised for the
 // run: every request comes from 127.0.0.1.
 // Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds]
 import { fork, spawn, spawnSync } from "node:child_process";
@@ -80,15 +81,24 @@ async function startPostgres() {
   throw new Error("PostgreSQL did not start");
 }
 
-function load(title, options) {
-  return new Promise((resolve, reject) => {
-    autocannon({ duration: SECONDS, ...options }, (error, result) => (error ? reject(error) : resolve({ title, result })));
-  });
+const TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** CPU time a process has used, in ms (user and system, from /proc). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
 }
 
-function line({ title, result }) {
+/** One autocannon run, with the service's CPU time per request: what bounds its rate on a core of its own. */
+async function load(title, options, pid) {
+  const before = cpuMs(pid);
+  const result = await new Promise((resolve, reject) => autocannon({ duration: SECONDS, ...options }, (error, r) => (error ? reject(error) : resolve(r))));
+  return { title, result, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, result.requests.total) };
+}
+
+function line({ title, result, cpuUs }) {
   const bad = result.non2xx + result.errors + result.timeouts;
-  return `  ${title.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   ${bad ? `${bad} failed` : "all 2xx"}`;
+  return `  ${title.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   service CPU ${String(Math.round(cpuUs)).padStart(4)} µs/request   ${bad ? `${bad} failed` : "all 2xx"}`;
 }
 
 async function bench(database) {
@@ -135,10 +145,10 @@ async function bench(database) {
   const subscribe = { method: "POST", path: "/subscribe", headers: { "content-type": "application/json" }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `new.${fresh++}@bench.example.org`, form: "bench" }) }) };
 
   const results = [];
-  results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }));
-  results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }));
-  results.push(await load("subscribe, as fast as it goes", { url, connections: 32, requests: [subscribe] }));
-  results.push(await load("subscribe, held at 1,000/s", { url, connections: 32, overallRate: 1000, requests: [subscribe] }));
+  results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }, service.pid));
+  results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }, service.pid));
+  results.push(await load("subscribe, as fast as it goes", { url, connections: 32, requests: [subscribe] }, service.pid));
+  results.push(await load("subscribe, held at 1,000/s", { url, connections: 32, overallRate: 1000, requests: [subscribe] }, service.pid));
 
   service.kill("SIGTERM");
   await new Promise((resolve) => service.once("exit", resolve));
