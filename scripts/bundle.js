@@ -10,7 +10,9 @@
 // processes it starts are ES modules (.js) in the same folder, where it looks
 // for them.
 // MJML stays in node_modules: it loads its parts by name at run time, and it
-// loads in the issue compiler's thread only.
+// loads in the issue compiler's thread only. So do the service's HTTP server
+// (its logger starts threads from files of its own) and the database drivers
+// (better-sqlite3 is a native addon).
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "rolldown";
@@ -27,7 +29,7 @@ const WORKERS = {
 };
 
 const input = (entries) => Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(LIB, path)]));
-const shared = { platform: "node", external: [/^mjml($|\/)/], logLevel: "warn" };
+const shared = { platform: "node", external: [/^mjml($|\/)/, /^(fastify|@fastify\/[^/]+|better-sqlite3|pg)($|\/)/], logLevel: "warn" };
 
 await rm(OUT, { recursive: true, force: true });
 await build({ ...shared, input: input(WORKERS), output: { dir: OUT, format: "esm", entryFileNames: "[name].js", chunkFileNames: "chunk-[hash].js" } });

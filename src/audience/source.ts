@@ -1,8 +1,10 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import { fileChunks } from "../files/chunks.js";
+import { DEFAULT_DATABASE } from "../store/url.js";
 
 /** One row of a subscriber list, before validation, with the line it came from. */
 export interface SubscriberRow {
@@ -19,8 +21,12 @@ export interface UnreadableRow {
   reason: string;
 }
 
-/** Where the list comes from: a file (CSV, JSON or JSON Lines) or the text of an environment variable. */
-export type SubscriberSource = { file: string } | { text: string; origin: string };
+/**
+ * Where the list comes from: a file (CSV, JSON or JSON Lines), the text of
+ * an environment variable, the database (the active subscribers of `list`),
+ * or a running service's GET /api/subscribers.
+ */
+export type SubscriberSource = { file: string } | { text: string; origin: string } | { database: string | undefined; root: string; list: string } | { url: string; token: string };
 
 /** Thrown when the list as a whole cannot be read (no email column, not a list). Names the source, never an address. */
 export class SubscriberListError extends Error {}
@@ -32,6 +38,14 @@ export class SubscriberListError extends Error {}
  * a line.
  */
 export async function* readSubscribers(source: SubscriberSource): AsyncGenerator<SubscriberRow | UnreadableRow> {
+  if ("database" in source) {
+    yield* readDatabase(source);
+    return;
+  }
+  if ("url" in source) {
+    yield* readService(source);
+    return;
+  }
   const kind = kindOf(source);
   const origin = "file" in source ? source.file : source.origin;
   const stream = () => ("file" in source ? createReadStream(source.file) : Readable.from([source.text]));
@@ -45,6 +59,7 @@ export async function* readSubscribers(source: SubscriberSource): AsyncGenerator
  * less a CSV's header, counted without parsing. Undefined for a JSON array.
  */
 export function estimateRows(source: SubscriberSource): number | undefined {
+  if ("database" in source || "url" in source) return undefined;
   const kind = kindOf(source);
   if (kind === "json") return undefined;
   let lines = 0;
@@ -57,7 +72,7 @@ export function estimateRows(source: SubscriberSource): number | undefined {
   return Math.max(0, kind === "csv" ? lines - 1 : lines);
 }
 
-function kindOf(source: SubscriberSource): "csv" | "json" | "jsonl" {
+function kindOf(source: { file: string } | { text: string; origin: string }): "csv" | "json" | "jsonl" {
   return "file" in source ? kindOfFile(source.file) : kindOfText(source.text);
 }
 
@@ -132,6 +147,85 @@ function objectRow(value: unknown, line: number): SubscriberRow | UnreadableRow 
   const row: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) row[k.toLowerCase()] = String(v);
   return toRow(row, line);
+}
+
+/**
+ * The source a `--subscribers` value names when it is not a file: `db`, the
+ * database of DATABASE_URL (or data/presswork.sqlite, when it exists), or
+ * the URL of a running service's /api/subscribers, read with
+ * PRESSWORK_API_TOKEN. https only, but for a service on this machine.
+ */
+export function remoteSource(value: string, context: { env: NodeJS.ProcessEnv; root: string; list: string }): SubscriberSource | undefined {
+  if (value === "db") {
+    const url = context.env["DATABASE_URL"] || undefined;
+    if (!url && !existsSync(join(context.root, DEFAULT_DATABASE))) {
+      throw new SubscriberListError(`--subscribers db reads the database: set DATABASE_URL (postgres://… or sqlite:PATH), or run it where ${DEFAULT_DATABASE} exists`);
+    }
+    return { database: url, root: context.root, list: context.list };
+  }
+  if (!/^https?:\/\//i.test(value)) return undefined;
+  if (!URL.canParse(value)) throw new SubscriberListError(`--subscribers ${value} is not a URL`);
+  const url = new URL(value);
+  if (url.protocol === "http:" && !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) {
+    throw new SubscriberListError(`--subscribers ${url.origin}: the API token would cross the network in clear; use https://`);
+  }
+  const token = context.env["PRESSWORK_API_TOKEN"];
+  if (!token) throw new SubscriberListError(`--subscribers ${url.origin}${url.pathname} needs PRESSWORK_API_TOKEN, the service's API token`);
+  return { url: url.href, token };
+}
+
+/** The list's active subscribers from the database, a batch at a time. */
+async function* readDatabase(source: { database: string | undefined; root: string; list: string }): AsyncGenerator<SubscriberRow> {
+  const [{ openStore }, { listRows }] = await Promise.all([import("../store/database.js"), import("../store/subscribers.js")]);
+  let store;
+  try {
+    store = await openStore({ url: source.database, root: source.root, poolSize: 2 });
+  } catch (error) {
+    throw new SubscriberListError(`cannot read the subscribers from the database: ${(error as Error).message}`);
+  }
+  try {
+    let line = 0;
+    for await (const s of listRows(store, source.list, ["active"])) {
+      yield { line: ++line, email: s.email, ...(s.name ? { name: s.name } : {}), status: "active", fields: s.fields };
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The list from a running service, streamed as JSON Lines. A list cut short
+ * (the service died, the connection dropped) is an error, never a shorter
+ * list: the send stops instead of counting the rest as done.
+ */
+async function* readService(source: { url: string; token: string }): AsyncGenerator<SubscriberRow | UnreadableRow> {
+  const where = new URL(source.url);
+  const origin = `${where.origin}${where.pathname}`;
+  let response: Response;
+  try {
+    response = await fetch(source.url, { headers: { authorization: `Bearer ${source.token}`, accept: "application/x-ndjson" } });
+  } catch (error) {
+    throw new SubscriberListError(`${origin}: cannot reach the service (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
+  }
+  if (response.status === 401) throw new SubscriberListError(`${origin}: the service refused PRESSWORK_API_TOKEN (401)`);
+  if (!response.ok || !response.body) throw new SubscriberListError(`${origin}: the service answered ${response.status} ${response.statusText}`);
+  let line = 0;
+  try {
+    for await (const text of createInterface({ input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() === "") continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        yield { line, reason: "not valid JSON" };
+        continue;
+      }
+      yield objectRow(value, line);
+    }
+  } catch (error) {
+    throw new SubscriberListError(`${origin}: the list was cut off after ${line} rows (${(error as Error).message}); nothing after them was read`);
+  }
 }
 
 function toRow(row: Record<string, string>, line: number): SubscriberRow {

@@ -14,6 +14,8 @@ const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   state: async () => (await import("./commands/state.js")).stateCommand,
   preview: async () => (await import("./commands/preview.js")).previewCommand,
   mailbox: async () => (await import("./commands/mailbox.js")).mailboxCommand,
+  serve: async () => (await import("./commands/serve.js")).serveCommand,
+  subscribers: async () => (await import("./commands/subscribers.js")).subscribersCommand,
 };
 
 const main = defineCommand({

@@ -7,7 +7,7 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import type { CompiledIssue } from "./render.js";
 import { escapeXml } from "../xml/escape.js";
 import { greetingFor } from "./greeting.js";
-import { splitTokens, type TokenValues } from "./tokens.js";
+import { readUnsubscribeToken, splitTokens, unsubscribeTokenFor, type TokenValues } from "./tokens.js";
 
 /** One person to mail. */
 export interface Recipient {
@@ -42,20 +42,18 @@ export const SIGNED_HEADERS = "from:sender:reply-to:subject:date:message-id:to:c
 export class HeaderInjectionError extends Error {}
 
 /**
- * An unsubscribe token: the address and an HMAC of address and list, so the
- * unsubscribe service verifies it with the secret alone, without a database.
+ * A recipient's unsubscribe token (see unsubscribeTokenFor): names the list
+ * and the address's keyed hash, never the address.
  */
-export function unsubscribeToken(address: string, list: string, secret: string): string {
-  const normal = address.trim().toLowerCase();
-  const mac = createHmac("sha256", secret).update(`${normal}\n${list}`).digest("base64url").slice(0, 32);
-  return `${Buffer.from(normal).toString("base64url")}.${mac}`;
+export function unsubscribeToken(address: string, list: string, secret: string, key = addressKey(address, secret)): string {
+  return unsubscribeTokenFor(key, list, secret);
 }
 
-/** The address a token was made for, when the token is genuine for `list`. */
+/** The keyed hash of the address a token was made for, when the token is genuine for `list` (current or earlier format). */
 export function verifyUnsubscribeToken(token: string, list: string, secret: string): string | undefined {
-  const [encoded = "", mac] = token.split(".");
-  const address = Buffer.from(encoded, "base64url").toString("utf8");
-  return mac !== undefined && unsubscribeToken(address, list, secret) === token ? address : undefined;
+  const claim = readUnsubscribeToken(token, list, secret);
+  if (!claim.ok) return undefined;
+  return "key" in claim ? claim.key : addressKey(claim.address, secret);
 }
 
 /** A stable, opaque id for an address: the same for every send, useless without the secret. */
@@ -64,8 +62,8 @@ export function addressKey(address: string, secret: string): string {
 }
 
 /** The one-click unsubscribe URL of a recipient. */
-export function unsubscribeUrl(newsletter: NewsletterConfig, address: string, secret: string): string {
-  return newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", encodeURIComponent(unsubscribeToken(address, newsletter.listId, secret)));
+export function unsubscribeUrl(newsletter: NewsletterConfig, address: string, secret: string, key?: string): string {
+  return newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", encodeURIComponent(unsubscribeToken(address, newsletter.listId, secret, key)));
 }
 
 function refuseLineBreaks(values: Record<string, string | undefined>): void {
@@ -137,7 +135,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const signer = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: SIGNED_HEADERS }) : undefined;
   return async (recipient) => {
     refuseLineBreaks({ "recipient name": recipient.name, "recipient address": recipient.address });
-    const url = unsubscribeUrl(newsletter, recipient.address, options.secret);
+    const url = unsubscribeUrl(newsletter, recipient.address, options.secret, recipient.key);
     const values = { unsubscribe_url: url, name: recipient.name?.trim() || "reader", greeting: greetingFor(recipient.name) };
     const messageId = `issue-${issue.plan.number}${options.test ? "-test" : ""}.${recipient.key ?? addressKey(recipient.address, options.secret)}@${domain}`;
     const fill: Record<string, () => Buffer[]> = {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { VFile } from "vfile";
 import { recipients, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
-import { estimateRows, type SubscriberSource } from "../audience/source.js";
+import { estimateRows, remoteSource, type SubscriberSource } from "../audience/source.js";
 import { loadConfig } from "../config/load.js";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { OutboxTransport } from "../delivery/outbox.js";
@@ -159,7 +159,7 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
     }
   }
 
-  const source = subscriberSource(request);
+  const source = subscriberSource(request, letter.newsletter.listId);
   if (!request.dryRun) await transport.verify();
   const attempt = newAttempt(clock(), request.env, request.shard);
   const lock: LockRecord = { issue: number, attempt, since: attempt.started, heartbeat: attempt.started, ...(request.shard ? { shard: request.shard } : {}) };
@@ -363,8 +363,10 @@ async function issueContent(
 /** Nothing to send: not an error (exit code 0). */
 class NothingNew extends Error {}
 
-function subscriberSource(request: SendRequest): SubscriberSource {
+function subscriberSource(request: SendRequest, list: string): SubscriberSource {
   const file = request.subscribers ?? request.env["PRESSWORK_SUBSCRIBERS_FILE"];
+  const remote = file ? remoteSource(file, { env: request.env, root: request.root, list }) : undefined;
+  if (remote) return remote;
   if (file) {
     const path = isAbsolute(file) ? file : join(request.root, file);
     if (!existsSync(path)) throw new SendSetupError(`the subscriber list ${file} does not exist: nothing was sent`);

@@ -6,7 +6,7 @@ import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { attr, elements, type Element } from "../helpers/html.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config, NewsletterConfig } from "../../src/config/schema.js";
-import { buildMessage, HeaderInjectionError, verifyUnsubscribeToken } from "../../src/issues/message.js";
+import { addressKey, buildMessage, HeaderInjectionError, verifyUnsubscribeToken } from "../../src/issues/message.js";
 import type { CompiledIssue } from "../../src/issues/render.js";
 import { greetingFor } from "../../src/issues/greeting.js";
 import { personalise } from "../../src/issues/tokens.js";
@@ -147,7 +147,8 @@ describe("each recipient's message", () => {
     const match = /^<(https:\/\/signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=([^>]+))>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe>$/.exec(listUnsubscribe);
     expect(match, listUnsubscribe).not.toBeNull();
     const [, url = "", token = ""] = match ?? [];
-    expect(verifyUnsubscribeToken(decodeURIComponent(token), newsletter.listId, SECRET)).toBe("ann@example.org");
+    expect(verifyUnsubscribeToken(decodeURIComponent(token), newsletter.listId, SECRET)).toBe(addressKey("ann@example.org", SECRET));
+    expect(decodeURIComponent(token)).not.toContain(Buffer.from("ann@example.org").toString("base64url").slice(0, 12));
     expect(verifyUnsubscribeToken(decodeURIComponent(token), newsletter.listId, "another secret")).toBeUndefined();
     expect(mail.html).toContain(url.replaceAll("&", "&amp;"));
     expect(mail.html).toContain("Hi Ann,");

@@ -23,7 +23,11 @@ const EXPECTED = [SendSetupError, FatalTransportError, LockedError, SubscriberLi
 export const sendCommand = defineCommand({
   meta: { name: "send", description: "Send the due issue to the subscribers (SMTP_URL), or write it to the outbox when no SMTP server is set" },
   args: {
-    subscribers: { type: "string", description: "Subscriber list: CSV with an email column, JSON or JSON Lines (default: PRESSWORK_SUBSCRIBERS_FILE or PRESSWORK_SUBSCRIBERS)", valueHint: "FILE" },
+    subscribers: {
+      type: "string",
+      description: "Subscriber list: CSV with an email column, JSON or JSON Lines; db for the database (DATABASE_URL); or a service's https://…/api/subscribers (PRESSWORK_API_TOKEN) (default: PRESSWORK_SUBSCRIBERS_FILE or PRESSWORK_SUBSCRIBERS)",
+      valueHint: "FILE|db|URL",
+    },
     issue: { type: "string", description: "Issue number (default: the next one, or the one in progress)", valueHint: "N" },
     to: { type: "string", description: "Send a [TEST] copy to this one address only, outside the ledger", valueHint: "ADDRESS" },
     "dry-run": { type: "boolean", description: "Plan and count; send and record nothing", default: false },

@@ -1,0 +1,163 @@
+// The subscription service under load from autocannon on loopback, on SQLite
+// and on PostgreSQL (a throwaway cluster with its default durability: fsync
+// and synchronous commit on). For each database, a fresh `presswork serve`
+// process over a list of 100,000 active subscribers, mailing through a
+// loopback SMTP sink:
+//   one-click    POST List-Unsubscribe=One-Click to a different subscriber's
+//                link each time, as fast as it goes, then held at 3,000 a second;
+//   subscribe    POST /subscribe with a new address each time (every one a
+//                transaction and a queued confirmation the worker mails
+//                meanwhile), as fast as it goes, then held at 1,000 a second;
+// with the service's CPU time per request (what bounds its rate on a core of
+// its own, whatever else the machine runs) and its peak memory. autocannon
+// runs in this process, on the same two cores as the service. The subscribe limit per client is raised for the
+// run: every request comes from 127.0.0.1.
+// Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds]
+import { fork, spawn, spawnSync } from "node:child_process";
+import { chownSync, existsSync, readFileSync, readdirSync } from "node:fs";
+import { cp, mkdir, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import pg from "pg";
+import { openStore } from "../lib/store/database.js";
+import { SubscriberList } from "../lib/store/subscribers.js";
+import { unsubscribeUrl } from "../lib/issues/message.js";
+import { loadConfig } from "../lib/config/load.js";
+
+const REPO = join(import.meta.dirname, "..");
+const WORK = join(REPO, "bench/.work/serve");
+const only = ["sqlite", "postgres"].includes(process.argv[2] ?? "") ? [process.argv[2]] : ["sqlite", "postgres"];
+const SECONDS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
+const SUBSCRIBERS = 100_000;
+const SECRET = "bench-secret";
+const LIST = "weekly.signal-noise.example";
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+/** A PostgreSQL cluster with default durability in WORK/pg, as the postgres user when run as root. */
+async function startPostgres() {
+  const root = "/usr/lib/postgresql";
+  const version = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, "bin/initdb"))).sort().pop() : undefined;
+  if (!version) return undefined;
+  const bin = join(root, version, "bin");
+  const dir = join(WORK, "pg");
+  await mkdir(dir, { recursive: true });
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) {
+    const id = (flag) => Number(spawnSync("id", [flag, "postgres"], { encoding: "utf8" }).stdout.trim());
+    chownSync(dir, id("-u"), id("-g"));
+  }
+  const as = (command, args) => (asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args]);
+  const init = spawnSync(...as(join(bin, "initdb"), ["-D", join(dir, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"]), { encoding: "utf8" });
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+  const port = await freePort();
+  const server = spawn(...as(join(bin, "postgres"), ["-D", join(dir, "data"), "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=100"]), { stdio: "ignore" });
+  for (let i = 0; i < 300; i++) {
+    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
+    try {
+      await client.connect();
+      await client.query("create database bench");
+      await client.end();
+      const stop = async () => {
+        const pid = Number(readFileSync(join(dir, "data/postmaster.pid"), "utf8").split("\n")[0]);
+        process.kill(pid, "SIGINT");
+        await new Promise((resolve) => server.once("exit", resolve));
+      };
+      return { url: `postgres://postgres@127.0.0.1:${port}/bench`, stop };
+    } catch {
+      await client.end().catch(() => {});
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error("PostgreSQL did not start");
+}
+
+const TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** CPU time a process has used, in ms (user and system, from /proc). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+}
+
+/** One autocannon run, with the service's CPU time per request: what bounds its rate on a core of its own. */
+async function load(title, options, pid) {
+  const before = cpuMs(pid);
+  const result = await new Promise((resolve, reject) => autocannon({ duration: SECONDS, ...options }, (error, r) => (error ? reject(error) : resolve(r))));
+  return { title, result, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, result.requests.total) };
+}
+
+function line({ title, result, cpuUs }) {
+  const bad = result.non2xx + result.errors + result.timeouts;
+  return `  ${title.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   service CPU ${String(Math.round(cpuUs)).padStart(4)} µs/request   ${bad ? `${bad} failed` : "all 2xx"}`;
+}
+
+async function bench(database) {
+  await rm(WORK, { recursive: true, force: true });
+  await mkdir(WORK, { recursive: true });
+  for (const part of ["templates", "presswork.config.yaml"]) await cp(join(REPO, part), join(WORK, part), { recursive: true });
+  const postgres = database === "postgres" ? await startPostgres() : undefined;
+  if (database === "postgres" && !postgres) {
+    console.log("PostgreSQL: not installed here (Debian's postgresql); skipped.");
+    return;
+  }
+  const databaseUrl = postgres?.url ?? `sqlite:${join(WORK, "list.sqlite")}`;
+  const { config } = await loadConfig(WORK);
+  const store = await openStore({ url: databaseUrl, root: WORK });
+  const list = new SubscriberList(store, LIST, SECRET);
+  const members = Array.from({ length: SUBSCRIBERS }, (_, i) => `member.${i}@list${i % 97}.example.org`);
+  for (let i = 0; i < members.length; i += 5000) {
+    await list.importRows(members.slice(i, i + 5000).map((m, j) => ({ line: i + j + 2, address: { address: m, identity: m }, status: "active", fields: {} })), "import:bench", new Date());
+  }
+  await store.close();
+  const oneClick = members.map((m) => {
+    const url = new URL(unsubscribeUrl(config.newsletter, m, SECRET));
+    return `/unsubscribe${url.search}`;
+  });
+
+  const sink = fork(join(REPO, "bench/fast-sink.js"), [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const { port: smtpPort } = await new Promise((resolve) => sink.once("message", resolve));
+  const port = await freePort();
+  const service = spawn(process.execPath, ["--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "serve", "--port", String(port)], {
+    cwd: WORK,
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: `http://127.0.0.1:${port}/`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, PRESSWORK_SUBSCRIBE_PER_MINUTE: "100000000", PRESSWORK_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  service.stderr.on("data", (chunk) => (stderr += chunk));
+  while (!stderr.includes("listening on")) {
+    if (service.exitCode !== null) throw new Error(`presswork serve did not start:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = `http://127.0.0.1:${port}`;
+  let next = 0;
+  const unsubscribe = { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "List-Unsubscribe=One-Click", setupRequest: (request) => ({ ...request, path: oneClick[next++ % oneClick.length] }) };
+  let fresh = 0;
+  const subscribe = { method: "POST", path: "/subscribe", headers: { "content-type": "application/json" }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `new.${fresh++}@bench.example.org`, form: "bench" }) }) };
+
+  const results = [];
+  results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }, service.pid));
+  results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }, service.pid));
+  results.push(await load("subscribe, as fast as it goes", { url, connections: 32, requests: [subscribe] }, service.pid));
+  results.push(await load("subscribe, held at 1,000/s", { url, connections: 32, overallRate: 1000, requests: [subscribe] }, service.pid));
+
+  service.kill("SIGTERM");
+  await new Promise((resolve) => service.once("exit", resolve));
+  sink.kill();
+  const mb = Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
+  console.log(`${database === "sqlite" ? "SQLite" : "PostgreSQL"} (${SUBSCRIBERS.toLocaleString("en")} subscribers, ${SECONDS} s a run, 32 connections):`);
+  for (const r of results) console.log(line(r));
+  console.log(`  service peak memory ${mb.toFixed(0)} MB; ${next.toLocaleString("en")} one-click and ${fresh.toLocaleString("en")} subscribe requests in all`);
+  await postgres?.stop();
+}
+
+for (const database of only) await bench(database);

@@ -1,0 +1,196 @@
+import { createReadStream } from "node:fs";
+import { parse } from "csv-parse";
+import { readSubscribers, SubscriberListError, type UnreadableRow } from "./source.js";
+
+/** The lists `presswork subscribers import` reads: Presswork's own (what the send reads) and other services' exports. */
+export type ImportFormat = "presswork" | "mailchimp" | "substack" | "buttondown";
+
+/** The formats, for messages and flags. */
+export const IMPORT_FORMATS: readonly ImportFormat[] = ["presswork", "mailchimp", "substack", "buttondown"];
+
+/** One row of an export, read but not yet validated, with the line it came from. */
+export interface ExportRow {
+  line: number;
+  email: string;
+  name?: string;
+  status: "active" | "unsubscribed" | "bounced" | "complained";
+  subscribedAt?: Date;
+  confirmedAt?: Date;
+  stoppedAt?: Date;
+  /** Where the person signed up from, as the export says (Mailchimp's OPTIN_IP). */
+  ip?: string;
+  fields: Record<string, string>;
+}
+
+/** A row left out on purpose (never confirmed there, a deletion request), by line, with why. */
+export interface SkippedRow {
+  line: number;
+  skipped: string;
+}
+
+/**
+ * Reads a subscriber export a row at a time. CSV files say what made them
+ * by their header: Mailchimp's audience export ("Email Address", OPTIN_TIME,
+ * CONFIRM_TIME, and UNSUB_TIME or CLEAN_TIME in its unsubscribed and cleaned
+ * files), Substack's (email, active_subscription, email_disabled,
+ * created_at), Buttondown's (email or email_address, subscriber_type or
+ * type, creation_date), or Presswork's own (email, name, status, anything
+ * else); JSON and JSON Lines are Presswork's own.
+ */
+export async function* readExport(path: string, format?: ImportFormat, onFormat?: (format: ImportFormat) => void): AsyncGenerator<ExportRow | SkippedRow | UnreadableRow> {
+  if (/\.(json|jsonl|ndjson)$/i.test(path)) {
+    if (format && format !== "presswork") throw new SubscriberListError(`${path}: a ${format} export is a CSV file; JSON lists are Presswork's own format`);
+    onFormat?.("presswork");
+    yield* ownRows(path);
+    return;
+  }
+  const parser = createReadStream(path).pipe(parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
+  let header: string[] | undefined;
+  let read: ((row: Record<string, string>, line: number) => ExportRow | SkippedRow | UnreadableRow) | undefined;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = record;
+        const found = format ?? detect(record);
+        onFormat?.(found);
+        if (found === "presswork") {
+          parser.destroy();
+          yield* ownRows(path);
+          return;
+        }
+        read = readers[found](record, path);
+        continue;
+      }
+      const row: Record<string, string> = {};
+      header.forEach((name, i) => {
+        const value = record[i];
+        if (value !== undefined && value !== "") row[name] = value;
+      });
+      yield (read as NonNullable<typeof read>)(row, info.lines);
+    }
+  } catch (error) {
+    if (error instanceof SubscriberListError) throw error;
+    const line = (error as { lines?: number }).lines;
+    throw new SubscriberListError(`${path}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}`);
+  }
+  if (!header) throw new SubscriberListError(`${path}: the file is empty; it needs a header row with an email column`);
+}
+
+/** Which service made a CSV, from its header row. */
+export function detect(header: readonly string[]): ImportFormat {
+  const names = new Set(header.map((h) => h.toLowerCase()));
+  if (names.has("email address") && (names.has("optin_time") || names.has("euid") || names.has("leid"))) return "mailchimp";
+  if (names.has("email") && (names.has("email_disabled") || names.has("active_subscription"))) return "substack";
+  if ((names.has("email") || names.has("email_address")) && (names.has("subscriber_type") || names.has("type")) && names.has("creation_date")) return "buttondown";
+  return "presswork";
+}
+
+async function* ownRows(path: string): AsyncGenerator<ExportRow | UnreadableRow> {
+  for await (const row of readSubscribers({ file: path })) {
+    if ("reason" in row) {
+      yield row;
+      continue;
+    }
+    const status = row.status ?? "active";
+    if (status !== "active" && status !== "unsubscribed" && status !== "bounced" && status !== "complained") {
+      yield { line: row.line, reason: `status "${row.status}" is not one of active, unsubscribed, bounced, complained` };
+      continue;
+    }
+    yield { line: row.line, email: row.email, ...(row.name ? { name: row.name } : {}), status, fields: row.fields };
+  }
+}
+
+type Reader = (header: string[], path: string) => (row: Record<string, string>, line: number) => ExportRow | SkippedRow | UnreadableRow;
+
+/** A time as an export writes it: ISO 8601, or Mailchimp's "YYYY-MM-DD HH:MM:SS" in UTC. Undefined when absent or unreadable. */
+function time(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.replace(" ", "T")}Z` : value;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** The columns of `row` not in `known`, for the subscriber's fields. */
+function rest(row: Record<string, string>, known: ReadonlySet<string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !known.has(k.toLowerCase())));
+}
+
+const MAILCHIMP_SYSTEM = new Set(
+  ["email address", "first name", "last name", "member_rating", "optin_time", "optin_ip", "confirm_time", "confirm_ip", "latitude", "longitude", "gmtoff", "dstoff", "timezone", "cc", "region", "last_changed", "leid", "euid", "notes"].concat(
+    ["unsub_time", "unsub_campaign_title", "unsub_campaign_id", "unsub_reason", "unsub_reason_other", "clean_time", "clean_campaign_title", "clean_campaign_id"],
+  ),
+);
+
+const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
+  mailchimp: (header, path) => {
+    const names = new Set(header.map((h) => h.toLowerCase()));
+    if (!names.has("email address")) throw new SubscriberListError(`${path}: a Mailchimp export needs its "Email Address" column`);
+    // Mailchimp exports its subscribed, unsubscribed and cleaned (bounced) members as three files: the extra columns say which.
+    const status = names.has("unsub_time") ? "unsubscribed" : names.has("clean_time") ? "bounced" : "active";
+    return (row, line) => {
+      const get = (name: string) => Object.entries(row).find(([k]) => k.toLowerCase() === name)?.[1];
+      const name = [get("first name"), get("last name")].filter(Boolean).join(" ").trim();
+      const stoppedAt = time(get(status === "unsubscribed" ? "unsub_time" : "clean_time"));
+      const subscribedAt = time(get("optin_time"));
+      const confirmedAt = time(get("confirm_time"));
+      const ip = get("confirm_ip") ?? get("optin_ip");
+      return {
+        line,
+        email: get("email address") ?? "",
+        status,
+        ...(name ? { name } : {}),
+        ...(subscribedAt ? { subscribedAt } : {}),
+        ...(confirmedAt ? { confirmedAt } : {}),
+        ...(status !== "active" && stoppedAt ? { stoppedAt } : {}),
+        ...(ip ? { ip } : {}),
+        fields: rest(row, MAILCHIMP_SYSTEM),
+      };
+    };
+  },
+  substack: () => (row, line) => {
+    const email = row["email"] ?? "";
+    // Substack replaces the address of someone who asked to be deleted.
+    if (/@deletion-request\.substack\.com$/i.test(email)) return { line, skipped: "a deletion request" };
+    const subscribedAt = time(row["created_at"]);
+    return {
+      line,
+      email,
+      status: row["email_disabled"] === "true" ? "unsubscribed" : "active",
+      ...(row["name"] ? { name: row["name"] } : {}),
+      ...(subscribedAt ? { subscribedAt } : {}),
+      fields: rest(row, new Set(["email", "email_disabled", "created_at", "name", "active_subscription", "expiry", "stripe_connected_customer_id"])),
+    };
+  },
+  buttondown: () => (row, line) => {
+    const type = (row["subscriber_type"] ?? row["type"] ?? "regular").toLowerCase();
+    const status = BUTTONDOWN[type];
+    if (status === undefined) return { line, skipped: `Buttondown subscriber type "${type}" is not someone to mail` };
+    if (status === "skip") return { line, skipped: type === "unactivated" ? "never confirmed at Buttondown" : `marked ${type} at Buttondown` };
+    const subscribedAt = time(row["creation_date"]);
+    return {
+      line,
+      email: row["email_address"] ?? row["email"] ?? "",
+      status,
+      ...(subscribedAt ? { subscribedAt } : {}),
+      fields: rest(row, new Set(["email", "email_address", "subscriber_type", "type", "creation_date", "id", "secondary_id", "notes", "source"])),
+    };
+  },
+};
+
+/** Buttondown's subscriber types: who is mailed, who stopped, and who never should be (unconfirmed, spam, removed). */
+const BUTTONDOWN: Record<string, ExportRow["status"] | "skip"> = {
+  regular: "active",
+  premium: "active",
+  trialed: "active",
+  unpaid: "active",
+  gifted: "active",
+  churning: "active",
+  paused: "active",
+  unsubscribed: "unsubscribed",
+  undeliverable: "bounced",
+  complained: "complained",
+  unactivated: "skip",
+  spammy: "skip",
+  blocked: "skip",
+  removed: "skip",
+};

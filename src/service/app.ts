@@ -1,0 +1,372 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { join } from "node:path";
+import { Readable, type Writable } from "node:stream";
+import cors from "@fastify/cors";
+import formbody from "@fastify/formbody";
+import helmet from "@fastify/helmet";
+import multipart from "@fastify/multipart";
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { maskAddress, parseAddress } from "../audience/address.js";
+import { OutboxTransport } from "../delivery/outbox.js";
+import { SmtpTransport, smtpFromEnv } from "../delivery/smtp.js";
+import type { Transport } from "../delivery/transport.js";
+import { addressKey } from "../issues/message.js";
+import { CONFIRM_DAYS, readConfirmToken, readUnsubscribeToken } from "../issues/tokens.js";
+import { readEmailTemplates } from "../pipeline/newsletter.js";
+import { isUnavailable, openStore, type Store } from "../store/database.js";
+import type { SubscriberStatus } from "../store/schema.js";
+import { SubscriberList } from "../store/subscribers.js";
+import { ServiceMail } from "./mail.js";
+import { loadPages, type PageName, type Pages } from "./pages.js";
+import type { ServiceSettings } from "./settings.js";
+import { MailWorker } from "./worker.js";
+
+/** Largest request body on the public endpoints. */
+export const BODY_LIMIT = 16 * 1024;
+/** Largest body of POST /api/events. */
+const API_BODY_LIMIT = 1024 * 1024;
+
+/** How to build the service: its settings, and in tests a transport, a clock and a log stream. */
+export interface ServiceOptions {
+  settings: ServiceSettings;
+  env: NodeJS.ProcessEnv;
+  /** Where the service's mail goes; default: SMTP from the environment, or outbox/service/ without it. */
+  transport?: Transport;
+  /** Log lines (JSON, one a line); default stdout. */
+  logStream?: Writable;
+  logLevel?: string;
+  now?: () => Date;
+  /** How often the mail worker looks at the queue when nothing woke it. */
+  pollMs?: number;
+}
+
+/** A running subscription service. */
+export interface Service {
+  app: FastifyInstance;
+  store: Store;
+  list: SubscriberList;
+  worker: MailWorker;
+  /** Starts listening on the settings' host and port; returns its URL. */
+  listen(): Promise<string>;
+  /** Stops taking requests, finishes those in flight and the mail in hand, closes the database. */
+  close(): Promise<void>;
+}
+
+type Body = Record<string, unknown>;
+
+const FIELD = "^[A-Za-z0-9._:-]*$";
+const SUBSCRIBE_BODY = {
+  type: "object",
+  required: ["email"],
+  additionalProperties: false,
+  properties: {
+    email: { type: "string", maxLength: 320 },
+    name: { type: "string", maxLength: 200 },
+    /** The honeypot: people leave it empty, form-filling robots do not. */
+    website: { type: "string", maxLength: 2000 },
+    form: { type: "string", maxLength: 64, pattern: FIELD },
+    wording: { type: "string", maxLength: 64, pattern: FIELD },
+  },
+} as const;
+
+const EVENTS_BODY = {
+  type: "object",
+  required: ["events"],
+  additionalProperties: false,
+  properties: {
+    events: {
+      type: "array",
+      maxItems: 1000,
+      items: {
+        type: "object",
+        required: ["id", "type"],
+        additionalProperties: false,
+        properties: {
+          id: { type: "string", minLength: 1, maxLength: 200 },
+          type: { enum: ["unsubscribed", "bounced", "complained"] },
+          bounce: { enum: ["hard", "soft"] },
+          email: { type: "string", maxLength: 320 },
+          key: { type: "string", pattern: "^[0-9a-f]{24}$" },
+          at: { type: "string", maxLength: 40 },
+          source: { type: "string", minLength: 1, maxLength: 64, pattern: FIELD },
+          issue: { type: "integer", minimum: 1 },
+          detail: { type: "string", maxLength: 500 },
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * Builds `presswork serve`: Fastify with its form, multipart, CORS,
+ * rate-limit and security-header plugins, the database (migrated at open)
+ * and the mail worker. Pages come from templates/service/, mail from
+ * templates/email/confirm and welcome.
+ */
+export async function createService(options: ServiceOptions): Promise<Service> {
+  const { settings } = options;
+  const now = options.now ?? (() => new Date());
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    trustProxy: settings.trustProxy,
+    // Per-request lines are the reverse proxy's job; these logs hold what the service did.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    logger: {
+      level: options.logLevel ?? "info",
+      ...(options.logStream ? { stream: options.logStream } : {}),
+      // A request's query holds its token: log the path only.
+      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split("?")[0] }) },
+    },
+  });
+  const pages = loadPages(settings.root, { config: settings.config, newsletter: settings.newsletter });
+  const mail = new ServiceMail(readEmailTemplates(settings.root), settings.config, settings.newsletter, dkimFromEnv(options.env, settings.newsletter.from.address));
+  await mail.check();
+  const store = await openStore({ url: settings.databaseUrl, root: settings.root, onIdleError: (error) => app.log.error(`database connection lost while idle: ${error.message}`) });
+  const list = new SubscriberList(store, settings.newsletter.listId, settings.secret);
+  const smtp = smtpFromEnv(options.env);
+  const transport = options.transport ?? (smtp ? new SmtpTransport(smtp, { maxConnections: 2, timeoutSeconds: 30 }) : new OutboxTransport(join(settings.root, "outbox", "service")));
+  if (!options.transport && !smtp) app.log.warn(`SMTP_URL is not set: confirmation and welcome mails are written to ${join(settings.root, "outbox", "service")} and nobody receives them`);
+  const worker = new MailWorker({
+    list,
+    mail,
+    transport,
+    newsletter: settings.newsletter,
+    secret: settings.secret,
+    publicUrl: settings.publicUrl,
+    log: (level, message) => app.log[level](message),
+    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    now,
+  });
+  const base = new URL(settings.publicUrl).pathname;
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], styleSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    referrerPolicy: { policy: "no-referrer" },
+  });
+  await app.register(cors, { origin: settings.origins, methods: ["POST"], maxAge: 86_400 });
+  await app.register(formbody);
+  await app.register(multipart, { attachFieldsToBody: "keyValues", limits: { fields: 20, fieldSize: 4096, files: 0, parts: 20, fieldNameSize: 100 } });
+  await app.register(rateLimit, { global: false });
+
+  const page = (reply: FastifyReply, status: number, name: PageName, values: Record<string, unknown> = {}) =>
+    reply
+      .code(status)
+      .header("cache-control", "no-store")
+      .type("text/html; charset=utf-8")
+      .send(pages.render(name, { base, page: { title: titles[name] }, ...values }));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let status = error.statusCode ?? 500;
+    let message = error.message;
+    if (isUnavailable(error)) {
+      status = 503;
+      message = "The list is out of reach for a moment. Please try again in a few minutes.";
+      request.log.error(`database unavailable (${(error as { code?: string }).code ?? error.message}): ${request.method} ${request.url.split("?")[0]} answered 503`);
+    } else if (error.validation) {
+      status = 400;
+      message = validationMessage(error);
+    } else if (status === 429) {
+      message = "Too many requests from your address. Please wait a minute and try again.";
+    } else if (status === 413) {
+      message = "The request is too large.";
+    } else if (status >= 500) {
+      request.log.error(`${request.method} ${request.url.split("?")[0]} failed: ${error.message}`);
+      message = "Something went wrong on our side. Please try again later.";
+    }
+    if (wantsJson(request)) return reply.code(status).send({ error: message });
+    return page(reply, status, "error", { error: { title: status === 429 ? "Slow down" : status >= 500 ? "Out of reach" : "That did not work", message, mailto: false } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (wantsJson(request)) return reply.code(404).send({ error: "no such endpoint" });
+    return page(reply, 404, "error", { error: { title: "Not found", message: "Nothing lives at this address.", mailto: false } });
+  });
+
+  app.get("/healthz", async (request, reply) => {
+    try {
+      await store.db.selectFrom("subscribers").select("id").limit(1).execute();
+      return { status: "ok" };
+    } catch (error) {
+      request.log.error(`health check: the database is unavailable (${(error as { code?: string }).code ?? (error as Error).message})`);
+      return reply.code(503).send({ status: "unavailable" });
+    }
+  });
+
+  app.get("/assets/style.css", async (_request, reply) => reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(pages.stylesheet));
+
+  app.get("/subscribe", async (_request, reply) => page(reply, 200, "subscribe", { error: "", email: "" }));
+  app.get("/subscribe/thanks", async (_request, reply) => page(reply, 200, "thanks"));
+
+  app.post("/subscribe", { schema: { body: SUBSCRIBE_BODY }, config: { rateLimit: { max: settings.subscribePerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
+    const body = request.body as { email: string; name?: string; website?: string; form?: string; wording?: string };
+    const json = wantsJson(request);
+    const refuse = (message: string) => (json ? reply.code(400).send({ error: message }) : page(reply, 400, "subscribe", { error: message, email: body.email.slice(0, 254) }));
+    const accepted = () =>
+      json ? reply.code(202).send({ ok: true, message: "Check your inbox: if the address can get the newsletter, a link to confirm is on its way." }) : reply.code(303).header("location", "subscribe/thanks").send();
+    const parsed = parseAddress(body.email);
+    if ("reason" in parsed) return refuse(`That is not an email address: ${parsed.reason}.`);
+    const name = body.name?.trim().replace(/\s+/g, " ") ?? "";
+    if (/[\u0000-\u001f\u007f]/.test(body.name ?? "")) return refuse("The name must be one line of text.");
+    if (body.website) {
+      request.log.info("subscribe: the honeypot field was filled; answered as usual and ignored");
+      return accepted();
+    }
+    const consent = { source: `form:${body.form || "unnamed"}`, wording: body.wording || undefined, ip: request.ip, userAgent: request.headers["user-agent"] };
+    const outcome = await list.subscribe(parsed, name || undefined, consent, now());
+    request.log.info(`subscribe: ${outcome} ${maskAddress(parsed.address)} (${consent.source})`);
+    if (outcome !== "already-active") worker.wake();
+    return accepted();
+  });
+
+  app.get("/confirm", { schema: { querystring: { type: "object", properties: { token: { type: "string", maxLength: 300 } } } } }, async (request, reply) => {
+    const token = (request.query as { token?: string }).token ?? "";
+    const read = readConfirmToken(token, list.list, settings.secret, now());
+    if (!read.ok) return page(reply, read.problem === "expired" ? 410 : 400, "confirm-failed", { problem: read.problem === "expired" ? "expired" : "invalid", days: CONFIRM_DAYS });
+    const outcome = await list.confirm(read.nonce, now());
+    request.log.info(`confirm: ${outcome}`);
+    if (outcome === "used") return page(reply, 410, "confirm-failed", { problem: "used", days: CONFIRM_DAYS });
+    if (outcome === "confirmed") worker.wake();
+    return page(reply, 200, "confirmed", { already: outcome === "already" });
+  });
+
+  const UNSUBSCRIBE_QUERY = { type: "object", properties: { list: { type: "string", maxLength: 200 }, token: { type: "string", maxLength: 400 } } } as const;
+  /** The keyed hash an unsubscribe link names, or the page that says why it names nobody. */
+  const unsubscribeKey = (request: FastifyRequest, reply: FastifyReply): string | FastifyReply => {
+    const { list: named, token = "" } = request.query as { list?: string; token?: string };
+    const claim = named !== undefined && named !== list.list ? ({ ok: false, problem: "other-list" } as const) : readUnsubscribeToken(token, list.list, settings.secret);
+    if (claim.ok) return "key" in claim ? claim.key : addressKey(claim.address, settings.secret);
+    const message = claim.problem === "other-list" ? "This link is for another newsletter." : "This unsubscribe link is not valid: it may have been cut short when it was copied.";
+    return page(reply, 400, "error", { error: { title: "Cannot unsubscribe with this link", message, mailto: true } });
+  };
+
+  app.get("/unsubscribe", { schema: { querystring: UNSUBSCRIBE_QUERY } }, async (request, reply) => {
+    const key = unsubscribeKey(request, reply);
+    if (typeof key !== "string") return key;
+    const row = await store.db.selectFrom("subscribers").select(["email", "status"]).where("list", "=", list.list).where("address_key", "=", key).executeTakeFirst();
+    // A GET never changes anything: mail scanners open every link.
+    return page(reply, 200, "unsubscribe", { masked: row ? maskAddress(row.email) : "" });
+  });
+
+  app.post("/unsubscribe", { schema: { querystring: UNSUBSCRIBE_QUERY } }, async (request, reply) => {
+    const key = unsubscribeKey(request, reply);
+    if (typeof key !== "string") return key;
+    const body = (request.body ?? {}) as Body;
+    const source = body["from"] === "page" ? "unsubscribe-page" : body["List-Unsubscribe"] === "One-Click" ? "one-click" : "unsubscribe-post";
+    const outcome = await list.unsubscribe(key, source, now());
+    request.log.info(`unsubscribe: ${outcome} (${source})`);
+    return page(reply, 200, "unsubscribed");
+  });
+
+  const api = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    if (!settings.apiToken) return reply.code(503).send({ error: "the API is off: set PRESSWORK_API_TOKEN to turn it on" });
+    const given = /^Bearer (.+)$/i.exec(request.headers.authorization ?? "")?.[1] ?? "";
+    // Both sides hashed first: the comparison takes the same time whatever the given token's length.
+    const same = timingSafeEqual(createHash("sha256").update(given).digest(), createHash("sha256").update(settings.apiToken).digest());
+    if (!same) return reply.code(401).header("www-authenticate", 'Bearer realm="presswork"').send({ error: "a valid PRESSWORK_API_TOKEN is needed as a bearer token" });
+    return undefined;
+  };
+
+  app.get("/api/subscribers", { schema: { querystring: { type: "object", additionalProperties: false, properties: { status: { enum: ["active", "pending", "unsubscribed", "bounced", "complained", "all"] } } } } }, async (request, reply) => {
+    const refused = api(request, reply);
+    if (refused) return refused;
+    const wanted = (request.query as { status?: SubscriberStatus | "all" }).status ?? "active";
+    const statuses: SubscriberStatus[] = wanted === "all" ? ["pending", "active", "unsubscribed", "bounced", "complained"] : [wanted];
+    // Probe the database before the 200 goes out: a database that is down gives 503, not an empty list.
+    await store.db.selectFrom("subscribers").select("id").limit(1).execute();
+    async function* lines() {
+      for await (const s of list.rows(statuses)) {
+        yield `${JSON.stringify({ ...s.fields, email: s.email, ...(s.name ? { name: s.name } : {}), status: s.status })}\n`;
+      }
+    }
+    const stream = Readable.from(lines(), { objectMode: false });
+    stream.on("error", (error) => request.log.error(`subscriber list stream failed after it started: ${error.message}; the connection was cut so the reader sees an incomplete list`));
+    return reply.type("application/x-ndjson; charset=utf-8").header("cache-control", "no-store").send(stream);
+  });
+
+  app.post("/api/events", { bodyLimit: API_BODY_LIMIT, schema: { body: EVENTS_BODY } }, async (request, reply) => {
+    const refused = api(request, reply);
+    if (refused) return refused;
+    const { events } = request.body as { events: Array<{ id: string; type: "unsubscribed" | "bounced" | "complained"; bounce?: "hard" | "soft"; email?: string; key?: string; at?: string; source?: string; issue?: number; detail?: string }> };
+    const ready = [];
+    for (const [i, e] of events.entries()) {
+      let key = e.key;
+      if (e.email !== undefined) {
+        const parsed = parseAddress(e.email);
+        if ("reason" in parsed) return reply.code(400).send({ error: `events[${i}].email: ${parsed.reason}` });
+        key = list.keyOf(parsed.identity);
+      }
+      if (!key) return reply.code(400).send({ error: `events[${i}]: give the address as email or its keyed hash as key` });
+      const at = e.at === undefined ? now() : new Date(e.at);
+      if (Number.isNaN(at.getTime())) return reply.code(400).send({ error: `events[${i}].at is not an ISO 8601 time` });
+      ready.push({ id: e.id, type: e.type, bounce: e.bounce, key, at, source: e.source ?? "api", issue: e.issue, detail: e.detail?.replace(/[^\s<>"]+@[^\s<>"]+/g, (a) => maskAddress(a)) });
+    }
+    let recorded = 0;
+    for (const event of ready) if (await list.record(event)) recorded++;
+    request.log.info(`events: ${recorded} recorded, ${ready.length - recorded} already known`);
+    return { recorded, duplicates: ready.length - recorded };
+  });
+
+  return {
+    app,
+    store,
+    list,
+    worker,
+    async listen() {
+      const url = await app.listen({ host: settings.host, port: settings.port });
+      worker.start();
+      return url;
+    },
+    async close() {
+      await app.close();
+      await worker.stop();
+      await store.close();
+    },
+  };
+}
+
+const titles: Record<PageName, string> = {
+  subscribe: "Subscribe",
+  thanks: "Check your inbox",
+  confirmed: "Subscribed",
+  "confirm-failed": "Confirmation link",
+  unsubscribe: "Unsubscribe",
+  unsubscribed: "Unsubscribed",
+  error: "Problem",
+};
+
+/** Whether to answer with JSON: API paths, JSON bodies, and clients that ask for JSON rather than HTML. */
+function wantsJson(request: FastifyRequest): boolean {
+  if (request.url.startsWith("/api/") || request.url === "/healthz") return true;
+  if ((request.headers["content-type"] ?? "").includes("application/json")) return true;
+  const accept = request.headers.accept ?? "";
+  return accept.includes("application/json") && !accept.includes("text/html");
+}
+
+/** A schema error as a sentence naming the field, never its value. */
+function validationMessage(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (!first) return error.message;
+  const where = (error.validationContext ?? "body") === "body" ? "" : `${error.validationContext} `;
+  const field = `${first.instancePath.replace(/^\//, "").replace(/\//g, ".")}`;
+  const params = first.params as { additionalProperty?: string; missingProperty?: string; limit?: number };
+  if (first.keyword === "additionalProperties") return `Unknown field ${where}"${params.additionalProperty}"${field ? ` in ${field}` : ""}.`;
+  if (first.keyword === "required") return `The field ${where}"${params.missingProperty}"${field ? ` in ${field}` : ""} is missing.`;
+  if (first.keyword === "maxLength" || first.keyword === "maxItems") return `The field ${where}"${field}" is too long (at most ${params.limit}).`;
+  return `The field ${where}"${field || "(the whole body)"}" ${first.message ?? "is not valid"}.`;
+}
+
+/** DKIM for the service's mail, from the same variables as the send's. */
+function dkimFromEnv(env: NodeJS.ProcessEnv, from: string) {
+  const privateKey = env["DKIM_PRIVATE_KEY"];
+  const keySelector = env["DKIM_SELECTOR"];
+  if (!privateKey || !keySelector) return undefined;
+  return { privateKey: privateKey.replace(/\\n/g, "\n"), keySelector, domainName: env["DKIM_DOMAIN"] ?? from.split("@")[1] ?? "" };
+}

@@ -1,0 +1,60 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Liquid } from "liquidjs";
+import type { Config, NewsletterConfig } from "../config/schema.js";
+import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
+
+/** Folder of the service's page templates, relative to the project root. */
+export const SERVICE_TEMPLATES = "templates/service";
+
+/** The pages the service shows; each is `templates/service/<name>.liquid`. */
+export type PageName = "subscribe" | "thanks" | "confirmed" | "confirm-failed" | "unsubscribe" | "unsubscribed" | "error";
+
+/** Pages whose values never hold anything a visitor typed or owns, so that a handful of versions covers every visitor. */
+const SAME_FOR_EVERYONE: ReadonlySet<PageName> = new Set(["thanks", "confirmed", "confirm-failed", "unsubscribed"]);
+
+/** What every page sees besides its own values. */
+export interface PageContext {
+  config: Config;
+  newsletter: NewsletterConfig;
+}
+
+/** The service's pages, from Liquid templates read once at start, and its stylesheet. */
+export interface Pages {
+  render(name: PageName, values: Record<string, unknown>): string;
+  stylesheet: string;
+}
+
+/**
+ * Reads the page templates (`*.liquid`) and `style.css` from
+ * templates/service/ and renders a page with the site's and newsletter's
+ * names, the form's field names and the page's own values. Output is
+ * HTML-escaped; an unknown variable is an error naming the template's line.
+ */
+export function loadPages(root: string, context: PageContext): Pages {
+  const dir = join(root, SERVICE_TEMPLATES);
+  if (!existsSync(dir)) throw new Error(`${SERVICE_TEMPLATES}/ is missing: the service's pages are Liquid templates there (copy the folder from Presswork's repository)`);
+  const sources: Record<string, string> = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid"))) sources[name] = readFileSync(join(dir, name), "utf8");
+  const stylesheet = existsSync(join(dir, "style.css")) ? readFileSync(join(dir, "style.css"), "utf8") : "";
+  const engine: Liquid = templateEngine(sources as TemplateSources);
+  const site = {
+    title: context.config.site.title,
+    url: context.config.site.url,
+    language: context.config.site.language,
+  };
+  const newsletter = { name: context.newsletter.name ?? context.config.site.title, reason: context.newsletter.reason, postal_address: context.newsletter.postalAddress, mailto: context.newsletter.unsubscribe.mailto };
+  const rendered = new Map<string, string>();
+  const render = (name: PageName, values: Record<string, unknown>) => renderTemplate(engine, SERVICE_TEMPLATES, name, { site, newsletter, ...values }, sources);
+  return {
+    render: (name, values) => {
+      if (!SAME_FOR_EVERYONE.has(name)) return render(name, values);
+      // Rendering a page with Liquid cost more than the database work behind it: these few are made once.
+      const key = `${name}\n${JSON.stringify(values)}`;
+      let html = rendered.get(key);
+      if (html === undefined) rendered.set(key, (html = render(name, values)));
+      return html;
+    },
+    stylesheet,
+  };
+}

@@ -1,0 +1,156 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
+import { migrate, type Dialect } from "./migrations.js";
+import type { Database } from "./schema.js";
+import { parseDatabaseUrl } from "./url.js";
+
+export { DatabaseUrlError, DEFAULT_DATABASE, parseDatabaseUrl } from "./url.js";
+
+/** An open database, its schema up to date. */
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Where it is, for messages: a SQLite file, or PostgreSQL's host and database (never a password). */
+  description: string;
+  /**
+   * Runs `fn` in one transaction. On SQLite it takes the write lock at once
+   * (BEGIN IMMEDIATE), so a transaction that reads and then writes never
+   * fails half way because another process wrote meanwhile.
+   */
+  transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Where to find the database and what to report on the way. */
+export interface StoreOptions {
+  /** DATABASE_URL: `postgres://…`, `sqlite:path`, a file path; unset: data/presswork.sqlite under `root`. */
+  url?: string | undefined;
+  root: string;
+  /** Connections PostgreSQL may have open at once (default 10). */
+  poolSize?: number;
+  /** A connection error PostgreSQL reported while idle: logged, never a crash. */
+  onIdleError?: (error: Error) => void;
+}
+
+/** Opens the database DATABASE_URL names and applies the migrations it lacks. */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const target = parseDatabaseUrl(options.url, options.root);
+  let store: Store;
+  if (target.dialect === "sqlite") {
+    store = await openSqlite(target.path);
+  } else {
+    store = await openPostgres(target.url, options);
+  }
+  try {
+    await migrate(store.db, store.dialect);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+async function openSqlite(path: string): Promise<Store> {
+  const { default: SQLite } = await import("better-sqlite3");
+  mkdirSync(dirname(path), { recursive: true });
+  const database = new SQLite(path, { timeout: 5000 });
+  // WAL: readers never wait for the writer; NORMAL sync: a commit survives the process being killed (not a power cut before the next checkpoint).
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  return {
+    db,
+    dialect: "sqlite",
+    description: `SQLite ${path}`,
+    transaction: (fn) =>
+      db.connection().execute(async (connection) => {
+        await connection.executeQuery(BEGIN_IMMEDIATE);
+        try {
+          const result = await fn(connection);
+          await connection.executeQuery(COMMIT);
+          return result;
+        } catch (error) {
+          if (database.inTransaction) await connection.executeQuery(ROLLBACK);
+          throw error;
+        }
+      }),
+    close: () => db.destroy(),
+  };
+}
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
+const COMMIT = CompiledQuery.raw("commit");
+const ROLLBACK = CompiledQuery.raw("rollback");
+
+/** Statements kept prepared: the queries are a few dozen shapes, and preparing one again cost as much as running it. */
+const STATEMENTS = 500;
+
+/** better-sqlite3 with its prepared statements reused by SQL text, the least recently used dropped past STATEMENTS. */
+function withStatementCache(database: SqliteDatabase): SqliteDatabase {
+  const statements = new Map<string, ReturnType<SqliteDatabase["prepare"]>>();
+  return {
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (statement) statements.delete(text);
+      else {
+        statement = database.prepare(text);
+        if (statements.size >= STATEMENTS) statements.delete(statements.keys().next().value as string);
+      }
+      statements.set(text, statement);
+      return statement;
+    },
+    close: () => database.close(),
+  };
+}
+
+async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // A connection that breaks (a restart, a network drop) while no query runs on it emits an error: unheard, it
+  // would crash the process. The pool hears its idle ones; each connection gets a listener for when it is lent out.
+  pool.on("error", (error) => options.onIdleError?.(error));
+  pool.on("connect", (client) => client.on("error", (error) => options.onIdleError?.(error)));
+  const parsed = new URL(url);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: "postgres",
+    description: `PostgreSQL ${parsed.hostname}${parsed.port ? `:${parsed.port}` : ""}${parsed.pathname}`,
+    transaction: (fn) => db.transaction().execute(fn),
+    close: () => db.destroy(),
+  };
+}
+
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EPIPE",
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+  "SQLITE_CANTOPEN",
+  "SQLITE_IOERR",
+  "SQLITE_FULL",
+  "SQLITE_READONLY",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+]);
+
+/** Whether an error says the database cannot be reached or used right now (a retry later may work), not that a query is wrong. */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith("SQLITE_IOERR"))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|driver has already been destroyed|database connection is not open/i.test(e.message ?? "");
+}

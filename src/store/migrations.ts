@@ -1,0 +1,105 @@
+import { Migrator, sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from "kysely";
+
+/** Which SQL the database speaks. */
+export type Dialect = "sqlite" | "postgres";
+
+/**
+ * The schema's versions, applied in name order at start and recorded in the
+ * database (Kysely's kysely_migration table, locked while they run, so
+ * replicas starting together apply each once). Never edit one that has
+ * shipped: add the next.
+ */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  // An id that never comes back after its row is deleted (forgotten addresses).
+  const idType = dialect === "postgres" ? "serial" : "integer";
+  const primary = (c: ColumnDefinitionBuilder) => (dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement());
+  return {
+    "0001-subscribers": {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable("subscribers")
+          .addColumn("id", idType, primary)
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("email", "text", (c) => c.notNull())
+          .addColumn("identity", "text", (c) => c.notNull())
+          .addColumn("address_key", "text", (c) => c.notNull())
+          .addColumn("name", "text")
+          .addColumn("status", "text", (c) => c.notNull().check(sql`status in ('pending', 'active', 'unsubscribed', 'bounced', 'complained')`))
+          .addColumn("fields", "text", (c) => c.notNull().defaultTo("{}"))
+          .addColumn("confirm_nonce", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .addColumn("status_at", "text", (c) => c.notNull())
+          .addUniqueConstraint("subscribers_list_identity", ["list", "identity"])
+          .execute();
+        await db.schema.createIndex("subscribers_key").on("subscribers").columns(["list", "address_key"]).unique().execute();
+        await db.schema.createIndex("subscribers_status").on("subscribers").columns(["list", "status", "id"]).execute();
+        await db.schema.createIndex("subscribers_nonce").on("subscribers").column("confirm_nonce").unique().where(sql.ref("confirm_nonce"), "is not", null).execute();
+
+        await db.schema
+          .createTable("consents")
+          .addColumn("id", idType, primary)
+          .addColumn("subscriber_id", "integer", (c) => c.notNull().references("subscribers.id").onDelete("cascade"))
+          .addColumn("subscribed_at", "text", (c) => c.notNull())
+          .addColumn("confirmed_at", "text")
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("wording", "text")
+          .addColumn("ip", "text")
+          .addColumn("user_agent", "text")
+          .execute();
+        await db.schema.createIndex("consents_subscriber").on("consents").columns(["subscriber_id", "id"]).execute();
+
+        await db.schema
+          .createTable("events")
+          .addColumn("id", idType, primary)
+          .addColumn("event_key", "text", (c) => c.notNull().unique())
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("address_key", "text", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull().check(sql`type in ('subscribed', 'confirmed', 'unsubscribed', 'bounced', 'complained')`))
+          .addColumn("bounce", "text", (c) => c.check(sql`bounce is null or bounce in ('hard', 'soft')`))
+          .addColumn("at", "text", (c) => c.notNull())
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("issue", "integer")
+          .addColumn("detail", "text")
+          .addColumn("recorded_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("events_address").on("events").columns(["list", "address_key", "at"]).execute();
+
+        await db.schema
+          .createTable("suppressions")
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("address_key", "text", (c) => c.notNull())
+          .addColumn("reason", "text", (c) => c.notNull())
+          .addColumn("at", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("suppressions_pk", ["list", "address_key"])
+          .execute();
+
+        await db.schema
+          .createTable("mail_queue")
+          .addColumn("id", idType, primary)
+          .addColumn("subscriber_id", "integer", (c) => c.notNull().references("subscribers.id").onDelete("cascade"))
+          .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('confirm', 'welcome')`))
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("due_at", "text", (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("locked_until", "text")
+          .addColumn("sent_at", "text")
+          .addColumn("failed_at", "text")
+          .addColumn("last_error", "text")
+          .execute();
+        await db.schema.createIndex("mail_queue_due").on("mail_queue").column("due_at").where(sql.ref("sent_at"), "is", null).execute();
+        await db.schema.createIndex("mail_queue_subscriber").on("mail_queue").column("subscriber_id").execute();
+      },
+    },
+  };
+}
+
+/** Applies every migration not yet applied; throws with the name of one that failed. */
+export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(dialect) } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    throw new Error(`the database schema could not be brought up to date${failed ? ` (migration ${failed})` : ""}: ${(error as Error).message ?? String(error)}`);
+  }
+}

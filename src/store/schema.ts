@@ -1,0 +1,101 @@
+import type { Generated } from "kysely";
+
+/** Where a subscriber stands: only `active` is mailed issues; `pending` waits for the confirmation link. */
+export type SubscriberStatus = "pending" | "active" | "unsubscribed" | "bounced" | "complained";
+
+/** What happened to an address, as recorded in the events table. */
+export type EventType = "subscribed" | "confirmed" | "unsubscribed" | "bounced" | "complained";
+
+/** A bounce that ends mail to the address (hard) or one that may pass (soft). */
+export type BounceKind = "hard" | "soft";
+
+/**
+ * Times are ISO 8601 UTC strings with milliseconds (`2026-11-29T12:00:00.000Z`)
+ * in both databases: they sort as text and read the same everywhere.
+ */
+export interface SubscribersTable {
+  id: Generated<number>;
+  list: string;
+  /** The address to send to: local part as given, domain lower-cased in ASCII. */
+  email: string;
+  /** The address lower-cased: unique per list. */
+  identity: string;
+  /** HMAC of the identity under PRESSWORK_SECRET: what tokens, events, the ledger and the suppression list name. */
+  address_key: string;
+  name: string | null;
+  status: SubscriberStatus;
+  /** Other columns of an imported row, as a JSON object of strings. */
+  fields: string;
+  /** The nonce of the confirmation links mailed for the current subscription. */
+  confirm_nonce: string | null;
+  created_at: string;
+  updated_at: string;
+  /** When `status` last changed: events older than this no longer change it. */
+  status_at: string;
+}
+
+/** Proof of consent: one row per subscription, kept until the address is forgotten. */
+export interface ConsentsTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  subscribed_at: string;
+  confirmed_at: string | null;
+  /** Where the consent came from: a form's name (`form:footer`), `import:mailchimp`, `cli`. */
+  source: string;
+  /** Which version of the sign-up wording the person saw, as the form said. */
+  wording: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Everything that happened to an address, keyed so a retried report is recorded once. */
+export interface EventsTable {
+  id: Generated<number>;
+  /** Idempotency key: a second event with the same key is ignored. */
+  event_key: string;
+  list: string;
+  address_key: string;
+  type: EventType;
+  bounce: BounceKind | null;
+  /** When it happened (a bounce's time, not when it was reported). */
+  at: string;
+  /** Who reported it: `form`, `one-click`, `link`, `api`, `send`, `mailbox`, `webhook:mailgun`, `cli`, `import`. */
+  source: string;
+  issue: number | null;
+  /** A short reason: an SMTP status, a diagnostic, with any address masked. */
+  detail: string | null;
+  recorded_at: string;
+}
+
+/** Keyed hashes never to mail: unsubscribed or bounced addresses the list does not hold, and forgotten ones. */
+export interface SuppressionsTable {
+  list: string;
+  address_key: string;
+  reason: string;
+  at: string;
+}
+
+/** The service's own mail (confirmations, welcomes), written in the same transaction as what caused it. */
+export interface MailQueueTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  kind: "confirm" | "welcome";
+  created_at: string;
+  /** Not to be tried before. */
+  due_at: string;
+  attempts: number;
+  /** A worker holds the row until then. */
+  locked_until: string | null;
+  sent_at: string | null;
+  failed_at: string | null;
+  last_error: string | null;
+}
+
+/** The database as Kysely types it. */
+export interface Database {
+  subscribers: SubscribersTable;
+  consents: ConsentsTable;
+  events: EventsTable;
+  suppressions: SuppressionsTable;
+  mail_queue: MailQueueTable;
+}

@@ -1,0 +1,565 @@
+import { randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Address } from "../audience/address.js";
+import { addressKey } from "../issues/message.js";
+import type { Store } from "./database.js";
+import { prepare } from "./prepared.js";
+import { dropUnsent, enqueue } from "./queue.js";
+import type { BounceKind, Database, EventType, SubscriberStatus } from "./schema.js";
+
+/** Where a subscription came from, kept as proof of consent. */
+export interface Consent {
+  /** The form (`form:footer`), `cli`, `import:mailchimp`… */
+  source: string;
+  /** The version of the sign-up wording the person saw. */
+  wording?: string | undefined;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+/** What a subscribe request did; the service answers the same whatever it is. */
+export type SubscribeOutcome = "new" | "refreshed" | "already-active" | "resubscribed";
+
+/** What a confirmation link did. */
+export type ConfirmOutcome = "confirmed" | "already" | "used";
+
+/** An event that stops mail to an address, as reported by the send, the mailbox or a provider. */
+export interface StopEvent {
+  /** The reporter's id for it: the same id again is recorded once. */
+  id: string;
+  type: "unsubscribed" | "bounced" | "complained";
+  bounce?: BounceKind | undefined;
+  /** The address's keyed hash (what the ledger holds). */
+  key: string;
+  at: Date;
+  source: string;
+  issue?: number | undefined;
+  detail?: string | undefined;
+}
+
+/** A subscriber as the list and the exports see them. */
+export interface SubscriberRecord {
+  id: number;
+  email: string;
+  name: string | null;
+  status: SubscriberStatus;
+  fields: Record<string, string>;
+  createdAt: string;
+  statusAt: string;
+}
+
+/** An address's whole story: why it does (or no longer does) get mail. */
+export interface History {
+  subscriber?: SubscriberRecord;
+  consents: Array<{ subscribedAt: string; confirmedAt: string | null; source: string; wording: string | null }>;
+  events: Array<{ type: EventType; bounce: BounceKind | null; at: string; source: string; issue: number | null; detail: string | null }>;
+  suppression?: { reason: string; at: string };
+}
+
+/** One row of an import, validated. */
+export interface ImportRow {
+  line: number;
+  address: Address;
+  name?: string | undefined;
+  status: "active" | "unsubscribed" | "bounced" | "complained";
+  subscribedAt?: Date | undefined;
+  confirmedAt?: Date | undefined;
+  /** When it stopped, for an inactive row. */
+  stoppedAt?: Date | undefined;
+  /** Where the person signed up from, when the export says. */
+  ip?: string | undefined;
+  fields: Record<string, string>;
+}
+
+/** What an import did. */
+export interface ImportCounts {
+  added: number;
+  /** Known addresses the file says opted out or bounced: now stopped here too. */
+  stopped: number;
+  unchanged: number;
+  /** Addresses forgotten here before: never brought back by an import. */
+  suppressed: number;
+}
+
+/** The queries of the hot paths (subscribe, one-click unsubscribe, every event), compiled once per store (see prepare). */
+function hotQueries(db: Kysely<Database>) {
+  return {
+    findByIdentity: prepare<"list" | "identity", { id: number; status: SubscriberStatus }>(db, (p) => db.selectFrom("subscribers").select(["id", "status"]).where("list", "=", p("list")).where("identity", "=", p("identity"))),
+    findByKey: prepare<"list" | "key", { id: number }>(db, (p) => db.selectFrom("subscribers").select("id").where("list", "=", p("list")).where("address_key", "=", p("key"))),
+    insertPending: prepare<"list" | "email" | "identity" | "key" | "name" | "nonce" | "at", { id: number }>(db, (p) =>
+      db
+        .insertInto("subscribers")
+        .values({ list: p("list"), email: p("email"), identity: p("identity"), address_key: p("key"), name: p("name"), status: "pending", fields: "{}", confirm_nonce: p("nonce"), created_at: p("at"), updated_at: p("at"), status_at: p("at") })
+        .returning("id"),
+    ),
+    insertConsent: prepare<"subscriber" | "subscribedAt" | "confirmedAt" | "source" | "wording" | "ip" | "userAgent", { id: number }>(db, (p) =>
+      db
+        .insertInto("consents")
+        .values({ subscriber_id: p("subscriber"), subscribed_at: p("subscribedAt"), confirmed_at: p("confirmedAt"), source: p("source"), wording: p("wording"), ip: p("ip"), user_agent: p("userAgent") })
+        .returning("id"),
+    ),
+    enqueueConfirm: prepare<"subscriber" | "at", never>(db, (p) => db.insertInto("mail_queue").values({ subscriber_id: p("subscriber"), kind: "confirm", created_at: p("at"), due_at: p("at"), attempts: 0 })),
+    insertEvent: prepare<"list" | "eventKey" | "key" | "type" | "bounce" | "at" | "source" | "issue" | "detail" | "recordedAt", never>(db, (p) =>
+      db
+        .insertInto("events")
+        .values({ list: p("list"), event_key: p("eventKey"), address_key: p("key"), type: p("type"), bounce: p("bounce"), at: p("at"), source: p("source"), issue: p("issue"), detail: p("detail"), recorded_at: p("recordedAt") })
+        .onConflict((oc) => oc.column("event_key").doNothing()),
+    ),
+    unsubscribe: prepare<"list" | "key" | "at", { id: number }>(db, (p) =>
+      db
+        .updateTable("subscribers")
+        .set({ status: "unsubscribed", confirm_nonce: null, status_at: p("at"), updated_at: p("at") })
+        .where("list", "=", p("list"))
+        .where("address_key", "=", p("key"))
+        .where("status", "in", RECEIVING)
+        .returning("id"),
+    ),
+    dropUnsent: prepare<"subscriber", never>(db, (p) => db.deleteFrom("mail_queue").where("subscriber_id", "=", p("subscriber")).where("sent_at", "is", null)),
+  };
+}
+
+/** A request the list refuses, with a reason fit to show (no address in it). */
+export class ListError extends Error {}
+
+/** Statuses that mean "mailed": a stop event changes only these. */
+const RECEIVING: readonly SubscriberStatus[] = ["pending", "active"];
+
+/** Rows an import writes with one statement per table: under PostgreSQL's 65,535 parameters. */
+const IMPORT_BATCH = 500;
+
+/** Minutes before a new subscribe request for a pending address mails another confirmation. */
+const CONFIRM_RESEND_MINUTES = 15;
+
+/**
+ * One newsletter's subscribers in the database: subscribe, confirm, stop,
+ * add, forget, import, read. Every change and the event that records it
+ * happen in one transaction; events are idempotent by their key.
+ */
+export class SubscriberList {
+  private hot: ReturnType<typeof hotQueries> | undefined;
+
+  constructor(
+    readonly store: Store,
+    readonly list: string,
+    private readonly secret: string,
+  ) {}
+
+  private get q(): ReturnType<typeof hotQueries> {
+    return (this.hot ??= hotQueries(this.store.db));
+  }
+
+  /** The keyed hash of an address (its identity, lower-cased), as the ledger and the tokens name it. */
+  keyOf(identity: string): string {
+    return addressKey(identity, this.secret);
+  }
+
+  /**
+   * Creates or refreshes a pending subscriber and queues a confirmation
+   * mail: a new address, or one that had stopped, gets a fresh nonce; a
+   * pending one keeps its nonce (earlier links still work) and gets another
+   * mail at most every 15 minutes; an active one is left alone.
+   */
+  async subscribe(address: Address, name: string | undefined, consent: Consent, now: Date): Promise<SubscribeOutcome> {
+    const at = now.toISOString();
+    const key = this.keyOf(address.identity);
+    return this.store.transaction(async (trx) => {
+      const row = (await this.q.findByIdentity(trx, { list: this.list, identity: address.identity })).rows[0];
+      if (row?.status === "active") return "already-active";
+      if (row?.status === "pending") {
+        await trx
+          .updateTable("consents")
+          .set({ source: text(consent.source) ?? "", wording: text(consent.wording), ip: text(consent.ip, 64), user_agent: text(consent.userAgent, 300) })
+          .where("subscriber_id", "=", row.id)
+          .where("confirmed_at", "is", null)
+          .execute();
+        const since = new Date(now.getTime() - CONFIRM_RESEND_MINUTES * 60_000).toISOString();
+        const recent = await trx.selectFrom("mail_queue").select("id").where("subscriber_id", "=", row.id).where("kind", "=", "confirm").where("created_at", ">", since).executeTakeFirst();
+        if (!recent) await enqueue(trx, row.id, "confirm", now);
+        return "refreshed";
+      }
+      const nonce = randomBytes(16).toString("base64url");
+      let id: number;
+      if (row) {
+        await trx.updateTable("subscribers").set({ status: "pending", confirm_nonce: nonce, status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
+        id = row.id;
+      } else {
+        const inserted = (await this.q.insertPending(trx, { list: this.list, email: address.address, identity: address.identity, key, name: text(name), nonce, at })).rows[0];
+        if (!inserted) throw new Error("the new subscriber's id did not come back");
+        id = inserted.id;
+      }
+      const consentId = await this.addConsent(trx, id, consent, now);
+      await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: consent.source });
+      await this.q.enqueueConfirm(trx, { subscriber: id, at });
+      return row ? "resubscribed" : "new";
+    });
+  }
+
+  /**
+   * Confirms the pending subscription a nonce belongs to: the subscriber
+   * becomes active, the consent gets its confirmation time, a suppression of
+   * the address is lifted (they asked again, twice), and a welcome mail is
+   * queued. The same link again answers "already"; a link whose nonce was
+   * replaced or cleared (unsubscribed since, forgotten) answers "used".
+   */
+  async confirm(nonce: string, now: Date): Promise<ConfirmOutcome> {
+    const at = now.toISOString();
+    return this.store.transaction(async (trx) => {
+      const row = await trx.selectFrom("subscribers").select(["id", "status", "address_key"]).where("list", "=", this.list).where("confirm_nonce", "=", nonce).executeTakeFirst();
+      if (!row) return "used";
+      if (row.status === "active") return "already";
+      if (row.status !== "pending") return "used";
+      await trx.updateTable("subscribers").set({ status: "active", status_at: at, updated_at: at }).where("id", "=", row.id).execute();
+      const consent = await trx.selectFrom("consents").select("id").where("subscriber_id", "=", row.id).where("confirmed_at", "is", null).orderBy("id", "desc").executeTakeFirst();
+      if (consent) await trx.updateTable("consents").set({ confirmed_at: at }).where("id", "=", consent.id).execute();
+      await trx.deleteFrom("suppressions").where("list", "=", this.list).where("address_key", "=", row.address_key).execute();
+      await this.addEvent(trx, { event_key: `consent:${consent?.id ?? `s${row.id}`}:confirmed`, address_key: row.address_key, type: "confirmed", at, source: "link" });
+      await enqueue(trx, row.id, "welcome", now);
+      return "confirmed";
+    });
+  }
+
+  /**
+   * Unsubscribes the address with this keyed hash at once (one-click, the
+   * unsubscribe page, the command line). Idempotent: an address already
+   * stopped answers "already"; one the list does not hold (mailed from a
+   * file) goes on the suppression list and answers "unknown".
+   */
+  async unsubscribe(key: string, source: string, now: Date): Promise<"unsubscribed" | "already" | "unknown"> {
+    const at = now.toISOString();
+    return this.store.transaction(async (trx) => {
+      // The change first: of two clicks at once only one finds the subscriber still receiving, so one event is recorded.
+      const updated = (await this.q.unsubscribe(trx, { list: this.list, key, at })).rows[0];
+      if (updated) {
+        await this.addEvent(trx, { event_key: `unsubscribed:${this.list}:${key}:${at}`, address_key: key, type: "unsubscribed", at, source });
+        await this.q.dropUnsent(trx, { subscriber: updated.id });
+        return "unsubscribed";
+      }
+      if ((await this.q.findByKey(trx, { list: this.list, key })).rows[0]) return "already";
+      await this.applyStop(trx, key, "unsubscribed", now, `unsubscribed:${this.list}:${key}:unlisted`, { source });
+      return "unknown";
+    });
+  }
+
+  /**
+   * Records an event reported from outside (a bounce, a complaint, an
+   * unsubscribe) once per source and id, and stops mail to the address when
+   * it says so and is not older than the subscriber's last change. Soft
+   * bounces are recorded and change nothing. Returns whether the event was new.
+   */
+  async record(event: StopEvent): Promise<boolean> {
+    return this.store.transaction(async (trx) => (await this.applyStop(trx, event.key, event.type, event.at, `${event.source}:${event.id}`, event)).inserted);
+  }
+
+  /** Adds an address as active on the operator's word (consent source `cli`), or activates a pending one. */
+  async add(address: Address, name: string | undefined, now: Date): Promise<"added" | "activated" | "exists"> {
+    const at = now.toISOString();
+    const key = this.keyOf(address.identity);
+    return this.store.transaction(async (trx) => {
+      const suppressed = await trx.selectFrom("suppressions").select(["reason", "at"]).where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
+      if (suppressed) throw new ListError(`this address is on the suppression list (${suppressed.reason} on ${suppressed.at.slice(0, 10)}): only its owner can subscribe it again, through the subscribe form`);
+      const row = await trx.selectFrom("subscribers").select(["id", "status", "status_at"]).where("list", "=", this.list).where("identity", "=", address.identity).executeTakeFirst();
+      if (row?.status === "active") return "exists";
+      if (row && row.status !== "pending") throw new ListError(`this address ${row.status} on ${row.status_at.slice(0, 10)}: only its owner can subscribe it again, through the subscribe form`);
+      let id: number;
+      if (row) {
+        await trx.updateTable("subscribers").set({ status: "active", status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
+        id = row.id;
+      } else {
+        const inserted = await trx
+          .insertInto("subscribers")
+          .values({ list: this.list, email: address.address, identity: address.identity, address_key: key, name: text(name), status: "active", fields: "{}", confirm_nonce: null, created_at: at, updated_at: at, status_at: at })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        id = inserted.id;
+      }
+      const consentId = await this.addConsent(trx, id, { source: "cli" }, now, now);
+      await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: "cli" });
+      return row ? "activated" : "added";
+    });
+  }
+
+  /**
+   * Erases an address (GDPR): its subscriber row, consent records, queued
+   * mail and events go; its keyed hash stays on the suppression list, so no
+   * import or send mails it again. Returns whether the list knew it.
+   */
+  async forget(identity: string, now: Date): Promise<boolean> {
+    const key = this.keyOf(identity);
+    return this.store.transaction(async (trx) => {
+      const deleted = await trx.deleteFrom("subscribers").where("list", "=", this.list).where("identity", "=", identity).executeTakeFirst();
+      const events = await trx.deleteFrom("events").where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
+      await trx
+        .insertInto("suppressions")
+        .values({ list: this.list, address_key: key, reason: "forgotten", at: now.toISOString() })
+        .onConflict((oc) => oc.columns(["list", "address_key"]).doUpdateSet({ reason: "forgotten", at: now.toISOString() }))
+        .execute();
+      return Number(deleted.numDeletedRows) > 0 || Number(events.numDeletedRows) > 0;
+    });
+  }
+
+  /** How many subscribers have each status, and how many keys are suppressed. */
+  async counts(): Promise<Record<SubscriberStatus | "suppressed", number>> {
+    const out: Record<SubscriberStatus | "suppressed", number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0, complained: 0, suppressed: 0 };
+    const rows = await this.store.db.selectFrom("subscribers").select((eb) => ["status", eb.fn.countAll<string | number>().as("n")]).where("list", "=", this.list).groupBy("status").execute();
+    for (const row of rows) out[row.status] = Number(row.n);
+    const suppressed = await this.store.db.selectFrom("suppressions").select((eb) => eb.fn.countAll<string | number>().as("n")).where("list", "=", this.list).executeTakeFirst();
+    out.suppressed = Number(suppressed?.n ?? 0);
+    return out;
+  }
+
+  /** Everything the list knows about an address: subscriber, consents, events (oldest first), suppression. */
+  async history(identity: string): Promise<History> {
+    const key = this.keyOf(identity);
+    const db = this.store.db;
+    const row = await db.selectFrom("subscribers").selectAll().where("list", "=", this.list).where("identity", "=", identity).executeTakeFirst();
+    const consents = row
+      ? await db.selectFrom("consents").select(["subscribed_at", "confirmed_at", "source", "wording"]).where("subscriber_id", "=", row.id).orderBy("id").execute()
+      : [];
+    const events = await db.selectFrom("events").select(["type", "bounce", "at", "source", "issue", "detail"]).where("list", "=", this.list).where("address_key", "=", key).orderBy("at").orderBy("id").execute();
+    const suppression = await db.selectFrom("suppressions").select(["reason", "at"]).where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
+    return {
+      ...(row ? { subscriber: toRecord(row) } : {}),
+      consents: consents.map((c) => ({ subscribedAt: c.subscribed_at, confirmedAt: c.confirmed_at, source: c.source, wording: c.wording })),
+      events,
+      ...(suppression ? { suppression } : {}),
+    };
+  }
+
+  /** Streams subscribers with the given statuses in id order (see listRows). */
+  rows(statuses: readonly SubscriberStatus[], batch = 1000): AsyncGenerator<SubscriberRecord> {
+    return listRows(this.store, this.list, statuses, batch);
+  }
+
+  /**
+   * Imports rows in one transaction: new addresses are added with their
+   * status and consent (from the export's opt-in times when it has them);
+   * a known address the file says stopped is stopped here too, but a file
+   * never reactivates anyone; forgotten addresses are skipped.
+   */
+  async importRows(rows: readonly ImportRow[], source: string, now: Date): Promise<ImportCounts> {
+    const counts: ImportCounts = { added: 0, stopped: 0, unchanged: 0, suppressed: 0 };
+    const at = now.toISOString();
+    await this.store.transaction(async (trx) => {
+      // Set-based: a few queries per batch instead of five per row (an import of a million rows is minutes, not hours).
+      for (let start = 0; start < rows.length; start += IMPORT_BATCH) {
+        const batch = rows.slice(start, start + IMPORT_BATCH).map((row) => ({ row, key: this.keyOf(row.address.identity) }));
+        const suppressed = new Map(
+          (await trx.selectFrom("suppressions").select(["address_key", "reason"]).where("list", "=", this.list).where("address_key", "in", batch.map((b) => b.key)).execute()).map((r) => [r.address_key, r.reason]),
+        );
+        const existing = new Map(
+          (await trx.selectFrom("subscribers").select(["id", "status", "name", "identity"]).where("list", "=", this.list).where("identity", "in", batch.map((b) => b.row.address.identity)).execute()).map((r) => [r.identity, r]),
+        );
+        const fresh: typeof batch = [];
+        const seen = new Set<string>();
+        for (const item of batch) {
+          const { row, key } = item;
+          if (suppressed.get(key) === "forgotten") {
+            counts.suppressed++;
+            continue;
+          }
+          const known = existing.get(row.address.identity);
+          if (!known) {
+            if (seen.has(row.address.identity)) counts.unchanged++;
+            else fresh.push(item);
+            seen.add(row.address.identity);
+            continue;
+          }
+          let changed = false;
+          if (row.status !== "active" && RECEIVING.includes(known.status)) {
+            changed = (await this.applyStop(trx, key, row.status, row.stoppedAt ?? now, `${source}:${key}:${row.status}`, { source, force: true })).changed;
+            if (changed) counts.stopped++;
+          }
+          if (!known.name && row.name) await trx.updateTable("subscribers").set({ name: text(row.name), updated_at: at }).where("id", "=", known.id).execute();
+          if (!changed) counts.unchanged++;
+        }
+        if (fresh.length === 0) continue;
+        const plans = fresh.map(({ row, key }) => {
+          // An address that unsubscribed or bounced here while the list did not hold it stays stopped.
+          const reason = suppressed.get(key);
+          const status = reason && row.status === "active" ? (reason as ImportRow["status"]) : row.status;
+          const subscribedAt = row.subscribedAt ?? now;
+          const stoppedAt = row.stoppedAt ?? now;
+          return { row, key, status, subscribedAt, stoppedAt };
+        });
+        const ids = new Map(
+          (
+            await trx
+              .insertInto("subscribers")
+              .values(
+                plans.map((p) => ({
+                  list: this.list,
+                  email: p.row.address.address,
+                  identity: p.row.address.identity,
+                  address_key: p.key,
+                  name: text(p.row.name),
+                  status: p.status,
+                  fields: JSON.stringify(p.row.fields),
+                  confirm_nonce: null,
+                  created_at: at,
+                  updated_at: at,
+                  status_at: (p.status === "active" ? p.subscribedAt : p.stoppedAt).toISOString(),
+                })),
+              )
+              .returning(["id", "address_key"])
+              .execute()
+          ).map((r) => [r.address_key, r.id]),
+        );
+        const consents = new Map(
+          (
+            await trx
+              .insertInto("consents")
+              .values(
+                plans.map((p) => ({
+                  subscriber_id: ids.get(p.key) as number,
+                  subscribed_at: p.subscribedAt.toISOString(),
+                  confirmed_at: (p.row.confirmedAt ?? (p.row.status === "active" ? p.subscribedAt : undefined))?.toISOString() ?? null,
+                  source,
+                  wording: null,
+                  ip: text(p.row.ip, 64),
+                  user_agent: null,
+                })),
+              )
+              .returning(["id", "subscriber_id"])
+              .execute()
+          ).map((r) => [r.subscriber_id, r.id]),
+        );
+        const recorded = new Date().toISOString();
+        const events = plans.flatMap((p) => [
+          { list: this.list, event_key: `consent:${consents.get(ids.get(p.key) as number)}:subscribed`, address_key: p.key, type: "subscribed" as const, bounce: null, at: p.subscribedAt.toISOString(), source, issue: null, detail: null, recorded_at: recorded },
+          ...(p.status === "active"
+            ? []
+            : [{ list: this.list, event_key: `${source}:${p.key}:${p.status}`, address_key: p.key, type: p.status, bounce: p.status === "bounced" ? ("hard" as const) : null, at: p.stoppedAt.toISOString(), source, issue: null, detail: null, recorded_at: recorded }]),
+        ]);
+        await trx.insertInto("events").values(events).onConflict((oc) => oc.column("event_key").doNothing()).execute();
+        counts.added += plans.length;
+      }
+    });
+    return counts;
+  }
+
+  /**
+   * Stops mail to an address in the caller's transaction and records why,
+   * once per event key. A subscriber still receiving (pending or active)
+   * whose last change is not newer than the event gets the event's status,
+   * loses its confirmation nonce and its unsent mail; an address the list
+   * does not hold goes on the suppression list (hard bounces, complaints
+   * and unsubscribes; a soft bounce changes nothing). Returns whether the
+   * event was new and whether the subscriber's status changed.
+   */
+  private async applyStop(
+    trx: Kysely<Database>,
+    key: string,
+    type: StopEvent["type"],
+    at: Date,
+    eventKey: string,
+    details: { source: string; bounce?: BounceKind | undefined; issue?: number | undefined; detail?: string | undefined; force?: boolean },
+  ): Promise<{ inserted: boolean; changed: boolean }> {
+    const when = at.toISOString();
+    const inserted = await this.addEvent(trx, {
+      event_key: eventKey,
+      address_key: key,
+      type,
+      bounce: type === "bounced" ? (details.bounce ?? "hard") : null,
+      at: when,
+      source: text(details.source, 100) ?? "",
+      issue: details.issue ?? null,
+      detail: text(details.detail, 300),
+    });
+    if (!inserted || (type === "bounced" && details.bounce === "soft")) return { inserted, changed: false };
+    let update = trx
+      .updateTable("subscribers")
+      .set({ status: type, confirm_nonce: null, status_at: when, updated_at: new Date().toISOString() })
+      .where("list", "=", this.list)
+      .where("address_key", "=", key)
+      .where("status", "in", RECEIVING);
+    if (!details.force) update = update.where("status_at", "<=", when);
+    const updated = await update.returning("id").executeTakeFirst();
+    if (updated) {
+      await dropUnsent(trx, updated.id);
+      return { inserted, changed: true };
+    }
+    const known = await trx.selectFrom("subscribers").select("id").where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
+    if (!known) {
+      await trx
+        .insertInto("suppressions")
+        .values({ list: this.list, address_key: key, reason: type, at: when })
+        .onConflict((oc) => oc.columns(["list", "address_key"]).doNothing())
+        .execute();
+    }
+    return { inserted, changed: false };
+  }
+
+  private async addConsent(trx: Kysely<Database>, subscriberId: number, consent: Consent, subscribedAt: Date, confirmedAt?: Date): Promise<number> {
+    const row = (
+      await this.q.insertConsent(trx, {
+        subscriber: subscriberId,
+        subscribedAt: subscribedAt.toISOString(),
+        confirmedAt: confirmedAt?.toISOString() ?? null,
+        source: text(consent.source) ?? "",
+        wording: text(consent.wording),
+        ip: text(consent.ip, 64),
+        userAgent: text(consent.userAgent, 300),
+      })
+    ).rows[0];
+    if (!row) throw new Error("the consent record's id did not come back");
+    return row.id;
+  }
+
+  /** Inserts an event unless one with its key exists; returns whether it was new. */
+  private async addEvent(
+    trx: Kysely<Database>,
+    event: { event_key: string; address_key: string; type: EventType; bounce?: BounceKind | null; at: string; source: string; issue?: number | null; detail?: string | null },
+  ): Promise<boolean> {
+    const result = await this.q.insertEvent(trx, {
+      list: this.list,
+      eventKey: event.event_key,
+      key: event.address_key,
+      type: event.type,
+      bounce: event.bounce ?? null,
+      at: event.at,
+      source: event.source,
+      issue: event.issue ?? null,
+      detail: event.detail ?? null,
+      recordedAt: new Date().toISOString(),
+    });
+    return Number(result.numAffectedRows ?? 0) > 0;
+  }
+}
+
+/**
+ * Streams a list's subscribers with the given statuses in id order, `batch`
+ * rows a query: memory stays bounded for any list, and the database is free
+ * between batches for other work.
+ */
+export async function* listRows(store: Store, list: string, statuses: readonly SubscriberStatus[], batch = 1000): AsyncGenerator<SubscriberRecord> {
+  let after = 0;
+  for (;;) {
+    const rows = await store.db
+      .selectFrom("subscribers")
+      .select(["id", "email", "name", "status", "fields", "created_at", "status_at"])
+      .where("list", "=", list)
+      .where("status", "in", statuses)
+      .where("id", ">", after)
+      .orderBy("id")
+      .limit(batch)
+      .execute();
+    for (const row of rows) yield toRecord(row);
+    if (rows.length < batch) return;
+    after = rows[rows.length - 1]?.id ?? after;
+  }
+}
+
+/** Free text as both databases can store it: PostgreSQL's text holds no NUL character. */
+function text(value: string | null | undefined, max = 1000): string | null {
+  return value === undefined || value === null ? null : value.replace(/\u0000/g, "").slice(0, max);
+}
+
+function toRecord(row: { id: number; email: string; name: string | null; status: SubscriberStatus; fields: string; created_at: string; status_at: string }): SubscriberRecord {
+  let fields: Record<string, string> = {};
+  try {
+    fields = JSON.parse(row.fields) as Record<string, string>;
+  } catch {
+    fields = {};
+  }
+  return { id: row.id, email: row.email, name: row.name, status: row.status, fields, createdAt: row.created_at, statusAt: row.status_at };
+}

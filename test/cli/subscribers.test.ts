@@ -1,0 +1,161 @@
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { detect, readExport } from "../../src/audience/imports.js";
+import { openStore } from "../../src/store/database.js";
+import { SubscriberList } from "../../src/store/subscribers.js";
+import { importFile } from "../../src/store/transfer.js";
+import { runCli } from "../helpers/cli.js";
+import { backends } from "../helpers/databases.js";
+import { put, REPO, removeProjects, tempProject } from "../helpers/project.js";
+
+const FIXTURES = join(REPO, "test/fixtures/imports");
+const SECRET = "subscribers-cli-secret";
+const LIST = "weekly.signal-noise.example";
+afterAll(removeProjects);
+
+describe("reading other services' exports", () => {
+  it("tells Mailchimp, Substack, Buttondown and Presswork's own CSV apart by their columns", () => {
+    expect(detect(["Email Address", "First Name", "Last Name", "OPTIN_TIME", "CONFIRM_TIME", "LEID", "EUID"])).toBe("mailchimp");
+    expect(detect(["email", "active_subscription", "expiry", "email_disabled", "created_at"])).toBe("substack");
+    expect(detect(["id", "email", "creation_date", "subscriber_type", "tags"])).toBe("buttondown");
+    expect(detect(["id", "email_address", "creation_date", "type"])).toBe("buttondown");
+    expect(detect(["email", "name", "status"])).toBe("presswork");
+  });
+
+  it("reads Mailchimp's subscribed, unsubscribed and cleaned files with names, opt-in times and IPs", async () => {
+    const rows = [];
+    for (const file of ["mailchimp-subscribed.csv", "mailchimp-unsubscribed.csv", "mailchimp-cleaned.csv"]) for await (const row of readExport(join(FIXTURES, file))) rows.push(row);
+    expect(rows[0]).toEqual({
+      line: 2,
+      email: "mara@example.org",
+      name: "Mara Lind",
+      status: "active",
+      subscribedAt: new Date("2024-03-01T09:15:00Z"),
+      confirmedAt: new Date("2024-03-01T09:17:41Z"),
+      ip: "192.0.2.10",
+      fields: { Company: "Lind Tools", TAGS: '"Readers"' },
+    });
+    expect(rows[3]).toMatchObject({ email: "ulla@example.org", status: "unsubscribed", stoppedAt: new Date("2024-06-30T21:13:09Z") });
+    expect(rows[4]).toMatchObject({ email: "gone@example.org", status: "bounced", stoppedAt: new Date("2023-09-09T09:09:09Z") });
+  });
+
+  it("reads Substack's export, honouring disabled email and leaving out deletion requests", async () => {
+    const rows = [];
+    for await (const row of readExport(join(FIXTURES, "substack.csv"))) rows.push(row);
+    expect(rows).toEqual([
+      { line: 2, email: "sol@example.org", status: "active", subscribedAt: new Date("2022-08-27T15:06:27.713Z"), fields: {} },
+      { line: 3, email: "quiet@example.org", status: "unsubscribed", subscribedAt: new Date("2021-12-19T08:03:04.977Z"), fields: {} },
+      { line: 4, skipped: "a deletion request" },
+    ]);
+  });
+
+  it("reads Buttondown's export: regular and premium are mailed, unconfirmed ones are not, stopped ones stay stopped", async () => {
+    const rows = [];
+    for await (const row of readExport(join(FIXTURES, "buttondown.csv"))) rows.push(row);
+    expect(rows.map((r) => ("skipped" in r ? `skip:${r.skipped}` : "email" in r ? `${r.email}:${r.status}` : "?"))).toEqual([
+      "bea@example.org:active",
+      "skip:never confirmed at Buttondown",
+      "left@example.org:unsubscribed",
+      "bounced@example.org:bounced",
+      "paid@example.org:active",
+    ]);
+    expect(rows[0]).toMatchObject({ subscribedAt: new Date("2023-04-01T12:00:00Z"), fields: { metadata: "{}", tags: "weekly", referrer_url: "https://example.net/" } });
+  });
+});
+
+for (const backend of await backends("subscriber import tests")) {
+  describe(`importing into ${backend.name}`, () => {
+    it("imports each format, and importing the same files again changes nothing", async () => {
+      const store = await openStore({ url: await backend.fresh("import"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const problems: string[] = [];
+      const files = ["mailchimp-subscribed.csv", "mailchimp-unsubscribed.csv", "mailchimp-cleaned.csv", "substack.csv", "buttondown.csv", "presswork.csv"];
+      const run = async () => {
+        const totals = { added: 0, unchanged: 0, invalid: 0, skipped: 0 };
+        for (const file of files) {
+          const r = await importFile(list, join(FIXTURES, file), undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => problems.push(`${file}:${line} ${severity} ${reason}`));
+          totals.added += r.added;
+          totals.unchanged += r.unchanged;
+          totals.invalid += r.invalid;
+          totals.skipped += r.skipped;
+        }
+        return totals;
+      };
+      expect(await run()).toEqual({ added: 12, unchanged: 0, invalid: 2, skipped: 2 });
+      expect(problems).toEqual([
+        "mailchimp-subscribed.csv:4 error an address needs a part before and after one @",
+        "substack.csv:4 skipped a deletion request",
+        "buttondown.csv:3 skipped never confirmed at Buttondown",
+        'presswork.csv:4 error status "sleeping" is not one of active, unsubscribed, bounced, complained',
+      ]);
+      expect(await run()).toEqual({ added: 0, unchanged: 12, invalid: 2, skipped: 2 });
+      expect(await list.counts()).toMatchObject({ active: 6, unsubscribed: 4, bounced: 2 });
+      const mara = await list.history("mara@example.org");
+      expect(mara.consents).toEqual([{ subscribedAt: "2024-03-01T09:15:00.000Z", confirmedAt: "2024-03-01T09:17:41.000Z", source: "import:mailchimp", wording: null }]);
+      expect((await list.history("theo@example.org")).subscriber?.email).toBe("Theo@example.org");
+      await store.close();
+    });
+  });
+}
+
+describe("presswork subscribers", () => {
+  const env = (root: string) => ({ PRESSWORK_SECRET: SECRET, DATABASE_URL: `sqlite:${join(root, "list.sqlite")}` });
+
+  it("imports, counts, shows why an address stopped, exports, and reports bad rows by file and line", async () => {
+    const root = await tempProject();
+    await put(join(root, "lists/mailchimp.csv"), await (await import("node:fs/promises")).readFile(join(FIXTURES, "mailchimp-subscribed.csv"), "utf8"));
+    await put(join(root, "lists/left.csv"), await (await import("node:fs/promises")).readFile(join(FIXTURES, "mailchimp-unsubscribed.csv"), "utf8"));
+    const imported = runCli(["subscribers", "import", "lists/mailchimp.csv"], root, env(root));
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toContain("lists/mailchimp.csv:4  error  an address needs a part before and after one @");
+    expect(imported.stdout).toContain("2 added");
+    expect(imported.stdout + imported.stderr).not.toContain("mara@");
+    expect(runCli(["subscribers", "import", "lists/left.csv", "--format", "mailchimp"], root, env(root)).code).toBe(0);
+
+    const count = runCli(["subscribers", "count", "--json"], root, env(root));
+    expect(JSON.parse(count.stdout)).toEqual({ pending: 0, active: 2, unsubscribed: 1, bounced: 0, complained: 0, suppressed: 0 });
+
+    const show = runCli(["subscribers", "show", "ulla@example.org"], root, env(root));
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain("u***@example.org: unsubscribed since 2024-06-30T21:13:09.000Z");
+    expect(show.stdout).toContain("Stopped getting mail on 2024-06-30T21:13:09.000Z: unsubscribed, reported by import:mailchimp.");
+
+    const csv = runCli(["subscribers", "export"], root, env(root));
+    expect(csv.stdout.split("\n").slice(0, 1)).toEqual(["email,name,status,subscribed_at,changed_at"]);
+    expect(csv.stdout).toContain("mara@example.org,Mara Lind,active,");
+    const all = runCli(["subscribers", "export", "--status", "all", "--format", "jsonl"], root, env(root));
+    expect(all.stdout.trim().split("\n").map((l) => JSON.parse(l).email)).toEqual(["mara@example.org", "Theo@example.org", "ulla@example.org"]);
+  });
+
+  it("adds, removes and forgets an address; a forgotten one stays suppressed and cannot be added back", async () => {
+    const root = await tempProject();
+    expect(runCli(["subscribers", "add", "Zed@Example.org", "--name", "Zed"], root, env(root)).stdout).toContain("Z***@example.org: added, active.");
+    expect(runCli(["subscribers", "remove", "zed@example.org"], root, env(root)).stdout).toContain("unsubscribed");
+    const forget = runCli(["subscribers", "forget", "zed@example.org"], root, env(root));
+    expect(forget.stdout).toContain("erased with its consent records and history; its keyed hash stays on the suppression list");
+    const back = runCli(["subscribers", "add", "zed@example.org"], root, env(root));
+    expect(back.code).toBe(1);
+    expect(back.stderr).toContain("suppression list (forgotten on");
+    const show = runCli(["subscribers", "show", "zed@example.org", "--json"], root, env(root));
+    expect(JSON.parse(show.stdout)).toMatchObject({ consents: [], events: [], suppression: { reason: "forgotten" } });
+  });
+
+  it("refuses bad usage with exit code 2, and a missing secret or file with exit code 1", async () => {
+    const root = await tempProject();
+    expect(runCli(["subscribers"], root, env(root)).code).toBe(2);
+    expect(runCli(["subscribers", "frobnicate"], root, env(root)).code).toBe(2);
+    expect(runCli(["subscribers", "add"], root, env(root)).stderr).toContain("needs an email address");
+    expect(runCli(["subscribers", "add", "not-an-address"], root, env(root)).code).toBe(2);
+    expect(runCli(["subscribers", "import", "x.csv", "--format", "tinyletter"], root, env(root)).code).toBe(2);
+    const missing = runCli(["subscribers", "import", "nowhere.csv"], root, env(root));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("nowhere.csv does not exist");
+    const noSecret = runCli(["subscribers", "count"], root, { ...env(root), PRESSWORK_SECRET: "" });
+    expect(noSecret.code).toBe(1);
+    expect(noSecret.stderr).toContain("PRESSWORK_SECRET is not set");
+    await put(join(root, "broken.csv"), 'email,name\n"unterminated,x\n');
+    const broken = runCli(["subscribers", "import", "broken.csv"], root, env(root));
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/broken\.csv(:\d+)?: the CSV is malformed/);
+  });
+});

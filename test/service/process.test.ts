@@ -1,0 +1,206 @@
+import { connect } from "node:net";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { unsubscribeUrl } from "../../src/issues/message.js";
+import { openStore } from "../../src/store/database.js";
+import { SubscriberList } from "../../src/store/subscribers.js";
+import { backends } from "../helpers/databases.js";
+import { startPostgres } from "../helpers/postgres.js";
+import { removeProjects, tempProject } from "../helpers/project.js";
+import { spawnServe } from "../helpers/serve.js";
+import { mailTo, postForm, postJson, SECRET, startService } from "../helpers/service.js";
+import { startSmtp } from "../helpers/smtp.js";
+import { loadConfig } from "../../src/config/load.js";
+
+const LIST = "weekly.signal-noise.example";
+afterAll(removeProjects);
+
+/** Runs `tasks` with at most `width` at a time; stops starting new ones once `stop()` says so. */
+async function pool<T>(tasks: Array<() => Promise<T>>, width: number, stop: () => boolean): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < tasks.length && !stop()) await tasks[next++]?.();
+    }),
+  );
+}
+
+for (const backend of await backends("service process tests")) {
+  describe(`presswork serve as a process on ${backend.name}`, () => {
+    // Two service processes start and a burst runs between them: longer than the default timeout on a busy machine.
+    it("loses no acknowledged request when killed with SIGKILL during a burst, and mails every confirmation after restart", { timeout: 180_000 }, async () => {
+      const root = await tempProject();
+      const databaseUrl = await backend.fresh("sigkill");
+      const config = (await loadConfig(root)).config!;
+      const store = await openStore({ url: databaseUrl, root });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const members = Array.from({ length: 400 }, (_, i) => `member${i}@example.org`);
+      await list.importRows(members.map((m, i) => ({ line: i + 2, address: { address: m, identity: m }, status: "active" as const, fields: {} })), "import:csv", new Date());
+      await store.close();
+
+      const smtp = await startSmtp();
+      const env = { DATABASE_URL: databaseUrl, PRESSWORK_SECRET: SECRET, PRESSWORK_TRUST_PROXY: "loopback", PRESSWORK_SUBSCRIBE_PER_MINUTE: "100000", SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" };
+      const serve = await spawnServe(root, env);
+      const acknowledged = { subscribed: [] as string[], unsubscribed: [] as string[] };
+      let answered = 0;
+      let killed = false;
+      const tasks = members.flatMap((member, i) => [
+        async () => {
+          const address = `burst${i}@example.org`;
+          try {
+            const r = await postJson(`${serve.url}/subscribe`, { email: address }, { "x-forwarded-for": `203.0.113.${i % 250}` });
+            if (r.status === 202) acknowledged.subscribed.push(address);
+          } catch {
+            // Cut off by the kill: no answer, no promise made.
+          }
+          answered++;
+        },
+        async () => {
+          const target = new URL(unsubscribeUrl(config.newsletter!, member, SECRET));
+          try {
+            const r = await postForm(`${serve.url}/unsubscribe${target.search}`, { "List-Unsubscribe": "One-Click" });
+            if (r.status === 200) acknowledged.unsubscribed.push(member);
+          } catch {
+            // As above.
+          }
+          answered++;
+        },
+      ]);
+      const killer = (async () => {
+        while (answered < 250) await new Promise((r) => setTimeout(r, 5));
+        serve.child.kill("SIGKILL");
+        killed = true;
+      })();
+      await pool(tasks, 16, () => killed);
+      await killer;
+      expect(await serve.exited).toBe("SIGKILL");
+      expect(acknowledged.subscribed.length + acknowledged.unsubscribed.length).toBeGreaterThanOrEqual(200);
+
+      const again = await spawnServe(root, env);
+      try {
+        expect((await fetch(`${again.url}/healthz`)).status).toBe(200);
+        const reopened = await openStore({ url: databaseUrl, root });
+        // Mail the killed worker had claimed waits out its lease (5 minutes), as if another worker held it: end it now.
+        await reopened.db.updateTable("mail_queue").set({ locked_until: null }).where("sent_at", "is", null).execute();
+        const rows = new Map((await reopened.db.selectFrom("subscribers").select(["identity", "status"]).execute()).map((r) => [r.identity, r.status]));
+        const queued = new Set((await reopened.db.selectFrom("mail_queue").innerJoin("subscribers", "subscribers.id", "mail_queue.subscriber_id").select("identity").where("kind", "=", "confirm").execute()).map((r) => r.identity));
+        await reopened.close();
+        for (const address of acknowledged.subscribed) {
+          expect(rows.get(address), address).toBe("pending");
+          expect(queued.has(address), address).toBe(true);
+        }
+        for (const address of acknowledged.unsubscribed) expect(rows.get(address), address).toBe("unsubscribed");
+        // The queue survived the kill: every acknowledged subscriber gets their confirmation, before the kill or after.
+        for (const address of acknowledged.subscribed) await mailTo(smtp, address, 1, 60_000);
+      } finally {
+        again.child.kill("SIGTERM");
+        await again.exited;
+        await smtp.close();
+      }
+    });
+  });
+}
+
+describe("presswork serve as a process", () => {
+  it("finishes a request in flight on SIGTERM, then exits 0", async () => {
+    const root = await tempProject();
+    const serve = await spawnServe(root, { DATABASE_URL: "", PRESSWORK_SECRET: SECRET });
+    const { port } = new URL(serve.url);
+    const body = "email=slow.typist%40example.org&name=Slow";
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    let response = "";
+    socket.on("data", (chunk: Buffer) => (response += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write(`POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((r) => setTimeout(r, 300));
+    serve.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(serve.child.exitCode).toBeNull();
+    socket.end(body.slice(10));
+    await closed;
+    expect(response).toMatch(/^HTTP\/1\.1 303 /);
+    expect(await serve.exited).toBe(0);
+    expect(serve.output()).toContain("finishing the requests in flight");
+  });
+
+  it("refuses to start without its secret, with a config error, or on a port in use, saying why", async () => {
+    const root = await tempProject();
+    const { runCli } = await import("../helpers/cli.js");
+    const noSecret = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: "", PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    expect(noSecret.code).toBe(1);
+    expect(noSecret.stderr).toContain("PRESSWORK_SECRET is not set");
+    const noUrl = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "" });
+    expect(noUrl.code).toBe(1);
+    expect(noUrl.stderr).toContain("newsletter.subscribe.url");
+    const badDb = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DATABASE_URL: "mysql://x@y/z" });
+    expect(badDb.code).toBe(1);
+    expect(badDb.stderr).toContain("DATABASE_URL must be postgres://");
+    const badFlag = runCli(["serve", "--port", "http"], root, { PRESSWORK_SECRET: SECRET });
+    expect(badFlag.code).toBe(2);
+    const broken = await tempProject({ templates: { "email/confirm.mjml.liquid": "<mjml><mj-body>\n<mj-text>{{ tokens.confirm_url }}</mj-text>\n</mj-body></mjml>\n", "email/welcome.mjml.liquid": "<mjml><mj-body><mj-section><mj-column>\n<mj-text>{{ tokens.nickname }}</mj-text>\n</mj-column></mj-section></mj-body></mjml>\n" } });
+    const badTemplates = runCli(["serve", "--port", "0"], broken, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    expect(badTemplates.code).toBe(1);
+    expect(badTemplates.stderr).toMatch(/^templates\/email\/(confirm|welcome)\.mjml\.liquid:\d+:\d+ {2}error {2}/m);
+    const serve = await spawnServe(root, { PRESSWORK_SECRET: SECRET });
+    try {
+      const busy = runCli(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain("the port is in use");
+    } finally {
+      serve.child.kill("SIGTERM");
+      await serve.exited;
+    }
+  });
+});
+
+describe("a database that is down", () => {
+  it("on PostgreSQL gives 503 and a log line, never a crash, and the service recovers when it is back", async () => {
+    const postgres = await startPostgres();
+    if ("reason" in postgres) {
+      if (process.env["PRESSWORK_CI"] === "1") throw new Error(`PostgreSQL is required under PRESSWORK_CI=1: ${postgres.reason}`);
+      process.stderr.write(`SKIPPED the database-down test on PostgreSQL: ${postgres.reason}\n`);
+      return;
+    }
+    const smtp = await startSmtp();
+    const running = await startService({ databaseUrl: await postgres.database("down"), smtp });
+    try {
+      expect((await postJson(`${running.url}/subscribe`, { email: "before@example.org" })).status).toBe(202);
+      await postgres.pause();
+      const during = await postJson(`${running.url}/subscribe`, { email: "during@example.org" });
+      expect(during.status).toBe(503);
+      expect(await during.json()).toEqual({ error: "The list is out of reach for a moment. Please try again in a few minutes." });
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(503);
+      const page = await postForm(`${running.url}/unsubscribe${new URL(unsubscribeUrl(running.config.newsletter!, "before@example.org", SECRET)).search}`, { "List-Unsubscribe": "One-Click" });
+      expect(page.status).toBe(503);
+      expect(await page.text()).toContain("Out of reach");
+      expect(running.logs.some((l) => l.includes("database unavailable"))).toBe(true);
+      await postgres.start();
+      expect((await postJson(`${running.url}/subscribe`, { email: "after@example.org" })).status).toBe(202);
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+    } finally {
+      await running.close();
+      await smtp.close();
+      await postgres.stop();
+    }
+  });
+
+  it("on SQLite, locked by another process past the busy timeout, gives 503 and recovers", async () => {
+    const root = await tempProject();
+    const smtp = await startSmtp();
+    const running = await startService({ databaseUrl: "", smtp, root });
+    const other = new Database(`${root}/data/presswork.sqlite`);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      const during = await postJson(`${running.url}/subscribe`, { email: "locked@example.org" });
+      expect(during.status).toBe(503);
+      expect(running.logs.some((l) => l.includes("database unavailable (SQLITE_BUSY)"))).toBe(true);
+      other.exec("ROLLBACK");
+      expect((await postJson(`${running.url}/subscribe`, { email: "locked@example.org" })).status).toBe(202);
+    } finally {
+      other.close();
+      await running.close();
+      await smtp.close();
+    }
+  });
+});

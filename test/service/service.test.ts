@@ -1,0 +1,335 @@
+import { createHmac } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addressKey, unsubscribeUrl } from "../../src/issues/message.js";
+import { confirmToken } from "../../src/issues/tokens.js";
+import { backends } from "../helpers/databases.js";
+import { attr, elements } from "../helpers/html.js";
+import { removeProjects } from "../helpers/project.js";
+import { API_TOKEN, mailTo, postForm, postJson, SECRET, startService, type RunningService } from "../helpers/service.js";
+import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
+
+const LIST = "weekly.signal-noise.example";
+const SITE = "https://signal-noise.example";
+
+afterAll(removeProjects);
+
+/** The link in a mail's text that starts with `prefix`. */
+function link(text: string | undefined, prefix: string): string {
+  const found = (text ?? "").match(/https?:\/\/[^\s<>]+/g)?.find((u) => u.startsWith(prefix));
+  if (!found) throw new Error(`no ${prefix} link in: ${text}`);
+  return found;
+}
+
+async function statusOf(running: RunningService, identity: string): Promise<string | undefined> {
+  return (await running.service.store.db.selectFrom("subscribers").select("status").where("identity", "=", identity).executeTakeFirst())?.status;
+}
+
+/** A token as Presswork made them before, still in mail sent then. */
+function oldToken(address: string): string {
+  const mac = createHmac("sha256", SECRET).update(`${address}\n${LIST}`).digest("base64url").slice(0, 32);
+  return `${Buffer.from(address).toString("base64url")}.${mac}`;
+}
+
+for (const backend of await backends("service tests")) {
+  describe(`presswork serve on ${backend.name}`, () => {
+    let running: RunningService;
+    let smtp: TestSmtp;
+    const started: RunningService[] = [];
+    const start = async (env: Record<string, string> = {}) => {
+      const r = await startService({ databaseUrl: await backend.fresh("service"), smtp, env });
+      started.push(r);
+      return r;
+    };
+    beforeAll(async () => {
+      smtp = await startSmtp();
+      // Many tests post from one address here; the limit has a test of its own.
+      running = await start({ PRESSWORK_SUBSCRIBE_PER_MINUTE: "1000" });
+    });
+    afterAll(async () => {
+      await Promise.all(started.map((r) => r.close()));
+      await smtp.close();
+      const logs = started.flatMap((r) => r.logs).join("\n");
+      // Addresses in logs are masked; tokens never appear.
+      expect(logs).not.toMatch(/[a-z0-9]{2,}@example\.(org|com)/i);
+      expect(logs).not.toMatch(/token=/);
+    });
+
+    it("takes a subscriber from the form through the confirmation mail to the welcome, and out again with one click", async () => {
+      const address = "ann.form@example.org";
+      const response = await postForm(`${running.url}/subscribe`, { email: address, name: "Ann", form: "footer", wording: "v2" });
+      expect(response.status).toBe(303);
+      expect(response.headers.get("location")).toBe("subscribe/thanks");
+      const thanks = await fetch(new URL(response.headers.get("location") ?? "", `${running.url}/subscribe`));
+      expect(await thanks.text()).toContain("Check your inbox");
+
+      const confirmMail = await mailTo(smtp, address);
+      expect(confirmMail.subject).toBe("Confirm your subscription to Signal & Noise Weekly");
+      expect(confirmMail.from?.value[0]?.address).toBe("newsletter@signal-noise.example");
+      expect(confirmMail.text).toContain("Hello Ann,");
+      const confirmUrl = link(confirmMail.text, `${running.url}/confirm?token=`);
+      expect(String(confirmMail.html)).toContain(confirmUrl.replaceAll("&", "&amp;"));
+      expect(confirmUrl).not.toContain("ann");
+      expect(await statusOf(running, address)).toBe("pending");
+
+      const confirmed = await fetch(confirmUrl);
+      expect(confirmed.status).toBe(200);
+      expect(await confirmed.text()).toContain("You are subscribed");
+      const again = await fetch(confirmUrl);
+      expect(again.status).toBe(200);
+      expect(await again.text()).toContain("already subscribed");
+      expect(await statusOf(running, address)).toBe("active");
+
+      const welcome = await mailTo(smtp, address, 2);
+      expect(welcome.subject).toBe("Welcome to Signal & Noise Weekly");
+      const headers = new Map(welcome.headerLines.map((h) => [h.key, h.line]));
+      expect(headers.get("list-unsubscribe-post")).toBe("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+      const oneClick = /<(https:[^>]+)>/.exec(headers.get("list-unsubscribe") ?? "")?.[1] ?? "";
+      expect(oneClick).toBe(unsubscribeUrl(running.config.newsletter!, address, SECRET));
+      const path = new URL(oneClick);
+      const target = `${running.url}${path.pathname}${path.search}`;
+
+      // Link scanners open every link: a GET shows a button and changes nothing.
+      const page = await fetch(target);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain("a***@example.org");
+      expect(elements(html).filter((e) => e.tagName === "form").map((f) => attr(f, "method"))).toEqual(["post"]);
+      expect(await statusOf(running, address)).toBe("active");
+
+      // RFC 8058: a POST with List-Unsubscribe=One-Click, no cookies, answered 200.
+      const gone = await postForm(target, { "List-Unsubscribe": "One-Click" });
+      expect(gone.status).toBe(200);
+      expect(await statusOf(running, address)).toBe("unsubscribed");
+      expect((await postForm(target, { "List-Unsubscribe": "One-Click" })).status).toBe(200);
+      const history = await running.service.list.history(address);
+      expect(history.consents).toEqual([expect.objectContaining({ source: "form:footer", wording: "v2" })]);
+      expect(history.events.map((e) => `${e.type}:${e.source}`)).toEqual(["subscribed:form:footer", "confirmed:link", "unsubscribed:one-click"]);
+      expect(await statusOf(running, address)).toBe("unsubscribed");
+    });
+
+    it("answers a subscribe the same whether the address is new, pending or already subscribed", async () => {
+      const address = "same.answer@example.org";
+      const ask = async () => {
+        const r = await postJson(`${running.url}/subscribe`, { email: address });
+        return { status: r.status, body: await r.text() };
+      };
+      const first = await ask();
+      const pending = await ask();
+      await running.service.list.confirm((await running.service.store.db.selectFrom("subscribers").select("confirm_nonce").where("identity", "=", address).executeTakeFirstOrThrow()).confirm_nonce ?? "", new Date());
+      const active = await ask();
+      expect(first.status).toBe(202);
+      expect(pending).toEqual(first);
+      expect(active).toEqual(first);
+      expect(JSON.parse(first.body)).toMatchObject({ ok: true });
+    });
+
+    it("lets only the site's origin call the JSON endpoint from a page (CORS)", async () => {
+      const preflight = await fetch(`${running.url}/subscribe`, { method: "OPTIONS", headers: { origin: SITE, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+      expect(preflight.headers.get("access-control-allow-origin")).toBe(SITE);
+      const ours = await postJson(`${running.url}/subscribe`, { email: "cors@example.org" }, { origin: SITE });
+      expect(ours.headers.get("access-control-allow-origin")).toBe(SITE);
+      const theirs = await postJson(`${running.url}/subscribe`, { email: "cors2@example.org" }, { origin: "https://evil.example" });
+      expect(theirs.headers.get("access-control-allow-origin")).toBeNull();
+    });
+
+    it("answers a filled honeypot as usual, and stores and mails nothing", async () => {
+      const response = await postForm(`${running.url}/subscribe`, { email: "robot@example.org", website: "https://spam.example" });
+      expect(response.status).toBe(303);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await statusOf(running, "robot@example.org")).toBeUndefined();
+      expect(smtp.received.filter((m) => m.to.includes("robot@example.org"))).toHaveLength(0);
+    });
+
+    it("unsubscribes with the tokens the send puts in mail, the current ones and those from before, by form or multipart POST", async () => {
+      const l = running.service.list;
+      const a = "list.current@example.org";
+      const b = "list.old@example.org";
+      await l.importRows(
+        [a, b].map((email, i) => ({ line: i + 2, address: { address: email, identity: email }, status: "active" as const, fields: {} })),
+        "import:csv",
+        new Date(),
+      );
+      const current = new URL(unsubscribeUrl(running.config.newsletter!, a, SECRET));
+      const multipart = new FormData();
+      multipart.append("List-Unsubscribe", "One-Click");
+      const r1 = await fetch(`${running.url}/unsubscribe${current.search}`, { method: "POST", body: multipart });
+      expect(r1.status).toBe(200);
+      expect(await statusOf(running, a)).toBe("unsubscribed");
+      const r2 = await postForm(`${running.url}/unsubscribe?list=${LIST}&token=${encodeURIComponent(oldToken(b))}`, { "List-Unsubscribe": "One-Click" });
+      expect(r2.status).toBe(200);
+      expect(await statusOf(running, b)).toBe("unsubscribed");
+      // A token for an address the list never held (mailed from a file) suppresses its keyed hash.
+      const c = "from.a.file@example.org";
+      const r3 = await postForm(`${running.url}${new URL(unsubscribeUrl(running.config.newsletter!, c, SECRET)).pathname}${new URL(unsubscribeUrl(running.config.newsletter!, c, SECRET)).search}`, { "List-Unsubscribe": "One-Click" });
+      expect(r3.status).toBe(200);
+      expect((await l.history(c)).suppression?.reason).toBe("unsubscribed");
+    });
+
+    it("refuses forged, tampered, malformed and other lists' unsubscribe tokens, changing nothing", async () => {
+      const address = "victim@example.org";
+      await running.service.list.add({ address, identity: address }, undefined, new Date());
+      const good = new URL(unsubscribeUrl(running.config.newsletter!, address, SECRET)).searchParams.get("token") ?? "";
+      const [list, key, mac = ""] = good.split(".");
+      const forged = [
+        `${list}.${key}.${mac.slice(0, -2)}xx`,
+        new URL(unsubscribeUrl(running.config.newsletter!, address, "another secret")).searchParams.get("token") ?? "",
+        `${list}.${addressKey("someone@example.org", SECRET)}.${mac}`,
+        "' OR '1'='1",
+        `${list}.${key}.${mac}'; DROP TABLE subscribers; --`,
+        "",
+      ];
+      for (const token of forged) {
+        const r = await postForm(`${running.url}/unsubscribe?list=${LIST}&token=${encodeURIComponent(token)}`, { "List-Unsubscribe": "One-Click" });
+        expect(r.status, token).toBe(400);
+        expect(await r.text()).toContain("not valid");
+      }
+      const other = await postForm(`${running.url}/unsubscribe?list=other.example.org&token=${encodeURIComponent(good)}`, { "List-Unsubscribe": "One-Click" });
+      expect(other.status).toBe(400);
+      expect(await other.text()).toContain("another newsletter");
+      expect(await statusOf(running, address)).toBe("active");
+    });
+
+    it("shows a page offering to subscribe again for an expired, a replayed or a forged confirmation link", async () => {
+      const address = "late@example.org";
+      await postJson(`${running.url}/subscribe`, { email: address });
+      const row = await running.service.store.db.selectFrom("subscribers").select("confirm_nonce").where("identity", "=", address).executeTakeFirstOrThrow();
+      const nonce = row.confirm_nonce ?? "";
+      const expired = confirmToken(nonce, LIST, new Date(Date.now() - 1000), SECRET);
+      const r1 = await fetch(`${running.url}/confirm?token=${encodeURIComponent(expired)}`);
+      expect(r1.status).toBe(410);
+      const body = await r1.text();
+      expect(body).toContain("This link has expired");
+      expect(elements(body).some((e) => e.tagName === "form" && attr(e, "action") === "/subscribe")).toBe(true);
+      const valid = confirmToken(nonce, LIST, new Date(Date.now() + 86_400_000), SECRET);
+      const forged = `${valid.slice(0, -3)}abc`;
+      expect((await fetch(`${running.url}/confirm?token=${encodeURIComponent(forged)}`)).status).toBe(400);
+      expect((await fetch(`${running.url}/confirm`)).status).toBe(400);
+      expect(await statusOf(running, address)).toBe("pending");
+      expect((await fetch(`${running.url}/confirm?token=${encodeURIComponent(valid)}`)).status).toBe(200);
+      await running.service.list.unsubscribe(addressKey(address, SECRET), "one-click", new Date());
+      const replayed = await fetch(`${running.url}/confirm?token=${encodeURIComponent(valid)}`);
+      expect(replayed.status).toBe(410);
+      expect(await replayed.text()).toContain("can no longer be used");
+      expect(await statusOf(running, address)).toBe("unsubscribed");
+    });
+
+    it("a confirmation link from more than 7 days ago has expired by the service's clock", async () => {
+      const r = await start();
+      await postJson(`${r.url}/subscribe`, { email: "slow.reader@example.org" });
+      const mail = await mailTo(smtp, "slow.reader@example.org");
+      const confirmUrl = link(mail.text, `${r.url}/confirm?token=`);
+      r.advance(7 * 86_400_000 + 60_000);
+      expect((await fetch(confirmUrl)).status).toBe(410);
+      expect(await statusOf(r, "slow.reader@example.org")).toBe("pending");
+    });
+
+    it("refuses malformed, huge and unknown input with a clear error", async () => {
+      const url = `${running.url}/subscribe`;
+      const bad = async (init: RequestInit) => {
+        const r = await fetch(url, { method: "POST", ...init });
+        return { status: r.status, body: await r.text() };
+      };
+      expect(await bad({ body: "{not json", headers: { "content-type": "application/json" } })).toMatchObject({ status: 400 });
+      expect(await bad({ body: JSON.stringify({ email: "a@example.org", admin: true }), headers: { "content-type": "application/json" } })).toEqual({ status: 400, body: JSON.stringify({ error: 'Unknown field "admin".' }) });
+      expect(await bad({ body: JSON.stringify({ name: "x" }), headers: { "content-type": "application/json" } })).toEqual({ status: 400, body: JSON.stringify({ error: 'The field "email" is missing.' }) });
+      expect(await bad({ body: JSON.stringify({ email: ["a@example.org"] }), headers: { "content-type": "application/json" } })).toMatchObject({ status: 400 });
+      expect(await bad({ body: "email=a@example.org&email=b@example.org", headers: { "content-type": "application/x-www-form-urlencoded" } })).toMatchObject({ status: 400 });
+      expect(await bad({ body: JSON.stringify({ email: "not an address" }), headers: { "content-type": "application/json" } })).toMatchObject({ status: 400, body: expect.stringContaining("not an email address") });
+      expect(await bad({ body: JSON.stringify({ email: "a@example.org", name: "two\nlines" }), headers: { "content-type": "application/json" } })).toMatchObject({ status: 400, body: expect.stringContaining("one line") });
+      expect(await bad({ body: JSON.stringify({ email: `${"a".repeat(400)}@example.org` }), headers: { "content-type": "application/json" } })).toMatchObject({ status: 400, body: expect.stringContaining("too long") });
+      expect(await bad({ body: "<email>x</email>", headers: { "content-type": "application/xml" } })).toMatchObject({ status: 415 });
+      expect(await bad({ body: "email=x", headers: { "content-type": "text/plain" } })).toMatchObject({ status: 400, body: expect.stringContaining("must be object") });
+      const huge = await bad({ body: JSON.stringify({ email: "a@example.org", name: "x".repeat(17 * 1024) }), headers: { "content-type": "application/json" } });
+      expect(huge.status).toBe(413);
+      const hugeForm = await bad({ body: `email=a%40example.org&name=${"x".repeat(20_000)}`, headers: { "content-type": "application/x-www-form-urlencoded" } });
+      expect(hugeForm.status).toBe(413);
+      const withFile = new FormData();
+      withFile.append("email", "a@example.org");
+      withFile.append("website", new Blob(["x"]), "x.txt");
+      expect((await fetch(url, { method: "POST", body: withFile })).status).toBeGreaterThanOrEqual(400);
+      // A form shows the error on the page, with what was typed.
+      const form = await postForm(url, { email: "oops" });
+      expect(form.status).toBe(400);
+      const page = await form.text();
+      expect(page).toContain("That is not an email address");
+      expect(elements(page).find((e) => attr(e, "id") === "email")?.attrs.find((a) => a.name === "value")?.value).toBe("oops");
+      expect((await fetch(`${running.url}/nowhere`)).status).toBe(404);
+      expect(await statusOf(running, "a@example.org")).toBeUndefined();
+    });
+
+    it("keeps SQL metacharacters in every field as data", async () => {
+      const address = "o'brien--%_@example.org";
+      const name = "Robert'); DROP TABLE subscribers; --";
+      const r = await postJson(`${running.url}/subscribe`, { email: address, name, form: "x;--", wording: "1'--" }, { "x-forwarded-for": "192.0.2.200" });
+      // ' is not allowed in form and wording names: refused before any SQL.
+      expect(r.status).toBe(400);
+      const ok = await postJson(`${running.url}/subscribe`, { email: address, name, form: "footer" }, { "x-forwarded-for": "192.0.2.200" });
+      expect(ok.status).toBe(202);
+      const row = await running.service.store.db.selectFrom("subscribers").select(["email", "name"]).where("identity", "=", address).executeTakeFirst();
+      expect(row).toEqual({ email: address, name });
+      expect((await fetch(`${running.url}/confirm?token=${encodeURIComponent("x' OR 1=1; --")}`)).status).toBe(400);
+      expect((await fetch(`${running.url}/api/subscribers?status=${encodeURIComponent("active' OR '1'='1")}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).status).toBe(400);
+      const events = await postJson(`${running.url}/api/events`, { events: [{ id: "'; DELETE FROM events; --", type: "bounced", bounce: "soft", email: address, detail: "550 '; DROP TABLE x" }] }, { authorization: `Bearer ${API_TOKEN}` });
+      expect(await events.json()).toEqual({ recorded: 1, duplicates: 0 });
+      expect((await running.service.list.counts()).pending).toBeGreaterThan(0);
+    });
+
+    it("limits subscribe requests per client address: of 100 in a second from one client, 10 go through", async () => {
+      const r = await start();
+      const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => postJson(`${r.url}/subscribe`, { email: `burst${i}@example.org` }, { "x-forwarded-for": "198.51.100.23" })));
+      const codes = responses.map((x) => x.status);
+      expect(codes.filter((c) => c === 202)).toHaveLength(10);
+      expect(codes.filter((c) => c === 429)).toHaveLength(90);
+      const limited = responses.find((x) => x.status === 429);
+      expect(limited?.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(await limited?.json()).toEqual({ error: "Too many requests from your address. Please wait a minute and try again." });
+      // Another client is not held back; one-click unsubscribes are never limited.
+      expect((await postJson(`${r.url}/subscribe`, { email: "other.client@example.org" }, { "x-forwarded-for": "198.51.100.24" })).status).toBe(202);
+      expect((await r.service.list.counts()).pending).toBe(11);
+    });
+
+    it("streams the active list as JSON Lines to the bearer of the API token, and records reported events once", async () => {
+      const r = await start();
+      const rows = Array.from({ length: 2500 }, (_, i) => ({ line: i + 2, address: { address: `api${i}@example.org`, identity: `api${i}@example.org` }, name: i % 2 ? `Reader ${i}` : undefined, status: (i % 5 === 0 ? "unsubscribed" : "active") as "active" | "unsubscribed", fields: { plan: i % 3 ? "free" : "paid" } }));
+      await r.service.list.importRows(rows, "import:csv", new Date());
+      expect((await fetch(`${r.url}/api/subscribers`)).status).toBe(401);
+      expect((await fetch(`${r.url}/api/subscribers`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+      const response = await fetch(`${r.url}/api/subscribers`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
+      const lines = (await response.text()).trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, string>);
+      expect(lines).toHaveLength(2000);
+      expect(lines[0]).toEqual({ plan: "free", email: "api1@example.org", name: "Reader 1", status: "active" });
+      expect(lines.every((l) => l["status"] === "active")).toBe(true);
+
+      const auth = { authorization: `Bearer ${API_TOKEN}` };
+      const batch = { events: [{ id: "ledger-7-api1", type: "bounced", bounce: "hard", email: "api1@example.org", issue: 7, detail: "550 5.1.1 <api1@example.org> unknown" }, { id: "ledger-7-api2", type: "complained", key: addressKey("api2@example.org", SECRET) }] };
+      expect(await (await postJson(`${r.url}/api/events`, batch, auth)).json()).toEqual({ recorded: 2, duplicates: 0 });
+      expect(await (await postJson(`${r.url}/api/events`, batch, auth)).json()).toEqual({ recorded: 0, duplicates: 2 });
+      expect(await statusOf(r, "api1@example.org")).toBe("bounced");
+      expect(await statusOf(r, "api2@example.org")).toBe("complained");
+      const history = await r.service.list.history("api1@example.org");
+      expect(history.events.at(-1)).toMatchObject({ type: "bounced", bounce: "hard", issue: 7, source: "api", detail: "550 5.1.1 <a***@example.org> unknown" });
+      const bad = await postJson(`${r.url}/api/events`, { events: [{ id: "x", type: "bounced", email: "nope" }] }, auth);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({ error: "events[0].email: an address needs a part before and after one @" });
+      expect((await postJson(`${r.url}/api/events`, { events: [{ id: "x", type: "subscribed", email: "a@example.org" }] }, auth)).status).toBe(400);
+      const off = await start({ PRESSWORK_API_TOKEN: "" });
+      expect((await fetch(`${off.url}/api/subscribers`, { headers: { authorization: "Bearer " } })).status).toBe(503);
+    });
+
+    it("answers /healthz, serves its stylesheet and sends the security headers", async () => {
+      const health = await fetch(`${running.url}/healthz`);
+      expect(await health.json()).toEqual({ status: "ok" });
+      const css = await fetch(`${running.url}/assets/style.css`);
+      expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+      const page = await fetch(`${running.url}/subscribe`);
+      expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+      expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+      const html = await page.text();
+      const inputs = elements(html).filter((e) => e.tagName === "input").map((e) => attr(e, "name"));
+      expect(inputs).toEqual(["email", "name", "website", "form", "wording"]);
+    });
+  });
+}

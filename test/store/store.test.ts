@@ -1,0 +1,212 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { parseAddress, type Address } from "../../src/audience/address.js";
+import { openStore, parseDatabaseUrl, type Store } from "../../src/store/database.js";
+import { claimDue, markFailed, markSent, MAX_ATTEMPTS } from "../../src/store/queue.js";
+import { ListError, SubscriberList } from "../../src/store/subscribers.js";
+import { backends } from "../helpers/databases.js";
+
+const SECRET = "store-test-secret";
+const LIST = "weekly.signal-noise.example";
+const T0 = new Date("2026-11-29T12:00:00.000Z");
+const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+
+function address(text: string): Address {
+  const parsed = parseAddress(text);
+  if ("reason" in parsed) throw new Error(parsed.reason);
+  return parsed;
+}
+
+const open: Store[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+describe("DATABASE_URL", () => {
+  it("defaults to data/presswork.sqlite under the project, and takes sqlite: paths, file paths and postgres URLs", () => {
+    expect(parseDatabaseUrl(undefined, "/srv/news")).toEqual({ dialect: "sqlite", path: "/srv/news/data/presswork.sqlite" });
+    expect(parseDatabaseUrl("sqlite:db/list.sqlite", "/srv/news")).toEqual({ dialect: "sqlite", path: "/srv/news/db/list.sqlite" });
+    expect(parseDatabaseUrl("sqlite:///var/lib/presswork/list.sqlite", "/srv/news")).toEqual({ dialect: "sqlite", path: "/var/lib/presswork/list.sqlite" });
+    expect(parseDatabaseUrl("/var/lib/list.db", "/srv/news")).toEqual({ dialect: "sqlite", path: "/var/lib/list.db" });
+    expect(parseDatabaseUrl("postgres://u:p@db.example:5432/news", "/srv")).toEqual({ dialect: "postgres", url: "postgres://u:p@db.example:5432/news" });
+    expect(() => parseDatabaseUrl("mysql://u@h/db", "/srv")).toThrow(/postgres:\/\/…/);
+  });
+});
+
+for (const backend of await backends("store tests")) {
+  describe(`the subscriber store on ${backend.name}`, () => {
+    async function list(label: string): Promise<SubscriberList> {
+      const store = await openStore({ url: await backend.fresh(label), root: "/nonexistent" });
+      open.push(store);
+      return new SubscriberList(store, LIST, SECRET);
+    }
+
+    async function subscriber(l: SubscriberList, identity: string) {
+      return l.store.db.selectFrom("subscribers").selectAll().where("identity", "=", identity).executeTakeFirst();
+    }
+
+    it("applies its migrations once: opening the same database again changes nothing", async () => {
+      const url = await backend.fresh("migrations");
+      const first = await openStore({ url, root: "/nonexistent" });
+      await new SubscriberList(first, LIST, SECRET).add(address("ann@example.org"), "Ann", T0);
+      await first.close();
+      const again = await openStore({ url, root: "/nonexistent" });
+      open.push(again);
+      const applied = await again.db.selectFrom("kysely_migration" as never).selectAll().execute();
+      expect(applied).toHaveLength(1);
+      expect(await new SubscriberList(again, LIST, SECRET).counts()).toMatchObject({ active: 1 });
+    });
+
+    it("subscribes as pending with proof of consent, one confirmation mail, and no second one within 15 minutes", async () => {
+      const l = await list("subscribe");
+      const consent = { source: "form:footer", wording: "2026-11", ip: "203.0.113.9", userAgent: "Mozilla/5.0" };
+      expect(await l.subscribe(address("Ann@Example.org"), "Ann", consent, T0)).toBe("new");
+      expect(await l.subscribe(address("ann@example.org"), undefined, consent, later(5))).toBe("refreshed");
+      const row = await subscriber(l, "ann@example.org");
+      expect(row).toMatchObject({ status: "pending", email: "Ann@example.org", name: "Ann" });
+      expect(row?.confirm_nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      const queued = await l.store.db.selectFrom("mail_queue").selectAll().execute();
+      expect(queued.map((q) => q.kind)).toEqual(["confirm"]);
+      expect(await l.subscribe(address("ann@example.org"), undefined, consent, later(20))).toBe("refreshed");
+      expect(await l.store.db.selectFrom("mail_queue").selectAll().execute()).toHaveLength(2);
+      const history = await l.history("ann@example.org");
+      expect(history.consents).toEqual([{ subscribedAt: T0.toISOString(), confirmedAt: null, source: "form:footer", wording: "2026-11" }]);
+      expect(history.events.map((e) => e.type)).toEqual(["subscribed"]);
+    });
+
+    it("confirms once with the nonce, records when, lifts a suppression and queues a welcome; the same link again is 'already'", async () => {
+      const l = await list("confirm");
+      await l.unsubscribe(l.keyOf("bob@example.org"), "one-click", T0);
+      expect((await l.history("bob@example.org")).suppression?.reason).toBe("unsubscribed");
+      await l.subscribe(address("bob@example.org"), undefined, { source: "form:page" }, later(1));
+      const nonce = (await subscriber(l, "bob@example.org"))?.confirm_nonce ?? "";
+      expect(await l.confirm(nonce, later(2))).toBe("confirmed");
+      expect(await l.confirm(nonce, later(3))).toBe("already");
+      const history = await l.history("bob@example.org");
+      expect(history.subscriber?.status).toBe("active");
+      expect(history.consents[0]?.confirmedAt).toBe(later(2).toISOString());
+      expect(history.suppression).toBeUndefined();
+      expect(history.events.map((e) => `${e.type}:${e.source}`)).toEqual(["unsubscribed:one-click", "subscribed:form:page", "confirmed:link"]);
+      expect((await l.store.db.selectFrom("mail_queue").select("kind").orderBy("id").execute()).map((q) => q.kind)).toEqual(["confirm", "welcome"]);
+      expect(await l.confirm("not-a-nonce", later(4))).toBe("used");
+    });
+
+    it("unsubscribes at once and idempotently, drops unsent mail, and an old confirmation link no longer resubscribes", async () => {
+      const l = await list("unsubscribe");
+      await l.subscribe(address("cy@example.org"), undefined, { source: "form:footer" }, T0);
+      const nonce = (await subscriber(l, "cy@example.org"))?.confirm_nonce ?? "";
+      await l.confirm(nonce, later(1));
+      const key = l.keyOf("cy@example.org");
+      expect(await l.unsubscribe(key, "one-click", later(2))).toBe("unsubscribed");
+      expect(await l.unsubscribe(key, "one-click", later(3))).toBe("already");
+      expect(await l.store.db.selectFrom("mail_queue").selectAll().where("sent_at", "is", null).execute()).toHaveLength(0);
+      expect(await l.confirm(nonce, later(4))).toBe("used");
+      const history = await l.history("cy@example.org");
+      expect(history.subscriber?.status).toBe("unsubscribed");
+      expect(history.events.filter((e) => e.type === "unsubscribed")).toHaveLength(1);
+    });
+
+    it("records a reported event once per id; a hard bounce stops mail, a soft one and an older one change nothing", async () => {
+      const l = await list("events");
+      await l.add(address("dee@example.org"), undefined, later(10));
+      const key = l.keyOf("dee@example.org");
+      const event = { id: "msg-1", type: "bounced" as const, bounce: "soft" as const, key, at: later(20), source: "mailbox", issue: 4, detail: "4.2.2 mailbox full" };
+      expect(await l.record(event)).toBe(true);
+      expect(await l.record(event)).toBe(false);
+      expect((await subscriber(l, "dee@example.org"))?.status).toBe("active");
+      expect(await l.record({ ...event, id: "old", bounce: "hard", at: later(5) })).toBe(true);
+      expect((await subscriber(l, "dee@example.org"))?.status).toBe("active");
+      expect(await l.record({ ...event, id: "msg-2", bounce: "hard", at: later(30), detail: "5.1.1 no such user" })).toBe(true);
+      const history = await l.history("dee@example.org");
+      expect(history.subscriber).toMatchObject({ status: "bounced", statusAt: later(30).toISOString() });
+      expect(history.events.map((e) => [e.type, e.bounce, e.issue])).toEqual([
+        ["bounced", "hard", 4],
+        ["subscribed", null, null],
+        ["bounced", "soft", 4],
+        ["bounced", "hard", 4],
+      ]);
+      // An address the list does not hold (mailed from a file) goes on the suppression list.
+      expect(await l.record({ ...event, id: "msg-3", type: "complained", key: l.keyOf("eve@example.org") })).toBe(true);
+      expect((await l.history("eve@example.org")).suppression?.reason).toBe("complained");
+    });
+
+    it("forgets an address but keeps its keyed hash suppressed: no import or add brings it back", async () => {
+      const l = await list("forget");
+      await l.subscribe(address("fay@example.org"), "Fay", { source: "form:footer", ip: "198.51.100.7" }, T0);
+      await l.confirm((await subscriber(l, "fay@example.org"))?.confirm_nonce ?? "", later(1));
+      expect(await l.forget("fay@example.org", later(2))).toBe(true);
+      expect(await subscriber(l, "fay@example.org")).toBeUndefined();
+      expect(await l.store.db.selectFrom("consents").selectAll().execute()).toHaveLength(0);
+      expect(await l.store.db.selectFrom("mail_queue").selectAll().execute()).toHaveLength(0);
+      const history = await l.history("fay@example.org");
+      expect(history).toEqual({ consents: [], events: [], suppression: { reason: "forgotten", at: later(2).toISOString() } });
+      const dump = JSON.stringify(await Promise.all(["subscribers", "consents", "events", "suppressions", "mail_queue"].map((t) => l.store.db.selectFrom(t as never).selectAll().execute())));
+      expect(dump).not.toMatch(/fay|198\.51/i);
+      const counts = await l.importRows([{ line: 2, address: address("fay@example.org"), status: "active", fields: {} }], "import:csv", later(3));
+      expect(counts).toEqual({ added: 0, stopped: 0, unchanged: 0, suppressed: 1 });
+      await expect(l.add(address("fay@example.org"), undefined, later(4))).rejects.toThrow(ListError);
+    });
+
+    it("imports new rows with their status and opt-in times, stops known ones a file says stopped, and never reactivates", async () => {
+      const l = await list("import");
+      await l.add(address("gus@example.org"), undefined, T0);
+      await l.add(address("hal@example.org"), undefined, T0);
+      await l.unsubscribe(l.keyOf("hal@example.org"), "one-click", later(1));
+      const optin = new Date("2024-03-01T10:00:00Z");
+      const counts = await l.importRows(
+        [
+          { line: 2, address: address("ivy@example.org"), name: "Ivy", status: "active", subscribedAt: optin, confirmedAt: optin, fields: { company: "Acme" } },
+          { line: 3, address: address("gus@example.org"), status: "unsubscribed", stoppedAt: later(2), fields: {} },
+          { line: 4, address: address("hal@example.org"), status: "active", fields: {} },
+          { line: 5, address: address("jo@example.org"), status: "bounced", fields: {} },
+        ],
+        "import:mailchimp",
+        later(3),
+      );
+      expect(counts).toEqual({ added: 2, stopped: 1, unchanged: 1, suppressed: 0 });
+      expect((await subscriber(l, "ivy@example.org"))?.fields).toBe('{"company":"Acme"}');
+      expect((await l.history("ivy@example.org")).consents).toEqual([{ subscribedAt: optin.toISOString(), confirmedAt: optin.toISOString(), source: "import:mailchimp", wording: null }]);
+      expect((await subscriber(l, "gus@example.org"))?.status).toBe("unsubscribed");
+      expect((await subscriber(l, "hal@example.org"))?.status).toBe("unsubscribed");
+      expect((await subscriber(l, "jo@example.org"))?.status).toBe("bounced");
+      expect(await l.counts()).toMatchObject({ active: 1, unsubscribed: 2, bounced: 1 });
+    });
+
+    it("keeps SQL metacharacters as data in every field", async () => {
+      const l = await list("metacharacters");
+      const name = `Robert'); DROP TABLE subscribers;-- "x" \\ %_`;
+      const tricky = address(`o'brien+%_--@example.org`);
+      await l.subscribe(tricky, name, { source: `form:'; delete from consents;--`, wording: `v1' or '1'='1`, userAgent: "\u0000\u2028" }, T0);
+      const row = await subscriber(l, tricky.identity);
+      expect(row).toMatchObject({ email: tricky.address, name });
+      const history = await l.history(tricky.identity);
+      expect(history.consents[0]).toMatchObject({ source: `form:'; delete from consents;--`, wording: `v1' or '1'='1` });
+      expect(await l.counts()).toMatchObject({ pending: 1 });
+    });
+
+    it("streams the active list in id order a batch at a time", async () => {
+      const l = await list("stream");
+      const rows = Array.from({ length: 2345 }, (_, i) => ({ line: i + 2, address: address(`r${i}@example.org`), status: (i % 10 === 0 ? "unsubscribed" : "active") as "active" | "unsubscribed", fields: {} }));
+      await l.importRows(rows, "import:csv", T0);
+      const seen: string[] = [];
+      for await (const r of l.rows(["active"], 500)) seen.push(r.email);
+      expect(seen).toEqual(rows.filter((r) => r.status === "active").map((r) => r.address.address));
+    });
+
+    it("hands each due mail to one worker at a time and backs off after failures", async () => {
+      const l = await list("queue");
+      await l.subscribe(address("kit@example.org"), undefined, { source: "form:footer" }, T0);
+      const [mail, ...rest] = await claimDue(l.store, T0, 10, 60_000);
+      expect(rest).toHaveLength(0);
+      expect(mail).toMatchObject({ kind: "confirm", email: "kit@example.org", attempts: 1, status: "pending" });
+      expect(await claimDue(l.store, later(0.5), 10, 60_000)).toHaveLength(0);
+      if (!mail) throw new Error("nothing claimed");
+      expect(await markFailed(l.store, mail, "421 try later", later(0.5), false)).toBe("retry");
+      expect(await claimDue(l.store, later(1), 10, 60_000)).toHaveLength(0);
+      const again = await claimDue(l.store, later(1.6), 10, 60_000);
+      expect(again.map((m) => m.attempts)).toEqual([2]);
+      await markSent(l.store, mail.id, later(2));
+      expect(await claimDue(l.store, later(600), 10, 60_000)).toHaveLength(0);
+      expect(await markFailed(l.store, { id: mail.id, attempts: MAX_ATTEMPTS }, "x", later(3), false)).toBe("failed");
+    });
+  });
+}
