@@ -87,8 +87,8 @@ export function fromOriginal(head: FieldBlock | undefined, identity: SenderIdent
   if (list) {
     const mailto = fromUnsubscribeToken([list], identity);
     if (mailto.recipient) return { ...mailto, recipient: { ...mailto.recipient, via: "list-unsubscribe" } };
-    const address = unsubscribeUrlAddress(list, identity);
-    if (address) return { recipient: { ...byAddress(address, identity, "list-unsubscribe"), via: "list-unsubscribe" } };
+    const key = unsubscribeUrlKey(list, identity);
+    if (key) return { recipient: { key, via: "list-unsubscribe" } };
   }
   return {};
 }
@@ -101,8 +101,8 @@ export function isOurs(head: FieldBlock, identity: SenderIdentity): boolean {
   return (field(head, "from") ?? "").toLowerCase().includes(identity.from.toLowerCase());
 }
 
-/** The address in the unsubscribe URL of a List-Unsubscribe header, when its token is genuine. */
-function unsubscribeUrlAddress(header: string, identity: SenderIdentity): string | undefined {
+/** The keyed address hash in the unsubscribe URL of a List-Unsubscribe header, when its token is genuine. */
+function unsubscribeUrlKey(header: string, identity: SenderIdentity): string | undefined {
   const [before, after] = identity.unsubscribeUrl.replace("{list}", encodeURIComponent(identity.listId)).split("{token}") as [string, string | undefined];
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`${escape(before)}([^&>\\s]+)${escape((after ?? "").split(/[?&#]/)[0] ?? "")}`);

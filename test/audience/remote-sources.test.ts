@@ -9,6 +9,7 @@ import { SubscriberList } from "../../src/store/subscribers.js";
 import { runCliAsync } from "../helpers/cli.js";
 import { backends } from "../helpers/databases.js";
 import { freePort } from "../helpers/postgres.js";
+import { initRepo } from "../helpers/git.js";
 import { article, put, removeProjects, tempProject } from "../helpers/project.js";
 import { API_TOKEN, postForm, SECRET, startService } from "../helpers/service.js";
 import { startSmtp } from "../helpers/smtp.js";
@@ -23,6 +24,8 @@ for (const backend of await backends("send from the database tests")) {
       const root = await tempProject({ samples: true });
       const configPath = join(root, "presswork.config.yaml");
       await writeFile(configPath, (await readFile(configPath, "utf8")).replace("url: https://signal-noise.example/unsubscribe?list={list}&token={token}", `url: http://127.0.0.1:${port}/unsubscribe?list={list}&token={token}`));
+      // The send keeps its state on a branch of the project's repository.
+      initRepo(root);
       const databaseUrl = await backend.fresh("send");
       const store = await openStore({ url: databaseUrl, root });
       const members = Array.from({ length: 33 }, (_, i) => `reader${i}@example.org`);

@@ -74,7 +74,7 @@ describe("sending an issue over SMTP", () => {
     expect(issue?.complete?.counts).toEqual({ sent: 20, failed: 0, suppressed: 0 });
     // The issue as it was sent, tokens and all, for the archive to build from.
     expect(issue?.issue.content?.html).toContain("%%unsubscribe_url%%");
-    expect(issue?.issue.content?.text).toContain("%%name%%");
+    expect(issue?.issue.content?.text).toContain("%%greeting%%");
     expect(issue?.issue.content?.webUrl).toBe("https://signal-noise.example/issues/3/");
     const ledger = stateFiles(root, "ledger/3").map((p) => git(root, "show", `presswork-state:${p}`)).join("\n");
     expect(ledger).not.toContain("example.org");

@@ -1,4 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { connect } from "node:net";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { unsubscribeUrl } from "../../src/issues/message.js";
@@ -130,7 +132,9 @@ describe("presswork serve as a process", () => {
     const noSecret = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: "", PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
     expect(noSecret.code).toBe(1);
     expect(noSecret.stderr).toContain("PRESSWORK_SECRET is not set");
-    const noUrl = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "" });
+    const sample = await readFile(join(root, "presswork.config.yaml"), "utf8");
+    const withoutForm = await tempProject({ config: sample.replace(/\n  subscribe:\n    url: [^\n]*/, "") });
+    const noUrl = runCli(["serve", "--port", "0"], withoutForm, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "" });
     expect(noUrl.code).toBe(1);
     expect(noUrl.stderr).toContain("newsletter.subscribe.url");
     const badDb = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DATABASE_URL: "mysql://x@y/z" });
