@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import { fieldLine, type ArticleMeta, type Tag } from "./article.js";
+import { fieldLine, type ArticleMeta, type Author, type Tag } from "./article.js";
 import type { ContentTree, SourceFile } from "./read.js";
 
 /** Reads one article's metadata: `readMeta`, or a caching wrapper around it. */
@@ -54,4 +54,17 @@ export function groupByTag<T extends { tags: readonly Tag[] }>(articles: readonl
     }
   }
   return [...groups.values()].sort((a, b) => b.list.length - a.list.length || (a.tag.slug < b.tag.slug ? -1 : 1));
+}
+
+/** Every author with their articles in their given order, by key: the page and feeds of each. */
+export function groupByAuthor<T extends { authors: readonly Author[] }>(articles: readonly T[]): Array<{ author: Author; list: T[] }> {
+  const groups = new Map<string, { author: Author; list: T[] }>();
+  for (const article of articles) {
+    for (const author of article.authors) {
+      const group = groups.get(author.key) ?? { author, list: [] };
+      if (!group.list.includes(article)) group.list.push(article);
+      groups.set(author.key, group);
+    }
+  }
+  return [...groups.values()].sort((a, b) => (a.author.key < b.author.key ? -1 : a.author.key > b.author.key ? 1 : 0));
 }

@@ -27,6 +27,8 @@ export interface RenderedBody extends BodyStats, LocalLinks {
   statsDigest: string;
   /** Key points lifted from a Quick Reads section of the body, if it has one. */
   keyPoints?: string[];
+  /** Bytes of the feed's HTML, recorded at render so that capping a feed item needs not read it. */
+  feedBytes?: number;
 }
 
 /** Where the article lives, for resolving its links. */
@@ -79,7 +81,7 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   const digest = createHash("sha1").update(html.web).update("\0").update(html.feed).update("\0").update(html.email).digest("hex");
   const shown = stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 };
   const statsDigest = createHash("sha1").update(JSON.stringify([shown.excerpt, shown.readingMinutes, keyPoints ?? null])).digest("hex");
-  const body: RenderedBody = { ...shown, ...links, html, digest, statsDigest };
+  const body: RenderedBody = { ...shown, ...links, html, digest, statsDigest, feedBytes: Buffer.byteLength(feed) };
   if (keyPoints) body.keyPoints = keyPoints;
   return body;
 }

@@ -5,10 +5,11 @@ import { join } from "node:path";
 import type { VFile } from "vfile";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { collectArticles, groupByTag, isPublished } from "../content/collection.js";
+import { collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
 import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
-import { allFeedSpecs, feedKey } from "../feeds/spec.js";
+import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
+import { reviewArticles } from "../content/review.js";
 import { paths } from "../content/paths.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
@@ -96,6 +97,11 @@ async function assembleContent(options: ProjectOptions, config: Config, configFi
   const bodies = await renderAll(wanted, metas, tree, config, options.now, cache, worker);
   cache.save();
   stage("bodies");
+  reviewArticles(
+    wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody })),
+    options.now,
+    { fullContent: config.feeds.fullContent, itemMax: ITEM_CONTENT_MAX },
+  );
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
@@ -155,7 +161,7 @@ async function outputPlan(config: Config, articles: readonly Article[], template
     if (kept) for (const file of files) plan.reuse.add(file);
     return !kept;
   };
-  for (const { prefix, spec } of allFeedSpecs(config, articles, groupByTag(articles))) {
+  for (const { prefix, spec } of allFeedSpecs(config, articles, groupByTag(articles), groupByAuthor(articles))) {
     const names = paths.feeds(prefix);
     if (!made([names.rss, names.atom, names.json], feedKey(spec))) continue;
     const { feedFiles } = await import("../feeds/index.js");
@@ -163,11 +169,13 @@ async function outputPlan(config: Config, articles: readonly Article[], template
   }
   if (letter && sent) {
     for (const issue of letter.past) plan.files.set(`${issuePath(issue.plan.number)}index.html`, webVersion(issue, letter.newsletter));
-    if (made(["issues/feed.xml", "issues/atom.xml"], createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, config.site, sent])).digest("hex"))) {
+    const issueFeedFiles = paths.feeds("issues/");
+    if (made(Object.values(issueFeedFiles), createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, config.site, config.feeds, config.newsletter?.name, sent])).digest("hex"))) {
       const { issueFeeds } = await import("../feeds/issues.js");
       const feeds = issueFeeds(config, sent);
-      plan.files.set("issues/feed.xml", feeds.rss);
-      plan.files.set("issues/atom.xml", feeds.atom);
+      plan.files.set(issueFeedFiles.rss, feeds.rss);
+      plan.files.set(issueFeedFiles.atom, feeds.atom);
+      plan.files.set(issueFeedFiles.json, feeds.json);
     }
     if (letter.next && made(PREVIEW_FILES, previewKey(letter.next, config, letter.newsletter))) {
       for (const [path, data] of await previewFiles(letter.next, config, letter.newsletter)) plan.files.set(path, data);
