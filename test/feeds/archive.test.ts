@@ -4,7 +4,7 @@ import { parseFeed } from "@rowanmanning/feed-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
 import { jsonFeedErrors, xmllint } from "../helpers/feeds.js";
-import { article, NOW, put, REPO, removeProjects, tempProject } from "../helpers/project.js";
+import { article, NOW, put, REPO, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
 const SITE = "https://signal-noise.example/";
 let root: string;
@@ -107,6 +107,12 @@ describe("RFC 5005 archives of the site-wide feeds", () => {
       await put(join(project, "articles", `${name}.md`), article(`title: ${name}\ndate: ${date}`));
       const result = await build({ root: project, now: NOW, out, cacheDir });
       expect(result.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+      // What the rebuild kept is what a build from scratch makes.
+      const fresh = join(project, `fresh-${name}`);
+      await build({ root: project, now: NOW, out: fresh, cacheDir: false });
+      const [a, b] = await Promise.all([snapshot(out), snapshot(fresh)]);
+      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+      for (const [path, bytes] of b) expect(a.get(path)?.equals(bytes), path).toBe(true);
     };
 
     const eight = await pages();
