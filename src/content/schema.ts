@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SLUG_MAX } from "./article.js";
 import { parseDate } from "./dates.js";
 
 const DATE_HINT = "not a date. Write it as YYYY-MM-DD, or YYYY-MM-DDTHH:MM with an optional offset such as +02:00";
@@ -55,6 +56,7 @@ function buildSchema(timeZone: string) {
     slug: z
       .string()
       .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be lowercase letters, digits and single hyphens, like my-story")
+      .max(SLUG_MAX, `is longer than ${SLUG_MAX} characters: a slug is part of the address, keep it short`)
       .optional(),
     authors: list("author").optional(),
     tags: list("tag").optional(),

@@ -10,11 +10,12 @@ import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
 import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import { reviewArticles } from "../content/review.js";
+import { fieldLine } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
-import { emptyPlan, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
+import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
@@ -124,6 +125,12 @@ async function assembleContent(options: ProjectOptions, config: Config, configFi
   const output = OutputState.open(cacheDir, options.out);
   try {
     const plan = await outputPlan(config, articles, templates, options.root, output, (path) => metaCache.digestOf(path), letter);
+    // Every path is known before anything is written: one no file system can hold fails check and build alike.
+    const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
+    if (impossible.length > 0) {
+      reportPaths(impossible, articles, configFile);
+      return { files, config, articles };
+    }
     const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
     plan.files.set(MARKER, marker);
     stage("feeds, sitemap");
@@ -219,6 +226,22 @@ function plannedPages(config: Config, articles: readonly Article[], templates: T
   const specs = planPages(config, articles, sent);
   output.planned({ signature, pages: specs.map((s) => s.file), bodies });
   return { specs, carried: [], signature };
+}
+
+/**
+ * Output paths no file system can hold, as messages on what they come from:
+ * the article of a slug, the first article with a tag or an author, or the
+ * config.
+ */
+function reportPaths(problems: ReadonlyArray<{ path: string; reason: string }>, articles: readonly Article[], configFile: VFile): void {
+  for (const { path, reason } of problems) {
+    const [kind, key] = path.split("/");
+    const owner =
+      kind === "articles" ? articles.find((a) => a.slug === key) : kind === "tags" ? articles.find((a) => a.tags.some((t) => t.slug === key)) : kind === "authors" ? articles.find((a) => a.authors.some((t) => t.key === key)) : undefined;
+    const field = kind === "articles" ? "slug" : kind === "tags" ? "tags" : "authors";
+    const file = owner?.source.file ?? configFile;
+    file.message(`the output file ${path} ${reason}`, { place: { line: owner ? fieldLine(owner.source, field) : 1, column: 1 }, ruleId: "output-path", source: "output" }).fatal = true;
+  }
 }
 
 /** The site templates folder: Liquid templates by name, and static files (CSS, XSL, icons) to copy as they are. */
