@@ -77,6 +77,8 @@ export function fieldLine(source: SourceFile, key: string): number {
 /** Splits `---` front matter from a source; reports a missing or unclosed block. */
 export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: number } | undefined {
   const { text, file } = source;
+  // A file already refused whole (not text at all) says so once, not once more here.
+  if (file.messages.some((m) => m.fatal && m.ruleId === "binary")) return undefined;
   if (text.trim() === "") {
     file.message("the file is empty: an article starts with front matter (---, title:, date:, ---)", {
       place: { line: 1, column: 1 },

@@ -101,7 +101,7 @@ function uniqueTags(names: string[], source: SourceFile): Tag[] {
   }
   for (const { slug, spellings } of seen.values()) {
     if (spellings.length < 2) continue;
-    source.file.message(`tags ${listOf(spellings.map(quote))} are one topic, tags/${slug}/: keep one of them`, { place, ruleId: "tag-spelling", source: "content" });
+    source.file.message(`tags ${listOf(spellings.map((s) => quote(s)))} are one topic, tags/${slug}/: keep one of them`, { place, ruleId: "tag-spelling", source: "content" });
   }
   return [...seen.values()].map(({ name, slug }) => ({ name, slug }));
 }

@@ -92,7 +92,7 @@ async function assembleContent(options: ProjectOptions, config: Config, configFi
   // Changed front matter may well change the next issue's outline: MJML loads beside the bodies.
   if (metaCache.parsedAny) options.mjml?.prepare();
   stage("front matter");
-  const files = [configFile, ...tree.sources.map((s) => s.file)];
+  const files = [configFile, ...tree.sources.map((s) => s.file), ...tree.layout];
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
   const cache = new RenderCache(cacheDir && join(cacheDir, "bodies"));
   const bodies = await renderAll(wanted, metas, tree, config, options.now, cache, worker);
