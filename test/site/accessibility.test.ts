@@ -94,10 +94,11 @@ describe("the site with a keyboard", () => {
       reached = await page.evaluate(() => document.activeElement?.tagName === "PRE");
     }
     expect(reached).toBe(true);
-    const before = await page.evaluate(() => document.activeElement?.scrollLeft ?? 0);
+    expect(await page.evaluate(() => document.activeElement?.scrollLeft)).toBe(0);
     await page.keyboard.press("ArrowRight");
     await page.keyboard.press("ArrowRight");
-    expect(await page.evaluate(() => document.activeElement?.scrollLeft ?? 0)).toBeGreaterThan(before);
+    // Chromium scrolls smoothly: wait for the scroll to land rather than read it at once.
+    await page.waitForFunction(() => (document.activeElement?.scrollLeft ?? 0) > 0, undefined, { timeout: 10_000 });
     await page.context().close();
   });
 
