@@ -172,8 +172,21 @@ export function feedAuthor(author: Author, siteUrl: string): FeedAuthor {
  * a rebuild writes only the feeds an edit reaches.
  */
 export function feedKey(spec: FeedSpec): string {
-  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "source" ? undefined : key === "body" ? (value as Article["body"]).digest : value));
+  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "articles" ? (value as readonly Article[]).map(articleDigest) : value));
   return createHash("sha1").update(text).digest("hex");
+}
+
+const articleDigests = new WeakMap<Article, string>();
+
+/** A digest of what feeds show of an article, its body by the body's digest: made once, though the article is in several feeds. */
+function articleDigest(article: Article): string {
+  let digest = articleDigests.get(article);
+  if (digest === undefined) {
+    const text = JSON.stringify(article, (key, value: unknown) => (key === "source" ? undefined : key === "body" ? (value as Article["body"]).digest : value));
+    digest = createHash("sha1").update(text).digest("base64");
+    articleDigests.set(article, digest);
+  }
+  return digest;
 }
 
 /** Whether an item carries the article's whole body: feeds ask for it, and it is not over ITEM_CONTENT_MAX. */

@@ -37,21 +37,27 @@ export const PATH_MAX = 1024;
  */
 export function impossiblePaths(paths: Iterable<string>): Array<{ path: string; reason: string }> {
   const problems: Array<{ path: string; reason: string }> = [];
-  const all = new Set(paths);
-  const folders = new Set<string>();
+  const all = paths instanceof Set ? (paths as Set<string>) : new Set(paths);
+  const clash = new Set<string>();
   for (const path of all) {
-    const parts = path.split("/");
-    for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join("/"));
-  }
-  for (const path of [...all].sort()) {
-    const parts = path.split("/");
-    const long = parts.find((part) => Buffer.byteLength(part) > NAME_MAX);
-    if (path === "" || parts.some((part) => part === "" || part === "." || part === "..")) problems.push({ path, reason: "is not a path inside the output folder" });
+    // A UTF-8 byte count only where it could matter: a character takes at most 3 bytes per UTF-16 unit.
+    const bytes = (text: string) => (text.length * 3 <= NAME_MAX ? text.length : Buffer.byteLength(text));
+    let long: string | undefined;
+    let bad = path === "";
+    for (let start = 0, end = 0; end !== -1 && !bad; start = end + 1) {
+      end = path.indexOf("/", start);
+      const part = end === -1 ? path.slice(start) : path.slice(start, end);
+      if (part === "" || part === "." || part === "..") bad = true;
+      else if (!long && bytes(part) > NAME_MAX) long = part;
+      // A file where this path needs a folder.
+      if (end !== -1 && all.has(path.slice(0, end))) clash.add(path.slice(0, end));
+    }
+    if (bad) problems.push({ path, reason: "is not a path inside the output folder" });
     else if (long) problems.push({ path, reason: `has a name of ${Buffer.byteLength(long)} bytes, and file systems take at most ${NAME_MAX}: shorten the slug, tag or key it comes from` });
-    else if (Buffer.byteLength(path) > PATH_MAX) problems.push({ path, reason: `is ${Buffer.byteLength(path)} bytes long, over the ${PATH_MAX} an output path may have` });
-    else if (folders.has(path)) problems.push({ path, reason: "is both a file and the folder of other files" });
+    else if (path.length * 3 > PATH_MAX && Buffer.byteLength(path) > PATH_MAX) problems.push({ path, reason: `is ${Buffer.byteLength(path)} bytes long, over the ${PATH_MAX} an output path may have` });
   }
-  return problems;
+  for (const path of clash) problems.push({ path, reason: "is both a file and the folder of other files" });
+  return problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**
