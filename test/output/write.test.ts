@@ -55,6 +55,18 @@ describe("writing the output", () => {
     expect(() => writeOutput("/nonexistent/never-made", plan)).toThrow(OutputError);
   });
 
+  it("refuses, in check as in build, an output path over the length it allows, naming the article it comes from", async () => {
+    const deep = Array.from({ length: 5 }, (_, i) => `${String(i)}${"d".repeat(219)}`).join("/");
+    const root = await tempProject({ articles: { "deep/index.md": article("title: Deep\ndate: 2026-11-01", `![A picture](${deep}/pic.png)`), [`deep/${deep}/pic.png`]: "not really a picture" } });
+    const check = runCli(["check", "--now", NOW.toISOString()], root);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(new RegExp(`^articles/deep/index\\.md:1:1 {2}error {2}the output file articles/deep/0d{219}/.*/pic\\.png is 1\\d{3} bytes long, over the 1024 an output path may have {2}output-path$`, "m"));
+    const built = runCli(["build", "--now", NOW.toISOString()], root);
+    expect(built.code).toBe(1);
+    expect(built.stderr).toContain("Nothing was written.");
+    await expect(stat(join(root, "dist"))).rejects.toThrow();
+  });
+
   it("fails a build on a file-system error with exit 1, a clear line, and nothing written; the next build succeeds", async () => {
     const root = await tempProject({ samples: true });
     const out = join(root, "dist");
