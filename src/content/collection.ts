@@ -30,9 +30,11 @@ function checkTagSpellings(articles: readonly ArticleMeta[]): void {
   const bySlug = new Map<string, Map<string, ArticleMeta[]>>();
   for (const article of articles) {
     for (const tag of article.tags) {
-      const spellings = bySlug.get(tag.slug) ?? new Map<string, ArticleMeta[]>();
-      spellings.set(tag.name, [...(spellings.get(tag.name) ?? []), article]);
-      bySlug.set(tag.slug, spellings);
+      let spellings = bySlug.get(tag.slug);
+      if (!spellings) bySlug.set(tag.slug, (spellings = new Map()));
+      const users = spellings.get(tag.name);
+      if (users) users.push(article);
+      else spellings.set(tag.name, [article]);
     }
   }
   for (const [slug, spellings] of bySlug) {
@@ -99,9 +101,13 @@ export function groupByTag<T extends { tags: readonly Tag[] }>(articles: readonl
 export function groupByAuthor<T extends { authors: readonly Author[] }>(articles: readonly T[]): Array<{ author: Author; list: T[] }> {
   const groups = new Map<string, { author: Author; list: T[] }>();
   for (const article of articles) {
+    const seen = new Set<string>();
     for (const author of article.authors) {
+      // An author named twice on one article lists it once.
+      if (seen.has(author.key)) continue;
+      seen.add(author.key);
       const group = groups.get(author.key) ?? { author, list: [] };
-      if (!group.list.includes(article)) group.list.push(article);
+      group.list.push(article);
       groups.set(author.key, group);
     }
   }

@@ -169,20 +169,23 @@ export function feedAuthor(author: Author, siteUrl: string): FeedAuthor {
 /**
  * A digest of everything a feed's files are made from: the channel and its
  * articles, bodies by their digests. The same key means the same bytes, so
- * a rebuild writes only the feeds an edit reaches.
+ * a rebuild writes only the feeds an edit reaches. `known` gives an
+ * article's digest when the caller has one already (its validated front
+ * matter's, with its body's), which spares serialising thousands of
+ * articles for the archive pages on every build.
  */
-export function feedKey(spec: FeedSpec): string {
-  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "articles" ? (value as readonly Article[]).map(articleDigest) : value));
+export function feedKey(spec: FeedSpec, known?: (article: Article) => string | undefined): string {
+  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "articles" ? (value as readonly Article[]).map((a) => known?.(a) ?? articleDigest(a)) : value));
   return createHash("sha1").update(text).digest("hex");
 }
 
 const articleDigests = new WeakMap<Article, string>();
 
-/** A digest of what feeds show of an article, its body by the body's digest: made once, though the article is in several feeds. */
+/** A digest of what feeds show of an article, its body by the body's digests: made once, though the article is in several feeds. */
 function articleDigest(article: Article): string {
   let digest = articleDigests.get(article);
   if (digest === undefined) {
-    const text = JSON.stringify(article, (key, value: unknown) => (key === "source" ? undefined : key === "body" ? (value as Article["body"]).digest : value));
+    const text = JSON.stringify(article, (key, value: unknown) => (key === "source" ? undefined : key === "body" ? `${(value as Article["body"]).digest} ${(value as Article["body"]).statsDigest}` : value));
     digest = createHash("sha1").update(text).digest("base64");
     articleDigests.set(article, digest);
   }

@@ -168,9 +168,14 @@ async function outputPlan(config: Config, articles: readonly Article[], template
     if (kept) for (const file of files) plan.reuse.add(file);
     return !kept;
   };
+  // An article is what its validated front matter and its body make of it, with the config, which each feed's key holds.
+  const articleKey = (a: Article) => {
+    const meta = metaDigest(a.source.path);
+    return meta && `${meta} ${a.body.digest} ${a.body.statsDigest}`;
+  };
   for (const { prefix, spec } of allFeedSpecs(config, articles, groupByTag(articles), groupByAuthor(articles))) {
     const names = paths.feeds(prefix);
-    if (!made([names.rss, names.atom, names.json], feedKey(spec))) continue;
+    if (!made([names.rss, names.atom, names.json], feedKey(spec, articleKey))) continue;
     const { feedFiles } = await import("../feeds/index.js");
     for (const [path, text] of feedFiles(spec, prefix)) plan.files.set(path, text);
   }
