@@ -1,5 +1,6 @@
 import { isMainThread } from "node:worker_threads";
-import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+import { stripVTControlCharacters } from "node:util";
+import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
 import { runBounded, SEND_HEAP_MB } from "./bounded.js";
 import { io } from "./io.js";
 import { isUsageError, rejectUnknownFlags } from "./usage.js";
@@ -16,6 +17,7 @@ const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   mailbox: async () => (await import("./commands/mailbox.js")).mailboxCommand,
   serve: async () => (await import("./commands/serve.js")).serveCommand,
   subscribers: async () => (await import("./commands/subscribers.js")).subscribersCommand,
+  websub: async () => (await import("./commands/websub.js")).websubCommand,
 };
 
 const main = defineCommand({
@@ -44,7 +46,9 @@ export async function run(argv: string[]): Promise<void> {
   const target = sub ?? main;
   try {
     if (argv.includes("--help") || argv.includes("-h") || argv.length === 0) {
-      await showUsage(target, sub ? main : undefined);
+      const usage = await renderUsage(target, sub ? main : undefined);
+      // Colour for a person at a terminal only, and never under NO_COLOR (any value, as no-color.org has it).
+      io.out(`${io.colour() ? usage : stripVTControlCharacters(usage)}\n`);
       if (argv.length === 0) io.fail(2);
       return;
     }

@@ -1,4 +1,5 @@
 import type { VFile } from "vfile";
+import { problemLines } from "../validate/lines.js";
 
 /** Counts of what a run reported. */
 export interface Tally {
@@ -13,17 +14,13 @@ export interface Tally {
  */
 export function report(files: readonly VFile[], write: (line: string) => void, github = process.env["GITHUB_ACTIONS"] === "true"): Tally {
   const tally: Tally = { errors: 0, warnings: 0 };
-  const rows = files
-    .flatMap((file) => file.messages.map((m) => ({ file, m })))
-    .sort((a, b) => (a.file.path ?? "").localeCompare(b.file.path ?? "") || (a.m.line ?? 0) - (b.m.line ?? 0) || (a.m.column ?? 0) - (b.m.column ?? 0));
-  for (const { file, m } of rows) {
+  for (const { text, path, message: m } of problemLines(files)) {
     const severity = m.fatal ? "error" : "warning";
     if (m.fatal) tally.errors++;
     else tally.warnings++;
-    const place = `${file.path ?? "?"}:${m.line ?? 1}:${m.column ?? 1}`;
-    write(`${place}  ${severity}  ${m.reason}  ${m.ruleId ?? ""}`.trimEnd());
+    write(text);
     if (github) {
-      const props = [`file=${escapeProperty(file.path ?? "")}`, `line=${m.line ?? 1}`, `col=${m.column ?? 1}`, `title=${escapeProperty(m.ruleId ?? "presswork")}`];
+      const props = [`file=${escapeProperty(path === "?" ? "" : path)}`, `line=${m.line ?? 1}`, `col=${m.column ?? 1}`, `title=${escapeProperty(m.ruleId ?? "presswork")}`];
       write(`::${severity} ${props.join(",")}::${escapeData(m.reason)}`);
     }
   }

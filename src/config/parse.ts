@@ -1,4 +1,5 @@
 import { VFile } from "vfile";
+import { quote } from "../validate/words.js";
 import { parseYaml } from "../validate/yaml.js";
 import { CONFIG_FILE, type ConfigResult } from "./load.js";
 import { configSchema } from "./schema.js";
@@ -9,8 +10,10 @@ export function parseConfig(text: string, path = CONFIG_FILE): ConfigResult {
   const config = parseYaml(text, configSchema, file, { line: 1, rule: "config" });
   if (!config) return { config: undefined, file };
   if (config.defaultAuthor !== undefined && !(config.defaultAuthor in config.authors)) {
-    file.message(`'defaultAuthor' is "${config.defaultAuthor}", which is not a key under 'authors'`, {
-      place: { line: 1, column: 1 },
+    const line = text.split("\n").findIndex((l) => /^defaultAuthor\s*:/.test(l)) + 1;
+    const keys = Object.keys(config.authors);
+    file.message(`'defaultAuthor' is ${quote(config.defaultAuthor)}, which is not a key under 'authors'${keys.length ? `: use one of ${keys.join(", ")}` : ": add the author under authors: first"}`, {
+      place: { line: Math.max(line, 1), column: 1 },
       ruleId: "config-defaultAuthor",
       source: "config",
     }).fatal = true;

@@ -140,7 +140,7 @@ export const configSchema = z.object({
     logo: z.string().optional(),
     twitter: z.string().regex(/^@\w{1,15}$/, "is not a handle such as @presswork").optional(),
   }),
-  authors: z.record(z.string().regex(/^[\w-]+$/, "must be a short key of letters, digits, - or _"), author),
+  authors: z.record(z.string().regex(/^[\w-]+$/, "must be a short key of letters, digits, - or _").max(64, "must be a short key: 64 characters at most"), author),
   defaultAuthor: z.string().optional(),
   markdown: z
     .object({ bareUrls: z.boolean().default(false) })

@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
 import { slug as githubSlug } from "github-slugger";
 import type { SourceFile } from "./read.js";
 
 /** A person credited on an article: a key from the config's `authors`, or a name written in the front matter. */
 export interface Author {
+  /** The author's page is authors/<key>/: the config's key, or the slug of a name written in the front matter. */
+  key: string;
   name: string;
   email?: string;
   url?: string;
@@ -43,13 +46,25 @@ export interface ArticleMeta {
   source: SourceFile;
 }
 
-/** Turns free text into a URL slug of ASCII letters, digits and hyphens. */
+/** The longest slug: a URL segment and a file name anywhere, with room for the rest of the path. */
+export const SLUG_MAX = 80;
+
+/**
+ * Turns free text into a URL slug of ASCII letters, digits and hyphens. A
+ * slug longer than SLUG_MAX is cut at a hyphen and ends with a short hash of
+ * the whole, so it stays readable and two long names that start alike keep
+ * apart.
+ */
 export function slugify(value: string): string {
   const spelled = value.replace(/\+/g, "-plus").replace(/#/g, "-sharp").replace(/&/g, "-and-");
-  return githubSlug(spelled.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""))
+  const slug = githubSlug(spelled.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""))
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/-{2,}/g, "-")
     .replace(/^-|-$/g, "");
+  if (slug.length <= SLUG_MAX) return slug;
+  const head = slug.slice(0, SLUG_MAX - 9);
+  const cut = head.lastIndexOf("-") > SLUG_MAX / 2 ? head.slice(0, head.lastIndexOf("-")) : head;
+  return `${cut.replace(/-$/, "")}-${createHash("sha256").update(slug).digest("hex").slice(0, 8)}`;
 }
 
 /** The 1-based line of a top-level front-matter key, or 1 when it is absent. */
@@ -62,6 +77,8 @@ export function fieldLine(source: SourceFile, key: string): number {
 /** Splits `---` front matter from a source; reports a missing or unclosed block. */
 export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: number } | undefined {
   const { text, file } = source;
+  // A file already refused whole (not text at all) says so once, not once more here.
+  if (file.messages.some((m) => m.fatal && m.ruleId === "binary")) return undefined;
   if (text.trim() === "") {
     file.message("the file is empty: an article starts with front matter (---, title:, date:, ---)", {
       place: { line: 1, column: 1 },

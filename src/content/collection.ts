@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.js";
-import { fieldLine, type ArticleMeta, type Tag } from "./article.js";
+import { fieldLine, type ArticleMeta, type Author, type Tag } from "./article.js";
 import type { ContentTree, SourceFile } from "./read.js";
+import { listOf, quote } from "../validate/words.js";
 
 /** Reads one article's metadata: `readMeta`, or a caching wrapper around it. */
 export type MetaReader = (source: SourceFile, config: Config, assets: ReadonlyMap<string, number>) => ArticleMeta | undefined;
@@ -12,9 +13,45 @@ export function collectArticles(tree: ContentTree, config: Config, read: MetaRea
     const meta = read(source, config, tree.assets);
     if (meta) articles.push(meta);
   }
-  checkUnique(articles, "slug", (a) => a.slug);
-  checkUnique(articles, "id", (a) => a.id);
-  return articles.sort(newestFirst);
+  const sameSlug = checkUnique(articles, "slug", (a) => a.slug);
+  // An id made from a slug that is taken twice is taken twice too: the slug's message says it all.
+  checkUnique(articles.filter((a) => a.pinnedId || !sameSlug.has(a)), "id", (a) => a.id);
+  articles.sort(newestFirst);
+  checkTagSpellings(articles);
+  return articles;
+}
+
+/**
+ * Tags spelt differently that make one page (R&D, r-and-d, R and D): a
+ * warning on each article that does not use the most used spelling,
+ * naming all of them.
+ */
+function checkTagSpellings(articles: readonly ArticleMeta[]): void {
+  const bySlug = new Map<string, Map<string, ArticleMeta[]>>();
+  for (const article of articles) {
+    for (const tag of article.tags) {
+      let spellings = bySlug.get(tag.slug);
+      if (!spellings) bySlug.set(tag.slug, (spellings = new Map()));
+      const users = spellings.get(tag.name);
+      if (users) users.push(article);
+      else spellings.set(tag.name, [article]);
+    }
+  }
+  for (const [slug, spellings] of bySlug) {
+    if (spellings.size < 2) continue;
+    const ranked = [...spellings].sort((a, b) => b[1].length - a[1].length);
+    const [main, users] = ranked[0] as [string, ArticleMeta[]];
+    const all = listOf(ranked.map(([name]) => quote(name)));
+    for (const [name, list] of ranked.slice(1)) {
+      for (const article of list) {
+        article.source.file.message(`tags ${all} all make one page, tags/${slug}/: write ${quote(name)} as ${quote(main)}, as ${users.length} ${users.length === 1 ? "article does" : "articles do"}`, {
+          place: { line: fieldLine(article.source, "tags"), column: 1 },
+          ruleId: "tag-spelling",
+          source: "content",
+        });
+      }
+    }
+  }
 }
 
 /** Orders articles newest first; ties fall back to the id so the order never depends on the file system. */
@@ -27,8 +64,10 @@ export function isPublished(article: ArticleMeta, now: Date): boolean {
   return !article.draft && article.published.getTime() <= now.getTime();
 }
 
-function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: ArticleMeta) => string): void {
+/** Reports every article whose field another has too; returns them. */
+function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: ArticleMeta) => string): Set<ArticleMeta> {
   const owners = new Map<string, ArticleMeta>();
+  const reported = new Set<ArticleMeta>();
   for (const article of articles) {
     const value = key(article);
     const first = owners.get(value);
@@ -40,7 +79,9 @@ function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: Art
       `duplicate ${field} "${value}": ${first.source.path} has it too. Give this article its own ${field}: ${field === "slug" ? "my-other-story" : "tag:…"} in the front matter`,
       { place: { line: fieldLine(article.source, field), column: 1 }, ruleId: `duplicate-${field}`, source: "content" },
     ).fatal = true;
+    reported.add(article);
   }
+  return reported;
 }
 
 /** Every tag with its articles in their given order, most used tags first, then by slug. */
@@ -54,4 +95,21 @@ export function groupByTag<T extends { tags: readonly Tag[] }>(articles: readonl
     }
   }
   return [...groups.values()].sort((a, b) => b.list.length - a.list.length || (a.tag.slug < b.tag.slug ? -1 : 1));
+}
+
+/** Every author with their articles in their given order, by key: the page and feeds of each. */
+export function groupByAuthor<T extends { authors: readonly Author[] }>(articles: readonly T[]): Array<{ author: Author; list: T[] }> {
+  const groups = new Map<string, { author: Author; list: T[] }>();
+  for (const article of articles) {
+    const seen = new Set<string>();
+    for (const author of article.authors) {
+      // An author named twice on one article lists it once.
+      if (seen.has(author.key)) continue;
+      seen.add(author.key);
+      const group = groups.get(author.key) ?? { author, list: [] };
+      group.list.push(article);
+      groups.set(author.key, group);
+    }
+  }
+  return [...groups.values()].sort((a, b) => (a.author.key < b.author.key ? -1 : a.author.key > b.author.key ? 1 : 0));
 }

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type { Config } from "../config/schema.js";
 import { parseYaml } from "../validate/yaml.js";
+import { listOf, quote } from "../validate/words.js";
 import { fieldLine, slugify, splitFrontMatter, type ArticleMeta, type Author, type Tag } from "./article.js";
 import { calendarDate } from "./dates.js";
 import type { SourceFile } from "./read.js";
@@ -46,7 +47,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     published: fm.date,
     updated,
     authors: resolveAuthors(fm.authors, config),
-    tags: uniqueTags(fm.tags ?? []),
+    tags: uniqueTags(fm.tags ?? [], source),
     draft: fm.draft,
     pinnedId: fm.id !== undefined,
     source,
@@ -75,20 +76,32 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
 function resolveAuthors(names: string[] | undefined, config: Config): Author[] {
   const keys = names ?? (config.defaultAuthor ? [config.defaultAuthor] : []);
   return keys.map((key) => {
-    const known = config.authors[key];
-    if (!known) return { name: key };
-    const author: Author = { name: known.name };
+    const known = Object.hasOwn(config.authors, key) ? config.authors[key] : undefined;
+    if (!known) return { key: slugify(key) || "author", name: key };
+    const author: Author = { key, name: known.name };
     if (known.email) author.email = known.email;
     if (known.url) author.url = known.url;
     return author;
   });
 }
 
-function uniqueTags(names: string[]): Tag[] {
-  const seen = new Map<string, Tag>();
+/** The article's tags, one per page: a tag with nothing to make an address from is an error, two spellings of one are a warning. */
+function uniqueTags(names: string[], source: SourceFile): Tag[] {
+  const seen = new Map<string, Tag & { spellings: string[] }>();
+  const place = { line: fieldLine(source, "tags"), column: 1 };
   for (const name of names) {
-    const slug = slugify(name) || "tag";
-    if (!seen.has(slug)) seen.set(slug, { name: name.trim(), slug });
+    const slug = slugify(name);
+    if (!slug) {
+      source.file.message(`tag ${quote(name)} has no letters or digits to make its page's address from: write it with words, like "Open Source"`, { place, ruleId: "tag-empty", source: "content" }).fatal = true;
+      continue;
+    }
+    const tag = seen.get(slug);
+    if (!tag) seen.set(slug, { name: name.trim(), slug, spellings: [name.trim()] });
+    else if (!tag.spellings.includes(name.trim())) tag.spellings.push(name.trim());
   }
-  return [...seen.values()];
+  for (const { slug, spellings } of seen.values()) {
+    if (spellings.length < 2) continue;
+    source.file.message(`tags ${listOf(spellings.map((s) => quote(s)))} are one topic, tags/${slug}/: keep one of them`, { place, ruleId: "tag-spelling", source: "content" });
+  }
+  return [...seen.values()].map(({ name, slug }) => ({ name, slug }));
 }

@@ -8,6 +8,13 @@ export const paths = {
   tagPage: (slug: string, n: number) => (n <= 1 ? `tags/${slug}/` : `tags/${slug}/page/${n}/`),
   archive: "archive/",
   subscribe: "subscribe/",
+  authors: "authors/",
+  author: (key: string) => `authors/${key}/`,
+  authorPage: (key: string, n: number) => (n <= 1 ? `authors/${key}/` : `authors/${key}/page/${n}/`),
+  /** The page that lists every feed, for people who click a feed link. */
+  feedsPage: "feeds/",
+  /** RFC 5005 archive page `n` of the site-wide feeds, the oldest being 1. */
+  feedArchive: (n: number) => `feeds/archive/${n}/`,
   feeds: (prefix = "") => ({ rss: `${prefix}feed.xml`, atom: `${prefix}atom.xml`, json: `${prefix}feed.json` }),
   stylesheet: "feed.xsl",
 } as const;

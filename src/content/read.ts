@@ -31,6 +31,8 @@ export interface SourceMemory {
 export interface ContentTree {
   sources: SourceFile[];
   assets: Map<string, number>;
+  /** Messages about the folder itself: links to nothing, folders that hold no article. */
+  layout: VFile[];
 }
 
 /** Folder that holds the articles, relative to the project root. */
@@ -51,12 +53,20 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
   } catch {
     // no articles folder: no articles
   }
-  const files = entries
-    .filter((entry) => entry.isFile())
-    // Entries lie under `base`: their paths are cut, not resolved (path.relative per file is a tenth of a rebuild).
-    .map((entry) => `${ARTICLES_DIR}${entry.parentPath.slice(base.length).split(sep).join("/")}/${entry.name}`)
-    .filter((path) => !path.split("/").some((part) => part.startsWith(".")))
-    .sort();
+  // Entries lie under `base`: their paths are cut, not resolved (path.relative per file is a tenth of a rebuild).
+  const pathOf = (entry: Dirent) => `${ARTICLES_DIR}${entry.parentPath.slice(base.length).split(sep).join("/")}/${entry.name}`;
+  const visible = (path: string) => !path.split("/").some((part) => part.startsWith("."));
+  const layout: VFile[] = [];
+  const files = entries.filter((entry) => entry.isFile()).map(pathOf).filter(visible);
+  for (const entry of entries.filter((e) => e.isSymbolicLink())) {
+    const path = pathOf(entry);
+    if (!visible(path)) continue;
+    const target = statSync(join(root, path), { throwIfNoEntry: false });
+    if (target?.isFile()) files.push(path);
+    else layout.push(warning(path, target ? "is a link to a folder, which is not followed: move the folder here instead" : "is a link to a file that does not exist, and is ignored: remove the link or restore its target", "dangling-link"));
+  }
+  files.sort();
+  layout.push(...foldersWithoutArticles(entries.filter((e) => e.isDirectory()).map(pathOf).filter(visible), files));
   listed?.(files.filter(isArticle).length);
   const sources: SourceFile[] = [];
   const assets = new Map<string, number>();
@@ -75,7 +85,32 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
       assets.set(path, statSync(join(root, path)).size);
     }
   }
-  return { sources, assets };
+  return { sources, assets, layout };
+}
+
+function warning(path: string, reason: string, ruleId: string): VFile {
+  const file = new VFile({ path });
+  file.message(reason, { place: { line: 1, column: 1 }, ruleId, source: "content" });
+  return file;
+}
+
+/**
+ * Folders that hold no article: no index.md, not inside an article's
+ * folder, and no Markdown file at any depth (a folder that groups articles,
+ * like articles/2026/, is fine). Usually an index.md misnamed or forgotten.
+ */
+function foldersWithoutArticles(folders: readonly string[], files: readonly string[]): VFile[] {
+  const articleFolders = new Set(files.filter((f) => f.endsWith("/index.md")).map((f) => f.slice(0, -"/index.md".length)));
+  const withMarkdown = new Set<string>();
+  for (const file of files.filter((f) => f.endsWith(".md"))) for (let dir = posix.dirname(file); dir !== ARTICLES_DIR && dir !== "."; dir = posix.dirname(dir)) withMarkdown.add(dir);
+  const insideArticle = (dir: string) => {
+    for (let up = dir; up !== ARTICLES_DIR && up !== "."; up = posix.dirname(up)) if (articleFolders.has(up)) return true;
+    return false;
+  };
+  return folders
+    .filter((dir) => !withMarkdown.has(dir) && !insideArticle(dir))
+    .sort()
+    .map((dir) => warning(`${dir}/`, "holds no index.md, so it is no article: name the article's file index.md, or its files are published only when an article links to them", "no-index"));
 }
 
 /** Markdown files are articles, but for those whose name starts with `_` (notes and partials beside them). */
@@ -90,6 +125,15 @@ function isArticle(path: string): boolean {
  */
 export function decodeSource(path: string, bytes: Uint8Array): SourceFile {
   const file = new VFile({ path });
+  if (isBinary(bytes)) {
+    file.message(`is not a text file (it holds binary data, like an image or a document): an article is UTF-8 text. Rename the file if it is not an article`, {
+      place: { line: 1, column: 1 },
+      ruleId: "binary",
+      source: "content",
+    }).fatal = true;
+    file.value = "";
+    return { path, text: "", digest: createHash("sha256").update(bytes).digest("hex").slice(0, 40), file };
+  }
   let text = new TextDecoder("utf-8").decode(bytes);
   if (text.includes("\uFFFD")) reportInvalidUtf8(bytes, file);
   if (text.startsWith("\uFEFF")) text = text.slice(1);
@@ -113,6 +157,11 @@ function recalledSource(root: string, path: string, known: Recalled): SourceFile
       return text;
     },
   };
+}
+
+/** A NUL byte in the first 8 KB, as git decides: no text file holds one. */
+function isBinary(bytes: Uint8Array): boolean {
+  return bytes.subarray(0, 8192).includes(0);
 }
 
 /** C0 control characters other than tab and line feed, and DEL: invisible, and invalid in XML. */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { Config } from "../config/schema.js";
 import { slugify } from "./article.js";
+import { PLACEHOLDERS } from "./placeholders.js";
 import { calendarDate } from "./dates.js";
 import { ARTICLES_DIR } from "./read.js";
 
@@ -21,10 +22,11 @@ export async function scaffoldArticle(root: string, title: string, config: Confi
     id: `tag:${new URL(config.site.url).hostname},${date}:${slug}`,
     ...(config.defaultAuthor ? { authors: [config.defaultAuthor] } : {}),
     tags: [],
-    summary: "One or two sentences for feeds, search results and the email.",
+    summary: PLACEHOLDERS.summary,
     draft: true,
   };
-  const text = `---\n${stringify(front)}---\n\n## Quick Reads\n\n- The first thing a busy reader should know.\n- The second.\n- The third.\n\nStart the story here.\n`;
+  const points = PLACEHOLDERS.points.map((p) => `- ${p}\n`).join("");
+  const text = `---\n${stringify(front)}---\n\n## Quick Reads\n\n${points}\n${PLACEHOLDERS.opening}\n`;
   const path = `${ARTICLES_DIR}/${slug}/index.md`;
   await mkdir(join(root, ARTICLES_DIR, slug), { recursive: true });
   await writeFile(join(root, path), text, { flag: "wx" });

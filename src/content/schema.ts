@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { article } from "../validate/words.js";
+import { SLUG_MAX } from "./article.js";
 import { parseDate } from "./dates.js";
 
 const DATE_HINT = "not a date. Write it as YYYY-MM-DD, or YYYY-MM-DDTHH:MM with an optional offset such as +02:00";
@@ -25,10 +27,13 @@ const date = (timeZone: string, required: boolean) =>
 
 const list = (what: string) =>
   z
-    .union([z.string().min(1), z.array(z.string().min(1, `an empty ${what} is not allowed`))], {
-      error: `must be a ${what} or a list of them, like [one, two]`,
+    .union([z.string().min(1, `must not be empty`), z.array(z.string().min(1, `an empty ${what} is not allowed`))], {
+      error: `must be ${article(what)} or a list of them, like [one, two]`,
     })
     .transform((value) => (typeof value === "string" ? [value] : value));
+
+/** The URI schemes an id may use: ones feed readers take as ids, and none a browser would run. */
+const ID_SCHEMES = new Set(["tag:", "urn:", "https:", "http:"]);
 
 const schemas = new Map<string, ReturnType<typeof buildSchema>>();
 
@@ -50,11 +55,12 @@ function buildSchema(timeZone: string) {
     updated: date(timeZone, false).optional(),
     id: z
       .string()
-      .refine((value) => URL.canParse(value), "is not an absolute URI. Use a tag: URI such as tag:example.com,2026-01-31:my-story")
+      .refine((value) => URL.canParse(value) && ID_SCHEMES.has(new URL(value).protocol), "is not an id feed readers take: write a tag: URI such as tag:example.com,2026-01-31:my-story (or a urn: or https: address)")
       .optional(),
     slug: z
       .string()
       .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be lowercase letters, digits and single hyphens, like my-story")
+      .max(SLUG_MAX, `is longer than ${SLUG_MAX} characters: a slug is part of the address, keep it short`)
       .optional(),
     authors: list("author").optional(),
     tags: list("tag").optional(),
@@ -68,13 +74,16 @@ function buildSchema(timeZone: string) {
       .object(
         {
           src: z.string().min(1, "must name the image file"),
-          alt: z.string({ error: "is missing: describe the image for readers who cannot see it" }).trim().min(1, "must describe the image; it is read aloud to readers who cannot see it"),
+          alt: z
+            .string({ error: (issue) => (issue.input === undefined ? "describe the image for readers who cannot see it, as alt: What the photo shows" : "must be text; put it in quotes") })
+            .trim()
+            .min(1, "must describe the image; it is read aloud to readers who cannot see it"),
           caption: z.string().optional(),
         },
         { error: "needs alt text: write it as image: { src: photo.jpg, alt: What the photo shows }" },
       )
       .optional(),
-    canonical: z.url("is not an absolute URL").optional(),
+    canonical: z.url({ protocol: /^https?$/, error: "is not the http or https address of the original, like https://example.com/story" }).optional(),
     draft: z.boolean({ error: "must be true or false" }).default(false),
   });
 }

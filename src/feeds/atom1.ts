@@ -1,9 +1,12 @@
 import { Feed } from "feed";
 import { escapeXml } from "../xml/escape.js";
-import { imageType, itemHtml, type FeedSpec } from "./spec.js";
-import { cdataHtml, htmlTitle, XmlValues } from "./xml-values.js";
+import { FEED_HISTORY_NS } from "./rss2.js";
+import { feedAuthor, imageType, itemHtml, type FeedHistory, type FeedSpec } from "./spec.js";
+import { cdataHtml, htmlText, XmlValues } from "./xml-values.js";
 
-/** Atom 1.0 (RFC 4287) with xml:lang, a feed-level author, self and hub links and an XSL stylesheet. */
+const ROOT = '<feed xmlns="http://www.w3.org/2005/Atom">';
+
+/** Atom 1.0 (RFC 4287) with xml:lang, a feed-level author, self, hub and RFC 5005 archive links, and an XSL stylesheet. */
 export function atom1(spec: FeedSpec): string {
   const v = new XmlValues();
   const feed = new Feed({
@@ -26,28 +29,58 @@ export function atom1(spec: FeedSpec): string {
     const image = article.imageUrl && article.image ? { url: article.imageUrl, length: article.image.size } : undefined;
     if (image && article.image) types.set(image.url, imageType(article.image.path));
     feed.addItem({
-      title: htmlTitle(article.title),
+      // Atom titles from `feed` are type="html": the plain title goes in as HTML that shows it as typed.
+      title: cdataHtml(htmlText(article.title)),
       id: article.id,
       link: article.url,
       date: article.updated,
       published: article.published,
-      description: cdataHtml(htmlTitle(article.description)),
+      description: cdataHtml(htmlText(article.description)),
       content: cdataHtml(itemHtml(article, spec.fullContent)),
-      author: article.authors.map((a) => ({ name: v.text(a.name), ...(a.email ? { email: v.text(a.email) } : {}), ...(a.url ? { link: a.url } : {}) })),
+      author: article.authors.map((a) => {
+        const author = feedAuthor(a, spec.siteUrl);
+        return { name: v.text(author.name), ...(author.email ? { email: v.text(author.email) } : {}), link: author.url };
+      }),
       category: article.tags.map((t) => ({ term: v.text(t.name) })),
       ...(image ? { image } : {}),
     });
   }
-  const xml = v
-    .fill(feed.atom1())
-    .replace('<feed xmlns="http://www.w3.org/2005/Atom">', `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${escapeXml(spec.language)}">`);
-  return fixEnclosureTypes(xml, types);
+  return completeAtom(withEnclosureTypes(v.fill(feed.atom1()), types), spec.language, spec.urls.atom, spec.history);
 }
 
-/** `feed` guesses an enclosure's type from its extension ("image/jpg"); put the real MIME type back. */
-function fixEnclosureTypes(xml: string, types: ReadonlyMap<string, string>): string {
+/**
+ * `feed` has no option for xml:lang, nor for links other than alternate,
+ * self and hub, and drops extension elements from Atom: the root gets its
+ * language (and the fh namespace of an archive page), and the RFC 5005
+ * links and fh:archive go in after the self link, which `feed` always writes.
+ */
+export function completeAtom(xml: string, language: string, self: string, history: FeedHistory | undefined): string {
+  const root = `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${escapeXml(language)}"${history?.archive ? ` xmlns:fh="${FEED_HISTORY_NS}"` : ""}>`;
+  if (!xml.includes(ROOT)) throw new Error("the Atom writer's root element is not the one expected");
+  const withRoot = xml.replace(ROOT, root);
+  if (!history) return withRoot;
+  const selfLink = `<link rel="self" href="${escapeXml(self)}"/>`;
+  const at = withRoot.indexOf(selfLink);
+  if (at < 0) throw new Error("the Atom writer's self link is not the one expected");
+  const indent = /\n([ \t]*)$/.exec(withRoot.slice(0, at))?.[1] ?? "";
+  const added = [
+    ...(history.current ? [`<link rel="current" href="${escapeXml(history.current.atom)}"/>`] : []),
+    ...(history.prev ? [`<link rel="prev-archive" href="${escapeXml(history.prev.atom)}"/>`] : []),
+    ...(history.next ? [`<link rel="next-archive" href="${escapeXml(history.next.atom)}"/>`] : []),
+    ...(history.archive ? ["<fh:archive/>"] : []),
+  ];
+  const end = at + selfLink.length;
+  return withRoot.slice(0, end) + added.map((element) => `\n${indent}${element}`).join("") + withRoot.slice(end);
+}
+
+/**
+ * `feed` writes an Atom enclosure's type as "image/" and the URL's
+ * extension ("image/jpg", "image/svg") whatever type it is given: the real
+ * MIME type goes back in, matched by the enclosure's URL.
+ */
+export function withEnclosureTypes(xml: string, types: ReadonlyMap<string, string>): string {
   return xml.replace(/<link rel="enclosure" href="([^"]*)"([^>]*?) type="[^"]*"/g, (match, href: string, rest: string) => {
     const type = types.get(href.replaceAll("&amp;", "&"));
-    return type ? `<link rel="enclosure" href="${href}"${rest} type="${type}"` : match;
+    return type ? `<link rel="enclosure" href="${href}"${rest} type="${escapeXml(type)}"` : match;
   });
 }

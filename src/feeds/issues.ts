@@ -1,7 +1,9 @@
 import { Feed } from "feed";
 import type { Config } from "../config/schema.js";
+import { paths } from "../content/paths.js";
 import { escapeXml } from "../xml/escape.js";
-import { cdataHtml, htmlTitle, XmlValues } from "./xml-values.js";
+import { completeAtom } from "./atom1.js";
+import { cdataHtml, escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
 /** A sent issue as its feed item. */
 export interface IssueItem {
@@ -12,42 +14,66 @@ export interface IssueItem {
   articles: ReadonlyArray<{ title: string; url: string; description: string }>;
 }
 
-/** RSS and Atom feeds of the sent issues, newest first, so readers can follow the newsletter too. */
-export function issueFeeds(config: Config, issues: readonly IssueItem[]): { rss: string; atom: string } {
+/** RSS, Atom and JSON feeds of the sent issues, newest first, so readers can follow the newsletter too. */
+export function issueFeeds(config: Config, issues: readonly IssueItem[]): { rss: string; atom: string; json: string } {
   const newest = [...issues].sort((a, b) => b.number - a.number);
   const updated = newest[0]?.date ?? new Date(0);
   const host = new URL(config.site.url).hostname;
+  const abs = (path: string) => new URL(path, config.site.url).href;
+  const files = paths.feeds("issues/");
+  const title = config.newsletter?.name ?? `${config.site.title} newsletter`;
+  const description = `Every issue of ${title}`;
+  const items = newest.map((issue) => ({
+    issue,
+    id: `tag:${host},${issue.date.toISOString().slice(0, 10)}:issue-${issue.number}`,
+    summary: summaryOf(issue),
+    html: `<p>Issue #${issue.number}</p><ul>${issue.articles.map((a) => `<li><a href="${escapeXml(a.url)}">${escapeXml(a.title)}</a>: ${escapeXml(a.description)}</li>`).join("")}</ul><p><a href="${escapeXml(issue.url)}">Read the issue</a></p>`,
+  }));
   const make = (v: XmlValues) => {
-    const title = config.newsletter?.name ?? `${config.site.title} newsletter`;
     const feed = new Feed({
-      id: new URL("issues/", config.site.url).href,
+      id: abs("issues/"),
       title: v.text(title),
-      description: v.text(`Every issue of ${title}`),
-      link: new URL("issues/", config.site.url).href,
-      feedLinks: { rss: new URL("issues/feed.xml", config.site.url).href, atom: new URL("issues/atom.xml", config.site.url).href },
+      description: v.text(description),
+      link: abs("issues/"),
+      feedLinks: { rss: abs(files.rss), atom: abs(files.atom) },
       language: v.text(config.site.language),
       updated,
       generator: "Presswork",
       author: { name: v.text(config.site.title) },
       stylesheet: `${new URL(config.site.url).pathname}feed.xsl`,
+      ...(config.feeds.hub ? { hub: config.feeds.hub } : {}),
     });
-    for (const issue of newest) {
-      const list = issue.articles.map((a) => `<li><a href="${escapeXml(a.url)}">${escapeXml(a.title)}</a>: ${escapeXml(a.description)}</li>`).join("");
-      feed.addItem({
-        title: htmlTitle(issue.subject),
-        id: `tag:${host},${issue.date.toISOString().slice(0, 10)}:issue-${issue.number}`,
-        link: issue.url,
-        date: issue.date,
-        published: issue.date,
-        content: cdataHtml(`<p>Issue #${issue.number}</p><ul>${list}</ul><p><a href="${escapeXml(issue.url)}">Read the issue</a></p>`),
-      });
-    }
-    return feed;
+    return { feed, v };
   };
-  const rss = new XmlValues();
-  const atom = new XmlValues();
+  const rss = make(new XmlValues(escapeRssText));
+  for (const { issue, id, summary, html } of items) {
+    rss.feed.addItem({ title: rss.v.text(issue.subject), id: rss.v.text(id), link: issue.url, date: issue.date, published: issue.date, description: cdataHtml(htmlText(summary)), content: cdataHtml(html) });
+  }
+  const atom = make(new XmlValues());
+  for (const { issue, id, summary, html } of items) {
+    atom.feed.addItem({ title: cdataHtml(htmlText(issue.subject)), id, link: issue.url, date: issue.date, published: issue.date, description: cdataHtml(htmlText(summary)), content: cdataHtml(html) });
+  }
+  const json = {
+    version: "https://jsonfeed.org/version/1.1",
+    title,
+    home_page_url: abs("issues/"),
+    feed_url: abs(files.json),
+    description,
+    language: config.site.language,
+    authors: [{ name: config.site.title }],
+    ...(config.feeds.hub ? { hubs: [{ type: "WebSub", url: config.feeds.hub }] } : {}),
+    items: items.map(({ issue, id, summary, html }) => ({ id, url: issue.url, title: issue.subject, content_html: html, summary, date_published: issue.date.toISOString(), date_modified: issue.date.toISOString() })),
+  };
   return {
-    rss: rss.fill(make(rss).rss2()),
-    atom: atom.fill(make(atom).atom1()).replace('<feed xmlns="http://www.w3.org/2005/Atom">', `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${escapeXml(config.site.language)}">`),
+    rss: rss.v.fill(rss.feed.rss2()),
+    atom: completeAtom(atom.v.fill(atom.feed.atom1()), config.site.language, abs(files.atom), undefined),
+    json: `${JSON.stringify(json, null, 2)}\n`,
   };
+}
+
+/** One line on what an issue holds, for feed readers that show a summary. */
+function summaryOf(issue: IssueItem): string {
+  const count = issue.articles.length;
+  const titles = issue.articles.map((a) => a.title).join("; ");
+  return `Issue #${issue.number}, ${count} ${count === 1 ? "article" : "articles"}${count > 0 ? `: ${titles}` : ""}`;
 }

@@ -1,10 +1,18 @@
 import { Feed } from "feed";
 import { imageType, itemHtml, type FeedSpec } from "./spec.js";
-import { cdataHtml, htmlTitle, XmlValues } from "./xml-values.js";
+import { cdataHtml, escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
-/** RSS 2.0 with content:encoded, dc:creator for every author, atom:link self and an XSL stylesheet. */
+/** The namespace of RFC 5005's fh:archive. */
+export const FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0";
+
+/**
+ * RSS 2.0 with content:encoded after a description, dc:creator for every
+ * author (never `author` as well: one form of authorship, as the W3C
+ * validator asks), titles as plain text, atom:link self, hub and RFC 5005
+ * archive links, and an XSL stylesheet.
+ */
 export function rss2(spec: FeedSpec): string {
-  const v = new XmlValues();
+  const v = new XmlValues(escapeRssText);
   const feed = new Feed({
     id: spec.id,
     title: v.text(spec.title),
@@ -20,19 +28,34 @@ export function rss2(spec: FeedSpec): string {
     ...(spec.copyright ? { copyright: v.text(spec.copyright) } : {}),
     ...(spec.hub ? { hub: spec.hub } : {}),
   });
+  if (spec.history) {
+    // `feed` writes only the self and hub links; a channel extension of the same name replaces its list, in place.
+    const link = (rel: string, href: string, type?: string) => ({ _attributes: { href: v.text(href), rel, ...(type ? { type } : {}) } });
+    const { current, prev, next, archive } = spec.history;
+    const links = [
+      link("self", spec.urls.rss, "application/rss+xml"),
+      ...(spec.hub ? [link("hub", spec.hub)] : []),
+      ...(current ? [link("current", current.rss, "application/rss+xml")] : []),
+      ...(prev ? [link("prev-archive", prev.rss, "application/rss+xml")] : []),
+      ...(next ? [link("next-archive", next.rss, "application/rss+xml")] : []),
+    ];
+    feed.addExtension({ name: "atom:link", objects: links as unknown as Record<string, unknown> });
+    if (archive) feed.addExtension({ name: "fh:archive", objects: { _attributes: { "xmlns:fh": FEED_HISTORY_NS } } });
+  }
   for (const article of spec.articles) {
-    const withEmail = article.authors.find((a) => a.email);
     feed.addItem({
-      title: htmlTitle(article.title),
+      // A token that is the whole CDATA section `feed` puts titles in: it comes out as escaped text.
+      title: v.text(article.title),
       id: v.text(article.id),
       link: article.url,
       date: article.updated,
       published: article.published,
-      description: cdataHtml(htmlTitle(article.description)),
+      description: cdataHtml(htmlText(article.description)),
       content: cdataHtml(itemHtml(article, spec.fullContent)),
       category: article.tags.map((t) => ({ name: v.text(t.name) })),
-      ...(withEmail?.email ? { author: [{ name: v.text(withEmail.name), email: v.text(withEmail.email) }] } : {}),
-      extensions: [{ name: "dc:creator", objects: article.authors.map((a) => ({ _text: v.text(a.name) })) as unknown as Record<string, unknown> }],
+      ...(article.authors.length > 0
+        ? { extensions: [{ name: "dc:creator", objects: article.authors.map((a) => ({ _text: v.text(a.name) })) as unknown as Record<string, unknown> }] }
+        : {}),
       ...(article.imageUrl && article.image ? { image: { url: article.imageUrl, type: imageType(article.image.path), length: article.image.size } } : {}),
     });
   }

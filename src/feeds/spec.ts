@@ -1,49 +1,84 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import type { Author } from "../content/article.js";
-import { paths } from "../content/paths.js";
+import type { Author, Tag } from "../content/article.js";
+import { absoluteUrl, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
 import { PIPELINE_VERSION } from "../markdown/version.js";
 import { escapeXml } from "../xml/escape.js";
 
+/** The absolute URLs of one feed's three files. */
+export interface FeedUrls {
+  rss: string;
+  atom: string;
+  json: string;
+}
+
+/**
+ * RFC 5005 links of a feed document: the current feed links to the newest
+ * archive page (`prev`); an archive page is marked as one and links to the
+ * current feed and to its older (`prev`) and newer (`next`) neighbours.
+ * JSON Feed has one direction only: its `next_url` is `prev` here.
+ */
+export interface FeedHistory {
+  archive: boolean;
+  current?: FeedUrls;
+  prev?: FeedUrls;
+  next?: FeedUrls;
+}
+
+/** An author as feeds name them: with the page that lists their articles when they have no address of their own. */
+export interface FeedAuthor {
+  name: string;
+  email?: string;
+  url: string;
+}
+
 /** One feed's channel data, in all three formats. */
 export interface FeedSpec {
-  /** Permanent id of the feed: the URL of the page it mirrors. */
+  /** Permanent id of the feed: the URL of the page it mirrors (of the archive page itself for an archive page). */
   id: string;
   title: string;
   description: string;
+  /** The site's URL, against which authors' pages are made absolute. */
+  siteUrl: string;
   homeUrl: string;
-  urls: { rss: string; atom: string; json: string };
+  urls: FeedUrls;
   language: string;
   /** The newest change among its articles: never the build time. */
   updated: Date;
   /** Named on the feed so every Atom entry has an author even when an article names none. */
-  author: Author;
+  author: { name: string };
   stylesheet: string;
   icon?: string;
   logo?: string;
   copyright?: string;
   hub?: string;
+  history?: FeedHistory;
   fullContent: boolean;
   articles: readonly Article[];
 }
 
-/** The site-wide feed, or a tag's feed when `tag` is given, capped at the configured length. */
-export function feedSpec(config: Config, articles: readonly Article[], tag?: { name: string; slug: string }): FeedSpec {
-  const prefix = tag ? paths.tag(tag.slug) : "";
-  const limit = tag ? config.feeds.tagLimit : config.feeds.limit;
-  const list = articles.slice(0, limit);
-  const abs = (path: string) => new URL(path, config.site.url).href;
+/** A feed of a set of articles: the site's, a tag's or an author's, with the path prefix of its files. */
+export interface FeedOf {
+  prefix: string;
+  spec: FeedSpec;
+}
+
+/** More than this much HTML in an item (a 5 MB article) and the feeds carry its summary and a link instead. */
+export const ITEM_CONTENT_MAX = 256 * 1024;
+
+function channel(config: Config, prefix: string, list: readonly Article[], title: string, description: string): FeedSpec {
+  const abs = (path: string) => absoluteUrl(path, config.site.url);
   const feeds = paths.feeds(prefix);
-  const updated = list.reduce((max, a) => (a.updated > max ? a.updated : max), new Date(0));
   const spec: FeedSpec = {
     id: abs(prefix),
-    title: tag ? `${config.site.title}: ${tag.name}` : config.site.title,
-    description: tag ? `Articles tagged ${tag.name} in ${config.site.title}` : config.site.description,
+    title,
+    description,
+    siteUrl: config.site.url,
     homeUrl: abs(prefix),
     urls: { rss: abs(feeds.rss), atom: abs(feeds.atom), json: abs(feeds.json) },
     language: config.site.language,
-    updated,
+    updated: newest(list),
     author: { name: config.site.title },
     stylesheet: new URL(config.site.url).pathname + paths.stylesheet,
     fullContent: config.feeds.fullContent,
@@ -56,24 +91,121 @@ export function feedSpec(config: Config, articles: readonly Article[], tag?: { n
   return spec;
 }
 
-/** The site-wide feed and one per tag, each with the path prefix of its files. */
-export function allFeedSpecs(config: Config, articles: readonly Article[], tags: ReadonlyArray<{ tag: { name: string; slug: string }; list: readonly Article[] }>): Array<{ prefix: string; spec: FeedSpec }> {
-  return [{ prefix: "", spec: feedSpec(config, articles) }, ...tags.map(({ tag, list }) => ({ prefix: paths.tag(tag.slug), spec: feedSpec(config, list, tag) }))];
+function newest(list: readonly Article[]): Date {
+  return list.reduce((max, a) => (a.updated > max ? a.updated : max), new Date(0));
+}
+
+/** The site-wide feed, or a tag's feed when `tag` is given, capped at the configured length. */
+export function feedSpec(config: Config, articles: readonly Article[], tag?: Tag): FeedSpec {
+  if (!tag) return channel(config, "", articles.slice(0, config.feeds.limit), config.site.title, config.site.description);
+  return channel(config, paths.tag(tag.slug), articles.slice(0, config.feeds.tagLimit), `${config.site.title}: ${tag.name}`, `Articles tagged ${tag.name} in ${config.site.title}`);
+}
+
+/** An author's feed, capped like a tag's. */
+export function authorFeedSpec(config: Config, articles: readonly Article[], author: Author): FeedSpec {
+  return channel(config, paths.author(author.key), articles.slice(0, config.feeds.tagLimit), `${config.site.title}: ${author.name}`, `Articles by ${author.name} in ${config.site.title}`);
+}
+
+/**
+ * The site-wide feed and, once it no longer holds every article, its RFC
+ * 5005 archive pages. Articles are paged oldest first, `feeds.limit` to a
+ * page (the length of the feed); the newest page is never full (it may be
+ * empty), so a page, once full, keeps its articles and its links for good,
+ * and a new article changes only the current feed and the newest page.
+ * The current feed links to the newest page, and each page to its
+ * neighbours and to the current feed.
+ */
+export function siteFeeds(config: Config, articles: readonly Article[]): FeedOf[] {
+  const current = feedSpec(config, articles);
+  const size = config.feeds.limit;
+  if (articles.length <= size) return [{ prefix: "", spec: current }];
+  const oldestFirst = [...articles].reverse();
+  const count = Math.floor(articles.length / size) + 1;
+  const urlsOf = (n: number): FeedUrls | undefined => (n >= 1 && n <= count ? feedUrls(config, paths.feedArchive(n)) : undefined);
+  current.history = { archive: false, ...defined("prev", urlsOf(count)) };
+  const pages: FeedOf[] = [];
+  for (let n = 1; n <= count; n++) {
+    const list = oldestFirst.slice((n - 1) * size, n * size).reverse();
+    const prefix = paths.feedArchive(n);
+    const spec = channel(config, prefix, list, `${config.site.title} (archive ${n})`, `Articles ${(n - 1) * size + 1} to ${n * size} of ${config.site.title}, counted from the first`);
+    spec.homeUrl = absoluteUrl("", config.site.url);
+    // An empty newest page is as new as the page before it: its time never moves back.
+    if (list.length === 0) spec.updated = newest(oldestFirst.slice((n - 2) * size, (n - 1) * size));
+    spec.history = { archive: true, current: current.urls, ...defined("prev", urlsOf(n - 1)), ...defined("next", urlsOf(n + 1)) };
+    pages.push({ prefix, spec });
+  }
+  return [{ prefix: "", spec: current }, ...pages];
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** The absolute URLs of the three files of the feed at `prefix`. */
+export function feedUrls(config: Config, prefix: string): FeedUrls {
+  const feeds = paths.feeds(prefix);
+  return { rss: absoluteUrl(feeds.rss, config.site.url), atom: absoluteUrl(feeds.atom, config.site.url), json: absoluteUrl(feeds.json, config.site.url) };
+}
+
+/** Every feed of the site: site-wide with its archive pages, one per tag and one per author. */
+export function allFeedSpecs(
+  config: Config,
+  articles: readonly Article[],
+  tags: ReadonlyArray<{ tag: Tag; list: readonly Article[] }>,
+  authors: ReadonlyArray<{ author: Author; list: readonly Article[] }>,
+): FeedOf[] {
+  return [
+    ...siteFeeds(config, articles),
+    ...tags.map(({ tag, list }) => ({ prefix: paths.tag(tag.slug), spec: feedSpec(config, list, tag) })),
+    ...authors.map(({ author, list }) => ({ prefix: paths.author(author.key), spec: authorFeedSpec(config, list, author) })),
+  ];
+}
+
+/** How feeds name an article's author: the author's own address, else their page on the site. */
+export function feedAuthor(author: Author, siteUrl: string): FeedAuthor {
+  return { name: author.name, ...(author.email ? { email: author.email } : {}), url: author.url ?? absoluteUrl(paths.author(author.key), siteUrl) };
 }
 
 /**
  * A digest of everything a feed's files are made from: the channel and its
  * articles, bodies by their digests. The same key means the same bytes, so
- * a rebuild writes only the feeds an edit reaches.
+ * a rebuild writes only the feeds an edit reaches. `known` gives an
+ * article's digest when the caller has one already (its validated front
+ * matter's, with its body's), which spares serialising thousands of
+ * articles for the archive pages on every build.
  */
-export function feedKey(spec: FeedSpec): string {
-  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "source" ? undefined : key === "body" ? (value as Article["body"]).digest : value));
+export function feedKey(spec: FeedSpec, known?: (article: Article) => string | undefined): string {
+  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "articles" ? (value as readonly Article[]).map((a) => known?.(a) ?? articleDigest(a)) : value));
   return createHash("sha1").update(text).digest("hex");
+}
+
+const articleDigests = new WeakMap<Article, string>();
+
+/** A digest of what feeds show of an article, its body by the body's digests: made once, though the article is in several feeds. */
+function articleDigest(article: Article): string {
+  let digest = articleDigests.get(article);
+  if (digest === undefined) {
+    const text = JSON.stringify(article, (key, value: unknown) => (key === "source" ? undefined : key === "body" ? `${(value as Article["body"]).digest} ${(value as Article["body"]).statsDigest}` : value));
+    digest = createHash("sha1").update(text).digest("base64");
+    articleDigests.set(article, digest);
+  }
+  return digest;
+}
+
+/** Whether an item carries the article's whole body: feeds ask for it, and it is not over ITEM_CONTENT_MAX. */
+export function carriesBody(article: Article, fullContent: boolean): boolean {
+  return fullContent && feedBytes(article) <= ITEM_CONTENT_MAX;
+}
+
+/** Bytes of an article's feed HTML. */
+export function feedBytes(article: Article): number {
+  return article.body.feedBytes ?? Buffer.byteLength(article.body.html.feed);
 }
 
 /**
  * The HTML of a feed item: the image, the Quick Reads, then the full body, or
- * the summary and a link to the article when feeds carry summaries only.
+ * the summary and a link to the article when feeds carry summaries only or
+ * the body is too large for a feed.
  */
 export function itemHtml(article: Article, fullContent: boolean): string {
   const parts: string[] = [];
@@ -84,7 +216,7 @@ export function itemHtml(article: Article, fullContent: boolean): string {
   if (article.points.length > 0) {
     parts.push(`<section><h2>Quick Reads</h2><ul>${article.points.map((p) => `<li>${escapeXml(p)}</li>`).join("")}</ul></section>`);
   }
-  if (fullContent) parts.push(article.body.html.feed);
+  if (carriesBody(article, fullContent)) parts.push(article.body.html.feed);
   else parts.push(`<p>${escapeXml(article.description)}</p><p><a href="${escapeXml(article.url)}">Read the full article</a></p>`);
   return parts.join("\n");
 }

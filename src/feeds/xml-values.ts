@@ -1,16 +1,34 @@
 import { escapeXml, stripInvalidXml } from "../xml/escape.js";
 
+/** How text is escaped in a document: named entities, or (RSS) hexadecimal character references. */
+export type TextEscape = (value: string) => string;
+
+const HEX: Record<string, string> = { "&": "&#x26;", "<": "&#x3C;", ">": "&#x3E;", '"': "&#x22;", "'": "&#x27;" };
+
+/**
+ * Escapes plain text as the RSS Advisory Board's profile asks, with
+ * hexadecimal character references: the W3C validator takes `&amp;` or
+ * `&lt;` in an RSS title for HTML, and `&#x26;` for text.
+ */
+export function escapeRssText(value: string): string {
+  return stripInvalidXml(value).replace(/[&<>"']/g, (c) => HEX[c] ?? c);
+}
+
 /**
  * Carries text values through `feed`'s XML writer untouched. The writer
- * escapes attributes only for `"`, un-escapes `&amp;` in text and leaves
- * control characters in: each value goes in as an opaque token made of
- * characters XML forbids (so no input can forge one) and comes back out
- * escaped for XML once the document is written.
+ * escapes attributes only for `"`, un-escapes `&amp;` in text, leaves
+ * control characters in and wraps every item title in CDATA: each value
+ * goes in as an opaque token made of characters XML forbids (so no input
+ * can forge one) and comes back out escaped once the document is written.
+ * A token that is the whole of a CDATA section replaces the section, so a
+ * plain-text title is character data, not markup to re-read.
  */
 export class XmlValues {
   private readonly values: string[] = [];
 
-  /** A token standing for `value` in a text node or attribute. */
+  constructor(private readonly escape: TextEscape = escapeXml) {}
+
+  /** A token standing for `value` in a text node, a CDATA section or an attribute. */
   text(value: string): string {
     this.values.push(value);
     return `\u0001${this.values.length - 1}\u0002`;
@@ -18,7 +36,8 @@ export class XmlValues {
 
   /** Replaces every token in the written document with its escaped value. */
   fill(xml: string): string {
-    return xml.replace(/\u0001(\d+)\u0002/g, (_, index: string) => escapeXml(this.values[Number(index)] ?? ""));
+    const value = (index: string) => this.escape(this.values[Number(index)] ?? "");
+    return xml.replace(/<!\[CDATA\[\u0001(\d+)\u0002\]\]>/g, (_, index: string) => value(index)).replace(/\u0001(\d+)\u0002/g, (_, index: string) => value(index));
   }
 }
 
@@ -27,7 +46,7 @@ export function cdataHtml(html: string): string {
   return stripInvalidXml(html).replaceAll("]]>", "]]&gt;");
 }
 
-/** A plain-text title as the HTML that RSS and Atom (type="html") titles hold. */
-export function htmlTitle(title: string): string {
-  return escapeXml(title);
+/** Plain text as the HTML that Atom's type="html" text constructs and RSS descriptions hold. */
+export function htmlText(text: string): string {
+  return escapeXml(text);
 }

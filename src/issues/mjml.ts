@@ -51,6 +51,13 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
     const whole = /^\s*<mjml[\s>]/.test(skeleton);
     const source = whole ? skeleton : `<mjml><mj-body>${skeleton}</mj-body></mjml>`;
     const file = new VFile({ path: `${EMAIL_TEMPLATES}/${name}`, value: text });
+    // MJML closes what is left open where it sees fit, and strict validation does not mind: an unclosed
+    // <mj-text> swallows the rest of the issue as raw HTML. Tags must balance, file by file.
+    for (const problem of unbalancedTags(skeleton)) file.message(problem.reason, { place: { line: problem.line, column: problem.column }, ruleId: "mjml", source: "issues" }).fatal = true;
+    if (file.messages.length > 0) {
+      files.push(file);
+      continue;
+    }
     try {
       await (await loadMjml())(source, { validationLevel: "strict" });
     } catch (error) {
@@ -61,4 +68,35 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
     files.push(file);
   }
   return files;
+}
+
+/**
+ * MJML tags (`mjml`, `mj-*`) left open or closed out of order, with the
+ * place of the tag at fault. Comments are skipped; self-closed tags are
+ * whole. HTML inside an ending tag such as mj-text is not MJML's to check.
+ */
+export function unbalancedTags(source: string): Array<{ line: number; column: number; reason: string }> {
+  const text = source.replace(/<!--[\s\S]*?-->/g, (comment) => comment.replace(/[^\n]/g, " "));
+  const problems: Array<{ line: number; column: number; reason: string }> = [];
+  const placeOf = (offset: number) => {
+    const before = text.slice(0, offset);
+    return { line: before.split("\n").length, column: offset - before.lastIndexOf("\n") };
+  };
+  const open: Array<{ name: string; offset: number }> = [];
+  for (const match of text.matchAll(/<(\/?)(mjml|mj-[\w-]+)\b[^>]*?(\/?)>/g)) {
+    const [, closing, name = "", selfClosing] = match;
+    if (selfClosing) continue;
+    if (!closing) {
+      open.push({ name, offset: match.index });
+      continue;
+    }
+    const at = open.map((o) => o.name).lastIndexOf(name);
+    if (at < 0) {
+      problems.push({ ...placeOf(match.index), reason: `MJML: </${name}> closes a tag that is not open: remove it, or open <${name}> before it` });
+      continue;
+    }
+    for (const unclosed of open.splice(at).slice(1)) problems.push({ ...placeOf(unclosed.offset), reason: `MJML: <${unclosed.name}> is never closed: add </${unclosed.name}> before </${name}>` });
+  }
+  for (const unclosed of open) problems.push({ ...placeOf(unclosed.offset), reason: `MJML: <${unclosed.name}> is never closed: add </${unclosed.name}> at its end` });
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
 }

@@ -27,6 +27,8 @@ export interface RenderedBody extends BodyStats, LocalLinks {
   statsDigest: string;
   /** Key points lifted from a Quick Reads section of the body, if it has one. */
   keyPoints?: string[];
+  /** Bytes of the feed's HTML, recorded at render so that capping a feed item needs not read it. */
+  feedBytes?: number;
 }
 
 /** Where the article lives, for resolving its links. */
@@ -54,7 +56,10 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   const tree = processor.runSync(processor.parse(file), file) as Root;
   const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
   const images: Element[] = [];
+  /** Code blocks and tables, which scroll sideways on a narrow screen. */
+  const scrollers: Element[] = [];
   eachElement(tree, (node) => {
+    if (node.tagName === "pre" || node.tagName === "table") scrollers.push(node);
     if (node.tagName === "h1") {
       file.message("a level-1 heading in the body: the title is the page's only h1. Start sections with ##", { place: node.position, ruleId: "heading-order", source: "markdown" });
     }
@@ -69,6 +74,11 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   const serialise = (base: string, page: string | undefined, mode: ImageMode) => {
     rebaseUrls(slots, base, page);
     images.forEach((img, i) => setImageMode(img, sizes[i] ?? [undefined, undefined], mode));
+    // On the site, a block that may scroll takes keyboard focus, so that arrow keys can scroll it.
+    for (const node of scrollers) {
+      if (mode === "web") node.properties["tabIndex"] = 0;
+      else delete node.properties["tabIndex"];
+    }
     return toHtml(tree);
   };
   const web = serialise(target.basePath, undefined, "web");
@@ -79,7 +89,7 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   const digest = createHash("sha1").update(html.web).update("\0").update(html.feed).update("\0").update(html.email).digest("hex");
   const shown = stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 };
   const statsDigest = createHash("sha1").update(JSON.stringify([shown.excerpt, shown.readingMinutes, keyPoints ?? null])).digest("hex");
-  const body: RenderedBody = { ...shown, ...links, html, digest, statsDigest };
+  const body: RenderedBody = { ...shown, ...links, html, digest, statsDigest, feedBytes: Buffer.byteLength(feed) };
   if (keyPoints) body.keyPoints = keyPoints;
   return body;
 }

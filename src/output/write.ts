@@ -22,60 +22,205 @@ export interface WriteReport {
   removed: number;
 }
 
+/** A file-system problem while writing the output, said so that an editor knows what happened to the folder. */
+export class OutputError extends Error {}
+
+/** The longest file or folder name in bytes that common file systems take (ext4, APFS, NTFS). */
+export const NAME_MAX = 255;
+/** The longest output path, relative to the output folder, in bytes: a deep URL is hard to use long before a file system refuses it. */
+export const PATH_MAX = 1024;
+
 /**
- * Brings `outDir` in line with the plan, touching only what changed. Each
- * file is replaced atomically (written beside itself, then renamed), so a
- * server or a deploy reading the folder never sees half a file; a file that
- * was not there is written in place, as a reader could only have found
- * nothing (a crash part way leaves it for the next build to rewrite); files the
- * plan no longer has are removed. A build that fails never gets here, so it
- * leaves the previous output as it was. `existing` lists what the folder
- * holds, when the caller knows. Synchronous calls: for thousands of small
- * files they are faster than the thread pool. The plan must include the MARKER file.
+ * The paths of a plan that no file system could hold, or that clash (a
+ * file where another path needs a folder), each with why. Checked before
+ * anything is written, and by `check`, so that both refuse the same build.
+ */
+export function impossiblePaths(paths: Iterable<string>): Array<{ path: string; reason: string }> {
+  const problems: Array<{ path: string; reason: string }> = [];
+  const all = paths instanceof Set ? (paths as Set<string>) : new Set(paths);
+  const clash = new Set<string>();
+  for (const path of all) {
+    // A UTF-8 byte count only where it could matter: a character takes at most 3 bytes per UTF-16 unit.
+    const bytes = (text: string) => (text.length * 3 <= NAME_MAX ? text.length : Buffer.byteLength(text));
+    let long: string | undefined;
+    let bad = path === "";
+    for (let start = 0, end = 0; end !== -1 && !bad; start = end + 1) {
+      end = path.indexOf("/", start);
+      const part = end === -1 ? path.slice(start) : path.slice(start, end);
+      if (part === "" || part === "." || part === "..") bad = true;
+      else if (!long && bytes(part) > NAME_MAX) long = part;
+      // A file where this path needs a folder.
+      if (end !== -1 && all.has(path.slice(0, end))) clash.add(path.slice(0, end));
+    }
+    if (bad) problems.push({ path, reason: "is not a path inside the output folder" });
+    else if (long) problems.push({ path, reason: `has a name of ${Buffer.byteLength(long)} bytes, and file systems take at most ${NAME_MAX}: shorten the slug, tag or key it comes from` });
+    else if (path.length * 3 > PATH_MAX && Buffer.byteLength(path) > PATH_MAX) problems.push({ path, reason: `is ${Buffer.byteLength(path)} bytes long, over the ${PATH_MAX} an output path may have` });
+  }
+  for (const path of clash) problems.push({ path, reason: "is both a file and the folder of other files" });
+  return problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Brings `outDir` in line with the plan, touching only what changed, so
+ * that either the whole build lands or, when something cannot be written,
+ * nothing does:
+ * - every path is checked first (impossiblePaths), and the folder must be
+ *   Presswork's (it holds the MARKER file) or empty;
+ * - a new folder gets its marker before anything else, so a build that
+ *   fails part way never leaves a folder the next build refuses;
+ * - every new or changed file is then staged: a new one written in place, a
+ *   changed one beside itself. A failure removes what was staged and
+ *   leaves the folder as it was;
+ * - then staged files replace their old versions (one rename each, so a
+ *   server reading the folder never sees half a file) and files the plan
+ *   no longer has are removed. The marker changes first, so if this fails
+ *   part way the next build sees that the folder is not as its records say
+ *   and rewrites what differs.
+ * `existing` lists what the folder holds, when the caller knows.
+ * Synchronous calls: for thousands of small files they are faster than the
+ * thread pool. The plan must include the MARKER file.
  */
 export function writeOutput(outDir: string, plan: OutputPlan, existing: ReadonlySet<string> = listFiles(outDir)): WriteReport {
-  const report: WriteReport = { written: 0, unchanged: 0, removed: 0 };
   if (existing.size > 0 && !existing.has(MARKER)) {
-    throw new Error(`${outDir} holds files that Presswork did not write; it replaces everything in its output folder, so choose another --out or empty this one`);
+    throw new OutputError(`${outDir} holds files that Presswork did not write; it replaces everything in its output folder, so choose another --out or empty this one`);
   }
-  const made = new Set<string>();
+  const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
+  if (impossible.length > 0) throw new OutputError(`cannot write ${impossible[0]?.path}: it ${impossible[0]?.reason}. Nothing was written`);
+  const marker = plan.files.get(MARKER);
+  if (marker === undefined) throw new Error(`the output plan has no ${MARKER}`);
+
+  const report: WriteReport = { written: 0, unchanged: 0, removed: 0 };
+  /** Folders this build made, to remove again if it fails, and folders known to be there. */
+  const made: string[] = [];
+  const known = new Set<string>();
   const ensureDir = (path: string) => {
-    const dir = dirname(path);
-    if (made.has(dir)) return;
-    mkdirSync(dir, { recursive: true });
-    made.add(dir);
-  };
-  const replace = (path: string, write: (temporary: string) => void) => {
-    const target = join(outDir, path);
-    ensureDir(target);
-    if (!existing.has(path)) write(target);
-    else {
-      const temporary = `${target}.${process.pid}.tmp`;
-      write(temporary);
-      renameSync(temporary, target);
+    const missing: string[] = [];
+    for (let dir = dirname(path); !known.has(dir); dir = dirname(dir)) {
+      if (isDir(dir) || dir === dirname(dir)) {
+        known.add(dir);
+        break;
+      }
+      missing.unshift(dir);
     }
-    report.written++;
-  };
-  for (const [path, data] of plan.files) {
-    if (existing.has(path) && sameBytes(join(outDir, path), data)) report.unchanged++;
-    else replace(path, (temporary) => writeFileSync(temporary, data));
-  }
-  for (const [path, from] of plan.copies) {
-    if (existing.has(path) && sameFile(from, join(outDir, path))) report.unchanged++;
-    else replace(path, (temporary) => copyFileSync(from, temporary));
-  }
-  report.unchanged += plan.reuse.size;
-  for (const path of existing) {
-    if (plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path)) continue;
-    try {
-      unlinkSync(join(outDir, path));
-      report.removed++;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    for (const dir of missing) {
+      mkdirSync(dir);
+      made.push(dir);
+      known.add(dir);
     }
+  };
+  /** Written in place (new files) or beside their target (changed ones, renamed over it later). */
+  const created: string[] = [];
+  const staged: Array<[temporary: string, target: string]> = [];
+  const rollback = () => {
+    for (const path of created) unlinkQuietly(path);
+    for (const [temporary] of staged) unlinkQuietly(temporary);
+    for (const dir of made.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty: something else lives there
+      }
+    }
+  };
+
+  const fresh = !existing.has(MARKER);
+  let writing = join(outDir, MARKER);
+  try {
+    ensureDir(join(outDir, MARKER));
+    if (fresh) {
+      writeFileSync(join(outDir, MARKER), marker);
+      created.push(join(outDir, MARKER));
+    }
+    const stage = (path: string, write: (file: string) => void) => {
+      const target = join(outDir, path);
+      ensureDir(target);
+      if (!existing.has(path)) {
+        write(target);
+        created.push(target);
+      } else {
+        const temporary = `${target}.${process.pid}.tmp`;
+        write(temporary);
+        staged.push([temporary, target]);
+      }
+      report.written++;
+    };
+    for (const [path, data] of plan.files) {
+      if (path === MARKER) continue;
+      writing = join(outDir, path);
+      if (existing.has(path) && sameBytes(writing, data)) report.unchanged++;
+      else stage(path, (file) => writeFileSync(file, data));
+    }
+    for (const [path, from] of plan.copies) {
+      writing = join(outDir, path);
+      if (existing.has(path) && sameFile(from, writing)) report.unchanged++;
+      else stage(path, (file) => copyFileSync(from, file));
+    }
+  } catch (error) {
+    rollback();
+    throw new OutputError(`${describe(error, writing, outDir)}. Nothing was written`);
   }
-  if (report.removed > 0) removeEmptyDirs(outDir, true);
+
+  try {
+    if (!fresh) {
+      if (sameBytes(join(outDir, MARKER), marker)) report.unchanged++;
+      else {
+        writeFileSync(join(outDir, MARKER), marker);
+        report.written++;
+      }
+    } else report.written++;
+    for (const [temporary, target] of staged) renameSync(temporary, target);
+    staged.length = 0;
+    report.unchanged += plan.reuse.size;
+    for (const path of existing) {
+      if (plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path)) continue;
+      try {
+        unlinkSync(join(outDir, path));
+        report.removed++;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    }
+    if (report.removed > 0) removeEmptyDirs(outDir, true);
+  } catch (error) {
+    for (const [temporary] of staged) unlinkQuietly(temporary);
+    throw new OutputError(`${describe(error, (error as NodeJS.ErrnoException).path ?? outDir, outDir)}. The output folder is partly updated: the next build finds what differs and writes it`);
+  }
   return report;
+}
+
+/** A file-system error as a sentence naming the file it was writing, relative to the output folder's parent. */
+function describe(error: unknown, target: string, outDir: string): string {
+  const e = error as NodeJS.ErrnoException;
+  const what: Record<string, string> = {
+    ENOENT: e.path === target ? "its folder is gone" : `${e.path ?? "the file to copy"} is gone`,
+    ENOSPC: "the disk is full",
+    EDQUOT: "the disk quota is used up",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EROFS: "the file system is read-only",
+    ENOTDIR: "a file stands where a folder is needed",
+    EEXIST: "a file stands where a folder is needed",
+    EISDIR: "a folder stands where a file is needed",
+    ENAMETOOLONG: "the name is too long for the file system",
+    EMFILE: "too many files are open",
+  };
+  return `cannot write ${target.slice(dirname(outDir).length + 1)}: ${(e.code && what[e.code]) ?? e.message} (${e.code ?? "error"})`;
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
 }
 
 /** A file that marks a folder as Presswork's output, so a build never empties a folder it did not make. */
@@ -94,15 +239,25 @@ export function listFiles(dir: string): Set<string> {
   }
 }
 
+/** Whether the output file holds these bytes; false when it is missing (removed by hand from a folder the build trusts). */
 function sameBytes(path: string, data: string | Uint8Array): boolean {
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
-  const size = statSync(path).size;
-  return size === bytes.length && readFileSync(path).equals(bytes);
+  return sizeOf(path) === bytes.length && readFileSync(path).equals(bytes);
 }
 
-function sameFile(a: string, b: string): boolean {
-  const [sa, sb] = [statSync(a), statSync(b)];
-  return sa.size === sb.size && sa.mtimeMs <= sb.mtimeMs;
+function sameFile(from: string, to: string): boolean {
+  const a = statSync(from);
+  return sizeOf(to) === a.size && a.mtimeMs <= statSync(to).mtimeMs;
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
 }
 
 function removeEmptyDirs(dir: string, keep = false): boolean {

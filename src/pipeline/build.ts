@@ -5,16 +5,18 @@ import { join } from "node:path";
 import type { VFile } from "vfile";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { collectArticles, groupByTag, isPublished } from "../content/collection.js";
+import { collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
 import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
-import { allFeedSpecs, feedKey } from "../feeds/spec.js";
+import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
+import { reviewArticles } from "../content/review.js";
+import { fieldLine } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import type { ArchivedIssue } from "../issues/archive.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
-import { emptyPlan, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
+import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
@@ -91,12 +93,17 @@ async function assembleContent(options: ProjectOptions, config: Config, configFi
   // Changed front matter may well change the next issue's outline: MJML loads beside the bodies.
   if (metaCache.parsedAny) options.mjml?.prepare();
   stage("front matter");
-  const files = [configFile, ...tree.sources.map((s) => s.file)];
+  const files = [configFile, ...tree.sources.map((s) => s.file), ...tree.layout];
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
   const cache = new RenderCache(cacheDir && join(cacheDir, "bodies"));
   const bodies = await renderAll(wanted, metas, tree, config, options.now, cache, worker);
   cache.save();
   stage("bodies");
+  reviewArticles(
+    wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody })),
+    options.now,
+    { fullContent: config.feeds.fullContent, itemMax: ITEM_CONTENT_MAX },
+  );
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
@@ -119,6 +126,12 @@ async function assembleContent(options: ProjectOptions, config: Config, configFi
   const output = OutputState.open(cacheDir, options.out);
   try {
     const plan = await outputPlan(config, articles, templates, options.root, output, (path) => metaCache.digestOf(path), letter);
+    // Every path is known before anything is written: one no file system can hold fails check and build alike.
+    const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
+    if (impossible.length > 0) {
+      reportPaths(impossible, articles, configFile);
+      return { files, config, articles };
+    }
     const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
     plan.files.set(MARKER, marker);
     stage("feeds, sitemap");
@@ -156,18 +169,25 @@ async function outputPlan(config: Config, articles: readonly Article[], template
     if (kept) for (const file of files) plan.reuse.add(file);
     return !kept;
   };
-  for (const { prefix, spec } of allFeedSpecs(config, articles, groupByTag(articles))) {
+  // An article is what its validated front matter and its body make of it, with the config, which each feed's key holds.
+  const articleKey = (a: Article) => {
+    const meta = metaDigest(a.source.path);
+    return meta && `${meta} ${a.body.digest} ${a.body.statsDigest}`;
+  };
+  for (const { prefix, spec } of allFeedSpecs(config, articles, groupByTag(articles), groupByAuthor(articles))) {
     const names = paths.feeds(prefix);
-    if (!made([names.rss, names.atom, names.json], feedKey(spec))) continue;
+    if (!made([names.rss, names.atom, names.json], feedKey(spec, articleKey))) continue;
     const { feedFiles } = await import("../feeds/index.js");
     for (const [path, text] of feedFiles(spec, prefix)) plan.files.set(path, text);
   }
   if (letter && sent) {
-    if (made(["issues/feed.xml", "issues/atom.xml"], createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, config.site, sent])).digest("hex"))) {
+    const issueFeedFiles = paths.feeds("issues/");
+    if (made(Object.values(issueFeedFiles), createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, config.site, config.feeds, config.newsletter?.name, sent])).digest("hex"))) {
       const { issueFeeds } = await import("../feeds/issues.js");
       const feeds = issueFeeds(config, sent);
-      plan.files.set("issues/feed.xml", feeds.rss);
-      plan.files.set("issues/atom.xml", feeds.atom);
+      plan.files.set(issueFeedFiles.rss, feeds.rss);
+      plan.files.set(issueFeedFiles.atom, feeds.atom);
+      plan.files.set(issueFeedFiles.json, feeds.json);
     }
     if (letter.next && made(PREVIEW_FILES, previewKey(letter.next, config, letter.newsletter))) {
       for (const [path, data] of await previewFiles(letter.next, config, letter.newsletter)) plan.files.set(path, data);
@@ -224,6 +244,22 @@ function newsletterPages(config: Config, past: readonly ArchivedIssue[] | undefi
     ...past.map((issue) => ({ path: issuePath(issue.number), lastmod: issue.date })),
     ...(config.newsletter?.subscribe ? [{ path: paths.subscribe }] : []),
   ];
+}
+
+/**
+ * Output paths no file system can hold, as messages on what they come from:
+ * the article of a slug, the first article with a tag or an author, or the
+ * config.
+ */
+function reportPaths(problems: ReadonlyArray<{ path: string; reason: string }>, articles: readonly Article[], configFile: VFile): void {
+  for (const { path, reason } of problems) {
+    const [kind, key] = path.split("/");
+    const owner =
+      kind === "articles" ? articles.find((a) => a.slug === key) : kind === "tags" ? articles.find((a) => a.tags.some((t) => t.slug === key)) : kind === "authors" ? articles.find((a) => a.authors.some((t) => t.key === key)) : undefined;
+    const field = kind === "articles" ? "slug" : kind === "tags" ? "tags" : "authors";
+    const file = owner?.source.file ?? configFile;
+    file.message(`the output file ${path} ${reason}`, { place: { line: owner ? fieldLine(owner.source, field) : 1, column: 1 }, ruleId: "output-path", source: "output" }).fatal = true;
+  }
 }
 
 /** The site templates folder: Liquid templates by name, and static files (CSS, XSL, icons) to copy as they are. */

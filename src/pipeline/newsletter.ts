@@ -18,6 +18,7 @@ import type { TemplateSources } from "../templates/liquid.js";
 import { readJson, writeJson } from "./json-file.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import { makeResolver } from "./resolve.js";
+import { decodeSource, type SourceFile } from "../content/read.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
 export const notePath = (n: number) => `newsletter/notes/${n}.md`;
@@ -116,7 +117,13 @@ async function compileCached(
   thread: MjmlThread | undefined,
 ): Promise<CompiledIssue> {
   const notePathOf = notePath(plan.number);
-  const note = readOptional(join(root, notePathOf));
+  // Read like an article: bytes that are not UTF-8 are refused with their line, not published as replacement characters.
+  const decoded = readNote(root, notePathOf);
+  if (decoded && decoded.file.messages.length > 0) {
+    files.push(decoded.file);
+    if (decoded.file.messages.some((m) => m.fatal)) return compileIssueOf(plan, config, newsletter, templates, thread);
+  }
+  const note = decoded?.text;
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
   const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt]);
@@ -231,6 +238,23 @@ class IssuesCache {
   prune(): void {
     for (const name of readdirSync(this.dir)) if (!this.used.has(name)) rmSync(join(this.dir, name), { force: true });
   }
+}
+
+/** An editor's note decoded as an article is, with its messages; undefined when there is none. */
+function readNote(root: string, path: string): SourceFile | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(root, path));
+  } catch {
+    return undefined;
+  }
+  return decodeSource(path, bytes);
+}
+
+/** An issue compiled without its note and without the cache: for a build that fails, so its other messages still show. */
+async function compileIssueOf(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, thread: MjmlThread | undefined): Promise<CompiledIssue> {
+  const { compileIssue } = await import("../issues/render.js");
+  return compileIssue(plan, config, newsletter, templates, rememberedMjml(undefined, thread, []));
 }
 
 function readOptional(path: string): string | undefined {

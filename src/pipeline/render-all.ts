@@ -47,7 +47,7 @@ export async function renderAll(
   cache: RenderCache,
   worker?: ChildProcess,
 ): Promise<Map<string, RenderedBody>> {
-  const targets = linkTargets(all);
+  const targets = linkTargets(all, tree.sources.map((s) => s.path));
   const assets = new Set(tree.assets.keys());
   const basePath = new URL(config.site.url).pathname;
   const resolve = makeResolver(targets, assets, now.getTime());

@@ -11,16 +11,20 @@ export interface LinkTarget {
   draft: boolean;
   /** Publication time in milliseconds. */
   published: number;
+  /** The article's front matter has errors: it has no address until they are fixed. */
+  broken?: boolean;
 }
 
-/** The link targets of a set of articles. */
-export function linkTargets(articles: readonly ArticleMeta[]): LinkTarget[] {
-  return articles.map((a) => ({ path: a.source.path, slug: a.slug, draft: a.draft, published: a.published.getTime() }));
+/** The link targets of a set of articles, and of the article files among `sources` whose front matter could not be read. */
+export function linkTargets(articles: readonly ArticleMeta[], sources: readonly string[] = []): LinkTarget[] {
+  const read = new Set(articles.map((a) => a.source.path));
+  const broken = sources.filter((path) => !read.has(path)).map((path) => ({ path, slug: "", draft: false, published: 0, broken: true }));
+  return [...articles.map((a) => ({ path: a.source.path, slug: a.slug, draft: a.draft, published: a.published.getTime() })), ...broken];
 }
 
 /** A digest of everything makeResolver answers from: while it is the same, every link resolves as it did. */
 export function resolverDigest(articles: readonly LinkTarget[], assets: ReadonlySet<string>, now: number): string {
-  return hash("sha1", JSON.stringify([articles.map((a) => [a.path, a.slug, a.draft, a.published > now]), [...assets]]));
+  return hash("sha1", JSON.stringify([articles.map((a) => [a.path, a.slug, a.draft, a.published > now, a.broken === true]), [...assets]]));
 }
 
 /** Where an asset under an article's folder is published: next to the article's page. */
@@ -41,6 +45,7 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
     const { path, fragment } = splitLocalUrl(from, url);
     const target = bySource.get(path) ?? bySource.get(`${path.replace(/\/$/, "")}/index.md`);
     if (target) {
+      if (target.broken) return { kind: "error", reason: `links to ${path}, whose front matter has errors: fix them there, and this link works` };
       if (target.draft) return { kind: "error", reason: `links to ${path}, which is a draft and will not be published` };
       if (target.published > now) return { kind: "error", reason: `links to ${path}, which is not published until ${new Date(target.published).toISOString()}` };
       return { kind: "article", sitePath: paths.article(target.slug) + fragment };

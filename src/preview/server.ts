@@ -1,10 +1,11 @@
-import { watch, type FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { simpleParser } from "mailparser";
-import { extname, join, normalize, sep } from "node:path";
+import { basename, extname, join, normalize, relative, sep } from "node:path";
+import { watch } from "chokidar";
 import { personalise } from "../issues/tokens.js";
 import { build, type Assembly } from "../pipeline/build.js";
+import { problemLines } from "../validate/lines.js";
 import { previewValues } from "../pipeline/newsletter.js";
 import { CACHE_DIR } from "../pipeline/json-file.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
@@ -22,6 +23,8 @@ export interface PreviewOptions {
 export interface Preview {
   url: string;
   smtpPort: number;
+  /** The folders being watched, relative to the project root ("" for the root itself). */
+  watched: () => string[];
   close: () => Promise<void>;
 }
 
@@ -41,8 +44,19 @@ const TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-/** Files whose change means a rebuild. */
-const WATCHED = /^(articles|templates|newsletter)[\\/]|^presswork\.config\.yaml$/;
+/** The project's inputs: a change under these means a rebuild; nothing else is watched (not node_modules, .git or the output). */
+const INPUT_FOLDERS = new Set(["articles", "templates", "newsletter"]);
+const CONFIG = "presswork.config.yaml";
+
+/** Whether a path under the project root is an input, or a folder that may hold one; editors' swap and backup files are not. */
+function isInput(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  if (rel === "") return true;
+  const [top] = rel.split(sep);
+  const name = basename(path);
+  if (name.startsWith(".") || name.endsWith("~") || /\.(swp|swx|tmp)$|^#.*#$/.test(name)) return false;
+  return rel === CONFIG || INPUT_FOLDERS.has(top ?? "");
+}
 
 /**
  * Serves the site as it will be deployed, the next email, past issues, the
@@ -75,6 +89,8 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
         problems = result.files.flatMap((f) =>
           f.messages.filter((m) => m.fatal).map((m) => ({ file: f.path, line: m.line ?? 1, column: m.column ?? 1, severity: "error", reason: m.reason })),
         );
+        // Every problem in the terminal too, as check prints it: the overlay shows the errors of the page open.
+        for (const { text } of problemLines(result.files)) options.log(text);
         if (problems.length === 0) {
           assembly = result;
           base = result.config ? new URL(result.config.site.url).pathname : "/";
@@ -161,23 +177,27 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
     throw error;
   });
   await rebuild();
-  const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
-  watchers.push(
-    watch(options.root, { recursive: true }, (_event, name) => {
-      if (!name || !WATCHED.test(name.toString())) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void rebuild(), 80);
-    }),
-  );
+  // chokidar follows a file through an atomic save (written beside, renamed over), which a plain
+  // watch loses track of; only the inputs are watched, so setting up costs a few watches, not thousands.
+  const watcher = watch(options.root, { ignoreInitial: true, atomic: true, ignored: (path) => !isInput(options.root, path) });
+  watcher.on("all", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void rebuild(), 80);
+  });
+  await new Promise<void>((resolve, reject) => {
+    watcher.once("ready", resolve);
+    watcher.once("error", reject);
+  });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   return {
     url: `http://127.0.0.1:${port}${base}`,
     smtpPort: catcher.port,
+    watched: () => Object.keys(watcher.getWatched()).map((dir) => relative(options.root, dir).split(sep).join("/")).sort(),
     close: async () => {
       clearTimeout(timer);
-      for (const w of watchers) w.close();
+      await watcher.close();
       for (const client of clients) client.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await catcher.close();

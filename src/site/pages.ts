@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import { groupByTag } from "../content/collection.js";
+import type { Author, Tag } from "../content/article.js";
+import { groupByAuthor, groupByTag } from "../content/collection.js";
 import { dateFormat } from "../content/dates.js";
 import { absoluteUrl, fileFor, paths } from "../content/paths.js";
 import type { ArchivedIssue } from "../issues/archive.js";
@@ -125,9 +126,26 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
       const path = paths.tagPage(tag.slug, pager.current);
       const tagMeta = meta(`${tag.name} · ${config.site.title}`, path, `Articles tagged ${tag.name} in ${config.site.title}`);
       tagMeta.feeds = { rss: site.base + feeds.rss, atom: site.base + feeds.atom, json: site.base + feeds.json, title: `${config.site.title}: ${tag.name}` };
-      page(path, "tag", { page: tagMeta, tag: { name: tag.name, count: list.length }, articles: listed(chunk), pager: pagerScope(pager, site.base, (n) => paths.tagPage(tag.slug, n)) });
+      page(path, "tag", { page: tagMeta, tag: { name: tag.name, count: list.length, feeds: `${site.base}${paths.feedsPage}#tag-${tag.slug}` }, articles: listed(chunk), pager: pagerScope(pager, site.base, (n) => paths.tagPage(tag.slug, n)) });
     });
   }
+
+  const authors = groupByAuthor(articles);
+  for (const { author, list } of authors) {
+    const feeds = paths.feeds(paths.author(author.key));
+    paginate(list, config.pagination.perPage, (chunk, pager) => {
+      const path = paths.authorPage(author.key, pager.current);
+      const authorMeta = meta(`${author.name} · ${config.site.title}`, path, `Articles by ${author.name} in ${config.site.title}`);
+      authorMeta.feeds = { rss: site.base + feeds.rss, atom: site.base + feeds.atom, json: site.base + feeds.json, title: `${config.site.title}: ${author.name}` };
+      page(path, "author", {
+        page: authorMeta,
+        author: { name: author.name, key: author.key, website: author.url ?? "", count: list.length, feeds: `${site.base}${paths.feedsPage}#author-${author.key}` },
+        articles: listed(chunk),
+        pager: pagerScope(pager, site.base, (n) => paths.authorPage(author.key, n)),
+      });
+    });
+  }
+  page(paths.feedsPage, "feeds", { page: meta(`Feeds · ${config.site.title}`, paths.feedsPage, `Follow ${config.site.title} in a feed reader`), sections: feedSections(config, tags, authors, issues !== undefined) });
 
   page(paths.archive, "archive", { page: meta(`Archive · ${config.site.title}`, paths.archive), months: byMonth(articles, config).map((m) => ({ label: m.label, articles: listed(m.list) })) });
   if (issues) {
@@ -233,4 +251,38 @@ function byMonth(articles: readonly Article[], config: Config): Array<{ label: s
     else months.push({ label, list: [article] });
   }
   return months;
+}
+
+/** One feed on the feeds page: what it follows, and the address of each of its formats. */
+interface FeedEntry {
+  id: string;
+  name: string;
+  description: string;
+  links: Array<{ format: string; url: string }>;
+}
+
+/**
+ * The feeds page's sections: everything, the newsletter, each topic and each
+ * author, every feed with the full address to copy into a reader. No
+ * counts: the page changes only when a topic or an author comes or goes.
+ */
+function feedSections(config: Config, tags: ReadonlyArray<{ tag: Tag }>, authors: ReadonlyArray<{ author: Author }>, newsletter: boolean) {
+  const entry = (id: string, prefix: string, name: string, description: string): FeedEntry => {
+    const files = paths.feeds(prefix);
+    return {
+      id,
+      name,
+      description,
+      links: [
+        { format: "RSS", url: absoluteUrl(files.rss, config.site.url) },
+        { format: "Atom", url: absoluteUrl(files.atom, config.site.url) },
+        { format: "JSON Feed", url: absoluteUrl(files.json, config.site.url) },
+      ],
+    };
+  };
+  const sections = [{ id: "everything", title: "Everything", feeds: [entry("site", "", config.site.title, `Every article, newest first (the latest ${config.feeds.limit}; readers that keep history can go back through the archive pages linked from the feed).`)] }];
+  if (newsletter) sections.push({ id: "newsletter", title: "The newsletter", feeds: [entry("issues", "issues/", config.newsletter?.name ?? `${config.site.title} newsletter`, "Every issue of the newsletter as it was sent, for those who would rather read it in a feed reader.")] });
+  if (tags.length > 0) sections.push({ id: "topics", title: "Topics", feeds: tags.map(({ tag }) => entry(`tag-${tag.slug}`, paths.tag(tag.slug), tag.name, `Articles tagged ${tag.name}.`)) });
+  if (authors.length > 0) sections.push({ id: "authors", title: "Authors", feeds: authors.map(({ author }) => entry(`author-${author.key}`, paths.author(author.key), author.name, `Articles by ${author.name}.`)) });
+  return sections;
 }

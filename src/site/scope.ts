@@ -23,7 +23,7 @@ export function siteScope(config: Config) {
     logo: config.site.logo ? new URL(config.site.logo, config.site.url).href : "",
     icon: config.site.icon ? base + config.site.icon.replace(/^\//, "") : "",
     stylesheet: `${base}style.css`,
-    feeds: { rss: base + feeds.rss, atom: base + feeds.atom, json: base + feeds.json },
+    feeds: { rss: base + feeds.rss, atom: base + feeds.atom, json: base + feeds.json, page: base + paths.feedsPage },
     archive: `${base}${paths.archive}`,
     tags: `${base}${paths.tags}`,
     /** The newsletter, with empty strings when the config has none or no subscribe URL: templates test `!= ""`. */
@@ -51,7 +51,7 @@ export function articleCard(article: Article, config: Config) {
     updated: article.updated.toISOString(),
     updated_display: displayDate(article.updated, config),
     was_updated: article.updated.getTime() > article.published.getTime(),
-    authors: article.authors.map((a) => ({ name: a.name, url: a.url ?? "" })),
+    authors: article.authors.map((a) => ({ name: a.name, url: base + paths.author(a.key) })),
     tags: article.tags.map((t) => ({ name: t.name, url: base + paths.tag(t.slug) })),
     key_points: article.points,
     reading_minutes: article.body.readingMinutes,

@@ -1,7 +1,8 @@
 import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node } from "yaml";
 import type { VFile } from "vfile";
-import type { z } from "zod";
+import { toJSONSchema, type z } from "zod";
 import { didYouMean } from "./suggest.js";
+import { article, quote } from "./words.js";
 
 /** Where a YAML block sits inside its file, so messages point at file lines. */
 export interface YamlPlace {
@@ -18,9 +19,10 @@ interface Located {
 
 /**
  * Parses a YAML block and validates it with a zod schema. Every problem becomes
- * a message on `file` with the line and column of the offending key or value;
- * unknown keys are warnings with a did-you-mean. Returns the typed value, or
- * undefined when anything fatal was found.
+ * a message on `file` with the line and column of the offending key or value,
+ * worded `'field' is "value", what is wrong` or `'field' is missing: what to
+ * do`; unknown keys are warnings with a did-you-mean. Returns the typed value,
+ * or undefined when anything fatal was found.
  */
 export function parseYaml<S extends z.ZodType>(
   text: string,
@@ -39,31 +41,36 @@ export function parseYaml<S extends z.ZodType>(
 
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
-      const reason = `YAML: ${error.message.split("\n")[0]}`;
-      file.message(reason, { place: span(error.pos), ruleId: "yaml", source: place.rule }).fatal = true;
+      const reason = `YAML: ${YAML_ERRORS[error.code]?.(error.message) ?? error.message.split("\n")[0]}`;
+      // The parser finds an unclosed quote where the block ends: the place to show is the line that opens it.
+      const quote = error.code === "MISSING_CHAR" ? /closing (["'])/.exec(error.message)?.[1] : undefined;
+      const opened = quote ? text.split("\n").findIndex((line) => line.split(quote).length % 2 === 0) : -1;
+      const where = opened >= 0 ? { line: place.line + opened, column: 1 } : span(error.pos);
+      file.message(reason, { place: where, ruleId: "yaml", source: place.rule }).fatal = true;
     }
     return undefined;
   }
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== "object" || Array.isArray(data)) {
-    file.message(`${place.rule} must be a mapping of keys to values`, {
+    file.message(`${place.rule} must be a mapping of keys to values, one key: value a line`, {
       place: { line: place.line, column: 1 },
       ruleId: "shape",
       source: place.rule,
     }).fatal = true;
     return undefined;
   }
-  warnUnknownKeys(doc.contents, schema, [], file, place, span);
+  warnUnknownKeys(doc.contents, shapeOf(schema), [], file, place, span);
 
-  const result = schema.safeParse(data);
+  const result = schema.safeParse(data, { error: inOurWords });
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
-    const path = issue.path;
+    // Unknown keys are warnings of their own, above.
     if (issue.code === "unrecognized_keys") continue;
+    const path = issue.path;
     const exact = path.length > 0 ? doc.getIn(path as unknown[], true) : undefined;
     const node = nodeAt(doc, path);
     const field = path.map(String).join(".") || place.rule;
-    const value = exact === undefined && path.length > 0 ? " is missing:" : isScalar(exact) ? ` is ${JSON.stringify(exact.value)},` : "";
+    const value = exact === undefined && path.length > 0 ? " is missing:" : isScalar(exact) ? ` is ${typeof exact.value === "string" ? quote(exact.value) : String(exact.value)},` : "";
     file.message(`'${field}'${value} ${issue.message}`, {
       place: span(node?.range) ?? { line: place.line, column: 1 },
       ruleId: `${place.rule}-${path[0] === undefined ? "shape" : String(path[0])}`,
@@ -71,6 +78,70 @@ export function parseYaml<S extends z.ZodType>(
     }).fatal = true;
   }
   return undefined;
+}
+
+/** The YAML mistakes editors make most, by the parser's error code, in words that say how to write it. */
+const YAML_ERRORS: Partial<Record<string, (message: string) => string>> = {
+  BLOCK_AS_IMPLICIT_KEY: () => 'a value holds a colon and a space: put the whole value in quotes, like title: "Hello: world"',
+  DUPLICATE_KEY: () => "this key is given twice: keep one",
+  TAB_AS_INDENT: () => "a tab indents this line: indent with spaces",
+  BAD_SCALAR_START: (message) => `a value cannot start with ${message.slice(-1)}: put the value in quotes`,
+  MISSING_CHAR: (message) => (/quote/.test(message) ? "a quote opened on this line is never closed: close it, or leave the quotes out" : message.split("\n")[0] ?? message),
+  BAD_INDENT: (message) => (/Flow sequence/.test(message) ? "a list opened with [ is not closed with ] on its line" : message.split("\n")[0] ?? message),
+};
+
+/**
+ * Presswork's wording for every check a schema does not word itself: what
+ * is wrong and how to write it, to follow `'field' is "value",` or
+ * `'field' is missing:`. Passed to zod per parse, so it reaches no other
+ * schema in the process.
+ */
+export function inOurWords(issue: z.core.$ZodRawIssue): string {
+  const key = String(issue.path?.at(-1) ?? "this key");
+  const parent = issue.path && issue.path.length > 1 ? issue.path.slice(0, -1).map(String).join(".") : "";
+  switch (issue.code) {
+    case "invalid_type": {
+      if (issue.input === undefined) return `add ${key}: ${parent ? `under ${parent}` : "on a line of its own"}`;
+      const kinds: Record<string, string> = {
+        string: "must be text; put it in quotes",
+        number: "must be a number, like 10",
+        int: "must be a whole number, like 10",
+        boolean: "must be true or false",
+        array: "must be a list, like [one, two]",
+        object: `must hold keys of its own, each on an indented line under ${key}:`,
+        record: `must hold keys of its own, each on an indented line under ${key}:`,
+      };
+      return kinds[issue.expected] ?? `must be ${article(issue.expected)}`;
+    }
+    case "too_big": {
+      const max = String(issue.maximum);
+      if (issue.origin === "string") return `is longer than ${max} characters`;
+      if (issue.origin === "array" || issue.origin === "set") return `has more than ${max} items`;
+      return `must be ${max} at most`;
+    }
+    case "too_small": {
+      const min = String(issue.minimum);
+      if (issue.origin === "string") return min === "1" ? "must not be empty" : `must be at least ${min} characters long`;
+      if (issue.origin === "array" || issue.origin === "set") return `needs at least ${min} ${min === "1" ? "item" : "items"}`;
+      return `must be ${min} or more`;
+    }
+    case "invalid_format":
+      if (issue.format === "email") return "is not an email address, like name@example.com";
+      if (issue.format === "url") return "is not an absolute URL, like https://example.com/";
+      return "is not written as this key expects";
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => String(v)).join(", ")}`;
+    case "invalid_union":
+      return "is none of the forms this key takes";
+    case "invalid_key":
+      return "has a key this mapping does not take";
+    case "invalid_element":
+      return "holds a value this mapping does not take";
+    case "not_multiple_of":
+      return `must be a multiple of ${String(issue.divisor)}`;
+    default:
+      return "is not a value this key takes";
+  }
 }
 
 function nodeAt(doc: Document, path: readonly PropertyKey[]): Node | undefined {
@@ -81,17 +152,48 @@ function nodeAt(doc: Document, path: readonly PropertyKey[]): Node | undefined {
   return undefined;
 }
 
+/** What keys a mapping takes: the JSON Schema view zod gives of a schema's input. */
+interface Shape {
+  properties?: Record<string, Shape>;
+  additionalProperties?: Shape | boolean;
+  anyOf?: Shape[];
+}
+
+const shapes = new WeakMap<z.ZodType, Shape>();
+
+/** The schema's input as JSON Schema, from zod's public converter; made once per schema. */
+function shapeOf(schema: z.ZodType): Shape {
+  let shape = shapes.get(schema);
+  if (!shape) {
+    shape = toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Shape;
+    shapes.set(schema, shape);
+  }
+  return shape;
+}
+
+/** The object form of a shape, looking through unions. */
+function objectOf(shape: Shape | undefined): Shape | undefined {
+  if (!shape) return undefined;
+  if (shape.properties || (shape.additionalProperties && typeof shape.additionalProperties === "object")) return shape;
+  for (const option of shape.anyOf ?? []) {
+    const found = objectOf(option);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function warnUnknownKeys(
   node: unknown,
-  schema: z.ZodType | undefined,
+  shape: Shape | undefined,
   path: PropertyKey[],
   file: VFile,
   place: YamlPlace,
   span: (range: readonly [number, number, number?] | null | undefined) => Located | undefined,
 ): void {
   if (!isMap(node)) return;
-  const shape = objectShape(schema);
-  const known = shape ? Object.keys(shape) : undefined;
+  const object = objectOf(shape);
+  const record = object && typeof object.additionalProperties === "object" ? object.additionalProperties : undefined;
+  const known = object?.properties && !record ? Object.keys(object.properties) : undefined;
   for (const pair of node.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     if (key === undefined) continue;
@@ -104,36 +206,6 @@ function warnUnknownKeys(
         source: place.rule,
       });
     }
-    warnUnknownKeys(pair.value, shape?.[key] ?? recordValue(schema), [...path, key], file, place, span);
-  }
-}
-
-/** The fields of an object schema, looking through optional, default and union wrappers. */
-function objectShape(schema: z.ZodType | undefined): Record<string, z.ZodType> | undefined {
-  const def = unwrap(schema)?._zod.def as { type: string; shape?: Record<string, z.ZodType>; options?: z.ZodType[] } | undefined;
-  if (!def) return undefined;
-  if (def.type === "object") return def.shape;
-  if (def.type === "union") {
-    for (const option of def.options ?? []) {
-      const shape = objectShape(option);
-      if (shape) return shape;
-    }
-  }
-  return undefined;
-}
-
-function recordValue(schema: z.ZodType | undefined): z.ZodType | undefined {
-  const def = unwrap(schema)?._zod.def as { type: string; valueType?: z.ZodType } | undefined;
-  return def?.type === "record" ? def.valueType : undefined;
-}
-
-function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
-  let current = schema;
-  for (;;) {
-    const def = current?._zod.def as { type: string; innerType?: z.ZodType; in?: z.ZodType } | undefined;
-    if (!def) return current;
-    if (def.type === "optional" || def.type === "default" || def.type === "nullable" || def.type === "prefault") current = def.innerType;
-    else if (def.type === "pipe") current = def.in;
-    else return current;
+    warnUnknownKeys(pair.value, object?.properties?.[key] ?? record, [...path, key], file, place, span);
   }
 }

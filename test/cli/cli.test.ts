@@ -1,9 +1,10 @@
+import { spawnSync } from "node:child_process";
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
 import { runCli } from "../helpers/cli.js";
-import { article, NOW, removeProjects, snapshot, tempProject } from "../helpers/project.js";
+import { article, NOW, REPO, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
 
@@ -15,6 +16,26 @@ describe("presswork command line", () => {
     const { code, stdout, stderr } = runCli(args, root);
     expect(stdout + stderr).toMatch(/USAGE/);
     expect(code).toBe(args.length === 0 ? 2 : 0);
+  });
+
+  it("writes no colour codes into usage that goes to a file or a pipe, nor under NO_COLOR at a terminal", async () => {
+    const root = await tempProject();
+    for (const args of [["--help"], ["build", "--help"]]) {
+      const piped = runCli(args, root, { FORCE_COLOR: "1", CI: "", TEST: "" });
+      expect(piped.stdout).toMatch(/USAGE/);
+      expect(piped.stdout).not.toContain("\x1b[");
+    }
+    // A terminal, through script(1): colour there, unless NO_COLOR says otherwise.
+    const script = spawnSync("script", ["--version"]);
+    if (script.error) {
+      if (process.env["PRESSWORK_CI"] === "1") throw new Error("script(1) is missing: Debian's bsdutils has it");
+      console.log("skipped: usage at a terminal (script(1) from util-linux is missing)");
+      return;
+    }
+    const atTerminal = (env: Record<string, string>) =>
+      spawnSync("script", ["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO, "bin/presswork.js"))} --help`, "/dev/null"], { cwd: root, env: { ...process.env, CI: "", TEST: "", NO_COLOR: "", ...env }, encoding: "utf8" }).stdout;
+    expect(atTerminal({})).toContain("\x1b[");
+    expect(atTerminal({ NO_COLOR: "yes" })).not.toContain("\x1b[");
   });
 
   it("documents the flags of build", async () => {

@@ -30,14 +30,23 @@ describe("how article files are read", () => {
     expect(result.written).toBeUndefined();
   });
 
-  it("builds a 5 MB article into valid feeds", async () => {
+  it("builds a 5 MB article into valid feeds that carry its summary, not 5 MB, and says so", async () => {
     const paragraph = "Packets cross the ocean floor in a fraction of a second, and the cable holds. ".repeat(12);
     const body = Array.from({ length: 5400 }, (_, i) => (i % 50 === 0 ? `## Part ${i}\n\n${paragraph}` : paragraph)).join("\n\n");
     expect(body.length).toBeGreaterThan(5_000_000);
-    const { root, result, messages } = await run({ "huge.md": article("title: Huge\ndate: 2026-11-01", body) });
+    const { root, result, messages } = await run({ "huge.md": article("title: Huge\ndate: 2026-11-01\nsummary: A very long read.", body), "small.md": article("title: Small\ndate: 2026-10-01") });
     expect(messages.filter((m) => m.fatal)).toEqual([]);
-    expect(result.articles[0]?.body.wordCount).toBeGreaterThan(800_000);
+    expect(messages).toContainEqual(expect.objectContaining({ file: "articles/huge.md", line: 6, fatal: false, reason: expect.stringMatching(/^the body is \d\.\d MB of HTML, more than a feed item carries \(256 KB\): feeds show its summary and a link to the article instead$/) }));
+    expect(result.articles.find((a) => a.title === "Huge")?.body.wordCount).toBeGreaterThan(800_000);
+    for (const file of ["atom.xml", "feed.xml", "feed.json", "authors/ada/atom.xml"]) {
+      const text = await readFile(join(root, "dist", file), "utf8");
+      expect(text.length, file).toBeLessThan(64 * 1024);
+      expect(text, file).toContain("A very long read.");
+      expect(text, file).toContain("Read the full article");
+    }
     expect(await xmllint(await readFile(join(root, "dist/atom.xml"), "utf8"), "atom")).toEqual([]);
+    // The article's own page still has all of it.
+    expect((await readFile(join(root, "dist/articles/huge/index.html"), "utf8")).length).toBeGreaterThan(5_000_000);
   });
 
   it("leaves drafts and future articles out of every output, and lets them in once their time comes", async () => {

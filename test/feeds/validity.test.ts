@@ -25,14 +25,16 @@ async function feedPaths(): Promise<string[]> {
 }
 
 describe("feeds built from the sample articles", () => {
-  it("writes a site-wide set and one set per tag", async () => {
+  it("writes a site-wide set, one set per tag and one per author", async () => {
     const paths = await feedPaths();
     expect(paths).toContain("feed.xml");
     expect(paths).toContain("atom.xml");
     expect(paths).toContain("feed.json");
     const tags = new Set(articles.flatMap((a) => a.tags.map((t) => t.slug)));
     for (const tag of tags) expect(paths).toContain(`tags/${tag}/atom.xml`);
-    expect(paths).toHaveLength(3 * (tags.size + 1));
+    const authors = new Set(articles.flatMap((a) => a.authors.map((t) => t.key)));
+    for (const author of authors) expect(paths).toContain(`authors/${author}/feed.json`);
+    expect(paths).toHaveLength(3 * (tags.size + authors.size + 1));
   });
 
   it("are well-formed XML, and Atom is valid against the RFC 4287 RELAX NG schema", async () => {
@@ -91,7 +93,7 @@ describe("feeds built from the sample articles", () => {
       expect(item["title"]).toBe(article.title);
       expect(item["date_published"]).toBe(article.published.toISOString());
       expect(item["date_modified"]).toBe(article.updated.toISOString());
-      expect(item["authors"]).toEqual(article.authors.map((a) => (a.url ? { name: a.name, url: a.url } : { name: a.name })));
+      expect(item["authors"]).toEqual(article.authors.map((a) => ({ name: a.name, url: a.url ?? `https://signal-noise.example/authors/${a.key}/` })));
       expect(item["tags"]).toEqual(article.tags.map((t) => t.name));
       expect(item["author"]).toBeUndefined();
     });

@@ -2,7 +2,7 @@ import { readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build, type Assembly } from "../../src/pipeline/build.js";
-import { article, NOW, put, removeProjects, snapshot, tempProject } from "../helpers/project.js";
+import { article, NOW, put, REPO, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
 
@@ -88,5 +88,43 @@ describe("incremental builds", () => {
       await rm(file("fresh"), { recursive: true });
     }
     expect(refused).toEqual(["an article that now links to nothing", "a new article that takes an existing slug", "the linked article rescheduled for later"]);
+  });
+});
+
+describe("what a rebuild rewrites", () => {
+  it("after a body edit: the article's page and the feeds that carry it, never an author page, the feeds page or a full archive page", async () => {
+    const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace("  limit: 20\n", "  limit: 3\n");
+    const root = await tempProject({ samples: true, config });
+    await age(join(root, "articles"));
+    const out = join(root, "dist");
+    const cacheDir = join(root, "cache");
+    await build({ root, now: NOW, out, cacheDir });
+    /** Each file's inode: a file written again gets a new one. */
+    const inodes = async () => new Map(await Promise.all([...(await snapshot(out)).keys()].map(async (path) => [path.split("\\").join("/"), (await stat(join(out, path))).ino] as const)));
+    const before = await inodes();
+    const path = join(root, "articles/undersea-cable-repair.md");
+    await writeFile(path, (await readFile(path, "utf8")).replace("The call came at 3 a.m.", "The call came at 4 a.m."));
+    await build({ root, now: NOW, out, cacheDir });
+    const after = await inodes();
+    const rewritten = [...after.keys()].filter((p) => after.get(p) !== before.get(p)).filter((p) => p !== ".presswork-output").sort();
+    // The cable story is the third newest of eight: in the current feed of three, and sixth oldest, on archive page 2 (articles 4 to 6).
+    expect(rewritten).toEqual([
+      "articles/undersea-cable-repair/index.html",
+      "atom.xml",
+      "authors/tomas/atom.xml",
+      "authors/tomas/feed.json",
+      "authors/tomas/feed.xml",
+      "feed.json",
+      "feed.xml",
+      "feeds/archive/2/atom.xml",
+      "feeds/archive/2/feed.json",
+      "feeds/archive/2/feed.xml",
+      "tags/infrastructure/atom.xml",
+      "tags/infrastructure/feed.json",
+      "tags/infrastructure/feed.xml",
+      "tags/networks/atom.xml",
+      "tags/networks/feed.json",
+      "tags/networks/feed.xml",
+    ]);
   });
 });

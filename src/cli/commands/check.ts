@@ -15,7 +15,7 @@ export const checkCommand = defineCommand({
     const result = await assemble({ root: io.root(), now: parseNow(args.now), includeUnpublished: true });
     const tally = report(result.files, io.err);
     const failed = tally.errors > 0 || (args.strict && tally.warnings > 0);
-    const checked = result.files.filter((f) => f.path?.startsWith("articles/")).length;
+    const checked = result.files.filter((f) => f.path?.startsWith("articles/") && f.path.endsWith(".md")).length;
     const summary = `${checked} article(s) checked: ${tally.errors} error(s), ${tally.warnings} warning(s)`;
     if (failed) {
       io.err(`${summary}.${!tally.errors ? " Warnings fail with --strict." : ""}`);

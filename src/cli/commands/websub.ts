@@ -1,0 +1,73 @@
+import { resolve } from "node:path";
+import { defineCommand } from "citty";
+import { loadConfig } from "../../config/load.js";
+import { builtFeeds, changedFeeds, readNotified, writeNotified } from "../../websub/changes.js";
+import { pingHub, PING_DEFAULTS } from "../../websub/ping.js";
+import { report } from "../report.js";
+import { UsageError } from "../usage.js";
+import { io } from "../io.js";
+
+/** `presswork websub`: tells the WebSub hub about every feed of the built site that changed since it was last told. */
+export const websubCommand = defineCommand({
+  meta: { name: "websub", description: "Ping the feeds.hub WebSub hub for every feed in the built site that changed since the last ping" },
+  args: {
+    out: { type: "string", description: "The built site, as deployed", default: "dist", valueHint: "DIR" },
+    state: { type: "string", description: "What the hub was last told (read, then rewritten); without it every feed is pinged", valueHint: "FILE" },
+    retries: { type: "string", description: "More tries for a hub that fails or does not answer", default: String(PING_DEFAULTS.retries), valueHint: "N" },
+    "dry-run": { type: "boolean", description: "List the feeds that would be pinged; ping nothing", default: false },
+  },
+  async run({ args }) {
+    const root = io.root();
+    const retries = Number(args.retries);
+    if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new UsageError("--retries must be a whole number from 0 to 10");
+    const { config, file } = await loadConfig(root);
+    if (!config) {
+      report([file], io.err);
+      io.fail(1);
+      return;
+    }
+    const hub = config.feeds.hub;
+    if (!hub) {
+      io.out("No WebSub hub: feeds.hub is not set in presswork.config.yaml, so there is nobody to ping.");
+      return;
+    }
+    const out = resolve(root, args.out);
+    let feeds;
+    try {
+      feeds = builtFeeds(out, config.site.url);
+    } catch {
+      io.err(`presswork websub: there is no built site in ${args.out}/: run presswork build first, or name the folder with --out`);
+      io.fail(1);
+      return;
+    }
+    const statePath = args.state ? resolve(root, args.state) : undefined;
+    const last = statePath ? readNotified(statePath) : undefined;
+    const changed = changedFeeds(feeds, last);
+    const why = !statePath ? "no --state given" : !last ? `nothing recorded in ${args.state} yet` : "";
+    io.out(`${changed.length} of ${feeds.length} feed(s) to ping${why ? ` (every feed: ${why})` : " (changed since the last ping)"}.`);
+    if (args["dry-run"]) {
+      for (const feed of changed) io.out(`  ${feed.url}`);
+      return;
+    }
+    const results = await pingHub(hub, changed.map((f) => f.url), { ...PING_DEFAULTS, retries });
+    const failed = results.filter((r) => !r.ok);
+    for (const result of failed) if (!result.ok) io.err(`presswork websub: ${hub} did not take the ping for ${result.url}: ${result.reason} (${result.tries} ${result.tries === 1 ? "try" : "tries"})`);
+    if (statePath) {
+      // A feed the hub did not hear about keeps its old digest, so the next run pings it again.
+      const next: Record<string, string> = {};
+      const missed = new Set(failed.map((r) => r.url));
+      for (const feed of feeds) {
+        const old = last?.[feed.url];
+        if (!missed.has(feed.url)) next[feed.url] = feed.digest;
+        else if (old !== undefined) next[feed.url] = old;
+      }
+      writeNotified(statePath, next);
+    }
+    if (failed.length > 0) {
+      io.err(`WebSub: ${failed.length} of ${results.length} ping(s) failed; the next run pings them again.`);
+      io.fail(1);
+      return;
+    }
+    io.out(`WebSub: ${hub} told of ${results.length} feed(s).`);
+  },
+});

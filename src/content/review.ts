@@ -1,0 +1,60 @@
+import { fieldLine, frontMatterBlock, type ArticleMeta } from "./article.js";
+import { PLACEHOLDERS } from "./placeholders.js";
+
+/** What a review needs of a rendered body: facts kept beside it, so a review reads no article again. */
+export interface BodyFacts {
+  excerpt: string;
+  keyPoints?: string[];
+  /** Bytes of the feed's HTML. */
+  feedBytes?: number;
+}
+
+/** The feed settings a review checks bodies against. */
+export interface FeedLimits {
+  fullContent: boolean;
+  /** Bytes of HTML past which a feed item carries the summary instead of the body. */
+  itemMax: number;
+}
+
+/**
+ * Checks what can only be judged with the build's clock and the rendered
+ * body, and is judged the same way by `check` and `build`: placeholder
+ * text left from `presswork new` in an article that is no draft, an
+ * `updated` time later than the clock, and a body too large for a feed
+ * item. Messages go on each article's file.
+ */
+export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body: BodyFacts }>, now: Date, feeds: FeedLimits): void {
+  for (const { meta, body } of articles) {
+    const { source } = meta;
+    const error = (reason: string, line: number, ruleId: string) => {
+      source.file.message(reason, { place: { line, column: 1 }, ruleId, source: "content" }).fatal = true;
+    };
+    if (!meta.draft) {
+      if (meta.summary === PLACEHOLDERS.summary) error("'summary' is still the placeholder from presswork new: write one or two sentences of your own", fieldLine(source, "summary"), "placeholder");
+      const points = meta.keyPoints ?? body.keyPoints ?? [];
+      const left = points.filter((p) => (PLACEHOLDERS.points as readonly string[]).includes(p));
+      if (left.length > 0) error(`the Quick Reads still hold the placeholders from presswork new (${left.map((p) => `"${p}"`).join(", ")}): write the article's key points`, lineOf(source.text, left[0] ?? ""), "placeholder");
+      if (body.excerpt === PLACEHOLDERS.opening) error(`the body still opens with "${PLACEHOLDERS.opening}" from presswork new: write the story`, lineOf(source.text, PLACEHOLDERS.opening), "placeholder");
+    }
+    if (meta.published.getTime() <= now.getTime() && meta.updated.getTime() > now.getTime()) {
+      error(`'updated' is ${meta.updated.toISOString()}, later than the build's clock (${now.toISOString()}): write when the article last changed, not a time to come`, fieldLine(source, "updated"), "front-matter-updated");
+    }
+    if (feeds.fullContent && (body.feedBytes ?? 0) > feeds.itemMax) {
+      const block = frontMatterBlock(source.text);
+      source.file.message(`the body is ${megabytes(body.feedBytes ?? 0)} of HTML, more than a feed item carries (${megabytes(feeds.itemMax)}): feeds show its summary and a link to the article instead`, {
+        place: { line: block ? source.text.slice(0, block.end).split("\n").length + 1 : 1, column: 1 },
+        ruleId: "feed-item-size",
+        source: "feeds",
+      });
+    }
+  }
+}
+
+function lineOf(text: string, needle: string): number {
+  const index = text.split("\n").findIndex((line) => line.includes(needle));
+  return index >= 0 ? index + 1 : 1;
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`;
+}

@@ -1,0 +1,127 @@
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build } from "../../src/pipeline/build.js";
+import { pingHub } from "../../src/websub/ping.js";
+import { runCliAsync } from "../helpers/cli.js";
+import { REPO, removeProjects, tempProject } from "../helpers/project.js";
+
+/** A WebSub hub on loopback: records every publish notification and answers as told for each feed. */
+interface Hub {
+  url: string;
+  pings: Array<{ mode: string | null; url: string | null; type: string | undefined }>;
+  /** Status codes to answer for a feed, one per request, then 204. */
+  script: Map<string, number[]>;
+  close: () => Promise<void>;
+}
+
+async function startHub(): Promise<Hub> {
+  const pings: Hub["pings"] = [];
+  const script = new Map<string, number[]>();
+  const server: Server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    request.on("end", () => {
+      const form = new URLSearchParams(body);
+      const url = form.get("hub.url");
+      pings.push({ mode: form.get("hub.mode"), url, type: request.headers["content-type"] });
+      const status = (url ? script.get(url)?.shift() : undefined) ?? 204;
+      response.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, pings, script, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+let hub: Hub;
+beforeAll(async () => {
+  hub = await startHub();
+});
+afterAll(async () => {
+  await hub.close();
+  await removeProjects();
+});
+
+const NOW = "2026-11-29T12:00:00Z";
+const built = async (root: string) => expect((await build({ root, now: new Date(NOW), out: join(root, "dist"), cacheDir: false })).written).toBeDefined();
+const withHub = async (url: string) => (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace("  fullContent: true\n", `  fullContent: true\n  hub: ${url}\n`);
+
+describe("presswork websub", () => {
+  it("pings the hub for every feed once, then for only the feeds an edit changed", { timeout: 120_000 }, async () => {
+    const root = await tempProject({ samples: true, config: await withHub(hub.url) });
+    await built(root);
+    const feeds = (await readdir(join(root, "dist"), { recursive: true })).map((p) => p.split("\\").join("/")).filter((p) => /(^|\/)(feed\.xml|atom\.xml|feed\.json)$/.test(p));
+    expect(feeds.length).toBeGreaterThan(50);
+
+    hub.pings.length = 0;
+    const first = await runCliAsync(["websub", "--state", "websub.json"], root);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`${feeds.length} of ${feeds.length} feed(s) to ping (every feed: nothing recorded in websub.json yet)`);
+    expect(hub.pings.map((p) => p.url).sort()).toEqual(feeds.map((f) => `https://signal-noise.example/${f}`).sort());
+    expect(new Set(hub.pings.map((p) => `${p.mode} ${p.type}`))).toEqual(new Set(["publish application/x-www-form-urlencoded"]));
+
+    hub.pings.length = 0;
+    const again = await runCliAsync(["websub", "--state", "websub.json"], root);
+    expect(again.stdout).toContain(`0 of ${feeds.length} feed(s) to ping (changed since the last ping)`);
+    expect(hub.pings).toEqual([]);
+
+    // A body edit to a story by Tomás tagged Networks and Infrastructure.
+    const path = join(root, "articles/undersea-cable-repair.md");
+    await writeFile(path, (await readFile(path, "utf8")).replace("The call came at 3 a.m.", "The call came at 4 a.m."));
+    await built(root);
+    hub.pings.length = 0;
+    expect((await runCliAsync(["websub", "--state", "websub.json"], root)).code).toBe(0);
+    const pinged = hub.pings.map((p) => p.url?.replace("https://signal-noise.example/", "")).sort();
+    expect(pinged).toEqual(["atom.xml", "authors/tomas/atom.xml", "authors/tomas/feed.json", "authors/tomas/feed.xml", "feed.json", "feed.xml", "tags/infrastructure/atom.xml", "tags/infrastructure/feed.json", "tags/infrastructure/feed.xml", "tags/networks/atom.xml", "tags/networks/feed.json", "tags/networks/feed.xml"]);
+  });
+
+  it("says which feed the hub refused, exits 1, and pings that feed again next time", { timeout: 120_000 }, async () => {
+    const root = await tempProject({ samples: true, config: await withHub(hub.url) });
+    await built(root);
+    hub.script.set("https://signal-noise.example/atom.xml", [500]);
+    hub.pings.length = 0;
+    const failed = await runCliAsync(["websub", "--state", "websub.json", "--retries", "0"], root);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`presswork websub: ${hub.url} did not take the ping for https://signal-noise.example/atom.xml: 500 Internal Server Error (1 try)`);
+    expect(failed.stderr).toContain("WebSub: 1 of ");
+    expect(failed.stderr).not.toMatch(/\n\s+at /);
+    hub.pings.length = 0;
+    const retried = await runCliAsync(["websub", "--state", "websub.json"], root);
+    expect(retried.code).toBe(0);
+    expect(hub.pings.map((p) => p.url)).toEqual(["https://signal-noise.example/atom.xml"]);
+  });
+
+  it("says so and exits 0 when no hub is configured, and says what to do when nothing is built", async () => {
+    const root = await tempProject({ samples: true });
+    const none = await runCliAsync(["websub"], root);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain("feeds.hub is not set");
+    const unbuilt = await tempProject({ samples: true, config: await withHub(hub.url) });
+    const missing = await runCliAsync(["websub"], unbuilt);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("there is no built site in dist/: run presswork build first");
+  });
+});
+
+describe("pinging a hub", () => {
+  it("tries again after a 503, a 429 or a dropped connection, and gives up on a 4xx at once", async () => {
+    const dropping = createServer((request) => request.socket.destroy());
+    await new Promise<void>((resolve) => dropping.listen(0, "127.0.0.1", resolve));
+    const options = { retries: 2, retryDelayMs: 10, timeoutMs: 2000, concurrency: 2 };
+    hub.script.set("https://x.example/a.xml", [503, 429]);
+    hub.script.set("https://x.example/b.xml", [404]);
+    hub.script.set("https://x.example/c.xml", [503, 503, 503]);
+    const results = await pingHub(hub.url, ["https://x.example/a.xml", "https://x.example/b.xml", "https://x.example/c.xml"], options);
+    expect(results).toEqual([
+      { url: "https://x.example/a.xml", ok: true, tries: 3 },
+      { url: "https://x.example/b.xml", ok: false, tries: 1, reason: "404 Not Found" },
+      { url: "https://x.example/c.xml", ok: false, tries: 3, reason: "503 Service Unavailable" },
+    ]);
+    const [gone] = await pingHub(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`, ["https://x.example/a.xml"], options);
+    expect(gone).toMatchObject({ ok: false, tries: 3, reason: expect.stringContaining("fetch failed") });
+    dropping.close();
+  });
+});
