@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join, posix, sep } from "node:path";
 import { VFile } from "vfile";
+import { digest } from "../cache/key.js";
 import { replayMessages, type StoredMessage } from "../validate/messages.js";
 
 /** One article file: its decoded text, a digest of it and the VFile that collects its messages. */
@@ -96,7 +96,7 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile {
   text = text.replace(/\r\n?/g, "\n");
   if (CONTROL.test(text)) text = dropControlCharacters(text, file);
   file.value = text;
-  return { path, text, digest: createHash("sha256").update(text).digest("hex").slice(0, 40), file };
+  return { path, text, digest: digest(text), file };
 }
 
 function recalledSource(root: string, path: string, known: Recalled): SourceFile {

@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import type { Author } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
-import { PIPELINE_VERSION } from "../markdown/version.js";
+import { cacheKey } from "../cache/key.js";
 import { escapeXml } from "../xml/escape.js";
 
 /** One feed's channel data, in all three formats. */
@@ -67,8 +66,7 @@ export function allFeedSpecs(config: Config, articles: readonly Article[], tags:
  * a rebuild writes only the feeds an edit reaches.
  */
 export function feedKey(spec: FeedSpec): string {
-  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "source" ? undefined : key === "body" ? (value as Article["body"]).digest : value));
-  return createHash("sha1").update(text).digest("hex");
+  return cacheKey(JSON.stringify(spec, (key, value: unknown) => (key === "source" ? undefined : key === "body" ? (value as Article["body"]).digest : value)));
 }
 
 /**

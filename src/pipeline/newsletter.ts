@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -9,11 +8,11 @@ import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { personalise } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
-import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
-import { readJson, writeJson } from "./json-file.js";
+import { cacheKey } from "../cache/key.js";
+import { parseRemembered } from "../cache/parsed.js";
+import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { parseRemembered } from "./parse-cache.js";
 import { makeResolver } from "./resolve.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
@@ -32,11 +31,11 @@ export interface NewsletterState {
   files: VFile[];
 }
 
-/** Reads the record of sent issues; problems are on the returned file. With a cache folder, unchanged text is not parsed again. */
-export async function readRecord(root: string, cacheDir?: string): Promise<{ record?: SentRecord; file: VFile }> {
+/** Reads the record of sent issues; problems are on the returned file. With a cache, unchanged text is not parsed again. */
+export async function readRecord(root: string, store?: CacheStore): Promise<{ record?: SentRecord; file: VFile }> {
   const text = readOptional(join(root, RECORD_FILE));
   if (text === undefined) return { record: { issues: [] }, file: new VFile({ path: RECORD_FILE, value: "" }) };
-  const { value, file } = await parseRemembered(cacheDir, "record", RECORD_FILE, text, async () => {
+  const { value, file } = await parseRemembered(store, "record", RECORD_FILE, text, async () => {
     const { record, file } = (await import("../issues/record.js")).parseRecord(text);
     return { value: record, file };
   });
@@ -55,21 +54,22 @@ export function readEmailTemplates(root: string): TemplateSources {
  * Plans and compiles the next issue and the web versions of the sent ones.
  * Messages (record problems, note problems, size) land on the returned files.
  */
-export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string, thread?: MjmlThread): Promise<NewsletterState | undefined> {
+export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, store?: CacheStore, thread?: MjmlThread): Promise<NewsletterState | undefined> {
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
-  const { record, file: recordFile } = await readRecord(root, cacheDir);
+  const { record, file: recordFile } = await readRecord(root, store);
   const files = [recordFile];
   if (!record) return { newsletter, record: { issues: [] }, templates: {}, past: [], files };
   const templates = readEmailTemplates(root);
-  const issuesCache = cacheDir ? new IssuesCache(join(cacheDir, "issues")) : undefined;
-  // Valid templates are remembered by their hash, so an unchanged set is not validated (nor MJML loaded) again.
-  const valid = issuesCache?.path(`templates-${createHash("sha256").update(JSON.stringify(templates)).digest("hex").slice(0, 24)}.valid`);
-  if (!valid || !existsSync(valid)) {
+  // Compiled issues, MJML results and the mark of valid templates; a build keeps what it used and drops the rest.
+  const issuesCache = store?.folder("issues");
+  // Valid templates are remembered by their key, so an unchanged set is not validated (nor MJML loaded) again.
+  const valid = `templates-${cacheKey(templates)}.valid`;
+  if (!issuesCache?.has(valid)) {
     const checked = thread ? await thread.validate(templates) : await (await import("../issues/mjml.js")).validateEmailTemplates(templates);
     files.push(...checked);
     if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, templates, past: [], files };
-    if (valid) writeFileSync(valid, "");
+    issuesCache?.write(valid, true);
   }
   const past: CompiledIssue[] = [];
   const compile = (plan: IssuePlan) => compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread);
@@ -94,7 +94,7 @@ async function compileCached(
   config: Config,
   newsletter: NewsletterConfig,
   templates: TemplateSources,
-  cache: IssuesCache | undefined,
+  cache: DocumentFolder | undefined,
   files: VFile[],
   thread: MjmlThread | undefined,
 ): Promise<CompiledIssue> {
@@ -103,16 +103,12 @@ async function compileCached(
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
   const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt]);
-  const key = createHash("sha256")
-    .update(JSON.stringify([PIPELINE_VERSION, config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles]))
-    .digest("hex")
-    .slice(0, 40);
-  const path = cache?.path(`${key}.json`);
-  const stored = path ? readJson<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(path) : undefined;
+  const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
+  const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   if (stored !== undefined) {
     const { note: cachedNote, kept, more, mjml, ...rest } = stored;
     // The MJML it was made from stays remembered: an edit to an article's text will need it.
-    for (const name of mjml ?? []) cache?.path(name);
+    for (const name of mjml ?? []) cache?.keep(name);
     // The renderer may have shortened the issue: keep the articles it kept.
     const shortened = { ...plan, articles: plan.articles.filter((a) => kept.includes(a.id)), more };
     return { ...rest, plan: cachedNote ? { ...shortened, note: cachedNote } : shortened };
@@ -134,9 +130,9 @@ async function compileCached(
   const { compileIssue } = await import("../issues/render.js");
   const mjml: string[] = [];
   const compiled = await compileIssue(full, config, newsletter, templates, rememberedMjml(cache, thread, mjml));
-  if (path && clean) {
+  if (cache && clean) {
     const { plan: _plan, ...rest } = compiled;
-    writeJson(path, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note } : {}) });
+    cache.write(entry, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note } : {}) });
   }
   return compiled;
 }
@@ -147,40 +143,16 @@ async function compileCached(
  * article's text recompiles the issue without loading MJML. The names of
  * the results it uses are added to `used`.
  */
-function rememberedMjml(cache: IssuesCache | undefined, thread: MjmlThread | undefined, used: string[]): MjmlCompile {
+function rememberedMjml(cache: DocumentFolder | undefined, thread: MjmlThread | undefined, used: string[]): MjmlCompile {
   return async (source) => {
-    const name = `mjml-${createHash("sha256").update(`${PIPELINE_VERSION}\0`).update(source).digest("hex").slice(0, 40)}.json`;
+    const name = `mjml-${cacheKey(source)}.json`;
     used.push(name);
-    const path = cache?.path(name);
-    const stored = path ? readJson<string>(path) : undefined;
+    const stored = cache?.read<string>(name);
     if (typeof stored === "string") return stored;
     const html = thread ? await thread.toHtml(source) : await (await import("../issues/mjml.js")).mjmlToHtml(source);
-    if (path) writeJson(path, html);
+    cache?.write(name, html);
     return html;
   };
-}
-
-/**
- * The issues folder of the cache: compiled issues, MJML results and the mark
- * of valid templates. A build keeps what it used and drops the rest, so the
- * folder does not grow with every edit.
- */
-class IssuesCache {
-  private readonly used = new Set<string>();
-  constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  /** The path of an entry, which this build uses. */
-  path(name: string): string {
-    this.used.add(name);
-    return join(this.dir, name);
-  }
-
-  /** Removes every entry this build did not use. */
-  prune(): void {
-    for (const name of readdirSync(this.dir)) if (!this.used.has(name)) rmSync(join(this.dir, name), { force: true });
-  }
 }
 
 function readOptional(path: string): string | undefined {
@@ -218,9 +190,7 @@ export const PREVIEW_FILES = ["issues/next/index.html", "issues/next/issue.txt",
 /** A digest of everything the preview files are made from: a rebuild that leaves the issue alone keeps them. */
 export function previewKey(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): string {
   const { plan, ...compiled } = issue;
-  return createHash("sha1")
-    .update(JSON.stringify([PIPELINE_VERSION, config.site, newsletter, plan.number, plan.date, compiled]))
-    .digest("hex");
+  return cacheKey(config.site, newsletter, plan.number, plan.date, compiled);
 }
 
 /** The preview files of the next issue: its HTML, its text and a sample message to a placeholder address. */

@@ -4,8 +4,8 @@ import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import type { ContentTree } from "../content/read.js";
 import type { RenderedBody } from "../markdown/render.js";
-import { PIPELINE_VERSION } from "../markdown/version.js";
-import { RenderCache, type CachedRender } from "./cache.js";
+import type { CachedRender, RenderCache } from "../cache/renders.js";
+import { cacheKey } from "../cache/key.js";
 import { compiledPath } from "./compiled.js";
 import { replayMessages } from "../validate/messages.js";
 import type { RenderJob } from "./render-job.js";
@@ -37,6 +37,7 @@ export function forkRenderWorker(): ChildProcess {
  * (`worker` when one was forked ahead, else a new one), which on two cores
  * nearly halves a cold build; a worker given and not needed is stopped at
  * once. Messages land on each article's VFile as if it had been rendered here.
+ * Returns the bodies by article id, and how many were rendered.
  */
 export async function renderAll(
   metas: readonly ArticleMeta[],
@@ -46,7 +47,7 @@ export async function renderAll(
   now: Date,
   cache: RenderCache,
   worker?: ChildProcess,
-): Promise<Map<string, RenderedBody>> {
+): Promise<{ bodies: Map<string, RenderedBody>; rendered: number }> {
   const targets = linkTargets(all);
   const assets = new Set(tree.assets.keys());
   const basePath = new URL(config.site.url).pathname;
@@ -57,16 +58,16 @@ export async function renderAll(
   const bodies = new Map<string, RenderedBody>();
   const jobs: RenderJob[] = [];
 
-  const accept = (meta: ArticleMeta, render: CachedRender) => {
-    replayMessages(meta.source.file, render.messages);
-    bodies.set(meta.id, render.body);
+  const accept = (meta: ArticleMeta, messages: CachedRender["messages"], body: RenderedBody) => {
+    replayMessages(meta.source.file, messages);
+    bodies.set(meta.id, body);
   };
   for (const meta of metas) {
     const { path } = meta.source;
-    const key = RenderCache.key([String(PIPELINE_VERSION), config.site.url, String(config.markdown.bareUrls), path, meta.slug, meta.source.digest]);
+    const key = cacheKey(config.site.url, config.markdown.bareUrls, path, meta.slug, meta.source.digest);
     const cached = cache.get(key);
     if (cached && (checked || cached.body.resolved.every(([url, was]) => JSON.stringify(resolve(path, url)) === JSON.stringify(was)))) {
-      accept(meta, cached);
+      accept(meta, cached.messages, cached.body);
       continue;
     }
     byKey.set(key, meta);
@@ -74,13 +75,14 @@ export async function renderAll(
   }
   jobs.sort((a, b) => (a.path < b.path ? -1 : 1));
 
+  // Each body goes to the cache's packs as it is rendered: what stays in memory is the body without its HTML.
   const done = (key: string, render: CachedRender) => {
+    const body = cache.put(key, render);
     const meta = byKey.get(key);
-    if (meta) accept(meta, render);
-    cache.set(key, render);
+    if (meta) accept(meta, render.messages, body);
   };
   if (jobs.length < PARALLEL_FROM) worker?.kill();
-  if (jobs.length === 0) return bodies;
+  if (jobs.length === 0) return { bodies, rendered: 0 };
   // Loaded only when something needs rendering: the Markdown pipeline is a third of start-up.
   const { prepareJobs, runJob } = await import("./render-job.js");
   await prepareJobs(jobs);
@@ -90,7 +92,7 @@ export async function renderAll(
   } else {
     await shareWithWorker(worker ?? forkRenderWorker(), jobs, (job) => runJob(job, context), done, { type: "init", targets, assets: [...assets], now: now.getTime(), basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls });
   }
-  return bodies;
+  return { bodies, rendered: jobs.length };
 }
 
 async function shareWithWorker(

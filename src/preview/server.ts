@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { extname, join, normalize, sep } from "node:path";
 import { personalise } from "../issues/tokens.js";
 import { build, type Assembly } from "../pipeline/build.js";
-import { CACHE_DIR } from "../pipeline/json-file.js";
+import { CACHE_DIR } from "../cache/store.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
 import { darken, emailPage, inboxPage, listPage, messagePage, withLiveScript, type EmailView, type Problem } from "./ui.js";
 

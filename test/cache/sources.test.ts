@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readContent } from "../../src/content/read.js";
-import { SourceIndex } from "../../src/pipeline/source-index.js";
+import { SourceIndex } from "../../src/cache/sources.js";
+import { CacheStore } from "../../src/cache/store.js";
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 /** A project with one article, dated `age` ms back, and a fresh index over it. */
-async function project(age: number): Promise<{ root: string; path: string; indexPath: string }> {
+async function project(age: number): Promise<{ root: string; path: string; cache: string }> {
   const root = await mkdtemp(join(tmpdir(), "presswork-index-"));
   dirs.push(root);
   const path = join(root, "articles/story.md");
@@ -17,36 +18,36 @@ async function project(age: number): Promise<{ root: string; path: string; index
   await writeFile(path, "---\ntitle: Story\ndate: 2026-11-01\n---\n\nFirst text.\n");
   const then = new Date(Date.now() - age);
   await utimes(path, then, then);
-  const indexPath = join(root, "sources.journal");
-  const index = new SourceIndex(indexPath);
+  const cache = join(root, ".presswork-cache");
+  const index = new SourceIndex(CacheStore.open(cache));
   readContent(root, index);
   index.save();
-  return { root, path, indexPath };
+  return { root, path, cache };
 }
 
 describe("the source index", () => {
   it("knows an unchanged file without reading it, and reads it when something asks for its text", async () => {
-    const { root, path, indexPath } = await project(3_600_000);
+    const { root, path, cache } = await project(3_600_000);
     const before = readContent(root);
-    const [source] = readContent(root, new SourceIndex(indexPath)).sources;
+    const [source] = readContent(root, new SourceIndex(CacheStore.open(cache))).sources;
     expect(Object.getOwnPropertyDescriptor(source, "text")?.get, "a recalled source reads its text lazily").toBeDefined();
     expect(source?.digest).toBe(before.sources[0]?.digest);
     expect(source?.text).toBe(await readFile(path, "utf8"));
   });
 
   it("reads a file again after an edit of the same size that put its old modification time back", async () => {
-    const { root, path, indexPath } = await project(3_600_000);
+    const { root, path, cache } = await project(3_600_000);
     const { mtime } = await stat(path);
     await writeFile(path, (await readFile(path, "utf8")).replace("First", "Fresh"));
     await utimes(path, mtime, mtime);
-    const [source] = readContent(root, new SourceIndex(indexPath)).sources;
+    const [source] = readContent(root, new SourceIndex(CacheStore.open(cache))).sources;
     expect(source?.text).toContain("Fresh text.");
     expect(Object.getOwnPropertyDescriptor(source, "text")?.get).toBeUndefined();
   });
 
   it("does not trust a file modified just before it was read, which could change again in the same clock tick", async () => {
-    const { root, indexPath } = await project(0);
-    const [source] = readContent(root, new SourceIndex(indexPath)).sources;
+    const { root, cache } = await project(0);
+    const [source] = readContent(root, new SourceIndex(CacheStore.open(cache))).sources;
     expect(Object.getOwnPropertyDescriptor(source, "text")?.get).toBeUndefined();
   });
 });
