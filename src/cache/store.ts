@@ -30,6 +30,7 @@ const STAMP = "version.json";
  */
 export class CacheStore {
   private readonly packSets: Packs[] = [];
+  private readonly scratches: string[] = [];
 
   private constructor(
     /** The folder, or undefined when nothing is to be kept (`--no-cache`). */
@@ -72,9 +73,22 @@ export class CacheStore {
     return new Journal<V>(this.dir && join(this.dir, name));
   }
 
-  /** The packs in folder `name`: see Packs. Closed with the store. */
+  /**
+   * The packs in folder `name`: see Packs. Closed with the store; their texts
+   * can still be read after, also in a store that keeps nothing (until the
+   * process exits).
+   */
   packs(name: string): Packs {
     const packs = new Packs(this.dir ? join(this.dir, name) : scratchFolder(name));
+    this.packSets.push(packs);
+    return packs;
+  }
+
+  /** Packs for this run alone, in a temporary folder that closing the store removes: for what a run makes and writes later. */
+  scratch(name: string): Packs {
+    const dir = scratchFolder(name);
+    this.scratches.push(dir);
+    const packs = new Packs(dir);
     this.packSets.push(packs);
     return packs;
   }
@@ -107,9 +121,10 @@ export class CacheStore {
     return this.dir ? new DocumentFolder(this, name) : undefined;
   }
 
-  /** Writes what the packs hold and closes them; their texts can still be read after. */
+  /** Writes what the packs hold and closes them, and removes the run's scratch packs. */
   close(): void {
     for (const packs of this.packSets) packs.close();
+    for (const dir of this.scratches.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }
 

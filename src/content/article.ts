@@ -43,9 +43,9 @@ export interface ArticleMeta {
   source: SourceFile;
 }
 
-/** Turns free text into a URL slug of ASCII letters, digits and hyphens. */
+/** Turns free text into a URL slug of ASCII letters, digits and hyphens; any whitespace (tab, no-break space) parts words. */
 export function slugify(value: string): string {
-  const spelled = value.replace(/\+/g, "-plus").replace(/#/g, "-sharp").replace(/&/g, "-and-");
+  const spelled = value.replace(/\+/g, "-plus").replace(/#/g, "-sharp").replace(/&/g, "-and-").replace(/\s+/g, " ");
   return githubSlug(spelled.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""))
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/-{2,}/g, "-")

@@ -8,11 +8,13 @@ import { replayMessages, type StoredMessage } from "../validate/messages.js";
 export interface SourceFile {
   /** Path relative to the project root, with forward slashes. */
   path: string;
-  /** Decoded text: BOM removed, line endings normalised to LF. Read on first use when the file was known unchanged. */
+  /** Decoded text: BOM removed, line endings normalised to LF. Read on first use when the file was known unchanged, or after `release`. */
   readonly text: string;
-  /** A hash of the text: stands for it in cache keys. */
+  /** A digest of the text: stands for it in cache keys. */
   digest: string;
   file: VFile;
+  /** Lets go of the text: a run that has no more use for it calls this, so it never holds every article's text at once. The next use reads the file again. */
+  release(): void;
 }
 
 /** What an earlier run read of a source: its digest and the messages decoding it gave. */
@@ -65,9 +67,13 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
       if (!isArticle(path)) continue;
       const stat = memory && statSync(join(root, path));
       const known = stat && memory?.recall(path, stat);
-      if (known) sources.push(recalledSource(root, path, known));
-      else {
-        const source = decodeSource(path, readFileSync(join(root, path)));
+      if (known) {
+        const file = new VFile({ path });
+        replayMessages(file, known.messages);
+        sources.push(sourceFile(root, path, known.digest, file));
+      } else {
+        const { text, file } = decodeSource(path, readFileSync(join(root, path)));
+        const source = sourceFile(root, path, digest(text), file, text);
         if (stat) memory?.remember(path, stat, source);
         sources.push(source);
       }
@@ -88,29 +94,30 @@ function isArticle(path: string): boolean {
  * with their line (the text keeps U+FFFD there), a BOM is dropped and CRLF
  * becomes LF so that lines and columns match what the editor sees.
  */
-export function decodeSource(path: string, bytes: Uint8Array): SourceFile {
+export function decodeSource(path: string, bytes: Uint8Array): { text: string; file: VFile } {
   const file = new VFile({ path });
   let text = new TextDecoder("utf-8").decode(bytes);
   if (text.includes("\uFFFD")) reportInvalidUtf8(bytes, file);
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   text = text.replace(/\r\n?/g, "\n");
   if (CONTROL.test(text)) text = dropControlCharacters(text, file);
-  file.value = text;
-  return { path, text, digest: digest(text), file };
+  return { text, file };
 }
 
-function recalledSource(root: string, path: string, known: Recalled): SourceFile {
-  const file = new VFile({ path });
-  replayMessages(file, known.messages);
-  let text: string | undefined;
+/** A source whose text is `text` until released, and otherwise read from its file when asked for. */
+function sourceFile(root: string, path: string, digest: string, file: VFile, text?: string): SourceFile {
+  let kept = text;
   return {
     path,
-    digest: known.digest,
+    digest,
     file,
     get text() {
-      // Its messages were replayed above: decoding again only yields the text.
-      text ??= decodeSource(path, readFileSync(join(root, path))).text;
-      return text;
+      // Its messages are on `file` already: decoding again only yields the text.
+      kept ??= decodeSource(path, readFileSync(join(root, path))).text;
+      return kept;
+    },
+    release() {
+      kept = undefined;
     },
   };
 }

@@ -1,9 +1,13 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
+import { replaceFile } from "../files/atomic.js";
+
+/** A generated file's content: its text or bytes, or a function that gives its text when it is written (kept outside memory until then). */
+export type FileData = string | Uint8Array | (() => string);
 
 /** What a build writes: generated files by output path, and files copied from the project. */
 export interface OutputPlan {
-  files: Map<string, string | Uint8Array>;
+  files: Map<string, FileData>;
   /** Output path to the absolute path of the file to copy there. */
   copies: Map<string, string>;
   /** Output paths whose file from the previous build is still right, left as they are. */
@@ -49,14 +53,11 @@ export function writeOutput(outDir: string, plan: OutputPlan, existing: Readonly
     const target = join(outDir, path);
     ensureDir(target);
     if (!existing.has(path)) write(target);
-    else {
-      const temporary = `${target}.${process.pid}.tmp`;
-      write(temporary);
-      renameSync(temporary, target);
-    }
+    else replaceFile(target, write);
     report.written++;
   };
-  for (const [path, data] of plan.files) {
+  for (const [path, deferred] of plan.files) {
+    const data = typeof deferred === "function" ? deferred() : deferred;
     if (existing.has(path) && sameBytes(join(outDir, path), data)) report.unchanged++;
     else replace(path, (temporary) => writeFileSync(temporary, data));
   }

@@ -25,7 +25,7 @@ import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, webVersion, type NewsletterState } from "./newsletter.js";
-import { forkRenderWorker, PARALLEL_FROM, renderAll } from "./render-all.js";
+import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
 import { stage } from "./timings.js";
@@ -68,9 +68,37 @@ export interface Assembly {
  * after one with an error is not run.
  */
 export async function assemble(options: ProjectOptions): Promise<Assembly> {
+  const store = openStore(options);
+  try {
+    return await assembleIn(store, options);
+  } finally {
+    store.close();
+  }
+}
+
+/** Assembles the project and, when it has no errors, writes `dist/` (or `out`) and records what it wrote. */
+export async function build(options: ProjectOptions & { out: string }): Promise<Assembly & { written?: WriteReport }> {
+  const store = openStore(options);
+  try {
+    const result = await assembleIn(store, options);
+    if (!result.plan) return result;
+    const { plan, state } = result;
+    const written = writeOutput(options.out, plan, state?.output.existing);
+    state?.output.save([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
+    stage("write");
+    return { ...result, written };
+  } finally {
+    store.close();
+  }
+}
+
+function openStore(options: ProjectOptions): CacheStore {
   stage("start");
-  const store = CacheStore.open(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR)));
-  let worker: ChildProcess | undefined;
+  return CacheStore.open(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR)));
+}
+
+async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<Assembly> {
+  let renderers: ChildProcess[] = [];
   try {
     // 1. The config.
     const { config, file: configFile } = await loadConfig(options.root, store);
@@ -78,10 +106,10 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
     if (!config) return { files: [configFile], articles: [], bodies: { rendered: 0, cached: 0 } };
 
     // 2. The article sources. With no renders stored, every body will be rendered: a project large
-    //    enough to share them starts the render process now, so it loads while the front matter is read.
+    //    enough to share them starts the render processes now, so they load while the front matter is read.
     const sources = new SourceIndex(store);
     const tree = readContent(options.root, sources, (count) => {
-      if (count >= PARALLEL_FROM && !RenderCache.stored(store)) worker = forkRenderWorker();
+      if (count >= PARALLEL_FROM && !RenderCache.stored(store)) renderers = forkRenderProcesses();
     });
     sources.save();
     stage("sources");
@@ -92,7 +120,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
     stage("front matter");
 
     // 4. Article bodies: rendered, or from the cache.
-    const { articles, bodies } = await renderBodies(store, config, tree, metas, options, worker);
+    const { articles, bodies } = await renderBodies(store, config, tree, metas, options, renderers);
     stage("bodies");
     const failed = () => files.some((f) => f.messages.some((m) => m.fatal));
     if (failed()) return { files, config, articles, bodies };
@@ -115,7 +143,7 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
     // 6. The site: pages, feeds, issue pages, sitemap, static files and assets, each made only when its key changed.
     try {
       const output = OutputState.open(store, options.out);
-      const plan = await planSite(options.root, config, articles, output, metaDigest, letter);
+      const plan = await planSite(store, options.root, config, articles, output, metaDigest, letter);
       const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
       plan.files.set(MARKER, marker);
       return { ...assembly, plan, state: { output, marker } };
@@ -124,21 +152,9 @@ export async function assemble(options: ProjectOptions): Promise<Assembly> {
       throw error;
     }
   } finally {
-    // renderAll stops it; this is for a run that ends before renderAll.
-    worker?.kill();
-    store.close();
+    // renderAll stops them; this is for a run that ends before renderAll.
+    for (const child of renderers) child.kill();
   }
-}
-
-/** Assembles the project and, when it has no errors, writes `dist/` (or `out`) and records what it wrote. */
-export async function build(options: ProjectOptions & { out: string }): Promise<Assembly & { written?: WriteReport }> {
-  const result = await assemble(options);
-  if (!result.plan) return result;
-  const { plan, state } = result;
-  const written = writeOutput(options.out, plan, state?.output.existing);
-  state?.output.save([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
-  stage("write");
-  return { ...result, written };
 }
 
 /**
@@ -162,11 +178,11 @@ async function renderBodies(
   tree: ContentTree,
   metas: readonly ArticleMeta[],
   options: ProjectOptions,
-  worker: ChildProcess | undefined,
+  renderers: readonly ChildProcess[],
 ): Promise<{ articles: Article[]; bodies: Assembly["bodies"] }> {
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
   const cache = new RenderCache(store);
-  const { bodies, rendered } = await renderAll(wanted, metas, tree, config, options.now, cache, worker);
+  const { bodies, rendered } = await renderAll(wanted, metas, tree, config, options.now, cache, renderers);
   cache.save();
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
@@ -174,8 +190,12 @@ async function renderBodies(
   return { articles, bodies: { rendered, cached: wanted.length - rendered } };
 }
 
-/** What the site's output folder should hold: the files to write, the files to copy, and the files to keep as they are. */
-async function planSite(root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
+/**
+ * What the site's output folder should hold: the files to write, the files
+ * to copy, and the files to keep as they are. Pages are kept in the store's
+ * scratch packs from when they are rendered until they are written.
+ */
+async function planSite(store: CacheStore, root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
   const templates = await readTemplates(join(root, SITE_TEMPLATES));
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.plan.number, subject: p.subject, date: p.plan.date, url: p.webUrl, articles: p.plan.articles.map((a) => ({ title: a.title, url: a.url, description: a.description })) }));
@@ -191,7 +211,17 @@ async function planSite(root: string, config: Config, articles: readonly Article
   const { render, reuse } = output.sort(specs, templates.liquid);
   for (const path of [...carried, ...reuse]) plan.reuse.add(path);
   stage("page keys");
-  for (const [path, html] of await renderPagesShared(render, templates.liquid)) plan.files.set(path, html);
+  const spilled = store.scratch("pages");
+  // In the plan in the order of the specs, whichever thread renders each.
+  for (const spec of render) plan.files.set(spec.file, "");
+  await renderPagesShared(render, templates.liquid, (file, html) => {
+    const place = spilled.append(html);
+    plan.files.set(file, () => {
+      const text = spilled.read(place);
+      if (text === undefined) throw new Error(`the rendered page ${file} was lost before it was written`);
+      return text;
+    });
+  });
   stage(`pages (${render.length})`);
 
   // Feeds: each feed's three files, made only when its key changed; the feed writers load only then.
