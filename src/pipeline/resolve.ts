@@ -1,5 +1,5 @@
-import { hash } from "node:crypto";
 import { posix } from "node:path";
+import { digest } from "../cache/key.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import { splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
@@ -20,7 +20,7 @@ export function linkTargets(articles: readonly ArticleMeta[]): LinkTarget[] {
 
 /** A digest of everything makeResolver answers from: while it is the same, every link resolves as it did. */
 export function resolverDigest(articles: readonly LinkTarget[], assets: ReadonlySet<string>, now: number): string {
-  return hash("sha1", JSON.stringify([articles.map((a) => [a.path, a.slug, a.draft, a.published > now]), [...assets]]));
+  return digest(articles.map((a) => [a.path, a.slug, a.draft, a.published > now]), [...assets]);
 }
 
 /** Where an asset under an article's folder is published: next to the article's page. */
