@@ -1,12 +1,9 @@
 // Runs a command and measures it: wall time, and the peak of the memory its
 // whole process tree holds at once (the command, its worker processes and
-// threads), sampled from /proc every 50 ms; also each process's own peak,
-// which every Node process started with bench/peak-memory.js reports.
+// threads), sampled from /proc every 50 ms.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 
-const PEAK_MEMORY = join(import.meta.dirname, "peak-memory.js");
 const PAGE_KB = 4;
 
 /** Resident memory of `pid` and every process below it, in kB (Linux: from /proc, following each thread's children). */
@@ -28,14 +25,13 @@ function treeRssKb(pid) {
 }
 
 /**
- * Runs `node [nodeArgs] script args` in `cwd` with `node` (default: this
- * Node). Resolves to wall seconds, the tree's sampled peak (MB), the sum of
- * each process's own peak (MB, an upper bound), and stdout and stderr.
+ * Runs `node script args` in `cwd` with `node` (default: this Node).
+ * Resolves to wall seconds, the tree's sampled peak (MB), and stdout and stderr.
  */
 export function measure({ node = process.execPath, script, args = [], cwd, env = process.env }) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(node, ["--import", PEAK_MEMORY, script, ...args], { cwd, env });
+    const child = spawn(node, [script, ...args], { cwd, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -49,8 +45,7 @@ export function measure({ node = process.execPath, script, args = [], cwd, env =
       clearInterval(sampler);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (code !== 0) return reject(new Error(`${script} ${args.join(" ")} exited with ${code}:\n${stderr}`));
-      const each = [...stderr.matchAll(/PEAK_RSS_KB=(\d+)/g)].map((m) => Number(m[1]));
-      resolve({ seconds, mb: peakKb / 1024, sumMb: each.reduce((a, b) => a + b, 0) / 1024, stdout, stderr });
+      resolve({ seconds, mb: peakKb / 1024, stdout, stderr });
     });
   });
 }
