@@ -1,10 +1,16 @@
-// Runs a command and measures it: wall time, and the peak of the memory its
-// whole process tree holds at once (the command, its worker processes and
-// threads), sampled from /proc every 50 ms.
+// Runs a command and measures it: wall time; the CPU time (user and system)
+// of its whole process tree, when GNU time is there to tell (/usr/bin/time:
+// a busy machine inflates it far less than wall time, so it compares runs
+// made while others share the CPU); and the peak of the memory the tree
+// holds at once (the command, its worker processes and threads), sampled
+// from /proc every 50 ms.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const PAGE_KB = 4;
+const GNU_TIME = "/usr/bin/time";
 
 /** Resident memory of `pid` and every process below it, in kB (Linux: from /proc, following each thread's children). */
 function treeRssKb(pid) {
@@ -26,12 +32,14 @@ function treeRssKb(pid) {
 
 /**
  * Runs `node script args` in `cwd` with `node` (default: this Node).
- * Resolves to wall seconds, the tree's sampled peak (MB), and stdout and stderr.
+ * Resolves to wall seconds, CPU seconds (undefined without GNU time), the
+ * tree's sampled peak (MB), and stdout and stderr.
  */
 export function measure({ node = process.execPath, script, args = [], cwd, env = process.env }) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(node, [script, ...args], { cwd, env });
+    const timed = existsSync(GNU_TIME) ? join(mkdtempSync(join(tmpdir(), "presswork-bench-")), "cpu") : undefined;
+    const child = timed ? spawn(GNU_TIME, ["-f", "%U %S", "-o", timed, node, script, ...args], { cwd, env }) : spawn(node, [script, ...args], { cwd, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -44,8 +52,14 @@ export function measure({ node = process.execPath, script, args = [], cwd, env =
     child.on("close", (code) => {
       clearInterval(sampler);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      let cpu;
+      if (timed) {
+        const [user, system] = readFileSync(timed, "utf8").trim().split("\n").at(-1).split(" ").map(Number);
+        cpu = user + system;
+        rmSync(join(timed, ".."), { recursive: true, force: true });
+      }
       if (code !== 0) return reject(new Error(`${script} ${args.join(" ")} exited with ${code}:\n${stderr}`));
-      resolve({ seconds, mb: peakKb / 1024, stdout, stderr });
+      resolve({ seconds, cpu, mb: peakKb / 1024, stdout, stderr });
     });
   });
 }
