@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-import { fileURLToPath } from "node:url";
-import { requireWithCodeCache } from "../lib/cli/code-cache.js";
+import module from "node:module";
 
-const { run } = requireWithCodeCache(fileURLToPath(new URL("../lib/bundle/main.cjs", import.meta.url)));
+// Node 22.1 and later keep V8's compiled code of the modules between runs (a fifth of a rebuild
+// that changes one article); the render process and threads inherit it through the environment.
+// Older Node has no such cache, and runs without one.
+const compileCache = module.enableCompileCache?.();
+if (compileCache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = compileCache.directory;
+
+const { run } = await import("../lib/bundle/main.js");
 await run(process.argv.slice(2));

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { VFile } from "vfile";
-import { parseRemembered } from "../pipeline/parse-cache.js";
+import { parseRemembered } from "../cache/parsed.js";
+import type { CacheStore } from "../cache/store.js";
 import type { Config } from "./schema.js";
 
 /** File name of the configuration at the project root. */
@@ -9,8 +10,8 @@ export const CONFIG_FILE = "presswork.config.yaml";
 /** The config, or the file carrying the messages that explain why there is none. */
 export type ConfigResult = { config: Config; file: VFile } | { config: undefined; file: VFile };
 
-/** Reads `presswork.config.yaml` from the project root; with a cache folder, unchanged text is not parsed again. */
-export async function loadConfig(root: string, cacheDir?: string): Promise<ConfigResult> {
+/** Reads `presswork.config.yaml` from the project root; with a cache, unchanged text is not parsed again. */
+export async function loadConfig(root: string, store?: CacheStore): Promise<ConfigResult> {
   const path = `${root}/${CONFIG_FILE}`;
   let text: string;
   try {
@@ -23,7 +24,7 @@ export async function loadConfig(root: string, cacheDir?: string): Promise<Confi
     }).fatal = true;
     return { config: undefined, file };
   }
-  const { value, file } = await parseRemembered(cacheDir, "config", CONFIG_FILE, text, async () => {
+  const { value, file } = await parseRemembered(store, "config", CONFIG_FILE, text, async () => {
     const { config, file } = (await import("./parse.js")).parseConfig(text, CONFIG_FILE);
     return { value: config, file };
   });

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { slug as githubSlug } from "github-slugger";
+import { digest } from "../cache/key.js";
 import type { SourceFile } from "./read.js";
 
 /** A person credited on an article: a key from the config's `authors`, or a name written in the front matter. */
@@ -50,13 +50,14 @@ export interface ArticleMeta {
 export const SLUG_MAX = 80;
 
 /**
- * Turns free text into a URL slug of ASCII letters, digits and hyphens. A
+ * Turns free text into a URL slug of ASCII letters, digits and hyphens (any
+ * whitespace, tab or no-break space, parts words). A
  * slug longer than SLUG_MAX is cut at a hyphen and ends with a short hash of
  * the whole, so it stays readable and two long names that start alike keep
  * apart.
  */
 export function slugify(value: string): string {
-  const spelled = value.replace(/\+/g, "-plus").replace(/#/g, "-sharp").replace(/&/g, "-and-");
+  const spelled = value.replace(/\+/g, "-plus").replace(/#/g, "-sharp").replace(/&/g, "-and-").replace(/\s+/g, " ");
   const slug = githubSlug(spelled.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""))
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/-{2,}/g, "-")
@@ -64,7 +65,7 @@ export function slugify(value: string): string {
   if (slug.length <= SLUG_MAX) return slug;
   const head = slug.slice(0, SLUG_MAX - 9);
   const cut = head.lastIndexOf("-") > SLUG_MAX / 2 ? head.slice(0, head.lastIndexOf("-")) : head;
-  return `${cut.replace(/-$/, "")}-${createHash("sha256").update(slug).digest("hex").slice(0, 8)}`;
+  return `${cut.replace(/-$/, "")}-${digest(slug).slice(0, 8)}`;
 }
 
 /** The 1-based line of a top-level front-matter key, or 1 when it is absent. */

@@ -1,18 +1,20 @@
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join, posix, sep } from "node:path";
 import { VFile } from "vfile";
+import { digest } from "../cache/key.js";
 import { replayMessages, type StoredMessage } from "../validate/messages.js";
 
 /** One article file: its decoded text, a digest of it and the VFile that collects its messages. */
 export interface SourceFile {
   /** Path relative to the project root, with forward slashes. */
   path: string;
-  /** Decoded text: BOM removed, line endings normalised to LF. Read on first use when the file was known unchanged. */
+  /** Decoded text: BOM removed, line endings normalised to LF. Read on first use when the file was known unchanged, or after `release`. */
   readonly text: string;
-  /** A hash of the text: stands for it in cache keys. */
+  /** A digest of the text: stands for it in cache keys. */
   digest: string;
   file: VFile;
+  /** Lets go of the text: a run that has no more use for it calls this, so it never holds every article's text at once. The next use reads the file again. */
+  release(): void;
 }
 
 /** What an earlier run read of a source: its digest and the messages decoding it gave. */
@@ -75,9 +77,13 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
       if (!isArticle(path)) continue;
       const stat = memory && statSync(join(root, path));
       const known = stat && memory?.recall(path, stat);
-      if (known) sources.push(recalledSource(root, path, known));
-      else {
-        const source = decodeSource(path, readFileSync(join(root, path)));
+      if (known) {
+        const file = new VFile({ path });
+        replayMessages(file, known.messages);
+        sources.push(sourceFile(root, path, known.digest, file));
+      } else {
+        const { text, file } = decodeSource(path, readFileSync(join(root, path)));
+        const source = sourceFile(root, path, digest(text), file, text);
         if (stat) memory?.remember(path, stat, source);
         sources.push(source);
       }
@@ -123,7 +129,7 @@ function isArticle(path: string): boolean {
  * with their line (the text keeps U+FFFD there), a BOM is dropped and CRLF
  * becomes LF so that lines and columns match what the editor sees.
  */
-export function decodeSource(path: string, bytes: Uint8Array): SourceFile {
+export function decodeSource(path: string, bytes: Uint8Array): { text: string; file: VFile } {
   const file = new VFile({ path });
   if (isBinary(bytes)) {
     file.message(`is not a text file (it holds binary data, like an image or a document): an article is UTF-8 text. Rename the file if it is not an article`, {
@@ -132,29 +138,30 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile {
       source: "content",
     }).fatal = true;
     file.value = "";
-    return { path, text: "", digest: createHash("sha256").update(bytes).digest("hex").slice(0, 40), file };
+    return { text: "", file };
   }
   let text = new TextDecoder("utf-8").decode(bytes);
   if (text.includes("\uFFFD")) reportInvalidUtf8(bytes, file);
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   text = text.replace(/\r\n?/g, "\n");
   if (CONTROL.test(text)) text = dropControlCharacters(text, file);
-  file.value = text;
-  return { path, text, digest: createHash("sha256").update(text).digest("hex").slice(0, 40), file };
+  return { text, file };
 }
 
-function recalledSource(root: string, path: string, known: Recalled): SourceFile {
-  const file = new VFile({ path });
-  replayMessages(file, known.messages);
-  let text: string | undefined;
+/** A source whose text is `text` until released, and otherwise read from its file when asked for. */
+function sourceFile(root: string, path: string, digest: string, file: VFile, text?: string): SourceFile {
+  let kept = text;
   return {
     path,
-    digest: known.digest,
+    digest,
     file,
     get text() {
-      // Its messages were replayed above: decoding again only yields the text.
-      text ??= decodeSource(path, readFileSync(join(root, path))).text;
-      return text;
+      // Its messages are on `file` already: decoding again only yields the text.
+      kept ??= decodeSource(path, readFileSync(join(root, path))).text;
+      return kept;
+    },
+    release() {
+      kept = undefined;
     },
   };
 }

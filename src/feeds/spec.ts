@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import type { Author, Tag } from "../content/article.js";
 import { absoluteUrl, paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
-import { PIPELINE_VERSION } from "../markdown/version.js";
+import { cacheKey, digest as contentDigest } from "../cache/key.js";
 import { escapeXml } from "../xml/escape.js";
 
 /** The absolute URLs of one feed's three files. */
@@ -175,8 +174,7 @@ export function feedAuthor(author: Author, siteUrl: string): FeedAuthor {
  * articles for the archive pages on every build.
  */
 export function feedKey(spec: FeedSpec, known?: (article: Article) => string | undefined): string {
-  const text = JSON.stringify([PIPELINE_VERSION, spec], (key, value: unknown) => (key === "articles" ? (value as readonly Article[]).map((a) => known?.(a) ?? articleDigest(a)) : value));
-  return createHash("sha1").update(text).digest("hex");
+  return cacheKey(JSON.stringify(spec, (key, value: unknown) => (key === "articles" ? (value as readonly Article[]).map((a) => known?.(a) ?? articleDigest(a)) : value)));
 }
 
 const articleDigests = new WeakMap<Article, string>();
@@ -185,8 +183,7 @@ const articleDigests = new WeakMap<Article, string>();
 function articleDigest(article: Article): string {
   let digest = articleDigests.get(article);
   if (digest === undefined) {
-    const text = JSON.stringify(article, (key, value: unknown) => (key === "source" ? undefined : key === "body" ? `${(value as Article["body"]).digest} ${(value as Article["body"]).statsDigest}` : value));
-    digest = createHash("sha1").update(text).digest("base64");
+    digest = contentDigest(JSON.stringify(article, (key, value: unknown) => (key === "source" ? undefined : key === "body" ? `${(value as Article["body"]).digest} ${(value as Article["body"]).statsDigest}` : value)));
     articleDigests.set(article, digest);
   }
   return digest;

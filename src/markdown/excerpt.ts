@@ -28,6 +28,7 @@ export function bodyStats(tree: Root, maxLength = 240): BodyStats {
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.slice(0, max - 1);
-  const space = cut.lastIndexOf(" ");
+  // The cut falls between two words when the next character is a space: the last word is whole.
+  const space = text[max - 1] === " " ? cut.length : cut.lastIndexOf(" ");
   return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.]+$/, "")}…`;
 }

@@ -4,6 +4,7 @@ import type { Root as MdastRoot } from "mdast";
 import rehypeHighlight from "rehype-highlight";
 import rehypeSanitize from "rehype-sanitize";
 import rehypeSlug from "rehype-slug";
+import rehypeStringify from "rehype-stringify";
 import remarkFrontmatter from "remark-frontmatter";
 import remarkParse from "remark-parse";
 import remarkRehype from "remark-rehype";
@@ -61,7 +62,9 @@ function rehypeRawWhenPresent() {
 
 /**
  * The one processor for article bodies: Markdown with GFM and front matter,
- * to a sanitised HTML tree with heading ids and highlighted code.
+ * to a sanitised HTML tree with heading ids and highlighted code, serialised
+ * by rehype-stringify. Run in two steps (see renderBody): `runSync` to the
+ * tree, then `stringify` once for each target the tree is pointed at.
  */
 function createProcessor(gfm: GfmOptions) {
   return unified()
@@ -74,6 +77,7 @@ function createProcessor(gfm: GfmOptions) {
     .use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX })
     .use(rehypeSlug)
     .use(rehypeHighlight, { detect: false, plainText: ["text", "txt", "plain"] })
+    .use(rehypeStringify)
     .freeze();
 }
 

@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
 import type { Element, Root } from "hast";
-import { toHtml } from "hast-util-to-html";
 import type { VFile } from "vfile";
+import { digest } from "../cache/key.js";
 import type { BodyStats } from "./excerpt.js";
 import { rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
 import { articleProcessor, ID_PREFIX } from "./processor.js";
@@ -79,17 +78,15 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
       if (mode === "web") node.properties["tabIndex"] = 0;
       else delete node.properties["tabIndex"];
     }
-    return toHtml(tree);
+    return processor.stringify(tree, file);
   };
   const web = serialise(target.basePath, undefined, "web");
   const feed = serialise(target.siteUrl, target.pageUrl, "feed");
   // The email's URLs are the feed's: only images differ between the two.
   const html: ArticleHtml = { web, feed, email: images.length > 0 ? serialise(target.siteUrl, target.pageUrl, "email") : feed };
   const { stats, keyPoints } = file.data;
-  const digest = createHash("sha1").update(html.web).update("\0").update(html.feed).update("\0").update(html.email).digest("hex");
   const shown = stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 };
-  const statsDigest = createHash("sha1").update(JSON.stringify([shown.excerpt, shown.readingMinutes, keyPoints ?? null])).digest("hex");
-  const body: RenderedBody = { ...shown, ...links, html, digest, statsDigest, feedBytes: Buffer.byteLength(feed) };
+  const body: RenderedBody = { ...shown, ...links, html, digest: digest(html.web, html.feed, html.email), statsDigest: digest(shown.excerpt, shown.readingMinutes, keyPoints ?? null), feedBytes: Buffer.byteLength(feed) };
   if (keyPoints) body.keyPoints = keyPoints;
   return body;
 }

@@ -1,9 +1,12 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 
+/** A generated file's content: its text or bytes, or a function that gives its text when it is written (kept outside memory until then). */
+export type FileData = string | Uint8Array | (() => string);
+
 /** What a build writes: generated files by output path, and files copied from the project. */
 export interface OutputPlan {
-  files: Map<string, string | Uint8Array>;
+  files: Map<string, FileData>;
   /** Output path to the absolute path of the file to copy there. */
   copies: Map<string, string>;
   /** Output paths whose file from the previous build is still right, left as they are. */
@@ -86,7 +89,8 @@ export function writeOutput(outDir: string, plan: OutputPlan, existing: Readonly
   }
   const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
   if (impossible.length > 0) throw new OutputError(`cannot write ${impossible[0]?.path}: it ${impossible[0]?.reason}. Nothing was written`);
-  const marker = plan.files.get(MARKER);
+  const planned = plan.files.get(MARKER);
+  const marker = typeof planned === "function" ? planned() : planned;
   if (marker === undefined) throw new Error(`the output plan has no ${MARKER}`);
 
   const report: WriteReport = { written: 0, unchanged: 0, removed: 0 };
@@ -144,8 +148,9 @@ export function writeOutput(outDir: string, plan: OutputPlan, existing: Readonly
       }
       report.written++;
     };
-    for (const [path, data] of plan.files) {
+    for (const [path, deferred] of plan.files) {
       if (path === MARKER) continue;
+      const data = typeof deferred === "function" ? deferred() : deferred;
       writing = join(outDir, path);
       if (existing.has(path) && sameBytes(writing, data)) report.unchanged++;
       else stage(path, (file) => writeFileSync(file, data));

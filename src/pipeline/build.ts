@@ -1,17 +1,22 @@
 import type { ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { VFile } from "vfile";
+import { cacheKey } from "../cache/key.js";
+import { MetaCache } from "../cache/meta.js";
+import { OutputState } from "../cache/output.js";
+import { RenderCache } from "../cache/renders.js";
+import { SourceIndex } from "../cache/sources.js";
+import { CACHE_DIR, CacheStore } from "../cache/store.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
+import { fieldLine, type ArticleMeta } from "../content/article.js";
 import { collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
+import { paths } from "../content/paths.js";
 import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
-import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import { reviewArticles } from "../content/review.js";
-import { fieldLine } from "../content/article.js";
-import { paths } from "../content/paths.js";
+import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
@@ -20,18 +25,12 @@ import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type 
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
-import { PIPELINE_VERSION } from "../markdown/version.js";
-import { RenderCache } from "./cache.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, type NewsletterState } from "./newsletter.js";
-import { CACHE_DIR } from "./json-file.js";
-import { MetaCache } from "./meta-cache.js";
-import { OutputState } from "./output-state.js";
-import { SourceIndex } from "./source-index.js";
-import { stage } from "./timings.js";
-import { forkRenderWorker, PARALLEL_FROM, renderAll } from "./render-all.js";
+import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
+import { stage } from "./timings.js";
 
 /** Options shared by `build` and `check`. */
 export interface ProjectOptions {
@@ -39,7 +38,7 @@ export interface ProjectOptions {
   root: string;
   /** The build's clock: articles dated after it are left out. */
   now: Date;
-  /** Folder for cached renders; false turns caching off. */
+  /** The cache folder (default: `.presswork-cache/` in the root); false keeps nothing between runs. */
   cacheDir?: string | false;
   /** Also render drafts and scheduled articles, to report their problems (`check`). */
   includeUnpublished?: boolean;
@@ -61,44 +60,139 @@ export interface Assembly {
   newsletter?: NewsletterState;
   /** What to record about the output once the plan is written. */
   state?: { output: OutputState; marker: string };
+  /** How many article bodies this run rendered, and how many it took from the cache. */
+  bodies: { rendered: number; cached: number };
 }
 
-/** Reads, validates and renders the whole project in memory. Writes nothing but the render cache. */
+/**
+ * Reads, validates and renders the whole project, stage by stage; writes
+ * nothing but the cache. Each stage's messages land on the files; a stage
+ * after one with an error is not run.
+ */
 export async function assemble(options: ProjectOptions): Promise<Assembly> {
-  stage("start");
-  const cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR));
-  const { config, file: configFile } = await loadConfig(options.root, cacheDir);
-  stage("config");
-  if (!config) return { files: [configFile], articles: [] };
-  const sourceIndex = cacheDir ? new SourceIndex(join(cacheDir, "sources.journal")) : undefined;
-  // With no renders stored, every body is rendered: a project large enough to share them starts the worker now.
-  let worker: ChildProcess | undefined;
-  const tree = readContent(options.root, sourceIndex, (count) => {
-    if (cacheDir && count >= PARALLEL_FROM && !RenderCache.stored(join(cacheDir, "bodies"))) worker = forkRenderWorker();
-  });
-  sourceIndex?.save();
+  const store = openStore(options);
   try {
-    return await assembleContent(options, config, configFile, tree, cacheDir, worker);
+    return await assembleIn(store, options);
   } finally {
-    // renderAll stops it; this is for a run that ends before renderAll.
-    worker?.kill();
+    store.close();
   }
 }
 
-async function assembleContent(options: ProjectOptions, config: Config, configFile: VFile, tree: ContentTree, cacheDir: string | undefined, worker: ChildProcess | undefined): Promise<Assembly> {
-  stage("sources");
-  const metaCache = new MetaCache(cacheDir && join(cacheDir, "meta.journal"));
-  const metas = collectArticles(tree, config, await metaCache.reader(config, tree.sources, tree.assets));
-  metaCache.save();
-  // Changed front matter may well change the next issue's outline: MJML loads beside the bodies.
-  if (metaCache.parsedAny) options.mjml?.prepare();
-  stage("front matter");
-  const files = [configFile, ...tree.sources.map((s) => s.file), ...tree.layout];
-  const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
-  const cache = new RenderCache(cacheDir && join(cacheDir, "bodies"));
-  const bodies = await renderAll(wanted, metas, tree, config, options.now, cache, worker);
+/** Assembles the project and, when it has no errors, writes `dist/` (or `out`) and records what it wrote. */
+export async function build(options: ProjectOptions & { out: string }): Promise<Assembly & { written?: WriteReport }> {
+  const store = openStore(options);
+  try {
+    const result = await assembleIn(store, options);
+    if (!result.plan) return result;
+    const { plan, state } = result;
+    const written = writeOutput(options.out, plan, state?.output.existing);
+    state?.output.save([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
+    stage("write");
+    return { ...result, written };
+  } finally {
+    store.close();
+  }
+}
+
+function openStore(options: ProjectOptions): CacheStore {
+  stage("start");
+  return CacheStore.open(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR)));
+}
+
+async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<Assembly> {
+  let renderers: ChildProcess[] = [];
+  try {
+    // 1. The config.
+    const { config, file: configFile } = await loadConfig(options.root, store);
+    stage("config");
+    if (!config) return { files: [configFile], articles: [], bodies: { rendered: 0, cached: 0 } };
+
+    // 2. The article sources. With no renders stored, every body will be rendered: a project large
+    //    enough to share them starts the render processes now, so they load while the front matter is read.
+    const sources = new SourceIndex(store);
+    const tree = readContent(options.root, sources, (count) => {
+      if (count >= PARALLEL_FROM && !RenderCache.stored(store)) renderers = forkRenderProcesses();
+    });
+    sources.save();
+    stage("sources");
+
+    // 3. Front matter, validated.
+    const { metas, metaDigest } = await readFrontMatter(store, config, tree, options.mjml);
+    const files = [configFile, ...tree.sources.map((s) => s.file), ...tree.layout];
+    stage("front matter");
+
+    // 4. Article bodies: rendered, or from the cache.
+    const { articles, bodies } = await renderBodies(store, config, tree, metas, options, renderers);
+    stage("bodies");
+    const failed = () => files.some((f) => f.messages.some((m) => m.fatal));
+    if (failed()) return { files, config, articles, bodies };
+
+    // 5. The newsletter: past issues and the next one, compiled.
+    let letter: NewsletterState | undefined;
+    try {
+      letter = await prepareNewsletter(options.root, config, articles, options.now, store, options.mjml);
+    } catch (error) {
+      if (error instanceof TemplateError) return { files: [...files, error.file], config, articles, bodies };
+      throw error;
+    } finally {
+      void options.mjml?.close();
+    }
+    if (letter) files.push(...letter.files);
+    stage("newsletter");
+    const assembly = { files, config, articles, bodies, ...(letter ? { newsletter: letter } : {}) };
+    if (failed() || options.withoutSite) return assembly;
+
+    // 6. The site: pages, feeds, issue pages, sitemap, static files and assets, each made only when its key changed.
+    try {
+      const output = OutputState.open(store, options.out);
+      const plan = await planSite(store, options.root, config, articles, output, metaDigest, letter);
+      // Every path is known before anything is written: one no file system can hold fails check and build alike.
+      const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
+      if (impossible.length > 0) {
+        reportPaths(impossible, articles, configFile);
+        return assembly;
+      }
+      const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
+      plan.files.set(MARKER, marker);
+      return { ...assembly, plan, state: { output, marker } };
+    } catch (error) {
+      if (error instanceof TemplateError) return { files: [...files, error.file], config, articles, bodies };
+      throw error;
+    }
+  } finally {
+    // renderAll stops them; this is for a run that ends before renderAll.
+    for (const child of renderers) child.kill();
+  }
+}
+
+/**
+ * Every article's front matter, validated (or recalled while its text, the
+ * config and the assets are unchanged), and a digest of each article's
+ * meta by path. Changed front matter may well change the next issue's
+ * outline: MJML's thread then starts loading beside the bodies.
+ */
+async function readFrontMatter(store: CacheStore, config: Config, tree: ContentTree, mjml: MjmlThread | undefined): Promise<{ metas: ArticleMeta[]; metaDigest: (path: string) => string | undefined }> {
+  const cache = new MetaCache(store);
+  const metas = collectArticles(tree, config, await cache.reader(config, tree.sources, tree.assets));
   cache.save();
-  stage("bodies");
+  if (cache.parsedAny) mjml?.prepare();
+  return { metas, metaDigest: (path) => cache.digestOf(path) };
+}
+
+/** The bodies of the articles to render (all of them for `check`), and the published articles with their bodies. */
+async function renderBodies(
+  store: CacheStore,
+  config: Config,
+  tree: ContentTree,
+  metas: readonly ArticleMeta[],
+  options: ProjectOptions,
+  renderers: readonly ChildProcess[],
+): Promise<{ articles: Article[]; bodies: Assembly["bodies"] }> {
+  const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
+  const cache = new RenderCache(store);
+  const { bodies, rendered } = await renderAll(wanted, metas, tree, config, options.now, cache, renderers);
+  cache.save();
+  // Problems only the rendered body shows (placeholder text left in, a body too large for a feed item).
   reviewArticles(
     wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody })),
     options.now,
@@ -107,68 +201,44 @@ async function assembleContent(options: ProjectOptions, config: Config, configFi
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
-  if (files.some((f) => f.messages.some((m) => m.fatal))) return { files, config, articles };
-
-  let letter: NewsletterState | undefined;
-  try {
-    letter = await prepareNewsletter(options.root, config, articles, options.now, cacheDir, options.mjml);
-  } catch (error) {
-    if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
-    throw error;
-  } finally {
-    void options.mjml?.close();
-  }
-  stage("newsletter");
-  if (letter) files.push(...letter.files);
-  if (files.some((f) => f.messages.some((m) => m.fatal)) || options.withoutSite) return { files, config, articles, ...(letter ? { newsletter: letter } : {}) };
-
-  const templates = await readTemplates(join(options.root, SITE_TEMPLATES));
-  const output = OutputState.open(cacheDir, options.out);
-  try {
-    const plan = await outputPlan(config, articles, templates, options.root, output, (path) => metaCache.digestOf(path), letter);
-    // Every path is known before anything is written: one no file system can hold fails check and build alike.
-    const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
-    if (impossible.length > 0) {
-      reportPaths(impossible, articles, configFile);
-      return { files, config, articles };
-    }
-    const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
-    plan.files.set(MARKER, marker);
-    stage("feeds, sitemap");
-    return { files, config, articles, plan, state: { output, marker }, ...(letter ? { newsletter: letter } : {}) };
-  } catch (error) {
-    if (error instanceof TemplateError) return { files: [...files, error.file], config, articles };
-    throw error;
-  }
+  return { articles, bodies: { rendered, cached: wanted.length - rendered } };
 }
 
-/** Assembles the project and, when it has no errors, writes `dist/` (or `out`). */
-export async function build(options: ProjectOptions & { out: string }): Promise<Assembly & { written?: WriteReport }> {
-  const result = await assemble(options);
-  if (!result.plan) return result;
-  const { plan, state } = result;
-  const written = writeOutput(options.out, plan, state?.output.existing);
-  state?.output.save([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
-  stage("write");
-  return { ...result, written };
-}
-
-async function outputPlan(config: Config, articles: readonly Article[], templates: SiteFiles, root: string, output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
+/**
+ * What the site's output folder should hold: the files to write, the files
+ * to copy, and the files to keep as they are. Pages are kept in the store's
+ * scratch packs from when they are rendered until they are written.
+ */
+async function planSite(store: CacheStore, root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
+  const templates = await readTemplates(join(root, SITE_TEMPLATES));
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.number, subject: p.subject, date: p.date, url: p.url, articles: p.articles.map((a) => ({ title: a.title, url: a.url, description: a.summary })) }));
+  // A file is made only when its key changed since the build that wrote it, and is still there.
+  const kept = (files: readonly string[], key: string) => {
+    const same = files.map((file) => output.keep(file, key)).every(Boolean);
+    if (same) for (const file of files) plan.reuse.add(file);
+    return same;
+  };
+
+  // Pages.
   const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, letter?.past);
   const { render, reuse } = output.sort(specs, templates.liquid);
-  for (const path of carried) plan.reuse.add(path);
+  for (const path of [...carried, ...reuse]) plan.reuse.add(path);
   stage("page keys");
-  for (const [path, html] of await renderPagesShared(render, templates.liquid)) plan.files.set(path, html);
-  for (const path of reuse) plan.reuse.add(path);
+  const spilled = store.scratch("pages");
+  // In the plan in the order of the specs, whichever thread renders each.
+  for (const spec of render) plan.files.set(spec.file, "");
+  await renderPagesShared(render, templates.liquid, (file, html) => {
+    const place = spilled.append(html);
+    plan.files.set(file, () => {
+      const text = spilled.read(place);
+      if (text === undefined) throw new Error(`the rendered page ${file} was lost before it was written`);
+      return text;
+    });
+  });
   stage(`pages (${render.length})`);
-  // Each feed's three files are made only when its key changed; the feed writers load only then.
-  const made = (files: readonly string[], key: string) => {
-    const kept = files.map((file) => output.keep(file, key)).every(Boolean);
-    if (kept) for (const file of files) plan.reuse.add(file);
-    return !kept;
-  };
+
+  // Feeds: each feed's three files, made only when its key changed; the feed writers load only then.
   // An article is what its validated front matter and its body make of it, with the config, which each feed's key holds.
   const articleKey = (a: Article) => {
     const meta = metaDigest(a.source.path);
@@ -176,28 +246,34 @@ async function outputPlan(config: Config, articles: readonly Article[], template
   };
   for (const { prefix, spec } of allFeedSpecs(config, articles, groupByTag(articles), groupByAuthor(articles))) {
     const names = paths.feeds(prefix);
-    if (!made([names.rss, names.atom, names.json], feedKey(spec, articleKey))) continue;
+    if (kept([names.rss, names.atom, names.json], feedKey(spec, articleKey))) continue;
     const { feedFiles } = await import("../feeds/index.js");
     for (const [path, text] of feedFiles(spec, prefix)) plan.files.set(path, text);
   }
+  stage("feeds");
+
+  // The newsletter's feeds and the next issue's preview (its pages are planned with the site's pages).
   if (letter && sent) {
     const issueFeedFiles = paths.feeds("issues/");
-    if (made(Object.values(issueFeedFiles), createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, config.site, config.feeds, config.newsletter?.name, sent])).digest("hex"))) {
+    if (!kept(Object.values(issueFeedFiles), cacheKey(config.site, config.feeds, config.newsletter?.name, sent))) {
       const { issueFeeds } = await import("../feeds/issues.js");
       const feeds = issueFeeds(config, sent);
       plan.files.set(issueFeedFiles.rss, feeds.rss);
       plan.files.set(issueFeedFiles.atom, feeds.atom);
       plan.files.set(issueFeedFiles.json, feeds.json);
     }
-    if (letter.next && made(PREVIEW_FILES, previewKey(letter.next, config, letter.newsletter))) {
+    if (letter.next && !kept(PREVIEW_FILES, previewKey(letter.next, config, letter.newsletter))) {
       for (const [path, data] of await previewFiles(letter.next, config, letter.newsletter)) plan.files.set(path, data);
     }
   }
+
   // The sitemap and robots.txt follow from the config and the articles without their bodies: the pages' signature.
-  if (made(["sitemap.xml", "robots.txt"], signature)) {
+  if (!kept(["sitemap.xml", "robots.txt"], signature)) {
     plan.files.set("sitemap.xml", sitemap(config, articles, newsletterPages(config, letter?.past)));
     plan.files.set("robots.txt", robots(config));
   }
+
+  // Files copied as they are: the templates' static files, and each article's images.
   for (const [name, path] of templates.statics) plan.copies.set(name, path);
   for (const article of articles) {
     for (const [source, sitePath] of article.body.assets) plan.copies.set(decodeURIComponent(sitePath), join(root, source));
@@ -206,6 +282,7 @@ async function outputPlan(config: Config, articles: readonly Article[], template
       if (sitePath) plan.copies.set(decodeURIComponent(sitePath), join(root, article.image.path));
     }
   }
+  stage("sitemap, copies");
   return plan;
 }
 
@@ -219,7 +296,7 @@ function plannedPages(config: Config, articles: readonly Article[], templates: T
   const withoutBodies = articles.map((a) => `${metaDigest(a.source.path) ?? JSON.stringify({ ...a, source: a.source.path, body: null })} ${a.body.statsDigest}`);
   // A sent issue's page follows from its own fields and its articles' metas; the bodies it shows in full are planned with the article pages they change.
   const issues = sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.articles.map((a) => a.id)]) ?? null;
-  const signature = createHash("sha1").update(JSON.stringify([PIPELINE_VERSION, templates, config, issues, withoutBodies])).digest("hex");
+  const signature = cacheKey(templates, config, issues, withoutBodies);
   const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
   const last = output.plannedFrom(signature);
   if (last) {

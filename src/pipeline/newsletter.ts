@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -13,12 +12,12 @@ import { greetingFor } from "../issues/greeting.js";
 import { personalise, type TokenValues } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
 import type { ArticleHtml } from "../markdown/render.js";
-import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { TemplateSources } from "../templates/liquid.js";
-import { readJson, writeJson } from "./json-file.js";
+import { cacheKey } from "../cache/key.js";
+import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import { makeResolver } from "./resolve.js";
-import { decodeSource, type SourceFile } from "../content/read.js";
+import { decodeSource } from "../content/read.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
 export const notePath = (n: number) => `newsletter/notes/${n}.md`;
@@ -74,20 +73,21 @@ export function readEmailTemplates(root: string): TemplateSources {
  * Plans and compiles the next issue and the web versions of the sent ones.
  * Messages (record problems, note problems, size) land on the returned files.
  */
-export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, cacheDir?: string, thread?: MjmlThread): Promise<NewsletterState | undefined> {
+export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, store?: CacheStore, thread?: MjmlThread): Promise<NewsletterState | undefined> {
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
   const { record, issues, files } = await readRecord(root, config);
   if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], files };
   const templates = readEmailTemplates(root);
-  const issuesCache = cacheDir ? new IssuesCache(join(cacheDir, "issues")) : undefined;
-  // Valid templates are remembered by their hash, so an unchanged set is not validated (nor MJML loaded) again.
-  const valid = issuesCache?.path(`templates-${createHash("sha256").update(JSON.stringify(templates)).digest("hex").slice(0, 24)}.valid`);
-  if (!valid || !existsSync(valid)) {
+  // Compiled issues, MJML results and the mark of valid templates; a build keeps what it used and drops the rest.
+  const issuesCache = store?.folder("issues");
+  // Valid templates are remembered by their key, so an unchanged set is not validated (nor MJML loaded) again.
+  const valid = `templates-${cacheKey(templates)}.valid`;
+  if (!issuesCache?.has(valid)) {
     const checked = thread ? await thread.validate(templates) : await (await import("../issues/mjml.js")).validateEmailTemplates(templates);
     files.push(...checked);
     if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, issues, templates, past: [], files };
-    if (valid) writeFileSync(valid, "");
+    issuesCache?.write(valid, true);
   }
   const notes = await pastNotes(root, record, config, issuesCache, files);
   const archive = archiveFromRecord(record, articles, config, notes);
@@ -112,7 +112,7 @@ async function compileCached(
   config: Config,
   newsletter: NewsletterConfig,
   templates: TemplateSources,
-  cache: IssuesCache | undefined,
+  cache: DocumentFolder | undefined,
   files: VFile[],
   thread: MjmlThread | undefined,
 ): Promise<CompiledIssue> {
@@ -127,16 +127,12 @@ async function compileCached(
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
   const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt]);
-  const key = createHash("sha256")
-    .update(JSON.stringify([PIPELINE_VERSION, config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles]))
-    .digest("hex")
-    .slice(0, 40);
-  const path = cache?.path(`${key}.json`);
-  const stored = path ? readJson<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(path) : undefined;
+  const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
+  const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   if (stored !== undefined) {
     const { note: cachedNote, kept, more, mjml, ...rest } = stored;
     // The MJML it was made from stays remembered: an edit to an article's text will need it.
-    for (const name of mjml ?? []) cache?.path(name);
+    for (const name of mjml ?? []) cache?.keep(name);
     // The renderer may have shortened the issue: keep the articles it kept.
     const shortened = { ...plan, articles: plan.articles.filter((a) => kept.includes(a.id)), more };
     return { ...rest, plan: cachedNote ? { ...shortened, note: cachedNote } : shortened };
@@ -154,9 +150,9 @@ async function compileCached(
   const { compileIssue } = await import("../issues/render.js");
   const mjml: string[] = [];
   const compiled = await compileIssue(full, config, newsletter, templates, rememberedMjml(cache, thread, mjml));
-  if (path && clean) {
+  if (cache && clean) {
     const { plan: _plan, ...rest } = compiled;
-    writeJson(path, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note } : {}) });
+    cache.write(entry, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note } : {}) });
   }
   return compiled;
 }
@@ -178,14 +174,13 @@ async function renderNote(number: number, note: string, config: Config): Promise
  * only when it changed; a note with problems is rendered every time, so its
  * messages are never lost.
  */
-async function pastNotes(root: string, record: SentRecord, config: Config, cache: IssuesCache | undefined, files: VFile[]): Promise<Map<number, string>> {
+async function pastNotes(root: string, record: SentRecord, config: Config, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
   const notes = new Map<number, string>();
   for (const { number } of record.issues) {
     const note = readOptional(join(root, notePath(number)));
     if (note === undefined) continue;
-    const key = createHash("sha256").update(JSON.stringify([PIPELINE_VERSION, config.site, config.markdown, number, note])).digest("hex").slice(0, 40);
-    const path = cache?.path(`note-${key}.json`);
-    const stored = path ? readJson<string>(path) : undefined;
+    const entry = `note-${cacheKey(config.site, config.markdown, number, note)}.json`;
+    const stored = cache?.read<string>(entry);
     if (typeof stored === "string") {
       notes.set(number, stored);
       continue;
@@ -193,7 +188,7 @@ async function pastNotes(root: string, record: SentRecord, config: Config, cache
     const { file, html } = await renderNote(number, note, config);
     files.push(file);
     notes.set(number, html.web);
-    if (path && file.messages.length === 0) writeJson(path, html.web);
+    if (file.messages.length === 0) cache?.write(entry, html.web);
   }
   return notes;
 }
@@ -204,44 +199,20 @@ async function pastNotes(root: string, record: SentRecord, config: Config, cache
  * article's text recompiles the issue without loading MJML. The names of
  * the results it uses are added to `used`.
  */
-function rememberedMjml(cache: IssuesCache | undefined, thread: MjmlThread | undefined, used: string[]): MjmlCompile {
+function rememberedMjml(cache: DocumentFolder | undefined, thread: MjmlThread | undefined, used: string[]): MjmlCompile {
   return async (source) => {
-    const name = `mjml-${createHash("sha256").update(`${PIPELINE_VERSION}\0`).update(source).digest("hex").slice(0, 40)}.json`;
+    const name = `mjml-${cacheKey(source)}.json`;
     used.push(name);
-    const path = cache?.path(name);
-    const stored = path ? readJson<string>(path) : undefined;
+    const stored = cache?.read<string>(name);
     if (typeof stored === "string") return stored;
     const html = thread ? await thread.toHtml(source) : await (await import("../issues/mjml.js")).mjmlToHtml(source);
-    if (path) writeJson(path, html);
+    cache?.write(name, html);
     return html;
   };
 }
 
-/**
- * The issues folder of the cache: compiled issues, MJML results and the mark
- * of valid templates. A build keeps what it used and drops the rest, so the
- * folder does not grow with every edit.
- */
-class IssuesCache {
-  private readonly used = new Set<string>();
-  constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  /** The path of an entry, which this build uses. */
-  path(name: string): string {
-    this.used.add(name);
-    return join(this.dir, name);
-  }
-
-  /** Removes every entry this build did not use. */
-  prune(): void {
-    for (const name of readdirSync(this.dir)) if (!this.used.has(name)) rmSync(join(this.dir, name), { force: true });
-  }
-}
-
 /** An editor's note decoded as an article is, with its messages; undefined when there is none. */
-function readNote(root: string, path: string): SourceFile | undefined {
+function readNote(root: string, path: string): { text: string; file: VFile } | undefined {
   let bytes: Buffer;
   try {
     bytes = readFileSync(join(root, path));
@@ -292,9 +263,7 @@ export const PREVIEW_FILES = ["issues/next/index.html", "issues/next/issue.txt",
 /** A digest of everything the preview files are made from: a rebuild that leaves the issue alone keeps them. */
 export function previewKey(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): string {
   const { plan, ...compiled } = issue;
-  return createHash("sha1")
-    .update(JSON.stringify([PIPELINE_VERSION, config.site, newsletter, plan.number, plan.date, compiled]))
-    .digest("hex");
+  return cacheKey(config.site, newsletter, plan.number, plan.date, compiled);
 }
 
 /** The preview files of the next issue: its HTML, its text and a sample message to a placeholder address. */

@@ -1,18 +1,21 @@
-// A worker thread that renders its share of the site's pages (see render-pages.ts).
+// A worker thread that renders its share of the site's pages, a batch at a time (see render-pages.ts).
 import { parentPort, workerData } from "node:worker_threads";
-import { renderPages, type PageSpec } from "../site/pages.js";
+import { pageRenderer, type PageSpec } from "../site/pages.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 
-/** What the worker sends back: the pages, or the template error that stopped it. */
+/** What the worker sends back for each batch: its pages, or the template error that stopped it. */
 export type PageWorkerReply = { pages: Array<[string, string]> } | { error: { path: string; reason: string; line: number; column: number } };
 
-const { specs, sources } = workerData as { specs: PageSpec[]; sources: TemplateSources };
-let reply: PageWorkerReply;
-try {
-  reply = { pages: [...renderPages(specs, sources)] };
-} catch (error) {
-  if (!(error instanceof TemplateError)) throw error;
-  const message = error.file.messages[0];
-  reply = { error: { path: error.file.path, reason: message?.reason ?? error.message, line: message?.line ?? 1, column: message?.column ?? 1 } };
-}
-parentPort?.postMessage(reply);
+const render = pageRenderer((workerData as { sources: TemplateSources }).sources);
+
+parentPort?.on("message", (specs: PageSpec[]) => {
+  let reply: PageWorkerReply;
+  try {
+    reply = { pages: specs.map((spec) => [spec.file, render(spec)]) };
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    const message = error.file.messages[0];
+    reply = { error: { path: error.file.path, reason: message?.reason ?? error.message, line: message?.line ?? 1, column: message?.column ?? 1 } };
+  }
+  parentPort?.postMessage(reply);
+});

@@ -1,42 +1,68 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { availableParallelism } from "node:os";
+import type { CachedRender, RenderCache } from "../cache/renders.js";
+import { cacheKey } from "../cache/key.js";
 import type { Config } from "../config/schema.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import type { ContentTree } from "../content/read.js";
 import type { RenderedBody } from "../markdown/render.js";
-import { PIPELINE_VERSION } from "../markdown/version.js";
-import { RenderCache, type CachedRender } from "./cache.js";
-import { compiledPath } from "./compiled.js";
 import { replayMessages } from "../validate/messages.js";
+import { compiledPath } from "./compiled.js";
 import type { RenderJob } from "./render-job.js";
 import type { WorkerReply, WorkerRequest } from "./render-worker.js";
 import { linkTargets, makeResolver, resolverDigest } from "./resolve.js";
 
-/** Below this many articles to render, a second process costs more than it saves. */
+/** Below this many articles to render, render processes cost more than they save: this process renders them. */
 export const PARALLEL_FROM = 48;
-/** Articles handed out at a time, to the worker or to this process. */
+/** Articles handed to a render process at a time. */
 const BATCH = 8;
-/** Batches the worker holds at once, so it never waits while this process is busy rendering. */
-const WORKER_AHEAD = 3;
+/** Batches each render process holds at once, so it never waits for the next. */
+const AHEAD = 3;
+/**
+ * The old-generation heap of a render process, in MB. A render keeps
+ * nothing once its body is sent back, so the heap holds one article's trees
+ * at a time; capped, V8 collects instead of growing (uncapped, a process
+ * grows to twice this over thousands of articles). A process that runs out
+ * on a huge article dies, and its articles are rendered here instead.
+ */
+const RENDER_HEAP_MB = 128;
 
 /**
- * Starts a render worker process ahead of need: its start-up (Node and the
- * Markdown pipeline) then overlaps reading the sources and their front
- * matter. renderAll stops it, used or not; kill it if renderAll is not reached.
+ * Starts the render processes ahead of need, one a core (at most four):
+ * their start-up (Node and the Markdown pipeline) then overlaps reading the
+ * sources and their front matter. renderAll stops them, used or not; kill
+ * them if renderAll is not reached.
  */
-export function forkRenderWorker(): ChildProcess {
-  const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  // Until renderAll listens: a worker that failed to start then fails the first batch sent to it.
-  child.on("error", () => {});
-  return child;
+export function forkRenderProcesses(): ChildProcess[] {
+  return Array.from({ length: Math.min(4, availableParallelism()) }, () => {
+    const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      execArgv: [...process.execArgv, `--max-old-space-size=${RENDER_HEAP_MB}`],
+    });
+    // Until renderAll listens: a process that failed to start loses its first batches, which are then rendered here.
+    child.on("error", () => {});
+    return child;
+  });
+}
+
+/** An article to render, and the key its render is cached by. */
+interface Pending {
+  key: string;
+  meta: ArticleMeta;
 }
 
 /**
- * Renders the bodies of `metas` (links may lead to any of `all`), reusing cached renders whose links still
- * resolve the same way. Large batches are shared with one worker process
- * (`worker` when one was forked ahead, else a new one), which on two cores
- * nearly halves a cold build; a worker given and not needed is stopped at
- * once. Messages land on each article's VFile as if it had been rendered here.
+ * Renders the bodies of `metas` (links may lead to any of `all`), reusing
+ * cached renders whose links still resolve the same way. Many bodies are
+ * shared among render processes (`processes` when they were started ahead,
+ * else new ones), which on two cores nearly halves a cold build and keeps
+ * the Markdown pipeline's garbage out of this process's heap; processes
+ * given and not needed are stopped at once. Each body goes to the cache as
+ * it comes back, and each article's text is let go once its job is sent,
+ * so neither is held for every article at once. Messages land on each
+ * article's VFile as if it had been rendered here. Returns the bodies by
+ * article id, and how many were rendered.
  */
 export async function renderAll(
   metas: readonly ArticleMeta[],
@@ -45,90 +71,117 @@ export async function renderAll(
   config: Config,
   now: Date,
   cache: RenderCache,
-  worker?: ChildProcess,
-): Promise<Map<string, RenderedBody>> {
+  processes: readonly ChildProcess[] = [],
+): Promise<{ bodies: Map<string, RenderedBody>; rendered: number }> {
   const targets = linkTargets(all, tree.sources.map((s) => s.path));
   const assets = new Set(tree.assets.keys());
   const basePath = new URL(config.site.url).pathname;
   const resolve = makeResolver(targets, assets, now.getTime());
   // While no link target changed, a cached render's links resolve as when it was checked.
   const checked = cache.checkedAgainst(resolverDigest(targets, assets, now.getTime()));
-  const byKey = new Map<string, ArticleMeta>();
   const bodies = new Map<string, RenderedBody>();
-  const jobs: RenderJob[] = [];
-
-  const accept = (meta: ArticleMeta, render: CachedRender) => {
-    replayMessages(meta.source.file, render.messages);
-    bodies.set(meta.id, render.body);
-  };
+  const pending: Pending[] = [];
   for (const meta of metas) {
     const { path } = meta.source;
-    const key = RenderCache.key([String(PIPELINE_VERSION), config.site.url, String(config.markdown.bareUrls), path, meta.slug, meta.source.digest]);
+    const key = cacheKey(config.site.url, config.markdown.bareUrls, path, meta.slug, meta.source.digest);
     const cached = cache.get(key);
     if (cached && (checked || cached.body.resolved.every(([url, was]) => JSON.stringify(resolve(path, url)) === JSON.stringify(was)))) {
-      accept(meta, cached);
+      replayMessages(meta.source.file, cached.messages);
+      bodies.set(meta.id, cached.body);
+      meta.source.release();
       continue;
     }
-    byKey.set(key, meta);
-    jobs.push({ key, path, text: meta.source.text, pageUrl: new URL(paths.article(meta.slug), config.site.url).href });
+    pending.push({ key, meta });
   }
-  jobs.sort((a, b) => (a.path < b.path ? -1 : 1));
+  pending.sort((a, b) => (a.meta.source.path < b.meta.source.path ? -1 : 1));
 
+  const job = ({ key, meta }: Pending): RenderJob => {
+    const made = { key, path: meta.source.path, text: meta.source.text, pageUrl: new URL(paths.article(meta.slug), config.site.url).href };
+    meta.source.release();
+    return made;
+  };
+  const byKey = new Map(pending.map((p) => [p.key, p.meta]));
   const done = (key: string, render: CachedRender) => {
     const meta = byKey.get(key);
-    if (meta) accept(meta, render);
-    cache.set(key, render);
+    if (!meta) return;
+    replayMessages(meta.source.file, render.messages);
+    bodies.set(meta.id, cache.put(key, render));
   };
-  if (jobs.length < PARALLEL_FROM) worker?.kill();
-  if (jobs.length === 0) return bodies;
-  // Loaded only when something needs rendering: the Markdown pipeline is a third of start-up.
-  const { prepareJobs, runJob } = await import("./render-job.js");
-  await prepareJobs(jobs);
-  const context = { basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, resolve };
-  if (jobs.length < PARALLEL_FROM) {
-    for (const job of jobs) done(job.key, runJob(job, context));
+  // Loaded only when something is rendered here: the Markdown pipeline is a third of start-up.
+  const renderHere = async (items: readonly Pending[]) => {
+    const { prepareJobs, runJob } = await import("./render-job.js");
+    const context = { basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, resolve };
+    for (const item of items) {
+      const one = job(item);
+      await prepareJobs([one]);
+      done(one.key, runJob(one, context));
+    }
+  };
+
+  if (pending.length < PARALLEL_FROM) {
+    for (const child of processes) child.kill();
+    await renderHere(pending);
   } else {
-    await shareWithWorker(worker ?? forkRenderWorker(), jobs, (job) => runJob(job, context), done, { type: "init", targets, assets: [...assets], now: now.getTime(), basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls });
+    const init: WorkerRequest = { type: "init", targets, assets: [...assets], now: now.getTime(), basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls };
+    const left = await shareWithProcesses(processes.length > 0 ? processes : forkRenderProcesses(), pending, job, done, init);
+    await renderHere(left);
   }
-  return bodies;
+  return { bodies, rendered: pending.length };
 }
 
-async function shareWithWorker(
-  child: ChildProcess,
-  jobs: RenderJob[],
-  renderHere: (job: RenderJob) => CachedRender,
+/**
+ * Hands `pending` out to the render processes a batch at a time, and stops
+ * them when all is rendered. Returns what none of them rendered: the batches
+ * of a process that died (out of memory on a huge article), when no other
+ * is left to take them.
+ */
+async function shareWithProcesses(
+  children: readonly ChildProcess[],
+  pending: readonly Pending[],
+  job: (item: Pending) => RenderJob,
   done: (key: string, render: CachedRender) => void,
   init: WorkerRequest,
-): Promise<void> {
-  const queue = [...jobs];
-  let inFlight = 0;
-  const workerFinished = new Promise<void>((resolve, reject) => {
-    const next = () => {
-      const batch = queue.splice(0, BATCH);
-      if (batch.length === 0) return;
-      inFlight++;
-      child.send({ type: "render", jobs: batch } satisfies WorkerRequest);
-    };
-    child.on("message", (reply: WorkerReply) => {
-      inFlight--;
-      for (const [key, render] of reply.results) done(key, render);
-      next();
-      if (queue.length === 0 && inFlight === 0) resolve();
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (inFlight > 0) reject(new Error(`render worker exited with code ${code}`));
-    });
-    child.send(init);
-    for (let i = 0; i < WORKER_AHEAD; i++) next();
-  });
-  while (queue.length > 0) {
-    for (const job of queue.splice(0, BATCH)) done(job.key, renderHere(job));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+): Promise<Pending[]> {
+  const queue: Pending[][] = [];
+  for (let i = 0; i < pending.length; i += BATCH) queue.push(pending.slice(i, i + BATCH));
+  const held = new Map<ChildProcess, Pending[][]>(children.map((child) => [child, []]));
   try {
-    await workerFinished;
+    await new Promise<void>((resolve) => {
+      const finished = () => held.size === 0 || (queue.length === 0 && [...held.values()].every((batches) => batches.length === 0));
+      const feed = () => {
+        for (const [child, batches] of held) {
+          while (batches.length < AHEAD && queue.length > 0) {
+            const batch = queue.shift() as Pending[];
+            batches.push(batch);
+            child.send({ type: "render", jobs: batch.map(job) } satisfies WorkerRequest);
+          }
+        }
+        if (finished()) resolve();
+      };
+      for (const child of children) {
+        child.on("message", (reply: WorkerReply) => {
+          held.get(child)?.shift();
+          for (const [key, render] of reply.results) done(key, render);
+          feed();
+        });
+        const lost = () => {
+          const batches = held.get(child);
+          if (!batches) return;
+          held.delete(child);
+          queue.unshift(...batches);
+          feed();
+        };
+        child.on("exit", lost);
+        child.on("error", lost);
+        child.send(init);
+      }
+      feed();
+    });
   } finally {
-    child.kill();
+    for (const child of children) {
+      child.removeAllListeners("exit");
+      child.kill();
+    }
   }
+  return queue.flat();
 }

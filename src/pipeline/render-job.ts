@@ -1,6 +1,6 @@
 import { VFile } from "vfile";
 import { prepareFor, renderBody, type RenderTarget } from "../markdown/render.js";
-import type { CachedRender } from "./cache.js";
+import type { CachedRender } from "../cache/renders.js";
 import { storeMessages } from "../validate/messages.js";
 
 /** One article to render: plain data, so it can go to a worker process. */

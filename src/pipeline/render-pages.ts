@@ -1,44 +1,75 @@
 import { Worker } from "node:worker_threads";
 import { VFile } from "vfile";
-import { renderPages, type PageSpec } from "../site/pages.js";
+import { pageRenderer, type PageSpec } from "../site/pages.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import { compiledPath } from "./compiled.js";
 import type { PageWorkerReply } from "./page-worker.js";
 
 /** Below this many pages a second thread costs more than it saves. */
 const SHARE_FROM = 400;
+/** Pages rendered at a time, here or in the thread: each batch is handed on as it is done, so no more are held. */
+const BATCH = 48;
+/** Batches the thread holds at once, so it never waits while this thread is busy rendering. */
+const THREAD_AHEAD = 2;
 
 /**
- * Renders the site's pages, sharing a large set with a worker thread: every
- * other page goes to the thread, so both halves cost about the same. Liquid
- * takes a third of a cold build of thousands of pages, and after the article
- * bodies the second core has nothing else to do. The pages are the same
- * bytes either way, in the order of `specs`.
+ * Renders the site's pages a batch at a time, handing each page to `done`
+ * as it is made (in no particular order), so memory holds a few batches,
+ * not the site. A large set is shared with a worker thread: Liquid takes a
+ * third of a cold build of thousands of pages, and after the article bodies
+ * the second core has nothing else to do. The pages are the same bytes
+ * either way. Returns how many pages the thread rendered. A template error
+ * in either thread is thrown as a TemplateError.
  */
-export async function renderPagesShared(specs: readonly PageSpec[], sources: TemplateSources): Promise<Map<string, string>> {
-  if (specs.length < SHARE_FROM) return renderPages(specs, sources);
-  const theirs = specs.filter((_, i) => i % 2 === 1);
-  const worker = new Worker(compiledPath(import.meta.url, "page-worker.js"), { workerData: { specs: theirs, sources } });
-  const reply = new Promise<PageWorkerReply>((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
+export async function renderPagesShared(specs: readonly PageSpec[], sources: TemplateSources, done: (file: string, html: string) => void): Promise<{ inThread: number }> {
+  const render = pageRenderer(sources);
+  const queue: PageSpec[][] = [];
+  for (let i = 0; i < specs.length; i += BATCH) queue.push(specs.slice(i, i + BATCH));
+  const renderHere = (batch: readonly PageSpec[]) => {
+    for (const spec of batch) done(spec.file, render(spec));
+  };
+  if (specs.length < SHARE_FROM) {
+    for (const batch of queue) renderHere(batch);
+    return { inThread: 0 };
+  }
+  const worker = new Worker(compiledPath(import.meta.url, "page-worker.js"), { workerData: { sources } });
+  let inThread = 0;
+  let inFlight = 0;
+  const threadDone = new Promise<void>((resolve, reject) => {
+    const next = () => {
+      const batch = queue.shift();
+      if (!batch) return;
+      inFlight++;
+      // The batch's scopes are copied to the thread here: an article page's HTML is read now, once.
+      worker.postMessage(batch);
+    };
+    worker.on("message", (reply: PageWorkerReply) => {
+      inFlight--;
+      if ("error" in reply) {
+        const file = new VFile({ path: reply.error.path });
+        file.message(reply.error.reason, { place: { line: reply.error.line, column: reply.error.column }, ruleId: "template", source: "site" }).fatal = true;
+        reject(new TemplateError(file));
+        return;
+      }
+      for (const [file, html] of reply.pages) done(file, html);
+      inThread += reply.pages.length;
+      next();
+      if (queue.length === 0 && inFlight === 0) resolve();
+    });
+    worker.on("error", reject);
+    for (let i = 0; i < THREAD_AHEAD; i++) next();
   });
-  let mine: Map<string, string>;
+  // Rejections are taken when awaited below; an error here first leaves it unawaited.
+  threadDone.catch(() => {});
   try {
-    mine = renderPages(
-      specs.filter((_, i) => i % 2 === 0),
-      sources,
-    );
-  } catch (error) {
+    for (let batch = queue.shift(); batch; batch = queue.shift()) {
+      renderHere(batch);
+      // Lets the thread's replies in, and hands it its next batch.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await threadDone;
+  } finally {
     await worker.terminate();
-    throw error;
   }
-  const answer = await reply;
-  if ("error" in answer) {
-    const file = new VFile({ path: answer.error.path });
-    file.message(answer.error.reason, { place: { line: answer.error.line, column: answer.error.column }, ruleId: "template", source: "site" }).fatal = true;
-    throw new TemplateError(file);
-  }
-  const other = new Map(answer.pages);
-  return new Map(specs.map((spec) => [spec.file, (mine.get(spec.file) ?? other.get(spec.file)) as string]));
+  return { inThread };
 }

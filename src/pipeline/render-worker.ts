@@ -1,5 +1,5 @@
 import type { RenderTarget } from "../markdown/render.js";
-import type { CachedRender } from "./cache.js";
+import type { CachedRender } from "../cache/renders.js";
 import type { RenderJob } from "./render-job.js";
 import { makeResolver, type LinkTarget } from "./resolve.js";
 

@@ -7,7 +7,7 @@ import { personalise } from "../issues/tokens.js";
 import { build, type Assembly } from "../pipeline/build.js";
 import { problemLines } from "../validate/lines.js";
 import { previewValues } from "../pipeline/newsletter.js";
-import { CACHE_DIR } from "../pipeline/json-file.js";
+import { CACHE_DIR } from "../cache/store.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
 import { darken, emailPage, imagesOff, inboxPage, listPage, messagePage, withLiveScript, withoutStyles, type EmailView, type Problem } from "./ui.js";
 

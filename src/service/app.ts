@@ -18,7 +18,7 @@ import { isUnavailable, openStore, type Store } from "../store/database.js";
 import type { SubscriberStatus } from "../store/schema.js";
 import { SubscriberList } from "../store/subscribers.js";
 import { ServiceMail } from "./mail.js";
-import { loadPages, type PageName, type Pages } from "./pages.js";
+import { loadPages, type PageName } from "./pages.js";
 import type { ServiceSettings } from "./settings.js";
 import { MailWorker } from "./worker.js";
 

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { digest } from "../cache/key.js";
 
 /**
  * Digests of page scopes, to tell which pages changed since the last build.
@@ -10,9 +10,9 @@ import { createHash } from "node:crypto";
 export class ScopeDigests {
   private readonly known = new Map<object, string>();
 
-  /** Registers a shared object by a digest of its JSON, or by `digest` when it holds what JSON cannot see (lazy HTML). */
-  register<T extends object>(value: T, digest?: string): T {
-    this.known.set(value, `\u0001${digest ?? sha1(JSON.stringify(value))}`);
+  /** Registers a shared object by a digest of its JSON, or by `given` when it holds what JSON cannot see (lazy HTML). */
+  register<T extends object>(value: T, given?: string): T {
+    this.known.set(value, `\u0001${given ?? digest(JSON.stringify(value))}`);
     return value;
   }
 
@@ -23,10 +23,6 @@ export class ScopeDigests {
 
   /** A digest of a page's scope: its own data in full, its shared parts by their digests. */
   of(scope: object): string {
-    return sha1(JSON.stringify(scope, (_key, value: unknown) => (typeof value === "object" && value !== null && this.known.get(value)) || value));
+    return digest(JSON.stringify(scope, (_key, value: unknown) => (typeof value === "object" && value !== null && this.known.get(value)) || value));
   }
-}
-
-function sha1(text: string): string {
-  return createHash("sha1").update(text).digest("base64");
 }

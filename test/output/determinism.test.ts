@@ -1,10 +1,26 @@
+import { execFileSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
-import { NOW, removeProjects, snapshot, tempProject } from "../helpers/project.js";
+import { article, NOW, put, removeProjects, REPO, snapshot, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
+
+/**
+ * Loaded first into a Node process (and its threads and child processes):
+ * moves the clock `PRESSWORK_TEST_CLOCK_SHIFT` milliseconds away from the
+ * real one, for `new Date()` and `Date.now()` alike.
+ */
+const SHIFT_CLOCK = `
+const shift = Number(process.env.PRESSWORK_TEST_CLOCK_SHIFT);
+const Real = Date;
+globalThis.Date = class extends Real {
+  constructor(...args) { if (args.length === 0) super(Real.now() + shift); else super(...args); }
+  static now() { return Real.now() + shift; }
+};
+`;
+const YEAR = 365.25 * 24 * 3600 * 1000;
 
 describe("builds are reproducible", () => {
   it("gives identical bytes for the same input, built twice, with and without the render cache", async () => {
@@ -20,11 +36,26 @@ describe("builds are reproducible", () => {
     }
   });
 
-  it("puts no build time anywhere in the output", async () => {
-    const root = await tempProject({ samples: true });
-    await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
-    for (const [path, bytes] of await snapshot(join(root, "dist"))) {
-      if (!/\.(html|xml|json|txt)$/.test(path)) continue;
+  it("holds nothing of the real clock, the machine's time zone or the build's time", { timeout: 180_000 }, async () => {
+    // Enough articles for the render processes to take part; and the newsletter's issues.
+    const articles = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`extra-${i}.md`, article(`title: Extra ${i}\ndate: 2026-10-${String((i % 28) + 1).padStart(2, "0")}T0${i % 10}:15:00`, `Body ${i}, with a [link](https://example.org/${i}).`)]));
+    const root = await tempProject({ samples: true, articles });
+    const preload = join(root, "shift-clock.mjs");
+    await put(preload, SHIFT_CLOCK);
+    const run = (shift: number, zone: string, args: string[]) =>
+      execFileSync(process.execPath, ["--import", preload, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_TEST_CLOCK_SHIFT: String(shift), TZ: zone } });
+    // The shifted clock is what the processes see.
+    expect(run(40 * YEAR, "UTC", ["--input-type=module", "-e", "console.log(new Date().getUTCFullYear(), Date.now() > Date.UTC(2060, 0))"]).trim()).toMatch(/^20[67]\d true$/);
+    // Decades apart, on opposite sides of the date line: the same --now must give the same bytes.
+    const cli = join(REPO, "bin/presswork.js");
+    run(40 * YEAR, "Pacific/Kiritimati", [cli, "build", "--now", "2026-11-29T12:00:00Z", "--no-cache", "--out", "future"]);
+    run(-30 * YEAR, "America/Adak", [cli, "build", "--now", "2026-11-29T12:00:00Z", "--no-cache", "--out", "past"]);
+    const [future, past] = await Promise.all([snapshot(join(root, "future")), snapshot(join(root, "past"))]);
+    expect([...future.keys()].sort()).toEqual([...past.keys()].sort());
+    for (const [path, bytes] of future) {
+      expect(past.get(path)?.equals(bytes), path).toBe(true);
+      if (!/\.(html|xml|json|txt|eml)$/.test(path)) continue;
+      // The build's own time is not in it either: only dates of articles and issues are.
       const text = bytes.toString("utf8");
       expect(text, path).not.toContain("2026-11-29");
       expect(text, path).not.toContain("29 Nov 2026");

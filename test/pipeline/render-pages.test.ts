@@ -10,24 +10,46 @@ const sources = {
 const specs = (count: number, title = "Page"): PageSpec[] =>
   Array.from({ length: count }, (_, n) => ({ file: `p/${n}/index.html`, template: "page", key: String(n), scope: { n: n === 401 ? 400 : n, title: `${title} ${n} & more`, body: `<em>${"x".repeat(n % 50)}</em>` } }));
 
+/** Renders `all` shared between two threads; the pages as they were handed over, and how many the thread made. */
+async function shared(all: readonly PageSpec[]): Promise<{ pages: Map<string, string>; inThread: number; handed: number }> {
+  const pages = new Map<string, string>();
+  let handed = 0;
+  const { inThread } = await renderPagesShared(all, sources, (file, html) => {
+    handed++;
+    pages.set(file, html);
+  });
+  return { pages, inThread, handed };
+}
+
 describe("rendering many pages on two threads", () => {
-  it("gives the same pages, byte for byte and in the same order, as rendering them all here", async () => {
+  it("gives the same pages, byte for byte, as rendering them all here, each handed over once, a share of them made by the thread", async () => {
     const all = specs(1200);
-    const shared = await renderPagesShared(all, sources);
+    const { pages, inThread, handed } = await shared(all);
     const here = renderPages(all, sources);
-    expect([...shared.keys()]).toEqual(all.map((s) => s.file));
-    expect([...shared]).toEqual([...here]);
-    expect(shared.get("p/7/index.html")).toBe("<title>Page 7 &amp; more</title>\n<p>7: <em>xxxxxxx</em></p>\n");
+    expect(handed).toBe(all.length);
+    expect(new Map([...pages].sort())).toEqual(new Map([...here].sort()));
+    expect(pages.get("p/7/index.html")).toBe("<title>Page 7 &amp; more</title>\n<p>7: <em>xxxxxxx</em></p>\n");
+    expect(inThread, "pages rendered by the worker thread").toBeGreaterThan(0);
+    expect(inThread, "pages rendered here").toBeLessThan(all.length);
   });
 
-  it("reports a template error from the worker's half with the template's file and line", async () => {
-    const all = specs(1200);
-    (all[401] as PageSpec).scope["n"] = 401;
-    const error = await renderPagesShared(all, sources).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TemplateError);
-    const message = (error as TemplateError).file.messages[0];
-    expect((error as TemplateError).file.path).toMatch(/templates\/site\/page\.liquid$/);
-    expect(message?.reason).toContain("undefined variable: missing");
-    expect(message?.line).toBe(2);
+  it("renders a small site here alone", async () => {
+    const { pages, inThread } = await shared(specs(30));
+    expect(pages.size).toBe(30);
+    expect(inThread).toBe(0);
+  });
+
+  it("reports a template error from either thread with the template's file and line", async () => {
+    // The failing page in the first two batches (the thread's) and in the third (this thread's).
+    for (const at of [60, 100]) {
+      const all = specs(1200);
+      (all[at] as PageSpec).scope["n"] = 401;
+      const error = await shared(all).catch((e: unknown) => e);
+      expect(error, `page ${at}`).toBeInstanceOf(TemplateError);
+      const message = (error as TemplateError).file.messages[0];
+      expect((error as TemplateError).file.path).toMatch(/templates\/site\/page\.liquid$/);
+      expect(message?.reason).toContain("undefined variable: missing");
+      expect(message?.line).toBe(2);
+    }
   });
 });

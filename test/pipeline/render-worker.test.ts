@@ -1,12 +1,37 @@
+import type { ChildProcess } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
-import { afterAll, describe, expect, it } from "vitest";
-import { assemble } from "../../src/pipeline/build.js";
-import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";
+import { join } from "node:path";
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { assemble, build } from "../../src/pipeline/build.js";
+import { article, NOW, removeProjects, snapshot, tempProject } from "../helpers/project.js";
+
+// The real fork, watched: which render processes the build starts, and how many batches each sends back.
+const watched = vi.hoisted(() => ({ children: [] as Array<{ child: ChildProcess; replies: number }>, kill: 0 }));
+vi.mock("node:child_process", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("node:child_process")>();
+  return {
+    ...actual,
+    fork: (...args: Parameters<typeof actual.fork>) => {
+      const child = actual.fork(...args);
+      if ((args[0] as string).includes("render-worker")) {
+        const entry = { child, replies: 0 };
+        watched.children.push(entry);
+        child.on("message", () => entry.replies++);
+        if (watched.children.length <= watched.kill) child.kill("SIGKILL");
+      }
+      return child;
+    },
+  };
+});
 
 afterAll(removeProjects);
+beforeEach(() => {
+  watched.children = [];
+  watched.kill = 0;
+});
 
 /** The render processes this process started that are still running (Linux: read from /proc). */
-async function renderWorkers(): Promise<number[]> {
+async function running(): Promise<number[]> {
   const found: number[] = [];
   for (const pid of (await readdir("/proc")).filter((name) => /^\d+$/.test(name))) {
     try {
@@ -21,29 +46,51 @@ async function renderWorkers(): Promise<number[]> {
 }
 
 async function noneLeft(): Promise<number[]> {
-  for (let i = 0; i < 40 && (await renderWorkers()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  return renderWorkers();
+  for (let i = 0; i < 40 && (await running()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  return running();
 }
 
-describe("the render process of a first build", () => {
+describe("the render processes of a first build", () => {
   // Started when 60 articles are listed, before their front matter says which of them to render.
   const project = (drafts: number) => {
     const articles: Record<string, string> = {};
-    for (let i = 0; i < 60; i++) articles[`story-${i}.md`] = article(`title: Story ${i}\ndate: 2026-10-01T00:00:00Z\ndraft: ${i < drafts}`);
+    for (let i = 0; i < 60; i++) articles[`story-${i}.md`] = article(`title: Story ${i}\ndate: 2026-10-01T00:00:00Z\ndraft: ${i < drafts}`, `Story ${i} links to [the next](story-${(i + 1) % 60}.md) and has \`code\`.`);
     return tempProject({ articles });
   };
 
-  it("is stopped unused when the front matter leaves too few articles to share", async () => {
+  it("are started, and stopped unused when the front matter leaves too few articles to share", async () => {
     const root = await project(50);
     const result = await assemble({ root, now: NOW });
     expect(result.articles).toHaveLength(10);
+    expect(watched.children.length, "render processes started").toBeGreaterThan(0);
+    expect(watched.children.map((c) => c.replies)).toEqual(watched.children.map(() => 0));
     expect(await noneLeft()).toEqual([]);
   });
 
-  it("is gone once a build that shared its bodies with it is done", async () => {
+  it("render the bodies, and are gone once the build is done", async () => {
     const root = await project(0);
     const result = await assemble({ root, now: NOW });
     expect(result.articles).toHaveLength(60);
+    expect(result.bodies).toEqual({ rendered: 60, cached: 0 });
+    expect(watched.children.reduce((sum, c) => sum + c.replies, 0), "batches rendered by the processes").toBe(Math.ceil(60 / 8));
+    expect(await noneLeft()).toEqual([]);
+  });
+
+  it("that die leave their articles to the others, or to this process when none is left: the build gives the same bytes", async () => {
+    const root = await project(0);
+    await build({ root, now: NOW, out: join(root, "reference"), cacheDir: false });
+    const reference = await snapshot(join(root, "reference"));
+    for (const kill of [1, 99]) {
+      watched.children = [];
+      watched.kill = kill;
+      const out = join(root, `killed-${kill}`);
+      const result = await build({ root, now: NOW, out, cacheDir: join(root, `cache-${kill}`) });
+      expect(result.bodies.rendered).toBe(60);
+      expect(watched.children[0]?.replies, "the process killed at once").toBe(0);
+      const got = await snapshot(out);
+      for (const files of [got, reference]) files.delete(".presswork-output");
+      expect(got, `${kill} killed`).toEqual(reference);
+    }
     expect(await noneLeft()).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { EMAIL_TEMPLATES } from "../../issues/limits.js";
-import { CACHE_DIR } from "../../pipeline/json-file.js";
+import { CACHE_DIR } from "../../cache/store.js";
 import { MjmlThread } from "../../pipeline/mjml-thread.js";
 import { report } from "../report.js";
 import { parseNow } from "../usage.js";

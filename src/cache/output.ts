@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listFiles, MARKER } from "../output/write.js";
 import type { PageSpec } from "../site/pages.js";
 import type { TemplateSources } from "../templates/liquid.js";
-import { writeJson } from "./json-file.js";
+import { cacheKey, digest } from "./key.js";
+import type { CacheStore } from "./store.js";
 
 interface Manifest {
   /** Also written into the output folder's marker: when both agree, the folder is as the last build left it. */
@@ -38,7 +38,8 @@ export class OutputState {
   private plan: PagePlan | undefined;
 
   private constructor(
-    private readonly manifestPath: string | undefined,
+    private readonly store: CacheStore | undefined,
+    private readonly manifest: string | undefined,
     private readonly pages: Record<string, string>,
     /** The last build's token, when its output is still as it left it. */
     private readonly token: string | undefined,
@@ -47,19 +48,18 @@ export class OutputState {
     readonly existing: ReadonlySet<string>,
   ) {}
 
-  /** Reads the state of `outDir` (an empty one when there is no cache or no output folder). */
-  static open(cacheDir: string | undefined, outDir: string | undefined): OutputState {
-    if (!cacheDir || !outDir) return new OutputState(undefined, {}, undefined, undefined, outDir ? listFiles(outDir) : new Set());
-    const manifestPath = join(cacheDir, `output-${createHash("sha1").update(outDir).digest("hex").slice(0, 12)}.json`);
-    let manifest: Manifest | undefined;
+  /** Reads the state of `outDir` from the store's manifest of it (an empty state when the store keeps nothing or there is no output folder). */
+  static open(store: CacheStore, outDir: string | undefined): OutputState {
+    if (!store.persistent || !outDir) return new OutputState(undefined, undefined, {}, undefined, undefined, outDir ? listFiles(outDir) : new Set());
+    const name = `output-${digest(outDir)}.json`;
+    let manifest = store.read<Manifest>(name);
     try {
-      manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest;
-      if (!readFileSync(join(outDir, MARKER), "utf8").includes(manifest.token)) manifest = undefined;
+      if (manifest && !readFileSync(join(outDir, MARKER), "utf8").includes(manifest.token)) manifest = undefined;
     } catch {
       manifest = undefined;
     }
-    if (!manifest) return new OutputState(manifestPath, {}, undefined, undefined, listFiles(outDir));
-    return new OutputState(manifestPath, manifest.pages, manifest.token, manifest.plan, new Set(manifest.files));
+    if (!manifest) return new OutputState(store, name, {}, undefined, undefined, listFiles(outDir));
+    return new OutputState(store, name, manifest.pages, manifest.token, manifest.plan, new Set(manifest.files));
   }
 
   /**
@@ -93,13 +93,11 @@ export class OutputState {
    * of its scope.
    */
   sort(specs: readonly PageSpec[], templates: TemplateSources): { render: PageSpec[]; reuse: Set<string> } {
-    const templateHash = createHash("sha1");
-    for (const name of Object.keys(templates).sort()) templateHash.update(name).update("\0").update(templates[name] ?? "").update("\0");
-    const base = templateHash.digest("hex");
+    const base = cacheKey(Object.keys(templates).sort().map((name) => [name, templates[name]]));
     const render: PageSpec[] = [];
     const reuse = new Set<string>();
     for (const spec of specs) {
-      if (this.keep(spec.file, createHash("sha1").update(base).update(spec.template).update("\0").update(spec.key).digest("hex"))) reuse.add(spec.file);
+      if (this.keep(spec.file, digest(base, spec.template, spec.key))) reuse.add(spec.file);
       else render.push(spec);
     }
     return { render, reuse };
@@ -110,15 +108,15 @@ export class OutputState {
     const keys = Object.keys(this.keys)
       .sort()
       .map((file) => [file, this.keys[file]]);
-    const token = createHash("sha1").update(JSON.stringify(keys)).update(JSON.stringify(files)).update(this.plan?.signature ?? "").digest("hex");
+    const token = digest(keys, files, this.plan?.signature ?? "");
     return `This folder is written by \`presswork build\`; anything else put here is removed.\nbuild ${token}\n`;
   }
 
   /** Records a build once its output is written. */
   save(files: readonly string[], marker: string): void {
-    if (!this.manifestPath) return;
+    if (!this.store || !this.manifest) return;
     const token = /build (\w+)/.exec(marker)?.[1] ?? "";
     if (token === this.token) return;
-    writeJson(this.manifestPath, { token, pages: this.keys, files: [...files], ...(this.plan ? { plan: this.plan } : {}) } satisfies Manifest);
+    this.store.write(this.manifest, { token, pages: this.keys, files: [...files], ...(this.plan ? { plan: this.plan } : {}) } satisfies Manifest);
   }
 }

@@ -1,26 +1,6 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { isAscii } from "node:buffer";
-import { dirname } from "node:path";
-
-/** The project's cache folder, relative to its root. */
-export const CACHE_DIR = ".presswork-cache";
-
-/** A cache file's data, or undefined when there is none yet or it cannot be read: the caller starts afresh. */
-export function readJson<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Writes a cache file beside itself, then renames it: a crash never leaves half a file, nor does a second build. */
-export function writeJson(path: string, data: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(data));
-  renameSync(temporary, path);
-}
+import { writeFileAtomic } from "../files/atomic.js";
 
 /**
  * A cache map kept on disk as a journal of `[key, value]` records: the whole
@@ -87,10 +67,7 @@ export class Journal<V> {
     for (const [key, value] of this.next) if (this.last.get(key) !== value) changes.push([key, value]);
     if (!this.path || changes.length === 0) return dropped;
     if (this.records === 0 || changes.length * 4 > this.next.size || this.records + changes.length > 1.25 * this.next.size + 100) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      const temporary = `${this.path}.${process.pid}.tmp`;
-      writeFileSync(temporary, [...this.next].map(asciiJson).join(","));
-      renameSync(temporary, this.path);
+      writeFileAtomic(this.path, [...this.next].map(asciiJson).join(","));
     } else {
       appendFileSync(this.path, `,${changes.map(asciiJson).join(",")}`);
     }

@@ -1,11 +1,11 @@
-import { createHash, hash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { frontMatterBlock, type ArticleMeta } from "../content/article.js";
-import { PIPELINE_VERSION } from "../markdown/version.js";
 import type { MetaReader } from "../content/collection.js";
 import type { SourceFile } from "../content/read.js";
-import { Journal } from "./json-file.js";
 import { replayMessages, storeMessages, type StoredMessage } from "../validate/messages.js";
+import type { Journal } from "./journal.js";
+import { cacheKey, digest } from "./key.js";
+import type { CacheStore } from "./store.js";
 
 type StoredMeta = Omit<ArticleMeta, "source" | "published" | "updated"> & { published: number; updated: number };
 interface Entry {
@@ -30,8 +30,8 @@ export class MetaCache {
   /** Whether some article's front matter was new or changed, and parsed. */
   parsedAny = false;
 
-  constructor(path: string | undefined) {
-    this.journal = new Journal(path);
+  constructor(store: CacheStore) {
+    this.journal = store.journal("meta.journal");
   }
 
   /**
@@ -40,8 +40,8 @@ export class MetaCache {
    * the schema) is loaded only when some article needs parsing.
    */
   async reader(config: Config, sources: readonly SourceFile[], assets: ReadonlyMap<string, number>): Promise<MetaReader> {
-    const context = createHash("sha256").update(String(PIPELINE_VERSION)).update(JSON.stringify(config)).update(JSON.stringify([...assets])).digest("hex");
-    const keyOf = (source: SourceFile, text: string) => hash("sha256", `${context}${source.path}\0${text}`);
+    const context = cacheKey(config, [...assets]);
+    const keyOf = (source: SourceFile, text: string) => digest(context, source.path, text);
     const keys = new Map<SourceFile, { key: string; head: string }>();
     for (const source of sources) {
       const key = keyOf(source, source.digest);
@@ -63,8 +63,7 @@ export class MetaCache {
       const meta = parse(source, config, assets);
       const { source: _source, ...rest } = meta ?? ({} as ArticleMeta);
       const stored = meta ? { ...rest, published: meta.published.getTime(), updated: meta.updated.getTime() } : null;
-      const digest = createHash("sha1").update(JSON.stringify(stored)).digest("hex");
-      this.journal.keep(source.path, { key, head, meta: stored, digest, messages: storeMessages(source.file, before) });
+      this.journal.keep(source.path, { key, head, meta: stored, digest: digest(stored), messages: storeMessages(source.file, before) });
       return meta;
     };
   }

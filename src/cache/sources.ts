@@ -1,7 +1,8 @@
 import type { Stats } from "node:fs";
 import type { Recalled, SourceFile, SourceMemory } from "../content/read.js";
-import { Journal } from "./json-file.js";
 import { storeMessages } from "../validate/messages.js";
+import type { Journal } from "./journal.js";
+import type { CacheStore } from "./store.js";
 
 /** A file's identity as the file system reports it: size, modification and change times, inode. */
 type Identity = [size: number, mtimeMs: number, ctimeMs: number, ino: number];
@@ -26,8 +27,8 @@ export class SourceIndex implements SourceMemory {
   private readonly journal: Journal<Entry>;
   private readonly now = Date.now();
 
-  constructor(path: string | undefined) {
-    this.journal = new Journal(path);
+  constructor(store: CacheStore) {
+    this.journal = store.journal("sources.journal");
   }
 
   recall(path: string, stat: Stats): Recalled | undefined {

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Journal } from "../../src/pipeline/json-file.js";
+import { Journal } from "../../src/cache/journal.js";
 
 const dir = mkdtempSync(join(tmpdir(), "presswork-journal-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

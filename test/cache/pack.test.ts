@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RenderedBody } from "../../src/markdown/render.js";
-import { RenderCache } from "../../src/pipeline/cache.js";
-import { Packs, type Place } from "../../src/pipeline/pack.js";
+import { Packs, type Place } from "../../src/cache/pack.js";
+import { RenderCache } from "../../src/cache/renders.js";
+import { CacheStore } from "../../src/cache/store.js";
 
 const root = mkdtempSync(join(tmpdir(), "presswork-packs-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -75,31 +76,69 @@ describe("the render cache over its packs", () => {
     return { excerpt: `${i}`, wordCount: 1, readingMinutes: 1, assets: [], resolved: [], html: { web: text, feed: text, email: text }, digest: `d${i}`, statsDigest: `s${i}` };
   };
 
+  /** A run over the render cache in `dir`: what `run` gives back, with the store closed after. */
+  const run = <T>(dir: string, use: (cache: RenderCache) => T): T => {
+    const store = CacheStore.open(dir);
+    try {
+      return use(new RenderCache(store));
+    } finally {
+      store.close();
+    }
+  };
+
   it("keeps the HTML of the bodies it got readable after a save that compacted their pack", () => {
     const dir = folder();
-    const first = new RenderCache(dir);
-    for (let i = 0; i < 60; i++) first.set(`k${i}`, { body: body(i), messages: [] });
-    first.save();
-    const second = new RenderCache(dir);
-    const got = [0, 1, 2].map((i) => second.get(`k${i}`));
-    second.save();
-    expect(readdirSync(dir).filter((name) => name.endsWith(".pack"))).toEqual(["bodies-1.pack"]);
+    run(dir, (first) => {
+      for (let i = 0; i < 60; i++) first.put(`k${i}`, { body: body(i), messages: [] });
+      first.save();
+    });
+    const got = run(dir, (second) => {
+      const got = [0, 1, 2].map((i) => second.get(`k${i}`));
+      second.save();
+      return got;
+    });
+    expect(readdirSync(join(dir, "bodies")).filter((name) => name.endsWith(".pack"))).toEqual(["bodies-1.pack"]);
     expect(got.map((entry) => entry?.body.html.web.slice(0, 8))).toEqual(["<p>0</p>y", "<p>1</p>y", "<p>2</p>y"].map((s) => s.slice(0, 8)));
-    const third = new RenderCache(dir);
-    expect(third.get("k2")?.body.html.email).toBe(body(2).html.email);
-    expect(third.get("k3")).toBeUndefined();
+    run(dir, (third) => {
+      expect(third.get("k2")?.body.html.email).toBe(body(2).html.email);
+      expect(third.get("k3")).toBeUndefined();
+    });
+  });
+
+  it("holds no body's HTML: each is read from its pack when asked for, also right after it was put", () => {
+    const dir = folder();
+    run(dir, (cache) => {
+      const put = cache.put("k", { body: body(7), messages: [] });
+      expect(Object.getOwnPropertyDescriptor(put, "html")?.get, "the HTML is read on use").toBeDefined();
+      expect(put.html.web).toBe(body(7).html.web);
+      expect(put.html).not.toBe(put.html);
+      cache.save();
+    });
+  });
+
+  it("keeps bodies for the run only in a store that keeps nothing, and nothing after", () => {
+    const store = CacheStore.open(undefined);
+    const cache = new RenderCache(store);
+    const put = cache.put("k", { body: body(3), messages: [] });
+    cache.save();
+    store.close();
+    expect(put.html.feed).toBe(body(3).html.feed);
+    expect(RenderCache.stored(store)).toBe(false);
+    expect(new RenderCache(CacheStore.open(undefined)).get("k")).toBeUndefined();
   });
 
   it("gives back each body's web, feed and email HTML, whether or not the email's is the feed's", () => {
     const dir = folder();
-    const first = new RenderCache(dir);
     const plain = body(1);
     const withImage: RenderedBody = { ...body(2), html: { web: '<img src="a.png" loading="lazy">', feed: '<img src="https://x.example/a.png">', email: '<img src="https://x.example/a.png" width="600">' } };
-    first.set("plain", { body: plain, messages: [] });
-    first.set("image", { body: withImage, messages: [] });
-    first.save();
-    const second = new RenderCache(dir);
-    expect(second.get("plain")?.body.html).toEqual(plain.html);
-    expect(second.get("image")?.body.html).toEqual(withImage.html);
+    run(dir, (first) => {
+      first.put("plain", { body: plain, messages: [] });
+      first.put("image", { body: withImage, messages: [] });
+      first.save();
+    });
+    run(dir, (second) => {
+      expect(second.get("plain")?.body.html).toEqual(plain.html);
+      expect(second.get("image")?.body.html).toEqual(withImage.html);
+    });
   });
 });

@@ -9,7 +9,8 @@ const NAME = /^bodies-(\d+)\.pack$/;
 const FLUSH_BYTES = 1 << 20;
 
 /**
- * Texts kept in append-only pack files in one folder, read back by place.
+ * Texts kept in append-only pack files in one folder, read back by place
+ * (the store's packs: see store.ts).
  * One file for thousands of rendered bodies, where a file each cost this
  * kind of file system half a millisecond to create: 2.8 s of a cold build
  * of 5,000 articles. A pack is never rewritten: compaction copies the texts
@@ -25,6 +26,9 @@ export class Packs {
   /** Appended texts not yet written: written together, a few writes for thousands of bodies. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Each generation's pack, open to read until close. */
+  private readonly readers = new Map<number, number>();
+  private closed = false;
 
   constructor(private readonly dir: string) {
     let names: string[] = [];
@@ -65,18 +69,25 @@ export class Packs {
     for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
   }
 
-  /** The text at a place; undefined when it cannot be read whole. Opens and closes the pack, so nothing stays open after a build. */
+  /**
+   * The text at a place; undefined when it cannot be read whole. Packs stay
+   * open to read until close; after it, each read opens and closes its pack,
+   * so nothing stays open after a build.
+   */
   read([generation, offset, length]: Place): string | undefined {
     this.flush();
-    let fd: number | undefined;
+    let fd = this.readers.get(generation);
     try {
-      fd = openSync(join(this.dir, `bodies-${generation}.pack`), "r");
-      const bytes = Buffer.alloc(length);
+      fd ??= openSync(this.path(generation), "r");
+      const bytes = Buffer.allocUnsafe(length);
       return readSync(fd, bytes, 0, length, offset) === length ? bytes.toString("utf8") : undefined;
     } catch {
       return undefined;
     } finally {
-      if (fd !== undefined) closeSync(fd);
+      if (fd !== undefined && !this.readers.has(generation)) {
+        if (this.closed) closeSync(fd);
+        else this.readers.set(generation, fd);
+      }
     }
   }
 
@@ -86,7 +97,7 @@ export class Packs {
     let total = 0;
     for (const generation of this.generations) {
       try {
-        total += statSync(join(this.dir, `bodies-${generation}.pack`)).size;
+        total += statSync(this.path(generation)).size;
       } catch {
         // not made yet
       }
@@ -94,32 +105,48 @@ export class Packs {
     return total > 2 * live + 4 * 1024 * 1024;
   }
 
-  /** Copies the texts at `places` into a new generation's pack; returns their new places, in order. */
+  /** Copies the texts at `places` into a new generation's pack, one at a time; returns their new places, in order. */
   compact(places: readonly Place[]): Place[] {
-    const texts = places.map((place) => this.read(place));
-    this.close();
+    this.closeAppending();
     this.generations.push(this.current + 1);
-    return texts.map((text) => this.append(text ?? ""));
+    return places.map((place) => this.append(this.read(place) ?? ""));
   }
 
   /** Removes the packs of generations no place in `used` refers to. */
   removeUnused(used: ReadonlySet<number>): void {
-    for (const generation of this.generations.filter((g) => !used.has(g) && g !== this.current)) rmSync(join(this.dir, `bodies-${generation}.pack`), { force: true });
+    for (const generation of this.generations.filter((g) => !used.has(g) && g !== this.current)) {
+      const fd = this.readers.get(generation);
+      if (fd !== undefined) closeSync(fd);
+      this.readers.delete(generation);
+      rmSync(this.path(generation), { force: true });
+    }
   }
 
-  /** Writes what was appended and closes the pack being appended to. */
+  /** Writes what was appended and closes every pack; later reads open and close their pack each time. */
   close(): void {
+    this.closeAppending();
+    for (const fd of this.readers.values()) closeSync(fd);
+    this.readers.clear();
+    this.closed = true;
+  }
+
+  private closeAppending(): void {
     this.flush();
     if (this.appending !== undefined) closeSync(this.appending);
     this.appending = undefined;
     this.size = undefined;
   }
 
+  private path(generation: number): string {
+    return join(this.dir, `bodies-${generation}.pack`);
+  }
+
   /** The newest pack, open to append; made when missing. */
   private appendFd(): number {
     if (this.appending === undefined) {
       mkdirSync(this.dir, { recursive: true });
-      this.appending = openSync(join(this.dir, `bodies-${this.current}.pack`), "a");
+      this.appending = openSync(this.path(this.current), "a");
+      this.closed = false;
     }
     return this.appending;
   }

@@ -1,0 +1,89 @@
+// A smoke run of the command line on the Node that runs this script: .ci/run
+// runs it on Node 22 and 24 (installed from the npm registry's `node`
+// package), after the test suite ran on the machine's Node. In a temporary
+// copy of the sample project it builds, builds again from the cache (nothing
+// written), checks that Node's compile cache was used where Node has one,
+// and sends the due issue to an SMTP server on loopback.
+// Usage: node scripts/smoke.js   (exit code 1 and the reason on failure)
+import { execFile, execFileSync } from "node:child_process";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import module from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { SMTPServer } from "smtp-server";
+
+const REPO = join(import.meta.dirname, "..");
+const NOW = "2026-11-29T12:00:00Z";
+const dir = await mkdtemp(join(tmpdir(), "presswork-smoke-"));
+const root = join(dir, "project");
+const temp = join(dir, "tmp");
+const failures = [];
+const check = (ok, what) => {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures.push(what);
+};
+
+/** How presswork runs in the project: with this Node, in a temporary folder of its own, which holds Node's compile cache. */
+const run = (args, env = {}) => [process.execPath, [join(REPO, "bin/presswork.js"), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, TMPDIR: temp, NODE_COMPILE_CACHE: "", GITHUB_ACTIONS: "", ...env } }];
+const presswork = (args) => execFileSync(...run(args));
+/** The same without blocking this process, whose SMTP server must answer it. */
+const pressworkAsync = async (args, env) => (await promisify(execFile)(...run(args, env))).stdout;
+
+try {
+  console.log(`smoke run on node ${process.version}`);
+  for (const part of ["articles", "templates", "newsletter", "presswork.config.yaml"]) await cp(join(REPO, part), join(root, part), { recursive: true });
+  await rm(join(root, "newsletter/ledger"), { recursive: true, force: true });
+  await mkdir(temp);
+
+  const first = presswork(["build", "--now", NOW]);
+  check(/Built \d+ article\(s\) into dist\/ \(\d+ file\(s\) written/.test(first), `build: ${first.trim()}`);
+  const feed = await readFile(join(root, "dist/feed.xml"), "utf8");
+  check(feed.startsWith("<?xml") && feed.includes("<rss"), "build: dist/feed.xml is an RSS feed");
+  check((await readFile(join(root, "dist/index.html"), "utf8")).includes("</html>"), "build: dist/index.html is a page");
+  const second = presswork(["build", "--now", NOW]);
+  check(second.includes("(0 file(s) written"), `build again, from the cache: ${second.trim()}`);
+
+  if (module.enableCompileCache) {
+    const cached = await readdir(join(temp, "node-compile-cache"), { recursive: true }).catch(() => []);
+    check(cached.length > 0, `Node's compile cache holds the command line's modules (${cached.length} entries)`);
+  } else {
+    check(true, "Node has no compile cache: the command line runs without one");
+  }
+
+  const received = [];
+  const server = new SMTPServer({
+    logger: false,
+    authOptional: true,
+    disabledCommands: ["AUTH"],
+    onData(stream, session, callback) {
+      const chunks = [];
+      stream.on("data", (chunk) => chunks.push(chunk));
+      stream.on("end", () => {
+        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") });
+        callback();
+      });
+    },
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.server.address();
+  try {
+    const readers = ["ada@example.org", "tomas@example.org", "mei@example.org"];
+    await writeFile(join(root, "subs.csv"), `email,name\n${readers.map((address) => `${address},Reader`).join("\n")}\n`);
+    const sent = await pressworkAsync(["send", "--subscribers", "subs.csv", "--now", NOW], { SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_TLS_INSECURE: "1", PRESSWORK_SECRET: "smoke" });
+    check(received.length === readers.length, `send: ${received.length} of ${readers.length} messages reached the loopback server`);
+    check(readers.every((address) => received.some((message) => message.to.includes(address))), "send: one message to each reader");
+    check(received.every((message) => /^List-Unsubscribe:/im.test(message.raw)), "send: every message has List-Unsubscribe");
+    console.log(sent.trim().split("\n").at(-1));
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+} catch (error) {
+  check(false, `${error.message}${error.stderr ? `\n${error.stderr}` : ""}`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+if (failures.length > 0) {
+  console.error(`smoke run on node ${process.version}: ${failures.length} failure(s)`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { parseAddress } from "../../src/audience/address.js";
+
+describe("parseAddress", () => {
+  it("keeps the local part as written and lower-cases the domain; the identity ignores case", () => {
+    expect(parseAddress("Ada.Okafor@Signal-Noise.EXAMPLE")).toEqual({ address: "Ada.Okafor@signal-noise.example", identity: "ada.okafor@signal-noise.example" });
+    expect(parseAddress("  reader+news@example.org \n")).toEqual({ address: "reader+news@example.org", identity: "reader+news@example.org" });
+  });
+
+  it("sends to internationalised domains in their ASCII form", () => {
+    expect(parseAddress("leser@bücher.example")).toEqual({ address: "leser@xn--bcher-kva.example", identity: "leser@xn--bcher-kva.example" });
+  });
+
+  it("says why an address is not one", () => {
+    const reason = (raw: string) => {
+      const result = parseAddress(raw);
+      return "reason" in result ? result.reason : undefined;
+    };
+    expect(reason("")).toBe("the address is empty");
+    expect(reason("   ")).toBe("the address is empty");
+    for (const raw of ["no-at-sign", "@example.org", "reader@"]) expect(reason(raw), raw).toBe("an address needs a part before and after one @");
+    for (const raw of ["two words@example.org", "a@b@example.org", ".dot@example.org", "dot.@example.org", "two..dots@example.org", "<reader@example.org>", `${"x".repeat(65)}@example.org`]) {
+      expect(reason(raw), raw).toBe("the part before @ has characters an address cannot have");
+    }
+    for (const raw of ["reader@localhost", "reader@-example.org", "reader@example-.org", "reader@exa mple.org", "reader@example..org", "reader@.example.org"]) {
+      expect(reason(raw), raw).toBe("the domain is not a valid domain name");
+    }
+    expect(reason(`${"x".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(63)}.org`)).toBe("the address is longer than 254 characters");
+  });
+
+  it("accepts the longest address there can be", () => {
+    const longest = `${"x".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(57)}.org`;
+    expect(longest).toHaveLength(254);
+    expect("address" in parseAddress(longest)).toBe(true);
+  });
+});

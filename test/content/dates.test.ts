@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { parseDate } from "../../src/content/dates.js";
+
+const iso = (value: string, zone = "UTC") => parseDate(value, zone)?.toISOString();
+
+describe("parseDate", () => {
+  it("reads a date alone as midnight in the site's time zone", () => {
+    expect(iso("2026-11-24")).toBe("2026-11-24T00:00:00.000Z");
+    expect(iso("2026-11-24", "Europe/London")).toBe("2026-11-24T00:00:00.000Z");
+    // British Summer Time: midnight in London is 23:00 UTC the day before.
+    expect(iso("2026-07-01", "Europe/London")).toBe("2026-06-30T23:00:00.000Z");
+    expect(iso("2026-07-01", "America/New_York")).toBe("2026-07-01T04:00:00.000Z");
+    expect(iso("2026-01-15", "Asia/Kolkata")).toBe("2026-01-14T18:30:00.000Z");
+  });
+
+  it("reads a time with or without seconds, after a T or a space, with or without surrounding spaces", () => {
+    expect(iso("2026-11-24T08:30")).toBe("2026-11-24T08:30:00.000Z");
+    expect(iso("2026-11-24 08:30:15")).toBe("2026-11-24T08:30:15.000Z");
+    expect(iso("  2026-11-24T08:30:15.25  ")).toBe("2026-11-24T08:30:15.250Z");
+    expect(iso("2026-11-24T08:30:15.123456")).toBe("2026-11-24T08:30:15.123Z");
+  });
+
+  it("takes an explicit offset over the site's time zone", () => {
+    expect(iso("2026-11-24T08:30:00Z", "Asia/Tokyo")).toBe("2026-11-24T08:30:00.000Z");
+    expect(iso("2026-11-24T08:30:00+02:00", "America/New_York")).toBe("2026-11-24T06:30:00.000Z");
+    expect(iso("2026-11-24T08:30:00-0330")).toBe("2026-11-24T12:00:00.000Z");
+    expect(iso("2026-11-24T08:30+05:45")).toBe("2026-11-24T02:45:00.000Z");
+  });
+
+  it("keeps the wall-clock time across daylight-saving changes", () => {
+    expect(iso("2026-03-28T12:00", "Europe/London")).toBe("2026-03-28T12:00:00.000Z");
+    expect(iso("2026-03-30T12:00", "Europe/London")).toBe("2026-03-30T11:00:00.000Z");
+    expect(iso("2026-10-26T12:00", "Europe/London")).toBe("2026-10-26T12:00:00.000Z");
+  });
+
+  it("knows leap years", () => {
+    expect(iso("2028-02-29")).toBe("2028-02-29T00:00:00.000Z");
+    expect(iso("2000-02-29")).toBe("2000-02-29T00:00:00.000Z");
+    expect(parseDate("2027-02-29", "UTC")).toBeUndefined();
+    expect(parseDate("2100-02-29", "UTC")).toBeUndefined();
+  });
+
+  it("refuses what is not a real date or time, rather than rolling it over", () => {
+    for (const value of ["2026-13-01", "2026-00-10", "2026-02-30", "2026-04-31", "2026-11-00", "2026-11-24T24:00", "2026-11-24T23:60", "2026-11-24T23:59:60"]) {
+      expect(parseDate(value, "UTC"), value).toBeUndefined();
+    }
+  });
+
+  it("refuses other shapes: short fields, words, other separators, an offset without a time", () => {
+    for (const value of ["", "2026-1-1", "26-11-24", "24/11/2026", "2026/11/24", "November 24, 2026", "2026-11-24T8:30", "2026-11-24Z", "2026-11-24T08:30+2", "tomorrow"]) {
+      expect(parseDate(value, "UTC"), JSON.stringify(value)).toBeUndefined();
+    }
+  });
+});

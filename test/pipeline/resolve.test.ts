@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { makeResolver, type LinkTarget } from "../../src/pipeline/resolve.js";
+
+const NOW = Date.parse("2026-11-29T12:00:00Z");
+const articles: LinkTarget[] = [
+  { path: "articles/town-fibre.md", slug: "town-fibre", draft: false, published: Date.parse("2026-11-05T00:00:00Z") },
+  { path: "articles/open-fab/index.md", slug: "open-silicon-fab", draft: false, published: Date.parse("2026-11-24T08:30:00Z") },
+  { path: "articles/secret.md", slug: "secret", draft: true, published: Date.parse("2026-11-01T00:00:00Z") },
+  { path: "articles/later.md", slug: "later", draft: false, published: Date.parse("2026-12-24T09:00:00Z") },
+];
+const assets = new Set(["articles/open-fab/wafer.png", "articles/open-fab/photo one.png", "articles/shared/logo.png"]);
+const resolve = makeResolver(articles, assets, NOW);
+
+describe("makeResolver", () => {
+  it("leads a link to another article's file to its page, by the slug, not the file name", () => {
+    expect(resolve("articles/open-fab/index.md", "../town-fibre.md")).toEqual({ kind: "article", sitePath: "articles/town-fibre/" });
+    expect(resolve("articles/town-fibre.md", "open-fab/index.md")).toEqual({ kind: "article", sitePath: "articles/open-silicon-fab/" });
+    expect(resolve("articles/town-fibre.md", "open-fab/")).toEqual({ kind: "article", sitePath: "articles/open-silicon-fab/" });
+    expect(resolve("articles/town-fibre.md", "open-fab")).toEqual({ kind: "article", sitePath: "articles/open-silicon-fab/" });
+  });
+
+  it("keeps the fragment, drops the query", () => {
+    expect(resolve("articles/town-fibre.md", "open-fab/index.md#the-first-wafer")).toEqual({ kind: "article", sitePath: "articles/open-silicon-fab/#the-first-wafer" });
+    expect(resolve("articles/open-fab/index.md", "../town-fibre.md?ref=x#prices")).toEqual({ kind: "article", sitePath: "articles/town-fibre/#prices" });
+  });
+
+  it("refuses links to drafts, to articles not yet published at the build's time, and to articles that do not exist", () => {
+    expect(resolve("articles/town-fibre.md", "secret.md")).toEqual({ kind: "error", reason: "links to articles/secret.md, which is a draft and will not be published" });
+    expect(resolve("articles/town-fibre.md", "later.md")).toEqual({ kind: "error", reason: "links to articles/later.md, which is not published until 2026-12-24T09:00:00.000Z" });
+    expect(makeResolver(articles, assets, Date.parse("2026-12-25T00:00:00Z"))("articles/town-fibre.md", "later.md")).toEqual({ kind: "article", sitePath: "articles/later/" });
+    expect(resolve("articles/town-fibre.md", "gone.md")).toEqual({ kind: "error", reason: "links to gone.md, but there is no article articles/gone.md" });
+  });
+
+  it("publishes a file next to its article beside the article's page, its name encoded", () => {
+    expect(resolve("articles/open-fab/index.md", "wafer.png")).toEqual({ kind: "asset", sitePath: "articles/open-silicon-fab/wafer.png", source: "articles/open-fab/wafer.png" });
+    expect(resolve("articles/open-fab/index.md", "photo%20one.png")).toEqual({ kind: "asset", sitePath: "articles/open-silicon-fab/photo%20one.png", source: "articles/open-fab/photo one.png" });
+  });
+
+  it("refuses files outside the article's folder, and files that do not exist", () => {
+    expect(resolve("articles/open-fab/index.md", "../shared/logo.png")).toEqual({ kind: "error", reason: "links to articles/shared/logo.png, outside the article's folder: move the file next to the article" });
+    expect(resolve("articles/open-fab/index.md", "missing.png")).toEqual({ kind: "error", reason: "links to missing.png, but there is no file articles/open-fab/missing.png" });
+  });
+});
