@@ -19,7 +19,7 @@ describe("how article files are read", () => {
     const text = "\uFEFF---\r\ntitle: Windows\r\ndate: 2026-11-01\r\nbogus: 1\r\n---\r\n\r\nBody line\r\n";
     const { result, messages } = await run({ "crlf.md": new TextEncoder().encode(text) });
     expect(result.articles.map((a) => a.title)).toEqual(["Windows"]);
-    expect(messages).toEqual([expect.objectContaining({ line: 4, column: 1, fatal: false, reason: "unknown key 'bogus' It is ignored." })]);
+    expect(messages).toEqual([expect.objectContaining({ line: 4, column: 1, fatal: false, reason: "unknown key 'bogus'. It is ignored." })]);
     expect(result.articles[0]?.body.html.web).toBe("<p>Body line</p>");
   });
 

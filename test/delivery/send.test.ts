@@ -352,7 +352,7 @@ describe("what stops a send before it starts", () => {
 
   it("refuses without SMTP unless --outbox is given, and never falls back to the outbox under GitHub Actions", async () => {
     await list(addresses(3));
-    const local = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "" });
+    const local = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "", CI: "", GITHUB_ACTIONS: "" });
     expect(local.code).toBe(1);
     expect(local.stderr).toContain("no SMTP server is configured: set SMTP_URL (smtp://user:password@host:587), or pass --outbox");
     const actions = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "", GITHUB_ACTIONS: "true", PRESSWORK_STATE_REMOTE: root });
