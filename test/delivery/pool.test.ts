@@ -135,10 +135,7 @@ describe("the SMTP connection pool", () => {
     expect(server.opened).toBe(2);
   });
 
-  it.each([
-    ["RCPT TO", "reports a 421 to RCPT TO"],
-    ["DATA", "reports a 421 after DATA"],
-  ] as const)("%s: %s for a retry, gives up that connection and sends the next message over a new one", async (at) => {
+  it.each(["RCPT TO", "DATA"] as const)("reports a 421 at %s for a retry, gives up that connection and sends the next message over a new one", async (at) => {
     const server = await startServer();
     server.script.set("busy@example.org", { at, code: 421, text: "4.7.0 Too busy, closing connection" });
     const transport = transportTo(server, { maxConnections: 1, timeoutSeconds: 5 });
