@@ -29,8 +29,10 @@ interface Session {
   messages: number;
   /** Closed, failed or saying QUIT: never given another message. */
   done: boolean;
-  /** Settles the message in flight when the connection ends without answering it. */
+  /** Settles the message in flight, or the step of opening, when the connection ends without answering it. */
   onEnd?: () => void;
+  /** The connection's last error event, which may be all that is told of a failure while opening. */
+  lastError?: Error;
   idleTimer?: NodeJS.Timeout;
 }
 
@@ -142,8 +144,11 @@ export class ConnectionPool {
     const session: Session = { connection, messages: 0, done: false };
     this.sessions.add(session);
     this.live.add(connection);
-    // A failure in use reaches the message's callback too; for an idle connection this is all there is.
-    connection.on("error", () => (session.done = true));
+    // A failure in use reaches the message's callback too; for an idle or opening connection this is all there is.
+    connection.on("error", (error: Error) => {
+      session.done = true;
+      session.lastError = error;
+    });
     connection.once("end", () => {
       session.done = true;
       this.live.delete(connection);
@@ -151,22 +156,42 @@ export class ConnectionPool {
       session.onEnd?.();
     });
     try {
-      await new Promise<void>((resolve, reject) => {
-        connection.once("error", reject);
+      await this.step(session, (done) => {
+        const failed = (error: Error) => done(error);
+        connection.once("error", failed);
         connection.connect((error) => {
-          connection.off("error", reject);
-          if (error) reject(error);
-          else resolve();
+          connection.off("error", failed);
+          done(error ?? null);
         });
       });
       const auth = this.options.auth;
-      if (auth) await new Promise<void>((resolve, reject) => connection.login({ user: auth.user, pass: auth.pass }, (error) => (error ? reject(error) : resolve())));
+      if (auth) await this.step(session, (done) => connection.login({ user: auth.user, pass: auth.pass }, (error) => done(error ?? null)));
       return session;
     } catch (error) {
       connection.close();
       this.forget(session);
       throw error;
     }
+  }
+
+  /**
+   * One step of opening a session (connecting, logging in), as a promise
+   * that also settles when the connection ends first, as when close() cuts
+   * it: nodemailer calls back on neither.
+   */
+  private step(session: Session, run: (done: (error: Error | null) => void) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const done = (error: Error | null) => {
+        if (settled) return;
+        settled = true;
+        delete session.onEnd;
+        if (error) reject(error);
+        else resolve();
+      };
+      session.onEnd = () => setImmediate(() => done(this.closed ? closedError() : (session.lastError ?? Object.assign(new Error("Connection closed before the session was ready"), { code: "ECONNECTION", command: "CONN" }))));
+      run(done);
+    });
   }
 
   /**

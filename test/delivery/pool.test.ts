@@ -1,12 +1,12 @@
-import type { AddressInfo, Server, Socket } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { SmtpTransport } from "../../src/delivery/smtp.js";
 import type { Outcome } from "../../src/delivery/transport.js";
 
-/** How the server answers one recipient: at RCPT TO or at the end of DATA, or by cutting its connection during DATA. */
-type Script = { at: "RCPT TO" | "DATA"; code: number; text: string } | "cut";
+/** How the server answers one recipient: at RCPT TO or at the end of DATA, by cutting its connection during DATA, or late. */
+type Script = { at: "RCPT TO" | "DATA"; code: number; text: string } | "cut" | { delayMs: number };
 
 /** A loopback SMTP server that counts its sessions and can cut a connection in the middle of a message. */
 interface ScriptedServer {
@@ -18,6 +18,8 @@ interface ScriptedServer {
   received: Array<{ to: string; raw: Buffer }>;
   /** How many times each recipient was offered (RCPT TO). */
   offered: Map<string, number>;
+  /** Messages received in full whose answer is being delayed. */
+  delayed: number;
   script: Map<string, Script>;
   /** Cuts every open connection, as a server restarting does. */
   cutAll: () => void;
@@ -33,7 +35,7 @@ afterEach(async () => {
 
 async function startServer(options: { pipelining: boolean } = { pipelining: true }): Promise<ScriptedServer> {
   const sockets = new Map<number, Socket>();
-  const state: Omit<ScriptedServer, "port" | "cutAll" | "close"> = { opened: 0, closed: 0, received: [], offered: new Map(), script: new Map() };
+  const state: Omit<ScriptedServer, "port" | "cutAll" | "close"> = { opened: 0, closed: 0, received: [], offered: new Map(), delayed: 0, script: new Map() };
   const refuse = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
   const server = new SMTPServer({
     logger: false,
@@ -51,7 +53,7 @@ async function startServer(options: { pipelining: boolean } = { pipelining: true
       const to = address.address;
       state.offered.set(to, (state.offered.get(to) ?? 0) + 1);
       const script = state.script.get(to);
-      if (typeof script === "object" && script.at === "RCPT TO") callback(refuse(script.code, script.text));
+      if (typeof script === "object" && "at" in script && script.at === "RCPT TO") callback(refuse(script.code, script.text));
       else callback();
     },
     onData(stream, session, callback) {
@@ -63,9 +65,16 @@ async function startServer(options: { pipelining: boolean } = { pipelining: true
         if (script === "cut") sockets.get(session.remotePort)?.destroy();
       });
       stream.on("end", () => {
-        if (typeof script === "object" && script.at === "DATA") return callback(refuse(script.code, script.text));
-        state.received.push({ to, raw: Buffer.concat(chunks) });
-        callback(null, "2.0.0 queued");
+        if (typeof script === "object" && "at" in script && script.at === "DATA") return callback(refuse(script.code, script.text));
+        const accept = () => {
+          state.received.push({ to, raw: Buffer.concat(chunks) });
+          callback(null, "2.0.0 queued");
+        };
+        if (typeof script === "object" && "delayMs" in script) {
+          state.delayed++;
+          setTimeout(accept, script.delayMs);
+        }
+        else accept();
       });
     },
   });
@@ -106,6 +115,11 @@ async function sendAll(transport: SmtpTransport, addresses: string[], body?: str
     flights.push(transport.send(message(to, body)).then((outcome) => [to, outcome]));
   }
   return new Map(await Promise.all(flights));
+}
+
+/** Waits for a condition the server reports. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 const addresses = (count: number, prefix = "reader") => Array.from({ length: count }, (_, i) => `${prefix}${i}@example.org`);
@@ -179,6 +193,44 @@ describe("the SMTP connection pool", () => {
     await new Promise((resolve) => setTimeout(resolve, 900));
     expect(server.closed).toBe(3);
     expect(await transport.send(message("later@example.org"))).toMatchObject({ state: "sent" });
+  });
+
+  it("lets a message in flight finish on close(), and says QUIT", async () => {
+    const server = await startServer();
+    server.script.set("slow@example.org", { delayMs: 300 });
+    const transport = transportTo(server);
+    const flight = transport.send(message("slow@example.org"));
+    await until(() => server.delayed === 1);
+    await transport.close();
+    expect(await flight).toMatchObject({ state: "sent" });
+    expect(server.received.map((m) => m.to)).toEqual(["slow@example.org"]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.closed).toBe(1);
+  });
+
+  it("cuts a message in flight on close({ force: true }), reports it for a retry, and takes no more", async () => {
+    const server = await startServer();
+    server.script.set("slow@example.org", { delayMs: 2000 });
+    const transport = transportTo(server);
+    const flight = transport.send(message("slow@example.org"));
+    await until(() => server.delayed === 1);
+    const started = Date.now();
+    await transport.close({ force: true });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await flight).toMatchObject({ state: "retry" });
+    expect(await transport.send(message("late@example.org"))).toMatchObject({ state: "retry" });
+    expect(server.offered.has("late@example.org")).toBe(false);
+  });
+
+  it("settles a message whose connection close({ force: true }) cut before the server greeted it", async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const transport = new SmtpTransport({ host: "127.0.0.1", port: (silent.address() as AddressInfo).port, secure: false, rejectUnauthorized: false, allowPlaintextAuth: false }, { maxConnections: 2, timeoutSeconds: 30 });
+    const flight = transport.send(message("first@example.org"));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await transport.close({ force: true });
+    expect(await flight).toMatchObject({ state: "retry", response: expect.stringContaining("closed") });
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
   it("delivers lines that begin with a dot intact, as a mail client reads them", async () => {
