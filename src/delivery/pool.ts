@@ -123,7 +123,13 @@ export class ConnectionPool {
     clearTimeout(timer);
   }
 
-  /** An idle session, a new one while fewer than maxConnections are open, or the next one freed. */
+  /**
+   * An idle session, or whichever comes first of a new one (opened while
+   * fewer than maxConnections are) and one freed by another message: a
+   * message never waits on a slow greeting or login while a connection it
+   * could use is free. A session opened for a message that went elsewhere
+   * is kept for the next.
+   */
   private async acquire(): Promise<Session> {
     for (;;) {
       if (this.closed) throw closedError();
@@ -133,8 +139,29 @@ export class ConnectionPool {
         if (!session.done) return session;
         continue;
       }
-      if (this.sessions.size < this.options.maxConnections) return this.open();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      let wake: () => void = () => {};
+      const freed = new Promise<"freed">((resolve) => (wake = () => resolve("freed")));
+      this.waiting.push(wake);
+      if (this.sessions.size >= this.options.maxConnections) {
+        await freed;
+        continue;
+      }
+      const opening = this.open();
+      let woken = false;
+      const first = await Promise.race([opening, freed]).finally(() => {
+        const at = this.waiting.indexOf(wake);
+        if (at >= 0) this.waiting.splice(at, 1);
+        else woken = true;
+      });
+      if (first !== "freed") {
+        // A session freed for this message in the same turn goes to the next one waiting.
+        if (woken) this.waiting.shift()?.();
+        return first;
+      }
+      opening.then(
+        (opened) => this.park(opened),
+        () => {},
+      );
     }
   }
 

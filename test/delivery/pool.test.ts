@@ -33,7 +33,7 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.close();
 });
 
-async function startServer(options: { pipelining: boolean } = { pipelining: true }): Promise<ScriptedServer> {
+async function startServer(options: { pipelining?: boolean; secondConnectionDelayMs?: number } = {}): Promise<ScriptedServer> {
   const sockets = new Map<number, Socket>();
   const state: Omit<ScriptedServer, "port" | "cutAll" | "close"> = { opened: 0, closed: 0, received: [], offered: new Map(), delayed: 0, script: new Map() };
   const refuse = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
@@ -41,10 +41,11 @@ async function startServer(options: { pipelining: boolean } = { pipelining: true
     logger: false,
     disabledCommands: ["AUTH", "STARTTLS"],
     authOptional: true,
-    hidePIPELINING: !options.pipelining,
+    hidePIPELINING: options.pipelining === false,
     onConnect(_session, callback) {
       state.opened++;
-      callback();
+      if (state.opened === 2 && options.secondConnectionDelayMs) setTimeout(callback, options.secondConnectionDelayMs);
+      else callback();
     },
     onClose() {
       state.closed++;
@@ -172,6 +173,16 @@ describe("the SMTP connection pool", () => {
     expect(server.opened).toBe(1);
   });
 
+  it("gives a message the first connection free, never holding it for one that is slow to open", async () => {
+    const server = await startServer({ secondConnectionDelayMs: 3000 });
+    const transport = transportTo(server);
+    await transport.verify();
+    const started = Date.now();
+    const outcomes = await sendAll(transport, addresses(10));
+    expect([...outcomes.values()].every((outcome) => outcome.state === "sent")).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it("sends to a server that does not offer PIPELINING, a command at a time, refusals included", async () => {
     const server = await startServer({ pipelining: false });
     server.script.set("reader3@example.org", { at: "RCPT TO", code: 550, text: "5.1.1 No such user" });
@@ -180,7 +191,7 @@ describe("the SMTP connection pool", () => {
     const outcomes = await sendAll(transport, addresses(20));
     expect(outcomes.get("reader3@example.org")).toMatchObject({ state: "bounced", code: 550 });
     expect(server.received.map((m) => m.to).sort()).toEqual(addresses(20).filter((to) => to !== "reader3@example.org").sort());
-    expect(server.opened).toBe(2);
+    expect(server.opened).toBeLessThanOrEqual(2);
   });
 
   it("hands a connection over to a new one after 100 messages, and says QUIT to a connection left idle before the server's timeout", async () => {
