@@ -1,7 +1,5 @@
-import { once } from "node:events";
-import nodemailer from "nodemailer";
-import type Mail from "nodemailer/lib/mailer";
 import { classify, cleanResponse } from "./classify.js";
+import { ConnectionPool, type PoolError } from "./pool.js";
 import { FatalTransportError, type Outcome, type Outgoing, type Transport } from "./transport.js";
 
 /** How to reach the SMTP server; the password never appears in a message. */
@@ -102,20 +100,22 @@ function parseSmtpUrl(text: string): Omit<SmtpSettings, "rejectUnauthorized"> {
   return { host, port, secure, ...(user ? { user } : {}), ...(password ? { password } : {}), allowPlaintextAuth };
 }
 
+/** Messages a connection carries before a fresh one takes over, as nodemailer's own pool does. */
+const MESSAGES_PER_CONNECTION = 100;
+
 /**
- * Sends through nodemailer's SMTP pool, by its public API: each message
- * pre-built (`raw`) with an explicit envelope and Message-ID, fed while the
- * pool is idle. STARTTLS when the server offers it, and required when a
- * password is configured (unless the URL allows plaintext); the login is
- * tried even when a server does not announce AUTH, so a misconfigured
- * server fails the send instead of taking mail unauthenticated. The pool
- * never requeues a message on its own: retries are the caller's, counted in
- * the ledger.
+ * Sends through a small pool of nodemailer SMTP connections (see pool.ts),
+ * each message pre-built with its envelope and handed over as one Buffer.
+ * STARTTLS when the server offers it, and required when a password is
+ * configured (unless the URL allows plaintext); the login is tried even
+ * when a server does not announce AUTH, so a misconfigured server fails the
+ * send instead of taking mail unauthenticated. The pool never resends a
+ * message on its own: retries are the caller's, counted in the ledger.
  */
 export class SmtpTransport implements Transport {
   readonly kind = "smtp";
   readonly description: string;
-  private readonly mailer: Mail;
+  private readonly pool: ConnectionPool;
 
   constructor(
     private readonly settings: SmtpSettings,
@@ -123,53 +123,50 @@ export class SmtpTransport implements Transport {
   ) {
     this.description = `${settings.secure ? "smtps" : "smtp"}://${settings.host}:${settings.port}${settings.user ? " (with authentication)" : ""}`;
     const timeout = limits.timeoutSeconds * 1000;
-    const auth = settings.user !== undefined;
-    this.mailer = nodemailer.createTransport({
-      pool: true,
-      host: settings.host,
-      port: settings.port,
-      secure: settings.secure,
-      requireTLS: auth && !settings.secure && !settings.allowPlaintextAuth,
-      ...(auth ? { auth: { user: settings.user, pass: settings.password ?? "" }, forceAuth: true } : {}),
+    this.pool = new ConnectionPool({
+      connection: {
+        host: settings.host,
+        port: settings.port,
+        secure: settings.secure,
+        requireTLS: settings.user !== undefined && !settings.secure && !settings.allowPlaintextAuth,
+        connectionTimeout: timeout,
+        greetingTimeout: timeout,
+        socketTimeout: timeout,
+        tls: { rejectUnauthorized: settings.rejectUnauthorized },
+      },
+      ...(settings.user !== undefined ? { auth: { user: settings.user, pass: settings.password ?? "" } } : {}),
       maxConnections: limits.maxConnections,
-      maxMessages: 100,
-      maxRequeues: 0,
-      connectionTimeout: timeout,
-      greetingTimeout: timeout,
-      socketTimeout: timeout,
-      tls: { rejectUnauthorized: settings.rejectUnauthorized },
-      disableFileAccess: true,
-      disableUrlAccess: true,
+      maxMessages: MESSAGES_PER_CONNECTION,
+      // Half the socket timeout: an idle connection says QUIT before the timeout drops it.
+      idleMs: timeout / 2,
     });
-    // Errors of a connection in use reach the message's callback; this keeps an idle one's from being unhandled.
-    this.mailer.on("error", () => {});
   }
 
   /** Opens a connection and logs in: a wrong password, a refused TLS, a missing STARTTLS or nothing listening stops here. */
   async verify(): Promise<void> {
     try {
-      await this.mailer.verify();
+      await this.pool.verify();
     } catch (error) {
       throw fatal(error, this.description, this.settings);
     }
   }
 
-  async ready(): Promise<void> {
-    if (!this.mailer.isIdle()) await once(this.mailer, "idle");
+  ready(): Promise<void> {
+    return this.pool.ready();
   }
 
   async send(message: Outgoing): Promise<Outcome> {
     try {
-      const info = await this.mailer.sendMail({ raw: message.raw, envelope: { from: message.envelope.from, to: [message.envelope.to] }, messageId: message.messageId });
-      const response = String((info as { response?: string }).response ?? "250");
+      const info = await this.pool.send({ from: message.envelope.from, to: [message.envelope.to], size: message.raw.length }, message.raw);
+      const response = String(info.response ?? "250");
       return { state: "sent", code: Number(/^\d{3}/.exec(response)?.[0] ?? 250), response: cleanResponse(response) };
     } catch (error) {
-      return classify(error as Parameters<typeof classify>[0]);
+      return classify(error as PoolError);
     }
   }
 
-  async close(options: { force?: boolean } = {}): Promise<void> {
-    (this.mailer.close as (options?: { force?: boolean }) => void)(options);
+  close(options: { force?: boolean } = {}): Promise<void> {
+    return this.pool.close(options);
   }
 }
 

@@ -32,7 +32,7 @@ export class FatalTransportError extends Error {}
 export interface Transport {
   /** Sends one message; never throws, every failure is an Outcome. */
   send(message: Outgoing): Promise<Outcome>;
-  /** Resolves when the transport can take another message without a backlog (the SMTP pool's idle event). */
+  /** Resolves when the transport can take another message without a backlog (a free connection in the SMTP pool). */
   ready(): Promise<void>;
   /** Checks that sending can work at all before the first message; throws a FatalTransportError. */
   verify(): Promise<void>;
