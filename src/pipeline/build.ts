@@ -12,7 +12,7 @@ import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { fieldLine, type ArticleMeta } from "../content/article.js";
 import { collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
-import { paths } from "../content/paths.js";
+import { fileFor, paths } from "../content/paths.js";
 import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
 import { reviewArticles } from "../content/review.js";
@@ -221,7 +221,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   };
 
   // Pages.
-  const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, letter?.past);
+  const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, letter?.past, letter?.upcoming);
   const { render, reuse } = output.sort(specs, templates.liquid);
   for (const path of [...carried, ...reuse]) plan.reuse.add(path);
   stage("page keys");
@@ -289,26 +289,38 @@ async function planSite(store: CacheStore, root: string, config: Config, article
 /**
  * The site's pages to key: all of them, or, when nothing but article bodies
  * changed since the last build, the article pages of the changed bodies
- * (every other page carries its key over and stays as it is).
+ * (every other page carries its key over and stays as it is). The upcoming
+ * issue's page, which no other page links to, is keyed on every build and
+ * left out of what is carried over.
  */
-function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, metaDigest: (path: string) => string | undefined, sent?: readonly ArchivedIssue[]): { specs: PageSpec[]; carried: string[]; signature: string } {
+function plannedPages(
+  config: Config,
+  articles: readonly Article[],
+  templates: TemplateSources,
+  output: OutputState,
+  metaDigest: (path: string) => string | undefined,
+  sent?: readonly ArchivedIssue[],
+  upcoming?: ArchivedIssue,
+): { specs: PageSpec[]; carried: string[]; signature: string } {
   // An article without its body's HTML is its meta (toArticle adds only what follows from it and the config) and its body's stats.
   const withoutBodies = articles.map((a) => `${metaDigest(a.source.path) ?? JSON.stringify({ ...a, source: a.source.path, body: null })} ${a.body.statsDigest}`);
-  // A sent issue's page follows from its own fields and its articles' metas; the bodies it shows in full are planned with the article pages they change.
-  const issues = sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.articles.map((a) => a.id)]) ?? null;
+  // An issue's page follows from its own fields and its articles as it shows them; the bodies it shows in full are planned with the article pages they change.
+  const issues =
+    sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.source, i.articles.map((a) => [a.id, a.title, a.subtitle, a.path, a.tag, a.authors, a.published, a.readingMinutes, a.keyPoints, a.summary, a.image ?? null])]) ?? null;
   const signature = cacheKey(templates, config, issues, withoutBodies);
   const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
+  const upcomingFile = upcoming ? fileFor(issuePath(upcoming.number)) : undefined;
   const last = output.plannedFrom(signature);
   if (last) {
-    const specs = planPages(config, articles, sent, new Set(articles.filter((a) => last.bodies[a.id] !== a.body.digest).map((a) => a.id)));
+    const specs = planPages(config, articles, sent, new Set(articles.filter((a) => last.bodies[a.id] !== a.body.digest).map((a) => a.id)), upcoming);
     const planned = new Set(specs.map((s) => s.file));
     const carried = last.pages.filter((file) => !planned.has(file));
     for (const file of carried) output.carry(file);
     output.planned({ signature, pages: last.pages, bodies });
     return { specs, carried, signature };
   }
-  const specs = planPages(config, articles, sent);
-  output.planned({ signature, pages: specs.map((s) => s.file), bodies });
+  const specs = planPages(config, articles, sent, undefined, upcoming);
+  output.planned({ signature, pages: specs.map((s) => s.file).filter((file) => file !== upcomingFile), bodies });
   return { specs, carried: [], signature };
 }
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import { archiveFromRecord, type ArchivedIssue } from "../issues/archive.js";
+import { issueArchive, unfrozenIssues, upcomingIssue, type ArchivedIssue } from "../issues/archive.js";
 import { issuePath, planNextIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
 import type { IssueState } from "../state/store.js";
@@ -38,8 +38,20 @@ export interface NewsletterState {
   issues: IssueState[];
   templates: TemplateSources;
   next?: CompiledIssue;
-  /** What each sent issue's page shows, oldest first. */
+  /** What the page of each issue a send started shows, oldest first. */
   past: ArchivedIssue[];
+  /**
+   * What the next issue's page will show once its send starts: built at its
+   * address before, so that the "view in browser" link works from the first
+   * message, and listed nowhere (index, feeds, sitemap) until then.
+   */
+  upcoming?: ArchivedIssue;
+  /**
+   * Issues frozen without their page (carried over from an earlier
+   * version): their pages, index entries and feed items come from the
+   * articles and notes as they are now.
+   */
+  unfrozen: number[];
   files: VFile[];
 }
 
@@ -77,7 +89,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
   const { record, issues, files } = await readRecord(root, config);
-  if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], files };
+  if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], unfrozen: [], files };
   const templates = readEmailTemplates(root);
   // Compiled issues, MJML results and the mark of valid templates; a build keeps what it used and drops the rest.
   const issuesCache = store?.folder("issues");
@@ -86,17 +98,21 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   if (!issuesCache?.has(valid)) {
     const checked = thread ? await thread.validate(templates) : await (await import("../issues/mjml.js")).validateEmailTemplates(templates);
     files.push(...checked);
-    if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, issues, templates, past: [], files };
+    if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, issues, templates, past: [], unfrozen: [], files };
     issuesCache?.write(valid, true);
   }
-  const notes = await pastNotes(root, record, config, issuesCache, files);
-  const archive = archiveFromRecord(record, articles, config, notes);
-  const past = record.issues.map((sent) => archive(sent.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
+  const frozen = issues.map((s) => s.issue);
+  const unfrozen = unfrozenIssues(frozen);
+  const notes = await pastNotes(root, unfrozen, config, issuesCache, files);
+  const archive = issueArchive(frozen, articles, config, notes);
+  const past = frozen.map((issue) => archive(issue.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
   const plan = planNextIssue(articles, record, newsletter, now);
   const next = plan ? await compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
   issuesCache?.prune();
-  return { newsletter, record, issues, templates, past, files, ...(next ? { next } : {}) };
+  // Its page carries the date its send will: a send's clock is the build's (the workflow hands one to the other).
+  const upcoming = next ? upcomingIssue(next, config, now) : undefined;
+  return { newsletter, record, issues, templates, past, unfrozen, files, ...(next ? { next } : {}), ...(upcoming ? { upcoming } : {}) };
 }
 
 /**
@@ -142,7 +158,7 @@ async function compileCached(
   if (note !== undefined) {
     const { file, html } = await renderNote(plan.number, note, config);
     const { noteText } = await import("../issues/render.js");
-    full = { ...plan, note: { html: html.email, text: noteText(html.email) } };
+    full = { ...plan, note: { html: html.email, text: noteText(html.email), web: html.web } };
     files.push(file);
     clean = file.messages.length === 0;
   }
@@ -169,14 +185,14 @@ async function renderNote(number: number, note: string, config: Config): Promise
 }
 
 /**
- * The web HTML of the sent issues' editor's notes, by issue number. Each is
- * remembered by its text, so a build loads the Markdown pipeline for a note
- * only when it changed; a note with problems is rendered every time, so its
- * messages are never lost.
+ * The web HTML of the editor's notes of issues frozen without their page,
+ * by issue number, as their files read now. Each is remembered by its text,
+ * so a build loads the Markdown pipeline for a note only when it changed; a
+ * note with problems is rendered every time, so its messages are never lost.
  */
-async function pastNotes(root: string, record: SentRecord, config: Config, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
+async function pastNotes(root: string, numbers: readonly number[], config: Config, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
   const notes = new Map<number, string>();
-  for (const { number } of record.issues) {
+  for (const number of numbers) {
     const note = readOptional(join(root, notePath(number)));
     if (note === undefined) continue;
     const entry = `note-${cacheKey(config.site, config.markdown, number, note)}.json`;
