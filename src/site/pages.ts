@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import type { Author, Tag } from "../content/article.js";
 import { groupByAuthor, groupByTag } from "../content/collection.js";
-import { dateFormat } from "../content/dates.js";
+import { dateFormat, dateLocale } from "../content/dates.js";
 import { absoluteUrl, fileFor, paths } from "../content/paths.js";
 import type { ArchivedIssue } from "../issues/archive.js";
 import { issuePath } from "../issues/plan.js";
@@ -251,7 +251,7 @@ function pagerScope(pager: Pager, base: string, pathOf: (n: number) => string) {
 }
 
 function byMonth(articles: readonly Article[], config: Config): Array<{ label: string; list: Article[] }> {
-  const format = dateFormat(config.site.language, { month: "long", year: "numeric", timeZone: config.site.timezone });
+  const format = dateFormat(dateLocale(config.site.language, config.site.timezone), { month: "long", year: "numeric", timeZone: config.site.timezone });
   const months: Array<{ label: string; list: Article[] }> = [];
   for (const article of articles) {
     const label = format.format(article.published);
