@@ -18,6 +18,7 @@ import type { IssueItem } from "../feeds/issues.js";
 import { reviewArticles } from "../content/review.js";
 import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
+import { emailImage, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
@@ -201,6 +202,13 @@ async function renderBodies(
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
+  if (config.newsletter) {
+    for (const article of articles) {
+      const sitePath = article.image ? assetSitePath(article, article.image.path) : undefined;
+      const image = article.image && sitePath ? emailImage(options.root, article.image.path, sitePath, config.site.url) : undefined;
+      if (image) article.emailImage = image;
+    }
+  }
   return { articles, bodies: { rendered, cached: wanted.length - rendered } };
 }
 
@@ -283,6 +291,26 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     }
   }
   stage("sitemap, copies");
+
+  // The email-size copies of pictures wider than twice the email's slot: kept in the output while their
+  // name (the source's content and the copy's width) is the same, else from the cache, else made.
+  const copies = store.folder("email-images");
+  for (const article of articles) {
+    const copy = article.emailImage?.copy;
+    if (!copy || plan.copies.has(copy.file) || plan.files.has(copy.file)) continue;
+    const key = cacheKey(copy.file);
+    const entry = `${key}.json`;
+    if (kept([copy.file], key)) {
+      copies?.keep(entry);
+      continue;
+    }
+    const cached = copies?.read<string>(entry);
+    const bytes = cached !== undefined ? Buffer.from(cached, "base64") : await resizeImage(copy);
+    if (cached === undefined) copies?.write(entry, Buffer.from(bytes).toString("base64"));
+    plan.files.set(copy.file, bytes);
+  }
+  copies?.prune();
+  stage("email images");
   return plan;
 }
 
