@@ -35,6 +35,9 @@ export interface EmailImageCopy {
   height: number;
 }
 
+/** An email-size copy's URL in an email's HTML, as emailImage names it. */
+export const COPY_URL = /https?:\/\/[^\s"'<>]+\.\d+w-[0-9a-f]{12}\.(?:png|jpe?g)(?=["'\s<>]|$)/gi;
+
 const known = new Map<string, EmailImage | undefined>();
 
 /**

@@ -18,7 +18,7 @@ import type { IssueItem } from "../feeds/issues.js";
 import { reviewArticles } from "../content/review.js";
 import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
-import { emailImage, resizeImage } from "../issues/images.js";
+import { COPY_URL, emailImage, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
@@ -292,12 +292,14 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   }
   stage("sitemap, copies");
 
-  // The email-size copies of pictures wider than twice the email's slot: kept in the output while their
-  // name (the source's content and the copy's width) is the same, else from the cache, else made.
+  // The email-size copies of pictures wider than twice the email's slot, for the emails that link to them
+  // (the next issue's and every issue a send started): kept in the output while their name (the source's
+  // content and the copy's width) is the same, else from the cache, else made.
   const copies = store.folder("email-images");
+  const linked = letter ? linkedCopies([letter.next?.html ?? "", ...letter.issues.map((s) => s.issue.content?.html ?? "")]) : new Set<string>();
   for (const article of articles) {
     const copy = article.emailImage?.copy;
-    if (!copy || plan.copies.has(copy.file) || plan.files.has(copy.file)) continue;
+    if (!copy || !linked.has(article.emailImage?.url ?? "") || plan.copies.has(copy.file) || plan.files.has(copy.file)) continue;
     const key = cacheKey(copy.file);
     const entry = `${key}.json`;
     if (kept([copy.file], key)) {
@@ -312,6 +314,13 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   copies?.prune();
   stage("email images");
   return plan;
+}
+
+/** The URLs of the email-size picture copies (see emailImage) that the emails' HTML links to. */
+function linkedCopies(emails: readonly string[]): Set<string> {
+  const linked = new Set<string>();
+  for (const html of emails) for (const [url] of html.matchAll(COPY_URL)) linked.add(url);
+  return linked;
 }
 
 /**

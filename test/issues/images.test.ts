@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { imageSize } from "image-size";
 import { Jimp } from "jimp";
@@ -46,7 +46,11 @@ describe("pictures in the email", () => {
   it("sends a copy at twice the slot's width of a wider source, and the site keeps the original", async () => {
     const path = join(root, "articles/open-silicon-fab/index.md");
     await writeFile(path, (await readFile(path, "utf8")).replace("src: wafer.png", "src: wafer-large.png"));
+    // An article no email shows (sent before, in an issue that kept no content) gets no copy.
+    const older = join(root, "articles/small-models-on-device");
+    await writeFile(join(older, "phone-chip.png"), await readFile(join(root, "articles/open-silicon-fab/wafer-large.png")));
     await buildTo("dist");
+    expect((await readdir(join(root, "dist/articles/small-models-on-device"))).filter((name) => name.includes("1104w"))).toEqual([]);
     const lead = await leadImage();
     expect(lead.width).toBe("552");
     expect(lead.height).toBe("311");
