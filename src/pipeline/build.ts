@@ -18,7 +18,7 @@ import type { IssueItem } from "../feeds/issues.js";
 import { reviewArticles } from "../content/review.js";
 import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
-import { COPY_URL, emailImage, resizeImage } from "../issues/images.js";
+import { COPY_SUFFIX, COPY_URL, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
@@ -27,7 +27,7 @@ import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, type NewsletterState } from "./newsletter.js";
+import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, withEmailImage, type NewsletterState } from "./newsletter.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
@@ -202,13 +202,6 @@ async function renderBodies(
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
-  if (config.newsletter) {
-    for (const article of articles) {
-      const sitePath = article.image ? assetSitePath(article, article.image.path) : undefined;
-      const image = article.image && sitePath ? emailImage(options.root, article.image.path, sitePath, config.site.url) : undefined;
-      if (image) article.emailImage = image;
-    }
-  }
   return { articles, bodies: { rendered, cached: wanted.length - rendered } };
 }
 
@@ -297,9 +290,13 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   // content and the copy's width) is the same, else from the cache, else made.
   const copies = store.folder("email-images");
   const linked = letter ? linkedCopies([letter.next?.html ?? "", ...letter.issues.map((s) => s.issue.content?.html ?? "")]) : new Set<string>();
-  for (const article of articles) {
-    const copy = article.emailImage?.copy;
-    if (!copy || !linked.has(article.emailImage?.url ?? "") || plan.copies.has(copy.file) || plan.files.has(copy.file)) continue;
+  // A copy's URL is its original's with the width and hash before the extension: only those articles' pictures are read.
+  const byImage = new Map(articles.flatMap((a) => (a.imageUrl ? [[a.imageUrl, a] as const] : [])));
+  for (const url of linked) {
+    const article = byImage.get(url.replace(COPY_SUFFIX, "."));
+    const image = article ? withEmailImage(root, article, config) : undefined;
+    const copy = image?.copy;
+    if (!copy || image.url !== url || plan.copies.has(copy.file) || plan.files.has(copy.file)) continue;
     const key = cacheKey(copy.file);
     const entry = `${key}.json`;
     if (kept([copy.file], key)) {

@@ -9,6 +9,7 @@ import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { greetingFor } from "../issues/greeting.js";
+import { emailImage, type EmailImage } from "../issues/images.js";
 import { personalise, type TokenValues } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
 import type { ArticleHtml } from "../markdown/render.js";
@@ -16,7 +17,7 @@ import type { TemplateSources } from "../templates/liquid.js";
 import { cacheKey } from "../cache/key.js";
 import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { makeResolver } from "./resolve.js";
+import { assetSitePath, makeResolver } from "./resolve.js";
 import { decodeSource } from "../content/read.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
@@ -107,6 +108,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const archive = issueArchive(frozen, articles, config, notes);
   const past = frozen.map((issue) => archive(issue.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
   const plan = planNextIssue(articles, record, newsletter, now);
+  for (const article of plan?.articles ?? []) withEmailImage(root, article, config);
   const next = plan ? await compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
   issuesCache?.prune();
@@ -182,6 +184,21 @@ async function renderNote(number: number, note: string, config: Config): Promise
   await prepareFor([note]);
   const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver([], new Set(), 0) });
   return { file, html: body.html };
+}
+
+/**
+ * Sets how the email shows the article's picture (see emailImage), once;
+ * returns it, or undefined for an article without a picture or one whose
+ * size cannot be read (the email then shows the original at the slot's
+ * width). Read for the articles an email holds, not for every article: it
+ * reads the picture's file.
+ */
+export function withEmailImage(root: string, article: Article, config: Config): EmailImage | undefined {
+  if (article.emailImage || !article.image) return article.emailImage;
+  const sitePath = assetSitePath(article, article.image.path);
+  const image = sitePath ? emailImage(root, article.image.path, sitePath, config.site.url) : undefined;
+  if (image) article.emailImage = image;
+  return image;
 }
 
 /**

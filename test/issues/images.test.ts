@@ -1,9 +1,13 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { imageSize } from "image-size";
+import { simpleParser } from "mailparser";
 import { Jimp } from "jimp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
+import { send } from "../../src/pipeline/send.js";
+import { initRepo } from "../helpers/git.js";
+import { startSmtp } from "../helpers/smtp.js";
 import { attr, elements } from "../helpers/html.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 
@@ -87,5 +91,23 @@ describe("pictures in the email", () => {
     const changed = await leadImage();
     expect(changed.src).not.toBe(first.src);
     expect(imageSize(await read(changed.src.replace("https://signal-noise.example/", "")))).toMatchObject({ width: 1104, height: 621 });
+  });
+
+  it("keeps publishing the copy a sent issue links to, once the next issue has moved on", async () => {
+    const smtp = await startSmtp();
+    try {
+      await writeFile(join(root, "subs.csv"), "email,name\nann@example.org,Ann\n");
+      initRepo(root);
+      const lead = await leadImage();
+      const outcome = await send({ root, now: NOW, env: { PRESSWORK_SECRET: "images-secret", SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, subscribers: "subs.csv", dryRun: false, retryFailed: false });
+      expect(outcome.recorded).toBe("complete");
+      const mail = await simpleParser(smtp.received[0]?.raw ?? Buffer.from(""));
+      expect(String(mail.html)).toContain(`src="${lead.src}" alt="A 150 mm wafer`);
+      // No next issue links to the picture any more; the sent one does. A build from nothing still makes its copy.
+      await buildTo("after-send", false);
+      expect(imageSize(await read(lead.src.replace("https://signal-noise.example/", ""), "after-send"))).toMatchObject({ width: 1104, height: 621 });
+    } finally {
+      await smtp.close();
+    }
   });
 });
