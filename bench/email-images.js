@@ -8,7 +8,7 @@
 // - the same N articles with 1000 × 563 photos (under twice the slot: no copy),
 //   cold, for the difference.
 import { execFileSync } from "node:child_process";
-import { cp, readdir, rm } from "node:fs/promises";
+import { cp, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Jimp } from "jimp";
@@ -52,6 +52,21 @@ function variant(jpeg, i) {
 }
 
 console.log(`Node ${process.version}, ${N} articles`);
+{
+  // One copy made in this process: decoding the source, resizing it and encoding the copy.
+  const { resizeImage } = await import("../lib/issues/images.js");
+  const source = join(WORK, "one-photo.jpg");
+  await mkdir(WORK, { recursive: true });
+  await writeFile(source, await photo(2400, 1350));
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    await resizeImage({ file: "x.jpg", source, mime: "image/jpeg", width: 1104, height: 621 });
+    times.push((performance.now() - started) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`one copy, 2400 × 1350 JPEG to 1104 × 621: median ${times[2].toFixed(2)} s of 5 (${times[0].toFixed(2)}–${times[4].toFixed(2)})`);
+}
 const samples = join(WORK, "samples");
 await rm(samples, { recursive: true, force: true });
 for (const name of ["articles", "templates", "newsletter", "presswork.config.yaml"]) await cp(join(REPO, name), join(samples, name), { recursive: true });
