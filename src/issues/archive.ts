@@ -48,6 +48,12 @@ export interface ArchivedIssue {
    * version), whose articles and note are read as they are now.
    */
   source: "frozen" | "today";
+  /**
+   * Whether its send has started. The next issue's page, built before,
+   * shows no date: its send's clock is not known to the build, and a build
+   * holds nothing of its own clock.
+   */
+  sent: boolean;
 }
 
 /** What an issue's page shows, by the issue's number; undefined for a number never sent. */
@@ -84,6 +90,7 @@ export function issueArchive(issues: readonly FrozenIssue[], articles: readonly 
       noteHtml: notes.get(number) ?? "",
       articles: chosen.map((a) => ({ ...archivedFromFrozen(frozenArticle(a, config, false), config), body: () => a.body.html.web, bodyDigest: a.body.digest })),
       source: "today",
+      sent: true,
     };
   };
 }
@@ -104,15 +111,14 @@ export function freezePage(compiled: CompiledIssue, config: Config, full: boolea
 }
 
 /**
- * The page of an issue about to be sent, from its compiled form and the
- * date its send will carry: what the page will show once the send has
- * frozen the issue, so its "view in browser" link works from the first
- * message.
+ * The page of an issue about to be sent, from its compiled form: what the
+ * page will show once the send has frozen the issue, but for the date of
+ * the send, so its "view in browser" link works from the first message.
  */
-export function upcomingIssue(compiled: CompiledIssue, config: Config, date: Date): ArchivedIssue {
+export function upcomingIssue(compiled: CompiledIssue, config: Config): ArchivedIssue {
   const full = config.newsletter?.content === "full";
-  const frozen: FrozenIssue = { number: compiled.plan.number, date: date.toISOString(), subject: compiled.subject, articles: compiled.plan.articles.map((a) => a.id) };
-  return archivedFromPage(frozen, compiled.preheader, freezePage(compiled, config, full), config);
+  const frozen: FrozenIssue = { number: compiled.plan.number, date: compiled.plan.date.toISOString(), subject: compiled.subject, articles: compiled.plan.articles.map((a) => a.id) };
+  return { ...archivedFromPage(frozen, compiled.preheader, freezePage(compiled, config, full), config), sent: false };
 }
 
 function readablePage(issue: FrozenIssue): FrozenPage | undefined {
@@ -130,6 +136,7 @@ function archivedFromPage(issue: FrozenIssue, preheader: string, page: FrozenPag
     noteHtml: page.noteHtml,
     articles: page.articles.map((a) => archivedFromFrozen(a, config)),
     source: "frozen",
+    sent: true,
   };
 }
 

@@ -112,8 +112,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const next = plan ? await compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
   issuesCache?.prune();
-  // Its page carries the date its send will: a send's clock is the build's (the workflow hands one to the other).
-  const upcoming = next ? upcomingIssue(next, config, now) : undefined;
+  const upcoming = next ? upcomingIssue(next, config) : undefined;
   return { newsletter, record, issues, templates, past, unfrozen, files, ...(next ? { next } : {}), ...(upcoming ? { upcoming } : {}) };
 }
 

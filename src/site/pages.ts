@@ -201,8 +201,9 @@ function issueScope(issue: ArchivedIssue, config: Config, base: string) {
     number: issue.number,
     subject: issue.subject,
     number_in_subject: numberInSubject(issue),
-    date: issue.date.toISOString(),
-    date_display: displayDate(issue.date, config),
+    // Empty for the next issue, built before its send.
+    date: issue.sent ? issue.date.toISOString() : "",
+    date_display: issue.sent ? displayDate(issue.date, config) : "",
     full: issue.full,
     note_html: issue.noteHtml,
     articles: issue.articles.map((a, i) =>

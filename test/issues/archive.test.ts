@@ -45,13 +45,15 @@ describe("the next issue and the issues a send started", () => {
     before = await read(THIRD);
     expect(before).toContain("<h1>Signal &amp; Noise #3: A Community Fab Tapes Out Its First Open-Source RISC-V Chip and 3 more</h1>");
     expect(before).toContain('<link rel="canonical" href="https://signal-noise.example/issues/3/">');
+    // No date yet: the build does not know when the send will be, and holds nothing of its own clock.
+    expect(before).not.toContain("Sent <time");
     // It links back to the last sent issue; nothing links to it, and no list names it yet.
     expect(before).toContain('<a rel="prev" href="/issues/2/">');
     expect(await read("issues/2/index.html")).not.toContain("/issues/3/");
     for (const path of LISTS) expect(await read(path), path).not.toMatch(/issues\/3\/|#3\b/);
   });
 
-  it("sends the issue whose page is already there, and after the send the page is the same bytes, now listed", async () => {
+  it("sends the issue whose page is already there, and after the send the page is the same but for its date, now listed", async () => {
     const outcome = await send({ root, now: NOW, env: { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, subscribers: "subs.csv", dryRun: false, retryFailed: false });
     expect(outcome.recorded).toBe("complete");
     const mail = await simpleParser(smtp.received[0]?.raw ?? Buffer.from(""));
@@ -60,7 +62,10 @@ describe("the next issue and the issues a send started", () => {
     expect(frozen?.page?.version).toBe(1);
     expect(frozen?.page?.articles.map((a) => a.title)[0]).toBe("A Community Fab Tapes Out Its First Open-Source RISC-V Chip");
     await buildAt();
-    expect(await read(THIRD)).toBe(before);
+    // The date of the send is the one thing a page built before it could not know.
+    const after = await read(THIRD);
+    expect(after).toContain('Sent <time datetime="2026-11-29T12:00:00.000Z">29 November 2026</time> · 4 stories');
+    expect(after.replace(/Sent <time [^>]*>[^<]*<\/time> · /, "")).toBe(before);
     expect(await read("issues/index.html")).toContain('<a href="/issues/3/">Signal &amp; Noise #3: A Community Fab');
     expect(await read("issues/feed.json")).toContain('"url": "https://signal-noise.example/issues/3/"');
     expect(await read("sitemap.xml")).toContain("https://signal-noise.example/issues/3/");
