@@ -30,7 +30,7 @@ function sentence(rand, words = 14) {
 }
 
 /** The Markdown of article `i` of `n`. */
-export function articleText(i, n, rand, withImage) {
+export function articleText(i, n, rand, withImage, imageEvery = 10) {
   const day = new Date(Date.UTC(2026, 10, 28) - i * 3_600_000 * 7);
   const date = day.toISOString().slice(0, 19) + "Z";
   const slug = `story-${i}`;
@@ -45,7 +45,7 @@ export function articleText(i, n, rand, withImage) {
     `summary: ${JSON.stringify(sentence(rand, 24))}`,
     ...(withImage ? ["image:", "  src: photo.png", `  alt: ${JSON.stringify(sentence(rand, 8))}`] : []),
   ];
-  const link = withImage ? `../story-${other}${other % 10 === 0 ? "/index.md" : ".md"}` : `story-${other}${other % 10 === 0 ? "/index.md" : ".md"}`;
+  const link = withImage ? `../story-${other}${other % imageEvery === 0 ? "/index.md" : ".md"}` : `story-${other}${other % imageEvery === 0 ? "/index.md" : ".md"}`;
   const body = [
     "## Quick Reads",
     "",
@@ -101,11 +101,11 @@ function prose(rand, words) {
  * sections (headings h2 and h3), links to another article and to the web,
  * a table of eight rows, a quote, a code block and a list.
  */
-export function realArticleText(i, n, rand, withImage) {
-  const { slug, text } = articleText(i, n, rand, withImage);
+export function realArticleText(i, n, rand, withImage, imageEvery = 10) {
+  const { slug, text } = articleText(i, n, rand, withImage, imageEvery);
   const front = text.slice(0, text.indexOf("\n---\n") + 5);
   const other = (i + 7) % n;
-  const link = `${withImage ? "../" : ""}story-${other}${other % 10 === 0 ? "/index.md" : ".md"}`;
+  const link = `${withImage ? "../" : ""}story-${other}${other % imageEvery === 0 ? "/index.md" : ".md"}`;
   const body = [
     "## Quick Reads",
     "",
@@ -161,20 +161,26 @@ export function realArticleText(i, n, rand, withImage) {
   return { slug, text: `${front}\n${body.join("\n")}` };
 }
 
-/** Writes a project of `n` articles into `dir` (replaced if it exists): short ones, or real-size with `size` "real". */
-export async function generate(dir, n, size = "short") {
+/**
+ * Writes a project of `n` articles into `dir` (replaced if it exists): short
+ * ones, or real-size with `size` "real". An image goes with every
+ * `imageEvery`-th article: bench/photo.png, or the bytes `photo(i)` gives,
+ * as a file named `photoName`.
+ */
+export async function generate(dir, n, size = "short", { imageEvery = 10, photo, photoName = "photo.png" } = {}) {
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, "articles"), { recursive: true });
   await cp(join(REPO, "templates"), join(dir, "templates"), { recursive: true });
   await copyFile(join(REPO, "presswork.config.yaml"), join(dir, "presswork.config.yaml"));
   const rand = random(42);
   for (let i = 0; i < n; i++) {
-    const withImage = i % 10 === 0;
-    const { slug, text } = (size === "real" ? realArticleText : articleText)(i, n, rand, withImage);
+    const withImage = i % imageEvery === 0;
+    const { slug, text } = (size === "real" ? realArticleText : articleText)(i, n, rand, withImage, imageEvery);
     if (withImage) {
       await mkdir(join(dir, "articles", slug));
-      await writeFile(join(dir, "articles", slug, "index.md"), text);
-      await copyFile(join(REPO, "bench/photo.png"), join(dir, "articles", slug, "photo.png"));
+      await writeFile(join(dir, "articles", slug, "index.md"), text.replace("src: photo.png", `src: ${photoName}`));
+      if (photo) await writeFile(join(dir, "articles", slug, photoName), photo(i));
+      else await copyFile(join(REPO, "bench/photo.png"), join(dir, "articles", slug, "photo.png"));
     } else {
       await writeFile(join(dir, "articles", `${slug}.md`), text);
     }

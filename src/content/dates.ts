@@ -65,3 +65,47 @@ export function dateFormat(locale: string, options: Intl.DateTimeFormatOptions):
   }
   return format;
 }
+
+/** Regions whose English writes the month before the day ("November 24, 2026"). */
+const MONTH_FIRST = ["US", "CA", "PH", "PR", "GU", "AS", "MP", "VI", "UM"];
+let monthFirstZones: Set<string> | undefined;
+const locales = new Map<string, string>();
+
+/**
+ * The locale dates are written in, from the site's language tag and time
+ * zone. A tag that names a region is followed as written ("en-GB": 24
+ * November 2026, "en-US": November 24, 2026). Plain "en" is read with the
+ * time zone's country: month first only where English writes it so (the
+ * United States, Canada, the Philippines), day first elsewhere (Europe/London
+ * or Europe/Berlin: 24 November 2026), and the language's own default for a
+ * zone of no country (UTC). Other languages write dates their own way.
+ */
+export function dateLocale(language: string, timeZone: string): string {
+  const key = `${language}|${timeZone}`;
+  let locale = locales.get(key);
+  if (locale === undefined) {
+    locale = resolveLocale(language, timeZone);
+    locales.set(key, locale);
+  }
+  return locale;
+}
+
+function resolveLocale(language: string, timeZone: string): string {
+  const tag = new Intl.Locale(language);
+  if (tag.language !== "en" || tag.region !== undefined) return language;
+  const zone = canonicalZone(timeZone);
+  if (zone === "UTC" || zone.startsWith("Etc/") || !zone.includes("/")) return language;
+  monthFirstZones ??= new Set(MONTH_FIRST.flatMap((region) => zonesOf(region).map(canonicalZone)));
+  // International English ("en-001") writes the day first.
+  return monthFirstZones.has(zone) ? language : "en-001";
+}
+
+/** The time zones of a region, as this runtime's ICU lists them (a getter before V8 13, a method since). */
+function zonesOf(region: string): string[] {
+  const locale = new Intl.Locale(`und-${region}`) as Intl.Locale & { getTimeZones?: () => string[]; timeZones?: string[] };
+  return locale.getTimeZones?.() ?? locale.timeZones ?? [];
+}
+
+function canonicalZone(timeZone: string): string {
+  return dateFormat("en", { timeZone }).resolvedOptions().timeZone;
+}

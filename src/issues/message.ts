@@ -5,9 +5,8 @@ import * as qp from "nodemailer/lib/qp";
 import DKIM from "nodemailer/lib/dkim";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import type { CompiledIssue } from "./render.js";
-import { escapeXml } from "../xml/escape.js";
 import { greetingFor } from "./greeting.js";
-import { readUnsubscribeToken, splitTokens, unsubscribeTokenFor, type TokenValues } from "./tokens.js";
+import { readUnsubscribeToken, splitPart, unsubscribeTokenFor, type TokenValues } from "./tokens.js";
 
 /** One person to mail. */
 export interface Recipient {
@@ -175,7 +174,7 @@ function toHeader(recipient: Recipient): string {
  * piece but the last ends with a soft line break.
  */
 function qpPieces(compiled: string, kind: "html" | "text"): (values: TokenValues) => Buffer[] {
-  const pieces = splitTokens(compiled);
+  const pieces = splitPart(compiled, kind);
   const encode = (s: string) => (s === "" ? "" : `${qp.wrap(qp.encode(s.replace(/\r?\n/g, "\r\n")), 76).replace(/\r?\n/g, "\r\n")}=\r\n`);
   const statics = pieces.statics.map((piece, i) => {
     const encoded = encode(piece);
@@ -186,8 +185,9 @@ function qpPieces(compiled: string, kind: "html" | "text"): (values: TokenValues
     // A token used several times (the unsubscribe link) is encoded once a copy.
     const encoded = new Map<string, Buffer>();
     pieces.slots.forEach((slot, i) => {
-      let value = encoded.get(slot);
-      if (!value) encoded.set(slot, (value = Buffer.from(encode(kind === "html" ? escapeXml(values[slot]) : values[slot]))));
+      const written = (pieces.write[i] as (value: string) => string)(values[slot]);
+      let value = encoded.get(written);
+      if (!value) encoded.set(written, (value = Buffer.from(encode(written))));
       out.push(value, statics[i + 1] as Buffer);
     });
     return out;

@@ -11,8 +11,8 @@ export interface IssuePlan {
   articles: Article[];
   /** New articles left out by the size cap; the email links to the site for them. */
   more: number;
-  /** The editor's note for this number, as email HTML and as text. */
-  note?: { html: string; text: string };
+  /** The editor's note for this number, as email HTML, as text and as web HTML (for the issue's page). */
+  note?: { html: string; text: string; web: string };
 }
 
 /**

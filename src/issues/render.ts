@@ -4,6 +4,7 @@ import type { Article } from "../markdown/article.js";
 import { displayDate, siteScope } from "../site/scope.js";
 import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { emailBody } from "./email-body.js";
+import { EMAIL_SLOT } from "./images.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES } from "./limits.js";
 import { issuePath, preheaderOf, subjectScope, type IssuePlan } from "./plan.js";
 import { mjmlToHtml } from "./mjml.js";
@@ -146,7 +147,10 @@ function cardScope(article: Article, config: Config, html: string, lead: boolean
     key_points: article.points,
     summary: article.description,
     html,
-    image: article.image && article.imageUrl ? { url: article.imageUrl, alt: article.image.alt, caption: article.image.caption ?? "" } : null,
+    // The email's copy and size when known (see emailImage); the slot's width otherwise.
+    image: article.image && article.imageUrl
+      ? { url: article.emailImage?.url ?? article.imageUrl, width: article.emailImage?.width ?? EMAIL_SLOT, height: article.emailImage?.height ?? "", alt: article.image.alt, caption: article.image.caption ?? "" }
+      : null,
   };
 }
 

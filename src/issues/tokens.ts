@@ -28,17 +28,35 @@ export interface Personaliser {
  * know, so no one ever gets "%%nickname%%"; HTML values are escaped.
  */
 export function personaliser(compiled: string, kind: "html" | "text"): Personaliser {
-  const { statics: parts, slots } = splitTokens(compiled);
+  const { statics: parts, slots, write } = splitPart(compiled, kind);
   // One array joined per copy: join writes a single flat string, where += builds a rope to flatten later.
   const pieces = parts.flatMap((part, i) => (i < slots.length ? [part, ""] : [part]));
   return (values) => {
     const copy = pieces.slice();
-    for (let i = 0; i < slots.length; i++) {
-      const value = values[slots[i] as TokenKey];
-      copy[2 * i + 1] = kind === "html" ? escapeXml(value) : value;
-    }
+    for (let i = 0; i < slots.length; i++) copy[2 * i + 1] = (write[i] as (value: string) => string)(values[slots[i] as TokenKey]);
     return copy.join("");
   };
+}
+
+/**
+ * A part split at its tokens, with how each slot's value is written: escaped
+ * in HTML; in text, a token alone on its line carries that line's break, so
+ * an empty value (no greeting for a subscriber without a name) leaves no
+ * blank line behind.
+ */
+export function splitPart(compiled: string, kind: "html" | "text"): { statics: string[]; slots: TokenKey[]; write: ((value: string) => string)[] } {
+  const { statics, slots } = splitTokens(compiled);
+  if (kind === "html") return { statics, slots, write: slots.map(() => escapeXml) };
+  const alone = slots.map((_, i) => {
+    const before = statics[i] as string;
+    return (before.endsWith("\n") || (i === 0 && before === "")) && (statics[i + 1] as string).startsWith("\n");
+  });
+  const asIs = (value: string) => value;
+  const line = (value: string) => (value === "" ? "" : `${value}\n`);
+  alone.forEach((own, i) => {
+    if (own) statics[i + 1] = (statics[i + 1] as string).slice(1);
+  });
+  return { statics, slots, write: alone.map((own) => (own ? line : asIs)) };
 }
 
 /** Text split at its tokens: `statics` has one more piece than `slots`. Throws on an unknown token. */

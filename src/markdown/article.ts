@@ -1,5 +1,6 @@
 import type { ArticleMeta } from "../content/article.js";
 import { absoluteUrl, paths } from "../content/paths.js";
+import type { EmailImage } from "../issues/images.js";
 import type { RenderedBody } from "./render.js";
 
 /** A published article: identity, metadata and its rendered body, with the URLs every output uses. */
@@ -15,6 +16,8 @@ export interface Article extends ArticleMeta {
   points: string[];
   /** Absolute URL of the article's image. */
   imageUrl?: string;
+  /** How the email shows the article's image (a project with a newsletter). */
+  emailImage?: EmailImage;
 }
 
 /** Joins an article's metadata and rendered body. */

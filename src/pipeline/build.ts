@@ -12,12 +12,13 @@ import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { fieldLine, type ArticleMeta } from "../content/article.js";
 import { collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
-import { paths } from "../content/paths.js";
+import { fileFor, paths } from "../content/paths.js";
 import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
 import { reviewArticles } from "../content/review.js";
 import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
+import { COPY_SUFFIX, COPY_URL, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
@@ -26,7 +27,7 @@ import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, type NewsletterState } from "./newsletter.js";
+import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, withEmailImage, type NewsletterState } from "./newsletter.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
@@ -221,7 +222,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   };
 
   // Pages.
-  const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, letter?.past);
+  const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, letter?.past, letter?.upcoming);
   const { render, reuse } = output.sort(specs, templates.liquid);
   for (const path of [...carried, ...reuse]) plan.reuse.add(path);
   stage("page keys");
@@ -283,32 +284,77 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     }
   }
   stage("sitemap, copies");
+
+  // The email-size copies of pictures wider than twice the email's slot, for the emails that link to them
+  // (the next issue's and every issue a send started): kept in the output while their name (the source's
+  // content and the copy's width) is the same, else from the cache, else made.
+  const copies = store.folder("email-images");
+  const linked = letter ? linkedCopies([letter.next?.html ?? "", ...letter.issues.map((s) => s.issue.content?.html ?? "")]) : new Set<string>();
+  // A copy's URL is its original's with the width and hash before the extension: only those articles' pictures are read.
+  const byImage = new Map(articles.flatMap((a) => (a.imageUrl ? [[a.imageUrl, a] as const] : [])));
+  for (const url of linked) {
+    const article = byImage.get(url.replace(COPY_SUFFIX, "."));
+    const image = article ? withEmailImage(root, article, config) : undefined;
+    const copy = image?.copy;
+    if (!copy || image.url !== url || plan.copies.has(copy.file) || plan.files.has(copy.file)) continue;
+    const key = cacheKey(copy.file);
+    const entry = `${key}.json`;
+    if (kept([copy.file], key)) {
+      copies?.keep(entry);
+      continue;
+    }
+    const cached = copies?.read<string>(entry);
+    const bytes = cached !== undefined ? Buffer.from(cached, "base64") : await resizeImage(copy);
+    if (cached === undefined) copies?.write(entry, Buffer.from(bytes).toString("base64"));
+    plan.files.set(copy.file, bytes);
+  }
+  copies?.prune();
+  stage("email images");
   return plan;
+}
+
+/** The URLs of the email-size picture copies (see emailImage) that the emails' HTML links to. */
+function linkedCopies(emails: readonly string[]): Set<string> {
+  const linked = new Set<string>();
+  for (const html of emails) for (const [url] of html.matchAll(COPY_URL)) linked.add(url);
+  return linked;
 }
 
 /**
  * The site's pages to key: all of them, or, when nothing but article bodies
  * changed since the last build, the article pages of the changed bodies
- * (every other page carries its key over and stays as it is).
+ * (every other page carries its key over and stays as it is). The upcoming
+ * issue's page, which no other page links to, is keyed on every build and
+ * left out of what is carried over.
  */
-function plannedPages(config: Config, articles: readonly Article[], templates: TemplateSources, output: OutputState, metaDigest: (path: string) => string | undefined, sent?: readonly ArchivedIssue[]): { specs: PageSpec[]; carried: string[]; signature: string } {
+function plannedPages(
+  config: Config,
+  articles: readonly Article[],
+  templates: TemplateSources,
+  output: OutputState,
+  metaDigest: (path: string) => string | undefined,
+  sent?: readonly ArchivedIssue[],
+  upcoming?: ArchivedIssue,
+): { specs: PageSpec[]; carried: string[]; signature: string } {
   // An article without its body's HTML is its meta (toArticle adds only what follows from it and the config) and its body's stats.
   const withoutBodies = articles.map((a) => `${metaDigest(a.source.path) ?? JSON.stringify({ ...a, source: a.source.path, body: null })} ${a.body.statsDigest}`);
-  // A sent issue's page follows from its own fields and its articles' metas; the bodies it shows in full are planned with the article pages they change.
-  const issues = sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.articles.map((a) => a.id)]) ?? null;
+  // An issue's page follows from its own fields and its articles as it shows them; the bodies it shows in full are planned with the article pages they change.
+  const issues =
+    sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.source, i.articles.map((a) => [a.id, a.title, a.subtitle, a.path, a.tag, a.authors, a.published, a.readingMinutes, a.keyPoints, a.summary, a.image ?? null])]) ?? null;
   const signature = cacheKey(templates, config, issues, withoutBodies);
   const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
+  const upcomingFile = upcoming ? fileFor(issuePath(upcoming.number)) : undefined;
   const last = output.plannedFrom(signature);
   if (last) {
-    const specs = planPages(config, articles, sent, new Set(articles.filter((a) => last.bodies[a.id] !== a.body.digest).map((a) => a.id)));
+    const specs = planPages(config, articles, sent, new Set(articles.filter((a) => last.bodies[a.id] !== a.body.digest).map((a) => a.id)), upcoming);
     const planned = new Set(specs.map((s) => s.file));
     const carried = last.pages.filter((file) => !planned.has(file));
     for (const file of carried) output.carry(file);
     output.planned({ signature, pages: last.pages, bodies });
     return { specs, carried, signature };
   }
-  const specs = planPages(config, articles, sent);
-  output.planned({ signature, pages: specs.map((s) => s.file), bodies });
+  const specs = planPages(config, articles, sent, undefined, upcoming);
+  output.planned({ signature, pages: specs.map((s) => s.file).filter((file) => file !== upcomingFile), bodies });
   return { specs, carried: [], signature };
 }
 

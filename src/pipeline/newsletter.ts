@@ -2,13 +2,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import { archiveFromRecord, type ArchivedIssue } from "../issues/archive.js";
+import { issueArchive, unfrozenIssues, upcomingIssue, type ArchivedIssue } from "../issues/archive.js";
 import { issuePath, planNextIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
 import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { greetingFor } from "../issues/greeting.js";
+import { emailImage, type EmailImage } from "../issues/images.js";
 import { personalise, type TokenValues } from "../issues/tokens.js";
 import type { Article } from "../markdown/article.js";
 import type { ArticleHtml } from "../markdown/render.js";
@@ -16,7 +17,7 @@ import type { TemplateSources } from "../templates/liquid.js";
 import { cacheKey } from "../cache/key.js";
 import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { makeResolver } from "./resolve.js";
+import { assetSitePath, makeResolver } from "./resolve.js";
 import { decodeSource } from "../content/read.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
@@ -38,8 +39,20 @@ export interface NewsletterState {
   issues: IssueState[];
   templates: TemplateSources;
   next?: CompiledIssue;
-  /** What each sent issue's page shows, oldest first. */
+  /** What the page of each issue a send started shows, oldest first. */
   past: ArchivedIssue[];
+  /**
+   * What the next issue's page will show once its send starts: built at its
+   * address before, so that the "view in browser" link works from the first
+   * message, and listed nowhere (index, feeds, sitemap) until then.
+   */
+  upcoming?: ArchivedIssue;
+  /**
+   * Issues frozen without their page (carried over from an earlier
+   * version): their pages, index entries and feed items come from the
+   * articles and notes as they are now.
+   */
+  unfrozen: number[];
   files: VFile[];
 }
 
@@ -77,7 +90,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
   const { record, issues, files } = await readRecord(root, config);
-  if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], files };
+  if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], unfrozen: [], files };
   const templates = readEmailTemplates(root);
   // Compiled issues, MJML results and the mark of valid templates; a build keeps what it used and drops the rest.
   const issuesCache = store?.folder("issues");
@@ -86,17 +99,21 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   if (!issuesCache?.has(valid)) {
     const checked = thread ? await thread.validate(templates) : await (await import("../issues/mjml.js")).validateEmailTemplates(templates);
     files.push(...checked);
-    if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, issues, templates, past: [], files };
+    if (checked.some((f) => f.messages.some((m) => m.fatal))) return { newsletter, record, issues, templates, past: [], unfrozen: [], files };
     issuesCache?.write(valid, true);
   }
-  const notes = await pastNotes(root, record, config, issuesCache, files);
-  const archive = archiveFromRecord(record, articles, config, notes);
-  const past = record.issues.map((sent) => archive(sent.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
+  const frozen = issues.map((s) => s.issue);
+  const unfrozen = unfrozenIssues(frozen);
+  const notes = await pastNotes(root, unfrozen, config, issuesCache, files);
+  const archive = issueArchive(frozen, articles, config, notes);
+  const past = frozen.map((issue) => archive(issue.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
   const plan = planNextIssue(articles, record, newsletter, now);
+  for (const article of plan?.articles ?? []) withEmailImage(root, article, config);
   const next = plan ? await compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
   issuesCache?.prune();
-  return { newsletter, record, issues, templates, past, files, ...(next ? { next } : {}) };
+  const upcoming = next ? upcomingIssue(next, config) : undefined;
+  return { newsletter, record, issues, templates, past, unfrozen, files, ...(next ? { next } : {}), ...(upcoming ? { upcoming } : {}) };
 }
 
 /**
@@ -126,7 +143,7 @@ async function compileCached(
   const note = decoded?.text;
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
-  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt]);
+  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null]);
   const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
   const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   if (stored !== undefined) {
@@ -142,7 +159,7 @@ async function compileCached(
   if (note !== undefined) {
     const { file, html } = await renderNote(plan.number, note, config);
     const { noteText } = await import("../issues/render.js");
-    full = { ...plan, note: { html: html.email, text: noteText(html.email) } };
+    full = { ...plan, note: { html: html.email, text: noteText(html.email), web: html.web } };
     files.push(file);
     clean = file.messages.length === 0;
   }
@@ -169,14 +186,29 @@ async function renderNote(number: number, note: string, config: Config): Promise
 }
 
 /**
- * The web HTML of the sent issues' editor's notes, by issue number. Each is
- * remembered by its text, so a build loads the Markdown pipeline for a note
- * only when it changed; a note with problems is rendered every time, so its
- * messages are never lost.
+ * Sets how the email shows the article's picture (see emailImage), once;
+ * returns it, or undefined for an article without a picture or one whose
+ * size cannot be read (the email then shows the original at the slot's
+ * width). Read for the articles an email holds, not for every article: it
+ * reads the picture's file.
  */
-async function pastNotes(root: string, record: SentRecord, config: Config, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
+export function withEmailImage(root: string, article: Article, config: Config): EmailImage | undefined {
+  if (article.emailImage || !article.image) return article.emailImage;
+  const sitePath = assetSitePath(article, article.image.path);
+  const image = sitePath ? emailImage(root, article.image.path, sitePath, config.site.url) : undefined;
+  if (image) article.emailImage = image;
+  return image;
+}
+
+/**
+ * The web HTML of the editor's notes of issues frozen without their page,
+ * by issue number, as their files read now. Each is remembered by its text,
+ * so a build loads the Markdown pipeline for a note only when it changed; a
+ * note with problems is rendered every time, so its messages are never lost.
+ */
+async function pastNotes(root: string, numbers: readonly number[], config: Config, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
   const notes = new Map<number, string>();
-  for (const { number } of record.issues) {
+  for (const number of numbers) {
     const note = readOptional(join(root, notePath(number)));
     if (note === undefined) continue;
     const entry = `note-${cacheKey(config.site, config.markdown, number, note)}.json`;

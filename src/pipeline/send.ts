@@ -9,6 +9,7 @@ import { OutboxTransport } from "../delivery/outbox.js";
 import { sendIssue, type SendProgress, type SendReport, type Stop } from "../delivery/send.js";
 import { SmtpTransport, smtpFromEnv } from "../delivery/smtp.js";
 import type { Transport } from "../delivery/transport.js";
+import { freezePage } from "../issues/archive.js";
 import { addressKey, messageFactory, type DkimKey } from "../issues/message.js";
 import { planNextIssue, type IssuePlan } from "../issues/plan.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
@@ -186,6 +187,8 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
         subject: compiled.subject,
         articles: compiled.plan.articles.map((a) => a.id),
         content: { html: compiled.html, text: compiled.text, preheader: compiled.preheader, webUrl: compiled.webUrl },
+        // What the issue's page shows, so that no later edit rewrites it.
+        page: freezePage(compiled, config, letter.newsletter.content === "full"),
       };
       await store.write([{ kind: "started", issue, attempt: attempt.name }], `Start issue #${number}: ${compiled.subject}`);
     }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import type { Author, Tag } from "../content/article.js";
 import { groupByAuthor, groupByTag } from "../content/collection.js";
-import { dateFormat } from "../content/dates.js";
+import { dateFormat, dateLocale } from "../content/dates.js";
 import { absoluteUrl, fileFor, paths } from "../content/paths.js";
 import type { ArchivedIssue } from "../issues/archive.js";
 import { issuePath } from "../issues/plan.js";
@@ -37,13 +37,17 @@ export function pageRenderer(sources: TemplateSources): (spec: PageSpec) => stri
 
 /**
  * Lists every HTML page of the site with the data its template sees: home
- * and its pages, articles, topics, each topic's pages, the archive and 404.
- * Pure: the same articles give the same specs and keys, so a page whose key
- * did not change need not be rendered again. Bodies enter the keys by their
- * digests: planning reads no article HTML. With `only`, just the article
- * pages of those ids, for a rebuild that knows every other page unchanged.
+ * and its pages, articles, topics, each topic's pages, the archive and 404,
+ * and the newsletter's: each issue a send started, their index, the
+ * subscribe page. Pure: the same articles give the same specs and keys, so
+ * a page whose key did not change need not be rendered again. Bodies enter
+ * the keys by their digests: planning reads no article HTML. With `only`,
+ * just the article pages of those ids (and the issue pages that show their
+ * bodies), for a rebuild that knows every other page unchanged. The
+ * `upcoming` issue's page is always planned, and is linked from no other
+ * page: its send has not started.
  */
-export function planPages(config: Config, articles: readonly Article[], issues?: readonly ArchivedIssue[], only?: ReadonlySet<string>): PageSpec[] {
+export function planPages(config: Config, articles: readonly Article[], issues?: readonly ArchivedIssue[], only?: ReadonlySet<string>, upcoming?: ArchivedIssue): PageSpec[] {
   const digests = new ScopeDigests();
   const site = digests.register(siteScope(config));
   const out: PageSpec[] = [];
@@ -76,7 +80,7 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
       footer_form: "footer",
     };
   };
-  const issuePage = (issue: ArchivedIssue, index: number, list: readonly ArchivedIssue[]) => {
+  const issuePage = (issue: ArchivedIssue, older: ArchivedIssue | undefined, newer: ArchivedIssue | undefined) => {
     const path = issuePath(issue.number);
     // The footer's form takes the place of the email's unsubscribe link, named for the issue page.
     const pageMeta = { ...meta(issue.subject, path, issue.description), type: "article", footer_form: "issue" };
@@ -85,8 +89,6 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
     const shown = issueScope(issue, config, site.base);
     // The bodies it shows are not in its JSON (their HTML is read when the page is rendered): their digests stand for them.
     const scope = digests.register(shown, createHash("sha1").update(JSON.stringify([shown, issue.full ? issue.articles.map((a) => a.bodyDigest) : []])).digest("base64"));
-    const older = list[index - 1];
-    const newer = list[index + 1];
     page(path, "issue", {
       page: pageMeta,
       issue: scope,
@@ -112,8 +114,9 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
   });
   // A page that shows bodies in full changes with them: planned with the article pages of the bodies that changed.
   issues?.forEach((issue, index, list) => {
-    if (!only || (issue.full && issue.articles.some((a) => only.has(a.id)))) issuePage(issue, index, list);
+    if (!only || (issue.full && issue.articles.some((a) => only.has(a.id)))) issuePage(issue, list[index - 1], list[index + 1]);
   });
+  if (upcoming) issuePage(upcoming, issues?.at(-1), undefined);
   if (only) return out;
 
   paginate(articles, config.pagination.perPage, (chunk, pager) => {
@@ -198,8 +201,9 @@ function issueScope(issue: ArchivedIssue, config: Config, base: string) {
     number: issue.number,
     subject: issue.subject,
     number_in_subject: numberInSubject(issue),
-    date: issue.date.toISOString(),
-    date_display: displayDate(issue.date, config),
+    // Empty for the next issue, built before its send.
+    date: issue.sent ? issue.date.toISOString() : "",
+    date_display: issue.sent ? displayDate(issue.date, config) : "",
     full: issue.full,
     note_html: issue.noteHtml,
     articles: issue.articles.map((a, i) =>
@@ -248,7 +252,7 @@ function pagerScope(pager: Pager, base: string, pathOf: (n: number) => string) {
 }
 
 function byMonth(articles: readonly Article[], config: Config): Array<{ label: string; list: Article[] }> {
-  const format = dateFormat(config.site.language, { month: "long", year: "numeric", timeZone: config.site.timezone });
+  const format = dateFormat(dateLocale(config.site.language, config.site.timezone), { month: "long", year: "numeric", timeZone: config.site.timezone });
   const months: Array<{ label: string; list: Article[] }> = [];
   for (const article of articles) {
     const label = format.format(article.published);

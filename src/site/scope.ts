@@ -1,11 +1,11 @@
 import type { Config } from "../config/schema.js";
-import { dateFormat } from "../content/dates.js";
+import { dateFormat, dateLocale } from "../content/dates.js";
 import { paths } from "../content/paths.js";
 import type { Article } from "../markdown/article.js";
 
-/** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026". */
+/** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026" (see dateLocale). */
 export function displayDate(date: Date, config: Config): string {
-  return dateFormat(config.site.language, { dateStyle: "long", timeZone: config.site.timezone }).format(date);
+  return dateFormat(dateLocale(config.site.language, config.site.timezone), { dateStyle: "long", timeZone: config.site.timezone }).format(date);
 }
 
 /** Site-wide values every template sees as `site`. */

@@ -58,6 +58,47 @@ export interface FrozenIssue {
    * record that had no content.
    */
   content?: { html: string; text: string; preheader: string; webUrl: string };
+  /**
+   * What the issue's page on the site shows, as it was when the send
+   * started. Absent for issues frozen before pages were (their pages are
+   * built from the articles as they are now); a reader that does not know
+   * its `version` does the same.
+   */
+  page?: FrozenPage;
+}
+
+/** An issue's web page as frozen with the issue: plain data, versioned. */
+export interface FrozenPage {
+  version: 1;
+  /** The issue carried its articles in full, and the page shows their bodies. */
+  full: boolean;
+  /** The editor's note as web HTML, or "". */
+  noteHtml: string;
+  articles: FrozenArticle[];
+}
+
+/** An article as an issue's page shows it, as it was when the send started. */
+export interface FrozenArticle {
+  /** Its permanent id. */
+  id: string;
+  title: string;
+  /** The dek, or "". */
+  subtitle: string;
+  /** Site path of the article's page, e.g. "articles/x/": the page's address follows the site's. */
+  path: string;
+  /** Its first tag's name, or "". */
+  tag: string;
+  /** Its authors' names. */
+  authors: string[];
+  /** Publication date, ISO 8601. */
+  published: string;
+  readingMinutes: number;
+  keyPoints: string[];
+  summary: string;
+  /** Its picture: the site path of the image, its alt text and caption. */
+  image?: { path: string; alt: string; caption: string };
+  /** The body as web HTML, in an issue sent in full. */
+  body?: string;
 }
 
 /** The counts of a finished send. */

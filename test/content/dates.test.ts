@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDate } from "../../src/content/dates.js";
+import { dateFormat, dateLocale, parseDate } from "../../src/content/dates.js";
 
 const iso = (value: string, zone = "UTC") => parseDate(value, zone)?.toISOString();
 
@@ -50,5 +50,35 @@ describe("parseDate", () => {
     for (const value of ["", "2026-1-1", "26-11-24", "24/11/2026", "2026/11/24", "November 24, 2026", "2026-11-24T8:30", "2026-11-24Z", "2026-11-24T08:30+2", "tomorrow"]) {
       expect(parseDate(value, "UTC"), JSON.stringify(value)).toBeUndefined();
     }
+  });
+});
+
+describe("dates as pages and emails print them", () => {
+  const day = new Date("2026-11-24T12:00:00Z");
+  const shown = (language: string, zone: string) => dateFormat(dateLocale(language, zone), { dateStyle: "long", timeZone: zone }).format(day);
+
+  it("follows a language tag that names its region", () => {
+    expect(shown("en-GB", "America/New_York")).toBe("24 November 2026");
+    expect(shown("en-US", "Europe/London")).toBe("November 24, 2026");
+    expect(shown("en-AU", "Australia/Sydney")).toBe("24 November 2026");
+  });
+
+  it("writes plain English the way the time zone's country does: day first in Europe, month first in the United States and Canada", () => {
+    expect(shown("en", "Europe/London")).toBe("24 November 2026");
+    expect(shown("en", "Europe/Berlin")).toBe("24 November 2026");
+    expect(shown("en", "Asia/Kolkata")).toBe("24 November 2026");
+    expect(shown("en", "Asia/Calcutta")).toBe("24 November 2026");
+    expect(shown("en", "America/Chicago")).toBe("November 24, 2026");
+    expect(shown("en", "America/Toronto")).toBe("November 24, 2026");
+    expect(shown("en", "Pacific/Honolulu")).toBe("November 24, 2026");
+    // A zone of no country says nothing of the reader: English's own default.
+    expect(shown("en", "UTC")).toBe("November 24, 2026");
+  });
+
+  it("lets other languages write dates their own way, with their region when the tag names one", () => {
+    expect(shown("de", "Europe/Berlin")).toBe("24. November 2026");
+    expect(shown("fr", "America/Toronto")).toBe("24 novembre 2026");
+    expect(shown("pt-BR", "America/Sao_Paulo")).toBe("24 de novembro de 2026");
+    expect(shown("ja", "Asia/Tokyo")).toBe("2026年11月24日");
   });
 });

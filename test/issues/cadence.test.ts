@@ -49,7 +49,7 @@ describe("the newsletter's cadence", () => {
     expect(plan("2026-11-29T12:00:00Z")).toMatchObject({ due: false, issue: null, next: { number: 3 } });
     expect(plan("2026-11-29T12:00:00Z").reason).toMatch(/the cadence \(weekly on monday at 07:00\) has had no slot since issue #2 went out/);
     expect(plan("2026-11-30T07:17:00Z")).toMatchObject({ due: true, issue: 3 });
-    expect(plan("2026-11-30T07:17:00Z").reason).toContain("the cadence's slot of November 30, 2026 07:00 UTC has passed");
+    expect(plan("2026-11-30T07:17:00Z").reason).toContain("the cadence's slot of 30 November 2026 07:00 UTC has passed");
     const text = runCli(["issue", "--now", "2026-11-29T12:00:00Z"], root).stdout;
     expect(text).toMatch(/^Due: {8}no: the cadence/m);
   });

@@ -173,6 +173,22 @@ describe("each recipient's message", () => {
     expect(String(a.messageId)).not.toContain("a@example.org");
   });
 
+  it("opens the plain text with one blank line under the browser link, with a greeting or without", async () => {
+    const named = await simpleParser(await buildMessage(issue, { address: "ann@example.org", name: "Ann Example" }, config, newsletter, { secret: SECRET, date: NOW }));
+    const nameless = await simpleParser(await buildMessage(issue, { address: "bob@example.org" }, config, newsletter, { secret: SECRET, date: NOW }));
+    const opening = (text: string | undefined) => (text ?? "").split("\n").slice(2, 6);
+    const link = "View in your browser: https://signal-noise.example/issues/3/";
+    const note = opening(named.text)[3] ?? "";
+    expect(note).not.toBe("");
+    expect(opening(named.text)).toEqual([link, "", "Hi Ann,", note]);
+    expect(opening(nameless.text)).toEqual([link, "", note, expect.any(String)]);
+    expect(nameless.text).not.toMatch(/\n\n\n/);
+    // The preview and the files written for the next issue follow the same rule.
+    const preview = personalise(issue.text, { unsubscribe_url: "u", name: "reader", greeting: "" }, "text");
+    expect(opening(preview)).toEqual(opening(nameless.text));
+    expect(preview).not.toMatch(/\n\n\n/);
+  });
+
   it("is DKIM-signed over both List-Unsubscribe headers, and the signature verifies", async () => {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();

@@ -10,7 +10,7 @@ import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 let browser: Browser;
 let dist: string;
 
-/** One page of each kind the site templates make. The newsletter's pages have their own templates and test. */
+/** One page of each kind the site templates make, the newsletter's included. */
 const PAGES = [
   ["home", "/"],
   ["home, page 2", "/page/2/"],
@@ -21,6 +21,10 @@ const PAGES = [
   ["author", "/authors/ada/"],
   ["feeds", "/feeds/"],
   ["archive", "/archive/"],
+  ["sent issue", "/issues/2/"],
+  ["next issue, before its send", "/issues/3/"],
+  ["issues", "/issues/"],
+  ["subscribe", "/subscribe/"],
   ["not found", "/404.html"],
 ] as const;
 

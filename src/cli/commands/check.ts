@@ -14,6 +14,8 @@ export const checkCommand = defineCommand({
   async run({ args }) {
     const result = await assemble({ root: io.root(), now: parseNow(args.now), includeUnpublished: true });
     const tally = report(result.files, io.err);
+    const unfrozen = result.newsletter?.unfrozen ?? [];
+    if (unfrozen.length > 0) io.out(unfrozenLine(unfrozen));
     const failed = tally.errors > 0 || (args.strict && tally.warnings > 0);
     const checked = result.files.filter((f) => f.path?.startsWith("articles/") && f.path.endsWith(".md")).length;
     const summary = `${checked} article(s) checked: ${tally.errors} error(s), ${tally.warnings} warning(s)`;
@@ -23,3 +25,14 @@ export const checkCommand = defineCommand({
     } else io.out(`${summary}. All good.`);
   },
 });
+
+/**
+ * What `check` says of issues frozen without their page: they are built
+ * from today's articles and notes, so an edit changes them.
+ */
+function unfrozenLine(numbers: readonly number[]): string {
+  const list = numbers.map((n) => `#${n}`);
+  const one = list.length === 1;
+  const named = one ? `Issue ${list[0]} was` : `Issues ${list.slice(0, -1).join(", ")} and ${list.at(-1)} were`;
+  return `${named} sent by an earlier version of Presswork, which did not keep what ${one ? "its page shows: its page, index entry and feed item follow" : "their pages show: their pages, index entries and feed items follow"} the articles and editor's notes as they are now, and change when those are edited. Issues sent from now on keep what they were sent with.`;
+}
