@@ -8,17 +8,9 @@ import type { TestPostgres } from "./postgres.js";
 /** The state of a project as a send would read it: its branch, or the database its environment names. */
 export async function readState(root: string, env: Record<string, string> = {}): Promise<{ summary: StateSummary; ledger: (issue: number) => Promise<Ledger>; suppressed: () => Promise<Set<string>> }> {
   const { config } = await loadConfig(root);
-  const store = await openStore(root, stateSettings(config, env), env);
+  const store = await openStore(root, stateSettings(config, env), { ...process.env, ...env });
   if (!store) throw new Error(`${root} is not a git repository`);
-  const summary = await store.summary();
-  return {
-    summary,
-    ledger: async (issue) => {
-      const ledger = await Ledger.read(issue, store.ledger(issue));
-      return ledger;
-    },
-    suppressed: () => readSuppressed(store),
-  };
+  return { summary: await store.summary(), ledger: (issue) => Ledger.read(issue, store.ledger(issue)), suppressed: () => readSuppressed(store) };
 }
 
 /** Where a test's send keeps its state: the git branch, or a database. */
