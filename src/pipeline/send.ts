@@ -17,7 +17,8 @@ import { parseDatabaseUrl } from "../store/url.js";
 import { Checkpoints, CHECKPOINT_MS } from "../state/checkpoint.js";
 import { Journal } from "../state/journal.js";
 import { Ledger } from "../state/ledger.js";
-import { carryBranchOver, migrate, movedMessage, newAttempt, openStore, readSuppressed, saveJournals, stateSettings, takeLock, type StateSettings } from "../state/state.js";
+import { listReporter } from "../audience/report-back.js";
+import { carryBranchOver, migrate, movedMessage, newAttempt, openStore, readSuppressions, saveJournals, stateSettings, takeLock, type StateSettings } from "../state/state.js";
 import { StateSaveError, type FrozenIssue, type IssueState, type LockRecord, type SendCounts, type Shard, type StateChange, type StateStore } from "../state/store.js";
 import { assemble } from "./build.js";
 import { readEmailTemplates } from "./newsletter.js";
@@ -83,6 +84,8 @@ export interface SendOutcome {
   nothingToSend?: string;
   /** The state could not be saved at the end: what to run. */
   unsaved?: string;
+  /** Hard bounces reported back to the list's database or service, and why some could not be (they are reported by the next send). */
+  reportedBack?: { to: string; bounces: number; failure?: string };
 }
 
 /**
@@ -181,6 +184,9 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   let journal: Journal | undefined;
   let checkpoints: Checkpoints | undefined;
   let unwatch: (() => Promise<void>) | undefined;
+  // Hard bounces go back to the list they came from (the database, or the service's /api/events), as subscriber events.
+  const reporter = writes && transport.kind === "smtp" ? listReporter(source, { secret, list: letter.newsletter.listId }) : undefined;
+  let reported = 0;
   let finalChanges: StateChange[] = [];
   const stopper = new AbortController();
   const forward = () => stopper.abort(request.stop?.reason);
@@ -209,7 +215,12 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       file.message(`ledger line ${problem.line} of the part at ${problem.offset} is not a ledger event and was skipped; its recipient may be mailed again`, { place: { line: problem.line, column: 1 }, ruleId: "ledger", source: "state" });
       assembly.files.push(file);
     }
-    const suppressed = store ? await readSuppressed(store) : new Set<string>();
+    const suppressions = store ? await readSuppressions(store) : new Map<string, never>();
+    const suppressed = new Set(suppressions.keys());
+    const report = (key: string, issue: number, at: Date, code: number) => {
+      reported++;
+      reporter?.add({ key, issue, at, detail: `${code} at RCPT TO` });
+    };
     const factory = await messages(compiled, date);
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
     const total = request.onProgress ? estimateRows(source) : undefined;
@@ -223,6 +234,18 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
         ...(request.shard ? { shard: request.shard } : {}),
         onInvalid: (row) => request.onInvalid?.(row),
         onDuplicate: (row) => request.onInvalid?.(row),
+        // Suppressed here but still active on the list: an earlier report did not get through, so it goes again (the same event).
+        ...(reporter
+          ? {
+              onSuppressed: (key: string) => {
+                const known = suppressions.get(key);
+                if (!known) return;
+                // The record holds the day only: its last moment (a subscription confirmed earlier that day still yields to it), never later than now.
+                const day = /^\d{4}-\d\d-\d\d$/.test(known.at) ? new Date(`${known.at}T23:59:59.999Z`) : undefined;
+                report(key, known.issue, day && day.getTime() < clock().getTime() ? day : clock(), known.code);
+              },
+            }
+          : {}),
       },
       audience,
     );
@@ -235,7 +258,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       unwatch = await store.watch?.((why) => stopper.abort({ kind: "state", reason: `${why}: the state cannot be saved. Nothing more is mailed until it can: what this attempt recorded is in ${dir}; run presswork state save` } satisfies Stop));
     }
     const onProgress = request.onProgress;
-    const report = await sendIssue({
+    const sent = await sendIssue({
       transport,
       ledger,
       journal: journal ?? { append: () => {} },
@@ -254,25 +277,31 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
         ...(config.delivery.hourlyLimit ? { hourlyLimit: config.delivery.hourlyLimit } : {}),
         ...(config.delivery.messagesPerSecond ? { messagesPerSecond: config.delivery.messagesPerSecond } : {}),
       },
-      suppress: (r, code) => journal?.suppress(r.key, code, clock()),
+      suppress: (r, code) => {
+        journal?.suppress(r.key, code, clock());
+        report(r.key, number, clock(), code);
+      },
       onInvalid: (r, reason) => request.onInvalid?.({ line: r.line, reason }),
       stop: stopper.signal,
       ...(request.hurry ? { hurry: request.hurry } : {}),
       ...(onProgress ? { onProgress: (p: SendProgress) => onProgress(Object.assign(progress, p, { rows: audience.rows })) } : {}),
     });
-    if (audience.rows === 0 && !report.stopped) throw new SendSetupError("the subscriber list is empty: nothing was sent");
+    if (audience.rows === 0 && !sent.stopped) throw new SendSetupError("the subscriber list is empty: nothing was sent");
     let recorded: SendOutcome["recorded"];
-    if (writes && report.finished && transport.kind === "smtp") {
+    if (writes && sent.finished && transport.kind === "smtp") {
       const counts: SendCounts = { ...ledger.counts(), suppressed: audience.suppressed };
       const at = clock().toISOString();
       finalChanges = request.shard ? [{ kind: "shard-done", issue: number, shard: request.shard, attempt: attempt.name, at, counts }] : [{ kind: "complete", issue: number, attempt: attempt.name, at, counts }];
       recorded = request.shard ? "shard" : "complete";
     }
     const unsaved = await finish(checkpoints, finalChanges, journal);
-    return { ...base, issue: number, subject: compiled.subject, transport: transport.description, report, audience, ...(recorded && !unsaved ? { recorded } : {}), ...(unsaved ? { unsaved } : {}) };
+    const failure = await reporter?.close();
+    const reportedBack = reporter && reported > 0 ? { to: reporter.description, bounces: reported - reporter.pending, ...(failure ? { failure } : {}) } : undefined;
+    return { ...base, issue: number, subject: compiled.subject, transport: transport.description, report: sent, audience, ...(recorded && !unsaved ? { recorded } : {}), ...(unsaved ? { unsaved } : {}), ...(reportedBack ? { reportedBack } : {}) };
   } finally {
     request.stop?.removeEventListener("abort", forward);
     await unwatch?.();
+    await reporter?.close();
     // An early return or an error: the lock is released and whatever was journalled saved (once).
     if (checkpoints && !finished.has(checkpoints)) await finish(checkpoints, [], journal);
     else if (writes && store && !checkpoints) await store.write([{ kind: "unlock", issue: number, attempt: attempt.name }], `Release the lock of issue #${number} by ${attempt.name}`).catch(() => {});

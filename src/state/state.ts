@@ -317,12 +317,25 @@ export async function migrate(store: StateStore, root: string, now: Date): Promi
 
 /** The keys on the suppression list: every attempt's, and those carried over. */
 export async function readSuppressed(store: StateStore): Promise<Set<string>> {
-  const keys = new Set<string>();
+  return new Set((await readSuppressions(store)).keys());
+}
+
+/** A suppression as an attempt recorded it: the reply's code, the issue it bounced on, the day. */
+export interface Suppression {
+  code: number;
+  issue: number;
+  at: string;
+}
+
+/** Every suppression of every attempt, by key; the first record of a key wins. */
+export async function readSuppressions(store: StateStore): Promise<Map<string, Suppression>> {
+  const records = new Map<string, Suppression>();
   for await (const part of store.suppressions()) {
     for (const line of part.text.split("\n")) {
-      const key = line.slice(0, line.indexOf(" "));
-      if (/^[0-9a-f]{24}$/.test(key)) keys.add(key);
+      const [key, code, issue, at] = line.split(" ");
+      if (!key || !/^[0-9a-f]{24}$/.test(key) || records.has(key)) continue;
+      records.set(key, { code: Number(code) || 0, issue: Number(issue) || 0, at: at ?? "" });
     }
   }
-  return keys;
+  return records;
 }
