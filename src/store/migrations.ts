@@ -145,6 +145,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0003-mail-queue-claims": {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable("mail_queue").addColumn("claimed_by", "text").execute();
+      },
+    },
   };
 }
 

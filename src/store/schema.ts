@@ -86,6 +86,8 @@ export interface MailQueueTable {
   attempts: number;
   /** A worker holds the row until then. */
   locked_until: string | null;
+  /** Which worker holds it: `host pid instance` (see worker.ts), so a restart takes back its own at once. */
+  claimed_by: string | null;
   sent_at: string | null;
   failed_at: string | null;
   last_error: string | null;
