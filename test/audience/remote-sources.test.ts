@@ -24,7 +24,7 @@ for (const backend of await backends("send from the database tests")) {
       const port = await freePort();
       const root = await tempProject({ samples: true });
       const configPath = join(root, "presswork.config.yaml");
-      await writeFile(configPath, (await readFile(configPath, "utf8")).replace("url: https://signal-noise.example/unsubscribe?list={list}&token={token}", `url: http://127.0.0.1:${port}/unsubscribe?list={list}&token={token}`));
+      await writeFile(configPath, (await readFile(configPath, "utf8")).replace("url: https://news.signal-noise.example/unsubscribe?list={list}&token={token}", `url: http://127.0.0.1:${port}/unsubscribe?list={list}&token={token}`));
       // The send keeps its state on a branch of the project's repository.
       initRepo(root);
       const databaseUrl = await backend.fresh("send");
