@@ -9,15 +9,20 @@
 //                transaction and a queued confirmation the worker mails
 //                meanwhile), as fast as it goes, then held at 1,000 a second;
 // with the service's CPU time per request (what bounds its rate on a core of
-// its own, whatever else the machine runs) and its peak memory. autocannon
-// runs in this process, on the same two cores as the service. The subscribe limit per client is raised for the
-// run: every request comes from 127.0.0.1.
-// Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds]
+// its own, whatever else the machine runs), the client's (autocannon's) CPU
+// time per request, measured apart, and the service's peak memory. With
+// taskset (util-linux) and two cores or more, the service is pinned to
+// core 0 and this process, which runs autocannon, to core 1, so the client
+// does not take the service's core. --cpu-prof writes a V8 CPU profile of
+// the service to bench/.work/serve-prof/ and prints the functions that
+// took the most of its time. The subscribe limit per client is raised for
+// the run: every request comes from 127.0.0.1.
+// Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds] [--cpu-prof]
 import { fork, spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, readFileSync, readdirSync } from "node:fs";
 import { cp, mkdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { userInfo } from "node:os";
+import { availableParallelism, userInfo } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
@@ -30,6 +35,10 @@ const REPO = join(import.meta.dirname, "..");
 const WORK = join(REPO, "bench/.work/serve");
 const only = ["sqlite", "postgres"].includes(process.argv[2] ?? "") ? [process.argv[2]] : ["sqlite", "postgres"];
 const SECONDS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
+const PROFILE = process.argv.includes("--cpu-prof");
+const PROFILES = join(REPO, "bench/.work/serve-prof");
+// The service on core 0, this process (autocannon) on core 1, when the machine can.
+const PINNED = availableParallelism() >= 2 && spawnSync("taskset", ["-cp", "1", String(process.pid)], { stdio: "ignore" }).status === 0;
 const SUBSCRIBERS = 100_000;
 const SECRET = "bench-secret";
 const LIST = "weekly.signal-noise.example";
@@ -89,16 +98,35 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
 }
 
-/** One autocannon run, with the service's CPU time per request: what bounds its rate on a core of its own. */
+/** One autocannon run, with the service's and the client's CPU time per request: the service's bounds its rate on a core of its own. */
 async function load(title, options, pid) {
   const before = cpuMs(pid);
+  const client = process.cpuUsage();
   const result = await new Promise((resolve, reject) => autocannon({ duration: SECONDS, ...options }, (error, r) => (error ? reject(error) : resolve(r))));
-  return { title, result, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, result.requests.total) };
+  const used = process.cpuUsage(client);
+  const total = Math.max(1, result.requests.total);
+  return { title, result, cpuUs: ((cpuMs(pid) - before) * 1000) / total, clientUs: (used.user + used.system) / total };
 }
 
-function line({ title, result, cpuUs }) {
+function line({ title, result, cpuUs, clientUs }) {
   const bad = result.non2xx + result.errors + result.timeouts;
-  return `  ${title.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   service CPU ${String(Math.round(cpuUs)).padStart(4)} µs/request   ${bad ? `${bad} failed` : "all 2xx"}`;
+  return `  ${title.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   service CPU ${String(Math.round(cpuUs)).padStart(4)} µs/request   client CPU ${String(Math.round(clientUs)).padStart(4)} µs/request   ${bad ? `${bad} failed` : "all 2xx"}`;
+}
+
+/** The functions that took the most of a V8 CPU profile's samples (self time), with their share. */
+function topFunctions(path, count = 25) {
+  const profile = JSON.parse(readFileSync(path, "utf8"));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const deltas = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]);
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = `${functionName || "(anonymous)"} ${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/(lib|src)\//, "$1/")}:${lineNumber + 1}`;
+    self.set(where, (self.get(where) ?? 0) + (deltas[i] ?? 0));
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, count).map(([where, us]) => `    ${((100 * us) / total).toFixed(1).padStart(5)} %  ${where}`);
 }
 
 async function bench(database) {
@@ -127,7 +155,9 @@ async function bench(database) {
   const sink = fork(join(REPO, "bench/fast-sink.js"), [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const { port: smtpPort } = await new Promise((resolve) => sink.once("message", resolve));
   const port = await freePort();
-  const service = spawn(process.execPath, ["--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "serve", "--port", String(port)], {
+  const node = [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILES] : []), "--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "serve", "--port", String(port)];
+  if (PROFILE) await rm(PROFILES, { recursive: true, force: true });
+  const service = spawn(PINNED ? "taskset" : process.execPath, PINNED ? ["-c", "0", process.execPath, ...node] : node, {
     cwd: WORK,
     env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: `http://127.0.0.1:${port}/`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, PRESSWORK_SUBSCRIBE_PER_MINUTE: "100000000", PRESSWORK_LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "pipe"],
@@ -144,6 +174,7 @@ async function bench(database) {
   let fresh = 0;
   const subscribe = { method: "POST", path: "/subscribe", headers: { "content-type": "application/json" }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `new.${fresh++}@bench.example.org`, form: "bench" }) }) };
 
+  const loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const results = [];
   results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }, service.pid));
   results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }, service.pid));
@@ -154,9 +185,13 @@ async function bench(database) {
   await new Promise((resolve) => service.once("exit", resolve));
   sink.kill();
   const mb = Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
-  console.log(`${database === "sqlite" ? "SQLite" : "PostgreSQL"} (${SUBSCRIBERS.toLocaleString("en")} subscribers, ${SECONDS} s a run, 32 connections):`);
+  console.log(`${database === "sqlite" ? "SQLite" : "PostgreSQL"} (${SUBSCRIBERS.toLocaleString("en")} subscribers, ${SECONDS} s a run, 32 connections, ${PINNED ? "service on core 0, autocannon on core 1" : "not pinned"}; load average before: ${loadBefore}):`);
   for (const r of results) console.log(line(r));
   console.log(`  service peak memory ${mb.toFixed(0)} MB; ${next.toLocaleString("en")} one-click and ${fresh.toLocaleString("en")} subscribe requests in all`);
+  if (PROFILE) {
+    const file = readdirSync(PROFILES).find((f) => f.endsWith(".cpuprofile"));
+    if (file) console.log(`  where the service's time went (self time, whole run; ${join(PROFILES, file)}):\n${topFunctions(join(PROFILES, file)).join("\n")}`);
+  }
   await postgres?.stop();
 }
 

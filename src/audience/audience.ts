@@ -45,6 +45,8 @@ export interface AudienceOptions {
   firstSight: (key: string) => boolean;
   /** A duplicate row: reported with its line, never with the address. */
   onDuplicate?: (row: InvalidRow) => void;
+  /** A row the list gives as active whose key is on the suppression list (the list has not heard of its bounce). */
+  onSuppressed?: (key: string) => void;
 }
 
 /** Characters a name may not hold: line breaks (they would inject mail headers) and other control characters. */
@@ -96,6 +98,7 @@ export async function* recipients(options: AudienceOptions, counts: AudienceCoun
     }
     if ((row.status && INACTIVE.has(row.status)) || options.suppressed.has(key)) {
       counts.suppressed++;
+      if (!(row.status && INACTIVE.has(row.status))) options.onSuppressed?.(key);
       continue;
     }
     if (options.shard && shardOf(key, options.shard.count) !== options.shard.index) {

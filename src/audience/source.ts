@@ -89,6 +89,11 @@ function kindOfText(text: string): "csv" | "json" | "jsonl" {
   return "csv";
 }
 
+/** A value as written before a CSV export kept a spreadsheet from running it as a formula (see csvField in store/transfer.ts). */
+function unneutralised(value: string): string {
+  return /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
+}
+
 async function* readCsv(input: Readable, origin: string): AsyncGenerator<SubscriberRow | UnreadableRow> {
   let header: string[] | undefined;
   const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
@@ -101,7 +106,7 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
       }
       const row: Record<string, string> = {};
       header.forEach((name, i) => {
-        if (record[i] !== undefined && record[i] !== "") row[name] = record[i] as string;
+        if (record[i] !== undefined && record[i] !== "") row[name] = unneutralised(record[i] as string);
       });
       yield toRow(row, info.lines);
     }

@@ -20,5 +20,29 @@ export function parseConfig(text: string, path = CONFIG_FILE): ConfigResult {
     return { config: undefined, file };
   }
   if (!config.site.url.endsWith("/")) config.site.url += "/";
+  const misplaced = config.newsletter ? unsubscribeOffService(config.newsletter) : undefined;
+  if (misplaced) {
+    const lines = text.split("\n");
+    const block = lines.findIndex((l) => /^\s+unsubscribe\s*:/.test(l));
+    const line = block >= 0 ? lines.findIndex((l, i) => i > block && /^\s+url\s*:/.test(l)) + 1 : 0;
+    file.message(misplaced, { place: { line: Math.max(line, 1), column: 1 }, ruleId: "config-unsubscribe-url", source: "config" });
+  }
   return { config, file };
+}
+
+/**
+ * Why newsletter.unsubscribe.url is likely to miss the service, or
+ * undefined: with a subscribe URL set (a `presswork serve` runs), the
+ * unsubscribe URL should be that service's /unsubscribe, or the one-click
+ * POST of every mail reaches a page that does not answer it (a 404 on the
+ * static site).
+ */
+function unsubscribeOffService(newsletter: { subscribe?: { url: string } | undefined; unsubscribe: { url: string } }): string | undefined {
+  if (!newsletter.subscribe) return undefined;
+  const subscribe = new URL(newsletter.subscribe.url);
+  if (!subscribe.pathname.endsWith("/subscribe")) return undefined;
+  const expected = new URL(`${subscribe.pathname.slice(0, -"subscribe".length)}unsubscribe`, subscribe.origin);
+  const actual = new URL(newsletter.unsubscribe.url);
+  if (actual.origin === expected.origin && actual.pathname === expected.pathname) return undefined;
+  return `'newsletter.unsubscribe.url' is ${quote(`${actual.origin}${actual.pathname}`)}, not the /unsubscribe of the service that 'newsletter.subscribe.url' names: one-click unsubscribe from the mail would likely reach a 404. Use ${expected.href}?list={list}&token={token}`;
 }

@@ -102,6 +102,8 @@ const state = z.object({
     .default("presswork-state"),
   /** A remote of the repository (origin) to fetch and push the branch; unset, it stays local. */
   remote: z.string().min(1).optional(),
+  /** Where the state lives: the git branch, or the database of DATABASE_URL. */
+  store: z.enum(["branch", "database"], { error: "must be branch (a git branch of the repository) or database (the database of DATABASE_URL)" }).default("branch"),
 });
 
 const folder = z.string().min(1, "must not be empty").refine((v) => !/[\r\n*%]/.test(v), "must be a folder name, without line breaks or the wildcards * and %");
@@ -148,7 +150,7 @@ export const configSchema = z.object({
   pagination: z.object({ perPage: z.number().int().min(1).max(100).default(10) }).default({ perPage: 10 }),
   newsletter: newsletter.optional(),
   delivery: delivery.default({ maxConnections: 5, timeoutSeconds: 60, retries: 3, retryDelaySeconds: 2, stopWhen: { window: 200, failureShare: 0.1 } }),
-  state: state.default({ branch: "presswork-state" }),
+  state: state.default({ branch: "presswork-state", store: "branch" }),
   mailbox: mailbox.default({ folders: ["INBOX"], processed: "Presswork/Processed", attention: "Presswork/Needs attention", batchSize: 100, maxMessageKilobytes: 1024, pollSeconds: 60 }),
   feedback: feedback.default({ softBounces: { count: 3, withinDays: 30 }, complaintRate: { max: 0.003, minimumSent: 0 } }),
   feeds: z

@@ -14,12 +14,13 @@ import { addressKey, messageFactory, type DkimKey } from "../issues/message.js";
 import { planNextIssue, type IssuePlan } from "../issues/plan.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
 import type { Article } from "../markdown/article.js";
-import { Checkpoints } from "../state/checkpoint.js";
-import type { GitBranchStore } from "../state/git-store.js";
+import { parseDatabaseUrl } from "../store/url.js";
+import { Checkpoints, CHECKPOINT_MS } from "../state/checkpoint.js";
 import { Journal } from "../state/journal.js";
 import { Ledger } from "../state/ledger.js";
-import { migrate, newAttempt, openStore, readSuppressed, saveJournals, stateSettings, takeLock } from "../state/state.js";
-import { StateSaveError, type FrozenIssue, type IssueState, type LockRecord, type SendCounts, type Shard, type StateChange } from "../state/store.js";
+import { listReporter } from "../audience/report-back.js";
+import { carryBranchOver, migrate, movedMessage, newAttempt, openStore, readSuppressions, saveJournals, stateSettings, takeLock, type StateSettings } from "../state/state.js";
+import { StateSaveError, type FrozenIssue, type IssueState, type LockRecord, type SendCounts, type Shard, type StateChange, type StateStore } from "../state/store.js";
 import { assemble } from "./build.js";
 import { readEmailTemplates } from "./newsletter.js";
 
@@ -84,6 +85,8 @@ export interface SendOutcome {
   nothingToSend?: string;
   /** The state could not be saved at the end: what to run. */
   unsaved?: string;
+  /** Hard bounces reported back to the list's database or service, and why some could not be (they are reported by the next send). */
+  reportedBack?: { to: string; bounces: number; failure?: string };
 }
 
 /**
@@ -97,15 +100,18 @@ export interface SendOutcome {
  * issue is recorded complete (a shard records its part).
  */
 export async function send(request: SendRequest): Promise<SendOutcome> {
+  const opened: StateStore[] = [];
   try {
-    return await sendOnce(request);
+    return await sendOnce(request, opened);
   } catch (error) {
     if (error instanceof NothingNew) return { files: [], nothingToSend: error.message };
     throw error;
+  } finally {
+    for (const store of opened) await store.close().catch(() => {});
   }
 }
 
-async function sendOnce(request: SendRequest): Promise<SendOutcome> {
+async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<SendOutcome> {
   const secret = request.env["PRESSWORK_SECRET"];
   if (!secret) throw new SendSetupError("PRESSWORK_SECRET is not set: it keys the unsubscribe tokens and the ledger's address hashes. Set it to a long random value and keep it (changing it makes every ledger entry unknown)");
   const clock = request.clock ?? (() => new Date());
@@ -115,9 +121,20 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
   if (!settings) return { files: [configFile] };
 
   const transportFor = chooseTransport(request, settings);
-  const store = await stateStore(request, settings, writes);
+  const where = stateSettings(settings, request.env);
+  const store = await stateStore(request, where, writes);
   if (store) {
+    opened.push(store);
     await store.refresh();
+    const moved = where.backend === "branch" ? movedMessage(await store.summary(), store.description) : undefined;
+    if (moved) throw new SendSetupError(`${moved}. Nothing was sent`);
+    if (writes && where.backend === "database") {
+      const carried = await carryBranchOver(store, request.root, where, request.env, clock());
+      if (carried) {
+        notice(`Carried the state of the git branch ${where.branch} (${carried.issues} issue(s), ${carried.ledgerParts} ledger part(s), ${carried.suppressionParts} suppression part(s)) into ${store.description}; it is read from there from now on.`);
+        notice(carried.unmarked ? `The branch could not be marked as moved (${carried.unmarked}): do not send from it again.` : `The branch is marked as moved: a send or a build that still reads it refuses.`);
+      }
+    }
     if (writes) {
       const { saved, released } = await saveJournals(store, request.root);
       if (saved || released) notice(`Saved ${saved} unsaved journal(s) of earlier attempts on this machine to ${store.description}${released ? `, released ${released} lock(s) they held` : ""}.`);
@@ -167,6 +184,10 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
   if (writes && store) await takeLock(store, lock, clock);
   let journal: Journal | undefined;
   let checkpoints: Checkpoints | undefined;
+  let unwatch: (() => Promise<void>) | undefined;
+  // Hard bounces go back to the list they came from (the database, or the service's /api/events), as subscriber events.
+  const reporter = writes && transport.kind === "smtp" ? listReporter(source, { secret, list: letter.newsletter.listId }) : undefined;
+  let reported = 0;
   let finalChanges: StateChange[] = [];
   const stopper = new AbortController();
   const forward = () => stopper.abort(request.stop?.reason);
@@ -197,7 +218,12 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
       file.message(`ledger line ${problem.line} of the part at ${problem.offset} is not a ledger event and was skipped; its recipient may be mailed again`, { place: { line: problem.line, column: 1 }, ruleId: "ledger", source: "state" });
       assembly.files.push(file);
     }
-    const suppressed = store ? await readSuppressed(store) : new Set<string>();
+    const suppressions = store ? await readSuppressions(store) : new Map<string, never>();
+    const suppressed = new Set(suppressions.keys());
+    const report = (key: string, issue: number, at: Date, code: number) => {
+      reported++;
+      reporter?.add({ key, issue, at, detail: `${code} at RCPT TO` });
+    };
     const factory = await messages(compiled, date);
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
     const total = request.onProgress ? estimateRows(source) : undefined;
@@ -211,16 +237,31 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
         ...(request.shard ? { shard: request.shard } : {}),
         onInvalid: (row) => request.onInvalid?.(row),
         onDuplicate: (row) => request.onInvalid?.(row),
+        // Suppressed here but still active on the list: an earlier report did not get through, so it goes again (the same event).
+        ...(reporter
+          ? {
+              onSuppressed: (key: string) => {
+                const known = suppressions.get(key);
+                if (!known) return;
+                // The record holds the day only: its last moment (a subscription confirmed earlier that day still yields to it), never later than now.
+                const day = /^\d{4}-\d\d-\d\d$/.test(known.at) ? new Date(`${known.at}T23:59:59.999Z`) : undefined;
+                report(key, known.issue, day && day.getTime() < clock().getTime() ? day : clock(), known.code);
+              },
+            }
+          : {}),
       },
       audience,
     );
     if (writes && store) {
       journal = Journal.create(request.root, { attempt, issue: number, ...(request.shard ? { shard: request.shard } : {}) });
-      checkpoints = new Checkpoints(store, journal, lock, clock, (error) => stopper.abort({ kind: "state", reason: `${error.message}. Nothing more is mailed until the state can be saved: what this attempt recorded is in ${journal?.dir}; run presswork state save` } satisfies Stop), request.checkpointMs);
+      const dir = journal.dir;
+      checkpoints = new Checkpoints(store, journal, lock, clock, (error) => stopper.abort({ kind: "state", reason: `${error.message}. Nothing more is mailed until the state can be saved: what this attempt recorded is in ${dir}; run presswork state save` } satisfies Stop), request.checkpointMs ?? store.checkpointMs ?? CHECKPOINT_MS);
       checkpoints.start();
+      // A database that goes away stops the send at once, not at the next checkpoint.
+      unwatch = await store.watch?.((why) => stopper.abort({ kind: "state", reason: `${why}: the state cannot be saved. Nothing more is mailed until it can: what this attempt recorded is in ${dir}; run presswork state save` } satisfies Stop));
     }
     const onProgress = request.onProgress;
-    const report = await sendIssue({
+    const sent = await sendIssue({
       transport,
       ledger,
       journal: journal ?? { append: () => {} },
@@ -239,24 +280,31 @@ async function sendOnce(request: SendRequest): Promise<SendOutcome> {
         ...(config.delivery.hourlyLimit ? { hourlyLimit: config.delivery.hourlyLimit } : {}),
         ...(config.delivery.messagesPerSecond ? { messagesPerSecond: config.delivery.messagesPerSecond } : {}),
       },
-      suppress: (r, code) => journal?.suppress(r.key, code, clock()),
+      suppress: (r, code) => {
+        journal?.suppress(r.key, code, clock());
+        report(r.key, number, clock(), code);
+      },
       onInvalid: (r, reason) => request.onInvalid?.({ line: r.line, reason }),
       stop: stopper.signal,
       ...(request.hurry ? { hurry: request.hurry } : {}),
       ...(onProgress ? { onProgress: (p: SendProgress) => onProgress(Object.assign(progress, p, { rows: audience.rows })) } : {}),
     });
-    if (audience.rows === 0 && !report.stopped) throw new SendSetupError("the subscriber list is empty: nothing was sent");
+    if (audience.rows === 0 && !sent.stopped) throw new SendSetupError("the subscriber list is empty: nothing was sent");
     let recorded: SendOutcome["recorded"];
-    if (writes && report.finished && transport.kind === "smtp") {
+    if (writes && sent.finished && transport.kind === "smtp") {
       const counts: SendCounts = { ...ledger.counts(), suppressed: audience.suppressed };
       const at = clock().toISOString();
       finalChanges = request.shard ? [{ kind: "shard-done", issue: number, shard: request.shard, attempt: attempt.name, at, counts }] : [{ kind: "complete", issue: number, attempt: attempt.name, at, counts }];
       recorded = request.shard ? "shard" : "complete";
     }
     const unsaved = await finish(checkpoints, finalChanges, journal);
-    return { ...base, issue: number, subject: compiled.subject, transport: transport.description, report, audience, ...(recorded && !unsaved ? { recorded } : {}), ...(unsaved ? { unsaved } : {}) };
+    const failure = await reporter?.close();
+    const reportedBack = reporter && reported > 0 ? { to: reporter.description, bounces: reported - reporter.pending, ...(failure ? { failure } : {}) } : undefined;
+    return { ...base, issue: number, subject: compiled.subject, transport: transport.description, report: sent, audience, ...(recorded && !unsaved ? { recorded } : {}), ...(unsaved ? { unsaved } : {}), ...(reportedBack ? { reportedBack } : {}) };
   } finally {
     request.stop?.removeEventListener("abort", forward);
+    await unwatch?.();
+    await reporter?.close();
     // An early return or an error: the lock is released and whatever was journalled saved (once).
     if (checkpoints && !finished.has(checkpoints)) await finish(checkpoints, [], journal);
     else if (writes && store && !checkpoints) await store.write([{ kind: "unlock", issue: number, attempt: attempt.name }], `Release the lock of issue #${number} by ${attempt.name}`).catch(() => {});
@@ -307,8 +355,13 @@ function chooseTransport(request: SendRequest, config: Config): (issue: number) 
 }
 
 /** The store, required when the send writes state; read when it is there. */
-async function stateStore(request: SendRequest, config: Config, writes: boolean): Promise<GitBranchStore | undefined> {
-  const settings = stateSettings(config, request.env);
+async function stateStore(request: SendRequest, settings: StateSettings, writes: boolean): Promise<StateStore | undefined> {
+  if (settings.backend === "database") {
+    if (writes && request.env["GITHUB_ACTIONS"] === "true" && parseDatabaseUrl(settings.databaseUrl, request.root).dialect === "sqlite") {
+      throw new SendSetupError("under GitHub Actions the send's state cannot live in a SQLite file: the file dies with the runner, and the next run would send the issue again. Use PostgreSQL (DATABASE_URL=postgres://…) or the state branch (state.store: branch)");
+    }
+    return openStore(request.root, settings, request.env);
+  }
   if (writes && !settings.remote && request.env["GITHUB_ACTIONS"] === "true") {
     throw new SendSetupError("under GitHub Actions the send's state must be pushed to the repository, or the next run would not see it: set PRESSWORK_STATE_REMOTE=origin (the workflow does) or state.remote in presswork.config.yaml");
   }
@@ -406,6 +459,14 @@ export async function finalizeShards(root: string, env: NodeJS.ProcessEnv, issue
   const { config } = await loadConfig(root);
   const store = await openStore(root, stateSettings(config, env), env);
   if (!store) throw new SendSetupError(`${root} is not in a git repository: the state is on a git branch`);
+  try {
+    return await finalizeIn(store, root, env, issue, shards, clock);
+  } finally {
+    await store.close();
+  }
+}
+
+async function finalizeIn(store: StateStore, root: string, env: NodeJS.ProcessEnv, issue: number, shards: number, clock: () => Date): Promise<FinalizeOutcome> {
   await store.refresh();
   await saveJournals(store, root);
   const summary = await store.summary();
@@ -437,7 +498,7 @@ export async function finalizeShards(root: string, env: NodeJS.ProcessEnv, issue
   }
 }
 
-async function hasLedger(store: GitBranchStore, issue: number, shardSuffix: string): Promise<boolean> {
+async function hasLedger(store: StateStore, issue: number, shardSuffix: string): Promise<boolean> {
   for await (const part of store.ledger(issue)) if (part.attempt.endsWith(shardSuffix)) return true;
   return false;
 }

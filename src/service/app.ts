@@ -308,8 +308,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (Number.isNaN(at.getTime())) return reply.code(400).send({ error: `events[${i}].at is not an ISO 8601 time` });
       ready.push({ id: e.id, type: e.type, bounce: e.bounce, key, at, source: e.source ?? "api", issue: e.issue, detail: e.detail?.replace(/[^\s<>"]+@[^\s<>"]+/g, (a) => maskAddress(a)) });
     }
-    let recorded = 0;
-    for (const event of ready) if (await list.record(event)) recorded++;
+    const recorded = await list.recordAll(ready);
     request.log.info(`events: ${recorded} recorded, ${ready.length - recorded} already known`);
     return { recorded, duplicates: ready.length - recorded };
   });

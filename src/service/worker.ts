@@ -3,7 +3,10 @@ import { maskAddress } from "../audience/address.js";
 import { unsubscribeUrl } from "../issues/message.js";
 import { CONFIRM_DAYS, confirmToken } from "../issues/tokens.js";
 import type { NewsletterConfig } from "../config/schema.js";
-import { claimDue, markFailed, markSent, release, type ClaimedMail } from "../store/queue.js";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { running } from "../state/process.js";
+import { claimantName, claimDue, markFailed, markSent, reclaimStale, release, type ClaimedMail, type Claimant } from "../store/queue.js";
 import type { SubscriberList } from "../store/subscribers.js";
 import type { ServiceMail } from "./mail.js";
 
@@ -42,12 +45,14 @@ export class MailWorker {
   private pausedUntil = 0;
   private verified = false;
   private readonly now: () => Date;
+  private readonly claimant: Claimant = { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
+  private reclaimed = false;
 
   constructor(private readonly options: WorkerOptions) {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Starts looking at the queue every few seconds. */
+  /** Starts looking at the queue every few seconds; first takes back what a killed worker of this host held. */
   start(): void {
     this.schedule(0);
   }
@@ -99,7 +104,12 @@ export class MailWorker {
 
   /** Claims and sends one batch; returns how many mails it claimed. */
   private async batch(): Promise<number> {
-    const claimed = await claimDue(this.options.list.store, this.now(), BATCH, LEASE_MS);
+    if (!this.reclaimed) {
+      const taken = await reclaimStale(this.options.list.store, this.claimant, this.now(), running);
+      this.reclaimed = true;
+      if (taken > 0) this.options.log("info", `mail queue: took back ${taken} mail(s) a killed worker of this host had claimed; they go now`);
+    }
+    const claimed = await claimDue(this.options.list.store, this.now(), BATCH, LEASE_MS, claimantName(this.claimant));
     for (const [i, mail] of claimed.entries()) {
       if (this.stopped || !(await this.deliver(mail))) {
         await release(this.options.list.store, claimed.slice(i + (this.stopped ? 0 : 1)).map((m) => m.id));

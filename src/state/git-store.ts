@@ -11,6 +11,7 @@ import {
   type LedgerPart,
   type LockRecord,
   type Migration,
+  type Moved,
   type SendCounts,
   type StateChange,
   type StateStore,
@@ -59,7 +60,6 @@ README of the project, "Where the send's state lives".
  */
 export class GitBranchStore implements StateStore {
   readonly description: string;
-  /** Things a reader should know: ledger parts deleted from the branch whose events still count. */
   readonly notices: string[] = [];
   private readonly local: string;
   private readonly fetched: string;
@@ -136,6 +136,17 @@ export class GitBranchStore implements StateStore {
       const [, attempt = "", file = ""] = (paths[i++] as string).split("/");
       if (content) yield { attempt, offset: Number(file.replace(/\.txt$/, "")), text: content.toString("utf8") };
     }
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+  }
+
+  /** Issues with ledger parts on the branch, started or not (an outbox run writes a ledger and starts nothing). */
+  async ledgerIssues(): Promise<number[]> {
+    const numbers = new Set<number>();
+    for (const path of (await this.files(await this.heads(), "ledger/")).keys()) numbers.add(Number(path.split("/")[1]));
+    return [...numbers].filter(Number.isInteger).sort((a, b) => a - b);
   }
 
   async write(decide: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void> {
@@ -227,7 +238,7 @@ export class GitBranchStore implements StateStore {
   }
 
   private async summaryOf(heads: readonly string[]): Promise<StateSummary> {
-    const files = new Map([...(await this.files(heads, "issues/")), ...(await this.files(heads, "locks/")), ...(await this.files(heads, "migrated.json"))]);
+    const files = new Map([...(await this.files(heads, "issues/")), ...(await this.files(heads, "locks/")), ...(await this.files(heads, "migrated.json")), ...(await this.files(heads, "moved.json"))]);
     const paths = [...files.keys()].sort();
     const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: Array<{ at: string; attempt: string; counts: SendCounts }>; shards: IssueState["shardsDone"] }>();
     const entry = (n: number) => {
@@ -237,6 +248,7 @@ export class GitBranchStore implements StateStore {
     };
     const locks: LockRecord[] = [];
     let migration: Migration | undefined;
+    let moved: Moved | undefined;
     let i = 0;
     for await (const { content } of this.git.objects(paths.map((p) => files.get(p) as string))) {
       const path = paths[i++] as string;
@@ -257,6 +269,7 @@ export class GitBranchStore implements StateStore {
         else e.shards.set(`${issuePath[3]}/${issuePath[4]}`, { at: record.at, attempt, counts: record.counts });
       } else if (path.startsWith("locks/")) locks.push(value as LockRecord);
       else if (path === "migrated.json") migration = value as Migration;
+      else if (path === "moved.json") moved = value as Moved;
     }
     const issues: IssueState[] = [];
     for (const [, e] of [...byNumber].sort(([a], [b]) => a - b)) {
@@ -265,7 +278,7 @@ export class GitBranchStore implements StateStore {
       const complete = e.complete.sort((a, b) => a.at.localeCompare(b.at) || a.attempt.localeCompare(b.attempt)).at(-1);
       issues.push({ issue: first[1], startedBy: first[0], shardsDone: e.shards, ...(complete ? { complete } : {}) });
     }
-    return { issues, locks, ...(migration ? { migration } : {}) };
+    return { issues, locks, ...(migration ? { migration } : {}), ...(moved ? { moved } : {}) };
   }
 
   /** The tree of the heads (their union) with the changes applied, built in a temporary index. */
@@ -320,6 +333,8 @@ function placeOf(change: StateChange): { path: string; content?: string } {
       return { path: `locks/${change.issue}/${change.attempt}.json` };
     case "migrated":
       return { path: "migrated.json", content: json(change.migration) };
+    case "moved":
+      return { path: "moved.json", content: json(change.moved) };
   }
 }
 

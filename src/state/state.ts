@@ -1,38 +1,146 @@
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { VFile } from "vfile";
-import type { Config } from "../config/schema.js";
+import type { Config, NewsletterConfig } from "../config/schema.js";
+import { DEFAULT_DATABASE } from "../store/url.js";
+import { DatabaseStore } from "./db-store.js";
 import { GitBranchStore } from "./git-store.js";
 import { running } from "./process.js";
 import { Journal } from "./journal.js";
 import { legacyChanges, readLegacy, type LegacyState } from "./legacy.js";
-import { StateSaveError, type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
+import { StateError, StateSaveError, type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
 
 /** The default name of the state's branch. */
 export const STATE_BRANCH = "presswork-state";
 
-/** Where the state lives: the branch, and the remote it is shared through. */
+/** Where the state lives: a git branch of the repository, or the database of DATABASE_URL. */
+export type StateBackend = "branch" | "database";
+
+/** Where the state lives: the backend; the branch and the remote it is shared through; the database. */
 export interface StateSettings {
+  backend: StateBackend;
   branch: string;
   remote?: string;
   /** For an https remote: GitHub's token, from the environment only. */
   token?: string;
+  /** DATABASE_URL, for the database; unset, data/presswork.sqlite, which must exist. */
+  databaseUrl?: string;
+  /** The newsletter's list id: the database keeps each newsletter's state apart. */
+  list?: string;
 }
 
+/** The part of the config the state's settings come from; the newsletter names the list a database keeps the state of. */
+export type StateConfig = Pick<Config, "state"> & { newsletter?: Pick<NewsletterConfig, "listId"> | undefined };
+
 /**
- * The state's settings: `state.branch` and `state.remote` in the config,
- * overridden by PRESSWORK_STATE_BRANCH and PRESSWORK_STATE_REMOTE; the
- * token from PRESSWORK_STATE_TOKEN only.
+ * The state's settings: `state.store`, `state.branch` and `state.remote` in
+ * the config, overridden by PRESSWORK_STATE_STORE, PRESSWORK_STATE_BRANCH
+ * and PRESSWORK_STATE_REMOTE; the token from PRESSWORK_STATE_TOKEN and the
+ * database from DATABASE_URL, from the environment only.
  */
-export function stateSettings(config: Pick<Config, "state"> | undefined, env: NodeJS.ProcessEnv): StateSettings {
+export function stateSettings(config: StateConfig | undefined, env: NodeJS.ProcessEnv): StateSettings {
+  const backend = env["PRESSWORK_STATE_STORE"] || config?.state.store || "branch";
+  if (backend !== "branch" && backend !== "database") throw new StateError(`PRESSWORK_STATE_STORE is "${backend}": use branch (the state on a git branch) or database (in the database of DATABASE_URL)`);
   const branch = env["PRESSWORK_STATE_BRANCH"] || config?.state.branch || STATE_BRANCH;
   const remote = env["PRESSWORK_STATE_REMOTE"] || config?.state.remote;
   const token = env["PRESSWORK_STATE_TOKEN"];
-  return { branch, ...(remote ? { remote } : {}), ...(token ? { token } : {}) };
+  const databaseUrl = env["DATABASE_URL"];
+  const list = config?.newsletter?.listId;
+  return { backend, branch, ...(remote ? { remote } : {}), ...(token ? { token } : {}), ...(databaseUrl ? { databaseUrl } : {}), ...(list ? { list } : {}) };
 }
 
-/** Opens the store of the repository holding `root`; undefined when it is not in a git repository. */
-export function openStore(root: string, settings: StateSettings, env: NodeJS.ProcessEnv): Promise<GitBranchStore | undefined> {
-  return GitBranchStore.open({ root, ...settings, env });
+/**
+ * Opens the state's store. On the branch: the store of the repository
+ * holding `root`, undefined when it is not in a git repository. In the
+ * database: DATABASE_URL's, or data/presswork.sqlite when it exists (a file
+ * made anew would be an empty state, and the send would start over at
+ * issue #1).
+ */
+export async function openStore(root: string, settings: StateSettings, env: NodeJS.ProcessEnv): Promise<StateStore | undefined> {
+  if (settings.backend === "branch") return openBranch(root, settings, env);
+  if (!settings.list) throw new StateError("the send's state in a database is kept per newsletter: configure the newsletter (its listId) first");
+  if (!settings.databaseUrl && !existsSync(join(root, DEFAULT_DATABASE))) {
+    throw new StateSaveError(`the send's state is in the database (state.store: database), but DATABASE_URL is not set and ${DEFAULT_DATABASE} does not exist: set DATABASE_URL to the database that holds it`);
+  }
+  return DatabaseStore.open({ url: settings.databaseUrl, root, list: settings.list });
+}
+
+/** The state branch of the repository holding `root`, whatever the backend; undefined outside a git repository. */
+export function openBranch(root: string, settings: StateSettings, env: NodeJS.ProcessEnv): Promise<GitBranchStore | undefined> {
+  return GitBranchStore.open({ root, branch: settings.branch, ...(settings.remote ? { remote: settings.remote } : {}), ...(settings.token ? { token: settings.token } : {}), env });
+}
+
+/** Why a state branch may not be used any more, or undefined: its state was carried into a database. */
+export function movedMessage(summary: StateSummary, description: string): string | undefined {
+  const moved = summary.moved;
+  if (!moved) return undefined;
+  return `the send's state moved from ${description} to ${moved.to} on ${moved.at.slice(0, 10)}, and the branch is out of date since: set state.store: database in presswork.config.yaml (or PRESSWORK_STATE_STORE=database) and DATABASE_URL`;
+}
+
+/** What carrying a branch's state into the database did. */
+export interface CarriedOver {
+  issues: number;
+  ledgerParts: number;
+  suppressionParts: number;
+  /** Set when the branch could not be marked as moved (it stays readable, and out of date). */
+  unmarked?: string;
+}
+
+/**
+ * Carries the state of the repository's branch into a database store that
+ * has none yet, once: every ledger and suppression part (written first,
+ * each alone: saving one again changes nothing), then the issues and the
+ * branch's record of what it carried over from earlier versions, in one
+ * write that happens only while the database still has no such record.
+ * The branch is then marked as moved, so a send or a build that still
+ * reads it refuses instead of starting over from an old state. Returns
+ * undefined when there was nothing to carry (the branch has never been
+ * written by a send) or it was done before.
+ */
+export async function carryBranchOver(store: StateStore, root: string, settings: StateSettings, env: NodeJS.ProcessEnv, now: Date): Promise<CarriedOver | undefined> {
+  if ((await store.summary()).migration) return undefined;
+  const branch = await openBranch(root, settings, env);
+  if (!branch) return undefined;
+  try {
+    await branch.refresh();
+    const summary = await branch.summary();
+    if (!summary.migration) return undefined;
+    const carried: CarriedOver = { issues: summary.issues.length, ledgerParts: 0, suppressionParts: 0 };
+    for (const issue of await branch.ledgerIssues()) {
+      for await (const part of branch.ledger(issue)) {
+        await store.write([{ kind: "ledger", part }], "Carry a ledger part over");
+        carried.ledgerParts++;
+      }
+    }
+    for await (const part of branch.suppressions()) {
+      await store.write([{ kind: "suppressions", part }], "Carry a suppression part over");
+      carried.suppressionParts++;
+    }
+    const records: StateChange[] = [];
+    for (const state of summary.issues) {
+      records.push({ kind: "started", issue: state.issue, attempt: state.startedBy });
+      if (state.complete) records.push({ kind: "complete", issue: state.issue.number, ...state.complete });
+      for (const [name, done] of state.shardsDone) {
+        const [index, count] = name.split("/").map(Number) as [number, number];
+        records.push({ kind: "shard-done", issue: state.issue.number, shard: { index, count }, ...done });
+      }
+    }
+    let already = false;
+    await store.write((current) => {
+      already = current.migration !== undefined;
+      return already ? [] : [...records, { kind: "migrated", migration: summary.migration as Migration }];
+    }, "Carry the state branch over");
+    if (already) return undefined;
+    try {
+      await branch.write([{ kind: "moved", moved: { at: now.toISOString(), to: store.description } }], `The send's state moved to ${store.description}`);
+    } catch (error) {
+      carried.unmarked = (error as Error).message;
+    }
+    return carried;
+  } finally {
+    await branch.close();
+  }
 }
 
 /** The state as a build sees it: the store's, and the files of earlier versions until they are carried over. */
@@ -51,10 +159,35 @@ export interface StateView {
  * their union when they differ. Until a send has carried them over, the
  * files of earlier versions count too. Outside a git repository, only those.
  */
-export async function readStateView(root: string, config: Pick<Config, "state"> | undefined, env: NodeJS.ProcessEnv): Promise<StateView> {
-  const store = await openStore(root, stateSettings(config, env), env);
+export async function readStateView(root: string, config: StateConfig | undefined, env: NodeJS.ProcessEnv): Promise<StateView> {
+  let settings: StateSettings;
+  try {
+    settings = stateSettings(config, env);
+    if (settings.backend === "database") {
+      const store = await openStore(root, settings, env);
+      try {
+        const summary = (await store?.summary()) ?? { issues: [], locks: [] };
+        if (summary.migration) return { summary, files: [], description: store?.description ?? "" };
+      } finally {
+        await store?.close();
+      }
+      // Nothing carried into the database yet: the branch (or the files of earlier versions) until a send does.
+    }
+  } catch (error) {
+    if (!(error instanceof StateSaveError || error instanceof StateError)) throw error;
+    const file = new VFile({ path: "state" });
+    file.message(`cannot read the record of sent issues: ${error.message}`, { ruleId: "state-unreadable", source: "state" }).fatal = true;
+    return { summary: { issues: [], locks: [] }, files: [file], description: "" };
+  }
+  const store = await openBranch(root, settings, env);
   const summary: StateSummary = store ? await store.summary() : { issues: [], locks: [] };
   const files: VFile[] = [];
+  const moved = store && settings.backend === "branch" ? movedMessage(summary, store.description) : undefined;
+  if (moved) {
+    const file = new VFile({ path: "state" });
+    file.message(moved, { ruleId: "state-moved", source: "state" }).fatal = true;
+    files.push(file);
+  }
   if (summary.migration) return { summary, files, description: store?.description ?? "" };
   const legacy = readLegacy(root);
   if (!legacy) return { summary, files, description: store?.description ?? "no state yet" };
@@ -184,12 +317,25 @@ export async function migrate(store: StateStore, root: string, now: Date): Promi
 
 /** The keys on the suppression list: every attempt's, and those carried over. */
 export async function readSuppressed(store: StateStore): Promise<Set<string>> {
-  const keys = new Set<string>();
+  return new Set((await readSuppressions(store)).keys());
+}
+
+/** A suppression as an attempt recorded it: the reply's code, the issue it bounced on, the day. */
+export interface Suppression {
+  code: number;
+  issue: number;
+  at: string;
+}
+
+/** Every suppression of every attempt, by key; the first record of a key wins. */
+export async function readSuppressions(store: StateStore): Promise<Map<string, Suppression>> {
+  const records = new Map<string, Suppression>();
   for await (const part of store.suppressions()) {
     for (const line of part.text.split("\n")) {
-      const key = line.slice(0, line.indexOf(" "));
-      if (/^[0-9a-f]{24}$/.test(key)) keys.add(key);
+      const [key, code, issue, at] = line.split(" ");
+      if (!key || !/^[0-9a-f]{24}$/.test(key) || records.has(key)) continue;
+      records.set(key, { code: Number(code) || 0, issue: Number(issue) || 0, at: at ?? "" });
     }
   }
-  return keys;
+  return records;
 }

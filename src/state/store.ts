@@ -19,10 +19,10 @@
  *   to abort. Locks rely on it.
  * - **No addresses.** Recipients are keyed hashes (see addressKey).
  *
- * Backends: the git branch (git-store.ts). A database backend (Kysely over
- * SQLite or PostgreSQL) maps each StateChange to a row: ledger parts to
- * rows of (issue, attempt, offset, text), locks to rows it updates under
- * the guard's check.
+ * Backends: the git branch (git-store.ts), and the database (db-store.ts,
+ * Kysely over SQLite or PostgreSQL), which maps each StateChange to a row:
+ * ledger parts to rows of (issue, attempt, offset, text), locks to rows it
+ * updates under the guard's check.
  */
 
 /** One run of `presswork send` (or `--finalize`): names every record it writes. */
@@ -155,6 +155,13 @@ export interface Migration {
   suppressions: number;
 }
 
+/** Left on the state branch once its state was carried into a database: the branch is no longer the state. */
+export interface Moved {
+  at: string;
+  /** Where it went, as the database store describes itself (never a password). */
+  to: string;
+}
+
 /** One record an attempt adds (or, for its own lock, replaces or removes). */
 export type StateChange =
   | { kind: "ledger"; part: LedgerPart }
@@ -164,7 +171,8 @@ export type StateChange =
   | { kind: "shard-done"; issue: number; shard: Shard; attempt: string; at: string; counts: SendCounts }
   | { kind: "lock"; lock: LockRecord }
   | { kind: "unlock"; issue: number; attempt: string }
-  | { kind: "migrated"; migration: Migration };
+  | { kind: "migrated"; migration: Migration }
+  | { kind: "moved"; moved: Moved };
 
 /** The small part of the state: issues, locks, migration. Cheap to read; what guards see. */
 export interface StateSummary {
@@ -172,12 +180,18 @@ export interface StateSummary {
   issues: IssueState[];
   locks: LockRecord[];
   migration?: Migration;
+  /** Set on a state branch whose state was carried into a database. */
+  moved?: Moved;
 }
 
 /** Where the state of a send lives. */
 export interface StateStore {
   /** Where it is, for messages: never a token. */
   readonly description: string;
+  /** Things a reader should know, gathered while reading (a ledger part deleted by hand whose events still count). */
+  readonly notices: readonly string[];
+  /** How often a running send saves to it, when cheaper than the default minute (a database). */
+  readonly checkpointMs?: number;
   /** Brings the newest state from where it is shared (git: fetches the branch's tip). A no-op for a local store. */
   refresh(): Promise<void>;
   /** Issues, locks and migration, as of the last refresh. */
@@ -195,6 +209,15 @@ export interface StateStore {
    * the commit message).
    */
   write(changes: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void>;
+  /**
+   * Calls `onLost` once if the store goes away while a send runs (a
+   * database server shut down, a database file removed), so the send can
+   * stop before it mails anyone else. Resolves to a function that stops
+   * watching. Absent where nothing can be watched (git: a push fails).
+   */
+  watch?(onLost: (reason: string) => void): Promise<() => Promise<void>>;
+  /** Lets go of connections; the store is not used afterwards. */
+  close(): Promise<void>;
 }
 
 /** The state could not be saved: nothing more may be mailed. */

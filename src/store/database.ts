@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync, watch as watchFile } from "node:fs";
 import { dirname } from "node:path";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
 import { migrate, type Dialect } from "./migrations.js";
@@ -19,6 +19,20 @@ export interface Store {
    * fails half way because another process wrote meanwhile.
    */
   transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Why the database is gone, or undefined while it is there. SQLite: its
+   * file was removed or replaced since it was opened (writes would go on
+   * into the removed file and be lost); PostgreSQL: always undefined, a
+   * query says so.
+   */
+  gone(): string | undefined;
+  /**
+   * Calls `onLost` once when the database goes away while the caller
+   * watches: PostgreSQL closes a connection kept open for the purpose (a
+   * shutdown, a restart, a dropped network); SQLite's file is removed or
+   * replaced. Resolves to a function that stops watching.
+   */
+  watch(onLost: (reason: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -31,6 +45,8 @@ export interface StoreOptions {
   poolSize?: number;
   /** A connection error PostgreSQL reported while idle: logged, never a crash. */
   onIdleError?: (error: Error) => void;
+  /** PostgreSQL: a query that takes longer fails (a connection that hangs on a dead network), instead of waiting for ever. */
+  queryTimeoutMs?: number;
 }
 
 /** Opens the database DATABASE_URL names and applies the migrations it lacks. */
@@ -60,10 +76,35 @@ async function openSqlite(path: string): Promise<Store> {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const opened = statSync(path);
+  const gone = () => {
+    try {
+      const now = statSync(path);
+      return now.ino === opened.ino && now.dev === opened.dev ? undefined : `the database file ${path} was replaced since it was opened`;
+    } catch {
+      return `the database file ${path} was removed since it was opened`;
+    }
+  };
   return {
     db,
     dialect: "sqlite",
     description: `SQLite ${path}`,
+    gone,
+    watch: async (onLost) => {
+      let done = false;
+      const watcher = watchFile(path, () => {
+        const why = gone();
+        if (why && !done) {
+          done = true;
+          onLost(why);
+        }
+      });
+      watcher.on("error", () => {});
+      return async () => {
+        done = true;
+        watcher.close();
+      };
+    },
     transaction: (fn) =>
       db.connection().execute(async (connection) => {
         await connection.executeQuery(BEGIN_IMMEDIATE);
@@ -107,7 +148,7 @@ function withStatementCache(database: SqliteDatabase): SqliteDatabase {
 
 async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
   const { default: pg } = await import("pg");
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}) });
   // A connection that breaks (a restart, a network drop) while no query runs on it emits an error: unheard, it
   // would crash the process. The pool hears its idle ones; each connection gets a listener for when it is lent out.
   pool.on("error", (error) => options.onIdleError?.(error));
@@ -119,6 +160,28 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
     dialect: "postgres",
     description: `PostgreSQL ${parsed.hostname}${parsed.port ? `:${parsed.port}` : ""}${parsed.pathname}`,
     transaction: (fn) => db.transaction().execute(fn),
+    gone: () => undefined,
+    watch: async (onLost) => {
+      const client = await pool.connect();
+      let done = false;
+      let broken = false;
+      const lost = (why: string) => {
+        broken = true;
+        if (done) return;
+        done = true;
+        onLost(why);
+      };
+      const onError = (error: Error) => lost(error.message);
+      const onEnd = () => lost("the server closed the connection");
+      client.on("error", onError);
+      client.on("end", onEnd);
+      return async () => {
+        done = true;
+        client.off("error", onError);
+        client.off("end", onEnd);
+        client.release(broken);
+      };
+    },
     close: () => db.destroy(),
   };
 }

@@ -91,6 +91,65 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("mail_queue_subscriber").on("mail_queue").column("subscriber_id").execute();
       },
     },
+    "0002-send-state": {
+      async up(db: Kysely<any>) {
+        // Offsets are byte offsets in a journal, which can pass 2 GB on a list of tens of millions.
+        await db.schema
+          .createTable("state_ledger")
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("issue", "integer", (c) => c.notNull())
+          .addColumn("attempt", "text", (c) => c.notNull())
+          .addColumn("offset", "bigint", (c) => c.notNull())
+          .addColumn("text", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("state_ledger_pk", ["list", "issue", "attempt", "offset"])
+          .execute();
+        await db.schema
+          .createTable("state_suppressions")
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("attempt", "text", (c) => c.notNull())
+          .addColumn("offset", "bigint", (c) => c.notNull())
+          .addColumn("text", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("state_suppressions_pk", ["list", "attempt", "offset"])
+          .execute();
+        await db.schema
+          .createTable("state_issues")
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("number", "integer", (c) => c.notNull())
+          .addColumn("attempt", "text", (c) => c.notNull())
+          .addColumn("issue", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("state_issues_pk", ["list", "number", "attempt"])
+          .execute();
+        await db.schema
+          .createTable("state_done")
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("issue", "integer", (c) => c.notNull())
+          .addColumn("attempt", "text", (c) => c.notNull())
+          .addColumn("shard_index", "integer", (c) => c.notNull())
+          .addColumn("shard_count", "integer", (c) => c.notNull())
+          .addColumn("at", "text", (c) => c.notNull())
+          .addColumn("counts", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("state_done_pk", ["list", "issue", "attempt", "shard_index", "shard_count"])
+          .execute();
+        await db.schema
+          .createTable("state_locks")
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("issue", "integer", (c) => c.notNull())
+          .addColumn("attempt", "text", (c) => c.notNull())
+          .addColumn("lock", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("state_locks_pk", ["list", "issue", "attempt"])
+          .execute();
+        await db.schema
+          .createTable("state_migrations")
+          .addColumn("list", "text", (c) => c.primaryKey())
+          .addColumn("migration", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
+    "0003-mail-queue-claims": {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable("mail_queue").addColumn("claimed_by", "text").execute();
+      },
+    },
   };
 }
 

@@ -31,11 +31,13 @@ export async function dropUnsent(trx: Kysely<Database>, subscriberId: number): P
 }
 
 /**
- * Claims up to `limit` due mails for `leaseMs`: no other worker (another
- * replica, or this one after a crash) takes them before the lease ends. On
- * PostgreSQL rows another worker is claiming are skipped, not waited for.
+ * Claims up to `limit` due mails for `leaseMs` in the name of `claimant`
+ * (see Claimant): no other worker (another replica, or this one after a
+ * crash) takes them before the lease ends, unless reclaimStale finds the
+ * claimant dead. On PostgreSQL rows another worker is claiming are
+ * skipped, not waited for.
  */
-export async function claimDue(store: Store, now: Date, limit: number, leaseMs: number): Promise<ClaimedMail[]> {
+export async function claimDue(store: Store, now: Date, limit: number, leaseMs: number, claimant: string | null = null): Promise<ClaimedMail[]> {
   const at = now.toISOString();
   const until = new Date(now.getTime() + leaseMs).toISOString();
   return store.transaction(async (trx) => {
@@ -51,7 +53,7 @@ export async function claimDue(store: Store, now: Date, limit: number, leaseMs: 
     if (store.dialect === "postgres") due = due.forUpdate().skipLocked();
     const ids = (await due.execute()).map((r) => r.id);
     if (ids.length === 0) return [];
-    await trx.updateTable("mail_queue").set((eb) => ({ locked_until: until, attempts: eb("attempts", "+", 1) })).where("id", "in", ids).execute();
+    await trx.updateTable("mail_queue").set((eb) => ({ locked_until: until, claimed_by: claimant, attempts: eb("attempts", "+", 1) })).where("id", "in", ids).execute();
     const rows = await trx
       .selectFrom("mail_queue as q")
       .innerJoin("subscribers as s", "s.id", "q.subscriber_id")
@@ -77,7 +79,60 @@ export async function claimDue(store: Store, now: Date, limit: number, leaseMs: 
 /** Gives claimed mails back before their lease ends (the worker stopped or paused before sending them). */
 export async function release(store: Store, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
-  await store.db.updateTable("mail_queue").set((eb) => ({ locked_until: null, attempts: eb("attempts", "-", 1) })).where("id", "in", ids).execute();
+  await store.db.updateTable("mail_queue").set((eb) => ({ locked_until: null, claimed_by: null, attempts: eb("attempts", "-", 1) })).where("id", "in", ids).execute();
+}
+
+/**
+ * Who holds a claim: `host pid instance`, the instance a random id of the
+ * process's start. A worker on the same host can tell a claimant is dead:
+ * its pid no longer runs, or its pid is the worker's own under another
+ * instance (a container restarted, where the service is pid 1 again).
+ */
+export interface Claimant {
+  host: string;
+  pid: number;
+  instance: string;
+}
+
+/** The claimant's text, as claimed_by holds it. */
+export function claimantName(claimant: Claimant): string {
+  return `${claimant.host} ${claimant.pid} ${claimant.instance}`;
+}
+
+/**
+ * Takes back, at once, the unexpired claims of dead claimants of this
+ * host (`isDead` decides from the pid), so a restarted worker resends the
+ * mail it held when it was killed without waiting out the lease. Claims of
+ * other hosts, and of live processes here, are left to their lease: a
+ * replica elsewhere may be sending them. Returns how many it took back.
+ */
+export async function reclaimStale(store: Store, me: Claimant, now: Date, isRunning: (pid: number) => boolean): Promise<number> {
+  const at = now.toISOString();
+  const held = await store.db
+    .selectFrom("mail_queue")
+    .select("claimed_by")
+    .distinct()
+    .where("sent_at", "is", null)
+    .where("failed_at", "is", null)
+    .where("locked_until", ">=", at)
+    .where("claimed_by", "like", `${me.host} %`)
+    .execute();
+  const dead = held
+    .map((r) => r.claimed_by ?? "")
+    .filter((name) => {
+      const [host, pid, instance] = name.split(" ");
+      if (host !== me.host || !pid || !instance || instance === me.instance) return false;
+      return Number(pid) === me.pid || !isRunning(Number(pid));
+    });
+  if (dead.length === 0) return 0;
+  const taken = await store.db
+    .updateTable("mail_queue")
+    .set({ locked_until: null, claimed_by: null })
+    .where("claimed_by", "in", dead)
+    .where("sent_at", "is", null)
+    .where("failed_at", "is", null)
+    .executeTakeFirst();
+  return Number(taken.numUpdatedRows);
 }
 
 /** Records a mail as sent. */

@@ -86,9 +86,69 @@ export interface MailQueueTable {
   attempts: number;
   /** A worker holds the row until then. */
   locked_until: string | null;
+  /** Which worker holds it: `host pid instance` (see worker.ts), so a restart takes back its own at once. */
+  claimed_by: string | null;
   sent_at: string | null;
   failed_at: string | null;
   last_error: string | null;
+}
+
+/**
+ * The send's state when it lives in the database (see src/state/db-store.ts):
+ * one row per record an attempt writes, as the state branch has one file,
+ * each scoped by the newsletter's list id so one database can hold several
+ * newsletters' state.
+ */
+export interface StateLedgerTable {
+  list: string;
+  issue: number;
+  attempt: string;
+  /** Byte offset of the part's first line in its attempt's journal (PostgreSQL's bigint arrives as a string). */
+  offset: number | string;
+  /** The part as on the branch: a header line, then compact ledger lines (about 47 bytes a recipient). */
+  text: string;
+}
+
+/** A part of one attempt's suppression list: "key code issue time" lines. */
+export interface StateSuppressionsTable {
+  list: string;
+  attempt: string;
+  offset: number | string;
+  text: string;
+}
+
+/** An issue frozen by the attempt that started it (JSON of FrozenIssue): the first attempt's counts. */
+export interface StateIssuesTable {
+  list: string;
+  number: number;
+  attempt: string;
+  issue: string;
+}
+
+/** An issue, or one shard of it, gone through the whole list; shard 0 of 0 is the unsharded send. */
+export interface StateDoneTable {
+  list: string;
+  issue: number;
+  attempt: string;
+  shard_index: number;
+  shard_count: number;
+  at: string;
+  /** JSON of SendCounts. */
+  counts: string;
+}
+
+/** A send's lock on an issue (JSON of LockRecord), renewed at every checkpoint. */
+export interface StateLocksTable {
+  list: string;
+  issue: number;
+  attempt: string;
+  lock: string;
+}
+
+/** What was carried over into the database (JSON of Migration): present once a send has run. */
+export interface StateMigrationsTable {
+  list: string;
+  migration: string;
 }
 
 /** The database as Kysely types it. */
@@ -98,4 +158,10 @@ export interface Database {
   events: EventsTable;
   suppressions: SuppressionsTable;
   mail_queue: MailQueueTable;
+  state_ledger: StateLedgerTable;
+  state_suppressions: StateSuppressionsTable;
+  state_issues: StateIssuesTable;
+  state_done: StateDoneTable;
+  state_locks: StateLocksTable;
+  state_migrations: StateMigrationsTable;
 }

@@ -250,6 +250,31 @@ export class SubscriberList {
     return this.store.transaction(async (trx) => (await this.applyStop(trx, event.key, event.type, event.at, `${event.source}:${event.id}`, event)).inserted);
   }
 
+  /**
+   * Records many events (see record), a few hundred a transaction; those
+   * whose id is known already are passed over with one query per batch, so
+   * reporting a long list again costs little. Returns how many were new.
+   */
+  async recordAll(events: readonly StopEvent[]): Promise<number> {
+    let recorded = 0;
+    for (let start = 0; start < events.length; start += IMPORT_BATCH) {
+      const batch = events.slice(start, start + IMPORT_BATCH);
+      recorded += await this.store.transaction(async (trx) => {
+        const keys = batch.map((e) => `${e.source}:${e.id}`);
+        const known = new Set((await trx.selectFrom("events").select("event_key").where("event_key", "in", keys).execute()).map((r) => r.event_key));
+        let fresh = 0;
+        for (const [i, event] of batch.entries()) {
+          const eventKey = keys[i] as string;
+          if (known.has(eventKey)) continue;
+          known.add(eventKey);
+          if ((await this.applyStop(trx, event.key, event.type, event.at, eventKey, event)).inserted) fresh++;
+        }
+        return fresh;
+      });
+    }
+    return recorded;
+  }
+
   /** Adds an address as active on the operator's word (consent source `cli`), or activates a pending one. */
   async add(address: Address, name: string | undefined, now: Date): Promise<"added" | "activated" | "exists"> {
     const at = now.toISOString();

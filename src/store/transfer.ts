@@ -73,7 +73,17 @@ export async function* exportLines(list: SubscriberList, statuses: readonly Subs
   }
 }
 
-/** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
+/**
+ * A CSV field, quoted when it holds a comma, a quote or a line break (RFC
+ * 4180). A value a spreadsheet would run as a formula (one starting with
+ * =, +, -, @, a tab or a carriage return: a name typed into the subscribe
+ * form) gets a leading apostrophe, as OWASP advises, so opening the export
+ * in Excel or LibreOffice shows it as text; the send and `import` drop
+ * that apostrophe again when they read the file.
+ */
 function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const safe = FORMULA.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) || safe !== value ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
+
+const FORMULA = /^[=+\-@\t\r]/;

@@ -1,8 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { afterAll, describe, expect, it } from "vitest";
+import { listReporter } from "../../src/audience/report-back.js";
 import { readSubscribers, remoteSource, SubscriberListError } from "../../src/audience/source.js";
 import { openStore } from "../../src/store/database.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
@@ -23,7 +24,7 @@ for (const backend of await backends("send from the database tests")) {
       const port = await freePort();
       const root = await tempProject({ samples: true });
       const configPath = join(root, "presswork.config.yaml");
-      await writeFile(configPath, (await readFile(configPath, "utf8")).replace("url: https://signal-noise.example/unsubscribe?list={list}&token={token}", `url: http://127.0.0.1:${port}/unsubscribe?list={list}&token={token}`));
+      await writeFile(configPath, (await readFile(configPath, "utf8")).replace("url: https://news.signal-noise.example/unsubscribe?list={list}&token={token}", `url: http://127.0.0.1:${port}/unsubscribe?list={list}&token={token}`));
       // The send keeps its state on a branch of the project's repository.
       initRepo(root);
       const databaseUrl = await backend.fresh("send");
@@ -60,6 +61,88 @@ for (const backend of await backends("send from the database tests")) {
       } finally {
         await service.close();
         await smtp.close();
+      }
+    });
+
+    it("reports the hard bounces it meets back to the list as events, once each; a report the service missed goes again with the next send", async () => {
+      const root = await tempProject({ samples: true });
+      initRepo(root);
+      const databaseUrl = await backend.fresh("bounces");
+      const store = await openStore({ url: databaseUrl, root });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const members = Array.from({ length: 10 }, (_, i) => `reader${i}@example.org`);
+      await list.importRows(
+        members.map((m, i) => ({ line: i + 2, address: { address: m, identity: m }, name: `Reader ${i}`, status: "active" as const, fields: {} })),
+        "import:csv",
+        new Date("2026-11-01T00:00:00Z"),
+      );
+      const smtp = await startSmtp();
+      smtp.behave("reader3@example.org", { rcpt: 550, text: "5.1.1 <reader3@example.org>: no such user" });
+      const service = await startService({ databaseUrl, smtp, root });
+      // In front of the service: its events endpoint answers 503 while `down` (a restart), the rest goes through.
+      let down = true;
+      const proxy = createServer((incoming, outgoing) => {
+        if (down && incoming.url?.startsWith("/api/events")) {
+          incoming.resume();
+          outgoing.writeHead(503).end();
+          return;
+        }
+        const target = new URL(incoming.url ?? "/", service.url);
+        const forward = httpRequest(target, { method: incoming.method, headers: incoming.headers }, (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        });
+        incoming.pipe(forward);
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+      const api = `http://127.0.0.1:${(proxy.address() as { port: number }).port}/api/subscribers`;
+      const status = async (address: string) => (await store.db.selectFrom("subscribers").select("status").where("email", "=", address).executeTakeFirst())?.status;
+      const bounceEvents = async () => (await store.db.selectFrom("events").select(["address_key", "source", "issue"]).where("type", "=", "bounced").execute()).sort((a, b) => a.address_key.localeCompare(b.address_key));
+      try {
+        const env = { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", PRESSWORK_API_TOKEN: API_TOKEN };
+        const first = await runCliAsync(["send", "--subscribers", api, "--now", "2026-11-29T12:00:00Z"], root, env);
+        expect(first.code).toBe(1);
+        expect(first.stderr).toMatch(/some hard bounces could not be reported to http:\/\/127\.0\.0\.1:\d+\/api\/events \(.*503/);
+        expect(first.stderr + first.stdout).not.toContain("reader3@");
+        expect(await status("reader3@example.org")).toBe("active");
+
+        // The service is back; the next send meets reader3 on its suppression list, still active on the list, and reader5 bounces.
+        down = false;
+        smtp.behave("reader5@example.org", { rcpt: 550, text: "5.1.1 no such user" });
+        await put(join(root, "articles/late-news.md"), article("title: Late News\ndate: 2026-12-01T09:00:00Z\nsummary: Something new."));
+        const second = await runCliAsync(["send", "--subscribers", api, "--now", "2026-12-02T12:00:00Z"], root, env);
+        expect(second.stdout).toMatch(/Reported 2 hard bounce\(s\) to http:\/\/127\.0\.0\.1:\d+\/api\/events/);
+        expect(await status("reader3@example.org")).toBe("bounced");
+        expect(await status("reader5@example.org")).toBe("bounced");
+        const events = await bounceEvents();
+        expect(events.map((e) => [e.address_key, e.issue])).toEqual(
+          [
+            [list.keyOf("reader3@example.org"), 3],
+            [list.keyOf("reader5@example.org"), 4],
+          ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        );
+        expect(new Set(events.map((e) => e.source))).toEqual(new Set(["send"]));
+
+        // The same bounce reported again, to the service or straight to the database, is recorded once.
+        const bounce = { key: list.keyOf("reader3@example.org"), issue: 3, at: new Date("2026-11-29T12:00:05Z") };
+        for (const source of [{ url: api, token: API_TOKEN }, { database: databaseUrl, root, list: LIST }]) {
+          const again = listReporter(source, { secret: SECRET, list: LIST });
+          again?.add(bounce);
+          expect(await again?.close()).toBeUndefined();
+        }
+        expect(await bounceEvents()).toHaveLength(2);
+        // A send from the database reports there, and leaves both out.
+        smtp.behave("reader8@example.org", { rcpt: 550, text: "5.1.1 no such user" });
+        await put(join(root, "articles/later-news.md"), article("title: Later News\ndate: 2026-12-03T09:00:00Z\nsummary: Something newer."));
+        const third = await runCliAsync(["send", "--subscribers", "db", "--now", "2026-12-04T12:00:00Z"], root, { ...env, DATABASE_URL: databaseUrl });
+        expect(third.stdout).toMatch(/Reported 1 hard bounce\(s\) to the subscriber database/);
+        expect(await status("reader8@example.org")).toBe("bounced");
+        expect(await bounceEvents()).toHaveLength(3);
+      } finally {
+        proxy.close();
+        await service.close();
+        await smtp.close();
+        await store.close();
       }
     });
   });

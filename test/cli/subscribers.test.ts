@@ -127,6 +127,28 @@ describe("presswork subscribers", () => {
     expect(all.stdout.trim().split("\n").map((l) => JSON.parse(l).email)).toEqual(["mara@example.org", "Theo@example.org", "ulla@example.org"]);
   });
 
+  it("exports values a spreadsheet would run as formulas as text, and reads its own export back unchanged", async () => {
+    const root = await tempProject();
+    const names: Record<string, string> = { "ada@example.org": '=HYPERLINK("http://evil.example","Click")', "bo@example.org": "+1 555 0100", "cy@example.org": "@SUM(A1:A9)", "di@example.org": "Di Plain" };
+    for (const [email, name] of Object.entries(names)) expect(runCli(["subscribers", "add", email, "--name", name], root, env(root)).code).toBe(0);
+    await put(join(root, "lists/dash.csv"), "email,name\n-dash@example.org,Dash\n");
+    expect(runCli(["subscribers", "import", "lists/dash.csv"], root, env(root)).code).toBe(0);
+    const csv = runCli(["subscribers", "export"], root, env(root)).stdout;
+    expect(csv).toContain(`ada@example.org,"'=HYPERLINK(""http://evil.example"",""Click"")",active,`);
+    expect(csv).toContain(`bo@example.org,"'+1 555 0100",active,`);
+    expect(csv).toContain(`cy@example.org,"'@SUM(A1:A9)",active,`);
+    expect(csv).toContain(`di@example.org,Di Plain,active,`);
+    expect(csv).toContain(`"'-dash@example.org",Dash,active,`);
+    // No cell starts with a formula character once the CSV quoting is taken off.
+    for (const line of csv.trim().split("\n").slice(1)) for (const cell of line.match(/("(?:[^"]|"")*"|[^,]*)(,|$)/g) ?? []) expect(cell.replace(/^"/, "")).not.toMatch(/^[=+\-@\t\r]/);
+
+    const again = await tempProject();
+    await put(join(again, "lists/export.csv"), csv);
+    expect(runCli(["subscribers", "import", "lists/export.csv"], again, env(again)).code).toBe(0);
+    const back = runCli(["subscribers", "export", "--format", "jsonl"], again, env(again)).stdout.trim().split("\n").map((l) => JSON.parse(l) as { email: string; name: string });
+    expect(Object.fromEntries(back.map((r) => [r.email, r.name]))).toEqual({ ...names, "-dash@example.org": "Dash" });
+  });
+
   it("adds, removes and forgets an address; a forgotten one stays suppressed and cannot be added back", async () => {
     const root = await tempProject();
     expect(runCli(["subscribers", "add", "Zed@Example.org", "--name", "Zed"], root, env(root)).stdout).toContain("Z***@example.org: added, active.");

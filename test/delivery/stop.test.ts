@@ -10,7 +10,7 @@ import { runCli, runCliAsync, type CliResult } from "../helpers/cli.js";
 import { git, initRepo } from "../helpers/git.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
-import { readState } from "../helpers/state.js";
+import { readState, stateBackends } from "../helpers/state.js";
 
 const NOW = "2026-11-29T12:00:00Z";
 const SECRET = "stop-secret";
@@ -41,8 +41,8 @@ async function slowList(n: number, slowMs: number): Promise<string[]> {
 }
 
 /** Starts `presswork send` as a child process; resolves with its result. */
-function start(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), "send", "--subscribers", "subs.csv", "--now", NOW, ...args], { cwd: root, env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", ...env() } });
+function start(args: string[], extra: Record<string, string> = {}): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), "send", "--subscribers", "subs.csv", "--now", NOW, ...args], { cwd: root, env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", ...env(), ...extra } });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -92,32 +92,35 @@ describe("a send told to stop", () => {
   }, 120_000);
 });
 
-describe("sends of one issue at once", () => {
-  it("refuses an unsharded send while a shard runs, lets the other shard of the split run beside it, and mails nobody twice", async () => {
-    const all = await slowList(40, 20);
-    const release = smtp.hold();
-    const first = start(["--shard", "1/2"]);
-    // Shard 1/2 is sending: its first messages wait for the server's answer.
-    await until(() => smtp.offered.size >= 1);
-    const whole = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, env());
-    expect(whole.code).toBe(1);
-    expect(whole.stderr).toMatch(/issue #3 is being sent by shard 1\/2 by process \d+ on .*: wait for it to finish/);
-    const second = start(["--shard", "2/2"]);
-    const mine = new Set(all.filter((x) => shardOf(addressKey(x, SECRET), 2) === 2));
-    await until(() => [...smtp.offered.keys()].some((x) => mine.has(x)));
-    release();
-    const [a, b] = await Promise.all([first.done, second.done]);
-    expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
-    expect([...copies().keys()].sort()).toEqual([...all].sort());
-    expect([...copies().values()].every((n) => n === 1)).toBe(true);
-    // Once every shard is done, the unsharded send mails nobody and records the issue complete.
-    for (const x of all) smtp.behave(x, "accept");
-    const after = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, env());
-    expect(after.stdout, after.stdout + after.stderr).toMatch(/ {7}0 {2}sent/);
-    expect(after.stdout).toContain("Issue #3 is recorded complete");
-    expect(smtp.received).toHaveLength(40);
-  }, 120_000);
-});
+for (const backend of await stateBackends("concurrent send tests")) {
+  describe(`sends of one issue at once, with the state in ${backend.name}`, () => {
+    it("refuses an unsharded send while a shard runs, lets the other shard of the split run beside it, and mails nobody twice", async () => {
+      const state = await backend.env("race");
+      const all = await slowList(40, 20);
+      const release = smtp.hold();
+      const first = start(["--shard", "1/2"], state);
+      // Shard 1/2 is sending: its first messages wait for the server's answer.
+      await until(() => smtp.offered.size >= 1);
+      const whole = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), ...state });
+      expect(whole.code).toBe(1);
+      expect(whole.stderr).toMatch(/issue #3 is being sent by shard 1\/2 by process \d+ on .*: wait for it to finish/);
+      const second = start(["--shard", "2/2"], state);
+      const mine = new Set(all.filter((x) => shardOf(addressKey(x, SECRET), 2) === 2));
+      await until(() => [...smtp.offered.keys()].some((x) => mine.has(x)));
+      release();
+      const [a, b] = await Promise.all([first.done, second.done]);
+      expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
+      expect([...copies().keys()].sort()).toEqual([...all].sort());
+      expect([...copies().values()].every((n) => n === 1)).toBe(true);
+      // Once every shard is done, the unsharded send mails nobody and records the issue complete.
+      for (const x of all) smtp.behave(x, "accept");
+      const after = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), ...state });
+      expect(after.stdout, after.stdout + after.stderr).toMatch(/ {7}0 {2}sent/);
+      expect(after.stdout).toContain("Issue #3 is recorded complete");
+      expect(smtp.received).toHaveLength(40);
+    }, 120_000);
+  });
+}
 
 describe("a state that cannot be saved", () => {
   it("stops the send before it mails anyone else, and `presswork state save` saves what it journalled once it can", async () => {

@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
-import { postgresOrSkip } from "./postgres.js";
+import { postgresOrSkip, type TestPostgres } from "./postgres.js";
 
 /** A database a test can open: a name for the test title and a way to get a fresh DATABASE_URL. */
 export interface Backend {
   name: "SQLite" | "PostgreSQL";
   /** A DATABASE_URL for a new, empty database. */
   fresh: (label: string) => Promise<string>;
+  /** The PostgreSQL cluster behind it, to stop and start. */
+  postgres?: TestPostgres;
 }
 
 /**
@@ -25,5 +27,5 @@ export async function backends(what: string): Promise<Backend[]> {
     rmSync(dir, { recursive: true, force: true });
   });
   const sqlite: Backend = { name: "SQLite", fresh: async (label) => `sqlite:${join(dir, `${label.replace(/\W+/g, "-")}-${++files}.sqlite`)}` };
-  return postgres ? [sqlite, { name: "PostgreSQL", fresh: (label) => postgres.database(label) }] : [sqlite];
+  return postgres ? [sqlite, { name: "PostgreSQL", fresh: (label) => postgres.database(label), postgres }] : [sqlite];
 }

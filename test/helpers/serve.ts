@@ -13,9 +13,9 @@ export interface ServeProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `presswork serve` from the compiled command line in `root` on a free port, and waits until it listens. */
-export async function spawnServe(root: string, env: Record<string, string>): Promise<ServeProcess> {
-  const port = await freePort();
+/** Starts `presswork serve` from the compiled command line in `root` on `port` (default: a free one), and waits until it listens. */
+export async function spawnServe(root: string, env: Record<string, string>, port?: number): Promise<ServeProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), "serve", "--port", String(port)], {
     cwd: root,
     env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", PRESSWORK_PUBLIC_URL: `http://127.0.0.1:${port}/`, ...env },

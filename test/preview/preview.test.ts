@@ -83,19 +83,19 @@ describe("presswork preview", () => {
 
   it("shows the configured unsubscribe URL and every header that matters on the email page", async () => {
     const page = await open("/_presswork/email");
-    await expect(page.locator("#unsubscribe").textContent()).resolves.toContain("https://signal-noise.example/unsubscribe?list=weekly.signal-noise.example&token={token}");
+    await expect(page.locator("#unsubscribe").textContent()).resolves.toContain("https://news.signal-noise.example/unsubscribe?list=weekly.signal-noise.example&token={token}");
     const headers = Object.fromEntries(await page.locator("#message-headers tr").evaluateAll((rows) => rows.map((r) => [r.querySelector("th")?.textContent, r.querySelector("td")?.textContent])));
     expect(headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
     expect(headers["List-ID"]).toBe('"Signal & Noise Weekly" <weekly.signal-noise.example>');
     expect(headers["Reply-To"]).toBe("editors@signal-noise.example");
-    expect(headers["List-Unsubscribe"]).toMatch(/^<https:\/\/signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=[^>]+>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe>$/);
+    expect(headers["List-Unsubscribe"]).toMatch(/^<https:\/\/news\.signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=[^>]+>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe>$/);
     await page.close();
   });
 
   it("frames the email with the configured unsubscribe link, with images off and with its styles stripped", async () => {
     const frame = async (query: string) => (await (await fetch(new URL(`/_presswork/email/frame?scheme=light${query}`, preview.url))).text());
     const normal = await frame("");
-    expect(normal).toContain('href="https://signal-noise.example/unsubscribe?list=weekly.signal-noise.example&amp;token=preview"');
+    expect(normal).toContain('href="https://news.signal-noise.example/unsubscribe?list=weekly.signal-noise.example&amp;token=preview"');
     expect(normal).toMatch(/<img [^>]*src="http:\/\/127\.0\.0\.1/);
     expect(normal).toContain("<style");
     const imagesOff = await frame("&images=off");

@@ -11,7 +11,7 @@ import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { headings, lowContrast, sidewaysScroll } from "../helpers/reading.js";
 
 const SHOTS = join(REPO, "test-results/site");
-const SUBSCRIBE = "https://signal-noise.example/subscribe";
+const SUBSCRIBE = "https://news.signal-noise.example/subscribe";
 let root: string;
 const read = (path: string) => readFile(join(root, "dist", path), "utf8");
 const text = (el: Element): string => el.childNodes.map((n) => ("value" in n ? n.value : "tagName" in n ? text(n as Element) : "")).join("");
@@ -155,10 +155,29 @@ describe("the subscribe form", () => {
   it("refuses a subscribe URL that is not absolute, with its place in the config", async () => {
     const project = await tempProject({ samples: true });
     const path = join(project, "presswork.config.yaml");
-    await writeFile(path, (await readFile(path, "utf8")).replace("url: https://signal-noise.example/subscribe", "url: /subscribe"));
+    await writeFile(path, (await readFile(path, "utf8")).replace("url: https://news.signal-noise.example/subscribe", "url: /subscribe"));
     const { code, stderr } = runCli(["check", "--now", NOW.toISOString()], project);
     expect(code).toBe(1);
     expect(stderr).toMatch(/presswork\.config\.yaml:\d+:\d+ {2}error {2}'newsletter\.subscribe\.url' is "\/subscribe", is not an absolute http\(s\) URL/);
+  });
+
+  it("warns when the unsubscribe URL is not the /unsubscribe of the service the subscribe URL names, and not when it is", async () => {
+    const project = await tempProject({ samples: true });
+    const path = join(project, "presswork.config.yaml");
+    const sample = await readFile(path, "utf8");
+    const clean = runCli(["check", "--now", NOW.toISOString()], project);
+    expect(clean.stderr).not.toContain("config-unsubscribe-url");
+    for (const wrong of ["https://signal-noise.example/unsubscribe", "https://news.signal-noise.example/unsubscribe.html", "https://news.signal-noise.example/list/unsubscribe"]) {
+      await writeFile(path, sample.replace("url: https://news.signal-noise.example/unsubscribe?", `url: ${wrong}?`));
+      const { code, stderr } = runCli(["check", "--strict", "--now", NOW.toISOString()], project);
+      expect(code).toBe(1);
+      const line = sample.split("\n").findIndex((l) => l.includes("news.signal-noise.example/unsubscribe")) + 1;
+      expect(stderr).toContain(`presswork.config.yaml:${line}:1  warning  'newsletter.unsubscribe.url' is "${wrong}", not the /unsubscribe of the service`);
+      expect(stderr).toContain("Use https://news.signal-noise.example/unsubscribe?list={list}&token={token}");
+    }
+    // A service under a path: its /unsubscribe sits beside its /subscribe.
+    await writeFile(path, sample.replace("news.signal-noise.example/subscribe", "signal-noise.example/api/subscribe").replace("news.signal-noise.example/unsubscribe", "signal-noise.example/api/unsubscribe"));
+    expect(runCli(["check", "--strict", "--now", NOW.toISOString()], project).stderr).not.toContain("config-unsubscribe-url");
   });
 });
 

@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GitBranchStore } from "../../src/state/git-store.js";
 import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
-import { LockedError, takeLock } from "../../src/state/state.js";
-import { StateSaveError, type Attempt, type LockRecord, type Shard, type StateChange } from "../../src/state/store.js";
+import { StateSaveError, type StateChange } from "../../src/state/store.js";
 import { git } from "../helpers/git.js";
 
 const dirs: string[] = [];
@@ -117,43 +116,5 @@ describe("the state on a git branch", () => {
     const fresh = await open(a, "origin");
     await fresh.refresh();
     expect((await Ledger.read(3, fresh.ledger(3))).size).toBe(3);
-  });
-});
-
-describe("one lock per issue", () => {
-  const attempt = (name: string, extra: Partial<Attempt> = {}): Attempt => ({ name, started: new Date().toISOString(), host: "runner", pid: 1, ...extra });
-  const lock = (name: string, shard?: Shard, extra: Partial<Attempt> = {}, heartbeat = new Date()): LockRecord => ({
-    issue: 3,
-    attempt: attempt(name, extra),
-    since: heartbeat.toISOString(),
-    heartbeat: heartbeat.toISOString(),
-    ...(shard ? { shard } : {}),
-  });
-  const now = () => new Date();
-
-  it("covers every shard and the unsharded send together: only different shards of one split run at once", async () => {
-    const { clones } = await remoteAndClones(1);
-    const store = await open(clones[0] as string, "origin");
-    await takeLock(store, lock("shard-1", { index: 1, count: 2 }), now);
-    await takeLock(store, lock("shard-2", { index: 2, count: 2 }), now);
-    await expect(takeLock(store, lock("whole"), now)).rejects.toThrow(LockedError);
-    await expect(takeLock(store, lock("whole"), now)).rejects.toThrow(/issue #3 is being sent by shard 1\/2 by process 1 on runner/);
-    await expect(takeLock(store, lock("again-1", { index: 1, count: 2 }), now)).rejects.toThrow(/shard 1\/2/);
-    await expect(takeLock(store, lock("other-split", { index: 3, count: 3 }), now)).rejects.toThrow(LockedError);
-    expect((await store.summary()).locks.map((l) => l.attempt.name).sort()).toEqual(["shard-1", "shard-2"]);
-  });
-
-  it("takes over a lock silent for five minutes, and a lock of an earlier attempt of the same GitHub run", async () => {
-    const { clones } = await remoteAndClones(1);
-    const store = await open(clones[0] as string, "origin");
-    await takeLock(store, lock("old", undefined, {}, new Date(Date.now() - 6 * 60_000)), () => new Date(Date.now() - 6 * 60_000));
-    await takeLock(store, lock("new"), now);
-    expect((await store.summary()).locks.map((l) => l.attempt.name)).toEqual(["new"]);
-    const run = (runAttempt: number) => ({ github: { runId: "812", runAttempt, job: "send" } });
-    await store.write([{ kind: "unlock", issue: 3, attempt: "new" }], "free");
-    await takeLock(store, lock("run-812-1", undefined, run(1)), now);
-    await expect(takeLock(store, lock("run-813-1", undefined, { github: { runId: "813", runAttempt: 1, job: "send" } }), now)).rejects.toThrow(/GitHub run 812 \(attempt 1, job send\)/);
-    await takeLock(store, lock("run-812-2", undefined, run(2)), now);
-    expect((await store.summary()).locks.map((l) => l.attempt.name)).toEqual(["run-812-2"]);
   });
 });

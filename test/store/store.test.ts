@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAddress, type Address } from "../../src/audience/address.js";
 import { openStore, parseDatabaseUrl, type Store } from "../../src/store/database.js";
-import { claimDue, markFailed, markSent, MAX_ATTEMPTS } from "../../src/store/queue.js";
+import { migrations } from "../../src/store/migrations.js";
+import { claimantName, claimDue, markFailed, markSent, MAX_ATTEMPTS, reclaimStale, type Claimant } from "../../src/store/queue.js";
 import { ListError, SubscriberList } from "../../src/store/subscribers.js";
 import { backends } from "../helpers/databases.js";
 
@@ -51,8 +52,8 @@ for (const backend of await backends("store tests")) {
       await first.close();
       const again = await openStore({ url, root: "/nonexistent" });
       open.push(again);
-      const applied = await again.db.selectFrom("kysely_migration" as never).selectAll().execute();
-      expect(applied).toHaveLength(1);
+      const applied = (await again.db.selectFrom("kysely_migration" as never).selectAll().execute()) as Array<{ name: string }>;
+      expect(applied.map((m) => m.name).sort()).toEqual(Object.keys(migrations(again.dialect)).sort());
       expect(await new SubscriberList(again, LIST, SECRET).counts()).toMatchObject({ active: 1 });
     });
 
@@ -207,6 +208,28 @@ for (const backend of await backends("store tests")) {
       await markSent(l.store, mail.id, later(2));
       expect(await claimDue(l.store, later(600), 10, 60_000)).toHaveLength(0);
       expect(await markFailed(l.store, { id: mail.id, attempts: MAX_ATTEMPTS }, "x", later(3), false)).toBe("failed");
+    });
+
+    it("gives a restarted worker back what a killed worker of its host had claimed, at once, and leaves live and other hosts' claims to their lease", async () => {
+      const l = await list("reclaim");
+      for (const who of ["ada", "bo", "cy", "di"]) await l.subscribe(address(`${who}@example.org`), undefined, { source: "form:footer" }, T0);
+      const worker = (host: string, pid: number, instance: string): Claimant => ({ host, pid, instance });
+      const killed = worker("vps", 4100, "aaaa");
+      const live = worker("vps", 4200, "bbbb");
+      const elsewhere = worker("replica-2", 4100, "cccc");
+      const container = worker("vps", 1, "dddd");
+      const [a, b, c, d] = [killed, live, elsewhere, container];
+      for (const claimant of [a, b, c, d]) expect(await claimDue(l.store, T0, 1, 5 * 60_000, claimantName(claimant as Claimant))).toHaveLength(1);
+      // A new process on vps: pid 1 again (a restarted container), or another pid; 4200 still runs, 4100 does not.
+      const restarted = worker("vps", 1, "eeee");
+      const isRunning = (pid: number) => pid === 4200 || pid === 1;
+      expect(await reclaimStale(l.store, restarted, later(0.5), isRunning)).toBe(2);
+      const resent = await claimDue(l.store, later(0.5), 10, 5 * 60_000, claimantName(restarted));
+      expect(resent.map((m) => m.email).sort()).toEqual(["ada@example.org", "di@example.org"]);
+      // Nothing more is taken back: the live worker's and the other host's claims wait for their lease, then are free.
+      expect(await reclaimStale(l.store, restarted, later(1), isRunning)).toBe(0);
+      expect(await claimDue(l.store, later(1), 10, 5 * 60_000)).toHaveLength(0);
+      expect((await claimDue(l.store, later(5.5), 10, 5 * 60_000)).map((m) => m.email).sort()).toEqual(["bo@example.org", "cy@example.org"]);
     });
   });
 }

@@ -171,6 +171,9 @@ function summarise(outcome: SendOutcome, dryRun: boolean): void {
   if (outcome.recorded === "complete") io.out(`Issue #${outcome.issue} is recorded complete on ${outcome.state}.`);
   if (outcome.recorded === "shard") io.out(`This shard's part of issue #${outcome.issue} is recorded done on ${outcome.state}; run --finalize once every shard is.`);
   if (outcome.unsaved) io.err(`presswork send: ${outcome.unsaved}`);
+  const back = outcome.reportedBack;
+  if (back) io.out(`Reported ${back.bounces} hard bounce(s) to ${back.to}.`);
+  if (back?.failure) io.err(`presswork send: some hard bounces could not be reported to ${back.to} (${back.failure}); the send's suppression list keeps them out, and the next send reports them again.`);
   const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
   if (summaryFile) {
     const table = ["| | count |", "| --- | ---: |", ...rows.map(([label, n]) => `| ${label} | ${n} |`)].join("\n");

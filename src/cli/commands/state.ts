@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { loadConfig } from "../../config/load.js";
 import { holderOf, openStore, readStateView, saveJournals, stateSettings } from "../../state/state.js";
-import { StateError, StateSaveError } from "../../state/store.js";
+import { StateError, StateSaveError, type StateStore } from "../../state/store.js";
 import { report } from "../report.js";
 import { UsageError } from "../usage.js";
 import { io } from "../io.js";
@@ -9,14 +9,14 @@ import { io } from "../io.js";
 const ACTIONS = ["fetch", "save", "show"] as const;
 
 /**
- * `presswork state fetch|save|show`: the send's state on its branch.
- * fetch brings the shared branch (a build then plans from it); save pushes
- * what attempts on this machine journalled and the store lacks (a send
- * killed before its last save: GitHub's "always" step runs it); show prints
- * the issues, their sends and the locks.
+ * `presswork state fetch|save|show`: the send's state, on its branch or in
+ * the database. fetch brings the shared branch (a build then plans from
+ * it); save writes what attempts on this machine journalled and the store
+ * lacks (a send killed before its last save: GitHub's "always" step runs
+ * it); show prints the issues, their sends and the locks.
  */
 export const stateCommand = defineCommand({
-  meta: { name: "state", description: "The send's state on its git branch: fetch it, save what this machine has not saved, or show it" },
+  meta: { name: "state", description: "The send's state (its git branch, or the database): fetch it, save what this machine has not saved, or show it" },
   args: {
     action: { type: "positional", description: "fetch, save or show", required: true, valueHint: "fetch|save|show" },
   },
@@ -30,9 +30,14 @@ export const stateCommand = defineCommand({
       io.fail(1);
       return;
     }
-    const settings = stateSettings(config, process.env);
+    let store: StateStore | undefined;
     try {
-      const store = await openStore(root, settings, process.env);
+      const settings = stateSettings(config, process.env);
+      if (action === "fetch" && settings.backend === "database") {
+        io.out("The state is in the database (state.store: database): there is nothing to fetch; a build reads it from there.");
+        return;
+      }
+      store = await openStore(root, settings, process.env);
       if (!store) {
         if (action === "show") io.out(`${root} is not in a git repository: no state branch; a build reads newsletter/ as earlier versions did.`);
         else io.err(`presswork state ${action}: ${root} is not in a git repository, so there is no state branch to ${action}.`);
@@ -63,10 +68,13 @@ export const stateCommand = defineCommand({
         io.out(`  #${issue.number}  ${issue.date.slice(0, 10)}  ${complete ? `complete: ${complete.counts.sent} sent, ${complete.counts.failed} failed` : "started, not complete"}${shards}  ${issue.subject}`);
       }
       for (const lock of view.summary.locks) io.out(`  lock on issue #${lock.issue}: ${holderOf(lock)}`);
+      report(view.files, io.err);
     } catch (error) {
       if (!(error instanceof StateSaveError || error instanceof StateError)) throw error;
       io.err(`presswork state ${action}: ${error.message}`);
       io.fail(1);
+    } finally {
+      await store?.close();
     }
   },
 });
