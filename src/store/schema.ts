@@ -3,8 +3,11 @@ import type { Generated } from "kysely";
 /** Where a subscriber stands: only `active` is mailed issues; `pending` waits for the confirmation link. */
 export type SubscriberStatus = "pending" | "active" | "unsubscribed" | "bounced" | "complained";
 
-/** What happened to an address, as recorded in the events table. */
-export type EventType = "subscribed" | "confirmed" | "unsubscribed" | "bounced" | "complained";
+/**
+ * What happened to an address, as recorded in the events table. A delivery
+ * is recorded only when it resets soft bounces that would otherwise count.
+ */
+export type EventType = "subscribed" | "confirmed" | "unsubscribed" | "bounced" | "complained" | "delivered";
 
 /** A bounce that ends mail to the address (hard) or one that may pass (soft). */
 export type BounceKind = "hard" | "soft";
@@ -91,6 +94,12 @@ export interface MailQueueTable {
   last_error: string | null;
 }
 
+/** Provider webhook calls already recorded, by the provider's id for them: a replay is refused. */
+export interface WebhookCallsTable {
+  id: string;
+  at: string;
+}
+
 /** The database as Kysely types it. */
 export interface Database {
   subscribers: SubscribersTable;
@@ -98,4 +107,5 @@ export interface Database {
   events: EventsTable;
   suppressions: SuppressionsTable;
   mail_queue: MailQueueTable;
+  webhook_calls: WebhookCallsTable;
 }
