@@ -4,6 +4,7 @@ import { parseAddress, type Address } from "../../src/audience/address.js";
 import { configSchema, type FeedbackConfig } from "../../src/config/schema.js";
 import { eventId, type FeedbackEvent } from "../../src/feedback/event.js";
 import { DatabaseSink } from "../../src/feedback/store-sink.js";
+import { addressKey } from "../../src/issues/message.js";
 import { openStore, parseDatabaseUrl, type Store } from "../../src/store/database.js";
 import { migrations } from "../../src/store/migrations.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
@@ -148,8 +149,7 @@ for (const backend of await backends("feedback sink tests")) {
       });
       const first = { "0001-subscribers": migrations(target.dialect)["0001-subscribers"] } as Record<string, NonNullable<ReturnType<typeof migrations>[string]>>;
       expect((await new Migrator({ db, provider: { getMigrations: async () => first } }).migrateToLatest()).error).toBeUndefined();
-      const probe = new SubscriberList({ db, dialect: target.dialect, description: "", transaction: (fn) => db.transaction().execute(fn), close: () => db.destroy() }, LIST, SECRET);
-      const key = probe.keyOf("ivy@example.org");
+      const key = addressKey("ivy@example.org", SECRET);
       await db
         .insertInto("events")
         .values({ event_key: "mailbox:earlier", list: LIST, address_key: key, type: "bounced", bounce: "soft", at: day(1), source: "mailbox", issue: 1, detail: "4.2.2", recorded_at: day(1) })
