@@ -6,7 +6,11 @@
 // IMAP APPEND first (not timed), then the command runs in a fresh process:
 // wall time, messages per second and peak memory. Run it at two sizes to see
 // that memory stays flat: node bench/mailbox.js 1000 && node bench/mailbox.js
-// Usage: npm run compile && node bench/mailbox.js [N]
+// With --db the events go into the subscriber database (the sink a real setup
+// uses: each one recorded once, with what the rules make of it) instead of a
+// JSON Lines file: a SQLite file holding the N readers as subscribers, or
+// BENCH_DATABASE_URL (an empty PostgreSQL database, say) when it is set.
+// Usage: npm run compile && node bench/mailbox.js [N] [--db]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,10 +18,14 @@ import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { addressKey } from "../lib/issues/message.js";
 import { verpAddress } from "../lib/issues/verp.js";
+import { openStore } from "../lib/store/database.js";
+import { SubscriberList } from "../lib/store/subscribers.js";
 import { startDovecot } from "../test/helpers/dovecot.js";
 
 const REPO = join(import.meta.dirname, "..");
-const COUNT = Number(process.argv[2] ?? 10_000);
+const args = process.argv.slice(2);
+const COUNT = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000);
+const DATABASE = args.includes("--db");
 const SECRET = "bench-secret";
 const FIXTURES = join(REPO, "test/fixtures/bounces");
 const FIXTURE_SECRET = "fixture-secret";
@@ -53,6 +61,17 @@ try {
     join(project, "presswork.config.yaml"),
     readFileSync(join(REPO, "presswork.config.yaml"), "utf8").replace("  postalAddress:", "  bounces: { address: bounces@signal-noise.example }\n  postalAddress:"),
   );
+  const databaseUrl = process.env.BENCH_DATABASE_URL || `sqlite:${join(project, "data/list.sqlite")}`;
+  if (DATABASE) {
+    const store = await openStore({ url: databaseUrl, root: project });
+    const list = new SubscriberList(store, "weekly.signal-noise.example", SECRET);
+    for (let i = 0; i <= COUNT; i += 5000) {
+      const rows = [];
+      for (let j = i; j < Math.min(COUNT + 1, i + 5000); j++) rows.push({ line: j + 2, address: { address: `reader${j}@example.org`, identity: `reader${j}@example.org` }, status: "active", fields: {} });
+      await list.importRows(rows, "import:bench", new Date("2026-10-01T00:00:00Z"));
+    }
+    await store.close();
+  }
   const client = new ImapFlow({ host: "127.0.0.1", port: dovecot.port, secure: false, auth: { user: "bench", pass: "test-password" }, logger: false });
   await client.connect();
   const delivering = performance.now();
@@ -63,19 +82,29 @@ try {
   const delivered = (performance.now() - delivering) / 1000;
 
   const started = performance.now();
-  const result = spawnSync(process.execPath, ["--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "mailbox", "--once", "--events", "events.jsonl"], {
+  const sink = DATABASE ? [] : ["--events", "events.jsonl"];
+  const result = spawnSync(process.execPath, ["--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "mailbox", "--once", ...sink], {
     cwd: project,
     encoding: "utf8",
-    env: { ...process.env, IMAP_URL: dovecot.url("bench"), PRESSWORK_SECRET: SECRET },
+    env: { ...process.env, IMAP_URL: dovecot.url("bench"), PRESSWORK_SECRET: SECRET, ...(DATABASE ? { DATABASE_URL: databaseUrl } : {}) },
   });
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0) throw new Error(`mailbox failed:\n${result.stderr}`);
   const peak = Number(/PEAK_RSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? 0) / 1024;
-  const events = readFileSync(join(project, "events.jsonl"), "utf8").trim().split("\n").length;
+  let events;
+  if (DATABASE) {
+    const store = await openStore({ url: databaseUrl, root: project });
+    const rows = await store.db.selectFrom("events").select((eb) => eb.fn.countAll().as("n")).where("type", "in", ["bounced", "complained"]).executeTakeFirstOrThrow();
+    const stopped = await store.db.selectFrom("subscribers").select((eb) => eb.fn.countAll().as("n")).where("status", "in", ["bounced", "complained"]).executeTakeFirstOrThrow();
+    await store.close();
+    events = `${Number(rows.n).toLocaleString("en")} events in ${databaseUrl.split(":")[0]}, ${Number(stopped.n).toLocaleString("en")} subscribers stopped`;
+  } else {
+    events = `${readFileSync(join(project, "events.jsonl"), "utf8").trim().split("\n").length.toLocaleString("en")} events in a JSON Lines file`;
+  }
   console.log(result.stdout.trim());
   console.log(
     `mailbox: ${(COUNT + 1).toLocaleString("en")} messages (one of ${(Buffer.byteLength(big) / 1048576).toFixed(0)} MB) appended in ${delivered.toFixed(1)} s;` +
-      ` presswork mailbox --once read, recorded (${events.toLocaleString("en")} events) and moved them in ${seconds.toFixed(2)} s` +
+      ` presswork mailbox --once read, recorded (${events}) and moved them in ${seconds.toFixed(2)} s` +
       ` (${((COUNT + 1) / seconds).toFixed(0)} messages/s, start-up included); peak RSS ${peak.toFixed(0)} MB`,
   );
 } finally {

@@ -79,6 +79,12 @@ const newsletter = z.object({
   postalAddress: z.string().min(1, "must not be empty: bulk mail carries the sender's postal address"),
   reason: z.string().min(1).default("You get this email because you subscribed to our newsletter."),
   cadence: cadence.optional(),
+}).superRefine((value, ctx) => {
+  // With a bounce address, each List-Unsubscribe mailto carries a token too (unsubscribe+<token>@…).
+  const local = value.unsubscribe.mailto.slice(0, value.unsubscribe.mailto.lastIndexOf("@"));
+  if (value.bounces && local.length + 1 + MAX_TOKEN_LENGTH > MAX_LOCAL_PART) {
+    ctx.addIssue({ code: "custom", path: ["unsubscribe", "mailto"], message: `has a mailbox name too long to carry each subscriber's token (newsletter.bounces is set): the part before @ can be at most ${MAX_LOCAL_PART - 1 - MAX_TOKEN_LENGTH} characters` });
+  }
 });
 
 const delivery = z.object({

@@ -7,6 +7,7 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import type { CompiledIssue } from "./render.js";
 import { greetingFor } from "./greeting.js";
 import { readUnsubscribeToken, splitPart, unsubscribeTokenFor, type TokenValues } from "./tokens.js";
+import { unsubscribeMailto } from "./verp.js";
 
 /** One person to mail. */
 export interface Recipient {
@@ -32,6 +33,16 @@ export interface MessageOptions {
   dkim?: DkimKey;
   /** A test send: subject prefixed [TEST]. */
   test?: boolean;
+  /**
+   * Each recipient's own List-Unsubscribe mailto (`unsubscribeMailto`:
+   * `unsubscribe+<token>@…?subject=unsubscribe%20<token>`), naming the
+   * recipient and the issue, for a mail system that takes tagged addresses
+   * (`newsletter.bounces` says it does, and with which delimiter). Without
+   * it, every message names the plain unsubscribe address.
+   */
+  taggedUnsubscribe?: { issue: number; delimiter: string };
+  /** More headers, unsigned (a relay's own, such as Postmark's X-PM-Metadata-issue). */
+  headers?: Record<string, string>;
 }
 
 /** Headers every message signs with DKIM, List-Unsubscribe and List-Unsubscribe-Post among them (RFC 8058). */
@@ -112,13 +123,14 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
     html: { content: PLACEHOLDER.html, contentTransferEncoding: "quoted-printable" },
     headers: {
       "List-ID": { prepared: true, value: `"${listName}" <${newsletter.listId}>` },
-      "List-Unsubscribe": { prepared: true, value: `<${PLACEHOLDER.unsubscribe}>, <mailto:${newsletter.unsubscribe.mailto}?subject=unsubscribe>` },
+      "List-Unsubscribe": { prepared: true, value: `<${PLACEHOLDER.unsubscribe}>, <${PLACEHOLDER.mailto}>` },
       "List-Unsubscribe-Post": { prepared: true, value: "List-Unsubscribe=One-Click" },
+      ...Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name, { prepared: true, value }])),
     },
   });
   const template = (await composer.compile().build()).toString("utf8");
   // The template split once at its placeholders, in the order they appear: each copy is one Buffer.concat.
-  const markers = [`To: ${PLACEHOLDER.to}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.text, PLACEHOLDER.html]
+  const markers = [`To: ${PLACEHOLDER.to}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.mailto, PLACEHOLDER.text, PLACEHOLDER.html]
     .map((marker) => ({ marker, at: template.indexOf(marker) }))
     .sort((a, b) => a.at - b.at);
   const statics: Buffer[] = [];
@@ -132,16 +144,20 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const text = qpPieces(issue.text, "text");
   const html = qpPieces(issue.html, "html");
   const signer = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: SIGNED_HEADERS }) : undefined;
+  const plainMailto = Buffer.from(`mailto:${newsletter.unsubscribe.mailto}?subject=unsubscribe`);
+  const tagged = options.taggedUnsubscribe;
   return async (recipient) => {
     refuseLineBreaks({ "recipient name": recipient.name, "recipient address": recipient.address });
-    const url = unsubscribeUrl(newsletter, recipient.address, options.secret, recipient.key);
+    const key = recipient.key ?? addressKey(recipient.address, options.secret);
+    const url = unsubscribeUrl(newsletter, recipient.address, options.secret, key);
     const values = { unsubscribe_url: url, name: recipient.name?.trim() || "reader", greeting: greetingFor(recipient.name) };
-    const messageId = `issue-${issue.plan.number}${options.test ? "-test" : ""}.${recipient.key ?? addressKey(recipient.address, options.secret)}@${domain}`;
+    const messageId = `issue-${issue.plan.number}${options.test ? "-test" : ""}.${key}@${domain}`;
     const fill: Record<string, () => Buffer[]> = {
       // ASCII but for an internationalised address in To, which SMTPUTF8 carries as UTF-8.
       [`To: ${PLACEHOLDER.to}`]: () => [Buffer.from(toHeader(recipient), "utf8")],
       [PLACEHOLDER.messageId]: () => [Buffer.from(`<${messageId}>`)],
       [PLACEHOLDER.unsubscribe]: () => [Buffer.from(url)],
+      [PLACEHOLDER.mailto]: () => [tagged ? Buffer.from(unsubscribeMailto({ address: newsletter.unsubscribe.mailto, delimiter: tagged.delimiter }, { issue: tagged.issue, key }, options.secret)) : plainMailto],
       [PLACEHOLDER.text]: () => text(values),
       [PLACEHOLDER.html]: () => html(values),
     };
@@ -157,6 +173,7 @@ const PLACEHOLDER = {
   to: "recipient@presswork.invalid",
   messageId: "<placeholder-message-id@presswork.invalid>",
   unsubscribe: "https://presswork.invalid/unsubscribe-placeholder",
+  mailto: "mailto:unsubscribe-placeholder@presswork.invalid",
   text: "PRESSWORKTEXTBODYPLACEHOLDER",
   html: "PRESSWORKHTMLBODYPLACEHOLDER",
 };

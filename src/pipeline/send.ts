@@ -10,7 +10,9 @@ import { sendIssue, type SendProgress, type SendReport, type Stop } from "../del
 import { SmtpTransport, smtpFromEnv } from "../delivery/smtp.js";
 import type { Transport } from "../delivery/transport.js";
 import { freezePage } from "../issues/archive.js";
+import { complaintRateCheck, type IssueFeedback } from "../feedback/rules.js";
 import { addressKey, messageFactory, type DkimKey } from "../issues/message.js";
+import { verpAddress } from "../issues/verp.js";
 import { planNextIssue, type IssuePlan } from "../issues/plan.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
 import type { Article } from "../markdown/article.js";
@@ -21,7 +23,9 @@ import { Ledger } from "../state/ledger.js";
 import { listReporter } from "../audience/report-back.js";
 import { carryBranchOver, migrate, movedMessage, newAttempt, openStore, readSuppressions, saveJournals, stateSettings, takeLock, type StateSettings } from "../state/state.js";
 import { StateSaveError, type FrozenIssue, type IssueState, type LockRecord, type SendCounts, type Shard, type StateChange, type StateStore } from "../state/store.js";
+import { DatabaseUrlError } from "../store/url.js";
 import { assemble } from "./build.js";
+import { readListFeedback, type ListFeedback } from "./list-feedback.js";
 import { readEmailTemplates } from "./newsletter.js";
 
 /** Where messages go with --outbox: outside dist/, which is deployed. */
@@ -57,6 +61,8 @@ export interface SendRequest {
   clock?: () => Date;
   /** Time between checkpoints; a minute unless a test asks for less. */
   checkpointMs?: number;
+  /** Send even though the last issue's complaint rate passed `feedback.complaintRate.max`. */
+  ignoreComplaintRate?: boolean;
 }
 
 /** A send's counts, and how far through the list it is. */
@@ -87,6 +93,10 @@ export interface SendOutcome {
   unsaved?: string;
   /** Hard bounces reported back to the list's database or service, and why some could not be (they are reported by the next send). */
   reportedBack?: { to: string; bounces: number; failure?: string };
+  /** The bounces and complaints of the last issues before this one, when a database is in use. */
+  feedback?: IssueFeedback[];
+  /** The last issue's complaint rate passed the threshold and the send went ahead as asked (--ignore-complaint-rate): why. */
+  complaintRateIgnored?: string;
 }
 
 /**
@@ -161,15 +171,27 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   const keyOf = (address: string) => addressKey(address, secret);
   const messageIdOf = (r: Pick<Recipient, "key">) => `<issue-${number}.${r.key}@${domain}>`;
   const dkim = dkimFromEnv(request.env, letter.newsletter.from.address);
+  const bounces = letter.newsletter.bounces;
+  // VERP: each message's envelope sender names its recipient and issue, so a bounce says whom it is about.
+  const envelopeFrom = bounces ? (r: Pick<Recipient, "key">) => verpAddress(bounces, { issue: number, key: r.key }, secret) : letter.newsletter.from.address;
+  const headers = relayHeaders(request, number);
   const messages = async (issue: CompiledIssue, date: Date, test = false) =>
-    messageFactory(issue, config, letter.newsletter, { secret, date, ...(dkim ? { dkim } : {}), ...(test ? { test } : {}) });
+    messageFactory(issue, config, letter.newsletter, {
+      secret,
+      date,
+      ...(dkim ? { dkim } : {}),
+      ...(test ? { test } : {}),
+      ...(bounces ? { taggedUnsubscribe: { issue: number, delimiter: bounces.delimiter } } : {}),
+      ...(headers ? { headers } : {}),
+    });
 
   if (request.to) {
     const { compiled, date } = await issueContent(request, config, letter.newsletter, assembly.articles, letter.issues, letter.next, number);
     const factory = await messages(compiled, date, true);
     try {
       await transport.verify();
-      const outcome = await transport.send({ key: keyOf(request.to), envelope: { from: letter.newsletter.from.address, to: request.to }, messageId: `<issue-${number}-test.${keyOf(request.to)}@${domain}>`, raw: await factory({ address: request.to }) });
+      // A test copy's bounce goes to the bounce mailbox without a token: it is about no subscriber and no issue's rates.
+      const outcome = await transport.send({ key: keyOf(request.to), envelope: { from: bounces?.address ?? letter.newsletter.from.address, to: request.to }, messageId: `<issue-${number}-test.${keyOf(request.to)}@${domain}>`, raw: await factory({ address: request.to }) });
       if (outcome.state !== "sent" && outcome.state !== "outboxed") throw new SendSetupError(`the test message was refused: ${outcome.response}`);
       return { ...base, issue: number, subject: compiled.subject, transport: transport.description, testSentTo: request.to };
     } finally {
@@ -178,6 +200,13 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   }
 
   const source = subscriberSource(request, letter.newsletter.listId);
+  const feedback = await listFeedback(request, letter.newsletter.listId, secret, letter.issues, number);
+  let complaintRateIgnored: string | undefined;
+  if (feedback) {
+    const check = complaintRateCheck(feedback.recent.at(-1), config.feedback);
+    if (check.stop && !request.ignoreComplaintRate) throw new SendSetupError(`${check.reason}; or, once you know why, send this issue with --ignore-complaint-rate`);
+    if (check.stop) complaintRateIgnored = check.reason.split(". ")[0];
+  }
   if (!request.dryRun) await transport.verify();
   const attempt = newAttempt(clock(), request.env, request.shard);
   const lock: LockRecord = { issue: number, attempt, since: attempt.started, heartbeat: attempt.started, ...(request.shard ? { shard: request.shard } : {}) };
@@ -219,7 +248,9 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       assembly.files.push(file);
     }
     const suppressions = store ? await readSuppressions(store) : new Map<string, never>();
+    // The database is the suppression list when there is one; the state's holds the send's own refusals at RCPT TO.
     const suppressed = new Set(suppressions.keys());
+    for (const key of feedback?.stopped ?? []) suppressed.add(key);
     const report = (key: string, issue: number, at: Date, code: number) => {
       reported++;
       reporter?.add({ key, issue, at, detail: `${code} at RCPT TO` });
@@ -269,7 +300,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       recipients: stream,
       message: (r) => factory({ address: r.address, key: r.key, ...(r.name ? { name: r.name } : {}) }),
       messageIdOf,
-      envelopeFrom: letter.newsletter.from.address,
+      envelopeFrom,
       retryFailed: request.retryFailed,
       dryRun: request.dryRun,
       limits: {
@@ -300,7 +331,19 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     const unsaved = await finish(checkpoints, finalChanges, journal);
     const failure = await reporter?.close();
     const reportedBack = reporter && reported > 0 ? { to: reporter.description, bounces: reported - reporter.pending, ...(failure ? { failure } : {}) } : undefined;
-    return { ...base, issue: number, subject: compiled.subject, transport: transport.description, report: sent, audience, ...(recorded && !unsaved ? { recorded } : {}), ...(unsaved ? { unsaved } : {}), ...(reportedBack ? { reportedBack } : {}) };
+    return {
+      ...base,
+      issue: number,
+      subject: compiled.subject,
+      transport: transport.description,
+      report: sent,
+      audience,
+      ...(recorded && !unsaved ? { recorded } : {}),
+      ...(unsaved ? { unsaved } : {}),
+      ...(reportedBack ? { reportedBack } : {}),
+      ...(feedback ? { feedback: feedback.recent } : {}),
+      ...(complaintRateIgnored ? { complaintRateIgnored } : {}),
+    };
   } finally {
     request.stop?.removeEventListener("abort", forward);
     await unwatch?.();
@@ -431,6 +474,32 @@ function subscriberSource(request: SendRequest, list: string): SubscriberSource 
   const text = request.env["PRESSWORK_SUBSCRIBERS"];
   if (text) return { text, origin: "PRESSWORK_SUBSCRIBERS" };
   throw new SendSetupError("no subscriber list: pass --subscribers FILE, or set PRESSWORK_SUBSCRIBERS_FILE, or put the list in PRESSWORK_SUBSCRIBERS");
+}
+
+/**
+ * What the subscriber database says before a send, when one is in use: the
+ * keys it stops and the last issues' feedback. One that cannot be read stops
+ * the send, which would otherwise mail addresses that bounced or complained.
+ */
+async function listFeedback(request: SendRequest, list: string, secret: string, issues: readonly IssueState[], number: number): Promise<ListFeedback | undefined> {
+  try {
+    return await readListFeedback({ root: request.root, url: request.env["DATABASE_URL"], list, secret, issues, before: number });
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new SendSetupError(error.message);
+    throw new SendSetupError(`cannot read the subscriber database, whose suppression list the send must honour (${(error as Error).message}). Nothing was sent`);
+  }
+}
+
+/**
+ * Headers a relay reads: through Postmark's SMTP, X-PM-Metadata-issue,
+ * which Postmark keeps as the message's metadata and hands back in its
+ * webhooks (it replaces the envelope sender, so VERP cannot name the issue
+ * there). Through any other relay, nothing: it would be a stray header.
+ */
+export function relayHeaders(request: Pick<SendRequest, "env" | "outbox">, issue: number): Record<string, string> | undefined {
+  if (request.outbox) return undefined;
+  const host = smtpFromEnv(request.env)?.host.toLowerCase() ?? "";
+  return host === "postmarkapp.com" || host.endsWith(".postmarkapp.com") ? { "X-PM-Metadata-issue": String(issue) } : undefined;
 }
 
 function dkimFromEnv(env: NodeJS.ProcessEnv, from: string): DkimKey | undefined {

@@ -17,6 +17,7 @@ import { readEmailTemplates } from "../pipeline/newsletter.js";
 import { isUnavailable, openStore, type Store } from "../store/database.js";
 import type { SubscriberStatus } from "../store/schema.js";
 import { SubscriberList } from "../store/subscribers.js";
+import { registerWebhooks, type WebhookNetwork } from "./feedback-webhooks.js";
 import { ServiceMail } from "./mail.js";
 import { loadPages, type PageName } from "./pages.js";
 import type { ServiceSettings } from "./settings.js";
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   now?: () => Date;
   /** How often the mail worker looks at the queue when nothing woke it. */
   pollMs?: number;
+  /** In tests: the SES webhook's certificate fetcher and subscription confirmer (no network). */
+  webhooks?: WebhookNetwork;
 }
 
 /** A running subscription service. */
@@ -312,6 +315,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     request.log.info(`events: ${recorded} recorded, ${ready.length - recorded} already known`);
     return { recorded, duplicates: ready.length - recorded };
   });
+
+  await registerWebhooks(app, { store, list, config: settings.config, newsletter: settings.newsletter, secret: settings.secret, env: options.env, now, ...options.webhooks });
 
   return {
     app,

@@ -150,6 +150,47 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("mail_queue").addColumn("claimed_by", "text").execute();
       },
     },
+    "0004-feedback": {
+      async up(db: Kysely<any>) {
+        // Deliveries join the events (a delivery after soft bounces resets their count).
+        const types = sql`type in ('subscribed', 'confirmed', 'unsubscribed', 'bounced', 'complained', 'delivered')`;
+        if (dialect === "postgres") {
+          await sql`alter table events drop constraint if exists events_type_check`.execute(db);
+          await sql`alter table events add constraint events_type_check check (${types})`.execute(db);
+        } else {
+          // SQLite cannot change a check constraint: the table is rebuilt, in one transaction.
+          await db.transaction().execute(async (trx) => {
+            await trx.schema
+              .createTable("events_next")
+              .addColumn("id", idType, primary)
+              .addColumn("event_key", "text", (c) => c.notNull().unique())
+              .addColumn("list", "text", (c) => c.notNull())
+              .addColumn("address_key", "text", (c) => c.notNull())
+              .addColumn("type", "text", (c) => c.notNull().check(types))
+              .addColumn("bounce", "text", (c) => c.check(sql`bounce is null or bounce in ('hard', 'soft')`))
+              .addColumn("at", "text", (c) => c.notNull())
+              .addColumn("source", "text", (c) => c.notNull())
+              .addColumn("issue", "integer")
+              .addColumn("detail", "text")
+              .addColumn("recorded_at", "text", (c) => c.notNull())
+              .execute();
+            await sql`insert into events_next select id, event_key, list, address_key, type, bounce, at, source, issue, detail, recorded_at from events`.execute(trx);
+            await trx.schema.dropTable("events").execute();
+            await trx.schema.alterTable("events_next").renameTo("events").execute();
+            await trx.schema.createIndex("events_address").on("events").columns(["list", "address_key", "at"]).execute();
+          });
+        }
+        // The complaint and bounce rates of an issue count its events.
+        await db.schema.createIndex("events_issue").on("events").columns(["list", "issue", "type"]).where(sql.ref("issue"), "is not", null).execute();
+        // Provider webhook calls already recorded: a replayed one is refused (Mailgun signs its token, not its body).
+        await db.schema
+          .createTable("webhook_calls")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("webhook_calls_at").on("webhook_calls").column("at").execute();
+      },
+    },
   };
 }
 

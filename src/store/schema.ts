@@ -3,8 +3,11 @@ import type { Generated } from "kysely";
 /** Where a subscriber stands: only `active` is mailed issues; `pending` waits for the confirmation link. */
 export type SubscriberStatus = "pending" | "active" | "unsubscribed" | "bounced" | "complained";
 
-/** What happened to an address, as recorded in the events table. */
-export type EventType = "subscribed" | "confirmed" | "unsubscribed" | "bounced" | "complained";
+/**
+ * What happened to an address, as recorded in the events table. A delivery
+ * is recorded only when it resets soft bounces that would otherwise count.
+ */
+export type EventType = "subscribed" | "confirmed" | "unsubscribed" | "bounced" | "complained" | "delivered";
 
 /** A bounce that ends mail to the address (hard) or one that may pass (soft). */
 export type BounceKind = "hard" | "soft";
@@ -151,6 +154,12 @@ export interface StateMigrationsTable {
   migration: string;
 }
 
+/** Provider webhook calls already recorded, by the provider's id for them: a replay is refused. */
+export interface WebhookCallsTable {
+  id: string;
+  at: string;
+}
+
 /** The database as Kysely types it. */
 export interface Database {
   subscribers: SubscribersTable;
@@ -164,4 +173,5 @@ export interface Database {
   state_done: StateDoneTable;
   state_locks: StateLocksTable;
   state_migrations: StateMigrationsTable;
+  webhook_calls: WebhookCallsTable;
 }

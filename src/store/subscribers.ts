@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Address } from "../audience/address.js";
 import { addressKey } from "../issues/message.js";
 import type { Store } from "./database.js";
@@ -35,6 +35,50 @@ export interface StopEvent {
   source: string;
   issue?: number | undefined;
   detail?: string | undefined;
+}
+
+/** An earlier event of an address, as the rule of `recordFeedback` sees it. */
+export interface PastRow {
+  eventKey: string;
+  type: EventType;
+  bounce: BounceKind | null;
+  at: string;
+  issue: number | null;
+}
+
+/** A bounce, complaint, unsubscribe request or delivery reported by the mailbox or a provider. */
+export interface FeedbackRecord {
+  /** The reporter's id for it: with `source`, the same report again is recorded once. */
+  id: string;
+  /** `mailbox`, `webhook:ses`, `webhook:postmark`, `webhook:mailgun`. */
+  source: string;
+  /** The address's keyed hash. */
+  key: string;
+  type: "bounced" | "complained" | "unsubscribed" | "delivered";
+  bounce?: BounceKind | undefined;
+  at: Date;
+  issue?: number | undefined;
+  detail?: string | undefined;
+}
+
+/** What the rules make of a reported event, given the address's earlier events. */
+export interface FeedbackVerdict {
+  /** Keep the event (false for one that changes nothing worth keeping, such as a delivery with no soft bounce to reset). */
+  record: boolean;
+  /** Stop mail to the address (a soft bounce does only once enough of them came). */
+  stop: boolean;
+  /** The event's detail as recorded, in place of the report's. */
+  detail?: string;
+}
+
+/** What recording a reported event did. */
+export interface FeedbackRecorded<V extends FeedbackVerdict> {
+  /** The event is new (false: recorded before, or not worth keeping). */
+  inserted: boolean;
+  /** A subscriber's status changed (an address the list does not hold goes on the suppression list instead). */
+  changed: boolean;
+  /** Undefined for an event recorded before. */
+  verdict?: V;
 }
 
 /** A subscriber as the list and the exports see them. */
@@ -123,6 +167,9 @@ export class ListError extends Error {}
 
 /** Statuses that mean "mailed": a stop event changes only these. */
 const RECEIVING: readonly SubscriberStatus[] = ["pending", "active"];
+
+/** Statuses that mean "never mail again" (until the owner subscribes again). */
+const STOPPED: readonly SubscriberStatus[] = ["unsubscribed", "bounced", "complained"];
 
 /** Rows an import writes with one statement per table: under PostgreSQL's 65,535 parameters. */
 const IMPORT_BATCH = 500;
@@ -273,6 +320,70 @@ export class SubscriberList {
       });
     }
     return recorded;
+  }
+
+  /**
+   * Records a bounce, complaint, unsubscribe request or delivery from the
+   * mailbox or a provider, in one transaction with what it does: `rule` is
+   * given the address's earlier events (oldest first) and says whether to
+   * keep the event and whether it stops mail. A stop changes a subscriber
+   * still receiving whose last change is not newer than the event, or puts
+   * an address the list does not hold on the suppression list. The same
+   * report again (same source and id) changes nothing.
+   */
+  async recordFeedback<V extends FeedbackVerdict>(event: FeedbackRecord, rule: (history: readonly PastRow[]) => V): Promise<FeedbackRecorded<V>> {
+    const eventKey = `${event.source}:${event.id}`;
+    return this.store.transaction(async (trx) => {
+      // Two reports about one address at once (replicas on PostgreSQL) are decided one after the other.
+      if (this.store.dialect === "postgres") await sql`select pg_advisory_xact_lock(hashtext(${`${this.list} ${event.key}`}))`.execute(trx);
+      const rows = await trx.selectFrom("events").select(["event_key", "type", "bounce", "at", "issue"]).where("list", "=", this.list).where("address_key", "=", event.key).orderBy("at").orderBy("id").execute();
+      if (rows.some((row) => row.event_key === eventKey)) return { inserted: false, changed: false };
+      const verdict = rule(rows.map((row) => ({ eventKey: row.event_key, type: row.type, bounce: row.bounce, at: row.at, issue: row.issue })));
+      if (!verdict.record) return { inserted: false, changed: false, verdict };
+      const detail = verdict.detail ?? event.detail;
+      if (event.type === "delivered" || (event.type === "bounced" && event.bounce === "soft" && !verdict.stop)) {
+        const inserted = await this.addEvent(trx, { event_key: eventKey, address_key: event.key, type: event.type, bounce: event.bounce ?? null, at: event.at.toISOString(), source: text(event.source, 100) ?? "", issue: event.issue ?? null, detail: text(detail, 300) });
+        return { inserted, changed: false, verdict };
+      }
+      const applied = await this.applyStop(trx, event.key, event.type, event.at, eventKey, { source: event.source, bounce: event.bounce, issue: event.issue, detail, stops: true });
+      return { ...applied, verdict };
+    });
+  }
+
+  /**
+   * The keyed hashes never to mail, a batch at a time: stopped subscribers
+   * (unsubscribed, bounced, complained) and the suppression list. What a
+   * send leaves out whatever list it reads.
+   */
+  async *stoppedKeys(batch = 5000): AsyncGenerator<string> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.store.db.selectFrom("subscribers").select(["id", "address_key"]).where("list", "=", this.list).where("status", "in", STOPPED).where("id", ">", after).orderBy("id").limit(batch).execute();
+      for (const row of rows) yield row.address_key;
+      if (rows.length < batch) break;
+      after = rows[rows.length - 1]?.id ?? after;
+    }
+    let last = "";
+    for (;;) {
+      const rows = await this.store.db.selectFrom("suppressions").select("address_key").where("list", "=", this.list).where("address_key", ">", last).orderBy("address_key").limit(batch).execute();
+      for (const row of rows) yield row.address_key;
+      if (rows.length < batch) break;
+      last = rows[rows.length - 1]?.address_key ?? last;
+    }
+  }
+
+  /** The bounces and complaints recorded for these issues: one row per issue, kind and address. */
+  async issueEvents(issues: readonly number[]): Promise<Array<{ issue: number; type: "bounced" | "complained"; bounce: BounceKind | null; key: string }>> {
+    if (issues.length === 0) return [];
+    const rows = await this.store.db
+      .selectFrom("events")
+      .select(["issue", "type", "bounce", "address_key"])
+      .distinct()
+      .where("list", "=", this.list)
+      .where("issue", "in", [...issues])
+      .where("type", "in", ["bounced", "complained"])
+      .execute();
+    return rows.map((row) => ({ issue: row.issue as number, type: row.type as "bounced" | "complained", bounce: row.bounce, key: row.address_key }));
   }
 
   /** Adds an address as active on the operator's word (consent source `cli`), or activates a pending one. */
@@ -477,7 +588,7 @@ export class SubscriberList {
     type: StopEvent["type"],
     at: Date,
     eventKey: string,
-    details: { source: string; bounce?: BounceKind | undefined; issue?: number | undefined; detail?: string | undefined; force?: boolean },
+    details: { source: string; bounce?: BounceKind | undefined; issue?: number | undefined; detail?: string | undefined; force?: boolean; stops?: boolean },
   ): Promise<{ inserted: boolean; changed: boolean }> {
     const when = at.toISOString();
     const inserted = await this.addEvent(trx, {
@@ -490,7 +601,7 @@ export class SubscriberList {
       issue: details.issue ?? null,
       detail: text(details.detail, 300),
     });
-    if (!inserted || (type === "bounced" && details.bounce === "soft")) return { inserted, changed: false };
+    if (!inserted || (type === "bounced" && details.bounce === "soft" && !details.stops)) return { inserted, changed: false };
     let update = trx
       .updateTable("subscribers")
       .set({ status: type, confirm_nonce: null, status_at: when, updated_at: new Date().toISOString() })

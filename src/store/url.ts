@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 
 /** Where the database is when DATABASE_URL is not set, relative to the project root: outside dist/, git-ignored. */
@@ -20,4 +21,14 @@ export function parseDatabaseUrl(url: string | undefined, root: string): { diale
     throw new DatabaseUrlError("DATABASE_URL must be postgres://… for PostgreSQL, or sqlite:PATH (or a file path) for SQLite");
   }
   return { dialect: "sqlite", path: isAbsolute(path) ? path : join(root, path) };
+}
+
+/**
+ * Whether a database is in use: DATABASE_URL is set, or the default file
+ * exists under the project root. Commands that can work without one (the
+ * send with a file list, the mailbox) use it when it is.
+ */
+export function databaseInUse(url: string | undefined, root: string): boolean {
+  if (url?.trim()) return true;
+  return existsSync(join(root, DEFAULT_DATABASE));
 }

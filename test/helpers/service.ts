@@ -4,6 +4,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { SmtpTransport } from "../../src/delivery/smtp.js";
 import { createService, type Service } from "../../src/service/app.js";
+import type { WebhookNetwork } from "../../src/service/feedback-webhooks.js";
 import { serviceSettings } from "../../src/service/settings.js";
 import { freePort } from "./postgres.js";
 import { tempProject } from "./project.js";
@@ -32,7 +33,7 @@ export interface RunningService {
  * from the repository's sample config and templates, mailing through the
  * test SMTP server, against the given database.
  */
-export async function startService(options: { databaseUrl: string; smtp: TestSmtp; env?: Record<string, string>; root?: string; port?: number }): Promise<RunningService> {
+export async function startService(options: { databaseUrl: string; smtp: TestSmtp; env?: Record<string, string>; root?: string; port?: number; webhooks?: WebhookNetwork }): Promise<RunningService> {
   const root = options.root ?? (await tempProject());
   const loaded = await loadConfig(root);
   if (!loaded.config) throw new Error(String(loaded.file.messages[0]?.reason));
@@ -53,6 +54,7 @@ export async function startService(options: { databaseUrl: string; smtp: TestSmt
     logStream,
     now: () => new Date(Date.now() + offset),
     pollMs: 200,
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
   const url = await service.listen();
   return { url, service, config: loaded.config, root, logs, advance: (ms) => (offset += ms), close: () => service.close() };

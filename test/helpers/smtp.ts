@@ -21,6 +21,8 @@ export interface SessionRule {
 
 /** A message the server accepted. */
 export interface Received {
+  /** The envelope sender (MAIL FROM). */
+  from: string;
   to: string[];
   raw: Buffer;
 }
@@ -115,7 +117,7 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
             callback(refuse(sessionRule.code, sessionRule.text));
             return;
           }
-          received.push({ to, raw: Buffer.concat(chunks) });
+          received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to, raw: Buffer.concat(chunks) });
           callback(null, "2.0.0 queued");
         };
         const answer = () => (typeof behaviour === "object" && "slowMs" in behaviour ? setTimeout(finish, behaviour.slowMs) : finish());

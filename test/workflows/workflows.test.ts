@@ -20,11 +20,11 @@ type Job = {
 };
 type Workflow = { on: Record<string, unknown>; permissions?: unknown; jobs: Record<string, Job> };
 
-const FILES = [".github/workflows/ci.yml", ".github/workflows/publish.yml"];
+const FILES = [".github/workflows/ci.yml", ".github/workflows/publish.yml", ".github/workflows/mailbox.yml"];
 const read = (path: string) => readFile(join(REPO, path), "utf8");
 const load = async (path: string) => parse(await read(path)) as Workflow;
 const pkg = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string>; engines: { node: string } };
-const COMMANDS = ["build", "check", "new", "issue", "send", "state", "websub"];
+const COMMANDS = ["build", "check", "new", "issue", "send", "state", "websub", "mailbox"];
 /** Each action the workflows use: its current major release, pinned, and the runtime its action.yml declares (read from the action's repository). */
 const ACTIONS: Record<string, { sha: string; version: string; runs: string }> = {
   "actions/checkout": { sha: "3d3c42e5aac5ba805825da76410c181273ba90b1", version: "v7.0.1", runs: "node24" },
@@ -85,6 +85,7 @@ describe("the workflows", () => {
       deploy: { pages: "write", "id-token": "write" },
       send: { contents: "write" },
       websub: { contents: "read" },
+      mailbox: { contents: "read" },
     };
     for (const [name, job] of Object.entries(workflow.jobs)) expect(job.permissions, `${path} job ${name}`).toEqual(allowed[name]);
   });
@@ -165,7 +166,8 @@ describe("the workflows", () => {
       for (const [name, job] of Object.entries(workflow.jobs)) {
         for (const step of job.steps) {
           const secrets = JSON.stringify(step).match(/secrets\.\w+/g) ?? [];
-          if (name === "send" && step.name === "Send") expect(secrets.sort()).toEqual(["secrets.DKIM_PRIVATE_KEY", "secrets.PRESSWORK_SECRET", "secrets.PRESSWORK_SUBSCRIBERS", "secrets.SMTP_URL"]);
+          if (name === "send" && step.name === "Send") expect(secrets.sort()).toEqual(["secrets.DATABASE_URL", "secrets.DKIM_PRIVATE_KEY", "secrets.PRESSWORK_SECRET", "secrets.PRESSWORK_SUBSCRIBERS", "secrets.SMTP_URL"]);
+          else if (name === "mailbox" && step.name === "Read the mailbox") expect(secrets.sort()).toEqual(["secrets.DATABASE_URL", "secrets.IMAP_URL", "secrets.PRESSWORK_SECRET"]);
           else expect(secrets, `${path} ${name} ${step.name ?? step.uses}`).toEqual([]);
           const token = JSON.stringify(step).includes("github.token");
           const stateStep = ["Send", "Save the send's state", "Fetch the send's state"].includes(step.name ?? "");
@@ -206,6 +208,23 @@ describe("the workflows", () => {
     expect(artifact?.with).toMatchObject({ path: ".presswork-state/", "include-hidden-files": true, "if-no-files-found": "ignore" });
     // Nothing of the state goes to main: no step commits or pushes.
     for (const step of steps) expect(step.run ?? "").not.toMatch(/git (commit|push)/);
+  });
+
+  it("reads the bounce mailbox hourly in a workflow of its own, into the database, one run at a time, from its own environment", async () => {
+    const workflow = await load(".github/workflows/mailbox.yml");
+    expect(Object.keys(workflow.on)).toEqual(["schedule", "workflow_dispatch"]);
+    const [schedule] = workflow.on["schedule"] as Array<{ cron: string }>;
+    expect(schedule?.cron).toMatch(/^\d+ \* \* \* \*$/);
+    const job = workflow.jobs["mailbox"] as Job;
+    expect(job.environment).toBe("feedback");
+    expect(job.concurrency).toEqual({ group: "newsletter-mailbox", "cancel-in-progress": false });
+    const setup = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
+    expect(setup?.with?.["package-manager-cache"]).toBe(false);
+    const read = job.steps.find((s) => s.name === "Read the mailbox");
+    expect(read?.["timeout-minutes"]).toBeLessThan(job["timeout-minutes"] ?? 0);
+    expect(read?.run).toContain("npx presswork mailbox --once");
+    // Without a database the events would be recorded on the runner and lost with it.
+    expect(read?.run).toMatch(/if \[ -z "\$DATABASE_URL" \]; then[\s\S]*exit 1/);
   });
 
   it("runs the schedule daily, so a weekly cadence's slot is met within a day whatever the time zone's offset", async () => {

@@ -3,10 +3,13 @@ import { isAbsolute, join } from "node:path";
 import { defineCommand } from "citty";
 import { loadConfig } from "../../config/load.js";
 import type { FeedbackSink } from "../../feedback/event.js";
+import { DatabaseSink, type SinkCounts } from "../../feedback/store-sink.js";
 import { senderIdentity } from "../../mailbox/identify.js";
 import { imapFromEnv, MailboxSetupError } from "../../mailbox/imap.js";
 import { JsonLinesSink } from "../../mailbox/jsonl-sink.js";
 import { runMailbox, type MailboxReport } from "../../mailbox/read.js";
+import { databaseInUse, DatabaseUrlError, openStore, type Store } from "../../store/database.js";
+import { SubscriberList } from "../../store/subscribers.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
 
@@ -15,7 +18,7 @@ export const mailboxCommand = defineCommand({
   meta: { name: "mailbox", description: "Read bounces, complaints and unsubscribe mail from the IMAP mailbox (IMAP_URL) and record what they say" },
   args: {
     once: { type: "boolean", description: "Read what is waiting, then exit (default: keep watching)", default: false },
-    events: { type: "string", description: "Append the events to this JSON Lines file (default: PRESSWORK_FEEDBACK_FILE)", valueHint: "FILE" },
+    events: { type: "string", description: "Also append the events to this JSON Lines file (default: PRESSWORK_FEEDBACK_FILE); without a database, the only record", valueHint: "FILE" },
     "dry-run": { type: "boolean", description: "Classify and report; record and move nothing", default: false },
   },
   async run({ args }) {
@@ -38,7 +41,10 @@ export const mailboxCommand = defineCommand({
     const overlap = mailbox.folders.find((f) => f === mailbox.processed || f === mailbox.attention);
     if (overlap) return fail(`mailbox.folders names "${overlap}", which is where messages are moved to: read other folders`);
     const eventsFile = args.events ?? process.env["PRESSWORK_FEEDBACK_FILE"];
-    if (!eventsFile && !args["dry-run"]) return fail("say where to record the events: --events FILE or PRESSWORK_FEEDBACK_FILE (a JSON Lines file; keyed hashes only, no address)");
+    const withDatabase = databaseInUse(process.env["DATABASE_URL"], root);
+    if (!eventsFile && !withDatabase && !args["dry-run"]) {
+      return fail("say where to record the events: set DATABASE_URL (the subscriber database, where they change the list), or --events FILE or PRESSWORK_FEEDBACK_FILE (a JSON Lines file; keyed hashes only, no address)");
+    }
     let imap;
     try {
       imap = imapFromEnv(process.env);
@@ -46,7 +52,20 @@ export const mailboxCommand = defineCommand({
       if (error instanceof MailboxSetupError) return fail(error.message);
       throw error;
     }
-    const sink: FeedbackSink = eventsFile ? await JsonLinesSink.open(isAbsolute(eventsFile) ? eventsFile : join(root, eventsFile)) : { record: async () => {} };
+    const sinks: FeedbackSink[] = [];
+    let database: DatabaseSink | undefined;
+    let store: Store | undefined;
+    if (withDatabase && !args["dry-run"]) {
+      try {
+        store = await openStore({ url: process.env["DATABASE_URL"], root, poolSize: 2 });
+      } catch (error) {
+        return fail(error instanceof DatabaseUrlError ? error.message : `cannot open the database: ${(error as Error).message}`);
+      }
+      database = new DatabaseSink(new SubscriberList(store, newsletter.listId, secret), loaded.config.feedback);
+      sinks.push(database);
+    }
+    if (eventsFile && !args["dry-run"]) sinks.push(await JsonLinesSink.open(isAbsolute(eventsFile) ? eventsFile : join(root, eventsFile)));
+    const sink = allOf(sinks);
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once("SIGTERM", stop);
@@ -62,7 +81,7 @@ export const mailboxCommand = defineCommand({
         once: args.once,
         dryRun: args["dry-run"],
         signal: controller.signal,
-        onPass: (pass) => summarise(pass, (Date.now() - started) / 1000, args["dry-run"], args.once),
+        onPass: (pass) => summarise(pass, (Date.now() - started) / 1000, args["dry-run"], args.once, database?.takeCounts()),
         onError: (error) => io.err(`presswork mailbox: ${imapError(error, imap.host)}; connecting again in ${mailbox.pollSeconds} s`),
       });
     } catch (error) {
@@ -71,9 +90,25 @@ export const mailboxCommand = defineCommand({
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
       await sink.close?.();
+      await store?.close();
     }
   },
 });
+
+/** One sink that records in each of several, in order. */
+function allOf(sinks: FeedbackSink[]): FeedbackSink {
+  return {
+    record: async (event) => {
+      for (const sink of sinks) await sink.record(event);
+    },
+    flush: async () => {
+      for (const sink of sinks) await sink.flush?.();
+    },
+    close: async () => {
+      for (const sink of sinks) await sink.close?.();
+    },
+  };
+}
 
 /** What went wrong with the server, without the password (imapflow's messages never hold it; its response text might name the user). */
 function imapError(error: Error & { code?: string; authenticationFailed?: boolean; responseText?: string }, host: string): string {
@@ -83,16 +118,24 @@ function imapError(error: Error & { code?: string; authenticationFailed?: boolea
   return `IMAP: ${error.responseText ?? error.message}`;
 }
 
-function summarise(pass: MailboxReport, seconds: number, dryRun: boolean, once: boolean): void {
+function summarise(pass: MailboxReport, seconds: number, dryRun: boolean, once: boolean, database: SinkCounts | undefined): void {
   if (!once && pass.read === 0) return;
   const kinds = Object.entries(pass.events).sort((a, b) => b[1] - a[1]);
   io.out(`${dryRun ? "Dry run: read" : "Read"} ${pass.read} messages in ${seconds.toFixed(1)} s: ${pass.processed} understood${dryRun ? "" : " and moved to the processed folder"}, ${pass.attention.length} ${dryRun ? "would go" : "moved"} to the folder for a person.`);
   for (const [kind, n] of kinds) io.out(`  ${String(n).padStart(8)}  ${kind}`);
+  if (database) io.out(`In the database: ${database.recorded} events recorded, ${database.stopped} of them stopping mail to an address; ${database.duplicates} recorded before.`);
   if (pass.truncated) io.out(`  ${pass.truncated} larger than mailbox.maxMessageKilobytes were read from their start only.`);
   for (const line of pass.attention) io.err(`${line.folder} uid ${line.uid}: ${line.reason}`);
   const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
   if (summaryFile) {
-    const rows = ["| | count |", "| --- | ---: |", `| messages read | ${pass.read} |`, ...kinds.map(([kind, n]) => `| ${kind} | ${n} |`), `| for a person | ${pass.attention.length} |`];
+    const rows = [
+      "| | count |",
+      "| --- | ---: |",
+      `| messages read | ${pass.read} |`,
+      ...kinds.map(([kind, n]) => `| ${kind} | ${n} |`),
+      `| for a person | ${pass.attention.length} |`,
+      ...(database ? [`| addresses stopped | ${database.stopped} |`] : []),
+    ];
     const people = pass.attention.map((l) => `- ${l.folder} uid ${l.uid}: ${l.reason.replace(/[|<>]/g, " ")}`);
     appendFileSync(summaryFile, `### Mailbox\n\n${rows.join("\n")}\n${people.length ? `\n${people.join("\n")}\n` : ""}\n`);
   }

@@ -5,6 +5,7 @@ import { maskAddress } from "../../audience/address.js";
 import { SubscriberListError } from "../../audience/source.js";
 import type { Stop } from "../../delivery/send.js";
 import { FatalTransportError } from "../../delivery/transport.js";
+import { feedbackRates, type IssueFeedback } from "../../feedback/rules.js";
 import { HeaderInjectionError } from "../../issues/message.js";
 import { finalizeShards, send, SendSetupError, type ListProgress, type SendOutcome } from "../../pipeline/send.js";
 import { LockedError } from "../../state/state.js";
@@ -36,6 +37,7 @@ export const sendCommand = defineCommand({
     shard: { type: "string", description: "Send only shard i of N (by address hash), with its own ledger", valueHint: "i/N" },
     finalize: { type: "string", description: "After all N shards of --issue are done: record the issue complete (names the shards that are not)", valueHint: "N" },
     now: { type: "string", description: "The clock, ISO 8601 (default: now)", valueHint: "ISO-8601" },
+    "ignore-complaint-rate": { type: "boolean", description: "Send even though the last issue's complaint rate passed feedback.complaintRate.max", default: false },
   },
   async run({ args }) {
     const shard = parseShard(args.shard);
@@ -71,6 +73,7 @@ export const sendCommand = defineCommand({
         dryRun: args["dry-run"],
         retryFailed: args["retry-failed"],
         outbox: args.outbox,
+        ignoreComplaintRate: args["ignore-complaint-rate"],
         ...(args.subscribers ? { subscribers: args.subscribers } : {}),
         ...(issue ? { issue } : {}),
         ...(args.to ? { to: args.to } : {}),
@@ -174,11 +177,31 @@ function summarise(outcome: SendOutcome, dryRun: boolean): void {
   const back = outcome.reportedBack;
   if (back) io.out(`Reported ${back.bounces} hard bounce(s) to ${back.to}.`);
   if (back?.failure) io.err(`presswork send: some hard bounces could not be reported to ${back.to} (${back.failure}); the send's suppression list keeps them out, and the next send reports them again.`);
+  if (outcome.complaintRateIgnored) io.err(`Sent despite the complaint rate (--ignore-complaint-rate): ${outcome.complaintRateIgnored}.`);
+  const feedback = feedbackRows(outcome.feedback ?? []);
+  if (feedback.length > 0) {
+    io.out("Bounces and complaints of the last issues, as recorded so far:");
+    io.out(`  ${"issue".padStart(6)}  ${"sent".padStart(8)}  ${"bounced".padStart(8)}  ${"rate".padStart(7)}  ${"complaints".padStart(10)}  ${"rate".padStart(7)}`);
+    for (const f of feedback) io.out(`  ${`#${f.issue}`.padStart(6)}  ${String(f.sent).padStart(8)}  ${String(f.bounced).padStart(8)}  ${f.bounceRate.padStart(7)}  ${String(f.complaints).padStart(10)}  ${f.complaintRate.padStart(7)}`);
+  }
   const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
   if (summaryFile) {
     const table = ["| | count |", "| --- | ---: |", ...rows.map(([label, n]) => `| ${label} | ${n} |`)].join("\n");
-    appendFileSync(summaryFile, `### ${dryRun ? "Dry run of" : "Sent"} issue #${outcome.issue}\n\n${table}\n${r.stopped ? `\n**Stopped:** ${r.stopped.reason}\n` : ""}\n`);
+    const rates = feedback.length
+      ? `\n#### Bounces and complaints of the last issues\n\n| issue | sent | bounced | bounce rate | complaints | complaint rate |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n${feedback.map((f) => `| #${f.issue} | ${f.sent} | ${f.bounced} | ${f.bounceRate} | ${f.complaints} | ${f.complaintRate} |`).join("\n")}\n`
+      : "";
+    const ignored = outcome.complaintRateIgnored ? `\n**Sent despite the complaint rate** (--ignore-complaint-rate): ${outcome.complaintRateIgnored}.\n` : "";
+    appendFileSync(summaryFile, `### ${dryRun ? "Dry run of" : "Sent"} issue #${outcome.issue}\n\n${table}\n${r.stopped ? `\n**Stopped:** ${r.stopped.reason}\n` : ""}${ignored}${rates}\n`);
   }
+}
+
+/** The last issues' feedback as the report shows it: bounces hard and soft together, rates as percentages. */
+function feedbackRows(feedback: readonly IssueFeedback[]): Array<{ issue: number; sent: number; bounced: number; complaints: number; bounceRate: string; complaintRate: string }> {
+  const percent = (share: number) => `${(share * 100).toFixed(2)} %`;
+  return feedback.map((f) => {
+    const rates = feedbackRates(f);
+    return { issue: f.issue, sent: f.sent, bounced: f.hardBounces + f.softBounces, complaints: f.complaints, bounceRate: percent(rates.bounceRate), complaintRate: percent(rates.complaintRate) };
+  });
 }
 
 /** Seconds as h:mm:ss or m:ss. */

@@ -126,6 +126,19 @@ export const subscribersCommand = defineCommand({
   },
 });
 
+/**
+ * The event that stopped mail to an address: the one whose time is the
+ * status's (a soft bounce only when it was the last straw), else the last
+ * unsubscribe, complaint or hard bounce before it.
+ */
+function stoppedBy(history: History, status: string | undefined, since: string | undefined): History["events"][number] | undefined {
+  const events = [...history.events].reverse();
+  return (
+    events.find((e) => e.type === status && e.at === since) ??
+    events.find((e) => (e.type === "unsubscribed" || e.type === "complained" || (e.type === "bounced" && e.bounce !== "soft")) && (!since || e.at <= since))
+  );
+}
+
 /** An address's story in a few lines: where it stands, why, and what happened. */
 function describe(who: string, history: History): string[] {
   const lines: string[] = [];
@@ -133,8 +146,9 @@ function describe(who: string, history: History): string[] {
   if (s) lines.push(`${who}: ${s.status} since ${s.statusAt}${s.name ? ` (${s.name})` : ""}; on the list since ${s.createdAt}.`);
   else if (history.suppression) lines.push(`${who}: not on the list; suppressed (${history.suppression.reason}) since ${history.suppression.at}.`);
   else lines.push(`${who}: not on the list.`);
-  const stop = [...history.events].reverse().find((e) => (e.type === "unsubscribed" || e.type === "complained" || (e.type === "bounced" && e.bounce !== "soft")) && (!s || e.at <= s.statusAt));
-  if (s && s.status !== "active" && s.status !== "pending" && stop) {
+  const status = s ? s.status : history.suppression?.reason;
+  const stop = stoppedBy(history, status, s?.statusAt ?? history.suppression?.at);
+  if (status && status !== "active" && status !== "pending" && stop) {
     lines.push(`Stopped getting mail on ${stop.at}: ${stop.type}${stop.bounce ? ` (${stop.bounce})` : ""}, reported by ${stop.source}${stop.issue ? ` for issue #${stop.issue}` : ""}${stop.detail ? `: ${stop.detail}` : ""}.`);
   }
   for (const c of history.consents) lines.push(`Consent: subscribed ${c.subscribedAt} through ${c.source}${c.wording ? ` (wording ${c.wording})` : ""}, ${c.confirmedAt ? `confirmed ${c.confirmedAt}` : "not confirmed"}.`);
