@@ -38,8 +38,6 @@ export function forkRenderProcesses(): ChildProcess[] {
   return Array.from({ length: Math.min(4, availableParallelism()) }, () => {
     const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      // V8's serialiser copies the jobs' texts and the bodies' HTML as they are, where JSON escapes and parses every quote of it.
-      serialization: "advanced",
       execArgv: [...process.execArgv, `--max-old-space-size=${RENDER_HEAP_MB}`],
     });
     // Until renderAll listens: a process that failed to start loses its first batches, which are then rendered here.
