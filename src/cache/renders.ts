@@ -10,11 +10,19 @@ export interface CachedRender {
   messages: StoredMessage[];
 }
 
-/** A rendered body without its HTML, with its messages and where its HTML lies in the packs: one record of the index. */
+/**
+ * A rendered body without its HTML, with its messages and where its HTML
+ * lies in the packs: one record of the index. The record in the pack is the
+ * web HTML, the feed's and, when it differs from the feed's (the body has
+ * images), the email's, one after the other as UTF-8; `split` holds the
+ * byte lengths of the first two, so each is read alone, without the others
+ * and without decoding anything but its text.
+ */
 interface IndexEntry {
   body: Omit<RenderedBody, "html">;
   messages: StoredMessage[];
   html: Place;
+  split: [web: number, feed: number];
 }
 
 const INDEX = "bodies/index.journal";
@@ -74,7 +82,9 @@ export class RenderCache {
   /** Stores a render: its HTML is appended to the packs now. Returns the body to use from here on, which reads its HTML from there. */
   put(key: string, render: CachedRender): RenderedBody {
     const { html, ...body } = render.body;
-    const entry: IndexEntry = { body, messages: render.messages, html: this.packs.append(packed(html)) };
+    const split: IndexEntry["split"] = [Buffer.byteLength(html.web), Buffer.byteLength(html.feed)];
+    const record = html.email === html.feed ? html.web + html.feed : html.web + html.feed + html.email;
+    const entry: IndexEntry = { body, messages: render.messages, html: this.packs.append(record), split };
     this.index.keep(key, entry);
     return this.lazy(key, entry);
   }
@@ -97,33 +107,39 @@ export class RenderCache {
     if (this.links !== undefined && this.linksBefore !== this.links) this.store.write(LINKS, this.links);
   }
 
-  /** The body of `entry` with an `html` read from the packs on each use: where the index says, as compaction may move it. */
+  /**
+   * The body of `entry` with an `html` whose web, feed and email HTML are
+   * each read from the packs on each use: where the index says, as
+   * compaction may move it.
+   */
   private lazy(key: string, entry: IndexEntry): RenderedBody {
     const { packs, index, store } = this;
     const body = { ...entry.body } as RenderedBody;
+    const part = (which: 0 | 1 | 2): string => {
+      const [generation, offset, length] = (index.kept(key) ?? entry).html;
+      const [web, feed] = entry.split;
+      const email = length - web - feed;
+      const [start, bytes] = which === 0 ? [0, web] : which === 1 || email === 0 ? [web, feed] : [web + feed, email];
+      const text = email >= 0 ? packs.read([generation, offset + start, bytes]) : undefined;
+      if (text === undefined) throw new Error(`the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
+      return text;
+    };
     Object.defineProperty(body, "html", {
       enumerable: true,
       get(): ArticleHtml {
-        try {
-          return unpacked(packs.read((index.kept(key) ?? entry).html));
-        } catch {
-          throw new Error(`the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
-        }
+        return {
+          get web() {
+            return part(0);
+          },
+          get feed() {
+            return part(1);
+          },
+          get email() {
+            return part(2);
+          },
+        };
       },
     });
     return body;
   }
-}
-
-/** An article's HTML as packed: web, feed and, when it differs from the feed's (it has images), email. */
-type Packed = [web: string, feed: string, email?: string];
-
-function packed(html: ArticleHtml): string {
-  return JSON.stringify(html.email === html.feed ? [html.web, html.feed] : [html.web, html.feed, html.email]);
-}
-
-function unpacked(text: string | undefined): ArticleHtml {
-  const [web, feed, email = feed] = JSON.parse(text ?? "") as Packed;
-  if (typeof web !== "string" || typeof feed !== "string") throw new Error("not a packed body");
-  return { web, feed, email };
 }

@@ -1,13 +1,13 @@
 import { Feed } from "feed";
 import { escapeXml } from "../xml/escape.js";
 import { FEED_HISTORY_NS } from "./rss2.js";
-import { feedAuthor, imageType, itemHtml, type FeedHistory, type FeedSpec } from "./spec.js";
+import { feedAuthor, imageType, itemHtml, type FeedHistory, type FeedSpec, type ItemHtml } from "./spec.js";
 import { cdataHtml, htmlText, XmlValues } from "./xml-values.js";
 
 const ROOT = '<feed xmlns="http://www.w3.org/2005/Atom">';
 
 /** Atom 1.0 (RFC 4287) with xml:lang, a feed-level author, self, hub and RFC 5005 archive links, and an XSL stylesheet. */
-export function atom1(spec: FeedSpec): string {
+export function atom1(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(article)): string {
   const v = new XmlValues();
   const feed = new Feed({
     id: spec.id,
@@ -36,7 +36,7 @@ export function atom1(spec: FeedSpec): string {
       date: article.updated,
       published: article.published,
       description: cdataHtml(htmlText(article.description)),
-      content: cdataHtml(itemHtml(article, spec.fullContent)),
+      content: cdataHtml(itemOf(article)),
       author: article.authors.map((a) => {
         const author = feedAuthor(a, spec.siteUrl);
         return { name: v.text(author.name), ...(author.email ? { email: v.text(author.email) } : {}), link: author.url };

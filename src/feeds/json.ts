@@ -1,11 +1,11 @@
-import { feedAuthor, itemHtml, type FeedAuthor, type FeedSpec } from "./spec.js";
+import { feedAuthor, itemHtml, type FeedAuthor, type FeedSpec, type ItemHtml } from "./spec.js";
 
 /**
  * JSON Feed 1.1: `authors` arrays, `language`, stable ids and HTML content
  * on every item; `next_url` pages back through the archive, as the XML
  * feeds' RFC 5005 links do.
  */
-export function jsonFeed(spec: FeedSpec): string {
+export function jsonFeed(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(article)): string {
   const next = spec.history?.prev?.json;
   const feed = {
     version: "https://jsonfeed.org/version/1.1",
@@ -23,7 +23,7 @@ export function jsonFeed(spec: FeedSpec): string {
       id: article.id,
       url: article.url,
       title: article.title,
-      content_html: itemHtml(article, spec.fullContent),
+      content_html: itemOf(article),
       summary: article.description,
       ...(article.imageUrl ? { image: article.imageUrl } : {}),
       date_published: article.published.toISOString(),

@@ -1,5 +1,5 @@
 import { Feed } from "feed";
-import { imageType, itemHtml, type FeedSpec } from "./spec.js";
+import { imageType, itemHtml, type FeedSpec, type ItemHtml } from "./spec.js";
 import { cdataHtml, escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
 /** The namespace of RFC 5005's fh:archive. */
@@ -11,7 +11,7 @@ export const FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0";
  * validator asks), titles as plain text, atom:link self, hub and RFC 5005
  * archive links, and an XSL stylesheet.
  */
-export function rss2(spec: FeedSpec): string {
+export function rss2(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(article)): string {
   const v = new XmlValues(escapeRssText);
   const feed = new Feed({
     id: spec.id,
@@ -51,7 +51,7 @@ export function rss2(spec: FeedSpec): string {
       date: article.updated,
       published: article.published,
       description: cdataHtml(htmlText(article.description)),
-      content: cdataHtml(itemHtml(article, spec.fullContent)),
+      content: cdataHtml(itemOf(article)),
       category: article.tags.map((t) => ({ name: v.text(t.name) })),
       ...(article.authors.length > 0
         ? { extensions: [{ name: "dc:creator", objects: article.authors.map((a) => ({ _text: v.text(a.name) })) as unknown as Record<string, unknown> }] }

@@ -199,6 +199,9 @@ export function feedBytes(article: Article): number {
   return article.body.feedBytes ?? Buffer.byteLength(article.body.html.feed);
 }
 
+/** The HTML of each item of a feed, by its article. */
+export type ItemHtml = (article: Article) => string;
+
 /**
  * The HTML of a feed item: the image, the Quick Reads, then the full body, or
  * the summary and a link to the article when feeds carry summaries only or

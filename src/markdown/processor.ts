@@ -1,7 +1,7 @@
-import type { Root as HastRoot } from "hast";
+import type { Element, Root as HastRoot } from "hast";
 import type { raw as Raw } from "hast-util-raw";
 import type { Root as MdastRoot } from "mdast";
-import rehypeHighlight from "rehype-highlight";
+import rehypeHighlight, { type Options as HighlightOptions } from "rehype-highlight";
 import rehypeSanitize from "rehype-sanitize";
 import rehypeSlug from "rehype-slug";
 import rehypeStringify from "rehype-stringify";
@@ -60,6 +60,39 @@ function rehypeRawWhenPresent() {
   };
 }
 
+/** Elements rehype-slug gives ids to. */
+const HEADINGS = new Set(["h1", "h2", "h3", "h4", "h5", "h6"]);
+
+/**
+ * rehype plugin: rehype-slug, then rehype-highlight, each over the headings
+ * or the code blocks alone. Each walks every node of the tree it is given,
+ * with the path to it, to find the few it changes: over a whole article, a
+ * tenth of its render. Given a root that holds every heading in document
+ * order (a heading inside another already has its id when it comes again,
+ * and keeps it), and one that holds the outermost `pre` elements, they
+ * change the same nodes the same way.
+ */
+function rehypeSlugAndHighlight(options: HighlightOptions) {
+  const slug = rehypeSlug();
+  const highlight = rehypeHighlight(options);
+  return (tree: HastRoot, file: VFile) => {
+    const headings: Element[] = [];
+    const blocks: Element[] = [];
+    const walk = (parent: HastRoot | Element, inPre: boolean) => {
+      for (const child of parent.children) {
+        if (child.type !== "element") continue;
+        if (HEADINGS.has(child.tagName)) headings.push(child);
+        const pre = child.tagName === "pre";
+        if (pre && !inPre) blocks.push(child);
+        walk(child, inPre || pre);
+      }
+    };
+    walk(tree, false);
+    slug({ type: "root", children: headings });
+    highlight({ type: "root", children: blocks }, file);
+  };
+}
+
 /**
  * The one processor for article bodies: Markdown with GFM and front matter,
  * to a sanitised HTML tree with heading ids and highlighted code, serialised
@@ -75,8 +108,7 @@ function createProcessor(gfm: GfmOptions) {
     .use(remarkRehype, { allowDangerousHtml: true, clobberPrefix: "" })
     .use(rehypeRawWhenPresent)
     .use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX })
-    .use(rehypeSlug)
-    .use(rehypeHighlight, { detect: false, plainText: ["text", "txt", "plain"] })
+    .use(rehypeSlugAndHighlight, { detect: false, plainText: ["text", "txt", "plain"] })
     .use(rehypeStringify)
     .freeze();
 }
