@@ -29,6 +29,21 @@ const AHEAD = 3;
 const RENDER_HEAP_MB = 128;
 
 /**
+ * Node's flags for a render process: this process's, without code given on
+ * the command line (`node -e`/`-p`), which a render process would run again
+ * and fork again from.
+ */
+export function inheritedFlags(execArgv: readonly string[]): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i] as string;
+    if (/^(-e|-p|-pe|--eval|--print)$/.test(flag)) i++;
+    else if (!/^(--eval|--print)=/.test(flag)) flags.push(flag);
+  }
+  return flags;
+}
+
+/**
  * Starts the render processes ahead of need, one a core (at most four):
  * their start-up (Node and the Markdown pipeline) then overlaps reading the
  * sources and their front matter. renderAll stops them, used or not; kill
@@ -38,7 +53,7 @@ export function forkRenderProcesses(): ChildProcess[] {
   return Array.from({ length: Math.min(4, availableParallelism()) }, () => {
     const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: [...process.execArgv, `--max-old-space-size=${RENDER_HEAP_MB}`],
+      execArgv: [...inheritedFlags(process.execArgv), `--max-old-space-size=${RENDER_HEAP_MB}`],
     });
     // Until renderAll listens: a process that failed to start loses its first batches, which are then rendered here.
     child.on("error", () => {});
