@@ -2,6 +2,7 @@ import type { Element, ElementContent, Root, Text } from "hast";
 import { fromHtml } from "hast-util-from-html";
 import { toHtml } from "hast-util-to-html";
 import { toString } from "hast-util-to-string";
+import type { EmailImage } from "./images.js";
 
 /**
  * The light colours the email's body is styled with inline. They match the
@@ -72,33 +73,37 @@ const LONG_TOKEN = 30;
  * input is sanitised HTML from the Markdown pipeline, so nothing here needs
  * escaping again.
  */
-export function emailBody(html: string): string {
+export function emailBody(html: string, images?: EmailImages): string {
   const tree = fromHtml(html, { fragment: true });
-  tree.children = transformChildren(tree, false);
+  tree.children = transformChildren(tree, false, images);
   return toHtml(tree);
 }
 
-function transformChildren(parent: Root | Element, inPre: boolean): ElementContent[] {
+/** How the email shows a body's local pictures (see emailImage), by the URL its HTML loads each from. */
+export type EmailImages = Readonly<Record<string, EmailImage>>;
+
+function transformChildren(parent: Root | Element, inPre: boolean, images: EmailImages | undefined): ElementContent[] {
   const out: ElementContent[] = [];
   for (const child of parent.children) {
     // Line breaks between blocks are bytes no client shows.
     if (child.type === "text" && !inPre && /^\s*\n\s*$/.test(child.value)) continue;
     if (child.type === "text") out.push(...(inPre ? [child] : breakLongTokens(child)));
-    else if (child.type === "element") out.push(...transformElement(child, inPre));
+    else if (child.type === "element") out.push(...transformElement(child, inPre, images));
   }
   return out;
 }
 
-function transformElement(node: Element, inPre: boolean): ElementContent[] {
+function transformElement(node: Element, inPre: boolean, images: EmailImages | undefined): ElementContent[] {
   const p = node.properties;
   if (node.tagName === "a" && p["dataFootnoteRef"] !== undefined) return [text(`[${toString(node)}]`)];
   if (node.tagName === "a" && p["dataFootnoteBackref"] !== undefined) return [];
   if (node.tagName === "input") return p["type"] === "checkbox" ? [text(p["checked"] ? "☑" : "☐")] : [];
-  if (node.tagName === "section" && p["dataFootnotes"] !== undefined) return [footnotes(node)];
+  if (node.tagName === "section" && p["dataFootnotes"] !== undefined) return [footnotes(node, images)];
   // Highlighting spans carry only classes, which no email client is sent styles for.
-  if (node.tagName === "span" && classes(node).some((c) => c.startsWith("hljs"))) return transformChildren(node, inPre);
+  if (node.tagName === "span" && classes(node).some((c) => c.startsWith("hljs"))) return transformChildren(node, inPre, images);
+  if (node.tagName === "img" && images) sizePicture(node, images);
   const pre = inPre || node.tagName === "pre";
-  node.children = transformChildren(node, pre);
+  node.children = transformChildren(node, pre, images);
   style(node, inPre);
   if (node.tagName === "table" || node.tagName === "pre") return [element("div", { style: SCROLLER }, [node])];
   return [node];
@@ -118,11 +123,36 @@ function style(node: Element, inPre: boolean): void {
   }
   if (node.tagName === "img") {
     const width = Number(p["width"]) || 0;
-    css = `display:block;width:100%;${width > 0 ? `max-width:${width}px;` : ""}border:0`;
+    // With a height attribute, height:auto keeps the proportions where the width shrinks to a phone's.
+    css = `display:block;width:100%;${width > 0 ? `max-width:${width}px;` : ""}${p["height"] !== undefined ? "height:auto;" : ""}border:0`;
   }
   if (task) css += node.tagName === "li" ? ";list-style-type:none" : ";padding-left:4px";
   if (css) p["style"] = css;
   if (DIRECTIONAL.has(node.tagName) && RTL.test(toString(node))) p["dir"] = "auto";
+}
+
+/**
+ * A local picture as the email shows it: from its email-size copy when it
+ * has one, at its width in the column (the author's when narrower, never
+ * wider than the source) with the height in proportion; a copy replaces the
+ * author's srcset too. Other pictures
+ * (remote ones, or of a size that could not be read) stay as they are.
+ */
+function sizePicture(img: Element, images: EmailImages): void {
+  const p = img.properties;
+  const src = p["src"];
+  if (typeof src !== "string" || !Object.hasOwn(images, src)) return;
+  const image = images[src] as EmailImage;
+  const authored = Number(p["width"]);
+  const width = authored > 0 && authored < image.width ? authored : image.width;
+  p["src"] = image.url;
+  // Candidates the author listed would be the full-size originals again, in the clients that read them.
+  if (image.copy) {
+    delete p["srcSet"];
+    delete p["sizes"];
+  }
+  p["width"] = width;
+  p["height"] = width === image.width ? image.height : Math.max(1, Math.round((image.height * width) / image.width));
 }
 
 /**
@@ -131,7 +161,7 @@ function style(node: Element, inPre: boolean): void {
  * references in the text read. The links back to the references are left
  * out: in-message anchors do not work in most clients.
  */
-function footnotes(section: Element): Element {
+function footnotes(section: Element, images: EmailImages | undefined): Element {
   const notes: ElementContent[] = [];
   let n = 0;
   for (const list of section.children) {
@@ -139,7 +169,7 @@ function footnotes(section: Element): Element {
     for (const item of list.children) {
       if (item.type !== "element" || item.tagName !== "li") continue;
       n += 1;
-      const body = transformChildren(item, false).filter((c) => c.type === "element" || c.value.trim() !== "");
+      const body = transformChildren(item, false, images).filter((c) => c.type === "element" || c.value.trim() !== "");
       const first = body[0];
       if (first?.type === "element" && first.tagName === "p") first.children.unshift(text(`[${n}] `));
       else body.unshift(text(`[${n}] `));

@@ -44,7 +44,7 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
   const bodies = new Map<Article, string>();
   const bodyOf = (a: Article) => {
     let body = bodies.get(a);
-    if (body === undefined) bodies.set(a, (body = emailBody(a.body.html.email)));
+    if (body === undefined) bodies.set(a, (body = emailBody(a.body.html.email, a.emailBodyImages)));
     return body;
   };
   let full = newsletter.content === "full";

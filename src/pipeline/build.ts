@@ -12,13 +12,13 @@ import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { fieldLine, type ArticleMeta } from "../content/article.js";
 import { collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
-import { fileFor, paths } from "../content/paths.js";
+import { absoluteUrl, fileFor, paths } from "../content/paths.js";
 import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
 import { reviewArticles } from "../content/review.js";
 import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
-import { COPY_SUFFIX, COPY_URL, resizeImage } from "../issues/images.js";
+import { COPY_SUFFIX, COPY_URL, emailImage, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
 import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
@@ -27,7 +27,7 @@ import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { TemplateError, type TemplateSources } from "../templates/liquid.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, withEmailImage, type NewsletterState } from "./newsletter.js";
+import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, type NewsletterState } from "./newsletter.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
@@ -290,11 +290,11 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   // content and the copy's width) is the same, else from the cache, else made.
   const copies = store.folder("email-images");
   const linked = letter ? linkedCopies([letter.next?.html ?? "", ...letter.issues.map((s) => s.issue.content?.html ?? "")]) : new Set<string>();
-  // A copy's URL is its original's with the width and hash before the extension: only those articles' pictures are read.
-  const byImage = new Map(articles.flatMap((a) => (a.imageUrl ? [[a.imageUrl, a] as const] : [])));
+  // A copy's URL is its original's with the width and hash before the extension: only those pictures are read.
+  const originals = linked.size > 0 ? emailPictures(articles, config.site.url) : new Map<string, EmailPicture>();
   for (const url of linked) {
-    const article = byImage.get(url.replace(COPY_SUFFIX, "."));
-    const image = article ? withEmailImage(root, article, config) : undefined;
+    const original = originals.get(url.replace(COPY_SUFFIX, "."));
+    const image = original ? emailImage(root, original.source, original.sitePath, config.site.url) : undefined;
     const copy = image?.copy;
     if (!copy || image.url !== url || plan.copies.has(copy.file) || plan.files.has(copy.file)) continue;
     const key = cacheKey(copy.file);
@@ -311,6 +311,23 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   copies?.prune();
   stage("email images");
   return plan;
+}
+
+/** A picture an email may show: its source (relative to the project root) and its path in the site (URL-encoded). */
+interface EmailPicture {
+  source: string;
+  sitePath: string;
+}
+
+/** The pictures an email may show, by their original's URL: each article's picture and the local files its body links to. */
+function emailPictures(articles: readonly Article[], siteUrl: string): Map<string, EmailPicture> {
+  const pictures = new Map<string, EmailPicture>();
+  for (const article of articles) {
+    for (const [source, sitePath] of article.body.assets) pictures.set(absoluteUrl(sitePath, siteUrl), { source, sitePath });
+    const sitePath = article.image ? assetSitePath(article, article.image.path) : undefined;
+    if (article.image && sitePath) pictures.set(absoluteUrl(sitePath, siteUrl), { source: article.image.path, sitePath });
+  }
+  return pictures;
 }
 
 /** The URLs of the email-size picture copies (see emailImage) that the emails' HTML links to. */

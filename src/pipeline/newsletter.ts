@@ -19,6 +19,7 @@ import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import { assetSitePath, makeResolver } from "./resolve.js";
 import { decodeSource } from "../content/read.js";
+import { absoluteUrl } from "../content/paths.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
 export const notePath = (n: number) => `newsletter/notes/${n}.md`;
@@ -108,7 +109,10 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const archive = issueArchive(frozen, articles, config, notes);
   const past = frozen.map((issue) => archive(issue.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
   const plan = planNextIssue(articles, record, newsletter, now);
-  for (const article of plan?.articles ?? []) withEmailImage(root, article, config);
+  for (const article of plan?.articles ?? []) {
+    withEmailImage(root, article, config);
+    if (newsletter.content === "full") withEmailBodyImages(root, article, config);
+  }
   const next = plan ? await compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
   issuesCache?.prune();
@@ -143,7 +147,7 @@ async function compileCached(
   const note = decoded?.text;
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
-  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null]);
+  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null, a.emailBodyImages ?? null]);
   const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
   const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   if (stored !== undefined) {
@@ -198,6 +202,26 @@ export function withEmailImage(root: string, article: Article, config: Config): 
   const image = sitePath ? emailImage(root, article.image.path, sitePath, config.site.url) : undefined;
   if (image) article.emailImage = image;
   return image;
+}
+
+/**
+ * Sets how a full-text email shows the local pictures in the article's body
+ * (see emailImage), once, by the URL the body's email HTML loads each from;
+ * a picture whose size cannot be read is left out (sent as it is). Read for
+ * the articles an email holds, not for every article: it reads their files.
+ */
+export function withEmailBodyImages(root: string, article: Article, config: Config): Record<string, EmailImage> {
+  if (article.emailBodyImages) return article.emailBodyImages;
+  const images: Record<string, EmailImage> = {};
+  for (const [source, sitePath] of article.body.assets) {
+    const url = absoluteUrl(sitePath, config.site.url);
+    // Assets the body only links to (a PDF, a picture behind a link) are not shown: their files are not read.
+    if (!article.body.html.email.includes(`src="${url}"`)) continue;
+    const image = emailImage(root, source, sitePath, config.site.url);
+    if (image) images[url] = image;
+  }
+  article.emailBodyImages = images;
+  return images;
 }
 
 /**
