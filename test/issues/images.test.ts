@@ -24,18 +24,31 @@ const leadImage = async (out = "dist") => {
   return { src: attr(image!, "src") ?? "", width: attr(image!, "width"), height: attr(image!, "height") };
 };
 
-beforeAll(async () => {
-  root = await tempProject({ samples: true });
-  // A photo three times as wide as the email's column, in four coloured quarters a resize must keep.
-  const photo = new Jimp({ width: 2400, height: 1350 });
+/** A PNG in four coloured quarters (QUARTERS), which a resize must keep. */
+const quartered = async (width: number, height: number) => {
+  const photo = new Jimp({ width, height });
   const data = photo.bitmap.data;
-  for (let y = 0; y < 1350; y++) {
-    for (let x = 0; x < 2400; x++) {
-      const [r, g, b] = QUARTERS[(y < 675 ? 0 : 2) + (x < 1200 ? 0 : 1)] as readonly [number, number, number];
-      data.set([r, g, b, 255], (y * 2400 + x) * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [r, g, b] = QUARTERS[(y < height / 2 ? 0 : 2) + (x < width / 2 ? 0 : 1)] as readonly [number, number, number];
+      data.set([r, g, b, 255], (y * width + x) * 4);
     }
   }
-  await writeFile(join(root, "articles/open-silicon-fab/wafer-large.png"), await photo.getBuffer("image/png"));
+  return photo.getBuffer("image/png");
+};
+/** Whether each quarter of `image` (a 1104 × 621 copy) has its colour. */
+const expectQuarters = async (bytes: Buffer) => {
+  const image = await Jimp.read(bytes);
+  [[276, 155], [828, 155], [276, 466], [828, 466]].forEach(([x, y], i) => {
+    const pixel = image.getPixelColor(x as number, y as number);
+    expect([pixel >>> 24, (pixel >>> 16) & 255, (pixel >>> 8) & 255], `${x},${y}`).toEqual(QUARTERS[i]);
+  });
+};
+
+beforeAll(async () => {
+  root = await tempProject({ samples: true });
+  // A photo three times as wide as the email's column.
+  await writeFile(join(root, "articles/open-silicon-fab/wafer-large.png"), await quartered(2400, 1350));
 });
 afterAll(removeProjects);
 
@@ -64,11 +77,7 @@ describe("pictures in the email", () => {
     expect(imageSize(copy)).toMatchObject({ width: 1104, height: 621, type: "png" });
     expect(copy.length).toBeLessThan((await stat(join(root, "articles/open-silicon-fab/wafer-large.png"))).size);
     // The resize kept the picture: each quarter has its colour.
-    const image = await Jimp.read(copy);
-    [[276, 155], [828, 155], [276, 466], [828, 466]].forEach(([x, y], i) => {
-      const pixel = image.getPixelColor(x as number, y as number);
-      expect([pixel >>> 24, (pixel >>> 16) & 255, (pixel >>> 8) & 255], `${x},${y}`).toEqual(QUARTERS[i]);
-    });
+    await expectQuarters(copy);
     // The site's article page and its feeds keep the full-size original.
     const page = (await read("articles/open-silicon-fab/index.html")).toString("utf8");
     expect(page).toContain("wafer-large.png");
@@ -106,6 +115,101 @@ describe("pictures in the email", () => {
       // No next issue links to the picture any more; the sent one does. A build from nothing still makes its copy.
       await buildTo("after-send", false);
       expect(imageSize(await read(lead.src.replace("https://signal-noise.example/", ""), "after-send"))).toMatchObject({ width: 1104, height: 621 });
+    } finally {
+      await smtp.close();
+    }
+  });
+});
+
+describe("pictures in the body of a full-text email", () => {
+  let project: string;
+  const SITE = "https://signal-noise.example/";
+  const ARTICLE = "articles/open-silicon-fab/";
+  const readOut = (path: string, out = "dist") => readFile(join(project, out, path));
+  const buildOut = (out: string, cacheDir: string | false = join(project, ".presswork-cache")) => build({ root: project, now: NOW, out: join(project, out), cacheDir });
+  /** The body pictures of the next issue's email as the preview shows the message, by the start of their alt text. */
+  const bodyImages = async (out = "dist") => {
+    const html = (await readOut("issues/next/index.html", out)).toString("utf8");
+    const shown = (alt: string) => {
+      const image = elements(html).find((el) => el.tagName === "img" && attr(el, "alt")?.startsWith(alt));
+      return image && { src: attr(image, "src") ?? "", width: attr(image, "width"), height: attr(image, "height"), style: attr(image, "style") ?? "" };
+    };
+    return { html, board: shown("The whole board"), bench: shown("The test bench"), probe: shown("A probe tip"), remote: shown("A remote chart") };
+  };
+
+  beforeAll(async () => {
+    project = await tempProject({ samples: true });
+    const folder = join(project, ARTICLE);
+    await writeFile(join(folder, "board.png"), await quartered(2400, 1350));
+    await writeFile(join(folder, "bench.png"), await quartered(600, 400));
+    await writeFile(join(folder, "probe.png"), await quartered(300, 150));
+    const index = join(folder, "index.md");
+    const pictures = [
+      "![The whole board, seen from above.](board.png)",
+      "![The test bench with its oscilloscope.](bench.png)",
+      "![A probe tip on a pad.](probe.png)",
+      "![A remote chart of the yield.](https://images.example.org/yield.png)",
+    ].join("\n\n");
+    await writeFile(index, (await readFile(index, "utf8")).replace("## How the line works", `${pictures}\n\n## How the line works`));
+  });
+
+  it("leaves a summary email alone and copies no picture for it", async () => {
+    const built = await buildOut("summary");
+    expect(built.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+    const { html, board } = await bodyImages("summary");
+    expect(board).toBeUndefined();
+    expect(html).not.toContain("board.png");
+    expect((await readdir(join(project, "summary", ARTICLE))).filter((name) => name.includes("1104w"))).toEqual([]);
+  });
+
+  it("sends a copy at twice the slot of a wide body picture, and the others at their own size", async () => {
+    const config = join(project, "presswork.config.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace("content: summary", "content: full"));
+    const built = await buildOut("dist");
+    expect(built.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+    const { board, bench, probe, remote } = await bodyImages();
+    // 2400 × 1350: the 1104 px copy, shown at the slot's 552 px with the height in proportion, shrinking on a phone.
+    const match = new RegExp(`^${SITE}(${ARTICLE}board\\.1104w-[0-9a-f]{12}\\.png)$`).exec(board?.src ?? "");
+    expect(match, board?.src).not.toBeNull();
+    expect(board).toMatchObject({ width: "552", height: "311" });
+    expect(board?.style).toContain("max-width:552px");
+    expect(board?.style).toContain("height:auto");
+    // 600 × 400 and 300 × 150: the originals, at the slot's width or their own.
+    expect(bench).toMatchObject({ src: `${SITE}${ARTICLE}bench.png`, width: "552", height: "368" });
+    expect(probe).toMatchObject({ src: `${SITE}${ARTICLE}probe.png`, width: "300", height: "150" });
+    expect(probe?.style).toContain("max-width:300px");
+    // A remote picture is sent as it is: its size is not known.
+    expect(remote).toMatchObject({ src: "https://images.example.org/yield.png", width: "552" });
+    expect(remote?.height).toBeUndefined();
+
+    const copy = await readOut(match?.[1] ?? "");
+    expect(imageSize(copy)).toMatchObject({ width: 1104, height: 621, type: "png" });
+    await expectQuarters(copy);
+    // Only the wide picture is copied.
+    expect((await readdir(join(project, "dist", ARTICLE))).filter((name) => name.includes("1104w"))).toEqual([match?.[1]?.slice(ARTICLE.length)]);
+    // The site's page and the feeds keep the originals.
+    const page = (await readOut(`${ARTICLE}index.html`)).toString("utf8");
+    expect(page).toContain('src="/articles/open-silicon-fab/board.png"');
+    expect(page).not.toContain("1104w");
+    const feed = (await readOut("feed.xml")).toString("utf8");
+    expect(feed).toContain(`${SITE}${ARTICLE}board.png`);
+    expect(feed).not.toContain("1104w");
+    expect((await readOut(`${ARTICLE}board.png`)).equals(await readFile(join(project, ARTICLE, "board.png")))).toBe(true);
+  });
+
+  it("sends the copy and keeps publishing it once the sent issue is no longer the next", async () => {
+    const { board } = await bodyImages();
+    const smtp = await startSmtp();
+    try {
+      await writeFile(join(project, "subs.csv"), "email,name\nann@example.org,Ann\n");
+      initRepo(project);
+      const outcome = await send({ root: project, now: NOW, env: { PRESSWORK_SECRET: "images-secret", SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, subscribers: "subs.csv", dryRun: false, retryFailed: false });
+      expect(outcome.recorded).toBe("complete");
+      const mail = await simpleParser(smtp.received[0]?.raw ?? Buffer.from(""));
+      const sent = elements(String(mail.html)).find((el) => el.tagName === "img" && attr(el, "alt")?.startsWith("The whole board"));
+      expect(sent && { src: attr(sent, "src"), width: attr(sent, "width"), height: attr(sent, "height") }).toEqual({ src: board?.src, width: "552", height: "311" });
+      await buildOut("after-send", false);
+      expect(imageSize(await readOut((board?.src ?? "").replace(SITE, ""), "after-send"))).toMatchObject({ width: 1104, height: 621 });
     } finally {
       await smtp.close();
     }
