@@ -4,6 +4,7 @@ import { imageSize } from "image-size";
 import { simpleParser } from "mailparser";
 import { Jimp } from "jimp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emailBody } from "../../src/issues/email-body.js";
 import { build } from "../../src/pipeline/build.js";
 import { send } from "../../src/pipeline/send.js";
 import { initRepo } from "../helpers/git.js";
@@ -213,5 +214,28 @@ describe("pictures in the body of a full-text email", () => {
     } finally {
       await smtp.close();
     }
+  });
+});
+
+describe("a body picture as emailBody sizes it", () => {
+  const copy = { url: "https://s.example/a/board.1104w-0123456789ab.png", width: 552, height: 311, copy: { file: "a/board.1104w-0123456789ab.png", source: "/p/a/board.png", mime: "image/png" as const, width: 1104, height: 621 } };
+  const images = { "https://s.example/a/board.png": copy };
+  const img = (html: string) => {
+    const found = elements(emailBody(html, images)).find((el) => el.tagName === "img");
+    return found && Object.fromEntries(["src", "width", "height", "srcset", "style"].map((name) => [name, attr(found, name)]));
+  };
+
+  it("keeps an author's narrower width, the height in proportion, and drops the srcset a copy replaces", () => {
+    expect(img('<p><img src="https://s.example/a/board.png" srcset="https://s.example/a/board.png 2400w" alt="Board" width="276"></p>')).toEqual({
+      src: copy.url,
+      width: "276",
+      height: "156",
+      srcset: undefined,
+      style: "display:block;width:100%;max-width:276px;height:auto;border:0",
+    });
+  });
+
+  it("leaves a picture it has no size for as it is", () => {
+    expect(img('<p><img src="https://s.example/a/other.png" alt="Other" width="552"></p>')).toMatchObject({ src: "https://s.example/a/other.png", width: "552", height: undefined });
   });
 });
