@@ -6,9 +6,12 @@
 //   next issue links to made), again (copies kept in the output), and into a
 //   new folder with the cache (copies read from the cache);
 // - the same N articles with 1000 × 563 photos (under twice the slot: no copy),
-//   cold, for the difference.
+//   cold, for the difference;
+// - the N articles with 2400 × 1350 photos and a second 2400 × 1350 JPEG in
+//   each body, in a full-text newsletter: cold and again (only the next
+//   issue's body pictures get copies).
 import { execFileSync } from "node:child_process";
-import { cp, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Jimp } from "jimp";
@@ -85,4 +88,21 @@ for (const [label, png] of [["1000 × 563 photos (no copy)", small], ["2400 × 1
   console.log(`  email copies written: ${copies}`);
   line(`${N} articles, ${label}, again (copies kept)`, await build(project));
   line(`${N} articles, ${label}, new folder (copies from cache)`, await build(project, "dist2"));
+}
+
+{
+  const project = join(WORK, `email-images-body-${N}`);
+  await generate(project, N, "short", { imageEvery: 1, photo: (i) => variant(large, i), photoName: "photo.jpg" });
+  const config = join(project, "presswork.config.yaml");
+  await writeFile(config, (await readFile(config, "utf8")).replace("content: summary", "content: full"));
+  for (const slug of await readdir(join(project, "articles"))) {
+    const index = join(project, "articles", slug, "index.md");
+    await writeFile(join(project, "articles", slug, "body.jpg"), variant(large, `body ${slug}`));
+    await writeFile(index, `${await readFile(index, "utf8")}\n![A second photo in the body.](body.jpg)\n`);
+  }
+  await fresh(project);
+  line(`${N} articles, photo and body photo, full text, cold`, await build(project));
+  const copies = (await readdir(join(project, "dist/articles"), { recursive: true })).filter((p) => /body\.1104w-[0-9a-f]{12}\.jpg$/.test(p)).length;
+  console.log(`  body copies written: ${copies}`);
+  line(`${N} articles, photo and body photo, full text, again`, await build(project));
 }

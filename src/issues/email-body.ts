@@ -135,8 +135,8 @@ function style(node: Element, inPre: boolean): void {
  * A local picture as the email shows it: from its email-size copy when it
  * has one, at its width in the column (the author's when narrower, never
  * wider than the source) with the height in proportion; a copy replaces the
- * author's srcset too. Other pictures
- * (remote ones, or of a size that could not be read) stay as they are.
+ * author's srcset too. Other pictures (remote ones, or of a size that could
+ * not be read) stay as they are.
  */
 function sizePicture(img: Element, images: EmailImages): void {
   const p = img.properties;
