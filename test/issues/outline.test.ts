@@ -45,7 +45,7 @@ describe("the issue's outline and its articles' bodies", () => {
 
     expect(sources).toHaveLength(2);
     expect(sources[1]).toBe(sources[0]);
-    expect(second.html).toBe(first.html.replace(emailBody(oldBody), emailBody(newBody)));
+    expect(second.html).toBe(first.html.replace(emailBody(oldBody, edited.emailBodyImages), emailBody(newBody, edited.emailBodyImages)));
     expect(second.text.replace(/\s+/g, " ")).toContain("A sentence added after the issue was first compiled.");
   });
 
