@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import cors from "@fastify/cors";
 import formbody from "@fastify/formbody";
-import helmet from "@fastify/helmet";
 import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -19,6 +18,7 @@ import type { SubscriberStatus } from "../store/schema.js";
 import { SubscriberList } from "../store/subscribers.js";
 import { registerWebhooks, type WebhookNetwork } from "./feedback-webhooks.js";
 import { ServiceMail } from "./mail.js";
+import { securityHeaders } from "./security-headers.js";
 import { loadPages, type PageName } from "./pages.js";
 import type { ServiceSettings } from "./settings.js";
 import { MailWorker } from "./worker.js";
@@ -102,9 +102,9 @@ const EVENTS_BODY = {
 } as const;
 
 /**
- * Builds `presswork serve`: Fastify with its form, multipart, CORS,
- * rate-limit and security-header plugins, the database (migrated at open)
- * and the mail worker. Pages come from templates/service/, mail from
+ * Builds `presswork serve`: Fastify with its form, multipart, CORS and
+ * rate-limit plugins, Helmet's security headers (worked out once), the
+ * database (migrated at open) and the mail worker. Pages come from templates/service/, mail from
  * templates/email/confirm and welcome.
  */
 export async function createService(options: ServiceOptions): Promise<Service> {
@@ -147,12 +147,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const base = new URL(settings.publicUrl).pathname;
 
-  await app.register(helmet, {
+  const security = securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], styleSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"], frameAncestors: ["'none'"] },
     },
     referrerPolicy: { policy: "no-referrer" },
+  });
+  app.addHook("onRequest", (_request, reply, done) => {
+    for (const [name, value] of security) reply.raw.setHeader(name, value);
+    done();
   });
   await app.register(cors, { origin: settings.origins, methods: ["POST"], maxAge: 86_400 });
   await app.register(formbody);

@@ -159,6 +159,23 @@ function hotQueries(db: Kysely<Database>) {
         .returning("id"),
     ),
     dropUnsent: prepare<"subscriber", never>(db, (p) => db.deleteFrom("mail_queue").where("subscriber_id", "=", p("subscriber")).where("sent_at", "is", null)),
+    // PostgreSQL only (SQLite has no UPDATE in WITH): the stop, its event and the unsent mail in one statement, so one round trip.
+    unsubscribeReceiving: prepare<"list" | "key" | "at" | "eventKey" | "source" | "recordedAt", { id: number }>(
+      db,
+      (p) => ({
+        compile: () =>
+          sql<{ id: number }>`with stopped as (
+          update subscribers set status = 'unsubscribed', confirm_nonce = null, status_at = ${p("at")}, updated_at = ${p("at")}
+          where list = ${p("list")} and address_key = ${p("key")} and status in ('pending', 'active')
+          returning id),
+        recorded as (
+          insert into events (list, event_key, address_key, type, bounce, at, source, issue, detail, recorded_at)
+          select ${p("list")}::text, ${p("eventKey")}::text, ${p("key")}::text, 'unsubscribed', null, ${p("at")}::text, ${p("source")}::text, null, null, ${p("recordedAt")}::text from stopped
+          on conflict (event_key) do nothing),
+        dropped as (delete from mail_queue where subscriber_id in (select id from stopped) and sent_at is null)
+        select id from stopped`.compile(db),
+      }),
+    ),
   };
 }
 
@@ -273,6 +290,10 @@ export class SubscriberList {
    */
   async unsubscribe(key: string, source: string, now: Date): Promise<"unsubscribed" | "already" | "unknown"> {
     const at = now.toISOString();
+    if (this.store.dialect === "postgres") {
+      const values = { list: this.list, key, at, eventKey: `unsubscribed:${this.list}:${key}:${at}`, source, recordedAt: new Date().toISOString() };
+      if ((await this.q.unsubscribeReceiving(this.store.db, values)).rows[0]) return "unsubscribed";
+    }
     return this.store.transaction(async (trx) => {
       // The change first: of two clicks at once only one finds the subscriber still receiving, so one event is recorded.
       const updated = (await this.q.unsubscribe(trx, { list: this.list, key, at })).rows[0];
