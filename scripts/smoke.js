@@ -3,7 +3,8 @@
 // package), after the test suite ran on the machine's Node. In a temporary
 // copy of the sample project it builds, builds again from the cache (nothing
 // written), checks that Node's compile cache was used where Node has one,
-// and sends the due issue to an SMTP server on loopback.
+// sends the due issue to an SMTP server on loopback from a git checkout
+// (its state on the state branch), and sends again without mailing anyone twice.
 // Usage: node scripts/smoke.js   (exit code 1 and the reason on failure)
 import { execFile, execFileSync } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -35,6 +36,11 @@ try {
   for (const part of ["articles", "templates", "newsletter", "presswork.config.yaml"]) await cp(join(REPO, part), join(root, part), { recursive: true });
   await rm(join(root, "newsletter/ledger"), { recursive: true, force: true });
   await mkdir(temp);
+  // A checkout: the send keeps its state on a git branch of the project's repository.
+  const git = (...args) => execFileSync("git", ["-c", "user.name=Smoke", "-c", "user.email=smoke@example.invalid", ...args], { cwd: root, stdio: "pipe" });
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", "sample project");
 
   const first = presswork(["build", "--now", NOW]);
   check(/Built \d+ article\(s\) into dist\/ \(\d+ file\(s\) written/.test(first), `build: ${first.trim()}`);
@@ -75,6 +81,8 @@ try {
     check(readers.every((address) => received.some((message) => message.to.includes(address))), "send: one message to each reader");
     check(received.every((message) => /^List-Unsubscribe:/im.test(message.raw)), "send: every message has List-Unsubscribe");
     console.log(sent.trim().split("\n").at(-1));
+    const again = await pressworkAsync(["send", "--subscribers", "subs.csv", "--now", NOW], { SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_TLS_INSECURE: "1", PRESSWORK_SECRET: "smoke" });
+    check(received.length === readers.length, `send again: nobody mailed twice (${received.length} messages in all; ${again.trim().split("\n").at(-1)})`);
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
