@@ -3,6 +3,7 @@ import { sql, type Kysely } from "kysely";
 import type { Address } from "../audience/address.js";
 import { addressKey } from "../issues/message.js";
 import type { Store } from "./database.js";
+import { GroupCommit } from "./group-commit.js";
 import { prepare } from "./prepared.js";
 import { dropUnsent, enqueue } from "./queue.js";
 import type { BounceKind, Database, EventType, SubscriberStatus } from "./schema.js";
@@ -19,6 +20,24 @@ export interface Consent {
 
 /** What a subscribe request did; the service answers the same whatever it is. */
 export type SubscribeOutcome = "new" | "refreshed" | "already-active" | "resubscribed";
+
+/** A subscribe request waiting for its batch. */
+interface Subscribe {
+  address: Address;
+  name: string | undefined;
+  consent: Consent;
+  now: Date;
+}
+
+/** What an unsubscribe did: stopped mail, found it stopped already, or suppressed an address the list does not hold. */
+export type UnsubscribeOutcome = "unsubscribed" | "already" | "unknown";
+
+/** An unsubscribe waiting for its batch: the address's keyed hash, where it came from, and when. */
+interface Unsubscribe {
+  key: string;
+  source: string;
+  at: string;
+}
 
 /** What a confirmation link did. */
 export type ConfirmOutcome = "confirmed" | "already" | "used";
@@ -159,21 +178,26 @@ function hotQueries(db: Kysely<Database>) {
         .returning("id"),
     ),
     dropUnsent: prepare<"subscriber", never>(db, (p) => db.deleteFrom("mail_queue").where("subscriber_id", "=", p("subscriber")).where("sent_at", "is", null)),
-    // PostgreSQL only (SQLite has no UPDATE in WITH): the stop, its event and the unsent mail in one statement, so one round trip.
-    unsubscribeReceiving: prepare<"list" | "key" | "at" | "eventKey" | "source" | "recordedAt", { id: number }>(
+    // PostgreSQL only (SQLite has no UPDATE in WITH): a batch of one-click unsubscribes (distinct keys, each with its own time,
+    // event key and source), their events and their unsent mail in one statement, so one round trip and one commit.
+    unsubscribeReceiving: prepare<"list" | "keys" | "ats" | "eventKeys" | "sources" | "recordedAt", { address_key: string }>(
       db,
       (p) => ({
         compile: () =>
-          sql<{ id: number }>`with stopped as (
-          update subscribers set status = 'unsubscribed', confirm_nonce = null, status_at = ${p("at")}, updated_at = ${p("at")}
-          where list = ${p("list")} and address_key = ${p("key")} and status in ('pending', 'active')
-          returning id),
+          sql<{ address_key: string }>`with asked as (
+          select * from unnest(${p("keys")}::text[], ${p("ats")}::text[], ${p("eventKeys")}::text[], ${p("sources")}::text[]) as a(key, at, event_key, source)),
+        stopped as (
+          update subscribers s set status = 'unsubscribed', confirm_nonce = null, status_at = a.at, updated_at = a.at
+          from asked a
+          where s.list = ${p("list")} and s.address_key = a.key and s.status in ('pending', 'active')
+          returning s.id, s.address_key),
         recorded as (
           insert into events (list, event_key, address_key, type, bounce, at, source, issue, detail, recorded_at)
-          select ${p("list")}::text, ${p("eventKey")}::text, ${p("key")}::text, 'unsubscribed', null, ${p("at")}::text, ${p("source")}::text, null, null, ${p("recordedAt")}::text from stopped
+          select ${p("list")}::text, a.event_key, a.key, 'unsubscribed', null, a.at, a.source, null, null, ${p("recordedAt")}::text
+          from asked a join stopped on stopped.address_key = a.key
           on conflict (event_key) do nothing),
         dropped as (delete from mail_queue where subscriber_id in (select id from stopped) and sent_at is null)
-        select id from stopped`.compile(db),
+        select address_key from stopped`.compile(db),
       }),
     ),
   };
@@ -201,6 +225,16 @@ const CONFIRM_RESEND_MINUTES = 15;
  */
 export class SubscriberList {
   private hot: ReturnType<typeof hotQueries> | undefined;
+  /** One-click unsubscribes, committed together (see GroupCommit). */
+  readonly unsubscribes = new GroupCommit<Unsubscribe, UnsubscribeOutcome>((items) => this.unsubscribeBatch(items));
+  /** Subscribe requests, committed together, each with its queued confirmation. */
+  readonly subscribes = new GroupCommit<Subscribe, SubscribeOutcome>((items) =>
+    this.store.transaction(async (trx) => {
+      const outcomes: SubscribeOutcome[] = [];
+      for (const item of items) outcomes.push(await this.subscribeIn(trx, item));
+      return outcomes;
+    }),
+  );
 
   constructor(
     readonly store: Store,
@@ -221,41 +255,46 @@ export class SubscriberList {
    * Creates or refreshes a pending subscriber and queues a confirmation
    * mail: a new address, or one that had stopped, gets a fresh nonce; a
    * pending one keeps its nonce (earlier links still work) and gets another
-   * mail at most every 15 minutes; an active one is left alone.
+   * mail at most every 15 minutes; an active one is left alone. Requests
+   * made at once are committed together (see GroupCommit); each resolves
+   * once its subscriber and its queued mail are committed.
    */
-  async subscribe(address: Address, name: string | undefined, consent: Consent, now: Date): Promise<SubscribeOutcome> {
+  subscribe(address: Address, name: string | undefined, consent: Consent, now: Date): Promise<SubscribeOutcome> {
+    return this.subscribes.submit({ address, name, consent, now });
+  }
+
+  /** A subscribe request in the caller's transaction (see subscribe). */
+  private async subscribeIn(trx: Kysely<Database>, { address, name, consent, now }: Subscribe): Promise<SubscribeOutcome> {
     const at = now.toISOString();
     const key = this.keyOf(address.identity);
-    return this.store.transaction(async (trx) => {
-      const row = (await this.q.findByIdentity(trx, { list: this.list, identity: address.identity })).rows[0];
-      if (row?.status === "active") return "already-active";
-      if (row?.status === "pending") {
-        await trx
-          .updateTable("consents")
-          .set({ source: text(consent.source) ?? "", wording: text(consent.wording), ip: text(consent.ip, 64), user_agent: text(consent.userAgent, 300) })
-          .where("subscriber_id", "=", row.id)
-          .where("confirmed_at", "is", null)
-          .execute();
-        const since = new Date(now.getTime() - CONFIRM_RESEND_MINUTES * 60_000).toISOString();
-        const recent = await trx.selectFrom("mail_queue").select("id").where("subscriber_id", "=", row.id).where("kind", "=", "confirm").where("created_at", ">", since).executeTakeFirst();
-        if (!recent) await enqueue(trx, row.id, "confirm", now);
-        return "refreshed";
-      }
-      const nonce = randomBytes(16).toString("base64url");
-      let id: number;
-      if (row) {
-        await trx.updateTable("subscribers").set({ status: "pending", confirm_nonce: nonce, status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
-        id = row.id;
-      } else {
-        const inserted = (await this.q.insertPending(trx, { list: this.list, email: address.address, identity: address.identity, key, name: text(name), nonce, at })).rows[0];
-        if (!inserted) throw new Error("the new subscriber's id did not come back");
-        id = inserted.id;
-      }
-      const consentId = await this.addConsent(trx, id, consent, now);
-      await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: consent.source });
-      await this.q.enqueueConfirm(trx, { subscriber: id, at });
-      return row ? "resubscribed" : "new";
-    });
+    const row = (await this.q.findByIdentity(trx, { list: this.list, identity: address.identity })).rows[0];
+    if (row?.status === "active") return "already-active";
+    if (row?.status === "pending") {
+      await trx
+        .updateTable("consents")
+        .set({ source: text(consent.source) ?? "", wording: text(consent.wording), ip: text(consent.ip, 64), user_agent: text(consent.userAgent, 300) })
+        .where("subscriber_id", "=", row.id)
+        .where("confirmed_at", "is", null)
+        .execute();
+      const since = new Date(now.getTime() - CONFIRM_RESEND_MINUTES * 60_000).toISOString();
+      const recent = await trx.selectFrom("mail_queue").select("id").where("subscriber_id", "=", row.id).where("kind", "=", "confirm").where("created_at", ">", since).executeTakeFirst();
+      if (!recent) await enqueue(trx, row.id, "confirm", now);
+      return "refreshed";
+    }
+    const nonce = randomBytes(16).toString("base64url");
+    let id: number;
+    if (row) {
+      await trx.updateTable("subscribers").set({ status: "pending", confirm_nonce: nonce, status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
+      id = row.id;
+    } else {
+      const inserted = (await this.q.insertPending(trx, { list: this.list, email: address.address, identity: address.identity, key, name: text(name), nonce, at })).rows[0];
+      if (!inserted) throw new Error("the new subscriber's id did not come back");
+      id = inserted.id;
+    }
+    const consentId = await this.addConsent(trx, id, consent, now);
+    await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: consent.source });
+    await this.q.enqueueConfirm(trx, { subscriber: id, at });
+    return row ? "resubscribed" : "new";
   }
 
   /**
@@ -286,26 +325,56 @@ export class SubscriberList {
    * Unsubscribes the address with this keyed hash at once (one-click, the
    * unsubscribe page, the command line). Idempotent: an address already
    * stopped answers "already"; one the list does not hold (mailed from a
-   * file) goes on the suppression list and answers "unknown".
+   * file) goes on the suppression list and answers "unknown". Requests
+   * made at once are committed together (see GroupCommit); each resolves
+   * once its change is committed.
    */
-  async unsubscribe(key: string, source: string, now: Date): Promise<"unsubscribed" | "already" | "unknown"> {
-    const at = now.toISOString();
+  unsubscribe(key: string, source: string, now: Date): Promise<UnsubscribeOutcome> {
+    return this.unsubscribes.submit({ key, source, at: now.toISOString() });
+  }
+
+  /**
+   * Unsubscribes a batch in one transaction. PostgreSQL stops every
+   * subscriber still receiving in one statement first; the rest (already
+   * stopped, unknown, the same link twice) go one by one.
+   */
+  private async unsubscribeBatch(items: readonly Unsubscribe[]): Promise<UnsubscribeOutcome[]> {
+    const outcomes: Array<UnsubscribeOutcome | undefined> = items.map(() => undefined);
     if (this.store.dialect === "postgres") {
-      const values = { list: this.list, key, at, eventKey: `unsubscribed:${this.list}:${key}:${at}`, source, recordedAt: new Date().toISOString() };
-      if ((await this.q.unsubscribeReceiving(this.store.db, values)).rows[0]) return "unsubscribed";
+      const first = new Map<string, number>();
+      items.forEach((item, i) => {
+        if (!first.has(item.key)) first.set(item.key, i);
+      });
+      const asked = [...first.values()].map((i) => items[i] as Unsubscribe);
+      const values = {
+        list: this.list,
+        keys: asked.map((a) => a.key),
+        ats: asked.map((a) => a.at),
+        eventKeys: asked.map((a) => `unsubscribed:${this.list}:${a.key}:${a.at}`),
+        sources: asked.map((a) => a.source),
+        recordedAt: new Date().toISOString(),
+      };
+      for (const row of (await this.q.unsubscribeReceiving(this.store.db, values)).rows) outcomes[first.get(row.address_key) as number] = "unsubscribed";
+      if (outcomes.every((o) => o !== undefined)) return outcomes as UnsubscribeOutcome[];
     }
     return this.store.transaction(async (trx) => {
-      // The change first: of two clicks at once only one finds the subscriber still receiving, so one event is recorded.
-      const updated = (await this.q.unsubscribe(trx, { list: this.list, key, at })).rows[0];
-      if (updated) {
-        await this.addEvent(trx, { event_key: `unsubscribed:${this.list}:${key}:${at}`, address_key: key, type: "unsubscribed", at, source });
-        await this.q.dropUnsent(trx, { subscriber: updated.id });
-        return "unsubscribed";
-      }
-      if ((await this.q.findByKey(trx, { list: this.list, key })).rows[0]) return "already";
-      await this.applyStop(trx, key, "unsubscribed", now, `unsubscribed:${this.list}:${key}:unlisted`, { source });
-      return "unknown";
+      for (const [i, item] of items.entries()) outcomes[i] ??= await this.unsubscribeIn(trx, item);
+      return outcomes as UnsubscribeOutcome[];
     });
+  }
+
+  /** One unsubscribe in the caller's transaction (see unsubscribe). */
+  private async unsubscribeIn(trx: Kysely<Database>, { key, source, at }: Unsubscribe): Promise<UnsubscribeOutcome> {
+    // The change first: of two clicks at once only one finds the subscriber still receiving, so one event is recorded.
+    const updated = (await this.q.unsubscribe(trx, { list: this.list, key, at })).rows[0];
+    if (updated) {
+      await this.addEvent(trx, { event_key: `unsubscribed:${this.list}:${key}:${at}`, address_key: key, type: "unsubscribed", at, source });
+      await this.q.dropUnsent(trx, { subscriber: updated.id });
+      return "unsubscribed";
+    }
+    if ((await this.q.findByKey(trx, { list: this.list, key })).rows[0]) return "already";
+    await this.applyStop(trx, key, "unsubscribed", new Date(at), `unsubscribed:${this.list}:${key}:unlisted`, { source });
+    return "unknown";
   }
 
   /**
