@@ -14,8 +14,9 @@ export interface GroupCommitStats {
  * Group commit: the requests that arrive while a batch is being committed
  * (or in the same turn of the event loop) are applied together, in one
  * transaction of `run`, and each caller is answered only once that
- * transaction has committed, with its own outcome. One batch runs at a
- * time; at low load a batch is a single request and waits for nothing.
+ * transaction has committed, with its own outcome. Up to `concurrency`
+ * batches run at once (one on SQLite's single connection); at low load a
+ * batch is a single request and waits for nothing.
  *
  * `run` gets the requests in arrival order and returns their outcomes in
  * the same order, once committed. When it fails (an error in one request
@@ -26,15 +27,19 @@ export interface GroupCommitStats {
  */
 export class GroupCommit<I, O> {
   private waiting: Array<{ item: I; resolve: (value: O) => void; reject: (error: unknown) => void }> = [];
-  private busy = false;
+  private running = 0;
   private scheduled = false;
+  private readonly max: number;
+  private readonly concurrency: number;
   readonly stats: GroupCommitStats = { batches: 0, requests: 0, largest: 0 };
 
   constructor(
     private readonly run: (items: readonly I[]) => Promise<readonly O[]>,
-    /** The most requests one transaction holds. */
-    private readonly max = 256,
-  ) {}
+    options: { concurrency?: number; max?: number } = {},
+  ) {
+    this.concurrency = options.concurrency ?? 1;
+    this.max = options.max ?? 256;
+  }
 
   /** Queues a request for the next batch; resolves once the batch that holds it has committed. */
   submit(item: I): Promise<O> {
@@ -46,7 +51,7 @@ export class GroupCommit<I, O> {
 
   /** Runs the next batch after the requests of this turn of the event loop have come in. */
   private schedule(): void {
-    if (this.busy || this.scheduled) return;
+    if (this.running >= this.concurrency || this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -55,8 +60,8 @@ export class GroupCommit<I, O> {
   }
 
   private async flush(): Promise<void> {
-    if (this.busy || this.waiting.length === 0) return;
-    this.busy = true;
+    if (this.running >= this.concurrency || this.waiting.length === 0) return;
+    this.running++;
     const batch = this.waiting.splice(0, this.max);
     this.stats.batches++;
     this.stats.requests += batch.length;
@@ -75,7 +80,7 @@ export class GroupCommit<I, O> {
         else b.reject(outcome.error);
       });
     } finally {
-      this.busy = false;
+      this.running--;
       if (this.waiting.length > 0) this.schedule();
     }
   }

@@ -178,18 +178,55 @@ function hotQueries(db: Kysely<Database>) {
         .returning("id"),
     ),
     dropUnsent: prepare<"subscriber", never>(db, (p) => db.deleteFrom("mail_queue").where("subscriber_id", "=", p("subscriber")).where("sent_at", "is", null)),
+    // PostgreSQL only: a batch of subscribe requests for addresses the list does not hold (distinct identities), each
+    // with its consent record, its event and its confirmation mail, in one statement. Those it holds already are not
+    // inserted (on conflict) and not returned: they go one by one.
+    subscribeNew: prepare<"list" | "emails" | "identities" | "keys" | "names" | "nonces" | "ats" | "sources" | "wordings" | "ips" | "agents" | "recordedAt", { identity: string }>(
+      db,
+      (p) => ({
+        compile: () =>
+          sql<{ identity: string }>`with asked as (
+          select * from unnest(${p("emails")}::text[], ${p("identities")}::text[], ${p("keys")}::text[], ${p("names")}::text[], ${p("nonces")}::text[],
+            ${p("ats")}::text[], ${p("sources")}::text[], ${p("wordings")}::text[], ${p("ips")}::text[], ${p("agents")}::text[])
+            with ordinality as a(email, identity, key, name, nonce, at, source, wording, ip, user_agent, n)),
+        added as (
+          insert into subscribers (list, email, identity, address_key, name, status, fields, confirm_nonce, created_at, updated_at, status_at)
+          select ${p("list")}::text, email, identity, key, name, 'pending', '{}', nonce, at, at, at from asked order by n
+          on conflict (list, identity) do nothing
+          returning id, identity),
+        fresh as (select added.id, a.* from added join asked a on a.identity = added.identity),
+        consented as (
+          insert into consents (subscriber_id, subscribed_at, confirmed_at, source, wording, ip, user_agent)
+          select id, at, null, source, wording, ip, user_agent from fresh
+          returning id, subscriber_id),
+        recorded as (
+          insert into events (list, event_key, address_key, type, bounce, at, source, issue, detail, recorded_at)
+          select ${p("list")}::text, 'consent:' || c.id || ':subscribed', f.key, 'subscribed', null, f.at, f.source, null, null, ${p("recordedAt")}::text
+          from consented c join fresh f on f.id = c.subscriber_id
+          on conflict (event_key) do nothing),
+        queued as (
+          insert into mail_queue (subscriber_id, kind, created_at, due_at, attempts)
+          select id, 'confirm', at, at, 0 from fresh)
+        select identity from added`.compile(db),
+      }),
+    ),
     // PostgreSQL only (SQLite has no UPDATE in WITH): a batch of one-click unsubscribes (distinct keys, each with its own time,
-    // event key and source), their events and their unsent mail in one statement, so one round trip and one commit.
+    // event key and source), their events and their unsent mail in one statement, so one round trip and one commit. Each
+    // key is looked up on its own (lateral) so the plan uses the key's index whatever the table's statistics say: a list
+    // imported a moment ago has none yet, and a join on the keys then scanned every subscriber.
     unsubscribeReceiving: prepare<"list" | "keys" | "ats" | "eventKeys" | "sources" | "recordedAt", { address_key: string }>(
       db,
       (p) => ({
         compile: () =>
           sql<{ address_key: string }>`with asked as (
           select * from unnest(${p("keys")}::text[], ${p("ats")}::text[], ${p("eventKeys")}::text[], ${p("sources")}::text[]) as a(key, at, event_key, source)),
+        found as (
+          select a.at, f.id from asked a
+          cross join lateral (select id from subscribers where list = ${p("list")} and address_key = a.key) f),
         stopped as (
-          update subscribers s set status = 'unsubscribed', confirm_nonce = null, status_at = a.at, updated_at = a.at
-          from asked a
-          where s.list = ${p("list")} and s.address_key = a.key and s.status in ('pending', 'active')
+          update subscribers s set status = 'unsubscribed', confirm_nonce = null, status_at = found.at, updated_at = found.at
+          from found
+          where s.id = found.id and s.status in ('pending', 'active')
           returning s.id, s.address_key),
         recorded as (
           insert into events (list, event_key, address_key, type, bounce, at, source, issue, detail, recorded_at)
@@ -215,6 +252,9 @@ const STOPPED: readonly SubscriberStatus[] = ["unsubscribed", "bounced", "compla
 /** Rows an import writes with one statement per table: under PostgreSQL's 65,535 parameters. */
 const IMPORT_BATCH = 500;
 
+/** Batches of one kind a PostgreSQL pool (10 connections by default) runs at once. */
+const BATCHES_AT_ONCE = 4;
+
 /** Minutes before a new subscribe request for a pending address mails another confirmation. */
 const CONFIRM_RESEND_MINUTES = 15;
 
@@ -226,21 +266,20 @@ const CONFIRM_RESEND_MINUTES = 15;
 export class SubscriberList {
   private hot: ReturnType<typeof hotQueries> | undefined;
   /** One-click unsubscribes, committed together (see GroupCommit). */
-  readonly unsubscribes = new GroupCommit<Unsubscribe, UnsubscribeOutcome>((items) => this.unsubscribeBatch(items));
+  readonly unsubscribes: GroupCommit<Unsubscribe, UnsubscribeOutcome>;
   /** Subscribe requests, committed together, each with its queued confirmation. */
-  readonly subscribes = new GroupCommit<Subscribe, SubscribeOutcome>((items) =>
-    this.store.transaction(async (trx) => {
-      const outcomes: SubscribeOutcome[] = [];
-      for (const item of items) outcomes.push(await this.subscribeIn(trx, item));
-      return outcomes;
-    }),
-  );
+  readonly subscribes: GroupCommit<Subscribe, SubscribeOutcome>;
 
   constructor(
     readonly store: Store,
     readonly list: string,
     private readonly secret: string,
-  ) {}
+  ) {
+    // SQLite has one connection: one batch at a time. PostgreSQL runs a few side by side on its pool.
+    const concurrency = store.dialect === "postgres" ? BATCHES_AT_ONCE : 1;
+    this.unsubscribes = new GroupCommit((items) => this.unsubscribeBatch(items), { concurrency });
+    this.subscribes = new GroupCommit((items) => this.subscribeBatch(items), { concurrency });
+  }
 
   private get q(): ReturnType<typeof hotQueries> {
     return (this.hot ??= hotQueries(this.store.db));
@@ -261,6 +300,39 @@ export class SubscriberList {
    */
   subscribe(address: Address, name: string | undefined, consent: Consent, now: Date): Promise<SubscribeOutcome> {
     return this.subscribes.submit({ address, name, consent, now });
+  }
+
+  /**
+   * Subscribes a batch in one transaction. PostgreSQL adds the addresses
+   * the list does not hold in one statement first; the rest (known
+   * addresses, the same address twice) go one by one.
+   */
+  private async subscribeBatch(items: readonly Subscribe[]): Promise<SubscribeOutcome[]> {
+    const outcomes: Array<SubscribeOutcome | undefined> = items.map(() => undefined);
+    if (this.store.dialect === "postgres") {
+      const first = firstOf(items, (item) => item.address.identity);
+      const asked = [...first.values()].map((i) => items[i] as Subscribe);
+      const values = {
+        list: this.list,
+        emails: asked.map((a) => a.address.address),
+        identities: asked.map((a) => a.address.identity),
+        keys: asked.map((a) => this.keyOf(a.address.identity)),
+        names: asked.map((a) => text(a.name)),
+        nonces: asked.map(() => randomBytes(16).toString("base64url")),
+        ats: asked.map((a) => a.now.toISOString()),
+        sources: asked.map((a) => text(a.consent.source) ?? ""),
+        wordings: asked.map((a) => text(a.consent.wording)),
+        ips: asked.map((a) => text(a.consent.ip, 64)),
+        agents: asked.map((a) => text(a.consent.userAgent, 300)),
+        recordedAt: new Date().toISOString(),
+      };
+      for (const row of (await this.q.subscribeNew(this.store.db, values)).rows) outcomes[first.get(row.identity) as number] = "new";
+      if (outcomes.every((o) => o !== undefined)) return outcomes as SubscribeOutcome[];
+    }
+    return this.store.transaction(async (trx) => {
+      for (const [i, item] of items.entries()) outcomes[i] ??= await this.subscribeIn(trx, item);
+      return outcomes as SubscribeOutcome[];
+    });
   }
 
   /** A subscribe request in the caller's transaction (see subscribe). */
@@ -341,10 +413,7 @@ export class SubscriberList {
   private async unsubscribeBatch(items: readonly Unsubscribe[]): Promise<UnsubscribeOutcome[]> {
     const outcomes: Array<UnsubscribeOutcome | undefined> = items.map(() => undefined);
     if (this.store.dialect === "postgres") {
-      const first = new Map<string, number>();
-      items.forEach((item, i) => {
-        if (!first.has(item.key)) first.set(item.key, i);
-      });
+      const first = firstOf(items, (item) => item.key);
       const asked = [...first.values()].map((i) => items[i] as Unsubscribe);
       const values = {
         list: this.list,
@@ -773,6 +842,16 @@ export async function* listRows(store: Store, list: string, statuses: readonly S
     if (rows.length < batch) return;
     after = rows[rows.length - 1]?.id ?? after;
   }
+}
+
+/** Where each distinct key first occurs among the items: a statement over arrays takes each key once. */
+function firstOf<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, number> {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const key = keyOf(item);
+    if (!first.has(key)) first.set(key, i);
+  });
+  return first;
 }
 
 /** Free text as both databases can store it: PostgreSQL's text holds no NUL character. */
