@@ -1,3 +1,7 @@
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAddress, type Address } from "../../src/audience/address.js";
@@ -331,3 +335,35 @@ for (const backend of await backends("store tests")) {
     });
   });
 }
+
+describe("SQLite checkpoints in the background", () => {
+  it("copies committed changes into the database file from its thread, the writer never stopping to do it, and leaves no WAL at close", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "presswork-checkpoint-"));
+    try {
+      const path = join(dir, "list.sqlite");
+      const store = await openStore({ url: `sqlite:${path}`, root: dir, checkpointInBackground: true });
+      const l = new SubscriberList(store, LIST, SECRET);
+      const rows = Array.from({ length: 2000 }, (_, i) => ({ line: i + 2, address: address(`reader${i}@example.org`), status: "active" as const, fields: {} }));
+      // Far fewer WAL pages than the writer's own checkpoint waits for.
+      for (let i = 0; i < rows.length; i += 100) await l.importRows(rows.slice(i, i + 100), "import:csv", T0);
+      await Promise.all(rows.slice(0, 300).map((r) => l.unsubscribe(l.keyOf(r.address.identity), "one-click", later(1))));
+      // The database file alone (without its WAL) holds what was committed, once the thread has been by.
+      const inFile = () => {
+        copyFileSync(path, join(dir, "file-only.sqlite"));
+        const copy = new Database(join(dir, "file-only.sqlite"), { readonly: true });
+        try {
+          return copy.prepare("select status, count(*) as n from subscribers group by status order by status").all();
+        } finally {
+          copy.close();
+        }
+      };
+      const deadline = Date.now() + 5000;
+      while (JSON.stringify(inFile()) !== JSON.stringify([{ status: "active", n: 1700 }, { status: "unsubscribed", n: 300 }]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(inFile()).toEqual([{ status: "active", n: 1700 }, { status: "unsubscribed", n: 300 }]);
+      await store.close();
+      expect(existsSync(`${path}-wal`)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
