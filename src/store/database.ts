@@ -1,6 +1,7 @@
 import { mkdirSync, statSync, watch as watchFile } from "node:fs";
 import { dirname } from "node:path";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
+import { startCheckpointer } from "./checkpointer.js";
 import { migrate, type Dialect } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { parseDatabaseUrl } from "./url.js";
@@ -47,6 +48,8 @@ export interface StoreOptions {
   onIdleError?: (error: Error) => void;
   /** PostgreSQL: a query that takes longer fails (a connection that hangs on a dead network), instead of waiting for ever. */
   queryTimeoutMs?: number;
+  /** SQLite: checkpoint the WAL from a thread of its own (see startCheckpointer), for a process that writes all the time. */
+  checkpointInBackground?: boolean;
 }
 
 /** Opens the database DATABASE_URL names and applies the migrations it lacks. */
@@ -54,7 +57,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const target = parseDatabaseUrl(options.url, options.root);
   let store: Store;
   if (target.dialect === "sqlite") {
-    store = await openSqlite(target.path);
+    store = await openSqlite(target.path, options.checkpointInBackground ?? false);
   } else {
     store = await openPostgres(target.url, options);
   }
@@ -67,7 +70,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
-async function openSqlite(path: string): Promise<Store> {
+async function openSqlite(path: string, checkpointInBackground: boolean): Promise<Store> {
   const { default: SQLite } = await import("better-sqlite3");
   mkdirSync(dirname(path), { recursive: true });
   const database = new SQLite(path, { timeout: 5000 });
@@ -75,6 +78,9 @@ async function openSqlite(path: string): Promise<Store> {
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
+  // The writer checkpoints only when the thread has fallen far behind, so the WAL is bounded whatever happens to the thread.
+  const checkpointer = checkpointInBackground ? startCheckpointer(path, CHECKPOINT_EVERY_MS) : undefined;
+  if (checkpointer) database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   const opened = statSync(path);
   const gone = () => {
@@ -117,9 +123,17 @@ async function openSqlite(path: string): Promise<Store> {
           throw error;
         }
       }),
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
+
+/** How often the checkpoint thread looks at the WAL. */
+const CHECKPOINT_EVERY_MS = 50;
+/** WAL pages past which the writer checkpoints itself (SQLite's default is 1,000), with a checkpoint thread. */
+const BACKSTOP_PAGES = 10_000;
 
 const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
 const COMMIT = CompiledQuery.raw("commit");

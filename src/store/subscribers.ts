@@ -3,6 +3,7 @@ import { sql, type Kysely } from "kysely";
 import type { Address } from "../audience/address.js";
 import { addressKey } from "../issues/message.js";
 import type { Store } from "./database.js";
+import { GroupCommit } from "./group-commit.js";
 import { prepare } from "./prepared.js";
 import { dropUnsent, enqueue } from "./queue.js";
 import type { BounceKind, Database, EventType, SubscriberStatus } from "./schema.js";
@@ -19,6 +20,24 @@ export interface Consent {
 
 /** What a subscribe request did; the service answers the same whatever it is. */
 export type SubscribeOutcome = "new" | "refreshed" | "already-active" | "resubscribed";
+
+/** A subscribe request waiting for its batch. */
+interface Subscribe {
+  address: Address;
+  name: string | undefined;
+  consent: Consent;
+  now: Date;
+}
+
+/** What an unsubscribe did: stopped mail, found it stopped already, or suppressed an address the list does not hold. */
+export type UnsubscribeOutcome = "unsubscribed" | "already" | "unknown";
+
+/** An unsubscribe waiting for its batch: the address's keyed hash, where it came from, and when. */
+interface Unsubscribe {
+  key: string;
+  source: string;
+  at: string;
+}
 
 /** What a confirmation link did. */
 export type ConfirmOutcome = "confirmed" | "already" | "used";
@@ -159,21 +178,63 @@ function hotQueries(db: Kysely<Database>) {
         .returning("id"),
     ),
     dropUnsent: prepare<"subscriber", never>(db, (p) => db.deleteFrom("mail_queue").where("subscriber_id", "=", p("subscriber")).where("sent_at", "is", null)),
-    // PostgreSQL only (SQLite has no UPDATE in WITH): the stop, its event and the unsent mail in one statement, so one round trip.
-    unsubscribeReceiving: prepare<"list" | "key" | "at" | "eventKey" | "source" | "recordedAt", { id: number }>(
+    // PostgreSQL only: a batch of subscribe requests for addresses the list does not hold (distinct identities), each
+    // with its consent record, its event and its confirmation mail, in one statement. Those it holds already are not
+    // inserted (on conflict) and not returned: they go one by one.
+    subscribeNew: prepare<"list" | "emails" | "identities" | "keys" | "names" | "nonces" | "ats" | "sources" | "wordings" | "ips" | "agents" | "recordedAt", { identity: string }>(
       db,
       (p) => ({
         compile: () =>
-          sql<{ id: number }>`with stopped as (
-          update subscribers set status = 'unsubscribed', confirm_nonce = null, status_at = ${p("at")}, updated_at = ${p("at")}
-          where list = ${p("list")} and address_key = ${p("key")} and status in ('pending', 'active')
-          returning id),
+          sql<{ identity: string }>`with asked as (
+          select * from unnest(${p("emails")}::text[], ${p("identities")}::text[], ${p("keys")}::text[], ${p("names")}::text[], ${p("nonces")}::text[],
+            ${p("ats")}::text[], ${p("sources")}::text[], ${p("wordings")}::text[], ${p("ips")}::text[], ${p("agents")}::text[])
+            with ordinality as a(email, identity, key, name, nonce, at, source, wording, ip, user_agent, n)),
+        added as (
+          insert into subscribers (list, email, identity, address_key, name, status, fields, confirm_nonce, created_at, updated_at, status_at)
+          select ${p("list")}::text, email, identity, key, name, 'pending', '{}', nonce, at, at, at from asked order by n
+          on conflict (list, identity) do nothing
+          returning id, identity),
+        fresh as (select added.id, a.* from added join asked a on a.identity = added.identity),
+        consented as (
+          insert into consents (subscriber_id, subscribed_at, confirmed_at, source, wording, ip, user_agent)
+          select id, at, null, source, wording, ip, user_agent from fresh
+          returning id, subscriber_id),
         recorded as (
           insert into events (list, event_key, address_key, type, bounce, at, source, issue, detail, recorded_at)
-          select ${p("list")}::text, ${p("eventKey")}::text, ${p("key")}::text, 'unsubscribed', null, ${p("at")}::text, ${p("source")}::text, null, null, ${p("recordedAt")}::text from stopped
+          select ${p("list")}::text, 'consent:' || c.id || ':subscribed', f.key, 'subscribed', null, f.at, f.source, null, null, ${p("recordedAt")}::text
+          from consented c join fresh f on f.id = c.subscriber_id
+          on conflict (event_key) do nothing),
+        queued as (
+          insert into mail_queue (subscriber_id, kind, created_at, due_at, attempts)
+          select id, 'confirm', at, at, 0 from fresh)
+        select identity from added`.compile(db),
+      }),
+    ),
+    // PostgreSQL only (SQLite has no UPDATE in WITH): a batch of one-click unsubscribes (distinct keys, each with its own time,
+    // event key and source), their events and their unsent mail in one statement, so one round trip and one commit. Each
+    // key is looked up on its own (lateral) so the plan uses the key's index whatever the table's statistics say: a list
+    // imported a moment ago has none yet, and a join on the keys then scanned every subscriber.
+    unsubscribeReceiving: prepare<"list" | "keys" | "ats" | "eventKeys" | "sources" | "recordedAt", { address_key: string }>(
+      db,
+      (p) => ({
+        compile: () =>
+          sql<{ address_key: string }>`with asked as (
+          select * from unnest(${p("keys")}::text[], ${p("ats")}::text[], ${p("eventKeys")}::text[], ${p("sources")}::text[]) as a(key, at, event_key, source)),
+        found as (
+          select a.at, f.id from asked a
+          cross join lateral (select id from subscribers where list = ${p("list")} and address_key = a.key) f),
+        stopped as (
+          update subscribers s set status = 'unsubscribed', confirm_nonce = null, status_at = found.at, updated_at = found.at
+          from found
+          where s.id = found.id and s.status in ('pending', 'active')
+          returning s.id, s.address_key),
+        recorded as (
+          insert into events (list, event_key, address_key, type, bounce, at, source, issue, detail, recorded_at)
+          select ${p("list")}::text, a.event_key, a.key, 'unsubscribed', null, a.at, a.source, null, null, ${p("recordedAt")}::text
+          from asked a join stopped on stopped.address_key = a.key
           on conflict (event_key) do nothing),
         dropped as (delete from mail_queue where subscriber_id in (select id from stopped) and sent_at is null)
-        select id from stopped`.compile(db),
+        select address_key from stopped`.compile(db),
       }),
     ),
   };
@@ -191,6 +252,9 @@ const STOPPED: readonly SubscriberStatus[] = ["unsubscribed", "bounced", "compla
 /** Rows an import writes with one statement per table: under PostgreSQL's 65,535 parameters. */
 const IMPORT_BATCH = 500;
 
+/** Batches of one kind a PostgreSQL pool (10 connections by default) runs at once. */
+const BATCHES_AT_ONCE = 4;
+
 /** Minutes before a new subscribe request for a pending address mails another confirmation. */
 const CONFIRM_RESEND_MINUTES = 15;
 
@@ -201,12 +265,21 @@ const CONFIRM_RESEND_MINUTES = 15;
  */
 export class SubscriberList {
   private hot: ReturnType<typeof hotQueries> | undefined;
+  /** One-click unsubscribes, committed together (see GroupCommit). */
+  readonly unsubscribes: GroupCommit<Unsubscribe, UnsubscribeOutcome>;
+  /** Subscribe requests, committed together, each with its queued confirmation. */
+  readonly subscribes: GroupCommit<Subscribe, SubscribeOutcome>;
 
   constructor(
     readonly store: Store,
     readonly list: string,
     private readonly secret: string,
-  ) {}
+  ) {
+    // SQLite has one connection: one batch at a time. PostgreSQL runs a few side by side on its pool.
+    const concurrency = store.dialect === "postgres" ? BATCHES_AT_ONCE : 1;
+    this.unsubscribes = new GroupCommit((items) => this.unsubscribeBatch(items), { concurrency });
+    this.subscribes = new GroupCommit((items) => this.subscribeBatch(items), { concurrency });
+  }
 
   private get q(): ReturnType<typeof hotQueries> {
     return (this.hot ??= hotQueries(this.store.db));
@@ -221,41 +294,79 @@ export class SubscriberList {
    * Creates or refreshes a pending subscriber and queues a confirmation
    * mail: a new address, or one that had stopped, gets a fresh nonce; a
    * pending one keeps its nonce (earlier links still work) and gets another
-   * mail at most every 15 minutes; an active one is left alone.
+   * mail at most every 15 minutes; an active one is left alone. Requests
+   * made at once are committed together (see GroupCommit); each resolves
+   * once its subscriber and its queued mail are committed.
    */
-  async subscribe(address: Address, name: string | undefined, consent: Consent, now: Date): Promise<SubscribeOutcome> {
+  subscribe(address: Address, name: string | undefined, consent: Consent, now: Date): Promise<SubscribeOutcome> {
+    return this.subscribes.submit({ address, name, consent, now });
+  }
+
+  /**
+   * Subscribes a batch in one transaction. PostgreSQL adds the addresses
+   * the list does not hold in one statement first; the rest (known
+   * addresses, the same address twice) go one by one.
+   */
+  private async subscribeBatch(items: readonly Subscribe[]): Promise<SubscribeOutcome[]> {
+    const outcomes: Array<SubscribeOutcome | undefined> = items.map(() => undefined);
+    if (this.store.dialect === "postgres") {
+      const first = firstOf(items, (item) => item.address.identity);
+      const asked = [...first.values()].map((i) => items[i] as Subscribe);
+      const values = {
+        list: this.list,
+        emails: asked.map((a) => a.address.address),
+        identities: asked.map((a) => a.address.identity),
+        keys: asked.map((a) => this.keyOf(a.address.identity)),
+        names: asked.map((a) => text(a.name)),
+        nonces: asked.map(() => randomBytes(16).toString("base64url")),
+        ats: asked.map((a) => a.now.toISOString()),
+        sources: asked.map((a) => text(a.consent.source) ?? ""),
+        wordings: asked.map((a) => text(a.consent.wording)),
+        ips: asked.map((a) => text(a.consent.ip, 64)),
+        agents: asked.map((a) => text(a.consent.userAgent, 300)),
+        recordedAt: new Date().toISOString(),
+      };
+      for (const row of (await this.q.subscribeNew(this.store.db, values)).rows) outcomes[first.get(row.identity) as number] = "new";
+      if (outcomes.every((o) => o !== undefined)) return outcomes as SubscribeOutcome[];
+    }
+    return this.store.transaction(async (trx) => {
+      for (const [i, item] of items.entries()) outcomes[i] ??= await this.subscribeIn(trx, item);
+      return outcomes as SubscribeOutcome[];
+    });
+  }
+
+  /** A subscribe request in the caller's transaction (see subscribe). */
+  private async subscribeIn(trx: Kysely<Database>, { address, name, consent, now }: Subscribe): Promise<SubscribeOutcome> {
     const at = now.toISOString();
     const key = this.keyOf(address.identity);
-    return this.store.transaction(async (trx) => {
-      const row = (await this.q.findByIdentity(trx, { list: this.list, identity: address.identity })).rows[0];
-      if (row?.status === "active") return "already-active";
-      if (row?.status === "pending") {
-        await trx
-          .updateTable("consents")
-          .set({ source: text(consent.source) ?? "", wording: text(consent.wording), ip: text(consent.ip, 64), user_agent: text(consent.userAgent, 300) })
-          .where("subscriber_id", "=", row.id)
-          .where("confirmed_at", "is", null)
-          .execute();
-        const since = new Date(now.getTime() - CONFIRM_RESEND_MINUTES * 60_000).toISOString();
-        const recent = await trx.selectFrom("mail_queue").select("id").where("subscriber_id", "=", row.id).where("kind", "=", "confirm").where("created_at", ">", since).executeTakeFirst();
-        if (!recent) await enqueue(trx, row.id, "confirm", now);
-        return "refreshed";
-      }
-      const nonce = randomBytes(16).toString("base64url");
-      let id: number;
-      if (row) {
-        await trx.updateTable("subscribers").set({ status: "pending", confirm_nonce: nonce, status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
-        id = row.id;
-      } else {
-        const inserted = (await this.q.insertPending(trx, { list: this.list, email: address.address, identity: address.identity, key, name: text(name), nonce, at })).rows[0];
-        if (!inserted) throw new Error("the new subscriber's id did not come back");
-        id = inserted.id;
-      }
-      const consentId = await this.addConsent(trx, id, consent, now);
-      await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: consent.source });
-      await this.q.enqueueConfirm(trx, { subscriber: id, at });
-      return row ? "resubscribed" : "new";
-    });
+    const row = (await this.q.findByIdentity(trx, { list: this.list, identity: address.identity })).rows[0];
+    if (row?.status === "active") return "already-active";
+    if (row?.status === "pending") {
+      await trx
+        .updateTable("consents")
+        .set({ source: text(consent.source) ?? "", wording: text(consent.wording), ip: text(consent.ip, 64), user_agent: text(consent.userAgent, 300) })
+        .where("subscriber_id", "=", row.id)
+        .where("confirmed_at", "is", null)
+        .execute();
+      const since = new Date(now.getTime() - CONFIRM_RESEND_MINUTES * 60_000).toISOString();
+      const recent = await trx.selectFrom("mail_queue").select("id").where("subscriber_id", "=", row.id).where("kind", "=", "confirm").where("created_at", ">", since).executeTakeFirst();
+      if (!recent) await enqueue(trx, row.id, "confirm", now);
+      return "refreshed";
+    }
+    const nonce = randomBytes(16).toString("base64url");
+    let id: number;
+    if (row) {
+      await trx.updateTable("subscribers").set({ status: "pending", confirm_nonce: nonce, status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
+      id = row.id;
+    } else {
+      const inserted = (await this.q.insertPending(trx, { list: this.list, email: address.address, identity: address.identity, key, name: text(name), nonce, at })).rows[0];
+      if (!inserted) throw new Error("the new subscriber's id did not come back");
+      id = inserted.id;
+    }
+    const consentId = await this.addConsent(trx, id, consent, now);
+    await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: consent.source });
+    await this.q.enqueueConfirm(trx, { subscriber: id, at });
+    return row ? "resubscribed" : "new";
   }
 
   /**
@@ -286,26 +397,53 @@ export class SubscriberList {
    * Unsubscribes the address with this keyed hash at once (one-click, the
    * unsubscribe page, the command line). Idempotent: an address already
    * stopped answers "already"; one the list does not hold (mailed from a
-   * file) goes on the suppression list and answers "unknown".
+   * file) goes on the suppression list and answers "unknown". Requests
+   * made at once are committed together (see GroupCommit); each resolves
+   * once its change is committed.
    */
-  async unsubscribe(key: string, source: string, now: Date): Promise<"unsubscribed" | "already" | "unknown"> {
-    const at = now.toISOString();
+  unsubscribe(key: string, source: string, now: Date): Promise<UnsubscribeOutcome> {
+    return this.unsubscribes.submit({ key, source, at: now.toISOString() });
+  }
+
+  /**
+   * Unsubscribes a batch in one transaction. PostgreSQL stops every
+   * subscriber still receiving in one statement first; the rest (already
+   * stopped, unknown, the same link twice) go one by one.
+   */
+  private async unsubscribeBatch(items: readonly Unsubscribe[]): Promise<UnsubscribeOutcome[]> {
+    const outcomes: Array<UnsubscribeOutcome | undefined> = items.map(() => undefined);
     if (this.store.dialect === "postgres") {
-      const values = { list: this.list, key, at, eventKey: `unsubscribed:${this.list}:${key}:${at}`, source, recordedAt: new Date().toISOString() };
-      if ((await this.q.unsubscribeReceiving(this.store.db, values)).rows[0]) return "unsubscribed";
+      const first = firstOf(items, (item) => item.key);
+      const asked = [...first.values()].map((i) => items[i] as Unsubscribe);
+      const values = {
+        list: this.list,
+        keys: asked.map((a) => a.key),
+        ats: asked.map((a) => a.at),
+        eventKeys: asked.map((a) => `unsubscribed:${this.list}:${a.key}:${a.at}`),
+        sources: asked.map((a) => a.source),
+        recordedAt: new Date().toISOString(),
+      };
+      for (const row of (await this.q.unsubscribeReceiving(this.store.db, values)).rows) outcomes[first.get(row.address_key) as number] = "unsubscribed";
+      if (outcomes.every((o) => o !== undefined)) return outcomes as UnsubscribeOutcome[];
     }
     return this.store.transaction(async (trx) => {
-      // The change first: of two clicks at once only one finds the subscriber still receiving, so one event is recorded.
-      const updated = (await this.q.unsubscribe(trx, { list: this.list, key, at })).rows[0];
-      if (updated) {
-        await this.addEvent(trx, { event_key: `unsubscribed:${this.list}:${key}:${at}`, address_key: key, type: "unsubscribed", at, source });
-        await this.q.dropUnsent(trx, { subscriber: updated.id });
-        return "unsubscribed";
-      }
-      if ((await this.q.findByKey(trx, { list: this.list, key })).rows[0]) return "already";
-      await this.applyStop(trx, key, "unsubscribed", now, `unsubscribed:${this.list}:${key}:unlisted`, { source });
-      return "unknown";
+      for (const [i, item] of items.entries()) outcomes[i] ??= await this.unsubscribeIn(trx, item);
+      return outcomes as UnsubscribeOutcome[];
     });
+  }
+
+  /** One unsubscribe in the caller's transaction (see unsubscribe). */
+  private async unsubscribeIn(trx: Kysely<Database>, { key, source, at }: Unsubscribe): Promise<UnsubscribeOutcome> {
+    // The change first: of two clicks at once only one finds the subscriber still receiving, so one event is recorded.
+    const updated = (await this.q.unsubscribe(trx, { list: this.list, key, at })).rows[0];
+    if (updated) {
+      await this.addEvent(trx, { event_key: `unsubscribed:${this.list}:${key}:${at}`, address_key: key, type: "unsubscribed", at, source });
+      await this.q.dropUnsent(trx, { subscriber: updated.id });
+      return "unsubscribed";
+    }
+    if ((await this.q.findByKey(trx, { list: this.list, key })).rows[0]) return "already";
+    await this.applyStop(trx, key, "unsubscribed", new Date(at), `unsubscribed:${this.list}:${key}:unlisted`, { source });
+    return "unknown";
   }
 
   /**
@@ -704,6 +842,16 @@ export async function* listRows(store: Store, list: string, statuses: readonly S
     if (rows.length < batch) return;
     after = rows[rows.length - 1]?.id ?? after;
   }
+}
+
+/** Where each distinct key first occurs among the items: a statement over arrays takes each key once. */
+function firstOf<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, number> {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const key = keyOf(item);
+    if (!first.has(key)) first.set(key, i);
+  });
+  return first;
 }
 
 /** Free text as both databases can store it: PostgreSQL's text holds no NUL character. */

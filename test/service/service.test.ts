@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressKey, unsubscribeUrl } from "../../src/issues/message.js";
 import { confirmToken } from "../../src/issues/tokens.js";
@@ -187,6 +188,57 @@ for (const backend of await backends("service tests")) {
       expect(other.status).toBe(400);
       expect(await other.text()).toContain("another newsletter");
       expect(await statusOf(running, address)).toBe("active");
+    });
+
+    it("answers each of many one-click unsubscribes fired at once with its own answer: valid, replayed, forged and unknown", async () => {
+      const r = await start();
+      const l = r.service.list;
+      const members = Array.from({ length: 24 }, (_, i) => `crowd${i}@example.org`);
+      await l.importRows(members.map((m, i) => ({ line: i + 2, address: { address: m, identity: m }, status: "active" as const, fields: {} })), "import:csv", new Date());
+      const link = (who: string, secret = SECRET) => new URL(unsubscribeUrl(r.config.newsletter!, who, secret)).search;
+      const stopped = members.slice(20);
+      for (const who of stopped) await l.unsubscribe(addressKey(who, SECRET), "one-click", new Date());
+      const before = { ...l.unsubscribes.stats };
+      // Each member once, the first eight twice more, four already stopped, four forged, two never listed: in random order.
+      const asked = [
+        ...members.map((who) => ({ who, search: link(who), expect: 200 })),
+        ...members.slice(0, 8).flatMap((who) => [{ who, search: link(who), expect: 200 }, { who, search: link(who), expect: 200 }]),
+        ...members.slice(8, 12).map((who) => ({ who, search: link(who, "a forger's secret"), expect: 400 })),
+        ...["unlisted1@example.org", "unlisted2@example.org"].map((who) => ({ who, search: link(who), expect: 200 })),
+      ].sort(() => Math.random() - 0.5);
+      // A transaction holds the list while the burst comes in, as a batch being committed would: what arrives meanwhile waits for the next batch.
+      const held = r.service.store.transaction(async (trx) => {
+        if (r.service.store.dialect === "postgres") await sql`lock table subscribers in share mode`.execute(trx);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      });
+      const answers = await Promise.all(
+        asked.map(async (a) => {
+          const response = await postForm(`${r.url}/unsubscribe${a.search}`, { "List-Unsubscribe": "One-Click" });
+          return { status: response.status, body: await response.text() };
+        }),
+      );
+      await held;
+      answers.forEach((answer, i) => {
+        expect(answer.status, asked[i]?.who).toBe(asked[i]?.expect);
+        expect(answer.body).toContain(asked[i]?.expect === 200 ? "You are unsubscribed" : "not valid");
+      });
+      // Each request's own outcome, as its log line says.
+      const outcomes = r.logs.map((line) => /unsubscribe: (\w+) \(one-click\)/.exec(line)?.[1]).filter(Boolean);
+      expect(outcomes.filter((o) => o === "unsubscribed")).toHaveLength(20);
+      expect(outcomes.filter((o) => o === "already")).toHaveLength(16 + 4);
+      expect(outcomes.filter((o) => o === "unknown")).toHaveLength(2);
+      const batched = l.unsubscribes.stats;
+      expect(batched.requests - before.requests).toBe(asked.filter((a) => a.expect === 200).length);
+      // Fewer commits than requests: some were committed together.
+      expect(batched.batches - before.batches).toBeLessThan(batched.requests - before.requests);
+
+      for (const who of members) {
+        const history = await l.history(who);
+        expect(history.subscriber?.status, who).toBe("unsubscribed");
+        expect(history.events.filter((e) => e.type === "unsubscribed"), who).toHaveLength(1);
+      }
+      for (const who of ["unlisted1@example.org", "unlisted2@example.org"]) expect((await l.history(who)).suppression?.reason).toBe("unsubscribed");
+      expect(await l.counts()).toMatchObject({ active: 0, unsubscribed: members.length, suppressed: 2 });
     });
 
     it("shows a page offering to subscribe again for an expired, a replayed or a forged confirmation link", async () => {

@@ -1,3 +1,8 @@
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAddress, type Address } from "../../src/audience/address.js";
 import { openStore, parseDatabaseUrl, type Store } from "../../src/store/database.js";
@@ -104,6 +109,103 @@ for (const backend of await backends("store tests")) {
       const history = await l.history("cy@example.org");
       expect(history.subscriber?.status).toBe("unsubscribed");
       expect(history.events.filter((e) => e.type === "unsubscribed")).toHaveLength(1);
+    });
+
+    it("commits unsubscribes made at once in one batch, and answers each with its own outcome", async () => {
+      const l = await list("unsubscribe-batch");
+      const members = ["ann", "bo", "cy", "di"].map((n) => `${n}@example.org`);
+      await l.importRows(members.map((m, i) => ({ line: i + 2, address: address(m), status: "active" as const, fields: {} })), "import:csv", T0);
+      await l.subscribe(address("pending@example.org"), undefined, { source: "form:footer" }, T0);
+      expect(await l.unsubscribe(l.keyOf("di@example.org"), "one-click", later(1))).toBe("unsubscribed");
+      const before = { ...l.unsubscribes.stats };
+      const asked = [
+        ["ann@example.org", "unsubscribed"],
+        ["ann@example.org", "already"],
+        ["bo@example.org", "unsubscribed"],
+        ["di@example.org", "already"],
+        ["never.listed@example.org", "unknown"],
+        ["pending@example.org", "unsubscribed"],
+        ["cy@example.org", "unsubscribed"],
+        ["bo@example.org", "already"],
+      ] as const;
+      const outcomes = await Promise.all(asked.map(([who], i) => l.unsubscribe(l.keyOf(who), i % 2 ? "one-click" : "unsubscribe-page", later(2))));
+      expect(outcomes).toEqual(asked.map(([, outcome]) => outcome));
+      expect(l.unsubscribes.stats.batches - before.batches).toBe(1);
+      expect(l.unsubscribes.stats.largest).toBe(asked.length);
+
+      for (const who of ["ann", "bo", "cy", "di", "pending"]) {
+        const history = await l.history(`${who}@example.org`);
+        expect(history.subscriber?.status, who).toBe("unsubscribed");
+        expect(history.events.filter((e) => e.type === "unsubscribed"), who).toHaveLength(1);
+      }
+      expect((await l.history("ann@example.org")).events.at(-1)?.source).toBe("unsubscribe-page");
+      expect((await l.history("bo@example.org")).events.at(-1)?.source).toBe("unsubscribe-page");
+      expect((await l.history("cy@example.org")).events.at(-1)?.source).toBe("unsubscribe-page");
+      expect((await l.history("never.listed@example.org")).suppression?.reason).toBe("unsubscribed");
+      // The pending subscriber's confirmation mail is dropped with the rest of the batch's changes.
+      expect(await l.store.db.selectFrom("mail_queue").selectAll().where("sent_at", "is", null).execute()).toHaveLength(0);
+      expect(await l.counts()).toMatchObject({ active: 0, pending: 0, unsubscribed: 5, suppressed: 1 });
+    });
+
+    it("commits subscribes made at once in one batch, each with one consent, one event and one confirmation mail", async () => {
+      const l = await list("subscribe-batch");
+      await l.add(address("active@example.org"), undefined, T0);
+      await l.subscribe(address("waiting@example.org"), undefined, { source: "form:footer" }, T0);
+      await l.add(address("gone@example.org"), undefined, T0);
+      await l.unsubscribe(l.keyOf("gone@example.org"), "one-click", T0);
+      const asked = [
+        ["new.one@example.org", "new"],
+        ["active@example.org", "already-active"],
+        ["new.one@example.org", "refreshed"],
+        ["waiting@example.org", "refreshed"],
+        ["gone@example.org", "resubscribed"],
+        ["new.two@example.org", "new"],
+      ] as const;
+      const before = { ...l.subscribes.stats };
+      const outcomes = await Promise.all(asked.map(([who], i) => l.subscribe(address(who), `Reader ${i}`, { source: `form:f${i}`, wording: "v3", ip: "192.0.2.9" }, later(20))));
+      expect(outcomes).toEqual(asked.map(([, outcome]) => outcome));
+      expect(l.subscribes.stats.batches - before.batches).toBe(1);
+
+      const confirms = async (who: string) =>
+        (await l.store.db.selectFrom("mail_queue").innerJoin("subscribers", "subscribers.id", "mail_queue.subscriber_id").select("kind").where("identity", "=", who).where("kind", "=", "confirm").execute()).length;
+      for (const who of ["new.one", "new.two"]) {
+        const history = await l.history(`${who}@example.org`);
+        expect(history.subscriber?.status).toBe("pending");
+        expect(history.consents).toHaveLength(1);
+        expect(history.events.map((e) => e.type)).toEqual(["subscribed"]);
+        expect(await confirms(`${who}@example.org`)).toBe(1);
+      }
+      expect((await l.history("new.one@example.org")).consents[0]).toMatchObject({ source: "form:f2", wording: "v3" });
+      expect((await subscriber(l, "new.one@example.org"))?.name).toBe("Reader 0");
+      // Asked again 20 minutes after the first: a second confirmation mail.
+      expect(await confirms("waiting@example.org")).toBe(2);
+      expect((await subscriber(l, "gone@example.org"))?.status).toBe("pending");
+      expect(await confirms("gone@example.org")).toBe(1);
+      expect((await subscriber(l, "active@example.org"))?.status).toBe("active");
+    });
+
+    it("answers the other requests of a batch when one of them fails, and commits theirs", async () => {
+      const l = await list("batch-failure");
+      await l.importRows(["ann", "bo", "cy"].map((n, i) => ({ line: i + 2, address: address(`${n}@example.org`), status: "active" as const, fields: {} })), "import:csv", T0);
+      const refused = ["bo@example.org", "refused.new@example.org"].map((a) => `'${l.keyOf(a)}'`).join(", ");
+      // A database that refuses some requests' events: each error is its own request's answer.
+      if (l.store.dialect === "sqlite") {
+        await sql.raw(`create trigger refuse before insert on events when new.address_key in (${refused}) begin select raise(abort, 'refused for this test'); end`).execute(l.store.db);
+      } else {
+        await sql.raw(`create function refuse() returns trigger language plpgsql as $$ begin if new.address_key in (${refused}) then raise exception 'refused for this test'; end if; return new; end $$`).execute(l.store.db);
+        await sql.raw("create trigger refuse before insert on events for each row execute function refuse()").execute(l.store.db);
+      }
+      const outcomes = await Promise.allSettled(["ann", "bo", "cy"].map((n) => l.unsubscribe(l.keyOf(`${n}@example.org`), "one-click", later(1))));
+      expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value : String(o.reason)))).toEqual(["unsubscribed", expect.stringContaining("refused for this test"), "unsubscribed"]);
+      expect((await subscriber(l, "ann@example.org"))?.status).toBe("unsubscribed");
+      expect((await subscriber(l, "bo@example.org"))?.status).toBe("active");
+      expect((await subscriber(l, "cy@example.org"))?.status).toBe("unsubscribed");
+      const subscribed = await Promise.allSettled(["new@example.org", "refused.new@example.org", "ann@example.org"].map((a) => l.subscribe(address(a), undefined, { source: "form:footer" }, later(2))));
+      expect(subscribed.map((o) => (o.status === "fulfilled" ? o.value : String(o.reason)))).toEqual(["new", expect.stringContaining("refused for this test"), "resubscribed"]);
+      expect((await l.history("new@example.org")).events.map((e) => e.type)).toEqual(["subscribed"]);
+      // The refused subscriber and its confirmation mail are not half there: neither is.
+      expect(await subscriber(l, "refused.new@example.org")).toBeUndefined();
+      expect(await l.store.db.selectFrom("mail_queue").select("subscriber_id").execute()).toHaveLength(2);
     });
 
     it("records a reported event once per id; a hard bounce stops mail, a soft one and an older one change nothing", async () => {
@@ -233,3 +335,35 @@ for (const backend of await backends("store tests")) {
     });
   });
 }
+
+describe("SQLite checkpoints in the background", () => {
+  it("copies committed changes into the database file from its thread, the writer never stopping to do it, and leaves no WAL at close", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "presswork-checkpoint-"));
+    try {
+      const path = join(dir, "list.sqlite");
+      const store = await openStore({ url: `sqlite:${path}`, root: dir, checkpointInBackground: true });
+      const l = new SubscriberList(store, LIST, SECRET);
+      const rows = Array.from({ length: 2000 }, (_, i) => ({ line: i + 2, address: address(`reader${i}@example.org`), status: "active" as const, fields: {} }));
+      // Far fewer WAL pages than the writer's own checkpoint waits for.
+      for (let i = 0; i < rows.length; i += 100) await l.importRows(rows.slice(i, i + 100), "import:csv", T0);
+      await Promise.all(rows.slice(0, 300).map((r) => l.unsubscribe(l.keyOf(r.address.identity), "one-click", later(1))));
+      // The database file alone (without its WAL) holds what was committed, once the thread has been by.
+      const inFile = () => {
+        copyFileSync(path, join(dir, "file-only.sqlite"));
+        const copy = new Database(join(dir, "file-only.sqlite"), { readonly: true });
+        try {
+          return copy.prepare("select status, count(*) as n from subscribers group by status order by status").all();
+        } finally {
+          copy.close();
+        }
+      };
+      const deadline = Date.now() + 5000;
+      while (JSON.stringify(inFile()) !== JSON.stringify([{ status: "active", n: 1700 }, { status: "unsubscribed", n: 300 }]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(inFile()).toEqual([{ status: "active", n: 1700 }, { status: "unsubscribed", n: 300 }]);
+      await store.close();
+      expect(existsSync(`${path}-wal`)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+
+/** The thread's code: its own connection to the file, a passive checkpoint every interval, closed when told. */
+const THREAD = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { timeout: 0 });
+db.pragma("synchronous = NORMAL");
+const timer = setInterval(() => {
+  try {
+    db.pragma("wal_checkpoint(PASSIVE)");
+  } catch {
+    // Busy or locked: the next turn tries again, and the writer's own checkpoints stay as a backstop.
+  }
+}, workerData.intervalMs);
+parentPort.once("message", () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/** A thread that checkpoints a SQLite database's WAL. */
+export interface Checkpointer {
+  /** Stops after the checkpoint in hand, closing the thread's connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Copies the pages a SQLite database's WAL holds back into the database
+ * file from a thread of its own, every `intervalMs`. A checkpoint syncs the
+ * WAL and the database file to disk (synchronous=NORMAL): run by the
+ * connection that writes, as SQLite does after a commit that takes the
+ * WAL past 1,000 pages, it blocks the event loop for tens of milliseconds
+ * on a busy disk. A passive checkpoint never waits for the writer or the
+ * readers, and a commit still reaches the WAL (and survives the process
+ * being killed) before it is answered.
+ */
+export function startCheckpointer(path: string, intervalMs: number): Checkpointer {
+  const worker = new Worker(THREAD, { eval: true, workerData: { path, intervalMs, driver: createRequire(import.meta.url).resolve("better-sqlite3") } });
+  worker.unref();
+  // A thread that fails leaves the writer's own checkpoints to do the work.
+  worker.on("error", () => {});
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  return {
+    stop: async () => {
+      // Held until it has closed: with nothing else left to do, the process would otherwise end while waiting for it.
+      worker.ref();
+      worker.postMessage("stop");
+      await exited;
+    },
+  };
+}
