@@ -8,6 +8,7 @@ import type { CompiledIssue } from "./render.js";
 import { greetingFor } from "./greeting.js";
 import { readUnsubscribeToken, splitPart, unsubscribeTokenFor, type TokenValues } from "./tokens.js";
 import { unsubscribeMailto } from "./verp.js";
+import { PressworkError } from "../errors/error.js";
 
 /** One person to mail. */
 export interface Recipient {
@@ -48,8 +49,6 @@ export interface MessageOptions {
 /** Headers every message signs with DKIM, List-Unsubscribe and List-Unsubscribe-Post among them (RFC 8058). */
 export const SIGNED_HEADERS = "from:sender:reply-to:subject:date:message-id:to:cc:mime-version:content-type:content-transfer-encoding:list-id:list-unsubscribe:list-unsubscribe-post";
 
-/** A header value would carry a line break into the message head. */
-export class HeaderInjectionError extends Error {}
 
 /**
  * A recipient's unsubscribe token (see unsubscribeTokenFor): names the list
@@ -78,7 +77,7 @@ export function unsubscribeUrl(newsletter: NewsletterConfig, address: string, se
 
 function refuseLineBreaks(values: Record<string, string | undefined>): void {
   for (const [field, value] of Object.entries(values)) {
-    if (value !== undefined && /[\r\n]/.test(value)) throw new HeaderInjectionError(`the ${field} contains a line break, which would inject mail headers; nothing was built`);
+    if (value !== undefined && /[\r\n]/.test(value)) throw new PressworkError("header-injection", `the ${field} contains a line break, which would inject mail headers; nothing was built`);
   }
 }
 
@@ -136,7 +135,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const statics: Buffer[] = [];
   let last = 0;
   for (const { marker, at } of markers) {
-    if (at < 0) throw new Error(`message template lost its placeholder ${marker}`);
+    if (at < 0) throw new PressworkError("internal", `message template lost its placeholder ${marker}`);
     statics.push(Buffer.from(template.slice(last, at), "utf8"));
     last = at + marker.length;
   }

@@ -1,6 +1,7 @@
 import { VFile } from "vfile";
-import { TemplateError, type TemplateSources } from "../templates/liquid.js";
+import { type TemplateSources } from "../templates/liquid.js";
 import { EMAIL_TEMPLATES } from "./limits.js";
+import { contentError } from "../errors/error.js";
 
 /** MJML's entry point, as this project calls it. */
 export type Mjml = (
@@ -33,7 +34,7 @@ export async function mjmlToHtml(source: string): Promise<string> {
       ruleId: "mjml",
       source: "issues",
     }).fatal = true;
-    throw new TemplateError(file);
+    throw contentError(file);
   }
 }
 

@@ -25,13 +25,14 @@ import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
-import { TemplateError, type TemplateSources } from "../templates/liquid.js";
+import { type TemplateSources } from "../templates/liquid.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, type NewsletterState } from "./newsletter.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
 import { stage } from "./timings.js";
+import { isPressworkError, PressworkError } from "../errors/error.js";
 
 /** Options shared by `build` and `check`. */
 export interface ProjectOptions {
@@ -133,7 +134,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     try {
       letter = await prepareNewsletter(options.root, config, articles, options.now, store, options.mjml);
     } catch (error) {
-      if (error instanceof TemplateError) return { files: [...files, error.file], config, articles, bodies };
+      if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;
     } finally {
       void options.mjml?.close();
@@ -157,7 +158,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
       plan.files.set(MARKER, marker);
       return { ...assembly, plan, state: { output, marker } };
     } catch (error) {
-      if (error instanceof TemplateError) return { files: [...files, error.file], config, articles, bodies };
+      if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;
     }
   } finally {
@@ -233,7 +234,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     const place = spilled.append(html);
     plan.files.set(file, () => {
       const text = spilled.read(place);
-      if (text === undefined) throw new Error(`the rendered page ${file} was lost before it was written`);
+      if (text === undefined) throw new PressworkError("internal", `the rendered page ${file} was lost before it was written`);
       return text;
     });
   });

@@ -188,7 +188,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
     const base = { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" };
     const wrongPassword = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}` });
-    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.code).toBe(3);
     expect(wrongPassword.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(wrongPassword.stderr).not.toContain("s3cret-W0rd");
 
@@ -205,7 +205,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     ];
     for (const [env, message] of cases) {
       const result = runCli(["mailbox", "--once"], root, env);
-      expect(result.code, result.stderr).toBe(1);
+      expect(result.code, result.stderr).toBe(3);
       expect(result.stderr).toMatch(message);
     }
     const closed = await new Promise<number>((resolve) => {

@@ -4,8 +4,8 @@ import { loadConfig } from "../../config/load.js";
 import { builtFeeds, changedFeeds, readNotified, writeNotified } from "../../websub/changes.js";
 import { pingHub, PING_DEFAULTS } from "../../websub/ping.js";
 import { report } from "../report.js";
-import { UsageError } from "../usage.js";
 import { io } from "../io.js";
+import { PressworkError } from "../../errors/error.js";
 
 /** `presswork websub`: tells the WebSub hub about every feed of the built site that changed since it was last told. */
 export const websubCommand = defineCommand({
@@ -19,7 +19,7 @@ export const websubCommand = defineCommand({
   async run({ args }) {
     const root = io.root();
     const retries = Number(args.retries);
-    if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new UsageError("--retries must be a whole number from 0 to 10");
+    if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new PressworkError("usage", "--retries must be a whole number from 0 to 10");
     const { config, file } = await loadConfig(root);
     if (!config) {
       report([file], io.err);
