@@ -215,7 +215,7 @@ describe("presswork mailbox over a real IMAP server", () => {
       });
     });
     const unreachable = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://u:p@127.0.0.1:${closed}` });
-    expect(unreachable.code).toBe(1);
+    expect(unreachable.code).toBe(4);
     expect(unreachable.stderr).toMatch(/cannot reach the IMAP server 127\.0\.0\.1 \(ECONNREFUSED\)/);
 
     const overlapping = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [INBOX, Presswork/Processed]\n` });
