@@ -41,6 +41,7 @@ export const ERRORS = {
   "subscriber-refused": { exit: EXIT.problem, summary: "the subscriber list refuses the change (a suppressed or unsubscribed address)" },
   "output-foreign": { exit: EXIT.setup, summary: "the output folder holds files Presswork did not write" },
   "output-write": { exit: EXIT.problem, summary: "the output folder cannot be written" },
+  "site-unbuilt": { exit: EXIT.problem, summary: "there is no built site where the command looks for one (run presswork build first)" },
   "render-cache": { exit: EXIT.problem, summary: "the render cache lost part of itself" },
   "send-setup": { exit: EXIT.setup, summary: "the send cannot start: a setting, a secret, the list or the state is missing or not allowed" },
   "send-refused": { exit: EXIT.problem, summary: "the send was stopped before mailing: the test message was refused, or the last issue drew too many complaints" },

@@ -9,6 +9,7 @@ import { greetingFor } from "./greeting.js";
 import { readUnsubscribeToken, splitPart, unsubscribeTokenFor, type TokenValues } from "./tokens.js";
 import { unsubscribeMailto } from "./verp.js";
 import { PressworkError } from "../errors/error.js";
+import { unsubscribeLink } from "./unsubscribe-url.js";
 
 /** One person to mail. */
 export interface Recipient {
@@ -72,7 +73,7 @@ export function addressKey(address: string, secret: string): string {
 
 /** The one-click unsubscribe URL of a recipient. */
 export function unsubscribeUrl(newsletter: NewsletterConfig, address: string, secret: string, key?: string): string {
-  return newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", encodeURIComponent(unsubscribeToken(address, newsletter.listId, secret, key)));
+  return unsubscribeLink(newsletter.unsubscribe.url, newsletter.listId, unsubscribeToken(address, newsletter.listId, secret, key));
 }
 
 function refuseLineBreaks(values: Record<string, string | undefined>): void {

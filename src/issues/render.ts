@@ -1,6 +1,6 @@
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import { displayDate, siteScope } from "../site/scope.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { emailBody } from "./email-body.js";
@@ -11,6 +11,7 @@ import { mjmlToHtml } from "./mjml.js";
 import { htmlText, plainText } from "./text.js";
 import { TOKENS } from "./tokens.js";
 import { contentError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** An issue compiled once: HTML and text with personalisation tokens still in them. */
 export interface CompiledIssue {
@@ -110,7 +111,7 @@ function holdsEachOnce(text: string, n: number): boolean {
 
 function problem(path: string, reason: string): VFile {
   const file = new VFile({ path });
-  file.message(reason, { place: { line: 1, column: 1 }, ruleId: "newsletter-subject", source: "issues" }).fatal = true;
+  fileError(file, "newsletter-subject", reason, { place: { line: 1, column: 1 } });
   return file;
 }
 

@@ -5,6 +5,7 @@ import { type TemplateSources } from "../templates/liquid.js";
 import { compiledPath } from "./compiled.js";
 import type { PageWorkerReply } from "./page-worker.js";
 import { contentError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** Below this many pages a second thread costs more than it saves. */
 const SHARE_FROM = 400;
@@ -48,7 +49,7 @@ export async function renderPagesShared(specs: readonly PageSpec[], sources: Tem
       inFlight--;
       if ("error" in reply) {
         const file = new VFile({ path: reply.error.path });
-        file.message(reply.error.reason, { place: { line: reply.error.line, column: reply.error.column }, ruleId: "template", source: "site" }).fatal = true;
+        fileError(file, "template", reply.error.reason, { place: { line: reply.error.line, column: reply.error.column } });
         reject(contentError(file));
         return;
       }

@@ -15,7 +15,7 @@ import { addressKey, messageFactory, type DkimKey } from "../issues/message.js";
 import { verpAddress } from "../issues/verp.js";
 import { planNextIssue, type IssuePlan } from "../issues/plan.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import { parseDatabaseUrl } from "../store/url.js";
 import { Checkpoints, CHECKPOINT_MS } from "../state/checkpoint.js";
 import { Journal } from "../state/journal.js";
@@ -27,6 +27,7 @@ import { assemble } from "./build.js";
 import { readListFeedback, type ListFeedback } from "./list-feedback.js";
 import { readEmailTemplates } from "./newsletter.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
+import { fileWarning } from "../errors/rules.js";
 
 /** Where messages go with --outbox: outside dist/, which is deployed. */
 export const OUTBOX_DIR = "outbox";
@@ -243,7 +244,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     }
     for (const problem of ledger.problems) {
       const file = new VFile({ path: `${store?.description ?? "ledger"}: attempt ${problem.attempt}` });
-      file.message(`ledger line ${problem.line} of the part at ${problem.offset} is not a ledger event and was skipped; its recipient may be mailed again`, { place: { line: problem.line, column: 1 }, ruleId: "ledger", source: "state" });
+      fileWarning(file, "ledger", `ledger line ${problem.line} of the part at ${problem.offset} is not a ledger event and was skipped; its recipient may be mailed again`, { place: { line: problem.line, column: 1 } });
       assembly.files.push(file);
     }
     const suppressions = store ? await readSuppressions(store) : new Map<string, never>();

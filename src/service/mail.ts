@@ -10,6 +10,7 @@ import { MjmlThread } from "../pipeline/mjml-thread.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { escapeXml } from "../xml/escape.js";
 import { contentError, isPressworkError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** The service's own mails: `templates/email/<kind>.mjml.liquid`. */
 export type MailKind = "confirm" | "welcome";
@@ -148,6 +149,6 @@ export class ServiceMail {
 
 function problem(path: string, reason: string): VFile {
   const file = new VFile({ path });
-  file.message(reason, { place: { line: 1, column: 1 }, ruleId: "service-mail", source: "service" }).fatal = true;
+  fileError(file, "service-mail", reason, { place: { line: 1, column: 1 } });
   return file;
 }

@@ -11,6 +11,7 @@ import { Journal } from "./journal.js";
 import { legacyChanges, readLegacy, type LegacyState } from "./legacy.js";
 import { type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** The default name of the state's branch. */
 export const STATE_BRANCH = "presswork-state";
@@ -177,7 +178,7 @@ export async function readStateView(root: string, config: StateConfig | undefine
   } catch (error) {
     if (!(isPressworkError(error, "state-save", "state-setup", "state-damaged"))) throw error;
     const file = new VFile({ path: "state" });
-    file.message(`cannot read the record of sent issues: ${error.message}`, { ruleId: "state-unreadable", source: "state" }).fatal = true;
+    fileError(file, "state-unreadable", `cannot read the record of sent issues: ${error.message}`);
     return { summary: { issues: [], locks: [] }, files: [file], description: "" };
   }
   const store = await openBranch(root, settings, env);
@@ -186,7 +187,7 @@ export async function readStateView(root: string, config: StateConfig | undefine
   const moved = store && settings.backend === "branch" ? movedMessage(summary, store.description) : undefined;
   if (moved) {
     const file = new VFile({ path: "state" });
-    file.message(moved, { ruleId: "state-moved", source: "state" }).fatal = true;
+    fileError(file, "state-moved", moved);
     files.push(file);
   }
   if (summary.migration) return { summary, files, description: store?.description ?? "" };
@@ -203,7 +204,7 @@ export function startedIssues(summary: StateSummary, file: VFile): IssueState[] 
   const out: IssueState[] = [];
   for (const state of summary.issues) {
     if (state.issue.number !== out.length + 1) {
-      file.message(`the state has issue #${state.issue.number} but no issue #${out.length + 1}: numbers are never reused, so the state was damaged. Restore it from the history of its branch`, { ruleId: "state-order", source: "state" }).fatal = true;
+      fileError(file, "state-order", `the state has issue #${state.issue.number} but no issue #${out.length + 1}: numbers are never reused, so the state was damaged. Restore it from the history of its branch`);
       break;
     }
     out.push(state);

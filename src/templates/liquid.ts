@@ -1,6 +1,7 @@
 import { Liquid } from "liquidjs";
 import { VFile } from "vfile";
 import { contentError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** Template sources by file name relative to their folder, e.g. "article.liquid". */
 export type TemplateSources = Readonly<Record<string, string>>;
@@ -35,7 +36,7 @@ export function renderTemplate(engine: Liquid, folder: string, name: string, sco
     const reason = String((error as Error).message).replace(/, (file:\S+, )?line:\d+, col:\d+$/, "");
     const where = token?.file ?? (sources && templateAt(sources, reason, line, column)) ?? `${name}.liquid`;
     const file = new VFile({ path: `${folder}/${where}` });
-    file.message(`template error: ${reason}`, { place: { line, column }, ruleId: "template", source: "site" }).fatal = true;
+    fileError(file, "template", `template error: ${reason}`, { place: { line, column } });
     throw contentError(file);
   }
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ERRORS, EXIT } from "../../src/errors/catalogue.js";
 import { contentError, isPressworkError, PressworkError } from "../../src/errors/error.js";
+import { FIELD_RULES, RULES } from "../../src/errors/rules.js";
 import { VFile } from "vfile";
 
 const SRC = join(import.meta.dirname, "../../src");
@@ -74,6 +75,14 @@ describe("the error catalogue", () => {
     expect(classes).toEqual(["src/errors/error.ts: PressworkError"]);
   });
 
+  it("is listed in the README with each id's exit code, for scripts to rely on", () => {
+    const readme = readFileSync(join(SRC, "../README.md"), "utf8");
+    const missing = Object.entries(ERRORS)
+      .filter(([id, entry]) => !readme.includes(`| \`${id}\` | ${entry.exit} |`))
+      .map(([id]) => id);
+    expect(missing).toEqual([]);
+  });
+
   it("takes the exit code and hint from the entry, and the place from a content error's file", () => {
     const locked = new PressworkError("locked", "issue #3 is being sent by runner-a");
     expect(locked.exitCode).toBe(EXIT.unavailable);
@@ -87,5 +96,26 @@ describe("the error catalogue", () => {
     expect(error.message).toBe("template error: undefined variable: missing");
     expect(error.place).toEqual({ file: "templates/site/page.liquid", line: 2, column: 5 });
     expect(error.exitCode).toBe(EXIT.problem);
+  });
+});
+
+describe("the rule catalogue", () => {
+  it("names every rule once, and every rule is reported somewhere in src/", () => {
+    const written = writtenKeys("errors/rules.ts", "RULES");
+    expect(new Set(written).size, "a rule is written twice").toBe(written.length);
+    const code = sources()
+      .filter(({ path }) => !path.startsWith("errors/"))
+      .map(({ text }) => text)
+      .join("\n");
+    const unused = Object.keys(RULES).filter((id) => !code.includes(`"${id}"`));
+    expect(unused).toEqual([]);
+    for (const family of Object.keys(FIELD_RULES)) expect(code, family).toMatch(new RegExp(`fieldRule\\(|rule: "${family}"|\`${family}-`));
+  });
+
+  it("leaves no message with a rule id outside the catalogue's helpers", () => {
+    const offenders = sources()
+      .filter(({ path }) => !path.startsWith("errors/") && path !== "validate/messages.ts")
+      .flatMap(({ path, text }) => [...text.matchAll(/\.message\([^;]*ruleId/g)].map((m) => `src/${path}: ${m[0].slice(0, 80)}`));
+    expect(offenders).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { holderOf, openStore, readStateView, saveJournals, stateSettings } from 
 import { type StateStore } from "../../state/store.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
-import { isPressworkError, PressworkError } from "../../errors/error.js";
+import { PressworkError } from "../../errors/error.js";
 
 const ACTIONS = ["fetch", "save", "show"] as const;
 

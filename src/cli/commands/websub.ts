@@ -35,10 +35,8 @@ export const websubCommand = defineCommand({
     let feeds;
     try {
       feeds = builtFeeds(out, config.site.url);
-    } catch {
-      io.err(`presswork websub: there is no built site in ${args.out}/: run presswork build first, or name the folder with --out`);
-      io.fail(1);
-      return;
+    } catch (error) {
+      throw new PressworkError("site-unbuilt", `there is no built site in ${args.out}/: run presswork build first, or name the folder with --out`, { cause: error });
     }
     const statePath = args.state ? resolve(root, args.state) : undefined;
     const last = statePath ? readNotified(statePath) : undefined;
