@@ -220,12 +220,12 @@ describe("presswork mailbox over a real IMAP server", () => {
 
     const overlapping = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [INBOX, Presswork/Processed]\n` });
     const overlap = runCli(["mailbox", "--once"], overlapping, { ...base, IMAP_URL: dovecot.url() });
-    expect(overlap.code).toBe(1);
+    expect(overlap.code).toBe(3);
     expect(overlap.stderr).toMatch(/mailbox.folders names "Presswork\/Processed", which is where messages are moved to/);
 
     const missing = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [Bounces]\n` });
     const noFolder = runCli(["mailbox", "--once"], missing, { ...base, IMAP_URL: dovecot.url() });
-    expect(noFolder.code).toBe(1);
+    expect(noFolder.code).toBe(3);
     expect(noFolder.stderr).toMatch(/the folder "Bounces" in mailbox.folders cannot be opened \(.+\): check its name on the server/);
 
     const badConfig = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  batchSize: 0\n` });
