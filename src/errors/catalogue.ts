@@ -63,6 +63,7 @@ export const ERRORS = {
   "service-listen": { exit: EXIT.unavailable, summary: "`presswork serve` or `presswork preview` cannot listen on its port" },
   "feedback-report": { exit: EXIT.unavailable, summary: "bounces could not be reported back to the subscription service" },
   "webhook-certificate": { exit: EXIT.unavailable, summary: "a webhook's signing certificate could not be fetched" },
+  system: { exit: EXIT.problem, summary: "the operating system refused a file or network operation (permission, disk full, a file gone); the message names it" },
   internal: { exit: EXIT.internal, summary: "a bug: something Presswork relies on did not hold", hint: "Run again with PRESSWORK_DEBUG=1 and report the output." },
 } as const satisfies Record<string, CatalogueEntry>;
 
