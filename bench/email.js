@@ -10,6 +10,7 @@ const WORK = join(REPO, "bench/.work/email");
 const { assemble } = await import("../lib/pipeline/build.js");
 const { compileIssue } = await import("../lib/issues/render.js");
 const { personaliser } = await import("../lib/issues/tokens.js");
+const { unsubscribeLink } = await import("../lib/issues/unsubscribe-url.js");
 
 /** A project with the sample config, templates and ten fresh articles, nothing sent yet. */
 async function project() {
@@ -51,7 +52,7 @@ let bytes = 0;
 const html = personaliser(next.html, "html");
 const text = personaliser(next.text, "text");
 for (let i = 0; i < copies; i++) {
-  const values = { unsubscribe_url: `https://signal-noise.example/unsubscribe?list=weekly&token=t${i}`, name: `Reader ${i}`, greeting: `Hi Reader${i},` };
+  const values = { unsubscribe_url: unsubscribeLink("https://signal-noise.example/unsubscribe?list={list}&token={token}", "weekly", `t${i}`), name: `Reader ${i}`, greeting: `Hi Reader${i},` };
   // byteLength flattens each copy into one string, as writing it out would.
   bytes += Buffer.byteLength(html(values)) + Buffer.byteLength(text(values));
 }

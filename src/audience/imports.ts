@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
-import { readSubscribers, SubscriberListError, type UnreadableRow } from "./source.js";
+import { readSubscribers, type UnreadableRow } from "./source.js";
+import { isPressworkError, PressworkError } from "../errors/error.js";
 
 /** The lists `presswork subscribers import` reads: Presswork's own (what the send reads) and other services' exports. */
 export type ImportFormat = "presswork" | "mailchimp" | "substack" | "buttondown";
@@ -39,7 +40,7 @@ export interface SkippedRow {
  */
 export async function* readExport(path: string, format?: ImportFormat, onFormat?: (format: ImportFormat) => void): AsyncGenerator<ExportRow | SkippedRow | UnreadableRow> {
   if (/\.(json|jsonl|ndjson)$/i.test(path)) {
-    if (format && format !== "presswork") throw new SubscriberListError(`${path}: a ${format} export is a CSV file; JSON lists are Presswork's own format`);
+    if (format && format !== "presswork") throw new PressworkError("subscriber-list", `${path}: a ${format} export is a CSV file; JSON lists are Presswork's own format`);
     onFormat?.("presswork");
     yield* ownRows(path);
     return;
@@ -69,11 +70,11 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
       yield (read as NonNullable<typeof read>)(row, info.lines);
     }
   } catch (error) {
-    if (error instanceof SubscriberListError) throw error;
+    if (isPressworkError(error)) throw error;
     const line = (error as { lines?: number }).lines;
-    throw new SubscriberListError(`${path}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}`);
+    throw new PressworkError("subscriber-list", `${path}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}`);
   }
-  if (!header) throw new SubscriberListError(`${path}: the file is empty; it needs a header row with an email column`);
+  if (!header) throw new PressworkError("subscriber-list", `${path}: the file is empty; it needs a header row with an email column`);
 }
 
 /** Which service made a CSV, from its header row. */
@@ -124,7 +125,7 @@ const MAILCHIMP_SYSTEM = new Set(
 const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
   mailchimp: (header, path) => {
     const names = new Set(header.map((h) => h.toLowerCase()));
-    if (!names.has("email address")) throw new SubscriberListError(`${path}: a Mailchimp export needs its "Email Address" column`);
+    if (!names.has("email address")) throw new PressworkError("subscriber-list", `${path}: a Mailchimp export needs its "Email Address" column`);
     // Mailchimp exports its subscribed, unsubscribed and cleaned (bounced) members as three files: the extra columns say which.
     const status = names.has("unsub_time") ? "unsubscribed" : names.has("clean_time") ? "bounced" : "active";
     return (row, line) => {

@@ -1,4 +1,5 @@
 import type { SubscriberSource } from "./source.js";
+import { PressworkError } from "../errors/error.js";
 
 /** A hard bounce the send met (a 5xx about the mailbox at RCPT TO), or one on its suppression list. */
 export interface BounceReport {
@@ -152,9 +153,9 @@ function serviceSink(url: string, token: string, list: string): Sink {
       try {
         response = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ events }), signal: AbortSignal.timeout(30_000) });
       } catch (error) {
-        throw new Error(`cannot reach ${url} (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
+        throw new PressworkError("feedback-report", `cannot reach ${url} (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
       }
-      if (!response.ok) throw new Error(`${url} answered ${response.status}${response.status === 401 ? ": it refused PRESSWORK_API_TOKEN" : ` ${(await response.text().catch(() => "")).slice(0, 200)}`}`);
+      if (!response.ok) throw new PressworkError("feedback-report", `${url} answered ${response.status}${response.status === 401 ? ": it refused PRESSWORK_API_TOKEN" : ` ${(await response.text().catch(() => "")).slice(0, 200)}`}`);
       await response.arrayBuffer().catch(() => undefined);
     },
     close: async () => {},

@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import { fileChunks } from "../files/chunks.js";
 import { DEFAULT_DATABASE } from "../store/url.js";
+import { isPressworkError, PressworkError } from "../errors/error.js";
 
 /** One row of a subscriber list, before validation, with the line it came from. */
 export interface SubscriberRow {
@@ -28,8 +29,6 @@ export interface UnreadableRow {
  */
 export type SubscriberSource = { file: string } | { text: string; origin: string } | { database: string | undefined; root: string; list: string } | { url: string; token: string };
 
-/** Thrown when the list as a whole cannot be read (no email column, not a list). Names the source, never an address. */
-export class SubscriberListError extends Error {}
 
 /**
  * Streams a subscriber list one row at a time, so a million rows fit in a
@@ -101,7 +100,7 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
         header = record.map((h) => h.toLowerCase());
-        if (!header.includes("email")) throw new SubscriberListError(`${origin}: the header row has no email column (found: ${header.join(", ") || "nothing"})`);
+        if (!header.includes("email")) throw new PressworkError("subscriber-list", `${origin}: the header row has no email column (found: ${header.join(", ") || "nothing"})`);
         continue;
       }
       const row: Record<string, string> = {};
@@ -111,11 +110,11 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
       yield toRow(row, info.lines);
     }
   } catch (error) {
-    if (error instanceof SubscriberListError) throw error;
+    if (isPressworkError(error)) throw error;
     const line = (error as { lines?: number }).lines;
-    throw new SubscriberListError(`${origin}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}`);
+    throw new PressworkError("subscriber-list", `${origin}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}`);
   }
-  if (!header) throw new SubscriberListError(`${origin}: the list is empty; it needs a header row with an email column`);
+  if (!header) throw new PressworkError("subscriber-list", `${origin}: the list is empty; it needs a header row with an email column`);
 }
 
 async function* readJsonLines(input: Readable): AsyncGenerator<SubscriberRow | UnreadableRow> {
@@ -141,9 +140,9 @@ async function* readJsonArray(input: Readable, origin: string): AsyncGenerator<S
   try {
     value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch (error) {
-    throw new SubscriberListError(`${origin}: not valid JSON (${(error as Error).message.replace(/"[^"]*"/g, "…")})`);
+    throw new PressworkError("subscriber-list", `${origin}: not valid JSON (${(error as Error).message.replace(/"[^"]*"/g, "…")})`);
   }
-  if (!Array.isArray(value)) throw new SubscriberListError(`${origin}: a JSON list must be an array of subscribers`);
+  if (!Array.isArray(value)) throw new PressworkError("subscriber-list", `${origin}: a JSON list must be an array of subscribers`);
   for (let i = 0; i < value.length; i++) yield objectRow(value[i], i + 1);
 }
 
@@ -164,18 +163,18 @@ export function remoteSource(value: string, context: { env: NodeJS.ProcessEnv; r
   if (value === "db") {
     const url = context.env["DATABASE_URL"] || undefined;
     if (!url && !existsSync(join(context.root, DEFAULT_DATABASE))) {
-      throw new SubscriberListError(`--subscribers db reads the database: set DATABASE_URL (postgres://… or sqlite:PATH), or run it where ${DEFAULT_DATABASE} exists`);
+      throw new PressworkError("subscriber-list", `--subscribers db reads the database: set DATABASE_URL (postgres://… or sqlite:PATH), or run it where ${DEFAULT_DATABASE} exists`);
     }
     return { database: url, root: context.root, list: context.list };
   }
   if (!/^https?:\/\//i.test(value)) return undefined;
-  if (!URL.canParse(value)) throw new SubscriberListError(`--subscribers ${value} is not a URL`);
+  if (!URL.canParse(value)) throw new PressworkError("subscriber-list", `--subscribers ${value} is not a URL`);
   const url = new URL(value);
   if (url.protocol === "http:" && !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) {
-    throw new SubscriberListError(`--subscribers ${url.origin}: the API token would cross the network in clear; use https://`);
+    throw new PressworkError("subscriber-list", `--subscribers ${url.origin}: the API token would cross the network in clear; use https://`);
   }
   const token = context.env["PRESSWORK_API_TOKEN"];
-  if (!token) throw new SubscriberListError(`--subscribers ${url.origin}${url.pathname} needs PRESSWORK_API_TOKEN, the service's API token`);
+  if (!token) throw new PressworkError("subscriber-list", `--subscribers ${url.origin}${url.pathname} needs PRESSWORK_API_TOKEN, the service's API token`);
   return { url: url.href, token };
 }
 
@@ -186,7 +185,7 @@ async function* readDatabase(source: { database: string | undefined; root: strin
   try {
     store = await openStore({ url: source.database, root: source.root, poolSize: 2 });
   } catch (error) {
-    throw new SubscriberListError(`cannot read the subscribers from the database: ${(error as Error).message}`);
+    throw new PressworkError("subscriber-list", `cannot read the subscribers from the database: ${(error as Error).message}`);
   }
   try {
     let line = 0;
@@ -210,10 +209,10 @@ async function* readService(source: { url: string; token: string }): AsyncGenera
   try {
     response = await fetch(source.url, { headers: { authorization: `Bearer ${source.token}`, accept: "application/x-ndjson" } });
   } catch (error) {
-    throw new SubscriberListError(`${origin}: cannot reach the service (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
+    throw new PressworkError("subscriber-list", `${origin}: cannot reach the service (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
   }
-  if (response.status === 401) throw new SubscriberListError(`${origin}: the service refused PRESSWORK_API_TOKEN (401)`);
-  if (!response.ok || !response.body) throw new SubscriberListError(`${origin}: the service answered ${response.status} ${response.statusText}`);
+  if (response.status === 401) throw new PressworkError("subscriber-list", `${origin}: the service refused PRESSWORK_API_TOKEN (401)`);
+  if (!response.ok || !response.body) throw new PressworkError("subscriber-list", `${origin}: the service answered ${response.status} ${response.statusText}`);
   let line = 0;
   try {
     for await (const text of createInterface({ input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), crlfDelay: Infinity })) {
@@ -229,7 +228,7 @@ async function* readService(source: { url: string; token: string }): AsyncGenera
       yield objectRow(value, line);
     }
   } catch (error) {
-    throw new SubscriberListError(`${origin}: the list was cut off after ${line} rows (${(error as Error).message}); nothing after them was read`);
+    throw new PressworkError("subscriber-list", `${origin}: the list was cut off after ${line} rows (${(error as Error).message}); nothing after them was read`);
   }
 }
 

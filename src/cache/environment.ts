@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CACHE_VERSION } from "./version.js";
+import { PressworkError } from "../errors/error.js";
 
 /** A package as a lockfile lists it. */
 interface LockedPackage {
@@ -55,7 +56,7 @@ function packageRoot(from: string): string {
     } catch {
       // no package.json here
     }
-    if (dirname(dir) === dir) throw new Error(`cannot find Presswork's package.json above ${from}`);
+    if (dirname(dir) === dir) throw new PressworkError("internal", `cannot find Presswork's package.json above ${from}`);
   }
 }
 

@@ -6,6 +6,7 @@ import { replayMessages, storeMessages, type StoredMessage } from "../validate/m
 import type { Journal } from "./journal.js";
 import { cacheKey, digest } from "./key.js";
 import type { CacheStore } from "./store.js";
+import { PressworkError } from "../errors/error.js";
 
 type StoredMeta = Omit<ArticleMeta, "source" | "published" | "updated"> & { published: number; updated: number };
 interface Entry {
@@ -58,7 +59,7 @@ export class MetaCache {
         this.journal.keep(source.path, hit.key === key ? hit : { ...hit, key });
         return hit.meta ? { ...hit.meta, published: new Date(hit.meta.published), updated: new Date(hit.meta.updated), source } : undefined;
       }
-      if (!parse) throw new Error(`${source.path} is not one of the sources this reader was made for`);
+      if (!parse) throw new PressworkError("internal", `${source.path} is not one of the sources this reader was made for`);
       const before = source.file.messages.length;
       const meta = parse(source, config, assets);
       const { source: _source, ...rest } = meta ?? ({} as ArticleMeta);

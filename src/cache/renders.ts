@@ -3,6 +3,7 @@ import type { StoredMessage } from "../validate/messages.js";
 import type { Journal } from "./journal.js";
 import type { Packs, Place } from "./pack.js";
 import type { CacheStore } from "./store.js";
+import { PressworkError } from "../errors/error.js";
 
 /** A rendered body with the messages its render produced, as a render gives it: HTML and all. */
 export interface CachedRender {
@@ -121,7 +122,7 @@ export class RenderCache {
       const email = length - web - feed;
       const [start, bytes] = which === 0 ? [0, web] : which === 1 || email === 0 ? [web, feed] : [web + feed, email];
       const text = email >= 0 ? packs.read([generation, offset + start, bytes]) : undefined;
-      if (text === undefined) throw new Error(`the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
+      if (text === undefined) throw new PressworkError("render-cache", `the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
       return text;
     };
     Object.defineProperty(body, "html", {

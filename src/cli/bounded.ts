@@ -1,5 +1,6 @@
 import { setFlagsFromString } from "node:v8";
 import { Worker, type ResourceLimits } from "node:worker_threads";
+import { PressworkError } from "../errors/error.js";
 import { io } from "./io.js";
 
 /**
@@ -48,7 +49,7 @@ export async function runBounded(argv: string[], heapMb: number): Promise<void> 
     if (code !== 0) io.fail(code);
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY") throw error;
-    throw new Error(`the ${argv[0]} command ran out of its ${heapMb} MB heap. A JSON array list is read whole: give large lists as CSV or JSON Lines, which stream, or raise the limit with PRESSWORK_SEND_HEAP_MB`);
+    throw new PressworkError("send-heap", `the ${argv[0]} command ran out of its ${heapMb} MB heap. A JSON array list is read whole: give large lists as CSV or JSON Lines, which stream, or raise the limit with PRESSWORK_SEND_HEAP_MB`);
   } finally {
     process.off("SIGINT", forward);
     process.off("SIGTERM", forward);

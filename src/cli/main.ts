@@ -3,7 +3,8 @@ import { stripVTControlCharacters } from "node:util";
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
 import { runBounded, SEND_HEAP_MB } from "./bounded.js";
 import { io } from "./io.js";
-import { isUsageError, rejectUnknownFlags } from "./usage.js";
+import { printFailure } from "./failure.js";
+import { rejectUnknownFlags } from "./usage.js";
 
 // Each command is loaded when it runs: `build` need not load the SMTP client, nor `send` the preview server.
 const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
@@ -25,7 +26,7 @@ const main = defineCommand({
   subCommands,
 });
 
-/** Runs the CLI with `argv` (without node and script). Usage mistakes exit 2, content problems 1. */
+/** Runs the CLI with `argv` (without node and script). Exit codes come from the error catalogue (src/errors/catalogue.ts). */
 export async function run(argv: string[]): Promise<void> {
   // A reader that stops early (`presswork issue | head`) is not an error.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -37,8 +38,7 @@ export async function run(argv: string[]): Promise<void> {
     try {
       await runBounded(argv, Number(process.env["PRESSWORK_SEND_HEAP_MB"]) || SEND_HEAP_MB);
     } catch (error) {
-      io.err(`presswork: ${(error as Error).message}`);
-      io.fail(1);
+      printFailure(error, name);
     }
     return;
   }
@@ -59,14 +59,6 @@ export async function run(argv: string[]): Promise<void> {
     if (sub) await rejectUnknownFlags(sub, argv.slice(1));
     await runCommand(main, { rawArgs: argv });
   } catch (error) {
-    if (isUsageError(error)) {
-      io.err(`presswork: ${(error as Error).message.replace(/\x1b\[[0-9;]*m/g, "")}`);
-      io.err(`Run presswork ${sub ? `${name} ` : ""}--help for usage.`);
-      io.fail(2);
-      return;
-    }
-    io.err(`presswork: ${(error as Error).message}`);
-    if (process.env["PRESSWORK_DEBUG"]) io.err(String((error as Error).stack));
-    io.fail(1);
+    printFailure(error, sub ? name : undefined);
   }
 }

@@ -1,7 +1,6 @@
 import type { ArgsDef, CommandDef } from "citty";
+import { isPressworkError, PressworkError } from "../errors/error.js";
 
-/** A mistake in how a command was called: printed with the command's usage, exit code 2. */
-export class UsageError extends Error {}
 
 /** Rejects `--flags` that the command does not define, naming the closest one. */
 export async function rejectUnknownFlags(cmd: CommandDef<any>, rawArgs: readonly string[]): Promise<void> {
@@ -18,7 +17,7 @@ export async function rejectUnknownFlags(cmd: CommandDef<any>, rawArgs: readonly
     const match = /^--?([^=]+)/.exec(arg);
     if (!match || /^-\d/.test(arg)) continue;
     const name = match[1] ?? "";
-    if (!known.has(name)) throw new UsageError(`unknown option ${arg.split("=")[0]}`);
+    if (!known.has(name)) throw new PressworkError("usage", `unknown option ${arg.split("=")[0]}`);
   }
 }
 
@@ -27,12 +26,12 @@ export function parseNow(value: string | undefined): Date {
   if (value === undefined || value === "") return new Date();
   const date = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new UsageError(`--now is "${value}", not an ISO 8601 date-time. Write it like 2026-11-29T09:00:00Z`);
+    throw new PressworkError("usage", `--now is "${value}", not an ISO 8601 date-time. Write it like 2026-11-29T09:00:00Z`);
   }
   return date;
 }
 
 /** Whether an error is one the command line caused (bad flag, missing argument). */
 export function isUsageError(error: unknown): boolean {
-  return error instanceof UsageError || (error instanceof Error && error.name === "CLIError");
+  return isPressworkError(error, "usage") || (error instanceof Error && error.name === "CLIError");
 }

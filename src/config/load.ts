@@ -3,6 +3,7 @@ import { VFile } from "vfile";
 import { parseRemembered } from "../cache/parsed.js";
 import type { CacheStore } from "../cache/store.js";
 import type { Config } from "./schema.js";
+import { fileError } from "../errors/rules.js";
 
 /** File name of the configuration at the project root. */
 export const CONFIG_FILE = "presswork.config.yaml";
@@ -18,10 +19,7 @@ export async function loadConfig(root: string, store?: CacheStore): Promise<Conf
     text = await readFile(path, "utf8");
   } catch {
     const file = new VFile({ path: CONFIG_FILE });
-    file.message(`cannot read ${CONFIG_FILE}: create it at the project root (see README, "Configuration")`, {
-      ruleId: "config-missing",
-      source: "config",
-    }).fatal = true;
+    fileError(file, "config-missing", `cannot read ${CONFIG_FILE}: create it at the project root (see README, "Configuration")`);
     return { config: undefined, file };
   }
   const { value, file } = await parseRemembered(store, "config", CONFIG_FILE, text, async () => {

@@ -3,6 +3,7 @@ import { quote } from "../validate/words.js";
 import { parseYaml } from "../validate/yaml.js";
 import { CONFIG_FILE, type ConfigResult } from "./load.js";
 import { configSchema } from "./schema.js";
+import { fileError, fileWarning } from "../errors/rules.js";
 
 /** Parses and validates configuration text; cross-field rules (default author exists) are checked here too. */
 export function parseConfig(text: string, path = CONFIG_FILE): ConfigResult {
@@ -12,11 +13,9 @@ export function parseConfig(text: string, path = CONFIG_FILE): ConfigResult {
   if (config.defaultAuthor !== undefined && !(config.defaultAuthor in config.authors)) {
     const line = text.split("\n").findIndex((l) => /^defaultAuthor\s*:/.test(l)) + 1;
     const keys = Object.keys(config.authors);
-    file.message(`'defaultAuthor' is ${quote(config.defaultAuthor)}, which is not a key under 'authors'${keys.length ? `: use one of ${keys.join(", ")}` : ": add the author under authors: first"}`, {
+    fileError(file, "config-defaultAuthor", `'defaultAuthor' is ${quote(config.defaultAuthor)}, which is not a key under 'authors'${keys.length ? `: use one of ${keys.join(", ")}` : ": add the author under authors: first"}`, {
       place: { line: Math.max(line, 1), column: 1 },
-      ruleId: "config-defaultAuthor",
-      source: "config",
-    }).fatal = true;
+    });
     return { config: undefined, file };
   }
   if (!config.site.url.endsWith("/")) config.site.url += "/";
@@ -25,7 +24,7 @@ export function parseConfig(text: string, path = CONFIG_FILE): ConfigResult {
     const lines = text.split("\n");
     const block = lines.findIndex((l) => /^\s+unsubscribe\s*:/.test(l));
     const line = block >= 0 ? lines.findIndex((l, i) => i > block && /^\s+url\s*:/.test(l)) + 1 : 0;
-    file.message(misplaced, { place: { line: Math.max(line, 1), column: 1 }, ruleId: "config-unsubscribe-url", source: "config" });
+    fileWarning(file, "config-unsubscribe-url", misplaced, { place: { line: Math.max(line, 1), column: 1 } });
   }
   return { config, file };
 }

@@ -1,6 +1,10 @@
 import { slug as githubSlug } from "github-slugger";
 import { digest } from "../cache/key.js";
+import type { EmailImage } from "../issues/images.js";
+import type { RenderedBody } from "../markdown/render.js";
+import { absoluteUrl, paths } from "./paths.js";
 import type { SourceFile } from "./read.js";
+import { fileError } from "../errors/rules.js";
 
 /** A person credited on an article: a key from the config's `authors`, or a name written in the front matter. */
 export interface Author {
@@ -46,6 +50,40 @@ export interface ArticleMeta {
   source: SourceFile;
 }
 
+/** A published article: identity, metadata and its rendered body, with the URLs every output uses. */
+export interface Article extends ArticleMeta {
+  body: RenderedBody;
+  /** Site path of the article page, e.g. "articles/my-story/". */
+  path: string;
+  /** Absolute URL of the article page. */
+  url: string;
+  /** Summary from the front matter, else the body's excerpt. */
+  description: string;
+  /** Quick Reads: from the front matter, else from the body's section; empty when neither has any. */
+  points: string[];
+  /** Absolute URL of the article's image. */
+  imageUrl?: string;
+  /** How the email shows the article's image (a project with a newsletter). */
+  emailImage?: EmailImage;
+  /** How a full-text email shows the local pictures in the body, by the URL its email HTML loads each from (see emailBody). */
+  emailBodyImages?: Record<string, EmailImage>;
+}
+
+/** Joins an article's metadata and rendered body. */
+export function toArticle(meta: ArticleMeta, body: RenderedBody, siteUrl: string, imageSitePath?: string): Article {
+  const path = paths.article(meta.slug);
+  const article: Article = {
+    ...meta,
+    body,
+    path,
+    url: absoluteUrl(path, siteUrl),
+    description: meta.summary ?? body.excerpt,
+    points: meta.keyPoints ?? body.keyPoints ?? [],
+  };
+  if (imageSitePath !== undefined) article.imageUrl = absoluteUrl(imageSitePath, siteUrl);
+  return article;
+}
+
 /** The longest slug: a URL segment and a file name anywhere, with room for the rest of the path. */
 export const SLUG_MAX = 80;
 
@@ -81,28 +119,16 @@ export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: 
   // A file already refused whole (not text at all) says so once, not once more here.
   if (file.messages.some((m) => m.fatal && m.ruleId === "binary")) return undefined;
   if (text.trim() === "") {
-    file.message("the file is empty: an article starts with front matter (---, title:, date:, ---)", {
-      place: { line: 1, column: 1 },
-      ruleId: "empty",
-      source: "content",
-    }).fatal = true;
+    fileError(file, "empty", "the file is empty: an article starts with front matter (---, title:, date:, ---)", { place: { line: 1, column: 1 } });
     return undefined;
   }
   if (!/^---[ \t]*\n/.test(text)) {
-    file.message("no front matter: start the file with a line ---, then title: and date:, then a line ---", {
-      place: { line: 1, column: 1 },
-      ruleId: "front-matter-missing",
-      source: "content",
-    }).fatal = true;
+    fileError(file, "front-matter-missing", "no front matter: start the file with a line ---, then title: and date:, then a line ---", { place: { line: 1, column: 1 } });
     return undefined;
   }
   const block = frontMatterBlock(text);
   if (!block) {
-    file.message("the front matter opened on line 1 is never closed: add a line --- after it", {
-      place: { line: 1, column: 1 },
-      ruleId: "front-matter-unclosed",
-      source: "content",
-    }).fatal = true;
+    fileError(file, "front-matter-unclosed", "the front matter opened on line 1 is never closed: add a line --- after it", { place: { line: 1, column: 1 } });
     return undefined;
   }
   return { yaml: block.yaml, bodyLine: 2 + block.yaml.split("\n").length };

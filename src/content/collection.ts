@@ -2,6 +2,7 @@ import type { Config } from "../config/schema.js";
 import { fieldLine, type ArticleMeta, type Author, type Tag } from "./article.js";
 import type { ContentTree, SourceFile } from "./read.js";
 import { listOf, quote } from "../validate/words.js";
+import { fileError, fileWarning, fieldRule } from "../errors/rules.js";
 
 /** Reads one article's metadata: `readMeta`, or a caching wrapper around it. */
 export type MetaReader = (source: SourceFile, config: Config, assets: ReadonlyMap<string, number>) => ArticleMeta | undefined;
@@ -44,11 +45,7 @@ function checkTagSpellings(articles: readonly ArticleMeta[]): void {
     const all = listOf(ranked.map(([name]) => quote(name)));
     for (const [name, list] of ranked.slice(1)) {
       for (const article of list) {
-        article.source.file.message(`tags ${all} all make one page, tags/${slug}/: write ${quote(name)} as ${quote(main)}, as ${users.length} ${users.length === 1 ? "article does" : "articles do"}`, {
-          place: { line: fieldLine(article.source, "tags"), column: 1 },
-          ruleId: "tag-spelling",
-          source: "content",
-        });
+        fileWarning(article.source.file, "tag-spelling", `tags ${all} all make one page, tags/${slug}/: write ${quote(name)} as ${quote(main)}, as ${users.length} ${users.length === 1 ? "article does" : "articles do"}`, { place: { line: fieldLine(article.source, "tags"), column: 1 } });
       }
     }
   }
@@ -75,10 +72,7 @@ function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: Art
       owners.set(value, article);
       continue;
     }
-    article.source.file.message(
-      `duplicate ${field} "${value}": ${first.source.path} has it too. Give this article its own ${field}: ${field === "slug" ? "my-other-story" : "tag:…"} in the front matter`,
-      { place: { line: fieldLine(article.source, field), column: 1 }, ruleId: `duplicate-${field}`, source: "content" },
-    ).fatal = true;
+    fileError(article.source.file, fieldRule("duplicate", field), `duplicate ${field} "${value}": ${first.source.path} has it too. Give this article its own ${field}: ${field === "slug" ? "my-other-story" : "tag:…"} in the front matter`, { place: { line: fieldLine(article.source, field), column: 1 } });
     reported.add(article);
   }
   return reported;

@@ -6,6 +6,7 @@ import { fieldLine, slugify, splitFrontMatter, type ArticleMeta, type Author, ty
 import { calendarDate } from "./dates.js";
 import type { SourceFile } from "./read.js";
 import { frontMatterSchema } from "./schema.js";
+import { fileError, fileWarning } from "../errors/rules.js";
 
 /**
  * Validates an article's front matter and derives its identity: slug from
@@ -22,20 +23,12 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
   const name = posix.basename(source.path) === "index.md" ? posix.basename(posix.dirname(source.path)) : posix.basename(source.path, ".md");
   const slug = fm.slug ?? slugify(name);
   if (!slug) {
-    file.message(`cannot make a URL slug from the file name "${name}": add slug: my-story to the front matter`, {
-      place: { line: 1, column: 1 },
-      ruleId: "slug",
-      source: "content",
-    }).fatal = true;
+    fileError(file, "slug", `cannot make a URL slug from the file name "${name}": add slug: my-story to the front matter`, { place: { line: 1, column: 1 } });
     return undefined;
   }
   const updated = fm.updated ?? fm.date;
   if (updated < fm.date) {
-    file.message("'updated' is before 'date': an article cannot change before it is published", {
-      place: { line: fieldLine(source, "updated"), column: 1 },
-      ruleId: "front-matter-updated",
-      source: "content",
-    }).fatal = true;
+    fileError(file, "front-matter-updated", "'updated' is before 'date': an article cannot change before it is published", { place: { line: fieldLine(source, "updated"), column: 1 } });
   }
   const host = new URL(config.site.url).hostname;
   const id = new URL(fm.id ?? `tag:${host},${calendarDate(fm.date, config.site.timezone)}:${slug}`).href;
@@ -60,11 +53,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     const path = posix.join(posix.dirname(source.path), fm.image.src);
     const size = assets.get(path);
     if (size === undefined) {
-      file.message(`'image.src' is "${fm.image.src}", but there is no file ${path}: put the image next to the article`, {
-        place: { line: fieldLine(source, "image"), column: 1 },
-        ruleId: "missing-asset",
-        source: "content",
-      }).fatal = true;
+      fileError(file, "missing-asset", `'image.src' is "${fm.image.src}", but there is no file ${path}: put the image next to the article`, { place: { line: fieldLine(source, "image"), column: 1 } });
     } else {
       meta.image = { path, size, alt: fm.image.alt };
       if (fm.image.caption !== undefined) meta.image.caption = fm.image.caption;
@@ -92,7 +81,7 @@ function uniqueTags(names: string[], source: SourceFile): Tag[] {
   for (const name of names) {
     const slug = slugify(name);
     if (!slug) {
-      source.file.message(`tag ${quote(name)} has no letters or digits to make its page's address from: write it with words, like "Open Source"`, { place, ruleId: "tag-empty", source: "content" }).fatal = true;
+      fileError(source.file, "tag-empty", `tag ${quote(name)} has no letters or digits to make its page's address from: write it with words, like "Open Source"`, { place });
       continue;
     }
     const tag = seen.get(slug);
@@ -101,7 +90,7 @@ function uniqueTags(names: string[], source: SourceFile): Tag[] {
   }
   for (const { slug, spellings } of seen.values()) {
     if (spellings.length < 2) continue;
-    source.file.message(`tags ${listOf(spellings.map((s) => quote(s)))} are one topic, tags/${slug}/: keep one of them`, { place, ruleId: "tag-spelling", source: "content" });
+    fileWarning(source.file, "tag-spelling", `tags ${listOf(spellings.map((s) => quote(s)))} are one topic, tags/${slug}/: keep one of them`, { place });
   }
   return [...seen.values()].map(({ name, slug }) => ({ name, slug }));
 }

@@ -3,6 +3,7 @@ import { join, posix, sep } from "node:path";
 import { VFile } from "vfile";
 import { digest } from "../cache/key.js";
 import { replayMessages, type StoredMessage } from "../validate/messages.js";
+import { fileError, fileWarning, type RuleId } from "../errors/rules.js";
 
 /** One article file: its decoded text, a digest of it and the VFile that collects its messages. */
 export interface SourceFile {
@@ -94,9 +95,9 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
   return { sources, assets, layout };
 }
 
-function warning(path: string, reason: string, ruleId: string): VFile {
+function warning(path: string, reason: string, ruleId: RuleId): VFile {
   const file = new VFile({ path });
-  file.message(reason, { place: { line: 1, column: 1 }, ruleId, source: "content" });
+  fileWarning(file, ruleId, reason, { place: { line: 1, column: 1 } });
   return file;
 }
 
@@ -132,11 +133,7 @@ function isArticle(path: string): boolean {
 export function decodeSource(path: string, bytes: Uint8Array): { text: string; file: VFile } {
   const file = new VFile({ path });
   if (isBinary(bytes)) {
-    file.message(`is not a text file (it holds binary data, like an image or a document): an article is UTF-8 text. Rename the file if it is not an article`, {
-      place: { line: 1, column: 1 },
-      ruleId: "binary",
-      source: "content",
-    }).fatal = true;
+    fileError(file, "binary", `is not a text file (it holds binary data, like an image or a document): an article is UTF-8 text. Rename the file if it is not an article`, { place: { line: 1, column: 1 } });
     file.value = "";
     return { text: "", file };
   }
@@ -179,11 +176,7 @@ function dropControlCharacters(text: string, file: VFile): string {
   lines.forEach((line, index) => {
     const at = line.search(CONTROL);
     if (at < 0) return;
-    file.message(`invisible control character U+${line.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")} removed`, {
-      place: { line: index + 1, column: at + 1 },
-      ruleId: "control-character",
-      source: "content",
-    });
+    fileWarning(file, "control-character", `invisible control character U+${line.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")} removed`, { place: { line: index + 1, column: at + 1 } });
     lines[index] = line.replace(new RegExp(CONTROL.source, "g"), "");
   });
   return lines.join("\n");
@@ -206,10 +199,6 @@ function reportInvalidUtf8(bytes: Uint8Array, file: VFile): void {
     }
   }
   for (const at of bad.slice(0, 5)) {
-    file.message("bytes that are not UTF-8; save the file as UTF-8", {
-      place: { line: at, column: 1 },
-      ruleId: "encoding",
-      source: "content",
-    }).fatal = true;
+    fileError(file, "encoding", "bytes that are not UTF-8; save the file as UTF-8", { place: { line: at, column: 1 } });
   }
 }

@@ -1,5 +1,6 @@
 import { fieldLine, frontMatterBlock, type ArticleMeta } from "./article.js";
 import { PLACEHOLDERS } from "./placeholders.js";
+import { fileError, fileWarning, type RuleId } from "../errors/rules.js";
 
 /** What a review needs of a rendered body: facts kept beside it, so a review reads no article again. */
 export interface BodyFacts {
@@ -26,8 +27,8 @@ export interface FeedLimits {
 export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body: BodyFacts }>, now: Date, feeds: FeedLimits): void {
   for (const { meta, body } of articles) {
     const { source } = meta;
-    const error = (reason: string, line: number, ruleId: string) => {
-      source.file.message(reason, { place: { line, column: 1 }, ruleId, source: "content" }).fatal = true;
+    const error = (reason: string, line: number, ruleId: RuleId) => {
+      fileError(source.file, ruleId, reason, { place: { line, column: 1 } });
     };
     if (!meta.draft) {
       if (meta.summary === PLACEHOLDERS.summary) error("'summary' is still the placeholder from presswork new: write one or two sentences of your own", fieldLine(source, "summary"), "placeholder");
@@ -41,11 +42,7 @@ export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body
     }
     if (feeds.fullContent && (body.feedBytes ?? 0) > feeds.itemMax) {
       const block = frontMatterBlock(source.text);
-      source.file.message(`the body is ${megabytes(body.feedBytes ?? 0)} of HTML, more than a feed item carries (${megabytes(feeds.itemMax)}): feeds show its summary and a link to the article instead`, {
-        place: { line: block ? source.text.slice(0, block.end).split("\n").length + 1 : 1, column: 1 },
-        ruleId: "feed-item-size",
-        source: "feeds",
-      });
+      fileWarning(source.file, "feed-item-size", `the body is ${megabytes(body.feedBytes ?? 0)} of HTML, more than a feed item carries (${megabytes(feeds.itemMax)}): feeds show its summary and a link to the article instead`, { place: { line: block ? source.text.slice(0, block.end).split("\n").length + 1 : 1, column: 1 } });
     }
   }
 }

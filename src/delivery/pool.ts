@@ -1,4 +1,5 @@
 import SMTPConnection, { type SMTPConnectionOptions, type SMTPConnectionSendInfo, type SMTPEnvelope } from "nodemailer/lib/smtp-connection";
+import { PressworkError } from "../errors/error.js";
 
 /** How the pool opens and uses its connections. */
 export interface PoolOptions {
@@ -216,7 +217,7 @@ export class ConnectionPool {
         if (error) reject(error);
         else resolve();
       };
-      session.onEnd = () => setImmediate(() => done(this.closed ? closedError() : (session.lastError ?? Object.assign(new Error("Connection closed before the session was ready"), { code: "ECONNECTION", command: "CONN" }))));
+      session.onEnd = () => setImmediate(() => done(this.closed ? closedError() : (session.lastError ?? connectionError("Connection closed before the session was ready", "CONN"))));
       run(done);
     });
   }
@@ -234,10 +235,10 @@ export class ConnectionPool {
         if (settled) return;
         settled = true;
         delete session.onEnd;
-        if (error || !info) reject(error ?? new Error("no reply"));
+        if (error || !info) reject(error ?? connectionError("no reply", "DATA"));
         else resolve(info);
       };
-      session.onEnd = () => setImmediate(() => settle(Object.assign(new Error("Connection closed before the server answered the message"), { code: "ECONNECTION", command: "CONN" })));
+      session.onEnd = () => setImmediate(() => settle(connectionError("Connection closed before the server answered the message", "CONN")));
       session.connection.send(envelope, raw, settle);
     });
   }
@@ -297,5 +298,10 @@ export class ConnectionPool {
 }
 
 function closedError(): PoolError {
-  return Object.assign(new Error("the transport was closed before this message went out"), { code: "ECONNECTION", command: "API" });
+  return connectionError("the transport was closed before this message went out", "API");
+}
+
+/** A failure of the connection itself, shaped as nodemailer reports one so that the transport classifies it with the server's. */
+function connectionError(message: string, command: string): PoolError {
+  return Object.assign(new PressworkError("smtp-unavailable", message), { code: "ECONNECTION", command });
 }

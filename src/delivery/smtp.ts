@@ -1,6 +1,7 @@
 import { classify, cleanResponse } from "./classify.js";
 import { ConnectionPool, type PoolError } from "./pool.js";
-import { FatalTransportError, type Outcome, type Outgoing, type Transport } from "./transport.js";
+import { type Outcome, type Outgoing, type Transport } from "./transport.js";
+import { PressworkError } from "../errors/error.js";
 
 /** How to reach the SMTP server; the password never appears in a message. */
 export interface SmtpSettings {
@@ -37,7 +38,7 @@ export function smtpFromEnv(env: NodeJS.ProcessEnv): SmtpSettings | undefined {
   if (!env["SMTP_HOST"]) return undefined;
   const secure = yes(env["SMTP_SECURE"]);
   const port = env["SMTP_PORT"] ? Number(env["SMTP_PORT"]) : secure ? 465 : 587;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FatalTransportError(`SMTP_PORT is "${env["SMTP_PORT"]}", not a port number (1 to 65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PressworkError("smtp-setup", `SMTP_PORT is "${env["SMTP_PORT"]}", not a port number (1 to 65535)`);
   return {
     host: env["SMTP_HOST"],
     port,
@@ -54,7 +55,7 @@ const URL_HINT = "Write it as smtp://user:password@host:587 or smtps://user:pass
 
 /** Parses SMTP_URL by hand, so that each mistake is named without repeating the password. */
 function parseSmtpUrl(text: string): Omit<SmtpSettings, "rejectUnauthorized"> {
-  const fail = (what: string) => new FatalTransportError(`SMTP_URL ${what}. ${URL_HINT}`);
+  const fail = (what: string): PressworkError => new PressworkError("smtp-setup", `SMTP_URL ${what}. ${URL_HINT}`);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
   if (!scheme) throw fail("does not start with smtp:// or smtps://");
   const protocol = (scheme[1] ?? "").toLowerCase();
@@ -170,16 +171,18 @@ export class SmtpTransport implements Transport {
   }
 }
 
-function fatal(error: unknown, where: string, settings: SmtpSettings): FatalTransportError {
+function fatal(error: unknown, where: string, settings: SmtpSettings): PressworkError {
   const e = error as { code?: string; message?: string; response?: string; command?: string; responseCode?: number };
   const reply = cleanResponse(e.response ?? e.message ?? "");
   let reason: string;
+  let id: "smtp-setup" | "smtp-unavailable" = "smtp-setup";
   if (e.code === "ETLS" && e.command === "STARTTLS" && e.responseCode)
     reason = `the server does not offer STARTTLS, and a password would cross the network unencrypted. Use smtps:// (port 465), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to SMTP_URL`;
   else if (e.code === "ETLS") reason = "the TLS handshake failed";
   else if (e.code === "EAUTH" || e.code === "ENOAUTH") reason = settings.user ? "the server refused the user name and password" : "the server asks for a user name and password";
-  else if (e.code === "ETIMEDOUT") reason = "the server did not answer in time";
-  else if (e.code === "ECONNECTION" || e.code === "ESOCKET" || e.code === "EDNS") reason = "the connection failed";
-  else reason = "the server could not be used";
-  return new FatalTransportError(`cannot send through ${where}: ${reason} (${reply}). Nothing was sent.`);
+  else if (e.code === "ETIMEDOUT" || e.code === "ECONNECTION" || e.code === "ESOCKET" || e.code === "EDNS") {
+    reason = e.code === "ETIMEDOUT" ? "the server did not answer in time" : "the connection failed";
+    id = "smtp-unavailable";
+  } else reason = "the server could not be used";
+  return new PressworkError(id, `cannot send through ${where}: ${reason} (${reply}). Nothing was sent.`);
 }

@@ -25,8 +25,6 @@ export type Outcome =
   /** The message or the account was refused (MAIL FROM, DATA, 552/554, 5.7.x, authentication): the send must stop. */
   | { state: "refused"; code?: number; command: string; response: string };
 
-/** A failure before anything was sent (authentication, TLS, nothing listening): the send does not start. */
-export class FatalTransportError extends Error {}
 
 /** Where messages go: an SMTP pool or the outbox. Listmonk's messenger, in small. */
 export interface Transport {

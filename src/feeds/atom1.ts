@@ -3,6 +3,7 @@ import { escapeXml } from "../xml/escape.js";
 import { FEED_HISTORY_NS } from "./rss2.js";
 import { feedAuthor, imageType, itemHtml, type FeedHistory, type FeedSpec, type ItemHtml } from "./spec.js";
 import { cdataHtml, htmlText, XmlValues } from "./xml-values.js";
+import { PressworkError } from "../errors/error.js";
 
 const ROOT = '<feed xmlns="http://www.w3.org/2005/Atom">';
 
@@ -56,12 +57,12 @@ export function atom1(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(art
  */
 export function completeAtom(xml: string, language: string, self: string, history: FeedHistory | undefined): string {
   const root = `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${escapeXml(language)}"${history?.archive ? ` xmlns:fh="${FEED_HISTORY_NS}"` : ""}>`;
-  if (!xml.includes(ROOT)) throw new Error("the Atom writer's root element is not the one expected");
+  if (!xml.includes(ROOT)) throw new PressworkError("internal", "the Atom writer's root element is not the one expected");
   const withRoot = xml.replace(ROOT, root);
   if (!history) return withRoot;
   const selfLink = `<link rel="self" href="${escapeXml(self)}"/>`;
   const at = withRoot.indexOf(selfLink);
-  if (at < 0) throw new Error("the Atom writer's self link is not the one expected");
+  if (at < 0) throw new PressworkError("internal", "the Atom writer's self link is not the one expected");
   const indent = /\n([ \t]*)$/.exec(withRoot.slice(0, at))?.[1] ?? "";
   const added = [
     ...(history.current ? [`<link rel="current" href="${escapeXml(history.current.atom)}"/>`] : []),

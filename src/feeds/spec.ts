@@ -1,7 +1,6 @@
 import type { Config } from "../config/schema.js";
-import type { Author, Tag } from "../content/article.js";
+import type { Article, Author, Tag } from "../content/article.js";
 import { absoluteUrl, paths } from "../content/paths.js";
-import type { Article } from "../markdown/article.js";
 import { cacheKey, digest as contentDigest } from "../cache/key.js";
 import { escapeXml } from "../xml/escape.js";
 

@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { digest } from "../cache/key.js";
 import { absoluteUrl } from "../content/paths.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import type { FrozenArticle, FrozenIssue, FrozenPage } from "../state/store.js";
 import { issuePath, preheaderOf } from "./plan.js";
 import type { CompiledIssue } from "./render.js";

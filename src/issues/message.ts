@@ -8,6 +8,8 @@ import type { CompiledIssue } from "./render.js";
 import { greetingFor } from "./greeting.js";
 import { readUnsubscribeToken, splitPart, unsubscribeTokenFor, type TokenValues } from "./tokens.js";
 import { unsubscribeMailto } from "./verp.js";
+import { PressworkError } from "../errors/error.js";
+import { unsubscribeLink } from "./unsubscribe-url.js";
 
 /** One person to mail. */
 export interface Recipient {
@@ -48,8 +50,6 @@ export interface MessageOptions {
 /** Headers every message signs with DKIM, List-Unsubscribe and List-Unsubscribe-Post among them (RFC 8058). */
 export const SIGNED_HEADERS = "from:sender:reply-to:subject:date:message-id:to:cc:mime-version:content-type:content-transfer-encoding:list-id:list-unsubscribe:list-unsubscribe-post";
 
-/** A header value would carry a line break into the message head. */
-export class HeaderInjectionError extends Error {}
 
 /**
  * A recipient's unsubscribe token (see unsubscribeTokenFor): names the list
@@ -73,12 +73,12 @@ export function addressKey(address: string, secret: string): string {
 
 /** The one-click unsubscribe URL of a recipient. */
 export function unsubscribeUrl(newsletter: NewsletterConfig, address: string, secret: string, key?: string): string {
-  return newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", encodeURIComponent(unsubscribeToken(address, newsletter.listId, secret, key)));
+  return unsubscribeLink(newsletter.unsubscribe.url, newsletter.listId, unsubscribeToken(address, newsletter.listId, secret, key));
 }
 
 function refuseLineBreaks(values: Record<string, string | undefined>): void {
   for (const [field, value] of Object.entries(values)) {
-    if (value !== undefined && /[\r\n]/.test(value)) throw new HeaderInjectionError(`the ${field} contains a line break, which would inject mail headers; nothing was built`);
+    if (value !== undefined && /[\r\n]/.test(value)) throw new PressworkError("header-injection", `the ${field} contains a line break, which would inject mail headers; nothing was built`);
   }
 }
 
@@ -136,7 +136,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const statics: Buffer[] = [];
   let last = 0;
   for (const { marker, at } of markers) {
-    if (at < 0) throw new Error(`message template lost its placeholder ${marker}`);
+    if (at < 0) throw new PressworkError("internal", `message template lost its placeholder ${marker}`);
     statics.push(Buffer.from(template.slice(last, at), "utf8"));
     last = at + marker.length;
   }

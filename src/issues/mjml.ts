@@ -1,6 +1,8 @@
 import { VFile } from "vfile";
-import { TemplateError, type TemplateSources } from "../templates/liquid.js";
+import { type TemplateSources } from "../templates/liquid.js";
 import { EMAIL_TEMPLATES } from "./limits.js";
+import { contentError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** MJML's entry point, as this project calls it. */
 export type Mjml = (
@@ -28,12 +30,8 @@ export async function mjmlToHtml(source: string): Promise<string> {
   } catch (error) {
     const first = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors?.[0];
     const file = new VFile({ path: `${EMAIL_TEMPLATES}/issue.mjml.liquid` });
-    file.message(`MJML: ${first ? `<${first.tagName}> ${first.message} (line ${first.line} of the rendered MJML)` : (error as Error).message}`, {
-      place: { line: 1, column: 1 },
-      ruleId: "mjml",
-      source: "issues",
-    }).fatal = true;
-    throw new TemplateError(file);
+    fileError(file, "mjml", `MJML: ${first ? `<${first.tagName}> ${first.message} (line ${first.line} of the rendered MJML)` : (error as Error).message}`, { place: { line: 1, column: 1 } });
+    throw contentError(file);
   }
 }
 
@@ -53,7 +51,7 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
     const file = new VFile({ path: `${EMAIL_TEMPLATES}/${name}`, value: text });
     // MJML closes what is left open where it sees fit, and strict validation does not mind: an unclosed
     // <mj-text> swallows the rest of the issue as raw HTML. Tags must balance, file by file.
-    for (const problem of unbalancedTags(skeleton)) file.message(problem.reason, { place: { line: problem.line, column: problem.column }, ruleId: "mjml", source: "issues" }).fatal = true;
+    for (const problem of unbalancedTags(skeleton)) fileError(file, "mjml", problem.reason, { place: { line: problem.line, column: problem.column } });
     if (file.messages.length > 0) {
       files.push(file);
       continue;
@@ -63,7 +61,7 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
     } catch (error) {
       const errors = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors ?? [];
       if (errors.length === 0) throw error;
-      for (const e of errors) file.message(`MJML: <${e.tagName}> ${e.message}`, { place: { line: e.line, column: 1 }, ruleId: "mjml", source: "issues" }).fatal = true;
+      for (const e of errors) fileError(file, "mjml", `MJML: <${e.tagName}> ${e.message}`, { place: { line: e.line, column: 1 } });
     }
     files.push(file);
   }

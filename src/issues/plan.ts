@@ -1,6 +1,6 @@
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { truncate } from "../markdown/excerpt.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import type { SentIssue, SentRecord } from "./record.js";
 
 /** An issue to send or to show: its number, date, articles and the words around them. */

@@ -2,6 +2,7 @@ import { VFile } from "vfile";
 import { z } from "zod";
 import { parseYaml } from "../validate/yaml.js";
 import { RECORD_FILE } from "./limits.js";
+import { fileError } from "../errors/rules.js";
 
 
 const sentIssue = z.object({
@@ -30,11 +31,9 @@ export function parseRecord(text: string | undefined): { record?: SentRecord; fi
   if (!record) return { file };
   record.issues.forEach((issue, index) => {
     if (issue.number !== index + 1) {
-      file.message(`issue number ${issue.number} is out of order: issue ${index + 1} was expected here. Fix the record by hand; numbers are never reused`, {
+      fileError(file, "record-order", `issue number ${issue.number} is out of order: issue ${index + 1} was expected here. Fix the record by hand; numbers are never reused`, {
         place: { line: lineOf(text, `"number": ${issue.number}`), column: 1 },
-        ruleId: "record-order",
-        source: "issues",
-      }).fatal = true;
+      });
     }
   });
   return file.messages.some((m) => m.fatal) ? { file } : { record, file };

@@ -1,8 +1,8 @@
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import { displayDate, siteScope } from "../site/scope.js";
-import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { emailBody } from "./email-body.js";
 import { EMAIL_SLOT } from "./images.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES } from "./limits.js";
@@ -10,6 +10,8 @@ import { issuePath, preheaderOf, subjectScope, type IssuePlan } from "./plan.js"
 import { mjmlToHtml } from "./mjml.js";
 import { htmlText, plainText } from "./text.js";
 import { TOKENS } from "./tokens.js";
+import { contentError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** An issue compiled once: HTML and text with personalisation tokens still in them. */
 export interface CompiledIssue {
@@ -24,7 +26,7 @@ export interface CompiledIssue {
   shortened: "no" | "summaries" | "fewer articles";
 }
 
-/** Turns the MJML an issue's templates rendered into HTML; throws a TemplateError on an MJML error. */
+/** Turns the MJML an issue's templates rendered into HTML; throws a content error on an MJML error. */
 export type MjmlCompile = (source: string) => Promise<string>;
 
 /**
@@ -76,7 +78,7 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
 
 function subjectOf(plan: IssuePlan, config: Config, newsletter: NewsletterConfig): string {
   const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }, true), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
-  if (/[\r\n]/.test(subject)) throw new TemplateError(problem("presswork.config.yaml", "newsletter.subject renders with a line break, which would inject mail headers"));
+  if (/[\r\n]/.test(subject)) throw contentError(problem("presswork.config.yaml", "newsletter.subject renders with a line break, which would inject mail headers"));
   return subject;
 }
 
@@ -109,7 +111,7 @@ function holdsEachOnce(text: string, n: number): boolean {
 
 function problem(path: string, reason: string): VFile {
   const file = new VFile({ path });
-  file.message(reason, { place: { line: 1, column: 1 }, ruleId: "newsletter-subject", source: "issues" }).fatal = true;
+  fileError(file, "newsletter-subject", reason, { place: { line: 1, column: 1 } });
   return file;
 }
 

@@ -1,6 +1,6 @@
 import { compile, type FormatCallback } from "html-to-text";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import { displayDate } from "../site/scope.js";
 import type { IssuePlan } from "./plan.js";
 import { TOKENS } from "./tokens.js";

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { escapeXml } from "../xml/escape.js";
+import { PressworkError } from "../errors/error.js";
 
 /** Personalisation tokens: left in the compiled issue, replaced in each recipient's copy. */
 export const TOKENS = {
@@ -66,7 +67,7 @@ export function splitTokens(compiled: string): { statics: string[]; slots: Token
   let last = 0;
   for (const match of compiled.matchAll(TOKEN)) {
     const key = match[1] as string;
-    if (!(key in TOKENS)) throw new Error(`personalisation token ${match[0]} has no value: the template uses a token Presswork does not know`);
+    if (!(key in TOKENS)) throw new PressworkError("token-unknown", `personalisation token ${match[0]} has no value: the template uses a token Presswork does not know`);
     statics.push(compiled.slice(last, match.index));
     slots.push(key as TokenKey);
     last = (match.index ?? 0) + match[0].length;

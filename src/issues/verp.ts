@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { PressworkError } from "../errors/error.js";
 
 /**
  * Per-recipient addresses that name a recipient and an issue without the
@@ -47,8 +48,8 @@ function mac(purpose: TokenPurpose, issue: number, key: string, secret: string):
 /** The token for a recipient of an issue. Throws on a key that is not an address key or an issue that is not a positive integer. */
 export function feedbackToken(purpose: TokenPurpose, token: FeedbackToken, secret: string): string {
   const key = token.key.toLowerCase();
-  if (!KEY.test(key)) throw new Error("a feedback token needs the address key (24 hex digits), never the address");
-  if (!Number.isInteger(token.issue) || token.issue < 1 || token.issue > 999_999_999) throw new Error(`issue ${token.issue} is not an issue number`);
+  if (!KEY.test(key)) throw new PressworkError("internal", "a feedback token needs the address key (24 hex digits), never the address");
+  if (!Number.isInteger(token.issue) || token.issue < 1 || token.issue > 999_999_999) throw new PressworkError("internal", `issue ${token.issue} is not an issue number`);
   return `${token.issue}.${key}.${mac(purpose, token.issue, key, secret)}`;
 }
 
@@ -56,7 +57,7 @@ export function feedbackToken(purpose: TokenPurpose, token: FeedbackToken, secre
 function tokenAddress(purpose: TokenPurpose, where: TokenAddress, token: FeedbackToken, secret: string): string {
   const at = where.address.lastIndexOf("@");
   const local = `${where.address.slice(0, at)}${where.delimiter}${feedbackToken(purpose, token, secret)}`;
-  if (local.length > MAX_LOCAL_PART) throw new Error(`the ${purpose} address's local part would be ${local.length} characters, over the ${MAX_LOCAL_PART} SMTP allows: shorten the mailbox name before the @`);
+  if (local.length > MAX_LOCAL_PART) throw new PressworkError("verp-address", `the ${purpose} address's local part would be ${local.length} characters, over the ${MAX_LOCAL_PART} SMTP allows: shorten the mailbox name before the @`);
   return `${local}@${where.address.slice(at + 1)}`;
 }
 

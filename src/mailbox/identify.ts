@@ -3,6 +3,7 @@ import type { FeedbackRecipient } from "../feedback/event.js";
 import { addressKey, verifyUnsubscribeToken } from "../issues/message.js";
 import { decodeVerp, readFeedbackToken } from "../issues/verp.js";
 import { field, type FieldBlock } from "./fields.js";
+import { unsubscribeLink } from "../issues/unsubscribe-url.js";
 
 /** What the mailbox needs to know of the sender to recognise its own mail coming back. */
 export interface SenderIdentity {
@@ -103,7 +104,7 @@ export function isOurs(head: FieldBlock, identity: SenderIdentity): boolean {
 
 /** The keyed address hash in the unsubscribe URL of a List-Unsubscribe header, when its token is genuine. */
 function unsubscribeUrlKey(header: string, identity: SenderIdentity): string | undefined {
-  const [before, after] = identity.unsubscribeUrl.replace("{list}", encodeURIComponent(identity.listId)).split("{token}") as [string, string | undefined];
+  const [before, after] = unsubscribeLink(identity.unsubscribeUrl, identity.listId).split("{token}") as [string, string | undefined];
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`${escape(before)}([^&>\\s]+)${escape((after ?? "").split(/[?&#]/)[0] ?? "")}`);
   const match = pattern.exec(header.replace(/&amp;/g, "&"));

@@ -1,3 +1,4 @@
+import { PressworkError } from "../errors/error.js";
 /** Where the mailbox is: parsed from IMAP_URL. */
 export interface ImapSettings {
   host: string;
@@ -8,8 +9,6 @@ export interface ImapSettings {
   password: string;
 }
 
-/** A problem with how the mailbox was set up: printed as is, exit code 1. */
-export class MailboxSetupError extends Error {}
 
 /**
  * The IMAP settings from `IMAP_URL` (`imaps://user:password@host[:993]` or
@@ -18,15 +17,15 @@ export class MailboxSetupError extends Error {}
  */
 export function imapFromEnv(env: NodeJS.ProcessEnv): ImapSettings {
   const value = env["IMAP_URL"];
-  if (!value) throw new MailboxSetupError("IMAP_URL is not set: give the bounce mailbox as imaps://user:password@imap.example.com (percent-encode special characters)");
+  if (!value) throw new PressworkError("mailbox-setup", "IMAP_URL is not set: give the bounce mailbox as imaps://user:password@imap.example.com (percent-encode special characters)");
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new MailboxSetupError("IMAP_URL is not a URL: write it as imaps://user:password@imap.example.com");
+    throw new PressworkError("mailbox-setup", "IMAP_URL is not a URL: write it as imaps://user:password@imap.example.com");
   }
-  if (url.protocol !== "imap:" && url.protocol !== "imaps:") throw new MailboxSetupError(`IMAP_URL starts with ${url.protocol}//: it must be imaps:// (TLS) or imap:// (STARTTLS)`);
-  if (!url.username || !url.password) throw new MailboxSetupError("IMAP_URL has no user name or password: write it as imaps://user:password@host");
+  if (url.protocol !== "imap:" && url.protocol !== "imaps:") throw new PressworkError("mailbox-setup", `IMAP_URL starts with ${url.protocol}//: it must be imaps:// (TLS) or imap:// (STARTTLS)`);
+  if (!url.username || !url.password) throw new PressworkError("mailbox-setup", "IMAP_URL has no user name or password: write it as imaps://user:password@host");
   const secure = url.protocol === "imaps:";
   return {
     host: url.hostname.replace(/^\[|\]$/g, ""),

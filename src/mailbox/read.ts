@@ -4,7 +4,8 @@ import type { MailboxConfig } from "../config/schema.js";
 import { withoutAddresses, type FeedbackKind, type FeedbackSink } from "../feedback/event.js";
 import { classifyMessage } from "./classify.js";
 import type { SenderIdentity } from "./identify.js";
-import { MailboxSetupError, type ImapSettings } from "./imap.js";
+import { type ImapSettings } from "./imap.js";
+import { PressworkError } from "../errors/error.js";
 
 /** What one pass over the mailbox needs. */
 export interface ReadOptions {
@@ -79,7 +80,7 @@ export async function readMailbox(client: ImapFlow, options: ReadOptions): Promi
   }
   for (const folder of config.folders) {
     const lock = await client.getMailboxLock(folderPath(folder)).catch((error: Error & { responseText?: string }) => {
-      throw new MailboxSetupError(`the folder "${folder}" in mailbox.folders cannot be opened (${error.responseText ?? error.message}): check its name on the server`);
+      throw new PressworkError("mailbox-setup", `the folder "${folder}" in mailbox.folders cannot be opened (${error.responseText ?? error.message}): check its name on the server`);
     });
     try {
       const uids = (await client.search({ all: true }, { uid: true })) || [];
@@ -219,7 +220,7 @@ async function waitForMail(client: ImapFlow, options: RunOptions): Promise<void>
         client.off("close", closed);
         resolve();
       };
-      const closed = () => reject(new Error("the IMAP server closed the connection"));
+      const closed = () => reject(new PressworkError("mailbox-unavailable", "the IMAP server closed the connection"));
       const timer = setTimeout(done, options.config.pollSeconds * 1000);
       client.on("exists", done);
       client.once("close", closed);

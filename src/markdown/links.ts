@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { Element, Root } from "hast";
 import type { VFile } from "vfile";
 import { eachElement } from "./walk.js";
+import { fileError } from "../errors/rules.js";
 
 /** Where a document-relative URL in an article leads, or why it leads nowhere. */
 export type Resolution =
@@ -59,7 +60,7 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
     const resolution = resolve(from, url);
     found.resolved.push([url, resolution]);
     if (resolution.kind === "error") {
-      file.message(resolution.reason, { place: node.position, ruleId: "broken-link", source: "markdown" }).fatal = true;
+      fileError(file, "broken-link", resolution.reason, { place: node.position });
       return url;
     }
     if (resolution.kind === "asset") found.assets.push([resolution.source, resolution.sitePath]);

@@ -15,6 +15,7 @@ import { remarkGfmParts, type GfmOptions } from "./gfm.js";
 import { liftKeyPoints } from "./key-points.js";
 import { sanitizeSchema } from "./sanitize.js";
 import { hasRaw } from "./walk.js";
+import { PressworkError } from "../errors/error.js";
 
 /** Prefix the sanitiser puts on ids that come from the article, so they cannot clobber page globals. */
 export const ID_PREFIX = "user-content-";
@@ -55,7 +56,7 @@ export async function prepareFor(texts: Iterable<string>): Promise<void> {
 function rehypeRawWhenPresent() {
   return (tree: HastRoot, file: VFile) => {
     if (!hasRaw(tree)) return tree;
-    if (!raw) throw new Error(`${file.path} holds raw HTML, but prepareFor was not given its text`);
+    if (!raw) throw new PressworkError("internal", `${file.path} holds raw HTML, but prepareFor was not given its text`);
     return raw(tree, { file }) as HastRoot;
   };
 }

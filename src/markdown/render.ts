@@ -6,6 +6,7 @@ import { rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./
 import { articleProcessor, ID_PREFIX } from "./processor.js";
 export { prepareFor } from "./processor.js";
 import { eachElement } from "./walk.js";
+import { fileError, fileWarning } from "../errors/rules.js";
 
 /** The serialisations of one article body. */
 export interface ArticleHtml {
@@ -60,13 +61,13 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   eachElement(tree, (node) => {
     if (node.tagName === "pre" || node.tagName === "table") scrollers.push(node);
     if (node.tagName === "h1") {
-      file.message("a level-1 heading in the body: the title is the page's only h1. Start sections with ##", { place: node.position, ruleId: "heading-order", source: "markdown" });
+      fileWarning(file, "heading-order", "a level-1 heading in the body: the title is the page's only h1. Start sections with ##", { place: node.position });
     }
     if (node.tagName !== "img") return;
     images.push(node);
     const alt = node.properties["alt"];
     if (typeof alt !== "string" || alt.trim() === "") {
-      file.message("image without alt text: describe it, as in ![What the photo shows](photo.jpg)", { place: node.position, ruleId: "image-alt", source: "markdown" }).fatal = true;
+      fileError(file, "image-alt", "image without alt text: describe it, as in ![What the photo shows](photo.jpg)", { place: node.position });
     }
   });
   const sizes = images.map((img) => [img.properties["width"], img.properties["height"]] as const);

@@ -1,5 +1,6 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
+import { PressworkError } from "../errors/error.js";
 
 /** A generated file's content: its text or bytes, or a function that gives its text when it is written (kept outside memory until then). */
 export type FileData = string | Uint8Array | (() => string);
@@ -25,8 +26,6 @@ export interface WriteReport {
   removed: number;
 }
 
-/** A file-system problem while writing the output, said so that an editor knows what happened to the folder. */
-export class OutputError extends Error {}
 
 /** The longest file or folder name in bytes that common file systems take (ext4, APFS, NTFS). */
 export const NAME_MAX = 255;
@@ -85,13 +84,13 @@ export function impossiblePaths(paths: Iterable<string>): Array<{ path: string; 
  */
 export function writeOutput(outDir: string, plan: OutputPlan, existing: ReadonlySet<string> = listFiles(outDir)): WriteReport {
   if (existing.size > 0 && !existing.has(MARKER)) {
-    throw new OutputError(`${outDir} holds files that Presswork did not write; it replaces everything in its output folder, so choose another --out or empty this one`);
+    throw new PressworkError("output-foreign", `${outDir} holds files that Presswork did not write; it replaces everything in its output folder, so choose another --out or empty this one`);
   }
   const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
-  if (impossible.length > 0) throw new OutputError(`cannot write ${impossible[0]?.path}: it ${impossible[0]?.reason}. Nothing was written`);
+  if (impossible.length > 0) throw new PressworkError("output-write", `cannot write ${impossible[0]?.path}: it ${impossible[0]?.reason}. Nothing was written`);
   const planned = plan.files.get(MARKER);
   const marker = typeof planned === "function" ? planned() : planned;
-  if (marker === undefined) throw new Error(`the output plan has no ${MARKER}`);
+  if (marker === undefined) throw new PressworkError("internal", `the output plan has no ${MARKER}`);
 
   const report: WriteReport = { written: 0, unchanged: 0, removed: 0 };
   /** Folders this build made, to remove again if it fails, and folders known to be there. */
@@ -162,7 +161,7 @@ export function writeOutput(outDir: string, plan: OutputPlan, existing: Readonly
     }
   } catch (error) {
     rollback();
-    throw new OutputError(`${describe(error, writing, outDir)}. Nothing was written`);
+    throw new PressworkError("output-write", `${describe(error, writing, outDir)}. Nothing was written`);
   }
 
   try {
@@ -188,7 +187,7 @@ export function writeOutput(outDir: string, plan: OutputPlan, existing: Readonly
     if (report.removed > 0) removeEmptyDirs(outDir, true);
   } catch (error) {
     for (const [temporary] of staged) unlinkQuietly(temporary);
-    throw new OutputError(`${describe(error, (error as NodeJS.ErrnoException).path ?? outDir, outDir)}. The output folder is partly updated: the next build finds what differs and writes it`);
+    throw new PressworkError("output-write", `${describe(error, (error as NodeJS.ErrnoException).path ?? outDir, outDir)}. The output folder is partly updated: the next build finds what differs and writes it`);
   }
   return report;
 }

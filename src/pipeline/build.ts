@@ -10,7 +10,7 @@ import { SourceIndex } from "../cache/sources.js";
 import { CACHE_DIR, CacheStore } from "../cache/store.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { fieldLine, type ArticleMeta } from "../content/article.js";
+import { fieldLine, toArticle, type Article, type ArticleMeta } from "../content/article.js";
 import { collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
 import { absoluteUrl, fileFor, paths } from "../content/paths.js";
 import { readContent, type ContentTree } from "../content/read.js";
@@ -20,18 +20,20 @@ import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
 import { COPY_SUFFIX, COPY_URL, emailImage, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
-import { toArticle, type Article } from "../markdown/article.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
-import { TemplateError, type TemplateSources } from "../templates/liquid.js";
+import { type TemplateSources } from "../templates/liquid.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { prepareNewsletter, previewFiles, previewKey, PREVIEW_FILES, type NewsletterState } from "./newsletter.js";
+import { prepareNewsletter, previewKey, type NewsletterState } from "./newsletter.js";
+import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
 import { stage } from "./timings.js";
+import { isPressworkError, PressworkError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** Options shared by `build` and `check`. */
 export interface ProjectOptions {
@@ -133,7 +135,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     try {
       letter = await prepareNewsletter(options.root, config, articles, options.now, store, options.mjml);
     } catch (error) {
-      if (error instanceof TemplateError) return { files: [...files, error.file], config, articles, bodies };
+      if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;
     } finally {
       void options.mjml?.close();
@@ -157,7 +159,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
       plan.files.set(MARKER, marker);
       return { ...assembly, plan, state: { output, marker } };
     } catch (error) {
-      if (error instanceof TemplateError) return { files: [...files, error.file], config, articles, bodies };
+      if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;
     }
   } finally {
@@ -233,7 +235,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     const place = spilled.append(html);
     plan.files.set(file, () => {
       const text = spilled.read(place);
-      if (text === undefined) throw new Error(`the rendered page ${file} was lost before it was written`);
+      if (text === undefined) throw new PressworkError("internal", `the rendered page ${file} was lost before it was written`);
       return text;
     });
   });
@@ -398,7 +400,7 @@ function reportPaths(problems: ReadonlyArray<{ path: string; reason: string }>, 
       kind === "articles" ? articles.find((a) => a.slug === key) : kind === "tags" ? articles.find((a) => a.tags.some((t) => t.slug === key)) : kind === "authors" ? articles.find((a) => a.authors.some((t) => t.key === key)) : undefined;
     const field = kind === "articles" ? "slug" : kind === "tags" ? "tags" : "authors";
     const file = owner?.source.file ?? configFile;
-    file.message(`the output file ${path} ${reason}`, { place: { line: owner ? fieldLine(owner.source, field) : 1, column: 1 }, ruleId: "output-path", source: "output" }).fatal = true;
+    fileError(file, "output-path", `the output file ${path} ${reason}`, { place: { line: owner ? fieldLine(owner.source, field) : 1, column: 1 } });
   }
 }
 

@@ -1,9 +1,10 @@
 import { Worker } from "node:worker_threads";
 import { VFile } from "vfile";
 import { EMAIL_TEMPLATES } from "../issues/limits.js";
-import { TemplateError, type TemplateSources } from "../templates/liquid.js";
+import { type TemplateSources } from "../templates/liquid.js";
 import { compiledPath } from "./compiled.js";
 import { replayMessages, type StoredMessage } from "../validate/messages.js";
+import { contentError, PressworkError } from "../errors/error.js";
 
 /** A job for the thread: MJML to turn into HTML, or templates to validate. */
 export type MjmlRequest = { id: number; source: string } | { id: number; templates: TemplateSources };
@@ -37,14 +38,14 @@ export class MjmlThread {
   /** mjmlToHtml, in the thread. */
   async toHtml(source: string): Promise<string> {
     const reply = await this.ask({ id: ++this.last, source });
-    if (!("html" in reply)) throw new Error("MJML's thread answered out of turn");
+    if (!("html" in reply)) throw new PressworkError("internal", "MJML's thread answered out of turn");
     return reply.html;
   }
 
   /** validateEmailTemplates, in the thread. */
   async validate(templates: TemplateSources): Promise<VFile[]> {
     const reply = await this.ask({ id: ++this.last, templates });
-    if (!("validated" in reply)) throw new Error("MJML's thread answered out of turn");
+    if (!("validated" in reply)) throw new PressworkError("internal", "MJML's thread answered out of turn");
     return reply.validated.map(({ path, messages }) => {
       const file = new VFile({ path, value: templates[path.slice(EMAIL_TEMPLATES.length + 1)] ?? "" });
       replayMessages(file, messages);
@@ -62,11 +63,11 @@ export class MjmlThread {
     }).finally(() => {
       if (this.waiting.size === 0) worker.unref();
     });
-    if ("crash" in reply) throw new Error(`MJML's thread failed: ${reply.crash}`);
+    if ("crash" in reply) throw new PressworkError("internal", `MJML's thread failed: ${reply.crash}`);
     if ("templateError" in reply) {
       const file = new VFile({ path: reply.templateError.path });
       replayMessages(file, reply.templateError.messages);
-      throw new TemplateError(file);
+      throw contentError(file);
     }
     return reply;
   }

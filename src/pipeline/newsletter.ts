@@ -8,10 +8,8 @@ import type { SentRecord } from "../issues/record.js";
 import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
-import { greetingFor } from "../issues/greeting.js";
 import { emailImage, type EmailImage } from "../issues/images.js";
-import { personalise, type TokenValues } from "../issues/tokens.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import type { ArticleHtml } from "../markdown/render.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import { cacheKey } from "../cache/key.js";
@@ -20,12 +18,10 @@ import type { MjmlThread } from "./mjml-thread.js";
 import { assetSitePath, makeResolver } from "./resolve.js";
 import { decodeSource } from "../content/read.js";
 import { absoluteUrl } from "../content/paths.js";
+import { fileError, fileWarning } from "../errors/rules.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
 export const notePath = (n: number) => `newsletter/notes/${n}.md`;
-
-/** A placeholder recipient for previews: never a real subscriber. */
-export const PREVIEW_RECIPIENT = { address: "reader@example.com", name: "Reader" };
 
 /** The newsletter's state in a project: its record, templates, past issues and the next one. */
 export interface NewsletterState {
@@ -297,40 +293,18 @@ function sizeReport(issue: CompiledIssue): VFile {
   const size = Buffer.byteLength(issue.html);
   const kb = (size / 1024).toFixed(1);
   if (size > CLIP_BYTES) {
-    file.message(`issue #${issue.plan.number} is ${kb} KB of HTML even with one article in summary: Gmail clips mail over 102 KB and hides the unsubscribe link. Shorten the templates or the editor's note`, { ruleId: "email-size", source: "issues" }).fatal = true;
+    fileError(file, "email-size", `issue #${issue.plan.number} is ${kb} KB of HTML even with one article in summary: Gmail clips mail over 102 KB and hides the unsubscribe link. Shorten the templates or the editor's note`);
   } else if (size > WARN_BYTES) {
-    file.message(`issue #${issue.plan.number} is ${kb} KB of HTML, close to Gmail's 102 KB clipping limit`, { ruleId: "email-size", source: "issues" });
+    fileWarning(file, "email-size", `issue #${issue.plan.number} is ${kb} KB of HTML, close to Gmail's 102 KB clipping limit`);
   }
   if (issue.shortened !== "no") {
-    file.message(`issue #${issue.plan.number} was too large for Gmail at full length and was shortened (${issue.shortened}) to ${kb} KB`, { ruleId: "email-size", source: "issues" });
+    fileWarning(file, "email-size", `issue #${issue.plan.number} was too large for Gmail at full length and was shortened (${issue.shortened}) to ${kb} KB`);
   }
   return file;
 }
-
-/** The personal values of the preview's placeholder recipient: the configured unsubscribe URL with "preview" for a token. */
-export function previewValues(newsletter: NewsletterConfig): TokenValues {
-  const url = newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)).replace("{token}", "preview");
-  return { unsubscribe_url: url, name: PREVIEW_RECIPIENT.name, greeting: greetingFor(PREVIEW_RECIPIENT.name) };
-}
-
-/** Output paths of the next issue's preview. */
-export const PREVIEW_FILES = ["issues/next/index.html", "issues/next/issue.txt", "issues/next/issue.eml"];
 
 /** A digest of everything the preview files are made from: a rebuild that leaves the issue alone keeps them. */
 export function previewKey(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): string {
   const { plan, ...compiled } = issue;
   return cacheKey(config.site, newsletter, plan.number, plan.date, compiled);
-}
-
-/** The preview files of the next issue: its HTML, its text and a sample message to a placeholder address. */
-export async function previewFiles(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig): Promise<Map<string, string | Uint8Array>> {
-  const values = previewValues(newsletter);
-  const { buildMessage } = await import("../issues/message.js");
-  const eml = await buildMessage(issue, PREVIEW_RECIPIENT, config, newsletter, { secret: "preview", date: issue.plan.date });
-  const [html, text, message] = PREVIEW_FILES as [string, string, string];
-  return new Map<string, string | Uint8Array>([
-    [html, personalise(issue.html, values, "html")],
-    [text, personalise(issue.text, values, "text")],
-    [message, eml],
-  ]);
 }

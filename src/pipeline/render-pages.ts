@@ -1,9 +1,11 @@
 import { Worker } from "node:worker_threads";
 import { VFile } from "vfile";
 import { pageRenderer, type PageSpec } from "../site/pages.js";
-import { TemplateError, type TemplateSources } from "../templates/liquid.js";
+import { type TemplateSources } from "../templates/liquid.js";
 import { compiledPath } from "./compiled.js";
 import type { PageWorkerReply } from "./page-worker.js";
+import { contentError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** Below this many pages a second thread costs more than it saves. */
 const SHARE_FROM = 400;
@@ -19,7 +21,7 @@ const THREAD_AHEAD = 2;
  * third of a cold build of thousands of pages, and after the article bodies
  * the second core has nothing else to do. The pages are the same bytes
  * either way. Returns how many pages the thread rendered. A template error
- * in either thread is thrown as a TemplateError.
+ * in either thread is thrown as a content error.
  */
 export async function renderPagesShared(specs: readonly PageSpec[], sources: TemplateSources, done: (file: string, html: string) => void): Promise<{ inThread: number }> {
   const render = pageRenderer(sources);
@@ -47,8 +49,8 @@ export async function renderPagesShared(specs: readonly PageSpec[], sources: Tem
       inFlight--;
       if ("error" in reply) {
         const file = new VFile({ path: reply.error.path });
-        file.message(reply.error.reason, { place: { line: reply.error.line, column: reply.error.column }, ruleId: "template", source: "site" }).fatal = true;
-        reject(new TemplateError(file));
+        fileError(file, "template", reply.error.reason, { place: { line: reply.error.line, column: reply.error.column } });
+        reject(contentError(file));
         return;
       }
       for (const [file, html] of reply.pages) done(file, html);

@@ -2,6 +2,7 @@ import type { RenderTarget } from "../markdown/render.js";
 import type { CachedRender } from "../cache/renders.js";
 import type { RenderJob } from "./render-job.js";
 import { makeResolver, type LinkTarget } from "./resolve.js";
+import { PressworkError } from "../errors/error.js";
 
 /** What the parent sends a render worker: the link targets, then bodies to render. */
 export type WorkerRequest =
@@ -23,7 +24,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       context = { basePath: request.basePath, siteUrl: request.siteUrl, bareUrls: request.bareUrls, resolve: makeResolver(request.targets, new Set(request.assets), request.now) };
       return;
     case "render": {
-      if (!context) throw new Error("render worker used before init");
+      if (!context) throw new PressworkError("internal", "render worker used before init");
       const { prepareJobs, runJob } = await pipeline;
       await prepareJobs(request.jobs);
       const target = context;

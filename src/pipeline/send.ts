@@ -15,24 +15,23 @@ import { addressKey, messageFactory, type DkimKey } from "../issues/message.js";
 import { verpAddress } from "../issues/verp.js";
 import { planNextIssue, type IssuePlan } from "../issues/plan.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import { parseDatabaseUrl } from "../store/url.js";
 import { Checkpoints, CHECKPOINT_MS } from "../state/checkpoint.js";
 import { Journal } from "../state/journal.js";
 import { Ledger } from "../state/ledger.js";
 import { listReporter } from "../audience/report-back.js";
 import { carryBranchOver, migrate, movedMessage, newAttempt, openStore, readSuppressions, saveJournals, stateSettings, takeLock, type StateSettings } from "../state/state.js";
-import { StateSaveError, type FrozenIssue, type IssueState, type LockRecord, type SendCounts, type Shard, type StateChange, type StateStore } from "../state/store.js";
-import { DatabaseUrlError } from "../store/url.js";
+import { type FrozenIssue, type IssueState, type LockRecord, type SendCounts, type Shard, type StateChange, type StateStore } from "../state/store.js";
 import { assemble } from "./build.js";
 import { readListFeedback, type ListFeedback } from "./list-feedback.js";
 import { readEmailTemplates } from "./newsletter.js";
+import { isPressworkError, PressworkError } from "../errors/error.js";
+import { fileWarning } from "../errors/rules.js";
 
 /** Where messages go with --outbox: outside dist/, which is deployed. */
 export const OUTBOX_DIR = "outbox";
 
-/** A problem with how the send was asked for or set up: printed as is, exit code 1. */
-export class SendSetupError extends Error {}
 
 /** What `presswork send` was asked to do. */
 export interface SendRequest {
@@ -113,9 +112,6 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
   const opened: StateStore[] = [];
   try {
     return await sendOnce(request, opened);
-  } catch (error) {
-    if (error instanceof NothingNew) return { files: [], nothingToSend: error.message };
-    throw error;
   } finally {
     for (const store of opened) await store.close().catch(() => {});
   }
@@ -123,7 +119,7 @@ export async function send(request: SendRequest): Promise<SendOutcome> {
 
 async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<SendOutcome> {
   const secret = request.env["PRESSWORK_SECRET"];
-  if (!secret) throw new SendSetupError("PRESSWORK_SECRET is not set: it keys the unsubscribe tokens and the ledger's address hashes. Set it to a long random value and keep it (changing it makes every ledger entry unknown)");
+  if (!secret) throw new PressworkError("send-setup", "PRESSWORK_SECRET is not set: it keys the unsubscribe tokens and the ledger's address hashes. Set it to a long random value and keep it (changing it makes every ledger entry unknown)");
   const clock = request.clock ?? (() => new Date());
   const notice = request.onNotice ?? (() => {});
   const writes = !request.dryRun && !request.to;
@@ -137,7 +133,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     opened.push(store);
     await store.refresh();
     const moved = where.backend === "branch" ? movedMessage(await store.summary(), store.description) : undefined;
-    if (moved) throw new SendSetupError(`${moved}. Nothing was sent`);
+    if (moved) throw new PressworkError("send-setup", `${moved}. Nothing was sent`);
     if (writes && where.backend === "database") {
       const carried = await carryBranchOver(store, request.root, where, request.env, clock());
       if (carried) {
@@ -158,7 +154,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   const assembly = await assemble({ root: request.root, now: request.now, withoutSite: true });
   const { config, newsletter: letter } = assembly;
   if (assembly.files.some((f) => f.messages.some((m) => m.fatal)) || !config) return { files: assembly.files };
-  if (!letter) throw new SendSetupError("no newsletter is configured: add a newsletter section to presswork.config.yaml");
+  if (!letter) throw new PressworkError("send-setup", "no newsletter is configured: add a newsletter section to presswork.config.yaml");
   const base = { files: assembly.files, ...(store ? { state: store.description } : {}) };
 
   const chosen = chooseIssue(request, letter.issues);
@@ -186,13 +182,15 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     });
 
   if (request.to) {
-    const { compiled, date } = await issueContent(request, config, letter.newsletter, assembly.articles, letter.issues, letter.next, number);
+    const content = await issueContent(request, config, letter.newsletter, assembly.articles, letter.issues, letter.next, number);
+    if ("nothingNew" in content) return { files: [], nothingToSend: content.nothingNew };
+    const { compiled, date } = content;
     const factory = await messages(compiled, date, true);
     try {
       await transport.verify();
       // A test copy's bounce goes to the bounce mailbox without a token: it is about no subscriber and no issue's rates.
       const outcome = await transport.send({ key: keyOf(request.to), envelope: { from: bounces?.address ?? letter.newsletter.from.address, to: request.to }, messageId: `<issue-${number}-test.${keyOf(request.to)}@${domain}>`, raw: await factory({ address: request.to }) });
-      if (outcome.state !== "sent" && outcome.state !== "outboxed") throw new SendSetupError(`the test message was refused: ${outcome.response}`);
+      if (outcome.state !== "sent" && outcome.state !== "outboxed") throw new PressworkError("send-refused", `the test message was refused: ${outcome.response}`);
       return { ...base, issue: number, subject: compiled.subject, transport: transport.description, testSentTo: request.to };
     } finally {
       await transport.close();
@@ -204,7 +202,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   let complaintRateIgnored: string | undefined;
   if (feedback) {
     const check = complaintRateCheck(feedback.recent.at(-1), config.feedback);
-    if (check.stop && !request.ignoreComplaintRate) throw new SendSetupError(`${check.reason}; or, once you know why, send this issue with --ignore-complaint-rate`);
+    if (check.stop && !request.ignoreComplaintRate) throw new PressworkError("send-refused", `${check.reason}; or, once you know why, send this issue with --ignore-complaint-rate`);
     if (check.stop) complaintRateIgnored = check.reason.split(". ")[0];
   }
   if (!request.dryRun) await transport.verify();
@@ -229,7 +227,9 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     // The ledger first: a ledger the send must refuse leaves the issue as it was.
     const ledger = store ? await Ledger.read(number, store.ledger(number)) : new Ledger(number);
     for (const line of store?.notices ?? []) notice(line);
-    const { compiled, date, frozen } = await issueContent(request, config, letter.newsletter, assembly.articles, states, letter.next, number);
+    const content = await issueContent(request, config, letter.newsletter, assembly.articles, states, letter.next, number);
+    if ("nothingNew" in content) return { files: [], nothingToSend: content.nothingNew };
+    const { compiled, date, frozen } = content;
     if (writes && store && !frozen && transport.kind === "smtp") {
       const issue: FrozenIssue = {
         number,
@@ -244,7 +244,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     }
     for (const problem of ledger.problems) {
       const file = new VFile({ path: `${store?.description ?? "ledger"}: attempt ${problem.attempt}` });
-      file.message(`ledger line ${problem.line} of the part at ${problem.offset} is not a ledger event and was skipped; its recipient may be mailed again`, { place: { line: problem.line, column: 1 }, ruleId: "ledger", source: "state" });
+      fileWarning(file, "ledger", `ledger line ${problem.line} of the part at ${problem.offset} is not a ledger event and was skipped; its recipient may be mailed again`, { place: { line: problem.line, column: 1 } });
       assembly.files.push(file);
     }
     const suppressions = store ? await readSuppressions(store) : new Map<string, never>();
@@ -320,7 +320,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       ...(request.hurry ? { hurry: request.hurry } : {}),
       ...(onProgress ? { onProgress: (p: SendProgress) => onProgress(Object.assign(progress, p, { rows: audience.rows })) } : {}),
     });
-    if (audience.rows === 0 && !sent.stopped) throw new SendSetupError("the subscriber list is empty: nothing was sent");
+    if (audience.rows === 0 && !sent.stopped) throw new PressworkError("send-setup", "the subscriber list is empty: nothing was sent");
     let recorded: SendOutcome["recorded"];
     if (writes && sent.finished && transport.kind === "smtp") {
       const counts: SendCounts = { ...ledger.counts(), suppressed: audience.suppressed };
@@ -390,7 +390,7 @@ function chooseTransport(request: SendRequest, config: Config): (issue: number) 
   // A dry run sends nothing: any transport will do to count.
   if (request.dryRun) return (issue) => new OutboxTransport(join(request.root, OUTBOX_DIR, `issue-${issue}`));
   const ci = request.env["GITHUB_ACTIONS"] === "true" ? "GitHub Actions" : request.env["CI"] ? "CI" : undefined;
-  throw new SendSetupError(
+  throw new PressworkError("send-setup", 
     ci
       ? `no SMTP server is configured under ${ci} (SMTP_URL is empty: is the secret set for this job's environment?). Nothing was sent`
       : "no SMTP server is configured: set SMTP_URL (smtp://user:password@host:587), or pass --outbox to write the messages to outbox/ instead. Nothing was sent",
@@ -401,15 +401,15 @@ function chooseTransport(request: SendRequest, config: Config): (issue: number) 
 async function stateStore(request: SendRequest, settings: StateSettings, writes: boolean): Promise<StateStore | undefined> {
   if (settings.backend === "database") {
     if (writes && request.env["GITHUB_ACTIONS"] === "true" && parseDatabaseUrl(settings.databaseUrl, request.root).dialect === "sqlite") {
-      throw new SendSetupError("under GitHub Actions the send's state cannot live in a SQLite file: the file dies with the runner, and the next run would send the issue again. Use PostgreSQL (DATABASE_URL=postgres://…) or the state branch (state.store: branch)");
+      throw new PressworkError("send-setup", "under GitHub Actions the send's state cannot live in a SQLite file: the file dies with the runner, and the next run would send the issue again. Use PostgreSQL (DATABASE_URL=postgres://…) or the state branch (state.store: branch)");
     }
     return openStore(request.root, settings, request.env);
   }
   if (writes && !settings.remote && request.env["GITHUB_ACTIONS"] === "true") {
-    throw new SendSetupError("under GitHub Actions the send's state must be pushed to the repository, or the next run would not see it: set PRESSWORK_STATE_REMOTE=origin (the workflow does) or state.remote in presswork.config.yaml");
+    throw new PressworkError("send-setup", "under GitHub Actions the send's state must be pushed to the repository, or the next run would not see it: set PRESSWORK_STATE_REMOTE=origin (the workflow does) or state.remote in presswork.config.yaml");
   }
   const store = await openStore(request.root, settings, request.env);
-  if (!store && writes) throw new SendSetupError(`the send keeps its state on the git branch ${settings.branch}, and ${request.root} is not in a git repository: run it in the project's repository (or git init one)`);
+  if (!store && writes) throw new PressworkError("send-setup", `the send keeps its state on the git branch ${settings.branch}, and ${request.root} is not in a git repository: run it in the project's repository (or git init one)`);
   return store;
 }
 
@@ -420,7 +420,7 @@ function chooseIssue(request: SendRequest, issues: readonly IssueState[]): Chose
   const last = issues.at(-1);
   if (request.issue !== undefined) {
     const next = (last?.issue.number ?? 0) + 1;
-    if (request.issue > next) throw new SendSetupError(`issue #${request.issue} does not exist yet: the next issue is #${next}`);
+    if (request.issue > next) throw new PressworkError("send-setup", `issue #${request.issue} does not exist yet: the next issue is #${next}`);
     return { number: request.issue };
   }
   if (request.retryFailed) return last ? { number: last.issue.number } : { nothing: "No issue was started yet: nothing to retry." };
@@ -437,7 +437,7 @@ async function issueContent(
   issues: readonly IssueState[],
   next: CompiledIssue | undefined,
   number: number,
-): Promise<{ compiled: CompiledIssue; date: Date; frozen: boolean }> {
+): Promise<{ compiled: CompiledIssue; date: Date; frozen: boolean } | { nothingNew: string }> {
   const started = issues.find((s) => s.issue.number === number)?.issue;
   if (started?.content) {
     const byId = new Map(articles.map((a) => [a.id, a]));
@@ -454,13 +454,10 @@ async function issueContent(
   }
   const record = { issues: issues.map(({ issue }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles })) };
   const planned = next?.plan.number === number ? next.plan : planNextIssue(articles, record, newsletter, request.now);
-  if (!planned || planned.number !== number) throw new NothingNew(`Nothing new since issue #${number - 1}: no issue to send.`);
+  if (!planned || planned.number !== number) return { nothingNew: `Nothing new since issue #${number - 1}: no issue to send.` };
   // The issue's date is the send's clock, as its Date header.
   return { compiled: await compileIssue({ ...planned, date: request.now }, config, newsletter, readEmailTemplates(request.root)), date: request.now, frozen: false };
 }
-
-/** Nothing to send: not an error (exit code 0). */
-class NothingNew extends Error {}
 
 function subscriberSource(request: SendRequest, list: string): SubscriberSource {
   const file = request.subscribers ?? request.env["PRESSWORK_SUBSCRIBERS_FILE"];
@@ -468,12 +465,12 @@ function subscriberSource(request: SendRequest, list: string): SubscriberSource 
   if (remote) return remote;
   if (file) {
     const path = isAbsolute(file) ? file : join(request.root, file);
-    if (!existsSync(path)) throw new SendSetupError(`the subscriber list ${file} does not exist: nothing was sent`);
+    if (!existsSync(path)) throw new PressworkError("send-setup", `the subscriber list ${file} does not exist: nothing was sent`);
     return { file: path };
   }
   const text = request.env["PRESSWORK_SUBSCRIBERS"];
   if (text) return { text, origin: "PRESSWORK_SUBSCRIBERS" };
-  throw new SendSetupError("no subscriber list: pass --subscribers FILE, or set PRESSWORK_SUBSCRIBERS_FILE, or put the list in PRESSWORK_SUBSCRIBERS");
+  throw new PressworkError("send-setup", "no subscriber list: pass --subscribers FILE, or set PRESSWORK_SUBSCRIBERS_FILE, or put the list in PRESSWORK_SUBSCRIBERS");
 }
 
 /**
@@ -485,8 +482,8 @@ async function listFeedback(request: SendRequest, list: string, secret: string, 
   try {
     return await readListFeedback({ root: request.root, url: request.env["DATABASE_URL"], list, secret, issues, before: number });
   } catch (error) {
-    if (error instanceof DatabaseUrlError) throw new SendSetupError(error.message);
-    throw new SendSetupError(`cannot read the subscriber database, whose suppression list the send must honour (${(error as Error).message}). Nothing was sent`);
+    if (isPressworkError(error, "database-url")) throw error;
+    throw new PressworkError("database-unavailable", `cannot read the subscriber database, whose suppression list the send must honour (${(error as Error).message}). Nothing was sent`);
   }
 }
 
@@ -506,7 +503,7 @@ function dkimFromEnv(env: NodeJS.ProcessEnv, from: string): DkimKey | undefined 
   const privateKey = env["DKIM_PRIVATE_KEY"];
   if (!privateKey) return undefined;
   const keySelector = env["DKIM_SELECTOR"];
-  if (!keySelector) throw new SendSetupError("DKIM_PRIVATE_KEY is set but DKIM_SELECTOR is not: set the selector of the key's DNS record");
+  if (!keySelector) throw new PressworkError("send-setup", "DKIM_PRIVATE_KEY is set but DKIM_SELECTOR is not: set the selector of the key's DNS record");
   return { privateKey: privateKey.replace(/\\n/g, "\n"), keySelector, domainName: env["DKIM_DOMAIN"] ?? from.split("@")[1] ?? "" };
 }
 
@@ -527,7 +524,7 @@ export interface FinalizeOutcome {
 export async function finalizeShards(root: string, env: NodeJS.ProcessEnv, issue: number, shards: number, clock: () => Date = () => new Date()): Promise<FinalizeOutcome> {
   const { config } = await loadConfig(root);
   const store = await openStore(root, stateSettings(config, env), env);
-  if (!store) throw new SendSetupError(`${root} is not in a git repository: the state is on a git branch`);
+  if (!store) throw new PressworkError("send-setup", `${root} is not in a git repository: the state is on a git branch`);
   try {
     return await finalizeIn(store, root, env, issue, shards, clock);
   } finally {
@@ -540,7 +537,7 @@ async function finalizeIn(store: StateStore, root: string, env: NodeJS.ProcessEn
   await saveJournals(store, root);
   const summary = await store.summary();
   const state = summary.issues.find((s) => s.issue.number === issue);
-  if (!state) throw new SendSetupError(`cannot finalize issue #${issue}: no send of it was started`);
+  if (!state) throw new PressworkError("send-setup", `cannot finalize issue #${issue}: no send of it was started`);
   const attempt = newAttempt(clock(), env);
   const lock: LockRecord = { issue, attempt, since: attempt.started, heartbeat: attempt.started };
   await takeLock(store, lock, clock);
@@ -562,7 +559,7 @@ async function finalizeIn(store: StateStore, root: string, env: NodeJS.ProcessEn
     return { ...counts, missing: [] };
   } finally {
     await store.write([{ kind: "unlock", issue, attempt: attempt.name }], `Release the lock of issue #${issue} by ${attempt.name}`).catch((error: unknown) => {
-      if (!(error instanceof StateSaveError)) throw error;
+      if (!(isPressworkError(error, "state-save"))) throw error;
     });
   }
 }

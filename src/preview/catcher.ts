@@ -1,5 +1,6 @@
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { PressworkError } from "../errors/error.js";
 
 /** A message the preview's SMTP catcher received. */
 export interface CaughtMessage {
@@ -62,7 +63,7 @@ export async function startCatcher(port: number, onMessage: (message: CaughtMess
 export function listen(server: import("node:net").Server, port: number, flag: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      reject(error.code === "EADDRINUSE" ? new Error(`port ${port} is in use: choose another with ${flag} N`) : error);
+      reject(new PressworkError("service-listen", error.code === "EADDRINUSE" ? `port ${port} is in use: choose another with ${flag} N` : `cannot listen on 127.0.0.1:${port}: ${error.message}`, { cause: error }));
     };
     server.once("error", onError);
     server.listen(port, "127.0.0.1", () => {

@@ -6,7 +6,8 @@ import { watch } from "chokidar";
 import { personalise } from "../issues/tokens.js";
 import { build, type Assembly } from "../pipeline/build.js";
 import { problemLines } from "../validate/lines.js";
-import { previewValues } from "../pipeline/newsletter.js";
+import { previewValues } from "../issues/preview.js";
+import { unsubscribeLink } from "../issues/unsubscribe-url.js";
 import { CACHE_DIR } from "../cache/store.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
 import { darken, emailPage, imagesOff, inboxPage, listPage, messagePage, withLiveScript, withoutStyles, type EmailView, type Problem } from "./ui.js";
@@ -216,7 +217,7 @@ async function emailView(assembly: Assembly | undefined, outDir: string): Promis
     number: next.plan.number,
     subject: next.subject,
     preheader: next.preheader,
-    unsubscribeUrl: newsletter.unsubscribe.url.replace("{list}", encodeURIComponent(newsletter.listId)),
+    unsubscribeUrl: unsubscribeLink(newsletter.unsubscribe.url, newsletter.listId),
     headers,
     bytes: Buffer.byteLength(next.html),
     text: personalise(next.text, previewValues(newsletter), "text"),

@@ -7,8 +7,10 @@ import { EMAIL_TEMPLATES } from "../issues/limits.js";
 import { SIGNED_HEADERS, type DkimKey } from "../issues/message.js";
 import { CONFIRM_DAYS } from "../issues/tokens.js";
 import { MjmlThread } from "../pipeline/mjml-thread.js";
-import { renderTemplate, TemplateError, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { escapeXml } from "../xml/escape.js";
+import { contentError, isPressworkError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** The service's own mails: `templates/email/<kind>.mjml.liquid`. */
 export type MailKind = "confirm" | "welcome";
@@ -114,7 +116,7 @@ export class ServiceMail {
 
   private async compileNow(kind: MailKind): Promise<Compiled> {
     const name = `${kind}.mjml`;
-    if (!(`${name}.liquid` in this.templates)) throw new TemplateError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, `the ${kind} mail's template is missing: the service mails it from ${EMAIL_TEMPLATES}/${name}.liquid`));
+    if (!(`${name}.liquid` in this.templates)) throw contentError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, `the ${kind} mail's template is missing: the service mails it from ${EMAIL_TEMPLATES}/${name}.liquid`));
     const scope = {
       site: { title: this.config.site.title, url: this.config.site.url, language: this.config.site.language },
       newsletter: { name: this.newsletter.name ?? this.config.site.title, reason: this.newsletter.reason, postal_address: this.newsletter.postalAddress },
@@ -127,11 +129,11 @@ export class ServiceMail {
       html = await this.thread.toHtml(mjml);
     } catch (error) {
       // MJML's thread names the issue's template; this one is the service's.
-      if (error instanceof TemplateError) throw new TemplateError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, error.message));
+      if (isPressworkError(error, "content")) throw contentError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, error.message));
       throw error;
     }
     const title = /<title>([^<]*)<\/title>/.exec(html)?.[1]?.trim() ?? "";
-    if (!title) throw new TemplateError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, "the template has no <mj-title>: the mail's subject is its title"));
+    if (!title) throw contentError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, "the template has no <mj-title>: the mail's subject is its title"));
     const subject = convert(title, { wordwrap: false }).replace(/[\r\n]+/g, " ");
     const text = convert(html, {
       wordwrap: 78,
@@ -147,6 +149,6 @@ export class ServiceMail {
 
 function problem(path: string, reason: string): VFile {
   const file = new VFile({ path });
-  file.message(reason, { place: { line: 1, column: 1 }, ruleId: "service-mail", source: "service" }).fatal = true;
+  fileError(file, "service-mail", reason, { place: { line: 1, column: 1 } });
   return file;
 }

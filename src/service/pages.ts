@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Liquid } from "liquidjs";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import { PressworkError } from "../errors/error.js";
 
 /** Folder of the service's page templates, relative to the project root. */
 export const SERVICE_TEMPLATES = "templates/service";
@@ -33,7 +34,7 @@ export interface Pages {
  */
 export function loadPages(root: string, context: PageContext): Pages {
   const dir = join(root, SERVICE_TEMPLATES);
-  if (!existsSync(dir)) throw new Error(`${SERVICE_TEMPLATES}/ is missing: the service's pages are Liquid templates there (copy the folder from Presswork's repository)`);
+  if (!existsSync(dir)) throw new PressworkError("service-setup", `${SERVICE_TEMPLATES}/ is missing: the service's pages are Liquid templates there (copy the folder from Presswork's repository)`);
   const sources: Record<string, string> = {};
   for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid"))) sources[name] = readFileSync(join(dir, name), "utf8");
   const stylesheet = existsSync(join(dir, "style.css")) ? readFileSync(join(dir, "style.css"), "utf8") : "";

@@ -1,5 +1,6 @@
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import { DatabaseUrlError, parseDatabaseUrl } from "../store/url.js";
+import { parseDatabaseUrl } from "../store/url.js";
+import { PressworkError } from "../errors/error.js";
 
 /** How `presswork serve` runs: from flags, the environment and the config. Secrets come from the environment only. */
 export interface ServiceSettings {
@@ -24,8 +25,6 @@ export interface ServiceSettings {
   newsletter: NewsletterConfig;
 }
 
-/** The service cannot start as configured: the message says what to set. */
-export class ServiceSetupError extends Error {}
 
 /** Where and how to listen, as the command line was given. */
 export interface ServeFlags {
@@ -40,12 +39,12 @@ export interface ServeFlags {
  */
 export function serviceSettings(root: string, config: Config, env: NodeJS.ProcessEnv, flags: ServeFlags): ServiceSettings {
   const newsletter = config.newsletter;
-  if (!newsletter) throw new ServiceSetupError("no newsletter is configured: add a newsletter section to presswork.config.yaml");
+  if (!newsletter) throw new PressworkError("service-setup", "no newsletter is configured: add a newsletter section to presswork.config.yaml");
   const secret = env["PRESSWORK_SECRET"];
-  if (!secret) throw new ServiceSetupError("PRESSWORK_SECRET is not set: set it to the same value the send uses, so the unsubscribe links in sent mail verify here");
+  if (!secret) throw new PressworkError("service-setup", "PRESSWORK_SECRET is not set: set it to the same value the send uses, so the unsubscribe links in sent mail verify here");
   const publicUrl = publicBase(env["PRESSWORK_PUBLIC_URL"], newsletter.subscribe?.url);
   const origins = [new URL(config.site.url).origin, ...(env["PRESSWORK_CORS_ORIGINS"] ?? "").split(",").map((o) => o.trim()).filter(Boolean)].map((o) => {
-    if (!URL.canParse(o)) throw new ServiceSetupError(`PRESSWORK_CORS_ORIGINS holds "${o}", which is not an origin such as https://news.example.com`);
+    if (!URL.canParse(o)) throw new PressworkError("service-setup", `PRESSWORK_CORS_ORIGINS holds "${o}", which is not an origin such as https://news.example.com`);
     return new URL(o).origin;
   });
   return {
@@ -66,12 +65,12 @@ export function serviceSettings(root: string, config: Config, env: NodeJS.Proces
 
 function publicBase(explicit: string | undefined, subscribeUrl: string | undefined): string {
   if (explicit) {
-    if (!URL.canParse(explicit) || !/^https?:$/.test(new URL(explicit).protocol)) throw new ServiceSetupError(`PRESSWORK_PUBLIC_URL is "${explicit}", not an absolute http(s) URL such as https://news.example.com/`);
+    if (!URL.canParse(explicit) || !/^https?:$/.test(new URL(explicit).protocol)) throw new PressworkError("service-setup", `PRESSWORK_PUBLIC_URL is "${explicit}", not an absolute http(s) URL such as https://news.example.com/`);
     const url = new URL(explicit);
     return url.href.endsWith("/") ? url.href : `${url.href}/`;
   }
   if (subscribeUrl) return new URL(".", subscribeUrl).href;
-  throw new ServiceSetupError(
+  throw new PressworkError("service-setup", 
     "the service does not know its public address, which confirmation links need: set newsletter.subscribe.url in presswork.config.yaml to this service's /subscribe URL (e.g. https://news.example.com/subscribe), or PRESSWORK_PUBLIC_URL",
   );
 }
@@ -84,24 +83,19 @@ function publicBase(explicit: string | undefined, subscribeUrl: string | undefin
 function trustProxy(value: string | undefined): false | string[] {
   const text = value?.trim() ?? "";
   if (text === "" || text === "false") return false;
-  if (/^\d+$/.test(text)) throw new ServiceSetupError(`PRESSWORK_TRUST_PROXY is "${text}": give the proxies' addresses or ranges (e.g. loopback, or 10.0.0.0/8), not a number of hops`);
+  if (/^\d+$/.test(text)) throw new PressworkError("service-setup", `PRESSWORK_TRUST_PROXY is "${text}": give the proxies' addresses or ranges (e.g. loopback, or 10.0.0.0/8), not a number of hops`);
   return text.split(",").map((v) => v.trim()).filter(Boolean);
 }
 
 function perMinute(value: string | undefined): number {
   if (value === undefined || value.trim() === "") return 10;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ServiceSetupError(`PRESSWORK_SUBSCRIBE_PER_MINUTE is "${value}", not a whole number of requests from 1 up`);
+  if (!Number.isInteger(n) || n < 1) throw new PressworkError("service-setup", `PRESSWORK_SUBSCRIBE_PER_MINUTE is "${value}", not a whole number of requests from 1 up`);
   return n;
 }
 
 /** DATABASE_URL, checked before anything slow loads. */
 function checkedDatabaseUrl(value: string | undefined, root: string): string | undefined {
-  try {
-    parseDatabaseUrl(value, root);
-  } catch (error) {
-    if (error instanceof DatabaseUrlError) throw new ServiceSetupError(error.message);
-    throw error;
-  }
+  parseDatabaseUrl(value, root);
   return value || undefined;
 }

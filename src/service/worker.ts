@@ -1,4 +1,4 @@
-import { FatalTransportError, type Transport } from "../delivery/transport.js";
+import { type Transport } from "../delivery/transport.js";
 import { maskAddress } from "../audience/address.js";
 import { unsubscribeUrl } from "../issues/message.js";
 import { CONFIRM_DAYS, confirmToken } from "../issues/tokens.js";
@@ -9,6 +9,7 @@ import { running } from "../state/process.js";
 import { claimantName, claimDue, markFailed, markSent, reclaimStale, release, type ClaimedMail, type Claimant } from "../store/queue.js";
 import type { SubscriberList } from "../store/subscribers.js";
 import type { ServiceMail } from "./mail.js";
+import { isPressworkError } from "../errors/error.js";
 
 /** What the worker needs. */
 export interface WorkerOptions {
@@ -148,7 +149,7 @@ export class MailWorker {
       outcome = await transport.send({ key: `${mail.addressKey}.${mail.kind}-${mail.id}`, envelope: { from: newsletter.from.address, to: mail.email }, messageId, raw });
     } catch (error) {
       await markFailed(list.store, mail, (error as Error).message, now, false);
-      if (error instanceof FatalTransportError) {
+      if (isPressworkError(error, "smtp-unavailable", "smtp-setup")) {
         // Authentication, TLS, nothing listening: no use trying the rest now.
         this.verified = false;
         this.pausedUntil = Date.now() + 60_000;

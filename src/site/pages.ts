@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import type { Author, Tag } from "../content/article.js";
+import type { Article, Author, Tag } from "../content/article.js";
 import { groupByAuthor, groupByTag } from "../content/collection.js";
 import { dateFormat, dateLocale } from "../content/dates.js";
 import { absoluteUrl, fileFor, paths } from "../content/paths.js";
 import type { ArchivedIssue } from "../issues/archive.js";
 import { issuePath } from "../issues/plan.js";
-import type { Article } from "../markdown/article.js";
 import { ScopeDigests } from "./page-keys.js";
 import { articleCard, articleScope, displayDate, siteScope, type ArticleCard } from "./scope.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";

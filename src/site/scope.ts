@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { dateFormat, dateLocale } from "../content/dates.js";
 import { paths } from "../content/paths.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 
 /** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026" (see dateLocale). */
 export function displayDate(date: Date, config: Config): string {

@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { absoluteUrl, paths } from "../content/paths.js";
-import type { Article } from "../markdown/article.js";
+import type { Article } from "../content/article.js";
 import { escapeXml } from "../xml/escape.js";
 import { groupByAuthor, groupByTag } from "../content/collection.js";
 

@@ -1,5 +1,6 @@
 import type { Journal } from "./journal.js";
-import { StateSaveError, type LockRecord, type StateChange, type StateStore } from "./store.js";
+import { type LockRecord, type StateChange, type StateStore } from "./store.js";
+import { PressworkError } from "../errors/error.js";
 
 /** At most this long between two saves of a running send's state. */
 export const CHECKPOINT_MS = 60_000;
@@ -52,7 +53,7 @@ export class Checkpoints {
       try {
         await this.store.write((summary) => {
           if (!summary.locks.some((l) => l.issue === this.lock.issue && l.attempt.name === mine)) {
-            throw new StateSaveError(`the lock of issue #${this.lock.issue} was taken over by another send while this one was silent: stopping`);
+            throw new PressworkError("state-save", `the lock of issue #${this.lock.issue} was taken over by another send while this one was silent: stopping`);
           }
           return [...changes, ...extra, lockChange];
         }, `${release ? "Finish" : "Checkpoint"} the send of issue #${this.lock.issue} by ${mine}`);

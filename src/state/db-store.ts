@@ -2,20 +2,8 @@ import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { isUnavailable, openStore as openDatabase, type Store } from "../store/database.js";
 import type { Database } from "../store/schema.js";
-import {
-  StateError,
-  StateSaveError,
-  type FrozenIssue,
-  type IssueState,
-  type LedgerPart,
-  type LockRecord,
-  type Migration,
-  type SendCounts,
-  type StateChange,
-  type StateStore,
-  type StateSummary,
-  type SuppressionPart,
-} from "./store.js";
+import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type SendCounts, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
+import { isPressworkError, PressworkError } from "../errors/error.js";
 
 /** Where the database store finds its database, and whose state it keeps there. */
 export interface DatabaseStoreOptions {
@@ -64,13 +52,13 @@ export class DatabaseStore implements StateStore {
     try {
       return new DatabaseStore(await openDatabase({ url: options.url, root: options.root, poolSize: 3, queryTimeoutMs: QUERY_TIMEOUT_MS }), options.list);
     } catch (error) {
-      throw new StateSaveError(`cannot open the send's state in the database: ${reason(error)}`);
+      throw new PressworkError("state-save", `cannot open the send's state in the database: ${reason(error)}`);
     }
   }
 
   async refresh(): Promise<void> {
     const gone = this.store.gone();
-    if (gone) throw new StateSaveError(`cannot read the state: ${gone}`);
+    if (gone) throw new PressworkError("state-save", `cannot read the state: ${gone}`);
   }
 
   summary(): Promise<StateSummary> {
@@ -103,7 +91,7 @@ export class DatabaseStore implements StateStore {
       let refusal: { error: unknown } | undefined;
       try {
         const gone = this.store.gone();
-        if (gone) throw new StateSaveError(`cannot save the state in ${this.description}: ${gone}`);
+        if (gone) throw new PressworkError("state-save", `cannot save the state in ${this.description}: ${gone}`);
         await this.store.transaction(async (trx) => {
           if (this.store.dialect === "postgres") await sql`select pg_advisory_xact_lock(${this.lockKey})`.execute(trx);
           let changes: readonly StateChange[];
@@ -121,12 +109,12 @@ export class DatabaseStore implements StateStore {
         return;
       } catch (error) {
         if (refusal) throw refusal.error;
-        if (error instanceof StateSaveError) throw error;
+        if (isPressworkError(error, "state-save")) throw error;
         if (isUnavailable(error) && tries < WRITE_TRIES) {
           await sleep(200 * 2 ** tries);
           continue;
         }
-        throw new StateSaveError(`cannot save the state in ${this.description}: ${reason(error)}`);
+        throw new PressworkError("state-save", `cannot save the state in ${this.description}: ${reason(error)}`);
       }
     }
   }
@@ -144,8 +132,8 @@ export class DatabaseStore implements StateStore {
     try {
       return await read();
     } catch (error) {
-      if (error instanceof StateSaveError || !isUnavailable(error)) throw error;
-      throw new StateSaveError(`cannot read the state from ${this.description}: ${reason(error)}`);
+      if (isPressworkError(error, "state-save") || !isUnavailable(error)) throw error;
+      throw new PressworkError("state-save", `cannot read the state from ${this.description}: ${reason(error)}`);
     }
   }
 
@@ -206,7 +194,7 @@ export class DatabaseStore implements StateStore {
           .execute();
         return;
       case "moved":
-        throw new StateError("a database store is not moved anywhere: only a state branch is marked as moved");
+        throw new PressworkError("internal", "a database store is not moved anywhere: only a state branch is marked as moved");
     }
   }
 
@@ -266,7 +254,7 @@ function parse<T>(text: string, what: string): T {
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new StateError(`${what} in the database is not valid JSON: it was edited by hand. Restore it from a backup`);
+    throw new PressworkError("state-damaged", `${what} in the database is not valid JSON: it was edited by hand. Restore it from a backup`);
   }
 }
 

@@ -3,21 +3,8 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { Git } from "./git.js";
-import {
-  StateError,
-  StateSaveError,
-  type FrozenIssue,
-  type IssueState,
-  type LedgerPart,
-  type LockRecord,
-  type Migration,
-  type Moved,
-  type SendCounts,
-  type StateChange,
-  type StateStore,
-  type StateSummary,
-  type SuppressionPart,
-} from "./store.js";
+import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type Moved, type SendCounts, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
+import { PressworkError } from "../errors/error.js";
 
 /** Where the git store keeps the state, and how it reaches the shared copy. */
 export interface GitStoreOptions {
@@ -96,7 +83,7 @@ export class GitBranchStore implements StateStore {
     if (result.code !== 0) {
       // A remote without the branch yet: the first send creates it.
       if (/couldn't find remote ref|no such ref/i.test(result.stderr)) return;
-      throw new StateSaveError(`cannot fetch the state branch ${this.options.branch} from ${this.options.remote}: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`);
+      throw new PressworkError("state-save", `cannot fetch the state branch ${this.options.branch} from ${this.options.remote}: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`);
     }
     // The local branch follows when it has nothing of its own (best effort: another writer may move it meanwhile).
     const tip = await this.git.resolve(this.fetched);
@@ -170,11 +157,11 @@ export class GitBranchStore implements StateStore {
       const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base);
       if (!error) return;
       if (error.race) {
-        if (round >= 20) throw new StateSaveError(`cannot save the state on ${this.description}: other writers kept moving it (${round} tries)`);
+        if (round >= 20) throw new PressworkError("state-save", `cannot save the state on ${this.description}: other writers kept moving it (${round} tries)`);
         await sleep(Math.min(2000, 50 * 2 ** Math.min(round, 5)) * (0.5 + Math.random()));
         continue;
       }
-      if (++failures >= 3) throw new StateSaveError(`cannot save the state on ${this.description}: ${error.message}`);
+      if (++failures >= 3) throw new PressworkError("state-save", `cannot save the state on ${this.description}: ${error.message}`);
       await sleep(500 * failures);
     }
   }
@@ -257,7 +244,7 @@ export class GitBranchStore implements StateStore {
       try {
         value = JSON.parse(content.toString("utf8"));
       } catch {
-        throw new StateError(`${path} on ${this.description} is not valid JSON: it was edited by hand. Restore it from the branch's history`);
+        throw new PressworkError("state-damaged", `${path} on ${this.description} is not valid JSON: it was edited by hand. Restore it from the branch's history`);
       }
       const issuePath = /^issues\/(\d+)\/(started|complete|shard-(\d+)-of-(\d+))\.(.+)\.json$/.exec(path);
       if (issuePath) {
@@ -344,7 +331,7 @@ async function remoteUrlOf(git: Git, root: string, remote: string): Promise<stri
   const result = await git.run(["remote", "get-url", remote]);
   if (result.code === 0) return result.stdout.toString().trim();
   if (isAbsolute(remote) || remote.startsWith(".")) return resolve(root, remote);
-  throw new StateSaveError(`the state's remote "${remote}" is not a remote of this repository (git remote -v lists them): set state.remote in presswork.config.yaml or PRESSWORK_STATE_REMOTE to one of them, or leave it unset to keep the state on the local branch`);
+  throw new PressworkError("state-save", `the state's remote "${remote}" is not a remote of this repository (git remote -v lists them): set state.remote in presswork.config.yaml or PRESSWORK_STATE_REMOTE to one of them, or leave it unset to keep the state on the local branch`);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

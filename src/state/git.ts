@@ -1,20 +1,11 @@
 import { spawn } from "node:child_process";
+import { PressworkError } from "../errors/error.js";
 
 /** What a git command printed and how it ended. */
 export interface GitResult {
   code: number;
   stdout: Buffer;
   stderr: string;
-}
-
-/** A git command failed. The message carries git's own words, which never hold a token (it travels in the environment). */
-export class GitError extends Error {
-  constructor(
-    readonly args: readonly string[],
-    readonly result: GitResult,
-  ) {
-    super(`git ${args[0] ?? ""} failed: ${result.stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${result.code}`}`);
-  }
 }
 
 /** Options of one git command. */
@@ -78,7 +69,8 @@ export class Git {
   /** Runs a command that must succeed; returns its output, trimmed. */
   async ok(args: readonly string[], options: RunOptions = {}): Promise<string> {
     const result = await this.run(args, options);
-    if (result.code !== 0) throw new GitError(args, result);
+    // git's own words never hold a token: it travels in the environment.
+    if (result.code !== 0) throw new PressworkError("git", `git ${args[0] ?? ""} failed: ${result.stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${result.code}`}`);
     return result.stdout.toString("utf8").trim();
   }
 

@@ -1,3 +1,4 @@
+import { PressworkError } from "../errors/error.js";
 /** A recipient key as Presswork makes them: 24 hex digits of an HMAC (see addressKey). */
 const HEX_KEY = /^[0-9a-f]{24}$/;
 /** The largest value a key can hold. */
@@ -28,7 +29,7 @@ export class KeyTable {
   }
 
   set(key: string, value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > MAX_VALUE) throw new RangeError(`a key table holds 0 to ${MAX_VALUE}, not ${value}`);
+    if (!Number.isInteger(value) || value < 0 || value > MAX_VALUE) throw new PressworkError("internal", `a key table holds 0 to ${MAX_VALUE}, not ${value}`);
     if (!HEX_KEY.test(key)) {
       this.others.set(key, value);
       return;

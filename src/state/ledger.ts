@@ -1,5 +1,6 @@
 import { KeyTable, MAX_VALUE } from "./key-table.js";
-import { StateError, type LedgerPart } from "./store.js";
+import { type LedgerPart } from "./store.js";
+import { PressworkError } from "../errors/error.js";
 
 /**
  * What happened to one recipient's message. "sending" is written before each
@@ -46,7 +47,7 @@ const HEX_KEY = /^[0-9a-f]{24}$/;
  * (16 characters for its 96 bits). A recipient costs under 64 bytes.
  */
 export function encodeEvent(event: LedgerEvent): string {
-  if (!HEX_KEY.test(event.key)) throw new Error("a ledger key is 24 hex digits (see addressKey)");
+  if (!HEX_KEY.test(event.key)) throw new PressworkError("internal", "a ledger key is 24 hex digits (see addressKey)");
   const head = `${Buffer.from(event.key, "hex").toString("base64url")} ${LETTERS[event.state]}${event.attempt}`;
   if (event.state === "sending") return head;
   const reply = event.response ? ` ${event.response.replace(/[\r\n]+/g, " ")}` : "";
@@ -140,10 +141,10 @@ export class Ledger {
     try {
       header = JSON.parse(line) as Partial<LedgerHeader>;
     } catch {
-      throw new StateError(`ledger part ${part.offset} of attempt ${part.attempt} has no header: it cannot be told which issue it belongs to, so the send does not start`);
+      throw new PressworkError("state-damaged", `ledger part ${part.offset} of attempt ${part.attempt} has no header: it cannot be told which issue it belongs to, so the send does not start`);
     }
-    if (header.presswork !== "ledger" || header.format !== 2) throw new StateError(`ledger part ${part.offset} of attempt ${part.attempt} is not a Presswork ledger (format 2): refused`);
-    if (header.issue !== this.issue) throw new StateError(`ledger part ${part.offset} of attempt ${part.attempt} is the ledger of issue #${header.issue}, not of issue #${this.issue}: refused. Move it back under issue #${header.issue} before sending`);
+    if (header.presswork !== "ledger" || header.format !== 2) throw new PressworkError("state-damaged", `ledger part ${part.offset} of attempt ${part.attempt} is not a Presswork ledger (format 2): refused`);
+    if (header.issue !== this.issue) throw new PressworkError("state-damaged", `ledger part ${part.offset} of attempt ${part.attempt} is the ledger of issue #${header.issue}, not of issue #${this.issue}: refused. Move it back under issue #${header.issue} before sending`);
   }
 
   /** Number of recipients the ledger has events for. */

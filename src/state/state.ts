@@ -9,7 +9,9 @@ import { GitBranchStore } from "./git-store.js";
 import { running } from "./process.js";
 import { Journal } from "./journal.js";
 import { legacyChanges, readLegacy, type LegacyState } from "./legacy.js";
-import { StateError, StateSaveError, type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
+import { type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
+import { isPressworkError, PressworkError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** The default name of the state's branch. */
 export const STATE_BRANCH = "presswork-state";
@@ -41,7 +43,7 @@ export type StateConfig = Pick<Config, "state"> & { newsletter?: Pick<Newsletter
  */
 export function stateSettings(config: StateConfig | undefined, env: NodeJS.ProcessEnv): StateSettings {
   const backend = env["PRESSWORK_STATE_STORE"] || config?.state.store || "branch";
-  if (backend !== "branch" && backend !== "database") throw new StateError(`PRESSWORK_STATE_STORE is "${backend}": use branch (the state on a git branch) or database (in the database of DATABASE_URL)`);
+  if (backend !== "branch" && backend !== "database") throw new PressworkError("state-setup", `PRESSWORK_STATE_STORE is "${backend}": use branch (the state on a git branch) or database (in the database of DATABASE_URL)`);
   const branch = env["PRESSWORK_STATE_BRANCH"] || config?.state.branch || STATE_BRANCH;
   const remote = env["PRESSWORK_STATE_REMOTE"] || config?.state.remote;
   const token = env["PRESSWORK_STATE_TOKEN"];
@@ -59,9 +61,9 @@ export function stateSettings(config: StateConfig | undefined, env: NodeJS.Proce
  */
 export async function openStore(root: string, settings: StateSettings, env: NodeJS.ProcessEnv): Promise<StateStore | undefined> {
   if (settings.backend === "branch") return openBranch(root, settings, env);
-  if (!settings.list) throw new StateError("the send's state in a database is kept per newsletter: configure the newsletter (its listId) first");
+  if (!settings.list) throw new PressworkError("state-setup", "the send's state in a database is kept per newsletter: configure the newsletter (its listId) first");
   if (!settings.databaseUrl && !existsSync(join(root, DEFAULT_DATABASE))) {
-    throw new StateSaveError(`the send's state is in the database (state.store: database), but DATABASE_URL is not set and ${DEFAULT_DATABASE} does not exist: set DATABASE_URL to the database that holds it`);
+    throw new PressworkError("state-setup", `the send's state is in the database (state.store: database), but DATABASE_URL is not set and ${DEFAULT_DATABASE} does not exist: set DATABASE_URL to the database that holds it`);
   }
   return DatabaseStore.open({ url: settings.databaseUrl, root, list: settings.list });
 }
@@ -174,9 +176,9 @@ export async function readStateView(root: string, config: StateConfig | undefine
       // Nothing carried into the database yet: the branch (or the files of earlier versions) until a send does.
     }
   } catch (error) {
-    if (!(error instanceof StateSaveError || error instanceof StateError)) throw error;
+    if (!(isPressworkError(error, "state-save", "state-setup", "state-damaged"))) throw error;
     const file = new VFile({ path: "state" });
-    file.message(`cannot read the record of sent issues: ${error.message}`, { ruleId: "state-unreadable", source: "state" }).fatal = true;
+    fileError(file, "state-unreadable", `cannot read the record of sent issues: ${error.message}`);
     return { summary: { issues: [], locks: [] }, files: [file], description: "" };
   }
   const store = await openBranch(root, settings, env);
@@ -185,7 +187,7 @@ export async function readStateView(root: string, config: StateConfig | undefine
   const moved = store && settings.backend === "branch" ? movedMessage(summary, store.description) : undefined;
   if (moved) {
     const file = new VFile({ path: "state" });
-    file.message(moved, { ruleId: "state-moved", source: "state" }).fatal = true;
+    fileError(file, "state-moved", moved);
     files.push(file);
   }
   if (summary.migration) return { summary, files, description: store?.description ?? "" };
@@ -202,7 +204,7 @@ export function startedIssues(summary: StateSummary, file: VFile): IssueState[] 
   const out: IssueState[] = [];
   for (const state of summary.issues) {
     if (state.issue.number !== out.length + 1) {
-      file.message(`the state has issue #${state.issue.number} but no issue #${out.length + 1}: numbers are never reused, so the state was damaged. Restore it from the history of its branch`, { ruleId: "state-order", source: "state" }).fatal = true;
+      fileError(file, "state-order", `the state has issue #${state.issue.number} but no issue #${out.length + 1}: numbers are never reused, so the state was damaged. Restore it from the history of its branch`);
       break;
     }
     out.push(state);
@@ -210,8 +212,6 @@ export function startedIssues(summary: StateSummary, file: VFile): IssueState[] 
   return out;
 }
 
-/** Another send holds the lock this one needs. */
-export class LockedError extends Error {}
 
 /** A lock is taken over once its holder has been silent this long (checkpoints renew it every minute). */
 export const LOCK_STALE_MS = 5 * 60_000;
@@ -263,7 +263,7 @@ export async function takeLock(store: StateStore, lock: LockRecord, now: () => D
     const stale: StateChange[] = [];
     for (const other of summary.locks.filter((l) => l.issue === lock.issue && l.attempt.name !== lock.attempt.name)) {
       if (staleness(other, lock.attempt, now())) stale.push({ kind: "unlock", issue: other.issue, attempt: other.attempt.name });
-      else if (!compatible(lock.shard, other.shard)) throw new LockedError(`issue #${lock.issue} is being sent by ${holderOf(other)}: wait for it to finish. A lock is taken over once its holder has been silent for ${LOCK_STALE_MS / 60_000} minutes`);
+      else if (!compatible(lock.shard, other.shard)) throw new PressworkError("locked", `issue #${lock.issue} is being sent by ${holderOf(other)}: wait for it to finish. A lock is taken over once its holder has been silent for ${LOCK_STALE_MS / 60_000} minutes`);
     }
     return [{ kind: "lock", lock }, ...stale];
   }, `Lock issue #${lock.issue} for ${lock.attempt.name}`);
@@ -304,7 +304,7 @@ export async function migrate(store: StateStore, root: string, now: Date): Promi
   if ((await store.summary()).migration) return undefined;
   const legacy = readLegacy(root);
   if (legacy?.file.messages.some((m) => m.fatal)) {
-    throw new StateSaveError(`${legacy.file.path} cannot be carried over to the state branch: ${legacy.file.messages.map((m) => `line ${m.line ?? 1}: ${m.reason}`).join("; ")}`);
+    throw new PressworkError("state-damaged", `${legacy.file.path} cannot be carried over to the state branch: ${legacy.file.messages.map((m) => `line ${m.line ?? 1}: ${m.reason}`).join("; ")}`);
   }
   const changes = legacy ? legacyChanges(root, legacy, now) : [{ kind: "migrated" as const, migration: { at: now.toISOString(), issues: 0, ledgers: 0, suppressions: 0 } }];
   let done = false;

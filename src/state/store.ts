@@ -219,9 +219,3 @@ export interface StateStore {
   /** Lets go of connections; the store is not used afterwards. */
   close(): Promise<void>;
 }
-
-/** The state could not be saved: nothing more may be mailed. */
-export class StateSaveError extends Error {}
-
-/** The state is not usable as it is (a ledger of another issue, a record out of order): the send does not start. */
-export class StateError extends Error {}

@@ -6,7 +6,7 @@ import { migrate, type Dialect } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { parseDatabaseUrl } from "./url.js";
 
-export { databaseInUse, DatabaseUrlError, DEFAULT_DATABASE, parseDatabaseUrl } from "./url.js";
+export { databaseInUse, DEFAULT_DATABASE, parseDatabaseUrl } from "./url.js";
 
 /** An open database, its schema up to date. */
 export interface Store {

@@ -1,4 +1,5 @@
 import { isUnavailable } from "./database.js";
+import { PressworkError } from "../errors/error.js";
 
 type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
@@ -75,7 +76,7 @@ export class GroupCommit<I, O> {
         else settled = await Promise.all(batch.map(async (b) => this.alone(b.item)));
       }
       batch.forEach((b, i) => {
-        const outcome = settled[i] ?? { ok: false, error: new Error("the batch gave no outcome for this request") };
+        const outcome = settled[i] ?? { ok: false, error: new PressworkError("internal", "the batch gave no outcome for this request") };
         if (outcome.ok) b.resolve(outcome.value);
         else b.reject(outcome.error);
       });
@@ -89,7 +90,7 @@ export class GroupCommit<I, O> {
   private async alone(item: I): Promise<Settled<O>> {
     try {
       const [value] = await this.run([item]);
-      return value === undefined ? { ok: false, error: new Error("the batch gave no outcome for this request") } : { ok: true, value };
+      return value === undefined ? { ok: false, error: new PressworkError("internal", "the batch gave no outcome for this request") } : { ok: true, value };
     } catch (error) {
       return { ok: false, error };
     }

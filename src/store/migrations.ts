@@ -1,4 +1,5 @@
 import { Migrator, sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from "kysely";
+import { PressworkError } from "../errors/error.js";
 
 /** Which SQL the database speaks. */
 export type Dialect = "sqlite" | "postgres";
@@ -200,6 +201,6 @@ export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> 
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
-    throw new Error(`the database schema could not be brought up to date${failed ? ` (migration ${failed})` : ""}: ${(error as Error).message ?? String(error)}`);
+    throw new PressworkError("database-migration", `the database schema could not be brought up to date${failed ? ` (migration ${failed})` : ""}: ${(error as Error).message ?? String(error)}`);
   }
 }

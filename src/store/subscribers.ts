@@ -7,6 +7,7 @@ import { GroupCommit } from "./group-commit.js";
 import { prepare } from "./prepared.js";
 import { dropUnsent, enqueue } from "./queue.js";
 import type { BounceKind, Database, EventType, SubscriberStatus } from "./schema.js";
+import { PressworkError } from "../errors/error.js";
 
 /** Where a subscription came from, kept as proof of consent. */
 export interface Consent {
@@ -240,8 +241,6 @@ function hotQueries(db: Kysely<Database>) {
   };
 }
 
-/** A request the list refuses, with a reason fit to show (no address in it). */
-export class ListError extends Error {}
 
 /** Statuses that mean "mailed": a stop event changes only these. */
 const RECEIVING: readonly SubscriberStatus[] = ["pending", "active"];
@@ -360,7 +359,7 @@ export class SubscriberList {
       id = row.id;
     } else {
       const inserted = (await this.q.insertPending(trx, { list: this.list, email: address.address, identity: address.identity, key, name: text(name), nonce, at })).rows[0];
-      if (!inserted) throw new Error("the new subscriber's id did not come back");
+      if (!inserted) throw new PressworkError("internal", "the new subscriber's id did not come back");
       id = inserted.id;
     }
     const consentId = await this.addConsent(trx, id, consent, now);
@@ -551,10 +550,10 @@ export class SubscriberList {
     const key = this.keyOf(address.identity);
     return this.store.transaction(async (trx) => {
       const suppressed = await trx.selectFrom("suppressions").select(["reason", "at"]).where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
-      if (suppressed) throw new ListError(`this address is on the suppression list (${suppressed.reason} on ${suppressed.at.slice(0, 10)}): only its owner can subscribe it again, through the subscribe form`);
+      if (suppressed) throw new PressworkError("subscriber-refused", `this address is on the suppression list (${suppressed.reason} on ${suppressed.at.slice(0, 10)}): only its owner can subscribe it again, through the subscribe form`);
       const row = await trx.selectFrom("subscribers").select(["id", "status", "status_at"]).where("list", "=", this.list).where("identity", "=", address.identity).executeTakeFirst();
       if (row?.status === "active") return "exists";
-      if (row && row.status !== "pending") throw new ListError(`this address ${row.status} on ${row.status_at.slice(0, 10)}: only its owner can subscribe it again, through the subscribe form`);
+      if (row && row.status !== "pending") throw new PressworkError("subscriber-refused", `this address ${row.status} on ${row.status_at.slice(0, 10)}: only its owner can subscribe it again, through the subscribe form`);
       let id: number;
       if (row) {
         await trx.updateTable("subscribers").set({ status: "active", status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
@@ -796,7 +795,7 @@ export class SubscriberList {
         userAgent: text(consent.userAgent, 300),
       })
     ).rows[0];
-    if (!row) throw new Error("the consent record's id did not come back");
+    if (!row) throw new PressworkError("internal", "the consent record's id did not come back");
     return row.id;
   }
 

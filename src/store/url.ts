@@ -1,24 +1,23 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { PressworkError } from "../errors/error.js";
 
 /** Where the database is when DATABASE_URL is not set, relative to the project root: outside dist/, git-ignored. */
 export const DEFAULT_DATABASE = "data/presswork.sqlite";
 
-/** DATABASE_URL is not something Presswork can open. */
-export class DatabaseUrlError extends Error {}
 
 /** Which database a DATABASE_URL names, with the SQLite path resolved against the project root. */
 export function parseDatabaseUrl(url: string | undefined, root: string): { dialect: "sqlite"; path: string } | { dialect: "postgres"; url: string } {
   const value = url?.trim() ?? "";
   if (value === "") return { dialect: "sqlite", path: join(root, DEFAULT_DATABASE) };
   if (/^postgres(ql)?:\/\//i.test(value)) {
-    if (!URL.canParse(value)) throw new DatabaseUrlError("DATABASE_URL is not a URL: write it as postgres://user:password@host:5432/database");
+    if (!URL.canParse(value)) throw new PressworkError("database-url", "DATABASE_URL is not a URL: write it as postgres://user:password@host:5432/database");
     return { dialect: "postgres", url: value };
   }
   const match = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(value);
   const path = match ? decodeURIComponent(match[1] ?? "") : value;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path === "") {
-    throw new DatabaseUrlError("DATABASE_URL must be postgres://… for PostgreSQL, or sqlite:PATH (or a file path) for SQLite");
+    throw new PressworkError("database-url", "DATABASE_URL must be postgres://… for PostgreSQL, or sqlite:PATH (or a file path) for SQLite");
   }
   return { dialect: "sqlite", path: isAbsolute(path) ? path : join(root, path) };
 }

@@ -1,5 +1,7 @@
 import { Liquid } from "liquidjs";
 import { VFile } from "vfile";
+import { contentError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 
 /** Template sources by file name relative to their folder, e.g. "article.liquid". */
 export type TemplateSources = Readonly<Record<string, string>>;
@@ -21,15 +23,8 @@ export function templateEngine(sources: TemplateSources, plain = false): Liquid 
   });
 }
 
-/** Thrown when a template cannot be parsed or rendered; carries a VFile message with the template's place. */
-export class TemplateError extends Error {
-  constructor(readonly file: VFile) {
-    super(file.messages[0]?.reason ?? "template error");
-  }
-}
-
 /**
- * Renders one template, turning a Liquid failure into a TemplateError whose
+ * Renders one template, turning a Liquid failure into a content error whose
  * message names the template file (under `folder`) and line.
  */
 export function renderTemplate(engine: Liquid, folder: string, name: string, scope: object, sources?: TemplateSources): string {
@@ -41,8 +36,8 @@ export function renderTemplate(engine: Liquid, folder: string, name: string, sco
     const reason = String((error as Error).message).replace(/, (file:\S+, )?line:\d+, col:\d+$/, "");
     const where = token?.file ?? (sources && templateAt(sources, reason, line, column)) ?? `${name}.liquid`;
     const file = new VFile({ path: `${folder}/${where}` });
-    file.message(`template error: ${reason}`, { place: { line, column }, ruleId: "template", source: "site" }).fatal = true;
-    throw new TemplateError(file);
+    fileError(file, "template", `template error: ${reason}`, { place: { line, column } });
+    throw contentError(file);
   }
 }
 

@@ -3,13 +3,14 @@ import type { VFile } from "vfile";
 import { toJSONSchema, type z } from "zod";
 import { didYouMean } from "./suggest.js";
 import { article, quote } from "./words.js";
+import { fileError, fileWarning, fieldRule, FIELD_RULES } from "../errors/rules.js";
 
 /** Where a YAML block sits inside its file, so messages point at file lines. */
 export interface YamlPlace {
   /** 1-based line in the file of the block's first line. */
   line: number;
-  /** Rule id prefix for messages, e.g. "front-matter" or "config". */
-  rule: string;
+  /** The family of the rule ids of its messages (see FIELD_RULES), and the source they are reported as. */
+  rule: keyof typeof FIELD_RULES;
 }
 
 interface Located {
@@ -46,17 +47,13 @@ export function parseYaml<S extends z.ZodType>(
       const quote = error.code === "MISSING_CHAR" ? /closing (["'])/.exec(error.message)?.[1] : undefined;
       const opened = quote ? text.split("\n").findIndex((line) => line.split(quote).length % 2 === 0) : -1;
       const where = opened >= 0 ? { line: place.line + opened, column: 1 } : span(error.pos);
-      file.message(reason, { place: where, ruleId: "yaml", source: place.rule }).fatal = true;
+      fileError(file, "yaml", reason, { place: where, source: place.rule });
     }
     return undefined;
   }
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== "object" || Array.isArray(data)) {
-    file.message(`${place.rule} must be a mapping of keys to values, one key: value a line`, {
-      place: { line: place.line, column: 1 },
-      ruleId: "shape",
-      source: place.rule,
-    }).fatal = true;
+    fileError(file, "shape", `${place.rule} must be a mapping of keys to values, one key: value a line`, { place: { line: place.line, column: 1 }, source: place.rule });
     return undefined;
   }
   warnUnknownKeys(doc.contents, shapeOf(schema), [], file, place, span);
@@ -71,11 +68,10 @@ export function parseYaml<S extends z.ZodType>(
     const node = nodeAt(doc, path);
     const field = path.map(String).join(".") || place.rule;
     const value = exact === undefined && path.length > 0 ? " is missing:" : isScalar(exact) ? ` is ${typeof exact.value === "string" ? quote(exact.value) : String(exact.value)},` : "";
-    file.message(`'${field}'${value} ${issue.message}`, {
+    fileError(file, fieldRule(place.rule, path[0] === undefined ? "shape" : String(path[0])), `'${field}'${value} ${issue.message}`, {
       place: span(node?.range) ?? { line: place.line, column: 1 },
-      ruleId: `${place.rule}-${path[0] === undefined ? "shape" : String(path[0])}`,
       source: place.rule,
-    }).fatal = true;
+    });
   }
   return undefined;
 }
@@ -200,9 +196,8 @@ function warnUnknownKeys(
     if (known && !known.includes(key)) {
       const hint = didYouMean(key, known);
       const where = path.length ? ` in '${path.join(".")}'` : "";
-      file.message(`unknown key '${key}'${where}${hint ? `: did you mean '${hint}'?` : "."} It is ignored.`, {
+      fileWarning(file, "unknown-key", `unknown key '${key}'${where}${hint ? `: did you mean '${hint}'?` : "."} It is ignored.`, {
         place: span(isScalar(pair.key) ? pair.key.range : undefined),
-        ruleId: "unknown-key",
         source: place.rule,
       });
     }

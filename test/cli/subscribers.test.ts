@@ -162,7 +162,7 @@ describe("presswork subscribers", () => {
     expect(JSON.parse(show.stdout)).toMatchObject({ consents: [], events: [], suppression: { reason: "forgotten" } });
   });
 
-  it("refuses bad usage with exit code 2, and a missing secret or file with exit code 1", async () => {
+  it("refuses bad usage with exit code 2, a missing secret with exit code 3, and a missing or broken file with exit code 1", async () => {
     const root = await tempProject();
     expect(runCli(["subscribers"], root, env(root)).code).toBe(2);
     expect(runCli(["subscribers", "frobnicate"], root, env(root)).code).toBe(2);
@@ -173,8 +173,9 @@ describe("presswork subscribers", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("nowhere.csv does not exist");
     const noSecret = runCli(["subscribers", "count"], root, { ...env(root), PRESSWORK_SECRET: "" });
-    expect(noSecret.code).toBe(1);
+    expect(noSecret.code).toBe(3);
     expect(noSecret.stderr).toContain("PRESSWORK_SECRET is not set");
+    expect(noSecret.stderr).toContain("[setup]");
     await put(join(root, "broken.csv"), 'email,name\n"unterminated,x\n');
     const broken = runCli(["subscribers", "import", "broken.csv"], root, env(root));
     expect(broken.code).toBe(1);

@@ -10,7 +10,7 @@ import { eventId, type FeedbackEvent } from "../../src/feedback/event.js";
 import { DatabaseSink } from "../../src/feedback/store-sink.js";
 import { addressKey } from "../../src/issues/message.js";
 import { decodeVerp, readFeedbackToken, verpAddress } from "../../src/issues/verp.js";
-import { relayHeaders, send, SendSetupError, type SendRequest } from "../../src/pipeline/send.js";
+import { relayHeaders, send, type SendRequest } from "../../src/pipeline/send.js";
 import { openStore } from "../../src/store/database.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
 import { runCliAsync } from "../helpers/cli.js";
@@ -157,7 +157,7 @@ describe("the send and the subscriber database's suppression list", () => {
   it("sends nothing when the database it is told to use cannot be read", async () => {
     const root = await project(true);
     await csv(root, addresses(3));
-    await expect(send(request(root, {}, { DATABASE_URL: "postgres://presswork@127.0.0.1:1/none" }))).rejects.toThrow(SendSetupError);
+    await expect(send(request(root, {}, { DATABASE_URL: "postgres://presswork@127.0.0.1:1/none" }))).rejects.toMatchObject({ id: "database-unavailable" });
     await expect(send(request(root, {}, { DATABASE_URL: "postgres://presswork@127.0.0.1:1/none" }))).rejects.toThrow(/cannot read the subscriber database, whose suppression list the send must honour .*Nothing was sent/);
     expect(smtp.received).toHaveLength(0);
     expect((await readState(root)).summary.issues.map((s) => s.issue.number)).toEqual([1, 2]);

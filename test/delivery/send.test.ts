@@ -248,7 +248,7 @@ describe("the state a send reads", () => {
     const attempt = "20261129T110000Z.copied-by-hand";
     await store?.write([{ kind: "ledger", part: { issue: 3, attempt, offset: 0, text: `${encodeHeader({ issue: 2, attempt, started: NOW.toISOString(), offset: 0 })}\n` } }], "a part of issue #2 under issue #3");
     const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(5);
     expect(cli.stderr).toContain(`presswork send: ledger part 0 of attempt ${attempt} is the ledger of issue #2, not of issue #3: refused`);
     expect(smtp.received).toHaveLength(0);
     const state = await readState(root);
@@ -314,8 +314,9 @@ describe("what stops a send before it starts", () => {
     await list(addresses(3));
     await expect(send(request({ env: env({ SMTP_URL: smtp.url("news", "hunter2-wrong") }) }))).rejects.toThrow(/the server refused the user name and password/);
     const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ SMTP_URL: smtp.url("news", "hunter2-wrong") }));
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("cannot send through smtp://127.0.0.1");
+    expect(cli.stderr).toContain("[smtp-setup]");
     expect(cli.stderr + cli.stdout).not.toContain("hunter2-wrong");
     expect(smtp.received).toHaveLength(0);
     expect(stateFiles(root, "issues/3")).toEqual([]);
@@ -353,10 +354,10 @@ describe("what stops a send before it starts", () => {
   it("refuses without SMTP unless --outbox is given, and never falls back to the outbox under GitHub Actions", async () => {
     await list(addresses(3));
     const local = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "", CI: "", GITHUB_ACTIONS: "" });
-    expect(local.code).toBe(1);
+    expect(local.code).toBe(3);
     expect(local.stderr).toContain("no SMTP server is configured: set SMTP_URL (smtp://user:password@host:587), or pass --outbox");
     const actions = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "", GITHUB_ACTIONS: "true", PRESSWORK_STATE_REMOTE: root });
-    expect(actions.code).toBe(1);
+    expect(actions.code).toBe(3);
     expect(actions.stderr).toContain("no SMTP server is configured under GitHub Actions (SMTP_URL is empty");
     expect(stateFiles(root, "ledger")).toEqual([]);
   });
@@ -364,7 +365,7 @@ describe("what stops a send before it starts", () => {
   it("refuses to send under GitHub Actions when the state would not be pushed anywhere", async () => {
     await list(addresses(1));
     const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ GITHUB_ACTIONS: "true" }));
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("under GitHub Actions the send's state must be pushed to the repository");
     expect(smtp.received).toHaveLength(0);
   });
@@ -444,7 +445,7 @@ describe("bad subscriber input", () => {
 
   it("names a subscriber list that does not exist, without a stack trace, and sends nothing", async () => {
     const cli = await runCliAsync(["send", "--subscribers", "missing.csv", "--now", NOW.toISOString()], root, env());
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("the subscriber list missing.csv does not exist");
     expect(cli.stderr).not.toMatch(/\n\s+at /);
     expect(smtp.received).toHaveLength(0);
@@ -453,8 +454,9 @@ describe("bad subscriber input", () => {
   it("refuses to start without the secret", async () => {
     await list(addresses(1));
     const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { SMTP_URL: smtp.url() });
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("PRESSWORK_SECRET is not set");
+    expect(cli.stderr).toContain("[send-setup]");
   });
 });
 

@@ -102,7 +102,8 @@ for (const backend of await stateBackends("concurrent send tests")) {
       // Shard 1/2 is sending: its first messages wait for the server's answer.
       await until(() => smtp.offered.size >= 1);
       const whole = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), ...state });
-      expect(whole.code).toBe(1);
+      // Another send holds the lock: exit 4, run again later.
+      expect(whole.code).toBe(4);
       expect(whole.stderr).toMatch(/issue #3 is being sent by shard 1\/2 by process \d+ on .*: wait for it to finish/);
       const second = start(["--shard", "2/2"], state);
       const mine = new Set(all.filter((x) => shardOf(addressKey(x, SECRET), 2) === 2));
@@ -181,7 +182,7 @@ describe("a state that cannot be saved", () => {
     git(base, "clone", "--quiet", remote, root);
     await writeFile(join(root, "subs.csv"), `email\n${addresses(5).join("\n")}\n`);
     const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), PRESSWORK_STATE_REMOTE: "origin" });
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(4);
     expect(cli.stderr).toMatch(/cannot save the state on the git branch presswork-state of origin: .*protected branch/);
     expect(smtp.received).toHaveLength(0);
   }, 60_000);

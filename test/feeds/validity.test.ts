@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseFeed } from "@rowanmanning/feed-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Article } from "../../src/markdown/article.js";
+import type { Article } from "../../src/content/article.js";
 import { build } from "../../src/pipeline/build.js";
 import { jsonFeedErrors, xmllint } from "../helpers/feeds.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";

@@ -8,7 +8,7 @@ import { buildMessage } from "../../src/issues/message.js";
 import type { CompiledIssue } from "../../src/issues/render.js";
 import { personalise } from "../../src/issues/tokens.js";
 import { assemble } from "../../src/pipeline/build.js";
-import { previewValues } from "../../src/pipeline/newsletter.js";
+import { previewValues } from "../../src/issues/preview.js";
 import { withoutStyles } from "../helpers/reading.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 

@@ -6,7 +6,7 @@ import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { attr, elements, type Element } from "../helpers/html.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config, NewsletterConfig } from "../../src/config/schema.js";
-import { addressKey, buildMessage, HeaderInjectionError, verifyUnsubscribeToken } from "../../src/issues/message.js";
+import { addressKey, buildMessage, verifyUnsubscribeToken } from "../../src/issues/message.js";
 import type { CompiledIssue } from "../../src/issues/render.js";
 import { greetingFor } from "../../src/issues/greeting.js";
 import { personalise } from "../../src/issues/tokens.js";
@@ -236,7 +236,7 @@ describe("each recipient's message", () => {
     ["a name", { address: "x@example.org", name: "Eve\r\nBcc: all@example.org" }],
     ["an address", { address: "x@example.org\nBcc: all@example.org" }],
   ])("refuses %s with a line break", async (_what, recipient) => {
-    await expect(buildMessage(issue, recipient, config, newsletter, { secret: SECRET, date: NOW })).rejects.toThrow(HeaderInjectionError);
+    await expect(buildMessage(issue, recipient, config, newsletter, { secret: SECRET, date: NOW })).rejects.toMatchObject({ id: "header-injection" });
   });
 });
 

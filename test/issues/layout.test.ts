@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CompiledIssue } from "../../src/issues/render.js";
 import { personalise } from "../../src/issues/tokens.js";
 import { assemble } from "../../src/pipeline/build.js";
-import { previewValues } from "../../src/pipeline/newsletter.js";
+import { previewValues } from "../../src/issues/preview.js";
 import type { NewsletterConfig } from "../../src/config/schema.js";
 import { launchBrowser } from "../helpers/browser.js";
 import { headings, lowContrast, sidewaysScroll, withoutStyles } from "../helpers/reading.js";

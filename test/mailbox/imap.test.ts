@@ -188,7 +188,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
     const base = { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" };
     const wrongPassword = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}` });
-    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.code).toBe(3);
     expect(wrongPassword.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(wrongPassword.stderr).not.toContain("s3cret-W0rd");
 
@@ -205,7 +205,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     ];
     for (const [env, message] of cases) {
       const result = runCli(["mailbox", "--once"], root, env);
-      expect(result.code, result.stderr).toBe(1);
+      expect(result.code, result.stderr).toBe(3);
       expect(result.stderr).toMatch(message);
     }
     const closed = await new Promise<number>((resolve) => {
@@ -215,17 +215,17 @@ describe("presswork mailbox over a real IMAP server", () => {
       });
     });
     const unreachable = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://u:p@127.0.0.1:${closed}` });
-    expect(unreachable.code).toBe(1);
+    expect(unreachable.code).toBe(4);
     expect(unreachable.stderr).toMatch(/cannot reach the IMAP server 127\.0\.0\.1 \(ECONNREFUSED\)/);
 
     const overlapping = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [INBOX, Presswork/Processed]\n` });
     const overlap = runCli(["mailbox", "--once"], overlapping, { ...base, IMAP_URL: dovecot.url() });
-    expect(overlap.code).toBe(1);
+    expect(overlap.code).toBe(3);
     expect(overlap.stderr).toMatch(/mailbox.folders names "Presswork\/Processed", which is where messages are moved to/);
 
     const missing = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [Bounces]\n` });
     const noFolder = runCli(["mailbox", "--once"], missing, { ...base, IMAP_URL: dovecot.url() });
-    expect(noFolder.code).toBe(1);
+    expect(noFolder.code).toBe(3);
     expect(noFolder.stderr).toMatch(/the folder "Bounces" in mailbox.folders cannot be opened \(.+\): check its name on the server/);
 
     const badConfig = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  batchSize: 0\n` });

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, parseFragment, type DefaultTreeAdapterMap } from "parse5";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Article } from "../../src/markdown/article.js";
+import type { Article } from "../../src/content/article.js";
 import { build } from "../../src/pipeline/build.js";
 import { rawItemContents } from "../helpers/feeds.js";
 import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { slugify, SLUG_MAX } from "../../src/content/article.js";
-import { emptyPlan, impossiblePaths, MARKER, OutputError, writeOutput } from "../../src/output/write.js";
+import { emptyPlan, impossiblePaths, MARKER, writeOutput } from "../../src/output/write.js";
 import { build } from "../../src/pipeline/build.js";
 import { runCli } from "../helpers/cli.js";
 import { article, NOW, REPO, removeProjects, snapshot, tempProject } from "../helpers/project.js";
@@ -52,7 +52,7 @@ describe("writing the output", () => {
     const plan = emptyPlan();
     plan.files.set(MARKER, "x");
     plan.files.set(`tags/${"x".repeat(300)}/index.html`, "x");
-    expect(() => writeOutput("/nonexistent/never-made", plan)).toThrow(OutputError);
+    expect(() => writeOutput("/nonexistent/never-made", plan)).toThrow(expect.objectContaining({ id: "output-write" }));
   });
 
   it("refuses, in check as in build, an output path over the length it allows, naming the article it comes from", async () => {
@@ -79,7 +79,7 @@ describe("writing the output", () => {
     const before = await state(out);
     const failed = runCli(["build", "--now", NOW.toISOString()], root);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain("presswork: cannot write dist/articles/municipal-broadband/index.html: a file stands where a folder is needed (EEXIST). Nothing was written");
+    expect(failed.stderr).toContain("presswork build: cannot write dist/articles/municipal-broadband/index.html: a file stands where a folder is needed (EEXIST). Nothing was written");
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     expect(await state(out)).toEqual(before);
     await rm(join(out, "articles/municipal-broadband"));
@@ -106,7 +106,7 @@ describe("writing the output", () => {
     plan.files.set(MARKER, "marker, second build\n");
     for (let i = 0; i < 50; i++) plan.files.set(`pages/${i}/index.html`, `page ${i}, changed`);
     plan.copies.set("images/gone.png", join(root, "no-such-image.png"));
-    expect(() => writeOutput(old, plan)).toThrow(OutputError);
+    expect(() => writeOutput(old, plan)).toThrow(expect.objectContaining({ id: "output-write" }));
     expect(await state(old)).toEqual(before);
     expect((await readdir(old, { recursive: true })).filter((p) => p.endsWith(".tmp"))).toEqual([]);
   });

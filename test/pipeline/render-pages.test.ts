@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderPagesShared } from "../../src/pipeline/render-pages.js";
 import { renderPages, type PageSpec } from "../../src/site/pages.js";
-import { TemplateError } from "../../src/templates/liquid.js";
+import { PressworkError } from "../../src/errors/error.js";
 
 const sources = {
   "layout.liquid": "<title>{{ title }}</title>\n{% block content %}{% endblock %}",
@@ -45,9 +45,9 @@ describe("rendering many pages on two threads", () => {
       const all = specs(1200);
       (all[at] as PageSpec).scope["n"] = 401;
       const error = await shared(all).catch((e: unknown) => e);
-      expect(error, `page ${at}`).toBeInstanceOf(TemplateError);
-      const message = (error as TemplateError).file.messages[0];
-      expect((error as TemplateError).file.path).toMatch(/templates\/site\/page\.liquid$/);
+      expect(error, `page ${at}`).toMatchObject({ id: "content" });
+      const message = (error as PressworkError).files[0]?.messages[0];
+      expect((error as PressworkError).place?.file).toMatch(/templates\/site\/page\.liquid$/);
       expect(message?.reason).toContain("undefined variable: missing");
       expect(message?.line).toBe(2);
     }

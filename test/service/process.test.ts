@@ -130,15 +130,15 @@ describe("presswork serve as a process", () => {
     const root = await tempProject();
     const { runCli } = await import("../helpers/cli.js");
     const noSecret = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: "", PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
-    expect(noSecret.code).toBe(1);
+    expect(noSecret.code).toBe(3);
     expect(noSecret.stderr).toContain("PRESSWORK_SECRET is not set");
     const sample = await readFile(join(root, "presswork.config.yaml"), "utf8");
     const withoutForm = await tempProject({ config: sample.replace(/\n  subscribe:\n    url: [^\n]*/, "") });
     const noUrl = runCli(["serve", "--port", "0"], withoutForm, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "" });
-    expect(noUrl.code).toBe(1);
+    expect(noUrl.code).toBe(3);
     expect(noUrl.stderr).toContain("newsletter.subscribe.url");
     const badDb = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DATABASE_URL: "mysql://x@y/z" });
-    expect(badDb.code).toBe(1);
+    expect(badDb.code).toBe(3);
     expect(badDb.stderr).toContain("DATABASE_URL must be postgres://");
     const badFlag = runCli(["serve", "--port", "http"], root, { PRESSWORK_SECRET: SECRET });
     expect(badFlag.code).toBe(2);
@@ -149,7 +149,7 @@ describe("presswork serve as a process", () => {
     const serve = await spawnServe(root, { PRESSWORK_SECRET: SECRET });
     try {
       const busy = runCli(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
-      expect(busy.code).toBe(1);
+      expect(busy.code).toBe(4);
       expect(busy.stderr).toContain("the port is in use");
     } finally {
       serve.child.kill("SIGTERM");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GitBranchStore } from "../../src/state/git-store.js";
 import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
-import { StateSaveError, type StateChange } from "../../src/state/store.js";
+import type { StateChange } from "../../src/state/store.js";
 import { git } from "../helpers/git.js";
 
 const dirs: string[] = [];
@@ -80,7 +80,7 @@ describe("the state on a git branch", () => {
     await writeFile(join(remote, "hooks/pre-receive"), "#!/bin/sh\necho 'refs/heads/presswork-state is protected' >&2\nexit 1\n");
     await chmod(join(remote, "hooks/pre-receive"), 0o755);
     const store = await open(clones[0] as string, "origin");
-    await expect(store.write([ledgerPart(3, "a", 0, [1])], "refused")).rejects.toThrow(StateSaveError);
+    await expect(store.write([ledgerPart(3, "a", 0, [1])], "refused")).rejects.toMatchObject({ id: "state-save" });
     await expect(store.write([ledgerPart(3, "a", 0, [1])], "refused")).rejects.toThrow(/cannot save the state on the git branch presswork-state of origin: .*protected/);
   });
 

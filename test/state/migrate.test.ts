@@ -72,7 +72,7 @@ describe("carrying the state of earlier versions over", () => {
     await writeFile(join(root, "subs.csv"), "email\nr0@example.org\n");
     initRepo(root);
     const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" });
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(5);
     expect(cli.stderr).toMatch(/newsletter\/sent\.json cannot be carried over to the state branch: line \d+/);
     expect(smtp.received).toHaveLength(0);
     expect(stateFiles(root)).toEqual([]);

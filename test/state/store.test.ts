@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
-import { LockedError, openStore, readSuppressed, stateSettings, takeLock } from "../../src/state/state.js";
-import { StateError, type Attempt, type FrozenIssue, type LockRecord, type Shard, type StateChange, type StateStore } from "../../src/state/store.js";
+import { openStore, readSuppressed, stateSettings, takeLock } from "../../src/state/state.js";
+import { PressworkError } from "../../src/errors/error.js";
+import type { Attempt, FrozenIssue, LockRecord, Shard, StateChange, StateStore } from "../../src/state/store.js";
 import { git } from "../helpers/git.js";
 import { REPO } from "../helpers/project.js";
 import { stateBackends } from "../helpers/state.js";
@@ -88,7 +89,7 @@ for (const backend of await stateBackends("state store tests")) {
       const { store } = await open();
       await expect(
         store.write(() => {
-          throw new StateError("refused by the guard");
+          throw new PressworkError("state-damaged", "refused by the guard");
         }, "refused"),
       ).rejects.toThrow("refused by the guard");
       await expect(store.write((summary) => (summary.issues.length === 0 ? [{ kind: "started", issue: frozen(1, "only if none"), attempt: "a" }] : []), "guarded")).resolves.toBeUndefined();
@@ -111,10 +112,10 @@ for (const backend of await stateBackends("state store tests")) {
         const { store } = await open();
         await takeLock(store, lock("shard-1", { index: 1, count: 2 }), now);
         await takeLock(store, lock("shard-2", { index: 2, count: 2 }), now);
-        await expect(takeLock(store, lock("whole"), now)).rejects.toThrow(LockedError);
+        await expect(takeLock(store, lock("whole"), now)).rejects.toMatchObject({ id: "locked" });
         await expect(takeLock(store, lock("whole"), now)).rejects.toThrow(/issue #3 is being sent by shard 1\/2 by process 1 on runner/);
         await expect(takeLock(store, lock("again-1", { index: 1, count: 2 }), now)).rejects.toThrow(/shard 1\/2/);
-        await expect(takeLock(store, lock("other-split", { index: 3, count: 3 }), now)).rejects.toThrow(LockedError);
+        await expect(takeLock(store, lock("other-split", { index: 3, count: 3 }), now)).rejects.toMatchObject({ id: "locked" });
         expect((await store.summary()).locks.map((l) => l.attempt.name).sort()).toEqual(["shard-1", "shard-2"]);
         await store.close();
       });
@@ -162,7 +163,7 @@ for (const backend of await stateBackends("state store tests")) {
  */
 function raceProcess(root: string, env: Record<string, string>, runner: string, issues: number, start: number): Promise<string> {
   const script = `
-    const { openStore, stateSettings, takeLock, LockedError } = await import(${JSON.stringify(join(REPO, "lib/state/state.js"))});
+    const { openStore, stateSettings, takeLock } = await import(${JSON.stringify(join(REPO, "lib/state/state.js"))});
     const { encodeEvent, encodeHeader } = await import(${JSON.stringify(join(REPO, "lib/state/ledger.js"))});
     const config = ${JSON.stringify(config)};
     const store = await openStore(${JSON.stringify(root)}, stateSettings(config, process.env), process.env);
@@ -175,7 +176,7 @@ function raceProcess(root: string, env: Record<string, string>, runner: string, 
         await takeLock(store, lock, () => new Date());
         console.log("won " + issue);
       } catch (error) {
-        if (!(error instanceof LockedError)) throw error;
+        if (error.id !== "locked") throw error;
         console.log("lost " + issue);
       }
       const key = (runner === "runner-a" ? "a" : "b") + issue.toString(16).padStart(23, "0");

@@ -8,7 +8,7 @@ import { parseAddress, type Address } from "../../src/audience/address.js";
 import { openStore, parseDatabaseUrl, type Store } from "../../src/store/database.js";
 import { migrations } from "../../src/store/migrations.js";
 import { claimantName, claimDue, markFailed, markSent, MAX_ATTEMPTS, reclaimStale, type Claimant } from "../../src/store/queue.js";
-import { ListError, SubscriberList } from "../../src/store/subscribers.js";
+import { SubscriberList } from "../../src/store/subscribers.js";
 import { backends } from "../helpers/databases.js";
 
 const SECRET = "store-test-secret";
@@ -246,7 +246,7 @@ for (const backend of await backends("store tests")) {
       expect(dump).not.toMatch(/fay|198\.51/i);
       const counts = await l.importRows([{ line: 2, address: address("fay@example.org"), status: "active", fields: {} }], "import:csv", later(3));
       expect(counts).toEqual({ added: 0, stopped: 0, unchanged: 0, suppressed: 1 });
-      await expect(l.add(address("fay@example.org"), undefined, later(4))).rejects.toThrow(ListError);
+      await expect(l.add(address("fay@example.org"), undefined, later(4))).rejects.toMatchObject({ id: "subscriber-refused" });
     });
 
     it("imports new rows with their status and opt-in times, stops known ones a file says stopped, and never reactivates", async () => {

@@ -6,6 +6,7 @@ import { displayDate } from "../../site/scope.js";
 import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
+import { PressworkError } from "../../errors/error.js";
 
 /**
  * `presswork issue`: the plan of the next email issue and whether an issue
@@ -27,11 +28,7 @@ export const issueCommand = defineCommand({
     }
     const letter = result.newsletter;
     const config = result.config;
-    if (!config || !letter) {
-      io.err("No newsletter is configured: add a newsletter section to presswork.config.yaml (see README, \"Email issues\").");
-      io.fail(1);
-      return;
-    }
+    if (!config || !letter) throw new PressworkError("setup", 'no newsletter is configured: add a newsletter section to presswork.config.yaml (see README, "Email issues")');
     const next = letter.next;
     const now = parseNow(args.now);
     const last = letter.record.issues.at(-1);

@@ -5,13 +5,14 @@ import { loadConfig } from "../../config/load.js";
 import type { FeedbackSink } from "../../feedback/event.js";
 import { DatabaseSink, type SinkCounts } from "../../feedback/store-sink.js";
 import { senderIdentity } from "../../mailbox/identify.js";
-import { imapFromEnv, MailboxSetupError } from "../../mailbox/imap.js";
+import { imapFromEnv } from "../../mailbox/imap.js";
 import { JsonLinesSink } from "../../mailbox/jsonl-sink.js";
 import { runMailbox, type MailboxReport } from "../../mailbox/read.js";
-import { databaseInUse, DatabaseUrlError, openStore, type Store } from "../../store/database.js";
+import { databaseInUse, openStore, type Store } from "../../store/database.js";
 import { SubscriberList } from "../../store/subscribers.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
+import { isPressworkError, PressworkError } from "../../errors/error.js";
 
 /** `presswork mailbox`: bounces, complaints and unsubscribe mail from IMAP into feedback events. */
 export const mailboxCommand = defineCommand({
@@ -23,12 +24,8 @@ export const mailboxCommand = defineCommand({
   },
   async run({ args }) {
     const root = io.root();
-    const fail = (message: string) => {
-      io.err(`presswork mailbox: ${message}`);
-      io.fail(1);
-    };
     const secret = process.env["PRESSWORK_SECRET"];
-    if (!secret) return fail("PRESSWORK_SECRET is not set: it checks the tokens in bounce and unsubscribe addresses and keys the address hashes. Use the value the send uses");
+    if (!secret) throw new PressworkError("setup", "PRESSWORK_SECRET is not set: it checks the tokens in bounce and unsubscribe addresses and keys the address hashes. Use the value the send uses");
     const loaded = await loadConfig(root);
     if (!loaded.config) {
       report([loaded.file], io.err);
@@ -36,22 +33,16 @@ export const mailboxCommand = defineCommand({
       return;
     }
     const newsletter = loaded.config.newsletter;
-    if (!newsletter) return fail("no newsletter is configured: add a newsletter section to presswork.config.yaml");
+    if (!newsletter) throw new PressworkError("setup", "no newsletter is configured: add a newsletter section to presswork.config.yaml");
     const mailbox = loaded.config.mailbox;
     const overlap = mailbox.folders.find((f) => f === mailbox.processed || f === mailbox.attention);
-    if (overlap) return fail(`mailbox.folders names "${overlap}", which is where messages are moved to: read other folders`);
+    if (overlap) throw new PressworkError("mailbox-setup", `mailbox.folders names "${overlap}", which is where messages are moved to: read other folders`);
     const eventsFile = args.events ?? process.env["PRESSWORK_FEEDBACK_FILE"];
     const withDatabase = databaseInUse(process.env["DATABASE_URL"], root);
     if (!eventsFile && !withDatabase && !args["dry-run"]) {
-      return fail("say where to record the events: set DATABASE_URL (the subscriber database, where they change the list), or --events FILE or PRESSWORK_FEEDBACK_FILE (a JSON Lines file; keyed hashes only, no address)");
+      throw new PressworkError("mailbox-setup", "say where to record the events: set DATABASE_URL (the subscriber database, where they change the list), or --events FILE or PRESSWORK_FEEDBACK_FILE (a JSON Lines file; keyed hashes only, no address)");
     }
-    let imap;
-    try {
-      imap = imapFromEnv(process.env);
-    } catch (error) {
-      if (error instanceof MailboxSetupError) return fail(error.message);
-      throw error;
-    }
+    const imap = imapFromEnv(process.env);
     const sinks: FeedbackSink[] = [];
     let database: DatabaseSink | undefined;
     let store: Store | undefined;
@@ -59,7 +50,7 @@ export const mailboxCommand = defineCommand({
       try {
         store = await openStore({ url: process.env["DATABASE_URL"], root, poolSize: 2 });
       } catch (error) {
-        return fail(error instanceof DatabaseUrlError ? error.message : `cannot open the database: ${(error as Error).message}`);
+        throw isPressworkError(error) ? error : new PressworkError("database-unavailable", `cannot open the database: ${(error as Error).message}`, { cause: error });
       }
       database = new DatabaseSink(new SubscriberList(store, newsletter.listId, secret), loaded.config.feedback);
       sinks.push(database);
@@ -85,7 +76,10 @@ export const mailboxCommand = defineCommand({
         onError: (error) => io.err(`presswork mailbox: ${imapError(error, imap.host)}; connecting again in ${mailbox.pollSeconds} s`),
       });
     } catch (error) {
-      return fail(imapError(error as Error, imap.host));
+      if (isPressworkError(error)) throw error;
+      const failure = error as Error & { code?: string; authenticationFailed?: boolean };
+      const refused = failure.authenticationFailed || failure.code === "AUTHENTICATIONFAILED";
+      throw new PressworkError(refused ? "mailbox-setup" : "mailbox-unavailable", imapError(failure, imap.host), { cause: error });
     } finally {
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
@@ -112,7 +106,6 @@ function allOf(sinks: FeedbackSink[]): FeedbackSink {
 
 /** What went wrong with the server, without the password (imapflow's messages never hold it; its response text might name the user). */
 function imapError(error: Error & { code?: string; authenticationFailed?: boolean; responseText?: string }, host: string): string {
-  if (error instanceof MailboxSetupError) return error.message;
   if (error.authenticationFailed || error.code === "AUTHENTICATIONFAILED") return `the IMAP server ${host} refused the user name or password in IMAP_URL`;
   if (error.code === "ECONNREFUSED" || error.code === "ENOTFOUND" || error.code === "ETIMEDOUT" || error.code === "EHOSTUNREACH") return `cannot reach the IMAP server ${host} (${error.code}): check IMAP_URL`;
   return `IMAP: ${error.responseText ?? error.message}`;

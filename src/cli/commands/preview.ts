@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { startPreview } from "../../preview/server.js";
-import { UsageError } from "../usage.js";
 import { io } from "../io.js";
+import { PressworkError } from "../../errors/error.js";
 
 /** `presswork preview`: the site, the next email and a mail catcher on 127.0.0.1, rebuilt on every change. */
 export const previewCommand = defineCommand({
@@ -14,16 +14,9 @@ export const previewCommand = defineCommand({
     const port = Number(args.port);
     const smtpPort = Number(args["smtp-port"]);
     for (const [flag, value] of [["--port", port], ["--smtp-port", smtpPort]] as const) {
-      if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`${flag} must be a port number from 0 to 65535`);
+      if (!Number.isInteger(value) || value < 0 || value > 65535) throw new PressworkError("usage", `${flag} must be a port number from 0 to 65535`);
     }
-    let preview;
-    try {
-      preview = await startPreview({ root: io.root(), port, smtpPort, log: (line) => io.err(`preview: ${line}`) });
-    } catch (error) {
-      io.err(`presswork preview: ${(error as Error).message}`);
-      io.fail(1);
-      return;
-    }
+    const preview = await startPreview({ root: io.root(), port, smtpPort, log: (line) => io.err(`preview: ${line}`) });
     io.out(`Preview: ${preview.url}  (next email: ${preview.url.replace(/\/[^/]*$/, "")}/_presswork/email)`);
     io.out(`Mail catcher: SMTP_URL=smtp://127.0.0.1:${preview.smtpPort} npx presswork send …  (inbox: /_presswork/inbox)`);
     await new Promise<void>((resolve) => {

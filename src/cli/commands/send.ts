@@ -2,23 +2,17 @@ import { appendFileSync } from "node:fs";
 import { isMainThread, parentPort } from "node:worker_threads";
 import { defineCommand } from "citty";
 import { maskAddress } from "../../audience/address.js";
-import { SubscriberListError } from "../../audience/source.js";
 import type { Stop } from "../../delivery/send.js";
-import { FatalTransportError } from "../../delivery/transport.js";
 import { feedbackRates, type IssueFeedback } from "../../feedback/rules.js";
-import { HeaderInjectionError } from "../../issues/message.js";
-import { finalizeShards, send, SendSetupError, type ListProgress, type SendOutcome } from "../../pipeline/send.js";
-import { LockedError } from "../../state/state.js";
-import { StateError, StateSaveError } from "../../state/store.js";
+import { finalizeShards, send, type ListProgress, type SendOutcome } from "../../pipeline/send.js";
 import { report } from "../report.js";
-import { parseNow, UsageError } from "../usage.js";
+import { parseNow } from "../usage.js";
 import { io } from "../io.js";
+import { PressworkError } from "../../errors/error.js";
 
 /** Exit codes of a send stopped by a signal, as a shell reports a process killed by it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
-/** Errors a send reports in one line, without a stack trace. */
-const EXPECTED = [SendSetupError, FatalTransportError, LockedError, SubscriberListError, HeaderInjectionError, StateError, StateSaveError];
 
 /** `presswork send`: the due issue to every subscriber, exactly once, resumable. */
 export const sendCommand = defineCommand({
@@ -42,24 +36,18 @@ export const sendCommand = defineCommand({
   async run({ args }) {
     const shard = parseShard(args.shard);
     const issue = args.issue === undefined ? undefined : Number(args.issue);
-    if (issue !== undefined && !(Number.isInteger(issue) && issue > 0)) throw new UsageError(`--issue is "${args.issue}", not an issue number`);
-    if (args.to && (args["dry-run"] || args["retry-failed"] || shard)) throw new UsageError("--to sends one test message: it does not go with --dry-run, --retry-failed or --shard");
+    if (issue !== undefined && !(Number.isInteger(issue) && issue > 0)) throw new PressworkError("usage", `--issue is "${args.issue}", not an issue number`);
+    if (args.to && (args["dry-run"] || args["retry-failed"] || shard)) throw new PressworkError("usage", "--to sends one test message: it does not go with --dry-run, --retry-failed or --shard");
     if (args.finalize !== undefined) {
       const shards = Number(args.finalize);
-      if (!issue || !Number.isInteger(shards) || shards < 1) throw new UsageError("--finalize N needs the number of shards and --issue, e.g. --issue 12 --finalize 4");
-      try {
-        const done = await finalizeShards(io.root(), process.env, issue, shards);
-        if (done.missing.length > 0) {
-          io.err(`presswork send: cannot finalize issue #${issue}: ${done.missing.join("; ")}. Nothing was recorded.`);
-          io.fail(1);
-          return;
-        }
-        io.out(`Issue #${issue}: ${done.sent} sent, ${done.failed} not, across ${shards} shards. The issue is recorded complete.`);
-      } catch (error) {
-        if (!EXPECTED.some((kind) => error instanceof kind)) throw error;
-        io.err(`presswork send: ${(error as Error).message}`);
+      if (!issue || !Number.isInteger(shards) || shards < 1) throw new PressworkError("usage", "--finalize N needs the number of shards and --issue, e.g. --issue 12 --finalize 4");
+      const done = await finalizeShards(io.root(), process.env, issue, shards);
+      if (done.missing.length > 0) {
+        io.err(`presswork send: cannot finalize issue #${issue}: ${done.missing.join("; ")}. Nothing was recorded.`);
         io.fail(1);
+        return;
       }
+      io.out(`Issue #${issue}: ${done.sent} sent, ${done.failed} not, across ${shards} shards. The issue is recorded complete.`);
       return;
     }
     const progress = new ProgressDisplay();
@@ -86,11 +74,6 @@ export const sendCommand = defineCommand({
       });
     } catch (error) {
       progress.done();
-      if (EXPECTED.some((kind) => error instanceof kind)) {
-        io.err(`presswork send: ${(error as Error).message}`);
-        io.fail(1);
-        return;
-      }
       throw error;
     }
     progress.done();
@@ -145,7 +128,7 @@ function parseShard(value: string | undefined): { index: number; count: number }
   const match = /^(\d+)\/(\d+)$/.exec(value);
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
-  if (!match || count < 1 || index < 1 || index > count) throw new UsageError(`--shard is "${value}": write it as i/N with 1 <= i <= N, e.g. 2/4`);
+  if (!match || count < 1 || index < 1 || index > count) throw new PressworkError("usage", `--shard is "${value}": write it as i/N with 1 <= i <= N, e.g. 2/4`);
   return { index, count };
 }
 

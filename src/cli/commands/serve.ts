@@ -1,12 +1,10 @@
 import { defineCommand } from "citty";
 import { loadConfig } from "../../config/load.js";
 import { createService } from "../../service/app.js";
-import { serviceSettings, ServiceSetupError } from "../../service/settings.js";
-import { DatabaseUrlError } from "../../store/database.js";
-import { TemplateError } from "../../templates/liquid.js";
+import { serviceSettings } from "../../service/settings.js";
 import { report } from "../report.js";
-import { UsageError } from "../usage.js";
 import { io } from "../io.js";
+import { isPressworkError, PressworkError } from "../../errors/error.js";
 
 /** `presswork serve`: the subscription service, until SIGTERM or SIGINT, which let requests in flight finish. */
 export const serveCommand = defineCommand({
@@ -17,7 +15,7 @@ export const serveCommand = defineCommand({
   },
   async run({ args }) {
     const port = Number(args.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("--port must be a port number from 0 to 65535");
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new PressworkError("usage", "--port must be a port number from 0 to 65535");
     const root = io.root();
     const { config, file } = await loadConfig(root);
     if (!config) {
@@ -30,11 +28,7 @@ export const serveCommand = defineCommand({
       const logLevel = process.env["PRESSWORK_LOG_LEVEL"] || "info";
       service = await createService({ settings: serviceSettings(root, config, process.env, { host: args.host, port }), env: process.env, logLevel });
     } catch (error) {
-      if (error instanceof TemplateError) report([error.file], io.err);
-      else if (error instanceof ServiceSetupError || error instanceof DatabaseUrlError) io.err(`presswork serve: ${error.message}`);
-      else io.err(`presswork serve: cannot open the database: ${(error as Error).message}`);
-      io.fail(1);
-      return;
+      throw isPressworkError(error) ? error : new PressworkError("database-unavailable", `cannot open the database: ${(error as Error).message}`, { cause: error });
     }
     let url: string;
     try {
@@ -42,9 +36,7 @@ export const serveCommand = defineCommand({
     } catch (error) {
       await service.close();
       const code = (error as { code?: string }).code;
-      io.err(`presswork serve: cannot listen on ${args.host}:${port}${code === "EADDRINUSE" ? ": the port is in use; choose another with --port" : `: ${(error as Error).message}`}`);
-      io.fail(1);
-      return;
+      throw new PressworkError("service-listen", `cannot listen on ${args.host}:${port}${code === "EADDRINUSE" ? ": the port is in use; choose another with --port" : `: ${(error as Error).message}`}`, { cause: error });
     }
     io.err(`presswork serve: listening on ${url} (${service.store.description})`);
     await new Promise<void>((resolve) => {

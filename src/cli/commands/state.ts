@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
 import { loadConfig } from "../../config/load.js";
 import { holderOf, openStore, readStateView, saveJournals, stateSettings } from "../../state/state.js";
-import { StateError, StateSaveError, type StateStore } from "../../state/store.js";
+import { type StateStore } from "../../state/store.js";
 import { report } from "../report.js";
-import { UsageError } from "../usage.js";
 import { io } from "../io.js";
+import { PressworkError } from "../../errors/error.js";
 
 const ACTIONS = ["fetch", "save", "show"] as const;
 
@@ -22,7 +22,7 @@ export const stateCommand = defineCommand({
   },
   async run({ args }) {
     const action = args.action as (typeof ACTIONS)[number];
-    if (!ACTIONS.includes(action)) throw new UsageError(`presswork state ${args.action}: use one of ${ACTIONS.join(", ")}`);
+    if (!ACTIONS.includes(action)) throw new PressworkError("usage", `presswork state ${args.action}: use one of ${ACTIONS.join(", ")}`);
     const root = io.root();
     const { config, file } = await loadConfig(root);
     if (!config) {
@@ -69,10 +69,6 @@ export const stateCommand = defineCommand({
       }
       for (const lock of view.summary.locks) io.out(`  lock on issue #${lock.issue}: ${holderOf(lock)}`);
       report(view.files, io.err);
-    } catch (error) {
-      if (!(error instanceof StateSaveError || error instanceof StateError)) throw error;
-      io.err(`presswork state ${action}: ${error.message}`);
-      io.fail(1);
     } finally {
       await store?.close();
     }

@@ -3,15 +3,14 @@ import { isAbsolute, join } from "node:path";
 import { defineCommand } from "citty";
 import { maskAddress, parseAddress, type Address } from "../../audience/address.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../../audience/imports.js";
-import { SubscriberListError } from "../../audience/source.js";
 import { loadConfig } from "../../config/load.js";
-import { DatabaseUrlError, openStore } from "../../store/database.js";
+import { openStore } from "../../store/database.js";
 import type { SubscriberStatus } from "../../store/schema.js";
-import { ListError, SubscriberList, type History } from "../../store/subscribers.js";
+import { SubscriberList, type History } from "../../store/subscribers.js";
 import { exportLines, importFile } from "../../store/transfer.js";
 import { report } from "../report.js";
-import { UsageError } from "../usage.js";
 import { io } from "../io.js";
+import { isPressworkError, PressworkError } from "../../errors/error.js";
 
 const ACTIONS = ["import", "export", "add", "remove", "forget", "count", "show"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -33,19 +32,19 @@ export const subscribersCommand = defineCommand({
   },
   async run({ args }) {
     const action = args.action as Action | undefined;
-    if (!action || !ACTIONS.includes(action)) throw new UsageError(`say what to do: presswork subscribers ${ACTIONS.join(" | ")}`);
+    if (!action || !ACTIONS.includes(action)) throw new PressworkError("usage", `say what to do: presswork subscribers ${ACTIONS.join(" | ")}`);
     const needsTarget = ["import", "add", "remove", "forget", "show"].includes(action);
-    if (needsTarget && !args.target) throw new UsageError(`presswork subscribers ${action} needs ${action === "import" ? "a file" : "an email address"}`);
-    if (!needsTarget && args.target) throw new UsageError(`presswork subscribers ${action} takes no ${args.target.includes("@") ? "address" : "argument"}`);
+    if (needsTarget && !args.target) throw new PressworkError("usage", `presswork subscribers ${action} needs ${action === "import" ? "a file" : "an email address"}`);
+    if (!needsTarget && args.target) throw new PressworkError("usage", `presswork subscribers ${action} takes no ${args.target.includes("@") ? "address" : "argument"}`);
     const format = args.format;
-    if (action === "import" && format !== undefined && !IMPORT_FORMATS.includes(format as ImportFormat)) throw new UsageError(`--format is "${format}": import reads ${IMPORT_FORMATS.join(", ")}`);
-    if (action === "export" && format !== undefined && format !== "csv" && format !== "jsonl") throw new UsageError(`--format is "${format}": export writes csv or jsonl`);
+    if (action === "import" && format !== undefined && !IMPORT_FORMATS.includes(format as ImportFormat)) throw new PressworkError("usage", `--format is "${format}": import reads ${IMPORT_FORMATS.join(", ")}`);
+    if (action === "export" && format !== undefined && format !== "csv" && format !== "jsonl") throw new PressworkError("usage", `--format is "${format}": export writes csv or jsonl`);
     const status = args.status ?? "active";
-    if (status !== "all" && !STATUSES.includes(status as SubscriberStatus)) throw new UsageError(`--status is "${status}": one of ${STATUSES.join(", ")} or all`);
+    if (status !== "all" && !STATUSES.includes(status as SubscriberStatus)) throw new PressworkError("usage", `--status is "${status}": one of ${STATUSES.join(", ")} or all`);
     let address: Address | undefined;
     if (needsTarget && action !== "import") {
       const parsed = parseAddress(args.target ?? "");
-      if ("reason" in parsed) throw new UsageError(`"${args.target}" is not an email address: ${parsed.reason}`);
+      if ("reason" in parsed) throw new PressworkError("usage", `"${args.target}" is not an email address: ${parsed.reason}`);
       address = parsed;
     }
 
@@ -56,18 +55,14 @@ export const subscribersCommand = defineCommand({
       io.fail(1);
       return;
     }
-    const fail = (message: string) => {
-      io.err(`presswork subscribers: ${message}`);
-      io.fail(1);
-    };
-    if (!config.newsletter) return fail("no newsletter is configured: add a newsletter section to presswork.config.yaml");
+    if (!config.newsletter) throw new PressworkError("setup", "no newsletter is configured: add a newsletter section to presswork.config.yaml");
     const secret = process.env["PRESSWORK_SECRET"];
-    if (!secret) return fail("PRESSWORK_SECRET is not set: the list keys addresses with it, as the send and the service do; set the same value");
+    if (!secret) throw new PressworkError("setup", "PRESSWORK_SECRET is not set: the list keys addresses with it, as the send and the service do; set the same value");
     let store;
     try {
       store = await openStore({ url: process.env["DATABASE_URL"], root });
     } catch (error) {
-      return fail(error instanceof DatabaseUrlError ? error.message : `cannot open the database: ${(error as Error).message}`);
+      throw isPressworkError(error) ? error : new PressworkError("database-unavailable", `cannot open the database: ${(error as Error).message}`, { cause: error });
     }
     const list = new SubscriberList(store, config.newsletter.listId, secret);
     const now = new Date();
@@ -76,7 +71,7 @@ export const subscribersCommand = defineCommand({
         case "import": {
           const target = args.target as string;
           const path = isAbsolute(target) ? target : join(root, target);
-          if (!existsSync(path)) return fail(`${target} does not exist`);
+          if (!existsSync(path)) throw new PressworkError("subscriber-list", `${target} does not exist`);
           const counts = await importFile(list, path, format as ImportFormat | undefined, now, (line, reason, severity) => io.err(`${target}:${line}  ${severity}  ${reason}`));
           io.out(`Imported ${target}: ${counts.added} added, ${counts.stopped} stopped (unsubscribed or bounced there), ${counts.unchanged} already known, ${counts.suppressed} erased here before and left out, ${counts.skipped} skipped, ${counts.invalid} invalid.`);
           if (counts.invalid > 0) io.fail(1);
@@ -117,9 +112,6 @@ export const subscribersCommand = defineCommand({
           return;
         }
       }
-    } catch (error) {
-      if (error instanceof ListError || error instanceof SubscriberListError) return fail(error.message);
-      throw error;
     } finally {
       await store.close();
     }

@@ -4,8 +4,8 @@ import { loadConfig } from "../../config/load.js";
 import { builtFeeds, changedFeeds, readNotified, writeNotified } from "../../websub/changes.js";
 import { pingHub, PING_DEFAULTS } from "../../websub/ping.js";
 import { report } from "../report.js";
-import { UsageError } from "../usage.js";
 import { io } from "../io.js";
+import { PressworkError } from "../../errors/error.js";
 
 /** `presswork websub`: tells the WebSub hub about every feed of the built site that changed since it was last told. */
 export const websubCommand = defineCommand({
@@ -19,7 +19,7 @@ export const websubCommand = defineCommand({
   async run({ args }) {
     const root = io.root();
     const retries = Number(args.retries);
-    if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new UsageError("--retries must be a whole number from 0 to 10");
+    if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new PressworkError("usage", "--retries must be a whole number from 0 to 10");
     const { config, file } = await loadConfig(root);
     if (!config) {
       report([file], io.err);
@@ -35,10 +35,8 @@ export const websubCommand = defineCommand({
     let feeds;
     try {
       feeds = builtFeeds(out, config.site.url);
-    } catch {
-      io.err(`presswork websub: there is no built site in ${args.out}/: run presswork build first, or name the folder with --out`);
-      io.fail(1);
-      return;
+    } catch (error) {
+      throw new PressworkError("site-unbuilt", `there is no built site in ${args.out}/: run presswork build first, or name the folder with --out`, { cause: error });
     }
     const statePath = args.state ? resolve(root, args.state) : undefined;
     const last = statePath ? readNotified(statePath) : undefined;

@@ -2,6 +2,7 @@ import { createVerify, X509Certificate } from "node:crypto";
 import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind } from "../../feedback/event.js";
 import type { SenderIdentity } from "../../mailbox/identify.js";
 import { bodyText, isoTime, objectOf, recognise, refuse, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
+import { PressworkError } from "../../errors/error.js";
 
 /** Fetches a URL's body as text over https; injectable so tests run offline. */
 export type Fetcher = (url: string) => Promise<string>;
@@ -57,7 +58,7 @@ const certificates = new Map<string, string>();
 
 async function httpsText(url: string): Promise<string> {
   const response = await fetch(url, { redirect: "error", signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new Error(`${response.status} from ${new URL(url).hostname}`);
+  if (!response.ok) throw new PressworkError("webhook-certificate", `${response.status} from ${new URL(url).hostname}`);
   return response.text();
 }
 

@@ -1,0 +1,89 @@
+import type { VFile } from "vfile";
+
+/**
+ * Every rule a message on an editor's file names (the last column of
+ * `presswork check`, the title of a GitHub annotation), with the stage that
+ * reports it. Rule ids are stable: editors and scripts filter on them.
+ */
+export const RULES = {
+  binary: { source: "content", summary: "an article file holds binary data, not UTF-8 text" },
+  encoding: { source: "content", summary: "an article holds bytes that are not UTF-8" },
+  "control-character": { source: "content", summary: "an invisible control character was removed" },
+  "dangling-link": { source: "content", summary: "a symbolic link in articles/ points at a folder or at nothing" },
+  "no-index": { source: "content", summary: "a folder under articles/ has no index.md" },
+  empty: { source: "content", summary: "an article file is empty" },
+  "front-matter-missing": { source: "content", summary: "an article has no front matter" },
+  "front-matter-unclosed": { source: "content", summary: "the front matter is never closed" },
+  "front-matter-updated": { source: "content", summary: "'updated' is before 'date', or later than the clock" },
+  slug: { source: "content", summary: "no URL slug can be made from the file name" },
+  "missing-asset": { source: "content", summary: "the front matter names an image that is not there" },
+  "tag-empty": { source: "content", summary: "a tag has no letters or digits to make its page's address from" },
+  "tag-spelling": { source: "content", summary: "two spellings of one tag" },
+  placeholder: { source: "content", summary: "text left from `presswork new` in an article that is no draft" },
+  "feed-item-size": { source: "feeds", summary: "an article's body is too large for a feed item; feeds carry its summary" },
+  "broken-link": { source: "markdown", summary: "a link to another article or a file that does not exist" },
+  "image-alt": { source: "markdown", summary: "an image without alt text" },
+  "heading-order": { source: "markdown", summary: "a level-1 heading in an article's body" },
+  yaml: { source: "yaml", summary: "YAML that does not parse (front matter, config, record)" },
+  shape: { source: "yaml", summary: "a YAML block that is not a mapping of keys to values" },
+  "unknown-key": { source: "yaml", summary: "a key the schema does not know; it is ignored" },
+  "config-missing": { source: "config", summary: "no presswork.config.yaml" },
+  "config-defaultAuthor": { source: "config", summary: "'defaultAuthor' is not a key under 'authors'" },
+  "config-unsubscribe-url": { source: "config", summary: "the unsubscribe URL is not the /unsubscribe of the subscribe service" },
+  "record-order": { source: "issues", summary: "the record of sent issues is out of order" },
+  template: { source: "site", summary: "a Liquid template does not parse or render" },
+  mjml: { source: "issues", summary: "the email's MJML is invalid" },
+  "newsletter-subject": { source: "issues", summary: "the subject template renders empty or with a line break" },
+  "email-size": { source: "issues", summary: "an issue is close to or over Gmail's clipping size" },
+  "service-mail": { source: "service", summary: "a mail template of `presswork serve` is missing or broken" },
+  "output-path": { source: "output", summary: "two outputs want one file, or a path cannot be written" },
+  ledger: { source: "state", summary: "a line of a ledger is not a ledger event" },
+  "state-unreadable": { source: "state", summary: "the record of sent issues cannot be read" },
+  "state-moved": { source: "state", summary: "the state branch was moved elsewhere" },
+  "state-order": { source: "state", summary: "the state's issues are not numbered 1, 2, 3…" },
+} as const satisfies Record<string, { source: string; summary: string }>;
+
+/**
+ * Families of rules named for a field: `front-matter-date`, `config-site`,
+ * `record-issues` for a value the schema refuses, `duplicate-slug` for two
+ * articles with one value.
+ */
+export const FIELD_RULES = {
+  "front-matter": "a front matter field is missing or has a value the schema refuses",
+  config: "a config key is missing or has a value the schema refuses",
+  record: "the record of sent issues has a value the schema refuses",
+  duplicate: "two articles share a value that must be unique (id, slug)",
+} as const;
+
+/** A rule id: one of RULES, or a field rule such as `front-matter-date`. */
+export type RuleId = keyof typeof RULES | `${keyof typeof FIELD_RULES}-${string}`;
+
+/** The id of the rule about `field` in a family of FIELD_RULES. */
+export function fieldRule(family: keyof typeof FIELD_RULES, field: string): RuleId {
+  return `${family}-${field}`;
+}
+
+type Place = { line: number; column: number } | { start: { line: number; column: number }; end: { line: number; column: number } };
+
+/** How a problem is placed and who reports it. */
+export interface ProblemOptions {
+  place?: Place | undefined;
+  /** The stage reporting it, when not the rule's own (a YAML rule reports for the block it read). */
+  source?: string;
+}
+
+/** Records an error on `file`: the run fails, and every problem of the run is still reported. */
+export function fileError(file: VFile, rule: RuleId, reason: string, options: ProblemOptions = {}): void {
+  file.message(reason, { place: options.place, ruleId: rule, source: options.source ?? sourceOf(rule) }).fatal = true;
+}
+
+/** Records a warning on `file`: printed, and fatal only under `check --strict`. */
+export function fileWarning(file: VFile, rule: RuleId, reason: string, options: ProblemOptions = {}): void {
+  file.message(reason, { place: options.place, ruleId: rule, source: options.source ?? sourceOf(rule) });
+}
+
+function sourceOf(rule: RuleId): string {
+  if (rule in RULES) return RULES[rule as keyof typeof RULES].source;
+  const family = Object.keys(FIELD_RULES).find((name) => rule.startsWith(`${name}-`)) ?? "content";
+  return family === "duplicate" ? "content" : family;
+}
