@@ -17,7 +17,7 @@
 // the service to bench/.work/serve-prof/ and prints the functions that
 // took the most of its time. The subscribe limit per client is raised for
 // the run: every request comes from 127.0.0.1.
-// Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds] [--cpu-prof]
+// Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds] [--cpu-prof] [--only one-click|subscribe]
 import { fork, spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, readFileSync, readdirSync } from "node:fs";
 import { cp, mkdir, rm } from "node:fs/promises";
@@ -36,6 +36,8 @@ const WORK = join(REPO, "bench/.work/serve");
 const only = ["sqlite", "postgres"].includes(process.argv[2] ?? "") ? [process.argv[2]] : ["sqlite", "postgres"];
 const SECONDS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
 const PROFILE = process.argv.includes("--cpu-prof");
+// --only one-click or --only subscribe: that endpoint's two runs alone (a profile of one endpoint).
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const PROFILES = join(REPO, "bench/.work/serve-prof");
 // The service on core 0, this process (autocannon) on core 1, when the machine can.
 const PINNED = availableParallelism() >= 2 && spawnSync("taskset", ["-cp", "1", String(process.pid)], { stdio: "ignore" }).status === 0;
@@ -176,10 +178,14 @@ async function bench(database) {
 
   const loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const results = [];
-  results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }, service.pid));
-  results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }, service.pid));
-  results.push(await load("subscribe, as fast as it goes", { url, connections: 32, requests: [subscribe] }, service.pid));
-  results.push(await load("subscribe, held at 1,000/s", { url, connections: 32, overallRate: 1000, requests: [subscribe] }, service.pid));
+  if (ONLY !== "subscribe") {
+    results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }, service.pid));
+    results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }, service.pid));
+  }
+  if (ONLY !== "one-click") {
+    results.push(await load("subscribe, as fast as it goes", { url, connections: 32, requests: [subscribe] }, service.pid));
+    results.push(await load("subscribe, held at 1,000/s", { url, connections: 32, overallRate: 1000, requests: [subscribe] }, service.pid));
+  }
 
   service.kill("SIGTERM");
   await new Promise((resolve) => service.once("exit", resolve));

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { escapeXml } from "../xml/escape.js";
 import { PressworkError } from "../errors/error.js";
 
@@ -92,8 +92,16 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 /** Base64url characters of a MAC kept in a token: 132 bits. */
 const MAC_CHARS = 22;
 
+/** The secret as a key object, imported once: a string key is imported again on every HMAC. */
+const keys = new Map<string, KeyObject>();
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, "utf8"))));
+  return key;
+}
+
 function mac(secret: string, purpose: string, ...parts: string[]): string {
-  return createHmac("sha256", secret).update([purpose, ...parts].join("\n")).digest("base64url").slice(0, MAC_CHARS);
+  return createHmac("sha256", keyOf(secret)).update([purpose, ...parts].join("\n")).digest("base64url").slice(0, MAC_CHARS);
 }
 
 /** Equal strings, compared in time that does not depend on where they differ. */

@@ -116,6 +116,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // Per-request lines are the reverse proxy's job; these logs hold what the service did.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
+    // One log line a request at most, named by what it did: no per-request child logger to build.
+    childLoggerFactory: (logger) => logger,
     return503OnClosing: true,
     forceCloseConnections: "idle",
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -158,7 +160,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     for (const [name, value] of security) reply.raw.setHeader(name, value);
     done();
   });
-  await app.register(cors, { origin: settings.origins, methods: ["POST"], maxAge: 86_400 });
   await app.register(formbody);
   await app.register(multipart, { attachFieldsToBody: "keyValues", limits: { fields: 20, fieldSize: 4096, files: 0, parts: 20, fieldNameSize: 100 } });
   await app.register(rateLimit, { global: false });
@@ -212,25 +213,29 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   app.get("/subscribe", async (_request, reply) => page(reply, 200, "subscribe", { error: "", email: "" }));
   app.get("/subscribe/thanks", async (_request, reply) => page(reply, 200, "thanks"));
 
-  app.post("/subscribe", { schema: { body: SUBSCRIBE_BODY }, config: { rateLimit: { max: settings.subscribePerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
-    const body = request.body as { email: string; name?: string; website?: string; form?: string; wording?: string };
-    const json = wantsJson(request);
-    const refuse = (message: string) => (json ? reply.code(400).send({ error: message }) : page(reply, 400, "subscribe", { error: message, email: body.email.slice(0, 254) }));
-    const accepted = () =>
-      json ? reply.code(202).send({ ok: true, message: "Check your inbox: if the address can get the newsletter, a link to confirm is on its way." }) : reply.code(303).header("location", "subscribe/thanks").send();
-    const parsed = parseAddress(body.email);
-    if ("reason" in parsed) return refuse(`That is not an email address: ${parsed.reason}.`);
-    const name = body.name?.trim().replace(/\s+/g, " ") ?? "";
-    if (/[\u0000-\u001f\u007f]/.test(body.name ?? "")) return refuse("The name must be one line of text.");
-    if (body.website) {
-      request.log.info("subscribe: the honeypot field was filled; answered as usual and ignored");
+  // CORS only where the site's pages call from their own origin: every other route (one-click above all) skips its hook.
+  await app.register(async (fromSite) => {
+    await fromSite.register(cors, { origin: settings.origins, methods: ["POST"], maxAge: 86_400 });
+    fromSite.post("/subscribe", { schema: { body: SUBSCRIBE_BODY }, config: { rateLimit: { max: settings.subscribePerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
+      const body = request.body as { email: string; name?: string; website?: string; form?: string; wording?: string };
+      const json = wantsJson(request);
+      const refuse = (message: string) => (json ? reply.code(400).send({ error: message }) : page(reply, 400, "subscribe", { error: message, email: body.email.slice(0, 254) }));
+      const accepted = () =>
+        json ? reply.code(202).send({ ok: true, message: "Check your inbox: if the address can get the newsletter, a link to confirm is on its way." }) : reply.code(303).header("location", "subscribe/thanks").send();
+      const parsed = parseAddress(body.email);
+      if ("reason" in parsed) return refuse(`That is not an email address: ${parsed.reason}.`);
+      const name = body.name?.trim().replace(/\s+/g, " ") ?? "";
+      if (/[\u0000-\u001f\u007f]/.test(body.name ?? "")) return refuse("The name must be one line of text.");
+      if (body.website) {
+        request.log.info("subscribe: the honeypot field was filled; answered as usual and ignored");
+        return accepted();
+      }
+      const consent = { source: `form:${body.form || "unnamed"}`, wording: body.wording || undefined, ip: request.ip, userAgent: request.headers["user-agent"] };
+      const outcome = await list.subscribe(parsed, name || undefined, consent, now());
+      request.log.info(`subscribe: ${outcome} ${maskAddress(parsed.address)} (${consent.source})`);
+      if (outcome !== "already-active") worker.wake();
       return accepted();
-    }
-    const consent = { source: `form:${body.form || "unnamed"}`, wording: body.wording || undefined, ip: request.ip, userAgent: request.headers["user-agent"] };
-    const outcome = await list.subscribe(parsed, name || undefined, consent, now());
-    request.log.info(`subscribe: ${outcome} ${maskAddress(parsed.address)} (${consent.source})`);
-    if (outcome !== "already-active") worker.wake();
-    return accepted();
+    });
   });
 
   app.get("/confirm", { schema: { querystring: { type: "object", properties: { token: { type: "string", maxLength: 300 } } } } }, async (request, reply) => {

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
 import { startCheckpointer } from "./checkpointer.js";
 import { migrate, type Dialect } from "./migrations.js";
+import { runDirectly, type DirectRunner } from "./prepared.js";
 import type { Database } from "./schema.js";
 import { parseDatabaseUrl } from "./url.js";
 
@@ -81,7 +82,15 @@ async function openSqlite(path: string, checkpointInBackground: boolean): Promis
   // The writer checkpoints only when the thread has fallen far behind, so the WAL is bounded whatever happens to the thread.
   const checkpointer = checkpointInBackground ? startCheckpointer(path, CHECKPOINT_EVERY_MS) : undefined;
   if (checkpointer) database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const statements = withStatementCache(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  // What Kysely's SQLite connection does for one query, without its chain of promises around it.
+  const runNow: DirectRunner = ({ sql, parameters }) => {
+    const statement = statements.prepare(sql);
+    if (statement.reader) return { rows: statement.all(parameters) };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  };
   const opened = statSync(path);
   const gone = () => {
     try {
@@ -113,6 +122,7 @@ async function openSqlite(path: string, checkpointInBackground: boolean): Promis
     },
     transaction: (fn) =>
       db.connection().execute(async (connection) => {
+        runDirectly(connection, runNow);
         await connection.executeQuery(BEGIN_IMMEDIATE);
         try {
           const result = await fn(connection);
