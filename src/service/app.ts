@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import cors from "@fastify/cors";
 import formbody from "@fastify/formbody";
-import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { maskAddress, parseAddress } from "../audience/address.js";
@@ -18,6 +17,7 @@ import type { SubscriberStatus } from "../store/schema.js";
 import { SubscriberList } from "../store/subscribers.js";
 import { registerWebhooks, type WebhookNetwork } from "./feedback-webhooks.js";
 import { ServiceMail } from "./mail.js";
+import { acceptMultipartForms } from "./multipart-form.js";
 import { securityHeaders } from "./security-headers.js";
 import { loadPages, type PageName } from "./pages.js";
 import type { ServiceSettings } from "./settings.js";
@@ -102,7 +102,7 @@ const EVENTS_BODY = {
 } as const;
 
 /**
- * Builds `presswork serve`: Fastify with its form, multipart, CORS and
+ * Builds `presswork serve`: Fastify with its form, multipart (busboy), CORS and
  * rate-limit plugins, Helmet's security headers (worked out once), the
  * database (migrated at open) and the mail worker. Pages come from templates/service/, mail from
  * templates/email/confirm and welcome.
@@ -161,7 +161,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     done();
   });
   await app.register(formbody);
-  await app.register(multipart, { attachFieldsToBody: "keyValues", limits: { fields: 20, fieldSize: 4096, files: 0, parts: 20, fieldNameSize: 100 } });
+  acceptMultipartForms(app);
   await app.register(rateLimit, { global: false });
 
   const page = (reply: FastifyReply, status: number, name: PageName, values: Record<string, unknown> = {}) =>

@@ -298,7 +298,21 @@ for (const backend of await backends("service tests")) {
       const withFile = new FormData();
       withFile.append("email", "a@example.org");
       withFile.append("website", new Blob(["x"]), "x.txt");
-      expect((await fetch(url, { method: "POST", body: withFile })).status).toBeGreaterThanOrEqual(400);
+      expect((await fetch(url, { method: "POST", body: withFile })).status).toBe(400);
+      const multipart = (fields: Array<[string, string]>) => {
+        const form = new FormData();
+        for (const [name, value] of fields) form.append(name, value);
+        return form;
+      };
+      expect(await bad({ body: multipart([["email", "a@example.org"], ["email", "b@example.org"]]) })).toMatchObject({ status: 400, body: expect.stringContaining("given twice") });
+      expect(await bad({ body: multipart([["email", "a@example.org"], ...Array.from({ length: 25 }, (_, i): [string, string] => [`f${i}`, "x"])]) })).toMatchObject({ status: 413 });
+      expect(await bad({ body: multipart([["email", "a@example.org"], ["name", "x".repeat(5000)]]) })).toMatchObject({ status: 413 });
+      expect(await bad({ body: multipart([["email", "a@example.org"], ["name", "x".repeat(20_000)]]) })).toMatchObject({ status: 413 });
+      expect(await bad({ body: "--x\r\n", headers: { "content-type": "multipart/form-data" } })).toMatchObject({ status: 400, body: expect.stringContaining("boundary") });
+      expect(await bad({ body: "no parts here", headers: { "content-type": "multipart/form-data; boundary=x" } })).toMatchObject({ status: 400 });
+      // A form sent as multipart subscribes like any other.
+      expect((await fetch(url, { method: "POST", body: multipart([["email", "multipart.form@example.org"]]), redirect: "manual" })).status).toBe(303);
+      expect(await statusOf(running, "multipart.form@example.org")).toBe("pending");
       // A form shows the error on the page, with what was typed.
       const form = await postForm(url, { email: "oops" });
       expect(form.status).toBe(400);
