@@ -9,7 +9,8 @@
 //                transaction and a queued confirmation the worker mails
 //                meanwhile), as fast as it goes, then held at 1,000 a second;
 // with the service's CPU time per request (what bounds its rate on a core of
-// its own, whatever else the machine runs), the client's (autocannon's) CPU
+// its own, whatever else the machine runs), PostgreSQL's CPU time per request (its server and
+// backends, on the same machine), the client's (autocannon's) CPU
 // time per request, measured apart, and the service's peak memory. With
 // taskset (util-linux) and two cores or more, the service is pinned to
 // core 0 and this process, which runs autocannon, to core 1, so the client
@@ -83,7 +84,8 @@ async function startPostgres() {
         process.kill(pid, "SIGINT");
         await new Promise((resolve) => server.once("exit", resolve));
       };
-      return { url: `postgres://postgres@127.0.0.1:${port}/bench`, stop };
+      const pid = Number(readFileSync(join(dir, "data/postmaster.pid"), "utf8").split("\n")[0]);
+      return { url: `postgres://postgres@127.0.0.1:${port}/bench`, pid, stop };
     } catch {
       await client.end().catch(() => {});
       await new Promise((r) => setTimeout(r, 100));
@@ -100,19 +102,48 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
 }
 
-/** One autocannon run, with the service's and the client's CPU time per request: the service's bounds its rate on a core of its own. */
-async function load(title, options, pid) {
+/** CPU time of a process and all its children (PostgreSQL's server and its backends), in ms. */
+function treeCpuMs(root) {
+  const parents = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ")[1]));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  let ms = 0;
+  for (const [pid, parent] of parents) {
+    if (pid !== root && parent !== root) continue;
+    try {
+      ms += cpuMs(pid);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ms;
+}
+
+/**
+ * One autocannon run, with the service's, the database server's (PostgreSQL) and the client's CPU time per
+ * request: the service's bounds its rate on a core of its own, and all three share the machine.
+ */
+async function load(title, options, pid, databasePid) {
   const before = cpuMs(pid);
+  const databaseBefore = databasePid ? treeCpuMs(databasePid) : 0;
   const client = process.cpuUsage();
   const result = await new Promise((resolve, reject) => autocannon({ duration: SECONDS, ...options }, (error, r) => (error ? reject(error) : resolve(r))));
   const used = process.cpuUsage(client);
   const total = Math.max(1, result.requests.total);
-  return { title, result, cpuUs: ((cpuMs(pid) - before) * 1000) / total, clientUs: (used.user + used.system) / total };
+  const databaseUs = databasePid ? ((treeCpuMs(databasePid) - databaseBefore) * 1000) / total : undefined;
+  return { title, result, cpuUs: ((cpuMs(pid) - before) * 1000) / total, clientUs: (used.user + used.system) / total, databaseUs };
 }
 
-function line({ title, result, cpuUs, clientUs }) {
+function line({ title, result, cpuUs, clientUs, databaseUs }) {
   const bad = result.non2xx + result.errors + result.timeouts;
-  return `  ${title.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   service CPU ${String(Math.round(cpuUs)).padStart(4)} µs/request   client CPU ${String(Math.round(clientUs)).padStart(4)} µs/request   ${bad ? `${bad} failed` : "all 2xx"}`;
+  const database = databaseUs === undefined ? "" : `   PostgreSQL CPU ${String(Math.round(databaseUs)).padStart(4)} µs/request`;
+  return `  ${title.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   service CPU ${String(Math.round(cpuUs)).padStart(4)} µs/request${database}   client CPU ${String(Math.round(clientUs)).padStart(4)} µs/request   ${bad ? `${bad} failed` : "all 2xx"}`;
 }
 
 /** The functions that took the most of a V8 CPU profile's samples (self time), with their share. */
@@ -179,12 +210,12 @@ async function bench(database) {
   const loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const results = [];
   if (ONLY !== "subscribe") {
-    results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }, service.pid));
-    results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }, service.pid));
+    results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }, service.pid, postgres?.pid));
+    results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }, service.pid, postgres?.pid));
   }
   if (ONLY !== "one-click") {
-    results.push(await load("subscribe, as fast as it goes", { url, connections: 32, requests: [subscribe] }, service.pid));
-    results.push(await load("subscribe, held at 1,000/s", { url, connections: 32, overallRate: 1000, requests: [subscribe] }, service.pid));
+    results.push(await load("subscribe, as fast as it goes", { url, connections: 32, requests: [subscribe] }, service.pid, postgres?.pid));
+    results.push(await load("subscribe, held at 1,000/s", { url, connections: 32, overallRate: 1000, requests: [subscribe] }, service.pid, postgres?.pid));
   }
 
   service.kill("SIGTERM");

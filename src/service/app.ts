@@ -131,7 +131,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const pages = loadPages(settings.root, { config: settings.config, newsletter: settings.newsletter });
   const mail = new ServiceMail(readEmailTemplates(settings.root), settings.config, settings.newsletter, dkimFromEnv(options.env, settings.newsletter.from.address));
   await mail.check();
-  const store = await openStore({ url: settings.databaseUrl, root: settings.root, checkpointInBackground: true, onIdleError: (error) => app.log.error(`database connection lost while idle: ${error.message}`) });
+  const store = await openStore({
+    url: settings.databaseUrl,
+    root: settings.root,
+    service: { onBackgroundError: (message) => app.log.error(message) },
+    onIdleError: (error) => app.log.error(`database connection lost while idle: ${error.message}`),
+  });
   const list = new SubscriberList(store, settings.newsletter.listId, settings.secret);
   const smtp = smtpFromEnv(options.env);
   const transport = options.transport ?? (smtp ? new SmtpTransport(smtp, { maxConnections: 2, timeoutSeconds: 30 }) : new OutboxTransport(join(settings.root, "outbox", "service")));

@@ -7,11 +7,17 @@ const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: 0 });
 db.pragma("synchronous = NORMAL");
+let reported;
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
-  } catch {
+    reported = undefined;
+  } catch (error) {
     // Busy or locked: the next turn tries again, and the writer's own checkpoints stay as a backstop.
+    const code = error.code ?? error.message;
+    if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code === reported) return;
+    reported = code;
+    parentPort.postMessage(code);
   }
 }, workerData.intervalMs);
 parentPort.once("message", () => {
@@ -35,13 +41,15 @@ export interface Checkpointer {
  * WAL past 1,000 pages, it blocks the event loop for tens of milliseconds
  * on a busy disk. A passive checkpoint never waits for the writer or the
  * readers, and a commit still reaches the WAL (and survives the process
- * being killed) before it is answered.
+ * being killed) before it is answered. A failure other than a busy
+ * database goes to `onError`, once until a checkpoint succeeds again.
  */
-export function startCheckpointer(path: string, intervalMs: number): Checkpointer {
+export function startCheckpointer(path: string, intervalMs: number, onError: (message: string) => void = () => {}): Checkpointer {
   const worker = new Worker(THREAD, { eval: true, workerData: { path, intervalMs, driver: createRequire(import.meta.url).resolve("better-sqlite3") } });
   worker.unref();
-  // A thread that fails leaves the writer's own checkpoints to do the work.
-  worker.on("error", () => {});
+  // A thread that fails leaves the writer's own checkpoints to do the work; the failure is told, once a kind.
+  worker.on("message", (code: string) => onError(`the WAL checkpoint of ${path} failed (${code}); the writer checkpoints itself meanwhile`));
+  worker.on("error", (error) => onError(`the WAL checkpoint thread of ${path} stopped (${error.message}); the writer checkpoints itself from now on`));
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   return {
     stop: async () => {

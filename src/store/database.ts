@@ -1,5 +1,6 @@
 import { mkdirSync, statSync, watch as watchFile } from "node:fs";
 import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
 import { startCheckpointer } from "./checkpointer.js";
 import { migrate, type Dialect } from "./migrations.js";
@@ -49,8 +50,13 @@ export interface StoreOptions {
   onIdleError?: (error: Error) => void;
   /** PostgreSQL: a query that takes longer fails (a connection that hangs on a dead network), instead of waiting for ever. */
   queryTimeoutMs?: number;
-  /** SQLite: checkpoint the WAL from a thread of its own (see startCheckpointer), for a process that writes all the time. */
-  checkpointInBackground?: boolean;
+  /**
+   * SQLite, for a long-running process that writes all the time (the
+   * service): checkpoint the WAL from a thread of its own (see
+   * startCheckpointer), and wait for another process's write lock with the
+   * event loop free (see LOCK_WAIT_MS) instead of blocking it.
+   */
+  service?: { onBackgroundError: (message: string) => void };
 }
 
 /** Opens the database DATABASE_URL names and applies the migrations it lacks. */
@@ -58,7 +64,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const target = parseDatabaseUrl(options.url, options.root);
   let store: Store;
   if (target.dialect === "sqlite") {
-    store = await openSqlite(target.path, options.checkpointInBackground ?? false);
+    store = await openSqlite(target.path, options.service);
   } else {
     store = await openPostgres(target.url, options);
   }
@@ -71,16 +77,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
-async function openSqlite(path: string, checkpointInBackground: boolean): Promise<Store> {
+async function openSqlite(path: string, service: StoreOptions["service"]): Promise<Store> {
   const { default: SQLite } = await import("better-sqlite3");
   mkdirSync(dirname(path), { recursive: true });
-  const database = new SQLite(path, { timeout: 5000 });
+  // better-sqlite3 waits for a lock by blocking the thread: the service blocks briefly and waits the rest out in transaction().
+  const database = new SQLite(path, { timeout: service ? BLOCKING_WAIT_MS : LOCK_WAIT_MS });
   // WAL: readers never wait for the writer; NORMAL sync: a commit survives the process being killed (not a power cut before the next checkpoint).
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   // The writer checkpoints only when the thread has fallen far behind, so the WAL is bounded whatever happens to the thread.
-  const checkpointer = checkpointInBackground ? startCheckpointer(path, CHECKPOINT_EVERY_MS) : undefined;
+  const checkpointer = service ? startCheckpointer(path, CHECKPOINT_EVERY_MS, service.onBackgroundError) : undefined;
   if (checkpointer) database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const statements = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
@@ -120,25 +127,42 @@ async function openSqlite(path: string, checkpointInBackground: boolean): Promis
         watcher.close();
       };
     },
-    transaction: (fn) =>
-      db.connection().execute(async (connection) => {
-        runDirectly(connection, runNow);
-        await connection.executeQuery(BEGIN_IMMEDIATE);
+    transaction: async (fn) => {
+      const deadline = Date.now() + LOCK_WAIT_MS;
+      for (let pause = 5; ; pause = Math.min(2 * pause, 100)) {
+        let began = false;
         try {
-          const result = await fn(connection);
-          await connection.executeQuery(COMMIT);
-          return result;
+          return await db.connection().execute(async (connection) => {
+            runDirectly(connection, runNow);
+            await connection.executeQuery(BEGIN_IMMEDIATE);
+            began = true;
+            try {
+              const result = await fn(connection);
+              await connection.executeQuery(COMMIT);
+              return result;
+            } catch (error) {
+              if (database.inTransaction) await connection.executeQuery(ROLLBACK);
+              throw error;
+            }
+          });
         } catch (error) {
-          if (database.inTransaction) await connection.executeQuery(ROLLBACK);
-          throw error;
+          // Another process holds the write lock: try again later, the connection (and the event loop) free meanwhile.
+          if (!service || began || (error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() + pause > deadline) throw error;
+          await sleep(pause);
         }
-      }),
+      }
+    },
     close: async () => {
       await checkpointer?.stop();
       await db.destroy();
     },
   };
 }
+
+/** How long SQLite waits for another process's write lock before SQLITE_BUSY (the service answers 503 then). */
+const LOCK_WAIT_MS = 5000;
+/** The service's wait for a lock that blocks the event loop, per attempt. */
+const BLOCKING_WAIT_MS = 20;
 
 /** How often the checkpoint thread looks at the WAL. */
 const CHECKPOINT_EVERY_MS = 50;

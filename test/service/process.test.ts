@@ -189,14 +189,22 @@ describe("a database that is down", () => {
     }
   });
 
-  it("on SQLite, locked by another process past the busy timeout, gives 503 and recovers", async () => {
+  it("on SQLite, locked by another process past the busy timeout, keeps answering meanwhile, gives 503 and recovers", async () => {
     const root = await tempProject();
     const smtp = await startSmtp();
     const running = await startService({ databaseUrl: "", smtp, root });
     const other = new Database(`${root}/data/presswork.sqlite`);
     try {
       other.exec("BEGIN EXCLUSIVE");
-      const during = await postJson(`${running.url}/subscribe`, { email: "locked@example.org" });
+      const answered: string[] = [];
+      const waiting = postJson(`${running.url}/subscribe`, { email: "locked@example.org" }).then((r) => (answered.push("subscribe"), r));
+      // The wait for the lock leaves the event loop free: a read is answered long before the write gives up.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const health = await fetch(`${running.url}/healthz`);
+      answered.push("healthz");
+      expect(health.status).toBe(200);
+      const during = await waiting;
+      expect(answered).toEqual(["healthz", "subscribe"]);
       expect(during.status).toBe(503);
       expect(running.logs.some((l) => l.includes("database unavailable (SQLITE_BUSY)"))).toBe(true);
       other.exec("ROLLBACK");

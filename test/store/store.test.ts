@@ -341,7 +341,7 @@ describe("SQLite checkpoints in the background", () => {
     const dir = mkdtempSync(join(tmpdir(), "presswork-checkpoint-"));
     try {
       const path = join(dir, "list.sqlite");
-      const store = await openStore({ url: `sqlite:${path}`, root: dir, checkpointInBackground: true });
+      const store = await openStore({ url: `sqlite:${path}`, root: dir, service: { onBackgroundError: (message) => expect.fail(message) } });
       const l = new SubscriberList(store, LIST, SECRET);
       const rows = Array.from({ length: 2000 }, (_, i) => ({ line: i + 2, address: address(`reader${i}@example.org`), status: "active" as const, fields: {} }));
       // Far fewer WAL pages than the writer's own checkpoint waits for.
