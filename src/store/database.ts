@@ -19,7 +19,9 @@ export interface Store {
   /**
    * Runs `fn` in one transaction. On SQLite it takes the write lock at once
    * (BEGIN IMMEDIATE), so a transaction that reads and then writes never
-   * fails half way because another process wrote meanwhile.
+   * fails half way because another process wrote meanwhile; the service
+   * waits for that lock with its event loop free (see StoreOptions.service),
+   * so its writes go through here.
    */
   transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /**

@@ -79,7 +79,7 @@ export async function claimDue(store: Store, now: Date, limit: number, leaseMs: 
 /** Gives claimed mails back before their lease ends (the worker stopped or paused before sending them). */
 export async function release(store: Store, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
-  await store.db.updateTable("mail_queue").set((eb) => ({ locked_until: null, claimed_by: null, attempts: eb("attempts", "-", 1) })).where("id", "in", ids).execute();
+  await store.transaction((trx) => trx.updateTable("mail_queue").set((eb) => ({ locked_until: null, claimed_by: null, attempts: eb("attempts", "-", 1) })).where("id", "in", ids).execute());
 }
 
 /**
@@ -125,19 +125,15 @@ export async function reclaimStale(store: Store, me: Claimant, now: Date, isRunn
       return Number(pid) === me.pid || !isRunning(Number(pid));
     });
   if (dead.length === 0) return 0;
-  const taken = await store.db
-    .updateTable("mail_queue")
-    .set({ locked_until: null, claimed_by: null })
-    .where("claimed_by", "in", dead)
-    .where("sent_at", "is", null)
-    .where("failed_at", "is", null)
-    .executeTakeFirst();
+  const taken = await store.transaction((trx) =>
+    trx.updateTable("mail_queue").set({ locked_until: null, claimed_by: null }).where("claimed_by", "in", dead).where("sent_at", "is", null).where("failed_at", "is", null).executeTakeFirst(),
+  );
   return Number(taken.numUpdatedRows);
 }
 
 /** Records a mail as sent. */
 export async function markSent(store: Store, id: number, now: Date): Promise<void> {
-  await store.db.updateTable("mail_queue").set({ sent_at: now.toISOString(), locked_until: null, last_error: null }).where("id", "=", id).execute();
+  await store.transaction((trx) => trx.updateTable("mail_queue").set({ sent_at: now.toISOString(), locked_until: null, last_error: null }).where("id", "=", id).execute());
 }
 
 /**
@@ -147,15 +143,17 @@ export async function markSent(store: Store, id: number, now: Date): Promise<voi
  */
 export async function markFailed(store: Store, mail: Pick<ClaimedMail, "id" | "attempts">, error: string, now: Date, final: boolean): Promise<"retry" | "failed"> {
   if (final || mail.attempts >= MAX_ATTEMPTS) {
-    await store.db.updateTable("mail_queue").set({ failed_at: now.toISOString(), locked_until: null, last_error: error.slice(0, 300) }).where("id", "=", mail.id).execute();
+    await store.transaction((trx) => trx.updateTable("mail_queue").set({ failed_at: now.toISOString(), locked_until: null, last_error: error.slice(0, 300) }).where("id", "=", mail.id).execute());
     return "failed";
   }
   const delay = Math.min(6 * 3600_000, 60_000 * 4 ** (mail.attempts - 1));
-  await store.db
-    .updateTable("mail_queue")
-    .set({ due_at: new Date(now.getTime() + delay).toISOString(), locked_until: null, last_error: error.slice(0, 300) })
-    .where("id", "=", mail.id)
-    .execute();
+  await store.transaction((trx) =>
+    trx
+      .updateTable("mail_queue")
+      .set({ due_at: new Date(now.getTime() + delay).toISOString(), locked_until: null, last_error: error.slice(0, 300) })
+      .where("id", "=", mail.id)
+      .execute(),
+  );
   return "retry";
 }
 
