@@ -14,7 +14,9 @@ export async function webhookCallSeen(store: Store, id: string): Promise<boolean
  * and forgets calls older than WEBHOOK_CALLS_KEPT_DAYS.
  */
 export async function rememberWebhookCall(store: Store, id: string, now: Date): Promise<void> {
-  await store.db.insertInto("webhook_calls").values({ id, at: now.toISOString() }).onConflict((oc) => oc.column("id").doNothing()).execute();
   const before = new Date(now.getTime() - WEBHOOK_CALLS_KEPT_DAYS * 86_400_000).toISOString();
-  await store.db.deleteFrom("webhook_calls").where("at", "<", before).execute();
+  await store.transaction(async (trx) => {
+    await trx.insertInto("webhook_calls").values({ id, at: now.toISOString() }).onConflict((oc) => oc.column("id").doNothing()).execute();
+    await trx.deleteFrom("webhook_calls").where("at", "<", before).execute();
+  });
 }
