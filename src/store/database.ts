@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, statSync, watch as watchFile } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -205,6 +206,14 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
   pool.on("connect", (client) => client.on("error", (error) => options.onIdleError?.(error)));
   const parsed = new URL(url);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // The hot queries run on the pool as named statements: each connection plans them once.
+  const names = new Map<string, string>();
+  runDirectly(db, async ({ sql, parameters }) => {
+    let name = names.get(sql);
+    if (!name) names.set(sql, (name = `presswork-${createHash("sha256").update(sql).digest("hex").slice(0, 24)}`));
+    const result = await pool.query({ name, text: sql, values: [...parameters] });
+    return { rows: result.rows, ...(result.command === "SELECT" ? {} : { numAffectedRows: BigInt(result.rowCount ?? 0) }) };
+  });
   return {
     db,
     dialect: "postgres",

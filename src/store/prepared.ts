@@ -28,23 +28,25 @@ export function prepare<P extends string, R>(db: Kysely<any>, build: (param: (na
     const runner = direct.get(executor);
     if (!runner) return executor.executeQuery<R>(query);
     try {
-      return Promise.resolve(runner(query) as QueryResult<R>);
+      return Promise.resolve(runner(query) as QueryResult<R> | Promise<QueryResult<R>>);
     } catch (error) {
       return Promise.reject(error);
     }
   };
 }
 
-/** Runs compiled SQL at once, on a connection its caller holds. */
-export type DirectRunner = (query: CompiledQuery) => QueryResult<unknown>;
+/** Runs compiled SQL without Kysely's executor: at once on a connection its caller holds, or as a statement the server keeps prepared. */
+export type DirectRunner = (query: CompiledQuery) => QueryResult<unknown> | Promise<QueryResult<unknown>>;
 
 const direct = new WeakMap<Kysely<any>, DirectRunner>();
 
 /**
- * Lets the prepared queries given `executor` run on `runner` at once
- * instead of through Kysely's per-query chain of promises, which cost more
- * than SQLite's work on a hot path. Only for an executor bound to one held
- * connection (a SQLite transaction's): nothing else can run on it meanwhile.
+ * Lets the prepared queries given `executor` run on `runner` instead of
+ * through Kysely's executor. SQLite: at once, without Kysely's per-query
+ * chain of promises (which cost more than SQLite's work on a hot path), only
+ * for an executor bound to one held connection (a transaction's), so
+ * nothing else runs on it meanwhile. PostgreSQL: as named statements,
+ * planned once per connection instead of on every call.
  */
 export function runDirectly(executor: Kysely<any>, runner: DirectRunner): void {
   direct.set(executor, runner);
