@@ -137,14 +137,14 @@ async function openSqlite(path: string, service: StoreOptions["service"]): Promi
         try {
           return await db.connection().execute(async (connection) => {
             runDirectly(connection, runNow);
-            await connection.executeQuery(BEGIN_IMMEDIATE);
+            runNow(BEGIN_IMMEDIATE);
             began = true;
             try {
               const result = await fn(connection);
-              await connection.executeQuery(COMMIT);
+              runNow(COMMIT);
               return result;
             } catch (error) {
-              if (database.inTransaction) await connection.executeQuery(ROLLBACK);
+              if (database.inTransaction) runNow(ROLLBACK);
               throw error;
             }
           });
