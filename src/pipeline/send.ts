@@ -208,7 +208,15 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   if (!request.dryRun) await transport.verify();
   const attempt = newAttempt(clock(), request.env, request.shard);
   const lock: LockRecord = { issue: number, attempt, since: attempt.started, heartbeat: attempt.started, ...(request.shard ? { shard: request.shard } : {}) };
-  if (writes && store) await takeLock(store, lock, clock);
+  if (writes && store) {
+    try {
+      await takeLock(store, lock, clock);
+    } catch (error) {
+      // The verified connection would hold the process open until its idle timeout.
+      await transport.close();
+      throw error;
+    }
+  }
   let journal: Journal | undefined;
   let checkpoints: Checkpoints | undefined;
   let unwatch: (() => Promise<void>) | undefined;

@@ -62,7 +62,7 @@ function deliveries(smtp: TestSmtp): Map<string, number> {
   return times;
 }
 
-for (const backend of await stateBackends("send crash tests")) {
+for (const backend of await stateBackends("send crash tests", { ownCluster: true })) {
   describe(`a send with its state in ${backend.name}, killed with SIGKILL and run again`, () => {
     it(`delivers ${COUNT} messages to everyone, resending at most the messages in flight at each kill`, async () => {
       const smtp = await startSmtp();

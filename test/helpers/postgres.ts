@@ -1,16 +1,21 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 
-/** A throwaway PostgreSQL cluster on loopback. */
-export interface TestPostgres {
+/** A PostgreSQL cluster on loopback that hands out databases. */
+export interface PostgresDatabases {
   /** A URL to a new, empty database of its own. */
   database: (name: string) => Promise<string>;
   /** The cluster's port. */
   port: number;
+}
+
+/** A throwaway PostgreSQL cluster on loopback of one test file's own, which it may stop and start. */
+export interface TestPostgres extends PostgresDatabases {
   /** Shuts the server down, keeping its data: the database is down until `start`. */
   pause: () => Promise<void>;
   start: () => Promise<void>;
@@ -39,6 +44,23 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Creates databases on the cluster at `port`, each named for its label and
+ * unique across the test files sharing the cluster at once.
+ */
+export function databaseMaker(port: number): (name: string) => Promise<string> {
+  const run = randomBytes(4).toString("hex");
+  let databases = 0;
+  return async (name) => {
+    const db = `${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase().slice(0, 40)}_${run}_${++databases}`;
+    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
+    await client.connect();
+    await client.query(`create database ${db}`);
+    await client.end();
+    return `postgres://postgres@127.0.0.1:${port}/${db}`;
+  };
 }
 
 /**
@@ -111,17 +133,9 @@ export async function startPostgres(): Promise<TestPostgres | Unavailable> {
     rmSync(dir, { recursive: true, force: true });
     return { reason: (error as Error).message };
   }
-  let databases = 0;
   return {
     port,
-    database: async (name) => {
-      const db = `${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${++databases}`;
-      const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
-      await client.connect();
-      await client.query(`create database ${db}`);
-      await client.end();
-      return `postgres://postgres@127.0.0.1:${port}/${db}`;
-    },
+    database: databaseMaker(port),
     pause: halt,
     start,
     stop: async () => {
@@ -131,17 +145,18 @@ export async function startPostgres(): Promise<TestPostgres | Unavailable> {
   };
 }
 
+/** Under PRESSWORK_CI=1 (what .ci/run sets) a missing PostgreSQL throws, so CI never skips silently; elsewhere the test says why it skips. */
+export function skipOrThrow(what: string, reason: string): undefined {
+  if (process.env["PRESSWORK_CI"] === "1") throw new Error(`PostgreSQL is required under PRESSWORK_CI=1 but could not start: ${reason}`);
+  process.stderr.write(`SKIPPED ${what} on PostgreSQL: ${reason}\n`);
+  return undefined;
+}
+
 /**
- * PostgreSQL for a test file: the cluster, or undefined after printing why
- * it could not start. Under PRESSWORK_CI=1 (what .ci/run sets) it throws
- * instead, so CI never skips these tests silently.
+ * A PostgreSQL cluster of this test file's own, to stop and start, or
+ * undefined after printing why it could not start (see skipOrThrow).
  */
 export async function postgresOrSkip(what: string): Promise<TestPostgres | undefined> {
   const started = await startPostgres();
-  if ("reason" in started) {
-    if (process.env["PRESSWORK_CI"] === "1") throw new Error(`PostgreSQL is required under PRESSWORK_CI=1 but could not start: ${started.reason}`);
-    process.stderr.write(`SKIPPED ${what} on PostgreSQL: ${started.reason}\n`);
-    return undefined;
-  }
-  return started;
+  return "reason" in started ? skipOrThrow(what, started.reason) : started;
 }
