@@ -61,6 +61,7 @@ export const ERRORS = {
   "mailbox-unavailable": { exit: EXIT.unavailable, summary: "the IMAP server cannot be reached, or closed the connection" },
   "service-setup": { exit: EXIT.setup, summary: "`presswork serve` is missing a setting, a secret or its page templates" },
   "service-listen": { exit: EXIT.unavailable, summary: "`presswork serve` or `presswork preview` cannot listen on its port" },
+  "request-refused": { exit: EXIT.problem, summary: "`presswork serve` refused a form's body (a file, a field given twice, too many or too long fields): answered 400 or 413" },
   "feedback-report": { exit: EXIT.unavailable, summary: "bounces could not be reported back to the subscription service" },
   "webhook-certificate": { exit: EXIT.unavailable, summary: "a webhook's signing certificate could not be fetched" },
   system: { exit: EXIT.problem, summary: "the operating system refused a file or network operation (permission, disk full, a file gone); the message names it" },

@@ -1,11 +1,12 @@
 import { Busboy } from "@fastify/busboy";
 import type { FastifyInstance } from "fastify";
+import { PressworkError } from "../errors/error.js";
 
 /** What a multipart form may hold: a few short text fields, no files. */
 const LIMITS = { fields: 20, fieldSize: 4096, fieldNameSize: 100, files: 0, parts: 20, headerPairs: 20 } as const;
 
 /** An error Fastify answers with its status. */
-const refusal = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
+const refusal = (statusCode: number, message: string) => Object.assign(new PressworkError("request-refused", message), { statusCode });
 
 /**
  * Reads `multipart/form-data` bodies (RFC 8058 lets a one-click unsubscribe
