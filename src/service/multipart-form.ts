@@ -33,11 +33,10 @@ export function acceptMultipartForms(app: FastifyInstance): void {
       else if (Object.hasOwn(fields, name)) refuse(refusal(400, `The field "${name.slice(0, 100)}" is given twice.`));
       else fields[name] = value;
     });
-    form.on("file", (_name, stream) => {
-      stream.resume();
-      refuse(refusal(400, "Files are not accepted."));
-    });
-    for (const limit of ["partsLimit", "fieldsLimit", "filesLimit"] as const) form.on(limit, () => refuse(refusal(limit === "filesLimit" ? 400 : 413, limit === "filesLimit" ? "Files are not accepted." : "The request is too large.")));
+    // With LIMITS.files at 0, busboy skips every file part and says so once.
+    form.on("filesLimit", () => refuse(refusal(400, "Files are not accepted.")));
+    form.on("partsLimit", () => refuse(refusal(413, "The request is too large.")));
+    form.on("fieldsLimit", () => refuse(refusal(413, "The request is too large.")));
     form.on("error", () => refuse(refusal(400, "The form's multipart body is malformed.")));
     form.on("finish", () => (refused ? done(refused, undefined) : done(null, fields)));
     form.end(body);
