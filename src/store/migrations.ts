@@ -192,6 +192,14 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("webhook_calls_at").on("webhook_calls").column("at").execute();
       },
     },
+    "0005-subscribers-by-id": {
+      async up(db: Kysely<any>) {
+        // An index holding the status was rewritten by every unsubscribe and every confirmation (and kept
+        // PostgreSQL from updating the row in place); the lists read by status walk a list's rows in id order.
+        await db.schema.createIndex("subscribers_list_id").on("subscribers").columns(["list", "id"]).execute();
+        await db.schema.dropIndex("subscribers_status").execute();
+      },
+    },
   };
 }
 
