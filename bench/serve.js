@@ -1,27 +1,34 @@
-// The subscription service under load from autocannon on loopback, on SQLite
-// and on PostgreSQL (a throwaway cluster with its default durability: fsync
-// and synchronous commit on). For each database, a fresh `presswork serve`
+// The subscription service under load on loopback, on SQLite and on
+// PostgreSQL (a throwaway cluster with its default durability: fsync and
+// synchronous commit on). For each database, a fresh `presswork serve`
 // process over a list of 100,000 active subscribers, mailing through a
 // loopback SMTP sink:
 //   one-click    POST List-Unsubscribe=One-Click to a different subscriber's
-//                link each time, as fast as it goes, then held at 3,000 a second;
+//                link each time, as fast as it goes on 32 connections, then
+//                3,000 a second;
 //   subscribe    POST /subscribe with a new address each time (every one a
 //                transaction and a queued confirmation the worker mails
-//                meanwhile), as fast as it goes, then held at 1,000 a second;
-// with the service's CPU time per request (what bounds its rate on a core of
-// its own, whatever else the machine runs), PostgreSQL's CPU time per request (its server and
-// backends, on the same machine), the client's (autocannon's) CPU
-// time per request, measured apart, and the service's peak memory. With
-// taskset (util-linux) and two cores or more, the service is pinned to
-// core 0 and this process, which runs autocannon, to core 1, so the client
-// does not take the service's core. --cpu-prof writes a V8 CPU profile of
-// the service to bench/.work/serve-prof/ and prints the functions that
-// took the most of its time. The subscribe limit per client is raised for
-// the run: every request comes from 127.0.0.1.
-// Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds] [--cpu-prof] [--only one-click|subscribe]
+//                meanwhile), as fast as it goes, then 1,000 a second.
+// "As fast as it goes" is wrk (Debian's package: a C client that costs the
+// machine a tenth of autocannon's CPU a request), after two seconds of
+// warm-up; autocannon where wrk is not installed, or with --client
+// autocannon. "N a second" is bench/open-loop.js: requests leave on a fixed
+// schedule whatever the answers do, and each latency counts from when its
+// request was due (autocannon's rate option sends a second's quota as fast
+// as it can, then waits for the next second). Reported: requests a second,
+// p50 and p99 latency, the service's CPU time per request (what bounds its
+// rate on a core of its own), PostgreSQL's (its server and backends, on the
+// same machine), the client's, and the service's peak memory. With taskset
+// (util-linux) and two cores or more, the clients run on the last core; the
+// service and its threads (SQLite's checkpoints, the garbage collector) on
+// any. --cpu-prof writes a V8 CPU profile of the service to
+// bench/.work/serve-prof/ and prints the functions that took the most of
+// its time. The subscribe limit per client is raised for the run: every
+// request comes from 127.0.0.1.
+// Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds] [--cpu-prof] [--only one-click|subscribe] [--client wrk|autocannon]
 import { fork, spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, readFileSync, readdirSync } from "node:fs";
-import { cp, mkdir, rm } from "node:fs/promises";
+import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { availableParallelism, userInfo } from "node:os";
 import { join } from "node:path";
@@ -40,9 +47,15 @@ const PROFILE = process.argv.includes("--cpu-prof");
 // --only one-click or --only subscribe: that endpoint's two runs alone (a profile of one endpoint).
 const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const PROFILES = join(REPO, "bench/.work/serve-prof");
-// The service on core 0, this process (autocannon) on core 1, when the machine can.
-const PINNED = availableParallelism() >= 2 && spawnSync("taskset", ["-cp", "1", String(process.pid)], { stdio: "ignore" }).status === 0;
+// The load client: wrk (Debian's package), a C program that costs the shared machine a tenth of autocannon's CPU a
+// request, where installed; autocannon otherwise, or with --client autocannon.
+const CLIENT = process.argv.includes("--client") ? process.argv[process.argv.indexOf("--client") + 1] : spawnSync("wrk", ["--version"]).error ? "autocannon" : "wrk";
+// The clients (this process, wrk, the open-loop client) on the last core, when the machine has two or more.
+const CLIENT_CORE = availableParallelism() - 1;
+const PINNED = CLIENT_CORE >= 1 && spawnSync("taskset", ["-cp", String(CLIENT_CORE), String(process.pid)], { stdio: "ignore" }).status === 0;
 const SUBSCRIBERS = 100_000;
+/** Seconds of load before each measured wrk run. */
+const WARM_UP = 2;
 const SECRET = "bench-secret";
 const LIST = "weekly.signal-noise.example";
 
@@ -125,19 +138,62 @@ function treeCpuMs(root) {
   return ms;
 }
 
+/** CPU time this process's children that have ended used, in ms (wrk's, once it has exited). */
+function childrenCpuMs() {
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS;
+}
+
+/** wrk's time units in its report. */
+const UNITS = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
 /**
- * One autocannon run, with the service's, the database server's (PostgreSQL) and the client's CPU time per
+ * One run of wrk (one thread, 32 connections, a Lua script that gives each
+ * request its own path and body), read into the shape autocannon reports.
+ */
+function runWrk(url, script, args, seconds = SECONDS) {
+  const child = spawnSync("wrk", ["-t1", "-c32", `-d${seconds}s`, "--latency", "-s", script, url, "--", ...args], { encoding: "utf8" });
+  if (child.status !== 0) throw new Error(`wrk failed: ${child.stderr}`);
+  const out = child.stdout;
+  const time = (label) => {
+    const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m").exec(out);
+    return m ? Math.round(Number(m[1]) * UNITS[m[2]]) : NaN;
+  };
+  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    requests: { total, average: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0) },
+    latency: { p50: time("50%"), p99: time("99%") },
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    errors: socket ? Number(socket[1]) + Number(socket[2]) + Number(socket[3]) : 0,
+    timeouts: socket ? Number(socket[4]) : 0,
+  };
+}
+
+/** One run of bench/open-loop.js: `rate` requests a second, each latency counted from when its request was due. */
+async function runOpenLoop(job) {
+  const child = fork(join(REPO, "bench/open-loop.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  child.send({ seconds: SECONDS, connections: 64, ...job });
+  const [result] = await Promise.all([new Promise((resolve) => child.once("message", resolve)), new Promise((resolve) => child.once("exit", resolve))]);
+  return result;
+}
+
+/**
+ * One run of the load client, with the service's, the database server's (PostgreSQL) and the client's CPU time per
  * request: the service's bounds its rate on a core of its own, and all three share the machine.
  */
-async function load(title, options, pid, databasePid) {
+async function load(title, run, pid, databasePid) {
   const before = cpuMs(pid);
   const databaseBefore = databasePid ? treeCpuMs(databasePid) : 0;
   const client = process.cpuUsage();
-  const result = await new Promise((resolve, reject) => autocannon({ duration: SECONDS, ...options }, (error, r) => (error ? reject(error) : resolve(r))));
+  const children = childrenCpuMs();
+  const result = await run();
   const used = process.cpuUsage(client);
   const total = Math.max(1, result.requests.total);
   const databaseUs = databasePid ? ((treeCpuMs(databasePid) - databaseBefore) * 1000) / total : undefined;
-  return { title, result, cpuUs: ((cpuMs(pid) - before) * 1000) / total, clientUs: (used.user + used.system) / total, databaseUs };
+  // wrk's CPU time is its own once it has ended; the open-loop client tells its own.
+  const clientUs = (used.user + used.system + (result.cpuMs ?? childrenCpuMs() - children) * 1000) / total;
+  return { title, result, cpuUs: ((cpuMs(pid) - before) * 1000) / total, clientUs, databaseUs };
 }
 
 function line({ title, result, cpuUs, clientUs, databaseUs }) {
@@ -190,7 +246,8 @@ async function bench(database) {
   const port = await freePort();
   const node = [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILES] : []), "--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "serve", "--port", String(port)];
   if (PROFILE) await rm(PROFILES, { recursive: true, force: true });
-  const service = spawn(PINNED ? "taskset" : process.execPath, PINNED ? ["-c", "0", process.execPath, ...node] : node, {
+  // Not pinned: the service's threads may use every core, the clients' one too.
+  const service = spawn(PINNED ? "taskset" : process.execPath, PINNED ? ["-c", `0-${CLIENT_CORE}`, process.execPath, ...node] : node, {
     cwd: WORK,
     env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: `http://127.0.0.1:${port}/`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, PRESSWORK_SUBSCRIBE_PER_MINUTE: "100000000", PRESSWORK_LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "pipe"],
@@ -209,20 +266,40 @@ async function bench(database) {
 
   const loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const results = [];
+  const cannon = (options) => () => new Promise((resolve, reject) => autocannon({ url, connections: 32, duration: SECONDS, ...options }, (error, r) => (error ? reject(error) : resolve(r))));
   if (ONLY !== "subscribe") {
-    results.push(await load("one-click, as fast as it goes", { url, connections: 32, requests: [unsubscribe] }, service.pid, postgres?.pid));
-    results.push(await load("one-click, held at 3,000/s", { url, connections: 32, overallRate: 3000, requests: [unsubscribe] }, service.pid, postgres?.pid));
+    const paths = join(WORK, "one-click.txt");
+    await writeFile(paths, `${oneClick.join("\n")}\n`);
+    if (CLIENT === "wrk") {
+      const script = join(REPO, "bench/wrk/one-click.lua");
+      // Warmed up first (compiled code, SQLite's page cache, PostgreSQL's connections), as a service that has run a while is.
+      next = runWrk(url, script, [paths, "0"], WARM_UP).requests.total;
+      results.push(await load("one-click, as fast as it goes", () => runWrk(url, script, [paths, String(next)]), service.pid, postgres?.pid));
+    } else {
+      results.push(await load("one-click, as fast as it goes", cannon({ requests: [unsubscribe] }), service.pid, postgres?.pid));
+    }
+    next += results.at(-1).result.requests.total;
+    results.push(await load("one-click, 3,000 a second", () => runOpenLoop({ port, rate: 3000, kind: "one-click", paths, offset: next }), service.pid, postgres?.pid));
+    next += results.at(-1).result.requests.total;
   }
   if (ONLY !== "one-click") {
-    results.push(await load("subscribe, as fast as it goes", { url, connections: 32, requests: [subscribe] }, service.pid, postgres?.pid));
-    results.push(await load("subscribe, held at 1,000/s", { url, connections: 32, overallRate: 1000, requests: [subscribe] }, service.pid, postgres?.pid));
+    if (CLIENT === "wrk") {
+      const script = join(REPO, "bench/wrk/subscribe.lua");
+      fresh = runWrk(url, script, ["warm"], WARM_UP).requests.total;
+      results.push(await load("subscribe, as fast as it goes", () => runWrk(url, script, ["run"]), service.pid, postgres?.pid));
+    } else {
+      results.push(await load("subscribe, as fast as it goes", cannon({ requests: [subscribe] }), service.pid, postgres?.pid));
+    }
+    fresh += results.at(-1).result.requests.total;
+    results.push(await load("subscribe, 1,000 a second", () => runOpenLoop({ port, rate: 1000, kind: "subscribe", prefix: "held" }), service.pid, postgres?.pid));
+    fresh += results.at(-1).result.requests.total;
   }
 
   service.kill("SIGTERM");
   await new Promise((resolve) => service.once("exit", resolve));
   sink.kill();
   const mb = Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
-  console.log(`${database === "sqlite" ? "SQLite" : "PostgreSQL"} (${SUBSCRIBERS.toLocaleString("en")} subscribers, ${SECONDS} s a run, 32 connections, ${PINNED ? "service on core 0, autocannon on core 1" : "not pinned"}; load average before: ${loadBefore}):`);
+  console.log(`${database === "sqlite" ? "SQLite" : "PostgreSQL"} (${SUBSCRIBERS.toLocaleString("en")} subscribers, ${SECONDS} s a run, 32 connections, ${CLIENT}, ${PINNED ? `clients on core ${CLIENT_CORE}, the service on any` : "not pinned"}; load average before: ${loadBefore}):`);
   for (const r of results) console.log(line(r));
   console.log(`  service peak memory ${mb.toFixed(0)} MB; ${next.toLocaleString("en")} one-click and ${fresh.toLocaleString("en")} subscribe requests in all`);
   if (PROFILE) {
