@@ -21,7 +21,7 @@
 // same machine), the client's, and the service's peak memory. With taskset
 // (util-linux) and two cores or more, the clients run on the last core; the
 // service and its threads (SQLite's checkpoints, the garbage collector) on
-// any. --cpu-prof writes a V8 CPU profile of the service to
+// any. The service runs with the Node options the Dockerfile gives it. --cpu-prof writes a V8 CPU profile of the service to
 // bench/.work/serve-prof/ and prints the functions that took the most of
 // its time. The subscribe limit per client is raised for the run: every
 // request comes from 127.0.0.1.
@@ -54,6 +54,11 @@ const CLIENT = process.argv.includes("--client") ? process.argv[process.argv.ind
 const CLIENT_CORE = availableParallelism() - 1;
 const PINNED = CLIENT_CORE >= 1 && spawnSync("taskset", ["-cp", String(CLIENT_CORE), String(process.pid)], { stdio: "ignore" }).status === 0;
 const SUBSCRIBERS = 100_000;
+// Node's options for the service as the Dockerfile (and the README's systemd unit) run it: the heap capped.
+const DEPLOYED_FLAGS = (() => {
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(join(REPO, "Dockerfile"), "utf8"))[1]);
+  return cmd.slice(1, cmd.findIndex((arg) => arg.endsWith("presswork.js")));
+})();
 /** Seconds of load before each measured wrk run. */
 const WARM_UP = 2;
 const SECRET = "bench-secret";
@@ -263,7 +268,7 @@ async function bench(database) {
   const sink = fork(join(REPO, "bench/fast-sink.js"), [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const { port: smtpPort } = await new Promise((resolve) => sink.once("message", resolve));
   const port = await freePort();
-  const node = [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILES] : []), "--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "serve", "--port", String(port)];
+  const node = [...DEPLOYED_FLAGS, ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILES] : []), "--import", join(REPO, "bench/peak-memory.js"), join(REPO, "bin/presswork.js"), "serve", "--port", String(port)];
   if (PROFILE) await rm(PROFILES, { recursive: true, force: true });
   // Not pinned: the service's threads may use every core, the clients' one too.
   const service = spawn(PINNED ? "taskset" : process.execPath, PINNED ? ["-c", `0-${CLIENT_CORE}`, process.execPath, ...node] : node, {
@@ -321,7 +326,7 @@ async function bench(database) {
   await new Promise((resolve) => service.once("exit", resolve));
   sink.kill();
   const mb = Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
-  console.log(`${database === "sqlite" ? "SQLite" : "PostgreSQL"} (${SUBSCRIBERS.toLocaleString("en")} subscribers, ${SECONDS} s a run, 32 connections, ${CLIENT}, ${PINNED ? `clients on core ${CLIENT_CORE}, the service on any` : "not pinned"}; load average before: ${loadBefore}):`);
+  console.log(`${database === "sqlite" ? "SQLite" : "PostgreSQL"} (${SUBSCRIBERS.toLocaleString("en")} subscribers, ${SECONDS} s a run, node ${DEPLOYED_FLAGS.join(" ")} as deployed, ${CLIENT}, ${PINNED ? `clients on core ${CLIENT_CORE}, the service on any` : "not pinned"}; load average before: ${loadBefore}):`);
   for (const r of results) console.log(line(r));
   if (drained) console.log(`  the worker mailed the ${drained.mails.toLocaleString("en")} confirmations left from the run as fast as it goes in ${drained.seconds.toFixed(1)} s (${Math.round(drained.mails / drained.seconds)} a second)`);
   console.log(`  service peak memory ${mb.toFixed(0)} MB; ${next.toLocaleString("en")} one-click and ${fresh.toLocaleString("en")} subscribe requests in all`);

@@ -55,7 +55,13 @@ describe("the Dockerfile", () => {
 
   it("starts the service on the port it exposes, in exec form so it gets SIGTERM, and checks its health on /healthz", () => {
     const cmd = execForm(dockerfile.getCMDs()[0]?.getArgumentsContent() ?? null);
-    expect(cmd.slice(0, 3)).toEqual(["node", "/app/bin/presswork.js", "serve"]);
+    const script = cmd.indexOf("/app/bin/presswork.js");
+    expect([cmd[0], ...cmd.slice(script, script + 2)]).toEqual(["node", "/app/bin/presswork.js", "serve"]);
+    // The heap capped, as in the README's systemd unit.
+    const flags = cmd.slice(1, script);
+    expect(flags).toEqual(expect.arrayContaining([expect.stringMatching(/^--max-old-space-size=\d+$/), expect.stringMatching(/^--max-semi-space-size=\d+$/)]));
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    expect(readme).toContain(`ExecStart=/usr/bin/node ${flags.join(" ")} /srv/presswork/bin/presswork.js serve`);
     const port = cmd[cmd.indexOf("--port") + 1];
     expect(cmd[cmd.indexOf("--host") + 1]).toBe("0.0.0.0");
     const expose = dockerfile.getInstructions().find((i) => i.getKeyword() === "EXPOSE")?.getArgumentsContent();
