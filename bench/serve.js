@@ -120,7 +120,7 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
 }
 
-/** CPU time of a process and all its children (PostgreSQL's server and its backends), in ms. */
+/** CPU time of a process and all its children (PostgreSQL's server and its backends, those that have ended too), in ms. */
 function treeCpuMs(root) {
   const parents = new Map();
   for (const entry of readdirSync("/proc")) {
@@ -131,7 +131,9 @@ function treeCpuMs(root) {
       // The process ended meanwhile.
     }
   }
-  let ms = 0;
+  // The backends that have ended: the server has waited for them, and their time is in its children's fields.
+  const fields = readFileSync(`/proc/${root}/stat`, "utf8").split(") ")[1].split(" ");
+  let ms = ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS;
   for (const [pid, parent] of parents) {
     if (pid !== root && parent !== root) continue;
     try {
