@@ -212,17 +212,18 @@ function hotQueries(db: Kysely<Database>) {
       }),
     ),
     // PostgreSQL only (SQLite has no UPDATE in WITH): a batch of one-click unsubscribes (distinct keys, each with its own time,
-    // event key and source), their events and their unsent mail in one statement, so one round trip and one commit. Each
+    // event key and source), their events and their unsent mail in one statement, so one round trip and one commit; it
+    // names the keys it stopped and those of subscribers stopped already (a second click), so only unknown keys are left. Each
     // key is looked up on its own (lateral) so the plan uses the key's index whatever the table's statistics say: a list
     // imported a moment ago has none yet, and a join on the keys then scanned every subscriber.
-    unsubscribeReceiving: prepare<"list" | "keys" | "ats" | "eventKeys" | "sources" | "recordedAt", { address_key: string }>(
+    unsubscribeReceiving: prepare<"list" | "keys" | "ats" | "eventKeys" | "sources" | "recordedAt", { address_key: string; stopped: boolean }>(
       db,
       (p) => ({
         compile: () =>
-          sql<{ address_key: string }>`with asked as (
+          sql<{ address_key: string; stopped: boolean }>`with asked as (
           select * from unnest(${p("keys")}::text[], ${p("ats")}::text[], ${p("eventKeys")}::text[], ${p("sources")}::text[]) as a(key, at, event_key, source)),
         found as (
-          select a.at, f.id from asked a
+          select a.key, a.at, f.id from asked a
           cross join lateral (select id from subscribers where list = ${p("list")} and address_key = a.key) f),
         stopped as (
           update subscribers s set status = 'unsubscribed', confirm_nonce = null, status_at = found.at, updated_at = found.at
@@ -235,7 +236,9 @@ function hotQueries(db: Kysely<Database>) {
           from asked a join stopped on stopped.address_key = a.key
           on conflict (event_key) do nothing),
         dropped as (delete from mail_queue where subscriber_id in (select id from stopped) and sent_at is null)
-        select address_key from stopped`.compile(db),
+        select address_key, true as stopped from stopped
+        union all
+        select key, false from found where id not in (select id from stopped)`.compile(db),
       }),
     ),
   };
@@ -411,8 +414,9 @@ export class SubscriberList {
 
   /**
    * Unsubscribes a batch in one transaction. PostgreSQL stops every
-   * subscriber still receiving in one statement first; the rest (already
-   * stopped, unknown, the same link twice) go one by one.
+   * subscriber still receiving, and names those stopped already, in one
+   * statement first; the rest (unknown keys, the same link twice in one
+   * batch) go one by one.
    */
   private async unsubscribeBatch(items: readonly Unsubscribe[]): Promise<UnsubscribeOutcome[]> {
     const outcomes: Array<UnsubscribeOutcome | undefined> = items.map(() => undefined);
@@ -427,7 +431,7 @@ export class SubscriberList {
         sources: asked.map((a) => a.source),
         recordedAt: new Date().toISOString(),
       };
-      for (const row of (await this.q.unsubscribeReceiving(this.store.db, values)).rows) outcomes[first.get(row.address_key) as number] = "unsubscribed";
+      for (const row of (await this.q.unsubscribeReceiving(this.store.db, values)).rows) outcomes[first.get(row.address_key) as number] = row.stopped ? "unsubscribed" : "already";
       if (outcomes.every((o) => o !== undefined)) return outcomes as UnsubscribeOutcome[];
     }
     return this.store.transaction(async (trx) => {
