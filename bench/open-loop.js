@@ -4,10 +4,13 @@
 // stall of the service counts for every request it held up, which a client
 // that waits for an answer before asking again leaves out). autocannon's rate
 // option sends a second's quota as fast as it can and then waits for the
-// next second, and wrk has none. Forked with an IPC channel: it is sent one
-// job, answers with the results and its own CPU time, and exits.
-//   { port, rate, seconds, connections, kind: "one-click", paths, offset }
-//   { port, rate, seconds, connections, kind: "subscribe", prefix }
+// next second, and wrk has none. The first `warmup` seconds run at the same
+// rate and are left out of the results (as wrk2's calibration period is): a
+// process just forked, the client's own code is not compiled yet and its
+// first answers are late for its own sake. Forked with an IPC channel: it is
+// sent one job, answers with the results and its own CPU time, and exits.
+//   { port, rate, seconds, warmup, connections, kind: "one-click", paths, offset }
+//   { port, rate, seconds, warmup, connections, kind: "subscribe", prefix }
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 
@@ -28,8 +31,10 @@ function requests(job) {
 /** Runs a job; resolves with what bench/serve.js reads of a run. */
 async function run(job) {
   const make = requests(job);
-  const total = Math.round(job.rate * job.seconds);
-  const latencies = new Float64Array(total);
+  const skipped = Math.round(job.rate * (job.warmup ?? 0));
+  const total = skipped + Math.round(job.rate * job.seconds);
+  const latencies = new Float64Array(total - skipped);
+  let measured = 0;
   const waiting = []; // due times (ms) of requests no connection has taken yet
   const idle = [];
   let scheduled = 0;
@@ -67,7 +72,8 @@ async function run(job) {
         const status = Number(header.slice(9, 12));
         if (status < 200 || status > 299) non2xx++;
         conn.buffer = conn.buffer.subarray(end + 4 + length);
-        latencies[answered++] = performance.now() - conn.due.at;
+        if (conn.due.n >= skipped) latencies[measured++] = performance.now() - conn.due.at;
+        answered++;
         conn.due = undefined;
         idle.push(conn);
         dispatch();
@@ -89,13 +95,15 @@ async function run(job) {
   });
   const deadline = performance.now() + 10_000;
   while (answered < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  const elapsed = (performance.now() - start) / 1000;
+  const elapsed = (performance.now() - start) / 1000 - (job.warmup ?? 0);
   for (const conn of [...idle]) conn.socket.destroy();
-  const sorted = latencies.subarray(0, answered).sort();
+  const sorted = latencies.subarray(0, measured).sort();
   const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
   const cpu = process.cpuUsage();
   return {
-    requests: { total: answered, average: answered / elapsed },
+    requests: { total: measured, average: measured / elapsed },
+    // Every request answered, the warm-up's included: what the CPU times were spent on.
+    answered,
     latency: { p50: at(0.5), p99: at(0.99) },
     non2xx,
     errors,
