@@ -196,9 +196,8 @@ const RESTART_FRAMES = 20_000;
 /**
  * The service's SQLite page cache, in KiB (better-sqlite3 builds SQLite with
  * 16,000). `node bench/unsubscribe-store.js`: 135–145 µs of CPU an
- * unsubscribe with 16,000, 133–138 with 4,000, and 12 MB less memory; on a
- * list that had run a while (more pages cached, a longer walk) 166–184
- * against 141–150.
+ * unsubscribe with 16,000, 133–138 with 4,000; on a list that had run a
+ * while (more pages cached, a longer walk) 166–184 against 141–150.
  */
 const SERVICE_CACHE_KIB = 4000;
 /** WAL pages past which the writer checkpoints itself (SQLite's default is 1,000), with a checkpoint thread. */
