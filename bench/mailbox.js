@@ -20,6 +20,7 @@ import { addressKey } from "../lib/issues/message.js";
 import { verpAddress } from "../lib/issues/verp.js";
 import { openStore } from "../lib/store/database.js";
 import { SubscriberList } from "../lib/store/subscribers.js";
+import { importActive } from "./list.js";
 import { startDovecot } from "../test/helpers/dovecot.js";
 
 const REPO = join(import.meta.dirname, "..");
@@ -65,11 +66,7 @@ try {
   if (DATABASE) {
     const store = await openStore({ url: databaseUrl, root: project });
     const list = new SubscriberList(store, "weekly.signal-noise.example", SECRET);
-    for (let i = 0; i <= COUNT; i += 5000) {
-      const rows = [];
-      for (let j = i; j < Math.min(COUNT + 1, i + 5000); j++) rows.push({ line: j + 2, address: { address: `reader${j}@example.org`, identity: `reader${j}@example.org` }, status: "active", fields: {} });
-      await list.importRows(rows, "import:bench", new Date("2026-10-01T00:00:00Z"));
-    }
+    await importActive(list, COUNT + 1, (i) => `reader${i}@example.org`, { at: new Date("2026-10-01T00:00:00Z") });
     await store.close();
   }
   const client = new ImapFlow({ host: "127.0.0.1", port: dovecot.port, secure: false, auth: { user: "bench", pass: "test-password" }, logger: false });

@@ -14,17 +14,18 @@
 // warm-up; autocannon where wrk is not installed, or with --client
 // autocannon. "N a second" is bench/open-loop.js: requests leave on a fixed
 // schedule whatever the answers do (two seconds of it first, left out), and
-// each latency counts from when its request was due (autocannon's rate option sends a second's quota as fast
-// as it can, then waits for the next second). Reported: requests a second,
-// p50 and p99 latency, the service's CPU time per request (what bounds its
-// rate on a core of its own), PostgreSQL's (its server and backends, on the
-// same machine), the client's, and the service's peak memory. With taskset
-// (util-linux) and two cores or more, the clients run on the last core; the
-// service and its threads (SQLite's checkpoints, the garbage collector) on
-// any. The service runs with the Node options the Dockerfile gives it. --cpu-prof writes a V8 CPU profile of the service to
-// bench/.work/serve-prof/ and prints the functions that took the most of
-// its time. The subscribe limit per client is raised for the run: every
-// request comes from 127.0.0.1.
+// each latency counts from when its request was due (autocannon's rate
+// option sends a second's quota as fast as it can, then waits for the next
+// second). Reported: requests a second, p50 and p99 latency, the service's
+// CPU time per request (what bounds its rate on a core of its own),
+// PostgreSQL's (its server and backends, on the same machine), the
+// client's, and the service's peak memory. With taskset (util-linux) and two
+// cores or more, the clients run on the last core; the service and its
+// threads (SQLite's checkpoints, the garbage collector) on any. The service
+// runs with the Node options the Dockerfile gives it. --cpu-prof writes a V8
+// CPU profile of the service to bench/.work/serve-prof/ and prints the
+// functions that took the most of its time. The subscribe limit per client
+// is raised for the run: every request comes from 127.0.0.1.
 // Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds] [--cpu-prof] [--only one-click|subscribe] [--client wrk|autocannon]
 import { fork, spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, readFileSync, readdirSync } from "node:fs";
@@ -38,6 +39,7 @@ import { openStore } from "../lib/store/database.js";
 import { SubscriberList } from "../lib/store/subscribers.js";
 import { unsubscribeUrl } from "../lib/issues/message.js";
 import { loadConfig } from "../lib/config/load.js";
+import { importActive } from "./list.js";
 
 const REPO = join(import.meta.dirname, "..");
 const WORK = join(REPO, "bench/.work/serve");
@@ -250,10 +252,7 @@ async function bench(database) {
   const { config } = await loadConfig(WORK);
   const store = await openStore({ url: databaseUrl, root: WORK });
   const list = new SubscriberList(store, LIST, SECRET);
-  const members = Array.from({ length: SUBSCRIBERS }, (_, i) => `member.${i}@list${i % 97}.example.org`);
-  for (let i = 0; i < members.length; i += 5000) {
-    await list.importRows(members.slice(i, i + 5000).map((m, j) => ({ line: i + j + 2, address: { address: m, identity: m }, status: "active", fields: {} })), "import:bench", new Date());
-  }
+  const members = await importActive(list, SUBSCRIBERS, (i) => `member.${i}@list${i % 97}.example.org`);
   await store.close();
   if (postgres) {
     // A cluster that has run a while reuses its WAL files: without this, the runs would wait while PostgreSQL creates

@@ -12,6 +12,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { openStore } from "../lib/store/database.js";
 import { SubscriberList } from "../lib/store/subscribers.js";
+import { importActive } from "./list.js";
 
 const REPO = join(import.meta.dirname, "..");
 const WORK = join(REPO, "bench/.work/subscribers-db");
@@ -28,14 +29,7 @@ await rm(join(WORK, "newsletter/ledger"), { recursive: true, force: true });
 let started = performance.now();
 const store = await openStore({ url: DATABASE, root: WORK });
 const list = new SubscriberList(store, "weekly.signal-noise.example", SECRET);
-for (let i = 0; i < COUNT; i += 5000) {
-  const rows = [];
-  for (let j = i; j < Math.min(COUNT, i + 5000); j++) {
-    const address = `subscriber.${j}@list${j % 97}.example.org`;
-    rows.push({ line: j + 2, address: { address, identity: address }, name: `Subscriber ${j}`, status: "active", fields: {} });
-  }
-  await list.importRows(rows, "import:bench", new Date());
-}
+await importActive(list, COUNT, (i) => `subscriber.${i}@list${i % 97}.example.org`, { nameOf: (i) => `Subscriber ${i}` });
 await store.close();
 console.log(`${COUNT.toLocaleString("en")} subscribers written to SQLite in ${((performance.now() - started) / 1000).toFixed(1)} s (importRows, 5,000 a transaction)`);
 

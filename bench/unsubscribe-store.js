@@ -9,6 +9,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { openStore } from "../lib/store/database.js";
 import { SubscriberList } from "../lib/store/subscribers.js";
+import { importActive } from "./list.js";
 
 const WORK = join(import.meta.dirname, ".work/unsubscribe-store");
 const LIST = "weekly.signal-noise.example";
@@ -21,10 +22,7 @@ await mkdir(WORK, { recursive: true });
 const url = `sqlite:${join(WORK, "list.sqlite")}`;
 let store = await openStore({ url, root: WORK });
 let list = new SubscriberList(store, LIST, "bench-secret");
-const members = Array.from({ length: SUBSCRIBERS }, (_, i) => `member.${i}@list${i % 97}.example.org`);
-for (let i = 0; i < members.length; i += 5000) {
-  await list.importRows(members.slice(i, i + 5000).map((m, j) => ({ line: i + j + 2, address: { address: m, identity: m }, status: "active", fields: {} })), "import:bench", new Date());
-}
+const members = await importActive(list, SUBSCRIBERS, (i) => `member.${i}@list${i % 97}.example.org`);
 await store.close();
 
 store = await openStore({ url, root: WORK, service: { onBackgroundError: (message) => console.error(message) } });
