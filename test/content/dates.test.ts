@@ -71,6 +71,10 @@ describe("dates as pages and emails print them", () => {
     expect(shown("en", "America/Chicago")).toBe("November 24, 2026");
     expect(shown("en", "America/Toronto")).toBe("November 24, 2026");
     expect(shown("en", "Pacific/Honolulu")).toBe("November 24, 2026");
+    // Aliases of those zones, by their canonical names.
+    expect(shown("en", "US/Eastern")).toBe("November 24, 2026");
+    expect(shown("en", "America/Indianapolis")).toBe("November 24, 2026");
+    expect(shown("en", "Canada/Pacific")).toBe("November 24, 2026");
     // A zone of no country says nothing of the reader: English's own default.
     expect(shown("en", "UTC")).toBe("November 24, 2026");
   });
