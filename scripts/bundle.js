@@ -10,7 +10,7 @@
 // loads in the issue compiler's thread only. So do the service's HTTP server
 // (its logger starts threads from files of its own) and the database drivers
 // (better-sqlite3 is a native addon).
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "rolldown";
 
@@ -34,3 +34,6 @@ await build({
   input: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(LIB, path)])),
   output: { dir: OUT, format: "esm", entryFileNames: "[name].js", chunkFileNames: "chunk-[hash].js" },
 });
+// Node looks for the package.json that says how to load a module in its folder and up, on every import:
+// one beside the chunks is found at once (without it, a build tries two missing files for each chunk).
+await writeFile(join(OUT, "package.json"), `${JSON.stringify({ type: "module" })}\n`);

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { imageSize } from "image-size";
 import { absoluteUrl } from "../content/paths.js";
-import { EMAIL_COLUMN } from "../markdown/render.js";
+import { EMAIL_COLUMN } from "./limits.js";
 
 /** The width of the email's picture slot, in CSS pixels: the column. */
 export const EMAIL_SLOT = EMAIL_COLUMN;

@@ -6,3 +6,5 @@ export const EMAIL_TEMPLATES = "templates/email";
 export const CLIP_BYTES = 102 * 1024;
 /** Past this, `check` warns that the issue is close to being clipped. */
 export const WARN_BYTES = 90 * 1024;
+/** Width of the email's content column in CSS pixels: 600 less the cards' 24 px side padding. */
+export const EMAIL_COLUMN = 552;

@@ -7,6 +7,7 @@ import { articleProcessor, ID_PREFIX } from "./processor.js";
 export { prepareFor } from "./processor.js";
 import { eachElement } from "./walk.js";
 import { fileError, fileWarning } from "../errors/rules.js";
+import { EMAIL_COLUMN } from "../issues/limits.js";
 
 /** The serialisations of one article body. */
 export interface ArticleHtml {
@@ -44,8 +45,6 @@ export interface RenderTarget {
   bareUrls: boolean;
 }
 
-/** Width of the email's content column in CSS pixels: 600 less the cards' 24 px side padding. */
-export const EMAIL_COLUMN = 552;
 
 /**
  * Parses an article once and serialises its one tree for each target.

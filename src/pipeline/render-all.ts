@@ -124,6 +124,7 @@ export async function renderAll(
   };
   // Loaded only when something is rendered here: the Markdown pipeline is a third of start-up.
   const renderHere = async (items: readonly Pending[]) => {
+    if (items.length === 0) return;
     const { prepareJobs, runJob } = await import("./render-job.js");
     const context = { basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, resolve };
     for (const item of items) {

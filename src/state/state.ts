@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { DEFAULT_DATABASE } from "../store/url.js";
-import { DatabaseStore } from "./db-store.js";
 import { GitBranchStore } from "./git-store.js";
 import { running } from "./process.js";
 import { Journal } from "./journal.js";
@@ -65,6 +64,8 @@ export async function openStore(root: string, settings: StateSettings, env: Node
   if (!settings.databaseUrl && !existsSync(join(root, DEFAULT_DATABASE))) {
     throw new PressworkError("state-setup", `the send's state is in the database (state.store: database), but DATABASE_URL is not set and ${DEFAULT_DATABASE} does not exist: set DATABASE_URL to the database that holds it`);
   }
+  // Loaded only here: a build on the branch needs no database driver.
+  const { DatabaseStore } = await import("./db-store.js");
   return DatabaseStore.open({ url: settings.databaseUrl, root, list: settings.list });
 }
 
