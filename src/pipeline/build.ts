@@ -209,7 +209,7 @@ async function renderBodies(
 
 /**
  * What the site's output folder should hold: the files to write, the files
- * to copy, and the files to keep as they are. Pages are kept in the store's
+ * to copy, and the files to keep as they are. Pages and feeds are kept in the store's
  * scratch packs from when they are rendered until they are written.
  */
 async function planSite(store: CacheStore, root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
@@ -228,17 +228,20 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   const { render, reuse } = output.sort(specs, templates.liquid);
   for (const path of [...carried, ...reuse]) plan.reuse.add(path);
   stage("page keys");
-  const spilled = store.scratch("pages");
-  // In the plan in the order of the specs, whichever thread renders each.
-  for (const spec of render) plan.files.set(spec.file, "");
-  await renderPagesShared(render, templates.liquid, (file, html) => {
-    const place = spilled.append(html);
+  // Pages and feeds wait in the store's scratch packs, not in memory, until they are written: the feeds of a
+  // large archive (each archived page carries its items' bodies) outweigh everything else a build holds.
+  const spilled = store.scratch("output");
+  const spill = (file: string, made: string) => {
+    const place = spilled.append(made);
     plan.files.set(file, () => {
       const text = spilled.read(place);
-      if (text === undefined) throw new PressworkError("internal", `the rendered page ${file} was lost before it was written`);
+      if (text === undefined) throw new PressworkError("internal", `the file ${file} was lost before it was written`);
       return text;
     });
-  });
+  };
+  // In the plan in the order of the specs, whichever thread renders each.
+  for (const spec of render) plan.files.set(spec.file, "");
+  await renderPagesShared(render, templates.liquid, spill);
   stage(`pages (${render.length})`);
 
   // Feeds: each feed's three files, made only when its key changed; the feed writers load only then.
@@ -251,7 +254,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     const names = paths.feeds(prefix);
     if (kept([names.rss, names.atom, names.json], feedKey(spec, articleKey))) continue;
     const { feedFiles } = await import("../feeds/index.js");
-    for (const [path, text] of feedFiles(spec, prefix)) plan.files.set(path, text);
+    for (const [path, text] of feedFiles(spec, prefix)) spill(path, text);
   }
   stage("feeds");
 
