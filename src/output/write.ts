@@ -213,7 +213,8 @@ function describe(error: unknown, target: string, outDir: string): string {
 
 function isDir(path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    // A missing folder is the common case in a first build (one for each page): answered without an exception.
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
     return false;
   }
@@ -256,7 +257,7 @@ function sameFile(from: string, to: string): boolean {
 
 function sizeOf(path: string): number | undefined {
   try {
-    return statSync(path).size;
+    return statSync(path, { throwIfNoEntry: false })?.size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
