@@ -45,7 +45,6 @@ export interface RenderTarget {
   bareUrls: boolean;
 }
 
-
 /**
  * Parses an article once and serialises its one tree for each target.
  * Problems are messages on `file`, with their places.
