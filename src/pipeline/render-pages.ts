@@ -20,10 +20,18 @@ const THREAD_AHEAD = 2;
  * not the site. A large set is shared with a worker thread: Liquid takes a
  * third of a cold build of thousands of pages, and after the article bodies
  * the second core has nothing else to do. The pages are the same bytes
- * either way. Returns how many pages the thread rendered. A template error
- * in either thread is thrown as a content error.
+ * either way. `alongside` is other work for this thread (the feeds): done
+ * first, one task at a time, while the thread renders pages; then this
+ * thread renders pages too, so both finish together. Returns how many pages
+ * the thread rendered. A template error in either thread is thrown as a
+ * content error.
  */
-export async function renderPagesShared(specs: readonly PageSpec[], sources: TemplateSources, done: (file: string, html: string) => void): Promise<{ inThread: number }> {
+export async function renderPagesShared(
+  specs: readonly PageSpec[],
+  sources: TemplateSources,
+  done: (file: string, html: string) => void,
+  alongside: ReadonlyArray<() => void> = [],
+): Promise<{ inThread: number }> {
   const render = pageRenderer(sources);
   const queue: PageSpec[][] = [];
   for (let i = 0; i < specs.length; i += BATCH) queue.push(specs.slice(i, i + BATCH));
@@ -31,6 +39,7 @@ export async function renderPagesShared(specs: readonly PageSpec[], sources: Tem
     for (const spec of batch) done(spec.file, render(spec));
   };
   if (specs.length < SHARE_FROM) {
+    for (const task of alongside) task();
     for (const batch of queue) renderHere(batch);
     return { inThread: 0 };
   }
@@ -64,9 +73,13 @@ export async function renderPagesShared(specs: readonly PageSpec[], sources: Tem
   // Rejections are taken when awaited below; an error here first leaves it unawaited.
   threadDone.catch(() => {});
   try {
+    for (const task of alongside) {
+      task();
+      // Lets the thread's replies in, and hands it its next batch.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     for (let batch = queue.shift(); batch; batch = queue.shift()) {
       renderHere(batch);
-      // Lets the thread's replies in, and hands it its next batch.
       await new Promise((resolve) => setImmediate(resolve));
     }
     await threadDone;

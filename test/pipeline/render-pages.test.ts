@@ -11,13 +11,18 @@ const specs = (count: number, title = "Page"): PageSpec[] =>
   Array.from({ length: count }, (_, n) => ({ file: `p/${n}/index.html`, template: "page", key: String(n), scope: { n: n === 401 ? 400 : n, title: `${title} ${n} & more`, body: `<em>${"x".repeat(n % 50)}</em>` } }));
 
 /** Renders `all` shared between two threads; the pages as they were handed over, and how many the thread made. */
-async function shared(all: readonly PageSpec[]): Promise<{ pages: Map<string, string>; inThread: number; handed: number }> {
+async function shared(all: readonly PageSpec[], alongside: Array<() => void> = []): Promise<{ pages: Map<string, string>; inThread: number; handed: number }> {
   const pages = new Map<string, string>();
   let handed = 0;
-  const { inThread } = await renderPagesShared(all, sources, (file, html) => {
-    handed++;
-    pages.set(file, html);
-  });
+  const { inThread } = await renderPagesShared(
+    all,
+    sources,
+    (file, html) => {
+      handed++;
+      pages.set(file, html);
+    },
+    alongside,
+  );
   return { pages, inThread, handed };
 }
 
@@ -31,6 +36,49 @@ describe("rendering many pages on two threads", () => {
     expect(pages.get("p/7/index.html")).toBe("<title>Page 7 &amp; more</title>\n<p>7: <em>xxxxxxx</em></p>\n");
     expect(inThread, "pages rendered by the worker thread").toBeGreaterThan(0);
     expect(inThread, "pages rendered here").toBeLessThan(all.length);
+  });
+
+  it("does the other work it is given once each, while the thread renders pages, and still hands over every page", async () => {
+    const all = specs(1200);
+    const ran: number[] = [];
+    // Each task takes a while, as a feed does, so the thread has pages to render meanwhile.
+    const task = (n: number) => () => {
+      const until = Date.now() + 20;
+      while (Date.now() < until);
+      ran.push(n);
+    };
+    const { pages, inThread, handed } = await shared(all, [task(0), task(1), task(2)]);
+    expect(ran).toEqual([0, 1, 2]);
+    expect(handed).toBe(all.length);
+    expect(new Map([...pages].sort())).toEqual(new Map([...renderPages(all, sources)].sort()));
+    expect(inThread, "pages rendered by the worker thread").toBeGreaterThan(0);
+  });
+
+  it("stops the thread and fails when the other work fails", async () => {
+    const error = await shared(specs(1200), [
+      () => {
+        throw new Error("a feed failed");
+      },
+    ]).catch((e: unknown) => e);
+    expect((error as Error).message).toBe("a feed failed");
+  });
+
+  it("renders a small site here alone, after the other work", async () => {
+    let handedFirst = -1;
+    let handed = 0;
+    const pages = new Map<string, string>();
+    const { inThread } = await renderPagesShared(
+      specs(30),
+      sources,
+      (file, html) => {
+        handed++;
+        pages.set(file, html);
+      },
+      [() => (handedFirst = handed)],
+    );
+    expect(handedFirst).toBe(0);
+    expect(pages.size).toBe(30);
+    expect(inThread).toBe(0);
   });
 
   it("renders a small site here alone", async () => {
