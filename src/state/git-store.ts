@@ -196,11 +196,11 @@ export class GitBranchStore implements StateStore {
     return tips;
   }
 
-  /** Files under `dir` in any of the heads, path to object id; the first head wins a path both have. */
-  private async files(heads: readonly string[], dir: string): Promise<Map<string, string>> {
+  /** Files under any of `dirs` (folders or files) in any of the heads, path to object id; the first head wins a path both have. One git process a head. */
+  private async files(heads: readonly string[], ...dirs: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const head of heads) {
-      const listing = await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head, "--", dir]);
+      const listing = await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head, "--", ...dirs]);
       for (const entry of listing.split("\0")) {
         const tab = entry.indexOf("\t");
         if (tab < 0) continue;
@@ -225,7 +225,7 @@ export class GitBranchStore implements StateStore {
   }
 
   private async summaryOf(heads: readonly string[]): Promise<StateSummary> {
-    const files = new Map([...(await this.files(heads, "issues/")), ...(await this.files(heads, "locks/")), ...(await this.files(heads, "migrated.json")), ...(await this.files(heads, "moved.json"))]);
+    const files = await this.files(heads, "issues/", "locks/", "migrated.json", "moved.json");
     const paths = [...files.keys()].sort();
     const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: Array<{ at: string; attempt: string; counts: SendCounts }>; shards: IssueState["shardsDone"] }>();
     const entry = (n: number) => {
