@@ -249,18 +249,15 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     const names = paths.feeds(prefix);
     return !kept([names.rss, names.atom, names.json], feedKey(spec, articleKey));
   });
-  const feedFiles = feeds.length > 0 ? (await import("../feeds/index.js")).feedFiles : undefined;
+  const makeFeeds: Array<() => void> = [];
+  if (feeds.length > 0) {
+    const { feedFiles } = await import("../feeds/index.js");
+    for (const { prefix, spec } of feeds) makeFeeds.push(() => feedFiles(spec, prefix).forEach((text, path) => spill(path, text)));
+  }
   // In the plan in the order of the specs, whichever thread renders each. This thread makes the feeds
   // while the page thread starts on the pages (a tenth of a first build, on one core otherwise).
   for (const spec of render) plan.files.set(spec.file, "");
-  await renderPagesShared(
-    render,
-    templates.liquid,
-    spill,
-    feeds.map(({ prefix, spec }) => () => {
-      for (const [path, text] of feedFiles?.(spec, prefix) ?? []) spill(path, text);
-    }),
-  );
+  await renderPagesShared(render, templates.liquid, spill, makeFeeds);
   stage(`pages (${render.length}), feeds (${feeds.length})`);
 
   // The newsletter's feeds and the next issue's preview (its pages are planned with the site's pages).
