@@ -376,7 +376,8 @@ describe("SQLite checkpoints in the background", () => {
       for (let i = 0; i < rows.length; i += 100) await l.importRows(rows.slice(i, i + 100), "import:csv", T0);
       await Promise.all(rows.slice(0, 300).map((r) => l.unsubscribe(l.keyOf(r.address.identity), "one-click", later(1))));
       // The database file alone (without its WAL) holds what was committed, once the thread has been by.
-      // A copy taken while the thread writes pages into the file can be torn: that copy says "not yet".
+      // A copy taken while the thread writes pages into the file can be torn, and one taken before the thread's
+      // first checkpoint has no tables yet: either copy says "not yet".
       const inFile = () => {
         copyFileSync(path, join(dir, "file-only.sqlite"));
         const copy = new Database(join(dir, "file-only.sqlite"), { readonly: true });
@@ -384,6 +385,7 @@ describe("SQLite checkpoints in the background", () => {
           return copy.prepare("select status, count(*) as n from subscribers group by status order by status").all();
         } catch (error) {
           if (["SQLITE_CORRUPT", "SQLITE_NOTADB"].includes((error as { code?: string }).code ?? "")) return "torn copy";
+          if (/no such table/.test((error as Error).message)) return "not checkpointed yet";
           throw error;
         } finally {
           copy.close();
@@ -411,18 +413,22 @@ describe("SQLite checkpoints in the background", () => {
       const store = await openStore({ url: `sqlite:${path}`, root: dir, service: { onBackgroundError: (message) => expect.fail(message), walRestartFrames: 300 } });
       open.push(store);
       // Commits one after the other with no pause in which the thread could empty the WAL by chance.
+      const walPages = () => statSync(`${path}-wal`).size / 4096;
+      let halfway = 0;
       for (let i = 0; i < 10_000; i++) {
         await store.transaction(async (trx) => {
           await trx.insertInto("webhook_calls").values({ id: `call-${i}-${"x".repeat(400)}`, at: T0.toISOString() }).execute();
         });
+        if (i === 4_999) halfway = walPages();
       }
       const written = (await sql<{ n: number }>`select count(*) as n from webhook_calls`.execute(store.db)).rows[0]?.n;
       expect(written).toBe(10_000);
       // The WAL file keeps the size of its longest run: about 50,000 pages were written, and the WAL, started over
-      // each time it passed 300 pages once the thread was up, never held more than the first stretch's few thousand.
-      const pages = statSync(`${path}-wal`).size / 4096;
+      // each time it passed 300 pages once the thread was up, never held more than the first stretch's few thousand
+      // (or, on a machine so busy that the thread came up late, it grew no more in the second half of the stream).
+      const pages = walPages();
       expect(pages).toBeGreaterThan(300);
-      expect(pages).toBeLessThan(6000);
+      expect(pages).toBeLessThan(Math.max(6000, halfway + 1));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
