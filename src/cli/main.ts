@@ -5,9 +5,10 @@ import { runBounded, SEND_HEAP_MB } from "./bounded.js";
 import { io } from "./io.js";
 import { printFailure } from "./failure.js";
 import { rejectUnknownFlags } from "./usage.js";
+import { ABOUT } from "./commands/about.js";
 
 // Each command is loaded when it runs: `build` need not load the SMTP client, nor `send` the preview server.
-const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
+const subCommands: Record<keyof typeof ABOUT, () => Promise<CommandDef<any>>> = {
   build: async () => (await import("./commands/build.js")).buildCommand,
   check: async () => (await import("./commands/check.js")).checkCommand,
   new: async () => (await import("./commands/new.js")).newCommand,
@@ -21,9 +22,13 @@ const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   websub: async () => (await import("./commands/websub.js")).websubCommand,
 };
 
-const main = defineCommand({
-  meta: { name: "presswork", version: "0.1.0", description: "Markdown articles to a web archive, feeds and email issues" },
-  subCommands,
+const meta = { name: "presswork", version: "0.1.0", description: "Markdown articles to a web archive, feeds and email issues" };
+const main = defineCommand({ meta, subCommands });
+
+/** What `presswork --help` lists: each command by its line in ABOUT, so that listing them loads none. */
+const listing = defineCommand({
+  meta,
+  subCommands: Object.fromEntries(Object.entries(ABOUT).map(([name, description]) => [name, { meta: { name, description } }])),
 });
 
 /** Runs the CLI with `argv` (without node and script). Exit codes come from the error catalogue (src/errors/catalogue.ts). */
@@ -42,11 +47,10 @@ export async function run(argv: string[]): Promise<void> {
     }
     return;
   }
-  const sub = name && Object.hasOwn(subCommands, name) ? await subCommands[name]?.() : undefined;
-  const target = sub ?? main;
+  const sub = name && Object.hasOwn(subCommands, name) ? await subCommands[name as keyof typeof ABOUT]() : undefined;
   try {
     if (argv.includes("--help") || argv.includes("-h") || argv.length === 0) {
-      const usage = await renderUsage(target, sub ? main : undefined);
+      const usage = sub ? await renderUsage(sub, main) : await renderUsage(listing);
       // Colour for a person at a terminal only, and never under NO_COLOR (any value, as no-color.org has it).
       io.out(`${io.colour() ? usage : stripVTControlCharacters(usage)}\n`);
       if (argv.length === 0) io.fail(2);

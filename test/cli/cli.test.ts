@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { access, readFile } from "node:fs/promises";
+import { access, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
+import { ABOUT } from "../../src/cli/commands/about.js";
 import { runCli } from "../helpers/cli.js";
 import { article, NOW, REPO, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
@@ -16,6 +17,17 @@ describe("presswork command line", () => {
     const { code, stdout, stderr } = runCli(args, root);
     expect(stdout + stderr).toMatch(/USAGE/);
     expect(code).toBe(args.length === 0 ? 2 : 0);
+  });
+
+  it("lists every command in its help, each with the line its own help gives", async () => {
+    const { stdout } = runCli(["--help"], await tempProject());
+    const modules = (await readdir(join(REPO, "src/cli/commands"))).filter((f) => f !== "about.ts").map((f) => f.replace(/\.ts$/, ""));
+    expect(Object.keys(ABOUT).sort()).toEqual(modules.sort());
+    for (const [name, line] of Object.entries(ABOUT)) {
+      const exported = Object.values((await import(`../../src/cli/commands/${name}.ts`)) as Record<string, { meta?: { name?: string; description?: string } }>);
+      expect(exported.find((value) => value.meta?.name === name)?.meta?.description, name).toBe(line);
+      expect(stdout.split("\n").some((row) => row.trim().startsWith(name) && row.includes(line)), name).toBe(true);
+    }
   });
 
   it("writes no colour codes into usage that goes to a file or a pipe, nor under NO_COLOR at a terminal", async () => {

@@ -7,10 +7,11 @@ import { MjmlThread } from "../../pipeline/mjml-thread.js";
 import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
+import { ABOUT } from "./about.js";
 
 /** `presswork build`: the site and feeds into dist/. */
 export const buildCommand = defineCommand({
-  meta: { name: "build", description: "Build the site and the feeds from articles/ into dist/" },
+  meta: { name: "build", description: ABOUT.build },
   args: {
     now: { type: "string", description: "The build's clock, ISO 8601 (default: now); later articles wait", valueHint: "ISO-8601" },
     out: { type: "string", description: "Output folder", default: "dist", valueHint: "DIR" },

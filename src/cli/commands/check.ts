@@ -3,10 +3,11 @@ import { assemble } from "../../pipeline/build.js";
 import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
+import { ABOUT } from "./about.js";
 
 /** `presswork check`: every problem in articles, config and templates, drafts included. */
 export const checkCommand = defineCommand({
-  meta: { name: "check", description: "Report every problem in the config, articles (drafts too) and templates" },
+  meta: { name: "check", description: ABOUT.check },
   args: {
     strict: { type: "boolean", description: "Fail on warnings as well as errors", default: false },
     now: { type: "string", description: "The clock to check against, ISO 8601 (default: now)", valueHint: "ISO-8601" },

@@ -7,6 +7,7 @@ import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
 import { PressworkError } from "../../errors/error.js";
+import { ABOUT } from "./about.js";
 
 /**
  * `presswork issue`: the plan of the next email issue and whether an issue
@@ -14,7 +15,7 @@ import { PressworkError } from "../../errors/error.js";
  * without sending anything. The workflow's build job plans with it.
  */
 export const issueCommand = defineCommand({
-  meta: { name: "issue", description: "Show the next email issue (number, subject, preheader, articles) and whether one is due by the cadence. Sends nothing" },
+  meta: { name: "issue", description: ABOUT.issue },
   args: {
     json: { type: "boolean", description: "Print the plan as JSON", default: false },
     now: { type: "string", description: "The clock to plan with, ISO 8601 (default: now)", valueHint: "ISO-8601" },

@@ -13,10 +13,11 @@ import { SubscriberList } from "../../store/subscribers.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
 import { isPressworkError, PressworkError } from "../../errors/error.js";
+import { ABOUT } from "./about.js";
 
 /** `presswork mailbox`: bounces, complaints and unsubscribe mail from IMAP into feedback events. */
 export const mailboxCommand = defineCommand({
-  meta: { name: "mailbox", description: "Read bounces, complaints and unsubscribe mail from the IMAP mailbox (IMAP_URL) and record what they say" },
+  meta: { name: "mailbox", description: ABOUT.mailbox },
   args: {
     once: { type: "boolean", description: "Read what is waiting, then exit (default: keep watching)", default: false },
     events: { type: "string", description: "Also append the events to this JSON Lines file (default: PRESSWORK_FEEDBACK_FILE); without a database, the only record", valueHint: "FILE" },

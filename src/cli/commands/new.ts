@@ -3,10 +3,11 @@ import { loadConfig } from "../../config/load.js";
 import { scaffoldArticle } from "../../content/scaffold.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
+import { ABOUT } from "./about.js";
 
 /** `presswork new "Title"`: a draft article with today's date and a unique slug. */
 export const newCommand = defineCommand({
-  meta: { name: "new", description: "Create a draft article with today's date, a unique slug and a permanent id" },
+  meta: { name: "new", description: ABOUT.new },
   args: {
     title: { type: "positional", description: "The article's title", required: true },
   },

@@ -2,10 +2,11 @@ import { defineCommand } from "citty";
 import { startPreview } from "../../preview/server.js";
 import { io } from "../io.js";
 import { PressworkError } from "../../errors/error.js";
+import { ABOUT } from "./about.js";
 
 /** `presswork preview`: the site, the next email and a mail catcher on 127.0.0.1, rebuilt on every change. */
 export const previewCommand = defineCommand({
-  meta: { name: "preview", description: "Serve the site, the next email and a mail catcher on 127.0.0.1, rebuilding on every change" },
+  meta: { name: "preview", description: ABOUT.preview },
   args: {
     port: { type: "string", description: "HTTP port", default: "4000", valueHint: "N" },
     "smtp-port": { type: "string", description: "Port of the mail catcher (an SMTP server)", default: "2525", valueHint: "N" },

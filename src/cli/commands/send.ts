@@ -9,6 +9,7 @@ import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
 import { PressworkError } from "../../errors/error.js";
+import { ABOUT } from "./about.js";
 
 /** Exit codes of a send stopped by a signal, as a shell reports a process killed by it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -16,7 +17,7 @@ const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGT
 
 /** `presswork send`: the due issue to every subscriber, exactly once, resumable. */
 export const sendCommand = defineCommand({
-  meta: { name: "send", description: "Send the due issue to the subscribers (SMTP_URL), or write it to the outbox when no SMTP server is set" },
+  meta: { name: "send", description: ABOUT.send },
   args: {
     subscribers: {
       type: "string",

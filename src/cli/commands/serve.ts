@@ -5,10 +5,11 @@ import { serviceSettings } from "../../service/settings.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
 import { isPressworkError, PressworkError } from "../../errors/error.js";
+import { ABOUT } from "./about.js";
 
 /** `presswork serve`: the subscription service, until SIGTERM or SIGINT, which let requests in flight finish. */
 export const serveCommand = defineCommand({
-  meta: { name: "serve", description: "Run the subscription service: subscribe, confirm, one-click unsubscribe, the subscriber API (DATABASE_URL, PRESSWORK_SECRET, SMTP_URL, PRESSWORK_API_TOKEN)" },
+  meta: { name: "serve", description: ABOUT.serve },
   args: {
     port: { type: "string", description: "Port to listen on", default: "8787", valueHint: "N" },
     host: { type: "string", description: "Address to listen on (0.0.0.0 in a container)", default: "127.0.0.1", valueHint: "H" },

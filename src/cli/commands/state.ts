@@ -5,6 +5,7 @@ import { type StateStore } from "../../state/store.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
 import { PressworkError } from "../../errors/error.js";
+import { ABOUT } from "./about.js";
 
 const ACTIONS = ["fetch", "save", "show"] as const;
 
@@ -16,7 +17,7 @@ const ACTIONS = ["fetch", "save", "show"] as const;
  * it); show prints the issues, their sends and the locks.
  */
 export const stateCommand = defineCommand({
-  meta: { name: "state", description: "The send's state (its git branch, or the database): fetch it, save what this machine has not saved, or show it" },
+  meta: { name: "state", description: ABOUT.state },
   args: {
     action: { type: "positional", description: "fetch, save or show", required: true, valueHint: "fetch|save|show" },
   },

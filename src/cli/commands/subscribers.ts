@@ -11,6 +11,7 @@ import { exportLines, importFile } from "../../store/transfer.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
 import { isPressworkError, PressworkError } from "../../errors/error.js";
+import { ABOUT } from "./about.js";
 
 const ACTIONS = ["import", "export", "add", "remove", "forget", "count", "show"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -18,10 +19,7 @@ const STATUSES: readonly SubscriberStatus[] = ["pending", "active", "unsubscribe
 
 /** `presswork subscribers`: the list in the database (DATABASE_URL), from the command line. */
 export const subscribersCommand = defineCommand({
-  meta: {
-    name: "subscribers",
-    description: "The subscriber list in the database (DATABASE_URL): import FILE | export | add EMAIL | remove EMAIL | forget EMAIL | count | show EMAIL",
-  },
+  meta: { name: "subscribers", description: ABOUT.subscribers },
   args: {
     action: { type: "positional", description: `One of ${ACTIONS.join(", ")}`, required: false },
     target: { type: "positional", description: "The file to import, or the address", required: false },

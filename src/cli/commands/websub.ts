@@ -6,10 +6,11 @@ import { pingHub, PING_DEFAULTS } from "../../websub/ping.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
 import { PressworkError } from "../../errors/error.js";
+import { ABOUT } from "./about.js";
 
 /** `presswork websub`: tells the WebSub hub about every feed of the built site that changed since it was last told. */
 export const websubCommand = defineCommand({
-  meta: { name: "websub", description: "Ping the feeds.hub WebSub hub for every feed in the built site that changed since the last ping" },
+  meta: { name: "websub", description: ABOUT.websub },
   args: {
     out: { type: "string", description: "The built site, as deployed", default: "dist", valueHint: "DIR" },
     state: { type: "string", description: "What the hub was last told (read, then rewritten); without it every feed is pinged", valueHint: "FILE" },
