@@ -25,7 +25,7 @@ const subCommands: Record<keyof typeof ABOUT, () => Promise<CommandDef<any>>> = 
 const meta = { name: "presswork", version: "0.1.0", description: "Markdown articles to a web archive, feeds and email issues" };
 const main = defineCommand({ meta, subCommands });
 
-/** What `presswork --help` lists: each command by its line in ABOUT, so that listing them loads none. */
+/** What `presswork --help` lists, and what refuses an unknown command: each command by its line in ABOUT, so that neither loads any. */
 const listing = defineCommand({
   meta,
   subCommands: Object.fromEntries(Object.entries(ABOUT).map(([name, description]) => [name, { meta: { name, description } }])),
@@ -61,7 +61,8 @@ export async function run(argv: string[]): Promise<void> {
       return;
     }
     if (sub) await rejectUnknownFlags(sub, argv.slice(1));
-    await runCommand(main, { rawArgs: argv });
+    // A name that is no command is refused by the listing, which (unlike main) has no command to load looking for aliases.
+    await runCommand(sub ? main : listing, { rawArgs: argv });
   } catch (error) {
     printFailure(error, sub ? name : undefined);
   }
