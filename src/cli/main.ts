@@ -5,6 +5,7 @@ import { runBounded, SEND_HEAP_MB } from "./bounded.js";
 import { io } from "./io.js";
 import { printFailure } from "./failure.js";
 import { rejectUnknownFlags } from "./usage.js";
+import { PressworkError } from "../errors/error.js";
 import { ABOUT } from "./commands/about.js";
 
 // Each command is loaded when it runs: `build` need not load the SMTP client, nor `send` the preview server.
@@ -61,6 +62,8 @@ export async function run(argv: string[]): Promise<void> {
       return;
     }
     if (sub) await rejectUnknownFlags(sub, argv.slice(1));
+    // Flags go after the command's name: one before it is none of presswork's own (those were answered above).
+    else if (name?.startsWith("-")) throw new PressworkError("usage", `unknown option ${name.split("=")[0]}`);
     // A name that is no command is refused by the listing, which (unlike main) has no command to load looking for aliases.
     await runCommand(sub ? main : listing, { rawArgs: argv });
   } catch (error) {

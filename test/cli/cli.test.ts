@@ -60,6 +60,7 @@ describe("presswork command line", () => {
     [["check", "--stirct"], "unknown option --stirct"],
     [["build", "--now", "next tuesday"], '--now is "next tuesday", not an ISO 8601 date-time'],
     [["publish"], "Unknown command publish"],
+    [["-x", "build"], "unknown option -x"],
     [["new"], "Missing required positional argument: TITLE"],
   ])("refuses %j with exit code 2", async (args, message) => {
     const { code, stderr } = runCli(args, await tempProject());
