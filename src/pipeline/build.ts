@@ -245,20 +245,20 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     const meta = metaDigest(a.source.path);
     return meta && `${meta} ${a.body.digest} ${a.body.statsDigest}`;
   };
-  const feeds = allFeedSpecs(config, articles, groupByTag(articles), groupByAuthor(articles)).filter(({ prefix, spec }) => {
+  const changedFeeds = allFeedSpecs(config, articles, groupByTag(articles), groupByAuthor(articles)).filter(({ prefix, spec }) => {
     const names = paths.feeds(prefix);
     return !kept([names.rss, names.atom, names.json], feedKey(spec, articleKey));
   });
   const makeFeeds: Array<() => void> = [];
-  if (feeds.length > 0) {
+  if (changedFeeds.length > 0) {
     const { feedFiles } = await import("../feeds/index.js");
-    for (const { prefix, spec } of feeds) makeFeeds.push(() => feedFiles(spec, prefix).forEach((text, path) => spill(path, text)));
+    for (const { prefix, spec } of changedFeeds) makeFeeds.push(() => feedFiles(spec, prefix).forEach((text, path) => spill(path, text)));
   }
   // In the plan in the order of the specs, whichever thread renders each. This thread makes the feeds
   // while the page thread starts on the pages (a tenth of a first build, on one core otherwise).
   for (const spec of render) plan.files.set(spec.file, "");
   await renderPagesShared(render, templates.liquid, spill, makeFeeds);
-  stage(`pages (${render.length}), feeds (${feeds.length})`);
+  stage(`pages (${render.length}), feeds (${changedFeeds.length})`);
 
   // The newsletter's feeds and the next issue's preview (its pages are planned with the site's pages).
   if (letter && sent) {

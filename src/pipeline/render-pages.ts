@@ -21,10 +21,10 @@ const THREAD_AHEAD = 2;
  * third of a cold build of thousands of pages, and after the article bodies
  * the second core has nothing else to do. The pages are the same bytes
  * either way. `alongside` is other work for this thread (the feeds): done
- * first, one task at a time, while the thread renders pages; then this
- * thread renders pages too, so both finish together. Returns how many pages
- * the thread rendered. A template error in either thread is thrown as a
- * content error.
+ * first, one task at a time, handing the thread its next batch between
+ * tasks; then this thread renders pages too. Returns how many pages the
+ * thread rendered. A template error in either thread is thrown as a content
+ * error, once this thread's current task or batch is done.
  */
 export async function renderPagesShared(
   specs: readonly PageSpec[],
@@ -46,6 +46,8 @@ export async function renderPagesShared(
   const worker = new Worker(compiledPath(import.meta.url, "page-worker.js"), { workerData: { sources } });
   let inThread = 0;
   let inFlight = 0;
+  // Once the thread failed, this thread stops too: the error is thrown when threadDone is awaited.
+  let failed = false;
   const threadDone = new Promise<void>((resolve, reject) => {
     const next = () => {
       const batch = queue.shift();
@@ -59,6 +61,7 @@ export async function renderPagesShared(
       if ("error" in reply) {
         const file = new VFile({ path: reply.error.path });
         fileError(file, "template", reply.error.reason, { place: { line: reply.error.line, column: reply.error.column } });
+        failed = true;
         reject(contentError(file));
         return;
       }
@@ -67,18 +70,22 @@ export async function renderPagesShared(
       next();
       if (queue.length === 0 && inFlight === 0) resolve();
     });
-    worker.on("error", reject);
+    worker.on("error", (error) => {
+      failed = true;
+      reject(error);
+    });
     for (let i = 0; i < THREAD_AHEAD; i++) next();
   });
   // Rejections are taken when awaited below; an error here first leaves it unawaited.
   threadDone.catch(() => {});
   try {
     for (const task of alongside) {
+      if (failed) break;
       task();
       // Lets the thread's replies in, and hands it its next batch.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    for (let batch = queue.shift(); batch; batch = queue.shift()) {
+    for (let batch = queue.shift(); batch && !failed; batch = queue.shift()) {
       renderHere(batch);
       await new Promise((resolve) => setImmediate(resolve));
     }

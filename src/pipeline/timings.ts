@@ -10,6 +10,6 @@ export function stage(name: string): void {
   const now = performance.now();
   const { rss, heapUsed } = process.memoryUsage();
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0).padStart(4)} MB`;
-  process.stderr.write(`timing ${name.padEnd(16)} ${(now - last).toFixed(0).padStart(5)} ms  (at ${now.toFixed(0)} ms)  rss ${mb(rss)}, heap ${mb(heapUsed)}\n`);
+  process.stderr.write(`timing ${name.padEnd(26)} ${(now - last).toFixed(0).padStart(5)} ms  (at ${now.toFixed(0)} ms)  rss ${mb(rss)}, heap ${mb(heapUsed)}\n`);
   last = now;
 }

@@ -38,29 +38,60 @@ describe("rendering many pages on two threads", () => {
     expect(inThread, "pages rendered here").toBeLessThan(all.length);
   });
 
-  it("does the other work it is given once each, while the thread renders pages, and still hands over every page", async () => {
+  it("does the other work it is given once each, handing the thread its next batch between tasks, and still hands over every page", async () => {
     const all = specs(1200);
     const ran: number[] = [];
-    // Each task takes a while, as a feed does, so the thread has pages to render meanwhile.
+    let handed = 0;
+    let handedDuringTasks = 0;
+    // Each task takes a while, as a feed does; this thread renders no page before the tasks are done, so every page
+    // handed over meanwhile is the thread's. The tasks stop taking time once the thread has rendered past the two
+    // batches it was given at the start (48 pages each): it was handed more between tasks.
     const task = (n: number) => () => {
+      ran.push(n);
+      handedDuringTasks = handed;
+      if (handed > 2 * 48) return;
       const until = Date.now() + 20;
       while (Date.now() < until);
-      ran.push(n);
     };
-    const { pages, inThread, handed } = await shared(all, [task(0), task(1), task(2)]);
-    expect(ran).toEqual([0, 1, 2]);
+    const pages = new Map<string, string>();
+    const { inThread } = await renderPagesShared(
+      all,
+      sources,
+      (file, html) => {
+        handed++;
+        pages.set(file, html);
+      },
+      Array.from({ length: 500 }, (_, n) => task(n)),
+    );
+    expect(ran).toEqual(Array.from({ length: 500 }, (_, n) => n));
+    expect(handedDuringTasks, "pages the thread rendered while this thread did the tasks").toBeGreaterThan(2 * 48);
     expect(handed).toBe(all.length);
     expect(new Map([...pages].sort())).toEqual(new Map([...renderPages(all, sources)].sort()));
-    expect(inThread, "pages rendered by the worker thread").toBeGreaterThan(0);
+    expect(inThread).toBeGreaterThanOrEqual(handedDuringTasks);
   });
 
-  it("stops the thread and fails when the other work fails", async () => {
+  it("fails when the other work fails", async () => {
     const error = await shared(specs(1200), [
       () => {
         throw new Error("a feed failed");
       },
     ]).catch((e: unknown) => e);
     expect((error as Error).message).toBe("a feed failed");
+  });
+
+  it("stops doing the other work once the thread met a template error, and reports it", async () => {
+    const all = specs(1200);
+    // In the thread's first batch.
+    (all[10] as PageSpec).scope["n"] = 401;
+    let ran = 0;
+    const slow = () => {
+      ran++;
+      const until = Date.now() + 20;
+      while (Date.now() < until);
+    };
+    const error = await shared(all, Array.from({ length: 500 }, () => slow)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ id: "content" });
+    expect(ran, "tasks run of 500").toBeLessThan(500);
   });
 
   it("renders a small site here alone, after the other work", async () => {
