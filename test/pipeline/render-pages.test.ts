@@ -10,20 +10,22 @@ const sources = {
 const specs = (count: number, title = "Page"): PageSpec[] =>
   Array.from({ length: count }, (_, n) => ({ file: `p/${n}/index.html`, template: "page", key: String(n), scope: { n: n === 401 ? 400 : n, title: `${title} ${n} & more`, body: `<em>${"x".repeat(n % 50)}</em>` } }));
 
-/** Renders `all` shared between two threads; the pages as they were handed over, and how many the thread made. */
-async function shared(all: readonly PageSpec[], alongside: Array<() => void> = []): Promise<{ pages: Map<string, string>; inThread: number; handed: number }> {
+/**
+ * Renders `all` shared between two threads, with the other work `alongside`; the pages as they were handed over,
+ * how many the thread made, and how many were handed over (counted in `progress` as they are).
+ */
+async function shared(all: readonly PageSpec[], alongside: Array<() => void> = [], progress = { handed: 0 }): Promise<{ pages: Map<string, string>; inThread: number; handed: number }> {
   const pages = new Map<string, string>();
-  let handed = 0;
   const { inThread } = await renderPagesShared(
     all,
     sources,
     (file, html) => {
-      handed++;
+      progress.handed++;
       pages.set(file, html);
     },
     alongside,
   );
-  return { pages, inThread, handed };
+  return { pages, inThread, handed: progress.handed };
 }
 
 describe("rendering many pages on two threads", () => {
@@ -41,28 +43,19 @@ describe("rendering many pages on two threads", () => {
   it("does the other work it is given once each, handing the thread its next batch between tasks, and still hands over every page", async () => {
     const all = specs(1200);
     const ran: number[] = [];
-    let handed = 0;
+    const progress = { handed: 0 };
     let handedDuringTasks = 0;
     // Each task takes a while, as a feed does; this thread renders no page before the tasks are done, so every page
     // handed over meanwhile is the thread's. The tasks stop taking time once the thread has rendered past the two
     // batches it was given at the start (48 pages each): it was handed more between tasks.
     const task = (n: number) => () => {
       ran.push(n);
-      handedDuringTasks = handed;
-      if (handed > 2 * 48) return;
+      handedDuringTasks = progress.handed;
+      if (progress.handed > 2 * 48) return;
       const until = Date.now() + 20;
       while (Date.now() < until);
     };
-    const pages = new Map<string, string>();
-    const { inThread } = await renderPagesShared(
-      all,
-      sources,
-      (file, html) => {
-        handed++;
-        pages.set(file, html);
-      },
-      Array.from({ length: 500 }, (_, n) => task(n)),
-    );
+    const { pages, inThread, handed } = await shared(all, Array.from({ length: 500 }, (_, n) => task(n)), progress);
     expect(ran).toEqual(Array.from({ length: 500 }, (_, n) => n));
     expect(handedDuringTasks, "pages the thread rendered while this thread did the tasks").toBeGreaterThan(2 * 48);
     expect(handed).toBe(all.length);
@@ -95,18 +88,9 @@ describe("rendering many pages on two threads", () => {
   });
 
   it("renders a small site here alone, after the other work", async () => {
+    const progress = { handed: 0 };
     let handedFirst = -1;
-    let handed = 0;
-    const pages = new Map<string, string>();
-    const { inThread } = await renderPagesShared(
-      specs(30),
-      sources,
-      (file, html) => {
-        handed++;
-        pages.set(file, html);
-      },
-      [() => (handedFirst = handed)],
-    );
+    const { pages, inThread } = await shared(specs(30), [() => (handedFirst = progress.handed)], progress);
     expect(handedFirst).toBe(0);
     expect(pages.size).toBe(30);
     expect(inThread).toBe(0);
