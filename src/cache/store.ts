@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { writeFileAtomic } from "../files/atomic.js";
 import { environment } from "./environment.js";
 import { environmentDigest } from "./key.js";
@@ -179,12 +180,39 @@ export class DocumentFolder {
 
 let scratch: string | undefined;
 
-/** A folder under this process's temporary folder, made on first use and removed when the process exits. */
+/**
+ * A folder under this process's temporary folder, made on first use and
+ * removed when the process exits, Ctrl-C and a cancelled job included: a
+ * build stopped halfway would otherwise leave its spilled pages and feeds
+ * (hundreds of MB on a large archive) in the temporary folder.
+ */
 function scratchFolder(name: string): string {
   if (!scratch) {
     const dir = mkdtempSync(join(tmpdir(), "presswork-scratch-"));
     scratch = dir;
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    removeAtExit(dir);
   }
   return mkdtempSync(join(scratch, `${name}-`));
+}
+
+/**
+ * Removes `dir` when the process exits, and on SIGINT, SIGTERM or SIGHUP
+ * when nothing else handles the signal: the folder goes, then the signal
+ * is raised again and ends the process as it would have. A command that
+ * handles the signal itself (a send stops gracefully) exits on its own, and
+ * the exit removes the folder. Signals reach the main thread alone.
+ */
+function removeAtExit(dir: string): void {
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", remove);
+  if (!isMainThread) return;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const handler = () => {
+      if (process.listenerCount(signal) > 1) return;
+      process.off(signal, handler);
+      remove();
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+  }
 }

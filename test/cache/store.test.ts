@@ -1,13 +1,16 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { cacheKey, digest, environmentDigest } from "../../src/cache/key.js";
 import { CacheStore } from "../../src/cache/store.js";
+import { article, removeProjects, REPO, tempProject } from "../helpers/project.js";
 
 const dirs: string[] = [];
-afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+afterAll(() => Promise.all([removeProjects(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))]));
 const folder = async () => {
   const dir = await mkdtemp(join(tmpdir(), "presswork-store-"));
   dirs.push(dir);
@@ -53,6 +56,21 @@ describe("the cache store", () => {
     expect(scratch.read(place)).toBe("<html>page</html>");
     store.close();
     expect(scratch.read(place)).toBeUndefined();
+  });
+
+  it.each([["SIGINT", "Ctrl-C"], ["SIGTERM", "a cancelled job"]] as const)("leaves no scratch folder behind when a build is stopped by %s (%s)", async (signal) => {
+    const paragraph = "Words enough to keep the build busy for a while, with a [link](https://example.org/) and `code`.\n\n".repeat(40);
+    const articles = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`story-${i}.md`, article(`title: Story ${i}\ndate: 2026-11-01`, paragraph)]));
+    const root = await tempProject({ articles });
+    const temp = await mkdtemp(join(tmpdir(), "presswork-store-"));
+    dirs.push(temp);
+    const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), "build", "--no-cache"], { cwd: root, env: { ...process.env, TMPDIR: temp }, stdio: "ignore" });
+    const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, by) => resolve(by)));
+    // The build makes its scratch folder as it starts on the bodies: stopped once it is there, halfway through.
+    while (child.exitCode === null && !(await readdir(temp)).some((name) => name.startsWith("presswork-scratch-"))) await sleep(10);
+    child.kill(signal);
+    expect(await ended).toBe(signal);
+    expect(await readdir(temp)).toEqual([]);
   });
 
   it("drops the documents of a folder a run did not use", async () => {
