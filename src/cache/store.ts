@@ -188,22 +188,22 @@ let scratch: string | undefined;
  */
 function scratchFolder(name: string): string {
   if (!scratch) {
-    const dir = mkdtempSync(join(tmpdir(), "presswork-scratch-"));
-    scratch = dir;
-    removeAtExit(dir);
+    // Handlers first: a signal that comes while the folder is made waits for this code to finish.
+    removeScratchAtExit();
+    scratch = mkdtempSync(join(tmpdir(), "presswork-scratch-"));
   }
   return mkdtempSync(join(scratch, `${name}-`));
 }
 
 /**
- * Removes `dir` when the process exits, and on SIGINT, SIGTERM or SIGHUP
- * when nothing else handles the signal: the folder goes, then the signal
- * is raised again and ends the process as it would have. A command that
- * handles the signal itself (a send stops gracefully) exits on its own, and
- * the exit removes the folder. Signals reach the main thread alone.
+ * Removes the scratch folder when the process exits, and on SIGINT, SIGTERM
+ * or SIGHUP when nothing else handles the signal: the folder goes, then the
+ * signal is raised again and ends the process as it would have. A command
+ * that handles the signal itself (a send stops gracefully) exits on its own,
+ * and the exit removes the folder. Signals reach the main thread alone.
  */
-function removeAtExit(dir: string): void {
-  const remove = () => rmSync(dir, { recursive: true, force: true });
+function removeScratchAtExit(): void {
+  const remove = () => scratch && rmSync(scratch, { recursive: true, force: true });
   process.once("exit", remove);
   if (!isMainThread) return;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {

@@ -70,7 +70,7 @@ describe("the cache store", () => {
     while (child.exitCode === null && !(await readdir(temp)).some((name) => name.startsWith("presswork-scratch-"))) await sleep(10);
     child.kill(signal);
     expect(await ended).toBe(signal);
-    expect(await readdir(temp)).toEqual([]);
+    expect(await readdir(temp, { recursive: true })).toEqual([]);
   });
 
   it("drops the documents of a folder a run did not use", async () => {
