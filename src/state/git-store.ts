@@ -1,10 +1,15 @@
-import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { Git } from "./git.js";
 import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type Moved, type SendCounts, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
 import { PressworkError } from "../errors/error.js";
+
+/** A tip of the state branch: its commit and that commit's tree. */
+interface Head {
+  commit: string;
+  tree: string;
+}
 
 /** Where the git store keeps the state, and how it reaches the shared copy. */
 export interface GitStoreOptions {
@@ -86,9 +91,8 @@ export class GitBranchStore implements StateStore {
       throw new PressworkError("state-save", `cannot fetch the state branch ${this.options.branch} from ${this.options.remote}: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`);
     }
     // The local branch follows when it has nothing of its own (best effort: another writer may move it meanwhile).
-    const tip = await this.git.resolve(this.fetched);
-    const mine = await this.git.resolve(this.local);
-    if (tip && (!mine || (await this.git.isAncestor(mine, tip)))) await this.git.run(["update-ref", this.local, tip, mine ?? ZERO]);
+    const { fetched, local } = await this.refs();
+    if (fetched && (!local || (await this.git.isAncestor(local.commit, fetched.commit)))) await this.git.run(["update-ref", this.local, fetched.commit, local?.commit ?? ZERO]);
   }
 
   async summary(): Promise<StateSummary> {
@@ -151,10 +155,10 @@ export class GitBranchStore implements StateStore {
       const changes = typeof decide === "function" ? decide(await this.summaryOf(heads)) : decide;
       const [base] = heads;
       const tree = await this.tree(heads, changes);
-      if (base && tree === (await this.git.ok(["rev-parse", `${base}^{tree}`]))) return;
-      const commit = await this.git.ok(["commit-tree", tree, ...heads.flatMap((h) => ["-p", h]), "-m", message]);
+      if (base && tree === base.tree) return;
+      const commit = await this.git.ok(["commit-tree", tree, ...heads.flatMap((h) => ["-p", h.commit]), "-m", message]);
       // Without a remote the heads are the local branch alone: it must still be where this commit was built on.
-      const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base);
+      const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base?.commit);
       if (!error) return;
       if (error.race) {
         if (round >= 20) throw new PressworkError("state-save", `cannot save the state on ${this.description}: other writers kept moving it (${round} tries)`);
@@ -186,21 +190,34 @@ export class GitBranchStore implements StateStore {
     return result.code === 0 ? undefined : { race: true, message: result.stderr.trim() };
   }
 
-  /** The tips to read: the fetched one and the local one, or the one that contains the other. */
-  private async heads(): Promise<string[]> {
-    const tips = [...new Set((await Promise.all([this.remoteUrl ? this.git.resolve(this.fetched) : undefined, this.git.resolve(this.local)])).filter((t): t is string => !!t))];
-    const [a, b] = tips;
-    if (!a || !b) return tips;
-    if (await this.git.isAncestor(b, a)) return [a];
-    if (await this.git.isAncestor(a, b)) return [b];
-    return tips;
+  /** The tips to read, each with its tree: the fetched one and the local one, or the one that contains the other. */
+  private async heads(): Promise<Head[]> {
+    const { fetched, local } = await this.refs();
+    if (!fetched || !local) return [fetched ?? local].filter((h): h is Head => h !== undefined);
+    if (fetched.commit === local.commit || (await this.git.isAncestor(local.commit, fetched.commit))) return [fetched];
+    if (await this.git.isAncestor(fetched.commit, local.commit)) return [local];
+    return [fetched, local];
+  }
+
+  /** Where the fetched ref (with a remote) and the local branch point, each with its tree, in one git process. */
+  private async refs(): Promise<{ fetched?: Head; local?: Head }> {
+    const names = this.remoteUrl ? [this.fetched, this.local] : [this.local];
+    const listing = await this.git.ok(["for-each-ref", "--format=%(refname) %(objectname) %(tree)", ...names]);
+    const found: { fetched?: Head; local?: Head } = {};
+    for (const line of listing.split("\n")) {
+      const [ref, commit, tree] = line.split(" ");
+      if (!commit || !tree) continue;
+      if (ref === this.fetched) found.fetched = { commit, tree };
+      if (ref === this.local) found.local = { commit, tree };
+    }
+    return found;
   }
 
   /** Files under any of `dirs` (folders or files) in any of the heads, path to object id; the first head wins a path both have. One git process a head. */
-  private async files(heads: readonly string[], ...dirs: string[]): Promise<Map<string, string>> {
+  private async files(heads: readonly Head[], ...dirs: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const head of heads) {
-      const listing = await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head, "--", ...dirs]);
+      const listing = await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head.tree, "--", ...dirs]);
       for (const entry of listing.split("\0")) {
         const tab = entry.indexOf("\t");
         if (tab < 0) continue;
@@ -212,9 +229,9 @@ export class GitBranchStore implements StateStore {
   }
 
   /** Files under `dir` that commits of the heads' history deleted, with the commit that did. */
-  private async deleted(heads: readonly string[], dir: string): Promise<Array<{ commit: string; path: string }>> {
+  private async deleted(heads: readonly Head[], dir: string): Promise<Array<{ commit: string; path: string }>> {
     if (heads.length === 0) return [];
-    const log = await this.git.ok(["log", "--no-renames", "--diff-filter=D", "--name-only", "--format=commit %H", ...heads, "--", dir]);
+    const log = await this.git.ok(["log", "--no-renames", "--diff-filter=D", "--name-only", "--format=commit %H", ...heads.map((h) => h.commit), "--", dir]);
     const out: Array<{ commit: string; path: string }> = [];
     let commit = "";
     for (const line of log.split("\n")) {
@@ -224,7 +241,7 @@ export class GitBranchStore implements StateStore {
     return out;
   }
 
-  private async summaryOf(heads: readonly string[]): Promise<StateSummary> {
+  private async summaryOf(heads: readonly Head[]): Promise<StateSummary> {
     const files = await this.files(heads, "issues/", "locks/", "migrated.json", "moved.json");
     const paths = [...files.keys()].sort();
     const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: Array<{ at: string; attempt: string; counts: SendCounts }>; shards: IssueState["shardsDone"] }>();
@@ -269,34 +286,40 @@ export class GitBranchStore implements StateStore {
   }
 
   /** The tree of the heads (their union) with the changes applied, built in a temporary index. */
-  private async tree(heads: readonly string[], changes: readonly StateChange[]): Promise<string> {
-    const index = join(tmpdir(), `presswork-state-index-${process.pid}-${randomBytes(6).toString("hex")}`);
-    const env = { GIT_INDEX_FILE: index };
+  private async tree(heads: readonly Head[], changes: readonly StateChange[]): Promise<string> {
+    const scratch = mkdtempSync(join(tmpdir(), "presswork-state-"));
+    const env = { GIT_INDEX_FILE: join(scratch, "index") };
     try {
       const [base, ...others] = heads;
-      await this.git.ok(base ? ["read-tree", base] : ["read-tree", "--empty"], { env });
+      await this.git.ok(base ? ["read-tree", base.tree] : ["read-tree", "--empty"], { env });
       for (const other of others) {
         // A local history the remote never saw: its files join the union, its locks do not.
         const have = new Set((await this.git.ok(["ls-files", "-z"], { env })).split("\0"));
-        const listing = (await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", other], { env })).split("\0").filter((e) => e && !have.has(e.slice(e.indexOf("\t") + 1)) && !e.includes("\tlocks/"));
+        const listing = (await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", other.tree], { env })).split("\0").filter((e) => e && !have.has(e.slice(e.indexOf("\t") + 1)) && !e.includes("\tlocks/"));
         if (listing.length) await this.git.ok(["update-index", "-z", "--index-info"], { env, input: `${listing.join("\0")}\0` });
       }
-      const lines: string[] = [];
-      if (!base) lines.push(`100644 ${await this.blob(BRANCH_README)}\tREADME.md`);
-      for (const change of changes) {
-        const { path, content } = placeOf(change);
-        lines.push(content === undefined ? `0 ${ZERO}\t${path}` : `100644 ${await this.blob(content)}\t${path}`);
-      }
+      const places = [...(base ? [] : [{ path: "README.md", content: BRANCH_README }]), ...changes.map(placeOf)];
+      const blobs = await this.blobs(scratch, places.flatMap((p) => (p.content === undefined ? [] : [p.content])));
+      const lines = places.map(({ path, content }) => (content === undefined ? `0 ${ZERO}\t${path}` : `100644 ${blobs.shift() as string}\t${path}`));
       if (lines.length) await this.git.ok(["update-index", "-z", "--index-info"], { env, input: `${lines.join("\0")}\0` });
       return await this.git.ok(["write-tree"], { env });
     } finally {
-      rmSync(index, { force: true });
-      rmSync(`${index}.lock`, { force: true });
+      rmSync(scratch, { recursive: true, force: true });
     }
   }
 
-  private blob(content: string): Promise<string> {
-    return this.git.ok(["hash-object", "-w", "--stdin"], { input: content });
+  /** Stores `contents` as blobs, in one git process, through files in `scratch`; their object ids, in order. */
+  private async blobs(scratch: string, contents: readonly string[]): Promise<string[]> {
+    if (contents.length === 0) return [];
+    const paths = contents.map((content, i) => {
+      const path = join(scratch, `blob-${i}`);
+      writeFileSync(path, content);
+      return path;
+    });
+    // --no-filters: the bytes as they are, as a blob read from standard input is stored.
+    const ids = (await this.git.ok(["hash-object", "-w", "--no-filters", "--stdin-paths"], { input: `${paths.join("\n")}\n` })).split("\n");
+    if (ids.length !== contents.length) throw new PressworkError("git", `git hash-object stored ${ids.length} of ${contents.length} files`);
+    return ids;
   }
 }
 
