@@ -179,17 +179,18 @@ export class DocumentFolder {
 }
 
 let scratch: string | undefined;
+let watching = false;
 
 /**
  * A folder under this process's temporary folder, made on first use and
- * removed when the process exits, Ctrl-C and a cancelled job included: a
- * build stopped halfway would otherwise leave its spilled pages and feeds
- * (hundreds of MB on a large archive) in the temporary folder.
+ * removed when the process ends, by Ctrl-C or SIGTERM (a cancelled job)
+ * too: a build stopped halfway would otherwise leave its spilled pages and
+ * feeds (hundreds of MB on a large archive) in the temporary folder.
  */
 function scratchFolder(name: string): string {
   if (!scratch) {
     // Handlers first: a signal that comes while the folder is made waits for this code to finish.
-    removeScratchAtExit();
+    removeScratchOnExitOrSignal();
     scratch = mkdtempSync(join(tmpdir(), "presswork-scratch-"));
   }
   return mkdtempSync(join(scratch, `${name}-`));
@@ -199,20 +200,27 @@ function scratchFolder(name: string): string {
  * Removes the scratch folder when the process exits, and on SIGINT, SIGTERM
  * or SIGHUP when nothing else handles the signal: the folder goes, then the
  * signal is raised again and ends the process as it would have. A command
- * that handles the signal itself (a send stops gracefully) exits on its own,
- * and the exit removes the folder. Signals reach the main thread alone.
+ * that handles the signal itself (`preview`, `serve`) exits on its own, and
+ * the exit removes the folder. Signals reach the main thread alone: a
+ * thread's folder goes when the thread exits.
  */
-function removeScratchAtExit(): void {
+function removeScratchOnExitOrSignal(): void {
+  if (watching) return;
+  watching = true;
   const remove = () => scratch && rmSync(scratch, { recursive: true, force: true });
   process.once("exit", remove);
   if (!isMainThread) return;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     const handler = () => {
-      if (process.listenerCount(signal) > 1) return;
+      // First in line (see below), so a handler added with once is still counted while it runs.
+      if (process.listeners(signal).some((listener) => listener !== handler)) return;
       process.off(signal, handler);
-      remove();
-      process.kill(process.pid, signal);
+      try {
+        remove();
+      } finally {
+        process.kill(process.pid, signal);
+      }
     };
-    process.on(signal, handler);
+    process.prependListener(signal, handler);
   }
 }

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,6 +11,23 @@ import { article, removeProjects, REPO, tempProject } from "../helpers/project.j
 
 const dirs: string[] = [];
 afterAll(() => Promise.all([removeProjects(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))]));
+/** A temporary folder of its own for a child process (TMPDIR), where its scratch folder is made. */
+const tempFolder = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "presswork-store-"));
+  dirs.push(dir, `${dir}.compile-cache`);
+  return dir;
+};
+/** The scratch folders in `temp`: Node 22's compile cache is kept elsewhere, so nothing else is made there. */
+const scratchIn = async (temp: string) => (await readdir(temp)).filter((name) => name.startsWith("presswork-scratch-"));
+const childEnv = (temp: string) => ({ ...process.env, TMPDIR: temp, NODE_COMPILE_CACHE: `${temp}.compile-cache` });
+/** How a child process ended, and what it printed. */
+function exit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
 const folder = async () => {
   const dir = await mkdtemp(join(tmpdir(), "presswork-store-"));
   dirs.push(dir);
@@ -62,15 +79,33 @@ describe("the cache store", () => {
     const paragraph = "Words enough to keep the build busy for a while, with a [link](https://example.org/) and `code`.\n\n".repeat(40);
     const articles = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`story-${i}.md`, article(`title: Story ${i}\ndate: 2026-11-01`, paragraph)]));
     const root = await tempProject({ articles });
-    const temp = await mkdtemp(join(tmpdir(), "presswork-store-"));
-    dirs.push(temp);
-    const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), "build", "--no-cache"], { cwd: root, env: { ...process.env, TMPDIR: temp }, stdio: "ignore" });
-    const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, by) => resolve(by)));
+    const temp = await tempFolder();
+    const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), "build", "--no-cache"], { cwd: root, env: childEnv(temp), stdio: ["ignore", "ignore", "pipe"] });
+    const ended = exit(child);
     // The build makes its scratch folder as it starts on the bodies: stopped once it is there, halfway through.
-    while (child.exitCode === null && !(await readdir(temp)).some((name) => name.startsWith("presswork-scratch-"))) await sleep(10);
+    while (child.exitCode === null && (await scratchIn(temp)).length === 0) await sleep(10);
+    expect(await scratchIn(temp)).toHaveLength(1);
     child.kill(signal);
-    expect(await ended).toBe(signal);
-    expect(await readdir(temp, { recursive: true })).toEqual([]);
+    expect(await ended).toMatchObject({ signal });
+    expect(await scratchIn(temp)).toEqual([]);
+  });
+
+  it("leaves the signal to a command that stops gracefully on it, and removes the folder when that command exits", async () => {
+    const temp = await tempFolder();
+    // As `preview` does: its own handler, added before the first build made the scratch folder.
+    const script = `
+      const { CacheStore } = await import(${JSON.stringify(join(REPO, "lib/cache/store.js"))});
+      process.once("SIGINT", () => { console.log("stopping"); setTimeout(() => process.exit(0), 20); });
+      setInterval(() => {}, 1000);
+      CacheStore.open(undefined).packs("bodies").append("<p>body</p>");
+      console.log("ready");`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env: childEnv(temp), stdio: ["ignore", "pipe", "pipe"] });
+    const ended = exit(child);
+    await new Promise((resolve) => child.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve(undefined)));
+    expect(await scratchIn(temp)).toHaveLength(1);
+    child.kill("SIGINT");
+    expect(await ended).toMatchObject({ code: 0, stdout: expect.stringContaining("stopping") });
+    expect(await scratchIn(temp)).toEqual([]);
   });
 
   it("drops the documents of a folder a run did not use", async () => {
