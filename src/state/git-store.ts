@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { Git } from "./git.js";
@@ -199,7 +199,7 @@ export class GitBranchStore implements StateStore {
     return [fetched, local];
   }
 
-  /** Where the fetched ref (with a remote) and the local branch point, each with its tree, in one git process. */
+  /** Where the fetched ref (with a remote) and the local branch point, each with its tree, in one git process. Both hold commits: git keeps nothing else under refs/heads/, and the fetched ref copies the remote branch. */
   private async refs(): Promise<{ fetched?: Head; local?: Head }> {
     const names = this.remoteUrl ? [this.fetched, this.local] : [this.local];
     const listing = await this.git.ok(["for-each-ref", "--format=%(refname) %(objectname) %(tree)", ...names]);
@@ -287,7 +287,7 @@ export class GitBranchStore implements StateStore {
 
   /** The tree of the heads (their union) with the changes applied, built in a temporary index. */
   private async tree(heads: readonly Head[], changes: readonly StateChange[]): Promise<string> {
-    const scratch = mkdtempSync(join(tmpdir(), "presswork-state-"));
+    const scratch = await mkdtemp(join(tmpdir(), "presswork-state-write-"));
     const env = { GIT_INDEX_FILE: join(scratch, "index") };
     try {
       const [base, ...others] = heads;
@@ -300,22 +300,20 @@ export class GitBranchStore implements StateStore {
       }
       const places = [...(base ? [] : [{ path: "README.md", content: BRANCH_README }]), ...changes.map(placeOf)];
       const blobs = await this.blobs(scratch, places.flatMap((p) => (p.content === undefined ? [] : [p.content])));
-      const lines = places.map(({ path, content }) => (content === undefined ? `0 ${ZERO}\t${path}` : `100644 ${blobs.shift() as string}\t${path}`));
+      let next = 0;
+      const lines = places.map(({ path, content }) => (content === undefined ? `0 ${ZERO}\t${path}` : `100644 ${blobs[next++] as string}\t${path}`));
       if (lines.length) await this.git.ok(["update-index", "-z", "--index-info"], { env, input: `${lines.join("\0")}\0` });
       return await this.git.ok(["write-tree"], { env });
     } finally {
-      rmSync(scratch, { recursive: true, force: true });
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
   /** Stores `contents` as blobs, in one git process, through files in `scratch`; their object ids, in order. */
   private async blobs(scratch: string, contents: readonly string[]): Promise<string[]> {
     if (contents.length === 0) return [];
-    const paths = contents.map((content, i) => {
-      const path = join(scratch, `blob-${i}`);
-      writeFileSync(path, content);
-      return path;
-    });
+    const paths = contents.map((_, i) => join(scratch, `blob-${i}`));
+    await Promise.all(paths.map((path, i) => writeFile(path, contents[i] as string)));
     // --no-filters: the bytes as they are, as a blob read from standard input is stored.
     const ids = (await this.git.ok(["hash-object", "-w", "--no-filters", "--stdin-paths"], { input: `${paths.join("\n")}\n` })).split("\n");
     if (ids.length !== contents.length) throw new PressworkError("git", `git hash-object stored ${ids.length} of ${contents.length} files`);
