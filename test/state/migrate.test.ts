@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { send } from "../../src/pipeline/send.js";
@@ -17,7 +17,8 @@ beforeEach(async () => {
   smtp = await startSmtp();
 });
 afterEach(async () => smtp.close());
-afterAll(removeProjects);
+const clones: string[] = [];
+afterAll(() => Promise.all([removeProjects(), ...clones.map((dir) => rm(dir, { recursive: true, force: true }))]));
 
 /** A project as an earlier version left it: the record, a ledger of issue #3 half sent, a suppression, all committed on main. */
 async function earlierVersion(): Promise<string> {
@@ -89,6 +90,7 @@ describe("the build reads the record from the state", () => {
     expect(index).toContain('href="/issues/3/"');
     // A clone of main (its newsletter/ files out of date) with the state fetched sees the same record.
     const clone = `${root}-clone`;
+    clones.push(clone);
     git(root, "clone", "--quiet", root, clone);
     await writeFile(join(clone, "newsletter/sent.json"), JSON.stringify({ issues: [] }));
     const fetched = runCli(["state", "fetch"], clone, { PRESSWORK_STATE_REMOTE: "origin" });
