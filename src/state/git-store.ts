@@ -56,6 +56,7 @@ export class GitBranchStore implements StateStore {
   private readonly local: string;
   private readonly fetched: string;
   private writing: Promise<void> = Promise.resolve();
+  private lastSummary: { trees: string; summary: StateSummary } | undefined;
 
   private constructor(
     private readonly git: Git,
@@ -241,7 +242,14 @@ export class GitBranchStore implements StateStore {
     return out;
   }
 
+  /** The summary of the heads: read again only when their trees changed (a tree's id names its content). */
   private async summaryOf(heads: readonly Head[]): Promise<StateSummary> {
+    const trees = heads.map((h) => h.tree).join(" ");
+    if (this.lastSummary?.trees !== trees) this.lastSummary = { trees, summary: await this.readSummary(heads) };
+    return this.lastSummary.summary;
+  }
+
+  private async readSummary(heads: readonly Head[]): Promise<StateSummary> {
     const files = await this.files(heads, "issues/", "locks/", "migrated.json", "moved.json");
     const paths = [...files.keys()].sort();
     const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: Array<{ at: string; attempt: string; counts: SendCounts }>; shards: IssueState["shardsDone"] }>();

@@ -177,11 +177,11 @@ export type StateChange =
 /** The small part of the state: issues, locks, migration. Cheap to read; what guards see. */
 export interface StateSummary {
   /** Started issues by number, ascending. */
-  issues: IssueState[];
-  locks: LockRecord[];
-  migration?: Migration;
+  readonly issues: readonly IssueState[];
+  readonly locks: readonly LockRecord[];
+  readonly migration?: Migration;
   /** Set on a state branch whose state was carried into a database. */
-  moved?: Moved;
+  readonly moved?: Moved;
 }
 
 /** Where the state of a send lives. */
