@@ -75,7 +75,10 @@ describe("the cache store", () => {
     expect(scratch.read(place)).toBeUndefined();
   });
 
-  it.each([["SIGINT", "Ctrl-C"], ["SIGTERM", "a cancelled job"]] as const)("leaves no scratch folder behind when a build is stopped by %s (%s)", async (signal) => {
+  it.each([
+    { signal: "SIGINT", means: "Ctrl-C" },
+    { signal: "SIGTERM", means: "a cancelled job" },
+  ] as const)("leaves no scratch folder behind when a build is stopped by $signal ($means)", async ({ signal }) => {
     const paragraph = "Words enough to keep the build busy for a while, with a [link](https://example.org/) and `code`.\n\n".repeat(40);
     const articles = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`story-${i}.md`, article(`title: Story ${i}\ndate: 2026-11-01`, paragraph)]));
     const root = await tempProject({ articles });
