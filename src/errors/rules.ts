@@ -10,6 +10,7 @@ export const RULES = {
   encoding: { source: "content", summary: "an article holds bytes that are not UTF-8" },
   "control-character": { source: "content", summary: "an invisible control character was removed" },
   "dangling-link": { source: "content", summary: "a symbolic link in articles/ points at a folder or at nothing" },
+  unreadable: { source: "content", summary: "articles/ or a folder in it cannot be listed" },
   "no-index": { source: "content", summary: "a folder under articles/ has no index.md" },
   empty: { source: "content", summary: "an article file is empty" },
   "front-matter-missing": { source: "content", summary: "an article has no front matter" },

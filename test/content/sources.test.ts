@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { assemble, build } from "../../src/pipeline/build.js";
@@ -28,6 +29,25 @@ describe("how article files are read", () => {
     const { result, messages } = await run({ "latin1.md": bytes });
     expect(messages).toEqual([expect.objectContaining({ file: "articles/latin1.md", line: 6, fatal: true, reason: "bytes that are not UTF-8; save the file as UTF-8" })]);
     expect(result.written).toBeUndefined();
+  });
+
+  it("fails a build whose articles/ is no folder, rather than build and deploy a site without articles", async () => {
+    const root = await tempProject();
+    await rm(join(root, "articles"), { recursive: true });
+    await writeFile(join(root, "articles"), "a file where the folder should be\n");
+    const result = await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+    const messages = result.files.flatMap((f) => f.messages.map((m) => ({ file: f.path, line: m.line, fatal: m.fatal, reason: m.reason, rule: m.ruleId })));
+    expect(messages).toEqual([{ file: "articles", line: 1, fatal: true, reason: "cannot be listed (ENOTDIR), so the articles in it would be left out: articles/ must be a folder", rule: "unreadable" }]);
+    expect(result.written).toBeUndefined();
+    expect(existsSync(join(root, "dist"))).toBe(false);
+  });
+
+  it("builds a project without an articles folder: a new newsletter has none yet", async () => {
+    const root = await tempProject();
+    await rm(join(root, "articles"), { recursive: true });
+    const result = await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+    expect(result.files.flatMap((f) => f.messages)).toEqual([]);
+    expect(result.written).toBeDefined();
   });
 
   it("builds a 5 MB article into valid feeds that carry its summary, not 5 MB, and says so", async () => {
