@@ -228,7 +228,7 @@ export class DatabaseStore implements StateStore {
         .map((d) => ({ at: d.at, attempt: d.attempt, counts: parse<SendCounts>(d.counts, `the counts of issue #${number}`) }))
         .sort((a, b) => a.at.localeCompare(b.at) || a.attempt.localeCompare(b.attempt))
         .at(-1);
-      const shardsDone: IssueState["shardsDone"] = new Map();
+      const shardsDone = new Map<string, { at: string; attempt: string; counts: SendCounts }>();
       for (const d of mine.filter((d) => d.shard_count > 0)) shardsDone.set(`${d.shard_index}/${d.shard_count}`, { at: d.at, attempt: d.attempt, counts: parse<SendCounts>(d.counts, `the counts of a shard of issue #${number}`) });
       issues.push({ issue, startedBy: attempt, shardsDone, ...(complete ? { complete } : {}) });
     }

@@ -252,7 +252,7 @@ export class GitBranchStore implements StateStore {
   private async readSummary(heads: readonly Head[]): Promise<StateSummary> {
     const files = await this.files(heads, "issues/", "locks/", "migrated.json", "moved.json");
     const paths = [...files.keys()].sort();
-    const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: Array<{ at: string; attempt: string; counts: SendCounts }>; shards: IssueState["shardsDone"] }>();
+    const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: Array<{ at: string; attempt: string; counts: SendCounts }>; shards: Map<string, { at: string; attempt: string; counts: SendCounts }> }>();
     const entry = (n: number) => {
       let e = byNumber.get(n);
       if (!e) byNumber.set(n, (e = { started: [], complete: [], shards: new Map() }));
@@ -321,7 +321,8 @@ export class GitBranchStore implements StateStore {
   private async blobs(scratch: string, contents: readonly string[]): Promise<string[]> {
     if (contents.length === 0) return [];
     const paths = contents.map((_, i) => join(scratch, `blob-${i}`));
-    await Promise.all(paths.map((path, i) => writeFile(path, contents[i] as string)));
+    // One at a time: a write can carry many ledger parts, and each is encoded only as it is written.
+    for (const [i, path] of paths.entries()) await writeFile(path, contents[i] as string);
     // --no-filters: the bytes as they are, as a blob read from standard input is stored.
     const ids = (await this.git.ok(["hash-object", "-w", "--no-filters", "--stdin-paths"], { input: `${paths.join("\n")}\n` })).split("\n");
     if (ids.length !== contents.length) throw new PressworkError("git", `git hash-object stored ${ids.length} of ${contents.length} files`);

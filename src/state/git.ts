@@ -88,6 +88,7 @@ export class Git {
   /**
    * Objects by name (`oid`, `commit:path`), read by one `git cat-file --batch`
    * and handed on one at a time as they stream in; undefined for a missing one.
+   * Throws when git stops before answering for every object.
    */
   async *objects(specs: readonly string[]): AsyncGenerator<{ spec: string; content: Buffer | undefined }> {
     if (specs.length === 0) return;
@@ -119,5 +120,7 @@ export class Git {
       }
     }
     await new Promise((resolve) => (child.exitCode === null ? child.on("close", resolve) : resolve(undefined)));
+    // A reader that stopped early must not pass for a state with fewer files.
+    if (index < specs.length) throw new PressworkError("git", `git cat-file stopped after ${index} of ${specs.length} objects`);
   }
 }

@@ -116,7 +116,7 @@ export interface IssueState {
   /** Set once an unsharded send went through the whole list, or `--finalize` found every shard done; the latest counts. */
   complete?: { at: string; attempt: string; counts: SendCounts };
   /** Shards that went through their part of the list, by "i/N". */
-  shardsDone: Map<string, { at: string; attempt: string; counts: SendCounts }>;
+  shardsDone: ReadonlyMap<string, { at: string; attempt: string; counts: SendCounts }>;
 }
 
 /** A held send lock: one per attempt and issue. */
@@ -176,9 +176,9 @@ export type StateChange =
 
 /** The small part of the state: issues, locks, migration. Cheap to read; what guards see. */
 export interface StateSummary {
-  /** Started issues by number, ascending. */
-  readonly issues: readonly IssueState[];
-  readonly locks: readonly LockRecord[];
+  /** Started issues by number, ascending. A store may hand the same objects to several readers: none changes them. */
+  readonly issues: readonly Readonly<IssueState>[];
+  readonly locks: readonly Readonly<LockRecord>[];
   readonly migration?: Migration;
   /** Set on a state branch whose state was carried into a database. */
   readonly moved?: Moved;
