@@ -53,10 +53,12 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
   const layout: VFile[] = [];
   // No articles folder: no articles. One that cannot be listed, in part or whole, fails the run rather than build a site without them.
   const entries: Dirent[] = [];
+  const unlisted = new Set<string>();
   if (existsSync(base)) {
     listTree(base, entries, (dir, error) => {
       const path = `${ARTICLES_DIR}${dir.slice(base.length).split(sep).join("/")}`;
-      const file = new VFile({ path });
+      unlisted.add(path);
+      const file = new VFile({ path: error.code === "ENOTDIR" ? path : `${path}/` });
       fileError(file, "unreadable", `cannot be listed (${error.code ?? error.message}), so the articles in it would be left out: ${error.code === "ENOTDIR" ? `${ARTICLES_DIR}/ must be a folder` : "make it readable"}`, { place: { line: 1, column: 1 } });
       layout.push(file);
     });
@@ -71,7 +73,7 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
     else layout.push(warning(path, target ? "is a link to a folder, which is not followed: move the folder here instead" : "is a link to a file that does not exist, and is ignored: remove the link or restore its target", "dangling-link"));
   }
   files.sort();
-  layout.push(...foldersWithoutArticles(entries.filter((e) => e.isDirectory()).map(pathOf).filter(visible), files));
+  layout.push(...foldersWithoutArticles(entries.filter((e) => e.isDirectory()).map(pathOf).filter((dir) => visible(dir) && !unlisted.has(dir)), files));
   listed?.(files.filter(isArticle).length);
   const sources: SourceFile[] = [];
   const assets = new Map<string, number>();

@@ -1,10 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { assemble, build } from "../../src/pipeline/build.js";
 import { xmllint } from "../helpers/feeds.js";
-import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";
+import { article, NOW, removeProjects, REPO, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
 
@@ -40,6 +41,21 @@ describe("how article files are read", () => {
     expect(messages).toEqual([{ file: "articles", line: 1, fatal: true, reason: "cannot be listed (ENOTDIR), so the articles in it would be left out: articles/ must be a folder", rule: "unreadable" }]);
     expect(result.written).toBeUndefined();
     expect(existsSync(join(root, "dist"))).toBe(false);
+  });
+
+  it("fails a check when a folder under articles/ cannot be read, naming it, and says nothing else of it", async () => {
+    const root = await tempProject({ articles: { "2026/story/index.md": article("title: Story\ndate: 2026-11-01") } });
+    await chmod(join(root, "articles/2026"), 0o000);
+    // Root reads any folder: as root, the check runs as nobody, who owns the project.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) spawnSync("chown", ["-R", "nobody", root]);
+    const command = [process.execPath, join(REPO, "bin/presswork.js"), "check", "--now", NOW.toISOString()];
+    const result = asRoot ? spawnSync("runuser", ["-u", "nobody", "--", ...command], { cwd: root, encoding: "utf8" }) : spawnSync(command[0] as string, command.slice(1), { cwd: root, encoding: "utf8" });
+    await chmod(join(root, "articles/2026"), 0o755);
+    if (result.error) return console.log(`skipped: no runuser to check as another user than root (${result.error.message})`);
+    expect(result.status, result.stderr).toBe(1);
+    const lines = `${result.stdout}${result.stderr}`.split("\n").filter((line) => line.startsWith("articles/"));
+    expect(lines).toEqual(["articles/2026/:1:1  error  cannot be listed (EACCES), so the articles in it would be left out: make it readable  unreadable"]);
   });
 
   it("builds a project without an articles folder: a new newsletter has none yet", async () => {
