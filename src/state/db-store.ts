@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { isUnavailable, openStore as openDatabase, type Store } from "../store/database.js";
 import type { Database } from "../store/schema.js";
-import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type SendCounts, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
+import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type SendCounts, type SendDone, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
 /** Where the database store finds its database, and whose state it keeps there. */
@@ -228,7 +228,7 @@ export class DatabaseStore implements StateStore {
         .map((d) => ({ at: d.at, attempt: d.attempt, counts: parse<SendCounts>(d.counts, `the counts of issue #${number}`) }))
         .sort((a, b) => a.at.localeCompare(b.at) || a.attempt.localeCompare(b.attempt))
         .at(-1);
-      const shardsDone = new Map<string, { at: string; attempt: string; counts: SendCounts }>();
+      const shardsDone = new Map<string, SendDone>();
       for (const d of mine.filter((d) => d.shard_count > 0)) shardsDone.set(`${d.shard_index}/${d.shard_count}`, { at: d.at, attempt: d.attempt, counts: parse<SendCounts>(d.counts, `the counts of a shard of issue #${number}`) });
       issues.push({ issue, startedBy: attempt, shardsDone, ...(complete ? { complete } : {}) });
     }

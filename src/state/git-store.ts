@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { Git } from "./git.js";
-import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type Moved, type SendCounts, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
+import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type Moved, type SendCounts, type SendDone, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
 import { PressworkError } from "../errors/error.js";
 
 /** A tip of the state branch: its commit and that commit's tree. */
@@ -252,7 +252,7 @@ export class GitBranchStore implements StateStore {
   private async readSummary(heads: readonly Head[]): Promise<StateSummary> {
     const files = await this.files(heads, "issues/", "locks/", "migrated.json", "moved.json");
     const paths = [...files.keys()].sort();
-    const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: Array<{ at: string; attempt: string; counts: SendCounts }>; shards: Map<string, { at: string; attempt: string; counts: SendCounts }> }>();
+    const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: SendDone[]; shards: Map<string, SendDone> }>();
     const entry = (n: number) => {
       let e = byNumber.get(n);
       if (!e) byNumber.set(n, (e = { started: [], complete: [], shards: new Map() }));

@@ -114,9 +114,16 @@ export interface IssueState {
   /** The attempt that froze it, and when. */
   startedBy: string;
   /** Set once an unsharded send went through the whole list, or `--finalize` found every shard done; the latest counts. */
-  complete?: { at: string; attempt: string; counts: SendCounts };
+  complete?: SendDone;
   /** Shards that went through their part of the list, by "i/N". */
-  shardsDone: ReadonlyMap<string, { at: string; attempt: string; counts: SendCounts }>;
+  shardsDone: ReadonlyMap<string, SendDone>;
+}
+
+/** A send, or a shard of one, that went through its whole list: when, which attempt, and its counts. */
+export interface SendDone {
+  at: string;
+  attempt: string;
+  counts: SendCounts;
 }
 
 /** A held send lock: one per attempt and issue. */
