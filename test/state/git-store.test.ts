@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Git } from "../../src/state/git.js";
 import { GitBranchStore } from "../../src/state/git-store.js";
 import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
 import type { StateChange } from "../../src/state/store.js";
@@ -116,5 +117,16 @@ describe("the state on a git branch", () => {
     const fresh = await open(a, "origin");
     await fresh.refresh();
     expect((await Ledger.read(3, fresh.ledger(3))).size).toBe(3);
+  });
+
+  it("fails a read that git stops short of, rather than read it as a state with fewer files", async () => {
+    // Outside any repository, cat-file exits before it answers for a single object.
+    const git = new Git(await temp(), { ...process.env, GIT_CEILING_DIRECTORIES: tmpdir() });
+    const read = async () => {
+      const got: string[] = [];
+      for await (const { spec } of git.objects(["HEAD:ledger/3/a/000000000000.ledger", "HEAD:README.md"])) got.push(spec);
+      return got;
+    };
+    await expect(read()).rejects.toThrow("git cat-file stopped after 0 of 2 objects");
   });
 });
