@@ -11,13 +11,13 @@ import { article, removeProjects, REPO, tempProject } from "../helpers/project.j
 
 const dirs: string[] = [];
 afterAll(() => Promise.all([removeProjects(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))]));
-/** A temporary folder of its own for a child process (TMPDIR), where its scratch folder is made. */
+/** A temporary folder of its own: a cache's, or a child process's TMPDIR, where its scratch folder is made. */
 const tempFolder = async () => {
   const dir = await mkdtemp(join(tmpdir(), "presswork-store-"));
   dirs.push(dir, `${dir}.compile-cache`);
   return dir;
 };
-/** The scratch folders in `temp`: Node 22's compile cache is kept elsewhere, so nothing else is made there. */
+/** The scratch folders in `temp` (Node 22's compile cache is kept beside it, not in it: see childEnv). */
 const scratchIn = async (temp: string) => (await readdir(temp)).filter((name) => name.startsWith("presswork-scratch-"));
 const childEnv = (temp: string) => ({ ...process.env, TMPDIR: temp, NODE_COMPILE_CACHE: `${temp}.compile-cache` });
 /** How a child process ended, and what it printed. */
@@ -28,11 +28,7 @@ function exit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJ
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
-const folder = async () => {
-  const dir = await mkdtemp(join(tmpdir(), "presswork-store-"));
-  dirs.push(dir);
-  return join(dir, ".presswork-cache");
-};
+const folder = async () => join(await tempFolder(), ".presswork-cache");
 
 describe("the cache store", () => {
   it("keeps what a run wrote for the next run made by the same code", async () => {
