@@ -52,19 +52,20 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
   const base = join(root, ARTICLES_DIR);
   const layout: VFile[] = [];
   // No articles folder: no articles. One that cannot be listed, in part or whole, fails the run rather than build a site without them.
+  // Entries lie under `base`: their paths are cut, not resolved (path.relative per file is a tenth of a rebuild).
+  const relative = (dir: string) => `${ARTICLES_DIR}${dir.slice(base.length).split(sep).join("/")}`;
   const entries: Dirent[] = [];
   const unlisted = new Set<string>();
   if (existsSync(base)) {
     listTree(base, entries, (dir, error) => {
-      const path = `${ARTICLES_DIR}${dir.slice(base.length).split(sep).join("/")}`;
+      const path = relative(dir);
       unlisted.add(path);
       const file = new VFile({ path: error.code === "ENOTDIR" ? path : `${path}/` });
       fileError(file, "unreadable", `cannot be listed (${error.code ?? error.message}), so the articles in it would be left out: ${error.code === "ENOTDIR" ? `${ARTICLES_DIR}/ must be a folder` : "make it readable"}`, { place: { line: 1, column: 1 } });
       layout.push(file);
     });
   }
-  // Entries lie under `base`: their paths are cut, not resolved (path.relative per file is a tenth of a rebuild).
-  const pathOf = (entry: Dirent) => `${ARTICLES_DIR}${entry.parentPath.slice(base.length).split(sep).join("/")}/${entry.name}`;
+  const pathOf = (entry: Dirent) => `${relative(entry.parentPath)}/${entry.name}`;
   const visible = (path: string) => !path.split("/").some((part) => part.startsWith("."));
   const files = entries.filter((entry) => entry.isFile()).map(pathOf).filter(visible);
   for (const path of entries.filter((e) => e.isSymbolicLink()).map(pathOf).filter(visible).sort()) {
