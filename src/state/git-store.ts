@@ -1,5 +1,3 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { Git } from "./git.js";
 import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type Moved, type SendCounts, type SendDone, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
@@ -26,6 +24,8 @@ export interface GitStoreOptions {
 
 const NETWORK_MS = 120_000;
 const ZERO = "0000000000000000000000000000000000000000";
+/** The branch name git fast-import builds a commit on: reset before git ends, so never written. */
+const SCRATCH = "refs/presswork/scratch";
 const pad = (n: number) => String(n).padStart(12, "0");
 
 const BRANCH_README = `# The send's state
@@ -43,12 +43,12 @@ README of the project, "Where the send's state lives".
 
 /**
  * The state on a git branch of its own (default `presswork-state`), read and
- * written with git's plumbing and a temporary index: the editor's working
- * tree, index and checked-out branch are never touched. With a remote, the
- * branch is fetched before reading and every write is a commit on top of
- * the fetched tip, pushed without force: a push that lost a race is
- * rebuilt on the new tip and pushed again. Without one, writes move the
- * local branch with a compare-and-swap update-ref.
+ * written with git's plumbing (a write's commit is one git fast-import):
+ * the editor's working tree, index and checked-out branch are never
+ * touched. With a remote, the branch is fetched before reading and every
+ * write is a commit on top of the fetched tip, pushed without force: a push
+ * that lost a race is rebuilt on the new tip and pushed again. Without one,
+ * writes move the local branch with a compare-and-swap update-ref.
  */
 export class GitBranchStore implements StateStore {
   readonly description: string;
@@ -155,9 +155,8 @@ export class GitBranchStore implements StateStore {
       const heads = await this.heads();
       const changes = typeof decide === "function" ? decide(await this.summaryOf(heads)) : decide;
       const [base] = heads;
-      const tree = await this.tree(heads, changes);
+      const { commit, tree } = await this.commit(heads, changes, message);
       if (base && tree === base.tree) return;
-      const commit = await this.git.ok(["commit-tree", tree, ...heads.flatMap((h) => ["-p", h.commit]), "-m", message]);
       // Without a remote the heads are the local branch alone: it must still be where this commit was built on.
       const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base?.commit);
       if (!error) return;
@@ -293,41 +292,58 @@ export class GitBranchStore implements StateStore {
     return { issues, locks, ...(migration ? { migration } : {}), ...(moved ? { moved } : {}) };
   }
 
-  /** The tree of the heads (their union) with the changes applied, built in a temporary index. */
-  private async tree(heads: readonly Head[], changes: readonly StateChange[]): Promise<string> {
-    const scratch = await mkdtemp(join(tmpdir(), "presswork-state-write-"));
-    const env = { GIT_INDEX_FILE: join(scratch, "index") };
-    try {
-      const [base, ...others] = heads;
-      await this.git.ok(base ? ["read-tree", base.tree] : ["read-tree", "--empty"], { env });
-      for (const other of others) {
-        // A local history the remote never saw: its files join the union, its locks do not.
-        const have = new Set((await this.git.ok(["ls-files", "-z"], { env })).split("\0"));
-        const listing = (await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", other.tree], { env })).split("\0").filter((e) => e && !have.has(e.slice(e.indexOf("\t") + 1)) && !e.includes("\tlocks/"));
-        if (listing.length) await this.git.ok(["update-index", "-z", "--index-info"], { env, input: `${listing.join("\0")}\0` });
-      }
-      const places = [...(base ? [] : [{ path: "README.md", content: BRANCH_README }]), ...changes.map(placeOf)];
-      const blobs = await this.blobs(scratch, places.flatMap((p) => (p.content === undefined ? [] : [p.content])));
-      let next = 0;
-      const lines = places.map(({ path, content }) => (content === undefined ? `0 ${ZERO}\t${path}` : `100644 ${blobs[next++] as string}\t${path}`));
-      if (lines.length) await this.git.ok(["update-index", "-z", "--index-info"], { env, input: `${lines.join("\0")}\0` });
-      return await this.git.ok(["write-tree"], { env });
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
+  /**
+   * A commit of the heads (their union: the first head's files, then the
+   * files of the others it lacks, but their locks) with the changes applied,
+   * and its tree. One `git fast-import` stores the files, trees and commit,
+   * each file's text made only as git takes it; no ref moves (the scratch
+   * branch is reset before git ends), so the caller moves the branch.
+   */
+  private async commit(heads: readonly Head[], changes: readonly StateChange[], message: string): Promise<Head> {
+    const [base, ...others] = heads;
+    const joined = others.length > 0 && base ? await this.joined(base, others) : [];
+    const places = [...(base ? [] : [{ path: "README.md", content: BRANCH_README }]), ...changes.map(placeOf)];
+    const { GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email } = this.git.env;
+    const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+    function* input(): Generator<string> {
+      yield `feature done\ncommit ${SCRATCH}\nmark :1\ncommitter ${name ?? ""} <${email ?? ""}> now\n${data(`${message}\n`)}`;
+      if (base) yield `from ${base.commit}\n`;
+      for (const other of others) yield `merge ${other.commit}\n`;
+      for (const entry of joined) yield `M ${entry.mode} ${entry.id} ${quotePath(entry.path)}\n`;
+      for (const { path, content } of places) yield content === undefined ? `D ${quotePath(path)}\n` : `M 100644 inline ${quotePath(path)}\n${data(content)}`;
+      yield `\nget-mark :1\nls :1 ""\nreset ${SCRATCH}\n\ndone\n`;
     }
+    const [commit, listing] = (await this.git.ok(["fast-import", "--quiet", "--date-format=now", "--done"], { input: input() })).split("\n");
+    const tree = /^040000 tree (\w+)/.exec(listing ?? "")?.[1];
+    if (!commit || !tree) throw new PressworkError("git", `git fast-import did not report the commit it made`);
+    return { commit, tree };
   }
 
-  /** Stores `contents` as blobs, in one git process, through files in `scratch`; their object ids, in order. */
-  private async blobs(scratch: string, contents: readonly string[]): Promise<string[]> {
-    if (contents.length === 0) return [];
-    const paths = contents.map((_, i) => join(scratch, `blob-${i}`));
-    // One at a time: a write can carry many ledger parts, and each is encoded only as it is written.
-    for (const [i, path] of paths.entries()) await writeFile(path, contents[i] as string);
-    // --no-filters: the bytes as they are, as a blob read from standard input is stored.
-    const ids = (await this.git.ok(["hash-object", "-w", "--no-filters", "--stdin-paths"], { input: `${paths.join("\n")}\n` })).split("\n");
-    if (ids.length !== contents.length) throw new PressworkError("git", `git hash-object stored ${ids.length} of ${contents.length} files`);
-    return ids;
+  /** The files of `others` that `base` lacks (the first head to hold a path gives it), but their locks: a local history the remote never saw joins the union, its locks do not. */
+  private async joined(base: Head, others: readonly Head[]): Promise<Array<{ mode: string; id: string; path: string }>> {
+    const entries = async (head: Head) =>
+      (await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head.tree])).split("\0").flatMap((entry) => {
+        const tab = entry.indexOf("\t");
+        if (tab < 0) return [];
+        const [mode, , id] = entry.slice(0, tab).split(" ");
+        return [{ mode: mode as string, id: id as string, path: entry.slice(tab + 1) }];
+      });
+    const have = new Set((await entries(base)).map((e) => e.path));
+    const joined: Array<{ mode: string; id: string; path: string }> = [];
+    for (const other of others) {
+      for (const entry of await entries(other)) {
+        if (have.has(entry.path) || entry.path.startsWith("locks/")) continue;
+        have.add(entry.path);
+        joined.push(entry);
+      }
+    }
+    return joined;
   }
+}
+
+/** A path as git fast-import reads it: as it is, or C-quoted when it starts with a quote or holds a line feed (any file someone put on the branch). */
+function quotePath(path: string): string {
+  return path.startsWith('"') || path.includes("\n") ? `"${path.replace(/["\\\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`))}"` : path;
 }
 
 /** Where a change lives on the branch, and its content (undefined to remove it). */

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { Readable } from "node:stream";
 import { PressworkError } from "../errors/error.js";
 
 /** What a git command printed and how it ended. */
@@ -10,7 +11,8 @@ export interface GitResult {
 
 /** Options of one git command. */
 interface RunOptions {
-  input?: string | Buffer;
+  /** Standard input: text, bytes, or chunks made one at a time as git takes them. */
+  input?: string | Buffer | Iterable<string>;
   env?: NodeJS.ProcessEnv;
   /** Kill the command after this long (fetch and push over a network). */
   timeoutMs?: number;
@@ -62,7 +64,14 @@ export class Git {
         resolve({ code: code ?? (signal ? 124 : 1), stdout: Buffer.concat(out), stderr: signal ? `${err}\ntimed out` : err });
       });
       child.stdin.on("error", () => {});
-      child.stdin.end(options.input ?? "");
+      const input = options.input ?? "";
+      if (typeof input === "string" || Buffer.isBuffer(input)) child.stdin.end(input);
+      else Readable.from(input)
+          .on("error", (error) => {
+            child.kill();
+            reject(error);
+          })
+          .pipe(child.stdin);
     });
   }
 

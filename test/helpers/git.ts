@@ -4,7 +4,12 @@ const IDENTITY = { GIT_AUTHOR_NAME: "Editor", GIT_AUTHOR_EMAIL: "editor@example.
 
 /** Runs git in `cwd` as an editor would; returns its output, trimmed. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...IDENTITY } }).trim();
+  return gitWith(cwd, {}, ...args);
+}
+
+/** Runs git as `git` does, with more environment (a temporary index, say). */
+export function gitWith(cwd: string, env: Record<string, string>, ...args: string[]): string {
+  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...IDENTITY, ...env } }).trim();
 }
 
 /** Makes `root` a git repository with everything in it committed on main. */

@@ -6,7 +6,7 @@ import { Git } from "../../src/state/git.js";
 import { GitBranchStore } from "../../src/state/git-store.js";
 import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
 import type { StateChange } from "../../src/state/store.js";
-import { git } from "../helpers/git.js";
+import { git, gitWith } from "../helpers/git.js";
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -56,8 +56,13 @@ describe("the state on a git branch", () => {
     await store.write([ledgerPart(3, "a", 0, [1, 2])], "a write");
     expect([git(root, "status", "--porcelain"), git(root, "rev-parse", "HEAD"), git(root, "symbolic-ref", "HEAD")]).toEqual(before);
     expect(git(root, "ls-tree", "-r", "--name-only", "presswork-state")).toBe("README.md\nledger/3/a/000000000000.ledger");
-    // Local only: nothing was pushed.
+    // Local only: nothing was pushed, and no ref but the branch was made.
     expect(git(root, "ls-remote", "origin")).not.toContain("presswork-state");
+    expect(git(root, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main\nrefs/heads/presswork-state\nrefs/remotes/origin/HEAD\nrefs/remotes/origin/main");
+    // A write that changes nothing adds no commit.
+    const tip = git(root, "rev-parse", "presswork-state");
+    await store.write([ledgerPart(3, "a", 0, [1, 2])], "the same write");
+    expect(git(root, "rev-parse", "presswork-state")).toBe(tip);
   });
 
   it("loses no write when two machines write at once: a push that lost the race is rebuilt on the new tip", async () => {
@@ -110,6 +115,14 @@ describe("the state on a git branch", () => {
     await (await open(a, "origin")).write([ledgerPart(3, "shared", 0, [1])], "a send on GitHub");
     // A send on a laptop before its remote was configured, on the local branch only.
     await (await open(b)).write([ledgerPart(3, "laptop", 0, [2])], "a send on a laptop");
+    // A file added there by hand, whatever its name, joins the union too.
+    const odd = '"quoted" \\ name\t.txt';
+    const index = { GIT_INDEX_FILE: join(await temp(), "index") };
+    const blob = git(b, "hash-object", "-w", "README.md");
+    gitWith(b, index, "read-tree", "presswork-state");
+    gitWith(b, index, "update-index", "--add", "--cacheinfo", `100644,${blob},${odd}`);
+    const tree = gitWith(b, index, "write-tree");
+    git(b, "update-ref", "refs/heads/presswork-state", git(b, "commit-tree", tree, "-p", "presswork-state", "-m", "A note"));
     const both = await open(b, "origin");
     await both.refresh();
     expect((await Ledger.read(3, both.ledger(3))).size).toBe(2);
@@ -117,6 +130,7 @@ describe("the state on a git branch", () => {
     const fresh = await open(a, "origin");
     await fresh.refresh();
     expect((await Ledger.read(3, fresh.ledger(3))).size).toBe(3);
+    expect(git(a, "ls-tree", "-r", "-z", "--name-only", "refs/presswork/remote/presswork-state").split("\0")).toContain(odd);
   });
 
   it("fails a read that git stops short of, rather than read it as a state with fewer files", async () => {
