@@ -26,6 +26,8 @@ const NETWORK_MS = 120_000;
 const ZERO = "0000000000000000000000000000000000000000";
 /** The branch name git fast-import builds a commit on: reset before git ends, so never written. */
 const SCRATCH = "refs/presswork/scratch";
+/** The files a summary is made of: the issues' records, the locks, the marks of a migration and of a move. */
+const SUMMARY_PATHS = ["issues/", "locks/", "migrated.json", "moved.json"];
 const pad = (n: number) => String(n).padStart(12, "0");
 
 const BRANCH_README = `# The send's state
@@ -56,7 +58,8 @@ export class GitBranchStore implements StateStore {
   private readonly local: string;
   private readonly fetched: string;
   private writing: Promise<void> = Promise.resolve();
-  private lastSummary: { trees: string; summary: StateSummary } | undefined;
+  /** The last summary read or written, with the trees it is of and the text of its files. */
+  private lastSummary: { trees: string; texts: ReadonlyMap<string, string>; summary: StateSummary } | undefined;
 
   private constructor(
     private readonly git: Git,
@@ -159,7 +162,7 @@ export class GitBranchStore implements StateStore {
       if (base && tree === base.tree) return;
       // Without a remote the heads are the local branch alone: it must still be where this commit was built on.
       const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base?.commit);
-      if (!error) return;
+      if (!error) return this.wrote(heads, tree, changes);
       if (error.race) {
         if (round >= 20) throw new PressworkError("state-save", `cannot save the state on ${this.description}: other writers kept moving it (${round} tries)`);
         await sleep(Math.min(2000, 50 * 2 ** Math.min(round, 5)) * (0.5 + Math.random()));
@@ -244,13 +247,41 @@ export class GitBranchStore implements StateStore {
   /** The summary of the heads: read again only when their trees changed (a tree's id names its content). */
   private async summaryOf(heads: readonly Head[]): Promise<StateSummary> {
     const trees = heads.map((h) => h.tree).join(" ");
-    if (this.lastSummary?.trees !== trees) this.lastSummary = { trees, summary: await this.readSummary(heads) };
+    if (this.lastSummary?.trees !== trees) this.lastSummary = this.summarised(trees, await this.summaryFiles(heads));
     return this.lastSummary.summary;
   }
 
-  private async readSummary(heads: readonly Head[]): Promise<StateSummary> {
-    const files = await this.files(heads, "issues/", "locks/", "migrated.json", "moved.json");
-    const paths = [...files.keys()].sort();
+  /** The text of each file a summary is made of (the first head wins a path both have), by path. */
+  private async summaryFiles(heads: readonly Head[]): Promise<Map<string, string>> {
+    const files = await this.files(heads, ...SUMMARY_PATHS);
+    const paths = [...files.keys()];
+    const texts = new Map<string, string>();
+    let i = 0;
+    for await (const { content } of this.git.objects(paths.map((p) => files.get(p) as string))) {
+      const path = paths[i++] as string;
+      if (content) texts.set(path, content.toString("utf8"));
+    }
+    return texts;
+  }
+
+  /**
+   * The summary of the tree this store just wrote, from the files of the
+   * summary it was written on and the changes, with no git to run: the next
+   * read of that tree needs none either.
+   */
+  private wrote(heads: readonly Head[], tree: string, changes: readonly StateChange[]): void {
+    if (heads.length > 1 || this.lastSummary?.trees !== (heads[0]?.tree ?? "")) return;
+    const texts = new Map(this.lastSummary.texts);
+    for (const { path, content } of changes.map(placeOf)) {
+      if (!SUMMARY_PATHS.some((p) => (p.endsWith("/") ? path.startsWith(p) : path === p))) continue;
+      if (content === undefined) texts.delete(path);
+      else texts.set(path, content);
+    }
+    this.lastSummary = this.summarised(tree, texts);
+  }
+
+  /** A summary from the text of its files, by path. */
+  private summarised(trees: string, texts: ReadonlyMap<string, string>): NonNullable<GitBranchStore["lastSummary"]> {
     const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: SendDone[]; shards: Map<string, SendDone> }>();
     const entry = (n: number) => {
       let e = byNumber.get(n);
@@ -260,13 +291,10 @@ export class GitBranchStore implements StateStore {
     const locks: LockRecord[] = [];
     let migration: Migration | undefined;
     let moved: Moved | undefined;
-    let i = 0;
-    for await (const { content } of this.git.objects(paths.map((p) => files.get(p) as string))) {
-      const path = paths[i++] as string;
-      if (!content) continue;
+    for (const path of [...texts.keys()].sort()) {
       let value: unknown;
       try {
-        value = JSON.parse(content.toString("utf8"));
+        value = JSON.parse(texts.get(path) as string);
       } catch {
         throw new PressworkError("state-damaged", `${path} on ${this.description} is not valid JSON: it was edited by hand. Restore it from the branch's history`);
       }
@@ -289,7 +317,7 @@ export class GitBranchStore implements StateStore {
       const complete = e.complete.sort((a, b) => a.at.localeCompare(b.at) || a.attempt.localeCompare(b.attempt)).at(-1);
       issues.push({ issue: first[1], startedBy: first[0], shardsDone: e.shards, ...(complete ? { complete } : {}) });
     }
-    return { issues, locks, ...(migration ? { migration } : {}), ...(moved ? { moved } : {}) };
+    return { trees, texts, summary: { issues, locks, ...(migration ? { migration } : {}), ...(moved ? { moved } : {}) } };
   }
 
   /**
