@@ -26,6 +26,7 @@ import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { type TemplateSources } from "../templates/liquid.js";
 import type { MjmlThread } from "./mjml-thread.js";
+import type { StateStore } from "../state/store.js";
 import { prepareNewsletter, previewKey, type NewsletterState } from "./newsletter.js";
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
@@ -51,6 +52,8 @@ export interface ProjectOptions {
   withoutSite?: boolean;
   /** Runs MJML for the issues in a thread of its own; without it, MJML runs here. */
   mjml?: MjmlThread;
+  /** The state branch's store when the caller has it open (a send): the record of sent issues is read from it. */
+  state?: StateStore;
 }
 
 /** Everything a run found: the files with their messages and, when nothing was fatal, what to write. */
@@ -133,7 +136,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     // 5. The newsletter: past issues and the next one, compiled.
     let letter: NewsletterState | undefined;
     try {
-      letter = await prepareNewsletter(options.root, config, articles, options.now, store, options.mjml);
+      letter = await prepareNewsletter(options.root, config, articles, options.now, { cache: store, ...(options.mjml ? { mjml: options.mjml } : {}), ...(options.state ? { state: options.state } : {}) });
     } catch (error) {
       if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;

@@ -5,7 +5,7 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issueArchive, unfrozenIssues, upcomingIssue, type ArchivedIssue } from "../issues/archive.js";
 import { issuePath, planNextIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
-import type { IssueState } from "../state/store.js";
+import type { IssueState, StateStore } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { emailImage, type EmailImage } from "../issues/images.js";
@@ -58,9 +58,9 @@ export interface NewsletterState {
  * and the files of earlier versions until a send carries them over); see
  * readStateView. Problems are on the returned files.
  */
-export async function readRecord(root: string, config: Pick<Config, "state"> | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ record?: SentRecord; issues: IssueState[]; files: VFile[] }> {
+export async function readRecord(root: string, config: Pick<Config, "state"> | undefined, env: NodeJS.ProcessEnv = process.env, branch?: StateStore): Promise<{ record?: SentRecord; issues: IssueState[]; files: VFile[] }> {
   const { readStateView, startedIssues } = await import("../state/state.js");
-  const view = await readStateView(root, config, env);
+  const view = await readStateView(root, config, env, branch);
   const file = new VFile({ path: RECORD_FILE });
   const issues = startedIssues(view.summary, file);
   const files = [...view.files, file];
@@ -79,14 +79,25 @@ export function readEmailTemplates(root: string): TemplateSources {
   return out;
 }
 
+/** What preparing the newsletter can use when the caller has it. */
+export interface NewsletterHelpers {
+  /** The build's cache: compiled issues and MJML results. */
+  cache?: CacheStore;
+  /** Runs MJML in a thread of its own. */
+  mjml?: MjmlThread;
+  /** The state branch's store, already open (a send's), read instead of opening it again. */
+  state?: StateStore;
+}
+
 /**
  * Plans and compiles the next issue and the web versions of the sent ones.
  * Messages (record problems, note problems, size) land on the returned files.
  */
-export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, store?: CacheStore, thread?: MjmlThread): Promise<NewsletterState | undefined> {
+export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, using: NewsletterHelpers = {}): Promise<NewsletterState | undefined> {
+  const { cache: store, mjml: thread, state } = using;
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
-  const { record, issues, files } = await readRecord(root, config);
+  const { record, issues, files } = await readRecord(root, config, process.env, state);
   if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], unfrozen: [], files };
   const templates = readEmailTemplates(root);
   // Compiled issues, MJML results and the mark of valid templates; a build keeps what it used and drops the rest.

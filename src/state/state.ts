@@ -161,8 +161,9 @@ export interface StateView {
  * last fetched copy of the shared one (`presswork state fetch` brings it),
  * their union when they differ. Until a send has carried them over, the
  * files of earlier versions count too. Outside a git repository, only those.
+ * `branch` is the state branch's store when the caller has it open.
  */
-export async function readStateView(root: string, config: StateConfig | undefined, env: NodeJS.ProcessEnv): Promise<StateView> {
+export async function readStateView(root: string, config: StateConfig | undefined, env: NodeJS.ProcessEnv, branch?: StateStore): Promise<StateView> {
   let settings: StateSettings;
   try {
     settings = stateSettings(config, env);
@@ -182,7 +183,7 @@ export async function readStateView(root: string, config: StateConfig | undefine
     fileError(file, "state-unreadable", `cannot read the record of sent issues: ${error.message}`);
     return { summary: { issues: [], locks: [] }, files: [file], description: "" };
   }
-  const store = await openBranch(root, settings, env);
+  const store = branch ?? (await openBranch(root, settings, env));
   const summary: StateSummary = store ? await store.summary() : { issues: [], locks: [] };
   const files: VFile[] = [];
   const moved = store && settings.backend === "branch" ? movedMessage(summary, store.description) : undefined;
