@@ -9,6 +9,17 @@ interface Head {
   tree: string;
 }
 
+/** A commit the branch took: `alone` when it is then the branch's only tip. */
+interface Saved {
+  alone: boolean;
+}
+
+/** A commit the branch did not take: a race lost to another writer, or another failure. */
+interface Refused {
+  race: boolean;
+  message: string;
+}
+
 /** Where the git store keeps the state, and how it reaches the shared copy. */
 export interface GitStoreOptions {
   /** A folder inside the repository's work tree (the project root). */
@@ -58,6 +69,8 @@ export class GitBranchStore implements StateStore {
   private readonly local: string;
   private readonly fetched: string;
   private writing: Promise<void> = Promise.resolve();
+  /** The commit this store last wrote, while it was the branch's only tip. */
+  private tip: Head | undefined;
   /** The last summary read or written, with the trees it is of and the text of its files. */
   private lastSummary: { trees: string; texts: ReadonlyMap<string, string>; summary: StateSummary } | undefined;
 
@@ -154,33 +167,45 @@ export class GitBranchStore implements StateStore {
   private async writeNow(decide: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void> {
     let failures = 0;
     for (let round = 0; ; round++) {
-      await this.refresh();
-      const heads = await this.heads();
+      // This store's last commit, while it was the branch's only tip, needs no fetch or read of the refs: if another
+      // writer moved the branch since, the push or compare-and-swap below fails as any race does, and the next round reads it.
+      const heads = round === 0 && this.tip ? [this.tip] : await this.refresh().then(() => this.heads());
+      this.tip = undefined;
       const changes = typeof decide === "function" ? decide(await this.summaryOf(heads)) : decide;
       const [base] = heads;
       const { commit, tree } = await this.commit(heads, changes, message);
-      if (base && tree === base.tree) return;
+      if (base && tree === base.tree) {
+        if (heads.length === 1) this.tip = base;
+        return;
+      }
       // Without a remote the heads are the local branch alone: it must still be where this commit was built on.
-      const error = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base?.commit);
-      if (!error) return this.wrote(heads, tree, changes);
-      if (error.race) {
+      const outcome = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base?.commit);
+      if ("alone" in outcome) {
+        if (outcome.alone) this.tip = { commit, tree };
+        return this.wrote(heads, tree, changes);
+      }
+      if (outcome.race) {
         if (round >= 20) throw new PressworkError("state-save", `cannot save the state on ${this.description}: other writers kept moving it (${round} tries)`);
         await sleep(Math.min(2000, 50 * 2 ** Math.min(round, 5)) * (0.5 + Math.random()));
         continue;
       }
-      if (++failures >= 3) throw new PressworkError("state-save", `cannot save the state on ${this.description}: ${error.message}`);
+      if (++failures >= 3) throw new PressworkError("state-save", `cannot save the state on ${this.description}: ${outcome.message}`);
       await sleep(500 * failures);
     }
   }
 
-  /** Pushes a commit without force; a rejection because the tip moved is a race to retry. */
-  private async push(commit: string): Promise<{ race: boolean; message: string } | undefined> {
+  /**
+   * Pushes a commit without force; a rejection because the tip moved is a
+   * race to retry. Once pushed, the commit is the branch's only tip unless
+   * the local branch moved apart from it meanwhile.
+   */
+  private async push(commit: string): Promise<Saved | Refused> {
     const result = await this.git.run(["push", "--quiet", "--no-verify", "--porcelain", this.remoteUrl as string, `${commit}:refs/heads/${this.options.branch}`], { timeoutMs: NETWORK_MS });
     if (result.code === 0) {
       await this.git.run(["update-ref", this.fetched, commit]);
       const mine = await this.git.resolve(this.local);
-      if (!mine || (await this.git.isAncestor(mine, commit))) await this.git.run(["update-ref", this.local, commit, mine ?? ZERO]);
-      return undefined;
+      const behind = !mine || (await this.git.isAncestor(mine, commit));
+      return { alone: behind && (await this.git.run(["update-ref", this.local, commit, mine ?? ZERO])).code === 0 };
     }
     const text = `${result.stdout.toString()}\n${result.stderr}`;
     const race = /\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/i.test(text) && !/\[remote rejected\]/.test(text);
@@ -188,9 +213,9 @@ export class GitBranchStore implements StateStore {
   }
 
   /** Moves the local branch from `old` to `commit`, or reports a race when another writer moved it first. */
-  private async swap(commit: string, old: string | undefined): Promise<{ race: boolean; message: string } | undefined> {
+  private async swap(commit: string, old: string | undefined): Promise<Saved | Refused> {
     const result = await this.git.run(["update-ref", this.local, commit, old ?? ZERO]);
-    return result.code === 0 ? undefined : { race: true, message: result.stderr.trim() };
+    return result.code === 0 ? { alone: true } : { race: true, message: result.stderr.trim() };
   }
 
   /** The tips to read, each with its tree: the fetched one and the local one, or the one that contains the other. */

@@ -81,6 +81,21 @@ describe("the state on a git branch", () => {
     expect(git(check, "ls-tree", "-r", "--name-only", "refs/presswork/remote/presswork-state", "ledger/3").split("\n")).toHaveLength(12);
   });
 
+  it("builds a write on what another writer saved since this store's last write, with a remote and without", async () => {
+    const { clones } = await remoteAndClones(2);
+    const [a, b] = clones as [string, string];
+    for (const [first, second] of [
+      [await open(a, "origin"), await open(b, "origin")],
+      [await open(a), await open(a)],
+    ] as const) {
+      await first.write([ledgerPart(4, "one", 0, [1])], "first");
+      await second.write([ledgerPart(4, "two", 0, [2])], "second");
+      await first.write([ledgerPart(4, "one", 100, [3])], "first again");
+      await first.refresh();
+      expect((await Ledger.read(4, first.ledger(4))).size).toBe(3);
+    }
+  });
+
   it("cannot be saved to a remote that refuses it, and says why", async () => {
     const { remote, clones } = await remoteAndClones(1);
     await writeFile(join(remote, "hooks/pre-receive"), "#!/bin/sh\necho 'refs/heads/presswork-state is protected' >&2\nexit 1\n");
