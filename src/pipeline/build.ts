@@ -136,7 +136,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     // 5. The newsletter: past issues and the next one, compiled.
     let letter: NewsletterState | undefined;
     try {
-      letter = await prepareNewsletter(options.root, config, articles, options.now, { cache: store, ...(options.mjml ? { mjml: options.mjml } : {}), ...(options.state ? { state: options.state } : {}) });
+      letter = await prepareNewsletter(options.root, config, articles, options.now, { cache: store, mjml: options.mjml, state: options.state });
     } catch (error) {
       if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;

@@ -82,11 +82,11 @@ export function readEmailTemplates(root: string): TemplateSources {
 /** What preparing the newsletter can use when the caller has it. */
 export interface NewsletterHelpers {
   /** The build's cache: compiled issues and MJML results. */
-  cache?: CacheStore;
+  cache?: CacheStore | undefined;
   /** Runs MJML in a thread of its own. */
-  mjml?: MjmlThread;
+  mjml?: MjmlThread | undefined;
   /** The state branch's store, already open (a send's), read instead of opening it again. */
-  state?: StateStore;
+  state?: StateStore | undefined;
 }
 
 /**
