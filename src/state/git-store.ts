@@ -169,7 +169,8 @@ export class GitBranchStore implements StateStore {
     for (let round = 0; ; round++) {
       // This store's last commit, while it was the branch's only tip, needs no fetch or read of the refs: if another
       // writer moved the branch since, the push or compare-and-swap below fails as any race does, and the next round reads it.
-      const heads = round === 0 && this.tip ? [this.tip] : await this.refresh().then(() => this.heads());
+      const refs = round === 0 && this.tip ? { local: this.tip } : await this.refresh().then(() => this.refs());
+      const heads = await this.tipsOf(refs);
       this.tip = undefined;
       const changes = typeof decide === "function" ? decide(await this.summaryOf(heads)) : decide;
       const [base] = heads;
@@ -179,7 +180,7 @@ export class GitBranchStore implements StateStore {
         return;
       }
       // Without a remote the heads are the local branch alone: it must still be where this commit was built on.
-      const outcome = this.remoteUrl ? await this.push(commit) : await this.swap(commit, base?.commit);
+      const outcome = this.remoteUrl ? await this.push(commit, refs.local?.commit) : await this.swap(commit, base?.commit);
       if ("alone" in outcome) {
         if (outcome.alone) this.tip = { commit, tree };
         return this.wrote(heads, tree, changes);
@@ -197,11 +198,15 @@ export class GitBranchStore implements StateStore {
   /**
    * Pushes a commit without force; a rejection because the tip moved is a
    * race to retry. Once pushed, the commit is the branch's only tip unless
-   * the local branch moved apart from it meanwhile.
+   * the local branch moved apart from it meanwhile. `local` is where the
+   * local branch was when the commit was built: one of its ancestors.
    */
-  private async push(commit: string): Promise<Saved | Refused> {
+  private async push(commit: string, local: string | undefined): Promise<Saved | Refused> {
     const result = await this.git.run(["push", "--quiet", "--no-verify", "--porcelain", this.remoteUrl as string, `${commit}:refs/heads/${this.options.branch}`], { timeoutMs: NETWORK_MS });
     if (result.code === 0) {
+      // Both refs in one git process while the local branch is still where it was; else each on its own.
+      const both = await this.git.run(["update-ref", "--stdin"], { input: `update ${this.fetched} ${commit}\nupdate ${this.local} ${commit} ${local ?? ZERO}\n` });
+      if (both.code === 0) return { alone: true };
       await this.git.run(["update-ref", this.fetched, commit]);
       const mine = await this.git.resolve(this.local);
       const behind = !mine || (await this.git.isAncestor(mine, commit));
@@ -220,7 +225,11 @@ export class GitBranchStore implements StateStore {
 
   /** The tips to read, each with its tree: the fetched one and the local one, or the one that contains the other. */
   private async heads(): Promise<Head[]> {
-    const { fetched, local } = await this.refs();
+    return this.tipsOf(await this.refs());
+  }
+
+  /** The tips to read of the fetched ref and the local branch. */
+  private async tipsOf({ fetched, local }: { fetched?: Head; local?: Head }): Promise<Head[]> {
     if (!fetched || !local) return [fetched ?? local].filter((h): h is Head => h !== undefined);
     if (fetched.commit === local.commit || (await this.git.isAncestor(local.commit, fetched.commit))) return [fetched];
     if (await this.git.isAncestor(fetched.commit, local.commit)) return [local];

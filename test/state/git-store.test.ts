@@ -84,13 +84,15 @@ describe("the state on a git branch", () => {
   it("builds a write on what another writer saved since this store's last write, with a remote and without", async () => {
     const { clones } = await remoteAndClones(2);
     const [a, b] = clones as [string, string];
-    for (const [first, second] of [
-      [await open(a, "origin"), await open(b, "origin")],
-      [await open(a), await open(a)],
+    for (const [first, second, remote] of [
+      [await open(a, "origin"), await open(b, "origin"), true],
+      [await open(a), await open(a), false],
     ] as const) {
       await first.write([ledgerPart(4, "one", 0, [1])], "first");
       await second.write([ledgerPart(4, "two", 0, [2])], "second");
       await first.write([ledgerPart(4, "one", 100, [3])], "first again");
+      // Pushed, the commit is the local branch too.
+      if (remote) expect(git(a, "rev-parse", "presswork-state")).toBe(git(a, "rev-parse", "refs/presswork/remote/presswork-state"));
       await first.refresh();
       expect((await Ledger.read(4, first.ledger(4))).size).toBe(3);
     }
