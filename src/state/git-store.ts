@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from "node:path";
-import { Git } from "./git.js";
+import { rm } from "node:fs/promises";
+import { COMMITTER, Git } from "./git.js";
 import { type FrozenIssue, type IssueState, type LedgerPart, type LockRecord, type Migration, type Moved, type SendCounts, type SendDone, type StateChange, type StateStore, type StateSummary, type SuppressionPart } from "./store.js";
 import { PressworkError } from "../errors/error.js";
 
@@ -59,9 +60,10 @@ README of the project, "Where the send's state lives".
  * written with git's plumbing (a write's commit is one git fast-import):
  * the editor's working tree, index and checked-out branch are never
  * touched. With a remote, the branch is fetched before reading and every
- * write is a commit on top of the fetched tip, pushed without force: a push
- * that lost a race is rebuilt on the new tip and pushed again. Without one,
- * writes move the local branch with a compare-and-swap update-ref.
+ * write is a commit on top of the fetched tip (or of this store's own last
+ * commit), pushed without force: a push that lost a race is rebuilt on the
+ * newly fetched tip and pushed again. Without one, writes move the local
+ * branch with a compare-and-swap update-ref.
  */
 export class GitBranchStore implements StateStore {
   readonly description: string;
@@ -167,15 +169,24 @@ export class GitBranchStore implements StateStore {
   private async writeNow(decide: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void> {
     let failures = 0;
     for (let round = 0; ; round++) {
-      // This store's last commit, while it was the branch's only tip, needs no fetch or read of the refs: if another
-      // writer moved the branch since, the push or compare-and-swap below fails as any race does, and the next round reads it.
-      const refs = round === 0 && this.tip ? { local: this.tip } : await this.refresh().then(() => this.refs());
-      const heads = await this.tipsOf(refs);
+      // A guess: this store's last commit, while it was the branch's only tip, needs no fetch or read of the refs. If another
+      // writer moved the branch since, the push or compare-and-swap below fails as any race does; a decision that aborts or
+      // changes nothing on it is taken again on the newest state. Either way the next round reads (and fetches) the refs.
+      const guess = round === 0 ? this.tip : undefined;
       this.tip = undefined;
-      const changes = typeof decide === "function" ? decide(await this.summaryOf(heads)) : decide;
+      const refs = guess ? { local: guess } : await this.refresh().then(() => this.refs());
+      const heads = await this.tipsOf(refs);
+      let changes: readonly StateChange[];
+      try {
+        changes = typeof decide === "function" ? decide(await this.summaryOf(heads)) : decide;
+      } catch (error) {
+        if (guess) continue;
+        throw error;
+      }
       const [base] = heads;
       const { commit, tree } = await this.commit(heads, changes, message);
       if (base && tree === base.tree) {
+        if (guess) continue;
         if (heads.length === 1) this.tip = base;
         return;
       }
@@ -253,16 +264,19 @@ export class GitBranchStore implements StateStore {
   /** Files under any of `dirs` (folders or files) in any of the heads, path to object id; the first head wins a path both have. One git process a head. */
   private async files(heads: readonly Head[], ...dirs: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    for (const head of heads) {
-      const listing = await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head.tree, "--", ...dirs]);
-      for (const entry of listing.split("\0")) {
-        const tab = entry.indexOf("\t");
-        if (tab < 0) continue;
-        const path = entry.slice(tab + 1);
-        if (!out.has(path)) out.set(path, entry.slice(0, tab).split(" ")[2] as string);
-      }
-    }
+    for (const head of heads) for (const { path, id } of await this.entries(head, ...dirs)) if (!out.has(path)) out.set(path, id);
     return out;
+  }
+
+  /** The files of a head's tree (under `dirs`, when given): mode, object id and path of each. */
+  private async entries(head: Head, ...dirs: string[]): Promise<Array<{ mode: string; id: string; path: string }>> {
+    const listing = await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head.tree, ...(dirs.length > 0 ? ["--", ...dirs] : [])]);
+    return listing.split("\0").flatMap((entry) => {
+      const tab = entry.indexOf("\t");
+      if (tab < 0) return [];
+      const [mode, , id] = entry.slice(0, tab).split(" ");
+      return [{ mode: mode as string, id: id as string, path: entry.slice(tab + 1) }];
+    });
   }
 
   /** Files under `dir` that commits of the heads' history deleted, with the commit that did. */
@@ -358,24 +372,32 @@ export class GitBranchStore implements StateStore {
    * A commit of the heads (their union: the first head's files, then the
    * files of the others it lacks, but their locks) with the changes applied,
    * and its tree. One `git fast-import` stores the files, trees and commit,
-   * each file's text made only as git takes it; no ref moves (the scratch
+   * each file encoded only as git takes it; no ref moves (the scratch
    * branch is reset before git ends), so the caller moves the branch.
    */
   private async commit(heads: readonly Head[], changes: readonly StateChange[], message: string): Promise<Head> {
     const [base, ...others] = heads;
     const joined = others.length > 0 && base ? await this.joined(base, others) : [];
     const places = [...(base ? [] : [{ path: "README.md", content: BRANCH_README }]), ...changes.map(placeOf)];
-    const { GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email } = this.git.env;
     const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
     function* input(): Generator<string> {
-      yield `feature done\ncommit ${SCRATCH}\nmark :1\ncommitter ${name ?? ""} <${email ?? ""}> now\n${data(`${message}\n`)}`;
+      yield `commit ${SCRATCH}\nmark :1\ncommitter ${COMMITTER.name} <${COMMITTER.email}> now\n${data(`${message}\n`)}`;
       if (base) yield `from ${base.commit}\n`;
       for (const other of others) yield `merge ${other.commit}\n`;
       for (const entry of joined) yield `M ${entry.mode} ${entry.id} ${quotePath(entry.path)}\n`;
       for (const { path, content } of places) yield content === undefined ? `D ${quotePath(path)}\n` : `M 100644 inline ${quotePath(path)}\n${data(content)}`;
       yield `\nget-mark :1\nls :1 ""\nreset ${SCRATCH}\n\ndone\n`;
     }
-    const [commit, listing] = (await this.git.ok(["fast-import", "--quiet", "--date-format=now", "--done"], { input: input() })).split("\n");
+    const result = await this.git.run(["fast-import", "--quiet", "--date-format=now", "--done"], { input: input() });
+    if (result.code !== 0) {
+      // git leaves a report of the failed import in the repository: the error says what it said, and the report goes.
+      const report = /dumping crash report to (.+)$/m.exec(result.stderr)?.[1];
+      if (report) await rm(resolve(this.git.cwd, report.trim()), { force: true });
+      const said = result.stderr.split("\n").filter((line) => line.trim() && !line.includes("crash report")).slice(-2).join(" ");
+      const old = /Unsupported command|not a valid command|unknown option/i.test(said) ? " (saving the state needs git 2.10 or later)" : "";
+      throw new PressworkError("git", `git fast-import failed: ${said || `exit code ${result.code}`}${old}`);
+    }
+    const [commit, listing] = result.stdout.toString("utf8").trim().split("\n");
     const tree = /^040000 tree (\w+)/.exec(listing ?? "")?.[1];
     if (!commit || !tree) throw new PressworkError("git", `git fast-import did not report the commit it made`);
     return { commit, tree };
@@ -383,17 +405,10 @@ export class GitBranchStore implements StateStore {
 
   /** The files of `others` that `base` lacks (the first head to hold a path gives it), but their locks: a local history the remote never saw joins the union, its locks do not. */
   private async joined(base: Head, others: readonly Head[]): Promise<Array<{ mode: string; id: string; path: string }>> {
-    const entries = async (head: Head) =>
-      (await this.git.ok(["ls-tree", "-r", "-z", "--full-tree", head.tree])).split("\0").flatMap((entry) => {
-        const tab = entry.indexOf("\t");
-        if (tab < 0) return [];
-        const [mode, , id] = entry.slice(0, tab).split(" ");
-        return [{ mode: mode as string, id: id as string, path: entry.slice(tab + 1) }];
-      });
-    const have = new Set((await entries(base)).map((e) => e.path));
+    const have = new Set((await this.entries(base)).map((e) => e.path));
     const joined: Array<{ mode: string; id: string; path: string }> = [];
     for (const other of others) {
-      for (const entry of await entries(other)) {
+      for (const entry of await this.entries(other)) {
         if (have.has(entry.path) || entry.path.startsWith("locks/")) continue;
         have.add(entry.path);
         joined.push(entry);

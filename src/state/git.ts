@@ -9,6 +9,9 @@ export interface GitResult {
   stderr: string;
 }
 
+/** Who commits the state: the author and committer of every commit on its branch. */
+export const COMMITTER = { name: "presswork[bot]", email: "presswork-bot@users.noreply.github.com" };
+
 /** Options of one git command. */
 interface RunOptions {
   /** Standard input: text, bytes, or chunks made one at a time as git takes them. */
@@ -37,10 +40,10 @@ export class Git {
       ...env,
       GIT_TERMINAL_PROMPT: "0",
       GIT_PAGER: "cat",
-      GIT_AUTHOR_NAME: "presswork[bot]",
-      GIT_AUTHOR_EMAIL: "presswork-bot@users.noreply.github.com",
-      GIT_COMMITTER_NAME: "presswork[bot]",
-      GIT_COMMITTER_EMAIL: "presswork-bot@users.noreply.github.com",
+      GIT_AUTHOR_NAME: COMMITTER.name,
+      GIT_AUTHOR_EMAIL: COMMITTER.email,
+      GIT_COMMITTER_NAME: COMMITTER.name,
+      GIT_COMMITTER_EMAIL: COMMITTER.email,
       GIT_CONFIG_COUNT: String(pairs.length),
       ...Object.fromEntries(pairs.flatMap(([key, value], i) => [
         [`GIT_CONFIG_KEY_${i}`, key],

@@ -1,11 +1,11 @@
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Git } from "../../src/state/git.js";
 import { GitBranchStore } from "../../src/state/git-store.js";
 import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
-import type { StateChange } from "../../src/state/store.js";
+import type { LockRecord, StateChange, StateSummary } from "../../src/state/store.js";
 import { git, gitWith } from "../helpers/git.js";
 
 const dirs: string[] = [];
@@ -38,6 +38,7 @@ async function remoteAndClones(n: number): Promise<{ remote: string; clones: str
 }
 
 const open = async (root: string, remote?: string) => (await GitBranchStore.open({ root, branch: "presswork-state", ...(remote ? { remote } : {}), env: process.env })) as GitBranchStore;
+const lockOf = (issue: number, attempt: string): LockRecord => ({ issue, attempt: { name: attempt, started: "2026-11-30T07:17:00.000Z", host: "test", pid: 1 }, since: "2026-11-30T07:17:00.000Z", heartbeat: "2026-11-30T07:17:00.000Z" });
 const key = (i: number) => i.toString(16).padStart(24, "0");
 const ledgerPart = (issue: number, attempt: string, offset: number, keys: number[]): StateChange => ({
   kind: "ledger",
@@ -88,14 +89,50 @@ describe("the state on a git branch", () => {
       [await open(a, "origin"), await open(b, "origin"), true],
       [await open(a), await open(a), false],
     ] as const) {
-      await first.write([ledgerPart(4, "one", 0, [1])], "first");
-      await second.write([ledgerPart(4, "two", 0, [2])], "second");
-      await first.write([ledgerPart(4, "one", 100, [3])], "first again");
+      const issue = remote ? 4 : 5;
+      await first.write([ledgerPart(issue, "one", 0, [1])], "first");
+      await second.write([ledgerPart(issue, "two", 0, [2])], "second");
+      await first.write([ledgerPart(issue, "one", 100, [3])], "first again");
       // Pushed, the commit is the local branch too.
       if (remote) expect(git(a, "rev-parse", "presswork-state")).toBe(git(a, "rev-parse", "refs/presswork/remote/presswork-state"));
       await first.refresh();
-      expect((await Ledger.read(4, first.ledger(4))).size).toBe(3);
+      expect((await Ledger.read(issue, first.ledger(issue))).size).toBe(3);
     }
+  });
+
+  it("decides a write on the newest state, not on this store's last write: a lock released since does not refuse it", async () => {
+    const { clones } = await remoteAndClones(2);
+    const [a, b] = clones as [string, string];
+    const [mine, theirs] = [await open(a, "origin"), await open(b, "origin")];
+    const lock = lockOf(6, "theirs");
+    await theirs.write([{ kind: "lock", lock }], "their lock");
+    await mine.write([ledgerPart(6, "mine", 0, [1])], "a write that sees their lock");
+    await theirs.write([{ kind: "unlock", issue: 6, attempt: "theirs" }], "their lock released");
+    const take = (summary: StateSummary): StateChange[] => {
+      if (summary.locks.some((l) => l.issue === 6)) throw new Error("issue 6 is locked");
+      return [{ kind: "lock", lock: lockOf(6, "mine") }];
+    };
+    await mine.write(take, "my lock");
+    await theirs.refresh();
+    expect((await theirs.summary()).locks.map((l) => l.attempt.name)).toEqual(["mine"]);
+    // Nor does a write that would change nothing on its last write, but does on the newest state.
+    await theirs.write([{ kind: "lock", lock: lockOf(7, "theirs") }], "their other lock");
+    await mine.write((summary) => (summary.locks.some((l) => l.issue === 7) ? [{ kind: "unlock", issue: 7, attempt: "theirs" }] : []), "take over their other lock");
+    await theirs.refresh();
+    expect((await theirs.summary()).locks.map((l) => l.issue)).toEqual([6]);
+  });
+
+  it("names git's reason when a save cannot be made, and leaves no crash report in the repository", async () => {
+    const root = await temp();
+    git(root, "init", "--quiet", "--initial-branch=main");
+    git(root, "commit", "--quiet", "--allow-empty", "-m", "Project");
+    const store = await open(root);
+    await store.write([ledgerPart(3, "a", 0, [1])], "a write");
+    // The commit the store would build on is lost.
+    const tip = git(root, "rev-parse", "presswork-state");
+    await rm(join(root, ".git/objects", tip.slice(0, 2), tip.slice(2)));
+    await expect(store.write([ledgerPart(3, "a", 100, [2])], "the next write")).rejects.toThrow(`git fast-import failed: fatal: Not a valid commit: ${tip}`);
+    expect((await readdir(join(root, ".git"))).filter((name) => name.startsWith("fast_import_crash"))).toEqual([]);
   });
 
   it("cannot be saved to a remote that refuses it, and says why", async () => {
