@@ -21,6 +21,13 @@ interface Refused {
   message: string;
 }
 
+/** A summary, the trees it is of, and the text of the files it was made from, by path. */
+interface Summarised {
+  trees: string;
+  texts: ReadonlyMap<string, string>;
+  summary: StateSummary;
+}
+
 /** Where the git store keeps the state, and how it reaches the shared copy. */
 export interface GitStoreOptions {
   /** A folder inside the repository's work tree (the project root). */
@@ -74,7 +81,7 @@ export class GitBranchStore implements StateStore {
   /** The commit this store last wrote, while it was the branch's only tip. */
   private tip: Head | undefined;
   /** The last summary read or written, with the trees it is of and the text of its files. */
-  private lastSummary: { trees: string; texts: ReadonlyMap<string, string>; summary: StateSummary } | undefined;
+  private lastSummary: Summarised | undefined;
 
   private constructor(
     private readonly git: Git,
@@ -187,7 +194,6 @@ export class GitBranchStore implements StateStore {
       const { commit, tree } = await this.commit(heads, changes, message);
       if (base && tree === base.tree) {
         if (guess) continue;
-        if (heads.length === 1) this.tip = base;
         return;
       }
       // Without a remote the heads are the local branch alone: it must still be where this commit was built on.
@@ -329,7 +335,7 @@ export class GitBranchStore implements StateStore {
   }
 
   /** A summary from the text of its files, by path. */
-  private summarised(trees: string, texts: ReadonlyMap<string, string>): NonNullable<GitBranchStore["lastSummary"]> {
+  private summarised(trees: string, texts: ReadonlyMap<string, string>): Summarised {
     const byNumber = new Map<number, { started: Array<[string, FrozenIssue]>; complete: SendDone[]; shards: Map<string, SendDone> }>();
     const entry = (n: number) => {
       let e = byNumber.get(n);
@@ -394,7 +400,7 @@ export class GitBranchStore implements StateStore {
       const report = /dumping crash report to (.+)$/m.exec(result.stderr)?.[1];
       if (report) await rm(resolve(this.git.cwd, report.trim()), { force: true });
       const said = result.stderr.split("\n").filter((line) => line.trim() && !line.includes("crash report")).slice(-2).join(" ");
-      const old = /Unsupported command|not a valid command|unknown option/i.test(said) ? " (saving the state needs git 2.10 or later)" : "";
+      const old = said.includes("Unsupported command") ? " (saving the state needs git 2.10 or later)" : "";
       throw new PressworkError("git", `git fast-import failed: ${said || `exit code ${result.code}`}${old}`);
     }
     const [commit, listing] = result.stdout.toString("utf8").trim().split("\n");
