@@ -177,7 +177,7 @@ async function shareWithProcesses(
       for (const child of children) {
         child.on("message", (reply: WorkerReply) => {
           held.get(child)?.shift();
-          for (const [key, render] of reply.results) done(key, render);
+          for (const [key, { body, messages }] of reply.results) done(key, { body: { ...body, html: { ...body.html, email: body.html.email ?? body.html.feed } }, messages });
           feed();
         });
         const lost = () => {

@@ -1,4 +1,4 @@
-import type { RenderTarget } from "../markdown/render.js";
+import type { ArticleHtml, RenderTarget } from "../markdown/render.js";
 import type { CachedRender } from "../cache/renders.js";
 import type { RenderJob } from "./render-job.js";
 import { makeResolver, type LinkTarget } from "./resolve.js";
@@ -9,9 +9,22 @@ export type WorkerRequest =
   | { type: "init"; targets: LinkTarget[]; assets: string[]; now: number; basePath: string; siteUrl: string; bareUrls: boolean }
   | { type: "render"; jobs: RenderJob[] };
 
+/**
+ * A render as a worker sends it back: without the email HTML when that is
+ * the feed's (a body without images, most of them), which would otherwise
+ * be serialised, sent and parsed twice: a third of the bytes.
+ */
+export type SentRender = Omit<CachedRender, "body"> & { body: Omit<CachedRender["body"], "html"> & { html: Omit<ArticleHtml, "email"> & { email?: string } } };
+
 /** What a render worker sends back for each batch. */
 export interface WorkerReply {
-  results: Array<[key: string, render: CachedRender]>;
+  results: Array<[key: string, render: SentRender]>;
+}
+
+/** A render as sent back (see SentRender). */
+function sent(render: CachedRender): SentRender {
+  const { html } = render.body;
+  return html.email === html.feed ? { ...render, body: { ...render.body, html: { web: html.web, feed: html.feed } } } : render;
 }
 
 let context: Omit<RenderTarget, "pageUrl"> | undefined;
@@ -28,7 +41,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       const { prepareJobs, runJob } = await pipeline;
       await prepareJobs(request.jobs);
       const target = context;
-      process.send?.({ results: request.jobs.map((job) => [job.key, runJob(job, target)]) } satisfies WorkerReply);
+      process.send?.({ results: request.jobs.map((job) => [job.key, sent(runJob(job, target))]) } satisfies WorkerReply);
     }
   }
 }

@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { EMAIL_COLUMN } from "../../src/issues/limits.js";
 import { assemble, build } from "../../src/pipeline/build.js";
 import { article, NOW, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
@@ -55,6 +56,8 @@ describe("the render processes of a first build", () => {
   const project = (drafts: number) => {
     const articles: Record<string, string> = {};
     for (let i = 0; i < 60; i++) articles[`story-${i}.md`] = article(`title: Story ${i}\ndate: 2026-10-01T00:00:00Z\ndraft: ${i < drafts}`, `Story ${i} links to [the next](story-${(i + 1) % 60}.md) and has \`code\`.`);
+    // One with an image, whose email HTML differs from its feed HTML.
+    articles["story-59.md"] += "\n![A chart of the week](https://example.org/chart.png)\n";
     return tempProject({ articles });
   };
 
@@ -73,6 +76,12 @@ describe("the render processes of a first build", () => {
     expect(result.articles).toHaveLength(60);
     expect(result.bodies).toEqual({ rendered: 60, cached: 0 });
     expect(watched.children.reduce((sum, c) => sum + c.replies, 0), "batches rendered by the processes").toBe(Math.ceil(60 / 8));
+    // Each body's three serialisations, as they came back: the email's is the feed's but where it has an image.
+    for (const { slug, body } of result.articles) {
+      expect(body.html.web).toContain(`<p>${slug.replace("story-", "Story ")} links to`);
+      if (slug === "story-59") expect(body.html.email).toBe(body.html.feed.replace(/<img [^>]*>/, (img) => img.replace(">", ` width="${EMAIL_COLUMN}" style="width:100%;max-width:${EMAIL_COLUMN}px;height:auto;display:block;border:0">`)));
+      else expect(body.html.email, slug).toBe(body.html.feed);
+    }
     expect(await noneLeft()).toEqual([]);
   });
 
