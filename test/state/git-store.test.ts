@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { GitBranchStore } from "../../src/state/git-store.js";
 import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
 import type { LockRecord, StateChange, StateSummary } from "../../src/state/store.js";
 import { git, gitWith } from "../helpers/git.js";
+import { REPO } from "../helpers/project.js";
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -185,6 +187,40 @@ describe("the state on a git branch", () => {
     await fresh.refresh();
     expect((await Ledger.read(3, fresh.ledger(3))).size).toBe(3);
     expect(git(a, "ls-tree", "-r", "-z", "--name-only", "refs/presswork/remote/presswork-state").split("\0")).toContain(odd);
+  });
+
+  it("reads where the branch is now, however it moved since this store last read it", async () => {
+    const { clones } = await remoteAndClones(1);
+    const root = clones[0] as string;
+    const [reader, writer] = [await open(root), await open(root)];
+    await writer.write([ledgerPart(8, "one", 0, [1])], "first");
+    expect((await reader.ledgerIssues())).toEqual([8]);
+    const first = git(root, "rev-parse", "presswork-state");
+    // Moved by another store, by git itself, packed by git, and deleted: each is seen at the next read.
+    await writer.write([ledgerPart(9, "one", 0, [1])], "second");
+    expect(await reader.ledgerIssues()).toEqual([8, 9]);
+    git(root, "update-ref", "refs/heads/presswork-state", first);
+    expect(await reader.ledgerIssues()).toEqual([8]);
+    await writer.write([ledgerPart(10, "one", 0, [1])], "third");
+    git(root, "pack-refs", "--all");
+    expect(await reader.ledgerIssues()).toEqual([8, 10]);
+    git(root, "update-ref", "-d", "refs/heads/presswork-state");
+    expect(await reader.ledgerIssues()).toEqual([]);
+    await Promise.all([reader.close(), writer.close()]);
+  });
+
+  it("never keeps a finished command running: a store read and left open lets the process exit", async () => {
+    const { clones } = await remoteAndClones(1);
+    const root = clones[0] as string;
+    const store = await open(root);
+    await store.write([ledgerPart(3, "a", 0, [1])], "a write");
+    const script = `const { GitBranchStore } = await import(${JSON.stringify(join(REPO, "lib/state/git-store.js"))});
+const store = await GitBranchStore.open({ root: ${JSON.stringify(root)}, branch: "presswork-state", env: process.env });
+console.log(JSON.stringify(await store.ledgerIssues()));`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+    expect(child.signal, "killed when it did not exit by itself").toBeNull();
+    expect(child.stdout.trim()).toBe("[3]");
+    expect(child.status, child.stderr).toBe(0);
   });
 
   it("fails a read that git stops short of, rather than read it as a state with fewer files", async () => {
