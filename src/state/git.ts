@@ -94,7 +94,7 @@ export class Git {
    * process moved since is seen moved.
    */
   async tips(refs: readonly string[]): Promise<Array<{ commit: string; tree: string } | undefined>> {
-    this.batch ??= new BatchReader(this.cwd, this.env);
+    if (!this.batch || this.batch.stopped) this.batch = new BatchReader(this.cwd, this.env);
     return (await this.batch.ask(refs)).map((answer, i) => {
       if (!answer) return undefined;
       const tree = /^tree ([0-9a-f]+)\n/.exec(answer.content.toString("latin1"));
@@ -103,7 +103,7 @@ export class Git {
     });
   }
 
-  /** Stops the long-lived git process, if one was started; a later call starts another. */
+  /** Stops the long-lived git process, if one was started; a later read starts another. */
   close(): void {
     this.batch?.close();
     this.batch = undefined;
@@ -169,60 +169,52 @@ interface BatchAnswer {
 
 /**
  * One `git cat-file --batch`, asked names in turn: it answers in the order
- * asked, each name resolved when its line is read. Started on first use,
- * and again after it stopped; it holds this process's event loop only while
- * an answer is awaited, so an open store never keeps a finished command
- * running.
+ * asked, each name resolved when its line is read. It holds this process's
+ * event loop only while an answer is awaited, so an open store never keeps
+ * a finished command running. Once git has stopped, every answer still
+ * awaited fails, and the reader is not used again.
  */
 class BatchReader {
-  private child: ChildProcessWithoutNullStreams | undefined;
+  private readonly child: ChildProcessWithoutNullStreams;
   private readonly waiting: Array<{ resolve: (answer: BatchAnswer | undefined) => void; reject: (error: unknown) => void }> = [];
   private pending: Buffer = Buffer.alloc(0);
   private header: { oid: string; type: string; size: number } | undefined;
   private stderr = "";
+  /** Set once git has exited or failed to start. */
+  stopped = false;
 
-  constructor(
-    private readonly cwd: string,
-    private readonly env: NodeJS.ProcessEnv,
-  ) {}
+  constructor(cwd: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn("git", ["cat-file", "--batch"], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdin.on("error", () => {});
+    this.child.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.child.stdout.on("data", (chunk: Buffer) => this.read(chunk));
+    this.child.on("error", (error) => this.stop(error.message));
+    this.child.on("close", (code, signal) => this.stop(signal ? `killed by ${signal}` : `exit code ${code}`));
+    this.hold(false);
+  }
 
   /** The objects `names` (which hold no line break) name, in order; undefined for a missing one. */
   async ask(names: readonly string[]): Promise<Array<BatchAnswer | undefined>> {
-    const child = this.start();
+    if (this.stopped) throw new PressworkError("git", `git cat-file stopped: ${this.stderr.trim() || "it had exited"}`);
     const answers = names.map(() => new Promise<BatchAnswer | undefined>((resolve, reject) => this.waiting.push({ resolve, reject })));
-    this.hold(child, true);
-    child.stdin.write(names.map((name) => `${name}\n`).join(""));
+    this.hold(true);
+    this.child.stdin.write(names.map((name) => `${name}\n`).join(""));
     try {
       return await Promise.all(answers);
     } finally {
-      if (this.waiting.length === 0 && this.child === child) this.hold(child, false);
+      if (this.waiting.length === 0) this.hold(false);
     }
   }
 
   /** Ends git's input: it exits once it has answered. */
   close(): void {
-    this.child?.stdin.end();
-    this.child = undefined;
+    this.child.stdin.end();
   }
 
-  private start(): ChildProcessWithoutNullStreams {
-    if (this.child) return this.child;
-    const child = spawn("git", ["cat-file", "--batch"], { cwd: this.cwd, env: this.env, stdio: ["pipe", "pipe", "pipe"] });
-    this.child = child;
-    this.pending = Buffer.alloc(0);
-    this.header = undefined;
-    this.stderr = "";
-    child.stdin.on("error", () => {});
-    child.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
-    child.stdout.on("data", (chunk: Buffer) => this.read(chunk));
-    const stopped = (reason: string) => {
-      if (this.child === child) this.child = undefined;
-      const error = new PressworkError("git", `git cat-file stopped: ${this.stderr.trim() || reason}`);
-      for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-    };
-    child.on("error", (error) => stopped(error.message));
-    child.on("close", (code, signal) => stopped(signal ? `killed by ${signal}` : `exit code ${code}`));
-    return child;
+  private stop(reason: string): void {
+    this.stopped = true;
+    const error = new PressworkError("git", `git cat-file stopped: ${this.stderr.trim() || reason}`);
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
   }
 
   /** Hands each whole answer in `chunk` to its asker. */
@@ -251,9 +243,9 @@ class BatchReader {
   }
 
   /** Holds this process's event loop while answers are awaited, and lets it go when none is. */
-  private hold(child: ChildProcessWithoutNullStreams, on: boolean): void {
+  private hold(on: boolean): void {
     // The pipes are sockets, which hold the loop as the process does.
-    for (const handle of [child, child.stdin, child.stdout, child.stderr] as Array<{ ref?: () => void; unref?: () => void }>) {
+    for (const handle of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as Array<{ ref?: () => void; unref?: () => void }>) {
       if (on) handle.ref?.();
       else handle.unref?.();
     }

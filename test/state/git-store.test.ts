@@ -232,5 +232,7 @@ console.log(JSON.stringify(await store.ledgerIssues()));`;
       return got;
     };
     await expect(read()).rejects.toThrow("git cat-file stopped after 0 of 2 objects");
+    // Nor does a read of where the branch points wait for an answer that never comes: each fails with git's reason.
+    for (let i = 0; i < 2; i++) await expect(git.tips(["refs/heads/presswork-state"])).rejects.toThrow(/git cat-file stopped: fatal: not a git repository/);
   });
 });
