@@ -157,7 +157,6 @@ export class GitBranchStore implements StateStore {
 
   async close(): Promise<void> {
     await this.writing;
-    this.git.close();
   }
 
   /** Issues with ledger parts on the branch, started or not (an outbox run writes a ledger and starts nothing). */
@@ -254,14 +253,18 @@ export class GitBranchStore implements StateStore {
     return [fetched, local];
   }
 
-  /** Where the fetched ref (with a remote) and the local branch point, each with its tree. Both hold commits: git keeps nothing else under refs/heads/, and the fetched ref copies the remote branch. */
+  /** Where the fetched ref (with a remote) and the local branch point, each with its tree, in one git process. Both hold commits: git keeps nothing else under refs/heads/, and the fetched ref copies the remote branch. */
   private async refs(): Promise<{ fetched?: Head; local?: Head }> {
-    if (!this.remoteUrl) {
-      const [local] = await this.git.tips([this.local]);
-      return local ? { local } : {};
+    const names = this.remoteUrl ? [this.fetched, this.local] : [this.local];
+    const listing = await this.git.ok(["for-each-ref", "--format=%(refname) %(objectname) %(tree)", ...names]);
+    const found: { fetched?: Head; local?: Head } = {};
+    for (const line of listing.split("\n")) {
+      const [ref, commit, tree] = line.split(" ");
+      if (!commit || !tree) continue;
+      if (ref === this.fetched) found.fetched = { commit, tree };
+      if (ref === this.local) found.local = { commit, tree };
     }
-    const [fetched, local] = await this.git.tips([this.fetched, this.local]);
-    return { ...(fetched ? { fetched } : {}), ...(local ? { local } : {}) };
+    return found;
   }
 
   /** Files under any of `dirs` (folders or files) in any of the heads, path to object id; the first head wins a path both have. One git process a head. */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import { PressworkError } from "../errors/error.js";
 
@@ -29,7 +29,6 @@ interface RunOptions {
  */
 export class Git {
   readonly env: NodeJS.ProcessEnv;
-  private batch: BatchReader | undefined;
 
   constructor(
     readonly cwd: string,
@@ -87,28 +86,6 @@ export class Git {
     return result.stdout.toString("utf8").trim();
   }
 
-  /**
-   * The commit each of `refs` (full names) points to, with its tree, or
-   * undefined for a ref that does not exist: asked of one long-lived
-   * `git cat-file --batch`, which reads each ref afresh, so a ref another
-   * process moved since is seen moved.
-   */
-  async tips(refs: readonly string[]): Promise<Array<{ commit: string; tree: string } | undefined>> {
-    if (!this.batch || this.batch.stopped) this.batch = new BatchReader(this.cwd, this.env);
-    return (await this.batch.ask(refs)).map((answer, i) => {
-      if (!answer) return undefined;
-      const tree = /^tree ([0-9a-f]+)\n/.exec(answer.content.toString("latin1"));
-      if (answer.type !== "commit" || !tree?.[1]) throw new PressworkError("git", `${refs[i] ?? ""} does not point to a commit`);
-      return { commit: answer.oid, tree: tree[1] };
-    });
-  }
-
-  /** Stops the long-lived git process, if one was started; a later read starts another. */
-  close(): void {
-    this.batch?.close();
-    this.batch = undefined;
-  }
-
   /** The commit a ref points to, or undefined. */
   async resolve(ref: string): Promise<string | undefined> {
     const result = await this.run(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
@@ -157,97 +134,5 @@ export class Git {
     await new Promise((resolve) => (child.exitCode === null ? child.on("close", resolve) : resolve(undefined)));
     // A reader that stopped early must not pass for a state with fewer files.
     if (index < specs.length) throw new PressworkError("git", `git cat-file stopped after ${index} of ${specs.length} objects`);
-  }
-}
-
-/** An object as `git cat-file --batch` gives it. */
-interface BatchAnswer {
-  oid: string;
-  type: string;
-  content: Buffer;
-}
-
-/**
- * One `git cat-file --batch`, asked names in turn: it answers in the order
- * asked, each name resolved when its line is read. It holds this process's
- * event loop only while an answer is awaited, so an open store never keeps
- * a finished command running. Once git has stopped, every answer still
- * awaited fails, and the reader is not used again.
- */
-class BatchReader {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly waiting: Array<{ resolve: (answer: BatchAnswer | undefined) => void; reject: (error: unknown) => void }> = [];
-  private pending: Buffer = Buffer.alloc(0);
-  private header: { oid: string; type: string; size: number } | undefined;
-  private stderr = "";
-  /** Set once git has exited or failed to start. */
-  stopped = false;
-
-  constructor(cwd: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn("git", ["cat-file", "--batch"], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stdin.on("error", () => {});
-    this.child.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.child.stdout.on("data", (chunk: Buffer) => this.read(chunk));
-    this.child.on("error", (error) => this.stop(error.message));
-    this.child.on("close", (code, signal) => this.stop(signal ? `killed by ${signal}` : `exit code ${code}`));
-    this.hold(false);
-  }
-
-  /** The objects `names` (which hold no line break) name, in order; undefined for a missing one. */
-  async ask(names: readonly string[]): Promise<Array<BatchAnswer | undefined>> {
-    if (this.stopped) throw new PressworkError("git", `git cat-file stopped: ${this.stderr.trim() || "it had exited"}`);
-    const answers = names.map(() => new Promise<BatchAnswer | undefined>((resolve, reject) => this.waiting.push({ resolve, reject })));
-    this.hold(true);
-    this.child.stdin.write(names.map((name) => `${name}\n`).join(""));
-    try {
-      return await Promise.all(answers);
-    } finally {
-      if (this.waiting.length === 0) this.hold(false);
-    }
-  }
-
-  /** Ends git's input: it exits once it has answered. */
-  close(): void {
-    this.child.stdin.end();
-  }
-
-  private stop(reason: string): void {
-    this.stopped = true;
-    const error = new PressworkError("git", `git cat-file stopped: ${this.stderr.trim() || reason}`);
-    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-  }
-
-  /** Hands each whole answer in `chunk` to its asker. */
-  private read(chunk: Buffer): void {
-    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    for (;;) {
-      if (!this.header) {
-        const eol = this.pending.indexOf(10);
-        if (eol < 0) return;
-        const line = this.pending.subarray(0, eol).toString();
-        this.pending = this.pending.subarray(eol + 1);
-        const [oid, type, size] = line.split(" ");
-        if (line.endsWith(" missing") || line.endsWith(" ambiguous") || !oid || !type || size === undefined) {
-          this.waiting.shift()?.resolve(undefined);
-          continue;
-        }
-        this.header = { oid, type, size: Number(size) };
-      }
-      if (this.pending.length < this.header.size + 1) return;
-      const content = Buffer.from(this.pending.subarray(0, this.header.size));
-      this.pending = this.pending.subarray(this.header.size + 1);
-      const { oid, type } = this.header;
-      this.header = undefined;
-      this.waiting.shift()?.resolve({ oid, type, content });
-    }
-  }
-
-  /** Holds this process's event loop while answers are awaited, and lets it go when none is. */
-  private hold(on: boolean): void {
-    // The pipes are sockets, which hold the loop as the process does.
-    for (const handle of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as Array<{ ref?: () => void; unref?: () => void }>) {
-      if (on) handle.ref?.();
-      else handle.unref?.();
-    }
   }
 }

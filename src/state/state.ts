@@ -184,13 +184,7 @@ export async function readStateView(root: string, config: StateConfig | undefine
     return { summary: { issues: [], locks: [] }, files: [file], description: "" };
   }
   const store = branch ?? (await openBranch(root, settings, env));
-  let summary: StateSummary;
-  try {
-    summary = store ? await store.summary() : { issues: [], locks: [] };
-  } finally {
-    // The caller's store stays open; one opened here is let go.
-    if (store !== branch) await store?.close();
-  }
+  const summary: StateSummary = store ? await store.summary() : { issues: [], locks: [] };
   const files: VFile[] = [];
   const moved = store && settings.backend === "branch" ? movedMessage(summary, store.description) : undefined;
   if (moved) {

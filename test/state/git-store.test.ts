@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +7,6 @@ import { GitBranchStore } from "../../src/state/git-store.js";
 import { encodeEvent, encodeHeader, Ledger } from "../../src/state/ledger.js";
 import type { LockRecord, StateChange, StateSummary } from "../../src/state/store.js";
 import { git, gitWith } from "../helpers/git.js";
-import { REPO } from "../helpers/project.js";
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -209,20 +207,6 @@ describe("the state on a git branch", () => {
     await Promise.all([reader.close(), writer.close()]);
   });
 
-  it("never keeps a finished command running: a store read and left open lets the process exit", async () => {
-    const { clones } = await remoteAndClones(1);
-    const root = clones[0] as string;
-    const store = await open(root);
-    await store.write([ledgerPart(3, "a", 0, [1])], "a write");
-    const script = `const { GitBranchStore } = await import(${JSON.stringify(join(REPO, "lib/state/git-store.js"))});
-const store = await GitBranchStore.open({ root: ${JSON.stringify(root)}, branch: "presswork-state", env: process.env });
-console.log(JSON.stringify(await store.ledgerIssues()));`;
-    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
-    expect(child.signal, "killed when it did not exit by itself").toBeNull();
-    expect(child.stdout.trim()).toBe("[3]");
-    expect(child.status, child.stderr).toBe(0);
-  });
-
   it("fails a read that git stops short of, rather than read it as a state with fewer files", async () => {
     // Outside any repository, cat-file exits before it answers for a single object.
     const git = new Git(await temp(), { ...process.env, GIT_CEILING_DIRECTORIES: tmpdir() });
@@ -232,7 +216,5 @@ console.log(JSON.stringify(await store.ledgerIssues()));`;
       return got;
     };
     await expect(read()).rejects.toThrow("git cat-file stopped after 0 of 2 objects");
-    // Nor does a read of where the branch points wait for an answer that never comes: each fails with git's reason.
-    for (let i = 0; i < 2; i++) await expect(git.tips(["refs/heads/presswork-state"])).rejects.toThrow(/git cat-file stopped: fatal: not a git repository/);
   });
 });
