@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 import { defineConfig } from "vitest/config";
@@ -17,6 +18,9 @@ const LONGEST = [
   "test/audience/remote-sources.test.ts",
   "test/service/process.test.ts",
 ];
+
+// A file renamed or removed would quietly lose its place at the front.
+for (const path of LONGEST) if (!existsSync(new URL(path, import.meta.url))) throw new Error(`vitest.config.ts: ${path} in LONGEST does not exist`);
 
 /** vitest's order, with the files in LONGEST first. */
 class LongestFirst extends BaseSequencer {

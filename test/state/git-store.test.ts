@@ -192,7 +192,7 @@ describe("the state on a git branch", () => {
     const root = clones[0] as string;
     const [reader, writer] = [await open(root), await open(root)];
     await writer.write([ledgerPart(8, "one", 0, [1])], "first");
-    expect((await reader.ledgerIssues())).toEqual([8]);
+    expect(await reader.ledgerIssues()).toEqual([8]);
     const first = git(root, "rev-parse", "presswork-state");
     // Moved by another store, by git itself, packed by git, and deleted: each is seen at the next read.
     await writer.write([ledgerPart(9, "one", 0, [1])], "second");
