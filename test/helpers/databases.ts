@@ -40,14 +40,15 @@ export function sharedPostgresOrSkip(what: string): PostgresDatabases | undefine
  * cluster of the file's own, are removed after the file's tests.
  */
 export async function backends(what: string, options: BackendOptions = {}): Promise<Backend[]> {
-  const dir = mkdtempSync(join(tmpdir(), "presswork-db-"));
+  // Made with the first SQLite database: a run that selects none of the file's tests (and so runs no afterAll) leaves nothing.
+  let dir: string | undefined;
   let files = 0;
   const own = options.ownCluster ? await postgresOrSkip(what) : undefined;
   const postgres = own ?? (options.ownCluster ? undefined : sharedPostgresOrSkip(what));
   afterAll(async () => {
     await own?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  const sqlite: Backend = { name: "SQLite", fresh: async (label) => `sqlite:${join(dir, `${label.replace(/\W+/g, "-")}-${++files}.sqlite`)}` };
+  const sqlite: Backend = { name: "SQLite", fresh: async (label) => `sqlite:${join((dir ??= mkdtempSync(join(tmpdir(), "presswork-db-"))), `${label.replace(/\W+/g, "-")}-${++files}.sqlite`)}` };
   return postgres ? [sqlite, { name: "PostgreSQL", fresh: (label) => postgres.database(label), ...(own ? { postgres: own } : {}) }] : [sqlite];
 }

@@ -16,7 +16,8 @@ export function gitWith(cwd: string, env: Record<string, string>, ...args: strin
 export function initRepo(root: string): void {
   git(root, "init", "--quiet", "--initial-branch=main");
   git(root, "add", ".");
-  git(root, "commit", "--quiet", "--allow-empty", "-m", "Project");
+  // A new repository needs no maintenance: without this, the commit starts a git process to decide so.
+  git(root, "-c", "maintenance.auto=false", "commit", "--quiet", "--allow-empty", "-m", "Project");
 }
 
 /** A file on the state branch, or undefined. */
