@@ -2,8 +2,8 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSy
 import { dirname, join, sep } from "node:path";
 import { PressworkError } from "../errors/error.js";
 
-/** A generated file's content: its text or bytes, or a function that gives its text when it is written (kept outside memory until then). */
-export type FileData = string | Uint8Array | (() => string);
+/** A generated file's content: its text or bytes, or a function that gives them when it is written (kept outside memory until then). */
+export type FileData = string | Uint8Array | (() => string | Uint8Array);
 
 /** What a build writes: generated files by output path, and files copied from the project. */
 export interface OutputPlan {

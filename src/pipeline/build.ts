@@ -237,9 +237,9 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   const spill = (file: string, made: string) => {
     const place = spilled.append(made);
     plan.files.set(file, () => {
-      const text = spilled.read(place);
-      if (text === undefined) throw new PressworkError("internal", `the file ${file} was lost before it was written`);
-      return text;
+      const bytes = spilled.readBytes(place);
+      if (bytes === undefined) throw new PressworkError("internal", `the file ${file} was lost before it was written`);
+      return bytes;
     });
   };
   // Feeds: each feed's three files, made only when its key changed; the feed writers load only then.
