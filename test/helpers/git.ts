@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 
 const IDENTITY = { GIT_AUTHOR_NAME: "Editor", GIT_AUTHOR_EMAIL: "editor@example.org", GIT_COMMITTER_NAME: "Editor", GIT_COMMITTER_EMAIL: "editor@example.org" };
+/** A test's repositories are new and small: without this, each commit starts a git process to decide that they need no maintenance. */
+const NO_MAINTENANCE = { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "maintenance.auto", GIT_CONFIG_VALUE_0: "false" };
 
 /** Runs git in `cwd` as an editor would; returns its output, trimmed. */
 export function git(cwd: string, ...args: string[]): string {
@@ -9,15 +11,14 @@ export function git(cwd: string, ...args: string[]): string {
 
 /** Runs git as `git` does, with more environment (a temporary index, say). */
 export function gitWith(cwd: string, env: Record<string, string>, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...IDENTITY, ...env } }).trim();
+  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...IDENTITY, ...NO_MAINTENANCE, ...env } }).trim();
 }
 
 /** Makes `root` a git repository with everything in it committed on main. */
 export function initRepo(root: string): void {
   git(root, "init", "--quiet", "--initial-branch=main");
   git(root, "add", ".");
-  // A new repository needs no maintenance: without this, the commit starts a git process to decide so.
-  git(root, "-c", "maintenance.auto=false", "commit", "--quiet", "--allow-empty", "-m", "Project");
+  git(root, "commit", "--quiet", "--allow-empty", "-m", "Project");
 }
 
 /** A file on the state branch, or undefined. */
