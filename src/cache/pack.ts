@@ -24,7 +24,7 @@ export class Packs {
   private appending: number | undefined;
   private size: number | undefined;
   /** Appended texts not yet written: written together, a few writes for thousands of bodies. */
-  private pending: Buffer[] = [];
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   /** Each generation's pack, open to read until close. */
   private readonly readers = new Map<number, number>();
@@ -46,11 +46,11 @@ export class Packs {
     return this.generations.at(-1) ?? 0;
   }
 
-  /** Appends a text to the newest pack; returns its place. It is written by the time the pack is read, flushed or closed. */
-  append(text: string): Place {
+  /** Appends a text (or its UTF-8 bytes) to the newest pack; returns its place. It is written by the time the pack is read, flushed or closed. */
+  append(text: string | Uint8Array): Place {
     const generation = this.current;
     this.size ??= fstatSync(this.appendFd()).size;
-    const bytes = Buffer.from(text);
+    const bytes = typeof text === "string" ? Buffer.from(text) : text;
     const place: Place = [generation, this.size, bytes.length];
     this.size += bytes.length;
     this.pending.push(bytes);
@@ -75,11 +75,11 @@ export class Packs {
   }
 
   /**
-   * The bytes at a place, for a caller that writes them out as they are
-   * (decoding a page only to encode it again cost a 5,000-article build
-   * over half a second); undefined when they cannot be read whole. Packs
-   * stay open to read until close; after it, each read opens and closes its
-   * pack, so nothing stays open after a build.
+   * The bytes at a place, for a caller that writes them out as they are,
+   * without decoding them to text and encoding them again; undefined when
+   * they cannot be read whole. Packs stay open to read until close; after
+   * it, each read opens and closes its pack, so nothing stays open after a
+   * build.
    */
   readBytes([generation, offset, length]: Place): Buffer | undefined {
     this.flush();
@@ -116,7 +116,7 @@ export class Packs {
   compact(places: readonly Place[]): Place[] {
     this.closeAppending();
     this.generations.push(this.current + 1);
-    return places.map((place) => this.append(this.read(place) ?? ""));
+    return places.map((place) => this.append(this.readBytes(place) ?? Buffer.alloc(0)));
   }
 
   /** Removes the packs of generations no place in `used` refers to. */

@@ -40,7 +40,7 @@ export class XmlValues {
    * them took as long again.
    */
   fill(xml: string): string {
-    return xml.replace(/<!\[CDATA\[\u0001(\d+)\u0002\]\]>|\u0001(\d+)\u0002/g, (_, whole?: string, inside?: string) => this.escape(this.values[Number(whole ?? inside)] ?? ""));
+    return xml.replace(/<!\[CDATA\[\u0001(\d+)\u0002\]\]>|\u0001(\d+)\u0002/g, (_, cdata?: string, bare?: string) => this.escape(this.values[Number(cdata ?? bare)] ?? ""));
   }
 }
 

@@ -46,8 +46,11 @@ export async function backends(what: string, options: BackendOptions = {}): Prom
   const own = options.ownCluster ? await postgresOrSkip(what) : undefined;
   const postgres = own ?? (options.ownCluster ? undefined : sharedPostgresOrSkip(what));
   afterAll(async () => {
-    await own?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      await own?.stop();
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
   const sqlite: Backend = { name: "SQLite", fresh: async (label) => `sqlite:${join((dir ??= mkdtempSync(join(tmpdir(), "presswork-db-"))), `${label.replace(/\W+/g, "-")}-${++files}.sqlite`)}` };
   return postgres ? [sqlite, { name: "PostgreSQL", fresh: (label) => postgres.database(label), ...(own ? { postgres: own } : {}) }] : [sqlite];

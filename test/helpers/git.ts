@@ -1,8 +1,13 @@
 import { execFileSync } from "node:child_process";
 
 const IDENTITY = { GIT_AUTHOR_NAME: "Editor", GIT_AUTHOR_EMAIL: "editor@example.org", GIT_COMMITTER_NAME: "Editor", GIT_COMMITTER_EMAIL: "editor@example.org" };
-/** A test's repositories are new and small: without this, each commit starts a git process to decide that they need no maintenance. */
-const NO_MAINTENANCE = { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "maintenance.auto", GIT_CONFIG_VALUE_0: "false" };
+/**
+ * A test's repositories are new and small: without this, a commit (or a
+ * fetch or merge) starts a git process to decide that they need no
+ * maintenance. Added after any settings the environment already passes.
+ */
+const given = Number(process.env["GIT_CONFIG_COUNT"] ?? 0) || 0;
+const NO_MAINTENANCE = { GIT_CONFIG_COUNT: String(given + 1), [`GIT_CONFIG_KEY_${given}`]: "maintenance.auto", [`GIT_CONFIG_VALUE_${given}`]: "false" };
 
 /** Runs git in `cwd` as an editor would; returns its output, trimmed. */
 export function git(cwd: string, ...args: string[]): string {
