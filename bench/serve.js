@@ -28,10 +28,9 @@
 // is raised for the run: every request comes from 127.0.0.1.
 // Usage: npm run compile && node bench/serve.js [sqlite|postgres] [seconds] [--cpu-prof] [--only one-click|subscribe] [--client wrk|autocannon]
 import { fork, spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import { availableParallelism, userInfo } from "node:os";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
@@ -40,6 +39,8 @@ import { SubscriberList } from "../lib/store/subscribers.js";
 import { unsubscribeUrl } from "../lib/issues/message.js";
 import { loadConfig } from "../lib/config/load.js";
 import { importActive } from "./list.js";
+import { freePort } from "../scripts/free-port.js";
+import { startCluster } from "../scripts/postgres-cluster.js";
 
 const REPO = join(import.meta.dirname, "..");
 const WORK = join(REPO, "bench/.work/serve");
@@ -65,54 +66,6 @@ const DEPLOYED_FLAGS = (() => {
 const WARM_UP = 2;
 const SECRET = "bench-secret";
 const LIST = "weekly.signal-noise.example";
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-/** A PostgreSQL cluster with default durability in WORK/pg, as the postgres user when run as root. */
-async function startPostgres() {
-  const root = "/usr/lib/postgresql";
-  const version = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, "bin/initdb"))).sort().pop() : undefined;
-  if (!version) return undefined;
-  const bin = join(root, version, "bin");
-  const dir = join(WORK, "pg");
-  await mkdir(dir, { recursive: true });
-  const asRoot = userInfo().uid === 0;
-  if (asRoot) {
-    const id = (flag) => Number(spawnSync("id", [flag, "postgres"], { encoding: "utf8" }).stdout.trim());
-    chownSync(dir, id("-u"), id("-g"));
-  }
-  const as = (command, args) => (asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args]);
-  const init = spawnSync(...as(join(bin, "initdb"), ["-D", join(dir, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"]), { encoding: "utf8" });
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  const port = await freePort();
-  const server = spawn(...as(join(bin, "postgres"), ["-D", join(dir, "data"), "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=100"]), { stdio: "ignore" });
-  for (let i = 0; i < 300; i++) {
-    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
-    try {
-      await client.connect();
-      await client.query("create database bench");
-      await client.end();
-      const stop = async () => {
-        const pid = Number(readFileSync(join(dir, "data/postmaster.pid"), "utf8").split("\n")[0]);
-        process.kill(pid, "SIGINT");
-        await new Promise((resolve) => server.once("exit", resolve));
-      };
-      const pid = Number(readFileSync(join(dir, "data/postmaster.pid"), "utf8").split("\n")[0]);
-      return { url: `postgres://postgres@127.0.0.1:${port}/bench`, pid, stop };
-    } catch {
-      await client.end().catch(() => {});
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error("PostgreSQL did not start");
-}
 
 const TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
@@ -243,7 +196,8 @@ async function bench(database) {
   await rm(WORK, { recursive: true, force: true });
   await mkdir(WORK, { recursive: true });
   for (const part of ["templates", "presswork.config.yaml"]) await cp(join(REPO, part), join(WORK, part), { recursive: true });
-  const postgres = database === "postgres" ? await startPostgres() : undefined;
+  // A cluster with default durability, as a deployed server has.
+  const postgres = database === "postgres" ? await startCluster(join(WORK, "pg"), { database: "bench" }) : undefined;
   if (database === "postgres" && !postgres) {
     console.log("PostgreSQL: not installed here (Debian's postgresql); skipped.");
     return;

@@ -11,9 +11,10 @@
 // root" setup) and privilege separation is off.
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../scripts/free-port.js";
 
 // DOVECOT_BIN names another binary (a build of its own, or a missing one to see the tests skip).
 const DOVECOT = process.env.DOVECOT_BIN || ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"].find((path) => existsSync(path));
@@ -28,17 +29,6 @@ export function dovecotUnavailable() {
     }
   }
   return undefined;
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function listening(port) {
