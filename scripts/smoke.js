@@ -5,14 +5,20 @@
 // written), checks that Node's compile cache was used where Node has one,
 // sends the due issue to an SMTP server on loopback from a git checkout
 // (its state on the state branch), and sends again without mailing anyone twice.
+// Then `presswork serve`, its list in a throwaway PostgreSQL cluster (whose
+// client is plain JavaScript; the SQLite driver is built for the machine's
+// Node alone), takes a subscription and its confirmation.
 // Usage: node scripts/smoke.js   (exit code 1 and the reason on failure)
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import module from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { freePort } from "./free-port.js";
+import { startCluster } from "./postgres-cluster.js";
 
 const REPO = join(import.meta.dirname, "..");
 const NOW = "2026-11-29T12:00:00Z";
@@ -30,6 +36,59 @@ const run = (args, env = {}) => [process.execPath, [join(REPO, "bin/presswork.js
 const presswork = (args) => execFileSync(...run(args));
 /** The same without blocking this process, whose SMTP server must answer it. */
 const pressworkAsync = async (args, env) => (await promisify(execFile)(...run(args, env))).stdout;
+
+/**
+ * Runs `presswork serve` against a new PostgreSQL cluster and the loopback
+ * SMTP server: a form's subscription is answered with a redirect, its
+ * confirmation mail arrives, and its link confirms. Without PostgreSQL the
+ * step is skipped, saying so, but under PRESSWORK_CI=1 (.ci/run installs it).
+ */
+async function serve(smtpUrl, received) {
+  // A folder of its own: the server's user (postgres, when this runs as root) cannot enter this run's.
+  const pgDir = await mkdtemp(join(tmpdir(), "presswork-smoke-pg-"));
+  const cluster = await startCluster(pgDir, { database: "smoke", fast: true }).catch(async (error) => {
+    await rm(pgDir, { recursive: true, force: true });
+    throw error;
+  });
+  if (!cluster) {
+    await rm(pgDir, { recursive: true, force: true });
+    check(process.env.PRESSWORK_CI !== "1", "serve: skipped, PostgreSQL is not installed (Debian's postgresql)");
+    return;
+  }
+  const port = await freePort();
+  const service = `http://127.0.0.1:${port}`;
+  const [node, args, options] = run(["serve", "--port", String(port)], { DATABASE_URL: cluster.url, SMTP_URL: smtpUrl, SMTP_TLS_INSECURE: "1", PRESSWORK_SECRET: "smoke", PRESSWORK_PUBLIC_URL: `${service}/` });
+  const child = spawn(node, args, { ...options, stdio: ["ignore", "ignore", "pipe"] });
+  let said = "";
+  child.stderr.on("data", (chunk) => (said += chunk));
+  try {
+    const listening = await until(() => said.includes("listening on") || child.exitCode !== null);
+    check(listening && child.exitCode === null, `serve: ${said.trim().split("\n").at(-1) ?? "no answer"}`);
+    const answer = await fetch(`${service}/subscribe`, { method: "POST", body: new URLSearchParams({ email: "reader@example.org" }), redirect: "manual" });
+    check(answer.status === 303, `serve: a subscription is answered ${answer.status} ${answer.headers.get("location") ?? ""}`);
+    const mail = () => received.find((message) => message.to.includes("reader@example.org"));
+    await until(() => mail() !== undefined);
+    const text = (await simpleParser(mail()?.raw ?? "")).text ?? "";
+    const link = /https?:\/\/[^\s"<>]+\/confirm\?token=[^\s"<>]+/.exec(text)?.[0];
+    check(link?.startsWith(`${service}/confirm?token=`) ?? false, "serve: the confirmation mail reached the loopback server, with its link");
+    const confirmed = link ? await fetch(link) : undefined;
+    check(confirmed?.status === 200, `serve: the link confirms (${confirmed?.status ?? "no link"})`);
+  } finally {
+    child.kill("SIGTERM");
+    await until(() => child.exitCode !== null);
+    await cluster.stop();
+    await rm(pgDir, { recursive: true, force: true });
+  }
+}
+
+/** Waits up to 30 s for `done` to be true; returns whether it came. */
+async function until(done) {
+  for (let i = 0; i < 300; i++) {
+    if (done()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return done();
+}
 
 try {
   console.log(`smoke run on node ${process.version}`);
@@ -83,6 +142,7 @@ try {
     console.log(sent.trim().split("\n").at(-1));
     const again = await pressworkAsync(["send", "--subscribers", "subs.csv", "--now", NOW], { SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_TLS_INSECURE: "1", PRESSWORK_SECRET: "smoke" });
     check(received.length === readers.length, `send again: nobody mailed twice (${received.length} messages in all; ${again.trim().split("\n").at(-1)})`);
+    await serve(`smtp://127.0.0.1:${port}`, received);
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
