@@ -14,8 +14,9 @@ import { freePort } from "./free-port.js";
  * database named `database`; `fast` turns durability off, for runs that never
  * crash the server. Resolves to the database's URL, the server's pid and a
  * stop function, or to undefined when PostgreSQL is not installed (Debian's
- * postgresql puts it under /usr/lib/postgresql). Throws when it is installed
- * but does not start.
+ * postgresql puts it under /usr/lib/postgresql). Throws, with the server's
+ * last words, when it is installed but does not start; the server is stopped
+ * then.
  */
 export async function startCluster(dir, { database, fast = false }) {
   const root = "/usr/lib/postgresql";
@@ -34,27 +35,50 @@ export async function startCluster(dir, { database, fast = false }) {
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.error}`);
   const port = await freePort();
   const settings = ["listen_addresses=127.0.0.1", "max_connections=100", ...(fast ? ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] : [])];
-  const server = spawn(...as(join(bin, "postgres"), ["-D", data, "-p", String(port), "-k", dir, ...settings.flatMap((s) => ["-c", s])]), { stdio: "ignore" });
-  // postgres itself, by the pid it wrote: a signal to runuser would not reach it.
-  const pid = () => Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+  const server = spawn(...as(join(bin, "postgres"), ["-D", data, "-p", String(port), "-k", dir, ...settings.flatMap((s) => ["-c", s])]), { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  server.stderr.on("data", (chunk) => (log = (log + chunk).slice(-2000)));
+  // Whether it ended, by its own exit or a signal.
+  let running = true;
+  const exited = new Promise((resolve) => server.once("exit", () => resolve((running = false))));
+  /** The pid postgres wrote, or 0 before it wrote one. */
+  const serverPid = () => {
+    try {
+      return Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  /** A fast shutdown, signalled to postgres itself by its pid (a signal to runuser would not reach it), else to the child. */
   const stop = async () => {
-    if (server.exitCode !== null) return;
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    process.kill(pid(), "SIGINT");
+    if (!running) return;
+    const pid = serverPid();
+    if (pid > 0) process.kill(pid, "SIGINT");
+    else server.kill("SIGINT");
     await exited;
   };
-  for (let i = 0; i < 300 && server.exitCode === null; i++) {
-    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
+  // Up to 30 s for the server to take connections.
+  let client;
+  let last;
+  for (let i = 0; i < 300 && running && !client; i++) {
+    const trying = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
     try {
-      await client.connect();
-      await client.query(`create database ${database}`);
-      await client.end();
-      return { url: `postgres://postgres@127.0.0.1:${port}/${database}`, pid: pid(), stop };
-    } catch {
-      await client.end().catch(() => {});
+      await trying.connect();
+      client = trying;
+    } catch (error) {
+      last = error;
+      await trying.end().catch(() => {});
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  await stop().catch(() => {});
-  throw new Error("PostgreSQL did not start");
+  try {
+    if (!client) throw new Error(`PostgreSQL did not start: ${log.trim().split("\n").slice(-2).join(" ") || last?.message}`);
+    await client.query(`create database ${database}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    await client?.end().catch(() => {});
+  }
+  return { url: `postgres://postgres@127.0.0.1:${port}/${database}`, pid: serverPid(), stop };
 }

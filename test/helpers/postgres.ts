@@ -34,6 +34,7 @@ function binDir(): string | undefined {
   return versions[0] ? join(root, versions[0], "bin") : undefined;
 }
 
+/** A free loopback port (one function for the tests, the benches and the scripts), for the servers tests start. */
 export { freePort };
 
 /**
