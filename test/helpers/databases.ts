@@ -52,6 +52,7 @@ export async function backends(what: string, options: BackendOptions = {}): Prom
       if (dir) rmSync(dir, { recursive: true, force: true });
     }
   });
-  const sqlite: Backend = { name: "SQLite", fresh: async (label) => `sqlite:${join((dir ??= mkdtempSync(join(tmpdir(), "presswork-db-"))), `${label.replace(/\W+/g, "-")}-${++files}.sqlite`)}` };
+  const folder = () => (dir ??= mkdtempSync(join(tmpdir(), "presswork-db-")));
+  const sqlite: Backend = { name: "SQLite", fresh: async (label) => `sqlite:${join(folder(), `${label.replace(/\W+/g, "-")}-${++files}.sqlite`)}` };
   return postgres ? [sqlite, { name: "PostgreSQL", fresh: (label) => postgres.database(label), ...(own ? { postgres: own } : {}) }] : [sqlite];
 }
