@@ -26,7 +26,7 @@ import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { type TemplateSources } from "../templates/liquid.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import type { StateStore } from "../state/store.js";
+import type { OpenState } from "../state/state.js";
 import { prepareNewsletter, previewKey, type NewsletterState } from "./newsletter.js";
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
@@ -52,8 +52,8 @@ export interface ProjectOptions {
   withoutSite?: boolean;
   /** Runs MJML for the issues in a thread of its own; without it, MJML runs here. */
   mjml?: MjmlThread;
-  /** The state branch's store when the caller has it open (a send): the record of sent issues is read from it. */
-  state?: StateStore;
+  /** A send's state as it opened it: the record of sent issues is read from it. */
+  state?: OpenState;
 }
 
 /** Everything a run found: the files with their messages and, when nothing was fatal, what to write. */

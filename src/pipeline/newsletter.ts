@@ -5,7 +5,8 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issueArchive, unfrozenIssues, upcomingIssue, type ArchivedIssue } from "../issues/archive.js";
 import { issuePath, planNextIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
-import type { IssueState, StateStore } from "../state/store.js";
+import type { OpenState } from "../state/state.js";
+import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { emailImage, type EmailImage } from "../issues/images.js";
@@ -58,9 +59,9 @@ export interface NewsletterState {
  * and the files of earlier versions until a send carries them over); see
  * readStateView. Problems are on the returned files.
  */
-export async function readRecord(root: string, config: Pick<Config, "state"> | undefined, env: NodeJS.ProcessEnv = process.env, branch?: StateStore): Promise<{ record?: SentRecord; issues: IssueState[]; files: VFile[] }> {
+export async function readRecord(root: string, config: Pick<Config, "state"> | undefined, env: NodeJS.ProcessEnv = process.env, open?: OpenState): Promise<{ record?: SentRecord; issues: IssueState[]; files: VFile[] }> {
   const { readStateView, startedIssues } = await import("../state/state.js");
-  const view = await readStateView(root, config, env, branch);
+  const view = await readStateView(root, config, env, open);
   const file = new VFile({ path: RECORD_FILE });
   const issues = startedIssues(view.summary, file);
   const files = [...view.files, file];
@@ -85,8 +86,8 @@ export interface NewsletterHelpers {
   cache?: CacheStore | undefined;
   /** Runs MJML in a thread of its own. */
   mjml?: MjmlThread | undefined;
-  /** The state branch's store, already open (a send's), read instead of opening it again. */
-  state?: StateStore | undefined;
+  /** A send's state, already open, read instead of opening it again. */
+  state?: OpenState | undefined;
 }
 
 /**

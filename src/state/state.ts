@@ -146,6 +146,14 @@ export async function carryBranchOver(store: StateStore, root: string, settings:
   }
 }
 
+/** A send's state as it opened it, for its build to read. */
+export interface OpenState {
+  /** The store of `settings.backend`; undefined for a branch outside a git repository. */
+  store: StateStore | undefined;
+  settings: StateSettings;
+  env: NodeJS.ProcessEnv;
+}
+
 /** The state as a build sees it: the store's, and the files of earlier versions until they are carried over. */
 export interface StateView {
   summary: StateSummary;
@@ -161,19 +169,21 @@ export interface StateView {
  * last fetched copy of the shared one (`presswork state fetch` brings it),
  * their union when they differ. Until a send has carried them over, the
  * files of earlier versions count too. Outside a git repository, only those.
- * `branch` is the state branch's store when the caller has it open.
+ * A send passes its state as it opened it (`open`): read from there, with
+ * its settings and environment, not opened a second time.
  */
-export async function readStateView(root: string, config: StateConfig | undefined, env: NodeJS.ProcessEnv, branch?: StateStore): Promise<StateView> {
+export async function readStateView(root: string, config: StateConfig | undefined, env: NodeJS.ProcessEnv, open?: OpenState): Promise<StateView> {
   let settings: StateSettings;
+  env = open?.env ?? env;
   try {
-    settings = stateSettings(config, env);
+    settings = open?.settings ?? stateSettings(config, env);
     if (settings.backend === "database") {
-      const store = await openStore(root, settings, env);
+      const store = open ? open.store : await openStore(root, settings, env);
       try {
         const summary = (await store?.summary()) ?? { issues: [], locks: [] };
         if (summary.migration) return { summary, files: [], description: store?.description ?? "" };
       } finally {
-        await store?.close();
+        if (!open) await store?.close();
       }
       // Nothing carried into the database yet: the branch (or the files of earlier versions) until a send does.
     }
@@ -183,7 +193,7 @@ export async function readStateView(root: string, config: StateConfig | undefine
     fileError(file, "state-unreadable", `cannot read the record of sent issues: ${error.message}`);
     return { summary: { issues: [], locks: [] }, files: [file], description: "" };
   }
-  const store = branch ?? (await openBranch(root, settings, env));
+  const store = open && settings.backend === "branch" ? open.store : await openBranch(root, settings, env);
   const summary: StateSummary = store ? await store.summary() : { issues: [], locks: [] };
   const files: VFile[] = [];
   const moved = store && settings.backend === "branch" ? movedMessage(summary, store.description) : undefined;
