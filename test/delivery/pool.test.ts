@@ -202,12 +202,13 @@ describe("the SMTP connection pool", () => {
 
   it("hands a connection over to a new one after 100 messages, and says QUIT to a connection left idle before the server's timeout", async () => {
     const server = await startServer();
-    const transport = transportTo(server, { maxConnections: 1, timeoutSeconds: 1 });
+    // Idle for half the timeout, a connection says QUIT: 2 s, where a stall of the busy test process could outlast a shorter one.
+    const transport = transportTo(server, { maxConnections: 1, timeoutSeconds: 4 });
     const outcomes = await sendAll(transport, addresses(250));
     expect([...outcomes.values()].every((outcome) => outcome.state === "sent")).toBe(true);
     expect(server.opened).toBe(3);
     expect(server.closed).toBe(2);
-    // Said by the pool once its connection was idle, before the socket's timeout of a second would close it unsaid.
+    // Said by the pool once its connection was idle, before the socket's timeout would close it unsaid.
     await until(() => server.closed === 3);
     expect(server.quits).toBe(3);
     expect(await transport.send(message("later@example.org"))).toMatchObject({ state: "sent" });
