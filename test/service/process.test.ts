@@ -114,14 +114,17 @@ describe("presswork serve as a process", () => {
     let response = "";
     socket.on("data", (chunk: Buffer) => (response += chunk.toString()));
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    socket.write(`POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-    await new Promise((r) => setTimeout(r, 300));
+    // Asking to continue: the server's "100 Continue" says it has the request in hand, however busy the machine.
+    socket.write(`POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+    while (!response.includes("\r\n\r\n")) await new Promise((r) => setTimeout(r, 10));
+    expect(response).toMatch(/^HTTP\/1\.1 100 /);
+    socket.write(body.slice(0, 10));
     serve.child.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 500));
     expect(serve.child.exitCode).toBeNull();
     socket.end(body.slice(10));
     await closed;
-    expect(response).toMatch(/^HTTP\/1\.1 303 /);
+    expect(response).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 303 /);
     expect(await serve.exited).toBe(0);
     expect(serve.output()).toContain("finishing the requests in flight");
   });
