@@ -5,7 +5,7 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issueArchive, unfrozenIssues, upcomingIssue, type ArchivedIssue } from "../issues/archive.js";
 import { issuePath, planNextIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
-import type { OpenState } from "../state/state.js";
+import type { OpenState, StateSource } from "../state/state.js";
 import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
@@ -55,13 +55,14 @@ export interface NewsletterState {
 }
 
 /**
- * Reads the record of sent issues from the send's state (the state branch,
- * and the files of earlier versions until a send carries them over); see
- * readStateView. Problems are on the returned files.
+ * Reads the record of sent issues from the send's state (the state branch
+ * or the database, and the files of earlier versions until a send carries
+ * them over), `from` the config and environment or from a send's open
+ * state; see readStateView. Problems are on the returned files.
  */
-export async function readRecord(root: string, config: Pick<Config, "state"> | undefined, env: NodeJS.ProcessEnv = process.env, open?: OpenState): Promise<{ record?: SentRecord; issues: IssueState[]; files: VFile[] }> {
+export async function readRecord(root: string, from: StateSource): Promise<{ record?: SentRecord; issues: IssueState[]; files: VFile[] }> {
   const { readStateView, startedIssues } = await import("../state/state.js");
-  const view = await readStateView(root, config, env, open);
+  const view = await readStateView(root, from);
   const file = new VFile({ path: RECORD_FILE });
   const issues = startedIssues(view.summary, file);
   const files = [...view.files, file];
@@ -98,7 +99,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const { cache: store, mjml: thread, state } = using;
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
-  const { record, issues, files } = await readRecord(root, config, process.env, state);
+  const { record, issues, files } = await readRecord(root, state ?? { config, env: process.env });
   if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], unfrozen: [], files };
   const templates = readEmailTemplates(root);
   // Compiled issues, MJML results and the mark of valid templates; a build keeps what it used and drops the rest.

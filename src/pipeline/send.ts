@@ -151,7 +151,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     }
   }
 
-  // The build reads the record of sent issues from the branch this send just read (and fetched), not from a second copy of it.
+  // The build reads the record of sent issues from the store this send just opened (and fetched), with its settings and environment.
   const assembly = await assemble({ root: request.root, now: request.now, withoutSite: true, state: { store, settings: where, env: request.env } });
   const { config, newsletter: letter } = assembly;
   if (assembly.files.some((f) => f.messages.some((m) => m.fatal)) || !config) return { files: assembly.files };

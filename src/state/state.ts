@@ -146,6 +146,9 @@ export async function carryBranchOver(store: StateStore, root: string, settings:
   }
 }
 
+/** Where the state is read from: the config and environment, or a send's state as it opened it. */
+export type StateSource = { config: StateConfig | undefined; env: NodeJS.ProcessEnv } | OpenState;
+
 /** A send's state as it opened it, for its build to read. */
 export interface OpenState {
   /** The store of `settings.backend`; undefined for a branch outside a git repository. */
@@ -169,14 +172,15 @@ export interface StateView {
  * last fetched copy of the shared one (`presswork state fetch` brings it),
  * their union when they differ. Until a send has carried them over, the
  * files of earlier versions count too. Outside a git repository, only those.
- * A send passes its state as it opened it (`open`): read from there, with
- * its settings and environment, not opened a second time.
+ * Read `from` the config and environment, or from a send's state as the
+ * send opened it: with its settings and environment, not opened again.
  */
-export async function readStateView(root: string, config: StateConfig | undefined, env: NodeJS.ProcessEnv, open?: OpenState): Promise<StateView> {
+export async function readStateView(root: string, from: StateSource): Promise<StateView> {
+  const open = "settings" in from ? from : undefined;
+  const env = from.env;
   let settings: StateSettings;
-  env = open?.env ?? env;
   try {
-    settings = open?.settings ?? stateSettings(config, env);
+    settings = open?.settings ?? stateSettings("config" in from ? from.config : undefined, env);
     if (settings.backend === "database") {
       const store = open ? open.store : await openStore(root, settings, env);
       try {

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -116,7 +117,7 @@ describe("presswork serve as a process", () => {
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     // Asking to continue: the server's "100 Continue" says it has the request in hand, however busy the machine.
     socket.write(`POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
-    while (!response.includes("\r\n\r\n")) await new Promise((r) => setTimeout(r, 10));
+    await Promise.race([once(socket, "data"), closed]);
     expect(response).toMatch(/^HTTP\/1\.1 100 /);
     socket.write(body.slice(0, 10));
     serve.child.kill("SIGTERM");

@@ -5,12 +5,14 @@ import { simpleParser } from "mailparser";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { send } from "../../src/pipeline/send.js";
 import { runCli } from "../helpers/cli.js";
+import { backends } from "../helpers/databases.js";
 import { git, initRepo, stateFile, stateFiles } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
 import { readState } from "../helpers/state.js";
 
 const NOW = "2026-11-29T12:00:00Z";
+const databases = await backends("the send's own database");
 const SECRET = "migrate-secret";
 const keyOf = (address: string) => createHmac("sha256", SECRET).update(address).digest("hex").slice(0, 24);
 let smtp: TestSmtp;
@@ -103,21 +105,23 @@ describe("the build reads the record from the state", () => {
     expect(await readFile(join(clone, "dist/issues/index.html"), "utf8")).toBe(index);
   });
 
-  it("is the send's own: a send whose environment alone names the database plans the next issue from the database", async () => {
-    const root = await tempProject({ samples: true });
-    await writeFile(join(root, "subs.csv"), "email\nr0@example.org\nr1@example.org\n");
-    initRepo(root);
-    // Given to the send, not to this process: the send's build reads the record with it too.
-    const env = { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", PRESSWORK_STATE_STORE: "database", DATABASE_URL: `sqlite:${join(root, "data/state.sqlite")}` };
-    expect(process.env["DATABASE_URL"]).toBeUndefined();
-    const first = await send({ root, now: new Date(NOW), env, subscribers: "subs.csv", dryRun: false, retryFailed: false });
-    expect(first.recorded).toBe("complete");
-    await writeFile(join(root, "articles/later-story.md"), "---\ntitle: A Later Story\ndate: 2026-12-03T09:00:00Z\nsummary: What happened next.\n---\n\nWhat happened next, in a few words.\n");
-    const next = await send({ root, now: new Date("2026-12-06T12:00:00Z"), env, subscribers: "subs.csv", dryRun: false, retryFailed: false });
-    expect(next.nothingToSend).toBeUndefined();
-    expect(next.issue).toBe((first.issue ?? 0) + 1);
-    expect(next.subject).toContain("A Later Story");
-    const mail = await Promise.all(smtp.received.map(async (m) => ({ to: m.to, subject: (await simpleParser(m.raw)).subject })));
-    expect(mail.filter((m) => m.subject === next.subject).flatMap((m) => m.to).sort()).toEqual(["r0@example.org", "r1@example.org"]);
-  });
+  for (const database of databases) {
+    it(`is the send's own: a send whose environment alone names the database (${database.name}) plans the next issue from the database`, async () => {
+      const root = await tempProject({ samples: true });
+      await writeFile(join(root, "subs.csv"), "email\nr0@example.org\nr1@example.org\n");
+      initRepo(root);
+      // Given to the send, not to this process: the send's build reads the record with it too.
+      const env = { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", PRESSWORK_STATE_STORE: "database", DATABASE_URL: await database.fresh("send-own") };
+      expect([process.env["PRESSWORK_STATE_STORE"], process.env["DATABASE_URL"]]).toEqual([undefined, undefined]);
+      const first = await send({ root, now: new Date(NOW), env, subscribers: "subs.csv", dryRun: false, retryFailed: false });
+      expect(first.recorded).toBe("complete");
+      await writeFile(join(root, "articles/later-story.md"), "---\ntitle: A Later Story\ndate: 2026-12-03T09:00:00Z\nsummary: What happened next.\n---\n\nWhat happened next, in a few words.\n");
+      const next = await send({ root, now: new Date("2026-12-06T12:00:00Z"), env, subscribers: "subs.csv", dryRun: false, retryFailed: false });
+      expect(next.nothingToSend).toBeUndefined();
+      expect(next.issue).toBe((first.issue ?? 0) + 1);
+      expect(next.subject).toContain("A Later Story");
+      const mail = await Promise.all(smtp.received.map(async (m) => ({ to: m.to, subject: (await simpleParser(m.raw)).subject })));
+      expect(mail.filter((m) => m.subject === next.subject).flatMap((m) => m.to).sort()).toEqual(["r0@example.org", "r1@example.org"]);
+    });
+  }
 });

@@ -62,7 +62,7 @@ export const stateCommand = defineCommand({
         io.out(saved || released ? `Saved ${saved} journal(s) of earlier attempts to ${store.description}${released ? `, released ${released} lock(s) they held` : ""}.` : `Nothing to save: ${store.description} has everything this machine journalled.`);
         return;
       }
-      const view = await readStateView(root, config, process.env);
+      const view = await readStateView(root, { config, env: process.env });
       io.out(`State: ${view.description}${view.summary.migration ? `; carried over from newsletter/ on ${view.summary.migration.at.slice(0, 10)}` : view.legacy ? "; newsletter/sent.json and newsletter/ledger/ are read until a send carries them over" : ""}.`);
       for (const { issue, complete, shardsDone } of view.summary.issues) {
         const shards = shardsDone.size ? `, shards done: ${[...shardsDone.keys()].join(", ")}` : "";
