@@ -46,8 +46,9 @@ async function running(): Promise<number[]> {
   return found;
 }
 
+/** The render processes still running once they all ended, or after 10 s (a generous bound for a busy machine). */
 async function noneLeft(): Promise<number[]> {
-  for (let i = 0; i < 40 && (await running()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 200 && (await running()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
   return running();
 }
 

@@ -110,7 +110,7 @@ describe("pinging a hub", () => {
   it("tries again after a 503, a 429 or a dropped connection, and gives up on a 4xx at once", async () => {
     const dropping = createServer((request) => request.socket.destroy());
     await new Promise<void>((resolve) => dropping.listen(0, "127.0.0.1", resolve));
-    const options = { retries: 2, retryDelayMs: 10, timeoutMs: 2000, concurrency: 2 };
+    const options = { retries: 2, retryDelayMs: 10, timeoutMs: 20_000, concurrency: 2 };
     hub.script.set("https://x.example/a.xml", [503, 429]);
     hub.script.set("https://x.example/b.xml", [404]);
     hub.script.set("https://x.example/c.xml", [503, 503, 503]);
