@@ -27,8 +27,9 @@ export async function startCluster(dir, { database, fast = false, maxConnections
   const asRoot = userInfo().uid === 0;
   if (asRoot) {
     const id = (flag) => spawnSync("id", [flag, "postgres"], { encoding: "utf8" });
-    if (id("-u").status !== 0) throw new Error("running as root and there is no postgres user to run the server as");
-    chownSync(dir, Number(id("-u").stdout.trim()), Number(id("-g").stdout.trim()));
+    const [uid, gid] = [id("-u"), id("-g")];
+    if (uid.status !== 0) throw new Error("running as root and there is no postgres user to run the server as");
+    chownSync(dir, Number(uid.stdout.trim()), Number(gid.stdout.trim()));
   }
   const as = (command, args) => (asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args]);
   const data = join(dir, "data");

@@ -180,7 +180,7 @@ export async function readStateView(root: string, from: StateSource): Promise<St
   const env = from.env;
   let settings: StateSettings;
   try {
-    settings = open?.settings ?? stateSettings("config" in from ? from.config : undefined, env);
+    settings = "settings" in from ? from.settings : stateSettings(from.config, env);
     if (settings.backend === "database") {
       const store = open ? open.store : await openStore(root, settings, env);
       try {
