@@ -1,9 +1,8 @@
 import type { ChildProcess } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { EMAIL_COLUMN } from "../../src/issues/limits.js";
-import { assemble, build } from "../../src/pipeline/build.js";
 import { article, NOW, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
 // The real fork, watched: which render processes the build starts, and how many batches each sends back.
@@ -25,7 +24,19 @@ vi.mock("node:child_process", async (importOriginal) => {
   };
 });
 
-afterAll(removeProjects);
+// Test files share their modules (vitest.config.ts): the build is loaded afresh, so that it forks through the watch above,
+// and the modules that did are let go of after, so that no later file's build does.
+let build: typeof import("../../src/pipeline/build.js").build;
+let assemble: typeof import("../../src/pipeline/build.js").assemble;
+beforeAll(async () => {
+  vi.resetModules();
+  ({ assemble, build } = await import("../../src/pipeline/build.js"));
+});
+afterAll(async () => {
+  watched.kill = 0;
+  vi.resetModules();
+  await removeProjects();
+});
 beforeEach(() => {
   watched.children = [];
   watched.kill = 0;
