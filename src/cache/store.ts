@@ -180,6 +180,13 @@ export class DocumentFolder {
 
 let scratch: string | undefined;
 let watching = false;
+/**
+ * Marks the signal handlers below, in every copy of this module a process
+ * holds (a test runner that reloads modules leaves several): each copy
+ * leaves a signal to other code's handlers, never to another copy's, or
+ * each would wait on the other and the signal would end nothing.
+ */
+const SCRATCH_HANDLER = Symbol.for("presswork.scratch-signal-handler");
 
 /**
  * A folder under this process's temporary folder, made on first use and
@@ -211,16 +218,19 @@ function removeScratchOnExitOrSignal(): void {
   process.once("exit", remove);
   if (!isMainThread) return;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    const handler = () => {
-      // First in line (see below), so a handler added with once is still counted while it runs.
-      if (process.listeners(signal).some((listener) => listener !== handler)) return;
-      process.off(signal, handler);
-      try {
-        remove();
-      } finally {
-        process.kill(process.pid, signal);
-      }
-    };
+    const handler = Object.assign(
+      () => {
+        // First in line (see below), so a handler added with once is still counted while it runs.
+        if (process.listeners(signal).some((listener) => !(SCRATCH_HANDLER in listener))) return;
+        process.off(signal, handler);
+        try {
+          remove();
+        } finally {
+          process.kill(process.pid, signal);
+        }
+      },
+      { [SCRATCH_HANDLER]: true },
+    );
     process.prependListener(signal, handler);
   }
 }

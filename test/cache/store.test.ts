@@ -107,6 +107,26 @@ describe("the cache store", () => {
     expect(await scratchIn(temp)).toEqual([]);
   });
 
+  it("removes every copy's scratch folder on SIGTERM when the process holds two copies of the store, and still ends by the signal", async () => {
+    const temp = await tempFolder();
+    // Two copies of the module, as a test runner that reloads modules leaves in a worker: neither may wait on the other.
+    const store = JSON.stringify(join(REPO, "lib/cache/store.js"));
+    const script = `
+      const copies = [await import(${store}), await import(${store} + "?copy")];
+      setInterval(() => {}, 1000);
+      for (const { CacheStore } of copies) CacheStore.open(undefined).packs("bodies").append("<p>body</p>");
+      console.log("ready");`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env: childEnv(temp), stdio: ["ignore", "pipe", "pipe"] });
+    const ended = exit(child);
+    await new Promise((resolve) => child.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve(undefined)));
+    expect(await scratchIn(temp)).toHaveLength(2);
+    child.kill("SIGTERM");
+    const result = await Promise.race([ended, sleep(10_000).then(() => "still running after 10 s")]);
+    child.kill("SIGKILL");
+    expect(result).toMatchObject({ signal: "SIGTERM" });
+    expect(await scratchIn(temp)).toEqual([]);
+  });
+
   it("drops the documents of a folder a run did not use", async () => {
     const dir = await folder();
     const first = CacheStore.open(dir).folder("issues");
