@@ -29,6 +29,14 @@ function exit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJ
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 const folder = async () => join(await tempFolder(), ".presswork-cache");
+/** Runs `script` (an ES module, which prints "ready" when set up) with its TMPDIR in `temp`; resolves once it is ready. */
+async function startScript(script: string, temp: string): Promise<{ child: ChildProcess; ended: ReturnType<typeof exit> }> {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env: childEnv(temp), stdio: ["ignore", "pipe", "pipe"] });
+  const ended = exit(child);
+  await new Promise((resolve) => child.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve(undefined)));
+  return { child, ended };
+}
+const STORE_MODULE = JSON.stringify(join(REPO, "lib/cache/store.js"));
 
 describe("the cache store", () => {
   it("keeps what a run wrote for the next run made by the same code", async () => {
@@ -93,14 +101,12 @@ describe("the cache store", () => {
     const temp = await tempFolder();
     // As `preview` does: its own handler, added before the first build made the scratch folder.
     const script = `
-      const { CacheStore } = await import(${JSON.stringify(join(REPO, "lib/cache/store.js"))});
+      const { CacheStore } = await import(${STORE_MODULE});
       process.once("SIGINT", () => { console.log("stopping"); setTimeout(() => process.exit(0), 20); });
       setInterval(() => {}, 1000);
       CacheStore.open(undefined).packs("bodies").append("<p>body</p>");
       console.log("ready");`;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env: childEnv(temp), stdio: ["ignore", "pipe", "pipe"] });
-    const ended = exit(child);
-    await new Promise((resolve) => child.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve(undefined)));
+    const { child, ended } = await startScript(script, temp);
     expect(await scratchIn(temp)).toHaveLength(1);
     child.kill("SIGINT");
     expect(await ended).toMatchObject({ code: 0, stdout: expect.stringContaining("stopping") });
@@ -110,15 +116,12 @@ describe("the cache store", () => {
   it("removes every copy's scratch folder on SIGTERM when the process holds two copies of the store, and still ends by the signal", async () => {
     const temp = await tempFolder();
     // Two copies of the module, as a test runner that reloads modules leaves in a worker: neither may wait on the other.
-    const store = JSON.stringify(join(REPO, "lib/cache/store.js"));
     const script = `
-      const copies = [await import(${store}), await import(${store} + "?copy")];
+      const copies = [await import(${STORE_MODULE}), await import(${STORE_MODULE} + "?copy")];
       setInterval(() => {}, 1000);
       for (const { CacheStore } of copies) CacheStore.open(undefined).packs("bodies").append("<p>body</p>");
       console.log("ready");`;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env: childEnv(temp), stdio: ["ignore", "pipe", "pipe"] });
-    const ended = exit(child);
-    await new Promise((resolve) => child.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve(undefined)));
+    const { child, ended } = await startScript(script, temp);
     expect(await scratchIn(temp)).toHaveLength(2);
     child.kill("SIGTERM");
     const result = await Promise.race([ended, sleep(10_000).then(() => "still running after 10 s")]);
