@@ -29,11 +29,13 @@ function exit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJ
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 const folder = async () => join(await tempFolder(), ".presswork-cache");
-/** Runs `script` (an ES module, which prints "ready" when set up) with its TMPDIR in `temp`; resolves once it is ready. */
+/** Runs `script` (an ES module, which prints "ready" when set up) with its TMPDIR in `temp`; resolves once it is ready, and throws with its stderr if it ends first. */
 async function startScript(script: string, temp: string): Promise<{ child: ChildProcess; ended: ReturnType<typeof exit> }> {
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env: childEnv(temp), stdio: ["ignore", "pipe", "pipe"] });
   const ended = exit(child);
-  await new Promise((resolve) => child.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve(undefined)));
+  const ready = new Promise<void>((resolve) => child.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve()));
+  const early = await Promise.race([ready, ended]);
+  if (early) throw new Error(`the script ended before it was ready (code ${early.code}, signal ${early.signal}): ${early.stderr}`);
   return { child, ended };
 }
 const STORE_MODULE = JSON.stringify(join(REPO, "lib/cache/store.js"));
