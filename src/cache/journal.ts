@@ -1,6 +1,13 @@
 import { appendFileSync, readFileSync } from "node:fs";
 import { isAscii } from "node:buffer";
 import { writeFileAtomic } from "../files/atomic.js";
+import type { CacheMemory } from "./memory.js";
+
+/** A journal as a CacheMemory keeps it: its map, and how many records its file holds. */
+interface Remembered<V> {
+  entries: ReadonlyMap<string, V>;
+  records: number;
+}
 
 /**
  * A cache map kept on disk as a journal of `[key, value]` records: the whole
@@ -14,30 +21,21 @@ import { writeFileAtomic } from "../files/atomic.js";
  * Each run keeps the entries it used; the others are dropped on save.
  */
 export class Journal<V> {
-  private readonly last = new Map<string, V>();
+  private readonly last: ReadonlyMap<string, V>;
   private readonly next = new Map<string, V>();
-  private records = 0;
+  /** How many records the file holds. */
+  private readonly records: number;
 
-  constructor(private readonly path: string | undefined) {
-    let text: string | undefined;
-    try {
-      const bytes = path ? readFileSync(path) : undefined;
-      // Written as ASCII (see asciiJson): decoded as such, and parsed as a one-byte string, it reads in half the time.
-      text = bytes && (isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8"));
-    } catch {
-      return;
-    }
-    if (!text) return;
-    try {
-      const records = JSON.parse(`[${text}]`) as Array<[string, V | null]>;
-      for (const [key, value] of records) {
-        if (value === null) this.last.delete(key);
-        else this.last.set(key, value);
-      }
-      this.records = records.length;
-    } catch {
-      this.last.clear();
-    }
+  /** Given a memory, the journal is taken from it while its file is as the last run of this process left it. */
+  constructor(
+    private readonly path: string | undefined,
+    private readonly memory?: CacheMemory,
+  ) {
+    const remembered = path ? memory?.recall<Remembered<V>>(path) : undefined;
+    const journal = remembered ?? readJournal<V>(path);
+    if (path && !remembered && journal.records > 0) memory?.remember(path, journal);
+    this.last = journal.entries;
+    this.records = journal.records;
   }
 
   /** The last run's entry for `key`. */
@@ -66,12 +64,40 @@ export class Journal<V> {
     const changes: Array<[string, V | null]> = dropped.map((key) => [key, null]);
     for (const [key, value] of this.next) if (this.last.get(key) !== value) changes.push([key, value]);
     if (!this.path || changes.length === 0) return dropped;
+    let records: number;
     if (this.records === 0 || changes.length * 4 > this.next.size || this.records + changes.length > 1.25 * this.next.size + 100) {
       writeFileAtomic(this.path, [...this.next].map(asciiJson).join(","));
+      records = this.next.size;
     } else {
       appendFileSync(this.path, `,${changes.map(asciiJson).join(",")}`);
+      records = this.records + changes.length;
     }
+    this.memory?.remember(this.path, { entries: new Map(this.next), records } satisfies Remembered<V>);
     return dropped;
+  }
+}
+
+/** The journal at `path`: empty when there is none or it cannot be read. */
+function readJournal<V>(path: string | undefined): Remembered<V> {
+  const entries = new Map<string, V>();
+  let text: string | undefined;
+  try {
+    const bytes = path ? readFileSync(path) : undefined;
+    // Written as ASCII (see asciiJson): decoded as such, and parsed as a one-byte string, it reads in half the time.
+    text = bytes && (isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8"));
+  } catch {
+    return { entries, records: 0 };
+  }
+  if (!text) return { entries, records: 0 };
+  try {
+    const records = JSON.parse(`[${text}]`) as Array<[string, V | null]>;
+    for (const [key, value] of records) {
+      if (value === null) entries.delete(key);
+      else entries.set(key, value);
+    }
+    return { entries, records: records.length };
+  } catch {
+    return { entries: new Map(), records: 0 };
   }
 }
 

@@ -3,13 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Journal } from "../../src/cache/journal.js";
+import { CacheMemory } from "../../src/cache/memory.js";
+import { writeFileAtomic } from "../../src/files/atomic.js";
 
 const dir = mkdtempSync(join(tmpdir(), "presswork-journal-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** One run over the journal at `path`: keeps the entries `run` gives, as a build keeps what it used. */
-function run(path: string, entries: Record<string, unknown>): { dropped: string[]; recalled: Record<string, unknown> } {
-  const journal = new Journal<unknown>(path);
+function run(path: string, entries: Record<string, unknown>, memory?: CacheMemory): { dropped: string[]; recalled: Record<string, unknown> } {
+  const journal = new Journal<unknown>(path, memory);
   const recalled: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entries)) {
     const last = journal.recall(key);
@@ -65,6 +67,25 @@ describe("the cache journal", () => {
     const everyOneChanged = Object.fromEntries(Object.entries(many).map(([key, value]) => [key, { ...value, digest: `${value.digest}-new` }]));
     run(path, everyOneChanged);
     expect(statSync(path).size).toBeLessThan(1.1 * whole);
+  });
+
+  it("in a process that keeps a memory, is taken from it while the file is as the last run left it, and read again once another process changed it", () => {
+    const path = join(dir, "memory.journal");
+    const memory = new CacheMemory();
+    const first = { a: { n: 1 }, b: { n: 2 } };
+    run(path, first, memory);
+    // The very values the last run kept: nothing was read or parsed again.
+    expect(run(path, { a: { n: 1 }, b: { n: 2 } }, memory).recalled["a"]).toBe(first.a);
+    // A run that changed an entry appended it, and the next run has it from memory too.
+    run(path, { a: { n: 1 }, b: { n: 3 } }, memory);
+    expect(run(path, { a: { n: 1 }, b: { n: 3 } }, memory).recalled).toEqual({ a: { n: 1 }, b: { n: 3 } });
+    // Another process appends to the journal, then replaces it: each time, the file is read again.
+    appendFileSync(path, ',["b",{"n":4}]');
+    expect(run(path, { a: { n: 1 }, b: { n: 4 } }, memory).recalled).toEqual({ a: { n: 1 }, b: { n: 4 } });
+    writeFileAtomic(path, '["a",{"n":5}]');
+    expect(run(path, { a: { n: 5 } }, memory).recalled).toEqual({ a: { n: 5 } });
+    rmSync(path);
+    expect(run(path, { a: { n: 5 } }, memory).recalled).toEqual({});
   });
 
   it("starts afresh, without an error, from a torn append or a file that is not a journal", () => {
