@@ -1,12 +1,11 @@
-import { appendFileSync, readFileSync } from "node:fs";
 import { isAscii } from "node:buffer";
-import { writeFileAtomic } from "../files/atomic.js";
-import type { CacheMemory } from "./memory.js";
+import { appendIdentified, readIdentified, replaceIdentified, type WarmFiles } from "./warm.js";
 
-/** A journal as a CacheMemory keeps it: its map, and how many records its file holds. */
-interface Remembered<V> {
+/** A journal as read, or as WarmFiles keeps it: its map, how many records its file holds, and the file's identity then. */
+interface Read<V> {
   entries: ReadonlyMap<string, V>;
   records: number;
+  identity?: string | undefined;
 }
 
 /**
@@ -18,24 +17,29 @@ interface Remembered<V> {
  * live entries. A torn append makes the file unreadable, and the map starts
  * afresh like any lost cache.
  *
- * Each run keeps the entries it used; the others are dropped on save.
+ * Each run keeps the entries it used; the others are dropped on save. In
+ * a process that keeps its cache files warm (see warm.ts), what a save
+ * leaves is the next run's map, without reading the file again.
  */
 export class Journal<V> {
   private readonly last: ReadonlyMap<string, V>;
   private readonly next = new Map<string, V>();
   /** How many records the file holds. */
   private readonly records: number;
+  /** The file's identity when it was read (see warm.ts): an append keeps the map warm only if the file still has it. */
+  private readonly identity: string | undefined;
 
-  /** Given a memory, the journal is taken from it while its file is as the last run of this process left it. */
+  /** Given `warm`, the journal is taken from it while its file is as this process last read or wrote it. */
   constructor(
     private readonly path: string | undefined,
-    private readonly memory?: CacheMemory,
+    private readonly warm?: WarmFiles,
   ) {
-    const remembered = path ? memory?.recall<Remembered<V>>(path) : undefined;
-    const journal = remembered ?? readJournal<V>(path);
-    if (path && !remembered && journal.records > 0) memory?.remember(path, journal);
+    const recalled = path ? warm?.recall<Omit<Read<V>, "identity">>(path) : undefined;
+    const journal: Read<V> = recalled ? { ...recalled.value, identity: recalled.identity } : readJournal<V>(path);
+    if (path && !recalled && journal.records > 0) warm?.keep(path, journal.identity, { entries: journal.entries, records: journal.records });
     this.last = journal.entries;
     this.records = journal.records;
+    this.identity = journal.identity;
   }
 
   /** The last run's entry for `key`. */
@@ -64,27 +68,27 @@ export class Journal<V> {
     const changes: Array<[string, V | null]> = dropped.map((key) => [key, null]);
     for (const [key, value] of this.next) if (this.last.get(key) !== value) changes.push([key, value]);
     if (!this.path || changes.length === 0) return dropped;
-    let records: number;
     if (this.records === 0 || changes.length * 4 > this.next.size || this.records + changes.length > 1.25 * this.next.size + 100) {
-      writeFileAtomic(this.path, [...this.next].map(asciiJson).join(","));
-      records = this.next.size;
+      const identity = replaceIdentified(this.path, [...this.next].map(asciiJson).join(","));
+      this.warm?.keep(this.path, identity, { entries: new Map(this.next), records: this.next.size });
     } else {
-      appendFileSync(this.path, `,${changes.map(asciiJson).join(",")}`);
-      records = this.records + changes.length;
+      const identity = appendIdentified(this.path, `,${changes.map(asciiJson).join(",")}`, this.identity);
+      this.warm?.keep(this.path, identity, { entries: new Map(this.next), records: this.records + changes.length });
     }
-    this.memory?.remember(this.path, { entries: new Map(this.next), records } satisfies Remembered<V>);
     return dropped;
   }
 }
 
 /** The journal at `path`: empty when there is none or it cannot be read. */
-function readJournal<V>(path: string | undefined): Remembered<V> {
+function readJournal<V>(path: string | undefined): Read<V> {
   const entries = new Map<string, V>();
   let text: string | undefined;
+  let identity: string | undefined;
   try {
-    const bytes = path ? readFileSync(path) : undefined;
+    const read = path ? readIdentified(path) : undefined;
     // Written as ASCII (see asciiJson): decoded as such, and parsed as a one-byte string, it reads in half the time.
-    text = bytes && (isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8"));
+    text = read && (isAscii(read.bytes) ? read.bytes.toString("latin1") : read.bytes.toString("utf8"));
+    identity = read?.identity;
   } catch {
     return { entries, records: 0 };
   }
@@ -95,7 +99,7 @@ function readJournal<V>(path: string | undefined): Remembered<V> {
       if (value === null) entries.delete(key);
       else entries.set(key, value);
     }
-    return { entries, records: records.length };
+    return { entries, records: records.length, identity };
   } catch {
     return { entries: new Map(), records: 0 };
   }

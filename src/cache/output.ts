@@ -52,7 +52,7 @@ export class OutputState {
   static open(store: CacheStore, outDir: string | undefined): OutputState {
     if (!store.persistent || !outDir) return new OutputState(undefined, undefined, {}, undefined, undefined, outDir ? listFiles(outDir) : new Set());
     const name = `output-${digest(outDir)}.json`;
-    let manifest = store.read<Manifest>(name, { shared: true });
+    let manifest = store.read<Manifest>(name, { warm: true });
     try {
       if (manifest && !readFileSync(join(outDir, MARKER), "utf8").includes(manifest.token)) manifest = undefined;
     } catch {
@@ -117,6 +117,6 @@ export class OutputState {
     if (!this.store || !this.manifest) return;
     const token = /build (\w+)/.exec(marker)?.[1] ?? "";
     if (token === this.token) return;
-    this.store.write(this.manifest, { token, pages: this.keys, files: [...files], ...(this.plan ? { plan: this.plan } : {}) } satisfies Manifest, { shared: true });
+    this.store.write(this.manifest, { token, pages: { ...this.keys }, files: [...files], ...(this.plan ? { plan: this.plan } : {}) } satisfies Manifest, { warm: true });
   }
 }

@@ -6,7 +6,7 @@ import { writeFileAtomic } from "../files/atomic.js";
 import { environment } from "./environment.js";
 import { environmentDigest } from "./key.js";
 import { Journal } from "./journal.js";
-import type { CacheMemory } from "./memory.js";
+import { readIdentified, replaceIdentified, type WarmFiles } from "./warm.js";
 import { Packs } from "./pack.js";
 
 /** The project's cache folder, relative to its root. */
@@ -37,8 +37,8 @@ export class CacheStore {
   private constructor(
     /** The folder, or undefined when nothing is to be kept (`--no-cache`). */
     readonly dir: string | undefined,
-    /** What this process keeps of the folder's journals and shared documents between runs. */
-    private readonly memory?: CacheMemory,
+    /** The journals and warm documents this process keeps parsed between runs. */
+    private readonly warm?: WarmFiles,
   ) {}
 
   /**
@@ -48,10 +48,10 @@ export class CacheStore {
    * made by other code is ever read. Without `dir`, a store that keeps
    * nothing between runs: its packs live in a temporary folder, removed when
    * the process exits. A process that builds again and again (`preview`)
-   * gives every run the same `memory`, so that journals and shared documents
-   * are parsed once, not on every run.
+   * gives every run the same `warm`, so that journals and warm documents are
+   * parsed once, not on every run.
    */
-  static open(dir: string | undefined, memory?: CacheMemory): CacheStore {
+  static open(dir: string | undefined, warm?: WarmFiles): CacheStore {
     if (!dir) return new CacheStore(undefined);
     const version = environmentDigest();
     let stamped: { version?: string } | undefined;
@@ -66,7 +66,7 @@ export class CacheStore {
       for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
       writeFileAtomic(join(dir, STAMP), `${JSON.stringify({ version, presswork: env.presswork, node: env.node, packages: env.packages.length, from: env.from }, null, 2)}\n`);
     }
-    return new CacheStore(dir, memory);
+    return new CacheStore(dir, warm);
   }
 
   /** Whether the store keeps what it is given for the next run. */
@@ -76,7 +76,7 @@ export class CacheStore {
 
   /** The journal `name`: see Journal. In a store that keeps nothing, it starts empty and saves nothing. */
   journal<V>(name: string): Journal<V> {
-    return new Journal<V>(this.dir && join(this.dir, name), this.memory);
+    return new Journal<V>(this.dir && join(this.dir, name), this.warm);
   }
 
   /**
@@ -106,32 +106,33 @@ export class CacheStore {
 
   /**
    * The document `name`, or undefined when there is none or it cannot be
-   * read. A `shared` document is taken from the store's memory, when it has
-   * one, while the file is as this process last read or wrote it: the same
+   * read. A `warm` document is taken from the store's WarmFiles, when it has
+   * them, while its file is as this process last read or wrote it: the same
    * value every time, which nothing may change.
    */
-  read<T>(name: string, { shared = false } = {}): T | undefined {
+  read<T>(name: string, { warm = false } = {}): T | undefined {
     if (!this.dir) return undefined;
     const path = join(this.dir, name);
-    const memory = shared ? this.memory : undefined;
-    const remembered = memory?.recall<T>(path);
-    if (remembered !== undefined) return remembered;
+    const files = warm ? this.warm : undefined;
+    const recalled = files?.recall<T>(path);
+    if (recalled) return recalled.value;
     try {
-      const value = JSON.parse(readFileSync(path, "utf8")) as T;
-      memory?.remember(path, value);
+      const { bytes, identity } = readIdentified(path);
+      const value = JSON.parse(bytes.toString("utf8")) as T;
+      files?.keep(path, identity, value);
       return value;
     } catch {
       return undefined;
     }
   }
 
-  /** Replaces the document `name` atomically; a `shared` one (see read) is kept in the store's memory as it is written. */
-  write(name: string, data: unknown, { shared = false } = {}): void {
+  /** Replaces the document `name` atomically; a `warm` one (see read) is kept as written. */
+  write(name: string, data: unknown, { warm = false } = {}): void {
     if (!this.dir) return;
     const path = join(this.dir, name);
     mkdirSync(join(path, ".."), { recursive: true });
-    writeFileAtomic(path, JSON.stringify(data));
-    if (shared) this.memory?.remember(path, data);
+    const identity = replaceIdentified(path, JSON.stringify(data));
+    if (warm) this.warm?.keep(path, identity, data);
   }
 
   /** A folder of documents whose entries the run marks as used; see DocumentFolder. */

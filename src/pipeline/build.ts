@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { VFile } from "vfile";
 import { cacheKey } from "../cache/key.js";
-import type { CacheMemory } from "../cache/memory.js";
+import type { WarmFiles } from "../cache/warm.js";
 import { MetaCache } from "../cache/meta.js";
 import { OutputState } from "../cache/output.js";
 import { RenderCache } from "../cache/renders.js";
@@ -55,8 +55,8 @@ export interface ProjectOptions {
   mjml?: MjmlThread;
   /** A send's state as it opened it: the record of sent issues is read from it. */
   state?: OpenState;
-  /** What a process that builds again and again keeps of the cache between its builds (see CacheStore.open). */
-  memory?: CacheMemory;
+  /** The cache files a process that builds again and again keeps parsed between its builds (see CacheStore.open). */
+  warm?: WarmFiles;
 }
 
 /** Everything a run found: the files with their messages and, when nothing was fatal, what to write. */
@@ -105,7 +105,7 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
 
 function openStore(options: ProjectOptions): CacheStore {
   stage("start");
-  return CacheStore.open(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR)), options.memory);
+  return CacheStore.open(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR)), options.warm);
 }
 
 async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<Assembly> {

@@ -8,7 +8,7 @@ import { build, type Assembly } from "../pipeline/build.js";
 import { problemLines } from "../validate/lines.js";
 import { previewValues } from "../issues/preview.js";
 import { unsubscribeLink } from "../issues/unsubscribe-url.js";
-import { CacheMemory } from "../cache/memory.js";
+import { WarmFiles } from "../cache/warm.js";
 import { CACHE_DIR } from "../cache/store.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
 import { darken, emailPage, imagesOff, inboxPage, listPage, messagePage, withLiveScript, withoutStyles, type EmailView, type Problem } from "./ui.js";
@@ -75,8 +75,8 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
   let building: Promise<void> | undefined;
   let again = false;
   let base = "/";
-  // The cache's journals and the output's manifest, parsed once and not again on every save.
-  const memory = new CacheMemory();
+  // The cache's journals and the output's manifest, parsed once instead of for every edited file.
+  const warm = new WarmFiles();
 
   const state = () => JSON.stringify({ version, problems });
   const broadcast = () => {
@@ -89,7 +89,7 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
     }
     building = (async () => {
       try {
-        const result = await build({ root: options.root, now: new Date(), out: outDir, memory });
+        const result = await build({ root: options.root, now: new Date(), out: outDir, warm });
         problems = result.files.flatMap((f) =>
           f.messages.filter((m) => m.fatal).map((m) => ({ file: f.path, line: m.line ?? 1, column: m.column ?? 1, severity: "error", reason: m.reason })),
         );

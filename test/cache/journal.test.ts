@@ -3,15 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Journal } from "../../src/cache/journal.js";
-import { CacheMemory } from "../../src/cache/memory.js";
+import { WarmFiles } from "../../src/cache/warm.js";
 import { writeFileAtomic } from "../../src/files/atomic.js";
 
 const dir = mkdtempSync(join(tmpdir(), "presswork-journal-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** One run over the journal at `path`: keeps the entries `run` gives, as a build keeps what it used. */
-function run(path: string, entries: Record<string, unknown>, memory?: CacheMemory): { dropped: string[]; recalled: Record<string, unknown> } {
-  const journal = new Journal<unknown>(path, memory);
+function run(path: string, entries: Record<string, unknown>, warm?: WarmFiles): { dropped: string[]; recalled: Record<string, unknown> } {
+  const journal = new Journal<unknown>(path, warm);
   const recalled: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entries)) {
     const last = journal.recall(key);
@@ -69,23 +69,54 @@ describe("the cache journal", () => {
     expect(statSync(path).size).toBeLessThan(1.1 * whole);
   });
 
-  it("in a process that keeps a memory, is taken from it while the file is as the last run left it, and read again once another process changed it", () => {
-    const path = join(dir, "memory.journal");
-    const memory = new CacheMemory();
+  it("in a process that keeps it warm, is taken from memory while the file is as this process left it, and read again once another process changed it", () => {
+    const path = join(dir, "warm.journal");
+    const warm = new WarmFiles();
     const first = { a: { n: 1 }, b: { n: 2 } };
-    run(path, first, memory);
+    run(path, first, warm);
     // The very values the last run kept: nothing was read or parsed again.
-    expect(run(path, { a: { n: 1 }, b: { n: 2 } }, memory).recalled["a"]).toBe(first.a);
-    // A run that changed an entry appended it, and the next run has it from memory too.
-    run(path, { a: { n: 1 }, b: { n: 3 } }, memory);
-    expect(run(path, { a: { n: 1 }, b: { n: 3 } }, memory).recalled).toEqual({ a: { n: 1 }, b: { n: 3 } });
-    // Another process appends to the journal, then replaces it: each time, the file is read again.
+    expect(run(path, { a: { n: 1 }, b: { n: 2 } }, warm).recalled["a"]).toBe(first.a);
+    // A run that changed an entry appended it, and the next run has the new value from memory.
+    const third = { a: { n: 1 }, b: { n: 3 } };
+    run(path, third, warm);
+    expect(run(path, { a: { n: 1 }, b: { n: 3 } }, warm).recalled["b"]).toBe(third.b);
+    // Another process appends to the journal; then replaces it with a file of the same size; then removes it.
     appendFileSync(path, ',["b",{"n":4}]');
-    expect(run(path, { a: { n: 1 }, b: { n: 4 } }, memory).recalled).toEqual({ a: { n: 1 }, b: { n: 4 } });
-    writeFileAtomic(path, '["a",{"n":5}]');
-    expect(run(path, { a: { n: 5 } }, memory).recalled).toEqual({ a: { n: 5 } });
+    expect(run(path, { a: { n: 1 }, b: { n: 4 } }, warm).recalled).toEqual({ a: { n: 1 }, b: { n: 4 } });
+    const sameSize = readFileSync(path, "latin1").replace('"n":4', '"n":5');
+    writeFileAtomic(path, sameSize);
+    expect(statSync(path).size).toBe(sameSize.length);
+    expect(run(path, { a: { n: 1 }, b: { n: 5 } }, warm).recalled).toEqual({ a: { n: 1 }, b: { n: 5 } });
     rmSync(path);
-    expect(run(path, { a: { n: 5 } }, memory).recalled).toEqual({});
+    expect(run(path, { a: { n: 1 } }, warm).recalled).toEqual({});
+  });
+
+  it("in a process that keeps it warm, leaves memory to the file when another process appends between this run's read and its own append", () => {
+    const path = join(dir, "raced.journal");
+    const warm = new WarmFiles();
+    run(path, many, warm);
+    const journal = new Journal<unknown>(path, warm);
+    for (const key of Object.keys(many)) journal.keep(key, journal.recall(key));
+    appendFileSync(path, ',["articles/story-1.md",{"digest":"theirs","words":1}]');
+    journal.keep("articles/story-2.md", { digest: "mine", words: 2 });
+    journal.save();
+    const { recalled } = run(path, many, warm);
+    expect(recalled["articles/story-1.md"]).toEqual({ digest: "theirs", words: 1 });
+    expect(recalled["articles/story-2.md"]).toEqual({ digest: "mine", words: 2 });
+  });
+
+  it("in a process that keeps it warm, still rewrites itself whole once a quarter of it is history", () => {
+    const path = join(dir, "warm-compact.journal");
+    const warm = new WarmFiles();
+    run(path, many, warm);
+    const whole = statSync(path).size;
+    let largest = 0;
+    for (let i = 0; i < 600; i++) {
+      run(path, { ...many, "articles/story-1.md": { digest: `edit-${i}`, words: 1 } }, warm);
+      largest = Math.max(largest, statSync(path).size);
+    }
+    expect(largest).toBeLessThan(1.5 * whole);
+    expect(run(path, many).recalled["articles/story-1.md"]).toEqual({ digest: "edit-599", words: 1 });
   });
 
   it("starts afresh, without an error, from a torn append or a file that is not a journal", () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { cacheKey, digest, environmentDigest } from "../../src/cache/key.js";
-import { CacheMemory } from "../../src/cache/memory.js";
+import { WarmFiles } from "../../src/cache/warm.js";
 import { CacheStore } from "../../src/cache/store.js";
 import { article, removeProjects, REPO, tempProject } from "../helpers/project.js";
 
@@ -49,18 +49,18 @@ describe("the cache store", () => {
     expect(JSON.parse(await readFile(join(dir, "version.json"), "utf8"))).toMatchObject({ version: environmentDigest() });
   });
 
-  it("gives a process that keeps a memory the shared document it last wrote, until another process replaces the file", async () => {
+  it("gives a process that keeps its documents warm the one it last wrote, until another process replaces the file", async () => {
     const dir = await folder();
-    const memory = new CacheMemory();
+    const warm = new WarmFiles();
     const manifest = { token: "t1", pages: { "index.html": "k1" } };
-    CacheStore.open(dir, memory).write("output-x.json", manifest, { shared: true });
-    expect(CacheStore.open(dir, memory).read("output-x.json", { shared: true })).toBe(manifest);
-    // A document not marked shared is read from its file each time, memory or not.
-    CacheStore.open(dir, memory).write("parsed-config.json", { key: "k" });
-    expect(CacheStore.open(dir, memory).read("parsed-config.json")).not.toBe(CacheStore.open(dir, memory).read("parsed-config.json"));
-    // Another process (a build in a terminal beside the preview) replaces the file.
-    CacheStore.open(dir).write("output-x.json", { token: "t2", pages: {} });
-    expect(CacheStore.open(dir, memory).read("output-x.json", { shared: true })).toEqual({ token: "t2", pages: {} });
+    CacheStore.open(dir, warm).write("output-x.json", manifest, { warm: true });
+    expect(CacheStore.open(dir, warm).read("output-x.json", { warm: true })).toBe(manifest);
+    // A document not asked for warm is read from its file each time.
+    CacheStore.open(dir, warm).write("parsed-config.json", { key: "k" });
+    expect(CacheStore.open(dir, warm).read("parsed-config.json")).not.toBe(CacheStore.open(dir, warm).read("parsed-config.json"));
+    // Another process (a build in a terminal beside the preview) replaces the file with one of the same size.
+    CacheStore.open(dir).write("output-x.json", { token: "t2", pages: { "index.html": "k2" } });
+    expect(CacheStore.open(dir, warm).read("output-x.json", { warm: true })).toEqual({ token: "t2", pages: { "index.html": "k2" } });
   });
 
   it("empties a folder made by other code, or from before the stamp, before anything in it is read", async () => {
