@@ -24,6 +24,7 @@ const ENTRIES = {
   "mjml-worker": "pipeline/mjml-worker.js",
   "page-worker": "pipeline/page-worker.js",
   "render-worker": "pipeline/render-worker.js",
+  "watch-worker": "preview/watch-worker.js",
 };
 
 await rm(OUT, { recursive: true, force: true });

@@ -3,8 +3,11 @@ import { fileURLToPath } from "node:url";
 /**
  * The path of a compiled module beside `from` (an import.meta.url), for a
  * worker to load. Tests run modules from src/, where Node cannot load
- * TypeScript, so from there it is the twin in lib/.
+ * TypeScript, so from there it is the twin in lib/ (src/preview/x.ts's
+ * neighbour is in lib/preview/).
  */
 export function compiledPath(from: string, name: string): string {
-  return fileURLToPath(from.endsWith(".ts") ? new URL(`../../lib/pipeline/${name}`, from) : new URL(`./${name}`, from));
+  const url = new URL(`./${name}`, from);
+  if (from.endsWith(".ts")) url.pathname = url.pathname.replace(/\/src\/([^/]+)\/([^/]+)$/, "/lib/$1/$2");
+  return fileURLToPath(url);
 }

@@ -1,8 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { simpleParser } from "mailparser";
-import { basename, extname, join, normalize, relative, sep } from "node:path";
-import { watch } from "chokidar";
+import { extname, join, normalize, sep } from "node:path";
 import { personalise } from "../issues/tokens.js";
 import { build, type Assembly } from "../pipeline/build.js";
 import { problemLines } from "../validate/lines.js";
@@ -11,6 +10,7 @@ import { unsubscribeLink } from "../issues/unsubscribe-url.js";
 import { WarmFiles } from "../cache/warm.js";
 import { CACHE_DIR } from "../cache/store.js";
 import { startCatcher, listen, type CaughtMessage } from "./catcher.js";
+import { watchInputs } from "./watch.js";
 import { darken, emailPage, imagesOff, inboxPage, listPage, messagePage, withLiveScript, withoutStyles, type EmailView, type Problem } from "./ui.js";
 
 /** Where and how to run the preview. */
@@ -45,20 +45,6 @@ const TYPES: Record<string, string> = {
   ".webp": "image/webp",
   ".svg": "image/svg+xml",
 };
-
-/** The project's inputs: a change under these means a rebuild; nothing else is watched (not node_modules, .git or the output). */
-const INPUT_FOLDERS = new Set(["articles", "templates", "newsletter"]);
-const CONFIG = "presswork.config.yaml";
-
-/** Whether a path under the project root is an input, or a folder that may hold one; editors' swap and backup files are not. */
-function isInput(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  if (rel === "") return true;
-  const [top] = rel.split(sep);
-  const name = basename(path);
-  if (name.startsWith(".") || name.endsWith("~") || /\.(swp|swx|tmp)$|^#.*#$/.test(name)) return false;
-  return rel === CONFIG || INPUT_FOLDERS.has(top ?? "");
-}
 
 /**
  * Serves the site as it will be deployed, the next email, past issues, the
@@ -180,25 +166,27 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
     await catcher.close();
     throw error;
   });
-  await rebuild();
   let timer: NodeJS.Timeout | undefined;
-  // chokidar follows a file through an atomic save (written beside, renamed over), which a plain
-  // watch loses track of; only the inputs are watched, so setting up costs a few watches, not thousands.
-  const watcher = watch(options.root, { ignoreInitial: true, atomic: true, ignored: (path) => !isInput(options.root, path) });
-  watcher.on("all", () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void rebuild(), 80);
-  });
-  await new Promise<void>((resolve, reject) => {
-    watcher.once("ready", resolve);
-    watcher.once("error", reject);
-  });
+  // Watching starts beside the first build: an edit saved while that build runs (half a minute on a large
+  // archive without a cache) brings a rebuild, instead of waiting unseen for the next edit.
+  const watching = watchInputs(
+    options.root,
+    () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void rebuild(), 80);
+    },
+    options.log,
+  );
+  // Its failure is thrown once the first build is done.
+  watching.catch(() => {});
+  await rebuild();
+  const watcher = await watching;
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   return {
     url: `http://127.0.0.1:${port}${base}`,
     smtpPort: catcher.port,
-    watched: () => Object.keys(watcher.getWatched()).map((dir) => relative(options.root, dir).split(sep).join("/")).sort(),
+    watched: watcher.watched,
     close: async () => {
       clearTimeout(timer);
       await watcher.close();
