@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { PressworkError } from "../errors/error.js";
 
 /**
  * The path of a compiled module beside `from` (an import.meta.url), for a
@@ -8,6 +9,10 @@ import { fileURLToPath } from "node:url";
  */
 export function compiledPath(from: string, name: string): string {
   const url = new URL(`./${name}`, from);
-  if (from.endsWith(".ts")) url.pathname = url.pathname.replace(/\/src\/([^/]+)\/([^/]+)$/, "/lib/$1/$2");
+  if (from.endsWith(".ts")) {
+    const twin = url.pathname.replace(/\/src\/([^/]+)\/([^/]+)$/, "/lib/$1/$2");
+    if (twin === url.pathname) throw new PressworkError("internal", `${fileURLToPath(from)} is not in a folder of src/, where a worker's compiled twin can be found`);
+    url.pathname = twin;
+  }
   return fileURLToPath(url);
 }

@@ -25,7 +25,7 @@ export interface PreviewOptions {
 export interface Preview {
   url: string;
   smtpPort: number;
-  /** The folders being watched, relative to the project root ("" for the root itself). */
+  /** The folders watched once watching began, relative to the project root ("" for the root itself). */
   watched: () => string[];
   close: () => Promise<void>;
 }
@@ -168,7 +168,7 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
   });
   let timer: NodeJS.Timeout | undefined;
   // Watching starts beside the first build: an edit saved while that build runs (half a minute on a large
-  // archive without a cache) brings a rebuild, instead of waiting unseen for the next edit.
+  // archive without a cache), once the inputs are watched, brings a rebuild instead of waiting unseen for the next edit.
   const watching = watchInputs(
     options.root,
     () => {
@@ -180,7 +180,12 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
   // Its failure is thrown once the first build is done.
   watching.catch(() => {});
   await rebuild();
-  const watcher = await watching;
+  const watcher = await watching.catch(async (error: unknown) => {
+    clearTimeout(timer);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await catcher.close();
+    throw error;
+  });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   return {
@@ -188,8 +193,8 @@ export async function startPreview(options: PreviewOptions): Promise<Preview> {
     smtpPort: catcher.port,
     watched: watcher.watched,
     close: async () => {
-      clearTimeout(timer);
       await watcher.close();
+      clearTimeout(timer);
       for (const client of clients) client.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await catcher.close();

@@ -3,8 +3,11 @@ import { basename, relative, sep } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { watch } from "chokidar";
 
-/** What the thread tells the preview: it is watching, or something changed, with the folders it watches; or chokidar's error. */
-export type WatchReply = { type: "ready" | "change"; watched: string[] } | { type: "error"; message: string };
+/** What the thread tells the preview: it is watching (these folders), something changed, or chokidar's error, with its system call's code if it has one. */
+export type WatchReply =
+  | { type: "ready"; watched: string[] }
+  | { type: "change" }
+  | { type: "error"; message: string; system?: Pick<NodeJS.ErrnoException, "code" | "errno" | "syscall" | "path"> };
 
 /** The project's inputs: a change under these means a rebuild; nothing else is watched (not node_modules, .git or the output). */
 const INPUT_FOLDERS = new Set(["articles", "templates", "newsletter"]);
@@ -24,11 +27,17 @@ const { root } = workerData as { root: string };
 // chokidar follows a file through an atomic save (written beside, renamed over), which a plain
 // watch loses track of; only the inputs are watched, so setting up costs a few watches, not thousands.
 const watcher = watch(root, { ignoreInitial: true, atomic: true, ignored: (path) => !isInput(root, path) });
-const watched = () =>
-  Object.keys(watcher.getWatched())
-    .map((dir) => relative(root, dir).split(sep).join("/"))
-    .sort();
 const tell = (reply: WatchReply) => parentPort?.postMessage(reply);
-watcher.on("all", () => tell({ type: "change", watched: watched() }));
-watcher.once("ready", () => tell({ type: "ready", watched: watched() }));
-watcher.on("error", (error) => tell({ type: "error", message: error instanceof Error ? error.message : String(error) }));
+watcher.on("all", () => tell({ type: "change" }));
+watcher.once("ready", () =>
+  tell({
+    type: "ready",
+    watched: Object.keys(watcher.getWatched())
+      .map((dir) => relative(root, dir).split(sep).join("/"))
+      .sort(),
+  }),
+);
+watcher.on("error", (error) => {
+  const { code, errno, syscall, path } = error as NodeJS.ErrnoException;
+  tell({ type: "error", message: error instanceof Error ? error.message : String(error), ...(syscall ? { system: { code, errno, syscall, path } } : {}) });
+});

@@ -4,7 +4,7 @@ import type { WatchReply } from "./watch-worker.js";
 
 /** The project's inputs, watched. */
 export interface InputWatch {
-  /** The folders watched, relative to the project root ("" for the root itself), as of the last change. */
+  /** The folders watched once watching began, relative to the project root ("" for the root itself). */
   watched: () => string[];
   close: () => Promise<void>;
 }
@@ -12,34 +12,33 @@ export interface InputWatch {
 /**
  * Watches the project's inputs under `root` (see watch-worker.ts) in a
  * worker thread, calling `changed` on each change. chokidar reads a whole
- * folder again, with an lstat for each entry, on every change in it: 5,000
- * of them for 5,000 articles, a fifth of a rebuild's time when done in the
- * preview's own thread. Resolves once the inputs are watched; chokidar's
- * errors after that go to `log`.
+ * folder again, with an lstat for each entry, on every change in it (5,000
+ * of them for 5,000 articles): its work there goes on beside a rebuild
+ * instead of inside it. Resolves once the inputs are watched, and rejects
+ * with chokidar's error (a refused system call keeps its code) if they
+ * cannot be; errors after that, and a thread that stops, go to `log`.
  */
 export async function watchInputs(root: string, changed: () => void, log: (line: string) => void): Promise<InputWatch> {
   const worker = new Worker(compiledPath(import.meta.url, "watch-worker.js"), { workerData: { root } });
   let watched: string[] = [];
+  let ready = false;
   let closing = false;
   await new Promise<void>((resolve, reject) => {
+    const failed = (error: Error) => {
+      if (ready) log(`watching the inputs: ${error.message}`);
+      else reject(error);
+    };
     worker.on("message", (reply: WatchReply) => {
-      if (reply.type === "error") {
-        log(`watching the inputs: ${reply.message}`);
-        reject(new Error(reply.message));
-        return;
-      }
-      watched = reply.watched;
-      if (reply.type === "ready") resolve();
-      else changed();
-    });
-    worker.on("error", (error) => {
-      log(`watching the inputs: ${error.message}`);
-      reject(error);
-    });
-    worker.on("exit", (code) => {
       if (closing) return;
-      log(`the inputs are no longer watched (exit code ${code}): restart the preview to see changes`);
-      reject(new Error(`the watcher stopped (exit code ${code})`));
+      if (reply.type === "error") return failed(Object.assign(new Error(reply.message), reply.system));
+      if (reply.type === "change") return changed();
+      watched = reply.watched;
+      ready = true;
+      resolve();
+    });
+    worker.on("error", failed);
+    worker.on("exit", (code) => {
+      if (!closing) failed(new Error(`the watcher stopped (exit code ${code}): restart the preview to see changes`));
     });
   }).catch(async (error: unknown) => {
     closing = true;
