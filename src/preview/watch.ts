@@ -17,9 +17,10 @@ export interface InputWatch {
  * instead of inside it. Resolves once the inputs are watched, and rejects
  * with chokidar's error (a refused system call keeps its code) if they
  * cannot be; errors after that, and a thread that stops, go to `log`.
+ * `thread` is the worker's module (tests give their own).
  */
-export async function watchInputs(root: string, changed: () => void, log: (line: string) => void): Promise<InputWatch> {
-  const worker = new Worker(compiledPath(import.meta.url, "watch-worker.js"), { workerData: { root } });
+export async function watchInputs(root: string, changed: () => void, log: (line: string) => void, thread = compiledPath(import.meta.url, "watch-worker.js")): Promise<InputWatch> {
+  const worker = new Worker(thread, { workerData: { root } });
   let watched: string[] = [];
   let ready = false;
   let closing = false;

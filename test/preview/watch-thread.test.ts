@@ -1,0 +1,36 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { watchInputs } from "../../src/preview/watch.js";
+
+const thread = (name: string) => fileURLToPath(new URL(`../fixtures/watch-threads/${name}.mjs`, import.meta.url));
+
+describe("the preview's watcher thread", () => {
+  it("says in the terminal that the inputs are no longer watched when its thread stops", async () => {
+    const logged: string[] = [];
+    const watch = await watchInputs("/p", () => {}, (line) => logged.push(line), thread("stops"));
+    expect(watch.watched()).toEqual(["", "articles"]);
+    await sleep(300);
+    expect(logged).toEqual(["watching the inputs: the watcher stopped (exit code 3): restart the preview to see changes"]);
+    await watch.close();
+  });
+
+  it("fails with the system's own error when the inputs cannot be watched, so that it is not taken for a bug", async () => {
+    const error = (await watchInputs("/p", () => {}, () => {}, thread("refused")).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+    expect(error.message).toMatch(/^ENOSPC: System limit for number of file watchers reached/);
+    expect({ code: error.code, syscall: error.syscall }).toEqual({ code: "ENOSPC", syscall: "watch" });
+  });
+
+  it("reports no change once closed, and says nothing of the thread's end", async () => {
+    const logged: string[] = [];
+    let changes = 0;
+    const watch = await watchInputs("/p", () => changes++, (line) => logged.push(line), thread("changes"));
+    await sleep(100);
+    expect(changes).toBeGreaterThan(0);
+    await watch.close();
+    const seen = changes;
+    await sleep(100);
+    expect(changes).toBe(seen);
+    expect(logged).toEqual([]);
+  });
+});
