@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { compiledPath } from "../pipeline/compiled.js";
+import { PressworkError } from "../errors/error.js";
 import type { WatchReply } from "./watch-worker.js";
 
 /** The project's inputs, watched. */
@@ -15,8 +16,9 @@ export interface InputWatch {
  * folder again, with an lstat for each entry, on every change in it (5,000
  * of them for 5,000 articles): its work there goes on beside a rebuild
  * instead of inside it. Resolves once the inputs are watched, and rejects
- * with chokidar's error (a refused system call keeps its code) if they
- * cannot be; errors after that, and a thread that stops, go to `log`.
+ * with chokidar's error if they cannot be (a `system` one, with its code,
+ * when the system refused); errors after that, and a thread that stops, go
+ * to `log`.
  * `thread` is the worker's module (tests give their own).
  */
 export async function watchInputs(root: string, changed: () => void, log: (line: string) => void, thread = compiledPath(import.meta.url, "watch-worker.js")): Promise<InputWatch> {
@@ -31,7 +33,7 @@ export async function watchInputs(root: string, changed: () => void, log: (line:
     };
     worker.on("message", (reply: WatchReply) => {
       if (closing) return;
-      if (reply.type === "error") return failed(Object.assign(new Error(reply.message), reply.system));
+      if (reply.type === "error") return failed(Object.assign(new PressworkError(reply.system ? "system" : "internal", reply.message), reply.system));
       if (reply.type === "change") return changed();
       watched = reply.watched;
       ready = true;
@@ -39,7 +41,7 @@ export async function watchInputs(root: string, changed: () => void, log: (line:
     });
     worker.on("error", failed);
     worker.on("exit", (code) => {
-      if (!closing) failed(new Error(`the watcher stopped (exit code ${code}): restart the preview to see changes`));
+      if (!closing) failed(new PressworkError("internal", `the watcher stopped (exit code ${code}): restart the preview to see changes`));
     });
   }).catch(async (error: unknown) => {
     closing = true;

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import type { PressworkError } from "../../src/errors/error.js";
 import { watchInputs } from "../../src/preview/watch.js";
 
 const thread = (name: string) => fileURLToPath(new URL(`../fixtures/watch-threads/${name}.mjs`, import.meta.url));
@@ -16,9 +17,9 @@ describe("the preview's watcher thread", () => {
   });
 
   it("fails with the system's own error when the inputs cannot be watched, so that it is not taken for a bug", async () => {
-    const error = (await watchInputs("/p", () => {}, () => {}, thread("refused")).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+    const error = (await watchInputs("/p", () => {}, () => {}, thread("refused")).catch((e: unknown) => e)) as PressworkError & NodeJS.ErrnoException;
     expect(error.message).toMatch(/^ENOSPC: System limit for number of file watchers reached/);
-    expect({ code: error.code, syscall: error.syscall }).toEqual({ code: "ENOSPC", syscall: "watch" });
+    expect({ id: error.id, code: error.code, syscall: error.syscall }).toEqual({ id: "system", code: "ENOSPC", syscall: "watch" });
   });
 
   it("reports no change once closed, and says nothing of the thread's end", async () => {
