@@ -117,9 +117,10 @@ export class CacheStore {
     const recalled = files?.recall<T>(path);
     if (recalled) return recalled.value;
     try {
+      if (!files) return JSON.parse(readFileSync(path, "utf8")) as T;
       const { bytes, identity } = readIdentified(path);
       const value = JSON.parse(bytes.toString("utf8")) as T;
-      files?.keep(path, identity, value);
+      files.keep(path, identity, value);
       return value;
     } catch {
       return undefined;
@@ -131,8 +132,9 @@ export class CacheStore {
     if (!this.dir) return;
     const path = join(this.dir, name);
     mkdirSync(join(path, ".."), { recursive: true });
-    const identity = replaceIdentified(path, JSON.stringify(data));
-    if (warm) this.warm?.keep(path, identity, data);
+    const files = warm ? this.warm : undefined;
+    if (!files) return writeFileAtomic(path, JSON.stringify(data));
+    files.keep(path, replaceIdentified(path, JSON.stringify(data)), data);
   }
 
   /** A folder of documents whose entries the run marks as used; see DocumentFolder. */
