@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
-import { axeViolations, describeViolations } from "../helpers/axe.js";
+import { axeViolations, describeViolations, preloadAxe } from "../helpers/axe.js";
 import { launchBrowser } from "../helpers/browser.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 
@@ -63,6 +63,7 @@ describe("every kind of page passes axe-core", () => {
         configurations.slice(i, i + 2).map(async ({ scheme, width }) => {
           const lines: string[] = [];
           const page = await open(PAGES[0][1], width, scheme);
+          await preloadAxe(page.context());
           for (const [kind, path] of PAGES) {
             await page.goto(`https://site.test${path}`);
             lines.push(...describeViolations(await axeViolations(page)).map((line) => `${scheme} ${width} px, ${kind} ${path}: ${line}`));
@@ -79,11 +80,18 @@ describe("every kind of page passes axe-core", () => {
   it("checks the pages it names, and would see a violation", async () => {
     const built = new Set((await readdir(dist, { recursive: true })).map((p) => `/${p.split("\\").join("/")}`));
     for (const [, path] of PAGES) expect(built.has(path.endsWith("/") ? `${path}index.html` : path), path).toBe(true);
-    const page = await open("/", 1280, "light");
-    await page.evaluate(() => document.querySelector("main")?.insertAdjacentHTML("beforeend", '<p style="color:#bbb;background:#fff">faint</p><img src="x.png">'));
-    const ids = (await axeViolations(page)).map((v) => v.id);
-    expect(ids).toEqual(expect.arrayContaining(["color-contrast", "image-alt"]));
-    await page.context().close();
+    // With axe loaded before the page, as above, and added once the page has loaded.
+    for (const preload of [true, false]) {
+      const page = await open("/", 1280, "light");
+      if (preload) {
+        await preloadAxe(page.context());
+        await page.reload();
+      }
+      await page.evaluate(() => document.querySelector("main")?.insertAdjacentHTML("beforeend", '<p style="color:#bbb;background:#fff">faint</p><img src="x.png">'));
+      const ids = (await axeViolations(page)).map((v) => v.id);
+      expect(ids, preload ? "preloaded" : "added").toEqual(expect.arrayContaining(["color-contrast", "image-alt"]));
+      await page.context().close();
+    }
   });
 });
 
