@@ -48,12 +48,21 @@ export function inheritedFlags(execArgv: readonly string[]): string[] {
  * their start-up (Node and the Markdown pipeline) then overlaps reading the
  * sources and their front matter. renderAll stops them, used or not; kill
  * them if renderAll is not reached.
+ *
+ * With a process on every core, V8's garbage-collection helper threads have
+ * no core to themselves and only slow the renders down: each process then
+ * collects on its own thread. On 2 cores that took the bodies of a cold build
+ * of 5,000 real-size articles from 24-28 s to 19-22 s on Node 20, and from
+ * 15 s to 12.5-13 s on Node 22.
  */
 export function forkRenderProcesses(): ChildProcess[] {
-  return Array.from({ length: Math.min(4, availableParallelism()) }, () => {
+  const cores = availableParallelism();
+  const count = Math.min(4, cores);
+  const gc = count >= cores ? ["--single-threaded-gc"] : [];
+  return Array.from({ length: count }, () => {
     const child = fork(compiledPath(import.meta.url, "render-worker.js"), [], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: [...inheritedFlags(process.execArgv), `--max-old-space-size=${RENDER_HEAP_MB}`],
+      execArgv: [...inheritedFlags(process.execArgv), `--max-old-space-size=${RENDER_HEAP_MB}`, ...gc],
     });
     // Until renderAll listens: a process that failed to start loses its first batches, which are then rendered here.
     child.on("error", () => {});
