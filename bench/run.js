@@ -31,7 +31,13 @@ const { values } = parseArgs({
     "builds-only": { type: "boolean", default: false },
   },
 });
-const projects = [...(values.short ?? []).map((n) => ["short", Number(n)]), ...(values.real ?? []).map((n) => ["real", Number(n)])];
+const projects = [...(values.short ?? []).map((n) => ["short", n]), ...(values.real ?? []).map((n) => ["real", n])].map(([size, n]) => {
+  if (!/^[1-9][0-9]*$/.test(n)) {
+    console.error(`bench/run.js: --${size} takes a number of articles of at least 1, not "${n}": leave the option out to skip those projects`);
+    process.exit(2);
+  }
+  return [size, Number(n)];
+});
 if (projects.length === 0) projects.push(["short", 1000], ["short", 5000], ["real", 5000]);
 const nodeVersion = execFileSync(values.node, ["--version"], { encoding: "utf8" }).trim();
 
