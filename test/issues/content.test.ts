@@ -115,6 +115,11 @@ describe("the greeting", () => {
     ["Ann Example", "Hi Ann,"],
     ["  Zoë  ", "Hi Zoë,"],
     ["Dr. Ann Smith", "Hi Ann,"],
+    ["Dr Ann Smith", "Hi Ann,"],
+    ["mrs J. Jones", "Hi Jones,"],
+    ["Prof Li Wei", "Hi Li,"],
+    ["Drew Barry", "Hi Drew,"],
+    ["Dr", "Hi Dr,"],
     ["", ""],
     [undefined, ""],
   ])("greets %j as %j", (name, expected) => {
