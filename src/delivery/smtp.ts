@@ -29,12 +29,16 @@ export const PLAINTEXT_AUTH_PARAM = "allow-plaintext-auth";
 /**
  * SMTP settings from the environment: SMTP_URL (smtp:// or smtps://, user
  * and password in it, percent-encoded), or SMTP_HOST, SMTP_PORT, SMTP_USER,
- * SMTP_PASSWORD, SMTP_SECURE and SMTP_ALLOW_PLAINTEXT_AUTH. Undefined when
- * none is set. A malformed URL is named part by part, never with its password.
+ * SMTP_PASSWORD and SMTP_SECURE; SMTP_ALLOW_PLAINTEXT_AUTH with either
+ * (or ?allow-plaintext-auth=true in the URL). Undefined when none is set.
+ * A malformed URL is named part by part, never with its password.
  */
 export function smtpFromEnv(env: NodeJS.ProcessEnv): SmtpSettings | undefined {
   const rejectUnauthorized = env["SMTP_TLS_INSECURE"] !== "1";
-  if (env["SMTP_URL"]) return { ...parseSmtpUrl(env["SMTP_URL"]), rejectUnauthorized };
+  if (env["SMTP_URL"]) {
+    const settings = parseSmtpUrl(env["SMTP_URL"]);
+    return { ...settings, allowPlaintextAuth: settings.allowPlaintextAuth || yes(env["SMTP_ALLOW_PLAINTEXT_AUTH"]), rejectUnauthorized };
+  }
   if (!env["SMTP_HOST"]) return undefined;
   const secure = yes(env["SMTP_SECURE"]);
   const port = env["SMTP_PORT"] ? Number(env["SMTP_PORT"]) : secure ? 465 : 587;
@@ -177,7 +181,7 @@ function fatal(error: unknown, where: string, settings: SmtpSettings): Presswork
   let reason: string;
   let id: "smtp-setup" | "smtp-unavailable" = "smtp-setup";
   if (e.code === "ETLS" && e.command === "STARTTLS" && e.responseCode)
-    reason = `the server does not offer STARTTLS, and a password would cross the network unencrypted. Use smtps:// (port 465), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to SMTP_URL`;
+    reason = `the server does not offer STARTTLS, and a password would cross the network unencrypted. Use smtps:// (port 465), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to SMTP_URL (or set SMTP_ALLOW_PLAINTEXT_AUTH=true)`;
   else if (e.code === "ETLS") reason = "the TLS handshake failed";
   else if (e.code === "EAUTH" || e.code === "ENOAUTH") reason = settings.user ? "the server refused the user name and password" : "the server asks for a user name and password";
   else if (e.code === "ETIMEDOUT" || e.code === "ECONNECTION" || e.code === "ESOCKET" || e.code === "EDNS") {

@@ -335,7 +335,7 @@ describe("what stops a send before it starts", () => {
     expect(outcome.report?.sent).toBe(2);
   });
 
-  it("refuses to log in over a connection without STARTTLS, unless the URL allows it in so many words", async () => {
+  it("refuses to log in over a connection without STARTTLS, unless SMTP_URL or SMTP_ALLOW_PLAINTEXT_AUTH allows it in so many words", async () => {
     await smtp.close();
     smtp = await startSmtp({ auth: { user: "news", password: "right-password" }, starttls: false });
     await list(addresses(2));
@@ -344,7 +344,7 @@ describe("what stops a send before it starts", () => {
     );
     expect(smtp.logins).toEqual([]);
     expect(smtp.received).toHaveLength(0);
-    const outcome = await send(request({ env: env({ SMTP_URL: smtp.url("news", "right-password", "allow-plaintext-auth=true") }) }));
+    const outcome = await send(request({ env: env({ SMTP_URL: smtp.url("news", "right-password"), SMTP_ALLOW_PLAINTEXT_AUTH: "true" }) }));
     expect(outcome.report?.sent).toBe(2);
   });
 

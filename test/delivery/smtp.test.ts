@@ -98,6 +98,8 @@ describe("SMTP_URL", () => {
   it("reads user, password, host, port and TLS mode, percent-decoded", () => {
     expect(smtpFromEnv({ SMTP_URL: "smtps://news%40example.org:p%25ss%2Fw0rd@mail.example.org" })).toMatchObject({ host: "mail.example.org", port: 465, secure: true, user: "news@example.org", password: "p%ss/w0rd", allowPlaintextAuth: false });
     expect(smtpFromEnv({ SMTP_URL: "smtp://u:p@[::1]:2525?allow-plaintext-auth=true" })).toMatchObject({ host: "::1", port: 2525, secure: false, allowPlaintextAuth: true });
+    expect(smtpFromEnv({ SMTP_URL: "smtp://u:p@127.0.0.1:2525" })).toMatchObject({ allowPlaintextAuth: false });
+    expect(smtpFromEnv({ SMTP_URL: "smtp://u:p@127.0.0.1:2525", SMTP_ALLOW_PLAINTEXT_AUTH: "true" })).toMatchObject({ allowPlaintextAuth: true });
   });
 
   it.each([
