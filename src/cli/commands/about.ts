@@ -10,7 +10,7 @@ export const ABOUT = {
   check: "Report every problem in the config, articles (drafts too) and templates",
   new: "Create a draft article with today's date, a unique slug and a permanent id",
   issue: "Show the next email issue (number, subject, preheader, articles) and whether one is due by the cadence. Sends nothing",
-  send: "Send the due issue to the subscribers (SMTP_URL), or write it to the outbox when no SMTP server is set",
+  send: "Send the due issue to the subscribers through SMTP (SMTP_URL), or with --outbox write the messages to outbox/ instead",
   state: "The send's state (its git branch, or the database): fetch it, save what this machine has not saved, or show it",
   preview: "Serve the site, the next email and a mail catcher on 127.0.0.1, rebuilding on every change",
   mailbox: "Read bounces, complaints and unsubscribe mail from the IMAP mailbox (IMAP_URL) and record what they say",
