@@ -8,6 +8,7 @@ import { migrate, type Dialect } from "./migrations.js";
 import { runDirectly, type DirectRunner } from "./prepared.js";
 import type { Database } from "./schema.js";
 import { parseDatabaseUrl } from "./url.js";
+import { PressworkError } from "../errors/error.js";
 
 export { databaseInUse, DEFAULT_DATABASE, parseDatabaseUrl } from "./url.js";
 
@@ -76,6 +77,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     store = await openPostgres(target.url, options);
   }
   try {
+    // A server that cannot be reached, or that refuses the login or the database, is unavailable: no migration ran.
+    await store.db.executeQuery(CompiledQuery.raw("select 1")).catch((error: unknown) => {
+      throw new PressworkError("database-unavailable", `cannot connect to the database: ${(error as Error).message}`, { cause: error });
+    });
     await migrate(store.db, store.dialect);
   } catch (error) {
     await store.close();

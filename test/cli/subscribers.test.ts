@@ -180,5 +180,10 @@ describe("presswork subscribers", () => {
     const broken = runCli(["subscribers", "import", "broken.csv"], root, env(root));
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/broken\.csv(:\d+)?: the CSV is malformed/);
+    // Nothing listens on port 1: the database is unavailable (exit 4), which no migration is to blame for; the password is not shown.
+    const unreachable = runCli(["subscribers", "count"], root, { ...env(root), DATABASE_URL: "postgres://presswork:hunter2-secret@127.0.0.1:1/news" });
+    expect(unreachable.code).toBe(4);
+    expect(unreachable.stderr).toMatch(/cannot connect to the database: .*ECONNREFUSED.*\[database-unavailable\]/);
+    expect(unreachable.stderr).not.toContain("hunter2");
   });
 });
