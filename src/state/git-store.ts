@@ -41,6 +41,9 @@ export interface GitStoreOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The default name of the state's branch. */
+export const STATE_BRANCH = "presswork-state";
+
 const NETWORK_MS = 120_000;
 const ZERO = "0000000000000000000000000000000000000000";
 /** The branch name git fast-import builds a commit on: reset before git ends, so never written. */
@@ -253,14 +256,27 @@ export class GitBranchStore implements StateStore {
     return [fetched, local];
   }
 
-  /** Where the fetched ref (with a remote) and the local branch point, each with its tree, in one git process. Both hold commits: git keeps nothing else under refs/heads/, and the fetched ref copies the remote branch. */
+  /**
+   * Where the fetched ref (with a remote) and the local branch point, each
+   * with its tree, in one git process. Both hold commits: git keeps nothing
+   * else under refs/heads/, and the fetched ref copies the remote branch.
+   * Refuses a local branch checked out in a work tree (state.branch set to
+   * main): the state's commits would replace the files there, and the next
+   * commit from it would erase the state.
+   */
   private async refs(): Promise<{ fetched?: Head; local?: Head }> {
     const names = this.remoteUrl ? [this.fetched, this.local] : [this.local];
-    const listing = await this.git.ok(["for-each-ref", "--format=%(refname) %(objectname) %(tree)", ...names]);
+    const listing = await this.git.ok(["for-each-ref", "--format=%(refname) %(objectname) %(tree) %(worktreepath)", ...names]);
     const found: { fetched?: Head; local?: Head } = {};
     for (const line of listing.split("\n")) {
-      const [ref, commit, tree] = line.split(" ");
+      const [ref, commit, tree, ...worktree] = line.split(" ");
       if (!commit || !tree) continue;
+      if (ref === this.local && worktree.join(" ") !== "") {
+        throw new PressworkError(
+          "state-setup",
+          `the state branch ${this.options.branch} is the branch checked out in ${worktree.join(" ")}: the send's record would be committed over its files, and the next commit there would erase it. Keep the state on a branch of its own (state.branch or PRESSWORK_STATE_BRANCH; by default ${STATE_BRANCH})`,
+        );
+      }
       if (ref === this.fetched) found.fetched = { commit, tree };
       if (ref === this.local) found.local = { commit, tree };
     }

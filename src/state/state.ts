@@ -4,16 +4,13 @@ import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { DEFAULT_DATABASE } from "../store/url.js";
-import { GitBranchStore } from "./git-store.js";
+import { GitBranchStore, STATE_BRANCH } from "./git-store.js";
 import { running } from "./process.js";
 import { Journal } from "./journal.js";
 import { legacyChanges, readLegacy, type LegacyState } from "./legacy.js";
 import { type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
-
-/** The default name of the state's branch. */
-export const STATE_BRANCH = "presswork-state";
 
 /** Where the state lives: a git branch of the repository, or the database of DATABASE_URL. */
 export type StateBackend = "branch" | "database";
