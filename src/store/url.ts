@@ -19,6 +19,10 @@ export function parseDatabaseUrl(url: string | undefined, root: string): { diale
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path === "") {
     throw new PressworkError("database-url", "DATABASE_URL must be postgres://… for PostgreSQL, or sqlite:PATH (or a file path) for SQLite");
   }
+  // A URL mistyped ("postgres//user:password@host/db") would become a file path, and its password a folder's name.
+  if (/^postgres(ql)?[:/]/i.test(path) || path.includes("@")) {
+    throw new PressworkError("database-url", "DATABASE_URL looks like a mistyped URL, not a file path (it starts with postgres: or postgres/, or holds an @): write postgres://user:password@host:5432/database for PostgreSQL, or sqlite:PATH for SQLite");
+  }
   return { dialect: "sqlite", path: isAbsolute(path) ? path : join(root, path) };
 }
 

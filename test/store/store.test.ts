@@ -36,6 +36,21 @@ describe("DATABASE_URL", () => {
     expect(parseDatabaseUrl("postgres://u:p@db.example:5432/news", "/srv")).toEqual({ dialect: "postgres", url: "postgres://u:p@db.example:5432/news" });
     expect(() => parseDatabaseUrl("mysql://u@h/db", "/srv")).toThrow(/postgres:\/\/…/);
   });
+
+  it("refuses a mistyped postgres URL, which would become a file path named with its password, without repeating it", () => {
+    for (const typo of ["postgres//user:S3cretPass@127.0.0.1:5432/db", "postgresql:/user:S3cretPass@db.example/news", "user:S3cretPass@db.example/news", "sqlite:postgres:S3cretPass@db"]) {
+      const refused = (() => {
+        try {
+          parseDatabaseUrl(typo, "/srv/news");
+        } catch (error) {
+          return error as Error & { id?: string };
+        }
+      })();
+      expect(refused, typo).toMatchObject({ id: "database-url", message: expect.stringContaining("looks like a mistyped URL") });
+      expect(refused?.message).not.toContain("S3cretPass");
+    }
+    expect(parseDatabaseUrl("postgres-backup.sqlite", "/srv/news")).toEqual({ dialect: "sqlite", path: "/srv/news/postgres-backup.sqlite" });
+  });
 });
 
 for (const backend of await backends("store tests")) {
