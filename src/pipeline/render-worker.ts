@@ -41,10 +41,16 @@ async function handle(request: WorkerRequest): Promise<void> {
       const { prepareJobs, runJob } = await pipeline;
       await prepareJobs(request.jobs);
       const target = context;
-      process.send?.({ results: request.jobs.map((job) => [job.key, sent(runJob(job, target))]) } satisfies WorkerReply);
+      // A build that is gone cannot take the reply: this process ends quietly (see "disconnect" below).
+      process.send?.({ results: request.jobs.map((job) => [job.key, sent(runJob(job, target))]) } satisfies WorkerReply, undefined, {}, (error) => {
+        if (error) process.exit(0);
+      });
     }
   }
 }
+
+// The build stopped (a signal to it alone, as `kill PID` sends) or died: nothing is left to render for.
+process.on("disconnect", () => process.exit(0));
 
 // One request at a time, in the order sent: init before the first batch.
 let queue = Promise.resolve();
