@@ -200,6 +200,7 @@ describe("presswork mailbox over a real IMAP server", () => {
       [{ ...base, IMAP_URL: "" }, /IMAP_URL is not set/],
       [{ ...base, IMAP_URL: "pop3://u:p@127.0.0.1" }, /must be imaps:\/\/ \(TLS\) or imap:\/\//],
       [{ ...base, IMAP_URL: "imap://127.0.0.1" }, /no user name or password/],
+      [{ ...base, IMAP_URL: "imap://bounces:s3cret-W0rd%ZZ@127.0.0.1" }, /IMAP_URL has a % in its password that is not followed by two hexadecimal digits/],
       [{ ...base, IMAP_URL: dovecot.url(), PRESSWORK_SECRET: "" }, /PRESSWORK_SECRET is not set/],
       [{ IMAP_URL: dovecot.url(), PRESSWORK_SECRET: "x", PRESSWORK_FEEDBACK_FILE: "" }, /--events FILE or PRESSWORK_FEEDBACK_FILE/],
     ];
@@ -207,6 +208,7 @@ describe("presswork mailbox over a real IMAP server", () => {
       const result = runCli(["mailbox", "--once"], root, env);
       expect(result.code, result.stderr).toBe(3);
       expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toContain("s3cret-W0rd");
     }
     const closed = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, "127.0.0.1", () => {
