@@ -14,7 +14,7 @@ export const EXIT = {
   setup: 3,
   /** Something outside is busy or unreachable (another send's lock, a server, a database, a remote): run again later. */
   unavailable: 4,
-  /** Saved state is damaged or belongs elsewhere: a person must look before anything is sent. */
+  /** Saved state is damaged or belongs elsewhere: a person must look before anything is sent or pinged. */
   damaged: 5,
   /** A bug in Presswork: report it with PRESSWORK_DEBUG=1 output. */
   internal: 70,
@@ -53,6 +53,7 @@ export const ERRORS = {
   "state-setup": { exit: EXIT.setup, summary: "where the send keeps its state is not configured, or not reachable as configured" },
   "state-save": { exit: EXIT.unavailable, summary: "the send's state cannot be read or saved; nothing more is mailed", hint: "Run the same send again once the store is reachable: it resumes without mailing anyone twice." },
   "state-damaged": { exit: EXIT.damaged, summary: "the send's state is damaged or belongs to another issue; the send does not start" },
+  "websub-state": { exit: EXIT.damaged, summary: "the `presswork websub --state` file is not the state websub writes (a folder, another file, damaged JSON); nothing is pinged", hint: "Point --state at the state file presswork websub writes; if that file is damaged, delete it and the next run pings every feed." },
   git: { exit: EXIT.unavailable, summary: "a git command on the state branch failed" },
   "database-url": { exit: EXIT.setup, summary: "DATABASE_URL is not a PostgreSQL or SQLite address" },
   "database-unavailable": { exit: EXIT.unavailable, summary: "the database cannot be opened" },

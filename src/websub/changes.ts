@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { absoluteUrl } from "../content/paths.js";
+import { PressworkError } from "../errors/error.js";
 
 /** A feed file of the built site: its address on the site and a digest of its bytes. */
 export interface BuiltFeed {
@@ -25,15 +26,38 @@ export function builtFeeds(outDir: string, siteUrl: string): BuiltFeed[] {
 /** What the hub was last told: each feed's URL and the digest of the bytes it was told about. */
 export type NotifiedState = Record<string, string>;
 
-/** Reads the state a previous run left; undefined when there is none or it is not ours. */
-export function readNotified(path: string): NotifiedState | undefined {
+/**
+ * Reads the state a previous run left at `path` (`shown` in messages):
+ * undefined when there is no file yet. Anything else there (a folder, a
+ * file that is not this state) stops the run before any ping, untouched.
+ */
+export function readNotified(path: string, shown = path): NotifiedState | undefined {
+  let text: string;
   try {
-    const data = JSON.parse(readFileSync(path, "utf8")) as unknown;
-    if (typeof data !== "object" || data === null || Array.isArray(data)) return undefined;
-    return Object.fromEntries(Object.entries(data).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
-  } catch {
-    return undefined;
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    throw notState(shown, code === "EISDIR" ? "it is a folder" : `it cannot be read (${code ?? "unknown error"})`, error);
   }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    // The parser's message quotes the file, which may hold secrets: it is not shown.
+    throw notState(shown, "it is not JSON", error);
+  }
+  if (!isNotified(data)) throw notState(shown, "it is JSON, but not feed URLs with their digests");
+  return data;
+}
+
+function isNotified(data: unknown): data is NotifiedState {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return false;
+  return Object.entries(data).every(([url, digest]) => /^https?:\/\//.test(url) && typeof digest === "string" && /^[0-9a-f]{64}$/.test(digest));
+}
+
+function notState(shown: string, why: string, cause?: unknown): PressworkError {
+  return new PressworkError("websub-state", `--state ${shown} is not the state file presswork websub writes (${why}); nothing was pinged and nothing was written`, { cause });
 }
 
 /** Writes the state for the next run, atomically. */

@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -103,6 +103,54 @@ describe("presswork websub", () => {
     const missing = await runCliAsync(["websub"], unbuilt);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("there is no built site in dist/: run presswork build first");
+  });
+});
+
+describe("presswork websub with a --state that is not its state file", () => {
+  /** A built project for each test, so a file one of them overwrites cannot break another. */
+  const builtProject = async () => {
+    const root = await tempProject({ samples: true, config: await withHub(hub.url) });
+    await built(root);
+    return root;
+  };
+
+  /** Runs websub in `root` with `--state state`; expects it refused before any ping, and returns what it printed. */
+  const refused = async (root: string, state: string) => {
+    hub.pings.length = 0;
+    const run = await runCliAsync(["websub", "--state", state], root);
+    expect(hub.pings).toEqual([]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(`presswork websub: --state ${state} is not the state file presswork websub writes`);
+    expect(run.stderr).toContain("nothing was pinged and nothing was written [websub-state]");
+    expect(run.stderr).toContain("Point --state at the state file presswork websub writes; if that file is damaged, delete it and the next run pings every feed.");
+    return run.stderr;
+  };
+
+  it("leaves the config given as --state by mistake as it was, and pings nothing", { timeout: 120_000 }, async () => {
+    const root = await builtProject();
+    const config = await readFile(join(root, "presswork.config.yaml"));
+    expect(await refused(root, "presswork.config.yaml")).toContain("(it is not JSON)");
+    expect(await readFile(join(root, "presswork.config.yaml"))).toEqual(config);
+  });
+
+  it("refuses a folder before any ping, and leaves no temporary file", { timeout: 120_000 }, async () => {
+    const root = await builtProject();
+    await mkdir(join(root, "state"));
+    expect(await refused(root, "state")).toContain("(it is a folder)");
+    expect(await readdir(join(root, "state"))).toEqual([]);
+    expect((await readdir(root)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("leaves a state file cut short, or a JSON file of another kind, as it was", { timeout: 120_000 }, async () => {
+    const root = await builtProject();
+    const cut = `{\n  "https://signal-noise.example/atom.xml": "${"ab".repeat(32)}",\n  "https://signal-noise.example/fe`;
+    await writeFile(join(root, "websub.json"), cut);
+    expect(await refused(root, "websub.json")).toContain("(it is not JSON)");
+    expect(await readFile(join(root, "websub.json"), "utf8")).toBe(cut);
+    const other = `{ "name": "site", "version": "1.0.0", "private": true }\n`;
+    await writeFile(join(root, "package.json"), other);
+    expect(await refused(root, "package.json")).toContain("(it is JSON, but not feed URLs with their digests)");
+    expect(await readFile(join(root, "package.json"), "utf8")).toBe(other);
   });
 });
 

@@ -40,7 +40,7 @@ export const websubCommand = defineCommand({
       throw new PressworkError("site-unbuilt", `there is no built site in ${args.out}/: run presswork build first, or name the folder with --out`, { cause: error });
     }
     const statePath = args.state ? resolve(root, args.state) : undefined;
-    const last = statePath ? readNotified(statePath) : undefined;
+    const last = statePath ? readNotified(statePath, args.state) : undefined;
     const changed = changedFeeds(feeds, last);
     const why = !statePath ? "no --state given" : !last ? `nothing recorded in ${args.state} yet` : "";
     io.out(`${changed.length} of ${feeds.length} feed(s) to ping${why ? ` (every feed: ${why})` : " (changed since the last ping)"}.`);
