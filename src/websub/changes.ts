@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { absoluteUrl } from "../content/paths.js";
 import { PressworkError } from "../errors/error.js";
@@ -60,12 +60,17 @@ function notState(shown: string, why: string, cause?: unknown): PressworkError {
   return new PressworkError("websub-state", `--state ${shown} is not the state file presswork websub writes (${why}); nothing was pinged and nothing was written`, { cause });
 }
 
-/** Writes the state for the next run, atomically. */
+/** Writes the state for the next run, atomically; a write that fails leaves no temporary file behind. */
 export function writeNotified(path: string, state: NotifiedState): void {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** The feeds whose bytes differ from what the hub was last told of, or all of them when nothing is known. */

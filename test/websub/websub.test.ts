@@ -1,9 +1,11 @@
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { build } from "../../src/pipeline/build.js";
+import { writeNotified } from "../../src/websub/changes.js";
 import { pingHub } from "../../src/websub/ping.js";
 import { runCliAsync } from "../helpers/cli.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
@@ -171,5 +173,15 @@ describe("pinging a hub", () => {
     const [gone] = await pingHub(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`, ["https://x.example/a.xml"], options);
     expect(gone).toMatchObject({ ok: false, tries: 3, reason: expect.stringContaining("fetch failed") });
     dropping.close();
+  });
+});
+
+describe("writing the state", () => {
+  it("leaves no temporary file when the state cannot be put in place", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "presswork-websub-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(join(dir, "state", "taken"), { recursive: true });
+    expect(() => writeNotified(join(dir, "state"), { "https://x.example/feed.xml": "ab".repeat(32) })).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(await readdir(dir)).toEqual(["state"]);
   });
 });
