@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { absoluteUrl } from "../content/paths.js";
 import { PressworkError } from "../errors/error.js";
+import { writeFileAtomic } from "../files/atomic.js";
 
 /** A feed file of the built site: its address on the site and a digest of its bytes. */
 export interface BuiltFeed {
@@ -63,14 +64,7 @@ function notState(shown: string, why: string, cause?: unknown): PressworkError {
 /** Writes the state for the next run, atomically; a write that fails leaves no temporary file behind. */
 export function writeNotified(path: string, state: NotifiedState): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** The feeds whose bytes differ from what the hub was last told of, or all of them when nothing is known. */
