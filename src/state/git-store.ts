@@ -476,7 +476,7 @@ async function remoteUrlOf(git: Git, root: string, remote: string): Promise<stri
   const result = await git.run(["remote", "get-url", remote]);
   if (result.code === 0) return result.stdout.toString().trim();
   if (isAbsolute(remote) || remote.startsWith(".")) return resolve(root, remote);
-  throw new PressworkError("state-save", `the state's remote "${remote}" is not a remote of this repository (git remote -v lists them): set state.remote in presswork.config.yaml or PRESSWORK_STATE_REMOTE to one of them, or leave it unset to keep the state on the local branch`);
+  throw new PressworkError("state-setup", `the state's remote "${remote}" is not a remote of this repository (git remote -v lists them): set state.remote in presswork.config.yaml or PRESSWORK_STATE_REMOTE to one of them, or leave it unset to keep the state on the local branch`);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -40,9 +40,8 @@ export const stateCommand = defineCommand({
       }
       store = await openStore(root, settings, process.env);
       if (!store) {
-        if (action === "show") io.out(`${root} is not in a git repository: no state branch; a build reads newsletter/ as earlier versions did.`);
-        else io.err(`presswork state ${action}: ${root} is not in a git repository, so there is no state branch to ${action}.`);
-        if (action !== "show") io.fail(1);
+        if (action !== "show") throw new PressworkError("state-setup", `${root} is not in a git repository, so there is no state branch to ${action}: run it in the project's clone`);
+        io.out(`${root} is not in a git repository: no state branch; a build reads newsletter/ as earlier versions did.`);
         return;
       }
       if (action === "fetch") {
