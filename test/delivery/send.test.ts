@@ -475,6 +475,17 @@ describe("test sends, dry runs and the outbox", () => {
     expect(stateFiles(root)).toEqual([]);
   });
 
+  it("refuses a --to that is empty (a variable not set) or not an address, and sends nothing to the list", async () => {
+    await list(addresses(2));
+    for (const to of ["", "not-an-address"]) {
+      const cli = runCli(["send", "--to", to, "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+      expect(cli.code, cli.stderr).toBe(2);
+      expect(cli.stderr).toMatch(/--to takes the one address to send a test copy to: .*\[usage\]/);
+    }
+    expect(smtp.received).toHaveLength(0);
+    expect(stateFiles(root)).toEqual([]);
+  });
+
   it("counts in a dry run, and sends and records nothing", async () => {
     await list(addresses(5));
     const cli = runCli(["send", "--dry-run", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url() });

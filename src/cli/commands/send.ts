@@ -1,7 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { isMainThread, parentPort } from "node:worker_threads";
 import { defineCommand } from "citty";
-import { maskAddress } from "../../audience/address.js";
+import { maskAddress, parseAddress } from "../../audience/address.js";
 import type { Stop } from "../../delivery/send.js";
 import { feedbackRates, type IssueFeedback } from "../../feedback/rules.js";
 import { finalizeShards, send, type ListProgress, type SendOutcome } from "../../pipeline/send.js";
@@ -38,7 +38,10 @@ export const sendCommand = defineCommand({
     const shard = parseShard(args.shard);
     const issue = args.issue === undefined ? undefined : Number(args.issue);
     if (issue !== undefined && !(Number.isInteger(issue) && issue > 0)) throw new PressworkError("usage", `--issue is "${args.issue}", not an issue number`);
-    if (args.to && (args["dry-run"] || args["retry-failed"] || shard)) throw new PressworkError("usage", "--to sends one test message: it does not go with --dry-run, --retry-failed or --shard");
+    // An empty --to (a variable that was not set) must not become a send to everyone.
+    const testAddress = args.to === undefined ? undefined : parseAddress(args.to);
+    if (testAddress && "reason" in testAddress) throw new PressworkError("usage", `--to takes the one address to send a test copy to: ${testAddress.reason}`);
+    if (args.to !== undefined && (args["dry-run"] || args["retry-failed"] || shard)) throw new PressworkError("usage", "--to sends one test message: it does not go with --dry-run, --retry-failed or --shard");
     if (args.finalize !== undefined) {
       const shards = Number(args.finalize);
       if (!issue || !Number.isInteger(shards) || shards < 1) throw new PressworkError("usage", "--finalize N needs the number of shards and --issue, e.g. --issue 12 --finalize 4");
@@ -65,7 +68,7 @@ export const sendCommand = defineCommand({
         ignoreComplaintRate: args["ignore-complaint-rate"],
         ...(args.subscribers ? { subscribers: args.subscribers } : {}),
         ...(issue ? { issue } : {}),
-        ...(args.to ? { to: args.to } : {}),
+        ...(testAddress ? { to: testAddress.address } : {}),
         ...(shard ? { shard } : {}),
         onProgress: (p) => progress.update(p),
         onInvalid: (row) => io.err(`subscribers:${row.line}  skipped  ${row.reason}`),
