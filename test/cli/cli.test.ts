@@ -116,6 +116,22 @@ describe("presswork command line", () => {
     expect(check.code).toBe(0);
   });
 
+  it("refuses an output folder inside what the build reads, or around the project, and one port for both the preview's site and its mail catcher", async () => {
+    const root = await tempProject({ samples: true });
+    for (const [out, inside] of [["templates/site/out", "templates/"], ["articles", "articles/"], [".presswork-cache/site", ".presswork-cache/"]]) {
+      const result = runCli(["build", "--out", out as string], root);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`--out ${out} is inside ${inside}, which the build reads`);
+    }
+    const around = runCli(["build", "--out", ".."], root);
+    expect(around.code, around.stderr).toBe(2);
+    expect(around.stderr).toContain("--out .. holds the project itself");
+    expect(await exists(join(root, "templates/site/out"))).toBe(false);
+    const ports = runCli(["preview", "--port", "45303", "--smtp-port", "45303"], root);
+    expect(ports.code, ports.stderr).toBe(2);
+    expect(ports.stderr).toContain("--port and --smtp-port are both 45303: the site and the mail catcher need a port each");
+  });
+
   it("builds the sample project with no configuration and no secrets", async () => {
     const root = await tempProject({ samples: true });
     const { code, stdout } = runCli(["build"], root);

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { defineCommand } from "citty";
 import { EMAIL_TEMPLATES } from "../../issues/limits.js";
+import { PressworkError } from "../../errors/error.js";
 import { CACHE_DIR } from "../../cache/store.js";
 import { MjmlThread } from "../../pipeline/mjml-thread.js";
 import { report } from "../report.js";
@@ -29,8 +30,9 @@ export const buildCommand = defineCommand({
     // not load MJML at all, and a thread started for nothing would slow that rebuild by a fifth.
     const mjml = existsSync(join(root, EMAIL_TEMPLATES)) ? new MjmlThread() : undefined;
     if (!(args.cache && existsSync(join(root, CACHE_DIR, "issues")))) mjml?.prepare();
+    const out = outputFolder(root, args.out);
     const { build } = await import("../../pipeline/build.js");
-    const result = await build({ root, now, out: resolve(root, args.out), ...(args.cache ? {} : { cacheDir: false }), ...(mjml ? { mjml } : {}) }).finally(() => mjml?.close());
+    const result = await build({ root, now, out, ...(args.cache ? {} : { cacheDir: false }), ...(mjml ? { mjml } : {}) }).finally(() => mjml?.close());
     const tally = report(result.files, io.err);
     if (tally.errors > 0) {
       io.err(`Build failed: ${tally.errors} error(s), ${tally.warnings} warning(s). Nothing was written.`);
@@ -43,6 +45,23 @@ export const buildCommand = defineCommand({
     io.out(`Built ${result.articles.length} article(s) into ${args.out}/ (${files}) in ${seconds} s${tally.warnings ? `, ${tally.warnings} warning(s)` : ""}.`);
   },
 });
+
+/** Folders the build reads (the newsletter's notes and its record of earlier versions), or keeps its cache in, relative to the project root. */
+const INPUTS = ["articles", "templates", "newsletter", CACHE_DIR];
+
+/**
+ * The output folder `--out` names, refused inside a folder the build reads
+ * (each build would copy the last one's output into the next) or around
+ * the project itself.
+ */
+function outputFolder(root: string, given: string): string {
+  const out = resolve(root, given);
+  const within = (dir: string, folder: string) => folder === dir || folder.startsWith(dir + sep);
+  const input = INPUTS.find((dir) => within(join(root, dir), out));
+  if (input) throw new PressworkError("usage", `--out ${given} is inside ${input}/, which the build reads: write the site to a folder of its own, such as dist`);
+  if (within(out, root)) throw new PressworkError("usage", `--out ${given} holds the project itself: write the site to a folder of its own, such as dist`);
+  return out;
+}
 
 /**
  * Whether site.url is the address the site is served at. Every link in the

@@ -17,6 +17,7 @@ export const previewCommand = defineCommand({
     for (const [flag, value] of [["--port", port], ["--smtp-port", smtpPort]] as const) {
       if (!Number.isInteger(value) || value < 0 || value > 65535) throw new PressworkError("usage", `${flag} must be a port number from 0 to 65535`);
     }
+    if (port !== 0 && port === smtpPort) throw new PressworkError("usage", `--port and --smtp-port are both ${port}: the site and the mail catcher need a port each`);
     const preview = await startPreview({ root: io.root(), port, smtpPort, log: (line) => io.err(`preview: ${line}`) });
     io.out(`Preview: ${preview.url}  (next email: ${preview.url.replace(/\/[^/]*$/, "")}/_presswork/email)`);
     io.out(`Mail catcher: SMTP_URL=smtp://127.0.0.1:${preview.smtpPort} npx presswork send …  (inbox: /_presswork/inbox)`);
