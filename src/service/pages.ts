@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Liquid } from "liquidjs";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
-import { PressworkError } from "../errors/error.js";
+import { parseTemplates, renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import type { VFile } from "vfile";
+import { isPressworkError, PressworkError } from "../errors/error.js";
 
 /** Folder of the service's page templates, relative to the project root. */
 export const SERVICE_TEMPLATES = "templates/service";
@@ -35,10 +36,11 @@ export interface Pages {
 export function loadPages(root: string, context: PageContext): Pages {
   const dir = join(root, SERVICE_TEMPLATES);
   if (!existsSync(dir)) throw new PressworkError("service-setup", `${SERVICE_TEMPLATES}/ is missing: the service's pages are Liquid templates there (copy the folder from Presswork's repository)`);
-  const sources: Record<string, string> = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid"))) sources[name] = readFileSync(join(dir, name), "utf8");
+  const sources = readSources(dir);
   const stylesheet = existsSync(join(dir, "style.css")) ? readFileSync(join(dir, "style.css"), "utf8") : "";
-  const engine: Liquid = templateEngine(sources as TemplateSources);
+  const engine: Liquid = templateEngine(sources);
+  // A page shown only now and then (an error, a failed confirmation) must not wait for its first visitor to fail.
+  parseTemplates(engine, SERVICE_TEMPLATES, sources);
   const site = {
     title: context.config.site.title,
     url: context.config.site.url,
@@ -58,4 +60,25 @@ export function loadPages(root: string, context: PageContext): Pages {
     },
     stylesheet,
   };
+}
+
+/** The service's page templates in `dir`, by file name. */
+function readSources(dir: string): TemplateSources {
+  const sources: Record<string, string> = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid"))) sources[name] = readFileSync(join(dir, name), "utf8");
+  return sources;
+}
+
+/** What `check` finds in the service's page templates: a syntax error in any, on its file with its line. */
+export function servicePageProblems(root: string): VFile[] {
+  const dir = join(root, SERVICE_TEMPLATES);
+  if (!existsSync(dir)) return [];
+  const sources = readSources(dir);
+  try {
+    parseTemplates(templateEngine(sources), SERVICE_TEMPLATES, sources);
+    return [];
+  } catch (error) {
+    if (isPressworkError(error, "content")) return [...error.files];
+    throw error;
+  }
 }

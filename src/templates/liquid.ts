@@ -1,6 +1,6 @@
 import { Liquid } from "liquidjs";
 import { VFile } from "vfile";
-import { contentError } from "../errors/error.js";
+import { contentError, type PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
 
 /** Template sources by file name relative to their folder, e.g. "article.liquid". */
@@ -31,14 +31,34 @@ export function renderTemplate(engine: Liquid, folder: string, name: string, sco
   try {
     return engine.renderFileSync(name, scope);
   } catch (error) {
-    const token = (error as { token?: { file?: string; getPosition?: () => number[] } }).token;
-    const [line = 1, column = 1] = token?.getPosition?.() ?? [];
-    const reason = String((error as Error).message).replace(/, (file:\S+, )?line:\d+, col:\d+$/, "");
-    const where = token?.file ?? (sources && templateAt(sources, reason, line, column)) ?? `${name}.liquid`;
-    const file = new VFile({ path: `${folder}/${where}` });
-    fileError(file, "template", `template error: ${reason}`, { place: { line, column } });
-    throw contentError(file);
+    throw templateError(error, folder, `${name}.liquid`, sources);
   }
+}
+
+/**
+ * Parses every template in `sources`, so that a syntax error in one a
+ * page renders only now and then is found before anything is served: a
+ * content error naming the template file (under `folder`) and line.
+ */
+export function parseTemplates(engine: Liquid, folder: string, sources: TemplateSources): void {
+  for (const [name, text] of Object.entries(sources)) {
+    try {
+      engine.parse(text, name);
+    } catch (error) {
+      throw templateError(error, folder, name, sources);
+    }
+  }
+}
+
+/** A Liquid failure in the template `name`, as a content error on the file it happened in, with its line. */
+function templateError(error: unknown, folder: string, name: string, sources?: TemplateSources): PressworkError {
+  const token = (error as { token?: { file?: string; getPosition?: () => number[] } }).token;
+  const [line = 1, column = 1] = token?.getPosition?.() ?? [];
+  const reason = String((error as Error).message).replace(/, (file:\S+, )?line:\d+, col:\d+$/, "");
+  const where = token?.file ?? (sources && templateAt(sources, reason, line, column)) ?? name;
+  const file = new VFile({ path: `${folder}/${where}` });
+  fileError(file, "template", `template error: ${reason}`, { place: { line, column } });
+  return contentError(file);
 }
 
 /**

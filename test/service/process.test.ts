@@ -150,6 +150,16 @@ describe("presswork serve as a process", () => {
     const badTemplates = runCli(["serve", "--port", "0"], broken, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
     expect(badTemplates.code).toBe(1);
     expect(badTemplates.stderr).toMatch(/^templates\/email\/(confirm|welcome)\.mjml\.liquid:\d+:\d+ {2}error {2}/m);
+    // A page only a failed confirmation shows is checked at start too, not when its first visitor meets it.
+    const confirmFailed = await readFile(join(root, "templates/service/confirm-failed.liquid"), "utf8");
+    const brokenPage = await tempProject({ templates: { "service/confirm-failed.liquid": `${confirmFailed}{% if %}\n` } });
+    const line = confirmFailed.split("\n").length;
+    const badPage = runCli(["serve", "--port", "0"], brokenPage, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    expect(badPage.code, badPage.stderr).toBe(1);
+    expect(badPage.stderr).toMatch(new RegExp(`^templates/service/confirm-failed\\.liquid:${line}:\\d+ {2}error {2}template error`, "m"));
+    const checked = runCli(["check"], brokenPage);
+    expect(checked.code).toBe(1);
+    expect(checked.stderr).toMatch(new RegExp(`^templates/service/confirm-failed\\.liquid:${line}:\\d+ {2}error {2}template error`, "m"));
     const serve = await spawnServe(root, { PRESSWORK_SECRET: SECRET });
     try {
       const busy = runCli(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { assemble } from "../../pipeline/build.js";
+import { servicePageProblems } from "../../service/pages.js";
 import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
@@ -13,8 +14,9 @@ export const checkCommand = defineCommand({
     now: { type: "string", description: "The clock to check against, ISO 8601 (default: now)", valueHint: "ISO-8601" },
   },
   async run({ args }) {
-    const result = await assemble({ root: io.root(), now: parseNow(args.now), includeUnpublished: true });
-    const tally = report(result.files, io.err);
+    const root = io.root();
+    const result = await assemble({ root, now: parseNow(args.now), includeUnpublished: true });
+    const tally = report([...result.files, ...servicePageProblems(root)], io.err);
     const unfrozen = result.newsletter?.unfrozen ?? [];
     if (unfrozen.length > 0) io.out(unfrozenLine(unfrozen));
     const failed = tally.errors > 0 || (args.strict && tally.warnings > 0);
