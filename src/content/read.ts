@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, type Dirent, type Stat
 import { join, posix, sep } from "node:path";
 import { VFile } from "vfile";
 import { digest } from "../cache/key.js";
+import { invalidUtf8Lines } from "../files/utf8.js";
 import { replayMessages, type StoredMessage } from "../validate/messages.js";
 import { fileError, fileWarning, type RuleId } from "../errors/rules.js";
 
@@ -210,22 +211,7 @@ function dropControlCharacters(text: string, file: VFile): string {
 }
 
 function reportInvalidUtf8(bytes: Uint8Array, file: VFile): void {
-  const strict = new TextDecoder("utf-8", { fatal: true });
-  let line = 1;
-  let start = 0;
-  const bad: number[] = [];
-  for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 0x0a) {
-      try {
-        strict.decode(bytes.subarray(start, i));
-      } catch {
-        bad.push(line);
-      }
-      line++;
-      start = i + 1;
-    }
-  }
-  for (const at of bad.slice(0, 5)) {
+  for (const at of invalidUtf8Lines(bytes, 5)) {
     fileError(file, "encoding", "bytes that are not UTF-8; save the file as UTF-8", { place: { line: at, column: 1 } });
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { VFile } from "vfile";
 import { recipients, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
+import { checkListFile } from "../audience/list-file.js";
 import { estimateRows, remoteSource, type SubscriberSource } from "../audience/source.js";
 import { loadConfig } from "../config/load.js";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -475,6 +476,7 @@ function subscriberSource(request: SendRequest, list: string): SubscriberSource 
   if (file) {
     const path = isAbsolute(file) ? file : join(request.root, file);
     if (!existsSync(path)) throw new PressworkError("send-setup", `the subscriber list ${file} does not exist: nothing was sent`);
+    checkListFile(path, file);
     return { file: path };
   }
   const text = request.env["PRESSWORK_SUBSCRIBERS"];

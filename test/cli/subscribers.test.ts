@@ -162,6 +162,33 @@ describe("presswork subscribers", () => {
     expect(JSON.parse(show.stdout)).toMatchObject({ consents: [], events: [], suppression: { reason: "forgotten" } });
   });
 
+  it("refuses a list saved as Latin-1 by its file and line and imports none of it, however late the bytes come; a BOM and CRLF line ends are read", async () => {
+    const root = await tempProject();
+    const count = () => JSON.parse(runCli(["subscribers", "count", "--json"], root, env(root)).stdout) as { active: number };
+    await put(join(root, "latin.csv"), Buffer.from("email,name\n\xe9l\xe8ve@example.com,Caf\xe9\n", "latin1"));
+    const latin = runCli(["subscribers", "import", "latin.csv"], root, env(root));
+    expect(latin.code).toBe(1);
+    expect(latin.stderr).toContain("latin.csv:2: the subscriber list has bytes that are not UTF-8");
+    expect(latin.stderr).toContain("save it as UTF-8");
+    expect(latin.stderr).not.toContain("@example.");
+    expect(count().active).toBe(0);
+
+    // Nearly two megabytes of UTF-8 names, one of whose letters the first megabyte read cuts in two, then one Latin-1 row: nothing is imported.
+    const rows = Array.from({ length: 40_000 }, (_, i) => `r${i}@example.org,Bj\u00f6rk Gu\u00f0mundsd\u00f3ttir ${i}\n`).join("");
+    const late = Buffer.concat([Buffer.from(`email,name\n${rows}`), Buffer.from("last@example.org,Caf\xe9\n", "latin1")]);
+    expect((late[1 << 20] as number) & 0xc0).toBe(0x80);
+    await put(join(root, "late.csv"), late);
+    const refused = runCli(["subscribers", "import", "late.csv"], root, env(root));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("late.csv:40002: the subscriber list has bytes that are not UTF-8");
+    expect(count().active).toBe(0);
+
+    await put(join(root, "bom.csv"), "\ufeffemail,name\r\n\u00e9l\u00e8ve@example.com,Caf\u00e9\r\n");
+    expect(runCli(["subscribers", "import", "bom.csv"], root, env(root)).code).toBe(0);
+    const show = runCli(["subscribers", "show", "\u00e9l\u00e8ve@example.com", "--json"], root, env(root));
+    expect(JSON.parse(show.stdout)).toMatchObject({ subscriber: { email: "\u00e9l\u00e8ve@example.com", name: "Caf\u00e9", status: "active" } });
+  });
+
   it("refuses bad usage with exit code 2, a missing secret with exit code 3, and a missing or broken file with exit code 1", async () => {
     const root = await tempProject();
     expect(runCli(["subscribers"], root, env(root)).code).toBe(2);

@@ -456,6 +456,21 @@ describe("bad subscriber input", () => {
     expect(smtp.received).toHaveLength(0);
   });
 
+  it("refuses a list saved as Latin-1 by its file and line, and mails nobody; a UTF-8 list with a BOM and CRLF line ends is read", async () => {
+    await writeFile(join(root, "subs.csv"), Buffer.from("email,name\nann@example.org,Ann\n\xe9l\xe8ve@example.com,Caf\xe9\n", "latin1"));
+    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("subs.csv:3: the subscriber list has bytes that are not UTF-8");
+    expect(cli.stderr).toContain("save it as UTF-8");
+    expect(cli.stderr).not.toContain("@example.");
+    expect(smtp.received).toHaveLength(0);
+
+    await writeFile(join(root, "subs.csv"), "\ufeffemail,name\r\n\u00e9l\u00e8ve@example.com,Caf\u00e9\r\n");
+    expect((await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env())).code).toBe(0);
+    expect(smtp.received.map((m) => m.to[0]?.normalize("NFC"))).toEqual(["\u00e9l\u00e8ve@example.com"]);
+    expect((await simpleParser(smtp.received[0]?.raw ?? "")).text).toContain("Caf\u00e9");
+  });
+
   it("refuses to start without the secret", async () => {
     await list(addresses(1));
     const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { SMTP_URL: smtp.url() });

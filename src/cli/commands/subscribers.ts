@@ -3,6 +3,7 @@ import { isAbsolute, join } from "node:path";
 import { defineCommand } from "citty";
 import { maskAddress, parseAddress, type Address } from "../../audience/address.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../../audience/imports.js";
+import { checkListFile } from "../../audience/list-file.js";
 import { loadConfig } from "../../config/load.js";
 import { openStore } from "../../store/database.js";
 import type { SubscriberStatus } from "../../store/schema.js";
@@ -70,6 +71,7 @@ export const subscribersCommand = defineCommand({
           const target = args.target as string;
           const path = isAbsolute(target) ? target : join(root, target);
           if (!existsSync(path)) throw new PressworkError("subscriber-list", `${target} does not exist`);
+          checkListFile(path, target);
           const counts = await importFile(list, path, format as ImportFormat | undefined, now, (line, reason, severity) => io.err(`${target}:${line}  ${severity}  ${reason}`));
           io.out(`Imported ${target}: ${counts.added} added, ${counts.stopped} stopped (unsubscribed or bounced there), ${counts.unchanged} already known, ${counts.suppressed} erased here before and left out, ${counts.skipped} skipped, ${counts.invalid} invalid.`);
           if (counts.invalid > 0) io.fail(1);
