@@ -1,15 +1,18 @@
 import { isUtf8 } from "node:buffer";
+import { statSync } from "node:fs";
 import { fileChunks } from "../files/chunks.js";
 import { invalidUtf8Lines } from "../files/utf8.js";
 import { PressworkError } from "../errors/error.js";
 
 /**
- * Refuses a subscriber list file with bytes that are not UTF-8 (a list
- * saved as Latin-1 or Windows-1252), named by the line of the first. The file is read through
+ * Refuses a subscriber list file that cannot be read as one: a folder, or a
+ * file with bytes that are not UTF-8 (a list saved as Latin-1 or
+ * Windows-1252), named by the line of the first. The file is read through
  * before any row of it is used, so nothing is sent to or imported from a
  * list refused here. `shown` is the path as the user gave it.
  */
 export function checkListFile(path: string, shown: string): void {
+  if (statSync(path).isDirectory()) throw new PressworkError("subscriber-list", `the subscriber list ${shown} is a folder, not a file: give the path of the list's CSV, JSON or JSON Lines file`);
   // Whole lines at a time: a line break never falls inside a UTF-8 character, so each block is checked on its own.
   let line = 1;
   let rest: Buffer[] = [];

@@ -189,6 +189,14 @@ describe("presswork subscribers", () => {
     expect(JSON.parse(show.stdout)).toMatchObject({ subscriber: { email: "\u00e9l\u00e8ve@example.com", name: "Caf\u00e9", status: "active" } });
   });
 
+  it("says a list path that is a folder is not a file, with exit code 1 and no stack trace", async () => {
+    const root = await tempProject();
+    const folder = runCli(["subscribers", "import", "articles"], root, env(root));
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toContain("the subscriber list articles is a folder, not a file");
+    expect(folder.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("refuses bad usage with exit code 2, a missing secret with exit code 3, and a missing or broken file with exit code 1", async () => {
     const root = await tempProject();
     expect(runCli(["subscribers"], root, env(root)).code).toBe(2);

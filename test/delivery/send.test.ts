@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { domainToASCII } from "node:url";
@@ -469,6 +469,15 @@ describe("bad subscriber input", () => {
     expect((await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env())).code).toBe(0);
     expect(smtp.received.map((m) => m.to[0]?.normalize("NFC"))).toEqual(["\u00e9l\u00e8ve@example.com"]);
     expect((await simpleParser(smtp.received[0]?.raw ?? "")).text).toContain("Caf\u00e9");
+  });
+
+  it("says a list path that is a folder is not a file, without a stack trace, and sends nothing", async () => {
+    await mkdir(join(root, "lists"));
+    const cli = await runCliAsync(["send", "--subscribers", "lists", "--now", NOW.toISOString()], root, env());
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("the subscriber list lists is a folder, not a file");
+    expect(cli.stderr).not.toMatch(/\n\s+at /);
+    expect(smtp.received).toHaveLength(0);
   });
 
   it("refuses to start without the secret", async () => {
