@@ -52,6 +52,11 @@ export interface AudienceOptions {
 /** Characters a name may not hold: line breaks (they would inject mail headers) and other control characters. */
 const CONTROL = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/;
 
+/** Why a subscriber's name cannot be used (a line break or another control character), or undefined when it can. */
+export function nameProblem(name: string): string | undefined {
+  return CONTROL.test(name) ? "the name has a line break or another control character, which would break the message's headers" : undefined;
+}
+
 /** Which shard (1-based) of `count` a key falls in. */
 export function shardOf(key: string, count: number): number {
   return (Number.parseInt(key.slice(0, 8), 16) % count) + 1;
@@ -85,9 +90,10 @@ export async function* recipients(options: AudienceOptions, counts: AudienceCoun
       options.onInvalid({ line: row.line, reason: `status "${row.status}" is not one of active, unsubscribed, bounced, complained` });
       continue;
     }
-    if (row.name !== undefined && CONTROL.test(row.name)) {
+    const nameRefused = row.name === undefined ? undefined : nameProblem(row.name);
+    if (nameRefused) {
       counts.invalid++;
-      options.onInvalid({ line: row.line, reason: "the name has a line break or another control character, which would break the message's headers" });
+      options.onInvalid({ line: row.line, reason: nameRefused });
       continue;
     }
     const key = options.keyOf(parsed.identity);

@@ -1,11 +1,12 @@
 import { parseAddress } from "../audience/address.js";
+import { nameProblem } from "../audience/audience.js";
 import { readExport, type ImportFormat } from "../audience/imports.js";
 import type { SubscriberStatus } from "./schema.js";
 import type { ImportCounts, ImportRow, SubscriberList } from "./subscribers.js";
 
 /** What an import did, and what it left out. */
 export interface ImportReport extends ImportCounts {
-  /** Rows that are not a subscriber (invalid address, unreadable line): reported by line. */
+  /** Rows that are not a subscriber (invalid address, a name with a line break, unreadable line): reported by line. */
   invalid: number;
   /** Rows left out on purpose (never confirmed, a deletion request). */
   skipped: number;
@@ -48,6 +49,12 @@ export async function importFile(list: SubscriberList, path: string, format: Imp
     if ("reason" in address) {
       report.invalid++;
       onProblem(row.line, address.reason, "error");
+      continue;
+    }
+    const nameRefused = row.name === undefined ? undefined : nameProblem(row.name);
+    if (nameRefused) {
+      report.invalid++;
+      onProblem(row.line, nameRefused, "error");
       continue;
     }
     batch.push({ line: row.line, address, name: row.name, status: row.status, subscribedAt: row.subscribedAt, confirmedAt: row.confirmedAt, stoppedAt: row.stoppedAt, ip: row.ip, fields: row.fields });

@@ -197,6 +197,20 @@ describe("presswork subscribers", () => {
     expect(folder.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("refuses a name with a line break: add as bad usage, import as a bad row by file and line", async () => {
+    const root = await tempProject();
+    const add = runCli(["subscribers", "add", "ann@example.org", "--name", "Ann\nBcc: everyone@example.org"], root, env(root));
+    expect(add.code).toBe(2);
+    expect(add.stderr).toContain("--name: the name has a line break");
+    expect(add.stderr).toContain("[usage]");
+    await put(join(root, "names.csv"), 'email,name\nbob@example.org,"Bob\nBcc: everyone@example.org"\ncarol@example.org,Carol\n');
+    const imported = runCli(["subscribers", "import", "names.csv"], root, env(root));
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toContain("names.csv:3  error  the name has a line break or another control character");
+    expect(imported.stdout).toContain("1 added");
+    expect(runCli(["subscribers", "export"], root, env(root)).stdout.trim().split("\n").slice(1).map((l) => l.split(",")[0])).toEqual(["carol@example.org"]);
+  });
+
   it("refuses bad usage with exit code 2, a missing secret with exit code 3, and a missing or broken file with exit code 1", async () => {
     const root = await tempProject();
     expect(runCli(["subscribers"], root, env(root)).code).toBe(2);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { defineCommand } from "citty";
 import { maskAddress, parseAddress, type Address } from "../../audience/address.js";
+import { nameProblem } from "../../audience/audience.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../../audience/imports.js";
 import { checkListFile } from "../../audience/list-file.js";
 import { loadConfig } from "../../config/load.js";
@@ -46,6 +47,8 @@ export const subscribersCommand = defineCommand({
       if ("reason" in parsed) throw new PressworkError("usage", `"${args.target}" is not an email address: ${parsed.reason}`);
       address = parsed;
     }
+    const nameRefused = action === "add" && args.name !== undefined ? nameProblem(args.name) : undefined;
+    if (nameRefused) throw new PressworkError("usage", `--name: ${nameRefused}; give the name on one line`);
 
     const root = io.root();
     const { config, file } = await loadConfig(root);
