@@ -29,6 +29,8 @@ export interface SendProgress {
   /** Recipients whose message could not be built (a line break in a name): skipped, with their line. */
   invalid: number;
   skippedSent: number;
+  /** Already written to the outbox by an earlier run with --outbox, which this one writes to as well. */
+  skippedOutboxed: number;
   skippedOther: number;
   resentInFlight: number;
   inFlight: number;
@@ -117,7 +119,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   const { ledger, transport, limits } = options;
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? realSleep;
-  const report: SendReport = { sent: 0, outboxed: 0, tempFailed: 0, permFailed: 0, notSent: 0, invalid: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, retrying: 0, finished: false };
+  const report: SendReport = { sent: 0, outboxed: 0, tempFailed: 0, permFailed: 0, notSent: 0, invalid: 0, skippedSent: 0, skippedOutboxed: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, retrying: 0, finished: false };
   const hourly = limits.hourlyLimit ? new HourlyWindow(limits.hourlyLimit, now) : undefined;
   const pace = limits.messagesPerSecond ? new Pace(1000 / limits.messagesPerSecond, now) : undefined;
   const failures = new FailureWindow(limits.stopWhen.window, limits.stopWhen.failureShare);
@@ -252,6 +254,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
       const wanted = options.retryFailed ? known?.state === "temp-failed" : known === undefined || known.state === "sending" || known.state === "not-sent" || (known.state === "outboxed" && transport.kind !== "outbox");
       if (!wanted) {
         if (known?.state === "sent") report.skippedSent++;
+        else if (known?.state === "outboxed") report.skippedOutboxed++;
         else report.skippedOther++;
         progress();
         continue;

@@ -268,7 +268,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     const factory = await messages(compiled, date);
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
     const total = request.onProgress ? estimateRows(source) : undefined;
-    const progress: ListProgress = { sent: 0, outboxed: 0, tempFailed: 0, permFailed: 0, notSent: 0, invalid: 0, skippedSent: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, retrying: 0, rows: 0, ...(total === undefined ? {} : { total }) };
+    const progress: ListProgress = { sent: 0, outboxed: 0, tempFailed: 0, permFailed: 0, notSent: 0, invalid: 0, skippedSent: 0, skippedOutboxed: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, retrying: 0, rows: 0, ...(total === undefined ? {} : { total }) };
     const stream = recipients(
       {
         source,

@@ -530,6 +530,12 @@ describe("test sends, dry runs and the outbox", () => {
     const state = await readState(root);
     expect(state.summary.issues.find((s) => s.issue.number === 3)).toBeUndefined();
     expect([...(await state.ledger(3)).states()].map(([, s]) => s.state)).toEqual(["outboxed", "outboxed", "outboxed"]);
+    // Again to the outbox: the three are there already, which is no failure.
+    const again = runCli(["send", "--outbox", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "" });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/ {7}3 {2}skipped, already in the outbox/);
+    expect(again.stdout).toMatch(/ {7}0 {2}skipped, failed earlier/);
+    expect(await readdir(join(root, "outbox/issue-3"))).toHaveLength(3);
     // A real send afterwards mails everyone: the outbox delivered nothing.
     const real = await send(request());
     expect(real.report?.sent).toBe(3);

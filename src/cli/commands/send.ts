@@ -149,6 +149,7 @@ function summarise(outcome: SendOutcome, dryRun: boolean): void {
     ...optional("not sent, still owed the issue (the send stopped)", r.notSent),
     ["suppressed or unsubscribed", a.suppressed],
     ["skipped, already sent", r.skippedSent],
+    ...optional("skipped, already in the outbox", r.skippedOutboxed),
     ["skipped, failed earlier", r.skippedOther],
     ["invalid rows", a.invalid + r.invalid],
     ["duplicates", a.duplicates],
@@ -216,7 +217,7 @@ class ProgressDisplay {
     const eta = remaining === undefined || p.rows === 0 ? "" : `  ETA ${duration(remaining / (p.rows / seconds))}`;
     const share = p.total ? Math.min(1, p.rows / p.total) : undefined;
     const bar = share === undefined ? "" : `${this.tty ? `[${"#".repeat(Math.round(share * 20)).padEnd(20, "-")}] ` : ""}${Math.floor(share * 100)} %  `;
-    const line = `${bar}sent ${p.sent}  failed ${p.tempFailed + p.permFailed}  skipped ${p.skippedSent + p.skippedOther}  ${remaining === undefined ? "" : `remaining ~${remaining}  `}${rate.toFixed(1)} msg/s${eta}`;
+    const line = `${bar}sent ${p.sent}  failed ${p.tempFailed + p.permFailed}  skipped ${p.skippedSent + p.skippedOutboxed + p.skippedOther}  ${remaining === undefined ? "" : `remaining ~${remaining}  `}${rate.toFixed(1)} msg/s${eta}`;
     if (this.tty) {
       process.stderr.write(`\r\x1b[2K${line}`);
       this.shown = true;
