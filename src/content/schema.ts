@@ -25,15 +25,27 @@ const date = (timeZone: string, required: boolean) =>
       return parsed;
     });
 
-const list = (what: string) =>
-  z
-    .union([z.string().min(1, `must not be empty`), z.array(z.string().min(1, `an empty ${what} is not allowed`))], {
+/** Whether a value holds no line break: one that names a page or goes into a mail's subject must not. */
+const oneLine = (value: string) => !/[\r\n]/.test(value);
+
+const list = (what: string) => {
+  const item = z.string().refine(oneLine, `has a line break: it is the title of the ${what}'s page, so write it on one line`);
+  return z
+    .union([item.min(1, `must not be empty`), z.array(item.min(1, `an empty ${what} is not allowed`))], {
       error: `must be ${article(what)} or a list of them, like [one, two]`,
     })
     .transform((value) => (typeof value === "string" ? [value] : value));
+};
 
 /** The URI schemes an id may use: ones feed readers take as ids, and none a browser would run. */
 const ID_SCHEMES = new Set(["tag:", "urn:", "https:", "http:"]);
+
+/** An article's title: the page's title and the email's subject, so one line of at most 300 characters. */
+export const articleTitle = text("a title")
+  .trim()
+  .min(1, "must not be empty")
+  .max(300, "is longer than 300 characters")
+  .refine(oneLine, "has a line break: it is the page's title and the email's subject, so write it on one line");
 
 const schemas = new Map<string, ReturnType<typeof buildSchema>>();
 
@@ -49,7 +61,7 @@ export function frontMatterSchema(timeZone: string): ReturnType<typeof buildSche
 
 function buildSchema(timeZone: string) {
   return z.object({
-    title: text("a title").trim().min(1, "must not be empty").max(300, "is longer than 300 characters"),
+    title: articleTitle,
     subtitle: z.string().optional(),
     date: date(timeZone, true),
     updated: date(timeZone, false).optional(),

@@ -62,6 +62,7 @@ describe("presswork command line", () => {
     [["publish"], "Unknown command publish"],
     [["-x", "build"], "unknown option -x"],
     [["new"], "Missing required positional argument: TITLE"],
+    [["new", "Big news\nMore"], "the title has a line break: it is the page's title and the email's subject, so write it on one line"],
   ])("refuses %j with exit code 2", async (args, message) => {
     const { code, stderr } = runCli(args, await tempProject());
     expect(stderr).toContain(message);
@@ -77,6 +78,16 @@ describe("presswork command line", () => {
     expect(stderr).toContain("Build failed: 2 error(s), 0 warning(s). Nothing was written.");
     expect(stderr + stdout).not.toMatch(/\n\s+at /);
     expect(await exists(join(root, "dist"))).toBe(false);
+  });
+
+  it("refuses a title with a line break on the article's line in build, and writes no such title with new", async () => {
+    const root = await tempProject({ articles: { "zz.md": article("title: |-\n  Big news\n  More\ndate: 2026-11-01") } });
+    const { code, stderr } = runCli(["build", "--now", "2026-11-29T00:00:00Z"], root);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`articles/zz.md:2:8  error  'title' is "Big news\\nMore", has a line break`);
+    expect(stderr).not.toContain("presswork.config.yaml");
+    expect(runCli(["new", "Big news\nMore"], root).code).toBe(2);
+    expect(await readdir(join(root, "articles"))).toEqual(["zz.md"]);
   });
 
   it("prints GitHub annotations when run under GitHub Actions", async () => {

@@ -1,6 +1,8 @@
 import { defineCommand } from "citty";
 import { loadConfig } from "../../config/load.js";
 import { scaffoldArticle } from "../../content/scaffold.js";
+import { articleTitle } from "../../content/schema.js";
+import { PressworkError } from "../../errors/error.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
 import { ABOUT } from "./about.js";
@@ -12,6 +14,9 @@ export const newCommand = defineCommand({
     title: { type: "positional", description: "The article's title", required: true },
   },
   async run({ args }) {
+    // The title the front matter would refuse is refused here, before anything is written.
+    const title = articleTitle.safeParse(args.title);
+    if (!title.success) throw new PressworkError("usage", `the title ${title.error.issues.map((issue) => issue.message).join(", and ")} (like presswork new "What happened")`);
     const root = io.root();
     const { config, file } = await loadConfig(root);
     if (!config) {
@@ -19,12 +24,7 @@ export const newCommand = defineCommand({
       io.fail(1);
       return;
     }
-    if (!args.title.trim()) {
-      io.err("The title is empty: presswork new \"What happened\"");
-      io.fail(2);
-      return;
-    }
-    const path = await scaffoldArticle(root, args.title.trim(), config, new Date());
+    const path = await scaffoldArticle(root, title.data, config, new Date());
     io.out(`Created ${path} (a draft: set draft: false to publish it).`);
   },
 });
