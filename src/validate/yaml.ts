@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node } from "yaml";
+import { LineCounter, isAlias, isCollection, isMap, isNode, isPair, isScalar, parseDocument, visit, type Document, type Node } from "yaml";
 import type { VFile } from "vfile";
 import { toJSONSchema, type z } from "zod";
 import { didYouMean } from "./suggest.js";
@@ -17,6 +17,12 @@ interface Located {
   start: { line: number; column: number };
   end: { line: number; column: number };
 }
+
+/** A node's range in the YAML text, as the parser gives it. */
+type Range = readonly [number, number, number?] | null | undefined;
+
+/** Where a range lies in the file. */
+type Span = (range: Range) => Located | undefined;
 
 /**
  * Parses a YAML block and validates it with a zod schema. Every problem becomes
@@ -37,8 +43,7 @@ export function parseYaml<S extends z.ZodType>(
     const pos = counter.linePos(offset);
     return { line: pos.line + place.line - 1, column: pos.col };
   };
-  const span = (range: readonly [number, number, number?] | null | undefined): Located | undefined =>
-    range ? { start: at(range[0]), end: at(range[1]) } : undefined;
+  const span: Span = (range) => (range ? { start: at(range[0]), end: at(range[1]) } : undefined);
 
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
@@ -51,7 +56,19 @@ export function parseYaml<S extends z.ZodType>(
     }
     return undefined;
   }
-  const data: unknown = doc.toJS() ?? {};
+  if (!plainKeysAndAliases(doc, file, place, span)) return undefined;
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (error) {
+    // The one failure left once every alias has its anchor: aliases that expand past the parser's limit (an alias bomb).
+    if (!(error instanceof ReferenceError)) throw error;
+    fileError(file, "yaml", "YAML: the aliases (*name) under this key repeat too many values to read: write the values out instead", {
+      place: span(explodingKey(doc)?.range) ?? { line: place.line, column: 1 },
+      source: place.rule,
+    });
+    return undefined;
+  }
   if (typeof data !== "object" || Array.isArray(data)) {
     fileError(file, "shape", `${place.rule} must be a mapping of keys to values, one key: value a line`, { place: { line: place.line, column: 1 }, source: place.rule });
     return undefined;
@@ -72,6 +89,44 @@ export function parseYaml<S extends z.ZodType>(
       place: span(node?.range) ?? { line: place.line, column: 1 },
       source: place.rule,
     });
+  }
+  return undefined;
+}
+
+/**
+ * Reports keys that are not plain names (a list, a mapping or an alias as a
+ * key, which JavaScript would turn into text with a warning of Node's own)
+ * and aliases with no anchor before them. Returns whether there was none.
+ */
+function plainKeysAndAliases(doc: Document, file: VFile, place: YamlPlace, span: Span): boolean {
+  let plain = true;
+  const refuse = (reason: string, range: Range) => {
+    fileError(file, "yaml", `YAML: ${reason}`, { place: span(range) ?? { line: place.line, column: 1 }, source: place.rule });
+    plain = false;
+  };
+  // In document order, as the parser resolves them: an alias takes the last anchor of its name before it.
+  const anchors = new Set<string>();
+  visit(doc, (_, node) => {
+    if (isAlias(node) && !anchors.has(node.source)) refuse(`*${node.source} names no anchor: set &${node.source} on a value before it, or write the value out`, node.range);
+    if ((isScalar(node) || isCollection(node)) && node.anchor) anchors.add(node.anchor);
+    if (isPair(node) && isNode(node.key) && !isScalar(node.key)) refuse("a key must be a plain name, not a list, a mapping or an alias: write it as name: value", node.key.range);
+  });
+  return plain;
+}
+
+/** The key of the first top-level pair whose aliases, with the pairs before it, expand past the parser's limit. */
+function explodingKey(doc: Document): Node | undefined {
+  const trial = doc.clone();
+  if (!isMap(trial.contents) || !isMap(doc.contents)) return undefined;
+  const pairs = trial.contents.items;
+  for (let n = 1; n <= pairs.length; n++) {
+    trial.contents.items = pairs.slice(0, n);
+    try {
+      trial.toJS();
+    } catch {
+      const key = doc.contents.items[n - 1]?.key;
+      return isScalar(key) ? key : undefined;
+    }
   }
   return undefined;
 }
@@ -184,7 +239,7 @@ function warnUnknownKeys(
   path: PropertyKey[],
   file: VFile,
   place: YamlPlace,
-  span: (range: readonly [number, number, number?] | null | undefined) => Located | undefined,
+  span: Span,
 ): void {
   if (!isMap(node)) return;
   const object = objectOf(shape);

@@ -90,6 +90,25 @@ describe("presswork command line", () => {
     expect(await readdir(join(root, "articles"))).toEqual(["zz.md"]);
   });
 
+  it("refuses an alias bomb and a list as a key, in front matter and config, on their lines: exit 1 and no warning from Node", async () => {
+    const bomb = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]";
+    const root = await tempProject({ articles: { "bomb.md": article(`title: A\ndate: 2026-11-01\n${bomb}`), "key.md": article("title: B\ndate: 2026-11-01\n? [a, b]\n: 1") } });
+    const built = runCli(["build", "--now", "2026-11-29T00:00:00Z"], root);
+    expect(built.code).toBe(1);
+    expect(built.stderr).toContain("articles/bomb.md:7:1  error  YAML: the aliases (*name) under this key repeat too many values to read");
+    expect(built.stderr).toContain("articles/key.md:4:3  error  YAML: a key must be a plain name");
+    expect(built.stderr).not.toMatch(/internal|Warning/);
+    const sample = await readFile(join(REPO, "presswork.config.yaml"), "utf8");
+    // The sample ends with a line break: what is added starts on this line.
+    const added = sample.split("\n").length;
+    for (const [extra, line] of [[bomb, `presswork.config.yaml:${added + 3}:1  error  YAML: the aliases`], ["? {a: 1}\n: 2", `presswork.config.yaml:${added}:3  error  YAML: a key must be a plain name`]] as const) {
+      const checked = runCli(["check"], await tempProject({ config: `${sample}${extra}\n` }));
+      expect(checked.code).toBe(1);
+      expect(checked.stderr).toContain(line);
+      expect(checked.stderr).not.toMatch(/internal|Warning/);
+    }
+  });
+
   it("prints GitHub annotations when run under GitHub Actions", async () => {
     const root = await tempProject({ articles: { "a.md": article('title: A\ndate: "2026-13-01"') } });
     const { stderr } = runCli(["check"], root, { GITHUB_ACTIONS: "true" });
