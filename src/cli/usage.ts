@@ -1,4 +1,5 @@
 import type { ArgsDef, CommandDef } from "citty";
+import { parseDate } from "../content/dates.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
 
@@ -21,11 +22,12 @@ export async function rejectUnknownFlags(cmd: CommandDef<any>, rawArgs: readonly
   }
 }
 
-/** Parses an ISO 8601 `--now` value. */
+/** Parses an ISO 8601 `--now` value: a date alone is midnight UTC, a time without an offset is this machine's. */
 export function parseNow(value: string | undefined): Date {
   if (value === undefined || value === "") return new Date();
   const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+  // Date rolls a day that does not exist (2026-02-30) into the next month and takes any offset: parseDate refuses both.
+  if (Number.isNaN(date.getTime()) || !parseDate(value, "UTC")) {
     throw new PressworkError("usage", `--now is "${value}", not an ISO 8601 date-time. Write it like 2026-11-29T09:00:00Z`);
   }
   return date;

@@ -1,9 +1,13 @@
 const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/;
 
+/** No time zone is further from UTC than 14 hours (Kiribati's +14:00 is the furthest). */
+const MAX_OFFSET_MINUTES = 14 * 60;
+
 /**
  * Parses `YYYY-MM-DD` or an ISO 8601 date-time. A value without an offset is
  * wall-clock time in `timeZone`. Returns undefined for anything that is not a
- * real calendar date (2026-02-30, 24:00, month 13).
+ * real calendar date (2026-02-30, 24:00, month 13) or whose offset no clock
+ * has (+25:00, +02:60).
  */
 export function parseDate(value: string, timeZone: string): Date | undefined {
   const match = DATE.exec(value.trim());
@@ -18,8 +22,9 @@ export function parseDate(value: string, timeZone: string): Date | undefined {
   if (offset) {
     const sign = offset.startsWith("-") ? -1 : 1;
     const digits = offset.slice(1).replace(":", "");
-    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
-    return new Date(wall - sign * minutes * 60_000);
+    const [hours, minutes] = [Number(digits.slice(0, 2)), Number(digits.slice(2))];
+    if (minutes > 59 || hours * 60 + minutes > MAX_OFFSET_MINUTES) return undefined;
+    return new Date(wall - sign * (hours * 60 + minutes) * 60_000);
   }
   let utc = wall - zoneOffset(wall, timeZone);
   utc = wall - zoneOffset(utc, timeZone);

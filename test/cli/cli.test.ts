@@ -63,6 +63,10 @@ describe("presswork command line", () => {
     [["-x", "build"], "unknown option -x"],
     [["new"], "Missing required positional argument: TITLE"],
     [["new", "Big news\nMore"], "the title has a line break: it is the page's title and the email's subject, so write it on one line"],
+    [["build", "--now", "2026-02-30"], '--now is "2026-02-30", not an ISO 8601 date-time'],
+    [["check", "--now", "2026-11-29T09:00:00+14:30"], '--now is "2026-11-29T09:00:00+14:30", not an ISO 8601 date-time'],
+    [["issue", "--now", "2026-11-29T09:00:00-1500"], '--now is "2026-11-29T09:00:00-1500", not an ISO 8601 date-time'],
+    [["send", "--now", "2027-02-29T07:00:00Z"], '--now is "2027-02-29T07:00:00Z", not an ISO 8601 date-time'],
   ])("refuses %j with exit code 2", async (args, message) => {
     const { code, stderr } = runCli(args, await tempProject());
     expect(stderr).toContain(message);

@@ -46,6 +46,14 @@ describe("parseDate", () => {
     }
   });
 
+  it("refuses an offset no clock has, rather than moving the date: more than 14 hours, or 60 minutes or more", () => {
+    expect(iso("2026-11-24T08:30:00+14:00")).toBe("2026-11-23T18:30:00.000Z");
+    expect(iso("2026-11-24T08:30:00-14:00")).toBe("2026-11-24T22:30:00.000Z");
+    for (const value of ["2026-11-01T10:00:00+99:99", "2026-11-01T10:00:00+25:00", "2026-11-01T10:00:00+14:01", "2026-11-01T10:00:00-1430", "2026-11-01T10:00:00+02:60"]) {
+      expect(parseDate(value, "UTC"), value).toBeUndefined();
+    }
+  });
+
   it("refuses other shapes: short fields, words, other separators, an offset without a time", () => {
     for (const value of ["", "2026-1-1", "26-11-24", "24/11/2026", "2026/11/24", "November 24, 2026", "2026-11-24T8:30", "2026-11-24Z", "2026-11-24T08:30+2", "tomorrow"]) {
       expect(parseDate(value, "UTC"), JSON.stringify(value)).toBeUndefined();
