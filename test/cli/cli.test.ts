@@ -145,6 +145,9 @@ describe("presswork command line", () => {
     expect(text).toMatch(/^id: tag:signal-noise\.example,\d{4}-\d{2}-\d{2}:chips-and-dips-a-review-2$/m);
     expect(text).toContain("draft: true");
     expect(text).toContain('title: "Chips & Dips: a Review"');
+    // Without quotes, the words are one title, not the first word alone.
+    expect(runCli(["new", "Unquoted", "words", "too"], root).stdout).toContain("Created articles/unquoted-words-too/index.md");
+    expect(await readFile(join(root, "articles/unquoted-words-too/index.md"), "utf8")).toContain("title: Unquoted words too");
     const check = runCli(["check", "--strict"], root);
     expect(check.stderr).toBe("");
     expect(check.code).toBe(0);

@@ -14,8 +14,10 @@ export const newCommand = defineCommand({
     title: { type: "positional", description: "The article's title", required: true },
   },
   async run({ args }) {
+    // `presswork new What happened` without quotes is one title of several words, not the first word alone.
+    const words = args._.length > 0 ? args._.join(" ") : args.title;
     // The title the front matter would refuse is refused here, before anything is written.
-    const title = articleTitle.safeParse(args.title);
+    const title = articleTitle.safeParse(words);
     if (!title.success) throw new PressworkError("usage", `the title ${title.error.issues.map((issue) => issue.message).join(", and ")} (like presswork new "What happened")`);
     const root = io.root();
     const { config, file } = await loadConfig(root);
