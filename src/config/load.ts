@@ -4,6 +4,7 @@ import { parseRemembered } from "../cache/parsed.js";
 import type { CacheStore } from "../cache/store.js";
 import type { Config } from "./schema.js";
 import { fileError } from "../errors/rules.js";
+import { decodeUtf8 } from "../files/utf8.js";
 
 /** File name of the configuration at the project root. */
 export const CONFIG_FILE = "presswork.config.yaml";
@@ -11,17 +12,20 @@ export const CONFIG_FILE = "presswork.config.yaml";
 /** The config, or the file carrying the messages that explain why there is none. */
 export type ConfigResult = { config: Config; file: VFile } | { config: undefined; file: VFile };
 
-/** Reads `presswork.config.yaml` from the project root; with a cache, unchanged text is not parsed again. */
+/** Reads `presswork.config.yaml` from the project root, which must be UTF-8; with a cache, unchanged text is not parsed again. */
 export async function loadConfig(root: string, store?: CacheStore): Promise<ConfigResult> {
   const path = `${root}/${CONFIG_FILE}`;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch {
     const file = new VFile({ path: CONFIG_FILE });
     fileError(file, "config-missing", `cannot read ${CONFIG_FILE}: create it at the project root (see README, "Configuration")`);
     return { config: undefined, file };
   }
+  const decoded = new VFile({ path: CONFIG_FILE });
+  const text = decodeUtf8(bytes, decoded);
+  if (decoded.messages.length > 0) return { config: undefined, file: decoded };
   const { value, file } = await parseRemembered(store, "config", CONFIG_FILE, text, async () => {
     const { config, file } = (await import("./parse.js")).parseConfig(text, CONFIG_FILE);
     return { value: config, file };

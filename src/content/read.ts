@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync, statSync, type Dirent, type Stat
 import { join, posix, sep } from "node:path";
 import { VFile } from "vfile";
 import { digest } from "../cache/key.js";
-import { invalidUtf8Lines } from "../files/utf8.js";
 import { replayMessages, type StoredMessage } from "../validate/messages.js";
 import { fileError, fileWarning, type RuleId } from "../errors/rules.js";
+import { reportInvalidUtf8 } from "../files/utf8.js";
 
 /** One article file: its decoded text, a digest of it and the VFile that collects its messages. */
 export interface SourceFile {
@@ -208,10 +208,4 @@ function dropControlCharacters(text: string, file: VFile): string {
     lines[index] = line.replace(new RegExp(CONTROL.source, "g"), "");
   });
   return lines.join("\n");
-}
-
-function reportInvalidUtf8(bytes: Uint8Array, file: VFile): void {
-  for (const at of invalidUtf8Lines(bytes, 5)) {
-    fileError(file, "encoding", "bytes that are not UTF-8; save the file as UTF-8", { place: { line: at, column: 1 } });
-  }
 }

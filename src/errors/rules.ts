@@ -7,7 +7,7 @@ import type { VFile } from "vfile";
  */
 export const RULES = {
   binary: { source: "content", summary: "an article file holds binary data, not UTF-8 text" },
-  encoding: { source: "content", summary: "an article holds bytes that are not UTF-8" },
+  encoding: { source: "content", summary: "an article, a note, the config or a template holds bytes that are not UTF-8" },
   "control-character": { source: "content", summary: "an invisible control character was removed" },
   "dangling-link": { source: "content", summary: "a symbolic link in articles/ points at a folder or at nothing" },
   unreadable: { source: "content", summary: "articles/ or a folder in it cannot be listed" },

@@ -26,6 +26,7 @@ import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type 
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { type TemplateSources } from "../templates/liquid.js";
+import { templateSources } from "../templates/sources.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import type { OpenState } from "../state/state.js";
 import { prepareNewsletter, previewKey, type NewsletterState } from "./newsletter.js";
@@ -220,7 +221,7 @@ async function renderBodies(
  */
 async function planSite(store: CacheStore, root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
-  const templates = await readTemplates(join(root, SITE_TEMPLATES));
+  const templates = await readTemplates(root);
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.number, subject: p.subject, date: p.date, url: p.url, articles: p.articles.map((a) => ({ title: a.title, url: a.url, description: a.summary })) }));
   // A file is made only when its key changed since the build that wrote it, and is still there.
   const kept = (files: readonly string[], key: string) => {
@@ -421,16 +422,17 @@ interface SiteFiles {
   statics: Map<string, string>;
 }
 
-async function readTemplates(dir: string): Promise<SiteFiles> {
+async function readTemplates(root: string): Promise<SiteFiles> {
+  const dir = join(root, SITE_TEMPLATES);
   const names = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1).split("\\").join("/"))
     .sort();
-  const liquid: Record<string, string> = {};
+  const liquid = new Map<string, Buffer>();
   const statics = new Map<string, string>();
   for (const name of names) {
-    if (name.endsWith(".liquid")) liquid[name] = await readFile(join(dir, name), "utf8");
+    if (name.endsWith(".liquid")) liquid.set(name, await readFile(join(dir, name)));
     else statics.set(name, join(dir, name));
   }
-  return { liquid, statics };
+  return { liquid: templateSources(SITE_TEMPLATES, liquid), statics };
 }

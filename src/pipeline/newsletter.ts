@@ -13,6 +13,7 @@ import { emailImage, type EmailImage } from "../issues/images.js";
 import type { Article } from "../content/article.js";
 import type { ArticleHtml } from "../markdown/render.js";
 import type { TemplateSources } from "../templates/liquid.js";
+import { templateSources } from "../templates/sources.js";
 import { cacheKey } from "../cache/key.js";
 import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
@@ -73,12 +74,12 @@ export async function readRecord(root: string, from: StateSource): Promise<{ rec
   return { record, issues, files };
 }
 
-/** Reads the email templates: every `*.liquid` file in templates/email/. */
+/** Reads the email templates: every `*.liquid` file in templates/email/, which must be UTF-8. */
 export function readEmailTemplates(root: string): TemplateSources {
   const dir = join(root, EMAIL_TEMPLATES);
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid")).sort()) out[name] = readFileSync(join(dir, name), "utf8");
-  return out;
+  const files = new Map<string, Buffer>();
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid")).sort()) files.set(name, readFileSync(join(dir, name)));
+  return templateSources(EMAIL_TEMPLATES, files);
 }
 
 /** What preparing the newsletter can use when the caller has it. */

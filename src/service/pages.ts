@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Liquid } from "liquidjs";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { parseTemplates, renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import { templateSources } from "../templates/sources.js";
 import type { VFile } from "vfile";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
@@ -62,19 +63,17 @@ export function loadPages(root: string, context: PageContext): Pages {
   };
 }
 
-/** The service's page templates in `dir`, by file name. */
+/** The service's page templates in `dir`, by file name: a content error when one is not UTF-8. */
 function readSources(dir: string): TemplateSources {
-  const sources: Record<string, string> = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid"))) sources[name] = readFileSync(join(dir, name), "utf8");
-  return sources;
+  return templateSources(SERVICE_TEMPLATES, new Map(readdirSync(dir).filter((n) => n.endsWith(".liquid")).map((name) => [name, readFileSync(join(dir, name))])));
 }
 
 /** What `check` finds in the service's page templates: a syntax error in any, on its file with its line. */
 export function servicePageProblems(root: string): VFile[] {
   const dir = join(root, SERVICE_TEMPLATES);
   if (!existsSync(dir)) return [];
-  const sources = readSources(dir);
   try {
+    const sources = readSources(dir);
     parseTemplates(templateEngine(sources), SERVICE_TEMPLATES, sources);
     return [];
   } catch (error) {

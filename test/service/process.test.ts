@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -160,6 +160,14 @@ describe("presswork serve as a process", () => {
     const checked = runCli(["check"], brokenPage);
     expect(checked.code).toBe(1);
     expect(checked.stderr).toMatch(new RegExp(`^templates/service/confirm-failed\\.liquid:${line}:\\d+ {2}error {2}template error`, "m"));
+    const latin1 = await tempProject();
+    await writeFile(join(latin1, "templates/service/thanks.liquid"), Buffer.from("<p>Merci, caf\xe9 compris.</p>\n", "latin1"));
+    const notUtf8 = runCli(["serve", "--port", "0"], latin1, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    expect(notUtf8.code).toBe(1);
+    expect(notUtf8.stderr).toContain("templates/service/thanks.liquid:1:1  error  bytes that are not UTF-8; save the file as UTF-8  encoding");
+    const checkedLatin1 = runCli(["check"], latin1);
+    expect(checkedLatin1.code).toBe(1);
+    expect(checkedLatin1.stderr).toContain("templates/service/thanks.liquid:1:1  error  bytes that are not UTF-8; save the file as UTF-8  encoding");
     const serve = await spawnServe(root, { PRESSWORK_SECRET: SECRET });
     try {
       const busy = runCli(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });

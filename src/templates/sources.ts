@@ -1,0 +1,21 @@
+import { VFile } from "vfile";
+import { PressworkError } from "../errors/error.js";
+import { decodeUtf8 } from "../files/utf8.js";
+import type { TemplateSources } from "./liquid.js";
+
+/**
+ * Template sources from the bytes of the files in `folder`, by name. Fails
+ * with a content error when any is not UTF-8, naming each such file and the
+ * lines of its bad bytes.
+ */
+export function templateSources(folder: string, files: ReadonlyMap<string, Buffer>): TemplateSources {
+  const sources: Record<string, string> = {};
+  const bad: VFile[] = [];
+  for (const [name, bytes] of files) {
+    const file = new VFile({ path: `${folder}/${name}` });
+    sources[name] = decodeUtf8(bytes, file);
+    if (file.messages.length > 0) bad.push(file);
+  }
+  if (bad.length > 0) throw new PressworkError("content", "a template is not UTF-8: save it as UTF-8", { files: bad });
+  return sources;
+}
