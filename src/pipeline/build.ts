@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { VFile } from "vfile";
@@ -26,7 +27,7 @@ import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type 
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { type TemplateSources } from "../templates/liquid.js";
-import { templateSources } from "../templates/sources.js";
+import { missingTemplates, templateSources } from "../templates/sources.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import type { OpenState } from "../state/state.js";
 import { prepareNewsletter, previewKey, type NewsletterState } from "./newsletter.js";
@@ -35,7 +36,7 @@ import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath } from "./resolve.js";
 import { stage } from "./timings.js";
-import { isPressworkError, PressworkError } from "../errors/error.js";
+import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
 
 /** Options shared by `build` and `check`. */
@@ -424,6 +425,7 @@ interface SiteFiles {
 
 async function readTemplates(root: string): Promise<SiteFiles> {
   const dir = join(root, SITE_TEMPLATES);
+  if (!existsSync(dir)) throw contentError(missingTemplates(SITE_TEMPLATES, "the site's pages are"));
   const names = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1).split("\\").join("/"))

@@ -1,5 +1,6 @@
 import { VFile } from "vfile";
 import { PressworkError } from "../errors/error.js";
+import { fileError } from "../errors/rules.js";
 import { decodeUtf8 } from "../files/utf8.js";
 import type { TemplateSources } from "./liquid.js";
 
@@ -18,4 +19,15 @@ export function templateSources(folder: string, files: ReadonlyMap<string, Buffe
   }
   if (bad.length > 0) throw new PressworkError("content", "a template is not UTF-8: save it as UTF-8", { files: bad });
   return sources;
+}
+
+/**
+ * A templates folder that is not there (`folder`, relative to the project
+ * root), as a problem on the folder, for a content error: `what` is what
+ * the build makes from it.
+ */
+export function missingTemplates(folder: string, what: string): VFile {
+  const file = new VFile({ path: `${folder}/` });
+  fileError(file, "templates-missing", `is missing: ${what} made from the Liquid templates there. Copy the folder from Presswork's repository`, { place: { line: 1, column: 1 } });
+  return file;
 }

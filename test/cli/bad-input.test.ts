@@ -22,6 +22,8 @@ interface CaseOptions {
   links?: Record<string, string>;
   /** The clock of the check; 2026-11-29T12:00:00Z by default. */
   now?: string;
+  /** Files or folders of the project to remove, relative to it (templates/site). */
+  remove?: string[];
 }
 
 afterAll(removeProjects);
@@ -39,6 +41,7 @@ async function check(name: string): Promise<string[]> {
     await rm(join(root, path), { force: true });
     await cp(join(dir, path), join(root, path));
   }
+  for (const path of options.remove ?? []) await rm(join(root, path), { recursive: true });
   for (const [path, target] of Object.entries(options.links ?? {})) {
     await put(join(root, path), "");
     await rm(join(root, path));
