@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { realpathSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +21,8 @@ async function install(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "presswork-install-"));
   installs.push(dir);
   for (const part of ["package.json", "package-lock.json", "bin", "scripts", "lib"]) await cp(join(REPO, part), join(dir, part), { recursive: true });
-  execFileSync("cp", ["-al", join(REPO, "node_modules"), join(dir, "node_modules")]);
+  // The folder itself, never a link to it (a work tree's node_modules may be one): a link copied would let `patch` remove our files.
+  execFileSync("cp", ["-al", realpathSync(join(REPO, "node_modules")), join(dir, "node_modules")]);
   return dir;
 }
 
