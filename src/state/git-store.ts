@@ -83,6 +83,8 @@ export class GitBranchStore implements StateStore {
   private writing: Promise<void> = Promise.resolve();
   /** The commit this store last wrote, while it was the branch's only tip. */
   private tip: Head | undefined;
+  /** Whether the branch is one no work tree has checked out: see ownBranch. */
+  private owned: Promise<void> | undefined;
   /** The last summary read or written, with the trees it is of and the text of its files. */
   private lastSummary: Summarised | undefined;
 
@@ -121,7 +123,29 @@ export class GitBranchStore implements StateStore {
     }
     // The local branch follows when it has nothing of its own (best effort: another writer may move it meanwhile).
     const { fetched, local } = await this.refs();
-    if (fetched && (!local || (await this.git.isAncestor(local.commit, fetched.commit)))) await this.git.run(["update-ref", this.local, fetched.commit, local?.commit ?? ZERO]);
+    if (fetched && (!local || (await this.git.isAncestor(local.commit, fetched.commit)))) {
+      await this.ownBranch();
+      await this.git.run(["update-ref", this.local, fetched.commit, local?.commit ?? ZERO]);
+    }
+  }
+
+  /**
+   * Refuses, before the branch is moved, a state branch checked out in a
+   * work tree (state.branch set to main): the state's commits would replace
+   * the files there, and the next commit from it would erase the state.
+   * Reads are left alone. Once a store.
+   */
+  private ownBranch(): Promise<void> {
+    this.owned ??= this.git.ok(["worktree", "list", "--porcelain"]).then((listing) => {
+      const tree = listing.split("\n\n").find((block) => block.split("\n").includes(`branch ${this.local}`));
+      if (tree === undefined) return;
+      const path = /^worktree (.*)$/m.exec(tree)?.[1] ?? "a work tree";
+      throw new PressworkError(
+        "state-setup",
+        `the state branch ${this.options.branch} is the branch checked out in ${path}: the send's record would be committed over its files, and the next commit there would erase it. Keep the state on a branch of its own (state.branch or PRESSWORK_STATE_BRANCH; by default ${STATE_BRANCH})`,
+      );
+    });
+    return this.owned;
   }
 
   async summary(): Promise<StateSummary> {
@@ -177,6 +201,7 @@ export class GitBranchStore implements StateStore {
   }
 
   private async writeNow(decide: readonly StateChange[] | ((summary: StateSummary) => readonly StateChange[]), message: string): Promise<void> {
+    await this.ownBranch();
     let failures = 0;
     for (let round = 0; ; round++) {
       // A guess: this store's last commit, while it was the branch's only tip, needs no fetch or read of the refs. If another
@@ -256,27 +281,14 @@ export class GitBranchStore implements StateStore {
     return [fetched, local];
   }
 
-  /**
-   * Where the fetched ref (with a remote) and the local branch point, each
-   * with its tree, in one git process. Both hold commits: git keeps nothing
-   * else under refs/heads/, and the fetched ref copies the remote branch.
-   * Refuses a local branch checked out in a work tree (state.branch set to
-   * main): the state's commits would replace the files there, and the next
-   * commit from it would erase the state.
-   */
+  /** Where the fetched ref (with a remote) and the local branch point, each with its tree, in one git process. Both hold commits: git keeps nothing else under refs/heads/, and the fetched ref copies the remote branch. */
   private async refs(): Promise<{ fetched?: Head; local?: Head }> {
     const names = this.remoteUrl ? [this.fetched, this.local] : [this.local];
-    const listing = await this.git.ok(["for-each-ref", "--format=%(refname) %(objectname) %(tree) %(worktreepath)", ...names]);
+    const listing = await this.git.ok(["for-each-ref", "--format=%(refname) %(objectname) %(tree)", ...names]);
     const found: { fetched?: Head; local?: Head } = {};
     for (const line of listing.split("\n")) {
-      const [ref, commit, tree, ...worktree] = line.split(" ");
+      const [ref, commit, tree] = line.split(" ");
       if (!commit || !tree) continue;
-      if (ref === this.local && worktree.join(" ") !== "") {
-        throw new PressworkError(
-          "state-setup",
-          `the state branch ${this.options.branch} is the branch checked out in ${worktree.join(" ")}: the send's record would be committed over its files, and the next commit there would erase it. Keep the state on a branch of its own (state.branch or PRESSWORK_STATE_BRANCH; by default ${STATE_BRANCH})`,
-        );
-      }
       if (ref === this.fetched) found.fetched = { commit, tree };
       if (ref === this.local) found.local = { commit, tree };
     }

@@ -46,7 +46,7 @@ const ledgerPart = (issue: number, attempt: string, offset: number, keys: number
 });
 
 describe("the state on a git branch", () => {
-  it("refuses a branch checked out in a work tree (main, or another work tree's), before writing anything", async () => {
+  it("refuses to write to a branch checked out in a work tree (main, or another work tree's), and still reads it", async () => {
     const { clones } = await remoteAndClones(1);
     const root = clones[0] as string;
     git(root, "worktree", "add", "--quiet", "-b", "drafts", join(root, "..", "drafts"));
@@ -55,7 +55,7 @@ describe("the state on a git branch", () => {
       const store = (await GitBranchStore.open({ root, branch, env: process.env })) as GitBranchStore;
       const refused = { id: "state-setup", message: expect.stringMatching(new RegExp(`the state branch ${branch} is the branch checked out in .*${branch === "main" ? "clone-0" : "drafts"}`)) };
       await expect(store.write([ledgerPart(3, "a", 0, [1])], "a write")).rejects.toMatchObject(refused);
-      await expect(store.summary()).rejects.toMatchObject(refused);
+      await expect(store.summary()).resolves.toMatchObject({ issues: [] });
     }
     expect([git(root, "status", "--porcelain"), git(root, "rev-parse", "main"), git(root, "rev-parse", "drafts")]).toEqual(before);
   });
