@@ -15,13 +15,18 @@ export function parseDatabaseUrl(url: string | undefined, root: string): { diale
     return { dialect: "postgres", url: value };
   }
   const match = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(value);
-  const path = match ? decodeURIComponent(match[1] ?? "") : value;
+  let path = value;
+  try {
+    if (match) path = decodeURIComponent(match[1] ?? "");
+  } catch {
+    throw new PressworkError("database-url", "DATABASE_URL has a % that is not followed by two hexadecimal digits: write % in a sqlite: path as %25");
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path === "") {
     throw new PressworkError("database-url", "DATABASE_URL must be postgres://… for PostgreSQL, or sqlite:PATH (or a file path) for SQLite");
   }
   // A URL mistyped ("postgres//user:password@host/db") would become a file path, and its password a folder's name.
-  if (/^postgres(ql)?[:/]/i.test(path) || path.includes("@")) {
-    throw new PressworkError("database-url", "DATABASE_URL looks like a mistyped URL, not a file path (it starts with postgres: or postgres/, or holds an @): write postgres://user:password@host:5432/database for PostgreSQL, or sqlite:PATH for SQLite");
+  if (/^postgres(ql)?[:/]/i.test(path) || /^[^/]*:[^/@]*@/.test(path)) {
+    throw new PressworkError("database-url", "DATABASE_URL looks like a mistyped URL, not a file path (it starts with postgres: or postgres/, or with user:password@): write postgres://user:password@host:5432/database for PostgreSQL, or sqlite:PATH for SQLite");
   }
   return { dialect: "sqlite", path: isAbsolute(path) ? path : join(root, path) };
 }
