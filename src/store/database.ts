@@ -79,6 +79,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   try {
     // A server that cannot be reached, or that refuses the login or the database, is unavailable: no migration ran.
     await store.db.executeQuery(CompiledQuery.raw("select 1")).catch((error: unknown) => {
+      // PostgreSQL's classes 28 (the login) and 3D (no such database): a setting to fix, not an outage to wait out.
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === "string" && (code.startsWith("28") || code === "3D000")) {
+        throw new PressworkError("database-refused", `the database server refused DATABASE_URL: ${(error as Error).message}. Check its user name, password and database name`, { cause: error });
+      }
       throw new PressworkError("database-unavailable", `cannot connect to the database: ${(error as Error).message}`, { cause: error });
     });
     await migrate(store.db, store.dialect);

@@ -9,7 +9,7 @@ import { openStore, parseDatabaseUrl, type Store } from "../../src/store/databas
 import { migrations } from "../../src/store/migrations.js";
 import { claimantName, claimDue, markFailed, markSent, MAX_ATTEMPTS, reclaimStale, type Claimant } from "../../src/store/queue.js";
 import { listRows, SubscriberList } from "../../src/store/subscribers.js";
-import { backends } from "../helpers/databases.js";
+import { backends, sharedPostgresOrSkip } from "../helpers/databases.js";
 
 const SECRET = "store-test-secret";
 const LIST = "weekly.signal-noise.example";
@@ -53,6 +53,16 @@ describe("DATABASE_URL", () => {
     // A real path may hold an @ (a Synology volume's @appstore).
     expect(parseDatabaseUrl("/volume1/@appstore/presswork.sqlite", "/srv/news")).toEqual({ dialect: "sqlite", path: "/volume1/@appstore/presswork.sqlite" });
     expect(() => parseDatabaseUrl("sqlite:data/100%.sqlite", "/srv/news")).toThrow(/has a % that is not followed by two hexadecimal digits/);
+  });
+});
+
+describe("a PostgreSQL server that refuses DATABASE_URL", () => {
+  it("is a setting to fix (database-refused, exit 3), not an outage: a database that does not exist", async (ctx) => {
+    const postgres = sharedPostgresOrSkip("the refused-database test");
+    if (!postgres) return ctx.skip();
+    const url = new URL(await postgres.database("refused"));
+    url.pathname = "/no_such_database";
+    await expect(openStore({ url: url.href, root: "/nonexistent" })).rejects.toMatchObject({ id: "database-refused", message: expect.stringContaining('database "no_such_database" does not exist') });
   });
 });
 
