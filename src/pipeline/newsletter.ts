@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -13,7 +13,7 @@ import { emailImage, type EmailImage } from "../issues/images.js";
 import type { Article } from "../content/article.js";
 import type { ArticleHtml } from "../markdown/render.js";
 import type { TemplateSources } from "../templates/liquid.js";
-import { missingTemplates, templateSources } from "../templates/sources.js";
+import { missingTemplates, readTemplateFolder } from "../templates/sources.js";
 import { contentError } from "../errors/error.js";
 import { cacheKey } from "../cache/key.js";
 import type { CacheStore, DocumentFolder } from "../cache/store.js";
@@ -77,11 +77,9 @@ export async function readRecord(root: string, from: StateSource): Promise<{ rec
 
 /** Reads the email templates: every `*.liquid` file in templates/email/, which must be UTF-8. */
 export function readEmailTemplates(root: string): TemplateSources {
-  const dir = join(root, EMAIL_TEMPLATES);
-  if (!existsSync(dir)) throw contentError(missingTemplates(EMAIL_TEMPLATES, "the email issues are"));
-  const files = new Map<string, Buffer>();
-  for (const name of readdirSync(dir).filter((n) => n.endsWith(".liquid")).sort()) files.set(name, readFileSync(join(dir, name)));
-  return templateSources(EMAIL_TEMPLATES, files);
+  const templates = readTemplateFolder(root, EMAIL_TEMPLATES);
+  if (!templates) throw contentError(missingTemplates(EMAIL_TEMPLATES, "the email issues are"));
+  return templates;
 }
 
 /** What preparing the newsletter can use when the caller has it. */

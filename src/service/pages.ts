@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Liquid } from "liquidjs";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import { parseTemplates, renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
-import { templateSources } from "../templates/sources.js";
+import { parseTemplates, renderTemplate, templateEngine } from "../templates/liquid.js";
+import { readTemplateFolder } from "../templates/sources.js";
 import type { VFile } from "vfile";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
@@ -37,7 +37,7 @@ export interface Pages {
 export function loadPages(root: string, context: PageContext): Pages {
   const dir = join(root, SERVICE_TEMPLATES);
   if (!existsSync(dir)) throw new PressworkError("service-setup", `${SERVICE_TEMPLATES}/ is missing: the service's pages are Liquid templates there (copy the folder from Presswork's repository)`);
-  const sources = readSources(dir);
+  const sources = readTemplateFolder(root, SERVICE_TEMPLATES) ?? {};
   const stylesheet = existsSync(join(dir, "style.css")) ? readFileSync(join(dir, "style.css"), "utf8") : "";
   const engine: Liquid = templateEngine(sources);
   // A page shown only now and then (an error, a failed confirmation) must not wait for its first visitor to fail.
@@ -63,17 +63,12 @@ export function loadPages(root: string, context: PageContext): Pages {
   };
 }
 
-/** The service's page templates in `dir`, by file name: a content error when one is not UTF-8. */
-function readSources(dir: string): TemplateSources {
-  return templateSources(SERVICE_TEMPLATES, new Map(readdirSync(dir).filter((n) => n.endsWith(".liquid")).map((name) => [name, readFileSync(join(dir, name))])));
-}
 
 /** What `check` finds in the service's page templates: a syntax error in any, on its file with its line. */
 export function servicePageProblems(root: string): VFile[] {
-  const dir = join(root, SERVICE_TEMPLATES);
-  if (!existsSync(dir)) return [];
   try {
-    const sources = readSources(dir);
+    const sources = readTemplateFolder(root, SERVICE_TEMPLATES);
+    if (!sources) return [];
     parseTemplates(templateEngine(sources), SERVICE_TEMPLATES, sources);
     return [];
   } catch (error) {

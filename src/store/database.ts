@@ -77,7 +77,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     store = await openPostgres(target.url, options);
   }
   try {
-    // A server that cannot be reached, or that refuses the login or the database, is unavailable: no migration ran.
+    // Whether the server answers at all, before any migration: a failure here is no migration's fault.
     await store.db.executeQuery(CompiledQuery.raw("select 1")).catch((error: unknown) => {
       // PostgreSQL's classes 28 (the login) and 3D (no such database): a setting to fix, not an outage to wait out.
       const code = (error as { code?: unknown }).code;

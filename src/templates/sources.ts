@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { VFile } from "vfile";
 import { PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
@@ -30,4 +32,15 @@ export function missingTemplates(folder: string, what: string): VFile {
   const file = new VFile({ path: `${folder}/` });
   fileError(file, "templates-missing", `is missing: ${what} made from the Liquid templates there. Copy the folder from Presswork's repository`, { place: { line: 1, column: 1 } });
   return file;
+}
+
+/**
+ * The `*.liquid` templates of the flat folder `folder` (relative to the
+ * project root), in name order: a content error when one is not UTF-8.
+ * Undefined when the folder is not there.
+ */
+export function readTemplateFolder(root: string, folder: string): TemplateSources | undefined {
+  const dir = join(root, folder);
+  if (!existsSync(dir)) return undefined;
+  return templateSources(folder, new Map(readdirSync(dir).filter((name) => name.endsWith(".liquid")).sort().map((name) => [name, readFileSync(join(dir, name))])));
 }
