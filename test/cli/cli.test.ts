@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { access, readdir, readFile } from "node:fs/promises";
+import { access, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
@@ -163,6 +163,16 @@ describe("presswork command line", () => {
     const around = runCli(["build", "--out", ".."], root);
     expect(around.code, around.stderr).toBe(2);
     expect(around.stderr).toContain("--out .. holds the project itself");
+    // A symbolic link is followed: into articles/, or back to the project.
+    await symlink(join(root, "articles"), join(root, "linked"));
+    await symlink(root, join(root, "here"));
+    const linked = runCli(["build", "--out", "linked/site"], root);
+    expect(linked.code, linked.stderr).toBe(2);
+    expect(linked.stderr).toContain("--out linked/site is inside articles/, which the build reads");
+    const here = runCli(["build", "--out", "here"], root);
+    expect(here.code, here.stderr).toBe(2);
+    expect(here.stderr).toContain("--out here holds the project itself");
+    expect(await exists(join(root, "articles/site"))).toBe(false);
     expect(await exists(join(root, "templates/site/out"))).toBe(false);
     const ports = runCli(["preview", "--port", "45303", "--smtp-port", "45303"], root);
     expect(ports.code, ports.stderr).toBe(2);

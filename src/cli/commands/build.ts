@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { defineCommand } from "citty";
 import { EMAIL_TEMPLATES } from "../../issues/limits.js";
 import { PressworkError } from "../../errors/error.js";
@@ -52,15 +52,29 @@ const INPUTS = ["articles", "templates", "newsletter", CACHE_DIR];
 /**
  * The output folder `--out` names, refused inside a folder the build reads
  * (each build would copy the last one's output into the next) or around
- * the project itself.
+ * the project itself. Folders are compared as the disk has them, so neither
+ * a symbolic link into articles/ nor `Articles/` on a case-insensitive disk
+ * gets past.
  */
 function outputFolder(root: string, given: string): string {
   const out = resolve(root, given);
-  const within = (dir: string, folder: string) => folder === dir || folder.startsWith(dir + sep);
-  const input = INPUTS.find((dir) => within(join(root, dir), out));
+  const real = onDisk(out);
+  const project = onDisk(root);
+  const within = (dir: string, folder: string) => folder === dir || folder.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+  const input = INPUTS.find((dir) => within(onDisk(join(root, dir)), real));
   if (input) throw new PressworkError("usage", `--out ${given} is inside ${input}/, which the build reads: write the site to a folder of its own, such as dist`);
-  if (within(out, root)) throw new PressworkError("usage", `--out ${given} holds the project itself: write the site to a folder of its own, such as dist`);
+  if (within(real, project)) throw new PressworkError("usage", `--out ${given} holds the project itself: write the site to a folder of its own, such as dist`);
   return out;
+}
+
+/** `path` with its nearest existing folder as the disk names it (links followed, letters in their case); the rest as given. */
+function onDisk(path: string): string {
+  const parent = dirname(path);
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return parent === path ? path : join(onDisk(parent), basename(path));
+  }
 }
 
 /**
