@@ -2,6 +2,7 @@ import { classify, cleanResponse } from "./classify.js";
 import { ConnectionPool, type PoolError } from "./pool.js";
 import { type Outcome, type Outgoing, type Transport } from "./transport.js";
 import { PressworkError } from "../errors/error.js";
+import { decodeUrlPart } from "../config/url-part.js";
 
 /** How to reach the SMTP server; the password never appears in a message. */
 export interface SmtpSettings {
@@ -92,13 +93,7 @@ function parseSmtpUrl(text: string): Omit<SmtpSettings, "rejectUnauthorized"> {
   let password: string | undefined;
   if (userinfo !== undefined) {
     const colon = userinfo.indexOf(":");
-    const decode = (part: string, what: string) => {
-      try {
-        return decodeURIComponent(part);
-      } catch {
-        throw fail(`has a % in its ${what} that is not followed by two hexadecimal digits`);
-      }
-    };
+    const decode = (part: string, what: string) => decodeUrlPart(part, "SMTP_URL", what, "smtp-setup", URL_HINT);
     user = decode(colon < 0 ? userinfo : userinfo.slice(0, colon), "user name");
     if (colon >= 0) password = decode(userinfo.slice(colon + 1), "password");
   }

@@ -1,4 +1,5 @@
 import { PressworkError } from "../errors/error.js";
+import { decodeUrlPart } from "../config/url-part.js";
 /** Where the mailbox is: parsed from IMAP_URL. */
 export interface ImapSettings {
   host: string;
@@ -27,13 +28,7 @@ export function imapFromEnv(env: NodeJS.ProcessEnv): ImapSettings {
   if (url.protocol !== "imap:" && url.protocol !== "imaps:") throw new PressworkError("mailbox-setup", `IMAP_URL starts with ${url.protocol}//: it must be imaps:// (TLS) or imap:// (STARTTLS)`);
   if (!url.username || !url.password) throw new PressworkError("mailbox-setup", "IMAP_URL has no user name or password: write it as imaps://user:password@host");
   const secure = url.protocol === "imaps:";
-  const decode = (part: string, what: string) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      throw new PressworkError("mailbox-setup", `IMAP_URL has a % in its ${what} that is not followed by two hexadecimal digits: write @ : / ? # and % in it as %40 %3A %2F %3F %23 and %25`);
-    }
-  };
+  const decode = (part: string, what: string) => decodeUrlPart(part, "IMAP_URL", what, "mailbox-setup", "write @ : / ? # and % in it as %40 %3A %2F %3F %23 and %25");
   return {
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port: url.port ? Number(url.port) : secure ? 993 : 143,

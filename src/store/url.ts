@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { PressworkError } from "../errors/error.js";
+import { decodeUrlPart } from "../config/url-part.js";
 
 /** Where the database is when DATABASE_URL is not set, relative to the project root: outside dist/, git-ignored. */
 export const DEFAULT_DATABASE = "data/presswork.sqlite";
-
 
 /** Which database a DATABASE_URL names, with the SQLite path resolved against the project root. */
 export function parseDatabaseUrl(url: string | undefined, root: string): { dialect: "sqlite"; path: string } | { dialect: "postgres"; url: string } {
@@ -15,12 +15,7 @@ export function parseDatabaseUrl(url: string | undefined, root: string): { diale
     return { dialect: "postgres", url: value };
   }
   const match = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(value);
-  let path = value;
-  try {
-    if (match) path = decodeURIComponent(match[1] ?? "");
-  } catch {
-    throw new PressworkError("database-url", "DATABASE_URL has a % that is not followed by two hexadecimal digits: write % in a sqlite: path as %25");
-  }
+  const path = match ? decodeUrlPart(match[1] ?? "", "DATABASE_URL", "path", "database-url", "write % in a sqlite: path as %25") : value;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path === "") {
     throw new PressworkError("database-url", "DATABASE_URL must be postgres://… for PostgreSQL, or sqlite:PATH (or a file path) for SQLite");
   }

@@ -52,7 +52,7 @@ describe("DATABASE_URL", () => {
     expect(parseDatabaseUrl("postgres-backup.sqlite", "/srv/news")).toEqual({ dialect: "sqlite", path: "/srv/news/postgres-backup.sqlite" });
     // A real path may hold an @ (a Synology volume's @appstore).
     expect(parseDatabaseUrl("/volume1/@appstore/presswork.sqlite", "/srv/news")).toEqual({ dialect: "sqlite", path: "/volume1/@appstore/presswork.sqlite" });
-    expect(() => parseDatabaseUrl("sqlite:data/100%.sqlite", "/srv/news")).toThrow(/has a % that is not followed by two hexadecimal digits/);
+    expect(() => parseDatabaseUrl("sqlite:data/100%.sqlite", "/srv/news")).toThrow(/DATABASE_URL has a % in its path that is not followed by two hexadecimal digits/);
   });
 });
 
