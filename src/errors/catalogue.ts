@@ -61,7 +61,7 @@ export const ERRORS = {
   "database-migration": { exit: EXIT.unavailable, summary: "the database schema cannot be brought up to date" },
   "mailbox-setup": { exit: EXIT.setup, summary: "IMAP_URL, its login or a mailbox folder is missing or wrong" },
   "mailbox-unavailable": { exit: EXIT.unavailable, summary: "the IMAP server cannot be reached, or closed the connection" },
-  "service-setup": { exit: EXIT.setup, summary: "`presswork serve` is missing a setting, a secret or its page templates" },
+  "service-setup": { exit: EXIT.setup, summary: "`presswork serve` is missing a setting or a secret" },
   "service-listen": { exit: EXIT.unavailable, summary: "`presswork serve` or `presswork preview` cannot listen on its port" },
   "request-refused": { exit: EXIT.problem, summary: "`presswork serve` refused a form's body (a file, a field given twice, too many or too long fields): answered 400 or 413" },
   "feedback-report": { exit: EXIT.unavailable, summary: "bounces could not be reported back to the subscription service" },

@@ -33,7 +33,7 @@ export const RULES = {
   "config-unsubscribe-url": { source: "config", summary: "the unsubscribe URL is not the /unsubscribe of the subscribe service" },
   "record-order": { source: "issues", summary: "the record of sent issues is out of order" },
   template: { source: "site", summary: "a Liquid template does not parse or render" },
-  "templates-missing": { source: "site", summary: "templates/site/ or templates/email/ is not there" },
+  "templates-missing": { source: "site", summary: "templates/site/, templates/email/ or (for serve) templates/service/ is not there" },
   mjml: { source: "issues", summary: "the email's MJML is invalid" },
   "newsletter-subject": { source: "issues", summary: "the subject template renders empty or with a line break" },
   "email-size": { source: "issues", summary: "an issue is close to or over Gmail's clipping size" },

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { Liquid } from "liquidjs";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { parseTemplates, renderTemplate, templateEngine } from "../templates/liquid.js";
-import { readTemplateFolder } from "../templates/sources.js";
+import { missingTemplates, readTemplateFolder } from "../templates/sources.js";
 import type { VFile } from "vfile";
-import { isPressworkError, PressworkError } from "../errors/error.js";
+import { contentError, isPressworkError } from "../errors/error.js";
 
 /** Folder of the service's page templates, relative to the project root. */
 export const SERVICE_TEMPLATES = "templates/service";
@@ -36,8 +36,8 @@ export interface Pages {
  */
 export function loadPages(root: string, context: PageContext): Pages {
   const dir = join(root, SERVICE_TEMPLATES);
-  if (!existsSync(dir)) throw new PressworkError("service-setup", `${SERVICE_TEMPLATES}/ is missing: the service's pages are Liquid templates there (copy the folder from Presswork's repository)`);
-  const sources = readTemplateFolder(root, SERVICE_TEMPLATES) ?? {};
+  const sources = readTemplateFolder(root, SERVICE_TEMPLATES);
+  if (!sources) throw contentError(missingTemplates(SERVICE_TEMPLATES, "the subscription service's pages are"));
   const stylesheet = existsSync(join(dir, "style.css")) ? readFileSync(join(dir, "style.css"), "utf8") : "";
   const engine: Liquid = templateEngine(sources);
   // A page shown only now and then (an error, a failed confirmation) must not wait for its first visitor to fail.

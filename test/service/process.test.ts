@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -168,6 +168,14 @@ describe("presswork serve as a process", () => {
     const checkedLatin1 = runCli(["check"], latin1);
     expect(checkedLatin1.code).toBe(1);
     expect(checkedLatin1.stderr).toContain("templates/service/thanks.liquid:1:1  error  bytes that are not UTF-8; save the file as UTF-8  encoding");
+    // A missing templates folder, the service's pages or the email's, stops it the same way, naming the folder.
+    for (const folder of ["service", "email"]) {
+      const missing = await tempProject();
+      await rm(join(missing, "templates", folder), { recursive: true });
+      const stopped = runCli(["serve", "--port", "0"], missing, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+      expect(stopped.code, stopped.stderr).toBe(1);
+      expect(stopped.stderr).toMatch(new RegExp(`^templates/${folder}/:1:1 {2}error {2}is missing: .* templates-missing$`, "m"));
+    }
     const serve = await spawnServe(root, { PRESSWORK_SECRET: SECRET });
     try {
       const busy = runCli(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
