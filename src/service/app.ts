@@ -14,7 +14,7 @@ import { CONFIRM_DAYS, readConfirmToken, readUnsubscribeToken } from "../issues/
 import { readEmailTemplates } from "../pipeline/newsletter.js";
 import { isUnavailable, openStore, type Store } from "../store/database.js";
 import type { SubscriberStatus } from "../store/schema.js";
-import { SubscriberList } from "../store/subscribers.js";
+import { SubscriberList, type ConfirmOutcome } from "../store/subscribers.js";
 import { registerWebhooks, type WebhookNetwork } from "./feedback-webhooks.js";
 import { ServiceMail } from "./mail.js";
 import { acceptMultipartForms } from "./multipart-form.js";
@@ -243,15 +243,32 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     });
   });
 
-  app.get("/confirm", { schema: { querystring: { type: "object", properties: { token: { type: "string", maxLength: 300 } } } } }, async (request, reply) => {
-    const token = (request.query as { token?: string }).token ?? "";
-    const read = readConfirmToken(token, list.list, settings.secret, now());
-    if (!read.ok) return page(reply, read.problem === "expired" ? 410 : 400, "confirm-failed", { problem: read.problem === "expired" ? "expired" : "invalid", days: CONFIRM_DAYS });
-    const outcome = await list.confirm(read.nonce, now());
+  const CONFIRM_QUERY = { querystring: { type: "object", properties: { token: { type: "string", maxLength: 300 } } } } as const;
+  /** The nonce a confirmation link names, or the page that says why it names none. */
+  const confirmNonce = (request: FastifyRequest, reply: FastifyReply): string | FastifyReply => {
+    const read = readConfirmToken((request.query as { token?: string }).token ?? "", list.list, settings.secret, now());
+    if (read.ok) return read.nonce;
+    return page(reply, read.problem === "expired" ? 410 : 400, "confirm-failed", { problem: read.problem === "expired" ? "expired" : "invalid", days: CONFIRM_DAYS });
+  };
+  const confirmed = (reply: FastifyReply, outcome: ConfirmOutcome) =>
+    outcome === "used" ? page(reply, 410, "confirm-failed", { problem: "used", days: CONFIRM_DAYS }) : page(reply, 200, "confirmed", { already: outcome === "already" });
+
+  // Mail scanners (Safe Links, Proofpoint, Mimecast) open every link in a mail, with GET or HEAD: a GET
+  // shows a button and changes nothing, and only the POST it sends confirms.
+  app.get("/confirm", { schema: CONFIRM_QUERY }, async (request, reply) => {
+    const nonce = confirmNonce(request, reply);
+    if (typeof nonce !== "string") return nonce;
+    const state = await list.confirmState(nonce);
+    return state === "pending" ? page(reply, 200, "confirm", {}) : confirmed(reply, state);
+  });
+
+  app.post("/confirm", { schema: CONFIRM_QUERY }, async (request, reply) => {
+    const nonce = confirmNonce(request, reply);
+    if (typeof nonce !== "string") return nonce;
+    const outcome = await list.confirm(nonce, now());
     request.log.info(`confirm: ${outcome}`);
-    if (outcome === "used") return page(reply, 410, "confirm-failed", { problem: "used", days: CONFIRM_DAYS });
     if (outcome === "confirmed") worker.wake();
-    return page(reply, 200, "confirmed", { already: outcome === "already" });
+    return confirmed(reply, outcome);
   });
 
   const UNSUBSCRIBE_QUERY = { type: "object", properties: { list: { type: "string", maxLength: 200 }, token: { type: "string", maxLength: 400 } } } as const;
@@ -353,6 +370,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 const titles: Record<PageName, string> = {
   subscribe: "Subscribe",
   thanks: "Check your inbox",
+  confirm: "Confirm your subscription",
   confirmed: "Subscribed",
   "confirm-failed": "Confirmation link",
   unsubscribe: "Unsubscribe",

@@ -3,6 +3,7 @@ import { sql, type Kysely } from "kysely";
 import type { Address } from "../audience/address.js";
 import { addressKey } from "../issues/message.js";
 import type { Store } from "./database.js";
+import type { Dialect } from "./migrations.js";
 import { GroupCommit } from "./group-commit.js";
 import { prepare } from "./prepared.js";
 import { dropUnsent, enqueue } from "./queue.js";
@@ -146,9 +147,19 @@ export interface ImportCounts {
 }
 
 /** The queries of the hot paths (subscribe, one-click unsubscribe, every event), compiled once per store (see prepare). */
-function hotQueries(db: Kysely<Database>) {
+function hotQueries(db: Kysely<Database>, dialect: Dialect) {
   return {
-    findByIdentity: prepare<"list" | "identity", { id: number; status: SubscriberStatus }>(db, (p) => db.selectFrom("subscribers").select(["id", "status"]).where("list", "=", p("list")).where("identity", "=", p("identity"))),
+    // Locked on PostgreSQL, where a request at once for the same address (a double submit, another replica) would
+    // otherwise read the same status and act on it twice: it waits for this transaction, then reads what it did.
+    // SQLite runs one write transaction at a time.
+    findByIdentity: prepare<"list" | "identity", { id: number; status: SubscriberStatus }>(db, (p) =>
+      db
+        .selectFrom("subscribers")
+        .select(["id", "status"])
+        .where("list", "=", p("list"))
+        .where("identity", "=", p("identity"))
+        .$if(dialect === "postgres", (q) => q.forUpdate()),
+    ),
     findByKey: prepare<"list" | "key", { id: number }>(db, (p) => db.selectFrom("subscribers").select("id").where("list", "=", p("list")).where("address_key", "=", p("key"))),
     insertPending: prepare<"list" | "email" | "identity" | "key" | "name" | "nonce" | "at", { id: number }>(db, (p) =>
       db
@@ -289,7 +300,7 @@ export class SubscriberList {
   }
 
   private get q(): ReturnType<typeof hotQueries> {
-    return (this.hot ??= hotQueries(this.store.db));
+    return (this.hot ??= hotQueries(this.store.db, this.store.dialect));
   }
 
   /** The keyed hash of an address (its identity, lower-cased), as the ledger and the tokens name it. */
@@ -336,8 +347,14 @@ export class SubscriberList {
       for (const row of (await this.q.subscribeNew(this.store.db, values)).rows) outcomes[first.get(row.identity) as number] = "new";
       if (outcomes.every((o) => o !== undefined)) return outcomes as SubscribeOutcome[];
     }
+    // In address order (stable, so the same address twice keeps its order): two batches at once lock their rows
+    // (see findByIdentity) in the same order, and never each wait for the other.
+    const order = [...items.keys()].sort((a, b) => {
+      const [x, y] = [(items[a] as Subscribe).address.identity, (items[b] as Subscribe).address.identity];
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
     return this.store.transaction(async (trx) => {
-      for (const [i, item] of items.entries()) outcomes[i] ??= await this.subscribeIn(trx, item);
+      for (const i of order) outcomes[i] ??= await this.subscribeIn(trx, items[i] as Subscribe);
       return outcomes as SubscribeOutcome[];
     });
   }
@@ -376,6 +393,12 @@ export class SubscriberList {
     return row ? "resubscribed" : "new";
   }
 
+  /** What confirming with this nonce would do now, changing nothing: "pending" confirms it; "already" and "used" as in confirm. */
+  async confirmState(nonce: string): Promise<"pending" | Exclude<ConfirmOutcome, "confirmed">> {
+    const row = await this.store.db.selectFrom("subscribers").select("status").where("list", "=", this.list).where("confirm_nonce", "=", nonce).executeTakeFirst();
+    return row?.status === "pending" ? "pending" : row?.status === "active" ? "already" : "used";
+  }
+
   /**
    * Confirms the pending subscription a nonce belongs to: the subscriber
    * becomes active, the consent gets its confirmation time, a suppression of
@@ -386,7 +409,14 @@ export class SubscriberList {
   async confirm(nonce: string, now: Date): Promise<ConfirmOutcome> {
     const at = now.toISOString();
     return this.store.transaction(async (trx) => {
-      const row = await trx.selectFrom("subscribers").select(["id", "status", "address_key"]).where("list", "=", this.list).where("confirm_nonce", "=", nonce).executeTakeFirst();
+      // Locked, as in subscribeIn: of a scanner's and a person's request at once, only one confirms and queues the welcome.
+      const row = await trx
+        .selectFrom("subscribers")
+        .select(["id", "status", "address_key"])
+        .where("list", "=", this.list)
+        .where("confirm_nonce", "=", nonce)
+        .$if(this.store.dialect === "postgres", (q) => q.forUpdate())
+        .executeTakeFirst();
       if (!row) return "used";
       if (row.status === "active") return "already";
       if (row.status !== "pending") return "used";

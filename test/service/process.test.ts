@@ -176,6 +176,16 @@ describe("presswork serve as a process", () => {
       expect(stopped.code, stopped.stderr).toBe(1);
       expect(stopped.stderr).toMatch(new RegExp(`^templates/${folder}/:1:1 {2}error {2}is missing: .* templates-missing$`, "m"));
     }
+    // So does a page's template missing from a folder copied from an earlier version, and check names it too.
+    const older = await tempProject();
+    await rm(join(older, "templates/service/confirm.liquid"));
+    const missingPage = "templates/service/confirm.liquid:1:1  error  is missing: the service shows this page";
+    const withoutPage = runCli(["serve", "--port", "0"], older, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    expect(withoutPage.code, withoutPage.stderr).toBe(1);
+    expect(withoutPage.stderr).toContain(missingPage);
+    const checkedOlder = runCli(["check"], older);
+    expect(checkedOlder.code).toBe(1);
+    expect(checkedOlder.stderr).toContain(missingPage);
     const serve = await spawnServe(root, { PRESSWORK_SECRET: SECRET });
     try {
       const busy = runCli(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });

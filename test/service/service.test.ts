@@ -1,8 +1,10 @@
 import { createHmac } from "node:crypto";
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressKey, unsubscribeUrl } from "../../src/issues/message.js";
 import { confirmToken } from "../../src/issues/tokens.js";
+import { parseAddress } from "../../src/audience/address.js";
+import type { Database } from "../../src/store/schema.js";
 import { backends } from "../helpers/databases.js";
 import { attr, elements } from "../helpers/html.js";
 import { removeProjects } from "../helpers/project.js";
@@ -72,13 +74,24 @@ for (const backend of await backends("service tests")) {
       expect(confirmUrl).not.toContain("ann");
       expect(await statusOf(running, address)).toBe("pending");
 
-      const confirmed = await fetch(confirmUrl);
+      // Mail scanners open every link with GET or HEAD: that shows a button and confirms nothing.
+      expect((await fetch(confirmUrl, { method: "HEAD" })).status).toBe(200);
+      const shown = await fetch(confirmUrl);
+      expect(shown.status).toBe(200);
+      const button = await shown.text();
+      expect(button).toContain("Confirm your subscription");
+      expect(elements(button).filter((e) => e.tagName === "form").map((f) => [attr(f, "method"), attr(f, "action")])).toEqual([["post", undefined]]);
+      expect(await statusOf(running, address)).toBe("pending");
+      // The button posts to the page's own address, the link.
+      const confirmed = await fetch(confirmUrl, { method: "POST" });
       expect(confirmed.status).toBe(200);
       expect(await confirmed.text()).toContain("You are subscribed");
-      const again = await fetch(confirmUrl);
-      expect(again.status).toBe(200);
-      expect(await again.text()).toContain("already subscribed");
       expect(await statusOf(running, address)).toBe("active");
+      for (const method of ["GET", "POST"]) {
+        const again = await fetch(confirmUrl, { method });
+        expect(again.status).toBe(200);
+        expect(await again.text()).toContain("already subscribed");
+      }
 
       const welcome = await mailTo(smtp, address, 2);
       expect(welcome.subject).toBe("Welcome to Signal & Noise Weekly");
@@ -241,6 +254,79 @@ for (const backend of await backends("service tests")) {
       expect(await l.counts()).toMatchObject({ active: 0, unsubscribed: members.length, suppressed: 2 });
     });
 
+    /**
+     * Another replica's request for the same subscriber, meeting `request`: a transaction of its own takes
+     * the subscriber's row, `request` starts, and once it waits for that row the other makes its `change`
+     * and commits. Resolves to the request's response.
+     */
+    const meeting = async (id: number, change: (trx: Transaction<Database>) => Promise<void>, request: () => Promise<Response>): Promise<Response> => {
+      const db = running.service.store.db;
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding = () => {};
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const other = db.transaction().execute(async (trx) => {
+        await trx.selectFrom("subscribers").select("id").where("id", "=", id).forUpdate().execute();
+        holding();
+        await released;
+        await change(trx);
+      });
+      await held;
+      const response = request();
+      // The change is made once the request waits for the row: never before, so the two really meet.
+      for (let i = 0; ; i++) {
+        const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+        if ((waiting.rows[0]?.n ?? 0) > 0) break;
+        if (i > 500) throw new Error("the request never waited for the other transaction");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      release();
+      await other;
+      return response;
+    };
+    const queued = async (id: number, kind: "confirm" | "welcome") => (await running.service.store.db.selectFrom("mail_queue").select("id").where("subscriber_id", "=", id).where("kind", "=", kind).execute()).length;
+
+    it.runIf(backend.name === "PostgreSQL")("confirms once when two requests of one link meet (a scanner and its reader, two replicas): one welcome mail", async () => {
+      const address = "confirmed.twice@example.org";
+      await postJson(`${running.url}/subscribe`, { email: address });
+      const confirmUrl = link((await mailTo(smtp, address)).text, `${running.url}/confirm?token=`);
+      const { id } = await running.service.store.db.selectFrom("subscribers").select("id").where("identity", "=", address).executeTakeFirstOrThrow();
+      const at = new Date().toISOString();
+      const second = await meeting(
+        id,
+        async (trx) => {
+          await trx.updateTable("subscribers").set({ status: "active", status_at: at, updated_at: at }).where("id", "=", id).execute();
+          await trx.insertInto("mail_queue").values({ subscriber_id: id, kind: "welcome", created_at: at, due_at: at, attempts: 0 }).execute();
+        },
+        () => fetch(confirmUrl, { method: "POST" }),
+      );
+      expect(second.status).toBe(200);
+      expect(await second.text()).toContain("already subscribed");
+      expect(await queued(id, "welcome")).toBe(1);
+    });
+
+    it.runIf(backend.name === "PostgreSQL")("asks once when two subscribe requests of one address that had left meet (a double submit, two replicas): one confirmation mail", async () => {
+      const address = "back.again@example.org";
+      const parsed = parseAddress(address);
+      if ("reason" in parsed) throw new Error(parsed.reason);
+      await running.service.list.add(parsed, undefined, new Date());
+      await running.service.list.unsubscribe(addressKey(address, SECRET), "one-click", new Date());
+      const { id } = await running.service.store.db.selectFrom("subscribers").select("id").where("identity", "=", address).executeTakeFirstOrThrow();
+      const at = new Date().toISOString();
+      const second = await meeting(
+        id,
+        async (trx) => {
+          await trx.updateTable("subscribers").set({ status: "pending", confirm_nonce: "other-replica", status_at: at, updated_at: at }).where("id", "=", id).execute();
+          await trx.insertInto("mail_queue").values({ subscriber_id: id, kind: "confirm", created_at: at, due_at: at, attempts: 0 }).execute();
+        },
+        () => postJson(`${running.url}/subscribe`, { email: address }),
+      );
+      expect(second.status).toBe(202);
+      expect(await queued(id, "confirm")).toBe(1);
+      // The link the first request sent still works.
+      expect((await running.service.store.db.selectFrom("subscribers").select("confirm_nonce").where("id", "=", id).executeTakeFirstOrThrow()).confirm_nonce).toBe("other-replica");
+    });
+
     it("shows a page offering to subscribe again for an expired, a replayed or a forged confirmation link", async () => {
       const address = "late@example.org";
       await postJson(`${running.url}/subscribe`, { email: address });
@@ -254,14 +340,19 @@ for (const backend of await backends("service tests")) {
       expect(elements(body).some((e) => e.tagName === "form" && attr(e, "action") === "/subscribe")).toBe(true);
       const valid = confirmToken(nonce, LIST, new Date(Date.now() + 86_400_000), SECRET);
       const forged = `${valid.slice(0, -3)}abc`;
-      expect((await fetch(`${running.url}/confirm?token=${encodeURIComponent(forged)}`)).status).toBe(400);
-      expect((await fetch(`${running.url}/confirm`)).status).toBe(400);
+      for (const method of ["GET", "POST"]) {
+        expect((await fetch(`${running.url}/confirm?token=${encodeURIComponent(forged)}`, { method })).status).toBe(400);
+        expect((await fetch(`${running.url}/confirm`, { method })).status).toBe(400);
+        expect((await fetch(`${running.url}/confirm?token=${encodeURIComponent(expired)}`, { method })).status).toBe(410);
+      }
       expect(await statusOf(running, address)).toBe("pending");
-      expect((await fetch(`${running.url}/confirm?token=${encodeURIComponent(valid)}`)).status).toBe(200);
+      expect((await fetch(`${running.url}/confirm?token=${encodeURIComponent(valid)}`, { method: "POST" })).status).toBe(200);
       await running.service.list.unsubscribe(addressKey(address, SECRET), "one-click", new Date());
-      const replayed = await fetch(`${running.url}/confirm?token=${encodeURIComponent(valid)}`);
-      expect(replayed.status).toBe(410);
-      expect(await replayed.text()).toContain("can no longer be used");
+      for (const method of ["GET", "POST"]) {
+        const replayed = await fetch(`${running.url}/confirm?token=${encodeURIComponent(valid)}`, { method });
+        expect(replayed.status).toBe(410);
+        expect(await replayed.text()).toContain("can no longer be used");
+      }
       expect(await statusOf(running, address)).toBe("unsubscribed");
     });
 
@@ -271,7 +362,7 @@ for (const backend of await backends("service tests")) {
       const mail = await mailTo(smtp, "slow.reader@example.org");
       const confirmUrl = link(mail.text, `${r.url}/confirm?token=`);
       r.advance(7 * 86_400_000 + 60_000);
-      expect((await fetch(confirmUrl)).status).toBe(410);
+      expect((await fetch(confirmUrl, { method: "POST" })).status).toBe(410);
       expect(await statusOf(r, "slow.reader@example.org")).toBe("pending");
     });
 
