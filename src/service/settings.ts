@@ -1,3 +1,4 @@
+import { isIP, isIPv4 } from "node:net";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { parseDatabaseUrl } from "../store/url.js";
 import { PressworkError } from "../errors/error.js";
@@ -84,7 +85,24 @@ function trustProxy(value: string | undefined): false | string[] {
   const text = value?.trim() ?? "";
   if (text === "" || text === "false") return false;
   if (/^\d+$/.test(text)) throw new PressworkError("service-setup", `PRESSWORK_TRUST_PROXY is "${text}": give the proxies' addresses or ranges (e.g. loopback, or 10.0.0.0/8), not a number of hops`);
-  return text.split(",").map((v) => v.trim()).filter(Boolean);
+  const entries = text.split(",").map((v) => v.trim()).filter(Boolean);
+  const wrong = entries.find((entry) => !isProxyEntry(entry));
+  if (wrong !== undefined) {
+    const why = wrong === "true" ? "trusting every proxy would let any client choose the address its rate limit and consent record go by" : "that is neither an address, a range nor loopback, linklocal or uniquelocal";
+    throw new PressworkError("service-setup", `PRESSWORK_TRUST_PROXY holds "${wrong}": ${why}. Give the proxies' addresses or ranges, comma-separated (e.g. loopback, or 10.0.0.0/8)`);
+  }
+  return entries;
+}
+
+/** An address, a range (CIDR, or an address and its netmask) or one of the named sets a trusted proxy may be given as. */
+function isProxyEntry(entry: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  const [address = "", range, ...more] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || more.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIPv4(range);
 }
 
 function perMinute(value: string | undefined): number {

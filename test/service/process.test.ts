@@ -14,6 +14,7 @@ import { spawnServe } from "../helpers/serve.js";
 import { mailTo, postForm, postJson, SECRET, startService } from "../helpers/service.js";
 import { startSmtp } from "../helpers/smtp.js";
 import { loadConfig } from "../../src/config/load.js";
+import { serviceSettings } from "../../src/service/settings.js";
 
 const LIST = "weekly.signal-noise.example";
 afterAll(removeProjects);
@@ -144,6 +145,16 @@ describe("presswork serve as a process", () => {
     const badDb = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DATABASE_URL: "mysql://x@y/z" });
     expect(badDb.code).toBe(3);
     expect(badDb.stderr).toContain("DATABASE_URL must be postgres://");
+    // A proxy setting it cannot use is a setting to fix (exit 3), not a database that may come back (exit 4).
+    for (const [value, why] of [["true", "trusting every proxy"], ["10.0.0.0/33", "neither an address, a range"], ["2", "not a number of hops"]]) {
+      const badProxy = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", PRESSWORK_TRUST_PROXY: value as string });
+      expect(badProxy.code, badProxy.stderr).toBe(3);
+      expect(badProxy.stderr).toContain(why);
+    }
+    const config = (await loadConfig(root)).config!;
+    for (const good of ["loopback", "10.0.0.0/8, 192.168.1.7", "::1, fd00::/8, uniquelocal", "172.16.0.0/255.240.0.0"]) {
+      expect(serviceSettings(root, config, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", PRESSWORK_TRUST_PROXY: good }, { host: "127.0.0.1", port: 0 }).trustProxy).toEqual(good.split(",").map((v) => v.trim()));
+    }
     const badFlag = runCli(["serve", "--port", "http"], root, { PRESSWORK_SECRET: SECRET });
     expect(badFlag.code).toBe(2);
     const broken = await tempProject({ templates: { "email/confirm.mjml.liquid": "<mjml><mj-body>\n<mj-text>{{ tokens.confirm_url }}</mj-text>\n</mj-body></mjml>\n", "email/welcome.mjml.liquid": "<mjml><mj-body><mj-section><mj-column>\n<mj-text>{{ tokens.nickname }}</mj-text>\n</mj-column></mj-section></mj-body></mjml>\n" } });
