@@ -195,6 +195,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       message = "Something went wrong on our side. Please try again later.";
     }
     if (wantsJson(request)) return reply.code(status).send({ error: message });
+    // A form the schema refused (a name too long, a field a restyled form added) comes back with what was typed, as the handler's own refusals do.
+    if (error.validation && request.method === "POST" && request.routeOptions.url === "/subscribe") {
+      const email = (request.body as { email?: unknown } | undefined)?.email;
+      return page(reply, 400, "subscribe", { error: message, email: typeof email === "string" ? email.slice(0, 254) : "" });
+    }
     return page(reply, status, "error", { error: { title: status === 429 ? "Slow down" : status >= 500 ? "Out of reach" : "That did not work", message, mailto: false } });
   });
 

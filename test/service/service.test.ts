@@ -410,6 +410,12 @@ for (const backend of await backends("service tests")) {
       const page = await form.text();
       expect(page).toContain("That is not an email address");
       expect(elements(page).find((e) => attr(e, "id") === "email")?.attrs.find((a) => a.name === "value")?.value).toBe("oops");
+      // So does one the schema refuses: a name longer than the service keeps.
+      const long = await postForm(url, { email: "long.name@example.org", name: "x".repeat(210) });
+      expect(long.status).toBe(400);
+      const longPage = await long.text();
+      expect(longPage).toMatch(/The field (&quot;|&#34;)name(&quot;|&#34;) is too long \(at most 200\)/);
+      expect(elements(longPage).find((e) => attr(e, "id") === "email")?.attrs.find((a) => a.name === "value")?.value).toBe("long.name@example.org");
       expect((await fetch(`${running.url}/nowhere`)).status).toBe(404);
       expect(await statusOf(running, "a@example.org")).toBeUndefined();
     });

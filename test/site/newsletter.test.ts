@@ -123,6 +123,8 @@ describe("the subscribe form", () => {
       expect(label(input("email"))).toBe("Email address");
       expect(attr(input("name"), "required")).toBeUndefined();
       expect(label(input("name"))).toMatch(/^Name/);
+      // No longer than the service keeps: the browser stops the reader, instead of the service refusing what they typed.
+      expect([attr(input("email"), "maxlength"), attr(input("name"), "maxlength")]).toEqual(["254", "200"]);
       expect(attr(input("website"), "tabindex")).toBe("-1");
       expect(attr(input("website"), "autocomplete")).toBe("off");
       expect(attr(input("form"), "type")).toBe("hidden");
