@@ -12,12 +12,14 @@ const LOCAL = /^[^\s@"(),:;<>[\]\\]{1,64}$/;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /**
- * Validates an email address: one @, a plausible local part, a domain of
- * valid labels with a dot, internationalised domains converted to ASCII.
+ * Validates an email address, taken in Unicode NFC: one @, a plausible local
+ * part, a domain of valid labels with a dot, internationalised domains
+ * converted to ASCII.
  * Returns the reason when it is not an address.
  */
 export function parseAddress(raw: string): Address | { reason: string } {
-  const value = raw.trim();
+  // In Unicode NFC (RFC 6532, 3.1): "mär" typed with a combining mark is the same address as with "ä".
+  const value = raw.trim().normalize("NFC");
   if (value === "") return { reason: "the address is empty" };
   const at = value.lastIndexOf("@");
   if (at <= 0 || at === value.length - 1) return { reason: "an address needs a part before and after one @" };

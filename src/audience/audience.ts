@@ -79,7 +79,7 @@ export async function* recipients(options: AudienceOptions, counts: AudienceCoun
       options.onInvalid(row);
       continue;
     }
-    const parsed = parseAddress(row.email.normalize("NFC"));
+    const parsed = parseAddress(row.email);
     if ("reason" in parsed) {
       counts.invalid++;
       options.onInvalid({ line: row.line, reason: parsed.reason });

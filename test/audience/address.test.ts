@@ -7,6 +7,12 @@ describe("parseAddress", () => {
     expect(parseAddress("  reader+news@example.org \n")).toEqual({ address: "reader+news@example.org", identity: "reader+news@example.org" });
   });
 
+  it("takes an address in Unicode NFC, so one typed with combining marks is the same address", () => {
+    const nfd = "ma\u0308r@example.org";
+    expect(parseAddress(nfd)).toEqual({ address: "m\u00e4r@example.org", identity: "m\u00e4r@example.org" });
+    expect(parseAddress(nfd)).toEqual(parseAddress("m\u00e4r@example.org"));
+  });
+
   it("sends to internationalised domains in their ASCII form", () => {
     expect(parseAddress("leser@bücher.example")).toEqual({ address: "leser@xn--bcher-kva.example", identity: "leser@xn--bcher-kva.example" });
   });

@@ -420,6 +420,12 @@ for (const backend of await backends("service tests")) {
       expect(await statusOf(running, "a@example.org")).toBeUndefined();
     });
 
+    it("takes an address typed with a combining mark and with the composed letter as one subscriber", async () => {
+      for (const email of ["ma\u0308rta@example.org", "m\u00e4rta@example.org"]) expect((await postJson(`${running.url}/subscribe`, { email })).status).toBe(202);
+      const rows = await running.service.store.db.selectFrom("subscribers").select("identity").where("identity", "like", "m%rta@example.org").execute();
+      expect(rows.map((r) => r.identity)).toEqual(["m\u00e4rta@example.org"]);
+    });
+
     it("keeps SQL metacharacters in every field as data", async () => {
       const address = "o'brien--%_@example.org";
       const name = "Robert'); DROP TABLE subscribers; --";
