@@ -15,9 +15,11 @@ interface Saved {
   alone: boolean;
 }
 
-/** A commit the branch did not take: a race lost to another writer, or another failure. */
+/** A commit the branch did not take: a race lost to another writer, a rule of the remote's, or another failure. */
 interface Refused {
   race: boolean;
+  /** Refused by the remote's protection, ruleset or hook: no retry changes that. */
+  rule?: boolean;
   message: string;
 }
 
@@ -95,7 +97,7 @@ export class GitBranchStore implements StateStore {
   ) {
     this.local = `refs/heads/${options.branch}`;
     this.fetched = `refs/presswork/remote/${options.branch}`;
-    this.description = `the git branch ${options.branch}${options.remote ? ` of ${options.remote}` : " (local, not pushed anywhere)"}`;
+    this.description = `the git branch ${options.branch}${options.remote ? ` of ${shownRemote(options.remote)}` : " (local, not pushed anywhere)"}`;
   }
 
   /** The store of the repository that holds `root`, or undefined when `root` is not in a git repository. */
@@ -105,10 +107,12 @@ export class GitBranchStore implements StateStore {
     const inside = await probe.run(["rev-parse", "--is-inside-work-tree"]).catch(() => undefined);
     if (!inside || inside.code !== 0) return undefined;
     const remoteUrl = options.remote ? await remoteUrlOf(probe, options.root, options.remote) : undefined;
-    const config: Record<string, string> = {};
+    const config: Array<[string, string]> = [];
     if (options.token && remoteUrl && /^https:\/\//i.test(remoteUrl)) {
-      const origin = new URL(remoteUrl).origin;
-      config[`http.${origin}/.extraheader`] = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${options.token}`).toString("base64")}`;
+      const header = `http.${new URL(remoteUrl).origin}/.extraheader`;
+      // An empty value first clears the header a checkout kept (actions/checkout's persist-credentials, its default):
+      // with two, GitHub answers 400 "Duplicate header: Authorization".
+      config.push([header, ""], [header, `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${options.token}`).toString("base64")}`]);
     }
     return new GitBranchStore(new Git(options.root, env, config), options, remoteUrl);
   }
@@ -119,7 +123,7 @@ export class GitBranchStore implements StateStore {
     if (result.code !== 0) {
       // A remote without the branch yet: the first send creates it.
       if (/couldn't find remote ref|no such ref/i.test(result.stderr)) return;
-      throw new PressworkError("state-save", `cannot fetch the state branch ${this.options.branch} from ${this.options.remote}: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`);
+      throw new PressworkError("state-save", `cannot fetch the state branch ${this.options.branch} from ${shownRemote(this.options.remote ?? "")}: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`);
     }
     // The local branch follows when it has nothing of its own (best effort: another writer may move it meanwhile).
     const { fetched, local } = await this.refs();
@@ -235,6 +239,10 @@ export class GitBranchStore implements StateStore {
         await sleep(Math.min(2000, 50 * 2 ** Math.min(round, 5)) * (0.5 + Math.random()));
         continue;
       }
+      if (outcome.rule) {
+        const branch = this.options.branch;
+        throw new PressworkError("state-setup", `the remote refuses pushes to ${branch}, where the send keeps its state: ${outcome.message}. Leave ${branch} out of the branch protection and rulesets (or let the workflow's token bypass them)`);
+      }
       if (++failures >= 3) throw new PressworkError("state-save", `cannot save the state on ${this.description}: ${outcome.message}`);
       await sleep(500 * failures);
     }
@@ -258,8 +266,14 @@ export class GitBranchStore implements StateStore {
       return { alone: behind && (await this.git.run(["update-ref", this.local, commit, mine ?? ZERO])).code === 0 };
     }
     const text = `${result.stdout.toString()}\n${result.stderr}`;
-    const race = /\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/i.test(text) && !/\[remote rejected\]/.test(text);
-    return { race, message: text.trim().split("\n").filter((l) => l && !/^To |^Done$/.test(l)).slice(-2).join(" ") };
+    // Another writer moved the tip: seen by git before sending (non-fast-forward), or by the server as it moved
+    // the ref ("[remote rejected] (failed to update ref)"; GitHub: "(cannot lock ref …: is at … but expected …)").
+    const race = /\[rejected\]|non-fast-forward|fetch first|stale info/i.test(text) || /\[remote rejected\][^\n]*\((cannot lock ref|failed to update ref|incorrect old value)/i.test(text);
+    // GitHub's protected branches (GH006) and rulesets (GH013), or a hook: "… (protected branch hook declined)".
+    const rule = !race && /\[remote rejected\][^\n]*declined|GH0(06|13)/i.test(text);
+    // The server's own lines, without the blank "remote:" lines GitHub puts around them.
+    const lines = text.split("\n").map((l) => l.replace(/^remote:/, "").trim()).filter((l) => l && !/^To |^Done$|^error: failed to push/.test(l));
+    return { race, rule, message: lines.slice(rule ? -6 : -2).join(" ") };
   }
 
   /** Moves the local branch from `old` to `commit`, or reports a race when another writer moved it first. */
@@ -492,3 +506,13 @@ async function remoteUrlOf(git: Git, root: string, remote: string): Promise<stri
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A remote for messages: a URL without the user name and password (or token) written into it. */
+function shownRemote(remote: string): string {
+  if (!URL.canParse(remote)) return remote;
+  const url = new URL(remote);
+  if (!url.username && !url.password) return remote;
+  url.username = "";
+  url.password = "";
+  return url.href;
+}

@@ -33,9 +33,8 @@ export class Git {
   constructor(
     readonly cwd: string,
     env: NodeJS.ProcessEnv,
-    config: Record<string, string> = {},
+    config: ReadonlyArray<readonly [string, string]> = [],
   ) {
-    const pairs = Object.entries(config);
     this.env = {
       ...env,
       GIT_TERMINAL_PROMPT: "0",
@@ -44,8 +43,8 @@ export class Git {
       GIT_AUTHOR_EMAIL: COMMITTER.email,
       GIT_COMMITTER_NAME: COMMITTER.name,
       GIT_COMMITTER_EMAIL: COMMITTER.email,
-      GIT_CONFIG_COUNT: String(pairs.length),
-      ...Object.fromEntries(pairs.flatMap(([key, value], i) => [
+      GIT_CONFIG_COUNT: String(config.length),
+      ...Object.fromEntries(config.flatMap(([key, value], i) => [
         [`GIT_CONFIG_KEY_${i}`, key],
         [`GIT_CONFIG_VALUE_${i}`, value],
       ])),

@@ -1,4 +1,6 @@
-import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -149,13 +151,77 @@ describe("the state on a git branch", () => {
     expect((await readdir(join(root, ".git"))).filter((name) => name.startsWith("fast_import_crash"))).toEqual([]);
   });
 
-  it("cannot be saved to a remote that refuses it, and says why", async () => {
+  it("cannot be saved to a remote whose rules refuse it: a setting to fix, naming the rule, not a retry", async () => {
     const { remote, clones } = await remoteAndClones(1);
-    await writeFile(join(remote, "hooks/pre-receive"), "#!/bin/sh\necho 'refs/heads/presswork-state is protected' >&2\nexit 1\n");
+    // What GitHub prints for a ruleset on the branch, blank "remote:" lines and all.
+    const ruleset = ["", "error: GH013: Repository rule violations found for refs/heads/presswork-state.", "", "- Cannot update this protected ref.", ""];
+    await writeFile(join(remote, "hooks/pre-receive"), `#!/bin/sh\n${ruleset.map((l) => `echo '${l}' >&2`).join("\n")}\nexit 1\n`);
     await chmod(join(remote, "hooks/pre-receive"), 0o755);
     const store = await open(clones[0] as string, "origin");
-    await expect(store.write([ledgerPart(3, "a", 0, [1])], "refused")).rejects.toMatchObject({ id: "state-save" });
-    await expect(store.write([ledgerPart(3, "a", 0, [1])], "refused")).rejects.toThrow(/cannot save the state on the git branch presswork-state of origin: .*protected/);
+    const refused = store.write([ledgerPart(3, "a", 0, [1])], "refused");
+    await expect(refused).rejects.toMatchObject({ id: "state-setup" });
+    await expect(refused).rejects.toThrow(/GH013: Repository rule violations found for refs\/heads\/presswork-state\. - Cannot update this protected ref\..*Leave presswork-state out of the branch protection and rulesets/);
+  });
+
+  it("takes a push the server refused because another writer moved the branch meanwhile as a race, and pushes again", async () => {
+    const { remote, clones } = await remoteAndClones(1);
+    const store = await open(clones[0] as string, "origin");
+    await store.write([ledgerPart(3, "a", 0, [1])], "first");
+    // While each of the next three pushes is received, another writer's commit lands: the server cannot move the
+    // ref from where the push expected it ("[remote rejected] (failed to update ref)"), as GitHub does for shards.
+    const hook = [
+      "#!/bin/sh",
+      'n=$(cat "$GIT_DIR/moved" 2>/dev/null || echo 0)',
+      '[ "$n" -ge 3 ] && exit 0',
+      'echo $((n + 1)) > "$GIT_DIR/moved"',
+      "unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES",
+      "export GIT_AUTHOR_NAME=Other GIT_AUTHOR_EMAIL=other@example.org GIT_COMMITTER_NAME=Other GIT_COMMITTER_EMAIL=other@example.org",
+      "while read old new ref; do",
+      '  moved=$(git commit-tree -p "$old" -m "another shard" "$old^{tree}")',
+      '  git update-ref "$ref" "$moved" "$old"',
+      "done",
+    ];
+    await writeFile(join(remote, "hooks/pre-receive"), `${hook.join("\n")}\n`);
+    await chmod(join(remote, "hooks/pre-receive"), 0o755);
+    await store.write([ledgerPart(3, "a", 1, [2])], "second");
+    const log = git(remote, "log", "--format=%s", "presswork-state").split("\n");
+    expect(log.filter((s) => s === "another shard")).toHaveLength(3);
+    expect(log[0]).toBe("second");
+  });
+
+  it("sends the token as the one Authorization header, also after a checkout that kept its own credentials", async () => {
+    const seen: number[] = [];
+    const fixture = (name: string) => readFile(join(import.meta.dirname, "../fixtures/webhooks", name));
+    const server = createServer({ cert: await fixture("sns-test-cert.pem"), key: await fixture("sns-test-key.pem") }, (request, response) => {
+      const headers = request.headersDistinct["authorization"] ?? [];
+      seen.push(headers.length);
+      // As GitHub answers two.
+      response.writeHead(headers.length > 1 ? 400 : 404).end(headers.length > 1 ? 'Duplicate header: "Authorization"' : "");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { clones } = await remoteAndClones(1);
+      const root = clones[0] as string;
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      git(root, "remote", "set-url", "origin", `${url}/o/r.git`);
+      // What actions/checkout leaves in the clone with persist-credentials (its default).
+      git(root, "config", "--local", `http.${url}/.extraheader`, `AUTHORIZATION: basic ${Buffer.from("x-access-token:ghs_checkout").toString("base64")}`);
+      const store = (await GitBranchStore.open({ root, branch: "presswork-state", remote: "origin", token: "ghs_presswork", env: { ...process.env, GIT_SSL_NO_VERIFY: "true" } })) as GitBranchStore;
+      await expect(store.refresh()).rejects.toMatchObject({ id: "state-save" });
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((n) => n === 1), `Authorization headers per request: ${seen.join(", ")}`).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("never shows a token written into the remote's URL", async () => {
+    const { clones } = await remoteAndClones(1);
+    const store = await open(clones[0] as string, "https://x-access-token:ghs_secret123@127.0.0.1:9/o/r.git");
+    expect(store.description).toBe("the git branch presswork-state of https://127.0.0.1:9/o/r.git");
+    const error = await store.refresh().then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(/^cannot fetch the state branch presswork-state from https:\/\/127\.0\.0\.1:9\/o\/r\.git: /);
+    expect(error?.message).not.toContain("ghs_secret123");
   });
 
   it("still counts the events of a ledger part deleted from the branch, and says so; the other attempts' parts count too", async () => {
