@@ -72,7 +72,8 @@ export class DatabaseSink implements FeedbackSink {
       return "ignored";
     }
     this.counts.recorded++;
-    if (result.verdict.stop) {
+    // Only when the list changed: a subscriber already stopped, or one who subscribed (again) after the report's time, is not.
+    if (result.verdict.stop && result.changed) {
       this.counts.stopped++;
       return "stopped";
     }

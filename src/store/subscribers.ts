@@ -96,7 +96,7 @@ export interface FeedbackVerdict {
 export interface FeedbackRecorded<V extends FeedbackVerdict> {
   /** The event is new (false: recorded before, or not worth keeping). */
   inserted: boolean;
-  /** A subscriber's status changed (an address the list does not hold goes on the suppression list instead). */
+  /** Mail to the address stopped: a subscriber's status changed, or an address the list does not hold went on the suppression list. */
   changed: boolean;
   /** Undefined for an event recorded before. */
   verdict?: V;
@@ -777,7 +777,8 @@ export class SubscriberList {
    * loses its confirmation nonce and its unsent mail; an address the list
    * does not hold goes on the suppression list (hard bounces, complaints
    * and unsubscribes; a soft bounce changes nothing). Returns whether the
-   * event was new and whether the subscriber's status changed.
+   * event was new and whether it stopped mail (a status changed, or a new
+   * suppression).
    */
   private async applyStop(
     trx: Kysely<Database>,
@@ -812,14 +813,14 @@ export class SubscriberList {
       return { inserted, changed: true };
     }
     const known = await trx.selectFrom("subscribers").select("id").where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
-    if (!known) {
-      await trx
-        .insertInto("suppressions")
-        .values({ list: this.list, address_key: key, reason: type, at: when })
-        .onConflict((oc) => oc.columns(["list", "address_key"]).doNothing())
-        .execute();
-    }
-    return { inserted, changed: false };
+    if (known) return { inserted, changed: false };
+    const suppressed = await trx
+      .insertInto("suppressions")
+      .values({ list: this.list, address_key: key, reason: type, at: when })
+      .onConflict((oc) => oc.columns(["list", "address_key"]).doNothing())
+      .executeTakeFirst();
+    // A new suppression stops mail too (to an address mailed from a file); one already there changes nothing.
+    return { inserted, changed: Number(suppressed.numInsertedOrUpdatedRows ?? 0) > 0 };
   }
 
   private async addConsent(trx: Kysely<Database>, subscriberId: number, consent: Consent, subscribedAt: Date, confirmedAt?: Date): Promise<number> {

@@ -111,6 +111,23 @@ for (const backend of await backends("feedback sink tests")) {
       expect((await list.history("dee@example.org")).events.at(-1)).toMatchObject({ type: "complained", source: "mailbox", issue: 7, detail: "arf (abuse)" });
     });
 
+    it("counts as stopping mail only a report that changed the list: not one about a subscriber already stopped, or dated before they subscribed", async () => {
+      const { list, sink } = await setup("stopped-counts");
+      await list.add(address("hal@example.org"), undefined, new Date(day(5)));
+      const key = list.keyOf("hal@example.org");
+      // A complaint about an issue from before this subscription: kept in the history, and Hal still gets mail.
+      expect(await sink.apply(event("complaint", key, day(2), { issue: 1, format: "arf" }))).toBe("recorded");
+      expect(await status(list, "hal@example.org")).toBe("active");
+      expect(await sink.apply(event("hard-bounce", key, day(6), { issue: 2 }))).toBe("stopped");
+      // Already stopped: a second report (another source) changes nothing more.
+      expect(await sink.apply(event("complaint", key, day(7), { issue: 2, format: "arf" }))).toBe("recorded");
+      // An address the list does not hold: suppressed once.
+      const unlisted = list.keyOf("from-a-csv@example.org");
+      expect(await sink.apply(event("hard-bounce", unlisted, day(6), { issue: 2 }))).toBe("stopped");
+      expect(await sink.apply(event("complaint", unlisted, day(7), { issue: 2, format: "arf" }))).toBe("recorded");
+      expect(sink.takeCounts()).toEqual({ recorded: 5, duplicates: 0, stopped: 2, ignored: 0 });
+    });
+
     it("puts an address the list does not hold on the suppression list, and names every stopped key for the send", async () => {
       const { list, sink } = await setup("unlisted");
       await list.add(address("fay@example.org"), undefined, new Date(day(0)));
