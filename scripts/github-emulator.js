@@ -7,10 +7,12 @@
 // (`bash -e`). Steps that use actions are emulated by local equivalents with
 // the documented behaviour of the action: checkout of `github.sha` unless
 // `ref` is set, Pages' configure/upload/deploy (the site as one artifact.tar),
-// upload-artifact with its hidden-file rule, download-artifact, and the
-// cache (restore by key, then by the newest key with a restore-key prefix;
-// actions/cache saves in its post step when the job succeeded and the key
-// was not hit). A bare repository stands in for the repository on
+// upload-artifact with its hidden-file rule, download-artifact (by name or
+// pattern; without github-token it reaches the current attempt's artifacts
+// only, with it the whole run's through the REST API, which needs the job's
+// `actions: read`), and the cache (restore by key, then by the newest key
+// with a restore-key prefix; actions/cache saves in its post step when the
+// job succeeded and the key was not hit). A bare repository stands in for the repository on
 // GitHub; its hooks can refuse pushes as a protected branch would.
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -199,6 +201,8 @@ export class GitHub {
     this.caches = join(base, "caches");
     this.groups = new Map();
     this.nextRun = 1000;
+    /** The attempt that uploaded each artifact, by `runId/name`. */
+    this.uploads = new Map();
   }
 
   /** Starts a run of the workflow for an event on a commit; resolves with what each job did. */
@@ -282,6 +286,8 @@ export class GitHub {
   }
 
   async job(run, name, spec, needs, workflow, options) {
+    // The token's permissions: the job's, else the workflow's; with neither, the repository's default (read and write).
+    const permissions = spec.permissions ?? workflow.permissions ?? { actions: "write", contents: "write" };
     const home = join(this.base, "runs", `${run.id}-${run.attempt}`, name);
     const workspace = join(home, "workspace");
     const temp = join(home, "temp");
@@ -328,7 +334,7 @@ export class GitHub {
       let outcome;
       let outputs = {};
       try {
-        if (step.uses) outputs = await this.action(step, ctx, { run, workspace, env: runnerEnv, posts });
+        if (step.uses) outputs = await this.action(step, ctx, { run, workspace, posts, permissions });
         else {
           const kill = options.kill && options.kill.job === name && options.kill.step === step.name && options.kill.attempt === run.attempt ? options.kill : undefined;
           const code = await this.bash(interpolate(step.run, ctx), step["working-directory"] ? join(workspace, step["working-directory"]) : workspace, runnerEnv, kill);
@@ -385,7 +391,7 @@ export class GitHub {
   }
 
   /** The local equivalents of the actions the workflows use. */
-  async action(step, ctx, { run, workspace, posts }) {
+  async action(step, ctx, { run, workspace, posts, permissions }) {
     const name = step.uses.replace(/@.*$/, "");
     const input = (key, fallback) => (step.with && key in step.with ? interpolate(String(step.with[key]), ctx) : fallback);
     switch (name) {
@@ -420,6 +426,7 @@ export class GitHub {
         await rm(to, { recursive: true, force: true });
         await mkdir(to, { recursive: true });
         execFileSync("tar", ["-cf", join(to, "artifact.tar"), "-C", site, "."]);
+        this.uploads.set(`${run.id}/${input("name", "github-pages")}`, run.attempt);
         await rm(site, { recursive: true, force: true });
         return {};
       }
@@ -432,11 +439,33 @@ export class GitHub {
         return { page_url: `${this.pagesUrl.replace(/\/$/, "")}/` };
       }
       case "actions/download-artifact": {
-        const artifact = join(this.artifacts, run.id, input("name", ""));
-        if (!existsSync(artifact)) throw new Error(`download-artifact: no artifact ${input("name", "")} in this run`);
+        // As v8 does: list the run's artifacts, keep the named one or those the pattern matches, download each.
+        // Without github-token the internal API lists this run but serves only this attempt's artifacts
+        // (actions/download-artifact#486); with it, the REST API serves the whole run given by run-id.
+        const token = input("github-token", "");
+        if (token && token !== ctx.contexts.github.token) throw new Error("download-artifact: Bad credentials (401)");
+        if (token && !["read", "write"].includes(permissions.actions)) throw new Error("download-artifact: Resource not accessible by integration (403): the job's permissions lack actions: read");
+        const runId = token ? input("run-id", run.id) : run.id;
+        const name = input("name", "");
+        const pattern = input("pattern", "");
+        const listed = [...this.uploads].filter(([key]) => key.startsWith(`${runId}/`)).map(([key, attempt]) => ({ name: key.slice(runId.length + 1), attempt }));
+        let artifacts = listed;
+        if (name) {
+          artifacts = listed.filter((a) => a.name === name);
+          if (artifacts.length === 0) throw new Error(`download-artifact: Artifact '${name}' not found`);
+        } else if (pattern) {
+          const glob = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")}$`);
+          artifacts = listed.filter((a) => glob.test(a.name));
+        }
         const path = join(workspace, input("path", "."));
-        await mkdir(path, { recursive: true });
-        await cp(artifact, path, { recursive: true });
+        const merge = Boolean(name) || input("merge-multiple", "false") === "true" || artifacts.length === 1;
+        for (const artifact of artifacts) {
+          if (!token && artifact.attempt !== run.attempt) throw new Error("download-artifact: Failed to GetSignedArtifactURL: Received non-retryable error: Failed request: (404) Not Found: workflow run not found");
+          const to = merge ? path : join(path, artifact.name);
+          await mkdir(to, { recursive: true });
+          await cp(join(this.artifacts, runId, artifact.name), to, { recursive: true });
+        }
+        this.log(`    | Total of ${artifacts.length} artifact(s) downloaded`);
         return { "download-path": path };
       }
       case "actions/cache":
@@ -457,6 +486,7 @@ export class GitHub {
       }
       case "actions/upload-artifact": {
         const found = await this.store(run, input("name", "artifact"), join(workspace, input("path", "")), workspace, input("include-hidden-files", "false") === "true");
+        if (found > 0) this.uploads.set(`${run.id}/${input("name", "artifact")}`, run.attempt);
         if (found === 0 && input("if-no-files-found", "warn") === "error") throw new Error("upload-artifact: no files found");
         return {};
       }
