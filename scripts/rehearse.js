@@ -6,7 +6,11 @@
 //   2. an editor's push, and its run (build and deploy, no send);
 //   3. "Re-run failed jobs" of the first run, on its commit: the send resumes;
 //   4. the next week's scheduled run, killed half way and re-run the same way;
-//   5. a scheduled and a manual run of one commit at once.
+//   5. a scheduled and a manual run of one commit at once;
+//   6. a scheduled run while the state branch refuses pushes (as a ruleset
+//      or an outage would): its send and the save after it fail; once pushes
+//      are taken again, "Re-run failed jobs" restores the journal from the
+//      failed attempt's artifact before it sends.
 // Every subscriber must get each issue exactly once (at most one more copy
 // per connection of a killed attempt), and each issue's "view in browser"
 // link must resolve in the deployed site.
@@ -84,7 +88,7 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
     git(remote, "config", "uploadpack.allowAnySHA1InWant", "true");
     await writeFile(
       join(remote, "hooks/pre-receive"),
-      `#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ] && [ ! -e "${remote}/editor-pushing" ]; then echo "refs/heads/main is protected: changes must go through a pull request" >&2; exit 1; fi\ndone\nexit 0\n`,
+      `#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ] && [ ! -e "${remote}/editor-pushing" ]; then echo "refs/heads/main is protected: changes must go through a pull request" >&2; exit 1; fi\n  if [ "$ref" = refs/heads/presswork-state ] && [ -e "${remote}/state-refused" ]; then echo "refs/heads/presswork-state: pushes are refused by a ruleset" >&2; exit 1; fi\ndone\nexit 0\n`,
     );
     await chmod(join(remote, "hooks/pre-receive"), 0o755);
     const editor = join(base, "editor");
@@ -161,6 +165,22 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
       github.run({ event: "workflow_dispatch", clock: "2026-12-14T07:17:00Z", inputs: { mode: "send", issue: "", "test-address": "" } }),
     ]);
     await check(5);
+    // 6. The Monday after: the state branch refuses pushes from the send's first message (its lock is taken) until the run is over.
+    await article("fibre-cut", "2026-12-15T09:00:00Z", "A Trawler Cuts Two Fibres");
+    await push("Another article");
+    const refuse = setInterval(() => {
+      if (smtp.delivered(6) > 0) {
+        clearInterval(refuse);
+        writeFile(join(remote, "state-refused"), "").catch(() => {});
+      }
+    }, 5);
+    const refused = await github.run({ event: "schedule", clock: "2026-12-21T07:17:00Z" });
+    clearInterval(refuse);
+    const refusedSent = smtp.delivered(6);
+    // The rule is lifted; "Re-run failed jobs" runs the send on a fresh runner.
+    await rm(join(remote, "state-refused"), { force: true });
+    const refusedRerun = await github.rerunFailed(refused);
+    await check(6);
 
     const check2 = join(base, "check");
     git(base, "clone", "--quiet", remote, check2);
@@ -173,6 +193,7 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
         rerun: { send: sendResult(rerun), build: rerun.jobs.build === first.jobs.build },
         second: { send: sendResult(second), killedAt: secondKilledAt, rerun: sendResult(secondRerun) },
         together: { scheduled: sendResult(scheduled), manual: sendResult(manual) },
+        refused: { send: sendResult(refused), sent: refusedSent, rerun: sendResult(refusedRerun) },
       },
       mainAuthors: [...new Set(git(check2, "log", "--format=%an", "main").split("\n"))],
       stateBranch: git(check2, "ls-remote", "origin", "presswork-state") !== "",

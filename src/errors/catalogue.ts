@@ -51,7 +51,7 @@ export const ERRORS = {
   "verp-address": { exit: EXIT.setup, summary: "the bounce or unsubscribe address built from the configured mailbox is too long for SMTP" },
   locked: { exit: EXIT.unavailable, summary: "another send holds the lock of this issue" },
   "state-setup": { exit: EXIT.setup, summary: "where the send keeps its state is not configured, or not reachable as configured" },
-  "state-save": { exit: EXIT.unavailable, summary: "the send's state cannot be read or saved; nothing more is mailed", hint: "Run the same send again once the store is reachable: it resumes without mailing anyone twice." },
+  "state-save": { exit: EXIT.unavailable, summary: "the send's state cannot be read or saved; nothing more is mailed", hint: "Once the store is reachable, run presswork state save where the attempt's journal is (.presswork-state/), then the send; under GitHub Actions, \"Re-run failed jobs\": it restores the journal from the send-state artifact before it sends. A send without the journal mails again those mailed since the last save." },
   "state-damaged": { exit: EXIT.damaged, summary: "the send's state is damaged or belongs to another issue; the send does not start" },
   "websub-state": { exit: EXIT.damaged, summary: "the `presswork websub --state` file is not the state websub writes (a folder, another file, damaged JSON); nothing is pinged", hint: "Point --state at the state file presswork websub writes; if that file is damaged, delete it and the next run pings every feed." },
   git: { exit: EXIT.unavailable, summary: "a git command on the state branch failed" },

@@ -296,10 +296,10 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     if (writes && store) {
       journal = Journal.create(request.root, { attempt, issue: number, ...(request.shard ? { shard: request.shard } : {}) });
       const dir = journal.dir;
-      checkpoints = new Checkpoints(store, journal, lock, clock, (error) => stopper.abort({ kind: "state", reason: `${error.message}. Nothing more is mailed until the state can be saved: what this attempt recorded is in ${dir}; run presswork state save` } satisfies Stop), request.checkpointMs ?? store.checkpointMs ?? CHECKPOINT_MS);
+      checkpoints = new Checkpoints(store, journal, lock, clock, (error) => stopper.abort({ kind: "state", reason: `${error.message}. Nothing more is mailed until the state can be saved: what this attempt recorded is in ${dir}; ${UNSAVED}` } satisfies Stop), request.checkpointMs ?? store.checkpointMs ?? CHECKPOINT_MS);
       checkpoints.start();
       // A database that goes away stops the send at once, not at the next checkpoint.
-      unwatch = await store.watch?.((why) => stopper.abort({ kind: "state", reason: `${why}: the state cannot be saved. Nothing more is mailed until it can: what this attempt recorded is in ${dir}; run presswork state save` } satisfies Stop));
+      unwatch = await store.watch?.((why) => stopper.abort({ kind: "state", reason: `${why}: the state cannot be saved. Nothing more is mailed until it can: what this attempt recorded is in ${dir}; ${UNSAVED}` } satisfies Stop));
     }
     const onProgress = request.onProgress;
     const sent = await sendIssue({
@@ -367,6 +367,9 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
 
 const finished = new WeakSet<Checkpoints>();
 
+/** What to do with a journal the store did not take: a send without it mails again those it recorded. */
+const UNSAVED = `run presswork state save on this machine once the store takes it (under GitHub Actions, "Re-run failed jobs" restores the journal from the send-state artifact and saves it before sending); a send without it mails again those mailed since the last save`;
+
 /** The last save of an attempt: its journal, its records, its lock released. Returns what to do when that failed. */
 async function finish(checkpoints: Checkpoints | undefined, changes: StateChange[], journal: Journal | undefined): Promise<string | undefined> {
   if (!checkpoints || finished.has(checkpoints)) return undefined;
@@ -378,7 +381,7 @@ async function finish(checkpoints: Checkpoints | undefined, changes: StateChange
     journal?.remove();
     return undefined;
   } catch (error) {
-    return `the state could not be saved (${(error as Error).message}); this attempt's records are in ${journal?.dir}: run presswork state save`;
+    return `the state could not be saved (${(error as Error).message}); this attempt's records are in ${journal?.dir}: ${UNSAVED}`;
   }
 }
 

@@ -125,10 +125,16 @@ export class Journal {
     writeFileSync(join(this.dir, "ended"), "");
   }
 
-  /** Whether its attempt is over: it ended, or its process (on this machine) is gone. */
+  /**
+   * Whether its attempt is over: it ended, its process (on this machine) is
+   * gone, or it was an earlier attempt of this GitHub run's job (a journal
+   * restored from that attempt's artifact on a fresh runner).
+   */
   get over(): boolean {
-    const { host, pid } = this.info.attempt;
-    return existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !running(pid));
+    const { host, pid, github } = this.info.attempt;
+    if (existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !running(pid))) return true;
+    const env = process.env;
+    return github !== undefined && env["GITHUB_ACTIONS"] === "true" && env["GITHUB_RUN_ID"] === github.runId && env["GITHUB_JOB"] === github.job && Number(env["GITHUB_RUN_ATTEMPT"] || 1) > github.runAttempt;
   }
 
   private saved(): Saved {

@@ -83,7 +83,8 @@ describe("the workflows", () => {
       test: { contents: "read" },
       build: { contents: "read", pages: "read" },
       deploy: { pages: "write", "id-token": "write" },
-      send: { contents: "write" },
+      // actions: read lets a re-run download the send-state artifacts of the attempts before it.
+      send: { contents: "write", actions: "read" },
       websub: { contents: "read" },
       mailbox: { contents: "read" },
     };
@@ -170,7 +171,7 @@ describe("the workflows", () => {
           else if (name === "mailbox" && step.name === "Read the mailbox") expect(secrets.sort()).toEqual(["secrets.DATABASE_URL", "secrets.IMAP_URL", "secrets.PRESSWORK_SECRET"]);
           else expect(secrets, `${path} ${name} ${step.name ?? step.uses}`).toEqual([]);
           const token = JSON.stringify(step).includes("github.token");
-          const stateStep = ["Send", "Save the send's state", "Fetch the send's state"].includes(step.name ?? "");
+          const stateStep = ["Send", "Save the send's state", "Fetch the send's state", "Restore what earlier attempts journalled", "Save what earlier attempts journalled"].includes(step.name ?? "");
           expect(token, `${path} ${name} ${step.name ?? step.uses}`).toBe(stateStep);
         }
       }
@@ -208,6 +209,25 @@ describe("the workflows", () => {
     expect(artifact?.with).toMatchObject({ path: ".presswork-state/", "include-hidden-files": true, "if-no-files-found": "ignore" });
     // Nothing of the state goes to main: no step commits or pushes.
     for (const step of steps) expect(step.run ?? "").not.toMatch(/git (commit|push)/);
+  });
+
+  it("has a re-run restore and save what the attempts before it journalled, before it sends", async () => {
+    const steps = (await load(".github/workflows/publish.yml")).jobs["send"]?.steps ?? [];
+    const names = steps.map((s) => s.name);
+    const restore = steps.find((s) => s.name === "Restore what earlier attempts journalled");
+    const save = steps.find((s) => s.name === "Save what earlier attempts journalled");
+    expect(names.indexOf(restore?.name)).toBeLessThan(names.indexOf(save?.name));
+    expect(names.indexOf(save?.name)).toBeLessThan(names.indexOf("Send"));
+    expect(restore?.if).toBe("github.run_attempt != '1'");
+    expect(save?.if).toBe("github.run_attempt != '1'");
+    expect(restore?.uses).toMatch(/^actions\/download-artifact@/);
+    // Without the token and run id the action sees the current attempt's artifacts only.
+    expect(restore?.with).toEqual({ pattern: "send-state-${{ github.run_id }}-*", path: ".presswork-state", "merge-multiple": true, "github-token": "${{ github.token }}", "run-id": "${{ github.run_id }}" });
+    const upload = steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    expect(upload?.with?.["name"]).toBe("send-state-${{ github.run_id }}-${{ github.run_attempt }}");
+    expect(save?.run).toBe("npx presswork state save");
+    // A failed save stops the job: the send runs only on success.
+    expect(steps.find((s) => s.name === "Send")?.if).toBeUndefined();
   });
 
   it("reads the bounce mailbox hourly in a workflow of its own, into the database, one run at a time, from its own environment", async () => {
