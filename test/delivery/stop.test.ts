@@ -152,7 +152,7 @@ describe("a state that cannot be saved", () => {
     const offered = [...smtp.offered.values()].reduce((a, b) => a + b, 0);
     release();
     expect(result.report?.stopped?.kind).toBe("state");
-    expect(result.report?.stopped?.reason).toMatch(/cannot save the state on the git branch presswork-state of origin: .*protected branch.*Nothing more is mailed until the state can be saved/);
+    expect(result.report?.stopped?.reason).toMatch(/the remote refuses pushes to presswork-state, where the send keeps its state: .*protected branch.*Nothing more is mailed until the state can be saved/);
     expect(result.unsaved).toMatch(/run presswork state save/);
     // No recipient was offered a message after the send stopped; those in flight were cut after 5 seconds.
     await new Promise((r) => setTimeout(r, 500));
@@ -171,7 +171,7 @@ describe("a state that cannot be saved", () => {
     expect(again.stdout).toMatch(/in flight when a run died, sent again/);
   }, 120_000);
 
-  it("mails nobody when the lock cannot be saved in the first place", async () => {
+  it("mails nobody when the lock cannot be saved in the first place: a rule of the remote's is a setting to fix (exit 3)", async () => {
     const base = await mkdtemp(join(tmpdir(), "presswork-unsaved-"));
     dirs.push(base);
     const remote = join(base, "remote.git");
@@ -182,8 +182,8 @@ describe("a state that cannot be saved", () => {
     git(base, "clone", "--quiet", remote, root);
     await writeFile(join(root, "subs.csv"), `email\n${addresses(5).join("\n")}\n`);
     const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), PRESSWORK_STATE_REMOTE: "origin" });
-    expect(cli.code).toBe(4);
-    expect(cli.stderr).toMatch(/cannot save the state on the git branch presswork-state of origin: .*protected branch/);
+    expect(cli.code).toBe(3);
+    expect(cli.stderr).toMatch(/the remote refuses pushes to presswork-state, where the send keeps its state: .*protected branch.*Leave presswork-state out of the branch protection/);
     expect(smtp.received).toHaveLength(0);
   }, 60_000);
 });
