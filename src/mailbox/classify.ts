@@ -41,7 +41,8 @@ const ENVELOPE_HEADERS = ["delivered-to", "x-original-to", "envelope-to", "x-env
 export async function classifyMessage(raw: Buffer, options: ClassifyOptions): Promise<Classification> {
   const mail = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, checksumAlgo: false } as Parameters<typeof simpleParser>[1]);
   const context = new Context(mail, raw, options);
-  return classifyDsn(context) ?? classifyArf(context) ?? classifyUnsubscribe(context, true) ?? classifyTextBounce(context) ?? classifyAutoReply(context) ?? classifyUnsubscribe(context, false) ?? {
+  // Mail to the unsubscribe address is a request to leave even when a mail program sent it marked as automatic (Apple Mail).
+  return classifyDsn(context) ?? classifyArf(context) ?? classifyUnsubscribe(context, "token") ?? classifyTextBounce(context) ?? classifyUnsubscribe(context, "mailbox") ?? classifyAutoReply(context) ?? classifyUnsubscribe(context, "subject") ?? {
     events: [],
     understood: false,
     format: "unknown",
@@ -240,19 +241,20 @@ function classifyAutoReply(c: Context): Classification | undefined {
 }
 
 /**
- * Unsubscribe requests sent to the List-Unsubscribe mailto: with a signed
- * token in the address or the subject (`strict`), or, on a second pass,
- * any mail to the unsubscribe mailbox or with "unsubscribe" as its subject,
- * from the address that sent it.
+ * Unsubscribe requests, by what shows them to be one (`by`): a signed token
+ * in the address or the subject of the List-Unsubscribe mailto (`token`);
+ * else, from the address that sent it, any mail to the unsubscribe mailbox
+ * (`mailbox`) or, after automatic replies, any with "unsubscribe" as its
+ * subject (`subject`).
  */
-function classifyUnsubscribe(c: Context, strict: boolean): Classification | undefined {
+function classifyUnsubscribe(c: Context, by: "token" | "mailbox" | "subject"): Classification | undefined {
   const identity = c.options.identity;
   const addressed = ENVELOPE_HEADERS.slice(0, -1).flatMap((name) => c.head.get(name) ?? []);
   const token = fromUnsubscribeToken([...addressed, c.subject], identity);
   if (token.recipient) return { events: [c.event("unsubscribe", "unsubscribe-mail", token)], understood: true, format: "unsubscribe-mail", summary: "an unsubscribe request (signed)" };
-  if (strict) return undefined;
+  if (by === "token") return undefined;
   const toMailbox = addressed.some((value) => value.split(/[\s,<>]+/).some((a) => a.includes("@") && isMailbox(a, identity.unsubscribeMailto)));
-  if (!toMailbox && !/^\s*(?:re:\s*)?unsubscribe\b/i.test(c.subject)) return undefined;
+  if (by === "mailbox" ? !toMailbox : !/^\s*(?:re:\s*)?unsubscribe\b/i.test(c.subject)) return undefined;
   const sender = c.mail.from?.value[0]?.address ?? addressOf(field(c.head, "from"));
   if (!sender) return { events: [], understood: false, format: "unsubscribe-mail", summary: "an unsubscribe request without a sender address" };
   return { events: [c.event("unsubscribe", "unsubscribe-mail", { recipient: byAddress(sender, identity, "from") })], understood: true, format: "unsubscribe-mail", summary: "an unsubscribe request (by its sender's address)" };
