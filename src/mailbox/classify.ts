@@ -195,12 +195,14 @@ function classifyArf(c: Context): Classification | undefined {
   const identity = c.options.identity;
   const fromReport = fromEnvelope(report.get("original-mail-from") ?? [], identity);
   const fromOrig = fromOriginal(original, identity);
-  const rcpt = addressOf(field(report, "original-rcpt-to"));
-  const recipient = fromReport.recipient ?? fromOrig.recipient ?? c.envelope.recipient ?? (rcpt && !/redacted/i.test(rcpt) ? byAddress(rcpt, identity, "dsn") : undefined);
-  const issue = fromReport.issue ?? fromOrig.issue ?? c.envelope.issue;
-  if (!recipient && original && !isOurs(original, identity)) {
+  const recognised = fromReport.recipient ?? fromOrig.recipient ?? c.envelope.recipient;
+  // The addresses a report names say nothing of whose mail it was: a feedback loop by IP reports other senders' mail on a shared IP too.
+  if (!recognised && original && !isOurs(original, identity)) {
     return { events: [c.event("not-ours", "arf", {})], understood: true, format: "arf", summary: "a complaint about a message Presswork did not send" };
   }
+  const rcpt = addressOf(field(report, "original-rcpt-to"));
+  const recipient = recognised ?? (rcpt && !/redacted/i.test(rcpt) ? byAddress(rcpt, identity, "dsn") : undefined);
+  const issue = fromReport.issue ?? fromOrig.issue ?? c.envelope.issue;
   const kind: FeedbackKind = type.startsWith("opt-out") ? "unsubscribe" : "complaint";
   const event = c.event(kind, "arf", { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { feedbackType: type || "abuse" });
   if (!recipient) return { events: [event], understood: false, format: "arf", summary: "a complaint whose recipient could not be recognised (no envelope token, Message-ID or unsubscribe link of ours)" };
