@@ -35,8 +35,9 @@ const ENVELOPE_HEADERS = ["delivered-to", "x-original-to", "envelope-to", "x-env
  * an RFC 5965 feedback report (a complaint), a text bounce (Exim, qmail,
  * Yahoo and others), an automatic reply, or an unsubscribe request. The
  * recipient and issue come from the signed envelope address first, then the
- * original message's Message-ID or List-Unsubscribe token, then the addresses
- * the report names. `raw` may be the start of a large message only.
+ * original message's Message-ID or List-Unsubscribe token; a bounce that has
+ * neither is not trusted, and in one that has, the addresses the report
+ * names come last. `raw` may be the start of a large message only.
  */
 export async function classifyMessage(raw: Buffer, options: ClassifyOptions): Promise<Classification> {
   const mail = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, checksumAlgo: false } as Parameters<typeof simpleParser>[1]);
@@ -143,11 +144,12 @@ function classifyDsn(c: Context): Classification | undefined {
   const perRecipient = blocks.filter((b) => b.has("final-recipient") || b.has("original-recipient") || b.has("action") || b.has("status"));
   const original = c.originalHead();
   const fromOrig = fromOriginal(original, c.options.identity);
-  const ours = Boolean(c.envelope.recipient || fromOrig.recipient || (original && isOurs(original, c.options.identity)));
-  if (!ours && original) {
+  const recognised = Boolean(c.envelope.recipient || fromOrig.recipient);
+  if (!recognised && original && !isOurs(original, c.options.identity)) {
     return { events: [c.event("not-ours", "dsn", {})], understood: true, format: "dsn", summary: "a delivery report about a message Presswork did not send" };
   }
   if (perRecipient.length === 0) return undefined;
+  if (!recognised) return unverifiable("dsn", "a delivery report");
   const issue = c.envelope.issue ?? fromOrig.issue;
   const words = humanDiagnostics(c);
   const events = perRecipient.map((block, index) => {
@@ -162,9 +164,16 @@ function classifyDsn(c: Context): Classification | undefined {
     const recipient = (only ? (c.envelope.recipient ?? fromOrig.recipient) : undefined) ?? (address ? byAddress(address, c.options.identity, "dsn") : undefined) ?? c.envelope.recipient ?? fromOrig.recipient;
     return c.event(kind, "dsn", { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(diagnostic ? { diagnostic } : {}) }, index);
   });
-  // A failure nobody can be named for needs a person: nothing can be done with it here.
-  const unnamed = events.some((e) => (e.kind === "hard-bounce" || e.kind === "soft-bounce") && !e.recipient);
-  return { events, understood: !unnamed, format: "dsn", summary: unnamed ? "a delivery report whose failed recipient could not be recognised" : `a delivery report: ${describe(events)}` };
+  return { events, understood: true, format: "dsn", summary: `a delivery report: ${describe(events)}` };
+}
+
+/**
+ * A report that names no message of ours (no envelope token, no Message-ID
+ * or unsubscribe link of ours in a quoted original): anyone can write one
+ * naming any address, so it changes nothing and goes to a person.
+ */
+function unverifiable(format: string, what: string): Classification {
+  return { events: [], understood: false, format, summary: `${what} that names no message of ours (no envelope token or original Message-ID): not trusted, nothing changed` };
 }
 
 /** The reason the human-readable part gives for each failed address, by lower-case address. */
@@ -215,9 +224,11 @@ function classifyTextBounce(c: Context): Classification | undefined {
   if (!bounce) return undefined;
   const original = bounce.original ?? c.originalHead();
   const fromOrig = fromOriginal(original, c.options.identity);
-  if (!c.envelope.recipient && !fromOrig.recipient && original && !isOurs(original, c.options.identity)) {
+  const recognised = Boolean(c.envelope.recipient || fromOrig.recipient);
+  if (!recognised && original && !isOurs(original, c.options.identity)) {
     return { events: [c.event("not-ours", bounce.format, {})], understood: true, format: bounce.format, summary: "a bounce of a message Presswork did not send" };
   }
+  if (!recognised) return unverifiable(bounce.format, "a bounce");
   const issue = c.envelope.issue ?? fromOrig.issue;
   const failures = bounce.failures.length > 0 ? bounce.failures : [{ address: "" }];
   const events = failures.map((failure, index) => {
@@ -227,13 +238,7 @@ function classifyTextBounce(c: Context): Classification | undefined {
     const kind: FeedbackKind = bounce.delayed ? "delayed" : severity(status, failure.diagnostic) === "hard" || (bounce.permanent && !status && !failure.diagnostic) ? "hard-bounce" : "soft-bounce";
     return c.event(kind, bounce.format, { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(failure.diagnostic ? { diagnostic: failure.diagnostic } : {}) }, index);
   });
-  const recognised = events.every((e) => e.recipient);
-  return {
-    events,
-    understood: recognised,
-    format: bounce.format,
-    summary: recognised ? `a ${bounce.format} bounce: ${describe(events)}` : `a ${bounce.format} bounce whose recipient could not be recognised`,
-  };
+  return { events, understood: true, format: bounce.format, summary: `a ${bounce.format} bounce: ${describe(events)}` };
 }
 
 function classifyAutoReply(c: Context): Classification | undefined {
