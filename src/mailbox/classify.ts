@@ -3,7 +3,7 @@ import { simpleParser, type ParsedMail } from "mailparser";
 import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind, type FeedbackSource } from "../feedback/event.js";
 import { addressOf, field, fieldBlocks, messageHead, type FieldBlock } from "./fields.js";
 import { byAddress, fromEnvelope, fromOriginal, fromUnsubscribeToken, isMailbox, isOurs, type Identified, type SenderIdentity } from "./identify.js";
-import { severity, statusIn } from "./severity.js";
+import { failureStatus, severity, statusIn } from "./severity.js";
 import { isAutoReply, readTextBounce } from "./text-bounce.js";
 
 /** What a message in the bounce or unsubscribe mailbox turned out to be. */
@@ -157,7 +157,7 @@ function classifyDsn(c: Context): Classification | undefined {
     const address = addressOf(field(block, "final-recipient")) ?? addressOf(field(block, "original-recipient"));
     // Without a Diagnostic-Code (Exim's local failures), the reason is in the text a person reads.
     const diagnostic = field(block, "diagnostic-code")?.replace(/^\s*[\w-]+\s*;\s*/, "") ?? (address ? words.get(address.toLowerCase()) : undefined);
-    const status = statusIn(field(block, "status")) ?? statusIn(diagnostic);
+    const status = failureStatus(field(block, "status"), diagnostic);
     const kind = dsnKind(action, status, diagnostic);
     // One recipient a message (VERP): the envelope names it, whatever address it was forwarded to.
     const only = perRecipient.length === 1;

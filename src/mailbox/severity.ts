@@ -54,6 +54,19 @@ export function statusIn(text: string | undefined): string | undefined {
   return text ? /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(text)?.slice(1, 4).join(".") : undefined;
 }
 
+/**
+ * The enhanced status code of a failure from its Status field and its
+ * diagnostic: the field's, unless it is a generic `x.0.0` and the diagnostic
+ * carries a more specific code (Exim writes `Status: 5.0.0` for every
+ * failure, the server's own `550 5.7.1` only in Diagnostic-Code).
+ */
+export function failureStatus(field: string | undefined, diagnostic: string | undefined): string | undefined {
+  const given = statusIn(field);
+  const said = statusIn(diagnostic);
+  if (!given) return said;
+  return said && /^\d\.0\.0$/.test(given) && !/^\d\.0\.0$/.test(said) ? said : given;
+}
+
 /** The basic SMTP reply code in a text (`550`), when it holds one. */
 export function replyCodeIn(text: string | undefined): number | undefined {
   const match = text ? /(?:^|[\s;:(])([45]\d\d)(?=[\s\-:]|$)/.exec(text) : undefined;

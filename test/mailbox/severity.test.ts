@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { severity } from "../../src/mailbox/severity.js";
+import { failureStatus, severity } from "../../src/mailbox/severity.js";
 
 describe("hard or soft", () => {
   it.each([
@@ -27,5 +27,18 @@ describe("hard or soft", () => {
     [undefined, undefined, "soft"],
   ])("%s %s: %s", (status, diagnostic, expected) => {
     expect(severity(status, diagnostic)).toBe(expected);
+  });
+});
+
+describe("the status of a failure", () => {
+  it.each([
+    ["5.0.0", "550 5.7.1 Connections not accepted from servers without a valid sender domain", "5.7.1"],
+    ["5.0.0", "550 5.7.606 Access denied, banned sending IP [198.51.100.7]", "5.7.606"],
+    ["5.0.0", "550 5.0.0 Rejected", "5.0.0"],
+    ["5.0.0", undefined, "5.0.0"],
+    ["5.1.1", "550 5.7.1 User unknown", "5.1.1"],
+    [undefined, "550 5.2.2 Mailbox full", "5.2.2"],
+  ])("Status %s, %s: %s", (status, diagnostic, expected) => {
+    expect(failureStatus(status, diagnostic)).toBe(expected);
   });
 });
