@@ -5,9 +5,10 @@
  * The status class decides first (RFC 3463: 5 permanent, 4 transient), then
  * the exceptions every mature bounce handler makes, because servers use
  * codes loosely: a full mailbox, a message too large, an expired queue, a
- * policy or spam block, a failed SPF/DKIM/DMARC check, a rate limit and a
- * greylist are not the recipient's address failing, whatever the class
- * (RFC 5321's reply scope: they are about the sender or the message); and
+ * policy or spam block, a failed SPF/DKIM/DMARC or reverse DNS check of
+ * the sending server, a rate limit and a greylist are not the recipient's
+ * address failing, whatever the class (RFC 5321's reply scope: they are
+ * about the sender or the message); and
  * a 5.x.x whose text says the user is unknown or disabled is hard even
  * under a generic code.
  */
@@ -36,9 +37,9 @@ const SOFT_STATUS = /^5\.(?:2\.2|2\.3|3\.[0-5]|4\.[0-35-9]|5\.\d+|6\.\d+|7\.\d+|
 const SOFT_TEXT = [
   /mailbox (?:is )?full|(?:account|mailbox|user|recipient|address|alias|email)(?:'s)?\b[^.;]{0,40}\bfull\b|over ?quota|exceed(?:s|ed)? (?:the )?(?:storage |disk )?quota|quota exceeded|insufficient (?:system )?storage|out of storage|storage (?:space )?(?:is )?full/i,
   /message (?:is )?too (?:big|large)|message size exceeds|exceeds? (?:the )?(?:maximum|size limit)|size limit/i,
-  /try (?:again )?later|temporar(?:y|ily)|greylist|gray ?list|deferred|rate limit|too many (?:messages|connections|recipients)|throttl|resources? temporarily/i,
+  /try (?:again )?later|temporar(?:y|ily)|greylist|gray ?list|deferred|rate limit|receiving mail (?:at a|too fast|at too high a) rate|receivingrate|too many (?:messages|connections|recipients)|throttl|resources? temporarily/i,
   /spam|blocked|block ?list|blacklist|denylist|listed (?:at|on|in)|spamhaus|barracuda|spamcop|reputation|policy|unsolicited|bulk mail|content rejected|virus|malware|not accepted for policy/i,
-  /\b(?:spf|dkim|dmarc)\b|unauthenticated|authentication (?:required|failed)|not authorized to send|sender (?:address )?rejected|relay(?:ing)? (?:access )?denied|access denied, banned sender|client host rejected/i,
+  /\b(?:spf|dkim|dmarc|ptr|rdns)\b|reverse (?:dns|lookup|hostname)|unauthenticated|authentication (?:required|failed)|not authorized to send|sender (?:address )?rejected|relay(?:ing)? (?:access )?denied|access denied, banned sender|client host rejected/i,
   /queue(?:d)? too long|expired|delivery time(?:d)? ?out|retry timeout exceeded|no answer from host|connection (?:timed out|refused)|hop count exceeded|loop detected/i,
 ];
 

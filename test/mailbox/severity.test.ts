@@ -25,6 +25,10 @@ describe("hard or soft", () => {
     [undefined, "452 Too many recipients", "soft"],
     [undefined, "552 Requested mail action aborted: exceeded storage allocation", "soft"],
     [undefined, undefined, "soft"],
+    ["5.2.1", "550-5.2.1 The user you are trying to contact is receiving mail at a rate that 550-5.2.1 prevents additional messages from being delivered", "soft"],
+    [undefined, "571 No PTR Record found. Reverse DNS required: 198.51.100.7", "soft"],
+    [undefined, "551 Server access mx.example.org forbidden by invalid RDNS record of your mail server (198.51.100.7).", "soft"],
+    ["5.0.0", "550 Connections not accepted from servers without a valid sender domain. Fix reverse DNS for 198.51.100.7", "soft"],
   ])("%s %s: %s", (status, diagnostic, expected) => {
     expect(severity(status, diagnostic)).toBe(expected);
   });
