@@ -52,7 +52,7 @@ export interface FeedbackEvent {
   /** For a complaint: the ARF Feedback-Type (abuse, fraud, …) or the provider's. */
   feedbackType?: string;
   source: FeedbackSource;
-  /** What produced it: dsn, arf, exim, qmail, yahoo, unsubscribe-mail, auto-reply, a provider's event name… */
+  /** What produced it: dsn, arf, jmrp, exim, qmail, yahoo, unsubscribe-mail, auto-reply, a provider's event name… */
   format: string;
   /** When it happened, ISO 8601: the report's own date when it has one, else when it was read. */
   at: string;

@@ -12,7 +12,7 @@ export interface Classification {
   events: FeedbackEvent[];
   /** False when it could not be understood: it goes to a person. */
   understood: boolean;
-  /** dsn, arf, exim, qmail, yahoo, text, auto-reply, unsubscribe-mail, or unknown. */
+  /** dsn, arf, jmrp, exim, qmail, yahoo, text, auto-reply, unsubscribe-mail, or unknown. */
   format: string;
   /** What it is, in a few words and without any address, for the report. */
   summary: string;
@@ -32,8 +32,9 @@ const ENVELOPE_HEADERS = ["delivered-to", "x-original-to", "envelope-to", "x-env
 /**
  * Classifies one raw message from the bounce or unsubscribe mailbox:
  * an RFC 3464 delivery status notification (per recipient, hard or soft),
- * an RFC 5965 feedback report (a complaint), a text bounce (Exim, qmail,
- * Yahoo and others), an automatic reply, or an unsubscribe request. The
+ * an RFC 5965 feedback report or a Microsoft JMRP report (a complaint), a
+ * text bounce (Exim, qmail, Yahoo and others), an automatic reply, or an
+ * unsubscribe request. The
  * recipient and issue come from the signed envelope address first, then the
  * original message's Message-ID or List-Unsubscribe token; a bounce that has
  * neither is not trusted, and in one that has, the addresses the report
@@ -43,7 +44,7 @@ export async function classifyMessage(raw: Buffer, options: ClassifyOptions): Pr
   const mail = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, checksumAlgo: false } as Parameters<typeof simpleParser>[1]);
   const context = new Context(mail, raw, options);
   // Mail to the unsubscribe address is a request to leave even when a mail program sent it marked as automatic (Apple Mail).
-  return classifyDsn(context) ?? classifyArf(context) ?? classifyUnsubscribe(context, "token") ?? classifyTextBounce(context) ?? classifyUnsubscribe(context, "mailbox") ?? classifyAutoReply(context) ?? classifyUnsubscribe(context, "subject") ?? {
+  return classifyDsn(context) ?? classifyArf(context) ?? classifyJmrp(context) ?? classifyUnsubscribe(context, "token") ?? classifyTextBounce(context) ?? classifyUnsubscribe(context, "mailbox") ?? classifyAutoReply(context) ?? classifyUnsubscribe(context, "subject") ?? {
     events: [],
     understood: false,
     format: "unknown",
@@ -216,6 +217,26 @@ function classifyArf(c: Context): Classification | undefined {
   const event = c.event(kind, "arf", { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { feedbackType: type || "abuse" });
   if (!recipient) return { events: [event], understood: false, format: "arf", summary: "a complaint whose recipient could not be recognised (no envelope token, Message-ID or unsubscribe link of ours)" };
   return { events: [event], understood: true, format: "arf", summary: `a ${kind === "complaint" ? `complaint (${type || "abuse"})` : "feedback-loop unsubscribe"}` };
+}
+
+/**
+ * Microsoft's junk mail reporting programme (Outlook.com, Hotmail): no
+ * feedback-report part, only the reported message attached, marked with
+ * X-HmXmrOriginalRecipient. A complaint when the attached message is ours.
+ */
+function classifyJmrp(c: Context): Classification | undefined {
+  const original = c.originalHead();
+  if (!original || !(original.has("x-hmxmroriginalrecipient") || c.head.has("x-hmxmroriginalrecipient"))) return undefined;
+  const identity = c.options.identity;
+  const fromOrig = fromOriginal(original, identity);
+  const recipient = fromOrig.recipient ?? c.envelope.recipient;
+  const issue = fromOrig.issue ?? c.envelope.issue;
+  if (!recipient && !isOurs(original, identity)) {
+    return { events: [c.event("not-ours", "jmrp", {})], understood: true, format: "jmrp", summary: "a complaint about a message Presswork did not send" };
+  }
+  if (!recipient) return { events: [], understood: false, format: "jmrp", summary: "a complaint whose recipient could not be recognised (no envelope token, Message-ID or unsubscribe link of ours)" };
+  const event = c.event("complaint", "jmrp", { recipient, ...(issue !== undefined ? { issue } : {}) }, { feedbackType: "abuse" });
+  return { events: [event], understood: true, format: "jmrp", summary: "a complaint (abuse, Microsoft JMRP)" };
 }
 
 /** Exim, qmail, Yahoo and other bounces written as text. */
