@@ -67,7 +67,9 @@ export function readTextBounce(text: string, headers: { from: string; subject: s
   if (failures.length === 0) failures = indentedBlocks(report);
   if (headers.failedRecipients.length > 0) {
     const known = new Map(failures.map((f) => [f.address.toLowerCase(), f]));
-    failures = headers.failedRecipients.map((address) => known.get(address.toLowerCase()) ?? { address, ...(failures.length === 1 && failures[0]?.diagnostic ? { diagnostic: failures[0].diagnostic } : {}) });
+    // One failed recipient whose block was not found: the server's words are the report's, wherever they stand.
+    const words = headers.failedRecipients.length === 1 ? (failures.length === 1 ? failures[0]?.diagnostic : undefined) ?? diagnosticLine(report) ?? listedWords(report) : undefined;
+    failures = headers.failedRecipients.map((address) => known.get(address.toLowerCase()) ?? { address, ...(words ? { diagnostic: words } : {}) });
   }
   if (failures.length === 0) {
     const address = addressesIn(report).find((a) => !BOUNCER.test(a));
@@ -110,6 +112,12 @@ function indentedBlocks(report: string): TextFailure[] {
 /** The first line that holds an SMTP reply or status code. */
 function diagnosticLine(report: string): string | undefined {
   return report.split("\n").find((line) => /\b[45]\d\d\b|\b[45]\.\d{1,3}\.\d{1,3}\b/.test(line))?.trim();
+}
+
+/** The words indented under Exim's list when its entry is headed by a file or a pipe, not an address; bare addresses left out. */
+function listedWords(report: string): string | undefined {
+  const words = report.split("\n").filter((line) => /^ {4,}\S/.test(line) && !/^\s*<?[^\s<>]+@[^\s<>]+>?\s*$/.test(line));
+  return words.length > 0 ? words.map((line) => line.trim()).join(" ") : undefined;
 }
 
 /**
