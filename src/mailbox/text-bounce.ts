@@ -59,8 +59,10 @@ export function readTextBounce(text: string, headers: { from: string; subject: s
   const qmail = /this is the qmail-send program/i.test(report);
   const yahoo = /sorry, we were unable to deliver your message/i.test(report);
   const fromBouncer = BOUNCER.test(headers.from) || BOUNCE_SUBJECT.test(headers.subject);
-  const failing = FAILURE.test(report);
-  const delayed = !failing && DELAY.test(report);
+  // Phrases are matched across line breaks: Postfix writes "could not\nbe delivered".
+  const prose = report.replace(/\s+/g, " ");
+  const failing = FAILURE.test(prose);
+  const delayed = !failing && DELAY.test(prose);
   if (!(exim || qmail || yahoo || (fromBouncer && (failing || delayed)))) return undefined;
   const format = exim ? "exim" : qmail ? "qmail" : yahoo ? "yahoo" : "text";
   let failures = angleBlocks(report);
@@ -75,7 +77,7 @@ export function readTextBounce(text: string, headers: { from: string; subject: s
     const address = addressesIn(report).find((a) => !BOUNCER.test(a));
     if (address) failures = [{ address, ...(diagnosticLine(report) ? { diagnostic: diagnosticLine(report) as string } : {}) }];
   }
-  const permanent = /permanent(?:ly)? (?:error|failure|fatal)|i'?ve given up|failed permanently|this is a permanent error/i.test(report);
+  const permanent = /permanent(?:ly)? (?:error|failure|fatal)|i'?ve given up|failed permanently|this is a permanent error/i.test(prose);
   return { format, failures, permanent, delayed, ...(original && original.size > 0 ? { original } : {}) };
 }
 
