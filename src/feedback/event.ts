@@ -67,7 +67,8 @@ export interface FeedbackSink {
   close?(): Promise<void>;
 }
 
-const ADDRESS = /<?[^\s<>"'(),;:@]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}>?/g;
+/** An address, internationalised ones too (RFC 6531: any letters in the local part and the domain). */
+const ADDRESS = /<?[^\s<>"'(),;:@]+@[\p{L}\p{M}\p{N}.-]+\.\p{L}[\p{L}\p{M}\p{N}-]+>?/gu;
 
 /** Text with every email address in it replaced by `<address>`, whitespace folded, at most 500 characters. */
 export function withoutAddresses(text: string): string {

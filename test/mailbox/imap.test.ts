@@ -87,7 +87,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     const jane = addressKey("jane@example.org", FIXTURE_SECRET);
     expect(events.filter((e) => e["key"] === jane && e["kind"] === "hard-bounce").length).toBeGreaterThanOrEqual(2);
     // Keyed hashes only: not one address in the file, nor in what the command printed.
-    expect(readFileSync(join(root, "feedback/events.jsonl"), "utf8")).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
+    expect(readFileSync(join(root, "feedback/events.jsonl"), "utf8")).not.toMatch(/[\p{L}\p{N}_.+-]+@[\p{L}\p{N}-]+\.[\p{L}\p{N}.-]+/u);
     const printed = result.stdout + result.stderr;
     expect(printed).toMatch(/uid \d+: no delivery status, feedback report or bounce text found \(from i\*\*\*@gmail\.com, "Re: Signal & Noise #12/);
     expect(printed.replace(/\w\*\*\*@[\w.-]+/g, "")).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
