@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { simpleParser, type ParsedMail } from "mailparser";
-import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind, type FeedbackSource } from "../feedback/event.js";
+import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind, type FeedbackRecipient, type FeedbackSource } from "../feedback/event.js";
 import { addressOf, field, fieldBlocks, messageHead, type FieldBlock } from "./fields.js";
 import { byAddress, fromEnvelope, fromOriginal, fromUnsubscribeToken, isMailbox, isOurs, type Identified, type SenderIdentity } from "./identify.js";
 import { failureStatus, severity, statusIn } from "./severity.js";
@@ -153,17 +153,22 @@ function classifyDsn(c: Context): Classification | undefined {
   if (!recognised) return unverifiable("dsn", "a delivery report");
   const issue = c.envelope.issue ?? fromOrig.issue;
   const words = humanDiagnostics(c);
-  const events = perRecipient.map((block, index) => {
+  // Each message Presswork sends has one recipient, the one its token or Message-ID names: a report about it is about
+  // them. A block naming another address (anyone holding a bounce address of their own could write one) is left out;
+  // when none names them (forwarded, or an alias expanded), the first block is theirs.
+  const trusted = (c.envelope.recipient ?? fromOrig.recipient) as FeedbackRecipient;
+  const theirs = perRecipient.filter((block) => {
+    const named = ["final-recipient", "original-recipient"].map((name) => addressOf(field(block, name))).filter((a) => a !== undefined);
+    return named.length === 0 || named.some((address) => byAddress(address, c.options.identity, "dsn").key === trusted.key);
+  });
+  const events = (theirs.length > 0 ? theirs : perRecipient.slice(0, 1)).map((block, index) => {
     const action = (field(block, "action") ?? "").toLowerCase().split(/\s/)[0] ?? "";
     const address = addressOf(field(block, "final-recipient")) ?? addressOf(field(block, "original-recipient"));
     // Without a Diagnostic-Code (Exim's local failures), the reason is in the text a person reads.
     const diagnostic = field(block, "diagnostic-code")?.replace(/^\s*[\w-]+\s*;\s*/, "") ?? (address ? words.get(address.toLowerCase()) : undefined);
     const status = failureStatus(field(block, "status"), diagnostic);
     const kind = dsnKind(action, status, diagnostic);
-    // One recipient a message (VERP): the envelope names it, whatever address it was forwarded to.
-    const only = perRecipient.length === 1;
-    const recipient = (only ? (c.envelope.recipient ?? fromOrig.recipient) : undefined) ?? (address ? byAddress(address, c.options.identity, "dsn") : undefined) ?? c.envelope.recipient ?? fromOrig.recipient;
-    return c.event(kind, "dsn", { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(diagnostic ? { diagnostic } : {}) }, index);
+    return c.event(kind, "dsn", { recipient: trusted, ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(diagnostic ? { diagnostic } : {}) }, index);
   });
   return { events, understood: true, format: "dsn", summary: `a delivery report: ${describe(events)}` };
 }
@@ -210,12 +215,12 @@ function classifyArf(c: Context): Classification | undefined {
   if (!recognised && original && !isOurs(original, identity)) {
     return { events: [c.event("not-ours", "arf", {})], understood: true, format: "arf", summary: "a complaint about a message Presswork did not send" };
   }
-  const rcpt = addressOf(field(report, "original-rcpt-to"));
-  const recipient = recognised ?? (rcpt && !/redacted/i.test(rcpt) ? byAddress(rcpt, identity, "dsn") : undefined);
+  // Original-Rcpt-To alone proves nothing: anyone can mail the bounce address a report naming any address.
+  if (!recognised) return unverifiable("arf", "a complaint");
+  const recipient = recognised;
   const issue = fromReport.issue ?? fromOrig.issue ?? c.envelope.issue;
   const kind: FeedbackKind = type.startsWith("opt-out") ? "unsubscribe" : "complaint";
-  const event = c.event(kind, "arf", { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { feedbackType: type || "abuse" });
-  if (!recipient) return { events: [event], understood: false, format: "arf", summary: "a complaint whose recipient could not be recognised (no envelope token, Message-ID or unsubscribe link of ours)" };
+  const event = c.event(kind, "arf", { recipient, ...(issue !== undefined ? { issue } : {}) }, { feedbackType: type || "abuse" });
   return { events: [event], understood: true, format: "arf", summary: `a ${kind === "complaint" ? `complaint (${type || "abuse"})` : "feedback-loop unsubscribe"}` };
 }
 
@@ -251,13 +256,14 @@ function classifyTextBounce(c: Context): Classification | undefined {
   }
   if (!recognised) return unverifiable(bounce.format, "a bounce");
   const issue = c.envelope.issue ?? fromOrig.issue;
-  const failures = bounce.failures.length > 0 ? bounce.failures : [{ address: "" }];
-  const events = failures.map((failure, index) => {
+  // About the one recipient the token or Message-ID names, as a delivery report is (see classifyDsn).
+  const recipient = (c.envelope.recipient ?? fromOrig.recipient) as FeedbackRecipient;
+  const all = bounce.failures.length > 0 ? bounce.failures : [{ address: "" }];
+  const theirs = all.filter((failure) => !failure.address || byAddress(failure.address, c.options.identity, "text").key === recipient.key);
+  const events = (theirs.length > 0 ? theirs : all.slice(0, 1)).map((failure, index) => {
     const status = statusIn(failure.diagnostic);
-    const only = failures.length === 1;
-    const recipient = (only ? (c.envelope.recipient ?? fromOrig.recipient) : undefined) ?? (failure.address ? byAddress(failure.address, c.options.identity, "text") : undefined);
     const kind: FeedbackKind = bounce.delayed ? "delayed" : severity(status, failure.diagnostic) === "hard" || (bounce.permanent && !status && !failure.diagnostic) ? "hard-bounce" : "soft-bounce";
-    return c.event(kind, bounce.format, { ...(recipient ? { recipient } : {}), ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(failure.diagnostic ? { diagnostic: failure.diagnostic } : {}) }, index);
+    return c.event(kind, bounce.format, { recipient, ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(failure.diagnostic ? { diagnostic: failure.diagnostic } : {}) }, index);
   });
   return { events, understood: true, format: bounce.format, summary: `a ${bounce.format} bounce: ${describe(events)}` };
 }
