@@ -286,7 +286,8 @@ for (const backend of await backends("service tests")) {
     };
     const queued = async (id: number, kind: "confirm" | "welcome") => (await running.service.store.db.selectFrom("mail_queue").select("id").where("subscriber_id", "=", id).where("kind", "=", kind).execute()).length;
 
-    it.runIf(backend.name === "PostgreSQL")("confirms once when two requests of one link meet (a scanner and its reader, two replicas): one welcome mail", async () => {
+    // Two transactions at once: SQLite runs one write transaction at a time.
+    if (backend.name === "PostgreSQL") it("confirms once when two requests of one link meet (a scanner and its reader, two replicas): one welcome mail", async () => {
       const address = "confirmed.twice@example.org";
       await postJson(`${running.url}/subscribe`, { email: address });
       const confirmUrl = link((await mailTo(smtp, address)).text, `${running.url}/confirm?token=`);
@@ -305,7 +306,7 @@ for (const backend of await backends("service tests")) {
       expect(await queued(id, "welcome")).toBe(1);
     });
 
-    it.runIf(backend.name === "PostgreSQL")("asks once when two subscribe requests of one address that had left meet (a double submit, two replicas): one confirmation mail", async () => {
+    if (backend.name === "PostgreSQL") it("asks once when two subscribe requests of one address that had left meet (a double submit, two replicas): one confirmation mail", async () => {
       const address = "back.again@example.org";
       const parsed = parseAddress(address);
       if ("reason" in parsed) throw new Error(parsed.reason);
