@@ -41,6 +41,8 @@ const SOFT_TEXT = [
   /spam|blocked|block ?list|blacklist|denylist|listed (?:at|on|in)|spamhaus|barracuda|spamcop|reputation|policy|unsolicited|bulk mail|content rejected|virus|malware|not accepted for policy/i,
   /\b(?:spf|dkim|dmarc|ptr|rdns)\b|reverse (?:dns|lookup|hostname)|unauthenticated|authentication (?:required|failed)|not authorized to send|sender (?:address )?rejected|relay(?:ing)? (?:access )?denied|access denied, banned sender|client host rejected/i,
   /queue(?:d)? too long|expired|delivery time(?:d)? ?out|retry timeout exceeded|no answer from host|connection (?:timed out|refused)|hop count exceeded|loop detected/i,
+  // The receiving server out of reach for days (Gmail: "did not accept our requests to connect"), or refusing our network.
+  /did not accept our requests? to connect|(?:could not|unable to) connect|network is unreachable|no route to host|host network not allowed/i,
 ];
 
 /** Words of a failure that is about the address. */

@@ -27,6 +27,8 @@ describe("hard or soft", () => {
     [undefined, undefined, "soft"],
     ["5.2.1", "550-5.2.1 The user you are trying to contact is receiving mail at a rate that 550-5.2.1 prevents additional messages from being delivered", "soft"],
     [undefined, "571 No PTR Record found. Reverse DNS required: 198.51.100.7", "soft"],
+    ["5.0.0", "The recipient server did not accept our requests to connect. Learn more at https://support.google.com/mail/answer/7720 [mx.example.org 192.0.2.9: timed out]", "soft"],
+    ["5.0.0", "554 Host network not allowed", "soft"],
     [undefined, "551 Server access mx.example.org forbidden by invalid RDNS record of your mail server (198.51.100.7).", "soft"],
     ["5.0.0", "550 Connections not accepted from servers without a valid sender domain. Fix reverse DNS for 198.51.100.7", "soft"],
   ])("%s %s: %s", (status, diagnostic, expected) => {
