@@ -239,7 +239,7 @@ function classifyJmrp(c: Context): Classification | undefined {
   if (!recipient && !isOurs(original, identity)) {
     return { events: [c.event("not-ours", "jmrp", {})], understood: true, format: "jmrp", summary: "a complaint about a message Presswork did not send" };
   }
-  if (!recipient) return { events: [], understood: false, format: "jmrp", summary: "a complaint whose recipient could not be recognised (no envelope token, Message-ID or unsubscribe link of ours)" };
+  if (!recipient) return unverifiable("jmrp", "a complaint");
   const event = c.event("complaint", "jmrp", { recipient, ...(issue !== undefined ? { issue } : {}) }, { feedbackType: "abuse" });
   return { events: [event], understood: true, format: "jmrp", summary: "a complaint (abuse, Microsoft JMRP)" };
 }

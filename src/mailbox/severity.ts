@@ -65,9 +65,10 @@ export function statusIn(text: string | undefined): string | undefined {
  */
 export function failureStatus(field: string | undefined, diagnostic: string | undefined): string | undefined {
   const given = statusIn(field);
-  const said = statusIn(diagnostic);
-  if (!given) return said;
-  return said && /^\d\.0\.0$/.test(given) && !/^\d\.0\.0$/.test(said) ? said : given;
+  if (!given) return statusIn(diagnostic);
+  // Only a code right after the server's reply code ("550 5.7.1"), of the same class: an address (10.2.1.7) or a version (4.2.1) is none.
+  const said = diagnostic ? /\b[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(diagnostic)?.[1] : undefined;
+  return said && /^\d\.0\.0$/.test(given) && said[0] === given[0] && !/^\d\.0\.0$/.test(said) ? said : given;
 }
 
 /** The basic SMTP reply code in a text (`550`), when it holds one. */

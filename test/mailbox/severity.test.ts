@@ -44,6 +44,10 @@ describe("the status of a failure", () => {
     ["5.0.0", undefined, "5.0.0"],
     ["5.1.1", "550 5.7.1 User unknown", "5.1.1"],
     [undefined, "550 5.2.2 Mailbox full", "5.2.2"],
+    // Dotted numbers that are no status: an address, a version, another class.
+    ["5.0.0", "550 Message rejected: sending host 10.2.1.7 is not permitted", "5.0.0"],
+    ["5.0.0", "550 unrouteable address (Exim 4.2.1)", "5.0.0"],
+    ["5.0.0", "550-4.2.1 odd server", "5.0.0"],
   ])("Status %s, %s: %s", (status, diagnostic, expected) => {
     expect(failureStatus(status, diagnostic)).toBe(expected);
   });
