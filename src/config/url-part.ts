@@ -10,6 +10,6 @@ export function decodeUrlPart(part: string, setting: string, what: string, id: E
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new PressworkError(id, `${setting} has a % in its ${what} that is not followed by two hexadecimal digits: ${hint}`);
+    throw new PressworkError(id, `${setting} has a % in its ${what} that is not followed by two hexadecimal digits. ${hint}`);
   }
 }

@@ -28,7 +28,7 @@ export function imapFromEnv(env: NodeJS.ProcessEnv): ImapSettings {
   if (url.protocol !== "imap:" && url.protocol !== "imaps:") throw new PressworkError("mailbox-setup", `IMAP_URL starts with ${url.protocol}//: it must be imaps:// (TLS) or imap:// (STARTTLS)`);
   if (!url.username || !url.password) throw new PressworkError("mailbox-setup", "IMAP_URL has no user name or password: write it as imaps://user:password@host");
   const secure = url.protocol === "imaps:";
-  const decode = (part: string, what: string) => decodeUrlPart(part, "IMAP_URL", what, "mailbox-setup", "write @ : / ? # and % in it as %40 %3A %2F %3F %23 and %25");
+  const decode = (part: string, what: string) => decodeUrlPart(part, "IMAP_URL", what, "mailbox-setup", "Write @ : / ? # and % in it as %40 %3A %2F %3F %23 and %25.");
   return {
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port: url.port ? Number(url.port) : secure ? 993 : 143,

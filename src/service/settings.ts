@@ -88,21 +88,28 @@ function trustProxy(value: string | undefined): false | string[] {
   const entries = text.split(",").map((v) => v.trim()).filter(Boolean);
   const wrong = entries.find((entry) => !isProxyEntry(entry));
   if (wrong !== undefined) {
-    const why = wrong === "true" ? "trusting every proxy would let any client choose the address its rate limit and consent record go by" : "that is neither an address, a range nor loopback, linklocal or uniquelocal";
+    const why = wrong === "true" || /\/0$|\/0\.0\.0\.0$/.test(wrong) ? "trusting every proxy would let any client choose the address its rate limit and consent record go by" : "that is neither an address, a range nor loopback, linklocal or uniquelocal";
     throw new PressworkError("service-setup", `PRESSWORK_TRUST_PROXY holds "${wrong}": ${why}. Give the proxies' addresses or ranges, comma-separated (e.g. loopback, or 10.0.0.0/8)`);
   }
   return entries;
 }
 
-/** An address, a range (CIDR, or an address and its netmask) or one of the named sets a trusted proxy may be given as. */
+/**
+ * An address, a range (CIDR, or an IPv4 address and its netmask) or one of
+ * the named sets a trusted proxy may be given as, as Fastify's proxy-addr
+ * takes them: a range of every address (`/0`) is none.
+ */
 function isProxyEntry(entry: string): boolean {
   if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
   const [address = "", range, ...more] = entry.split("/");
   const family = isIP(address);
   if (family === 0 || more.length > 0) return false;
   if (range === undefined) return true;
-  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
-  return family === 4 && isIPv4(range);
+  if (/^\d{1,3}$/.test(range)) return Number(range) >= 1 && Number(range) <= (family === 4 ? 32 : 128);
+  if (family !== 4 || !isIPv4(range)) return false;
+  // A netmask is ones, then zeros, and not all zeros.
+  const inverse = ~range.split(".").reduce((bits, octet) => (bits << 8) | Number(octet), 0) >>> 0;
+  return inverse !== 0xffffffff && (inverse & (inverse + 1)) === 0;
 }
 
 function perMinute(value: string | undefined): number {

@@ -15,7 +15,7 @@ export function parseDatabaseUrl(url: string | undefined, root: string): { diale
     return { dialect: "postgres", url: value };
   }
   const match = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(value);
-  const path = match ? decodeUrlPart(match[1] ?? "", "DATABASE_URL", "path", "database-url", "write % in a sqlite: path as %25") : value;
+  const path = match ? decodeUrlPart(match[1] ?? "", "DATABASE_URL", "path", "database-url", "Write % in a sqlite: path as %25.") : value;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path === "") {
     throw new PressworkError("database-url", "DATABASE_URL must be postgres://… for PostgreSQL, or sqlite:PATH (or a file path) for SQLite");
   }

@@ -146,7 +146,13 @@ describe("presswork serve as a process", () => {
     expect(badDb.code).toBe(3);
     expect(badDb.stderr).toContain("DATABASE_URL must be postgres://");
     // A proxy setting it cannot use is a setting to fix (exit 3), not a database that may come back (exit 4).
-    for (const [value, why] of [["true", "trusting every proxy"], ["10.0.0.0/33", "neither an address, a range"], ["2", "not a number of hops"]]) {
+    for (const [value, why] of [
+      ["true", "trusting every proxy"],
+      ["0.0.0.0/0", "trusting every proxy"],
+      ["10.0.0.0/33", "neither an address, a range"],
+      ["10.0.0.1/255.0.255.0", "neither an address, a range"],
+      ["2", "not a number of hops"],
+    ]) {
       const badProxy = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", PRESSWORK_TRUST_PROXY: value as string });
       expect(badProxy.code, badProxy.stderr).toBe(3);
       expect(badProxy.stderr).toContain(why);
