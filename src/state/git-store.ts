@@ -266,14 +266,17 @@ export class GitBranchStore implements StateStore {
       return { alone: behind && (await this.git.run(["update-ref", this.local, commit, mine ?? ZERO])).code === 0 };
     }
     const text = `${result.stdout.toString()}\n${result.stderr}`;
-    // Another writer moved the tip: seen by git before sending (non-fast-forward), or by the server as it moved
-    // the ref ("[remote rejected] (failed to update ref)"; GitHub: "(cannot lock ref …: is at … but expected …)").
-    const race = /\[rejected\]|non-fast-forward|fetch first|stale info/i.test(text) || /\[remote rejected\][^\n]*\((cannot lock ref|failed to update ref|incorrect old value)/i.test(text);
+    // Another writer moved the tip: seen by git before sending (non-fast-forward), or by the server as it moved the
+    // ref ("cannot lock ref …: is at … but expected …", then "[remote rejected] (failed to update ref)"). A ref the
+    // server could not update for another reason (a stale .lock file, a full disk) is a failure with its own words.
+    const race = /\[rejected\]|non-fast-forward|fetch first|stale info/i.test(text) || (/\[remote rejected\]/.test(text) && /but expected|incorrect old value/i.test(text));
     // GitHub's protected branches (GH006) and rulesets (GH013), or a hook: "… (protected branch hook declined)".
     const rule = !race && /\[remote rejected\][^\n]*declined|GH0(06|13)/i.test(text);
     // The server's own lines, without the blank "remote:" lines GitHub puts around them.
     const lines = text.split("\n").map((l) => l.replace(/^remote:/, "").trim()).filter((l) => l && !/^To |^Done$|^error: failed to push/.test(l));
-    return { race, rule, message: lines.slice(rule ? -6 : -2).join(" ") };
+    // A rule's lines all say something (GitHub's list of what the ruleset forbids); otherwise the errors, not git's advice after them.
+    const errors = lines.filter((l) => /^(?:error|fatal):|\[(?:remote )?rejected\]/i.test(l));
+    return { race, rule, message: (rule ? lines.slice(-6) : errors.length > 0 ? errors.slice(-3) : lines.slice(-2)).join(" ") };
   }
 
   /** Moves the local branch from `old` to `commit`, or reports a race when another writer moved it first. */

@@ -215,6 +215,17 @@ describe("the state on a git branch", () => {
     }
   });
 
+  it("names the server's reason when it cannot move the ref for a reason of its own, not another writer", async () => {
+    const { remote, clones } = await remoteAndClones(1);
+    const store = await open(clones[0] as string, "origin");
+    await store.write([ledgerPart(3, "a", 0, [1])], "first");
+    // A lock file left by a crashed process on the server: no retry moves it.
+    await writeFile(join(remote, "refs/heads/presswork-state.lock"), "");
+    const refused = store.write([ledgerPart(3, "a", 1, [2])], "second");
+    await expect(refused).rejects.toMatchObject({ id: "state-save" });
+    await expect(refused).rejects.toThrow(/cannot save the state on the git branch presswork-state of origin: .*presswork-state\.lock.*File exists/);
+  });
+
   it("never shows a token written into the remote's URL", async () => {
     const { clones } = await remoteAndClones(1);
     const store = await open(clones[0] as string, "https://x-access-token:ghs_secret123@127.0.0.1:9/o/r.git");
