@@ -19,6 +19,8 @@ export interface ReadOptions {
   dryRun?: boolean;
   /** Called after each batch, with the totals so far. */
   onProgress?: (report: MailboxReport) => void;
+  /** Stops reading (SIGTERM, SIGINT): the batch under way finishes first. */
+  signal?: AbortSignal;
 }
 
 /** A message that went to the folder for a person. */
@@ -76,15 +78,22 @@ export async function readMailbox(client: ImapFlow, options: ReadOptions): Promi
   const report: MailboxReport = { read: 0, processed: 0, attention: [], events: {}, truncated: 0 };
   const { config } = options;
   if (!options.dryRun) {
-    for (const folder of [config.processed, config.attention]) await client.mailboxCreate(folderPath(folder));
+    for (const folder of [config.processed, config.attention]) {
+      await client.mailboxCreate(folderPath(folder)).catch(async (error: unknown) => {
+        // Outlook.com and Microsoft 365 refuse to create a folder that exists without saying ALREADYEXISTS (RFC 5530).
+        if (!(await folderExists(client, folder))) throw error;
+      });
+    }
   }
   for (const folder of config.folders) {
+    if (options.signal?.aborted) break;
     const lock = await client.getMailboxLock(folderPath(folder)).catch((error: Error & { responseText?: string }) => {
       throw new PressworkError("mailbox-setup", `the folder "${folder}" in mailbox.folders cannot be opened (${error.responseText ?? error.message}): check its name on the server`);
     });
     try {
-      const uids = (await client.search({ all: true }, { uid: true })) || [];
-      for (let i = 0; i < uids.length; i += config.batchSize) {
+      // Without a safe expunge (see moveTo) the messages moved are left marked \Deleted: skipped, not read again.
+      const uids = (await client.search(expungesSafely(client) ? { all: true } : { deleted: false }, { uid: true })) || [];
+      for (let i = 0; i < uids.length && !options.signal?.aborted; i += config.batchSize) {
         await readBatch(client, folder, uids.slice(i, i + config.batchSize), options, report);
         options.onProgress?.(report);
       }
@@ -147,8 +156,39 @@ async function readBatch(client: ImapFlow, folder: string, uids: number[], optio
   if (options.dryRun) return;
   // Moved only once the events are recorded durably.
   await options.sink.flush?.();
-  if (processed.length > 0) await client.messageMove(processed.join(","), folderPath(options.config.processed), { uid: true });
-  if (attention.length > 0) await client.messageMove(attention.join(","), folderPath(options.config.attention), { uid: true });
+  if (processed.length > 0) await moveTo(client, processed, options.config.processed);
+  if (attention.length > 0) await moveTo(client, attention, options.config.attention);
+}
+
+/** Whether the server lists `folder` (a config name, `/` between levels), under its namespace's prefix or not. */
+async function folderExists(client: ImapFlow, folder: string): Promise<boolean> {
+  const path = folderPath(folder);
+  return (await client.list()).some((box) => {
+    const name = Array.isArray(path) ? path.join(box.delimiter) : path;
+    return box.path === name || box.path.endsWith(`${box.delimiter}${name}`);
+  });
+}
+
+/** Whether the server removes only the messages named (MOVE, or UID EXPUNGE from UIDPLUS). */
+function expungesSafely(client: ImapFlow): boolean {
+  return client.capabilities.has("MOVE") || client.capabilities.has("UIDPLUS");
+}
+
+/**
+ * Moves messages to `folder`: MOVE, or COPY, \Deleted and UID EXPUNGE. A
+ * server with neither MOVE nor UIDPLUS has only a plain EXPUNGE, which also
+ * removes every message a person marked deleted (RFC 4315): there they are
+ * copied and marked \Deleted, and left for the person's mail program to
+ * expunge. A move the server refuses is an error: the events are recorded,
+ * and the next run reads the messages again.
+ */
+async function moveTo(client: ImapFlow, uids: number[], folder: string): Promise<void> {
+  const range = uids.join(",");
+  const path = folderPath(folder);
+  const moved = expungesSafely(client)
+    ? await client.messageMove(range, path, { uid: true })
+    : (await client.messageCopy(range, path, { uid: true })) && (await client.messageFlagsAdd(range, ["\\Deleted"], { uid: true }));
+  if (!moved) throw new PressworkError("mailbox-unavailable", `the IMAP server did not move ${uids.length} message(s) to "${folder}" (is the mailbox over its quota, or may this login not add to that folder?): their events are recorded, and the next run reads them again`);
 }
 
 /** ` (from j***@example.com, "subject")` for the report: the sender masked, addresses in the subject replaced. */
@@ -166,8 +206,6 @@ function describeMessage(source: Buffer): string {
 export interface RunOptions extends ReadOptions {
   /** One pass over what is waiting, then return. */
   once: boolean;
-  /** Stops watching (SIGTERM, SIGINT): the pass under way finishes its batch first. */
-  signal?: AbortSignal;
   /** Called after each pass. */
   onPass?: (report: MailboxReport) => void;
   /** Called when a pass fails while watching; the connection is made again after `pollSeconds`. */
@@ -183,8 +221,9 @@ export async function runMailbox(options: RunOptions): Promise<MailboxReport> {
   let last: MailboxReport = { read: 0, processed: 0, attention: [], events: {}, truncated: 0 };
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      options.signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      const stop = () => (clearTimeout(timer), resolve());
+      const timer = setTimeout(() => (options.signal?.removeEventListener("abort", stop), resolve()), ms);
+      options.signal?.addEventListener("abort", stop, { once: true });
     });
   while (!options.signal?.aborted) {
     const client = imapClient(options.imap);
@@ -218,6 +257,7 @@ async function waitForMail(client: ImapFlow, options: RunOptions): Promise<void>
         clearTimeout(timer);
         client.off("exists", done);
         client.off("close", closed);
+        options.signal?.removeEventListener("abort", done);
         resolve();
       };
       const closed = () => reject(new PressworkError("mailbox-unavailable", "the IMAP server closed the connection"));

@@ -14,5 +14,5 @@ export interface TestDovecot {
 export const IMAP_PASSWORD: string;
 /** Why Dovecot cannot run on this machine, or undefined when it can. */
 export function dovecotUnavailable(): string | undefined;
-/** Starts a private Dovecot; rejects with its own words when it does not start. */
-export function startDovecot(): Promise<TestDovecot>;
+/** Starts a private Dovecot, with extra lines of configuration; rejects with its own words when it does not start. */
+export function startDovecot(extra?: string[]): Promise<TestDovecot>;

@@ -43,11 +43,12 @@ function listening(port) {
 }
 
 /**
- * Starts Dovecot. Resolves with its port, an IMAP URL for a user, and
- * `stop()`, which stops it and removes its folder. Rejects with Dovecot's
- * own words when it does not start.
+ * Starts Dovecot, with `extra` lines of configuration (to imitate another
+ * server). Resolves with its port, an IMAP URL for a user, and `stop()`,
+ * which stops it and removes its folder. Rejects with Dovecot's own words
+ * when it does not start.
  */
-export async function startDovecot() {
+export async function startDovecot(extra = []) {
   const why = dovecotUnavailable();
   if (why) throw new Error(why);
   const dir = mkdtempSync(join(tmpdir(), "presswork-dovecot-"));
@@ -98,6 +99,7 @@ export async function startDovecot() {
       "  chroot =",
       "}",
       ...(root ? [] : ["service auth {", `  user = ${me.username}`, "}", "service auth-worker {", `  user = ${me.username}`, "}"]),
+      ...extra,
       "",
     ].join("\n");
     writeFileSync(join(dir, "dovecot.conf"), config);

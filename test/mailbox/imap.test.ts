@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse.js";
+import type { MailboxConfig } from "../../src/config/schema.js";
 import type { FeedbackEvent } from "../../src/feedback/event.js";
 import { addressKey } from "../../src/issues/message.js";
 import { imapFromEnv } from "../../src/mailbox/imap.js";
@@ -146,6 +147,87 @@ describe("presswork mailbox over a real IMAP server", () => {
     expect(report.processed).toBe(2);
     expect(readEvents(path)).toHaveLength(2);
     expect(await folders(url)).toMatchObject({ INBOX: 0, "Presswork.Processed": 2 });
+  });
+
+  it("stops after the batch under way when told to (SIGTERM), leaving the rest for the next run", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("stopped", Array.from({ length: 6 }, () => readFileSync(join(FIXTURES, "postfix-user-unknown.eml"))));
+    const root = await tempProject();
+    const sink = await JsonLinesSink.open(join(root, "events.jsonl"));
+    const config = { ...(parseConfig(CONFIG_WITH_BOUNCES).config?.mailbox as MailboxConfig), batchSize: 2 };
+    const imap = imapFromEnv({ IMAP_URL: url });
+    const stop = new AbortController();
+    const client = imapClient(imap);
+    await client.connect();
+    const report = await readMailbox(client, { config, identity: fixtureIdentity(), imap, now: () => new Date(), sink, signal: stop.signal, onProgress: () => stop.abort() });
+    await client.logout();
+    await sink.close();
+    expect(report.read).toBe(2);
+    expect(await folders(url)).toMatchObject({ INBOX: 4, "Presswork.Processed": 2 });
+  });
+
+  it("on a server without MOVE or UIDPLUS, never expunges a message a person marked deleted; a move the server refuses is an error, the messages left in place", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    // Older Exchange and some hosted servers: COPY and a plain EXPUNGE only. And an ACL that refuses inserts to Processed.
+    const old = await startDovecot([
+      "imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE",
+      "mail_plugins = $mail_plugins acl",
+      "protocol imap {",
+      "  mail_plugins = $mail_plugins imap_acl",
+      "}",
+      "plugin {",
+      "  acl = vfile",
+      "}",
+    ]);
+    try {
+      const names = ["postfix-user-unknown.eml", "arf-yahoo.eml", "exim-permanent.eml", "m365-recipient-not-found.eml"];
+      const login = async (user: string) => {
+        const client = new ImapFlow({ host: "127.0.0.1", port: old.port, secure: false, auth: { user, pass: "test-password" }, logger: false });
+        await client.connect();
+        return client;
+      };
+      const person = await login("old");
+      for (const name of names) await person.append("INBOX", readFileSync(join(FIXTURES, name)));
+      await person.mailboxOpen("INBOX");
+      // Marked deleted in a mail program, not expunged yet.
+      await person.messageFlagsAdd("4", ["\\Deleted"], { uid: true });
+      await person.logout();
+      const config = { ...(parseConfig(CONFIG_WITH_BOUNCES).config?.mailbox as MailboxConfig), batchSize: 2 };
+      const pass = async (user: string) => {
+        const root = await tempProject();
+        const sink = await JsonLinesSink.open(join(root, "events.jsonl"));
+        const client = imapClient(imapFromEnv({ IMAP_URL: old.url(user) }));
+        await client.connect();
+        try {
+          return await readMailbox(client, { config, identity: fixtureIdentity(), imap: imapFromEnv({ IMAP_URL: old.url(user) }), now: () => new Date(), sink });
+        } finally {
+          await client.logout();
+          await sink.close();
+        }
+      };
+      expect((await pass("old")).read).toBe(3);
+      // The three read are copied and marked deleted; the person's message is still there; nothing is read twice.
+      const after = await login("old");
+      await after.mailboxOpen("INBOX");
+      expect((await after.search({ all: true }, { uid: true })) || []).toEqual([1, 2, 3, 4]);
+      await after.logout();
+      expect(await folders(old.url("old"))).toMatchObject({ INBOX: 4, "Presswork.Processed": 3 });
+      expect((await pass("old")).read).toBe(0);
+      expect(await folders(old.url("old"))).toMatchObject({ "Presswork.Processed": 3 });
+
+      // Processed refuses inserts (a delegated mailbox's rights): an error naming the folder, and nothing leaves INBOX.
+      const refused = await login("acl");
+      await refused.append("INBOX", readFileSync(join(FIXTURES, "postfix-user-unknown.eml")));
+      await refused.mailboxCreate(["Presswork", "Processed"]);
+      await refused.logout();
+      const acl = join(old.dir, "mail/acl/.Presswork.Processed/dovecot-acl");
+      writeFileSync(acl, "owner lrwstekxa\n");
+      chownSync(acl, statSync(join(old.dir, "mail/acl")).uid, statSync(join(old.dir, "mail/acl")).gid);
+      await expect(pass("acl")).rejects.toThrow(/the IMAP server did not move 1 message\(s\) to "Presswork\/Processed"/);
+      expect(await folders(old.url("acl"))).toMatchObject({ INBOX: 1, "Presswork.Processed": 0 });
+    } finally {
+      await old.stop();
+    }
   });
 
   it("reads a 20 MB bounce from its first megabyte, classifies it and moves it whole", async (ctx) => {
