@@ -119,8 +119,28 @@ async function readBatch(client: ImapFlow, folder: string, uids: number[], optio
     if (group.length === 0) return;
     const sources: Array<{ uid: number; size: number; source: Buffer }> = [];
     const bySize = new Map(group.map((g) => [g.uid, g.size]));
-    for await (const message of client.fetch(group.map((g) => g.uid).join(","), { uid: true, source: { start: 0, maxLength: limit } }, { uid: true })) {
-      if (message.source) sources.push({ uid: message.uid, size: bySize.get(message.uid) ?? message.source.length, source: message.source });
+    const fetchSources = async (range: string) => {
+      for await (const message of client.fetch(range, { uid: true, source: { start: 0, maxLength: limit } }, { uid: true })) {
+        if (message.source) sources.push({ uid: message.uid, size: bySize.get(message.uid) ?? message.source.length, source: message.source });
+      }
+    };
+    try {
+      await fetchSources(group.map((g) => g.uid).join(","));
+    } catch (error) {
+      // A server that cannot fetch one message (Yahoo and Office 365 answer NO for some) would stop every run at
+      // it: fetched one by one, the rest are read and that one goes to a person. A connection lost is an error.
+      if (!client.usable) throw error;
+      sources.length = 0;
+      for (const { uid } of group) {
+        try {
+          await fetchSources(String(uid));
+        } catch (failure) {
+          if (!client.usable) throw failure;
+          report.read++;
+          report.attention.push({ folder, uid, reason: `the server could not fetch it: ${withoutAddresses((failure as Error & { responseText?: string }).responseText ?? (failure as Error).message)}` });
+          attention.push(uid);
+        }
+      }
     }
     group = [];
     bytes = 0;

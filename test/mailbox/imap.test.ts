@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -147,6 +147,56 @@ describe("presswork mailbox over a real IMAP server", () => {
     expect(report.processed).toBe(2);
     expect(readEvents(path)).toHaveLength(2);
     expect(await folders(url)).toMatchObject({ INBOX: 0, "Presswork.Processed": 2 });
+  });
+
+  it("reads the rest when the server cannot fetch one message, and sends that one to a person", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = new URL(await mailboxWith("poison", ["postfix-user-unknown.eml", "arf-yahoo.eml", "exim-permanent.eml"].map((f) => readFileSync(join(FIXTURES, f)))));
+    // Between reader and server, a proxy answers every fetch of UID 2's body as Yahoo and Office 365 sometimes do.
+    const port = Number(url.port);
+    const proxy = createServer((reader) => {
+      const server = connect(port, "127.0.0.1");
+      server.pipe(reader);
+      let pending = "";
+      reader.on("data", (chunk: Buffer) => {
+        pending += chunk.toString("latin1");
+        let end;
+        while ((end = pending.indexOf("\r\n")) >= 0) {
+          const line = pending.slice(0, end + 2);
+          pending = pending.slice(end + 2);
+          const fetch = /^(\S+) UID FETCH (\S+) .*BODY\.PEEK\[\]/i.exec(line);
+          const uids = fetch?.[2]?.split(",").flatMap((part) => {
+            const [from = 0, to = from] = part.split(":").map(Number);
+            return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+          });
+          if (fetch && uids?.includes(2)) reader.write(`${fetch[1]} NO [SERVERBUG] FETCH Server error while fetching messages\r\n`);
+          else server.write(line, "latin1");
+        }
+      });
+      reader.on("close", () => server.destroy());
+      server.on("close", () => reader.destroy());
+      server.on("error", () => reader.destroy());
+      reader.on("error", () => server.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      url.port = String((proxy.address() as AddressInfo).port);
+      const root = await tempProject();
+      const sink = await JsonLinesSink.open(join(root, "events.jsonl"));
+      const imap = imapFromEnv({ IMAP_URL: url.href });
+      const client = imapClient(imap);
+      await client.connect();
+      const config = parseConfig(CONFIG_WITH_BOUNCES).config?.mailbox as MailboxConfig;
+      const report = await readMailbox(client, { config, identity: fixtureIdentity(), imap, now: () => new Date(), sink });
+      await client.logout();
+      await sink.close();
+      expect(report.processed).toBe(2);
+      expect(report.attention).toEqual([{ folder: "INBOX", uid: 2, reason: expect.stringContaining("the server could not fetch it: FETCH Server error while fetching messages") }]);
+      expect(readEvents(join(root, "events.jsonl"))).toHaveLength(2);
+      expect(await folders(url.href)).toMatchObject({ INBOX: 0, "Presswork.Processed": 2, "Presswork.Needs attention": 1 });
+    } finally {
+      proxy.close();
+    }
   });
 
   it("stops after the batch under way when told to (SIGTERM), leaving the rest for the next run", async (ctx) => {
