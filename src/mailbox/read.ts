@@ -134,10 +134,10 @@ async function readBatch(client: ImapFlow, folder: string, uids: number[], optio
       for (const { uid } of group) {
         try {
           await fetchSources(String(uid));
-        } catch (failure) {
-          if (!client.usable) throw failure;
+        } catch (err) {
+          if (!client.usable) throw err;
           report.read++;
-          report.attention.push({ folder, uid, reason: `the server could not fetch it: ${withoutAddresses((failure as Error & { responseText?: string }).responseText ?? (failure as Error).message)}` });
+          report.attention.push({ folder, uid, reason: `the server could not fetch it: ${withoutAddresses((err as Error & { responseText?: string }).responseText ?? (err as Error).message)}` });
           attention.push(uid);
         }
       }
