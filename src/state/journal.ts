@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, fstatSync, mkdirSync, openSync, readd
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { running } from "./process.js";
+import { earlierAttempt, githubAttempt } from "./github-attempt.js";
 import { encodeEvent, encodeHeader, PART_BYTES, type LedgerEvent } from "./ledger.js";
 import type { Attempt, Shard, StateChange } from "./store.js";
 
@@ -132,9 +133,7 @@ export class Journal {
    */
   get over(): boolean {
     const { host, pid, github } = this.info.attempt;
-    if (existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !running(pid))) return true;
-    const env = process.env;
-    return github !== undefined && env["GITHUB_ACTIONS"] === "true" && env["GITHUB_RUN_ID"] === github.runId && env["GITHUB_JOB"] === github.job && Number(env["GITHUB_RUN_ATTEMPT"] || 1) > github.runAttempt;
+    return existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !running(pid)) || earlierAttempt(github, githubAttempt(process.env));
   }
 
   private saved(): Saved {

@@ -6,6 +6,7 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import { DEFAULT_DATABASE } from "../store/url.js";
 import { GitBranchStore, STATE_BRANCH } from "./git-store.js";
 import { running } from "./process.js";
+import { earlierAttempt, githubAttempt } from "./github-attempt.js";
 import { Journal } from "./journal.js";
 import { legacyChanges, readLegacy, type LegacyState } from "./legacy.js";
 import { type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
@@ -225,14 +226,13 @@ export function startedIssues(summary: StateSummary, file: VFile): IssueState[] 
   return out;
 }
 
-
 /** A lock is taken over once its holder has been silent this long (checkpoints renew it every minute). */
 export const LOCK_STALE_MS = 5 * 60_000;
 
 /** Who started this attempt, for its records and its lock. */
 export function newAttempt(clock: Date, env: NodeJS.ProcessEnv, shard?: Shard): Attempt {
   const stamp = clock.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const github = env["GITHUB_ACTIONS"] === "true" && env["GITHUB_RUN_ID"] ? { runId: env["GITHUB_RUN_ID"], runAttempt: Number(env["GITHUB_RUN_ATTEMPT"] || 1), job: env["GITHUB_JOB"] || "job" } : undefined;
+  const github = githubAttempt(env);
   const host = hostname();
   const who = github ? `gh-${github.runId}-${github.runAttempt}-${github.job}` : `local-${host.slice(0, 24)}-${process.pid}`;
   const name = `${stamp}.${who}${shard ? `-s${shard.index}of${shard.count}` : ""}`.replace(/[^A-Za-z0-9.-]/g, "-");
@@ -250,9 +250,7 @@ function staleness(lock: LockRecord, mine: Attempt, now: Date): string | undefin
   if (silent > LOCK_STALE_MS) return `silent for ${Math.round(silent / 60_000)} minutes`;
   const other = lock.attempt;
   if (other.host === mine.host && !other.github && !mine.github && other.pid !== mine.pid && !running(other.pid)) return `process ${other.pid} is gone`;
-  if (other.github && mine.github && other.github.runId === mine.github.runId && other.github.job === mine.github.job && other.github.runAttempt < mine.github.runAttempt) {
-    return `a re-run of GitHub run ${other.github.runId} (its attempt ${other.github.runAttempt} has ended)`;
-  }
+  if (other.github && earlierAttempt(other.github, mine.github)) return `a re-run of GitHub run ${other.github.runId} (its attempt ${other.github.runAttempt} has ended)`;
   return undefined;
 }
 
