@@ -329,7 +329,8 @@ export class SubscriberList {
     const outcomes: Array<SubscribeOutcome | undefined> = items.map(() => undefined);
     if (this.store.dialect === "postgres") {
       const first = firstOf(items, (item) => item.address.identity);
-      const asked = [...first.values()].map((i) => items[i] as Subscribe);
+      // Inserted in address order (the statement keeps it), as the rows below are taken: see inKeyOrder.
+      const asked = [...first.values()].map((i) => items[i] as Subscribe).sort(inKeyOrder((s) => s.address.identity));
       const values = {
         list: this.list,
         emails: asked.map((a) => a.address.address),
@@ -347,12 +348,8 @@ export class SubscriberList {
       for (const row of (await this.q.subscribeNew(this.store.db, values)).rows) outcomes[first.get(row.identity) as number] = "new";
       if (outcomes.every((o) => o !== undefined)) return outcomes as SubscribeOutcome[];
     }
-    // In address order (stable, so the same address twice keeps its order): two batches at once lock their rows
-    // (see findByIdentity) in the same order, and never each wait for the other.
-    const order = [...items.keys()].sort((a, b) => {
-      const [x, y] = [(items[a] as Subscribe).address.identity, (items[b] as Subscribe).address.identity];
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    // In address order, stable: the same address twice keeps its order.
+    const order = [...items.keys()].sort(inKeyOrder((i) => (items[i] as Subscribe).address.identity));
     return this.store.transaction(async (trx) => {
       for (const i of order) outcomes[i] ??= await this.subscribeIn(trx, items[i] as Subscribe);
       return outcomes as SubscribeOutcome[];
@@ -465,7 +462,7 @@ export class SubscriberList {
       if (outcomes.every((o) => o !== undefined)) return outcomes as UnsubscribeOutcome[];
     }
     return this.store.transaction(async (trx) => {
-      for (const [i, item] of items.entries()) outcomes[i] ??= await this.unsubscribeIn(trx, item);
+      for (const i of [...items.keys()].sort(inKeyOrder((i) => (items[i] as Unsubscribe).key))) outcomes[i] ??= await this.unsubscribeIn(trx, items[i] as Unsubscribe);
       return outcomes as UnsubscribeOutcome[];
     });
   }
@@ -906,4 +903,17 @@ function toRecord(row: { id: number; email: string; name: string | null; status:
     fields = {};
   }
   return { id: row.id, email: row.email, name: row.name, status: row.status, fields, createdAt: row.created_at, statusAt: row.status_at };
+}
+
+/**
+ * Compares by `key`, for a batch to take its subscribers' rows in one order
+ * (see findByIdentity): two batches at once on PostgreSQL (replicas) then
+ * never each hold a row the other waits for. The one-statement unsubscribe
+ * of PostgreSQL updates in the plan's order, which no sort decides.
+ */
+function inKeyOrder<T>(key: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
 }
