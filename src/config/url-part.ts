@@ -13,3 +13,11 @@ export function decodeUrlPart(part: string, setting: string, what: string, id: E
     throw new PressworkError(id, `${setting} has a % in its ${what} that is not followed by two hexadecimal digits. ${hint}`);
   }
 }
+
+/** The query parameter of SMTP_URL and IMAP_URL that allows a password over an unencrypted connection. */
+export const PLAINTEXT_AUTH_PARAM = "allow-plaintext-auth";
+
+/** Whether a setting's value says yes: true, 1 or yes. */
+export function saysYes(value: string | undefined): boolean {
+  return value === "true" || value === "1" || value === "yes";
+}

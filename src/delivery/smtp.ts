@@ -2,7 +2,7 @@ import { classify, cleanResponse } from "./classify.js";
 import { ConnectionPool, type PoolError } from "./pool.js";
 import { type Outcome, type Outgoing, type Transport } from "./transport.js";
 import { PressworkError } from "../errors/error.js";
-import { decodeUrlPart } from "../config/url-part.js";
+import { decodeUrlPart, PLAINTEXT_AUTH_PARAM, saysYes } from "../config/url-part.js";
 
 /** How to reach the SMTP server; the password never appears in a message. */
 export interface SmtpSettings {
@@ -24,9 +24,6 @@ export interface SmtpLimits {
   timeoutSeconds: number;
 }
 
-/** The query parameter of SMTP_URL that allows a password over an unencrypted connection. */
-export const PLAINTEXT_AUTH_PARAM = "allow-plaintext-auth";
-
 /**
  * SMTP settings from the environment: SMTP_URL (smtp:// or smtps://, user
  * and password in it, percent-encoded), or SMTP_HOST, SMTP_PORT, SMTP_USER,
@@ -38,10 +35,10 @@ export function smtpFromEnv(env: NodeJS.ProcessEnv): SmtpSettings | undefined {
   const rejectUnauthorized = env["SMTP_TLS_INSECURE"] !== "1";
   if (env["SMTP_URL"]) {
     const settings = parseSmtpUrl(env["SMTP_URL"]);
-    return { ...settings, allowPlaintextAuth: settings.allowPlaintextAuth || yes(env["SMTP_ALLOW_PLAINTEXT_AUTH"]), rejectUnauthorized };
+    return { ...settings, allowPlaintextAuth: settings.allowPlaintextAuth || saysYes(env["SMTP_ALLOW_PLAINTEXT_AUTH"]), rejectUnauthorized };
   }
   if (!env["SMTP_HOST"]) return undefined;
-  const secure = yes(env["SMTP_SECURE"]);
+  const secure = saysYes(env["SMTP_SECURE"]);
   const port = env["SMTP_PORT"] ? Number(env["SMTP_PORT"]) : secure ? 465 : 587;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PressworkError("smtp-setup", `SMTP_PORT is "${env["SMTP_PORT"]}", not a port number (1 to 65535)`);
   return {
@@ -51,11 +48,10 @@ export function smtpFromEnv(env: NodeJS.ProcessEnv): SmtpSettings | undefined {
     ...(env["SMTP_USER"] ? { user: env["SMTP_USER"] } : {}),
     ...(env["SMTP_PASSWORD"] ? { password: env["SMTP_PASSWORD"] } : {}),
     rejectUnauthorized,
-    allowPlaintextAuth: yes(env["SMTP_ALLOW_PLAINTEXT_AUTH"]),
+    allowPlaintextAuth: saysYes(env["SMTP_ALLOW_PLAINTEXT_AUTH"]),
   };
 }
 
-const yes = (value: string | undefined) => value === "true" || value === "1" || value === "yes";
 const URL_HINT = "Write it as smtp://user:password@host:587 or smtps://user:password@host:465, with @ : / ? # and % in the user name or password written as %40 %3A %2F %3F %23 and %25";
 
 /** Parses SMTP_URL by hand, so that each mistake is named without repeating the password. */
@@ -87,7 +83,7 @@ function parseSmtpUrl(text: string): Omit<SmtpSettings, "rejectUnauthorized"> {
   for (const pair of (query[1] ?? "").split("&").filter(Boolean)) {
     const [name = "", value = ""] = pair.split("=");
     if (name !== PLAINTEXT_AUTH_PARAM) throw fail(`has an unknown parameter "${name}" (the one parameter known is ${PLAINTEXT_AUTH_PARAM}=true)`);
-    allowPlaintextAuth = yes(value);
+    allowPlaintextAuth = saysYes(value);
   }
   let user: string | undefined;
   let password: string | undefined;

@@ -1,20 +1,24 @@
 import { PressworkError } from "../errors/error.js";
-import { decodeUrlPart } from "../config/url-part.js";
+import { decodeUrlPart, PLAINTEXT_AUTH_PARAM, saysYes } from "../config/url-part.js";
 /** Where the mailbox is: parsed from IMAP_URL. */
 export interface ImapSettings {
   host: string;
   port: number;
-  /** Implicit TLS (imaps://); otherwise STARTTLS whenever the server offers it. */
+  /** Implicit TLS (imaps://); otherwise STARTTLS, required unless `allowPlaintextAuth`. */
   secure: boolean;
   user: string;
   password: string;
+  /** Log in over imap:// without STARTTLS when the server does not offer it: only when asked for in so many words. */
+  allowPlaintextAuth: boolean;
 }
-
 
 /**
  * The IMAP settings from `IMAP_URL` (`imaps://user:password@host[:993]` or
- * `imap://…[:143]`, user and password percent-encoded). Errors never repeat
- * the password.
+ * `imap://…[:143]`, user and password percent-encoded). An imap:// login
+ * requires STARTTLS, as a stripped STARTTLS would otherwise hand the
+ * password to whoever stripped it, unless the URL has
+ * `?allow-plaintext-auth=true` or IMAP_ALLOW_PLAINTEXT_AUTH says yes.
+ * Errors never repeat the password.
  */
 export function imapFromEnv(env: NodeJS.ProcessEnv): ImapSettings {
   const value = env["IMAP_URL"];
@@ -28,6 +32,11 @@ export function imapFromEnv(env: NodeJS.ProcessEnv): ImapSettings {
   if (url.protocol !== "imap:" && url.protocol !== "imaps:") throw new PressworkError("mailbox-setup", `IMAP_URL starts with ${url.protocol}//: it must be imaps:// (TLS) or imap:// (STARTTLS)`);
   if (!url.username || !url.password) throw new PressworkError("mailbox-setup", "IMAP_URL has no user name or password: write it as imaps://user:password@host");
   const secure = url.protocol === "imaps:";
+  let allowPlaintextAuth = saysYes(env["IMAP_ALLOW_PLAINTEXT_AUTH"]);
+  for (const [name, value] of url.searchParams) {
+    if (name !== PLAINTEXT_AUTH_PARAM) throw new PressworkError("mailbox-setup", `IMAP_URL has an unknown parameter "${name}" (the one parameter known is ${PLAINTEXT_AUTH_PARAM}=true)`);
+    allowPlaintextAuth ||= saysYes(value);
+  }
   const decode = (part: string, what: string) => decodeUrlPart(part, "IMAP_URL", what, "mailbox-setup", "Write @ : / ? # and % in it as %40 %3A %2F %3F %23 and %25.");
   return {
     host: url.hostname.replace(/^\[|\]$/g, ""),
@@ -35,5 +44,6 @@ export function imapFromEnv(env: NodeJS.ProcessEnv): ImapSettings {
     secure,
     user: decode(url.username, "user name"),
     password: decode(url.password, "password"),
+    allowPlaintextAuth,
   };
 }

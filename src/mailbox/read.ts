@@ -55,6 +55,8 @@ export function imapClient(imap: ImapSettings): ImapFlow {
     host: imap.host,
     port: imap.port,
     secure: imap.secure,
+    // Required STARTTLS for imap://, unless plaintext is allowed: then used when offered.
+    ...(imap.secure || imap.allowPlaintextAuth ? {} : { doSTARTTLS: true }),
     auth: { user: imap.user, pass: imap.password },
     logger: false,
     disableAutoIdle: true,

@@ -43,17 +43,38 @@ function listening(port) {
 }
 
 /**
- * Starts Dovecot, with `extra` lines of configuration (to imitate another
- * server). Resolves with its port, an IMAP URL for a user, and `stop()`,
- * which stops it and removes its folder. Rejects with Dovecot's own words
- * when it does not start.
+ * A self-signed certificate for 127.0.0.1 and its key, made with openssl
+ * (which Debian's dovecot-core depends on) in `dir`: cert.pem and key.pem.
  */
-export async function startDovecot(extra = []) {
+function selfSignedCertificate(dir) {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
+  if (made.status !== 0) throw new Error(`openssl could not make a test certificate: ${(made.stderr || made.error?.message || "").trim()}`);
+  return { cert, key };
+}
+
+/**
+ * Starts Dovecot, with `extra` lines of configuration (to imitate another
+ * server), and with `tls` STARTTLS on a self-signed certificate (its path
+ * is `ca`). Resolves with its port, an IMAP URL for a user (one that
+ * allows a login without STARTTLS when the server has no TLS), and
+ * `stop()`, which stops it and removes its folder. Rejects with Dovecot's
+ * own words when it does not start.
+ */
+export async function startDovecot(extra = [], { tls = false } = {}) {
   const why = dovecotUnavailable();
   if (why) throw new Error(why);
   const dir = mkdtempSync(join(tmpdir(), "presswork-dovecot-"));
   // The mail processes (not root) walk into the folder.
   chmodSync(dir, 0o755);
+  let certificate;
+  try {
+    certificate = tls ? selfSignedCertificate(dir) : undefined;
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const root = process.getuid?.() === 0;
   const me = userInfo();
   const mailUid = root ? Number(spawnSync("id", ["-u", "nobody"]).stdout.toString().trim()) : me.uid;
@@ -69,7 +90,7 @@ export async function startDovecot(extra = []) {
       `state_dir = ${dir}/state`,
       "instance_name = presswork-test",
       `log_path = ${dir}/dovecot.log`,
-      "ssl = no",
+      ...(certificate ? ["ssl = yes", `ssl_cert = <${certificate.cert}`, `ssl_key = <${certificate.key}`] : ["ssl = no"]),
       "disable_plaintext_auth = no",
       "auth_mechanisms = plain login",
       root ? "default_login_user = dovenull" : `default_login_user = ${me.username}`,
@@ -121,7 +142,8 @@ export async function startDovecot(extra = []) {
       return {
         port,
         dir,
-        url: (user = "bounces") => `imap://${encodeURIComponent(user)}:${IMAP_PASSWORD}@127.0.0.1:${port}`,
+        ...(certificate ? { ca: certificate.cert } : {}),
+        url: (user = "bounces") => `imap://${encodeURIComponent(user)}:${IMAP_PASSWORD}@127.0.0.1:${port}${certificate ? "" : "?allow-plaintext-auth=true"}`,
         log: () => (existsSync(join(dir, "dovecot.log")) ? readFileSync(join(dir, "dovecot.log"), "utf8") : ""),
         stop: async () => {
           if (child.exitCode === null) {

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { connect, createServer, type AddressInfo } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,8 +11,9 @@ import { addressKey } from "../../src/issues/message.js";
 import { imapFromEnv } from "../../src/mailbox/imap.js";
 import { JsonLinesSink } from "../../src/mailbox/jsonl-sink.js";
 import { imapClient, readMailbox } from "../../src/mailbox/read.js";
-import { runCli } from "../helpers/cli.js";
+import { runCli, runCliAsync } from "../helpers/cli.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
+import { imapProxy } from "../helpers/imap-proxy.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { CONFIG_WITH_BOUNCES, FIXTURE_SECRET, fixtureIdentity } from "./identity.js";
 
@@ -153,34 +154,18 @@ describe("presswork mailbox over a real IMAP server", () => {
     if (!dovecot) return ctx.skip(unavailable);
     const url = new URL(await mailboxWith("poison", ["postfix-user-unknown.eml", "arf-yahoo.eml", "exim-permanent.eml"].map((f) => readFileSync(join(FIXTURES, f)))));
     // Between reader and server, a proxy answers every fetch of UID 2's body as Yahoo and Office 365 sometimes do.
-    const port = Number(url.port);
-    const proxy = createServer((reader) => {
-      const server = connect(port, "127.0.0.1");
-      server.pipe(reader);
-      let pending = "";
-      reader.on("data", (chunk: Buffer) => {
-        pending += chunk.toString("latin1");
-        let end;
-        while ((end = pending.indexOf("\r\n")) >= 0) {
-          const line = pending.slice(0, end + 2);
-          pending = pending.slice(end + 2);
-          const fetch = /^(\S+) UID FETCH (\S+) .*BODY\.PEEK\[\]/i.exec(line);
-          const uids = fetch?.[2]?.split(",").flatMap((part) => {
-            const [from = 0, to = from] = part.split(":").map(Number);
-            return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-          });
-          if (fetch && uids?.includes(2)) reader.write(`${fetch[1]} NO [SERVERBUG] FETCH Server error while fetching messages\r\n`);
-          else server.write(line, "latin1");
-        }
-      });
-      reader.on("close", () => server.destroy());
-      server.on("close", () => reader.destroy());
-      server.on("error", () => reader.destroy());
-      reader.on("error", () => server.destroy());
+    const proxy = await imapProxy(Number(url.port), {
+      fromClient: (line) => {
+        const fetch = /^(\S+) UID FETCH (\S+) .*BODY\.PEEK\[\]/i.exec(line);
+        const uids = fetch?.[2]?.split(",").flatMap((part) => {
+          const [from = 0, to = from] = part.split(":").map(Number);
+          return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+        });
+        return fetch && uids?.includes(2) ? { answer: `${fetch[1]} NO [SERVERBUG] FETCH Server error while fetching messages\r\n` } : line;
+      },
     });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     try {
-      url.port = String((proxy.address() as AddressInfo).port);
+      url.href = proxy.url(url.href);
       const root = await tempProject();
       const sink = await JsonLinesSink.open(join(root, "events.jsonl"));
       const imap = imapFromEnv({ IMAP_URL: url.href });
@@ -195,7 +180,7 @@ describe("presswork mailbox over a real IMAP server", () => {
       expect(readEvents(join(root, "events.jsonl"))).toHaveLength(2);
       expect(await folders(url.href)).toMatchObject({ INBOX: 0, "Presswork.Processed": 2, "Presswork.Needs attention": 1 });
     } finally {
-      proxy.close();
+      await proxy.close();
     }
   });
 
@@ -280,6 +265,62 @@ describe("presswork mailbox over a real IMAP server", () => {
     }
   });
 
+  it("creates its folders once on a server that refuses to create an existing folder without saying ALREADYEXISTS, as Outlook.com does", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("outlook", [readFileSync(join(FIXTURES, "postfix-user-unknown.eml"))]);
+    // Outlook.com's answer to CREATE of a folder that is there: "NO Mailbox already exists." and no response code (RFC 5530).
+    const proxy = await imapProxy(Number(new URL(url).port), { fromServer: (line) => line.replace(/^(\S+) NO \[ALREADYEXISTS\] .*\r\n$/, "$1 NO Mailbox already exists.\r\n") });
+    try {
+      const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+      const env = { IMAP_URL: proxy.url(url), PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" };
+      const first = await runCliAsync(["mailbox", "--once"], root, env);
+      expect(first.code, first.stderr).toBe(0);
+      await mailboxWith("outlook", [readFileSync(join(FIXTURES, "arf-yahoo.eml"))]);
+      const second = await runCliAsync(["mailbox", "--once"], root, env);
+      expect(second.stderr).toBe("");
+      expect(second.code).toBe(0);
+      expect(proxy.sent()).toMatch(/CREATE "?Presswork/);
+      expect(await folders(url)).toMatchObject({ INBOX: 0, "Presswork.Processed": 2 });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("requires STARTTLS for imap://: logs in over TLS, and says so and sends no password when the server's certificate does not verify or its STARTTLS was stripped", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const secure = await startDovecot([], { tls: true });
+    const proxy = await imapProxy(secure.port, { fromServer: (line) => line.replace(/ STARTTLS/g, "") });
+    try {
+      const url = secure.url("tls");
+      await mailboxWith("tls", []);
+      const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+      const base = { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" };
+      const logins = () => secure.log().split("\n").filter((line) => line.includes("Login: user=<tls>"));
+
+      // A certificate the machine does not trust: named, with how to trust it.
+      const untrusted = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: url });
+      expect(untrusted.code, untrusted.stderr).toBe(3);
+      expect(untrusted.stderr).toMatch(/certificate of the IMAP server 127\.0\.0\.1 does not verify \(.+\).*NODE_EXTRA_CA_CERTS/);
+      expect(logins()).toEqual([]);
+
+      // Trusted: the login goes over STARTTLS.
+      const trusted = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: url, NODE_EXTRA_CA_CERTS: secure.ca as string });
+      expect(trusted.stderr).toBe("");
+      expect(trusted.code).toBe(0);
+      expect(logins()).toEqual([expect.stringMatching(/\bTLS\b/)]);
+
+      // A man in the middle strips STARTTLS from the server's capabilities: no login is tried.
+      const stripped = await runCliAsync(["mailbox", "--once"], root, { ...base, IMAP_URL: proxy.url(url), NODE_EXTRA_CA_CERTS: secure.ca as string });
+      expect(stripped.code).toBe(3);
+      expect(stripped.stderr).toMatch(/the IMAP server 127\.0\.0\.1 does not offer STARTTLS, and the password would cross the network unencrypted.*\?allow-plaintext-auth=true/);
+      expect(proxy.sent()).not.toMatch(/LOGIN|AUTHENTICATE|test-password/i);
+      expect(logins()).toHaveLength(1);
+    } finally {
+      await proxy.close();
+      await secure.stop();
+    }
+  });
+
   it("reads a 20 MB bounce from its first megabyte, classifies it and moves it whole", async (ctx) => {
     if (!dovecot) return ctx.skip(unavailable);
     const small = readFileSync(join(FIXTURES, "postfix-user-unknown.eml"), "utf8").replace(/\r?\n/g, "\r\n");
@@ -319,7 +360,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     if (!dovecot) return ctx.skip(unavailable);
     const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
     const base = { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" };
-    const wrongPassword = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}` });
+    const wrongPassword = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}?allow-plaintext-auth=true` });
     expect(wrongPassword.code).toBe(3);
     expect(wrongPassword.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(wrongPassword.stderr).not.toContain("s3cret-W0rd");
@@ -333,6 +374,7 @@ describe("presswork mailbox over a real IMAP server", () => {
       [{ ...base, IMAP_URL: "pop3://u:p@127.0.0.1" }, /must be imaps:\/\/ \(TLS\) or imap:\/\//],
       [{ ...base, IMAP_URL: "imap://127.0.0.1" }, /no user name or password/],
       [{ ...base, IMAP_URL: "imap://bounces:s3cret-W0rd%ZZ@127.0.0.1" }, /IMAP_URL has a % in its password that is not followed by two hexadecimal digits/],
+      [{ ...base, IMAP_URL: "imap://bounces:s3cret-W0rd@127.0.0.1?tls=off" }, /IMAP_URL has an unknown parameter "tls" \(the one parameter known is allow-plaintext-auth=true\)/],
       [{ ...base, IMAP_URL: dovecot.url(), PRESSWORK_SECRET: "" }, /PRESSWORK_SECRET is not set/],
       [{ IMAP_URL: dovecot.url(), PRESSWORK_SECRET: "x", PRESSWORK_FEEDBACK_FILE: "" }, /--events FILE or PRESSWORK_FEEDBACK_FILE/],
     ];

@@ -2,6 +2,7 @@ import { appendFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { defineCommand } from "citty";
 import { loadConfig } from "../../config/load.js";
+import { PLAINTEXT_AUTH_PARAM } from "../../config/url-part.js";
 import type { FeedbackSink } from "../../feedback/event.js";
 import { DatabaseSink, type SinkCounts } from "../../feedback/store-sink.js";
 import { senderIdentity } from "../../mailbox/identify.js";
@@ -74,13 +75,11 @@ export const mailboxCommand = defineCommand({
         dryRun: args["dry-run"],
         signal: controller.signal,
         onPass: (pass) => summarise(pass, (Date.now() - started) / 1000, args["dry-run"], args.once, database?.takeCounts()),
-        onError: (error) => io.err(`presswork mailbox: ${imapError(error, imap.host)}; connecting again in ${mailbox.pollSeconds} s`),
+        onError: (error) => io.err(`presswork mailbox: ${isPressworkError(error) ? error.message : imapFailure(error as ImapError, imap.host).message}; connecting again in ${mailbox.pollSeconds} s`),
       });
     } catch (error) {
       if (isPressworkError(error)) throw error;
-      const failure = error as Error & { code?: string; authenticationFailed?: boolean };
-      const refused = failure.authenticationFailed || failure.code === "AUTHENTICATIONFAILED";
-      throw new PressworkError(refused ? "mailbox-setup" : "mailbox-unavailable", imapError(failure, imap.host), { cause: error });
+      throw imapFailure(error as ImapError, imap.host);
     } finally {
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
@@ -105,11 +104,31 @@ function allOf(sinks: FeedbackSink[]): FeedbackSink {
   };
 }
 
-/** What went wrong with the server, without the password (imapflow's messages never hold it; its response text might name the user). */
-function imapError(error: Error & { code?: string; authenticationFailed?: boolean; responseText?: string }, host: string): string {
-  if (error.authenticationFailed || error.code === "AUTHENTICATIONFAILED") return `the IMAP server ${host} refused the user name or password in IMAP_URL`;
-  if (error.code === "ECONNREFUSED" || error.code === "ENOTFOUND" || error.code === "ETIMEDOUT" || error.code === "EHOSTUNREACH") return `cannot reach the IMAP server ${host} (${error.code}): check IMAP_URL`;
-  return `IMAP: ${error.responseText ?? error.message}`;
+/** What imapflow and Node's sockets say of a failure. */
+type ImapError = Error & { code?: string; authenticationFailed?: boolean; tlsFailed?: boolean; responseText?: string };
+
+/**
+ * What went wrong with the server, as a setup error (the URL, the login, TLS:
+ * a person must change something) or as the server being unavailable
+ * (worth trying again). Never with the password: imapflow's messages never
+ * hold it, though a response text might name the user.
+ */
+function imapFailure(error: ImapError, host: string): PressworkError {
+  const setup = (message: string) => new PressworkError("mailbox-setup", message, { cause: error });
+  if (error.authenticationFailed || error.code === "AUTHENTICATIONFAILED") return setup(`the IMAP server ${host} refused the user name or password in IMAP_URL`);
+  // OpenSSL's verification results: SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID…
+  if (error.code && /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/.test(error.code)) {
+    return setup(`the certificate of the IMAP server ${host} does not verify (${error.code}: ${error.message}). If the server's certificate comes from a private authority, give that authority's certificate to Node in NODE_EXTRA_CA_CERTS (a PEM file); otherwise check the host name in IMAP_URL`);
+  }
+  if (error.tlsFailed && error.code !== "STARTTLS_INJECTION") {
+    return setup(
+      `the IMAP server ${host} does not offer STARTTLS, and the password would cross the network unencrypted (${error.message}). Use imaps:// (port 993), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to IMAP_URL (or set IMAP_ALLOW_PLAINTEXT_AUTH=true)`,
+    );
+  }
+  const unavailable = (message: string) => new PressworkError("mailbox-unavailable", message, { cause: error });
+  if (error.code === "ECONNREFUSED" || error.code === "ENOTFOUND" || error.code === "ETIMEDOUT" || error.code === "EHOSTUNREACH") return unavailable(`cannot reach the IMAP server ${host} (${error.code}): check IMAP_URL`);
+  if (error.code === "NoConnection") return unavailable(`the IMAP server ${host} closed the connection`);
+  return unavailable(`IMAP: ${error.responseText ?? error.message}`);
 }
 
 function summarise(pass: MailboxReport, seconds: number, dryRun: boolean, once: boolean, database: SinkCounts | undefined): void {
