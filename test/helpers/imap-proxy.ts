@@ -1,7 +1,7 @@
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 
-/** What the proxy does with one line: pass it on as it is or changed, or answer the client itself instead. */
-export type ClientLine = string | { answer: string };
+/** What the proxy does with one line: pass it on as it is or changed, or answer the client itself instead (and then, with `hangUp`, drop the connection). */
+export type ClientLine = string | { answer: string; hangUp?: boolean };
 
 /** How the proxy edits the conversation, a line (CRLF included) at a time. Either side left out passes through untouched. */
 export interface ProxyEdits {
@@ -47,6 +47,7 @@ export async function imapProxy(port: number, edits: ProxyEdits): Promise<ImapPr
       lines(client, (line) => {
         const out = fromClient(line);
         if (typeof out === "string") server.write(out, "latin1");
+        else if (out.hangUp) client.end(out.answer, "latin1");
         else client.write(out.answer, "latin1");
       });
     } else client.pipe(server);

@@ -321,6 +321,22 @@ describe("presswork mailbox over a real IMAP server", () => {
     }
   });
 
+  it("says the server dropped the connection when it hangs up halfway", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("dropped", [readFileSync(join(FIXTURES, "postfix-user-unknown.eml"))]);
+    // A server shutting down as the first folder is opened.
+    const proxy = await imapProxy(Number(new URL(url).port), { fromClient: (line) => (/^\S+ (SELECT|EXAMINE) /i.test(line) ? { answer: "* BYE Server shutting down\r\n", hangUp: true } : line) });
+    try {
+      const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+      const result = await runCliAsync(["mailbox", "--once"], root, { IMAP_URL: proxy.url(url), PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" });
+      expect(result.code, result.stderr).toBe(4);
+      expect(result.stderr).toMatch(/the IMAP server 127\.0\.0\.1 closed the connection/);
+      expect(await folders(url)).toMatchObject({ INBOX: 1 });
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("reads a 20 MB bounce from its first megabyte, classifies it and moves it whole", async (ctx) => {
     if (!dovecot) return ctx.skip(unavailable);
     const small = readFileSync(join(FIXTURES, "postfix-user-unknown.eml"), "utf8").replace(/\r?\n/g, "\r\n");
