@@ -252,13 +252,19 @@ export async function runMailbox(options: RunOptions): Promise<MailboxReport> {
   while (!options.signal?.aborted) {
     const client = imapClient(options.imap);
     client.on("error", () => {});
+    // Mail that arrives during a pass is announced then (an EXISTS answer to a fetch or move), not again in IDLE.
+    let arrived = false;
+    client.on("exists", (change: { count: number; prevCount: number }) => {
+      if (change.count > change.prevCount) arrived = true;
+    });
     try {
       await client.connect();
       do {
+        arrived = false;
         last = await readMailbox(client, options);
         options.onPass?.(last);
         if (options.once || options.signal?.aborted) break;
-        await waitForMail(client, options);
+        if (!arrived) await waitForMail(client, options);
       } while (!options.signal?.aborted);
       await client.logout().catch(() => {});
       return last;
@@ -272,7 +278,10 @@ export async function runMailbox(options: RunOptions): Promise<MailboxReport> {
   return last;
 }
 
-/** Waits in IDLE on the first folder until a message arrives, `pollSeconds` pass, or the signal stops it. */
+/** The longest one IDLE lasts: servers may end one after 30 minutes of silence (RFC 2177), so it is ended before. */
+const IDLE_MAX_MS = 25 * 60 * 1000;
+
+/** Waits in IDLE on the first folder until a message arrives, `pollSeconds` (at most 25 minutes) pass, or the signal stops it. */
 async function waitForMail(client: ImapFlow, options: RunOptions): Promise<void> {
   const lock = await client.getMailboxLock(folderPath(options.config.folders[0] as string));
   try {
@@ -285,7 +294,7 @@ async function waitForMail(client: ImapFlow, options: RunOptions): Promise<void>
         resolve();
       };
       const closed = () => reject(new PressworkError("mailbox-unavailable", "the IMAP server closed the connection"));
-      const timer = setTimeout(done, options.config.pollSeconds * 1000);
+      const timer = setTimeout(done, Math.min(options.config.pollSeconds * 1000, IDLE_MAX_MS));
       client.on("exists", done);
       client.once("close", closed);
       options.signal?.addEventListener("abort", done, { once: true });

@@ -6,11 +6,11 @@ import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse.js";
 import type { MailboxConfig } from "../../src/config/schema.js";
-import type { FeedbackEvent } from "../../src/feedback/event.js";
+import type { FeedbackEvent, FeedbackSink } from "../../src/feedback/event.js";
 import { addressKey } from "../../src/issues/message.js";
 import { imapFromEnv } from "../../src/mailbox/imap.js";
 import { JsonLinesSink } from "../../src/mailbox/jsonl-sink.js";
-import { imapClient, readMailbox } from "../../src/mailbox/read.js";
+import { imapClient, readMailbox, runMailbox } from "../../src/mailbox/read.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { imapProxy } from "../helpers/imap-proxy.js";
@@ -319,6 +319,40 @@ describe("presswork mailbox over a real IMAP server", () => {
       await proxy.close();
       await secure.stop();
     }
+  });
+
+  it("watching, reads mail that arrived during a pass right after it, not a pollSeconds later", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const fixture = (name: string) => readFileSync(join(FIXTURES, name));
+    const url = await mailboxWith("arriving", [fixture("postfix-user-unknown.eml"), fixture("exim-permanent.eml")]);
+    const config = { ...(parseConfig(CONFIG_WITH_BOUNCES).config?.mailbox as MailboxConfig), batchSize: 1, pollSeconds: 3600 };
+    // A bounce arrives while the first is recorded: the server announces it in its answer to the next command of the pass.
+    let appended = false;
+    const sink: FeedbackSink = {
+      record: async () => {
+        if (appended) return;
+        appended = true;
+        await mailboxWith("arriving", [fixture("arf-yahoo.eml")]);
+      },
+    };
+    const passes: number[] = [];
+    const stop = new AbortController();
+    const giveUp = setTimeout(() => stop.abort(), 15_000);
+    await runMailbox({
+      imap: imapFromEnv({ IMAP_URL: url }),
+      config,
+      identity: fixtureIdentity(),
+      sink,
+      now: () => new Date(),
+      once: false,
+      signal: stop.signal,
+      onPass: (pass) => {
+        passes.push(pass.read);
+        if (passes.length === 2) stop.abort();
+      },
+    });
+    clearTimeout(giveUp);
+    expect(passes).toEqual([2, 1]);
   });
 
   it("says the server dropped the connection when it hangs up halfway", async (ctx) => {
