@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
+import { getEventListeners } from "node:events";
 import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -353,6 +354,33 @@ describe("presswork mailbox over a real IMAP server", () => {
     });
     clearTimeout(giveUp);
     expect(passes).toEqual([2, 1]);
+  });
+
+  it("watching pass after pass, leaves no listener behind on the stop signal", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("passes", []);
+    const config = { ...(parseConfig(CONFIG_WITH_BOUNCES).config?.mailbox as MailboxConfig), pollSeconds: 3600 };
+    const stop = new AbortController();
+    const listeners: number[] = [];
+    const giveUp = setTimeout(() => stop.abort(), 30_000);
+    await runMailbox({
+      imap: imapFromEnv({ IMAP_URL: url }),
+      config,
+      identity: fixtureIdentity(),
+      sink: { record: async () => {} },
+      now: () => new Date(),
+      once: false,
+      signal: stop.signal,
+      // Each pass ends in IDLE, woken by the next bounce: Node warns of a leak past 10 listeners.
+      onPass: () => {
+        listeners.push(getEventListeners(stop.signal, "abort").length);
+        if (listeners.length === 12) stop.abort();
+        else setTimeout(() => void mailboxWith("passes", [readFileSync(join(FIXTURES, "postfix-user-unknown.eml"))]), 100);
+      },
+    });
+    clearTimeout(giveUp);
+    expect(listeners).toHaveLength(12);
+    expect(Math.max(...listeners)).toBeLessThanOrEqual(1);
   });
 
   it("says the server dropped the connection when it hangs up halfway", async (ctx) => {
