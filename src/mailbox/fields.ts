@@ -50,13 +50,20 @@ export function field(block: FieldBlock | undefined, name: string): string | und
   return block?.get(name)?.[0];
 }
 
-/** The address in a DSN or ARF address field (`rfc822; jane@example.org`, `<jane@example.org>`), when it holds one. */
+/**
+ * The address in a DSN or ARF address field (`rfc822; jane@example.org`,
+ * `<jane@example.org>`, RFC 6533's `utf-8; jörg@bücher.example` with
+ * non-ASCII written as is or as `\x{F6}`), when it holds one.
+ */
 export function addressOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const typed = /^\s*[\w-]+\s*;\s*(.*)$/.exec(value);
-  const raw = (typed ? (typed[1] as string) : value).trim();
+  const raw = (typed ? (typed[1] as string) : value).trim().replace(/\\x\{([0-9A-Fa-f]{1,6})\}/g, (escape, hex: string) => {
+    const point = Number.parseInt(hex, 16);
+    return point <= 0x10ffff ? String.fromCodePoint(point) : escape;
+  });
   const bracketed = /<([^<>\s]+@[^<>\s]+)>/.exec(raw);
-  const bare = bracketed ? bracketed[1] : /[^\s<>"'(),;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/.exec(raw)?.[0];
+  const bare = bracketed ? bracketed[1] : /[^\s<>"'(),;:]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/u.exec(raw)?.[0];
   return bare ? bare.replace(/^["']|["'.]$/g, "") : undefined;
 }
 
