@@ -226,7 +226,9 @@ function hotQueries(db: Kysely<Database>, dialect: Dialect) {
     // event key and source), their events and their unsent mail in one statement, so one round trip and one commit; it
     // names the keys it stopped and those of subscribers stopped already (a second click), so only unknown keys are left. Each
     // key is looked up on its own (lateral) so the plan uses the key's index whatever the table's statistics say: a list
-    // imported a moment ago has none yet, and a join on the keys then scanned every subscriber.
+    // imported a moment ago has none yet, and a join on the keys then scanned every subscriber. The lookup locks each row
+    // in the order of the keys given, before the update: in whatever order the plan updates them, no other batch can be
+    // holding one of them while it waits for another this one holds.
     unsubscribeReceiving: prepare<"list" | "keys" | "ats" | "eventKeys" | "sources" | "recordedAt", { address_key: string; stopped: boolean }>(
       db,
       (p) => ({
@@ -235,7 +237,7 @@ function hotQueries(db: Kysely<Database>, dialect: Dialect) {
           select * from unnest(${p("keys")}::text[], ${p("ats")}::text[], ${p("eventKeys")}::text[], ${p("sources")}::text[]) as a(key, at, event_key, source)),
         found as (
           select a.key, a.at, f.id from asked a
-          cross join lateral (select id from subscribers where list = ${p("list")} and address_key = a.key) f),
+          cross join lateral (select id from subscribers where list = ${p("list")} and address_key = a.key for update) f),
         stopped as (
           update subscribers s set status = 'unsubscribed', confirm_nonce = null, status_at = found.at, updated_at = found.at
           from found
@@ -449,7 +451,8 @@ export class SubscriberList {
     const outcomes: Array<UnsubscribeOutcome | undefined> = items.map(() => undefined);
     if (this.store.dialect === "postgres") {
       const first = firstOf(items, (item) => item.key);
-      const asked = [...first.values()].map((i) => items[i] as Unsubscribe);
+      // Taken in key order (the statement locks them in the order given), as every batch takes its rows: see inKeyOrder.
+      const asked = [...first.values()].map((i) => items[i] as Unsubscribe).sort(inKeyOrder((a) => a.key));
       const values = {
         list: this.list,
         keys: asked.map((a) => a.key),
@@ -908,8 +911,8 @@ function toRecord(row: { id: number; email: string; name: string | null; status:
 /**
  * Compares by `key`, for a batch to take its subscribers' rows in one order
  * (see findByIdentity): two batches at once on PostgreSQL (replicas) then
- * never each hold a row the other waits for. The one-statement unsubscribe
- * of PostgreSQL updates in the plan's order, which no sort decides.
+ * never each hold a row the other waits for. PostgreSQL's one-statement
+ * unsubscribe locks its rows in the order of its keys before it updates them.
  */
 function inKeyOrder<T>(key: (item: T) => string): (a: T, b: T) => number {
   return (a, b) => {

@@ -175,6 +175,62 @@ for (const backend of await backends("store tests")) {
       expect(await l.counts()).toMatchObject({ active: 0, pending: 0, unsubscribed: 5, suppressed: 1 });
     });
 
+    // Two transactions at once: SQLite runs one write transaction at a time.
+    if (backend.name === "PostgreSQL") it("never deadlocks two replicas' unsubscribe batches that name the same subscribers in opposite orders", async () => {
+      const url = await backend.fresh("unsubscribe-deadlock");
+      const replica = async () => {
+        const store = await openStore({ url, root: "/nonexistent" });
+        open.push(store);
+        return new SubscriberList(store, LIST, SECRET);
+      };
+      const holder = await replica();
+      // A list of thousands, whose rows the statement finds by their index: in the order the batch names them, unless it is told otherwise.
+      const names = ["ann", "bo", ...Array.from({ length: 5000 }, (_, i) => `reader${i}`)];
+      await holder.importRows(names.map((n, i) => ({ line: i + 2, address: address(`${n}@example.org`), status: "active" as const, fields: {} })), "import:csv", T0);
+      await sql`analyze subscribers`.execute(holder.store.db);
+      const [x, y] = [await replica(), await replica()];
+      const [low, high] = [holder.keyOf("ann@example.org"), holder.keyOf("bo@example.org")].sort() as [string, string];
+      const waiters = async (n: number) => {
+        for (let i = 0; ; i++) {
+          const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(holder.store.db);
+          if ((waiting.rows[0]?.n ?? 0) >= n) return;
+          if (i > 500) throw new Error(`${n} requests never waited for a lock`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      // A transaction holds the later subscriber while two batches come in, as another batch being committed would.
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding = () => {};
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const other = holder.store.db.transaction().execute(async (trx) => {
+        await trx.selectFrom("subscribers").select("id").where("address_key", "=", high).forUpdate().execute();
+        holding();
+        await released;
+      });
+      await held;
+      const first = Promise.all([x.unsubscribe(high, "one-click", later(1)), x.unsubscribe(low, "one-click", later(1))]);
+      let second: Promise<unknown[]> = Promise.resolve([]);
+      let rowsAwaited: number | undefined;
+      try {
+        await waiters(1);
+        second = Promise.all([y.unsubscribe(low, "unsubscribe-page", later(2)), y.unsubscribe(high, "unsubscribe-page", later(2))]);
+        await waiters(2);
+        // Taken in arrival order, the first batch would hold the later row, waiting for it to be free, and the second the
+        // earlier one, waiting in line for the later: a deadlock once the later is free. In key order, the second waits for the earlier.
+        const awaited = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'tuple' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(holder.store.db);
+        rowsAwaited = awaited.rows[0]?.n;
+      } finally {
+        release();
+        await other;
+      }
+      expect(rowsAwaited).toBe(0);
+      const outcomes = await Promise.allSettled([first, second]);
+      expect(outcomes.map((o) => (o.status === "rejected" ? String(o.reason) : "fulfilled"))).toEqual(["fulfilled", "fulfilled"]);
+      expect(outcomes.flatMap((o) => (o.status === "fulfilled" ? o.value : [])).sort()).toEqual(["already", "already", "unsubscribed", "unsubscribed"]);
+      expect(await holder.counts()).toMatchObject({ active: names.length - 2, unsubscribed: 2 });
+    });
+
     it("commits subscribes made at once in one batch, each with one consent, one event and one confirmation mail", async () => {
       const l = await list("subscribe-batch");
       await l.add(address("active@example.org"), undefined, T0);
