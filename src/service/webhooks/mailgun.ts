@@ -10,17 +10,29 @@ export interface MailgunOptions {
   signingKey: string;
   identity: SenderIdentity;
   now: Date;
-  /** How far the signed timestamp may be from now (default 300 s). */
+  /** How old the signed timestamp may be (default MAILGUN_MAX_AGE_SECONDS). */
   maxAgeSeconds?: number;
   /** Refuses a token seen before (a replay within the window). */
   seen?: SeenCheck;
 }
 
 /**
+ * How old a signature may be: Mailgun retries a failed call for 8 hours
+ * with the first attempt's timestamp and token, so a day leaves margin.
+ * Replays within it are refused by the token, which is remembered for
+ * WEBHOOK_CALLS_KEPT_DAYS, longer than this.
+ */
+export const MAILGUN_MAX_AGE_SECONDS = 24 * 3600;
+
+/** How far ahead of our clock a signature may be (the two clocks differ a little). */
+const CLOCK_SKEW_SECONDS = 300;
+
+/**
  * A Mailgun webhook call (JSON, `{ signature: { timestamp, token,
  * signature }, "event-data": { … } }`): the signature is an HMAC-SHA256 of
- * timestamp and token under the signing key; a timestamp outside the
- * window or a token seen before is a replay. `failed` events are hard or
+ * timestamp and token under the signing key; a timestamp older than the
+ * window (or ahead of now by more than clock skew) or a token seen before
+ * is refused. `failed` events are hard or
  * soft by their severity and status, `complained` complaints,
  * `unsubscribed` unsubscribes, `delivered` deliveries.
  */
@@ -38,8 +50,10 @@ export async function mailgunWebhook(request: WebhookRequest, options: MailgunOp
   if (!timestamp || !token || !given) return refuse(401, "mailgun: unsigned call refused");
   const expected = createHmac("sha256", options.signingKey).update(timestamp + token).digest("hex");
   if (!sameSecret(expected, given.toLowerCase())) return refuse(401, "mailgun: bad signature refused");
-  const age = Math.abs(options.now.getTime() / 1000 - Number(timestamp));
-  if (!Number.isFinite(age) || age > (options.maxAgeSeconds ?? 300)) return refuse(401, `mailgun: signed ${Number.isFinite(age) ? `${Math.round(age)} s` : "at an unreadable time"} away from now, outside the replay window: refused`);
+  const age = options.now.getTime() / 1000 - Number(timestamp);
+  if (!Number.isFinite(age) || age > (options.maxAgeSeconds ?? MAILGUN_MAX_AGE_SECONDS) || age < -CLOCK_SKEW_SECONDS) {
+    return refuse(401, `mailgun: signed ${Number.isFinite(age) ? `${Math.round(Math.abs(age))} s ${age < 0 ? "ahead of" : "before"} now` : "at an unreadable time"}, outside the replay window: refused`);
+  }
   // 406 tells Mailgun not to retry.
   if (options.seen && (await options.seen(`mailgun:${token}`))) return refuse(406, "mailgun: a token seen before (a replay) refused");
 

@@ -3,9 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { addressKey } from "../../../src/issues/message.js";
-import { mailgunWebhook } from "../../../src/service/webhooks/mailgun.js";
+import { MAILGUN_MAX_AGE_SECONDS, mailgunWebhook } from "../../../src/service/webhooks/mailgun.js";
 import { postmarkWebhook } from "../../../src/service/webhooks/postmark.js";
 import { sesWebhook, snsStringToSign, trustedCertificateUrl, type SesOptions } from "../../../src/service/webhooks/ses.js";
+import { WEBHOOK_CALLS_KEPT_DAYS } from "../../../src/store/webhook-calls.js";
 import { REPO } from "../../helpers/project.js";
 import { FIXTURE_SECRET, fixtureIdentity } from "../../mailbox/identity.js";
 
@@ -173,7 +174,7 @@ describe("Mailgun", () => {
       [fixture("mailgun-failed-permanent.json").replace('"SIGNATURE"', '""'), /unsigned/],
       [signed("mailgun-failed-permanent.json", NOW, "t1", "key-wrong"), /bad signature/],
       [good.replace(/"timestamp": "(\d+)"/, (_, t: string) => `"timestamp": "${Number(t) + 1}"`), /bad signature/],
-      [signed("mailgun-failed-permanent.json", new Date(NOW.getTime() - 10 * 60_000)), /outside the replay window/],
+      [signed("mailgun-failed-permanent.json", new Date(NOW.getTime() - 25 * 3600_000)), /outside the replay window/],
       [signed("mailgun-failed-permanent.json", new Date(NOW.getTime() + 10 * 60_000)), /outside the replay window/],
     ];
     for (const [body, log] of calls) {
@@ -182,6 +183,22 @@ describe("Mailgun", () => {
       expect(result.log).toMatch(log);
       expect(result.events).toEqual([]);
     }
+  });
+
+  it("records a call Mailgun retries hours after it signed it, refuses its token again, and a signature older than the window", async () => {
+    const seen = memory();
+    const hours = (n: number) => new Date(NOW.getTime() + n * 3600_000);
+    // Mailgun retries for 8 hours (after 5, 10 and 15 minutes, 1, 2 and 4 hours) with the first attempt's signature.
+    const body = signed("mailgun-complained.json", NOW, "retried-token");
+    const retry = await mailgunWebhook({ headers: {}, body }, { ...options, now: hours(4), seen });
+    expect(retry.status, retry.log).toBe(200);
+    expect(retry.events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com") }, issue: 12 }]);
+    expect(await mailgunWebhook({ headers: {}, body }, { ...options, now: hours(6), seen })).toMatchObject({ status: 406, events: [] });
+    // The token is remembered for longer than a signature is accepted.
+    expect(MAILGUN_MAX_AGE_SECONDS).toBeLessThan(WEBHOOK_CALLS_KEPT_DAYS * 86_400);
+    const late = await mailgunWebhook({ headers: {}, body: signed("mailgun-complained.json") }, { ...options, now: new Date(NOW.getTime() + (MAILGUN_MAX_AGE_SECONDS + 60) * 1000), seen });
+    expect(late).toMatchObject({ status: 401, events: [] });
+    expect(late.log).toMatch(/outside the replay window/);
   });
 
   it("refuses a replayed token within the window, so Mailgun does not retry it", async () => {
