@@ -21,25 +21,38 @@ export interface SesOptions {
   seen?: SeenCheck;
 }
 
-/** Where SNS signing certificates live: https on an SNS host of amazonaws.com (or amazonaws.com.cn), a .pem file. */
-export function trustedCertificateUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  return url.protocol === "https:" && !url.port && !url.username && /^sns\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/.test(url.hostname) && url.pathname.endsWith(".pem");
+/** An SNS topic's ARN: arn:<partition>:sns:<region>:<account>:<name>, in the partitions whose hosts are known. */
+const TOPIC_ARN = /^arn:(aws|aws-cn|aws-us-gov):sns:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:[\w-]{1,256}(?:\.fifo)?$/;
+
+/**
+ * The SNS endpoint of a topic's region, which signs its messages, serves
+ * its certificates and confirms its subscriptions: sns.<region>.amazonaws.com,
+ * .amazonaws.com.cn in the China partition; undefined for another ARN.
+ */
+function snsHost(topicArn: string): string | undefined {
+  const match = TOPIC_ARN.exec(topicArn);
+  return match ? `sns.${match[2] as string}.amazonaws.com${match[1] === "aws-cn" ? ".cn" : ""}` : undefined;
 }
 
-/** The SNS hosts a SubscribeURL may point at: the same as for certificates. */
-function trustedSubscribeUrl(value: string): boolean {
+/** A URL that is https on exactly this host, on the default port and without credentials. */
+function httpsOn(value: string, host: string): URL | undefined {
   try {
     const url = new URL(value);
-    return url.protocol === "https:" && /^sns\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/.test(url.hostname);
+    return url.protocol === "https:" && url.hostname === host && !url.port && !url.username && !url.password ? url : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * Whether a SigningCertURL is where SNS keeps the certificates of this
+ * topic: https on its region's SNS host (no other amazonaws.com host: S3
+ * serves anyone's bucket there), `/SimpleNotificationService-<hex>.pem`.
+ */
+export function trustedCertificateUrl(value: string, topicArn: string): boolean {
+  const host = snsHost(topicArn);
+  const url = host ? httpsOn(value, host) : undefined;
+  return url !== undefined && /^\/SimpleNotificationService-[0-9a-f]+\.pem$/i.test(url.pathname) && !url.search && !url.hash;
 }
 
 const NOTIFICATION_FIELDS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
@@ -65,7 +78,7 @@ async function httpsText(url: string): Promise<string> {
 /**
  * An Amazon SNS call carrying SES notifications. The signature (version 1,
  * SHA1, or 2, SHA256) is checked against the certificate at SigningCertURL,
- * which must be https on an SNS host of amazonaws.com; a topic not in
+ * which must be on the SNS host of the topic's region; a topic not in
  * `topics` is refused. A SubscriptionConfirmation is confirmed by visiting
  * its SubscribeURL. A Notification holds one SES event (`notificationType`
  * from identity notifications, `eventType` from configuration sets):
@@ -86,9 +99,9 @@ export async function sesWebhook(request: WebhookRequest, options: SesOptions): 
   const signature = text(message["Signature"]);
   const certUrl = text(message["SigningCertURL"]);
   if (!type || !signature || !certUrl || (version !== "1" && version !== "2")) return refuse(401, "ses: unsigned SNS message refused");
-  if (!trustedCertificateUrl(certUrl)) return refuse(401, "ses: SigningCertURL is not https on an SNS host of amazonaws.com: refused");
-  const topic = text(message["TopicArn"]);
-  if (options.topics && options.topics.length > 0 && !(topic && options.topics.includes(topic))) return refuse(403, "ses: a topic that is not configured: refused");
+  const topic = text(message["TopicArn"]) ?? "";
+  if (options.topics && options.topics.length > 0 && !options.topics.includes(topic)) return refuse(403, "ses: a topic that is not configured: refused");
+  if (!trustedCertificateUrl(certUrl, topic)) return refuse(401, "ses: SigningCertURL is not a certificate on the SNS host of the topic's region: refused");
   // Certificates fetched from SNS are kept for the life of the process; an injected fetcher is asked every time.
   let pem = options.fetchCertificate ? undefined : certificates.get(certUrl);
   try {
@@ -107,7 +120,7 @@ export async function sesWebhook(request: WebhookRequest, options: SesOptions): 
 
   if (type === "SubscriptionConfirmation") {
     const subscribe = text(message["SubscribeURL"]);
-    if (!subscribe || !trustedSubscribeUrl(subscribe)) return refuse(400, "ses: SubscribeURL is not https on an SNS host: not confirmed");
+    if (!subscribe || !httpsOn(subscribe, snsHost(topic) ?? "")) return refuse(400, "ses: SubscribeURL is not https on the SNS host of the topic's region: not confirmed");
     try {
       await (options.confirm ?? httpsText)(subscribe);
     } catch (error) {

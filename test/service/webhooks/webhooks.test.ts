@@ -74,8 +74,8 @@ describe("Amazon SES through SNS", () => {
       [tampered, 401, /bad SNS signature/],
       [foreign, 401, /bad SNS signature/],
       [JSON.stringify(unsigned), 401, /unsigned/],
-      [JSON.stringify({ ...good, SigningCertURL: "https://sns.us-east-1.amazonaws.com.evil.example/cert.pem" }), 401, /not https on an SNS host/],
-      [JSON.stringify({ ...good, SigningCertURL: "http://sns.us-east-1.amazonaws.com/cert.pem" }), 401, /not https/],
+      [JSON.stringify({ ...good, SigningCertURL: "https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-0123.pem" }), 401, /SigningCertURL is not a certificate on the SNS host/],
+      [JSON.stringify({ ...good, SigningCertURL: "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123.pem" }), 401, /SigningCertURL is not a certificate on the SNS host/],
       [JSON.stringify({ ...good, SignatureVersion: "3" }), 401, /unsigned/],
       [JSON.stringify({ ...good, TopicArn: "arn:aws:sns:us-east-1:999999999999:someone-else" }), 403, /topic that is not configured/],
       ["not json", 400, /not JSON/],
@@ -87,9 +87,29 @@ describe("Amazon SES through SNS", () => {
       expect(result.events).toEqual([]);
       expect(result.log).not.toMatch(/@/);
     }
-    expect(trustedCertificateUrl("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem")).toBe(true);
-    expect(trustedCertificateUrl("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-x.pem")).toBe(true);
-    expect(trustedCertificateUrl("https://s3.amazonaws.com/evil/x.pem")).toBe(false);
+    expect(trustedCertificateUrl("https://s3.amazonaws.com/evil/SimpleNotificationService-0123.pem", TOPIC)).toBe(false);
+  });
+
+  it("takes the certificate only from the SNS host of the topic's region, never from an S3 bucket named sns", async () => {
+    fetched.length = 0;
+    // Anyone can create a bucket "sns": S3 serves it on these hosts, under amazonaws.com.
+    for (const host of ["sns.s3.amazonaws.com", "sns.s3-external-1.amazonaws.com", "sns.s3.us-east-1.amazonaws.com", "sns.eu-west-1.amazonaws.com"]) {
+      const body = snsMessage("Notification", { Message: fixture("ses-complaint.json"), SigningCertURL: `https://${host}/SimpleNotificationService-0123.pem` });
+      const result = await sesWebhook({ headers: {}, body }, options());
+      expect(result.status, host).toBe(401);
+      expect(result.log).toMatch(/SigningCertURL is not a certificate on the SNS host of the topic's region/);
+      expect(result.events).toEqual([]);
+    }
+    expect(fetched).toEqual([]);
+    const regional = snsMessage("Notification", { Message: fixture("ses-complaint.json"), SigningCertURL: "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem" });
+    expect((await sesWebhook({ headers: {}, body: regional }, options())).events).toMatchObject([{ kind: "complaint" }]);
+    const pem = "/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem";
+    expect(trustedCertificateUrl(`https://sns.eu-west-1.amazonaws.com${pem}`, "arn:aws:sns:eu-west-1:123456789012:news")).toBe(true);
+    expect(trustedCertificateUrl(`https://sns.cn-north-1.amazonaws.com.cn${pem}`, "arn:aws-cn:sns:cn-north-1:123456789012:news")).toBe(true);
+    expect(trustedCertificateUrl(`https://sns.us-gov-west-1.amazonaws.com${pem}`, "arn:aws-us-gov:sns:us-gov-west-1:123456789012:news")).toBe(true);
+    expect(trustedCertificateUrl(`https://sns.cn-north-1.amazonaws.com${pem}`, "arn:aws-cn:sns:cn-north-1:123456789012:news")).toBe(false);
+    expect(trustedCertificateUrl("https://sns.us-east-1.amazonaws.com/cert.pem", TOPIC)).toBe(false);
+    expect(trustedCertificateUrl(`https://sns.us-east-1.amazonaws.com${pem}`, "arn:aws:sns:s3:123456789012:news")).toBe(false);
   });
 
   it("records a replayed message once", async () => {
@@ -108,9 +128,11 @@ describe("Amazon SES through SNS", () => {
     const result = await sesWebhook({ headers: {}, body }, options({ confirm: async (url) => (visited.push(url), "<ConfirmSubscriptionResponse/>") }));
     expect(result).toMatchObject({ status: 200, events: [], log: "ses: subscription confirmed" });
     expect(visited).toEqual([subscribe]);
-    const evil = snsMessage("SubscriptionConfirmation", { Message: "x", SubscribeURL: "https://attacker.example/confirm", Token: "abc" });
-    const refused = await sesWebhook({ headers: {}, body: evil }, options({ confirm: async (url) => (visited.push(url), "") }));
-    expect(refused.status).toBe(400);
+    for (const elsewhere of ["https://attacker.example/confirm", "https://sns.s3.amazonaws.com/?Action=ConfirmSubscription&Token=abc", "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc"]) {
+      const evil = snsMessage("SubscriptionConfirmation", { Message: "x", SubscribeURL: elsewhere, Token: "abc" });
+      const refused = await sesWebhook({ headers: {}, body: evil }, options({ confirm: async (url) => (visited.push(url), "") }));
+      expect(refused.status, elsewhere).toBe(400);
+    }
     expect(visited).toHaveLength(1);
   });
 });
