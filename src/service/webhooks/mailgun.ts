@@ -28,12 +28,25 @@ export const MAILGUN_MAX_AGE_SECONDS = 24 * 3600;
 const CLOCK_SKEW_SECONDS = 300;
 
 /**
+ * Mailgun's reasons for not sending at all to an address on one of its
+ * suppression lists (codes 605, 606 and 607), by what they say of the
+ * address. Mailgun sends them as `failed` events of severity `permanent`.
+ */
+const SUPPRESSED = new Map<string, FeedbackKind>([
+  ["suppress-bounce", "hard-bounce"],
+  ["suppress-unsubscribe", "unsubscribe"],
+  ["suppress-complaint", "complaint"],
+]);
+
+/**
  * A Mailgun webhook call (JSON, `{ signature: { timestamp, token,
  * signature }, "event-data": { … } }`): the signature is an HMAC-SHA256 of
  * timestamp and token under the signing key; a timestamp older than the
  * window (or ahead of now by more than clock skew) or a token seen before
- * is refused. `failed` events are hard or
- * soft by their severity and status, `complained` complaints,
+ * is refused. `failed` events for an address on one of Mailgun's
+ * suppression lists are what put it there (a complaint so reported counts
+ * against no issue: the issue never reached the address); other `failed`
+ * events are hard or soft by their severity and status, `complained` complaints,
  * `unsubscribed` unsubscribes, `delivered` deliveries.
  */
 export async function mailgunWebhook(request: WebhookRequest, options: MailgunOptions): Promise<WebhookResult> {
@@ -63,9 +76,12 @@ export async function mailgunWebhook(request: WebhookRequest, options: MailgunOp
   const status = objectOf(data["delivery-status"]);
   const statusCode = text(status?.["enhanced-code"]);
   const diagnostic = [status?.["code"], text(status?.["message"]), text(status?.["description"])].filter((v) => v !== undefined && v !== "").join(" ");
+  const reason = name === "failed" ? (text(data["reason"]) ?? "") : "";
+  // Not sent at all: the address is on one of Mailgun's suppression lists.
+  const suppressed = SUPPRESSED.has(reason);
   let kind: FeedbackKind | undefined;
   if (name === "failed") {
-    kind = data["severity"] === "temporary" ? "soft-bounce" : severity(statusCode, diagnostic, typeof status?.["code"] === "number" ? status["code"] : undefined) === "hard" ? "hard-bounce" : "soft-bounce";
+    kind = SUPPRESSED.get(reason) ?? (data["severity"] === "temporary" ? "soft-bounce" : severity(statusCode, diagnostic, typeof status?.["code"] === "number" ? status["code"] : undefined) === "hard" ? "hard-bounce" : "soft-bounce");
   } else if (name === "complained") kind = "complaint";
   else if (name === "unsubscribed") kind = "unsubscribe";
   else if (name === "delivered") kind = "delivered";
@@ -84,12 +100,12 @@ export async function mailgunWebhook(request: WebhookRequest, options: MailgunOp
     id: eventId("mailgun", text(data["id"]) ?? token, kind, who.recipient?.key),
     kind,
     ...(who.recipient ? { recipient: who.recipient } : {}),
-    ...(who.issue !== undefined ? { issue: who.issue } : {}),
+    ...(who.issue !== undefined && !(suppressed && kind === "complaint") ? { issue: who.issue } : {}),
     ...(statusCode ? { status: statusCode } : {}),
     ...(diagnostic && kind.endsWith("bounce") ? { diagnostic: withoutAddresses(diagnostic) } : {}),
     ...(kind === "complaint" ? { feedbackType: "abuse" } : {}),
     source: "mailgun",
-    format: name,
+    format: suppressed ? `${name}:${reason}` : name,
     at: isoTime(data["timestamp"], options.now),
   };
   return { status: 200, events: [event], log: `mailgun: ${name} recorded as ${kind}` };

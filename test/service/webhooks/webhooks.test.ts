@@ -190,6 +190,16 @@ describe("Mailgun", () => {
     expect(complaint.events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com") }, issue: 12 }]);
   });
 
+  it("maps a failure for an address on Mailgun's suppression lists to what put it there, a complaint against no issue", async () => {
+    const call = async (name: string) => (await mailgunWebhook({ headers: {}, body: signed(name) }, options)).events;
+    // Issue 13 never reached the address: the complaint was about earlier mail, and counts toward no issue's complaint rate.
+    const complaint = await call("mailgun-failed-suppress-complaint.json");
+    expect(complaint).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com") }, format: "failed:suppress-complaint" }]);
+    expect(complaint[0]?.issue).toBeUndefined();
+    expect(await call("mailgun-failed-suppress-unsubscribe.json")).toMatchObject([{ kind: "unsubscribe", recipient: { key: key("heidi@example.com") }, issue: 13, format: "failed:suppress-unsubscribe" }]);
+    expect(await call("mailgun-failed-suppress-bounce.json")).toMatchObject([{ kind: "hard-bounce", recipient: { key: key("ivan@gmail.com"), via: "message-id" }, issue: 13, diagnostic: "605 Not delivering to previously bounced address", format: "failed:suppress-bounce" }]);
+  });
+
   it("refuses an unsigned call, a wrong key, a tampered body and a stale timestamp", async () => {
     const good = signed("mailgun-failed-permanent.json");
     const calls: Array<[string, RegExp]> = [
