@@ -112,6 +112,16 @@ for (const backend of await backends("webhook route tests")) {
       expect(await history("dave@yahoo.com")).toEqual([]);
     });
 
+    it("SES: a complaint for an address on the account's suppression list stops mail to it without counting toward the issue's complaint rate", async () => {
+      await subscribe("grace@example.com");
+      const response = await post(`${running.url}/webhooks/ses`, snsMessage("Notification", { Message: fixture("ses-complaint-suppressed.json") }), { "content-type": "text/plain; charset=UTF-8" });
+      expect(response.status).toBe(200);
+      expect(await status("grace@example.com")).toBe("complained");
+      expect(await history("grace@example.com")).toEqual([{ type: "complained", bounce: null, source: "webhook:ses", issue: null }]);
+      // What the send's complaint check counts for issue 13, the message SES did not send.
+      expect(await running.service.list.issueEvents([13])).toEqual([]);
+    });
+
     it("Postmark: basic auth; a hard bounce suppresses a subscriber, a complaint one the list does not hold; a replay and wrong credentials change nothing", async () => {
       await subscribe("ivan@gmail.com");
       const url = `${running.url}/webhooks/postmark`;

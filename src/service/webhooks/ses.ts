@@ -84,7 +84,9 @@ async function httpsText(url: string): Promise<string> {
  * from identity notifications, `eventType` from configuration sets):
  * Bounce (Permanent is hard, Transient and Undetermined soft; a permanent
  * bounce of type Suppressed or OnAccountSuppressionList is hard too),
- * Complaint, Delivery.
+ * Complaint (one of subtype OnAccountSuppressionList, for a message SES
+ * did not send, stops mail to the address but counts toward no issue's
+ * complaint rate), Delivery.
  */
 export async function sesWebhook(request: WebhookRequest, options: SesOptions): Promise<WebhookResult> {
   let message: Record<string, unknown> | undefined;
@@ -146,16 +148,17 @@ export async function sesWebhook(request: WebhookRequest, options: SesOptions): 
   const envelope = [text(mail["source"]), ...headers.filter(([n]) => /^return-path$/i.test(n)).map(([, v]) => v)].filter((v): v is string => v !== undefined);
 
   const events: FeedbackEvent[] = [];
-  const add = (kind: FeedbackKind, address: string | undefined, at: unknown, extra: Partial<FeedbackEvent>) => {
+  // `ofIssue` false: the event says nothing of the issue the message was (it was not sent), and counts toward none.
+  const add = (kind: FeedbackKind, address: string | undefined, at: unknown, extra: Partial<FeedbackEvent>, ofIssue = true) => {
     const who = recognise(options.identity, { ...(address ? { address } : {}), envelope, headers });
     events.push({
       id: eventId("ses", messageId, kind, who.recipient?.key ?? address),
       kind,
       ...(who.recipient ? { recipient: who.recipient } : {}),
-      ...(who.issue !== undefined ? { issue: who.issue } : {}),
+      ...(who.issue !== undefined && ofIssue ? { issue: who.issue } : {}),
+      format: kindName.toLowerCase(),
       ...extra,
       source: "ses",
-      format: kindName.toLowerCase(),
       at: isoTime(at, options.now),
     });
   };
@@ -171,8 +174,10 @@ export async function sesWebhook(request: WebhookRequest, options: SesOptions): 
     const complaint = objectOf(notification["complaint"]) ?? {};
     const feedbackType = text(complaint["complaintFeedbackType"]) ?? "abuse";
     if (feedbackType === "not-spam") return { status: 200, events: [], log: "ses: a not-spam report, nothing to record" };
+    // SES did not send the message: the address is on the account-level suppression list.
+    const suppressed = complaint["complaintSubType"] === "OnAccountSuppressionList";
     for (const r of (Array.isArray(complaint["complainedRecipients"]) ? complaint["complainedRecipients"] : []).map(objectOf)) {
-      add("complaint", text(r?.["emailAddress"]), complaint["timestamp"], { feedbackType });
+      add("complaint", text(r?.["emailAddress"]), complaint["timestamp"], { feedbackType, ...(suppressed ? { format: "complaint:OnAccountSuppressionList" } : {}) }, !suppressed);
     }
   } else if (kindName === "Delivery") {
     const delivery = objectOf(notification["delivery"]) ?? {};

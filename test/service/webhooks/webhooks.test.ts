@@ -64,6 +64,12 @@ describe("Amazon SES through SNS", () => {
     expect(delivery.events).toMatchObject([{ kind: "delivered", recipient: { key: key("erin@example.net") }, issue: 12 }]);
   });
 
+  it("records a complaint SES made up for an address on the account's suppression list against no issue: the issue never reached it", async () => {
+    const result = await sesWebhook({ headers: {}, body: notification("ses-complaint-suppressed.json") }, options());
+    expect(result.events).toMatchObject([{ kind: "complaint", recipient: { key: key("grace@example.com"), via: "verp" }, format: "complaint:OnAccountSuppressionList" }]);
+    expect(result.events[0]?.issue).toBeUndefined();
+  });
+
   it("refuses a bad signature, a message signed by another key, an unsigned one, a certificate off amazonaws.com and another topic", async () => {
     const good = JSON.parse(notification("ses-bounce.json")) as Record<string, string>;
     const tampered = JSON.stringify({ ...good, Message: good["Message"]?.replace("Permanent", "Transient") });
