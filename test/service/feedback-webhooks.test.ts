@@ -153,6 +153,14 @@ for (const backend of await backends("webhook route tests")) {
       expect(await history("bob.smith@gmail.com")).toHaveLength(1);
     });
 
+    it("Mailgun: an unsubscribe from another application's mail on the domain leaves the reader subscribed", async () => {
+      await subscribe("dave.reader@yahoo.com");
+      const response = await post(`${running.url}/webhooks/mailgun`, mailgun("mailgun-unsubscribed-other-app.json").replace("dave@yahoo.com", "dave.reader@yahoo.com"));
+      expect(response.status).toBe(200);
+      expect(await status("dave.reader@yahoo.com")).toBe("active");
+      expect(await history("dave.reader@yahoo.com")).toEqual([]);
+    });
+
     it("answers 500 when recording fails, so the provider retries, and records the retry", async () => {
       const url = `${running.url}/webhooks/mailgun`;
       const body = mailgun("mailgun-complained.json", "complaint-token");

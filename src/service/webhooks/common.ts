@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
-import type { FeedbackEvent, FeedbackRecipient } from "../../feedback/event.js";
-import { byAddress, fromEnvelope, fromOriginal, type Identified, type SenderIdentity } from "../../mailbox/identify.js";
+import type { FeedbackEvent, FeedbackKind, FeedbackRecipient } from "../../feedback/event.js";
+import { addressOf, type FieldBlock } from "../../mailbox/fields.js";
+import { byAddress, fromEnvelope, fromOriginal, isMailbox, isOurs, type Identified, type SenderIdentity } from "../../mailbox/identify.js";
 
 /** A webhook call as the HTTP layer received it. */
 export interface WebhookRequest {
@@ -60,21 +61,51 @@ export function text(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** What a provider echoes of the message its report is about: envelope senders and headers. */
+export interface Echo {
+  envelope?: string[];
+  headers?: Array<[string, string]>;
+}
+
+/** Header values by lower-case name. */
+function headOf(headers: Array<[string, string]>): FieldBlock {
+  const head: FieldBlock = new Map();
+  for (const [name, value] of headers) head.set(name.toLowerCase(), [...(head.get(name.toLowerCase()) ?? []), value]);
+  return head;
+}
+
 /**
  * The recipient and issue of a provider's report: the signed envelope
  * sender, then our Message-ID (in the headers the provider echoes), then
  * the address the provider names.
  */
-export function recognise(identity: SenderIdentity, evidence: { address?: string; envelope?: string[]; headers?: Array<[string, string]> }): Identified {
+export function recognise(identity: SenderIdentity, evidence: Echo & { address?: string }): Identified {
   const envelope = fromEnvelope(evidence.envelope ?? [], identity);
-  const head = new Map<string, string[]>();
-  for (const [name, value] of evidence.headers ?? []) head.set(name.toLowerCase(), [...(head.get(name.toLowerCase()) ?? []), value]);
-  const original = fromOriginal(head, identity);
+  const original = fromOriginal(headOf(evidence.headers ?? []), identity);
   const issue = envelope.issue ?? original.issue;
   const recipient: FeedbackRecipient | undefined = envelope.recipient ?? original.recipient ?? (evidence.address ? byAddress(evidence.address, identity, "provider") : undefined);
   // The provider's address is the one to look the subscriber up by, whichever evidence named the key.
   const withAddress = recipient && evidence.address && !recipient.address ? { ...recipient, address: evidence.address } : recipient;
   return { ...(withAddress ? { recipient: withAddress } : {}), ...(issue !== undefined ? { issue } : {}) };
+}
+
+/**
+ * Whether an unsubscribe or a complaint is about mail Presswork did not
+ * send. An account-wide webhook (Mailgun's, a shared SES identity's)
+ * reports other applications' mail too: when neither our envelope token
+ * nor our Message-ID names the recipient, the message must show itself
+ * ours by what the provider echoes (our Message-ID domain, From address or
+ * List-Id, as `isOurs`; or our envelope sender). Bounces are not asked (a
+ * dead address is dead for us too), nor is a report that echoes none of
+ * these.
+ */
+export function fromAnotherSender(kind: FeedbackKind, identity: SenderIdentity, echo: Echo): boolean {
+  if ((kind !== "unsubscribe" && kind !== "complaint") || recognise(identity, echo).recipient) return false;
+  const head = headOf(echo.headers ?? []);
+  const senders = (echo.envelope ?? []).map(addressOf).filter((a): a is string => a !== undefined);
+  if (senders.length === 0 && !["message-id", "from", "list-id"].some((name) => head.has(name))) return false;
+  const ourSender = (address: string) => isMailbox(address, identity.from) || (identity.bounces !== undefined && isMailbox(address, identity.bounces));
+  return !isOurs(head, identity) && !senders.some(ourSender);
 }
 
 /** An ISO 8601 time from a provider's timestamp, or `fallback`. */

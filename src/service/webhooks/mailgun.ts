@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind } from "../../feedback/event.js";
 import type { SenderIdentity } from "../../mailbox/identify.js";
 import { severity } from "../../mailbox/severity.js";
-import { bodyText, isoTime, objectOf, recognise, refuse, sameSecret, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
+import { bodyText, fromAnotherSender, isoTime, objectOf, recognise, refuse, sameSecret, text, type Echo, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
 
 /** What the Mailgun webhook needs. */
 export interface MailgunOptions {
@@ -47,7 +47,8 @@ const SUPPRESSED = new Map<string, FeedbackKind>([
  * suppression lists are what put it there (a complaint so reported counts
  * against no issue: the issue never reached the address); other `failed`
  * events are hard or soft by their severity and status, `complained` complaints,
- * `unsubscribed` unsubscribes, `delivered` deliveries.
+ * `unsubscribed` unsubscribes, `delivered` deliveries. An unsubscribe or
+ * complaint about another sender's message changes nothing.
  */
 export async function mailgunWebhook(request: WebhookRequest, options: MailgunOptions): Promise<WebhookResult> {
   let payload: Record<string, unknown> | undefined;
@@ -91,11 +92,13 @@ export async function mailgunWebhook(request: WebhookRequest, options: MailgunOp
   const headers = objectOf(message?.["headers"]) ?? {};
   const recipient = text(data["recipient"]);
   const envelope = objectOf(data["envelope"]);
-  const who = recognise(options.identity, {
-    ...(recipient ? { address: recipient } : {}),
+  const echo: Echo = {
     envelope: [text(envelope?.["sender"]), text(headers["return-path"])].filter((v): v is string => v !== undefined),
     headers: Object.entries(headers).filter((e): e is [string, string] => typeof e[1] === "string"),
-  });
+  };
+  // Mailgun's webhooks report every message of the domain: another application's too.
+  if (fromAnotherSender(kind, options.identity, echo)) return { status: 200, events: [], log: `mailgun: ${name} about a message Presswork did not send, nothing to record` };
+  const who = recognise(options.identity, { ...(recipient ? { address: recipient } : {}), ...echo });
   const event: FeedbackEvent = {
     id: eventId("mailgun", text(data["id"]) ?? token, kind, who.recipient?.key),
     kind,

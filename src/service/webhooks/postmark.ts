@@ -1,6 +1,6 @@
 import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind } from "../../feedback/event.js";
 import type { SenderIdentity } from "../../mailbox/identify.js";
-import { bodyText, header, isoTime, objectOf, recognise, refuse, sameSecret, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
+import { bodyText, fromAnotherSender, header, isoTime, objectOf, recognise, refuse, sameSecret, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
 
 /** What the Postmark webhook needs. */
 export interface PostmarkOptions {
@@ -50,7 +50,9 @@ const BOUNCE_TYPES: Record<string, FeedbackKind | undefined> = {
  * A Postmark webhook call: HTTP basic auth with the configured user and
  * password (Postmark signs nothing, so use https and a long password), then one record: `Bounce` (by its Type), `SpamComplaint`,
  * `Delivery`, or `SubscriptionChange` (a suppression Postmark applied:
- * HardBounce, SpamComplaint, ManualSuppression).
+ * HardBounce, SpamComplaint, ManualSuppression). An unsubscribe or
+ * complaint about a message From another sender, without our metadata,
+ * changes nothing.
  */
 export async function postmarkWebhook(request: WebhookRequest, options: PostmarkOptions): Promise<WebhookResult> {
   const auth = header(request, "authorization");
@@ -88,9 +90,15 @@ export async function postmarkWebhook(request: WebhookRequest, options: Postmark
 
   const address = text(record["Email"]) ?? text(record["Recipient"]);
   const metadata = objectOf(record["Metadata"]) ?? {};
-  const who = recognise(options.identity, { ...(address ? { address } : {}) });
   // Postmark keeps no envelope sender of ours: the issue comes from the message's metadata (X-PM-Metadata-issue) or its tag.
-  const issueText = text(metadata["issue"]) ?? (typeof metadata["issue"] === "number" ? String(metadata["issue"]) : undefined) ?? /^issue-(\d+)$/.exec(text(record["Tag"]) ?? "")?.[1];
+  const metadataIssue = text(metadata["issue"]) ?? (typeof metadata["issue"] === "number" ? String(metadata["issue"]) : undefined);
+  // A server's stream may carry other applications' mail: without our metadata, the message's From tells.
+  const from = text(record["From"]);
+  if (metadataIssue === undefined && fromAnotherSender(kind, options.identity, { headers: from ? [["From", from]] : [] })) {
+    return { status: 200, events: [], log: `postmark: ${recordType} about a message Presswork did not send, nothing to record` };
+  }
+  const who = recognise(options.identity, { ...(address ? { address } : {}) });
+  const issueText = metadataIssue ?? /^issue-(\d+)$/.exec(text(record["Tag"]) ?? "")?.[1];
   const issue = who.issue ?? (issueText && /^\d+$/.test(issueText) ? Number(issueText) : undefined);
   const diagnostic = [text(record["Description"]), text(record["Details"])].filter(Boolean).join(" ");
   const event: FeedbackEvent = {

@@ -1,7 +1,7 @@
 import { createVerify, X509Certificate } from "node:crypto";
 import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind } from "../../feedback/event.js";
 import type { SenderIdentity } from "../../mailbox/identify.js";
-import { bodyText, isoTime, objectOf, recognise, refuse, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
+import { bodyText, fromAnotherSender, isoTime, objectOf, recognise, refuse, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
 import { PressworkError } from "../../errors/error.js";
 
 /** Fetches a URL's body as text over https; injectable so tests run offline. */
@@ -86,7 +86,7 @@ async function httpsText(url: string): Promise<string> {
  * bounce of type Suppressed or OnAccountSuppressionList is hard too),
  * Complaint (one of subtype OnAccountSuppressionList, for a message SES
  * did not send, stops mail to the address but counts toward no issue's
- * complaint rate), Delivery.
+ * complaint rate; one about another sender's message, nothing), Delivery.
  */
 export async function sesWebhook(request: WebhookRequest, options: SesOptions): Promise<WebhookResult> {
   let message: Record<string, unknown> | undefined;
@@ -174,6 +174,8 @@ export async function sesWebhook(request: WebhookRequest, options: SesOptions): 
     const complaint = objectOf(notification["complaint"]) ?? {};
     const feedbackType = text(complaint["complaintFeedbackType"]) ?? "abuse";
     if (feedbackType === "not-spam") return { status: 200, events: [], log: "ses: a not-spam report, nothing to record" };
+    // An identity shared with other applications has their mail reported too.
+    if (fromAnotherSender("complaint", options.identity, { envelope, headers })) return { status: 200, events: [], log: "ses: a complaint about a message Presswork did not send, nothing to record" };
     // SES did not send the message: the address is on the account-level suppression list.
     const suppressed = complaint["complaintSubType"] === "OnAccountSuppressionList";
     for (const r of (Array.isArray(complaint["complainedRecipients"]) ? complaint["complainedRecipients"] : []).map(objectOf)) {

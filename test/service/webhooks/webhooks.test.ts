@@ -70,6 +70,15 @@ describe("Amazon SES through SNS", () => {
     expect(result.events[0]?.issue).toBeUndefined();
   });
 
+  it("changes nothing for a complaint about another sender's message on a shared identity, and takes one whose envelope sender is ours", async () => {
+    const other = await sesWebhook({ headers: {}, body: notification("ses-complaint-other-sender.json") }, options());
+    expect(other).toMatchObject({ status: 200, events: [] });
+    expect(other.log).toMatch(/a message Presswork did not send/);
+    // Without VERP the envelope sender is the From address: nothing but SES names the recipient, and the message is ours.
+    const plain = snsMessage("Notification", { Message: fixture("ses-complaint.json").replace(/bounces\+12\.[0-9a-f.]+@/, "newsletter@") });
+    expect((await sesWebhook({ headers: {}, body: plain }, options())).events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com"), via: "provider" } }]);
+  });
+
   it("refuses a bad signature, a message signed by another key, an unsigned one, a certificate off amazonaws.com and another topic", async () => {
     const good = JSON.parse(notification("ses-bounce.json")) as Record<string, string>;
     const tampered = JSON.stringify({ ...good, Message: good["Message"]?.replace("Permanent", "Transient") });
@@ -155,6 +164,17 @@ describe("Postmark", () => {
     expect((await call("postmark-subscription-change.json")).events).toMatchObject([{ kind: "unsubscribe", recipient: { key: key("heidi@example.com") }, issue: 12 }]);
   });
 
+  it("changes nothing for a complaint about a message From another sender without our metadata", async () => {
+    const other = await postmarkWebhook({ headers: { authorization: auth }, body: fixture("postmark-spam-complaint-other-sender.json") }, options);
+    expect(other).toMatchObject({ status: 200, events: [] });
+    expect(other.log).toMatch(/a message Presswork did not send/);
+    const ours = fixture("postmark-spam-complaint.json").replace('"Metadata": { "issue": "12" },', "");
+    expect((await postmarkWebhook({ headers: { authorization: auth }, body: ours }, options)).events).toMatchObject([{ kind: "complaint", recipient: { key: key("frank@aol.com") }, issue: 12 }]);
+    // A subscription change names no sender: the stream's suppression is taken as it comes.
+    const change = fixture("postmark-subscription-change.json").replace('"Metadata": { "issue": "12" }', '"Metadata": {}');
+    expect((await postmarkWebhook({ headers: { authorization: auth }, body: change }, options)).events).toMatchObject([{ kind: "unsubscribe", recipient: { key: key("heidi@example.com") } }]);
+  });
+
   it("refuses a call without credentials or with wrong ones", async () => {
     const body = fixture("postmark-hard-bounce.json");
     for (const authorization of [undefined, `Basic ${Buffer.from("presswork:guess").toString("base64")}`, "Bearer a-long-webhook-password"]) {
@@ -194,6 +214,23 @@ describe("Mailgun", () => {
     expect(soft.events).toMatchObject([{ kind: "soft-bounce", recipient: { key: key("bob.smith@gmail.com"), via: "message-id" }, issue: 12, status: "4.2.2" }]);
     const complaint = await mailgunWebhook({ headers: {}, body: signed("mailgun-complained.json") }, options);
     expect(complaint.events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com") }, issue: 12 }]);
+  });
+
+  it("changes nothing for an unsubscribe or complaint about another application's message on the domain, but takes its bounces", async () => {
+    const unsubscribed = await mailgunWebhook({ headers: {}, body: signed("mailgun-unsubscribed-other-app.json") }, options);
+    expect(unsubscribed).toMatchObject({ status: 200, events: [] });
+    expect(unsubscribed.log).toMatch(/unsubscribed about a message Presswork did not send/);
+    const theirs = (name: string) => signed(name).replace(/"message-id": "[^"]+"/, '"message-id": "20261202182955.1.4B5C6D7E8F901A2B@signal-noise.example"').replace(/"from": "[^"]+"/, '"from": "Signal & Noise Accounts <accounts@signal-noise.example>"');
+    expect(await mailgunWebhook({ headers: {}, body: theirs("mailgun-complained.json") }, options)).toMatchObject({ status: 200, events: [] });
+    // Our From, though Mailgun echoes a Message-ID that names no one: ours.
+    const ours = signed("mailgun-complained.json").replace(/"message-id": "[^"]+"/, '"message-id": "20261202182955.1.4B5C6D7E8F901A2B@signal-noise.example"');
+    expect((await mailgunWebhook({ headers: {}, body: ours }, options)).events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com"), via: "provider" } }]);
+    // Nothing echoed to tell by: the address Mailgun names is taken.
+    const bare = signed("mailgun-complained.json").replace(/"headers": \{[^}]*\}/, '"headers": {}');
+    expect((await mailgunWebhook({ headers: {}, body: bare }, options)).events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com"), via: "provider" } }]);
+    // An address that bounced is dead for us too, whoever's message found it out.
+    const bounce = theirs("mailgun-failed-permanent.json").replace(/"sender": "[^"]+"/, '"sender": "accounts@signal-noise.example"');
+    expect((await mailgunWebhook({ headers: {}, body: bounce }, options)).events).toMatchObject([{ kind: "hard-bounce", recipient: { key: key("ivan@gmail.com"), via: "provider" } }]);
   });
 
   it("maps a failure for an address on Mailgun's suppression lists to what put it there, a complaint against no issue", async () => {
