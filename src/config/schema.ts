@@ -141,6 +141,11 @@ export const configSchema = z.object({
     title: z.string().min(1, "must not be empty"),
     description: z.string().min(1, "must not be empty"),
     url: absoluteUrl,
+    /** The domain in the ids Presswork makes (tag: URIs); unset, the host of `url`. */
+    idAuthority: z
+      .string()
+      .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, "is not a domain name. Write the host alone, in lower case, like signal-noise.example")
+      .optional(),
     language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "is not a language tag such as en or en-GB"),
     timezone: timezone.default("UTC"),
     copyright: z.string().optional(),

@@ -4,13 +4,15 @@ import { parseYaml } from "../validate/yaml.js";
 import { listOf, quote } from "../validate/words.js";
 import { fieldLine, slugify, splitFrontMatter, type ArticleMeta, type Author, type Tag } from "./article.js";
 import { calendarDate } from "./dates.js";
+import { tagUri } from "./ids.js";
 import type { SourceFile } from "./read.js";
 import { frontMatterSchema } from "./schema.js";
 import { fileError, fileWarning } from "../errors/rules.js";
 
 /**
  * Validates an article's front matter and derives its identity: slug from
- * `slug` or the file name, id from `id` or a tag: URI of host, date and slug.
+ * `slug` or the file name, id from `id` or a tag: URI of the site's id
+ * authority, date and slug.
  * Returns undefined when the front matter is unusable; messages are on the file.
  */
 export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap<string, number>): ArticleMeta | undefined {
@@ -30,8 +32,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
   if (updated < fm.date) {
     fileError(file, "front-matter-updated", "'updated' is before 'date': an article cannot change before it is published", { place: { line: fieldLine(source, "updated"), column: 1 } });
   }
-  const host = new URL(config.site.url).hostname;
-  const id = new URL(fm.id ?? `tag:${host},${calendarDate(fm.date, config.site.timezone)}:${slug}`).href;
+  const id = new URL(fm.id ?? tagUri(config, calendarDate(fm.date, config.site.timezone), slug)).href;
 
   const meta: ArticleMeta = {
     id,

@@ -5,6 +5,7 @@ import type { Config } from "../config/schema.js";
 import { slugify } from "./article.js";
 import { PLACEHOLDERS } from "./placeholders.js";
 import { calendarDate } from "./dates.js";
+import { tagUri } from "./ids.js";
 import { ARTICLES_DIR } from "./read.js";
 
 /**
@@ -19,7 +20,7 @@ export async function scaffoldArticle(root: string, title: string, config: Confi
   const front = {
     title,
     date,
-    id: `tag:${new URL(config.site.url).hostname},${date}:${slug}`,
+    id: tagUri(config, date, slug),
     ...(config.defaultAuthor ? { authors: [config.defaultAuthor] } : {}),
     tags: [],
     summary: PLACEHOLDERS.summary,

@@ -1,5 +1,6 @@
 import { Feed } from "feed";
 import type { Config } from "../config/schema.js";
+import { tagUri } from "../content/ids.js";
 import { paths } from "../content/paths.js";
 import { escapeXml } from "../xml/escape.js";
 import { completeAtom } from "./atom1.js";
@@ -18,14 +19,13 @@ export interface IssueItem {
 export function issueFeeds(config: Config, issues: readonly IssueItem[]): { rss: string; atom: string; json: string } {
   const newest = [...issues].sort((a, b) => b.number - a.number);
   const updated = newest[0]?.date ?? new Date(0);
-  const host = new URL(config.site.url).hostname;
   const abs = (path: string) => new URL(path, config.site.url).href;
   const files = paths.feeds("issues/");
   const title = config.newsletter?.name ?? `${config.site.title} newsletter`;
   const description = `Every issue of ${title}`;
   const items = newest.map((issue) => ({
     issue,
-    id: `tag:${host},${issue.date.toISOString().slice(0, 10)}:issue-${issue.number}`,
+    id: tagUri(config, issue.date.toISOString().slice(0, 10), `issue-${issue.number}`),
     summary: summaryOf(issue),
     html: `<p>Issue #${issue.number}</p><ul>${issue.articles.map((a) => `<li><a href="${escapeXml(a.url)}">${escapeXml(a.title)}</a>: ${escapeXml(a.description)}</li>`).join("")}</ul><p><a href="${escapeXml(issue.url)}">Read the issue</a></p>`,
   }));

@@ -27,6 +27,8 @@ export interface NewsboatItem {
   title: string;
   author: string;
   url: string;
+  /** Whether newsboat shows it as new. */
+  unread: boolean;
 }
 
 /**
@@ -36,17 +38,45 @@ export interface NewsboatItem {
  * newsboat keeps one item per guid across feeds.
  */
 export async function newsboatItems(feedFile: string): Promise<NewsboatItem[]> {
-  const dir = await mkdtemp(join(tmpdir(), "presswork-newsboat-"));
+  const reader = await newsboatReader(feedFile);
   try {
-    await writeFile(join(dir, "urls"), `"exec:cat ${feedFile.replaceAll('"', '\\"')}"\n`);
-    await writeFile(join(dir, "config"), "");
-    await promisify(execFile)(NEWSBOAT, ["-u", join(dir, "urls"), "-c", join(dir, "cache.db"), "-C", join(dir, "config"), "-x", "reload"], { env: { ...process.env, HOME: dir }, timeout: 30_000 });
-    const SQL = await initSqlJs({ locateFile: (name) => join(createRequire(import.meta.url).resolve("sql.js"), "..", name) });
-    const db = new SQL.Database(await readFile(join(dir, "cache.db")));
-    const [result] = db.exec("SELECT guid, title, author, url FROM rss_item ORDER BY pubDate DESC, id");
-    db.close();
-    return (result?.values ?? []).map(([guid, title, author, url]) => ({ guid: String(guid), title: String(title), author: String(author), url: String(url) }));
+    return await reader.reload();
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await reader.remove();
   }
+}
+
+/** A newsboat whose cache lasts from one fetch to the next, as a reader's does. */
+export interface NewsboatReader {
+  /** Fetches the feed file again and returns every item the cache holds: one it had stored under the same guid keeps its state. */
+  reload(): Promise<NewsboatItem[]>;
+  /** Marks every stored item read, as a reader who has caught up. */
+  readAll(): Promise<void>;
+  /** Removes the cache. */
+  remove(): Promise<void>;
+}
+
+/** A newsboat following one feed file, with a cache of its own. */
+export async function newsboatReader(feedFile: string): Promise<NewsboatReader> {
+  const SQL = await initSqlJs({ locateFile: (name) => join(createRequire(import.meta.url).resolve("sql.js"), "..", name) });
+  const dir = await mkdtemp(join(tmpdir(), "presswork-newsboat-"));
+  const cache = join(dir, "cache.db");
+  await writeFile(join(dir, "urls"), `"exec:cat ${feedFile.replaceAll('"', '\\"')}"\n`);
+  await writeFile(join(dir, "config"), "");
+  return {
+    async reload() {
+      await promisify(execFile)(NEWSBOAT, ["-u", join(dir, "urls"), "-c", cache, "-C", join(dir, "config"), "-x", "reload"], { env: { ...process.env, HOME: dir }, timeout: 30_000 });
+      const db = new SQL.Database(await readFile(cache));
+      const [result] = db.exec("SELECT guid, title, author, url, unread FROM rss_item ORDER BY pubDate DESC, id");
+      db.close();
+      return (result?.values ?? []).map(([guid, title, author, url, unread]) => ({ guid: String(guid), title: String(title), author: String(author), url: String(url), unread: Number(unread) === 1 }));
+    },
+    async readAll() {
+      const db = new SQL.Database(await readFile(cache));
+      db.run("UPDATE rss_item SET unread = 0");
+      await writeFile(cache, db.export());
+      db.close();
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }
