@@ -4,6 +4,7 @@ import { tagUri } from "../content/ids.js";
 import { paths } from "../content/paths.js";
 import { escapeXml } from "../xml/escape.js";
 import { completeAtom } from "./atom1.js";
+import { issuesFeedTitle } from "./spec.js";
 import { cdataHtml, escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
 /** A sent issue as its feed item. */
@@ -21,7 +22,7 @@ export function issueFeeds(config: Config, issues: readonly IssueItem[]): { rss:
   const updated = newest[0]?.date ?? new Date(0);
   const abs = (path: string) => new URL(path, config.site.url).href;
   const files = paths.feeds("issues/");
-  const title = config.newsletter?.name ?? `${config.site.title} newsletter`;
+  const title = issuesFeedTitle(config);
   const description = `Every issue of ${title}`;
   const items = newest.map((issue) => ({
     issue,

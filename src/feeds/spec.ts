@@ -159,6 +159,11 @@ export function allFeedSpecs(
   ];
 }
 
+/** The title of the issues' feeds: the newsletter's name. */
+export function issuesFeedTitle(config: Config): string {
+  return config.newsletter?.name ?? `${config.site.title} newsletter`;
+}
+
 /** How feeds name an article's author: the author's own address, else their page on the site. */
 export function feedAuthor(author: Author, siteUrl: string): FeedAuthor {
   return { name: author.name, ...(author.email ? { email: author.email } : {}), url: author.url ?? absoluteUrl(paths.author(author.key), siteUrl) };

@@ -4,6 +4,7 @@ import type { Article, Author, Tag } from "../content/article.js";
 import { groupByAuthor, groupByTag } from "../content/collection.js";
 import { dateFormat, dateLocale } from "../content/dates.js";
 import { absoluteUrl, fileFor, paths } from "../content/paths.js";
+import { issuesFeedTitle } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
 import { issuePath } from "../issues/plan.js";
 import { ScopeDigests } from "./page-keys.js";
@@ -65,6 +66,11 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
     out.push({ file, template, scope: full, key: digests.of(full) });
   };
   const page = (path: string, template: string, scope: Record<string, unknown>) => pageFile(fileFor(path), template, scope);
+  /** The feeds a page advertises as its own, before the site's: those at `prefix`, named `title`. */
+  const feedsAt = (prefix: string, title: string) => {
+    const files = paths.feeds(prefix);
+    return { rss: site.base + files.rss, atom: site.base + files.atom, json: site.base + files.json, title };
+  };
   const meta = (title: string, path: string, description = config.site.description) => {
     const url = absoluteUrl(path, config.site.url);
     return {
@@ -129,22 +135,20 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
     tags: tags.map(({ tag, list }) => ({ name: tag.name, url: site.base + paths.tag(tag.slug), count: list.length })),
   });
   for (const { tag, list } of tags) {
-    const feeds = paths.feeds(paths.tag(tag.slug));
     paginate(list, config.pagination.perPage, (chunk, pager) => {
       const path = paths.tagPage(tag.slug, pager.current);
       const tagMeta = meta(`${tag.name} · ${config.site.title}`, path, `Articles tagged ${tag.name} in ${config.site.title}`);
-      tagMeta.feeds = { rss: site.base + feeds.rss, atom: site.base + feeds.atom, json: site.base + feeds.json, title: `${config.site.title}: ${tag.name}` };
+      tagMeta.feeds = feedsAt(paths.tag(tag.slug), `${config.site.title}: ${tag.name}`);
       page(path, "tag", { page: tagMeta, tag: { name: tag.name, count: list.length, feeds: `${site.base}${paths.feedsPage}#tag-${tag.slug}` }, articles: listed(chunk), pager: pagerScope(pager, site.base, (n) => paths.tagPage(tag.slug, n)) });
     });
   }
 
   const authors = groupByAuthor(articles);
   for (const { author, list } of authors) {
-    const feeds = paths.feeds(paths.author(author.key));
     paginate(list, config.pagination.perPage, (chunk, pager) => {
       const path = paths.authorPage(author.key, pager.current);
       const authorMeta = meta(`${author.name} · ${config.site.title}`, path, `Articles by ${author.name} in ${config.site.title}`);
-      authorMeta.feeds = { rss: site.base + feeds.rss, atom: site.base + feeds.atom, json: site.base + feeds.json, title: `${config.site.title}: ${author.name}` };
+      authorMeta.feeds = feedsAt(paths.author(author.key), `${config.site.title}: ${author.name}`);
       page(path, "author", {
         page: authorMeta,
         author: { name: author.name, key: author.key, website: author.url ?? "", count: list.length, feeds: `${site.base}${paths.feedsPage}#author-${author.key}` },
@@ -157,9 +161,11 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
 
   page(paths.archive, "archive", { page: meta(`Archive · ${config.site.title}`, paths.archive), months: byMonth(articles, config).map((m) => ({ label: m.label, articles: listed(m.list) })) });
   if (issues) {
+    const issuesMeta = meta(`Newsletter · ${config.site.title}`, "issues/", `Every issue of ${site.newsletter.name}, as it was sent.`);
+    issuesMeta.feeds = feedsAt("issues/", issuesFeedTitle(config));
     page("issues/", "issues", {
-      page: meta(`Newsletter · ${config.site.title}`, "issues/", `Every issue of ${site.newsletter.name}, as it was sent.`),
-      newsletter: { name: site.newsletter.name, rss: `${site.base}issues/feed.xml`, atom: `${site.base}issues/atom.xml` },
+      page: issuesMeta,
+      newsletter: { name: site.newsletter.name, rss: issuesMeta.feeds.rss, atom: issuesMeta.feeds.atom },
       issues: [...issues]
         .sort((a, b) => b.number - a.number)
         .map((i) => ({
@@ -290,7 +296,7 @@ function feedSections(config: Config, tags: ReadonlyArray<{ tag: Tag }>, authors
     };
   };
   const sections = [{ id: "everything", title: "Everything", feeds: [entry("site", "", config.site.title, `Every article, newest first (the latest ${config.feeds.limit}; readers that keep history can go back through the archive pages linked from the feed).`)] }];
-  if (newsletter) sections.push({ id: "newsletter", title: "The newsletter", feeds: [entry("issues", "issues/", config.newsletter?.name ?? `${config.site.title} newsletter`, "Every issue of the newsletter as it was sent, for those who would rather read it in a feed reader.")] });
+  if (newsletter) sections.push({ id: "newsletter", title: "The newsletter", feeds: [entry("issues", "issues/", issuesFeedTitle(config), "Every issue of the newsletter as it was sent, for those who would rather read it in a feed reader.")] });
   if (tags.length > 0) sections.push({ id: "topics", title: "Topics", feeds: tags.map(({ tag }) => entry(`tag-${tag.slug}`, paths.tag(tag.slug), tag.name, `Articles tagged ${tag.name}.`)) });
   if (authors.length > 0) sections.push({ id: "authors", title: "Authors", feeds: authors.map(({ author }) => entry(`author-${author.key}`, paths.author(author.key), author.name, `Articles by ${author.name}.`)) });
   return sections;

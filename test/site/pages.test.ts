@@ -110,6 +110,17 @@ describe("the web archive", () => {
     }
   });
 
+  it("advertises a topic's, an author's and the newsletter's own feeds before the site's, for readers that take the first", async () => {
+    const alternates = async (path: string) =>
+      elements(await read(path))
+        .filter((e) => e.tagName === "link" && attr(e, "rel") === "alternate")
+        .map((e) => `${attr(e, "type")} ${attr(e, "href")}`);
+    const feedsAt = (prefix: string) => [`application/rss+xml /${prefix}feed.xml`, `application/atom+xml /${prefix}atom.xml`, `application/feed+json /${prefix}feed.json`];
+    for (const prefix of ["tags/chips/", "authors/ada/", "issues/"]) expect(await alternates(`${prefix}index.html`), prefix).toEqual([...feedsAt(prefix), ...feedsAt("")]);
+    expect(await alternates("index.html")).toEqual(feedsAt(""));
+    expect(await read("issues/index.html")).toContain('<link rel="alternate" type="application/rss+xml" title="Signal &amp; Noise Weekly (RSS)" href="/issues/feed.xml">');
+  });
+
   it("escapes text from front matter in pages", async () => {
     const html = await read("articles/chipmakers-r-and-d/index.html");
     expect(html).toContain("<h1>R&amp;D Spending Holds Up as Chipmakers Wait for &lt;Demand&gt; to Return</h1>");
