@@ -15,6 +15,11 @@ export interface Author {
   url?: string;
 }
 
+/** The authors' names as the site's pages and the email write them: "Ada Okafor, Mei Lin". */
+export function authorNames(authors: readonly Author[]): string {
+  return authors.map((a) => a.name).join(", ");
+}
+
 /** A tag as written by the editor, with the slug of its page. */
 export interface Tag {
   name: string;

@@ -1,4 +1,5 @@
 import { Feed } from "feed";
+import { authorNames } from "../content/article.js";
 import { imageType, itemHtml, type FeedSpec, type ItemHtml } from "./spec.js";
 import { cdataHtml, escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
@@ -6,10 +7,11 @@ import { cdataHtml, escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 export const FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0";
 
 /**
- * RSS 2.0 with content:encoded after a description, dc:creator for every
- * author (never `author` as well: one form of authorship, as the W3C
- * validator asks), titles as plain text, atom:link self, hub and RFC 5005
- * archive links, and an XSL stylesheet.
+ * RSS 2.0 with content:encoded after a description, one dc:creator naming
+ * every author as the pages do (readers such as newsboat and FreshRSS show
+ * only one of several; never `author` as well: one form of
+ * authorship, as the W3C validator asks), titles as plain text, atom:link
+ * self, hub and RFC 5005 archive links, and an XSL stylesheet.
  */
 export function rss2(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(article)): string {
   const v = new XmlValues(escapeRssText);
@@ -54,7 +56,7 @@ export function rss2(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(arti
       content: cdataHtml(itemOf(article)),
       category: article.tags.map((t) => ({ name: v.text(t.name) })),
       ...(article.authors.length > 0
-        ? { extensions: [{ name: "dc:creator", objects: article.authors.map((a) => ({ _text: v.text(a.name) })) as unknown as Record<string, unknown> }] }
+        ? { extensions: [{ name: "dc:creator", objects: { _text: v.text(authorNames(article.authors)) } }] }
         : {}),
       ...(article.imageUrl && article.image ? { image: { url: article.imageUrl, type: imageType(article.image.path), length: article.image.size } } : {}),
     });

@@ -1,6 +1,6 @@
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import type { Article } from "../content/article.js";
+import { authorNames, type Article } from "../content/article.js";
 import { displayDate, siteScope } from "../site/scope.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { emailBody } from "./email-body.js";
@@ -144,7 +144,7 @@ function cardScope(article: Article, config: Config, html: string, lead: boolean
     subtitle: article.subtitle ?? "",
     url: article.url,
     tag: article.tags[0]?.name ?? "",
-    byline: `${article.authors.map((a) => a.name).join(", ")} · ${displayDate(article.published, config)}`,
+    byline: `${authorNames(article.authors)} · ${displayDate(article.published, config)}`,
     reading_minutes: article.body.readingMinutes,
     key_points: article.points,
     summary: article.description,

@@ -1,6 +1,6 @@
 import { compile, type FormatCallback } from "html-to-text";
 import type { Config, NewsletterConfig } from "../config/schema.js";
-import type { Article } from "../content/article.js";
+import { authorNames, type Article } from "../content/article.js";
 import { displayDate } from "../site/scope.js";
 import type { IssuePlan } from "./plan.js";
 import { TOKENS } from "./tokens.js";
@@ -84,7 +84,7 @@ export function plainText(plan: IssuePlan, articles: readonly TextArticle[], con
     const seen: Seen = { urls: new Set([article.url]) };
     lines.push(RULE, "", article.title);
     if (article.subtitle) lines.push(article.subtitle);
-    lines.push(`${article.authors.map((a) => a.name).join(", ")} · ${displayDate(article.published, config)} · ${article.body.readingMinutes} min read`, article.url, "");
+    lines.push(`${authorNames(article.authors)} · ${displayDate(article.published, config)} · ${article.body.readingMinutes} min read`, article.url, "");
     if (image && article.image) lines.push(`[Image: ${article.image.alt}]`, ...(article.image.caption ? [article.image.caption] : []), "");
     if (article.points.length > 0) lines.push("Quick Reads", ...article.points.map((p) => `- ${p}`), "");
     lines.push(body === undefined ? article.description : htmlText(body, seen), "");

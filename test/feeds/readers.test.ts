@@ -68,6 +68,15 @@ describe("what feed readers see", () => {
     expect(rss).toContain("<dc:creator>Mei Lin</dc:creator>");
     expect(rss).not.toMatch(/<author>/);
   });
+
+  it.skipIf(Boolean(missing))("shows both authors of a two-author article in newsboat, as the article's page names them", async () => {
+    const stored = (await newsboatItems(join(dist(), "feed.xml"))).find((i) => i.url === "https://signal-noise.example/articles/open-silicon-fab/");
+    expect(stored?.author).toBe("Ada Okafor, Mei Lin");
+    const rss = await read("feed.xml");
+    const item = rss.slice(rss.indexOf("<link>https://signal-noise.example/articles/open-silicon-fab/</link>"));
+    expect(item.slice(0, item.indexOf("</item>")).match(/<dc:creator>/g)).toHaveLength(1);
+    expect(await read("articles/open-silicon-fab/index.html")).toMatch(/By <a href="\/authors\/ada\/">Ada Okafor<\/a>, <a href="\/authors\/mei\/">Mei Lin<\/a>/);
+  });
 });
 
 describe("the validator rules this suite applies", () => {
