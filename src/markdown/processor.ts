@@ -13,6 +13,7 @@ import type { VFile } from "vfile";
 import { bodyStats, type BodyStats } from "./excerpt.js";
 import { remarkGfmParts, type GfmOptions } from "./gfm.js";
 import { liftKeyPoints } from "./key-points.js";
+import { warnDropped } from "./dropped.js";
 import { sanitizeSchema } from "./sanitize.js";
 import { hasRaw } from "./walk.js";
 import { PressworkError } from "../errors/error.js";
@@ -52,12 +53,18 @@ export async function prepareFor(texts: Iterable<string>): Promise<void> {
   }
 }
 
-/** rehype plugin: parses raw HTML into the tree, only when the article has any, so it can be sanitised. */
+/**
+ * rehype plugin: parses raw HTML into the tree, only when the article has
+ * any, so it can be sanitised, and warns of each element the sanitiser
+ * will leave out of it.
+ */
 function rehypeRawWhenPresent() {
   return (tree: HastRoot, file: VFile) => {
     if (!hasRaw(tree)) return tree;
     if (!raw) throw new PressworkError("internal", `${file.path} holds raw HTML, but prepareFor was not given its text`);
-    return raw(tree, { file }) as HastRoot;
+    const parsed = raw(tree, { file }) as HastRoot;
+    warnDropped(parsed, file);
+    return parsed;
   };
 }
 
