@@ -67,6 +67,40 @@ export function writeNotified(path: string, state: NotifiedState): void {
   writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
+/**
+ * The state file as a run goes: each feed of the built site keeps the
+ * digest the hub was last told of (a feed no longer built is dropped) until
+ * the hub takes a ping for it, which is written at once, atomically, so a
+ * run cut short (a hub that stops answering, a job out of time) loses no
+ * ping the hub took. Feeds are in the site's order, whatever order the
+ * hub answered in.
+ */
+export class NotifiedRecord {
+  private readonly taken = new Set<string>();
+
+  constructor(
+    private readonly path: string,
+    private readonly feeds: readonly BuiltFeed[],
+    private readonly last: NotifiedState | undefined,
+  ) {}
+
+  /** Records that the hub took the ping for `url`, and writes the state. */
+  took(url: string): void {
+    this.taken.add(url);
+    this.write();
+  }
+
+  /** Writes the state as it stands. */
+  write(): void {
+    const state: NotifiedState = {};
+    for (const feed of this.feeds) {
+      const digest = this.taken.has(feed.url) ? feed.digest : this.last?.[feed.url];
+      if (digest !== undefined) state[feed.url] = digest;
+    }
+    writeNotified(this.path, state);
+  }
+}
+
 /** The feeds whose bytes differ from what the hub was last told of, or all of them when nothing is known. */
 export function changedFeeds(feeds: readonly BuiltFeed[], last: NotifiedState | undefined): BuiltFeed[] {
   return last ? feeds.filter((feed) => last[feed.url] !== feed.digest) : [...feeds];

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { REPO } from "./project.js";
 
@@ -23,11 +23,16 @@ export function runCli(args: string[], root: string, env: Record<string, string>
 
 /** Runs the CLI without blocking this process, so a server the test runs in process can answer it. */
 export function runCliAsync(args: string[], root: string, env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), ...args], {
-      cwd: root,
-      env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", ...env },
-    });
+  return startCli(args, root, env).done;
+}
+
+/** Starts the CLI without waiting for it: its process, for a test to signal, and how it ended. */
+export function startCli(args: string[], root: string, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [join(REPO, "bin/presswork.js"), ...args], {
+    cwd: root,
+    env: { ...process.env, GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", ...env },
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -35,4 +40,5 @@ export function runCliAsync(args: string[], root: string, env: Record<string, st
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, done };
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import { build } from "../../src/pipeline/build.js";
 import { writeNotified } from "../../src/websub/changes.js";
 import { pingHub } from "../../src/websub/ping.js";
-import { runCliAsync } from "../helpers/cli.js";
+import { runCliAsync, startCli } from "../helpers/cli.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 /** A WebSub hub on loopback: records every publish notification and answers as told for each feed. */
@@ -16,12 +16,17 @@ interface Hub {
   pings: Array<{ mode: string | null; url: string | null; type: string | undefined }>;
   /** Status codes to answer for a feed, one per request, then 204. */
   script: Map<string, number[]>;
+  /** Requests answered before the hub stops answering: it takes those after and never replies. */
+  answered: number;
+  /** Resolves once the hub has received `count` requests. */
+  received: (count: number) => Promise<void>;
   close: () => Promise<void>;
 }
 
 async function startHub(): Promise<Hub> {
   const pings: Hub["pings"] = [];
   const script = new Map<string, number[]>();
+  const waiting: Array<{ count: number; resolve: () => void }> = [];
   const server: Server = createServer((request, response) => {
     let body = "";
     request.on("data", (chunk: Buffer) => (body += chunk.toString()));
@@ -29,12 +34,25 @@ async function startHub(): Promise<Hub> {
       const form = new URLSearchParams(body);
       const url = form.get("hub.url");
       pings.push({ mode: form.get("hub.mode"), url, type: request.headers["content-type"] });
+      for (const wait of waiting.filter((w) => pings.length >= w.count)) wait.resolve();
+      if (pings.length > started.answered) return;
       const status = (url ? script.get(url)?.shift() : undefined) ?? 204;
       response.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, pings, script, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const started: Hub = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    pings,
+    script,
+    answered: Infinity,
+    received: (count) => (pings.length >= count ? Promise.resolve() : new Promise((resolve) => waiting.push({ count, resolve }))),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+  return started;
 }
 
 let hub: Hub;
@@ -49,6 +67,23 @@ afterAll(async () => {
 const NOW = "2026-11-29T12:00:00Z";
 const built = async (root: string) => expect((await build({ root, now: new Date(NOW), out: join(root, "dist"), cacheDir: false })).written).toBeDefined();
 const withHub = async (url: string) => (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace("  fullContent: true\n", `  fullContent: true\n  hub: ${url}\n`);
+/** The address of every feed of a built project. */
+const feedUrls = async (root: string) =>
+  (await readdir(join(root, "dist"), { recursive: true }))
+    .map((p) => p.split("\\").join("/"))
+    .filter((p) => /(^|\/)(feed\.xml|atom\.xml|feed\.json)$/.test(p))
+    .map((p) => `https://signal-noise.example/${p}`)
+    .sort();
+
+/** A built sample project whose hub answers the first `answered` pings, then takes the others and never replies. */
+async function withHangingHub(answered: number): Promise<{ root: string; hanging: Hub }> {
+  const hanging = await startHub();
+  onTestFinished(() => hanging.close());
+  hanging.answered = answered;
+  const root = await tempProject({ samples: true, config: await withHub(hanging.url) });
+  await built(root);
+  return { root, hanging };
+}
 
 describe("presswork websub", () => {
   it("pings the hub for every feed once, then for only the feeds an edit changed", { timeout: 120_000 }, async () => {
@@ -94,6 +129,39 @@ describe("presswork websub", () => {
     const retried = await runCliAsync(["websub", "--state", "websub.json"], root);
     expect(retried.code).toBe(0);
     expect(hub.pings.map((p) => p.url)).toEqual(["https://signal-noise.example/atom.xml"]);
+  });
+
+  it("records each ping as the hub takes it: a run killed while the hub hangs loses none, and the next run pings only the others", { timeout: 120_000 }, async () => {
+    const { root, hanging } = await withHangingHub(10);
+    const run = startCli(["websub", "--state", "websub.json"], root);
+    // Four pings go at a time, and each is recorded before the next goes: once the hub holds four it will not answer, the ten before are recorded.
+    await hanging.received(10 + 4);
+    run.child.kill("SIGKILL");
+    await run.done;
+    const taken = hanging.pings.slice(0, 10).map((p) => p.url ?? "");
+    const state = JSON.parse(await readFile(join(root, "websub.json"), "utf8")) as Record<string, string>;
+    expect(Object.keys(state).sort()).toEqual([...taken].sort());
+
+    await writeFile(join(root, "presswork.config.yaml"), await withHub(hub.url));
+    hub.pings.length = 0;
+    const next = await runCliAsync(["websub", "--state", "websub.json"], root);
+    expect(next.code).toBe(0);
+    const all = await feedUrls(root);
+    expect(next.stdout).toContain(`${all.length - 10} of ${all.length} feed(s) to ping (changed since the last ping)`);
+    expect(hub.pings.map((p) => p.url).sort()).toEqual(all.filter((url) => !taken.includes(url)));
+  });
+
+  it("stops after --max-minutes when the hub stops answering, names the feeds left for the next run, keeps what the hub took, and exits 1", { timeout: 120_000 }, async () => {
+    const { root, hanging } = await withHangingHub(10);
+    const run = await runCliAsync(["websub", "--state", "websub.json", "--max-minutes", "0.05"], root);
+    expect(run.code).toBe(1);
+    const all = await feedUrls(root);
+    const taken = hanging.pings.slice(0, 10).map((p) => p.url ?? "");
+    expect(run.stderr).toContain(`presswork websub: stopped after 0.05 minute(s) (--max-minutes), with ${all.length - 10} feed(s) the hub has not taken a ping for:\n`);
+    for (const url of all.filter((u) => !taken.includes(u))) expect(run.stderr).toContain(`\n  ${url}\n`);
+    expect(run.stderr).toContain(`WebSub: 10 of ${all.length} ping(s) taken, 0 failed, ${all.length - 10} left when the time ran out; the next run pings those again.`);
+    const state = JSON.parse(await readFile(join(root, "websub.json"), "utf8")) as Record<string, string>;
+    expect(Object.keys(state).sort()).toEqual([...taken].sort());
   });
 
   it("says so and exits 0 when no hub is configured, and says what to do when nothing is built", async () => {
@@ -173,6 +241,25 @@ describe("pinging a hub", () => {
     const [gone] = await pingHub(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`, ["https://x.example/a.xml"], options);
     expect(gone).toMatchObject({ ok: false, tries: 3, reason: expect.stringContaining("fetch failed") });
     dropping.close();
+  });
+});
+
+describe("stopping a run of pings", () => {
+  it("starts no ping once told to stop, cuts off those under way as left, and tells each result as it comes", async () => {
+    const hanging = await startHub();
+    onTestFinished(() => hanging.close());
+    hanging.answered = 2;
+    const stop = new AbortController();
+    const heard: string[] = [];
+    const urls = ["a", "b", "c", "d", "e"].map((name) => `https://x.example/${name}.xml`);
+    const pinging = pingHub(hanging.url, urls, { retries: 3, retryDelayMs: 10, timeoutMs: 600_000, concurrency: 2 }, { signal: stop.signal, onResult: (r) => heard.push(r.url) });
+    // Two answered, then the next two held without an answer.
+    await hanging.received(4);
+    expect(heard.sort()).toEqual(urls.slice(0, 2));
+    stop.abort();
+    const left = (url: string, tries: number) => ({ url, ok: false, tries, reason: "the time ran out first", left: true });
+    expect(await pinging).toEqual([{ url: urls[0], ok: true, tries: 1 }, { url: urls[1], ok: true, tries: 1 }, left(urls[2] as string, 1), left(urls[3] as string, 1), left(urls[4] as string, 0)]);
+    expect(heard).toHaveLength(5);
   });
 });
 

@@ -161,6 +161,17 @@ describe("the workflows", () => {
     expect(step?.["timeout-minutes"]).toBeLessThan(send["timeout-minutes"] ?? 0);
   });
 
+  it("stops the WebSub pings before their step's limit, and the step before the job's, so what the hub took is saved", async () => {
+    const job = (await load(".github/workflows/publish.yml")).jobs["websub"] as Job;
+    const step = job.steps.find((s) => s.run?.includes("presswork websub"));
+    const minutes = Number(/--max-minutes (\d+(?:\.\d+)?)/.exec(step?.run ?? "")?.[1]);
+    expect(minutes).toBeGreaterThan(0);
+    expect(minutes).toBeLessThan(step?.["timeout-minutes"] ?? 0);
+    expect(step?.["timeout-minutes"]).toBeLessThan(job["timeout-minutes"] ?? 0);
+    const save = job.steps.find((s) => s.uses?.startsWith("actions/cache/save@"));
+    expect(save?.if).toContain("always()");
+  });
+
   it("gives the secrets to the send step alone, and the token only to the steps that touch the state", async () => {
     for (const path of FILES) {
       const workflow = await load(path);
