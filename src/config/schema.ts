@@ -170,8 +170,10 @@ export const configSchema = z.object({
       tagLimit: z.number().int().min(1).max(500).default(20),
       fullContent: z.boolean().default(true),
       hub: absoluteUrl.optional(),
+      /** Whether Atom entries give each author's email address, which makes it public. */
+      authorEmails: z.boolean().default(false),
     })
-    .default({ limit: 20, tagLimit: 20, fullContent: true }),
+    .default({ limit: 20, tagLimit: 20, fullContent: true, authorEmails: false }),
 });
 
 /** Validated configuration as the rest of the code sees it. */

@@ -40,7 +40,7 @@ export function atom1(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(art
       content: cdataHtml(itemOf(article)),
       author: article.authors.map((a) => {
         const author = feedAuthor(a, spec.siteUrl);
-        return { name: v.text(author.name), ...(author.email ? { email: v.text(author.email) } : {}), link: author.url };
+        return { name: v.text(author.name), ...(spec.authorEmails && author.email ? { email: v.text(author.email) } : {}), link: author.url };
       }),
       category: article.tags.map((t) => ({ term: v.text(t.name) })),
       ...(image ? { image } : {}),

@@ -53,6 +53,8 @@ export interface FeedSpec {
   hub?: string;
   history?: FeedHistory;
   fullContent: boolean;
+  /** Whether Atom names each author's email address: only when the config says so, as it makes the address public. */
+  authorEmails: boolean;
   articles: readonly Article[];
 }
 
@@ -80,6 +82,7 @@ function channel(config: Config, prefix: string, list: readonly Article[], title
     author: { name: config.site.title },
     stylesheet: new URL(config.site.url).pathname + paths.stylesheet,
     fullContent: config.feeds.fullContent,
+    authorEmails: config.feeds.authorEmails,
     articles: list,
   };
   if (config.site.icon) spec.icon = abs(config.site.icon.replace(/^\//, ""));

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseFeed } from "@rowanmanning/feed-parser";
 import { afterAll, describe, expect, it } from "vitest";
@@ -31,5 +31,22 @@ describe("feed settings", () => {
     expect(items[0]?.content).toContain("Read the full article");
     expect(items[0]?.content).not.toContain("How the line works");
     expect(parseFeed(await read("tags/networks/atom.xml")).items).toHaveLength(1);
+  });
+
+  it("leave the authors' email addresses out of every feed and page unless feeds.authorEmails publishes them in Atom", async () => {
+    const sample = await readFile(join(REPO, "presswork.config.yaml"), "utf8");
+    expect(sample).toContain("email: ada@signal-noise.example");
+    const root = await tempProject({ samples: true });
+    await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+    const files = (await readdir(join(root, "dist"), { recursive: true })).filter((p) => /\.(xml|json|html)$/.test(p));
+    for (const path of files) expect(await readFile(join(root, "dist", path), "utf8"), path).not.toMatch(/(ada|mei)@signal-noise\.example/);
+    expect(files).toContain("authors/ada/atom.xml");
+
+    const published = await tempProject({ samples: true, config: sample.replace("  fullContent: true\n", "  fullContent: true\n  authorEmails: true\n") });
+    await build({ root: published, now: NOW, out: join(published, "dist"), cacheDir: false });
+    const atom = await readFile(join(published, "dist/authors/ada/atom.xml"), "utf8");
+    expect(atom).toContain("<email>ada@signal-noise.example</email>");
+    expect(await xmllint(atom, "atom")).toEqual([]);
+    expect(await readFile(join(published, "dist/authors/ada/feed.xml"), "utf8")).not.toContain("ada@signal-noise.example");
   });
 });
