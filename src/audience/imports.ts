@@ -1,13 +1,8 @@
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
+import { detect, stateColumn, type ImportFormat } from "./export-format.js";
 import { readSubscribers, type UnreadableRow } from "./source.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
-
-/** The lists `presswork subscribers import` reads: Presswork's own (what the send reads) and other services' exports. */
-export type ImportFormat = "presswork" | "mailchimp" | "substack" | "buttondown";
-
-/** The formats, for messages and flags. */
-export const IMPORT_FORMATS: readonly ImportFormat[] = ["presswork", "mailchimp", "substack", "buttondown"];
 
 /** One row of an export, read but not yet validated, with the line it came from. */
 export interface ExportRow {
@@ -33,10 +28,15 @@ export interface SkippedRow {
  * Reads a subscriber export a row at a time. CSV files say what made them
  * by their header: Mailchimp's audience export ("Email Address", OPTIN_TIME,
  * CONFIRM_TIME, and UNSUB_TIME or CLEAN_TIME in its unsubscribed and cleaned
- * files), Substack's (email, active_subscription, email_disabled,
- * created_at), Buttondown's (email or email_address, subscriber_type or
- * type, creation_date), or Presswork's own (email, name, status, anything
- * else); JSON and JSON Lines are Presswork's own.
+ * files), Ghost's members export (email, subscribed_to_emails, created_at,
+ * and in newer versions email_disabled), Substack's (email,
+ * active_subscription, email_disabled, created_at), Buttondown's (email or
+ * email_address, subscriber_type or type, creation_date), listmonk's (uuid,
+ * email, attributes, status: read only when `format` names it, since it
+ * does not say who unsubscribed from a list), or Presswork's own (email,
+ * name, status, anything else: refused without a status column when
+ * another column looks like a subscription state); JSON and JSON Lines are
+ * Presswork's own.
  */
 export async function* readExport(path: string, format?: ImportFormat, onFormat?: (format: ImportFormat) => void): AsyncGenerator<ExportRow | SkippedRow | UnreadableRow> {
   if (/\.(json|jsonl|ndjson)$/i.test(path)) {
@@ -53,8 +53,16 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
       if (!header) {
         header = record;
         const found = format ?? detect(record);
+        if (found === "listmonk" && !format) throw new PressworkError("subscriber-list", `${path}: ${LISTMONK_UNSUBSCRIBES}`);
         onFormat?.(found);
         if (found === "presswork") {
+          const column = stateColumn(record);
+          if (column) {
+            throw new PressworkError(
+              "subscriber-list",
+              `${path}: the header has no status column, but its column "${column}" looks like a subscription state, and without a status every row would be imported as active: add a status column (active, unsubscribed, bounced or complained), or rename the column if it says something else; nothing was imported`,
+            );
+          }
           parser.destroy();
           yield* ownRows(path);
           return;
@@ -77,14 +85,9 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
   if (!header) throw new PressworkError("subscriber-list", `${path}: the file is empty; it needs a header row with an email column`);
 }
 
-/** Which service made a CSV, from its header row. */
-export function detect(header: readonly string[]): ImportFormat {
-  const names = new Set(header.map((h) => h.toLowerCase()));
-  if (names.has("email address") && (names.has("optin_time") || names.has("euid") || names.has("leid"))) return "mailchimp";
-  if (names.has("email") && (names.has("email_disabled") || names.has("active_subscription"))) return "substack";
-  if ((names.has("email") || names.has("email_address")) && (names.has("subscriber_type") || names.has("type")) && names.has("creation_date")) return "buttondown";
-  return "presswork";
-}
+/** Why a listmonk export is read only when named with --format listmonk. */
+const LISTMONK_UNSUBSCRIBES =
+  "a listmonk subscriber export does not say who unsubscribed from a list (its status is the subscriber's: enabled, disabled or blocklisted), so everyone who unsubscribed from the list but was not blocklisted would be imported as active. Export from listmonk only the list's subscribers whose subscription is still on (the list's subscribers filtered by subscription status: confirmed, or unconfirmed on a single opt-in list) and import that file with --format listmonk; nothing was imported";
 
 async function* ownRows(path: string): AsyncGenerator<ExportRow | UnreadableRow> {
   for await (const row of readSubscribers({ file: path })) {
@@ -103,12 +106,33 @@ async function* ownRows(path: string): AsyncGenerator<ExportRow | UnreadableRow>
 
 type Reader = (header: string[], path: string) => (row: Record<string, string>, line: number) => ExportRow | SkippedRow | UnreadableRow;
 
-/** A time as an export writes it: ISO 8601, or Mailchimp's "YYYY-MM-DD HH:MM:SS" in UTC. Undefined when absent or unreadable. */
+/**
+ * A time as an export writes it: ISO 8601; Mailchimp's "YYYY-MM-DD
+ * HH:MM:SS" in UTC; or the same with fractions of a second and an offset, as
+ * Buttondown ("…09.183465+00:00") and listmonk (Go's "…00.123456 +0530 IST",
+ * or "+0530 +0530" for a zone without a name) write it. Undefined when absent or unreadable.
+ */
 function time(value: string | undefined): Date | undefined {
   if (!value) return undefined;
-  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.replace(" ", "T")}Z` : value;
+  const spaced = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?: ?([+-]\d{2}):?(\d{2})(?: \S+)?)?$/.exec(value);
+  const iso = spaced ? `${spaced[1]}T${spaced[2]}${spaced[3] ? `${spaced[3]}:${spaced[4]}` : "Z"}` : value;
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * A yes-or-no cell as services and spreadsheets write it: true or false in
+ * any case (Excel saves TRUE), 1 or 0, yes or no. An empty cell is `empty`,
+ * or a problem when no default is given; any other value is the row's
+ * problem, named by its column (never by its value, which could be an
+ * address in a shifted row).
+ */
+function yesNo(row: Record<string, string>, column: string, line: number, empty?: boolean): boolean | UnreadableRow {
+  const value = row[column]?.toLowerCase();
+  if (value === undefined) return empty ?? { line, reason: `${column} is empty: it must say true or false` };
+  if (value === "true" || value === "1" || value === "yes") return true;
+  if (value === "false" || value === "0" || value === "no") return false;
+  return { line, reason: `${column} is not true or false (nor TRUE, FALSE, 1, 0, yes or no)` };
 }
 
 /** The columns of `row` not in `known`, for the subscriber's fields. */
@@ -160,6 +184,37 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
       ...(row["name"] ? { name: row["name"] } : {}),
       ...(subscribedAt ? { subscribedAt } : {}),
       fields: rest(row, new Set(["email", "email_disabled", "created_at", "name", "active_subscription", "expiry", "stripe_connected_customer_id"])),
+    };
+  },
+  ghost: () => (row, line) => {
+    const subscribed = yesNo(row, "subscribed_to_emails", line);
+    if (typeof subscribed !== "boolean") return subscribed;
+    // Newer versions: Ghost stopped mail to the address after a hard bounce or a complaint.
+    const disabled = yesNo(row, "email_disabled", line, false);
+    if (typeof disabled !== "boolean") return disabled;
+    const subscribedAt = time(row["created_at"]);
+    return {
+      line,
+      email: row["email"] ?? "",
+      status: disabled ? "bounced" : subscribed ? "active" : "unsubscribed",
+      ...(row["name"] ? { name: row["name"] } : {}),
+      ...(subscribedAt ? { subscribedAt } : {}),
+      fields: rest(row, new Set(["id", "email", "name", "note", "subscribed_to_emails", "email_disabled", "created_at", "deleted_at", "stripe_customer_id"])),
+    };
+  },
+  listmonk: () => (row, line) => {
+    const status = row["status"]?.toLowerCase();
+    if (status === "disabled") return { line, skipped: "disabled at listmonk" };
+    if (status !== "enabled" && status !== "blocklisted") return { line, reason: "status is not enabled, disabled or blocklisted" };
+    const subscribedAt = time(row["created_at"]);
+    return {
+      line,
+      email: row["email"] ?? "",
+      // listmonk mails no blocklisted address (blocklisted by hand, or on a bounce, a complaint or an unsubscribe, as it is set up).
+      status: status === "enabled" ? "active" : "unsubscribed",
+      ...(row["name"] ? { name: row["name"] } : {}),
+      ...(subscribedAt ? { subscribedAt } : {}),
+      fields: rest(row, new Set(["uuid", "email", "name", "status", "created_at", "updated_at"])),
     };
   },
   buttondown: () => (row, line) => {

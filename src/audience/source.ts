@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import { fileChunks } from "../files/chunks.js";
 import { DEFAULT_DATABASE } from "../store/url.js";
+import { detect, EXPORT_NAMES } from "./export-format.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
 /** One row of a subscriber list, before validation, with the line it came from. */
@@ -100,6 +101,13 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
         header = record.map((h) => h.toLowerCase());
+        const format = detect(header);
+        if (format !== "presswork") {
+          throw new PressworkError(
+            "subscriber-list",
+            `${origin}: this is ${EXPORT_NAMES[format]}, whose columns say who stopped getting mail in ways a Presswork list does not: run \`presswork subscribers import\` first (without --format presswork), then send with --subscribers db; nothing was read from it`,
+          );
+        }
         if (!header.includes("email")) throw new PressworkError("subscriber-list", `${origin}: the header row has no email column (found: ${header.join(", ") || "nothing"})`);
         continue;
       }

@@ -1,6 +1,7 @@
 import { parseAddress } from "../audience/address.js";
 import { nameProblem } from "../audience/audience.js";
-import { readExport, type ImportFormat } from "../audience/imports.js";
+import type { ImportFormat } from "../audience/export-format.js";
+import { readExport } from "../audience/imports.js";
 import type { SubscriberStatus } from "./schema.js";
 import type { ImportCounts, ImportRow, SubscriberList } from "./subscribers.js";
 

@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { detect, readExport } from "../../src/audience/imports.js";
+import { detect } from "../../src/audience/export-format.js";
+import { readExport } from "../../src/audience/imports.js";
+import { readSubscribers } from "../../src/audience/source.js";
 import { openStore } from "../../src/store/database.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
 import { importFile } from "../../src/store/transfer.js";
@@ -20,6 +22,75 @@ describe("reading other services' exports", () => {
     expect(detect(["id", "email", "creation_date", "subscriber_type", "tags"])).toBe("buttondown");
     expect(detect(["id", "email_address", "creation_date", "type"])).toBe("buttondown");
     expect(detect(["email", "name", "status"])).toBe("presswork");
+    expect(detect(["id", "email", "name", "note", "subscribed_to_emails", "complimentary_plan", "stripe_customer_id", "created_at", "deleted_at", "labels", "tiers"])).toBe("ghost");
+    // Newer Ghost exports have Substack's email_disabled column too.
+    expect(detect(["id", "email", "name", "note", "subscribed_to_emails", "complimentary_plan", "stripe_customer_id", "created_at", "deleted_at", "labels", "tiers", "email_disabled"])).toBe("ghost");
+    expect(detect(["uuid", "email", "name", "attributes", "status", "created_at", "updated_at"])).toBe("listmonk");
+  });
+
+  it("reads Ghost's members export: members who turned email off are unsubscribed, disabled email is a bounce, an unreadable flag is a bad row", async () => {
+    const rows = [];
+    for await (const row of readExport(join(FIXTURES, "ghost.csv"))) rows.push(row);
+    expect(rows).toEqual([
+      { line: 2, email: "ines@example.org", name: "Ines Roth", status: "active", subscribedAt: new Date("2023-04-02T08:00:00.000Z"), fields: { complimentary_plan: "false", labels: "Newsletter,Early readers" } },
+      { line: 3, email: "olaf@example.org", name: "Olaf Berg", status: "unsubscribed", subscribedAt: new Date("2022-01-10T12:30:00.000Z"), fields: { complimentary_plan: "false" } },
+      { line: 4, email: "paula@example.org", name: "Paula Nunes", status: "unsubscribed", subscribedAt: new Date("2021-06-01T09:00:00.000Z"), fields: { complimentary_plan: "false", tiers: "Supporter" } },
+      { line: 5, email: "rene@example.org", status: "bounced", subscribedAt: new Date("2023-09-15T17:45:12.000Z"), fields: { complimentary_plan: "false" } },
+      { line: 6, reason: "subscribed_to_emails is not true or false (nor TRUE, FALSE, 1, 0, yes or no)" },
+    ]);
+  });
+
+  it("reads listmonk's subscriber export only when named, since it does not say who unsubscribed from a list", async () => {
+    const read = async (format?: "listmonk") => {
+      const rows = [];
+      for await (const row of readExport(join(FIXTURES, "listmonk.csv"), format)) rows.push(row);
+      return rows;
+    };
+    await expect(read()).rejects.toThrow(/listmonk\.csv: a listmonk subscriber export does not say who unsubscribed from a list .* import that file with --format listmonk; nothing was imported/);
+    expect(await read("listmonk")).toEqual([
+      { line: 2, email: "anna@example.org", name: "Anna Iyer", status: "active", subscribedAt: new Date("2023-02-01T04:30:00.123Z"), fields: { attributes: '{"city": "Bengaluru"}' } },
+      { line: 3, email: "blocked@example.org", name: "Bo", status: "unsubscribed", subscribedAt: new Date("2022-11-05T08:30:00Z"), fields: { attributes: "{}" } },
+      { line: 4, skipped: "disabled at listmonk" },
+    ]);
+  });
+
+  it("refuses a CSV it does not know whose header has a column like a subscription state and no status, naming the column and the file", async () => {
+    const root = await tempProject();
+    for (const [file, header, column] of [
+      ["members.csv", "Email,Name,Subscribed", "Subscribed"],
+      ["optout.csv", "email,name,subscribed_at,opt_out", "opt_out"],
+      ["bounces.csv", "email,name,hard_bounce", "hard_bounce"],
+    ] as const) {
+      await put(join(root, file), `${header}\nann@example.org,Ann,false\n`);
+      const rows = async () => {
+        for await (const _ of readExport(join(root, file))) return;
+      };
+      await expect(rows(), file).rejects.toThrow(`${join(root, file)}: the header has no status column, but its column "${column}" looks like a subscription state`);
+    }
+    // A time of signing up is no state, and a status column says it all.
+    await put(join(root, "plain.csv"), "email,name,subscribed_at,opt_in_ip\nann@example.org,Ann,2024-01-01,192.0.2.1\n");
+    await put(join(root, "status.csv"), "email,name,status,unsubscribed_at\nann@example.org,Ann,unsubscribed,2024-01-01\n");
+    for (const file of ["plain.csv", "status.csv"]) {
+      const rows = [];
+      for await (const row of readExport(join(root, file))) rows.push(row);
+      expect(rows, file).toHaveLength(1);
+    }
+  });
+
+  it("refuses another service's export as a list to send to: it must be imported first", async () => {
+    for (const file of ["ghost.csv", "substack.csv", "mailchimp-subscribed.csv", "buttondown.csv", "listmonk.csv"]) {
+      const rows = async () => {
+        for await (const _ of readSubscribers({ file: join(FIXTURES, file) })) return;
+      };
+      await expect(rows(), file).rejects.toThrow(/: this is a (Ghost|Substack|Mailchimp|Buttondown|listmonk) .*export, .* run `presswork subscribers import` first .* then send with --subscribers db; nothing was read from it/);
+    }
+    const forced = async () => {
+      for await (const _ of readExport(join(FIXTURES, "listmonk.csv"), "presswork")) return;
+    };
+    await expect(forced()).rejects.toThrow("listmonk.csv: this is a listmonk subscriber export");
+    const rows = [];
+    for await (const row of readSubscribers({ file: join(FIXTURES, "presswork.csv") })) rows.push(row);
+    expect(rows).toHaveLength(3);
   });
 
   it("reads Mailchimp's subscribed, unsubscribed and cleaned files with names, opt-in times and IPs", async () => {
@@ -93,6 +164,19 @@ for (const backend of await backends("subscriber import tests")) {
       const mara = await list.history("mara@example.org");
       expect(mara.consents).toEqual([{ subscribedAt: "2024-03-01T09:15:00.000Z", confirmedAt: "2024-03-01T09:17:41.000Z", source: "import:mailchimp", wording: null }]);
       expect((await list.history("theo@example.org")).subscriber?.email).toBe("Theo@example.org");
+      await store.close();
+    });
+
+    it("imports Ghost's members who turned email off, or whose email Ghost disabled, as not mailed", async () => {
+      const store = await openStore({ url: await backend.fresh("ghost"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const problems: string[] = [];
+      const report = await importFile(list, join(FIXTURES, "ghost.csv"), undefined, new Date("2026-11-29T12:00:00Z"), (line, reason) => problems.push(`${line} ${reason}`));
+      expect(report).toMatchObject({ added: 4, invalid: 1 });
+      expect(problems).toEqual(["6 subscribed_to_emails is not true or false (nor TRUE, FALSE, 1, 0, yes or no)"]);
+      expect(await list.counts()).toMatchObject({ active: 1, unsubscribed: 2, bounced: 1 });
+      expect((await list.history("olaf@example.org")).subscriber).toMatchObject({ status: "unsubscribed" });
+      expect((await list.history("olaf@example.org")).consents).toMatchObject([{ subscribedAt: "2022-01-10T12:30:00.000Z", source: "import:ghost" }]);
       await store.close();
     });
   });

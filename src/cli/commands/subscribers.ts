@@ -3,7 +3,7 @@ import { isAbsolute, join } from "node:path";
 import { defineCommand } from "citty";
 import { maskAddress, parseAddress, type Address } from "../../audience/address.js";
 import { nameProblem } from "../../audience/audience.js";
-import { IMPORT_FORMATS, type ImportFormat } from "../../audience/imports.js";
+import { IMPORT_FORMATS, type ImportFormat } from "../../audience/export-format.js";
 import { checkListFile } from "../../audience/list-file.js";
 import { loadConfig } from "../../config/load.js";
 import { openStore } from "../../store/database.js";
