@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { basename } from "node:path";
 import { parse } from "csv-parse";
 import { detect, stateColumn, type ImportFormat } from "./export-format.js";
 import { readSubscribers, type UnreadableRow } from "./source.js";
@@ -28,7 +29,7 @@ export interface SkippedRow {
  * Reads a subscriber export a row at a time. CSV files say what made them
  * by their header: Mailchimp's audience export ("Email Address", OPTIN_TIME,
  * CONFIRM_TIME, and UNSUB_TIME or CLEAN_TIME in its unsubscribed and cleaned
- * files), Ghost's members export (email, subscribed_to_emails, created_at,
+ * files; the rows of its nonsubscribed_… file are skipped), Ghost's members export (email, subscribed_to_emails, created_at,
  * and in newer versions email_disabled), Substack's (email,
  * active_subscription, email_disabled, created_at), Buttondown's (email or
  * email_address, subscriber_type or type, creation_date), listmonk's (uuid,
@@ -150,7 +151,9 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
   mailchimp: (header, path) => {
     const names = new Set(header.map((h) => h.toLowerCase()));
     if (!names.has("email address")) throw new PressworkError("subscriber-list", `${path}: a Mailchimp export needs its "Email Address" column`);
-    // Mailchimp exports its subscribed, unsubscribed and cleaned (bounced) members as three files: the extra columns say which.
+    // Mailchimp exports an audience as four files: subscribed_…, unsubscribed_… and cleaned_… (bounced), told apart by their extra
+    // columns, and nonsubscribed_…, contacts who never opted in to marketing mail, with the subscribed file's columns: only its name says.
+    if (/^nonsubscribed_/i.test(basename(path))) return (_row, line) => ({ line, skipped: "a nonsubscribed contact at Mailchimp: never opted in to marketing mail" });
     const status = names.has("unsub_time") ? "unsubscribed" : names.has("clean_time") ? "bounced" : "active";
     return (row, line) => {
       const get = (name: string) => Object.entries(row).find(([k]) => k.toLowerCase() === name)?.[1];

@@ -110,6 +110,15 @@ describe("reading other services' exports", () => {
     expect(rows[4]).toMatchObject({ email: "gone@example.org", status: "bounced", stoppedAt: new Date("2023-09-09T09:09:09Z") });
   });
 
+  it("skips every row of Mailchimp's nonsubscribed file, whose columns are the subscribed file's, saying why", async () => {
+    const rows = [];
+    for await (const row of readExport(join(FIXTURES, "nonsubscribed_email_audience_export_4f2a9c1b7e.csv"))) rows.push(row);
+    expect(rows).toEqual([
+      { line: 2, skipped: "a nonsubscribed contact at Mailchimp: never opted in to marketing mail" },
+      { line: 3, skipped: "a nonsubscribed contact at Mailchimp: never opted in to marketing mail" },
+    ]);
+  });
+
   it("reads Substack's export, honouring disabled email and leaving out deletion requests", async () => {
     const rows = [];
     for await (const row of readExport(join(FIXTURES, "substack.csv"))) rows.push(row);
