@@ -179,11 +179,13 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     const email = row["email"] ?? "";
     // Substack replaces the address of someone who asked to be deleted.
     if (/@deletion-request\.substack\.com$/i.test(email)) return { line, skipped: "a deletion request" };
+    const disabled = yesNo(row, "email_disabled", line, false);
+    if (typeof disabled !== "boolean") return disabled;
     const subscribedAt = time(row["created_at"]);
     return {
       line,
       email,
-      status: row["email_disabled"] === "true" ? "unsubscribed" : "active",
+      status: disabled ? "unsubscribed" : "active",
       ...(row["name"] ? { name: row["name"] } : {}),
       ...(subscribedAt ? { subscribedAt } : {}),
       fields: rest(row, new Set(["email", "email_disabled", "created_at", "name", "active_subscription", "expiry", "stripe_connected_customer_id"])),

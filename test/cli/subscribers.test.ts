@@ -129,6 +129,18 @@ describe("reading other services' exports", () => {
     ]);
   });
 
+  it("reads Substack's email_disabled as a spreadsheet saves it (TRUE, 1, no) and refuses another value by its line", async () => {
+    const rows = [];
+    for await (const row of readExport(join(FIXTURES, "substack-excel.csv"))) rows.push(row);
+    expect(rows.map((r) => ("reason" in r ? `${r.line}: ${r.reason}` : "email" in r ? `${r.email}:${r.status}` : "?"))).toEqual([
+      "sol@example.org:active",
+      "quiet@example.org:unsubscribed",
+      "mute@example.org:unsubscribed",
+      "kept@example.org:active",
+      "6: email_disabled is not true or false (nor TRUE, FALSE, 1, 0, yes or no)",
+    ]);
+  });
+
   it("reads Buttondown's export: regular and premium are mailed, unconfirmed ones are not, stopped ones stay stopped", async () => {
     const rows = [];
     for await (const row of readExport(join(FIXTURES, "buttondown.csv"))) rows.push(row);
