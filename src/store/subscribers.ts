@@ -683,7 +683,7 @@ export class SubscriberList {
           (await trx.selectFrom("subscribers").select(["id", "status", "name", "identity"]).where("list", "=", this.list).where("identity", "in", batch.map((b) => b.row.address.identity)).execute()).map((r) => [r.identity, r]),
         );
         const fresh: typeof batch = [];
-        const seen = new Set<string>();
+        const seen = new Map<string, number>();
         for (const item of batch) {
           const { row, key } = item;
           if (suppressed.get(key) === "forgotten") {
@@ -692,9 +692,16 @@ export class SubscriberList {
           }
           const known = existing.get(row.address.identity);
           if (!known) {
-            if (seen.has(row.address.identity)) counts.unchanged++;
-            else fresh.push(item);
-            seen.add(row.address.identity);
+            const first = seen.get(row.address.identity);
+            if (first === undefined) {
+              seen.set(row.address.identity, fresh.length);
+              fresh.push(item);
+              continue;
+            }
+            // The address again in this batch: a stop wins over active, as it does when the rows are batches apart.
+            const earlier = fresh[first] as (typeof fresh)[number];
+            if (row.status !== "active" && earlier.row.status === "active") earlier.row = { ...earlier.row, status: row.status, stoppedAt: row.stoppedAt };
+            counts.unchanged++;
             continue;
           }
           let changed = false;

@@ -358,6 +358,24 @@ for (const backend of await backends("store tests")) {
       expect(await l.counts()).toMatchObject({ active: 1, unsubscribed: 2, bounced: 1 });
     });
 
+    it("lets a row that stops mail win over an active row of the same address, next to it or batches away", async () => {
+      const rows = [
+        { line: 2, address: address("Ann@Example.org"), name: "Ann", status: "active" as const, subscribedAt: T0, fields: {} },
+        { line: 3, address: address("ann@example.org"), status: "unsubscribed" as const, stoppedAt: later(2), fields: {} },
+        { line: 4, address: address("bob@example.org"), status: "bounced" as const, stoppedAt: later(2), fields: {} },
+        { line: 5, address: address("BOB@example.org"), name: "Bob", status: "active" as const, fields: {} },
+      ];
+      const near = await list("duplicates-near");
+      expect(await near.importRows(rows, "import:csv", later(3))).toEqual({ added: 2, stopped: 0, unchanged: 2, suppressed: 0 });
+      const far = await list("duplicates-far");
+      for (const row of rows) await far.importRows([row], "import:csv", later(3));
+      for (const l of [near, far]) {
+        expect(await subscriber(l, "ann@example.org")).toMatchObject({ email: "Ann@example.org", name: "Ann", status: "unsubscribed", status_at: later(2).toISOString() });
+        expect((await l.history("ann@example.org")).consents).toMatchObject([{ subscribedAt: T0.toISOString() }]);
+        expect(await subscriber(l, "bob@example.org")).toMatchObject({ status: "bounced" });
+      }
+    });
+
     it("keeps SQL metacharacters as data in every field", async () => {
       const l = await list("metacharacters");
       const name = `Robert'); DROP TABLE subscribers;-- "x" \\ %_`;
