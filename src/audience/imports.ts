@@ -14,7 +14,7 @@ export interface ExportRow {
   subscribedAt?: Date;
   confirmedAt?: Date;
   stoppedAt?: Date;
-  /** Where the person signed up from, as the export says (Mailchimp's OPTIN_IP). */
+  /** Where the person signed up from, as the export says (Mailchimp's OPTIN_IP, Buttondown's ip_address). */
   ip?: string;
   fields: Record<string, string>;
 }
@@ -227,13 +227,18 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     const status = BUTTONDOWN[type];
     if (status === undefined) return { line, skipped: `Buttondown subscriber type "${type}" is not someone to mail` };
     if (status === "skip") return { line, skipped: type === "unactivated" ? "never confirmed at Buttondown" : `marked ${type} at Buttondown` };
-    const subscribedAt = time(row["creation_date"]);
+    // The export's subscription_date, unsubscription_date and ip_address, where it has them, are the consent record and the stop.
+    const subscribedAt = time(row["subscription_date"] ?? row["creation_date"]);
+    const stoppedAt = status === "unsubscribed" ? time(row["unsubscription_date"]) : undefined;
+    const ip = row["ip_address"];
     return {
       line,
       email: row["email_address"] ?? row["email"] ?? "",
       status,
       ...(subscribedAt ? { subscribedAt } : {}),
-      fields: rest(row, new Set(["email", "email_address", "subscriber_type", "type", "creation_date", "id", "secondary_id", "notes", "source"])),
+      ...(stoppedAt ? { stoppedAt } : {}),
+      ...(ip ? { ip } : {}),
+      fields: rest(row, new Set(["email", "email_address", "subscriber_type", "type", "creation_date", "subscription_date", "unsubscription_date", "ip_address", "id", "secondary_id", "notes", "source"])),
     };
   },
 };

@@ -665,7 +665,8 @@ export class SubscriberList {
 
   /**
    * Imports rows in one transaction: new addresses are added with their
-   * status and consent (from the export's opt-in times when it has them);
+   * status and consent (from the export's opt-in times when it has them,
+   * confirmed only when it says when: a single opt-in is not a confirmation);
    * a known address the file says stopped is stopped here too, but a file
    * never reactivates anyone; forgotten addresses are skipped.
    */
@@ -752,7 +753,7 @@ export class SubscriberList {
                 plans.map((p) => ({
                   subscriber_id: ids.get(p.key) as number,
                   subscribed_at: p.subscribedAt.toISOString(),
-                  confirmed_at: (p.row.confirmedAt ?? (p.row.status === "active" ? p.subscribedAt : undefined))?.toISOString() ?? null,
+                  confirmed_at: p.row.confirmedAt?.toISOString() ?? null,
                   source,
                   wording: null,
                   ip: text(p.row.ip, 64),

@@ -188,6 +188,21 @@ for (const backend of await backends("subscriber import tests")) {
       await store.close();
     });
 
+    it("takes Buttondown's subscription and unsubscription dates and IP address as the consent record and the stop, and records no confirmation nobody gave", async () => {
+      const store = await openStore({ url: await backend.fresh("buttondown"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const rows = [];
+      for await (const row of readExport(join(FIXTURES, "buttondown-export.csv"))) rows.push(row);
+      expect(rows[0]).toMatchObject({ email: "liz@example.org", status: "active", subscribedAt: new Date("2024-03-13T00:05:41.907Z"), ip: "198.51.100.23", fields: { tags: "lisbon" } });
+      expect(rows[1]).toMatchObject({ email: "gone@example.org", status: "unsubscribed", stoppedAt: new Date("2024-04-08T17:09:32.596Z"), ip: "203.0.113.9" });
+      expect(await importFile(list, join(FIXTURES, "buttondown-export.csv"), undefined, new Date("2026-11-29T12:00:00Z"), () => {})).toMatchObject({ added: 2 });
+      expect((await list.history("liz@example.org")).consents).toEqual([{ subscribedAt: "2024-03-13T00:05:41.907Z", confirmedAt: null, source: "import:buttondown", wording: null }]);
+      expect((await list.history("gone@example.org")).subscriber).toMatchObject({ status: "unsubscribed", statusAt: "2024-04-08T17:09:32.596Z" });
+      const ip = await store.db.selectFrom("consents").select("ip").orderBy("id").execute();
+      expect(ip.map((c) => c.ip)).toEqual(["198.51.100.23", "203.0.113.9"]);
+      await store.close();
+    });
+
     it("imports Ghost's members who turned email off, or whose email Ghost disabled, as not mailed", async () => {
       const store = await openStore({ url: await backend.fresh("ghost"), root: "/nonexistent" });
       const list = new SubscriberList(store, LIST, SECRET);

@@ -358,6 +358,21 @@ for (const backend of await backends("store tests")) {
       expect(await l.counts()).toMatchObject({ active: 1, unsubscribed: 2, bounced: 1 });
     });
 
+    it("records a confirmation only when the export says when it was given", async () => {
+      const l = await list("confirmations");
+      const optin = new Date("2024-03-01T10:00:00Z");
+      await l.importRows(
+        [
+          { line: 2, address: address("single@example.org"), status: "active", subscribedAt: optin, fields: {} },
+          { line: 3, address: address("double@example.org"), status: "active", subscribedAt: optin, confirmedAt: later(1), fields: {} },
+        ],
+        "import:mailchimp",
+        later(3),
+      );
+      expect((await l.history("single@example.org")).consents).toMatchObject([{ subscribedAt: optin.toISOString(), confirmedAt: null }]);
+      expect((await l.history("double@example.org")).consents).toMatchObject([{ subscribedAt: optin.toISOString(), confirmedAt: later(1).toISOString() }]);
+    });
+
     it("lets a row that stops mail win over an active row of the same address, next to it or batches away", async () => {
       const rows = [
         { line: 2, address: address("Ann@Example.org"), name: "Ann", status: "active" as const, subscribedAt: T0, fields: {} },
