@@ -46,7 +46,8 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
     yield* ownRows(path);
     return;
   }
-  const parser = createReadStream(path).pipe(parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
+  await checkCsv(path);
+  const parser = csvRecords(path);
   let header: string[] | undefined;
   let read: ((row: Record<string, string>, line: number) => ExportRow | SkippedRow | UnreadableRow) | undefined;
   try {
@@ -80,10 +81,34 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
     }
   } catch (error) {
     if (isPressworkError(error)) throw error;
-    const line = (error as { lines?: number }).lines;
-    throw new PressworkError("subscriber-list", `${path}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}`);
+    throw malformed(path, error, "");
   }
   if (!header) throw new PressworkError("subscriber-list", `${path}: the file is empty; it needs a header row with an email column`);
+}
+
+/** A CSV file's records, each with the line it ends on. */
+function csvRecords(path: string): AsyncIterable<{ record: string[]; info: { lines: number } }> & { destroy(): void } {
+  return createReadStream(path).pipe(parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
+}
+
+/**
+ * Reads a CSV file through before any row of it is used: a malformed one
+ * (an unclosed quote at the end of a million rows) is refused whole,
+ * instead of after the batches before the break went in and with the rows
+ * after it, unsubscribes among them, never read.
+ */
+async function checkCsv(path: string): Promise<void> {
+  try {
+    for await (const _ of csvRecords(path));
+  } catch (error) {
+    throw malformed(path, error, "; nothing was imported");
+  }
+}
+
+/** The error for a CSV that csv-parse refused, at its line. */
+function malformed(path: string, error: unknown, tail: string): PressworkError {
+  const line = (error as { lines?: number }).lines;
+  return new PressworkError("subscriber-list", `${path}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}${tail}`);
 }
 
 /** Why a listmonk export is read only when named with --format listmonk. */

@@ -188,6 +188,19 @@ for (const backend of await backends("subscriber import tests")) {
       await store.close();
     });
 
+    it("imports nothing from a CSV that turns out malformed after batches of good rows, and says so", async () => {
+      const store = await openStore({ url: await backend.fresh("malformed"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const root = await tempProject();
+      const good = Array.from({ length: 2500 }, (_, i) => `r${i}@example.org,R${i},active\n`).join("");
+      const after = Array.from({ length: 10 }, (_, i) => `after${i}@example.org,,unsubscribed\n`).join("");
+      await put(join(root, "late.csv"), `email,name,status\n${good}x@example.org,"Broken "quote" here,active\n${after}`);
+      const refused = await importFile(list, join(root, "late.csv"), undefined, new Date("2026-11-29T12:00:00Z"), () => {}).catch((error: unknown) => error);
+      expect(await list.counts()).toMatchObject({ active: 0, unsubscribed: 0 });
+      expect(refused).toMatchObject({ id: "subscriber-list", message: expect.stringMatching(/late\.csv:2502: the CSV is malformed: .*; nothing was imported$/) });
+      await store.close();
+    });
+
     it("takes Buttondown's subscription and unsubscription dates and IP address as the consent record and the stop, and records no confirmation nobody gave", async () => {
       const store = await openStore({ url: await backend.fresh("buttondown"), root: "/nonexistent" });
       const list = new SubscriberList(store, LIST, SECRET);
