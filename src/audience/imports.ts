@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
-import { parse } from "csv-parse";
+import { csvRecords, malformedCsv } from "./csv.js";
 import { detect, stateColumn, type ImportFormat } from "./export-format.js";
 import { readSubscribers, type UnreadableRow } from "./source.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
@@ -47,11 +47,13 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
     return;
   }
   await checkCsv(path);
-  const parser = csvRecords(path);
+  const parser = csvRecords(createReadStream(path));
   let header: string[] | undefined;
   let read: ((row: Record<string, string>, line: number) => ExportRow | SkippedRow | UnreadableRow) | undefined;
+  let last = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, info } of parser) {
+      last = info.lines;
       if (!header) {
         header = record;
         const found = format ?? detect(record);
@@ -81,14 +83,9 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
     }
   } catch (error) {
     if (isPressworkError(error)) throw error;
-    throw malformed(path, error, "");
+    throw new PressworkError("subscriber-list", malformedCsv(path, error, last));
   }
   if (!header) throw new PressworkError("subscriber-list", `${path}: the file is empty; it needs a header row with an email column`);
-}
-
-/** A CSV file's records, each with the line it ends on. */
-function csvRecords(path: string): AsyncIterable<{ record: string[]; info: { lines: number } }> & { destroy(): void } {
-  return createReadStream(path).pipe(parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
 }
 
 /**
@@ -98,17 +95,12 @@ function csvRecords(path: string): AsyncIterable<{ record: string[]; info: { lin
  * after it, unsubscribes among them, never read.
  */
 async function checkCsv(path: string): Promise<void> {
+  let last = 0;
   try {
-    for await (const _ of csvRecords(path));
+    for await (const { info } of csvRecords(createReadStream(path))) last = info.lines;
   } catch (error) {
-    throw malformed(path, error, "; nothing was imported");
+    throw new PressworkError("subscriber-list", `${malformedCsv(path, error, last)}; nothing was imported`);
   }
-}
-
-/** The error for a CSV that csv-parse refused, at its line. */
-function malformed(path: string, error: unknown, tail: string): PressworkError {
-  const line = (error as { lines?: number }).lines;
-  return new PressworkError("subscriber-list", `${path}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}${tail}`);
 }
 
 /** Why a listmonk export is read only when named with --format listmonk. */

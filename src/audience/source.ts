@@ -2,9 +2,9 @@ import { createReadStream, existsSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
-import { parse } from "csv-parse";
 import { fileChunks } from "../files/chunks.js";
 import { DEFAULT_DATABASE } from "../store/url.js";
+import { csvRecords, malformedCsv } from "./csv.js";
 import { detect, EXPORT_NAMES } from "./export-format.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
@@ -96,9 +96,10 @@ function unneutralised(value: string): string {
 
 async function* readCsv(input: Readable, origin: string): AsyncGenerator<SubscriberRow | UnreadableRow> {
   let header: string[] | undefined;
-  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
+  let last = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, info } of csvRecords(input)) {
+      last = info.lines;
       if (!header) {
         header = record.map((h) => h.toLowerCase());
         const format = detect(header);
@@ -119,8 +120,7 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
     }
   } catch (error) {
     if (isPressworkError(error)) throw error;
-    const line = (error as { lines?: number }).lines;
-    throw new PressworkError("subscriber-list", `${origin}${line ? `:${line}` : ""}: the CSV is malformed: ${(error as Error).message.replace(/: ".*$/, "")}`);
+    throw new PressworkError("subscriber-list", malformedCsv(origin, error, last));
   }
   if (!header) throw new PressworkError("subscriber-list", `${origin}: the list is empty; it needs a header row with an email column`);
 }

@@ -77,6 +77,31 @@ describe("reading other services' exports", () => {
     }
   });
 
+  it("names a malformed CSV's line and csv-parse's error code, never the field it stopped at, for import and send alike", async () => {
+    const root = await tempProject();
+    const cases = [
+      ["opening.csv", 'email,name\nann@example.org,Ann\nsecret.person@example.org "Sec",Sec\n', ":3: the CSV is malformed: a quote in the middle of a field (INVALID_OPENING_QUOTE)"],
+      ["mailchimp.csv", 'Email Address,OPTIN_TIME\nsecret.person@example.org "Sec",2024-01-01 00:00:00\n', ":2: the CSV is malformed: a quote in the middle of a field (INVALID_OPENING_QUOTE)"],
+      ["closing.csv", 'email,name\n"secret.person@example.org"x,Sec\n', ":2: the CSV is malformed: text right after a field's closing quote (CSV_INVALID_CLOSING_QUOTE)"],
+      // Reported where the quote opens, not at the end of the file.
+      ["unclosed.csv", 'email,name\nann@example.org,Ann\n"secret.person@example.org,Sec\nbo@example.org,Bo\ncy@example.org,Cy\n', ":3: the CSV is malformed: a quoted field is never closed (CSV_QUOTE_NOT_CLOSED)"],
+    ] as const;
+    for (const [file, text, message] of cases) {
+      await put(join(root, file), text);
+      const imported = async () => {
+        for await (const _ of readExport(join(root, file)));
+      };
+      const error = await imported().catch((e: unknown) => e as Error);
+      expect(error?.message, file).toBe(`${join(root, file)}${message}; nothing was imported`);
+      if (file === "mailchimp.csv") continue;
+      const sent = async () => {
+        for await (const _ of readSubscribers({ file: join(root, file) }));
+      };
+      const refused = await sent().catch((e: unknown) => e as Error);
+      expect(refused?.message, file).toBe(`${join(root, file)}${message}`);
+    }
+  });
+
   it("refuses another service's export as a list to send to: it must be imported first", async () => {
     for (const file of ["ghost.csv", "substack.csv", "mailchimp-subscribed.csv", "buttondown.csv", "listmonk.csv"]) {
       const rows = async () => {

@@ -1,0 +1,35 @@
+import type { Readable } from "node:stream";
+import { parse } from "csv-parse";
+
+/** One record of a CSV list, with the line it ends on. */
+export interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/** A subscriber list's CSV records: a BOM dropped, fields trimmed, rows of any length, empty lines skipped. */
+export function csvRecords(input: Readable): AsyncIterable<CsvRecord> & { destroy(): void } {
+  return input.pipe(parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
+}
+
+/** What csv-parse's commonest error codes mean, in words that quote nothing from the file. */
+const MEANINGS: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: "a quoted field is never closed",
+  INVALID_OPENING_QUOTE: "a quote in the middle of a field",
+  CSV_INVALID_CLOSING_QUOTE: "text right after a field's closing quote",
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: "text right after a field's closing quote",
+};
+
+/**
+ * What to say of a subscriber list csv-parse refused: its origin, the line
+ * and the parser's error code, never the parser's message, which quotes the
+ * field it stopped at (an address, as often as not). `lastLine` is the line
+ * the last record read ended on: a quote never closed is reported on the
+ * line after it, where the field opens, not at the end of the file.
+ */
+export function malformedCsv(origin: string, error: unknown, lastLine: number): string {
+  const { code, lines } = error as { code?: string; lines?: number };
+  const line = code === "CSV_QUOTE_NOT_CLOSED" ? lastLine + 1 : lines;
+  const meaning = code === undefined ? undefined : MEANINGS[code];
+  return `${origin}${line ? `:${line}` : ""}: the CSV is malformed: ${meaning ? `${meaning} (${code})` : (code ?? "it cannot be read")}`;
+}
