@@ -144,11 +144,16 @@ async function* readJsonLines(input: Readable): AsyncGenerator<SubscriberRow | U
 async function* readJsonArray(input: Readable, origin: string): AsyncGenerator<SubscriberRow | UnreadableRow> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(Buffer.from(chunk as Buffer));
+  const text = Buffer.concat(chunks).toString("utf8");
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    value = JSON.parse(text);
   } catch (error) {
-    throw new PressworkError("subscriber-list", `${origin}: not valid JSON (${(error as Error).message.replace(/"[^"]*"/g, "…")})`);
+    // V8 quotes the text around the fault ('Unexpected token 'x', "[{"email":"ann@…", x]" is not valid JSON'): only what comes before is said.
+    const message = (error as Error).message;
+    const at = /at position (\d+)/.exec(message)?.[1];
+    const line = at === undefined ? "" : `:${text.slice(0, Number(at)).split("\n").length}`;
+    throw new PressworkError("subscriber-list", `${origin}${line}: not valid JSON (${message.split('"')[0]?.replace(/[\s,.]+$/, "")})`);
   }
   if (!Array.isArray(value)) throw new PressworkError("subscriber-list", `${origin}: a JSON list must be an array of subscribers`);
   for (let i = 0; i < value.length; i++) yield objectRow(value[i], i + 1);

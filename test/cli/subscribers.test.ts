@@ -102,6 +102,22 @@ describe("reading other services' exports", () => {
     }
   });
 
+  it("says where a JSON list is broken without quoting the text around it", async () => {
+    const root = await tempProject();
+    for (const [file, text, message] of [
+      ["token.json", '["secret@x.io", x]', ": not valid JSON (Unexpected token 'x')"],
+      ["comma.json", '[\n{"email": "ann@example.org"},\n{"email": "secret.person@example.org" "name": "Sec"}\n]', ":3: not valid JSON (Expected ',' or '}' after property value in JSON at position"],
+    ] as const) {
+      await put(join(root, file), text);
+      const sent = async () => {
+        for await (const _ of readSubscribers({ file: join(root, file) }));
+      };
+      const refused = await sent().catch((e: unknown) => e as Error);
+      expect(refused?.message.startsWith(`${join(root, file)}${message}`), refused?.message).toBe(true);
+      expect(refused?.message, file).not.toContain("secret");
+    }
+  });
+
   it("refuses another service's export as a list to send to: it must be imported first", async () => {
     for (const file of ["ghost.csv", "substack.csv", "mailchimp-subscribed.csv", "buttondown.csv", "listmonk.csv"]) {
       const rows = async () => {
