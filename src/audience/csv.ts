@@ -7,9 +7,13 @@ export interface CsvRecord {
   info: { lines: number };
 }
 
-/** A subscriber list's CSV records: a BOM dropped, fields trimmed, rows of any length, empty lines skipped. */
+/**
+ * A subscriber list's CSV records: a BOM dropped, fields trimmed, rows of
+ * any length, empty lines skipped, and so are rows of empty fields only
+ * (the `,,,` Excel leaves where rows were cleared).
+ */
 export function csvRecords(input: Readable): AsyncIterable<CsvRecord> & { destroy(): void } {
-  return input.pipe(parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
+  return input.pipe(parse({ bom: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true, relax_column_count: true, info: true }));
 }
 
 /** What csv-parse's commonest error codes mean, in words that quote nothing from the file. */
