@@ -16,6 +16,17 @@ export function csvRecords(input: Readable): AsyncIterable<CsvRecord> & { destro
   return input.pipe(parse({ bom: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true, relax_column_count: true, info: true }));
 }
 
+/**
+ * Why a header row read as one column is no comma-separated header, when
+ * semicolons or tabs separate it: Excel saves CSV with semicolons where
+ * they are the list separator, and tabs in its Text and Unicode Text.
+ */
+export function separatorProblem(header: readonly string[]): string | undefined {
+  const only = header.length === 1 ? (header[0] ?? "") : "";
+  const separated = only.includes(";") ? "semicolons, not commas (as Excel saves CSV where semicolons separate lists)" : only.includes("\t") ? "tabs, not commas (as Excel saves Text and Unicode Text)" : undefined;
+  return separated && `its header row is separated by ${separated}: save it as CSV with commas between the columns and run again; nothing was read from it`;
+}
+
 /** What csv-parse's commonest error codes mean, in words that quote nothing from the file. */
 const MEANINGS: Record<string, string> = {
   CSV_QUOTE_NOT_CLOSED: "a quoted field is never closed",

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
-import { csvRecords, malformedCsv } from "./csv.js";
+import { csvRecords, malformedCsv, separatorProblem } from "./csv.js";
 import { detect, stateColumn, type ImportFormat } from "./export-format.js";
 import { readSubscribers, type UnreadableRow } from "./source.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
@@ -56,6 +56,8 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
       last = info.lines;
       if (!header) {
         header = record;
+        const separator = separatorProblem(record);
+        if (separator) throw new PressworkError("subscriber-list", `${path}: ${separator}`);
         const found = format ?? detect(record);
         if (found === "listmonk" && !format) throw new PressworkError("subscriber-list", `${path}: ${LISTMONK_UNSUBSCRIBES}`);
         onFormat?.(found);

@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { fileChunks } from "../files/chunks.js";
 import { DEFAULT_DATABASE } from "../store/url.js";
-import { csvRecords, malformedCsv } from "./csv.js";
+import { csvRecords, malformedCsv, separatorProblem } from "./csv.js";
 import { detect, EXPORT_NAMES } from "./export-format.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
@@ -102,6 +102,8 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
       last = info.lines;
       if (!header) {
         header = record.map((h) => h.toLowerCase());
+        const separator = separatorProblem(header);
+        if (separator) throw new PressworkError("subscriber-list", `${origin}: ${separator}`);
         const format = detect(header);
         if (format !== "presswork") {
           throw new PressworkError(
