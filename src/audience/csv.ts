@@ -10,10 +10,31 @@ export interface CsvRecord {
 /**
  * A subscriber list's CSV records: a BOM dropped, fields trimmed, rows of
  * any length, empty lines skipped, and so are rows of empty fields only
- * (the `,,,` Excel leaves where rows were cleared).
+ * (the `,,,` Excel leaves where rows were cleared). csv-parse counts a CRLF
+ * inside a quoted field (a note on two lines, as Excel saves it) as two
+ * lines: here it is one, in the records' lines and in an error's, and a
+ * quote never closed is placed on the line it opens, not the file's last.
  */
-export function csvRecords(input: Readable): AsyncIterable<CsvRecord> & { destroy(): void } {
-  return input.pipe(parse({ bom: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true, relax_column_count: true, info: true }));
+export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord> {
+  // Counted as the parser makes each record, which is before it meets an error further on: the stream drops the records it holds then.
+  let extra = 0;
+  let ended = 0;
+  const count = ({ record, info }: CsvRecord): CsvRecord => {
+    for (const field of record) extra += field.split("\r\n").length - 1;
+    ended = info.lines - extra;
+    return { record, info: { lines: ended } };
+  };
+  // csv-parse's types do not know that with `info` each record comes as { record, info }.
+  const options = { bom: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true, relax_column_count: true, info: true, on_record: count as unknown as (record: string[]) => string[] };
+  try {
+    yield* input.pipe(parse(options)) as AsyncIterable<CsvRecord>;
+  } catch (error) {
+    // A quote never closed is found at the end of the file: it opens on the line after the last record.
+    const found = error as { code?: string; lines?: number };
+    if (found.code === "CSV_QUOTE_NOT_CLOSED") found.lines = ended + 1;
+    else if (found.lines !== undefined) found.lines -= extra;
+    throw error;
+  }
 }
 
 /**
@@ -36,15 +57,13 @@ const MEANINGS: Record<string, string> = {
 };
 
 /**
- * What to say of a subscriber list csv-parse refused: its origin, the line
- * and the parser's error code, never the parser's message, which quotes the
- * field it stopped at (an address, as often as not). `lastLine` is the line
- * the last record read ended on: a quote never closed is reported on the
- * line after it, where the field opens, not at the end of the file.
+ * What to say of a subscriber list csv-parse refused (as csvRecords gives
+ * its errors): its origin, the line and the parser's error code, never the
+ * parser's message, which quotes the field it stopped at (an address, as
+ * often as not).
  */
-export function malformedCsv(origin: string, error: unknown, lastLine: number): string {
+export function malformedCsv(origin: string, error: unknown): string {
   const { code, lines } = error as { code?: string; lines?: number };
-  const line = code === "CSV_QUOTE_NOT_CLOSED" ? lastLine + 1 : lines;
   const meaning = code === undefined ? undefined : MEANINGS[code];
-  return `${origin}${line ? `:${line}` : ""}: the CSV is malformed: ${meaning ? `${meaning} (${code})` : (code ?? "it cannot be read")}`;
+  return `${origin}${lines ? `:${lines}` : ""}: the CSV is malformed: ${meaning ? `${meaning} (${code})` : (code ?? "it cannot be read")}`;
 }

@@ -47,13 +47,11 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
     return;
   }
   await checkCsv(path);
-  const parser = csvRecords(createReadStream(path));
   let header: string[] | undefined;
   let read: ((row: Record<string, string>, line: number) => ExportRow | SkippedRow | UnreadableRow) | undefined;
-  let last = 0;
+  let own = false;
   try {
-    for await (const { record, info } of parser) {
-      last = info.lines;
+    for await (const { record, info } of csvRecords(createReadStream(path))) {
       if (!header) {
         header = record;
         const separator = separatorProblem(record);
@@ -69,9 +67,8 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
               `${path}: the header has no status column, but its column "${column}" looks like a subscription state, and without a status every row would be imported as active: add a status column (active, unsubscribed, bounced or complained), or rename the column if it says something else; nothing was imported`,
             );
           }
-          parser.destroy();
-          yield* ownRows(path);
-          return;
+          own = true;
+          break;
         }
         read = readers[found](record, path);
         continue;
@@ -85,8 +82,9 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
     }
   } catch (error) {
     if (isPressworkError(error)) throw error;
-    throw new PressworkError("subscriber-list", malformedCsv(path, error, last));
+    throw new PressworkError("subscriber-list", malformedCsv(path, error));
   }
+  if (own) yield* ownRows(path);
   if (!header) throw new PressworkError("subscriber-list", `${path}: the file is empty; it needs a header row with an email column`);
 }
 
@@ -97,11 +95,10 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
  * after it, unsubscribes among them, never read.
  */
 async function checkCsv(path: string): Promise<void> {
-  let last = 0;
   try {
-    for await (const { info } of csvRecords(createReadStream(path))) last = info.lines;
+    for await (const _ of csvRecords(createReadStream(path)));
   } catch (error) {
-    throw new PressworkError("subscriber-list", `${malformedCsv(path, error, last)}; nothing was imported`);
+    throw new PressworkError("subscriber-list", `${malformedCsv(path, error)}; nothing was imported`);
   }
 }
 

@@ -96,10 +96,8 @@ function unneutralised(value: string): string {
 
 async function* readCsv(input: Readable, origin: string): AsyncGenerator<SubscriberRow | UnreadableRow> {
   let header: string[] | undefined;
-  let last = 0;
   try {
     for await (const { record, info } of csvRecords(input)) {
-      last = info.lines;
       if (!header) {
         header = record.map((h) => h.toLowerCase());
         const separator = separatorProblem(header);
@@ -122,7 +120,7 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
     }
   } catch (error) {
     if (isPressworkError(error)) throw error;
-    throw new PressworkError("subscriber-list", malformedCsv(origin, error, last));
+    throw new PressworkError("subscriber-list", malformedCsv(origin, error));
   }
   if (!header) throw new PressworkError("subscriber-list", `${origin}: the list is empty; it needs a header row with an email column`);
 }

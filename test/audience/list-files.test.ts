@@ -37,6 +37,32 @@ describe("list files as Excel saves them", () => {
     ]);
   });
 
+  it("counts a line break inside a quoted field as one line when it is Excel's CRLF, for rows and for errors", async () => {
+    const root = await tempProject();
+    const note = '\ufeffemail,name,status,note\r\nann@example.org,Ann,active,"two\r\nlines"\r\nnot-an-address,X,active,\r\nbob@example.org,Bob,active,"three\r\nlines\r\nhere"\r\ncy@example.org,Cy,active,\r\n';
+    await put(join(root, "notes.csv"), note);
+    const { send, import: imported } = await read(join(root, "notes.csv"));
+    for (const rows of [send, imported]) expect((rows as Array<{ line: number }>).map((r) => r.line)).toEqual([3, 4, 7, 8]);
+    await put(join(root, "broken.csv"), `${note}dee@example.org "Dee",Dee,active,\r\n`);
+    const broken = await read(join(root, "broken.csv"));
+    expect(broken.send).toBe(`${join(root, "broken.csv")}:9: the CSV is malformed: a quote in the middle of a field (INVALID_OPENING_QUOTE)`);
+    expect(broken.import).toBe(`${join(root, "broken.csv")}:9: the CSV is malformed: a quote in the middle of a field (INVALID_OPENING_QUOTE); nothing was imported`);
+  });
+
+  it("places a quote never closed on the line it opens, however many rows come before it and however slowly they are taken", async () => {
+    const path = join(await tempProject(), "unclosed.csv");
+    const rows = Array.from({ length: 3000 }, (_, i) => `r${i}@example.org,R${i}\n`).join("");
+    await put(path, `email,name\n${rows}"unclosed@example.org,X\n${"after@example.org,A\n".repeat(10)}`);
+    const { send, import: imported } = await read(path);
+    expect(send).toBe(`${path}:3002: the CSV is malformed: a quoted field is never closed (CSV_QUOTE_NOT_CLOSED)`);
+    expect(imported).toBe(`${path}:3002: the CSV is malformed: a quoted field is never closed (CSV_QUOTE_NOT_CLOSED); nothing was imported`);
+    // A send takes its rows as it mails them: the parser reaches the end of the file with rows still unread.
+    const slowly = async () => {
+      for await (const _ of readSubscribers({ file: path })) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await expect(slowly()).rejects.toThrow(`${path}:3002: the CSV is malformed: a quoted field is never closed`);
+  });
+
   it("says a list separated by semicolons or tabs is not comma-separated, instead of finding no email column", async () => {
     const root = await tempProject();
     for (const [file, text, separator] of [
