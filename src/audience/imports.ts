@@ -29,15 +29,16 @@ export interface SkippedRow {
  * Reads a subscriber export a row at a time. CSV files say what made them
  * by their header: Mailchimp's audience export ("Email Address", OPTIN_TIME,
  * CONFIRM_TIME, and UNSUB_TIME or CLEAN_TIME in its unsubscribed and cleaned
- * files; the rows of its nonsubscribed_… file are skipped), Ghost's members export (email, subscribed_to_emails, created_at,
- * and in newer versions email_disabled), Substack's (email,
- * active_subscription, email_disabled, created_at), Buttondown's (email or
- * email_address, subscriber_type or type, creation_date), listmonk's (uuid,
- * email, attributes, status: read only when `format` names it, since it
- * does not say who unsubscribed from a list), or Presswork's own (email,
- * name, status, anything else: refused without a status column when
- * another column looks like a subscription state); JSON and JSON Lines are
- * Presswork's own.
+ * files; the rows of its nonsubscribed_… file are skipped), Ghost's members
+ * export (email, subscribed_to_emails, created_at, and in newer versions
+ * email_disabled), Substack's (email, active_subscription, email_disabled,
+ * created_at), Buttondown's (email or email_address, subscriber_type or
+ * type, creation_date), listmonk's (uuid, email, attributes, status: read
+ * only when `format` names it, since it does not say who unsubscribed from
+ * a list), or Presswork's own (email, name, status, anything else: refused
+ * without a status column when another column looks like a subscription
+ * state); JSON and JSON Lines are Presswork's own. A CSV file is read
+ * through first, so a malformed one yields no row at all.
  */
 export async function* readExport(path: string, format?: ImportFormat, onFormat?: (format: ImportFormat) => void): AsyncGenerator<ExportRow | SkippedRow | UnreadableRow> {
   if (/\.(json|jsonl|ndjson)$/i.test(path)) {
@@ -126,8 +127,9 @@ type Reader = (header: string[], path: string) => (row: Record<string, string>, 
 /**
  * A time as an export writes it: ISO 8601; Mailchimp's "YYYY-MM-DD
  * HH:MM:SS" in UTC; or the same with fractions of a second and an offset, as
- * Buttondown ("…09.183465+00:00") and listmonk (Go's "…00.123456 +0530 IST",
- * or "+0530 +0530" for a zone without a name) write it. Undefined when absent or unreadable.
+ * Buttondown ("…09.183465+00:00") and listmonk (Go's "…00.123456 +0530
+ * IST", or "+0530 +0530" for a zone without a name) write it. Undefined
+ * when absent or unreadable.
  */
 function time(value: string | undefined): Date | undefined {
   if (!value) return undefined;
