@@ -63,6 +63,24 @@ export function shardOf(key: string, count: number): number {
 }
 
 /**
+ * The keys a list stops in one of its rows (unsubscribed, bounced or
+ * complained), read through before anyone is mailed: a list holding an
+ * address twice, active and then stopped, means it stopped. Only a file or
+ * text list can hold an address twice; the database and a service name
+ * each subscriber once.
+ */
+export async function stoppedInList(source: SubscriberSource, keyOf: (address: string) => string): Promise<Set<string>> {
+  const stopped = new Set<string>();
+  if ("database" in source || "url" in source) return stopped;
+  for await (const row of readSubscribers(source)) {
+    if ("reason" in row || !row.status || !INACTIVE.has(row.status)) continue;
+    const parsed = parseAddress(row.email);
+    if (!("reason" in parsed)) stopped.add(keyOf(parsed.identity));
+  }
+  return stopped;
+}
+
+/**
  * Streams the recipients of a list: invalid rows (a malformed address, an
  * unknown status, a name with a line break or another control character)
  * reported by line and skipped; duplicates dropped and reported by line,

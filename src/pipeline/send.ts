@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { VFile } from "vfile";
-import { recipients, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
+import { recipients, stoppedInList, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
 import { checkListFile } from "../audience/list-file.js";
 import { estimateRows, remoteSource, type SubscriberSource } from "../audience/source.js";
 import { loadConfig } from "../config/load.js";
@@ -261,6 +261,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     // The database is the suppression list when there is one; the state's holds the send's own refusals at RCPT TO.
     const suppressed = new Set(suppressions.keys());
     for (const key of feedback?.stopped ?? []) suppressed.add(key);
+    for (const key of await stoppedInList(source, keyOf)) suppressed.add(key);
     const report = (key: string, issue: number, at: Date, code: number) => {
       reported++;
       reporter?.add({ key, issue, at, detail: `${code} at RCPT TO` });

@@ -396,6 +396,18 @@ describe("what stops a send before it starts", () => {
 });
 
 describe("bad subscriber input", () => {
+  it("mails nobody a list stops in a later row: an address active on one line and unsubscribed, bounced or complained on another", async () => {
+    await writeFile(
+      join(root, "subs.csv"),
+      "email,name,status\nann@example.org,Ann,active\nbob@example.org,Bob,active\ncy@example.org,Cy,active\nANN@example.org,Ann,unsubscribed\nfay@example.org,Fay,active\ncy@Example.org,Cy,complained\n",
+    );
+    const skipped: string[] = [];
+    const outcome = await send(request({ onInvalid: (row) => skipped.push(`${row.line}: ${row.reason}`) }));
+    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(["bob@example.org", "fay@example.org"]);
+    expect(outcome.audience).toMatchObject({ rows: 6, duplicates: 2, suppressed: 2 });
+    expect(skipped).toEqual([5, 7].map((line) => `${line}: the address is already on the list (compared without case and in Unicode NFC): this row is skipped`));
+  });
+
   it("skips invalid and duplicate rows with their line numbers, a name with a line break and NFC/NFD twins among them, and sends to the rest", async () => {
     const nfc = "jos\u00e9@example.org";
     const nfd = "jose\u0301@example.org";
