@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FeedbackEvent, FeedbackKind, FeedbackRecipient } from "../../feedback/event.js";
-import { addressOf, type FieldBlock } from "../../mailbox/fields.js";
-import { byAddress, fromEnvelope, fromOriginal, isMailbox, isOurs, type Identified, type SenderIdentity } from "../../mailbox/identify.js";
+import { addressOf, field, type FieldBlock } from "../../mailbox/fields.js";
+import { byAddress, fromEnvelope, fromOriginal, isMailbox, type Identified, type SenderIdentity } from "../../mailbox/identify.js";
 
 /** A webhook call as the HTTP layer received it. */
 export interface WebhookRequest {
@@ -94,8 +94,8 @@ export function recognise(identity: SenderIdentity, evidence: Echo & { address?:
  * send. An account-wide webhook (Mailgun's, a shared SES identity's)
  * reports other applications' mail too: when neither our envelope token
  * nor our Message-ID names the recipient, the message must show itself
- * ours by what the provider echoes (our Message-ID domain, From address or
- * List-Id, as `isOurs`; or our envelope sender). Bounces are not asked (a
+ * ours by what the provider echoes (our From address or List-Id, or our
+ * envelope sender). Bounces are not asked (a
  * dead address is dead for us too), nor is a report that echoes none of
  * these.
  */
@@ -105,7 +105,11 @@ export function fromAnotherSender(kind: FeedbackKind, identity: SenderIdentity, 
   const senders = (echo.envelope ?? []).map(addressOf).filter((a): a is string => a !== undefined);
   if (senders.length === 0 && !["message-id", "from", "list-id"].some((name) => head.has(name))) return false;
   const ourSender = (address: string) => isMailbox(address, identity.from) || (identity.bounces !== undefined && isMailbox(address, identity.bounces));
-  return !isOurs(head, identity) && !senders.some(ourSender);
+  // Not the Message-ID's domain: ours would have named the recipient above, and other applications sending through the same domain share it.
+  const listId = field(head, "list-id");
+  const ourList = listId !== undefined && (/<([^<>]+)>/.exec(listId)?.[1] ?? listId).trim().toLowerCase() === identity.listId.toLowerCase();
+  const from = addressOf(field(head, "from"));
+  return !ourList && !(from !== undefined && ourSender(from)) && !senders.some(ourSender);
 }
 
 /** An ISO 8601 time from a provider's timestamp, or `fallback`. */

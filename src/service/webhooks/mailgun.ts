@@ -103,7 +103,7 @@ export async function mailgunWebhook(request: WebhookRequest, options: MailgunOp
     id: eventId("mailgun", text(data["id"]) ?? token, kind, who.recipient?.key),
     kind,
     ...(who.recipient ? { recipient: who.recipient } : {}),
-    ...(who.issue !== undefined && !(suppressed && kind === "complaint") ? { issue: who.issue } : {}),
+    ...(who.issue !== undefined && !(suppressed && kind !== "hard-bounce") ? { issue: who.issue } : {}),
     ...(statusCode ? { status: statusCode } : {}),
     ...(diagnostic && kind.endsWith("bounce") ? { diagnostic: withoutAddresses(diagnostic) } : {}),
     ...(kind === "complaint" ? { feedbackType: "abuse" } : {}),

@@ -222,6 +222,9 @@ describe("Mailgun", () => {
     expect(unsubscribed.log).toMatch(/unsubscribed about a message Presswork did not send/);
     const theirs = (name: string) => signed(name).replace(/"message-id": "[^"]+"/, '"message-id": "20261202182955.1.4B5C6D7E8F901A2B@signal-noise.example"').replace(/"from": "[^"]+"/, '"from": "Signal & Noise Accounts <accounts@signal-noise.example>"');
     expect(await mailgunWebhook({ headers: {}, body: theirs("mailgun-complained.json") }, options)).toMatchObject({ status: 200, events: [] });
+    // A From address that only contains ours (weekly-newsletter@ holds newsletter@) is another sender's.
+    const lookalike = signed("mailgun-complained.json").replace(/"message-id": "[^"]+"/, '"message-id": "20261202182955.1.4B5C6D7E8F901A2B@signal-noise.example"').replace(/"from": "[^"]+"/, `"from": "Weekly <weekly-${identity.from}>"`);
+    expect(await mailgunWebhook({ headers: {}, body: lookalike }, options)).toMatchObject({ status: 200, events: [] });
     // Our From, though Mailgun echoes a Message-ID that names no one: ours.
     const ours = signed("mailgun-complained.json").replace(/"message-id": "[^"]+"/, '"message-id": "20261202182955.1.4B5C6D7E8F901A2B@signal-noise.example"');
     expect((await mailgunWebhook({ headers: {}, body: ours }, options)).events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com"), via: "provider" } }]);
@@ -239,7 +242,10 @@ describe("Mailgun", () => {
     const complaint = await call("mailgun-failed-suppress-complaint.json");
     expect(complaint).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com") }, format: "failed:suppress-complaint" }]);
     expect(complaint[0]?.issue).toBeUndefined();
-    expect(await call("mailgun-failed-suppress-unsubscribe.json")).toMatchObject([{ kind: "unsubscribe", recipient: { key: key("heidi@example.com") }, issue: 13, format: "failed:suppress-unsubscribe" }]);
+    // Nor is the unsubscribe one of the issue's: it came before.
+    const unsubscribe = await call("mailgun-failed-suppress-unsubscribe.json");
+    expect(unsubscribe).toMatchObject([{ kind: "unsubscribe", recipient: { key: key("heidi@example.com") }, format: "failed:suppress-unsubscribe" }]);
+    expect(unsubscribe[0]?.issue).toBeUndefined();
     expect(await call("mailgun-failed-suppress-bounce.json")).toMatchObject([{ kind: "hard-bounce", recipient: { key: key("ivan@gmail.com"), via: "message-id" }, issue: 13, diagnostic: "605 Not delivering to previously bounced address", format: "failed:suppress-bounce" }]);
   });
 
