@@ -232,7 +232,7 @@ export interface RunOptions extends ReadOptions {
   once: boolean;
   /** Called after each pass. */
   onPass?: (report: MailboxReport) => void;
-  /** Called when a pass fails while watching; the connection is made again after `pollSeconds`. */
+  /** Called when a pass fails while watching; the connection is made again after `pollSeconds`, unless it throws. */
   onError?: (error: Error) => void;
 }
 

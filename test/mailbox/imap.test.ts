@@ -442,6 +442,11 @@ describe("presswork mailbox over a real IMAP server", () => {
     expect(wrongPassword.code).toBe(3);
     expect(wrongPassword.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(wrongPassword.stderr).not.toContain("s3cret-W0rd");
+    // Watching, too: a password to fix is not tried again every pollSeconds.
+    const watching = runCli(["mailbox"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}?allow-plaintext-auth=true` }, 30_000);
+    expect(watching.code).toBe(3);
+    expect(watching.stderr).toContain("refused the user name or password in IMAP_URL");
+    expect(watching.stderr).not.toContain("connecting again");
 
     const typo = runCli(["mailbox", "--onc"], root, base);
     expect(typo.code).toBe(2);

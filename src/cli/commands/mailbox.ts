@@ -75,7 +75,12 @@ export const mailboxCommand = defineCommand({
         dryRun: args["dry-run"],
         signal: controller.signal,
         onPass: (pass) => summarise(pass, (Date.now() - started) / 1000, args["dry-run"], args.once, database?.takeCounts()),
-        onError: (error) => io.err(`presswork mailbox: ${isPressworkError(error) ? error.message : imapFailure(error as ImapError, imap.host).message}; connecting again in ${mailbox.pollSeconds} s`),
+        onError: (error) => {
+          const failure = isPressworkError(error) ? error : imapFailure(error as ImapError, imap.host);
+          // A setting to fix (the login, STARTTLS, a certificate, a folder) does not mend itself: watching stops, as --once does.
+          if (failure.id === "mailbox-setup") throw failure;
+          io.err(`presswork mailbox: ${failure.message}; connecting again in ${mailbox.pollSeconds} s`);
+        },
       });
     } catch (error) {
       if (isPressworkError(error)) throw error;
