@@ -75,11 +75,11 @@ export const mailboxCommand = defineCommand({
         dryRun: args["dry-run"],
         signal: controller.signal,
         onPass: (pass) => summarise(pass, (Date.now() - started) / 1000, args["dry-run"], args.once, database?.takeCounts()),
-        onError: (error) => {
-          const failure = isPressworkError(error) ? error : imapFailure(error as ImapError, imap.host);
+        onError: (caught) => {
+          const error = isPressworkError(caught) ? caught : imapFailure(caught as ImapError, imap.host);
           // A setting to fix (the login, STARTTLS, a certificate, a folder) does not mend itself: watching stops, as --once does.
-          if (failure.id === "mailbox-setup") throw failure;
-          io.err(`presswork mailbox: ${failure.message}; connecting again in ${mailbox.pollSeconds} s`);
+          if (error.id === "mailbox-setup") throw error;
+          io.err(`presswork mailbox: ${error.message}; connecting again in ${mailbox.pollSeconds} s`);
         },
       });
     } catch (error) {
