@@ -63,7 +63,7 @@ export function addressOf(value: string | undefined): string | undefined {
     return point <= 0x10ffff ? String.fromCodePoint(point) : escape;
   });
   const bracketed = /<([^<>\s]+@[^<>\s]+)>/.exec(raw);
-  const bare = bracketed ? bracketed[1] : /[^\s<>"'(),;:]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/u.exec(raw)?.[0];
+  const bare = bracketed ? bracketed[1] : /[^\s<>"'(),;:]+@[\p{L}\p{N}.-]+\.(?:\p{L}{2,}|xn--[\p{L}\p{N}-]+)(?![\p{L}\p{N}.-])/u.exec(raw)?.[0];
   return bare ? bare.replace(/^["']|["'.]$/g, "") : undefined;
 }
 
