@@ -151,6 +151,15 @@ describe("presswork websub", () => {
     expect(hub.pings.map((p) => p.url).sort()).toEqual(all.filter((url) => !taken.includes(url)));
   });
 
+  it("refuses a --max-minutes no job could wait for (past a timer's range it would end the run at once), naming the limit", async () => {
+    const { root } = await withHangingHub(0);
+    for (const value of ["0", "-1", "100000"]) {
+      const run = await runCliAsync(["websub", "--state", "websub.json", "--max-minutes", value], root);
+      expect(run.code, value).toBe(2);
+      expect(run.stderr).toContain("--max-minutes must be a number of minutes above 0 and at most 1440");
+    }
+  });
+
   it("stops after --max-minutes when the hub stops answering, names the feeds left for the next run, keeps what the hub took, and exits 1", { timeout: 120_000 }, async () => {
     const { root, hanging } = await withHangingHub(10);
     const run = await runCliAsync(["websub", "--state", "websub.json", "--max-minutes", "0.05"], root);

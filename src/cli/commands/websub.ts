@@ -26,7 +26,7 @@ export const websubCommand = defineCommand({
     const retries = Number(args.retries);
     if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new PressworkError("usage", "--retries must be a whole number from 0 to 10");
     const maxMinutes = Number(args["max-minutes"]);
-    if (!Number.isFinite(maxMinutes) || maxMinutes <= 0) throw new PressworkError("usage", "--max-minutes must be a number of minutes above 0, such as 6 or 0.5");
+    if (!Number.isFinite(maxMinutes) || maxMinutes <= 0 || maxMinutes > 1440) throw new PressworkError("usage", "--max-minutes must be a number of minutes above 0 and at most 1440, such as 6 or 0.5");
     const { config, file } = await loadConfig(root);
     if (!config) {
       report([file], io.err);
