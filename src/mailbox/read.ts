@@ -92,7 +92,7 @@ export async function readMailbox(client: ImapFlow, options: ReadOptions): Promi
     const lock = await client.getMailboxLock(folderPath(folder)).catch((error: Error & { responseText?: string }) => {
       // Only the server's answer is about the folder; a connection lost on the way is not.
       if (error.responseText === undefined) throw error;
-      throw new PressworkError("mailbox-setup", `the folder "${folder}" in mailbox.folders cannot be opened (${error.responseText ?? error.message}): check its name on the server`);
+      throw new PressworkError("mailbox-setup", `the folder "${folder}" in mailbox.folders cannot be opened (${error.responseText}): check its name on the server`);
     });
     try {
       // Without a safe expunge (see moveTo) the messages moved are left marked \Deleted: skipped, not read again.
