@@ -313,7 +313,7 @@ describe("presswork mailbox over a real IMAP server", () => {
       // A man in the middle strips STARTTLS from the server's capabilities: no login is tried.
       const stripped = await runCliAsync(["mailbox", "--once"], root, { ...base, IMAP_URL: proxy.url(url), NODE_EXTRA_CA_CERTS: secure.ca as string });
       expect(stripped.code).toBe(3);
-      expect(stripped.stderr).toMatch(/the IMAP server 127\.0\.0\.1 does not offer STARTTLS, and the password would cross the network unencrypted.*\?allow-plaintext-auth=true/);
+      expect(stripped.stderr).toMatch(/STARTTLS with the IMAP server 127\.0\.0\.1 is not possible \(Server does not support STARTTLS\), and without it the password would cross the network unencrypted.*\?allow-plaintext-auth=true/);
       expect(proxy.sent()).not.toMatch(/LOGIN|AUTHENTICATE|test-password/i);
       expect(logins()).toHaveLength(1);
     } finally {

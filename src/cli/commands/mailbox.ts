@@ -125,9 +125,10 @@ function imapFailure(error: ImapError, host: string): PressworkError {
   if (error.code && /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/.test(error.code)) {
     return setup(`the certificate of the IMAP server ${host} does not verify (${error.code}: ${error.message}). If the server's certificate comes from a private authority, give that authority's certificate to Node in NODE_EXTRA_CA_CERTS (a PEM file); otherwise check the host name in IMAP_URL`);
   }
-  if (error.tlsFailed && error.code !== "STARTTLS_INJECTION") {
+  // imapflow's own refusals (STARTTLS not offered, refused, or after PREAUTH) carry no code; a connection lost in the handshake does.
+  if (error.tlsFailed && error.code === undefined) {
     return setup(
-      `the IMAP server ${host} does not offer STARTTLS, and the password would cross the network unencrypted (${error.message}). Use imaps:// (port 993), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to IMAP_URL (or set IMAP_ALLOW_PLAINTEXT_AUTH=true)`,
+      `STARTTLS with the IMAP server ${host} is not possible (${error.message}), and without it the password would cross the network unencrypted. Use imaps:// (port 993), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to IMAP_URL (or set IMAP_ALLOW_PLAINTEXT_AUTH=true)`,
     );
   }
   const unavailable = (message: string) => new PressworkError("mailbox-unavailable", message, { cause: error });
