@@ -408,6 +408,12 @@ describe("bad subscriber input", () => {
     expect(skipped).toEqual([5, 7].map((line) => `${line}: the address is already on the list (compared without case and in Unicode NFC): this row is skipped`));
   });
 
+  it("mails nobody from a CSV list malformed near its end, naming the line", async () => {
+    await writeFile(join(root, "subs.csv"), `email,name\n${addresses(40).map((a) => `${a},Reader`).join("\n")}\n"unclosed@example.org,Never\nzed@example.org,Zed\n`);
+    await expect(send(request())).rejects.toThrow(/subs\.csv:42: the CSV is malformed/);
+    expect(smtp.received).toHaveLength(0);
+  });
+
   it("skips invalid and duplicate rows with their line numbers, a name with a line break and NFC/NFD twins among them, and sends to the rest", async () => {
     const nfc = "jos\u00e9@example.org";
     const nfd = "jose\u0301@example.org";
