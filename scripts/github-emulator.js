@@ -3,14 +3,17 @@
 // conditions, `${{ }}` expressions, `env:`, step and job outputs
 // ($GITHUB_OUTPUT, $GITHUB_ENV), concurrency groups (one job of a group at a
 // time), "Re-run failed jobs" (same run and commit, next attempt, the jobs
-// that succeeded kept), and `run:` steps run with bash as GitHub runs them
+// that succeeded kept with their outputs), "Re-run all jobs" (the same, every
+// job run again), and `run:` steps run with bash as GitHub runs them
 // (`bash -e`). Steps that use actions are emulated by local equivalents with
 // the documented behaviour of the action: checkout of `github.sha` unless
-// `ref` is set, Pages' configure/upload/deploy (the site as one artifact.tar),
-// upload-artifact with its hidden-file rule, download-artifact (by name or
-// pattern; without github-token it reaches the current attempt's artifacts
-// only, with it the whole run's through the REST API, which needs the job's
-// `actions: read`), and the cache (restore by key, then by the newest key
+// `ref` is set, Pages' configure/upload/deploy (the site as one artifact.tar;
+// deploy-pages lists the whole run's artifacts and refuses a name two
+// attempts uploaded), upload-artifact with its hidden-file rule (a name is
+// unique within an attempt, and every attempt keeps its own), download-artifact
+// (by name, the newest attempt's, or pattern; without github-token it reaches
+// the current attempt's artifacts only, with it the whole run's through the
+// REST API, which needs the job's `actions: read`), and the cache (restore by key, then by the newest key
 // with a restore-key prefix; actions/cache saves in its post step when the
 // job succeeded and the key was not hit). A bare repository stands in for the repository on
 // GitHub; its hooks can refuse pushes as a protected branch would.
@@ -201,8 +204,8 @@ export class GitHub {
     this.caches = join(base, "caches");
     this.groups = new Map();
     this.nextRun = 1000;
-    /** The attempt that uploaded each artifact, by `runId/name`. */
-    this.uploads = new Map();
+    /** Every artifact uploaded: its run, name and attempt. */
+    this.uploads = [];
   }
 
   /** Starts a run of the workflow for an event on a commit; resolves with what each job did. */
@@ -216,6 +219,11 @@ export class GitHub {
     const run = { ...previous, attempt: previous.attempt + 1, clock: clock ?? previous.clock, jobs: {} };
     for (const [name, job] of Object.entries(previous.jobs)) if (job.result === "success") run.jobs[name] = job;
     return this.execute(run, { kill, hold });
+  }
+
+  /** "Re-run all jobs": the same run and commit, the next attempt, every job run again; earlier attempts' artifacts stay. */
+  async rerunAll(previous, { clock, kill, hold } = {}) {
+    return this.execute({ ...previous, attempt: previous.attempt + 1, clock: clock ?? previous.clock, jobs: {} }, { kill, hold });
   }
 
   async execute(run, options) {
@@ -336,7 +344,7 @@ export class GitHub {
       try {
         if (step.uses) outputs = await this.action(step, ctx, { run, workspace, posts, permissions });
         else {
-          const kill = options.kill && options.kill.job === name && options.kill.step === step.name && options.kill.attempt === run.attempt ? options.kill : undefined;
+          const kill = [options.kill ?? []].flat().find((k) => k.job === name && k.step === step.name && k.attempt === run.attempt);
           const code = await this.bash(interpolate(step.run, ctx), step["working-directory"] ? join(workspace, step["working-directory"]) : workspace, runnerEnv, kill);
           if (code !== 0) throw new Error(`exit code ${code}`);
         }
@@ -422,20 +430,21 @@ export class GitHub {
         await mkdir(site, { recursive: true });
         const from = join(workspace, input("path", "_site/"));
         await this.copyTree(from, site, input("include-hidden-files", "false") === "true");
-        const to = join(this.artifacts, run.id, input("name", "github-pages"));
-        await rm(to, { recursive: true, force: true });
+        const to = this.newArtifact(run, input("name", "github-pages"));
         await mkdir(to, { recursive: true });
         execFileSync("tar", ["-cf", join(to, "artifact.tar"), "-C", site, "."]);
-        this.uploads.set(`${run.id}/${input("name", "github-pages")}`, run.attempt);
         await rm(site, { recursive: true, force: true });
         return {};
       }
       case "actions/deploy-pages": {
-        const artifact = join(this.artifacts, run.id, input("artifact_name", "github-pages"), "artifact.tar");
-        if (!existsSync(artifact)) throw new Error("deploy-pages: no github-pages artifact in this run");
+        // As v5 does: list the run's artifacts (every attempt's) and take the one with the name.
+        const wanted = input("artifact_name", "github-pages");
+        const found = this.uploads.filter((a) => a.runId === run.id && a.name === wanted);
+        if (found.length === 0) throw new Error(`deploy-pages: No artifacts named "${wanted}" were found for this workflow run`);
+        if (found.length > 1) throw new Error(`deploy-pages: Multiple artifacts named "${wanted}" were unexpectedly found for this workflow run. Artifact count is ${found.length}.`);
         await rm(this.pages, { recursive: true, force: true });
         await mkdir(this.pages, { recursive: true });
-        execFileSync("tar", ["-xf", artifact, "-C", this.pages]);
+        execFileSync("tar", ["-xf", join(this.artifactDir(found[0]), "artifact.tar"), "-C", this.pages]);
         return { page_url: `${this.pagesUrl.replace(/\/$/, "")}/` };
       }
       case "actions/download-artifact": {
@@ -448,10 +457,11 @@ export class GitHub {
         const runId = token ? input("run-id", run.id) : run.id;
         const name = input("name", "");
         const pattern = input("pattern", "");
-        const listed = [...this.uploads].filter(([key]) => key.startsWith(`${runId}/`)).map(([key, attempt]) => ({ name: key.slice(runId.length + 1), attempt }));
+        const listed = this.uploads.filter((a) => a.runId === runId);
         let artifacts = listed;
         if (name) {
-          artifacts = listed.filter((a) => a.name === name);
+          // Two attempts' artifacts of one name: the newest.
+          artifacts = listed.filter((a) => a.name === name).sort((a, b) => b.attempt - a.attempt).slice(0, 1);
           if (artifacts.length === 0) throw new Error(`download-artifact: Artifact '${name}' not found`);
         } else if (pattern) {
           const glob = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")}$`);
@@ -463,7 +473,7 @@ export class GitHub {
           if (!token && artifact.attempt !== run.attempt) throw new Error("download-artifact: Failed to GetSignedArtifactURL: Received non-retryable error: Failed request: (404) Not Found: workflow run not found");
           const to = merge ? path : join(path, artifact.name);
           await mkdir(to, { recursive: true });
-          await cp(join(this.artifacts, runId, artifact.name), to, { recursive: true });
+          await cp(this.artifactDir(artifact), to, { recursive: true });
         }
         this.log(`    | Total of ${artifacts.length} artifact(s) downloaded`);
         return { "download-path": path };
@@ -486,7 +496,6 @@ export class GitHub {
       }
       case "actions/upload-artifact": {
         const found = await this.store(run, input("name", "artifact"), join(workspace, input("path", "")), workspace, input("include-hidden-files", "false") === "true");
-        if (found > 0) this.uploads.set(`${run.id}/${input("name", "artifact")}`, run.attempt);
         if (found === 0 && input("if-no-files-found", "warn") === "error") throw new Error("upload-artifact: no files found");
         return {};
       }
@@ -529,28 +538,43 @@ export class GitHub {
     }
   }
 
-  /** Keeps the files under `from` as an artifact of the run; returns how many. Hidden means a path component, from the workspace down, starting with a dot. */
+  /** Where an artifact's files are kept. */
+  artifactDir({ runId, attempt, name }) {
+    return join(this.artifacts, runId, String(attempt), name);
+  }
+
+  /** Records a new artifact of this attempt and returns its folder; a name this attempt already uploaded is refused, as GitHub does. */
+  newArtifact(run, name) {
+    if (this.uploads.some((a) => a.runId === run.id && a.attempt === run.attempt && a.name === name)) {
+      throw new Error("upload-artifact: Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run");
+    }
+    const artifact = { runId: run.id, name, attempt: run.attempt };
+    this.uploads.push(artifact);
+    return this.artifactDir(artifact);
+  }
+
+  /** Keeps the files under `from` as an artifact of the run (none when there are none); returns how many. Hidden means a path component, from the workspace down, starting with a dot. */
   async store(run, name, from, workspace, hidden) {
-    const to = join(this.artifacts, run.id, name);
-    await rm(to, { recursive: true, force: true });
-    let count = 0;
+    const files = [];
     const walk = async (dir) => {
       if (!existsSync(dir)) return;
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         const path = join(dir, entry.name);
-        const rel = relative(workspace, path);
-        if (!hidden && rel.split("/").some((part) => part.startsWith("."))) continue;
+        if (!hidden && relative(workspace, path).split("/").some((part) => part.startsWith("."))) continue;
         if (entry.isDirectory()) await walk(path);
-        else {
-          await mkdir(dirname(join(to, relative(from, path))), { recursive: true });
-          await cp(path, join(to, relative(from, path)));
-          count++;
-        }
+        else files.push(relative(from, path));
       }
     };
     await walk(from);
-    return count;
+    if (files.length === 0) return 0;
+    const to = this.newArtifact(run, name);
+    for (const file of files) {
+      await mkdir(dirname(join(to, file)), { recursive: true });
+      await cp(join(from, file), join(to, file));
+    }
+    return files.length;
   }
+
 }
 
 /** Reads $GITHUB_OUTPUT or $GITHUB_ENV: `name=value` lines and `name<<DELIMITER` blocks. */

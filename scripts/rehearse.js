@@ -2,10 +2,13 @@
 // semantics (scripts/github-emulator.js), against a bare repository standing
 // in for GitHub (its main branch protected: a pre-receive hook refuses every
 // push to it but the editor's) and an SMTP server on loopback:
-//   1. a scheduled run whose send is killed (SIGKILL) half way;
+//   1. a scheduled run whose send is killed (SIGKILL) half way, and its
+//      WebSub ping too;
 //   2. an editor's push, and its run (build and deploy, no send);
-//   3. "Re-run failed jobs" of the first run, on its commit: the send resumes;
-//   4. the next week's scheduled run, killed half way and re-run the same way;
+//   3. "Re-run failed jobs" of the first run, on its commit: the send resumes,
+//      and the ping job, re-run alone, reads the site the first attempt built;
+//   4. the next week's scheduled run, killed half way, then "Re-run all jobs":
+//      the site is built and deployed again, and the send resumes;
 //   5. a scheduled and a manual run of one commit at once;
 //   6. a scheduled run while the state branch refuses pushes (as a ruleset
 //      or an outage would): its send and the save after it fail; once pushes
@@ -141,7 +144,8 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
     };
 
     // 1. Monday's scheduled run; its send is killed half way.
-    const first = await github.run({ event: "schedule", clock: "2026-11-30T07:17:00Z", kill: killHalfWay(3) });
+    const killPing = { job: "websub", step: "Ping the WebSub hub for the feeds that changed", attempt: 1, when: () => true };
+    const first = await github.run({ event: "schedule", clock: "2026-11-30T07:17:00Z", kill: [killHalfWay(3), killPing] });
     const killedAt = smtp.delivered(3);
     // Its web version was deployed before the first message went out.
     const webBeforeSend = existsSync(join(base, "pages/issues/3/index.html"));
@@ -152,10 +156,10 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
     // 3. Re-run failed jobs of Monday's run: the same commit, the state from its branch.
     const rerun = await github.rerunFailed(first);
     await check(3);
-    // 4. The next Monday: issue #4, killed half way, then re-run.
+    // 4. The next Monday: issue #4, killed half way, then every job re-run.
     const second = await github.run({ event: "schedule", clock: "2026-12-07T07:17:00Z", kill: killHalfWay(4) });
     const secondKilledAt = smtp.delivered(4);
-    const secondRerun = await github.rerunFailed(second);
+    const secondRerun = await github.rerunAll(second);
     await check(4);
     // 5. The Monday after: a scheduled run and a manual one of the same commit, at once.
     await article("satellite-backhaul", "2026-12-08T09:00:00Z", "Satellites Take On Rural Backhaul");
@@ -188,10 +192,10 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
       subscribers,
       issues,
       runs: {
-        first: { send: sendResult(first), killedAt, webBeforeSend },
+        first: { send: sendResult(first), websub: first.jobs.websub?.result, killedAt, webBeforeSend },
         pushed: { build: pushed.jobs.build?.result, deploy: pushed.jobs.deploy?.result, send: sendResult(pushed) },
-        rerun: { send: sendResult(rerun), build: rerun.jobs.build === first.jobs.build },
-        second: { send: sendResult(second), killedAt: secondKilledAt, rerun: sendResult(secondRerun) },
+        rerun: { send: sendResult(rerun), websub: rerun.jobs.websub?.result, build: rerun.jobs.build === first.jobs.build },
+        second: { send: sendResult(second), killedAt: secondKilledAt, rerun: { build: secondRerun.jobs.build?.result, deploy: secondRerun.jobs.deploy?.result, send: sendResult(secondRerun) } },
         together: { scheduled: sendResult(scheduled), manual: sendResult(manual) },
         refused: { send: sendResult(refused), sent: refusedSent, rerun: sendResult(refusedRerun) },
       },

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ interface Step {
   with: Record<string, unknown>;
 }
 interface Emulator {
-  uploads: Map<string, number>;
+  uploads: Array<{ runId: string; name: string; attempt: number }>;
   action(step: Step, ctx: unknown, options: { run: { id: string; attempt: number }; workspace: string; posts: unknown[]; permissions: Record<string, string> }): Promise<Record<string, string>>;
 }
 
@@ -22,9 +22,9 @@ afterAll(() => rm(base, { recursive: true, force: true }));
 /** A run whose first attempt uploaded send-state-1000-1; the second attempt downloads with `with`. */
 async function download(attempt: number, inputs: Record<string, unknown>, permissions: Record<string, string> = { actions: "read" }) {
   const github = new GitHub({ base, log: () => {} });
-  await mkdir(join(base, "artifacts/1000/send-state-1000-1/attempts/a"), { recursive: true });
-  await writeFile(join(base, "artifacts/1000/send-state-1000-1/attempts/a/ledger.txt"), "x\n");
-  github.uploads.set("1000/send-state-1000-1", 1);
+  await mkdir(join(base, "artifacts/1000/1/send-state-1000-1/attempts/a"), { recursive: true });
+  await writeFile(join(base, "artifacts/1000/1/send-state-1000-1/attempts/a/ledger.txt"), "x\n");
+  github.uploads.push({ runId: "1000", name: "send-state-1000-1", attempt: 1 });
   const workspace = await mkdtemp(join(base, "workspace-"));
   const ctx = { status: "success", contexts: { github: { token: "ghs_rehearsal-token", run_id: "1000" } } };
   const step = { uses: "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", with: { path: ".presswork-state", ...inputs } };
@@ -48,5 +48,36 @@ describe("the emulator's download-artifact, as GitHub serves it", () => {
   it("downloads nothing and succeeds when the pattern matches nothing", async () => {
     const workspace = await download(2, { ...rest, pattern: "send-state-999-*" });
     expect(await readdir(workspace)).toEqual([]);
+  });
+});
+
+describe("the emulator's Pages artifacts, as GitHub keeps them across attempts", () => {
+  const sha = "fc324d3547104276b827a68afc52ff2a11cc49c9";
+  /** A site folder in a fresh workspace, uploaded by attempt `attempt` of run 2000 under `name`. */
+  async function uploadSite(github: Emulator, attempt: number, name?: string) {
+    const workspace = await mkdtemp(join(base, "workspace-"));
+    await mkdir(join(workspace, "dist"), { recursive: true });
+    await writeFile(join(workspace, "dist/index.html"), `attempt ${attempt}\n`);
+    const step = { uses: `actions/upload-pages-artifact@${sha}`, with: { path: "dist", ...(name ? { name } : {}) } };
+    await github.action(step, { status: "success", contexts: {} }, { run: { id: "2000", attempt }, workspace, posts: [], permissions: {} });
+  }
+  const deploy = (github: Emulator, attempt: number, name?: string) =>
+    github.action({ uses: `actions/deploy-pages@${sha}`, with: name ? { artifact_name: name } : {} }, { status: "success", contexts: {} }, { run: { id: "2000", attempt }, workspace: base, posts: [], permissions: {} });
+
+  it("refuses to deploy a name two attempts uploaded, as deploy-pages v5 does on a re-run of every job", async () => {
+    const github = new GitHub({ base: await mkdtemp(join(base, "pages-")), pagesUrl: "https://example.org", log: () => {} });
+    await uploadSite(github, 1);
+    await uploadSite(github, 2);
+    await expect(deploy(github, 2)).rejects.toThrow(/Multiple artifacts named "github-pages" were unexpectedly found for this workflow run\. Artifact count is 2/);
+  });
+
+  it("deploys an earlier attempt's artifact by its own name, and refuses a name uploaded twice in one attempt", async () => {
+    const dir = await mkdtemp(join(base, "pages-"));
+    const github = new GitHub({ base: dir, pagesUrl: "https://example.org", log: () => {} });
+    await uploadSite(github, 1, "github-pages-1");
+    await uploadSite(github, 2, "github-pages-2");
+    await deploy(github, 3, "github-pages-1");
+    expect(await readFile(join(dir, "pages/index.html"), "utf8")).toBe("attempt 1\n");
+    await expect(uploadSite(github, 2, "github-pages-2")).rejects.toThrow(/\(409\) Conflict/);
   });
 });

@@ -11,10 +11,10 @@ interface Rehearsal {
   subscribers: number;
   issues: Record<string, IssueCopies>;
   runs: {
-    first: { send: string; killedAt: number; webBeforeSend: boolean };
+    first: { send: string; websub: string; killedAt: number; webBeforeSend: boolean };
     pushed: { build: string; deploy: string; send: string };
-    rerun: { send: string; build: boolean };
-    second: { send: string; killedAt: number; rerun: string };
+    rerun: { send: string; websub: string; build: boolean };
+    second: { send: string; killedAt: number; rerun: { build: string; deploy: string; send: string } };
     together: { scheduled: string; manual: string };
     refused: { send: string; sent: number; rerun: string };
   };
@@ -27,7 +27,7 @@ const script = "../../scripts/rehearse.js";
 const { rehearse } = (await import(script)) as { rehearse: (options?: { subscribers?: number }) => Promise<Rehearsal> };
 
 describe("publish.yml, run with GitHub's semantics against a protected main and a loopback SMTP server", () => {
-  it("mails each subscriber each issue once: through kills, re-runs on the same commit, an editor's push between, two runs of one commit at once, and a state branch that refused pushes", async () => {
+  it("mails each subscriber each issue once: through kills, re-runs of the failed jobs and of every job on the same commit, an editor's push between, two runs of one commit at once, and a state branch that refused pushes", async () => {
     const result = await rehearse({ subscribers: 300 });
     const { first, pushed, rerun, second, together, refused } = result.runs;
     // Monday's send was killed half way; its issue's web version was already deployed.
@@ -37,9 +37,12 @@ describe("publish.yml, run with GitHub's semantics against a protected main and 
     expect(first.webBeforeSend).toBe(true);
     // The editor's push built and deployed, and sent nothing.
     expect(pushed).toEqual({ build: "success", deploy: "success", send: "skipped" });
-    // "Re-run failed jobs" re-ran the send alone, on the first run's commit, and finished the issue.
-    expect(rerun).toEqual({ send: "success", build: true });
-    expect(second).toMatchObject({ send: "failure", rerun: "success" });
+    // "Re-run failed jobs" re-ran the send alone, on the first run's commit, and finished the issue; the
+    // WebSub job, killed too, read the site the first attempt uploaded.
+    expect(first.websub).toBe("failure");
+    expect(rerun).toEqual({ send: "success", websub: "success", build: true });
+    // "Re-run all jobs" built the site again beside the first attempt's artifact, deployed it, and finished the issue.
+    expect(second).toMatchObject({ send: "failure", rerun: { build: "success", deploy: "success", send: "success" } });
     expect(second.killedAt).toBeGreaterThanOrEqual(150);
     expect(together).toEqual({ scheduled: "success", manual: "success" });
     // While the state branch refused pushes the send mailed, then failed to save; the re-run restored its journal first.

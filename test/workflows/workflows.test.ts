@@ -85,7 +85,8 @@ describe("the workflows", () => {
       deploy: { pages: "write", "id-token": "write" },
       // actions: read lets a re-run download the send-state artifacts of the attempts before it.
       send: { contents: "write", actions: "read" },
-      websub: { contents: "read" },
+      // actions: read lets a re-run of the pings alone download the site an earlier attempt built.
+      websub: { contents: "read", actions: "read" },
       mailbox: { contents: "read" },
     };
     for (const [name, job] of Object.entries(workflow.jobs)) expect(job.permissions, `${path} job ${name}`).toEqual(allowed[name]);
@@ -172,7 +173,7 @@ describe("the workflows", () => {
     expect(save?.if).toContain("always()");
   });
 
-  it("gives the secrets to the send step alone, and the token only to the steps that touch the state", async () => {
+  it("gives the secrets to the send step alone, and the token only to the steps that touch the state or read an earlier attempt's artifacts", async () => {
     for (const path of FILES) {
       const workflow = await load(path);
       for (const [name, job] of Object.entries(workflow.jobs)) {
@@ -182,7 +183,7 @@ describe("the workflows", () => {
           else if (name === "mailbox" && step.name === "Read the mailbox") expect(secrets.sort()).toEqual(["secrets.DATABASE_URL", "secrets.IMAP_URL", "secrets.PRESSWORK_SECRET"]);
           else expect(secrets, `${path} ${name} ${step.name ?? step.uses}`).toEqual([]);
           const token = JSON.stringify(step).includes("github.token");
-          const stateStep = ["Send", "Save the send's state", "Fetch the send's state", "Restore what earlier attempts journalled", "Save what earlier attempts journalled"].includes(step.name ?? "");
+          const stateStep = ["Send", "Save the send's state", "Fetch the send's state", "Restore what earlier attempts journalled", "Save what earlier attempts journalled", "The site as deployed"].includes(step.name ?? "");
           expect(token, `${path} ${name} ${step.name ?? step.uses}`).toBe(stateStep);
         }
       }
