@@ -15,13 +15,17 @@
 // the current attempt's artifacts only, with it the whole run's through the
 // REST API, which needs the job's `actions: read`), and the cache (restore by key, then by the newest key
 // with a restore-key prefix; actions/cache saves in its post step when the
-// job succeeded and the key was not hit). A bare repository stands in for the repository on
+// job succeeded and the key was not hit). The runner's `gh workflow run`
+// starts a workflow_dispatch run of the workflow once the run that asked is
+// over, as the REST API does: with the job's token, which needs
+// `actions: write`, and inputs the workflow declares (a choice among its
+// options). A bare repository stands in for the repository on
 // GitHub; its hooks can refuse pushes as a protected branch would.
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { parse } from "yaml";
 
 const GIT_IDENTITY = { GIT_AUTHOR_NAME: "github-actions", GIT_AUTHOR_EMAIL: "actions@example.org", GIT_COMMITTER_NAME: "github-actions", GIT_COMMITTER_EMAIL: "actions@example.org" };
@@ -228,6 +232,7 @@ export class GitHub {
 
   async execute(run, options) {
     const workflow = parse(await readFile(this.workflowPath, "utf8"));
+    await this.installTools();
     const order = topological(workflow.jobs);
     for (const name of order) {
       if (run.jobs[name]?.result === "success") continue;
@@ -246,7 +251,42 @@ export class GitHub {
       run.jobs[name] = job;
       this.log(`run ${run.id}.${run.attempt} ${name}: ${job.result}`);
     }
+    // The runs its jobs started with `gh workflow run`, each once this one is over.
+    run.dispatched = [];
+    const asked = join(this.base, "runs", `${run.id}-${run.attempt}`, "dispatches.jsonl");
+    const lines = existsSync(asked) ? (await readFile(asked, "utf8")).split("\n").filter(Boolean) : [];
+    for (const line of lines) {
+      const { inputs } = JSON.parse(line);
+      this.log(`run ${run.id}.${run.attempt} dispatched a run with ${JSON.stringify(inputs)}`);
+      run.dispatched.push(await this.run({ event: "workflow_dispatch", inputs, clock: run.clock }));
+    }
     return run;
+  }
+
+  /** The runner's own tools: `gh workflow run`, checked as the REST API checks a dispatch. */
+  async installTools() {
+    this.tools = join(this.base, "tools");
+    await mkdir(this.tools, { recursive: true });
+    await writeFile(join(this.tools, "gh"), GH);
+    await chmod(join(this.tools, "gh"), 0o755);
+  }
+
+  /** What the REST API checks of a dispatch made in a job: the token, its permissions, the workflow's declared inputs. */
+  async grant(run, workflow, permissions, home) {
+    const dispatch = workflow.on?.workflow_dispatch;
+    const file = join(home, "grant.json");
+    await writeFile(
+      file,
+      JSON.stringify({
+        token: this.contexts(run, {}).github.token,
+        actions: permissions.actions ?? "none",
+        repository: "owner/presswork",
+        workflow: basename(this.workflowPath),
+        inputs: dispatch === undefined ? null : (dispatch?.inputs ?? {}),
+        dispatches: join(this.base, "runs", `${run.id}-${run.attempt}`, "dispatches.jsonl"),
+      }),
+    );
+    return file;
   }
 
   /** One job of a concurrency group at a time, in the order they asked (GitHub keeps one running and one pending). */
@@ -301,6 +341,7 @@ export class GitHub {
     const temp = join(home, "temp");
     await mkdir(workspace, { recursive: true });
     await mkdir(temp, { recursive: true });
+    const grant = await this.grant(run, workflow, permissions, home);
     const steps = {};
     let env = { ...(workflow.env ?? {}), ...(spec.env ?? {}) };
     let status = "success";
@@ -319,7 +360,8 @@ export class GitHub {
       const runnerEnv = {
         ...process.env,
         ...this.env,
-        PATH: `${this.shims}:${process.env.PATH}`,
+        PATH: `${this.tools}:${this.shims}:${process.env.PATH}`,
+        EMULATOR_GRANT: grant,
         CI: "true",
         GITHUB_ACTIONS: "true",
         GITHUB_SHA: run.sha,
@@ -576,6 +618,50 @@ export class GitHub {
   }
 
 }
+
+/** The runner's `gh`, for `gh workflow run`: a dispatch is recorded for the emulator to run, or refused as the REST API refuses it. */
+const GH = `#!/usr/bin/env node
+const { appendFileSync, readFileSync } = require("node:fs");
+const fail = (message, code = 1) => {
+  process.stderr.write(message + "\\n");
+  process.exit(code);
+};
+const args = process.argv.slice(2);
+if (args[0] !== "workflow" || args[1] !== "run" || !args[2]) fail("gh " + args.join(" ") + ": not available in the emulator", 127);
+const token = process.env.GH_TOKEN || process.env.GITHUB_TOKEN;
+if (!token) fail("gh: To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable. Example:\\n  env:\\n    GH_TOKEN: \${{ github.token }}", 4);
+let repo = process.env.GH_REPO;
+let ref;
+const given = {};
+for (let i = 3; i < args.length; i++) {
+  const arg = args[i];
+  if (arg === "--ref" || arg === "-r") ref = args[++i];
+  else if (arg === "--repo" || arg === "-R") repo = args[++i];
+  else if (arg === "-f" || arg === "--raw-field" || arg === "-F" || arg === "--field") {
+    const field = args[++i] || "";
+    given[field.slice(0, field.indexOf("="))] = field.slice(field.indexOf("=") + 1);
+  } else fail("unknown argument " + arg);
+}
+// Without a checkout there is no git remote to take the repository from.
+if (!repo) fail("failed to run git: fatal: not a git repository (or any of the parent directories): .git");
+const grant = JSON.parse(readFileSync(process.env.EMULATOR_GRANT, "utf8"));
+if (token !== grant.token) fail("HTTP 401: Bad credentials");
+if (repo !== grant.repository) fail("HTTP 404: Not Found (" + repo + ")");
+if (args[2] !== grant.workflow) fail("could not find any workflows named " + args[2]);
+if (grant.actions !== "write") fail("could not create workflow dispatch event: HTTP 403: Resource not accessible by integration");
+if (grant.inputs === null) fail("could not create workflow dispatch event: HTTP 422: Workflow does not have 'workflow_dispatch' trigger");
+if (ref !== "main") fail("could not create workflow dispatch event: HTTP 422: No ref found for: " + ref);
+const inputs = {};
+for (const [name, spec] of Object.entries(grant.inputs)) inputs[name] = spec && spec.default !== undefined ? String(spec.default) : "";
+for (const [name, value] of Object.entries(given)) {
+  const spec = grant.inputs[name];
+  if (spec === undefined) fail("could not create workflow dispatch event: HTTP 422: Unexpected inputs provided: [\\"" + name + "\\"]");
+  if (spec && spec.type === "choice" && !spec.options.includes(value)) fail("could not create workflow dispatch event: HTTP 422: Provided value '" + value + "' for input '" + name + "' not in the list of allowed values");
+  inputs[name] = value;
+}
+appendFileSync(grant.dispatches, JSON.stringify({ ref, inputs }) + "\\n");
+process.stdout.write("✓ Created workflow_dispatch event for " + args[2] + " at " + ref + "\\n");
+`;
 
 /** Reads $GITHUB_OUTPUT or $GITHUB_ENV: `name=value` lines and `name<<DELIMITER` blocks. */
 function parseCommandFile(content) {

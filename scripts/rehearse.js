@@ -15,8 +15,9 @@
 //      are taken again, "Re-run failed jobs" restores the journal from the
 //      failed attempt's artifact before it sends.
 // Every subscriber must get each issue exactly once (at most one more copy
-// per connection of a killed attempt), and each issue's "view in browser"
-// link must resolve in the deployed site.
+// per connection of a killed attempt), each issue's "view in browser" link
+// must resolve in the deployed site, and once a send is over the deployed
+// issues feed must list its issue (the publish-only run the send starts).
 import { execFileSync } from "node:child_process";
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -140,6 +141,7 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
         subject: mail.subject ?? "",
         link,
         linkResolves: page !== "" && existsSync(page) && (await readFile(page, "utf8")).includes(`#${issue}`),
+        inFeed: (await readFile(join(base, "pages/issues/feed.xml"), "utf8")).includes(`<link>${PAGES_URL}/issues/${issue}/</link>`),
       };
     };
 
@@ -194,7 +196,14 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
       runs: {
         first: { send: sendResult(first), websub: first.jobs.websub?.result, killedAt, webBeforeSend },
         pushed: { build: pushed.jobs.build?.result, deploy: pushed.jobs.deploy?.result, send: sendResult(pushed) },
-        rerun: { send: sendResult(rerun), websub: rerun.jobs.websub?.result, build: rerun.jobs.build === first.jobs.build },
+        rerun: {
+          send: sendResult(rerun),
+          websub: rerun.jobs.websub?.result,
+          build: rerun.jobs.build === first.jobs.build,
+          republished: rerun.dispatched.map((run) => ({ event: run.event, mode: run.inputs.mode, build: run.jobs.build?.result, deploy: run.jobs.deploy?.result, send: sendResult(run), websub: run.jobs.websub?.result })),
+        },
+        // A run whose send failed starts no publish.
+        firstRepublished: first.dispatched.length,
         second: { send: sendResult(second), killedAt: secondKilledAt, rerun: { build: secondRerun.jobs.build?.result, deploy: secondRerun.jobs.deploy?.result, send: sendResult(secondRerun) } },
         together: { scheduled: sendResult(scheduled), manual: sendResult(manual) },
         refused: { send: sendResult(refused), sent: refusedSent, rerun: sendResult(refusedRerun) },

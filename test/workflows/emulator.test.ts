@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,5 +80,63 @@ describe("the emulator's Pages artifacts, as GitHub keeps them across attempts",
     await deploy(github, 3, "github-pages-1");
     expect(await readFile(join(dir, "pages/index.html"), "utf8")).toBe("attempt 1\n");
     await expect(uploadSite(github, 2, "github-pages-2")).rejects.toThrow(/\(409\) Conflict/);
+  });
+});
+
+describe("the emulator's `gh workflow run`, as the REST API takes a dispatch", () => {
+  interface Run {
+    inputs: Record<string, string>;
+    jobs: Record<string, { result: string }>;
+    dispatched: Run[];
+  }
+  /** Runs a one-job workflow, dispatched by hand with mode "start", whose step runs `gh workflow run w.yml …` with `args`. */
+  async function dispatchWith(permissions: string, args: string): Promise<Run> {
+    const dir = await mkdtemp(join(base, "dispatch-"));
+    const remote = join(dir, "remote.git");
+    const work = join(dir, "work");
+    execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", remote]);
+    execFileSync("git", ["init", "--quiet", "--initial-branch=main", work]);
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "--allow-empty", "-m", "x"], { cwd: work });
+    execFileSync("git", ["push", "--quiet", remote, "main"], { cwd: work });
+    const workflow = join(dir, "w.yml");
+    await writeFile(
+      workflow,
+      [
+        "on:",
+        "  workflow_dispatch:",
+        "    inputs:",
+        "      mode: { type: choice, options: [start, publish], default: start }",
+        "permissions: {}",
+        "jobs:",
+        "  start:",
+        "    if: inputs.mode == 'start'",
+        "    runs-on: ubuntu-24.04",
+        `    permissions: { actions: ${permissions} }`,
+        "    steps:",
+        "      - env: { GH_TOKEN: '${{ github.token }}', GH_REPO: '${{ github.repository }}' }",
+        `        run: gh workflow run w.yml --ref main ${args}`,
+        "",
+      ].join("\n"),
+    );
+    const github = new GitHub({ base: dir, remote, workflow, shims: dir, log: () => {} }) as unknown as { run(options: Record<string, unknown>): Promise<Run> };
+    return github.run({ event: "workflow_dispatch", inputs: { mode: "start" } });
+  }
+
+  it("starts a run of the workflow with the inputs given, once the run that asked is over", async () => {
+    const run = await dispatchWith("write", "-f mode=publish");
+    expect(run.jobs["start"]?.result).toBe("success");
+    expect(run.dispatched.map((r) => [r.inputs, r.jobs["start"]?.result])).toEqual([[{ mode: "publish" }, "skipped"]]);
+  });
+
+  it("refuses a token without actions: write, and a value the choice does not offer, starting nothing", async () => {
+    for (const [permissions, args] of [
+      ["read", "-f mode=publish"],
+      ["write", "-f mode=deploy"],
+      ["write", "-f stage=publish"],
+    ] as const) {
+      const run = await dispatchWith(permissions, args);
+      expect(run.jobs["start"]?.result, `${permissions} ${args}`).toBe("failure");
+      expect(run.dispatched).toEqual([]);
+    }
   });
 });

@@ -6,6 +6,7 @@ interface IssueCopies {
   subject: string;
   link: string;
   linkResolves: boolean;
+  inFeed: boolean;
 }
 interface Rehearsal {
   subscribers: number;
@@ -13,7 +14,8 @@ interface Rehearsal {
   runs: {
     first: { send: string; websub: string; killedAt: number; webBeforeSend: boolean };
     pushed: { build: string; deploy: string; send: string };
-    rerun: { send: string; websub: string; build: boolean };
+    rerun: { send: string; websub: string; build: boolean; republished: Array<Record<string, string>> };
+    firstRepublished: number;
     second: { send: string; killedAt: number; rerun: { build: string; deploy: string; send: string } };
     together: { scheduled: string; manual: string };
     refused: { send: string; sent: number; rerun: string };
@@ -40,7 +42,10 @@ describe("publish.yml, run with GitHub's semantics against a protected main and 
     // "Re-run failed jobs" re-ran the send alone, on the first run's commit, and finished the issue; the
     // WebSub job, killed too, read the site the first attempt uploaded.
     expect(first.websub).toBe("failure");
-    expect(rerun).toEqual({ send: "success", websub: "success", build: true });
+    expect(rerun).toMatchObject({ send: "success", websub: "success", build: true });
+    // Once the issue was out, the send started a publish-only run, which built and deployed the site again; a failed send started none.
+    expect(rerun.republished).toEqual([{ event: "workflow_dispatch", mode: "publish", build: "success", deploy: "success", send: "skipped", websub: "success" }]);
+    expect(result.runs.firstRepublished).toBe(0);
     // "Re-run all jobs" built the site again beside the first attempt's artifact, deployed it, and finished the issue.
     expect(second).toMatchObject({ send: "failure", rerun: { build: "success", deploy: "success", send: "success" } });
     expect(second.killedAt).toBeGreaterThanOrEqual(150);
@@ -54,6 +59,7 @@ describe("publish.yml, run with GitHub's semantics against a protected main and 
       expect(copies.duplicates, `issue #${issue}`).toBeLessThanOrEqual(issue === "5" || issue === "6" ? 0 : 5);
       expect(copies.link).toBe(`https://signal-noise.example/issues/${issue}/`);
       expect(copies.linkResolves, `issue #${issue}'s web version`).toBe(true);
+      expect(copies.inFeed, `issue #${issue} in the deployed issues feed once its send was over`).toBe(true);
     }
     // Issue #3 stayed what it was when its send began: the article the editor pushed between went into #4.
     expect(result.issues["3"]?.subject).toBe("Signal & Noise #3: A Community Fab Tapes Out Its First Open-Source RISC-V Chip and 3 more");

@@ -87,6 +87,8 @@ describe("the workflows", () => {
       send: { contents: "write", actions: "read" },
       // actions: read lets a re-run of the pings alone download the site an earlier attempt built.
       websub: { contents: "read", actions: "read" },
+      // actions: write lets it start the publish-only run once a send is over, and nothing else.
+      republish: { actions: "write" },
       mailbox: { contents: "read" },
     };
     for (const [name, job] of Object.entries(workflow.jobs)) expect(job.permissions, `${path} job ${name}`).toEqual(allowed[name]);
@@ -112,7 +114,7 @@ describe("the workflows", () => {
     const publish = await load(".github/workflows/publish.yml");
     expect(Object.keys(publish.on)).toEqual(["push", "schedule", "workflow_dispatch"]);
     const dispatch = publish.on["workflow_dispatch"] as { inputs: Record<string, { default?: string; options?: string[] }> };
-    expect(dispatch.inputs["mode"]?.options).toEqual(["dry-run", "test", "send", "retry-failed"]);
+    expect(dispatch.inputs["mode"]?.options).toEqual(["dry-run", "test", "send", "retry-failed", "publish"]);
     expect(dispatch.inputs["mode"]?.default).toBe("dry-run");
     const deploy = publish.jobs["deploy"] as Job;
     expect(deploy.environment).toMatchObject({ name: "github-pages" });
@@ -152,6 +154,7 @@ describe("the workflows", () => {
     expect(condition).toContain("github.event_name != 'pull_request'");
     expect(condition).toContain("github.event_name != 'push'");
     expect(condition).toContain("needs.build.outputs.due == 'true'");
+    expect(condition).toContain("inputs.mode != 'publish'");
   });
 
   it("gives the send step its own timeout, below the job's, and the job at most 350 minutes", async () => {
@@ -173,7 +176,7 @@ describe("the workflows", () => {
     expect(save?.if).toContain("always()");
   });
 
-  it("gives the secrets to the send step alone, and the token only to the steps that touch the state or read an earlier attempt's artifacts", async () => {
+  it("gives the secrets to the send step alone, and the token only to the steps that touch the state, read an earlier attempt's artifacts or start the publish after a send", async () => {
     for (const path of FILES) {
       const workflow = await load(path);
       for (const [name, job] of Object.entries(workflow.jobs)) {
@@ -183,7 +186,7 @@ describe("the workflows", () => {
           else if (name === "mailbox" && step.name === "Read the mailbox") expect(secrets.sort()).toEqual(["secrets.DATABASE_URL", "secrets.IMAP_URL", "secrets.PRESSWORK_SECRET"]);
           else expect(secrets, `${path} ${name} ${step.name ?? step.uses}`).toEqual([]);
           const token = JSON.stringify(step).includes("github.token");
-          const stateStep = ["Send", "Save the send's state", "Fetch the send's state", "Restore what earlier attempts journalled", "Save what earlier attempts journalled", "The site as deployed"].includes(step.name ?? "");
+          const stateStep = ["Send", "Save the send's state", "Fetch the send's state", "Restore what earlier attempts journalled", "Save what earlier attempts journalled", "The site as deployed", "Publish again with the issue sent"].includes(step.name ?? "");
           expect(token, `${path} ${name} ${step.name ?? step.uses}`).toBe(stateStep);
         }
       }
