@@ -294,9 +294,12 @@ describe("the shard recipe in the README", () => {
 
   it("gives each shard its own concurrency group, and finalizes once every shard ended, with the build's issue", async () => {
     const { jobs } = await recipe();
+    const publish = await load(".github/workflows/publish.yml");
     const send = jobs["send"] as Job;
     expect(send.strategy).toEqual({ "fail-fast": false, matrix: { shard: [1, 2, 3, 4] } });
     expect(send.concurrency?.group).toContain("${{ matrix.shard }}");
+    // The publish-only run a send starts must not send the next issue.
+    expect(send.if).toContain("inputs.mode != 'publish'");
     expect(send.steps.find((s) => s.name === "Send")?.run).toContain('--shard "$SHARD/4"');
     const finalize = jobs["finalize"] as Job;
     expect(finalize.needs).toEqual(["build", "send"]);
@@ -305,6 +308,9 @@ describe("the shard recipe in the README", () => {
     const step = finalize.steps.find((s) => s.name === "Finalize the issue");
     expect(step?.env?.["ISSUE"]).toBe("${{ needs.build.outputs.issue }}");
     expect(step?.run).toBe('npx presswork send --issue "$ISSUE" --finalize 4');
+    // The publish after the send waits for the job that records the issue complete.
+    expect(jobs["republish"]?.needs).toBe("finalize");
+    expect(jobs["republish"]?.steps.map((s) => s.run)).toEqual((publish.jobs["republish"] as Job).steps.map((s) => s.run));
   });
 });
 
