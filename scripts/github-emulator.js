@@ -12,14 +12,17 @@
 // attempts uploaded), upload-artifact with its hidden-file rule (a name is
 // unique within an attempt, and every attempt keeps its own), download-artifact
 // (by name, the newest attempt's, or pattern; without github-token it reaches
-// the current attempt's artifacts only, with it the whole run's through the
-// REST API, which needs the job's `actions: read`), and the cache (restore by key, then by the newest key
+// the current attempt's artifacts only, as it has since July 2026, with it
+// the whole run's through the REST API, which needs the job's
+// `actions: read`), and the cache (restore by key, then by the newest key
 // with a restore-key prefix; actions/cache saves in its post step when the
 // job succeeded and the key was not hit). The runner's `gh workflow run`
-// starts a workflow_dispatch run of the workflow once the run that asked is
-// over, as the REST API does: with the job's token, which needs
-// `actions: write`, and inputs the workflow declares (a choice among its
-// options). A bare repository stands in for the repository on
+// is checked as the REST API checks a dispatch (the job's token with
+// `actions: write`, a branch or tag that exists, inputs the workflow
+// declares, a choice among its options); the run it asks for is started
+// once the run that asked is over, with that run's clock (GitHub queues it
+// at once; its jobs would meet the asking run's only in their concurrency
+// groups). A bare repository stands in for the repository on
 // GitHub; its hooks can refuse pushes as a protected branch would.
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -281,6 +284,7 @@ export class GitHub {
         token: this.contexts(run, {}).github.token,
         actions: permissions.actions ?? "none",
         repository: "owner/presswork",
+        remote: this.remote,
         workflow: basename(this.workflowPath),
         inputs: dispatch === undefined ? null : (dispatch?.inputs ?? {}),
         dispatches: join(this.base, "runs", `${run.id}-${run.attempt}`, "dispatches.jsonl"),
@@ -491,8 +495,9 @@ export class GitHub {
       }
       case "actions/download-artifact": {
         // As v8 does: list the run's artifacts, keep the named one or those the pattern matches, download each.
-        // Without github-token the internal API lists this run but serves only this attempt's artifacts
-        // (actions/download-artifact#486); with it, the REST API serves the whole run given by run-id.
+        // Without github-token the internal API lists this run but has served only this attempt's artifacts
+        // (actions/download-artifact#486, since July 2026), the failure modelled here; with it, the REST API
+        // serves the whole run given by run-id.
         const token = input("github-token", "");
         if (token && token !== ctx.contexts.github.token) throw new Error("download-artifact: Bad credentials (401)");
         if (token && !["read", "write"].includes(permissions.actions)) throw new Error("download-artifact: Resource not accessible by integration (403): the job's permissions lack actions: read");
@@ -621,6 +626,7 @@ export class GitHub {
 
 /** The runner's `gh`, for `gh workflow run`: a dispatch is recorded for the emulator to run, or refused as the REST API refuses it. */
 const GH = `#!/usr/bin/env node
+const { execFileSync } = require("node:child_process");
 const { appendFileSync, readFileSync } = require("node:fs");
 const fail = (message, code = 1) => {
   process.stderr.write(message + "\\n");
@@ -650,7 +656,15 @@ if (repo !== grant.repository) fail("HTTP 404: Not Found (" + repo + ")");
 if (args[2] !== grant.workflow) fail("could not find any workflows named " + args[2]);
 if (grant.actions !== "write") fail("could not create workflow dispatch event: HTTP 403: Resource not accessible by integration");
 if (grant.inputs === null) fail("could not create workflow dispatch event: HTTP 422: Workflow does not have 'workflow_dispatch' trigger");
-if (ref !== "main") fail("could not create workflow dispatch event: HTTP 422: No ref found for: " + ref);
+const exists = (name) => {
+  try {
+    execFileSync("git", ["--git-dir", grant.remote, "rev-parse", "--verify", "--quiet", name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+if (!ref || !["refs/heads/", "refs/tags/"].some((prefix) => exists(prefix + ref))) fail("could not create workflow dispatch event: HTTP 422: No ref found for: " + ref);
 const inputs = {};
 for (const [name, spec] of Object.entries(grant.inputs)) inputs[name] = spec && spec.default !== undefined ? String(spec.default) : "";
 for (const [name, value] of Object.entries(given)) {

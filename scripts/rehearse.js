@@ -155,9 +155,11 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
     await article("exchange-outage", "2026-12-01T09:00:00Z", "An Exchange Goes Dark for Six Hours");
     await push("An article");
     const pushed = await github.run({ event: "push", clock: "2026-12-01T10:00:00Z" });
-    // 3. Re-run failed jobs of Monday's run: the same commit, the state from its branch.
-    const rerun = await github.rerunFailed(first);
+    // 3. Re-run failed jobs of Monday's run, after the push: the same commit, the state from its branch.
+    const rerun = await github.rerunFailed(first, { clock: "2026-12-01T10:30:00Z" });
     await check(3);
+    // The publish the send started built main as it now is: the pushed article stays on the site.
+    const pushedArticleKept = existsSync(join(base, "pages/articles/exchange-outage/index.html"));
     // 4. The next Monday: issue #4, killed half way, then every job re-run.
     const second = await github.run({ event: "schedule", clock: "2026-12-07T07:17:00Z", kill: killHalfWay(4) });
     const secondKilledAt = smtp.delivered(4);
@@ -200,6 +202,7 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
           send: sendResult(rerun),
           websub: rerun.jobs.websub?.result,
           build: rerun.jobs.build === first.jobs.build,
+          pushedArticleKept,
           republished: rerun.dispatched.map((run) => ({ event: run.event, mode: run.inputs.mode, build: run.jobs.build?.result, deploy: run.jobs.deploy?.result, send: sendResult(run), websub: run.jobs.websub?.result })),
         },
         // A run whose send failed starts no publish.

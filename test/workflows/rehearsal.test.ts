@@ -14,7 +14,7 @@ interface Rehearsal {
   runs: {
     first: { send: string; websub: string; killedAt: number; webBeforeSend: boolean };
     pushed: { build: string; deploy: string; send: string };
-    rerun: { send: string; websub: string; build: boolean; republished: Array<Record<string, string>> };
+    rerun: { send: string; websub: string; build: boolean; pushedArticleKept: boolean; republished: Array<Record<string, string>> };
     firstRepublished: number;
     second: { send: string; killedAt: number; rerun: { build: string; deploy: string; send: string } };
     together: { scheduled: string; manual: string };
@@ -42,7 +42,7 @@ describe("publish.yml, run with GitHub's semantics against a protected main and 
     // "Re-run failed jobs" re-ran the send alone, on the first run's commit, and finished the issue; the
     // WebSub job, killed too, read the site the first attempt uploaded.
     expect(first.websub).toBe("failure");
-    expect(rerun).toMatchObject({ send: "success", websub: "success", build: true });
+    expect(rerun).toMatchObject({ send: "success", websub: "success", build: true, pushedArticleKept: true });
     // Once the issue was out, the send started a publish-only run, which built and deployed the site again; a failed send started none.
     expect(rerun.republished).toEqual([{ event: "workflow_dispatch", mode: "publish", build: "success", deploy: "success", send: "skipped", websub: "success" }]);
     expect(result.runs.firstRepublished).toBe(0);
