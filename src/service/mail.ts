@@ -18,6 +18,7 @@ export type MailKind = "confirm" | "welcome";
 /** One recipient's values for a service mail. */
 export interface MailValues {
   address: string;
+  /** The name given with the subscription: the welcome mail's greeting and To. The confirmation never shows it, since anyone can type any words beside anyone's address. */
   name: string | null;
   /** The confirmation link (confirm mail). */
   confirmUrl?: string;
@@ -72,9 +73,10 @@ export class ServiceMail {
   /** One recipient's complete message, and the Message-ID in its header. */
   async build(kind: MailKind, values: MailValues): Promise<{ raw: Buffer; messageId: string }> {
     const { subject, html, text } = await this.compile(kind);
+    const name = kind === "confirm" ? null : values.name;
     const fill = (source: string, escape: boolean) =>
       source.replace(PLACEHOLDER, (_, key: keyof typeof PLACEHOLDERS) => {
-        const value = key === "name" ? values.name?.trim() || "reader" : ((key === "confirm_url" ? values.confirmUrl : values.unsubscribeUrl) ?? "");
+        const value = key === "name" ? name?.trim() || "reader" : ((key === "confirm_url" ? values.confirmUrl : values.unsubscribeUrl) ?? "");
         return escape ? escapeXml(value) : value;
       });
     const domain = this.newsletter.from.address.split("@")[1] ?? "localhost";
@@ -88,7 +90,7 @@ export class ServiceMail {
     const messageId = `<${kind}.${values.id}@${domain}>`;
     const composer = new MailComposer({
       from: { name: this.newsletter.from.name, address: this.newsletter.from.address },
-      to: values.name ? { name: values.name.replace(/[\r\n]/g, " "), address: values.address } : values.address,
+      to: name ? { name: name.replace(/[\r\n]/g, " "), address: values.address } : values.address,
       ...(this.newsletter.replyTo ? { replyTo: this.newsletter.replyTo } : {}),
       subject,
       date: values.date,

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { running } from "../state/process.js";
 import { claimantName, claimDue, markFailed, markSent, reclaimStale, release, type ClaimedMail, type Claimant } from "../store/queue.js";
-import type { SubscriberList } from "../store/subscribers.js";
+import { awaitsConfirmation, type SubscriberList } from "../store/subscribers.js";
 import type { ServiceMail } from "./mail.js";
 import { isPressworkError } from "../errors/error.js";
 
@@ -124,7 +124,7 @@ export class MailWorker {
   private async deliver(mail: ClaimedMail): Promise<boolean> {
     const { list, newsletter, secret, publicUrl, transport } = this.options;
     const now = this.now();
-    const wanted = mail.kind === "confirm" ? mail.status === "pending" && mail.nonce !== null : mail.status === "active";
+    const wanted = mail.kind === "confirm" ? awaitsConfirmation(mail.status, mail.nonce) : mail.status === "active";
     if (!wanted) {
       await markFailed(list.store, mail, `not sent: the subscriber is ${mail.status} now`, now, true);
       return true;

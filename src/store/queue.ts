@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Store } from "./database.js";
-import type { Database, MailQueueTable } from "./schema.js";
+import type { Database, MailQueueTable, SubscriberStatus } from "./schema.js";
 
 /** A queued mail a worker has claimed, with what it needs to build it. */
 export interface ClaimedMail {
@@ -11,7 +11,7 @@ export interface ClaimedMail {
   email: string;
   name: string | null;
   addressKey: string;
-  status: string;
+  status: SubscriberStatus;
   nonce: string | null;
   createdAt: string;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { Address } from "../audience/address.js";
 import { addressKey } from "../issues/message.js";
+import { CONFIRM_DAYS } from "../issues/tokens.js";
 import type { Store } from "./database.js";
 import type { Dialect } from "./migrations.js";
 import { GroupCommit } from "./group-commit.js";
@@ -152,10 +153,10 @@ function hotQueries(db: Kysely<Database>, dialect: Dialect) {
     // Locked on PostgreSQL, where a request at once for the same address (a double submit, another replica) would
     // otherwise read the same status and act on it twice: it waits for this transaction, then reads what it did.
     // SQLite runs one write transaction at a time.
-    findByIdentity: prepare<"list" | "identity", { id: number; status: SubscriberStatus }>(db, (p) =>
+    findByIdentity: prepare<"list" | "identity", { id: number; status: SubscriberStatus; confirm_nonce: string | null }>(db, (p) =>
       db
         .selectFrom("subscribers")
-        .select(["id", "status"])
+        .select(["id", "status", "confirm_nonce"])
         .where("list", "=", p("list"))
         .where("identity", "=", p("identity"))
         .$if(dialect === "postgres", (q) => q.forUpdate()),
@@ -278,6 +279,19 @@ const BATCHES_AT_ONCE = 2;
 /** Minutes before a new subscribe request for a pending address mails another confirmation. */
 const CONFIRM_RESEND_MINUTES = 15;
 
+/** Confirmation mails an address gets at most in the days its link works, however often it is asked for: the form is anyone's. */
+const CONFIRM_MAILS_MAX = 3;
+
+/**
+ * Whether a subscriber waits for the confirmation its nonce names: a new
+ * one (pending), or one that stopped (unsubscribed, bounced, complained)
+ * and has asked to come back. A stopped one stays stopped until the link
+ * is used: anyone can type anyone's address into the form.
+ */
+export function awaitsConfirmation(status: SubscriberStatus, nonce: string | null): boolean {
+  return nonce !== null && (status === "pending" || STOPPED.includes(status));
+}
+
 /**
  * One newsletter's subscribers in the database: subscribe, confirm, stop,
  * add, forget, import, read. Every change and the event that records it
@@ -311,10 +325,13 @@ export class SubscriberList {
   }
 
   /**
-   * Creates or refreshes a pending subscriber and queues a confirmation
-   * mail: a new address, or one that had stopped, gets a fresh nonce; a
-   * pending one keeps its nonce (earlier links still work) and gets another
-   * mail at most every 15 minutes; an active one is left alone. Requests
+   * Creates or refreshes a subscriber waiting for its confirmation and
+   * queues a confirmation mail: a new address becomes pending; one that had
+   * stopped keeps its status and name until the link is used (see
+   * awaitsConfirmation), and gets a nonce; one waiting already keeps its
+   * nonce (earlier links still work). Another mail goes at most every 15
+   * minutes, and at most CONFIRM_MAILS_MAX in the days a link works; an
+   * active one is left alone. Requests
    * made at once are committed together (see GroupCommit); each resolves
    * once its subscriber and its queued mail are committed.
    */
@@ -364,22 +381,21 @@ export class SubscriberList {
     const key = this.keyOf(address.identity);
     const row = (await this.q.findByIdentity(trx, { list: this.list, identity: address.identity })).rows[0];
     if (row?.status === "active") return "already-active";
-    if (row?.status === "pending") {
+    if (row && awaitsConfirmation(row.status, row.confirm_nonce)) {
       await trx
         .updateTable("consents")
         .set({ source: text(consent.source) ?? "", wording: text(consent.wording), ip: text(consent.ip, 64), user_agent: text(consent.userAgent, 300) })
         .where("subscriber_id", "=", row.id)
         .where("confirmed_at", "is", null)
         .execute();
-      const since = new Date(now.getTime() - CONFIRM_RESEND_MINUTES * 60_000).toISOString();
-      const recent = await trx.selectFrom("mail_queue").select("id").where("subscriber_id", "=", row.id).where("kind", "=", "confirm").where("created_at", ">", since).executeTakeFirst();
-      if (!recent) await enqueue(trx, row.id, "confirm", now);
+      await this.confirmAgain(trx, row.id, now, { spaced: true });
       return "refreshed";
     }
     const nonce = randomBytes(16).toString("base64url");
     let id: number;
     if (row) {
-      await trx.updateTable("subscribers").set({ status: "pending", confirm_nonce: nonce, status_at: at, updated_at: at, ...(name ? { name: text(name) } : {}) }).where("id", "=", row.id).execute();
+      // Stopped: it stays so, with its name, until the owner confirms. Only the nonce is new.
+      await trx.updateTable("subscribers").set({ confirm_nonce: nonce, updated_at: at }).where("id", "=", row.id).execute();
       id = row.id;
     } else {
       const inserted = (await this.q.insertPending(trx, { list: this.list, email: address.address, identity: address.identity, key, name: text(name), nonce, at })).rows[0];
@@ -388,18 +404,38 @@ export class SubscriberList {
     }
     const consentId = await this.addConsent(trx, id, consent, now);
     await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: consent.source });
-    await this.q.enqueueConfirm(trx, { subscriber: id, at });
+    // The links mailed before it stopped no longer work: no wait for this one, only the cap.
+    if (row) await this.confirmAgain(trx, id, now, { spaced: false });
+    else await this.q.enqueueConfirm(trx, { subscriber: id, at });
     return row ? "resubscribed" : "new";
+  }
+
+  /**
+   * Queues another confirmation mail for a subscriber asked for again,
+   * unless CONFIRM_MAILS_MAX went in the days a link works or, `spaced`,
+   * one went in the last 15 minutes (its link still works).
+   */
+  private async confirmAgain(trx: Kysely<Database>, id: number, now: Date, { spaced }: { spaced: boolean }): Promise<void> {
+    const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const sent = await trx
+      .selectFrom("mail_queue")
+      .select("created_at")
+      .where("subscriber_id", "=", id)
+      .where("kind", "=", "confirm")
+      .where("created_at", ">", ago(CONFIRM_DAYS * 86_400_000))
+      .execute();
+    const recent = ago(CONFIRM_RESEND_MINUTES * 60_000);
+    if (sent.length < CONFIRM_MAILS_MAX && !(spaced && sent.some((mail) => mail.created_at > recent))) await enqueue(trx, id, "confirm", now);
   }
 
   /** What confirming with this nonce would do now, changing nothing: "pending" confirms it; "already" and "used" as in confirm. */
   async confirmState(nonce: string): Promise<"pending" | Exclude<ConfirmOutcome, "confirmed">> {
-    const row = await this.store.db.selectFrom("subscribers").select("status").where("list", "=", this.list).where("confirm_nonce", "=", nonce).executeTakeFirst();
-    return row?.status === "pending" ? "pending" : row?.status === "active" ? "already" : "used";
+    const row = await this.store.db.selectFrom("subscribers").select(["status", "confirm_nonce"]).where("list", "=", this.list).where("confirm_nonce", "=", nonce).executeTakeFirst();
+    return row && awaitsConfirmation(row.status, row.confirm_nonce) ? "pending" : row?.status === "active" ? "already" : "used";
   }
 
   /**
-   * Confirms the pending subscription a nonce belongs to: the subscriber
+   * Confirms the subscription a nonce belongs to (see awaitsConfirmation): the subscriber
    * becomes active, the consent gets its confirmation time, a suppression of
    * the address is lifted (they asked again, twice), and a welcome mail is
    * queued. The same link again answers "already"; a link whose nonce was
@@ -411,14 +447,14 @@ export class SubscriberList {
       // Locked, as in subscribeIn: of a scanner's and a person's request at once, only one confirms and queues the welcome.
       const row = await trx
         .selectFrom("subscribers")
-        .select(["id", "status", "address_key"])
+        .select(["id", "status", "address_key", "confirm_nonce"])
         .where("list", "=", this.list)
         .where("confirm_nonce", "=", nonce)
         .$if(this.store.dialect === "postgres", (q) => q.forUpdate())
         .executeTakeFirst();
       if (!row) return "used";
       if (row.status === "active") return "already";
-      if (row.status !== "pending") return "used";
+      if (!awaitsConfirmation(row.status, row.confirm_nonce)) return "used";
       await trx.updateTable("subscribers").set({ status: "active", status_at: at, updated_at: at }).where("id", "=", row.id).execute();
       const consent = await trx.selectFrom("consents").select("id").where("subscriber_id", "=", row.id).where("confirmed_at", "is", null).orderBy("id", "desc").executeTakeFirst();
       if (consent) await trx.updateTable("consents").set({ confirmed_at: at }).where("id", "=", consent.id).execute();

@@ -124,6 +124,42 @@ for (const backend of await backends("store tests")) {
       expect(await l.confirm("not-a-nonce", later(4))).toBe("used");
     });
 
+    it("keeps an address that stopped stopped, with its name, until its owner confirms: a stranger's request mails only a confirmation, a few at most", async () => {
+      const l = await list("stopped-until-confirmed");
+      const stopped = { "gone@example.org": "unsubscribed", "dead@example.org": "bounced", "angry@example.org": "complained" } as const;
+      for (const [who, status] of Object.entries(stopped)) {
+        await l.add(address(who), "Their Name", T0);
+        const key = l.keyOf(who);
+        if (status === "unsubscribed") await l.unsubscribe(key, "one-click", later(1));
+        else await l.record({ id: `r-${who}`, type: status, ...(status === "bounced" ? { bounce: "hard" as const } : {}), key, at: later(1), source: "mailbox" });
+      }
+      const never = async () => {
+        const keys: string[] = [];
+        for await (const key of l.stoppedKeys()) keys.push(key);
+        return keys;
+      };
+      expect((await never()).sort()).toEqual(Object.keys(stopped).map((who) => l.keyOf(who)).sort());
+      // Anyone may type these addresses into the form, with any name, again and again.
+      for (let minutes = 10; minutes <= 130; minutes += 20) {
+        for (const who of Object.keys(stopped)) await l.subscribe(address(who), "Visit cheap-pills.example now", { source: "form:footer" }, later(minutes));
+      }
+      for (const [who, status] of Object.entries(stopped)) {
+        const row = await subscriber(l, who);
+        expect({ status: row?.status, name: row?.name }, who).toEqual({ status, name: "Their Name" });
+        const confirms = await l.store.db.selectFrom("mail_queue").select("id").where("subscriber_id", "=", row?.id ?? 0).where("kind", "=", "confirm").execute();
+        expect(confirms, who).toHaveLength(3);
+      }
+      // A send leaves them out, whatever list it reads.
+      expect((await never()).sort()).toEqual(Object.keys(stopped).map((who) => l.keyOf(who)).sort());
+      // Its owner's click brings one back, and lifts what stopped it.
+      const nonce = (await subscriber(l, "gone@example.org"))?.confirm_nonce ?? "";
+      expect(await l.confirmState(nonce)).toBe("pending");
+      expect(await l.confirm(nonce, later(140))).toBe("confirmed");
+      expect((await subscriber(l, "gone@example.org"))?.status).toBe("active");
+      expect(await never()).not.toContain(l.keyOf("gone@example.org"));
+      expect(await never()).toContain(l.keyOf("dead@example.org"));
+    });
+
     it("unsubscribes at once and idempotently, drops unsent mail, and an old confirmation link no longer resubscribes", async () => {
       const l = await list("unsubscribe");
       await l.subscribe(address("cy@example.org"), undefined, { source: "form:footer" }, T0);
@@ -263,7 +299,8 @@ for (const backend of await backends("store tests")) {
       expect((await subscriber(l, "new.one@example.org"))?.name).toBe("Reader 0");
       // Asked again 20 minutes after the first: a second confirmation mail.
       expect(await confirms("waiting@example.org")).toBe(2);
-      expect((await subscriber(l, "gone@example.org"))?.status).toBe("pending");
+      // One who had stopped stays so until the link is used.
+      expect((await subscriber(l, "gone@example.org"))?.status).toBe("unsubscribed");
       expect(await confirms("gone@example.org")).toBe(1);
       expect((await subscriber(l, "active@example.org"))?.status).toBe("active");
     });
