@@ -22,6 +22,7 @@ import { securityHeaders } from "./security-headers.js";
 import { loadPages, type PageName } from "./pages.js";
 import type { ServiceSettings } from "./settings.js";
 import { MailWorker } from "./worker.js";
+import { MAILBOX_LIMIT, MailboxLimit } from "./mailbox-limit.js";
 
 /** Largest request body on the public endpoints. */
 export const BODY_LIMIT = 16 * 1024;
@@ -168,6 +169,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   await app.register(formbody);
   acceptMultipartForms(app);
   await app.register(rateLimit, { global: false });
+  const mailboxes = new MailboxLimit();
 
   const page = (reply: FastifyReply, status: number, name: PageName, values: Record<string, unknown> = {}) =>
     reply
@@ -238,6 +240,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (/[\u0000-\u001f\u007f]/.test(body.name ?? "")) return refuse("The name must be one line of text.");
       if (body.website) {
         request.log.info("subscribe: the honeypot field was filled; answered as usual and ignored");
+        return accepted();
+      }
+      if (!mailboxes.take(parsed, now().getTime())) {
+        request.log.info(`subscribe: ${maskAddress(parsed.address)}'s mailbox was asked for ${MAILBOX_LIMIT} times this hour, under any spelling; answered as usual and ignored`);
         return accepted();
       }
       const consent = { source: `form:${body.form || "unnamed"}`, wording: body.wording || undefined, ip: request.ip, userAgent: request.headers["user-agent"] };

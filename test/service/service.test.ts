@@ -138,6 +138,17 @@ for (const backend of await backends("service tests")) {
       expect((await running.service.store.db.selectFrom("subscribers").select("name").where("identity", "=", address).executeTakeFirst())?.name).toBe("Ann");
     });
 
+    it("mails one mailbox a few confirmations an hour, however many ways its address is spelled (Gmail's dots, +tags)", async () => {
+      const spellings = ["bomb.ed", "b.ombed", "bo.mbed", "bombed+1", "bombed+2", "b.o.m.b.e.d", "BombEd+x", "bombe.d"].map((local) => `${local}@gmail.com`);
+      for (const email of spellings) expect((await postForm(`${running.url}/subscribe`, { email })).status).toBe(303);
+      // Another mailbox is not held back by this one.
+      expect((await postForm(`${running.url}/subscribe`, { email: "bombed.not@gmail.com" })).status).toBe(303);
+      const rows = await running.service.store.db.selectFrom("subscribers").select("identity").where("identity", "like", "%@gmail.com").execute();
+      const bombed = rows.filter((r) => (r.identity.split("@")[0] ?? "").replaceAll(".", "").replace(/\+.*/, "") === "bombed");
+      expect(bombed).toHaveLength(3);
+      expect(rows.map((r) => r.identity)).toContain("bombed.not@gmail.com");
+    });
+
     it("answers a subscribe the same whether the address is new, pending or already subscribed", async () => {
       const address = "same.answer@example.org";
       const ask = async () => {
