@@ -7,7 +7,8 @@ import { PressworkError } from "../errors/error.js";
  * `bounces+<token>@domain`), so a bounce says whom it is about from its
  * envelope alone, and the unsubscribe mailto (`unsubscribe+<token>@domain`).
  *
- * The token is `<issue>.<key>.<mac>`: the issue number in decimal, the
+ * The token is `<issue>.<key>.<mac>`: the issue number in decimal (0 in
+ * the unsubscribe mailto of a mail that is no issue, the service's welcome), the
  * address's keyed hash (`addressKey`, 24 hex digits, the ledger's key) and
  * 12 hex digits of an HMAC of both under PRESSWORK_SECRET, so a forged
  * address is refused. Digits, a–f and dots only: it survives MTAs that
@@ -19,7 +20,8 @@ import { PressworkError } from "../errors/error.js";
 
 /** What a feedback token names. */
 export interface FeedbackToken {
-  issue: number;
+  /** The issue; none for a mail that is no issue (the service's welcome mail). */
+  issue?: number;
   /** The recipient's keyed address hash, 24 lower-case hex digits. */
   key: string;
 }
@@ -45,12 +47,13 @@ function mac(purpose: TokenPurpose, issue: number, key: string, secret: string):
   return createHmac("sha256", secret).update(`presswork ${purpose}\n${issue}\n${key}`).digest("hex").slice(0, 12);
 }
 
-/** The token for a recipient of an issue. Throws on a key that is not an address key or an issue that is not a positive integer. */
+/** The token for a recipient of an issue, or of no issue (written 0). Throws on a key that is not an address key or an issue that is not a positive integer. */
 export function feedbackToken(purpose: TokenPurpose, token: FeedbackToken, secret: string): string {
   const key = token.key.toLowerCase();
   if (!KEY.test(key)) throw new PressworkError("internal", "a feedback token needs the address key (24 hex digits), never the address");
-  if (!Number.isInteger(token.issue) || token.issue < 1 || token.issue > 999_999_999) throw new PressworkError("internal", `issue ${token.issue} is not an issue number`);
-  return `${token.issue}.${key}.${mac(purpose, token.issue, key, secret)}`;
+  const issue = token.issue ?? 0;
+  if (token.issue !== undefined && (!Number.isInteger(issue) || issue < 1 || issue > 999_999_999)) throw new PressworkError("internal", `issue ${issue} is not an issue number`);
+  return `${issue}.${key}.${mac(purpose, issue, key, secret)}`;
 }
 
 /** `local<delimiter><token>@domain`. Throws when the local part would pass 64 octets. */
@@ -74,16 +77,19 @@ export function verpAddress(bounces: TokenAddress, token: FeedbackToken, secret:
  * The mailto URL for one recipient's List-Unsubscribe header: the token in
  * the address and in the subject, so a mail system that strips the
  * `+` part still carries it: `mailto:unsubscribe+<token>@example.com?subject=unsubscribe%20<token>`.
+ * Without a delimiter (a mailbox that may not take tagged addresses) the
+ * token is in the subject alone.
  */
-export function unsubscribeMailto(mailbox: TokenAddress, token: FeedbackToken, secret: string): string {
+export function unsubscribeMailto(mailbox: { address: string; delimiter?: string }, token: FeedbackToken, secret: string): string {
   const value = feedbackToken("unsubscribe", token, secret);
-  return `mailto:${tokenAddress("unsubscribe", mailbox, token, secret)}?subject=unsubscribe%20${value}`;
+  const address = mailbox.delimiter === undefined ? mailbox.address : tokenAddress("unsubscribe", { address: mailbox.address, delimiter: mailbox.delimiter }, token, secret);
+  return `mailto:${address}?subject=unsubscribe%20${value}`;
 }
 
 /**
  * The recipient and issue a token names, from any text that holds one (an
- * address, a local part, a subject), in any letter case; undefined when
- * there is none or its MAC is wrong.
+ * address, a local part, a subject), in any letter case; no issue for a
+ * token of issue 0; undefined when there is none or its MAC is wrong.
  */
 export function readFeedbackToken(purpose: TokenPurpose, text: string, secret: string): FeedbackToken | undefined {
   for (const match of text.toLowerCase().matchAll(TOKEN)) {
@@ -91,7 +97,7 @@ export function readFeedbackToken(purpose: TokenPurpose, text: string, secret: s
     const key = match[2] as string;
     const expected = Buffer.from(mac(purpose, issue, key, secret));
     const given = Buffer.from(match[3] as string);
-    if (issue > 0 && timingSafeEqual(expected, given)) return { issue, key };
+    if (timingSafeEqual(expected, given)) return issue > 0 ? { issue, key } : { key };
   }
   return undefined;
 }

@@ -53,17 +53,17 @@ export function fromEnvelope(values: Iterable<string>, identity: SenderIdentity)
     for (const candidate of value.split(/[\s,<>]+/)) {
       if (!candidate.includes("@")) continue;
       const token = decodeVerp(candidate, identity.secret);
-      if (token) return { recipient: { key: token.key, via: "verp" }, issue: token.issue };
+      if (token) return { recipient: { key: token.key, via: "verp" }, ...(token.issue !== undefined ? { issue: token.issue } : {}) };
     }
   }
   return {};
 }
 
-/** The recipient and issue an unsubscribe token names, in addresses or a subject. */
+/** The recipient and issue an unsubscribe token names, in addresses or a subject (no issue: the welcome mail's). */
 export function fromUnsubscribeToken(values: Iterable<string>, identity: SenderIdentity): Identified {
   for (const value of values) {
     const token = readFeedbackToken("unsubscribe", value, identity.secret);
-    if (token) return { recipient: { key: token.key, via: "token" }, issue: token.issue };
+    if (token) return { recipient: { key: token.key, via: "token" }, ...(token.issue !== undefined ? { issue: token.issue } : {}) };
   }
   return {};
 }

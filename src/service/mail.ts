@@ -24,6 +24,8 @@ export interface MailValues {
   confirmUrl?: string;
   /** The one-click unsubscribe link (welcome mail, and its List-Unsubscribe header). */
   unsubscribeUrl?: string;
+  /** The List-Unsubscribe mailto, with the recipient's signed token (welcome mail). */
+  unsubscribeMailto?: string;
   /** Names the message: Message-ID and outbox file. */
   id: string;
   date: Date;
@@ -82,9 +84,9 @@ export class ServiceMail {
     const domain = this.newsletter.from.address.split("@")[1] ?? "localhost";
     const listName = (this.newsletter.name ?? this.config.site.title).replace(/["\\\r\n]/g, "");
     const headers: Record<string, { prepared: true; value: string }> = { "Auto-Submitted": { prepared: true, value: "auto-generated" } };
-    if (kind === "welcome" && values.unsubscribeUrl) {
+    if (kind === "welcome" && values.unsubscribeUrl && values.unsubscribeMailto) {
       headers["List-ID"] = { prepared: true, value: `"${listName}" <${this.newsletter.listId}>` };
-      headers["List-Unsubscribe"] = { prepared: true, value: `<${values.unsubscribeUrl}>, <mailto:${this.newsletter.unsubscribe.mailto}?subject=unsubscribe>` };
+      headers["List-Unsubscribe"] = { prepared: true, value: `<${values.unsubscribeUrl}>, <${values.unsubscribeMailto}>` };
       headers["List-Unsubscribe-Post"] = { prepared: true, value: "List-Unsubscribe=One-Click" };
     }
     const messageId = `<${kind}.${values.id}@${domain}>`;

@@ -2,6 +2,7 @@ import { type Transport } from "../delivery/transport.js";
 import { maskAddress } from "../audience/address.js";
 import { unsubscribeUrl } from "../issues/message.js";
 import { CONFIRM_DAYS, confirmToken } from "../issues/tokens.js";
+import { unsubscribeMailto } from "../issues/verp.js";
 import type { NewsletterConfig } from "../config/schema.js";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -138,6 +139,8 @@ export class MailWorker {
         ? { confirmUrl: `${publicUrl}confirm?token=${encodeURIComponent(confirmToken(mail.nonce, list.list, new Date(now.getTime() + CONFIRM_DAYS * 86_400_000), secret))}` }
         : {}),
       unsubscribeUrl: unsubscribeUrl(newsletter, mail.email, secret, mail.addressKey),
+      // Tagged as the issues' are when the mailbox takes tagged addresses (newsletter.bounces says so); the token names no issue.
+      unsubscribeMailto: unsubscribeMailto({ address: newsletter.unsubscribe.mailto, ...(newsletter.bounces ? { delimiter: newsletter.bounces.delimiter } : {}) }, { key: mail.addressKey }, secret),
     };
     let outcome;
     try {

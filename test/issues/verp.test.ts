@@ -46,6 +46,18 @@ describe("per-recipient envelope senders (VERP)", () => {
     expect(readFeedbackToken("unsubscribe", url.searchParams.get("subject") as string, SECRET)).toEqual({ issue: 3, key });
   });
 
+  it("makes a token of no issue for the welcome mail: in the address and subject, or in the subject alone without a delimiter", () => {
+    const tagged = new URL(unsubscribeMailto({ address: "unsubscribe@news.example.com", delimiter: "-" }, { key }, SECRET));
+    expect(tagged.pathname).toMatch(/^unsubscribe-0\.[0-9a-f]{24}\.[0-9a-f]{12}@news\.example\.com$/);
+    expect(readFeedbackToken("unsubscribe", tagged.pathname, SECRET)).toEqual({ key });
+    const plain = new URL(unsubscribeMailto({ address: "unsubscribe@news.example.com" }, { key }, SECRET));
+    expect(plain.pathname).toBe("unsubscribe@news.example.com");
+    expect(readFeedbackToken("unsubscribe", plain.searchParams.get("subject") as string, SECRET)).toEqual({ key });
+    // The MAC covers the issue: a welcome token does not become one for issue 1, nor a bounce address.
+    expect(readFeedbackToken("unsubscribe", tagged.pathname.replace("-0.", "-1."), SECRET)).toBeUndefined();
+    expect(decodeVerp(tagged.pathname, SECRET)).toBeUndefined();
+  });
+
   it("refuses to build from an address instead of its key, or past 64 octets", () => {
     expect(() => verpAddress(bounces, { issue: 1, key: "jane@example.org" }, SECRET)).toThrow(/address key/);
     expect(() => verpAddress({ address: "a-very-long-bounce-mailbox-name@x.example", delimiter: "+" }, { issue: 1, key }, SECRET)).toThrow(/64/);

@@ -3,6 +3,9 @@ import { sql, type Transaction } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressKey, unsubscribeUrl } from "../../src/issues/message.js";
 import { confirmToken } from "../../src/issues/tokens.js";
+import { DatabaseSink } from "../../src/feedback/store-sink.js";
+import { classifyMessage } from "../../src/mailbox/classify.js";
+import { senderIdentity } from "../../src/mailbox/identify.js";
 import { parseAddress } from "../../src/audience/address.js";
 import type { Database } from "../../src/store/schema.js";
 import { backends } from "../helpers/databases.js";
@@ -147,6 +150,27 @@ for (const backend of await backends("service tests")) {
       const bombed = rows.filter((r) => (r.identity.split("@")[0] ?? "").replaceAll(".", "").replace(/\+.*/, "") === "bombed");
       expect(bombed).toHaveLength(3);
       expect(rows.map((r) => r.identity)).toContain("bombed.not@gmail.com");
+    });
+
+    it("gives the welcome mail a List-Unsubscribe mailto with the subscriber's signed token, which the mailbox reader acts on whoever sends it", async () => {
+      const address = "mo.mailto@example.org";
+      expect((await postForm(`${running.url}/subscribe`, { email: address })).status).toBe(303);
+      expect((await fetch(link((await mailTo(smtp, address)).text, `${running.url}/confirm?token=`), { method: "POST" })).status).toBe(200);
+      const welcome = await mailTo(smtp, address, 2);
+      const header = welcome.headerLines.find((h) => h.key === "list-unsubscribe")?.line ?? "";
+      const mailto = new URL(/<(mailto:[^>]+)>/.exec(header)?.[1] ?? "mailto:none");
+      // No newsletter.bounces in the sample config: the mailbox may not take tagged addresses, so the token is in the subject.
+      expect(mailto.pathname).toBe("unsubscribe@signal-noise.example");
+      const subject = mailto.searchParams.get("subject") ?? "";
+      expect(subject).toMatch(/^unsubscribe 0\.[0-9a-f]{24}\.[0-9a-f]{12}$/);
+      // What a mail program sends for it, here from another address and through a server that authenticates nothing.
+      const request = `From: someone.else@example.net\r\nTo: ${mailto.pathname}\r\nSubject: ${subject}\r\nMessage-ID: <welcome-mailto@example.net>\r\n\r\nunsubscribe\r\n`;
+      const newsletter = running.config.newsletter!;
+      const result = await classifyMessage(Buffer.from(request), { identity: senderIdentity(newsletter, SECRET), now: new Date() });
+      expect(result).toMatchObject({ understood: true, summary: "an unsubscribe request (signed)", events: [{ kind: "unsubscribe", recipient: { key: addressKey(address, SECRET), via: "token" } }] });
+      expect(result.events[0]).not.toHaveProperty("issue");
+      for (const event of result.events) await new DatabaseSink(running.service.list, running.config.feedback).record(event);
+      expect(await statusOf(running, address)).toBe("unsubscribed");
     });
 
     it("answers a subscribe the same whether the address is new, pending or already subscribed", async () => {
