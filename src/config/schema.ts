@@ -121,6 +121,8 @@ const mailbox = z.object({
   batchSize: z.number().int().min(1).max(1000).default(100),
   maxMessageKilobytes: z.number().int().min(64).max(65536).default(1024),
   pollSeconds: z.number().int().min(5).max(3600).default(60),
+  /** The mailbox's own servers, by the authserv-id they write in Authentication-Results: only theirs are read. */
+  authservIds: z.array(z.string().regex(/^[^\s;()"]+$/, "must be an authserv-id as the server writes it, such as mx.google.com")).min(1, "must name at least one server, or be left out").optional(),
 });
 
 const feedback = z.object({

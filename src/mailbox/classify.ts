@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind, type FeedbackRecipient, type FeedbackSource } from "../feedback/event.js";
+import { senderAuthenticated } from "./authentication-results.js";
 import { addressOf, field, fieldBlocks, messageHead, type FieldBlock } from "./fields.js";
-import { byAddress, fromEnvelope, fromOriginal, fromUnsubscribeToken, isMailbox, isOurs, type Identified, type SenderIdentity } from "./identify.js";
+import { byAddress, fromEnvelope, fromOriginal, fromUnsubscribeToken, isMailbox, isOurs, splitAddress, type Identified, type SenderIdentity } from "./identify.js";
 import { failureStatus, severity, statusIn } from "./severity.js";
 import { isAutoReply, readTextBounce } from "./text-bounce.js";
 
@@ -24,6 +25,8 @@ export interface ClassifyOptions {
   /** When the message was read: the time of events whose report carries no date. */
   now: Date;
   source?: FeedbackSource;
+  /** `mailbox.authservIds`: the servers whose Authentication-Results are read; unset, the topmost field's. */
+  authservIds?: readonly string[];
 }
 
 /** Headers a mailbox sees that carry the envelope recipient of a message: where a VERP address shows. */
@@ -279,7 +282,9 @@ function classifyAutoReply(c: Context): Classification | undefined {
  * in the address or the subject of the List-Unsubscribe mailto (`token`);
  * else, from the address that sent it, any mail to the unsubscribe mailbox
  * (`mailbox`) or, after automatic replies, any with "unsubscribe" as its
- * subject (`subject`).
+ * subject (`subject`). Anyone can write any From: without a token, the
+ * request is acted on only when the receiving server authenticated the
+ * sender's domain, and otherwise goes to a person.
  */
 function classifyUnsubscribe(c: Context, by: "token" | "mailbox" | "subject"): Classification | undefined {
   const identity = c.options.identity;
@@ -291,6 +296,10 @@ function classifyUnsubscribe(c: Context, by: "token" | "mailbox" | "subject"): C
   if (by === "mailbox" ? !toMailbox : !/^\s*(?:re:\s*)?unsubscribe\b/i.test(c.subject)) return undefined;
   const sender = c.mail.from?.value[0]?.address ?? addressOf(field(c.head, "from"));
   if (!sender) return { events: [], understood: false, format: "unsubscribe-mail", summary: "an unsubscribe request without a sender address" };
+  // DMARC is about one From address: with several, which one the server checked is unknown.
+  const oneSender = (c.head.get("from")?.length ?? 0) <= 1 && (c.mail.from?.value.length ?? 0) <= 1;
+  const check = oneSender ? senderAuthenticated(c.head, splitAddress(sender).domain, c.options.authservIds) : { authenticated: false, why: "more than one From address" };
+  if (!check.authenticated) return { events: [], understood: false, format: "unsubscribe-mail", summary: `an unsubscribe request whose sender is not authenticated (${check.why}): left for a person` };
   return { events: [c.event("unsubscribe", "unsubscribe-mail", { recipient: byAddress(sender, identity, "from") })], understood: true, format: "unsubscribe-mail", summary: "an unsubscribe request (by its sender's address)" };
 }
 

@@ -153,7 +153,7 @@ async function readBatch(client: ImapFlow, folder: string, uids: number[], optio
       if (size > limit) report.truncated++;
       let outcome;
       try {
-        outcome = await classifyMessage(source, { identity: options.identity, now: options.now() });
+        outcome = await classifyMessage(source, { identity: options.identity, now: options.now(), ...(options.config.authservIds ? { authservIds: options.config.authservIds } : {}) });
       } catch (error) {
         report.attention.push({ folder, uid, reason: `could not be parsed: ${withoutAddresses((error as Error).message)}` });
         attention.push(uid);

@@ -12,6 +12,8 @@ const NOW = new Date("2026-12-05T00:00:00Z");
 interface Expected {
   understood: boolean;
   format: string;
+  /** What the report says of a message left for a person, where it matters. */
+  summary?: string;
   events: Array<{ kind: string; recipient?: string; via?: string; issue?: number; status?: string; feedbackType?: string; diagnostic?: string }>;
 }
 
@@ -31,6 +33,7 @@ describe("the bounce corpus", () => {
     const expected = JSON.parse(readFileSync(join(DIR, `${name}.json`), "utf8")) as Expected;
     const result = await classifyMessage(raw, { identity: fixtureIdentity(), now: NOW });
     expect({ understood: result.understood, format: result.format }).toEqual({ understood: expected.understood, format: expected.format });
+    if (expected.summary) expect(result.summary).toBe(expected.summary);
     expect(
       result.events.map((e) => ({
         kind: e.kind,
@@ -83,6 +86,35 @@ describe("the bounce corpus", () => {
     const raw = readFileSync(join(DIR, "exim-plain-text.eml"), "utf8").replaceAll("fe42b11856d5", "fe42b11856d6").replace(/Message-ID: <issue-12[^>]+>/i, "Message-ID: <x@y.example>");
     const result = await classifyMessage(Buffer.from(raw), { identity: fixtureIdentity(), now: NOW });
     expect(result).toMatchObject({ understood: false, format: "exim", events: [], summary: "a bounce that names no message of ours (no envelope token or original Message-ID): not trusted, nothing changed" });
+  });
+
+  it("reads the Authentication-Results the receiving server put on top, not one the sender wrote further down", async () => {
+    const forged = readFileSync(join(DIR, "unsubscribe-forged-from-dmarc-fail.eml"), "utf8").replace("From: victim@gmail.com\n", "Authentication-Results: mx.signal-noise.example; dkim=pass header.d=gmail.com; dmarc=pass header.from=gmail.com\nFrom: victim@gmail.com\n");
+    expect(await classifyMessage(Buffer.from(forged), { identity: fixtureIdentity(), now: NOW })).toMatchObject({ understood: false, events: [], summary: expect.stringContaining("(dmarc=fail, dkim=none)") });
+    // Through a server that writes none, a field the sender wrote is on top: only mailbox.authservIds tells them apart.
+    const unchecked = readFileSync(join(DIR, "unsubscribe-no-authentication-results.eml"), "utf8").replace("From: victim@gmail.com\n", "Authentication-Results: mx.google.com; dmarc=pass header.from=gmail.com\nFrom: victim@gmail.com\n");
+    expect(await classifyMessage(Buffer.from(unchecked), { identity: fixtureIdentity(), now: NOW, authservIds: ["mx.signal-noise.example"] })).toMatchObject({
+      understood: false,
+      events: [],
+      summary: "an unsubscribe request whose sender is not authenticated (no Authentication-Results from mx.signal-noise.example): left for a person",
+    });
+  });
+
+  it("with mailbox.authservIds, reads the topmost field those servers wrote, below a forwarder's", async () => {
+    const raw = readFileSync(join(DIR, "unsubscribe-from-dmarc-pass.eml"), "utf8");
+    const forwarded = `Authentication-Results: relay.forwarder.example; dmarc=fail header.from=gmail.com\n${raw}`;
+    const options = { identity: fixtureIdentity(), now: NOW };
+    expect(await classifyMessage(Buffer.from(forwarded), { ...options, authservIds: ["MX.signal-noise.example"] })).toMatchObject({ understood: true, events: [{ kind: "unsubscribe", recipient: { key: addressKey("victim@gmail.com", FIXTURE_SECRET), via: "from" } }] });
+    expect(await classifyMessage(Buffer.from(forwarded), options)).toMatchObject({ understood: false, events: [], summary: expect.stringContaining("(dmarc=fail)") });
+  });
+
+  it("leaves for a person an unsubscribe request with more than one From address, or a DKIM pass for another domain", async () => {
+    const raw = readFileSync(join(DIR, "unsubscribe-from-dmarc-pass.eml"), "utf8");
+    const two = raw.replace("From: victim@gmail.com\n", "From: victim@gmail.com, other@example.org\n");
+    expect(await classifyMessage(Buffer.from(two), { identity: fixtureIdentity(), now: NOW })).toMatchObject({ understood: false, events: [], summary: expect.stringContaining("(more than one From address)") });
+    const subdomain = raw.replace(/dkim=pass header\.d=gmail\.com[^;]*;[\s\S]*?dmarc=pass \(policy=none\) header\.from=gmail\.com/, "dkim=pass header.d=mail.gmail.com header.s=s1");
+    expect(subdomain).not.toContain("dmarc=");
+    expect(await classifyMessage(Buffer.from(subdomain), { identity: fixtureIdentity(), now: NOW })).toMatchObject({ understood: false, events: [], summary: expect.stringContaining("(dkim=pass for mail.gmail.com)") });
   });
 
   it("classifies a 20 MB bounce from its first megabyte as it classifies the whole", async () => {

@@ -93,6 +93,9 @@ describe("presswork mailbox over a real IMAP server", () => {
     expect(readFileSync(join(root, "feedback/events.jsonl"), "utf8")).not.toMatch(/[\p{L}\p{N}_.+-]+@[\p{L}\p{N}-]+\.[\p{L}\p{N}.-]+/u);
     const printed = result.stdout + result.stderr;
     expect(printed).toMatch(/uid \d+: no delivery status, feedback report or bounce text found \(from i\*\*\*@gmail\.com, "Re: Signal & Noise #12/);
+    // A forged unsubscribe request goes to a person, saying why; the reader's own, authenticated, unsubscribes.
+    expect(printed).toContain('an unsubscribe request whose sender is not authenticated (dmarc=fail, dkim=none): left for a person (from v***@gmail.com, "unsubscribe")');
+    expect(events.filter((e) => e["kind"] === "unsubscribe" && e["key"] === addressKey("victim@gmail.com", FIXTURE_SECRET))).toHaveLength(1);
     expect(printed.replace(/\w\*\*\*@[\w.-]+/g, "")).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
 
     // The same reports delivered again change nothing in the events, and are moved all the same.
@@ -119,6 +122,18 @@ describe("presswork mailbox over a real IMAP server", () => {
     expect(result.stdout).toMatch(/1\s+hard-bounce/);
     expect(await folders(url)).toEqual({ INBOX: 2 });
     expect(readEvents(join(root, "events.jsonl"))).toEqual([]);
+  });
+
+  it("reads only the Authentication-Results of the servers mailbox.authservIds names", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    const url = await mailboxWith("authserv", [readFileSync(join(FIXTURES, "unsubscribe-from-dmarc-pass.eml"))]);
+    const run = async (ids: string) => runCli(["mailbox", "--once", "--dry-run"], await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  authservIds: [${ids}]\n` }), { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET });
+    const other = await run("mx.other.example");
+    expect(other.code).toBe(0);
+    expect(other.stdout + other.stderr).toContain("an unsubscribe request whose sender is not authenticated (no Authentication-Results from mx.other.example): left for a person");
+    const ours = await run("mx.other.example, MX.Signal-Noise.example");
+    expect(ours.code).toBe(0);
+    expect(ours.stdout).toMatch(/1\s+unsubscribe/);
   });
 
   it("leaves a message in place when its event could not be made durable, and a second run records it once and moves it", async (ctx) => {
