@@ -162,8 +162,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     referrerPolicy: { policy: "no-referrer" },
   });
-  app.addHook("onRequest", (_request, reply, done) => {
+  let untrustedProxyTold = false;
+  app.addHook("onRequest", (request, reply, done) => {
     for (const [name, value] of security) reply.raw.setHeader(name, value);
+    if (!untrustedProxyTold && forwardedByUntrusted(request)) {
+      untrustedProxyTold = true;
+      const peer = request.socket.remoteAddress ?? "an unknown address";
+      const trusted = settings.trustProxy ? `is ${settings.trustProxy.join(",")}` : "is unset";
+      app.log.warn(
+        `X-Forwarded-For came from ${peer}, a peer PRESSWORK_TRUST_PROXY does not name (it ${trusted}): the header is ignored, so every client behind a proxy at ${peer} counts as ${peer} for the subscribe rate limit and in consent records. If your reverse proxy connects from there, add that address to PRESSWORK_TRUST_PROXY (this is logged once)`,
+      );
+    }
     done();
   });
   await app.register(formbody);
@@ -395,6 +404,16 @@ function wantsJson(request: FastifyRequest): boolean {
   if ((request.headers["content-type"] ?? "").includes("application/json")) return true;
   const accept = request.headers.accept ?? "";
   return accept.includes("application/json") && !accept.includes("text/html");
+}
+
+/**
+ * Whether a request names a client in X-Forwarded-For that Fastify ignored
+ * because the peer that sent it is not a trusted proxy: `ips` holds the
+ * header's addresses only past a trusted peer, and is missing when nobody is.
+ */
+function forwardedByUntrusted(request: FastifyRequest): boolean {
+  const header = request.headers["x-forwarded-for"];
+  return header !== undefined && /[^\s,]/.test(String(header)) && (request.ips?.length ?? 1) === 1;
 }
 
 /** A schema error as a sentence naming the field, never its value. */

@@ -510,6 +510,23 @@ for (const backend of await backends("service tests")) {
       expect((await r.service.list.counts()).pending).toBe(11);
     });
 
+    it("warns once when X-Forwarded-For comes from a peer PRESSWORK_TRUST_PROXY does not name, and not when it comes from a trusted proxy", async () => {
+      const told = (r: RunningService) => r.logs.filter((line) => line.includes("X-Forwarded-For"));
+      // Docker's published port on 127.0.0.1 reaches the container from the bridge gateway, outside 10.0.0.0/8: the header is ignored.
+      for (const [setting, said] of [["10.0.0.0/8", "it is 10.0.0.0/8"], ["", "it is unset"]] as const) {
+        const r = await start({ PRESSWORK_TRUST_PROXY: setting });
+        for (const client of ["198.51.100.7", "198.51.100.8", "198.51.100.9"]) expect((await fetch(`${r.url}/subscribe`, { headers: { "x-forwarded-for": client } })).status).toBe(200);
+        expect(told(r), setting).toHaveLength(1);
+        const line = JSON.parse(told(r)[0] ?? "{}") as { level: number; msg: string };
+        expect(line.level).toBe(40);
+        expect(line.msg).toContain("X-Forwarded-For came from 127.0.0.1, a peer PRESSWORK_TRUST_PROXY does not name");
+        expect(line.msg).toContain(said);
+      }
+      // `running` trusts loopback: the same requests name their clients, and nothing is said.
+      for (const client of ["198.51.100.7", "198.51.100.8"]) expect((await fetch(`${running.url}/subscribe`, { headers: { "x-forwarded-for": client } })).status).toBe(200);
+      expect(told(running)).toEqual([]);
+    });
+
     it("streams the active list as JSON Lines to the bearer of the API token, and records reported events once", async () => {
       const r = await start();
       const rows = Array.from({ length: 2500 }, (_, i) => ({ line: i + 2, address: { address: `api${i}@example.org`, identity: `api${i}@example.org` }, name: i % 2 ? `Reader ${i}` : undefined, status: (i % 5 === 0 ? "unsubscribed" : "active") as "active" | "unsubscribed", fields: { plan: i % 3 ? "free" : "paid" } }));
