@@ -17,7 +17,7 @@ import type { SubscriberStatus } from "../store/schema.js";
 import { SubscriberList, type ConfirmOutcome } from "../store/subscribers.js";
 import { registerWebhooks, type WebhookNetwork } from "./feedback-webhooks.js";
 import { ServiceMail } from "./mail.js";
-import { acceptMultipartForms } from "./multipart-form.js";
+import { acceptAnyBodyAsForm, acceptMultipartForms } from "./multipart-form.js";
 import { securityHeaders } from "./security-headers.js";
 import { loadPages, type PageName } from "./pages.js";
 import type { ServiceSettings } from "./settings.js";
@@ -56,8 +56,6 @@ export interface Service {
   /** Stops taking requests, finishes those in flight and the mail in hand, closes the database. */
   close(): Promise<void>;
 }
-
-type Body = Record<string, unknown>;
 
 const FIELD = "^[A-Za-z0-9._:-]*$";
 const SUBSCRIBE_BODY = {
@@ -309,14 +307,18 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     return page(reply, 200, "unsubscribe", { masked: row ? maskAddress(row.email) : "" });
   });
 
-  app.post("/unsubscribe", { schema: { querystring: UNSUBSCRIBE_QUERY } }, async (request, reply) => {
-    const key = unsubscribeKey(request, reply);
-    if (typeof key !== "string") return key;
-    const body = (request.body ?? {}) as Body;
-    const source = body["from"] === "page" ? "unsubscribe-page" : body["List-Unsubscribe"] === "One-Click" ? "one-click" : "unsubscribe-post";
-    const outcome = await list.unsubscribe(key, source, now());
-    request.log.info(`unsubscribe: ${outcome} (${source})`);
-    return page(reply, 200, "unsubscribed");
+  // The link's token alone unsubscribes: a body this service cannot read (octet-stream, a form sent as JSON, multipart without a boundary) must not stop it.
+  await app.register(async (oneClick) => {
+    acceptAnyBodyAsForm(oneClick, BODY_LIMIT);
+    oneClick.post("/unsubscribe", { schema: { querystring: UNSUBSCRIBE_QUERY } }, async (request, reply) => {
+      const key = unsubscribeKey(request, reply);
+      if (typeof key !== "string") return key;
+      const body = (request.body ?? {}) as Record<string, string>;
+      const source = body["from"] === "page" ? "unsubscribe-page" : body["List-Unsubscribe"] === "One-Click" ? "one-click" : "unsubscribe-post";
+      const outcome = await list.unsubscribe(key, source, now());
+      request.log.info(`unsubscribe: ${outcome} (${source})`);
+      return page(reply, 200, "unsubscribed");
+    });
   });
 
   const api = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {

@@ -231,6 +231,34 @@ for (const backend of await backends("service tests")) {
       expect((await l.history(c)).suppression?.reason).toBe("unsubscribed");
     });
 
+    it("unsubscribes with one click whatever body the client sends with the link, reading the form's fields where it can", async () => {
+      const part = (boundary: string, fields: Array<[string, string]>) => `${fields.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join("")}--${boundary}--\r\n`;
+      const twice = new FormData();
+      twice.append("List-Unsubscribe", "One-Click");
+      twice.append("List-Unsubscribe", "One-Click");
+      const bodies: Array<{ what: string; init: RequestInit; source: string }> = [
+        { what: "octet-stream", init: { body: "List-Unsubscribe=One-Click", headers: { "content-type": "application/octet-stream" } }, source: "one-click" },
+        { what: "a form sent as JSON", init: { body: "List-Unsubscribe=One-Click", headers: { "content-type": "application/json" } }, source: "one-click" },
+        { what: "an empty JSON body", init: { body: "", headers: { "content-type": "application/json" } }, source: "unsubscribe-post" },
+        { what: "JSON", init: { body: JSON.stringify({ "List-Unsubscribe": "One-Click" }), headers: { "content-type": "application/json" } }, source: "one-click" },
+        { what: "multipart without a boundary", init: { body: part("b0und", [["List-Unsubscribe", "One-Click"]]), headers: { "content-type": "multipart/form-data" } }, source: "one-click" },
+        { what: "multipart with a field given twice", init: { body: twice }, source: "one-click" },
+        { what: "the page's button", init: { body: new URLSearchParams({ "List-Unsubscribe": "One-Click", from: "page" }) }, source: "unsubscribe-page" },
+        { what: "a form past 16 KB", init: { body: new URLSearchParams({ "List-Unsubscribe": "One-Click", padding: "x".repeat(20_000) }) }, source: "one-click" },
+        { what: "no body", init: {}, source: "unsubscribe-post" },
+      ];
+      const members = bodies.map((_, i) => `any.body${i}@example.org`);
+      await running.service.list.importRows(members.map((m, i) => ({ line: i + 2, address: { address: m, identity: m }, status: "active" as const, fields: {} })), "import:csv", new Date());
+      for (const [i, { what, init, source }] of bodies.entries()) {
+        const who = members[i] ?? "";
+        const response = await fetch(`${running.url}/unsubscribe${new URL(unsubscribeUrl(running.config.newsletter!, who, SECRET)).search}`, { method: "POST", ...init });
+        expect(response.status, what).toBe(200);
+        expect(await response.text(), what).toContain("You are unsubscribed");
+        expect(await statusOf(running, who), what).toBe("unsubscribed");
+        expect((await running.service.list.history(who)).events.filter((e) => e.type === "unsubscribed").map((e) => e.source), what).toEqual([source]);
+      }
+    });
+
     it("refuses forged, tampered, malformed and other lists' unsubscribe tokens, changing nothing", async () => {
       const address = "victim@example.org";
       await running.service.list.add({ address, identity: address }, undefined, new Date());
