@@ -9,18 +9,22 @@ export interface Address {
 }
 
 const LOCAL = /^[^\s@"(),:;<>[\]\\]{1,64}$/;
+/** C0 and C1 controls, DEL, and the invisible format characters (bidi controls such as U+202E, zero-width ones). */
+const CONTROL = /[\p{Cc}\p{Cf}]/u;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /**
- * Validates an email address, taken in Unicode NFC: one @, a plausible local
- * part, a domain of valid labels with a dot, internationalised domains
- * converted to ASCII.
+ * Validates an email address, taken in Unicode NFC: no control or invisible
+ * formatting character, one @, a plausible local part, a domain of valid
+ * labels with a dot, internationalised domains converted to ASCII.
  * Returns the reason when it is not an address.
  */
 export function parseAddress(raw: string): Address | { reason: string } {
   // In Unicode NFC (RFC 6532, 3.1): "mär" typed with a combining mark is the same address as with "ä".
   const value = raw.trim().normalize("NFC");
   if (value === "") return { reason: "the address is empty" };
+  const control = CONTROL.exec(value)?.[0].codePointAt(0);
+  if (control !== undefined) return { reason: `the address has a control or invisible formatting character (U+${control.toString(16).toUpperCase().padStart(4, "0")}), which an address cannot have` };
   const at = value.lastIndexOf("@");
   if (at <= 0 || at === value.length - 1) return { reason: "an address needs a part before and after one @" };
   const local = value.slice(0, at);

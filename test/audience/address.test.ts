@@ -34,6 +34,29 @@ describe("parseAddress", () => {
     expect(reason(`${"x".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(63)}.org`)).toBe("the address is longer than 254 characters");
   });
 
+  it("refuses control characters, DEL and invisible formatting characters (bidi controls, zero-width ones), naming the character", () => {
+    const reason = (raw: string) => {
+      const result = parseAddress(raw);
+      return "reason" in result ? result.reason : undefined;
+    };
+    const cases: Array<[string, string]> = [
+      ["ctl\u0000x\u0007@example.org", "0000"],
+      ["bell\u0007@example.org", "0007"],
+      ["del\u007f@example.org", "007F"],
+      ["next\u0085line@example.org", "0085"],
+      ["c1\u009b@example.org", "009B"],
+      ["reader\u202egro.elpmaxe@example.org", "202E"],
+      ["isolate\u2066x\u2069@example.org", "2066"],
+      ["mark\u200f@example.org", "200F"],
+      ["zero\u200bwidth@example.org", "200B"],
+      ["soft\u00adhyphen@example.org", "00AD"],
+      ["tag\u{e0041}@example.org", "E0041"],
+      ["reader@exam\u00adple.org", "00AD"],
+      ["reader@example.org\u0000", "0000"],
+    ];
+    for (const [raw, code] of cases) expect(reason(raw), JSON.stringify(raw)).toBe(`the address has a control or invisible formatting character (U+${code}), which an address cannot have`);
+  });
+
   it("accepts the longest address there can be", () => {
     const longest = `${"x".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(57)}.org`;
     expect(longest).toHaveLength(254);

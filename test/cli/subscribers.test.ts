@@ -242,6 +242,19 @@ for (const backend of await backends("subscriber import tests")) {
       await store.close();
     });
 
+    it("reports a row whose address has a control or bidi character as a bad row by its line, and imports the rest", async () => {
+      const store = await openStore({ url: await backend.fresh("controls"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const root = await tempProject();
+      await put(join(root, "controls.csv"), 'email,name\nann@example.org,Ann\n"ctl\u0000x\u0007@example.org",Ctl\nreader\u202egro.elpmaxe@example.org,Rev\nbob@example.org,Bob\n');
+      const problems: string[] = [];
+      const report = await importFile(list, join(root, "controls.csv"), undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
+      expect(problems).toEqual(["0000", "202E"].map((code, i) => `${i + 3} error the address has a control or invisible formatting character (U+${code}), which an address cannot have`));
+      expect(report).toMatchObject({ added: 2, invalid: 2 });
+      expect((await store.db.selectFrom("subscribers").select("email").orderBy("email").execute()).map((r) => r.email)).toEqual(["ann@example.org", "bob@example.org"]);
+      await store.close();
+    });
+
     it("takes Buttondown's subscription and unsubscription dates and IP address as the consent record and the stop, and records no confirmation nobody gave", async () => {
       const store = await openStore({ url: await backend.fresh("buttondown"), root: "/nonexistent" });
       const list = new SubscriberList(store, LIST, SECRET);

@@ -437,6 +437,16 @@ describe("bad subscriber input", () => {
     expect(outcome.recorded).toBe("complete");
   });
 
+  it("skips a row whose address has a control or bidi character, naming the character, where nodemailer would have mailed the address without it", async () => {
+    await writeFile(join(root, "subs.csv"), 'email,name\nann@example.org,Ann\n"ctl\u0007x\u007f@example.org",Ctl\nreader\u202egro.elpmaxe@example.org,Rev\nctlx@example.org,Ctlx\n');
+    const skipped: string[] = [];
+    const outcome = await send(request({ onInvalid: (row) => skipped.push(`${row.line}: ${row.reason}`) }));
+    // A NUL byte would have the file taken for UTF-16 and refused whole.
+    expect(skipped).toEqual(["0007", "202E"].map((code, i) => `${i + 3}: the address has a control or invisible formatting character (U+${code}), which an address cannot have`));
+    expect(outcome.audience).toMatchObject({ rows: 4, invalid: 2, duplicates: 0 });
+    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(["ann@example.org", "ctlx@example.org"]);
+  });
+
   it("reads JSON and JSON Lines lists, and the list in an environment variable", async () => {
     await writeFile(join(root, "subs.json"), JSON.stringify([{ email: "j1@example.org", name: "J" }, { email: "j2@example.org" }]));
     expect((await send(request({ subscribers: "subs.json", dryRun: true }))).report?.sent).toBe(2);

@@ -501,6 +501,24 @@ for (const backend of await backends("service tests")) {
       expect(await statusOf(running, "a@example.org")).toBeUndefined();
     });
 
+    it("refuses an address with a control or bidi character, from the form, JSON and the events API, and stores nothing", async () => {
+      // Stored as given, nodemailer would have written "To: ctlx@example.org", and PostgreSQL text cannot hold NUL.
+      for (const [email, code] of [["ctl\u0000x\u0007@example.org", "0000"], ["reader\u202egro.elpmaxe@example.org", "202E"]] as const) {
+        const reason = `the address has a control or invisible formatting character (U+${code}), which an address cannot have`;
+        const json = await postJson(`${running.url}/subscribe`, { email });
+        expect(json.status).toBe(400);
+        expect(await json.json()).toEqual({ error: `That is not an email address: ${reason}.` });
+        const form = await postForm(`${running.url}/subscribe`, { email });
+        expect(form.status).toBe(400);
+        expect(await form.text()).toContain(`That is not an email address: ${reason}.`);
+        const events = await postJson(`${running.url}/api/events`, { events: [{ id: `control-${code}`, type: "bounced", bounce: "hard", email }] }, { authorization: `Bearer ${API_TOKEN}` });
+        expect(events.status).toBe(400);
+        expect(await events.json()).toEqual({ error: `events[0].email: ${reason}` });
+      }
+      const stored = await running.service.store.db.selectFrom("subscribers").select("identity").where((eb) => eb.or([eb("identity", "like", "ctl%"), eb("identity", "like", "reader%elpmaxe%")])).execute();
+      expect(stored).toEqual([]);
+    });
+
     it("takes an address typed with a combining mark and with the composed letter as one subscriber", async () => {
       for (const email of ["ma\u0308rta@example.org", "m\u00e4rta@example.org"]) expect((await postJson(`${running.url}/subscribe`, { email })).status).toBe(202);
       const rows = await running.service.store.db.selectFrom("subscribers").select("identity").where("identity", "like", "m%rta@example.org").execute();
