@@ -25,11 +25,15 @@ export interface SmtpFailure {
   response?: string;
   command?: string;
   message?: string;
+  /** A connection for the message could not be opened, for a passing reason. */
+  opening?: boolean;
 }
 
 /**
  * Classifies a failed message by what the reply is about (RFC 5321 4.2,
  * RFC 3463):
+ * - the relay unavailable (connections keep failing to open): stop, run again later;
+ * - no connection could be opened for the message (no reply, a 4xx): retry it, the relay's failure;
  * - no reply code, a 4xx or 421, a dropped connection, a timeout: retry later;
  * - a 5xx to RCPT TO with a mailbox status (5.1.x, 5.2.1): a hard bounce;
  *   5.2.2 (mailbox full) and other recipient refusals fail this recipient
@@ -43,6 +47,8 @@ export function classify(failure: SmtpFailure): Outcome {
   const response = cleanResponse(raw);
   const command = failure.command ?? "";
   const code = failure.responseCode && failure.responseCode >= 200 ? failure.responseCode : undefined;
+  if (failure.code === "EUNAVAILABLE") return { state: "unavailable", response };
+  if (failure.opening) return { state: "retry", response, relay: true, ...(code ? { code } : {}) };
   if (failure.code === "EAUTH" || failure.code === "ENOAUTH" || failure.code === "ETLS") return { state: "refused", command: command || "AUTH", response, ...(code ? { code } : {}) };
   // The server's SIZE limit, known before sending: no reply code, but the message is refused.
   if (failure.code === "EMESSAGE" && !code && /size/i.test(raw)) return { state: "refused", command: command || "MAIL FROM", response };

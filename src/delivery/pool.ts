@@ -21,6 +21,8 @@ export interface PoolError extends Error {
   responseCode?: number;
   response?: string;
   command?: string;
+  /** Set on a temporary failure to open a connection (greeting, EHLO, login): the relay's failure, not the message's. */
+  opening?: boolean;
 }
 
 /** One SMTP session of the pool. */
@@ -40,6 +42,13 @@ interface Session {
 /** How long close() lets the servers answer QUIT before it cuts the connections. */
 const QUIT_GRACE_MS = 2000;
 
+/** The wait before opening again after a connection failed to open; doubled after each further failure, up to OPEN_BACKOFF_MAX_MS. */
+const OPEN_BACKOFF_MS = 1000;
+const OPEN_BACKOFF_MAX_MS = 60_000;
+
+/** Connections failing to open in a row, with nothing delivered in between, that make the relay unavailable. */
+const OPEN_FAILURES_UNAVAILABLE = 4;
+
 /**
  * A small pool of nodemailer SMTPConnections, driven through their public
  * API only (connect, login, send, reset, quit, close and their events).
@@ -52,6 +61,12 @@ const QUIT_GRACE_MS = 2000;
  * dropped or answered 421 is closed and another opened for the next
  * message. Nothing is ever sent twice on the pool's own account: a message
  * whose connection died fails, and retrying it is the caller's decision.
+ * A connection that fails to open for a passing reason (no answer, a 4xx or
+ * 421 at the greeting, EHLO or login) makes the pool wait before it opens
+ * another, longer after each failure; while others are open it keeps to
+ * those, as the server limits connections. OPEN_FAILURES_UNAVAILABLE such
+ * failures in a row with nothing delivered in between make the relay
+ * unavailable: every message then fails with EUNAVAILABLE.
  */
 export class ConnectionPool {
   /** Sessions open or opening, those saying QUIT excepted. */
@@ -67,17 +82,27 @@ export class ConnectionPool {
   private readonly drains: Array<() => void> = [];
   private inFlight = 0;
   private closed = false;
+  /** Connections open at once: maxConnections, lowered to those open when the server refuses one more. */
+  private limit: number;
+  /** Connections that failed to open since the last delivery. */
+  private openFailures = 0;
+  /** No connection is opened before this time (ms since the epoch). */
+  private openAfter = 0;
+  /** Set once the relay is unavailable, to the failures that made it so and the last of them: every message fails then. */
+  private unavailable?: { failures: number; last: PoolError };
 
-  constructor(private readonly options: PoolOptions) {}
+  constructor(private readonly options: PoolOptions) {
+    this.limit = options.maxConnections;
+  }
 
   /** Opens a connection and logs in, then keeps it for the first message; rejects with nodemailer's error. */
   async verify(): Promise<void> {
     this.park(await this.open());
   }
 
-  /** Resolves when fewer than maxConnections messages are in flight, so that a message sent now need not wait. */
+  /** Resolves when fewer messages are in flight than connections may be open, so that a message sent now need not wait. */
   async ready(): Promise<void> {
-    while (this.inFlight >= this.options.maxConnections && !this.closed) await new Promise<void>((resolve) => this.readers.push(resolve));
+    while (this.inFlight >= this.limit && !this.closed) await new Promise<void>((resolve) => this.readers.push(resolve));
   }
 
   /** Sends one message over a pooled connection; rejects with nodemailer's error when it was not accepted. */
@@ -93,6 +118,7 @@ export class ConnectionPool {
         this.afterFailure(session, error as PoolError);
         throw error;
       }
+      this.openFailures = 0;
       this.park(session);
       return info;
     } finally {
@@ -126,14 +152,17 @@ export class ConnectionPool {
 
   /**
    * An idle session, or whichever comes first of a new one (opened while
-   * fewer than maxConnections are) and one freed by another message: a
-   * message never waits on a slow greeting or login while a connection it
-   * could use is free. A session opened for a message that went elsewhere
-   * is kept for the next.
+   * fewer than the limit are, once any backoff is over) and one freed by
+   * another message: a message never waits on a slow greeting or login
+   * while a connection it could use is free. A session opened for a message
+   * that went elsewhere is kept for the next. When its own opening fails for
+   * a passing reason, the message waits for another session if any is open,
+   * and fails marked `opening` if none is.
    */
   private async acquire(): Promise<Session> {
     for (;;) {
       if (this.closed) throw closedError();
+      if (this.unavailable) throw unavailableError(this.unavailable);
       const session = this.idle.pop();
       if (session) {
         clearTimeout(session.idleTimer);
@@ -143,17 +172,38 @@ export class ConnectionPool {
       let wake: () => void = () => {};
       const freed = new Promise<"freed">((resolve) => (wake = () => resolve("freed")));
       this.waiting.push(wake);
-      if (this.sessions.size >= this.options.maxConnections) {
+      const unwait = () => {
+        const at = this.waiting.indexOf(wake);
+        if (at >= 0) this.waiting.splice(at, 1);
+        return at < 0;
+      };
+      if (this.sessions.size >= this.limit) {
         await freed;
+        continue;
+      }
+      const backoff = this.openAfter - Date.now();
+      if (backoff > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([freed, new Promise<void>((resolve) => (timer = setTimeout(resolve, backoff)))]);
+        clearTimeout(timer);
+        // A wake-up meant for this message that came with the timer goes to the next one waiting.
+        if (unwait()) this.waiting.shift()?.();
         continue;
       }
       const opening = this.open();
       let woken = false;
-      const first = await Promise.race([opening, freed]).finally(() => {
-        const at = this.waiting.indexOf(wake);
-        if (at >= 0) this.waiting.splice(at, 1);
-        else woken = true;
-      });
+      let first: Session | "freed";
+      try {
+        first = await Promise.race([opening, freed]);
+      } catch (error) {
+        woken = unwait();
+        if (woken) this.waiting.shift()?.();
+        if (this.unavailable) throw unavailableError(this.unavailable);
+        if (!passing(error as PoolError) || this.closed) throw error;
+        if (this.sessions.size > 0) continue;
+        throw openingError(error as PoolError);
+      }
+      woken = unwait();
       if (first !== "freed") {
         // A session freed for this message in the same turn goes to the next one waiting.
         if (woken) this.waiting.shift()?.();
@@ -198,8 +248,26 @@ export class ConnectionPool {
     } catch (error) {
       connection.close();
       this.forget(session);
+      if (!this.closed && passing(error as PoolError)) this.openFailed(error as PoolError);
       throw error;
     }
+  }
+
+  /**
+   * After a connection failed to open for a passing reason: while others are
+   * open the server limits connections, so the pool keeps to those; the next
+   * opening waits, twice as long after each failure; and too many failures
+   * with nothing delivered in between make the relay unavailable.
+   */
+  private openFailed(error: PoolError): void {
+    this.openFailures++;
+    if (this.sessions.size > 0) this.limit = Math.min(this.limit, this.sessions.size);
+    if (this.openFailures >= OPEN_FAILURES_UNAVAILABLE) {
+      this.unavailable = { failures: this.openFailures, last: error };
+      for (const wake of this.waiting.splice(0)) wake();
+      return;
+    }
+    this.openAfter = Date.now() + Math.min(OPEN_BACKOFF_MS * 2 ** (this.openFailures - 1), OPEN_BACKOFF_MAX_MS);
   }
 
   /**
@@ -265,7 +333,7 @@ export class ConnectionPool {
   /** Makes a session available for the next message, or retires it after maxMessages or once the pool is closed. */
   private park(session: Session): void {
     if (session.done) return;
-    if (this.closed || session.messages >= this.options.maxMessages || this.sessions.size > this.options.maxConnections) {
+    if (this.closed || session.messages >= this.options.maxMessages || this.sessions.size > this.limit) {
       this.quit(session);
       return;
     }
@@ -295,6 +363,23 @@ export class ConnectionPool {
     if (at >= 0) this.idle.splice(at, 1);
     if (this.sessions.delete(session)) this.waiting.shift()?.();
   }
+}
+
+/** A failure worth opening again for, later: no reply at all, or a 4xx (421 included); a 5xx or a TLS failure is not. */
+function passing(error: PoolError): boolean {
+  if (error.code === "ETLS" || error.code === "ENOAUTH") return false;
+  return !(error.responseCode !== undefined && error.responseCode >= 500);
+}
+
+/** A passing failure to open the connection a message needed: the relay's failure, which the caller retries without counting it against the recipient. */
+function openingError(error: PoolError): PoolError {
+  return Object.assign(error, { opening: true });
+}
+
+/** The failure of every message once connections kept failing to open. */
+function unavailableError({ failures, last }: { failures: number; last: PoolError }): PoolError {
+  const reply = last.response ?? last.message;
+  return Object.assign(new PressworkError("smtp-unavailable", `${failures} connections in a row could not be opened, with nothing delivered in between (the last: ${reply})`), { code: "EUNAVAILABLE", command: last.command ?? "CONN" });
 }
 
 function closedError(): PoolError {

@@ -40,7 +40,8 @@ export interface SendProgress {
 
 /** Why a send stopped before the end of its list. */
 export interface Stop {
-  kind: "signal" | "refused" | "failures" | "state" | "error";
+  /** "unavailable": the SMTP relay cannot be used for now; the same command run later resumes. */
+  kind: "signal" | "refused" | "unavailable" | "failures" | "state" | "error";
   reason: string;
   /** For "signal": SIGINT or SIGTERM. */
   signal?: NodeJS.Signals;
@@ -108,8 +109,10 @@ interface Job {
  * idle; a recipient waiting for a retry (after a 4xx or a dropped
  * connection, with exponential backoff) waits in a queue and holds no
  * connection. A hard bounce is recorded perm-failed and suppressed; a
- * refused message or account stops the send at once: the recipient is
- * recorded not-sent and nobody is suppressed for it. Failures are watched
+ * refused message or account, or a relay that is unavailable, stops the
+ * send at once: the recipient is recorded not-sent and nobody is suppressed
+ * for it. A message no connection could be opened for waits again, its
+ * tries untouched. Failures are watched
  * over a sliding window of the whole run. When told to stop, it takes no
  * more recipients, lets the messages in flight finish (bounded), and
  * returns. Every message in flight has settled before this returns or
@@ -191,7 +194,18 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         report.notSent++;
         stop({ kind: "refused", reason: `the server refused ${outcome.command === "MAIL FROM" ? "the sender" : outcome.command === "AUTH" || outcome.command === "write" ? "the send" : "the message"} at ${outcome.command}: ${outcome.response}` });
         break;
+      case "unavailable":
+        record(recipient, "not-sent", attempt, outcome);
+        report.notSent++;
+        stop({ kind: "unavailable", reason: `the SMTP server is unavailable: ${outcome.response}. Run the same command again later: it mails those still owed the issue` });
+        break;
       case "retry":
+        // No connection could be opened for it: the relay's failure, which the pool paces and bounds, not a try of the recipient's.
+        if (outcome.relay && !report.stopped) {
+          retries.push({ ...job, attempt: attempt + 1, due: now().getTime() });
+          retries.sort((a, b) => a.due - b.due);
+          break;
+        }
         if (job.tries < limits.retries && !report.stopped) {
           retries.push({ ...job, attempt: attempt + 1, tries: job.tries + 1, due: now().getTime() + limits.retryDelayMs * 2 ** job.tries });
           retries.sort((a, b) => a.due - b.due);

@@ -47,7 +47,7 @@ export const ERRORS = {
   "send-refused": { exit: EXIT.problem, summary: "the send was stopped before mailing: the test message was refused, or the last issue drew too many complaints" },
   "send-heap": { exit: EXIT.problem, summary: "the send ran out of its memory limit" },
   "smtp-setup": { exit: EXIT.setup, summary: "SMTP_URL or SMTP_PORT is malformed, or the SMTP server refused the login or needs TLS the settings do not allow" },
-  "smtp-unavailable": { exit: EXIT.unavailable, summary: "the SMTP server cannot be reached or did not answer; nothing was sent" },
+  "smtp-unavailable": { exit: EXIT.unavailable, summary: "the SMTP server cannot be reached, did not answer or is busy: nothing was sent, or the send stopped where it was and the same command run later mails those still owed the issue" },
   "verp-address": { exit: EXIT.setup, summary: "the bounce or unsubscribe address built from the configured mailbox is too long for SMTP" },
   locked: { exit: EXIT.unavailable, summary: "another send holds the lock of this issue" },
   "state-setup": { exit: EXIT.setup, summary: "where the send keeps its state is not configured, or not reachable as configured" },

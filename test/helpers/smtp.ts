@@ -36,6 +36,8 @@ export interface TestSmtp {
   offered: Map<string, number>;
   /** Logins the server saw, in the clear (to prove a password was never sent). */
   logins: string[];
+  /** TCP connections the server accepted, those turned away at the greeting included. */
+  connections: () => number;
   behave: (address: string, behaviour: Behaviour) => void;
   /** Answers every message at a command, from the `after`+1-th accepted message on. */
   rule: (rule: SessionRule | undefined) => void;
@@ -50,6 +52,10 @@ export interface SmtpOptions {
   auth?: { user: string; password: string };
   /** Offer STARTTLS (the default); false makes a server without it, where a login goes over plaintext. */
   starttls?: boolean;
+  /** Greet a connection beyond this many open at once with 421 (smtp-server's maxClients). */
+  maxClients?: number;
+  /** Answer every login after the first `after` with this reply, the right password or not. */
+  refuseLogins?: { after: number; code: number; text: string };
 }
 
 /**
@@ -58,7 +64,7 @@ export interface SmtpOptions {
  * a required login.
  */
 export async function startSmtp(options: SmtpOptions | { user: string; password: string } = {}): Promise<TestSmtp> {
-  const { auth, starttls = true } = "user" in options ? { auth: options, starttls: true } : options;
+  const { auth, starttls = true, maxClients, refuseLogins } = "user" in options ? { auth: options, starttls: true } : (options as SmtpOptions);
   const behaviours = new Map<string, Behaviour>();
   const offered = new Map<string, number>();
   const received: Received[] = [];
@@ -74,9 +80,11 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
     allowInsecureAuth: !starttls,
     hideENHANCEDSTATUSCODES: true,
     size: 10 * 1024 * 1024,
+    ...(maxClients ? { maxClients } : {}),
     onAuth(credentials, _session, callback) {
       logins.push(`${credentials.username}:${credentials.password}`);
-      if (auth && credentials.username === auth.user && credentials.password === auth.password) callback(null, { user: auth.user });
+      if (refuseLogins && logins.length > refuseLogins.after) callback(refuse(refuseLogins.code, refuseLogins.text));
+      else if (auth && credentials.username === auth.user && credentials.password === auth.password) callback(null, { user: auth.user });
       else callback(refuse(535, "5.7.8 Authentication failed"));
     },
     onMailFrom(_address, _session, callback) {
@@ -131,12 +139,15 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
   const raw = server as unknown as { server: import("node:net").Server };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (raw.server.address() as AddressInfo).port;
+  let connections = 0;
+  raw.server.on("connection", () => connections++);
   return {
     port,
     url: (user, password, query) => `smtp://${user ? `${encodeURIComponent(user)}:${encodeURIComponent(password ?? "")}@` : ""}127.0.0.1:${port}${query ? `?${query}` : ""}`,
     received,
     offered,
     logins,
+    connections: () => connections,
     behave: (address, behaviour) => behaviours.set(address.toLowerCase(), behaviour),
     rule: (next) => {
       sessionRule = next;

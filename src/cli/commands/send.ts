@@ -8,6 +8,7 @@ import { finalizeShards, send, type ListProgress, type SendOutcome } from "../..
 import { report } from "../report.js";
 import { parseNow } from "../usage.js";
 import { io } from "../io.js";
+import { ERRORS } from "../../errors/catalogue.js";
 import { PressworkError } from "../../errors/error.js";
 import { ABOUT } from "./about.js";
 
@@ -98,6 +99,7 @@ export const sendCommand = defineCommand({
     const r = outcome.report;
     const signal = r?.stopped?.kind === "signal" ? r.stopped.signal : undefined;
     if (signal) io.fail(SIGNAL_EXIT[signal] ?? 1);
+    else if (r?.stopped?.kind === "unavailable") io.fail(ERRORS["smtp-unavailable"].exit);
     else if (!r || r.stopped || outcome.unsaved || r.tempFailed > 0 || r.permFailed > 0 || r.notSent > 0) io.fail(1);
   },
 });
@@ -158,7 +160,7 @@ function summarise(outcome: SendOutcome, dryRun: boolean): void {
   ];
   io.out(`${dryRun ? "Dry run of" : r.stopped ? "Stopped sending" : "Sent"} issue #${outcome.issue} "${outcome.subject}" through ${outcome.transport}.`);
   for (const [label, n] of rows) io.out(`  ${String(n).padStart(8)}  ${label}`);
-  if (r.stopped) io.err(`Stopped: ${r.stopped.reason}`);
+  if (r.stopped) io.err(`Stopped: ${r.stopped.reason}${r.stopped.kind === "unavailable" ? " [smtp-unavailable]" : ""}`);
   if (outcome.recorded === "complete") io.out(`Issue #${outcome.issue} is recorded complete on ${outcome.state}.`);
   if (outcome.recorded === "shard") io.out(`This shard's part of issue #${outcome.issue} is recorded done on ${outcome.state}; run --finalize once every shard is.`);
   if (outcome.unsaved) io.err(`presswork send: ${outcome.unsaved}`);

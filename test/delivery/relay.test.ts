@@ -1,0 +1,148 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startCli, type CliResult } from "../helpers/cli.js";
+import { initRepo } from "../helpers/git.js";
+import { removeProjects, tempProject } from "../helpers/project.js";
+import { startSmtp, type SmtpOptions, type TestSmtp } from "../helpers/smtp.js";
+import { readState } from "../helpers/state.js";
+
+const NOW = "2026-11-29T12:00:00Z";
+const SECRET = "relay-secret";
+/** More connection attempts than this is a pool opening again and again: the CLI is cut there, and the test fails on the count. */
+const RUNAWAY = 60;
+let smtp: TestSmtp;
+let root: string;
+const closers: Array<() => Promise<void>> = [];
+
+async function project(maxConnections: number): Promise<string> {
+  const dir = await tempProject({ samples: true });
+  const path = join(dir, "presswork.config.yaml");
+  const text = (await readFile(path, "utf8")).replace("maxConnections: 5", `maxConnections: ${maxConnections}`).replace("retryDelaySeconds: 2", "retryDelaySeconds: 0");
+  await writeFile(path, text);
+  initRepo(dir);
+  return dir;
+}
+
+async function list(n: number): Promise<string[]> {
+  const all = Array.from({ length: n }, (_, i) => `r${i}@example.org`);
+  await writeFile(join(root, "subs.csv"), `email\n${all.join("\n")}\n`);
+  return all;
+}
+
+async function server(options: SmtpOptions = {}): Promise<TestSmtp> {
+  smtp = await startSmtp(options);
+  closers.push(() => smtp.close());
+  return smtp;
+}
+
+/** A TCP front for the server that, once `down()` is called, cuts every connection and refuses new ones; counts attempts. */
+async function front(port: number): Promise<{ port: number; attempts: () => number; down: () => void }> {
+  let attempts = 0;
+  let isDown = false;
+  const sockets = new Set<Socket>();
+  const proxy: Server = createServer((client) => {
+    attempts++;
+    if (isDown) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection(port, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    client.on("error", () => {});
+    upstream.on("error", () => {});
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  closers.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+  return {
+    port: (proxy.address() as AddressInfo).port,
+    attempts: () => attempts,
+    down: () => {
+      isDown = true;
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/** Runs `presswork send`, cut when `count()` passes RUNAWAY; `watch` is polled while it runs. */
+async function sendCli(smtpUrl: string, count: () => number, watch: () => void = () => {}): Promise<CliResult> {
+  const { child, done } = startCli(["send", "--subscribers", "subs.csv", "--now", NOW], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtpUrl, SMTP_TLS_INSECURE: "1", CI: "" });
+  const timer = setInterval(() => {
+    watch();
+    if (count() > RUNAWAY) child.kill("SIGKILL");
+  }, 5);
+  try {
+    return await done;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function states(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const [, s] of (await (await readState(root)).ledger(3)).states()) counts[s.state] = (counts[s.state] ?? 0) + 1;
+  return counts;
+}
+
+beforeEach(() => {
+  closers.length = 0;
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+afterAll(removeProjects);
+
+describe("a relay that cannot be connected to in the middle of a send", () => {
+  it("stops after a few spaced attempts with exit 4, records those it tried as not sent, and the next run mails the rest", async () => {
+    root = await project(1);
+    const all = await list(40);
+    await server();
+    const relay = await front(smtp.port);
+    const cli = await sendCli(`smtp://127.0.0.1:${relay.port}`, relay.attempts, () => {
+      if (smtp.received.length >= 10) relay.down();
+    });
+    expect(relay.attempts()).toBeLessThanOrEqual(8);
+    expect(cli.code).toBe(4);
+    expect(cli.stderr).toContain("[smtp-unavailable]");
+    expect(cli.stderr).toContain("Stopped: the SMTP server is unavailable");
+    const counts = await states();
+    expect(counts["temp-failed"] ?? 0).toBe(0);
+    expect(counts["perm-failed"] ?? 0).toBe(0);
+    // The message whose reply the cut connection lost may have arrived: it is not counted sent.
+    expect(counts["sent"]).toBeGreaterThanOrEqual(smtp.received.length - 1);
+    expect(counts["not-sent"]).toBeGreaterThanOrEqual(1);
+    expect(await (await readState(root)).suppressed()).toEqual(new Set());
+    // The relay back: everyone still owed the issue gets it, and nobody twice but that one.
+    const again = await sendCli(smtp.url(), smtp.connections);
+    expect(again.code).toBe(0);
+    expect(new Set(smtp.received.map((m) => m.to[0]))).toEqual(new Set(all));
+    expect(smtp.received.length).toBeLessThanOrEqual(all.length + 1);
+  });
+
+  it("stops with exit 4 when logins are answered 454 4.7.0, logging in a bounded number of times", async () => {
+    root = await project(5);
+    await list(300);
+    await server({ auth: { user: "news", password: "right" }, refuseLogins: { after: 2, code: 454, text: "4.7.0 Too many login attempts, please try again later" } });
+    const cli = await sendCli(smtp.url("news", "right"), () => smtp.logins.length);
+    expect(smtp.logins.length).toBeLessThanOrEqual(12);
+    expect(cli.code).toBe(4);
+    expect(cli.stderr).toContain("454 4.7.0 Too many login attempts");
+    const counts = await states();
+    expect(counts["sent"]).toBe(smtp.received.length);
+    expect(counts["temp-failed"] ?? 0).toBe(0);
+    expect(counts["not-sent"]).toBeGreaterThanOrEqual(1);
+  });
+
+  it("keeps to the connections it has when the server greets one more with 421", async () => {
+    root = await project(5);
+    const all = await list(300);
+    await server({ maxClients: 3 });
+    const cli = await sendCli(smtp.url(), smtp.connections);
+    expect(cli.code).toBe(0);
+    expect(smtp.received).toHaveLength(all.length);
+    // 3 at a time, each carrying at most 100 messages: a few more than 3, never one a message.
+    expect(smtp.connections()).toBeLessThanOrEqual(12);
+  });
+});
