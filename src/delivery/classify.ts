@@ -35,6 +35,9 @@ export interface SmtpFailure {
  * - the relay unavailable (connections keep failing to open): stop, run again later;
  * - no connection could be opened for the message (no reply, a 4xx): retry it, the relay's failure;
  * - no reply code, a 4xx or 421, a dropped connection, a timeout: retry later;
+ * - a 5xx to RCPT TO about the sender (5.1.7, 5.1.8, "Sender address
+ *   rejected"), as Postfix answers its sender checks there: the sender is
+ *   refused, and the send must stop;
  * - a 5xx to RCPT TO with a mailbox status (5.1.x, 5.2.1): a hard bounce;
  *   5.2.2 (mailbox full) and other recipient refusals fail this recipient
  *   for this issue without suppressing the address;
@@ -55,6 +58,8 @@ export function classify(failure: SmtpFailure): Outcome {
   if (!code || code < 500) return code ? { state: "retry", code, response } : { state: "retry", response };
   const status = failure.response ? enhancedStatus(failure.response) : undefined;
   const [, subject, detail] = status ?? [];
+  // The envelope sender refused at RCPT TO (Postfix's sender checks, smtpd_delay_reject): X.1.7, X.1.8 or said in words.
+  if (command === "RCPT TO" && ((subject === 1 && (detail === 7 || detail === 8)) || /sender address/i.test(raw))) return { state: "refused", code, command, response };
   if (subject === 7 || (subject === 3 && detail === 4)) return { state: "refused", code, command, response };
   if (command === "RCPT TO") {
     if (subject === 1 || (subject === 2 && detail === 1)) return { state: "bounced", code, response };
