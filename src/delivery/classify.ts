@@ -40,10 +40,12 @@ export interface SmtpFailure {
  *   refused, and the send must stop;
  * - a 5xx to RCPT TO with a mailbox status (5.1.x, 5.2.1): a hard bounce;
  *   5.2.2 (mailbox full) and other recipient refusals fail this recipient
- *   for this issue without suppressing the address;
+ *   for this issue without suppressing the address; so does a policy
+ *   refusal (5.7.x, 554), marked `policy` for the send to stop when such
+ *   refusals repeat across recipients;
  * - a 5xx to MAIL FROM or DATA, 552 or 554 (content, size, transaction),
- *   any 5.7.x (policy), 5.3.4 (too big), a failed login or TLS: the message
- *   or the account is refused, and the send must stop.
+ *   any 5.7.x (policy) there, 5.3.4 (too big), a failed login or TLS: the
+ *   message or the account is refused, and the send must stop.
  */
 export function classify(failure: SmtpFailure): Outcome {
   const raw = failure.response ?? failure.message ?? "no reply";
@@ -60,12 +62,14 @@ export function classify(failure: SmtpFailure): Outcome {
   const [, subject, detail] = status ?? [];
   // The envelope sender refused at RCPT TO (Postfix's sender checks, smtpd_delay_reject): X.1.7, X.1.8 or said in words.
   if (command === "RCPT TO" && ((subject === 1 && (detail === 7 || detail === 8)) || /sender address/i.test(raw))) return { state: "refused", code, command, response };
-  if (subject === 7 || (subject === 3 && detail === 4)) return { state: "refused", code, command, response };
   if (command === "RCPT TO") {
     if (subject === 1 || (subject === 2 && detail === 1)) return { state: "bounced", code, response };
     if (subject === 2 && detail === 2) return { state: "failed", code, response };
-    if (code === 552 || code === 554) return { state: "refused", code, command, response };
+    // A policy refusal of this recipient: theirs alone, unless it repeats across recipients (see send.ts).
+    if (subject === 7 || code === 554) return { state: "failed", code, response, policy: true };
+    if ((subject === 3 && detail === 4) || code === 552) return { state: "refused", code, command, response };
     return { state: "failed", code, response };
   }
+  if (subject === 7 || (subject === 3 && detail === 4)) return { state: "refused", code, command, response };
   return { state: "refused", code, command: command || "DATA", response };
 }

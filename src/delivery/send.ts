@@ -91,6 +91,13 @@ export interface SendOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * Policy refusals at RCPT TO (5.7.x, 554) of different recipients in a row,
+ * nothing delivered in between, that stop the send: the server refuses the
+ * sender (a blocklisted address, relaying denied), not these recipients.
+ */
+const POLICY_REFUSALS_IN_A_ROW = 3;
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A recipient's message on its way: which try, when it may go. */
@@ -109,6 +116,9 @@ interface Job {
  * idle; a recipient waiting for a retry (after a 4xx or a dropped
  * connection, with exponential backoff) waits in a queue and holds no
  * connection. A hard bounce is recorded perm-failed and suppressed; a
+ * policy refusal at RCPT TO is that recipient's temp-failure, unless
+ * POLICY_REFUSALS_IN_A_ROW of them come with nothing delivered between,
+ * which is a refused sender: they are recorded not-sent then; a
  * refused message or account, or a relay that is unavailable, stops the
  * send at once: the recipient is recorded not-sent and nobody is suppressed
  * for it. A message no connection could be opened for waits again, its
@@ -127,6 +137,8 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   const pace = limits.messagesPerSecond ? new Pace(1000 / limits.messagesPerSecond, now) : undefined;
   const failures = new FailureWindow(limits.stopWhen.window, limits.stopWhen.failureShare);
   const retries: Job[] = [];
+  // The policy refusals since the last delivery, with their attempts: recorded not-sent again when they turn out to be the sender's.
+  const refusedInARow: Array<{ recipient: Recipient; attempt: number }> = [];
   const inFlight = new Set<Promise<void>>();
   const iterator = options.recipients[Symbol.asyncIterator]();
   let listDone = false;
@@ -172,6 +184,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
       case "sent":
         record(recipient, "sent", attempt, outcome);
         report.sent++;
+        refusedInARow.length = 0;
         failures.add(false);
         break;
       case "outboxed":
@@ -185,6 +198,22 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         failures.add(true);
         break;
       case "failed":
+        if (outcome.policy && report.stopped) {
+          record(recipient, "not-sent", attempt, outcome);
+          report.notSent++;
+          break;
+        }
+        if (outcome.policy && refusedInARow.push({ recipient, attempt }) >= POLICY_REFUSALS_IN_A_ROW) {
+          record(recipient, "not-sent", attempt, outcome);
+          report.notSent++;
+          for (const earlier of refusedInARow.slice(0, -1)) {
+            record(earlier.recipient, "not-sent", earlier.attempt);
+            report.tempFailed--;
+            report.notSent++;
+          }
+          stop({ kind: "refused", reason: `the server refused ${refusedInARow.length} recipients in a row at RCPT TO, with nothing delivered in between: it refuses the sender, not them (the last: ${outcome.response})` });
+          break;
+        }
         record(recipient, "temp-failed", attempt, outcome);
         report.tempFailed++;
         failures.add(true);

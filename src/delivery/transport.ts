@@ -22,8 +22,8 @@ export type Outcome =
   | { state: "unavailable"; response: string }
   /** A 5xx to RCPT TO about the mailbox itself (5.1.x, 5.2.1): never mail the address again. */
   | { state: "bounced"; code: number; response: string }
-  /** A 5xx to RCPT TO that does not say the mailbox is gone: failed for this issue, not suppressed. */
-  | { state: "failed"; code: number; response: string }
+  /** A 5xx to RCPT TO that does not say the mailbox is gone: failed for this issue, not suppressed. `policy`: a policy refusal (5.7.x, 554). */
+  | { state: "failed"; code: number; response: string; policy?: true }
   /** The message or the account was refused (MAIL FROM, DATA, 552/554, 5.7.x, authentication): the send must stop. */
   | { state: "refused"; code?: number; command: string; response: string };
 

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SendReport } from "../../src/delivery/send.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
 import { initRepo } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
@@ -22,6 +23,25 @@ function request(extra: Partial<SendRequest> = {}): SendRequest {
   return { root, now: NOW, env: { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, dryRun: false, retryFailed: false, subscribers: "subs.csv", ...extra };
 }
 
+/**
+ * Sends to 30 recipients, each refused at RCPT TO with this reply: the send
+ * stops as refused, `check` looks at its report, and nobody is suppressed.
+ * Once the server accepts them, a run mails each of them once.
+ */
+async function everyoneRefused(code: number, text: string, check: (report: SendReport | undefined) => void): Promise<void> {
+  const all = addresses(30);
+  await list(all);
+  for (const a of all) smtp.behave(a, { rcpt: code, text });
+  const outcome = await send(request());
+  expect(outcome.report?.stopped?.kind).toBe("refused");
+  check(outcome.report);
+  expect(await (await readState(root)).suppressed()).toEqual(new Set());
+  for (const a of all) smtp.behave(a, "accept");
+  const again = await send(request());
+  expect(again.recorded).toBe("complete");
+  expect(smtp.received.map((m) => m.to[0]).sort()).toEqual([...all].sort());
+}
+
 beforeEach(async () => {
   smtp = await startSmtp();
   root = await tempProject({ samples: true });
@@ -38,21 +58,44 @@ describe("a refusal of the sender at RCPT TO", () => {
     ["553 5.1.7 (a malformed sender)", 553, "5.1.7 Bad sender's mailbox address syntax"],
     ["550 5.1.0 saying \"Sender address rejected\"", 550, "5.1.0 <bounces+x@news.example>: Sender address rejected: User unknown in local recipient table"],
   ])("%s stops the send, suppresses nobody, and the recipients are still owed the issue", async (_what, code, text) => {
+    await everyoneRefused(code, text, (r) => {
+      expect(r?.stopped?.reason).toContain(`RCPT TO: ${code} ${text.slice(0, 5)}`);
+      expect(r?.permFailed).toBe(0);
+      expect(r?.notSent).toBeGreaterThanOrEqual(1);
+    });
+  });
+});
+
+describe("a policy refusal at RCPT TO", () => {
+  it.each([
+    ["550 5.7.1", 550, "5.7.1 RESOLVER.RST.NotAuthorized; not authorized"],
+    ["554 5.7.1", 554, "5.7.1 <r3@example.org>: Recipient address rejected: Access denied"],
+    ["a bare 554", 554, "Recipient refused"],
+  ])("%s of one recipient fails that recipient alone: the send goes on and completes, and the next run does not stop at it", async (_what, code, text) => {
     const all = addresses(30);
     await list(all);
-    for (const a of all) smtp.behave(a, { rcpt: code, text });
+    smtp.behave("r3@example.org", { rcpt: code, text });
     const outcome = await send(request());
-    const r = outcome.report;
-    expect(r?.stopped?.kind).toBe("refused");
-    expect(r?.stopped?.reason).toContain(`RCPT TO: ${code} ${text.slice(0, 5)}`);
-    expect(r?.permFailed).toBe(0);
-    expect(r?.notSent).toBeGreaterThanOrEqual(1);
-    const state = await readState(root);
-    expect(await state.suppressed()).toEqual(new Set());
-    // The sender's domain fixed: everyone gets the issue.
-    for (const a of all) smtp.behave(a, "accept");
-    const again = await send(request());
-    expect(again.recorded).toBe("complete");
-    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual([...all].sort());
+    expect(outcome.report?.stopped).toBeUndefined();
+    expect(outcome.report).toMatchObject({ sent: 29, tempFailed: 1, permFailed: 0, notSent: 0 });
+    expect(outcome.recorded).toBe("complete");
+    expect(await (await readState(root)).suppressed()).toEqual(new Set());
+    expect((await send(request())).nothingToSend).toBeDefined();
+    expect(smtp.offered.get("r3@example.org")).toBe(1);
+  });
+
+  it.each([
+    ["550 5.7.1 (a blocklisted sending address)", 550, "5.7.1 Service unavailable, client host blocked using Spamhaus"],
+    ["554 5.7.1 (relaying denied)", 554, "5.7.1 Relay access denied"],
+  ])("%s of every recipient stops the send after a few in a row, and all of them stay owed the issue", async (_what, code, text) => {
+    await everyoneRefused(code, text, (r) => {
+      expect(r?.stopped?.reason).toContain("recipients in a row at RCPT TO");
+      expect(r?.stopped?.reason).toContain(`${code} ${text}`);
+      expect(r).toMatchObject({ sent: 0, tempFailed: 0, permFailed: 0 });
+      expect(r?.notSent).toBeGreaterThanOrEqual(3);
+      expect(r?.notSent).toBeLessThan(10);
+    });
+    const ledger = await (await readState(root)).ledger(3);
+    expect([...ledger.states()].filter(([, s]) => s.state === "temp-failed")).toEqual([]);
   });
 });
