@@ -138,7 +138,7 @@ export class SmtpTransport implements Transport {
     });
   }
 
-  /** Opens a connection and logs in: a wrong password, a refused TLS, a missing STARTTLS or nothing listening stops here. */
+  /** Opens a connection and logs in: a wrong password, a refused TLS, a missing STARTTLS, nothing listening or a busy server (a 4xx) stops here. */
   async verify(): Promise<void> {
     try {
       await this.pool.verify();
@@ -173,7 +173,11 @@ function fatal(error: unknown, where: string, settings: SmtpSettings): Presswork
   let id: "smtp-setup" | "smtp-unavailable" = "smtp-setup";
   if (e.code === "ETLS" && e.command === "STARTTLS" && e.responseCode)
     reason = `the server does not offer STARTTLS, and a password would cross the network unencrypted. Use smtps:// (port 465), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to SMTP_URL (or set SMTP_ALLOW_PLAINTEXT_AUTH=true)`;
-  else if (e.code === "ETLS") reason = "the TLS handshake failed";
+  else if (e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500) {
+    // A 421 greeting, or a 4xx to EHLO or the login ("454 4.7.0 Too many login attempts"): busy, not wrong.
+    reason = "the server is busy or limits connections or logins for now; run the same command again later";
+    id = "smtp-unavailable";
+  } else if (e.code === "ETLS") reason = "the TLS handshake failed";
   else if (e.code === "EAUTH" || e.code === "ENOAUTH") reason = settings.user ? "the server refused the user name and password" : "the server asks for a user name and password";
   else if (e.code === "ETIMEDOUT" || e.code === "ECONNECTION" || e.code === "ESOCKET" || e.code === "EDNS") {
     reason = e.code === "ETIMEDOUT" ? "the server did not answer in time" : "the connection failed";

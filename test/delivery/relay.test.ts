@@ -146,3 +146,35 @@ describe("a relay that cannot be connected to in the middle of a send", () => {
     expect(smtp.connections()).toBeLessThanOrEqual(12);
   });
 });
+
+describe("a busy server at the start of a send", () => {
+  it("exits 4 (unavailable, try later) for a 421 greeting, as a server at its connection limit gives", async () => {
+    root = await project(5);
+    await list(5);
+    await server({ maxClients: 1 });
+    // Another client holds the one connection the server allows.
+    const other = createConnection(smtp.port, "127.0.0.1");
+    other.on("error", () => {});
+    await new Promise<void>((resolve) => other.once("data", () => resolve()));
+    closers.push(async () => void other.destroy());
+    const cli = await sendCli(smtp.url(), smtp.connections);
+    expect(cli.code).toBe(4);
+    expect(cli.stderr).toContain("[smtp-unavailable]");
+    expect(cli.stderr).toContain("Nothing was sent");
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it.each([
+    ["454 4.7.0 to the login exits 4 (unavailable, try later)", 454, "4.7.0 Too many login attempts, please try again later", 4, "[smtp-unavailable]"],
+    ["535 5.7.8 to the login exits 3 (a setting to fix)", 535, "5.7.8 Username and Password not accepted", 3, "[smtp-setup]"],
+  ])("%s", async (_what, code, text, exit, id) => {
+    root = await project(5);
+    await list(5);
+    await server({ auth: { user: "news", password: "right" }, refuseLogins: { after: 0, code, text } });
+    const cli = await sendCli(smtp.url("news", "right"), () => smtp.logins.length);
+    expect(cli.code).toBe(exit);
+    expect(cli.stderr).toContain(id);
+    expect(cli.stderr).toContain(`${code} ${text}`);
+    expect(smtp.received).toHaveLength(0);
+  });
+});
