@@ -93,10 +93,14 @@ export interface SendOptions {
 
 /**
  * Policy refusals at RCPT TO (5.7.x, 554) of different recipients in a row,
- * nothing delivered in between, that stop the send: the server refuses the
- * sender (a blocklisted address, relaying denied), not these recipients.
+ * at more than one domain, nothing delivered in between, that stop the
+ * send: the server refuses the sender (a blocklisted address, relaying
+ * denied), not these recipients.
  */
 const POLICY_REFUSALS_IN_A_ROW = 3;
+
+/** The domain of an address, lower-cased. */
+const domainOf = (address: string) => address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -117,8 +121,9 @@ interface Job {
  * connection, with exponential backoff) waits in a queue and holds no
  * connection. A hard bounce is recorded perm-failed and suppressed; a
  * policy refusal at RCPT TO is that recipient's temp-failure, unless
- * POLICY_REFUSALS_IN_A_ROW of them come with nothing delivered between,
- * which is a refused sender: they are recorded not-sent then; a
+ * POLICY_REFUSALS_IN_A_ROW of them, at more than one domain, come with
+ * nothing delivered between, which is a refused sender: they are recorded
+ * not-sent then; a
  * refused message or account, or a relay that is unavailable, stops the
  * send at once: the recipient is recorded not-sent and nobody is suppressed
  * for it. A message no connection could be opened for waits again, its
@@ -137,7 +142,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   const pace = limits.messagesPerSecond ? new Pace(1000 / limits.messagesPerSecond, now) : undefined;
   const failures = new FailureWindow(limits.stopWhen.window, limits.stopWhen.failureShare);
   const retries: Job[] = [];
-  // The policy refusals since the last delivery, with their attempts: recorded not-sent again when they turn out to be the sender's.
+  // The last policy refusals since the last delivery, with their attempts: recorded not-sent again when they turn out to be the sender's.
   const refusedInARow: Array<{ recipient: Recipient; attempt: number }> = [];
   const inFlight = new Set<Promise<void>>();
   const iterator = options.recipients[Symbol.asyncIterator]();
@@ -203,7 +208,9 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
           report.notSent++;
           break;
         }
-        if (outcome.policy && refusedInARow.push({ recipient, attempt }) >= POLICY_REFUSALS_IN_A_ROW) {
+        if (outcome.policy && refusedInARow.push({ recipient, attempt }) > POLICY_REFUSALS_IN_A_ROW) refusedInARow.shift();
+        // Of one domain they may be that domain's rule (a list sorted by domain puts its people side by side).
+        if (outcome.policy && refusedInARow.length >= POLICY_REFUSALS_IN_A_ROW && new Set(refusedInARow.map((r) => domainOf(r.recipient.address))).size > 1) {
           record(recipient, "not-sent", attempt, outcome);
           report.notSent++;
           for (const earlier of refusedInARow.slice(0, -1)) {

@@ -29,7 +29,8 @@ function request(extra: Partial<SendRequest> = {}): SendRequest {
  * Once the server accepts them, a run mails each of them once.
  */
 async function everyoneRefused(code: number, text: string, check: (report: SendReport | undefined) => void): Promise<void> {
-  const all = addresses(30);
+  // A list's people are at many domains.
+  const all = addresses(30).map((a, i) => a.replace("@example.org", `@example${i % 3}.org`));
   await list(all);
   for (const a of all) smtp.behave(a, { rcpt: code, text });
   const outcome = await send(request());
@@ -82,6 +83,20 @@ describe("a policy refusal at RCPT TO", () => {
     expect(await (await readState(root)).suppressed()).toEqual(new Set());
     expect((await send(request())).nothingToSend).toBeDefined();
     expect(smtp.offered.get("r3@example.org")).toBe(1);
+  });
+
+  it("of three people of one domain side by side (a list sorted by domain) fails them alone: the send goes on, and the next run does not stop at them", async () => {
+    // Late in the list, so that three failures stay under the share of failures that stops a send (10 %).
+    const all = addresses(60).map((a, i) => (i >= 40 && i <= 42 ? a.replace("@example.org", "@corp.example") : a));
+    await list(all);
+    // One connection: the three are refused one after the other, nothing delivered between.
+    const config = join(root, "presswork.config.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace(/maxConnections: \d+/, "maxConnections: 1"));
+    for (const a of all.slice(40, 43)) smtp.behave(a, { rcpt: 554, text: `5.7.1 <${a}>: Recipient address rejected: Access denied` });
+    const outcome = await send(request());
+    expect(outcome.report?.stopped).toBeUndefined();
+    expect(outcome.report).toMatchObject({ sent: 57, tempFailed: 3, permFailed: 0, notSent: 0 });
+    expect((await send(request())).nothingToSend).toBeDefined();
   });
 
   it.each([
