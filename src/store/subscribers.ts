@@ -153,10 +153,10 @@ function hotQueries(db: Kysely<Database>, dialect: Dialect) {
     // Locked on PostgreSQL, where a request at once for the same address (a double submit, another replica) would
     // otherwise read the same status and act on it twice: it waits for this transaction, then reads what it did.
     // SQLite runs one write transaction at a time.
-    findByIdentity: prepare<"list" | "identity", { id: number; status: SubscriberStatus; confirm_nonce: string | null }>(db, (p) =>
+    findByIdentity: prepare<"list" | "identity", { id: number; status: SubscriberStatus; confirm_nonce: string | null; status_at: string }>(db, (p) =>
       db
         .selectFrom("subscribers")
-        .select(["id", "status", "confirm_nonce"])
+        .select(["id", "status", "confirm_nonce", "status_at"])
         .where("list", "=", p("list"))
         .where("identity", "=", p("identity"))
         .$if(dialect === "postgres", (q) => q.forUpdate()),
@@ -388,7 +388,7 @@ export class SubscriberList {
         .where("subscriber_id", "=", row.id)
         .where("confirmed_at", "is", null)
         .execute();
-      await this.confirmAgain(trx, row.id, now, { spaced: true });
+      await this.confirmAgain(trx, row.id, now, { spaced: true, since: row.status_at });
       return "refreshed";
     }
     const nonce = randomBytes(16).toString("base64url");
@@ -405,24 +405,27 @@ export class SubscriberList {
     const consentId = await this.addConsent(trx, id, consent, now);
     await this.addEvent(trx, { event_key: `consent:${consentId}:subscribed`, address_key: key, type: "subscribed", at, source: consent.source });
     // The links mailed before it stopped no longer work: no wait for this one, only the cap.
-    if (row) await this.confirmAgain(trx, id, now, { spaced: false });
+    if (row) await this.confirmAgain(trx, id, now, { spaced: false, since: row.status_at });
     else await this.q.enqueueConfirm(trx, { subscriber: id, at });
     return row ? "resubscribed" : "new";
   }
 
   /**
    * Queues another confirmation mail for a subscriber asked for again,
-   * unless CONFIRM_MAILS_MAX went in the days a link works or, `spaced`,
-   * one went in the last 15 minutes (its link still works).
+   * unless CONFIRM_MAILS_MAX went in the days a link works since its status
+   * last changed (`since`: mails before were for a subscription since
+   * ended) or, `spaced`, one went in the last 15 minutes (its link still
+   * works).
    */
-  private async confirmAgain(trx: Kysely<Database>, id: number, now: Date, { spaced }: { spaced: boolean }): Promise<void> {
+  private async confirmAgain(trx: Kysely<Database>, id: number, now: Date, { spaced, since }: { spaced: boolean; since: string }): Promise<void> {
     const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const window = ago(CONFIRM_DAYS * 86_400_000);
     const sent = await trx
       .selectFrom("mail_queue")
       .select("created_at")
       .where("subscriber_id", "=", id)
       .where("kind", "=", "confirm")
-      .where("created_at", ">", ago(CONFIRM_DAYS * 86_400_000))
+      .where("created_at", ">=", window > since ? window : since)
       .execute();
     const recent = ago(CONFIRM_RESEND_MINUTES * 60_000);
     if (sent.length < CONFIRM_MAILS_MAX && !(spaced && sent.some((mail) => mail.created_at > recent))) await enqueue(trx, id, "confirm", now);
@@ -857,7 +860,20 @@ export class SubscriberList {
       return { inserted, changed: true };
     }
     const known = await trx.selectFrom("subscribers").select("id").where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
-    if (known) return { inserted, changed: false };
+    if (known) {
+      // A stopped address asked back for (see awaitsConfirmation): a stop now, such as a complaint about the
+      // confirmation mail, ends the asking: its link and its queued mail.
+      const asking = await trx
+        .updateTable("subscribers")
+        .set({ confirm_nonce: null, updated_at: new Date().toISOString() })
+        .where("id", "=", known.id)
+        .where("status", "in", STOPPED)
+        .where("confirm_nonce", "is not", null)
+        .returning("id")
+        .executeTakeFirst();
+      if (asking) await dropUnsent(trx, asking.id);
+      return { inserted, changed: false };
+    }
     const suppressed = await trx
       .insertInto("suppressions")
       .values({ list: this.list, address_key: key, reason: type, at: when })

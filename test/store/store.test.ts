@@ -160,6 +160,33 @@ for (const backend of await backends("store tests")) {
       expect(await never()).toContain(l.keyOf("dead@example.org"));
     });
 
+    it("mails a confirmation to one who comes back after a subscription that used its confirmations, and asks no more of one who complained about it", async () => {
+      const l = await list("confirm-cap-since");
+      const confirms = async (who: string) => (await l.store.db.selectFrom("mail_queue").innerJoin("subscribers", "subscribers.id", "mail_queue.subscriber_id").select("kind").where("identity", "=", who).where("kind", "=", "confirm").execute()).length;
+      // Three asks, three mails, the cap; then a confirmation and a mistaken unsubscribe the next day.
+      for (const minutes of [0, 20, 40]) await l.subscribe(address("alice@example.org"), undefined, { source: "form:footer" }, later(minutes));
+      expect(await confirms("alice@example.org")).toBe(3);
+      // As the service's worker does, once each is sent.
+      await l.store.db.updateTable("mail_queue").set({ sent_at: later(41).toISOString() }).where("kind", "=", "confirm").execute();
+      expect(await l.confirm((await subscriber(l, "alice@example.org"))?.confirm_nonce ?? "", later(60))).toBe("confirmed");
+      await l.unsubscribe(l.keyOf("alice@example.org"), "one-click", later(24 * 60));
+      expect(await l.subscribe(address("alice@example.org"), undefined, { source: "form:footer" }, later(24 * 60 + 5))).toBe("resubscribed");
+      expect(await confirms("alice@example.org")).toBe(4);
+      expect(await l.confirm((await subscriber(l, "alice@example.org"))?.confirm_nonce ?? "", later(24 * 60 + 6))).toBe("confirmed");
+
+      // Asked back for by someone else, the owner marks the confirmation as spam: the link dies and nothing more is queued for it.
+      await l.add(address("bea@example.org"), undefined, T0);
+      await l.unsubscribe(l.keyOf("bea@example.org"), "one-click", later(1));
+      await l.subscribe(address("bea@example.org"), undefined, { source: "form:footer" }, later(2));
+      const nonce = (await subscriber(l, "bea@example.org"))?.confirm_nonce ?? "";
+      expect(await l.confirmState(nonce)).toBe("pending");
+      await l.record({ id: "arf-1", type: "complained", key: l.keyOf("bea@example.org"), at: later(3), source: "mailbox" });
+      expect(await l.confirmState(nonce)).toBe("used");
+      const unsent = await l.store.db.selectFrom("mail_queue").innerJoin("subscribers", "subscribers.id", "mail_queue.subscriber_id").select("mail_queue.id").where("identity", "=", "bea@example.org").where("sent_at", "is", null).execute();
+      expect(unsent).toEqual([]);
+      expect((await subscriber(l, "bea@example.org"))?.status).toBe("unsubscribed");
+    });
+
     it("unsubscribes at once and idempotently, drops unsent mail, and an old confirmation link no longer resubscribes", async () => {
       const l = await list("unsubscribe");
       await l.subscribe(address("cy@example.org"), undefined, { source: "form:footer" }, T0);
