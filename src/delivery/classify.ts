@@ -3,6 +3,9 @@ import type { Outcome } from "./transport.js";
 
 const ADDRESS = /[^\s<>"]+@[^\s<>"]+/g;
 
+/** Postfix's reply to a sender check at RCPT TO: `<sender>: Sender address rejected: …`. */
+const SENDER_REJECTED = /<[^>]*>: Sender address rejected\b/i;
+
 /** A server reply with any address in it masked and its length capped, fit for a log line or the ledger. */
 export function cleanResponse(text: string): string {
   return text
@@ -60,8 +63,9 @@ export function classify(failure: SmtpFailure): Outcome {
   if (!code || code < 500) return code ? { state: "retry", code, response } : { state: "retry", response };
   const status = failure.response ? enhancedStatus(failure.response) : undefined;
   const [, subject, detail] = status ?? [];
-  // The envelope sender refused at RCPT TO (Postfix's sender checks, smtpd_delay_reject): X.1.7, X.1.8 or said in words.
-  if (command === "RCPT TO" && ((subject === 1 && (detail === 7 || detail === 8)) || /sender address/i.test(raw))) return { state: "refused", code, command, response };
+  // The envelope sender refused at RCPT TO (Postfix's sender checks, smtpd_delay_reject): X.1.7, X.1.8, or Postfix's
+  // "<address>: Sender address rejected" (a reply about a recipient may mention a sender address in other words).
+  if (command === "RCPT TO" && ((subject === 1 && (detail === 7 || detail === 8)) || SENDER_REJECTED.test(raw))) return { state: "refused", code, command, response };
   if (command === "RCPT TO") {
     if (subject === 1 || (subject === 2 && detail === 1)) return { state: "bounced", code, response };
     if (subject === 2 && detail === 2) return { state: "failed", code, response };

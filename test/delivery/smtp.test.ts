@@ -74,6 +74,8 @@ describe("what a reply is about", () => {
     ["RCPT TO", "554 5.1.8 <b@n.example>: Sender address rejected: Domain not found", "refused"],
     ["RCPT TO", "553 5.1.7 Bad sender's mailbox address syntax", "refused"],
     ["RCPT TO", "550 5.1.0 <b@n.example>: Sender address rejected: User unknown in local recipient table", "refused"],
+    // About the recipient, though it speaks of a sender address: that recipient's policy, not ours.
+    ["RCPT TO", "550 5.7.1 <r3@corp.example>: Recipient address rejected: only mail from an approved sender address is accepted", "failed"],
     ["RCPT TO", "452 4.2.2 Over quota", "retry"],
     ["RCPT TO", "421 4.7.0 Try again later, closing connection", "retry"],
     ["MAIL FROM", "550 5.4.5 Daily sending quota exceeded", "refused"],
