@@ -2,8 +2,9 @@
 // as written on this machine: jobs in the order their `needs` give, `if:`
 // conditions, `${{ }}` expressions, `env:`, step and job outputs
 // ($GITHUB_OUTPUT, $GITHUB_ENV), concurrency groups (one job of a group at a
-// time), "Re-run failed jobs" (same run and commit, next attempt, the jobs
-// that succeeded kept with their outputs), "Re-run all jobs" (the same, every
+// time), "Re-run failed jobs" (same run and commit, next attempt, the failed
+// jobs and those that depend on them run again, the others kept with their
+// outputs), "Re-run all jobs" (the same, every
 // job run again), and `run:` steps run with bash as GitHub runs them
 // (`bash -e`). Steps that use actions are emulated by local equivalents with
 // the documented behaviour of the action: checkout of `github.sha` unless
@@ -221,10 +222,16 @@ export class GitHub {
     return this.execute(run, { kill, hold });
   }
 
-  /** "Re-run failed jobs": the same run and commit, the next attempt; jobs that succeeded keep their results. */
+  /**
+   * "Re-run failed jobs": the same run and commit, the next attempt; the failed jobs run again, and so do the
+   * jobs that depend on them, succeeded or not ("GitHub also re-runs the jobs that depend on them"); the others
+   * keep their results and outputs.
+   */
   async rerunFailed(previous, { clock, kill, hold } = {}) {
+    const { jobs } = parse(await readFile(this.workflowPath, "utf8"));
+    const again = (name) => previous.jobs[name]?.result !== "success" || [jobs[name]?.needs ?? []].flat().some(again);
     const run = { ...previous, attempt: previous.attempt + 1, clock: clock ?? previous.clock, jobs: {} };
-    for (const [name, job] of Object.entries(previous.jobs)) if (job.result === "success") run.jobs[name] = job;
+    for (const [name, job] of Object.entries(previous.jobs)) if (!again(name)) run.jobs[name] = job;
     return this.execute(run, { kill, hold });
   }
 

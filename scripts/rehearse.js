@@ -205,8 +205,8 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
           pushedArticleKept,
           republished: rerun.dispatched.map((run) => ({ event: run.event, mode: run.inputs.mode, build: run.jobs.build?.result, deploy: run.jobs.deploy?.result, send: sendResult(run), websub: run.jobs.websub?.result })),
         },
-        // A run whose send failed starts no publish.
-        firstRepublished: first.dispatched.length,
+        // A killed send started its issue: its run starts a publish too.
+        firstRepublished: first.dispatched.map((run) => run.inputs.mode),
         second: { send: sendResult(second), killedAt: secondKilledAt, rerun: { build: secondRerun.jobs.build?.result, deploy: secondRerun.jobs.deploy?.result, send: sendResult(secondRerun) } },
         together: { scheduled: sendResult(scheduled), manual: sendResult(manual) },
         refused: { send: sendResult(refused), sent: refusedSent, rerun: sendResult(refusedRerun) },
