@@ -60,7 +60,7 @@ const OPENING_BOUNDARY = /^--([0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=
  * fields, and refuses none: for the one-click unsubscribe of RFC 8058,
  * whose clients send `List-Unsubscribe=One-Click` as URL-encoded,
  * multipart, JSON, octet-stream or nothing, and whose link alone decides.
- * The first `limit` bytes are read and the rest ignored. A multipart body
+ * The first `limit` bytes are read and the rest is neither read nor waited for. A multipart body
  * is read by its boundary (by its first line when the Content-Type names
  * none), keeping a field's first value; a JSON object gives its string
  * members; anything else is read as URL-encoded; what cannot be read gives
@@ -71,13 +71,12 @@ export function acceptAnyBodyAsForm(scope: FastifyInstance, limit: number): void
   scope.addContentTypeParser("*", (request, payload, done) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    payload.on("data", (chunk: Buffer) => {
-      if (size < limit) chunks.push(chunk);
-      size += chunk.length;
-    });
-    // A connection cut before the body ended is the client's doing, as Fastify's own parsers take it.
-    payload.on("error", (error) => done(Object.assign(error, { statusCode: 400 }), undefined));
-    payload.on("end", () => {
+    let read = false;
+    // Once `limit` bytes are in, the rest is not waited for: a body that never ends must not hold the answer.
+    const finish = () => {
+      if (read) return;
+      read = true;
+      payload.pause();
       const body = Buffer.concat(chunks).subarray(0, limit);
       const type = request.headers["content-type"] ?? "";
       if (/^\s*multipart\/form-data\b/i.test(type)) {
@@ -85,7 +84,18 @@ export function acceptAnyBodyAsForm(scope: FastifyInstance, limit: number): void
         const headers = boundary === undefined ? request.headers : { ...request.headers, "content-type": `multipart/form-data; boundary="${boundary}"` };
         readMultipart(headers, body, (fields) => done(null, fields));
       } else done(null, textFields(body.toString("utf8")));
+    };
+    payload.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) finish();
     });
+    // A connection cut before the body ended is the client's doing, as Fastify's own parsers take it.
+    payload.on("error", (error) => {
+      if (!read) done(Object.assign(error, { statusCode: 400 }), undefined);
+      read = true;
+    });
+    payload.on("end", finish);
   });
 }
 

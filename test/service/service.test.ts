@@ -259,6 +259,29 @@ for (const backend of await backends("service tests")) {
       }
     });
 
+    it("answers a one-click unsubscribe whose body never ends, once it has read as much as it reads", async () => {
+      const who = "endless.body@example.org";
+      await running.service.list.add({ address: who, identity: who }, undefined, new Date());
+      const url = new URL(`${running.url}/unsubscribe${new URL(unsubscribeUrl(running.config.newsletter!, who, SECRET)).search}`);
+      const { request } = await import("node:http");
+      const sending = request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } });
+      const answered = new Promise<number | undefined>((resolve, reject) => {
+        sending.on("response", (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        });
+        sending.on("error", reject);
+      });
+      // More than the 16 KB read, and then nothing more, and no end: a slow or endless upload.
+      sending.write(`List-Unsubscribe=One-Click&padding=${"x".repeat(20_000)}`);
+      try {
+        expect(await answered).toBe(200);
+        expect(await statusOf(running, who)).toBe("unsubscribed");
+      } finally {
+        sending.destroy();
+      }
+    });
+
     it("refuses forged, tampered, malformed and other lists' unsubscribe tokens, changing nothing", async () => {
       const address = "victim@example.org";
       await running.service.list.add({ address, identity: address }, undefined, new Date());
