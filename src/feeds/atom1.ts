@@ -2,7 +2,7 @@ import { Feed } from "feed";
 import { escapeXml } from "../xml/escape.js";
 import { FEED_HISTORY_NS } from "./rss2.js";
 import { feedAuthor, imageType, itemHtml, type FeedHistory, type FeedSpec, type ItemHtml } from "./spec.js";
-import { cdataHtml, htmlText, XmlValues } from "./xml-values.js";
+import { htmlText, XmlValues } from "./xml-values.js";
 import { PressworkError } from "../errors/error.js";
 
 const ROOT = '<feed xmlns="http://www.w3.org/2005/Atom">';
@@ -31,13 +31,13 @@ export function atom1(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(art
     if (image && article.image) types.set(image.url, imageType(article.image.path));
     feed.addItem({
       // Atom titles from `feed` are type="html": the plain title goes in as HTML that shows it as typed.
-      title: cdataHtml(htmlText(article.title)),
+      title: v.html(htmlText(article.title)),
       id: article.id,
       link: article.url,
       date: article.updated,
       published: article.published,
-      description: cdataHtml(htmlText(article.description)),
-      content: cdataHtml(itemOf(article)),
+      description: v.html(htmlText(article.description)),
+      content: v.html(itemOf(article)),
       author: article.authors.map((a) => {
         const author = feedAuthor(a, spec.siteUrl);
         return { name: v.text(author.name), ...(spec.authorEmails && author.email ? { email: v.text(author.email) } : {}), link: author.url };
@@ -46,7 +46,7 @@ export function atom1(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(art
       ...(image ? { image } : {}),
     });
   }
-  return completeAtom(withEnclosureTypes(v.fill(feed.atom1()), types), spec.language, spec.urls.atom, spec.history);
+  return v.fill(completeAtom(withEnclosureTypes(feed.atom1(), types), spec.language, spec.urls.atom, spec.history));
 }
 
 /**

@@ -5,7 +5,7 @@ import { paths } from "../content/paths.js";
 import { escapeXml } from "../xml/escape.js";
 import { completeAtom } from "./atom1.js";
 import { issuesFeedTitle } from "./spec.js";
-import { cdataHtml, escapeRssText, htmlText, XmlValues } from "./xml-values.js";
+import { escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
 /** A sent issue as its feed item. */
 export interface IssueItem {
@@ -48,11 +48,11 @@ export function issueFeeds(config: Config, issues: readonly IssueItem[]): { rss:
   };
   const rss = make(new XmlValues(escapeRssText));
   for (const { issue, id, summary, html } of items) {
-    rss.feed.addItem({ title: rss.v.text(issue.subject), id: rss.v.text(id), link: issue.url, date: issue.date, published: issue.date, description: cdataHtml(htmlText(summary)), content: cdataHtml(html) });
+    rss.feed.addItem({ title: rss.v.text(issue.subject), id: rss.v.text(id), link: issue.url, date: issue.date, published: issue.date, description: rss.v.html(htmlText(summary)), content: rss.v.html(html) });
   }
   const atom = make(new XmlValues());
   for (const { issue, id, summary, html } of items) {
-    atom.feed.addItem({ title: cdataHtml(htmlText(issue.subject)), id, link: issue.url, date: issue.date, published: issue.date, description: cdataHtml(htmlText(summary)), content: cdataHtml(html) });
+    atom.feed.addItem({ title: atom.v.html(htmlText(issue.subject)), id, link: issue.url, date: issue.date, published: issue.date, description: atom.v.html(htmlText(summary)), content: atom.v.html(html) });
   }
   const json = {
     version: "https://jsonfeed.org/version/1.1",
@@ -67,7 +67,7 @@ export function issueFeeds(config: Config, issues: readonly IssueItem[]): { rss:
   };
   return {
     rss: rss.v.fill(rss.feed.rss2()),
-    atom: completeAtom(atom.v.fill(atom.feed.atom1()), config.site.language, abs(files.atom), undefined),
+    atom: atom.v.fill(completeAtom(atom.feed.atom1(), config.site.language, abs(files.atom), undefined)),
     json: `${JSON.stringify(json, null, 2)}\n`,
   };
 }

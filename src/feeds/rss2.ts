@@ -1,7 +1,7 @@
 import { Feed } from "feed";
 import { authorNames } from "../content/article.js";
 import { imageType, itemHtml, type FeedSpec, type ItemHtml } from "./spec.js";
-import { cdataHtml, escapeRssText, htmlText, XmlValues } from "./xml-values.js";
+import { escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
 /** The namespace of RFC 5005's fh:archive. */
 export const FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0";
@@ -52,8 +52,8 @@ export function rss2(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(arti
       link: article.url,
       date: article.updated,
       published: article.published,
-      description: cdataHtml(htmlText(article.description)),
-      content: cdataHtml(itemOf(article)),
+      description: v.html(htmlText(article.description)),
+      content: v.html(itemOf(article)),
       category: article.tags.map((t) => ({ name: v.text(t.name) })),
       ...(article.authors.length > 0
         ? { extensions: [{ name: "dc:creator", objects: { _text: v.text(authorNames(article.authors)) } }] }
