@@ -171,9 +171,14 @@ function fatal(error: unknown, where: string, settings: SmtpSettings): Presswork
   const reply = cleanResponse(e.response ?? e.message ?? "");
   let reason: string;
   let id: "smtp-setup" | "smtp-unavailable" = "smtp-setup";
-  if (e.code === "ETLS" && e.command === "STARTTLS" && e.responseCode)
+  const temporary = e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500;
+  if (e.code === "ETLS" && e.command === "STARTTLS" && temporary) {
+    // "454 4.7.0 TLS not available due to temporary reason": busy, not wrong.
+    reason = "the server refused TLS for now; run the same command again later";
+    id = "smtp-unavailable";
+  } else if (e.code === "ETLS" && e.command === "STARTTLS" && e.responseCode)
     reason = `the server does not offer STARTTLS, and a password would cross the network unencrypted. Use smtps:// (port 465), turn STARTTLS on at the server, or, if the network between is trusted, add ?${PLAINTEXT_AUTH_PARAM}=true to SMTP_URL (or set SMTP_ALLOW_PLAINTEXT_AUTH=true)`;
-  else if (e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500) {
+  else if (temporary) {
     // A 421 greeting, or a 4xx to EHLO or the login ("454 4.7.0 Too many login attempts"): busy, not wrong.
     reason = "the server is busy or limits connections or logins for now; run the same command again later";
     id = "smtp-unavailable";

@@ -177,4 +177,20 @@ describe("a busy server at the start of a send", () => {
     expect(cli.stderr).toContain(`${code} ${text}`);
     expect(smtp.received).toHaveLength(0);
   });
+
+  it.each([
+    ["454 4.7.0 to STARTTLS exits 4 (unavailable, try later)", 454, "4.7.0 TLS not available due to temporary reason", 4, "[smtp-unavailable]", "the server refused TLS for now"],
+    ["554 5.7.0 to STARTTLS exits 3 (a setting to fix)", 554, "5.7.0 TLS not available", 3, "[smtp-setup]", "the server does not offer STARTTLS"],
+  ])("%s", async (_what, code, text, exit, id, reason) => {
+    root = await project(5);
+    await list(5);
+    await server({ auth: { user: "news", password: "right" }, refuseStarttls: { code, text } });
+    const cli = await sendCli(smtp.url("news", "right"), smtp.connections);
+    expect(cli.code).toBe(exit);
+    expect(cli.stderr).toContain(id);
+    expect(cli.stderr).toContain(reason);
+    expect(cli.stderr).toContain(`${code} ${text}`);
+    expect(smtp.logins).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+  });
 });

@@ -56,6 +56,8 @@ export interface SmtpOptions {
   maxClients?: number;
   /** Answer every login after the first `after` with this reply, the right password or not. */
   refuseLogins?: { after: number; code: number; text: string };
+  /** Offer STARTTLS but answer it with this reply, as a server whose TLS is out of order ("454 4.7.0 TLS not available"). */
+  refuseStarttls?: { code: number; text: string };
 }
 
 /**
@@ -64,7 +66,7 @@ export interface SmtpOptions {
  * a required login.
  */
 export async function startSmtp(options: SmtpOptions | { user: string; password: string } = {}): Promise<TestSmtp> {
-  const { auth, starttls = true, maxClients, refuseLogins } = "user" in options ? { auth: options, starttls: true } : (options as SmtpOptions);
+  const { auth, starttls = true, maxClients, refuseLogins, refuseStarttls } = "user" in options ? { auth: options, starttls: true } : (options as SmtpOptions);
   const behaviours = new Map<string, Behaviour>();
   const offered = new Map<string, number>();
   const received: Received[] = [];
@@ -81,6 +83,19 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
     hideENHANCEDSTATUSCODES: true,
     size: 10 * 1024 * 1024,
     ...(maxClients ? { maxClients } : {}),
+    onConnect(session, callback) {
+      if (refuseStarttls) {
+        // smtp-server has no hook for STARTTLS: its handler is replaced on this session's connection.
+        const all = (server as unknown as { connections: Set<{ id: string; send(code: number, text: string): void; handler_STARTTLS: unknown }> }).connections;
+        for (const connection of all)
+          if (connection.id === session.id)
+            connection.handler_STARTTLS = (_command: Buffer, done: () => void) => {
+              connection.send(refuseStarttls.code, refuseStarttls.text);
+              done();
+            };
+      }
+      callback();
+    },
     onAuth(credentials, _session, callback) {
       logins.push(`${credentials.username}:${credentials.password}`);
       if (refuseLogins && logins.length > refuseLogins.after) callback(refuse(refuseLogins.code, refuseLogins.text));
