@@ -1,9 +1,11 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { chmodSync, writeFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startCli, type CliResult } from "../helpers/cli.js";
-import { initRepo } from "../helpers/git.js";
+import { git, initRepo } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type SmtpOptions, type TestSmtp } from "../helpers/smtp.js";
 import { readState } from "../helpers/state.js";
@@ -67,8 +69,8 @@ async function front(port: number): Promise<{ port: number; attempts: () => numb
 }
 
 /** Runs `presswork send`, cut when `count()` passes RUNAWAY; `watch` is polled while it runs. */
-async function sendCli(smtpUrl: string, count: () => number, watch: () => void = () => {}): Promise<CliResult> {
-  const { child, done } = startCli(["send", "--subscribers", "subs.csv", "--now", NOW], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtpUrl, SMTP_TLS_INSECURE: "1", CI: "" });
+async function sendCli(smtpUrl: string, count: () => number, watch: () => void = () => {}, env: Record<string, string> = {}): Promise<CliResult> {
+  const { child, done } = startCli(["send", "--subscribers", "subs.csv", "--now", NOW], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtpUrl, SMTP_TLS_INSECURE: "1", CI: "", ...env });
   const timer = setInterval(() => {
     watch();
     if (count() > RUNAWAY) child.kill("SIGKILL");
@@ -119,6 +121,36 @@ describe("a relay that cannot be connected to in the middle of a send", () => {
     expect(again.code).toBe(0);
     expect(new Set(smtp.received.map((m) => m.to[0]))).toEqual(new Set(all));
     expect(smtp.received.length).toBeLessThanOrEqual(all.length + 1);
+  });
+
+  it("exits 1, not 4, when the state could not be saved at the end either: the same command run again would mail some twice", async () => {
+    // The project is a clone of a repository whose remote refuses the state branch from the moment the relay is gone.
+    const base = await mkdtemp(join(tmpdir(), "presswork-relay-unsaved-"));
+    closers.push(() => rm(base, { recursive: true, force: true }));
+    const remote = join(base, "remote.git");
+    git(base, "clone", "--quiet", "--bare", await project(1), remote);
+    root = join(base, "clone");
+    git(base, "clone", "--quiet", remote, root);
+    await list(40);
+    await server();
+    const relay = await front(smtp.port);
+    const hook = join(remote, "hooks/pre-receive");
+    let gone = false;
+    const cli = await sendCli(
+      `smtp://127.0.0.1:${relay.port}`,
+      relay.attempts,
+      () => {
+        if (gone || smtp.received.length < 10) return;
+        gone = true;
+        writeFileSync(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n");
+        chmodSync(hook, 0o755);
+        relay.down();
+      },
+      { PRESSWORK_STATE_REMOTE: "origin" },
+    );
+    expect(cli.stderr).toContain("Stopped: the SMTP server is unavailable");
+    expect(cli.stderr).toMatch(/the state could not be saved \(.*protected branch.*run presswork state save/);
+    expect(cli.code).toBe(1);
   });
 
   it("stops with exit 4 when logins are answered 454 4.7.0, logging in a bounded number of times", async () => {

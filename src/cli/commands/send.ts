@@ -99,7 +99,8 @@ export const sendCommand = defineCommand({
     const r = outcome.report;
     const signal = r?.stopped?.kind === "signal" ? r.stopped.signal : undefined;
     if (signal) io.fail(SIGNAL_EXIT[signal] ?? 1);
-    else if (r?.stopped?.kind === "unavailable") io.fail(ERRORS["smtp-unavailable"].exit);
+    // Exit 4 promises a run later mails nobody twice: not so when the journal was not saved.
+    else if (r?.stopped?.kind === "unavailable" && !outcome.unsaved) io.fail(ERRORS["smtp-unavailable"].exit);
     else if (!r || r.stopped || outcome.unsaved || r.tempFailed > 0 || r.permFailed > 0 || r.notSent > 0) io.fail(1);
   },
 });
