@@ -39,14 +39,16 @@ async function server(options: SmtpOptions = {}): Promise<TestSmtp> {
   return smtp;
 }
 
-/** A TCP front for the server that, once `down()` is called, cuts every connection and refuses new ones; counts attempts. */
-async function front(port: number): Promise<{ port: number; attempts: () => number; down: () => void }> {
+/** A TCP front for the server that, once `down()` is called, cuts every connection and refuses new ones; counts attempts and times the refused ones. */
+async function front(port: number): Promise<{ port: number; attempts: () => number; refusedAt: number[]; down: () => void }> {
   let attempts = 0;
   let isDown = false;
+  const refusedAt: number[] = [];
   const sockets = new Set<Socket>();
   const proxy: Server = createServer((client) => {
     attempts++;
     if (isDown) {
+      refusedAt.push(performance.now());
       client.destroy();
       return;
     }
@@ -61,6 +63,7 @@ async function front(port: number): Promise<{ port: number; attempts: () => numb
   return {
     port: (proxy.address() as AddressInfo).port,
     attempts: () => attempts,
+    refusedAt,
     down: () => {
       isDown = true;
       for (const socket of sockets) socket.destroy();
@@ -106,6 +109,11 @@ describe("a relay that cannot be connected to in the middle of a send", () => {
       if (smtp.received.length >= 10) relay.down();
     });
     expect(relay.attempts()).toBeLessThanOrEqual(8);
+    // The pool waits before each attempt after a failed one, longer each time (1 s, then twice as long). Only lower
+    // bounds, each 1.5 times the one before: a busy machine can make a wait longer, never shorter.
+    const gaps = relay.refusedAt.slice(1).map((at, i) => at - (relay.refusedAt[i] ?? at));
+    expect(gaps.length).toBeGreaterThanOrEqual(3);
+    gaps.forEach((gap, i) => expect(gap, `gaps ${gaps.map(Math.round).join(", ")} ms`).toBeGreaterThanOrEqual(800 * 1.5 ** i));
     expect(cli.code).toBe(4);
     expect(cli.stderr).toContain("[smtp-unavailable]");
     expect(cli.stderr).toContain("Stopped: the SMTP server is unavailable");
