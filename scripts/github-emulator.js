@@ -2,7 +2,8 @@
 // as written on this machine: jobs in the order their `needs` give, `if:`
 // conditions, `${{ }}` expressions, `env:`, step and job outputs
 // ($GITHUB_OUTPUT, $GITHUB_ENV), concurrency groups (one job of a group at a
-// time), "Re-run failed jobs" (same run and commit, next attempt, the failed
+// time; one pending, which a newer one cancels, or with `queue: max` up to 100
+// in order), "Re-run failed jobs" (same run and commit, next attempt, the failed
 // jobs and those that depend on them run again, the others kept with their
 // outputs), "Re-run all jobs" (the same, every
 // job run again), and `run:` steps run with bash as GitHub runs them
@@ -190,6 +191,21 @@ export function interpolate(value, ctx) {
   return value.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, expr) => text(evaluate(expr, ctx)));
 }
 
+/**
+ * A job's concurrency block as GitHub reads it: a group name (a string alone is the group), `queue` single
+ * (the default) or max, and `queue: max` refused beside `cancel-in-progress: true`, as GitHub's workflow
+ * validation refuses it. Undefined for a job without one.
+ */
+function concurrencyOf(spec, ctx) {
+  if (!spec.concurrency) return undefined;
+  const block = typeof spec.concurrency === "string" ? { group: spec.concurrency } : spec.concurrency;
+  const queue = block.queue ?? "single";
+  if (queue !== "single" && queue !== "max") throw new Error(`concurrency.queue must be single or max, not ${queue}`);
+  if (queue === "max" && block["cancel-in-progress"] === true) throw new Error("concurrency: queue: max cannot be combined with cancel-in-progress: true");
+  if (block["cancel-in-progress"] === true) throw new Error("concurrency: cancel-in-progress: true is not emulated");
+  return { group: interpolate(block.group, ctx), queue };
+}
+
 /** An `if:` as GitHub reads it: without a status function, `success() && (…)`. */
 function condition(source, ctx, fallback = "success()") {
   if (source === undefined) return truthy(evaluate(fallback, ctx));
@@ -256,8 +272,7 @@ export class GitHub {
         this.log(`run ${run.id}.${run.attempt} ${name}: skipped`);
         continue;
       }
-      const group = spec.concurrency ? interpolate(typeof spec.concurrency === "string" ? spec.concurrency : spec.concurrency.group, ctx) : undefined;
-      const job = await this.inGroup(group, options.hold?.[name], () => this.job(run, name, spec, needsCtx, workflow, options));
+      const job = await this.inGroup(concurrencyOf(spec, ctx), `run ${run.id}.${run.attempt} ${name}`, options.hold?.[name], () => this.job(run, name, spec, needsCtx, workflow, options));
       run.jobs[name] = job;
       this.log(`run ${run.id}.${run.attempt} ${name}: ${job.result}`);
     }
@@ -300,22 +315,40 @@ export class GitHub {
     return file;
   }
 
-  /** One job of a concurrency group at a time, in the order they asked (GitHub keeps one running and one pending). */
-  async inGroup(group, hold, work) {
-    if (!group) {
+  /**
+   * A job in its concurrency group, as GitHub runs one: one job of a group runs at a time, and one that comes
+   * meanwhile waits, pending. With `queue: single` (the default) a group keeps one pending job, and a newer one
+   * cancels it and takes its place; with `queue: max` up to 100 wait, and run in the order they came (a full
+   * queue cancels the newcomer). A cancelled job is not run: its result is "cancelled". Group names are
+   * case-insensitive.
+   */
+  async inGroup(concurrency, label, hold, work) {
+    if (!concurrency) {
       await hold;
       return work();
     }
-    const before = this.groups.get(group) ?? Promise.resolve();
-    const mine = before.then(async () => {
+    const key = concurrency.group.toLowerCase();
+    const state = this.groups.get(key) ?? { running: false, waiting: [] };
+    this.groups.set(key, state);
+    if (state.running) {
+      const turn = await new Promise((resolve) => {
+        if (concurrency.queue === "single") for (const pending of state.waiting.splice(0)) pending(false);
+        if (state.waiting.length >= 100) return resolve(false);
+        state.waiting.push(resolve);
+        this.log(`${label}: pending in concurrency group ${concurrency.group}`);
+      });
+      if (!turn) return { result: "cancelled", outputs: {}, steps: {} };
+    }
+    state.running = true;
+    this.log(`${label}: runs in concurrency group ${concurrency.group}`);
+    try {
       await hold;
-      return work();
-    });
-    this.groups.set(
-      group,
-      mine.catch(() => {}),
-    );
-    return mine;
+      return await work();
+    } finally {
+      const next = state.waiting.shift();
+      if (next) next(true);
+      else state.running = false;
+    }
   }
 
   contexts(run, extra) {

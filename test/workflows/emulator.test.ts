@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 
 interface Step {
   uses: string;
@@ -19,6 +20,18 @@ const { GitHub } = (await import(script)) as { GitHub: new (options: Record<stri
 
 const base = await mkdtemp(join(tmpdir(), "presswork-emulator-"));
 afterAll(() => rm(base, { recursive: true, force: true }));
+
+/** A folder with a bare repository standing for GitHub's, whose main has one commit. */
+async function repository(prefix: string): Promise<{ dir: string; remote: string }> {
+  const dir = await mkdtemp(join(base, prefix));
+  const remote = join(dir, "remote.git");
+  const work = join(dir, "work");
+  execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", remote]);
+  execFileSync("git", ["init", "--quiet", "--initial-branch=main", work]);
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "--allow-empty", "-m", "x"], { cwd: work });
+  execFileSync("git", ["push", "--quiet", remote, "main"], { cwd: work });
+  return { dir, remote };
+}
 
 /** A run whose first attempt uploaded send-state-1000-1; the second attempt downloads with `with`. */
 async function download(attempt: number, inputs: Record<string, unknown>, permissions: Record<string, string> = { actions: "read" }) {
@@ -91,13 +104,7 @@ describe("the emulator's `gh workflow run`, as the REST API takes a dispatch", (
   }
   /** Runs a one-job workflow, dispatched by hand with mode "start", whose step runs `gh workflow run w.yml …` with `args`. */
   async function dispatchWith(permissions: string, args: string): Promise<Run> {
-    const dir = await mkdtemp(join(base, "dispatch-"));
-    const remote = join(dir, "remote.git");
-    const work = join(dir, "work");
-    execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", remote]);
-    execFileSync("git", ["init", "--quiet", "--initial-branch=main", work]);
-    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "--allow-empty", "-m", "x"], { cwd: work });
-    execFileSync("git", ["push", "--quiet", remote, "main"], { cwd: work });
+    const { dir, remote } = await repository("dispatch-");
     const workflow = join(dir, "w.yml");
     await writeFile(
       workflow,
@@ -138,5 +145,74 @@ describe("the emulator's `gh workflow run`, as the REST API takes a dispatch", (
       expect(run.jobs["start"]?.result, `${permissions} ${args}`).toBe("failure");
       expect(run.dispatched).toEqual([]);
     }
+  });
+});
+
+describe("the emulator's concurrency groups, as GitHub queues jobs", () => {
+  type Block = Record<string, unknown>;
+  interface Runs {
+    run(options: Record<string, unknown>): Promise<{ jobs: Record<string, { result: string }> }>;
+  }
+  /** An emulator of a two-job workflow (deploy, then send, which needs it) with the given concurrency blocks, and its log. */
+  async function emulator(deploy: Block, send: Block): Promise<{ github: Runs; lines: string[] }> {
+    const { dir, remote } = await repository("concurrency-");
+    const workflow = join(dir, "w.yml");
+    const job = (extra: string[]) => ["    runs-on: ubuntu-24.04", ...extra, "    steps:", "      - run: 'true'"];
+    await writeFile(
+      workflow,
+      ["on: workflow_dispatch", "permissions: {}", "jobs:", "  deploy:", ...job([`    concurrency: ${JSON.stringify(deploy)}`]), "  send:", ...job(["    needs: deploy", `    concurrency: ${JSON.stringify(send)}`]), ""].join("\n"),
+    );
+    const lines: string[] = [];
+    const github = new GitHub({ base: dir, remote, workflow, shims: dir, log: (line: string) => lines.push(line) }) as unknown as Runs;
+    return { github, lines };
+  }
+
+  /**
+   * Three runs of that workflow: the first run's deploy holds its group while the second's and then the
+   * third's ask for it. Returns each run's [deploy, send] results, and the order the deploys took their group.
+   */
+  async function contend(deploy: Block, send: Block): Promise<{ results: string[][]; order: string[] }> {
+    const { github, lines } = await emulator(deploy, send);
+    const logged = async (text: string) => {
+      while (!lines.some((line) => line.includes(text))) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = github.run({ event: "workflow_dispatch", hold: { deploy: held } });
+    await logged("1000.1 deploy: runs in");
+    const second = github.run({ event: "workflow_dispatch" });
+    await logged("1001.1 deploy: pending");
+    const third = github.run({ event: "workflow_dispatch" });
+    await logged("1002.1 deploy: pending");
+    release();
+    const runs = await Promise.all([first, second, third]);
+    const order = lines.filter((line) => / deploy: runs in /.test(line)).map((line) => line.split(" ")[1] ?? "");
+    return { results: runs.map((run) => [run.jobs["deploy"]?.result ?? "", run.jobs["send"]?.result ?? ""]), order };
+  }
+
+  it("keeps one pending job in a group by default: a newer one cancels it, and the jobs that need it are skipped", async () => {
+    const { results, order } = await contend({ group: "pages", "cancel-in-progress": false }, { group: "newsletter-send", "cancel-in-progress": false });
+    expect(results).toEqual([
+      ["success", "success"],
+      ["cancelled", "skipped"],
+      ["success", "success"],
+    ]);
+    expect(order).toEqual(["1000.1", "1002.1"]);
+  });
+
+  it("runs every pending job in the order they came with queue: max, as publish.yml's deploy and send ask", async () => {
+    const publish = parse(await readFile(new URL("../../.github/workflows/publish.yml", import.meta.url), "utf8")) as { jobs: Record<string, { concurrency: Block }> };
+    const { results, order } = await contend(publish.jobs["deploy"]?.concurrency ?? {}, publish.jobs["send"]?.concurrency ?? {});
+    expect(results).toEqual([
+      ["success", "success"],
+      ["success", "success"],
+      ["success", "success"],
+    ]);
+    expect(order).toEqual(["1000.1", "1001.1", "1002.1"]);
+  });
+
+  it("refuses queue: max beside cancel-in-progress: true, as GitHub's workflow validation does", async () => {
+    const { github } = await emulator({ group: "pages", "cancel-in-progress": true, queue: "max" }, { group: "s" });
+    await expect(github.run({ event: "workflow_dispatch" })).rejects.toThrow(/queue: max cannot be combined with cancel-in-progress: true/);
   });
 });
