@@ -365,10 +365,15 @@ export class ConnectionPool {
   }
 }
 
-/** A failure worth opening again for, later: no reply at all, or a 4xx (421 included); a 5xx or a TLS failure is not. */
+/**
+ * A failure worth opening again for, later: no reply at all, or a 4xx (421 included, and a 454 to STARTTLS:
+ * "TLS not available due to temporary reason"); a 5xx, a failed TLS handshake or a missing login is not.
+ */
 function passing(error: PoolError): boolean {
-  if (error.code === "ETLS" || error.code === "ENOAUTH") return false;
-  return !(error.responseCode !== undefined && error.responseCode >= 500);
+  const code = error.responseCode;
+  if (error.code === "ETLS") return code !== undefined && code >= 400 && code < 500;
+  if (error.code === "ENOAUTH") return false;
+  return !(code !== undefined && code >= 500);
 }
 
 /** A passing failure to open the connection a message needed: the relay's failure, which the caller retries without counting it against the recipient. */

@@ -161,6 +161,30 @@ describe("a relay that cannot be connected to in the middle of a send", () => {
     expect(cli.code).toBe(1);
   });
 
+  it("opens again, spaced, when a new connection's STARTTLS is answered 454, stops with exit 4 if it lasts, and the next run mails the rest", async () => {
+    root = await project(1);
+    const all = await list(300);
+    // The first connection carries at most 100 messages; every one after it is refused TLS for now.
+    await server({ refuseStarttls: { code: 454, text: "4.7.0 TLS not available due to temporary reason", after: 1 } });
+    const first = smtp;
+    const cli = await sendCli(first.url(), first.connections);
+    expect(cli.stderr).toContain("Stopped: the SMTP server is unavailable");
+    expect(cli.stderr).toContain("454 4.7.0 TLS not available");
+    expect(cli.code).toBe(4);
+    expect(first.connections()).toBeLessThanOrEqual(8);
+    const counts = await states();
+    expect(counts["sent"]).toBe(first.received.length);
+    expect(counts["temp-failed"] ?? 0).toBe(0);
+    expect(counts["perm-failed"] ?? 0).toBe(0);
+    expect(counts["not-sent"]).toBeGreaterThanOrEqual(1);
+    // TLS back: everyone still owed the issue gets it, nobody twice.
+    const second = await server();
+    expect((await sendCli(second.url(), second.connections)).code).toBe(0);
+    const to = [...first.received, ...second.received].map((m) => m.to[0]);
+    expect(new Set(to)).toEqual(new Set(all));
+    expect(to).toHaveLength(all.length);
+  });
+
   it("stops with exit 4 when logins are answered 454 4.7.0, logging in a bounded number of times", async () => {
     root = await project(5);
     await list(300);

@@ -56,8 +56,8 @@ export interface SmtpOptions {
   maxClients?: number;
   /** Answer every login after the first `after` with this reply, the right password or not. */
   refuseLogins?: { after: number; code: number; text: string };
-  /** Offer STARTTLS but answer it with this reply, as a server whose TLS is out of order ("454 4.7.0 TLS not available"). */
-  refuseStarttls?: { code: number; text: string };
+  /** Offer STARTTLS but answer it with this reply, on every session after the first `after` (0 by default), as a server whose TLS is out of order ("454 4.7.0 TLS not available"). */
+  refuseStarttls?: { code: number; text: string; after?: number };
 }
 
 /**
@@ -73,6 +73,8 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
   const logins: string[] = [];
   let sessionRule: SessionRule | undefined;
   let held: Promise<void> | undefined;
+  /** Sessions onConnect let in so far. */
+  let sessions = 0;
   const rule = (address: string) => behaviours.get(address.toLowerCase()) ?? "accept";
   const refuse = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
   const server = new SMTPServer({
@@ -84,7 +86,8 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
     size: 10 * 1024 * 1024,
     ...(maxClients ? { maxClients } : {}),
     onConnect(session, callback) {
-      if (refuseStarttls) {
+      sessions++;
+      if (refuseStarttls && sessions > (refuseStarttls.after ?? 0)) {
         // smtp-server has no hook for STARTTLS: its handler is replaced on this session's connection.
         const all = (server as unknown as { connections: Set<{ id: string; send(code: number, text: string): void; handler_STARTTLS: unknown }> }).connections;
         for (const connection of all)
