@@ -36,13 +36,14 @@ export interface MessageOptions {
   /** A test send: subject prefixed [TEST]. */
   test?: boolean;
   /**
-   * Each recipient's own List-Unsubscribe mailto (`unsubscribeMailto`:
-   * `unsubscribe+<token>@…?subject=unsubscribe%20<token>`), naming the
-   * recipient and the issue, for a mail system that takes tagged addresses
-   * (`newsletter.bounces` says it does, and with which delimiter). Without
-   * it, every message names the plain unsubscribe address.
+   * The delimiter of tagged addresses, for a mail system that takes them
+   * (`newsletter.bounces` says it does, and which): each recipient's
+   * List-Unsubscribe mailto then carries their token in its address too
+   * (`unsubscribe+<token>@…`). Its subject always does
+   * (`?subject=unsubscribe%20<token>`), so a request by mail names the
+   * recipient and the issue whoever sends it.
    */
-  taggedUnsubscribe?: { issue: number; delimiter: string };
+  unsubscribeDelimiter?: string;
   /** More headers, unsigned (a relay's own, such as Postmark's X-PM-Metadata-issue). */
   headers?: Record<string, string>;
 }
@@ -144,8 +145,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const text = qpPieces(issue.text, "text");
   const html = qpPieces(issue.html, "html");
   const signer = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: SIGNED_HEADERS }) : undefined;
-  const plainMailto = Buffer.from(`mailto:${newsletter.unsubscribe.mailto}?subject=unsubscribe`);
-  const tagged = options.taggedUnsubscribe;
+  const mailbox = { address: newsletter.unsubscribe.mailto, ...(options.unsubscribeDelimiter ? { delimiter: options.unsubscribeDelimiter } : {}) };
   return async (recipient) => {
     refuseLineBreaks({ "recipient name": recipient.name, "recipient address": recipient.address });
     const key = recipient.key ?? addressKey(recipient.address, options.secret);
@@ -157,7 +157,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
       [`To: ${PLACEHOLDER.to}`]: () => [Buffer.from(toHeader(recipient), "utf8")],
       [PLACEHOLDER.messageId]: () => [Buffer.from(`<${messageId}>`)],
       [PLACEHOLDER.unsubscribe]: () => [Buffer.from(url)],
-      [PLACEHOLDER.mailto]: () => [tagged ? Buffer.from(unsubscribeMailto({ address: newsletter.unsubscribe.mailto, delimiter: tagged.delimiter }, { issue: tagged.issue, key }, options.secret)) : plainMailto],
+      [PLACEHOLDER.mailto]: () => [Buffer.from(unsubscribeMailto(mailbox, { issue: issue.plan.number, key }, options.secret))],
       [PLACEHOLDER.text]: () => text(values),
       [PLACEHOLDER.html]: () => html(values),
     };

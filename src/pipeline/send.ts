@@ -179,7 +179,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       date,
       ...(dkim ? { dkim } : {}),
       ...(test ? { test } : {}),
-      ...(bounces ? { taggedUnsubscribe: { issue: number, delimiter: bounces.delimiter } } : {}),
+      ...(bounces ? { unsubscribeDelimiter: bounces.delimiter } : {}),
       ...(headers ? { headers } : {}),
     });
 

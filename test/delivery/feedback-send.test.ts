@@ -114,13 +114,19 @@ describe("the send with a bounce address (VERP)", () => {
     expect(smtp.received.map((m) => m.from)).toEqual([BOUNCES.address]);
   });
 
-  it("without a bounce address, sends from the From address with the plain unsubscribe mailto, as before", async () => {
+  it("without a bounce address, sends from the From address, the unsubscribe mailto untagged but its subject naming the recipient and the issue", async () => {
     const root = await project(false);
     await csv(root, addresses(2));
     await send(request(root));
     expect(smtp.received.map((m) => m.from)).toEqual(["newsletter@signal-noise.example", "newsletter@signal-noise.example"]);
-    const mail = await simpleParser(smtp.received[0]?.raw as Buffer);
-    expect(mail.headerLines.find((h) => h.key === "list-unsubscribe")?.line).toMatch(/, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe>$/);
+    for (const message of smtp.received) {
+      const mail = await simpleParser(message.raw);
+      const mailto = /<(mailto:[^>]+)>$/.exec(mail.headerLines.find((h) => h.key === "list-unsubscribe")?.line ?? "")?.[1] ?? "";
+      const key = addressKey(message.to[0] ?? "", SECRET);
+      expect(mailto).toMatch(new RegExp(`^mailto:unsubscribe@signal-noise\\.example\\?subject=unsubscribe%203\\.${key}\\.[0-9a-f]{12}$`));
+      // A request sent from anywhere, by a mail client that keeps the subject, names whom to unsubscribe.
+      expect(readFeedbackToken("unsubscribe", decodeURIComponent(mailto), SECRET)).toEqual({ issue: 3, key });
+    }
   });
 
   it("adds X-PM-Metadata-issue only through Postmark's relay, which hands it back in its webhooks", () => {

@@ -144,7 +144,7 @@ describe("each recipient's message", () => {
     expect(lines.get("list-unsubscribe-post")).toBe("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
     expect(mail.headerLines.filter((h) => h.key === "list-unsubscribe")).toHaveLength(1);
     const listUnsubscribe = /^List-Unsubscribe: (.*)$/m.exec(raw.toString())?.[1] ?? "";
-    const match = /^<(https:\/\/news\.signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=([^>]+))>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe>$/.exec(listUnsubscribe);
+    const match = /^<(https:\/\/news\.signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=([^>]+))>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe%20\d+\.[0-9a-f]{24}\.[0-9a-f]{12}>$/.exec(listUnsubscribe);
     expect(match, listUnsubscribe).not.toBeNull();
     const [, url = "", token = ""] = match ?? [];
     expect(verifyUnsubscribeToken(decodeURIComponent(token), newsletter.listId, SECRET)).toBe(addressKey("ann@example.org", SECRET));

@@ -88,7 +88,7 @@ describe("presswork preview", () => {
     expect(headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
     expect(headers["List-ID"]).toBe('"Signal & Noise Weekly" <weekly.signal-noise.example>');
     expect(headers["Reply-To"]).toBe("editors@signal-noise.example");
-    expect(headers["List-Unsubscribe"]).toMatch(/^<https:\/\/news\.signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=[^>]+>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe>$/);
+    expect(headers["List-Unsubscribe"]).toMatch(/^<https:\/\/news\.signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=[^>]+>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe%20\d+\.[0-9a-f]{24}\.[0-9a-f]{12}>$/);
     await page.close();
   });
 
