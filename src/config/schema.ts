@@ -94,6 +94,11 @@ const delivery = z.object({
   timeoutSeconds: z.number().positive().max(600).default(60),
   retries: z.number().int().min(0).max(10).default(3),
   retryDelaySeconds: z.number().min(0).max(600).default(2),
+  /** When the relay limits the sender's rate: the whole send's first pause, doubled while it keeps refusing, up to `max`. */
+  pauseSeconds: z
+    .object({ first: z.number().positive().max(600).default(1), max: z.number().positive().max(600).default(60) })
+    .refine((p) => p.max >= p.first, { message: "max must be at least first", path: ["max"] })
+    .default({ first: 1, max: 60 }),
   /** Stop when more than `failureShare` of the last `window` outcomes failed, at any point of the run. */
   stopWhen: z
     .object({ window: z.number().int().min(10).default(200), failureShare: z.number().min(0).max(1).default(0.1) })
@@ -162,7 +167,7 @@ export const configSchema = z.object({
     .default({ bareUrls: false }),
   pagination: z.object({ perPage: z.number().int().min(1).max(100).default(10) }).default({ perPage: 10 }),
   newsletter: newsletter.optional(),
-  delivery: delivery.default({ maxConnections: 5, timeoutSeconds: 60, retries: 3, retryDelaySeconds: 2, stopWhen: { window: 200, failureShare: 0.1 } }),
+  delivery: delivery.default({ maxConnections: 5, timeoutSeconds: 60, retries: 3, retryDelaySeconds: 2, pauseSeconds: { first: 1, max: 60 }, stopWhen: { window: 200, failureShare: 0.1 } }),
   state: state.default({ branch: "presswork-state", store: "branch" }),
   mailbox: mailbox.default({ folders: ["INBOX"], processed: "Presswork/Processed", attention: "Presswork/Needs attention", batchSize: 100, maxMessageKilobytes: 1024, pollSeconds: 60 }),
   feedback: feedback.default({ softBounces: { count: 3, withinDays: 30 }, complaintRate: { max: 0.003, minimumSent: 0 } }),

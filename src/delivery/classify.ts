@@ -6,6 +6,35 @@ const ADDRESS = /[^\s<>"]+@[^\s<>"]+/g;
 /** Postfix's reply to a sender check at RCPT TO: `<sender>: Sender address rejected: …`. */
 const SENDER_REJECTED = /<[^>]*>: Sender address rejected\b/i;
 
+/**
+ * A transient reply that limits the sender's rate, whatever the command it
+ * answers: Postfix's "Error: too much mail from" (and "too many recipients
+ * from"), Amazon SES's "Throttling failure: Maximum sending rate exceeded",
+ * Gmail's "Try again later, closing connection" and "rate limited",
+ * Microsoft 365's "sender thread limit exceeded" and "concurrent
+ * connections limit exceeded", "Messages per second limit exceeded".
+ */
+const RATE_LIMIT = /throttl|rate[- ]?limit|\b(?:sending|send|message|submission) rate\b|\btoo (?:much mail|many (?:messages|mails|emails|recipients|connections)\b)|\b(?:limit|quota) exceeded\b|\bslow down\b|try again later, closing connection/i;
+
+/**
+ * Words of a reply about one mailbox ("The user you are trying to contact is
+ * receiving mail at a rate…", "The recipient has exceeded their message rate
+ * limit", "recipient thread limit exceeded") or one message ("Message size
+ * limit exceeded").
+ */
+const NOT_THE_SENDER = /\b(?:recipient|receiving|mailbox|size)\b/i;
+
+/**
+ * Whether a 4xx reply says the relay limits the sender's rate: an answer
+ * about the whole send, not one recipient. A reply about one mailbox (its
+ * words, or X.2.2 mailbox full), one message's size, or greylisting is not.
+ */
+export function limitsRate(reply: string): boolean {
+  const status = enhancedStatus(reply);
+  if (status?.[1] === 2 && status[2] === 2) return false;
+  return RATE_LIMIT.test(reply) && !NOT_THE_SENDER.test(reply);
+}
+
 /** A server reply with any address in it masked and its length capped, fit for a log line or the ledger. */
 export function cleanResponse(text: string): string {
   return text
@@ -38,6 +67,8 @@ export interface SmtpFailure {
  * - the relay unavailable (connections keep failing to open): stop, run again later;
  * - no connection could be opened for the message (no reply, a 4xx): retry it, the relay's failure;
  * - no reply code, a 4xx or 421, a dropped connection, a timeout: retry later;
+ *   a 4xx that limits the sender's rate (see limitsRate) is marked
+ *   `throttled`, for the whole send to pause;
  * - a 5xx to RCPT TO about the sender (5.1.7, 5.1.8, "Sender address
  *   rejected"), as Postfix answers its sender checks there: the sender is
  *   refused, and the send must stop;
@@ -60,7 +91,7 @@ export function classify(failure: SmtpFailure): Outcome {
   if (failure.code === "EAUTH" || failure.code === "ENOAUTH" || failure.code === "ETLS") return { state: "refused", command: command || "AUTH", response, ...(code ? { code } : {}) };
   // The server's SIZE limit, known before sending: no reply code, but the message is refused.
   if (failure.code === "EMESSAGE" && !code && /size/i.test(raw)) return { state: "refused", command: command || "MAIL FROM", response };
-  if (!code || code < 500) return code ? { state: "retry", code, response } : { state: "retry", response };
+  if (!code || code < 500) return code ? { state: "retry", code, response, ...(limitsRate(raw) ? { throttled: true as const } : {}) } : { state: "retry", response };
   const status = failure.response ? enhancedStatus(failure.response) : undefined;
   const [, subject, detail] = status ?? [];
   // The envelope sender refused at RCPT TO (Postfix's sender checks, smtpd_delay_reject): X.1.7, X.1.8, or Postfix's

@@ -16,6 +16,8 @@ export interface SendLimits {
   stopWhen: { window: number; failureShare: number };
   /** Once told to stop, how long messages in flight may take to finish before their connections are cut. */
   drainMs: number;
+  /** While the relay limits the sender's rate: the first pause, doubled while it keeps refusing, up to `maxMs` (1 s and 60 s unless given). */
+  pause?: { firstMs: number; maxMs: number };
 }
 
 /** Live counts, for the progress display. */
@@ -83,6 +85,8 @@ export interface SendOptions {
   /** A recipient skipped because its message cannot be built. */
   onInvalid: (recipient: Recipient, reason: string) => void;
   onProgress?: (progress: SendProgress) => void;
+  /** The send pauses `ms` because the relay limits its rate, as `reply` (addresses masked) says: once a pause. */
+  onPause?: (ms: number, reply: string) => void;
   /** Aborted to stop taking recipients: its reason is a Stop. In-flight messages finish (within drainMs). */
   stop?: AbortSignal;
   /** Aborted to cut in-flight messages at once (a second signal). */
@@ -98,6 +102,13 @@ export interface SendOptions {
  * denied), not these recipients.
  */
 const POLICY_REFUSALS_IN_A_ROW = 3;
+
+/**
+ * Pauses at their longest, with nothing delivered since the first, after
+ * which a relay that still limits the sender's rate stops the send as
+ * unavailable: 1 + 2 + … + 32 + 3 × 60 s, about 4 minutes by default.
+ */
+const PAUSES_AT_CEILING = 3;
 
 /** The domain of an address, lower-cased. */
 const domainOf = (address: string) => address.slice(address.lastIndexOf("@") + 1).toLowerCase();
@@ -127,7 +138,12 @@ interface Job {
  * refused message or account, or a relay that is unavailable, stops the
  * send at once: the recipient is recorded not-sent and nobody is suppressed
  * for it. A message no connection could be opened for waits again, its
- * tries untouched. Failures are watched
+ * tries untouched. A 4xx that limits the sender's rate (see classify.ts) is
+ * an answer about the whole send: the message waits again, its tries
+ * untouched, and the send takes no message for a pause (doubled while the
+ * relay keeps refusing, up to a ceiling), then one at a time until one is
+ * delivered; PAUSES_AT_CEILING pauses at the ceiling with nothing delivered
+ * make the relay unavailable, which stops the send as above. Failures are watched
  * over a sliding window of the whole run. When told to stop, it takes no
  * more recipients, lets the messages in flight finish (bounded), and
  * returns. Every message in flight has settled before this returns or
@@ -151,8 +167,21 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   let error: unknown;
   let wake: () => void = () => {};
   let halt: () => void = () => {};
-  // Settles once the send is told to stop: every wait of the loop (an idle pool, pacing, an hourly cap) gives way to it.
+  // Settles once the send is told to stop: every wait of the loop (an idle pool, pacing, an hourly cap, a pause) gives way to it.
   const halted = new Promise<void>((resolve) => (halt = resolve));
+  const { firstMs, maxMs } = limits.pause ?? { firstMs: 1000, maxMs: 60_000 };
+  // While the relay limits the rate: the last pause (0 once a message is delivered), when it ends, and how many reached maxMs.
+  let pauseMs = 0;
+  let pausedUntil = 0;
+  let pausesAtCeiling = 0;
+  // A pause may last a minute: cut short when the send stops, so that no timer keeps a stopped send alive.
+  const pause = (ms: number) => options.sleep?.(ms) ?? new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void halted.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 
   const stop = (why: Stop) => {
     report.stopped ??= why;
@@ -181,6 +210,29 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
     options.onProgress?.(report);
   };
 
+  /** A reply that limits the rate: the send pauses, longer than the last time, unless a pause is on (a reply to a message sent before it). */
+  const throttle = (reply: string) => {
+    const at = now().getTime();
+    if (at < pausedUntil) return;
+    pauseMs = pauseMs === 0 ? firstMs : Math.min(pauseMs * 2, maxMs);
+    if (pauseMs >= maxMs && ++pausesAtCeiling > PAUSES_AT_CEILING) {
+      stop({ kind: "unavailable", reason: `the SMTP server kept limiting the sending rate through ${PAUSES_AT_CEILING} pauses of ${maxMs / 1000} s with nothing delivered (${reply}). Run the same command again later: it mails those still owed the issue` });
+      return;
+    }
+    pausedUntil = at + pauseMs;
+    options.onPause?.(pauseMs, reply);
+  };
+
+  /** Waits out a pause, then, until a message is delivered, for the message in flight to be answered: one at a time. */
+  const slowDown = async () => {
+    while (!report.stopped) {
+      const wait = pausedUntil - now().getTime();
+      if (wait > 0) await Promise.race([pause(wait), halted]);
+      else if (pauseMs > 0 && inFlight.size > 0) await new Promise<void>((resolve) => (wake = resolve));
+      else return;
+    }
+  };
+
   const settle = (job: Job, outcome: Outcome) => {
     const { recipient, attempt } = job;
     // After the connections were cut, only a delivery is news: anything else may or may not have arrived.
@@ -190,6 +242,8 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         record(recipient, "sent", attempt, outcome);
         report.sent++;
         refusedInARow.length = 0;
+        pauseMs = 0;
+        pausesAtCeiling = 0;
         failures.add(false);
         break;
       case "outboxed":
@@ -236,6 +290,15 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         stop({ kind: "unavailable", reason: `the SMTP server is unavailable: ${outcome.response}. Run the same command again later: it mails those still owed the issue` });
         break;
       case "retry":
+        // The relay limits the rate: the send's pause, not a try of the recipient's.
+        if (outcome.throttled && !report.stopped) {
+          throttle(outcome.response);
+          if (!report.stopped) {
+            retries.push({ ...job, attempt: attempt + 1, due: now().getTime() });
+            retries.sort((a, b) => a.due - b.due);
+            break;
+          }
+        }
         // No connection could be opened for it: the relay's failure, which the pool paces and bounds, not a try of the recipient's.
         if (outcome.relay && !report.stopped) {
           retries.push({ ...job, attempt: attempt + 1, due: now().getTime() });
@@ -336,6 +399,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         continue;
       }
       await Promise.race([transport.ready(), halted]);
+      if (pauseMs > 0 || pausedUntil > now().getTime()) await slowDown();
       if (hourly && !report.stopped) await Promise.race([hourly.take(sleep), halted]);
       if (pace && !report.stopped) await Promise.race([pace.take(sleep), halted]);
       if (report.stopped) {

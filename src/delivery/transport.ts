@@ -16,8 +16,11 @@ export type Outcome =
   | { state: "sent"; code: number; response: string }
   /** Written to the outbox: nothing left the machine. */
   | { state: "outboxed"; response: string }
-  /** 4xx, a dropped connection or a timeout: worth another try later. `relay`: no connection could be opened for it, which is no try of the recipient's. */
-  | { state: "retry"; code?: number; response: string; relay?: true }
+  /**
+   * 4xx, a dropped connection or a timeout: worth another try later. `relay`: no connection could be opened for it, which is no try of the recipient's.
+   * `throttled`: the relay limits the sender's rate, an answer about the whole send (which pauses), not a try of the recipient's either.
+   */
+  | { state: "retry"; code?: number; response: string; relay?: true; throttled?: true }
   /** The relay is unavailable (connections keep failing to open): the send must stop, and run again later. */
   | { state: "unavailable"; response: string }
   /** A 5xx to RCPT TO about the mailbox itself (5.1.x, 5.2.1): never mail the address again. */

@@ -51,7 +51,7 @@ export interface SendRequest {
   shard?: Shard;
   onProgress?: (progress: ListProgress) => void;
   onInvalid?: (row: InvalidRow) => void;
-  /** A line about the state (carried over, saved, a deleted ledger part). */
+  /** A line about the state (carried over, saved, a deleted ledger part), or about a pause of the send (the relay limits its rate). */
   onNotice?: (line: string) => void;
   /** Aborted (its reason a Stop) to stop taking recipients: a signal, usually. */
   stop?: AbortSignal;
@@ -319,6 +319,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
         retryDelayMs: config.delivery.retryDelaySeconds * 1000,
         stopWhen: config.delivery.stopWhen,
         drainMs: 5000,
+        pause: { firstMs: config.delivery.pauseSeconds.first * 1000, maxMs: config.delivery.pauseSeconds.max * 1000 },
         ...(config.delivery.hourlyLimit ? { hourlyLimit: config.delivery.hourlyLimit } : {}),
         ...(config.delivery.messagesPerSecond ? { messagesPerSecond: config.delivery.messagesPerSecond } : {}),
       },
@@ -327,6 +328,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
         report(r.key, number, clock(), code);
       },
       onInvalid: (r, reason) => request.onInvalid?.({ line: r.line, reason }),
+      onPause: (ms, reply) => notice(`The SMTP server limits the sending rate (${reply}): paused for ${ms / 1000} s, then one message at a time until one is delivered.`),
       stop: stopper.signal,
       ...(request.hurry ? { hurry: request.hurry } : {}),
       ...(onProgress ? { onProgress: (p: SendProgress) => onProgress(Object.assign(progress, p, { rows: audience.rows })) } : {}),

@@ -73,7 +73,7 @@ export const sendCommand = defineCommand({
         ...(shard ? { shard } : {}),
         onProgress: (p) => progress.update(p),
         onInvalid: (row) => io.err(`subscribers:${row.line}  skipped  ${row.reason}`),
-        onNotice: (line) => io.err(line),
+        onNotice: (line) => progress.note(line),
         stop: stop.signal,
         hurry: hurry.signal,
       });
@@ -225,6 +225,13 @@ class ProgressDisplay {
       process.stderr.write(`\r\x1b[2K${line}`);
       this.shown = true;
     } else io.err(line);
+  }
+
+  /** A line of its own, on a terminal in place of the bar (which comes back with the next update). */
+  note(line: string): void {
+    if (this.shown) process.stderr.write("\r\x1b[2K");
+    this.shown = false;
+    io.err(line);
   }
 
   done(): void {
