@@ -36,8 +36,13 @@ export class XmlValues {
     return `\u0001${this.values.length - 1}\u0002`;
   }
 
-  /** A token standing for HTML in a CDATA section (`feed` puts descriptions and content in one). */
+  /**
+   * A token standing for HTML in a CDATA section (`feed` puts descriptions
+   * and content in one); empty for empty HTML, which `feed` then leaves out,
+   * as it does an empty description.
+   */
   html(value: string): string {
+    if (value === "") return "";
     this.values.push(value);
     return `\u0003${this.values.length - 1}\u0002`;
   }

@@ -4,7 +4,7 @@ import { parseFeed } from "@rowanmanning/feed-parser";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
 import { jsonFeedErrors, xmllint } from "../helpers/feeds.js";
-import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
+import { article, NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
 
@@ -48,5 +48,16 @@ describe("feed settings", () => {
     expect(atom).toContain("<email>ada@signal-noise.example</email>");
     expect(await xmllint(atom, "atom")).toEqual([]);
     expect(await readFile(join(published, "dist/authors/ada/feed.xml"), "utf8")).not.toContain("ada@signal-noise.example");
+  });
+
+  it("write no empty summary for an article that has none: no summary in its front matter and no paragraph to take one from", async () => {
+    const root = await tempProject({ articles: { "lists.md": article('title: "Only lists"\ndate: 2026-11-20', "## Heading\n\n- one\n- two\n") } });
+    await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+    const atom = await readFile(join(root, "dist/atom.xml"), "utf8");
+    const rss = await readFile(join(root, "dist/feed.xml"), "utf8");
+    expect(atom).toContain("<title type=\"html\"><![CDATA[Only lists]]></title>");
+    expect(atom).not.toContain("<summary");
+    expect(rss).not.toContain("<description><![CDATA[]]></description>");
+    expect(await xmllint(atom, "atom")).toEqual([]);
   });
 });
