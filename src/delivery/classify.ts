@@ -9,30 +9,35 @@ const SENDER_REJECTED = /<[^>]*>: Sender address rejected\b/i;
 /**
  * A transient reply that limits the sender's rate, whatever the command it
  * answers: Postfix's "Error: too much mail from" (and "too many recipients
- * from"), Amazon SES's "Throttling failure: Maximum sending rate exceeded",
- * Gmail's "Try again later, closing connection" and "rate limited",
- * Microsoft 365's "sender thread limit exceeded" and "concurrent
- * connections limit exceeded", "Messages per second limit exceeded".
+ * from"), a policy daemon's "Rate limit exceeded", Exim's "Sender rate
+ * exceeds", Amazon SES's "Throttling failure: Maximum sending rate
+ * exceeded", Gmail's "Try again later, closing connection" and "rate
+ * limited", Microsoft 365's "sender thread limit exceeded" and "Server
+ * busy", "Messages per second limit exceeded".
  */
-const RATE_LIMIT = /throttl|rate[- ]?limit|\b(?:sending|send|message|submission) rate\b|\btoo (?:much mail|many (?:messages|mails|emails|recipients|connections)\b)|\b(?:limit|quota) exceeded\b|\bslow down\b|try again later, closing connection/i;
+const RATE_LIMIT = /throttl|rate[- ]?limit|\b(?:sending|send|sender|message|submission) rate\b|\btoo (?:much mail|many (?:messages|mails|emails|recipients|connections)\b)|\blimit exceeded\b|\b(?:message|sending|daily) quota\b|\bslow down\b|\bserver busy\b|try again later, closing connection/i;
 
 /**
  * Words of a reply about one mailbox ("The user you are trying to contact is
  * receiving mail at a rate…", "The recipient has exceeded their message rate
- * limit", "recipient thread limit exceeded") or one message ("Message size
- * limit exceeded").
+ * limit", "recipient thread limit exceeded", "Too many recipients received
+ * this hour", "Disk quota exceeded") or one message ("Message size limit
+ * exceeded").
  */
-const NOT_THE_SENDER = /\b(?:recipient|receiving|mailbox|size)\b/i;
+const NOT_THE_SENDER = /\b(?:recipient|receiv(?:e|ed|es|ing)|mailbox|size|disk)\b/i;
 
 /**
  * Whether a 4xx reply says the relay limits the sender's rate: an answer
  * about the whole send, not one recipient. A reply about one mailbox (its
- * words, or X.2.2 mailbox full), one message's size, or greylisting is not.
+ * words, or an X.2.x mailbox status), one message's size, or greylisting is
+ * not. The words are read without the addresses and host names in the reply
+ * (a sender at mailbox.org), nor Postfix's "<address>: Recipient address
+ * rejected:", which a policy daemon's sender limit at RCPT TO comes after.
  */
 export function limitsRate(reply: string): boolean {
-  const status = enhancedStatus(reply);
-  if (status?.[1] === 2 && status[2] === 2) return false;
-  return RATE_LIMIT.test(reply) && !NOT_THE_SENDER.test(reply);
+  if (enhancedStatus(reply)?.[1] === 2) return false;
+  const words = reply.replace(/<[^>]*>:\s*(?:Recipient|Sender) address rejected:/gi, "").replace(ADDRESS, "").replace(/\S+\.\S+/g, "");
+  return RATE_LIMIT.test(words) && !NOT_THE_SENDER.test(words);
 }
 
 /** A server reply with any address in it masked and its length capped, fit for a log line or the ledger. */

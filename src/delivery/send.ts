@@ -122,6 +122,10 @@ interface Job {
   tries: number;
   due: number;
   raw?: Buffer;
+  /** When it last went to the transport. */
+  dispatchedAt?: number;
+  /** How many messages had been delivered when the relay last limited the rate at this one. */
+  throttledAtSent?: number;
 }
 
 /**
@@ -143,7 +147,9 @@ interface Job {
  * untouched, and the send takes no message for a pause (doubled while the
  * relay keeps refusing, up to a ceiling), then one at a time until one is
  * delivered; PAUSES_AT_CEILING pauses at the ceiling with nothing delivered
- * make the relay unavailable, which stops the send as above. Failures are watched
+ * make the relay unavailable, which stops the send as above. A recipient
+ * limited again after others were delivered since has a limit of its own
+ * (its domain's): it is retried as any 4xx. Failures are watched
  * over a sliding window of the whole run. When told to stop, it takes no
  * more recipients, lets the messages in flight finish (bounded), and
  * returns. Every message in flight has settled before this returns or
@@ -172,6 +178,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   const { firstMs, maxMs } = limits.pause ?? { firstMs: 1000, maxMs: 60_000 };
   // While the relay limits the rate: the last pause (0 once a message is delivered), when it ends, and how many reached maxMs.
   let pauseMs = 0;
+  let pauseBegan = -Infinity;
   let pausedUntil = 0;
   let pausesAtCeiling = 0;
   // A pause may last a minute: cut short when the send stops, so that no timer keeps a stopped send alive.
@@ -210,15 +217,19 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
     options.onProgress?.(report);
   };
 
-  /** A reply that limits the rate: the send pauses, longer than the last time, unless a pause is on (a reply to a message sent before it). */
-  const throttle = (reply: string) => {
+  /**
+   * A reply that limits the rate: the send pauses, longer than the last time. A reply to a message that went out
+   * before the pause began (in flight then, answered during the pause or after it) is no news of the relay since.
+   */
+  const throttle = (reply: string, job: Job) => {
     const at = now().getTime();
-    if (at < pausedUntil) return;
+    if ((job.dispatchedAt ?? at) < pauseBegan) return;
     pauseMs = pauseMs === 0 ? firstMs : Math.min(pauseMs * 2, maxMs);
     if (pauseMs >= maxMs && ++pausesAtCeiling > PAUSES_AT_CEILING) {
       stop({ kind: "unavailable", reason: `the SMTP server kept limiting the sending rate through ${PAUSES_AT_CEILING} pauses of ${maxMs / 1000} s with nothing delivered (${reply}). Run the same command again later: it mails those still owed the issue` });
       return;
     }
+    pauseBegan = at;
     pausedUntil = at + pauseMs;
     options.onPause?.(pauseMs, reply);
   };
@@ -290,11 +301,12 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         stop({ kind: "unavailable", reason: `the SMTP server is unavailable: ${outcome.response}. Run the same command again later: it mails those still owed the issue` });
         break;
       case "retry":
-        // The relay limits the rate: the send's pause, not a try of the recipient's.
-        if (outcome.throttled && !report.stopped) {
-          throttle(outcome.response);
+        // The relay limits the rate: the send's pause, not a try of the recipient's. Limited again at this recipient
+        // after others were delivered since, the limit is its own (its domain's): a retry of its own, as below.
+        if (outcome.throttled && !report.stopped && !(job.throttledAtSent !== undefined && report.sent > job.throttledAtSent)) {
+          throttle(outcome.response, job);
           if (!report.stopped) {
-            retries.push({ ...job, attempt: attempt + 1, due: now().getTime() });
+            retries.push({ ...job, attempt: attempt + 1, due: now().getTime(), throttledAtSent: report.sent });
             retries.sort((a, b) => a.due - b.due);
             break;
           }
@@ -324,6 +336,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   };
 
   const dispatch = (job: Job) => {
+    job.dispatchedAt = now().getTime();
     const flight = (async () => {
       report.inFlight++;
       try {

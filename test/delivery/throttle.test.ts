@@ -3,12 +3,16 @@ import type { AddressInfo, Server } from "node:net";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Recipient } from "../../src/audience/audience.js";
 import { limitsRate } from "../../src/delivery/classify.js";
+import { sendIssue } from "../../src/delivery/send.js";
+import type { Transport } from "../../src/delivery/transport.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
 import { runCliAsync, type CliResult } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
 import { readState } from "../helpers/state.js";
+import { Ledger } from "../../src/state/ledger.js";
 
 const NOW = "2026-11-29T12:00:00Z";
 const SECRET = "throttle-secret";
@@ -40,6 +44,8 @@ interface Relay {
   limit: (next: Limit | undefined) => void;
   /** Answers RCPT TO for this recipient with greylisting, the first `times` times. */
   greylist: (address: string, times: number) => void;
+  /** Answers RCPT TO for this recipient with this 4xx reply, every time. */
+  refuse: (address: string, code: number, text: string) => void;
   close: () => Promise<void>;
 }
 
@@ -47,6 +53,7 @@ async function startRelay(): Promise<Relay> {
   const received: string[] = [];
   const offered = new Map<string, number>();
   const greylisted = new Map<string, number>();
+  const refused = new Map<string, { code: number; text: string }>();
   let limit: Limit | undefined;
   let since: number | undefined;
   let limited = 0;
@@ -69,7 +76,9 @@ async function startRelay(): Promise<Relay> {
       const to = address.address.toLowerCase();
       const count = (offered.get(to) ?? 0) + 1;
       offered.set(to, count);
-      if (count <= (greylisted.get(to) ?? 0)) callback(Object.assign(new Error(GREYLISTED), { responseCode: 450 }));
+      const refusal = refused.get(to);
+      if (refusal) callback(Object.assign(new Error(refusal.text), { responseCode: refusal.code }));
+      else if (count <= (greylisted.get(to) ?? 0)) callback(Object.assign(new Error(GREYLISTED), { responseCode: 450 }));
       else callback();
     },
     onData(stream, session, callback) {
@@ -95,6 +104,7 @@ async function startRelay(): Promise<Relay> {
       since = undefined;
     },
     greylist: (address, times) => greylisted.set(address, times),
+    refuse: (address, code, text) => refused.set(address, { code, text }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -229,6 +239,19 @@ describe("replies about one recipient", () => {
     for (const line of lines) expect(line).toContain(POSTFIX);
   });
 
+  it("retries a recipient whose own domain is limited as any 4xx once others were delivered meanwhile: it ends temp-failed, the send ends", async () => {
+    const all = addresses(40);
+    await list(all);
+    relay.refuse("r5@example.org", 451, "4.7.1 Rate limit exceeded for domain example.org, try again later");
+    const notices: string[] = [];
+    const outcome = await send(request({ onNotice: (line) => notices.push(line) }));
+    // The first refusal pauses the send once; then it is the recipient's: its first try and 3 retries, and no more.
+    expect(relay.offered.get("r5@example.org")).toBeLessThanOrEqual(5);
+    expect(outcome.report).toMatchObject({ sent: 39, tempFailed: 1, notSent: 0 });
+    expect(pauses(notices.join("\n")).length).toBe(1);
+    expect([...relay.received].sort()).toEqual(all.filter((a) => a !== "r5@example.org").sort());
+  });
+
   it.each([
     // Postfix, smtpd_client_message_rate_limit and smtpd_client_recipient_rate_limit (at MAIL FROM, at RCPT TO).
     [POSTFIX, true],
@@ -245,7 +268,17 @@ describe("replies about one recipient", () => {
     ["4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", true],
     ["4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information.", true],
     ["4.4.5 Messages per second limit exceeded", true],
+    // A policy daemon's sender limit where Postfix words it as a recipient's (postfwd, policyd-rate-limit at RCPT TO).
+    ["4.7.1 <r1@example.org>: Recipient address rejected: Rate limit exceeded, try again later", true],
+    // The same for a sender whose domain has a word of a mailbox's in it.
+    ["4.7.1 <news@mailbox.example>: Sender address rejected: Rate limit exceeded", true],
+    // Exim's ratelimit ACL, and Microsoft 365 limiting a sending IP.
+    ["4.7.1 Sender rate exceeds 100 messages per 1h", true],
+    ["4.7.500 Server busy. Please try again later from [127.0.0.1]. (S77719)", true],
     // About one mailbox, or greylisting: that recipient's retry alone.
+    ["Disk quota exceeded", false],
+    ["Quota exceeded", false],
+    ["Too many recipients received this hour", false],
     [GREYLISTED, false],
     ["4.7.1 greylisted, try again later", false],
     ["4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.", false],
@@ -256,5 +289,57 @@ describe("replies about one recipient", () => {
     ["4.3.4 Message size limit exceeded", false],
   ])("%s: a rate limit of the sender: %s", (text, expected) => {
     expect(limitsRate(`450 ${text}`)).toBe(expected);
+  });
+});
+
+describe("replies to messages sent before a pause", () => {
+  async function* recipients(n: number): AsyncGenerator<Recipient> {
+    for (let i = 0; i < n; i++) yield { address: `r${i}@example.org`, key: i.toString(16).padStart(24, "0"), fields: {}, line: i + 2 };
+  }
+
+  it("do not lengthen it: five messages in flight when the limit began, answered one after another after the pause, make one pause", async () => {
+    let calls = 0;
+    let inFlight = 0;
+    // Five connections; the first five messages are answered with SES's limit at the end of DATA, 50 ms apart, the
+    // first after 100 ms; the relay takes everything after them (the pause of 20 ms is over before the second answer).
+    const transport: Transport = {
+      kind: "smtp",
+      description: "a relay",
+      verify: async () => {},
+      close: async () => {},
+      ready: async () => {
+        while (inFlight >= 5) await new Promise((resolve) => setTimeout(resolve, 1));
+      },
+      send: async () => {
+        const call = calls++;
+        inFlight++;
+        try {
+          if (call >= 5) return { state: "sent", code: 250, response: "250 ok" };
+          await new Promise((resolve) => setTimeout(resolve, 100 + 50 * call));
+          return { state: "retry", code: 454, response: `454 ${SES}`, throttled: true };
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const paused: number[] = [];
+    const report = await sendIssue({
+      transport,
+      ledger: new Ledger(1),
+      journal: { append: () => {} },
+      started: new Date(NOW),
+      recipients: recipients(12),
+      message: async (r) => Buffer.from(`To: ${r.address}\r\n\r\nhello\r\n`),
+      messageIdOf: (r) => `<${r.key}@example.org>`,
+      envelopeFrom: "news@example.org",
+      retryFailed: false,
+      dryRun: false,
+      limits: { retries: 3, retryDelayMs: 0, stopWhen: { window: 200, failureShare: 0.5 }, drainMs: 0, pause: { firstMs: 20, maxMs: 60_000 } },
+      suppress: () => {},
+      onInvalid: () => {},
+      onPause: (ms) => paused.push(ms),
+    });
+    expect(report).toMatchObject({ sent: 12, tempFailed: 0, notSent: 0 });
+    expect(paused).toEqual([20]);
   });
 });
