@@ -161,7 +161,7 @@ describe("a relay that cannot be connected to in the middle of a send", () => {
     expect(cli.code).toBe(1);
   });
 
-  it("opens again, spaced, when a new connection's STARTTLS is answered 454, stops with exit 4 if it lasts, and the next run mails the rest", async () => {
+  it("opens again a few times when a new connection's STARTTLS is answered 454, stops with exit 4 if it lasts, and the next run mails the rest", async () => {
     root = await project(1);
     const all = await list(300);
     // The first connection carries at most 100 messages; every one after it is refused TLS for now.

@@ -18,7 +18,7 @@ type Job = {
   outputs?: Record<string, string>;
   strategy?: { "fail-fast"?: boolean; matrix: Record<string, unknown> };
 };
-type Workflow = { on: Record<string, unknown>; permissions?: unknown; jobs: Record<string, Job> };
+type Workflow = { on: Record<string, unknown>; permissions?: unknown; concurrency?: Job["concurrency"]; jobs: Record<string, Job> };
 
 const FILES = [".github/workflows/ci.yml", ".github/workflows/publish.yml", ".github/workflows/mailbox.yml"];
 const read = (path: string) => readFile(join(REPO, path), "utf8");
@@ -56,9 +56,9 @@ async function lint(text: string, path: string) {
   return (await runLint(text, path)).filter((p) => p.message !== UNKNOWN_QUEUE);
 }
 
-/** The concurrency blocks of a workflow whose `queue` GitHub would refuse, with the reason. */
+/** The concurrency blocks of a workflow (its own and its jobs') whose `queue` GitHub would refuse, with the reason. */
 function badQueues(workflow: Workflow): string[] {
-  const blocks = Object.entries(workflow.jobs).map(([name, job]) => [name, job.concurrency] as const);
+  const blocks = [["workflow", workflow.concurrency] as const, ...Object.entries(workflow.jobs).map(([name, job]) => [name, job.concurrency] as const)];
   return blocks.flatMap(([name, block]) => {
     if (!block || block.queue === undefined) return [];
     if (block.queue !== "single" && block.queue !== "max") return [`${name}: queue must be single or max, not ${block.queue}`];
@@ -73,7 +73,9 @@ function withoutQueues(workflow: Workflow): Workflow {
     const { queue: _queue, ...concurrency } = job.concurrency;
     return [name, { ...job, concurrency }];
   }));
-  return { ...workflow, jobs };
+  if (!workflow.concurrency) return { ...workflow, jobs };
+  const { queue: _queue, ...concurrency } = workflow.concurrency;
+  return { ...workflow, concurrency, jobs };
 }
 
 describe("the workflows", () => {
@@ -90,8 +92,8 @@ describe("the workflows", () => {
     expect(kinds.length).toBeGreaterThan(0);
     // And the check of `queue`, which actionlint does not know yet.
     const job = (concurrency: NonNullable<Job["concurrency"]>): Job => ({ concurrency }) as Job;
-    const queues = { on: {}, jobs: { a: job({ group: "g", "cancel-in-progress": false, queue: "maxx" }), b: job({ group: "g", "cancel-in-progress": true, queue: "max" }), c: job({ group: "g", "cancel-in-progress": false, queue: "max" }) } };
-    expect(badQueues(queues)).toEqual(["a: queue must be single or max, not maxx", "b: queue: max beside cancel-in-progress: true"]);
+    const queues = { on: {}, concurrency: { group: "w", "cancel-in-progress": true, queue: "max" }, jobs: { a: job({ group: "g", "cancel-in-progress": false, queue: "maxx" }), b: job({ group: "g", "cancel-in-progress": true, queue: "max" }), c: job({ group: "g", "cancel-in-progress": false, queue: "max" }) } };
+    expect(badQueues(queues)).toEqual(["workflow: queue: max beside cancel-in-progress: true", "a: queue must be single or max, not maxx", "b: queue: max beside cancel-in-progress: true"]);
   });
 
   it.each([...FILES, "action.yml", "README.md"])("%s pins every action by full commit SHA of its current major release, with the version in a comment", async (path) => {
