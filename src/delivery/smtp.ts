@@ -157,7 +157,8 @@ export class SmtpTransport implements Transport {
       const response = String(info.response ?? "250");
       return { state: "sent", code: Number(/^\d{3}/.exec(response)?.[0] ?? 250), response: cleanResponse(response) };
     } catch (error) {
-      return classify(error as PoolError);
+      const to = message.envelope.to;
+      return classify(Object.assign(error as PoolError, { utf8Recipient: /[^\x00-\x7f]/.test(to.slice(0, to.lastIndexOf("@"))) }));
     }
   }
 

@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SendReport } from "../../src/delivery/send.js";
+import { addressKey } from "../../src/issues/message.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
 import { initRepo } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
@@ -112,5 +113,17 @@ describe("a policy refusal at RCPT TO", () => {
     });
     const ledger = await (await readState(root)).ledger(3);
     expect([...ledger.states()].filter(([, s]) => s.state === "temp-failed")).toEqual([]);
+  });
+});
+
+describe("an address with letters beyond ASCII before its @, refused as bad syntax", () => {
+  it("fails that recipient for this issue without suppressing an address another relay can deliver to: 501 5.1.3, as Postfix without SMTPUTF8 answers", async () => {
+    await list(["jörg.müller@example.org", "r1@example.org", "r2@example.org"]);
+    smtp.behave("jörg.müller@example.org", { rcpt: 501, text: "5.1.3 Bad recipient address syntax" });
+    // The same reply about an ASCII address is still its hard bounce.
+    smtp.behave("r2@example.org", { rcpt: 501, text: "5.1.3 Bad recipient address syntax" });
+    const outcome = await send(request());
+    expect(outcome.report).toMatchObject({ sent: 1, tempFailed: 1, permFailed: 1 });
+    expect(await (await readState(root)).suppressed()).toEqual(new Set([addressKey("r2@example.org", SECRET)]));
   });
 });
