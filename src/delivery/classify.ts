@@ -17,6 +17,9 @@ const SENDER_REJECTED = /<[^>]*>: Sender address rejected\b/i;
  */
 const RATE_LIMIT = /throttl|rate[- ]?limit|\b(?:sending|send|sender|message|submission) rate\b|\btoo (?:much mail|many (?:messages|mails|emails|recipients|connections)\b)|\blimit exceeded\b|\b(?:message|sending|daily) quota\b|\bslow down\b|\bserver busy\b|try again later, closing connection/i;
 
+/** A transient reply saying the sender's quota for the day is spent: "Daily message quota exceeded" (Amazon SES), "daily sending quota". */
+const DAILY_QUOTA = /\bdaily (?:message |sending )?quota\b/i;
+
 /**
  * Words of a reply about one mailbox ("The user you are trying to contact is
  * receiving mail at a rate…", "The recipient has exceeded their message rate
@@ -75,7 +78,9 @@ export interface SmtpFailure {
  * - no connection could be opened for the message (no reply, a 4xx): retry it, the relay's failure;
  * - no reply code, a 4xx or 421, a dropped connection, a timeout: retry later;
  *   a 4xx that limits the sender's rate (see limitsRate) is marked
- *   `throttled`, for the whole send to pause;
+ *   `throttled`, for the whole send to pause; one that says the day's
+ *   sending quota is spent makes the relay unavailable: stop, run again
+ *   later;
  * - a 5xx to RCPT TO about the sender (5.1.7, 5.1.8, "Sender address
  *   rejected"), as Postfix answers its sender checks there: the sender is
  *   refused, and the send must stop;
@@ -102,6 +107,8 @@ export function classify(failure: SmtpFailure): Outcome {
   if (failure.code === "EAUTH" || failure.code === "ENOAUTH" || failure.code === "ETLS") return { state: "refused", command: command || "AUTH", response, ...(code ? { code } : {}) };
   // The server's SIZE limit, known before sending: no reply code, but the message is refused.
   if (failure.code === "EMESSAGE" && !code && /size/i.test(raw)) return { state: "refused", command: command || "MAIL FROM", response };
+  // A sending quota for the day (SES's "454 Throttling failure: Daily message quota exceeded"): no pause lifts it.
+  if (code && code < 500 && DAILY_QUOTA.test(raw)) return { state: "unavailable", response };
   if (!code || code < 500) return code ? { state: "retry", code, response, ...(limitsRate(raw) ? { throttled: true as const } : {}) } : { state: "retry", response };
   const status = failure.response ? enhancedStatus(failure.response) : undefined;
   const [, subject, detail] = status ?? [];

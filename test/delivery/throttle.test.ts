@@ -222,6 +222,26 @@ describe("a relay that never lets up", () => {
   });
 });
 
+describe("a relay whose quota for the day is spent", () => {
+  it("stops at once with exit 4, pausing for nothing: SES's 454 Daily message quota exceeded", async () => {
+    const path = join(root, "presswork.config.yaml");
+    await writeFile(path, (await readFile(path, "utf8")).replace("pauseSeconds: { first: 1, max: 60 }", "pauseSeconds: { first: 0.05, max: 0.2 }"));
+    const all = addresses(30);
+    await list(all);
+    relay.limit({ at: "DATA", code: 454, text: "Throttling failure: Daily message quota exceeded.", after: 10 });
+    const cli = await sendCli();
+    expect(cli.code).toBe(4);
+    expect(cli.stderr).toContain("Stopped: the SMTP server is unavailable: 454 Throttling failure: Daily message quota exceeded.");
+    expect(pauses(cli.stderr)).toEqual([]);
+    // Those in flight when the quota ran out, one a connection.
+    expect(relay.limited()).toBeLessThanOrEqual(5);
+    const counts = await states();
+    expect(counts["sent"]).toBe(relay.received.length);
+    expect(counts["temp-failed"] ?? 0).toBe(0);
+    expect(counts["not-sent"]).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe("replies about one recipient", () => {
   it("retries a greylisted recipient alone, without pausing the send, while the relay's rate limit pauses it", async () => {
     const all = addresses(20);
