@@ -143,6 +143,12 @@ function deliveredOnce(all: string[]): void {
   expect([...relay.received].sort()).toEqual([...all].sort());
 }
 
+/** Pauses of 0.05 s at first and 0.2 s at most: a relay that never lets up is given up on in about a second. */
+async function shortPauses(): Promise<void> {
+  const path = join(root, "presswork.config.yaml");
+  await writeFile(path, (await readFile(path, "utf8")).replace("pauseSeconds: { first: 1, max: 60 }", "pauseSeconds: { first: 0.05, max: 0.2 }"));
+}
+
 /** The pause lines a send printed. */
 const pauses = (text: string) => text.split("\n").filter((line) => line.includes("paused for"));
 
@@ -196,8 +202,7 @@ describe("a relay that limits the sender's rate for a while", () => {
 
 describe("a relay that never lets up", () => {
   it("stops with exit 4 after a few pauses at their longest, records those it tried not-sent, and the next run mails the rest, nobody twice", async () => {
-    const path = join(root, "presswork.config.yaml");
-    await writeFile(path, (await readFile(path, "utf8")).replace("pauseSeconds: { first: 1, max: 60 }", "pauseSeconds: { first: 0.05, max: 0.2 }"));
+    await shortPauses();
     const all = addresses(30);
     await list(all);
     relay.limit({ at: "MAIL FROM", code: 450, text: POSTFIX, after: 10 });
@@ -224,8 +229,7 @@ describe("a relay that never lets up", () => {
 
 describe("a relay whose quota for the day is spent", () => {
   it("stops at once with exit 4, pausing for nothing: SES's 454 Daily message quota exceeded", async () => {
-    const path = join(root, "presswork.config.yaml");
-    await writeFile(path, (await readFile(path, "utf8")).replace("pauseSeconds: { first: 1, max: 60 }", "pauseSeconds: { first: 0.05, max: 0.2 }"));
+    await shortPauses();
     const all = addresses(30);
     await list(all);
     relay.limit({ at: "DATA", code: 454, text: "Throttling failure: Daily message quota exceeded.", after: 10 });
