@@ -17,7 +17,7 @@ const SENDER_REJECTED = /<[^>]*>: Sender address rejected\b/i;
  */
 const RATE_LIMIT = /throttl|rate[- ]?limit|\b(?:sending|send|sender|message|submission) rate\b|\btoo (?:much mail|many (?:messages|mails|emails|recipients|connections)\b)|\blimit exceeded\b|\b(?:message|sending|daily) quota\b|\bslow down\b|\bserver busy\b|try again later, closing connection/i;
 
-/** A transient reply saying the sender's quota for the day is spent: "Daily message quota exceeded" (Amazon SES), "daily sending quota". */
+/** A transient reply saying the sender's quota for the day is spent: "Daily message quota exceeded" (Amazon SES), "daily sending quota"; with limitsRate, not a mailbox's. */
 const DAILY_QUOTA = /\bdaily (?:message |sending )?quota\b/i;
 
 /**
@@ -108,7 +108,7 @@ export function classify(failure: SmtpFailure): Outcome {
   // The server's SIZE limit, known before sending: no reply code, but the message is refused.
   if (failure.code === "EMESSAGE" && !code && /size/i.test(raw)) return { state: "refused", command: command || "MAIL FROM", response };
   // A sending quota for the day (SES's "454 Throttling failure: Daily message quota exceeded"): no pause lifts it.
-  if (code && code < 500 && DAILY_QUOTA.test(raw)) return { state: "unavailable", response };
+  if (code && code < 500 && DAILY_QUOTA.test(raw) && limitsRate(raw)) return { state: "unavailable", response };
   if (!code || code < 500) return code ? { state: "retry", code, response, ...(limitsRate(raw) ? { throttled: true as const } : {}) } : { state: "retry", response };
   const status = failure.response ? enhancedStatus(failure.response) : undefined;
   const [, subject, detail] = status ?? [];

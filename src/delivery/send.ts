@@ -166,6 +166,9 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   const retries: Job[] = [];
   // The last policy refusals since the last delivery, with their attempts: recorded not-sent again when they turn out to be the sender's.
   const refusedInARow: Array<{ recipient: Recipient; attempt: number }> = [];
+  // What a recipient tried but not mailed is recorded as: owed the issue, which the next run mails; in a run of
+  // --retry-failed, temp-failed as it was, for the next such run (a plain send of a complete issue mails nobody).
+  const owed: LedgerState = options.retryFailed ? "temp-failed" : "not-sent";
   const inFlight = new Set<Promise<void>>();
   const iterator = options.recipients[Symbol.asyncIterator]();
   let listDone = false;
@@ -223,7 +226,8 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
    */
   const throttle = (reply: string, job: Job) => {
     const at = now().getTime();
-    if ((job.dispatchedAt ?? at) < pauseBegan) return;
+    // In the millisecond the pause began too: a message goes out only once a pause is over.
+    if ((job.dispatchedAt ?? at) <= pauseBegan) return;
     pauseMs = pauseMs === 0 ? firstMs : Math.min(pauseMs * 2, maxMs);
     if (pauseMs >= maxMs && ++pausesAtCeiling > PAUSES_AT_CEILING) {
       stop({ kind: "unavailable", reason: `the SMTP server kept limiting the sending rate through ${PAUSES_AT_CEILING} pauses of ${maxMs / 1000} s with nothing delivered (${reply}). Run the same command again later: it mails those still owed the issue` });
@@ -269,17 +273,17 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         break;
       case "failed":
         if (outcome.policy && report.stopped) {
-          record(recipient, "not-sent", attempt, outcome);
+          record(recipient, owed, attempt, outcome);
           report.notSent++;
           break;
         }
         if (outcome.policy && refusedInARow.push({ recipient, attempt }) > POLICY_REFUSALS_IN_A_ROW) refusedInARow.shift();
         // Of one domain they may be that domain's rule (a list sorted by domain puts its people side by side).
         if (outcome.policy && refusedInARow.length >= POLICY_REFUSALS_IN_A_ROW && new Set(refusedInARow.map((r) => domainOf(r.recipient.address))).size > 1) {
-          record(recipient, "not-sent", attempt, outcome);
+          record(recipient, owed, attempt, outcome);
           report.notSent++;
           for (const earlier of refusedInARow.slice(0, -1)) {
-            record(earlier.recipient, "not-sent", earlier.attempt);
+            record(earlier.recipient, owed, earlier.attempt);
             report.tempFailed--;
             report.notSent++;
           }
@@ -291,12 +295,12 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         failures.add(true);
         break;
       case "refused":
-        record(recipient, "not-sent", attempt, outcome);
+        record(recipient, owed, attempt, outcome);
         report.notSent++;
         stop({ kind: "refused", reason: `the server refused ${outcome.command === "MAIL FROM" ? "the sender" : outcome.command === "AUTH" || outcome.command === "write" ? "the send" : "the message"} at ${outcome.command}: ${outcome.response}` });
         break;
       case "unavailable":
-        record(recipient, "not-sent", attempt, outcome);
+        record(recipient, owed, attempt, outcome);
         report.notSent++;
         stop({ kind: "unavailable", reason: `the SMTP server is unavailable: ${outcome.response}. Run the same command again later: it mails those still owed the issue` });
         break;
@@ -323,7 +327,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
           break;
         }
         if (report.stopped) {
-          record(recipient, "not-sent", attempt, outcome);
+          record(recipient, owed, attempt, outcome);
           report.notSent++;
           break;
         }
@@ -424,7 +428,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
     report.finished = !report.stopped && listDone && retries.length === 0;
     // Stopped: retries still queued were not sent, and are owed the issue.
     for (const job of retries.splice(0)) {
-      record(job.recipient, "not-sent", job.attempt - 1);
+      record(job.recipient, owed, job.attempt - 1);
       report.notSent++;
     }
     if (inFlight.size > 0) await drain(inFlight, report.stopped ? limits.drainMs : Infinity, options.hurry, async () => {

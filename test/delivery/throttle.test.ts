@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Recipient } from "../../src/audience/audience.js";
-import { limitsRate } from "../../src/delivery/classify.js";
+import { classify, limitsRate } from "../../src/delivery/classify.js";
 import { sendIssue } from "../../src/delivery/send.js";
 import type { Transport } from "../../src/delivery/transport.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
@@ -244,6 +244,31 @@ describe("a relay whose quota for the day is spent", () => {
     expect(counts["temp-failed"] ?? 0).toBe(0);
     expect(counts["not-sent"]).toBeGreaterThanOrEqual(1);
   });
+  it("leaves those a run of --retry-failed tried temp-failed, for the next such run: a plain send of a complete issue mails nobody", async () => {
+    const all = addresses(20);
+    await list(all);
+    // Four refusals: the first try and its three retries.
+    relay.greylist("r4@example.org", 4);
+    expect((await sendCli()).code).toBe(1);
+    expect(await states()).toEqual({ sent: 19, "temp-failed": 1 });
+    relay.limit({ at: "DATA", code: 454, text: "Throttling failure: Daily message quota exceeded.", after: 0 });
+    const retry = await runCliAsync(["send", "--retry-failed", "--subscribers", "subs.csv", "--now", NOW], root, env());
+    expect(retry.code).toBe(4);
+    expect(await states()).toEqual({ sent: 19, "temp-failed": 1 });
+    relay.limit(undefined);
+    expect((await runCliAsync(["send", "--retry-failed", "--subscribers", "subs.csv", "--now", NOW], root, env())).code).toBe(0);
+    deliveredOnce(all);
+  });
+
+  it.each([
+    ["454 Throttling failure: Daily message quota exceeded.", "unavailable"],
+    // One mailbox's quota for the day: that recipient's retry, not the relay's.
+    ["452 4.2.2 Mailbox daily quota exceeded", "retry"],
+    ["450 4.2.1 <r1@example.org>: Recipient address rejected: recipient daily quota exceeded", "retry"],
+    ["451 4.7.1 Recipient has exceeded its daily quota", "retry"],
+  ])("%s: %s", (response, state) => {
+    expect(classify({ responseCode: Number(response.slice(0, 3)), response, command: "RCPT TO" }).state).toBe(state);
+  });
 });
 
 describe("replies about one recipient", () => {
@@ -321,11 +346,14 @@ describe("replies to messages sent before a pause", () => {
     for (let i = 0; i < n; i++) yield { address: `r${i}@example.org`, key: i.toString(16).padStart(24, "0"), fields: {}, line: i + 2 };
   }
 
-  it("do not lengthen it: five messages in flight when the limit began, answered one after another after the pause, make one pause", async () => {
+  /**
+   * Sends to 12 recipients over five connections: the first five messages are answered with SES's limit after
+   * `delays[i]` ms, everything after them is taken. With `clock`, the send's clock moves only as it sleeps, so
+   * the first five go out in one millisecond. Returns the report and the pauses the send made.
+   */
+  async function sendThrough(delays: number[], clock?: { at: number }) {
     let calls = 0;
     let inFlight = 0;
-    // Five connections; the first five messages are answered with SES's limit at the end of DATA, 50 ms apart, the
-    // first after 100 ms; the relay takes everything after them (the pause of 20 ms is over before the second answer).
     const transport: Transport = {
       kind: "smtp",
       description: "a relay",
@@ -338,8 +366,8 @@ describe("replies to messages sent before a pause", () => {
         const call = calls++;
         inFlight++;
         try {
-          if (call >= 5) return { state: "sent", code: 250, response: "250 ok" };
-          await new Promise((resolve) => setTimeout(resolve, 100 + 50 * call));
+          if (call >= delays.length) return { state: "sent", code: 250, response: "250 ok" };
+          await new Promise((resolve) => setTimeout(resolve, delays[call]));
           return { state: "retry", code: 454, response: `454 ${SES}`, throttled: true };
         } finally {
           inFlight--;
@@ -362,7 +390,28 @@ describe("replies to messages sent before a pause", () => {
       suppress: () => {},
       onInvalid: () => {},
       onPause: (ms) => paused.push(ms),
+      ...(clock
+        ? {
+            now: () => new Date(clock.at),
+            sleep: async (ms: number) => {
+              await new Promise((resolve) => setTimeout(resolve, ms));
+              clock.at += ms;
+            },
+          }
+        : {}),
     });
+    return { report, paused };
+  }
+
+  it("do not lengthen it: five messages in flight when the limit began, answered one after another after the pause, make one pause", async () => {
+    // The first answer after 100 ms, the others 50 ms apart: the pause of 20 ms is over before the second.
+    const { report, paused } = await sendThrough([100, 150, 200, 250, 300]);
+    expect(report).toMatchObject({ sent: 12, tempFailed: 0, notSent: 0 });
+    expect(paused).toEqual([20]);
+  });
+
+  it("do not lengthen it when they went out in the millisecond the pause began", async () => {
+    const { report, paused } = await sendThrough([0, 40, 50, 60, 70], { at: Date.parse(NOW) });
     expect(report).toMatchObject({ sent: 12, tempFailed: 0, notSent: 0 });
     expect(paused).toEqual([20]);
   });
