@@ -86,9 +86,10 @@ export interface SmtpFailure {
  *   refused, and the send must stop;
  * - a 5xx to RCPT TO with a mailbox status (5.1.x, 5.2.1): a hard bounce,
  *   but for an address with characters beyond ASCII before its @ refused
- *   as bad syntax (5.1.3, 5.6.7, 501, 553, 555), as a relay without
- *   SMTPUTF8 refuses any such address: that fails the recipient for this
- *   issue without suppressing an address another relay can deliver to;
+ *   as bad syntax (5.1.3), as a relay without SMTPUTF8 refuses any such
+ *   address: that fails the recipient for this issue without suppressing
+ *   an address another relay can deliver to (other syntax replies, 5.5.x
+ *   and 5.6.7, fail any recipient so);
  *   5.2.2 (mailbox full) and other recipient refusals fail this recipient
  *   for this issue without suppressing the address; so does a policy
  *   refusal (5.7.x, 554), marked `policy` for the send to stop when such
@@ -116,8 +117,7 @@ export function classify(failure: SmtpFailure): Outcome {
   // "<address>: Sender address rejected" (a reply about a recipient may mention a sender address in other words).
   if (command === "RCPT TO" && ((subject === 1 && (detail === 7 || detail === 8)) || SENDER_REJECTED.test(raw))) return { state: "refused", code, command, response };
   if (command === "RCPT TO") {
-    const syntax = (subject === 1 && detail === 3) || (subject === 6 && detail === 7) || code === 501 || code === 553 || code === 555;
-    if (failure.utf8Recipient && syntax) return { state: "failed", code, response };
+    if (failure.utf8Recipient && subject === 1 && detail === 3) return { state: "failed", code, response };
     if (subject === 1 || (subject === 2 && detail === 1)) return { state: "bounced", code, response };
     if (subject === 2 && detail === 2) return { state: "failed", code, response };
     // A policy refusal of this recipient: theirs alone, unless it repeats across recipients (see send.ts).

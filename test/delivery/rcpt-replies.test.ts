@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { classify } from "../../src/delivery/classify.js";
 import type { SendReport } from "../../src/delivery/send.js";
 import { addressKey } from "../../src/issues/message.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
@@ -125,5 +126,16 @@ describe("an address with letters beyond ASCII before its @, refused as bad synt
     const outcome = await send(request());
     expect(outcome.report).toMatchObject({ sent: 1, tempFailed: 1, permFailed: 1 });
     expect(await (await readState(root)).suppressed()).toEqual(new Set([addressKey("r2@example.org", SECRET)]));
+  });
+
+  it.each([
+    // A reply about the mailbox, or a policy refusal, whatever its code: as for any address.
+    ["553 5.1.1 sorry, no mailbox here by that name", "bounced"],
+    ["553 5.7.1 Relay access denied", "failed"],
+  ])("%s to such an address is %s", (response, state) => {
+    const outcome = classify({ responseCode: Number(response.slice(0, 3)), response, command: "RCPT TO", utf8Recipient: true });
+    expect(outcome.state).toBe(state);
+    // The relay refusing to relay is a policy refusal, counted towards a refused sender.
+    if (response.includes("5.7.1")) expect(outcome).toMatchObject({ policy: true });
   });
 });
