@@ -124,8 +124,8 @@ interface Job {
   raw?: Buffer;
   /** When it last went to the transport. */
   dispatchedAt?: number;
-  /** How many messages had been delivered when the relay last limited the rate at this one. */
-  throttledAtSent?: number;
+  /** How many messages sent after a pause began had been delivered when the relay last limited the rate at this one. */
+  throttledAtFresh?: number;
 }
 
 /**
@@ -147,9 +147,11 @@ interface Job {
  * untouched, and the send takes no message for a pause (doubled while the
  * relay keeps refusing, up to a ceiling), then one at a time until one is
  * delivered; PAUSES_AT_CEILING pauses at the ceiling with nothing delivered
- * make the relay unavailable, which stops the send as above. A recipient
- * limited again after others were delivered since has a limit of its own
- * (its domain's): it is retried as any 4xx. Failures are watched
+ * make the relay unavailable, which stops the send as above. Only a
+ * message sent after a pause began says anything of the relay since: its
+ * delivery ends the pauses, and its refusal lengthens them. A recipient
+ * limited again after the relay took others sent since has a limit of its
+ * own (its domain's): it is retried as any 4xx. Failures are watched
  * over a sliding window of the whole run. When told to stop, it takes no
  * more recipients, lets the messages in flight finish (bounded), and
  * returns. Every message in flight has settled before this returns or
@@ -179,11 +181,14 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
   // Settles once the send is told to stop: every wait of the loop (an idle pool, pacing, an hourly cap, a pause) gives way to it.
   const halted = new Promise<void>((resolve) => (halt = resolve));
   const { firstMs, maxMs } = limits.pause ?? { firstMs: 1000, maxMs: 60_000 };
-  // While the relay limits the rate: the last pause (0 once a message is delivered), when it ends, and how many reached maxMs.
+  // While the relay limits the rate: the last pause (0 once a message sent after it began is delivered), when it
+  // began and ends, how many reached maxMs, and how many messages sent after the last pause began were delivered:
+  // the relay's news since. A message sent before it, delivered later, is none.
   let pauseMs = 0;
   let pauseBegan = -Infinity;
   let pausedUntil = 0;
   let pausesAtCeiling = 0;
+  let fresh = 0;
   // A pause may last a minute: cut short when the send stops, so that no timer keeps a stopped send alive.
   const pause = (ms: number) => options.sleep?.(ms) ?? new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -220,22 +225,26 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
     options.onProgress?.(report);
   };
 
+  /** Whether a message went out after the last pause began: in the millisecond it began too, as one goes out only once a pause is over. */
+  const sentSincePause = (job: Job) => (job.dispatchedAt ?? Infinity) > pauseBegan;
+
   /**
-   * A reply that limits the rate: the send pauses, longer than the last time. A reply to a message that went out
-   * before the pause began (in flight then, answered during the pause or after it) is no news of the relay since.
+   * A reply that limits the rate: the send pauses, longer than the last time; returns whether it did. A reply to
+   * a message that went out before the pause began (in flight then, answered during the pause or after it) is no
+   * news of the relay since.
    */
-  const throttle = (reply: string, job: Job) => {
+  const throttle = (reply: string, job: Job): boolean => {
     const at = now().getTime();
-    // In the millisecond the pause began too: a message goes out only once a pause is over.
-    if ((job.dispatchedAt ?? at) <= pauseBegan) return;
+    if (!sentSincePause(job)) return false;
     pauseMs = pauseMs === 0 ? firstMs : Math.min(pauseMs * 2, maxMs);
     if (pauseMs >= maxMs && ++pausesAtCeiling > PAUSES_AT_CEILING) {
       stop({ kind: "unavailable", reason: `the SMTP server kept limiting the sending rate through ${PAUSES_AT_CEILING} pauses of ${maxMs / 1000} s with nothing delivered (${reply}). Run the same command again later: it mails those still owed the issue` });
-      return;
+      return false;
     }
     pauseBegan = at;
     pausedUntil = at + pauseMs;
     options.onPause?.(pauseMs, reply);
+    return true;
   };
 
   /** Waits out a pause, then, until a message is delivered, for the message in flight to be answered: one at a time. */
@@ -257,8 +266,11 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         record(recipient, "sent", attempt, outcome);
         report.sent++;
         refusedInARow.length = 0;
-        pauseMs = 0;
-        pausesAtCeiling = 0;
+        if (sentSincePause(job)) {
+          fresh++;
+          pauseMs = 0;
+          pausesAtCeiling = 0;
+        }
         failures.add(false);
         break;
       case "outboxed":
@@ -306,11 +318,13 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
         break;
       case "retry":
         // The relay limits the rate: the send's pause, not a try of the recipient's. Limited again at this recipient
-        // after others were delivered since, the limit is its own (its domain's): a retry of its own, as below.
-        if (outcome.throttled && !report.stopped && !(job.throttledAtSent !== undefined && report.sent > job.throttledAtSent)) {
-          throttle(outcome.response, job);
+        // after the relay took others sent since, the limit is its own (its domain's): a retry of its own, as below.
+        // The one whose reply began a pause waits a pause longer, so that another recipient is the first to try.
+        if (outcome.throttled && !report.stopped && !(job.throttledAtFresh !== undefined && fresh > job.throttledAtFresh)) {
+          const began = throttle(outcome.response, job);
           if (!report.stopped) {
-            retries.push({ ...job, attempt: attempt + 1, due: now().getTime(), throttledAtSent: report.sent });
+            const due = Math.max(now().getTime(), pausedUntil) + (began ? pauseMs : 0);
+            retries.push({ ...job, attempt: attempt + 1, due, throttledAtFresh: fresh });
             retries.sort((a, b) => a.due - b.due);
             break;
           }

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Recipient } from "../../src/audience/audience.js";
 import { classify, limitsRate } from "../../src/delivery/classify.js";
 import { sendIssue } from "../../src/delivery/send.js";
-import type { Transport } from "../../src/delivery/transport.js";
+import type { Outcome, Transport } from "../../src/delivery/transport.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
 import { runCliAsync, type CliResult } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
@@ -346,12 +346,21 @@ describe("replies to messages sent before a pause", () => {
     for (let i = 0; i < n; i++) yield { address: `r${i}@example.org`, key: i.toString(16).padStart(24, "0"), fields: {}, line: i + 2 };
   }
 
+  const LIMITED: Outcome = { state: "retry", code: 454, response: `454 ${SES}`, throttled: true };
+  const TAKEN: Outcome = { state: "sent", code: 250, response: "250 ok" };
+  const after = (ms: number, outcome: Outcome) => new Promise<Outcome>((resolve) => setTimeout(() => resolve(outcome), ms));
+
+  /** The first `delays.length` messages answered with SES's limit after `delays[i]` ms, everything after them taken. */
+  const limitedFirst =
+    (delays: number[]) =>
+    (call: number): Promise<Outcome> =>
+      call < delays.length ? after(delays[call] ?? 0, LIMITED) : Promise.resolve(TAKEN);
+
   /**
-   * Sends to 12 recipients over five connections: the first five messages are answered with SES's limit after
-   * `delays[i]` ms, everything after them is taken. With `clock`, the send's clock moves only as it sleeps, so
-   * the first five go out in one millisecond. Returns the report and the pauses the send made.
+   * Sends to 12 recipients over five connections, each message answered as `answer` says (by its number in the
+   * order sent). With `clock`, the send's clock moves only as it sleeps. Returns the report and the pauses made.
    */
-  async function sendThrough(delays: number[], clock?: { at: number }) {
+  async function sendThrough(answer: (call: number) => Promise<Outcome>, clock?: { at: number }) {
     let calls = 0;
     let inFlight = 0;
     const transport: Transport = {
@@ -363,12 +372,9 @@ describe("replies to messages sent before a pause", () => {
         while (inFlight >= 5) await new Promise((resolve) => setTimeout(resolve, 1));
       },
       send: async () => {
-        const call = calls++;
         inFlight++;
         try {
-          if (call >= delays.length) return { state: "sent", code: 250, response: "250 ok" };
-          await new Promise((resolve) => setTimeout(resolve, delays[call]));
-          return { state: "retry", code: 454, response: `454 ${SES}`, throttled: true };
+          return await answer(calls++);
         } finally {
           inFlight--;
         }
@@ -405,14 +411,29 @@ describe("replies to messages sent before a pause", () => {
 
   it("do not lengthen it: five messages in flight when the limit began, answered one after another after the pause, make one pause", async () => {
     // The first answer after 100 ms, the others 50 ms apart: the pause of 20 ms is over before the second.
-    const { report, paused } = await sendThrough([100, 150, 200, 250, 300]);
+    const { report, paused } = await sendThrough(limitedFirst([100, 150, 200, 250, 300]));
     expect(report).toMatchObject({ sent: 12, tempFailed: 0, notSent: 0 });
     expect(paused).toEqual([20]);
   });
 
   it("do not lengthen it when they went out in the millisecond the pause began", async () => {
-    const { report, paused } = await sendThrough([0, 40, 50, 60, 70], { at: Date.parse(NOW) });
+    const { report, paused } = await sendThrough(limitedFirst([0, 40, 50, 60, 70]), { at: Date.parse(NOW) });
     expect(report).toMatchObject({ sent: 12, tempFailed: 0, notSent: 0 });
     expect(paused).toEqual([20]);
+  });
+
+  it("tell nothing of a recipient's own limit: delivered after its refusal, they do not make its next refusal its own", async () => {
+    // The relay limits everything sent in the 400 ms from the first refusal; the four messages past MAIL FROM when
+    // it began are delivered after it.
+    let began: number | undefined;
+    const { report } = await sendThrough((call) => {
+      if (call === 0) {
+        began = Date.now() + 20;
+        return after(20, LIMITED);
+      }
+      if (call < 5) return after(60, TAKEN);
+      return Promise.resolve(began !== undefined && Date.now() - began < 400 ? LIMITED : TAKEN);
+    });
+    expect(report).toMatchObject({ sent: 12, tempFailed: 0, notSent: 0 });
   });
 });
