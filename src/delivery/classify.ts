@@ -15,7 +15,7 @@ const SENDER_REJECTED = /<[^>]*>: Sender address rejected\b/i;
  * limited", Microsoft 365's "sender thread limit exceeded" and "Server
  * busy", "Messages per second limit exceeded".
  */
-const RATE_LIMIT = /throttl|rate[- ]?limit|\b(?:sending|send|sender|message|submission) rate\b|\btoo (?:much mail|many (?:messages|mails|emails|recipients|connections)\b)|\blimit exceeded\b|\b(?:message|sending|daily) quota\b|\bslow down\b|\bserver busy\b|try again later, closing connection/i;
+const RATE_LIMIT = /throttl|rate[- ]?limit|\b(?:sending|send|sender|message|submission) rate\b|\btoo (?:much mail|many (?:messages|mails|emails|recipients|connections)\b)|\blimit exceeded\b|\b(?:message|sending|daily|hourly) quota\b|\bslow down\b|\bserver busy\b|try again later, closing connection/i;
 
 /** A transient reply saying the sender's quota for the day is spent: "Daily message quota exceeded" (Amazon SES), "daily sending quota"; with limitsRate, not a mailbox's. */
 const DAILY_QUOTA = /\bdaily (?:message |sending )?quota\b/i;
@@ -94,7 +94,8 @@ export interface SmtpFailure {
  *   for this issue without suppressing the address; so does a policy
  *   refusal (5.7.x, 554), marked `policy` for the send to stop when such
  *   refusals repeat across recipients;
- * - a 5xx to MAIL FROM or DATA, 552 or 554 (content, size, transaction),
+ * - a 5.4.5 to RCPT TO (Gmail's daily sending limit), a 5xx to MAIL FROM
+ *   or DATA, 552 or 554 (content, size, transaction),
  *   any 5.7.x (policy) there, 5.3.4 (too big), a failed login or TLS: the
  *   message or the account is refused, and the send must stop.
  */
@@ -122,7 +123,8 @@ export function classify(failure: SmtpFailure): Outcome {
     if (subject === 2 && detail === 2) return { state: "failed", code, response };
     // A policy refusal of this recipient: theirs alone, unless it repeats across recipients (see send.ts).
     if (subject === 7 || code === 554) return { state: "failed", code, response, policy: true };
-    if ((subject === 3 && detail === 4) || code === 552) return { state: "refused", code, command, response };
+    // The sender's quota spent ("550 5.4.5 Daily user sending limit exceeded", Gmail), or a message too big: the send stops.
+    if ((subject === 4 && detail === 5) || (subject === 3 && detail === 4) || code === 552) return { state: "refused", code, command, response };
     return { state: "failed", code, response };
   }
   if (subject === 7 || (subject === 3 && detail === 4)) return { state: "refused", code, command, response };

@@ -117,6 +117,15 @@ describe("a policy refusal at RCPT TO", () => {
   });
 });
 
+describe("the sender's quota for the day, spent, as Gmail answers at RCPT TO", () => {
+  it("stops the send at once, suppressing nobody and failing nobody: those tried are owed the issue", async () => {
+    await everyoneRefused(550, "5.4.5 Daily user sending limit exceeded. For more information, visit https://support.google.com/a/answer/166852", (r) => {
+      expect(r?.stopped?.reason).toContain("5.4.5 Daily user sending limit exceeded");
+      expect(r).toMatchObject({ sent: 0, tempFailed: 0, permFailed: 0 });
+    });
+  });
+});
+
 describe("an address with letters beyond ASCII before its @, refused as bad syntax", () => {
   it("fails that recipient for this issue without suppressing an address another relay can deliver to: 501 5.1.3, as Postfix without SMTPUTF8 answers", async () => {
     await list(["jörg.müller@example.org", "r1@example.org", "r2@example.org"]);

@@ -317,6 +317,7 @@ describe("replies about one recipient", () => {
     ["4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", true],
     ["4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information.", true],
     ["4.4.5 Messages per second limit exceeded", true],
+    ["4.7.1 Hourly quota exceeded", true],
     // A policy daemon's sender limit where Postfix words it as a recipient's (postfwd, policyd-rate-limit at RCPT TO).
     ["4.7.1 <r1@example.org>: Recipient address rejected: Rate limit exceeded, try again later", true],
     // The same for a sender whose domain has a word of a mailbox's in it.
