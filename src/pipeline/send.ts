@@ -152,6 +152,9 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     }
   }
 
+  // The list is checked before the build, which takes a while on a large archive: a list that is missing or cannot be
+  // read (a folder, UTF-16, bytes that are not UTF-8, a service without its token) stops the send at once.
+  const source = request.to || !settings.newsletter ? undefined : subscriberSource(request, settings.newsletter.listId);
   // The build reads the record of sent issues from the store this send just opened (and fetched), with its settings and environment.
   const assembly = await assemble({ root: request.root, now: request.now, withoutSite: true, state: { store, settings: where, env: request.env } });
   const { config, newsletter: letter } = assembly;
@@ -199,7 +202,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     }
   }
 
-  const source = subscriberSource(request, letter.newsletter.listId);
+  if (!source) throw new PressworkError("internal", "the subscriber list was not read before the build");
   const feedback = await listFeedback(request, letter.newsletter.listId, secret, letter.issues, number);
   let complaintRateIgnored: string | undefined;
   if (feedback) {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -480,6 +481,8 @@ describe("bad subscriber input", () => {
     expect(cli.stderr).toContain("the subscriber list missing.csv does not exist");
     expect(cli.stderr).not.toMatch(/\n\s+at /);
     expect(smtp.received).toHaveLength(0);
+    // Said before the build, which on a large archive takes a while: nothing was rendered or cached.
+    expect(existsSync(join(root, ".presswork-cache"))).toBe(false);
   });
 
   it("refuses a list saved as Latin-1 by its file and line, and mails nobody; a UTF-8 list with a BOM and CRLF line ends is read", async () => {
@@ -490,6 +493,7 @@ describe("bad subscriber input", () => {
     expect(cli.stderr).toContain("save it as UTF-8");
     expect(cli.stderr).not.toContain("@example.");
     expect(smtp.received).toHaveLength(0);
+    expect(existsSync(join(root, ".presswork-cache"))).toBe(false);
 
     await writeFile(join(root, "subs.csv"), "\ufeffemail,name\r\n\u00e9l\u00e8ve@example.com,Caf\u00e9\r\n");
     expect((await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env())).code).toBe(0);
