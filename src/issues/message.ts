@@ -3,6 +3,7 @@ import MailComposer from "nodemailer/lib/mail-composer";
 import * as mimeFuncs from "nodemailer/lib/mime-funcs";
 import * as qp from "nodemailer/lib/qp";
 import DKIM from "nodemailer/lib/dkim";
+import type { DkimKey } from "./dkim.js";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import type { CompiledIssue } from "./render.js";
 import { greetingFor } from "./greeting.js";
@@ -17,13 +18,6 @@ export interface Recipient {
   name?: string;
   /** The address's keyed hash, when the caller has it already. */
   key?: string;
-}
-
-/** A DKIM key, from the environment. */
-export interface DkimKey {
-  domainName: string;
-  keySelector: string;
-  privateKey: string;
 }
 
 /** What building a message needs besides the issue and the recipient. */

@@ -12,7 +12,8 @@ import { SmtpTransport, smtpFromEnv } from "../delivery/smtp.js";
 import type { Transport } from "../delivery/transport.js";
 import { freezePage } from "../issues/archive.js";
 import { complaintRateCheck, type IssueFeedback } from "../feedback/rules.js";
-import { addressKey, messageFactory, type DkimKey } from "../issues/message.js";
+import { dkimFromEnv } from "../issues/dkim.js";
+import { addressKey, messageFactory } from "../issues/message.js";
 import { verpAddress } from "../issues/verp.js";
 import { planNextIssue, type IssuePlan } from "../issues/plan.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
@@ -152,9 +153,11 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     }
   }
 
-  // The list is checked before the build, which takes a while on a large archive: a list that is missing or cannot be
-  // read (a folder, UTF-16, bytes that are not UTF-8, a service without its token) stops the send at once.
+  // The list and the DKIM key are checked before the build, which takes a while on a large archive: a list that is
+  // missing or cannot be read (a folder, UTF-16, bytes that are not UTF-8, a service without its token), or a key
+  // that cannot sign, stops the send at once.
   const source = request.to || !settings.newsletter ? undefined : subscriberSource(request, settings.newsletter.listId);
+  const dkim = settings.newsletter ? dkimFromEnv(request.env, settings.newsletter.from.address, "send-setup") : undefined;
   // The build reads the record of sent issues from the store this send just opened (and fetched), with its settings and environment.
   const assembly = await assemble({ root: request.root, now: request.now, withoutSite: true, state: { store, settings: where, env: request.env } });
   const { config, newsletter: letter } = assembly;
@@ -171,7 +174,6 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   const domain = letter.newsletter.from.address.split("@")[1] ?? "localhost";
   const keyOf = (address: string) => addressKey(address, secret);
   const messageIdOf = (r: Pick<Recipient, "key">) => `<issue-${number}.${r.key}@${domain}>`;
-  const dkim = dkimFromEnv(request.env, letter.newsletter.from.address);
   const bounces = letter.newsletter.bounces;
   // VERP: each message's envelope sender names its recipient and issue, so a bounce says whom it is about.
   const envelopeFrom = bounces ? (r: Pick<Recipient, "key">) => verpAddress(bounces, { issue: number, key: r.key }, secret) : letter.newsletter.from.address;
@@ -519,13 +521,6 @@ export function relayHeaders(request: Pick<SendRequest, "env" | "outbox">, issue
   return host === "postmarkapp.com" || host.endsWith(".postmarkapp.com") ? { "X-PM-Metadata-issue": String(issue) } : undefined;
 }
 
-function dkimFromEnv(env: NodeJS.ProcessEnv, from: string): DkimKey | undefined {
-  const privateKey = env["DKIM_PRIVATE_KEY"];
-  if (!privateKey) return undefined;
-  const keySelector = env["DKIM_SELECTOR"];
-  if (!keySelector) throw new PressworkError("send-setup", "DKIM_PRIVATE_KEY is set but DKIM_SELECTOR is not: set the selector of the key's DNS record");
-  return { privateKey: privateKey.replace(/\\n/g, "\n"), keySelector, domainName: env["DKIM_DOMAIN"] ?? from.split("@")[1] ?? "" };
-}
 
 /** What --finalize found and did. */
 export interface FinalizeOutcome {

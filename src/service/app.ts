@@ -23,6 +23,7 @@ import { loadPages, type PageName } from "./pages.js";
 import type { ServiceSettings } from "./settings.js";
 import { MailWorker } from "./worker.js";
 import { MAILBOX_LIMIT, MailboxLimit } from "./mailbox-limit.js";
+import { dkimFromEnv } from "../issues/dkim.js";
 
 /** Largest request body on the public endpoints. */
 export const BODY_LIMIT = 16 * 1024;
@@ -128,7 +129,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   });
   const pages = loadPages(settings.root, { config: settings.config, newsletter: settings.newsletter });
-  const mail = new ServiceMail(readEmailTemplates(settings.root), settings.config, settings.newsletter, dkimFromEnv(options.env, settings.newsletter.from.address));
+  const mail = new ServiceMail(readEmailTemplates(settings.root), settings.config, settings.newsletter, dkimFromEnv(options.env, settings.newsletter.from.address, "service-setup"));
   await mail.check();
   const store = await openStore({
     url: settings.databaseUrl,
@@ -431,10 +432,3 @@ function validationMessage(error: FastifyError): string {
   return `The field ${where}"${field || "(the whole body)"}" ${first.message ?? "is not valid"}.`;
 }
 
-/** DKIM for the service's mail, from the same variables as the send's. */
-function dkimFromEnv(env: NodeJS.ProcessEnv, from: string) {
-  const privateKey = env["DKIM_PRIVATE_KEY"];
-  const keySelector = env["DKIM_SELECTOR"];
-  if (!privateKey || !keySelector) return undefined;
-  return { privateKey: privateKey.replace(/\\n/g, "\n"), keySelector, domainName: env["DKIM_DOMAIN"] ?? from.split("@")[1] ?? "" };
-}

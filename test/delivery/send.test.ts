@@ -510,6 +510,16 @@ describe("bad subscriber input", () => {
     expect(smtp.received).toHaveLength(0);
   });
 
+  it("refuses a DKIM key it cannot sign with, before anything is built or mailed: nodemailer would send every message unsigned", async () => {
+    await list(addresses(3));
+    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ DKIM_PRIVATE_KEY: "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQ==\\n-----END PUBLIC KEY-----", DKIM_SELECTOR: "pw2026" }));
+    expect(cli.code).toBe(3);
+    expect(cli.stderr).toContain("DKIM_PRIVATE_KEY is not a private key in PEM form");
+    expect(cli.stderr).not.toContain("MFkwEwYHKoZIzj0CAQ");
+    expect(smtp.received).toHaveLength(0);
+    expect(existsSync(join(root, ".presswork-cache"))).toBe(false);
+  });
+
   it("refuses to start without the secret", async () => {
     await list(addresses(1));
     const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { SMTP_URL: smtp.url() });

@@ -161,6 +161,10 @@ describe("presswork serve as a process", () => {
     for (const good of ["loopback", "10.0.0.0/8, 192.168.1.7", "::1, fd00::/8, uniquelocal", "172.16.0.0/255.240.0.0"]) {
       expect(serviceSettings(root, config, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", PRESSWORK_TRUST_PROXY: good }, { host: "127.0.0.1", port: 0 }).trustProxy).toEqual(good.split(",").map((v) => v.trim()));
     }
+    // A DKIM key nodemailer cannot sign with would have every confirmation go out unsigned.
+    const badKey = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DKIM_PRIVATE_KEY: "not a key", DKIM_SELECTOR: "pw2026" });
+    expect(badKey.code, badKey.stderr).toBe(3);
+    expect(badKey.stderr).toContain("DKIM_PRIVATE_KEY is not a private key in PEM form");
     const badFlag = runCli(["serve", "--port", "http"], root, { PRESSWORK_SECRET: SECRET });
     expect(badFlag.code).toBe(2);
     const broken = await tempProject({ templates: { "email/confirm.mjml.liquid": "<mjml><mj-body>\n<mj-text>{{ tokens.confirm_url }}</mj-text>\n</mj-body></mjml>\n", "email/welcome.mjml.liquid": "<mjml><mj-body><mj-section><mj-column>\n<mj-text>{{ tokens.nickname }}</mj-text>\n</mj-column></mj-section></mj-body></mjml>\n" } });
