@@ -25,6 +25,12 @@ export interface SmtpLimits {
 }
 
 /**
+ * Port 465 speaks TLS from the first byte (RFC 8314), whatever the URL's scheme says: over plaintext the client would
+ * wait for a greeting the server never sends until it speaks TLS. nodemailer does the same when it is not told.
+ */
+const IMPLICIT_TLS_PORT = 465;
+
+/**
  * SMTP settings from the environment: SMTP_URL (smtp:// or smtps://, user
  * and password in it, percent-encoded), or SMTP_HOST, SMTP_PORT, SMTP_USER,
  * SMTP_PASSWORD and SMTP_SECURE; SMTP_ALLOW_PLAINTEXT_AUTH with either
@@ -38,9 +44,10 @@ export function smtpFromEnv(env: NodeJS.ProcessEnv): SmtpSettings | undefined {
     return { ...settings, allowPlaintextAuth: settings.allowPlaintextAuth || saysYes(env["SMTP_ALLOW_PLAINTEXT_AUTH"]), rejectUnauthorized };
   }
   if (!env["SMTP_HOST"]) return undefined;
-  const secure = saysYes(env["SMTP_SECURE"]);
-  const port = env["SMTP_PORT"] ? Number(env["SMTP_PORT"]) : secure ? 465 : 587;
+  const told = env["SMTP_SECURE"] || undefined;
+  const port = env["SMTP_PORT"] ? Number(env["SMTP_PORT"]) : saysYes(told) ? 465 : 587;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PressworkError("smtp-setup", `SMTP_PORT is "${env["SMTP_PORT"]}", not a port number (1 to 65535)`);
+  const secure = told === undefined ? port === IMPLICIT_TLS_PORT : saysYes(told);
   return {
     host: env["SMTP_HOST"],
     port,
@@ -61,7 +68,6 @@ function parseSmtpUrl(text: string): Omit<SmtpSettings, "rejectUnauthorized"> {
   if (!scheme) throw fail("does not start with smtp:// or smtps://");
   const protocol = (scheme[1] ?? "").toLowerCase();
   if (protocol !== "smtp" && protocol !== "smtps") throw fail(`starts with ${protocol}://, not smtp:// or smtps://`);
-  const secure = protocol === "smtps";
   let rest = text.slice(scheme[0].length);
   // The host part ends at the first / ? or # after the last @ (an @ may only appear, encoded or not, in the user information).
   const at = rest.lastIndexOf("@");
@@ -75,8 +81,9 @@ function parseSmtpUrl(text: string): Omit<SmtpSettings, "rejectUnauthorized"> {
   const host = hostMatch?.[1]?.replace(/^\[|\]$/g, "") ?? "";
   if (!hostMatch || host === "" || /[\s%@]/.test(host)) throw fail("has no valid host name after the @");
   const portText = hostMatch[2];
-  const port = portText === undefined || portText === "" ? (secure ? 465 : 587) : Number(portText);
+  const port = portText === undefined || portText === "" ? (protocol === "smtps" ? IMPLICIT_TLS_PORT : 587) : Number(portText);
   if (!/^\d*$/.test(portText ?? "") || !Number.isInteger(port) || port < 1 || port > 65535) throw fail(`has "${portText}" as its port, not a number from 1 to 65535`);
+  const secure = protocol === "smtps" || port === IMPLICIT_TLS_PORT;
   const query = /^\/?(?:\?([^#]*))?(?:#.*)?$/.exec(tail);
   if (!query) throw fail("has a path after the host; an SMTP URL has none");
   let allowPlaintextAuth = false;

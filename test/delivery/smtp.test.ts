@@ -107,6 +107,16 @@ describe("SMTP_URL", () => {
     expect(smtpFromEnv({ SMTP_URL: "smtp://u:p@127.0.0.1:2525", SMTP_ALLOW_PLAINTEXT_AUTH: "true" })).toMatchObject({ allowPlaintextAuth: true });
   });
 
+  it("speaks TLS from the first byte on port 465 whatever the scheme, STARTTLS on 587, and plaintext on 465 only when SMTP_SECURE says so", () => {
+    expect(smtpFromEnv({ SMTP_URL: "smtp://u:p@mail.example.org:465" })).toMatchObject({ port: 465, secure: true });
+    expect(smtpFromEnv({ SMTP_URL: "smtp://u:p@mail.example.org" })).toMatchObject({ port: 587, secure: false });
+    expect(smtpFromEnv({ SMTP_URL: "smtps://u:p@mail.example.org:2465" })).toMatchObject({ port: 2465, secure: true });
+    expect(smtpFromEnv({ SMTP_HOST: "mail.example.org", SMTP_PORT: "465" })).toMatchObject({ port: 465, secure: true });
+    expect(smtpFromEnv({ SMTP_HOST: "mail.example.org", SMTP_SECURE: "true" })).toMatchObject({ port: 465, secure: true });
+    expect(smtpFromEnv({ SMTP_HOST: "mail.example.org", SMTP_PORT: "465", SMTP_SECURE: "false" })).toMatchObject({ port: 465, secure: false });
+    expect(smtpFromEnv({ SMTP_HOST: "mail.example.org" })).toMatchObject({ port: 587, secure: false });
+  });
+
   it.each([
     ["smtp://news:50%off@mail.example.org:587", "SMTP_URL has a % in its password that is not followed by two hexadecimal digits"],
     ["smtp://news:pa/ss@mail.example.org:587", "SMTP_URL has a / ? or # in its user name or password"],

@@ -58,6 +58,8 @@ export interface SmtpOptions {
   refuseLogins?: { after: number; code: number; text: string };
   /** Offer STARTTLS but answer it with this reply, on every session after the first `after` (0 by default), as a server whose TLS is out of order ("454 4.7.0 TLS not available"). */
   refuseStarttls?: { code: number; text: string; after?: number };
+  /** Speak TLS from the first byte, on this port (465 for SMTPS): starting fails when the port cannot be had. */
+  implicitTls?: { port: number };
 }
 
 /**
@@ -66,7 +68,7 @@ export interface SmtpOptions {
  * a required login.
  */
 export async function startSmtp(options: SmtpOptions | { user: string; password: string } = {}): Promise<TestSmtp> {
-  const { auth, starttls = true, maxClients, refuseLogins, refuseStarttls } = "user" in options ? { auth: options, starttls: true } : (options as SmtpOptions);
+  const { auth, starttls = true, maxClients, refuseLogins, refuseStarttls, implicitTls } = "user" in options ? { auth: options, starttls: true } : (options as SmtpOptions);
   const behaviours = new Map<string, Behaviour>();
   const offered = new Map<string, number>();
   const received: Received[] = [];
@@ -84,6 +86,7 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
     allowInsecureAuth: !starttls,
     hideENHANCEDSTATUSCODES: true,
     size: 10 * 1024 * 1024,
+    ...(implicitTls ? { secure: true } : {}),
     ...(maxClients ? { maxClients } : {}),
     onConnect(session, callback) {
       sessions++;
@@ -155,7 +158,13 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
   const dropped = new Map<string, number>();
   server.on("error", () => {});
   const raw = server as unknown as { server: import("node:net").Server };
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    raw.server.once("error", reject);
+    server.listen(implicitTls?.port ?? 0, "127.0.0.1", () => {
+      raw.server.off("error", reject);
+      resolve();
+    });
+  });
   const port = (raw.server.address() as AddressInfo).port;
   let connections = 0;
   raw.server.on("connection", () => connections++);
