@@ -174,6 +174,9 @@ export class SmtpTransport implements Transport {
   }
 }
 
+/** What OpenSSL says when the server's first bytes are not a TLS record (its "220" greeting, say). */
+const PLAIN_SMTP_FIRST = /wrong version number|packet length too long|record layer failure/i;
+
 function fatal(error: unknown, where: string, settings: SmtpSettings): PressworkError {
   const e = error as { code?: string; message?: string; response?: string; command?: string; responseCode?: number };
   const reply = cleanResponse(e.response ?? e.message ?? "");
@@ -190,6 +193,9 @@ function fatal(error: unknown, where: string, settings: SmtpSettings): Presswork
     // A 421 greeting, or a 4xx to EHLO or the login ("454 4.7.0 Too many login attempts"): busy, not wrong.
     reason = "the server is busy or limits connections or logins for now; run the same command again later";
     id = "smtp-unavailable";
+  } else if (settings.secure && PLAIN_SMTP_FIRST.test(e.message ?? "")) {
+    // OpenSSL's words for a TLS client that got "220 …" where a TLS record should be: the reply adds nothing.
+    return new PressworkError("smtp-setup", `cannot send through ${where}: the server speaks plain SMTP first, not TLS, as smtps:// and port 465 expect. A submission port such as 587 upgrades with STARTTLS: write smtp://…:${settings.port}. Nothing was sent.`);
   } else if (e.code === "ETLS") reason = "the TLS handshake failed";
   else if (e.code === "EAUTH" || e.code === "ENOAUTH") reason = settings.user ? "the server refused the user name and password" : "the server asks for a user name and password";
   else if (e.code === "ETIMEDOUT" || e.code === "ECONNECTION" || e.code === "ESOCKET" || e.code === "EDNS") {

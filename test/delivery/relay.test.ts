@@ -257,4 +257,18 @@ describe("a busy server at the start of a send", () => {
     expect(smtp.logins).toEqual([]);
     expect(smtp.received).toHaveLength(0);
   });
+
+  it("smtps:// to a server that speaks plain SMTP first (a STARTTLS port such as 587) exits 3, naming smtp:// for that port", async () => {
+    root = await project(5);
+    await list(5);
+    await server({ auth: { user: "news", password: "right" } });
+    const cli = await sendCli(smtp.url("news", "right").replace(/^smtp:/, "smtps:"), smtp.connections);
+    // It said "the connection failed" with OpenSSL's words and exit 4, run again later: no later run would have helped.
+    expect(cli.code, cli.stderr).toBe(3);
+    expect(cli.stderr).toContain("[smtp-setup]");
+    expect(cli.stderr).toContain(`the server speaks plain SMTP first, not TLS, as smtps:// and port 465 expect. A submission port such as 587 upgrades with STARTTLS: write smtp://…:${smtp.port}`);
+    expect(cli.stderr).not.toContain("right");
+    expect(smtp.logins).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+  });
 });
