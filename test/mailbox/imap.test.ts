@@ -302,6 +302,30 @@ describe("presswork mailbox over a real IMAP server", () => {
     }
   });
 
+  it("speaks TLS from the first byte to port 993 written imap://, as imaps:// does", async (ctx) => {
+    if (!dovecot) return ctx.skip(unavailable);
+    let implicit: TestDovecot;
+    try {
+      implicit = await startDovecot(["service imap-login {", "  inet_listener imaps {", "    address = 127.0.0.1", "    port = 993", "    ssl = yes", "  }", "}"], { tls: true });
+    } catch (error) {
+      // Port 993 is below 1024: only root may listen on it, as .ci/run does (PRESSWORK_CI=1), where not having it fails.
+      if (process.env["PRESSWORK_CI"] === "1") throw error;
+      return ctx.skip(`cannot listen on 127.0.0.1:993: ${(error as Error).message}`);
+    }
+    try {
+      const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
+      const url = implicit.url("implicit").replace(`:${implicit.port}`, ":993");
+      expect(url).toBe("imap://implicit:test-password@127.0.0.1:993");
+      // Over plaintext it waited 15 s for a greeting the server never sends, and exited 4, try again later.
+      const cli = runCli(["mailbox", "--once"], root, { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl", IMAP_URL: url, NODE_EXTRA_CA_CERTS: implicit.ca as string });
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(cli.stdout).toContain("Read 0 messages");
+      expect(implicit.log().split("\n").filter((line) => line.includes("Login: user=<implicit>"))).toEqual([expect.stringMatching(/\bTLS\b/)]);
+    } finally {
+      await implicit.stop();
+    }
+  });
+
   it("requires STARTTLS for imap://: logs in over TLS, and says so and sends no password when the server's certificate does not verify or its STARTTLS was stripped", async (ctx) => {
     if (!dovecot) return ctx.skip(unavailable);
     const secure = await startDovecot([], { tls: true });
