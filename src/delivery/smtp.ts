@@ -174,8 +174,8 @@ export class SmtpTransport implements Transport {
   }
 }
 
-/** What OpenSSL says when the server's first bytes are not a TLS record (its "220" greeting, say). */
-const PLAIN_SMTP_FIRST = /wrong version number|packet length too long|record layer failure/i;
+/** What OpenSSL says (Node 20, 22 and 24 alike) when the server's first bytes are its "220" greeting, not a TLS record. */
+const PLAIN_SMTP_FIRST = /wrong version number/i;
 
 function fatal(error: unknown, where: string, settings: SmtpSettings): PressworkError {
   const e = error as { code?: string; message?: string; response?: string; command?: string; responseCode?: number };
