@@ -153,16 +153,19 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     }
   }
 
-  // The list and the DKIM key are checked before the build, which takes a while on a large archive: a list that is
-  // missing or cannot be read (a folder, UTF-16, bytes that are not UTF-8, a service without its token), or a key
-  // that cannot sign, stops the send at once.
-  const source = request.to || !settings.newsletter ? undefined : subscriberSource(request, settings.newsletter.listId);
-  const dkim = settings.newsletter ? dkimFromEnv(request.env, settings.newsletter.from.address, "send-setup") : undefined;
+  // The newsletter, the list and the DKIM key are checked before the build, which takes a while on a large archive:
+  // a list that is missing or cannot be read (a folder, UTF-16, bytes that are not UTF-8, a service without its
+  // token), or a key that cannot sign, stops the send at once. A test copy reads no list.
+  const { newsletter } = settings;
+  if (!newsletter) throw new PressworkError("send-setup", "no newsletter is configured: add a newsletter section to presswork.config.yaml");
+  const audience = request.to ? { testCopyTo: request.to } : { source: subscriberSource(request, newsletter.listId) };
+  const dkim = dkimFromEnv(request.env, newsletter.from.address, "send-setup");
   // The build reads the record of sent issues from the store this send just opened (and fetched), with its settings and environment.
   const assembly = await assemble({ root: request.root, now: request.now, withoutSite: true, state: { store, settings: where, env: request.env } });
   const { config, newsletter: letter } = assembly;
   if (assembly.files.some((f) => f.messages.some((m) => m.fatal)) || !config) return { files: assembly.files };
-  if (!letter) throw new PressworkError("send-setup", "no newsletter is configured: add a newsletter section to presswork.config.yaml");
+  // The build plans the newsletter whenever the config has one.
+  if (!letter) throw new PressworkError("internal", "the build made no newsletter of a config that has one");
   const base = { files: assembly.files, ...(store ? { state: store.description } : {}) };
 
   const chosen = chooseIssue(request, letter.issues);
@@ -188,7 +191,8 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       ...(headers ? { headers } : {}),
     });
 
-  if (request.to) {
+  if ("testCopyTo" in audience) {
+    const to = audience.testCopyTo;
     const content = await issueContent(request, config, letter.newsletter, assembly.articles, letter.issues, letter.next, number);
     if ("nothingNew" in content) return { files: [], nothingToSend: content.nothingNew };
     const { compiled, date } = content;
@@ -196,15 +200,15 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     try {
       await transport.verify();
       // A test copy's bounce goes to the bounce mailbox without a token: it is about no subscriber and no issue's rates.
-      const outcome = await transport.send({ key: keyOf(request.to), envelope: { from: bounces?.address ?? letter.newsletter.from.address, to: request.to }, messageId: `<issue-${number}-test.${keyOf(request.to)}@${domain}>`, raw: await factory({ address: request.to }) });
+      const outcome = await transport.send({ key: keyOf(to), envelope: { from: bounces?.address ?? letter.newsletter.from.address, to }, messageId: `<issue-${number}-test.${keyOf(to)}@${domain}>`, raw: await factory({ address: to }) });
       if (outcome.state !== "sent" && outcome.state !== "outboxed") throw new PressworkError("send-refused", `the test message was refused: ${outcome.response}`);
-      return { ...base, issue: number, subject: compiled.subject, transport: transport.description, testSentTo: request.to };
+      return { ...base, issue: number, subject: compiled.subject, transport: transport.description, testSentTo: to };
     } finally {
       await transport.close();
     }
   }
 
-  if (!source) throw new PressworkError("internal", "the subscriber list was not read before the build");
+  const { source } = audience;
   const feedback = await listFeedback(request, letter.newsletter.listId, secret, letter.issues, number);
   let complaintRateIgnored: string | undefined;
   if (feedback) {
@@ -520,7 +524,6 @@ export function relayHeaders(request: Pick<SendRequest, "env" | "outbox">, issue
   const host = smtpFromEnv(request.env)?.host.toLowerCase() ?? "";
   return host === "postmarkapp.com" || host.endsWith(".postmarkapp.com") ? { "X-PM-Metadata-issue": String(issue) } : undefined;
 }
-
 
 /** What --finalize found and did. */
 export interface FinalizeOutcome {

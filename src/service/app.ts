@@ -431,4 +431,3 @@ function validationMessage(error: FastifyError): string {
   if (first.keyword === "maxLength" || first.keyword === "maxItems") return `The field ${where}"${field}" is too long (at most ${params.limit}).`;
   return `The field ${where}"${field || "(the whole body)"}" ${first.message ?? "is not valid"}.`;
 }
-

@@ -520,6 +520,17 @@ describe("bad subscriber input", () => {
     expect(existsSync(join(root, ".presswork-cache"))).toBe(false);
   });
 
+  it("says a config without a newsletter has nothing to send, before anything is built", async () => {
+    const path = join(root, "presswork.config.yaml");
+    await writeFile(path, (await readFile(path, "utf8")).replace(/\nnewsletter:\n(?: .*\n|\n)*/, "\n"));
+    await list(addresses(1));
+    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+    expect(cli.code, cli.stderr).toBe(3);
+    expect(cli.stderr).toContain("no newsletter is configured: add a newsletter section to presswork.config.yaml");
+    expect(smtp.received).toHaveLength(0);
+    expect(existsSync(join(root, ".presswork-cache"))).toBe(false);
+  });
+
   it("refuses to start without the secret", async () => {
     await list(addresses(1));
     const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { SMTP_URL: smtp.url() });
