@@ -23,6 +23,8 @@ export interface PoolError extends Error {
   command?: string;
   /** Set on a temporary failure to open a connection (greeting, EHLO, login): the relay's failure, not the message's. */
   opening?: boolean;
+  /** nodemailer's: which wait an ETIMEDOUT ended (connecting, the greeting, a TLS upgrade, an idle socket). */
+  timeoutType?: string;
 }
 
 /** One SMTP session of the pool. */

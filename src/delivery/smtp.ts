@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { connect } from "node:tls";
 import { classify, cleanResponse } from "./classify.js";
 import { ConnectionPool, type PoolError } from "./pool.js";
 import { type Outcome, type Outgoing, type Transport } from "./transport.js";
@@ -119,6 +121,7 @@ export class SmtpTransport implements Transport {
   readonly kind = "smtp";
   readonly description: string;
   private readonly pool: ConnectionPool;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly settings: SmtpSettings,
@@ -126,6 +129,7 @@ export class SmtpTransport implements Transport {
   ) {
     this.description = `${settings.secure ? "smtps" : "smtp"}://${settings.host}:${settings.port}${settings.user ? " (with authentication)" : ""}`;
     const timeout = limits.timeoutSeconds * 1000;
+    this.timeoutMs = timeout;
     this.pool = new ConnectionPool({
       connection: {
         host: settings.host,
@@ -145,11 +149,21 @@ export class SmtpTransport implements Transport {
     });
   }
 
-  /** Opens a connection and logs in: a wrong password, a refused TLS, a missing STARTTLS, nothing listening or a busy server (a 4xx) stops here. */
+  /**
+   * Opens a connection and logs in: a wrong password, a refused TLS, a
+   * missing STARTTLS, nothing listening or a busy server (a 4xx) stops here.
+   * When no greeting came over plaintext, a TLS handshake tells a server that
+   * waits for TLS from the first byte (smtps:// on a port other than 465)
+   * from one that is down or slow.
+   */
   async verify(): Promise<void> {
     try {
       await this.pool.verify();
     } catch (error) {
+      if (!this.settings.secure && (error as PoolError).timeoutType === "GREETING_TIMEOUT" && (await speaksTlsFirst(this.settings, this.timeoutMs))) {
+        const { host, port } = this.settings;
+        throw new PressworkError("smtp-setup", `cannot send through ${this.description}: the server sent no greeting in plain text, and answers TLS from the first byte, as smtps:// does. Use smtps://${host}:${port} in SMTP_URL (user and password as before), or SMTP_SECURE=true with SMTP_HOST. Nothing was sent.`);
+      }
       throw fatal(error, this.description, this.settings);
     }
   }
@@ -172,6 +186,27 @@ export class SmtpTransport implements Transport {
   close(options: { force?: boolean } = {}): Promise<void> {
     return this.pool.close(options);
   }
+}
+
+/**
+ * Whether the server completes a TLS handshake: one that speaks TLS from the
+ * first byte does; one that speaks plain SMTP first answers the handshake
+ * with its "220" greeting, and one that is down or stuck answers nothing.
+ * Only the handshake: nothing is sent over it, and the certificate is not
+ * judged (the send itself judges it, over smtps://).
+ */
+function speaksTlsFirst(settings: SmtpSettings, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: settings.host, port: settings.port, rejectUnauthorized: false, ...(isIP(settings.host) ? {} : { servername: settings.host }) });
+    const done = (answer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once("secureConnect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }
 
 /** What OpenSSL says (Node 20, 22 and 24 alike) when the server's first bytes are its "220" greeting, not a TLS record. */

@@ -271,4 +271,44 @@ describe("a busy server at the start of a send", () => {
     expect(smtp.logins).toEqual([]);
     expect(smtp.received).toHaveLength(0);
   });
+
+  /** Shortens the wait for a greeting to two seconds: long enough for a loaded machine to see the connection open first. */
+  async function greetingWithin2s(): Promise<void> {
+    const path = join(root, "presswork.config.yaml");
+    await writeFile(path, (await readFile(path, "utf8")).replace("timeoutSeconds: 60", "timeoutSeconds: 2"));
+  }
+
+  it("smtp:// to a server that speaks TLS from the first byte on a port other than 465 (Resend's 2465) exits 3 once no greeting came, naming smtps:// for that port", async () => {
+    root = await project(5);
+    await greetingWithin2s();
+    await list(5);
+    await server({ auth: { user: "news", password: "right" }, implicitTls: { port: 0 } });
+    const cli = await sendCli(smtp.url("news", "right"), smtp.connections);
+    // It said "the server did not answer in time" and exit 4, run again later: no later run would have helped.
+    expect(cli.code, cli.stderr).toBe(3);
+    expect(cli.stderr).toContain("[smtp-setup]");
+    expect(cli.stderr).toContain(`the server sent no greeting in plain text, and answers TLS from the first byte, as smtps:// does. Use smtps://127.0.0.1:${smtp.port} in SMTP_URL`);
+    expect(cli.stderr).not.toContain("right");
+    expect(smtp.logins).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it("a server that accepts the connection and says nothing, in plain text or TLS, is still one that did not answer in time: exit 4", async () => {
+    root = await project(5);
+    await greetingWithin2s();
+    await list(5);
+    const silent = new Set<Socket>();
+    const mute: Server = createServer((socket) => silent.add(socket.on("error", () => {})));
+    await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
+    closers.push(() => {
+      for (const socket of silent) socket.destroy();
+      return new Promise<void>((resolve) => mute.close(() => resolve()));
+    });
+    const cli = await sendCli(`smtp://127.0.0.1:${(mute.address() as AddressInfo).port}`, () => silent.size);
+    expect(cli.code, cli.stderr).toBe(4);
+    expect(cli.stderr).toContain("[smtp-unavailable]");
+    expect(cli.stderr).toContain("the server did not answer in time");
+    // The plain connection, then the TLS handshake that tells a TLS-first server apart.
+    expect(silent.size, cli.stderr).toBe(2);
+  });
 });
