@@ -105,18 +105,27 @@ export async function sesWebhook(request: WebhookRequest, options: SesOptions): 
   if (options.topics && options.topics.length > 0 && !options.topics.includes(topic)) return refuse(403, "ses: a topic that is not configured: refused");
   if (!trustedCertificateUrl(certUrl, topic)) return refuse(401, "ses: SigningCertURL is not a certificate on the SNS host of the topic's region: refused");
   // Certificates fetched from SNS are kept for the life of the process; an injected fetcher is asked every time.
+  // SNS sends a message again only after an answer of 500 or more (or none): a certificate that could not be
+  // had from Amazon's own host, for a timeout, a 5xx or a page that is no certificate, must not drop a bounce for good.
   let pem = options.fetchCertificate ? undefined : certificates.get(certUrl);
+  let certificate: X509Certificate;
   try {
     pem ??= await (options.fetchCertificate ?? httpsText)(certUrl);
-    const certificate = new X509Certificate(pem);
-    if (certificate.validTo && Date.parse(certificate.validTo) < options.now.getTime()) return refuse(401, "ses: the signing certificate has expired: refused");
-    const verifier = createVerify(version === "1" ? "RSA-SHA1" : "RSA-SHA256");
-    verifier.update(snsStringToSign(message), "utf8");
-    if (!verifier.verify(certificate.publicKey, signature, "base64")) return refuse(401, "ses: bad SNS signature refused");
-    if (!options.fetchCertificate) certificates.set(certUrl, pem);
+    certificate = new X509Certificate(pem);
   } catch (error) {
-    return refuse(401, `ses: the signing certificate could not be read (${(error as Error).message}): refused`);
+    return refuse(503, `ses: the signing certificate could not be had from ${new URL(certUrl).hostname} (${(error as Error).message}); SNS will send the message again`);
   }
+  if (certificate.validTo && Date.parse(certificate.validTo) < options.now.getTime()) return refuse(401, "ses: the signing certificate has expired: refused");
+  const verifier = createVerify(version === "1" ? "RSA-SHA1" : "RSA-SHA256");
+  verifier.update(snsStringToSign(message), "utf8");
+  let verified = false;
+  try {
+    verified = verifier.verify(certificate.publicKey, signature, "base64");
+  } catch {
+    // a key the signature cannot be checked with: as bad as a wrong signature
+  }
+  if (!verified) return refuse(401, "ses: bad SNS signature refused");
+  if (!options.fetchCertificate) certificates.set(certUrl, pem);
   const messageId = text(message["MessageId"]) ?? "";
   if (options.seen && (await options.seen(`sns:${messageId}`))) return { status: 200, events: [], log: "ses: an SNS message seen before, nothing recorded again" };
 

@@ -105,6 +105,25 @@ describe("Amazon SES through SNS", () => {
     expect(trustedCertificateUrl("https://s3.amazonaws.com/evil/SimpleNotificationService-0123.pem", TOPIC)).toBe(false);
   });
 
+  it("answers 503 when the signing certificate cannot be had, which SNS retries (a 4xx it never does), and records the bounce when it comes again", async () => {
+    const body = notification("ses-bounce.json");
+    const seen = memory();
+    const unreachable = async (): Promise<string> => {
+      throw new Error("503 from sns.us-east-1.amazonaws.com");
+    };
+    const notACertificate = async () => "<html><body>Service Unavailable</body></html>";
+    for (const fetchCertificate of [unreachable, notACertificate]) {
+      const result = await sesWebhook({ headers: {}, body }, options({ fetchCertificate, seen }));
+      expect(result.status, result.log).toBe(503);
+      expect(result.log).toMatch(/the signing certificate could not be had from sns\.us-east-1\.amazonaws\.com .*SNS will send the message again/);
+      expect(result.events).toEqual([]);
+    }
+    // SNS's next try of the same message, with the certificate back: not taken for one seen before.
+    const retried = await sesWebhook({ headers: {}, body }, options({ seen }));
+    expect(retried.status, retried.log).toBe(200);
+    expect(retried.events).toMatchObject([{ kind: "hard-bounce", recipient: { key: key("jane@example.org") }, issue: 12 }]);
+  });
+
   it("takes the certificate only from the SNS host of the topic's region, never from an S3 bucket named sns", async () => {
     fetched.length = 0;
     // Anyone can create a bucket "sns": S3 serves it on these hosts, under amazonaws.com.
