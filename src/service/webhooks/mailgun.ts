@@ -45,8 +45,9 @@ const SUPPRESSED = new Map<string, FeedbackKind>([
  * window (or ahead of now by more than clock skew) or a token seen before
  * is refused. `failed` events for an address on one of Mailgun's
  * suppression lists are what put it there (a complaint so reported counts
- * against no issue: the issue never reached the address); other `failed`
- * events are hard or soft by their severity and status, `complained` complaints,
+ * against no issue: the issue never reached the address); a `failed`
+ * event of severity `temporary` is a delay Mailgun retries, and records
+ * nothing; other `failed` events are hard or soft by their status, `complained` complaints,
  * `unsubscribed` unsubscribes, `delivered` deliveries. An unsubscribe or
  * complaint about another sender's message changes nothing.
  */
@@ -80,9 +81,12 @@ export async function mailgunWebhook(request: WebhookRequest, options: MailgunOp
   const reason = name === "failed" ? (text(data["reason"]) ?? "") : "";
   // Not sent at all: the address is on one of Mailgun's suppression lists.
   const suppressed = SUPPRESSED.has(reason);
+  // A temporary failure is a delay: Mailgun tries the message again for hours, and reports the end (delivered, or
+  // failed for good) as its own event. Counted as a soft bounce, a reader behind greylisting would be suppressed.
+  if (name === "failed" && !suppressed && data["severity"] === "temporary") return { status: 200, events: [], log: "mailgun: a temporary failure Mailgun will retry (a delay), nothing to record" };
   let kind: FeedbackKind | undefined;
   if (name === "failed") {
-    kind = SUPPRESSED.get(reason) ?? (data["severity"] === "temporary" ? "soft-bounce" : severity(statusCode, diagnostic, typeof status?.["code"] === "number" ? status["code"] : undefined) === "hard" ? "hard-bounce" : "soft-bounce");
+    kind = SUPPRESSED.get(reason) ?? (severity(statusCode, diagnostic, typeof status?.["code"] === "number" ? status["code"] : undefined) === "hard" ? "hard-bounce" : "soft-bounce");
   } else if (name === "complained") kind = "complaint";
   else if (name === "unsubscribed") kind = "unsubscribe";
   else if (name === "delivered") kind = "delivered";

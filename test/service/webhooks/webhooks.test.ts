@@ -229,8 +229,14 @@ describe("Mailgun", () => {
     const hard = await mailgunWebhook({ headers: {}, body: signed("mailgun-failed-permanent.json") }, options);
     expect(hard.status, hard.log).toBe(200);
     expect(hard.events).toMatchObject([{ kind: "hard-bounce", recipient: { key: key("ivan@gmail.com"), via: "verp" }, issue: 12, status: "5.1.1", source: "mailgun" }]);
-    const soft = await mailgunWebhook({ headers: {}, body: signed("mailgun-failed-temporary.json") }, options);
-    expect(soft.events).toMatchObject([{ kind: "soft-bounce", recipient: { key: key("bob.smith@gmail.com"), via: "message-id" }, issue: 12, status: "4.2.2" }]);
+    // A temporary failure is a delay: Mailgun retries the message for hours and reports how that ended.
+    const delayed = await mailgunWebhook({ headers: {}, body: signed("mailgun-failed-temporary.json") }, options);
+    expect(delayed.status, delayed.log).toBe(200);
+    expect(delayed.events).toEqual([]);
+    expect(delayed.log).toMatch(/a temporary failure Mailgun will retry/);
+    // The same 4xx once Mailgun gave up (severity permanent): a soft bounce of the issue.
+    const gaveUp = await mailgunWebhook({ headers: {}, body: signed("mailgun-failed-temporary.json").replace('"severity": "temporary"', '"severity": "permanent"') }, options);
+    expect(gaveUp.events).toMatchObject([{ kind: "soft-bounce", recipient: { key: key("bob.smith@gmail.com"), via: "message-id" }, issue: 12, status: "4.2.2" }]);
     const complaint = await mailgunWebhook({ headers: {}, body: signed("mailgun-complained.json") }, options);
     expect(complaint.events).toMatchObject([{ kind: "complaint", recipient: { key: key("dave@yahoo.com") }, issue: 12 }]);
   });
