@@ -160,11 +160,20 @@ export function confirmToken(nonce: string, list: string, expires: Date, secret:
   return `${nonce}.${seconds}.${mac(secret, "presswork confirm", list, nonce, seconds)}`;
 }
 
-/** The nonce of a genuine, unexpired confirmation token for `list`. */
-export function readConfirmToken(token: string, list: string, secret: string, now: Date): { ok: true; nonce: string } | { ok: false; problem: Exclude<TokenProblem, "other-list"> } {
+/**
+ * The nonce of a genuine, unexpired confirmation token for `list`; of a
+ * genuine but expired one, the nonce too, which can still tell whether the
+ * subscription was confirmed before it expired.
+ */
+export function readConfirmToken(
+  token: string,
+  list: string,
+  secret: string,
+  now: Date,
+): { ok: true; nonce: string } | { ok: false; problem: "expired"; nonce: string } | { ok: false; problem: Exclude<TokenProblem, "other-list" | "expired"> } {
   const [nonce = "", seconds = "", given = "", ...rest] = token.split(".");
   if (rest.length > 0 || !B64URL.test(nonce) || nonce.length > 64 || !/^[0-9a-z]{1,12}$/.test(seconds) || given.length !== MAC_CHARS) return { ok: false, problem: "malformed" };
   if (!sameSecret(mac(secret, "presswork confirm", list, nonce, seconds), given)) return { ok: false, problem: "forged" };
-  if (Number.parseInt(seconds, 36) * 1000 < now.getTime()) return { ok: false, problem: "expired" };
+  if (Number.parseInt(seconds, 36) * 1000 < now.getTime()) return { ok: false, problem: "expired", nonce };
   return { ok: true, nonce };
 }

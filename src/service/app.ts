@@ -263,11 +263,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
 
   const CONFIRM_QUERY = { querystring: { type: "object", properties: { token: { type: "string", maxLength: 300 } } } } as const;
-  /** The nonce a confirmation link names, or the page that says why it names none. */
-  const confirmNonce = (request: FastifyRequest, reply: FastifyReply): string | FastifyReply => {
+  /**
+   * The nonce a confirmation link names, or the page that says why it names none. An expired link of a
+   * subscription it confirmed in time says so: told to subscribe again, its reader would wait for a mail
+   * that never comes, as an active subscriber is sent none.
+   */
+  const confirmNonce = async (request: FastifyRequest, reply: FastifyReply): Promise<string | FastifyReply> => {
     const read = readConfirmToken((request.query as { token?: string }).token ?? "", list.list, settings.secret, now());
     if (read.ok) return read.nonce;
-    return page(reply, read.problem === "expired" ? 410 : 400, "confirm-failed", { problem: read.problem === "expired" ? "expired" : "invalid", days: CONFIRM_DAYS });
+    if (read.problem === "expired") return (await list.confirmState(read.nonce)) === "already" ? confirmed(reply, "already") : page(reply, 410, "confirm-failed", { problem: "expired", days: CONFIRM_DAYS });
+    return page(reply, 400, "confirm-failed", { problem: "invalid", days: CONFIRM_DAYS });
   };
   const confirmed = (reply: FastifyReply, outcome: ConfirmOutcome) =>
     outcome === "used" ? page(reply, 410, "confirm-failed", { problem: "used", days: CONFIRM_DAYS }) : page(reply, 200, "confirmed", { already: outcome === "already" });
@@ -275,14 +280,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Mail scanners (Safe Links, Proofpoint, Mimecast) open every link in a mail, with GET or HEAD: a GET
   // shows a button and changes nothing, and only the POST it sends confirms.
   app.get("/confirm", { schema: CONFIRM_QUERY }, async (request, reply) => {
-    const nonce = confirmNonce(request, reply);
+    const nonce = await confirmNonce(request, reply);
     if (typeof nonce !== "string") return nonce;
     const state = await list.confirmState(nonce);
     return state === "pending" ? page(reply, 200, "confirm", {}) : confirmed(reply, state);
   });
 
   app.post("/confirm", { schema: CONFIRM_QUERY }, async (request, reply) => {
-    const nonce = confirmNonce(request, reply);
+    const nonce = await confirmNonce(request, reply);
     if (typeof nonce !== "string") return nonce;
     const outcome = await list.confirm(nonce, now());
     request.log.info(`confirm: ${outcome}`);

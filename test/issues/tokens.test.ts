@@ -51,7 +51,7 @@ describe("confirmation tokens", () => {
   it("give back their nonce until they expire", () => {
     const token = confirmToken("n0nce-Value_1", LIST, expires, SECRET);
     expect(readConfirmToken(token, LIST, SECRET, now)).toEqual({ ok: true, nonce: "n0nce-Value_1" });
-    expect(readConfirmToken(token, LIST, SECRET, new Date(expires.getTime() + 1000))).toEqual({ ok: false, problem: "expired" });
+    expect(readConfirmToken(token, LIST, SECRET, new Date(expires.getTime() + 1000))).toEqual({ ok: false, problem: "expired", nonce: "n0nce-Value_1" });
   });
 
   it("cannot have their expiry moved, their nonce swapped or their list changed", () => {

@@ -470,6 +470,22 @@ for (const backend of await backends("service tests")) {
       expect(await statusOf(r, "slow.reader@example.org")).toBe("pending");
     });
 
+    it("an expired confirmation link of a subscription it confirmed in time says it is confirmed, not to subscribe again (which would mail nothing)", async () => {
+      const r = await start();
+      await postJson(`${r.url}/subscribe`, { email: "prompt.reader@example.org" });
+      const confirmUrl = link((await mailTo(smtp, "prompt.reader@example.org")).text, `${r.url}/confirm?token=`);
+      expect((await fetch(confirmUrl, { method: "POST" })).status).toBe(200);
+      r.advance(8 * 86_400_000);
+      for (const method of ["GET", "POST"]) {
+        const again = await fetch(confirmUrl, { method });
+        expect(again.status, method).toBe(200);
+        const body = await again.text();
+        expect(body).toContain("already subscribed");
+        expect(body).not.toContain("This link has expired");
+      }
+      expect(await statusOf(r, "prompt.reader@example.org")).toBe("active");
+    });
+
     it("refuses malformed, huge and unknown input with a clear error", async () => {
       const url = `${running.url}/subscribe`;
       const bad = async (init: RequestInit) => {
