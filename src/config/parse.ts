@@ -19,14 +19,37 @@ export function parseConfig(text: string, path = CONFIG_FILE): ConfigResult {
     return { config: undefined, file };
   }
   if (!config.site.url.endsWith("/")) config.site.url += "/";
+  const subscribe = config.newsletter?.subscribe;
+  // The service answers /subscribe, and its links are made beside it: /subscribe/ would put them under it, where nothing answers.
+  if (subscribe) subscribe.url = withoutTrailingSlash(subscribe.url);
+  const lines = text.split("\n");
+  const block = lines.findIndex((l) => /^\s+unsubscribe\s*:/.test(l));
+  const line = Math.max(block >= 0 ? lines.findIndex((l, i) => i > block && /^\s+url\s*:/.test(l)) + 1 : 0, 1);
   const misplaced = config.newsletter ? unsubscribeOffService(config.newsletter) : undefined;
-  if (misplaced) {
-    const lines = text.split("\n");
-    const block = lines.findIndex((l) => /^\s+unsubscribe\s*:/.test(l));
-    const line = block >= 0 ? lines.findIndex((l, i) => i > block && /^\s+url\s*:/.test(l)) + 1 : 0;
-    fileWarning(file, "config-unsubscribe-url", misplaced, { place: { line: Math.max(line, 1), column: 1 } });
-  }
+  if (misplaced) fileWarning(file, "config-unsubscribe-url", misplaced, { place: { line, column: 1 } });
+  const plain = config.newsletter ? plainUnsubscribe(config.newsletter.unsubscribe.url) : undefined;
+  if (plain) fileWarning(file, "config-unsubscribe-https", plain, { place: { line, column: 1 } });
   return { config, file };
+}
+
+/** A URL whose path, other than the root, ends in slashes, without them. */
+function withoutTrailingSlash(value: string): string {
+  const url = new URL(value);
+  if (url.pathname === "/" || !url.pathname.endsWith("/")) return value;
+  url.pathname = url.pathname.replace(/\/+$/, "");
+  return url.href;
+}
+
+/**
+ * Why an http:// unsubscribe URL costs the one-click button, or undefined:
+ * RFC 8058 has mail clients POST only to an https List-Unsubscribe URL, and
+ * Gmail and Yahoo ask bulk senders for one-click. A loopback URL, which no
+ * reader's mail reaches, is a test's and passes.
+ */
+function plainUnsubscribe(value: string): string | undefined {
+  const url = new URL(value);
+  if (url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) return undefined;
+  return `'newsletter.unsubscribe.url' is http://, and mail clients offer one-click unsubscribe only for an https URL (RFC 8058; Gmail and Yahoo require it of bulk senders): serve it over https and write https://${url.host}${url.pathname}…`;
 }
 
 /**

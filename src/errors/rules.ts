@@ -32,6 +32,7 @@ export const RULES = {
   "config-missing": { source: "config", summary: "no presswork.config.yaml" },
   "config-defaultAuthor": { source: "config", summary: "'defaultAuthor' is not a key under 'authors'" },
   "config-unsubscribe-url": { source: "config", summary: "the unsubscribe URL is not the /unsubscribe of the subscribe service" },
+  "config-unsubscribe-https": { source: "config", summary: "the unsubscribe URL is http://, for which mail clients offer no one-click unsubscribe" },
   "record-order": { source: "issues", summary: "the record of sent issues is out of order" },
   template: { source: "site", summary: "a Liquid template does not parse or render" },
   "templates-missing": { source: "site", summary: "templates/site/, templates/email/ or (for serve) templates/service/ is not there" },

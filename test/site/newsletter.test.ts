@@ -3,7 +3,9 @@ import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/parse.js";
 import { build } from "../../src/pipeline/build.js";
+import { serviceSettings } from "../../src/service/settings.js";
 import { launchBrowser } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { attr, elements, type Element } from "../helpers/html.js";
@@ -180,6 +182,38 @@ describe("the subscribe form", () => {
     // A service under a path: its /unsubscribe sits beside its /subscribe.
     await writeFile(path, sample.replace("news.signal-noise.example/subscribe", "signal-noise.example/api/subscribe").replace("news.signal-noise.example/unsubscribe", "signal-noise.example/api/unsubscribe"));
     expect(runCli(["check", "--strict", "--now", NOW.toISOString()], project).stderr).not.toContain("config-unsubscribe-url");
+  });
+
+  it("warns when the unsubscribe URL is http://, for which mail clients offer no one-click button, and not for a loopback one", async () => {
+    const project = await tempProject({ samples: true });
+    const path = join(project, "presswork.config.yaml");
+    const sample = await readFile(path, "utf8");
+    const line = sample.split("\n").findIndex((l) => l.includes("news.signal-noise.example/unsubscribe")) + 1;
+    await writeFile(path, sample.replace("url: https://news.signal-noise.example/unsubscribe?", "url: http://news.signal-noise.example/unsubscribe?").replace("url: https://news.signal-noise.example/subscribe", "url: http://news.signal-noise.example/subscribe"));
+    const plain = runCli(["check", "--strict", "--now", NOW.toISOString()], project);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain(`presswork.config.yaml:${line}:1  warning  'newsletter.unsubscribe.url' is http://, and mail clients offer one-click unsubscribe only for an https URL (RFC 8058`);
+    expect(plain.stderr).toContain("https://news.signal-noise.example/unsubscribe…  config-unsubscribe-https");
+    await writeFile(path, sample.replace("url: https://news.signal-noise.example/unsubscribe?", "url: http://127.0.0.1:8787/unsubscribe?").replace("url: https://news.signal-noise.example/subscribe", "url: http://127.0.0.1:8787/subscribe"));
+    const loopback = runCli(["check", "--strict", "--now", NOW.toISOString()], project);
+    expect(loopback.stderr).not.toContain("config-unsubscribe-https");
+    expect(loopback.code, loopback.stderr).toBe(0);
+  });
+
+  it("a subscribe URL written with a trailing slash still sends the site's forms and the service's links to /subscribe and beside it, where the service answers", async () => {
+    const project = await tempProject({ samples: true });
+    const path = join(project, "presswork.config.yaml");
+    const text = (await readFile(path, "utf8")).replace("url: https://news.signal-noise.example/subscribe", "url: https://news.signal-noise.example/subscribe/");
+    await writeFile(path, text);
+    const { code, stderr } = runCli(["build", "--now", NOW.toISOString()], project);
+    expect(code, stderr).toBe(0);
+    const forms = elements(await readFile(join(project, "dist/index.html"), "utf8")).filter((e) => e.tagName === "form" && attr(e, "class") === "subscribe");
+    expect(forms.length).toBeGreaterThan(0);
+    for (const form of forms) expect(attr(form, "action")).toBe("https://news.signal-noise.example/subscribe");
+    const { config } = parseConfig(text);
+    if (!config) throw new Error("the config did not parse");
+    // Confirmation links are made from the service's public address: /confirm beside /subscribe, not /subscribe/confirm.
+    expect(serviceSettings(project, config, { PRESSWORK_SECRET: "s" }, { host: "127.0.0.1", port: 0 }).publicUrl).toBe("https://news.signal-noise.example/");
   });
 });
 
