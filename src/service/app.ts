@@ -251,7 +251,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         return accepted();
       }
       if (!mailboxes.take(parsed, now().getTime())) {
-        request.log.info(`subscribe: ${maskAddress(parsed.address)}'s mailbox was asked for ${MAILBOX_LIMIT} times this hour, under any spelling; answered as usual and ignored`);
+        request.log.info(`subscribe: ${maskAddress(parsed.address)}'s mailbox was asked for ${MAILBOX_LIMIT} times in ${CONFIRM_DAYS} days, under any spelling; answered as usual and ignored`);
         return accepted();
       }
       const consent = { source: `form:${body.form || "unnamed"}`, wording: body.wording || undefined, ip: request.ip, userAgent: request.headers["user-agent"] };

@@ -21,4 +21,12 @@ describe("mailboxOf", () => {
     // A local part that starts with + has no tag to drop.
     expect(mailboxOf(address("+ann@example.org"))).toBe("+ann@example.org");
   });
+
+  it("spells a Fastmail mailbox one way whatever its subdomain address says: shop@ann.fastmail.com is ann@fastmail.com", () => {
+    const spellings = ["ann@fastmail.com", "shop@ann.fastmail.com", "news+x@ann.fastmail.com", "Anything@ANN.fastmail.com", "ann+tag@fastmail.com"];
+    expect(new Set(spellings.map((s) => mailboxOf(address(s))))).toEqual(new Set(["ann@fastmail.com"]));
+    expect(mailboxOf(address("shop@ann.fastmail.fm"))).toBe("ann@fastmail.fm");
+    // Elsewhere a subdomain is a domain of its own.
+    expect(mailboxOf(address("shop@ann.example.org"))).toBe("shop@ann.example.org");
+  });
 });

@@ -141,6 +141,23 @@ for (const backend of await backends("service tests")) {
       expect((await running.service.store.db.selectFrom("subscribers").select("name").where("identity", "=", address).executeTakeFirst())?.name).toBe("Ann");
     });
 
+    it("mails one mailbox at most three confirmations in the week a link works, however its address is spelled and however the requests are spread", async () => {
+      const r = await start({ PRESSWORK_SUBSCRIBE_PER_MINUTE: "1000" });
+      const mailbox = (identity: string) => (identity.split("@")[0] ?? "").replaceAll(".", "").replace(/\+.*/, "") === "spread";
+      for (const hour of [0, 1, 2, 30, 100, 160]) {
+        expect((await postForm(`${r.url}/subscribe`, { email: `spr.ead+h${hour}@gmail.com` })).status).toBe(303);
+        expect((await postForm(`${r.url}/subscribe`, { email: `sp.r.ead+h${hour}b@gmail.com` })).status).toBe(303);
+        r.advance(hour === 160 ? 0 : 3_600_000);
+      }
+      const rows = await r.service.store.db.selectFrom("subscribers").select("identity").where("identity", "like", "%@gmail.com").execute();
+      expect(rows.filter((row) => mailbox(row.identity))).toHaveLength(3);
+      // A week after the first requests, the mailbox may ask again.
+      r.advance(8 * 86_400_000);
+      expect((await postForm(`${r.url}/subscribe`, { email: "spread+later@gmail.com" })).status).toBe(303);
+      const later = await r.service.store.db.selectFrom("subscribers").select("identity").where("identity", "like", "%@gmail.com").execute();
+      expect(later.filter((row) => mailbox(row.identity))).toHaveLength(4);
+    });
+
     it("mails one mailbox a few confirmations an hour, however many ways its address is spelled (Gmail's dots, +tags)", async () => {
       const spellings = ["bomb.ed", "b.ombed", "bo.mbed", "bombed+1", "bombed+2", "b.o.m.b.e.d", "BombEd+x", "bombe.d"].map((local) => `${local}@gmail.com`);
       for (const email of spellings) expect((await postForm(`${running.url}/subscribe`, { email })).status).toBe(303);
