@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { csvRecords, malformedCsv, separatorProblem } from "./csv.js";
-import { detect, stateColumn, type ImportFormat } from "./export-format.js";
+import { detect, type ImportFormat } from "./export-format.js";
 import { readSubscribers, type UnreadableRow } from "./source.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
@@ -61,13 +61,7 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
         if (found === "listmonk" && !format) throw new PressworkError("subscriber-list", `${path}: ${LISTMONK_UNSUBSCRIBES}`);
         onFormat?.(found);
         if (found === "presswork") {
-          const column = stateColumn(record);
-          if (column) {
-            throw new PressworkError(
-              "subscriber-list",
-              `${path}: the header has no status column, but its column "${column}" looks like a subscription state, and without a status every row would be imported as active: add a status column (active, unsubscribed, bounced or complained), or rename the column if it says something else; nothing was imported`,
-            );
-          }
+          // Read as the send reads it (see readSubscribers), which refuses a column like a subscription state without a status.
           own = true;
           break;
         }

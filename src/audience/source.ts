@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { fileChunks } from "../files/chunks.js";
 import { DEFAULT_DATABASE } from "../store/url.js";
 import { csvRecords, malformedCsv, separatorProblem } from "./csv.js";
-import { detect, EXPORT_NAMES } from "./export-format.js";
+import { detect, EXPORT_NAMES, stateColumn } from "./export-format.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
 /** One row of a subscriber list, before validation, with the line it came from. */
@@ -110,6 +110,13 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
           );
         }
         if (!header.includes("email")) throw new PressworkError("subscriber-list", `${origin}: the header row has no email column (found: ${header.join(", ") || "nothing"})`);
+        const column = stateColumn(record);
+        if (column) {
+          throw new PressworkError(
+            "subscriber-list",
+            `${origin}: the header has no status column, but its column "${column}" looks like a subscription state, and without a status every row would be read as active: add a status column (active, unsubscribed, bounced or complained), or rename the column if it says something else; nothing was read from it`,
+          );
+        }
         continue;
       }
       const row: Record<string, string> = {};
@@ -159,10 +166,13 @@ async function* readJsonArray(input: Readable, origin: string): AsyncGenerator<S
   for (let i = 0; i < value.length; i++) yield objectRow(value[i], i + 1);
 }
 
+/** A JSON subscriber; one without a status but with a key like a subscription state (`"subscribed": false`) is not read as active. */
 function objectRow(value: unknown, line: number): SubscriberRow | UnreadableRow {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return { line, reason: "not an object with an email field" };
   const row: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) row[k.toLowerCase()] = String(v);
+  const key = stateColumn(Object.keys(value));
+  if (key) return { line, reason: `no status, but "${key}" looks like a subscription state: without a status it would be read as active; give it a status (active, unsubscribed, bounced or complained), or rename the key if it says something else` };
   return toRow(row, line);
 }
 

@@ -66,7 +66,26 @@ describe("reading other services' exports", () => {
         for await (const _ of readExport(join(root, file))) return;
       };
       await expect(rows(), file).rejects.toThrow(`${join(root, file)}: the header has no status column, but its column "${column}" looks like a subscription state`);
+      // The send reads such a list the same way: it mailed everyone on it, those marked as having stopped too.
+      const sent = async () => {
+        for await (const _ of readSubscribers({ file: join(root, file) })) return;
+      };
+      await expect(sent(), file).rejects.toThrow(`${join(root, file)}: the header has no status column, but its column "${column}" looks like a subscription state`);
     }
+    // In JSON a row without a status but with such a key is one to fix, for the send and the import alike, never an active subscriber.
+    await put(join(root, "hand.jsonl"), '{"email":"ann@example.org","subscribed":false}\n{"email":"bo@example.org","status":"active","subscribed":true}\n{"email":"cy@example.org"}\n');
+    await put(join(root, "hand.json"), '[{"email":"ann@example.org","Unsubscribed":"yes"}]');
+    const stateless = 'no status, but "%s" looks like a subscription state: without a status it would be read as active';
+    const imported = [];
+    for await (const row of readExport(join(root, "hand.jsonl"))) imported.push(row);
+    expect(imported).toEqual([
+      { line: 1, reason: expect.stringContaining(stateless.replace("%s", "subscribed")) },
+      { line: 2, email: "bo@example.org", status: "active", fields: { subscribed: "true" } },
+      { line: 3, email: "cy@example.org", status: "active", fields: {} },
+    ]);
+    const listed = [];
+    for await (const row of readSubscribers({ file: join(root, "hand.json") })) listed.push(row);
+    expect(listed).toEqual([{ line: 1, reason: expect.stringContaining(stateless.replace("%s", "Unsubscribed")) }]);
     // A time of signing up is no state, and a status column says it all.
     await put(join(root, "plain.csv"), "email,name,subscribed_at,opt_in_ip\nann@example.org,Ann,2024-01-01,192.0.2.1\n");
     await put(join(root, "status.csv"), "email,name,status,unsubscribed_at\nann@example.org,Ann,unsubscribed,2024-01-01\n");
