@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { csvRecords, malformedCsv, separatorProblem } from "./csv.js";
-import { detect, type ImportFormat } from "./export-format.js";
+import { detect, EXPORT_NAMES, type ImportFormat } from "./export-format.js";
 import { readSubscribers, type UnreadableRow } from "./source.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 
@@ -57,7 +57,15 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
         header = record;
         const separator = separatorProblem(record);
         if (separator) throw new PressworkError("subscriber-list", `${path}: ${separator}`);
-        const found = format ?? detect(record);
+        const detected = detect(record);
+        // A reader takes what its columns say of who stopped getting mail, and a file without them as everyone active.
+        if (format && format !== "presswork" && format !== detected) {
+          throw new PressworkError(
+            "subscriber-list",
+            `${path}: --format ${format} was given, but the header is not ${EXPORT_NAMES[format]}'s${detected === "presswork" ? "" : `: it is ${EXPORT_NAMES[detected]}`}, and read as ${format} the columns that say who stopped getting mail would be missed; import it ${detected === "presswork" ? "with the format it is" : "without --format"}; nothing was imported`,
+          );
+        }
+        const found = format ?? detected;
         if (found === "listmonk" && !format) throw new PressworkError("subscriber-list", `${path}: ${LISTMONK_UNSUBSCRIBES}`);
         onFormat?.(found);
         if (found === "presswork") {
@@ -255,7 +263,12 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
   },
 };
 
-/** Buttondown's subscriber types: who is mailed, who stopped, and who never should be (unconfirmed, spam, removed). */
+/**
+ * Buttondown's subscriber types (its API's SubscriberType): who is mailed
+ * (past_due and churned readers are still subscribed, only no longer
+ * paying), who stopped, and who never should be (unconfirmed, spam,
+ * malformed or disposable addresses, removed or disabled by the newsletter).
+ */
 const BUTTONDOWN: Record<string, ExportRow["status"] | "skip"> = {
   regular: "active",
   premium: "active",
@@ -264,11 +277,16 @@ const BUTTONDOWN: Record<string, ExportRow["status"] | "skip"> = {
   gifted: "active",
   churning: "active",
   paused: "active",
+  past_due: "active",
+  churned: "active",
   unsubscribed: "unsubscribed",
   undeliverable: "bounced",
   complained: "complained",
   unactivated: "skip",
   spammy: "skip",
+  malformed: "skip",
+  disposable: "skip",
   blocked: "skip",
   removed: "skip",
+  disabled: "skip",
 };

@@ -54,6 +54,19 @@ describe("reading other services' exports", () => {
     ]);
   });
 
+  it("refuses a --format whose columns the file does not have: read as another service's, everyone who stopped there came back active", async () => {
+    const read = async (file: string, format: "substack" | "buttondown" | "ghost") => {
+      const rows = [];
+      for await (const row of readExport(join(FIXTURES, file), format)) rows.push(row);
+      return rows;
+    };
+    await expect(read("substack.csv", "buttondown")).rejects.toThrow(/substack\.csv: --format buttondown was given, but the header is not a Buttondown subscriber export's: it is a Substack subscriber export, .* import it without --format; nothing was imported/);
+    await expect(read("buttondown.csv", "substack")).rejects.toThrow(/buttondown\.csv: --format substack was given, but the header is not a Substack subscriber export's: it is a Buttondown subscriber export/);
+    await expect(read("presswork.csv", "ghost")).rejects.toThrow(/presswork\.csv: --format ghost was given, but the header is not a Ghost members export's, .* import it with the format it is; nothing was imported/);
+    // The right name is taken as before.
+    expect((await read("substack.csv", "substack")).length).toBeGreaterThan(0);
+  });
+
   it("refuses a CSV it does not know whose header has a column like a subscription state and no status, naming the column and the file", async () => {
     const root = await tempProject();
     for (const [file, header, column] of [
@@ -212,6 +225,22 @@ describe("reading other services' exports", () => {
       "paid@example.org:active",
     ]);
     expect(rows[0]).toMatchObject({ subscribedAt: new Date("2023-04-01T12:00:00Z"), fields: { metadata: "{}", tags: "weekly", referrer_url: "https://example.net/" } });
+  });
+
+  it("keeps Buttondown's past-due and churned readers, who are still subscribed, and leaves out malformed, disposable and disabled addresses", async () => {
+    const root = await tempProject();
+    const file = join(root, "buttondown-types.csv");
+    const types = ["past_due", "churned", "malformed", "disposable", "disabled"];
+    await put(file, `id,email,creation_date,subscriber_type\n${types.map((type, i) => `${i},${type.replace("_", "")}@example.org,2024-01-0${i + 1}T00:00:00Z,${type}`).join("\n")}\n`);
+    const rows = [];
+    for await (const row of readExport(file)) rows.push(row);
+    expect(rows.map((r) => ("skipped" in r ? `skip:${r.skipped}` : "email" in r ? `${r.email}:${r.status}` : "?"))).toEqual([
+      "pastdue@example.org:active",
+      "churned@example.org:active",
+      "skip:marked malformed at Buttondown",
+      "skip:marked disposable at Buttondown",
+      "skip:marked disabled at Buttondown",
+    ]);
   });
 });
 
