@@ -30,8 +30,9 @@ export interface SkippedRow {
  * by their header: Mailchimp's audience export ("Email Address", OPTIN_TIME,
  * CONFIRM_TIME, and UNSUB_TIME or CLEAN_TIME in its unsubscribed and cleaned
  * files; the rows of its nonsubscribed_… file are skipped), Ghost's members
- * export (email, subscribed_to_emails, created_at, and in newer versions
- * email_disabled), Substack's (email, active_subscription, email_disabled,
+ * export (email, subscribed_to_emails, created_at; it does not say whom Ghost
+ * stopped mailing after bounces, which `onFormat` is told, and an
+ * email_disabled column is read where a file has one), Substack's (email, active_subscription, email_disabled,
  * created_at), Buttondown's (email or email_address, subscriber_type or
  * type, creation_date), listmonk's (uuid, email, attributes, status: read
  * only when `format` names it, since it does not say who unsubscribed from
@@ -40,7 +41,7 @@ export interface SkippedRow {
  * state); JSON and JSON Lines are Presswork's own. A CSV file is read
  * through first, so a malformed one yields no row at all.
  */
-export async function* readExport(path: string, format?: ImportFormat, onFormat?: (format: ImportFormat) => void): AsyncGenerator<ExportRow | SkippedRow | UnreadableRow> {
+export async function* readExport(path: string, format?: ImportFormat, onFormat?: (format: ImportFormat, warning?: string) => void): AsyncGenerator<ExportRow | SkippedRow | UnreadableRow> {
   if (/\.(json|jsonl|ndjson)$/i.test(path)) {
     if (format && format !== "presswork") throw new PressworkError("subscriber-list", `${path}: a ${format} export is a CSV file; JSON lists are Presswork's own format`);
     onFormat?.("presswork");
@@ -67,7 +68,7 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
         }
         const found = format ?? detected;
         if (found === "listmonk" && !format) throw new PressworkError("subscriber-list", `${path}: ${LISTMONK_UNSUBSCRIBES}`);
-        onFormat?.(found);
+        onFormat?.(found, found === "ghost" && !record.some((h) => h.toLowerCase() === "email_disabled") ? GHOST_BOUNCES_UNSAID : undefined);
         if (found === "presswork") {
           // Read as the send reads it (see readSubscribers), which refuses a column like a subscription state without a status.
           own = true;
@@ -104,6 +105,10 @@ async function checkCsv(path: string): Promise<void> {
     throw new PressworkError("subscriber-list", `${malformedCsv(path, error)}; nothing was imported`);
   }
 }
+
+/** What a Ghost members export leaves out (Ghost writes no email_disabled column), said once as the file is imported. */
+const GHOST_BOUNCES_UNSAID =
+  "a Ghost members export does not say which members Ghost stopped mailing after a hard bounce or a spam complaint (their subscribed_to_emails stays true), so they are imported as active: the first issue's bounces and complaints stop them here. Leave them out before importing if you know them";
 
 /** Why a listmonk export is read only when named with --format listmonk. */
 const LISTMONK_UNSUBSCRIBES =
@@ -214,7 +219,7 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
   ghost: () => (row, line) => {
     const subscribed = yesNo(row, "subscribed_to_emails", line);
     if (typeof subscribed !== "boolean") return subscribed;
-    // Newer versions: Ghost stopped mail to the address after a hard bounce or a complaint.
+    // Ghost's own export has no such column (see GHOST_BOUNCES_UNSAID); a file that has one says Ghost stopped mail to the address.
     const disabled = yesNo(row, "email_disabled", line, false);
     if (typeof disabled !== "boolean") return disabled;
     const subscribedAt = time(row["created_at"]);

@@ -22,7 +22,7 @@ const BATCH = 1000;
  * reported by its line and left out while the rest goes in. Running the
  * same import again changes nothing.
  */
-export async function importFile(list: SubscriberList, path: string, format: ImportFormat | undefined, now: Date, onProblem: (line: number, reason: string, severity: "error" | "skipped") => void): Promise<ImportReport> {
+export async function importFile(list: SubscriberList, path: string, format: ImportFormat | undefined, now: Date, onProblem: (line: number, reason: string, severity: "error" | "skipped" | "warning") => void): Promise<ImportReport> {
   const report: ImportReport = { added: 0, stopped: 0, unchanged: 0, suppressed: 0, invalid: 0, skipped: 0 };
   let batch: ImportRow[] = [];
   let source = `import:${format ?? "file"}`;
@@ -35,7 +35,12 @@ export async function importFile(list: SubscriberList, path: string, format: Imp
     report.suppressed += counts.suppressed;
     batch = [];
   };
-  for await (const row of readExport(path, format, (detected) => (source = `import:${detected}`))) {
+  const onFormat = (detected: ImportFormat, warning?: string) => {
+    source = `import:${detected}`;
+    // Of the file as a whole: said at its header.
+    if (warning) onProblem(1, warning, "warning");
+  };
+  for await (const row of readExport(path, format, onFormat)) {
     if ("reason" in row) {
       report.invalid++;
       onProblem(row.line, row.reason, "error");

@@ -330,6 +330,24 @@ for (const backend of await backends("subscriber import tests")) {
       expect((await list.history("olaf@example.org")).consents).toMatchObject([{ subscribedAt: "2022-01-10T12:30:00.000Z", source: "import:ghost" }]);
       await store.close();
     });
+
+    it("says once, at its header, that Ghost's own export leaves out whom Ghost stopped mailing after bounces", async () => {
+      const store = await openStore({ url: await backend.fresh("ghost-stock"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const root = await tempProject();
+      const file = join(root, "ghost-stock.csv");
+      // The columns Ghost writes (members/csv/unparse): no email_disabled.
+      await put(file, "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,gift_id\n1,ines@example.org,Ines,,true,false,,2023-04-02T08:00:00.000Z,,,,\n2,bo@example.org,Bo,,true,false,,2023-04-03T08:00:00.000Z,,,,\n");
+      const problems: string[] = [];
+      const report = await importFile(list, file, undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
+      expect(report).toMatchObject({ added: 2, invalid: 0 });
+      expect(problems).toEqual([expect.stringMatching(/^1 warning a Ghost members export does not say which members Ghost stopped mailing after a hard bounce or a spam complaint/)]);
+      // A file that says so is read as it says, with nothing to warn of.
+      problems.length = 0;
+      await importFile(list, join(FIXTURES, "ghost.csv"), undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
+      expect(problems.filter((p) => p.includes("warning"))).toEqual([]);
+      await store.close();
+    });
   });
 }
 
