@@ -160,7 +160,7 @@ export class SmtpTransport implements Transport {
     try {
       await this.pool.verify();
     } catch (error) {
-      if (!this.settings.secure && (error as PoolError).timeoutType === "GREETING_TIMEOUT" && (await speaksTlsFirst(this.settings, this.timeoutMs))) {
+      if (!this.settings.secure && SILENT.has((error as PoolError).timeoutType ?? "") && (await speaksTlsFirst(this.settings, this.timeoutMs))) {
         const { host, port } = this.settings;
         throw new PressworkError("smtp-setup", `cannot send through ${this.description}: the server sent no greeting in plain text, and answers TLS from the first byte, as smtps:// does. Use smtps://${host}:${port} in SMTP_URL (user and password as before), or SMTP_SECURE=true with SMTP_HOST. Nothing was sent.`);
       }
@@ -187,6 +187,13 @@ export class SmtpTransport implements Transport {
     return this.pool.close(options);
   }
 }
+
+/**
+ * nodemailer's timeouts of a server that said nothing once connected: the
+ * greeting's, or the socket's own, which it arms for as long just before
+ * and which fires first when the connection opened within the millisecond.
+ */
+const SILENT = new Set(["GREETING_TIMEOUT", "SOCKET_TIMEOUT"]);
 
 /**
  * Whether the server completes a TLS handshake: one that speaks TLS from the
