@@ -13,7 +13,10 @@
 //   6. a scheduled run while the state branch refuses pushes (as a ruleset
 //      or an outage would): its send and the save after it fail; once pushes
 //      are taken again, "Re-run failed jobs" restores the journal from the
-//      failed attempt's artifact before it sends.
+//      failed attempt's artifact before it sends;
+//   7. the same refusal, and no re-run: the next day's scheduled run finds
+//      the stopped run by its lock and restores that run's journal from its
+//      artifact before it sends.
 // Every subscriber must get each issue exactly once (at most one more copy
 // per connection of a killed attempt), each issue's "view in browser" link
 // must resolve in the deployed site, and once a send is over the deployed
@@ -173,22 +176,33 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
       github.run({ event: "workflow_dispatch", clock: "2026-12-14T07:17:00Z", inputs: { mode: "send", issue: "", "test-address": "" } }),
     ]);
     await check(5);
-    // 6. The Monday after: the state branch refuses pushes from the send's first message (its lock is taken) until the run is over.
+    /** A scheduled run during which the state branch refuses pushes from the send's first message of `issue` (its lock is taken) on; the rule is lifted once it is over. */
+    const refusingRun = async (issue, clock) => {
+      const refuse = setInterval(() => {
+        if (smtp.delivered(issue) > 0) {
+          clearInterval(refuse);
+          writeFile(join(remote, "state-refused"), "").catch(() => {});
+        }
+      }, 5);
+      const run = await github.run({ event: "schedule", clock });
+      clearInterval(refuse);
+      const sent = smtp.delivered(issue);
+      await rm(join(remote, "state-refused"), { force: true });
+      return { run, sent };
+    };
+    // 6. The Monday after, such a refusal; "Re-run failed jobs" then runs the send on a fresh runner.
     await article("fibre-cut", "2026-12-15T09:00:00Z", "A Trawler Cuts Two Fibres");
     await push("Another article");
-    const refuse = setInterval(() => {
-      if (smtp.delivered(6) > 0) {
-        clearInterval(refuse);
-        writeFile(join(remote, "state-refused"), "").catch(() => {});
-      }
-    }, 5);
-    const refused = await github.run({ event: "schedule", clock: "2026-12-21T07:17:00Z" });
-    clearInterval(refuse);
-    const refusedSent = smtp.delivered(6);
-    // The rule is lifted; "Re-run failed jobs" runs the send on a fresh runner.
-    await rm(join(remote, "state-refused"), { force: true });
+    const { run: refused, sent: refusedSent } = await refusingRun(6, "2026-12-21T07:17:00Z");
     const refusedRerun = await github.rerunFailed(refused);
     await check(6);
+    // 7. The Monday after, the same, and nobody re-runs the run: Tuesday's scheduled run sends the issue,
+    //    restoring first what the stopped run journalled (its artifact), whose lock it finds on the state branch.
+    await article("cable-landing", "2026-12-22T09:00:00Z", "A Cable Lands on a Quiet Beach");
+    await push("One more article");
+    const { run: stopped, sent: stoppedSent } = await refusingRun(7, "2026-12-28T07:17:00Z");
+    const nextDay = await github.run({ event: "schedule", clock: "2026-12-29T07:17:00Z" });
+    await check(7);
 
     const check2 = join(base, "check");
     git(base, "clone", "--quiet", remote, check2);
@@ -210,6 +224,7 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
         second: { send: sendResult(second), killedAt: secondKilledAt, rerun: { build: secondRerun.jobs.build?.result, deploy: secondRerun.jobs.deploy?.result, send: sendResult(secondRerun) } },
         together: { scheduled: sendResult(scheduled), manual: sendResult(manual) },
         refused: { send: sendResult(refused), sent: refusedSent, rerun: sendResult(refusedRerun) },
+        stopped: { send: sendResult(stopped), sent: stoppedSent, nextDay: sendResult(nextDay) },
       },
       mainAuthors: [...new Set(git(check2, "log", "--format=%an", "main").split("\n"))],
       stateBranch: git(check2, "ls-remote", "origin", "presswork-state") !== "",

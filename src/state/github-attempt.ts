@@ -13,3 +13,13 @@ export function githubAttempt(env: NodeJS.ProcessEnv): Attempt["github"] {
 export function earlierAttempt(other: Attempt["github"], mine: Attempt["github"]): boolean {
   return other !== undefined && mine !== undefined && other.runId === mine.runId && other.job === mine.job && other.runAttempt < mine.runAttempt;
 }
+
+/**
+ * Whether `other` is an attempt of the same job in another GitHub run than
+ * `mine`: its journal reached this runner in that run's artifact, uploaded
+ * once its send had ended (a runner runs one job at a time, and the send
+ * job's concurrency group one send at a time).
+ */
+export function otherRun(other: Attempt["github"], mine: Attempt["github"]): boolean {
+  return other !== undefined && mine !== undefined && other.runId !== mine.runId && other.job === mine.job;
+}

@@ -2,7 +2,7 @@ import { closeSync, existsSync, fsyncSync, fstatSync, mkdirSync, openSync, readd
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { running } from "./process.js";
-import { earlierAttempt, githubAttempt } from "./github-attempt.js";
+import { earlierAttempt, githubAttempt, otherRun } from "./github-attempt.js";
 import { encodeEvent, encodeHeader, PART_BYTES, type LedgerEvent } from "./ledger.js";
 import type { Attempt, Shard, StateChange } from "./store.js";
 
@@ -128,12 +128,13 @@ export class Journal {
 
   /**
    * Whether its attempt is over: it ended, its process (on this machine) is
-   * gone, or it was an earlier attempt of this GitHub run's job (a journal
-   * restored from that attempt's artifact on a fresh runner).
+   * gone, or it was an earlier attempt of this GitHub run's job or the same
+   * job of another run (a journal restored from that attempt's artifact).
    */
   get over(): boolean {
     const { host, pid, github } = this.info.attempt;
-    return existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !running(pid)) || earlierAttempt(github, githubAttempt(process.env));
+    const mine = githubAttempt(process.env);
+    return existsSync(join(this.dir, "ended")) || (host === hostname() && pid !== process.pid && !running(pid)) || earlierAttempt(github, mine) || otherRun(github, mine);
   }
 
   private saved(): Saved {

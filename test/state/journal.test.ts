@@ -29,11 +29,17 @@ describe("a journal restored on another machine", () => {
     expect(journal.over).toBe(true);
   });
 
-  it("is not over in its own attempt, another run or another job, nor outside GitHub Actions", () => {
+  it("is over in the same job of another run, which restored it from the artifact of a run whose send stopped without saving", () => {
+    const journal = restored(2);
+    onGitHub("813", "1");
+    expect(journal.over).toBe(true);
+  });
+
+  it("is not over in its own attempt or another job, nor outside GitHub Actions", () => {
     const journal = restored(2);
     onGitHub("812", "2");
     expect(journal.over).toBe(false);
-    onGitHub("813", "3");
+    onGitHub("813", "1", "websub");
     expect(journal.over).toBe(false);
     onGitHub("812", "3", "websub");
     expect(journal.over).toBe(false);

@@ -241,7 +241,7 @@ describe("the workflows", () => {
           else if (name === "mailbox" && step.name === "Read the mailbox") expect(secrets.sort()).toEqual(["secrets.DATABASE_URL", "secrets.IMAP_URL", "secrets.PRESSWORK_SECRET"]);
           else expect(secrets, `${path} ${name} ${step.name ?? step.uses}`).toEqual([]);
           const token = JSON.stringify(step).includes("github.token");
-          const stateStep = ["Send", "Save the send's state", "Fetch the send's state", "Restore what earlier attempts journalled", "Save what earlier attempts journalled", "The site as deployed", "Publish again with the issue sent"].includes(step.name ?? "");
+          const stateStep = ["Send", "Save the send's state", "Fetch the send's state", "Restore what earlier attempts journalled", "Find a run whose send stopped without saving", "Restore what that run journalled", "Save what earlier attempts journalled", "The site as deployed", "Publish again with the issue sent"].includes(step.name ?? "");
           expect(token, `${path} ${name} ${step.name ?? step.uses}`).toBe(stateStep);
         }
       }
@@ -281,7 +281,7 @@ describe("the workflows", () => {
     for (const step of steps) expect(step.run ?? "").not.toMatch(/git (commit|push)/);
   });
 
-  it("has a re-run restore and save what the attempts before it journalled, before it sends", async () => {
+  it("has a re-run, or a run after one whose send stopped without saving, restore and save what those attempts journalled, before it sends", async () => {
     const steps = (await load(".github/workflows/publish.yml")).jobs["send"]?.steps ?? [];
     const names = steps.map((s) => s.name);
     const restore = steps.find((s) => s.name === "Restore what earlier attempts journalled");
@@ -289,7 +289,15 @@ describe("the workflows", () => {
     expect(names.indexOf(restore?.name)).toBeLessThan(names.indexOf(save?.name));
     expect(names.indexOf(save?.name)).toBeLessThan(names.indexOf("Send"));
     expect(restore?.if).toBe("github.run_attempt != '1'");
-    expect(save?.if).toBe("github.run_attempt != '1'");
+    // Or, in a new run, when another run's send still holds a lock (its save failed): that run's artifact first.
+    expect(save?.if).toBe("github.run_attempt != '1' || steps.stopped.outputs.run-id != ''");
+    const find = steps.find((s) => s.id === "stopped");
+    const other = steps.find((s) => s.name === "Restore what that run journalled");
+    expect(find?.run).toContain("npx presswork state runs");
+    expect(names.indexOf(find?.name)).toBeLessThan(names.indexOf(other?.name));
+    expect(names.indexOf(other?.name)).toBeLessThan(names.indexOf(save?.name));
+    expect(other?.if).toBe("steps.stopped.outputs.run-id != ''");
+    expect(other?.with).toEqual({ pattern: "send-state-${{ steps.stopped.outputs.run-id }}-*", path: ".presswork-state", "merge-multiple": true, "github-token": "${{ github.token }}", "run-id": "${{ steps.stopped.outputs.run-id }}" });
     expect(restore?.uses).toMatch(/^actions\/download-artifact@/);
     // Without the token and run id the action sees the current attempt's artifacts only.
     expect(restore?.with).toEqual({ pattern: "send-state-${{ github.run_id }}-*", path: ".presswork-state", "merge-multiple": true, "github-token": "${{ github.token }}", "run-id": "${{ github.run_id }}" });

@@ -11,7 +11,7 @@ export const ABOUT = {
   new: "Create a draft article with today's date, a unique slug and a permanent id",
   issue: "Show the next email issue (number, subject, preheader, articles) and whether one is due by the cadence. Sends nothing",
   send: "Send the due issue to the subscribers through SMTP (SMTP_URL), or with --outbox write the messages to outbox/ instead",
-  state: "The send's state (its git branch, or the database): fetch it, save what this machine has not saved, or show it",
+  state: "The send's state (its git branch, or the database): fetch it, save what this machine has not saved, show it, or list the GitHub runs whose sends still hold a lock",
   preview: "Serve the site, the next email and a mail catcher on 127.0.0.1, rebuilding on every change",
   mailbox: "Read bounces, complaints and unsubscribe mail from the IMAP mailbox (IMAP_URL) and record what they say",
   serve: "Run the subscription service: subscribe, confirm, one-click unsubscribe, the subscriber API (DATABASE_URL, PRESSWORK_SECRET, SMTP_URL, PRESSWORK_API_TOKEN)",

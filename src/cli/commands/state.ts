@@ -7,19 +7,23 @@ import { io } from "../io.js";
 import { PressworkError } from "../../errors/error.js";
 import { ABOUT } from "./about.js";
 
-const ACTIONS = ["fetch", "save", "show"] as const;
+const ACTIONS = ["fetch", "save", "show", "runs"] as const;
 
 /**
- * `presswork state fetch|save|show`: the send's state, on its branch or in
- * the database. fetch brings the shared branch (a build then plans from
+ * `presswork state fetch|save|show|runs`: the send's state, on its branch or
+ * in the database. fetch brings the shared branch (a build then plans from
  * it); save writes what attempts on this machine journalled and the store
  * lacks (a send killed before its last save: GitHub's "always" step runs
- * it); show prints the issues, their sends and the locks.
+ * it); show prints the issues, their sends and the locks; runs prints the
+ * GitHub runs, other than this one, whose sends still hold a lock, newest
+ * first, one id a line: a send that could not save left what it mailed
+ * since its last save only in its run's artifact, which the next run
+ * restores before it sends.
  */
 export const stateCommand = defineCommand({
   meta: { name: "state", description: ABOUT.state },
   args: {
-    action: { type: "positional", description: "fetch, save or show", required: true, valueHint: "fetch|save|show" },
+    action: { type: "positional", description: "fetch, save, show or runs", required: true, valueHint: "fetch|save|show|runs" },
   },
   async run({ args }) {
     const action = args.action as (typeof ACTIONS)[number];
@@ -53,6 +57,13 @@ export const stateCommand = defineCommand({
         const { issues } = await store.summary();
         const last = issues.at(-1);
         io.out(`Fetched ${store.description}: ${issues.length} issue(s)${last ? `, the last #${last.issue.number} (${last.complete ? "complete" : "not complete"})` : ""}.`);
+        return;
+      }
+      if (action === "runs") {
+        await store.refresh();
+        const mine = process.env["GITHUB_RUN_ID"];
+        const locks = [...(await store.summary()).locks].sort((a, b) => (a.since < b.since ? 1 : a.since > b.since ? -1 : 0));
+        for (const id of new Set(locks.map((lock) => lock.attempt.github?.runId))) if (id !== undefined && id !== mine) io.out(id);
         return;
       }
       if (action === "save") {
