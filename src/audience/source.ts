@@ -54,6 +54,15 @@ export async function* readSubscribers(source: SubscriberSource): AsyncGenerator
   else yield* readJsonArray(stream(), origin);
 }
 
+/** How a source is named at the start of a row's message (`NAME:LINE`): the file, the variable, the database, the service's URL without its query. */
+export function sourceName(source: SubscriberSource): string {
+  if ("file" in source) return source.file;
+  if ("text" in source) return source.origin;
+  if ("database" in source) return "the database";
+  const url = new URL(source.url);
+  return `${url.origin}${url.pathname}`;
+}
+
 /**
  * About how many rows a list holds, for the progress display: its lines,
  * less a CSV's header, counted without parsing. Undefined for a JSON array.
@@ -163,7 +172,38 @@ async function* readJsonArray(input: Readable, origin: string): AsyncGenerator<S
     throw new PressworkError("subscriber-list", `${origin}${line}: not valid JSON (${message.split('"')[0]?.replace(/[\s,.]+$/, "")})`);
   }
   if (!Array.isArray(value)) throw new PressworkError("subscriber-list", `${origin}: a JSON list must be an array of subscribers`);
-  for (let i = 0; i < value.length; i++) yield objectRow(value[i], i + 1);
+  const lines = elementLines(text);
+  for (let i = 0; i < value.length; i++) yield objectRow(value[i], lines[i] ?? 1);
+}
+
+/** The line each element of a JSON array (text that parsed as one) starts on, in order. */
+function elementLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expecting = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") line++;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\r" || c === "\n") continue;
+    if (depth === 1 && expecting && c !== "]") {
+      lines.push(line);
+      expecting = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === "[" || c === "{") {
+      depth++;
+      if (depth === 1) expecting = true;
+    } else if (c === "]" || c === "}") depth--;
+    else if (c === "," && depth === 1) expecting = true;
+  }
+  return lines;
 }
 
 /** A JSON subscriber; one without a status but with a key like a subscription state (`"subscribed": false`) is not read as active. */

@@ -3,7 +3,7 @@ import { isAbsolute, join } from "node:path";
 import { VFile } from "vfile";
 import { recipients, stoppedInList, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
 import { checkListFile } from "../audience/list-file.js";
-import { estimateRows, remoteSource, type SubscriberSource } from "../audience/source.js";
+import { estimateRows, remoteSource, sourceName, type SubscriberSource } from "../audience/source.js";
 import { loadConfig } from "../config/load.js";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { OutboxTransport } from "../delivery/outbox.js";
@@ -51,7 +51,8 @@ export interface SendRequest {
   outbox?: boolean;
   shard?: Shard;
   onProgress?: (progress: ListProgress) => void;
-  onInvalid?: (row: InvalidRow) => void;
+  /** A row of the list left out, with the list's name (see sourceName). */
+  onInvalid?: (row: InvalidRow, list: string) => void;
   /** A line about the state (carried over, saved, a deleted ledger part), or about a pause of the send (the relay limits its rate). */
   onNotice?: (line: string) => void;
   /** Aborted (its reason a Stop) to stop taking recipients: a signal, usually. */
@@ -286,8 +287,8 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
         keyOf,
         suppressed,
         ...(request.shard ? { shard: request.shard } : {}),
-        onInvalid: (row) => request.onInvalid?.(row),
-        onDuplicate: (row) => request.onInvalid?.(row),
+        onInvalid: (row) => request.onInvalid?.(row, sourceName(source)),
+        onDuplicate: (row) => request.onInvalid?.(row, sourceName(source)),
         // Suppressed here but still active on the list: an earlier report did not get through, so it goes again (the same event).
         ...(reporter
           ? {
@@ -336,7 +337,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
         journal?.suppress(r.key, code, clock());
         report(r.key, number, clock(), code);
       },
-      onInvalid: (r, reason) => request.onInvalid?.({ line: r.line, reason }),
+      onInvalid: (r, reason) => request.onInvalid?.({ line: r.line, reason }, sourceName(source)),
       onPause: (ms, reply) => notice(`The SMTP server limits the sending rate (${reply}): paused for ${ms / 1000} s, then one message at a time until one is delivered.`),
       stop: stopper.signal,
       ...(request.hurry ? { hurry: request.hurry } : {}),

@@ -87,7 +87,7 @@ describe("reading other services' exports", () => {
     }
     // In JSON a row without a status but with such a key is one to fix, for the send and the import alike, never an active subscriber.
     await put(join(root, "hand.jsonl"), '{"email":"ann@example.org","subscribed":false}\n{"email":"bo@example.org","status":"active","subscribed":true}\n{"email":"cy@example.org"}\n');
-    await put(join(root, "hand.json"), '[{"email":"ann@example.org","Unsubscribed":"yes"}]');
+    await put(join(root, "hand.json"), '[\n  {"email": "bo@example.org", "note": "a, b [c] {d} \\"e\\""},\n  "just text",\n  {\n    "email": "ann@example.org",\n    "Unsubscribed": "yes"\n  }\n]\n');
     const stateless = 'no status, but "%s" looks like a subscription state: without a status it would be read as active';
     const imported = [];
     for await (const row of readExport(join(root, "hand.jsonl"))) imported.push(row);
@@ -98,7 +98,12 @@ describe("reading other services' exports", () => {
     ]);
     const listed = [];
     for await (const row of readSubscribers({ file: join(root, "hand.json") })) listed.push(row);
-    expect(listed).toEqual([{ line: 1, reason: expect.stringContaining(stateless.replace("%s", "Unsubscribed")) }]);
+    // Each element named by the line it starts on, as a CSV row is.
+    expect(listed).toEqual([
+      { line: 2, email: "bo@example.org", fields: { note: 'a, b [c] {d} "e"' } },
+      { line: 3, reason: "not an object with an email field" },
+      { line: 4, reason: expect.stringContaining(stateless.replace("%s", "Unsubscribed")) },
+    ]);
     // A time of signing up is no state, and a status column says it all.
     await put(join(root, "plain.csv"), "email,name,subscribed_at,opt_in_ip\nann@example.org,Ann,2024-01-01,192.0.2.1\n");
     await put(join(root, "status.csv"), "email,name,status,unsubscribed_at\nann@example.org,Ann,unsubscribed,2024-01-01\n");

@@ -561,10 +561,11 @@ describe("test sends, dry runs and the outbox", () => {
     expect(stateFiles(root)).toEqual([]);
   });
 
-  it("counts in a dry run, and sends and records nothing", async () => {
-    await list(addresses(5));
+  it("counts in a dry run, and sends and records nothing; a row it leaves out is named by the list's file and line", async () => {
+    await list([...addresses(5).slice(0, 2), "not an address", ...addresses(5).slice(2)]);
     const cli = runCli(["send", "--dry-run", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url() });
     expect(cli.code).toBe(0);
+    expect(cli.stderr).toMatch(/^subs\.csv:4 {2}skipped {2}/m);
     expect(cli.stdout).toMatch(/ {7}5 {2}would be sent/);
     expect(smtp.received).toHaveLength(0);
     expect(stateFiles(root)).toEqual([]);

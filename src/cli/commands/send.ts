@@ -1,4 +1,5 @@
 import { appendFileSync } from "node:fs";
+import { isAbsolute, relative } from "node:path";
 import { isMainThread, parentPort } from "node:worker_threads";
 import { defineCommand } from "citty";
 import { maskAddress, parseAddress } from "../../audience/address.js";
@@ -72,7 +73,7 @@ export const sendCommand = defineCommand({
         ...(testAddress ? { to: testAddress.address } : {}),
         ...(shard ? { shard } : {}),
         onProgress: (p) => progress.update(p),
-        onInvalid: (row) => io.err(`subscribers:${row.line}  skipped  ${row.reason}`),
+        onInvalid: (row, list) => io.err(`${isAbsolute(list) ? relative(io.root(), list) : list}:${row.line}  skipped  ${row.reason}`),
         onNotice: (line) => progress.note(line),
         stop: stop.signal,
         hurry: hurry.signal,
