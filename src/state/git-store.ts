@@ -241,7 +241,7 @@ export class GitBranchStore implements StateStore {
       }
       if (outcome.rule) {
         const branch = this.options.branch;
-        throw new PressworkError("state-setup", `the remote refuses pushes to ${branch}, where the send keeps its state: ${outcome.message}. Leave ${branch} out of the branch protection and rulesets (or let the workflow's token bypass them)`);
+        throw new PressworkError("state-setup", `the remote refuses pushes to ${branch}, where the send keeps its state: ${outcome.message}. Leave ${branch} out of the branch protection and rulesets (a repository ruleset cannot list the workflow's GITHUB_TOKEN among those who may bypass it)`);
       }
       if (++failures >= 3) throw new PressworkError("state-save", `cannot save the state on ${this.description}: ${outcome.message}`);
       await sleep(500 * failures);
