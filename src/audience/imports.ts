@@ -17,6 +17,8 @@ export interface ExportRow {
   /** Where the person signed up from, as the export says (Mailchimp's OPTIN_IP, Buttondown's ip_address). */
   ip?: string;
   fields: Record<string, string>;
+  /** What of the row could not be kept (a time it cannot read), said beside its line. */
+  warnings?: string[];
 }
 
 /** A row left out on purpose (never confirmed there, a deletion request), by line, with why. */
@@ -142,8 +144,26 @@ function time(value: string | undefined): Date | undefined {
   if (!value) return undefined;
   const spaced = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?: ?([+-]\d{2}):?(\d{2})(?: \S+)?)?$/.exec(value);
   const iso = spaced ? `${spaced[1]}T${spaced[2]}${spaced[3] ? `${spaced[3]}:${spaced[4]}` : "Z"}` : value;
+  // Year first only: "8/27/2022 15:06", as a spreadsheet saves it, would be read in this machine's time zone, and "27/08/2022" not at all.
+  if (!/^\d{4}-\d{2}-\d{2}(?:$|T)/.test(iso)) return undefined;
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * The times of a row (see time), by column; a column whose cell holds no
+ * time it can read gets a warning, named by the column (never its value):
+ * the consent is then recorded at the time of the import.
+ */
+function times(row: Record<string, string>) {
+  const warnings: string[] = [];
+  const at = (column: string | undefined): Date | undefined => {
+    const value = column === undefined ? undefined : Object.entries(row).find(([k]) => k.toLowerCase() === column)?.[1];
+    const date = time(value);
+    if (value && !date) warnings.push(`${column} is not a time written year first (2024-08-27 or 2024-08-27T15:06:00Z), as the service exports it: a spreadsheet may have rewritten it; its time is not kept`);
+    return date;
+  };
+  return { at, warned: () => (warnings.length > 0 ? { warnings } : {}) };
 }
 
 /**
@@ -183,9 +203,10 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     return (row, line) => {
       const get = (name: string) => Object.entries(row).find(([k]) => k.toLowerCase() === name)?.[1];
       const name = [get("first name"), get("last name")].filter(Boolean).join(" ").trim();
-      const stoppedAt = time(get(status === "unsubscribed" ? "unsub_time" : "clean_time"));
-      const subscribedAt = time(get("optin_time"));
-      const confirmedAt = time(get("confirm_time"));
+      const t = times(row);
+      const stoppedAt = t.at(status === "unsubscribed" ? "unsub_time" : status === "bounced" ? "clean_time" : undefined);
+      const subscribedAt = t.at("optin_time");
+      const confirmedAt = t.at("confirm_time");
       const ip = get("confirm_ip") ?? get("optin_ip");
       return {
         line,
@@ -197,6 +218,7 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
         ...(status !== "active" && stoppedAt ? { stoppedAt } : {}),
         ...(ip ? { ip } : {}),
         fields: rest(row, MAILCHIMP_SYSTEM),
+        ...t.warned(),
       };
     };
   },
@@ -206,7 +228,8 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     if (/@deletion-request\.substack\.com$/i.test(email)) return { line, skipped: "a deletion request" };
     const disabled = yesNo(row, "email_disabled", line, false);
     if (typeof disabled !== "boolean") return disabled;
-    const subscribedAt = time(row["created_at"]);
+    const t = times(row);
+    const subscribedAt = t.at("created_at");
     return {
       line,
       email,
@@ -214,6 +237,7 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
       ...(row["name"] ? { name: row["name"] } : {}),
       ...(subscribedAt ? { subscribedAt } : {}),
       fields: rest(row, new Set(["email", "email_disabled", "created_at", "name", "active_subscription", "expiry", "stripe_connected_customer_id"])),
+      ...t.warned(),
     };
   },
   ghost: () => (row, line) => {
@@ -222,7 +246,8 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     // Ghost's own export has no such column (see GHOST_BOUNCES_UNSAID); a file that has one says Ghost stopped mail to the address.
     const disabled = yesNo(row, "email_disabled", line, false);
     if (typeof disabled !== "boolean") return disabled;
-    const subscribedAt = time(row["created_at"]);
+    const t = times(row);
+    const subscribedAt = t.at("created_at");
     return {
       line,
       email: row["email"] ?? "",
@@ -230,13 +255,15 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
       ...(row["name"] ? { name: row["name"] } : {}),
       ...(subscribedAt ? { subscribedAt } : {}),
       fields: rest(row, new Set(["id", "email", "name", "note", "subscribed_to_emails", "email_disabled", "created_at", "deleted_at", "stripe_customer_id"])),
+      ...t.warned(),
     };
   },
   listmonk: () => (row, line) => {
     const status = row["status"]?.toLowerCase();
     if (status === "disabled") return { line, skipped: "disabled at listmonk" };
     if (status !== "enabled" && status !== "blocklisted") return { line, reason: "status is not enabled, disabled or blocklisted" };
-    const subscribedAt = time(row["created_at"]);
+    const t = times(row);
+    const subscribedAt = t.at("created_at");
     return {
       line,
       email: row["email"] ?? "",
@@ -245,6 +272,7 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
       ...(row["name"] ? { name: row["name"] } : {}),
       ...(subscribedAt ? { subscribedAt } : {}),
       fields: rest(row, new Set(["uuid", "email", "name", "status", "created_at", "updated_at"])),
+      ...t.warned(),
     };
   },
   buttondown: () => (row, line) => {
@@ -253,8 +281,9 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     if (status === undefined) return { line, skipped: `Buttondown subscriber type "${type}" is not someone to mail` };
     if (status === "skip") return { line, skipped: type === "unactivated" ? "never confirmed at Buttondown" : `marked ${type} at Buttondown` };
     // The export's subscription_date, unsubscription_date and ip_address, where it has them, are the consent record and the stop.
-    const subscribedAt = time(row["subscription_date"] ?? row["creation_date"]);
-    const stoppedAt = status === "unsubscribed" ? time(row["unsubscription_date"]) : undefined;
+    const t = times(row);
+    const subscribedAt = t.at(row["subscription_date"] !== undefined ? "subscription_date" : "creation_date");
+    const stoppedAt = status === "unsubscribed" ? t.at("unsubscription_date") : undefined;
     const ip = row["ip_address"];
     return {
       line,
@@ -264,6 +293,7 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
       ...(stoppedAt ? { stoppedAt } : {}),
       ...(ip ? { ip } : {}),
       fields: rest(row, new Set(["email", "email_address", "subscriber_type", "type", "creation_date", "subscription_date", "unsubscription_date", "ip_address", "id", "secondary_id", "notes", "source"])),
+      ...t.warned(),
     };
   },
 };

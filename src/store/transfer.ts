@@ -63,6 +63,7 @@ export async function importFile(list: SubscriberList, path: string, format: Imp
       onProblem(row.line, nameRefused, "error");
       continue;
     }
+    for (const warning of row.warnings ?? []) onProblem(row.line, warning, "warning");
     batch.push({ line: row.line, address, name: row.name, status: row.status, subscribedAt: row.subscribedAt, confirmedAt: row.confirmedAt, stoppedAt: row.stoppedAt, ip: row.ip, fields: row.fields });
     if (batch.length >= BATCH) await flush();
   }

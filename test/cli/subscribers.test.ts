@@ -336,6 +336,22 @@ for (const backend of await backends("subscriber import tests")) {
       await store.close();
     });
 
+    it("keeps no time a spreadsheet rewrote (27/08/2022, or 8/27/2022 read in this machine's zone), and says so beside the row", async () => {
+      const store = await openStore({ url: await backend.fresh("excel-dates"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const root = await tempProject();
+      const file = join(root, "substack-resaved.csv");
+      await put(file, "email,active_subscription,email_disabled,created_at\nday@example.org,FALSE,FALSE,27/08/2022 15:06\nmonth@example.org,FALSE,FALSE,8/27/2022 15:06\niso@example.org,FALSE,FALSE,2022-08-27T15:06:27.713Z\n");
+      const problems: string[] = [];
+      const now = new Date("2026-11-29T12:00:00Z");
+      const report = await importFile(list, file, undefined, now, (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
+      expect(report).toMatchObject({ added: 3, invalid: 0 });
+      expect(problems).toEqual([2, 3].map((line) => expect.stringMatching(new RegExp(`^${line} warning created_at is not a time written year first .*its time is not kept$`))));
+      expect((await list.history("month@example.org")).consents).toMatchObject([{ subscribedAt: now.toISOString() }]);
+      expect((await list.history("iso@example.org")).consents).toMatchObject([{ subscribedAt: "2022-08-27T15:06:27.713Z" }]);
+      await store.close();
+    });
+
     it("says once, at its header, that Ghost's own export leaves out whom Ghost stopped mailing after bounces", async () => {
       const store = await openStore({ url: await backend.fresh("ghost-stock"), root: "/nonexistent" });
       const list = new SubscriberList(store, LIST, SECRET);
