@@ -116,18 +116,32 @@ const GHOST_BOUNCES_UNSAID =
 const LISTMONK_UNSUBSCRIBES =
   "a listmonk subscriber export does not say who unsubscribed from a list (its status is the subscriber's: enabled, disabled or blocklisted), so everyone who unsubscribed from the list but was not blocklisted would be imported as active. Export from listmonk only the list's subscribers whose subscription is still on (the list's subscribers filtered by subscription status: confirmed, or unconfirmed on a single opt-in list) and import that file with --format listmonk; nothing was imported";
 
-async function* ownRows(path: string): AsyncGenerator<ExportRow | UnreadableRow> {
+/**
+ * Presswork's own list, as `subscribers export` writes it or by hand: its
+ * `subscribed_at` is the consent's time and, for a stopped subscriber, its
+ * `changed_at` the stop's; a pending subscriber (`export --status all`)
+ * never confirmed, and is left out.
+ */
+async function* ownRows(path: string): AsyncGenerator<ExportRow | SkippedRow | UnreadableRow> {
   for await (const row of readSubscribers({ file: path })) {
     if ("reason" in row) {
       yield row;
       continue;
     }
     const status = row.status ?? "active";
+    if (status === "pending") {
+      yield { line: row.line, skipped: "pending: never confirmed, so not imported" };
+      continue;
+    }
     if (status !== "active" && status !== "unsubscribed" && status !== "bounced" && status !== "complained") {
       yield { line: row.line, reason: `status "${row.status}" is not one of active, unsubscribed, bounced, complained` };
       continue;
     }
-    yield { line: row.line, email: row.email, ...(row.name ? { name: row.name } : {}), status, fields: row.fields };
+    const { subscribed_at: _subscribed, changed_at: _changed, ...fields } = row.fields;
+    const t = times(row.fields);
+    const subscribedAt = t.at("subscribed_at");
+    const stoppedAt = status === "active" ? undefined : t.at("changed_at");
+    yield { line: row.line, email: row.email, ...(row.name ? { name: row.name } : {}), status, ...(subscribedAt ? { subscribedAt } : {}), ...(stoppedAt ? { stoppedAt } : {}), fields, ...t.warned() };
   }
 }
 

@@ -336,6 +336,26 @@ for (const backend of await backends("subscriber import tests")) {
       await store.close();
     });
 
+    it("imports its own export with the times it holds, and leaves out the pending subscribers export --status all writes", async () => {
+      const store = await openStore({ url: await backend.fresh("own-export"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      const root = await tempProject();
+      const file = join(root, "export.csv");
+      await put(
+        file,
+        "email,name,status,subscribed_at,changed_at\nann@example.org,Ann,active,2023-01-02T03:04:05.000Z,2023-01-02T03:04:05.000Z\nbo@example.org,Bo,unsubscribed,2022-02-03T04:05:06.000Z,2024-05-06T07:08:09.000Z\ncy@example.org,Cy,pending,2026-11-28T10:00:00.000Z,2026-11-28T10:00:00.000Z\n",
+      );
+      const problems: string[] = [];
+      const report = await importFile(list, file, undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
+      expect(report).toMatchObject({ added: 2, skipped: 1, invalid: 0 });
+      expect(problems).toEqual(["4 skipped pending: never confirmed, so not imported"]);
+      const ann = await list.history("ann@example.org");
+      expect(ann.consents).toMatchObject([{ subscribedAt: "2023-01-02T03:04:05.000Z" }]);
+      expect(ann.subscriber?.fields ?? {}).not.toHaveProperty("subscribed_at");
+      expect((await list.history("bo@example.org")).events.find((e) => e.type === "unsubscribed")).toMatchObject({ at: "2024-05-06T07:08:09.000Z" });
+      await store.close();
+    });
+
     it("keeps no time a spreadsheet rewrote (27/08/2022, or 8/27/2022 read in this machine's zone), and says so beside the row", async () => {
       const store = await openStore({ url: await backend.fresh("excel-dates"), root: "/nonexistent" });
       const list = new SubscriberList(store, LIST, SECRET);
