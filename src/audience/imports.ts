@@ -65,7 +65,7 @@ export async function* readExport(path: string, format?: ImportFormat, onFormat?
         if (format && format !== "presswork" && format !== detected) {
           throw new PressworkError(
             "subscriber-list",
-            `${path}: --format ${format} was given, but the header is not ${EXPORT_NAMES[format]}'s${detected === "presswork" ? "" : `: it is ${EXPORT_NAMES[detected]}`}, and read as ${format} the columns that say who stopped getting mail would be missed; import it ${detected === "presswork" ? "with the format it is" : "without --format"}; nothing was imported`,
+            `${path}: --format ${format} was given, but the header is not ${EXPORT_NAMES[format]}'s${detected === "presswork" ? "" : `: it is ${EXPORT_NAMES[detected]}`}, and read as ${format} the columns that say who stopped getting mail would be missed; import it without --format${detected === "presswork" ? ", which reads it as Presswork's own list (email, name, status)" : ""}; nothing was imported`,
           );
         }
         const found = format ?? detected;
@@ -157,7 +157,8 @@ type Reader = (header: string[], path: string) => (row: Record<string, string>, 
 function time(value: string | undefined): Date | undefined {
   if (!value) return undefined;
   const spaced = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?: ?([+-]\d{2}):?(\d{2})(?: \S+)?)?$/.exec(value);
-  const iso = spaced ? `${spaced[1]}T${spaced[2]}${spaced[3] ? `${spaced[3]}:${spaced[4]}` : "Z"}` : value;
+  // A time without an offset is UTC, as the spaced form is: Date would read it in this machine's time zone.
+  const iso = spaced ? `${spaced[1]}T${spaced[2]}${spaced[3] ? `${spaced[3]}:${spaced[4]}` : "Z"}` : /T[\d:.]+$/.test(value) ? `${value}Z` : value;
   // Year first only: "8/27/2022 15:06", as a spreadsheet saves it, would be read in this machine's time zone, and "27/08/2022" not at all.
   if (!/^\d{4}-\d{2}-\d{2}(?:$|T)/.test(iso)) return undefined;
   const date = new Date(iso);
@@ -174,7 +175,7 @@ function times(row: Record<string, string>) {
   const at = (column: string | undefined): Date | undefined => {
     const value = column === undefined ? undefined : Object.entries(row).find(([k]) => k.toLowerCase() === column)?.[1];
     const date = time(value);
-    if (value && !date) warnings.push(`${column} is not a time written year first (2024-08-27 or 2024-08-27T15:06:00Z), as the service exports it: a spreadsheet may have rewritten it; its time is not kept`);
+    if (value && !date) warnings.push(`${column} is not a time written YYYY-MM-DD (2024-08-27, or 2024-08-27T15:06:00Z), as the service exports it: a spreadsheet may have rewritten it; its time is not kept`);
     return date;
   };
   return { at, warned: () => (warnings.length > 0 ? { warnings } : {}) };

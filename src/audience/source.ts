@@ -50,7 +50,7 @@ export async function* readSubscribers(source: SubscriberSource): AsyncGenerator
   const origin = "file" in source ? source.file : source.origin;
   const stream = () => ("file" in source ? createReadStream(source.file) : Readable.from([source.text]));
   if (kind === "csv") yield* readCsv(stream(), origin);
-  else if (kind === "jsonl") yield* readJsonLines(stream());
+  else if (kind === "jsonl") yield* readJsonLines(stream(), origin);
   else yield* readJsonArray(stream(), origin);
 }
 
@@ -141,8 +141,9 @@ async function* readCsv(input: Readable, origin: string): AsyncGenerator<Subscri
   if (!header) throw new PressworkError("subscriber-list", `${origin}: the list is empty; it needs a header row with an email column`);
 }
 
-async function* readJsonLines(input: Readable): AsyncGenerator<SubscriberRow | UnreadableRow> {
+async function* readJsonLines(input: Readable, origin: string): AsyncGenerator<SubscriberRow | UnreadableRow> {
   let line = 0;
+  let first = true;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
     line++;
     if (text.trim() === "") continue;
@@ -153,7 +154,25 @@ async function* readJsonLines(input: Readable): AsyncGenerator<SubscriberRow | U
       yield { line, reason: "not valid JSON" };
       continue;
     }
+    // As a CSV's header: the first subscriber's keys speak for the list, before anyone is read.
+    if (first) refuseStateWithoutStatus(value, `${origin}:${line}`);
+    first = false;
     yield objectRow(value, line);
+  }
+}
+
+/**
+ * Refuses a list whose subscriber has a key like a subscription state and
+ * no status (see stateColumn), before any row of it is used: read as
+ * active, those it says stopped would be mailed.
+ */
+function refuseStateWithoutStatus(value: unknown, where: string): void {
+  const key = typeof value === "object" && value !== null && !Array.isArray(value) ? stateColumn(Object.keys(value)) : undefined;
+  if (key) {
+    throw new PressworkError(
+      "subscriber-list",
+      `${where}: the subscriber has no status, but its key "${key}" looks like a subscription state, and without a status every subscriber would be read as active: give each a status (active, unsubscribed, bounced or complained), or rename the key if it says something else; nothing was read from it`,
+    );
   }
 }
 
@@ -173,6 +192,7 @@ async function* readJsonArray(input: Readable, origin: string): AsyncGenerator<S
   }
   if (!Array.isArray(value)) throw new PressworkError("subscriber-list", `${origin}: a JSON list must be an array of subscribers`);
   const lines = elementLines(text);
+  value.forEach((element, i) => refuseStateWithoutStatus(element, `${origin}:${lines[i] ?? 1}`));
   for (let i = 0; i < value.length; i++) yield objectRow(value[i], lines[i] ?? 1);
 }
 

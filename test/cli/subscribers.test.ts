@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { detect } from "../../src/audience/export-format.js";
 import { readExport } from "../../src/audience/imports.js";
 import { readSubscribers } from "../../src/audience/source.js";
@@ -62,7 +62,7 @@ describe("reading other services' exports", () => {
     };
     await expect(read("substack.csv", "buttondown")).rejects.toThrow(/substack\.csv: --format buttondown was given, but the header is not a Buttondown subscriber export's: it is a Substack subscriber export, .* import it without --format; nothing was imported/);
     await expect(read("buttondown.csv", "substack")).rejects.toThrow(/buttondown\.csv: --format substack was given, but the header is not a Substack subscriber export's: it is a Buttondown subscriber export/);
-    await expect(read("presswork.csv", "ghost")).rejects.toThrow(/presswork\.csv: --format ghost was given, but the header is not a Ghost members export's, .* import it with the format it is; nothing was imported/);
+    await expect(read("presswork.csv", "ghost")).rejects.toThrow(/presswork\.csv: --format ghost was given, but the header is not a Ghost members export's, .* import it without --format, which reads it as Presswork's own list \(email, name, status\); nothing was imported/);
     // The right name is taken as before.
     expect((await read("substack.csv", "substack")).length).toBeGreaterThan(0);
   });
@@ -85,24 +85,34 @@ describe("reading other services' exports", () => {
       };
       await expect(sent(), file).rejects.toThrow(`${join(root, file)}: the header has no status column, but its column "${column}" looks like a subscription state`);
     }
-    // In JSON a row without a status but with such a key is one to fix, for the send and the import alike, never an active subscriber.
-    await put(join(root, "hand.jsonl"), '{"email":"ann@example.org","subscribed":false}\n{"email":"bo@example.org","status":"active","subscribed":true}\n{"email":"cy@example.org"}\n');
-    await put(join(root, "hand.json"), '[\n  {"email": "bo@example.org", "note": "a, b [c] {d} \\"e\\""},\n  "just text",\n  {\n    "email": "ann@example.org",\n    "Unsubscribed": "yes"\n  }\n]\n');
-    const stateless = 'no status, but "%s" looks like a subscription state: without a status it would be read as active';
-    const imported = [];
-    for await (const row of readExport(join(root, "hand.jsonl"))) imported.push(row);
-    expect(imported).toEqual([
-      { line: 1, reason: expect.stringContaining(stateless.replace("%s", "subscribed")) },
-      { line: 2, email: "bo@example.org", status: "active", fields: { subscribed: "true" } },
-      { line: 3, email: "cy@example.org", status: "active", fields: {} },
-    ]);
+    // JSON is held to the same rule: a list whose subscribers have such a key and no status is refused whole, for the send
+    // and the import alike (a JSON array by any element, JSON Lines by its first, as by a header), before anyone is read.
+    const stateless = (key: string) => `the subscriber has no status, but its key "${key}" looks like a subscription state`;
+    await put(join(root, "state.jsonl"), '\n{"email":"ann@example.org","subscribed":true}\n{"email":"bo@example.org","subscribed":false}\n');
+    await put(join(root, "state.json"), '[\n  {"email": "bo@example.org", "note": "a, b [c] {d} \\"e\\""},\n  "just text",\n  {\n    "email": "ann@example.org",\n    "Unsubscribed": "yes"\n  }\n]\n');
+    const readAll = async (rows: AsyncIterable<unknown>) => {
+      for await (const _ of rows);
+    };
+    await expect(readAll(readSubscribers({ file: join(root, "state.jsonl") }))).rejects.toThrow(`${join(root, "state.jsonl")}:2: ${stateless("subscribed")}`);
+    await expect(readAll(readExport(join(root, "state.jsonl")))).rejects.toThrow(`${join(root, "state.jsonl")}:2: ${stateless("subscribed")}`);
+    // Named by the line its element starts on, as a CSV row is.
+    await expect(readAll(readSubscribers({ file: join(root, "state.json") }))).rejects.toThrow(`${join(root, "state.json")}:4: ${stateless("Unsubscribed")}`);
+    // A status says it all; a later JSON Lines row without one is a row to fix, never an active subscriber.
+    await put(join(root, "hand.jsonl"), '{"email":"bo@example.org","status":"active","subscribed":true}\n{"email":"ann@example.org","subscribed":false}\n{"email":"cy@example.org"}\n');
     const listed = [];
-    for await (const row of readSubscribers({ file: join(root, "hand.json") })) listed.push(row);
-    // Each element named by the line it starts on, as a CSV row is.
+    for await (const row of readSubscribers({ file: join(root, "hand.jsonl") })) listed.push(row);
     expect(listed).toEqual([
+      { line: 1, email: "bo@example.org", status: "active", fields: { subscribed: "true" } },
+      { line: 2, reason: expect.stringContaining('no status, but "subscribed" looks like a subscription state') },
+      { line: 3, email: "cy@example.org", fields: {} },
+    ]);
+    await put(join(root, "lines.json"), '[\n  {"email": "bo@example.org", "note": "a, b [c] {d} \\"e\\""},\n  "just text",\n  {\n    "email": "ann@example.org"\n  }\n]\n');
+    const elements = [];
+    for await (const row of readSubscribers({ file: join(root, "lines.json") })) elements.push(row);
+    expect(elements).toEqual([
       { line: 2, email: "bo@example.org", fields: { note: 'a, b [c] {d} "e"' } },
       { line: 3, reason: "not an object with an email field" },
-      { line: 4, reason: expect.stringContaining(stateless.replace("%s", "Unsubscribed")) },
+      { line: 4, email: "ann@example.org", fields: {} },
     ]);
     // A time of signing up is no state, and a status column says it all.
     await put(join(root, "plain.csv"), "email,name,subscribed_at,opt_in_ip\nann@example.org,Ann,2024-01-01,192.0.2.1\n");
@@ -361,14 +371,18 @@ for (const backend of await backends("subscriber import tests")) {
       const list = new SubscriberList(store, LIST, SECRET);
       const root = await tempProject();
       const file = join(root, "substack-resaved.csv");
-      await put(file, "email,active_subscription,email_disabled,created_at\nday@example.org,FALSE,FALSE,27/08/2022 15:06\nmonth@example.org,FALSE,FALSE,8/27/2022 15:06\niso@example.org,FALSE,FALSE,2022-08-27T15:06:27.713Z\n");
+      await put(file, "email,active_subscription,email_disabled,created_at\nday@example.org,FALSE,FALSE,27/08/2022 15:06\nmonth@example.org,FALSE,FALSE,8/27/2022 15:06\niso@example.org,FALSE,FALSE,2022-08-27T15:06:27.713Z\nbare@example.org,FALSE,FALSE,2022-08-27T15:06:27\n");
       const problems: string[] = [];
       const now = new Date("2026-11-29T12:00:00Z");
-      const report = await importFile(list, file, undefined, now, (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
-      expect(report).toMatchObject({ added: 3, invalid: 0 });
-      expect(problems).toEqual([2, 3].map((line) => expect.stringMatching(new RegExp(`^${line} warning created_at is not a time written year first .*its time is not kept$`))));
+      // A machine west of Greenwich, where Date reads a time without an offset four hours later in UTC.
+      vi.stubEnv("TZ", "America/New_York");
+      const report = await importFile(list, file, undefined, now, (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`)).finally(() => vi.unstubAllEnvs());
+      expect(report).toMatchObject({ added: 4, invalid: 0 });
+      expect(problems).toEqual([2, 3].map((line) => expect.stringMatching(new RegExp(`^${line} warning created_at is not a time written YYYY-MM-DD .*its time is not kept$`))));
       expect((await list.history("month@example.org")).consents).toMatchObject([{ subscribedAt: now.toISOString() }]);
       expect((await list.history("iso@example.org")).consents).toMatchObject([{ subscribedAt: "2022-08-27T15:06:27.713Z" }]);
+      // Without an offset, UTC, as the spaced form is, whatever this machine's zone.
+      expect((await list.history("bare@example.org")).consents).toMatchObject([{ subscribedAt: "2022-08-27T15:06:27.000Z" }]);
       await store.close();
     });
 
