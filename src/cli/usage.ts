@@ -33,6 +33,16 @@ export function parseNow(value: string | undefined): Date {
   return date;
 }
 
+/** Parses a `--shard` value, `i/N` with 1 <= i <= N; undefined when none is given. */
+export function parseShard(value: string | undefined): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) throw new PressworkError("usage", `--shard is "${value}": write it as i/N with 1 <= i <= N, e.g. 2/4`);
+  return { index, count };
+}
+
 /** Whether an error is one the command line caused (bad flag, missing argument). */
 export function isUsageError(error: unknown): boolean {
   return isPressworkError(error, "usage") || (error instanceof Error && error.name === "CLIError");

@@ -7,7 +7,7 @@ import type { Stop } from "../../delivery/send.js";
 import { feedbackRates, type IssueFeedback } from "../../feedback/rules.js";
 import { finalizeShards, send, type ListProgress, type SendOutcome } from "../../pipeline/send.js";
 import { report } from "../report.js";
-import { parseNow } from "../usage.js";
+import { parseNow, parseShard } from "../usage.js";
 import { io } from "../io.js";
 import { ERRORS } from "../../errors/catalogue.js";
 import { PressworkError } from "../../errors/error.js";
@@ -129,15 +129,6 @@ function signals(): { stop: AbortController; hurry: AbortController } {
     parentPort?.unref();
   }
   return { stop, hurry };
-}
-
-function parseShard(value: string | undefined): { index: number; count: number } | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(\d+)\/(\d+)$/.exec(value);
-  const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (!match || count < 1 || index < 1 || index > count) throw new PressworkError("usage", `--shard is "${value}": write it as i/N with 1 <= i <= N, e.g. 2/4`);
-  return { index, count };
 }
 
 function summarise(outcome: SendOutcome, dryRun: boolean): void {

@@ -3,6 +3,7 @@ import { loadConfig } from "../../config/load.js";
 import { holderOf, openStore, readStateView, saveJournals, stateSettings } from "../../state/state.js";
 import { type StateStore } from "../../state/store.js";
 import { report } from "../report.js";
+import { parseShard } from "../usage.js";
 import { io } from "../io.js";
 import { PressworkError } from "../../errors/error.js";
 import { ABOUT } from "./about.js";
@@ -15,19 +16,22 @@ const ACTIONS = ["fetch", "save", "show", "runs"] as const;
  * it); save writes what attempts on this machine journalled and the store
  * lacks (a send killed before its last save: GitHub's "always" step runs
  * it); show prints the issues, their sends and the locks; runs prints the
- * GitHub runs, other than this one, whose sends still hold a lock, newest
- * first, one id a line: a send that could not save left what it mailed
- * since its last save only in its run's artifact, which the next run
- * restores before it sends.
+ * GitHub runs, other than this one, whose sends (of the whole list, or of
+ * `--shard i/N`) still hold a lock, newest first, one id a line: a send
+ * that could not save left what it mailed since its last save only in its
+ * run's artifact, which the next run restores before it sends.
  */
 export const stateCommand = defineCommand({
   meta: { name: "state", description: ABOUT.state },
   args: {
     action: { type: "positional", description: "fetch, save, show or runs", required: true, valueHint: "fetch|save|show|runs" },
+    shard: { type: "string", description: "runs: the locks of this shard of a split send (i/N); without it, those of unsharded sends", valueHint: "i/N" },
   },
   async run({ args }) {
     const action = args.action as (typeof ACTIONS)[number];
     if (!ACTIONS.includes(action)) throw new PressworkError("usage", `presswork state ${args.action}: use one of ${ACTIONS.join(", ")}`);
+    const shard = parseShard(args.shard);
+    if (shard && action !== "runs") throw new PressworkError("usage", `--shard is for presswork state runs, not ${action}`);
     const root = io.root();
     const { config, file } = await loadConfig(root);
     if (!config) {
@@ -62,7 +66,9 @@ export const stateCommand = defineCommand({
       if (action === "runs") {
         await store.refresh();
         const mine = process.env["GITHUB_RUN_ID"];
-        const locks = [...(await store.summary()).locks].sort((a, b) => (a.since < b.since ? 1 : a.since > b.since ? -1 : 0));
+        // One send of a shard (or of the whole list) at a time: another run's lock on it is one its send left behind.
+        const sameShard = (lock: { shard?: { index: number; count: number } }) => (lock.shard ? lock.shard.index === shard?.index && lock.shard.count === shard.count : !shard);
+        const locks = [...(await store.summary()).locks].filter(sameShard).sort((a, b) => (a.since < b.since ? 1 : a.since > b.since ? -1 : 0));
         for (const id of new Set(locks.map((lock) => lock.attempt.github?.runId))) if (id !== undefined && id !== mine) io.out(id);
         return;
       }
