@@ -162,7 +162,7 @@ export class SmtpTransport implements Transport {
     } catch (error) {
       if (!this.settings.secure && SILENT.has((error as PoolError).timeoutType ?? "") && (await speaksTlsFirst(this.settings, this.timeoutMs))) {
         const { host, port } = this.settings;
-        throw new PressworkError("smtp-setup", `cannot send through ${this.description}: the server sent no greeting in plain text, and answers TLS from the first byte, as smtps:// does. Use smtps://${host}:${port} in SMTP_URL (user and password as before), or SMTP_SECURE=true with SMTP_HOST. Nothing was sent.`);
+        throw new PressworkError("smtp-setup", `cannot send through ${this.description}: the server sent no greeting in plain text, and greets over TLS from the first byte, as smtps:// expects. Use smtps://${host}:${port} in SMTP_URL (user and password as before), or SMTP_SECURE=true with SMTP_HOST. Nothing was sent.`);
       }
       throw fatal(error, this.description, this.settings);
     }
@@ -196,10 +196,11 @@ export class SmtpTransport implements Transport {
 const SILENT = new Set(["GREETING_TIMEOUT", "SOCKET_TIMEOUT"]);
 
 /**
- * Whether the server completes a TLS handshake: one that speaks TLS from the
- * first byte does; one that speaks plain SMTP first answers the handshake
- * with its "220" greeting, and one that is down or stuck answers nothing.
- * Only the handshake: nothing is sent over it, and the certificate is not
+ * Whether the server greets in SMTP ("220") once spoken to in TLS: one that
+ * speaks TLS from the first byte does; one that speaks plain SMTP first
+ * answers the handshake with its greeting in the clear, another TLS service
+ * (HTTPS on 443, IMAP on 993) with something else or nothing, and one that
+ * is down or stuck with nothing. Nothing is sent, and the certificate is not
  * judged (the send itself judges it, over smtps://).
  */
 function speaksTlsFirst(settings: SmtpSettings, timeoutMs: number): Promise<boolean> {
@@ -211,7 +212,7 @@ function speaksTlsFirst(settings: SmtpSettings, timeoutMs: number): Promise<bool
       resolve(answer);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once("secureConnect", () => done(true));
+    socket.once("data", (chunk: Buffer) => done(/^220[ -]/.test(chunk.toString("latin1", 0, 4))));
     socket.once("error", () => done(false));
   });
 }

@@ -1,8 +1,10 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import getTLSOptions from "smtp-server/lib/tls-options";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startCli, type CliResult } from "../helpers/cli.js";
 import { git, initRepo } from "../helpers/git.js";
@@ -287,7 +289,7 @@ describe("a busy server at the start of a send", () => {
     // It said "the server did not answer in time" and exit 4, run again later: no later run would have helped.
     expect(cli.code, cli.stderr).toBe(3);
     expect(cli.stderr).toContain("[smtp-setup]");
-    expect(cli.stderr).toContain(`the server sent no greeting in plain text, and answers TLS from the first byte, as smtps:// does. Use smtps://127.0.0.1:${smtp.port} in SMTP_URL`);
+    expect(cli.stderr).toContain(`the server sent no greeting in plain text, and greets over TLS from the first byte, as smtps:// expects. Use smtps://127.0.0.1:${smtp.port} in SMTP_URL`);
     expect(cli.stderr).not.toContain("right");
     expect(smtp.logins).toEqual([]);
     expect(smtp.received).toHaveLength(0);
@@ -310,5 +312,22 @@ describe("a busy server at the start of a send", () => {
     expect(cli.stderr).toContain("the server did not answer in time");
     // The plain connection, then the TLS handshake that tells a TLS-first server apart.
     expect(silent.size, cli.stderr).toBe(2);
+  });
+
+  it("a TLS service that is no SMTP server (HTTPS on 443, IMAP on 993) is not taken for smtps://: exit 4, as for any server that did not answer", async () => {
+    root = await project(5);
+    await greetingWithin2s();
+    await list(5);
+    // Takes the handshake, then waits for the client to speak first, as HTTPS does.
+    const https = createTlsServer(getTLSOptions({}), (socket) => socket.on("error", () => {}));
+    await new Promise<void>((resolve) => https.listen(0, "127.0.0.1", resolve));
+    let handshakes = 0;
+    https.on("secureConnection", () => handshakes++);
+    closers.push(() => new Promise<void>((resolve) => https.close(() => resolve())));
+    const cli = await sendCli(`smtp://127.0.0.1:${(https.address() as AddressInfo).port}`, () => handshakes);
+    expect(cli.code, cli.stderr).toBe(4);
+    expect(cli.stderr).toContain("the server did not answer in time");
+    expect(cli.stderr).not.toContain("smtps://127.0.0.1");
+    expect(handshakes).toBe(1);
   });
 });
