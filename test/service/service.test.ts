@@ -144,15 +144,17 @@ for (const backend of await backends("service tests")) {
     it("mails one mailbox at most three confirmations in the week a link works, however its address is spelled and however the requests are spread", async () => {
       const r = await start({ PRESSWORK_SUBSCRIBE_PER_MINUTE: "1000" });
       const mailbox = (identity: string) => (identity.split("@")[0] ?? "").replaceAll(".", "").replace(/\+.*/, "") === "spread";
+      let at = 0;
       for (const hour of [0, 1, 2, 30, 100, 160]) {
+        r.advance((hour - at) * 3_600_000);
+        at = hour;
         expect((await postForm(`${r.url}/subscribe`, { email: `spr.ead+h${hour}@gmail.com` })).status).toBe(303);
         expect((await postForm(`${r.url}/subscribe`, { email: `sp.r.ead+h${hour}b@gmail.com` })).status).toBe(303);
-        r.advance(hour === 160 ? 0 : 3_600_000);
       }
       const rows = await r.service.store.db.selectFrom("subscribers").select("identity").where("identity", "like", "%@gmail.com").execute();
       expect(rows.filter((row) => mailbox(row.identity))).toHaveLength(3);
-      // A week after the first requests, the mailbox may ask again.
-      r.advance(8 * 86_400_000);
+      // A week after the first requests (hour 168 is 7 days), the mailbox may ask again.
+      r.advance((170 - at) * 3_600_000);
       expect((await postForm(`${r.url}/subscribe`, { email: "spread+later@gmail.com" })).status).toBe(303);
       const later = await r.service.store.db.selectFrom("subscribers").select("identity").where("identity", "like", "%@gmail.com").execute();
       expect(later.filter((row) => mailbox(row.identity))).toHaveLength(4);
