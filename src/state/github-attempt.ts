@@ -17,8 +17,9 @@ export function earlierAttempt(other: Attempt["github"], mine: Attempt["github"]
 /**
  * Whether `other` is an attempt of the same job in another GitHub run than
  * `mine`: its journal reached this runner in that run's artifact, uploaded
- * once its send had ended (a runner runs one job at a time, and the send
- * job's concurrency group one send at a time).
+ * once its send had ended (a runner runs one job at a time, and a shard's
+ * send restores only its own shard's artifacts, of which one send runs at a
+ * time).
  */
 export function otherRun(other: Attempt["github"], mine: Attempt["github"]): boolean {
   return other !== undefined && mine !== undefined && other.runId !== mine.runId && other.job === mine.job;
