@@ -165,6 +165,11 @@ function time(value: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+/** The cell of `row` in the column named `name` (lower case), whatever the case of the file's header. */
+function cell(row: Record<string, string>, name: string): string | undefined {
+  return Object.entries(row).find(([k]) => k.toLowerCase() === name)?.[1];
+}
+
 /**
  * The times of a row (see time), by column; a column whose cell holds no
  * time it can read gets a warning, named by the column (never its value):
@@ -173,7 +178,7 @@ function time(value: string | undefined): Date | undefined {
 function times(row: Record<string, string>) {
   const warnings: string[] = [];
   const at = (column: string | undefined): Date | undefined => {
-    const value = column === undefined ? undefined : Object.entries(row).find(([k]) => k.toLowerCase() === column)?.[1];
+    const value = column === undefined ? undefined : cell(row, column);
     const date = time(value);
     if (value && !date) warnings.push(`${column} is not a time written YYYY-MM-DD (2024-08-27, or 2024-08-27T15:06:00Z), as the service exports it: a spreadsheet may have rewritten it; its time is not kept`);
     return date;
@@ -216,7 +221,7 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     if (/^nonsubscribed_/i.test(basename(path))) return (_row, line) => ({ line, skipped: "a nonsubscribed contact at Mailchimp: never opted in to marketing mail" });
     const status = names.has("unsub_time") ? "unsubscribed" : names.has("clean_time") ? "bounced" : "active";
     return (row, line) => {
-      const get = (name: string) => Object.entries(row).find(([k]) => k.toLowerCase() === name)?.[1];
+      const get = (name: string) => cell(row, name);
       const name = [get("first name"), get("last name")].filter(Boolean).join(" ").trim();
       const t = times(row);
       const stoppedAt = t.at(status === "unsubscribed" ? "unsub_time" : status === "bounced" ? "clean_time" : undefined);
