@@ -22,14 +22,18 @@ export function parseConfig(text: string, path = CONFIG_FILE): ConfigResult {
   const subscribe = config.newsletter?.subscribe;
   // The service answers /subscribe, and its links are made beside it: /subscribe/ would put them under it, where nothing answers.
   if (subscribe) subscribe.url = withoutTrailingSlash(subscribe.url);
+  const misplaced = config.newsletter ? unsubscribeOffService(config.newsletter) : undefined;
+  if (misplaced) fileWarning(file, "config-unsubscribe-url", misplaced, { place: { line: unsubscribeUrlLine(text), column: 1 } });
+  const plain = config.newsletter ? plainUnsubscribe(config.newsletter.unsubscribe.url) : undefined;
+  if (plain) fileWarning(file, "config-unsubscribe-https", plain, { place: { line: unsubscribeUrlLine(text), column: 1 } });
+  return { config, file };
+}
+
+/** The line of `url:` under `unsubscribe:` in the config's text, or 1. */
+function unsubscribeUrlLine(text: string): number {
   const lines = text.split("\n");
   const block = lines.findIndex((l) => /^\s+unsubscribe\s*:/.test(l));
-  const line = Math.max(block >= 0 ? lines.findIndex((l, i) => i > block && /^\s+url\s*:/.test(l)) + 1 : 0, 1);
-  const misplaced = config.newsletter ? unsubscribeOffService(config.newsletter) : undefined;
-  if (misplaced) fileWarning(file, "config-unsubscribe-url", misplaced, { place: { line, column: 1 } });
-  const plain = config.newsletter ? plainUnsubscribe(config.newsletter.unsubscribe.url) : undefined;
-  if (plain) fileWarning(file, "config-unsubscribe-https", plain, { place: { line, column: 1 } });
-  return { config, file };
+  return Math.max(block >= 0 ? lines.findIndex((l, i) => i > block && /^\s+url\s*:/.test(l)) + 1 : 0, 1);
 }
 
 /** A URL whose path, other than the root, ends in slashes, without them. */
