@@ -346,17 +346,22 @@ for (const backend of await backends("subscriber import tests")) {
       await store.close();
     });
 
-    it("imports its own export with the times it holds, and leaves out the pending subscribers export --status all writes", async () => {
-      const store = await openStore({ url: await backend.fresh("own-export"), root: "/nonexistent" });
+    /** Imports `text` as the file `name` into a fresh list; each problem as "line severity reason". */
+    const importText = async (name: string, text: string, now = new Date("2026-11-29T12:00:00Z")) => {
+      const store = await openStore({ url: await backend.fresh(name.replace(/\W/g, "-")), root: "/nonexistent" });
       const list = new SubscriberList(store, LIST, SECRET);
-      const root = await tempProject();
-      const file = join(root, "export.csv");
-      await put(
-        file,
+      const file = join(await tempProject(), name);
+      await put(file, text);
+      const problems: string[] = [];
+      const report = await importFile(list, file, undefined, now, (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
+      return { store, list, report, problems };
+    };
+
+    it("imports its own export with the times it holds, and leaves out the pending subscribers export --status all writes", async () => {
+      const { store, list, report, problems } = await importText(
+        "export.csv",
         "email,name,status,subscribed_at,changed_at\nann@example.org,Ann,active,2023-01-02T03:04:05.000Z,2023-01-02T03:04:05.000Z\nbo@example.org,Bo,unsubscribed,2022-02-03T04:05:06.000Z,2024-05-06T07:08:09.000Z\ncy@example.org,Cy,pending,2026-11-28T10:00:00.000Z,2026-11-28T10:00:00.000Z\n",
       );
-      const problems: string[] = [];
-      const report = await importFile(list, file, undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
       expect(report).toMatchObject({ added: 2, skipped: 1, invalid: 0 });
       expect(problems).toEqual(["4 skipped pending: never confirmed, so not imported"]);
       const ann = await list.history("ann@example.org");
@@ -367,16 +372,14 @@ for (const backend of await backends("subscriber import tests")) {
     });
 
     it("keeps no time a spreadsheet rewrote (27/08/2022, or 8/27/2022 read in this machine's zone), and says so beside the row", async () => {
-      const store = await openStore({ url: await backend.fresh("excel-dates"), root: "/nonexistent" });
-      const list = new SubscriberList(store, LIST, SECRET);
-      const root = await tempProject();
-      const file = join(root, "substack-resaved.csv");
-      await put(file, "email,active_subscription,email_disabled,created_at\nday@example.org,FALSE,FALSE,27/08/2022 15:06\nmonth@example.org,FALSE,FALSE,8/27/2022 15:06\niso@example.org,FALSE,FALSE,2022-08-27T15:06:27.713Z\nbare@example.org,FALSE,FALSE,2022-08-27T15:06:27\n");
-      const problems: string[] = [];
       const now = new Date("2026-11-29T12:00:00Z");
       // A machine west of Greenwich, where Date reads a time without an offset four hours later in UTC.
       vi.stubEnv("TZ", "America/New_York");
-      const report = await importFile(list, file, undefined, now, (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`)).finally(() => vi.unstubAllEnvs());
+      const { store, list, report, problems } = await importText(
+        "substack-resaved.csv",
+        "email,active_subscription,email_disabled,created_at\nday@example.org,FALSE,FALSE,27/08/2022 15:06\nmonth@example.org,FALSE,FALSE,8/27/2022 15:06\niso@example.org,FALSE,FALSE,2022-08-27T15:06:27.713Z\nbare@example.org,FALSE,FALSE,2022-08-27T15:06:27\n",
+        now,
+      ).finally(() => vi.unstubAllEnvs());
       expect(report).toMatchObject({ added: 4, invalid: 0 });
       expect(problems).toEqual([2, 3].map((line) => expect.stringMatching(new RegExp(`^${line} warning created_at is not a time written YYYY-MM-DD .*its time is not kept$`))));
       expect((await list.history("month@example.org")).consents).toMatchObject([{ subscribedAt: now.toISOString() }]);
@@ -387,20 +390,17 @@ for (const backend of await backends("subscriber import tests")) {
     });
 
     it("says once, at its header, that Ghost's own export leaves out whom Ghost stopped mailing after bounces", async () => {
-      const store = await openStore({ url: await backend.fresh("ghost-stock"), root: "/nonexistent" });
-      const list = new SubscriberList(store, LIST, SECRET);
-      const root = await tempProject();
-      const file = join(root, "ghost-stock.csv");
       // The columns Ghost writes (members/csv/unparse): no email_disabled.
-      await put(file, "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,gift_id\n1,ines@example.org,Ines,,true,false,,2023-04-02T08:00:00.000Z,,,,\n2,bo@example.org,Bo,,true,false,,2023-04-03T08:00:00.000Z,,,,\n");
-      const problems: string[] = [];
-      const report = await importFile(list, file, undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
+      const { store, list, report, problems } = await importText(
+        "ghost-stock.csv",
+        "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,gift_id\n1,ines@example.org,Ines,,true,false,,2023-04-02T08:00:00.000Z,,,,\n2,bo@example.org,Bo,,true,false,,2023-04-03T08:00:00.000Z,,,,\n",
+      );
       expect(report).toMatchObject({ added: 2, invalid: 0 });
       expect(problems).toEqual([expect.stringMatching(/^1 warning a Ghost members export does not say which members Ghost stopped mailing after a hard bounce or a spam complaint/)]);
       // A file that says so is read as it says, with nothing to warn of.
-      problems.length = 0;
-      await importFile(list, join(FIXTURES, "ghost.csv"), undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => problems.push(`${line} ${severity} ${reason}`));
-      expect(problems.filter((p) => p.includes("warning"))).toEqual([]);
+      const again: string[] = [];
+      await importFile(list, join(FIXTURES, "ghost.csv"), undefined, new Date("2026-11-29T12:00:00Z"), (line, reason, severity) => again.push(`${line} ${severity} ${reason}`));
+      expect(again.filter((p) => p.includes("warning"))).toEqual([]);
       await store.close();
     });
   });
