@@ -103,7 +103,6 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const subject = `${options.test ? "[TEST] " : ""}${issue.subject}`;
   refuseLineBreaks({ subject, "sender name": newsletter.from.name });
   const domain = newsletter.from.address.split("@")[1] ?? "localhost";
-  const listName = (newsletter.name ?? config.site.title).replace(/["\\]/g, "");
   const composer = new MailComposer({
     // Derived, not random, so the same message is the same bytes (the preview in dist/ is reproducible).
     baseBoundary: createHash("sha1").update(`${newsletter.listId}:${issue.plan.number}:${subject}`).digest("hex").slice(0, 16),
@@ -117,7 +116,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
     text: { content: PLACEHOLDER.text, contentTransferEncoding: "quoted-printable" },
     html: { content: PLACEHOLDER.html, contentTransferEncoding: "quoted-printable" },
     headers: {
-      "List-ID": { prepared: true, value: `"${listName}" <${newsletter.listId}>` },
+      "List-ID": { prepared: true, value: listIdValue(newsletter.name ?? config.site.title, newsletter.listId) },
       "List-Unsubscribe": { prepared: true, value: `<${PLACEHOLDER.unsubscribe}>, <${PLACEHOLDER.mailto}>` },
       "List-Unsubscribe-Post": { prepared: true, value: "List-Unsubscribe=One-Click" },
       ...Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name, { prepared: true, value }])),
@@ -171,6 +170,18 @@ const PLACEHOLDER = {
   text: "PRESSWORKTEXTBODYPLACEHOLDER",
   html: "PRESSWORKHTMLBODYPLACEHOLDER",
 };
+
+/**
+ * The List-ID header's value (RFC 2919): the list's name as a phrase, quoted
+ * when it is plain ASCII and RFC 2047-encoded when it is not (a header is
+ * 7-bit without SMTPUTF8, and an encoded word may not stand in quotes), then
+ * the list id; folded to lines of 76.
+ */
+export function listIdValue(name: string, listId: string): string {
+  const phrase = name.replace(/[\r\n]+/g, " ").trim();
+  const shown = mimeFuncs.isPlainText(phrase) ? mimeFuncs.quoteString(phrase) : mimeFuncs.encodeWords(phrase, "Q", 52, true);
+  return mimeFuncs.foldLines(`List-ID: ${shown} <${listId}>`, 76).slice("List-ID: ".length);
+}
 
 /** The To header for one recipient: the name RFC 2047-encoded when it is not plain ASCII, quoted otherwise. */
 function toHeader(recipient: Recipient): string {

@@ -5,7 +5,7 @@ import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { EMAIL_TEMPLATES } from "../issues/limits.js";
 import type { DkimKey } from "../issues/dkim.js";
-import { SIGNED_HEADERS } from "../issues/message.js";
+import { listIdValue, SIGNED_HEADERS } from "../issues/message.js";
 import { CONFIRM_DAYS } from "../issues/tokens.js";
 import { MjmlThread } from "../pipeline/mjml-thread.js";
 import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
@@ -83,10 +83,9 @@ export class ServiceMail {
         return escape ? escapeXml(value) : value;
       });
     const domain = this.newsletter.from.address.split("@")[1] ?? "localhost";
-    const listName = (this.newsletter.name ?? this.config.site.title).replace(/["\\\r\n]/g, "");
     const headers: Record<string, { prepared: true; value: string }> = { "Auto-Submitted": { prepared: true, value: "auto-generated" } };
     if (kind === "welcome" && values.unsubscribeUrl && values.unsubscribeMailto) {
-      headers["List-ID"] = { prepared: true, value: `"${listName}" <${this.newsletter.listId}>` };
+      headers["List-ID"] = { prepared: true, value: listIdValue(this.newsletter.name ?? this.config.site.title, this.newsletter.listId) };
       headers["List-Unsubscribe"] = { prepared: true, value: `<${values.unsubscribeUrl}>, <${values.unsubscribeMailto}>` };
       headers["List-Unsubscribe-Post"] = { prepared: true, value: "List-Unsubscribe=One-Click" };
     }

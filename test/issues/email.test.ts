@@ -158,6 +158,18 @@ describe("each recipient's message", () => {
     expect(String(mail.text)).not.toMatch(/%%[a-z_]+%%/);
   });
 
+  it("names a list with accents in List-ID as an RFC 2047 word, so every header stays 7-bit for a relay without SMTPUTF8", async () => {
+    const named = { ...newsletter, name: 'Señal y Ruido — "Semanal"' };
+    const raw = await buildMessage(issue, { address: "ann@example.org" }, config, named, { secret: SECRET, date: NOW });
+    const head = raw.subarray(0, raw.indexOf("\r\n\r\n"));
+    expect([...head].filter((byte) => byte > 0x7e)).toEqual([]);
+    const list = (await simpleParser(raw)).headers.get("list") as { id?: { name?: string; id?: string } } | undefined;
+    expect(list?.id?.id).toBe("weekly.signal-noise.example");
+    // mailparser leaves List-ID's phrase as it stands: decoded as the phrase of an address, as a mail client reads one.
+    const phrase = await simpleParser(`From: ${list?.id?.name} <list@example.org>\r\n\r\n`);
+    expect(phrase.from?.value[0]?.name).toBe('Señal y Ruido — "Semanal"');
+  });
+
   it("gives each recipient their own unsubscribe link and Message-ID, the same on every build", async () => {
     const a = await simpleParser(await buildMessage(issue, { address: "a@example.org" }, config, newsletter, { secret: SECRET, date: NOW }));
     const b = await simpleParser(await buildMessage(issue, { address: "b@example.org" }, config, newsletter, { secret: SECRET, date: NOW }));
