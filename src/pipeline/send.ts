@@ -196,14 +196,13 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     const to = audience.testCopyTo;
     const content = await issueContent(request, config, letter.newsletter, assembly.articles, letter.issues, letter.next, number);
     if ("nothingNew" in content) return { files: [], nothingToSend: content.nothingNew };
-    const { compiled, date } = content;
-    const factory = await messages(compiled, date, true);
+    const factory = await messages(content.compiled, request.now, true);
     try {
       await transport.verify();
       // A test copy's bounce goes to the bounce mailbox without a token: it is about no subscriber and no issue's rates.
       const outcome = await transport.send({ key: keyOf(to), envelope: { from: bounces?.address ?? letter.newsletter.from.address, to }, messageId: `<issue-${number}-test.${keyOf(to)}@${domain}>`, raw: await factory({ address: to }) });
       if (outcome.state !== "sent" && outcome.state !== "outboxed") throw new PressworkError("send-refused", `the test message was refused: ${outcome.response}`);
-      return { ...base, issue: number, subject: compiled.subject, transport: transport.description, testSentTo: to };
+      return { ...base, issue: number, subject: content.compiled.subject, transport: transport.description, testSentTo: to };
     } finally {
       await transport.close();
     }
@@ -249,11 +248,11 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     for (const line of store?.notices ?? []) notice(line);
     const content = await issueContent(request, config, letter.newsletter, assembly.articles, states, letter.next, number);
     if ("nothingNew" in content) return { files: [], nothingToSend: content.nothingNew };
-    const { compiled, date, frozen } = content;
+    const { compiled, frozen } = content;
     if (writes && store && !frozen && transport.kind === "smtp") {
       const issue: FrozenIssue = {
         number,
-        date: date.toISOString(),
+        date: compiled.plan.date.toISOString(),
         subject: compiled.subject,
         articles: compiled.plan.articles.map((a) => a.id),
         content: { html: compiled.html, text: compiled.text, preheader: compiled.preheader, webUrl: compiled.webUrl },
@@ -276,7 +275,8 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       reported++;
       reporter?.add({ key, issue, at, detail: `${code} at RCPT TO` });
     };
-    const factory = await messages(compiled, date);
+    // The Date header is this attempt's clock: a retry days later dated by the first would look days old (and score as such).
+    const factory = await messages(compiled, request.now);
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
     const total = request.onProgress ? estimateRows(source) : undefined;
     const progress: ListProgress = { sent: 0, outboxed: 0, tempFailed: 0, permFailed: 0, notSent: 0, invalid: 0, skippedSent: 0, skippedOutboxed: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, retrying: 0, rows: 0, ...(total === undefined ? {} : { total }) };
@@ -454,7 +454,7 @@ function chooseIssue(request: SendRequest, issues: readonly IssueState[]): Chose
   return { number: (last?.issue.number ?? 0) + 1 };
 }
 
-/** What the issue is: frozen by its first attempt, or planned and compiled now (its first attempt). */
+/** What the issue is: frozen by its first attempt (with that attempt's date), or planned and compiled now (its first attempt). */
 async function issueContent(
   request: SendRequest,
   config: Config,
@@ -463,26 +463,26 @@ async function issueContent(
   issues: readonly IssueState[],
   next: CompiledIssue | undefined,
   number: number,
-): Promise<{ compiled: CompiledIssue; date: Date; frozen: boolean } | { nothingNew: string }> {
+): Promise<{ compiled: CompiledIssue; frozen: boolean } | { nothingNew: string }> {
   const started = issues.find((s) => s.issue.number === number)?.issue;
   if (started?.content) {
     const byId = new Map(articles.map((a) => [a.id, a]));
     const plan: IssuePlan = { number, date: new Date(started.date), articles: started.articles.flatMap((id) => byId.get(id) ?? []), more: 0 };
     const { html, text, preheader, webUrl } = started.content;
-    return { compiled: { plan, subject: started.subject, preheader, webUrl, html, text, shortened: "no" }, date: new Date(started.date), frozen: true };
+    return { compiled: { plan, subject: started.subject, preheader, webUrl, html, text, shortened: "no" }, frozen: true };
   }
   if (started) {
     // Carried over from an earlier version, without its content: compiled again from its articles.
     const byId = new Map(articles.map((a) => [a.id, a]));
     const plan: IssuePlan = { number, date: new Date(started.date), articles: started.articles.flatMap((id) => byId.get(id) ?? []), more: 0 };
     const compiled = await compileIssue(plan, config, newsletter, readEmailTemplates(request.root));
-    return { compiled: { ...compiled, subject: started.subject }, date: new Date(started.date), frozen: true };
+    return { compiled: { ...compiled, subject: started.subject }, frozen: true };
   }
   const record = { issues: issues.map(({ issue }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles })) };
   const planned = next?.plan.number === number ? next.plan : planNextIssue(articles, record, newsletter, request.now);
   if (!planned || planned.number !== number) return { nothingNew: `Nothing new since issue #${number - 1}: no issue to send.` };
-  // The issue's date is the send's clock, as its Date header.
-  return { compiled: await compileIssue({ ...planned, date: request.now }, config, newsletter, readEmailTemplates(request.root)), date: request.now, frozen: false };
+  // The issue's date is the clock of its first attempt.
+  return { compiled: await compileIssue({ ...planned, date: request.now }, config, newsletter, readEmailTemplates(request.root)), frozen: false };
 }
 
 function subscriberSource(request: SendRequest, list: string): SubscriberSource {

@@ -47,7 +47,7 @@ export interface Shard {
 /** An issue as it was sent: written once, when its first attempt starts, and never re-rendered. */
 export interface FrozenIssue {
   number: number;
-  /** The issue's date (its Date header), ISO 8601. */
+  /** The issue's date (its first attempt's clock), ISO 8601. */
   date: string;
   subject: string;
   /** Permanent ids of its articles, in order. */

@@ -134,10 +134,17 @@ describe("what each SMTP reply means", () => {
     expect(smtp.offered.get("r2@example.org")).toBe(3);
     expect(await (await readState(root)).suppressed()).toEqual(new Set());
     smtp.behave("r2@example.org", "accept");
-    const retry = await send(request({ retryFailed: true }));
+    // Four days later: the retry sends the frozen issue, dated when it goes out (a Date 96 hours before Received scores as spam).
+    const later = new Date(NOW.getTime() + 4 * 86_400_000);
+    const retry = await send(request({ retryFailed: true, now: later }));
     expect(retry.report).toMatchObject({ sent: 1, tempFailed: 0, skippedSent: 3 });
     expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(addresses(4).sort());
     expect((await readState(root)).summary.issues.at(-1)?.complete?.counts).toMatchObject({ sent: 4, failed: 0 });
+    const [first0, retried] = await Promise.all(["r0@example.org", "r2@example.org"].map((to) => simpleParser(smtp.received.find((m) => m.to[0] === to)?.raw ?? "")));
+    expect(first0?.date?.toISOString()).toBe(NOW.toISOString());
+    expect(retried?.date?.toISOString()).toBe(later.toISOString());
+    expect(retried?.subject).toBe(first0?.subject);
+    expect((await readState(root)).summary.issues.at(-1)?.issue.date).toBe(NOW.toISOString());
   });
 
   it.each([
