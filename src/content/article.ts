@@ -133,7 +133,10 @@ export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: 
   }
   const block = frontMatterBlock(text);
   if (!block) {
-    fileError(file, "front-matter-unclosed", "the front matter opened on line 1 is never closed: add a line --- after it", { place: { line: 1, column: 1 } });
+    // YAML's document end, which Jekyll takes as the close: the body's parser would not, and would publish the front matter.
+    const dots = text.split("\n").findIndex((line) => /^\.\.\.[ \t]*$/.test(line));
+    if (dots > 0) fileError(file, "front-matter-unclosed", "the front matter is closed with ...: close it with a line --- instead", { place: { line: dots + 1, column: 1 } });
+    else fileError(file, "front-matter-unclosed", "the front matter opened on line 1 is never closed: add a line --- after it", { place: { line: 1, column: 1 } });
     return undefined;
   }
   return { yaml: block.yaml, bodyLine: 2 + block.yaml.split("\n").length };
@@ -142,6 +145,6 @@ export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: 
 /** The front matter after an opening line: its YAML and where its closing line ends; undefined when it never closes. */
 export function frontMatterBlock(text: string): { yaml: string; end: number } | undefined {
   const start = text.indexOf("\n") + 1;
-  const match = /^(?:---|\.\.\.)[ \t]*$/m.exec(text.slice(start));
+  const match = /^---[ \t]*$/m.exec(text.slice(start));
   return match ? { yaml: text.slice(start, start + match.index), end: start + match.index + match[0].length } : undefined;
 }
