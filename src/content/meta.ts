@@ -40,7 +40,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     title: fm.title,
     published: fm.date,
     updated,
-    authors: resolveAuthors(fm.authors, config),
+    authors: resolveAuthors(fm.authors, config, source),
     tags: uniqueTags(fm.tags ?? [], source),
     draft: fm.draft,
     pinnedId: fm.id !== undefined,
@@ -63,16 +63,45 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
   return meta;
 }
 
-function resolveAuthors(names: string[] | undefined, config: Config): Author[] {
+function resolveAuthors(names: string[] | undefined, config: Config, source: SourceFile): Author[] {
   const keys = names ?? (config.defaultAuthor ? [config.defaultAuthor] : []);
-  return keys.map((key) => {
+  return keys.flatMap((key) => {
     const known = Object.hasOwn(config.authors, key) ? config.authors[key] : undefined;
-    if (!known) return { key: slugify(key) || "author", name: key };
-    const author: Author = { key, name: known.name };
-    if (known.email) author.email = known.email;
-    if (known.url) author.url = known.url;
-    return author;
+    return known ? configAuthor(key, known) : guestAuthor(key, config, source);
   });
+}
+
+/** An author of the config's `authors`, by key. */
+function configAuthor(key: string, known: Config["authors"][string]): Author {
+  const author: Author = { key, name: known.name };
+  if (known.email) author.email = known.email;
+  if (known.url) author.url = known.url;
+  return author;
+}
+
+/**
+ * An author written by name, not by a key of the config's `authors`: their
+ * page is the slug of the name. A name with nothing to make one from (李雷,
+ * Σωκράτης), or whose slug is the key of an author of another name, is an
+ * error: every such author would share one page, credited with the others'
+ * articles. A config author's own name is that author.
+ */
+function guestAuthor(name: string, config: Config, source: SourceFile): Author[] {
+  const key = slugify(name);
+  const place = { line: fieldLine(source, "authors"), column: 1 };
+  const keyed = `add them to authors: in presswork.config.yaml under a key of Latin letters and digits, with name: ${name}, and write that key here`;
+  if (!key) {
+    fileError(source.file, "author-page", `author ${quote(name)} has no Latin letters or digits to make their page's address from: ${keyed}`, { place });
+    return [];
+  }
+  const other = Object.hasOwn(config.authors, key) ? config.authors[key] : undefined;
+  // Written by their name rather than their key: the same person.
+  if (other?.name.trim().toLowerCase() === name.trim().toLowerCase()) return [configAuthor(key, other)];
+  if (other) {
+    fileError(source.file, "author-page", `author ${quote(name)} would share the page authors/${key}/ of ${other.name}: write ${key} if it is ${other.name}, or ${keyed}`, { place });
+    return [];
+  }
+  return [{ key, name }];
 }
 
 /** The article's tags, one per page: a tag with nothing to make an address from is an error, two spellings of one are a warning. */

@@ -20,6 +20,7 @@ export const RULES = {
   "missing-asset": { source: "content", summary: "the front matter names an image that is not there" },
   "tag-empty": { source: "content", summary: "a tag has no letters or digits to make its page's address from" },
   "tag-spelling": { source: "content", summary: "two spellings of one tag" },
+  "author-page": { source: "content", summary: "an author not in the config whose name makes no page address of its own" },
   placeholder: { source: "content", summary: "text left from `presswork new` in an article that is no draft" },
   "feed-item-size": { source: "feeds", summary: "an article's body is too large for a feed item; feeds carry its summary" },
   "broken-link": { source: "markdown", summary: "a link to another article or a file that does not exist" },
