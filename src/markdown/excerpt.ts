@@ -6,7 +6,7 @@ const WORDS_PER_MINUTE = 230;
 
 /** Plain-text facts about an article body. */
 export interface BodyStats {
-  /** First paragraph as plain text, cut at a word boundary near `maxLength`. */
+  /** The first paragraph with text, as plain text (no HTML tags, no image's alt), cut at a word boundary near `maxLength`. */
   excerpt: string;
   wordCount: number;
   readingMinutes: number;
@@ -14,8 +14,12 @@ export interface BodyStats {
 
 /** Computes excerpt, word count and reading time from the Markdown tree. */
 export function bodyStats(tree: Root, maxLength = 240): BodyStats {
-  const paragraph = tree.children.find((node) => node.type === "paragraph");
-  const first = paragraph ? toString(paragraph).replace(/\s+/g, " ").trim() : "";
+  let first = "";
+  for (const node of tree.children) {
+    // Inline HTML's tags would show as text in a summary (`<abbr title=…>`), and a picture's alt is no sentence of the article.
+    if (node.type === "paragraph") first = toString(node, { includeHtml: false, includeImageAlt: false }).replace(/\s+/g, " ").trim();
+    if (first) break;
+  }
   const words = toString(tree, { includeImageAlt: false }).match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu)?.length ?? 0;
   return {
     excerpt: truncate(first, maxLength),
