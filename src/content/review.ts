@@ -1,5 +1,6 @@
 import { fieldLine, frontMatterBlock, type ArticleMeta } from "./article.js";
 import { PLACEHOLDERS } from "./placeholders.js";
+import { KEY_POINT_HEADINGS } from "../markdown/key-points.js";
 import { fileError, fileWarning, type RuleId } from "../errors/rules.js";
 
 /** What a review needs of a rendered body: facts kept beside it, so a review reads no article again. */
@@ -20,9 +21,9 @@ export interface FeedLimits {
 /**
  * Checks what can only be judged with the build's clock and the rendered
  * body, and is judged the same way by `check` and `build`: placeholder
- * text left from `presswork new` in an article that is no draft, an
- * `updated` time later than the clock, and a body too large for a feed
- * item. Messages go on each article's file.
+ * text left from `presswork new` in an article that is no draft, key
+ * points given twice, an `updated` time later than the clock, and a body
+ * too large for a feed item. Messages go on each article's file.
  */
 export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body: BodyFacts }>, now: Date, feeds: FeedLimits): void {
   for (const { meta, body } of articles) {
@@ -37,6 +38,10 @@ export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body
       if (left.length > 0) error(`the Quick Reads still hold the placeholders from presswork new (${left.map((p) => `"${p}"`).join(", ")}): write the article's key points`, lineOf(source.text, left[0] ?? ""), "placeholder");
       if (body.excerpt === PLACEHOLDERS.opening) error(`the body still opens with "${PLACEHOLDERS.opening}" from presswork new: write the story`, lineOf(source.text, PLACEHOLDERS.opening), "placeholder");
     }
+    if (meta.keyPoints && body.keyPoints) {
+      const line = quickReadsLine(source.text) ?? fieldLine(source, "keyPoints");
+      fileWarning(source.file, "key-points-twice", "the body opens with a Quick Reads section and the front matter has keyPoints too: only the front matter's are shown, and the section is left out. Keep one of them", { place: { line, column: 1 } });
+    }
     if (meta.published.getTime() <= now.getTime() && meta.updated.getTime() > now.getTime()) {
       error(`'updated' is ${meta.updated.toISOString()}, later than the build's clock (${now.toISOString()}): write when the article last changed, not a time to come`, fieldLine(source, "updated"), "front-matter-updated");
     }
@@ -45,6 +50,15 @@ export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body
       fileWarning(source.file, "feed-item-size", `the body is ${megabytes(body.feedBytes ?? 0)} of HTML, more than a feed item carries (${megabytes(feeds.itemMax)}): feeds show its summary and a link to the article instead`, { place: { line: block ? source.text.slice(0, block.end).split("\n").length + 1 : 1, column: 1 } });
     }
   }
+}
+
+/** The line of the heading that opens a body's Quick Reads section (an ATX heading, as `## Quick Reads`). */
+function quickReadsLine(text: string): number | undefined {
+  const index = text.split("\n").findIndex((line) => {
+    const label = /^#{1,6}[ \t]+(.*?)[ \t#]*$/.exec(line)?.[1]?.trim().toLowerCase().replace(/[:.!]+$/, "");
+    return label !== undefined && KEY_POINT_HEADINGS.includes(label);
+  });
+  return index >= 0 ? index + 1 : undefined;
 }
 
 function lineOf(text: string, needle: string): number {

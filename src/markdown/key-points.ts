@@ -1,4 +1,4 @@
-import type { List, Root } from "mdast";
+import type { List, ListItem, Root } from "mdast";
 import { toString } from "mdast-util-to-string";
 
 /** Headings that open a Quick Reads section, compared without case or trailing punctuation. */
@@ -21,5 +21,18 @@ export function liftKeyPoints(tree: Root): string[] | undefined {
 }
 
 function pointsOf(list: List): string[] {
-  return list.children.map((item) => toString(item).replace(/\s+/g, " ").trim()).filter((point) => point.length > 0);
+  return list.children.map(plainText).filter((point) => point.length > 0);
+}
+
+/**
+ * A point as one line of text: its blocks apart by a space, the items of a
+ * list in it by "; ", inline HTML's tags left out (they would show as text).
+ */
+function plainText(node: ListItem | List): string {
+  if (node.type === "list") return node.children.map(plainText).filter(Boolean).join("; ");
+  return node.children
+    .map((child) => (child.type === "list" ? plainText(child) : toString(child, { includeHtml: false })))
+    .join(" ")
+    .replace(/\s+/g, " ")
+    .trim();
 }
