@@ -61,18 +61,24 @@ export function isPublished(article: ArticleMeta, now: Date): boolean {
   return !article.draft && article.published.getTime() <= now.getTime();
 }
 
-/** Reports every article whose field another has too; returns them. */
+/**
+ * Reports every article whose field an earlier-dated one has too (the one
+ * readers know keeps it: a copy made for a follow-up is told to change);
+ * returns them.
+ */
 function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: ArticleMeta) => string): Set<ArticleMeta> {
   const owners = new Map<string, ArticleMeta>();
   const reported = new Set<ArticleMeta>();
-  for (const article of articles) {
+  const oldestFirst = [...articles].sort((a, b) => a.published.getTime() - b.published.getTime() || (a.source.path < b.source.path ? -1 : 1));
+  for (const article of oldestFirst) {
     const value = key(article);
     const first = owners.get(value);
     if (!first) {
       owners.set(value, article);
       continue;
     }
-    fileError(article.source.file, fieldRule("duplicate", field), `duplicate ${field} "${value}": ${first.source.path} has it too. Give this article its own ${field}: ${field === "slug" ? "my-other-story" : "tag:…"} in the front matter`, { place: { line: fieldLine(article.source, field), column: 1 } });
+    const which = first.published.getTime() === article.published.getTime() ? ` with the same date: give the one readers have not seen yet its own ${field}` : `, dated earlier: give this article its own ${field}`;
+    fileError(article.source.file, fieldRule("duplicate", field), `duplicate ${field} "${value}": ${first.source.path} has it too${which}, like ${field}: ${field === "slug" ? "my-other-story" : "tag:…"} in the front matter`, { place: { line: fieldLine(article.source, field), column: 1 } });
     reported.add(article);
   }
   return reported;
