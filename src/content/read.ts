@@ -75,6 +75,7 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
     else layout.push(warning(path, target ? "is a link to a folder, which is not followed: move the folder here instead" : "is a link to a file that does not exist, and is ignored: remove the link or restore its target", "dangling-link"));
   }
   files.sort();
+  layout.push(...misnamedArticles(files));
   layout.push(...foldersWithoutArticles(entries.filter((e) => e.isDirectory()).map(pathOf).filter((dir) => visible(dir) && !unlisted.has(dir)), files));
   listed?.(files.filter(isArticle).length);
   const sources: SourceFile[] = [];
@@ -146,6 +147,27 @@ function foldersWithoutArticles(folders: readonly string[], files: readonly stri
     .filter((dir) => !withMarkdown.has(dir) && !insideArticle(dir))
     .sort()
     .map((dir) => warning(`${dir}/`, "holds no index.md, so it is no article: name the article's file index.md, or its files are published only when an article links to them", "no-index"));
+}
+
+/** Other names editors give Markdown files (Jekyll reads these), compared without case. */
+const MARKDOWN_NAME = /\.(?:md|markdown|mdown|mkdn|mkd|mdwn)$/i;
+
+/**
+ * Markdown files whose names keep them from being read as meant: another
+ * extension than `.md` (`.markdown`, `.MD`), which is no article at all,
+ * and an `Index.md`, which is an article of its own named "index" rather
+ * than its folder's.
+ */
+function misnamedArticles(files: readonly string[]): VFile[] {
+  const found: VFile[] = [];
+  for (const path of files) {
+    const name = posix.basename(path);
+    if (name.startsWith("_") || !MARKDOWN_NAME.test(name)) continue;
+    const stem = name.replace(MARKDOWN_NAME, "");
+    if (!name.endsWith(".md")) found.push(warning(path, `is not read as an article: only files named .md are. Rename it ${stem.toLowerCase() === "index" ? "index" : stem}.md`, "article-name"));
+    else if (name !== "index.md" && name.toLowerCase() === "index.md") found.push(warning(path, `is read as an article of its own at articles/index/, not as its folder's: rename it index.md`, "article-name"));
+  }
+  return found;
 }
 
 /** Markdown files are articles, but for those whose name starts with `_` (notes and partials beside them). */

@@ -12,6 +12,7 @@ export const RULES = {
   "dangling-link": { source: "content", summary: "a symbolic link in articles/ points at a folder or at nothing" },
   unreadable: { source: "content", summary: "articles/ or a folder in it cannot be listed" },
   "no-index": { source: "content", summary: "a folder under articles/ has no index.md" },
+  "article-name": { source: "content", summary: "a Markdown file named so that it is not read as meant (.markdown, .MD, Index.md)" },
   empty: { source: "content", summary: "an article file is empty" },
   "front-matter-missing": { source: "content", summary: "an article has no front matter" },
   "front-matter-unclosed": { source: "content", summary: "the front matter is never closed" },
