@@ -53,8 +53,12 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
   if (fm.image) {
     const path = posix.join(posix.dirname(source.path), fm.image.src);
     const size = assets.get(path);
+    const place = { line: fieldLine(source, "image"), column: 1 };
     if (size === undefined) {
-      fileError(file, "missing-asset", `'image.src' is "${fm.image.src}", but there is no file ${path}: put the image next to the article`, { place: { line: fieldLine(source, "image"), column: 1 } });
+      fileError(file, "missing-asset", `'image.src' is "${fm.image.src}", but there is no file ${path}: put the image next to the article`, { place });
+    } else if (!path.startsWith(`${posix.dirname(source.path)}/`)) {
+      // Published next to the article's page only: from another article's folder it would go nowhere, and every use of it with it.
+      fileError(file, "missing-asset", `'image.src' is "${fm.image.src}", outside the article's folder: move the image next to the article`, { place });
     } else {
       meta.image = { path, size, alt: fm.image.alt };
       if (fm.image.caption !== undefined) meta.image.caption = fm.image.caption;

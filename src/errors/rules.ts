@@ -18,7 +18,7 @@ export const RULES = {
   "front-matter-unclosed": { source: "content", summary: "the front matter is never closed" },
   "front-matter-updated": { source: "content", summary: "'updated' is before 'date', or later than the clock" },
   slug: { source: "content", summary: "no URL slug can be made from the file name" },
-  "missing-asset": { source: "content", summary: "the front matter names an image that is not there" },
+  "missing-asset": { source: "content", summary: "the front matter names an image that is not there, or not in the article's folder" },
   "tag-empty": { source: "content", summary: "a tag has no letters or digits to make its page's address from" },
   "tag-spelling": { source: "content", summary: "two spellings of one tag" },
   "author-page": { source: "content", summary: "an author not in the config whose name makes no page address of its own" },
