@@ -18,19 +18,33 @@ export interface IssuePlan {
 /**
  * Chooses the next issue: in `digest` mode every published article not in an
  * earlier issue and newer than the last one, newest first, up to
- * `maxArticles`; in `each` mode the oldest such article alone. Undefined when
- * there is nothing new. The plan is dated by its newest article.
+ * `maxArticles`; in `each` mode the oldest article not in an earlier issue
+ * and newer than the last one's article, alone. Undefined when there is
+ * nothing new. The plan is dated by its newest article.
  */
 export function planNextIssue(articles: readonly Article[], record: SentRecord, newsletter: NewsletterConfig, now: Date): IssuePlan | undefined {
   const sent = new Set(record.issues.flatMap((i) => i.articles));
   const last = record.issues.at(-1);
-  const since = last ? new Date(last.date).getTime() : -Infinity;
+  const since = last ? sinceIssue(last, articles, newsletter) : -Infinity;
   const fresh = articles.filter((a) => !sent.has(a.id) && a.published.getTime() > since && a.published.getTime() <= now.getTime());
   if (fresh.length === 0) return undefined;
   const chosen = newsletter.mode === "each" ? fresh.slice(-1) : fresh.slice(0, newsletter.maxArticles);
   // Dated by its newest article, not the clock, so a preview is the same on every build; sending sets the real date.
   const date = new Date(Math.max(...chosen.map((a) => a.updated.getTime())));
   return { number: (last?.number ?? 0) + 1, date, articles: chosen, more: newsletter.mode === "each" ? 0 : fresh.length - chosen.length };
+}
+
+/**
+ * How new an article must be to come after `last`: newer than its send, in
+ * a digest (which gathered all that was out then); in `each` mode newer
+ * than its article, as those published before the send but after that
+ * article wait for issues of their own.
+ */
+function sinceIssue(last: SentIssue, articles: readonly Article[], newsletter: NewsletterConfig): number {
+  const sentAt = new Date(last.date).getTime();
+  if (newsletter.mode !== "each") return sentAt;
+  const times = articles.filter((a) => last.articles.includes(a.id)).map((a) => a.published.getTime());
+  return times.length > 0 ? Math.max(...times) : sentAt;
 }
 
 /** A sent issue as it was planned, from the record; articles that no longer exist are left out. */

@@ -48,6 +48,20 @@ describe("planning the next issue", () => {
     expect(result.newsletter?.next?.plan.articles.map((a) => a.slug)).toEqual(["municipal-broadband"]);
   });
 
+  it("in `each` mode, an article published before the last issue went out still gets its own issue after it", async () => {
+    const root = await tempProject({ samples: true });
+    const { writeFile } = await import("node:fs/promises");
+    const config = join(root, "presswork.config.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace("mode: digest", "mode: each"));
+    // Issue #3 carried the oldest waiting article alone, sent days after the next ones were published.
+    const record = JSON.parse(await readFile(join(root, "newsletter/sent.json"), "utf8")) as { issues: unknown[] };
+    record.issues.push({ number: 3, date: "2026-11-29T08:00:00Z", subject: "Signal & Noise #3", articles: ["tag:signal-noise.example,2026-11-05:municipal-broadband"] });
+    await writeFile(join(root, "newsletter/sent.json"), JSON.stringify(record));
+    const result = await assemble({ root, now: NOW, cacheDir: false });
+    expect(result.newsletter?.next?.plan.number).toBe(4);
+    expect(result.newsletter?.next?.plan.articles.map((a) => a.slug)).toEqual(["undersea-cable-repair"]);
+  });
+
   it("starts at issue 1 with every published article when nothing was sent yet", async () => {
     const root = await tempProject({ samples: true });
     const { rm } = await import("node:fs/promises");
