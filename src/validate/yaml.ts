@@ -74,6 +74,7 @@ export function parseYaml<S extends z.ZodType>(
     return undefined;
   }
   warnUnknownKeys(doc.contents, shapeOf(schema), [], file, place, span);
+  if (place.rule === "front-matter") warnCutByComments(doc, text, file, place, span);
 
   const result = schema.safeParse(data, { error: inOurWords });
   if (result.success) return result.data;
@@ -112,6 +113,26 @@ function plainKeysAndAliases(doc: Document, file: VFile, place: YamlPlace, span:
     if (isPair(node) && isNode(node.key) && !isScalar(node.key)) refuse("a key must be a plain name, not a list, a mapping or an alias: write it as name: value", node.key.range);
   });
   return plain;
+}
+
+/**
+ * Warns about a text value that a comment cut short: in YAML a space and a
+ * `#` start one, so `title: We are #1 in C#` is the title "We are". In front
+ * matter such words are nearly always part of the value (a config keeps its
+ * notes there on purpose).
+ */
+function warnCutByComments(doc: Document, text: string, file: VFile, place: YamlPlace, span: Span): void {
+  visit(doc, {
+    Pair(_, pair) {
+      const value = pair.value;
+      if (!isScalar(value) || value.type !== "PLAIN" || typeof value.value !== "string" || !value.comment || !isScalar(pair.key) || !value.range) return;
+      const written = text.slice(value.range[0], value.range[2]).trimEnd();
+      fileWarning(file, fieldRule(place.rule, "comment"), `'${String(pair.key.value)}' is ${quote(value.value)}: the words after " #" are a YAML comment and are left out. If they belong to it, put it all in quotes: ${String(pair.key.value)}: ${JSON.stringify(written)}`, {
+        place: span(value.range),
+        source: place.rule,
+      });
+    },
+  });
 }
 
 /** The key of the first top-level pair whose aliases, with the pairs before it, expand past the parser's limit. */
