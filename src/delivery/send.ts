@@ -72,7 +72,6 @@ export interface SendOptions {
   recipients: AsyncIterable<Recipient>;
   /** The raw message for a recipient; may throw for a recipient whose message cannot be built. */
   message: (recipient: Recipient) => Promise<Buffer>;
-  messageIdOf: (recipient: Recipient) => string;
   /** The envelope sender (MAIL FROM): one address, or each recipient's own (VERP). */
   envelopeFrom: string | ((recipient: Recipient) => string);
   /** Send only to those a previous run left temp-failed. */
@@ -367,7 +366,7 @@ export async function sendIssue(options: SendOptions): Promise<SendReport> {
       }
       try {
         record(job.recipient, "sending", job.attempt);
-        const outcome = await transport.send({ key: job.recipient.key, envelope: { from: typeof options.envelopeFrom === "string" ? options.envelopeFrom : options.envelopeFrom(job.recipient), to: job.recipient.address }, messageId: options.messageIdOf(job.recipient), raw: job.raw });
+        const outcome = await transport.send({ key: job.recipient.key, envelope: { from: typeof options.envelopeFrom === "string" ? options.envelopeFrom : options.envelopeFrom(job.recipient), to: job.recipient.address }, raw: job.raw });
         settle(job, outcome);
       } finally {
         report.inFlight--;

@@ -3,8 +3,6 @@ export interface Outgoing {
   /** Keyed hash of the recipient: names the message in the ledger and the outbox. */
   key: string;
   envelope: { from: string; to: string };
-  /** The Message-ID, as in the message's header (with its angle brackets). */
-  messageId: string;
   raw: Buffer;
 }
 

@@ -175,9 +175,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   const transport = transportFor(number);
   const done = doneMessage(request, letter.issues.find((s) => s.issue.number === number));
   if (done) return { ...base, issue: number, nothingToSend: done };
-  const domain = letter.newsletter.from.address.split("@")[1] ?? "localhost";
   const keyOf = (address: string) => addressKey(address, secret);
-  const messageIdOf = (r: Pick<Recipient, "key">) => `<issue-${number}.${r.key}@${domain}>`;
   const bounces = letter.newsletter.bounces;
   // VERP: each message's envelope sender names its recipient and issue, so a bounce says whom it is about.
   const envelopeFrom = bounces ? (r: Pick<Recipient, "key">) => verpAddress(bounces, { issue: number, key: r.key }, secret) : letter.newsletter.from.address;
@@ -200,7 +198,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     try {
       await transport.verify();
       // A test copy's bounce goes to the bounce mailbox without a token: it is about no subscriber and no issue's rates.
-      const outcome = await transport.send({ key: keyOf(to), envelope: { from: bounces?.address ?? letter.newsletter.from.address, to }, messageId: `<issue-${number}-test.${keyOf(to)}@${domain}>`, raw: await factory({ address: to }) });
+      const outcome = await transport.send({ key: keyOf(to), envelope: { from: bounces?.address ?? letter.newsletter.from.address, to }, raw: await factory({ address: to }) });
       if (outcome.state !== "sent" && outcome.state !== "outboxed") throw new PressworkError("send-refused", `the test message was refused: ${outcome.response}`);
       return { ...base, issue: number, subject: content.compiled.subject, transport: transport.description, testSentTo: to };
     } finally {
@@ -320,7 +318,6 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       started: new Date(attempt.started),
       recipients: stream,
       message: (r) => factory({ address: r.address, key: r.key, ...(r.name ? { name: r.name } : {}) }),
-      messageIdOf,
       envelopeFrom,
       retryFailed: request.retryFailed,
       dryRun: request.dryRun,

@@ -73,8 +73,8 @@ export class ServiceMail {
     }
   }
 
-  /** One recipient's complete message, and the Message-ID in its header. */
-  async build(kind: MailKind, values: MailValues): Promise<{ raw: Buffer; messageId: string }> {
+  /** One recipient's complete message. */
+  async build(kind: MailKind, values: MailValues): Promise<Buffer> {
     const { subject, html, text } = await this.compile(kind);
     const name = kind === "confirm" ? null : values.name;
     const fill = (source: string, escape: boolean) =>
@@ -102,11 +102,11 @@ export class ServiceMail {
       headers,
     });
     const raw = await composer.compile().build();
-    if (!this.dkim) return { raw, messageId };
+    if (!this.dkim) return raw;
     const signer = new DKIM({ ...this.dkim, headerFieldNames: SIGNED_HEADERS });
     const chunks: Buffer[] = [];
     for await (const chunk of signer.sign(raw)) chunks.push(Buffer.from(chunk as Buffer));
-    return { raw: Buffer.concat(chunks), messageId };
+    return Buffer.concat(chunks);
   }
 
   private compile(kind: MailKind): Promise<Compiled> {

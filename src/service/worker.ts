@@ -148,8 +148,8 @@ export class MailWorker {
         await transport.verify();
         this.verified = true;
       }
-      const { raw, messageId } = await this.options.mail.build(mail.kind, values);
-      outcome = await transport.send({ key: `${mail.addressKey}.${mail.kind}-${mail.id}`, envelope: { from: newsletter.from.address, to: mail.email }, messageId, raw });
+      const raw = await this.options.mail.build(mail.kind, values);
+      outcome = await transport.send({ key: `${mail.addressKey}.${mail.kind}-${mail.id}`, envelope: { from: newsletter.from.address, to: mail.email }, raw });
     } catch (error) {
       await markFailed(list.store, mail, (error as Error).message, now, false);
       if (isPressworkError(error, "smtp-unavailable", "smtp-setup")) {

@@ -49,7 +49,6 @@ async function pacedSend(n: number, limits: { hourlyLimit?: number; messagesPerS
     started: new Date(clock),
     recipients: recipients(n),
     message: async (r) => Buffer.from(`To: ${r.address}\r\n\r\nhello\r\n`),
-    messageIdOf: (r) => `<${r.key}@example.org>`,
     envelopeFrom: "news@example.org",
     retryFailed: false,
     dryRun: false,

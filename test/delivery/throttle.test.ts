@@ -389,7 +389,6 @@ describe("replies to messages sent before a pause", () => {
       started: new Date(NOW),
       recipients: recipients(12),
       message: async (r) => Buffer.from(`To: ${r.address}\r\n\r\nhello\r\n`),
-      messageIdOf: (r) => `<${r.key}@example.org>`,
       envelopeFrom: "news@example.org",
       retryFailed: false,
       dryRun: false,
