@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import * as mimeFuncs from "nodemailer/lib/mime-funcs";
 import * as qp from "nodemailer/lib/qp";
@@ -102,7 +102,8 @@ export async function buildMessage(issue: CompiledIssue, recipient: Recipient, c
 export async function messageFactory(issue: CompiledIssue, config: Config, newsletter: NewsletterConfig, options: MessageOptions): Promise<MessageFactory> {
   const subject = `${options.test ? "[TEST] " : ""}${issue.subject}`;
   refuseLineBreaks({ subject, "sender name": newsletter.from.name });
-  const domain = newsletter.from.address.split("@")[1] ?? "localhost";
+  // A test copy's Message-ID is its own, so that a second test copy after an edit shows in the inbox beside the first.
+  const testNonce = options.test ? randomBytes(4).toString("hex") : undefined;
   const composer = new MailComposer({
     // Derived, not random, so the same message is the same bytes (the preview in dist/ is reproducible).
     baseBoundary: createHash("sha1").update(`${newsletter.listId}:${issue.plan.number}:${subject}`).digest("hex").slice(0, 16),
@@ -144,11 +145,11 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
     const key = recipient.key ?? addressKey(recipient.address, options.secret);
     const url = unsubscribeUrl(newsletter, recipient.address, options.secret, key);
     const values = { unsubscribe_url: url, name: recipient.name?.trim() || "reader", greeting: greetingFor(recipient.name) };
-    const messageId = `issue-${issue.plan.number}${options.test ? "-test" : ""}.${key}@${domain}`;
+    const messageId = issueMessageId(issue.plan.number, key, newsletter, testNonce);
     const fill: Record<string, () => Buffer[]> = {
       // ASCII but for an internationalised address in To, which SMTPUTF8 carries as UTF-8.
       [`To: ${PLACEHOLDER.to}`]: () => [Buffer.from(toHeader(recipient), "utf8")],
-      [PLACEHOLDER.messageId]: () => [Buffer.from(`<${messageId}>`)],
+      [PLACEHOLDER.messageId]: () => [Buffer.from(messageId)],
       [PLACEHOLDER.unsubscribe]: () => [Buffer.from(url)],
       [PLACEHOLDER.mailto]: () => [Buffer.from(unsubscribeMailto(mailbox, { issue: issue.plan.number, key }, options.secret))],
       [PLACEHOLDER.text]: () => text(values),
@@ -170,6 +171,25 @@ const PLACEHOLDER = {
   text: "PRESSWORKTEXTBODYPLACEHOLDER",
   html: "PRESSWORKHTMLBODYPLACEHOLDER",
 };
+
+/**
+ * The Message-ID of an issue's message to one recipient, at the sender's
+ * domain: the issue, the recipient's keyed hash and a tag of the list, so
+ * that the copies one reader gets of two newsletters sent from one domain
+ * with one secret differ (RFC 5322 3.6.4: unique; Gmail keeps one message
+ * per Message-ID). The same recipient's copy of the same issue keeps its
+ * id on every attempt. A test copy's adds its nonce.
+ */
+export function issueMessageId(number: number, key: string, newsletter: Pick<NewsletterConfig, "from" | "listId">, testNonce?: string): string {
+  const domain = newsletter.from.address.split("@")[1] ?? "localhost";
+  const test = testNonce === undefined ? "" : "-test";
+  return `<issue-${number}${test}.${key}.${listTag(newsletter.listId)}${testNonce === undefined ? "" : `.${testNonce}`}@${domain}>`;
+}
+
+/** The short tag of a list id in its Message-IDs. */
+export function listTag(listId: string): string {
+  return createHash("sha256").update(listId.toLowerCase()).digest("hex").slice(0, 8);
+}
 
 /**
  * The List-ID header's value (RFC 2919): the list's name as a phrase, quoted

@@ -1,6 +1,6 @@
 import type { NewsletterConfig } from "../config/schema.js";
 import type { FeedbackRecipient } from "../feedback/event.js";
-import { addressKey, verifyUnsubscribeToken } from "../issues/message.js";
+import { addressKey, listTag, verifyUnsubscribeToken } from "../issues/message.js";
 import { decodeVerp, readFeedbackToken } from "../issues/verp.js";
 import { field, type FieldBlock } from "./fields.js";
 import { unsubscribeLink } from "../issues/unsubscribe-url.js";
@@ -68,22 +68,30 @@ export function fromUnsubscribeToken(values: Iterable<string>, identity: SenderI
   return {};
 }
 
-const MESSAGE_ID = /<?issue-(\d+)(?:-test)?\.([0-9a-f]{24})@([^>\s]+)>?/i;
+/** An issue's Message-ID: issue, recipient key, the list's tag (since it has one), a test copy's nonce, domain (see issueMessageId). */
+const MESSAGE_ID = /<?issue-(\d+)(?:-test)?\.([0-9a-f]{24})(?:\.([0-9a-f]{8}))?(?:\.[0-9a-f]+)?@([^>\s]+)>?/i;
+
+/** The issue and recipient key an issue's Message-ID names, when it is this list's. */
+function ourMessageId(value: string | undefined, identity: SenderIdentity): { issue: number; key: string } | undefined {
+  const id = MESSAGE_ID.exec(value ?? "");
+  if (!id || (id[4] as string).toLowerCase() !== identity.domain.toLowerCase()) return undefined;
+  // Another newsletter sent from the same domain: its tag differs.
+  if (id[3] !== undefined && id[3].toLowerCase() !== listTag(identity.listId)) return undefined;
+  return { issue: Number(id[1]), key: (id[2] as string).toLowerCase() };
+}
 
 /**
  * The recipient and issue the head of an original message names: its
  * Return-Path (the envelope sender, when the report kept it), its
- * Message-ID (`<issue-N.KEY@domain>`) or the token in its List-Unsubscribe
+ * Message-ID (`<issue-N.KEY.TAG@domain>`, see issueMessageId) or the token in its List-Unsubscribe
  * URL. Whether the message is ours at all is `isOurs`.
  */
 export function fromOriginal(head: FieldBlock | undefined, identity: SenderIdentity): Identified {
   if (!head) return {};
   const envelope = fromEnvelope([...(head.get("return-path") ?? []), ...(head.get("x-original-mail-from") ?? [])], identity);
   if (envelope.recipient) return envelope;
-  const id = MESSAGE_ID.exec(field(head, "message-id") ?? "");
-  if (id && (id[3] as string).toLowerCase() === identity.domain.toLowerCase()) {
-    return { recipient: { key: (id[2] as string).toLowerCase(), via: "message-id" }, issue: Number(id[1]) };
-  }
+  const id = ourMessageId(field(head, "message-id"), identity);
+  if (id) return { recipient: { key: id.key, via: "message-id" }, issue: id.issue };
   const list = field(head, "list-unsubscribe");
   if (list) {
     const mailto = fromUnsubscribeToken([list], identity);
@@ -96,8 +104,7 @@ export function fromOriginal(head: FieldBlock | undefined, identity: SenderIdent
 
 /** Whether the head of an original message says Presswork sent it: our Message-ID domain, From address or List-Id. */
 export function isOurs(head: FieldBlock, identity: SenderIdentity): boolean {
-  const id = MESSAGE_ID.exec(field(head, "message-id") ?? "");
-  if (id && (id[3] as string).toLowerCase() === identity.domain.toLowerCase()) return true;
+  if (ourMessageId(field(head, "message-id"), identity)) return true;
   if ((field(head, "list-id") ?? "").toLowerCase().includes(identity.listId.toLowerCase())) return true;
   return (field(head, "from") ?? "").toLowerCase().includes(identity.from.toLowerCase());
 }

@@ -8,7 +8,7 @@ import { parseAddress } from "../../src/audience/address.js";
 import { configSchema } from "../../src/config/schema.js";
 import { eventId, type FeedbackEvent } from "../../src/feedback/event.js";
 import { DatabaseSink } from "../../src/feedback/store-sink.js";
-import { addressKey } from "../../src/issues/message.js";
+import { addressKey, listTag } from "../../src/issues/message.js";
 import { decodeVerp, readFeedbackToken, verpAddress } from "../../src/issues/verp.js";
 import { relayHeaders, send, type SendRequest } from "../../src/pipeline/send.js";
 import { openStore } from "../../src/store/database.js";
@@ -91,7 +91,7 @@ describe("the send with a bounce address (VERP)", () => {
       expect(raw).not.toMatch(/^X-PM-/im);
       const mail = await simpleParser(message.raw);
       expect(mail.from?.value).toEqual([{ name: "Signal & Noise", address: "newsletter@signal-noise.example" }]);
-      expect(mail.messageId).toBe(`<issue-3.${key}@signal-noise.example>`);
+      expect(mail.messageId).toBe(`<issue-3.${key}.${listTag("weekly.signal-noise.example")}@signal-noise.example>`);
       const unsubscribe = mail.headerLines.find((h) => h.key === "list-unsubscribe")?.line ?? "";
       const mailto = /<(mailto:[^>]+)>/.exec(unsubscribe)?.[1] ?? "";
       expect(mailto).toMatch(new RegExp(`^mailto:unsubscribe\\+3\\.${key}\\.[0-9a-f]{12}@signal-noise\\.example\\?subject=unsubscribe%203\\.${key}\\.[0-9a-f]{12}$`));

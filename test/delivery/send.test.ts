@@ -6,7 +6,7 @@ import { domainToASCII } from "node:url";
 import { simpleParser } from "mailparser";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { shardOf } from "../../src/audience/audience.js";
-import { addressKey, verifyUnsubscribeToken } from "../../src/issues/message.js";
+import { addressKey, listTag, verifyUnsubscribeToken } from "../../src/issues/message.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
 import { encodeHeader } from "../../src/state/ledger.js";
 import { openStore, stateSettings } from "../../src/state/state.js";
@@ -69,7 +69,7 @@ describe("sending an issue over SMTP", () => {
       expect(verifyUnsubscribeToken(token, "weekly.signal-noise.example", SECRET)).toBe(addressKey(message.to[0] ?? "", SECRET));
       // Greeted by the first word of their name ("Reader 7").
       expect(mail.text).toContain("\nHi Reader,\n");
-      expect(mail.messageId).toBe(`<issue-3.${addressKey(message.to[0] ?? "", SECRET)}@signal-noise.example>`);
+      expect(mail.messageId).toBe(`<issue-3.${addressKey(message.to[0] ?? "", SECRET)}.${listTag("weekly.signal-noise.example")}@signal-noise.example>`);
       expect(mail.headers.get("content-transfer-encoding")).toBeUndefined();
     }
     const state = await readState(root);

@@ -149,7 +149,7 @@ describe("each recipient's message", () => {
     expect(mail.to && !Array.isArray(mail.to) ? mail.to.value : []).toEqual([{ address: "ann@example.org", name: "Ann Ø'Neil" }]);
     expect(mail.replyTo?.value[0]?.address).toBe("editors@signal-noise.example");
     expect(mail.date?.toISOString()).toBe(NOW.toISOString());
-    expect(mail.messageId).toMatch(/^<issue-3\.[0-9a-f]{24}@signal-noise\.example>$/);
+    expect(mail.messageId).toMatch(/^<issue-3\.[0-9a-f]{24}\.[0-9a-f]{8}@signal-noise\.example>$/);
     expect(raw.toString()).toMatch(/Content-Type: multipart\/alternative/);
     expect(raw.toString()).toMatch(/Content-Type: text\/plain; charset=utf-8/);
     expect(raw.toString()).toMatch(/Content-Type: text\/html; charset=utf-8/);
@@ -182,6 +182,17 @@ describe("each recipient's message", () => {
     // mailparser leaves List-ID's phrase as it stands: decoded as the phrase of an address, as a mail client reads one.
     const phrase = await simpleParser(`From: ${list?.id?.name} <list@example.org>\r\n\r\n`);
     expect(phrase.from?.value[0]?.name).toBe('Señal y Ruido — "Semanal"');
+  });
+
+  it("gives one reader's copies of two newsletters sent from one domain with one secret, and each test copy, a Message-ID of its own", async () => {
+    const to = { address: "ann@example.org" };
+    const idOf = async (letter: NewsletterConfig, test = false) => (await simpleParser(await buildMessage(issue, to, config, letter, { secret: SECRET, date: NOW, ...(test ? { test } : {}) }))).messageId;
+    const weekly = await idOf(newsletter);
+    expect(await idOf(newsletter)).toBe(weekly);
+    expect(await idOf({ ...newsletter, listId: "daily.signal-noise.example" })).not.toBe(weekly);
+    const [first, second] = [await idOf(newsletter, true), await idOf(newsletter, true)];
+    expect(first).not.toBe(second);
+    expect(first).not.toBe(weekly);
   });
 
   it("gives each recipient their own unsubscribe link and Message-ID, the same on every build", async () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { addressKey } from "../../src/issues/message.js";
+import { addressKey, listTag } from "../../src/issues/message.js";
 import { classifyMessage } from "../../src/mailbox/classify.js";
 import { REPO } from "../helpers/project.js";
 import { FIXTURE_SECRET, fixtureIdentity } from "./identity.js";
@@ -80,6 +80,16 @@ describe("the bounce corpus", () => {
     const stripped = raw.replace(/Message-ID: <issue-12[^>]+>/i, "Message-ID: <x@y.example>").replace(/List-Unsubscribe: .*/, "");
     const last = await classifyMessage(Buffer.from(stripped), { identity: fixtureIdentity(), now: NOW });
     expect(last).toMatchObject({ understood: false, format: "dsn", events: [] });
+  });
+
+  it("takes a Message-ID with another list's tag, sent from the same domain, for no message of this list's", async () => {
+    const forged = readFileSync(join(DIR, "postfix-user-unknown.eml"), "utf8").replaceAll("fe42b11856d5", "fe42b11856d6").replace(/List-Unsubscribe: .*/, "");
+    const withId = (tag: string) => Buffer.from(forged.replace(/Message-ID: <issue-12\.([0-9a-f]{24})@/i, `Message-ID: <issue-12.$1.${tag}@`));
+    const identity = fixtureIdentity();
+    const ours = await classifyMessage(withId(listTag(identity.listId)), { identity, now: NOW });
+    expect(ours.events[0]?.recipient).toMatchObject({ via: "message-id", key: "0c5fb8459579d6951a1d5fec" });
+    const theirs = await classifyMessage(withId(listTag("daily.signal-noise.example")), { identity, now: NOW });
+    expect(theirs.events.some((e) => e.recipient?.via === "message-id")).toBe(false);
   });
 
   it("sends a plain-text bounce that names no message of ours to a person, whatever address it names", async () => {
