@@ -97,6 +97,8 @@ describe("the compiled issue", () => {
     const els = elements(issue.html);
     expect(attr(els.find((e) => e.tagName === "html") as Element, "lang")).toBe("en");
     expect(issue.html).toContain('<meta name="color-scheme" content="light dark">');
+    // Apple Mail 13 and later read the CSS property, no longer the meta (hteumeuleu/email-bugs#104): without it, no dark mode there.
+    expect(issue.html).toMatch(/:root\s*\{[^}]*(?<![\w-])color-scheme:\s*light dark/);
     expect(issue.html).toContain("prefers-color-scheme: dark");
     for (const a of els.filter((e) => e.tagName === "a")) expect(attr(a, "href")).toMatch(/^(https:\/\/|mailto:|%%unsubscribe_url%%$)/);
     const images = els.filter((e) => e.tagName === "img");
