@@ -10,7 +10,7 @@ import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { emailImage, type EmailImage } from "../issues/images.js";
-import type { Article } from "../content/article.js";
+import { fieldLine, type Article } from "../content/article.js";
 import type { ArticleHtml } from "../markdown/render.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, readTemplateFolder } from "../templates/sources.js";
@@ -122,6 +122,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   for (const article of plan?.articles ?? []) {
     withEmailImage(root, article, config);
     if (newsletter.content === "full") withEmailBodyImages(root, article, config);
+    warnPicturesMailCannotShow(article, config, newsletter.content === "full");
   }
   const next = plan ? await compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
@@ -232,6 +233,29 @@ export function withEmailBodyImages(root: string, article: Article, config: Conf
   }
   article.emailBodyImages = images;
   return images;
+}
+
+/** Picture formats every big mail client shows (caniemail: Outlook for Windows shows no WebP or AVIF, Gmail no SVG). */
+const MAIL_PICTURES = /\.(?:png|jpe?g|gif)$/i;
+
+/**
+ * Warns on an article of the next issue about the pictures its email shows
+ * (its front-matter image, and in a full-text issue those of its body) in a
+ * format some big mail clients leave an empty box for: they go as they are.
+ */
+function warnPicturesMailCannotShow(article: Article, config: Config, full: boolean): void {
+  const shown = article.image ? [{ path: article.image.path, line: fieldLine(article.source, "image") }] : [];
+  for (const [source, sitePath] of full ? article.body.assets : []) {
+    if (!article.body.html.email.includes(`src="${absoluteUrl(sitePath, config.site.url)}"`)) continue;
+    const name = source.slice(source.lastIndexOf("/") + 1);
+    const index = article.source.text.split("\n").findIndex((line) => line.includes(name));
+    shown.push({ path: source, line: index >= 0 ? index + 1 : 1 });
+  }
+  for (const { path, line } of shown) {
+    if (MAIL_PICTURES.test(path)) continue;
+    const format = (path.slice(path.lastIndexOf(".") + 1) || "this format").toUpperCase();
+    fileWarning(article.source.file, "email-image-format", `${path} goes in the next issue, but its format (${format}) shows as an empty box in some big mail clients (Gmail shows no SVG, Outlook for Windows no SVG, WebP or AVIF): give the email a PNG, JPEG or GIF`, { place: { line, column: 1 } });
+  }
 }
 
 /**

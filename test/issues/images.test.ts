@@ -217,6 +217,22 @@ describe("pictures in the body of a full-text email", () => {
   });
 });
 
+describe("pictures mail clients cannot show", () => {
+  it("are named on the article, with their line, when the next full-text issue shows them: an SVG in the body", async () => {
+    const project = await tempProject({ samples: true });
+    const config = join(project, "presswork.config.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace("content: summary", "content: full"));
+    const folder = join(project, "articles/open-silicon-fab");
+    await writeFile(join(folder, "flow.svg"), '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="400"><rect width="800" height="400" fill="#369"/></svg>\n');
+    const index = join(folder, "index.md");
+    const text = await readFile(index, "utf8");
+    await writeFile(index, `${text}\n![The wafer's way through the fab.](flow.svg)\n`);
+    const built = await build({ root: project, now: NOW, out: join(project, "dist"), cacheDir: false });
+    const warned = built.files.flatMap((f) => f.messages.filter((m) => m.ruleId === "email-image-format").map((m) => `${f.path}:${m.line}`));
+    expect(warned).toEqual([`articles/open-silicon-fab/index.md:${text.split("\n").length + 1}`]);
+  });
+});
+
 describe("a body picture as emailBody sizes it", () => {
   const copy = { url: "https://s.example/a/board.1104w-0123456789ab.png", width: 552, height: 311, copy: { file: "a/board.1104w-0123456789ab.png", source: "/p/a/board.png", mime: "image/png" as const, width: 1104, height: 621 } };
   const images = { "https://s.example/a/board.png": copy };
