@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issueArchive, unfrozenIssues, upcomingIssue, type ArchivedIssue } from "../issues/archive.js";
@@ -18,7 +18,7 @@ import { contentError } from "../errors/error.js";
 import { cacheKey } from "../cache/key.js";
 import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { assetSitePath, makeResolver } from "./resolve.js";
+import { assetSitePath, linkTargets, makeResolver, resolverDigest, type LinkTarget } from "./resolve.js";
 import { decodeSource } from "../content/read.js";
 import { absoluteUrl } from "../content/paths.js";
 import { fileError, fileWarning } from "../errors/rules.js";
@@ -115,7 +115,9 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   }
   const frozen = issues.map((s) => s.issue);
   const unfrozen = unfrozenIssues(frozen);
-  const notes = await pastNotes(root, unfrozen, config, issuesCache, files);
+  // A note links to articles as an article does, by their files: resolved against the articles of this build.
+  const links: NoteLinks = { targets: linkTargets(articles), now: now.getTime() };
+  const notes = await pastNotes(root, unfrozen, config, links, issuesCache, files);
   const archive = issueArchive(frozen, articles, config, notes);
   const past = frozen.map((issue) => archive(issue.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
   const plan = planNextIssue(articles, record, newsletter, now);
@@ -124,7 +126,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
     if (newsletter.content === "full") withEmailBodyImages(root, article, config);
     warnPicturesMailCannotShow(article, config, newsletter.content === "full");
   }
-  const next = plan ? await compileCached(root, plan, config, newsletter, templates, issuesCache, files, thread) : undefined;
+  const next = plan ? await compileCached(root, plan, config, newsletter, templates, links, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
   issuesCache?.prune();
   const upcoming = next ? upcomingIssue(next, config) : undefined;
@@ -144,6 +146,7 @@ async function compileCached(
   config: Config,
   newsletter: NewsletterConfig,
   templates: TemplateSources,
+  links: NoteLinks,
   cache: DocumentFolder | undefined,
   files: VFile[],
   thread: MjmlThread | undefined,
@@ -159,7 +162,7 @@ async function compileCached(
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
   const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null, a.emailBodyImages ?? null]);
-  const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
+  const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, note === undefined ? null : linksDigest(links, note), articles)}.json`;
   const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   if (stored !== undefined) {
     const { note: cachedNote, kept, more, mjml, ...rest } = stored;
@@ -172,7 +175,7 @@ async function compileCached(
   let full = plan;
   let clean = true;
   if (note !== undefined) {
-    const { file, html } = await renderNote(plan.number, note, config);
+    const { file, html } = await renderNote(plan.number, note, config, links);
     const { noteText } = await import("../issues/render.js");
     full = { ...plan, note: { html: html.email, text: noteText(html.email), web: html.web } };
     files.push(file);
@@ -189,14 +192,30 @@ async function compileCached(
   return compiled;
 }
 
-/** An editor's note rendered like an article body, its links resolved against its issue's page. */
-async function renderNote(number: number, note: string, config: Config): Promise<{ file: VFile; html: ArticleHtml }> {
+/** What a note's links to articles resolve against: the build's articles, at its clock. */
+interface NoteLinks {
+  targets: LinkTarget[];
+  now: number;
+}
+
+/**
+ * A digest of what a note's links resolve to (see resolverDigest), for the
+ * keys of rendered notes: of the articles whose names the note mentions, so
+ * that a new article elsewhere renders no past note again.
+ */
+function linksDigest(links: NoteLinks, note: string): string {
+  const named = links.targets.filter((t) => note.includes(posix.basename(t.path.endsWith("/index.md") ? posix.dirname(t.path) : t.path, ".md")));
+  return resolverDigest(named, new Set(), links.now);
+}
+
+/** An editor's note rendered like an article body, its links resolved against its issue's page and the build's articles. */
+async function renderNote(number: number, note: string, config: Config, links: NoteLinks): Promise<{ file: VFile; html: ArticleHtml }> {
   const path = notePath(number);
   const file = new VFile({ path, value: note });
   const pageUrl = new URL(issuePath(number), config.site.url).href;
   const { prepareFor, renderBody } = await import("../markdown/render.js");
   await prepareFor([note]);
-  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver([], new Set(), 0) });
+  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver(links.targets, new Set(), links.now) });
   return { file, html: body.html };
 }
 
@@ -264,18 +283,18 @@ function warnPicturesMailCannotShow(article: Article, config: Config, full: bool
  * so a build loads the Markdown pipeline for a note only when it changed; a
  * note with problems is rendered every time, so its messages are never lost.
  */
-async function pastNotes(root: string, numbers: readonly number[], config: Config, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
+async function pastNotes(root: string, numbers: readonly number[], config: Config, links: NoteLinks, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
   const notes = new Map<number, string>();
   for (const number of numbers) {
     const note = readOptional(join(root, notePath(number)));
     if (note === undefined) continue;
-    const entry = `note-${cacheKey(config.site, config.markdown, number, note)}.json`;
+    const entry = `note-${cacheKey(config.site, config.markdown, number, note, linksDigest(links, note))}.json`;
     const stored = cache?.read<string>(entry);
     if (typeof stored === "string") {
       notes.set(number, stored);
       continue;
     }
-    const { file, html } = await renderNote(number, note, config);
+    const { file, html } = await renderNote(number, note, config, links);
     files.push(file);
     notes.set(number, html.web);
     if (file.messages.length === 0) cache?.write(entry, html.web);

@@ -62,6 +62,15 @@ describe("planning the next issue", () => {
     expect(result.newsletter?.next?.plan.articles.map((a) => a.slug)).toEqual(["undersea-cable-repair"]);
   });
 
+  it("links an editor's note to an article named by its file, as an article's body does", async () => {
+    const root = await tempProject({ samples: true });
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(join(root, "newsletter/notes/3.md"), "Start with [the broadband story](../../articles/municipal-broadband.md).\n");
+    const result = await assemble({ root, now: NOW, cacheDir: false });
+    expect(result.files.flatMap((f) => f.messages.map(String))).toEqual([]);
+    expect(result.newsletter?.next?.plan.note?.html).toContain('href="https://signal-noise.example/articles/municipal-broadband/"');
+  });
+
   it("starts at issue 1 with every published article when nothing was sent yet", async () => {
     const root = await tempProject({ samples: true });
     const { rm } = await import("node:fs/promises");
