@@ -226,10 +226,26 @@ function issueScope(issue: ArchivedIssue, config: Config, base: string) {
           summary: a.summary,
           image: a.image && (i === 0 || issue.full) ? { path: new URL(a.image.url).pathname, alt: a.image.alt, caption: a.image.caption } : null,
         },
-        () => (issue.full ? a.body() : ""),
+        () => (issue.full ? scopeIds(a.body(), `a${i + 1}-`) : ""),
       ),
     ),
   };
+}
+
+/**
+ * An article's body HTML with every id it sets or names (`id`, `name`, the
+ * ARIA references) and every link to one (`href="#…"`) given `prefix`: on
+ * an issue's page several bodies
+ * share one document, where two footnotes 1 or two headings "Background"
+ * would have one id, and the second article's links would jump into the
+ * first. Only tags are rewritten: a tag shown in text is escaped there.
+ */
+export function scopeIds(html: string, prefix: string): string {
+  return html.replace(/<[a-zA-Z][^>]*>/g, (tag) =>
+    tag
+      .replace(/(\s(?:id|name|aria-describedby|aria-labelledby)=")([^"]*)"/g, (_, head: string, ids: string) => `${head}${ids.replace(/[^\s]+/g, (id) => prefix + id)}"`)
+      .replace(/(\shref="#)([^"]*)"/g, (_, head: string, id: string) => `${head}${prefix}${id}"`),
+  );
 }
 
 /** A card with its body's HTML as `html`, read when a template asks for it and left out of the card's JSON. */

@@ -288,6 +288,34 @@ describe("the newsletter's pages in a browser", () => {
 });
 
 describe("an issue sent in full", () => {
+  it("gives each article's footnotes and headings ids of their own on the issue's page, and each article's links reach its own", async () => {
+    const project = await tempProject({ samples: true });
+    const config = join(project, "presswork.config.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace("content: summary", "content: full"));
+    // Issue #2's two articles, the sent issue's page showing both bodies.
+    for (const [file, source] of [["right-to-repair-e-waste.md", "A"], ["small-models-on-device/index.md", "B"]] as const) {
+      const path = join(project, "articles", file);
+      await writeFile(path, `${await readFile(path, "utf8")}\nA claim.[^1]\n\n## Background\n\nOf ${source}. [Back to it](#background)\n\n[^1]: Source ${source}.\n`);
+    }
+    const out = join(project, "dist");
+    await build({ root: project, now: NOW, out, cacheDir: false });
+    const els = elements(await readFile(join(out, "issues/2/index.html"), "utf8"));
+    const ids = els.map((el) => attr(el, "id")).filter((id): id is string => id !== undefined);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    const text = (node: Element): string => node.childNodes.map((child) => ("value" in child ? child.value : "tagName" in child ? text(child) : "")).join("");
+    const target = (link: Element) => els.find((el) => `#${attr(el, "id")}` === attr(link, "href"));
+    // Each article's footnote reference leads to its own note, in document order: A's first.
+    const refs = els.filter((el) => attr(el, "data-footnote-ref") !== undefined);
+    expect(refs.map((ref) => text(target(ref) as Element).trim())).toEqual([expect.stringContaining("Source A."), expect.stringContaining("Source B.")]);
+    // Each article's link to its "Background" lands on its own heading of that name, not on the first.
+    const background = els.filter((el) => el.tagName === "a" && attr(el, "href")?.endsWith("background")).map((link) => target(link));
+    expect(background.map((heading) => heading && text(heading))).toEqual(["Background", "Background"]);
+    expect(background[0]).not.toBe(background[1]);
+    // Every link within the page lands on an element of it.
+    const inPage = els.filter((el) => el.tagName === "a" && attr(el, "href")?.startsWith("#"));
+    expect(inPage.filter((link) => !target(link)).map((link) => attr(link, "href"))).toEqual([]);
+  });
+
   it("shows its articles' bodies, and a rebuild after an edit to one of them updates the issue's page", async () => {
     const project = await tempProject({ samples: true });
     const config = join(project, "presswork.config.yaml");
