@@ -118,6 +118,8 @@ function uniqueTags(names: string[], source: SourceFile): Tag[] {
       fileError(source.file, "tag-empty", `tag ${quote(name)} has no letters or digits to make its page's address from: write it with words, like "Open Source"`, { place });
       continue;
     }
+    // `tags: Chips, Networks` is one text in YAML: one topic, where the editor meant two.
+    if (name.includes(",")) fileWarning(source.file, "tag-comma", `tag ${quote(name)} holds a comma, so it is one topic, tags/${slug}/: for several, write a list, like tags: [${name.split(",").map((part) => part.trim()).filter(Boolean).join(", ")}]`, { place });
     const tag = seen.get(slug);
     if (!tag) seen.set(slug, { name: name.trim(), slug, spellings: [name.trim()] });
     else if (!tag.spellings.includes(name.trim())) tag.spellings.push(name.trim());

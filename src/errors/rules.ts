@@ -21,6 +21,7 @@ export const RULES = {
   "missing-asset": { source: "content", summary: "the front matter names an image that is not there, or not in the article's folder" },
   "tag-empty": { source: "content", summary: "a tag has no letters or digits to make its page's address from" },
   "tag-spelling": { source: "content", summary: "two spellings of one tag" },
+  "tag-comma": { source: "content", summary: "a tag with a comma, which is one topic where a list makes several" },
   "author-page": { source: "content", summary: "an author not in the config whose name makes no page address of its own" },
   placeholder: { source: "content", summary: "text left from `presswork new` in an article that is no draft" },
   "key-points-twice": { source: "content", summary: "key points in the front matter and in a Quick Reads section of the body; the section is left out" },
