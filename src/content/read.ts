@@ -182,6 +182,11 @@ function isArticle(path: string): boolean {
  */
 export function decodeSource(path: string, bytes: Uint8Array): { text: string; file: VFile } {
   const file = new VFile({ path });
+  if (isUtf16(bytes)) {
+    fileError(file, "binary", `is saved as UTF-16 (Notepad's "Unicode"), not UTF-8: save it again with the encoding UTF-8`, { place: { line: 1, column: 1 } });
+    file.value = "";
+    return { text: "", file };
+  }
   if (isBinary(bytes)) {
     fileError(file, "binary", `is not a text file (it holds binary data, like an image or a document): an article is UTF-8 text. Rename the file if it is not an article`, { place: { line: 1, column: 1 } });
     file.value = "";
@@ -214,6 +219,13 @@ function sourceFile(root: string, path: string, digest: string, file: VFile, tex
 }
 
 /** A NUL byte in the first 8 KB, as git decides: no text file holds one. */
+/** UTF-16: its byte order mark, or text whose first character (a front matter's `-`) is ASCII with a zero byte. */
+function isUtf16(bytes: Uint8Array): boolean {
+  const [a = -1, b = -1] = bytes;
+  const ascii = (byte: number) => byte >= 0x09 && byte <= 0x7e;
+  return (a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff) || (ascii(a) && b === 0) || (a === 0 && ascii(b));
+}
+
 function isBinary(bytes: Uint8Array): boolean {
   return bytes.subarray(0, 8192).includes(0);
 }
