@@ -37,6 +37,13 @@ export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body
       const left = points.filter((p) => (PLACEHOLDERS.points as readonly string[]).includes(p));
       if (left.length > 0) error(`the Quick Reads still hold the placeholders from presswork new (${left.map((p) => `"${p}"`).join(", ")}): write the article's key points`, lineOf(source.text, left[0] ?? ""), "placeholder");
       if (body.excerpt === PLACEHOLDERS.opening) error(`the body still opens with "${PLACEHOLDERS.opening}" from presswork new: write the story`, lineOf(source.text, PLACEHOLDERS.opening), "placeholder");
+      // The summary is made from the first paragraph: without one, the home page, the feeds and the email show nothing under the title.
+      if (body.excerpt === "" && meta.summary === undefined) {
+        fileWarning(source.file, "empty-body", "the article has no paragraph of text and no summary: the home page, the feeds and the email show nothing under its title. Write the story, or a summary: in the front matter", { place: { line: bodyLine(source.text), column: 1 } });
+      }
+    }
+    if (!meta.draft && meta.published.getTime() > now.getTime() + YEAR_MS) {
+      fileWarning(source.file, "date-far-ahead", `'date' is ${meta.published.toISOString().slice(0, 10)}, more than a year ahead: the article waits until then. Check the year`, { place: { line: fieldLine(source, "date"), column: 1 } });
     }
     if (meta.keyPoints && body.keyPoints) {
       const line = quickReadsLine(source.text) ?? fieldLine(source, "keyPoints");
@@ -46,8 +53,7 @@ export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body
       error(`'updated' is ${meta.updated.toISOString()}, later than the build's clock (${now.toISOString()}): write when the article last changed, not a time to come`, fieldLine(source, "updated"), "front-matter-updated");
     }
     if (feeds.fullContent && (body.feedBytes ?? 0) > feeds.itemMax) {
-      const block = frontMatterBlock(source.text);
-      fileWarning(source.file, "feed-item-size", `the body is ${megabytes(body.feedBytes ?? 0)} of HTML, more than a feed item carries (${megabytes(feeds.itemMax)}): feeds show its summary and a link to the article instead`, { place: { line: block ? source.text.slice(0, block.end).split("\n").length + 1 : 1, column: 1 } });
+      fileWarning(source.file, "feed-item-size", `the body is ${megabytes(body.feedBytes ?? 0)} of HTML, more than a feed item carries (${megabytes(feeds.itemMax)}): feeds show its summary and a link to the article instead`, { place: { line: bodyLine(source.text), column: 1 } });
     }
   }
 }
@@ -59,6 +65,15 @@ function quickReadsLine(text: string): number | undefined {
     return label !== undefined && KEY_POINT_HEADINGS.includes(label);
   });
   return index >= 0 ? index + 1 : undefined;
+}
+
+/** A year, past which a date ahead is more likely a typo (2062 for 2026) than a schedule. */
+const YEAR_MS = 366 * 86_400_000;
+
+/** The first line after the front matter. */
+function bodyLine(text: string): number {
+  const block = frontMatterBlock(text);
+  return block ? text.slice(0, block.end).split("\n").length + 1 : 1;
 }
 
 function lineOf(text: string, needle: string): number {

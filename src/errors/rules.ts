@@ -25,6 +25,8 @@ export const RULES = {
   "author-page": { source: "content", summary: "an author not in the config whose name makes no page address of its own" },
   placeholder: { source: "content", summary: "text left from `presswork new` in an article that is no draft" },
   "key-points-twice": { source: "content", summary: "key points in the front matter and in a Quick Reads section of the body; the section is left out" },
+  "empty-body": { source: "content", summary: "an article with no paragraph of text and no summary: nothing shows under its title" },
+  "date-far-ahead": { source: "content", summary: "an article dated more than a year ahead, more likely a typo than a schedule" },
   "feed-item-size": { source: "feeds", summary: "an article's body is too large for a feed item; feeds carry its summary" },
   "broken-link": { source: "markdown", summary: "a link to another article or a file that does not exist" },
   "image-alt": { source: "markdown", summary: "an image without alt text" },
