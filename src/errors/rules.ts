@@ -45,6 +45,7 @@ export const RULES = {
   mjml: { source: "issues", summary: "the email's MJML is invalid" },
   "newsletter-subject": { source: "issues", summary: "the subject template renders empty or with a line break" },
   "email-size": { source: "issues", summary: "an issue is close to or over Gmail's clipping size" },
+  "newsletter-missed": { source: "issues", summary: "an article dated before the last issue, which went out without it: no issue will carry it" },
   "email-image-format": { source: "issues", summary: "a picture of the next issue in a format some big mail clients do not show (SVG, WebP, AVIF)" },
   "service-mail": { source: "service", summary: "a mail template of `presswork serve` is missing or broken" },
   "output-path": { source: "output", summary: "two outputs want one file, or a path cannot be written" },

@@ -47,6 +47,23 @@ function sinceIssue(last: SentIssue, articles: readonly Article[], newsletter: N
   return times.length > 0 ? Math.max(...times) : sentAt;
 }
 
+/**
+ * Published articles the last issue of a digest should have carried by
+ * their date but did not, and that no issue will: dated after the issue
+ * before it and not after it went out, in no issue, while it had room for
+ * more (so none was left out for the cap). Such an article was a draft when
+ * the issue went out, undrafted since with the date `presswork new` gave it.
+ */
+export function missedByLastIssue(articles: readonly Article[], record: SentRecord, newsletter: NewsletterConfig): { article: Article; issue: SentIssue }[] {
+  const last = record.issues.at(-1);
+  if (!last || newsletter.mode !== "digest" || last.articles.length >= newsletter.maxArticles) return [];
+  const sent = new Set(record.issues.flatMap((i) => i.articles));
+  const before = record.issues.at(-2);
+  const from = before ? new Date(before.date).getTime() : -Infinity;
+  const to = new Date(last.date).getTime();
+  return articles.filter((a) => !sent.has(a.id) && a.published.getTime() > from && a.published.getTime() <= to).map((article) => ({ article, issue: last }));
+}
+
 /** A sent issue as it was planned, from the record; articles that no longer exist are left out. */
 export function planSentIssue(issue: SentIssue, articles: readonly Article[]): IssuePlan {
   const byId = new Map(articles.map((a) => [a.id, a]));

@@ -3,7 +3,7 @@ import { join, posix } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issueArchive, unfrozenIssues, upcomingIssue, type ArchivedIssue } from "../issues/archive.js";
-import { issuePath, planNextIssue, type IssuePlan } from "../issues/plan.js";
+import { issuePath, missedByLastIssue, planNextIssue, type IssuePlan } from "../issues/plan.js";
 import type { SentRecord } from "../issues/record.js";
 import type { OpenState, StateSource } from "../state/state.js";
 import type { IssueState } from "../state/store.js";
@@ -21,6 +21,7 @@ import type { MjmlThread } from "./mjml-thread.js";
 import { assetSitePath, linkTargets, makeResolver, resolverDigest, type LinkTarget } from "./resolve.js";
 import { decodeSource } from "../content/read.js";
 import { absoluteUrl } from "../content/paths.js";
+import { calendarDate } from "../content/dates.js";
 import { fileError, fileWarning } from "../errors/rules.js";
 
 /** Where the editor's note for issue N lives, relative to the project root. */
@@ -121,6 +122,10 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const archive = issueArchive(frozen, articles, config, notes);
   const past = frozen.map((issue) => archive(issue.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
   const plan = planNextIssue(articles, record, newsletter, now);
+  for (const { article, issue } of missedByLastIssue(articles, record, newsletter)) {
+    const day = (date: Date) => calendarDate(date, config.site.timezone);
+    fileWarning(article.source.file, "newsletter-missed", `'date' is ${day(article.published)}, before issue #${issue.number} went out (${day(new Date(issue.date))}) without it: no issue will carry it, and feed readers file it among older entries. If it is new, date it when it is published`, { place: { line: fieldLine(article.source, "date"), column: 1 } });
+  }
   for (const article of plan?.articles ?? []) {
     withEmailImage(root, article, config);
     if (newsletter.content === "full") withEmailBodyImages(root, article, config);
