@@ -34,7 +34,7 @@ import { prepareNewsletter, previewKey, type NewsletterState } from "./newslette
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
-import { assetSitePath } from "./resolve.js";
+import { assetSitePath, linkTargets } from "./resolve.js";
 import { stage } from "./timings.js";
 import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
@@ -141,7 +141,8 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     // 5. The newsletter: past issues and the next one, compiled.
     let letter: NewsletterState | undefined;
     try {
-      letter = await prepareNewsletter(options.root, config, articles, options.now, { cache: store, mjml: options.mjml, state: options.state });
+      const targets = linkTargets(metas, tree.sources.map((s) => s.path));
+      letter = await prepareNewsletter(options.root, config, articles, targets, options.now, { cache: store, mjml: options.mjml, state: options.state });
     } catch (error) {
       if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;

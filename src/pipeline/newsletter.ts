@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join, posix } from "node:path";
+import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { issueArchive, unfrozenIssues, upcomingIssue, type ArchivedIssue } from "../issues/archive.js";
@@ -18,7 +18,7 @@ import { contentError } from "../errors/error.js";
 import { cacheKey } from "../cache/key.js";
 import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { assetSitePath, linkTargets, makeResolver, resolverDigest, type LinkTarget } from "./resolve.js";
+import { assetSitePath, makeResolver, resolverDigest, type LinkTarget } from "./resolve.js";
 import { decodeSource } from "../content/read.js";
 import { absoluteUrl } from "../content/paths.js";
 import { calendarDate } from "../content/dates.js";
@@ -97,7 +97,7 @@ export interface NewsletterHelpers {
  * Plans and compiles the next issue and the web versions of the sent ones.
  * Messages (record problems, note problems, size) land on the returned files.
  */
-export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], now: Date, using: NewsletterHelpers = {}): Promise<NewsletterState | undefined> {
+export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], targets: readonly LinkTarget[], now: Date, using: NewsletterHelpers = {}): Promise<NewsletterState | undefined> {
   const { cache: store, mjml: thread, state } = using;
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
@@ -116,8 +116,8 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   }
   const frozen = issues.map((s) => s.issue);
   const unfrozen = unfrozenIssues(frozen);
-  // A note links to articles as an article does, by their files: resolved against the articles of this build.
-  const links: NoteLinks = { targets: linkTargets(articles), now: now.getTime() };
+  // A note links to articles as an article does, by their files: resolved against every article of this build (drafts too).
+  const links: NoteLinks = { targets, now: now.getTime() };
   const notes = await pastNotes(root, unfrozen, config, links, issuesCache, files);
   const archive = issueArchive(frozen, articles, config, notes);
   const past = frozen.map((issue) => archive(issue.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
@@ -167,7 +167,7 @@ async function compileCached(
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
   const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null, a.emailBodyImages ?? null]);
-  const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, note === undefined ? null : linksDigest(links, note), articles)}.json`;
+  const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, note === undefined ? null : linksDigest(links), articles)}.json`;
   const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   if (stored !== undefined) {
     const { note: cachedNote, kept, more, mjml, ...rest } = stored;
@@ -199,18 +199,13 @@ async function compileCached(
 
 /** What a note's links to articles resolve against: the build's articles, at its clock. */
 interface NoteLinks {
-  targets: LinkTarget[];
+  targets: readonly LinkTarget[];
   now: number;
 }
 
-/**
- * A digest of what a note's links resolve to (see resolverDigest), for the
- * keys of rendered notes: of the articles whose names the note mentions, so
- * that a new article elsewhere renders no past note again.
- */
-function linksDigest(links: NoteLinks, note: string): string {
-  const named = links.targets.filter((t) => note.includes(posix.basename(t.path.endsWith("/index.md") ? posix.dirname(t.path) : t.path, ".md")));
-  return resolverDigest(named, new Set(), links.now);
+/** A digest of what a note's links resolve to (see resolverDigest), for the keys of rendered notes. */
+function linksDigest(links: NoteLinks): string {
+  return resolverDigest(links.targets, new Set(), links.now);
 }
 
 /** An editor's note rendered like an article body, its links resolved against its issue's page and the build's articles. */
@@ -293,7 +288,7 @@ async function pastNotes(root: string, numbers: readonly number[], config: Confi
   for (const number of numbers) {
     const note = readOptional(join(root, notePath(number)));
     if (note === undefined) continue;
-    const entry = `note-${cacheKey(config.site, config.markdown, number, note, linksDigest(links, note))}.json`;
+    const entry = `note-${cacheKey(config.site, config.markdown, number, note, linksDigest(links))}.json`;
     const stored = cache?.read<string>(entry);
     if (typeof stored === "string") {
       notes.set(number, stored);

@@ -65,10 +65,16 @@ describe("planning the next issue", () => {
   it("links an editor's note to an article named by its file, as an article's body does", async () => {
     const root = await tempProject({ samples: true });
     const { writeFile } = await import("node:fs/promises");
-    await writeFile(join(root, "newsletter/notes/3.md"), "Start with [the broadband story](../../articles/municipal-broadband.md).\n");
-    const result = await assemble({ root, now: NOW, cacheDir: false });
+    await writeFile(join(root, "newsletter/notes/3.md"), "Start with [the qubits story](../../articles/quantum-error-correction.md).\n");
+    const cacheDir = join(root, ".presswork-cache");
+    const result = await assemble({ root, now: NOW, cacheDir });
     expect(result.files.flatMap((f) => f.messages.map(String))).toEqual([]);
-    expect(result.newsletter?.next?.plan.note?.html).toContain('href="https://signal-noise.example/articles/municipal-broadband/"');
+    expect(result.newsletter?.next?.plan.note?.html).toContain('href="https://signal-noise.example/articles/quantum-error-correction/"');
+    // The article goes back to being a draft: the note's link breaks, though the note's text is the same and its issue was cached.
+    const article = join(root, "articles/quantum-error-correction.md");
+    await writeFile(article, (await readFile(article, "utf8")).replace(/^---\n/, "---\ndraft: true\n"));
+    const again = await assemble({ root, now: NOW, cacheDir });
+    expect(again.files.flatMap((f) => f.messages.map((m) => `${f.path} ${m.ruleId}`))).toEqual(["newsletter/notes/3.md broken-link"]);
   });
 
   it("starts at issue 1 with every published article when nothing was sent yet", async () => {
