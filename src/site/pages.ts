@@ -233,18 +233,23 @@ function issueScope(issue: ArchivedIssue, config: Config, base: string) {
 }
 
 /**
- * An article's body HTML with every id it sets or names (`id`, `name`, the
- * ARIA references) and every link to one (`href="#…"`) given `prefix`: on
+ * An article's body HTML with every id it sets (`id`, `name`), and every
+ * reference to one (`href="#…"`, the ARIA references), given `prefix`: on
  * an issue's page several bodies
  * share one document, where two footnotes 1 or two headings "Background"
  * would have one id, and the second article's links would jump into the
  * first. Only tags are rewritten: a tag shown in text is escaped there.
  */
 export function scopeIds(html: string, prefix: string): string {
-  return html.replace(/<[a-zA-Z][^>]*>/g, (tag) =>
+  const TAG = /<[a-zA-Z][^>]*>/g;
+  const own = new Set<string>();
+  for (const [tag] of html.matchAll(TAG)) for (const [, id] of tag.matchAll(/\s(?:id|name)="([^"]*)"/g)) own.add(id as string);
+  // Only what the body itself sets: a link to the page's own #main or #top stays as it is.
+  const scoped = (id: string) => (own.has(id) ? prefix + id : id);
+  return html.replace(TAG, (tag) =>
     tag
-      .replace(/(\s(?:id|name|aria-describedby|aria-labelledby)=")([^"]*)"/g, (_, head: string, ids: string) => `${head}${ids.replace(/[^\s]+/g, (id) => prefix + id)}"`)
-      .replace(/(\shref="#)([^"]*)"/g, (_, head: string, id: string) => `${head}${prefix}${id}"`),
+      .replace(/(\s(?:id|name|aria-describedby|aria-labelledby)=")([^"]*)"/g, (_, head: string, ids: string) => `${head}${ids.replace(/[^\s]+/g, scoped)}"`)
+      .replace(/(\shref="#)([^"]*)"/g, (_, head: string, id: string) => `${head}${scoped(id)}"`),
   );
 }
 

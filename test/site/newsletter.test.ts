@@ -295,7 +295,7 @@ describe("an issue sent in full", () => {
     // Issue #2's two articles, the sent issue's page showing both bodies.
     for (const [file, source] of [["right-to-repair-e-waste.md", "A"], ["small-models-on-device/index.md", "B"]] as const) {
       const path = join(project, "articles", file);
-      await writeFile(path, `${await readFile(path, "utf8")}\nA claim.[^1]\n\n## Background\n\nOf ${source}. [Back to it](#background)\n\n[^1]: Source ${source}.\n`);
+      await writeFile(path, `${await readFile(path, "utf8")}\nA claim.[^1]\n\n## Background\n\nOf ${source}. [Back to it](#background), [skip to the page's content](#main)\n\n[^1]: Source ${source}.\n`);
     }
     const out = join(project, "dist");
     await build({ root: project, now: NOW, out, cacheDir: false });
