@@ -60,6 +60,10 @@ describe("planning the next issue", () => {
     const result = await assemble({ root, now: NOW, cacheDir: false });
     expect(result.newsletter?.next?.plan.number).toBe(4);
     expect(result.newsletter?.next?.plan.articles.map((a) => a.slug)).toEqual(["undersea-cable-repair"]);
+    // Another article of the same day as #3's (a date without a time): it comes next, not never.
+    await writeFile(join(root, "articles/same-day.md"), "---\ntitle: Same day\ndate: 2026-11-05\n---\n\nAlso on the fifth.\n");
+    const sameDay = await assemble({ root, now: NOW, cacheDir: false });
+    expect(sameDay.newsletter?.next?.plan.articles.map((a) => a.slug)).toEqual(["same-day"]);
   });
 
   it("links an editor's note to an article named by its file, as an article's body does", async () => {
