@@ -91,6 +91,10 @@ function configAuthor(key: string, known: Config["authors"][string]): Author {
  * articles. A config author's own name is that author.
  */
 function guestAuthor(name: string, config: Config, source: SourceFile): Author[] {
+  // Written by their name rather than their key (in any case, its accents composed or not): the same person.
+  const spelled = (text: string) => text.normalize("NFC").trim().toLowerCase();
+  const same = Object.entries(config.authors).find(([, known]) => spelled(known.name) === spelled(name));
+  if (same) return [configAuthor(...same)];
   const key = slugify(name);
   const place = { line: fieldLine(source, "authors"), column: 1 };
   const keyed = `add them to authors: in presswork.config.yaml under a key of Latin letters and digits, with name: ${name}, and write that key here`;
@@ -99,8 +103,6 @@ function guestAuthor(name: string, config: Config, source: SourceFile): Author[]
     return [];
   }
   const other = Object.hasOwn(config.authors, key) ? config.authors[key] : undefined;
-  // Written by their name rather than their key: the same person.
-  if (other?.name.trim().toLowerCase() === name.trim().toLowerCase()) return [configAuthor(key, other)];
   if (other) {
     fileError(source.file, "author-page", `author ${quote(name)} would share the page authors/${key}/ of ${other.name}: write ${key} if it is ${other.name}, or ${keyed}`, { place });
     return [];
