@@ -129,10 +129,10 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   for (const article of plan?.articles ?? []) {
     withEmailImage(root, article, config);
     if (newsletter.content === "full") withEmailBodyImages(root, article, config);
-    warnPicturesMailCannotShow(article, config, newsletter.content === "full");
   }
   const next = plan ? await compileCached(root, plan, config, newsletter, templates, links, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
+  if (next) warnPicturesMailCannotShow(next, config);
   issuesCache?.prune();
   const upcoming = next ? upcomingIssue(next, config) : undefined;
   return { newsletter, record, issues, templates, past, unfrozen, files, ...(next ? { next } : {}), ...(upcoming ? { upcoming } : {}) };
@@ -258,22 +258,25 @@ export function withEmailBodyImages(root: string, article: Article, config: Conf
 const MAIL_PICTURES = /\.(?:png|jpe?g|gif)$/i;
 
 /**
- * Warns on an article of the next issue about the pictures its email shows
- * (its front-matter image, and in a full-text issue those of its body) in a
- * format some big mail clients leave an empty box for: they go as they are.
+ * Warns on the articles of the next issue about the pictures its email
+ * shows (a card's picture, a full-text body's) in a format some big mail
+ * clients leave an empty box for: they go as they are.
  */
-function warnPicturesMailCannotShow(article: Article, config: Config, full: boolean): void {
-  const shown = article.image ? [{ path: article.image.path, line: fieldLine(article.source, "image") }] : [];
-  for (const [source, sitePath] of full ? article.body.assets : []) {
-    if (!article.body.html.email.includes(`src="${absoluteUrl(sitePath, config.site.url)}"`)) continue;
-    const name = source.slice(source.lastIndexOf("/") + 1);
-    const index = article.source.text.split("\n").findIndex((line) => line.includes(name));
-    shown.push({ path: source, line: index >= 0 ? index + 1 : 1 });
-  }
-  for (const { path, line } of shown) {
-    if (MAIL_PICTURES.test(path)) continue;
-    const format = (path.slice(path.lastIndexOf(".") + 1) || "this format").toUpperCase();
-    fileWarning(article.source.file, "email-image-format", `${path} goes in the next issue, but its format (${format}) shows as an empty box in some big mail clients (Gmail shows no SVG, Outlook for Windows no SVG, WebP or AVIF): give the email a PNG, JPEG or GIF`, { place: { line, column: 1 } });
+function warnPicturesMailCannotShow(issue: CompiledIssue, config: Config): void {
+  for (const article of issue.plan.articles) {
+    const pictures: Array<{ path: string; sitePath: string | undefined; line: number }> = [];
+    if (article.image) pictures.push({ path: article.image.path, sitePath: assetSitePath(article, article.image.path), line: fieldLine(article.source, "image") });
+    for (const [source, sitePath] of article.body.assets) {
+      const name = source.slice(source.lastIndexOf("/") + 1);
+      const index = article.source.text.split("\n").findIndex((line) => line.includes(name));
+      pictures.push({ path: source, sitePath, line: index >= 0 ? index + 1 : 1 });
+    }
+    for (const { path, sitePath, line } of pictures) {
+      // Only what the message shows: a summary issue shows the lead's picture alone, and no body.
+      if (MAIL_PICTURES.test(path) || !sitePath || !issue.html.includes(`src="${absoluteUrl(sitePath, config.site.url)}"`)) continue;
+      const format = (path.slice(path.lastIndexOf(".") + 1) || "this format").toUpperCase();
+      fileWarning(article.source.file, "email-image-format", `${path} goes in the next issue, but its format (${format}) shows as an empty box in some big mail clients (Gmail shows no SVG, Outlook for Windows no SVG, WebP or AVIF): give the email a PNG, JPEG or GIF`, { place: { line, column: 1 } });
+    }
   }
 }
 
