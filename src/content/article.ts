@@ -134,8 +134,10 @@ export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: 
   const block = frontMatterBlock(text);
   if (!block) {
     // YAML's document end, which Jekyll takes as the close: the body's parser would not, and would publish the front matter.
-    const dots = text.split("\n").findIndex((line) => /^\.\.\.[ \t]*$/.test(line));
-    if (dots > 0) fileError(file, "front-matter-unclosed", "the front matter is closed with ...: close it with a line --- instead", { place: { line: dots + 1, column: 1 } });
+    // Only as the end of the keys: after a blank line, a `...` is the body's.
+    const lines = text.split("\n");
+    const dots = lines.findIndex((line) => /^\.\.\.[ \t]*$/.test(line));
+    if (dots > 0 && lines.slice(1, dots).every((line) => line.trim() !== "")) fileError(file, "front-matter-unclosed", "the front matter is closed with ...: close it with a line --- instead", { place: { line: dots + 1, column: 1 } });
     else fileError(file, "front-matter-unclosed", "the front matter opened on line 1 is never closed: add a line --- after it", { place: { line: 1, column: 1 } });
     return undefined;
   }
