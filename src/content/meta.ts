@@ -114,14 +114,19 @@ function guestAuthor(name: string, config: Config, source: SourceFile): Author[]
 function uniqueTags(names: string[], source: SourceFile): Tag[] {
   const seen = new Map<string, Tag & { spellings: string[] }>();
   const place = { line: fieldLine(source, "tags"), column: 1 };
+  // Written as one text on the key's own line, not as a list.
+  const oneText = names.length === 1 && /^tags:[ \t]*[^\s\[#]/.test(source.text.split("\n")[place.line - 1] ?? "");
   for (const name of names) {
     const slug = slugify(name);
     if (!slug) {
       fileError(source.file, "tag-empty", `tag ${quote(name)} has no letters or digits to make its page's address from: write it with words, like "Open Source"`, { place });
       continue;
     }
-    // `tags: Chips, Networks` is one text in YAML: one topic, where the editor meant two.
-    if (name.includes(",")) fileWarning(source.file, "tag-comma", `tag ${quote(name)} holds a comma, so it is one topic, tags/${slug}/: for several, write a list, like tags: [${name.split(",").map((part) => part.trim()).filter(Boolean).join(", ")}]`, { place });
+    // `tags: Chips, Networks` is one text in YAML: one topic, where the editor meant two (a list's "1,000 Days" is meant).
+    if (oneText && /,(?!\d)/.test(name)) {
+      const parts = name.split(/,(?!\d)/).map((part) => JSON.stringify(part.trim())).filter((part) => part !== '""');
+      fileWarning(source.file, "tag-comma", `'tags' is one text with a comma, so one topic, tags/${slug}/: for several, write a list, like tags: [${parts.join(", ")}]`, { place });
+    }
     const tag = seen.get(slug);
     if (!tag) seen.set(slug, { name: name.trim(), slug, spellings: [name.trim()] });
     else if (!tag.spellings.includes(name.trim())) tag.spellings.push(name.trim());

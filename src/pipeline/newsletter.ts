@@ -124,7 +124,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const plan = planNextIssue(articles, record, newsletter, now);
   for (const { article, issue } of missedByLastIssue(articles, record, newsletter)) {
     const day = (date: Date) => calendarDate(date, config.site.timezone);
-    fileWarning(article.source.file, "newsletter-missed", `'date' is ${day(article.published)}, before issue #${issue.number} went out (${day(new Date(issue.date))}) without it: no issue will carry it, and feed readers file it among older entries. If it is new, date it when it is published`, { place: { line: fieldLine(article.source, "date"), column: 1 } });
+    fileWarning(article.source.file, "newsletter-missed", `'date' is ${day(article.published)}, before issue #${issue.number} went out (${day(new Date(issue.date))}) without it: no issue will carry it, and feed readers file it among older entries. If it was a draft then, date it when it is published; if the issue left it out to fit Gmail's size, it stays out`, { place: { line: fieldLine(article.source, "date"), column: 1 } });
   }
   for (const article of plan?.articles ?? []) {
     withEmailImage(root, article, config);
