@@ -5,6 +5,7 @@ import { listOf, quote } from "../validate/words.js";
 import { fieldLine, slugify, splitFrontMatter, type ArticleMeta, type Author, type Tag } from "./article.js";
 import { calendarDate } from "./dates.js";
 import { tagUri } from "./ids.js";
+import { withinArticleFolder } from "./paths.js";
 import type { SourceFile } from "./read.js";
 import { frontMatterSchema } from "./schema.js";
 import { fileError, fileWarning } from "../errors/rules.js";
@@ -56,7 +57,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     const place = { line: fieldLine(source, "image"), column: 1 };
     if (size === undefined) {
       fileError(file, "missing-asset", `'image.src' is "${fm.image.src}", but there is no file ${path}: put the image next to the article`, { place });
-    } else if (!path.startsWith(`${posix.dirname(source.path)}/`)) {
+    } else if (withinArticleFolder(source.path, path) === undefined) {
       // Published next to the article's page only: from another article's folder it would go nowhere, and every use of it with it.
       fileError(file, "missing-asset", `'image.src' is "${fm.image.src}", outside the article's folder: move the image next to the article`, { place });
     } else {

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 /** Where things live on the site, as paths relative to the site root (no leading slash). */
 export const paths = {
   home: "",
@@ -18,6 +19,16 @@ export const paths = {
   feeds: (prefix = "") => ({ rss: `${prefix}feed.xml`, atom: `${prefix}atom.xml`, json: `${prefix}feed.json` }),
   stylesheet: "feed.xsl",
 } as const;
+
+/**
+ * An asset's path within its article's folder, which its files are
+ * published beside its page from; undefined for one outside it. Both paths
+ * relative to the project root and normalised.
+ */
+export function withinArticleFolder(articlePath: string, assetPath: string): string | undefined {
+  const folder = `${posix.dirname(articlePath)}/`;
+  return assetPath.startsWith(folder) ? assetPath.slice(folder.length) : undefined;
+}
 
 /** A page path as the file that holds it: "articles/x/" becomes "articles/x/index.html". */
 export function fileFor(path: string): string {

@@ -218,7 +218,6 @@ function sourceFile(root: string, path: string, digest: string, file: VFile, tex
   };
 }
 
-/** A NUL byte in the first 8 KB, as git decides: no text file holds one. */
 /** UTF-16: its byte order mark, or text whose first character (a front matter's `-`) is ASCII with a zero byte. */
 function isUtf16(bytes: Uint8Array): boolean {
   const [a = -1, b = -1] = bytes;
@@ -226,6 +225,7 @@ function isUtf16(bytes: Uint8Array): boolean {
   return (a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff) || (ascii(a) && b === 0) || (a === 0 && ascii(b));
 }
 
+/** A NUL byte in the first 8 KB, as git decides: no text file holds one. */
 function isBinary(bytes: Uint8Array): boolean {
   return bytes.subarray(0, 8192).includes(0);
 }

@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { digest } from "../cache/key.js";
 import type { ArticleMeta } from "../content/article.js";
-import { paths } from "../content/paths.js";
+import { paths, withinArticleFolder } from "../content/paths.js";
 import { splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
 
 /** What resolving a link needs to know of the article it leads to. Plain data, so a render worker can hold it. */
@@ -35,9 +35,8 @@ export function resolverDigest(articles: readonly LinkTarget[], assets: Readonly
  * a rebuild over thousands of articles with images).
  */
 export function assetSitePath(article: { source: { path: string }; slug: string }, assetPath: string): string | undefined {
-  const folder = `${posix.dirname(article.source.path)}/`;
-  if (!assetPath.startsWith(folder)) return undefined;
-  return paths.article(article.slug) + assetPath.slice(folder.length).split("/").map(encodeURIComponent).join("/");
+  const within = withinArticleFolder(article.source.path, assetPath);
+  return within === undefined ? undefined : paths.article(article.slug) + within.split("/").map(encodeURIComponent).join("/");
 }
 
 /**

@@ -119,13 +119,15 @@ function plainKeysAndAliases(doc: Document, file: VFile, place: YamlPlace, span:
  * Warns about a text value that a comment cut short: in YAML a space and a
  * `#` start one, so `title: We are #1 in C#` is the title "We are". In front
  * matter such words are nearly always part of the value (a config keeps its
- * notes there on purpose).
+ * notes there on purpose), but for a note set apart by two spaces or more.
  */
 function warnCutByComments(doc: Document, text: string, file: VFile, place: YamlPlace, span: Span): void {
   visit(doc, {
     Pair(_, pair) {
       const value = pair.value;
       if (!isScalar(value) || value.type !== "PLAIN" || typeof value.value !== "string" || !value.comment || !isScalar(pair.key) || !value.range) return;
+      // A note set apart by two spaces or more (`title: Draft  # working title`) is meant as one.
+      if (/^[ \t]{2,}#/.test(text.slice(value.range[1], value.range[2]))) return;
       const written = text.slice(value.range[0], value.range[2]).trimEnd();
       fileWarning(file, fieldRule(place.rule, "comment"), `'${String(pair.key.value)}' is ${quote(value.value)}: the words after " #" are a YAML comment and are left out. If they belong to it, put it all in quotes: ${String(pair.key.value)}: ${JSON.stringify(written)}`, {
         place: span(value.range),
