@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+
 /** Where things live on the site, as paths relative to the site root (no leading slash). */
 export const paths = {
   home: "",
