@@ -19,8 +19,9 @@ export interface IssuePlan {
  * Chooses the next issue: in `digest` mode every published article not in an
  * earlier issue and newer than the last one, newest first, up to
  * `maxArticles`; in `each` mode the oldest article not in an earlier issue
- * and newer than the last one's article, alone. Undefined when there is
- * nothing new. The plan is dated by its newest article.
+ * and of the last one's article's date or later, alone (see sinceIssue).
+ * Undefined when there is nothing new. The plan is dated by its newest
+ * article.
  */
 export function planNextIssue(articles: readonly Article[], record: SentRecord, newsletter: NewsletterConfig, now: Date): IssuePlan | undefined {
   const sent = new Set(record.issues.flatMap((i) => i.articles));

@@ -235,12 +235,12 @@ function issueScope(issue: ArchivedIssue, config: Config, base: string) {
 /**
  * An article's body HTML with every id it sets (`id`, `name`), and every
  * reference to one (`href="#…"`, the ARIA references), given `prefix`: on
- * an issue's page several bodies
- * share one document, where two footnotes 1 or two headings "Background"
- * would have one id, and the second article's links would jump into the
- * first. Only tags are rewritten: a tag shown in text is escaped there.
+ * an issue's page several bodies share one document, where two footnotes 1
+ * or two headings "Background" would have one id, and the second article's
+ * links would jump into the first. Only tags are rewritten: a tag shown in
+ * text is escaped there.
  */
-export function scopeIds(html: string, prefix: string): string {
+function scopeIds(html: string, prefix: string): string {
   const TAG = /<[a-zA-Z][^>]*>/g;
   const own = new Set<string>();
   for (const [tag] of html.matchAll(TAG)) for (const [, id] of tag.matchAll(/\s(?:id|name)="([^"]*)"/g)) own.add(id as string);
