@@ -34,7 +34,7 @@ import { prepareNewsletter, previewKey, type NewsletterState } from "./newslette
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
-import { assetSitePath, linkTargets } from "./resolve.js";
+import { assetSitePath, linkTargets, type LinkTarget } from "./resolve.js";
 import { stage } from "./timings.js";
 import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
@@ -133,7 +133,9 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     stage("front matter");
 
     // 4. Article bodies: rendered, or from the cache.
-    const { articles, bodies } = await renderBodies(store, config, tree, metas, options, renderers);
+    // What links lead to, from a body or an editor's note: every article, drafts too, and the files whose front matter failed.
+    const targets = linkTargets(metas, tree.sources.map((s) => s.path));
+    const { articles, bodies } = await renderBodies(store, config, tree, metas, targets, options, renderers);
     stage("bodies");
     const failed = () => files.some((f) => f.messages.some((m) => m.fatal));
     if (failed()) return { files, config, articles, bodies };
@@ -141,7 +143,6 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     // 5. The newsletter: past issues and the next one, compiled.
     let letter: NewsletterState | undefined;
     try {
-      const targets = linkTargets(metas, tree.sources.map((s) => s.path));
       letter = await prepareNewsletter(options.root, config, articles, targets, options.now, { cache: store, mjml: options.mjml, state: options.state });
     } catch (error) {
       if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
@@ -197,12 +198,13 @@ async function renderBodies(
   config: Config,
   tree: ContentTree,
   metas: readonly ArticleMeta[],
+  targets: readonly LinkTarget[],
   options: ProjectOptions,
   renderers: readonly ChildProcess[],
 ): Promise<{ articles: Article[]; bodies: Assembly["bodies"] }> {
   const wanted = metas.filter((m) => options.includeUnpublished || isPublished(m, options.now));
   const cache = new RenderCache(store);
-  const { bodies, rendered } = await renderAll(wanted, metas, tree, config, options.now, cache, renderers);
+  const { bodies, rendered } = await renderAll(wanted, targets, tree, config, options.now, cache, renderers);
   cache.save();
   // Problems only the rendered body shows (placeholder text left in, a body too large for a feed item).
   reviewArticles(

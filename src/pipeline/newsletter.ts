@@ -18,7 +18,8 @@ import { contentError } from "../errors/error.js";
 import { cacheKey } from "../cache/key.js";
 import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { assetSitePath, makeResolver, resolverDigest, type LinkTarget } from "./resolve.js";
+import { assetSitePath, makeResolver, resolvesAsBefore, type LinkTarget } from "./resolve.js";
+import type { LocalLinks, Resolver } from "../markdown/links.js";
 import { decodeSource } from "../content/read.js";
 import { absoluteUrl } from "../content/paths.js";
 import { calendarDate } from "../content/dates.js";
@@ -117,8 +118,8 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const frozen = issues.map((s) => s.issue);
   const unfrozen = unfrozenIssues(frozen);
   // A note links to articles as an article does, by their files: resolved against every article of this build (drafts too).
-  const links: NoteLinks = { targets, now: now.getTime() };
-  const notes = await pastNotes(root, unfrozen, config, links, issuesCache, files);
+  const resolve = makeResolver(targets, new Set(), now.getTime());
+  const notes = await pastNotes(root, unfrozen, config, resolve, issuesCache, files);
   const archive = issueArchive(frozen, articles, config, notes);
   const past = frozen.map((issue) => archive(issue.number)).filter((issue): issue is ArchivedIssue => issue !== undefined);
   const plan = planNextIssue(articles, record, newsletter, now);
@@ -130,7 +131,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
     withEmailImage(root, article, config);
     if (newsletter.content === "full") withEmailBodyImages(root, article, config);
   }
-  const next = plan ? await compileCached(root, plan, config, newsletter, templates, links, issuesCache, files, thread) : undefined;
+  const next = plan ? await compileCached(root, plan, config, newsletter, templates, resolve, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
   if (next) warnPicturesMailCannotShow(next, config);
   issuesCache?.prune();
@@ -151,7 +152,7 @@ async function compileCached(
   config: Config,
   newsletter: NewsletterConfig,
   templates: TemplateSources,
-  links: NoteLinks,
+  resolve: Resolver,
   cache: DocumentFolder | undefined,
   files: VFile[],
   thread: MjmlThread | undefined,
@@ -167,10 +168,11 @@ async function compileCached(
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
   const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null, a.emailBodyImages ?? null]);
-  const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, note === undefined ? null : linksDigest(links), articles)}.json`;
-  const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; kept: string[]; more: number; mjml?: string[] }>(entry);
-  if (stored !== undefined) {
-    const { note: cachedNote, kept, more, mjml, ...rest } = stored;
+  const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
+  const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; noteLinks?: LocalLinks["resolved"]; kept: string[]; more: number; mjml?: string[] }>(entry);
+  // Kept while the note's links lead where they led (an article they name may have become a draft since).
+  if (stored !== undefined && resolvesAsBefore(resolve, notePathOf, stored.noteLinks ?? [])) {
+    const { note: cachedNote, noteLinks: _links, kept, more, mjml, ...rest } = stored;
     // The MJML it was made from stays remembered: an edit to an article's text will need it.
     for (const name of mjml ?? []) cache?.keep(name);
     // The renderer may have shortened the issue: keep the articles it kept.
@@ -179,12 +181,14 @@ async function compileCached(
   }
   let full = plan;
   let clean = true;
+  let noteLinks: LocalLinks["resolved"] = [];
   if (note !== undefined) {
-    const { file, html } = await renderNote(plan.number, note, config, links);
+    const { file, html, resolved } = await renderNote(plan.number, note, config, resolve);
     const { noteText } = await import("../issues/render.js");
     full = { ...plan, note: { html: html.email, text: noteText(html.email), web: html.web } };
     files.push(file);
     clean = file.messages.length === 0;
+    noteLinks = resolved;
   }
   // The renderer and html-to-text load only when an issue is compiled; MJML only when its outline is new.
   const { compileIssue } = await import("../issues/render.js");
@@ -192,31 +196,20 @@ async function compileCached(
   const compiled = await compileIssue(full, config, newsletter, templates, rememberedMjml(cache, thread, mjml));
   if (cache && clean) {
     const { plan: _plan, ...rest } = compiled;
-    cache.write(entry, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note } : {}) });
+    cache.write(entry, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note, noteLinks } : {}) });
   }
   return compiled;
 }
 
-/** What a note's links to articles resolve against: the build's articles, at its clock. */
-interface NoteLinks {
-  targets: readonly LinkTarget[];
-  now: number;
-}
-
-/** A digest of what a note's links resolve to (see resolverDigest), for the keys of rendered notes. */
-function linksDigest(links: NoteLinks): string {
-  return resolverDigest(links.targets, new Set(), links.now);
-}
-
-/** An editor's note rendered like an article body, its links resolved against its issue's page and the build's articles. */
-async function renderNote(number: number, note: string, config: Config, links: NoteLinks): Promise<{ file: VFile; html: ArticleHtml }> {
+/** An editor's note rendered like an article body, its links resolved against its issue's page and the build's articles; with what each local link resolved to. */
+async function renderNote(number: number, note: string, config: Config, resolve: Resolver): Promise<{ file: VFile; html: ArticleHtml; resolved: LocalLinks["resolved"] }> {
   const path = notePath(number);
   const file = new VFile({ path, value: note });
   const pageUrl = new URL(issuePath(number), config.site.url).href;
   const { prepareFor, renderBody } = await import("../markdown/render.js");
   await prepareFor([note]);
-  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve: makeResolver(links.targets, new Set(), links.now) });
-  return { file, html: body.html };
+  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve });
+  return { file, html: body.html, resolved: body.resolved };
 }
 
 /**
@@ -282,25 +275,26 @@ function warnPicturesMailCannotShow(issue: CompiledIssue, config: Config): void 
 
 /**
  * The web HTML of the editor's notes of issues frozen without their page,
- * by issue number, as their files read now. Each is remembered by its text,
- * so a build loads the Markdown pipeline for a note only when it changed; a
+ * by issue number, as their files read now. Each is remembered by its text
+ * while its links lead where they led, so a build loads the Markdown
+ * pipeline for a note only when it or an article it links to changed; a
  * note with problems is rendered every time, so its messages are never lost.
  */
-async function pastNotes(root: string, numbers: readonly number[], config: Config, links: NoteLinks, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
+async function pastNotes(root: string, numbers: readonly number[], config: Config, resolve: Resolver, cache: DocumentFolder | undefined, files: VFile[]): Promise<Map<number, string>> {
   const notes = new Map<number, string>();
   for (const number of numbers) {
     const note = readOptional(join(root, notePath(number)));
     if (note === undefined) continue;
-    const entry = `note-${cacheKey(config.site, config.markdown, number, note, linksDigest(links))}.json`;
-    const stored = cache?.read<string>(entry);
-    if (typeof stored === "string") {
-      notes.set(number, stored);
+    const entry = `note-${cacheKey(config.site, config.markdown, number, note)}.json`;
+    const stored = cache?.read<{ web: string; links: LocalLinks["resolved"] }>(entry);
+    if (stored !== undefined && resolvesAsBefore(resolve, notePath(number), stored.links)) {
+      notes.set(number, stored.web);
       continue;
     }
-    const { file, html } = await renderNote(number, note, config, links);
+    const { file, html, resolved } = await renderNote(number, note, config, resolve);
     files.push(file);
     notes.set(number, html.web);
-    if (file.messages.length === 0) cache?.write(entry, html.web);
+    if (file.messages.length === 0) cache?.write(entry, { web: html.web, links: resolved });
   }
   return notes;
 }

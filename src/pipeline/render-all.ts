@@ -11,7 +11,7 @@ import { replayMessages } from "../validate/messages.js";
 import { compiledPath } from "./compiled.js";
 import type { RenderJob } from "./render-job.js";
 import type { WorkerReply, WorkerRequest } from "./render-worker.js";
-import { linkTargets, makeResolver, resolverDigest } from "./resolve.js";
+import { makeResolver, resolvesAsBefore, resolverDigest, type LinkTarget } from "./resolve.js";
 
 /** Below this many articles to render, render processes cost more than they save: this process renders them. */
 export const PARALLEL_FROM = 48;
@@ -77,7 +77,7 @@ interface Pending {
 }
 
 /**
- * Renders the bodies of `metas` (links may lead to any of `all`), reusing
+ * Renders the bodies of `metas` (links may lead to any of `targets`), reusing
  * cached renders whose links still resolve the same way. Many bodies are
  * shared among render processes (`processes` when they were started ahead,
  * else new ones), which on two cores nearly halves a cold build and keeps
@@ -90,14 +90,13 @@ interface Pending {
  */
 export async function renderAll(
   metas: readonly ArticleMeta[],
-  all: readonly ArticleMeta[],
+  targets: readonly LinkTarget[],
   tree: ContentTree,
   config: Config,
   now: Date,
   cache: RenderCache,
   processes: readonly ChildProcess[] = [],
 ): Promise<{ bodies: Map<string, RenderedBody>; rendered: number }> {
-  const targets = linkTargets(all, tree.sources.map((s) => s.path));
   const assets = new Set(tree.assets.keys());
   const basePath = new URL(config.site.url).pathname;
   const resolve = makeResolver(targets, assets, now.getTime());
@@ -109,7 +108,7 @@ export async function renderAll(
     const { path } = meta.source;
     const key = cacheKey(config.site.url, config.markdown.bareUrls, path, meta.slug, meta.source.digest);
     const cached = cache.get(key);
-    if (cached && (checked || cached.body.resolved.every(([url, was]) => JSON.stringify(resolve(path, url)) === JSON.stringify(was)))) {
+    if (cached && (checked || resolvesAsBefore(resolve, path, cached.body.resolved))) {
       replayMessages(meta.source.file, cached.messages);
       bodies.set(meta.id, cached.body);
       meta.source.release();

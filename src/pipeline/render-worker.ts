@@ -6,7 +6,7 @@ import { PressworkError } from "../errors/error.js";
 
 /** What the parent sends a render worker: the link targets, then bodies to render. */
 export type WorkerRequest =
-  | { type: "init"; targets: LinkTarget[]; assets: string[]; now: number; basePath: string; siteUrl: string; bareUrls: boolean }
+  | { type: "init"; targets: readonly LinkTarget[]; assets: string[]; now: number; basePath: string; siteUrl: string; bareUrls: boolean }
   | { type: "render"; jobs: RenderJob[] };
 
 /**

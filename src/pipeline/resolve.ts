@@ -39,6 +39,11 @@ export function assetSitePath(article: { source: { path: string }; slug: string 
   return within === undefined ? undefined : paths.article(article.slug) + within.split("/").map(encodeURIComponent).join("/");
 }
 
+/** Whether each link a render resolved (`resolved`, from `from`) resolves as it did then: its cached HTML still holds. */
+export function resolvesAsBefore(resolve: Resolver, from: string, resolved: ReadonlyArray<readonly [url: string, resolution: Resolution]>): boolean {
+  return resolved.every(([url, was]) => JSON.stringify(resolve(from, url)) === JSON.stringify(was));
+}
+
 /**
  * Resolves links between articles and to assets: `other.md`, `other/`,
  * `../other/index.md#part`, `photo.jpg`. A link to a draft, to an article
