@@ -36,6 +36,11 @@ export function parseAddress(raw: string): Address | { reason: string } {
   return { address, identity: address.toLowerCase() };
 }
 
+/** The domain of an address (after its last @), lower-cased. */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+}
+
 /** An address for logs: first letter of the local part, then stars, then the domain (j***@example.com). */
 export function maskAddress(address: string): string {
   const at = address.lastIndexOf("@");

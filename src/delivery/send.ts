@@ -1,6 +1,7 @@
 import type { Recipient } from "../audience/audience.js";
 import type { Ledger, LedgerEvent, LedgerState } from "../state/ledger.js";
 import type { Outcome, Transport } from "./transport.js";
+import { domainOf } from "../audience/address.js";
 
 /** Retry, pacing and stop rules for a send. */
 export interface SendLimits {
@@ -108,9 +109,6 @@ const POLICY_REFUSALS_IN_A_ROW = 3;
  * unavailable: 1 + 2 + … + 32 + 3 × 60 s, about 4 minutes by default.
  */
 const PAUSES_AT_CEILING = 3;
-
-/** The domain of an address, lower-cased. */
-const domainOf = (address: string) => address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -11,6 +11,7 @@ import { readUnsubscribeToken, splitPart, unsubscribeTokenFor, type TokenValues 
 import { unsubscribeMailto } from "./verp.js";
 import { PressworkError } from "../errors/error.js";
 import { unsubscribeLink } from "./unsubscribe-url.js";
+import { domainOf } from "../audience/address.js";
 
 /** One person to mail. */
 export interface Recipient {
@@ -181,7 +182,7 @@ const PLACEHOLDER = {
  * id on every attempt. A test copy's adds its nonce.
  */
 export function issueMessageId(number: number, key: string, newsletter: Pick<NewsletterConfig, "from" | "listId">, testNonce?: string): string {
-  const domain = newsletter.from.address.split("@")[1] ?? "localhost";
+  const domain = domainOf(newsletter.from.address);
   const test = testNonce === undefined ? "" : "-test";
   return `<issue-${number}${test}.${key}.${listTag(newsletter.listId)}${testNonce === undefined ? "" : `.${testNonce}`}@${domain}>`;
 }

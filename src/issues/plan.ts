@@ -26,7 +26,7 @@ export interface IssuePlan {
 export function planNextIssue(articles: readonly Article[], record: SentRecord, newsletter: NewsletterConfig, now: Date): IssuePlan | undefined {
   const sent = new Set(record.issues.flatMap((i) => i.articles));
   const last = record.issues.at(-1);
-  const since = last ? sinceIssue(last, record, articles, newsletter) : -Infinity;
+  const since = last ? sinceIssue(last, sent, articles, newsletter) : -Infinity;
   const fresh = articles.filter((a) => !sent.has(a.id) && a.published.getTime() > since && a.published.getTime() <= now.getTime());
   if (fresh.length === 0) return undefined;
   const chosen = newsletter.mode === "each" ? fresh.slice(-1) : fresh.slice(0, newsletter.maxArticles);
@@ -41,12 +41,11 @@ export function planNextIssue(articles: readonly Article[], record: SentRecord, 
  * its article, as those published before the send but after that article
  * (or on its date) wait for issues of their own.
  */
-function sinceIssue(last: SentIssue, record: SentRecord, articles: readonly Article[], newsletter: NewsletterConfig): number {
+function sinceIssue(last: SentIssue, sent: ReadonlySet<string>, articles: readonly Article[], newsletter: NewsletterConfig): number {
   const sentAt = new Date(last.date).getTime();
   if (newsletter.mode !== "each") return sentAt;
   // Its article, or when that is gone (deleted, a draft again) the newest article still here of any issue.
   const inLast = articles.filter((a) => last.articles.includes(a.id));
-  const sent = new Set(record.issues.flatMap((i) => i.articles));
   const times = (inLast.length > 0 ? inLast : articles.filter((a) => sent.has(a.id))).map((a) => a.published.getTime());
   // A millisecond before: another article of the same date (a day, written without a time) comes next.
   return times.length > 0 ? Math.max(...times) - 1 : sentAt;

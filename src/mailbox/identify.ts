@@ -4,6 +4,7 @@ import { addressKey, listTag, verifyUnsubscribeToken } from "../issues/message.j
 import { decodeVerp, readFeedbackToken } from "../issues/verp.js";
 import { field, type FieldBlock } from "./fields.js";
 import { unsubscribeLink } from "../issues/unsubscribe-url.js";
+import { domainOf } from "../audience/address.js";
 
 /** What the mailbox needs to know of the sender to recognise its own mail coming back. */
 export interface SenderIdentity {
@@ -27,7 +28,7 @@ export interface SenderIdentity {
 export function senderIdentity(newsletter: NewsletterConfig, secret: string): SenderIdentity {
   return {
     secret,
-    domain: newsletter.from.address.slice(newsletter.from.address.lastIndexOf("@") + 1),
+    domain: domainOf(newsletter.from.address),
     from: newsletter.from.address,
     listId: newsletter.listId,
     unsubscribeUrl: newsletter.unsubscribe.url,

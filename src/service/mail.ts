@@ -12,6 +12,7 @@ import { renderTemplate, templateEngine, type TemplateSources } from "../templat
 import { escapeXml } from "../xml/escape.js";
 import { contentError, isPressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
+import { domainOf } from "../audience/address.js";
 
 /** The service's own mails: `templates/email/<kind>.mjml.liquid`. */
 export type MailKind = "confirm" | "welcome";
@@ -82,7 +83,7 @@ export class ServiceMail {
         const value = key === "name" ? name?.trim() || "reader" : ((key === "confirm_url" ? values.confirmUrl : values.unsubscribeUrl) ?? "");
         return escape ? escapeXml(value) : value;
       });
-    const domain = this.newsletter.from.address.split("@")[1] ?? "localhost";
+    const domain = domainOf(this.newsletter.from.address);
     const headers: Record<string, { prepared: true; value: string }> = { "Auto-Submitted": { prepared: true, value: "auto-generated" } };
     if (kind === "welcome" && values.unsubscribeUrl && values.unsubscribeMailto) {
       headers["List-ID"] = { prepared: true, value: listIdValue(this.newsletter.name ?? this.config.site.title, this.newsletter.listId) };
