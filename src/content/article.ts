@@ -49,6 +49,8 @@ export interface ArticleMeta {
   keyPoints?: string[];
   image?: ArticleImage;
   canonical?: string;
+  /** Site paths the article had before (its `aliases`), each of which gets a page that sends readers on to it. */
+  aliases?: string[];
   draft: boolean;
   /** Whether `id` was written in the front matter, rather than derived. */
   pinnedId: boolean;
@@ -116,6 +118,24 @@ export function fieldLine(source: SourceFile, key: string): number {
   const lines = source.text.split("\n", 200);
   const index = lines.findIndex((line) => line.startsWith(`${key}:`));
   return index >= 0 ? index + 1 : 1;
+}
+
+/**
+ * The 1-based line of a top-level front-matter key's list item that holds
+ * `text`: the key's own line for a list written on it, or when no line
+ * under it holds the text.
+ */
+export function itemLine(source: SourceFile, key: string, text: string): number {
+  const lines = source.text.split("\n", 200);
+  const keyLine = fieldLine(source, key);
+  let end = keyLine;
+  while (end < lines.length && !/^\S/.test(lines[end] ?? "")) end++;
+  const under = lines.slice(keyLine, end);
+  // The item that is the text (quoted or not, with or without a slash at either end), else the first that holds it.
+  const bare = (value: string) => value.trim().replace(/^-\s+/, "").replace(/^(["'])(.*)\1$/, "$2").replace(/^\/|\/$/g, "");
+  const index = under.findIndex((line) => bare(line) === bare(text));
+  const holding = index >= 0 ? index : under.findIndex((line) => line.includes(text));
+  return holding >= 0 ? keyLine + 1 + holding : keyLine;
 }
 
 /** Splits `---` front matter from a source; reports a missing or unclosed block. */

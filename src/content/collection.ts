@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
-import { fieldLine, type ArticleMeta, type Author, type Tag } from "./article.js";
+import { fieldLine, itemLine, type ArticleMeta, type Author, type Tag } from "./article.js";
+import { paths } from "./paths.js";
 import type { ContentTree, SourceFile } from "./read.js";
 import { listOf, quote } from "../validate/words.js";
 import { fileError, fileWarning, fieldRule } from "../errors/rules.js";
@@ -17,6 +18,7 @@ export function collectArticles(tree: ContentTree, config: Config, read: MetaRea
   const sameSlug = checkUnique(articles, "slug", (a) => a.slug);
   // An id made from a slug that is taken twice is taken twice too: the slug's message says it all.
   checkUnique(articles.filter((a) => a.pinnedId || !sameSlug.has(a)), "id", (a) => a.id);
+  checkAliases(articles);
   articles.sort(newestFirst);
   checkTagSpellings(articles);
   return articles;
@@ -69,8 +71,7 @@ export function isPublished(article: ArticleMeta, now: Date): boolean {
 function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: ArticleMeta) => string): Set<ArticleMeta> {
   const owners = new Map<string, ArticleMeta>();
   const reported = new Set<ArticleMeta>();
-  const oldestFirst = [...articles].sort((a, b) => a.published.getTime() - b.published.getTime() || (a.source.path < b.source.path ? -1 : 1));
-  for (const article of oldestFirst) {
+  for (const article of oldestFirst(articles)) {
     const value = key(article);
     const first = owners.get(value);
     if (!first) {
@@ -82,6 +83,36 @@ function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: Art
     reported.add(article);
   }
   return reported;
+}
+
+/**
+ * Reports each old address (`aliases`) that cannot send readers on: the
+ * address of an article's page (a draft's too), or one an earlier-dated
+ * article lists already.
+ */
+function checkAliases(articles: readonly ArticleMeta[]): void {
+  const pages = new Map(articles.map((a) => [paths.article(a.slug), a]));
+  const owners = new Map<string, ArticleMeta>();
+  for (const article of oldestFirst(articles)) {
+    for (const alias of article.aliases ?? []) {
+      const place = { line: aliasLine(article.source, alias), column: 1 };
+      const page = pages.get(alias);
+      const first = owners.get(alias);
+      if (page) fileError(article.source.file, fieldRule("duplicate", "alias"), `'aliases' has ${alias}, the address of ${page.source.path}: its page is there, so nothing can send readers on from it. Take it out of aliases`, { place });
+      else if (first) fileError(article.source.file, fieldRule("duplicate", "alias"), `'aliases' has ${alias}, which ${first.source.path}, dated earlier, has too: an old address sends readers on to one article only`, { place });
+      else owners.set(alias, article);
+    }
+  }
+}
+
+/** The line of the `aliases` item that gave a site path, written with its trailing slash or without. */
+export function aliasLine(source: SourceFile, path: string): number {
+  return itemLine(source, "aliases", path.replace(/\/$/, ""));
+}
+
+/** Articles oldest first, by path for one date: the first of them keeps what later ones also claim. */
+function oldestFirst(articles: readonly ArticleMeta[]): ArticleMeta[] {
+  return [...articles].sort((a, b) => a.published.getTime() - b.published.getTime() || (a.source.path < b.source.path ? -1 : 1));
 }
 
 /** Every tag with its articles in their given order, most used tags first, then by slug. */

@@ -2,13 +2,13 @@ import { posix } from "node:path";
 import type { Config } from "../config/schema.js";
 import { parseYaml } from "../validate/yaml.js";
 import { listOf, quote } from "../validate/words.js";
-import { fieldLine, slugify, splitFrontMatter, type ArticleMeta, type Author, type Tag } from "./article.js";
+import { fieldLine, itemLine, slugify, splitFrontMatter, type ArticleMeta, type Author, type Tag } from "./article.js";
 import { calendarDate } from "./dates.js";
 import { tagUri } from "./ids.js";
-import { withinArticleFolder } from "./paths.js";
+import { aliasPath, paths, withinArticleFolder } from "./paths.js";
 import type { SourceFile } from "./read.js";
 import { frontMatterSchema } from "./schema.js";
-import { fileError, fileWarning } from "../errors/rules.js";
+import { fieldRule, fileError, fileWarning } from "../errors/rules.js";
 
 /**
  * Validates an article's front matter and derives its identity: slug from
@@ -51,6 +51,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
   if (fm.summary !== undefined) meta.summary = fm.summary;
   if (fm.keyPoints !== undefined) meta.keyPoints = fm.keyPoints;
   if (fm.canonical !== undefined) meta.canonical = fm.canonical;
+  if (fm.aliases) meta.aliases = oldAddresses(fm.aliases, config, source, paths.article(slug));
   if (fm.image) {
     const path = posix.join(posix.dirname(source.path), fm.image.src);
     const size = assets.get(path);
@@ -66,6 +67,19 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     }
   }
   return meta;
+}
+
+/** The site paths of an article's old addresses; a value that is none, or is the article's own address, is an error on the line of `aliases`. */
+function oldAddresses(values: readonly string[], config: Config, source: SourceFile, own: string): string[] {
+  const found = new Set<string>();
+  for (const value of values) {
+    const place = { line: itemLine(source, "aliases", value), column: 1 };
+    const alias = aliasPath(value, config.site.url);
+    if ("problem" in alias) fileError(source.file, fieldRule("front-matter", "aliases"), `'aliases' has "${value}", which ${alias.problem}`, { place });
+    else if (alias.path === own) fileError(source.file, fieldRule("front-matter", "aliases"), `'aliases' has "${value}", this article's own address: list only the addresses it had before`, { place });
+    else found.add(alias.path);
+  }
+  return [...found];
 }
 
 function resolveAuthors(names: string[] | undefined, config: Config, source: SourceFile): Author[] {

@@ -53,3 +53,33 @@ export function absoluteUrl(path: string, siteUrl: string): string {
   }
   return plainBase && PLAIN_PATH.test(path) ? siteUrl + path : new URL(path, siteUrl).href;
 }
+
+/**
+ * An article's old address (`aliases`) as the site path of the page that
+ * redirects from it: written as a path on the site (`articles/old-name/`,
+ * `/2019/05/launch.html`) or as a full URL under `siteUrl`. A folder gets
+ * its trailing slash. Otherwise, what keeps it from being one.
+ */
+export function aliasPath(value: string, siteUrl: string): { path: string } | { problem: string } {
+  const site = new URL(siteUrl);
+  let url: URL;
+  try {
+    url = new URL(value.trim(), site);
+  } catch {
+    return { problem: "is not an address" };
+  }
+  if (url.origin !== site.origin || !url.pathname.startsWith(site.pathname)) return { problem: `is not an address on this site, whose pages are under ${site.href}` };
+  if (url.search || url.hash) return { problem: "has a ? or a #: a page of the site stands for an address without them" };
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname.slice(site.pathname.length));
+  } catch {
+    return { problem: "has a % that starts no character" };
+  }
+  if (path === "" || path === "index.html") return { problem: "is the home page" };
+  const last = path.slice(path.lastIndexOf("/") + 1);
+  if (last === "" || /\.html?$/.test(last)) return { path };
+  // A static host serves anything else with a dot as a file of that kind (a download), never as a page.
+  if (last.includes(".")) return { problem: `ends in ${last}: a static host serves that as a file to download, not as a page, so only an address ending in / or .html can send readers on` };
+  return { path: `${path}/` };
+}

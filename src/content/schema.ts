@@ -95,6 +95,12 @@ function buildSchema(timeZone: string) {
         { error: "needs alt text: write it as image: { src: photo.jpg, alt: What the photo shows }" },
       )
       .optional(),
+    aliases: z
+      .union([z.string().min(1, "must not be empty"), z.array(z.string().min(1, "an empty address is not allowed"))], {
+        error: "must be an old address of this article or a list of them, like [articles/old-name/]",
+      })
+      .transform((value) => (typeof value === "string" ? [value] : value))
+      .optional(),
     canonical: z.url({ protocol: /^https?$/, error: "is not the http or https address of the original, like https://example.com/story" }).optional(),
     draft: z.boolean({ error: "must be true or false" }).default(false),
   });

@@ -46,6 +46,7 @@ export const RULES = {
   "newsletter-subject": { source: "issues", summary: "the subject template renders empty or with a line break" },
   "email-size": { source: "issues", summary: "an issue is close to or over Gmail's clipping size" },
   "newsletter-missed": { source: "issues", summary: "an article dated before the last issue, which went out without it: no issue will carry it" },
+  "issue-link-gone": { source: "issues", summary: "a sent issue links to an article's page that is gone, and no article lists the address in its aliases" },
   "email-image-format": { source: "issues", summary: "a picture of the next issue in a format some big mail clients do not show (SVG, WebP, AVIF)" },
   "service-mail": { source: "service", summary: "a mail template of `presswork serve` is missing or broken" },
   "output-path": { source: "output", summary: "two outputs want one file, or a path cannot be written" },
@@ -64,7 +65,7 @@ export const FIELD_RULES = {
   "front-matter": "a front matter field is missing or has a value the schema refuses",
   config: "a config key is missing or has a value the schema refuses",
   record: "the record of sent issues has a value the schema refuses",
-  duplicate: "two articles share a value that must be unique (id, slug)",
+  duplicate: "two articles share a value that must be unique (id, slug, an old address in aliases)",
 } as const;
 
 /** A rule id: one of RULES, or a field rule such as `front-matter-date`. */

@@ -2,7 +2,6 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { VFile } from "vfile";
 import { cacheKey } from "../cache/key.js";
 import type { WarmFiles } from "../cache/warm.js";
 import { MetaCache } from "../cache/meta.js";
@@ -13,7 +12,7 @@ import { CACHE_DIR, CacheStore } from "../cache/store.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { fieldLine, toArticle, type Article, type ArticleMeta } from "../content/article.js";
-import { collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
+import { aliasLine, collectArticles, groupByAuthor, groupByTag, isPublished } from "../content/collection.js";
 import { absoluteUrl, fileFor, paths } from "../content/paths.js";
 import { readContent, type ContentTree } from "../content/read.js";
 import type { IssueItem } from "../feeds/issues.js";
@@ -25,6 +24,7 @@ import { issuePath } from "../issues/plan.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
+import { planRedirects, redirectFile, redirectPage, type GoneLink, type Redirect } from "../site/redirects.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { type TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, templateSources } from "../templates/sources.js";
@@ -37,7 +37,10 @@ import { renderPagesShared } from "./render-pages.js";
 import { assetSitePath, linkTargets, type LinkTarget } from "./resolve.js";
 import { stage } from "./timings.js";
 import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
-import { fileError } from "../errors/rules.js";
+import { fieldRule, fileError, fileWarning } from "../errors/rules.js";
+import { RECORD_FILE } from "../issues/limits.js";
+import { listOf } from "../validate/words.js";
+import { VFile } from "vfile";
 
 /** Options shared by `build` and `check`. */
 export interface ProjectOptions {
@@ -158,7 +161,11 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     // 6. The site: pages, feeds, issue pages, sitemap, static files and assets, each made only when its key changed.
     try {
       const output = OutputState.open(store, options.out);
-      const plan = await planSite(store, options.root, config, articles, output, metaDigest, letter);
+      const { redirects, gone } = planRedirects(articles, letter?.past ?? []);
+      if (gone.length > 0) files.push(goneLinks(gone));
+      const plan = await planSite(store, options.root, config, articles, output, metaDigest, redirects, letter);
+      // An old address where the site has a file of its own.
+      if (failed()) return assembly;
       // Every path is known before anything is written: one no file system can hold fails check and build alike.
       const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
       if (impossible.length > 0) {
@@ -223,7 +230,7 @@ async function renderBodies(
  * to copy, and the files to keep as they are. Pages and feeds are kept in
  * the store's scratch packs from when they are made until they are written.
  */
-async function planSite(store: CacheStore, root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, letter?: NewsletterState): Promise<OutputPlan> {
+async function planSite(store: CacheStore, root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, redirects: readonly Redirect[], letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
   const templates = await readTemplates(root);
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.number, subject: p.subject, date: p.date, url: p.url, articles: p.articles.map((a) => ({ title: a.title, url: a.url, description: a.summary })) }));
@@ -303,6 +310,19 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   }
   stage("sitemap, copies");
 
+  // Old addresses: a page that sends readers on, where the site has no file of its own.
+  for (const redirect of redirects) {
+    const file = redirectFile(redirect);
+    const { to } = redirect;
+    if (plan.files.has(file) || plan.copies.has(file) || plan.reuse.has(file)) {
+      if (to.aliases?.includes(redirect.from)) {
+        fileError(to.source.file, fieldRule("duplicate", "alias"), `'aliases' has ${redirect.from}, where the site has ${file} of its own: take it out of aliases`, { place: { line: aliasLine(to.source, redirect.from), column: 1 } });
+      }
+      continue;
+    }
+    if (!kept([file], cacheKey("redirect", to.url, to.title, config.site.language))) plan.files.set(file, redirectPage(redirect, config.site.language));
+  }
+
   // The email-size copies of pictures wider than twice the email's slot, for the emails that link to them
   // (the next issue's and every issue a send started): kept in the output while their name (the source's
   // content and the copy's width) is the same, else from the cache, else made.
@@ -329,6 +349,16 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   copies?.prune();
   stage("email images");
   return plan;
+}
+
+/** The addresses sent issues gave that lead nowhere now, as warnings on the record of sent issues. */
+function goneLinks(gone: readonly GoneLink[]): VFile {
+  const file = new VFile({ path: RECORD_FILE });
+  for (const { path, title, issues } of gone) {
+    const which = issues.length === 1 ? `issue #${issues[0]} links` : `issues ${listOf(issues.map((n) => `#${n}`))} link`;
+    fileWarning(file, "issue-link-gone", `${which} to ${path} ("${title}"), where no page is now: readers who follow it from their inbox find nothing. If the article moved, list its old address in its front matter: aliases: [${path}]`, { place: { line: 1, column: 1 } });
+  }
+  return file;
 }
 
 /** A picture an email may show: its source (relative to the project root) and its path in the site (URL-encoded). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { absoluteUrl } from "../../src/content/paths.js";
+import { absoluteUrl, aliasPath } from "../../src/content/paths.js";
 
 describe("absolute URLs of site paths", () => {
   const bases = ["https://signal-noise.example/", "https://example.org/news/", "https://example.org/news", "HTTPS://Example.ORG/", "https://example.org:443/", "https://example.org/a%20b/"];
@@ -25,5 +25,28 @@ describe("absolute URLs of site paths", () => {
   ];
   it("are what the URL parser gives, for every base and path", () => {
     for (const base of bases) for (const path of paths) expect(absoluteUrl(path, base), `${path} against ${base}`).toBe(new URL(path, base).href);
+  });
+});
+
+describe("old addresses of an article (aliases)", () => {
+  it("are site paths however they are written, on a site at a domain's root or under a path", () => {
+    expect(aliasPath("articles/old-name/", "https://signal-noise.example/")).toEqual({ path: "articles/old-name/" });
+    expect(aliasPath("/articles/old-name", "https://signal-noise.example/")).toEqual({ path: "articles/old-name/" });
+    expect(aliasPath("https://signal-noise.example/2019/05/launch.html", "https://signal-noise.example/")).toEqual({ path: "2019/05/launch.html" });
+    expect(aliasPath("articles/caf%C3%A9/", "https://signal-noise.example/")).toEqual({ path: "articles/café/" });
+    // Under a path, a relative address is the site's; one from the domain's root must hold the site's path.
+    expect(aliasPath("articles/old-name/", "https://example.org/news/")).toEqual({ path: "articles/old-name/" });
+    expect(aliasPath("/news/articles/old-name/", "https://example.org/news/")).toEqual({ path: "articles/old-name/" });
+    expect(aliasPath("/articles/old-name/", "https://example.org/news/")).toEqual({ problem: "is not an address on this site, whose pages are under https://example.org/news/" });
+    expect(aliasPath("../elsewhere/", "https://example.org/news/")).toEqual({ problem: "is not an address on this site, whose pages are under https://example.org/news/" });
+  });
+
+  it("are never the home page, an address with a query, or a file a static host would not serve as a page", () => {
+    expect(aliasPath("/", "https://signal-noise.example/")).toEqual({ problem: "is the home page" });
+    expect(aliasPath("index.html", "https://signal-noise.example/")).toEqual({ problem: "is the home page" });
+    expect("problem" in aliasPath("articles/x?page=2", "https://signal-noise.example/")).toBe(true);
+    expect("problem" in aliasPath("articles/x/#part", "https://signal-noise.example/")).toBe(true);
+    expect("problem" in aliasPath("feeds/old.php", "https://signal-noise.example/")).toBe(true);
+    expect("problem" in aliasPath("articles/%E0%A4%A/", "https://signal-noise.example/")).toBe(true);
   });
 });

@@ -1,0 +1,131 @@
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { simpleParser } from "mailparser";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { report } from "../../src/cli/report.js";
+import { assemble, build } from "../../src/pipeline/build.js";
+import { send } from "../../src/pipeline/send.js";
+import { launchBrowser } from "../helpers/browser.js";
+import { initRepo } from "../helpers/git.js";
+import { attr, elements } from "../helpers/html.js";
+import { NOW, removeProjects, tempProject } from "../helpers/project.js";
+import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
+
+const SITE = "https://signal-noise.example/";
+let smtp: TestSmtp;
+let browser: Browser;
+let root: string;
+/** The article links of issue #3 as a subscriber received it, by slug. */
+let links: Map<string, string>;
+
+/** Where a browser ends up from `url`, with the site served from `dist`, and the page's heading there. */
+async function follow(url: string, dist: string): Promise<{ url: string; heading: string }> {
+  const page = await browser.newPage();
+  await page.route("**/*", async (route) => {
+    const requested = new URL(route.request().url());
+    if (requested.origin !== new URL(SITE).origin) return route.fulfill({ status: 204 });
+    const path = requested.pathname.endsWith("/") ? `${requested.pathname}index.html` : requested.pathname;
+    return route.fulfill({ path: join(dist, decodeURIComponent(path)) }).catch(() => route.fulfill({ status: 404, body: "Not found" }));
+  });
+  await page.goto(url);
+  await page.waitForLoadState("load");
+  // A refresh of 0 s navigates as soon as the page is parsed: wait for the page that has an article heading.
+  await page.waitForSelector("h1", { timeout: 10_000 }).catch(() => undefined);
+  const result = { url: page.url(), heading: (await page.locator("h1").first().textContent().catch(() => "")) ?? "" };
+  await page.close();
+  return result;
+}
+
+/** The lines `presswork check` prints for the project now. */
+async function check(): Promise<string[]> {
+  const result = await assemble({ root, now: NOW, cacheDir: false, includeUnpublished: true });
+  const lines: string[] = [];
+  report(result.files, (line) => lines.push(line), false);
+  return lines;
+}
+
+beforeAll(async () => {
+  smtp = await startSmtp();
+  root = await tempProject({ samples: true });
+  initRepo(root);
+  await writeFile(join(root, "subs.csv"), "email\nreader@example.org\n");
+  const outcome = await send({ root, now: NOW, env: { PRESSWORK_SECRET: "test-secret", SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, dryRun: false, retryFailed: false, subscribers: "subs.csv" });
+  expect(outcome.report?.sent).toBe(1);
+  const mail = await simpleParser(smtp.received[0]?.raw ?? "");
+  const hrefs = elements(String(mail.html)).map((a) => attr(a, "href") ?? "");
+  links = new Map(hrefs.flatMap((href) => (href.startsWith(`${SITE}articles/`) ? [[href.slice(`${SITE}articles/`.length).split("/")[0] ?? "", href]] : [])));
+  browser = await launchBrowser();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await smtp?.close();
+  await removeProjects();
+});
+
+describe("old addresses of articles", () => {
+  it("sends a reader who follows a sent issue's link on to the article's new address, after a rename that kept its id", async () => {
+    // issue #3 carried the undersea cable story; the editor renames its file, and so its address.
+    const link = links.get("undersea-cable-repair");
+    expect(link).toBeDefined();
+    await rename(join(root, "articles/undersea-cable-repair.md"), join(root, "articles/subsea-cable-repair.md"));
+    // As check tells them, the editor mends the link another article has to it.
+    const linking = join(root, "articles/municipal-broadband.md");
+    await writeFile(linking, (await readFile(linking, "utf8")).replace("undersea-cable-repair.md", "subsea-cable-repair.md"));
+    const dist = join(root, "dist");
+    const result = await build({ root, now: NOW, out: dist, cacheDir: false });
+    const said: string[] = [];
+    report(result.files, (line) => said.push(line), false);
+    expect(said.filter((line) => line.includes(" error "))).toEqual([]);
+
+    const moved = await readFile(join(dist, "articles/undersea-cable-repair/index.html"), "utf8");
+    const head = elements(moved);
+    const newUrl = `${SITE}articles/subsea-cable-repair/`;
+    expect(head.find((e) => e.tagName === "link" && attr(e, "rel") === "canonical")?.attrs).toContainEqual({ name: "href", value: newUrl });
+    expect(head.some((e) => e.tagName === "meta" && attr(e, "name") === "robots" && attr(e, "content") === "noindex")).toBe(true);
+    // Search engines are sent to the new address; the sitemap lists it and not the old one.
+    const sitemap = await readFile(join(dist, "sitemap.xml"), "utf8");
+    expect(sitemap).toContain(`<loc>${newUrl}</loc>`);
+    expect(sitemap).not.toContain("undersea-cable-repair");
+
+    // Chromium, from the link in the email as the subscriber received it, lands on the article.
+    const landed = await follow(link ?? "", dist);
+    expect(landed.url).toBe(newUrl);
+    expect(landed.heading).toContain("Undersea");
+    // The issue's page on the site links to the old address: that link leads there too.
+    const issuePage = await readFile(join(dist, "issues/3/index.html"), "utf8");
+    expect(issuePage).toContain("articles/undersea-cable-repair/");
+    expect((await check()).filter((line) => line.includes("issue-link-gone"))).toEqual([]);
+  });
+
+  it("makes a page at each old address an article lists in aliases, a folder's or an .html file's", async () => {
+    const path = join(root, "articles/municipal-broadband.md");
+    const text = await readFile(path, "utf8");
+    await writeFile(path, text.replace("\ntitle:", "\naliases:\n  - /2019/05/town-fibre.html\n  - articles/town-fibre\ntitle:"));
+    const dist = join(root, "dist");
+    await build({ root, now: NOW, out: dist, cacheDir: false });
+    for (const old of ["2019/05/town-fibre.html", "articles/town-fibre/"]) {
+      const landed = await follow(`${SITE}${old}`, dist);
+      expect(landed.url, old).toBe(`${SITE}articles/municipal-broadband/`);
+      expect(landed.heading, old).toContain("Town-Owned Fibre");
+    }
+  });
+
+  it("warns, naming the issues, when a sent issue links to an article that is gone with no old address to send readers on", async () => {
+    // Issue #3 carried the Rust story, which the editor deletes.
+    const gone = "rust-in-the-kernel";
+    expect(links.has(gone)).toBe(true);
+    await rm(join(root, "articles", gone), { recursive: true });
+    const linking = join(root, "articles/open-silicon-fab/index.md");
+    await writeFile(linking, (await readFile(linking, "utf8")).replace("[Rust drivers in the kernel](../rust-in-the-kernel/index.md)", "Rust drivers in the kernel"));
+    const lines = await check();
+    const warnings = lines.filter((line) => line.includes("issue-link-gone"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`^newsletter/sent\\.json:1:1  warning  issue #3 links to articles/${gone}/ \\(".+"\\), where no page is now: readers who follow it from their inbox find nothing\\. If the article moved, list its old address in its front matter: aliases: \\[articles/${gone}/\\]  issue-link-gone$`));
+    // A build goes on, with no page at that address.
+    const dist = join(root, "dist");
+    const result = await build({ root, now: NOW, out: dist, cacheDir: false });
+    expect(result.plan).toBeDefined();
+    expect(result.plan?.files.has(`articles/${gone}/index.html`)).toBe(false);
+  });
+});
