@@ -177,7 +177,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   await app.register(formbody);
   acceptMultipartForms(app);
   await app.register(rateLimit, { global: false });
-  const mailboxes = new MailboxLimit();
+  const mailboxes = new MailboxLimit(store, list.list, settings.secret);
 
   const page = (reply: FastifyReply, status: number, name: PageName, values: Record<string, unknown> = {}) =>
     reply
@@ -250,7 +250,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         request.log.info("subscribe: the honeypot field was filled; answered as usual and ignored");
         return accepted();
       }
-      if (!mailboxes.take(parsed, now().getTime())) {
+      if (!(await mailboxes.take(parsed, now().getTime()))) {
         request.log.info(`subscribe: ${maskAddress(parsed.address)}'s mailbox was asked for ${MAILBOX_LIMIT} times in ${CONFIRM_DAYS} days, under any spelling; answered as usual and ignored`);
         return accepted();
       }

@@ -1,4 +1,7 @@
+import { sql } from "kysely";
 import type { Address } from "../audience/address.js";
+import { addressKey } from "../issues/message.js";
+import type { Store } from "../store/database.js";
 import { CONFIRM_DAYS } from "../issues/tokens.js";
 
 /**
@@ -9,8 +12,6 @@ import { CONFIRM_DAYS } from "../issues/tokens.js";
  */
 export const MAILBOX_LIMIT = 3;
 const WINDOW_MS = CONFIRM_DAYS * 86_400_000;
-/** Mailboxes remembered at once: past this the least recently asked for is forgotten. */
-const REMEMBERED = 50_000;
 
 /** Providers that ignore dots in the local part (Gmail), by domain, with the domain they deliver to. */
 const DOTLESS: Readonly<Record<string, string>> = { "gmail.com": "gmail.com", "googlemail.com": "gmail.com" };
@@ -43,24 +44,29 @@ export function mailboxOf(address: Address): string {
  * Counts subscribe requests by mailbox (see mailboxOf), so that spelling one
  * mailbox many ways (`a.nn`, `an.n`, `ann+1` at Gmail) cannot mail it a
  * confirmation for each: the per-address limits in the store see each
- * spelling as its own address. Kept in this process's memory, bounded.
+ * spelling as its own address. Kept in the list's database, by a keyed hash
+ * of the mailbox, so that a restart of the service or another replica on
+ * the same database goes on counting.
  */
 export class MailboxLimit {
-  private readonly asked = new Map<string, number[]>();
+  constructor(
+    private readonly store: Store,
+    private readonly list: string,
+    private readonly secret: string,
+  ) {}
 
-  /** Whether `address` may be asked for now, counting this request if so. */
-  take(address: Address, now: number): boolean {
-    const mailbox = mailboxOf(address);
-    const times = (this.asked.get(mailbox) ?? []).filter((t) => t > now - WINDOW_MS);
-    this.asked.delete(mailbox);
-    if (times.length >= MAILBOX_LIMIT) {
-      this.asked.set(mailbox, times);
-      return false;
-    }
-    times.push(now);
-    this.asked.set(mailbox, times);
-    // A Map keeps insertion order: the first key is the one asked for least recently.
-    if (this.asked.size > REMEMBERED) this.asked.delete(this.asked.keys().next().value as string);
-    return true;
+  /** Whether `address` may be asked for now, counting this request if so; requests older than the window are forgotten. */
+  async take(address: Address, now: number): Promise<boolean> {
+    const key = addressKey(mailboxOf(address), this.secret);
+    const since = new Date(now - WINDOW_MS).toISOString();
+    return this.store.transaction(async (trx) => {
+      // Two requests for one mailbox at once count one after the other (SQLite's transactions already do).
+      if (this.store.dialect === "postgres") await sql`select pg_advisory_xact_lock(hashtextextended(${`${this.list}\n${key}`}, 0))`.execute(trx);
+      await trx.deleteFrom("subscribe_requests").where("at", "<", since).execute();
+      const asked = await trx.selectFrom("subscribe_requests").select((eb) => eb.fn.countAll<number>().as("n")).where("list", "=", this.list).where("mailbox_key", "=", key).executeTakeFirst();
+      if (Number(asked?.n ?? 0) >= MAILBOX_LIMIT) return false;
+      await trx.insertInto("subscribe_requests").values({ list: this.list, mailbox_key: key, at: new Date(now).toISOString() }).execute();
+      return true;
+    });
   }
 }

@@ -200,6 +200,19 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex("subscribers_status").execute();
       },
     },
+    "0006-subscribe-requests": {
+      async up(db: Kysely<any>) {
+        // Subscribe requests by mailbox (a keyed hash of it), for the limit every replica and every restart shares.
+        await db.schema
+          .createTable("subscribe_requests")
+          .addColumn("list", "text", (c) => c.notNull())
+          .addColumn("mailbox_key", "text", (c) => c.notNull())
+          .addColumn("at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("subscribe_requests_mailbox").on("subscribe_requests").columns(["list", "mailbox_key", "at"]).execute();
+        await db.schema.createIndex("subscribe_requests_at").on("subscribe_requests").column("at").execute();
+      },
+    },
   };
 }
 

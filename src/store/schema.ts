@@ -160,6 +160,14 @@ export interface WebhookCallsTable {
   at: string;
 }
 
+/** One subscribe request, by the mailbox it asked for (see mailboxOf), kept for the days a confirmation link works. */
+export interface SubscribeRequestsTable {
+  list: string;
+  /** A keyed hash of the mailbox: no address is kept for a request. */
+  mailbox_key: string;
+  at: string;
+}
+
 /** The database as Kysely types it. */
 export interface Database {
   subscribers: SubscribersTable;
@@ -174,4 +182,5 @@ export interface Database {
   state_locks: StateLocksTable;
   state_migrations: StateMigrationsTable;
   webhook_calls: WebhookCallsTable;
+  subscribe_requests: SubscribeRequestsTable;
 }

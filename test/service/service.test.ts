@@ -160,6 +160,28 @@ for (const backend of await backends("service tests")) {
       expect(later.filter((row) => mailbox(row.identity))).toHaveLength(4);
     });
 
+    it("goes on counting a mailbox's requests after a restart of the service and on a second replica of one database", async () => {
+      const databaseUrl = await backend.fresh("replicas");
+      const first = await startService({ databaseUrl, smtp, env: { PRESSWORK_SUBSCRIBE_PER_MINUTE: "1000" } });
+      started.push(first);
+      for (const email of ["re.started@gmail.com", "restarted+1@gmail.com"]) expect((await postForm(`${first.url}/subscribe`, { email })).status).toBe(303);
+      await first.close();
+      // Restarted on the same database, beside a second replica of it: one more confirmation in all, whichever
+      // answers, with the requests arriving at once.
+      const again = await startService({ databaseUrl, smtp, env: { PRESSWORK_SUBSCRIBE_PER_MINUTE: "1000" } });
+      const replica = await startService({ databaseUrl, smtp, env: { PRESSWORK_SUBSCRIBE_PER_MINUTE: "1000" } });
+      started.push(again, replica);
+      const requests = [[again, "r.estarted@gmail.com"], [replica, "restarted+2@gmail.com"], [again, "restarted+3@gmail.com"], [replica, "restar.ted@gmail.com"]] as const;
+      const answers = await Promise.all(requests.map(([r, email]) => postForm(`${r.url}/subscribe`, { email })));
+      expect(answers.map((a) => a.status)).toEqual([303, 303, 303, 303]);
+      const rows = await again.service.store.db.selectFrom("subscribers").select("identity").execute();
+      expect(rows.filter((row) => (row.identity.split("@")[0] ?? "").replaceAll(".", "").replace(/\+.*/, "") === "restarted")).toHaveLength(3);
+      // The database keeps no address for a request, only a keyed hash of the mailbox.
+      const kept = await again.service.store.db.selectFrom("subscribe_requests").selectAll().execute();
+      expect(kept).toHaveLength(3);
+      expect(JSON.stringify(kept)).not.toMatch(/restarted|gmail/);
+    });
+
     it("mails one mailbox a few confirmations an hour, however many ways its address is spelled (Gmail's dots, +tags)", async () => {
       const spellings = ["bomb.ed", "b.ombed", "bo.mbed", "bombed+1", "bombed+2", "b.o.m.b.e.d", "BombEd+x", "bombe.d"].map((local) => `${local}@gmail.com`);
       for (const email of spellings) expect((await postForm(`${running.url}/subscribe`, { email })).status).toBe(303);
