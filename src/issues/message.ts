@@ -44,7 +44,7 @@ export interface MessageOptions {
 }
 
 /** Headers every message signs with DKIM, List-Unsubscribe and List-Unsubscribe-Post among them (RFC 8058). */
-export const SIGNED_HEADERS = "from:sender:reply-to:subject:date:message-id:to:cc:mime-version:content-type:content-transfer-encoding:list-id:list-unsubscribe:list-unsubscribe-post";
+export const SIGNED_HEADERS = "from:sender:reply-to:subject:date:message-id:to:cc:mime-version:content-type:content-transfer-encoding:list-id:list-unsubscribe:list-unsubscribe-post:feedback-id";
 
 
 /**
@@ -121,6 +121,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
       "List-ID": { prepared: true, value: listIdValue(newsletter.name ?? config.site.title, newsletter.listId) },
       "List-Unsubscribe": { prepared: true, value: `<${PLACEHOLDER.unsubscribe}>, <${PLACEHOLDER.mailto}>` },
       "List-Unsubscribe-Post": { prepared: true, value: "List-Unsubscribe=One-Click" },
+      "Feedback-ID": { prepared: true, value: feedbackId(issue.plan.number, newsletter, options.test === true) },
       ...Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name, { prepared: true, value }])),
     },
   });
@@ -185,6 +186,16 @@ export function issueMessageId(number: number, key: string, newsletter: Pick<New
   const domain = domainOf(newsletter.from.address);
   const test = testNonce === undefined ? "" : "-test";
   return `<issue-${number}${test}.${key}.${listTag(newsletter.listId)}${testNonce === undefined ? "" : `.${testNonce}`}@${domain}>`;
+}
+
+/**
+ * The Feedback-ID header's value for Gmail's feedback loop, whose spam
+ * rates Postmaster Tools shows by each of its fields: the issue (a test
+ * copy apart), the list, the kind of mail, and the sender's domain. Gmail
+ * reports only on mail DKIM-signed for a domain, with this header signed.
+ */
+export function feedbackId(number: number, newsletter: Pick<NewsletterConfig, "from" | "listId">, test: boolean): string {
+  return `issue-${number}${test ? "-test" : ""}:list-${listTag(newsletter.listId)}:newsletter:${domainOf(newsletter.from.address)}`;
 }
 
 /** The short tag of a list id in its Message-IDs. */

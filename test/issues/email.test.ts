@@ -6,7 +6,7 @@ import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { attr, elements, type Element } from "../helpers/html.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config, NewsletterConfig } from "../../src/config/schema.js";
-import { addressKey, buildMessage, verifyUnsubscribeToken } from "../../src/issues/message.js";
+import { addressKey, buildMessage, listTag, verifyUnsubscribeToken } from "../../src/issues/message.js";
 import type { CompiledIssue } from "../../src/issues/render.js";
 import { greetingFor } from "../../src/issues/greeting.js";
 import { personalise } from "../../src/issues/tokens.js";
@@ -177,6 +177,10 @@ describe("each recipient's message", () => {
     expect(raw.toString()).toContain('List-ID: "Signal & Noise Weekly" <weekly.signal-noise.example>');
     const lines = new Map(mail.headerLines.map((h) => [h.key, h.line]));
     expect(lines.get("list-unsubscribe-post")).toBe("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+    // Gmail's feedback loop: Postmaster Tools shows the spam rate by issue, list, kind and sender, four fields apart.
+    expect(lines.get("feedback-id")).toBe(`Feedback-ID: issue-3:list-${listTag(newsletter.listId)}:newsletter:signal-noise.example`);
+    const test = await simpleParser(await buildMessage(issue, { address: "ann@example.org" }, config, newsletter, { secret: SECRET, date: NOW, test: true }));
+    expect(test.headerLines.find((h) => h.key === "feedback-id")?.line).toMatch(/^Feedback-ID: issue-3-test:list-[0-9a-f]{8}:newsletter:signal-noise\.example$/);
     expect(mail.headerLines.filter((h) => h.key === "list-unsubscribe")).toHaveLength(1);
     const listUnsubscribe = /^List-Unsubscribe: (.*)$/m.exec(raw.toString())?.[1] ?? "";
     const match = /^<(https:\/\/news\.signal-noise\.example\/unsubscribe\?list=weekly\.signal-noise\.example&token=([^>]+))>, <mailto:unsubscribe@signal-noise\.example\?subject=unsubscribe%20\d+\.[0-9a-f]{24}\.[0-9a-f]{12}>$/.exec(listUnsubscribe);
@@ -266,7 +270,7 @@ describe("each recipient's message", () => {
     // mailauth 4 reports the signed header names at run time, though its types leave them out.
     const { signingHeaders } = (signature ?? {}) as { signingHeaders?: { keys?: string } };
     const signed = (signingHeaders?.keys ?? "").toLowerCase().split(": ").join(":").split(":");
-    expect(signed).toEqual(expect.arrayContaining(["list-unsubscribe", "list-unsubscribe-post", "list-id", "from", "subject"]));
+    expect(signed).toEqual(expect.arrayContaining(["list-unsubscribe", "list-unsubscribe-post", "list-id", "feedback-id", "from", "subject"]));
   });
 
   it("decodes to exactly the personalised issue, with every line within RFC limits", async () => {
