@@ -161,33 +161,7 @@ export function splitFrontMatter(source: SourceFile): { yaml: string; bodyLine: 
     else fileError(file, "front-matter-unclosed", "the front matter opened on line 1 is never closed: add a line --- after it", { place: { line: 1, column: 1 } });
     return undefined;
   }
-  const swallowed = textInFrontMatter(block.yaml);
-  if (swallowed >= 0) {
-    const lines = block.yaml.split("\n");
-    const lastKey = lines.slice(0, swallowed).findLastIndex((line) => line.trim() !== "");
-    fileError(file, "front-matter-unclosed", `the front matter is not closed before the article's text: this line reads as text, and the --- on line ${1 + lines.length} closes the front matter instead, which drops what is between. Add a line --- after line ${2 + lastKey}`, { place: { line: 2 + swallowed, column: 1 } });
-    return undefined;
-  }
   return { yaml: block.yaml, bodyLine: 2 + block.yaml.split("\n").length };
-}
-
-/**
- * The first line (0-based, in the YAML; -1 for none) of an article's text inside front
- * matter left open, which a `---` rule further down the body closes: after
- * a blank line, a paragraph (a line that is no key, comment, list item or
- * indented value; YAML would refuse it) or a Markdown heading set apart by
- * blank lines (YAML would drop it as a comment). A value that goes on past
- * a blank line is indented, as YAML wants.
- */
-function textInFrontMatter(yaml: string): number {
-  const lines = yaml.split("\n");
-  const blank = (index: number) => index < 0 || index >= lines.length || (lines[index] ?? "").trim() === "";
-  return lines.findIndex((line, index) => {
-    if (!blank(index - 1) || blank(index) || /^\s/.test(line)) return false;
-    const heading = /^#{1,6}\s+\S/.test(line) && blank(index + 1);
-    const paragraph = !/^(#|- |-$|[[{"'&*!|>?%@`]|[^\s:]+\s*:(\s|$))/.test(line);
-    return heading || paragraph;
-  });
 }
 
 /** The front matter after an opening line: its YAML and where its closing line ends; undefined when it never closes. */

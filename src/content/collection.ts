@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { fieldLine, itemLine, type ArticleMeta, type Author, type Tag } from "./article.js";
-import { paths } from "./paths.js";
+import { keptBySite, paths } from "./paths.js";
 import type { ContentTree, SourceFile } from "./read.js";
 import { listOf, quote } from "../validate/words.js";
 import { fileError, fileWarning, fieldRule } from "../errors/rules.js";
@@ -86,9 +86,10 @@ function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: Art
 }
 
 /**
- * Reports each old address (`aliases`) that cannot send readers on: the
- * address of an article's page (a draft's too), or one an earlier-dated
- * article lists already.
+ * Reports each old address (`aliases`) that cannot send readers on, drafts'
+ * too (they would fail the build that publishes them): where the site keeps
+ * pages or files of its own, the address of an article's page or a file in
+ * its folder, or one an earlier-dated article lists already.
  */
 function checkAliases(articles: readonly ArticleMeta[]): void {
   const pages = new Map(articles.map((a) => [paths.article(a.slug), a]));
@@ -96,9 +97,10 @@ function checkAliases(articles: readonly ArticleMeta[]): void {
   for (const article of oldestFirst(articles)) {
     for (const alias of article.aliases ?? []) {
       const place = { line: aliasLine(article.source, alias), column: 1 };
-      const page = pages.get(alias);
+      const page = pages.get(alias) ?? pages.get(alias.split("/").slice(0, 2).join("/") + "/");
       const first = owners.get(alias);
-      if (page) fileError(article.source.file, fieldRule("duplicate", "alias"), `'aliases' has ${alias}, the address of ${page.source.path}: its page is there, so nothing can send readers on from it. Take it out of aliases`, { place });
+      if (keptBySite(alias)) fileError(article.source.file, fieldRule("front-matter", "aliases"), `'aliases' has ${alias}, where the site keeps pages and files of its own: take it out of aliases`, { place });
+      else if (page) fileError(article.source.file, fieldRule("duplicate", "alias"), `'aliases' has ${alias}, ${page.source.path}'s ${pages.has(alias) ? "address: its page is there" : "folder: its page's files are there"}, so nothing can send readers on from it. Take it out of aliases`, { place });
       else if (first) fileError(article.source.file, fieldRule("duplicate", "alias"), `'aliases' has ${alias}, which ${first.source.path}, dated earlier, has too: an old address sends readers on to one article only`, { place });
       else owners.set(alias, article);
     }

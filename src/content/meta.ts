@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
 import type { Config } from "../config/schema.js";
 import { parseYaml } from "../validate/yaml.js";
 import { listOf, quote } from "../validate/words.js";
@@ -20,7 +21,15 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
   const split = splitFrontMatter(source);
   if (!split) return undefined;
   const { file } = source;
-  const fm = parseYaml(split.yaml, frontMatterSchema(config.site.timezone), file, { line: 2, rule: "front-matter" });
+  const schema = frontMatterSchema(config.site.timezone);
+  const swallowed = textInFrontMatter(split.yaml, new Set(Object.keys(schema.shape)));
+  if (swallowed >= 0) {
+    const lines = split.yaml.split("\n");
+    const lastKey = lines.slice(0, swallowed).findLastIndex((line) => line.trim() !== "");
+    fileError(file, "front-matter-unclosed", `the front matter is not closed before the article's text: this line reads as text, and the --- on line ${split.bodyLine - 1} closes the front matter instead, which drops what is between. Add a line --- after line ${2 + lastKey}`, { place: { line: 2 + swallowed, column: 1 } });
+    return undefined;
+  }
+  const fm = parseYaml(split.yaml, schema, file, { line: 2, rule: "front-matter" });
   if (!fm) return undefined;
 
   const name = posix.basename(source.path) === "index.md" ? posix.basename(posix.dirname(source.path)) : posix.basename(source.path, ".md");
@@ -67,6 +76,37 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     }
   }
   return meta;
+}
+
+/**
+ * The first line (0-based, in the YAML; -1 for none) of an article's text
+ * inside front matter left open, which a `---` rule in the body closed
+ * instead. Only a line after a blank one: a line YAML cannot read that is
+ * no key or comment (a paragraph, a quote, a picture), a heading over such
+ * a line; and, when a blank line comes before the closing `---` as well (a
+ * rule in the body has one, the end of front matter seldom does), a
+ * heading (YAML drops it as a comment) or `Word: words` with no key of the
+ * front matter (YAML takes it for an unknown key).
+ */
+function textInFrontMatter(yaml: string, keys: ReadonlySet<string>): number {
+  const lines = yaml.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  const blank = (index: number) => (lines[index] ?? "").trim() === "";
+  const gaps = lines.flatMap((line, index) => (index > 0 && blank(index - 1) && !blank(index) && !/^\s/.test(line) ? [index] : []));
+  if (gaps.length === 0) return -1;
+  const counter = new LineCounter();
+  const errors = parseDocument(yaml, { lineCounter: counter }).errors.map((error) => counter.linePos(error.pos[0]).line - 1);
+  const unreadable = (from: number) => errors.some((line) => line >= from);
+  const ruleAfter = blank(lines.length - 1);
+  const keyOf = (line: string) => /^([^\s:#"'[{][^\s:]*)\s*:(\s|$)/.exec(line)?.[1];
+  const heading = (line: string) => /^#{1,6}\s+\S/.test(line);
+  return gaps.find((index) => {
+    const line = lines[index] ?? "";
+    const key = keyOf(line);
+    if (key === undefined && !line.startsWith("#") && unreadable(index)) return true;
+    if (heading(line) && !blank(index + 1) && keyOf(lines[index + 1] ?? "") === undefined && unreadable(index + 1)) return true;
+    return ruleAfter && (heading(line) || (key !== undefined && !keys.has(key)));
+  }) ?? -1;
 }
 
 /** The site paths of an article's old addresses; a value that is none, or is the article's own address, is an error on the line of `aliases`. */

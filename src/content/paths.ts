@@ -36,6 +36,15 @@ export function fileFor(path: string): string {
   return path === "" || path.endsWith("/") ? `${path}index.html` : path;
 }
 
+/** The folders where the site keeps pages of its own, and the files it keeps at its root. */
+const SITE_FOLDERS = [paths.tags, paths.authors, paths.archive, paths.subscribe, paths.feedsPage, "page/", "issues/"];
+const SITE_FILES = [...Object.values(paths.feeds()), paths.stylesheet, "index.html", "404.html", "sitemap.xml", "robots.txt"];
+
+/** Whether a site path lies where the site keeps pages or files of its own (topics, authors, issues, feeds, the home page's pages, the files at its root), whatever the articles are. */
+export function keptBySite(path: string): boolean {
+  return SITE_FOLDERS.some((folder) => path.startsWith(folder)) || SITE_FILES.some((file) => path === file || path.startsWith(`${file}/`));
+}
+
 /** A site path of plain URL characters, with no `.` or `..` segment and no leading slash: one the URL parser would leave as it is. */
 const PLAIN_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[\w.~%/-]*$/;
 const canonical = new Map<string, boolean>();
@@ -70,12 +79,15 @@ export function aliasPath(value: string, siteUrl: string): { path: string } | { 
   }
   if (url.origin !== site.origin || !url.pathname.startsWith(site.pathname)) return { problem: `is not an address on this site, whose pages are under ${site.href}` };
   if (url.search || url.hash) return { problem: "has a ? or a #: a page of the site stands for an address without them" };
-  let path: string;
+  let segments: string[];
   try {
-    path = decodeURIComponent(url.pathname.slice(site.pathname.length));
+    segments = url.pathname.slice(site.pathname.length).split("/").map(decodeURIComponent);
   } catch {
     return { problem: "has a % that starts no character" };
   }
+  // Decoded one part at a time: a %2F is no folder, and a %2E%2E no way up.
+  if (segments.some((part) => part.includes("/") || part === "." || part === "..")) return { problem: "has a %2F or a %2E that stands for a / or a . of the path: write the address as it is" };
+  const path = segments.join("/");
   if (path === "" || path === "index.html") return { problem: "is the home page" };
   const last = path.slice(path.lastIndexOf("/") + 1);
   if (last === "" || /\.html?$/.test(last)) return { path };

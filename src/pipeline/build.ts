@@ -24,7 +24,7 @@ import { issuePath } from "../issues/plan.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
-import { planRedirects, redirectFile, redirectPage, type GoneLink, type Redirect } from "../site/redirects.js";
+import { oldSitePath, planRedirects, redirectFile, redirectPage, type GoneLink, type Redirect } from "../site/redirects.js";
 import { robots, sitemap } from "../site/sitemap.js";
 import { type TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, templateSources } from "../templates/sources.js";
@@ -301,26 +301,27 @@ async function planSite(store: CacheStore, root: string, config: Config, article
 
   // Files copied as they are: the templates' static files, and each article's images.
   for (const [name, path] of templates.statics) plan.copies.set(name, path);
-  for (const article of articles) {
-    for (const [source, sitePath] of article.body.assets) plan.copies.set(decodeURIComponent(sitePath), join(root, source));
-    if (article.image) {
-      const sitePath = assetSitePath(article, article.image.path);
-      if (sitePath) plan.copies.set(decodeURIComponent(sitePath), join(root, article.image.path));
-    }
-  }
+  for (const article of articles) for (const { source, sitePath } of articleFiles(article)) plan.copies.set(decodeURIComponent(sitePath), join(root, source));
   stage("sitemap, copies");
 
   // Old addresses: a page that sends readers on, where the site has no file of its own.
   for (const redirect of redirects) {
     const file = redirectFile(redirect);
     const { to } = redirect;
-    if (plan.files.has(file) || plan.copies.has(file) || plan.reuse.has(file)) {
+    // The page's file, or a folder on its way that is a file of the site's (a template's logo.png).
+    const taken = file.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).find((path) => plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path));
+    if (taken !== undefined) {
       if (to.aliases?.includes(redirect.from)) {
-        fileError(to.source.file, fieldRule("duplicate", "alias"), `'aliases' has ${redirect.from}, where the site has ${file} of its own: take it out of aliases`, { place: { line: aliasLine(to.source, redirect.from), column: 1 } });
+        fileError(to.source.file, fieldRule("front-matter", "aliases"), `'aliases' has ${redirect.from}, where the site has ${taken} of its own: take it out of aliases`, { place: { line: aliasLine(to.source, redirect.from), column: 1 } });
       }
       continue;
     }
-    if (!kept([file], cacheKey("redirect", to.url, to.title, config.site.language))) plan.files.set(file, redirectPage(redirect, config.site.language));
+    if (!kept([file], cacheKey("redirect", to.url, to.title, config.site.language))) plan.files.set(file, redirectPage(redirect, config.site.language, new URL(config.site.url).pathname));
+    // The article's pictures at the old address too: sent emails show them from there, and no page can redirect a picture.
+    for (const { source, sitePath } of articleFiles(to)) {
+      const old = oldSitePath(redirect, sitePath);
+      if (old !== undefined && !plan.copies.has(decodeURIComponent(old)) && !plan.files.has(decodeURIComponent(old))) plan.copies.set(decodeURIComponent(old), join(root, source));
+    }
   }
 
   // The email-size copies of pictures wider than twice the email's slot, for the emails that link to them
@@ -329,7 +330,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   const copies = store.folder("email-images");
   const linked = letter ? linkedCopies([letter.next?.html ?? "", ...letter.issues.map((s) => s.issue.content?.html ?? "")]) : new Set<string>();
   // A copy's URL is its original's with the width and hash before the extension: only those pictures are read.
-  const originals = linked.size > 0 ? emailPictures(articles, config.site.url) : new Map<string, EmailPicture>();
+  const originals = linked.size > 0 ? emailPictures(articles, redirects, config.site.url) : new Map<string, EmailPicture>();
   for (const url of linked) {
     const original = originals.get(url.replace(COPY_SUFFIX, "."));
     const image = original ? emailImage(root, original.source, original.sitePath, config.site.url) : undefined;
@@ -367,18 +368,27 @@ interface EmailPicture {
   sitePath: string;
 }
 
-/** The pictures an email may show, by their original's URL: each article's picture and the local files its body links to. */
-function emailPictures(articles: readonly Article[], siteUrl: string): Map<string, EmailPicture> {
+/** The pictures an email may show, by their original's URL: each article's picture and the local files its body links to, at its address and at its old ones. */
+function emailPictures(articles: readonly Article[], redirects: readonly Redirect[], siteUrl: string): Map<string, EmailPicture> {
   const pictures = new Map<string, EmailPicture>();
-  for (const article of articles) {
-    for (const [source, sitePath] of article.body.assets) pictures.set(absoluteUrl(sitePath, siteUrl), { source, sitePath });
-    const sitePath = article.image ? assetSitePath(article, article.image.path) : undefined;
-    if (article.image && sitePath) pictures.set(absoluteUrl(sitePath, siteUrl), { source: article.image.path, sitePath });
+  for (const article of articles) for (const { source, sitePath } of articleFiles(article)) pictures.set(absoluteUrl(sitePath, siteUrl), { source, sitePath });
+  for (const redirect of redirects) {
+    for (const { source, sitePath } of articleFiles(redirect.to)) {
+      const old = oldSitePath(redirect, sitePath);
+      if (old !== undefined && !pictures.has(absoluteUrl(old, siteUrl))) pictures.set(absoluteUrl(old, siteUrl), { source, sitePath: old });
+    }
   }
   return pictures;
 }
 
-/** The URLs of the email-size picture copies (see emailImage) that the emails' HTML links to. */
+/** The files an article publishes beside its page (its body's pictures and files, its cover image), each with its source and its site path, URL-encoded. */
+function articleFiles(article: Article): EmailPicture[] {
+  const files = [...article.body.assets].map(([source, sitePath]) => ({ source, sitePath }));
+  const cover = article.image ? assetSitePath(article, article.image.path) : undefined;
+  if (article.image && cover) files.push({ source: article.image.path, sitePath: cover });
+  return files;
+}
+
 function linkedCopies(emails: readonly string[]): Set<string> {
   const linked = new Set<string>();
   for (const html of emails) for (const [url] of html.matchAll(COPY_URL)) linked.add(url);

@@ -46,6 +46,17 @@ export function planRedirects(articles: readonly Article[], past: readonly Archi
   return { redirects: [...targets].map(([from, to]) => ({ from, to })), gone: [...gone.values()] };
 }
 
+/**
+ * A site path (URL-encoded) of a file the article publishes beside its
+ * page, moved to the redirect's old address: where sent emails and feed
+ * readers still show it from. Undefined when the old address is a file
+ * (`launch.html`), which had no folder of files.
+ */
+export function oldSitePath(redirect: Redirect, sitePath: string): string | undefined {
+  if (!redirect.from.endsWith("/") || !sitePath.startsWith(redirect.to.path)) return undefined;
+  return redirect.from.split("/").map(encodeURIComponent).join("/") + sitePath.slice(redirect.to.path.length);
+}
+
 /** The file of a redirect's page in the output. */
 export function redirectFile(redirect: Redirect): string {
   return fileFor(redirect.from);
@@ -55,10 +66,13 @@ export function redirectFile(redirect: Redirect): string {
  * The page at an old address: browsers go on to the article's page at
  * once (a static host has no other way to redirect), search engines take
  * that page as the one to list, and a reader whose browser does not follow
- * sees where the article is now.
+ * sees where the article is now. Browsers go by the path from the site's
+ * root (`base`), as every page's links do, so a preview or a staging host
+ * keeps its readers.
  */
-export function redirectPage(redirect: Redirect, language: string): string {
+export function redirectPage(redirect: Redirect, language: string, base: string): string {
   const url = escapeXml(redirect.to.url);
+  const path = escapeXml(base + redirect.to.path);
   return `<!DOCTYPE html>
 <html lang="${escapeXml(language)}">
 <head>
@@ -66,10 +80,10 @@ export function redirectPage(redirect: Redirect, language: string): string {
 <title>${escapeXml(redirect.to.title)}</title>
 <link rel="canonical" href="${url}">
 <meta name="robots" content="noindex">
-<meta http-equiv="refresh" content="0; url=${url}">
+<meta http-equiv="refresh" content="0; url=${path}">
 </head>
 <body>
-<p>This article has moved to <a href="${url}">${url}</a>.</p>
+<p>This article has moved to <a href="${path}">${url}</a>.</p>
 </body>
 </html>
 `;

@@ -18,13 +18,15 @@ let browser: Browser;
 let root: string;
 /** The article links of issue #3 as a subscriber received it, by slug. */
 let links: Map<string, string>;
+/** The addresses of the pictures issue #3 showed, as a subscriber received it. */
+let pictures: string[];
 
 /** Where a browser ends up from `url`, with the site served from `dist`, and the page's heading there. */
 async function follow(url: string, dist: string): Promise<{ url: string; heading: string }> {
   const page = await browser.newPage();
   await page.route("**/*", async (route) => {
     const requested = new URL(route.request().url());
-    if (requested.origin !== new URL(SITE).origin) return route.fulfill({ status: 204 });
+    if (requested.origin !== new URL(url).origin) return route.fulfill({ status: 204 });
     const path = requested.pathname.endsWith("/") ? `${requested.pathname}index.html` : requested.pathname;
     return route.fulfill({ path: join(dist, decodeURIComponent(path)) }).catch(() => route.fulfill({ status: 404, body: "Not found" }));
   });
@@ -35,6 +37,16 @@ async function follow(url: string, dist: string): Promise<{ url: string; heading
   const result = { url: page.url(), heading: (await page.locator("h1").first().textContent().catch(() => "")) ?? "" };
   await page.close();
   return result;
+}
+
+/** Builds the project into its dist/, as `presswork build` does; an error it reports fails the test. */
+async function buildSite(): Promise<string> {
+  const dist = join(root, "dist");
+  const result = await build({ root, now: NOW, out: dist, cacheDir: false });
+  const said: string[] = [];
+  report(result.files, (line) => said.push(line), false);
+  expect(said.filter((line) => line.includes(" error "))).toEqual([]);
+  return dist;
 }
 
 /** The lines `presswork check` prints for the project now. */
@@ -54,6 +66,7 @@ beforeAll(async () => {
   expect(outcome.report?.sent).toBe(1);
   const mail = await simpleParser(smtp.received[0]?.raw ?? "");
   const hrefs = elements(String(mail.html)).map((a) => attr(a, "href") ?? "");
+  pictures = elements(String(mail.html)).flatMap((img) => (img.tagName === "img" ? [attr(img, "src") ?? ""] : []));
   links = new Map(hrefs.flatMap((href) => (href.startsWith(`${SITE}articles/`) ? [[href.slice(`${SITE}articles/`.length).split("/")[0] ?? "", href]] : [])));
   browser = await launchBrowser();
 }, 120_000);
@@ -72,11 +85,7 @@ describe("old addresses of articles", () => {
     // As check tells them, the editor mends the link another article has to it.
     const linking = join(root, "articles/municipal-broadband.md");
     await writeFile(linking, (await readFile(linking, "utf8")).replace("undersea-cable-repair.md", "subsea-cable-repair.md"));
-    const dist = join(root, "dist");
-    const result = await build({ root, now: NOW, out: dist, cacheDir: false });
-    const said: string[] = [];
-    report(result.files, (line) => said.push(line), false);
-    expect(said.filter((line) => line.includes(" error "))).toEqual([]);
+    const dist = await buildSite();
 
     const moved = await readFile(join(dist, "articles/undersea-cable-repair/index.html"), "utf8");
     const head = elements(moved);
@@ -92,18 +101,39 @@ describe("old addresses of articles", () => {
     const landed = await follow(link ?? "", dist);
     expect(landed.url).toBe(newUrl);
     expect(landed.heading).toContain("Undersea");
+    // In a preview (or on a staging host) the reader stays there, not sent to the live site.
+    expect((await follow("http://127.0.0.1:4000/articles/undersea-cable-repair/", dist)).url).toBe("http://127.0.0.1:4000/articles/subsea-cable-repair/");
     // The issue's page on the site links to the old address: that link leads there too.
     const issuePage = await readFile(join(dist, "issues/3/index.html"), "utf8");
     expect(issuePage).toContain("articles/undersea-cable-repair/");
     expect((await check()).filter((line) => line.includes("issue-link-gone"))).toEqual([]);
   });
 
+  it("keeps the pictures a sent issue showed from a renamed article's folder at their old addresses, in the email and on the issue's page", async () => {
+    const shown = pictures.filter((src) => src.startsWith(`${SITE}articles/open-silicon-fab/`));
+    expect(shown.length).toBeGreaterThan(0);
+    await rename(join(root, "articles/open-silicon-fab"), join(root, "articles/community-fab"));
+    const linking = join(root, "articles/rust-in-the-kernel/index.md");
+    await writeFile(linking, (await readFile(linking, "utf8")).replaceAll("../open-silicon-fab/", "../community-fab/"));
+    const dist = await buildSite();
+    // Each picture of the email is a picture at its old address (the email-size copy of a large one), as the issue's page shows it too.
+    for (const src of shown) {
+      const bytes = await readFile(join(dist, decodeURIComponent(src.slice(SITE.length))));
+      expect(bytes.subarray(1, 4).toString(), src).toBe("PNG");
+    }
+    const page = await readFile(join(dist, "issues/3/index.html"), "utf8");
+    for (const img of elements(page).filter((e) => e.tagName === "img" && (attr(e, "src") ?? "").includes("open-silicon-fab/"))) {
+      const src = attr(img, "src") ?? "";
+      await expect(readFile(join(dist, decodeURIComponent(new URL(src, SITE).pathname))), src).resolves.toBeDefined();
+    }
+    expect((await follow(links.get("open-silicon-fab") ?? "", dist)).url).toBe(`${SITE}articles/community-fab/`);
+  });
+
   it("makes a page at each old address an article lists in aliases, a folder's or an .html file's", async () => {
     const path = join(root, "articles/municipal-broadband.md");
     const text = await readFile(path, "utf8");
     await writeFile(path, text.replace("\ntitle:", "\naliases:\n  - /2019/05/town-fibre.html\n  - articles/town-fibre\ntitle:"));
-    const dist = join(root, "dist");
-    await build({ root, now: NOW, out: dist, cacheDir: false });
+    const dist = await buildSite();
     for (const old of ["2019/05/town-fibre.html", "articles/town-fibre/"]) {
       const landed = await follow(`${SITE}${old}`, dist);
       expect(landed.url, old).toBe(`${SITE}articles/municipal-broadband/`);
@@ -116,7 +146,7 @@ describe("old addresses of articles", () => {
     const gone = "rust-in-the-kernel";
     expect(links.has(gone)).toBe(true);
     await rm(join(root, "articles", gone), { recursive: true });
-    const linking = join(root, "articles/open-silicon-fab/index.md");
+    const linking = join(root, "articles/community-fab/index.md");
     await writeFile(linking, (await readFile(linking, "utf8")).replace("[Rust drivers in the kernel](../rust-in-the-kernel/index.md)", "Rust drivers in the kernel"));
     const lines = await check();
     const warnings = lines.filter((line) => line.includes("issue-link-gone"));
