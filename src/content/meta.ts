@@ -23,11 +23,16 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
   const { file } = source;
   const schema = frontMatterSchema(config.site.timezone);
   const swallowed = textInFrontMatter(split.yaml, new Set(Object.keys(schema.shape)));
-  if (swallowed >= 0) {
+  if (swallowed) {
     const lines = split.yaml.split("\n");
-    const lastKey = lines.slice(0, swallowed).findLastIndex((line) => line.trim() !== "");
-    fileError(file, "front-matter-unclosed", `the front matter is not closed before the article's text: this line reads as text, and the --- on line ${split.bodyLine - 1} closes the front matter instead, which drops what is between. Add a line --- after line ${2 + lastKey}`, { place: { line: 2 + swallowed, column: 1 } });
-    return undefined;
+    const lastKey = lines.slice(0, swallowed.index).findLastIndex((line) => line.trim() !== "");
+    const closes = `the --- on line ${split.bodyLine - 1} closes the front matter instead, which drops what is between. Add a line --- after line ${2 + lastKey}`;
+    const place = { place: { line: 2 + swallowed.index, column: 1 } };
+    if (swallowed.certain) {
+      fileError(file, "front-matter-unclosed", `the front matter is not closed before the article's text: this line reads as text, and ${closes}`, place);
+      return undefined;
+    }
+    fileWarning(file, "front-matter-unclosed", `this line is a YAML comment, and is left out. If it is a heading of the article, the front matter is not closed before it: ${closes}`, place);
   }
   const fm = parseYaml(split.yaml, schema, file, { line: 2, rule: "front-matter" });
   if (!fm) return undefined;
@@ -79,34 +84,44 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
 }
 
 /**
- * The first line (0-based, in the YAML; -1 for none) of an article's text
- * inside front matter left open, which a `---` rule in the body closed
- * instead. Only a line after a blank one: a line YAML cannot read that is
- * no key or comment (a paragraph, a quote, a picture), a heading over such
- * a line; and, when a blank line comes before the closing `---` as well (a
- * rule in the body has one, the end of front matter seldom does), a
- * heading (YAML drops it as a comment) or `Word: words` with no key of the
- * front matter (YAML takes it for an unknown key).
+ * The first line (0-based, in the YAML) of an article's text inside front
+ * matter left open, which a `---` rule in the body closed instead, after a
+ * blank line. Certain: a line YAML cannot read that is no key or comment
+ * (a paragraph, a quote, a picture), or a heading over one. Perhaps: a
+ * heading, which YAML drops as a comment, with a blank line before the
+ * closing `---` too (as before a rule in the body) and no key of the front
+ * matter after it; a comment between groups of keys is not that.
  */
-function textInFrontMatter(yaml: string, keys: ReadonlySet<string>): number {
+function textInFrontMatter(yaml: string, keys: ReadonlySet<string>): { index: number; certain: boolean } | undefined {
   const lines = yaml.split("\n");
   if (lines.at(-1) === "") lines.pop();
   const blank = (index: number) => (lines[index] ?? "").trim() === "";
-  const gaps = lines.flatMap((line, index) => (index > 0 && blank(index - 1) && !blank(index) && !/^\s/.test(line) ? [index] : []));
-  if (gaps.length === 0) return -1;
+  const keyOf = (line: string) => /^([^\s:#"'[{][^\s:]*)\s*:(\s|$)/.exec(line)?.[1];
+  // A value left open before the blank line (a quote, a [ or a {) goes on after it: what is wrong there is YAML's to say.
+  const open = (index: number) => {
+    const before = lines.slice(0, index).join("\n");
+    const count = (c: string) => before.split(c).length - 1;
+    return count('"') % 2 === 1 || count("[") > count("]") || count("{") > count("}");
+  };
+  const gaps = lines.flatMap((line, index) => (index > 0 && blank(index - 1) && !blank(index) && !/^\s/.test(line) && !open(index) ? [index] : []));
+  if (gaps.length === 0) return undefined;
   const counter = new LineCounter();
   const errors = parseDocument(yaml, { lineCounter: counter }).errors.map((error) => counter.linePos(error.pos[0]).line - 1);
-  const unreadable = (from: number) => errors.some((line) => line >= from);
-  const ruleAfter = blank(lines.length - 1);
-  const keyOf = (line: string) => /^([^\s:#"'[{][^\s:]*)\s*:(\s|$)/.exec(line)?.[1];
-  const heading = (line: string) => /^#{1,6}\s+\S/.test(line);
-  return gaps.find((index) => {
+  // An error on the line or on those after it up to the next key: one further down is another mistake's.
+  const unreadable = (from: number) => {
+    const next = lines.findIndex((line, index) => index > from && keyOf(line) !== undefined);
+    return errors.some((line) => line >= from && (next < 0 || line < next));
+  };
+  const heading = (line: string) => /^#{1,6}\s+\S/.test(line) && keyOf(line.replace(/^#+\s+/, "")) === undefined;
+  const certain = gaps.find((index) => {
     const line = lines[index] ?? "";
-    const key = keyOf(line);
-    if (key === undefined && !line.startsWith("#") && unreadable(index)) return true;
-    if (heading(line) && !blank(index + 1) && keyOf(lines[index + 1] ?? "") === undefined && unreadable(index + 1)) return true;
-    return ruleAfter && (heading(line) || (key !== undefined && !keys.has(key)));
-  }) ?? -1;
+    if (keyOf(line) === undefined && !line.startsWith("#") && unreadable(index)) return true;
+    return heading(line) && !blank(index + 1) && keyOf(lines[index + 1] ?? "") === undefined && unreadable(index + 1);
+  });
+  if (certain !== undefined) return { index: certain, certain: true };
+  if (!blank(lines.length - 1)) return undefined;
+  const perhaps = gaps.find((index) => heading(lines[index] ?? "") && !lines.slice(index).some((line) => keys.has(keyOf(line) ?? "")));
+  return perhaps === undefined ? undefined : { index: perhaps, certain: false };
 }
 
 /** The site paths of an article's old addresses; a value that is none, or is the article's own address, is an error on the line of `aliases`. */

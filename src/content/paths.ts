@@ -36,13 +36,15 @@ export function fileFor(path: string): string {
   return path === "" || path.endsWith("/") ? `${path}index.html` : path;
 }
 
-/** The folders where the site keeps pages of its own, and the files it keeps at its root. */
-const SITE_FOLDERS = [paths.tags, paths.authors, paths.archive, paths.subscribe, paths.feedsPage, "page/", "issues/"];
+/** The folders whose every address the site may take (a topic, an author, an issue), its pages of one address, the numbered pages, and the files at its root. */
+const SITE_FOLDERS = [paths.tags, paths.authors, "issues/"];
+const SITE_PAGES: readonly string[] = [paths.archive, paths.subscribe, paths.feedsPage];
+const NUMBERED = /^(page|feeds\/archive)\/\d+\//;
 const SITE_FILES = [...Object.values(paths.feeds()), paths.stylesheet, "index.html", "404.html", "sitemap.xml", "robots.txt"];
 
-/** Whether a site path lies where the site keeps pages or files of its own (topics, authors, issues, feeds, the home page's pages, the files at its root), whatever the articles are. */
+/** Whether a site path is one the site may write pages or files of its own at, whatever the articles are (see SITE_FOLDERS). */
 export function keptBySite(path: string): boolean {
-  return SITE_FOLDERS.some((folder) => path.startsWith(folder)) || SITE_FILES.some((file) => path === file || path.startsWith(`${file}/`));
+  return SITE_FOLDERS.some((folder) => path.startsWith(folder)) || SITE_PAGES.includes(path) || NUMBERED.test(path) || SITE_FILES.some((file) => path === file || path.startsWith(`${file}/`));
 }
 
 /** A site path of plain URL characters, with no `.` or `..` segment and no leading slash: one the URL parser would leave as it is. */

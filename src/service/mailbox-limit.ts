@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Address } from "../audience/address.js";
-import { addressKey } from "../issues/message.js";
+import { mailboxKey } from "../audience/mailbox.js";
 import type { Store } from "../store/database.js";
 import { CONFIRM_DAYS } from "../issues/tokens.js";
 
@@ -12,33 +12,6 @@ import { CONFIRM_DAYS } from "../issues/tokens.js";
  */
 export const MAILBOX_LIMIT = 3;
 const WINDOW_MS = CONFIRM_DAYS * 86_400_000;
-
-/** Providers that ignore dots in the local part (Gmail), by domain, with the domain they deliver to. */
-const DOTLESS: Readonly<Record<string, string>> = { "gmail.com": "gmail.com", "googlemail.com": "gmail.com" };
-
-/** Providers whose users get every address of a subdomain named for them: anything@ann.fastmail.com is ann@fastmail.com. */
-const SUBDOMAIN_ADDRESSING: ReadonlySet<string> = new Set(["fastmail.com", "fastmail.fm"]);
-
-/**
- * The mailbox an address delivers to, as far as its spelling shows: the
- * local part without a `+tag`, without dots at Gmail, and at Fastmail the
- * user a subdomain names. For limits only: two spellings of one mailbox
- * stay two subscribers, as most providers tell them apart.
- */
-export function mailboxOf(address: Address): string {
-  const at = address.identity.lastIndexOf("@");
-  let domain = address.identity.slice(at + 1);
-  let local = address.identity.slice(0, at);
-  const dot = domain.indexOf(".");
-  if (dot > 0 && SUBDOMAIN_ADDRESSING.has(domain.slice(dot + 1))) {
-    local = domain.slice(0, dot);
-    domain = domain.slice(dot + 1);
-  }
-  const plus = local.indexOf("+");
-  if (plus > 0) local = local.slice(0, plus);
-  const dotless = DOTLESS[domain];
-  return dotless ? `${local.replaceAll(".", "")}@${dotless}` : `${local}@${domain}`;
-}
 
 /**
  * Counts subscribe requests by mailbox (see mailboxOf), so that spelling one
@@ -57,7 +30,7 @@ export class MailboxLimit {
 
   /** Whether `address` may be asked for now, counting this request if so; requests older than the window are forgotten. */
   async take(address: Address, now: number): Promise<boolean> {
-    const key = addressKey(mailboxOf(address), this.secret);
+    const key = mailboxKey(address.identity, this.secret);
     const since = new Date(now - WINDOW_MS).toISOString();
     return this.store.transaction(async (trx) => {
       // Two requests for one mailbox at once count one after the other (SQLite's transactions already do).

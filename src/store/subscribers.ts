@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { Address } from "../audience/address.js";
+import { mailboxKey } from "../audience/mailbox.js";
 import { addressKey } from "../issues/message.js";
 import { CONFIRM_DAYS } from "../issues/tokens.js";
 import type { Store } from "./database.js";
@@ -660,6 +661,8 @@ export class SubscriberList {
     return this.store.transaction(async (trx) => {
       const deleted = await trx.deleteFrom("subscribers").where("list", "=", this.list).where("identity", "=", identity).executeTakeFirst();
       const events = await trx.deleteFrom("events").where("list", "=", this.list).where("address_key", "=", key).executeTakeFirst();
+      // Its mailbox's subscribe requests, dated, go too (other spellings of the mailbox with them: the count only holds back mail).
+      await trx.deleteFrom("subscribe_requests").where("list", "=", this.list).where("mailbox_key", "=", mailboxKey(identity, this.secret)).execute();
       await trx
         .insertInto("suppressions")
         .values({ list: this.list, address_key: key, reason: "forgotten", at: now.toISOString() })

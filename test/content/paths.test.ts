@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { absoluteUrl, aliasPath } from "../../src/content/paths.js";
+import { absoluteUrl, aliasPath, keptBySite } from "../../src/content/paths.js";
 
 describe("absolute URLs of site paths", () => {
   const bases = ["https://signal-noise.example/", "https://example.org/news/", "https://example.org/news", "HTTPS://Example.ORG/", "https://example.org:443/", "https://example.org/a%20b/"];
@@ -48,5 +48,12 @@ describe("old addresses of an article (aliases)", () => {
     expect("problem" in aliasPath("articles/x/#part", "https://signal-noise.example/")).toBe(true);
     expect("problem" in aliasPath("feeds/old.php", "https://signal-noise.example/")).toBe(true);
     expect("problem" in aliasPath("articles/%E0%A4%A/", "https://signal-noise.example/")).toBe(true);
+  });
+});
+
+describe("where the site keeps pages of its own", () => {
+  it("takes in every address it may write, and leaves old addresses under its one-page folders to aliases", () => {
+    for (const path of ["tags/chips/", "authors/mei/page/2/", "issues/next/", "issues/40/", "page/2/", "feeds/archive/3/", "archive/", "feeds/", "subscribe/", "feed.xml", "feed.xml/", "index.html", "sitemap.xml"]) expect(keptBySite(path), path).toBe(true);
+    for (const path of ["archive/2019/05/launch.html", "page/about/", "feeds/old/", "subscribe/thanks-old/", "2019/05/launch.html", "articles/old-name/"]) expect(keptBySite(path), path).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAddress, type Address } from "../../src/audience/address.js";
-import { mailboxOf } from "../../src/service/mailbox-limit.js";
+import { mailboxOf } from "../../src/audience/mailbox.js";
 
 function address(text: string): Address {
   const parsed = parseAddress(text);

@@ -180,6 +180,11 @@ for (const backend of await backends("service tests")) {
       const kept = await again.service.store.db.selectFrom("subscribe_requests").selectAll().execute();
       expect(kept).toHaveLength(3);
       expect(JSON.stringify(kept)).not.toMatch(/restarted|gmail/);
+      // Nor anything to link a request to an address's records: once an address is forgotten, its mailbox's requests go too.
+      const keys = new Set((await again.service.store.db.selectFrom("subscribers").select("address_key").execute()).map((row) => row.address_key));
+      expect(kept.filter((row) => keys.has(row.mailbox_key))).toEqual([]);
+      await again.service.list.forget("re.started@gmail.com", new Date());
+      expect(await again.service.store.db.selectFrom("subscribe_requests").selectAll().execute()).toEqual([]);
     });
 
     it("mails one mailbox a few confirmations an hour, however many ways its address is spelled (Gmail's dots, +tags)", async () => {
