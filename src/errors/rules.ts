@@ -46,6 +46,7 @@ export const RULES = {
   "newsletter-subject": { source: "issues", summary: "the subject template renders empty or with a line break" },
   "email-size": { source: "issues", summary: "an issue is close to or over Gmail's clipping size" },
   "newsletter-missed": { source: "issues", summary: "an article dated before the last issue, which went out without it: no issue will carry it" },
+  "issue-picture-gone": { source: "issues", summary: "a sent issue's email shows a picture from the site that the site no longer has" },
   "issue-link-gone": { source: "issues", summary: "a sent issue links to an article's page that is gone, and no article lists the address in its aliases" },
   "email-image-format": { source: "issues", summary: "a picture of the next issue in a format some big mail clients do not show (SVG, WebP, AVIF)" },
   "service-mail": { source: "service", summary: "a mail template of `presswork serve` is missing or broken" },

@@ -164,6 +164,8 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
       const { redirects, gone } = planRedirects(articles, letter?.past ?? []);
       if (gone.length > 0) files.push(goneLinks(gone));
       const plan = await planSite(store, options.root, config, articles, output, metaDigest, redirects, letter);
+      const blank = letter ? picturesGone(plan, letter, config.site.url) : [];
+      if (blank.length > 0) files.push(blank.reduce(warnPictureGone, new VFile({ path: RECORD_FILE })));
       // An old address where the site has a file of its own.
       if (failed()) return assembly;
       // Every path is known before anything is written: one no file system can hold fails check and build alike.
@@ -350,6 +352,47 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   copies?.prune();
   stage("email images");
   return plan;
+}
+
+/** A picture a sent issue's email shows from the site, which the site no longer has, with the issues that show it. */
+interface PictureGone {
+  path: string;
+  issues: number[];
+}
+
+/**
+ * The pictures of the site that sent issues show (an `<img>` of the email
+ * as it went out, under the site's URL) and the plan no longer publishes:
+ * blank in those emails for every reader who opens them from now on.
+ */
+function picturesGone(plan: OutputPlan, letter: NewsletterState, siteUrl: string): PictureGone[] {
+  const gone = new Map<string, PictureGone>();
+  for (const { issue } of letter.issues) {
+    for (const [, src = ""] of (issue.content?.html ?? "").matchAll(/<img\b[^>]*?\bsrc="([^"]+)"/gi)) {
+      const url = src.replaceAll("&amp;", "&");
+      if (!url.startsWith(siteUrl)) continue;
+      let path: string;
+      try {
+        path = decodeURIComponent(new URL(url).pathname.slice(new URL(siteUrl).pathname.length));
+      } catch {
+        continue;
+      }
+      if (plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path)) continue;
+      // An email-size copy is named for its original, which is the file to put back.
+      const original = path.replace(COPY_SUFFIX, ".");
+      const entry = gone.get(original) ?? { path: original, issues: [] };
+      if (!entry.issues.includes(issue.number)) entry.issues.push(issue.number);
+      gone.set(original, entry);
+    }
+  }
+  return [...gone.values()];
+}
+
+/** Warns, on the record of sent issues, of a picture sent emails show that the site no longer has. */
+function warnPictureGone(file: VFile, { path, issues }: PictureGone): VFile {
+  const which = issues.length === 1 ? `issue #${issues[0]} shows` : `issues ${listOf(issues.map((n) => `#${n}`))} show`;
+  fileWarning(file, "issue-picture-gone", `${which} the picture ${path}, which the site no longer has: it is blank in those emails for every reader who opens them from now on. Put the file back where it was (a renamed article that keeps its id keeps its pictures at the old address)`, { place: { line: 1, column: 1 } });
+  return file;
 }
 
 /** The addresses sent issues gave that lead nowhere now, as warnings on the record of sent issues. */

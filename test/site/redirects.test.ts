@@ -127,6 +127,7 @@ describe("old addresses of articles", () => {
       await expect(readFile(join(dist, decodeURIComponent(new URL(src, SITE).pathname))), src).resolves.toBeDefined();
     }
     expect((await follow(links.get("open-silicon-fab") ?? "", dist)).url).toBe(`${SITE}articles/community-fab/`);
+    expect((await check()).filter((line) => line.includes("-gone"))).toEqual([]);
   });
 
   it("makes a page at each old address an article lists in aliases, a folder's or an .html file's", async () => {
@@ -157,5 +158,20 @@ describe("old addresses of articles", () => {
     const result = await build({ root, now: NOW, out: dist, cacheDir: false });
     expect(result.plan).toBeDefined();
     expect(result.plan?.files.has(`articles/${gone}/index.html`)).toBe(false);
+  });
+
+  it("warns, naming the issue, when a picture a sent issue's email shows is gone from the site", async () => {
+    // The editor drops the cover picture of the fab story, which issue #3's email showed.
+    const path = join(root, "articles/community-fab/index.md");
+    await writeFile(path, (await readFile(path, "utf8")).replace(/\nimage:\n(  .*\n)+/, "\n"));
+    const warnings = (await check()).filter((line) => line.includes("issue-picture-gone"));
+    const shown = pictures.filter((src) => src.startsWith(`${SITE}articles/open-silicon-fab/`)).map((src) => src.slice(SITE.length).replace(/\.\d+w-[0-9a-f]{12}\./, "."));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(warnings).toEqual(
+      [...new Set(shown)].map(
+        (picture) =>
+          `newsletter/sent.json:1:1  warning  issue #3 shows the picture ${picture}, which the site no longer has: it is blank in those emails for every reader who opens them from now on. Put the file back where it was (a renamed article that keeps its id keeps its pictures at the old address)  issue-picture-gone`,
+      ),
+    );
   });
 });
