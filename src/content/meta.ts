@@ -22,7 +22,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
   if (!split) return undefined;
   const { file } = source;
   const schema = frontMatterSchema(config.site.timezone);
-  const swallowed = textInFrontMatter(split.yaml, new Set(Object.keys(schema.shape)));
+  const swallowed = textInFrontMatter(split.yaml, schema.shape);
   if (swallowed) {
     const lines = split.yaml.split("\n");
     const lastKey = lines.slice(0, swallowed.index).findLastIndex((line) => line.trim() !== "");
@@ -92,7 +92,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
  * closing `---` too (as before a rule in the body) and no key of the front
  * matter after it; a comment between groups of keys is not that.
  */
-function textInFrontMatter(yaml: string, keys: ReadonlySet<string>): { index: number; certain: boolean } | undefined {
+function textInFrontMatter(yaml: string, keys: Readonly<Record<string, unknown>>): { index: number; certain: boolean } | undefined {
   const lines = yaml.split("\n");
   if (lines.at(-1) === "") lines.pop();
   const blank = (index: number) => (lines[index] ?? "").trim() === "";
@@ -120,7 +120,7 @@ function textInFrontMatter(yaml: string, keys: ReadonlySet<string>): { index: nu
   });
   if (certain !== undefined) return { index: certain, certain: true };
   if (!blank(lines.length - 1)) return undefined;
-  const perhaps = gaps.find((index) => heading(lines[index] ?? "") && !lines.slice(index).some((line) => keys.has(keyOf(line) ?? "")));
+  const perhaps = gaps.find((index) => heading(lines[index] ?? "") && !lines.slice(index).some((line) => Object.hasOwn(keys, keyOf(line) ?? "")));
   return perhaps === undefined ? undefined : { index: perhaps, certain: false };
 }
 

@@ -35,9 +35,6 @@ export interface EmailImageCopy {
   height: number;
 }
 
-/** An email-size copy's URL in an email's HTML, as emailImage names it. */
-export const COPY_URL = /https?:\/\/[^\s"'<>]+\.\d+w-[0-9a-f]{12}\.(?:png|jpe?g)(?=["'\s<>]|$)/gi;
-
 /** What a copy's name adds to its original's before the extension (".1104w-<hash>."). */
 export const COPY_SUFFIX = /\.\d+w-[0-9a-f]{12}\.(?=[a-z]+$)/i;
 

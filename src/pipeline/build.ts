@@ -19,7 +19,7 @@ import type { IssueItem } from "../feeds/issues.js";
 import { reviewArticles } from "../content/review.js";
 import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
-import { COPY_SUFFIX, COPY_URL, emailImage, resizeImage } from "../issues/images.js";
+import { COPY_SUFFIX, emailImage, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
@@ -162,10 +162,11 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     try {
       const output = OutputState.open(store, options.out);
       const { redirects, gone } = planRedirects(articles, letter?.past ?? []);
-      if (gone.length > 0) files.push(goneLinks(gone));
-      const plan = await planSite(store, options.root, config, articles, output, metaDigest, redirects, letter);
-      const blank = letter ? picturesGone(plan, letter, config.site.url) : [];
-      if (blank.length > 0) files.push(blank.reduce(warnPictureGone, new VFile({ path: RECORD_FILE })));
+      // The pictures each email a send started shows, read once for the copies they need and for those gone.
+      const shown = (letter?.issues ?? []).map(({ issue }) => ({ number: issue.number, urls: picturesIn(issue.content?.html ?? "") }));
+      const plan = await planSite(store, options.root, config, articles, output, metaDigest, redirects, shown, letter);
+      const warnings = sentIssueWarnings(gone, picturesGone(plan, shown, config.site.url));
+      if (warnings.messages.length > 0) files.push(warnings);
       // An old address where the site has a file of its own.
       if (failed()) return assembly;
       // Every path is known before anything is written: one no file system can hold fails check and build alike.
@@ -232,7 +233,7 @@ async function renderBodies(
  * to copy, and the files to keep as they are. Pages and feeds are kept in
  * the store's scratch packs from when they are made until they are written.
  */
-async function planSite(store: CacheStore, root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, redirects: readonly Redirect[], letter?: NewsletterState): Promise<OutputPlan> {
+async function planSite(store: CacheStore, root: string, config: Config, articles: readonly Article[], output: OutputState, metaDigest: (path: string) => string | undefined, redirects: readonly Redirect[], shown: readonly SentPictures[], letter?: NewsletterState): Promise<OutputPlan> {
   const plan = emptyPlan();
   const templates = await readTemplates(root);
   const sent: IssueItem[] | undefined = letter?.past.map((p) => ({ number: p.number, subject: p.subject, date: p.date, url: p.url, articles: p.articles.map((a) => ({ title: a.title, url: a.url, description: a.summary })) }));
@@ -330,7 +331,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   // (the next issue's and every issue a send started): kept in the output while their name (the source's
   // content and the copy's width) is the same, else from the cache, else made.
   const copies = store.folder("email-images");
-  const linked = letter ? linkedCopies([letter.next?.html ?? "", ...letter.issues.map((s) => s.issue.content?.html ?? "")]) : new Set<string>();
+  const linked = new Set([...picturesIn(letter?.next?.html ?? ""), ...shown.flatMap((issue) => issue.urls)].filter((url) => COPY_SUFFIX.test(url)));
   // A copy's URL is its original's with the width and hash before the extension: only those pictures are read.
   const originals = linked.size > 0 ? emailPictures(articles, redirects, config.site.url) : new Map<string, EmailPicture>();
   for (const url of linked) {
@@ -354,53 +355,54 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   return plan;
 }
 
-/** A picture a sent issue's email shows from the site, which the site no longer has, with the issues that show it. */
-interface PictureGone {
-  path: string;
-  issues: number[];
+/** The pictures a sent issue's email shows: the URL of each `<img>`. */
+interface SentPictures {
+  number: number;
+  urls: string[];
+}
+
+/** The URLs of an email's pictures, as its `<img>` elements give them. */
+function picturesIn(html: string): string[] {
+  return [...html.matchAll(/<img\b[^>]*?\bsrc="([^"]+)"/gi)].map(([, src = ""]) => src.replaceAll("&amp;", "&"));
 }
 
 /**
- * The pictures of the site that sent issues show (an `<img>` of the email
- * as it went out, under the site's URL) and the plan no longer publishes:
- * blank in those emails for every reader who opens them from now on.
+ * The pictures of the site that sent issues' emails show and the plan no
+ * longer publishes, with the issues that show each: blank in those emails
+ * for every reader who opens them from now on. An email-size copy stands
+ * for its original, the file to put back.
  */
-function picturesGone(plan: OutputPlan, letter: NewsletterState, siteUrl: string): PictureGone[] {
-  const gone = new Map<string, PictureGone>();
-  for (const { issue } of letter.issues) {
-    for (const [, src = ""] of (issue.content?.html ?? "").matchAll(/<img\b[^>]*?\bsrc="([^"]+)"/gi)) {
-      const url = src.replaceAll("&amp;", "&");
+function picturesGone(plan: OutputPlan, shown: readonly SentPictures[], siteUrl: string): Map<string, number[]> {
+  const gone = new Map<string, number[]>();
+  const base = new URL(siteUrl).pathname;
+  for (const { number, urls } of shown) {
+    for (const url of urls) {
       if (!url.startsWith(siteUrl)) continue;
       let path: string;
       try {
-        path = decodeURIComponent(new URL(url).pathname.slice(new URL(siteUrl).pathname.length));
+        path = decodeURIComponent(new URL(url).pathname.slice(base.length));
       } catch {
         continue;
       }
       if (plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path)) continue;
-      // An email-size copy is named for its original, which is the file to put back.
-      const original = path.replace(COPY_SUFFIX, ".");
-      const entry = gone.get(original) ?? { path: original, issues: [] };
-      if (!entry.issues.includes(issue.number)) entry.issues.push(issue.number);
-      gone.set(original, entry);
+      const issues = gone.get(path.replace(COPY_SUFFIX, ".")) ?? [];
+      if (!issues.includes(number)) issues.push(number);
+      gone.set(path.replace(COPY_SUFFIX, "."), issues);
     }
   }
-  return [...gone.values()];
+  return gone;
 }
 
-/** Warns, on the record of sent issues, of a picture sent emails show that the site no longer has. */
-function warnPictureGone(file: VFile, { path, issues }: PictureGone): VFile {
-  const which = issues.length === 1 ? `issue #${issues[0]} shows` : `issues ${listOf(issues.map((n) => `#${n}`))} show`;
-  fileWarning(file, "issue-picture-gone", `${which} the picture ${path}, which the site no longer has: it is blank in those emails for every reader who opens them from now on. Put the file back where it was (a renamed article that keeps its id keeps its pictures at the old address)`, { place: { line: 1, column: 1 } });
-  return file;
-}
-
-/** The addresses sent issues gave that lead nowhere now, as warnings on the record of sent issues. */
-function goneLinks(gone: readonly GoneLink[]): VFile {
+/** What sent issues show that the site no longer has, as warnings on the record of sent issues: links to pages gone, pictures gone. */
+function sentIssueWarnings(links: readonly GoneLink[], pictures: ReadonlyMap<string, number[]>): VFile {
   const file = new VFile({ path: RECORD_FILE });
-  for (const { path, title, issues } of gone) {
-    const which = issues.length === 1 ? `issue #${issues[0]} links` : `issues ${listOf(issues.map((n) => `#${n}`))} link`;
-    fileWarning(file, "issue-link-gone", `${which} to ${path} ("${title}"), where no page is now: readers who follow it from their inbox find nothing. If the article moved, list its old address in its front matter: aliases: [${path}]`, { place: { line: 1, column: 1 } });
+  const place = { place: { line: 1, column: 1 } };
+  const which = (issues: readonly number[], verb: string) => (issues.length === 1 ? `issue #${issues[0]} ${verb}s` : `issues ${listOf(issues.map((n) => `#${n}`))} ${verb}`);
+  for (const { path, title, issues } of links) {
+    fileWarning(file, "issue-link-gone", `${which(issues, "link")} to ${path} ("${title}"), where no page is now: readers who follow it from their inbox find nothing. If the article moved, list its old address in its front matter: aliases: [${path}]`, place);
+  }
+  for (const [path, issues] of pictures) {
+    fileWarning(file, "issue-picture-gone", `${which(issues, "show")} the picture ${path}, which the site no longer has: it is blank in those emails for every reader who opens them from now on. Put the file back where it was (a renamed article that keeps its id keeps its pictures at the old address)`, place);
   }
   return file;
 }
@@ -430,12 +432,6 @@ function articleFiles(article: Article): EmailPicture[] {
   const cover = article.image ? assetSitePath(article, article.image.path) : undefined;
   if (article.image && cover) files.push({ source: article.image.path, sitePath: cover });
   return files;
-}
-
-function linkedCopies(emails: readonly string[]): Set<string> {
-  const linked = new Set<string>();
-  for (const html of emails) for (const [url] of html.matchAll(COPY_URL)) linked.add(url);
-  return linked;
 }
 
 /**
