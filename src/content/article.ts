@@ -1,7 +1,8 @@
 import { slug as githubSlug } from "github-slugger";
 import { digest } from "../cache/key.js";
 import type { EmailImage } from "../issues/images.js";
-import type { RenderedBody } from "../markdown/render.js";
+import type { PointsHtml, RenderedBody } from "../markdown/render.js";
+import { escapeXml } from "../xml/escape.js";
 import { absoluteUrl, paths } from "./paths.js";
 import type { SourceFile } from "./read.js";
 import { fileError } from "../errors/rules.js";
@@ -68,6 +69,8 @@ export interface Article extends ArticleMeta {
   description: string;
   /** Quick Reads: from the front matter, else from the body's section; empty when neither has any. */
   points: string[];
+  /** The same points as inline HTML for each serialisation: the body's keep their links; the front matter's are text. */
+  pointsHtml: PointsHtml;
   /** Absolute URL of the article's image. */
   imageUrl?: string;
   /** How the email shows the article's image (a project with a newsletter). */
@@ -86,9 +89,16 @@ export function toArticle(meta: ArticleMeta, body: RenderedBody, siteUrl: string
     url: absoluteUrl(path, siteUrl),
     description: meta.summary ?? body.excerpt,
     points: meta.keyPoints ?? body.keyPoints ?? [],
+    pointsHtml: (!meta.keyPoints && body.keyPointsHtml) || textPoints(meta.keyPoints ?? body.keyPoints ?? []),
   };
   if (imageSitePath !== undefined) article.imageUrl = absoluteUrl(imageSitePath, siteUrl);
   return article;
+}
+
+/** Points written as text, as HTML for every serialisation. */
+function textPoints(points: readonly string[]): PointsHtml {
+  const html = points.map(escapeXml);
+  return { web: html, feed: html, email: html };
 }
 
 /** The longest slug: a URL segment and a file name anywhere, with room for the rest of the path. */

@@ -221,7 +221,7 @@ export function itemHtml(article: Article, fullContent: boolean): string {
     parts.push(`<figure><img src="${escapeXml(article.imageUrl)}" alt="${escapeXml(article.image.alt)}">${caption}</figure>`);
   }
   if (article.points.length > 0) {
-    parts.push(`<section><h2>Quick Reads</h2><ul>${article.points.map((p) => `<li>${escapeXml(p)}</li>`).join("")}</ul></section>`);
+    parts.push(`<section><h2>Quick Reads</h2><ul>${article.pointsHtml.feed.map((p) => `<li>${p}</li>`).join("")}</ul></section>`);
   }
   if (carriesBody(article, fullContent)) parts.push(article.body.html.feed);
   else parts.push(`<p>${escapeXml(article.description)}</p><p><a href="${escapeXml(article.url)}">Read the full article</a></p>`);

@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { digest } from "../cache/key.js";
 import { absoluteUrl } from "../content/paths.js";
+import { escapeXml } from "../xml/escape.js";
 import type { Article } from "../content/article.js";
 import type { FrozenArticle, FrozenIssue, FrozenPage } from "../state/store.js";
 import { issuePath, preheaderOf } from "./plan.js";
@@ -20,6 +21,8 @@ export interface ArchivedArticle {
   published: Date;
   readingMinutes: number;
   keyPoints: string[];
+  /** The points as inline HTML for the site. */
+  keyPointsHtml: string[];
   summary: string;
   image?: { url: string; alt: string; caption: string };
   /** The body as web HTML, read only when a page that shows it is rendered. */
@@ -152,6 +155,7 @@ function frozenArticle(article: Article, config: Config, full: boolean): FrozenA
     published: article.published.toISOString(),
     readingMinutes: article.body.readingMinutes,
     keyPoints: article.points,
+    keyPointsHtml: article.pointsHtml.web,
     summary: article.description,
     ...(article.image && imagePath !== undefined ? { image: { path: imagePath, alt: article.image.alt, caption: article.image.caption ?? "" } } : {}),
     ...(full ? { body: article.body.html.web } : {}),
@@ -171,6 +175,7 @@ function archivedFromFrozen(article: FrozenArticle, config: Config): ArchivedArt
     published: new Date(article.published),
     readingMinutes: article.readingMinutes,
     keyPoints: article.keyPoints,
+    keyPointsHtml: article.keyPointsHtml ?? article.keyPoints.map(escapeXml),
     summary: article.summary,
     ...(article.image ? { image: { url: absoluteUrl(article.image.path, config.site.url), alt: article.image.alt, caption: article.image.caption } } : {}),
     body: () => body,

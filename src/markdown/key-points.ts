@@ -1,3 +1,4 @@
+import type { Element, ElementContent, Root as HastRoot } from "hast";
 import type { List, ListItem, Root } from "mdast";
 import { toString } from "mdast-util-to-string";
 
@@ -5,23 +6,18 @@ import { toString } from "mdast-util-to-string";
 export const KEY_POINT_HEADINGS = ["quick reads", "key points", "tl;dr", "tldr"];
 
 /**
- * Lifts a "Quick Reads" section (heading plus list) from the top of the body
- * and returns its points as plain text. The section must be the first block
- * after the front matter; anything else is left where it is.
+ * Finds a "Quick Reads" section (heading plus list) at the top of the body:
+ * the first block after the front matter. Returns where it starts and its
+ * points as plain text, one per item of the list; the tree is left as it is.
  */
-export function liftKeyPoints(tree: Root): string[] | undefined {
+export function findKeyPoints(tree: Root): { start: number; points: string[] } | undefined {
   const start = tree.children.findIndex((node) => node.type !== "yaml");
   const heading = tree.children[start];
   const list = tree.children[start + 1];
   if (heading?.type !== "heading" || list?.type !== "list") return undefined;
   const label = toString(heading).trim().toLowerCase().replace(/[:.!]+$/, "");
   if (!KEY_POINT_HEADINGS.includes(label)) return undefined;
-  tree.children.splice(start, 2);
-  return pointsOf(list);
-}
-
-function pointsOf(list: List): string[] {
-  return list.children.map(plainText).filter((point) => point.length > 0);
+  return { start, points: list.children.map(plainText) };
 }
 
 /**
@@ -35,4 +31,35 @@ function plainText(node: ListItem | List): string {
     .join(" ")
     .replace(/\s+/g, " ")
     .trim();
+}
+
+/**
+ * Takes the section findKeyPoints found out of the body's HTML tree: its
+ * heading and list, the first two elements. Returns the list, whose items
+ * are the points as HTML, links and emphasis kept; undefined, with the tree
+ * untouched, when the first two elements are not a heading and a list.
+ */
+export function liftKeyPoints(tree: HastRoot): Element | undefined {
+  const elements = tree.children.flatMap((node, index) => (node.type === "element" ? [{ node, index }] : [])).slice(0, 2);
+  const [heading, list] = elements;
+  if (!heading || !list || !/^h[1-6]$/.test(heading.node.tagName) || !["ul", "ol"].includes(list.node.tagName)) return undefined;
+  tree.children.splice(0, list.index + 1);
+  return list.node;
+}
+
+/**
+ * The contents of each item of a lifted list, to serialise as one point: a
+ * paragraph's words without the paragraph (a loose list's items hold them),
+ * the line breaks between blocks as spaces, so a point reads as one line as
+ * its text does.
+ */
+export function pointContents(list: Element): ElementContent[][] {
+  const blank = (node: ElementContent) => node.type === "text" && node.value.trim() === "";
+  return list.children.flatMap((item) => {
+    if (item.type !== "element" || item.tagName !== "li") return [];
+    const nodes = item.children.flatMap((child) => (child.type === "element" && child.tagName === "p" ? child.children : blank(child) ? [{ type: "text" as const, value: " " }] : [child]));
+    while (nodes[0] && blank(nodes[0])) nodes.shift();
+    while (nodes.at(-1) && blank(nodes.at(-1) as ElementContent)) nodes.pop();
+    return [nodes];
+  });
 }

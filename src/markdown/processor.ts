@@ -12,7 +12,7 @@ import { unified } from "unified";
 import type { VFile } from "vfile";
 import { bodyStats, type BodyStats } from "./excerpt.js";
 import { remarkGfmParts, type GfmOptions } from "./gfm.js";
-import { liftKeyPoints } from "./key-points.js";
+import { findKeyPoints, liftKeyPoints } from "./key-points.js";
 import { warnDropped } from "./dropped.js";
 import { sanitizeSchema } from "./sanitize.js";
 import { hasRaw } from "./walk.js";
@@ -23,17 +23,49 @@ export const ID_PREFIX = "user-content-";
 
 declare module "vfile" {
   interface DataMap {
+    /** The Quick Reads' points as plain text, one per item of its list. */
     keyPoints: string[];
+    /** The Quick Reads' list, taken out of the body's HTML tree: its items are the points as HTML. */
+    keyPointsList: Element;
+    /** Set before the run to keep a Quick Reads section in the body: an editor's note has no key points. */
+    keyPointsKept: boolean;
     stats: BodyStats;
   }
 }
 
-/** remark plugin: lifts the Quick Reads section into `file.data.keyPoints` and records body stats. */
+/**
+ * remark plugin: finds the Quick Reads section, whose points go to
+ * `file.data.keyPoints` as text, and records the stats of the body without it.
+ * The section stays in the tree, so that its links are resolved and its HTML
+ * cleaned as the body's are: rehypeLiftKeyPoints takes it out.
+ */
 function remarkArticle() {
   return (tree: MdastRoot, file: VFile) => {
-    const points = liftKeyPoints(tree);
-    if (points) file.data.keyPoints = points;
-    file.data.stats = bodyStats(tree);
+    const section = file.data.keyPointsKept ? undefined : findKeyPoints(tree);
+    if (section) file.data.keyPoints = section.points;
+    const body = section ? { ...tree, children: tree.children.filter((_, i) => i !== section.start && i !== section.start + 1) } : tree;
+    file.data.stats = bodyStats(body);
+  };
+}
+
+/**
+ * rehype plugin: takes the Quick Reads section remarkArticle found out of the
+ * tree into `file.data.keyPointsList`, before raw HTML is parsed: a point's
+ * unclosed tag cannot take in the body that follows. The list's raw HTML is
+ * then parsed and cleaned on its own, as the body's is.
+ */
+function rehypeLiftKeyPoints() {
+  return (tree: HastRoot, file: VFile) => {
+    if (!file.data.keyPoints) return;
+    const lifted = liftKeyPoints(tree);
+    // Not the heading and list it was in Markdown: the section stays in the body, where it shows as written.
+    if (!lifted) {
+      delete file.data.keyPoints;
+      return;
+    }
+    const cleaned = pointsCleaner.runSync({ type: "root", children: [lifted] }, file) as HastRoot;
+    const list = cleaned.children.find((node): node is Element => node.type === "element");
+    if (list) file.data.keyPointsList = list;
   };
 }
 
@@ -67,6 +99,9 @@ function rehypeRawWhenPresent() {
     return parsed;
   };
 }
+
+/** The Quick Reads' list, lifted out of the body, parsed and cleaned as the body is. */
+const pointsCleaner = unified().use(rehypeRawWhenPresent).use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX }).freeze();
 
 /** Elements rehype-slug gives ids to. */
 const HEADINGS = new Set(["h1", "h2", "h3", "h4", "h5", "h6"]);
@@ -114,6 +149,7 @@ function createProcessor(gfm: GfmOptions) {
     .use(remarkGfmParts, gfm)
     .use(remarkArticle)
     .use(remarkRehype, { allowDangerousHtml: true, clobberPrefix: "" })
+    .use(rehypeLiftKeyPoints)
     .use(rehypeRawWhenPresent)
     .use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX })
     .use(rehypeSlugAndHighlight, { detect: false, plainText: ["text", "txt", "plain"] })

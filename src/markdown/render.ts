@@ -3,6 +3,7 @@ import type { VFile } from "vfile";
 import { digest } from "../cache/key.js";
 import type { BodyStats } from "./excerpt.js";
 import { rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
+import { pointContents } from "./key-points.js";
 import { articleProcessor, ID_PREFIX } from "./processor.js";
 export { prepareFor } from "./processor.js";
 import { eachElement } from "./walk.js";
@@ -19,6 +20,9 @@ export interface ArticleHtml {
   email: string;
 }
 
+/** Key points as inline HTML, one string a point, for each serialisation of a body. */
+export type PointsHtml = { [K in keyof ArticleHtml]: string[] };
+
 /** What rendering an article body yields. */
 export interface RenderedBody extends BodyStats, LocalLinks {
   html: ArticleHtml;
@@ -26,8 +30,10 @@ export interface RenderedBody extends BodyStats, LocalLinks {
   digest: string;
   /** A hash of what pages other than its own show of the body: excerpt, reading time, key points. */
   statsDigest: string;
-  /** Key points lifted from a Quick Reads section of the body, if it has one. */
+  /** Key points lifted from a Quick Reads section of the body, if it has one, as plain text. */
   keyPoints?: string[];
+  /** The same points as inline HTML, links and emphasis kept, for each serialisation. */
+  keyPointsHtml?: PointsHtml;
   /** Bytes of the feed's HTML, recorded at render so that capping a feed item needs not read it. */
   feedBytes?: number;
 }
@@ -52,6 +58,9 @@ export interface RenderTarget {
 export function renderBody(file: VFile, from: string, target: RenderTarget): RenderedBody {
   const processor = articleProcessor({ bareUrls: target.bareUrls });
   const tree = processor.runSync(processor.parse(file), file) as Root;
+  // The Quick Reads' list joins the body while its links are resolved and its images checked.
+  const pointsList = file.data.keyPointsList;
+  if (pointsList) tree.children.push(pointsList);
   const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
   const images: Element[] = [];
   /** Code blocks and tables, which scroll sideways on a narrow screen. */
@@ -68,7 +77,10 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
       fileError(file, "image-alt", "image without alt text: describe it, as in ![What the photo shows](photo.jpg)", { place: node.position });
     }
   });
+  if (pointsList) tree.children.pop();
   const sizes = images.map((img) => [img.properties["width"], img.properties["height"]] as const);
+  const pointNodes = pointsList ? pointContents(pointsList) : [];
+  const points: PointsHtml = { web: [], feed: [], email: [] };
   const serialise = (base: string, page: string | undefined, mode: ImageMode) => {
     rebaseUrls(slots, base, page);
     images.forEach((img, i) => setImageMode(img, sizes[i] ?? [undefined, undefined], mode));
@@ -77,16 +89,27 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
       if (mode === "web") node.properties["tabIndex"] = 0;
       else delete node.properties["tabIndex"];
     }
-    return processor.stringify(tree, file);
+    const html = processor.stringify(tree, file);
+    // On the site, the points show on other pages too (an issue's): a link to a part of the article goes to its page.
+    if (page === undefined && pointNodes.length > 0) rebaseUrls(slots, base, new URL(target.pageUrl).pathname);
+    points[mode] = pointNodes.map((nodes) => processor.stringify({ type: "root", children: nodes }, file));
+    return html;
   };
   const web = serialise(target.basePath, undefined, "web");
   const feed = serialise(target.siteUrl, target.pageUrl, "feed");
   // The email's URLs are the feed's: only images differ between the two.
   const html: ArticleHtml = { web, feed, email: images.length > 0 ? serialise(target.siteUrl, target.pageUrl, "email") : feed };
+  if (images.length === 0) points.email = points.feed;
   const { stats, keyPoints } = file.data;
   const shown = stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 };
-  const body: RenderedBody = { ...shown, ...links, html, digest: digest(html.web, html.feed, html.email), statsDigest: digest(shown.excerpt, shown.readingMinutes, keyPoints ?? null), feedBytes: Buffer.byteLength(feed) };
-  if (keyPoints) body.keyPoints = keyPoints;
+  const body: RenderedBody = { ...shown, ...links, html, digest: digest(html.web, html.feed, html.email), statsDigest: digest(shown.excerpt, shown.readingMinutes, keyPoints ?? null, points), feedBytes: Buffer.byteLength(feed) };
+  if (keyPoints) {
+    // An empty item is no point; its HTML goes with it.
+    const kept = keyPoints.flatMap((point, i) => (point === "" ? [] : [i]));
+    body.keyPoints = kept.map((i) => keyPoints[i] as string);
+    // Without an item for each point (the cleaner left none), the points show as their text.
+    if (pointNodes.length === keyPoints.length) body.keyPointsHtml = { web: kept.map((i) => points.web[i] ?? ""), feed: kept.map((i) => points.feed[i] ?? ""), email: kept.map((i) => points.email[i] ?? "") };
+  }
   return body;
 }
 

@@ -454,7 +454,7 @@ function plannedPages(
   const withoutBodies = articles.map((a) => `${metaDigest(a.source.path) ?? JSON.stringify({ ...a, source: a.source.path, body: null })} ${a.body.statsDigest}`);
   // An issue's page follows from its own fields and its articles as it shows them; the bodies it shows in full are planned with the article pages they change.
   const issues =
-    sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.source, i.articles.map((a) => [a.id, a.title, a.subtitle, a.path, a.tag, a.authors, a.published, a.readingMinutes, a.keyPoints, a.summary, a.image ?? null])]) ?? null;
+    sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.source, i.articles.map((a) => [a.id, a.title, a.subtitle, a.path, a.tag, a.authors, a.published, a.readingMinutes, a.keyPoints, a.keyPointsHtml, a.summary, a.image ?? null])]) ?? null;
   const signature = cacheKey(templates, config, issues, withoutBodies);
   const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
   const upcomingFile = upcoming ? fileFor(issuePath(upcoming.number)) : undefined;

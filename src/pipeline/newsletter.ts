@@ -167,7 +167,7 @@ async function compileCached(
   const note = decoded?.text;
   // An issue of summaries shows of a body only what its stats digest covers: an edit further down needs no recompile.
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
-  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null, a.emailBodyImages ?? null]);
+  const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.pointsHtml.email, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null, a.emailBodyImages ?? null]);
   const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
   const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; noteLinks?: LocalLinks["resolved"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   // Kept while the note's links lead where they led (an article they name may have become a draft since).
@@ -204,7 +204,7 @@ async function compileCached(
 /** An editor's note rendered like an article body, its links resolved against its issue's page and the build's articles; with what each local link resolved to. */
 async function renderNote(number: number, note: string, config: Config, resolve: Resolver): Promise<{ file: VFile; html: ArticleHtml; resolved: LocalLinks["resolved"] }> {
   const path = notePath(number);
-  const file = new VFile({ path, value: note });
+  const file = new VFile({ path, value: note, data: { keyPointsKept: true } });
   const pageUrl = new URL(issuePath(number), config.site.url).href;
   const { prepareFor, renderBody } = await import("../markdown/render.js");
   await prepareFor([note]);

@@ -223,6 +223,7 @@ function issueScope(issue: ArchivedIssue, config: Config, base: string) {
           published_display: displayDate(a.published, config),
           reading_minutes: a.readingMinutes,
           key_points: a.keyPoints,
+          key_points_html: a.keyPointsHtml,
           summary: a.summary,
           image: a.image && (i === 0 || issue.full) ? { path: new URL(a.image.url).pathname, alt: a.image.alt, caption: a.image.caption } : null,
         },

@@ -54,6 +54,7 @@ export function articleCard(article: Article, config: Config) {
     authors: article.authors.map((a) => ({ name: a.name, url: base + paths.author(a.key) })),
     tags: article.tags.map((t) => ({ name: t.name, url: base + paths.tag(t.slug) })),
     key_points: article.points,
+    key_points_html: article.pointsHtml.web,
     reading_minutes: article.body.readingMinutes,
     image:
       article.image && article.imageUrl

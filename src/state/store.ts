@@ -94,6 +94,8 @@ export interface FrozenArticle {
   published: string;
   readingMinutes: number;
   keyPoints: string[];
+  /** The same points as the site shows them, as inline HTML; absent in an issue frozen before points kept their links. */
+  keyPointsHtml?: string[];
   summary: string;
   /** Its picture: the site path of the image, its alt text and caption. */
   image?: { path: string; alt: string; caption: string };

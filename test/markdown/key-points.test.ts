@@ -1,19 +1,54 @@
 import { describe, expect, it } from "vitest";
-import { articleProcessor } from "../../src/markdown/processor.js";
+import { VFile } from "vfile";
+import { prepareFor, renderBody } from "../../src/markdown/render.js";
 
-/** The key points a body's Quick Reads section gives, processed as an article's body is. */
-const pointsOf = (markdown: string) => (articleProcessor({ bareUrls: true }).processSync(markdown).data as { keyPoints?: string[] }).keyPoints;
+/** An article body rendered as the build renders one at https://news.example/articles/a/, its local links resolved to articles. */
+async function render(markdown: string) {
+  await prepareFor([markdown]);
+  const file = new VFile({ path: "articles/a.md", value: markdown });
+  const body = renderBody(file, "articles/a.md", {
+    basePath: "/",
+    siteUrl: "https://news.example/",
+    pageUrl: "https://news.example/articles/a/",
+    bareUrls: true,
+    resolve: (_from, url) => ({ kind: "article", sitePath: `articles/${url.replace(/\.md$/, "")}/` }),
+  });
+  return { body, messages: file.messages.map(String) };
+}
 
 describe("a Quick Reads section's points", () => {
-  it("keep a nested list's items apart, each point on one line", () => {
-    expect(pointsOf("## Quick Reads\n\n- First point:\n  - detail one\n  - detail two\n- Second point.\n\n      code\n\nBody.")).toEqual(["First point: detail one; detail two", "Second point. code"]);
+  it("keep a nested list's items apart, each point on one line", async () => {
+    const { body } = await render("## Quick Reads\n\n- First point:\n  - detail one\n  - detail two\n- Second point.\n\n      code\n\nBody.");
+    expect(body.keyPoints).toEqual(["First point: detail one; detail two", "Second point. code"]);
   });
 
-  it("leave out the tags of inline HTML, keeping its words", () => {
-    expect(pointsOf('## Key points\n\n- A <abbr title="value-added tax">VAT</abbr> cut, from <b>May</b>.\n\nBody.')).toEqual(["A VAT cut, from May."]);
+  it("leave out the tags of inline HTML in their text, keeping its words", async () => {
+    const { body } = await render('## Key points\n\n- A <abbr title="value-added tax">VAT</abbr> cut, from <b>May</b>.\n\nBody.');
+    expect(body.keyPoints).toEqual(["A VAT cut, from May."]);
+    expect(body.keyPointsHtml?.web).toEqual(['A <abbr title="value-added tax">VAT</abbr> cut, from <b>May</b>.']);
   });
 
-  it("are read only from a section that opens the body", () => {
-    expect(pointsOf("Body first.\n\n## Quick Reads\n\n- A point.")).toBeUndefined();
+  it("are read only from a section that opens the body", async () => {
+    const { body } = await render("Body first.\n\n## Quick Reads\n\n- A point.");
+    expect(body.keyPoints).toBeUndefined();
+    expect(body.html.web).toContain("<li>A point.</li>");
+  });
+
+  it("keep their links as HTML: local ones from the site's root on the web, absolute in feeds and email, a part of the article by its page, and the heading is not in the body", async () => {
+    const { body } = await render("## Quick Reads\n\n- See [the ruling](https://court.example/r) and [more](b.md).\n\n- A second paragraph point.\n\n  Its [detail](#details).\n\n## Details\n\nBody.");
+    expect(body.keyPointsHtml).toEqual({
+      web: ['See <a href="https://court.example/r">the ruling</a> and <a href="/articles/b/">more</a>.', 'A second paragraph point. Its <a href="/articles/a/#details">detail</a>.'],
+      feed: ['See <a href="https://court.example/r">the ruling</a> and <a href="https://news.example/articles/b/">more</a>.', 'A second paragraph point. Its <a href="https://news.example/articles/a/#details">detail</a>.'],
+      email: ['See <a href="https://court.example/r">the ruling</a> and <a href="https://news.example/articles/b/">more</a>.', 'A second paragraph point. Its <a href="https://news.example/articles/a/#details">detail</a>.'],
+    });
+    expect(body.html.web).not.toContain("Quick Reads");
+    expect(body.html.web).toContain('<h2 id="details">Details</h2>');
+  });
+
+  it("cannot take in the body with an unclosed tag, nor carry what the body could not", async () => {
+    const { body, messages } = await render("## Quick Reads\n\n- A <div>point <script>alert(1)</script> left open\n\nParagraph after.");
+    expect(body.keyPointsHtml?.web).toEqual(["A <div>point  left open</div>"]);
+    expect(body.html.web.trim()).toBe("<p>Paragraph after.</p>");
+    expect(messages.join("\n")).toContain("script");
   });
 });

@@ -47,6 +47,9 @@ beforeAll(async () => {
   payloads.forEach((payload, i) => {
     const body = `Paragraph before.\n\n${payload}${payload.startsWith("[ref") ? "\n\n[r]: javascript:alert(1)" : ""}\n\nParagraph after.`;
     files[`p${String(i).padStart(2, "0")}.md`] = article(`title: Payload ${i}\ndate: 2026-11-01T00:${String(i).padStart(2, "0")}:00Z`, body);
+    // The same payload in a Quick Reads point, whose HTML pages, feeds and emails show outside the body.
+    const point = `## Quick Reads\n\n- Point before.\n- ${payload.replaceAll("\n", "\n  ")}${payload.startsWith("[ref") ? "\n\n[r]: javascript:alert(1)" : ""}\n\nParagraph after.`;
+    files[`q${String(i).padStart(2, "0")}.md`] = article(`title: Point payload ${i}\ndate: 2026-11-02T00:${String(i).padStart(2, "0")}:00Z`, point);
   });
   files["allowed.md"] = article("title: Allowed\ndate: 2026-10-01", '<img src="data:image/png;base64,iVBORw0KGgo=" alt="dot"> <mark>marked</mark> <abbr title="World Wide Web">WWW</abbr>');
   root = await tempProject({ articles: files, config: (await readFile(join(import.meta.dirname, "../../presswork.config.yaml"), "utf8")).replace("limit: 20", "limit: 100") });
@@ -59,7 +62,8 @@ afterAll(removeProjects);
 describe("untrusted HTML in articles", () => {
   it("has a corpus of at least 25 payloads", () => {
     expect(payloads.length).toBeGreaterThanOrEqual(25);
-    expect(articles).toHaveLength(payloads.length + 1);
+    expect(articles).toHaveLength(2 * payloads.length + 1);
+    expect(articles.filter((a) => a.title.startsWith("Point payload") && a.points[0] === "Point before.")).toHaveLength(payloads.length);
   });
 
   it("never reaches the web page, the feed HTML or the email HTML", () => {
@@ -67,6 +71,9 @@ describe("untrusted HTML in articles", () => {
       expect(dangers(a.body.html.web), `${a.title} web`).toEqual([]);
       expect(dangers(a.body.html.feed), `${a.title} feed`).toEqual([]);
       expect(dangers(a.body.html.email, false, /^width:100%;max-width:\d+px;height:auto;display:block;border:0$/), `${a.title} email`).toEqual([]);
+      expect(dangers(a.pointsHtml.web.join("")), `${a.title} points on the web`).toEqual([]);
+      expect(dangers(a.pointsHtml.feed.join("")), `${a.title} points in feeds`).toEqual([]);
+      expect(dangers(a.pointsHtml.email.join(""), false, /^width:100%;max-width:\d+px;height:auto;display:block;border:0$/), `${a.title} points in email`).toEqual([]);
     }
   });
 
@@ -85,7 +92,7 @@ describe("untrusted HTML in articles", () => {
   });
 
   it("keeps the text around a payload and the markup the allow-list permits", () => {
-    for (const a of articles.filter((a) => a.title !== "Allowed")) expect(a.body.html.web).toContain("Paragraph");
+    for (const a of articles.filter((a) => a.title !== "Allowed")) expect(a.body.html.web, `${a.title}: ${a.pointsHtml.web.join(" | ")}`).toContain("Paragraph");
     const allowed = articles.find((a) => a.title === "Allowed")?.body.html.web ?? "";
     expect(allowed).toContain('src="data:image/png;base64,iVBORw0KGgo="');
     expect(allowed).toContain("<mark>marked</mark>");
