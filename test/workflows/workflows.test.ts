@@ -147,6 +147,10 @@ describe("the workflows", () => {
     const runs = ci.jobs["test"]?.steps.map((s) => s.run ?? s.uses ?? "") ?? [];
     expect(runs).toEqual(expect.arrayContaining(["npm ci", "npm run typecheck", "npm test", "npx presswork check --strict", "npx presswork build"]));
     expect(runs.some((r) => r.startsWith("actions/upload-artifact@"))).toBe(true);
+    // The sent issues are fetched first, so that check can warn of a link or picture of a sent email that the change breaks.
+    const fetch = ci.jobs["test"]?.steps.find((s) => s.run === "npx presswork state fetch");
+    expect(fetch?.env).toEqual({ PRESSWORK_STATE_REMOTE: "origin", PRESSWORK_STATE_TOKEN: "${{ github.token }}" });
+    expect(runs.indexOf("npx presswork state fetch")).toBeLessThan(runs.indexOf("npx presswork check --strict"));
   });
 
   it("publishes on push, on a schedule and by hand, deploying Pages before any mail goes out", async () => {
