@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { digest } from "../cache/key.js";
 import { absoluteUrl } from "../content/paths.js";
-import { escapeXml } from "../xml/escape.js";
+import { textAsHtml } from "../markdown/key-points.js";
 import type { Article } from "../content/article.js";
 import type { FrozenArticle, FrozenIssue, FrozenPage } from "../state/store.js";
 import { issuePath, preheaderOf } from "./plan.js";
@@ -175,7 +175,7 @@ function archivedFromFrozen(article: FrozenArticle, config: Config): ArchivedArt
     published: new Date(article.published),
     readingMinutes: article.readingMinutes,
     keyPoints: article.keyPoints,
-    keyPointsHtml: article.keyPointsHtml ?? article.keyPoints.map(escapeXml),
+    keyPointsHtml: article.keyPointsHtml ?? article.keyPoints.map(textAsHtml),
     summary: article.summary,
     ...(article.image ? { image: { url: absoluteUrl(article.image.path, config.site.url), alt: article.image.alt, caption: article.image.caption } } : {}),
     body: () => body,

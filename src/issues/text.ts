@@ -3,6 +3,7 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import { authorNames, type Article } from "../content/article.js";
 import { displayDate } from "../site/scope.js";
 import type { IssuePlan } from "./plan.js";
+import { emailBody } from "./email-body.js";
 import { TOKENS } from "./tokens.js";
 
 /** Links already written out in one text part: each URL appears once. */
@@ -86,7 +87,7 @@ export function plainText(plan: IssuePlan, articles: readonly TextArticle[], con
     if (article.subtitle) lines.push(article.subtitle);
     lines.push(`${authorNames(article.authors)} · ${displayDate(article.published, config)} · ${article.body.readingMinutes} min read`, article.url, "");
     if (image && article.image) lines.push(`[Image: ${article.image.alt}]`, ...(article.image.caption ? [article.image.caption] : []), "");
-    if (article.points.length > 0) lines.push("Quick Reads", htmlText(`<ul>${article.pointsHtml.email.map((p) => `<li>${p}</li>`).join("")}</ul>`, seen), "");
+    if (article.points.length > 0) lines.push("Quick Reads", htmlText(emailBody(`<ul>${article.pointsHtml.email.map((p) => `<li>${p}</li>`).join("")}</ul>`), seen), "");
     lines.push(body === undefined ? article.description : htmlText(body, seen), "");
   }
   if (plan.more > 0) lines.push(RULE, "", `${plan.more} more ${plan.more === 1 ? "article" : "articles"} on ${config.site.title}: ${config.site.url}`, "");

@@ -35,31 +35,33 @@ function plainText(node: ListItem | List): string {
 
 /**
  * Takes the section findKeyPoints found out of the body's HTML tree: its
- * heading and list, the first two elements. Returns the list, whose items
- * are the points as HTML, links and emphasis kept; undefined, with the tree
- * untouched, when the first two elements are not a heading and a list.
+ * heading and list, the first two elements. Returns the list's items, one
+ * for each point; undefined, with the tree untouched, when the first two
+ * elements are not a heading and a list.
  */
-export function liftKeyPoints(tree: HastRoot): Element | undefined {
+export function liftKeyPoints(tree: HastRoot): Element[] | undefined {
   const elements = tree.children.flatMap((node, index) => (node.type === "element" ? [{ node, index }] : [])).slice(0, 2);
   const [heading, list] = elements;
   if (!heading || !list || !/^h[1-6]$/.test(heading.node.tagName) || !["ul", "ol"].includes(list.node.tagName)) return undefined;
   tree.children.splice(0, list.index + 1);
-  return list.node;
+  return list.node.children.filter((item): item is Element => item.type === "element");
 }
 
 /**
- * The contents of each item of a lifted list, to serialise as one point: a
- * paragraph's words without the paragraph (a loose list's items hold them),
- * the line breaks between blocks as spaces, so a point reads as one line as
- * its text does.
+ * The contents of a lifted item, to serialise as its point: a paragraph's
+ * words without the paragraph (a loose list's items hold them), the line
+ * breaks between blocks as spaces, so a point reads as one line as its
+ * text does.
  */
-export function pointContents(list: Element): ElementContent[][] {
+export function pointContents(item: Element): ElementContent[] {
   const blank = (node: ElementContent) => node.type === "text" && node.value.trim() === "";
-  return list.children.flatMap((item) => {
-    if (item.type !== "element" || item.tagName !== "li") return [];
-    const nodes = item.children.flatMap((child) => (child.type === "element" && child.tagName === "p" ? child.children : blank(child) ? [{ type: "text" as const, value: " " }] : [child]));
-    while (nodes[0] && blank(nodes[0])) nodes.shift();
-    while (nodes.at(-1) && blank(nodes.at(-1) as ElementContent)) nodes.pop();
-    return [nodes];
-  });
+  const nodes = item.children.flatMap((child) => (child.type === "element" && child.tagName === "p" ? child.children : blank(child) ? [{ type: "text" as const, value: " " }] : [child]));
+  while (nodes[0] && blank(nodes[0])) nodes.shift();
+  while (nodes.at(-1) && blank(nodes.at(-1) as ElementContent)) nodes.pop();
+  return nodes;
+}
+
+/** Text as the HTML of an element's content. */
+export function textAsHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

@@ -25,10 +25,12 @@ declare module "vfile" {
   interface DataMap {
     /** The Quick Reads' points as plain text, one per item of its list. */
     keyPoints: string[];
-    /** The Quick Reads' list, taken out of the body's HTML tree: its items are the points as HTML. */
-    keyPointsList: Element;
+    /** The Quick Reads' items, taken out of the body's HTML tree, one for each point: undefined for one whose HTML did not stay one item. */
+    keyPointsItems: Array<Element | undefined>;
     /** Set before the run to keep a Quick Reads section in the body: an editor's note has no key points. */
     keyPointsKept: boolean;
+    /** Set before the run when the front matter gives the key points: the body's section is left out, its links and pictures unread. */
+    keyPointsUnread: boolean;
     stats: BodyStats;
   }
 }
@@ -50,22 +52,26 @@ function remarkArticle() {
 
 /**
  * rehype plugin: takes the Quick Reads section remarkArticle found out of the
- * tree into `file.data.keyPointsList`, before raw HTML is parsed: a point's
- * unclosed tag cannot take in the body that follows. The list's raw HTML is
- * then parsed and cleaned on its own, as the body's is.
+ * tree into `file.data.keyPointsItems`, before raw HTML is parsed. Each
+ * item's raw HTML is then parsed and cleaned on its own, as the body's is,
+ * so a point's unclosed tag cannot take in the body or the other points.
  */
 function rehypeLiftKeyPoints() {
   return (tree: HastRoot, file: VFile) => {
     if (!file.data.keyPoints) return;
-    const lifted = liftKeyPoints(tree);
+    const items = liftKeyPoints(tree);
     // Not the heading and list it was in Markdown: the section stays in the body, where it shows as written.
-    if (!lifted) {
+    if (!items) {
       delete file.data.keyPoints;
       return;
     }
-    const cleaned = pointsCleaner.runSync({ type: "root", children: [lifted] }, file) as HastRoot;
-    const list = cleaned.children.find((node): node is Element => node.type === "element");
-    if (list) file.data.keyPointsList = list;
+    if (file.data.keyPointsUnread) return;
+    file.data.keyPointsItems = items.map((item) => {
+      // An end tag in a point can leave some of it outside its item: the point then shows as its text, all of it.
+      const cleaned = (pointsCleaner.runSync({ type: "root", children: [item] }, file) as HastRoot).children.filter((node) => node.type !== "text" || node.value.trim() !== "");
+      const [only] = cleaned;
+      return cleaned.length === 1 && only?.type === "element" && only.tagName === "li" ? only : undefined;
+    });
   };
 }
 
@@ -100,7 +106,7 @@ function rehypeRawWhenPresent() {
   };
 }
 
-/** The Quick Reads' list, lifted out of the body, parsed and cleaned as the body is. */
+/** A Quick Reads item, lifted out of the body, parsed and cleaned as the body is. */
 const pointsCleaner = unified().use(rehypeRawWhenPresent).use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX }).freeze();
 
 /** Elements rehype-slug gives ids to. */

@@ -3,7 +3,7 @@ import type { VFile } from "vfile";
 import { digest } from "../cache/key.js";
 import type { BodyStats } from "./excerpt.js";
 import { rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
-import { pointContents } from "./key-points.js";
+import { pointContents, textAsHtml } from "./key-points.js";
 import { articleProcessor, ID_PREFIX } from "./processor.js";
 export { prepareFor } from "./processor.js";
 import { eachElement } from "./walk.js";
@@ -58,9 +58,10 @@ export interface RenderTarget {
 export function renderBody(file: VFile, from: string, target: RenderTarget): RenderedBody {
   const processor = articleProcessor({ bareUrls: target.bareUrls });
   const tree = processor.runSync(processor.parse(file), file) as Root;
-  // The Quick Reads' list joins the body while its links are resolved and its images checked.
-  const pointsList = file.data.keyPointsList;
-  if (pointsList) tree.children.push(pointsList);
+  // The Quick Reads' items join the body while their links are resolved and their images checked.
+  const items = file.data.keyPointsItems ?? [];
+  const lifted = items.filter((item): item is Element => item !== undefined);
+  tree.children.push(...lifted);
   const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
   const images: Element[] = [];
   /** Code blocks and tables, which scroll sideways on a narrow screen. */
@@ -77,9 +78,9 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
       fileError(file, "image-alt", "image without alt text: describe it, as in ![What the photo shows](photo.jpg)", { place: node.position });
     }
   });
-  if (pointsList) tree.children.pop();
+  tree.children.splice(tree.children.length - lifted.length);
   const sizes = images.map((img) => [img.properties["width"], img.properties["height"]] as const);
-  const pointNodes = pointsList ? pointContents(pointsList) : [];
+  const pointNodes = items.map((item) => item && pointContents(item));
   const points: PointsHtml = { web: [], feed: [], email: [] };
   const serialise = (base: string, page: string | undefined, mode: ImageMode) => {
     rebaseUrls(slots, base, page);
@@ -91,8 +92,9 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     }
     const html = processor.stringify(tree, file);
     // On the site, the points show on other pages too (an issue's): a link to a part of the article goes to its page.
-    if (page === undefined && pointNodes.length > 0) rebaseUrls(slots, base, new URL(target.pageUrl).pathname);
-    points[mode] = pointNodes.map((nodes) => processor.stringify({ type: "root", children: nodes }, file));
+    if (page === undefined && lifted.length > 0) rebaseUrls(slots, base, new URL(target.pageUrl).pathname);
+    // A point whose HTML did not stay one item shows as its text.
+    points[mode] = pointNodes.map((nodes, i) => (nodes ? processor.stringify({ type: "root", children: nodes }, file) : textAsHtml(file.data.keyPoints?.[i] ?? "")));
     return html;
   };
   const web = serialise(target.basePath, undefined, "web");
@@ -107,8 +109,7 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     // An empty item is no point; its HTML goes with it.
     const kept = keyPoints.flatMap((point, i) => (point === "" ? [] : [i]));
     body.keyPoints = kept.map((i) => keyPoints[i] as string);
-    // Without an item for each point (the cleaner left none), the points show as their text.
-    if (pointNodes.length === keyPoints.length) body.keyPointsHtml = { web: kept.map((i) => points.web[i] ?? ""), feed: kept.map((i) => points.feed[i] ?? ""), email: kept.map((i) => points.email[i] ?? "") };
+    if (file.data.keyPointsItems) body.keyPointsHtml = { web: kept.map((i) => points.web[i] ?? ""), feed: kept.map((i) => points.feed[i] ?? ""), email: kept.map((i) => points.email[i] ?? "") };
   }
   return body;
 }

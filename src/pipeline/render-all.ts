@@ -119,7 +119,7 @@ export async function renderAll(
   pending.sort((a, b) => (a.meta.source.path < b.meta.source.path ? -1 : 1));
 
   const job = ({ key, meta }: Pending): RenderJob => {
-    const made = { key, path: meta.source.path, text: meta.source.text, pageUrl: new URL(paths.article(meta.slug), config.site.url).href };
+    const made = { key, path: meta.source.path, text: meta.source.text, pageUrl: new URL(paths.article(meta.slug), config.site.url).href, keyPointsUnread: meta.keyPoints !== undefined };
     meta.source.release();
     return made;
   };

@@ -9,6 +9,8 @@ export interface RenderJob {
   path: string;
   text: string;
   pageUrl: string;
+  /** The front matter gives the key points: a Quick Reads section of the body is left out, its links and pictures unread. */
+  keyPointsUnread: boolean;
 }
 
 /** Loads what rendering these jobs needs beyond the core of the pipeline. */
@@ -18,7 +20,7 @@ export function prepareJobs(jobs: readonly RenderJob[]): Promise<void> {
 
 /** Renders one job in this process (after prepareJobs); its messages come back as data. */
 export function runJob(job: RenderJob, target: Omit<RenderTarget, "pageUrl">): CachedRender {
-  const file = new VFile({ path: job.path, value: job.text });
+  const file = new VFile({ path: job.path, value: job.text, data: { keyPointsUnread: job.keyPointsUnread } });
   const body = renderBody(file, job.path, { ...target, pageUrl: job.pageUrl });
   return { body, messages: storeMessages(file) };
 }

@@ -74,9 +74,14 @@ describe("a Quick Reads point with links", () => {
     expect(linksIn(item?.content ?? "", (el) => el.tagName === "section")).toEqual([expected(SITE)]);
   });
 
-  it("keeps them in the email's box, and writes each address after its words in the plain text", () => {
+  it("keeps them in the email's box, styled as the email's other links, and writes each address after its words in the plain text", () => {
     const boxes = linksIn(String(mail.html), (el) => el.tagName === "div" && (attr(el, "class") ?? "").split(" ").includes("panel"));
     expect(boxes.filter((links) => links.length > 0)).toEqual([expected(SITE)]);
+    // Styled inline as the note's links are, for a client that drops <style>.
+    const anchors = elements(String(mail.html)).filter((el) => el.tagName === "a");
+    const style = (href: string) => attr(anchors.find((a) => attr(a, "href") === href) as Element, "style");
+    expect(style(RULING)).toMatch(/color:/);
+    expect(style(RULING)).toBe(style("https://cable.example/ship"));
     const text = mail.text ?? "";
     const box = text.slice(text.indexOf("Quick Reads", text.indexOf("A Community Fab")));
     expect(box.replace(/\s+/g, " ")).toContain(`published under an open licence <${RULING}>.`);

@@ -11,7 +11,7 @@ async function render(markdown: string) {
     siteUrl: "https://news.example/",
     pageUrl: "https://news.example/articles/a/",
     bareUrls: true,
-    resolve: (_from, url) => ({ kind: "article", sitePath: `articles/${url.replace(/\.md$/, "")}/` }),
+    resolve: (_from, url) => (url === "gone.md" ? { kind: "error", reason: "links to articles/gone.md, which does not exist" } : { kind: "article", sitePath: `articles/${url.replace(/\.md$/, "")}/` }),
   });
   return { body, messages: file.messages.map(String) };
 }
@@ -43,6 +43,12 @@ describe("a Quick Reads section's points", () => {
     });
     expect(body.html.web).not.toContain("Quick Reads");
     expect(body.html.web).toContain('<h2 id="details">Details</h2>');
+  });
+
+  it("are cleaned one by one: a tag one leaves open or closes wrongly changes no other (one whose words it would split shows as its text), and a later one's links are still checked", async () => {
+    const { body, messages } = await render("## Quick Reads\n\n- A <em>unclosed em\n- Two [x](https://x.example/)\n- A stray </li></ul> end\n- Four [gone](gone.md)\n\nBody.");
+    expect(body.keyPointsHtml?.web).toEqual(["A <em>unclosed em</em>", 'Two <a href="https://x.example/">x</a>', "A stray end", 'Four <a href="gone.md">gone</a>']);
+    expect(messages).toEqual([expect.stringContaining("links to articles/gone.md, which does not exist")]);
   });
 
   it("cannot take in the body with an unclosed tag, nor carry what the body could not", async () => {
