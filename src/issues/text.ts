@@ -3,6 +3,7 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import { authorNames, type Article } from "../content/article.js";
 import { displayDate } from "../site/scope.js";
 import type { IssuePlan } from "./plan.js";
+import { textAsHtml } from "../markdown/key-points.js";
 import { emailBody } from "./email-body.js";
 import { TOKENS } from "./tokens.js";
 
@@ -53,6 +54,11 @@ export function htmlText(html: string, seen: Seen = { urls: new Set() }): string
   return toText(html.replaceAll("<wbr>", ""), seen);
 }
 
+/** A line of text wrapped at 78 characters, as the HTML's text is; an address longer than that stays whole on a line of its own. */
+function prose(text: string): string {
+  return htmlText(`<p>${textAsHtml(text)}</p>`);
+}
+
 function sameUrl(text: string, href: string): boolean {
   const bare = (url: string) => url.replace(/^https?:\/\//, "").replace(/\/$/, "");
   return text === href || bare(text) === bare(href);
@@ -78,19 +84,19 @@ export interface TextArticle {
  */
 export function plainText(plan: IssuePlan, articles: readonly TextArticle[], config: Config, newsletter: NewsletterConfig, webUrl: string): string {
   const name = newsletter.name ?? config.site.title;
-  const lines: string[] = [name, `Issue #${plan.number} · ${displayDate(plan.date, config)}`, `View in your browser: ${webUrl}`, "", TOKENS.greeting];
+  const lines: string[] = [prose(name), `Issue #${plan.number} · ${displayDate(plan.date, config)}`, `View in your browser: ${webUrl}`, "", TOKENS.greeting];
   if (plan.note) lines.push(plan.note.text, "");
-  if (articles.length > 3) lines.push("In this issue:", ...articles.map(({ article }, i) => `${i + 1}. ${article.title}`), "");
+  if (articles.length > 3) lines.push("In this issue:", ...articles.map(({ article }, i) => prose(`${i + 1}. ${article.title}`)), "");
   for (const { article, body, image } of articles) {
     const seen: Seen = { urls: new Set([article.url]) };
-    lines.push(RULE, "", article.title);
-    if (article.subtitle) lines.push(article.subtitle);
-    lines.push(`${authorNames(article.authors)} · ${displayDate(article.published, config)} · ${article.body.readingMinutes} min read`, article.url, "");
-    if (image && article.image) lines.push(`[Image: ${article.image.alt}]`, ...(article.image.caption ? [article.image.caption] : []), "");
+    lines.push(RULE, "", prose(article.title));
+    if (article.subtitle) lines.push(prose(article.subtitle));
+    lines.push(prose(`${authorNames(article.authors)} · ${displayDate(article.published, config)} · ${article.body.readingMinutes} min read`), article.url, "");
+    if (image && article.image) lines.push(prose(`[Image: ${article.image.alt}]`), ...(article.image.caption ? [prose(article.image.caption)] : []), "");
     if (article.points.length > 0) lines.push("Quick Reads", htmlText(emailBody(`<ul>${article.pointsHtml.email.map((p) => `<li>${p}</li>`).join("")}</ul>`), seen), "");
-    lines.push(body === undefined ? article.description : htmlText(body, seen), "");
+    lines.push(body === undefined ? prose(article.description) : htmlText(body, seen), "");
   }
-  if (plan.more > 0) lines.push(RULE, "", `${plan.more} more ${plan.more === 1 ? "article" : "articles"} on ${config.site.title}: ${config.site.url}`, "");
-  lines.push(RULE, "", newsletter.reason, `Unsubscribe: ${TOKENS.unsubscribe_url}`, newsletter.postalAddress, "");
+  if (plan.more > 0) lines.push(RULE, "", prose(`${plan.more} more ${plan.more === 1 ? "article" : "articles"} on ${config.site.title}: ${config.site.url}`), "");
+  lines.push(RULE, "", prose(newsletter.reason), `Unsubscribe: ${TOKENS.unsubscribe_url}`, prose(newsletter.postalAddress), "");
   return lines.join("\n").replace(/\n{3,}/g, "\n\n");
 }

@@ -157,7 +157,10 @@ describe("the compiled issue", () => {
       expect(issue.text).toContain(`\n${a.url}\n`);
     }
     expect(issue.text).toContain("View in your browser: https://signal-noise.example/issues/3/");
-    expect(issue.text).toContain(newsletter.postalAddress);
+    expect(issue.text.replace(/\s+/g, " ")).toContain(newsletter.postalAddress);
+    // Prose wraps at 78 characters as plain-text mail should (RFC 5322, 2.1.1); only a line of one long word, an address, is longer.
+    for (const line of issue.text.split("\n")) if (line.length > 78) expect(line).not.toContain(" ");
+    expect(issue.text.replace(/\s+/g, " ")).toContain(newsletter.reason);
   });
 });
 
