@@ -54,14 +54,16 @@ function sinceIssue(last: SentIssue, sent: ReadonlySet<string>, articles: readon
 /**
  * Published articles the last issue of a digest should have carried by
  * their date but did not, and that no issue will: dated after the issue
- * before it and not after it went out, in no issue, while it had room for
- * more (so none was left out for the cap). Such an article was a draft when
- * the issue went out, undrafted since with the date `presswork new` gave it.
+ * before it and not after it went out, in no issue and not left out to fit
+ * Gmail's size, while it had room for more (so none was left out for the
+ * cap). Such an article was a draft when the issue went out, undrafted since
+ * with the date `presswork new` gave it.
  */
 export function missedByLastIssue(articles: readonly Article[], record: SentRecord, newsletter: NewsletterConfig): { article: Article; issue: SentIssue }[] {
   const last = record.issues.at(-1);
-  if (!last || newsletter.mode !== "digest" || last.articles.length >= newsletter.maxArticles) return [];
-  const sent = new Set(record.issues.flatMap((i) => i.articles));
+  const left = last?.left ?? [];
+  if (!last || newsletter.mode !== "digest" || last.articles.length + left.length >= newsletter.maxArticles) return [];
+  const sent = new Set([...record.issues.flatMap((i) => i.articles), ...left]);
   const before = record.issues.at(-2);
   const from = before ? new Date(before.date).getTime() : -Infinity;
   const to = new Date(last.date).getTime();

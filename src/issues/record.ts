@@ -10,6 +10,8 @@ const sentIssue = z.object({
   date: z.iso.datetime({ offset: true, error: "is not an ISO 8601 date-time such as 2026-11-03T08:00:00Z" }),
   subject: z.string(),
   articles: z.array(z.string()).min(1, "lists no article"),
+  /** Articles the issue left out to fit Gmail's size. */
+  left: z.array(z.string()).optional(),
   counts: z.object({ sent: z.number().int().min(0), failed: z.number().int().min(0), suppressed: z.number().int().min(0) }).optional(),
 });
 

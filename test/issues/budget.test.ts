@@ -3,8 +3,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLIP_BYTES } from "../../src/issues/limits.js";
 import { assemble } from "../../src/pipeline/build.js";
+import { send } from "../../src/pipeline/send.js";
 import { runCli } from "../helpers/cli.js";
+import { initRepo } from "../helpers/git.js";
 import { article, removeProjects, tempProject } from "../helpers/project.js";
+import { startSmtp } from "../helpers/smtp.js";
 
 afterAll(removeProjects);
 const LATER = new Date("2027-02-01T00:00:00Z");
@@ -42,4 +45,32 @@ describe("email size", () => {
     const check = runCli(["check", "--now", LATER.toISOString()], root);
     expect(check.stderr).toMatch(/templates\/email\/issue\.mjml\.liquid:1:1 {2}warning {2}issue #1 was too large for Gmail at full length and was shortened \(summaries\)/);
   });
+});
+
+describe("the articles a shortened issue left out", () => {
+  it("are not taken for drafts finished late once the issue is sent: check names only the article that was a draft", async () => {
+    const summary = Array.from({ length: 40 }, (_, i) => `Sentence ${i} of a summary long enough to weigh on the size of the email.`).join(" ");
+    // Room for one more in the cap, so the issue leaves out for its size alone.
+    const articles = Object.fromEntries(Array.from({ length: 29 }, (_, i) => [`long-${i}.md`, article(`title: Long story ${i}\ndate: 2026-12-${String(i + 1).padStart(2, "0")}\nsummary: ${summary}`, "Body.")]));
+    articles["finished-late.md"] = article("title: Finished late\ndate: 2026-12-15\ndraft: true");
+    const root = await tempProject({ articles });
+    const path = join(root, "presswork.config.yaml");
+    await writeFile(path, (await readFile(path, "utf8")).replace("maxArticles: 10", "maxArticles: 30"));
+    initRepo(root);
+    await writeFile(join(root, "subs.csv"), "email\nreader@example.org\n");
+    const smtp = await startSmtp();
+    try {
+      const outcome = await send({ root, now: new Date("2027-01-31T00:00:00Z"), env: { PRESSWORK_SECRET: "test-secret", SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, dryRun: false, retryFailed: false, subscribers: "subs.csv" });
+      expect(outcome.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+      expect(outcome.report?.sent).toBe(1);
+      expect(smtp.received).toHaveLength(1);
+    } finally {
+      await smtp.close();
+    }
+    await writeFile(join(root, "articles/finished-late.md"), article("title: Finished late\ndate: 2026-12-15"));
+    const result = await assemble({ root, now: new Date("2027-02-01T00:00:00Z"), cacheDir: false, includeUnpublished: true });
+    const missed = result.files.flatMap((f) => f.messages.filter((m) => m.ruleId === "newsletter-missed").map((m) => `${f.path}: ${m.reason}`));
+    expect(missed).toEqual([expect.stringMatching(/^articles\/finished-late\.md: 'date' is 2026-12-15, before issue #1 went out/)]);
+    expect(missed[0]).not.toContain("Gmail");
+  }, 120_000);
 });
