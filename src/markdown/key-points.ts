@@ -1,5 +1,5 @@
 import type { Element, ElementContent, Root as HastRoot } from "hast";
-import type { List, ListItem, Root } from "mdast";
+import type { List, ListItem, Parent, Root } from "mdast";
 import { toString } from "mdast-util-to-string";
 
 /** Headings that open a Quick Reads section, compared without case or trailing punctuation. */
@@ -10,14 +10,20 @@ export const KEY_POINT_HEADINGS = ["quick reads", "key points", "tl;dr", "tldr"]
  * the first block after the front matter. Returns where it starts and its
  * points as plain text, one per item of the list; the tree is left as it is.
  */
-export function findKeyPoints(tree: Root): { start: number; points: string[] } | undefined {
+export function findKeyPoints(tree: Root): { start: number; list: List; points: string[] } | undefined {
   const start = tree.children.findIndex((node) => node.type !== "yaml");
   const heading = tree.children[start];
   const list = tree.children[start + 1];
   if (heading?.type !== "heading" || list?.type !== "list") return undefined;
   const label = toString(heading).trim().toLowerCase().replace(/[:.!]+$/, "");
   if (!KEY_POINT_HEADINGS.includes(label)) return undefined;
-  return { start, points: list.children.map(plainText) };
+  return { start, list, points: list.children.map(plainText) };
+}
+
+/** Takes every footnote reference out of `node` and what it holds. */
+export function dropNoteReferences(node: Parent): void {
+  node.children = node.children.filter((child) => child.type !== "footnoteReference") as typeof node.children;
+  for (const child of node.children) if ("children" in child) dropNoteReferences(child);
 }
 
 /**
@@ -44,6 +50,8 @@ export function liftKeyPoints(tree: HastRoot): Element[] | undefined {
   const [heading, list] = elements;
   if (!heading || !list || !/^h[1-6]$/.test(heading.node.tagName) || !["ul", "ol"].includes(list.node.tagName)) return undefined;
   tree.children.splice(0, list.index + 1);
+  // The line break after the list, which would open the body.
+  if (tree.children[0]?.type === "text" && tree.children[0].value.trim() === "") tree.children.shift();
   return list.node.children.filter((item): item is Element => item.type === "element");
 }
 

@@ -12,7 +12,7 @@ import { unified } from "unified";
 import type { VFile } from "vfile";
 import { bodyStats, type BodyStats } from "./excerpt.js";
 import { remarkGfmParts, type GfmOptions } from "./gfm.js";
-import { findKeyPoints, liftKeyPoints } from "./key-points.js";
+import { dropNoteReferences, findKeyPoints, liftKeyPoints } from "./key-points.js";
 import { warnDropped } from "./dropped.js";
 import { sanitizeSchema } from "./sanitize.js";
 import { hasRaw } from "./walk.js";
@@ -39,14 +39,20 @@ declare module "vfile" {
  * remark plugin: finds the Quick Reads section, whose points go to
  * `file.data.keyPoints` as text, and records the stats of the body without it.
  * The section stays in the tree, so that its links are resolved and its HTML
- * cleaned as the body's are: rehypeLiftKeyPoints takes it out.
+ * cleaned as the body's are: rehypeLiftKeyPoints takes it out. Its footnote
+ * references go: the notes are the body's, and numbered as the body has
+ * them. A section the front matter's points stand for goes now, unread.
  */
 function remarkArticle() {
   return (tree: MdastRoot, file: VFile) => {
     const section = file.data.keyPointsKept ? undefined : findKeyPoints(tree);
-    if (section) file.data.keyPoints = section.points;
-    const body = section ? { ...tree, children: tree.children.filter((_, i) => i !== section.start && i !== section.start + 1) } : tree;
-    file.data.stats = bodyStats(body);
+    if (section) {
+      file.data.keyPoints = section.points;
+      if (file.data.keyPointsUnread) tree.children.splice(section.start, 2);
+      else dropNoteReferences(section.list);
+    }
+    const lifted = section && !file.data.keyPointsUnread;
+    file.data.stats = bodyStats(lifted ? { ...tree, children: tree.children.filter((_, i) => i !== section.start && i !== section.start + 1) } : tree);
   };
 }
 
@@ -58,14 +64,13 @@ function remarkArticle() {
  */
 function rehypeLiftKeyPoints() {
   return (tree: HastRoot, file: VFile) => {
-    if (!file.data.keyPoints) return;
+    if (!file.data.keyPoints || file.data.keyPointsUnread) return;
     const items = liftKeyPoints(tree);
     // Not the heading and list it was in Markdown: the section stays in the body, where it shows as written.
     if (!items) {
       delete file.data.keyPoints;
       return;
     }
-    if (file.data.keyPointsUnread) return;
     file.data.keyPointsItems = items.map((item) => {
       // An end tag in a point can leave some of it outside its item: the point then shows as its text, all of it.
       const cleaned = (pointsCleaner.runSync({ type: "root", children: [item] }, file) as HastRoot).children.filter((node) => node.type !== "text" || node.value.trim() !== "");

@@ -3,9 +3,9 @@ import { VFile } from "vfile";
 import { prepareFor, renderBody } from "../../src/markdown/render.js";
 
 /** An article body rendered as the build renders one at https://news.example/articles/a/, its local links resolved to articles. */
-async function render(markdown: string) {
+async function render(markdown: string, { keyPointsUnread = false } = {}) {
   await prepareFor([markdown]);
-  const file = new VFile({ path: "articles/a.md", value: markdown });
+  const file = new VFile({ path: "articles/a.md", value: markdown, data: { keyPointsUnread } });
   const body = renderBody(file, "articles/a.md", {
     basePath: "/",
     siteUrl: "https://news.example/",
@@ -54,7 +54,21 @@ describe("a Quick Reads section's points", () => {
   it("cannot take in the body with an unclosed tag, nor carry what the body could not", async () => {
     const { body, messages } = await render("## Quick Reads\n\n- A <div>point <script>alert(1)</script> left open\n\nParagraph after.");
     expect(body.keyPointsHtml?.web).toEqual(["A <div>point  left open</div>"]);
-    expect(body.html.web.trim()).toBe("<p>Paragraph after.</p>");
+    expect(body.html.web).toBe("<p>Paragraph after.</p>");
     expect(messages.join("\n")).toContain("script");
+  });
+
+  it("leave the body's footnotes as the body has them: a note a point refers to is no note of the body", async () => {
+    const markdown = "## Quick Reads\n\n- A point with a note[^only].\n\nThe body, with its own note[^b].\n\n[^only]: Only referenced from the section.\n\n[^b]: The body's note.";
+    for (const unread of [false, true]) {
+      const { body } = await render(markdown, { keyPointsUnread: unread });
+      expect(body.html.web, `unread: ${unread}`).not.toContain("Only referenced from the section");
+      expect(body.html.web, `unread: ${unread}`).toMatch(/note<sup><a href="#user-content-fn-b"[^>]*>1<\/a><\/sup>/);
+    }
+    expect((await render(markdown)).body.keyPointsHtml?.web).toEqual(["A point with a note."]);
+    // The front matter's points stand for the section: it is read for nothing but the warning that it is there twice.
+    const unread = (await render(markdown, { keyPointsUnread: true })).body;
+    expect(unread.keyPoints).toEqual(["A point with a note."]);
+    expect(unread.keyPointsHtml).toBeUndefined();
   });
 });
