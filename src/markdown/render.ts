@@ -32,7 +32,7 @@ export interface RenderedBody extends BodyStats, LocalLinks {
   statsDigest: string;
   /** Key points lifted from a Quick Reads section of the body, if it has one, as plain text. */
   keyPoints?: string[];
-  /** The same points as inline HTML, links and emphasis kept, for each serialisation. */
+  /** The same points as inline HTML, links and emphasis kept, for each serialisation; absent when every point is plain text. */
   keyPointsHtml?: PointsHtml;
   /** Bytes of the feed's HTML, recorded at render so that capping a feed item needs not read it. */
   feedBytes?: number;
@@ -109,7 +109,9 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     // An empty item is no point; its HTML goes with it.
     const kept = keyPoints.flatMap((point, i) => (point === "" ? [] : [i]));
     body.keyPoints = kept.map((i) => keyPoints[i] as string);
-    if (file.data.keyPointsItems) body.keyPointsHtml = { web: kept.map((i) => points.web[i] ?? ""), feed: kept.map((i) => points.feed[i] ?? ""), email: kept.map((i) => points.email[i] ?? "") };
+    const pointsHtml = { web: kept.map((i) => points.web[i] ?? ""), feed: kept.map((i) => points.feed[i] ?? ""), email: kept.map((i) => points.email[i] ?? "") };
+    // Points that are plain text are shown as their text (see toArticle): only points with markup keep their HTML in the render cache.
+    if (pointNodes.some((nodes) => nodes?.some((node) => node.type !== "text"))) body.keyPointsHtml = pointsHtml;
   }
   return body;
 }

@@ -20,6 +20,9 @@ describe("a Quick Reads section's points", () => {
   it("keep a nested list's items apart, each point on one line", async () => {
     const { body } = await render("## Quick Reads\n\n- First point:\n  - detail one\n  - detail two\n- Second point.\n\n      code\n\nBody.");
     expect(body.keyPoints).toEqual(["First point: detail one; detail two", "Second point. code"]);
+    expect(body.keyPointsHtml?.web).toEqual(["First point: <ul>\n<li>detail one</li>\n<li>detail two</li>\n</ul>", "Second point. <pre tabindex=\"0\"><code>code\n</code></pre>"]);
+    // Points of plain text keep no HTML: they are shown as their text.
+    expect((await render("## Quick Reads\n\n- One & two.\n- Three.\n\nBody.")).body.keyPointsHtml).toBeUndefined();
   });
 
   it("leave out the tags of inline HTML in their text, keeping its words", async () => {
@@ -65,7 +68,9 @@ describe("a Quick Reads section's points", () => {
       expect(body.html.web, `unread: ${unread}`).not.toContain("Only referenced from the section");
       expect(body.html.web, `unread: ${unread}`).toMatch(/note<sup><a href="#user-content-fn-b"[^>]*>1<\/a><\/sup>/);
     }
-    expect((await render(markdown)).body.keyPointsHtml?.web).toEqual(["A point with a note."]);
+    // Without its note's mark, the point is plain text: the render keeps no HTML for it.
+    expect((await render(markdown)).body).toMatchObject({ keyPoints: ["A point with a note."] });
+    expect((await render(markdown)).body.keyPointsHtml).toBeUndefined();
     // The front matter's points stand for the section: it is read for nothing but the warning that it is there twice.
     const unread = (await render(markdown, { keyPointsUnread: true })).body;
     expect(unread.keyPoints).toEqual(["A point with a note."]);
