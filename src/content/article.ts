@@ -2,7 +2,7 @@ import { slug as githubSlug } from "github-slugger";
 import { digest } from "../cache/key.js";
 import type { EmailImage } from "../issues/images.js";
 import type { PointsHtml, RenderedBody } from "../markdown/render.js";
-import { textAsHtml } from "../markdown/key-points.js";
+import { escapeText } from "../xml/escape.js";
 import { absoluteUrl, paths } from "./paths.js";
 import type { SourceFile } from "./read.js";
 import { fileError } from "../errors/rules.js";
@@ -97,7 +97,7 @@ export function toArticle(meta: ArticleMeta, body: RenderedBody, siteUrl: string
 
 /** Points written as text, as HTML for every serialisation. */
 function textPoints(points: readonly string[]): PointsHtml {
-  const html = points.map(textAsHtml);
+  const html = points.map(escapeText);
   return { web: html, feed: html, email: html };
 }
 

@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { digest } from "../cache/key.js";
 import { absoluteUrl } from "../content/paths.js";
-import { textAsHtml } from "../markdown/key-points.js";
+import { escapeText } from "../xml/escape.js";
 import type { Article } from "../content/article.js";
 import type { FrozenArticle, FrozenIssue, FrozenPage } from "../state/store.js";
 import { issuePath, preheaderOf } from "./plan.js";
@@ -175,7 +175,7 @@ function archivedFromFrozen(article: FrozenArticle, config: Config): ArchivedArt
     published: new Date(article.published),
     readingMinutes: article.readingMinutes,
     keyPoints: article.keyPoints,
-    keyPointsHtml: article.keyPointsHtml ?? article.keyPoints.map(textAsHtml),
+    keyPointsHtml: article.keyPointsHtml ?? article.keyPoints.map(escapeText),
     summary: article.summary,
     ...(article.image ? { image: { url: absoluteUrl(article.image.path, config.site.url), alt: article.image.alt, caption: article.image.caption } } : {}),
     body: () => body,

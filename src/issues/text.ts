@@ -3,7 +3,7 @@ import type { Config, NewsletterConfig } from "../config/schema.js";
 import { authorNames, type Article } from "../content/article.js";
 import { displayDate } from "../site/scope.js";
 import type { IssuePlan } from "./plan.js";
-import { textAsHtml } from "../markdown/key-points.js";
+import { escapeText } from "../xml/escape.js";
 import { emailBody } from "./email-body.js";
 import { TOKENS } from "./tokens.js";
 
@@ -56,7 +56,7 @@ export function htmlText(html: string, seen: Seen = { urls: new Set() }): string
 
 /** A line of text wrapped at 78 characters, as the HTML's text is; an address longer than that stays whole on a line of its own. */
 function prose(text: string): string {
-  return htmlText(`<p>${textAsHtml(text)}</p>`);
+  return htmlText(`<p>${escapeText(text)}</p>`);
 }
 
 function sameUrl(text: string, href: string): boolean {

@@ -68,8 +68,3 @@ export function pointContents(item: Element): ElementContent[] {
   while (nodes.at(-1) && blank(nodes.at(-1) as ElementContent)) nodes.pop();
   return nodes;
 }
-
-/** Text as the HTML of an element's content. */
-export function textAsHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}

@@ -3,7 +3,8 @@ import type { VFile } from "vfile";
 import { digest } from "../cache/key.js";
 import type { BodyStats } from "./excerpt.js";
 import { rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
-import { pointContents, textAsHtml } from "./key-points.js";
+import { pointContents } from "./key-points.js";
+import { escapeText } from "../xml/escape.js";
 import { articleProcessor, ID_PREFIX } from "./processor.js";
 export { prepareFor } from "./processor.js";
 import { eachElement } from "./walk.js";
@@ -90,12 +91,12 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
       if (mode === "web") node.properties["tabIndex"] = 0;
       else delete node.properties["tabIndex"];
     }
-    const html = processor.stringify(tree, file);
+    const serialised = processor.stringify(tree, file);
     // On the site, the points show on other pages too (an issue's): a link to a part of the article goes to its page.
     if (page === undefined && lifted.length > 0) rebaseUrls(slots, base, new URL(target.pageUrl).pathname);
     // A point whose HTML did not stay one item shows as its text.
-    points[mode] = pointNodes.map((nodes, i) => (nodes ? processor.stringify({ type: "root", children: nodes }, file) : textAsHtml(file.data.keyPoints?.[i] ?? "")));
-    return html;
+    points[mode] = pointNodes.map((nodes, i) => (nodes ? processor.stringify({ type: "root", children: nodes }, file) : escapeText(file.data.keyPoints?.[i] ?? "")));
+    return serialised;
   };
   const web = serialise(target.basePath, undefined, "web");
   const feed = serialise(target.siteUrl, target.pageUrl, "feed");

@@ -8,6 +8,11 @@ export function stripInvalidXml(value: string): string {
 
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
+/** Escapes text for an element's content in HTML (or XML): quotes stay as they are, for HTML 4 knows no `&apos;`. */
+export function escapeText(value: string): string {
+  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 /** Escapes text for an XML or HTML text node or a double-quoted attribute, dropping characters XML forbids. */
 export function escapeXml(value: string): string {
   return stripInvalidXml(value).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
