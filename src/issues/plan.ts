@@ -61,9 +61,9 @@ function sinceIssue(last: SentIssue, sent: ReadonlySet<string>, articles: readon
  */
 export function missedByLastIssue(articles: readonly Article[], record: SentRecord, newsletter: NewsletterConfig): { article: Article; issue: SentIssue }[] {
   const last = record.issues.at(-1);
-  const left = last?.left ?? [];
-  if (!last || newsletter.mode !== "digest" || last.articles.length + left.length >= newsletter.maxArticles) return [];
-  const sent = new Set([...record.issues.flatMap((i) => i.articles), ...left]);
+  const leftOut = last?.leftOut ?? [];
+  if (!last || newsletter.mode !== "digest" || last.articles.length + leftOut.length >= newsletter.maxArticles) return [];
+  const sent = new Set([...record.issues.flatMap((i) => i.articles), ...leftOut]);
   const before = record.issues.at(-2);
   const from = before ? new Date(before.date).getTime() : -Infinity;
   const to = new Date(last.date).getTime();

@@ -11,7 +11,7 @@ const sentIssue = z.object({
   subject: z.string(),
   articles: z.array(z.string()).min(1, "lists no article"),
   /** Articles the issue left out to fit Gmail's size. */
-  left: z.array(z.string()).optional(),
+  leftOut: z.array(z.string()).optional(),
   counts: z.object({ sent: z.number().int().min(0), failed: z.number().int().min(0), suppressed: z.number().int().min(0) }).optional(),
 });
 

@@ -25,7 +25,7 @@ export interface CompiledIssue {
   /** How the renderer made the issue fit under CLIP_BYTES, if it had to. */
   shortened: "no" | "summaries" | "fewer articles";
   /** The ids of the articles planned for the issue and left out to fit: no later issue carries them. */
-  left: string[];
+  leftOut: string[];
 }
 
 /** Turns the MJML an issue's templates rendered into HTML; throws a content error on an MJML error. */
@@ -66,8 +66,8 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
     const fits = Buffer.byteLength(html) <= CLIP_BYTES;
     if (fits || (current.articles.length <= 1 && !full)) {
       const shown = current.articles.map((article, i) => ({ article, image: full || i === 0, ...(full ? { body: bodyOf(article) } : {}) }));
-      const left = plan.articles.slice(current.articles.length).map((a) => a.id);
-      return { plan: current, subject, preheader, webUrl, html, text: plainText(current, shown, config, newsletter, webUrl), shortened, left };
+      const leftOut = plan.articles.slice(current.articles.length).map((a) => a.id);
+      return { plan: current, subject, preheader, webUrl, html, text: plainText(current, shown, config, newsletter, webUrl), shortened, leftOut };
     }
     if (full) {
       full = false;

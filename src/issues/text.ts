@@ -54,9 +54,12 @@ export function htmlText(html: string, seen: Seen = { urls: new Set() }): string
   return toText(html.replaceAll("<wbr>", ""), seen);
 }
 
-/** A line of text wrapped at 78 characters, as the HTML's text is; an address longer than that stays whole on a line of its own. */
+/** Text wrapped at 78 characters, as the HTML's text is, each of its lines apart; an address longer than that stays whole on a line of its own. */
 function prose(text: string): string {
-  return htmlText(`<p>${escapeText(text)}</p>`);
+  return text
+    .split("\n")
+    .map((line) => htmlText(`<p>${escapeText(line)}</p>`))
+    .join("\n");
 }
 
 function sameUrl(text: string, href: string): boolean {

@@ -93,7 +93,8 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     }
     const serialised = processor.stringify(tree, file);
     // On the site, the points show on other pages too (an issue's): a link to a part of the article goes to its page.
-    if (page === undefined && lifted.length > 0) rebaseUrls(slots, base, new URL(target.pageUrl).pathname);
+    // Every slot is pointed again, the body's too: the next serialisation points them all from their values as resolved.
+    if (mode === "web" && lifted.length > 0) rebaseUrls(slots, base, new URL(target.pageUrl).pathname);
     // A point whose HTML did not stay one item shows as its text.
     points[mode] = pointNodes.map((nodes, i) => (nodes ? processor.stringify({ type: "root", children: nodes }, file) : escapeText(file.data.keyPoints?.[i] ?? "")));
     return serialised;

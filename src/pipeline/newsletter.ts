@@ -72,7 +72,7 @@ export async function readRecord(root: string, from: StateSource): Promise<{ rec
   const files = [...view.files, file];
   if (files.some((f) => f.messages.some((m) => m.fatal))) return { issues, files };
   const record: SentRecord = {
-    issues: issues.map(({ issue, complete }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles, ...(issue.left ? { left: issue.left } : {}), ...(complete ? { counts: complete.counts } : {}) })),
+    issues: issues.map(({ issue, complete }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles, ...(issue.leftOut ? { leftOut: issue.leftOut } : {}), ...(complete ? { counts: complete.counts } : {}) })),
   };
   return { record, issues, files };
 }
@@ -125,7 +125,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const plan = planNextIssue(articles, record, newsletter, now);
   for (const { article, issue } of missedByLastIssue(articles, record, newsletter)) {
     const day = (date: Date) => calendarDate(date, config.site.timezone);
-    fileWarning(article.source.file, "newsletter-missed", `'date' is ${day(article.published)}, before issue #${issue.number} went out (${day(new Date(issue.date))}) without it: no issue will carry it, and feed readers file it among older entries. If it was a draft then, date it when it is published${issue.left ? "" : "; if the issue left it out to fit Gmail's size, it stays out"}`, { place: { line: fieldLine(article.source, "date"), column: 1 } });
+    fileWarning(article.source.file, "newsletter-missed", `'date' is ${day(article.published)}, before issue #${issue.number} went out (${day(new Date(issue.date))}) without it: no issue will carry it, and feed readers file it among older entries. If it was a draft then, date it when it is published${issue.leftOut ? "" : "; if the issue left it out to fit Gmail's size, it stays out"}`, { place: { line: fieldLine(article.source, "date"), column: 1 } });
   }
   for (const article of plan?.articles ?? []) {
     withEmailImage(root, article, config);

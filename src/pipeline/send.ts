@@ -253,7 +253,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
         date: compiled.plan.date.toISOString(),
         subject: compiled.subject,
         articles: compiled.plan.articles.map((a) => a.id),
-        left: compiled.left,
+        leftOut: compiled.leftOut,
         content: { html: compiled.html, text: compiled.text, preheader: compiled.preheader, webUrl: compiled.webUrl },
         // What the issue's page shows, so that no later edit rewrites it.
         page: freezePage(compiled, config, letter.newsletter.content === "full"),
@@ -467,7 +467,7 @@ async function issueContent(
     const byId = new Map(articles.map((a) => [a.id, a]));
     const plan: IssuePlan = { number, date: new Date(started.date), articles: started.articles.flatMap((id) => byId.get(id) ?? []), more: 0 };
     const { html, text, preheader, webUrl } = started.content;
-    return { compiled: { plan, subject: started.subject, preheader, webUrl, html, text, shortened: "no", left: started.left ?? [] }, frozen: true };
+    return { compiled: { plan, subject: started.subject, preheader, webUrl, html, text, shortened: "no", leftOut: started.leftOut ?? [] }, frozen: true };
   }
   if (started) {
     // Carried over from an earlier version, without its content: compiled again from its articles.
@@ -483,7 +483,7 @@ async function issueContent(
   // The issue's date is the clock of its first attempt.
   const compiled = await compileIssue({ ...planned, date: request.now }, config, newsletter, readEmailTemplates(request.root));
   // The build's plan is the one it shortened to fit: what that left out is left out still.
-  return { compiled: { ...compiled, left: [...(built?.left ?? []), ...compiled.left] }, frozen: false };
+  return { compiled: { ...compiled, leftOut: [...(built?.leftOut ?? []), ...compiled.leftOut] }, frozen: false };
 }
 
 function subscriberSource(request: SendRequest, list: string): SubscriberSource {

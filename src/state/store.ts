@@ -53,7 +53,7 @@ export interface FrozenIssue {
   /** Permanent ids of its articles, in order. */
   articles: string[];
   /** Ids of the articles it was planned with and left out to fit Gmail's size; absent in an issue sent by an earlier version, which did not say. */
-  left?: string[];
+  leftOut?: string[];
   /**
    * What subscribers got, with personalisation tokens (%%name%%,
    * %%unsubscribe_url%%) still in it. Absent for issues carried over from a

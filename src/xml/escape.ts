@@ -8,7 +8,7 @@ export function stripInvalidXml(value: string): string {
 
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
-/** Escapes text for an element's content in HTML (or XML): quotes stay as they are, for HTML 4 knows no `&apos;`. */
+/** Escapes text for an element's content in HTML: quotes stay as they are, for HTML 4 knows no `&apos;`. */
 export function escapeText(value: string): string {
   return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
@@ -161,6 +161,14 @@ describe("the compiled issue", () => {
     // Prose wraps at 78 characters as plain-text mail should (RFC 5322, 2.1.1); only a line of one long word, an address, is longer.
     for (const line of issue.text.split("\n")) if (line.length > 78) expect(line).not.toContain(" ");
     expect(issue.text.replace(/\s+/g, " ")).toContain(newsletter.reason);
+  });
+
+  it("keeps the lines of a postal address written on several", async () => {
+    const root = await tempProject({ samples: true });
+    const path = join(root, "presswork.config.yaml");
+    await writeFile(path, (await readFile(path, "utf8")).replace(`postalAddress: ${newsletter.postalAddress}`, "postalAddress: |\n    Signal & Noise\n    12 Example Street\n    London EC1A 1AA"));
+    const text = (await assemble({ root, now: NOW, cacheDir: false })).newsletter?.next?.text ?? "";
+    expect(text).toContain("\nSignal & Noise\n12 Example Street\nLondon EC1A 1AA\n");
   });
 });
 
