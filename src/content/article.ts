@@ -75,7 +75,7 @@ export interface Article extends ArticleMeta {
   imageUrl?: string;
   /** How the email shows the article's image (a project with a newsletter). */
   emailImage?: EmailImage;
-  /** How a full-text email shows the local pictures in the body, by the URL its email HTML loads each from (see emailBody). */
+  /** How an email shows the local pictures in the body (in full text) and the Quick Reads, by the URL their email HTML loads each from (see emailBody). */
   emailBodyImages?: Record<string, EmailImage>;
 }
 

@@ -150,7 +150,7 @@ function cardScope(article: Article, config: Config, html: string, lead: boolean
     byline: `${authorNames(article.authors)} · ${displayDate(article.published, config)}`,
     reading_minutes: article.body.readingMinutes,
     key_points: article.points,
-    key_points_html: article.pointsHtml.email.map((point) => emailBody(point)),
+    key_points_html: article.pointsHtml.email.map((point) => emailBody(point, article.emailBodyImages)),
     summary: article.description,
     html,
     // The email's copy and size when known (see emailImage); the slot's width otherwise.

@@ -129,7 +129,8 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   }
   for (const article of plan?.articles ?? []) {
     withEmailImage(root, article, config);
-    if (newsletter.content === "full") withEmailBodyImages(root, article, config);
+    // A full-text email shows the body's pictures; any email, those of the Quick Reads.
+    if (newsletter.content === "full" || article.pointsHtml.email.some((point) => point.includes("<img"))) withEmailBodyImages(root, article, config);
   }
   const next = plan ? await compileCached(root, plan, config, newsletter, templates, resolve, issuesCache, files, thread) : undefined;
   if (next) files.push(sizeReport(next));
@@ -228,8 +229,9 @@ export function withEmailImage(root: string, article: Article, config: Config): 
 }
 
 /**
- * Sets how a full-text email shows the local pictures in the article's body
- * (see emailImage), once, by the URL the body's email HTML loads each from;
+ * Sets how an email shows the local pictures in the article's body (a
+ * full-text email) and Quick Reads (see emailImage), once, by the URL their
+ * email HTML loads each from;
  * a picture whose size cannot be read is left out (sent as it is). Read for
  * the articles an email holds, not for every article: it reads their files.
  */
@@ -239,7 +241,8 @@ export function withEmailBodyImages(root: string, article: Article, config: Conf
   for (const [source, sitePath] of article.body.assets) {
     const url = absoluteUrl(sitePath, config.site.url);
     // Assets the body only links to (a PDF, a picture behind a link) are not shown: their files are not read.
-    if (!article.body.html.email.includes(`src="${url}"`)) continue;
+    const shows = (html: string) => html.includes(`src="${url}"`);
+    if (!shows(article.body.html.email) && !article.pointsHtml.email.some(shows)) continue;
     const image = emailImage(root, source, sitePath, config.site.url);
     if (image) images[url] = image;
   }

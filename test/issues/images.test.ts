@@ -217,6 +217,24 @@ describe("pictures in the body of a full-text email", () => {
   });
 });
 
+describe("a picture in the Quick Reads", () => {
+  it("goes into a summary email as its email-size copy, which the site publishes", async () => {
+    const project = await tempProject({ samples: true });
+    const folder = join(project, "articles/open-silicon-fab");
+    await writeFile(join(folder, "board.png"), await quartered(2400, 1350));
+    const index = join(folder, "index.md");
+    await writeFile(index, (await readFile(index, "utf8")).replace("- Yield on the first wafer was 61 %, better than the team expected.", "- Yield on the first wafer was 61 %: ![The whole board, seen from above.](board.png)"));
+    const built = await build({ root: project, now: NOW, out: join(project, "dist"), cacheDir: false });
+    expect(built.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+    const html = (await readFile(join(project, "dist/issues/next/index.html"), "utf8")).toString();
+    const image = elements(html).find((el) => el.tagName === "img" && attr(el, "alt")?.startsWith("The whole board"));
+    const src = attr(image!, "src") ?? "";
+    expect(src).toMatch(/^https:\/\/signal-noise\.example\/articles\/open-silicon-fab\/board\.1104w-[0-9a-f]{12}\.png$/);
+    expect(image && { width: attr(image, "width"), height: attr(image, "height") }).toEqual({ width: "552", height: "311" });
+    expect(imageSize(await readFile(join(project, "dist", src.replace("https://signal-noise.example/", ""))))).toMatchObject({ width: 1104, height: 621 });
+  });
+});
+
 describe("pictures mail clients cannot show", () => {
   it("are named on the article, with their line, when the next full-text issue shows them: an SVG in the body", async () => {
     const project = await tempProject({ samples: true });
