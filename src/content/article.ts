@@ -82,14 +82,15 @@ export interface Article extends ArticleMeta {
 /** Joins an article's metadata and rendered body. */
 export function toArticle(meta: ArticleMeta, body: RenderedBody, siteUrl: string, imageSitePath?: string): Article {
   const path = paths.article(meta.slug);
+  const points = meta.keyPoints ?? body.keyPoints ?? [];
   const article: Article = {
     ...meta,
     body,
     path,
     url: absoluteUrl(path, siteUrl),
     description: meta.summary ?? body.excerpt,
-    points: meta.keyPoints ?? body.keyPoints ?? [],
-    pointsHtml: (!meta.keyPoints && body.keyPointsHtml) || textPoints(meta.keyPoints ?? body.keyPoints ?? []),
+    points,
+    pointsHtml: (!meta.keyPoints && body.keyPointsHtml) || textPoints(points),
   };
   if (imageSitePath !== undefined) article.imageUrl = absoluteUrl(imageSitePath, siteUrl);
   return article;

@@ -12,6 +12,7 @@ import { unsubscribeMailto } from "./verp.js";
 import { PressworkError } from "../errors/error.js";
 import { unsubscribeLink } from "./unsubscribe-url.js";
 import { domainOf } from "../audience/address.js";
+import { digest } from "../cache/key.js";
 
 /** One person to mail. */
 export interface Recipient {
@@ -197,7 +198,7 @@ export function issueMessageId(number: number, key: string, newsletter: Pick<New
  * header signed.
  */
 export function feedbackId(number: number, newsletter: Pick<NewsletterConfig, "from" | "listId">, test: boolean): string {
-  const sender = createHash("sha256").update(domainOf(newsletter.from.address).toLowerCase()).digest("hex").slice(0, 10);
+  const sender = digest(domainOf(newsletter.from.address).toLowerCase()).slice(0, 10);
   return `issue-${number}${test ? "-test" : ""}:list-${listTag(newsletter.listId)}:newsletter:pw-${sender}`;
 }
 

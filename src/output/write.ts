@@ -14,6 +14,11 @@ export interface OutputPlan {
   reuse: Set<string>;
 }
 
+/** Whether the plan has a file at output path `path`: to write, to copy or to keep. */
+export function planned(plan: OutputPlan, path: string): boolean {
+  return plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path);
+}
+
 /** An empty plan to fill. */
 export function emptyPlan(): OutputPlan {
   return { files: new Map(), copies: new Map(), reuse: new Set() };

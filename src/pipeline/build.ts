@@ -22,7 +22,7 @@ import type { ArchivedIssue } from "../issues/archive.js";
 import { COPY_SUFFIX, emailImage, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
 import type { RenderedBody } from "../markdown/render.js";
-import { emptyPlan, impossiblePaths, MARKER, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
+import { emptyPlan, impossiblePaths, MARKER, planned, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { oldSitePath, planRedirects, redirectFile, redirectPage, type GoneLink, type Redirect } from "../site/redirects.js";
 import { robots, sitemap } from "../site/sitemap.js";
@@ -312,7 +312,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     const file = redirectFile(redirect);
     const { to } = redirect;
     // The page's file, or a folder on its way that is a file of the site's (a template's logo.png).
-    const taken = file.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).find((path) => plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path));
+    const taken = file.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).find((path) => planned(plan, path));
     if (taken !== undefined) {
       if (to.aliases?.includes(redirect.from)) {
         fileError(to.source.file, fieldRule("front-matter", "aliases"), `'aliases' has ${redirect.from}, where the site has ${taken} of its own: take it out of aliases`, { place: { line: aliasLine(to.source, redirect.from), column: 1 } });
@@ -323,7 +323,8 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     // The article's pictures at the old address too: sent emails show them from there, and no page can redirect a picture.
     for (const { source, sitePath } of articleFiles(to)) {
       const old = oldSitePath(redirect, sitePath);
-      if (old !== undefined && !plan.copies.has(decodeURIComponent(old)) && !plan.files.has(decodeURIComponent(old))) plan.copies.set(decodeURIComponent(old), join(root, source));
+      const path = old === undefined ? undefined : decodeURIComponent(old);
+      if (path !== undefined && !planned(plan, path)) plan.copies.set(path, join(root, source));
     }
   }
 
@@ -333,7 +334,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   const copies = store.folder("email-images");
   const linked = new Set([...picturesIn(letter?.next?.html ?? ""), ...shown.flatMap((issue) => issue.urls)].filter((url) => COPY_SUFFIX.test(url)));
   // A copy's URL is its original's with the width and hash before the extension: only those pictures are read.
-  const originals = linked.size > 0 ? emailPictures(articles, redirects, config.site.url) : new Map<string, EmailPicture>();
+  const originals = linked.size > 0 ? emailPictures(articles, redirects, config.site.url) : new Map<string, ArticleFile>();
   for (const url of linked) {
     const original = originals.get(url.replace(COPY_SUFFIX, "."));
     const image = original ? emailImage(root, original.source, original.sitePath, config.site.url) : undefined;
@@ -384,7 +385,7 @@ function picturesGone(plan: OutputPlan, shown: readonly SentPictures[], siteUrl:
       } catch {
         continue;
       }
-      if (plan.files.has(path) || plan.copies.has(path) || plan.reuse.has(path)) continue;
+      if (planned(plan, path)) continue;
       const issues = gone.get(path.replace(COPY_SUFFIX, ".")) ?? [];
       if (!issues.includes(number)) issues.push(number);
       gone.set(path.replace(COPY_SUFFIX, "."), issues);
@@ -407,15 +408,15 @@ function sentIssueWarnings(links: readonly GoneLink[], pictures: ReadonlyMap<str
   return file;
 }
 
-/** A picture an email may show: its source (relative to the project root) and its path in the site (URL-encoded). */
-interface EmailPicture {
+/** A file an article publishes: its source (relative to the project root) and its path in the site (URL-encoded). */
+interface ArticleFile {
   source: string;
   sitePath: string;
 }
 
 /** The pictures an email may show, by their original's URL: each article's picture and the local files its body links to, at its address and at its old ones. */
-function emailPictures(articles: readonly Article[], redirects: readonly Redirect[], siteUrl: string): Map<string, EmailPicture> {
-  const pictures = new Map<string, EmailPicture>();
+function emailPictures(articles: readonly Article[], redirects: readonly Redirect[], siteUrl: string): Map<string, ArticleFile> {
+  const pictures = new Map<string, ArticleFile>();
   for (const article of articles) for (const { source, sitePath } of articleFiles(article)) pictures.set(absoluteUrl(sitePath, siteUrl), { source, sitePath });
   for (const redirect of redirects) {
     for (const { source, sitePath } of articleFiles(redirect.to)) {
@@ -427,7 +428,7 @@ function emailPictures(articles: readonly Article[], redirects: readonly Redirec
 }
 
 /** The files an article publishes beside its page (its body's pictures and files, its cover image), each with its source and its site path, URL-encoded. */
-function articleFiles(article: Article): EmailPicture[] {
+function articleFiles(article: Article): ArticleFile[] {
   const files = [...article.body.assets].map(([source, sitePath]) => ({ source, sitePath }));
   const cover = article.image ? assetSitePath(article, article.image.path) : undefined;
   if (article.image && cover) files.push({ source: article.image.path, sitePath: cover });
