@@ -7,7 +7,8 @@ import { report } from "../../src/cli/report.js";
 import { assemble, build } from "../../src/pipeline/build.js";
 import { send } from "../../src/pipeline/send.js";
 import { launchBrowser } from "../helpers/browser.js";
-import { initRepo } from "../helpers/git.js";
+import { runCli } from "../helpers/cli.js";
+import { git, initRepo } from "../helpers/git.js";
 import { attr, elements } from "../helpers/html.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -173,5 +174,29 @@ describe("old addresses of articles", () => {
           `newsletter/sent.json:1:1  warning  issue #3 shows the picture ${picture}, which the site no longer has: it is blank in those emails for every reader who opens them from now on. Put the file back where it was (a renamed article that keeps its id keeps its pictures at the old address)  issue-picture-gone`,
       ),
     );
+  });
+
+  it("fails CI's strict check of a change that deletes an article a sent issue links to, once the check has fetched the state, as ci.yml does", async () => {
+    // The repository as GitHub holds it, and the checkout actions/checkout makes: the commit's branch alone.
+    const remote = join(root, "..", `${root.split("/").at(-1)}-remote.git`);
+    const work = join(root, "..", `${root.split("/").at(-1)}-checkout`);
+    git(root, "clone", "--quiet", "--bare", root, remote);
+    git(root, "clone", "--quiet", "--single-branch", "--branch", "main", remote, work);
+    try {
+      await rm(join(work, "articles/rust-in-the-kernel"), { recursive: true });
+      const linking = join(work, "articles/open-silicon-fab/index.md");
+      await writeFile(linking, (await readFile(linking, "utf8")).replace("[Rust drivers in the kernel](../rust-in-the-kernel/index.md)", "Rust drivers in the kernel"));
+      const env = { PRESSWORK_STATE_REMOTE: "origin" };
+      // Without the state branch, the check knows nothing of issue #3.
+      const blind = runCli(["check", "--strict", "--now", NOW.toISOString()], work, env);
+      expect(blind.stderr).not.toContain("issue-link-gone");
+      expect(runCli(["state", "fetch"], work, env).code).toBe(0);
+      const seeing = runCli(["check", "--strict", "--now", NOW.toISOString()], work, env);
+      expect(seeing.code).toBe(1);
+      expect(seeing.stderr).toContain("issue #3 links to articles/rust-in-the-kernel/");
+    } finally {
+      await rm(remote, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });
