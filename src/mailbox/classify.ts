@@ -5,7 +5,7 @@ import { senderAuthenticated } from "./authentication-results.js";
 import { addressOf, field, fieldBlocks, messageHead, type FieldBlock } from "./fields.js";
 import { byAddress, fromEnvelope, fromOriginal, fromUnsubscribeToken, isMailbox, isOurs, splitAddress, type Identified, type SenderIdentity } from "./identify.js";
 import { failureStatus, severity, statusIn } from "./severity.js";
-import { isAutoReply, readTextBounce } from "./text-bounce.js";
+import { fromMailSystem, isAutoReply, readTextBounce } from "./text-bounce.js";
 
 /** What a message in the bounce or unsubscribe mailbox turned out to be. */
 export interface Classification {
@@ -95,11 +95,12 @@ class Context {
 
   /** The head of the original message the report carries (message/rfc822 or text/rfc822-headers), when there is one. */
   originalHead(): FieldBlock | undefined {
-    const part = this.parts("message/rfc822", "text/rfc822-headers", "message/global", "message/global-headers")[0];
+    // text/rfc822-header, singular, as early feedback-loop reports wrote it (the ARF draft).
+    const part = this.parts("message/rfc822", "text/rfc822-headers", "text/rfc822-header", "message/global", "message/global-headers")[0];
     if (part) return messageHead(part.content.toString("utf8"));
     // mailparser folds an inline message/rfc822 into the body; its head is read from the raw part (7bit or 8bit by RFC 2046).
     const raw = this.raw.toString("latin1");
-    const header = /^Content-Type:[ \t]*(?:message\/(?:rfc822|global)|text\/rfc822-headers)\b(?:.*\r?\n(?![ \t]*\r?\n))*.*\r?\n[ \t]*\r?\n/im.exec(raw);
+    const header = /^Content-Type:[ \t]*(?:message\/(?:rfc822|global)|text\/rfc822-headers?)\b(?:.*\r?\n(?![ \t]*\r?\n))*.*\r?\n[ \t]*\r?\n/im.exec(raw);
     if (!header) return undefined;
     const head = messageHead(raw.slice(header.index + header[0].length, header.index + header[0].length + 65536));
     return head.size > 0 ? head : undefined;
@@ -168,7 +169,9 @@ function classifyDsn(c: Context): Classification | undefined {
     const action = (field(block, "action") ?? "").toLowerCase().split(/\s/)[0] ?? "";
     const address = addressOf(field(block, "final-recipient")) ?? addressOf(field(block, "original-recipient"));
     // Without a Diagnostic-Code (Exim's local failures), the reason is in the text a person reads.
-    const diagnostic = field(block, "diagnostic-code")?.replace(/^\s*[\w-]+\s*;\s*/, "") ?? (address ? words.get(address.toLowerCase()) : undefined);
+    // A report of one failure whose status names no address the text lists (Exim's local delivery: a file path) has the text's one reason.
+    const onlyWords = perRecipient.length === 1 && words.size === 1 ? [...words.values()][0] : undefined;
+    const diagnostic = field(block, "diagnostic-code")?.replace(/^\s*[\w-]+\s*;\s*/, "") ?? (address ? words.get(address.toLowerCase()) : undefined) ?? onlyWords;
     const status = failureStatus(field(block, "status"), diagnostic);
     const kind = dsnKind(action, status, diagnostic);
     return c.event(kind, "dsn", { recipient: trusted, ...(issue !== undefined ? { issue } : {}) }, { ...(status ? { status } : {}), ...(diagnostic ? { diagnostic } : {}) }, index);
@@ -273,7 +276,8 @@ function classifyTextBounce(c: Context): Classification | undefined {
 
 function classifyAutoReply(c: Context): Classification | undefined {
   const first = new Map([...c.head].map(([name, values]) => [name, values[0] ?? ""]));
-  if (!isAutoReply(first, c.subject)) return undefined;
+  // Mail systems mark their bounces auto-replied too (Postfix, Exim): one that could not be read goes to a person.
+  if (!isAutoReply(first, c.subject) || fromMailSystem(c.from, c.subject)) return undefined;
   return { events: [c.event("auto-reply", "auto-reply", c.envelope)], understood: true, format: "auto-reply", summary: "an automatic reply (out of office): not a bounce" };
 }
 

@@ -32,7 +32,7 @@ const ORIGINAL_MARKERS = [
   /^Original message headers:\s*$/im, // Microsoft Exchange
 ];
 
-const FAILURE = /could not be delivered|couldn'?t be delivered|was not delivered|wasn'?t able to deliver|unable to deliver|delivery (?:has )?failed|failed permanently|permanent (?:fatal )?error|undeliverable|did not reach|delivery to the following recipients? failed|address(?:es)? failed|returned to sender|non-?delivery|mailbox unavailable|user unknown|no such user/i;
+const FAILURE = /could not be delivered|an error (?:has )?occurred while attempting to deliver|couldn'?t be delivered|was not delivered|wasn'?t able to deliver|unable to deliver|delivery (?:has )?failed|failed permanently|permanent (?:fatal )?error|undeliverable|did not reach|delivery to the following recipients? failed|address(?:es)? failed|returned to sender|non-?delivery|mailbox unavailable|user unknown|no such user/i;
 const DELAY = /has not (?:yet )?been delivered|not yet been delivered|delivery (?:has been )?delayed|will (?:continue|keep) trying|still trying|will be retried|warning: message .* delayed/i;
 const BOUNCER = /mailer-daemon|postmaster|mail delivery (?:system|subsystem)|mail administrator/i;
 const BOUNCE_SUBJECT = /undeliver|delivery (?:status notification|failure|failed|problem)|returned mail|failure notice|mail delivery failed|could not be delivered|non-?delivery|delivery notification|warning: could not send|mail system error|rejected:/i;
@@ -70,23 +70,31 @@ export function readTextBounce(text: string, headers: { from: string; subject: s
   if (headers.failedRecipients.length > 0) {
     const known = new Map(failures.map((f) => [f.address.toLowerCase(), f]));
     // One failed recipient whose block was not found: the server's words are the report's, wherever they stand.
-    const words = headers.failedRecipients.length === 1 ? (failures.length === 1 ? failures[0]?.diagnostic : undefined) ?? diagnosticLine(report) ?? listedWords(report) : undefined;
+    const words = headers.failedRecipients.length === 1 ? (failures.length === 1 ? failures[0]?.diagnostic : undefined) ?? diagnosticLine(report) ?? reasonWords(report) ?? listedWords(report) : undefined;
     failures = headers.failedRecipients.map((address) => known.get(address.toLowerCase()) ?? { address, ...(words ? { diagnostic: words } : {}) });
   }
   if (failures.length === 0) {
     const address = addressesIn(report).find((a) => !BOUNCER.test(a));
-    if (address) failures = [{ address, ...(diagnosticLine(report) ? { diagnostic: diagnosticLine(report) as string } : {}) }];
+    if (address) failures = [{ address }];
   }
+  // One failure whose block holds no words (GMX, 1&1, Gmail's older reports): the reason the report gives elsewhere.
+  const only = failures.length === 1 ? failures[0] : undefined;
+  const reason = only && !only.diagnostic ? (diagnosticLine(report) ?? reasonWords(report)) : undefined;
+  if (only && reason) failures = [{ ...only, diagnostic: reason }];
   const permanent = /permanent(?:ly)? (?:error|failure|fatal)|i'?ve given up|failed permanently|this is a permanent error/i.test(prose);
   return { format, failures, permanent, delayed, ...(original && original.size > 0 ? { original } : {}) };
 }
 
-/** `<jane@example.org>:` followed by the server's words (qmail, Yahoo, Postfix's text part). */
+/**
+ * `<jane@example.org>:` followed by the server's words (qmail, Yahoo,
+ * Postfix's text part), or `jane@example.org: 550 …` at the start of a line
+ * (OpenSMTPD).
+ */
 function angleBlocks(report: string): TextFailure[] {
   const out: TextFailure[] = [];
   const lines = report.split("\n");
   lines.forEach((line, i) => {
-    const match = /^\s*<([^<>\s]+@[^<>\s]+)>:?\s*(.*)$/.exec(line);
+    const match = /^\s*<([^<>\s]+@[^<>\s]+)>:?\s*(.*)$/.exec(line) ?? /^([^\s<>:@]+@[^\s<>:@]+):\s+(\S.*)$/.exec(line);
     if (!match) return;
     const words = [match[2] ?? ""];
     for (let j = i + 1; j < lines.length && (lines[j] ?? "").trim() !== "" && !/^\s*<[^<>\s]+@[^<>\s]+>:?/.test(lines[j] ?? ""); j++) words.push((lines[j] ?? "").trim());
@@ -116,10 +124,34 @@ function diagnosticLine(report: string): string | undefined {
   return report.split("\n").find((line) => /\b[45]\d\d\b|\b[45]\.\d{1,3}\.\d{1,3}\b/.test(line))?.trim();
 }
 
+/**
+ * The words under a heading that introduces the reason: "Reason:" (GMX),
+ * "For the following reason:" (1&1), "Technical details of permanent
+ * failure:" (Gmail's older reports), up to the next blank line.
+ */
+function reasonWords(report: string): string | undefined {
+  const lines = report.split("\n");
+  const at = lines.findIndex((line) => REASON_HEADING.test(line));
+  if (at < 0) return undefined;
+  const words = [(lines[at] ?? "").replace(REASON_HEADING, "").trim()];
+  let j = at + 1;
+  if (words[0] === "") while (j < lines.length && (lines[j] ?? "").trim() === "") j++;
+  for (; j < lines.length && (lines[j] ?? "").trim() !== ""; j++) words.push((lines[j] ?? "").trim());
+  const text = words.join(" ").trim();
+  return text || undefined;
+}
+
+const REASON_HEADING = /^\s*(?:technical details of (?:permanent|temporary) failure|(?:for the following )?reason)\s*:/i;
+
 /** The words indented under Exim's list when its entry is headed by a file or a pipe, not an address; bare addresses left out. */
 function listedWords(report: string): string | undefined {
   const words = report.split("\n").filter((line) => /^ {4,}\S/.test(line) && !/^\s*<?[^\s<>]+@[^\s<>]+>?\s*$/.test(line));
   return words.length > 0 ? words.map((line) => line.trim()).join(" ") : undefined;
+}
+
+/** A message from a mail system about a delivery (by its sender or its subject), whatever its Auto-Submitted says. */
+export function fromMailSystem(from: string, subject: string): boolean {
+  return BOUNCER.test(from) || BOUNCE_SUBJECT.test(subject);
 }
 
 /**

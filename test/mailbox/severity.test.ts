@@ -10,8 +10,12 @@ describe("hard or soft", () => {
     ["5.0.0", undefined, "hard"],
     [undefined, "554 delivery error: dd This user doesn't have a yahoo.com account", "hard"],
     [undefined, "Sorry, no mailbox here by that name. (#5.1.1)", "hard"],
+    // Microsoft Exchange's IMS connector.
+    [undefined, "The recipient name is not recognized", "hard"],
     ["5.7.1", "550 5.7.1 <address>: Recipient address rejected: User unknown", "hard"],
     ["5.2.2", undefined, "soft"],
+    // 5.2.0: the mailbox exists, something else refused the message (Orange's reputation block OFR_506).
+    ["5.2.0", "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]", "soft"],
     ["5.2.2", "552 5.2.2 Mailbox full", "soft"],
     ["5.0.0", "mailbox is full: retry timeout exceeded", "soft"],
     ["5.1.1", "550 5.1.1 over quota", "soft"],

@@ -110,6 +110,11 @@ for (const backend of await backends("webhook route tests")) {
       expect(forged.status).toBe(401);
       expect(running.logs.some((l) => l.includes("webhooks/ses: 401 ses: bad SNS signature refused"))).toBe(true);
       expect(await history("dave@yahoo.com")).toEqual([]);
+
+      // The text SES publishes, signed, when a configuration set's event destination is set up: answered 200, so SNS does not send it again.
+      const validated = await post(`${running.url}/webhooks/ses`, snsMessage("Notification", { Message: "Successfully validated SNS topic for Amazon SES event publishing.", Subject: "Amazon SES Event Publishing Destination Validation" }), { "content-type": "text/plain; charset=UTF-8" });
+      expect(validated.status).toBe(200);
+      expect(await validated.json()).toEqual({ recorded: 0, duplicates: 0 });
     });
 
     it("SES: a complaint for an address on the account's suppression list stops mail to it without counting toward the issue's complaint rate", async () => {

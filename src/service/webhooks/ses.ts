@@ -146,7 +146,8 @@ export async function sesWebhook(request: WebhookRequest, options: SesOptions): 
   try {
     notification = objectOf(JSON.parse(text(message["Message"]) ?? ""));
   } catch {
-    return refuse(400, "ses: the notification's Message is not JSON");
+    // Signed, so SNS's own: the text SES publishes when an event destination is set up ("Successfully validated SNS topic…").
+    return { status: 200, events: [], log: "ses: a notification whose message is text, not an SES event: nothing to record" };
   }
   const kindName = text(notification?.["notificationType"]) ?? text(notification?.["eventType"]);
   if (!notification || !kindName) return { status: 200, events: [], log: "ses: a notification that is not an SES event, nothing to record" };
