@@ -39,7 +39,7 @@ const SOFT_TEXT = [
   /message (?:is )?too (?:big|large)|message size exceeds|exceeds? (?:the )?(?:maximum|size limit)|size limit/i,
   /try (?:again )?later|temporar(?:y|ily)|greylist|gray ?list|deferred|rate limit|receiving mail (?:at a|too fast|at too high a) rate|receivingrate|too many (?:messages|connections|recipients)|throttl|resources? temporarily/i,
   /spam|blocked|block ?list|blacklist|denylist|listed (?:at|on|in)|spamhaus|barracuda|spamcop|reputation|policy|unsolicited|bulk mail|content rejected|virus|malware|not accepted for policy/i,
-  /\b(?:spf|dkim|dmarc|ptr|rdns)\b|reverse (?:dns|lookup|hostname)|unauthenticated|authentication (?:required|failed)|not authorized to send|sender (?:address )?rejected|relay(?:ing)? (?:access )?denied|not configured to relay|access denied, banned sender|client host rejected/i,
+  /\b(?:spf|dkim|dmarc|ptr|rdns)\b|reverse (?:dns|lookup|hostname)|unauthenticated|authentication (?:checks? )?(?:required|failed)|not authorized to send|sender (?:address )?rejected|relay(?:ing)? (?:access )?denied|not configured to relay|access denied, banned sender|client host rejected/i,
   // The sending identity or network refused (Amazon SES refusing an unverified sender, Yahoo an address not allowed to send for the domain).
   /(?:e-?mail )?address is not verified|identities failed the check|invalid ip for sending|not (?:allowed|permitted) to send/i,
   /queue(?:d)? too long|expired|delivery time(?:d)? ?out|retry timeout exceeded|no answer from host|connection (?:timed out|refused)|hop count exceeded|loop detected/i,

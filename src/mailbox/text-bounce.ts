@@ -93,11 +93,12 @@ export function readTextBounce(text: string, headers: { from: string; subject: s
 function angleBlocks(report: string): TextFailure[] {
   const out: TextFailure[] = [];
   const lines = report.split("\n");
+  const start = (line: string) => /^\s*<([^<>\s]+@[^<>\s]+)>:?\s*(.*)$/.exec(line) ?? /^([^\s<>:@]+@[^\s<>:@]+):\s+(\S.*)$/.exec(line);
   lines.forEach((line, i) => {
-    const match = /^\s*<([^<>\s]+@[^<>\s]+)>:?\s*(.*)$/.exec(line) ?? /^([^\s<>:@]+@[^\s<>:@]+):\s+(\S.*)$/.exec(line);
+    const match = start(line);
     if (!match) return;
     const words = [match[2] ?? ""];
-    for (let j = i + 1; j < lines.length && (lines[j] ?? "").trim() !== "" && !/^\s*<[^<>\s]+@[^<>\s]+>:?/.test(lines[j] ?? ""); j++) words.push((lines[j] ?? "").trim());
+    for (let j = i + 1; j < lines.length && (lines[j] ?? "").trim() !== "" && !start(lines[j] ?? ""); j++) words.push((lines[j] ?? "").trim());
     const diagnostic = words.join(" ").trim();
     out.push({ address: match[1] as string, ...(diagnostic ? { diagnostic } : {}) });
   });

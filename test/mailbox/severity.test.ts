@@ -21,6 +21,7 @@ describe("hard or soft", () => {
     ["5.1.1", "550 5.1.1 over quota", "soft"],
     ["5.3.4", "552 5.3.4 Message size exceeds fixed maximum message size", "soft"],
     ["5.7.1", "550 5.7.1 Service unavailable, Client host blocked using Spamhaus", "soft"],
+    ["5.7.26", "550 5.7.26 <address>: Recipient address rejected: Multiple authentication checks failed", "soft"],
     ["5.7.26", "550-5.7.26 Unauthenticated email from signal-noise.example is not accepted due to domain's DMARC policy", "soft"],
     ["5.4.7", "Delivery expired (message too old)", "soft"],
     ["4.4.1", "Connection timed out", "soft"],
