@@ -43,6 +43,12 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     fileError(file, "slug", `cannot make a URL slug from the file name "${name}": add slug: my-story to the front matter`, { place: { line: 1, column: 1 } });
     return undefined;
   }
+  if (fm.published !== undefined) {
+    const place = { place: { line: fieldLine(source, "published"), column: 1 } };
+    // Jekyll's way to hold an article back, which Presswork would otherwise ignore and publish: on the site, in the feeds, in an issue.
+    if (!fm.published && !fm.draft) fileError(file, "front-matter-published", "'published: false' holds an article back in Jekyll; Presswork publishes every article that is not a draft. Write draft: true instead", place);
+    else fileWarning(file, "front-matter-published", `'published' is not read: Presswork publishes every article that is not a draft${fm.draft ? ", and this one is" : ""}. Take the line out`, place);
+  }
   const updated = fm.updated ?? fm.date;
   if (updated < fm.date) {
     fileError(file, "front-matter-updated", "'updated' is before 'date': an article cannot change before it is published", { place: { line: fieldLine(source, "updated"), column: 1 } });

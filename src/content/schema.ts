@@ -103,5 +103,7 @@ function buildSchema(timeZone: string) {
       .optional(),
     canonical: z.url({ protocol: /^https?$/, error: "is not the http or https address of the original, like https://example.com/story" }).optional(),
     draft: z.boolean({ error: "must be true or false" }).default(false),
+    // Jekyll's key, read so that `published: false` cannot publish an article (see readMeta).
+    published: z.boolean({ error: "must be true or false; Presswork holds an article back with draft: true" }).optional(),
   });
 }
