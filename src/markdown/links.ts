@@ -56,7 +56,7 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
       return !ids.has(target) && ids.has(idPrefix + target) ? `#${idPrefix}${target}` : url;
     }
     if (url.startsWith("//")) return `https:${url}`;
-    if (!isDocumentRelative(url)) return url;
+    if (!isDocumentRelative(url) && !isRootSourceLink(url)) return url;
     const resolution = resolve(from, url);
     found.resolved.push([url, resolution]);
     if (resolution.kind === "error") {
@@ -90,7 +90,16 @@ export function isDocumentRelative(url: string): boolean {
   return url !== "" && !/^[a-z][a-z0-9+.-]*:/i.test(url) && !url.startsWith("/") && !url.startsWith("#") && !url.startsWith("?");
 }
 
-/** Resolves a document-relative URL against a source file's folder; returns the path and the fragment. */
+/**
+ * Whether a URL is a link from the repository's root to a Markdown file
+ * (`/articles/other.md`), as GitHub shows it working: resolved as the file's
+ * article, where the site has no such path.
+ */
+export function isRootSourceLink(url: string): boolean {
+  return /^\/(?!\/)[^?#]*\.md(?:[?#]|$)/i.test(url);
+}
+
+/** Resolves a document-relative URL against a source file's folder (a root source link against the project's root); returns the path and the fragment. */
 export function splitLocalUrl(from: string, url: string): { path: string; fragment: string } {
   const cut = url.search(/[?#]/);
   const raw = cut >= 0 ? url.slice(0, cut) : url;
@@ -102,7 +111,7 @@ export function splitLocalUrl(from: string, url: string): { path: string; fragme
   } catch {
     // keep the raw path: a stray % is a file name character
   }
-  return { path: posix.normalize(posix.join(posix.dirname(from), decoded)), fragment };
+  return { path: posix.normalize(decoded.startsWith("/") ? decoded.slice(1) : posix.join(posix.dirname(from), decoded)), fragment };
 }
 
 function mapUrls(tree: Root, map: (url: string, node: Element) => string): UrlSlot[] {

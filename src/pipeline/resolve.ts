@@ -45,26 +45,45 @@ export function resolvesAsBefore(resolve: Resolver, from: string, resolved: Read
 }
 
 /**
- * Resolves links between articles and to assets: `other.md`, `other/`,
- * `../other/index.md#part`, `photo.jpg`. A link to a draft, to an article
- * that is not yet published at `now`, or to a missing file is an error.
+ * Resolves links between articles and to assets: `other.md`, `other/` (a
+ * folder's index.md or the file other.md), `../other/index.md#part`,
+ * `/articles/other.md` from the project's root, `photo.jpg`. A link to a
+ * draft, to an article that is not yet published at `now`, or to a missing
+ * file is an error; one to an article file that is elsewhere names it.
  */
 export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySet<string>, now: number): Resolver {
   const bySource = new Map(articles.map((a) => [a.path, a]));
+  // An article by its file's name (a folder's for index.md): the one a link to a file not where it points means.
+  const byName = new Map<string, string[]>();
+  for (const { path } of articles) {
+    const name = articleName(path);
+    byName.set(name, [...(byName.get(name) ?? []), path]);
+  }
+  const elsewhere = (from: string, path: string) => {
+    const [only, ...more] = byName.get(articleName(path)) ?? [];
+    return only === undefined || more.length > 0 ? "" : `: did you mean ${posix.relative(posix.dirname(from), only)}?`;
+  };
   return (from: string, url: string): Resolution => {
     const { path, fragment } = splitLocalUrl(from, url);
-    const target = bySource.get(path) ?? bySource.get(`${path.replace(/\/$/, "")}/index.md`);
+    const bare = path.replace(/\/$/, "");
+    const target = bySource.get(path) ?? bySource.get(`${bare}/index.md`) ?? (path.endsWith("/") ? bySource.get(`${bare}.md`) : undefined);
     if (target) {
       if (target.broken) return { kind: "error", reason: `links to ${path}, whose front matter has errors: fix them there, and this link works` };
       if (target.draft) return { kind: "error", reason: `links to ${path}, which is a draft and will not be published` };
       if (target.published > now) return { kind: "error", reason: `links to ${path}, which is not published until ${new Date(target.published).toISOString()}` };
       return { kind: "article", sitePath: paths.article(target.slug) + fragment };
     }
-    if (path.endsWith(".md")) return { kind: "error", reason: `links to ${url}, but there is no article ${path}` };
+    if (path.endsWith(".md")) return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path)}` };
     const owner = bySource.get(from);
     if (!assets.has(path) || !owner) return { kind: "error", reason: `links to ${url}, but there is no file ${path}` };
     const sitePath = assetSitePath({ source: { path: owner.path }, slug: owner.slug }, path);
     if (sitePath === undefined) return { kind: "error", reason: `links to ${path}, outside the article's folder: move the file next to the article` };
     return { kind: "asset", sitePath, source: path };
   };
+}
+
+/** The name an article file goes by: its file name without .md, or its folder's for an index.md. */
+function articleName(path: string): string {
+  const base = posix.basename(path, ".md");
+  return base === "index" ? posix.basename(posix.dirname(path)) : base;
 }

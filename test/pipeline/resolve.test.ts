@@ -1,4 +1,6 @@
+import { VFile } from "vfile";
 import { describe, expect, it } from "vitest";
+import { prepareFor, renderBody } from "../../src/markdown/render.js";
 import { makeResolver, type LinkTarget } from "../../src/pipeline/resolve.js";
 
 const NOW = Date.parse("2026-11-29T12:00:00Z");
@@ -17,6 +19,18 @@ describe("makeResolver", () => {
     expect(resolve("articles/town-fibre.md", "open-fab/index.md")).toEqual({ kind: "article", sitePath: "articles/open-silicon-fab/" });
     expect(resolve("articles/town-fibre.md", "open-fab/")).toEqual({ kind: "article", sitePath: "articles/open-silicon-fab/" });
     expect(resolve("articles/town-fibre.md", "open-fab")).toEqual({ kind: "article", sitePath: "articles/open-silicon-fab/" });
+  });
+
+  it("leads a folder-style link to a file article (other/ for other.md), and a link from the project's root (/articles/other.md, as GitHub shows it) to the article", () => {
+    expect(resolve("articles/open-fab/index.md", "../town-fibre/")).toEqual({ kind: "article", sitePath: "articles/town-fibre/" });
+    expect(resolve("articles/open-fab/index.md", "/articles/town-fibre.md#prices")).toEqual({ kind: "article", sitePath: "articles/town-fibre/#prices" });
+    expect(resolve("articles/town-fibre.md", "/articles/open-fab/index.md")).toEqual({ kind: "article", sitePath: "articles/open-silicon-fab/" });
+    expect(resolve("articles/town-fibre.md", "/articles/gone.md")).toEqual({ kind: "error", reason: "links to /articles/gone.md, but there is no article articles/gone.md" });
+  });
+
+  it("names the article a link to a file that is not there means, when one article has that name", () => {
+    expect(resolve("articles/open-fab/index.md", "town-fibre.md")).toEqual({ kind: "error", reason: "links to town-fibre.md, but there is no article articles/open-fab/town-fibre.md: did you mean ../town-fibre.md?" });
+    expect(resolve("articles/town-fibre.md", "../open-fab.md")).toEqual({ kind: "error", reason: "links to ../open-fab.md, but there is no article open-fab.md: did you mean open-fab/index.md?" });
   });
 
   it("keeps the fragment, drops the query", () => {
@@ -39,5 +53,17 @@ describe("makeResolver", () => {
   it("refuses files outside the article's folder, and files that do not exist", () => {
     expect(resolve("articles/open-fab/index.md", "../shared/logo.png")).toEqual({ kind: "error", reason: "links to articles/shared/logo.png, outside the article's folder: move the file next to the article" });
     expect(resolve("articles/open-fab/index.md", "missing.png")).toEqual({ kind: "error", reason: "links to missing.png, but there is no file articles/open-fab/missing.png" });
+  });
+});
+
+describe("links in a rendered body", () => {
+  it("lead a link from the project's root to an article's file to its page, in every serialisation; a site path that is no .md file stays as written", async () => {
+    const markdown = "See [the fibre story](/articles/town-fibre.md#prices), [the fab](/articles/open-fab/index.md) and [about us](/about/).";
+    await prepareFor([markdown]);
+    const file = new VFile({ path: "articles/later.md", value: markdown });
+    const body = renderBody(file, "articles/later.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/later/", bareUrls: true, resolve });
+    expect(file.messages).toEqual([]);
+    expect(body.html.web).toContain('<a href="/articles/town-fibre/#prices">the fibre story</a>, <a href="/articles/open-silicon-fab/">the fab</a> and <a href="/about/">about us</a>');
+    expect(body.html.feed).toContain('<a href="https://news.example/articles/town-fibre/#prices">the fibre story</a>');
   });
 });
