@@ -113,13 +113,30 @@ export const SLUG_MAX = 80;
  * apart.
  */
 export function slugify(value: string): string {
+  return slugOf(value, /[^a-z0-9-]+/g);
+}
+
+/**
+ * A topic's slug: slugify's for a name in Latin letters, and for one with
+ * letters of another script (Наука, 日本語, Ελληνικά) its letters and digits
+ * as they are, lower-cased and accents dropped, so that every publication
+ * can tag in its own language. The page's folder is named so, and its
+ * address is percent-encoded wherever it is a URL.
+ */
+export function tagSlug(name: string): string {
+  return /(?=\p{L})\P{Script=Latin}/u.test(name) ? slugOf(name, /[^\p{L}\p{M}\p{N}-]+/gu).normalize("NFC") : slugify(name);
+}
+
+/** The slug of `value`, with what `drop` matches turned to hyphens. */
+function slugOf(value: string, drop: RegExp): string {
   const spelled = value.replace(/\+/g, "-plus").replace(/#/g, "-sharp").replace(/&/g, "-and-").replace(/\s+/g, " ");
   const slug = githubSlug(spelled.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""))
-    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(drop, "-")
     .replace(/-{2,}/g, "-")
     .replace(/^-|-$/g, "");
-  if (slug.length <= SLUG_MAX) return slug;
-  const head = slug.slice(0, SLUG_MAX - 9);
+  const chars = Array.from(slug);
+  if (chars.length <= SLUG_MAX) return slug;
+  const head = chars.slice(0, SLUG_MAX - 9).join("");
   const cut = head.lastIndexOf("-") > SLUG_MAX / 2 ? head.slice(0, head.lastIndexOf("-")) : head;
   return `${cut.replace(/-$/, "")}-${digest(slug).slice(0, 8)}`;
 }

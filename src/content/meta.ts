@@ -3,7 +3,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { Config } from "../config/schema.js";
 import { parseYaml } from "../validate/yaml.js";
 import { listOf, quote } from "../validate/words.js";
-import { fieldLine, itemLine, slugify, splitFrontMatter, type ArticleMeta, type Author, type Tag } from "./article.js";
+import { fieldLine, itemLine, slugify, splitFrontMatter, tagSlug, type ArticleMeta, type Author, type Tag } from "./article.js";
 import { calendarDate } from "./dates.js";
 import { tagUri } from "./ids.js";
 import { aliasPath, paths, withinArticleFolder } from "./paths.js";
@@ -193,7 +193,7 @@ function uniqueTags(names: string[], source: SourceFile): Tag[] {
   // Written as one text on the key's own line, not as a list.
   const oneText = names.length === 1 && /^tags:[ \t]*[^\s\[#]/.test(source.text.split("\n")[place.line - 1] ?? "");
   for (const name of names) {
-    const slug = slugify(name);
+    const slug = tagSlug(name);
     if (!slug) {
       fileError(source.file, "tag-empty", `tag ${quote(name)} has no letters or digits to make its page's address from: write it with words, like "Open Source"`, { place });
       continue;

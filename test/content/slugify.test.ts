@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { slugify } from "../../src/content/article.js";
+import { slugify, tagSlug } from "../../src/content/article.js";
 
 describe("slugify", () => {
   it("lower-cases words and joins them with single hyphens", () => {
@@ -30,5 +30,27 @@ describe("slugify", () => {
 
   it("gives only URL-safe slugs", () => {
     for (const text of ["Ünïcödé", "a/b\\c", "50% off", "x.y_z", "new\nline", "AI & ML: 2027's chips"]) expect(slugify(text), text).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$|^$/);
+  });
+});
+
+describe("tagSlug", () => {
+  it("is slugify's for a topic in Latin letters", () => {
+    for (const name of ["Open Source", "R&D", "Café", "C++"]) expect(tagSlug(name), name).toBe(slugify(name));
+  });
+
+  it("keeps the letters and digits of another script, lower-cased, accents dropped, parted by hyphens", () => {
+    expect(tagSlug("Наука")).toBe("наука");
+    expect(tagSlug("Наука 2026")).toBe("наука-2026");
+    expect(tagSlug("Ελληνικά")).toBe("ελληνικα");
+    expect(tagSlug("日本語")).toBe("日本語");
+    expect(tagSlug("東京 Tokyo")).toBe("東京-tokyo");
+    expect(tagSlug("हिन्दी")).toBe("हिन्दी");
+    expect(tagSlug("Наука: что дальше?")).toBe("наука-что-дальше");
+  });
+
+  it("cuts a long one by characters, never inside one", () => {
+    const slug = tagSlug("語".repeat(200));
+    expect(Array.from(slug).length).toBeLessThanOrEqual(80);
+    expect(slug).toMatch(/^語+-[0-9a-f]{8}$/);
   });
 });

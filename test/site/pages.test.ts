@@ -4,7 +4,7 @@ import { attr, elements, type Element } from "../helpers/html.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
 import { xmllint } from "../helpers/feeds.js";
-import { NOW, removeProjects, tempProject } from "../helpers/project.js";
+import { NOW, put, removeProjects, tempProject } from "../helpers/project.js";
 
 let root: string;
 const read = (path: string) => readFile(join(root, "dist", path), "utf8");
@@ -124,5 +124,24 @@ describe("the web archive", () => {
   it("escapes text from front matter in pages", async () => {
     const html = await read("articles/chipmakers-r-and-d/index.html");
     expect(html).toContain("<h1>R&amp;D Spending Holds Up as Chipmakers Wait for &lt;Demand&gt; to Return</h1>");
+  });
+});
+
+describe("topics in other scripts", () => {
+  it("get a page and feeds of their own, at addresses in their own letters, percent-encoded in feeds and the sitemap", async () => {
+    const dir = await tempProject({ samples: true });
+    await put(join(dir, "articles/science-week.md"), "---\ntitle: Science Week\ndate: 2026-11-20\ntags: [Наука, 日本語, Chips]\n---\n\nA week of science in two languages.\n");
+    const result = await build({ root: dir, now: NOW, out: join(dir, "dist"), cacheDir: false });
+    expect(result.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+    const page = await readFile(join(dir, "dist/articles/science-week/index.html"), "utf8");
+    const hrefs = elements(page).filter((e) => e.tagName === "a").map((e) => attr(e, "href"));
+    expect(hrefs).toContain("/tags/наука/");
+    expect(hrefs).toContain("/tags/日本語/");
+    const topic = await readFile(join(dir, "dist/tags/наука/index.html"), "utf8");
+    expect(topic).toContain("Science Week");
+    const rss = await readFile(join(dir, "dist/tags/日本語/feed.xml"), "utf8");
+    expect(rss).toContain("<link>https://signal-noise.example/tags/%E6%97%A5%E6%9C%AC%E8%AA%9E/</link>");
+    const sitemap = await readFile(join(dir, "dist/sitemap.xml"), "utf8");
+    expect(sitemap).toContain("<loc>https://signal-noise.example/tags/%D0%BD%D0%B0%D1%83%D0%BA%D0%B0/</loc>");
   });
 });
