@@ -35,20 +35,48 @@ const imageAlt: FormatCallback = (elem, _walk, builder) => {
   if (alt) builder.addInline(`[Image: ${alt}]`, { noWordTransform: true });
 };
 
+/**
+ * Text the HTML sets apart by its look alone, marked in words: ^ before a
+ * superscript (mc^2), _ before a subscript (H_2O), ~~ around struck text
+ * (a retraction reads as one). A footnote's mark, already "[1]", stays so.
+ */
+const marked =
+  (before: string, after = ""): FormatCallback =>
+  (elem, walk, builder) => {
+    const footnote = elem.children?.length === 1 && /^\[\d+\]$/.test((elem.children[0] as { data?: string }).data ?? "");
+    if (!footnote) builder.addInline(before, { noWordTransform: true });
+    walk(elem.children, builder);
+    if (!footnote) builder.addInline(after, { noWordTransform: true });
+  };
+
+/** A definition under its term, indented by two spaces. */
+const definition: FormatCallback = (elem, walk, builder) => {
+  builder.openBlock({ leadingLineBreaks: 1, reservedLineLength: 2 });
+  walk(elem.children, builder);
+  builder.closeBlock({ trailingLineBreaks: 1, blockTransform: (text) => text.split("\n").map((line) => (line ? `  ${line}` : line)).join("\n") });
+};
+
 const heading = (level: number) => ({ selector: `h${level}`, options: { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 } });
 const toText = compile({
   wordwrap: 78,
-  formatters: { anchorOnce, imageAlt },
+  formatters: { anchorOnce, imageAlt, superscript: marked("^"), subscript: marked("_"), struck: marked("~~", "~~"), definition },
   selectors: [
     { selector: "a", format: "anchorOnce" },
     { selector: "img", format: "imageAlt" },
+    { selector: "sup", format: "superscript" },
+    { selector: "sub", format: "subscript" },
+    { selector: "del", format: "struck" },
+    { selector: "s", format: "struck" },
+    { selector: "dl", format: "block" },
+    { selector: "dt", format: "block", options: { leadingLineBreaks: 1, trailingLineBreaks: 1 } },
+    { selector: "dd", format: "definition" },
     ...[1, 2, 3, 4, 5, 6].map(heading),
     { selector: "ul", options: { itemPrefix: "- " } },
     { selector: "table", format: "dataTable", options: { uppercaseHeaderCells: false, maxColumnWidth: 40 } },
   ],
 }) as unknown as (html: string, metadata: Seen) => string;
 
-/** Email HTML (a body or a note) as plain text: links written out once, images by their alt text, tables as columns, headings as written. */
+/** Email HTML (a body or a note) as plain text: links written out once, images by their alt text, tables as columns, headings as written, definitions under their terms, marks for what only a look tells. */
 export function htmlText(html: string, seen: Seen = { urls: new Set() }): string {
   // The HTML's break opportunities in long URLs would break them over lines here, where nobody could follow them.
   return toText(html.replaceAll("<wbr>", ""), seen);
