@@ -3,6 +3,7 @@ import { fromHtml } from "hast-util-from-html";
 import { toHtml } from "hast-util-to-html";
 import { toString } from "hast-util-to-string";
 import type { EmailImage } from "./images.js";
+import { readsRightToLeft } from "../markdown/direction.js";
 
 /**
  * The light colours the email's body is styled with inline. They match the
@@ -45,11 +46,6 @@ const STYLES: Record<string, string> = {
   figcaption: `margin:6px 0 0;font-size:13px;line-height:1.4;color:${muted}`,
 };
 
-/** Elements that hold a paragraph of text: one in a right-to-left script finds its own direction. */
-const DIRECTIONAL = new Set(["p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "th", "td", "figcaption", "dt", "dd"]);
-/** A letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms. */
-const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
-
 /**
  * A box that scrolls sideways when what it holds is wider than the column.
  * Its width is 0 stretched to 100 %, so a wide table or a long code line
@@ -66,9 +62,9 @@ const LONG_TOKEN = 30;
  * tables and code in boxes that scroll on their own instead of widening
  * the message; footnote references as "[1]" with the notes below under
  * "Notes"; task-list checkboxes as ☑ and ☐ (webmail strips inputs); each
- * paragraph, list item or cell in a right-to-left script with `dir="auto"`
- * (the others need nothing, and every byte counts against Gmail's
- * clipping); long URLs and words with `<wbr>` break opportunities; ids,
+ * paragraph, list item or cell that reads right to left with `dir="rtl"`
+ * and aligned right (the others need nothing, and every byte counts
+ * against Gmail's clipping); long URLs and words with `<wbr>` break opportunities; ids,
  * classes and highlighting spans, which no client needs, left out. The
  * input is sanitised HTML from the Markdown pipeline, so nothing here needs
  * escaping again.
@@ -127,8 +123,12 @@ function style(node: Element, inPre: boolean): void {
     css = `display:block;width:100%;${width > 0 ? `max-width:${width}px;` : ""}${p["height"] !== undefined ? "height:auto;" : ""}border:0`;
   }
   if (task) css += node.tagName === "li" ? ";list-style-type:none" : ";padding-left:4px";
+  // The column is aligned left for the email's own text: a right-to-left block says so itself, with its alignment.
+  if (readsRightToLeft(node)) {
+    p["dir"] = "rtl";
+    css += `${css ? ";" : ""}text-align:right`;
+  }
   if (css) p["style"] = css;
-  if (DIRECTIONAL.has(node.tagName) && RTL.test(toString(node))) p["dir"] = "auto";
 }
 
 /**

@@ -12,6 +12,7 @@ import { unified } from "unified";
 import type { VFile } from "vfile";
 import { bodyStats, type BodyStats } from "./excerpt.js";
 import { remarkGfmParts, type GfmOptions } from "./gfm.js";
+import { rehypeDirection } from "./direction.js";
 import { dropNoteReferences, findKeyPoints, liftKeyPoints } from "./key-points.js";
 import { warnDropped } from "./dropped.js";
 import { sanitizeSchema } from "./sanitize.js";
@@ -164,6 +165,7 @@ function createProcessor(gfm: GfmOptions) {
     .use(rehypeRawWhenPresent)
     .use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX })
     .use(rehypeSlugAndHighlight, { detect: false, plainText: ["text", "txt", "plain"] })
+    .use(rehypeDirection)
     .use(rehypeStringify)
     .freeze();
 }

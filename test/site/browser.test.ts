@@ -1,9 +1,10 @@
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build } from "../../src/pipeline/build.js";
+import { assemble, build } from "../../src/pipeline/build.js";
 import { launchBrowser } from "../helpers/browser.js";
-import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
+import { NOW, put, REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 let browser: Browser;
 let dist: string;
@@ -43,4 +44,44 @@ describe("site pages in a browser", () => {
       await page.close();
     });
   }
+});
+
+/** Where the text of the `index`th element matching `selector` sits in it: its gaps to the element's left and right edges, in pixels. */
+async function textGaps(page: Page, selector: string, index = 0): Promise<{ left: number; right: number }> {
+  return page.evaluate(([css, i]) => {
+    const element = document.querySelectorAll(css)[i] as HTMLElement;
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const text = range.getBoundingClientRect();
+    const box = element.getBoundingClientRect();
+    const style = getComputedStyle(element);
+    return { left: text.left - box.left - parseFloat(style.paddingLeft), right: box.right - parseFloat(style.paddingRight) - text.right };
+  }, [selector, index] as const);
+}
+
+describe("an article in a right-to-left script on a site in English", () => {
+  it("runs right to left on its page and in the email of an issue sent in full: its paragraphs start at the right edge, the site's own English at the left", async () => {
+    const root = await tempProject({ samples: true });
+    const config = join(root, "presswork.config.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace("content: summary ", "content: full "));
+    await put(join(root, "articles/arabic-desk.md"), "---\ntitle: مكتب الأخبار العربية\ndate: 2026-11-28\n---\n\nهذه فقرة قصيرة.\n\nA short line in English.\n");
+    const out = join(root, "dist");
+    await build({ root, now: NOW, out, cacheDir: false });
+    const page = await browser.newPage({ viewport: { width: 800, height: 800 } });
+    await page.route("**/*", (route) => route.fulfill({ status: 204 }));
+    await page.setContent(await readFile(join(out, "articles/arabic-desk/index.html"), "utf8"));
+    const arabic = await textGaps(page, ".body p", 0);
+    expect(arabic.right).toBeLessThan(2);
+    expect(arabic.left).toBeGreaterThan(100);
+    expect((await textGaps(page, ".body p", 1)).left).toBeLessThan(2);
+    expect((await textGaps(page, "h1")).right).toBeLessThan(2);
+
+    await page.setContent((await assemble({ root, now: NOW, cacheDir: false })).newsletter?.next?.html ?? "");
+    const index = await page.evaluate(() => Array.from(document.querySelectorAll("p")).findIndex((p) => p.textContent === "هذه فقرة قصيرة."));
+    expect(index).toBeGreaterThanOrEqual(0);
+    const inEmail = await textGaps(page, "p", index);
+    expect(inEmail.right).toBeLessThan(2);
+    expect(inEmail.left).toBeGreaterThan(100);
+    await page.close();
+  });
 });

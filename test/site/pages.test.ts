@@ -40,7 +40,7 @@ describe("the web archive", () => {
     expect(attr(meta(html, "og:image") as Element, "content")).toBe("https://signal-noise.example/articles/open-silicon-fab/wafer.png");
     expect(attr(meta(html, "twitter:card") as Element, "content")).toBe("summary_large_image");
     expect(html).toContain('<aside class="quick-reads" aria-labelledby="quick-reads">');
-    expect(html).toContain("<li>Yield on the first wafer was 61 %, better than the team expected.</li>");
+    expect(html).toContain('<li dir="auto">Yield on the first wafer was 61 %, better than the team expected.</li>');
     expect(html).not.toContain("<h2>Quick Reads</h2>\n<ul>");
     for (const img of els.filter((e) => e.tagName === "img")) expect(attr(img, "alt"), attr(img, "src")).toBeTruthy();
     expect(html).toContain('href="/articles/rust-in-the-kernel/"');
@@ -49,7 +49,7 @@ describe("the web archive", () => {
 
   it("lists articles newest first, paginated, with tag pages that offer their own feeds", async () => {
     const home = await read("index.html");
-    const titles = [...home.matchAll(/<h2><a href="[^"]+">([^<]+)<\/a><\/h2>/g)].map((m) => m[1]);
+    const titles = [...home.matchAll(/<h2 dir="auto"><a href="[^"]+">([^<]+)<\/a><\/h2>/g)].map((m) => m[1]);
     expect(titles).toHaveLength(5);
     expect(titles[0]).toBe("A Community Fab Tapes Out Its First Open-Source RISC-V Chip");
     expect(home).toContain('<a rel="next" href="/page/2/">');
@@ -88,7 +88,7 @@ describe("the web archive", () => {
     for (const href of byline) await expect(read(`${href?.slice(1)}index.html`)).resolves.toContain("<h1");
     const mei = await read("authors/mei/index.html");
     expect(mei).toContain('<h1 class="page-title">Mei Lin</h1>');
-    expect([...mei.matchAll(/<h2><a href="([^"]+)">/g)].map((m) => m[1])).toEqual(["/articles/open-silicon-fab/", "/articles/rust-in-the-kernel/", "/articles/quantum-error-correction/"]);
+    expect([...mei.matchAll(/<h2 dir="auto"><a href="([^"]+)">/g)].map((m) => m[1])).toEqual(["/articles/open-silicon-fab/", "/articles/rust-in-the-kernel/", "/articles/quantum-error-correction/"]);
     expect(mei).toContain('<link rel="alternate" type="application/atom+xml" title="Signal &amp; Noise: Mei Lin (Atom)" href="/authors/mei/atom.xml">');
     expect(mei).toContain('href="/feeds/#author-mei"');
     // A name written in the front matter, not a key of the config, gets a page too.
@@ -123,7 +123,7 @@ describe("the web archive", () => {
 
   it("escapes text from front matter in pages", async () => {
     const html = await read("articles/chipmakers-r-and-d/index.html");
-    expect(html).toContain("<h1>R&amp;D Spending Holds Up as Chipmakers Wait for &lt;Demand&gt; to Return</h1>");
+    expect(html).toContain('<h1 dir="auto">R&amp;D Spending Holds Up as Chipmakers Wait for &lt;Demand&gt; to Return</h1>');
   });
 });
 
