@@ -210,6 +210,12 @@ async function renderNote(number: number, note: string, config: Config, resolve:
   const { prepareFor, renderBody } = await import("../markdown/render.js");
   await prepareFor([note]);
   const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve });
+  // The article processor reads a front matter block and keeps none of it: what an editor wrote there would vanish unsaid.
+  const frontMatter = /^---[ \t]*\r?\n(?:[^\n]*\n)*?---[ \t]*(?:\r?\n|$)/.exec(note);
+  if (frontMatter) {
+    const last = (frontMatter[0].match(/\n/g)?.length ?? 0) + (frontMatter[0].endsWith("\n") ? 0 : 1);
+    fileWarning(file, "note-front-matter", `a note takes no front matter: lines 1 to ${last} are left out of the issue. Write the note's text alone; the subject is newsletter.subject in the config`, { place: { line: 1, column: 1 } });
+  }
   return { file, html: body.html, resolved: body.resolved };
 }
 
