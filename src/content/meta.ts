@@ -49,6 +49,10 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     if (!fm.published && !fm.draft) fileError(file, "front-matter-published", "'published: false' holds an article back in Jekyll; Presswork publishes every article that is not a draft. Write draft: true instead", place);
     else fileWarning(file, "front-matter-published", `'published' is not read: Presswork publishes every article that is not a draft${fm.draft ? ", and this one is" : ""}. Take the line out`, place);
   }
+  const markup = fm.summary === undefined ? undefined : MARKDOWN_IN_TEXT.exec(fm.summary)?.[0];
+  if (markup) {
+    fileWarning(file, "summary-markdown", `'summary' is plain text, shown as written on cards, in feeds and in email: ${quote(markup.length > 40 ? `${markup.slice(0, 39)}…` : markup)} shows its Markdown signs. Write it without them`, { place: { line: fieldLine(source, "summary"), column: 1 } });
+  }
   const updated = fm.updated ?? fm.date;
   if (updated < fm.date) {
     fileError(file, "front-matter-updated", "'updated' is before 'date': an article cannot change before it is published", { place: { line: fieldLine(source, "updated"), column: 1 } });
@@ -185,6 +189,9 @@ function guestAuthor(name: string, config: Config, source: SourceFile): Author[]
   }
   return [{ key, name }];
 }
+
+/** Markdown that plain text shows as written: strong words, a link, code. */
+const MARKDOWN_IN_TEXT = /\*\*[^*\s][^*]*\*\*|\[[^\]\n]+\]\([^)\s]+\)|`[^`\n]+`/;
 
 /** The article's tags, one per page: a tag with nothing to make an address from is an error, two spellings of one are a warning. */
 function uniqueTags(names: string[], source: SourceFile): Tag[] {

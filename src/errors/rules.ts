@@ -17,6 +17,7 @@ export const RULES = {
   "front-matter-missing": { source: "content", summary: "an article has no front matter" },
   "front-matter-unclosed": { source: "content", summary: "the front matter is never closed" },
   "note-front-matter": { source: "content", summary: "an editor's note opens with a front matter block, which the issue leaves out" },
+  "summary-markdown": { source: "content", summary: "Markdown in the plain-text summary, which shows its signs as written" },
   "front-matter-published": { source: "content", summary: "Jekyll's 'published' key; 'published: false' would not hold the article back" },
   "front-matter-updated": { source: "content", summary: "'updated' is before 'date', or later than the clock" },
   slug: { source: "content", summary: "no URL slug can be made from the file name" },
