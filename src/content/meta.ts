@@ -80,7 +80,9 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     const path = posix.join(posix.dirname(source.path), fm.image.src);
     const size = assets.get(path);
     const place = { line: fieldLine(source, "image"), column: 1 };
-    if (size === undefined) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(fm.image.src)) {
+      fileError(file, "missing-asset", `'image.src' is a web address: the picture is published from a file next to the article, so it cannot vanish from the site, its feeds and the emails that show it. Save it there and write its file name, like image: { src: photo.jpg, alt: … }`, { place });
+    } else if (size === undefined) {
       fileError(file, "missing-asset", `'image.src' is "${fm.image.src}", but there is no file ${path}: put the image next to the article`, { place });
     } else if (withinArticleFolder(source.path, path) === undefined) {
       // Published next to the article's page only: from another article's folder it would go nowhere, and every use of it with it.

@@ -75,7 +75,9 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
     }
     if (path.endsWith(".md")) return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path)}` };
     const owner = bySource.get(from);
-    if (!assets.has(path) || !owner) return { kind: "error", reason: `links to ${url}, but there is no file ${path}` };
+    // www.example.com written without its scheme reads as a file next to the article.
+    const web = /^www\.[^/\s]+\.[a-z]{2,}/i.test(url) ? `: for the web address, write https://${url}` : "";
+    if (!assets.has(path) || !owner) return { kind: "error", reason: `links to ${url}, but there is no file ${path}${web}` };
     const sitePath = assetSitePath({ source: { path: owner.path }, slug: owner.slug }, path);
     if (sitePath === undefined) return { kind: "error", reason: `links to ${path}, outside the article's folder: move the file next to the article` };
     return { kind: "asset", sitePath, source: path };

@@ -1,5 +1,22 @@
-/** Returns the candidate closest to `word` by edit distance, if it is close enough to be a likely typo. */
+/** Keys other site generators use (Jekyll, Hugo) for what a key of ours holds, by our key. */
+const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
+  summary: ["description", "excerpt", "abstract"],
+  tags: ["categories", "category", "keywords", "topics"],
+  updated: ["lastmod", "last_modified_at", "modified", "last_modified"],
+  image: ["cover", "thumbnail", "featured_image", "hero"],
+  aliases: ["redirect_from"],
+  authors: ["author"],
+};
+
+/**
+ * Returns the candidate `word` likely means: the one another generator's
+ * key stands for (`description` for `summary`), or the closest by edit
+ * distance when it is close enough to be a typo.
+ */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const synonym = candidates.find((candidate) => Object.hasOwn(SYNONYMS, candidate) && SYNONYMS[candidate]?.includes(lower));
+  if (synonym) return synonym;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
