@@ -361,7 +361,10 @@ function sizeReport(issue: CompiledIssue): VFile {
     fileWarning(file, "email-size", `issue #${issue.plan.number} is ${kb} KB of HTML, close to Gmail's 102 KB clipping limit`);
   }
   if (issue.shortened !== "no") {
-    fileWarning(file, "email-size", `issue #${issue.plan.number} was too large for Gmail at full length and was shortened (${issue.shortened}) to ${kb} KB`);
+    // The article whose body weighs most, for the editor to look at first.
+    const largest = issue.plan.articles.reduce<Article | undefined>((a, b) => (a && a.body.html.email.length >= b.body.html.email.length ? a : b), undefined);
+    const culprit = largest ? `; the largest body is ${largest.source.path}'s, ${(Buffer.byteLength(largest.body.html.email) / 1024).toFixed(1)} KB: a long table or many pictures are better linked from the email than carried in it` : "";
+    fileWarning(file, "email-size", `issue #${issue.plan.number} was too large for Gmail at full length and was shortened (${issue.shortened}) to ${kb} KB${culprit}`);
   }
   return file;
 }
