@@ -16,6 +16,7 @@ import { rehypeDirection } from "./direction.js";
 import { dropNoteReferences, findKeyPoints, liftKeyPoints } from "./key-points.js";
 import { warnDropped } from "./dropped.js";
 import { sanitizeSchema } from "./sanitize.js";
+import { warnExtraCells } from "./table-cells.js";
 import { hasRaw } from "./walk.js";
 import { PressworkError } from "../errors/error.js";
 
@@ -52,6 +53,7 @@ function remarkArticle() {
       if (file.data.keyPointsUnread) tree.children.splice(section.start, 2);
       else dropNoteReferences(section.list);
     }
+    warnExtraCells(tree, file);
     const lifted = section && !file.data.keyPointsUnread;
     file.data.stats = bodyStats(lifted ? { ...tree, children: tree.children.filter((_, i) => i !== section.start && i !== section.start + 1) } : tree);
   };

@@ -1,0 +1,32 @@
+import type { Parent, Root, Table } from "mdast";
+import type { VFile } from "vfile";
+import { fileWarning } from "../errors/rules.js";
+
+/**
+ * Warns of each table row with more cells than the table's header: GFM
+ * leaves the extra cells out of the HTML, words and all. Most often a `|`
+ * inside a cell (in code too) that was meant as text.
+ */
+export function warnExtraCells(tree: Root, file: VFile): void {
+  const visit = (node: Parent) => {
+    for (const child of node.children) {
+      if (child.type === "table") checkTable(child, file);
+      else if ("children" in child) visit(child);
+    }
+  };
+  visit(tree);
+}
+
+function checkTable(table: Table, file: VFile): void {
+  const columns = table.children[0]?.children.length ?? 0;
+  for (const row of table.children.slice(1)) {
+    if (row.children.length <= columns) continue;
+    const extra = row.children.length - columns;
+    fileWarning(
+      file,
+      "table-cells",
+      `this table row has ${row.children.length} cells and the table's header ${columns}: the last ${extra === 1 ? "one is" : `${extra} are`} left out. A | meant as text, in code too, is written \\|`,
+      { place: row.position },
+    );
+  }
+}
