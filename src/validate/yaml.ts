@@ -160,7 +160,12 @@ const YAML_ERRORS: Partial<Record<string, (message: string) => string>> = {
   DUPLICATE_KEY: () => "this key is given twice: keep one",
   TAB_AS_INDENT: () => "a tab indents this line: indent with spaces",
   BAD_SCALAR_START: (message) => `a value cannot start with ${message.slice(-1)}: put the value in quotes`,
-  MISSING_CHAR: (message) => (/quote/.test(message) ? "a quote opened on this line is never closed: close it, or leave the quotes out" : message.split("\n")[0] ?? message),
+  MISSING_CHAR: (message) =>
+    /quote/.test(message)
+      ? "a quote opened on this line is never closed: close it, or leave the quotes out"
+      : /^Comments must be separated/.test(message)
+        ? 'a # here starts a YAML comment, which takes the rest of the line: put a value that starts with # in quotes, like "#rust"'
+        : (message.split("\n")[0] ?? message),
   BAD_INDENT: (message) => (/Flow sequence/.test(message) ? "a list opened with [ is not closed with ] on its line" : message.split("\n")[0] ?? message),
 };
 
