@@ -6,7 +6,9 @@ export function stripInvalidXml(value: string): string {
   return value.replace(INVALID_XML, "");
 }
 
-const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+// The apostrophe by number: what is escaped here often ends up as HTML (an Atom title of type="html", a feed item's
+// alt text), and HTML 4, which some feed readers still parse with, knows no `&apos;`.
+const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Escapes text for an element's content in HTML: quotes stay as they are, for HTML 4 knows no `&apos;`. */
 export function escapeText(value: string): string {

@@ -6,7 +6,7 @@ import { build } from "../../src/pipeline/build.js";
 import { jsonFeedErrors, rawItemContents, xmllint } from "../helpers/feeds.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 
-const title = 'AT&T <b>bold</b> "quotes" ]]> and ]]> again & \u0001bell \\u0007';
+const title = 'AT&T\'s <b>bold</b> "quotes" ]]> and ]]> again & \u0001bell \\u0007';
 const config = (await readFile(join(import.meta.dirname, "../../presswork.config.yaml"), "utf8")).replace(
   "  tomas:\n",
   '  odd:\n    name: "Smith & <Jones> \\u0002 ]]>"\n    email: odd@signal-noise.example\n  tomas:\n',
@@ -60,6 +60,8 @@ describe("feeds of an article full of XML hazards", () => {
       const names = item?.authors.map((a) => a.name) ?? [];
       expect(names, path).toEqual(path === "feed.xml" ? ["Smith & <Jones>  ]]>, Ann <&> Lee"] : ["Smith & <Jones>  ]]>", "Ann <&> Lee"]);
     }
+    // Atom's titles are HTML: an apostrophe as &apos;, which HTML 4 does not know, would show as written in readers that parse with it.
+    expect(await read("atom.xml")).not.toContain("&apos;");
     const json = JSON.parse(await read("feed.json"));
     expect(json.items[0].title).toBe(title);
     expect(json.items[0].tags).toContain("a]]>b");
