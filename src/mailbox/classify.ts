@@ -277,7 +277,7 @@ function classifyTextBounce(c: Context): Classification | undefined {
 function classifyAutoReply(c: Context): Classification | undefined {
   const first = new Map([...c.head].map(([name, values]) => [name, values[0] ?? ""]));
   // Mail systems mark their bounces auto-replied too (Postfix, Exim): one that could not be read goes to a person.
-  if (!isAutoReply(first, c.subject) || fromMailSystem(c.from, c.subject)) return undefined;
+  if (!isAutoReply(first, c.subject) || fromMailSystem(c.from)) return undefined;
   return { events: [c.event("auto-reply", "auto-reply", c.envelope)], understood: true, format: "auto-reply", summary: "an automatic reply (out of office): not a bounce" };
 }
 

@@ -31,7 +31,7 @@ const HARD_STATUS = new Set([
 ]);
 
 /** Statuses about the message, the sender or the moment, not the address. */
-const SOFT_STATUS = /^5\.(?:2\.0|2\.2|2\.3|3\.[0-5]|4\.[0-35-9]|5\.\d+|6\.\d+|7\.\d+|4\.\d{2,})$/;
+const SOFT_STATUS = /^5\.(?:2\.2|2\.3|3\.[0-5]|4\.[0-35-9]|5\.\d+|6\.\d+|7\.\d+|4\.\d{2,})$/;
 
 /** Words of a failure that is not about the address (checked before HARD_TEXT: they are the more specific). */
 const SOFT_TEXT = [
@@ -40,8 +40,10 @@ const SOFT_TEXT = [
   /try (?:again )?later|temporar(?:y|ily)|greylist|gray ?list|deferred|rate limit|receiving mail (?:at a|too fast|at too high a) rate|receivingrate|too many (?:messages|connections|recipients)|throttl|resources? temporarily/i,
   /spam|blocked|block ?list|blacklist|denylist|listed (?:at|on|in)|spamhaus|barracuda|spamcop|reputation|policy|unsolicited|bulk mail|content rejected|virus|malware|not accepted for policy/i,
   /\b(?:spf|dkim|dmarc|ptr|rdns)\b|reverse (?:dns|lookup|hostname)|unauthenticated|authentication (?:checks? )?(?:required|failed)|not authorized to send|sender (?:address )?rejected|relay(?:ing)? (?:access )?denied|not configured to relay|access denied, banned sender|client host rejected/i,
-  // The sending identity or network refused (Amazon SES refusing an unverified sender, Yahoo an address not allowed to send for the domain).
-  /(?:e-?mail )?address is not verified|identities failed the check|invalid ip for sending|not (?:allowed|permitted) to send/i,
+  // The sending identity or network refused: Amazon SES an unverified sender, Yahoo an IP not allowed to send for the domain.
+  /email address is not verified|identities failed the check|invalid ip for sending/i,
+  // Orange's code for mail refused as spam ("Mail rejete. Mail rejected. OFR_506"); its 416 is an unknown recipient.
+  /\bOFR_?506\b/,
   /queue(?:d)? too long|expired|delivery time(?:d)? ?out|retry timeout exceeded|no answer from host|connection (?:timed out|refused)|hop count exceeded|loop detected/i,
   // The receiving server out of reach for days (Gmail: "did not accept our requests to connect"), or refusing our network.
   /did not accept our requests? to connect|(?:could not|unable to) connect|network is unreachable|no route to host|host network not allowed/i,
@@ -51,6 +53,8 @@ const SOFT_TEXT = [
 const HARD_TEXT = [
   /(?:user|mailbox|recipient|address|account|addressee|e-?mail(?: address)?) (?:is )?(?:unknown|not found|not exist|does not exist|doesn'?t exist|invalid|unavailable|not valid|disabled|inactive|deactivated|suspended|closed|expired|terminated|rejected)/i,
   /unknown (?:user|recipient|mailbox|address|local[- ]part)|(?:recipient|user) name is not recognized|no such (?:user|mailbox|address|recipient|person|account|domain)|no mailbox (?:here|by that name)|invalid (?:recipient|mailbox|address|user)/i,
+  // Gmail's, GMX's and Exim's words for a mailbox or domain that is not there, or no more.
+  /\b(?:account|mailbox|user|recipient|address)\b[^.;]{0,40}?\b(?:does(?:n'?t| not) exist|was not found|has been (?:disabled|discontinued|deleted|closed|removed|terminated))|no such local user|unroute?able address|domain name not found|address resolution of \S+ failed/i,
   /(?:doesn'?t|does not|did not) have an? [\w.-]+ account|recipientnotfound|recipient not found|address rejected: (?:user unknown|access denied)|not a valid (?:mailbox|user|recipient)|no longer (?:active|accepts mail|available)|host (?:or domain name )?not found|domain (?:not found|does not exist)|nxdomain|null mx/i,
 ];
 

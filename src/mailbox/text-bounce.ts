@@ -150,9 +150,9 @@ function listedWords(report: string): string | undefined {
   return words.length > 0 ? words.map((line) => line.trim()).join(" ") : undefined;
 }
 
-/** A message from a mail system about a delivery (by its sender or its subject), whatever its Auto-Submitted says. */
-export function fromMailSystem(from: string, subject: string): boolean {
-  return BOUNCER.test(from) || BOUNCE_SUBJECT.test(subject);
+/** A message from a mail system (MAILER-DAEMON, Mail Delivery Subsystem), whatever its Auto-Submitted says; not by its subject, which an out-of-office quotes. */
+export function fromMailSystem(from: string): boolean {
+  return BOUNCER.test(from);
 }
 
 /**

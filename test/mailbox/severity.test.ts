@@ -10,12 +10,20 @@ describe("hard or soft", () => {
     ["5.0.0", undefined, "hard"],
     [undefined, "554 delivery error: dd This user doesn't have a yahoo.com account", "hard"],
     [undefined, "Sorry, no mailbox here by that name. (#5.1.1)", "hard"],
+    [undefined, "The email account that you tried to reach does not exist. Please try double-checking the recipient's email address", "hard"],
+    [undefined, "The mailbox of the recipient was not found", "hard"],
+    [undefined, "This account has been disabled or discontinued", "hard"],
+    [undefined, "No such local user", "hard"],
+    [undefined, "DNS Error: Address resolution of example.invalid. failed: Domain name not found", "hard"],
     // Microsoft Exchange's IMS connector.
     [undefined, "The recipient name is not recognized", "hard"],
     ["5.7.1", "550 5.7.1 <address>: Recipient address rejected: User unknown", "hard"],
     ["5.2.2", undefined, "soft"],
-    // 5.2.0: the mailbox exists, something else refused the message (Orange's reputation block OFR_506).
+    // Orange's spam refusal, by its own code; its unknown recipient (OFR_416) is hard.
     ["5.2.0", "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]", "soft"],
+    ["5.1.1", "550 5.1.1 Adresse d au moins un destinataire invalide. Invalid recipient. OFR_416 [416]", "hard"],
+    // Any other 5.2.0 ("other mailbox status") stays hard: a deleted or disabled mailbox is written so too.
+    ["5.2.0", "550 5.2.0 Mailbox deleted", "hard"],
     ["5.2.2", "552 5.2.2 Mailbox full", "soft"],
     ["5.0.0", "mailbox is full: retry timeout exceeded", "soft"],
     ["5.1.1", "550 5.1.1 over quota", "soft"],
