@@ -91,12 +91,13 @@ export function isDocumentRelative(url: string): boolean {
 }
 
 /**
- * Whether a URL is a link from the repository's root to a Markdown file
- * (`/articles/other.md`), as GitHub shows it working: resolved as the file's
- * article, where the site has no such path.
+ * Whether a URL is a link from the repository's root to an article's file
+ * (`/articles/other.md`), as GitHub shows it working: resolved as the
+ * article, where the site has no such path. Other `.md` paths from the root
+ * (`/README.md`) may be pages of a larger site, and stay as written.
  */
 export function isRootSourceLink(url: string): boolean {
-  return /^\/(?!\/)[^?#]*\.md(?:[?#]|$)/i.test(url);
+  return /^\/articles\/[^?#]*\.md(?:[?#]|$)/i.test(url);
 }
 
 /** Resolves a document-relative URL against a source file's folder (a root source link against the project's root); returns the path and the fragment. */
