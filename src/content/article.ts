@@ -113,24 +113,24 @@ export const SLUG_MAX = 80;
  * apart.
  */
 export function slugify(value: string): string {
-  return slugOf(value, /[^a-z0-9-]+/g);
+  return slugOf(value.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""), /[^a-z0-9-]+/g);
 }
 
 /**
  * A topic's slug: slugify's for a name in Latin letters, and for one with
  * letters of another script (Наука, 日本語, Ελληνικά) its letters and digits
- * as they are, lower-cased and accents dropped, so that every publication
- * can tag in its own language. The page's folder is named so, and its
+ * as they are (composed, NFC), lower-cased: й is no и, nor ї an і, so no
+ * mark is dropped. Every publication can tag in its own language. The page's folder is named so, and its
  * address is percent-encoded wherever it is a URL.
  */
 export function tagSlug(name: string): string {
-  return /(?=\p{L})\P{Script=Latin}/u.test(name) ? slugOf(name, /[^\p{L}\p{M}\p{N}-]+/gu).normalize("NFC") : slugify(name);
+  return /(?=\p{L})\P{Script=Latin}/u.test(name) ? slugOf(name.normalize("NFC"), /[^\p{L}\p{M}\p{N}-]+/gu).normalize("NFC") : slugify(name);
 }
 
 /** The slug of `value`, with what `drop` matches turned to hyphens. */
 function slugOf(value: string, drop: RegExp): string {
   const spelled = value.replace(/\+/g, "-plus").replace(/#/g, "-sharp").replace(/&/g, "-and-").replace(/\s+/g, " ");
-  const slug = githubSlug(spelled.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""))
+  const slug = githubSlug(spelled)
     .replace(drop, "-")
     .replace(/-{2,}/g, "-")
     .replace(/^-|-$/g, "");

@@ -201,7 +201,8 @@ function uniqueTags(names: string[], source: SourceFile): Tag[] {
   const place = { line: fieldLine(source, "tags"), column: 1 };
   // Written as one text on the key's own line, not as a list.
   const oneText = names.length === 1 && /^tags:[ \t]*[^\s\[#]/.test(source.text.split("\n")[place.line - 1] ?? "");
-  for (const name of names) {
+  // Composed: a name typed with combining marks is the same name, and shows as one spelling.
+  for (const name of names.map((n) => n.normalize("NFC"))) {
     const slug = tagSlug(name);
     if (!slug) {
       fileError(source.file, "tag-empty", `tag ${quote(name)} has no letters or digits to make its page's address from: write it with words, like "Open Source"`, { place });

@@ -38,10 +38,15 @@ describe("tagSlug", () => {
     for (const name of ["Open Source", "R&D", "Café", "C++"]) expect(tagSlug(name), name).toBe(slugify(name));
   });
 
-  it("keeps the letters and digits of another script, lower-cased, accents dropped, parted by hyphens", () => {
+  it("keeps the letters, marks and digits of another script, composed and lower-cased, parted by hyphens", () => {
     expect(tagSlug("Наука")).toBe("наука");
     expect(tagSlug("Наука 2026")).toBe("наука-2026");
-    expect(tagSlug("Ελληνικά")).toBe("ελληνικα");
+    expect(tagSlug("Ελληνικά")).toBe("ελληνικά");
+    expect(tagSlug("Ελληνικά".normalize("NFD"))).toBe("ελληνικά");
+    // Letters of their own, not a letter with an accent: Йога is not Иога, nor Їжак Іжак.
+    expect(tagSlug("Йога")).toBe("йога");
+    expect(tagSlug("Їжак")).toBe("їжак");
+    expect(tagSlug("ガジェット")).toBe("ガジェット");
     expect(tagSlug("日本語")).toBe("日本語");
     expect(tagSlug("東京 Tokyo")).toBe("東京-tokyo");
     expect(tagSlug("हिन्दी")).toBe("हिन्दी");
