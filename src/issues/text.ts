@@ -37,17 +37,23 @@ const imageAlt: FormatCallback = (elem, _walk, builder) => {
 
 /**
  * Text the HTML sets apart by its look alone, marked in words: ^ before a
- * superscript (mc^2), _ before a subscript (H_2O), ~~ around struck text
- * (a retraction reads as one). A footnote's mark, already "[1]", stays so.
+ * power or an index (mc^2, x^n), _ before a subscript (H_2O), ~~ around
+ * struck text (a retraction reads as one). Only a number or a single letter
+ * is marked as a power or index: an ordinal (21st), ® or ™ reads as it is,
+ * and a footnote's mark, already "[1]", stays so.
  */
 const marked =
-  (before: string, after = ""): FormatCallback =>
+  (before: string, after = "", only?: RegExp): FormatCallback =>
   (elem, walk, builder) => {
-    const footnote = elem.children?.length === 1 && /^\[\d+\]$/.test((elem.children[0] as { data?: string }).data ?? "");
-    if (!footnote) builder.addInline(before, { noWordTransform: true });
+    const text = elem.children?.length === 1 ? ((elem.children[0] as { data?: string }).data ?? "") : undefined;
+    const mark = !only || (text !== undefined && only.test(text));
+    if (mark) builder.addInline(before, { noWordTransform: true });
     walk(elem.children, builder);
-    if (!footnote) builder.addInline(after, { noWordTransform: true });
+    if (mark) builder.addInline(after, { noWordTransform: true });
   };
+
+/** A power or an index: a number (with its sign) or one letter. */
+const INDEX = /^[-+\u2212]?(?:\d+(?:[.,]\d+)?|\p{L})$/u;
 
 /** A definition under its term, indented by two spaces. */
 const definition: FormatCallback = (elem, walk, builder) => {
@@ -59,7 +65,7 @@ const definition: FormatCallback = (elem, walk, builder) => {
 const heading = (level: number) => ({ selector: `h${level}`, options: { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 } });
 const toText = compile({
   wordwrap: 78,
-  formatters: { anchorOnce, imageAlt, superscript: marked("^"), subscript: marked("_"), struck: marked("~~", "~~"), definition },
+  formatters: { anchorOnce, imageAlt, superscript: marked("^", "", INDEX), subscript: marked("_", "", INDEX), struck: marked("~~", "~~"), definition },
   selectors: [
     { selector: "a", format: "anchorOnce" },
     { selector: "img", format: "imageAlt" },

@@ -20,12 +20,13 @@ export function warnExtraCells(tree: Root, file: VFile): void {
 function checkTable(table: Table, file: VFile): void {
   const columns = table.children[0]?.children.length ?? 0;
   for (const row of table.children.slice(1)) {
-    if (row.children.length <= columns) continue;
-    const extra = row.children.length - columns;
+    // Empty cells past the header (a row closed with || ) lose nothing.
+    const extra = row.children.slice(columns).filter((cell) => cell.children.length > 0).length;
+    if (extra === 0) continue;
     fileWarning(
       file,
       "table-cells",
-      `this table row has ${row.children.length} cells and the table's header ${columns}: the last ${extra === 1 ? "one is" : `${extra} are`} left out. A | meant as text, in code too, is written \\|`,
+      `this table row has ${columns + extra} cells and the table's header ${columns}: the last ${extra === 1 ? "one is" : `${extra} are`} left out. A | meant as text, in code too, is written \\|`,
       { place: row.position },
     );
   }

@@ -362,8 +362,9 @@ function sizeReport(issue: CompiledIssue): VFile {
   }
   if (issue.shortened !== "no") {
     // The article whose body weighs most, for the editor to look at first.
-    const largest = issue.plan.articles.reduce<Article | undefined>((a, b) => (a && a.body.html.email.length >= b.body.html.email.length ? a : b), undefined);
-    const culprit = largest ? `; the largest body is ${largest.source.path}'s, ${(Buffer.byteLength(largest.body.html.email) / 1024).toFixed(1)} KB: a long table or many pictures are better linked from the email than carried in it` : "";
+    const sized = issue.plan.articles.map((article) => ({ article, bytes: Buffer.byteLength(article.body.html.email) }));
+    const largest = sized.reduce<(typeof sized)[number] | undefined>((a, b) => (a && a.bytes >= b.bytes ? a : b), undefined);
+    const culprit = largest ? `; the largest body is ${largest.article.source.path}'s, ${(largest.bytes / 1024).toFixed(1)} KB: a long table or many pictures are better linked from the email than carried in it` : "";
     fileWarning(file, "email-size", `issue #${issue.plan.number} was too large for Gmail at full length and was shortened (${issue.shortened}) to ${kb} KB${culprit}`);
   }
   return file;

@@ -173,14 +173,16 @@ describe("the compiled issue", () => {
 });
 
 describe("the text part of an issue sent in full", () => {
-  it("keeps apart what the HTML shows by its look alone: a term and its definition, a power, a formula's subscript, struck words, a footnote's mark", async () => {
+  it("keeps apart what the HTML shows by its look alone: a term and its definition, a power, a formula's subscript, struck words; an ordinal, a ® and a footnote's mark read as they are", async () => {
     const root = await tempProject({ samples: true });
     const config = join(root, "presswork.config.yaml");
     await writeFile(config, (await readFile(config, "utf8")).replace("content: summary ", "content: full "));
-    const body = "Energy is E = mc<sup>2</sup>, water H<sub>2</sub>O.[^1]\n\nThe price ~~rose~~ fell by 3 %.\n\n<dl><dt>Node</dt><dd>The size class of a chip process.</dd></dl>\n\n[^1]: A note.\n";
+    const body = "Energy is E = mc<sup>2</sup>, water H<sub>2</sub>O.[^1]\n\nThe 21<sup>st</sup> Acme<sup>®</sup> chip.\n\nThe price ~~rose~~ fell by 3 %.\n\n<dl><dt>Node</dt><dd>The size class of a chip process.</dd></dl>\n\n[^1]: A note.\n";
     await writeFile(join(root, "articles/glossary.md"), `---\ntitle: A Glossary\ndate: 2026-11-28\n---\n\n${body}`);
     const text = (await assemble({ root, now: NOW, cacheDir: false })).newsletter?.next?.text ?? "";
     expect(text).toContain("Energy is E = mc^2, water H_2O.[1]");
+    // An ordinal and a trademark sign read as they are.
+    expect(text).toContain("The 21st Acme® chip.");
     expect(text).toContain("The price ~~rose~~ fell by 3 %.");
     expect(text).toContain("\nNode\n  The size class of a chip process.\n");
   });
