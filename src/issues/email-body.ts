@@ -46,6 +46,13 @@ const STYLES: Record<string, string> = {
   figcaption: `margin:6px 0 0;font-size:13px;line-height:1.4;color:${muted}`,
 };
 
+/** The styles of a list and a quote that run right to left: indent and rule on the right. */
+const MIRRORED: Partial<Record<string, string>> = {
+  ul: "margin:0 0 16px;padding:0 24px 0 0",
+  ol: "margin:0 0 16px;padding:0 24px 0 0",
+  blockquote: `margin:0 0 16px;padding:0 14px 0 0;border-right:3px solid ${ruleStrong};color:${muted};font-style:italic;text-align:right`,
+};
+
 /**
  * A box that scrolls sideways when what it holds is wider than the column.
  * Its width is 0 stretched to 100 %, so a wide table or a long code line
@@ -123,11 +130,13 @@ function style(node: Element, inPre: boolean): void {
     css = `display:block;width:100%;${width > 0 ? `max-width:${width}px;` : ""}${p["height"] !== undefined ? "height:auto;" : ""}border:0`;
   }
   if (task) css += node.tagName === "li" ? ";list-style-type:none" : ";padding-left:4px";
-  // The column is aligned left for the email's own text: a right-to-left block says so itself, with its alignment.
+  // The column is aligned left for the email's own text: a right-to-left block says so itself, with its alignment,
+  // and a list or quote of such text has its indent and rule on the right.
   if (readsRightToLeft(node)) {
     p["dir"] = "rtl";
     css += `${css ? ";" : ""}text-align:right`;
   }
+  if (p["dir"] === "rtl" && MIRRORED[node.tagName]) css = MIRRORED[node.tagName] as string;
   if (css) p["style"] = css;
 }
 

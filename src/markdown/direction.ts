@@ -22,13 +22,20 @@ export function readsRightToLeft(node: Element): boolean {
 
 /**
  * `dir="rtl"` on each block of a body that reads right to left (an Arabic
- * article on an English site, a Hebrew quote in an English one), so it
- * runs and aligns as its script does wherever the HTML goes: the page, a
- * feed reader, an email.
+ * article on an English site, a Hebrew quote in an English one), and on
+ * each list whose items all do, so it runs and aligns as its script does
+ * wherever the HTML goes: the page, a feed reader, an email.
  */
 export function rehypeDirection() {
-  return (tree: Root) =>
+  return (tree: Root) => {
     eachElement(tree, (node) => {
       if (readsRightToLeft(node)) node.properties["dir"] = "rtl";
     });
+    // A list of such items runs right to left too, so its bullets or numbers stand on the right, inside the column.
+    eachElement(tree, (node) => {
+      if (node.tagName !== "ul" && node.tagName !== "ol") return;
+      const items = node.children.filter((child): child is Element => child.type === "element" && child.tagName === "li");
+      if (items.length > 0 && items.every((item) => item.properties["dir"] === "rtl")) node.properties["dir"] = "rtl";
+    });
+  };
 }

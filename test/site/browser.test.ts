@@ -60,11 +60,11 @@ async function textGaps(page: Page, selector: string, index = 0): Promise<{ left
 }
 
 describe("an article in a right-to-left script on a site in English", () => {
-  it("runs right to left on its page and in the email of an issue sent in full: its paragraphs start at the right edge, the site's own English at the left", async () => {
+  it("runs right to left on its page and in the email of an issue sent in full: its paragraphs start at the right edge and its list's bullets stand inside it, the site's own English at the left", async () => {
     const root = await tempProject({ samples: true });
     const config = join(root, "presswork.config.yaml");
     await writeFile(config, (await readFile(config, "utf8")).replace("content: summary ", "content: full "));
-    await put(join(root, "articles/arabic-desk.md"), "---\ntitle: مكتب الأخبار العربية\ndate: 2026-11-28\n---\n\nهذه فقرة قصيرة.\n\nA short line in English.\n");
+    await put(join(root, "articles/arabic-desk.md"), "---\ntitle: مكتب الأخبار العربية\ndate: 2026-11-28\n---\n\nهذه فقرة قصيرة.\n\nA short line in English.\n\n- البند الأول\n- البند الثاني\n");
     const out = join(root, "dist");
     await build({ root, now: NOW, out, cacheDir: false });
     const page = await browser.newPage({ viewport: { width: 800, height: 800 } });
@@ -75,6 +75,9 @@ describe("an article in a right-to-left script on a site in English", () => {
     expect(arabic.left).toBeGreaterThan(100);
     expect((await textGaps(page, ".body p", 1)).left).toBeLessThan(2);
     expect((await textGaps(page, "h1")).right).toBeLessThan(2);
+    // The list's bullets stand on the right, inside its indent, not past the column's edge.
+    const listIndent = () => page.evaluate(() => Array.from(document.querySelectorAll("ul")).filter((ul) => ul.textContent?.includes("البند")).map((ul) => ul.getBoundingClientRect().right - (ul.querySelector("li") as HTMLElement).getBoundingClientRect().right)[0]);
+    expect(await listIndent()).toBeGreaterThan(15);
 
     await page.setContent((await assemble({ root, now: NOW, cacheDir: false })).newsletter?.next?.html ?? "");
     const index = await page.evaluate(() => Array.from(document.querySelectorAll("p")).findIndex((p) => p.textContent === "هذه فقرة قصيرة."));
@@ -82,6 +85,7 @@ describe("an article in a right-to-left script on a site in English", () => {
     const inEmail = await textGaps(page, "p", index);
     expect(inEmail.right).toBeLessThan(2);
     expect(inEmail.left).toBeGreaterThan(100);
+    expect(await listIndent()).toBeGreaterThan(15);
     await page.close();
   });
 });
