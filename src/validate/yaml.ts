@@ -50,9 +50,19 @@ export function parseYaml<S extends z.ZodType>(
       const reason = `YAML: ${YAML_ERRORS[error.code]?.(error.message) ?? error.message.split("\n")[0]}`;
       // The parser finds an unclosed quote where the block ends: the place to show is the line that opens it.
       const quote = error.code === "MISSING_CHAR" ? /closing (["'])/.exec(error.message)?.[1] : undefined;
-      const opened = quote ? text.split("\n").findIndex((line) => line.split(quote).length % 2 === 0) : -1;
+      const lines = text.split("\n");
+      let opened = quote ? lines.findIndex((line) => line.split(quote).length % 2 === 0) : -1;
+      let why = reason;
+      // A list left open is found where the block ends: the line to show is the one that opens it, where a " #" may have made the rest a comment.
+      if (error.code === "BAD_INDENT" && /Flow sequence/.test(error.message)) {
+        opened = lines.slice(0, counter.linePos(error.pos[0]).line).findLastIndex((line) => {
+          const before = line.replace(/\s#.*/, "");
+          return before.includes("[") && !before.includes("]");
+        });
+        if (opened >= 0 && /\s#/.test(lines[opened] ?? "")) why = `${reason}: a # after a space starts a YAML comment, which took the rest of the line. Put a value that starts with # in quotes, like "#rust"`;
+      }
       const where = opened >= 0 ? { line: place.line + opened, column: 1 } : span(error.pos);
-      fileError(file, "yaml", reason, { place: where, source: place.rule });
+      fileError(file, "yaml", why, { place: where, source: place.rule });
     }
     return undefined;
   }
