@@ -8,6 +8,17 @@ export function displayDate(date: Date, config: Config): string {
   return dateFormat(dateLocale(config.site.language, config.site.timezone), { dateStyle: "long", timeZone: config.site.timezone }).format(date);
 }
 
+/** The direction a language is written in, as the Unicode locale data gives it: rtl for Arabic, Hebrew, Persian, Urdu. */
+export function textDirection(language: string): "ltr" | "rtl" {
+  try {
+    const locale = new Intl.Locale(language) as Intl.Locale & { getTextInfo?: () => { direction?: string }; textInfo?: { direction?: string } };
+    // getTextInfo() since Node 22 (V8 12.x); the textInfo getter before it.
+    return (locale.getTextInfo?.() ?? locale.textInfo)?.direction === "rtl" ? "rtl" : "ltr";
+  } catch {
+    return "ltr";
+  }
+}
+
 /** Site-wide values every template sees as `site`. */
 export function siteScope(config: Config) {
   const base = new URL(config.site.url).pathname;
@@ -18,6 +29,7 @@ export function siteScope(config: Config) {
     url: config.site.url,
     base,
     language: config.site.language,
+    direction: textDirection(config.site.language),
     copyright: config.site.copyright ?? "",
     twitter: config.site.twitter ?? "",
     logo: config.site.logo ? new URL(config.site.logo, config.site.url).href : "",

@@ -145,3 +145,17 @@ describe("topics in other scripts", () => {
     expect(sitemap).toContain("<loc>https://signal-noise.example/tags/%D0%BD%D0%B0%D1%83%D0%BA%D0%B0/</loc>");
   });
 });
+
+describe("a site in a language written right to left", () => {
+  it("sets the direction of every page from the site's language: rtl for Arabic, ltr for English", async () => {
+    const dir = await tempProject({ samples: true });
+    const path = join(dir, "presswork.config.yaml");
+    await writeFile(path, (await readFile(path, "utf8")).replace(/^(\s*)language: en\b.*$/m, "$1language: ar"));
+    await build({ root: dir, now: NOW, out: join(dir, "dist"), cacheDir: false });
+    for (const page of ["index.html", "articles/open-silicon-fab/index.html", "tags/index.html"]) {
+      const html = elements(await readFile(join(dir, "dist", page), "utf8")).find((e) => e.tagName === "html") as Element;
+      expect([attr(html, "lang"), attr(html, "dir")], page).toEqual(["ar", "rtl"]);
+    }
+    expect(attr(elements(await read("index.html")).find((e) => e.tagName === "html") as Element, "dir")).toBe("ltr");
+  });
+});
