@@ -10,7 +10,7 @@ import type { IssueState } from "../state/store.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/limits.js";
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { emailImage, type EmailImage } from "../issues/images.js";
-import { fieldLine, type Article } from "../content/article.js";
+import { fieldLine, frontMatterBlock, type Article } from "../content/article.js";
 import type { ArticleHtml } from "../markdown/render.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, readTemplateFolder } from "../templates/sources.js";
@@ -211,9 +211,10 @@ async function renderNote(number: number, note: string, config: Config, resolve:
   await prepareFor([note]);
   const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve });
   // The article processor reads a front matter block and keeps none of it: what an editor wrote there would vanish unsaid.
-  const frontMatter = /^---[ \t]*\r?\n(?:[^\n]*\n)*?---[ \t]*(?:\r?\n|$)/.exec(note);
+  const frontMatter = /^---[ \t]*\r?\n/.test(note) ? frontMatterBlock(note) : undefined;
   if (frontMatter) {
-    const last = (frontMatter[0].match(/\n/g)?.length ?? 0) + (frontMatter[0].endsWith("\n") ? 0 : 1);
+    // Its opening line, its keys, its closing line.
+    const last = 1 + frontMatter.yaml.split("\n").length;
     fileWarning(file, "note-front-matter", `a note takes no front matter: lines 1 to ${last} are left out of the issue. Write the note's text alone; the subject is newsletter.subject in the config`, { place: { line: 1, column: 1 } });
   }
   return { file, html: body.html, resolved: body.resolved };
