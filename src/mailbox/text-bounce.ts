@@ -70,7 +70,7 @@ export function readTextBounce(text: string, headers: { from: string; subject: s
   if (headers.failedRecipients.length > 0) {
     const known = new Map(failures.map((f) => [f.address.toLowerCase(), f]));
     // One failed recipient whose block was not found: the server's words are the report's, wherever they stand.
-    const words = headers.failedRecipients.length === 1 ? (failures.length === 1 ? failures[0]?.diagnostic : undefined) ?? diagnosticLine(report) ?? reasonWords(report) ?? listedWords(report) : undefined;
+    const words = headers.failedRecipients.length === 1 ? ((failures.length === 1 ? failures[0]?.diagnostic : undefined) ?? reportWords(report)) : undefined;
     failures = headers.failedRecipients.map((address) => known.get(address.toLowerCase()) ?? { address, ...(words ? { diagnostic: words } : {}) });
   }
   if (failures.length === 0) {
@@ -79,7 +79,7 @@ export function readTextBounce(text: string, headers: { from: string; subject: s
   }
   // One failure whose block holds no words (GMX, 1&1, Gmail's older reports): the reason the report gives elsewhere.
   const only = failures.length === 1 ? failures[0] : undefined;
-  const reason = only && !only.diagnostic ? (diagnosticLine(report) ?? reasonWords(report)) : undefined;
+  const reason = only && !only.diagnostic ? reportWords(report) : undefined;
   if (only && reason) failures = [{ ...only, diagnostic: reason }];
   const permanent = /permanent(?:ly)? (?:error|failure|fatal)|i'?ve given up|failed permanently|this is a permanent error/i.test(prose);
   return { format, failures, permanent, delayed, ...(original && original.size > 0 ? { original } : {}) };
@@ -118,6 +118,11 @@ function indentedBlocks(report: string): TextFailure[] {
     out.push({ address: match[1] as string, ...(diagnostic ? { diagnostic } : {}) });
   });
   return out;
+}
+
+/** The reason a report gives outside any recipient's block: a line with a reply or status code, the words under a heading, or those Exim indents. */
+function reportWords(report: string): string | undefined {
+  return diagnosticLine(report) ?? reasonWords(report) ?? listedWords(report);
 }
 
 /** The first line that holds an SMTP reply or status code. */
