@@ -104,6 +104,13 @@ function buildSchema(timeZone: string) {
     canonical: z.url({ protocol: /^https?$/, error: "is not the http or https address of the original, like https://example.com/story" }).optional(),
     draft: z.boolean({ error: "must be true or false" }).default(false),
     // Jekyll's key, read so that `published: false` cannot publish an article (see readMeta).
-    published: z.boolean({ error: "must be true or false; Presswork holds an article back with draft: true" }).optional(),
+    published: z
+      .boolean({
+        error: (issue) =>
+          typeof issue.input === "string" && /^\d{4}-\d\d-\d\d/.test(issue.input)
+            ? `which Presswork reads as the article's date only from 'date': write date: ${issue.input} instead`
+            : "must be true or false; Presswork holds an article back with draft: true",
+      })
+      .optional(),
   });
 }

@@ -6,7 +6,13 @@ const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   image: ["cover", "thumbnail", "featured_image", "hero"],
   aliases: ["redirect_from"],
   authors: ["author"],
+  date: ["pubdate", "publishdate", "pubdatetime", "published_at", "publish_date", "created", "created_at"],
 };
+
+/** Front matter keys other generators act on that Presswork has no counterpart for, and what to do instead, by the key in lower case. */
+export const NOT_TAKEN: Readonly<Record<string, string>> = Object.fromEntries(
+  ["expirydate", "expiry_date", "unpublishdate", "expires"].map((key) => [key, "Presswork never takes an article down on a date, so this one stays on the site and in the feeds after it. To take it down then, set draft: true or remove the file"]),
+);
 
 /**
  * Returns the candidate `word` likely means: the one another generator's

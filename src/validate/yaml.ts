@@ -1,7 +1,7 @@
 import { LineCounter, isAlias, isCollection, isMap, isNode, isPair, isScalar, parseDocument, visit, type Document, type Node } from "yaml";
 import type { VFile } from "vfile";
 import { toJSONSchema, type z } from "zod";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, NOT_TAKEN } from "./suggest.js";
 import { article, quote } from "./words.js";
 import { fileError, fileWarning, fieldRule, FIELD_RULES } from "../errors/rules.js";
 
@@ -96,7 +96,12 @@ export function parseYaml<S extends z.ZodType>(
     const node = nodeAt(doc, path);
     const field = path.map(String).join(".") || place.rule;
     const value = exact === undefined && path.length > 0 ? " is missing:" : isScalar(exact) ? ` is ${typeof exact.value === "string" ? quote(exact.value) : String(exact.value)},` : "";
-    fileError(file, fieldRule(place.rule, path[0] === undefined ? "shape" : String(path[0])), `'${field}'${value} ${issue.message}`, {
+    // `tags: #rust`: the value is a comment, and the key holds nothing.
+    const comment = isScalar(exact) && exact.value === null && exact.range ? text.slice(exact.range[0], exact.range[2]).trim() : "";
+    const why = comment.startsWith("#")
+      ? `'${field}' is empty: ${quote(comment)} is a YAML comment, as a # after a space starts one. Put a value that starts with # in quotes, like ${String(path.at(-1))}: ${JSON.stringify(comment)}`
+      : `'${field}'${value} ${issue.message}`;
+    fileError(file, fieldRule(place.rule, path[0] === undefined ? "shape" : String(path[0])), why, {
       place: span(node?.range) ?? { line: place.line, column: 1 },
       source: place.rule,
     });
@@ -286,7 +291,10 @@ function warnUnknownKeys(
   for (const pair of node.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     if (key === undefined) continue;
-    if (known && !known.includes(key)) {
+    const instead = place.rule === "front-matter" && path.length === 0 ? NOT_TAKEN[key.toLowerCase()] : undefined;
+    if (known && !known.includes(key) && instead) {
+      fileWarning(file, "unknown-key", `'${key}' is not read: ${instead}`, { place: span(isScalar(pair.key) ? pair.key.range : undefined), source: place.rule });
+    } else if (known && !known.includes(key)) {
       const hint = didYouMean(key, known);
       const where = path.length ? ` in '${path.join(".")}'` : "";
       fileWarning(file, "unknown-key", `unknown key '${key}'${where}${hint ? `: did you mean '${hint}'?` : "."} It is ignored.`, {
