@@ -32,6 +32,7 @@ export const RULES = {
   "date-far-ahead": { source: "content", summary: "an article dated more than a year ahead, more likely a typo than a schedule" },
   "feed-item-size": { source: "feeds", summary: "an article's body is too large for a feed item; feeds carry its summary" },
   "broken-link": { source: "markdown", summary: "a link to another article or a file that does not exist" },
+  "broken-anchor": { source: "markdown", summary: "a link to a part of an article that has no heading of that id" },
   "image-alt": { source: "markdown", summary: "an image without alt text" },
   "heading-order": { source: "markdown", summary: "a level-1 heading in an article's body" },
   "table-cells": { source: "markdown", summary: "a table row with more cells than its header, whose extra cells GFM leaves out" },

@@ -2,7 +2,8 @@ import { posix } from "node:path";
 import type { Element, Root } from "hast";
 import type { VFile } from "vfile";
 import { eachElement } from "./walk.js";
-import { fileError } from "../errors/rules.js";
+import { fileError, fileWarning } from "../errors/rules.js";
+import { didYouMean } from "../validate/suggest.js";
 
 /** Where a document-relative URL in an article leads, or why it leads nowhere. */
 export type Resolution =
@@ -35,6 +36,8 @@ export interface UrlSlot {
 export interface LocalLinks {
   assets: Array<[source: string, sitePath: string]>;
   resolved: Array<[url: string, resolution: Resolution]>;
+  /** The links to a part of another article (`other.md#part`) and their places: checked once every body is rendered (see checkArticleFragments). */
+  fragments?: Array<[url: string, line: number, column: number]>;
 }
 
 /**
@@ -50,10 +53,15 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
     const id = node.properties["id"];
     if (typeof id === "string") ids.add(id);
   });
+  const fragments: NonNullable<LocalLinks["fragments"]> = [];
   const slots = mapUrls(tree, (url, node) => {
     if (url.startsWith("#")) {
-      const target = decodeURIComponent(url.slice(1));
-      return !ids.has(target) && ids.has(idPrefix + target) ? `#${idPrefix}${target}` : url;
+      const target = fragmentId(url);
+      if (ids.has(target)) return url;
+      if (ids.has(idPrefix + target)) return `#${idPrefix}${target}`;
+      const missing = missingPart(url, ids, idPrefix);
+      if (missing) fileWarning(file, "broken-anchor", `links to ${url}, but this article ${missing}`, { place: node.position });
+      return url;
     }
     if (url.startsWith("//")) return `https:${url}`;
     if (!isDocumentRelative(url) && !isRootSourceLink(url)) return url;
@@ -64,9 +72,34 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
       return url;
     }
     if (resolution.kind === "asset") found.assets.push([resolution.source, resolution.sitePath]);
+    const start = node.position?.start;
+    if (resolution.kind === "article" && resolution.sitePath.includes("#") && start) fragments.push([url, start.line, start.column]);
     return `/${resolution.sitePath}`;
   });
-  return { ...found, slots };
+  return { ...found, ...(fragments.length > 0 ? { fragments } : {}), slots };
+}
+
+/** The id a fragment (`#part`, or a URL ending in one) names, percent-decoded as a browser does. */
+export function fragmentId(url: string): string {
+  const raw = url.slice(url.indexOf("#") + 1);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Why a fragment link leads to no part of a document with the given ids (a
+ * heading's, a footnote's), with the id it most likely means; undefined
+ * when it leads somewhere: an id there, or the top of the page, which HTML
+ * gives `#` and `#top` without any id.
+ */
+export function missingPart(url: string, ids: ReadonlySet<string>, idPrefix = ""): string | undefined {
+  const target = fragmentId(url);
+  if (target === "" || target.toLowerCase() === "top" || ids.has(target) || ids.has(idPrefix + target)) return undefined;
+  const hint = didYouMean(target, [...ids].map((id) => (idPrefix && id.startsWith(idPrefix) ? id.slice(idPrefix.length) : id)));
+  return `has no heading with the id "${target}", so the link opens at the top of the page${hint ? `: did you mean #${hint}?` : ""}`;
 }
 
 /**

@@ -34,7 +34,7 @@ import { prepareNewsletter, previewKey, type NewsletterState } from "./newslette
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
-import { assetSitePath, linkTargets, type LinkTarget } from "./resolve.js";
+import { assetSitePath, checkArticleFragments, linkTargets, type LinkTarget } from "./resolve.js";
 import { stage } from "./timings.js";
 import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
 import { fieldRule, fileError, fileWarning } from "../errors/rules.js";
@@ -216,12 +216,10 @@ async function renderBodies(
   const cache = new RenderCache(store);
   const { bodies, rendered } = await renderAll(wanted, targets, tree, config, options.now, cache, renderers);
   cache.save();
+  const withBodies = wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody }));
+  checkArticleFragments(withBodies);
   // Problems only the rendered body shows (placeholder text left in, a body too large for a feed item).
-  reviewArticles(
-    wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody })),
-    options.now,
-    { fullContent: config.feeds.fullContent, itemMax: ITEM_CONTENT_MAX },
-  );
+  reviewArticles(withBodies, options.now, { fullContent: config.feeds.fullContent, itemMax: ITEM_CONTENT_MAX });
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
     .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));

@@ -2,7 +2,13 @@ import { posix } from "node:path";
 import { digest } from "../cache/key.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths, withinArticleFolder } from "../content/paths.js";
-import { splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
+import { fromHtml } from "hast-util-from-html";
+import type { VFile } from "vfile";
+import { fileWarning } from "../errors/rules.js";
+import { missingPart, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
+import { ID_PREFIX } from "../markdown/processor.js";
+import type { RenderedBody } from "../markdown/render.js";
+import { eachElement } from "../markdown/walk.js";
 
 /** What resolving a link needs to know of the article it leads to. Plain data, so a render worker can hold it. */
 export interface LinkTarget {
@@ -88,4 +94,42 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
 function articleName(path: string): string {
   const base = posix.basename(path, ".md");
   return base === "index" ? posix.basename(posix.dirname(path)) : base;
+}
+
+/**
+ * Warns, on each article whose body links to a part of another
+ * (`other.md#part`), about each part the other's body has no heading for:
+ * the link opens at the top of that page. Run on every build, on cached
+ * bodies too, as a link breaks when the heading it names changes.
+ */
+export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>): void {
+  const byPage = new Map(articles.map(({ meta, body }) => [paths.article(meta.slug), body]));
+  const idsByPage = new Map<string, Set<string>>();
+  for (const { meta, body } of articles) {
+    for (const [url, line, column] of body.fragments ?? []) {
+      const resolution = body.resolved.find(([written]) => written === url)?.[1];
+      if (resolution?.kind !== "article") continue;
+      const page = resolution.sitePath.slice(0, resolution.sitePath.indexOf("#"));
+      const target = byPage.get(page);
+      // An article this run does not render has no page to link to, which the link's own error says.
+      if (!target) continue;
+      let ids = idsByPage.get(page);
+      if (!ids) {
+        ids = htmlIds(target.html.web);
+        idsByPage.set(page, ids);
+      }
+      const missing = missingPart(url, ids, ID_PREFIX);
+      if (missing) fileWarning(meta.source.file, "broken-anchor", `links to ${url}, but ${url.slice(0, url.indexOf("#"))} ${missing}`, { place: { line, column } });
+    }
+  }
+}
+
+/** The ids of the elements of an HTML fragment. */
+function htmlIds(html: string): Set<string> {
+  const ids = new Set<string>();
+  eachElement(fromHtml(html, { fragment: true }), (node) => {
+    const id = node.properties["id"];
+    if (typeof id === "string") ids.add(id);
+  });
+  return ids;
 }

@@ -48,6 +48,7 @@ describe("incremental builds", () => {
       ["a word changed deep in a body, which no list shows", replace("articles/municipal-broadband.md", "Neighbouring towns served", "Nearby towns served")],
       ["the word changed back, whose render is still cached", replace("articles/municipal-broadband.md", "Nearby towns served", "Neighbouring towns served")],
       ["a title fix", replace("articles/undersea-cable-repair.md", "Inside the Ship", "Aboard the Ship")],
+      ["a heading another article links to renamed", replace("articles/open-silicon-fab/index.md", "## How the line works", "## Inside the line")],
       ["a tag change", replace("articles/rust-in-the-kernel/index.md", "tags: [Open Source, Programming]", "tags: [Open Source, Linux]")],
       ["a new article with a warning", async () => put(file("articles/fresh-take.md"), article("title: A Fresh Take\ndate: 2026-11-27\nsumary: Misspelt key.\ntags: [Networks]", "Links to [the fibre story](municipal-broadband.md)."))],
       ["an article that now links to nothing", replace("articles/fresh-take.md", "municipal-broadband.md", "no-such-story.md")],
@@ -107,6 +108,26 @@ describe("incremental builds", () => {
 });
 
 describe("what a rebuild rewrites", () => {
+  it("warn about a link to a heading another article no longer has, though the linking article's body comes from the cache", async () => {
+    const root = await tempProject({ samples: true });
+    const cacheDir = join(root, "cache");
+    const out = join(root, "dist");
+    const fab = join(root, "articles/open-silicon-fab/index.md");
+    const text = await readFile(fab, "utf8");
+    const warnings = (result: Assembly) => messages(result).filter((line) => line.includes("broken-anchor") || line.includes("#how-the-line-works"));
+    expect(warnings(await build({ root, now: NOW, out, cacheDir }))).toEqual([]);
+    await writeFile(fab, text.replace("## How the line works", "## Inside the line"));
+    const renamed = await build({ root, now: NOW, out, cacheDir });
+    expect(renamed.bodies.rendered).toBe(1);
+    expect(warnings(renamed)).toEqual([
+      `articles/rust-in-the-kernel/index.md:38:206 warning links to ../open-silicon-fab/index.md#how-the-line-works, but ../open-silicon-fab/index.md has no heading with the id "how-the-line-works", so the link opens at the top of the page`,
+    ]);
+    await writeFile(fab, text.replace("## How the line works", "## How the line work"));
+    expect(warnings(await build({ root, now: NOW, out, cacheDir }))[0]).toMatch(/so the link opens at the top of the page: did you mean #how-the-line-work\?$/);
+    await writeFile(fab, text);
+    expect(warnings(await build({ root, now: NOW, out, cacheDir }))).toEqual([]);
+  });
+
   it("after a body edit: the article's page and the feeds that carry it, never an author page, the feeds page or a full archive page", async () => {
     const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace("  limit: 20\n", "  limit: 3\n");
     const root = await tempProject({ samples: true, config });
