@@ -7,35 +7,56 @@ const DIRECTIONAL = new Set(["p", "li", "h2", "h3", "h4", "h5", "h6", "blockquot
 /** A letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms. */
 const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
 
+/** A direction text runs in. */
+export type Direction = "ltr" | "rtl";
+
+/** The direction a language is written in, as the Unicode locale data gives it: rtl for Arabic, Hebrew, Persian, Urdu. */
+export function textDirection(language: string): Direction {
+  try {
+    const locale = new Intl.Locale(language) as Intl.Locale & { getTextInfo?: () => { direction?: string }; textInfo?: { direction?: string } };
+    // getTextInfo() since Node 22 (V8 12.x); the textInfo getter before it.
+    return (locale.getTextInfo?.() ?? locale.textInfo)?.direction === "rtl" ? "rtl" : "ltr";
+  } catch {
+    return "ltr";
+  }
+}
+
 /**
- * Whether an element is a block of text that reads right to left: its first
- * letter is of a right-to-left script, as `dir="auto"` decides (Unicode's
- * first strong character).
+ * The direction a block of text reads in, by its first letter, as
+ * `dir="auto"` decides (Unicode's first strong character); undefined for an
+ * element that holds no paragraph of text, or no letter.
  */
+export function blockDirection(node: Element): Direction | undefined {
+  if (!DIRECTIONAL.has(node.tagName)) return undefined;
+  const first = /\p{L}/u.exec(toString(node))?.[0];
+  return first === undefined ? undefined : RTL.test(first) ? "rtl" : "ltr";
+}
+
+/** Whether an element is a block of text that reads right to left: its first letter is of a right-to-left script. */
 export function readsRightToLeft(node: Element): boolean {
-  if (!DIRECTIONAL.has(node.tagName)) return false;
-  const text = toString(node);
-  if (!RTL.test(text)) return false;
-  const first = /\p{L}/u.exec(text)?.[0];
-  return first !== undefined && RTL.test(first);
+  return blockDirection(node) === "rtl";
 }
 
 /**
  * `dir="rtl"` on each block of a body that reads right to left (an Arabic
- * article on an English site, a Hebrew quote in an English one), and on
- * each list whose items all do, so it runs and aligns as its script does
- * wherever the HTML goes: the page, a feed reader, an email.
+ * article on an English site, a Hebrew quote in an English one), so it runs
+ * and aligns as its script does wherever the HTML goes: the page, a feed
+ * reader, an email. On a site that runs right to left, `dir="ltr"` on each
+ * block that reads left to right, whose end punctuation would otherwise
+ * stand at its start. A list whose items all take one direction takes it
+ * too, so its bullets or numbers stand inside the column.
  */
-export function rehypeDirection() {
+export function rehypeDirection(options: { site: Direction }) {
   return (tree: Root) => {
     eachElement(tree, (node) => {
-      if (readsRightToLeft(node)) node.properties["dir"] = "rtl";
+      const direction = blockDirection(node);
+      if (direction === "rtl" || (direction === "ltr" && options.site === "rtl")) node.properties["dir"] = direction;
     });
-    // A list of such items runs right to left too, so its bullets or numbers stand on the right, inside the column.
     eachElement(tree, (node) => {
       if (node.tagName !== "ul" && node.tagName !== "ol") return;
       const items = node.children.filter((child): child is Element => child.type === "element" && child.tagName === "li");
-      if (items.length > 0 && items.every((item) => item.properties["dir"] === "rtl")) node.properties["dir"] = "rtl";
+      const first = items[0]?.properties["dir"];
+      if (typeof first === "string" && items.every((item) => item.properties["dir"] === first)) node.properties["dir"] = first;
     });
   };
 }

@@ -12,7 +12,7 @@ import { unified } from "unified";
 import type { VFile } from "vfile";
 import { bodyStats, type BodyStats } from "./excerpt.js";
 import { remarkGfmParts, type GfmOptions } from "./gfm.js";
-import { rehypeDirection } from "./direction.js";
+import { rehypeDirection, type Direction } from "./direction.js";
 import { dropNoteReferences, findKeyPoints, liftKeyPoints } from "./key-points.js";
 import { warnDropped } from "./dropped.js";
 import { sanitizeSchema } from "./sanitize.js";
@@ -156,30 +156,36 @@ function rehypeSlugAndHighlight(options: HighlightOptions) {
  * by rehype-stringify. Run in two steps (see renderBody): `runSync` to the
  * tree, then `stringify` once for each target the tree is pointed at.
  */
-function createProcessor(gfm: GfmOptions) {
+function createProcessor(options: BodyOptions) {
   return unified()
     .use(remarkParse)
     .use(remarkFrontmatter, ["yaml"])
-    .use(remarkGfmParts, gfm)
+    .use(remarkGfmParts, options)
     .use(remarkArticle)
     .use(remarkRehype, { allowDangerousHtml: true, clobberPrefix: "" })
     .use(rehypeLiftKeyPoints)
     .use(rehypeRawWhenPresent)
     .use(rehypeSanitize, { ...sanitizeSchema, clobberPrefix: ID_PREFIX })
     .use(rehypeSlugAndHighlight, { detect: false, plainText: ["text", "txt", "plain"] })
-    .use(rehypeDirection)
+    .use(rehypeDirection, { site: options.direction })
     .use(rehypeStringify)
     .freeze();
 }
 
-const processors = new Map<boolean, ReturnType<typeof createProcessor>>();
+/** What a body's HTML follows from beside its text: the GFM options and the direction the site's language runs in. */
+export interface BodyOptions extends GfmOptions {
+  direction: Direction;
+}
 
-/** The article processor for the given GFM options, built once. */
-export function articleProcessor(gfm: GfmOptions): ReturnType<typeof createProcessor> {
-  let processor = processors.get(gfm.bareUrls);
+const processors = new Map<string, ReturnType<typeof createProcessor>>();
+
+/** The article processor for the given options, built once. */
+export function articleProcessor(options: BodyOptions): ReturnType<typeof createProcessor> {
+  const key = `${options.bareUrls} ${options.direction}`;
+  let processor = processors.get(key);
   if (!processor) {
-    processor = createProcessor(gfm);
-    processors.set(gfm.bareUrls, processor);
+    processor = createProcessor(options);
+    processors.set(key, processor);
   }
   return processor;
 }

@@ -7,6 +7,7 @@ import { pointContents } from "./key-points.js";
 import { escapeText } from "../xml/escape.js";
 import { articleProcessor, ID_PREFIX } from "./processor.js";
 export { prepareFor } from "./processor.js";
+import type { Direction } from "./direction.js";
 import { eachElement } from "./walk.js";
 import { fileError, fileWarning } from "../errors/rules.js";
 import { EMAIL_COLUMN } from "../issues/limits.js";
@@ -50,6 +51,8 @@ export interface RenderTarget {
   resolve: Resolver;
   /** Link bare URLs in running text (GFM autolink literals). */
   bareUrls: boolean;
+  /** The direction the site's language runs in: blocks that run the other way are marked. */
+  direction: Direction;
 }
 
 /**
@@ -57,7 +60,7 @@ export interface RenderTarget {
  * Problems are messages on `file`, with their places.
  */
 export function renderBody(file: VFile, from: string, target: RenderTarget): RenderedBody {
-  const processor = articleProcessor({ bareUrls: target.bareUrls });
+  const processor = articleProcessor({ bareUrls: target.bareUrls, direction: target.direction });
   const tree = processor.runSync(processor.parse(file), file) as Root;
   // The Quick Reads' items join the body while their links are resolved and their images checked.
   const items = file.data.keyPointsItems ?? [];

@@ -11,6 +11,7 @@ import { CLIP_BYTES, EMAIL_TEMPLATES, RECORD_FILE, WARN_BYTES } from "../issues/
 import type { CompiledIssue, MjmlCompile } from "../issues/render.js";
 import { emailImage, type EmailImage } from "../issues/images.js";
 import { fieldLine, frontMatterBlock, type Article } from "../content/article.js";
+import { textDirection } from "../markdown/direction.js";
 import type { ArticleHtml } from "../markdown/render.js";
 import type { TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, readTemplateFolder } from "../templates/sources.js";
@@ -209,7 +210,7 @@ async function renderNote(number: number, note: string, config: Config, resolve:
   const pageUrl = new URL(issuePath(number), config.site.url).href;
   const { prepareFor, renderBody } = await import("../markdown/render.js");
   await prepareFor([note]);
-  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, resolve });
+  const body = renderBody(file, path, { basePath: new URL(config.site.url).pathname, siteUrl: config.site.url, pageUrl, bareUrls: config.markdown.bareUrls, direction: textDirection(config.site.language), resolve });
   // The article processor reads a front matter block and keeps none of it: what an editor wrote there would vanish unsaid.
   const frontMatter = /^---[ \t]*\r?\n/.test(note) ? frontMatterBlock(note) : undefined;
   if (frontMatter) {

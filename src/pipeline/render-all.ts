@@ -6,6 +6,7 @@ import type { Config } from "../config/schema.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import type { ContentTree } from "../content/read.js";
+import { textDirection } from "../markdown/direction.js";
 import type { RenderedBody } from "../markdown/render.js";
 import { replayMessages } from "../validate/messages.js";
 import { compiledPath } from "./compiled.js";
@@ -99,6 +100,7 @@ export async function renderAll(
 ): Promise<{ bodies: Map<string, RenderedBody>; rendered: number }> {
   const assets = new Set(tree.assets.keys());
   const basePath = new URL(config.site.url).pathname;
+  const direction = textDirection(config.site.language);
   const resolve = makeResolver(targets, assets, now.getTime());
   // While no link target changed, a cached render's links resolve as when it was checked.
   const checked = cache.checkedAgainst(resolverDigest(targets, assets, now.getTime()));
@@ -106,7 +108,7 @@ export async function renderAll(
   const pending: Pending[] = [];
   for (const meta of metas) {
     const { path } = meta.source;
-    const key = cacheKey(config.site.url, config.markdown.bareUrls, path, meta.slug, meta.source.digest);
+    const key = cacheKey(config.site.url, config.markdown.bareUrls, direction, path, meta.slug, meta.source.digest);
     const cached = cache.get(key);
     if (cached && (checked || resolvesAsBefore(resolve, path, cached.body.resolved))) {
       replayMessages(meta.source.file, cached.messages);
@@ -134,7 +136,7 @@ export async function renderAll(
   const renderHere = async (items: readonly Pending[]) => {
     if (items.length === 0) return;
     const { prepareJobs, runJob } = await import("./render-job.js");
-    const context = { basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, resolve };
+    const context = { basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, direction, resolve };
     for (const item of items) {
       const one = job(item);
       await prepareJobs([one]);
@@ -146,7 +148,7 @@ export async function renderAll(
     for (const child of processes) child.kill();
     await renderHere(pending);
   } else {
-    const init: WorkerRequest = { type: "init", targets, assets: [...assets], now: now.getTime(), basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls };
+    const init: WorkerRequest = { type: "init", targets, assets: [...assets], now: now.getTime(), basePath, siteUrl: config.site.url, bareUrls: config.markdown.bareUrls, direction };
     const left = await shareWithProcesses(processes.length > 0 ? processes : forkRenderProcesses(), pending, job, done, init);
     await renderHere(left);
   }

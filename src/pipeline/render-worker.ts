@@ -6,7 +6,7 @@ import { PressworkError } from "../errors/error.js";
 
 /** What the parent sends a render worker: the link targets, then bodies to render. */
 export type WorkerRequest =
-  | { type: "init"; targets: readonly LinkTarget[]; assets: string[]; now: number; basePath: string; siteUrl: string; bareUrls: boolean }
+  | { type: "init"; targets: readonly LinkTarget[]; assets: string[]; now: number } & Omit<RenderTarget, "pageUrl" | "resolve">
   | { type: "render"; jobs: RenderJob[] };
 
 /**
@@ -34,7 +34,7 @@ const pipeline = import("./render-job.js");
 async function handle(request: WorkerRequest): Promise<void> {
   switch (request.type) {
     case "init":
-      context = { basePath: request.basePath, siteUrl: request.siteUrl, bareUrls: request.bareUrls, resolve: makeResolver(request.targets, new Set(request.assets), request.now) };
+      context = { basePath: request.basePath, siteUrl: request.siteUrl, bareUrls: request.bareUrls, direction: request.direction, resolve: makeResolver(request.targets, new Set(request.assets), request.now) };
       return;
     case "render": {
       if (!context) throw new PressworkError("internal", "render worker used before init");

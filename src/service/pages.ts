@@ -4,7 +4,7 @@ import type { Liquid } from "liquidjs";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { parseTemplates, renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, readTemplateFolder } from "../templates/sources.js";
-import { textDirection } from "../site/scope.js";
+import { textDirection } from "../markdown/direction.js";
 import { VFile } from "vfile";
 import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";

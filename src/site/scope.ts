@@ -1,22 +1,12 @@
 import type { Config } from "../config/schema.js";
 import { dateFormat, dateLocale } from "../content/dates.js";
 import { paths } from "../content/paths.js";
+import { textDirection } from "../markdown/direction.js";
 import type { Article } from "../content/article.js";
 
 /** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026" (see dateLocale). */
 export function displayDate(date: Date, config: Config): string {
   return dateFormat(dateLocale(config.site.language, config.site.timezone), { dateStyle: "long", timeZone: config.site.timezone }).format(date);
-}
-
-/** The direction a language is written in, as the Unicode locale data gives it: rtl for Arabic, Hebrew, Persian, Urdu. */
-export function textDirection(language: string): "ltr" | "rtl" {
-  try {
-    const locale = new Intl.Locale(language) as Intl.Locale & { getTextInfo?: () => { direction?: string }; textInfo?: { direction?: string } };
-    // getTextInfo() since Node 22 (V8 12.x); the textInfo getter before it.
-    return (locale.getTextInfo?.() ?? locale.textInfo)?.direction === "rtl" ? "rtl" : "ltr";
-  } catch {
-    return "ltr";
-  }
 }
 
 /** Site-wide values every template sees as `site`. */

@@ -3,7 +3,7 @@ import { bodyStats } from "../../src/markdown/excerpt.js";
 import { articleProcessor } from "../../src/markdown/processor.js";
 
 /** The summary of a body, parsed as an article's is. */
-const excerptOf = (markdown: string) => bodyStats(articleProcessor({ bareUrls: true }).parse(markdown)).excerpt;
+const excerptOf = (markdown: string) => bodyStats(articleProcessor({ bareUrls: true, direction: "ltr" }).parse(markdown)).excerpt;
 
 describe("the summary made from an article's body", () => {
   it("is the first paragraph's text, without the tags of inline HTML", () => {

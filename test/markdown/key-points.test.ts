@@ -11,6 +11,7 @@ async function render(markdown: string, { keyPointsUnread = false } = {}) {
     siteUrl: "https://news.example/",
     pageUrl: "https://news.example/articles/a/",
     bareUrls: true,
+    direction: "ltr",
     resolve: (_from, url) => (url === "gone.md" ? { kind: "error", reason: "links to articles/gone.md, which does not exist" } : { kind: "article", sitePath: `articles/${url.replace(/\.md$/, "")}/` }),
   });
   return { body, messages: file.messages.map(String) };

@@ -61,7 +61,7 @@ describe("links in a rendered body", () => {
     const markdown = "See [the fibre story](/articles/town-fibre.md#prices), [the fab](/articles/open-fab/index.md), [about us](/about/) and [the guide](/README.md).";
     await prepareFor([markdown]);
     const file = new VFile({ path: "articles/later.md", value: markdown });
-    const body = renderBody(file, "articles/later.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/later/", bareUrls: true, resolve });
+    const body = renderBody(file, "articles/later.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/later/", bareUrls: true, direction: "ltr", resolve });
     expect(file.messages).toEqual([]);
     // A .md path outside articles/ may be a page of a larger site the archive is part of: it stays as written.
     expect(body.html.web).toContain('<a href="/articles/town-fibre/#prices">the fibre story</a>, <a href="/articles/open-silicon-fab/">the fab</a>, <a href="/about/">about us</a> and <a href="/README.md">the guide</a>');

@@ -59,17 +59,26 @@ async function textGaps(page: Page, selector: string, index = 0): Promise<{ left
   }, [selector, index] as const);
 }
 
+/**
+ * The sample project with one change to its config and an article of a paragraph in Arabic, one in English
+ * and the given list, built; with a page in the browser showing the article's page.
+ */
+async function arabicDesk(change: [string | RegExp, string], list: string): Promise<{ root: string; page: Page }> {
+  const root = await tempProject({ samples: true });
+  const config = join(root, "presswork.config.yaml");
+  await writeFile(config, (await readFile(config, "utf8")).replace(...change));
+  await put(join(root, "articles/arabic-desk.md"), `---\ntitle: مكتب الأخبار العربية\ndate: 2026-11-28\n---\n\nهذه فقرة قصيرة.\n\nA short line in English.\n\n${list}`);
+  const out = join(root, "dist");
+  await build({ root, now: NOW, out, cacheDir: false });
+  const page = await browser.newPage({ viewport: { width: 800, height: 800 } });
+  await page.route("**/*", (route) => route.fulfill({ status: 204 }));
+  await page.setContent(await readFile(join(out, "articles/arabic-desk/index.html"), "utf8"));
+  return { root, page };
+}
+
 describe("an article in a right-to-left script on a site in English", () => {
   it("runs right to left on its page and in the email of an issue sent in full: its paragraphs start at the right edge and its list's bullets stand inside it, the site's own English at the left", async () => {
-    const root = await tempProject({ samples: true });
-    const config = join(root, "presswork.config.yaml");
-    await writeFile(config, (await readFile(config, "utf8")).replace("content: summary ", "content: full "));
-    await put(join(root, "articles/arabic-desk.md"), "---\ntitle: مكتب الأخبار العربية\ndate: 2026-11-28\n---\n\nهذه فقرة قصيرة.\n\nA short line in English.\n\n- البند الأول\n- البند الثاني\n");
-    const out = join(root, "dist");
-    await build({ root, now: NOW, out, cacheDir: false });
-    const page = await browser.newPage({ viewport: { width: 800, height: 800 } });
-    await page.route("**/*", (route) => route.fulfill({ status: 204 }));
-    await page.setContent(await readFile(join(out, "articles/arabic-desk/index.html"), "utf8"));
+    const { root, page } = await arabicDesk(["content: summary ", "content: full "], "- البند الأول\n- البند الثاني\n");
     const arabic = await textGaps(page, ".body p", 0);
     expect(arabic.right).toBeLessThan(2);
     expect(arabic.left).toBeGreaterThan(100);
@@ -86,6 +95,36 @@ describe("an article in a right-to-left script on a site in English", () => {
     expect(inEmail.right).toBeLessThan(2);
     expect(inEmail.left).toBeGreaterThan(100);
     expect(await listIndent()).toBeGreaterThan(15);
+    await page.close();
+  });
+});
+
+describe("a paragraph in English on a site in Arabic", () => {
+  it("runs left to right from the left edge, its full stop at its end, beside the site's paragraphs in Arabic at the right", async () => {
+    const { page } = await arabicDesk([/^(\s*)language: en\b.*$/m, "$1language: ar"], "- One point\n- Another point\n");
+    const arabic = await textGaps(page, ".body p", 0);
+    expect(arabic.right).toBeLessThan(2);
+    const english = await textGaps(page, ".body p", 1);
+    expect(english.left).toBeLessThan(2);
+    expect(english.right).toBeGreaterThan(100);
+    // The full stop stands right of the last word, not left of the first, as it would in a paragraph run right to left.
+    const stop = await page.evaluate(() => {
+      const text = (document.querySelectorAll(".body p")[1] as HTMLElement).firstChild as Text;
+      const at = (start: number) => {
+        const range = document.createRange();
+        range.setStart(text, start);
+        range.setEnd(text, start + 1);
+        return range.getBoundingClientRect().left;
+      };
+      return { stop: at(text.length - 1), first: at(0) };
+    });
+    expect(stop.stop).toBeGreaterThan(stop.first);
+    // The English list's bullets stand on the left, inside its indent.
+    const indent = await page.evaluate(() => {
+      const list = Array.from(document.querySelectorAll(".body ul")).find((ul) => ul.textContent?.includes("One point")) as HTMLElement;
+      return (list.querySelector("li") as HTMLElement).getBoundingClientRect().left - list.getBoundingClientRect().left;
+    });
+    expect(indent).toBeGreaterThan(15);
     await page.close();
   });
 });
