@@ -108,7 +108,7 @@ function buildSchema(timeZone: string) {
       .boolean({
         error: (issue) =>
           typeof issue.input === "string" && /^\d{4}-\d\d-\d\d/.test(issue.input)
-            ? `which Presswork reads as the article's date only from 'date': write date: ${issue.input} instead`
+            ? `but Presswork reads an article's date from 'date' alone: give it there (date: ${issue.input}) and take this line out`
             : "must be true or false; Presswork holds an article back with draft: true",
       })
       .optional(),

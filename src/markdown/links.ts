@@ -3,7 +3,7 @@ import type { Element, Root } from "hast";
 import type { VFile } from "vfile";
 import { eachElement } from "./walk.js";
 import { fileError, fileWarning } from "../errors/rules.js";
-import { didYouMean } from "../validate/suggest.js";
+import { closest } from "../validate/suggest.js";
 
 /** Where a document-relative URL in an article leads, or why it leads nowhere. */
 export type Resolution =
@@ -36,31 +36,28 @@ export interface UrlSlot {
 export interface LocalLinks {
   assets: Array<[source: string, sitePath: string]>;
   resolved: Array<[url: string, resolution: Resolution]>;
-  /** The links to a part of another article (`other.md#part`) and their places: checked once every body is rendered (see checkArticleFragments). */
+  /** The links to a part of an article by its file (`other.md#part`) and their places: checked once every body is rendered (see checkArticleFragments). */
   fragments?: Array<[url: string, line: number, column: number]>;
 }
 
 /**
  * Resolves every document-relative URL in the tree to a site-root path
  * (`/articles/x/photo.png`), reporting links to nothing with their place.
- * Fragment links are pointed at the sanitiser's prefixed ids. Returns the
- * URL slots, so each serialisation can point them at its own base.
+ * A link to a part of the same document is pointed at the sanitiser's
+ * prefixed id when that is the one it has, and reported when it has
+ * neither. Returns the URL slots, so each serialisation can point them at
+ * its own base.
  */
 export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve: Resolver, idPrefix: string): LocalLinks & { slots: UrlSlot[] } {
   const found: LocalLinks = { assets: [], resolved: [] };
-  const ids = new Set<string>();
-  eachElement(tree, (node) => {
-    const id = node.properties["id"];
-    if (typeof id === "string") ids.add(id);
-  });
+  const ids = elementIds(tree);
   const fragments: NonNullable<LocalLinks["fragments"]> = [];
   const slots = mapUrls(tree, (url, node) => {
     if (url.startsWith("#")) {
       const target = fragmentId(url);
-      if (ids.has(target)) return url;
-      if (ids.has(idPrefix + target)) return `#${idPrefix}${target}`;
-      const missing = missingPart(url, ids, idPrefix);
-      if (missing) fileWarning(file, "broken-anchor", `links to ${url}, but this article ${missing}`, { place: node.position });
+      if (ids.has(idPrefix + target) && !ids.has(target)) return `#${idPrefix}${target}`;
+      const missing = missingPart(url, ids, "on this page", idPrefix);
+      if (missing) fileWarning(file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: node.position });
       return url;
     }
     if (url.startsWith("//")) return `https:${url}`;
@@ -90,16 +87,39 @@ export function fragmentId(url: string): string {
 }
 
 /**
- * Why a fragment link leads to no part of a document with the given ids (a
- * heading's, a footnote's), with the id it most likely means; undefined
- * when it leads somewhere: an id there, or the top of the page, which HTML
- * gives `#` and `#top` without any id.
+ * Why a link to a part of a document (`#part`, `other.md#part`) leads to
+ * none of the parts that have the given ids (headings, footnotes, anchors),
+ * (`where`: "on this page"), with the id it most likely means; undefined when it leads somewhere: an
+ * id there (or that id with `idPrefix`, to which the link is pointed), or
+ * the top of the page, which HTML gives `#` and `#top` without any id.
  */
-export function missingPart(url: string, ids: ReadonlySet<string>, idPrefix = ""): string | undefined {
+export function missingPart(url: string, ids: ReadonlySet<string>, where: string, idPrefix?: string): string | undefined {
   const target = fragmentId(url);
-  if (target === "" || target.toLowerCase() === "top" || ids.has(target) || ids.has(idPrefix + target)) return undefined;
-  const hint = didYouMean(target, [...ids].map((id) => (idPrefix && id.startsWith(idPrefix) ? id.slice(idPrefix.length) : id)));
-  return `has no heading with the id "${target}", so the link opens at the top of the page${hint ? `: did you mean #${hint}?` : ""}`;
+  if (target === "" || target.toLowerCase() === "top" || ids.has(target) || (idPrefix !== undefined && ids.has(idPrefix + target))) return undefined;
+  const written = [...ids].map((id) => (idPrefix && id.startsWith(idPrefix) ? id.slice(idPrefix.length) : id));
+  const hint = closest(target, written);
+  return `no heading ${where} has the id "${target}", so the link opens at the top of the page${hint ? `: did you mean #${hint}?` : ""}`;
+}
+
+/** The ids of a tree's elements, and the names of its `<a name>` anchors, which a fragment finds too. */
+export function elementIds(tree: Root): Set<string> {
+  const ids = new Set<string>();
+  eachElement(tree, (node) => {
+    const id = node.properties["id"];
+    if (typeof id === "string") ids.add(id);
+    const name = node.properties["name"];
+    if (node.tagName === "a" && typeof name === "string") ids.add(name);
+  });
+  return ids;
+}
+
+/** A local URL as its author wrote it, where the Markdown parser percent-encoded it: for messages. */
+export function shownUrl(url: string): string {
+  try {
+    return decodeURI(url);
+  } catch {
+    return url;
+  }
 }
 
 /**

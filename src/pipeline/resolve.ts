@@ -5,10 +5,8 @@ import { paths, withinArticleFolder } from "../content/paths.js";
 import { fromHtml } from "hast-util-from-html";
 import type { VFile } from "vfile";
 import { fileWarning } from "../errors/rules.js";
-import { missingPart, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
-import { ID_PREFIX } from "../markdown/processor.js";
+import { elementIds, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
 import type { RenderedBody } from "../markdown/render.js";
-import { eachElement } from "../markdown/walk.js";
 
 /** What resolving a link needs to know of the article it leads to. Plain data, so a render worker can hold it. */
 export interface LinkTarget {
@@ -97,10 +95,13 @@ function articleName(path: string): string {
 }
 
 /**
- * Warns, on each article whose body links to a part of another
- * (`other.md#part`), about each part the other's body has no heading for:
- * the link opens at the top of that page. Run on every build, on cached
- * bodies too, as a link breaks when the heading it names changes.
+ * Warns, on each article whose body links to a part of an article by its
+ * file (`other.md#part`), about each part that article's body has no id
+ * for: the link opens at the top of that page. The id must be the one the
+ * page has: a footnote's or an anchor's carries the sanitiser's prefix
+ * there, which only links within a body are pointed at. Run on every
+ * build, on cached bodies too, as a link breaks when the heading it names
+ * changes.
  */
 export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>): void {
   const byPage = new Map(articles.map(({ meta, body }) => [paths.article(meta.slug), body]));
@@ -115,21 +116,12 @@ export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: st
       if (!target) continue;
       let ids = idsByPage.get(page);
       if (!ids) {
-        ids = htmlIds(target.html.web);
+        ids = elementIds(fromHtml(target.html.web, { fragment: true }));
         idsByPage.set(page, ids);
       }
-      const missing = missingPart(url, ids, ID_PREFIX);
-      if (missing) fileWarning(meta.source.file, "broken-anchor", `links to ${url}, but ${url.slice(0, url.indexOf("#"))} ${missing}`, { place: { line, column } });
+      const missing = missingPart(url, ids, `in ${shownUrl(url.split(/[?#]/)[0] ?? url)}`);
+      if (missing) fileWarning(meta.source.file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
     }
   }
 }
 
-/** The ids of the elements of an HTML fragment. */
-function htmlIds(html: string): Set<string> {
-  const ids = new Set<string>();
-  eachElement(fromHtml(html, { fragment: true }), (node) => {
-    const id = node.properties["id"];
-    if (typeof id === "string") ids.add(id);
-  });
-  return ids;
-}

@@ -11,7 +11,7 @@ const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
 
 /** Front matter keys other generators act on that Presswork has no counterpart for, and what to do instead, by the key in lower case. */
 export const NOT_TAKEN: Readonly<Record<string, string>> = Object.fromEntries(
-  ["expirydate", "expiry_date", "unpublishdate", "expires"].map((key) => [key, "Presswork never takes an article down on a date, so this one stays on the site and in the feeds after it. To take it down then, set draft: true or remove the file"]),
+  ["expirydate", "expiry_date", "unpublishdate"].map((key) => [key, "Presswork never takes an article down on a date, so this one stays on the site and in the feeds after it; to take it down then, set draft: true or remove the file"]),
 );
 
 /**
@@ -22,7 +22,11 @@ export const NOT_TAKEN: Readonly<Record<string, string>> = Object.fromEntries(
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
   const synonym = candidates.find((candidate) => Object.hasOwn(SYNONYMS, candidate) && SYNONYMS[candidate]?.includes(lower));
-  if (synonym) return synonym;
+  return synonym ?? closest(word, candidates);
+}
+
+/** The candidate closest to `word` by edit distance, ignoring case, when it is close enough to be a typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

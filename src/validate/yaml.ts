@@ -96,11 +96,14 @@ export function parseYaml<S extends z.ZodType>(
     const node = nodeAt(doc, path);
     const field = path.map(String).join(".") || place.rule;
     const value = exact === undefined && path.length > 0 ? " is missing:" : isScalar(exact) ? ` is ${typeof exact.value === "string" ? quote(exact.value) : String(exact.value)},` : "";
-    // `tags: #rust`: the value is a comment, and the key holds nothing.
-    const comment = isScalar(exact) && exact.value === null && exact.range ? text.slice(exact.range[0], exact.range[2]).trim() : "";
-    const why = comment.startsWith("#")
-      ? `'${field}' is empty: ${quote(comment)} is a YAML comment, as a # after a space starts one. Put a value that starts with # in quotes, like ${String(path.at(-1))}: ${JSON.stringify(comment)}`
-      : `'${field}'${value} ${issue.message}`;
+    // `tags: #rust`: a value written like a hashtag is a comment, and the key holds nothing; a note (`# later`) is left alone.
+    const comment = isScalar(exact) && exact.value === null && exact.range ? /^#\S.*/.exec(text.slice(exact.range[0], exact.range[2]))?.[0].trimEnd() : undefined;
+    const textual = !(issue.code === "invalid_type" && ["boolean", "number", "int", "bigint"].includes(issue.expected));
+    const written = typeof path.at(-1) === "number" ? "-" : `${String(path.at(-1))}:`;
+    const why =
+      comment && textual
+        ? `'${field}' is empty: ${quote(comment)} is a YAML comment, as a # after a space starts one. Put a value that starts with # in quotes, like ${written} ${JSON.stringify(comment)}`
+        : `'${field}'${value} ${issue.message}`;
     fileError(file, fieldRule(place.rule, path[0] === undefined ? "shape" : String(path[0])), why, {
       place: span(node?.range) ?? { line: place.line, column: 1 },
       source: place.rule,
@@ -291,13 +294,12 @@ function warnUnknownKeys(
   for (const pair of node.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     if (key === undefined) continue;
-    const instead = place.rule === "front-matter" && path.length === 0 ? NOT_TAKEN[key.toLowerCase()] : undefined;
-    if (known && !known.includes(key) && instead) {
-      fileWarning(file, "unknown-key", `'${key}' is not read: ${instead}`, { place: span(isScalar(pair.key) ? pair.key.range : undefined), source: place.rule });
-    } else if (known && !known.includes(key)) {
+    if (known && !known.includes(key)) {
+      const instead = place.rule === "front-matter" && path.length === 0 ? NOT_TAKEN[key.toLowerCase()] : undefined;
       const hint = didYouMean(key, known);
       const where = path.length ? ` in '${path.join(".")}'` : "";
-      fileWarning(file, "unknown-key", `unknown key '${key}'${where}${hint ? `: did you mean '${hint}'?` : "."} It is ignored.`, {
+      const why = instead ? `: ${instead}.` : hint ? `: did you mean '${hint}'?` : ".";
+      fileWarning(file, "unknown-key", `unknown key '${key}'${where}${why} It is ignored.`, {
         place: span(isScalar(pair.key) ? pair.key.range : undefined),
         source: place.rule,
       });

@@ -120,7 +120,7 @@ describe("what a rebuild rewrites", () => {
     const renamed = await build({ root, now: NOW, out, cacheDir });
     expect(renamed.bodies.rendered).toBe(1);
     expect(warnings(renamed)).toEqual([
-      `articles/rust-in-the-kernel/index.md:38:206 warning links to ../open-silicon-fab/index.md#how-the-line-works, but ../open-silicon-fab/index.md has no heading with the id "how-the-line-works", so the link opens at the top of the page`,
+      `articles/rust-in-the-kernel/index.md:38:206 warning links to ../open-silicon-fab/index.md#how-the-line-works, but no heading in ../open-silicon-fab/index.md has the id "how-the-line-works", so the link opens at the top of the page`,
     ]);
     await writeFile(fab, text.replace("## How the line works", "## How the line work"));
     expect(warnings(await build({ root, now: NOW, out, cacheDir }))[0]).toMatch(/so the link opens at the top of the page: did you mean #how-the-line-work\?$/);
