@@ -131,7 +131,8 @@ describe("presswork serve as a process", () => {
     expect(serve.output()).toContain("finishing the requests in flight");
   });
 
-  it("refuses to start without its secret, with a config error, or on a port in use, saying why", async () => {
+  // Some twenty runs of the CLI, one after another: 21 s on 2 cores alone, over 50 s beside other work.
+  it("refuses to start without its secret, with a config error, or on a port in use, saying why", { timeout: 180_000 }, async () => {
     const root = await tempProject();
     const { runCli } = await import("../helpers/cli.js");
     const noSecret = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: "", PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
