@@ -22,6 +22,17 @@ export function textDirection(language: string): Direction {
 }
 
 /**
+ * What templates see of the language's direction: `direction` for `dir`,
+ * and the physical sides its lines start and end on, for email, whose
+ * clients (Outlook, older Gmail apps) know neither `text-align:start` nor
+ * `padding-inline-start`.
+ */
+export function directionScope(language: string): { direction: Direction; start: "left" | "right"; end: "left" | "right" } {
+  const direction = textDirection(language);
+  return direction === "rtl" ? { direction, start: "right", end: "left" } : { direction, start: "left", end: "right" };
+}
+
+/**
  * The direction a block of text reads in, by its first letter, as
  * `dir="auto"` decides (Unicode's first strong character); undefined for an
  * element that holds no paragraph of text, or no letter.

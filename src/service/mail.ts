@@ -13,6 +13,7 @@ import { escapeXml } from "../xml/escape.js";
 import { contentError, isPressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
 import { domainOf } from "../audience/address.js";
+import { directionScope } from "../markdown/direction.js";
 
 /** The service's own mails: `templates/email/<kind>.mjml.liquid`. */
 export type MailKind = "confirm" | "welcome";
@@ -123,7 +124,7 @@ export class ServiceMail {
     const name = `${kind}.mjml`;
     if (!(`${name}.liquid` in this.templates)) throw contentError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, `the ${kind} mail's template is missing: the service mails it from ${EMAIL_TEMPLATES}/${name}.liquid`));
     const scope = {
-      site: { title: this.config.site.title, url: this.config.site.url, language: this.config.site.language },
+      site: { title: this.config.site.title, url: this.config.site.url, language: this.config.site.language, ...directionScope(this.config.site.language) },
       newsletter: { name: this.newsletter.name ?? this.config.site.title, reason: this.newsletter.reason, postal_address: this.newsletter.postalAddress },
       tokens: PLACEHOLDERS,
       days: CONFIRM_DAYS,

@@ -4,7 +4,7 @@ import type { Liquid } from "liquidjs";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { parseTemplates, renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, readTemplateFolder } from "../templates/sources.js";
-import { textDirection } from "../markdown/direction.js";
+import { directionScope } from "../markdown/direction.js";
 import { VFile } from "vfile";
 import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
@@ -54,7 +54,7 @@ export function loadPages(root: string, context: PageContext): Pages {
     title: context.config.site.title,
     url: context.config.site.url,
     language: context.config.site.language,
-    direction: textDirection(context.config.site.language),
+    ...directionScope(context.config.site.language),
   };
   const newsletter = { name: context.newsletter.name ?? context.config.site.title, reason: context.newsletter.reason, postal_address: context.newsletter.postalAddress, mailto: context.newsletter.unsubscribe.mailto };
   const rendered = new Map<string, string>();

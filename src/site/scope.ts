@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { dateFormat, dateLocale } from "../content/dates.js";
 import { paths } from "../content/paths.js";
-import { textDirection } from "../markdown/direction.js";
+import { directionScope } from "../markdown/direction.js";
 import type { Article } from "../content/article.js";
 
 /** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026" (see dateLocale). */
@@ -19,7 +19,7 @@ export function siteScope(config: Config) {
     url: config.site.url,
     base,
     language: config.site.language,
-    direction: textDirection(config.site.language),
+    ...directionScope(config.site.language),
     copyright: config.site.copyright ?? "",
     twitter: config.site.twitter ?? "",
     logo: config.site.logo ? new URL(config.site.logo, config.site.url).href : "",

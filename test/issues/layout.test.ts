@@ -169,3 +169,45 @@ describe("the email in a browser", () => {
     }
   });
 });
+
+describe("the email of a newsletter in a language written right to left", () => {
+  it("runs right to left: its name at the right, the web link at the left, the Quick Reads rule and the contents' numbers on the right", async () => {
+    const root = await tempProject({ samples: true });
+    const config = join(root, "presswork.config.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace(/^(\s*)language: en\b.*$/m, "$1language: ar"));
+    const result = await assemble({ root, now: NOW, cacheDir: false });
+    const issue = result.newsletter?.next;
+    if (!issue) throw new Error("no issue planned");
+    const page = await browser.newPage({ viewport: { width: 600, height: 900 } });
+    await page.route("**/*", (route) => route.abort());
+    await page.setContent(personalise(issue.html, previewValues(result.config?.newsletter as NewsletterConfig), "html"));
+    const seen = await page.evaluate(() => {
+      // The gaps between an element's text and its content box's left and right edges.
+      const gaps = (element: Element) => {
+        const range = document.createRange();
+        range.selectNodeContents(element);
+        const text = range.getBoundingClientRect();
+        const box = element.getBoundingClientRect();
+        const style = getComputedStyle(element);
+        return { left: Math.round(text.left - box.left - parseFloat(style.paddingLeft)), right: Math.round(box.right - parseFloat(style.paddingRight) - text.right) };
+      };
+      const find = (selector: string, text: string) => Array.from(document.querySelectorAll(selector)).find((e) => e.textContent?.includes(text)) as HTMLElement;
+      const panel = document.querySelector(".panel") as HTMLElement;
+      const contents = find("ol", "") as HTMLElement;
+      return {
+        name: gaps(document.querySelector("h1") as Element),
+        web: gaps(find("p", "View in your browser")),
+        panel: [getComputedStyle(panel).borderRightWidth, getComputedStyle(panel).borderLeftWidth],
+        numbers: contents.getBoundingClientRect().right - (contents.querySelector("li") as HTMLElement).getBoundingClientRect().right,
+      };
+    });
+    expect(seen.name.right, JSON.stringify(seen.name)).toBeLessThan(2);
+    expect(seen.name.left).toBeGreaterThan(100);
+    expect(seen.web.left).toBeLessThan(2);
+    expect(seen.web.right).toBeGreaterThan(100);
+    expect(seen.panel).toEqual(["4px", "0px"]);
+    expect(seen.numbers).toBeGreaterThan(15);
+    await page.screenshot({ path: join(SHOTS, "sample-rtl-600.jpeg"), fullPage: true, type: "jpeg", quality: 60 });
+    await page.close();
+  });
+});
