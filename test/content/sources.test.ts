@@ -88,6 +88,9 @@ describe("how article files are read", () => {
   it("leaves drafts and future articles out of every output, and lets them in once their time comes", async () => {
     const articles = {
       "now.md": article("title: Out now\ndate: 2026-11-01"),
+      // Jekyll keeps unfinished posts in _drafts/, and files starting with _ are no articles: neither are the files of such folders.
+      "_drafts/investigation.md": article("title: Unfinished investigation\ndate: 2026-11-01"),
+      "_notes.md": article("title: Notes to self\ndate: 2026-11-01"),
       "draft.md": article("title: Still a draft\ndate: 2026-11-01\ndraft: true"),
       "later.md": article("title: Next week\ndate: 2026-12-06T09:00:00Z"),
     };
@@ -95,6 +98,9 @@ describe("how article files are read", () => {
     expect(result.articles.map((a) => a.title)).toEqual(["Out now"]);
     const everything = (await Promise.all(["index.html", "feed.xml", "atom.xml", "feed.json", "sitemap.xml", "archive/index.html"].map((p) => readFile(join(root, "dist", p), "utf8")))).join("\n");
     expect(everything).not.toContain("Still a draft");
+    expect(everything).not.toContain("Unfinished investigation");
+    expect(everything).not.toContain("Notes to self");
+    expect(result.files.flatMap((f) => f.messages.map(String))).toEqual([]);
     expect(everything).not.toContain("Next week");
     const later = await build({ root, now: new Date("2026-12-06T09:00:00Z"), out: join(root, "dist"), cacheDir: false });
     expect(later.articles.map((a) => a.title)).toEqual(["Next week", "Out now"]);
