@@ -8,6 +8,7 @@ import { calendarDate } from "./dates.js";
 import { tagUri } from "./ids.js";
 import { aliasPath, paths, withinArticleFolder } from "./paths.js";
 import type { SourceFile } from "./read.js";
+import { foreignKey } from "./foreign-keys.js";
 import { frontMatterSchema } from "./schema.js";
 import { fieldRule, fileError, fileWarning } from "../errors/rules.js";
 
@@ -34,7 +35,7 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     }
     fileWarning(file, "front-matter-unclosed", `this line is a YAML comment, and is left out. If it is a heading of the article, the front matter is not closed before it: ${closes}`, place);
   }
-  const fm = parseYaml(split.yaml, schema, file, { line: 2, rule: "front-matter" });
+  const fm = parseYaml(split.yaml, schema, file, { line: 2, rule: "front-matter", unknownKey: foreignKey });
   if (!fm) return undefined;
 
   const name = posix.basename(source.path) === "index.md" ? posix.basename(posix.dirname(source.path)) : posix.basename(source.path, ".md");

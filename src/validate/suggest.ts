@@ -9,11 +9,6 @@ const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   date: ["pubdate", "publishdate", "pubdatetime", "published_at", "publish_date", "created", "created_at"],
 };
 
-/** Front matter keys other generators act on that Presswork has no counterpart for, and what to do instead, by the key in lower case. */
-export const NOT_TAKEN: Readonly<Record<string, string>> = Object.fromEntries(
-  ["expirydate", "expiry_date", "unpublishdate"].map((key) => [key, "Presswork never takes an article down on a date, so this one stays on the site and in the feeds after it; to take it down then, set draft: true or remove the file"]),
-);
-
 /**
  * Returns the candidate `word` likely means: the one another generator's
  * key stands for (`description` for `summary`), or the closest by edit

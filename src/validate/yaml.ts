@@ -1,7 +1,7 @@
 import { LineCounter, isAlias, isCollection, isMap, isNode, isPair, isScalar, parseDocument, visit, type Document, type Node } from "yaml";
 import type { VFile } from "vfile";
 import { toJSONSchema, type z } from "zod";
-import { didYouMean, NOT_TAKEN } from "./suggest.js";
+import { didYouMean } from "./suggest.js";
 import { article, quote } from "./words.js";
 import { fileError, fileWarning, fieldRule, FIELD_RULES } from "../errors/rules.js";
 
@@ -11,6 +11,8 @@ export interface YamlPlace {
   line: number;
   /** The family of the rule ids of its messages (see FIELD_RULES), and the source they are reported as. */
   rule: keyof typeof FIELD_RULES;
+  /** What an unknown key at the top would do that its own message must say (see foreignKey), instead of a did-you-mean warning. */
+  unknownKey?: (key: string, value: unknown, data: Record<string, unknown>) => { fatal: boolean; reason: string } | undefined;
 }
 
 interface Located {
@@ -83,7 +85,7 @@ export function parseYaml<S extends z.ZodType>(
     fileError(file, "shape", `${place.rule} must be a mapping of keys to values, one key: value a line`, { place: { line: place.line, column: 1 }, source: place.rule });
     return undefined;
   }
-  warnUnknownKeys(doc.contents, shapeOf(schema), [], file, place, span);
+  warnUnknownKeys(doc.contents, shapeOf(schema), [], file, place, span, data as Record<string, unknown>);
   if (place.rule === "front-matter") warnCutByComments(doc, text, file, place, span);
 
   const result = schema.safeParse(data, { error: inOurWords });
@@ -286,6 +288,7 @@ function warnUnknownKeys(
   file: VFile,
   place: YamlPlace,
   span: Span,
+  data: Record<string, unknown>,
 ): void {
   if (!isMap(node)) return;
   const object = objectOf(shape);
@@ -294,16 +297,15 @@ function warnUnknownKeys(
   for (const pair of node.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     if (key === undefined) continue;
-    if (known && !known.includes(key)) {
-      const instead = place.rule === "front-matter" && path.length === 0 ? NOT_TAKEN[key.toLowerCase()] : undefined;
+    const at = { place: span(isScalar(pair.key) ? pair.key.range : undefined), source: place.rule };
+    const foreign = known && !known.includes(key) && path.length === 0 ? place.unknownKey?.(key, data[key], data) : undefined;
+    if (foreign?.fatal) fileError(file, fieldRule(place.rule, "unread"), foreign.reason, at);
+    else if (foreign) fileWarning(file, "unknown-key", foreign.reason, at);
+    else if (known && !known.includes(key)) {
       const hint = didYouMean(key, known);
       const where = path.length ? ` in '${path.join(".")}'` : "";
-      const why = instead ? `: ${instead}.` : hint ? `: did you mean '${hint}'?` : ".";
-      fileWarning(file, "unknown-key", `unknown key '${key}'${where}${why} It is ignored.`, {
-        place: span(isScalar(pair.key) ? pair.key.range : undefined),
-        source: place.rule,
-      });
+      fileWarning(file, "unknown-key", `unknown key '${key}'${where}${hint ? `: did you mean '${hint}'?` : "."} It is ignored.`, at);
     }
-    warnUnknownKeys(pair.value, object?.properties?.[key] ?? record, [...path, key], file, place, span);
+    warnUnknownKeys(pair.value, object?.properties?.[key] ?? record, [...path, key], file, place, span, data);
   }
 }
