@@ -36,6 +36,7 @@ export const RULES = {
   "image-alt": { source: "markdown", summary: "an image without alt text" },
   "heading-order": { source: "markdown", summary: "a level-1 heading in an article's body" },
   "table-cells": { source: "markdown", summary: "a table row with more cells than its header, whose extra cells GFM leaves out" },
+  "foreign-code": { source: "markdown", summary: "template code or a shortcode of another tool (Jekyll, Hugo, WordPress) in an article's text, which reaches readers as it stands" },
   "html-dropped": { source: "markdown", summary: "raw HTML in an article that its allow-list leaves out (a frame, a video, inline SVG, a script)" },
   yaml: { source: "yaml", summary: "YAML that does not parse (front matter, config, record)" },
   shape: { source: "yaml", summary: "a YAML block that is not a mapping of keys to values" },

@@ -17,6 +17,7 @@ import { dropNoteReferences, findKeyPoints, liftKeyPoints } from "./key-points.j
 import { warnDropped } from "./dropped.js";
 import { sanitizeSchema } from "./sanitize.js";
 import { warnExtraCells } from "./table-cells.js";
+import { warnForeignCode } from "./foreign-code.js";
 import { hasRaw } from "./walk.js";
 import { PressworkError } from "../errors/error.js";
 
@@ -54,6 +55,7 @@ function remarkArticle() {
       else dropNoteReferences(section.list);
     }
     warnExtraCells(tree, file);
+    warnForeignCode(tree, file);
     const lifted = section && !file.data.keyPointsUnread;
     file.data.stats = bodyStats(lifted ? { ...tree, children: tree.children.filter((_, i) => i !== section.start && i !== section.start + 1) } : tree);
   };

@@ -1,6 +1,7 @@
-import type { Parent, Root, Table } from "mdast";
+import type { Root, Table } from "mdast";
 import type { VFile } from "vfile";
 import { fileWarning } from "../errors/rules.js";
+import { eachMdastNode } from "./walk.js";
 
 /**
  * Warns of each table row with more cells than the table's header: GFM
@@ -8,13 +9,9 @@ import { fileWarning } from "../errors/rules.js";
  * inside a cell (in code too) that was meant as text.
  */
 export function warnExtraCells(tree: Root, file: VFile): void {
-  const visit = (node: Parent) => {
-    for (const child of node.children) {
-      if (child.type === "table") checkTable(child, file);
-      else if ("children" in child) visit(child);
-    }
-  };
-  visit(tree);
+  eachMdastNode(tree, (node) => {
+    if (node.type === "table") checkTable(node, file);
+  });
 }
 
 function checkTable(table: Table, file: VFile): void {

@@ -1,4 +1,5 @@
 import type { Element, Root } from "hast";
+import type { Nodes as MdastNodes, Parent as MdastParent } from "mdast";
 
 /**
  * Calls `each` on every element of a hast tree, parents before children, as
@@ -17,4 +18,12 @@ export function eachElement(tree: Root | Element, each: (node: Element) => void)
 /** Whether a hast tree holds raw HTML (a `raw` node) anywhere. */
 export function hasRaw(tree: Root | Element): boolean {
   return tree.children.some((child) => child.type === "raw" || (child.type === "element" && hasRaw(child)));
+}
+
+/** Calls `each` on every node under a Markdown (mdast) tree, parents before children. */
+export function eachMdastNode(tree: MdastParent, each: (node: MdastNodes) => void): void {
+  for (const child of tree.children) {
+    each(child);
+    if ("children" in child) eachMdastNode(child, each);
+  }
 }
