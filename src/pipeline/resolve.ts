@@ -63,6 +63,8 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
     const name = articleName(path);
     byName.set(name, [...(byName.get(name) ?? []), path]);
   }
+  // A file by its path in lower case: a link that names it in other letters works on a Mac's disk and on no web server.
+  const byLowerCase = new Map([...assets].map((asset) => [asset.toLowerCase(), asset]));
   const elsewhere = (from: string, path: string) => {
     const [only, ...more] = byName.get(articleName(path)) ?? [];
     return only === undefined || more.length > 0 ? "" : `: did you mean ${posix.relative(posix.dirname(from), only)}?`;
@@ -81,7 +83,9 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
     const owner = bySource.get(from);
     // www.example.com written without its scheme reads as a file next to the article.
     const web = /^www\.[^/\s]+\.[a-z]{2,}/i.test(url) ? `: for the web address, write https://${url}` : "";
-    if (!assets.has(path) || !owner) return { kind: "error", reason: `links to ${url}, but there is no file ${path}${web}` };
+    const cased = byLowerCase.get(path.toLowerCase());
+    const named = cased && !assets.has(path) ? `: the file is named ${posix.relative(posix.dirname(from), cased)}, and a web server tells names apart by case` : "";
+    if (!assets.has(path) || !owner) return { kind: "error", reason: `links to ${url}, but there is no file ${path}${web}${named}` };
     const sitePath = assetSitePath({ source: { path: owner.path }, slug: owner.slug }, path);
     if (sitePath === undefined) return { kind: "error", reason: `links to ${path}, outside the article's folder: move the file next to the article` };
     return { kind: "asset", sitePath, source: path };

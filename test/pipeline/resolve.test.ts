@@ -54,6 +54,11 @@ describe("makeResolver", () => {
     expect(resolve("articles/open-fab/index.md", "../shared/logo.png")).toEqual({ kind: "error", reason: "links to articles/shared/logo.png, outside the article's folder: move the file next to the article" });
     expect(resolve("articles/open-fab/index.md", "missing.png")).toEqual({ kind: "error", reason: "links to missing.png, but there is no file articles/open-fab/missing.png" });
   });
+
+  it("names the file a link means in other letters, which a Mac's disk finds and a web server does not", () => {
+    expect(resolve("articles/open-fab/index.md", "Wafer.PNG")).toEqual({ kind: "error", reason: "links to Wafer.PNG, but there is no file articles/open-fab/Wafer.PNG: the file is named wafer.png, and a web server tells names apart by case" });
+    expect(resolve("articles/town-fibre.md", "shared/LOGO.png")).toEqual({ kind: "error", reason: "links to shared/LOGO.png, but there is no file articles/shared/LOGO.png: the file is named shared/logo.png, and a web server tells names apart by case" });
+  });
 });
 
 describe("links in a rendered body", () => {
