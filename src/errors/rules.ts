@@ -51,6 +51,7 @@ export const RULES = {
   mjml: { source: "issues", summary: "the email's MJML is invalid" },
   "newsletter-subject": { source: "issues", summary: "the subject template renders empty or with a line break" },
   "email-size": { source: "issues", summary: "an issue is close to or over Gmail's clipping size" },
+  "note-name": { source: "issues", summary: "a file in newsletter/notes/ not named for an issue's number, which no issue shows" },
   "newsletter-missed": { source: "issues", summary: "an article dated before the last issue, which went out without it: no issue will carry it" },
   "issue-picture-gone": { source: "issues", summary: "a sent issue's email shows a picture from the site that the site no longer has" },
   "issue-link-gone": { source: "issues", summary: "a sent issue links to an article's page that is gone, and no article lists the address in its aliases" },

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -26,8 +26,11 @@ import { absoluteUrl } from "../content/paths.js";
 import { calendarDate } from "../content/dates.js";
 import { fileError, fileWarning } from "../errors/rules.js";
 
+/** The folder of the editor's notes, relative to the project root. */
+const NOTES_DIR = "newsletter/notes";
+
 /** Where the editor's note for issue N lives, relative to the project root. */
-export const notePath = (n: number) => `newsletter/notes/${n}.md`;
+export const notePath = (n: number) => `${NOTES_DIR}/${n}.md`;
 
 /** The newsletter's state in a project: its record, templates, past issues and the next one. */
 export interface NewsletterState {
@@ -104,6 +107,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
   const { record, issues, files } = await readRecord(root, state ?? { config, env: process.env });
+  files.push(...misnamedNotes(root));
   if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], unfrozen: [], files };
   const templates = readEmailTemplates(root);
   // Compiled issues, MJML results and the mark of valid templates; a build keeps what it used and drops the rest.
@@ -343,6 +347,31 @@ function readNote(root: string, path: string): { text: string; file: VFile } | u
 async function compileIssueOf(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, thread: MjmlThread | undefined): Promise<CompiledIssue> {
   const { compileIssue } = await import("../issues/render.js");
   return compileIssue(plan, config, newsletter, templates, rememberedMjml(undefined, thread, []));
+}
+
+/**
+ * The files in newsletter/notes/ that no issue reads: `03.md`,
+ * `issue-3.md`, `3.markdown`, `next.md`. The issue goes out without the
+ * note its editor wrote; each is a warning naming the file it must be.
+ * Files starting with `_` or `.` are the editor's own, as under articles/.
+ */
+function misnamedNotes(root: string): VFile[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, NOTES_DIR), { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => !/^[1-9]\d*\.md$/.test(name) && !/^[_.]/.test(name))
+    .sort()
+    .map((name) => {
+      const number = /\d+/.exec(name)?.[0];
+      const file = new VFile({ path: `${NOTES_DIR}/${name}` });
+      const rename = number && Number(number) > 0 ? `: rename it ${Number(number)}.md` : ", like 3.md for issue #3";
+      fileWarning(file, "note-name", `is no editor's note, and no issue shows it: a note is named for its issue's number${rename}`, { place: { line: 1, column: 1 } });
+      return file;
+    });
 }
 
 function readOptional(path: string): string | undefined {
