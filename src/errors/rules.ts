@@ -33,6 +33,7 @@ export const RULES = {
   "feed-item-size": { source: "feeds", summary: "an article's body is too large for a feed item; feeds carry its summary" },
   "broken-link": { source: "markdown", summary: "a link to another article or a file that does not exist" },
   "broken-anchor": { source: "markdown", summary: "a link to a part of an article that has no heading of that id" },
+  "site-link": { source: "markdown", summary: "a link or picture that names a place on the site by its address where the build makes no file" },
   "image-alt": { source: "markdown", summary: "an image without alt text" },
   "heading-order": { source: "markdown", summary: "a level-1 heading in an article's body" },
   "table-cells": { source: "markdown", summary: "a table row with more cells than its header, whose extra cells GFM leaves out" },

@@ -38,6 +38,8 @@ export interface LocalLinks {
   resolved: Array<[url: string, resolution: Resolution]>;
   /** The links to a part of an article by its file (`other.md#part`) and their places: checked once every body is rendered (see checkArticleFragments). */
   fragments?: Array<[url: string, line: number, column: number]>;
+  /** The links and pictures that name a place on the site by its address (`/tags/x/`, the site's own URL), with their places and whether each is a picture: checked against the pages the build makes (see checkSiteLinks). */
+  siteLinks?: Array<[url: string, line: number, column: number, picture: boolean]>;
 }
 
 /**
@@ -48,11 +50,14 @@ export interface LocalLinks {
  * neither. Returns the URL slots, so each serialisation can point them at
  * its own base.
  */
-export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve: Resolver, idPrefix: string): LocalLinks & { slots: UrlSlot[] } {
+export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve: Resolver, idPrefix: string, siteUrl: string): LocalLinks & { slots: UrlSlot[] } {
   const found: LocalLinks = { assets: [], resolved: [] };
   const ids = elementIds(tree);
   const fragments: NonNullable<LocalLinks["fragments"]> = [];
+  const siteLinks: NonNullable<LocalLinks["siteLinks"]> = [];
   const slots = mapUrls(tree, (url, node) => {
+    const start = node.position?.start;
+    if (start && !url.startsWith("//") && ((url.startsWith("/") && !isRootSourceLink(url)) || url.startsWith(siteUrl))) siteLinks.push([url, start.line, start.column, node.tagName !== "a"]);
     if (url.startsWith("#")) {
       const target = fragmentId(url);
       if (ids.has(idPrefix + target) && !ids.has(target)) return `#${idPrefix}${target}`;
@@ -69,11 +74,10 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
       return url;
     }
     if (resolution.kind === "asset") found.assets.push([resolution.source, resolution.sitePath]);
-    const start = node.position?.start;
     if (resolution.kind === "article" && resolution.sitePath.includes("#") && start) fragments.push([url, start.line, start.column]);
     return `/${resolution.sitePath}`;
   });
-  return { ...found, ...(fragments.length > 0 ? { fragments } : {}), slots };
+  return { ...found, ...(fragments.length > 0 ? { fragments } : {}), ...(siteLinks.length > 0 ? { siteLinks } : {}), slots };
 }
 
 /** The id a fragment (`#part`, or a URL ending in one) names, percent-decoded as a browser does. */

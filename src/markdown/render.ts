@@ -66,7 +66,7 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   const items = file.data.keyPointsItems ?? [];
   const lifted = items.filter((item): item is Element => item !== undefined);
   tree.children.push(...lifted);
-  const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX);
+  const { slots, ...links } = resolveLocalUrls(tree, file, from, target.resolve, ID_PREFIX, target.siteUrl);
   const images: Element[] = [];
   /** Code blocks and tables, which scroll sideways on a narrow screen. */
   const scrollers: Element[] = [];

@@ -34,7 +34,7 @@ import { prepareNewsletter, previewKey, type NewsletterState } from "./newslette
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
-import { assetSitePath, checkArticleFragments, linkTargets, type LinkTarget } from "./resolve.js";
+import { assetSitePath, checkArticleFragments, checkSiteLinks, linkTargets, type LinkTarget } from "./resolve.js";
 import { stage } from "./timings.js";
 import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
 import { fieldRule, fileError, fileWarning } from "../errors/rules.js";
@@ -165,6 +165,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
       // The pictures each email a send started shows, read once for the copies they need and for those gone.
       const shown = (letter?.issues ?? []).map(({ issue }) => ({ number: issue.number, urls: picturesIn(issue.content?.html ?? "") }));
       const plan = await planSite(store, options.root, config, articles, output, metaDigest, redirects, shown, letter);
+      checkSiteLinks(articles, (path) => planned(plan, path), config.site.url);
       const warnings = sentIssueWarnings(gone, picturesGone(plan, shown, config.site.url));
       if (warnings.messages.length > 0) files.push(warnings);
       // An old address where the site has a file of its own.
