@@ -48,11 +48,20 @@ export function parseYaml<S extends z.ZodType>(
   const span: Span = (range) => (range ? { start: at(range[0]), end: at(range[1]) } : undefined);
 
   if (doc.errors.length > 0) {
+    const lines = text.split("\n");
+    // A line indented under a key's value (`  draft: true` after `date: …`) continues that value: one error, on the indented line, says so.
+    const indentedKey = doc.errors.some((error) => error.code === "BLOCK_AS_IMPLICIT_KEY") ? lines.findIndex((line, i) => i > 0 && /^[ \t]+[\w-]+:(?:\s|$)/.test(line) && !/:\s*$/.test(lines[i - 1] ?? "") && !/^[ \t]/.test(lines[i - 1] ?? "")) : -1;
+    if (indentedKey >= 0) {
+      fileError(file, "yaml", "YAML: this line is indented, so it reads as more of the value above it, not as a key of its own: take the spaces off its start", { place: { line: place.line + indentedKey, column: 1 }, source: place.rule });
+      return undefined;
+    }
     for (const error of doc.errors) {
-      const reason = `YAML: ${YAML_ERRORS[error.code]?.(error.message) ?? error.message.split("\n")[0]}`;
+      const line = lines[counter.linePos(error.pos[0]).line - 1] ?? "";
+      // `title: 'It's here'`: the quote inside ends the value, and the rest is left over.
+      const quoted = error.code === "UNEXPECTED_TOKEN" ? /^\s*(?:- )?([\w-]+):\s*((["']).*?)\s*$/.exec(line) : null;
+      const reason = quoted ? `YAML: ${closedEarly(quoted[1] as string, quoted[2] as string, quoted[3] as string)}` : `YAML: ${YAML_ERRORS[error.code]?.(error.message) ?? error.message.split("\n")[0]}`;
       // The parser finds an unclosed quote where the block ends: the place to show is the line that opens it.
       const quote = error.code === "MISSING_CHAR" ? /closing (["'])/.exec(error.message)?.[1] : undefined;
-      const lines = text.split("\n");
       let opened = quote ? lines.findIndex((line) => line.split(quote).length % 2 === 0) : -1;
       let why = reason;
       // A list left open is found where the block ends: the line to show is the one that opens it, where a " #" may have made the rest a comment.
@@ -155,6 +164,19 @@ function warnCutByComments(doc: Document, text: string, file: VFile, place: Yaml
       });
     },
   });
+}
+
+/**
+ * Why a value in quotes that holds its own quote mark (`title: 'It's
+ * here'`) ends early, with the line written so that it reads whole: in the
+ * other quotes, or with the mark doubled (single quotes) or escaped
+ * (double quotes).
+ */
+function closedEarly(key: string, value: string, mark: string): string {
+  const inner = value.slice(1, value.length > 1 && value.endsWith(mark) ? -1 : undefined);
+  const other = mark === "'" ? '"' : "'";
+  const fixed = !inner.includes(other) ? `${other}${inner}${other}` : mark === "'" ? `'${inner.replaceAll("'", "''")}'` : `"${inner.replaceAll('"', '\\"')}"`;
+  return `the ${mark === "'" ? "apostrophe" : "quote mark"} inside this value ends it, as the quotes around it do: write ${key}: ${fixed}`;
 }
 
 /** The key of the first top-level pair whose aliases, with the pairs before it, expand past the parser's limit. */
