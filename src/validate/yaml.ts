@@ -50,7 +50,7 @@ export function parseYaml<S extends z.ZodType>(
   if (doc.errors.length > 0) {
     const lines = text.split("\n");
     // A line indented under a key's value (`  draft: true` after `date: …`) continues that value: one error, on the indented line, says so.
-    const indentedKey = doc.errors.some((error) => error.code === "BLOCK_AS_IMPLICIT_KEY") ? lines.findIndex((line, i) => i > 0 && /^[ \t]+[\w-]+:(?:\s|$)/.test(line) && !/:\s*$/.test(lines[i - 1] ?? "") && !/^[ \t]/.test(lines[i - 1] ?? "")) : -1;
+    const indentedKey = doc.errors.some((error) => error.code === "BLOCK_AS_IMPLICIT_KEY") ? lines.findIndex((line, i) => i > 0 && /^[ \t]+[\w-]+:(?:\s|$)/.test(line) && /^[\w-]+:[ \t]+[^\s#]/.test(lines[i - 1] ?? "")) : -1;
     if (indentedKey >= 0) {
       fileError(file, "yaml", "YAML: this line is indented, so it reads as more of the value above it, not as a key of its own: take the spaces off its start", { place: { line: place.line + indentedKey, column: 1 }, source: place.rule });
       return undefined;
