@@ -76,7 +76,10 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
     if (target) {
       if (target.broken) return { kind: "error", reason: `links to ${path}, whose front matter has errors: fix them there, and this link works` };
       if (target.draft) return { kind: "error", reason: `links to ${path}, which is a draft and will not be published` };
-      if (target.published > now) return { kind: "error", reason: `links to ${path}, which is not published until ${new Date(target.published).toISOString()}` };
+      if (target.published > now) {
+        const when = new Date(target.published).toISOString().replace("T", " ").replace(/:00\.000Z$/, " UTC");
+        return { kind: "error", reason: `links to ${path}, which is not published until ${when}: readers would find nothing there until then. Link to it once it is out` };
+      }
       return { kind: "article", sitePath: paths.article(target.slug) + fragment };
     }
     if (path.endsWith(".md")) return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path)}` };

@@ -40,7 +40,7 @@ describe("makeResolver", () => {
 
   it("refuses links to drafts, to articles not yet published at the build's time, and to articles that do not exist", () => {
     expect(resolve("articles/town-fibre.md", "secret.md")).toEqual({ kind: "error", reason: "links to articles/secret.md, which is a draft and will not be published" });
-    expect(resolve("articles/town-fibre.md", "later.md")).toEqual({ kind: "error", reason: "links to articles/later.md, which is not published until 2026-12-24T09:00:00.000Z" });
+    expect(resolve("articles/town-fibre.md", "later.md")).toEqual({ kind: "error", reason: "links to articles/later.md, which is not published until 2026-12-24 09:00 UTC: readers would find nothing there until then. Link to it once it is out" });
     expect(makeResolver(articles, assets, Date.parse("2026-12-25T00:00:00Z"))("articles/town-fibre.md", "later.md")).toEqual({ kind: "article", sitePath: "articles/later/" });
     expect(resolve("articles/town-fibre.md", "gone.md")).toEqual({ kind: "error", reason: "links to gone.md, but there is no article articles/gone.md" });
   });
