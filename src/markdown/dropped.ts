@@ -44,6 +44,7 @@ function droppedReason(node: Element): string {
     return `${tag} is left out: an article cannot embed ${embed}, so readers would not see it. Link to it instead: [Watch it where it is hosted](${typeof source === "string" ? source : "https://…"})`;
   }
   if (node.tagName === "svg") return `${tag} is left out: an article cannot hold inline SVG. Save the drawing as a .svg file beside the article and show it as an image: ![What it shows](drawing.svg)`;
+  if (node.tagName === "style") return `${tag} is left out with all it holds: an article takes no styles of its own; the site's stylesheet and the email's templates style it`;
   if (stripped.has(node.tagName)) return `${tag} is left out with all it holds: an article's HTML never runs scripts`;
   return `${tag} is left out (what it holds stays): an article's HTML allow-list does not take it. Meant as text? Write it as code: \`${tag}\``;
 }

@@ -18,4 +18,6 @@ export const sanitizeSchema: Schema = {
     abbr: ["title"],
   },
   protocols: { ...defaultSchema.protocols, src: ["http", "https", "data"] },
+  // A style element's rules would stay as text on the page, the feeds and the email: it goes whole, as a script does.
+  strip: [...(defaultSchema.strip ?? []), "style"],
 };

@@ -51,6 +51,7 @@ beforeAll(async () => {
     const point = `## Quick Reads\n\n- Point before.\n- ${payload.replaceAll("\n", "\n  ")}${payload.startsWith("[ref") ? "\n\n[r]: javascript:alert(1)" : ""}\n\nParagraph after.`;
     files[`q${String(i).padStart(2, "0")}.md`] = article(`title: Point payload ${i}\ndate: 2026-11-02T00:${String(i).padStart(2, "0")}:00Z`, point);
   });
+  files["styled.md"] = article("title: Styled\ndate: 2026-10-02", "Before.\n\n<style>.pull-quote { color: red }</style>\n\nAfter.");
   files["allowed.md"] = article("title: Allowed\ndate: 2026-10-01", '<img src="data:image/png;base64,iVBORw0KGgo=" alt="dot"> <mark>marked</mark> <abbr title="World Wide Web">WWW</abbr>');
   root = await tempProject({ articles: files, config: (await readFile(join(import.meta.dirname, "../../presswork.config.yaml"), "utf8")).replace("limit: 20", "limit: 100") });
   const result = await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
@@ -62,7 +63,7 @@ afterAll(removeProjects);
 describe("untrusted HTML in articles", () => {
   it("has a corpus of at least 25 payloads", () => {
     expect(payloads.length).toBeGreaterThanOrEqual(25);
-    expect(articles).toHaveLength(2 * payloads.length + 1);
+    expect(articles).toHaveLength(2 * payloads.length + 2);
     expect(articles.filter((a) => a.title.startsWith("Point payload") && a.points[0] === "Point before.")).toHaveLength(payloads.length);
   });
 
@@ -92,10 +93,18 @@ describe("untrusted HTML in articles", () => {
   });
 
   it("keeps the text around a payload and the markup the allow-list permits", () => {
-    for (const a of articles.filter((a) => a.title !== "Allowed")) expect(a.body.html.web, `${a.title}: ${a.pointsHtml.web.join(" | ")}`).toContain("Paragraph");
+    for (const a of articles.filter((a) => a.title !== "Allowed" && a.title !== "Styled")) expect(a.body.html.web, `${a.title}: ${a.pointsHtml.web.join(" | ")}`).toContain("Paragraph");
     const allowed = articles.find((a) => a.title === "Allowed")?.body.html.web ?? "";
     expect(allowed).toContain('src="data:image/png;base64,iVBORw0KGgo="');
     expect(allowed).toContain("<mark>marked</mark>");
     expect(allowed).toContain('<abbr title="World Wide Web">WWW</abbr>');
+  });
+
+  it("leaves a <style> element out with the rules it holds, which would otherwise show as text", () => {
+    const styled = articles.find((a) => a.title === "Styled") as Article;
+    for (const html of [styled.body.html.web, styled.body.html.feed, styled.body.html.email]) {
+      expect(html).toContain("After.");
+      expect(html).not.toContain("pull-quote");
+    }
   });
 });
