@@ -102,7 +102,9 @@ export function missingPart(url: string, ids: ReadonlySet<string>, where: string
   if (target === "" || target.toLowerCase() === "top" || ids.has(target) || (idPrefix !== undefined && ids.has(idPrefix + target))) return undefined;
   const written = [...ids].map((id) => (idPrefix && id.startsWith(idPrefix) ? id.slice(idPrefix.length) : id));
   const hint = closest(target, written);
-  return `no heading ${where} has the id "${target}", so the link opens at the top of the page${hint ? `: did you mean #${hint}?` : ""}`;
+  // A character no one can see or type (the variation selector an emoji leaves in a heading's id) is shown as a link writes it.
+  const shown = hint?.replace(/[\u200b-\u200f\u2060\ufe00-\ufe0f]/g, (c) => encodeURIComponent(c));
+  return `no heading ${where} has the id "${target}", so the link opens at the top of the page${shown ? `: did you mean #${shown}?` : ""}`;
 }
 
 /** The ids of a tree's elements, and the names of its `<a name>` anchors, which a fragment finds too. */
