@@ -35,7 +35,8 @@ export function readMeta(source: SourceFile, config: Config, assets: ReadonlyMap
     }
     fileWarning(file, "front-matter-unclosed", `this line is a YAML comment, and is left out. If it is a heading of the article, the front matter is not closed before it: ${closes}`, place);
   }
-  const fm = parseYaml(split.yaml, schema, file, { line: 2, rule: "front-matter", unknownKey: foreignKey });
+  const byDefault = config.defaultAuthor === undefined ? [] : [config.defaultAuthor, config.authors[config.defaultAuthor]?.name ?? config.defaultAuthor];
+  const fm = parseYaml(split.yaml, schema, file, { line: 2, rule: "front-matter", unknownKey: (key, value, front) => foreignKey(key, value, front, byDefault) });
   if (!fm) return undefined;
 
   const name = posix.basename(source.path) === "index.md" ? posix.basename(posix.dirname(source.path)) : posix.basename(source.path, ".md");

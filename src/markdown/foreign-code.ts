@@ -5,7 +5,8 @@ import { quote } from "../validate/words.js";
 import { eachMdastNode } from "./walk.js";
 
 /** Template code and shortcodes of the tools articles come from: Hugo's, Liquid's (Jekyll), WordPress's; code spans and blocks are other nodes, and never looked at. */
-const FOREIGN = /\{\{[<%][\s\S]*?[>%]\}\}|\{%[\s\S]*?%\}|\{\{[\s\S]*?\}\}|\[(?:caption|gallery|embed|video|audio|playlist)\b[^\]]*\]/g;
+// A WordPress shortcode has attributes (`[caption id="…"]`) or is closed (`[embed]…[/embed]`): `[audio cuts out]` in a transcript is neither.
+const FOREIGN = /\{\{[<%][\s\S]*?[>%]\}\}|\{%[\s\S]*?%\}|\{\{[\s\S]*?\}\}|\[(caption|gallery|embed|video|audio|playlist)(?:\s+[\w-]+=[^\]]*)?\](?=[\s\S]*\[\/\1\])|\[(?:caption|gallery|embed|video|audio|playlist)\s+[\w-]+=[^\]]*\]/g;
 
 /**
  * Warns of each piece of another tool's template code in an article's

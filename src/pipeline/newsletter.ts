@@ -350,10 +350,10 @@ async function compileIssueOf(plan: IssuePlan, config: Config, newsletter: Newsl
 }
 
 /**
- * The files in newsletter/notes/ that no issue reads: `03.md`,
+ * The Markdown files in newsletter/notes/ that no issue reads: `03.md`,
  * `issue-3.md`, `3.markdown`, `next.md`. The issue goes out without the
  * note its editor wrote; each is a warning naming the file it must be.
- * Files starting with `_` or `.` are the editor's own, as under articles/.
+ * Files starting with `_` or `.`, and a README, are the editor's own.
  */
 function misnamedNotes(root: string): VFile[] {
   let names: string[];
@@ -362,13 +362,15 @@ function misnamedNotes(root: string): VFile[] {
   } catch {
     return [];
   }
+  // Markdown files only (a backup such as 3.md~ is none), and not a README about the folder.
   return names
-    .filter((name) => !/^[1-9]\d*\.md$/.test(name) && !/^[_.]/.test(name))
+    .filter((name) => /\.(?:md|markdown)$/i.test(name) && !/^[1-9]\d*\.md$/.test(name) && !/^[_.]/.test(name) && !/^readme\./i.test(name))
     .sort()
     .map((name) => {
-      const number = /\d+/.exec(name)?.[0];
+      const numbers = name.match(/\d+/g) ?? [];
+      const number = numbers.length === 1 ? Number(numbers[0]) : 0;
       const file = new VFile({ path: `${NOTES_DIR}/${name}` });
-      const rename = number && Number(number) > 0 ? `: rename it ${Number(number)}.md` : ", like 3.md for issue #3";
+      const rename = number > 0 && !names.includes(`${number}.md`) ? `: rename it ${number}.md` : ", like 3.md for issue #3";
       fileWarning(file, "note-name", `is no editor's note, and no issue shows it: a note is named for its issue's number${rename}`, { place: { line: 1, column: 1 } });
       return file;
     });

@@ -137,22 +137,19 @@ export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: st
  * Warns about each link or picture of an article's body that names a place
  * of the site by its address (`/tags/x/`, `/wp-content/photo.jpg`, the
  * site's own URL) where the build makes no file: a page readers would not
- * find, a picture they would not see. Addresses outside the site's base
- * path belong to the rest of its domain, and are left alone. `has` says
+ * find, a picture they would not see. A site-root address is the site's,
+ * under its base path, as the pages write it (see rebaseUrls). `has` says
  * whether the build makes a file, by its path in the output folder.
  */
 export function checkSiteLinks(articles: ReadonlyArray<{ source: { file: VFile }; body: RenderedBody }>, has: (path: string) => boolean, siteUrl: string): void {
-  const base = new URL(siteUrl).pathname;
   for (const { source, body } of articles) {
     for (const [url, line, column, picture] of body.siteLinks ?? []) {
-      let path: string;
+      let file: string;
       try {
-        path = decodeURIComponent(new URL(url, siteUrl).pathname);
+        file = decodeURIComponent((url.startsWith("/") ? url.slice(1) : url.slice(siteUrl.length)).replace(/[?#].*$/, ""));
       } catch {
         continue;
       }
-      if (!path.startsWith(base)) continue;
-      const file = path.slice(base.length);
       if (has(fileFor(file)) || has(`${file}/index.html`)) continue;
       const shown = shownUrl(url);
       fileWarning(source.file, "site-link", picture ? `shows ${shown}, which the site does not have: readers see no picture. Save the picture next to the article and write its file name` : `links to ${shown}, where the site has no page: readers find nothing there. Link to an article by its file (other.md)`, { place: { line, column } });

@@ -9,6 +9,11 @@ const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   date: ["pubdate", "publishdate", "pubdatetime", "published_at", "publish_date", "created", "created_at"],
 };
 
+/** The keys other generators use for what `key` holds, in lower case. */
+export function synonymsOf(key: string): readonly string[] {
+  return Object.hasOwn(SYNONYMS, key) ? (SYNONYMS[key] ?? []) : [];
+}
+
 /**
  * Returns the candidate `word` likely means: the one another generator's
  * key stands for (`description` for `summary`), or the closest by edit

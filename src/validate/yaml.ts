@@ -50,7 +50,9 @@ export function parseYaml<S extends z.ZodType>(
   if (doc.errors.length > 0) {
     const lines = text.split("\n");
     // A line indented under a key's value (`  draft: true` after `date: …`) continues that value: one error, on the indented line, says so.
-    const indentedKey = doc.errors.some((error) => error.code === "BLOCK_AS_IMPLICIT_KEY") ? lines.findIndex((line, i) => i > 0 && /^[ \t]+[\w-]+:(?:\s|$)/.test(line) && /^[\w-]+:[ \t]+[^\s#]/.test(lines[i - 1] ?? "")) : -1;
+    // The parser reports it on the value's line (a colon in a value) or on its own (mapping items out of line).
+    const near = doc.errors.flatMap((error) => [counter.linePos(error.pos[0]).line - 1, counter.linePos(error.pos[0]).line]);
+    const indentedKey = near.find((i) => /^[ \t]+[\w-]+:(?:\s|$)/.test(lines[i] ?? "") && /^[\w-]+:[ \t]+[^\s#]/.test(lines[i - 1] ?? "")) ?? -1;
     if (indentedKey >= 0) {
       fileError(file, "yaml", "YAML: this line is indented, so it reads as more of the value above it, not as a key of its own: take the spaces off its start", { place: { line: place.line + indentedKey, column: 1 }, source: place.rule });
       return undefined;
@@ -58,7 +60,7 @@ export function parseYaml<S extends z.ZodType>(
     for (const error of doc.errors) {
       const line = lines[counter.linePos(error.pos[0]).line - 1] ?? "";
       // `title: 'It's here'`: the quote inside ends the value, and the rest is left over.
-      const quoted = error.code === "UNEXPECTED_TOKEN" ? /^\s*(?:- )?([\w-]+):\s*((["']).*?)\s*$/.exec(line) : null;
+      const quoted = error.code === "UNEXPECTED_TOKEN" ? /^\s*(?:- )?([\w-]+):\s*((["']).*?)\s*(?:\s#.*)?$/.exec(line) : null;
       const reason = quoted ? `YAML: ${closedEarly(quoted[1] as string, quoted[2] as string, quoted[3] as string)}` : `YAML: ${YAML_ERRORS[error.code]?.(error.message) ?? error.message.split("\n")[0]}`;
       // The parser finds an unclosed quote where the block ends: the place to show is the line that opens it.
       const quote = error.code === "MISSING_CHAR" ? /closing (["'])/.exec(error.message)?.[1] : undefined;
@@ -113,7 +115,7 @@ export function parseYaml<S extends z.ZodType>(
     const written = typeof path.at(-1) === "number" ? "-" : `${String(path.at(-1))}:`;
     const why =
       comment && textual
-        ? `'${field}' is empty: ${quote(comment)} is a YAML comment, as a # after a space starts one. Put a value that starts with # in quotes, like ${written} ${JSON.stringify(comment)}`
+        ? `'${field}' is empty: ${quote(comment)} is a YAML comment, as a # after a space starts one. Write it without the #, like ${written} ${comment.slice(1)}, or in quotes to keep it: ${written} ${JSON.stringify(comment)}`
         : `'${field}'${value} ${issue.message}`;
     fileError(file, fieldRule(place.rule, path[0] === undefined ? "shape" : String(path[0])), why, {
       place: span(node?.range) ?? { line: place.line, column: 1 },

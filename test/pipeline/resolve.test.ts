@@ -1,7 +1,7 @@
 import { VFile } from "vfile";
 import { describe, expect, it } from "vitest";
 import { prepareFor, renderBody } from "../../src/markdown/render.js";
-import { makeResolver, type LinkTarget } from "../../src/pipeline/resolve.js";
+import { checkSiteLinks, makeResolver, type LinkTarget } from "../../src/pipeline/resolve.js";
 
 const NOW = Date.parse("2026-11-29T12:00:00Z");
 const articles: LinkTarget[] = [
@@ -71,5 +71,27 @@ describe("links in a rendered body", () => {
     // A .md path outside articles/ may be a page of a larger site the archive is part of: it stays as written.
     expect(body.html.web).toContain('<a href="/articles/town-fibre/#prices">the fibre story</a>, <a href="/articles/open-silicon-fab/">the fab</a>, <a href="/about/">about us</a> and <a href="/README.md">the guide</a>');
     expect(body.html.feed).toContain('<a href="https://news.example/articles/town-fibre/#prices">the fibre story</a>');
+  });
+});
+
+describe("checkSiteLinks", () => {
+  it("reads a site-root link under the site's path, as the page writes it, and the site's own URL as the page it names", () => {
+    const file = new VFile({ path: "articles/a.md" });
+    const siteLinks: Array<[string, number, number, boolean]> = [
+      ["/tags/chips/", 3, 1, false],
+      ["/tags/nope/", 4, 1, false],
+      ["/news/tags/chips/", 5, 1, false],
+      ["https://example.com/news/articles/gone/", 6, 1, false],
+      ["https://example.com/news/feed.xml?x=1", 7, 1, false],
+      ["/wp-content/old.jpg", 8, 1, true],
+    ];
+    const made = new Set(["tags/chips/index.html", "feed.xml"]);
+    checkSiteLinks([{ source: { file }, body: { siteLinks } as never }], (path) => made.has(path), "https://example.com/news/");
+    expect(file.messages.map((m) => `${m.line} ${m.reason}`)).toEqual([
+      "4 links to /tags/nope/, where the site has no page: readers find nothing there. Link to an article by its file (other.md)",
+      "5 links to /news/tags/chips/, where the site has no page: readers find nothing there. Link to an article by its file (other.md)",
+      "6 links to https://example.com/news/articles/gone/, where the site has no page: readers find nothing there. Link to an article by its file (other.md)",
+      "8 shows /wp-content/old.jpg, which the site does not have: readers see no picture. Save the picture next to the article and write its file name",
+    ]);
   });
 });
