@@ -130,11 +130,15 @@ function style(node: Element, inPre: boolean): void {
     css = `display:block;width:100%;${width > 0 ? `max-width:${width}px;` : ""}${p["height"] !== undefined ? "height:auto;" : ""}border:0`;
   }
   if (task) css += node.tagName === "li" ? ";list-style-type:none" : ";padding-left:4px";
-  // The column is aligned left for the email's own text: a right-to-left block says so itself, with its alignment,
-  // and a list or quote of such text has its indent and rule on the right.
+  // The column is aligned to the start side of the site's language: a block that reads the other way says so itself
+  // (dir="ltr" from the render, on a right-to-left site), with its alignment, and a list or quote of right-to-left
+  // text has its indent and rule on the right. Code reads left to right in any language.
   if (readsRightToLeft(node)) {
     p["dir"] = "rtl";
     css += `${css ? ";" : ""}text-align:right`;
+  } else if (p["dir"] === "ltr" || node.tagName === "pre") {
+    p["dir"] = "ltr";
+    css += `${css ? ";" : ""}text-align:left`;
   }
   if (p["dir"] === "rtl" && MIRRORED[node.tagName]) css = MIRRORED[node.tagName] as string;
   if (css) p["style"] = css;

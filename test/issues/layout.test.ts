@@ -171,10 +171,11 @@ describe("the email in a browser", () => {
 });
 
 describe("the email of a newsletter in a language written right to left", () => {
-  it("runs right to left: its name at the right, the web link at the left, the Quick Reads rule and the contents' numbers on the right", async () => {
-    const root = await tempProject({ samples: true });
+  it("runs right to left: its name at the right, the web link at the left, the Quick Reads rule, the contents' numbers and a table's first column on the right; English and code at the left", async () => {
+    const arabic = "---\ntitle: مكتب الأخبار\ndate: 2026-11-28\n---\n\nهذه فقرة قصيرة.\n\nA line in English.\n\n| البلدة | السعر |\n| --- | --- |\n| الأولى | ١٠ |\n\n```\nmake build\n```\n";
+    const root = await tempProject({ samples: true, articles: { "arabic-desk.md": arabic } });
     const config = join(root, "presswork.config.yaml");
-    await writeFile(config, (await readFile(config, "utf8")).replace(/^(\s*)language: en\b.*$/m, "$1language: ar"));
+    await writeFile(config, (await readFile(config, "utf8")).replace(/^(\s*)language: en\b.*$/m, "$1language: ar").replace("content: summary", "content: full"));
     const result = await assemble({ root, now: NOW, cacheDir: false });
     const issue = result.newsletter?.next;
     if (!issue) throw new Error("no issue planned");
@@ -199,8 +200,15 @@ describe("the email of a newsletter in a language written right to left", () => 
         web: gaps(find("p", "View in your browser")),
         panel: [getComputedStyle(panel).borderRightWidth, getComputedStyle(panel).borderLeftWidth],
         numbers: contents.getBoundingClientRect().right - (contents.querySelector("li") as HTMLElement).getBoundingClientRect().right,
+        english: gaps(find("p", "A line in English.")),
+        code: gaps(find("pre", "make build")),
+        columns: ["البلدة", "السعر"].map((text) => find("th", text).getBoundingClientRect().left),
       };
     });
+    expect(seen.english.left, JSON.stringify(seen.english)).toBeLessThan(2);
+    expect(seen.english.right).toBeGreaterThan(100);
+    expect(seen.code.left, JSON.stringify(seen.code)).toBeLessThan(2);
+    expect(seen.columns[0], JSON.stringify(seen.columns)).toBeGreaterThan(seen.columns[1] as number);
     expect(seen.name.right, JSON.stringify(seen.name)).toBeLessThan(2);
     expect(seen.name.left).toBeGreaterThan(100);
     expect(seen.web.left).toBeLessThan(2);
