@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import type { Element, Root } from "hast";
 import type { VFile } from "vfile";
 import { eachElement } from "./walk.js";
-import { fileError, fileWarning } from "../errors/rules.js";
+import { fileError } from "../errors/rules.js";
 import { closest } from "../validate/suggest.js";
 
 /** Where a document-relative URL in an article leads, or why it leads nowhere. */
@@ -36,7 +36,7 @@ export interface UrlSlot {
 export interface LocalLinks {
   assets: Array<[source: string, sitePath: string]>;
   resolved: Array<[url: string, resolution: Resolution]>;
-  /** The links to a part of an article by its file (`other.md#part`) and their places: checked once every body is rendered (see checkArticleFragments). */
+  /** The links to a part of an article by its file (`other.md#part`), and to a part of this one its body lacks (`#part`), with their places: checked once every body is rendered (see checkArticleFragments). */
   fragments?: Array<[url: string, line: number, column: number]>;
   /** The links and pictures that name a place on the site by its address (`/tags/x/`, the site's own URL), with their places and whether each is a picture: checked against the pages the build makes (see checkSiteLinks). */
   siteLinks?: Array<[url: string, line: number, column: number, picture: boolean]>;
@@ -46,9 +46,9 @@ export interface LocalLinks {
  * Resolves every document-relative URL in the tree to a site-root path
  * (`/articles/x/photo.png`), reporting links to nothing with their place.
  * A link to a part of the same document is pointed at the sanitiser's
- * prefixed id when that is the one it has, and reported when it has
- * neither. Returns the URL slots, so each serialisation can point them at
- * its own base.
+ * prefixed id when that is the one it has, and kept among the fragments
+ * to check when it has neither. Returns the URL slots, so each
+ * serialisation can point them at its own base.
  */
 export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve: Resolver, idPrefix: string, siteUrl: string): LocalLinks & { slots: UrlSlot[] } {
   const found: LocalLinks = { assets: [], resolved: [] };
@@ -61,8 +61,8 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
     if (url.startsWith("#")) {
       const target = fragmentId(url);
       if (ids.has(idPrefix + target) && !ids.has(target)) return `#${idPrefix}${target}`;
-      const missing = missingPart(url, ids, "on this page", idPrefix);
-      if (missing) fileWarning(file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: node.position });
+      // A part the body lacks may be the page's own (its template's), which only the build knows.
+      if (start && missingPart(url, ids, "", idPrefix)) fragments.push([url, start.line, start.column]);
       return url;
     }
     if (url.startsWith("//")) return `https:${url}`;

@@ -5,7 +5,8 @@ import { fileFor, paths, withinArticleFolder } from "../content/paths.js";
 import { fromHtml } from "hast-util-from-html";
 import type { VFile } from "vfile";
 import { fileWarning } from "../errors/rules.js";
-import { elementIds, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
+import { elementIds, fragmentId, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
+import { ID_PREFIX } from "../markdown/processor.js";
 import type { RenderedBody } from "../markdown/render.js";
 
 /** What resolving a link needs to know of the article it leads to. Plain data, so a render worker can hold it. */
@@ -110,28 +111,46 @@ function articleName(path: string): string {
  * build, on cached bodies too, as a link breaks when the heading it names
  * changes.
  */
-export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>): void {
+export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: ReadonlySet<string> = new Set()): void {
   const byPage = new Map(articles.map(({ meta, body }) => [paths.article(meta.slug), body]));
   const idsByPage = new Map<string, Set<string>>();
+  const idsOf = (page: string, body: RenderedBody) => {
+    let ids = idsByPage.get(page);
+    if (!ids) {
+      ids = new Set([...pageIds, ...elementIds(fromHtml(body.html.web, { fragment: true }))]);
+      idsByPage.set(page, ids);
+    }
+    return ids;
+  };
   for (const { meta, body } of articles) {
     for (const [url, line, column] of body.fragments ?? []) {
+      // A part of this page its body lacks (see resolveLocalUrls): the page's template may have it.
+      if (url.startsWith("#")) {
+        if (pageIds.has(fragmentId(url))) continue;
+        const missing = missingPart(url, idsOf(paths.article(meta.slug), body), "on this page", ID_PREFIX);
+        if (missing) fileWarning(meta.source.file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
+        continue;
+      }
       const resolution = body.resolved.find(([written]) => written === url)?.[1];
       if (resolution?.kind !== "article") continue;
       const page = resolution.sitePath.slice(0, resolution.sitePath.indexOf("#"));
       const target = byPage.get(page);
       // An article this run does not render has no page to link to, which the link's own error says.
       if (!target) continue;
-      let ids = idsByPage.get(page);
-      if (!ids) {
-        ids = elementIds(fromHtml(target.html.web, { fragment: true }));
-        idsByPage.set(page, ids);
-      }
-      const missing = missingPart(url, ids, `in ${shownUrl(url.split(/[?#]/)[0] ?? url)}`);
+      const missing = missingPart(url, idsOf(page, target), `in ${shownUrl(url.split(/[?#]/)[0] ?? url)}`);
       if (missing) fileWarning(meta.source.file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
     }
   }
 }
 
+/**
+ * The ids an article's page has outside its body, as the site's templates
+ * write them (`<main id="main">`, `<h2 id="quick-reads">`): those written
+ * out, not made from a value.
+ */
+export function templateIds(templates: readonly string[]): Set<string> {
+  return new Set(templates.flatMap((text) => [...text.matchAll(/\bid="([^"{}]+)"/g)].map((match) => match[1] as string)));
+}
 
 /**
  * Warns about each link or picture of an article's body that names a place
