@@ -162,7 +162,7 @@ function misnamedArticles(files: readonly string[]): VFile[] {
   const found: VFile[] = [];
   for (const path of files) {
     const name = posix.basename(path);
-    if (path.split("/").some((part) => part.startsWith("_")) || !MARKDOWN_NAME.test(name)) continue;
+    if (setAside(path) || !MARKDOWN_NAME.test(name)) continue;
     const stem = name.replace(MARKDOWN_NAME, "");
     if (!name.endsWith(".md")) found.push(warning(path, `is not read as an article: only files named .md are. Rename it ${stem.toLowerCase() === "index" ? "index" : stem}.md`, "article-name"));
     else if (name !== "index.md" && name.toLowerCase() === "index.md") found.push(warning(path, `is read as an article of its own at articles/index/, not as its folder's: rename it index.md`, "article-name"));
@@ -176,7 +176,12 @@ function misnamedArticles(files: readonly string[]): VFile[] {
  * Jekyll keeps out of the site (`_drafts/`).
  */
 function isArticle(path: string): boolean {
-  return path.endsWith(".md") && !path.split("/").some((part) => part.startsWith("_"));
+  return path.endsWith(".md") && !setAside(path);
+}
+
+/** Whether a file's name, or a folder's on its way, starts with `_`: the editor's own, never an article. */
+function setAside(path: string): boolean {
+  return path.split("/").some((part) => part.startsWith("_"));
 }
 
 /**

@@ -61,7 +61,7 @@ export async function validateEmailTemplates(templates: TemplateSources): Promis
     } catch (error) {
       const errors = (error as { errors?: Array<{ line: number; message: string; tagName: string }> }).errors ?? [];
       if (errors.length === 0) throw error;
-      // An attribute given by a template value (align="{{ site.start }}") reads as the placeholder x here: its real value is checked when an issue is compiled.
+      // An attribute given by a template value (align="{{ site.start }}") reads as the placeholder x here: its real value is checked when the email is compiled (an issue by build and send, a service mail when serve starts).
       for (const e of errors.filter((e) => !/ has invalid value: x for type /.test(e.message))) fileError(file, "mjml", `MJML: <${e.tagName}> ${e.message}`, { place: { line: e.line, column: 1 } });
     }
     files.push(file);

@@ -33,9 +33,11 @@ const pipeline = import("./render-job.js");
 
 async function handle(request: WorkerRequest): Promise<void> {
   switch (request.type) {
-    case "init":
-      context = { basePath: request.basePath, siteUrl: request.siteUrl, bareUrls: request.bareUrls, direction: request.direction, resolve: makeResolver(request.targets, new Set(request.assets), request.now) };
+    case "init": {
+      const { type: _init, targets, assets, now, ...target } = request;
+      context = { ...target, resolve: makeResolver(targets, new Set(assets), now) };
       return;
+    }
     case "render": {
       if (!context) throw new PressworkError("internal", "render worker used before init");
       const { prepareJobs, runJob } = await pipeline;

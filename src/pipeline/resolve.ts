@@ -171,7 +171,7 @@ export function checkSiteLinks(articles: ReadonlyArray<{ source: { file: VFile }
       }
       if (has(fileFor(file)) || has(`${file}/index.html`)) continue;
       const shown = shownUrl(url);
-      fileWarning(source.file, "site-link", picture ? `shows ${shown}, which the site does not have: readers see no picture. Save the picture next to the article and write its file name` : `links to ${shown}, where the site has no page: readers find nothing there. Link to an article by its file (other.md)`, { place: { line, column } });
+      fileWarning(source.file, "site-link", picture ? `shows ${shown}, which the site does not have: readers see no picture. Save the picture next to the article and write its file name` : `links to ${shown}, where the site has no page: readers find nothing there. Link to an article by its file (other.md), or to a page the site has`, { place: { line, column } });
     }
   }
 }

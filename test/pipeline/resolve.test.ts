@@ -88,9 +88,9 @@ describe("checkSiteLinks", () => {
     const made = new Set(["tags/chips/index.html", "feed.xml"]);
     checkSiteLinks([{ source: { file }, body: { siteLinks } as never }], (path) => made.has(path), "https://example.com/news/");
     expect(file.messages.map((m) => `${m.line} ${m.reason}`)).toEqual([
-      "4 links to /tags/nope/, where the site has no page: readers find nothing there. Link to an article by its file (other.md)",
-      "5 links to /news/tags/chips/, where the site has no page: readers find nothing there. Link to an article by its file (other.md)",
-      "6 links to https://example.com/news/articles/gone/, where the site has no page: readers find nothing there. Link to an article by its file (other.md)",
+      "4 links to /tags/nope/, where the site has no page: readers find nothing there. Link to an article by its file (other.md), or to a page the site has",
+      "5 links to /news/tags/chips/, where the site has no page: readers find nothing there. Link to an article by its file (other.md), or to a page the site has",
+      "6 links to https://example.com/news/articles/gone/, where the site has no page: readers find nothing there. Link to an article by its file (other.md), or to a page the site has",
       "8 shows /wp-content/old.jpg, which the site does not have: readers see no picture. Save the picture next to the article and write its file name",
     ]);
   });
