@@ -83,7 +83,9 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
       }
       return { kind: "article", sitePath: paths.article(target.slug) + fragment };
     }
-    if (path.endsWith(".md")) return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path)}` };
+    // A file under a folder such as _drafts/ is there, and no article (see readContent).
+    const setAside = path.split("/").some((part) => part.startsWith("_")) ? ": a file or folder whose name starts with _ holds no article" : "";
+    if (path.endsWith(".md")) return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path) || setAside}` };
     const owner = bySource.get(from);
     // www.example.com written without its scheme reads as a file next to the article.
     const web = /^www\.[^/\s]+\.[a-z]{2,}/i.test(url) ? `: for the web address, write https://${url}` : "";

@@ -43,6 +43,7 @@ describe("makeResolver", () => {
     expect(resolve("articles/town-fibre.md", "later.md")).toEqual({ kind: "error", reason: "links to articles/later.md, which is not published until 2026-12-24 09:00 UTC: readers would find nothing there until then. Link to it once it is out" });
     expect(makeResolver(articles, assets, Date.parse("2026-12-25T00:00:00Z"))("articles/town-fibre.md", "later.md")).toEqual({ kind: "article", sitePath: "articles/later/" });
     expect(resolve("articles/town-fibre.md", "gone.md")).toEqual({ kind: "error", reason: "links to gone.md, but there is no article articles/gone.md" });
+    expect(resolve("articles/town-fibre.md", "_drafts/sequel.md")).toEqual({ kind: "error", reason: "links to _drafts/sequel.md, but there is no article articles/_drafts/sequel.md: a file or folder whose name starts with _ holds no article" });
   });
 
   it("publishes a file next to its article beside the article's page, its name encoded", () => {
