@@ -62,7 +62,7 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
       const target = fragmentId(url);
       if (ids.has(idPrefix + target) && !ids.has(target)) return `#${idPrefix}${target}`;
       // A part the body lacks may be the page's own (its template's), which only the build knows.
-      if (start && missingPart(url, ids, "", idPrefix)) fragments.push([url, start.line, start.column]);
+      if (start && !leadsToPart(target, ids, idPrefix)) fragments.push([url, start.line, start.column]);
       return url;
     }
     if (url.startsWith("//")) return `https:${url}`;
@@ -91,15 +91,24 @@ export function fragmentId(url: string): string {
 }
 
 /**
+ * Whether a fragment's id leads to a part of a document with the given ids:
+ * an id there (or that id with `idPrefix`, to which a link within the
+ * document is pointed), or the top of the page, which HTML gives `#` and
+ * `#top` without any id.
+ */
+function leadsToPart(target: string, ids: ReadonlySet<string>, idPrefix?: string): boolean {
+  return target === "" || target.toLowerCase() === "top" || ids.has(target) || (idPrefix !== undefined && ids.has(idPrefix + target));
+}
+
+/**
  * Why a link to a part of a document (`#part`, `other.md#part`) leads to
- * none of the parts that have the given ids (headings, footnotes, anchors),
- * (`where`: "on this page"), with the id it most likely means; undefined when it leads somewhere: an
- * id there (or that id with `idPrefix`, to which the link is pointed), or
- * the top of the page, which HTML gives `#` and `#top` without any id.
+ * none of its parts (headings, footnotes, anchors), with the id it most
+ * likely means; undefined when it leads somewhere (see leadsToPart).
+ * `where` names the document: "on this page", "in other.md".
  */
 export function missingPart(url: string, ids: ReadonlySet<string>, where: string, idPrefix?: string): string | undefined {
   const target = fragmentId(url);
-  if (target === "" || target.toLowerCase() === "top" || ids.has(target) || (idPrefix !== undefined && ids.has(idPrefix + target))) return undefined;
+  if (leadsToPart(target, ids, idPrefix)) return undefined;
   const written = [...ids].map((id) => (idPrefix && id.startsWith(idPrefix) ? id.slice(idPrefix.length) : id));
   const hint = closest(target, written);
   // A character no one can see or type (the variation selector an emoji leaves in a heading's id) is shown as a link writes it.

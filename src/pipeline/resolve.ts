@@ -5,7 +5,7 @@ import { fileFor, paths, withinArticleFolder } from "../content/paths.js";
 import { fromHtml } from "hast-util-from-html";
 import type { VFile } from "vfile";
 import { fileWarning } from "../errors/rules.js";
-import { elementIds, fragmentId, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
+import { elementIds, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
 import { ID_PREFIX } from "../markdown/processor.js";
 import type { RenderedBody } from "../markdown/render.js";
 
@@ -128,7 +128,6 @@ export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: st
     for (const [url, line, column] of body.fragments ?? []) {
       // A part of this page its body lacks (see resolveLocalUrls): the page's template may have it.
       if (url.startsWith("#")) {
-        if (pageIds.has(fragmentId(url))) continue;
         const missing = missingPart(url, idsOf(paths.article(meta.slug), body), "on this page", ID_PREFIX);
         if (missing) fileWarning(meta.source.file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
         continue;
