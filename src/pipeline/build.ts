@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheKey } from "../cache/key.js";
@@ -34,7 +34,7 @@ import { prepareNewsletter, previewKey, type NewsletterState } from "./newslette
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
-import { assetSitePath, checkArticleFragments, checkSiteLinks, linkTargets, templateIds, type LinkTarget } from "./resolve.js";
+import { assetSitePath, checkArticleFragments, checkSiteLinks, linkTargets, siteTemplateIds, type LinkTarget } from "./resolve.js";
 import { stage } from "./timings.js";
 import { contentError, isPressworkError, PressworkError } from "../errors/error.js";
 import { fieldRule, fileError, fileWarning } from "../errors/rules.js";
@@ -218,7 +218,7 @@ async function renderBodies(
   const { bodies, rendered } = await renderAll(wanted, targets, tree, config, options.now, cache, renderers);
   cache.save();
   const withBodies = wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody }));
-  checkArticleFragments(withBodies, templateIds(siteTemplateTexts(options.root)));
+  checkArticleFragments(withBodies, siteTemplateIds(join(options.root, SITE_TEMPLATES)));
   // Problems only the rendered body shows (placeholder text left in, a body too large for a feed item).
   reviewArticles(withBodies, options.now, { fullContent: config.feeds.fullContent, itemMax: ITEM_CONTENT_MAX });
   const articles = wanted
@@ -497,15 +497,6 @@ function reportPaths(problems: ReadonlyArray<{ path: string; reason: string }>, 
     const file = owner?.source.file ?? configFile;
     fileError(file, "output-path", `the output file ${path} ${reason}`, { place: { line: owner ? fieldLine(owner.source, field) : 1, column: 1 } });
   }
-}
-
-/** The texts of the site's Liquid templates, for the ids they write; none when the folder is missing, which planSite reports. */
-function siteTemplateTexts(root: string): string[] {
-  const dir = join(root, SITE_TEMPLATES);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith(".liquid"))
-    .map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8"));
 }
 
 /** The site templates folder: Liquid templates by name, and static files (CSS, XSL, icons) to copy as they are. */

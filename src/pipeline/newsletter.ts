@@ -19,7 +19,8 @@ import { contentError } from "../errors/error.js";
 import { cacheKey } from "../cache/key.js";
 import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
-import { assetSitePath, makeResolver, resolvesAsBefore, type LinkTarget } from "./resolve.js";
+import { assetSitePath, checkNoteFragments, makeResolver, resolvesAsBefore, siteTemplateIds, type LinkTarget } from "./resolve.js";
+import { SITE_TEMPLATES } from "../site/pages.js";
 import type { LocalLinks, Resolver } from "../markdown/links.js";
 import { decodeSource } from "../content/read.js";
 import { absoluteUrl } from "../content/paths.js";
@@ -137,7 +138,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
     // A full-text email shows the body's pictures; any email, those of the Quick Reads.
     if (newsletter.content === "full" || article.pointsHtml.email.some((point) => point.includes("<img"))) withEmailBodyImages(root, article, config);
   }
-  const next = plan ? await compileCached(root, plan, config, newsletter, templates, resolve, issuesCache, files, thread) : undefined;
+  const next = plan ? await compileCached(root, plan, config, newsletter, templates, resolve, issuesCache, files, thread, articles) : undefined;
   if (next) files.push(sizeReport(next));
   if (next) warnPicturesMailCannotShow(next, config);
   issuesCache?.prune();
@@ -162,8 +163,15 @@ async function compileCached(
   cache: DocumentFolder | undefined,
   files: VFile[],
   thread: MjmlThread | undefined,
+  linked: readonly Article[],
 ): Promise<CompiledIssue> {
   const notePathOf = notePath(plan.number);
+  // Its links to parts, rendered now or remembered, are checked on every build: a heading they name may have changed since.
+  const checkNote = (fragments: LocalLinks["fragments"], resolved: LocalLinks["resolved"], web: string, file = new VFile({ path: notePathOf })) => {
+    if (!fragments) return;
+    checkNoteFragments(file, { fragments, resolved, web }, linked, siteTemplateIds(join(root, SITE_TEMPLATES)));
+    if (file.messages.length > 0 && !files.includes(file)) files.push(file);
+  };
   // Read like an article: bytes that are not UTF-8 are refused with their line, not published as replacement characters.
   const decoded = readNote(root, notePathOf);
   if (decoded && decoded.file.messages.length > 0) {
@@ -175,10 +183,11 @@ async function compileCached(
   const body = (a: Article) => (newsletter.content === "full" ? a.body.digest : a.body.statsDigest);
   const articles = plan.articles.map((a) => [a.id, a.title, a.url, a.tags, a.authors, a.published, a.points, a.pointsHtml.email, a.description, body(a), a.body.readingMinutes, a.imageUrl, a.image?.alt, a.image?.caption, a.emailImage ?? null, a.emailBodyImages ?? null]);
   const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
-  const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; noteLinks?: LocalLinks["resolved"]; kept: string[]; more: number; mjml?: string[] }>(entry);
+  const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; noteLinks?: LocalLinks["resolved"]; noteFragments?: LocalLinks["fragments"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   // Kept while the note's links lead where they led (an article they name may have become a draft since).
   if (stored !== undefined && resolvesAsBefore(resolve, notePathOf, stored.noteLinks ?? [])) {
-    const { note: cachedNote, noteLinks: _links, kept, more, mjml, ...rest } = stored;
+    const { note: cachedNote, noteLinks, noteFragments, kept, more, mjml, ...rest } = stored;
+    if (cachedNote) checkNote(noteFragments, noteLinks ?? [], cachedNote.web);
     // The MJML it was made from stays remembered: an edit to an article's text will need it.
     for (const name of mjml ?? []) cache?.keep(name);
     // The renderer may have shortened the issue: keep the articles it kept.
@@ -187,14 +196,15 @@ async function compileCached(
   }
   let full = plan;
   let clean = true;
-  let noteLinks: LocalLinks["resolved"] = [];
+  let noteLinks: Pick<LocalLinks, "fragments" | "resolved"> = { resolved: [] };
   if (note !== undefined) {
-    const { file, html, resolved } = await renderNote(plan.number, note, config, resolve);
+    const { file, html, links } = await renderNote(plan.number, note, config, resolve);
     const { noteText } = await import("../issues/render.js");
     full = { ...plan, note: { html: html.email, text: noteText(html.email), web: html.web } };
     files.push(file);
     clean = file.messages.length === 0;
-    noteLinks = resolved;
+    noteLinks = links;
+    checkNote(links.fragments, links.resolved, html.web, file);
   }
   // The renderer and html-to-text load only when an issue is compiled; MJML only when its outline is new.
   const { compileIssue } = await import("../issues/render.js");
@@ -202,13 +212,13 @@ async function compileCached(
   const compiled = await compileIssue(full, config, newsletter, templates, rememberedMjml(cache, thread, mjml));
   if (cache && clean) {
     const { plan: _plan, ...rest } = compiled;
-    cache.write(entry, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note, noteLinks } : {}) });
+    cache.write(entry, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note, noteLinks: noteLinks.resolved, ...(noteLinks.fragments ? { noteFragments: noteLinks.fragments } : {}) } : {}) });
   }
   return compiled;
 }
 
-/** An editor's note rendered like an article body, its links resolved against its issue's page and the build's articles; with what each local link resolved to. */
-async function renderNote(number: number, note: string, config: Config, resolve: Resolver): Promise<{ file: VFile; html: ArticleHtml; resolved: LocalLinks["resolved"] }> {
+/** An editor's note rendered like an article body, its links resolved against its issue's page and the build's articles; with what each local link resolved to, and its links to parts. */
+async function renderNote(number: number, note: string, config: Config, resolve: Resolver): Promise<{ file: VFile; html: ArticleHtml; links: Pick<LocalLinks, "fragments" | "resolved"> }> {
   const path = notePath(number);
   const file = new VFile({ path, value: note, data: { keyPointsKept: true } });
   const pageUrl = new URL(issuePath(number), config.site.url).href;
@@ -222,7 +232,7 @@ async function renderNote(number: number, note: string, config: Config, resolve:
     const last = 1 + frontMatter.yaml.split("\n").length;
     fileWarning(file, "note-front-matter", `a note takes no front matter: lines 1 to ${last} are left out of the issue. Write the note's text alone; the subject is newsletter.subject in the config`, { place: { line: 1, column: 1 } });
   }
-  return { file, html: body.html, resolved: body.resolved };
+  return { file, html: body.html, links: { resolved: body.resolved, ...(body.fragments ? { fragments: body.fragments } : {}) } };
 }
 
 /**
@@ -306,10 +316,10 @@ async function pastNotes(root: string, numbers: readonly number[], config: Confi
       notes.set(number, stored.web);
       continue;
     }
-    const { file, html, resolved } = await renderNote(number, note, config, resolve);
+    const { file, html, links } = await renderNote(number, note, config, resolve);
     files.push(file);
     notes.set(number, html.web);
-    if (file.messages.length === 0) cache?.write(entry, { web: html.web, links: resolved });
+    if (file.messages.length === 0) cache?.write(entry, { web: html.web, links: links.resolved });
   }
   return notes;
 }

@@ -1,4 +1,5 @@
-import { posix } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, posix } from "node:path";
 import { digest } from "../cache/key.js";
 import type { ArticleMeta } from "../content/article.js";
 import { fileFor, paths, withinArticleFolder } from "../content/paths.js";
@@ -104,6 +105,9 @@ function articleName(path: string): string {
   return base === "index" ? posix.basename(posix.dirname(path)) : base;
 }
 
+/** A rendered document's links that name a part (see resolveLocalUrls), and what each local link resolved to. */
+type PartLinks = Pick<RenderedBody, "fragments" | "resolved">;
+
 /**
  * Warns, on each article whose body links to a part of an article by its
  * file (`other.md#part`), about each part that article's body has no id
@@ -114,43 +118,69 @@ function articleName(path: string): string {
  * changes.
  */
 export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: ReadonlySet<string> = new Set()): void {
-  const byPage = new Map(articles.map(({ meta, body }) => [paths.article(meta.slug), body]));
-  const idsByPage = new Map<string, Set<string>>();
-  const idsOf = (page: string, body: RenderedBody) => {
-    let ids = idsByPage.get(page);
+  const idsOf = articlePageIds(articles.map(({ meta, body }) => ({ slug: meta.slug, body })), pageIds);
+  for (const { meta, body } of articles) warnMissingParts(meta.source.file, body, idsOf(paths.article(meta.slug)) ?? new Set(), idsOf);
+}
+
+/**
+ * The same for an editor's note, on its issue's page: its links to a part
+ * of the note (`#part`) or of an article (`other.md#part`). Run on every
+ * build, as the note's HTML is remembered while an article's headings may
+ * change. `note.web` is the note's HTML on the page.
+ */
+export function checkNoteFragments(file: VFile, note: PartLinks & { web: string }, articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>): void {
+  const own = new Set([...pageIds, ...elementIds(fromHtml(note.web, { fragment: true }))]);
+  warnMissingParts(file, note, own, articlePageIds(articles, pageIds));
+}
+
+/** The ids of each article's page by its site path (`articles/x/`): its template's and its body's, read from the body when first asked for. */
+function articlePageIds(articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>): (page: string) => ReadonlySet<string> | undefined {
+  const bodies = new Map(articles.map(({ slug, body }) => [paths.article(slug), body]));
+  const read = new Map<string, Set<string>>();
+  return (page) => {
+    const body = bodies.get(page);
+    if (!body) return undefined;
+    let ids = read.get(page);
     if (!ids) {
       ids = new Set([...pageIds, ...elementIds(fromHtml(body.html.web, { fragment: true }))]);
-      idsByPage.set(page, ids);
+      read.set(page, ids);
     }
     return ids;
   };
-  for (const { meta, body } of articles) {
-    for (const [url, line, column] of body.fragments ?? []) {
-      // A part of this page its body lacks (see resolveLocalUrls): the page's template may have it.
-      if (url.startsWith("#")) {
-        const missing = missingPart(url, idsOf(paths.article(meta.slug), body), "on this page", ID_PREFIX);
-        if (missing) fileWarning(meta.source.file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
-        continue;
-      }
-      const resolution = body.resolved.find(([written]) => written === url)?.[1];
-      if (resolution?.kind !== "article") continue;
-      const page = resolution.sitePath.slice(0, resolution.sitePath.indexOf("#"));
-      const target = byPage.get(page);
-      // An article this run does not render has no page to link to, which the link's own error says.
-      if (!target) continue;
-      const missing = missingPart(url, idsOf(page, target), `in ${shownUrl(url.split(/[?#]/)[0] ?? url)}`);
-      if (missing) fileWarning(meta.source.file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
+}
+
+/** Warns on `file` about each of a document's links to a part that its own page (`own`) or the article page it names lacks. */
+function warnMissingParts(file: VFile, links: PartLinks, own: ReadonlySet<string>, idsOf: (page: string) => ReadonlySet<string> | undefined): void {
+  for (const [url, line, column] of links.fragments ?? []) {
+    // A part of this page its body lacks (see resolveLocalUrls): the page's template may have it.
+    if (url.startsWith("#")) {
+      const missing = missingPart(url, own, "on this page", ID_PREFIX);
+      if (missing) fileWarning(file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
+      continue;
     }
+    const resolution = links.resolved.find(([written]) => written === url)?.[1];
+    if (resolution?.kind !== "article") continue;
+    // An article this run does not render has no page to link to, which the link's own error says.
+    const ids = idsOf(resolution.sitePath.slice(0, resolution.sitePath.indexOf("#")));
+    if (!ids) continue;
+    const missing = missingPart(url, ids, `in ${shownUrl(url.split(/[?#]/)[0] ?? url)}`);
+    if (missing) fileWarning(file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
   }
 }
 
 /**
- * The ids an article's page has outside its body, as the site's templates
- * write them (`<main id="main">`, `<h2 id="quick-reads">`): those written
- * out, not made from a value.
+ * The ids the site's pages have outside their bodies, as its Liquid
+ * templates write them (`<main id="main">`, `<h2 id="quick-reads">`): those
+ * written out, not made from a value. `dir` is the site's templates
+ * folder: none when it is missing, which the build reports where it reads
+ * the templates.
  */
-export function templateIds(templates: readonly string[]): Set<string> {
-  return new Set(templates.flatMap((text) => [...text.matchAll(/\bid="([^"{}]+)"/g)].map((match) => match[1] as string)));
+export function siteTemplateIds(dir: string): Set<string> {
+  if (!existsSync(dir)) return new Set();
+  const texts = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".liquid"))
+    .map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8"));
+  return new Set(texts.flatMap((text) => [...text.matchAll(/\bid="([^"{}]+)"/g)].map((match) => match[1] as string)));
 }
 
 /**

@@ -128,6 +128,24 @@ describe("what a rebuild rewrites", () => {
     expect(warnings(await build({ root, now: NOW, out, cacheDir }))).toEqual([]);
   });
 
+  it("warn about an editor's note whose link names a heading an article no longer has, though the note is remembered", async () => {
+    const root = await tempProject({ samples: true });
+    const cacheDir = join(root, "cache");
+    const out = join(root, "dist");
+    const fab = join(root, "articles/open-silicon-fab/index.md");
+    const text = await readFile(fab, "utf8");
+    await writeFile(join(root, "newsletter/notes/3.md"), "How a fab works: [the line](../../articles/open-silicon-fab/index.md#how-the-line-works).\n");
+    const warnings = (result: Assembly) => messages(result).filter((line) => line.startsWith("newsletter/"));
+    expect(warnings(await build({ root, now: NOW, out, cacheDir }))).toEqual([]);
+    await writeFile(fab, text.replace("## How the line works", "## Inside the line"));
+    const expected = `newsletter/notes/3.md:1:18 warning links to ../../articles/open-silicon-fab/index.md#how-the-line-works, but no heading in ../../articles/open-silicon-fab/index.md has the id "how-the-line-works", so the link opens at the top of the page`;
+    expect(warnings(await build({ root, now: NOW, out, cacheDir }))).toEqual([expected]);
+    // Built again with nothing changed, the note comes from the cache and still says so.
+    expect(warnings(await build({ root, now: NOW, out, cacheDir }))).toEqual([expected]);
+    await writeFile(fab, text);
+    expect(warnings(await build({ root, now: NOW, out, cacheDir }))).toEqual([]);
+  });
+
   it("after a body edit: the article's page and the feeds that carry it, never an author page, the feeds page or a full archive page", async () => {
     const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace("  limit: 20\n", "  limit: 3\n");
     const root = await tempProject({ samples: true, config });
