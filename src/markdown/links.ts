@@ -104,13 +104,15 @@ function leadsToPart(target: string, ids: ReadonlySet<string>, idPrefix?: string
  * Why a link to a part of a document (`#part`, `other.md#part`) leads to
  * none of its parts (headings, footnotes, anchors), with the id it most
  * likely means; undefined when it leads somewhere (see leadsToPart).
- * `where` names the document: "on this page", "in other.md".
+ * `where` names the document: "on this page", "in other.md". From another
+ * page, a footnote's or an anchor's id is the one its page gives it, with
+ * `pagePrefix`: that is the id meant.
  */
-export function missingPart(url: string, ids: ReadonlySet<string>, where: string, idPrefix?: string): string | undefined {
+export function missingPart(url: string, ids: ReadonlySet<string>, where: string, idPrefix?: string, pagePrefix?: string): string | undefined {
   const target = fragmentId(url);
   if (leadsToPart(target, ids, idPrefix)) return undefined;
   const written = [...ids].map((id) => (idPrefix && id.startsWith(idPrefix) ? id.slice(idPrefix.length) : id));
-  const hint = closest(target, written);
+  const hint = pagePrefix !== undefined && ids.has(pagePrefix + target) ? pagePrefix + target : closest(target, written);
   // A character no one can see or type (the variation selector an emoji leaves in a heading's id) is shown as a link writes it.
   const shown = hint?.replace(/[\u200b-\u200f\u2060\ufe00-\ufe0f]/g, (c) => encodeURIComponent(c));
   return `no heading ${where} has the id "${target}", so the link opens at the top of the page${shown ? `: did you mean #${shown}?` : ""}`;

@@ -163,7 +163,7 @@ function warnMissingParts(file: VFile, links: PartLinks, own: ReadonlySet<string
     // An article this run does not render has no page to link to, which the link's own error says.
     const ids = idsOf(resolution.sitePath.slice(0, resolution.sitePath.indexOf("#")));
     if (!ids) continue;
-    const missing = missingPart(url, ids, `in ${shownUrl(url.split(/[?#]/)[0] ?? url)}`);
+    const missing = missingPart(url, ids, `in ${shownUrl(url.split(/[?#]/)[0] ?? url)}`, undefined, ID_PREFIX);
     if (missing) fileWarning(file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
   }
 }
