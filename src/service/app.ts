@@ -250,7 +250,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         request.log.info("subscribe: the honeypot field was filled; answered as usual and ignored");
         return accepted();
       }
-      if (!(await mailboxes.take(parsed, now().getTime()))) {
+      // Only a request that would mail a confirmation counts: a second click, or a retry while the first mail's link still works, sends none.
+      if ((await list.wouldMail(parsed, now())) && !(await mailboxes.take(parsed, now().getTime()))) {
         request.log.info(`subscribe: ${maskAddress(parsed.address)}'s mailbox was asked for ${MAILBOX_LIMIT} times in ${CONFIRM_DAYS} days, under any spelling; answered as usual and ignored`);
         return accepted();
       }

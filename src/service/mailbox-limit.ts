@@ -5,8 +5,8 @@ import type { Store } from "../store/database.js";
 import { CONFIRM_DAYS } from "../issues/tokens.js";
 
 /**
- * Subscribe requests one mailbox may make in the days a confirmation link
- * works, however its address is spelled: over an hour, four spellings an
+ * Subscribe requests that mail one mailbox a confirmation, in the days a
+ * confirmation link works, however its address is spelled: over an hour, four spellings an
  * hour mailed one Gmail inbox 72 confirmations a day, for as long as
  * someone kept typing them.
  */
@@ -14,7 +14,8 @@ export const MAILBOX_LIMIT = 3;
 const WINDOW_MS = CONFIRM_DAYS * 86_400_000;
 
 /**
- * Counts subscribe requests by mailbox (see mailboxOf), so that spelling one
+ * Counts subscribe requests by mailbox (see mailboxOf): those that would
+ * mail it, as the caller asks the list first (see wouldMail), so that spelling one
  * mailbox many ways (`a.nn`, `an.n`, `ann+1` at Gmail) cannot mail it a
  * confirmation for each: the per-address limits in the store see each
  * spelling as its own address. Kept in the list's database, by a keyed hash

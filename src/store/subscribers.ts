@@ -418,10 +418,15 @@ export class SubscriberList {
    * ended) or, `spaced`, one went in the last 15 minutes (its link still
    * works).
    */
-  private async confirmAgain(trx: Kysely<Database>, id: number, now: Date, { spaced, since }: { spaced: boolean; since: string }): Promise<void> {
+  private async confirmAgain(trx: Kysely<Database>, id: number, now: Date, asked: { spaced: boolean; since: string }): Promise<void> {
+    if (await this.mayConfirmAgain(trx, id, now, asked)) await enqueue(trx, id, "confirm", now);
+  }
+
+  /** Whether confirmAgain would queue a mail (see there). */
+  private async mayConfirmAgain(db: Kysely<Database>, id: number, now: Date, { spaced, since }: { spaced: boolean; since: string }): Promise<boolean> {
     const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
     const window = ago(CONFIRM_DAYS * 86_400_000);
-    const sent = await trx
+    const sent = await db
       .selectFrom("mail_queue")
       .select("created_at")
       .where("subscriber_id", "=", id)
@@ -429,7 +434,20 @@ export class SubscriberList {
       .where("created_at", ">=", window > since ? window : since)
       .execute();
     const recent = ago(CONFIRM_RESEND_MINUTES * 60_000);
-    if (sent.length < CONFIRM_MAILS_MAX && !(spaced && sent.some((mail) => mail.created_at > recent))) await enqueue(trx, id, "confirm", now);
+    return sent.length < CONFIRM_MAILS_MAX && !(spaced && sent.some((mail) => mail.created_at > recent));
+  }
+
+  /**
+   * Whether a subscribe request for `address` now would mail it a
+   * confirmation, changing nothing: not for an active subscriber, nor for
+   * one whose last confirmation went minutes ago (its link still works) or
+   * who was sent as many as a week allows. As subscribe decides.
+   */
+  async wouldMail(address: Address, now: Date): Promise<boolean> {
+    const row = (await this.q.findByIdentity(this.store.db, { list: this.list, identity: address.identity })).rows[0];
+    if (!row) return true;
+    if (row.status === "active") return false;
+    return this.mayConfirmAgain(this.store.db, row.id, now, { spaced: awaitsConfirmation(row.status, row.confirm_nonce), since: row.status_at });
   }
 
   /** What confirming with this nonce would do now, changing nothing: "pending" confirms it; "already" and "used" as in confirm. */
