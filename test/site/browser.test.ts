@@ -11,6 +11,9 @@ let dist: string;
 
 beforeAll(async () => {
   const root = await tempProject({ samples: true });
+  // A link written as its address, as editors paste a shared document's: one word wider than a phone.
+  const fab = join(root, "articles/open-silicon-fab/index.md");
+  await writeFile(fab, `${await readFile(fab, "utf8")}\nThe budget: <https://docs.google.com/spreadsheets/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit?usp=sharing>\n`);
   dist = join(root, "dist");
   await build({ root, now: NOW, out: dist, cacheDir: false });
   browser = await launchBrowser();
@@ -22,7 +25,7 @@ afterAll(async () => {
 
 describe("site pages in a browser", () => {
   for (const scheme of ["light", "dark"] as const) {
-    it(`reads on a 375 px phone in ${scheme} mode: no sideways scrolling, tables and code scroll in place`, async () => {
+    it(`reads on a 375 px phone in ${scheme} mode: no sideways scrolling, a long address wraps, tables and code scroll in place`, async () => {
       const page = await browser.newPage({ viewport: { width: 375, height: 800 }, colorScheme: scheme });
       // Pages link to the site root; serve dist/ for it.
       await page.route("**/*", async (route) => {
