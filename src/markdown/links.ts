@@ -73,7 +73,12 @@ export function resolveLocalUrls(tree: Root, file: VFile, from: string, resolve:
       fileError(file, "broken-link", resolution.reason, { place: node.position });
       return url;
     }
-    if (resolution.kind === "asset") found.assets.push([resolution.source, resolution.sitePath]);
+    if (resolution.kind === "asset") {
+      found.assets.push([resolution.source, resolution.sitePath]);
+      // A link keeps what follows the file's name: a PDF's page (`report.pdf#page=2`), a query.
+      const rest = url.search(/[?#]/);
+      return `/${resolution.sitePath}${node.tagName === "a" && rest >= 0 ? url.slice(rest) : ""}`;
+    }
     if (resolution.kind === "article" && resolution.sitePath.includes("#") && start) fragments.push([url, start.line, start.column]);
     return `/${resolution.sitePath}`;
   });

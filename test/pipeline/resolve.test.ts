@@ -10,7 +10,7 @@ const articles: LinkTarget[] = [
   { path: "articles/secret.md", slug: "secret", draft: true, published: Date.parse("2026-11-01T00:00:00Z") },
   { path: "articles/later.md", slug: "later", draft: false, published: Date.parse("2026-12-24T09:00:00Z") },
 ];
-const assets = new Set(["articles/open-fab/wafer.png", "articles/open-fab/photo one.png", "articles/shared/logo.png"]);
+const assets = new Set(["articles/open-fab/report.pdf", "articles/open-fab/wafer.png", "articles/open-fab/photo one.png", "articles/shared/logo.png"]);
 const resolve = makeResolver(articles, assets, NOW);
 
 describe("makeResolver", () => {
@@ -72,6 +72,18 @@ describe("links in a rendered body", () => {
     // A .md path outside articles/ may be a page of a larger site the archive is part of: it stays as written.
     expect(body.html.web).toContain('<a href="/articles/town-fibre/#prices">the fibre story</a>, <a href="/articles/open-silicon-fab/">the fab</a>, <a href="/about/">about us</a> and <a href="/README.md">the guide</a>');
     expect(body.html.feed).toContain('<a href="https://news.example/articles/town-fibre/#prices">the fibre story</a>');
+  });
+
+  it("keep what follows a file's name in a link to it: a PDF's page, a query", async () => {
+    const markdown = "Read [page 2](report.pdf#page=2) or [download it](report.pdf?download=1).";
+    await prepareFor([markdown]);
+    const file = new VFile({ path: "articles/open-fab/index.md", value: markdown });
+    const body = renderBody(file, "articles/open-fab/index.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/open-silicon-fab/", bareUrls: true, direction: "ltr", resolve });
+    expect(file.messages).toEqual([]);
+    expect(body.html.web).toContain('<a href="/articles/open-silicon-fab/report.pdf#page=2">page 2</a> or <a href="/articles/open-silicon-fab/report.pdf?download=1">download it</a>');
+    expect(body.html.feed).toContain('<a href="https://news.example/articles/open-silicon-fab/report.pdf#page=2">page 2</a>');
+    // The file is copied by its name alone.
+    expect(new Set(body.assets.map(([, sitePath]) => sitePath))).toEqual(new Set(["articles/open-silicon-fab/report.pdf"]));
   });
 });
 
