@@ -146,13 +146,14 @@ export function shownUrl(url: string): string {
 
 /**
  * Points every site-root path (`/x`) in the slots at `base` and, when `page`
- * is given, every fragment link at that page: the feed and email
+ * is given, every link to a part of the page or with a query alone at that page: the feed and email
  * serialisations use the site's absolute URL so each link works outside the site.
  */
 export function rebaseUrls(slots: readonly UrlSlot[], base: string, page?: string): void {
   const rebase = (url: string) => {
     if (url.startsWith("/")) return base + url.slice(1);
-    if (page !== undefined && url.startsWith("#")) return page + url;
+    // A fragment or a query alone (`?page=2`) is the page's own: outside the site, the page's URL with it.
+    if (page !== undefined && (url.startsWith("#") || url.startsWith("?"))) return page + url;
     return url;
   };
   for (const slot of slots) {

@@ -74,7 +74,7 @@ describe("links in a rendered body", () => {
     expect(body.html.feed).toContain('<a href="https://news.example/articles/town-fibre/#prices">the fibre story</a>');
   });
 
-  it("keep what follows a file's name in a link to it: a PDF's page, a query", async () => {
+  it("keep what follows a file's name in a link to it: a PDF's page, a query; a query alone is the page's", async () => {
     const markdown = "Read [page 2](report.pdf#page=2) or [download it](report.pdf?download=1).";
     await prepareFor([markdown]);
     const file = new VFile({ path: "articles/open-fab/index.md", value: markdown });
@@ -82,6 +82,11 @@ describe("links in a rendered body", () => {
     expect(file.messages).toEqual([]);
     expect(body.html.web).toContain('<a href="/articles/open-silicon-fab/report.pdf#page=2">page 2</a> or <a href="/articles/open-silicon-fab/report.pdf?download=1">download it</a>');
     expect(body.html.feed).toContain('<a href="https://news.example/articles/open-silicon-fab/report.pdf#page=2">page 2</a>');
+    // A query alone is the page's, as a fragment is: in a feed, the page's address with it.
+    const query = new VFile({ path: "articles/open-fab/index.md", value: "[Page two](?page=2)." });
+    const paged = renderBody(query, "articles/open-fab/index.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/open-silicon-fab/", bareUrls: true, direction: "ltr", resolve });
+    expect(paged.html.web).toContain('<a href="?page=2">Page two</a>');
+    expect(paged.html.feed).toContain('<a href="https://news.example/articles/open-silicon-fab/?page=2">Page two</a>');
     // The file is copied by its name alone.
     expect(new Set(body.assets.map(([, sitePath]) => sitePath))).toEqual(new Set(["articles/open-silicon-fab/report.pdf"]));
   });
