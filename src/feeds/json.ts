@@ -24,7 +24,7 @@ export function jsonFeed(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(
       url: article.url,
       title: article.title,
       content_html: itemOf(article),
-      summary: article.description,
+      ...(article.description ? { summary: article.description } : {}),
       ...(article.imageUrl ? { image: article.imageUrl } : {}),
       date_published: article.published.toISOString(),
       date_modified: article.updated.toISOString(),

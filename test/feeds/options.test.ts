@@ -59,5 +59,8 @@ describe("feed settings", () => {
     expect(atom).not.toContain("<summary");
     expect(rss).not.toContain("<description><![CDATA[]]></description>");
     expect(await xmllint(atom, "atom")).toEqual([]);
+    const json = JSON.parse(await readFile(join(root, "dist/feed.json"), "utf8")) as { items: Array<Record<string, unknown>> };
+    expect(json.items[0]?.["title"]).toBe("Only lists");
+    expect(json.items[0]).not.toHaveProperty("summary");
   });
 });
