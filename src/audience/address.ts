@@ -16,7 +16,8 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 /**
  * Validates an email address, taken in Unicode NFC: no control or invisible
  * formatting character, one @, a plausible local part, a domain of valid
- * labels with a dot, internationalised domains converted to ASCII.
+ * labels with a dot and a top-level domain that is no number,
+ * internationalised domains converted to ASCII.
  * Returns the reason when it is not an address.
  */
 export function parseAddress(raw: string): Address | { reason: string } {
@@ -31,6 +32,9 @@ export function parseAddress(raw: string): Address | { reason: string } {
   const domain = domainToASCII(value.slice(at + 1).toLowerCase());
   if (!LOCAL.test(local) || local.startsWith(".") || local.endsWith(".") || local.includes("..")) return { reason: "the part before @ has characters an address cannot have" };
   if (domain === "" || !domain.includes(".") || !domain.split(".").every((label) => LABEL.test(label))) return { reason: "the domain is not a valid domain name" };
+  // No top-level domain is all digits (RFC 3696, 2): what ends in one is an IPv4 address (127.0.0.1, or 0x7f.1 as the
+  // URL standard reads it), which an address may give only in brackets, and which no list mails.
+  if (/\.[0-9]+$/.test(domain)) return { reason: "the domain is a number (an IP address), not a domain name" };
   const address = `${local}@${domain}`;
   if (address.length > 254) return { reason: "the address is longer than 254 characters" };
   return { address, identity: address.toLowerCase() };

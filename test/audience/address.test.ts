@@ -31,6 +31,8 @@ describe("parseAddress", () => {
     for (const raw of ["reader@localhost", "reader@-example.org", "reader@example-.org", "reader@exa mple.org", "reader@example..org", "reader@.example.org"]) {
       expect(reason(raw), raw).toBe("the domain is not a valid domain name");
     }
+    for (const raw of ["reader@127.0.0.1", "reader@192.168.1.20", "reader@0x7f.1"]) expect(reason(raw), raw).toBe("the domain is a number (an IP address), not a domain name");
+    for (const raw of ["reader@1password.com", "reader@123.example", "reader@mail.163.com"]) expect(reason(raw), raw).toBeUndefined();
     expect(reason(`${"x".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(63)}.org`)).toBe("the address is longer than 254 characters");
   });
 
