@@ -1,14 +1,14 @@
 import { Feed } from "feed";
 import { escapeXml } from "../xml/escape.js";
 import { FEED_HISTORY_NS } from "./rss2.js";
-import { feedAuthor, imageType, itemHtml, type FeedHistory, type FeedSpec, type ItemHtml } from "./spec.js";
+import { feedAuthor, imageType, type FeedHistory, type FeedSpec, type ItemHtml } from "./spec.js";
 import { htmlText, XmlValues } from "./xml-values.js";
 import { PressworkError } from "../errors/error.js";
 
 const ROOT = '<feed xmlns="http://www.w3.org/2005/Atom">';
 
 /** Atom 1.0 (RFC 4287) with xml:lang, a feed-level author, self, hub and RFC 5005 archive links, and an XSL stylesheet. */
-export function atom1(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(article)): string {
+export function atom1(spec: FeedSpec, itemOf: ItemHtml): string {
   const v = new XmlValues();
   const feed = new Feed({
     id: spec.id,

@@ -1,11 +1,11 @@
-import { feedAuthor, itemHtml, type FeedAuthor, type FeedSpec, type ItemHtml } from "./spec.js";
+import { feedAuthor, type FeedAuthor, type FeedSpec, type ItemHtml } from "./spec.js";
 
 /**
  * JSON Feed 1.1: `authors` arrays, `language`, stable ids and HTML content
  * on every item; `next_url` pages back through the archive, as the XML
  * feeds' RFC 5005 links do.
  */
-export function jsonFeed(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(article)): string {
+export function jsonFeed(spec: FeedSpec, itemOf: ItemHtml): string {
   const next = spec.history?.prev?.json;
   const feed = {
     version: "https://jsonfeed.org/version/1.1",

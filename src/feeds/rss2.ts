@@ -1,6 +1,6 @@
 import { Feed } from "feed";
 import { authorNames } from "../content/article.js";
-import { imageType, itemHtml, type FeedSpec, type ItemHtml } from "./spec.js";
+import { imageType, type FeedSpec, type ItemHtml } from "./spec.js";
 import { escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
 /** The namespace of RFC 5005's fh:archive. */
@@ -13,7 +13,7 @@ export const FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0";
  * authorship, as the W3C validator asks), titles as plain text, atom:link
  * self, hub and RFC 5005 archive links, and an XSL stylesheet.
  */
-export function rss2(spec: FeedSpec, itemOf: ItemHtml = (article) => itemOf(article)): string {
+export function rss2(spec: FeedSpec, itemOf: ItemHtml): string {
   const v = new XmlValues(escapeRssText);
   const feed = new Feed({
     id: spec.id,

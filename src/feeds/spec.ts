@@ -3,6 +3,7 @@ import type { Article, Author, Tag } from "../content/article.js";
 import { absoluteUrl, paths } from "../content/paths.js";
 import { cacheKey, digest as contentDigest } from "../cache/key.js";
 import { escapeXml } from "../xml/escape.js";
+import { blockDir, readingDirection, type Direction } from "../markdown/direction.js";
 
 /** The absolute URLs of one feed's three files. */
 export interface FeedUrls {
@@ -214,17 +215,22 @@ export type ItemHtml = (article: Article) => string;
  * the summary and a link to the article when feeds carry summaries only or
  * the body is too large for a feed.
  */
-export function itemHtml(article: Article, fullContent: boolean): string {
+export function itemHtml(article: Article, fullContent: boolean, site: Direction): string {
+  // Each block takes the direction its text reads in, as the body's paragraphs do (see rehypeDirection): a reader knows no site's.
+  const dir = (text: string) => {
+    const direction = blockDir(readingDirection(text), site);
+    return direction ? ` dir="${direction}"` : "";
+  };
   const parts: string[] = [];
   if (article.imageUrl && article.image) {
-    const caption = article.image.caption ? `<figcaption>${escapeXml(article.image.caption)}</figcaption>` : "";
-    parts.push(`<figure><img src="${escapeXml(article.imageUrl)}" alt="${escapeXml(article.image.alt)}">${caption}</figure>`);
+    const { caption } = article.image;
+    parts.push(`<figure><img src="${escapeXml(article.imageUrl)}" alt="${escapeXml(article.image.alt)}">${caption ? `<figcaption${dir(caption)}>${escapeXml(caption)}</figcaption>` : ""}</figure>`);
   }
   if (article.points.length > 0) {
-    parts.push(`<section><h2>Quick Reads</h2><ul>${article.pointsHtml.feed.map((p) => `<li>${p}</li>`).join("")}</ul></section>`);
+    parts.push(`<section><h2>Quick Reads</h2><ul>${article.pointsHtml.feed.map((p, i) => `<li${dir(article.points[i] ?? "")}>${p}</li>`).join("")}</ul></section>`);
   }
   if (carriesBody(article, fullContent)) parts.push(article.body.html.feed);
-  else parts.push(`<p>${escapeXml(article.description)}</p><p><a href="${escapeXml(article.url)}">Read the full article</a></p>`);
+  else parts.push(`<p${dir(article.description)}>${escapeXml(article.description)}</p><p><a href="${escapeXml(article.url)}">Read the full article</a></p>`);
   return parts.join("\n");
 }
 

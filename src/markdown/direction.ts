@@ -38,9 +38,22 @@ export function directionScope(language: string): { direction: Direction; start:
  * element that holds no paragraph of text, or no letter.
  */
 export function blockDirection(node: Element): Direction | undefined {
-  if (!DIRECTIONAL.has(node.tagName)) return undefined;
-  const first = /\p{L}/u.exec(toString(node))?.[0];
+  return DIRECTIONAL.has(node.tagName) ? readingDirection(toString(node)) : undefined;
+}
+
+/** The direction a text reads in, by its first letter (see blockDirection); undefined when it has none. */
+export function readingDirection(text: string): Direction | undefined {
+  const first = /\p{L}/u.exec(text)?.[0];
   return first === undefined ? undefined : RTL.test(first) ? "rtl" : "ltr";
+}
+
+/**
+ * The `dir` a block of text that reads in `direction` takes on a site
+ * written in `site` (see rehypeDirection): rtl always, ltr on a
+ * right-to-left site; none where the site's own direction serves.
+ */
+export function blockDir(direction: Direction | undefined, site: Direction): Direction | undefined {
+  return direction === "rtl" || (direction === "ltr" && site === "rtl") ? direction : undefined;
 }
 
 /** Whether an element is a block of text that reads right to left: its first letter is of a right-to-left script. */
@@ -60,8 +73,8 @@ export function readsRightToLeft(node: Element): boolean {
 export function rehypeDirection(options: { site: Direction }) {
   return (tree: Root) => {
     eachElement(tree, (node) => {
-      const direction = blockDirection(node);
-      if (direction === "rtl" || (direction === "ltr" && options.site === "rtl")) node.properties["dir"] = direction;
+      const dir = blockDir(blockDirection(node), options.site);
+      if (dir) node.properties["dir"] = dir;
     });
     eachElement(tree, (node) => {
       if (node.tagName !== "ul" && node.tagName !== "ol") return;

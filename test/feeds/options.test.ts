@@ -64,3 +64,24 @@ describe("feed settings", () => {
     expect(json.items[0]).not.toHaveProperty("summary");
   });
 });
+
+describe("a feed item's own blocks (the picture's caption, the Quick Reads, the summary)", () => {
+  /** An article with a picture, key points and a summary, each in Arabic or in English, on a site in `language`: its JSON feed item's HTML. */
+  const item = async (language: string) => {
+    const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace("  language: en\n", `  language: ${language}\n`).replace("  fullContent: true\n", "  fullContent: false\n");
+    const front = 'title: "Two desks"\ndate: 2026-11-20\nsummary: "ملخص المقال بالعربية."\nimage:\n  src: wafer.png\n  alt: A wafer.\n  caption: "صورة الرقاقة الأولى."\nkeyPoints: ["نقطة أولى مهمة.", "A point in English."]';
+    const root = await tempProject({ config, articles: { "two-desks/index.md": article(front), "two-desks/wafer.png": await readFile(join(REPO, "articles/open-silicon-fab/wafer.png")) } });
+    await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+    const feed = JSON.parse(await readFile(join(root, "dist/feed.json"), "utf8")) as { items: Array<{ content_html: string }> };
+    return feed.items[0]?.content_html ?? "";
+  };
+
+  it("read right to left in a reader where their text does, as the body's paragraphs do; on a right-to-left site, English reads left to right too", async () => {
+    const english = await item("en");
+    expect(english).toContain('<figcaption dir="rtl">صورة الرقاقة الأولى.</figcaption>');
+    expect(english).toContain('<li dir="rtl">نقطة أولى مهمة.</li><li>A point in English.</li>');
+    expect(english).toContain('<p dir="rtl">ملخص المقال بالعربية.</p>');
+    const arabic = await item("ar");
+    expect(arabic).toContain('<li dir="rtl">نقطة أولى مهمة.</li><li dir="ltr">A point in English.</li>');
+  });
+});
