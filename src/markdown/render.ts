@@ -103,6 +103,7 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     return serialised;
   };
   const web = serialise(target.basePath, undefined, "web");
+  plainForReaders(tree);
   const feed = serialise(target.siteUrl, target.pageUrl, "feed");
   // The email's URLs are the feed's: only images differ between the two.
   const html: ArticleHtml = { web, feed, email: images.length > 0 ? serialise(target.siteUrl, target.pageUrl, "email") : feed };
@@ -119,6 +120,24 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     if (pointNodes.some((nodes) => nodes?.some((node) => node.type !== "text"))) body.keyPointsHtml = pointsHtml;
   }
   return body;
+}
+
+/**
+ * The body as a feed reader or a mail client shows it, which the site's
+ * styles never reach: highlighting spans unwrapped, as no reader has styles
+ * for their classes (and newsboat runs a code block's lines together where
+ * a line starts with one); a task's checkbox, which readers' sanitisers
+ * drop, as ☑ or ☐.
+ */
+function plainForReaders(parent: Root | Element): void {
+  parent.children = parent.children.flatMap((child): Array<typeof child> => {
+    if (child.type !== "element") return [child];
+    plainForReaders(child);
+    const classes = child.properties["className"];
+    if (child.tagName === "span" && Array.isArray(classes) && classes.some((c) => String(c).startsWith("hljs"))) return child.children;
+    if (child.tagName === "input" && child.properties["type"] === "checkbox") return [{ type: "text", value: child.properties["checked"] ? "☑" : "☐" }];
+    return [child];
+  }) as typeof parent.children;
 }
 
 type ImageMode = "web" | "feed" | "email";

@@ -85,3 +85,19 @@ describe("a feed item's own blocks (the picture's caption, the Quick Reads, the 
     expect(arabic).toContain('<li dir="rtl">نقطة أولى مهمة.</li><li dir="ltr">A point in English.</li>');
   });
 });
+
+describe("a feed item's body", () => {
+  it("carries a code block as its text and a task's state as a mark: a reader has no styles for highlighting and drops checkboxes, which the page keeps", async () => {
+    const body = "```python\nimport os\nimport sys\nprint(os.getcwd())\n```\n\n- [x] Ship it\n- [ ] Write it up\n";
+    const root = await tempProject({ articles: { "code.md": article('title: "Code"\ndate: 2026-11-20', body) } });
+    await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+    const feed = JSON.parse(await readFile(join(root, "dist/feed.json"), "utf8")) as { items: Array<{ content_html: string }> };
+    const html = feed.items[0]?.content_html ?? "";
+    // Each line starts a line: newsboat ran "import osimport sys" together where a line started with a span.
+    expect(html).toContain('<pre><code class="hljs language-python">import os\nimport sys\nprint(os.getcwd())\n</code></pre>');
+    expect(html).toMatch(/<li class="task-list-item">☑ Ship it<\/li>\s*<li class="task-list-item">☐ Write it up<\/li>/);
+    const page = await readFile(join(root, "dist/articles/code/index.html"), "utf8");
+    expect(page).toContain('<span class="hljs-keyword">import</span> os');
+    expect(page).toMatch(/<input type="checkbox" checked disabled> Ship it/);
+  });
+});
