@@ -310,7 +310,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const key = unsubscribeKey(request, reply);
     if (typeof key !== "string") return key;
     const row = await store.db.selectFrom("subscribers").select(["email", "status"]).where("list", "=", list.list).where("address_key", "=", key).executeTakeFirst();
-    // A GET never changes anything: mail scanners open every link.
+    // A GET never changes anything: mail scanners open every link. An address that gets no more issues (unsubscribed,
+    // bounced, complained) is told so, where a button would ask what was done already.
+    if (row && row.status !== "active" && row.status !== "pending") return page(reply, 200, "unsubscribed", { already: true });
     return page(reply, 200, "unsubscribe", { masked: row ? maskAddress(row.email) : "" });
   });
 
@@ -324,7 +326,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const source = body["from"] === "page" ? "unsubscribe-page" : body["List-Unsubscribe"] === "One-Click" ? "one-click" : "unsubscribe-post";
       const outcome = await list.unsubscribe(key, source, now());
       request.log.info(`unsubscribe: ${outcome} (${source})`);
-      return page(reply, 200, "unsubscribed");
+      return page(reply, 200, "unsubscribed", { already: false });
     });
   });
 

@@ -121,6 +121,11 @@ for (const backend of await backends("service tests")) {
       expect(gone.status).toBe(200);
       expect(await statusOf(running, address)).toBe("unsubscribed");
       expect((await postForm(target, { "List-Unsubscribe": "One-Click" })).status).toBe(200);
+      // The link again (the back button, an older issue's): it says so, and asks nothing.
+      const after = await (await fetch(target)).text();
+      expect(after).toContain("You are unsubscribed");
+      expect(after).not.toContain("Unsubscribe from");
+      expect(elements(after).filter((e) => e.tagName === "form")).toEqual([]);
       const history = await running.service.list.history(address);
       expect(history.consents).toEqual([expect.objectContaining({ source: "form:footer", wording: "v2" })]);
       expect(history.events.map((e) => `${e.type}:${e.source}`)).toEqual(["subscribed:form:footer", "confirmed:link", "unsubscribed:one-click"]);
