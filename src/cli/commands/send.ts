@@ -200,11 +200,18 @@ class ProgressDisplay {
   private readonly started = Date.now();
   private last = 0;
   private shown = false;
+  /** The latest progress, when it came too soon after the last line to be shown. */
+  private unshown: ListProgress | undefined;
 
   update(p: ListProgress): void {
     const now = Date.now();
-    if (now - this.last < (this.tty ? 200 : 5000)) return;
+    this.unshown = now - this.last < (this.tty ? 200 : 5000) ? p : undefined;
+    if (this.unshown) return;
     this.last = now;
+    this.show(p, now);
+  }
+
+  private show(p: ListProgress, now: number): void {
     const seconds = Math.max(0.001, (now - this.started) / 1000);
     const rate = (p.sent + p.tempFailed + p.permFailed) / seconds;
     const remaining = p.total === undefined ? undefined : Math.max(0, p.total - p.rows);
@@ -226,7 +233,10 @@ class ProgressDisplay {
     io.err(line);
   }
 
+  /** Shows the last progress, if it was not (so the last line says what the summary does), and ends the bar's line. */
   done(): void {
+    if (this.unshown) this.show(this.unshown, Date.now());
+    this.unshown = undefined;
     if (this.shown) process.stderr.write("\n");
     this.shown = false;
   }
