@@ -30,7 +30,7 @@ import { type TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, templateSources } from "../templates/sources.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import type { OpenState } from "../state/state.js";
-import { prepareNewsletter, previewKey, type NewsletterState } from "./newsletter.js";
+import { noteFiles, prepareNewsletter, previewKey, type NewsletterState } from "./newsletter.js";
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
@@ -304,6 +304,10 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   // Files copied as they are: the templates' static files, and each article's images.
   for (const [name, path] of templates.statics) plan.copies.set(name, path);
   for (const article of articles) for (const { source, sitePath } of articleFiles(article)) plan.copies.set(decodeURIComponent(sitePath), join(root, source));
+  // The files beside the editor's notes, at the address of each issue that shows them (the next one's too: its page is up before its send).
+  for (const [path, source] of noteFiles(root, config.site.url, [...(letter?.past ?? []), ...(letter?.upcoming ? [letter.upcoming] : [])])) {
+    if (!planned(plan, path)) plan.copies.set(path, source);
+  }
   stage("sitemap, copies");
 
   // Old addresses: a page that sends readers on, where the site has no file of its own.

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import type { Config, NewsletterConfig } from "../config/schema.js";
@@ -21,7 +21,7 @@ import type { CacheStore, DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import { assetSitePath, checkNoteFragments, makeResolver, resolvesAsBefore, siteTemplateIds, type LinkTarget } from "./resolve.js";
 import { SITE_TEMPLATES } from "../site/pages.js";
-import type { LocalLinks, Resolver } from "../markdown/links.js";
+import { isDocumentRelative, splitLocalUrl, type LocalLinks, type Resolver } from "../markdown/links.js";
 import { decodeSource } from "../content/read.js";
 import { absoluteUrl } from "../content/paths.js";
 import { calendarDate } from "../content/dates.js";
@@ -166,6 +166,7 @@ async function compileCached(
   linked: readonly Article[],
 ): Promise<CompiledIssue> {
   const notePathOf = notePath(plan.number);
+  const noteResolve = noteResolver(root, plan.number, resolve);
   // Its links to parts, rendered now or remembered, are checked on every build: a heading they name may have changed since.
   const checkNote = (fragments: LocalLinks["fragments"], resolved: LocalLinks["resolved"], web: string, file = new VFile({ path: notePathOf })) => {
     if (!fragments) return;
@@ -185,7 +186,7 @@ async function compileCached(
   const entry = `${cacheKey(config.site, config.markdown, config.newsletter, templates, plan.number, plan.date, plan.more, note, articles)}.json`;
   const stored = cache?.read<Omit<CompiledIssue, "plan"> & { note?: IssuePlan["note"]; noteLinks?: LocalLinks["resolved"]; noteFragments?: LocalLinks["fragments"]; kept: string[]; more: number; mjml?: string[] }>(entry);
   // Kept while the note's links lead where they led (an article they name may have become a draft since).
-  if (stored !== undefined && resolvesAsBefore(resolve, notePathOf, stored.noteLinks ?? [])) {
+  if (stored !== undefined && resolvesAsBefore(noteResolve, notePathOf, stored.noteLinks ?? [])) {
     const { note: cachedNote, noteLinks, noteFragments, kept, more, mjml, ...rest } = stored;
     if (cachedNote) checkNote(noteFragments, noteLinks ?? [], cachedNote.web);
     // The MJML it was made from stays remembered: an edit to an article's text will need it.
@@ -198,7 +199,7 @@ async function compileCached(
   let clean = true;
   let noteLinks: Pick<LocalLinks, "fragments" | "resolved"> = { resolved: [] };
   if (note !== undefined) {
-    const { file, html, links } = await renderNote(plan.number, note, config, resolve);
+    const { file, html, links } = await renderNote(plan.number, note, config, noteResolve);
     const { noteText } = await import("../issues/render.js");
     full = { ...plan, note: { html: html.email, text: noteText(html.email), web: html.web } };
     files.push(file);
@@ -215,6 +216,50 @@ async function compileCached(
     cache.write(entry, { ...rest, kept: compiled.plan.articles.map((a) => a.id), more: compiled.plan.more, mjml, ...(full.note ? { note: full.note, noteLinks: noteLinks.resolved, ...(noteLinks.fragments ? { noteFragments: noteLinks.fragments } : {}) } : {}) });
   }
   return compiled;
+}
+
+/**
+ * How an editor's note's links resolve: as an article's (see makeResolver),
+ * and a file beside it in newsletter/notes/ (a picture, a PDF) to that file
+ * as its issue publishes it, at the issue's address: `team.jpg` in note 3
+ * is issues/3/team.jpg, on the issue's page and in its email (see noteFiles).
+ */
+function noteResolver(root: string, number: number, resolve: Resolver): Resolver {
+  return (from, url) => {
+    const resolution = resolve(from, url);
+    if (resolution.kind !== "error" || !isDocumentRelative(url)) return resolution;
+    const { path } = splitLocalUrl(from, url);
+    const name = path.startsWith(`${NOTES_DIR}/`) && !path.endsWith(".md") ? path.slice(NOTES_DIR.length + 1) : undefined;
+    if (name === undefined || !statSync(join(root, path), { throwIfNoEntry: false })?.isFile()) return resolution;
+    return { kind: "asset", sitePath: issuePath(number) + name.split("/").map(encodeURIComponent).join("/"), source: path };
+  };
+}
+
+/**
+ * The files beside the editor's notes that issues' pages show or link to
+ * (see noteResolver), by their path in the site, each with its file: for
+ * the issues a send started and the next one, so that every email sent
+ * keeps its pictures. A file gone from newsletter/notes/ is left out, and
+ * the build warns about a sent issue that showed it.
+ */
+export function noteFiles(root: string, siteUrl: string, issues: ReadonlyArray<Pick<ArchivedIssue, "number" | "noteHtml">>): Map<string, string> {
+  const files = new Map<string, string>();
+  const base = new URL(siteUrl).pathname;
+  for (const { number, noteHtml } of issues) {
+    const folder = base + issuePath(number);
+    for (const [, url = ""] of noteHtml.matchAll(/\b(?:src|href)="([^"?#]+)/g)) {
+      if (!url.startsWith(folder) || url.endsWith("/")) continue;
+      let name: string;
+      try {
+        name = decodeURIComponent(url.slice(folder.length));
+      } catch {
+        continue;
+      }
+      const source = join(root, NOTES_DIR, name);
+      if (!name.split("/").includes("..") && statSync(source, { throwIfNoEntry: false })?.isFile()) files.set(issuePath(number) + name, source);
+    }
+  }
+  return files;
 }
 
 /** An editor's note rendered like an article body, its links resolved against its issue's page and the build's articles; with what each local link resolved to, and its links to parts. */
@@ -312,11 +357,12 @@ async function pastNotes(root: string, numbers: readonly number[], config: Confi
     if (note === undefined) continue;
     const entry = `note-${cacheKey(config.site, config.markdown, number, note)}.json`;
     const stored = cache?.read<{ web: string; links: LocalLinks["resolved"] }>(entry);
-    if (stored !== undefined && resolvesAsBefore(resolve, notePath(number), stored.links)) {
+    const noteResolve = noteResolver(root, number, resolve);
+    if (stored !== undefined && resolvesAsBefore(noteResolve, notePath(number), stored.links)) {
       notes.set(number, stored.web);
       continue;
     }
-    const { file, html, links } = await renderNote(number, note, config, resolve);
+    const { file, html, links } = await renderNote(number, note, config, noteResolve);
     files.push(file);
     notes.set(number, html.web);
     if (file.messages.length === 0) cache?.write(entry, { web: html.web, links: links.resolved });
