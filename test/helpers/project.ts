@@ -1,6 +1,8 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { report } from "../../src/cli/report.js";
+import { assemble } from "../../src/pipeline/build.js";
 
 /** The repository root. */
 export const REPO = resolve(import.meta.dirname, "../..");
@@ -63,4 +65,12 @@ export async function snapshot(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   for (const e of files) out.set(join(e.parentPath, e.name).slice(dir.length + 1), await readFile(join(e.parentPath, e.name)));
   return out;
+}
+
+/** The lines `presswork check` prints for the project at `root` (drafts and scheduled articles too), at `now`. */
+export async function checkLines(root: string, now: Date = NOW): Promise<string[]> {
+  const result = await assemble({ root, now, cacheDir: false, includeUnpublished: true });
+  const lines: string[] = [];
+  report(result.files, (line) => lines.push(line), false);
+  return lines;
 }

@@ -3,13 +3,12 @@ import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { report } from "../../src/cli/report.js";
-import { assemble, build } from "../../src/pipeline/build.js";
+import { build } from "../../src/pipeline/build.js";
 import { send } from "../../src/pipeline/send.js";
 import { launchBrowser } from "../helpers/browser.js";
 import { initRepo } from "../helpers/git.js";
 import { attr, elements } from "../helpers/html.js";
-import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
+import { checkLines, NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
 
 const SITE = "https://signal-noise.example/";
@@ -18,14 +17,6 @@ let browser: Browser;
 let root: string;
 /** The HTML of issue #3 as a subscriber received it. */
 let received: string;
-
-/** The lines `presswork check` prints for the project now. */
-async function check(): Promise<string[]> {
-  const result = await assemble({ root, now: NOW, cacheDir: false, includeUnpublished: true });
-  const lines: string[] = [];
-  report(result.files, (line) => lines.push(line), false);
-  return lines;
-}
 
 beforeAll(async () => {
   smtp = await startSmtp();
@@ -77,7 +68,7 @@ describe("a file beside an editor's note", () => {
 
   it("gone from the notes folder after the send, is warned about, as the email shows it to every reader who opens it from now on", async () => {
     await rm(join(root, "newsletter/notes/our team.png"));
-    const warnings = (await check()).filter((line) => line.includes("issue-picture-gone"));
+    const warnings = (await checkLines(root)).filter((line) => line.includes("issue-picture-gone"));
     expect(warnings).toEqual([
       "newsletter/sent.json:1:1  warning  issue #3 shows the picture issues/3/our team.png, which the site no longer has: it is blank in those emails for every reader who opens them from now on. Put the file back where it was (a renamed article that keeps its id keeps its pictures at the old address)  issue-picture-gone",
     ]);
@@ -85,9 +76,6 @@ describe("a file beside an editor's note", () => {
 
   it("that is not there is an error on the note's line, as an article's is", async () => {
     const project = await tempProject({ samples: true, newsletter: { "notes/3.md": "This week: ![A map](map.png)\n" } });
-    const result = await assemble({ root: project, now: NOW, cacheDir: false, includeUnpublished: true });
-    const lines: string[] = [];
-    report(result.files, (line) => lines.push(line), false);
-    expect(lines.filter((line) => line.startsWith("newsletter/notes/3.md"))).toEqual(["newsletter/notes/3.md:1:12  error  links to map.png, but there is no file newsletter/notes/map.png  broken-link"]);
+    expect((await checkLines(project)).filter((line) => line.startsWith("newsletter/notes/3.md"))).toEqual(["newsletter/notes/3.md:1:12  error  links to map.png, but there is no file newsletter/notes/map.png  broken-link"]);
   });
 });

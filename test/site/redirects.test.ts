@@ -4,13 +4,13 @@ import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { report } from "../../src/cli/report.js";
-import { assemble, build } from "../../src/pipeline/build.js";
+import { build } from "../../src/pipeline/build.js";
 import { send } from "../../src/pipeline/send.js";
 import { launchBrowser } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { git, initRepo } from "../helpers/git.js";
 import { attr, elements } from "../helpers/html.js";
-import { NOW, removeProjects, tempProject } from "../helpers/project.js";
+import { checkLines, NOW, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
 
 const SITE = "https://signal-noise.example/";
@@ -51,12 +51,7 @@ async function buildSite(): Promise<string> {
 }
 
 /** The lines `presswork check` prints for the project now. */
-async function check(): Promise<string[]> {
-  const result = await assemble({ root, now: NOW, cacheDir: false, includeUnpublished: true });
-  const lines: string[] = [];
-  report(result.files, (line) => lines.push(line), false);
-  return lines;
-}
+const check = () => checkLines(root);
 
 beforeAll(async () => {
   smtp = await startSmtp();
