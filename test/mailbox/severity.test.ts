@@ -7,7 +7,6 @@ describe("hard or soft", () => {
     ["5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound", "hard"],
     ["5.2.1", "550-5.2.1 The email account that you tried to reach is disabled", "hard"],
     ["5.4.4", "Host or domain name not found", "hard"],
-    ["5.0.0", undefined, "hard"],
     [undefined, "554 delivery error: dd This user doesn't have a yahoo.com account", "hard"],
     [undefined, "Sorry, no mailbox here by that name. (#5.1.1)", "hard"],
     [undefined, "The email account that you tried to reach does not exist. Please try double-checking the recipient's email address", "hard"],
@@ -44,6 +43,34 @@ describe("hard or soft", () => {
     ["5.0.0", "554 Host network not allowed", "soft"],
     [undefined, "551 Server access mx.example.org forbidden by invalid RDNS record of your mail server (198.51.100.7).", "soft"],
     ["5.0.0", "550 Connections not accepted from servers without a valid sender domain. Fix reverse DNS for 198.51.100.7", "soft"],
+    // Nothing about the address: an Exim 5.0.0 alone, a bare refusal, a block or a server fault.
+    ["5.0.0", undefined, "soft"],
+    ["5.0.0", "550 Rejected", "soft"],
+    ["5.0.0", "550 Administrative prohibition", "soft"],
+    [undefined, "554 Service currently unavailable", "soft"],
+    [undefined, "550 Protocol violation (in reply to DATA command)", "soft"],
+    // Our sender refused, whatever the words say of an address: Postfix's and Exim's reports of a reply to MAIL FROM or to
+    // the connection, a sender check (Exim quotes the 5.1.1 the check got for our bounce address), Microsoft 365's.
+    ["5.1.8", "553 5.1.8 <bounces@signal-noise.example>... Domain of sender address bounces@signal-noise.example does not exist", "soft"],
+    [undefined, "host mx.example.org[192.0.2.25] said: 553 5.1.0 <bounces@signal-noise.example>... No such user (in reply to MAIL FROM command)", "soft"],
+    ["5.0.0", "SMTP error from remote mail server after MAIL FROM:<bounces@signal-noise.example> SIZE=20313: 550 Unroutable sender address", "soft"],
+    ["5.0.0", "SMTP error from remote mail server after initial connection: 550 Access denied", "soft"],
+    ["5.0.0", "550-Verification failed for <bounces@signal-noise.example> 550-Response: 550 5.1.1 <bounces@signal-noise.example>: Recipient address rejected: User unknown 550 Sender verify failed", "soft"],
+    ["5.1.8", "550 5.1.8 Access denied, bad outbound sender", "soft"],
+    ["5.1.90", "550 5.1.90 Your message can't be sent because you've reached your daily limit for message recipients", "soft"],
+    // At RCPT TO, an unknown user is the address.
+    [undefined, "host mx.example.org[192.0.2.25] said: 550 5.1.1 <reader@example.org>: Recipient address rejected: User unknown (in reply to RCPT TO command)", "hard"],
+    // Exchange Online's full mailbox, in its own words; a name server that did not answer.
+    ["5.2.0", "554 5.2.0 STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded; Failed to process message due to a permanent exception", "soft"],
+    [undefined, "Name service error for name=example.org type=MX: Host not found, try again", "soft"],
+    ["5.4.4", "Malformed or unexpected name server reply", "soft"],
+    ["5.1.2", "550 5.1.2 <reader@example.org>... Host unknown (Name server: .: host not found)", "hard"],
+    // A domain with a null MX (RFC 7505), or none; a null MX of our sender's domain is ours.
+    [undefined, "an MX or SRV record indicated no SMTP service", "hard"],
+    [undefined, "No mx record found for domain=example.org", "hard"],
+    ["5.7.27", "550 5.7.27 Host does not accept mail", "soft"],
+    // An unknown user whose server asks to check the address and try again is still unknown.
+    ["5.1.1", "550 5.1.1 User unknown. Please check the address and try again", "hard"],
   ])("%s %s: %s", (status, diagnostic, expected) => {
     expect(severity(status, diagnostic)).toBe(expected);
   });

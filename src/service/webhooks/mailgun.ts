@@ -86,7 +86,7 @@ export async function mailgunWebhook(request: WebhookRequest, options: MailgunOp
   if (name === "failed" && !suppressed && data["severity"] === "temporary") return { status: 200, events: [], log: "mailgun: a temporary failure Mailgun will retry (a delay), nothing to record" };
   let kind: FeedbackKind | undefined;
   if (name === "failed") {
-    kind = SUPPRESSED.get(reason) ?? (severity(statusCode, diagnostic, typeof status?.["code"] === "number" ? status["code"] : undefined) === "hard" ? "hard-bounce" : "soft-bounce");
+    kind = SUPPRESSED.get(reason) ?? (severity(statusCode, diagnostic) === "hard" ? "hard-bounce" : "soft-bounce");
   } else if (name === "complained") kind = "complaint";
   else if (name === "unsubscribed") kind = "unsubscribe";
   else if (name === "delivered") kind = "delivered";
