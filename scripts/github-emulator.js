@@ -214,6 +214,20 @@ function condition(source, ctx, fallback = "success()") {
   return truthy(evaluate(withStatus, ctx));
 }
 
+/** Every job `name` needs, and every job those need, to the first. */
+function upstream(jobs, name) {
+  const found = new Set();
+  const visit = (job) => {
+    for (const need of [jobs[job]?.needs ?? []].flat()) {
+      if (found.has(need)) continue;
+      found.add(need);
+      visit(need);
+    }
+  };
+  visit(name);
+  return [...found];
+}
+
 // ---------------------------------------------------------------- the runner
 
 /**
@@ -221,8 +235,12 @@ function condition(source, ctx, fallback = "success()") {
  * workflow file in it.
  */
 export class GitHub {
-  constructor({ base, remote, workflow, secrets, vars = {}, pagesUrl, shims, env = {}, log = () => {} }) {
-    Object.assign(this, { base, remote, workflowPath: workflow, secrets, vars, pagesUrl, shims, env, log });
+  /**
+   * `secrets` are the repository's, which every job sees; `environments` the secrets of each deployment
+   * environment, which only a job that names the environment sees, over the repository's of the same name.
+   */
+  constructor({ base, remote, workflow, secrets = {}, environments = {}, vars = {}, pagesUrl, shims, env = {}, log = () => {} }) {
+    Object.assign(this, { base, remote, workflowPath: workflow, secrets, environments, vars, pagesUrl, shims, env, log });
     this.pages = join(base, "pages");
     this.artifacts = join(base, "artifacts");
     this.caches = join(base, "caches");
@@ -265,7 +283,9 @@ export class GitHub {
       const spec = workflow.jobs[name];
       const needs = [spec.needs ?? []].flat();
       const needsCtx = Object.fromEntries(needs.map((n) => [n, { result: run.jobs[n]?.result ?? "skipped", outputs: run.jobs[n]?.outputs ?? {} }]));
-      const status = needs.every((n) => run.jobs[n]?.result === "success") ? "success" : "failure";
+      // success() holds while every job upstream succeeded, not only those it needs: GitHub applies a failure or a skip to
+      // the whole chain after it, past a job between that ran with always() (docs: jobs.<job_id>.needs).
+      const status = upstream(workflow.jobs, name).every((n) => run.jobs[n]?.result === "success") ? "success" : "failure";
       const ctx = { status, contexts: this.contexts(run, { needs: needsCtx, inputs: run.inputs, env: workflow.env ?? {} }) };
       if (!condition(spec.if, ctx)) {
         run.jobs[name] = { result: "skipped", outputs: {}, steps: {} };
@@ -365,7 +385,7 @@ export class GitHub {
         workspace: extra.workspace ?? "",
         job: extra.job ?? "",
       },
-      secrets: this.secrets,
+      secrets: { ...this.secrets, ...(extra.environment ? this.environments[extra.environment] : {}) },
       vars: this.vars,
       inputs: extra.inputs ?? {},
       needs: extra.needs ?? {},
@@ -386,13 +406,14 @@ export class GitHub {
     await mkdir(workspace, { recursive: true });
     await mkdir(temp, { recursive: true });
     const grant = await this.grant(run, workflow, permissions, home);
+    const environment = typeof spec.environment === "string" ? spec.environment : spec.environment?.name;
     const steps = {};
     let env = { ...(workflow.env ?? {}), ...(spec.env ?? {}) };
     let status = "success";
     /** Post steps of the actions that ran (actions/cache saves there), run last to first. */
     const posts = [];
     for (const [index, step] of (spec.steps ?? []).entries()) {
-      const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp }) };
+      const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp, environment }) };
       const id = step.id ?? `__${index}`;
       if (!condition(step.if, ctx)) {
         steps[id] = { outcome: "skipped", conclusion: "skipped", outputs: {} };
@@ -451,7 +472,7 @@ export class GitHub {
         this.log(`run ${run.id}.${run.attempt} ${name}: a post step failed: ${error.message}`);
       }
     }
-    const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp }) };
+    const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp, environment }) };
     const outputs = Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
     return { result: status, outputs, steps, workspace };
   }

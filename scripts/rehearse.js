@@ -125,7 +125,8 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
       base,
       remote,
       workflow: join(editor, ".github/workflows/publish.yml"),
-      secrets: { SMTP_URL: smtp.url, PRESSWORK_SECRET: "rehearsal-secret", PRESSWORK_SUBSCRIBERS: `email,name\n${addresses.map((a, i) => `${a},Subscriber ${i}`).join("\n")}\n` },
+      // As README's setup has them: in the newsletter environment, which only the send job names.
+      environments: { newsletter: { SMTP_URL: smtp.url, PRESSWORK_SECRET: "rehearsal-secret", PRESSWORK_SUBSCRIBERS: `email,name\n${addresses.map((a, i) => `${a},Subscriber ${i}`).join("\n")}\n` } },
       pagesUrl: PAGES_URL,
       shims: join(base, "bin"),
       log,

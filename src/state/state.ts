@@ -60,7 +60,9 @@ export async function openStore(root: string, settings: StateSettings, env: Node
   if (settings.backend === "branch") return openBranch(root, settings, env);
   if (!settings.list) throw new PressworkError("state-setup", "the send's state in a database is kept per newsletter: configure the newsletter (its listId) first");
   if (!settings.databaseUrl && !existsSync(join(root, DEFAULT_DATABASE))) {
-    throw new PressworkError("state-setup", `the send's state is in the database (state.store: database), but DATABASE_URL is not set and ${DEFAULT_DATABASE} does not exist: set DATABASE_URL to the database that holds it`);
+    // Under GitHub Actions a secret of the newsletter environment reaches the send job alone; the build reads the sent issues too.
+    const actions = env["GITHUB_ACTIONS"] === "true" ? ". Under GitHub Actions, make it a repository secret as well as the environment's: an environment's secret reaches only the jobs that name the environment, and the build job reads the sent issues from the database too" : "";
+    throw new PressworkError("state-setup", `the send's state is in the database (state.store: database), but DATABASE_URL is not set and ${DEFAULT_DATABASE} does not exist: set DATABASE_URL to the database that holds it${actions}`);
   }
   // Loaded only here: a build on the branch needs no database driver.
   const { DatabaseStore } = await import("./db-store.js");

@@ -32,6 +32,18 @@ const ledgerPart = (issue: number, attempt: string, offset: number, keys: number
 });
 const frozen = (number: number, subject: string): FrozenIssue => ({ number, date: "2026-11-30T07:00:00.000Z", subject, articles: ["tag:a"], content: { html: "<p>%%unsubscribe_url%%</p>", text: "%%greeting%%", preheader: "p", webUrl: `https://example.org/issues/${number}/` } });
 
+describe("the send's state in a database not given", () => {
+  it("says to set DATABASE_URL, and under GitHub Actions to make it a repository secret, which the build job sees", async () => {
+    const root = await repository();
+    const settings = stateSettings({ ...config, state: { ...config.state, store: "database" as const } }, {});
+    const refusal = async (env: Record<string, string>) => (await openStore(root, settings, env).catch((error: unknown) => error)) as PressworkError;
+    const here = await refusal({});
+    expect(here).toBeInstanceOf(PressworkError);
+    expect(here.message).toMatch(/DATABASE_URL is not set and data\/presswork\.sqlite does not exist: set DATABASE_URL to the database that holds it$/);
+    expect((await refusal({ GITHUB_ACTIONS: "true" })).message).toMatch(/Under GitHub Actions, make it a repository secret as well as the environment's: an environment's secret reaches only the jobs that name the environment, and the build job reads the sent issues from the database too$/);
+  });
+});
+
 for (const backend of await stateBackends("state store tests")) {
   describe(`the send's state in ${backend.name}`, () => {
     const open = async (): Promise<{ store: StateStore; root: string; env: Record<string, string> }> => {

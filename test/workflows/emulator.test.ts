@@ -148,6 +148,51 @@ describe("the emulator's `gh workflow run`, as the REST API takes a dispatch", (
   });
 });
 
+describe("the emulator's secrets, as GitHub scopes them", () => {
+  it("gives a job the repository's secrets, and an environment's only to a job that names it, over the repository's of the same name", async () => {
+    const { dir, remote } = await repository("secrets-");
+    const workflow = join(dir, "w.yml");
+    const job = (extra: string[], check: string) => ["    runs-on: ubuntu-24.04", ...extra, "    steps:", "      - env: { SMTP: '${{ secrets.SMTP_URL }}', DB: '${{ secrets.DATABASE_URL }}' }", `        run: ${JSON.stringify(check)}`];
+    await writeFile(
+      workflow,
+      ["on: workflow_dispatch", "permissions: {}", "jobs:", "  build:", ...job([], 'test -z "$SMTP" && test "$DB" = repository'), "  send:", ...job(["    environment: newsletter"], 'test "$SMTP" = smtp://relay && test "$DB" = environment'), ""].join("\n"),
+    );
+    const github = new GitHub({ base: dir, remote, workflow, shims: dir, secrets: { DATABASE_URL: "repository" }, environments: { newsletter: { SMTP_URL: "smtp://relay", DATABASE_URL: "environment" } }, log: () => {} }) as unknown as {
+      run(options: Record<string, unknown>): Promise<{ jobs: Record<string, { result: string }> }>;
+    };
+    const run = await github.run({ event: "workflow_dispatch" });
+    expect([run.jobs["build"]?.result, run.jobs["send"]?.result]).toEqual(["success", "success"]);
+  });
+});
+
+describe("the emulator's job conditions, as GitHub evaluates them", () => {
+  it("skips a job after one that ran with always() past a failure, unless its own condition says otherwise: a failure counts down the whole chain", async () => {
+    const { dir, remote } = await repository("chain-");
+    const workflow = join(dir, "w.yml");
+    const job = (extra: string[], script: string) => ["    runs-on: ubuntu-24.04", ...extra, "    steps:", `      - run: ${JSON.stringify(script)}`];
+    await writeFile(
+      workflow,
+      [
+        "on: workflow_dispatch",
+        "permissions: {}",
+        "jobs:",
+        "  shard:",
+        ...job([], "exit 1"),
+        "  finalize:",
+        ...job(["    needs: shard", "    if: always()"], "true"),
+        "  republish:",
+        ...job(["    needs: finalize"], "true"),
+        "  republishAnyway:",
+        ...job(["    needs: finalize", "    if: \"!cancelled() && needs.finalize.result == 'success'\""], "true"),
+        "",
+      ].join("\n"),
+    );
+    const github = new GitHub({ base: dir, remote, workflow, shims: dir, log: () => {} }) as unknown as { run(options: Record<string, unknown>): Promise<{ jobs: Record<string, { result: string }> }> };
+    const { jobs } = await github.run({ event: "workflow_dispatch" });
+    expect(Object.fromEntries(Object.entries(jobs).map(([name, job]) => [name, job.result]))).toEqual({ shard: "failure", finalize: "success", republish: "skipped", republishAnyway: "success" });
+  });
+});
+
 describe("the emulator's concurrency groups, as GitHub queues jobs", () => {
   type Block = Record<string, unknown>;
   interface Runs {

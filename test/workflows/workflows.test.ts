@@ -235,7 +235,7 @@ describe("the workflows", () => {
     expect(save?.if).toContain("always()");
   });
 
-  it("gives the secrets to the send step alone, and the token only to the steps that touch the state, read an earlier attempt's artifacts or start the publish after a send", async () => {
+  it("gives the secrets to the send step alone (the database's to the steps that read the state), and the token only to the steps that touch the state, read an earlier attempt's artifacts or start the publish after a send", async () => {
     for (const path of FILES) {
       const workflow = await load(path);
       for (const [name, job] of Object.entries(workflow.jobs)) {
@@ -243,8 +243,10 @@ describe("the workflows", () => {
           const secrets = JSON.stringify(step).match(/secrets\.\w+/g) ?? [];
           if (name === "send" && step.name === "Send") expect(secrets.sort()).toEqual(["secrets.DATABASE_URL", "secrets.DKIM_PRIVATE_KEY", "secrets.PRESSWORK_SECRET", "secrets.PRESSWORK_SUBSCRIBERS", "secrets.SMTP_URL"]);
           else if (name === "mailbox" && step.name === "Read the mailbox") expect(secrets.sort()).toEqual(["secrets.DATABASE_URL", "secrets.IMAP_URL", "secrets.PRESSWORK_SECRET"]);
-          // The steps that read or write the send's state, which may be in the database (state.store: database).
+          // The steps that read or write the send's state, which may be in the database (state.store: database): the
+          // build's read the record of sent issues from it, as a repository secret.
           else if (name === "send" && ["Find a run whose send stopped without saving", "Save what earlier attempts journalled", "Save the send's state"].includes(step.name ?? "")) expect(secrets, step.name).toEqual(["secrets.DATABASE_URL"]);
+          else if (path.endsWith("publish.yml") && name === "build" && ["Plan the issue", "Build with the run's time"].includes(step.name ?? "")) expect(secrets, step.name).toEqual(["secrets.DATABASE_URL"]);
           else expect(secrets, `${path} ${name} ${step.name ?? step.uses}`).toEqual([]);
           const token = JSON.stringify(step).includes("github.token");
           const stateStep = ["Send", "Save the send's state", "Fetch the send's state", "Restore what earlier attempts journalled", "Find a run whose send stopped without saving", "Restore what that run journalled", "Save what earlier attempts journalled", "The site as deployed", "Publish again with the issue sent"].includes(step.name ?? "");
@@ -378,8 +380,13 @@ describe("the shard recipe in the README", () => {
     const step = finalize.steps.find((s) => s.name === "Finalize the issue");
     expect(step?.env?.["ISSUE"]).toBe("${{ needs.build.outputs.issue }}");
     expect(step?.run).toBe('npx presswork send --issue "$ISSUE" --finalize 4');
-    // The publish after the send waits for the job that records the issue complete.
+    // Each shard and the final job read the subscriber database, and the state when it is there, as the send job does.
+    const sendSecrets = (publish.jobs["send"] as Job).steps.find((s) => s.name === "Send")?.env ?? {};
+    expect(send.steps.find((s) => s.name === "Send")?.env?.["DATABASE_URL"]).toBe(sendSecrets["DATABASE_URL"]);
+    expect(step?.env?.["DATABASE_URL"]).toBe("${{ secrets.DATABASE_URL }}");
+    // The publish after the send waits for the job that records the issue complete, and runs though a shard failed.
     expect(jobs["republish"]?.needs).toBe("finalize");
+    expect(jobs["republish"]?.if).toBe("!cancelled() && needs.finalize.result == 'success'");
     expect(jobs["republish"]?.steps.map((s) => s.run)).toEqual((publish.jobs["republish"] as Job).steps.map((s) => s.run));
   });
 });
