@@ -23,12 +23,15 @@ const BOUNCE_TYPES: Record<string, FeedbackKind | undefined> = {
   HardBounce: "hard-bounce",
   BadEmailAddress: "hard-bounce",
   ManuallyDeactivated: "hard-bounce",
-  AddressChange: "hard-bounce",
+  // "The recipient has requested an address change": an automatic reply naming a new address, which still takes mail.
+  AddressChange: "auto-reply",
   SoftBounce: "soft-bounce",
-  Transient: "soft-bounce",
+  // "Message delayed": Postmark tries again, and reports the end as its own bounce or delivery (as a DSN delay).
+  Transient: "delayed",
   DnsError: "soft-bounce",
   Blocked: "soft-bounce",
-  SMTPApiError: "soft-bounce",
+  // An error accepting our own message through Postmark's SMTP API: nothing about the reader.
+  SMTPApiError: undefined,
   InboundError: "soft-bounce",
   DMARCPolicy: "soft-bounce",
   Unknown: "soft-bounce",

@@ -3,6 +3,7 @@ import { eventId, withoutAddresses, type FeedbackEvent, type FeedbackKind } from
 import type { SenderIdentity } from "../../mailbox/identify.js";
 import { bodyText, fromAnotherSender, isoTime, objectOf, recognise, refuse, text, type SeenCheck, type WebhookRequest, type WebhookResult } from "./common.js";
 import { PressworkError } from "../../errors/error.js";
+import { severity } from "../../mailbox/severity.js";
 
 /** Fetches a URL's body as text over https; injectable so tests run offline. */
 export type Fetcher = (url: string) => Promise<string>;
@@ -82,8 +83,10 @@ async function httpsText(url: string): Promise<string> {
  * `topics` is refused. A SubscriptionConfirmation is confirmed by visiting
  * its SubscribeURL. A Notification holds one SES event (`notificationType`
  * from identity notifications, `eventType` from configuration sets):
- * Bounce (Permanent is hard, Transient and Undetermined soft; a permanent
- * bounce of type Suppressed or OnAccountSuppressionList is hard too),
+ * Bounce (by the receiving server's reply, as the mailbox reader reads it,
+ * where SES gives one; else Permanent is hard, Transient and Undetermined
+ * soft; a permanent bounce of type Suppressed, OnAccountSuppressionList or
+ * NoEmail is hard whatever the reply),
  * Complaint (one of subtype OnAccountSuppressionList, for a message SES
  * did not send, stops mail to the address but counts toward no issue's
  * complaint rate; one about another sender's message, nothing), Delivery.
@@ -174,10 +177,17 @@ export async function sesWebhook(request: WebhookRequest, options: SesOptions): 
   };
   if (kindName === "Bounce") {
     const bounce = objectOf(notification["bounce"]) ?? {};
-    const kind: FeedbackKind = bounce["bounceType"] === "Permanent" ? "hard-bounce" : "soft-bounce";
+    const subType = text(bounce["bounceSubType"]);
+    const labelled: FeedbackKind = bounce["bounceType"] === "Permanent" ? "hard-bounce" : "soft-bounce";
     for (const r of (Array.isArray(bounce["bouncedRecipients"]) ? bounce["bouncedRecipients"] : []).map(objectOf)) {
       const status = text(r?.["status"]);
-      const diagnostic = text(r?.["diagnosticCode"]) ?? text(bounce["bounceSubType"]);
+      const reply = text(r?.["diagnosticCode"]);
+      // The receiving server's own reply says more than SES's label, which calls a block list's 550 5.7.1
+      // Permanent/General and a 5.1.1 user unknown Transient at times: read as the mailbox reader reads it. An
+      // address SES would not send to (suppressed) or found to have no mailbox (NoEmail) is as SES says.
+      const asSesSays = !reply || subType === "Suppressed" || subType === "OnAccountSuppressionList" || subType === "NoEmail";
+      const kind: FeedbackKind = asSesSays ? labelled : severity(status, reply) === "hard" ? "hard-bounce" : "soft-bounce";
+      const diagnostic = reply ?? subType;
       add(kind, text(r?.["emailAddress"]), bounce["timestamp"], { ...(status ? { status } : {}), ...(diagnostic ? { diagnostic: withoutAddresses(diagnostic) } : {}) });
     }
   } else if (kindName === "Complaint") {

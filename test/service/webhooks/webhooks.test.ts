@@ -64,6 +64,23 @@ describe("Amazon SES through SNS", () => {
     expect(delivery.events).toMatchObject([{ kind: "delivered", recipient: { key: key("erin@example.net") }, issue: 12 }]);
   });
 
+  it("reads a bounce by the receiving server's reply, where SES's label says otherwise, as the mailbox reader would; a suppressed address as SES says", async () => {
+    /** The bounce fixture, relabelled by SES and with the receiving server's reply given. */
+    const bounce = (bounceType: string, bounceSubType: string, recipient: Record<string, string>) => {
+      const notice = JSON.parse(fixture("ses-bounce.json")) as { bounce: Record<string, unknown> };
+      notice.bounce = { ...notice.bounce, bounceType, bounceSubType, bouncedRecipients: [{ emailAddress: "jane@example.org", action: "failed", ...recipient }] };
+      return snsMessage("Notification", { Message: JSON.stringify(notice) });
+    };
+    const kind = async (body: string) => (await sesWebhook({ headers: {}, body }, options())).events.map((e) => e.kind);
+    // A block list's refusal of our sending IP, which SES files as Permanent/General: nothing about the address.
+    expect(await kind(bounce("Permanent", "General", { status: "5.7.1", diagnosticCode: "smtp; 550 5.7.1 Service unavailable, client host [198.51.100.7] blocked using Spamhaus" }))).toEqual(["soft-bounce"]);
+    // A user unknown that SES files as Transient.
+    expect(await kind(bounce("Transient", "General", { status: "5.1.1", diagnosticCode: "smtp; 550 5.1.1 <jane@example.org>: Recipient address rejected: User unknown" }))).toEqual(["hard-bounce"]);
+    // No reply to go by, or an address SES keeps from sending to: its label.
+    expect(await kind(bounce("Permanent", "General", {}))).toEqual(["hard-bounce"]);
+    expect(await kind(bounce("Permanent", "OnAccountSuppressionList", { diagnosticCode: "Amazon SES did not send the message to this address because it is on the suppression list for your account." }))).toEqual(["hard-bounce"]);
+  });
+
   it("records a complaint SES made up for an address on the account's suppression list against no issue: the issue never reached it", async () => {
     const result = await sesWebhook({ headers: {}, body: notification("ses-complaint-suppressed.json") }, options());
     expect(result.events).toMatchObject([{ kind: "complaint", recipient: { key: key("grace@example.com"), via: "verp" }, format: "complaint:OnAccountSuppressionList" }]);
@@ -181,6 +198,14 @@ describe("Postmark", () => {
     expect((await call("postmark-soft-bounce.json")).events).toMatchObject([{ kind: "soft-bounce", recipient: { key: key("bob.smith@gmail.com") }, issue: 12 }]);
     expect((await call("postmark-spam-complaint.json")).events).toMatchObject([{ kind: "complaint", recipient: { key: key("frank@aol.com") }, issue: 12 }]);
     expect((await call("postmark-subscription-change.json")).events).toMatchObject([{ kind: "unsubscribe", recipient: { key: key("heidi@example.com") }, issue: 12 }]);
+  });
+
+  it("suppresses nobody for a delay, an address change or its own SMTP API's error, which Postmark reports as bounce types too", async () => {
+    const bounce = (type: string) => postmarkWebhook({ headers: { authorization: auth }, body: fixture("postmark-soft-bounce.json").replace('"Type": "SoftBounce"', `"Type": "${type}"`) }, options);
+    // A delay Postmark retries ("Message delayed"), and a reply that the reader has a new address: as the mailbox reader records them.
+    expect((await bounce("Transient")).events.map((e) => e.kind)).toEqual(["delayed"]);
+    expect((await bounce("AddressChange")).events.map((e) => e.kind)).toEqual(["auto-reply"]);
+    expect(await bounce("SMTPApiError")).toMatchObject({ status: 200, events: [] });
   });
 
   it("changes nothing for a complaint about a message From another sender without our metadata", async () => {
