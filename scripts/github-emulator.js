@@ -251,9 +251,9 @@ export class GitHub {
   }
 
   /** Starts a run of the workflow for an event on a commit; resolves with what each job did. */
-  async run({ event, sha = git(this.remote, "rev-parse", "refs/heads/main"), ref = "refs/heads/main", inputs = {}, clock, kill, hold }) {
+  async run({ event, sha = git(this.remote, "rev-parse", "refs/heads/main"), ref = "refs/heads/main", inputs = {}, clock, kill, cancel, hold }) {
     const run = { id: String(this.nextRun++), attempt: 1, event, sha, ref, inputs, clock, jobs: {} };
-    return this.execute(run, { kill, hold });
+    return this.execute(run, { kill, cancel, hold });
   }
 
   /**
@@ -451,19 +451,24 @@ export class GitHub {
       try {
         if (step.uses) outputs = await this.action(step, ctx, { run, workspace, posts, permissions });
         else {
-          const kill = [options.kill ?? []].flat().find((k) => k.job === name && k.step === step.name && k.attempt === run.attempt);
-          const code = await this.bash(interpolate(step.run, ctx), step["working-directory"] ? join(workspace, step["working-directory"]) : workspace, runnerEnv, kill);
+          const at = (k) => k.job === name && k.step === step.name && k.attempt === run.attempt;
+          const kill = [options.kill ?? []].flat().find(at);
+          const cancel = [options.cancel ?? []].flat().find(at);
+          const { code, cancelled } = await this.bash(interpolate(step.run, ctx), step["working-directory"] ? join(workspace, step["working-directory"]) : workspace, runnerEnv, kill, cancel);
+          if (cancelled) throw Object.assign(new Error("the run was cancelled"), { cancelled });
           if (code !== 0) throw new Error(`exit code ${code}`);
         }
         outcome = "success";
       } catch (error) {
-        outcome = "failure";
-        this.log(`run ${run.id}.${run.attempt} ${name}: step ${step.name ?? step.uses} failed: ${error.message}`);
+        outcome = error.cancelled ? "cancelled" : "failure";
+        this.log(`run ${run.id}.${run.attempt} ${name}: step ${step.name ?? step.uses} ${outcome === "cancelled" ? "cancelled" : `failed: ${error.message}`}`);
       }
       outputs = { ...outputs, ...parseCommandFile(await readFile(files.output, "utf8")) };
       env = { ...env, ...parseCommandFile(await readFile(files.env, "utf8")) };
       steps[id] = { outcome, conclusion: outcome, outputs };
-      if (outcome === "failure" && !step["continue-on-error"]) status = "failure";
+      if (outcome === "failure" && !step["continue-on-error"] && status !== "cancelled") status = "failure";
+      // A cancelled run runs only the steps whose condition says always() or cancelled().
+      if (outcome === "cancelled") status = "cancelled";
     }
     for (const post of posts.reverse()) {
       try {
@@ -477,8 +482,14 @@ export class GitHub {
     return { result: status, outputs, steps, workspace };
   }
 
-  /** Runs a script as GitHub runs a `run:` step without `shell:` (bash -e), in a process group of its own. */
-  async bash(script, cwd, env, kill) {
+  /**
+   * Runs a script as GitHub runs a `run:` step without `shell:` (bash -e), in a process group of its own.
+   * `kill` SIGKILLs the group when its `when()` holds (a runner lost); `cancel` cancels the run as GitHub
+   * does (docs: workflow cancellation reference): SIGINT to the step's entry process, the shell, alone;
+   * SIGTERM to it 7.5 s later; the whole tree killed 2.5 s after that. A command the shell runs as its
+   * child hears none of it unless the shell `exec`s it.
+   */
+  async bash(script, cwd, env, kill, cancel) {
     const file = join(env.RUNNER_TEMP, `step-${Date.now()}-${Math.random().toString(36).slice(2)}.sh`);
     await writeFile(file, script);
     return new Promise((resolve) => {
@@ -487,20 +498,31 @@ export class GitHub {
       child.stdout.on("data", (d) => (out += d));
       child.stderr.on("data", (d) => (out += d));
       let timer;
-      if (kill) {
+      let cancelled = false;
+      const later = [];
+      const signal = (pid, name) => {
+        try {
+          process.kill(pid, name);
+        } catch {}
+      };
+      if (kill || cancel) {
         timer = setInterval(() => {
-          if (kill.when()) {
+          if (kill?.when()) {
             clearInterval(timer);
-            try {
-              process.kill(-child.pid, "SIGKILL");
-            } catch {}
+            signal(-child.pid, "SIGKILL");
+          } else if (cancel?.when()) {
+            clearInterval(timer);
+            cancelled = true;
+            signal(child.pid, "SIGINT");
+            later.push(setTimeout(() => signal(child.pid, "SIGTERM"), 7500), setTimeout(() => signal(-child.pid, "SIGKILL"), 10_000));
           }
         }, 5);
       }
-      child.on("close", (code, signal) => {
+      child.on("close", (code, name) => {
         clearInterval(timer);
+        later.forEach(clearTimeout);
         this.log(out.trim().split("\n").map((l) => `    | ${l}`).join("\n"));
-        resolve(signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : (code ?? 1));
+        resolve({ code: name ? 128 + (name === "SIGKILL" ? 9 : name === "SIGINT" ? 2 : 15) : (code ?? 1), cancelled });
       });
     });
   }

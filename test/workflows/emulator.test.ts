@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -190,6 +191,45 @@ describe("the emulator's job conditions, as GitHub evaluates them", () => {
     const github = new GitHub({ base: dir, remote, workflow, shims: dir, log: () => {} }) as unknown as { run(options: Record<string, unknown>): Promise<{ jobs: Record<string, { result: string }> }> };
     const { jobs } = await github.run({ event: "workflow_dispatch" });
     expect(Object.fromEntries(Object.entries(jobs).map(([name, job]) => [name, job.result]))).toEqual({ shard: "failure", finalize: "success", republish: "skipped", republishAnyway: "success" });
+  });
+});
+
+describe("the emulator's cancellation, as GitHub cancels a run", () => {
+  it("signals the step's shell alone, so a command it runs hears the SIGINT only when the shell execs it; the always() steps run after", async () => {
+    const { dir, remote } = await repository("cancel-");
+    // Stops on SIGINT, saying so; without one, ends by itself after 3 s.
+    await writeFile(
+      join(dir, "sig.mjs"),
+      `import { writeFileSync } from "node:fs";
+const [, , out] = process.argv;
+writeFileSync(out + ".started", "");
+process.on("SIGINT", () => { writeFileSync(out, "stopped on SIGINT"); process.exit(130); });
+setTimeout(() => { writeFileSync(out, "ended without a signal"); process.exit(0); }, 3000);
+`,
+    );
+    const workflow = join(dir, "w.yml");
+    const job = (command: string, out: string) => [
+      "    runs-on: ubuntu-24.04",
+      "    steps:",
+      "      - name: Send",
+      `        run: ${command} node ${join(dir, "sig.mjs")} ${out}`,
+      "      - if: always()",
+      `        run: echo saved > ${out}.saved`,
+      `      - run: echo ran > ${out}.after`,
+    ];
+    const execd = join(dir, "execd");
+    const child = join(dir, "child");
+    await writeFile(workflow, ["on: workflow_dispatch", "permissions: {}", "jobs:", "  execd:", ...job("exec", execd), "  child:", ...job("", child), ""].join("\n"));
+    const github = new GitHub({ base: dir, remote, workflow, shims: dir, log: () => {} }) as unknown as { run(options: Record<string, unknown>): Promise<{ jobs: Record<string, { result: string }> }> };
+    const started = (out: string) => () => existsSync(`${out}.started`);
+    const { jobs } = await github.run({ event: "workflow_dispatch", cancel: [{ job: "execd", step: "Send", attempt: 1, when: started(execd) }, { job: "child", step: "Send", attempt: 1, when: started(child) }] });
+    expect([jobs["execd"]?.result, jobs["child"]?.result]).toEqual(["cancelled", "cancelled"]);
+    expect(await readFile(execd, "utf8")).toBe("stopped on SIGINT");
+    expect(await readFile(child, "utf8")).toBe("ended without a signal");
+    for (const out of [execd, child]) {
+      expect(existsSync(`${out}.saved`), out).toBe(true);
+      expect(existsSync(`${out}.after`), out).toBe(false);
+    }
   });
 });
 

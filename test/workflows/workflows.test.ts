@@ -202,7 +202,19 @@ describe("the workflows", () => {
     const send = (publish.jobs["send"] as Job).steps.find((s) => s.name === "Send");
     expect(send?.env).toMatchObject({ ISSUE: "${{ needs.build.outputs.issue }}", NOW: "${{ needs.build.outputs.now }}" });
     expect(send?.run).toContain('args=(--now "$NOW")');
-    expect(send?.run).toContain("retry-failed) npx presswork send --retry-failed");
+    expect(send?.run).toContain('retry-failed) exec node bin/presswork.js send --retry-failed "${args[@]}"');
+  });
+
+  it("runs each send in the step's shell's place, where a cancelled run's SIGINT reaches it (see the emulator's cancellation), in the shard recipe too", async () => {
+    const publish = await load(".github/workflows/publish.yml");
+    const readme = await read("README.md");
+    const recipe = /```yaml\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf("**Large lists**: replace the send job")))?.[1] ?? "";
+    const sends = [(publish.jobs["send"] as Job).steps.find((s) => s.name === "Send")?.run ?? "", recipe.slice(recipe.indexOf("- name: Send"), recipe.indexOf("- name: Save the send's state"))];
+    for (const run of sends) {
+      const modes = run.split("\n").filter((line) => /^\s+[a-z-]+\) /.test(line) && !line.includes("::error::"));
+      expect(modes.length).toBeGreaterThanOrEqual(3);
+      for (const line of modes) expect(line).toMatch(/^\s+[a-z-]+\) exec node bin\/presswork\.js send /);
+    }
   });
 
   it("never sends for a pull request or a plain push, and sends only from main", async () => {
