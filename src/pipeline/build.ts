@@ -60,6 +60,8 @@ export interface ProjectOptions {
   mjml?: MjmlThread;
   /** A send's state as it opened it: the record of sent issues is read from it. */
   state?: OpenState;
+  /** Go on without the record of sent issues when its database is not given, with a warning (`check`, which CI runs without secrets). */
+  stateOptional?: boolean;
   /** The cache files a process that builds again and again keeps parsed between its builds (see CacheStore.open). */
   warm?: WarmFiles;
 }
@@ -146,7 +148,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     // 5. The newsletter: past issues and the next one, compiled.
     let letter: NewsletterState | undefined;
     try {
-      letter = await prepareNewsletter(options.root, config, articles, targets, options.now, { cache: store, mjml: options.mjml, state: options.state });
+      letter = await prepareNewsletter(options.root, config, articles, targets, options.now, { cache: store, mjml: options.mjml, state: options.state, stateOptional: options.stateOptional });
     } catch (error) {
       if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;

@@ -97,6 +97,8 @@ export interface NewsletterHelpers {
   mjml?: MjmlThread | undefined;
   /** A send's state, already open, read instead of opening it again. */
   state?: OpenState | undefined;
+  /** Go on without the record of sent issues when its database is not given, with a warning (`check`). */
+  stateOptional?: boolean | undefined;
 }
 
 /**
@@ -104,10 +106,10 @@ export interface NewsletterHelpers {
  * Messages (record problems, note problems, size) land on the returned files.
  */
 export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], targets: readonly LinkTarget[], now: Date, using: NewsletterHelpers = {}): Promise<NewsletterState | undefined> {
-  const { cache: store, mjml: thread, state } = using;
+  const { cache: store, mjml: thread, state, stateOptional } = using;
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
-  const { record, issues, files } = await readRecord(root, state ?? { config, env: process.env });
+  const { record, issues, files } = await readRecord(root, state ?? { config, env: process.env, ...(stateOptional ? { optional: true } : {}) });
   files.push(...misnamedNotes(root));
   if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], unfrozen: [], files };
   const templates = readEmailTemplates(root);

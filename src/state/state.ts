@@ -11,7 +11,7 @@ import { Journal } from "./journal.js";
 import { legacyChanges, readLegacy, type LegacyState } from "./legacy.js";
 import { type Attempt, type IssueState, type LockRecord, type Migration, type Shard, type StateChange, type StateStore, type StateSummary } from "./store.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
-import { fileError } from "../errors/rules.js";
+import { fileError, fileWarning } from "../errors/rules.js";
 
 /** Where the state lives: a git branch of the repository, or the database of DATABASE_URL. */
 export type StateBackend = "branch" | "database";
@@ -147,7 +147,12 @@ export async function carryBranchOver(store: StateStore, root: string, settings:
 }
 
 /** Where the state is read from: the config and environment, or a send's state as it opened it. */
-export type StateSource = { config: StateConfig | undefined; env: NodeJS.ProcessEnv } | OpenState;
+export type StateSource = {
+  config: StateConfig | undefined;
+  env: NodeJS.ProcessEnv;
+  /** Go on without the state when its database is not given (`check` in CI): a warning, not an error. */
+  optional?: boolean;
+} | OpenState;
 
 /** A send's state as it opened it, for its build to read. */
 export interface OpenState {
@@ -194,7 +199,9 @@ export async function readStateView(root: string, from: StateSource): Promise<St
   } catch (error) {
     if (!(isPressworkError(error, "state-save", "state-setup", "state-damaged"))) throw error;
     const file = new VFile({ path: "state" });
-    fileError(file, "state-unreadable", `cannot read the record of sent issues: ${error.message}`);
+    if (!open && "optional" in from && from.optional && isPressworkError(error, "state-setup")) {
+      fileWarning(file, "state-unreadable", `cannot read the record of sent issues, so what they link to and show is not checked: ${error.message}`);
+    } else fileError(file, "state-unreadable", `cannot read the record of sent issues: ${error.message}`);
     return { summary: { issues: [], locks: [] }, files: [file], description: "" };
   }
   const store = open && settings.backend === "branch" ? open.store : await openBranch(root, settings, env);

@@ -8,12 +8,16 @@ import { openStore, readSuppressed, stateSettings, takeLock } from "../../src/st
 import { PressworkError } from "../../src/errors/error.js";
 import type { Attempt, FrozenIssue, LockRecord, Shard, StateChange, StateStore } from "../../src/state/store.js";
 import { git } from "../helpers/git.js";
-import { REPO } from "../helpers/project.js";
+import { runCli } from "../helpers/cli.js";
+import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { stateBackends } from "../helpers/state.js";
 
 const LIST = "weekly.store-test.example";
 const dirs: string[] = [];
-afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await removeProjects();
+});
 
 /** A git repository with a commit on main: the branch backend's home, and the root a database backend resolves from. */
 async function repository(): Promise<string> {
@@ -41,6 +45,18 @@ describe("the send's state in a database not given", () => {
     expect(here).toBeInstanceOf(PressworkError);
     expect(here.message).toMatch(/DATABASE_URL is not set and data\/presswork\.sqlite does not exist: set DATABASE_URL to the database that holds it$/);
     expect((await refusal({ GITHUB_ACTIONS: "true" })).message).toMatch(/Under GitHub Actions, make it a repository secret as well as the environment's: an environment's secret reaches only the jobs that name the environment, and the build job reads the sent issues from the database too$/);
+  });
+
+  it("lets check go on with a warning, as CI runs it for a fork's pull request, and fails a build, which would publish without the sent issues", async () => {
+    const project = await tempProject({ samples: true });
+    const env = { PRESSWORK_STATE_STORE: "database", DATABASE_URL: "" };
+    const check = runCli(["check", "--now", NOW.toISOString()], project, env);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout + check.stderr).toMatch(/^state:1:1 {2}warning {2}cannot read the record of sent issues, so what they link to and show is not checked: the send's state is in the database/m);
+    expect(runCli(["check", "--strict", "--now", NOW.toISOString()], project, env).code).not.toBe(0);
+    const build = runCli(["build", "--now", NOW.toISOString()], project, env);
+    expect(build.code).toBe(1);
+    expect(build.stderr).toMatch(/^state:1:1 {2}error {2}cannot read the record of sent issues: the send's state is in the database/m);
   });
 });
 

@@ -15,7 +15,7 @@ export const checkCommand = defineCommand({
   },
   async run({ args }) {
     const root = io.root();
-    const result = await assemble({ root, now: parseNow(args.now), includeUnpublished: true });
+    const result = await assemble({ root, now: parseNow(args.now), includeUnpublished: true, stateOptional: true });
     const tally = report([...result.files, ...servicePageProblems(root)], io.err);
     const unfrozen = result.newsletter?.unfrozen ?? [];
     if (unfrozen.length > 0) io.out(unfrozenLine(unfrozen));
