@@ -1,6 +1,49 @@
 import { z } from "zod";
 import { MAX_LOCAL_PART, MAX_TOKEN_LENGTH } from "../issues/verp.js";
 
+/**
+ * The words the feeds write themselves, in the site's language: each may
+ * name the values in braces its default names (`{tag}`, `{site}`).
+ */
+export const FEED_WORDS = {
+  /** The heading of an item's key points. */
+  quickReads: "Quick Reads",
+  /** The link under an item that carries its summary alone. */
+  readMore: "Read the full article",
+  /** A tag's feed's description. */
+  tagged: "Articles tagged {tag} in {site}",
+  /** An author's feed's description. */
+  by: "Articles by {author} in {site}",
+  /** The issues feed's title, for a newsletter without a name. */
+  newsletter: "{site} newsletter",
+  /** The issues feed's description. */
+  issues: "Every issue of {newsletter}",
+  /** The first line of an issue's item. */
+  issue: "Issue #{number}",
+  /** The link under an issue's item. */
+  readIssue: "Read the issue",
+};
+
+/** A feed's words: text, with no value in braces but those its default names. */
+const feedWords = z
+  .object(
+    Object.fromEntries(
+      Object.entries(FEED_WORDS).map(([key, fallback]) => {
+        const known = new Set([...fallback.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
+        const names = known.size > 0 ? `: it fills ${[...known].map((name) => `{${name}}`).join(" and ")}` : ": it fills none";
+        return [
+          key,
+          z
+            .string()
+            .trim()
+            .min(1, "must not be empty")
+            .refine((text) => [...text.matchAll(/\{(\w+)\}/g)].every((m) => known.has(m[1])), { message: `names a value in braces it cannot fill${names}` })
+            .default(fallback),
+        ];
+      }),
+    ) as Record<keyof typeof FEED_WORDS, z.ZodDefault<z.ZodString>>,
+  );
+
 const absoluteUrl = z
   .string()
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
@@ -179,8 +222,9 @@ export const configSchema = z.object({
       hub: absoluteUrl.optional(),
       /** Whether Atom entries give each author's email address, which makes it public. */
       authorEmails: z.boolean().default(false),
+      words: feedWords.default(FEED_WORDS),
     })
-    .default({ limit: 20, tagLimit: 20, fullContent: true, authorEmails: false }),
+    .default({ limit: 20, tagLimit: 20, fullContent: true, authorEmails: false, words: FEED_WORDS }),
 });
 
 /** Validated configuration as the rest of the code sees it. */

@@ -9,8 +9,8 @@ import { textDirection } from "../markdown/direction.js";
 export function feedFiles(spec: FeedSpec, prefix = ""): Map<string, string> {
   const names = paths.feeds(prefix);
   const direction = textDirection(spec.language);
-  const items = new Map(spec.articles.map((article) => [article, itemHtml(article, spec.fullContent, direction)]));
-  const itemOf = (article: FeedSpec["articles"][number]) => items.get(article) ?? itemHtml(article, spec.fullContent, direction);
+  const items = new Map(spec.articles.map((article) => [article, itemHtml(article, spec, direction)]));
+  const itemOf = (article: FeedSpec["articles"][number]) => items.get(article) ?? itemHtml(article, spec, direction);
   return new Map([
     [names.rss, rss2(spec, itemOf)],
     [names.atom, atom1(spec, itemOf)],

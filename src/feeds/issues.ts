@@ -4,7 +4,7 @@ import { tagUri } from "../content/ids.js";
 import { paths } from "../content/paths.js";
 import { escapeXml } from "../xml/escape.js";
 import { completeAtom } from "./atom1.js";
-import { issuesFeedTitle } from "./spec.js";
+import { issuesFeedTitle, phrase } from "./spec.js";
 import { escapeRssText, htmlText, XmlValues } from "./xml-values.js";
 
 /** A sent issue as its feed item. */
@@ -23,12 +23,13 @@ export function issueFeeds(config: Config, issues: readonly IssueItem[]): { rss:
   const abs = (path: string) => new URL(path, config.site.url).href;
   const files = paths.feeds("issues/");
   const title = issuesFeedTitle(config);
-  const description = `Every issue of ${title}`;
+  const words = config.feeds.words;
+  const description = phrase(words.issues, { newsletter: title });
   const items = newest.map((issue) => ({
     issue,
     id: tagUri(config, issue.date.toISOString().slice(0, 10), `issue-${issue.number}`),
     summary: summaryOf(issue),
-    html: `<p>Issue #${issue.number}</p><ul>${issue.articles.map((a) => `<li><a href="${escapeXml(a.url)}">${escapeXml(a.title)}</a>: ${escapeXml(a.description)}</li>`).join("")}</ul><p><a href="${escapeXml(issue.url)}">Read the issue</a></p>`,
+    html: `<p>${escapeXml(phrase(words.issue, { number: issue.number }))}</p><ul>${issue.articles.map((a) => `<li><a href="${escapeXml(a.url)}">${escapeXml(a.title)}</a>: ${escapeXml(a.description)}</li>`).join("")}</ul><p><a href="${escapeXml(issue.url)}">${escapeXml(words.readIssue)}</a></p>`,
   }));
   const make = (v: XmlValues) => {
     const feed = new Feed({

@@ -56,6 +56,8 @@ export interface FeedSpec {
   fullContent: boolean;
   /** Whether Atom names each author's email address: only when the config says so, as it makes the address public. */
   authorEmails: boolean;
+  /** The words an item writes itself (feeds.words). */
+  words: { quickReads: string; readMore: string };
   articles: readonly Article[];
 }
 
@@ -84,6 +86,7 @@ function channel(config: Config, prefix: string, list: readonly Article[], title
     stylesheet: new URL(config.site.url).pathname + paths.stylesheet,
     fullContent: config.feeds.fullContent,
     authorEmails: config.feeds.authorEmails,
+    words: { quickReads: config.feeds.words.quickReads, readMore: config.feeds.words.readMore },
     articles: list,
   };
   if (config.site.icon) spec.icon = abs(config.site.icon.replace(/^\//, ""));
@@ -100,12 +103,17 @@ function newest(list: readonly Article[]): Date {
 /** The site-wide feed, or a tag's feed when `tag` is given, capped at the configured length. */
 export function feedSpec(config: Config, articles: readonly Article[], tag?: Tag): FeedSpec {
   if (!tag) return channel(config, "", articles.slice(0, config.feeds.limit), config.site.title, config.site.description);
-  return channel(config, paths.tag(tag.slug), articles.slice(0, config.feeds.tagLimit), `${config.site.title}: ${tag.name}`, `Articles tagged ${tag.name} in ${config.site.title}`);
+  return channel(config, paths.tag(tag.slug), articles.slice(0, config.feeds.tagLimit), `${config.site.title}: ${tag.name}`, phrase(config.feeds.words.tagged, { tag: tag.name, site: config.site.title }));
 }
 
 /** An author's feed, capped like a tag's. */
 export function authorFeedSpec(config: Config, articles: readonly Article[], author: Author): FeedSpec {
-  return channel(config, paths.author(author.key), articles.slice(0, config.feeds.tagLimit), `${config.site.title}: ${author.name}`, `Articles by ${author.name} in ${config.site.title}`);
+  return channel(config, paths.author(author.key), articles.slice(0, config.feeds.tagLimit), `${config.site.title}: ${author.name}`, phrase(config.feeds.words.by, { author: author.name, site: config.site.title }));
+}
+
+/** One of the feeds' words (see FEED_WORDS) with its values in their braces. */
+export function phrase(words: string, values: Record<string, string | number>): string {
+  return words.replace(/\{(\w+)\}/g, (written, name: string) => (name in values ? String(values[name]) : written));
 }
 
 /**
@@ -165,7 +173,7 @@ export function allFeedSpecs(
 
 /** The title of the issues' feeds: the newsletter's name. */
 export function issuesFeedTitle(config: Config): string {
-  return config.newsletter?.name ?? `${config.site.title} newsletter`;
+  return config.newsletter?.name ?? phrase(config.feeds.words.newsletter, { site: config.site.title });
 }
 
 /** How feeds name an article's author: the author's own address, else their page on the site. */
@@ -215,7 +223,7 @@ export type ItemHtml = (article: Article) => string;
  * the summary and a link to the article when feeds carry summaries only or
  * the body is too large for a feed.
  */
-export function itemHtml(article: Article, fullContent: boolean, site: Direction): string {
+export function itemHtml(article: Article, { fullContent, words }: Pick<FeedSpec, "fullContent" | "words">, site: Direction): string {
   // Each block takes the direction its text reads in, as the body's paragraphs do (see rehypeDirection): a reader knows no site's.
   const dir = (text: string) => {
     const direction = blockDir(readingDirection(text), site);
@@ -227,10 +235,10 @@ export function itemHtml(article: Article, fullContent: boolean, site: Direction
     parts.push(`<figure><img src="${escapeXml(article.imageUrl)}" alt="${escapeXml(article.image.alt)}">${caption ? `<figcaption${dir(caption)}>${escapeXml(caption)}</figcaption>` : ""}</figure>`);
   }
   if (article.points.length > 0) {
-    parts.push(`<section><h2>Quick Reads</h2><ul>${article.pointsHtml.feed.map((p, i) => `<li${dir(article.points[i] ?? "")}>${p}</li>`).join("")}</ul></section>`);
+    parts.push(`<section><h2>${escapeXml(words.quickReads)}</h2><ul>${article.pointsHtml.feed.map((p, i) => `<li${dir(article.points[i] ?? "")}>${p}</li>`).join("")}</ul></section>`);
   }
   if (carriesBody(article, fullContent)) parts.push(article.body.html.feed);
-  else parts.push(`<p${dir(article.description)}>${escapeXml(article.description)}</p><p><a href="${escapeXml(article.url)}">Read the full article</a></p>`);
+  else parts.push(`<p${dir(article.description)}>${escapeXml(article.description)}</p><p><a href="${escapeXml(article.url)}">${escapeXml(words.readMore)}</a></p>`);
   return parts.join("\n");
 }
 

@@ -101,3 +101,26 @@ describe("a feed item's body", () => {
     expect(page).toMatch(/<input type="checkbox" checked disabled> Ship it/);
   });
 });
+
+describe("the feeds' own words (feeds.words)", () => {
+  it("are the site's language where the config gives them: an item's Quick Reads and its link on, a tag's and an author's feed, the issues feed", async () => {
+    const words = ["  words:", "    quickReads: Kurz gesagt", "    readMore: Den ganzen Artikel lesen", '    tagged: "Artikel zum Thema {tag} in {site}"', '    by: "Artikel von {author} in {site}"', '    issues: "Jede Ausgabe von {newsletter}"', '    issue: "Ausgabe Nr. {number}"', "    readIssue: Die Ausgabe lesen", ""].join("\n");
+    const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace("  fullContent: true\n", `  fullContent: false\n${words}`);
+    const root = await tempProject({ samples: true, config });
+    const built = await build({ root, now: NOW, out: join(root, "dist"), cacheDir: false });
+    expect(built.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(String))).toEqual([]);
+    const json = async (path: string) => JSON.parse(await readFile(join(root, "dist", path), "utf8")) as { description: string; items: Array<{ content_html: string }> };
+    const site = await json("feed.json");
+    const html = site.items.map((item) => item.content_html).join("\n");
+    expect(html).toContain("<h2>Kurz gesagt</h2>");
+    expect(html).toContain(">Den ganzen Artikel lesen</a>");
+    expect(html).not.toMatch(/Quick Reads|Read the full article/);
+    expect((await json("tags/chips/feed.json")).description).toBe("Artikel zum Thema Chips in Signal & Noise");
+    expect((await json("authors/ada/feed.json")).description).toBe("Artikel von Ada Okafor in Signal & Noise");
+    const issues = await readFile(join(root, "dist/issues/atom.xml"), "utf8");
+    expect(issues).toContain("Jede Ausgabe von Signal &amp; Noise Weekly");
+    expect(issues).toMatch(/Ausgabe Nr\. 2[^<]*<\/p>/);
+    expect(issues).toContain("Die Ausgabe lesen");
+    expect(await xmllint(issues, "atom")).toEqual([]);
+  });
+});
