@@ -119,7 +119,7 @@ type PartLinks = Pick<RenderedBody, "fragments" | "resolved">;
  */
 export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: ReadonlySet<string> = new Set()): void {
   const idsOf = articlePageIds(articles.map(({ meta, body }) => ({ slug: meta.slug, body })), pageIds);
-  for (const { meta, body } of articles) warnMissingParts(meta.source.file, body, idsOf(paths.article(meta.slug)) ?? new Set(), idsOf);
+  for (const { meta, body } of articles) warnMissingParts(meta.source.file, body, () => idsOf(paths.article(meta.slug)) ?? new Set(), idsOf);
 }
 
 /**
@@ -129,8 +129,7 @@ export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: st
  * change. `note.web` is the note's HTML on the page.
  */
 export function checkNoteFragments(file: VFile, note: PartLinks & { web: string }, articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>): void {
-  const own = new Set([...pageIds, ...elementIds(fromHtml(note.web, { fragment: true }))]);
-  warnMissingParts(file, note, own, articlePageIds(articles, pageIds));
+  warnMissingParts(file, note, () => new Set([...pageIds, ...elementIds(fromHtml(note.web, { fragment: true }))]), articlePageIds(articles, pageIds));
 }
 
 /** The ids of each article's page by its site path (`articles/x/`): its template's and its body's, read from the body when first asked for. */
@@ -149,12 +148,16 @@ function articlePageIds(articles: ReadonlyArray<{ slug: string; body: RenderedBo
   };
 }
 
-/** Warns on `file` about each of a document's links to a part that its own page (`own`) or the article page it names lacks. */
-function warnMissingParts(file: VFile, links: PartLinks, own: ReadonlySet<string>, idsOf: (page: string) => ReadonlySet<string> | undefined): void {
+/**
+ * Warns on `file` about each of a document's links to a part that its own
+ * page (the ids `own` reads, only when a link needs them: most bodies link
+ * to no part) or the article page it names lacks.
+ */
+function warnMissingParts(file: VFile, links: PartLinks, own: () => ReadonlySet<string>, idsOf: (page: string) => ReadonlySet<string> | undefined): void {
   for (const [url, line, column] of links.fragments ?? []) {
     // A part of this page its body lacks (see resolveLocalUrls): the page's template may have it.
     if (url.startsWith("#")) {
-      const missing = missingPart(url, own, "on this page", ID_PREFIX);
+      const missing = missingPart(url, own(), "on this page", ID_PREFIX);
       if (missing) fileWarning(file, "broken-anchor", `links to ${shownUrl(url)}, but ${missing}`, { place: { line, column } });
       continue;
     }
