@@ -197,7 +197,8 @@ function humanDiagnostics(c: Context): Map<string, string> {
 function dsnKind(action: string, status: string | undefined, diagnostic: string | undefined): FeedbackKind {
   if (action === "delayed") return "delayed";
   if (action === "delivered" || action === "relayed" || action === "expanded") return "delivered";
-  if (!action && status?.startsWith("2.")) return "delivered";
+  // A 2.x.x status is a success whatever the action says: Postfix's address verification reports "deliverable".
+  if (action !== "failed" && status?.startsWith("2.")) return "delivered";
   return severity(status, diagnostic) === "hard" ? "hard-bounce" : "soft-bounce";
 }
 
