@@ -32,10 +32,40 @@
             <li><a href="{link}"><xsl:value-of select="title"/></a><small><xsl:value-of select="pubDate"/></small></li>
           </xsl:for-each>
           <xsl:for-each select="atom:feed/atom:entry">
-            <li><a href="{atom:link[not(@rel) or @rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a><small><xsl:value-of select="substring(atom:published, 1, 10)"/></small></li>
+            <li>
+              <a href="{atom:link[not(@rel) or @rel='alternate']/@href}">
+                <xsl:choose>
+                  <xsl:when test="atom:title/@type = 'html'"><xsl:call-template name="text-of-html"><xsl:with-param name="html" select="atom:title"/></xsl:call-template></xsl:when>
+                  <xsl:otherwise><xsl:value-of select="atom:title"/></xsl:otherwise>
+                </xsl:choose>
+              </a>
+              <small><xsl:value-of select="substring(atom:published, 1, 10)"/></small>
+            </li>
           </xsl:for-each>
         </ul>
       </body>
     </html>
+  </xsl:template>
+
+  <!-- The text an Atom title of type="html" stands for: the title as escaped HTML (R&amp;amp;D), its entities read. -->
+  <xsl:template name="text-of-html">
+    <xsl:param name="html"/>
+    <xsl:choose>
+      <xsl:when test="contains($html, '&amp;')">
+        <xsl:value-of select="substring-before($html, '&amp;')"/>
+        <xsl:variable name="rest" select="substring-after($html, '&amp;')"/>
+        <xsl:variable name="entity" select="substring-before($rest, ';')"/>
+        <xsl:choose>
+          <xsl:when test="$entity = 'amp'">&amp;</xsl:when>
+          <xsl:when test="$entity = 'lt'">&lt;</xsl:when>
+          <xsl:when test="$entity = 'gt'">&gt;</xsl:when>
+          <xsl:when test="$entity = 'quot'">"</xsl:when>
+          <xsl:when test="$entity = '#39' or $entity = 'apos'">'</xsl:when>
+          <xsl:otherwise>&amp;<xsl:value-of select="$entity"/>;</xsl:otherwise>
+        </xsl:choose>
+        <xsl:call-template name="text-of-html"><xsl:with-param name="html" select="substring-after($rest, ';')"/></xsl:call-template>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$html"/></xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 </xsl:stylesheet>

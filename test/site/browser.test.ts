@@ -49,6 +49,26 @@ describe("site pages in a browser", () => {
   }
 });
 
+describe("a feed opened in a browser (feed.xsl)", () => {
+  it("lists each article's title as written, in the Atom feed as in RSS, whose titles are escaped HTML in Atom", async () => {
+    const page = await browser.newPage();
+    await page.route("**/*", async (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname !== "site.test") return route.fulfill({ status: 204 });
+      return route.fulfill({ path: join(dist, decodeURIComponent(url.pathname)) }).catch(() => route.fulfill({ status: 404 }));
+    });
+    const titles = async (path: string) => {
+      await page.goto(`http://site.test/${path}`);
+      return (await page.locator("li a").allTextContents()).map((title) => title.trim());
+    };
+    const rss = await titles("feed.xml");
+    expect(rss).toContain("Inside the Ship That Fixes the Internet's Undersea Cables");
+    expect(rss).toContain("R&D Spending Holds Up as Chipmakers Wait for <Demand> to Return");
+    expect(await titles("atom.xml")).toEqual(rss);
+    await page.close();
+  });
+});
+
 /** Where the text of the `index`th element matching `selector` sits in it: its gaps to the element's left and right edges, in pixels. */
 async function textGaps(page: Page, selector: string, index = 0): Promise<{ left: number; right: number }> {
   return page.evaluate(([css, i]) => {
