@@ -1,8 +1,8 @@
 /** The lists `presswork subscribers import` reads: Presswork's own (what the send reads) and other services' exports. */
-export type ImportFormat = "presswork" | "mailchimp" | "substack" | "buttondown" | "ghost" | "listmonk";
+export type ImportFormat = "presswork" | "mailchimp" | "substack" | "buttondown" | "ghost" | "listmonk" | "sendy" | "beehiiv";
 
 /** The formats, for messages and flags. */
-export const IMPORT_FORMATS: readonly ImportFormat[] = ["presswork", "mailchimp", "substack", "buttondown", "ghost", "listmonk"];
+export const IMPORT_FORMATS: readonly ImportFormat[] = ["presswork", "mailchimp", "substack", "buttondown", "ghost", "listmonk", "sendy", "beehiiv"];
 
 /** What each other service calls the file, for messages. */
 export const EXPORT_NAMES: Record<Exclude<ImportFormat, "presswork">, string> = {
@@ -11,6 +11,8 @@ export const EXPORT_NAMES: Record<Exclude<ImportFormat, "presswork">, string> = 
   buttondown: "a Buttondown subscriber export",
   ghost: "a Ghost members export",
   listmonk: "a listmonk subscriber export",
+  sendy: "a Sendy subscriber export",
+  beehiiv: "a beehiiv subscriber export",
 };
 
 /** Which service made a CSV, from its header row. */
@@ -22,6 +24,9 @@ export function detect(header: readonly string[]): ImportFormat {
   if (names.has("email") && (names.has("email_disabled") || names.has("active_subscription"))) return "substack";
   if ((names.has("email") || names.has("email_address")) && (names.has("subscriber_type") || names.has("type")) && names.has("creation_date")) return "buttondown";
   if (names.has("email") && names.has("uuid") && names.has("attributes") && names.has("status")) return "listmonk";
+  // Both have an email and a status column, as Presswork's own list has, with values of their own.
+  if (names.has("email") && names.has("status") && names.has("last activity") && names.has("opt-in method")) return "sendy";
+  if (names.has("email") && names.has("status") && names.has("tier")) return "beehiiv";
   return "presswork";
 }
 

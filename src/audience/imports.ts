@@ -151,12 +151,13 @@ type Reader = (header: string[], path: string) => (row: Record<string, string>, 
  * A time as an export writes it: ISO 8601; Mailchimp's "YYYY-MM-DD
  * HH:MM:SS" in UTC; or the same with fractions of a second and an offset, as
  * Buttondown ("…09.183465+00:00") and listmonk (Go's "…00.123456 +0530
- * IST", or "+0530 +0530" for a zone without a name) write it. Undefined
+ * IST", or "+0530 +0530" for a zone without a name) write it, or followed
+ * by UTC, as beehiiv writes it. Undefined
  * when absent or unreadable.
  */
 function time(value: string | undefined): Date | undefined {
   if (!value) return undefined;
-  const spaced = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?: ?([+-]\d{2}):?(\d{2})(?: \S+)?)?$/.exec(value);
+  const spaced = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?: ?([+-]\d{2}):?(\d{2})(?: \S+)?| UTC)?$/.exec(value);
   // A time without an offset is UTC, as the spaced form is: Date would read it in this machine's time zone.
   const iso = spaced ? `${spaced[1]}T${spaced[2]}${spaced[3] ? `${spaced[3]}:${spaced[4]}` : "Z"}` : /T[\d:.]+$/.test(value) ? `${value}Z` : value;
   // Year first only: "8/27/2022 15:06", as a spreadsheet saves it, would be read in this machine's time zone, and "27/08/2022" not at all.
@@ -194,11 +195,17 @@ function times(row: Record<string, string>) {
  * address in a shifted row).
  */
 function yesNo(row: Record<string, string>, column: string, line: number, empty?: boolean): boolean | UnreadableRow {
-  const value = row[column]?.toLowerCase();
+  const value = cell(row, column)?.toLowerCase();
   if (value === undefined) return empty ?? { line, reason: `${column} is empty: it must say true or false` };
   if (value === "true" || value === "1" || value === "yes") return true;
   if (value === "false" || value === "0" || value === "no") return false;
   return { line, reason: `${column} is not true or false (nor TRUE, FALSE, 1, 0, yes or no)` };
+}
+
+/** The row's name column, where it has one. */
+function named(row: Record<string, string>): { name?: string } {
+  const name = cell(row, "name");
+  return name ? { name } : {};
 }
 
 /** The columns of `row` not in `known`, for the subscriber's fields. */
@@ -243,7 +250,7 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     };
   },
   substack: () => (row, line) => {
-    const email = row["email"] ?? "";
+    const email = cell(row, "email") ?? "";
     // Substack replaces the address of someone who asked to be deleted.
     if (/@deletion-request\.substack\.com$/i.test(email)) return { line, skipped: "a deletion request" };
     const disabled = yesNo(row, "email_disabled", line, false);
@@ -254,7 +261,7 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
       line,
       email,
       status: disabled ? "unsubscribed" : "active",
-      ...(row["name"] ? { name: row["name"] } : {}),
+      ...named(row),
       ...(subscribedAt ? { subscribedAt } : {}),
       fields: rest(row, new Set(["email", "email_disabled", "created_at", "name", "active_subscription", "expiry", "stripe_connected_customer_id"])),
       ...t.warned(),
@@ -270,44 +277,81 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
     const subscribedAt = t.at("created_at");
     return {
       line,
-      email: row["email"] ?? "",
+      email: cell(row, "email") ?? "",
       status: disabled ? "bounced" : subscribed ? "active" : "unsubscribed",
-      ...(row["name"] ? { name: row["name"] } : {}),
+      ...named(row),
       ...(subscribedAt ? { subscribedAt } : {}),
       fields: rest(row, new Set(["id", "email", "name", "note", "subscribed_to_emails", "email_disabled", "created_at", "deleted_at", "stripe_customer_id"])),
       ...t.warned(),
     };
   },
   listmonk: () => (row, line) => {
-    const status = row["status"]?.toLowerCase();
+    const status = cell(row, "status")?.toLowerCase();
     if (status === "disabled") return { line, skipped: "disabled at listmonk" };
     if (status !== "enabled" && status !== "blocklisted") return { line, reason: "status is not enabled, disabled or blocklisted" };
     const t = times(row);
     const subscribedAt = t.at("created_at");
     return {
       line,
-      email: row["email"] ?? "",
+      email: cell(row, "email") ?? "",
       // listmonk mails no blocklisted address (blocklisted by hand, or on a bounce, a complaint or an unsubscribe, as it is set up).
       status: status === "enabled" ? "active" : "unsubscribed",
-      ...(row["name"] ? { name: row["name"] } : {}),
+      ...named(row),
       ...(subscribedAt ? { subscribedAt } : {}),
       fields: rest(row, new Set(["uuid", "email", "name", "status", "created_at", "updated_at"])),
       ...t.warned(),
     };
   },
+  sendy: () => (row, line) => {
+    const said = cell(row, "status") ?? "";
+    const status = SENDY[said.toLowerCase()];
+    if (status === "skip") return { line, skipped: "never confirmed at Sendy" };
+    if (status === undefined) return { line, reason: "Status is not Active, Unsubscribed, Bounced, Marked as spam or Unconfirmed" };
+    // Sendy's Joined is written for people ("Mon, Jan 8, 2024 9:13AM"), in the installation's zone: the consent is recorded at the import.
+    const ip = cell(row, "ip address");
+    return {
+      line,
+      email: cell(row, "email") ?? "",
+      status,
+      ...named(row),
+      ...(ip ? { ip } : {}),
+      fields: rest(row, new Set(["name", "email", "joined", "last activity", "added via", "opt-in method", "ip address", "status", "gdpr"])),
+    };
+  },
+  beehiiv: () => (row, line) => {
+    const said = cell(row, "status")?.toLowerCase();
+    if (said === "pending") return { line, skipped: "never confirmed at beehiiv" };
+    // Inactive: unsubscribed, or stopped by beehiiv.
+    if (said !== "active" && said !== "inactive") return { line, reason: "status is not active, inactive or pending" };
+    const status = said === "active" ? "active" : "unsubscribed";
+    const t = times(row);
+    const subscribedAt = t.at("created_at");
+    const stoppedAt = status === "unsubscribed" ? t.at("unsubscribed_at") : undefined;
+    const name = [cell(row, "first name"), cell(row, "last name")].filter(Boolean).join(" ").trim();
+    return {
+      line,
+      email: cell(row, "email") ?? "",
+      status,
+      ...(name ? { name } : {}),
+      ...(subscribedAt ? { subscribedAt } : {}),
+      ...(stoppedAt ? { stoppedAt } : {}),
+      fields: rest(row, new Set(["email", "first name", "last name", "status", "created_at", "unsubscribed_at"])),
+      ...t.warned(),
+    };
+  },
   buttondown: () => (row, line) => {
-    const type = (row["subscriber_type"] ?? row["type"] ?? "regular").toLowerCase();
+    const type = (cell(row, "subscriber_type") ?? cell(row, "type") ?? "regular").toLowerCase();
     const status = BUTTONDOWN[type];
     if (status === undefined) return { line, skipped: `Buttondown subscriber type "${type}" is not someone to mail` };
     if (status === "skip") return { line, skipped: type === "unactivated" ? "never confirmed at Buttondown" : `marked ${type} at Buttondown` };
     // The export's subscription_date, unsubscription_date and ip_address, where it has them, are the consent record and the stop.
     const t = times(row);
-    const subscribedAt = t.at(row["subscription_date"] !== undefined ? "subscription_date" : "creation_date");
+    const subscribedAt = t.at(cell(row, "subscription_date") !== undefined ? "subscription_date" : "creation_date");
     const stoppedAt = status === "unsubscribed" ? t.at("unsubscription_date") : undefined;
-    const ip = row["ip_address"];
+    const ip = cell(row, "ip_address");
     return {
       line,
-      email: row["email_address"] ?? row["email"] ?? "",
+      email: cell(row, "email_address") ?? cell(row, "email") ?? "",
       status,
       ...(subscribedAt ? { subscribedAt } : {}),
       ...(stoppedAt ? { stoppedAt } : {}),
@@ -316,6 +360,15 @@ const readers: Record<Exclude<ImportFormat, "presswork">, Reader> = {
       ...t.warned(),
     };
   },
+};
+
+/** Sendy's statuses: who is mailed, who stopped (a complaint is "Marked as spam"), and who never confirmed. */
+const SENDY: Record<string, ExportRow["status"] | "skip"> = {
+  active: "active",
+  unsubscribed: "unsubscribed",
+  bounced: "bounced",
+  "marked as spam": "complained",
+  unconfirmed: "skip",
 };
 
 /**

@@ -26,6 +26,39 @@ describe("reading other services' exports", () => {
     // Newer Ghost exports have Substack's email_disabled column too.
     expect(detect(["id", "email", "name", "note", "subscribed_to_emails", "complimentary_plan", "stripe_customer_id", "created_at", "deleted_at", "labels", "tiers", "email_disabled"])).toBe("ghost");
     expect(detect(["uuid", "email", "name", "attributes", "status", "created_at", "updated_at"])).toBe("listmonk");
+    expect(detect(["Name", "Email", "Joined", "Last activity", "Added via", "Opt-in method", "IP address", "Country", "Country code", "Signed up from", "Status", "GDPR"])).toBe("sendy");
+    expect(detect(["email", "First Name", "Last Name", "status", "tier", "created_at", "unsubscribed_at"])).toBe("beehiiv");
+  });
+
+  it("reads Sendy's export: a complaint (Marked as spam) and a bounce stay stopped, an unconfirmed row is skipped, an unknown status is a bad row", async () => {
+    const rows = [];
+    for await (const row of readExport(join(FIXTURES, "sendy.csv"))) rows.push(row);
+    expect(rows.map((r) => ("reason" in r ? `${r.line}: ${r.reason}` : "skipped" in r ? `${r.line}: ${r.skipped}` : `${r.email}:${r.status}:${r.name ?? ""}:${r.ip ?? ""}`))).toEqual([
+      "ann@example.org:active:Ann Lee:192.0.2.10",
+      "bo@example.org:unsubscribed:Bo:",
+      "cy@example.org:bounced::",
+      "lea@example.org:complained:Lea:",
+      "6: never confirmed at Sendy",
+      "7: Status is not Active, Unsubscribed, Bounced, Marked as spam or Unconfirmed",
+    ]);
+  });
+
+  it("reads beehiiv's export: inactive is unsubscribed at its time, pending is skipped, the name is first and last, created_at written with UTC is the subscription", async () => {
+    const rows = [];
+    for await (const row of readExport(join(FIXTURES, "beehiiv.csv"))) rows.push(row);
+    expect(rows).toEqual([
+      { line: 2, email: "ann@example.org", status: "active", name: "Ann Lee", subscribedAt: new Date("2023-03-24T10:23:10Z"), fields: { tier: "free", utm_source: "twitter" } },
+      { line: 3, email: "bo@example.org", status: "unsubscribed", name: "Bo", subscribedAt: new Date("2023-01-02T08:00:00Z"), stoppedAt: new Date("2024-06-01T12:00:00Z"), fields: { tier: "premium" } },
+      { line: 4, skipped: "never confirmed at beehiiv" },
+    ]);
+  });
+
+  it("reads a service's columns whatever the case of their names, as it tells the service by them", async () => {
+    const path = join(await tempProject(), "members.csv");
+    await put(path, "id,Email,Name,note,Subscribed_To_Emails,created_at\n1,ann@example.org,Ann,,true,2024-01-02T03:04:05.000Z\n2,bo@example.org,Bo,,false,2024-01-02T03:04:05.000Z\n");
+    const rows = [];
+    for await (const row of readExport(path)) rows.push(row);
+    expect(rows.map((r) => ("email" in r ? `${r.email}:${r.status}:${r.name ?? ""}` : JSON.stringify(r)))).toEqual(["ann@example.org:active:Ann", "bo@example.org:unsubscribed:Bo"]);
   });
 
   it("reads Ghost's members export: members who turned email off are unsubscribed, disabled email is a bounce, an unreadable flag is a bad row", async () => {
