@@ -112,6 +112,8 @@ export interface SubscriberRecord {
   status: SubscriberStatus;
   fields: Record<string, string>;
   createdAt: string;
+  /** When the consent under which it is on the list was given (its latest), where the read asked for it (see listRows). */
+  subscribedAt?: string;
   statusAt: string;
 }
 
@@ -719,8 +721,8 @@ export class SubscriberList {
   }
 
   /** Streams subscribers with the given statuses in id order (see listRows). */
-  rows(statuses: readonly SubscriberStatus[], batch = 1000): AsyncGenerator<SubscriberRecord> {
-    return listRows(this.store, this.list, statuses, batch);
+  rows(statuses: readonly SubscriberStatus[], batch = 1000, consent = false): AsyncGenerator<SubscriberRecord> {
+    return listRows(this.store, this.list, statuses, batch, consent);
   }
 
   /**
@@ -944,14 +946,16 @@ export class SubscriberList {
 /**
  * Streams a list's subscribers with the given statuses in id order, `batch`
  * rows a query: memory stays bounded for any list, and the database is free
- * between batches for other work.
+ * between batches for other work. With `consent`, each with the time of its
+ * latest consent (an export's subscribed_at), which the send does not read.
  */
-export async function* listRows(store: Store, list: string, statuses: readonly SubscriberStatus[], batch = 1000): AsyncGenerator<SubscriberRecord> {
+export async function* listRows(store: Store, list: string, statuses: readonly SubscriberStatus[], batch = 1000, consent = false): AsyncGenerator<SubscriberRecord> {
   let after = 0;
   for (;;) {
     const rows = await store.db
       .selectFrom("subscribers")
       .select(["id", "email", "name", "status", "fields", "created_at", "status_at"])
+      .$if(consent, (q) => q.select((eb) => eb.selectFrom("consents").select((c) => c.fn.max("consents.subscribed_at").as("at")).whereRef("consents.subscriber_id", "=", "subscribers.id").as("consented_at")))
       .where("list", "=", list)
       .where("status", "in", statuses)
       .where("id", ">", after)
@@ -979,14 +983,14 @@ function text(value: string | null | undefined, max = 1000): string | null {
   return value === undefined || value === null ? null : value.replace(/\u0000/g, "").slice(0, max);
 }
 
-function toRecord(row: { id: number; email: string; name: string | null; status: SubscriberStatus; fields: string; created_at: string; status_at: string }): SubscriberRecord {
+function toRecord(row: { id: number; email: string; name: string | null; status: SubscriberStatus; fields: string; created_at: string; status_at: string; consented_at?: string | null }): SubscriberRecord {
   let fields: Record<string, string> = {};
   try {
     fields = JSON.parse(row.fields) as Record<string, string>;
   } catch {
     fields = {};
   }
-  return { id: row.id, email: row.email, name: row.name, status: row.status, fields, createdAt: row.created_at, statusAt: row.status_at };
+  return { id: row.id, email: row.email, name: row.name, status: row.status, fields, createdAt: row.created_at, ...(row.consented_at !== undefined ? { subscribedAt: row.consented_at ?? row.created_at } : {}), statusAt: row.status_at };
 }
 
 /**

@@ -81,9 +81,9 @@ const CSV_COLUMNS = ["email", "name", "status", "subscribed_at", "changed_at"];
  */
 export async function* exportLines(list: SubscriberList, statuses: readonly SubscriberStatus[], format: "csv" | "jsonl"): AsyncGenerator<string> {
   if (format === "csv") yield `${CSV_COLUMNS.join(",")}\n`;
-  for await (const s of list.rows(statuses)) {
-    if (format === "csv") yield `${[s.email, s.name ?? "", s.status, s.createdAt, s.statusAt].map(csvField).join(",")}\n`;
-    else yield `${JSON.stringify({ ...s.fields, email: s.email, ...(s.name ? { name: s.name } : {}), status: s.status, subscribed_at: s.createdAt, changed_at: s.statusAt })}\n`;
+  for await (const s of list.rows(statuses, undefined, true)) {
+    if (format === "csv") yield `${[s.email, s.name ?? "", s.status, s.subscribedAt ?? s.createdAt, s.statusAt].map(csvField).join(",")}\n`;
+    else yield `${JSON.stringify({ ...s.fields, email: s.email, ...(s.name ? { name: s.name } : {}), status: s.status, subscribed_at: s.subscribedAt ?? s.createdAt, changed_at: s.statusAt })}\n`;
   }
 }
 

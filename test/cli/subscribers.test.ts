@@ -5,7 +5,7 @@ import { readExport } from "../../src/audience/imports.js";
 import { readSubscribers } from "../../src/audience/source.js";
 import { openStore } from "../../src/store/database.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
-import { importFile } from "../../src/store/transfer.js";
+import { exportLines, importFile } from "../../src/store/transfer.js";
 import { runCli } from "../helpers/cli.js";
 import { backends } from "../helpers/databases.js";
 import { put, REPO, removeProjects, tempProject } from "../helpers/project.js";
@@ -401,6 +401,17 @@ for (const backend of await backends("subscriber import tests")) {
       expect(ann.consents).toMatchObject([{ subscribedAt: "2023-01-02T03:04:05.000Z" }]);
       expect(ann.subscriber?.fields ?? {}).not.toHaveProperty("subscribed_at");
       expect((await list.history("bo@example.org")).events.find((e) => e.type === "unsubscribed")).toMatchObject({ at: "2024-05-06T07:08:09.000Z" });
+      await store.close();
+    });
+
+    it("exports the time of each subscriber's consent as subscribed_at, not when the row was added here, so moving the list to another database keeps it", async () => {
+      const store = await openStore({ url: await backend.fresh("export-consent"), root: "/nonexistent" });
+      const list = new SubscriberList(store, LIST, SECRET);
+      await importFile(list, join(FIXTURES, "ghost.csv"), undefined, new Date("2026-11-29T12:00:00Z"), () => {});
+      const lines: string[] = [];
+      for await (const line of exportLines(list, ["active", "unsubscribed"], "csv")) lines.push(line);
+      // Ines subscribed at Ghost on 2 April 2023, and was imported here in November 2026.
+      expect(lines.find((line) => line.startsWith("ines@example.org,"))).toMatch(/^ines@example\.org,Ines Roth,active,2023-04-02T08:00:00\.000Z,/);
       await store.close();
     });
 
