@@ -374,8 +374,9 @@ const SENDY: Record<string, ExportRow["status"] | "skip"> = {
 /**
  * Buttondown's subscriber types (its API's SubscriberType): who is mailed
  * (past_due and churned readers are still subscribed, only no longer
- * paying), who stopped, and who never should be (unconfirmed, spam,
- * malformed or disposable addresses, removed or disabled by the newsletter).
+ * paying; upcoming ones are subscribed before their plan starts), who
+ * stopped (removed by the newsletter too), and who never should be
+ * (unconfirmed, spam, malformed or disposable addresses, disabled ones).
  */
 const BUTTONDOWN: Record<string, ExportRow["status"] | "skip"> = {
   regular: "active",
@@ -387,7 +388,11 @@ const BUTTONDOWN: Record<string, ExportRow["status"] | "skip"> = {
   paused: "active",
   past_due: "active",
   churned: "active",
+  // A premium subscription that starts later: subscribed already.
+  upcoming: "active",
   unsubscribed: "unsubscribed",
+  // Removed by the newsletter: stopped, so that no later import brings the address back.
+  removed: "unsubscribed",
   undeliverable: "bounced",
   complained: "complained",
   unactivated: "skip",
@@ -395,6 +400,5 @@ const BUTTONDOWN: Record<string, ExportRow["status"] | "skip"> = {
   malformed: "skip",
   disposable: "skip",
   blocked: "skip",
-  removed: "skip",
   disabled: "skip",
 };

@@ -275,16 +275,18 @@ describe("reading other services' exports", () => {
     expect(rows[0]).toMatchObject({ subscribedAt: new Date("2023-04-01T12:00:00Z"), fields: { metadata: "{}", tags: "weekly", referrer_url: "https://example.net/" } });
   });
 
-  it("keeps Buttondown's past-due and churned readers, who are still subscribed, and leaves out malformed, disposable and disabled addresses", async () => {
+  it("keeps Buttondown's past-due, churned and upcoming readers, who are subscribed, stops those the newsletter removed, and leaves out malformed, disposable and disabled addresses", async () => {
     const root = await tempProject();
     const file = join(root, "buttondown-types.csv");
-    const types = ["past_due", "churned", "malformed", "disposable", "disabled"];
+    const types = ["past_due", "churned", "upcoming", "removed", "malformed", "disposable", "disabled"];
     await put(file, `id,email,creation_date,subscriber_type\n${types.map((type, i) => `${i},${type.replace("_", "")}@example.org,2024-01-0${i + 1}T00:00:00Z,${type}`).join("\n")}\n`);
     const rows = [];
     for await (const row of readExport(file)) rows.push(row);
     expect(rows.map((r) => ("skipped" in r ? `skip:${r.skipped}` : "email" in r ? `${r.email}:${r.status}` : "?"))).toEqual([
       "pastdue@example.org:active",
       "churned@example.org:active",
+      "upcoming@example.org:active",
+      "removed@example.org:unsubscribed",
       "skip:marked malformed at Buttondown",
       "skip:marked disposable at Buttondown",
       "skip:marked disabled at Buttondown",
