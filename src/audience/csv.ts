@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { parse } from "csv-parse";
 
 /** One record of a CSV list, with the line it ends on. */
@@ -10,12 +10,30 @@ export interface CsvRecord {
 /**
  * A subscriber list's CSV records: a BOM dropped, fields trimmed, rows of
  * any length, empty lines skipped, and so are rows of empty fields only
- * (the `,,,` Excel leaves where rows were cleared). csv-parse counts a CRLF
- * inside a quoted field (a note on two lines, as Excel saves it) as two
- * lines: here it is one, in the records' lines and in an error's, and a
- * quote never closed is placed on the line it opens, not the file's last.
+ * (the `,,,` Excel leaves where rows were cleared). Separated by commas,
+ * or by semicolons where the header row has semicolons and no comma, as
+ * Excel saves CSV where the comma is the decimal sign (much of Europe).
+ * csv-parse counts a CRLF inside a quoted field (a note on two lines, as
+ * Excel saves it) as two lines: here it is one, in the records' lines and
+ * in an error's, and a quote never closed is placed on the line it opens,
+ * not the file's last.
  */
 export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord> {
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const first = await chunks.next();
+  const head = first.done ? "" : String(first.value);
+  const header = head.slice(0, (head.indexOf("\n") + 1 || head.length + 1) - 1);
+  const delimiter = header.includes(";") && !header.includes(",") ? ";" : ",";
+  const whole = Readable.from(
+    (async function* () {
+      if (!first.done) yield first.value;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    })(),
+  );
+  yield* parsed(whole, delimiter);
+}
+
+async function* parsed(input: Readable, delimiter: string): AsyncGenerator<CsvRecord> {
   // Counted as the parser makes each record, which is before it meets an error further on: the stream drops the records it holds then.
   let extra = 0;
   let ended = 0;
@@ -25,7 +43,7 @@ export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord> {
     return { record, info: { lines: ended } };
   };
   // csv-parse's types do not know that with `info` each record comes as { record, info }.
-  const options = { bom: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true, relax_column_count: true, info: true, on_record: count as unknown as (record: string[]) => string[] };
+  const options = { delimiter, bom: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true, relax_column_count: true, info: true, on_record: count as unknown as (record: string[]) => string[] };
   try {
     yield* input.pipe(parse(options)) as AsyncIterable<CsvRecord>;
   } catch (error) {
@@ -39,12 +57,12 @@ export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord> {
 
 /**
  * Why a header row read as one column is no comma-separated header, when
- * semicolons or tabs separate it: Excel saves CSV with semicolons where
- * they are the list separator, and tabs in its Text and Unicode Text.
+ * tabs separate it, as Excel saves its Text and Unicode Text (semicolons
+ * are read: see csvRecords).
  */
 export function separatorProblem(header: readonly string[]): string | undefined {
   const only = header.length === 1 ? (header[0] ?? "") : "";
-  const separated = only.includes(";") ? "semicolons, not commas (as Excel saves CSV where semicolons separate lists)" : only.includes("\t") ? "tabs, not commas (as Excel saves Text and Unicode Text)" : undefined;
+  const separated = only.includes("\t") ? "tabs, not commas (as Excel saves Text and Unicode Text)" : undefined;
   return separated && `its header row is separated by ${separated}: save it as CSV with commas between the columns and run again; nothing was read from it`;
 }
 

@@ -187,9 +187,13 @@ function times(row: Record<string, string>) {
   return { at, warned: () => (warnings.length > 0 ? { warnings } : {}) };
 }
 
+/** TRUE and FALSE as Excel writes them in German, French, Spanish, Italian, Portuguese and Dutch. */
+const EXCEL_TRUE = new Set(["wahr", "vrai", "verdadero", "vero", "verdadeiro", "waar"]);
+const EXCEL_FALSE = new Set(["falsch", "faux", "falso", "onwaar"]);
+
 /**
  * A yes-or-no cell as services and spreadsheets write it: true or false in
- * any case (Excel saves TRUE), 1 or 0, yes or no. An empty cell is `empty`,
+ * any case (Excel saves TRUE, and WAHR in German), 1 or 0, yes or no. An empty cell is `empty`,
  * or a problem when no default is given; any other value is the row's
  * problem, named by its column (never by its value, which could be an
  * address in a shifted row).
@@ -197,8 +201,8 @@ function times(row: Record<string, string>) {
 function yesNo(row: Record<string, string>, column: string, line: number, empty?: boolean): boolean | UnreadableRow {
   const value = cell(row, column)?.toLowerCase();
   if (value === undefined) return empty ?? { line, reason: `${column} is empty: it must say true or false` };
-  if (value === "true" || value === "1" || value === "yes") return true;
-  if (value === "false" || value === "0" || value === "no") return false;
+  if (value === "true" || value === "1" || value === "yes" || EXCEL_TRUE.has(value)) return true;
+  if (value === "false" || value === "0" || value === "no" || EXCEL_FALSE.has(value)) return false;
   return { line, reason: `${column} is not true or false (nor TRUE, FALSE, 1, 0, yes or no)` };
 }
 

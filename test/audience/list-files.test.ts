@@ -63,13 +63,18 @@ describe("list files as Excel saves them", () => {
     await expect(slowly()).rejects.toThrow(`${path}:3002: the CSV is malformed: a quoted field is never closed`);
   });
 
-  it("says a list separated by semicolons or tabs is not comma-separated, instead of finding no email column", async () => {
+  it("reads a list separated by semicolons, as Excel saves CSV where the comma is the decimal sign, a comma in a field kept", async () => {
     const root = await tempProject();
-    for (const [file, text, separator] of [
-      ["semicolons.csv", "email;name;status\r\nann@example.org;Ann;active\r\n", "semicolons"],
-      ["unsubscribed.csv", "email;name;unsubscribed\r\nann@example.org;Ann;no\r\n", "semicolons"],
-      ["tabs.txt", "email\tname\tstatus\r\nann@example.org\tAnn\tactive\r\n", "tabs"],
-    ] as const) {
+    const path = join(root, "excel-de.csv");
+    await put(path, "\ufeffemail;name;status\r\nann@example.org;Lee, Ann;active\r\nbo@example.org;Bo;unsubscribed\r\n");
+    const rows = [];
+    for await (const row of readSubscribers({ file: path })) rows.push(row);
+    expect(rows.map((r) => ("email" in r ? `${r.email}|${r.name ?? ""}|${r.status ?? ""}` : JSON.stringify(r)))).toEqual(["ann@example.org|Lee, Ann|active", "bo@example.org|Bo|unsubscribed"]);
+  });
+
+  it("says a list separated by tabs is not comma-separated, instead of finding no email column", async () => {
+    const root = await tempProject();
+    for (const [file, text, separator] of [["tabs.txt", "email\tname\tstatus\r\nann@example.org\tAnn\tactive\r\n", "tabs"]] as const) {
       const path = join(root, file);
       await put(path, text);
       const message = `${path}: its header row is separated by ${separator}, not commas`;

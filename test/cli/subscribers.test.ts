@@ -53,6 +53,14 @@ describe("reading other services' exports", () => {
     ]);
   });
 
+  it("reads a Substack export that German Excel saved: semicolons between the columns, WAHR and FALSCH", async () => {
+    const path = join(await tempProject(), "substack-de.csv");
+    await put(path, "email;active_subscription;expiry;email_disabled;created_at\r\nsol@example.org;FALSCH;;FALSCH;2022-08-27T15:06:27.713Z\r\nquiet@example.org;FALSCH;;WAHR;2021-12-19T08:03:04.977Z\r\n");
+    const rows = [];
+    for await (const row of readExport(path)) rows.push(row);
+    expect(rows.map((r) => ("email" in r ? `${r.email}:${r.status}` : JSON.stringify(r)))).toEqual(["sol@example.org:active", "quiet@example.org:unsubscribed"]);
+  });
+
   it("reads a service's columns whatever the case of their names, as it tells the service by them", async () => {
     const path = join(await tempProject(), "members.csv");
     await put(path, "id,Email,Name,note,Subscribed_To_Emails,created_at\n1,ann@example.org,Ann,,true,2024-01-02T03:04:05.000Z\n2,bo@example.org,Bo,,false,2024-01-02T03:04:05.000Z\n");
