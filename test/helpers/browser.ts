@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 /** Debian's Chromium, which .ci/run installs (PRESSWORK_CHROMIUM names another installed one); tests never download a browser. */
 export const CHROMIUM = process.env["PRESSWORK_CHROMIUM"] || "/usr/bin/chromium";
@@ -10,5 +11,19 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/**
+ * Has `page` load the site at `origin` from the built folder `dist`, as a
+ * static host serves it: a folder's index.html, 404 for a file it lacks.
+ * Any other address answers 204, so nothing reaches the network.
+ */
+export async function serveSite(page: Page, dist: string, origin: string): Promise<void> {
+  await page.route("**/*", async (route) => {
+    const url = new URL(route.request().url());
+    if (url.origin !== origin) return route.fulfill({ status: 204 });
+    const path = url.pathname.endsWith("/") ? `${url.pathname}index.html` : url.pathname;
+    return route.fulfill({ path: join(dist, decodeURIComponent(path)) }).catch(() => route.fulfill({ status: 404 }));
   });
 }

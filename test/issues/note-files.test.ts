@@ -1,12 +1,11 @@
 import { copyFile, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
-import { send } from "../../src/pipeline/send.js";
-import { launchBrowser } from "../helpers/browser.js";
+import { launchBrowser, serveSite } from "../helpers/browser.js";
 import { initRepo } from "../helpers/git.js";
+import { sendToOneReader } from "../helpers/issue.js";
 import { attr, elements } from "../helpers/html.js";
 import { checkLines, NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -26,11 +25,7 @@ beforeAll(async () => {
   await writeFile(join(root, "newsletter/notes/slides.pdf"), "%PDF-1.4\n% the talk's slides\n");
   await writeFile(join(root, "newsletter/notes/3.md"), "We met the fab's volunteers: ![The volunteers in the cleanroom](our%20team.png)\n\nTheir [slides](slides.pdf#page=2) are worth a look.\n");
   initRepo(root);
-  await writeFile(join(root, "subs.csv"), "email\nreader@example.org\n");
-  const outcome = await send({ root, now: NOW, env: { PRESSWORK_SECRET: "test-secret", SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, dryRun: false, retryFailed: false, subscribers: "subs.csv" });
-  expect(outcome.files.flatMap((f) => f.messages.map(String))).toEqual([]);
-  expect(outcome.report?.sent).toBe(1);
-  received = String((await simpleParser(smtp.received[0]?.raw ?? "")).html);
+  received = await sendToOneReader(root, smtp);
   browser = await launchBrowser();
 }, 120_000);
 afterAll(async () => {
@@ -54,12 +49,7 @@ describe("a file beside an editor's note", () => {
 
     // The issue's page, served from dist/: the picture loads.
     const page = await browser.newPage();
-    await page.route("**/*", async (route) => {
-      const url = new URL(route.request().url());
-      if (url.origin !== new URL(SITE).origin) return route.fulfill({ status: 204 });
-      const path = url.pathname.endsWith("/") ? `${url.pathname}index.html` : url.pathname;
-      return route.fulfill({ path: join(dist, decodeURIComponent(path)) }).catch(() => route.fulfill({ status: 404 }));
-    });
+    await serveSite(page, dist, new URL(SITE).origin);
     await page.goto(`${SITE}issues/3/`);
     const width = await page.locator('img[alt="The volunteers in the cleanroom"]').evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth));
     expect(width).toBeGreaterThan(0);

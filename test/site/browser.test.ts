@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assemble, build } from "../../src/pipeline/build.js";
-import { launchBrowser } from "../helpers/browser.js";
+import { launchBrowser, serveSite } from "../helpers/browser.js";
 import { NOW, put, REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 let browser: Browser;
@@ -28,12 +28,7 @@ describe("site pages in a browser", () => {
     it(`reads on a 375 px phone in ${scheme} mode: no sideways scrolling, a long address wraps, tables and code scroll in place`, async () => {
       const page = await browser.newPage({ viewport: { width: 375, height: 800 }, colorScheme: scheme });
       // Pages link to the site root; serve dist/ for it.
-      await page.route("**/*", async (route) => {
-        const url = new URL(route.request().url());
-        if (url.protocol !== "http:" || url.hostname !== "site.test") return route.fulfill({ status: 204 });
-        const path = url.pathname.endsWith("/") ? `${url.pathname}index.html` : url.pathname;
-        return route.fulfill({ path: join(dist, decodeURIComponent(path)) }).catch(() => route.fulfill({ status: 404 }));
-      });
+      await serveSite(page, dist, "http://site.test");
       await page.goto("http://site.test/articles/open-silicon-fab/");
       const { scroll, background, tables } = await page.evaluate(() => ({
         scroll: document.documentElement.scrollWidth,
@@ -52,11 +47,7 @@ describe("site pages in a browser", () => {
 describe("a feed opened in a browser (feed.xsl)", () => {
   it("lists each article's title as written, in the Atom feed as in RSS, whose titles are escaped HTML in Atom", async () => {
     const page = await browser.newPage();
-    await page.route("**/*", async (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname !== "site.test") return route.fulfill({ status: 204 });
-      return route.fulfill({ path: join(dist, decodeURIComponent(url.pathname)) }).catch(() => route.fulfill({ status: 404 }));
-    });
+    await serveSite(page, dist, "http://site.test");
     const titles = async (path: string) => {
       await page.goto(`http://site.test/${path}`);
       return (await page.locator("li a").allTextContents()).map((title) => title.trim());

@@ -1,14 +1,13 @@
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { report } from "../../src/cli/report.js";
 import { build } from "../../src/pipeline/build.js";
-import { send } from "../../src/pipeline/send.js";
-import { launchBrowser } from "../helpers/browser.js";
+import { launchBrowser, serveSite } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { git, initRepo } from "../helpers/git.js";
+import { sendToOneReader } from "../helpers/issue.js";
 import { attr, elements } from "../helpers/html.js";
 import { checkLines, NOW, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -25,12 +24,7 @@ let pictures: string[];
 /** Where a browser ends up from `url`, with the site served from `dist`, and the page's heading there. */
 async function follow(url: string, dist: string): Promise<{ url: string; heading: string }> {
   const page = await browser.newPage();
-  await page.route("**/*", async (route) => {
-    const requested = new URL(route.request().url());
-    if (requested.origin !== new URL(url).origin) return route.fulfill({ status: 204 });
-    const path = requested.pathname.endsWith("/") ? `${requested.pathname}index.html` : requested.pathname;
-    return route.fulfill({ path: join(dist, decodeURIComponent(path)) }).catch(() => route.fulfill({ status: 404, body: "Not found" }));
-  });
+  await serveSite(page, dist, new URL(url).origin);
   await page.goto(url);
   await page.waitForLoadState("load");
   // A refresh of 0 s navigates as soon as the page is parsed: wait for the page that has an article heading.
@@ -57,12 +51,9 @@ beforeAll(async () => {
   smtp = await startSmtp();
   root = await tempProject({ samples: true });
   initRepo(root);
-  await writeFile(join(root, "subs.csv"), "email\nreader@example.org\n");
-  const outcome = await send({ root, now: NOW, env: { PRESSWORK_SECRET: "test-secret", SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, dryRun: false, retryFailed: false, subscribers: "subs.csv" });
-  expect(outcome.report?.sent).toBe(1);
-  const mail = await simpleParser(smtp.received[0]?.raw ?? "");
-  const hrefs = elements(String(mail.html)).map((a) => attr(a, "href") ?? "");
-  pictures = elements(String(mail.html)).flatMap((img) => (img.tagName === "img" ? [attr(img, "src") ?? ""] : []));
+  const html = await sendToOneReader(root, smtp);
+  const hrefs = elements(html).map((a) => attr(a, "href") ?? "");
+  pictures = elements(html).flatMap((img) => (img.tagName === "img" ? [attr(img, "src") ?? ""] : []));
   links = new Map(hrefs.flatMap((href) => (href.startsWith(`${SITE}articles/`) ? [[href.slice(`${SITE}articles/`.length).split("/")[0] ?? "", href]] : [])));
   browser = await launchBrowser();
 }, 120_000);
