@@ -63,32 +63,33 @@ describe("makeResolver", () => {
 });
 
 describe("links in a rendered body", () => {
-  it("lead a link from the project's root to an article's file to its page, in every serialisation; any other site path stays as written", async () => {
-    const markdown = "See [the fibre story](/articles/town-fibre.md#prices), [the fab](/articles/open-fab/index.md), [about us](/about/) and [the guide](/README.md).";
+  /** The body of an article at `path`, whose page is at `page` on https://news.example/, as a build renders it; with its messages. */
+  const rendered = async (path: string, page: string, markdown: string) => {
     await prepareFor([markdown]);
-    const file = new VFile({ path: "articles/later.md", value: markdown });
-    const body = renderBody(file, "articles/later.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/later/", bareUrls: true, direction: "ltr", resolve });
-    expect(file.messages).toEqual([]);
+    const file = new VFile({ path, value: markdown });
+    const body = renderBody(file, path, { basePath: "/", siteUrl: "https://news.example/", pageUrl: `https://news.example/${page}`, bareUrls: true, direction: "ltr", resolve });
+    return { body, messages: file.messages.map(String) };
+  };
+
+  it("lead a link from the project's root to an article's file to its page, in every serialisation; any other site path stays as written", async () => {
+    const { body, messages } = await rendered("articles/later.md", "articles/later/", "See [the fibre story](/articles/town-fibre.md#prices), [the fab](/articles/open-fab/index.md), [about us](/about/) and [the guide](/README.md).");
+    expect(messages).toEqual([]);
     // A .md path outside articles/ may be a page of a larger site the archive is part of: it stays as written.
     expect(body.html.web).toContain('<a href="/articles/town-fibre/#prices">the fibre story</a>, <a href="/articles/open-silicon-fab/">the fab</a>, <a href="/about/">about us</a> and <a href="/README.md">the guide</a>');
     expect(body.html.feed).toContain('<a href="https://news.example/articles/town-fibre/#prices">the fibre story</a>');
   });
 
   it("keep what follows a file's name in a link to it: a PDF's page, a query; a query alone is the page's", async () => {
-    const markdown = "Read [page 2](report.pdf#page=2) or [download it](report.pdf?download=1).";
-    await prepareFor([markdown]);
-    const file = new VFile({ path: "articles/open-fab/index.md", value: markdown });
-    const body = renderBody(file, "articles/open-fab/index.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/open-silicon-fab/", bareUrls: true, direction: "ltr", resolve });
-    expect(file.messages).toEqual([]);
+    const { body, messages } = await rendered("articles/open-fab/index.md", "articles/open-silicon-fab/", "Read [page 2](report.pdf#page=2) or [download it](report.pdf?download=1).");
+    expect(messages).toEqual([]);
     expect(body.html.web).toContain('<a href="/articles/open-silicon-fab/report.pdf#page=2">page 2</a> or <a href="/articles/open-silicon-fab/report.pdf?download=1">download it</a>');
     expect(body.html.feed).toContain('<a href="https://news.example/articles/open-silicon-fab/report.pdf#page=2">page 2</a>');
-    // A query alone is the page's, as a fragment is: in a feed, the page's address with it.
-    const query = new VFile({ path: "articles/open-fab/index.md", value: "[Page two](?page=2)." });
-    const paged = renderBody(query, "articles/open-fab/index.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/open-silicon-fab/", bareUrls: true, direction: "ltr", resolve });
-    expect(paged.html.web).toContain('<a href="?page=2">Page two</a>');
-    expect(paged.html.feed).toContain('<a href="https://news.example/articles/open-silicon-fab/?page=2">Page two</a>');
     // The file is copied by its name alone.
     expect(new Set(body.assets.map(([, sitePath]) => sitePath))).toEqual(new Set(["articles/open-silicon-fab/report.pdf"]));
+    // A query alone is the page's, as a fragment is: in a feed, the page's address with it.
+    const paged = (await rendered("articles/open-fab/index.md", "articles/open-silicon-fab/", "[Page two](?page=2).")).body;
+    expect(paged.html.web).toContain('<a href="?page=2">Page two</a>');
+    expect(paged.html.feed).toContain('<a href="https://news.example/articles/open-silicon-fab/?page=2">Page two</a>');
   });
 });
 
