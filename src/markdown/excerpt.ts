@@ -40,20 +40,18 @@ const SUBSCRIPT: Record<string, string> = Object.fromEntries([..."0123456789+-=(
 function raisedAndLowered(paragraph: Paragraph): Paragraph {
   const children: PhrasingContent[] = [];
   let within: Record<string, string> | undefined;
-  let raised = false;
   for (const child of paragraph.children) {
     if (child.type === "html") {
       const tag = /^<(\/?)(sup|sub)\b[^>]*>$/i.exec(child.value.trim());
       if (tag) {
         within = tag[1] ? undefined : tag[2]?.toLowerCase() === "sup" ? SUPERSCRIPT : SUBSCRIPT;
-        raised = within === SUPERSCRIPT;
         continue;
       }
     }
     if (within && child.type === "text") {
       const map = within;
       const all = [...child.value].every((c) => c in map);
-      children.push({ ...child, value: all ? [...child.value].map((c) => map[c]).join("") : raised ? `^${child.value}` : child.value });
+      children.push({ ...child, value: all ? [...child.value].map((c) => map[c]).join("") : map === SUPERSCRIPT ? `^${child.value}` : child.value });
       continue;
     }
     children.push(child);
