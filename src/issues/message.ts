@@ -26,8 +26,12 @@ export interface Recipient {
 export interface MessageOptions {
   /** HMAC key for unsubscribe tokens and Message-IDs (PRESSWORK_SECRET). */
   secret: string;
-  /** The Date header. */
-  date: Date;
+  /**
+   * The Date header: a date (a preview's), or a clock read as each copy is
+   * made, so that a send running for hours, or re-run days after the build
+   * that planned it, dates each message when it goes out.
+   */
+  date: Date | (() => Date);
   dkim?: DkimKey;
   /** A test send: subject prefixed [TEST]. */
   test?: boolean;
@@ -113,7 +117,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
     to: PLACEHOLDER.to,
     ...(newsletter.replyTo ? { replyTo: newsletter.replyTo } : {}),
     subject,
-    date: options.date,
+    date: PLACEHOLDER.date,
     messageId: PLACEHOLDER.messageId,
     // The placeholders are ASCII, so the composer would pick 7bit: the real bodies go in as quoted-printable.
     text: { content: PLACEHOLDER.text, contentTransferEncoding: "quoted-printable" },
@@ -128,7 +132,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   });
   const template = (await composer.compile().build()).toString("utf8");
   // The template split once at its placeholders, in the order they appear: each copy is one Buffer.concat.
-  const markers = [`To: ${PLACEHOLDER.to}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.mailto, PLACEHOLDER.text, PLACEHOLDER.html]
+  const markers = [`To: ${PLACEHOLDER.to}`, `Date: ${headerDate(PLACEHOLDER.date)}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.mailto, PLACEHOLDER.text, PLACEHOLDER.html]
     .map((marker) => ({ marker, at: template.indexOf(marker) }))
     .sort((a, b) => a.at - b.at);
   const statics: Buffer[] = [];
@@ -142,6 +146,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const text = qpPieces(issue.text, "text");
   const html = qpPieces(issue.html, "html");
   const signer = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: SIGNED_HEADERS }) : undefined;
+  const dated = options.date instanceof Date ? () => options.date as Date : options.date;
   const mailbox = { address: newsletter.unsubscribe.mailto, ...(options.unsubscribeDelimiter ? { delimiter: options.unsubscribeDelimiter } : {}) };
   return async (recipient) => {
     refuseLineBreaks({ "recipient name": recipient.name, "recipient address": recipient.address });
@@ -152,6 +157,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
     const fill: Record<string, () => Buffer[]> = {
       // ASCII but for an internationalised address in To, which SMTPUTF8 carries as UTF-8.
       [`To: ${PLACEHOLDER.to}`]: () => [Buffer.from(toHeader(recipient), "utf8")],
+      [`Date: ${headerDate(PLACEHOLDER.date)}`]: () => [Buffer.from(`Date: ${headerDate(dated())}`)],
       [PLACEHOLDER.messageId]: () => [Buffer.from(messageId)],
       [PLACEHOLDER.unsubscribe]: () => [Buffer.from(url)],
       [PLACEHOLDER.mailto]: () => [Buffer.from(unsubscribeMailto(mailbox, { issue: issue.plan.number, key }, options.secret))],
@@ -168,12 +174,18 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
 /** Placeholders in the composed template: ASCII, short, and left alone by quoted-printable. */
 const PLACEHOLDER = {
   to: "recipient@presswork.invalid",
+  date: new Date(0),
   messageId: "<placeholder-message-id@presswork.invalid>",
   unsubscribe: "https://presswork.invalid/unsubscribe-placeholder",
   mailto: "mailto:unsubscribe-placeholder@presswork.invalid",
   text: "PRESSWORKTEXTBODYPLACEHOLDER",
   html: "PRESSWORKHTMLBODYPLACEHOLDER",
 };
+
+/** A Date header's value, as nodemailer writes it (RFC 5322, in UTC). */
+function headerDate(date: Date): string {
+  return date.toUTCString().replace("GMT", "+0000");
+}
 
 /**
  * The Message-ID of an issue's message to one recipient, at the sender's

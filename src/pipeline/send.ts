@@ -180,10 +180,12 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   // VERP: each message's envelope sender names its recipient and issue, so a bounce says whom it is about.
   const envelopeFrom = bounces ? (r: Pick<Recipient, "key">) => verpAddress(bounces, { issue: number, key: r.key }, secret) : letter.newsletter.from.address;
   const headers = relayHeaders(request, number);
-  const messages = async (issue: CompiledIssue, date: Date, test = false) =>
+  // Each message is dated when it is made, by the wall clock: --now plans the issue (the build's clock, which a
+  // re-run days later keeps), and a Date hours before the message is received scores as spam.
+  const messages = async (issue: CompiledIssue, test = false) =>
     messageFactory(issue, config, letter.newsletter, {
       secret,
-      date,
+      date: clock,
       ...(dkim ? { dkim } : {}),
       ...(test ? { test } : {}),
       ...(bounces ? { unsubscribeDelimiter: bounces.delimiter } : {}),
@@ -194,7 +196,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
     const to = audience.testCopyTo;
     const content = await issueContent(request, config, letter.newsletter, assembly.articles, letter.issues, letter.next, number);
     if ("nothingNew" in content) return { files: [], nothingToSend: content.nothingNew };
-    const factory = await messages(content.compiled, request.now, true);
+    const factory = await messages(content.compiled, true);
     try {
       await transport.verify();
       // A test copy's bounce goes to the bounce mailbox without a token: it is about no subscriber and no issue's rates.
@@ -275,7 +277,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       reporter?.add({ key, issue, at, detail: `${code} at RCPT TO` });
     };
     // The Date header is this attempt's clock: a retry days later dated by the first would look days old (and score as such).
-    const factory = await messages(compiled, request.now);
+    const factory = await messages(compiled);
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
     const total = request.onProgress ? estimateRows(source) : undefined;
     const progress: ListProgress = { sent: 0, outboxed: 0, tempFailed: 0, permFailed: 0, notSent: 0, invalid: 0, skippedSent: 0, skippedOutboxed: 0, skippedOther: 0, resentInFlight: 0, inFlight: 0, retrying: 0, rows: 0, ...(total === undefined ? {} : { total }) };
