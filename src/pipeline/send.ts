@@ -173,6 +173,10 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   if ("nothing" in chosen) return { ...base, nothingToSend: chosen.nothing };
   const number = chosen.number;
   const transport = transportFor(number);
+  // RFC 8058 4: a receiver offers one-click unsubscribe only on mail whose DKIM signature covers both of its headers.
+  if (!dkim && transport.kind === "smtp" && !request.dryRun) {
+    notice("No DKIM_PRIVATE_KEY: the messages leave unsigned. The relay must sign them for the From domain, List-Unsubscribe and List-Unsubscribe-Post included, or Gmail and Yahoo offer no one-click unsubscribe.");
+  }
   const done = doneMessage(request, letter.issues.find((s) => s.issue.number === number));
   if (done) return { ...base, issue: number, nothingToSend: done };
   const keyOf = (address: string) => addressKey(address, secret);

@@ -71,8 +71,10 @@ describe("the send with a bounce address (VERP)", () => {
     await csv(root, addresses(4));
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const dkim = { DKIM_PRIVATE_KEY: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), DKIM_SELECTOR: "pw2026" };
-    const outcome = await send(request(root, {}, dkim));
+    const notices: string[] = [];
+    const outcome = await send({ ...request(root, {}, dkim), onNotice: (line) => notices.push(line) });
     expect(outcome.report?.sent).toBe(4);
+    expect(notices.join("\n")).not.toContain("DKIM");
     const der = publicKey.export({ type: "spki", format: "der" }).toString("base64");
     const resolver = async (name: string, type: string) => {
       if (name === "pw2026._domainkey.signal-noise.example" && type === "TXT") return [[`v=DKIM1; k=rsa; p=${der}`]];
