@@ -131,6 +131,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const pages = loadPages(settings.root, { config: settings.config, newsletter: settings.newsletter });
   const mail = new ServiceMail(readEmailTemplates(settings.root), settings.config, settings.newsletter, dkimFromEnv(options.env, settings.newsletter.from.address, "service-setup"));
   await mail.check();
+  // Settings first: once the store is open (its checkpoint thread running), a setting refused would leave a process
+  // that listens on nothing and never exits, which no supervisor restarts.
+  const smtp = smtpFromEnv(options.env);
   const store = await openStore({
     url: settings.databaseUrl,
     root: settings.root,
@@ -138,7 +141,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     onIdleError: (error) => app.log.error(`database connection lost while idle: ${error.message}`),
   });
   const list = new SubscriberList(store, settings.newsletter.listId, settings.secret);
-  const smtp = smtpFromEnv(options.env);
   const transport = options.transport ?? (smtp ? new SmtpTransport(smtp, { maxConnections: 2, timeoutSeconds: 30 }) : new OutboxTransport(join(settings.root, "outbox", "service")));
   if (!options.transport && !smtp) app.log.warn(`SMTP_URL is not set: confirmation and welcome mails are written to ${join(settings.root, "outbox", "service")} and nobody receives them`);
   const worker = new MailWorker({
@@ -378,7 +380,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     return { recorded, duplicates: ready.length - recorded };
   });
 
-  await registerWebhooks(app, { store, list, config: settings.config, newsletter: settings.newsletter, secret: settings.secret, env: options.env, now, ...options.webhooks });
+  try {
+    await registerWebhooks(app, { store, list, config: settings.config, newsletter: settings.newsletter, secret: settings.secret, env: options.env, now, ...options.webhooks });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 
   return {
     app,

@@ -166,6 +166,12 @@ describe("presswork serve as a process", () => {
     const badKey = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DKIM_PRIVATE_KEY: "not a key", DKIM_SELECTOR: "pw2026" });
     expect(badKey.code, badKey.stderr).toBe(3);
     expect(badKey.stderr).toContain("DKIM_PRIVATE_KEY is not a private key in PEM form");
+    // A mistyped SMTP_URL ends the process (a supervisor restarts a process that exits, not one that hangs).
+    for (const url of ["smtp//mail.example.com", "smtp://mail.example.com:99999"]) {
+      const badSmtp = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", SMTP_URL: url }, 20_000);
+      expect(badSmtp.code, badSmtp.stderr).toBe(3);
+      expect(badSmtp.stderr).toContain("SMTP_URL");
+    }
     const badFlag = runCli(["serve", "--port", "http"], root, { PRESSWORK_SECRET: SECRET });
     expect(badFlag.code).toBe(2);
     const broken = await tempProject({ templates: { "email/confirm.mjml.liquid": "<mjml><mj-body>\n<mj-text>{{ tokens.confirm_url }}</mj-text>\n</mj-body></mjml>\n", "email/welcome.mjml.liquid": "<mjml><mj-body><mj-section><mj-column>\n<mj-text>{{ tokens.nickname }}</mj-text>\n</mj-column></mj-section></mj-body></mjml>\n" } });
