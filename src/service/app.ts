@@ -101,6 +101,11 @@ const EVENTS_BODY = {
   },
 } as const;
 
+/** The longest a request may take to arrive, headers and body. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** How long a stop waits for the requests in flight before it cuts their connections. */
+const CLOSE_GRACE_MS = 4_000;
+
 /**
  * Builds `presswork serve`: Fastify with its form, multipart (busboy), CORS and
  * rate-limit plugins, Helmet's security headers (worked out once), the
@@ -120,6 +125,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     childLoggerFactory: (logger) => logger,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Fastify's default is no limit: a body that never finishes would hold its connection (and a stop) for ever.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     logger: {
       level: options.logLevel ?? "info",
@@ -398,7 +405,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return url;
     },
     async close() {
-      await app.close();
+      // The requests in flight get a few seconds (a form's post takes milliseconds); those still coming in then are
+      // cut, so that a stop ends within a container's 10-second grace.
+      const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
       await worker.stop();
       await store.close();
     },

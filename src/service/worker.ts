@@ -5,6 +5,7 @@ import { CONFIRM_DAYS, confirmToken } from "../issues/tokens.js";
 import { unsubscribeMailto } from "../issues/verp.js";
 import type { NewsletterConfig } from "../config/schema.js";
 import { randomBytes } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import { hostname } from "node:os";
 import { running } from "../state/process.js";
 import { claimantName, claimDue, markFailed, markSent, reclaimStale, release, type ClaimedMail, type Claimant } from "../store/queue.js";
@@ -29,6 +30,8 @@ export interface WorkerOptions {
 
 /** How long a claimed mail is held before another worker may take it (a worker that died). */
 const LEASE_MS = 5 * 60_000;
+/** How long a stop waits for the mail in hand: with the requests' grace, within a container's 10 seconds. */
+const STOP_WAIT_MS = 3_000;
 /** Mails claimed at once. */
 const BATCH = 20;
 
@@ -66,12 +69,17 @@ export class MailWorker {
     else this.schedule(0);
   }
 
-  /** Stops after the mail in hand is sent and recorded. */
+  /**
+   * Stops after the mail in hand is sent and recorded, or, when its server
+   * takes longer than STOP_WAIT_MS (one that never answers holds it for its
+   * timeouts, a minute), cuts the connection: the mail stays claimed, and a
+   * restarted worker of this host takes it back and sends it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running;
-    await this.options.transport.close();
+    const settled = this.running ? await Promise.race([this.running.then(() => true), delay(STOP_WAIT_MS, false, { ref: false })]) : true;
+    await this.options.transport.close(settled ? {} : { force: true });
   }
 
   /** Sends every due mail, then returns (for tests and the command line). */

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { readFile, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
@@ -129,6 +129,31 @@ describe("presswork serve as a process", () => {
     expect(response).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 303 /);
     expect(await serve.exited).toBe(0);
     expect(serve.output()).toContain("finishing the requests in flight");
+  });
+
+  it("stops within a container's 10-second grace, cutting a body that never finishes and a mail server that never answers", async () => {
+    const root = await tempProject();
+    // A mail server that takes the connection and never greets: the confirmation's send waits on it.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const serve = await spawnServe(root, { DATABASE_URL: "", PRESSWORK_SECRET: SECRET, SMTP_URL: `smtp://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+    try {
+      expect((await postForm(`${serve.url}/subscribe`, { email: "waiting@example.org" })).status).toBe(303);
+      // A client that sends its headers and part of its body, then nothing.
+      const socket = connect(Number(new URL(serve.url).port), "127.0.0.1");
+      socket.on("error", () => {});
+      await once(socket, "connect");
+      socket.write("POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=");
+      await new Promise((r) => setTimeout(r, 1000));
+      const stopping = Date.now();
+      serve.child.kill("SIGTERM");
+      expect(await serve.exited).toBe(0);
+      expect(Date.now() - stopping).toBeLessThan(9_000);
+      socket.destroy();
+    } finally {
+      serve.child.kill("SIGKILL");
+      silent.close();
+    }
   });
 
   // Some twenty runs of the CLI, one after another: 21 s on 2 cores alone, over 50 s beside other work.
