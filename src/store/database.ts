@@ -103,6 +103,9 @@ async function openSqlite(path: string, service: StoreOptions["service"]): Promi
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
+  // A WAL that a long write (an import beside the service's sign-ups) grew is cut back when it next starts over,
+  // rather than keeping its largest size on disk for good.
+  database.pragma(`journal_size_limit = ${WAL_KEPT_BYTES}`);
   // Each commit that split B-tree pages walks the whole page cache (SQLite's pcache1Truncate after balance_nonroot
   // renumbered pages): under the service's stream of small commits that walk cost more than the reads a larger cache saves.
   if (service) database.pragma(`cache_size = -${SERVICE_CACHE_KIB}`);
@@ -210,6 +213,8 @@ const RESTART_FRAMES = 20_000;
  * while (more pages cached, a longer walk) 166–184 against 141–150.
  */
 const SERVICE_CACHE_KIB = 4000;
+/** The most a WAL file keeps on disk once it starts over: the service's WAL restarts long before it grows this far. */
+const WAL_KEPT_BYTES = 128 * 1024 * 1024;
 /** WAL pages past which the writer checkpoints itself (SQLite's default is 1,000), with a checkpoint thread. */
 const BACKSTOP_PAGES = 40_000;
 

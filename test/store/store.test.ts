@@ -628,3 +628,27 @@ describe("SQLite checkpoints in the background", () => {
     }
   });
 });
+
+describe("SQLite gives disk back", () => {
+  it("cuts a WAL that a long write grew back to 128 MiB when it starts over, instead of keeping its largest size for good", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "presswork-wal-"));
+    try {
+      const path = join(dir, "list.sqlite");
+      const store = await openStore({ url: `sqlite:${path}`, root: dir });
+      open.push(store);
+      const wal = () => statSync(`${path}-wal`).size;
+      // One transaction of 150 MB, as a large import makes beside the service.
+      await sql`create table filler (x blob)`.execute(store.db);
+      await store.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < 150; i++) await sql`insert into filler values (zeroblob(1048576))`.execute(tx);
+      });
+      expect(wal()).toBeGreaterThan(150 * 1024 * 1024);
+      // The next writes start the WAL over, once its pages are in the database file.
+      await sql`delete from filler`.execute(store.db);
+      await sql`insert into filler values (1)`.execute(store.db);
+      expect(wal()).toBeLessThanOrEqual(128 * 1024 * 1024);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
