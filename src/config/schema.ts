@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { MAX_LOCAL_PART, MAX_TOKEN_LENGTH } from "../issues/verp.js";
 
+/** The longest list id, in characters: RFC 2919 allows 255 octets, and the id is ASCII. */
+export const LIST_ID_MAX = 255;
+
 /**
  * The words the feeds write themselves, in the site's language: each may
  * name the values in braces its default names (`{tag}`, `{site}`).
@@ -104,7 +107,10 @@ const newsletter = z.object({
   subject: noLineBreak("the subject").default("{{ site.title }} #{{ issue.number }}: {{ lead.title }}"),
   from: z.object({ name: noLineBreak("the sender name"), address: z.email("is not an email address") }),
   replyTo: z.email("is not an email address").optional(),
-  listId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$/, "must look like a domain name, e.g. news.example.com"),
+  listId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$/, "must look like a domain name, e.g. news.example.com")
+    .max(LIST_ID_MAX, `must be at most ${LIST_ID_MAX} characters (RFC 2919)`),
   unsubscribe: z.object({
     url: absoluteUrl.refine((v) => v.includes("{token}"), "must contain {token}, where each subscriber's unsubscribe token goes"),
     mailto: z.email("is not an email address"),

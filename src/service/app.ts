@@ -14,6 +14,7 @@ import { CONFIRM_DAYS, readConfirmToken, readUnsubscribeToken } from "../issues/
 import { readEmailTemplates } from "../pipeline/newsletter.js";
 import { isUnavailable, openStore, type Store } from "../store/database.js";
 import type { SubscriberStatus } from "../store/schema.js";
+import { LIST_ID_MAX } from "../config/schema.js";
 import { SubscriberList, type ConfirmOutcome } from "../store/subscribers.js";
 import { registerWebhooks, type WebhookNetwork } from "./feedback-webhooks.js";
 import { ServiceMail } from "./mail.js";
@@ -305,7 +306,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     return confirmed(reply, outcome);
   });
 
-  const UNSUBSCRIBE_QUERY = { type: "object", properties: { list: { type: "string", maxLength: 200 }, token: { type: "string", maxLength: 400 } } } as const;
+  const UNSUBSCRIBE_QUERY = { type: "object", properties: { list: { type: "string", maxLength: LIST_ID_MAX }, token: { type: "string", maxLength: 400 } } } as const;
   /** The keyed hash an unsubscribe link names, or the page that says why it names nobody. */
   const unsubscribeKey = (request: FastifyRequest, reply: FastifyReply): string | FastifyReply => {
     const { list: named, token = "" } = request.query as { list?: string; token?: string };

@@ -1,4 +1,6 @@
 import { createHmac } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { sql, type Transaction } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressKey, unsubscribeUrl } from "../../src/issues/message.js";
@@ -10,7 +12,7 @@ import { parseAddress } from "../../src/audience/address.js";
 import type { Database } from "../../src/store/schema.js";
 import { backends } from "../helpers/databases.js";
 import { attr, elements } from "../helpers/html.js";
-import { removeProjects } from "../helpers/project.js";
+import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { API_TOKEN, mailTo, postForm, postJson, SECRET, startService, type RunningService } from "../helpers/service.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
 
@@ -41,8 +43,8 @@ for (const backend of await backends("service tests")) {
     let running: RunningService;
     let smtp: TestSmtp;
     const started: RunningService[] = [];
-    const start = async (env: Record<string, string> = {}) => {
-      const r = await startService({ databaseUrl: await backend.fresh("service"), smtp, env });
+    const start = async (env: Record<string, string> = {}, root?: string) => {
+      const r = await startService({ databaseUrl: await backend.fresh("service"), smtp, env, ...(root ? { root } : {}) });
       started.push(r);
       return r;
     };
@@ -58,6 +60,16 @@ for (const backend of await backends("service tests")) {
       // Addresses in logs are masked; tokens never appear.
       expect(logs).not.toMatch(/[a-z0-9]{2,}@example\.(org|com)/i);
       expect(logs).not.toMatch(/token=/);
+    });
+
+    it("takes the one-click unsubscribe of a list whose id is as long as RFC 2919 allows (255 characters)", async () => {
+      const listId = `${"list-label.".repeat(22)}example.org`.padStart(255, "n");
+      const root = await tempProject({ config: (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace("listId: weekly.signal-noise.example", `listId: ${listId}`) });
+      const long = await start({}, root);
+      expect(long.config.newsletter?.listId).toHaveLength(255);
+      const target = new URL(unsubscribeUrl(long.config.newsletter!, "long.list@example.org", SECRET));
+      const gone = await postForm(`${long.url}${target.pathname}${target.search}`, { "List-Unsubscribe": "One-Click" });
+      expect(gone.status).toBe(200);
     });
 
     it("takes a subscriber from the form through the confirmation mail to the welcome, and out again with one click", async () => {
