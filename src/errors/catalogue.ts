@@ -57,6 +57,7 @@ export const ERRORS = {
   git: { exit: EXIT.unavailable, summary: "a git command on the state branch failed" },
   "database-url": { exit: EXIT.setup, summary: "DATABASE_URL is not a PostgreSQL or SQLite address" },
   "database-unavailable": { exit: EXIT.unavailable, summary: "the database cannot be opened" },
+  "database-read-only": { exit: EXIT.setup, summary: "this user cannot write the SQLite database file or its folder" },
   "database-refused": { exit: EXIT.setup, summary: "the database server refused DATABASE_URL's user name, password or database" },
   "database-migration": { exit: EXIT.unavailable, summary: "the database schema cannot be brought up to date" },
   "mailbox-setup": { exit: EXIT.setup, summary: "IMAP_URL, its login or a mailbox folder is missing or wrong" },

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, statSync, watch as watchFile } from "node:fs";
+import { accessSync, constants, mkdirSync, statSync, watch as watchFile } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
@@ -97,6 +97,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 async function openSqlite(path: string, service: StoreOptions["service"]): Promise<Store> {
   const { default: SQLite } = await import("better-sqlite3");
   mkdirSync(dirname(path), { recursive: true });
+  refuseUnwritable(path);
   // better-sqlite3 waits for a lock by blocking the thread: the service blocks briefly and waits the rest out in transaction().
   const database = new SQLite(path, { timeout: service ? BLOCKING_WAIT_MS : LOCK_WAIT_MS });
   // WAL: readers never wait for the writer; NORMAL sync: a commit survives the process being killed (not a power cut before the next checkpoint).
@@ -190,6 +191,25 @@ async function openSqlite(path: string, service: StoreOptions["service"]): Promi
       await db.destroy();
     },
   };
+}
+
+/**
+ * SQLite opens a file it may not write read-only, without a word: the
+ * service would start, and answer every sign-up 503. The file, its WAL and
+ * shared-memory files, and their folder (where SQLite makes those) must be
+ * writable by this user.
+ */
+function refuseUnwritable(path: string): void {
+  for (const [target, what] of [[dirname(path), "its folder"], [path, "the file"], [`${path}-wal`, "its WAL"], [`${path}-shm`, "its shared-memory file"]] as const) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") continue;
+      const owner = code === "EACCES" ? `; it belongs to user ${statSync(target).uid}, and this process runs as ${process.getuid?.() ?? "another"}: give it to this user (chown), as a command run with sudo may have left it` : "";
+      throw new PressworkError("database-read-only", `the SQLite database ${path} cannot be written (${what}: ${code})${owner}`, { cause: error });
+    }
+  }
 }
 
 /** How long SQLite waits for another process's write lock before SQLITE_BUSY (the service answers 503 then). */

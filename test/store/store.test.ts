@@ -1,4 +1,5 @@
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -10,6 +11,7 @@ import { migrations } from "../../src/store/migrations.js";
 import { claimantName, claimDue, markFailed, markSent, MAX_ATTEMPTS, reclaimStale, type Claimant } from "../../src/store/queue.js";
 import { listRows, SubscriberList } from "../../src/store/subscribers.js";
 import { backends, sharedPostgresOrSkip } from "../helpers/databases.js";
+import { REPO } from "../helpers/project.js";
 
 const SECRET = "store-test-secret";
 const LIST = "weekly.signal-noise.example";
@@ -648,6 +650,40 @@ describe("SQLite gives disk back", () => {
       await sql`insert into filler values (1)`.execute(store.db);
       expect(wal()).toBeLessThanOrEqual(128 * 1024 * 1024);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("SQLite opened by a user who cannot write it", () => {
+  it("refuses to start, saying whose the file is, where SQLite would open it read-only and the service would answer every sign-up 503", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "presswork-readonly-"));
+    type Refusal = { id?: string; message?: string };
+    try {
+      chmodSync(dir, 0o755);
+      const path = join(dir, "list.sqlite");
+      await (await openStore({ url: `sqlite:${path}`, root: dir })).close();
+      /** As root, who may write anything: the open runs as nobody, in a process that loads the code first. */
+      const asNobody = (): Refusal => {
+        const code = `import "better-sqlite3"; const { openStore } = await import(${JSON.stringify(join(REPO, "lib/store/database.js"))}); process.setgid(65534); process.setuid(65534);
+          try { await openStore({ url: ${JSON.stringify(`sqlite:${path}`)}, root: ${JSON.stringify(dir)} }); console.log("{}"); } catch (e) { console.log(JSON.stringify({ id: e.id, message: e.message })); }`;
+        return JSON.parse(spawnSync(process.execPath, ["--input-type=module", "-e", code], { cwd: REPO, encoding: "utf8" }).stdout || "{}") as Refusal;
+      };
+      /** Another user's file, as this user meets it. */
+      const asThisUser = async (): Promise<Refusal> => {
+        chmodSync(path, 0o444);
+        chmodSync(dir, 0o555);
+        return openStore({ url: `sqlite:${path}`, root: dir }).then(
+          () => ({}),
+          (error: Refusal) => error,
+        );
+      };
+      const refused = process.getuid?.() === 0 ? asNobody() : await asThisUser();
+      expect(refused.id).toBe("database-read-only");
+      expect(refused.message).toContain(`${path} cannot be written`);
+      expect(refused.message).toMatch(/belongs to user \d+, and this process runs as \d+/);
+    } finally {
+      chmodSync(dir, 0o755);
       rmSync(dir, { recursive: true, force: true });
     }
   });
