@@ -280,7 +280,6 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
       reported++;
       reporter?.add({ key, issue, at, detail: `${code} at RCPT TO` });
     };
-    // The Date header is this attempt's clock: a retry days later dated by the first would look days old (and score as such).
     const factory = await messages(compiled);
     const audience: AudienceCounts = { rows: 0, invalid: 0, duplicates: 0, suppressed: 0, otherShards: 0 };
     const total = request.onProgress ? estimateRows(source) : undefined;

@@ -72,8 +72,8 @@ export class MailWorker {
   /**
    * Stops after the mail in hand is sent and recorded, or, when its server
    * takes longer than STOP_WAIT_MS (one that never answers holds it for its
-   * timeouts, a minute), cuts the connection: the mail stays claimed, and a
-   * restarted worker of this host takes it back and sends it.
+   * timeouts, a minute), cuts the connection: the mail is not recorded as
+   * sent, and goes when the service runs again.
    */
   async stop(): Promise<void> {
     this.stopped = true;
