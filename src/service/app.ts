@@ -459,5 +459,7 @@ function validationMessage(error: FastifyError): string {
   if (first.keyword === "additionalProperties") return `Unknown field ${where}"${params.additionalProperty}"${field ? ` in ${field}` : ""}.`;
   if (first.keyword === "required") return `The field ${where}"${params.missingProperty}"${field ? ` in ${field}` : ""} is missing.`;
   if (first.keyword === "maxLength" || first.keyword === "maxItems") return `The field ${where}"${field}" is too long (at most ${params.limit}).`;
+  // A body that is no set of fields at all, as a form with enctype="text/plain" sends.
+  if (!field && where === "" && first.keyword === "type") return "The request's body is not a form: send it as application/x-www-form-urlencoded (a form's default), multipart/form-data or JSON.";
   return `The field ${where}"${field || "(the whole body)"}" ${first.message ?? "is not valid"}.`;
 }
