@@ -15,6 +15,13 @@ const SECRET = "subscribers-cli-secret";
 const LIST = "weekly.signal-noise.example";
 afterAll(removeProjects);
 
+/** Every row a reader gives, read to its end (or its error). */
+async function all<T>(rows: AsyncIterable<T>): Promise<T[]> {
+  const read: T[] = [];
+  for await (const row of rows) read.push(row);
+  return read;
+}
+
 describe("reading other services' exports", () => {
   it("tells Mailchimp, Substack, Buttondown and Presswork's own CSV apart by their columns", () => {
     expect(detect(["Email Address", "First Name", "Last Name", "OPTIN_TIME", "CONFIRM_TIME", "LEID", "EUID"])).toBe("mailchimp");
@@ -31,8 +38,7 @@ describe("reading other services' exports", () => {
   });
 
   it("reads Sendy's export: a complaint (Marked as spam) and a bounce stay stopped, an unconfirmed row is skipped, an unknown status is a bad row", async () => {
-    const rows = [];
-    for await (const row of readExport(join(FIXTURES, "sendy.csv"))) rows.push(row);
+    const rows = await all(readExport(join(FIXTURES, "sendy.csv")));
     expect(rows.map((r) => ("reason" in r ? `${r.line}: ${r.reason}` : "skipped" in r ? `${r.line}: ${r.skipped}` : `${r.email}:${r.status}:${r.name ?? ""}:${r.ip ?? ""}`))).toEqual([
       "ann@example.org:active:Ann Lee:192.0.2.10",
       "bo@example.org:unsubscribed:Bo:",
@@ -44,8 +50,7 @@ describe("reading other services' exports", () => {
   });
 
   it("reads beehiiv's export: inactive is unsubscribed at its time, pending is skipped, the name is first and last, created_at written with UTC is the subscription", async () => {
-    const rows = [];
-    for await (const row of readExport(join(FIXTURES, "beehiiv.csv"))) rows.push(row);
+    const rows = await all(readExport(join(FIXTURES, "beehiiv.csv")));
     expect(rows).toEqual([
       { line: 2, email: "ann@example.org", status: "active", name: "Ann Lee", subscribedAt: new Date("2023-03-24T10:23:10Z"), fields: { tier: "free", utm_source: "twitter" } },
       { line: 3, email: "bo@example.org", status: "unsubscribed", name: "Bo", subscribedAt: new Date("2023-01-02T08:00:00Z"), stoppedAt: new Date("2024-06-01T12:00:00Z"), fields: { tier: "premium" } },
@@ -56,22 +61,19 @@ describe("reading other services' exports", () => {
   it("reads a Substack export that German Excel saved: semicolons between the columns, WAHR and FALSCH", async () => {
     const path = join(await tempProject(), "substack-de.csv");
     await put(path, "email;active_subscription;expiry;email_disabled;created_at\r\nsol@example.org;FALSCH;;FALSCH;2022-08-27T15:06:27.713Z\r\nquiet@example.org;FALSCH;;WAHR;2021-12-19T08:03:04.977Z\r\n");
-    const rows = [];
-    for await (const row of readExport(path)) rows.push(row);
+    const rows = await all(readExport(path));
     expect(rows.map((r) => ("email" in r ? `${r.email}:${r.status}` : JSON.stringify(r)))).toEqual(["sol@example.org:active", "quiet@example.org:unsubscribed"]);
   });
 
   it("reads a service's columns whatever the case of their names, as it tells the service by them", async () => {
     const path = join(await tempProject(), "members.csv");
     await put(path, "id,Email,Name,note,Subscribed_To_Emails,created_at\n1,ann@example.org,Ann,,true,2024-01-02T03:04:05.000Z\n2,bo@example.org,Bo,,false,2024-01-02T03:04:05.000Z\n");
-    const rows = [];
-    for await (const row of readExport(path)) rows.push(row);
+    const rows = await all(readExport(path));
     expect(rows.map((r) => ("email" in r ? `${r.email}:${r.status}:${r.name ?? ""}` : JSON.stringify(r)))).toEqual(["ann@example.org:active:Ann", "bo@example.org:unsubscribed:Bo"]);
   });
 
   it("reads Ghost's members export: members who turned email off are unsubscribed, disabled email is a bounce, an unreadable flag is a bad row", async () => {
-    const rows = [];
-    for await (const row of readExport(join(FIXTURES, "ghost.csv"))) rows.push(row);
+    const rows = await all(readExport(join(FIXTURES, "ghost.csv")));
     expect(rows).toEqual([
       { line: 2, email: "ines@example.org", name: "Ines Roth", status: "active", subscribedAt: new Date("2023-04-02T08:00:00.000Z"), fields: { complimentary_plan: "false", labels: "Newsletter,Early readers" } },
       { line: 3, email: "olaf@example.org", name: "Olaf Berg", status: "unsubscribed", subscribedAt: new Date("2022-01-10T12:30:00.000Z"), fields: { complimentary_plan: "false" } },
@@ -83,8 +85,7 @@ describe("reading other services' exports", () => {
 
   it("reads listmonk's subscriber export only when named, since it does not say who unsubscribed from a list", async () => {
     const read = async (format?: "listmonk") => {
-      const rows = [];
-      for await (const row of readExport(join(FIXTURES, "listmonk.csv"), format)) rows.push(row);
+      const rows = await all(readExport(join(FIXTURES, "listmonk.csv"), format));
       return rows;
     };
     await expect(read()).rejects.toThrow(/listmonk\.csv: a listmonk subscriber export does not say who unsubscribed from a list .* import that file with --format listmonk; nothing was imported/);
@@ -97,8 +98,7 @@ describe("reading other services' exports", () => {
 
   it("refuses a --format whose columns the file does not have: read as another service's, everyone who stopped there came back active", async () => {
     const read = async (file: string, format: "substack" | "buttondown" | "ghost") => {
-      const rows = [];
-      for await (const row of readExport(join(FIXTURES, file), format)) rows.push(row);
+      const rows = await all(readExport(join(FIXTURES, file), format));
       return rows;
     };
     await expect(read("substack.csv", "buttondown")).rejects.toThrow(/substack\.csv: --format buttondown was given, but the header is not a Buttondown subscriber export's: it is a Substack subscriber export, .* import it without --format; nothing was imported/);
@@ -131,13 +131,10 @@ describe("reading other services' exports", () => {
     const stateless = (key: string) => `the subscriber has no status, but its key "${key}" looks like a subscription state`;
     await put(join(root, "state.jsonl"), '\n{"email":"ann@example.org","subscribed":true}\n{"email":"bo@example.org","subscribed":false}\n');
     await put(join(root, "state.json"), '[\n  {"email": "bo@example.org", "note": "a, b [c] {d} \\"e\\""},\n  "just text",\n  {\n    "email": "ann@example.org",\n    "Unsubscribed": "yes"\n  }\n]\n');
-    const readAll = async (rows: AsyncIterable<unknown>) => {
-      for await (const _ of rows);
-    };
-    await expect(readAll(readSubscribers({ file: join(root, "state.jsonl") }))).rejects.toThrow(`${join(root, "state.jsonl")}:2: ${stateless("subscribed")}`);
-    await expect(readAll(readExport(join(root, "state.jsonl")))).rejects.toThrow(`${join(root, "state.jsonl")}:2: ${stateless("subscribed")}`);
+    await expect(all(readSubscribers({ file: join(root, "state.jsonl") }))).rejects.toThrow(`${join(root, "state.jsonl")}:2: ${stateless("subscribed")}`);
+    await expect(all(readExport(join(root, "state.jsonl")))).rejects.toThrow(`${join(root, "state.jsonl")}:2: ${stateless("subscribed")}`);
     // Named by the line its element starts on, as a CSV row is.
-    await expect(readAll(readSubscribers({ file: join(root, "state.json") }))).rejects.toThrow(`${join(root, "state.json")}:4: ${stateless("Unsubscribed")}`);
+    await expect(all(readSubscribers({ file: join(root, "state.json") }))).rejects.toThrow(`${join(root, "state.json")}:4: ${stateless("Unsubscribed")}`);
     // A status says it all; a later JSON Lines row without one is a row to fix, never an active subscriber.
     await put(join(root, "hand.jsonl"), '{"email":"bo@example.org","status":"active","subscribed":true}\n{"email":"ann@example.org","subscribed":false}\n{"email":"cy@example.org"}\n');
     const listed = [];
@@ -159,8 +156,7 @@ describe("reading other services' exports", () => {
     await put(join(root, "plain.csv"), "email,name,subscribed_at,opt_in_ip\nann@example.org,Ann,2024-01-01,192.0.2.1\n");
     await put(join(root, "status.csv"), "email,name,status,unsubscribed_at\nann@example.org,Ann,unsubscribed,2024-01-01\n");
     for (const file of ["plain.csv", "status.csv"]) {
-      const rows = [];
-      for await (const row of readExport(join(root, file))) rows.push(row);
+      const rows = await all(readExport(join(root, file)));
       expect(rows, file).toHaveLength(1);
     }
   });
@@ -217,14 +213,12 @@ describe("reading other services' exports", () => {
       for await (const _ of readExport(join(FIXTURES, "listmonk.csv"), "presswork")) return;
     };
     await expect(forced()).rejects.toThrow("listmonk.csv: this is a listmonk subscriber export");
-    const rows = [];
-    for await (const row of readSubscribers({ file: join(FIXTURES, "presswork.csv") })) rows.push(row);
+    const rows = await all(readSubscribers({ file: join(FIXTURES, "presswork.csv") }));
     expect(rows).toHaveLength(3);
   });
 
   it("reads Mailchimp's subscribed, unsubscribed and cleaned files with names, opt-in times and IPs", async () => {
-    const rows = [];
-    for (const file of ["mailchimp-subscribed.csv", "mailchimp-unsubscribed.csv", "mailchimp-cleaned.csv"]) for await (const row of readExport(join(FIXTURES, file))) rows.push(row);
+    const rows = (await Promise.all(["mailchimp-subscribed.csv", "mailchimp-unsubscribed.csv", "mailchimp-cleaned.csv"].map((file) => all(readExport(join(FIXTURES, file)))))).flat();
     expect(rows[0]).toEqual({
       line: 2,
       email: "mara@example.org",
@@ -240,8 +234,7 @@ describe("reading other services' exports", () => {
   });
 
   it("skips every row of Mailchimp's nonsubscribed file, whose columns are the subscribed file's, saying why", async () => {
-    const rows = [];
-    for await (const row of readExport(join(FIXTURES, "nonsubscribed_email_audience_export_4f2a9c1b7e.csv"))) rows.push(row);
+    const rows = await all(readExport(join(FIXTURES, "nonsubscribed_email_audience_export_4f2a9c1b7e.csv")));
     expect(rows).toEqual([
       { line: 2, skipped: "a nonsubscribed contact at Mailchimp: never opted in to marketing mail" },
       { line: 3, skipped: "a nonsubscribed contact at Mailchimp: never opted in to marketing mail" },
@@ -249,8 +242,7 @@ describe("reading other services' exports", () => {
   });
 
   it("reads Substack's export, honouring disabled email and leaving out deletion requests", async () => {
-    const rows = [];
-    for await (const row of readExport(join(FIXTURES, "substack.csv"))) rows.push(row);
+    const rows = await all(readExport(join(FIXTURES, "substack.csv")));
     expect(rows).toEqual([
       { line: 2, email: "sol@example.org", status: "active", subscribedAt: new Date("2022-08-27T15:06:27.713Z"), fields: {} },
       { line: 3, email: "quiet@example.org", status: "unsubscribed", subscribedAt: new Date("2021-12-19T08:03:04.977Z"), fields: {} },
@@ -259,8 +251,7 @@ describe("reading other services' exports", () => {
   });
 
   it("reads Substack's email_disabled as a spreadsheet saves it (TRUE, 1, no) and refuses another value by its line", async () => {
-    const rows = [];
-    for await (const row of readExport(join(FIXTURES, "substack-excel.csv"))) rows.push(row);
+    const rows = await all(readExport(join(FIXTURES, "substack-excel.csv")));
     expect(rows.map((r) => ("reason" in r ? `${r.line}: ${r.reason}` : "email" in r ? `${r.email}:${r.status}` : "?"))).toEqual([
       "sol@example.org:active",
       "quiet@example.org:unsubscribed",
@@ -271,8 +262,7 @@ describe("reading other services' exports", () => {
   });
 
   it("reads Buttondown's export: regular and premium are mailed, unconfirmed ones are not, stopped ones stay stopped", async () => {
-    const rows = [];
-    for await (const row of readExport(join(FIXTURES, "buttondown.csv"))) rows.push(row);
+    const rows = await all(readExport(join(FIXTURES, "buttondown.csv")));
     expect(rows.map((r) => ("skipped" in r ? `skip:${r.skipped}` : "email" in r ? `${r.email}:${r.status}` : "?"))).toEqual([
       "bea@example.org:active",
       "skip:never confirmed at Buttondown",
@@ -288,8 +278,7 @@ describe("reading other services' exports", () => {
     const file = join(root, "buttondown-types.csv");
     const types = ["past_due", "churned", "upcoming", "removed", "malformed", "disposable", "disabled"];
     await put(file, `id,email,creation_date,subscriber_type\n${types.map((type, i) => `${i},${type.replace("_", "")}@example.org,2024-01-0${i + 1}T00:00:00Z,${type}`).join("\n")}\n`);
-    const rows = [];
-    for await (const row of readExport(file)) rows.push(row);
+    const rows = await all(readExport(file));
     expect(rows.map((r) => ("skipped" in r ? `skip:${r.skipped}` : "email" in r ? `${r.email}:${r.status}` : "?"))).toEqual([
       "pastdue@example.org:active",
       "churned@example.org:active",
@@ -364,8 +353,7 @@ for (const backend of await backends("subscriber import tests")) {
     it("takes Buttondown's subscription and unsubscription dates and IP address as the consent record and the stop, and records no confirmation nobody gave", async () => {
       const store = await openStore({ url: await backend.fresh("buttondown"), root: "/nonexistent" });
       const list = new SubscriberList(store, LIST, SECRET);
-      const rows = [];
-      for await (const row of readExport(join(FIXTURES, "buttondown-export.csv"))) rows.push(row);
+      const rows = await all(readExport(join(FIXTURES, "buttondown-export.csv")));
       expect(rows[0]).toMatchObject({ email: "liz@example.org", status: "active", subscribedAt: new Date("2024-03-13T00:05:41.907Z"), ip: "198.51.100.23", fields: { tags: "lisbon" } });
       expect(rows[1]).toMatchObject({ email: "gone@example.org", status: "unsubscribed", stoppedAt: new Date("2024-04-08T17:09:32.596Z"), ip: "203.0.113.9" });
       expect(await importFile(list, join(FIXTURES, "buttondown-export.csv"), undefined, new Date("2026-11-29T12:00:00Z"), () => {})).toMatchObject({ added: 2 });
