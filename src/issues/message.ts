@@ -146,7 +146,8 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   const text = qpPieces(issue.text, "text");
   const html = qpPieces(issue.html, "html");
   const signer = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: SIGNED_HEADERS }) : undefined;
-  const dated = options.date instanceof Date ? () => options.date as Date : options.date;
+  const { date } = options;
+  const dated = date instanceof Date ? () => date : date;
   const mailbox = { address: newsletter.unsubscribe.mailto, ...(options.unsubscribeDelimiter ? { delimiter: options.unsubscribeDelimiter } : {}) };
   return async (recipient) => {
     refuseLineBreaks({ "recipient name": recipient.name, "recipient address": recipient.address });

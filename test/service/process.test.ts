@@ -148,7 +148,7 @@ describe("presswork serve as a process", () => {
       const stopping = Date.now();
       serve.child.kill("SIGTERM");
       expect(await serve.exited).toBe(0);
-      expect(Date.now() - stopping).toBeLessThan(9_000);
+      expect(Date.now() - stopping).toBeLessThan(10_000);
       socket.destroy();
     } finally {
       serve.child.kill("SIGKILL");
