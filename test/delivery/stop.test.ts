@@ -146,6 +146,8 @@ describe("a state that cannot be saved", () => {
     });
     await until(() => smtp.received.length >= 6);
     const release = smtp.hold();
+    // A message held unanswered is in flight when the remote starts refusing: the stop cuts it.
+    await until(() => smtp.holding() >= 1);
     await writeFile(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n");
     await chmod(hook, 0o755);
     const result = await outcome;

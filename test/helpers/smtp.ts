@@ -43,6 +43,8 @@ export interface TestSmtp {
   rule: (rule: SessionRule | undefined) => void;
   /** Holds every message at the end of DATA, unanswered, until the returned function is called. */
   hold: () => () => void;
+  /** How many messages the hold keeps unanswered now. */
+  holding: () => number;
   close: () => Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
   const logins: string[] = [];
   let sessionRule: SessionRule | undefined;
   let held: Promise<void> | undefined;
+  let holding = 0;
   /** Sessions onConnect let in so far. */
   let sessions = 0;
   const rule = (address: string) => behaviours.get(address.toLowerCase()) ?? "accept";
@@ -150,8 +153,13 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
           callback(null, "2.0.0 queued");
         };
         const answer = () => (typeof behaviour === "object" && "slowMs" in behaviour ? setTimeout(finish, behaviour.slowMs) : finish());
-        if (held) void held.then(answer);
-        else answer();
+        if (held) {
+          holding++;
+          void held.then(() => {
+            holding--;
+            answer();
+          });
+        } else answer();
       });
     },
   });
@@ -187,6 +195,7 @@ export async function startSmtp(options: SmtpOptions | { user: string; password:
         release();
       };
     },
+    holding: () => holding,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
