@@ -32,17 +32,25 @@ const listing = defineCommand({
   subCommands: Object.fromEntries(Object.entries(ABOUT).map(([name, description]) => [name, { meta: { name, description } }])),
 });
 
-/** Runs the CLI with `argv` (without node and script). Exit codes come from the error catalogue (src/errors/catalogue.ts). */
+/** A reader that stops early (`presswork issue | head`) is not an error. */
+function endQuietlyOnEpipe(error: NodeJS.ErrnoException): void {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script). Exit codes come from
+ * the error catalogue (src/errors/catalogue.ts). A send runs in a worker
+ * thread whose heap is capped (see bounded.ts), unless
+ * PRESSWORK_SEND_HEAP_MB is 0: then here, under Node's own heap limit.
+ */
 export async function run(argv: string[]): Promise<void> {
-  // A reader that stops early (`presswork issue | head`) is not an error.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(0);
-    throw error;
-  });
+  if (!process.stdout.listeners("error").includes(endQuietlyOnEpipe)) process.stdout.on("error", endQuietlyOnEpipe);
   const name = argv[0];
-  if (name === "send" && isMainThread) {
+  const heapMb = process.env["PRESSWORK_SEND_HEAP_MB"];
+  if (name === "send" && isMainThread && heapMb !== "0") {
     try {
-      await runBounded(argv, Number(process.env["PRESSWORK_SEND_HEAP_MB"]) || SEND_HEAP_MB);
+      await runBounded(argv, Number(heapMb) || SEND_HEAP_MB);
     } catch (error) {
       printFailure(error, name);
     }

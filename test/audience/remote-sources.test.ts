@@ -7,7 +7,7 @@ import { listReporter } from "../../src/audience/report-back.js";
 import { readSubscribers, remoteSource } from "../../src/audience/source.js";
 import { openStore } from "../../src/store/database.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
-import { runCliAsync } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { backends } from "../helpers/databases.js";
 import { freePort } from "../helpers/postgres.js";
 import { initRepo } from "../helpers/git.js";
@@ -40,7 +40,7 @@ for (const backend of await backends("send from the database tests")) {
       const service = await startService({ databaseUrl, smtp, root, port });
       try {
         const env = { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", DATABASE_URL: databaseUrl };
-        const first = await runCliAsync(["send", "--subscribers", "db", "--now", "2026-11-29T12:00:00Z"], root, env);
+        const first = await runCliHere(["send", "--subscribers", "db", "--now", "2026-11-29T12:00:00Z"], root, env);
         expect(first.code, first.stderr).toBe(0);
         expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(members.slice(0, 30).sort());
 
@@ -53,7 +53,7 @@ for (const backend of await backends("send from the database tests")) {
 
         await put(join(root, "articles/late-news.md"), article("title: Late News\ndate: 2026-12-01T09:00:00Z\nsummary: Something new."));
         const received = smtp.received.length;
-        const second = await runCliAsync(["send", "--subscribers", `${service.url}/api/subscribers`, "--now", "2026-12-02T12:00:00Z"], root, { ...env, PRESSWORK_API_TOKEN: API_TOKEN });
+        const second = await runCliHere(["send", "--subscribers", `${service.url}/api/subscribers`, "--now", "2026-12-02T12:00:00Z"], root, { ...env, PRESSWORK_API_TOKEN: API_TOKEN });
         expect(second.code, second.stderr).toBe(0);
         const next = smtp.received.slice(received).map((m) => m.to[0]);
         expect(next).toHaveLength(29);
@@ -100,7 +100,7 @@ for (const backend of await backends("send from the database tests")) {
       const bounceEvents = async () => (await store.db.selectFrom("events").select(["address_key", "source", "issue"]).where("type", "=", "bounced").execute()).sort((a, b) => a.address_key.localeCompare(b.address_key));
       try {
         const env = { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", PRESSWORK_API_TOKEN: API_TOKEN };
-        const first = await runCliAsync(["send", "--subscribers", api, "--now", "2026-11-29T12:00:00Z"], root, env);
+        const first = await runCliHere(["send", "--subscribers", api, "--now", "2026-11-29T12:00:00Z"], root, env);
         expect(first.code).toBe(1);
         expect(first.stderr).toMatch(/some hard bounces could not be reported to http:\/\/127\.0\.0\.1:\d+\/api\/events \(.*503/);
         expect(first.stderr + first.stdout).not.toContain("reader3@");
@@ -110,7 +110,7 @@ for (const backend of await backends("send from the database tests")) {
         down = false;
         smtp.behave("reader5@example.org", { rcpt: 550, text: "5.1.1 no such user" });
         await put(join(root, "articles/late-news.md"), article("title: Late News\ndate: 2026-12-01T09:00:00Z\nsummary: Something new."));
-        const second = await runCliAsync(["send", "--subscribers", api, "--now", "2026-12-02T12:00:00Z"], root, env);
+        const second = await runCliHere(["send", "--subscribers", api, "--now", "2026-12-02T12:00:00Z"], root, env);
         expect(second.stdout).toMatch(/Reported 2 hard bounce\(s\) to http:\/\/127\.0\.0\.1:\d+\/api\/events/);
         expect(await status("reader3@example.org")).toBe("bounced");
         expect(await status("reader5@example.org")).toBe("bounced");
@@ -134,7 +134,7 @@ for (const backend of await backends("send from the database tests")) {
         // A send from the database reports there, and leaves both out.
         smtp.behave("reader8@example.org", { rcpt: 550, text: "5.1.1 no such user" });
         await put(join(root, "articles/later-news.md"), article("title: Later News\ndate: 2026-12-03T09:00:00Z\nsummary: Something newer."));
-        const third = await runCliAsync(["send", "--subscribers", "db", "--now", "2026-12-04T12:00:00Z"], root, { ...env, DATABASE_URL: databaseUrl });
+        const third = await runCliHere(["send", "--subscribers", "db", "--now", "2026-12-04T12:00:00Z"], root, { ...env, DATABASE_URL: databaseUrl });
         expect(third.stdout).toMatch(/Reported 1 hard bounce\(s\) to the subscriber database/);
         expect(await status("reader8@example.org")).toBe("bounced");
         expect(await bounceEvents()).toHaveLength(3);

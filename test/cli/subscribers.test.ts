@@ -6,7 +6,7 @@ import { readSubscribers } from "../../src/audience/source.js";
 import { openStore } from "../../src/store/database.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
 import { exportLines, importFile } from "../../src/store/transfer.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { backends } from "../helpers/databases.js";
 import { put, REPO, removeProjects, tempProject } from "../helpers/project.js";
 
@@ -455,35 +455,35 @@ describe("presswork subscribers", () => {
     const root = await tempProject();
     await put(join(root, "lists/mailchimp.csv"), await (await import("node:fs/promises")).readFile(join(FIXTURES, "mailchimp-subscribed.csv"), "utf8"));
     await put(join(root, "lists/left.csv"), await (await import("node:fs/promises")).readFile(join(FIXTURES, "mailchimp-unsubscribed.csv"), "utf8"));
-    const imported = runCli(["subscribers", "import", "lists/mailchimp.csv"], root, env(root));
+    const imported = await runCliHere(["subscribers", "import", "lists/mailchimp.csv"], root, env(root));
     expect(imported.code).toBe(1);
     expect(imported.stderr).toContain("lists/mailchimp.csv:4  error  an address needs a part before and after one @");
     expect(imported.stdout).toContain("2 added");
     expect(imported.stdout + imported.stderr).not.toContain("mara@");
-    expect(runCli(["subscribers", "import", "lists/left.csv", "--format", "mailchimp"], root, env(root)).code).toBe(0);
+    expect((await runCliHere(["subscribers", "import", "lists/left.csv", "--format", "mailchimp"], root, env(root))).code).toBe(0);
 
-    const count = runCli(["subscribers", "count", "--json"], root, env(root));
+    const count = await runCliHere(["subscribers", "count", "--json"], root, env(root));
     expect(JSON.parse(count.stdout)).toEqual({ pending: 0, active: 2, unsubscribed: 1, bounced: 0, complained: 0, suppressed: 0 });
 
-    const show = runCli(["subscribers", "show", "ulla@example.org"], root, env(root));
+    const show = await runCliHere(["subscribers", "show", "ulla@example.org"], root, env(root));
     expect(show.code).toBe(0);
     expect(show.stdout).toContain("u***@example.org: unsubscribed since 2024-06-30T21:13:09.000Z");
     expect(show.stdout).toContain("Stopped getting mail on 2024-06-30T21:13:09.000Z: unsubscribed, reported by import:mailchimp.");
 
-    const csv = runCli(["subscribers", "export"], root, env(root));
+    const csv = await runCliHere(["subscribers", "export"], root, env(root));
     expect(csv.stdout.split("\n").slice(0, 1)).toEqual(["email,name,status,subscribed_at,changed_at"]);
     expect(csv.stdout).toContain("mara@example.org,Mara Lind,active,");
-    const all = runCli(["subscribers", "export", "--status", "all", "--format", "jsonl"], root, env(root));
+    const all = await runCliHere(["subscribers", "export", "--status", "all", "--format", "jsonl"], root, env(root));
     expect(all.stdout.trim().split("\n").map((l) => JSON.parse(l).email)).toEqual(["mara@example.org", "Theo@example.org", "ulla@example.org"]);
   });
 
   it("exports values a spreadsheet would run as formulas as text, and reads its own export back unchanged", async () => {
     const root = await tempProject();
     const names: Record<string, string> = { "ada@example.org": '=HYPERLINK("http://evil.example","Click")', "bo@example.org": "+1 555 0100", "cy@example.org": "@SUM(A1:A9)", "di@example.org": "Di Plain" };
-    for (const [email, name] of Object.entries(names)) expect(runCli(["subscribers", "add", email, "--name", name], root, env(root)).code).toBe(0);
+    for (const [email, name] of Object.entries(names)) expect((await runCliHere(["subscribers", "add", email, "--name", name], root, env(root))).code).toBe(0);
     await put(join(root, "lists/dash.csv"), "email,name\n-dash@example.org,Dash\n");
-    expect(runCli(["subscribers", "import", "lists/dash.csv"], root, env(root)).code).toBe(0);
-    const csv = runCli(["subscribers", "export"], root, env(root)).stdout;
+    expect((await runCliHere(["subscribers", "import", "lists/dash.csv"], root, env(root))).code).toBe(0);
+    const csv = (await runCliHere(["subscribers", "export"], root, env(root))).stdout;
     expect(csv).toContain(`ada@example.org,"'=HYPERLINK(""http://evil.example"",""Click"")",active,`);
     expect(csv).toContain(`bo@example.org,"'+1 555 0100",active,`);
     expect(csv).toContain(`cy@example.org,"'@SUM(A1:A9)",active,`);
@@ -494,54 +494,54 @@ describe("presswork subscribers", () => {
 
     const again = await tempProject();
     await put(join(again, "lists/export.csv"), csv);
-    expect(runCli(["subscribers", "import", "lists/export.csv"], again, env(again)).code).toBe(0);
-    const back = runCli(["subscribers", "export", "--format", "jsonl"], again, env(again)).stdout.trim().split("\n").map((l) => JSON.parse(l) as { email: string; name: string });
+    expect((await runCliHere(["subscribers", "import", "lists/export.csv"], again, env(again))).code).toBe(0);
+    const back = (await runCliHere(["subscribers", "export", "--format", "jsonl"], again, env(again))).stdout.trim().split("\n").map((l) => JSON.parse(l) as { email: string; name: string });
     expect(Object.fromEntries(back.map((r) => [r.email, r.name]))).toEqual({ ...names, "-dash@example.org": "Dash" });
   });
 
   it("adds, removes and forgets an address; a forgotten one stays suppressed and cannot be added back", async () => {
     const root = await tempProject();
-    expect(runCli(["subscribers", "add", "Zed@Example.org", "--name", "Zed"], root, env(root)).stdout).toContain("Z***@example.org: added, active.");
-    expect(runCli(["subscribers", "remove", "zed@example.org"], root, env(root)).stdout).toContain("unsubscribed");
-    const forget = runCli(["subscribers", "forget", "zed@example.org"], root, env(root));
+    expect((await runCliHere(["subscribers", "add", "Zed@Example.org", "--name", "Zed"], root, env(root))).stdout).toContain("Z***@example.org: added, active.");
+    expect((await runCliHere(["subscribers", "remove", "zed@example.org"], root, env(root))).stdout).toContain("unsubscribed");
+    const forget = await runCliHere(["subscribers", "forget", "zed@example.org"], root, env(root));
     expect(forget.stdout).toContain("erased with its consent records and history; its keyed hash stays on the suppression list");
-    const back = runCli(["subscribers", "add", "zed@example.org"], root, env(root));
+    const back = await runCliHere(["subscribers", "add", "zed@example.org"], root, env(root));
     expect(back.code).toBe(1);
     expect(back.stderr).toContain("suppression list (forgotten on");
-    const show = runCli(["subscribers", "show", "zed@example.org", "--json"], root, env(root));
+    const show = await runCliHere(["subscribers", "show", "zed@example.org", "--json"], root, env(root));
     expect(JSON.parse(show.stdout)).toMatchObject({ consents: [], events: [], suppression: { reason: "forgotten" } });
   });
 
   it("refuses a list saved as Latin-1 by its file and line and imports none of it, however late the bytes come; a BOM and CRLF line ends are read", async () => {
     const root = await tempProject();
-    const count = () => JSON.parse(runCli(["subscribers", "count", "--json"], root, env(root)).stdout) as { active: number };
+    const count = async () => JSON.parse((await runCliHere(["subscribers", "count", "--json"], root, env(root))).stdout) as { active: number };
     await put(join(root, "latin.csv"), Buffer.from("email,name\n\xe9l\xe8ve@example.com,Caf\xe9\n", "latin1"));
-    const latin = runCli(["subscribers", "import", "latin.csv"], root, env(root));
+    const latin = await runCliHere(["subscribers", "import", "latin.csv"], root, env(root));
     expect(latin.code).toBe(1);
     expect(latin.stderr).toContain("latin.csv:2: the subscriber list has bytes that are not UTF-8");
     expect(latin.stderr).toContain("save it as UTF-8");
     expect(latin.stderr).not.toContain("@example.");
-    expect(count().active).toBe(0);
+    expect((await count()).active).toBe(0);
 
     // Nearly two megabytes of UTF-8 names, one of whose letters the first megabyte read cuts in two, then one Latin-1 row: nothing is imported.
     const rows = Array.from({ length: 40_000 }, (_, i) => `r${i}@example.org,Bj\u00f6rk Gu\u00f0mundsd\u00f3ttir ${i}\n`).join("");
     const late = Buffer.concat([Buffer.from(`email,name\n${rows}`), Buffer.from("last@example.org,Caf\xe9\n", "latin1")]);
     expect((late[1 << 20] as number) & 0xc0).toBe(0x80);
     await put(join(root, "late.csv"), late);
-    const refused = runCli(["subscribers", "import", "late.csv"], root, env(root));
+    const refused = await runCliHere(["subscribers", "import", "late.csv"], root, env(root));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("late.csv:40002: the subscriber list has bytes that are not UTF-8");
-    expect(count().active).toBe(0);
+    expect((await count()).active).toBe(0);
 
     await put(join(root, "bom.csv"), "\ufeffemail,name\r\n\u00e9l\u00e8ve@example.com,Caf\u00e9\r\n");
-    expect(runCli(["subscribers", "import", "bom.csv"], root, env(root)).code).toBe(0);
-    const show = runCli(["subscribers", "show", "\u00e9l\u00e8ve@example.com", "--json"], root, env(root));
+    expect((await runCliHere(["subscribers", "import", "bom.csv"], root, env(root))).code).toBe(0);
+    const show = await runCliHere(["subscribers", "show", "\u00e9l\u00e8ve@example.com", "--json"], root, env(root));
     expect(JSON.parse(show.stdout)).toMatchObject({ subscriber: { email: "\u00e9l\u00e8ve@example.com", name: "Caf\u00e9", status: "active" } });
   });
 
   it("says a list path that is a folder is not a file, with exit code 1 and no stack trace", async () => {
     const root = await tempProject();
-    const folder = runCli(["subscribers", "import", "articles"], root, env(root));
+    const folder = await runCliHere(["subscribers", "import", "articles"], root, env(root));
     expect(folder.code).toBe(1);
     expect(folder.stderr).toContain("the subscriber list articles is a folder, not a file");
     expect(folder.stderr).not.toMatch(/\n\s+at /);
@@ -549,38 +549,38 @@ describe("presswork subscribers", () => {
 
   it("refuses a name with a line break: add as bad usage, import as a bad row by file and line", async () => {
     const root = await tempProject();
-    const add = runCli(["subscribers", "add", "ann@example.org", "--name", "Ann\nBcc: everyone@example.org"], root, env(root));
+    const add = await runCliHere(["subscribers", "add", "ann@example.org", "--name", "Ann\nBcc: everyone@example.org"], root, env(root));
     expect(add.code).toBe(2);
     expect(add.stderr).toContain("--name: the name has a line break");
     expect(add.stderr).toContain("[usage]");
     await put(join(root, "names.csv"), 'email,name\nbob@example.org,"Bob\nBcc: everyone@example.org"\ncarol@example.org,Carol\n');
-    const imported = runCli(["subscribers", "import", "names.csv"], root, env(root));
+    const imported = await runCliHere(["subscribers", "import", "names.csv"], root, env(root));
     expect(imported.code).toBe(1);
     expect(imported.stderr).toContain("names.csv:3  error  the name has a line break or another control character");
     expect(imported.stdout).toContain("1 added");
-    expect(runCli(["subscribers", "export"], root, env(root)).stdout.trim().split("\n").slice(1).map((l) => l.split(",")[0])).toEqual(["carol@example.org"]);
+    expect((await runCliHere(["subscribers", "export"], root, env(root))).stdout.trim().split("\n").slice(1).map((l) => l.split(",")[0])).toEqual(["carol@example.org"]);
   });
 
   it("refuses bad usage with exit code 2, a missing secret with exit code 3, and a missing or broken file with exit code 1", async () => {
     const root = await tempProject();
-    expect(runCli(["subscribers"], root, env(root)).code).toBe(2);
-    expect(runCli(["subscribers", "frobnicate"], root, env(root)).code).toBe(2);
-    expect(runCli(["subscribers", "add"], root, env(root)).stderr).toContain("needs an email address");
-    expect(runCli(["subscribers", "add", "not-an-address"], root, env(root)).code).toBe(2);
-    expect(runCli(["subscribers", "import", "x.csv", "--format", "tinyletter"], root, env(root)).code).toBe(2);
-    const missing = runCli(["subscribers", "import", "nowhere.csv"], root, env(root));
+    expect((await runCliHere(["subscribers"], root, env(root))).code).toBe(2);
+    expect((await runCliHere(["subscribers", "frobnicate"], root, env(root))).code).toBe(2);
+    expect((await runCliHere(["subscribers", "add"], root, env(root))).stderr).toContain("needs an email address");
+    expect((await runCliHere(["subscribers", "add", "not-an-address"], root, env(root))).code).toBe(2);
+    expect((await runCliHere(["subscribers", "import", "x.csv", "--format", "tinyletter"], root, env(root))).code).toBe(2);
+    const missing = await runCliHere(["subscribers", "import", "nowhere.csv"], root, env(root));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("nowhere.csv does not exist");
-    const noSecret = runCli(["subscribers", "count"], root, { ...env(root), PRESSWORK_SECRET: "" });
+    const noSecret = await runCliHere(["subscribers", "count"], root, { ...env(root), PRESSWORK_SECRET: "" });
     expect(noSecret.code).toBe(3);
     expect(noSecret.stderr).toContain("PRESSWORK_SECRET is not set");
     expect(noSecret.stderr).toContain("[setup]");
     await put(join(root, "broken.csv"), 'email,name\n"unterminated,x\n');
-    const broken = runCli(["subscribers", "import", "broken.csv"], root, env(root));
+    const broken = await runCliHere(["subscribers", "import", "broken.csv"], root, env(root));
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/broken\.csv(:\d+)?: the CSV is malformed/);
     // Nothing listens on port 1: the database is unavailable (exit 4), which no migration is to blame for; the password is not shown.
-    const unreachable = runCli(["subscribers", "count"], root, { ...env(root), DATABASE_URL: "postgres://presswork:hunter2-secret@127.0.0.1:1/news" });
+    const unreachable = await runCliHere(["subscribers", "count"], root, { ...env(root), DATABASE_URL: "postgres://presswork:hunter2-secret@127.0.0.1:1/news" });
     expect(unreachable.code).toBe(4);
     expect(unreachable.stderr).toMatch(/cannot connect to the database: .*ECONNREFUSED.*\[database-unavailable\]/);
     expect(unreachable.stderr).not.toContain("hunter2");

@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/config/load.js";
 import { addressKey } from "../../src/issues/message.js";
 import { decodeEvent } from "../../src/state/ledger.js";
 import { openStore, stateSettings } from "../../src/state/state.js";
-import { runCliAsync } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -85,7 +85,7 @@ for (const backend of await stateBackends("send crash tests", { ownCluster: true
       expect(new Set(killedAt).size).toBe(KILLS);
       expect(killedAt.at(-1)).toBeLessThan(COUNT);
 
-      const last = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, env);
+      const last = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, env);
       expect(last.code, last.stderr).toBe(0);
 
       const times = deliveries(smtp);
@@ -139,7 +139,7 @@ for (const backend of await stateBackends("send crash tests", { ownCluster: true
       // The database is back: the next run saves what the stopped one journalled and mails the rest.
       if (backend.postgres) await backend.postgres.start();
       else await rename(`${path}.away`, path);
-      const again = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, env);
+      const again = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, env);
       expect(again.code, again.stderr).toBe(0);
       const times = deliveries(smtp);
       expect(addresses.filter((a) => !times.has(a))).toEqual([]);

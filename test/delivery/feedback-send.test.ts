@@ -13,7 +13,7 @@ import { decodeVerp, readFeedbackToken, verpAddress } from "../../src/issues/ver
 import { relayHeaders, send, type SendRequest } from "../../src/pipeline/send.js";
 import { openStore } from "../../src/store/database.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
-import { runCliAsync } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -181,7 +181,7 @@ describe("the complaint rate before a send", () => {
     // 4 of 1,203 is 0.33 %, over Gmail's 0.3 %; complaints about issue #1 do not count.
     const url = await recordFeedback(root, [...complaints(4), ...complaints(9, 1)]);
     const summary = join(root, "summary.md");
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", DATABASE_URL: url, GITHUB_STEP_SUMMARY: summary });
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", DATABASE_URL: url, GITHUB_STEP_SUMMARY: summary });
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain("presswork send: issue #2 drew 4 spam complaints for 1203 messages sent, a complaint rate of 0.33 %, over the 0.3 % set in feedback.complaintRate.max.");
     expect(cli.stderr).toContain("--ignore-complaint-rate");
@@ -195,17 +195,17 @@ describe("the complaint rate before a send", () => {
     await csv(root, addresses(3));
     const url = await recordFeedback(root, [...complaints(3), { kind: "hard-bounce", address: "h@example.org", issue: 2 }, { kind: "soft-bounce", address: "s@example.org", issue: 1 }]);
     const env = { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1", DATABASE_URL: url };
-    const dry = await runCliAsync(["send", "--dry-run", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env);
+    const dry = await runCliHere(["send", "--dry-run", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/Bounces and complaints of the last issues/);
     expect(dry.stdout).toMatch(/#1\s+1184\s+1\s+0\.08 %\s+0\s+0\.00 %/);
     expect(dry.stdout).toMatch(/#2\s+1203\s+1\s+0\.08 %\s+3\s+0\.25 %/);
 
     await recordFeedback(root, complaints(5));
-    const refused = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env);
+    const refused = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env);
     expect(refused.code).toBe(1);
     const summary = join(root, "summary.md");
-    const sent = await runCliAsync(["send", "--ignore-complaint-rate", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { ...env, GITHUB_STEP_SUMMARY: summary });
+    const sent = await runCliHere(["send", "--ignore-complaint-rate", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { ...env, GITHUB_STEP_SUMMARY: summary });
     expect(sent.code, sent.stderr).toBe(0);
     expect(smtp.received).toHaveLength(3);
     expect(sent.stderr).toContain("Sent despite the complaint rate (--ignore-complaint-rate): issue #2 drew 5 spam complaints for 1203 messages sent, a complaint rate of 0.42 %, over the 0.3 % set in feedback.complaintRate.max.");

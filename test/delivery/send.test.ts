@@ -10,7 +10,7 @@ import { addressKey, listTag, verifyUnsubscribeToken } from "../../src/issues/me
 import { send, type SendRequest } from "../../src/pipeline/send.js";
 import { encodeHeader } from "../../src/state/ledger.js";
 import { openStore, stateSettings } from "../../src/state/state.js";
-import { runCli, runCliAsync } from "../helpers/cli.js";
+import { runCliAsync, runCliHere } from "../helpers/cli.js";
 import { git, initRepo, stateFiles } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -109,7 +109,7 @@ describe("sending an issue over SMTP", () => {
     await list(addresses(10));
     await send(request());
     expect((await send(request())).nothingToSend).toContain("Nothing new since issue #3");
-    const again = runCli(["send", "--issue", "3", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+    const again = await runCliHere(["send", "--issue", "3", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/Issue #3 ".*" is complete \(sent to 10, 0 failed, recorded \d{4}-\d\d-\d\d\): nothing to send/);
     expect(smtp.received).toHaveLength(10);
@@ -231,7 +231,7 @@ describe("what each SMTP reply means", () => {
   it("exits non-zero with the server's reply when the account is refused", async () => {
     await list(addresses(10));
     smtp.rule({ at: "MAIL FROM", code: 550, text: "5.4.5 Daily user sending quota exceeded", after: 3 });
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain("Stopped: the server refused the sender at MAIL FROM: 550 5.4.5 Daily user sending quota exceeded");
     expect(cli.stdout).toMatch(/\d+ {2}not sent, still owed the issue/);
@@ -276,7 +276,7 @@ describe("the state a send reads", () => {
     const store = await openStore(root, stateSettings(undefined, {}), process.env);
     const attempt = "20261129T110000Z.copied-by-hand";
     await store?.write([{ kind: "ledger", part: { issue: 3, attempt, offset: 0, text: `${encodeHeader({ issue: 2, attempt, started: NOW.toISOString(), offset: 0 })}\n` } }], "a part of issue #2 under issue #3");
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
     expect(cli.code).toBe(5);
     expect(cli.stderr).toContain(`presswork send: ledger part 0 of attempt ${attempt} is the ledger of issue #2, not of issue #3: refused`);
     expect(smtp.received).toHaveLength(0);
@@ -317,7 +317,7 @@ describe("shards", () => {
     // An unsharded run of the issue sends to nobody again.
     const again = await send(request({ issue: 3 }));
     expect(again.report).toMatchObject({ sent: 0, skippedSent: 90 });
-    const cli = runCli(["send", "--issue", "3", "--finalize", "3"], root, env());
+    const cli = await runCliHere(["send", "--issue", "3", "--finalize", "3"], root, env());
     expect(cli.stdout).toContain("Issue #3: 90 sent, 0 not, across 3 shards");
     expect((await readState(root)).summary.issues.at(-1)?.complete?.counts).toMatchObject({ sent: 90, failed: 0 });
     expect((await send(request())).nothingToSend).toContain("Nothing new since issue #3");
@@ -328,7 +328,7 @@ describe("shards", () => {
     await send(request({ shard: { index: 1, count: 3 } }));
     smtp.rule({ at: "MAIL FROM", code: 554, text: "5.7.1 account suspended", after: smtp.received.length });
     await send(request({ shard: { index: 2, count: 3 } }));
-    const cli = runCli(["send", "--issue", "3", "--finalize", "3"], root, env());
+    const cli = await runCliHere(["send", "--issue", "3", "--finalize", "3"], root, env());
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain("cannot finalize issue #3: shard 2/3 started but did not finish its part of the list");
     expect(cli.stderr).toContain("shard 3/3 never started");
@@ -342,7 +342,7 @@ describe("what stops a send before it starts", () => {
     smtp = await startSmtp({ auth: { user: "news", password: "right-password" } });
     await list(addresses(3));
     await expect(send(request({ env: env({ SMTP_URL: smtp.url("news", "hunter2-wrong") }) }))).rejects.toThrow(/the server refused the user name and password/);
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ SMTP_URL: smtp.url("news", "hunter2-wrong") }));
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ SMTP_URL: smtp.url("news", "hunter2-wrong") }));
     expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("cannot send through smtp://127.0.0.1");
     expect(cli.stderr).toContain("[smtp-setup]");
@@ -382,10 +382,10 @@ describe("what stops a send before it starts", () => {
 
   it("refuses without SMTP unless --outbox is given, and never falls back to the outbox under GitHub Actions", async () => {
     await list(addresses(3));
-    const local = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "", CI: "", GITHUB_ACTIONS: "" });
+    const local = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "", CI: "", GITHUB_ACTIONS: "" });
     expect(local.code).toBe(3);
     expect(local.stderr).toContain("no SMTP server is configured: set SMTP_URL (smtp://user:password@host:587), or pass --outbox");
-    const actions = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "", GITHUB_ACTIONS: "true", PRESSWORK_STATE_REMOTE: root });
+    const actions = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "", GITHUB_ACTIONS: "true", PRESSWORK_STATE_REMOTE: root });
     expect(actions.code).toBe(3);
     expect(actions.stderr).toContain("no SMTP server is configured under GitHub Actions (SMTP_URL is empty");
     expect(stateFiles(root, "ledger")).toEqual([]);
@@ -393,7 +393,7 @@ describe("what stops a send before it starts", () => {
 
   it("refuses to send under GitHub Actions when the state would not be pushed anywhere", async () => {
     await list(addresses(1));
-    const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ GITHUB_ACTIONS: "true" }));
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ GITHUB_ACTIONS: "true" }));
     expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("under GitHub Actions the send's state must be pushed to the repository");
     expect(smtp.received).toHaveLength(0);
@@ -501,7 +501,7 @@ describe("bad subscriber input", () => {
   });
 
   it("names a subscriber list that does not exist, without a stack trace, and sends nothing", async () => {
-    const cli = await runCliAsync(["send", "--subscribers", "missing.csv", "--now", NOW.toISOString()], root, env());
+    const cli = await runCliHere(["send", "--subscribers", "missing.csv", "--now", NOW.toISOString()], root, env());
     expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("the subscriber list missing.csv does not exist");
     expect(cli.stderr).not.toMatch(/\n\s+at /);
@@ -512,7 +512,7 @@ describe("bad subscriber input", () => {
 
   it("refuses a list saved as Latin-1 by its file and line, and mails nobody; a UTF-8 list with a BOM and CRLF line ends is read", async () => {
     await writeFile(join(root, "subs.csv"), Buffer.from("email,name\nann@example.org,Ann\n\xe9l\xe8ve@example.com,Caf\xe9\n", "latin1"));
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain("subs.csv:3: the subscriber list has bytes that are not UTF-8");
     expect(cli.stderr).toContain("save it as UTF-8");
@@ -521,14 +521,14 @@ describe("bad subscriber input", () => {
     expect(existsSync(join(root, ".presswork-cache"))).toBe(false);
 
     await writeFile(join(root, "subs.csv"), "\ufeffemail,name\r\n\u00e9l\u00e8ve@example.com,Caf\u00e9\r\n");
-    expect((await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env())).code).toBe(0);
+    expect((await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env())).code).toBe(0);
     expect(smtp.received.map((m) => m.to[0]?.normalize("NFC"))).toEqual(["\u00e9l\u00e8ve@example.com"]);
     expect((await simpleParser(smtp.received[0]?.raw ?? "")).text).toContain("Caf\u00e9");
   });
 
   it("says a list path that is a folder is not a file, without a stack trace, and sends nothing", async () => {
     await mkdir(join(root, "lists"));
-    const cli = await runCliAsync(["send", "--subscribers", "lists", "--now", NOW.toISOString()], root, env());
+    const cli = await runCliHere(["send", "--subscribers", "lists", "--now", NOW.toISOString()], root, env());
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain("the subscriber list lists is a folder, not a file");
     expect(cli.stderr).not.toMatch(/\n\s+at /);
@@ -537,7 +537,7 @@ describe("bad subscriber input", () => {
 
   it("refuses a DKIM key it cannot sign with, before anything is built or mailed: nodemailer would send every message unsigned", async () => {
     await list(addresses(3));
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ DKIM_PRIVATE_KEY: "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQ==\\n-----END PUBLIC KEY-----", DKIM_SELECTOR: "pw2026" }));
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ DKIM_PRIVATE_KEY: "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQ==\\n-----END PUBLIC KEY-----", DKIM_SELECTOR: "pw2026" }));
     expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("DKIM_PRIVATE_KEY is not a private key in PEM form");
     expect(cli.stderr).not.toContain("MFkwEwYHKoZIzj0CAQ");
@@ -549,7 +549,7 @@ describe("bad subscriber input", () => {
     const path = join(root, "presswork.config.yaml");
     await writeFile(path, (await readFile(path, "utf8")).replace(/\nnewsletter:\n(?: .*\n|\n)*/, "\n"));
     await list(addresses(1));
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
     expect(cli.code, cli.stderr).toBe(3);
     expect(cli.stderr).toContain("no newsletter is configured: add a newsletter section to presswork.config.yaml");
     expect(smtp.received).toHaveLength(0);
@@ -558,7 +558,7 @@ describe("bad subscriber input", () => {
 
   it("refuses to start without the secret", async () => {
     await list(addresses(1));
-    const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { SMTP_URL: smtp.url() });
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { SMTP_URL: smtp.url() });
     expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("PRESSWORK_SECRET is not set");
     expect(cli.stderr).toContain("[send-setup]");
@@ -567,7 +567,7 @@ describe("bad subscriber input", () => {
 
 describe("test sends, dry runs and the outbox", () => {
   it("sends a [TEST] copy to one address, and writes no state", async () => {
-    const cli = await runCliAsync(["send", "--to", "editor@example.org", "--now", NOW.toISOString()], root, env());
+    const cli = await runCliHere(["send", "--to", "editor@example.org", "--now", NOW.toISOString()], root, env());
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toContain("Sent a [TEST] copy of issue #3 to e***@example.org");
     const mail = await simpleParser(smtp.received[0]?.raw ?? Buffer.from(""));
@@ -578,7 +578,7 @@ describe("test sends, dry runs and the outbox", () => {
   it("refuses a --to that is empty (a variable not set) or not an address, and sends nothing to the list", async () => {
     await list(addresses(2));
     for (const to of ["", "not-an-address"]) {
-      const cli = runCli(["send", "--to", to, "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
+      const cli = await runCliHere(["send", "--to", to, "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env());
       expect(cli.code, cli.stderr).toBe(2);
       expect(cli.stderr).toMatch(/--to takes the one address to send a test copy to: .*\[usage\]/);
     }
@@ -588,7 +588,7 @@ describe("test sends, dry runs and the outbox", () => {
 
   it("counts in a dry run, and sends and records nothing; a row it leaves out is named by the list's file and line", async () => {
     await list([...addresses(5).slice(0, 2), "not an address", ...addresses(5).slice(2)]);
-    const cli = runCli(["send", "--dry-run", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url() });
+    const cli = await runCliHere(["send", "--dry-run", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url() });
     expect(cli.code).toBe(0);
     expect(cli.stderr).toMatch(/^subs\.csv:4 {2}skipped {2}/m);
     expect(cli.stdout).toMatch(/ {7}5 {2}would be sent/);
@@ -598,7 +598,7 @@ describe("test sends, dry runs and the outbox", () => {
 
   it("writes to the outbox with --outbox, records the messages as outboxed, never sent, and never completes the issue", async () => {
     await list(addresses(3));
-    const cli = runCli(["send", "--outbox", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "" });
+    const cli = await runCliHere(["send", "--outbox", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "" });
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toContain("nothing leaves this machine");
     expect(cli.stdout).toMatch(/ {7}3 {2}written to the outbox \(not sent\)/);
@@ -608,7 +608,7 @@ describe("test sends, dry runs and the outbox", () => {
     expect(state.summary.issues.find((s) => s.issue.number === 3)).toBeUndefined();
     expect([...(await state.ledger(3)).states()].map(([, s]) => s.state)).toEqual(["outboxed", "outboxed", "outboxed"]);
     // Again to the outbox: the three are there already, which is no failure.
-    const again = runCli(["send", "--outbox", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "" });
+    const again = await runCliHere(["send", "--outbox", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: "" });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/ {7}3 {2}skipped, already in the outbox/);
     expect(again.stdout).toMatch(/ {7}0 {2}skipped, failed earlier/);
@@ -622,7 +622,7 @@ describe("test sends, dry runs and the outbox", () => {
   it("prints progress lines with what remains and an ETA, and writes the summary table for GitHub Actions", async () => {
     await list(addresses(2));
     const summary = join(root, "summary.md");
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ GITHUB_STEP_SUMMARY: summary }));
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW.toISOString()], root, env({ GITHUB_STEP_SUMMARY: summary }));
     expect(cli.code, cli.stderr).toBe(0);
     const lines = cli.stderr.split("\n").filter((line) => / msg\/s/.test(line));
     expect(lines[0]).toMatch(/^\d+ % {2}sent \d {2}failed 0 {2}skipped 0 {2}remaining ~\d {2}[\d.]+ msg\/s {2}ETA \d+:\d\d$/);

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCliAsync } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -35,10 +35,10 @@ describe.skipIf(Boolean(missing))(`a relay on port 465, written smtp://${missing
     const root = await project();
     const env = { PRESSWORK_SECRET: SECRET, SMTP_TLS_INSECURE: "1" };
     // Over plaintext the client waited for a greeting the server never sends, and the send stopped as unavailable.
-    const byHost = await runCliAsync(["send", "--to", "editor@example.org", "--now", NOW], root, { ...env, SMTP_HOST: "127.0.0.1", SMTP_PORT: "465" });
+    const byHost = await runCliHere(["send", "--to", "editor@example.org", "--now", NOW], root, { ...env, SMTP_HOST: "127.0.0.1", SMTP_PORT: "465" });
     expect(byHost.code, byHost.stderr).toBe(0);
     expect(server.received.map((m) => m.to[0])).toEqual(["editor@example.org"]);
-    const byUrl = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env, SMTP_URL: server.url() });
+    const byUrl = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env, SMTP_URL: server.url() });
     expect(server.url()).toMatch(/^smtp:\/\/127\.0\.0\.1:465$/);
     expect(byUrl.code, byUrl.stderr).toBe(0);
     expect(server.received.slice(1).map((m) => m.to[0]).sort()).toEqual(["ann@example.org", "bob@example.org"]);

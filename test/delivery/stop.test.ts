@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { shardOf } from "../../src/audience/audience.js";
 import { addressKey } from "../../src/issues/message.js";
 import { send } from "../../src/pipeline/send.js";
-import { runCli, runCliAsync, type CliResult } from "../helpers/cli.js";
+import { runCliHere, type CliResult } from "../helpers/cli.js";
 import { git, initRepo } from "../helpers/git.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -62,12 +62,14 @@ const copies = () => {
 };
 
 describe("a send told to stop", () => {
+  // The send runs in a worker thread whose heap is capped, or in the main thread when PRESSWORK_SEND_HEAP_MB is 0.
   it.each([
-    ["SIGTERM", 143],
-    ["SIGINT", 130],
-  ] as const)("by %s takes no more recipients, lets the messages in flight finish, writes its summary, releases the lock and exits %i", async (signal, exitCode) => {
+    ["SIGTERM", 143, "160"],
+    ["SIGINT", 130, "160"],
+    ["SIGTERM", 143, "0"],
+  ] as const)("by %s takes no more recipients, lets the messages in flight finish, writes its summary, releases the lock and exits %i (PRESSWORK_SEND_HEAP_MB=%s)", async (signal, exitCode, heapMb) => {
     const all = await slowList(60, 250);
-    const run = start([]);
+    const run = start([], { PRESSWORK_SEND_HEAP_MB: heapMb });
     await until(() => smtp.received.length >= 8);
     run.child.kill(signal);
     const result = await run.done;
@@ -85,7 +87,7 @@ describe("a send told to stop", () => {
     expect([...ledger.states()].filter(([, s]) => s.state === "sending")).toEqual([]);
     // The next run sends the rest, and nobody twice.
     for (const a of all) smtp.behave(a, "accept");
-    const again = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, env());
+    const again = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, env());
     expect(again.code, again.stderr).toBe(0);
     expect([...copies().keys()].sort()).toEqual([...all].sort());
     expect([...copies().values()].every((n) => n === 1)).toBe(true);
@@ -101,7 +103,7 @@ for (const backend of await stateBackends("concurrent send tests")) {
       const first = start(["--shard", "1/2"], state);
       // Shard 1/2 is sending: its first messages wait for the server's answer.
       await until(() => smtp.offered.size >= 1);
-      const whole = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), ...state });
+      const whole = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), ...state });
       // Another send holds the lock: exit 4, run again later.
       expect(whole.code).toBe(4);
       expect(whole.stderr).toMatch(/issue #3 is being sent by shard 1\/2 by process \d+ on .*: wait for it to finish/);
@@ -115,7 +117,7 @@ for (const backend of await stateBackends("concurrent send tests")) {
       expect([...copies().values()].every((n) => n === 1)).toBe(true);
       // Once every shard is done, the unsharded send mails nobody and records the issue complete.
       for (const x of all) smtp.behave(x, "accept");
-      const after = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), ...state });
+      const after = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), ...state });
       expect(after.stdout, after.stdout + after.stderr).toMatch(/ {7}0 {2}sent/);
       expect(after.stdout).toContain("Issue #3 is recorded complete");
       expect(smtp.received).toHaveLength(40);
@@ -162,10 +164,10 @@ describe("a state that cannot be saved", () => {
     expect(offered).toBeLessThan(60);
     expect(await readdir(join(root, ".presswork-state/attempts"))).toHaveLength(1);
     await rm(hook);
-    const saved = runCli(["state", "save"], root, { PRESSWORK_STATE_REMOTE: "origin" });
+    const saved = await runCliHere(["state", "save"], root, { PRESSWORK_STATE_REMOTE: "origin" });
     expect(saved.stdout).toContain("Saved 1 journal(s) of earlier attempts to the git branch presswork-state of origin, released 1 lock(s) they held");
     for (const a of all) smtp.behave(a, "accept");
-    const again = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), PRESSWORK_STATE_REMOTE: "origin" });
+    const again = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), PRESSWORK_STATE_REMOTE: "origin" });
     expect(again.code, again.stderr).toBe(0);
     expect([...copies().keys()].sort()).toEqual([...all].sort());
     // The messages cut in flight may have arrived (the server took them after the cut): at most one a connection is sent again.
@@ -183,7 +185,7 @@ describe("a state that cannot be saved", () => {
     root = join(base, "clone");
     git(base, "clone", "--quiet", remote, root);
     await writeFile(join(root, "subs.csv"), `email\n${addresses(5).join("\n")}\n`);
-    const cli = await runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), PRESSWORK_STATE_REMOTE: "origin" });
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, { ...env(), PRESSWORK_STATE_REMOTE: "origin" });
     expect(cli.code).toBe(3);
     expect(cli.stderr).toMatch(/the remote refuses pushes to presswork-state, where the send keeps its state: .*protected branch.*Leave presswork-state out of the branch protection/);
     expect(smtp.received).toHaveLength(0);

@@ -8,7 +8,7 @@ import { classify, limitsRate } from "../../src/delivery/classify.js";
 import { sendIssue } from "../../src/delivery/send.js";
 import type { Outcome, Transport } from "../../src/delivery/transport.js";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
-import { runCliAsync, type CliResult } from "../helpers/cli.js";
+import { runCliHere, type CliResult } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
 import { readState } from "../helpers/state.js";
@@ -121,7 +121,7 @@ function request(extra: Partial<SendRequest> = {}): SendRequest {
   return { root, now: new Date(NOW), env: env(), dryRun: false, retryFailed: false, subscribers: "subs.csv", ...extra };
 }
 
-const sendCli = (): Promise<CliResult> => runCliAsync(["send", "--subscribers", "subs.csv", "--now", NOW], root, env());
+const sendCli = (): Promise<CliResult> => runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, env());
 
 async function states(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -252,11 +252,11 @@ describe("a relay whose quota for the day is spent", () => {
     expect((await sendCli()).code).toBe(1);
     expect(await states()).toEqual({ sent: 19, "temp-failed": 1 });
     relay.limit({ at: "DATA", code: 454, text: "Throttling failure: Daily message quota exceeded.", after: 0 });
-    const retry = await runCliAsync(["send", "--retry-failed", "--subscribers", "subs.csv", "--now", NOW], root, env());
+    const retry = await runCliHere(["send", "--retry-failed", "--subscribers", "subs.csv", "--now", NOW], root, env());
     expect(retry.code).toBe(4);
     expect(await states()).toEqual({ sent: 19, "temp-failed": 1 });
     relay.limit(undefined);
-    expect((await runCliAsync(["send", "--retry-failed", "--subscribers", "subs.csv", "--now", NOW], root, env())).code).toBe(0);
+    expect((await runCliHere(["send", "--retry-failed", "--subscribers", "subs.csv", "--now", NOW], root, env())).code).toBe(0);
     deliveredOnce(all);
   });
 

@@ -5,7 +5,7 @@ import { ImapFlow } from "imapflow";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from "vitest";
 import { send, type SendRequest } from "../../src/pipeline/send.js";
-import { runCliAsync } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { startDovecot, IMAP_PASSWORD, type TestDovecot } from "../helpers/dovecot.js";
 import { git, initRepo } from "../helpers/git.js";
 import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";
@@ -173,10 +173,10 @@ describe("bounces and complaints change the next send", () => {
     await client.logout();
 
     const env = { PRESSWORK_SECRET: SECRET, IMAP_URL: dovecot.url("bounces"), DATABASE_URL: databaseUrl };
-    const read = await runCliAsync(["mailbox", "--once"], root, env);
+    const read = await runCliHere(["mailbox", "--once"], root, env);
     expect(read.code, read.stderr).toBe(0);
     expect(read.stdout).toContain("Read 2 messages");
-    const shown = await runCliAsync(["subscribers", "show", BOUNCED], root, env);
+    const shown = await runCliHere(["subscribers", "show", BOUNCED], root, env);
     expect(shown.stdout).toMatch(/bounced/i);
     expect(shown.stdout).toMatch(/#3|issue 3/);
 

@@ -7,7 +7,7 @@ import { DatabaseSink } from "../../src/feedback/store-sink.js";
 import { addressKey } from "../../src/issues/message.js";
 import { openStore } from "../../src/store/database.js";
 import { SubscriberList } from "../../src/store/subscribers.js";
-import { runCliAsync } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
 
 const SECRET = "show-secret";
@@ -45,7 +45,7 @@ describe("presswork subscribers show after feedback", () => {
     await store.close();
 
     const env = { PRESSWORK_SECRET: SECRET, DATABASE_URL: url };
-    const sol = await runCliAsync(["subscribers", "show", "sol@example.org"], root, env);
+    const sol = await runCliHere(["subscribers", "show", "sol@example.org"], root, env);
     expect(sol.code, sol.stderr).toBe(0);
     const lines = sol.stdout.trim().split("\n");
     expect(lines[0]).toBe("s***@example.org: bounced since 2026-11-16T08:00:00.000Z; on the list since 2026-09-01T00:00:00.000Z.");
@@ -58,7 +58,7 @@ describe("presswork subscribers show after feedback", () => {
     ]);
     expect(sol.stdout).not.toContain("sol@");
 
-    const cy = await runCliAsync(["subscribers", "show", "cy@example.org"], root, env);
+    const cy = await runCliHere(["subscribers", "show", "cy@example.org"], root, env);
     expect(cy.stdout).toContain("c***@example.org: complained since 2026-11-16T09:30:00.000Z");
     expect(cy.stdout).toContain("Stopped getting mail on 2026-11-16T09:30:00.000Z: complained, reported by webhook:ses for issue #12");
   });

@@ -21,6 +21,62 @@ export function runCli(args: string[], root: string, env: Record<string, string>
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Settings read once, as a process starts (NODE_EXTRA_CA_CERTS), or that choose the process's shape. */
+const START_ONLY = ["NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "PRESSWORK_SEND_HEAP_MB"];
+
+/** The in-process runs, one after another: each holds the process's working folder, environment and output. */
+let turns: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs the CLI in this process, for a test of what a command does rather
+ * than of its process (signals, crashes, the send's heap cap and the
+ * compiled bundle are tested through runCli and startCli): the same exit
+ * code, stdout and stderr, without starting Node and loading every module
+ * again for each run. Runs take turns; a server the test runs in process
+ * can answer one. The send runs in this thread (PRESSWORK_SEND_HEAP_MB=0).
+ */
+export function runCliHere(args: string[], root: string, env: Record<string, string> = {}): Promise<CliResult> {
+  const startOnly = Object.keys(env).filter((name) => START_ONLY.includes(name));
+  if (startOnly.length > 0) throw new Error(`runCliHere: ${startOnly.join(", ")} takes effect when a process starts: run the CLI with runCli or runCliAsync`);
+  const turn = turns.then(() => runHere(args, root, env));
+  turns = turn.catch(() => undefined);
+  return turn;
+}
+
+async function runHere(args: string[], root: string, env: Record<string, string>): Promise<CliResult> {
+  const { run } = await import("../../src/cli/main.js");
+  const saved = { ...process.env };
+  const cwd = process.cwd();
+  const { stdout: out, stderr: err } = process;
+  const writes = { out: out.write, err: err.write };
+  const printed = { out: "", err: "" };
+  const capture =
+    (to: "out" | "err") =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      printed[to] += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      if (done) queueMicrotask(done);
+      return true;
+    };
+  Object.assign(process.env, { GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", PRESSWORK_SEND_HEAP_MB: "0", ...env });
+  process.chdir(root);
+  process.exitCode = undefined;
+  out.write = capture("out") as typeof out.write;
+  err.write = capture("err") as typeof err.write;
+  try {
+    await run(args);
+  } finally {
+    out.write = writes.out;
+    err.write = writes.err;
+    process.chdir(cwd);
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+  const code = typeof process.exitCode === "number" ? process.exitCode : Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { code, stdout: printed.out, stderr: printed.err };
+}
+
 /** Runs the CLI without blocking this process, so a server the test runs in process can answer it. */
 export function runCliAsync(args: string[], root: string, env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(args, root, env).done;

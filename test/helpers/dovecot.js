@@ -93,6 +93,8 @@ export async function startDovecot(extra = [], { tls = false } = {}) {
       ...(certificate ? ["ssl = yes", `ssl_cert = <${certificate.cert}`, `ssl_key = <${certificate.key}`] : ["ssl = no"]),
       "disable_plaintext_auth = no",
       "auth_mechanisms = plain login",
+      // A refused password is answered at once, not after Dovecot's default 2 s: the tests of a wrong password wait for nothing.
+      "auth_failure_delay = 0",
       root ? "default_login_user = dovenull" : `default_login_user = ${me.username}`,
       root ? "default_internal_user = dovecot" : `default_internal_user = ${me.username}`,
       `mail_location = maildir:${dir}/mail/%u`,

@@ -4,7 +4,7 @@ import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
 import { send } from "../../src/pipeline/send.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
@@ -94,7 +94,7 @@ describe("the next issue and the issues a send started", () => {
     await edit("articles/right-to-repair-e-waste.md", "title: Right-to-Repair Rules Cut Phone E-Waste, Early Data Suggests", "title: Repair Rules Cut Phone E-Waste");
     await buildAt();
     expect(await read("issues/2/index.html")).toContain("Repair Rules Cut Phone E-Waste</a></h2>");
-    const check = runCli(["check", "--now", NOW.toISOString()], root);
+    const check = await runCliHere(["check", "--now", NOW.toISOString()], root);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain(
       "Issues #1 and #2 were sent by an earlier version of Presswork, which did not keep what their pages show: their pages, index entries and feed items follow the articles and editor's notes as they are now, and change when those are edited.",

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CLIP_BYTES } from "../../src/issues/limits.js";
 import { assemble } from "../../src/pipeline/build.js";
 import { send } from "../../src/pipeline/send.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
 import { article, removeProjects, tempProject } from "../helpers/project.js";
 import { startSmtp } from "../helpers/smtp.js";
@@ -43,7 +43,7 @@ describe("email size", () => {
     expect(next?.shortened).toBe("summaries");
     expect(Buffer.byteLength(next?.html ?? "")).toBeLessThan(CLIP_BYTES);
     expect(next?.html).not.toContain("Paragraph 100 of a very long investigation");
-    const check = runCli(["check", "--now", LATER.toISOString()], root);
+    const check = await runCliHere(["check", "--now", LATER.toISOString()], root);
     expect(check.stderr).toMatch(/templates\/email\/issue\.mjml\.liquid:1:1 {2}warning {2}issue #1 was too large for Gmail at full length and was shortened \(summaries\) to [\d.]+ KB; the largest body is articles\/long-2\.md's, [\d.]+ KB/);
   });
 });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Cadence } from "../../src/config/schema.js";
 import { dueByCadence, latestSlot } from "../../src/issues/cadence.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
@@ -44,13 +44,13 @@ describe("the newsletter's cadence", () => {
     expect(await readFile(join(root, "presswork.config.yaml"), "utf8")).toContain('cadence: { every: week, on: monday, at: "07:00" }');
     const record = join(root, "newsletter/sent.json");
     await writeFile(record, (await readFile(record, "utf8")).replace("2026-11-03T08:00:00Z", "2026-11-24T08:00:00Z"));
-    const plan = (now: string) => JSON.parse(runCli(["issue", "--json", "--now", now], root).stdout) as { due: boolean; issue: number | null; reason: string; next: { number: number } | null };
+    const plan = async (now: string) => JSON.parse((await runCliHere(["issue", "--json", "--now", now], root)).stdout) as { due: boolean; issue: number | null; reason: string; next: { number: number } | null };
     // Issue #2 went out on Tuesday 24 November: Monday 30 November is the next slot.
-    expect(plan("2026-11-29T12:00:00Z")).toMatchObject({ due: false, issue: null, next: { number: 3 } });
-    expect(plan("2026-11-29T12:00:00Z").reason).toMatch(/the cadence \(weekly on monday at 07:00\) has had no slot since issue #2 went out/);
-    expect(plan("2026-11-30T07:17:00Z")).toMatchObject({ due: true, issue: 3 });
-    expect(plan("2026-11-30T07:17:00Z").reason).toContain("the cadence's slot of 30 November 2026 07:00 UTC has passed");
-    const text = runCli(["issue", "--now", "2026-11-29T12:00:00Z"], root).stdout;
+    expect(await plan("2026-11-29T12:00:00Z")).toMatchObject({ due: false, issue: null, next: { number: 3 } });
+    expect((await plan("2026-11-29T12:00:00Z")).reason).toMatch(/the cadence \(weekly on monday at 07:00\) has had no slot since issue #2 went out/);
+    expect(await plan("2026-11-30T07:17:00Z")).toMatchObject({ due: true, issue: 3 });
+    expect((await plan("2026-11-30T07:17:00Z")).reason).toContain("the cadence's slot of 30 November 2026 07:00 UTC has passed");
+    const text = (await runCliHere(["issue", "--now", "2026-11-29T12:00:00Z"], root)).stdout;
     expect(text).toMatch(/^Due: {8}no: the cadence/m);
   });
 
@@ -58,7 +58,7 @@ describe("the newsletter's cadence", () => {
     const root = await tempProject({ samples: true });
     const path = join(root, "presswork.config.yaml");
     await writeFile(path, (await readFile(path, "utf8")).replace('cadence: { every: week, on: monday, at: "07:00" }', 'cadence: { every: week, on: 3, at: "7am" }'));
-    const cli = runCli(["issue", "--now", "2026-11-30T07:17:00Z"], root);
+    const cli = await runCliHere(["issue", "--now", "2026-11-30T07:17:00Z"], root);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/presswork\.config\.yaml:\d+:\d+ {2}error {2}.*'newsletter\.cadence\.at' .*must be a time of day as HH:MM/);
     expect(cli.stderr).toMatch(/'newsletter\.cadence\.on' .*must be a weekday such as monday for a weekly cadence/);

@@ -12,7 +12,7 @@ import { addressKey } from "../../src/issues/message.js";
 import { imapFromEnv } from "../../src/mailbox/imap.js";
 import { JsonLinesSink } from "../../src/mailbox/jsonl-sink.js";
 import { imapClient, readMailbox, runMailbox } from "../../src/mailbox/read.js";
-import { runCli, runCliAsync } from "../helpers/cli.js";
+import { runCliAsync, runCliHere } from "../helpers/cli.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { imapProxy } from "../helpers/imap-proxy.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
@@ -74,7 +74,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     const url = await mailboxWith("corpus", corpus.map((f) => readFileSync(join(FIXTURES, f))));
     const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
     const env = { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "feedback/events.jsonl" };
-    const result = runCli(["mailbox", "--once"], root, env);
+    const result = await runCliHere(["mailbox", "--once"], root, env);
     expect(result.stderr).not.toMatch(/Error|at \w+ \(/);
     expect(result.code).toBe(0);
 
@@ -100,7 +100,7 @@ describe("presswork mailbox over a real IMAP server", () => {
 
     // The same reports delivered again change nothing in the events, and are moved all the same.
     await mailboxWith("corpus", corpus.slice(0, 5).map((f) => readFileSync(join(FIXTURES, f))));
-    const again = runCli(["mailbox", "--once"], root, env);
+    const again = await runCliHere(["mailbox", "--once"], root, env);
     expect(again.code).toBe(0);
     expect(readEvents(join(root, "feedback/events.jsonl"))).toEqual(events);
     expect((await folders(url))["INBOX"]).toBe(0);
@@ -111,7 +111,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     const url = await mailboxWith("dry", [readFileSync(join(FIXTURES, "postfix-user-unknown.eml")), readFileSync(join(FIXTURES, "unknown-reader-reply.eml"))]);
     const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
     const summary = join(root, "step-summary.md");
-    const result = runCli(["mailbox", "--once", "--dry-run", "--events", "events.jsonl"], root, { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET, GITHUB_STEP_SUMMARY: summary });
+    const result = await runCliHere(["mailbox", "--once", "--dry-run", "--events", "events.jsonl"], root, { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET, GITHUB_STEP_SUMMARY: summary });
     expect(result.code).toBe(0);
     const table = readFileSync(summary, "utf8");
     expect(table).toContain("| messages read | 2 |");
@@ -127,7 +127,7 @@ describe("presswork mailbox over a real IMAP server", () => {
   it("reads only the Authentication-Results of the servers mailbox.authservIds names", async (ctx) => {
     if (!dovecot) return ctx.skip(unavailable);
     const url = await mailboxWith("authserv", [readFileSync(join(FIXTURES, "unsubscribe-from-dmarc-pass.eml"))]);
-    const run = async (ids: string) => runCli(["mailbox", "--once", "--dry-run"], await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  authservIds: [${ids}]\n` }), { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET });
+    const run = async (ids: string) => await runCliHere(["mailbox", "--once", "--dry-run"], await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  authservIds: [${ids}]\n` }), { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET });
     const other = await run("mx.other.example");
     expect(other.code).toBe(0);
     expect(other.stdout + other.stderr).toContain("an unsubscribe request whose sender is not authenticated (no Authentication-Results from mx.other.example): left for a person");
@@ -289,10 +289,10 @@ describe("presswork mailbox over a real IMAP server", () => {
     try {
       const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
       const env = { IMAP_URL: proxy.url(url), PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" };
-      const first = await runCliAsync(["mailbox", "--once"], root, env);
+      const first = await runCliHere(["mailbox", "--once"], root, env);
       expect(first.code, first.stderr).toBe(0);
       await mailboxWith("outlook", [readFileSync(join(FIXTURES, "arf-yahoo.eml"))]);
-      const second = await runCliAsync(["mailbox", "--once"], root, env);
+      const second = await runCliHere(["mailbox", "--once"], root, env);
       expect(second.stderr).toBe("");
       expect(second.code).toBe(0);
       expect(proxy.sent()).toMatch(/CREATE "?Presswork/);
@@ -317,7 +317,7 @@ describe("presswork mailbox over a real IMAP server", () => {
       const url = implicit.url("implicit").replace(`:${implicit.port}`, ":993");
       expect(url).toBe("imap://implicit:test-password@127.0.0.1:993");
       // Over plaintext it waited 15 s for a greeting the server never sends, and exited 4, try again later.
-      const cli = runCli(["mailbox", "--once"], root, { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl", IMAP_URL: url, NODE_EXTRA_CA_CERTS: implicit.ca as string });
+      const cli = await runCliAsync(["mailbox", "--once"], root, { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl", IMAP_URL: url, NODE_EXTRA_CA_CERTS: implicit.ca as string });
       expect(cli.code, cli.stderr).toBe(0);
       expect(cli.stdout).toContain("Read 0 messages");
       expect(implicit.log().split("\n").filter((line) => line.includes("Login: user=<implicit>"))).toEqual([expect.stringMatching(/\bTLS\b/)]);
@@ -338,13 +338,13 @@ describe("presswork mailbox over a real IMAP server", () => {
       const logins = () => secure.log().split("\n").filter((line) => line.includes("Login: user=<tls>"));
 
       // A certificate the machine does not trust: named, with how to trust it.
-      const untrusted = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: url });
+      const untrusted = await runCliHere(["mailbox", "--once"], root, { ...base, IMAP_URL: url });
       expect(untrusted.code, untrusted.stderr).toBe(3);
       expect(untrusted.stderr).toMatch(/certificate of the IMAP server 127\.0\.0\.1 does not verify \(.+\).*NODE_EXTRA_CA_CERTS/);
       expect(logins()).toEqual([]);
 
       // Trusted: the login goes over STARTTLS.
-      const trusted = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: url, NODE_EXTRA_CA_CERTS: secure.ca as string });
+      const trusted = await runCliAsync(["mailbox", "--once"], root, { ...base, IMAP_URL: url, NODE_EXTRA_CA_CERTS: secure.ca as string });
       expect(trusted.stderr).toBe("");
       expect(trusted.code).toBe(0);
       expect(logins()).toEqual([expect.stringMatching(/\bTLS\b/)]);
@@ -429,7 +429,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     const proxy = await imapProxy(Number(new URL(url).port), { fromClient: (line) => (/^\S+ (SELECT|EXAMINE) /i.test(line) ? { answer: "* BYE Server shutting down\r\n", hangUp: true } : line) });
     try {
       const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
-      const result = await runCliAsync(["mailbox", "--once"], root, { IMAP_URL: proxy.url(url), PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" });
+      const result = await runCliHere(["mailbox", "--once"], root, { IMAP_URL: proxy.url(url), PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" });
       expect(result.code, result.stderr).toBe(4);
       expect(result.stderr).toMatch(/the IMAP server 127\.0\.0\.1 closed the connection/);
       expect(await folders(url)).toMatchObject({ INBOX: 1 });
@@ -445,7 +445,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     const huge = Buffer.from(small.replace("The week in chips and networks.\r\n", `The week in chips and networks.\r\n${filler}`));
     const url = await mailboxWith("huge", [huge]);
     const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
-    const result = runCli(["mailbox", "--once", "--events", "events.jsonl"], root, { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET });
+    const result = await runCliHere(["mailbox", "--once", "--events", "events.jsonl"], root, { IMAP_URL: url, PRESSWORK_SECRET: FIXTURE_SECRET });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("1 larger than mailbox.maxMessageKilobytes were read from their start only");
     expect(readEvents(join(root, "events.jsonl"))).toMatchObject([{ kind: "hard-bounce", key: addressKey("jane@example.org", FIXTURE_SECRET), issue: 12 }]);
@@ -477,17 +477,17 @@ describe("presswork mailbox over a real IMAP server", () => {
     if (!dovecot) return ctx.skip(unavailable);
     const root = await tempProject({ config: CONFIG_WITH_BOUNCES });
     const base = { PRESSWORK_SECRET: FIXTURE_SECRET, PRESSWORK_FEEDBACK_FILE: "events.jsonl" };
-    const wrongPassword = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}?allow-plaintext-auth=true` });
+    const wrongPassword = await runCliHere(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}?allow-plaintext-auth=true` });
     expect(wrongPassword.code).toBe(3);
     expect(wrongPassword.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(wrongPassword.stderr).not.toContain("s3cret-W0rd");
     // Watching, too: a password to fix is not tried again every pollSeconds.
-    const watching = runCli(["mailbox"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}?allow-plaintext-auth=true` }, 30_000);
+    const watching = await runCliHere(["mailbox"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}?allow-plaintext-auth=true` });
     expect(watching.code).toBe(3);
     expect(watching.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(watching.stderr).not.toContain("connecting again");
 
-    const typo = runCli(["mailbox", "--onc"], root, base);
+    const typo = await runCliHere(["mailbox", "--onc"], root, base);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("unknown option --onc");
 
@@ -501,7 +501,7 @@ describe("presswork mailbox over a real IMAP server", () => {
       [{ IMAP_URL: dovecot.url(), PRESSWORK_SECRET: "x", PRESSWORK_FEEDBACK_FILE: "" }, /--events FILE or PRESSWORK_FEEDBACK_FILE/],
     ];
     for (const [env, message] of cases) {
-      const result = runCli(["mailbox", "--once"], root, env);
+      const result = await runCliHere(["mailbox", "--once"], root, env);
       expect(result.code, result.stderr).toBe(3);
       expect(result.stderr).toMatch(message);
       expect(result.stderr).not.toContain("s3cret-W0rd");
@@ -512,22 +512,22 @@ describe("presswork mailbox over a real IMAP server", () => {
         server.close(() => resolve(port));
       });
     });
-    const unreachable = runCli(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://u:p@127.0.0.1:${closed}` });
+    const unreachable = await runCliHere(["mailbox", "--once"], root, { ...base, IMAP_URL: `imap://u:p@127.0.0.1:${closed}` });
     expect(unreachable.code).toBe(4);
     expect(unreachable.stderr).toMatch(/cannot reach the IMAP server 127\.0\.0\.1 \(ECONNREFUSED\)/);
 
     const overlapping = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [INBOX, Presswork/Processed]\n` });
-    const overlap = runCli(["mailbox", "--once"], overlapping, { ...base, IMAP_URL: dovecot.url() });
+    const overlap = await runCliHere(["mailbox", "--once"], overlapping, { ...base, IMAP_URL: dovecot.url() });
     expect(overlap.code).toBe(3);
     expect(overlap.stderr).toMatch(/mailbox.folders names "Presswork\/Processed", which is where messages are moved to/);
 
     const missing = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  folders: [Bounces]\n` });
-    const noFolder = runCli(["mailbox", "--once"], missing, { ...base, IMAP_URL: dovecot.url() });
+    const noFolder = await runCliHere(["mailbox", "--once"], missing, { ...base, IMAP_URL: dovecot.url() });
     expect(noFolder.code).toBe(3);
     expect(noFolder.stderr).toMatch(/the folder "Bounces" in mailbox.folders cannot be opened \(.+\): check its name on the server/);
 
     const badConfig = await tempProject({ config: `${CONFIG_WITH_BOUNCES}\nmailbox:\n  batchSize: 0\n` });
-    const bad = runCli(["mailbox", "--once"], badConfig, { ...base, IMAP_URL: dovecot.url() });
+    const bad = await runCliHere(["mailbox", "--once"], badConfig, { ...base, IMAP_URL: dovecot.url() });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/presswork\.config\.yaml:\d+:\d+.*batchSize/);
   });

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { slugify, SLUG_MAX } from "../../src/content/article.js";
 import { emptyPlan, impossiblePaths, MARKER, writeOutput } from "../../src/output/write.js";
 import { build } from "../../src/pipeline/build.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { article, NOW, REPO, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
 afterAll(removeProjects);
@@ -32,10 +32,10 @@ describe("slugs", () => {
   it("keep a 300-character tag from breaking the build: check and build agree, and the tag gets its page", async () => {
     const tag = "A very long tag ".repeat(19).trim();
     const root = await tempProject({ articles: { "story.md": article(`title: Story\ndate: 2026-11-01\ntags: [${JSON.stringify(tag)}]`) } });
-    const check = runCli(["check", "--now", NOW.toISOString()], root);
+    const check = await runCliHere(["check", "--now", NOW.toISOString()], root);
     expect(check.stderr).toBe("");
     expect(check.code).toBe(0);
-    const built = runCli(["build", "--now", NOW.toISOString()], root);
+    const built = await runCliHere(["build", "--now", NOW.toISOString()], root);
     expect(built.stderr).toBe("");
     expect(built.code).toBe(0);
     const tags = await readdir(join(root, "dist/tags"));
@@ -59,10 +59,10 @@ describe("writing the output", () => {
   it("refuses, in check as in build, an output path over the length it allows, naming the article it comes from", async () => {
     const deep = Array.from({ length: 5 }, (_, i) => `${String(i)}${"d".repeat(219)}`).join("/");
     const root = await tempProject({ articles: { "deep/index.md": article("title: Deep\ndate: 2026-11-01", `![A picture](${deep}/pic.png)`), [`deep/${deep}/pic.png`]: "not really a picture" } });
-    const check = runCli(["check", "--now", NOW.toISOString()], root);
+    const check = await runCliHere(["check", "--now", NOW.toISOString()], root);
     expect(check.code).toBe(1);
     expect(check.stderr).toMatch(new RegExp(`^articles/deep/index\\.md:1:1 {2}error {2}the output file articles/deep/0d{219}/.*/pic\\.png is 1\\d{3} bytes long, over the 1024 an output path may have {2}output-path$`, "m"));
-    const built = runCli(["build", "--now", NOW.toISOString()], root);
+    const built = await runCliHere(["build", "--now", NOW.toISOString()], root);
     expect(built.code).toBe(1);
     expect(built.stderr).toContain("Nothing was written.");
     await expect(stat(join(root, "dist"))).rejects.toThrow();
@@ -71,20 +71,20 @@ describe("writing the output", () => {
   it("fails a build on a file-system error with exit 1, a clear line, and nothing written; the next build succeeds", async () => {
     const root = await tempProject({ samples: true });
     const out = join(root, "dist");
-    expect(runCli(["build", "--now", NOW.toISOString()], root).code).toBe(0);
+    expect((await runCliHere(["build", "--now", NOW.toISOString()], root)).code).toBe(0);
     // An edit for the next build to write, and a file where that build needs a folder.
     const path = join(root, "articles/municipal-broadband.md");
     await writeFile(path, (await readFile(path, "utf8")).replace("mostly good news", "mostly very good news"));
     await rm(join(out, "articles/municipal-broadband"), { recursive: true });
     await writeFile(join(out, "articles/municipal-broadband"), "not a folder");
     const before = await state(out);
-    const failed = runCli(["build", "--now", NOW.toISOString()], root);
+    const failed = await runCliHere(["build", "--now", NOW.toISOString()], root);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain("presswork build: cannot write dist/articles/municipal-broadband/index.html: a file stands where a folder is needed (EEXIST). Nothing was written");
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     expect(await state(out)).toEqual(before);
     await rm(join(out, "articles/municipal-broadband"));
-    const again = runCli(["build", "--now", NOW.toISOString()], root);
+    const again = await runCliHere(["build", "--now", NOW.toISOString()], root);
     expect(again.stderr).toBe("");
     expect(again.code).toBe(0);
     expect(await readFile(join(out, "articles/municipal-broadband/index.html"), "utf8")).toContain("mostly very good news");

@@ -5,7 +5,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPreview, type Preview } from "../../src/preview/server.js";
 import { launchBrowser } from "../helpers/browser.js";
-import { runCliAsync } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 let browser: Browser;
@@ -126,7 +126,7 @@ describe("presswork preview", () => {
   });
 
   it("catches a send and lists it in the inbox with the right subject", async () => {
-    const sent = await runCliAsync(["send", "--to", "editor@example.org", "--now", "2026-11-29T12:00:00Z"], root, { PRESSWORK_SECRET: "preview-test", SMTP_URL: `smtp://127.0.0.1:${preview.smtpPort}` });
+    const sent = await runCliHere(["send", "--to", "editor@example.org", "--now", "2026-11-29T12:00:00Z"], root, { PRESSWORK_SECRET: "preview-test", SMTP_URL: `smtp://127.0.0.1:${preview.smtpPort}` });
     expect(sent.code, sent.stderr).toBe(0);
     const page = await open("/_presswork/inbox");
     await expect(page.locator("a.message").first().textContent()).resolves.toMatch(/^\[TEST\] Signal & Noise #3: /);

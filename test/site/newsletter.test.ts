@@ -7,7 +7,7 @@ import { parseConfig } from "../../src/config/parse.js";
 import { build } from "../../src/pipeline/build.js";
 import { serviceSettings } from "../../src/service/settings.js";
 import { launchBrowser } from "../helpers/browser.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { attr, elements, type Element } from "../helpers/html.js";
 import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { headings, lowContrast, sidewaysScroll } from "../helpers/reading.js";
@@ -160,7 +160,7 @@ describe("the subscribe form", () => {
     const project = await tempProject({ samples: true });
     const path = join(project, "presswork.config.yaml");
     await writeFile(path, (await readFile(path, "utf8")).replace("url: https://news.signal-noise.example/subscribe", "url: /subscribe"));
-    const { code, stderr } = runCli(["check", "--now", NOW.toISOString()], project);
+    const { code, stderr } = await runCliHere(["check", "--now", NOW.toISOString()], project);
     expect(code).toBe(1);
     expect(stderr).toMatch(/presswork\.config\.yaml:\d+:\d+ {2}error {2}'newsletter\.subscribe\.url' is "\/subscribe", is not an absolute http\(s\) URL/);
   });
@@ -169,11 +169,11 @@ describe("the subscribe form", () => {
     const project = await tempProject({ samples: true });
     const path = join(project, "presswork.config.yaml");
     const sample = await readFile(path, "utf8");
-    const clean = runCli(["check", "--now", NOW.toISOString()], project);
+    const clean = await runCliHere(["check", "--now", NOW.toISOString()], project);
     expect(clean.stderr).not.toContain("config-unsubscribe-url");
     for (const wrong of ["https://signal-noise.example/unsubscribe", "https://news.signal-noise.example/unsubscribe.html", "https://news.signal-noise.example/list/unsubscribe"]) {
       await writeFile(path, sample.replace("url: https://news.signal-noise.example/unsubscribe?", `url: ${wrong}?`));
-      const { code, stderr } = runCli(["check", "--strict", "--now", NOW.toISOString()], project);
+      const { code, stderr } = await runCliHere(["check", "--strict", "--now", NOW.toISOString()], project);
       expect(code).toBe(1);
       const line = sample.split("\n").findIndex((l) => l.includes("news.signal-noise.example/unsubscribe")) + 1;
       expect(stderr).toContain(`presswork.config.yaml:${line}:1  warning  'newsletter.unsubscribe.url' is "${wrong}", not the /unsubscribe of the service`);
@@ -181,7 +181,7 @@ describe("the subscribe form", () => {
     }
     // A service under a path: its /unsubscribe sits beside its /subscribe.
     await writeFile(path, sample.replace("news.signal-noise.example/subscribe", "signal-noise.example/api/subscribe").replace("news.signal-noise.example/unsubscribe", "signal-noise.example/api/unsubscribe"));
-    expect(runCli(["check", "--strict", "--now", NOW.toISOString()], project).stderr).not.toContain("config-unsubscribe-url");
+    expect((await runCliHere(["check", "--strict", "--now", NOW.toISOString()], project)).stderr).not.toContain("config-unsubscribe-url");
   });
 
   it("warns when the unsubscribe URL is http://, for which mail clients offer no one-click button, and not for a loopback one", async () => {
@@ -190,12 +190,12 @@ describe("the subscribe form", () => {
     const sample = await readFile(path, "utf8");
     const line = sample.split("\n").findIndex((l) => l.includes("news.signal-noise.example/unsubscribe")) + 1;
     await writeFile(path, sample.replace("url: https://news.signal-noise.example/unsubscribe?", "url: http://news.signal-noise.example/unsubscribe?").replace("url: https://news.signal-noise.example/subscribe", "url: http://news.signal-noise.example/subscribe"));
-    const plain = runCli(["check", "--strict", "--now", NOW.toISOString()], project);
+    const plain = await runCliHere(["check", "--strict", "--now", NOW.toISOString()], project);
     expect(plain.code).toBe(1);
     expect(plain.stderr).toContain(`presswork.config.yaml:${line}:1  warning  'newsletter.unsubscribe.url' is http://, and mail clients offer one-click unsubscribe only for an https URL (RFC 8058`);
     expect(plain.stderr).toContain("https://news.signal-noise.example/unsubscribe…  config-unsubscribe-https");
     await writeFile(path, sample.replace("url: https://news.signal-noise.example/unsubscribe?", "url: http://127.0.0.1:8787/unsubscribe?").replace("url: https://news.signal-noise.example/subscribe", "url: http://127.0.0.1:8787/subscribe"));
-    const loopback = runCli(["check", "--strict", "--now", NOW.toISOString()], project);
+    const loopback = await runCliHere(["check", "--strict", "--now", NOW.toISOString()], project);
     expect(loopback.stderr).not.toContain("config-unsubscribe-https");
     expect(loopback.code, loopback.stderr).toBe(0);
   });
@@ -205,7 +205,7 @@ describe("the subscribe form", () => {
     const path = join(project, "presswork.config.yaml");
     const text = (await readFile(path, "utf8")).replace("url: https://news.signal-noise.example/subscribe", "url: https://news.signal-noise.example/subscribe/");
     await writeFile(path, text);
-    const { code, stderr } = runCli(["build", "--now", NOW.toISOString()], project);
+    const { code, stderr } = await runCliHere(["build", "--now", NOW.toISOString()], project);
     expect(code, stderr).toBe(0);
     const forms = elements(await readFile(join(project, "dist/index.html"), "utf8")).filter((e) => e.tagName === "form" && attr(e, "class") === "subscribe");
     expect(forms.length).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { report } from "../../src/cli/report.js";
 import { build } from "../../src/pipeline/build.js";
 import { launchBrowser, serveSite } from "../helpers/browser.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { git, initRepo } from "../helpers/git.js";
 import { sendToOneReader } from "../helpers/issue.js";
 import { attr, elements } from "../helpers/html.js";
@@ -174,10 +174,10 @@ describe("old addresses of articles", () => {
       await writeFile(linking, (await readFile(linking, "utf8")).replace("[Rust drivers in the kernel](../rust-in-the-kernel/index.md)", "Rust drivers in the kernel"));
       const env = { PRESSWORK_STATE_REMOTE: "origin" };
       // Without the state branch, the check knows nothing of issue #3.
-      const blind = runCli(["check", "--strict", "--now", NOW.toISOString()], work, env);
+      const blind = await runCliHere(["check", "--strict", "--now", NOW.toISOString()], work, env);
       expect(blind.stderr).not.toContain("issue-link-gone");
-      expect(runCli(["state", "fetch"], work, env).code).toBe(0);
-      const seeing = runCli(["check", "--strict", "--now", NOW.toISOString()], work, env);
+      expect((await runCliHere(["state", "fetch"], work, env)).code).toBe(0);
+      const seeing = await runCliHere(["check", "--strict", "--now", NOW.toISOString()], work, env);
       expect(seeing.code).toBe(1);
       expect(seeing.stderr).toContain("issue #3 links to articles/rust-in-the-kernel/");
     } finally {

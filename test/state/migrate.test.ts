@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { send } from "../../src/pipeline/send.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { backends } from "../helpers/databases.js";
 import { git, initRepo, stateFile, stateFiles } from "../helpers/git.js";
 import { removeProjects, tempProject } from "../helpers/project.js";
@@ -40,7 +40,7 @@ describe("carrying the state of earlier versions over", () => {
   it("reads newsletter/ once, carries it to the state branch, says so, and resumes the issue it had started", async () => {
     const root = await earlierVersion();
     // Before any send, a build and `presswork issue` read the old files.
-    const before = JSON.parse(runCli(["issue", "--json", "--now", NOW], root).stdout) as { inProgress: number | null; lastSent: number | null };
+    const before = JSON.parse((await runCliHere(["issue", "--json", "--now", NOW], root)).stdout) as { inProgress: number | null; lastSent: number | null };
     expect(before).toMatchObject({ inProgress: 3, lastSent: 2, issue: 3, due: true });
     const notices: string[] = [];
     const outcome = await send({ root, now: new Date(NOW), env: { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, subscribers: "subs.csv", dryRun: false, retryFailed: false, onNotice: (line) => notices.push(line) });
@@ -65,7 +65,7 @@ describe("carrying the state of earlier versions over", () => {
     expect(stateFile(root, converted)?.split("\n")).toHaveLength(5);
     // Once carried over, the old files are not read again: editing them changes nothing.
     await writeFile(join(root, "newsletter/sent.json"), JSON.stringify({ issues: [] }));
-    const after = JSON.parse(runCli(["issue", "--json", "--now", NOW], root).stdout) as { lastSent: number | null };
+    const after = JSON.parse((await runCliHere(["issue", "--json", "--now", NOW], root)).stdout) as { lastSent: number | null };
     expect(after.lastSent).toBe(3);
     expect((await send({ root, now: new Date(NOW), env: { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, subscribers: "subs.csv", dryRun: false, retryFailed: false })).nothingToSend).toContain("Nothing new since issue #3");
     expect(smtp.received).toHaveLength(3);
@@ -75,7 +75,7 @@ describe("carrying the state of earlier versions over", () => {
     const root = await tempProject({ samples: true, newsletter: { "sent.json": '{ "issues": [ { "number": 1, \n' } });
     await writeFile(join(root, "subs.csv"), "email\nr0@example.org\n");
     initRepo(root);
-    const cli = runCli(["send", "--subscribers", "subs.csv", "--now", NOW], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" });
+    const cli = await runCliHere(["send", "--subscribers", "subs.csv", "--now", NOW], root, { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" });
     expect(cli.code).toBe(5);
     expect(cli.stderr).toMatch(/newsletter\/sent\.json cannot be carried over to the state branch: line \d+/);
     expect(smtp.received).toHaveLength(0);
@@ -87,7 +87,7 @@ describe("the build reads the record from the state", () => {
   it("sees the same issues on a laptop (the local branch) and in a clone that fetched the state branch, and never from the checked-out files", async () => {
     const root = await earlierVersion();
     await send({ root, now: new Date(NOW), env: { PRESSWORK_SECRET: SECRET, SMTP_URL: smtp.url(), SMTP_TLS_INSECURE: "1" }, subscribers: "subs.csv", dryRun: false, retryFailed: false });
-    const built = runCli(["build", "--now", NOW, "--out", "dist"], root);
+    const built = await runCliHere(["build", "--now", NOW, "--out", "dist"], root);
     expect(built.code, built.stderr).toBe(0);
     const index = await readFile(join(root, "dist/issues/index.html"), "utf8");
     expect(index).toContain('href="/issues/3/"');
@@ -96,11 +96,11 @@ describe("the build reads the record from the state", () => {
     clones.push(clone);
     git(root, "clone", "--quiet", root, clone);
     await writeFile(join(clone, "newsletter/sent.json"), JSON.stringify({ issues: [] }));
-    const fetched = runCli(["state", "fetch"], clone, { PRESSWORK_STATE_REMOTE: "origin" });
+    const fetched = await runCliHere(["state", "fetch"], clone, { PRESSWORK_STATE_REMOTE: "origin" });
     expect(fetched.stdout).toContain("Fetched the git branch presswork-state of origin: 3 issue(s), the last #3 (complete)");
-    const plan = JSON.parse(runCli(["issue", "--json", "--now", NOW], clone).stdout) as { lastSent: number };
+    const plan = JSON.parse((await runCliHere(["issue", "--json", "--now", NOW], clone)).stdout) as { lastSent: number };
     expect(plan.lastSent).toBe(3);
-    const cloneBuild = runCli(["build", "--now", NOW, "--out", "dist"], clone);
+    const cloneBuild = await runCliHere(["build", "--now", NOW, "--out", "dist"], clone);
     expect(cloneBuild.code, cloneBuild.stderr).toBe(0);
     expect(await readFile(join(clone, "dist/issues/index.html"), "utf8")).toBe(index);
   });

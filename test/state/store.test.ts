@@ -8,7 +8,7 @@ import { openStore, readSuppressed, stateSettings, takeLock } from "../../src/st
 import { PressworkError } from "../../src/errors/error.js";
 import type { Attempt, FrozenIssue, LockRecord, Shard, StateChange, StateStore } from "../../src/state/store.js";
 import { git } from "../helpers/git.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliHere } from "../helpers/cli.js";
 import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { stateBackends } from "../helpers/state.js";
 
@@ -50,11 +50,11 @@ describe("the send's state in a database not given", () => {
   it("lets check go on with a warning, as CI runs it for a fork's pull request, and fails a build, which would publish without the sent issues", async () => {
     const project = await tempProject({ samples: true });
     const env = { PRESSWORK_STATE_STORE: "database", DATABASE_URL: "" };
-    const check = runCli(["check", "--now", NOW.toISOString()], project, env);
+    const check = await runCliHere(["check", "--now", NOW.toISOString()], project, env);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout + check.stderr).toMatch(/^state:1:1 {2}warning {2}cannot read the record of sent issues, so what they link to and show is not checked: the send's state is in the database/m);
-    expect(runCli(["check", "--strict", "--now", NOW.toISOString()], project, env).code).not.toBe(0);
-    const build = runCli(["build", "--now", NOW.toISOString()], project, env);
+    expect((await runCliHere(["check", "--strict", "--now", NOW.toISOString()], project, env)).code).not.toBe(0);
+    const build = await runCliHere(["build", "--now", NOW.toISOString()], project, env);
     expect(build.code).toBe(1);
     expect(build.stderr).toMatch(/^state:1:1 {2}error {2}cannot read the record of sent issues: the send's state is in the database/m);
   });

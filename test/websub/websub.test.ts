@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import { build } from "../../src/pipeline/build.js";
 import { writeNotified } from "../../src/websub/changes.js";
 import { pingHub } from "../../src/websub/ping.js";
-import { runCliAsync, startCli } from "../helpers/cli.js";
+import { runCliHere, startCli } from "../helpers/cli.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 /** A WebSub hub on loopback: records every publish notification and answers as told for each feed. */
@@ -93,7 +93,7 @@ describe("presswork websub", () => {
     expect(feeds.length).toBeGreaterThan(50);
 
     hub.pings.length = 0;
-    const first = await runCliAsync(["websub", "--state", "websub.json"], root);
+    const first = await runCliHere(["websub", "--state", "websub.json"], root);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`${feeds.length} of ${feeds.length} feed(s) to ping (every feed: nothing recorded in websub.json yet)`);
@@ -101,7 +101,7 @@ describe("presswork websub", () => {
     expect(new Set(hub.pings.map((p) => `${p.mode} ${p.type}`))).toEqual(new Set(["publish application/x-www-form-urlencoded"]));
 
     hub.pings.length = 0;
-    const again = await runCliAsync(["websub", "--state", "websub.json"], root);
+    const again = await runCliHere(["websub", "--state", "websub.json"], root);
     expect(again.stdout).toContain(`0 of ${feeds.length} feed(s) to ping (changed since the last ping)`);
     expect(hub.pings).toEqual([]);
 
@@ -110,7 +110,7 @@ describe("presswork websub", () => {
     await writeFile(path, (await readFile(path, "utf8")).replace("The call came at 3 a.m.", "The call came at 4 a.m."));
     await built(root);
     hub.pings.length = 0;
-    expect((await runCliAsync(["websub", "--state", "websub.json"], root)).code).toBe(0);
+    expect((await runCliHere(["websub", "--state", "websub.json"], root)).code).toBe(0);
     const pinged = hub.pings.map((p) => p.url?.replace("https://signal-noise.example/", "")).sort();
     expect(pinged).toEqual(["atom.xml", "authors/tomas/atom.xml", "authors/tomas/feed.json", "authors/tomas/feed.xml", "feed.json", "feed.xml", "tags/infrastructure/atom.xml", "tags/infrastructure/feed.json", "tags/infrastructure/feed.xml", "tags/networks/atom.xml", "tags/networks/feed.json", "tags/networks/feed.xml"]);
   });
@@ -120,13 +120,13 @@ describe("presswork websub", () => {
     await built(root);
     hub.script.set("https://signal-noise.example/atom.xml", [500]);
     hub.pings.length = 0;
-    const failed = await runCliAsync(["websub", "--state", "websub.json", "--retries", "0"], root);
+    const failed = await runCliHere(["websub", "--state", "websub.json", "--retries", "0"], root);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain(`presswork websub: ${hub.url} did not take the ping for https://signal-noise.example/atom.xml: 500 Internal Server Error (1 try)`);
     expect(failed.stderr).toContain("WebSub: 1 of ");
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     hub.pings.length = 0;
-    const retried = await runCliAsync(["websub", "--state", "websub.json"], root);
+    const retried = await runCliHere(["websub", "--state", "websub.json"], root);
     expect(retried.code).toBe(0);
     expect(hub.pings.map((p) => p.url)).toEqual(["https://signal-noise.example/atom.xml"]);
   });
@@ -144,7 +144,7 @@ describe("presswork websub", () => {
 
     await writeFile(join(root, "presswork.config.yaml"), await withHub(hub.url));
     hub.pings.length = 0;
-    const next = await runCliAsync(["websub", "--state", "websub.json"], root);
+    const next = await runCliHere(["websub", "--state", "websub.json"], root);
     expect(next.code).toBe(0);
     const all = await feedUrls(root);
     expect(next.stdout).toContain(`${all.length - 10} of ${all.length} feed(s) to ping (changed since the last ping)`);
@@ -154,7 +154,7 @@ describe("presswork websub", () => {
   it("refuses a --max-minutes no job could wait for (past a timer's range it would end the run at once), naming the limit", async () => {
     const { root } = await withHangingHub(0);
     for (const value of ["0", "-1", "100000"]) {
-      const run = await runCliAsync(["websub", "--state", "websub.json", "--max-minutes", value], root);
+      const run = await runCliHere(["websub", "--state", "websub.json", "--max-minutes", value], root);
       expect(run.code, value).toBe(2);
       expect(run.stderr).toContain("--max-minutes must be a number of minutes above 0 and at most 1440");
     }
@@ -162,7 +162,7 @@ describe("presswork websub", () => {
 
   it("stops after --max-minutes when the hub stops answering, names the feeds left for the next run, keeps what the hub took, and exits 1", { timeout: 120_000 }, async () => {
     const { root, hanging } = await withHangingHub(10);
-    const run = await runCliAsync(["websub", "--state", "websub.json", "--max-minutes", "0.05"], root);
+    const run = await runCliHere(["websub", "--state", "websub.json", "--max-minutes", "0.05"], root);
     expect(run.code).toBe(1);
     const all = await feedUrls(root);
     const taken = hanging.pings.slice(0, 10).map((p) => p.url ?? "");
@@ -175,11 +175,11 @@ describe("presswork websub", () => {
 
   it("says so and exits 0 when no hub is configured, and says what to do when nothing is built", async () => {
     const root = await tempProject({ samples: true });
-    const none = await runCliAsync(["websub"], root);
+    const none = await runCliHere(["websub"], root);
     expect(none.code).toBe(0);
     expect(none.stdout).toContain("feeds.hub is not set");
     const unbuilt = await tempProject({ samples: true, config: await withHub(hub.url) });
-    const missing = await runCliAsync(["websub"], unbuilt);
+    const missing = await runCliHere(["websub"], unbuilt);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("there is no built site in dist/: run presswork build first");
   });
@@ -196,7 +196,7 @@ describe("presswork websub with a --state that is not its state file", () => {
   /** Runs websub in `root` with `--state state`; expects it refused before any ping, and returns what it printed. */
   const refused = async (root: string, state: string) => {
     hub.pings.length = 0;
-    const run = await runCliAsync(["websub", "--state", state], root);
+    const run = await runCliHere(["websub", "--state", state], root);
     expect(hub.pings).toEqual([]);
     expect(run.code).toBe(5);
     expect(run.stderr).toContain(`presswork websub: --state ${state} is not the state file presswork websub writes`);

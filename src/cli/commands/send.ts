@@ -57,7 +57,7 @@ export const sendCommand = defineCommand({
       return;
     }
     const progress = new ProgressDisplay();
-    const { stop, hurry } = signals();
+    const { stop, hurry, release } = signals();
     let outcome: SendOutcome;
     try {
       outcome = await send({
@@ -81,6 +81,8 @@ export const sendCommand = defineCommand({
     } catch (error) {
       progress.done();
       throw error;
+    } finally {
+      release();
     }
     progress.done();
     const tally = report(outcome.files, io.err);
@@ -109,26 +111,32 @@ export const sendCommand = defineCommand({
 /**
  * SIGINT and SIGTERM (Ctrl-C, a cancelled GitHub Actions job): the first
  * stops the send taking recipients and lets the messages in flight finish;
- * the next cuts them. In the worker thread a send runs in, the main thread
- * forwards the signals (see bounded.ts).
+ * the next cuts them; a third ends the process at once. In the worker
+ * thread a send runs in, the main thread forwards the signals (see
+ * bounded.ts). `release` stops listening, once the send is over.
  */
-function signals(): { stop: AbortController; hurry: AbortController } {
+function signals(): { stop: AbortController; hurry: AbortController; release: () => void } {
   const stop = new AbortController();
   const hurry = new AbortController();
   const on = (signal: NodeJS.Signals) => {
+    if (hurry.signal.aborted) process.exit(SIGNAL_EXIT[signal] ?? 1);
     if (stop.signal.aborted) hurry.abort();
     else stop.abort({ kind: "signal", signal, reason: `stopped by ${signal}: no more recipients were taken, the messages in flight were let finish` } satisfies Stop);
   };
   if (isMainThread) {
-    process.once("SIGINT", on);
-    process.once("SIGTERM", on);
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
   } else {
     parentPort?.on("message", (message: { signal?: NodeJS.Signals }) => {
       if (message.signal) on(message.signal);
     });
     parentPort?.unref();
   }
-  return { stop, hurry };
+  const release = () => {
+    process.off("SIGINT", on);
+    process.off("SIGTERM", on);
+  };
+  return { stop, hurry, release };
 }
 
 function summarise(outcome: SendOutcome, dryRun: boolean): void {
