@@ -238,9 +238,14 @@ export function startedIssues(summary: StateSummary, file: VFile): IssueState[] 
 /** A lock is taken over once its holder has been silent this long (checkpoints renew it every minute). */
 export const LOCK_STALE_MS = 5 * 60_000;
 
-/** Who started this attempt, for its records and its lock. */
+/**
+ * Who started this attempt, for its records and its lock. Its name begins
+ * with the moment it started, to the millisecond: two sends of one GitHub
+ * job, or of one process, within a second are two attempts, each with its
+ * own ledger part, named in the order they started.
+ */
 export function newAttempt(clock: Date, env: NodeJS.ProcessEnv, shard?: Shard): Attempt {
-  const stamp = clock.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = clock.toISOString().replace(/[-:]/g, "");
   const github = githubAttempt(env);
   const host = hostname();
   const who = github ? `gh-${github.runId}-${github.runAttempt}-${github.job}` : `local-${host.slice(0, 24)}-${process.pid}`;
