@@ -44,9 +44,10 @@ export default defineConfig({
     // A worker keeps the modules it loaded from one test file to the next, instead of loading the project and its
     // dependencies (MJML, unified, fastify, playwright) again for each of the 84 files: 15% of the suite's CPU.
     isolate: false,
-    // Two files at a time at least (vitest's default leaves a core free, so one on a 2-core machine): the suite's
-    // tests wait on processes, servers and browsers much of the time. 9.5 min instead of 13-14 on 2 cores.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // Two files a core (vitest's default leaves a core free, so one on a 2-core machine): the suite's tests wait on
+    // processes, servers, browsers and timers much of the time. On 2 cores, 228 s with 4 files at a time, 280 s with 2.
+    // At most 8, for the memory (300-500 MB a worker) and the one PostgreSQL cluster they share.
+    maxWorkers: Math.min(8, 2 * availableParallelism()),
     sequence: { sequencer: LongestFirst },
   },
 });
