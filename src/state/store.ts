@@ -27,7 +27,7 @@
 
 /** One run of `presswork send` (or `--finalize`): names every record it writes. */
 export interface Attempt {
-  /** Unique and sortable: the start time (compact ISO) and who ran it, e.g. `20261130T071705Z.gh-812-2-send`. */
+  /** Unique and sortable: the start time (compact ISO) and who ran it, e.g. `20261130T071705.120Z.gh-812-2-send`. */
   name: string;
   /** When it started, ISO 8601. */
   started: string;

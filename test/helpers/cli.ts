@@ -43,6 +43,9 @@ export function runCliHere(args: string[], root: string, env: Record<string, str
   return turn;
 }
 
+/** How long an in-process run may take before it is given up (its test failed by then), so that the runs after it get their turn, with the process as it was. */
+const RUN_HERE_MS = 100_000;
+
 async function runHere(args: string[], root: string, env: Record<string, string>): Promise<CliResult> {
   const { run } = await import("../../src/cli/main.js");
   const saved = { ...process.env };
@@ -58,23 +61,28 @@ async function runHere(args: string[], root: string, env: Record<string, string>
       if (done) queueMicrotask(done);
       return true;
     };
-  Object.assign(process.env, { GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", PRESSWORK_SEND_HEAP_MB: "0", ...env });
-  process.chdir(root);
-  process.exitCode = undefined;
-  out.write = capture("out") as typeof out.write;
-  err.write = capture("err") as typeof err.write;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await run(args);
+    Object.assign(process.env, { GITHUB_ACTIONS: "", PRESSWORK_ROOT: "", PRESSWORK_SEND_HEAP_MB: "0", ...env });
+    process.chdir(root);
+    process.exitCode = undefined;
+    out.write = capture("out") as typeof out.write;
+    err.write = capture("err") as typeof err.write;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`presswork ${args.join(" ")} did not end within ${RUN_HERE_MS / 1000} s (printed so far: ${printed.err || printed.out})`)), RUN_HERE_MS);
+    });
+    await Promise.race([run(args), late]);
+    const code = typeof process.exitCode === "number" ? process.exitCode : Number(process.exitCode ?? 0);
+    return { code, stdout: printed.out, stderr: printed.err };
   } finally {
+    clearTimeout(timer);
     out.write = writes.out;
     err.write = writes.err;
+    process.exitCode = undefined;
     process.chdir(cwd);
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
   }
-  const code = typeof process.exitCode === "number" ? process.exitCode : Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout: printed.out, stderr: printed.err };
 }
 
 /** Runs the CLI without blocking this process, so a server the test runs in process can answer it. */

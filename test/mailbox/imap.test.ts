@@ -12,7 +12,7 @@ import { addressKey } from "../../src/issues/message.js";
 import { imapFromEnv } from "../../src/mailbox/imap.js";
 import { JsonLinesSink } from "../../src/mailbox/jsonl-sink.js";
 import { imapClient, readMailbox, runMailbox } from "../../src/mailbox/read.js";
-import { runCliAsync, runCliHere } from "../helpers/cli.js";
+import { runCli, runCliAsync, runCliHere } from "../helpers/cli.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { imapProxy } from "../helpers/imap-proxy.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
@@ -482,7 +482,7 @@ describe("presswork mailbox over a real IMAP server", () => {
     expect(wrongPassword.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(wrongPassword.stderr).not.toContain("s3cret-W0rd");
     // Watching, too: a password to fix is not tried again every pollSeconds.
-    const watching = await runCliHere(["mailbox"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}?allow-plaintext-auth=true` });
+    const watching = runCli(["mailbox"], root, { ...base, IMAP_URL: `imap://bounces:s3cret-W0rd@127.0.0.1:${dovecot.port}?allow-plaintext-auth=true` }, 30_000);
     expect(watching.code).toBe(3);
     expect(watching.stderr).toContain("refused the user name or password in IMAP_URL");
     expect(watching.stderr).not.toContain("connecting again");

@@ -160,15 +160,15 @@ describe("presswork serve as a process", () => {
   it("refuses to start without its secret, with a config error, or on a port in use, saying why", { timeout: 180_000 }, async () => {
     const root = await tempProject();
     const { runCli, runCliHere } = await import("../helpers/cli.js");
-    const noSecret = await runCliHere(["serve", "--port", "0"], root, { PRESSWORK_SECRET: "", PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    const noSecret = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: "", PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
     expect(noSecret.code).toBe(3);
     expect(noSecret.stderr).toContain("PRESSWORK_SECRET is not set");
     const sample = await readFile(join(root, "presswork.config.yaml"), "utf8");
     const withoutForm = await tempProject({ config: sample.replace(/\n  subscribe:\n    url: [^\n]*/, "") });
-    const noUrl = await runCliHere(["serve", "--port", "0"], withoutForm, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "" });
+    const noUrl = runCli(["serve", "--port", "0"], withoutForm, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "" });
     expect(noUrl.code).toBe(3);
     expect(noUrl.stderr).toContain("newsletter.subscribe.url");
-    const badDb = await runCliHere(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DATABASE_URL: "mysql://x@y/z" });
+    const badDb = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DATABASE_URL: "mysql://x@y/z" });
     expect(badDb.code).toBe(3);
     expect(badDb.stderr).toContain("DATABASE_URL must be postgres://");
     // A proxy setting it cannot use is a setting to fix (exit 3), not a database that may come back (exit 4).
@@ -179,7 +179,7 @@ describe("presswork serve as a process", () => {
       ["10.0.0.1/255.0.255.0", "neither an address, a range"],
       ["2", "not a number of hops"],
     ]) {
-      const badProxy = await runCliHere(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", PRESSWORK_TRUST_PROXY: value as string });
+      const badProxy = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", PRESSWORK_TRUST_PROXY: value as string });
       expect(badProxy.code, badProxy.stderr).toBe(3);
       expect(badProxy.stderr).toContain(why);
     }
@@ -188,7 +188,7 @@ describe("presswork serve as a process", () => {
       expect(serviceSettings(root, config, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", PRESSWORK_TRUST_PROXY: good }, { host: "127.0.0.1", port: 0 }).trustProxy).toEqual(good.split(",").map((v) => v.trim()));
     }
     // A DKIM key nodemailer cannot sign with would have every confirmation go out unsigned.
-    const badKey = await runCliHere(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DKIM_PRIVATE_KEY: "not a key", DKIM_SELECTOR: "pw2026" });
+    const badKey = runCli(["serve", "--port", "0"], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/", DKIM_PRIVATE_KEY: "not a key", DKIM_SELECTOR: "pw2026" });
     expect(badKey.code, badKey.stderr).toBe(3);
     expect(badKey.stderr).toContain("DKIM_PRIVATE_KEY is not a private key in PEM form");
     // A mistyped SMTP_URL ends the process (a supervisor restarts a process that exits, not one that hangs).
@@ -197,17 +197,17 @@ describe("presswork serve as a process", () => {
       expect(badSmtp.code, badSmtp.stderr).toBe(3);
       expect(badSmtp.stderr).toContain("SMTP_URL");
     }
-    const badFlag = await runCliHere(["serve", "--port", "http"], root, { PRESSWORK_SECRET: SECRET });
+    const badFlag = runCli(["serve", "--port", "http"], root, { PRESSWORK_SECRET: SECRET });
     expect(badFlag.code).toBe(2);
     const broken = await tempProject({ templates: { "email/confirm.mjml.liquid": "<mjml><mj-body>\n<mj-text>{{ tokens.confirm_url }}</mj-text>\n</mj-body></mjml>\n", "email/welcome.mjml.liquid": "<mjml><mj-body><mj-section><mj-column>\n<mj-text>{{ tokens.nickname }}</mj-text>\n</mj-column></mj-section></mj-body></mjml>\n" } });
-    const badTemplates = await runCliHere(["serve", "--port", "0"], broken, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    const badTemplates = runCli(["serve", "--port", "0"], broken, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
     expect(badTemplates.code).toBe(1);
     expect(badTemplates.stderr).toMatch(/^templates\/email\/(confirm|welcome)\.mjml\.liquid:\d+:\d+ {2}error {2}/m);
     // A page only a failed confirmation shows is checked at start too, not when its first visitor meets it.
     const confirmFailed = await readFile(join(root, "templates/service/confirm-failed.liquid"), "utf8");
     const brokenPage = await tempProject({ templates: { "service/confirm-failed.liquid": `${confirmFailed}{% if %}\n` } });
     const line = confirmFailed.split("\n").length;
-    const badPage = await runCliHere(["serve", "--port", "0"], brokenPage, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    const badPage = runCli(["serve", "--port", "0"], brokenPage, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
     expect(badPage.code, badPage.stderr).toBe(1);
     expect(badPage.stderr).toMatch(new RegExp(`^templates/service/confirm-failed\\.liquid:${line}:\\d+ {2}error {2}template error`, "m"));
     const checked = await runCliHere(["check"], brokenPage);
@@ -215,7 +215,7 @@ describe("presswork serve as a process", () => {
     expect(checked.stderr).toMatch(new RegExp(`^templates/service/confirm-failed\\.liquid:${line}:\\d+ {2}error {2}template error`, "m"));
     const latin1 = await tempProject();
     await writeFile(join(latin1, "templates/service/thanks.liquid"), Buffer.from("<p>Merci, caf\xe9 compris.</p>\n", "latin1"));
-    const notUtf8 = await runCliHere(["serve", "--port", "0"], latin1, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    const notUtf8 = runCli(["serve", "--port", "0"], latin1, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
     expect(notUtf8.code).toBe(1);
     expect(notUtf8.stderr).toContain("templates/service/thanks.liquid:1:1  error  bytes that are not UTF-8; save the file as UTF-8  encoding");
     const checkedLatin1 = await runCliHere(["check"], latin1);
@@ -225,7 +225,7 @@ describe("presswork serve as a process", () => {
     for (const folder of ["service", "email"]) {
       const missing = await tempProject();
       await rm(join(missing, "templates", folder), { recursive: true });
-      const stopped = await runCliHere(["serve", "--port", "0"], missing, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+      const stopped = runCli(["serve", "--port", "0"], missing, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
       expect(stopped.code, stopped.stderr).toBe(1);
       expect(stopped.stderr).toMatch(new RegExp(`^templates/${folder}/:1:1 {2}error {2}is missing: .* templates-missing$`, "m"));
     }
@@ -233,7 +233,7 @@ describe("presswork serve as a process", () => {
     const older = await tempProject();
     await rm(join(older, "templates/service/confirm.liquid"));
     const missingPage = "templates/service/confirm.liquid:1:1  error  is missing: the service shows this page";
-    const withoutPage = await runCliHere(["serve", "--port", "0"], older, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+    const withoutPage = runCli(["serve", "--port", "0"], older, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
     expect(withoutPage.code, withoutPage.stderr).toBe(1);
     expect(withoutPage.stderr).toContain(missingPage);
     const checkedOlder = await runCliHere(["check"], older);
@@ -241,7 +241,7 @@ describe("presswork serve as a process", () => {
     expect(checkedOlder.stderr).toContain(missingPage);
     const serve = await spawnServe(root, { PRESSWORK_SECRET: SECRET });
     try {
-      const busy = await runCliHere(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
+      const busy = runCli(["serve", "--port", new URL(serve.url).port], root, { PRESSWORK_SECRET: SECRET, PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" });
       expect(busy.code).toBe(4);
       expect(busy.stderr).toContain("the port is in use");
     } finally {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import { build } from "../../src/pipeline/build.js";
 import { writeNotified } from "../../src/websub/changes.js";
 import { pingHub } from "../../src/websub/ping.js";
-import { runCliHere, startCli } from "../helpers/cli.js";
+import { runCliAsync, runCliHere, startCli } from "../helpers/cli.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 /** A WebSub hub on loopback: records every publish notification and answers as told for each feed. */
@@ -162,7 +162,7 @@ describe("presswork websub", () => {
 
   it("stops after --max-minutes when the hub stops answering, names the feeds left for the next run, keeps what the hub took, and exits 1", { timeout: 120_000 }, async () => {
     const { root, hanging } = await withHangingHub(10);
-    const run = await runCliHere(["websub", "--state", "websub.json", "--max-minutes", "0.05"], root);
+    const run = await runCliAsync(["websub", "--state", "websub.json", "--max-minutes", "0.05"], root);
     expect(run.code).toBe(1);
     const all = await feedUrls(root);
     const taken = hanging.pings.slice(0, 10).map((p) => p.url ?? "");
