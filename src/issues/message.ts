@@ -132,7 +132,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
   });
   const template = (await composer.compile().build()).toString("utf8");
   // The template split once at its placeholders, in the order they appear: each copy is one Buffer.concat.
-  const markers = [`To: ${PLACEHOLDER.to}`, `Date: ${headerDate(PLACEHOLDER.date)}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.mailto, PLACEHOLDER.text, PLACEHOLDER.html]
+  const markers = [`To: ${PLACEHOLDER.to}`, `Date: ${PLACEHOLDER.date}`, PLACEHOLDER.messageId, PLACEHOLDER.unsubscribe, PLACEHOLDER.mailto, PLACEHOLDER.text, PLACEHOLDER.html]
     .map((marker) => ({ marker, at: template.indexOf(marker) }))
     .sort((a, b) => a.at - b.at);
   const statics: Buffer[] = [];
@@ -158,7 +158,7 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
     const fill: Record<string, () => Buffer[]> = {
       // ASCII but for an internationalised address in To, which SMTPUTF8 carries as UTF-8.
       [`To: ${PLACEHOLDER.to}`]: () => [Buffer.from(toHeader(recipient), "utf8")],
-      [`Date: ${headerDate(PLACEHOLDER.date)}`]: () => [Buffer.from(`Date: ${headerDate(dated())}`)],
+      [`Date: ${PLACEHOLDER.date}`]: () => [Buffer.from(`Date: ${headerDate(dated())}`)],
       [PLACEHOLDER.messageId]: () => [Buffer.from(messageId)],
       [PLACEHOLDER.unsubscribe]: () => [Buffer.from(url)],
       [PLACEHOLDER.mailto]: () => [Buffer.from(unsubscribeMailto(mailbox, { issue: issue.plan.number, key }, options.secret))],
@@ -175,7 +175,8 @@ export async function messageFactory(issue: CompiledIssue, config: Config, newsl
 /** Placeholders in the composed template: ASCII, short, and left alone by quoted-printable. */
 const PLACEHOLDER = {
   to: "recipient@presswork.invalid",
-  date: new Date(0),
+  // Given as a string, the composer writes it as it is: the date is written here, once a copy is made.
+  date: "PRESSWORKDATEPLACEHOLDER",
   messageId: "<placeholder-message-id@presswork.invalid>",
   unsubscribe: "https://presswork.invalid/unsubscribe-placeholder",
   mailto: "mailto:unsubscribe-placeholder@presswork.invalid",
@@ -183,7 +184,7 @@ const PLACEHOLDER = {
   html: "PRESSWORKHTMLBODYPLACEHOLDER",
 };
 
-/** A Date header's value, as nodemailer writes it (RFC 5322, in UTC). */
+/** A Date header's value (RFC 5322, in UTC), as nodemailer writes one given a Date. */
 function headerDate(date: Date): string {
   return date.toUTCString().replace("GMT", "+0000");
 }
