@@ -10,6 +10,9 @@ import { io } from "./io.js";
  */
 export const SEND_HEAP_MB = 160;
 
+/** Exit codes of a send stopped by a signal, as a shell reports a process killed by it. */
+export const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 /**
  * Resource limits for a worker whose old generation stays under `heapMb`.
  * Under a small cap V8 also grows the heap by only 1.3x between full
@@ -36,7 +39,7 @@ export async function runBounded(argv: string[], heapMb: number): Promise<void> 
   });
   let received = 0;
   const forward = (signal: NodeJS.Signals) => {
-    if (++received >= 3) process.exit(signal === "SIGINT" ? 130 : 143);
+    if (++received >= 3) process.exit(SIGNAL_EXIT[signal] ?? 1);
     worker.postMessage({ signal });
   };
   process.on("SIGINT", forward);

@@ -9,13 +9,10 @@ import { finalizeShards, send, type ListProgress, type SendOutcome } from "../..
 import { report } from "../report.js";
 import { parseNow, parseShard } from "../usage.js";
 import { io } from "../io.js";
+import { SIGNAL_EXIT } from "../bounded.js";
 import { ERRORS } from "../../errors/catalogue.js";
 import { PressworkError } from "../../errors/error.js";
 import { ABOUT } from "./about.js";
-
-/** Exit codes of a send stopped by a signal, as a shell reports a process killed by it. */
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
-
 
 /** `presswork send`: the due issue to every subscriber, exactly once, resumable. */
 export const sendCommand = defineCommand({
