@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { VFile } from "vfile";
 import { RECORD_FILE } from "../issues/limits.js";
-import { parseRecord } from "../issues/record.js";
 import { fileChunks } from "../files/chunks.js";
 import { StringDecoder } from "node:string_decoder";
 import { encodeEvent, encodeHeader, PART_BYTES, type LedgerState } from "./ledger.js";
@@ -22,14 +21,19 @@ export interface LegacyState {
   file: VFile;
 }
 
-/** Reads newsletter/sent.json and the headers of newsletter/ledger/; undefined when neither exists. */
-export function readLegacy(root: string): LegacyState | undefined {
+/**
+ * Reads newsletter/sent.json and the headers of newsletter/ledger/; undefined
+ * when neither exists. The record's parser (YAML and its schema) loads only
+ * then: a build of a project without these files never needs it.
+ */
+export async function readLegacy(root: string): Promise<LegacyState | undefined> {
   const recordPath = join(root, LEGACY.record);
   const ledgerDir = join(root, LEGACY.ledgers);
   const text = existsSync(recordPath) ? readFileSync(recordPath, "utf8") : undefined;
   const names = existsSync(ledgerDir) ? readdirSync(ledgerDir).filter((n) => /^issue-\d+(\.shard-\d+-of-\d+)?\.jsonl$/.test(n)).sort() : [];
   const suppressions = existsSync(join(root, LEGACY.suppressed)) ? readFileSync(join(root, LEGACY.suppressed), "utf8").split("\n").filter((l) => l.trim()).length : 0;
   if (text === undefined && names.length === 0 && suppressions === 0) return undefined;
+  const { parseRecord } = await import("../issues/record.js");
   const { record, file } = parseRecord(text);
   const issues = new Map<number, IssueState>();
   for (const sent of record?.issues ?? []) {

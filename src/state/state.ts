@@ -214,7 +214,7 @@ export async function readStateView(root: string, from: StateSource): Promise<St
     files.push(file);
   }
   if (summary.migration) return { summary, files, description: store?.description ?? "" };
-  const legacy = readLegacy(root);
+  const legacy = await readLegacy(root);
   if (!legacy) return { summary, files, description: store?.description ?? "no state yet" };
   files.push(legacy.file);
   const known = new Set(summary.issues.map((i) => i.issue.number));
@@ -327,7 +327,7 @@ export async function saveJournals(store: StateStore, root: string, journals: Jo
  */
 export async function migrate(store: StateStore, root: string, now: Date): Promise<Migration | undefined> {
   if ((await store.summary()).migration) return undefined;
-  const legacy = readLegacy(root);
+  const legacy = await readLegacy(root);
   if (legacy?.file.messages.some((m) => m.fatal)) {
     throw new PressworkError("state-damaged", `${legacy.file.path} cannot be carried over to the state branch: ${legacy.file.messages.map((m) => `line ${m.line ?? 1}: ${m.reason}`).join("; ")}`);
   }
