@@ -41,13 +41,13 @@ export class MetaCache {
    * the schema) is loaded only when some article needs parsing.
    */
   async reader(config: Config, sources: readonly SourceFile[], assets: ReadonlyMap<string, number>): Promise<MetaReader> {
+    // An entry is kept by its path, so a key need not hold it; a text's digest already stands for it, unhashed again.
     const context = cacheKey(config, [...assets]);
-    const keyOf = (source: SourceFile, text: string) => digest(context, source.path, text);
     const keys = new Map<SourceFile, { key: string; head: string }>();
     for (const source of sources) {
-      const key = keyOf(source, source.digest);
+      const key = context + source.digest;
       const hit = this.journal.recall(source.path);
-      keys.set(source, { key, head: hit?.key === key ? hit.head : keyOf(source, frontMatterOf(source.text)) });
+      keys.set(source, { key, head: hit?.key === key ? hit.head : context + digest(frontMatterOf(source.text)) });
     }
     const parse = sources.some((s) => this.journal.recall(s.path)?.head !== keys.get(s)?.head) ? (await import("../content/meta.js")).readMeta : undefined;
     this.parsedAny = parse !== undefined;

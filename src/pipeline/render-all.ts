@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import type { CachedRender, RenderCache } from "../cache/renders.js";
-import { cacheKey } from "../cache/key.js";
+import { cacheKeys } from "../cache/key.js";
 import type { Config } from "../config/schema.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
@@ -106,9 +106,10 @@ export async function renderAll(
   const checked = cache.checkedAgainst(resolverDigest(targets, assets, now.getTime()));
   const bodies = new Map<string, RenderedBody>();
   const pending: Pending[] = [];
+  const keyOf = cacheKeys(config.site.url, config.markdown.bareUrls, direction);
   for (const meta of metas) {
     const { path } = meta.source;
-    const key = cacheKey(config.site.url, config.markdown.bareUrls, direction, path, meta.slug, meta.source.digest);
+    const key = keyOf(path, meta.slug, meta.source.digest);
     const cached = cache.get(key);
     if (cached && (checked || resolvesAsBefore(resolve, path, cached.body.resolved))) {
       replayMessages(meta.source.file, cached.messages);
