@@ -15,10 +15,11 @@ export function collectArticles(tree: ContentTree, config: Config, read: MetaRea
     const meta = read(source, config, tree.assets);
     if (meta) articles.push(meta);
   }
-  const sameSlug = checkUnique(articles, "slug", (a) => a.slug);
+  const oldest = oldestFirst(articles);
+  const sameSlug = checkUnique(oldest, "slug", (a) => a.slug);
   // An id made from a slug that is taken twice is taken twice too: the slug's message says it all.
-  checkUnique(articles.filter((a) => a.pinnedId || !sameSlug.has(a)), "id", (a) => a.id);
-  checkAliases(articles);
+  checkUnique(oldest.filter((a) => a.pinnedId || !sameSlug.has(a)), "id", (a) => a.id);
+  checkAliases(oldest);
   articles.sort(newestFirst);
   checkTagSpellings(articles);
   return articles;
@@ -64,14 +65,14 @@ export function isPublished(article: ArticleMeta, now: Date): boolean {
 }
 
 /**
- * Reports every article whose field an earlier-dated one has too (the one
- * readers know keeps it: a copy made for a follow-up is told to change);
- * returns them.
+ * Reports every article of `oldest` (oldestFirst's order) whose field an
+ * earlier-dated one has too (the one readers know keeps it: a copy made for
+ * a follow-up is told to change); returns them.
  */
-function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: ArticleMeta) => string): Set<ArticleMeta> {
+function checkUnique(oldest: readonly ArticleMeta[], field: "slug" | "id", key: (a: ArticleMeta) => string): Set<ArticleMeta> {
   const owners = new Map<string, ArticleMeta>();
   const reported = new Set<ArticleMeta>();
-  for (const article of oldestFirst(articles)) {
+  for (const article of oldest) {
     const value = key(article);
     const first = owners.get(value);
     if (!first) {
@@ -89,12 +90,13 @@ function checkUnique(articles: ArticleMeta[], field: "slug" | "id", key: (a: Art
  * Reports each old address (`aliases`) that cannot send readers on, drafts'
  * too (they would fail the build that publishes them): where the site keeps
  * pages or files of its own, the address of an article's page or a file in
- * its folder, or one an earlier-dated article lists already.
+ * its folder, or one an earlier-dated article lists already. `oldest` is in
+ * oldestFirst's order.
  */
-function checkAliases(articles: readonly ArticleMeta[]): void {
-  const pages = new Map(articles.map((a) => [paths.article(a.slug), a]));
+function checkAliases(oldest: readonly ArticleMeta[]): void {
+  const pages = new Map(oldest.map((a) => [paths.article(a.slug), a]));
   const owners = new Map<string, ArticleMeta>();
-  for (const article of oldestFirst(articles)) {
+  for (const article of oldest) {
     for (const alias of article.aliases ?? []) {
       const place = { line: aliasLine(article.source, alias), column: 1 };
       const page = pages.get(alias) ?? pages.get(alias.split("/").slice(0, 2).join("/") + "/");
