@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { PressworkError } from "../errors/error.js";
 
@@ -252,17 +252,18 @@ export function listFiles(dir: string): Set<string> {
 /** Whether the output file holds these bytes; false when it is missing (removed by hand from a folder the build trusts). */
 function sameBytes(path: string, data: string | Uint8Array): boolean {
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
-  return sizeOf(path) === bytes.length && readFileSync(path).equals(bytes);
+  return statOf(path)?.size === bytes.length && readFileSync(path).equals(bytes);
 }
 
 function sameFile(from: string, to: string): boolean {
   const a = statSync(from);
-  return sizeOf(to) === a.size && a.mtimeMs <= statSync(to).mtimeMs;
+  const b = statOf(to);
+  return b !== undefined && b.size === a.size && a.mtimeMs <= b.mtimeMs;
 }
 
-function sizeOf(path: string): number | undefined {
+function statOf(path: string): Stats | undefined {
   try {
-    return statSync(path, { throwIfNoEntry: false })?.size;
+    return statSync(path, { throwIfNoEntry: false });
   } catch (error) {
     // A missing file is undefined above; a path through a file (ENOTDIR) still throws, and is missing too.
     if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
