@@ -5,6 +5,9 @@ import { eachElement } from "./walk.js";
 import { fileError } from "../errors/rules.js";
 import { closest } from "../validate/suggest.js";
 
+/** Prefix the sanitiser puts on ids that come from the article, so they cannot clobber page globals. */
+export const ID_PREFIX = "user-content-";
+
 /** Where a document-relative URL in an article leads, or why it leads nowhere. */
 export type Resolution =
   | { kind: "article"; sitePath: string }

@@ -20,9 +20,8 @@ import { warnExtraCells } from "./table-cells.js";
 import { warnForeignCode } from "./foreign-code.js";
 import { hasRaw } from "./walk.js";
 import { PressworkError } from "../errors/error.js";
+import { ID_PREFIX } from "./links.js";
 
-/** Prefix the sanitiser puts on ids that come from the article, so they cannot clobber page globals. */
-export const ID_PREFIX = "user-content-";
 
 declare module "vfile" {
   interface DataMap {

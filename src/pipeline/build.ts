@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheKey } from "../cache/key.js";
+import { rememberDates } from "../cache/dates.js";
 import type { WarmFiles } from "../cache/warm.js";
 import { MetaCache } from "../cache/meta.js";
 import { OutputState } from "../cache/output.js";
@@ -86,18 +87,12 @@ export interface Assembly {
  * after one with an error is not run.
  */
 export async function assemble(options: ProjectOptions): Promise<Assembly> {
-  const store = openStore(options);
-  try {
-    return await assembleIn(store, options);
-  } finally {
-    store.close();
-  }
+  return withStore(options, (store) => assembleIn(store, options));
 }
 
 /** Assembles the project and, when it has no errors, writes `dist/` (or `out`) and records what it wrote. */
 export async function build(options: ProjectOptions & { out: string }): Promise<Assembly & { written?: WriteReport }> {
-  const store = openStore(options);
-  try {
+  return withStore(options, async (store) => {
     const result = await assembleIn(store, options);
     if (!result.plan) return result;
     const { plan, state } = result;
@@ -105,14 +100,20 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
     state?.output.save([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
     stage("write");
     return { ...result, written };
-  } finally {
-    store.close();
-  }
+  });
 }
 
-function openStore(options: ProjectOptions): CacheStore {
+/** Runs `run` with the project's cache store, which then records the dates the run showed and closes. */
+async function withStore<T>(options: ProjectOptions, run: (store: CacheStore) => Promise<T>): Promise<T> {
   stage("start");
-  return CacheStore.open(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR)), options.warm);
+  const store = CacheStore.open(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR)), options.warm);
+  const saveDates = rememberDates(store);
+  try {
+    return await run(store);
+  } finally {
+    saveDates();
+    store.close();
+  }
 }
 
 async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<Assembly> {
@@ -220,7 +221,7 @@ async function renderBodies(
   const { bodies, rendered } = await renderAll(wanted, targets, tree, config, options.now, cache, renderers);
   cache.save();
   const withBodies = wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody }));
-  checkArticleFragments(withBodies, siteTemplateIds(join(options.root, SITE_TEMPLATES)));
+  await checkArticleFragments(withBodies, siteTemplateIds(join(options.root, SITE_TEMPLATES)));
   // Problems only the rendered body shows (placeholder text left in, a body too large for a feed item).
   reviewArticles(withBodies, options.now, { fullContent: config.feeds.fullContent, itemMax: ITEM_CONTENT_MAX });
   const articles = wanted

@@ -170,9 +170,9 @@ async function compileCached(
   const notePathOf = notePath(plan.number);
   const noteResolve = noteResolver(root, plan.number, resolve);
   // Its links to parts, rendered now or remembered, are checked on every build: a heading they name may have changed since.
-  const checkNote = (fragments: LocalLinks["fragments"], resolved: LocalLinks["resolved"], web: string, file = new VFile({ path: notePathOf })) => {
+  const checkNote = async (fragments: LocalLinks["fragments"], resolved: LocalLinks["resolved"], web: string, file = new VFile({ path: notePathOf })) => {
     if (!fragments) return;
-    checkNoteFragments(file, { fragments, resolved, web }, linked, siteTemplateIds(join(root, SITE_TEMPLATES)));
+    await checkNoteFragments(file, { fragments, resolved, web }, linked, siteTemplateIds(join(root, SITE_TEMPLATES)));
     if (file.messages.length > 0 && !files.includes(file)) files.push(file);
   };
   // Read like an article: bytes that are not UTF-8 are refused with their line, not published as replacement characters.
@@ -190,7 +190,7 @@ async function compileCached(
   // Kept while the note's links lead where they led (an article they name may have become a draft since).
   if (stored !== undefined && resolvesAsBefore(noteResolve, notePathOf, stored.noteLinks ?? [])) {
     const { note: cachedNote, noteLinks, noteFragments, kept, more, mjml, ...rest } = stored;
-    if (cachedNote) checkNote(noteFragments, noteLinks ?? [], cachedNote.web);
+    if (cachedNote) await checkNote(noteFragments, noteLinks ?? [], cachedNote.web);
     // The MJML it was made from stays remembered: an edit to an article's text will need it.
     for (const name of mjml ?? []) cache?.keep(name);
     // The renderer may have shortened the issue: keep the articles it kept.
@@ -207,7 +207,7 @@ async function compileCached(
     files.push(file);
     clean = file.messages.length === 0;
     noteLinks = links;
-    checkNote(links.fragments, links.resolved, html.web, file);
+    await checkNote(links.fragments, links.resolved, html.web, file);
   }
   // The renderer and html-to-text load only when an issue is compiled; MJML only when its outline is new.
   const { compileIssue } = await import("../issues/render.js");

@@ -3,11 +3,10 @@ import { join, posix } from "node:path";
 import { digest } from "../cache/key.js";
 import type { ArticleMeta } from "../content/article.js";
 import { fileFor, paths, withinArticleFolder } from "../content/paths.js";
-import { fromHtml } from "hast-util-from-html";
+import type { Root } from "hast";
 import type { VFile } from "vfile";
 import { fileWarning } from "../errors/rules.js";
-import { elementIds, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
-import { ID_PREFIX } from "../markdown/processor.js";
+import { elementIds, ID_PREFIX, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
 import type { RenderedBody } from "../markdown/render.js";
 
 /** What resolving a link needs to know of the article it leads to. Plain data, so a render worker can hold it. */
@@ -117,8 +116,10 @@ type PartLinks = Pick<RenderedBody, "fragments" | "resolved">;
  * build, on cached bodies too, as a link breaks when the heading it names
  * changes.
  */
-export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: ReadonlySet<string> = new Set()): void {
-  const idsOf = articlePageIds(articles.map(({ meta, body }) => ({ slug: meta.slug, body })), pageIds);
+export async function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: ReadonlySet<string> = new Set()): Promise<void> {
+  if (!articles.some(({ body }) => body.fragments?.length)) return;
+  const parse = await htmlParser();
+  const idsOf = articlePageIds(articles.map(({ meta, body }) => ({ slug: meta.slug, body })), pageIds, parse);
   for (const { meta, body } of articles) warnMissingParts(meta.source.file, body, () => idsOf(paths.article(meta.slug)) ?? new Set(), idsOf);
 }
 
@@ -128,12 +129,20 @@ export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: st
  * build, as the note's HTML is remembered while an article's headings may
  * change. `note.web` is the note's HTML on the page.
  */
-export function checkNoteFragments(file: VFile, note: PartLinks & { web: string }, articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>): void {
-  warnMissingParts(file, note, () => new Set([...pageIds, ...elementIds(fromHtml(note.web, { fragment: true }))]), articlePageIds(articles, pageIds));
+export async function checkNoteFragments(file: VFile, note: PartLinks & { web: string }, articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>): Promise<void> {
+  if (!note.fragments?.length) return;
+  const parse = await htmlParser();
+  warnMissingParts(file, note, () => new Set([...pageIds, ...elementIds(parse(note.web))]), articlePageIds(articles, pageIds, parse));
+}
+
+/** A parser of HTML fragments, loaded only when some link names a part: most builds have none to check. */
+async function htmlParser(): Promise<(html: string) => Root> {
+  const { fromHtml } = await import("hast-util-from-html");
+  return (html) => fromHtml(html, { fragment: true });
 }
 
 /** The ids of each article's page by its site path (`articles/x/`): its template's and its body's, read from the body when first asked for. */
-function articlePageIds(articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>): (page: string) => ReadonlySet<string> | undefined {
+function articlePageIds(articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>, parse: (html: string) => Root): (page: string) => ReadonlySet<string> | undefined {
   const bodies = new Map(articles.map(({ slug, body }) => [paths.article(slug), body]));
   const read = new Map<string, Set<string>>();
   return (page) => {
@@ -141,7 +150,7 @@ function articlePageIds(articles: ReadonlyArray<{ slug: string; body: RenderedBo
     if (!body) return undefined;
     let ids = read.get(page);
     if (!ids) {
-      ids = new Set([...pageIds, ...elementIds(fromHtml(body.html.web, { fragment: true }))]);
+      ids = new Set([...pageIds, ...elementIds(parse(body.html.web))]);
       read.set(page, ids);
     }
     return ids;

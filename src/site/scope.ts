@@ -1,12 +1,13 @@
 import type { Config } from "../config/schema.js";
-import { dateFormat, dateLocale } from "../content/dates.js";
+import { dateFormat, dateLocale, rememberedDate } from "../content/dates.js";
 import { paths } from "../content/paths.js";
 import { directionScope } from "../markdown/direction.js";
 import type { Article } from "../content/article.js";
 
 /** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026" (see dateLocale). */
 export function displayDate(date: Date, config: Config): string {
-  return dateFormat(dateLocale(config.site.language, config.site.timezone), { dateStyle: "long", timeZone: config.site.timezone }).format(date);
+  const { language, timezone } = config.site;
+  return rememberedDate(`long ${language} ${timezone} ${date.getTime()}`, () => dateFormat(dateLocale(language, timezone), { dateStyle: "long", timeZone: timezone }).format(date));
 }
 
 /** Site-wide values every template sees as `site`. */

@@ -1,0 +1,56 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { article, NOW, removeProjects, REPO, tempProject } from "../helpers/project.js";
+
+const dirs: string[] = [];
+afterAll(() => Promise.all([removeProjects(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))]));
+
+/** The packages whose code the bundle's modules that `presswork` loaded hold, by the path comments the bundler leaves. */
+async function loadedPackages(args: string[], root: string): Promise<Set<string>> {
+  const dir = await mkdtemp(join(tmpdir(), "presswork-loading-"));
+  dirs.push(dir);
+  const log = join(dir, "loaded.txt");
+  // Node's module hooks (node:module's register, Node 20.6 and later) see every module a process loads, dynamic imports too.
+  await writeFile(join(dir, "hooks.mjs"), `import { appendFileSync } from "node:fs";\nexport async function load(url, context, next) {\n  if (url.startsWith("file:")) appendFileSync(${JSON.stringify(log)}, url + "\\n");\n  return next(url, context);\n}\n`);
+  await writeFile(join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`);
+  await writeFile(log, "");
+  const result = runCli(args, root, { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, "register.mjs")).href}` });
+  expect(result.code, result.stderr).toBe(0);
+  const packages = new Set<string>();
+  for (const url of new Set((await readFile(log, "utf8")).split("\n").filter(Boolean))) {
+    const text = await readFile(new URL(url), "utf8");
+    for (const [, name] of text.matchAll(/^\/\/ node_modules\/((?:@[^/\n]+\/)?[^/\n]+)\//gm)) packages.add(name as string);
+  }
+  return packages;
+}
+
+describe("what a rebuild loads", () => {
+  it("is none of the Markdown pipeline, the HTML parser, the YAML parser or the schema library when nothing changed, and the Markdown pipeline alone after a body edit", { timeout: 120_000 }, async () => {
+    // A site without a newsletter: an edited article in the next issue would also compile the issue, which parses HTML.
+    const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace(/^newsletter:\n(?: .*\n|\n)*/m, "");
+    expect(config).not.toContain("newsletter:");
+    const root = await tempProject({
+      config,
+      articles: {
+        "first.md": article(`title: First\ndate: 2026-11-20T09:00:00Z\ntags: [Chips]`, "An opening paragraph.\n\n```js\nconst answer = 42;\n```"),
+        "second.md": article(`title: Second\ndate: 2026-11-21T09:00:00Z\ntags: [Chips]`, "Another paragraph, linking [the first](first.md)."),
+      },
+    });
+    const build = ["build", "--now", NOW.toISOString()];
+    expect(runCli(build, root).code).toBe(0);
+
+    const unchanged = await loadedPackages(build, root);
+    // The bundle holds them (each package's code would show), and a first build loads them.
+    expect(unchanged.size, "the loaded modules name the packages they hold").toBeGreaterThan(0);
+    for (const name of ["micromark", "highlight.js", "unified", "parse5", "yaml", "zod"]) expect(unchanged, `a build with nothing changed loads ${name}`).not.toContain(name);
+
+    await writeFile(join(root, "articles/second.md"), article(`title: Second\ndate: 2026-11-21T09:00:00Z\ntags: [Chips]`, "Another paragraph, edited, linking [the first](first.md)."));
+    const edited = await loadedPackages(build, root);
+    for (const name of ["micromark", "highlight.js"]) expect(edited, `a body edit renders with ${name}`).toContain(name);
+    for (const name of ["parse5", "yaml", "zod"]) expect(edited, `a body edit with the front matter unchanged loads ${name}`).not.toContain(name);
+  });
+});
