@@ -280,7 +280,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   // In the plan in the order of the specs, whichever thread renders each. This thread makes the feeds
   // while the page thread starts on the pages (a tenth of a first build, on one core otherwise).
   for (const spec of render) plan.files.set(spec.file, "");
-  await renderPagesShared(render, templates.liquid, spill, makeFeeds);
+  await renderPagesShared(render, templates.liquid, config.site.language, spill, makeFeeds);
   stage(`pages (${render.length}), feeds (${changedFeeds.length})`);
 
   // The newsletter's feeds and the next issue's preview (its pages are planned with the site's pages).

@@ -7,7 +7,8 @@ import { isPressworkError } from "../errors/error.js";
 /** What the worker sends back for each batch: its pages, or the template error that stopped it. */
 export type PageWorkerReply = { pages: Array<[string, string]> } | { error: { path: string; reason: string; line: number; column: number } };
 
-const render = pageRenderer((workerData as { sources: TemplateSources }).sources);
+const { sources, language } = workerData as { sources: TemplateSources; language: string };
+const render = pageRenderer(sources, language);
 
 parentPort?.on("message", (specs: PageSpec[]) => {
   let reply: PageWorkerReply;

@@ -29,10 +29,11 @@ const THREAD_AHEAD = 2;
 export async function renderPagesShared(
   specs: readonly PageSpec[],
   sources: TemplateSources,
+  language: string,
   done: (file: string, html: string) => void,
   alongside: ReadonlyArray<() => void> = [],
 ): Promise<{ inThread: number }> {
-  const render = pageRenderer(sources);
+  const render = pageRenderer(sources, language);
   const queue: PageSpec[][] = [];
   for (let i = 0; i < specs.length; i += BATCH) queue.push(specs.slice(i, i + BATCH));
   const renderHere = (batch: readonly PageSpec[]) => {
@@ -43,7 +44,7 @@ export async function renderPagesShared(
     for (const batch of queue) renderHere(batch);
     return { inThread: 0 };
   }
-  const worker = new Worker(compiledPath(import.meta.url, "page-worker.js"), { workerData: { sources } });
+  const worker = new Worker(compiledPath(import.meta.url, "page-worker.js"), { workerData: { sources, language } });
   let inThread = 0;
   let inFlight = 0;
   // Once the thread failed, this thread stops too: the error is thrown when threadDone is awaited.

@@ -24,14 +24,14 @@ export interface PageSpec {
 }
 
 /** Renders page specs with the site templates; keys are output file paths under `dist/`. */
-export function renderPages(specs: readonly PageSpec[], sources: TemplateSources): Map<string, string> {
-  const render = pageRenderer(sources);
+export function renderPages(specs: readonly PageSpec[], sources: TemplateSources, language: string): Map<string, string> {
+  const render = pageRenderer(sources, language);
   return new Map(specs.map((spec) => [spec.file, render(spec)]));
 }
 
-/** Renders one page spec at a time with the site templates, each template parsed once: for pages rendered in batches. */
-export function pageRenderer(sources: TemplateSources): (spec: PageSpec) => string {
-  const engine = templateEngine(sources);
+/** Renders one page spec at a time with the site templates (see templateEngine for `language`), each template parsed once: for pages rendered in batches. */
+export function pageRenderer(sources: TemplateSources, language: string): (spec: PageSpec) => string {
+  const engine = templateEngine(sources, language);
   return (spec) => renderTemplate(engine, SITE_TEMPLATES, spec.template, spec.scope, sources);
 }
 

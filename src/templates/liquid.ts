@@ -9,10 +9,14 @@ export type TemplateSources = Readonly<Record<string, string>>;
 /**
  * A Liquid engine over in-memory templates that rejects unknown variables
  * and escapes output for HTML, unless `plain` (for text such as a subject line).
+ * Its `date` filter names months and days in `language`, the site's: left
+ * to itself, Liquid would take the machine's locale (a build's bytes would
+ * depend on where it ran) and start ICU's date formatting to learn it.
  */
-export function templateEngine(sources: TemplateSources, plain = false): Liquid {
+export function templateEngine(sources: TemplateSources, language: string, plain = false): Liquid {
   return new Liquid({
     templates: { ...sources },
+    locale: language,
     extname: ".liquid",
     ...(plain ? {} : { outputEscape: "escape" as const }),
     strictVariables: true,

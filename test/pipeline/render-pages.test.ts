@@ -19,6 +19,7 @@ async function shared(all: readonly PageSpec[], alongside: Array<() => void> = [
   const { inThread } = await renderPagesShared(
     all,
     sources,
+    "en",
     (file, html) => {
       progress.handed++;
       pages.set(file, html);
@@ -32,7 +33,7 @@ describe("rendering many pages on two threads", () => {
   it("gives the same pages, byte for byte, as rendering them all here, each handed over once, a share of them made by the thread", async () => {
     const all = specs(1200);
     const { pages, inThread, handed } = await shared(all);
-    const here = renderPages(all, sources);
+    const here = renderPages(all, sources, "en");
     expect(handed).toBe(all.length);
     expect(new Map([...pages].sort())).toEqual(new Map([...here].sort()));
     expect(pages.get("p/7/index.html")).toBe("<title>Page 7 &amp; more</title>\n<p>7: <em>xxxxxxx</em></p>\n");
@@ -60,7 +61,7 @@ describe("rendering many pages on two threads", () => {
     expect(ran).toEqual(Array.from({ length: 1500 }, (_, n) => n));
     expect(handedDuringTasks, "pages the thread rendered while this thread did the tasks").toBeGreaterThan(2 * 48);
     expect(handed).toBe(all.length);
-    expect(new Map([...pages].sort())).toEqual(new Map([...renderPages(all, sources)].sort()));
+    expect(new Map([...pages].sort())).toEqual(new Map([...renderPages(all, sources, "en")].sort()));
     expect(inThread).toBeGreaterThanOrEqual(handedDuringTasks);
   });
 
