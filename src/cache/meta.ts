@@ -41,7 +41,8 @@ export class MetaCache {
    * the schema) is loaded only when some article needs parsing.
    */
   async reader(config: Config, sources: readonly SourceFile[], assets: ReadonlyMap<string, number>): Promise<MetaReader> {
-    // An entry is kept by its path, so a key need not hold it; a text's digest already stands for it, unhashed again.
+    // A key is the digest of what the entry depends on besides the text (the config, the assets) followed by the
+    // text's digest: the entry is found by its article's path, so the key need not hold the path, nor hash again.
     const context = cacheKey(config, [...assets]);
     const keys = new Map<SourceFile, { key: string; head: string }>();
     for (const source of sources) {

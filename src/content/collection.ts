@@ -94,7 +94,9 @@ function checkUnique(oldest: readonly ArticleMeta[], field: "slug" | "id", key: 
  * oldestFirst's order.
  */
 function checkAliases(oldest: readonly ArticleMeta[]): void {
-  const pages = new Map(oldest.map((a) => [paths.article(a.slug), a]));
+  // A page's article is the oldest with its slug, which keeps it (see checkUnique).
+  const pages = new Map<string, ArticleMeta>();
+  for (const article of oldest) if (!pages.has(paths.article(article.slug))) pages.set(paths.article(article.slug), article);
   const owners = new Map<string, ArticleMeta>();
   for (const article of oldest) {
     for (const alias of article.aliases ?? []) {

@@ -60,15 +60,18 @@ export function calendarDate(date: Date, timeZone: string): string {
 
 /** Dates formatted by this process, by what each was formatted for (see rememberedDate). */
 const formatted = new Map<string, string>();
+/** The keys rememberedDate was asked for since seedDates. */
+const asked = new Set<string>();
 
 /**
  * `format()`, remembered by `key` (the instant and everything that decides
- * how it is written), within a process and, through formattedDates and
- * knownDates, from one process to the next: a build that shows only dates
- * an earlier one showed then never starts ICU's date formatting, 10-15 ms
- * the first time a process formats a date.
+ * how it is written), within a process and, through seedDates and
+ * askedDates, from one build to the next: a build that shows only dates an
+ * earlier one showed then never starts ICU's date formatting, 10-15 ms the
+ * first time a process formats a date.
  */
 export function rememberedDate(key: string, format: () => string): string {
+  asked.add(key);
   let text = formatted.get(key);
   if (text === undefined) {
     text = format();
@@ -77,14 +80,15 @@ export function rememberedDate(key: string, format: () => string): string {
   return text;
 }
 
-/** Every date rememberedDate has formatted or been told of, as [key, text]. */
-export function formattedDates(): Array<[key: string, text: string]> {
-  return [...formatted];
+/** Gives rememberedDate the dates an earlier build formatted with the same ICU data, and starts askedDates afresh. */
+export function seedDates(dates: Iterable<readonly [key: string, text: string]>): void {
+  asked.clear();
+  for (const [key, text] of dates) if (!formatted.has(key)) formatted.set(key, text);
 }
 
-/** Tells rememberedDate of dates an earlier process formatted with the same ICU data. */
-export function knownDates(dates: Iterable<readonly [key: string, text: string]>): void {
-  for (const [key, text] of dates) if (!formatted.has(key)) formatted.set(key, text);
+/** The dates rememberedDate was asked for since seedDates, as [key, text]. */
+export function askedDates(): Array<[key: string, text: string]> {
+  return [...asked].map((key) => [key, formatted.get(key) as string]);
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();

@@ -42,7 +42,7 @@ export type MjmlCompile = (source: string) => Promise<string>;
  * this thread; a build passes one that remembers its results.
  */
 export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, mjml: MjmlCompile = mjmlToHtml): Promise<CompiledIssue> {
-  const engine = templateEngine(templates, config.site.language);
+  const engine = templateEngine(templates, config.site);
   const webUrl = new URL(issuePath(plan.number), config.site.url).href;
   const noteHtml = plan.note ? emailBody(plan.note.html) : "";
   const bodies = new Map<Article, string>();
@@ -80,7 +80,7 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
 }
 
 function subjectOf(plan: IssuePlan, config: Config, newsletter: NewsletterConfig): string {
-  const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }, config.site.language, true), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
+  const subject = renderTemplate(templateEngine({ "subject.liquid": newsletter.subject }, config.site, true), "presswork.config.yaml: newsletter", "subject", subjectScope(plan, config)).trim();
   if (/[\r\n]/.test(subject)) throw contentError(problem("presswork.config.yaml", "newsletter.subject renders with a line break, which would inject mail headers"));
   return subject;
 }

@@ -22,7 +22,6 @@ import { hasRaw } from "./walk.js";
 import { PressworkError } from "../errors/error.js";
 import { ID_PREFIX } from "./links.js";
 
-
 declare module "vfile" {
   interface DataMap {
     /** The Quick Reads' points as plain text, one per item of its list. */

@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheKey } from "../cache/key.js";
-import { rememberDates } from "../cache/dates.js";
+import { ShownDates } from "../cache/shown-dates.js";
+import { displayKey } from "../site/scope.js";
 import type { WarmFiles } from "../cache/warm.js";
 import { MetaCache } from "../cache/meta.js";
 import { OutputState } from "../cache/output.js";
@@ -103,17 +104,24 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
   });
 }
 
-/** Runs `run` with the project's cache store, which then records the dates the run showed and closes. */
-async function withStore<T>(options: ProjectOptions, run: (store: CacheStore) => Promise<T>): Promise<T> {
+/** Runs `run` with the project's cache store; a run without errors then records the dates the site shows (see ShownDates). */
+async function withStore<T extends Assembly>(options: ProjectOptions, run: (store: CacheStore) => Promise<T>): Promise<T> {
   stage("start");
   const store = CacheStore.open(options.cacheDir === false ? undefined : (options.cacheDir ?? join(options.root, CACHE_DIR)), options.warm);
-  const saveDates = rememberDates(store);
   try {
-    return await run(store);
+    const dates = ShownDates.open(store);
+    const result = await run(store);
+    if (result.config && !result.files.some((f) => f.messages.some((m) => m.fatal))) dates.save(siteDates(result.config, result));
+    return result;
   } finally {
-    saveDates();
     store.close();
   }
+}
+
+/** The keys of the dates the site shows (see displayKey): each article's, each sent issue's and the next one's. */
+function siteDates(config: Config, { articles, newsletter }: Assembly): Set<string> {
+  const dates = [...articles.map((a) => a.published), ...(newsletter?.past ?? []).map((issue) => issue.date), ...(newsletter?.next ? [newsletter.next.plan.date] : [])];
+  return new Set(dates.map((date) => displayKey(date, config)));
 }
 
 async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<Assembly> {
@@ -280,7 +288,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   // In the plan in the order of the specs, whichever thread renders each. This thread makes the feeds
   // while the page thread starts on the pages (a tenth of a first build, on one core otherwise).
   for (const spec of render) plan.files.set(spec.file, "");
-  await renderPagesShared(render, templates.liquid, config.site.language, spill, makeFeeds);
+  await renderPagesShared(render, templates.liquid, config.site, spill, makeFeeds);
   stage(`pages (${render.length}), feeds (${changedFeeds.length})`);
 
   // The newsletter's feeds and the next issue's preview (its pages are planned with the site's pages).

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { VFile } from "vfile";
 import { pageRenderer, type PageSpec } from "../site/pages.js";
-import { type TemplateSources } from "../templates/liquid.js";
+import { type DateSetting, type TemplateSources } from "../templates/liquid.js";
 import { compiledPath } from "./compiled.js";
 import type { PageWorkerReply } from "./page-worker.js";
 import { contentError } from "../errors/error.js";
@@ -29,11 +29,11 @@ const THREAD_AHEAD = 2;
 export async function renderPagesShared(
   specs: readonly PageSpec[],
   sources: TemplateSources,
-  language: string,
+  site: DateSetting,
   done: (file: string, html: string) => void,
   alongside: ReadonlyArray<() => void> = [],
 ): Promise<{ inThread: number }> {
-  const render = pageRenderer(sources, language);
+  const render = pageRenderer(sources, site);
   const queue: PageSpec[][] = [];
   for (let i = 0; i < specs.length; i += BATCH) queue.push(specs.slice(i, i + BATCH));
   const renderHere = (batch: readonly PageSpec[]) => {
@@ -44,7 +44,7 @@ export async function renderPagesShared(
     for (const batch of queue) renderHere(batch);
     return { inThread: 0 };
   }
-  const worker = new Worker(compiledPath(import.meta.url, "page-worker.js"), { workerData: { sources, language } });
+  const worker = new Worker(compiledPath(import.meta.url, "page-worker.js"), { workerData: { sources, site } });
   let inThread = 0;
   let inFlight = 0;
   // Once the thread failed, this thread stops too: the error is thrown when threadDone is awaited.

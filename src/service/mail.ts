@@ -129,7 +129,7 @@ export class ServiceMail {
       tokens: PLACEHOLDERS,
       days: CONFIRM_DAYS,
     };
-    const mjml = renderTemplate(templateEngine(this.templates, this.config.site.language), EMAIL_TEMPLATES, name, scope, this.templates);
+    const mjml = renderTemplate(templateEngine(this.templates, this.config.site), EMAIL_TEMPLATES, name, scope, this.templates);
     let html: string;
     try {
       html = await this.thread.toHtml(mjml);

@@ -47,7 +47,7 @@ export function loadPages(root: string, context: PageContext): Pages {
   const missing = missingPages(sources);
   if (missing.length > 0) throw new PressworkError("content", "a page template of the service is missing", { files: missing });
   const stylesheet = existsSync(join(dir, "style.css")) ? readFileSync(join(dir, "style.css"), "utf8") : "";
-  const engine: Liquid = templateEngine(sources, context.config.site.language);
+  const engine: Liquid = templateEngine(sources, context.config.site);
   // A page shown only now and then (an error, a failed confirmation) must not wait for its first visitor to fail.
   parseTemplates(engine, SERVICE_TEMPLATES, sources);
   const site = {
@@ -79,8 +79,8 @@ export function servicePageProblems(root: string): VFile[] {
     if (!sources) return [];
     const missing = missingPages(sources);
     if (missing.length > 0) return missing;
-    // Parsed only, so no date is written: the language ("und", undetermined) never matters.
-    parseTemplates(templateEngine(sources, "und"), SERVICE_TEMPLATES, sources);
+    // Parsed only, so no date is written: the language ("und", undetermined) and time zone never matter.
+    parseTemplates(templateEngine(sources, { language: "und", timezone: "UTC" }), SERVICE_TEMPLATES, sources);
     return [];
   } catch (error) {
     if (isPressworkError(error, "content")) return [...error.files];

@@ -9,7 +9,7 @@ import type { ArchivedIssue } from "../issues/archive.js";
 import { issuePath } from "../issues/plan.js";
 import { ScopeDigests } from "./page-keys.js";
 import { articleCard, articleScope, displayDate, siteScope, type ArticleCard } from "./scope.js";
-import { renderTemplate, templateEngine, type TemplateSources } from "../templates/liquid.js";
+import { renderTemplate, templateEngine, type DateSetting, type TemplateSources } from "../templates/liquid.js";
 
 /** Folder of the site templates, relative to the project root. */
 export const SITE_TEMPLATES = "templates/site";
@@ -24,14 +24,14 @@ export interface PageSpec {
 }
 
 /** Renders page specs with the site templates; keys are output file paths under `dist/`. */
-export function renderPages(specs: readonly PageSpec[], sources: TemplateSources, language: string): Map<string, string> {
-  const render = pageRenderer(sources, language);
+export function renderPages(specs: readonly PageSpec[], sources: TemplateSources, site: DateSetting): Map<string, string> {
+  const render = pageRenderer(sources, site);
   return new Map(specs.map((spec) => [spec.file, render(spec)]));
 }
 
-/** Renders one page spec at a time with the site templates (see templateEngine for `language`), each template parsed once: for pages rendered in batches. */
-export function pageRenderer(sources: TemplateSources, language: string): (spec: PageSpec) => string {
-  const engine = templateEngine(sources, language);
+/** Renders one page spec at a time with the site templates (see templateEngine for `site`), each template parsed once: for pages rendered in batches. */
+export function pageRenderer(sources: TemplateSources, site: DateSetting): (spec: PageSpec) => string {
+  const engine = templateEngine(sources, site);
   return (spec) => renderTemplate(engine, SITE_TEMPLATES, spec.template, spec.scope, sources);
 }
 

@@ -7,7 +7,12 @@ import type { Article } from "../content/article.js";
 /** Formats an instant as a calendar date in the site's language and time zone, e.g. "29 November 2026" (see dateLocale). */
 export function displayDate(date: Date, config: Config): string {
   const { language, timezone } = config.site;
-  return rememberedDate(`long ${language} ${timezone} ${date.getTime()}`, () => dateFormat(dateLocale(language, timezone), { dateStyle: "long", timeZone: timezone }).format(date));
+  return rememberedDate(displayKey(date, config), () => dateFormat(dateLocale(language, timezone), { dateStyle: "long", timeZone: timezone }).format(date));
+}
+
+/** What displayDate remembers a date by: the instant, and the site's language and time zone, which decide how it is written. */
+export function displayKey(date: Date, config: Config): string {
+  return `long ${config.site.language} ${config.site.timezone} ${date.getTime()}`;
 }
 
 /** Site-wide values every template sees as `site`. */

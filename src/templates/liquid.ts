@@ -6,17 +6,25 @@ import { fileError } from "../errors/rules.js";
 /** Template sources by file name relative to their folder, e.g. "article.liquid". */
 export type TemplateSources = Readonly<Record<string, string>>;
 
+/** Where a site's dates are written for: its language and time zone. */
+export interface DateSetting {
+  language: string;
+  timezone: string;
+}
+
 /**
  * A Liquid engine over in-memory templates that rejects unknown variables
  * and escapes output for HTML, unless `plain` (for text such as a subject line).
- * Its `date` filter names months and days in `language`, the site's: left
- * to itself, Liquid would take the machine's locale (a build's bytes would
- * depend on where it ran) and start ICU's date formatting to learn it.
+ * Its `date` filter writes times in `site`'s time zone and names months and
+ * days in its language: left to itself, Liquid would take the machine's
+ * (a build's bytes would depend on where it ran) and start ICU's date
+ * formatting to learn its locale.
  */
-export function templateEngine(sources: TemplateSources, language: string, plain = false): Liquid {
+export function templateEngine(sources: TemplateSources, site: DateSetting, plain = false): Liquid {
   return new Liquid({
     templates: { ...sources },
-    locale: language,
+    locale: site.language,
+    timezoneOffset: site.timezone,
     extname: ".liquid",
     ...(plain ? {} : { outputEscape: "escape" as const }),
     strictVariables: true,

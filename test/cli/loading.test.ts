@@ -9,7 +9,7 @@ import { article, NOW, removeProjects, REPO, tempProject } from "../helpers/proj
 const dirs: string[] = [];
 afterAll(() => Promise.all([removeProjects(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))]));
 
-/** The packages whose code the bundle's modules that `presswork` loaded hold, by the path comments the bundler leaves. */
+/** The packages whose code is in the bundle's modules that `presswork` loaded, by the path comments the bundler leaves. */
 async function loadedPackages(args: string[], root: string): Promise<Set<string>> {
   const dir = await mkdtemp(join(tmpdir(), "presswork-loading-"));
   dirs.push(dir);
@@ -23,7 +23,8 @@ async function loadedPackages(args: string[], root: string): Promise<Set<string>
   const packages = new Set<string>();
   for (const url of new Set((await readFile(log, "utf8")).split("\n").filter(Boolean))) {
     const text = await readFile(new URL(url), "utf8");
-    for (const [, name] of text.matchAll(/^\/\/ node_modules\/((?:@[^/\n]+\/)?[^/\n]+)\//gm)) packages.add(name as string);
+    // The comment holds the module's path as the bundler found it (node_modules/x/…, or a path to a node_modules elsewhere): the package is what follows its last node_modules/.
+    for (const [, name] of text.matchAll(/^\/\/ .*node_modules\/((?:@[^/\n]+\/)?[^/\n]+)\//gm)) packages.add(name as string);
   }
   return packages;
 }

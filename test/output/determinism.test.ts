@@ -62,7 +62,7 @@ describe("builds are reproducible", () => {
     }
   });
 
-  it("writes the month and day names of Liquid's date filter in the site's language, whatever the machine's locale", { timeout: 120_000 }, async () => {
+  it("writes Liquid's date filter in the site's language and time zone, whatever the machine's locale and time zone", { timeout: 120_000 }, async () => {
     const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace(/^  language: en$/m, "  language: fr");
     expect(config).toContain("language: fr");
     const template = await readFile(join(REPO, "templates/site/article.liquid"), "utf8");
@@ -72,12 +72,13 @@ describe("builds are reproducible", () => {
       templates: { "site/article.liquid": template.replace("</time>", '</time> <span class="named">{{ article.published | date: "%A %B" }}</span>') },
     });
     const cli = join(REPO, "bin/presswork.js");
-    const named = (locale: string, out: string) => {
-      execFileSync(process.execPath, [cli, "build", "--now", "2026-11-29T12:00:00Z", "--no-cache", "--out", out], { cwd: root, encoding: "utf8", env: { ...process.env, GITHUB_ACTIONS: "", LANG: locale, LC_ALL: locale } });
+    const named = (locale: string, zone: string, out: string) => {
+      execFileSync(process.execPath, [cli, "build", "--now", "2026-11-29T12:00:00Z", "--no-cache", "--out", out], { cwd: root, encoding: "utf8", env: { ...process.env, GITHUB_ACTIONS: "", LANG: locale, LC_ALL: locale, TZ: zone } });
       return readFile(join(root, out, "articles/automne/index.html"), "utf8").then((page) => /<span class="named">([^<]*)<\/span>/.exec(page)?.[1]);
     };
-    expect(await named("de_DE.UTF-8", "de")).toBe("mercredi octobre");
-    expect(await named("C.UTF-8", "c")).toBe("mercredi octobre");
+    // 09:00 UTC is 10:00 in the site's London, and still the day before in Honolulu.
+    expect(await named("de_DE.UTF-8", "Pacific/Honolulu", "de")).toBe("mercredi octobre");
+    expect(await named("C.UTF-8", "UTC", "c")).toBe("mercredi octobre");
   });
 
   it("rebuilds only what changed: an edited article shows up, cached ones stay the same", async () => {

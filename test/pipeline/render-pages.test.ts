@@ -5,10 +5,14 @@ import { PressworkError } from "../../src/errors/error.js";
 
 const sources = {
   "layout.liquid": "<title>{{ title }}</title>\n{% block content %}{% endblock %}",
-  "page.liquid": '{% layout "layout" %}{% block content %}<p>{{ n }}: {{ body | raw }}</p>\n{% if n == 401 %}{{ missing }}{% endif %}{% endblock %}',
+  "page.liquid": '{% layout "layout" %}{% block content %}<p>{{ n }}: {{ body | raw }} {{ at | date: "%B" }}</p>\n{% if n == 401 %}{{ missing }}{% endif %}{% endblock %}',
 };
+// The last day of October in UTC is the first of November on Kiritimati (UTC+14): a month named in French there shows
+// that the pages of both threads are written in the site's language and time zone.
+const site = { language: "fr", timezone: "Pacific/Kiritimati" };
+const AT = "2026-10-31T12:00:00Z";
 const specs = (count: number, title = "Page"): PageSpec[] =>
-  Array.from({ length: count }, (_, n) => ({ file: `p/${n}/index.html`, template: "page", key: String(n), scope: { n: n === 401 ? 400 : n, title: `${title} ${n} & more`, body: `<em>${"x".repeat(n % 50)}</em>` } }));
+  Array.from({ length: count }, (_, n) => ({ file: `p/${n}/index.html`, template: "page", key: String(n), scope: { n: n === 401 ? 400 : n, title: `${title} ${n} & more`, body: `<em>${"x".repeat(n % 50)}</em>`, at: AT } }));
 
 /**
  * Renders `all` shared between two threads, with the other work `alongside`; the pages as they were handed over,
@@ -19,7 +23,7 @@ async function shared(all: readonly PageSpec[], alongside: Array<() => void> = [
   const { inThread } = await renderPagesShared(
     all,
     sources,
-    "en",
+    site,
     (file, html) => {
       progress.handed++;
       pages.set(file, html);
@@ -33,10 +37,10 @@ describe("rendering many pages on two threads", () => {
   it("gives the same pages, byte for byte, as rendering them all here, each handed over once, a share of them made by the thread", async () => {
     const all = specs(1200);
     const { pages, inThread, handed } = await shared(all);
-    const here = renderPages(all, sources, "en");
+    const here = renderPages(all, sources, site);
     expect(handed).toBe(all.length);
     expect(new Map([...pages].sort())).toEqual(new Map([...here].sort()));
-    expect(pages.get("p/7/index.html")).toBe("<title>Page 7 &amp; more</title>\n<p>7: <em>xxxxxxx</em></p>\n");
+    expect(pages.get("p/7/index.html")).toBe("<title>Page 7 &amp; more</title>\n<p>7: <em>xxxxxxx</em> novembre</p>\n");
     expect(inThread, "pages rendered by the worker thread").toBeGreaterThan(0);
     expect(inThread, "pages rendered here").toBeLessThan(all.length);
   });
@@ -61,7 +65,7 @@ describe("rendering many pages on two threads", () => {
     expect(ran).toEqual(Array.from({ length: 1500 }, (_, n) => n));
     expect(handedDuringTasks, "pages the thread rendered while this thread did the tasks").toBeGreaterThan(2 * 48);
     expect(handed).toBe(all.length);
-    expect(new Map([...pages].sort())).toEqual(new Map([...renderPages(all, sources, "en")].sort()));
+    expect(new Map([...pages].sort())).toEqual(new Map([...renderPages(all, sources, site)].sort()));
     expect(inThread).toBeGreaterThanOrEqual(handedDuringTasks);
   });
 
