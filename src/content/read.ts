@@ -67,7 +67,8 @@ export function readContent(root: string, memory?: SourceMemory, listed?: (artic
     });
   }
   const pathOf = (entry: Dirent) => `${relative(entry.parentPath)}/${entry.name}`;
-  const visible = (path: string) => !path.split("/").some((part) => part.startsWith("."));
+  // Every path starts with articles/, so a name (of the file or a folder on its way) starts with a dot where "/." is.
+  const visible = (path: string) => !path.includes("/.");
   const files = entries.filter((entry) => entry.isFile()).map(pathOf).filter(visible);
   for (const path of entries.filter((e) => e.isSymbolicLink()).map(pathOf).filter(visible).sort()) {
     const target = statSync(join(root, path), { throwIfNoEntry: false });
@@ -161,11 +162,14 @@ const MARKDOWN_NAME = /\.(?:md|markdown|mdown|mkdn|mkd|mdwn)$/i;
 function misnamedArticles(files: readonly string[]): VFile[] {
   const found: VFile[] = [];
   for (const path of files) {
+    // A name.md or an index.md is well made (most are: they are told apart from the end of the path alone).
+    const md = path.endsWith(".md");
+    const misnamed = md ? !path.endsWith("/index.md") && path.slice(-"/index.md".length).toLowerCase() === "/index.md" : MARKDOWN_NAME.test(path);
+    if (!misnamed || setAside(path)) continue;
     const name = posix.basename(path);
-    if (setAside(path) || !MARKDOWN_NAME.test(name)) continue;
     const stem = name.replace(MARKDOWN_NAME, "");
-    if (!name.endsWith(".md")) found.push(warning(path, `is not read as an article: only files named .md are. Rename it ${stem.toLowerCase() === "index" ? "index" : stem}.md`, "article-name"));
-    else if (name !== "index.md" && name.toLowerCase() === "index.md") found.push(warning(path, `is read as an article of its own at articles/index/, not as its folder's: rename it index.md`, "article-name"));
+    if (!md) found.push(warning(path, `is not read as an article: only files named .md are. Rename it ${stem.toLowerCase() === "index" ? "index" : stem}.md`, "article-name"));
+    else found.push(warning(path, `is read as an article of its own at articles/index/, not as its folder's: rename it index.md`, "article-name"));
   }
   return found;
 }
@@ -181,7 +185,8 @@ function isArticle(path: string): boolean {
 
 /** Whether a file's name, or a folder's on its way, starts with `_`: the editor's own, never an article. */
 function setAside(path: string): boolean {
-  return path.split("/").some((part) => part.startsWith("_"));
+  // Every path starts with articles/: a name on it starts with _ where "/_" is.
+  return path.includes("/_");
 }
 
 /**

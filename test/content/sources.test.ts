@@ -105,6 +105,24 @@ describe("how article files are read", () => {
     const later = await build({ root, now: new Date("2026-12-06T09:00:00Z"), out: join(root, "dist"), cacheDir: false });
     expect(later.articles.map((a) => a.title)).toEqual(["Next week", "Out now"]);
   });
+
+  it("leaves out what editors' tools keep beside the articles: hidden files and folders, and names starting with _ anywhere on a path", async () => {
+    const articles = {
+      "now.md": article("title: Out now\ndate: 2026-11-01"),
+      // An editor's app keeps its state in a hidden folder; a file manager leaves hidden files; an article's folder may hold notes.
+      ".obsidian/workspace.md": article("title: Workspace\ndate: 2026-11-01"),
+      ".trash/old.md": article("title: Thrown away\ndate: 2026-11-01"),
+      ".DS_Store": new Uint8Array([0, 0, 0, 1]),
+      "story/index.md": article("title: A story\ndate: 2026-11-02"),
+      "story/.draft.md": article("title: A hidden draft\ndate: 2026-11-01"),
+      "story/_notes.md": article("title: The story's notes\ndate: 2026-11-01"),
+      "2026/_unsorted/idea.md": article("title: An idea\ndate: 2026-11-01"),
+      "2026/kept.md": article("title: Kept\ndate: 2026-11-03"),
+    };
+    const { result, messages } = await run(articles);
+    expect(result.articles.map((a) => a.title)).toEqual(["Kept", "A story", "Out now"]);
+    expect(messages).toEqual([]);
+  });
 });
 
 describe("permanent ids", () => {
