@@ -29,19 +29,25 @@ export function intlData(): string {
  * that cannot be read, or is not a list of dates, is as none.
  */
 export class ShownDates {
-  private constructor(
-    private readonly store: CacheStore,
-    private readonly intl: string,
-    private readonly stored: ReadonlyMap<string, string>,
-  ) {}
+  private readonly intl = intlData();
+  private stored: ReadonlyMap<string, string> | undefined;
 
-  /** Reads the store's record and gives its dates to rememberedDate. */
+  private constructor(private readonly store: CacheStore) {}
+
+  /** Gives rememberedDate the store's record, read when it first needs a date. */
   static open(store: CacheStore): ShownDates {
-    const intl = intlData();
-    const read = store.read<Stored>(DATES, { warm: true });
-    const stored = new Map(read?.intl === intl && Array.isArray(read.dates) ? read.dates.filter((entry) => Array.isArray(entry) && typeof entry[0] === "string" && typeof entry[1] === "string") : []);
-    seedDates(stored);
-    return new ShownDates(store, intl, stored);
+    const shown = new ShownDates(store);
+    seedDates(() => shown.recorded());
+    return shown;
+  }
+
+  /** The dates of the store's record, read once. */
+  private recorded(): ReadonlyMap<string, string> {
+    if (!this.stored) {
+      const read = this.store.read<Stored>(DATES, { warm: true });
+      this.stored = new Map(read?.intl === this.intl && Array.isArray(read.dates) ? read.dates.filter((entry) => Array.isArray(entry) && typeof entry[0] === "string" && typeof entry[1] === "string") : []);
+    }
+    return this.stored;
   }
 
   /**
@@ -51,9 +57,13 @@ export class ShownDates {
    * articles gone or re-dated are dropped.
    */
   save(current: ReadonlySet<string>): void {
-    const dates = new Map([...this.stored].filter(([key]) => current.has(key)));
-    for (const [key, text] of askedDates()) dates.set(key, text);
-    if (dates.size === this.stored.size && [...dates].every(([key, text]) => this.stored.get(key) === text)) return;
+    const asked = askedDates();
+    // A build that showed no date leaves the record as it is, unread.
+    if (asked.length === 0) return;
+    const stored = this.recorded();
+    const dates = new Map([...stored].filter(([key]) => current.has(key)));
+    for (const [key, text] of asked) dates.set(key, text);
+    if (dates.size === stored.size && [...dates].every(([key, text]) => stored.get(key) === text)) return;
     this.store.write(DATES, { intl: this.intl, dates: [...dates].sort(([a], [b]) => (a < b ? -1 : 1)) } satisfies Stored, { warm: true });
   }
 }

@@ -62,6 +62,8 @@ export function calendarDate(date: Date, timeZone: string): string {
 const formatted = new Map<string, string>();
 /** The keys rememberedDate was asked for since seedDates. */
 const asked = new Set<string>();
+/** The dates an earlier build formatted (see seedDates), read when rememberedDate first lacks one. */
+let seed: (() => Iterable<readonly [key: string, text: string]>) | undefined;
 
 /**
  * `format()`, remembered by `key` (the instant and everything that decides
@@ -73,6 +75,12 @@ const asked = new Set<string>();
 export function rememberedDate(key: string, format: () => string): string {
   asked.add(key);
   let text = formatted.get(key);
+  if (text === undefined && seed) {
+    const earlier = seed();
+    seed = undefined;
+    for (const [known, written] of earlier) if (!formatted.has(known)) formatted.set(known, written);
+    text = formatted.get(key);
+  }
   if (text === undefined) {
     text = format();
     formatted.set(key, text);
@@ -80,10 +88,14 @@ export function rememberedDate(key: string, format: () => string): string {
   return text;
 }
 
-/** Gives rememberedDate the dates an earlier build formatted with the same ICU data, and starts askedDates afresh. */
-export function seedDates(dates: Iterable<readonly [key: string, text: string]>): void {
+/**
+ * Gives rememberedDate the dates an earlier build formatted with the same
+ * ICU data, which `dates` reads when it first lacks one (a build that shows
+ * no date reads none), and starts askedDates afresh.
+ */
+export function seedDates(dates: () => Iterable<readonly [key: string, text: string]>): void {
   asked.clear();
-  for (const [key, text] of dates) if (!formatted.has(key)) formatted.set(key, text);
+  seed = dates;
 }
 
 /** The dates rememberedDate was asked for since seedDates, as [key, text]. */
