@@ -472,7 +472,8 @@ function plannedPages(
   const issues =
     sent?.map((i) => [i.number, i.subject, i.date, i.description, i.full, i.noteHtml, i.source, i.articles.map((a) => [a.id, a.title, a.subtitle, a.path, a.tag, a.authors, a.published, a.readingMinutes, a.keyPoints, a.keyPointsHtml, a.summary, a.image ?? null])]) ?? null;
   const signature = cacheKey(templates, config, issues, withoutBodies);
-  const bodies = Object.fromEntries(articles.map((a) => [a.id, a.body.digest]));
+  const bodies: Record<string, string> = {};
+  for (const a of articles) bodies[a.id] = a.body.digest;
   const upcomingFile = upcoming ? fileFor(issuePath(upcoming.number)) : undefined;
   const last = output.plannedFrom(signature);
   if (last) {

@@ -58,15 +58,19 @@ export function resolvesAsBefore(resolve: Resolver, from: string, resolved: Read
  */
 export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySet<string>, now: number): Resolver {
   const bySource = new Map(articles.map((a) => [a.path, a]));
-  // An article by its file's name (a folder's for index.md): the one a link to a file not where it points means.
-  const byName = new Map<string, string[]>();
-  for (const { path } of articles) {
-    const name = articleName(path);
-    byName.set(name, [...(byName.get(name) ?? []), path]);
-  }
-  // A file by its path in lower case: a link that names it in other letters works on a Mac's disk and on no web server.
-  const byLowerCase = new Map([...assets].map((asset) => [asset.toLowerCase(), asset]));
+  // What only a broken link's message needs, made for the first: an article by its file's name (a folder's for
+  // index.md), the one a link to a file not where it points means; a file by its path in lower case, as a link that
+  // names it in other letters works on a Mac's disk and on no web server.
+  let byName: Map<string, string[]> | undefined;
+  let byLowerCase: Map<string, string> | undefined;
   const elsewhere = (from: string, path: string) => {
+    if (!byName) {
+      byName = new Map();
+      for (const { path: source } of articles) {
+        const name = articleName(source);
+        byName.set(name, [...(byName.get(name) ?? []), source]);
+      }
+    }
     const [only, ...more] = byName.get(articleName(path)) ?? [];
     return only === undefined || more.length > 0 ? "" : `: did you mean ${posix.relative(posix.dirname(from), only)}?`;
   };
@@ -83,15 +87,20 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
       }
       return { kind: "article", sitePath: paths.article(target.slug) + fragment };
     }
-    // A file under a folder such as _drafts/ is there, and no article (see readContent).
-    const setAside = path.split("/").some((part) => part.startsWith("_")) ? ": a file or folder whose name starts with _ holds no article" : "";
-    if (path.endsWith(".md")) return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path) || setAside}` };
+    if (path.endsWith(".md")) {
+      // A file under a folder such as _drafts/ is there, and no article (see readContent).
+      const setAside = path.split("/").some((part) => part.startsWith("_")) ? ": a file or folder whose name starts with _ holds no article" : "";
+      return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path) || setAside}` };
+    }
     const owner = bySource.get(from);
-    // www.example.com written without its scheme reads as a file next to the article.
-    const web = /^www\.[^/\s]+\.[a-z]{2,}/i.test(url) ? `: for the web address, write https://${url}` : "";
-    const cased = byLowerCase.get(path.toLowerCase());
-    const named = cased && !assets.has(path) ? `: the file is named ${posix.relative(posix.dirname(from), cased)}, and a web server tells names apart by case` : "";
-    if (!assets.has(path) || !owner) return { kind: "error", reason: `links to ${url}, but there is no file ${path}${web}${named}` };
+    if (!assets.has(path) || !owner) {
+      // www.example.com written without its scheme reads as a file next to the article.
+      const web = /^www\.[^/\s]+\.[a-z]{2,}/i.test(url) ? `: for the web address, write https://${url}` : "";
+      byLowerCase ??= new Map([...assets].map((asset) => [asset.toLowerCase(), asset]));
+      const cased = assets.has(path) ? undefined : byLowerCase.get(path.toLowerCase());
+      const named = cased ? `: the file is named ${posix.relative(posix.dirname(from), cased)}, and a web server tells names apart by case` : "";
+      return { kind: "error", reason: `links to ${url}, but there is no file ${path}${web}${named}` };
+    }
     const sitePath = assetSitePath({ source: { path: owner.path }, slug: owner.slug }, path);
     if (sitePath === undefined) return { kind: "error", reason: `links to ${path}, outside the article's folder: move the file next to the article` };
     return { kind: "asset", sitePath, source: path };
