@@ -12,6 +12,8 @@ export interface OutputPlan {
   copies: Map<string, string>;
   /** Output paths whose file from the previous build is still right, left as they are. */
   reuse: Set<string>;
+  /** Set once impossiblePaths found nothing in the plan's paths, to which nothing but the MARKER is added after: writeOutput need not look again. */
+  checked?: true;
 }
 
 /** Whether the plan has a file at output path `path`: to write, to copy or to keep. */
@@ -71,7 +73,8 @@ export function impossiblePaths(paths: Iterable<string>): Array<{ path: string; 
  * Brings `outDir` in line with the plan, touching only what changed, so
  * that either the whole build lands or, when something cannot be written,
  * nothing does:
- * - every path is checked first (impossiblePaths), and the folder must be
+ * - every path is checked first (impossiblePaths, unless the plan says it
+ *   was), and the folder must be
  *   Presswork's (it holds the MARKER file) or empty;
  * - a new folder gets its marker before anything else, so a build that
  *   fails part way never leaves a folder the next build refuses;
@@ -91,7 +94,7 @@ export function writeOutput(outDir: string, plan: OutputPlan, existing: Readonly
   if (existing.size > 0 && !existing.has(MARKER)) {
     throw new PressworkError("output-foreign", `${outDir} holds files that Presswork did not write; it replaces everything in its output folder, so choose another --out or empty this one`);
   }
-  const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
+  const impossible = plan.checked ? [] : impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
   if (impossible.length > 0) throw new PressworkError("output-write", `cannot write ${impossible[0]?.path}: it ${impossible[0]?.reason}. Nothing was written`);
   const planned = plan.files.get(MARKER);
   const marker = typeof planned === "function" ? planned() : planned;

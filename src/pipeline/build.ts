@@ -188,6 +188,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
         reportPaths(impossible, articles, configFile);
         return assembly;
       }
+      plan.checked = true;
       const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
       plan.files.set(MARKER, marker);
       return { ...assembly, plan, state: { output, marker } };

@@ -24,6 +24,8 @@ export function storeMessages(file: VFile, since = 0): StoredMessage[] {
 
 /** Puts stored messages back on a file, with their places and severities. */
 export function replayMessages(file: VFile, messages: readonly StoredMessage[]): void {
+  // Most files have none: thousands of them are replayed on every rebuild.
+  if (messages.length === 0) return;
   for (const m of messages) {
     const place = m.line ? { line: m.line, column: m.column ?? 1 } : undefined;
     file.message(m.reason, { place, ruleId: m.ruleId, source: m.source }).fatal = m.fatal;
