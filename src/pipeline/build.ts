@@ -118,10 +118,10 @@ async function withStore<T extends Assembly>(options: ProjectOptions, run: (stor
   }
 }
 
-/** The keys of the dates the site shows (see displayKey): each article's, each sent issue's and its articles' as it shows them, and the next issue's. */
+/** The keys of the dates the site shows (see displayKey): each article's, published and updated, each sent issue's and its articles' as it shows them, and the next issue's. */
 function siteDates(config: Config, { articles, newsletter }: Assembly): Set<string> {
   const past = newsletter?.past ?? [];
-  const dates = [...articles.map((a) => a.published), ...past.flatMap((issue) => [issue.date, ...issue.articles.map((a) => a.published)]), ...(newsletter?.next ? [newsletter.next.plan.date] : [])];
+  const dates = [...articles.flatMap((a) => [a.published, a.updated]), ...past.flatMap((issue) => [issue.date, ...issue.articles.map((a) => a.published)]), ...(newsletter?.next ? [newsletter.next.plan.date] : [])];
   return new Set(dates.map((date) => displayKey(date, config)));
 }
 

@@ -93,5 +93,14 @@ describe("the dates a site shows, remembered in the cache", () => {
     expect(left).not.toContain(displayKey(article.published, config));
     expect(left).toContain(displayKey(new Date("2026-11-06T00:00:00Z"), config));
     expect(left).toEqual(expect.arrayContaining(second.articles.map((a) => displayKey(a.published, config))));
+
+    // A body edit plans only its article's page, which shows no other date: the others stay recorded, updated ones too.
+    const body = await readFile(path, "utf8");
+    expect(body).toContain("We measure this by whether businesses stay.");
+    await writeFile(path, body.replace("We measure this by whether businesses stay.", "We measure this by whether the businesses stay."));
+    await build({ root, now: NOW, out: join(root, "dist"), cacheDir });
+    const updated = new Date("2026-11-02T09:15:00+01:00");
+    expect(second.articles.some((a) => a.updated.getTime() === updated.getTime()), "the sample has an article updated 2026-11-02").toBe(true);
+    expect((await recorded(join(cacheDir, "dates.json"))).dates.map(([key]) => key)).toEqual(expect.arrayContaining([...left, displayKey(updated, config)]));
   });
 });
