@@ -115,7 +115,6 @@ export class RenderCache {
    */
   private lazy(key: string, entry: IndexEntry): RenderedBody {
     const { packs, index, store } = this;
-    const body = { ...entry.body } as RenderedBody;
     const part = (which: 0 | 1 | 2): string => {
       const [generation, offset, length] = (index.kept(key) ?? entry).html;
       const [web, feed] = entry.split;
@@ -125,22 +124,35 @@ export class RenderCache {
       if (text === undefined) throw new PressworkError("render-cache", `the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
       return text;
     };
-    Object.defineProperty(body, "html", {
-      enumerable: true,
-      get(): ArticleHtml {
-        return {
-          get web() {
-            return part(0);
-          },
-          get feed() {
-            return part(1);
-          },
-          get email() {
-            return part(2);
-          },
-        };
+    return new StoredBody(entry.body, part) as unknown as RenderedBody;
+  }
+}
+
+/**
+ * A body as the index holds it, with its HTML read by `part` each time it
+ * is asked for. `html` is its class's getter, not a property of each body:
+ * thousands are made on every rebuild.
+ */
+class StoredBody {
+  readonly #part: (which: 0 | 1 | 2) => string;
+
+  constructor(fields: IndexEntry["body"], part: (which: 0 | 1 | 2) => string) {
+    Object.assign(this, fields);
+    this.#part = part;
+  }
+
+  get html(): ArticleHtml {
+    const part = this.#part;
+    return {
+      get web() {
+        return part(0);
       },
-    });
-    return body;
+      get feed() {
+        return part(1);
+      },
+      get email() {
+        return part(2);
+      },
+    };
   }
 }
