@@ -6,15 +6,22 @@ import type { TemplateSources } from "../templates/liquid.js";
 import { cacheKey, digest } from "./key.js";
 import type { CacheStore } from "./store.js";
 
+/**
+ * The manifest as stored. Most files are keyed and most keyed files are
+ * pages, so the lists of files and of pages say only how they differ from
+ * the keys (a third of the manifest, read and written on every rebuild).
+ */
 interface Manifest {
   /** Also written into the output folder's marker: when both agree, the folder is as the last build left it. */
   token: string;
   /** Output file to the hash of what it was made from (pages, feeds, the issue preview). */
   pages: Record<string, string>;
-  /** Every file the last build wrote or kept. */
-  files: string[];
-  /** What the pages were planned from: see OutputState.plannedFrom. */
-  plan?: PagePlan;
+  /** The files the last build wrote or kept that have no key (copies, the sitemap, redirects, the marker). */
+  unkeyed: string[];
+  /** Keyed files the last build did not write or keep. */
+  absent: string[];
+  /** What the pages were planned from (see OutputState.plannedFrom), their list as the keyed files that are no page of it. */
+  plan?: Omit<PagePlan, "pages"> & { notPages: string[] };
 }
 
 /** The pages of a build and what they were planned from. */
@@ -59,7 +66,12 @@ export class OutputState {
       manifest = undefined;
     }
     if (!manifest) return new OutputState(store, name, {}, undefined, undefined, listFiles(outDir));
-    return new OutputState(store, name, manifest.pages, manifest.token, manifest.plan, new Set(manifest.files));
+    const keyed = Object.keys(manifest.pages);
+    const absent = new Set(manifest.absent);
+    const files = new Set([...keyed.filter((file) => !absent.has(file)), ...manifest.unkeyed]);
+    const notPages = new Set(manifest.plan?.notPages);
+    const plan = manifest.plan && { signature: manifest.plan.signature, bodies: manifest.plan.bodies, pages: keyed.filter((file) => !notPages.has(file)) };
+    return new OutputState(store, name, manifest.pages, manifest.token, plan, files);
   }
 
   /**
@@ -117,6 +129,11 @@ export class OutputState {
     if (!this.store || !this.manifest) return;
     const token = /build (\w+)/.exec(marker)?.[1] ?? "";
     if (token === this.token) return;
-    this.store.write(this.manifest, { token, pages: { ...this.keys }, files: [...files], ...(this.plan ? { plan: this.plan } : {}) } satisfies Manifest, { warm: true });
+    const written = new Set(files);
+    const keyed = Object.keys(this.keys);
+    const pages = new Set(this.plan?.pages);
+    const plan = this.plan && { signature: this.plan.signature, bodies: this.plan.bodies, notPages: keyed.filter((file) => !pages.has(file)) };
+    const manifest: Manifest = { token, pages: { ...this.keys }, unkeyed: files.filter((file) => !Object.hasOwn(this.keys, file)), absent: keyed.filter((file) => !written.has(file)), ...(plan ? { plan } : {}) };
+    this.store.write(this.manifest, manifest, { warm: true });
   }
 }
