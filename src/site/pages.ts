@@ -93,7 +93,8 @@ export function planPages(config: Config, articles: readonly Article[], issues?:
     if (pictured) pageMeta.image = { url: pictured.url, alt: pictured.alt };
     const shown = issueScope(issue, config, site.base);
     // The bodies it shows are not in its JSON (their HTML is read when the page is rendered): their digests stand for them.
-    const scope = digests.register(shown, createHash("sha1").update(JSON.stringify([shown, issue.full ? issue.articles.map((a) => a.bodyDigest) : []])).digest("base64"));
+    const key = createHash("sha1").update(JSON.stringify([shown, issue.full ? issue.articles.map((a) => a.bodyDigest) : []])).digest("base64");
+    const scope = digests.register(withBodies(shown, issue), key);
     page(path, "issue", {
       page: pageMeta,
       issue: scope,
@@ -197,10 +198,7 @@ function numberInSubject(issue: ArchivedIssue): boolean {
   return new RegExp(`#${issue.number}(?!\\d)`).test(issue.subject);
 }
 
-/**
- * How the issue template sees a sent issue: its articles as cards (body HTML
- * read only when the page is rendered, for an issue sent in full).
- */
+/** How the issue template sees a sent issue: its articles as cards, without their bodies (see withBodies). */
 function issueScope(issue: ArchivedIssue, config: Config, base: string) {
   return {
     number: issue.number,
@@ -211,26 +209,35 @@ function issueScope(issue: ArchivedIssue, config: Config, base: string) {
     date_display: issue.sent ? displayDate(issue.date, config) : "",
     full: issue.full,
     note_html: issue.noteHtml,
-    articles: issue.articles.map((a, i) =>
-      withBody(
-        {
-          title: a.title,
-          subtitle: a.subtitle,
-          path: base + a.path,
-          tag: a.tag,
-          authors: a.authors.join(", "),
-          published: a.published.toISOString(),
-          published_display: displayDate(a.published, config),
-          reading_minutes: a.readingMinutes,
-          key_points: a.keyPoints,
-          key_points_html: a.keyPointsHtml,
-          summary: a.summary,
-          image: a.image && (i === 0 || issue.full) ? { path: new URL(a.image.url).pathname, alt: a.image.alt, caption: a.image.caption } : null,
-        },
-        () => (issue.full ? scopeIds(a.body(), `a${i + 1}-`) : ""),
-      ),
-    ),
+    articles: issue.articles.map((a, i) => ({
+      title: a.title,
+      subtitle: a.subtitle,
+      path: base + a.path,
+      tag: a.tag,
+      authors: a.authors.join(", "),
+      published: a.published.toISOString(),
+      published_display: displayDate(a.published, config),
+      reading_minutes: a.readingMinutes,
+      key_points: a.keyPoints,
+      key_points_html: a.keyPointsHtml,
+      summary: a.summary,
+      image: a.image && (i === 0 || issue.full) ? { path: new URL(a.image.url).pathname, alt: a.image.alt, caption: a.image.caption } : null,
+    })),
   };
+}
+
+/**
+ * An issue's scope with each card's body HTML as `html`, read from the
+ * cache each time a template (or a copy of the scope for the page thread)
+ * asks for it: empty but for an issue sent in full. Added once the scope's
+ * digest is taken, which the bodies' digests stand in.
+ */
+function withBodies<T extends { articles: object[] }>(scope: T, issue: ArchivedIssue): T {
+  scope.articles.forEach((card, i) => {
+    const article = issue.articles[i];
+    Object.defineProperty(card, "html", { get: () => (issue.full && article ? scopeIds(article.body(), `a${i + 1}-`) : ""), enumerable: true });
+  });
+  return scope;
 }
 
 /**
@@ -252,11 +259,6 @@ function scopeIds(html: string, prefix: string): string {
       .replace(/(\s(?:id|name|aria-describedby|aria-labelledby)=")([^"]*)"/g, (_, head: string, ids: string) => `${head}${ids.replace(/[^\s]+/g, scoped)}"`)
       .replace(/(\shref="#)([^"]*)"/g, (_, head: string, id: string) => `${head}${scoped(id)}"`),
   );
-}
-
-/** A card with its body's HTML as `html`, read when a template asks for it and left out of the card's JSON. */
-function withBody<T extends object>(card: T, body: () => string): T & { readonly html: string } {
-  return Object.defineProperty(card, "html", { get: body, enumerable: false }) as T & { readonly html: string };
 }
 
 interface Pager {

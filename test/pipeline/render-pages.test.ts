@@ -1,6 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { assemble } from "../../src/pipeline/build.js";
 import { renderPagesShared } from "../../src/pipeline/render-pages.js";
-import { renderPages, type PageSpec } from "../../src/site/pages.js";
+import { pageRenderer, planPages, renderPages, SITE_TEMPLATES, type PageSpec } from "../../src/site/pages.js";
+import { readTemplateFolder } from "../../src/templates/sources.js";
+import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 import { PressworkError } from "../../src/errors/error.js";
 
 const sources = {
@@ -33,7 +38,25 @@ async function shared(all: readonly PageSpec[], alongside: Array<() => void> = [
   return { pages, inThread, handed: progress.handed };
 }
 
+afterAll(removeProjects);
+
 describe("rendering many pages on two threads", () => {
+  it("copies to the page thread all an issue page shows, the bodies of an issue sent in full too", async () => {
+    const root = await tempProject({ samples: true });
+    const config = join(root, "presswork.config.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace("content: summary", "content: full"));
+    const result = await assemble({ root, now: NOW, cacheDir: false });
+    if (!result.config || !result.newsletter) throw new Error("the sample did not assemble with its newsletter");
+    const issue = planPages(result.config, result.articles, result.newsletter.past).find((spec) => spec.template === "issue");
+    if (!issue) throw new Error("the sample has no sent issue");
+    const render = pageRenderer(readTemplateFolder(root, SITE_TEMPLATES) ?? {}, result.config.site);
+    // The page thread gets each scope as structured cloning copies it.
+    const here = render(issue);
+    expect(render(structuredClone(issue))).toBe(here);
+    // A line from the body of an article the first issue sent in full.
+    expect(here).toContain("Adding qubits adds places for errors.");
+  });
+
   it("gives the same pages, byte for byte, as rendering them all here, each handed over once, a share of them made by the thread", async () => {
     const all = specs(1200);
     const { pages, inThread, handed } = await shared(all);
