@@ -65,7 +65,8 @@ export class OutputState {
     } catch {
       manifest = undefined;
     }
-    if (!manifest) return new OutputState(store, name, {}, undefined, undefined, listFiles(outDir));
+    // A manifest of another shape (written by hand, or cut short) is as none: the folder is listed instead.
+    if (!manifest || !Array.isArray(manifest.unkeyed) || !Array.isArray(manifest.absent) || typeof manifest.pages !== "object" || manifest.pages === null) return new OutputState(store, name, {}, undefined, undefined, listFiles(outDir));
     const keyed = Object.keys(manifest.pages);
     const absent = new Set(manifest.absent);
     const files = new Set([...keyed.filter((file) => !absent.has(file)), ...manifest.unkeyed]);

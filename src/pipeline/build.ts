@@ -183,7 +183,8 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
       // An old address where the site has a file of its own.
       if (failed()) return assembly;
       // Every path is known before anything is written: one no file system can hold fails check and build alike.
-      const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
+      // The marker is added once the paths are known good: its own path is checked with them (an alias or a static file of that name).
+      const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse, MARKER]);
       if (impossible.length > 0) {
         reportPaths(impossible, articles, configFile);
         return assembly;

@@ -68,6 +68,31 @@ describe("writing the output", () => {
     await expect(stat(join(root, "dist"))).rejects.toThrow();
   });
 
+  it("refuses, in check as in build, an old address where the output folder keeps its own marker", async () => {
+    const root = await tempProject({ articles: { "moved.md": article("title: Moved\ndate: 2026-11-01\naliases: [/.presswork-output/]") } });
+    const check = await runCliHere(["check", "--now", NOW.toISOString()], root);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain("the output file .presswork-output is both a file and the folder of other files");
+    const built = await runCliHere(["build", "--now", NOW.toISOString()], root);
+    expect(built.code).toBe(1);
+    await expect(stat(join(root, "dist"))).rejects.toThrow();
+  });
+
+  it("takes an output manifest of another shape for none, and builds from what the folder holds", async () => {
+    const root = await tempProject({ samples: true });
+    expect((await runCliHere(["build", "--now", NOW.toISOString()], root)).code).toBe(0);
+    const cache = join(root, ".presswork-cache");
+    const name = (await readdir(cache)).find((file) => file.startsWith("output-") && file.endsWith(".json"));
+    if (!name) throw new Error("the build kept no output manifest");
+    const { unkeyed: _unkeyed, ...cut } = JSON.parse(await readFile(join(cache, name), "utf8")) as Record<string, unknown>;
+    await writeFile(join(cache, name), JSON.stringify(cut));
+    const path = join(root, "articles/municipal-broadband.md");
+    await writeFile(path, (await readFile(path, "utf8")).replace("mostly good news", "mostly very good news"));
+    const built = await runCliHere(["build", "--now", NOW.toISOString()], root);
+    expect(built.code, built.stderr).toBe(0);
+    expect(await readFile(join(root, "dist/articles/municipal-broadband/index.html"), "utf8")).toContain("mostly very good news");
+  });
+
   it("fails a build on a file-system error with exit 1, a clear line, and nothing written; the next build succeeds", async () => {
     const root = await tempProject({ samples: true });
     const out = join(root, "dist");
