@@ -172,7 +172,7 @@ async function compileCached(
   // Its links to parts, rendered now or remembered, are checked on every build: a heading they name may have changed since.
   const checkNote = async (fragments: LocalLinks["fragments"], resolved: LocalLinks["resolved"], web: string, file = new VFile({ path: notePathOf })) => {
     if (!fragments) return;
-    await checkNoteFragments(file, { fragments, resolved, web }, linked, siteTemplateIds(join(root, SITE_TEMPLATES)));
+    await checkNoteFragments(file, { fragments, resolved, web }, linked, () => siteTemplateIds(join(root, SITE_TEMPLATES)));
     if (file.messages.length > 0 && !files.includes(file)) files.push(file);
   };
   // Read like an article: bytes that are not UTF-8 are refused with their line, not published as replacement characters.

@@ -123,12 +123,13 @@ type PartLinks = Pick<RenderedBody, "fragments" | "resolved">;
  * page has: a footnote's or an anchor's carries the sanitiser's prefix
  * there, which only links within a body are pointed at. Run on every
  * build, on cached bodies too, as a link breaks when the heading it names
- * changes.
+ * changes. `pageIds` gives the ids the site's templates put on every page,
+ * asked for only when some link names a part.
  */
-export async function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: ReadonlySet<string> = new Set()): Promise<void> {
+export async function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: () => ReadonlySet<string>): Promise<void> {
   if (!articles.some(({ body }) => body.fragments?.length)) return;
   const parse = await htmlParser();
-  const idsOf = articlePageIds(articles.map(({ meta, body }) => ({ slug: meta.slug, body })), pageIds, parse);
+  const idsOf = articlePageIds(articles.map(({ meta, body }) => ({ slug: meta.slug, body })), pageIds(), parse);
   for (const { meta, body } of articles) warnMissingParts(meta.source.file, body, () => idsOf(paths.article(meta.slug)) ?? new Set(), idsOf);
 }
 
@@ -138,10 +139,11 @@ export async function checkArticleFragments(articles: ReadonlyArray<{ meta: { sl
  * build, as the note's HTML is remembered while an article's headings may
  * change. `note.web` is the note's HTML on the page.
  */
-export async function checkNoteFragments(file: VFile, note: PartLinks & { web: string }, articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>): Promise<void> {
+export async function checkNoteFragments(file: VFile, note: PartLinks & { web: string }, articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: () => ReadonlySet<string>): Promise<void> {
   if (!note.fragments?.length) return;
   const parse = await htmlParser();
-  warnMissingParts(file, note, () => new Set([...pageIds, ...elementIds(parse(note.web))]), articlePageIds(articles, pageIds, parse));
+  const ids = pageIds();
+  warnMissingParts(file, note, () => new Set([...ids, ...elementIds(parse(note.web))]), articlePageIds(articles, ids, parse));
 }
 
 /** A parser of HTML fragments, loaded only when some link names a part: most builds have none to check. */
