@@ -1,4 +1,4 @@
-import { Liquid } from "liquidjs";
+import { Liquid, type FilterImplOptions } from "liquidjs";
 import { VFile } from "vfile";
 import { contentError, type PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
@@ -16,12 +16,12 @@ export interface DateSetting {
  * A Liquid engine over in-memory templates that rejects unknown variables
  * and escapes output for HTML, unless `plain` (for text such as a subject line).
  * Its `date` filter writes times in `site`'s time zone and names months and
- * days in its language: left to itself, Liquid would take the machine's
- * (a build's bytes would depend on where it ran) and start ICU's date
- * formatting to learn its locale.
+ * days in its language, `%c`, `%x` and `%X` too: left to itself, Liquid
+ * would take the machine's (a build's bytes would depend on where it ran)
+ * and start ICU's date formatting to learn its locale.
  */
 export function templateEngine(sources: TemplateSources, site: DateSetting, plain = false): Liquid {
-  return new Liquid({
+  const engine = new Liquid({
     templates: { ...sources },
     locale: site.language,
     timezoneOffset: site.timezone,
@@ -33,6 +33,58 @@ export function templateEngine(sources: TemplateSources, site: DateSetting, plai
     ownPropertyOnly: true,
     cache: true,
   });
+  const builtin = engine.filters.date;
+  if (builtin) engine.registerFilter("date", inLanguage(typeof builtin === "function" ? builtin : builtin.handler, site.language));
+  return engine;
+}
+
+/** A filter's function, as LiquidJS calls it. */
+type FilterHandler = Extract<FilterImplOptions, (...args: never[]) => unknown>;
+
+/** The options toLocaleString, toLocaleDateString and toLocaleTimeString take when given none: what Liquid's `%c`, `%x` and `%X` write. */
+const LOCALE_FORMATS: Readonly<Record<string, Intl.DateTimeFormatOptions>> = {
+  c: { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" },
+  x: { year: "numeric", month: "numeric", day: "numeric" },
+  X: { hour: "numeric", minute: "numeric", second: "numeric" },
+};
+
+/** One conversion of a strftime format, as LiquidJS reads it: flags, width, modifier, conversion. */
+const CONVERSION = /%([-_0^#:]+)?(\d+)?([EO])?(.)/g;
+
+/**
+ * Liquid's `date` filter, but for `%c`, `%x` and `%X`, which LiquidJS writes
+ * with the machine's locale: those are written in `language`, for the
+ * wall-clock time Liquid shows (in the site's time zone, or the one the
+ * filter is given), and handed to it as text. Their flags and widths are
+ * not applied.
+ */
+function inLanguage(builtin: FilterHandler, language: string): FilterHandler {
+  const formats = new Map<string, Intl.DateTimeFormat>();
+  const formatOf = (conversion: string, options: Intl.DateTimeFormatOptions) => {
+    let format = formats.get(conversion);
+    if (!format) {
+      format = new Intl.DateTimeFormat(language, { ...options, timeZone: "UTC" });
+      formats.set(conversion, format);
+    }
+    return format;
+  };
+  return function (this: ThisParameterType<FilterHandler>, value: unknown, format?: unknown, ...rest: unknown[]) {
+    const localised = typeof format === "string" && [...format.matchAll(CONVERSION)].some((m) => LOCALE_FORMATS[m[4] ?? ""]);
+    if (!localised) return builtin.call(this, value, format, ...rest);
+    const wall: unknown = builtin.call(this, value, "%Y %m %d %H %M %S", ...rest);
+    const parts = typeof wall === "string" ? wall.split(" ").map(Number) : [];
+    // Not a date: the filter gives it back as it came.
+    if (parts.length !== 6 || parts.some((n) => !Number.isInteger(n))) return builtin.call(this, value, format, ...rest);
+    const [year, month, day, hours, minutes, seconds] = parts as [number, number, number, number, number, number];
+    const time = new Date(0);
+    time.setUTCFullYear(year, month - 1, day);
+    time.setUTCHours(hours, minutes, seconds);
+    const written = format.replace(CONVERSION, (whole, _flags, _width, _modifier, conversion: string) => {
+      const options = LOCALE_FORMATS[conversion];
+      return options ? formatOf(conversion, options).format(time).replaceAll("%", "%%") : whole;
+    });
+    return builtin.call(this, value, written, ...rest);
+  };
 }
 
 /**

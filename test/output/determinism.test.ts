@@ -69,16 +69,23 @@ describe("builds are reproducible", () => {
     const root = await tempProject({
       config,
       articles: { "automne.md": article("title: Automne\ndate: 2026-10-14T09:00:00Z", "Un paragraphe.") },
-      templates: { "site/article.liquid": template.replace("</time>", '</time> <span class="named">{{ article.published | date: "%A %B" }}</span>') },
+      templates: {
+        "site/article.liquid": template.replace(
+          "</time>",
+          '</time> <span class="named">{{ article.published | date: "%A %B" }} | {{ article.published | date: "%c" }} | {{ article.published | date: "%x, %X %%c" }} | {{ article.published | date: "%X", "Asia/Tokyo" }}</span>',
+        ),
+      },
     });
     const cli = join(REPO, "bin/presswork.js");
     const named = (locale: string, zone: string, out: string) => {
       execFileSync(process.execPath, [cli, "build", "--now", "2026-11-29T12:00:00Z", "--no-cache", "--out", out], { cwd: root, encoding: "utf8", env: { ...process.env, GITHUB_ACTIONS: "", LANG: locale, LC_ALL: locale, TZ: zone } });
       return readFile(join(root, out, "articles/automne/index.html"), "utf8").then((page) => /<span class="named">([^<]*)<\/span>/.exec(page)?.[1]);
     };
-    // 09:00 UTC is 10:00 in the site's London, and still the day before in Honolulu.
-    expect(await named("de_DE.UTF-8", "Pacific/Honolulu", "de")).toBe("mercredi octobre");
-    expect(await named("C.UTF-8", "UTC", "c")).toBe("mercredi octobre");
+    // 09:00 UTC is 10:00 in the site's London, and still the day before in Honolulu; Tokyo's time when the filter is given it.
+    // %c, %x and %X are the locale's own forms (LiquidJS writes them as the machine's: 14.10.2026, 10:00:00 under German).
+    const french = "mercredi octobre | 14/10/2026 10:00:00 | 14/10/2026, 10:00:00 %c | 18:00:00";
+    expect(await named("de_DE.UTF-8", "Pacific/Honolulu", "de")).toBe(french);
+    expect(await named("C.UTF-8", "UTC", "c")).toBe(french);
   });
 
   it("rebuilds only what changed: an edited article shows up, cached ones stay the same", async () => {
