@@ -12,19 +12,23 @@ export interface CachedRender {
 }
 
 /**
- * A rendered body without its HTML, with its messages and where its HTML
- * lies in the packs: one record of the index. The record in the pack is the
- * web HTML, the feed's and, when it differs from the feed's (the body has
- * images), the email's, one after the other as UTF-8; `split` holds the
- * byte lengths of the first two, so each is read alone, without the others
- * and without decoding anything but its text.
+ * A rendered body without its HTML and ids, with its messages and where
+ * those lie in the packs: one record of the index. The record in the pack
+ * is the web HTML, the feed's, the email's when it differs from the feed's
+ * (the body has images), and the ids as JSON, one after the other as
+ * UTF-8; `split` holds the byte lengths of the first three (the email's 0
+ * when it is the feed's), so each is read alone, without the others and
+ * without decoding anything but its text.
  */
 interface IndexEntry {
-  body: Omit<RenderedBody, "html">;
+  body: Omit<RenderedBody, "html" | "ids">;
   messages: StoredMessage[];
   html: Place;
-  split: [web: number, feed: number];
+  split: [web: number, feed: number, email: number];
 }
+
+/** The parts of a record in the packs, in their order there. */
+type Part = "web" | "feed" | "email" | "ids";
 
 const INDEX = "bodies/index.journal";
 /** The digest of the link targets the renders were last checked against. */
@@ -82,10 +86,10 @@ export class RenderCache {
 
   /** Stores a render: its HTML is appended to the packs now. Returns the body to use from here on, which reads its HTML from there. */
   put(key: string, render: CachedRender): RenderedBody {
-    const { html, ...body } = render.body;
-    const split: IndexEntry["split"] = [Buffer.byteLength(html.web), Buffer.byteLength(html.feed)];
-    const record = html.email === html.feed ? html.web + html.feed : html.web + html.feed + html.email;
-    const entry: IndexEntry = { body, messages: render.messages, html: this.packs.append(record), split };
+    const { html, ids, ...body } = render.body;
+    const email = html.email === html.feed ? "" : html.email;
+    const split: IndexEntry["split"] = [Buffer.byteLength(html.web), Buffer.byteLength(html.feed), Buffer.byteLength(email)];
+    const entry: IndexEntry = { body, messages: render.messages, html: this.packs.append(html.web + html.feed + email + JSON.stringify(ids)), split };
     this.index.keep(key, entry);
     return this.lazy(key, entry);
   }
@@ -109,50 +113,64 @@ export class RenderCache {
   }
 
   /**
-   * The body of `entry` with an `html` whose web, feed and email HTML are
-   * each read from the packs on each use: where the index says, as
-   * compaction may move it.
+   * The body of `entry` with an `html` whose web, feed and email HTML, and
+   * `ids`, are each read from the packs on each use: where the index says,
+   * as compaction may move it.
    */
   private lazy(key: string, entry: IndexEntry): RenderedBody {
     const { packs, index, store } = this;
-    const part = (which: 0 | 1 | 2): string => {
+    const lost = () => new PressworkError("render-cache", `the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
+    const part = (which: Part): string => {
       const [generation, offset, length] = (index.kept(key) ?? entry).html;
-      const [web, feed] = entry.split;
-      const email = length - web - feed;
-      const [start, bytes] = which === 0 ? [0, web] : which === 1 || email === 0 ? [web, feed] : [web + feed, email];
-      const text = email >= 0 ? packs.read([generation, offset + start, bytes]) : undefined;
-      if (text === undefined) throw new PressworkError("render-cache", `the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
+      const [web, feed, email] = entry.split;
+      const ids = length - web - feed - email;
+      const [start, bytes] = which === "web" ? [0, web] : which === "feed" || (which === "email" && email === 0) ? [web, feed] : which === "email" ? [web + feed, email] : [web + feed + email, ids];
+      const text = ids >= 0 ? packs.read([generation, offset + start, bytes]) : undefined;
+      if (text === undefined) throw lost();
       return text;
     };
-    return new StoredBody(entry.body, part) as unknown as RenderedBody;
+    const ids = (): string[] => {
+      try {
+        return JSON.parse(part("ids")) as string[];
+      } catch (error) {
+        throw error instanceof PressworkError ? error : lost();
+      }
+    };
+    return new StoredBody(entry.body, part, ids) as unknown as RenderedBody;
   }
 }
 
 /**
- * A body as the index holds it, with its HTML read by `part` each time it
- * is asked for. `html` is its class's getter, not a property of each body:
- * thousands are made on every rebuild.
+ * A body as the index holds it, with its HTML and ids read from the packs
+ * each time they are asked for. `html` and `ids` are its class's getters,
+ * not properties of each body: thousands are made on every rebuild.
  */
 class StoredBody {
-  readonly #part: (which: 0 | 1 | 2) => string;
+  readonly #part: (which: Part) => string;
+  readonly #ids: () => string[];
 
-  constructor(fields: IndexEntry["body"], part: (which: 0 | 1 | 2) => string) {
+  constructor(fields: IndexEntry["body"], part: (which: Part) => string, ids: () => string[]) {
     Object.assign(this, fields);
     this.#part = part;
+    this.#ids = ids;
   }
 
   get html(): ArticleHtml {
     const part = this.#part;
     return {
       get web() {
-        return part(0);
+        return part("web");
       },
       get feed() {
-        return part(1);
+        return part("feed");
       },
       get email() {
-        return part(2);
+        return part("email");
       },
     };
+  }
+
+  get ids(): string[] {
+    return this.#ids();
   }
 }

@@ -2,7 +2,7 @@ import type { Element, Root } from "hast";
 import type { VFile } from "vfile";
 import { digest } from "../cache/key.js";
 import type { BodyStats } from "./excerpt.js";
-import { ID_PREFIX, rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
+import { elementIds, ID_PREFIX, rebaseUrls, resolveLocalUrls, type LocalLinks, type Resolver } from "./links.js";
 import { pointContents } from "./key-points.js";
 import { escapeText } from "../xml/escape.js";
 import { articleProcessor } from "./processor.js";
@@ -38,6 +38,8 @@ export interface RenderedBody extends BodyStats, LocalLinks {
   keyPointsHtml?: PointsHtml;
   /** Bytes of the feed's HTML, recorded at render so that capping a feed item needs not read it. */
   feedBytes?: number;
+  /** The ids of the web HTML's elements and the names of its `<a name>` anchors: the parts a link to the article can name. */
+  ids: string[];
 }
 
 /** Where the article lives, for resolving its links. */
@@ -83,6 +85,8 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     }
   });
   tree.children.splice(tree.children.length - lifted.length);
+  // Without the Quick Reads, as the web HTML is serialised.
+  const ids = [...elementIds(tree)];
   const sizes = images.map((img) => [img.properties["width"], img.properties["height"]] as const);
   const pointNodes = items.map((item) => item && pointContents(item));
   const points: PointsHtml = { web: [], feed: [], email: [] };
@@ -110,7 +114,7 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
   if (images.length === 0) points.email = points.feed;
   const { stats, keyPoints } = file.data;
   const shown = stats ?? { excerpt: "", wordCount: 0, readingMinutes: 1 };
-  const body: RenderedBody = { ...shown, ...links, html, digest: digest(html.web, html.feed, html.email), statsDigest: digest(shown.excerpt, shown.readingMinutes, keyPoints ?? null, points), feedBytes: Buffer.byteLength(feed) };
+  const body: RenderedBody = { ...shown, ...links, html, digest: digest(html.web, html.feed, html.email), statsDigest: digest(shown.excerpt, shown.readingMinutes, keyPoints ?? null, points), feedBytes: Buffer.byteLength(feed), ids };
   if (keyPoints) {
     // An empty item is no point; its HTML goes with it.
     const kept = keyPoints.flatMap((point, i) => (point === "" ? [] : [i]));

@@ -233,7 +233,7 @@ async function renderBodies(
   cache.save();
   const withBodies = wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody }));
   // The ids the site's templates give a page are read only when some link names a part.
-  await checkArticleFragments(withBodies, () => siteTemplateIds(join(options.root, SITE_TEMPLATES)));
+  checkArticleFragments(withBodies, () => siteTemplateIds(join(options.root, SITE_TEMPLATES)));
   // Problems only the rendered body shows (placeholder text left in, a body too large for a feed item).
   reviewArticles(withBodies, options.now, { fullContent: config.feeds.fullContent, itemMax: ITEM_CONTENT_MAX });
   const articles = wanted

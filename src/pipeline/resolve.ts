@@ -3,7 +3,6 @@ import { join, posix } from "node:path";
 import { digest } from "../cache/key.js";
 import type { ArticleMeta } from "../content/article.js";
 import { fileFor, paths, withinArticleFolder } from "../content/paths.js";
-import type { Root } from "hast";
 import type { VFile } from "vfile";
 import { fileWarning } from "../errors/rules.js";
 import { elementIds, ID_PREFIX, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
@@ -123,13 +122,13 @@ type PartLinks = Pick<RenderedBody, "fragments" | "resolved">;
  * page has: a footnote's or an anchor's carries the sanitiser's prefix
  * there, which only links within a body are pointed at. Run on every
  * build, on cached bodies too, as a link breaks when the heading it names
- * changes. `pageIds` gives the ids the site's templates put on every page,
+ * changes: against the ids each body's render recorded, so no HTML is
+ * parsed. `pageIds` gives the ids the site's templates put on every page,
  * asked for only when some link names a part.
  */
-export async function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: () => ReadonlySet<string>): Promise<void> {
+export function checkArticleFragments(articles: ReadonlyArray<{ meta: { slug: string; source: { file: VFile } }; body: RenderedBody }>, pageIds: () => ReadonlySet<string>): void {
   if (!articles.some(({ body }) => body.fragments?.length)) return;
-  const parse = await htmlParser();
-  const idsOf = articlePageIds(articles.map(({ meta, body }) => ({ slug: meta.slug, body })), pageIds(), parse);
+  const idsOf = articlePageIds(articles.map(({ meta, body }) => ({ slug: meta.slug, body })), pageIds());
   for (const { meta, body } of articles) warnMissingParts(meta.source.file, body, () => idsOf(paths.article(meta.slug)) ?? new Set(), idsOf);
 }
 
@@ -141,19 +140,14 @@ export async function checkArticleFragments(articles: ReadonlyArray<{ meta: { sl
  */
 export async function checkNoteFragments(file: VFile, note: PartLinks & { web: string }, articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: () => ReadonlySet<string>): Promise<void> {
   if (!note.fragments?.length) return;
-  const parse = await htmlParser();
   const ids = pageIds();
-  warnMissingParts(file, note, () => new Set([...ids, ...elementIds(parse(note.web))]), articlePageIds(articles, ids, parse));
+  // The note's own ids, read from its HTML only for a link to a part of the note.
+  const own = note.fragments.some(([url]) => url.startsWith("#")) ? elementIds((await import("hast-util-from-html")).fromHtml(note.web, { fragment: true })) : [];
+  warnMissingParts(file, note, () => new Set([...ids, ...own]), articlePageIds(articles, ids));
 }
 
-/** A parser of HTML fragments, loaded only when some link names a part: most builds have none to check. */
-async function htmlParser(): Promise<(html: string) => Root> {
-  const { fromHtml } = await import("hast-util-from-html");
-  return (html) => fromHtml(html, { fragment: true });
-}
-
-/** The ids of each article's page by its site path (`articles/x/`): its template's and its body's, read from the body when first asked for. */
-function articlePageIds(articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>, parse: (html: string) => Root): (page: string) => ReadonlySet<string> | undefined {
+/** The ids of each article's page by its site path (`articles/x/`): its template's and its body's, as its render recorded them, gathered when first asked for. */
+function articlePageIds(articles: ReadonlyArray<{ slug: string; body: RenderedBody }>, pageIds: ReadonlySet<string>): (page: string) => ReadonlySet<string> | undefined {
   const bodies = new Map(articles.map(({ slug, body }) => [paths.article(slug), body]));
   const read = new Map<string, Set<string>>();
   return (page) => {
@@ -161,7 +155,7 @@ function articlePageIds(articles: ReadonlyArray<{ slug: string; body: RenderedBo
     if (!body) return undefined;
     let ids = read.get(page);
     if (!ids) {
-      ids = new Set([...pageIds, ...elementIds(parse(body.html.web))]);
+      ids = new Set([...pageIds, ...body.ids]);
       read.set(page, ids);
     }
     return ids;

@@ -73,7 +73,7 @@ describe("the packs of rendered bodies", () => {
 describe("the render cache over its packs", () => {
   const body = (i: number): RenderedBody => {
     const text = `<p>${i}</p>${"y".repeat(64 * 1024)}`;
-    return { excerpt: `${i}`, wordCount: 1, readingMinutes: 1, assets: [], resolved: [], html: { web: text, feed: text, email: text }, digest: `d${i}`, statsDigest: `s${i}` };
+    return { excerpt: `${i}`, wordCount: 1, readingMinutes: 1, assets: [], resolved: [], html: { web: text, feed: text, email: text }, digest: `d${i}`, statsDigest: `s${i}`, ids: [`part-${i}`, "café"] };
   };
 
   /** A run over the render cache in `dir`: what `run` gives back, with the store closed after. */
@@ -128,18 +128,23 @@ describe("the render cache over its packs", () => {
     expect(new RenderCache(CacheStore.open(undefined)).get("k")).toBeUndefined();
   });
 
-  it("gives back each body's web, feed and email HTML, whether or not the email's is the feed's", () => {
+  it("gives back each body's web, feed and email HTML, whether or not the email's is the feed's, and its ids", () => {
     const dir = folder();
     const plain = body(1);
     const withImage: RenderedBody = { ...body(2), html: { web: '<img src="a.png" loading="lazy">', feed: '<img src="https://x.example/a.png">', email: '<img src="https://x.example/a.png" width="600">' } };
+    const noIds: RenderedBody = { ...body(3), ids: [] };
     run(dir, (first) => {
       first.put("plain", { body: plain, messages: [] });
       first.put("image", { body: withImage, messages: [] });
+      first.put("no ids", { body: noIds, messages: [] });
       first.save();
     });
     run(dir, (second) => {
       expect(second.get("plain")?.body.html).toEqual(plain.html);
       expect(second.get("image")?.body.html).toEqual(withImage.html);
+      expect(second.get("image")?.body.ids).toEqual(["part-2", "café"]);
+      expect(second.get("no ids")?.body.ids).toEqual([]);
+      expect(second.get("no ids")?.body.html.email).toBe(noIds.html.email);
     });
   });
 });

@@ -30,26 +30,29 @@ async function loadedPackages(args: string[], root: string): Promise<Set<string>
 }
 
 describe("what a rebuild loads", () => {
-  it("is none of the Markdown pipeline, the HTML parser, the YAML parser or the schema library when nothing changed, and the Markdown pipeline alone after a body edit", { timeout: 120_000 }, async () => {
+  it("is none of the Markdown pipeline, the HTML parser, the YAML parser or the schema library when nothing changed, and the Markdown pipeline alone after a body edit, with a link to a part of another article", { timeout: 120_000 }, async () => {
     // A site without a newsletter: an edited article in the next issue would also compile the issue, which parses HTML.
     const config = (await readFile(join(REPO, "presswork.config.yaml"), "utf8")).replace(/^newsletter:\n(?: .*\n|\n)*/m, "");
     expect(config).not.toContain("newsletter:");
     const root = await tempProject({
       config,
       articles: {
-        "first.md": article(`title: First\ndate: 2026-11-20T09:00:00Z\ntags: [Chips]`, "An opening paragraph.\n\n```js\nconst answer = 42;\n```"),
-        "second.md": article(`title: Second\ndate: 2026-11-21T09:00:00Z\ntags: [Chips]`, "Another paragraph, linking [the first](first.md)."),
+        "first.md": article(`title: First\ndate: 2026-11-20T09:00:00Z\ntags: [Chips]`, "An opening paragraph.\n\n## A part\n\n```js\nconst answer = 42;\n```"),
+        "second.md": article(`title: Second\ndate: 2026-11-21T09:00:00Z\ntags: [Chips]`, "Another paragraph, linking [a part of the first](first.md#a-part)."),
       },
     });
     const build = ["build", "--now", NOW.toISOString()];
-    expect(runCli(build, root).code).toBe(0);
+    const first = runCli(build, root);
+    expect(first.code).toBe(0);
+    // The link to a part is checked on every build, against the ids each body's render recorded: no HTML is parsed for it.
+    expect(first.stderr).not.toContain("a-part");
 
     const unchanged = await loadedPackages(build, root);
     // The bundle holds them (each package's code would show), and a first build loads them.
     expect(unchanged.size, "the loaded modules name the packages they hold").toBeGreaterThan(0);
     for (const name of ["micromark", "highlight.js", "unified", "parse5", "yaml", "zod"]) expect(unchanged, `a build with nothing changed loads ${name}`).not.toContain(name);
 
-    await writeFile(join(root, "articles/second.md"), article(`title: Second\ndate: 2026-11-21T09:00:00Z\ntags: [Chips]`, "Another paragraph, edited, linking [the first](first.md)."));
+    await writeFile(join(root, "articles/second.md"), article(`title: Second\ndate: 2026-11-21T09:00:00Z\ntags: [Chips]`, "Another paragraph, edited, linking [a part of the first](first.md#a-part)."));
     const edited = await loadedPackages(build, root);
     for (const name of ["micromark", "highlight.js"]) expect(edited, `a body edit renders with ${name}`).toContain(name);
     for (const name of ["parse5", "yaml", "zod"]) expect(edited, `a body edit with the front matter unchanged loads ${name}`).not.toContain(name);
