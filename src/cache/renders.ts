@@ -119,7 +119,7 @@ export class RenderCache {
    */
   private lazy(key: string, entry: IndexEntry): RenderedBody {
     const { packs, index, store } = this;
-    const lost = () => new PressworkError("render-cache", `the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
+    const lost = (): PressworkError => new PressworkError("render-cache", `the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
     const part = (which: Part): string => {
       const [generation, offset, length] = (index.kept(key) ?? entry).html;
       const [web, feed, email] = entry.split;
@@ -130,10 +130,11 @@ export class RenderCache {
       return text;
     };
     const ids = (): string[] => {
+      const text = part("ids");
       try {
-        return JSON.parse(part("ids")) as string[];
-      } catch (error) {
-        throw error instanceof PressworkError ? error : lost();
+        return JSON.parse(text) as string[];
+      } catch {
+        throw lost();
       }
     };
     return new StoredBody(entry.body, part, ids) as unknown as RenderedBody;
