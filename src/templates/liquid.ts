@@ -1,5 +1,6 @@
 import { Liquid, type FilterImplOptions } from "liquidjs";
 import { VFile } from "vfile";
+import { dateFormat, dateLocale } from "../content/dates.js";
 import { contentError, type PressworkError } from "../errors/error.js";
 import { fileError } from "../errors/rules.js";
 
@@ -34,7 +35,7 @@ export function templateEngine(sources: TemplateSources, site: DateSetting, plai
     cache: true,
   });
   const builtin = engine.filters.date;
-  if (builtin) engine.registerFilter("date", inLanguage(typeof builtin === "function" ? builtin : builtin.handler, site.language));
+  if (builtin) engine.registerFilter("date", inLanguage(typeof builtin === "function" ? builtin : builtin.handler, site));
   return engine;
 }
 
@@ -53,35 +54,28 @@ const CONVERSION = /%([-_0^#:]+)?(\d+)?([EO])?(.)/g;
 
 /**
  * Liquid's `date` filter, but for `%c`, `%x` and `%X`, which LiquidJS writes
- * with the machine's locale: those are written in `language`, for the
- * wall-clock time Liquid shows (in the site's time zone, or the one the
- * filter is given), and handed to it as text. Their flags and widths are
- * not applied.
+ * with the machine's locale: those are written as the site writes dates
+ * (see dateLocale: day first for English outside the countries that put the
+ * month first), for the wall-clock time Liquid shows (in the site's time
+ * zone, or the one the filter is given), and handed to it as text. Their
+ * flags and widths are not applied.
  */
-function inLanguage(builtin: FilterHandler, language: string): FilterHandler {
-  const formats = new Map<string, Intl.DateTimeFormat>();
-  const formatOf = (conversion: string, options: Intl.DateTimeFormatOptions) => {
-    let format = formats.get(conversion);
-    if (!format) {
-      format = new Intl.DateTimeFormat(language, { ...options, timeZone: "UTC" });
-      formats.set(conversion, format);
-    }
-    return format;
-  };
+function inLanguage(builtin: FilterHandler, site: DateSetting): FilterHandler {
   return function (this: ThisParameterType<FilterHandler>, value: unknown, format?: unknown, ...rest: unknown[]) {
     const localised = typeof format === "string" && [...format.matchAll(CONVERSION)].some((m) => LOCALE_FORMATS[m[4] ?? ""]);
     if (!localised) return builtin.call(this, value, format, ...rest);
     const wall: unknown = builtin.call(this, value, "%Y %m %d %H %M %S", ...rest);
     const parts = typeof wall === "string" ? wall.split(" ").map(Number) : [];
-    // Not a date: the filter gives it back as it came.
-    if (parts.length !== 6 || parts.some((n) => !Number.isInteger(n))) return builtin.call(this, value, format, ...rest);
     const [year, month, day, hours, minutes, seconds] = parts as [number, number, number, number, number, number];
     const time = new Date(0);
     time.setUTCFullYear(year, month - 1, day);
     time.setUTCHours(hours, minutes, seconds);
+    // Not a date (the filter gives it back as it came), or one beyond what a Date holds.
+    if (parts.length !== 6 || parts.some((n) => !Number.isInteger(n)) || Number.isNaN(time.getTime())) return builtin.call(this, value, format, ...rest);
+    const locale = dateLocale(site.language, site.timezone);
     const written = format.replace(CONVERSION, (whole, _flags, _width, _modifier, conversion: string) => {
       const options = LOCALE_FORMATS[conversion];
-      return options ? formatOf(conversion, options).format(time).replaceAll("%", "%%") : whole;
+      return options ? dateFormat(locale, { ...options, timeZone: "UTC" }).format(time).replaceAll("%", "%%") : whole;
     });
     return builtin.call(this, value, written, ...rest);
   };

@@ -10,6 +10,9 @@ describe("Liquid's date filter", () => {
   it("writes %c, %x and %X in the site's language, at the site's wall-clock time", () => {
     expect(render('{{ when | date: "%c" }}', "fr", "Europe/Paris")).toBe("14/10/2026 11:00:00");
     expect(render('{{ when | date: "%x" }}', "en", "UTC")).toBe("10/14/2026");
+    // English as the site writes its dates: the day first but where the month comes first (see dateLocale).
+    expect(render('{{ when | date: "%x" }}', "en", "Europe/London")).toBe("14/10/2026");
+    expect(render('{{ when | date: "%x" }}', "en", "America/Toronto")).toBe("10/14/2026");
     expect(render('{{ when | date: "%X" }}', "en", "America/New_York")).toBe("5:00:00 AM");
     expect(render('{{ when | date: "%x" }}', "de", "Pacific/Kiritimati")).toBe("14.10.2026");
     expect(render('{{ when | date: "%x" }}', "de", "Pacific/Honolulu")).toBe("13.10.2026");
@@ -23,5 +26,7 @@ describe("Liquid's date filter", () => {
   it("gives back what is not a date, as Liquid does", () => {
     expect(render('{{ when | date: "%c" }}', "fr", "Europe/Paris", "not a date")).toBe("not a date");
     expect(render('{{ when | date: "%c" }}', "fr", "Europe/Paris", "")).toBe("");
+    // Six numbers, as the wall clock would read, but no date.
+    expect(render('{{ when | date: "%c" }}', "fr", "Europe/Paris", "99999999 1 1 0 0 0")).toBe("99999999 1 1 0 0 0");
   });
 });
