@@ -85,8 +85,8 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     }
   });
   tree.children.splice(tree.children.length - lifted.length);
-  // Without the Quick Reads, as the web HTML is serialised.
-  const ids = [...elementIds(tree)];
+  // Without the Quick Reads, as the web HTML is serialised; as a browser reads them back (it reads a carriage return as a line feed).
+  const ids = [...elementIds(tree)].map((id) => id.replace(/\r\n?/g, "\n"));
   const sizes = images.map((img) => [img.properties["width"], img.properties["height"]] as const);
   const pointNodes = items.map((item) => item && pointContents(item));
   const points: PointsHtml = { web: [], feed: [], email: [] };

@@ -101,6 +101,7 @@ describe("the render cache over its packs", () => {
     expect(got.map((entry) => entry?.body.html.web.slice(0, 8))).toEqual(["<p>0</p>y", "<p>1</p>y", "<p>2</p>y"].map((s) => s.slice(0, 8)));
     run(dir, (third) => {
       expect(third.get("k2")?.body.html.email).toBe(body(2).html.email);
+      expect(third.get("k2")?.body.ids).toEqual(body(2).ids);
       expect(third.get("k3")).toBeUndefined();
     });
   });
