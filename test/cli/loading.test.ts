@@ -9,8 +9,8 @@ import { article, NOW, removeProjects, REPO, tempProject } from "../helpers/proj
 const dirs: string[] = [];
 afterAll(() => Promise.all([removeProjects(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))]));
 
-/** The packages whose code is in the bundle's modules that `presswork` loaded, by the path comments the bundler leaves. */
-async function loadedPackages(args: string[], root: string): Promise<Set<string>> {
+/** The packages whose code is in the bundle's modules that `presswork` loaded, by the path comments the bundler leaves, and what it wrote to stderr. */
+async function loadedPackages(args: string[], root: string): Promise<Set<string> & { stderr: string }> {
   const dir = await mkdtemp(join(tmpdir(), "presswork-loading-"));
   dirs.push(dir);
   const log = join(dir, "loaded.txt");
@@ -20,7 +20,7 @@ async function loadedPackages(args: string[], root: string): Promise<Set<string>
   await writeFile(log, "");
   const result = runCli(args, root, { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, "register.mjs")).href}` });
   expect(result.code, result.stderr).toBe(0);
-  const packages = new Set<string>();
+  const packages = Object.assign(new Set<string>(), { stderr: result.stderr });
   for (const url of new Set((await readFile(log, "utf8")).split("\n").filter(Boolean))) {
     const text = await readFile(new URL(url), "utf8");
     // The comment holds the module's path as the bundler found it (node_modules/x/…, or a path to a node_modules elsewhere): the package is what follows its last node_modules/.
@@ -51,10 +51,13 @@ describe("what a rebuild loads", () => {
     // The bundle holds them (each package's code would show), and a first build loads them.
     expect(unchanged.size, "the loaded modules name the packages they hold").toBeGreaterThan(0);
     for (const name of ["micromark", "highlight.js", "unified", "parse5", "yaml", "zod"]) expect(unchanged, `a build with nothing changed loads ${name}`).not.toContain(name);
+    // The cached bodies' ids are read back: the part is found.
+    expect(unchanged.stderr).not.toContain("a-part");
 
     await writeFile(join(root, "articles/second.md"), article(`title: Second\ndate: 2026-11-21T09:00:00Z\ntags: [Chips]`, "Another paragraph, edited, linking [a part of the first](first.md#a-part)."));
     const edited = await loadedPackages(build, root);
     for (const name of ["micromark", "highlight.js"]) expect(edited, `a body edit renders with ${name}`).toContain(name);
     for (const name of ["parse5", "yaml", "zod"]) expect(edited, `a body edit with the front matter unchanged loads ${name}`).not.toContain(name);
+    expect(edited.stderr).not.toContain("a-part");
   });
 });
