@@ -41,6 +41,13 @@ interface Compiled {
   text: string;
 }
 
+/**
+ * MJML's HTML by the MJML it was compiled from, for the life of the
+ * process: a service started again in the same process (as a test suite
+ * starts many) needs not load MJML again for the same mail.
+ */
+const compiledMjml = new Map<string, Promise<string>>();
+
 const PLACEHOLDERS = { confirm_url: "%%confirm_url%%", unsubscribe_url: "%%unsubscribe_url%%", name: "%%name%%" } as const;
 const PLACEHOLDER = /%%(confirm_url|unsubscribe_url|name)%%/g;
 
@@ -132,7 +139,14 @@ export class ServiceMail {
     const mjml = renderTemplate(templateEngine(this.templates, this.config.site), EMAIL_TEMPLATES, name, scope, this.templates);
     let html: string;
     try {
-      html = await this.thread.toHtml(mjml);
+      let made = compiledMjml.get(mjml);
+      if (!made) {
+        made = this.thread.toHtml(mjml);
+        compiledMjml.set(mjml, made);
+        // A failure is the template's own, and is reported by each service that starts with it; it is not kept.
+        made.catch(() => compiledMjml.delete(mjml));
+      }
+      html = await made;
     } catch (error) {
       // MJML's thread names the issue's template; this one is the service's.
       if (isPressworkError(error, "content")) throw contentError(problem(`${EMAIL_TEMPLATES}/${name}.liquid`, error.message));
