@@ -183,8 +183,8 @@ function isArticle(path: string): boolean {
   return path.endsWith(".md") && !setAside(path);
 }
 
-/** Whether a file's name, or a folder's on its way, starts with `_`: the editor's own, never an article. */
-function setAside(path: string): boolean {
+/** Whether a file's name, or a folder's on its way under `articles/`, starts with `_`: the editor's own, never an article. */
+export function setAside(path: string): boolean {
   // Every path starts with articles/: a name on it starts with _ where "/_" is.
   return path.includes("/_");
 }

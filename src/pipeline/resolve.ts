@@ -3,6 +3,7 @@ import { join, posix } from "node:path";
 import { digest } from "../cache/key.js";
 import type { ArticleMeta } from "../content/article.js";
 import { fileFor, paths, withinArticleFolder } from "../content/paths.js";
+import { setAside } from "../content/read.js";
 import type { VFile } from "vfile";
 import { fileWarning } from "../errors/rules.js";
 import { elementIds, ID_PREFIX, missingPart, shownUrl, splitLocalUrl, type Resolution, type Resolver } from "../markdown/links.js";
@@ -88,8 +89,8 @@ export function makeResolver(articles: readonly LinkTarget[], assets: ReadonlySe
     }
     if (path.endsWith(".md")) {
       // A file under a folder such as _drafts/ is there, and no article (see readContent).
-      const setAside = path.split("/").some((part) => part.startsWith("_")) ? ": a file or folder whose name starts with _ holds no article" : "";
-      return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path) || setAside}` };
+      const aside = setAside(path) ? ": a file or folder whose name starts with _ holds no article" : "";
+      return { kind: "error", reason: `links to ${url}, but there is no article ${path}${elsewhere(from, path) || aside}` };
     }
     const owner = bySource.get(from);
     if (!assets.has(path) || !owner) {
