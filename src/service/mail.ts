@@ -143,7 +143,7 @@ export class ServiceMail {
       if (!made) {
         made = this.thread.toHtml(mjml);
         compiledMjml.set(mjml, made);
-        // A failure is the template's own, and is reported by each service that starts with it; it is not kept.
+        // A failure is not kept: a thread that died says nothing of the text, and the next service tries again.
         made.catch(() => compiledMjml.delete(mjml));
       }
       html = await made;
