@@ -100,8 +100,10 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
     await chmod(join(remote, "hooks/pre-receive"), 0o755);
     const editor = join(base, "editor");
     await mkdir(editor);
+    // The newsletter's repository: the workflows, the content, the config and the package that runs them (npm ci
+    // links its build), without Presswork's sources, tests and benchmarks, which no job reads.
     for (const path of git(REPO, "ls-files").split("\n")) {
-      if (path.startsWith("newsletter/ledger/")) continue;
+      if (path.startsWith("newsletter/ledger/") || /^(src|test|bench|scripts)\//.test(path)) continue;
       await mkdir(dirname(join(editor, path)), { recursive: true });
       await cp(join(REPO, path), join(editor, path));
     }
