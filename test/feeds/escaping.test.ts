@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseFeed } from "@rowanmanning/feed-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
-import { jsonFeedErrors, rawItemContents, xmllint } from "../helpers/feeds.js";
+import { jsonFeedErrors, rawItemContents, xmllintAll } from "../helpers/feeds.js";
 import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 
 const title = 'AT&T\'s <b>bold</b> "quotes" ]]> and ]]> again & \u0001bell \\u0007';
@@ -44,11 +44,10 @@ describe("feeds of an article full of XML hazards", () => {
   });
 
   it("are valid XML in every file, site-wide and per tag", async () => {
-    for (const prefix of ["", "tags/r-and-d/", "tags/script/", "tags/say-hi/", "tags/c-plus-plus/", "tags/ab/"]) {
-      expect(await xmllint(await read(`${prefix}feed.xml`)), prefix).toEqual([]);
-      expect(await xmllint(await read(`${prefix}atom.xml`), "atom"), prefix).toEqual([]);
-      expect(jsonFeedErrors(await read(`${prefix}feed.json`)), prefix).toEqual([]);
-    }
+    const prefixes = ["", "tags/r-and-d/", "tags/script/", "tags/say-hi/", "tags/c-plus-plus/", "tags/ab/"];
+    for (const prefix of prefixes) expect(jsonFeedErrors(await read(`${prefix}feed.json`)), prefix).toEqual([]);
+    expect(await xmllintAll(await Promise.all(prefixes.map(async (prefix) => [`${prefix}feed.xml`, await read(`${prefix}feed.xml`)] as const)))).toEqual([]);
+    expect(await xmllintAll(await Promise.all(prefixes.map(async (prefix) => [`${prefix}atom.xml`, await read(`${prefix}atom.xml`)] as const)), "atom")).toEqual([]);
   });
 
   it("give back the exact title, tags and author names, less the forbidden control characters", async () => {
