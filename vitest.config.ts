@@ -59,8 +59,8 @@ class LongestFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // One compile of lib/ and one PostgreSQL cluster for the whole run, not one per file.
-    globalSetup: ["test/setup/compile.ts", "test/setup/postgres.ts"],
+    // One compile of lib/, one PostgreSQL cluster and one build of the samples for the whole run, not one per file.
+    globalSetup: ["test/setup/compile.ts", "test/setup/postgres.ts", "test/setup/samples-cache.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -22,7 +22,7 @@ for (const backend of await backends("send from the database tests")) {
   describe(`presswork send --subscribers db and --subscribers URL on ${backend.name}`, () => {
     it("sends to the database's active subscribers; one click on a sent message's List-Unsubscribe takes the address out of the next send", async () => {
       const port = await freePort();
-      const root = await tempProject({ samples: true });
+      const root = await tempProject({ samples: true, built: true });
       const configPath = join(root, "presswork.config.yaml");
       await writeFile(configPath, (await readFile(configPath, "utf8")).replace("url: https://news.signal-noise.example/unsubscribe?list={list}&token={token}", `url: http://127.0.0.1:${port}/unsubscribe?list={list}&token={token}`));
       // The send keeps its state on a branch of the project's repository.
@@ -65,7 +65,7 @@ for (const backend of await backends("send from the database tests")) {
     });
 
     it("reports the hard bounces it meets back to the list as events, once each; a report the service missed goes again with the next send", async () => {
-      const root = await tempProject({ samples: true });
+      const root = await tempProject({ samples: true, built: true });
       initRepo(root);
       const databaseUrl = await backend.fresh("bounces");
       const store = await openStore({ url: databaseUrl, root });

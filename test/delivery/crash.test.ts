@@ -28,7 +28,7 @@ function seeded(seed: number): () => number {
 
 /** A project in a git repository with `count` subscribers in subs.csv, and the environment that sends it with its state in `backend`. */
 async function setup(backend: StateBackendCase, smtp: TestSmtp, count: number, label: string) {
-  const root = await tempProject({ samples: true });
+  const root = await tempProject({ samples: true, built: true });
   initRepo(root);
   const addresses = Array.from({ length: count }, (_, i) => `reader${i}@example.org`);
   await writeFile(join(root, "subs.csv"), `email\n${addresses.join("\n")}\n`);

@@ -27,7 +27,7 @@ let smtp: TestSmtp;
 
 /** The sample project in a git repository (issues #1 and #2 already sent, to 1,184 and 1,203), fast retries, with or without a bounce address. */
 async function project(bounces: boolean): Promise<string> {
-  const root = await tempProject({ samples: true });
+  const root = await tempProject({ samples: true, built: true });
   const path = join(root, "presswork.config.yaml");
   let text = (await readFile(path, "utf8")).replace("timeoutSeconds: 60", "timeoutSeconds: 5").replace("retryDelaySeconds: 2", "retryDelaySeconds: 0");
   if (bounces) text = text.replace("  postalAddress:", `  bounces: { address: ${BOUNCES.address} }\n  postalAddress:`);

@@ -47,7 +47,7 @@ async function everyoneRefused(code: number, text: string, check: (report: SendR
 
 beforeEach(async () => {
   smtp = await startSmtp();
-  root = await tempProject({ samples: true });
+  root = await tempProject({ samples: true, built: true });
   const path = join(root, "presswork.config.yaml");
   await writeFile(path, (await readFile(path, "utf8")).replace("retryDelaySeconds: 2", "retryDelaySeconds: 0"));
   initRepo(root);

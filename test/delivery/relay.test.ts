@@ -21,7 +21,7 @@ let root: string;
 const closers: Array<() => Promise<void>> = [];
 
 async function project(maxConnections: number): Promise<string> {
-  const dir = await tempProject({ samples: true });
+  const dir = await tempProject({ samples: true, built: true });
   const path = join(dir, "presswork.config.yaml");
   const text = (await readFile(path, "utf8")).replace("maxConnections: 5", `maxConnections: ${maxConnections}`).replace("retryDelaySeconds: 2", "retryDelaySeconds: 0");
   await writeFile(path, text);

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 async function project(): Promise<string> {
-  const root = await tempProject({ samples: true });
+  const root = await tempProject({ samples: true, built: true });
   const path = join(root, "presswork.config.yaml");
   await writeFile(path, (await readFile(path, "utf8")).replace("timeoutSeconds: 60", "timeoutSeconds: 5").replace("retryDelaySeconds: 2", "retryDelaySeconds: 0"));
   await writeFile(join(root, "subs.csv"), "email\nann@example.org\nbob@example.org\n");

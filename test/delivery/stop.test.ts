@@ -20,7 +20,7 @@ const dirs: string[] = [];
 
 beforeEach(async () => {
   smtp = await startSmtp();
-  root = await tempProject({ samples: true });
+  root = await tempProject({ samples: true, built: true });
   initRepo(root);
 });
 afterEach(async () => smtp.close());

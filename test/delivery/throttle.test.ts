@@ -154,7 +154,7 @@ const pauses = (text: string) => text.split("\n").filter((line) => line.includes
 
 beforeEach(async () => {
   relay = await startRelay();
-  root = await tempProject({ samples: true });
+  root = await tempProject({ samples: true, built: true });
   const path = join(root, "presswork.config.yaml");
   // No wait between retries: a send that retries each recipient on its own goes through its tries at once.
   await writeFile(path, (await readFile(path, "utf8")).replace("retryDelaySeconds: 2", "retryDelaySeconds: 0"));

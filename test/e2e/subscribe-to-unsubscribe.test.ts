@@ -52,7 +52,7 @@ afterAll(async () => {
 
 describe("a reader's whole way, in Chromium without JavaScript", () => {
   it("subscribes through the footer of the built site, confirms from the mail, gets an issue, leaves with one click as Gmail does, and the next issue leaves them out", async () => {
-    const root = await tempProject({ samples: true });
+    const root = await tempProject({ samples: true, built: true });
     const servicePort = await freePort();
     const service = `http://127.0.0.1:${servicePort}`;
     const configPath = join(root, "presswork.config.yaml");

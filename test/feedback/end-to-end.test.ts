@@ -43,7 +43,7 @@ afterEach(async () => smtp.close());
 
 /** The sample project in git with a bounce address, a CSV list of five and a SQLite subscriber database. */
 async function project(): Promise<{ root: string; databaseUrl: string }> {
-  const root = await tempProject({ samples: true });
+  const root = await tempProject({ samples: true, built: true });
   const path = join(root, "presswork.config.yaml");
   const text = (await readFile(path, "utf8")).replace("timeoutSeconds: 60", "timeoutSeconds: 5").replace("retryDelaySeconds: 2", "retryDelaySeconds: 0");
   await writeFile(path, text.replace("  postalAddress:", "  bounces: { address: bounces@signal-noise.example }\n  postalAddress:"));

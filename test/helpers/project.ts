@@ -1,6 +1,7 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { inject } from "vitest";
 import { report } from "../../src/cli/report.js";
 import { assemble } from "../../src/pipeline/build.js";
 
@@ -17,6 +18,14 @@ export interface ProjectSpec {
   config?: string;
   /** Copy the sample articles and the newsletter record and notes too. */
   samples?: boolean;
+  /**
+   * With `samples`: start with the cache a build of the samples (their
+   * config, at NOW) left, as a project built before does. Its first command
+   * renders no article again, nor runs MJML on an email it compiled before,
+   * though the test changed the config's delivery settings: for tests of
+   * what comes after a build (a send, a relay), not of a first build.
+   */
+  built?: boolean;
   /** Extra or replaced files under templates/, by path relative to it (site/…, email/…). */
   templates?: Record<string, string>;
   /** Extra or replaced files under newsletter/. */
@@ -33,6 +42,11 @@ export async function tempProject(spec: ProjectSpec = {}): Promise<string> {
   if (spec.samples) {
     await cp(join(REPO, "articles"), join(root, "articles"), { recursive: true });
     await cp(join(REPO, "newsletter"), join(root, "newsletter"), { recursive: true });
+  }
+  if (spec.built) {
+    await cp(inject("samplesCache"), join(root, ".presswork-cache"), { recursive: true });
+    // Kept out of the project's commits, as a repository keeps it.
+    await writeFile(join(root, ".gitignore"), ".presswork-cache/\n");
   }
   for (const [path, data] of Object.entries(spec.articles ?? {})) await put(join(root, "articles", path), data);
   for (const [path, data] of Object.entries(spec.templates ?? {})) await put(join(root, "templates", path), data);
