@@ -100,10 +100,11 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
     await chmod(join(remote, "hooks/pre-receive"), 0o755);
     const editor = join(base, "editor");
     await mkdir(editor);
-    // The newsletter's repository: the workflows, the content, the config and the package that runs them (npm ci
-    // links its build), without Presswork's sources, tests and benchmarks, which no job reads.
+    // The newsletter's repository, made from this one as a template, without Presswork's tests and benchmarks: no
+    // step reads them (the cache key hashes src/, npm ci compiles it), and they are two thirds of its files, which
+    // each of the rehearsal's checkouts would write again.
     for (const path of git(REPO, "ls-files").split("\n")) {
-      if (path.startsWith("newsletter/ledger/") || /^(src|test|bench|scripts)\//.test(path)) continue;
+      if (path.startsWith("newsletter/ledger/") || /^(test|bench)\//.test(path)) continue;
       await mkdir(dirname(join(editor, path)), { recursive: true });
       await cp(join(REPO, path), join(editor, path));
     }
