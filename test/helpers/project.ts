@@ -44,7 +44,9 @@ export async function tempProject(spec: ProjectSpec = {}): Promise<string> {
     await cp(join(REPO, "newsletter"), join(root, "newsletter"), { recursive: true });
   }
   if (spec.built) {
-    await cp(inject("samplesCache"), join(root, ".presswork-cache"), { recursive: true });
+    const cache = inject("samplesCache");
+    if ("reason" in cache) throw new Error(cache.reason);
+    await cp(cache.path, join(root, ".presswork-cache"), { recursive: true });
     // Kept out of the project's commits, as a repository keeps it.
     await writeFile(join(root, ".gitignore"), ".presswork-cache/\n");
   }
