@@ -38,7 +38,10 @@ export interface RenderedBody extends BodyStats, LocalLinks {
   keyPointsHtml?: PointsHtml;
   /** Bytes of the feed's HTML, recorded at render so that capping a feed item needs not read it. */
   feedBytes?: number;
-  /** The ids of the web HTML's elements and the names of its `<a name>` anchors: the parts a link to the article can name. */
+  /**
+   * The ids of the elements of the web HTML and of its Quick Reads points (the site's article template shows them
+   * above the body), and the names of their `<a name>` anchors: the parts a link to the article can name.
+   */
   ids: string[];
 }
 
@@ -85,10 +88,12 @@ export function renderBody(file: VFile, from: string, target: RenderTarget): Ren
     }
   });
   tree.children.splice(tree.children.length - lifted.length);
-  // Without the Quick Reads, as the web HTML is serialised; as a browser reads them back (it reads a carriage return as a line feed).
-  const ids = [...elementIds(tree)].map((id) => id.replace(/\r\n?/g, "\n"));
   const sizes = images.map((img) => [img.properties["width"], img.properties["height"]] as const);
   const pointNodes = items.map((item) => item && pointContents(item));
+  // The body's, and those of the Quick Reads the article page shows above it (an empty point is not shown); as a browser
+  // reads them back (it reads a carriage return as a line feed).
+  const shownPoints = pointNodes.flatMap((nodes, i) => (nodes && file.data.keyPoints?.[i] !== "" ? nodes : []));
+  const ids = [...elementIds({ type: "root", children: [...tree.children, ...shownPoints] })].map((id) => id.replace(/\r\n?/g, "\n"));
   const points: PointsHtml = { web: [], feed: [], email: [] };
   const serialise = (base: string, page: string | undefined, mode: ImageMode) => {
     rebaseUrls(slots, base, page);

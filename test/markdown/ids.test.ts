@@ -9,16 +9,19 @@ async function ids(markdown: string) {
   await prepareFor([markdown]);
   const file = new VFile({ path: "articles/a.md", value: markdown });
   const body = renderBody(file, "articles/a.md", { basePath: "/", siteUrl: "https://news.example/", pageUrl: "https://news.example/articles/a/", bareUrls: true, direction: "ltr", resolve: (_from, url) => ({ kind: "article", sitePath: `articles/${url}/` }) });
-  return { recorded: [...body.ids].sort(), read: [...elementIds(fromHtml(body.html.web, { fragment: true }))].sort() };
+  // The article page shows the Quick Reads' HTML above the body's.
+  const page = [...(body.keyPointsHtml?.web ?? []), body.html.web].join("\n");
+  return { recorded: [...body.ids].sort(), read: [...elementIds(fromHtml(page, { fragment: true }))].sort() };
 }
 
 describe("the ids a body's render records, for links to a part of it", () => {
-  it("are those of its web HTML: headings, footnotes, raw ids and anchors, and not the Quick Reads lifted out of it", async () => {
+  it("are those of its web HTML and of the Quick Reads its page shows: headings, footnotes, raw ids and anchors; not an empty point's", async () => {
     const { recorded, read } = await ids(
       [
         "## Quick Reads",
         "",
         '- A point <span id="in-point">here</span>.',
+        '- <span id="empty-point"></span>',
         "",
         "## The line",
         "",
@@ -30,7 +33,7 @@ describe("the ids a body's render records, for links to a part of it", () => {
       ].join("\n"),
     );
     expect(recorded).toEqual(read);
-    expect(recorded).toEqual(expect.arrayContaining(["the-line", "the-line-1", "user-content-old-anchor", "user-content-a\nb", "user-content-x\ny"]));
-    expect(recorded.some((id) => id.includes("in-point"))).toBe(false);
+    expect(recorded).toEqual(expect.arrayContaining(["the-line", "the-line-1", "user-content-old-anchor", "user-content-a\nb", "user-content-x\ny", "user-content-in-point"]));
+    expect(recorded.some((id) => id.includes("empty-point"))).toBe(false);
   });
 });
