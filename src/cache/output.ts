@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listFiles, MARKER } from "../output/write.js";
@@ -9,19 +10,39 @@ import type { CacheStore } from "./store.js";
 /**
  * The manifest as stored. Most files are keyed and most keyed files are
  * pages, so the lists of files and of pages say only how they differ from
- * the keys (a third of the manifest, read and written on every rebuild).
+ * the keys (a third of the manifest).
  */
 interface Manifest {
-  /** Also written into the output folder's marker: when both agree, the folder is as the last build left it. */
+  /** Also written into the output folder's marker: when both agree, the folder is as the build that wrote the manifest left it. */
   token: string;
+  /** The sum of the files' entries the token is made from (see OutputState.marker), in hex. */
+  sum: string;
   /** Output file to the hash of what it was made from (pages, feeds, the issue preview). */
   pages: Record<string, string>;
-  /** The files the last build wrote or kept that have no key (copies, the sitemap, redirects, the marker). */
+  /** The files the build wrote or kept that have no key (copies, the sitemap, redirects, the marker). */
   unkeyed: string[];
-  /** Keyed files the last build did not write or keep. */
+  /** Keyed files the build did not write or keep. */
   absent: string[];
   /** What the pages were planned from (see OutputState.plannedFrom), their list as the keyed files that are no page of it. */
   plan?: Omit<PagePlan, "pages"> & { notPages: string[] };
+}
+
+/**
+ * What the builds since the manifest changed, while the pages are planned as
+ * it has them: a rebuild that writes a few files of thousands writes this,
+ * not the manifest (1.1 MB for a site of 5,000 articles).
+ */
+interface Changes {
+  /** The token of the manifest these changes apply to: changes to another are void. */
+  on: string;
+  token: string;
+  sum: string;
+  /** Files keyed anew (null: no longer keyed). */
+  keys: Record<string, string | null>;
+  /** Files now in the output (true) or no longer. */
+  present: Record<string, boolean>;
+  /** Article bodies' digests, by article id (null: the article is gone). */
+  bodies: Record<string, string | null>;
 }
 
 /** The pages of a build and what they were planned from. */
@@ -33,6 +54,17 @@ interface PagePlan {
   bodies: Record<string, string>;
 }
 
+/** The state of the output folder as the last build left it, when its marker says so. */
+interface Last {
+  manifest: Manifest;
+  changes: Changes | undefined;
+  token: string;
+  sum: bigint;
+  /** How many files it keyed. */
+  keyed: number;
+  plan: PagePlan | undefined;
+}
+
 /**
  * What the last build left in an output folder: the key of each page, feed
  * and preview file, and the list of files. A rebuild makes only the files
@@ -41,38 +73,42 @@ interface PagePlan {
  */
 export class OutputState {
   /** This build's key of every keyed output file. */
-  readonly keys: Record<string, string> = {};
+  private readonly keys: Record<string, string> = {};
   private plan: PagePlan | undefined;
+  /** Files whose key this build found changed, new, or none known. */
+  private readonly rekeyed = new Set<string>();
+  /** The marker's findings, for save. */
+  private made: { token: string; sum: bigint; present: Set<string>; changes?: Omit<Changes, "on" | "token" | "sum"> } | undefined;
 
   private constructor(
     private readonly store: CacheStore | undefined,
-    private readonly manifest: string | undefined,
-    private readonly pages: Record<string, string>,
-    /** The last build's token, when its output is still as it left it. */
-    private readonly token: string | undefined,
-    private readonly lastPlan: PagePlan | undefined,
+    private readonly name: string | undefined,
+    private readonly last: Last | undefined,
     /** Files now in the output folder. */
     readonly existing: ReadonlySet<string>,
   ) {}
 
   /** Reads the state of `outDir` from the store's manifest of it (an empty state when the store keeps nothing or there is no output folder). */
   static open(store: CacheStore, outDir: string | undefined): OutputState {
-    if (!store.persistent || !outDir) return new OutputState(undefined, undefined, {}, undefined, undefined, outDir ? listFiles(outDir) : new Set());
-    const name = `output-${digest(outDir)}.json`;
-    let manifest = store.read<Manifest>(name, { warm: true });
-    try {
-      if (manifest && !readFileSync(join(outDir, MARKER), "utf8").includes(manifest.token)) manifest = undefined;
-    } catch {
-      manifest = undefined;
-    }
-    // A manifest of another shape (written by hand, or cut short) is as none: the folder is listed instead.
-    if (!manifest || !Array.isArray(manifest.unkeyed) || !Array.isArray(manifest.absent) || typeof manifest.pages !== "object" || manifest.pages === null) return new OutputState(store, name, {}, undefined, undefined, listFiles(outDir));
-    const keyed = Object.keys(manifest.pages);
+    if (!store.persistent || !outDir) return new OutputState(undefined, undefined, undefined, outDir ? listFiles(outDir) : new Set());
+    const name = `output-${digest(outDir)}`;
+    const last = readLast(store, name, outDir);
+    if (!last) return new OutputState(store, name, undefined, listFiles(outDir));
+    const { manifest, changes } = last;
     const absent = new Set(manifest.absent);
-    const files = new Set([...keyed.filter((file) => !absent.has(file)), ...manifest.unkeyed]);
-    const notPages = new Set(manifest.plan?.notPages);
-    const plan = manifest.plan && { signature: manifest.plan.signature, bodies: manifest.plan.bodies, pages: keyed.filter((file) => !notPages.has(file)) };
-    return new OutputState(store, name, manifest.pages, manifest.token, plan, files);
+    const files = new Set(manifest.unkeyed);
+    for (const file in manifest.pages) if (!absent.has(file)) files.add(file);
+    for (const file in changes?.present) {
+      if (changes?.present[file]) files.add(file);
+      else files.delete(file);
+    }
+    return new OutputState(store, name, last, files);
+  }
+
+  /** The key the last build gave `file`, if it had one. */
+  private lastKey(file: string): string | undefined {
+    const changed = this.last?.changes?.keys[file];
+    return changed === undefined ? this.last?.manifest.pages[file] : (changed ?? undefined);
   }
 
   /**
@@ -81,12 +117,14 @@ export class OutputState {
    * bodies changed can differ, and every other page keeps its key.
    */
   plannedFrom(signature: string): Omit<PagePlan, "signature"> | undefined {
-    return this.lastPlan?.signature === signature ? this.lastPlan : undefined;
+    return this.last?.plan?.signature === signature ? this.last.plan : undefined;
   }
 
   /** Carries a page's key over from the last build, whose inputs are known unchanged. */
   carry(file: string): void {
-    this.keys[file] = this.pages[file] ?? "";
+    const key = this.lastKey(file);
+    if (key === undefined) this.rekeyed.add(file);
+    this.keys[file] = key ?? "";
   }
 
   /** Records what this build's pages were planned from. */
@@ -96,8 +134,10 @@ export class OutputState {
 
   /** Records the key of an output file: true when the last build wrote it with the same key and it is still there. */
   keep(file: string, key: string): boolean {
+    const same = this.lastKey(file) === key;
+    if (!same) this.rekeyed.add(file);
     this.keys[file] = key;
-    return this.pages[file] === key && this.existing.has(file);
+    return same && this.existing.has(file);
   }
 
   /**
@@ -116,25 +156,125 @@ export class OutputState {
     return { render, reuse };
   }
 
-  /** The marker text for a build with these files; the same build always gets the same text. */
+  /**
+   * The marker text for a build that writes or keeps `files` (the marker
+   * aside); the same build always gets the same text. Its token is a digest
+   * of the pages' signature and of a sum of the files: the XOR of a hash of
+   * each file's entry (its path, whether it is in the output, its key if it
+   * has one). A rebuild adds to the last build's sum the entries that
+   * changed, rather than hash every file again.
+   */
   marker(files: readonly string[]): string {
-    const keys = Object.keys(this.keys)
-      .sort()
-      .map((file) => [file, this.keys[file]]);
-    const token = digest(keys, files, this.plan?.signature ?? "");
+    const present = new Set(files).add(MARKER);
+    const last = this.last;
+    const keyed = Object.keys(this.keys).length;
+    let sum = 0n;
+    let changes: Omit<Changes, "on" | "token" | "sum"> | undefined;
+    if (!last) {
+      for (const file in this.keys) sum ^= term(file, present.has(file), this.keys[file]);
+      for (const file of present) if (!Object.hasOwn(this.keys, file)) sum ^= term(file, true, undefined);
+    } else {
+      changes = { keys: {}, present: {}, bodies: {} };
+      const touched = new Set(this.rekeyed);
+      // Files keyed by the last build and not by this one: only when this one keeps fewer of them.
+      const keyedBefore = keyed - [...this.rekeyed].filter((file) => this.lastKey(file) === undefined).length;
+      if (keyedBefore < last.keyed) {
+        for (const file in last.manifest.pages) if (!Object.hasOwn(this.keys, file)) touched.add(file);
+        for (const file in last.changes?.keys) if (!Object.hasOwn(this.keys, file)) touched.add(file);
+      }
+      // Files in the output then and not now: only when this build has fewer of them.
+      let added = 0;
+      for (const file of present) {
+        if (this.existing.has(file)) continue;
+        touched.add(file);
+        added++;
+      }
+      if (present.size - added < this.existing.size) for (const file of this.existing) if (!present.has(file)) touched.add(file);
+      sum = last.sum;
+      for (const file of touched) {
+        const key = this.lastKey(file);
+        const was = this.existing.has(file);
+        if (key !== undefined || was) sum ^= term(file, was, key);
+        const now = Object.hasOwn(this.keys, file) ? this.keys[file] : undefined;
+        if (now !== undefined || present.has(file)) sum ^= term(file, present.has(file), now);
+        if (now !== key) changes.keys[file] = now ?? null;
+        if (present.has(file) !== was) changes.present[file] = present.has(file);
+      }
+    }
+    const token = digest(sum.toString(16), this.plan?.signature ?? "");
+    this.made = { token, sum, present, ...(changes ? { changes } : {}) };
     return `This folder is written by \`presswork build\`; anything else put here is removed.\nbuild ${token}\n`;
   }
 
-  /** Records a build once its output is written. */
-  save(files: readonly string[], marker: string): void {
-    if (!this.store || !this.manifest) return;
-    const token = /build (\w+)/.exec(marker)?.[1] ?? "";
-    if (token === this.token) return;
-    const written = new Set(files);
+  /** Records a build once the files its marker was made for are written. */
+  save(): void {
+    const { store, name, made, last, plan } = this;
+    if (!store || !name || !made || made.token === last?.token) return;
+    // The changes since the manifest, while the pages are planned as it has them and they stay few.
+    const lastPlan = last?.plan;
+    if (last && made.changes && plan && lastPlan && plan.signature === lastPlan.signature && plan.pages === lastPlan.pages) {
+      const bodies: Changes["bodies"] = { ...last.changes?.bodies };
+      for (const id in plan.bodies) if (plan.bodies[id] !== lastPlan.bodies[id]) bodies[id] = plan.bodies[id] as string;
+      for (const id in lastPlan.bodies) if (!Object.hasOwn(plan.bodies, id)) bodies[id] = null;
+      const changes: Changes = { on: last.manifest.token, token: made.token, sum: made.sum.toString(16), keys: { ...last.changes?.keys, ...made.changes.keys }, present: { ...last.changes?.present, ...made.changes.present }, bodies };
+      if (Object.keys(changes.keys).length + Object.keys(changes.present).length + Object.keys(bodies).length <= Math.max(CHANGES_MIN, last.keyed / 4)) {
+        store.write(`${name}.changes.json`, changes, { warm: true });
+        return;
+      }
+    }
     const keyed = Object.keys(this.keys);
-    const pages = new Set(this.plan?.pages);
-    const plan = this.plan && { signature: this.plan.signature, bodies: this.plan.bodies, notPages: keyed.filter((file) => !pages.has(file)) };
-    const manifest: Manifest = { token, pages: { ...this.keys }, unkeyed: files.filter((file) => !Object.hasOwn(this.keys, file)), absent: keyed.filter((file) => !written.has(file)), ...(plan ? { plan } : {}) };
-    this.store.write(this.manifest, manifest, { warm: true });
+    const pages = new Set(plan?.pages);
+    const manifest: Manifest = {
+      token: made.token,
+      sum: made.sum.toString(16),
+      pages: this.keys,
+      unkeyed: [...made.present].filter((file) => !Object.hasOwn(this.keys, file)),
+      absent: keyed.filter((file) => !made.present.has(file)),
+      ...(plan ? { plan: { signature: plan.signature, bodies: plan.bodies, notPages: keyed.filter((file) => !pages.has(file)) } } : {}),
+    };
+    store.write(`${name}.json`, manifest, { warm: true });
+    // Changes kept for the manifest before are void.
+    store.write(`${name}.changes.json`, {}, { warm: true });
   }
+}
+
+/** Changes are kept beside a manifest while there are at most this many, or a quarter as many as the files it keys; then it is written again. */
+const CHANGES_MIN = 64;
+
+/** The last build's manifest and changes, when the output folder's marker has its token; undefined otherwise. */
+function readLast(store: CacheStore, name: string, outDir: string): Last | undefined {
+  const manifest = store.read<Manifest>(`${name}.json`, { warm: true });
+  // A manifest of another shape (written by hand, or cut short) is as none: the folder is listed instead.
+  if (!manifest || typeof manifest.token !== "string" || typeof manifest.sum !== "string" || !Array.isArray(manifest.unkeyed) || !Array.isArray(manifest.absent) || typeof manifest.pages !== "object" || manifest.pages === null) return undefined;
+  const read = store.read<Changes>(`${name}.changes.json`, { warm: true });
+  const changes = read?.on === manifest.token && typeof read.token === "string" && typeof read.sum === "string" && [read.keys, read.present, read.bodies].every((part) => typeof part === "object" && part !== null) ? read : undefined;
+  const token = changes?.token ?? manifest.token;
+  try {
+    if (!readFileSync(join(outDir, MARKER), "utf8").includes(token)) return undefined;
+  } catch {
+    return undefined;
+  }
+  const sum = changes?.sum ?? manifest.sum;
+  if (!/^[0-9a-f]{1,32}$/.test(sum)) return undefined;
+  const keyedFiles = Object.keys(manifest.pages);
+  let keyed = keyedFiles.length;
+  for (const file in changes?.keys) keyed += (changes?.keys[file] === null ? 0 : 1) - (Object.hasOwn(manifest.pages, file) ? 1 : 0);
+  const { plan: stored } = manifest;
+  let plan: PagePlan | undefined;
+  if (stored) {
+    const notPages = new Set(stored.notPages);
+    const bodies = changes ? { ...stored.bodies } : stored.bodies;
+    for (const id in changes?.bodies) {
+      const body = changes.bodies[id];
+      if (body === null || body === undefined) delete bodies[id];
+      else bodies[id] = body;
+    }
+    plan = { signature: stored.signature, bodies, pages: keyedFiles.filter((file) => !notPages.has(file)) };
+  }
+  return { manifest, changes, token, sum: BigInt(`0x${sum}`), keyed, plan };
+}
+
+/** A file's entry as the marker's sum counts it: 128 bits of a hash of its path, whether it is in the output, and its key. */
+function term(file: string, present: boolean, key: string | undefined): bigint {
+  return BigInt(`0x${hash("sha256", `${file}\n${present ? "+" : "-"}${key === undefined ? "" : `:${key}`}`).slice(0, 32)}`);
 }

@@ -98,7 +98,7 @@ export async function build(options: ProjectOptions & { out: string }): Promise<
     if (!result.plan) return result;
     const { plan, state } = result;
     const written = writeOutput(options.out, plan, state?.output.existing);
-    state?.output.save([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse], state.marker);
+    state?.output.save();
     stage("write");
     return { ...result, written };
   });
@@ -190,7 +190,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
         return assembly;
       }
       plan.checked = true;
-      const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse].sort());
+      const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
       plan.files.set(MARKER, marker);
       return { ...assembly, plan, state: { output, marker } };
     } catch (error) {

@@ -64,6 +64,7 @@ describe("incremental builds", () => {
       ["an article deleted", async () => rm(file("articles/quantum-error-correction.md"))],
       ["an article moved into a folder", async () => put(file("articles/chipmakers-r-and-d/index.md"), await readFile(file("articles/chipmakers-r-and-d.md"))).then(() => rm(file("articles/chipmakers-r-and-d.md")))],
       ["an image replaced", async () => writeFile(file("articles/open-silicon-fab/wafer.png"), await readFile(file("articles/rust-in-the-kernel/driver-graph.png")))],
+      ["a picture no longer shown, whose file the site no longer has", replace("articles/open-silicon-fab/index.md", "](die-shot.png)", "](wafer.png)")],
       ["a site template change", replace("templates/site/card.liquid", "</article>", "</article>\n<!-- card -->")],
       ["a config change", replace("presswork.config.yaml", "perPage: 5", "perPage: 3")],
       ["the editor's note of the next issue", async () => put(file("newsletter/notes/3.md"), "A note, **rewritten**.\n")],
