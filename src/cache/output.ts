@@ -77,6 +77,8 @@ export class OutputState {
   private plan: PagePlan | undefined;
   /** Files whose key this build found changed, new, or none known. */
   private readonly rekeyed = new Set<string>();
+  /** Whether marker found the last build's files, every one and no other. */
+  private samePaths = false;
   /** The marker's findings, for save. */
   private made: { token: string; sum: bigint; present: Set<string>; changes?: Omit<Changes, "on" | "token" | "sum"> } | undefined;
 
@@ -189,6 +191,7 @@ export class OutputState {
         touched.add(file);
         added++;
       }
+      this.samePaths = added === 0 && present.size === this.existing.size;
       if (present.size - added < this.existing.size) for (const file of this.existing) if (!present.has(file)) touched.add(file);
       sum = last.sum;
       for (const file of touched) {
@@ -204,6 +207,11 @@ export class OutputState {
     const token = digest(sum.toString(16), this.plan?.signature ?? "");
     this.made = { token, sum, present, ...(changes ? { changes } : {}) };
     return `This folder is written by \`presswork build\`; anything else put here is removed.\nbuild ${token}\n`;
+  }
+
+  /** Whether the files marker was given (and the marker) are those the last build left, every one and no other. */
+  pathsAsBefore(): boolean {
+    return this.samePaths;
   }
 
   /** Records a build once the files its marker was made for are written. */

@@ -184,13 +184,15 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
       if (failed()) return assembly;
       // Every path is known before anything is written: one no file system can hold fails check and build alike.
       // The marker is added once the paths are known good: its own path is checked with them (an alias or a static file of that name).
-      const impossible = impossiblePaths([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse, MARKER]);
+      // The paths the last build wrote, when they are all this one's and no other, were checked then.
+      const paths = [...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse];
+      const marker = output.marker(paths);
+      const impossible = output.pathsAsBefore() ? [] : impossiblePaths([...paths, MARKER]);
       if (impossible.length > 0) {
         reportPaths(impossible, articles, configFile);
         return assembly;
       }
       plan.checked = true;
-      const marker = output.marker([...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse]);
       plan.files.set(MARKER, marker);
       return { ...assembly, plan, state: { output, marker } };
     } catch (error) {

@@ -78,6 +78,17 @@ describe("writing the output", () => {
     await expect(stat(join(root, "dist"))).rejects.toThrow();
   });
 
+  it("refuses, on a rebuild as on a first build, an old address where the output folder keeps its own marker", async () => {
+    const root = await tempProject({ articles: { "moved.md": article("title: Moved\ndate: 2026-11-01") } });
+    expect((await runCliHere(["build", "--now", NOW.toISOString()], root)).code).toBe(0);
+    const before = await state(join(root, "dist"));
+    await writeFile(join(root, "articles/moved.md"), article("title: Moved\ndate: 2026-11-01\naliases: [/.presswork-output/]"));
+    const built = await runCliHere(["build", "--now", NOW.toISOString()], root);
+    expect(built.code).toBe(1);
+    expect(built.stderr).toContain("the output file .presswork-output is both a file and the folder of other files");
+    expect(await state(join(root, "dist"))).toEqual(before);
+  });
+
   it("takes an output manifest, or the changes recorded beside it, of another shape for none, and builds from what the folder holds", async () => {
     const root = await tempProject({ samples: true });
     const cache = join(root, ".presswork-cache");
