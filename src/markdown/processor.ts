@@ -1,7 +1,7 @@
 import type { Element, Root as HastRoot } from "hast";
 import type { raw as Raw } from "hast-util-raw";
 import type { Root as MdastRoot } from "mdast";
-import rehypeHighlight, { type Options as HighlightOptions } from "rehype-highlight";
+import type { Options as HighlightOptions } from "rehype-highlight";
 import rehypeSanitize from "rehype-sanitize";
 import rehypeSlug from "rehype-slug";
 import rehypeStringify from "rehype-stringify";
@@ -19,6 +19,7 @@ import { sanitizeSchema } from "./sanitize.js";
 import { warnExtraCells } from "./table-cells.js";
 import { warnForeignCode } from "./foreign-code.js";
 import { hasRaw } from "./walk.js";
+import { highlighter } from "./highlight.js";
 import { PressworkError } from "../errors/error.js";
 import { ID_PREFIX } from "./links.js";
 
@@ -131,7 +132,7 @@ const HEADINGS = new Set(["h1", "h2", "h3", "h4", "h5", "h6"]);
  */
 function rehypeSlugAndHighlight(options: HighlightOptions) {
   const slug = rehypeSlug();
-  const highlight = rehypeHighlight(options);
+  const highlight = highlighter(options);
   return (tree: HastRoot, file: VFile) => {
     const headings: Element[] = [];
     const blocks: Element[] = [];
