@@ -69,6 +69,20 @@ export class CacheStore {
     return new CacheStore(dir, warm);
   }
 
+  /**
+   * The cache folder `dir` as a build left it, to read and add to; undefined
+   * when it holds none made under this environment (see open), and is then
+   * left as it is: for a command that builds nothing.
+   */
+  static existing(dir: string): CacheStore | undefined {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, STAMP), "utf8")) as { version?: string }).version === environmentDigest()) return new CacheStore(dir);
+    } catch {
+      // no folder, or one from before stamps
+    }
+    return undefined;
+  }
+
   /** Whether the store keeps what it is given for the next run. */
   get persistent(): boolean {
     return this.dir !== undefined;

@@ -4,7 +4,7 @@ import { VFile } from "vfile";
 import { recipients, stoppedInList, type AudienceCounts, type InvalidRow, type Recipient } from "../audience/audience.js";
 import { checkListFile } from "../audience/list-file.js";
 import { estimateRows, remoteSource, sourceName, type SubscriberSource } from "../audience/source.js";
-import { loadConfig } from "../config/load.js";
+import { loadProjectConfig } from "../config/load.js";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { OutboxTransport } from "../delivery/outbox.js";
 import { sendIssue, type SendProgress, type SendReport, type Stop } from "../delivery/send.js";
@@ -126,7 +126,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   const clock = request.clock ?? (() => new Date());
   const notice = request.onNotice ?? (() => {});
   const writes = !request.dryRun && !request.to;
-  const { config: settings, file: configFile } = await loadConfig(request.root);
+  const { config: settings, file: configFile } = await loadProjectConfig(request.root);
   if (!settings) return { files: [configFile] };
 
   const transportFor = chooseTransport(request, settings);
@@ -547,7 +547,7 @@ export interface FinalizeOutcome {
  * that did not, and refuses while any still holds the lock.
  */
 export async function finalizeShards(root: string, env: NodeJS.ProcessEnv, issue: number, shards: number, clock: () => Date = () => new Date()): Promise<FinalizeOutcome> {
-  const { config } = await loadConfig(root);
+  const { config } = await loadProjectConfig(root);
   const store = await openStore(root, stateSettings(config, env), env);
   if (!store) throw new PressworkError("send-setup", `${root} is not in a git repository: the state is on a git branch`);
   try {

@@ -1,16 +1,17 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
+import { initRepo } from "../helpers/git.js";
 import { article, NOW, removeProjects, REPO, tempProject } from "../helpers/project.js";
 
 const dirs: string[] = [];
 afterAll(() => Promise.all([removeProjects(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))]));
 
-/** The packages whose code is in the bundle's modules that `presswork` loaded, by the path comments the bundler leaves, and what it wrote to stderr. */
-async function loadedPackages(args: string[], root: string): Promise<Set<string> & { stderr: string }> {
+/** The packages whose code is in the bundle's modules that `presswork` loaded, by the path comments the bundler leaves, and what it wrote. */
+async function loadedPackages(args: string[], root: string): Promise<Set<string> & { stdout: string; stderr: string }> {
   const dir = await mkdtemp(join(tmpdir(), "presswork-loading-"));
   dirs.push(dir);
   const log = join(dir, "loaded.txt");
@@ -20,7 +21,7 @@ async function loadedPackages(args: string[], root: string): Promise<Set<string>
   await writeFile(log, "");
   const result = runCli(args, root, { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, "register.mjs")).href}` });
   expect(result.code, result.stderr).toBe(0);
-  const packages = Object.assign(new Set<string>(), { stderr: result.stderr });
+  const packages = Object.assign(new Set<string>(), { stdout: result.stdout, stderr: result.stderr });
   for (const url of new Set((await readFile(log, "utf8")).split("\n").filter(Boolean))) {
     const text = await readFile(new URL(url), "utf8");
     // The comment holds the module's path as the bundler found it (node_modules/x/…, or a path to a node_modules elsewhere): the package is what follows its last node_modules/.
@@ -59,5 +60,28 @@ describe("what a rebuild loads", () => {
     for (const name of ["micromark", "highlight.js"]) expect(edited, `a body edit renders with ${name}`).toContain(name);
     for (const name of ["parse5", "yaml", "zod"]) expect(edited, `a body edit with the front matter unchanged loads ${name}`).not.toContain(name);
     expect(edited.stderr).not.toContain("a-part");
+  });
+});
+
+describe("what a command that builds nothing loads", () => {
+  it("is neither the YAML parser nor the schema library once a build left the config's parse, yet an edit to the config is read, and no cache is made where there is none", { timeout: 120_000 }, async () => {
+    // Without the files of earlier versions (newsletter/sent.json), which are read with the YAML parser and a schema.
+    const root = await tempProject({ articles: { "first.md": article("title: First\ndate: 2026-11-20T09:00:00Z") } });
+    initRepo(root);
+    const before = runCli(["state", "show"], root);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout).toContain("State: the git branch presswork-state");
+    await expect(stat(join(root, ".presswork-cache")), "a command that builds nothing makes no cache").rejects.toThrow();
+
+    expect(runCli(["build", "--now", NOW.toISOString()], root).code).toBe(0);
+    const built = await loadedPackages(["state", "show"], root);
+    expect(built.stdout).toContain("State: the git branch presswork-state");
+    for (const name of ["yaml", "zod"]) expect(built, `state show after a build loads ${name}`).not.toContain(name);
+
+    const path = join(root, "presswork.config.yaml");
+    await writeFile(path, `${await readFile(path, "utf8")}\nstate:\n  branch: other-state\n`);
+    const edited = await loadedPackages(["state", "show"], root);
+    expect(edited.stdout).toContain("State: the git branch other-state");
+    expect(edited, "the edited config is parsed").toContain("yaml");
   });
 });

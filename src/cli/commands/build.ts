@@ -23,7 +23,7 @@ export const buildCommand = defineCommand({
     const started = performance.now();
     const now = parseNow(args.now);
     const root = io.root();
-    if (args["site-url"] !== undefined && !(await siteUrlMatches(root, args["site-url"]))) return;
+    if (args["site-url"] !== undefined && !(await siteUrlMatches(root, args["site-url"], args.cache))) return;
     // MJML runs in a thread of its own. With no MJML results remembered (a first build, or --no-cache)
     // the issue is sure to need it, and the thread starts loading it now, beside the build; otherwise
     // the build starts it when front matter changed (see assemble). An edit to an article's text does
@@ -80,11 +80,12 @@ function onDisk(path: string): string {
 /**
  * Whether site.url is the address the site is served at. Every link in the
  * feeds and the email (the "view in browser" link among them) is made from
- * site.url, so a mismatch is reported before anything is built.
+ * site.url, so a mismatch is reported before anything is built. The config
+ * is taken from the cache unless the build keeps none.
  */
-async function siteUrlMatches(root: string, served: string): Promise<boolean> {
-  const { loadConfig, CONFIG_FILE } = await import("../../config/load.js");
-  const { config } = await loadConfig(root);
+async function siteUrlMatches(root: string, served: string, cached: boolean): Promise<boolean> {
+  const { loadConfig, loadProjectConfig, CONFIG_FILE } = await import("../../config/load.js");
+  const { config } = await (cached ? loadProjectConfig(root) : loadConfig(root));
   if (!config) return true;
   const normal = (url: string) => (URL.canParse(url) ? new URL(url.endsWith("/") ? url : `${url}/`).href : url);
   if (normal(config.site.url) === normal(served)) return true;

@@ -1,7 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { defineCommand } from "citty";
-import { loadConfig } from "../../config/load.js";
+import { loadProjectConfig } from "../../config/load.js";
 import { PLAINTEXT_AUTH_PARAM } from "../../config/url-part.js";
 import type { FeedbackSink } from "../../feedback/event.js";
 import { DatabaseSink, type SinkCounts } from "../../feedback/store-sink.js";
@@ -28,7 +28,7 @@ export const mailboxCommand = defineCommand({
     const root = io.root();
     const secret = process.env["PRESSWORK_SECRET"];
     if (!secret) throw new PressworkError("setup", "PRESSWORK_SECRET is not set: it checks the tokens in bounce and unsubscribe addresses and keys the address hashes. Use the value the send uses");
-    const loaded = await loadConfig(root);
+    const loaded = await loadProjectConfig(root);
     if (!loaded.config) {
       report([loaded.file], io.err);
       io.fail(1);

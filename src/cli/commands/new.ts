@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { loadConfig } from "../../config/load.js";
+import { loadProjectConfig } from "../../config/load.js";
 import { scaffoldArticle } from "../../content/scaffold.js";
 import { articleTitle } from "../../content/schema.js";
 import { PressworkError } from "../../errors/error.js";
@@ -20,7 +20,7 @@ export const newCommand = defineCommand({
     const title = articleTitle.safeParse(words);
     if (!title.success) throw new PressworkError("usage", `the title ${title.error.issues.map((issue) => issue.message).join(", and ")} (like presswork new "What happened")`);
     const root = io.root();
-    const { config, file } = await loadConfig(root);
+    const { config, file } = await loadProjectConfig(root);
     if (!config) {
       report([file], io.err);
       io.fail(1);

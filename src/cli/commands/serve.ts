@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { loadConfig } from "../../config/load.js";
+import { loadProjectConfig } from "../../config/load.js";
 import { createService } from "../../service/app.js";
 import { serviceSettings } from "../../service/settings.js";
 import { report } from "../report.js";
@@ -18,7 +18,7 @@ export const serveCommand = defineCommand({
     const port = Number(args.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new PressworkError("usage", "--port must be a port number from 0 to 65535");
     const root = io.root();
-    const { config, file } = await loadConfig(root);
+    const { config, file } = await loadProjectConfig(root);
     if (!config) {
       report([file], io.err);
       io.fail(1);

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { loadConfig } from "../../config/load.js";
+import { loadProjectConfig } from "../../config/load.js";
 import { holderOf, openStore, readStateView, saveJournals, stateSettings } from "../../state/state.js";
 import { type StateStore } from "../../state/store.js";
 import { report } from "../report.js";
@@ -33,7 +33,7 @@ export const stateCommand = defineCommand({
     const shard = parseShard(args.shard);
     if (shard && action !== "runs") throw new PressworkError("usage", `--shard is for presswork state runs, not ${action}`);
     const root = io.root();
-    const { config, file } = await loadConfig(root);
+    const { config, file } = await loadProjectConfig(root);
     if (!config) {
       report([file], io.err);
       io.fail(1);

@@ -5,7 +5,7 @@ import { maskAddress, parseAddress, type Address } from "../../audience/address.
 import { nameProblem } from "../../audience/audience.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../../audience/export-format.js";
 import { checkListFile } from "../../audience/list-file.js";
-import { loadConfig } from "../../config/load.js";
+import { loadProjectConfig } from "../../config/load.js";
 import { openStore } from "../../store/database.js";
 import type { SubscriberStatus } from "../../store/schema.js";
 import { SubscriberList, type History } from "../../store/subscribers.js";
@@ -51,7 +51,7 @@ export const subscribersCommand = defineCommand({
     if (nameRefused) throw new PressworkError("usage", `--name: ${nameRefused}; give the name on one line`);
 
     const root = io.root();
-    const { config, file } = await loadConfig(root);
+    const { config, file } = await loadProjectConfig(root);
     if (!config) {
       report([file], io.err);
       io.fail(1);

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
-import { loadConfig } from "../../config/load.js";
+import { loadProjectConfig } from "../../config/load.js";
 import { builtFeeds, changedFeeds, NotifiedRecord, readNotified } from "../../websub/changes.js";
 import { pingHub, PING_DEFAULTS } from "../../websub/ping.js";
 import { report } from "../report.js";
@@ -27,7 +27,7 @@ export const websubCommand = defineCommand({
     if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new PressworkError("usage", "--retries must be a whole number from 0 to 10");
     const maxMinutes = Number(args["max-minutes"]);
     if (!Number.isFinite(maxMinutes) || maxMinutes <= 0 || maxMinutes > 1440) throw new PressworkError("usage", "--max-minutes must be a number of minutes above 0 and at most 1440, such as 6 or 0.5");
-    const { config, file } = await loadConfig(root);
+    const { config, file } = await loadProjectConfig(root);
     if (!config) {
       report([file], io.err);
       io.fail(1);
