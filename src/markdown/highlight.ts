@@ -10,26 +10,33 @@ type Highlighter = (tree: Root, file: VFile) => void;
 
 /**
  * rehype-highlight with lowlight's common languages, registering only those
- * a tree's code blocks name. Registering all 37 runs every grammar's
+ * the trees so far named. Registering all 37 runs every grammar's
  * definition: 11 ms, a fifth of rendering the one article a rebuild changed.
  * When each language a tree names is one of them by its own name (`python`,
- * not the alias `py`), the tree gets a highlighter of those languages and of
- * those their grammars embed (CSS and JavaScript in HTML); a tree that names
- * any other gets the highlighter of them all. Either way the HTML is the
- * same, as is the warning for a language neither knows.
+ * not the alias `py`), the highlighter has those languages and those their
+ * grammars embed (Bash in a shell session, Python in a Python prompt), with
+ * the languages of the trees before: it is made again, with more, when a
+ * tree names a new one (at most 37 times in a process that renders many).
+ * A tree that names any other, or whose language's grammar embeds one that
+ * is not common by its own name (HTML's embeds Handlebars), gets the
+ * highlighter of all 37, and so does every tree after it. Either way the
+ * HTML is the same, as is the warning for a language neither knows: a
+ * language the tree does not name changes nothing.
  */
 export function highlighter(options: Omit<Options, "languages">): Highlighter {
-  const made = new Map<string, Highlighter>();
   const plainText = options.plainText ?? [];
+  const registered: Record<string, LanguageFn> = {};
+  let some: Highlighter | undefined;
+  let all: Highlighter | undefined;
   return (tree, file) => {
-    const grammars = withEmbedded(namedLanguages(tree, plainText));
-    const key = grammars ? Object.keys(grammars).sort().join(" ") : "*";
-    let highlight = made.get(key);
-    if (!highlight) {
-      highlight = rehypeHighlight(grammars ? { ...options, languages: grammars } : options);
-      made.set(key, highlight);
+    const grammars = all ? undefined : withEmbedded(namedLanguages(tree, plainText));
+    if (!grammars) {
+      all ??= rehypeHighlight(options);
+      all(tree, file);
+      return;
     }
-    highlight(tree, file);
+    if (!some || Object.keys(grammars).some((name) => !Object.hasOwn(registered, name))) some = rehypeHighlight({ ...options, languages: Object.assign(registered, grammars) });
+    some(tree, file);
   };
 }
 

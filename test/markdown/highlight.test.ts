@@ -51,6 +51,15 @@ describe("highlighting code", () => {
     expect(run(some, tree(...classes))).toEqual(expected);
   });
 
+  it("gives trees that name one set of languages after another, as a process that renders many meets them, the HTML and the messages a highlighter of every common language gives", () => {
+    const some = highlighter(OPTIONS);
+    const sets = [["python"], ["bash"], ["python", "rust"], ["shell"], ["go", "sql"], ["python"], ["xml"], ["python", "ruby"]];
+    for (const names of sets) {
+      const classes = names.map((name) => [`language-${name}`]);
+      expect(run(some, tree(...classes)), names.join(" and ")).toEqual(run(all, tree(...classes)));
+    }
+  });
+
   it("highlights a language by its name, and warns of one it does not know", () => {
     const { html, messages } = run(highlighter(OPTIONS), tree(["language-python"], ["language-brainfuck"]));
     expect(html).toContain('<span class="hljs-keyword">def</span>');
