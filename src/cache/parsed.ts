@@ -3,6 +3,9 @@ import { replayMessages, storeMessages, type StoredMessage } from "../validate/m
 import { cacheKey } from "./key.js";
 import type { CacheStore } from "./store.js";
 
+/** Where parses are remembered: a cache store, or the documents of one to read only (see CacheStore.reader), which keeps no new parse. */
+export type ParseMemory = Pick<CacheStore, "read"> & Partial<Pick<CacheStore, "write">>;
+
 interface Stored<T> {
   key: string;
   value: T;
@@ -18,7 +21,7 @@ interface Stored<T> {
  * `parse` must give plain JSON data.
  */
 export async function parseRemembered<T>(
-  store: CacheStore | undefined,
+  store: ParseMemory | undefined,
   name: string,
   path: string,
   text: string,
@@ -33,6 +36,6 @@ export async function parseRemembered<T>(
     return { value: stored.value, file };
   }
   const result = await parse();
-  if (result.value !== undefined) store?.write(document, { key, value: result.value, messages: storeMessages(result.file) } satisfies Stored<T>);
+  if (result.value !== undefined) store?.write?.(document, { key, value: result.value, messages: storeMessages(result.file) } satisfies Stored<T>);
   return result;
 }

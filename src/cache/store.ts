@@ -70,17 +70,19 @@ export class CacheStore {
   }
 
   /**
-   * The cache folder `dir` as a build left it, to read and add to; undefined
-   * when it holds none made under this environment (see open), and is then
-   * left as it is: for a command that builds nothing.
+   * The documents of the cache folder `dir` as a build left them, to read
+   * only; undefined when it holds none made under this environment (see
+   * open). For a command that builds nothing: the folder is left as it is.
    */
-  static existing(dir: string): CacheStore | undefined {
+  static reader(dir: string): Pick<CacheStore, "read"> | undefined {
     try {
-      if ((JSON.parse(readFileSync(join(dir, STAMP), "utf8")) as { version?: string }).version === environmentDigest()) return new CacheStore(dir);
+      if ((JSON.parse(readFileSync(join(dir, STAMP), "utf8")) as { version?: string }).version !== environmentDigest()) return undefined;
     } catch {
       // no folder, or one from before stamps
+      return undefined;
     }
-    return undefined;
+    const store = new CacheStore(dir);
+    return { read: (name, options) => store.read(name, options) };
   }
 
   /** Whether the store keeps what it is given for the next run. */

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { VFile } from "vfile";
-import { parseRemembered } from "../cache/parsed.js";
+import { parseRemembered, type ParseMemory } from "../cache/parsed.js";
 import { CACHE_DIR, CacheStore } from "../cache/store.js";
 import type { Config } from "./schema.js";
 import { fileError } from "../errors/rules.js";
@@ -14,7 +14,7 @@ export const CONFIG_FILE = "presswork.config.yaml";
 export type ConfigResult = { config: Config; file: VFile } | { config: undefined; file: VFile };
 
 /** Reads `presswork.config.yaml` from the project root, which must be UTF-8; with a cache, unchanged text is not parsed again. */
-export async function loadConfig(root: string, store?: CacheStore): Promise<ConfigResult> {
+export async function loadConfig(root: string, store?: ParseMemory): Promise<ConfigResult> {
   const path = `${root}/${CONFIG_FILE}`;
   let bytes: Buffer;
   try {
@@ -38,9 +38,9 @@ export async function loadConfig(root: string, store?: CacheStore): Promise<Conf
  * The project's config, as loadConfig reads it, from the parse a build left
  * in the project's cache while the text is the same: a command that builds
  * nothing (`state`, `serve`, the start of a send) then loads neither the YAML
- * parser nor the schema, 60 ms of its start on Node 20. It makes no cache
- * folder where there is none.
+ * parser nor the schema, 60 ms of its start on Node 20. It writes nothing
+ * to the cache, nor makes one where there is none.
  */
 export function loadProjectConfig(root: string): Promise<ConfigResult> {
-  return loadConfig(root, CacheStore.existing(join(root, CACHE_DIR)));
+  return loadConfig(root, CacheStore.reader(join(root, CACHE_DIR)));
 }

@@ -64,7 +64,7 @@ describe("what a rebuild loads", () => {
 });
 
 describe("what a command that builds nothing loads", () => {
-  it("is neither the YAML parser nor the schema library once a build left the config's parse, yet an edit to the config is read, and no cache is made where there is none", { timeout: 120_000 }, async () => {
+  it("is neither the YAML parser nor the schema library once a build left the config's parse, yet an edit to the config is read, and the cache is neither made where there is none nor written", { timeout: 120_000 }, async () => {
     // Without the files of earlier versions (newsletter/sent.json), which are read with the YAML parser and a schema.
     const root = await tempProject({ articles: { "first.md": article("title: First\ndate: 2026-11-20T09:00:00Z") } });
     initRepo(root);
@@ -80,8 +80,12 @@ describe("what a command that builds nothing loads", () => {
 
     const path = join(root, "presswork.config.yaml");
     await writeFile(path, `${await readFile(path, "utf8")}\nstate:\n  branch: other-state\n`);
+    const parsed = join(root, ".presswork-cache/parsed-config.json");
+    const kept = await readFile(parsed, "utf8");
     const edited = await loadedPackages(["state", "show"], root);
     expect(edited.stdout).toContain("State: the git branch other-state");
     expect(edited, "the edited config is parsed").toContain("yaml");
+    // Nor is the new parse written to the cache: a service may read a cache it cannot write to.
+    expect(await readFile(parsed, "utf8")).toBe(kept);
   });
 });
