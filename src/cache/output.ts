@@ -72,15 +72,15 @@ interface Last {
  * list the folder.
  */
 export class OutputState {
-  /** This build's key of every keyed output file. */
-  private readonly keys: Record<string, string> = {};
+  /** This build's key of every keyed output file (without a prototype: a file may be named `__proto__`). */
+  private readonly keys: Record<string, string> = Object.create(null) as Record<string, string>;
   private plan: PagePlan | undefined;
   /** Files whose key this build found changed, new, or none known. */
   private readonly rekeyed = new Set<string>();
   /** Whether marker found the last build's files, every one and no other. */
   private samePaths = false;
   /** The marker's findings, for save. */
-  private made: { token: string; sum: bigint; present: Set<string>; changes?: Omit<Changes, "on" | "token" | "sum"> } | undefined;
+  private made: { token: string; sum: bigint; present: Set<string>; changes?: Pick<Changes, "keys" | "present"> } | undefined;
 
   private constructor(
     private readonly store: CacheStore | undefined,
@@ -107,10 +107,12 @@ export class OutputState {
     return new OutputState(store, name, last, files);
   }
 
-  /** The key the last build gave `file`, if it had one. */
+  /** The key the last build gave `file`, if it had one (a file may be named `toString`). */
   private lastKey(file: string): string | undefined {
-    const changed = this.last?.changes?.keys[file];
-    return changed === undefined ? this.last?.manifest.pages[file] : (changed ?? undefined);
+    const changed = this.last?.changes?.keys;
+    if (changed && Object.hasOwn(changed, file)) return changed[file] ?? undefined;
+    const pages = this.last?.manifest.pages;
+    return pages && Object.hasOwn(pages, file) ? pages[file] : undefined;
   }
 
   /**
@@ -171,12 +173,12 @@ export class OutputState {
     const last = this.last;
     const keyed = Object.keys(this.keys).length;
     let sum = 0n;
-    let changes: Omit<Changes, "on" | "token" | "sum"> | undefined;
+    let changes: Pick<Changes, "keys" | "present"> | undefined;
     if (!last) {
       for (const file in this.keys) sum ^= term(file, present.has(file), this.keys[file]);
       for (const file of present) if (!Object.hasOwn(this.keys, file)) sum ^= term(file, true, undefined);
     } else {
-      changes = { keys: {}, present: {}, bodies: {} };
+      changes = { keys: Object.create(null) as Changes["keys"], present: Object.create(null) as Changes["present"] };
       const touched = new Set(this.rekeyed);
       // Files keyed by the last build and not by this one: only when this one keeps fewer of them.
       const keyedBefore = keyed - [...this.rekeyed].filter((file) => this.lastKey(file) === undefined).length;

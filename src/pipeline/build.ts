@@ -77,7 +77,7 @@ export interface Assembly {
   /** The newsletter's record, past issues and next issue, when the config has a newsletter. */
   newsletter?: NewsletterState;
   /** What to record about the output once the plan is written. */
-  state?: { output: OutputState; marker: string };
+  state?: { output: OutputState };
   /** How many article bodies this run rendered, and how many it took from the cache. */
   bodies: { rendered: number; cached: number };
 }
@@ -194,7 +194,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
       }
       plan.checked = true;
       plan.files.set(MARKER, marker);
-      return { ...assembly, plan, state: { output, marker } };
+      return { ...assembly, plan, state: { output } };
     } catch (error) {
       if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;
