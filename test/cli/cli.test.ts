@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { access, readdir, readFile, symlink } from "node:fs/promises";
+import { access, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline/build.js";
@@ -185,6 +185,21 @@ describe("presswork command line", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Built 8 article\(s\) into dist\/ \(\d+ file\(s\) written, 0 unchanged, 0 removed\)/);
     expect(await exists(join(root, "dist/index.html"))).toBe(true);
+  });
+
+  it("checks --site-url against the config's parse the cache holds, and against the config itself with --no-cache", async () => {
+    const root = await tempProject({ samples: true });
+    const at = ["build", "--now", NOW.toISOString(), "--site-url", "https://signal-noise.example/"];
+    expect((await runCliHere(at, root)).code).toBe(0);
+    // A parse the cache holds for the same text, as another version of the config gave it.
+    const parsed = join(root, ".presswork-cache/parsed-config.json");
+    await writeFile(parsed, (await readFile(parsed, "utf8")).replaceAll("https://signal-noise.example/", "https://elsewhere.example/"));
+    const cached = await runCliHere(at, root);
+    expect(cached.code).toBe(1);
+    expect(cached.stderr).toContain("site.url is https://elsewhere.example/, but the site is served at https://signal-noise.example/");
+    const fresh = await runCliHere([...at, "--no-cache"], root);
+    expect(fresh.stderr).toBe("");
+    expect(fresh.code).toBe(0);
   });
 
   it("shares a large build with its render process and page thread, from the bundle, to the same bytes as a build in process", { timeout: 120_000 }, async () => {
