@@ -197,13 +197,14 @@ describe("the emulator's job conditions, as GitHub evaluates them", () => {
 describe("the emulator's cancellation, as GitHub cancels a run", () => {
   it("signals the step's shell alone, so a command it runs hears the SIGINT only when the shell execs it; the always() steps run after", async () => {
     const { dir, remote } = await repository("cancel-");
-    // Stops on SIGINT, saying so; without one, ends by itself after 3 s.
+    // Stops on SIGINT, saying so; without one, ends by itself after 3 s. It says it started once it listens for
+    // the signal: the cancellation waits for that, and a signal before would end it without a word.
     await writeFile(
       join(dir, "sig.mjs"),
       `import { writeFileSync } from "node:fs";
 const [, , out] = process.argv;
-writeFileSync(out + ".started", "");
 process.on("SIGINT", () => { writeFileSync(out, "stopped on SIGINT"); process.exit(130); });
+writeFileSync(out + ".started", "");
 setTimeout(() => { writeFileSync(out, "ended without a signal"); process.exit(0); }, 3000);
 `,
     );
