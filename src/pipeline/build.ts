@@ -261,7 +261,7 @@ async function planSite(store: CacheStore, root: string, config: Config, article
   };
 
   // Pages.
-  const { specs, carried, signature } = plannedPages(config, articles, templates.liquid, output, metaDigest, letter?.past, letter?.upcoming);
+  const { specs, carried, signature, bodiesChanged } = plannedPages(config, articles, templates.liquid, output, metaDigest, letter?.past, letter?.upcoming);
   const { render, reuse } = output.sort(specs, templates.liquid);
   for (const path of [...carried, ...reuse]) plan.reuse.add(path);
   stage("page keys");
@@ -283,8 +283,18 @@ async function planSite(store: CacheStore, root: string, config: Config, article
     return meta && `${meta} ${a.body.digest} ${a.body.statsDigest}`;
   };
   const changedFeeds = allFeedSpecs(config, articles, groupByTag(articles), groupByAuthor(articles)).filter(({ prefix, spec }) => {
-    const names = paths.feeds(prefix);
-    return !kept([names.rss, names.atom, names.json], feedKey(spec, articleKey));
+    const { rss, atom, json } = paths.feeds(prefix);
+    const names = [rss, atom, json];
+    // Planned from the last build's signature, a feed whose articles' bodies are all as they were is as that build made it:
+    // its key is carried over, not made again (hundreds of archive pages over thousands of articles).
+    if (bodiesChanged && !spec.articles.some((article) => bodiesChanged.has(article.id))) {
+      for (const file of names) {
+        output.carry(file);
+        plan.reuse.add(file);
+      }
+      return false;
+    }
+    return !kept(names, feedKey(spec, articleKey));
   });
   const makeFeeds: Array<() => void> = [];
   if (changedFeeds.length > 0) {
@@ -460,7 +470,8 @@ function articleFiles(article: Article): ArticleFile[] {
  * changed since the last build, the article pages of the changed bodies
  * (every other page carries its key over and stays as it is). The upcoming
  * issue's page, which no other page links to, is keyed on every build and
- * left out of what is carried over.
+ * left out of what is carried over. Planned from the last build's
+ * signature, it also gives the ids of the articles whose bodies changed.
  */
 function plannedPages(
   config: Config,
@@ -470,7 +481,7 @@ function plannedPages(
   metaDigest: (path: string) => string | undefined,
   sent?: readonly ArchivedIssue[],
   upcoming?: ArchivedIssue,
-): { specs: PageSpec[]; carried: string[]; signature: string } {
+): { specs: PageSpec[]; carried: string[]; signature: string; bodiesChanged?: ReadonlySet<string> } {
   // An article without its body's HTML is its meta (toArticle adds only what follows from it and the config) and its body's stats.
   const withoutBodies = articles.map((a) => `${metaDigest(a.source.path) ?? JSON.stringify({ ...a, source: a.source.path, body: null })} ${a.body.statsDigest}`);
   // An issue's page follows from its own fields and its articles as it shows them; the bodies it shows in full are planned with the article pages they change.
@@ -482,12 +493,13 @@ function plannedPages(
   const upcomingFile = upcoming ? fileFor(issuePath(upcoming.number)) : undefined;
   const last = output.plannedFrom(signature);
   if (last) {
-    const specs = planPages(config, articles, sent, new Set(articles.filter((a) => last.bodies[a.id] !== a.body.digest).map((a) => a.id)), upcoming);
+    const bodiesChanged = new Set(articles.filter((a) => last.bodies[a.id] !== a.body.digest).map((a) => a.id));
+    const specs = planPages(config, articles, sent, bodiesChanged, upcoming);
     const planned = new Set(specs.map((s) => s.file));
     const carried = last.pages.filter((file) => !planned.has(file));
     for (const file of carried) output.carry(file);
     output.planned({ signature, pages: last.pages, bodies });
-    return { specs, carried, signature };
+    return { specs, carried, signature, bodiesChanged };
   }
   const specs = planPages(config, articles, sent, undefined, upcoming);
   output.planned({ signature, pages: specs.map((s) => s.file).filter((file) => file !== upcomingFile), bodies });
