@@ -186,7 +186,7 @@ export class OutputState {
         for (const file in last.manifest.pages) if (!Object.hasOwn(this.keys, file)) touched.add(file);
         for (const file in last.changes?.keys) if (!Object.hasOwn(this.keys, file)) touched.add(file);
       }
-      // Files in the output then and not now: only when this build has fewer of them.
+      // Files in the output now and not then.
       let added = 0;
       for (const file of present) {
         if (this.existing.has(file)) continue;
@@ -194,6 +194,7 @@ export class OutputState {
         added++;
       }
       this.samePaths = added === 0 && present.size === this.existing.size;
+      // Files in the output then and not now: only when fewer of this build's files were there then than there were.
       if (present.size - added < this.existing.size) for (const file of this.existing) if (!present.has(file)) touched.add(file);
       sum = last.sum;
       for (const file of touched) {
