@@ -1,4 +1,3 @@
-import { hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listFiles, MARKER } from "../output/write.js";
@@ -124,7 +123,7 @@ export class OutputState {
     return this.last?.plan?.signature === signature ? this.last.plan : undefined;
   }
 
-  /** Carries a page's key over from the last build, whose inputs are known unchanged. */
+  /** Carries a file's key over from the last build, whose inputs are known unchanged (a page, or a feed). */
   carry(file: string): void {
     const key = this.lastKey(file);
     if (key === undefined) this.rekeyed.add(file);
@@ -285,7 +284,7 @@ function readLast(store: CacheStore, name: string, outDir: string): Last | undef
   return { manifest, changes, token, sum: BigInt(`0x${sum}`), keyed, plan };
 }
 
-/** A file's entry as the marker's sum counts it: 128 bits of a hash of its path, whether it is in the output, and its key. */
+/** A file's entry as the marker's sum counts it: the digest of its path, whether it is in the output, and its key. */
 function term(file: string, present: boolean, key: string | undefined): bigint {
-  return BigInt(`0x${hash("sha256", `${file}\n${present ? "+" : "-"}${key === undefined ? "" : `:${key}`}`).slice(0, 32)}`);
+  return BigInt(`0x${digest(file, present, key ?? null)}`);
 }
