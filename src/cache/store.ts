@@ -54,13 +54,7 @@ export class CacheStore {
   static open(dir: string | undefined, warm?: WarmFiles): CacheStore {
     if (!dir) return new CacheStore(undefined);
     const version = environmentDigest();
-    let stamped: { version?: string } | undefined;
-    try {
-      stamped = JSON.parse(readFileSync(join(dir, STAMP), "utf8")) as { version?: string };
-    } catch {
-      // a new folder, or one from before stamps
-    }
-    if (stamped?.version !== version) {
+    if (stampedVersion(dir) !== version) {
       const env = environment();
       mkdirSync(dir, { recursive: true });
       for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
@@ -75,12 +69,7 @@ export class CacheStore {
    * open). For a command that builds nothing: the folder is left as it is.
    */
   static reader(dir: string): Pick<CacheStore, "read"> | undefined {
-    try {
-      if ((JSON.parse(readFileSync(join(dir, STAMP), "utf8")) as { version?: string }).version !== environmentDigest()) return undefined;
-    } catch {
-      // no folder, or one from before stamps
-      return undefined;
-    }
+    if (stampedVersion(dir) !== environmentDigest()) return undefined;
     const store = new CacheStore(dir);
     return { read: (name, options) => store.read(name, options) };
   }
@@ -162,6 +151,15 @@ export class CacheStore {
   close(): void {
     for (const packs of this.packSets) packs.close();
     for (const dir of this.scratches.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The environment a cache folder was made under, as its stamp says; undefined for a new folder, or one from before stamps. */
+function stampedVersion(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, STAMP), "utf8")) as { version?: string }).version;
+  } catch {
+    return undefined;
   }
 }
 
