@@ -100,8 +100,12 @@ function embeddedIn(name: string, grammar: LanguageFn): string[] {
     const walk = (value: unknown): void => {
       if (typeof value !== "object" || value === null || seen.has(value) || value instanceof RegExp) return;
       seen.add(value);
-      // An empty list: any language registered, which is not the same among fewer.
-      if ("subLanguage" in value) for (const sub of [value.subLanguage].flat().concat(Array.isArray(value.subLanguage) && value.subLanguage.length === 0 ? [ANY] : [])) if (typeof sub === "string") names.add(sub);
+      if ("subLanguage" in value) {
+        const subs = [value.subLanguage].flat();
+        // An empty list: any language registered, which is not the same among fewer.
+        if (subs.length === 0) names.add(ANY);
+        for (const sub of subs) if (typeof sub === "string") names.add(sub);
+      }
       for (const part of Object.values(value)) walk(part);
     };
     walk(grammar(reader));

@@ -185,9 +185,9 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
       // Every path is known before anything is written: one no file system can hold fails check and build alike.
       // The marker is added once the paths are known good: its own path is checked with them (an alias or a static file of that name).
       // The paths the last build wrote, when they are all this one's and no other, were checked then.
-      const paths = [...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse];
-      const marker = output.marker(paths);
-      const impossible = output.pathsAsBefore() ? [] : impossiblePaths([...paths, MARKER]);
+      const outputPaths = [...plan.files.keys(), ...plan.copies.keys(), ...plan.reuse];
+      const marker = output.marker(outputPaths);
+      const impossible = output.pathsAsBefore() ? [] : impossiblePaths([...outputPaths, MARKER]);
       if (impossible.length > 0) {
         reportPaths(impossible, articles, configFile);
         return assembly;
