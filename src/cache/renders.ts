@@ -1,3 +1,4 @@
+import { textFacts, type TextFacts } from "../content/review.js";
 import type { ArticleHtml, RenderedBody } from "../markdown/render.js";
 import type { StoredMessage } from "../validate/messages.js";
 import type { Journal } from "./journal.js";
@@ -11,24 +12,32 @@ export interface CachedRender {
   messages: StoredMessage[];
 }
 
+/** A body as the cache gives it: with the facts a review needs of its text. */
+export type CachedBody = RenderedBody & { readonly facts: TextFacts };
+
+/** What pages, feeds and issues show of a body besides its HTML: read only for the articles they show. */
+type Shown = Pick<RenderedBody, "excerpt" | "keyPoints" | "keyPointsHtml">;
+
 /**
- * A rendered body without its HTML and ids, with its messages and where
- * those lie in the packs: one record of the index. The record in the pack
- * is the web HTML, the feed's, the email's when it differs from the feed's
- * (the body has images), and the ids as JSON, one after the other as
- * UTF-8; `split` holds the byte lengths of the first three (the email's 0
- * when it is the feed's), so each is read alone, without the others and
- * without decoding anything but its text.
+ * A rendered body without its HTML, ids and what pages show of it, with its
+ * messages, the facts a review needs, and where the rest lies in the packs:
+ * one record of the index. A rebuild reads every record of the index, and
+ * the text of a body's excerpt and key points was most of it. The record in
+ * the pack is the web HTML, the feed's, the email's when it differs from the
+ * feed's (the body has images), the shown parts as JSON and the ids as JSON,
+ * one after the other as UTF-8; `split` holds the byte lengths of the first
+ * four (the email's 0 when it is the feed's), so each is read alone, without
+ * the others and without decoding anything but its text.
  */
 interface IndexEntry {
-  body: Omit<RenderedBody, "html" | "ids">;
+  body: Omit<CachedBody, "html" | "ids" | keyof Shown>;
   messages: StoredMessage[];
   html: Place;
-  split: [web: number, feed: number, email: number];
+  split: [web: number, feed: number, email: number, shown: number];
 }
 
 /** The parts of a record in the packs, in their order there. */
-type Part = "web" | "feed" | "email" | "ids";
+type Part = "web" | "feed" | "email" | "shown" | "ids";
 
 const INDEX = "bodies/index.journal";
 /** The digest of the link targets the renders were last checked against. */
@@ -77,19 +86,25 @@ export class RenderCache {
   }
 
   /** The cached render for `key`, if there is one; its HTML is read from the packs each time it is asked for. */
-  get(key: string): CachedRender | undefined {
+  get(key: string): { body: CachedBody; messages: StoredMessage[] } | undefined {
     const entry = this.index.recall(key);
     if (!entry) return undefined;
     this.index.keep(key, entry);
     return { body: this.lazy(key, entry), messages: entry.messages };
   }
 
-  /** Stores a render: its HTML is appended to the packs now. Returns the body to use from here on, which reads its HTML from there. */
-  put(key: string, render: CachedRender): RenderedBody {
-    const { html, ids, ...body } = render.body;
+  /**
+   * Stores a render: its HTML and what pages show of it are appended to the
+   * packs now. Returns the body to use from here on, which reads those from
+   * there.
+   */
+  put(key: string, render: CachedRender): CachedBody {
+    const { html, ids, excerpt, keyPoints, keyPointsHtml, ...body } = render.body;
     const email = html.email === html.feed ? "" : html.email;
-    const split: IndexEntry["split"] = [Buffer.byteLength(html.web), Buffer.byteLength(html.feed), Buffer.byteLength(email)];
-    const entry: IndexEntry = { body, messages: render.messages, html: this.packs.append(html.web + html.feed + email + JSON.stringify(ids)), split };
+    const shown = JSON.stringify({ excerpt, keyPoints, keyPointsHtml });
+    const split: IndexEntry["split"] = [Buffer.byteLength(html.web), Buffer.byteLength(html.feed), Buffer.byteLength(email), Buffer.byteLength(shown)];
+    const place = this.packs.append(html.web + html.feed + email + shown + JSON.stringify(ids));
+    const entry: IndexEntry = { body: { ...body, facts: textFacts(render.body) }, messages: render.messages, html: place, split };
     this.index.keep(key, entry);
     return this.lazy(key, entry);
   }
@@ -114,46 +129,71 @@ export class RenderCache {
 
   /**
    * The body of `entry` with an `html` whose web, feed and email HTML, and
-   * `ids`, are each read from the packs on each use: where the index says,
-   * as compaction may move it.
+   * `ids`, are each read from the packs on each use, and what pages show of
+   * it read from there on first use: where the index says, as compaction may
+   * move it.
    */
-  private lazy(key: string, entry: IndexEntry): RenderedBody {
+  private lazy(key: string, entry: IndexEntry): CachedBody {
     const { packs, index, store } = this;
     const lost = (): PressworkError => new PressworkError("render-cache", `the render cache in ${store.dir ?? "a temporary folder"} has lost a rendered body: delete the folder and build again`);
     const part = (which: Part): string => {
       const [generation, offset, length] = (index.kept(key) ?? entry).html;
-      const [web, feed, email] = entry.split;
-      const ids = length - web - feed - email;
-      const [start, bytes] = which === "web" ? [0, web] : which === "feed" || (which === "email" && email === 0) ? [web, feed] : which === "email" ? [web + feed, email] : [web + feed + email, ids];
+      const [web, feed, email, shown] = entry.split;
+      const ids = length - web - feed - email - shown;
+      const [start, bytes] =
+        which === "web" ? [0, web]
+        : which === "feed" || (which === "email" && email === 0) ? [web, feed]
+        : which === "email" ? [web + feed, email]
+        : which === "shown" ? [web + feed + email, shown]
+        : [web + feed + email + shown, ids];
       const text = ids >= 0 ? packs.read([generation, offset + start, bytes]) : undefined;
       if (text === undefined) throw lost();
       return text;
     };
-    const ids = (): string[] => {
-      const text = part("ids");
+    const json = <T>(which: Part): T => {
+      const text = part(which);
       try {
-        return JSON.parse(text) as string[];
+        return JSON.parse(text) as T;
       } catch {
         throw lost();
       }
     };
-    return new StoredBody(entry.body, part, ids) as unknown as RenderedBody;
+    return new StoredBody(entry.body, part, json) as unknown as CachedBody;
   }
 }
 
 /**
  * A body as the index holds it, with its HTML and ids read from the packs
- * each time they are asked for. `html` and `ids` are its class's getters,
- * not properties of each body: thousands are made on every rebuild.
+ * each time they are asked for, and what pages show of it read once, when
+ * first asked for. `html`, `ids` and the shown parts are its class's
+ * getters, not properties of each body: thousands are made on every rebuild.
  */
 class StoredBody {
   readonly #part: (which: Part) => string;
-  readonly #ids: () => string[];
+  readonly #json: <T>(which: Part) => T;
+  #shown: Shown | undefined;
 
-  constructor(fields: IndexEntry["body"], part: (which: Part) => string, ids: () => string[]) {
+  constructor(fields: IndexEntry["body"], part: (which: Part) => string, json: <T>(which: Part) => T) {
     Object.assign(this, fields);
     this.#part = part;
-    this.#ids = ids;
+    this.#json = json;
+  }
+
+  get excerpt(): string {
+    return this.#shownParts().excerpt;
+  }
+
+  get keyPoints(): string[] | undefined {
+    return this.#shownParts().keyPoints;
+  }
+
+  get keyPointsHtml(): Shown["keyPointsHtml"] {
+    return this.#shownParts().keyPointsHtml;
+  }
+
+  #shownParts(): Shown {
+    this.#shown ??= this.#json<Shown>("shown");
+    return this.#shown;
   }
 
   get html(): ArticleHtml {
@@ -172,6 +212,6 @@ class StoredBody {
   }
 
   get ids(): string[] {
-    return this.#ids();
+    return this.#json<string[]>("ids");
   }
 }

@@ -79,22 +79,40 @@ export interface Article extends ArticleMeta {
   emailBodyImages?: Record<string, EmailImage>;
 }
 
-/** Joins an article's metadata and rendered body. */
+/**
+ * Joins an article's metadata and rendered body. What it shows of the body
+ * (its description and Quick Reads) is read when first asked for: a build
+ * makes every article, and a rebuild shows a few of them.
+ */
 export function toArticle(meta: ArticleMeta, body: RenderedBody, siteUrl: string, imageSitePath?: string): Article {
   const path = paths.article(meta.slug);
-  const points = meta.keyPoints ?? body.keyPoints ?? [];
-  const article: Article = {
-    ...meta,
-    body,
-    path,
-    url: absoluteUrl(path, siteUrl),
-    description: meta.summary ?? body.excerpt,
-    points,
-    pointsHtml: (!meta.keyPoints && body.keyPointsHtml) || textPoints(points),
-  };
+  const article = { ...meta, body, path, url: absoluteUrl(path, siteUrl) } as Article;
+  Object.defineProperties(article, SHOWN);
   if (imageSitePath !== undefined) article.imageUrl = absoluteUrl(imageSitePath, siteUrl);
   return article;
 }
+
+/** An article's fields that follow from its metadata and what its body shows, as getters every article shares. */
+const SHOWN: PropertyDescriptorMap & ThisType<Article> = {
+  description: {
+    get(this: Article) {
+      return this.summary ?? this.body.excerpt;
+    },
+    enumerable: true,
+  },
+  points: {
+    get(this: Article) {
+      return this.keyPoints ?? this.body.keyPoints ?? [];
+    },
+    enumerable: true,
+  },
+  pointsHtml: {
+    get(this: Article) {
+      return (!this.keyPoints && this.body.keyPointsHtml) || textPoints(this.points);
+    },
+    enumerable: true,
+  },
+};
 
 /** Points written as text, as HTML for every serialisation. */
 function textPoints(points: readonly string[]): PointsHtml {

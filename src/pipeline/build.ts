@@ -8,7 +8,7 @@ import { displayKey } from "../site/scope.js";
 import type { WarmFiles } from "../cache/warm.js";
 import { MetaCache } from "../cache/meta.js";
 import { OutputState } from "../cache/output.js";
-import { RenderCache } from "../cache/renders.js";
+import { RenderCache, type CachedBody } from "../cache/renders.js";
 import { SourceIndex } from "../cache/sources.js";
 import { CACHE_DIR, CacheStore } from "../cache/store.js";
 import { loadConfig } from "../config/load.js";
@@ -23,7 +23,6 @@ import { allFeedSpecs, feedKey, ITEM_CONTENT_MAX } from "../feeds/spec.js";
 import type { ArchivedIssue } from "../issues/archive.js";
 import { COPY_SUFFIX, emailImage, resizeImage } from "../issues/images.js";
 import { issuePath } from "../issues/plan.js";
-import type { RenderedBody } from "../markdown/render.js";
 import { emptyPlan, impossiblePaths, MARKER, planned, writeOutput, type OutputPlan, type WriteReport } from "../output/write.js";
 import { planPages, SITE_TEMPLATES, type PageSpec } from "../site/pages.js";
 import { oldSitePath, planRedirects, redirectFile, redirectPage, type GoneLink, type Redirect } from "../site/redirects.js";
@@ -233,14 +232,14 @@ async function renderBodies(
   const cache = new RenderCache(store);
   const { bodies, rendered } = await renderAll(wanted, targets, tree, config, options.now, cache, renderers);
   cache.save();
-  const withBodies = wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as RenderedBody }));
+  const withBodies = wanted.map((meta) => ({ meta, body: bodies.get(meta.id) as CachedBody }));
   // The ids the site's templates give a page are read only when some link names a part.
   checkArticleFragments(withBodies, () => siteTemplateIds(join(options.root, SITE_TEMPLATES)));
   // Problems only the rendered body shows (placeholder text left in, a body too large for a feed item).
   reviewArticles(withBodies, options.now, { fullContent: config.feeds.fullContent, itemMax: ITEM_CONTENT_MAX });
   const articles = wanted
     .filter((meta) => isPublished(meta, options.now))
-    .map((meta) => toArticle(meta, bodies.get(meta.id) as RenderedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
+    .map((meta) => toArticle(meta, bodies.get(meta.id) as CachedBody, config.site.url, meta.image ? assetSitePath(meta, meta.image.path) : undefined));
   return { articles, bodies: { rendered, cached: wanted.length - rendered } };
 }
 

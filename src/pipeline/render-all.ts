@@ -1,13 +1,12 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
-import type { CachedRender, RenderCache } from "../cache/renders.js";
+import type { CachedBody, CachedRender, RenderCache } from "../cache/renders.js";
 import { cacheKeys } from "../cache/key.js";
 import type { Config } from "../config/schema.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
 import type { ContentTree } from "../content/read.js";
 import { textDirection } from "../markdown/direction.js";
-import type { RenderedBody } from "../markdown/render.js";
 import { replayMessages } from "../validate/messages.js";
 import { compiledPath } from "./compiled.js";
 import type { RenderJob } from "./render-job.js";
@@ -97,14 +96,14 @@ export async function renderAll(
   now: Date,
   cache: RenderCache,
   processes: readonly ChildProcess[] = [],
-): Promise<{ bodies: Map<string, RenderedBody>; rendered: number }> {
+): Promise<{ bodies: Map<string, CachedBody>; rendered: number }> {
   const assets = new Set(tree.assets.keys());
   const basePath = new URL(config.site.url).pathname;
   const direction = textDirection(config.site.language);
   const resolve = makeResolver(targets, assets, now.getTime());
   // While no link target changed, a cached render's links resolve as when it was checked.
   const checked = cache.checkedAgainst(resolverDigest(targets, assets, now.getTime()));
-  const bodies = new Map<string, RenderedBody>();
+  const bodies = new Map<string, CachedBody>();
   const pending: Pending[] = [];
   const keyOf = cacheKeys(config.site.url, config.markdown.bareUrls, direction);
   for (const meta of metas) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -102,7 +102,37 @@ describe("the render cache over its packs", () => {
     run(dir, (third) => {
       expect(third.get("k2")?.body.html.email).toBe(body(2).html.email);
       expect(third.get("k2")?.body.ids).toEqual(body(2).ids);
+      expect(third.get("k2")?.body.excerpt).toBe(body(2).excerpt);
       expect(third.get("k3")).toBeUndefined();
+    });
+  });
+
+  it("keeps a body's excerpt and Quick Reads in its pack, read on first use, and in the index only the facts a review needs", () => {
+    const dir = folder();
+    const shown: RenderedBody = {
+      ...body(4),
+      excerpt: "The opening paragraph, which only the pages that list the article show.",
+      keyPoints: ["A point with a link.", "The second."],
+      keyPointsHtml: { web: ['A point with <a href="/x/">a link</a>.', "The second."], feed: ['A point with <a href="https://x.example/x/">a link</a>.', "The second."], email: ['A point with <a href="https://x.example/x/">a link</a>.', "The second."] },
+    };
+    const bare: RenderedBody = { ...body(5), excerpt: "" };
+    run(dir, (first) => {
+      first.put("shown", { body: shown, messages: [] });
+      first.put("bare", { body: bare, messages: [] });
+      first.save();
+    });
+    const index = readFileSync(join(dir, "bodies", "index.journal"), "utf8");
+    // Only a placeholder point, which a review must name, is in the index.
+    for (const text of [shown.excerpt, "A point with"]) expect(index, text).not.toContain(text);
+    run(dir, (second) => {
+      const got = second.get("shown")?.body;
+      expect(got?.facts).toEqual({ opening: "text", quickReads: ["The second."] });
+      expect([got?.excerpt, got?.keyPoints, got?.keyPointsHtml]).toEqual([shown.excerpt, shown.keyPoints, shown.keyPointsHtml]);
+      const none = second.get("bare")?.body;
+      expect(none?.facts).toEqual({ opening: "none" });
+      expect([none?.excerpt, none?.keyPoints, none?.keyPointsHtml]).toEqual(["", undefined, undefined]);
+      expect(none?.html.web).toBe(bare.html.web);
+      expect(none?.ids).toEqual(bare.ids);
     });
   });
 
