@@ -214,10 +214,11 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
       subscribers,
       issues,
       runs: {
-        first: { send: sendResult(first), websub: first.jobs.websub?.result, killedAt, webBeforeSend },
+        first: { send: sendResult(first), websub: first.jobs.websub?.result, killedAt, webBeforeSend, sendFoundBuildCache: first.jobs.send?.steps["build-cache"]?.outputs["cache-hit"] },
         pushed: { build: pushed.jobs.build?.result, deploy: pushed.jobs.deploy?.result, send: sendResult(pushed) },
         rerun: {
           send: sendResult(rerun),
+          sendFoundBuildCache: rerun.jobs.send?.steps["build-cache"]?.outputs["cache-hit"],
           websub: rerun.jobs.websub?.result,
           build: rerun.jobs.build === first.jobs.build,
           pushedArticleKept,
