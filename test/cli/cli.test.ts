@@ -188,7 +188,7 @@ describe("presswork command line", () => {
   });
 
   it("checks --site-url against the config's parse the cache holds, and against the config itself with --no-cache", async () => {
-    const root = await tempProject({ samples: true });
+    const root = await tempProject({ samples: true, built: true });
     const at = ["build", "--now", NOW.toISOString(), "--site-url", "https://signal-noise.example/"];
     expect((await runCliHere(at, root)).code).toBe(0);
     // A parse the cache holds for the same text, as another version of the config gave it.
