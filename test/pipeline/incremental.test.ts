@@ -53,12 +53,11 @@ describe("incremental builds", () => {
       ["a new article with a warning", async () => put(file("articles/fresh-take.md"), article("title: A Fresh Take\ndate: 2026-11-27\nsumary: Misspelt key.\ntags: [Networks]", "Links to [the fibre story](municipal-broadband.md)."))],
       // Warnings and errors a review finds in a body come from facts the render cache keeps: the builds after replay them.
       [
-        "a new article with Quick Reads in both its front matter and its body, and no paragraph",
-        async () => put(file("articles/points-twice.md"), article("title: Points Twice\ndate: 2026-11-26\nkeyPoints: [One, Two]\ntags: [Networks]", "## Quick Reads\n\n- One\n- Two")),
-      ],
-      [
-        "a new article that still opens with the placeholders of presswork new",
-        async () => put(file("articles/unwritten.md"), article("title: Unwritten\ndate: 2026-11-25\ntags: [Networks]", "## Quick Reads\n\n- The second.\n\nStart the story here.")),
+        "two new articles: one with Quick Reads in both its front matter and its body and no paragraph, one that still opens with the placeholders of presswork new",
+        async () => {
+          await put(file("articles/points-twice.md"), article("title: Points Twice\ndate: 2026-11-26\nkeyPoints: [One, Two]\ntags: [Networks]", "## Quick Reads\n\n- One\n- Two"));
+          await put(file("articles/unwritten.md"), article("title: Unwritten\ndate: 2026-11-25\ntags: [Networks]", "## Quick Reads\n\n- The second.\n\nStart the story here."));
+        },
       ],
       ["another article edited while it is left so", replace("articles/undersea-cable-repair.md", "Aboard the Ship", "Aboard the Vessel")],
       ["the unwritten article removed", async () => rm(file("articles/unwritten.md"))],
@@ -113,7 +112,13 @@ describe("incremental builds", () => {
       }
       await rm(file("fresh"), { recursive: true });
     }
-    expect(refused).toEqual(["a new article that still opens with the placeholders of presswork new", "another article edited while it is left so", "an article that now links to nothing", "a new article that takes an existing slug", "the linked article rescheduled for later"]);
+    expect(refused).toEqual([
+      "two new articles: one with Quick Reads in both its front matter and its body and no paragraph, one that still opens with the placeholders of presswork new",
+      "another article edited while it is left so",
+      "an article that now links to nothing",
+      "a new article that takes an existing slug",
+      "the linked article rescheduled for later",
+    ]);
     // What the warm process left on disk is what it held: a fresh process finds its output up to date.
     expect((await build({ root, now: NOW, ...warmDirs })).written).toMatchObject({ written: 0, removed: 0 });
   });
