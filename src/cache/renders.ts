@@ -88,7 +88,7 @@ export class RenderCache {
   /** The cached render for `key`, if there is one; its HTML is read from the packs each time it is asked for. */
   get(key: string): { body: CachedBody; messages: StoredMessage[] } | undefined {
     const entry = this.index.recall(key);
-    if (!entry) return undefined;
+    if (!entry || !wellFormed(entry)) return undefined;
     this.index.keep(key, entry);
     return { body: this.lazy(key, entry), messages: entry.messages };
   }
@@ -160,6 +160,16 @@ export class RenderCache {
     };
     return new StoredBody(entry.body, part, json) as unknown as CachedBody;
   }
+}
+
+/**
+ * Whether a record of the index has the shape this code writes: one of
+ * another shape (a cache damaged, or kept by code of another layout under
+ * the same version) is rendered again rather than read.
+ */
+function wellFormed(entry: IndexEntry): boolean {
+  const { body, split, html } = entry as Partial<IndexEntry>;
+  return typeof body?.facts === "object" && body.facts !== null && !("excerpt" in body) && Array.isArray(split) && split.length === 4 && Array.isArray(html) && html.length === 3;
 }
 
 /**

@@ -5,6 +5,7 @@ import { cacheKeys } from "../cache/key.js";
 import type { Config } from "../config/schema.js";
 import type { ArticleMeta } from "../content/article.js";
 import { paths } from "../content/paths.js";
+import { PLACEHOLDERS } from "../content/placeholders.js";
 import type { ContentTree } from "../content/read.js";
 import { textDirection } from "../markdown/direction.js";
 import { replayMessages } from "../validate/messages.js";
@@ -105,7 +106,8 @@ export async function renderAll(
   const checked = cache.checkedAgainst(resolverDigest(targets, assets, now.getTime()));
   const bodies = new Map<string, CachedBody>();
   const pending: Pending[] = [];
-  const keyOf = cacheKeys(config.site.url, config.markdown.bareUrls, direction);
+  // The placeholders of `presswork new` too: a render keeps what a review finds of them in its body (see textFacts).
+  const keyOf = cacheKeys(config.site.url, config.markdown.bareUrls, direction, PLACEHOLDERS);
   for (const meta of metas) {
     const { path } = meta.source;
     const key = keyOf(path, meta.slug, meta.source.digest);

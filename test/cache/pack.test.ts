@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -133,6 +133,27 @@ describe("the render cache over its packs", () => {
       expect([none?.excerpt, none?.keyPoints, none?.keyPointsHtml]).toEqual(["", undefined, undefined]);
       expect(none?.html.web).toBe(bare.html.web);
       expect(none?.ids).toEqual(bare.ids);
+    });
+  });
+
+  it("renders again a body whose record in the index is not of the shape it writes, rather than fail or read it wrong", () => {
+    const dir = folder();
+    run(dir, (first) => {
+      for (const key of ["kept", "three parts", "no facts", "old excerpt"]) first.put(key, { body: body(1), messages: [] });
+      first.save();
+    });
+    // The index as damaged, or as written by code of another layout: [key, record] pairs, one after the other.
+    const index = join(dir, "bodies", "index.journal");
+    const records = JSON.parse(`[${readFileSync(index, "utf8")}]`) as Array<[string, { body: Record<string, unknown>; split: number[] }]>;
+    for (const [key, record] of records) {
+      if (key === "three parts") record.split = record.split.slice(0, 3);
+      if (key === "no facts") delete record.body["facts"];
+      if (key === "old excerpt") record.body["excerpt"] = "An opening paragraph.";
+    }
+    writeFileSync(index, records.map((record) => JSON.stringify(record)).join(","));
+    run(dir, (second) => {
+      expect(second.get("kept")?.body.excerpt).toBe(body(1).excerpt);
+      for (const key of ["three parts", "no facts", "old excerpt"]) expect(second.get(key), key).toBeUndefined();
     });
   });
 

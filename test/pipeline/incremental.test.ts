@@ -2,6 +2,7 @@ import { readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { WarmFiles } from "../../src/cache/warm.js";
+import { PLACEHOLDERS } from "../../src/content/placeholders.js";
 import { build, type Assembly } from "../../src/pipeline/build.js";
 import { article, NOW, put, REPO, removeProjects, snapshot, tempProject } from "../helpers/project.js";
 
@@ -125,6 +126,23 @@ describe("incremental builds", () => {
 });
 
 describe("what a rebuild rewrites", () => {
+  it("judge a cached body against the placeholders of the code that builds, as a build from nothing does", async () => {
+    const root = await tempProject({ articles: { "unwritten.md": article("title: Unwritten\ndate: 2026-11-25", "## Quick Reads\n\n- The second.\n\nA story of its own.") } });
+    const cacheDir = join(root, "cache");
+    const placeholders = (result: Assembly) => messages(result).filter((line) => line.includes("placeholders from presswork new"));
+    expect(placeholders(await build({ root, now: NOW, out: join(root, "dist"), cacheDir }))).toHaveLength(1);
+    // Another version of the placeholders, as another version of `presswork new` writes them.
+    const points = PLACEHOLDERS.points as unknown as string[];
+    const before = [...points];
+    points.splice(0, points.length, "The first thing a busy reader should know.");
+    try {
+      expect(placeholders(await build({ root, now: NOW, out: join(root, "dist-fresh"), cacheDir: false }))).toEqual([]);
+      expect(placeholders(await build({ root, now: NOW, out: join(root, "dist"), cacheDir }))).toEqual([]);
+    } finally {
+      points.splice(0, points.length, ...before);
+    }
+  });
+
   it("warn about a link to a heading another article no longer has, though the linking article's body comes from the cache", async () => {
     const root = await tempProject({ samples: true });
     const cacheDir = join(root, "cache");
