@@ -134,6 +134,13 @@ describe("the render cache over its packs", () => {
       expect(none?.html.web).toBe(bare.html.web);
       expect(none?.ids).toEqual(bare.ids);
     });
+    // A body's excerpt is read from the pack when first asked for, not when the body is taken from the index.
+    run(dir, (third) => {
+      const got = third.get("shown")?.body;
+      for (const pack of readdirSync(join(dir, "bodies")).filter((name) => name.endsWith(".pack"))) rmSync(join(dir, "bodies", pack));
+      expect(got?.facts.opening).toBe("text");
+      expect(() => got?.excerpt).toThrow(/has lost a rendered body/);
+    });
   });
 
   it("renders again a body whose record in the index is not of the shape it writes, rather than fail or read it wrong", () => {
