@@ -10,8 +10,12 @@ import { article, NOW, removeProjects, REPO, tempProject } from "../helpers/proj
 const dirs: string[] = [];
 afterAll(() => Promise.all([removeProjects(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))]));
 
-/** The packages whose code is in the bundle's modules that `presswork` loaded, by the path comments the bundler leaves, and what it wrote. */
-async function loadedPackages(args: string[], root: string): Promise<Set<string> & { stdout: string; stderr: string }> {
+/**
+ * The packages `presswork` loaded: those whose code is in the bundle's modules, by the path comments the
+ * bundler leaves, and those loaded from node_modules as they are (MJML, the service's server); with what it
+ * wrote, once it exited with `code`.
+ */
+async function loadedPackages(args: string[], root: string, env: Record<string, string> = {}, code = 0): Promise<Set<string> & { stdout: string; stderr: string }> {
   const dir = await mkdtemp(join(tmpdir(), "presswork-loading-"));
   dirs.push(dir);
   const log = join(dir, "loaded.txt");
@@ -19,10 +23,12 @@ async function loadedPackages(args: string[], root: string): Promise<Set<string>
   await writeFile(join(dir, "hooks.mjs"), `import { appendFileSync } from "node:fs";\nexport async function load(url, context, next) {\n  if (url.startsWith("file:")) appendFileSync(${JSON.stringify(log)}, url + "\\n");\n  return next(url, context);\n}\n`);
   await writeFile(join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`);
   await writeFile(log, "");
-  const result = runCli(args, root, { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, "register.mjs")).href}` });
-  expect(result.code, result.stderr).toBe(0);
+  const result = runCli(args, root, { ...env, NODE_OPTIONS: `--import ${pathToFileURL(join(dir, "register.mjs")).href}` });
+  expect(result.code, result.stderr).toBe(code);
   const packages = Object.assign(new Set<string>(), { stdout: result.stdout, stderr: result.stderr });
   for (const url of new Set((await readFile(log, "utf8")).split("\n").filter(Boolean))) {
+    const outside = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(url)?.[1];
+    if (outside) packages.add(outside);
     const text = await readFile(new URL(url), "utf8");
     // The comment holds the module's path as the bundler found it (node_modules/x/…, or a path to a node_modules elsewhere): the package is what follows its last node_modules/.
     for (const [, name] of text.matchAll(/^\/\/ .*node_modules\/((?:@[^/\n]+\/)?[^/\n]+)\//gm)) packages.add(name as string);
@@ -64,6 +70,15 @@ describe("what a rebuild loads", () => {
 });
 
 describe("what a command that builds nothing loads", () => {
+  it("is not the service's server nor its mail for `serve` with a setting it refuses", { timeout: 120_000 }, async () => {
+    const root = await tempProject();
+    const started = { PRESSWORK_SECRET: "loading-test-secret", PRESSWORK_PUBLIC_URL: "http://127.0.0.1/" };
+    const refused = await loadedPackages(["serve", "--port", "0"], root, { ...started, PRESSWORK_TRUST_PROXY: "true" }, 3);
+    expect(refused.stderr).toContain("trusting every proxy");
+    for (const name of ["fastify", "nodemailer", "mjml"]) expect(refused, `a refused serve loads ${name}`).not.toContain(name);
+  });
+
+
   it("is neither the YAML parser nor the schema library once a build left the config's parse, yet an edit to the config is read, and the cache is neither made where there is none nor written", { timeout: 120_000 }, async () => {
     // Without the files of earlier versions (newsletter/sent.json), which are read with the YAML parser and a schema.
     const root = await tempProject({ articles: { "first.md": article("title: First\ndate: 2026-11-20T09:00:00Z") } });

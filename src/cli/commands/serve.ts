@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
 import { loadProjectConfig } from "../../config/load.js";
-import { createService } from "../../service/app.js";
 import { serviceSettings } from "../../service/settings.js";
 import { report } from "../report.js";
 import { io } from "../io.js";
@@ -24,10 +23,13 @@ export const serveCommand = defineCommand({
       io.fail(1);
       return;
     }
+    // Settings refused before the server and its mail are loaded: a service that cannot start says so at once.
+    const settings = serviceSettings(root, config, process.env, { host: args.host, port });
+    const { createService } = await import("../../service/app.js");
     let service;
     try {
       const logLevel = process.env["PRESSWORK_LOG_LEVEL"] || "info";
-      service = await createService({ settings: serviceSettings(root, config, process.env, { host: args.host, port }), env: process.env, logLevel });
+      service = await createService({ settings, env: process.env, logLevel });
     } catch (error) {
       throw isPressworkError(error) ? error : new PressworkError("database-unavailable", `cannot open the database: ${(error as Error).message}`, { cause: error });
     }
