@@ -13,7 +13,7 @@ export interface CachedRender {
 }
 
 /** A body as the cache gives it: with the facts a review needs of its text. */
-export type CachedBody = RenderedBody & { readonly facts: TextFacts };
+export type CachedBody = RenderedBody & Readonly<TextFacts>;
 
 /** What pages, feeds and issues show of a body besides its HTML: read only for the articles they show. */
 type Shown = Pick<RenderedBody, "excerpt" | "keyPoints" | "keyPointsHtml">;
@@ -104,7 +104,7 @@ export class RenderCache {
     const shown = JSON.stringify({ excerpt, keyPoints, keyPointsHtml });
     const split: IndexEntry["split"] = [Buffer.byteLength(html.web), Buffer.byteLength(html.feed), Buffer.byteLength(email), Buffer.byteLength(shown)];
     const place = this.packs.append(html.web + html.feed + email + shown + JSON.stringify(ids));
-    const entry: IndexEntry = { body: { ...body, facts: textFacts(render.body) }, messages: render.messages, html: place, split };
+    const entry: IndexEntry = { body: { ...body, ...textFacts(render.body) }, messages: render.messages, html: place, split };
     this.index.keep(key, entry);
     return this.lazy(key, entry);
   }
@@ -169,7 +169,7 @@ export class RenderCache {
  */
 function wellFormed(entry: IndexEntry): boolean {
   const { body, split, html } = entry as Partial<IndexEntry>;
-  return typeof body?.facts === "object" && body.facts !== null && !("excerpt" in body) && Array.isArray(split) && split.length === 4 && Array.isArray(html) && html.length === 3;
+  return typeof body === "object" && body !== null && !("excerpt" in body) && Array.isArray(split) && split.length === 4 && Array.isArray(html) && html.length === 3;
 }
 
 /**

@@ -4,28 +4,38 @@ import { KEY_POINT_HEADINGS } from "../markdown/key-points.js";
 import { fileError, fileWarning, type RuleId } from "../errors/rules.js";
 
 /**
- * What a review needs of a rendered body's text: kept in the render cache's
- * index, so a review reads neither the article nor the text of its excerpt
- * and key points again.
+ * What a review needs of a rendered body's text: kept with it in the render
+ * cache's index, so a review reads neither the article nor the text of its
+ * excerpt and key points again. Each field is absent in the common case (a
+ * first paragraph of the writer's own, no Quick Reads), as the index every
+ * rebuild reads whole holds them for every body.
  */
 export interface TextFacts {
-  /** How the body's first paragraph reads: there is none, it is the placeholder from `presswork new`, or it is the writer's. */
-  opening: "none" | "placeholder" | "text";
-  /** The points of the body's Quick Reads section still left as placeholders; absent when the body has no such section. */
-  quickReads?: string[];
+  /** The body's first paragraph when it is not the writer's: there is none, or it is the placeholder from `presswork new`. */
+  opening?: "none" | "placeholder";
+  /** Whether the body opens with a Quick Reads section. */
+  quickReads?: true;
+  /** The points of that section still left as placeholders from `presswork new`, when there are any. */
+  placeholderPoints?: string[];
 }
 
 /** What a review needs of a rendered body. */
-export interface BodyFacts {
-  facts: TextFacts;
+export interface BodyFacts extends TextFacts {
   /** Bytes of the feed's HTML. */
   feedBytes?: number;
 }
 
 /** The facts a review needs of a body's text, taken when it is rendered. */
 export function textFacts(body: { excerpt: string; keyPoints?: string[] }): TextFacts {
-  const opening = body.excerpt === "" ? "none" : body.excerpt === PLACEHOLDERS.opening ? "placeholder" : "text";
-  return body.keyPoints ? { opening, quickReads: placeholderPoints(body.keyPoints) } : { opening };
+  const facts: TextFacts = {};
+  if (body.excerpt === "") facts.opening = "none";
+  else if (body.excerpt === PLACEHOLDERS.opening) facts.opening = "placeholder";
+  if (body.keyPoints) {
+    facts.quickReads = true;
+    const left = placeholderPoints(body.keyPoints);
+    if (left.length > 0) facts.placeholderPoints = left;
+  }
+  return facts;
 }
 
 function placeholderPoints(points: readonly string[]): string[] {
@@ -48,25 +58,24 @@ export interface FeedLimits {
  */
 export function reviewArticles(articles: ReadonlyArray<{ meta: ArticleMeta; body: BodyFacts }>, now: Date, feeds: FeedLimits): void {
   for (const { meta, body } of articles) {
-    const { facts } = body;
     const { source } = meta;
     const error = (reason: string, line: number, ruleId: RuleId) => {
       fileError(source.file, ruleId, reason, { place: { line, column: 1 } });
     };
     if (!meta.draft) {
       if (meta.summary === PLACEHOLDERS.summary) error("'summary' is still the placeholder from presswork new: write one or two sentences of your own", fieldLine(source, "summary"), "placeholder");
-      const left = meta.keyPoints ? placeholderPoints(meta.keyPoints) : (facts.quickReads ?? []);
+      const left = meta.keyPoints ? placeholderPoints(meta.keyPoints) : (body.placeholderPoints ?? []);
       if (left.length > 0) error(`the Quick Reads still hold the placeholders from presswork new (${left.map((p) => `"${p}"`).join(", ")}): write the article's key points`, lineOf(source.text, left[0] ?? ""), "placeholder");
-      if (facts.opening === "placeholder") error(`the body still opens with "${PLACEHOLDERS.opening}" from presswork new: write the story`, lineOf(source.text, PLACEHOLDERS.opening), "placeholder");
+      if (body.opening === "placeholder") error(`the body still opens with "${PLACEHOLDERS.opening}" from presswork new: write the story`, lineOf(source.text, PLACEHOLDERS.opening), "placeholder");
       // The summary is made from the first paragraph: without one, the home page, the feeds and the email show nothing under the title.
-      if (facts.opening === "none" && meta.summary === undefined) {
+      if (body.opening === "none" && meta.summary === undefined) {
         fileWarning(source.file, "empty-body", "the article has no paragraph of text and no summary: the home page, the feeds and the email show nothing under its title. Write the story, or a summary: in the front matter", { place: { line: bodyLine(source.text), column: 1 } });
       }
     }
     if (!meta.draft && meta.published.getTime() > now.getTime() + YEAR_MS) {
       fileWarning(source.file, "date-far-ahead", `'date' is ${meta.published.toISOString().slice(0, 10)}, more than a year ahead: the article waits until then. Check the year`, { place: { line: fieldLine(source, "date"), column: 1 } });
     }
-    if (meta.keyPoints && facts.quickReads) {
+    if (meta.keyPoints && body.quickReads) {
       const line = quickReadsLine(source.text) ?? fieldLine(source, "keyPoints");
       fileWarning(source.file, "key-points-twice", "the body opens with a Quick Reads section and the front matter has keyPoints too: only the front matter's are shown, and the section is left out. Keep one of them", { place: { line, column: 1 } });
     }

@@ -126,10 +126,10 @@ describe("the render cache over its packs", () => {
     for (const text of [shown.excerpt, "A point with"]) expect(index, text).not.toContain(text);
     run(dir, (second) => {
       const got = second.get("shown")?.body;
-      expect(got?.facts).toEqual({ opening: "text", quickReads: ["The second."] });
+      expect([got?.opening, got?.quickReads, got?.placeholderPoints]).toEqual([undefined, true, ["The second."]]);
       expect([got?.excerpt, got?.keyPoints, got?.keyPointsHtml]).toEqual([shown.excerpt, shown.keyPoints, shown.keyPointsHtml]);
       const none = second.get("bare")?.body;
-      expect(none?.facts).toEqual({ opening: "none" });
+      expect([none?.opening, none?.quickReads, none?.placeholderPoints]).toEqual(["none", undefined, undefined]);
       expect([none?.excerpt, none?.keyPoints, none?.keyPointsHtml]).toEqual(["", undefined, undefined]);
       expect(none?.html.web).toBe(bare.html.web);
       expect(none?.ids).toEqual(bare.ids);
@@ -138,7 +138,7 @@ describe("the render cache over its packs", () => {
     run(dir, (third) => {
       const got = third.get("shown")?.body;
       for (const pack of readdirSync(join(dir, "bodies")).filter((name) => name.endsWith(".pack"))) rmSync(join(dir, "bodies", pack));
-      expect(got?.facts.opening).toBe("text");
+      expect(got?.quickReads).toBe(true);
       expect(() => got?.excerpt).toThrow(/has lost a rendered body/);
     });
   });
@@ -146,21 +146,21 @@ describe("the render cache over its packs", () => {
   it("renders again a body whose record in the index is not of the shape it writes, rather than fail or read it wrong", () => {
     const dir = folder();
     run(dir, (first) => {
-      for (const key of ["kept", "three parts", "no facts", "old excerpt"]) first.put(key, { body: body(1), messages: [] });
+      for (const key of ["kept", "three parts", "no body", "old excerpt"]) first.put(key, { body: body(1), messages: [] });
       first.save();
     });
     // The index as damaged, or as written by code of another layout: [key, record] pairs, one after the other.
     const index = join(dir, "bodies", "index.journal");
-    const records = JSON.parse(`[${readFileSync(index, "utf8")}]`) as Array<[string, { body: Record<string, unknown>; split: number[] }]>;
+    const records = JSON.parse(`[${readFileSync(index, "utf8")}]`) as Array<[string, { body: Record<string, unknown> | null; split: number[] }]>;
     for (const [key, record] of records) {
       if (key === "three parts") record.split = record.split.slice(0, 3);
-      if (key === "no facts") delete record.body["facts"];
-      if (key === "old excerpt") record.body["excerpt"] = "An opening paragraph.";
+      if (key === "no body") record.body = null;
+      if (key === "old excerpt") record.body = { ...record.body, excerpt: "An opening paragraph." };
     }
     writeFileSync(index, records.map((record) => JSON.stringify(record)).join(","));
     run(dir, (second) => {
       expect(second.get("kept")?.body.excerpt).toBe(body(1).excerpt);
-      for (const key of ["three parts", "no facts", "old excerpt"]) expect(second.get(key), key).toBeUndefined();
+      for (const key of ["three parts", "no body", "old excerpt"]) expect(second.get(key), key).toBeUndefined();
     });
   });
 
