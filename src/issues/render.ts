@@ -59,8 +59,9 @@ export async function compileIssue(plan: IssuePlan, config: Config, newsletter: 
     const subject = subjectOf(current, config, newsletter);
     const preheader = preheaderOf(current);
     const html = await issueHtml(
-      (placed) => renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", issueScope(current, config, newsletter, { subject, preheader, webUrl, full, noteHtml }, placed), templates),
+      (placed, date) => renderTemplate(engine, EMAIL_TEMPLATES, "issue.mjml", issueScope(current, config, newsletter, { subject, preheader, webUrl, full, noteHtml, date }, placed), templates),
       full ? current.articles.map(bodyOf) : [],
+      displayDate(current.date, config),
       mjml,
     );
     const fits = Buffer.byteLength(html) <= CLIP_BYTES;
@@ -86,6 +87,7 @@ function subjectOf(plan: IssuePlan, config: Config, newsletter: NewsletterConfig
 }
 
 const PLACEHOLDER = /presswork-article-(\d+)-html/g;
+const DATE_PLACEHOLDER = "presswork-issue-date";
 
 /**
  * The issue's HTML. The articles' bodies go into the MJML as placeholders and
@@ -94,16 +96,25 @@ const PLACEHOLDER = /presswork-article-(\d+)-html/g;
  * bodies are already sanitised email HTML, which MJML would only wrap. When
  * the templates make MJML rewrite content (inlined styles, mj-html-attributes)
  * or an article's words hold a placeholder's text, the bodies go in whole.
+ * The issue's date goes in the same way, so the outline a build compiled for
+ * its preview (dated by its newest article) is the one the send compiles
+ * (dated by its clock), unless the templates do more with the date than show
+ * it: then it goes in as it is.
  */
-async function issueHtml(source: (bodies: readonly string[]) => string, bodies: readonly string[], mjml: MjmlCompile): Promise<string> {
-  if (bodies.length > 0) {
-    const outline = source(bodies.map((_, i) => `presswork-article-${i}-html`));
-    if (!/<mj-html-attributes|\binline\s*=\s*["']?inline/i.test(outline) && holdsEachOnce(outline, bodies.length)) {
-      const html = await mjml(outline);
-      if (holdsEachOnce(html, bodies.length)) return html.replace(PLACEHOLDER, (_, i: string) => bodies[Number(i)] as string);
-    }
-  }
-  return mjml(source(bodies));
+async function issueHtml(source: (bodies: readonly string[], date: string) => string, bodies: readonly string[], date: string, mjml: MjmlCompile): Promise<string> {
+  const placed = bodies.map((_, i) => `presswork-article-${i}-html`);
+  const shown = source(placed, date);
+  if (/<mj-html-attributes|\binline\s*=\s*["']?inline/i.test(shown)) return mjml(source(bodies, date));
+  const placesBodies = bodies.length > 0 && holdsEachOnce(shown, bodies.length);
+  const whole = placesBodies || bodies.length === 0 ? shown : source(bodies, date);
+  // Liquid escapes what it shows: a date with characters it would escape goes in as it is.
+  const outline = /[&<>"']/.test(date) ? undefined : source(placesBodies ? placed : bodies, DATE_PLACEHOLDER);
+  const dated = outline !== undefined && outline.includes(DATE_PLACEHOLDER) && outline.replaceAll(DATE_PLACEHOLDER, () => date) === whole;
+  const html = await mjml(dated ? outline : whole);
+  const withDate = dated ? html.replaceAll(DATE_PLACEHOLDER, () => date) : html;
+  if (!placesBodies) return withDate;
+  if (holdsEachOnce(withDate, bodies.length)) return withDate.replace(PLACEHOLDER, (_, i: string) => bodies[Number(i)] as string);
+  return mjml(source(bodies, date));
 }
 
 /** Whether `text` holds the placeholders 0 to n-1 once each and no other. */
@@ -118,14 +129,14 @@ function problem(path: string, reason: string): VFile {
   return file;
 }
 
-function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, extra: { subject: string; preheader: string; webUrl: string; full: boolean; noteHtml: string }, bodies: readonly string[]) {
+function issueScope(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, extra: { subject: string; preheader: string; webUrl: string; full: boolean; noteHtml: string; date: string }, bodies: readonly string[]) {
   return {
     site: siteScope(config),
     issue: {
       number: plan.number,
       subject: extra.subject,
       preheader: extra.preheader,
-      date_display: displayDate(plan.date, config),
+      date_display: extra.date,
       web_url: extra.webUrl,
       count: plan.articles.length,
       more: plan.more,

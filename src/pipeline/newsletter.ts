@@ -17,7 +17,7 @@ import type { TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, readTemplateFolder } from "../templates/sources.js";
 import { contentError } from "../errors/error.js";
 import { cacheKey } from "../cache/key.js";
-import type { CacheStore, DocumentFolder } from "../cache/store.js";
+import { CACHE_DIR, CacheStore, type DocumentFolder } from "../cache/store.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import { assetSitePath, checkNoteFragments, makeResolver, resolvesAsBefore, siteTemplateIds, type LinkTarget } from "./resolve.js";
 import { SITE_TEMPLATES } from "../site/pages.js";
@@ -380,7 +380,7 @@ async function pastNotes(root: string, numbers: readonly number[], config: Confi
  */
 function rememberedMjml(cache: DocumentFolder | undefined, thread: MjmlThread | undefined, used: string[]): MjmlCompile {
   return async (source) => {
-    const name = `mjml-${cacheKey(source)}.json`;
+    const name = mjmlEntry(source);
     used.push(name);
     const stored = cache?.read<string>(name);
     if (typeof stored === "string") return stored;
@@ -388,6 +388,26 @@ function rememberedMjml(cache: DocumentFolder | undefined, thread: MjmlThread | 
     cache?.write(name, html);
     return html;
   };
+}
+
+/**
+ * MJML for a send: the HTML the project's last build remembered for the same
+ * source, else MJML in this thread. The outline of the issue a build
+ * previews is the send's (see compileIssue), so a send after a build (the
+ * workflow's send job restores the build job's cache) loads no MJML. Reads
+ * the cache and writes nothing to it.
+ */
+export function mjmlAfterBuild(root: string): MjmlCompile {
+  const issues = CacheStore.reader(join(root, CACHE_DIR));
+  return async (source) => {
+    const stored = issues?.read<string>(`issues/${mjmlEntry(source)}`);
+    return typeof stored === "string" ? stored : (await import("../issues/mjml.js")).mjmlToHtml(source);
+  };
+}
+
+/** Where the issues folder of the cache keeps MJML's HTML for `source`. */
+function mjmlEntry(source: string): string {
+  return `mjml-${cacheKey(source)}.json`;
 }
 
 /** An editor's note decoded as an article is, with its messages; undefined when there is none. */

@@ -27,7 +27,7 @@ import { carryBranchOver, migrate, movedMessage, newAttempt, openStore, readSupp
 import { type FrozenIssue, type IssueState, type LockRecord, type SendCounts, type Shard, type StateChange, type StateStore } from "../state/store.js";
 import { assemble } from "./build.js";
 import { readListFeedback, type ListFeedback } from "./list-feedback.js";
-import { readEmailTemplates } from "./newsletter.js";
+import { mjmlAfterBuild, readEmailTemplates } from "./newsletter.js";
 import { isPressworkError, PressworkError } from "../errors/error.js";
 import { fileWarning } from "../errors/rules.js";
 
@@ -478,7 +478,7 @@ async function issueContent(
     // Carried over from an earlier version, without its content: compiled again from its articles.
     const byId = new Map(articles.map((a) => [a.id, a]));
     const plan: IssuePlan = { number, date: new Date(started.date), articles: started.articles.flatMap((id) => byId.get(id) ?? []), more: 0 };
-    const compiled = await compileIssue(plan, config, newsletter, readEmailTemplates(request.root));
+    const compiled = await compileIssue(plan, config, newsletter, readEmailTemplates(request.root), mjmlAfterBuild(request.root));
     return { compiled: { ...compiled, subject: started.subject }, frozen: true };
   }
   const record = { issues: issues.map(({ issue }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles })) };
@@ -486,7 +486,7 @@ async function issueContent(
   const planned = built?.plan ?? planNextIssue(articles, record, newsletter, request.now);
   if (!planned || planned.number !== number) return { nothingNew: `Nothing new since issue #${number - 1}: no issue to send.` };
   // The issue's date is the clock of its first attempt.
-  const compiled = await compileIssue({ ...planned, date: request.now }, config, newsletter, readEmailTemplates(request.root));
+  const compiled = await compileIssue({ ...planned, date: request.now }, config, newsletter, readEmailTemplates(request.root), mjmlAfterBuild(request.root));
   // The build's plan is the one it shortened to fit: what that left out is left out still.
   return { compiled: { ...compiled, leftOut: [...(built?.leftOut ?? []), ...compiled.leftOut] }, frozen: false };
 }

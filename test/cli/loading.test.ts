@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { simpleParser } from "mailparser";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { initRepo } from "../helpers/git.js";
@@ -102,5 +103,31 @@ describe("what a command that builds nothing loads", () => {
     expect(edited, "the edited config is parsed").toContain("yaml");
     // Nor is the new parse written to the cache: a service may read a cache it cannot write to.
     expect(await readFile(parsed, "utf8")).toBe(kept);
+  });
+});
+
+describe("what a send after a build loads", () => {
+  it("is not MJML: the issue's outline is the one the build compiled for its preview, and the send dates it by its own clock, as a send that compiles it does", { timeout: 120_000 }, async () => {
+    const root = await tempProject({ samples: true });
+    expect(runCli(["build", "--now", NOW.toISOString()], root).code).toBe(0);
+    const send = ["send", "--to", "editor@example.org", "--outbox", "--now", "2026-12-01T08:00:00Z"];
+    const env = { PRESSWORK_SECRET: "loading-test-secret" };
+    const outbox = join(root, "outbox/issue-3-test");
+    const sentHtml = async () => {
+      const [name, ...others] = await readdir(outbox);
+      expect(others).toEqual([]);
+      return (await simpleParser(await readFile(join(outbox, name as string)))).html;
+    };
+    const afterBuild = await loadedPackages(send, root, env);
+    expect(afterBuild.stdout).toContain("Sent a [TEST] copy of issue #3");
+    expect(afterBuild, "a send after a build loads mjml").not.toContain("mjml");
+    const html = await sentHtml();
+    expect(html).toContain("Issue #3 · 1 December 2026</p>");
+
+    await rm(outbox, { recursive: true });
+    await rm(join(root, ".presswork-cache"), { recursive: true });
+    const compiling = await loadedPackages(send, root, env);
+    expect(compiling, "a send without the build's cache compiles the issue").toContain("mjml");
+    expect(await sentHtml()).toBe(html);
   });
 });

@@ -5,6 +5,7 @@ import type { Config, NewsletterConfig } from "../../src/config/schema.js";
 import { emailBody } from "../../src/issues/email-body.js";
 import { mjmlToHtml } from "../../src/issues/mjml.js";
 import { compileIssue, type CompiledIssue } from "../../src/issues/render.js";
+import { displayDate } from "../../src/site/scope.js";
 import { assemble } from "../../src/pipeline/build.js";
 import { article, NOW, removeProjects, tempProject } from "../helpers/project.js";
 
@@ -17,6 +18,14 @@ async function fullContentProject(articles: Record<string, string> = {}): Promis
   await writeFile(path, (await readFile(path, "utf8")).replace("content: summary", "content: full"));
   await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
   return root;
+}
+
+/** A project's config with `from` replaced by `to`. */
+async function editConfig(root: string, from: string | RegExp, to: string): Promise<void> {
+  const path = join(root, "presswork.config.yaml");
+  const text = await readFile(path, "utf8");
+  expect(text).toMatch(from);
+  await writeFile(path, text.replace(from, to));
 }
 
 async function nextIssue(root: string, cacheDir: string | false = false): Promise<{ issue: CompiledIssue; config: Config; newsletter: NewsletterConfig; templates: Record<string, string> }> {
@@ -103,5 +112,45 @@ describe("the issue's outline and its articles' bodies", () => {
     await nextIssue(root, cacheDir);
     expect(await listing()).toEqual(after);
     expect(first.issue.html).not.toContain("A first added paragraph.");
+  });
+
+  it("compiles one outline for every date an issue may carry (a build's preview and a send a week later), each date where MJML would have put it, in any language and in full text or summaries", async () => {
+    for (const [language, content] of [["en", "summary"], ["de", "full"], ["ja", "summary"], ["ar", "full"]] as const) {
+      const root = content === "full" ? await fullContentProject() : await tempProject({ samples: true });
+      await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
+      await editConfig(root, /^  language: en$/m, `  language: ${language}`);
+      const { issue, config, newsletter, templates } = await nextIssue(root);
+      const sources: string[] = [];
+      const mjml = (source: string) => {
+        sources.push(source);
+        return mjmlToHtml(source);
+      };
+      const later = new Date(issue.plan.date.getTime() + 7 * 86_400_000);
+      const preview = await compileIssue(issue.plan, config, newsletter, templates, mjml);
+      const sent = await compileIssue({ ...issue.plan, date: later }, config, newsletter, templates, mjml);
+      expect(sources, language).toHaveLength(2);
+      expect(sources[1], `${language}: one outline for both dates`).toBe(sources[0]);
+      for (const [compiled, date] of [[preview, issue.plan.date], [sent, later]] as const) {
+        const shown = displayDate(date, config);
+        expect(compiled.html, language).toContain(`· ${shown}</p>`);
+        // What MJML makes of the outline with the date in it, with each article's body in its place.
+        const whole = await mjmlToHtml((sources[0] as string).replaceAll("presswork-issue-date", shown));
+        const bodies = content === "full" ? compiled.plan.articles.map((a) => emailBody(a.body.html.email, a.emailBodyImages)) : [];
+        expect(compiled.html, language).toBe(whole.replace(/presswork-article-(\d+)-html/g, (_, i: string) => bodies[Number(i)] as string));
+      }
+      expect(sent.html).not.toContain(`· ${displayDate(issue.plan.date, config)}</p>`);
+    }
+  });
+
+  it("shows the date as the templates make it when they do more with it than show it", async () => {
+    const root = await tempProject({ samples: true });
+    await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
+    const path = join(root, "templates/email/header.mjml.liquid");
+    const header = await readFile(path, "utf8");
+    expect(header).toContain("{{ issue.date_display }}");
+    await writeFile(path, header.replace("{{ issue.date_display }}", "{{ issue.date_display }}: {{ issue.date_display | upcase }} ({{ issue.date_display | size }} characters)"));
+    const { issue, config } = await nextIssue(root);
+    const shown = displayDate(issue.plan.date, config);
+    expect(issue.html).toContain(`· ${shown}: ${shown.toUpperCase()} (${shown.length} characters)</p>`);
   });
 });
