@@ -7,7 +7,6 @@ import { emailBody } from "./email-body.js";
 import { EMAIL_SLOT } from "./images.js";
 import { CLIP_BYTES, EMAIL_TEMPLATES } from "./limits.js";
 import { issuePath, preheaderOf, subjectScope, type IssuePlan } from "./plan.js";
-import { mjmlToHtml } from "./mjml.js";
 import { htmlText, plainText } from "./text.js";
 import { TOKENS } from "./tokens.js";
 import { contentError } from "../errors/error.js";
@@ -38,10 +37,10 @@ export type MjmlCompile = (source: string) => Promise<string>;
  * the same content. When the HTML would be clipped, the renderer shows
  * summaries instead of full text, then drops articles from the end (linking
  * to the site for them) until it fits; the subject and preheader are those
- * of what is left. `mjml` is the MJML step: by default MJML in
- * this thread; a build passes one that remembers its results.
+ * of what is left. `mjml` is the MJML step: a build's remembers its
+ * results, a send's takes those of the build before it (see issueHtml).
  */
-export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, mjml: MjmlCompile = mjmlToHtml): Promise<CompiledIssue> {
+export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, mjml: MjmlCompile): Promise<CompiledIssue> {
   const engine = templateEngine(templates, config.site);
   const webUrl = new URL(issuePath(plan.number), config.site.url).href;
   const noteHtml = plan.note ? emailBody(plan.note.html) : "";
@@ -86,7 +85,7 @@ function subjectOf(plan: IssuePlan, config: Config, newsletter: NewsletterConfig
   return subject;
 }
 
-const PLACEHOLDER = /presswork-article-(\d+)-html/g;
+const BODY_PLACEHOLDER = /presswork-article-(\d+)-html/g;
 const DATE_PLACEHOLDER = "presswork-issue-date";
 
 /**
@@ -97,30 +96,41 @@ const DATE_PLACEHOLDER = "presswork-issue-date";
  * the templates make MJML rewrite content (inlined styles, mj-html-attributes)
  * or an article's words hold a placeholder's text, the bodies go in whole.
  * The issue's date goes in the same way, so the outline a build compiled for
- * its preview (dated by its newest article) is the one the send compiles
- * (dated by its clock), unless the templates do more with the date than show
- * it: then it goes in as it is.
+ * its preview (dated by its newest article) is the one a send compiles
+ * (dated by its clock); when the templates do more with the date than show
+ * it as text (a filter, an attribute MJML rewrites, such as a class), the
+ * date goes in itself.
  */
 async function issueHtml(source: (bodies: readonly string[], date: string) => string, bodies: readonly string[], date: string, mjml: MjmlCompile): Promise<string> {
+  const whole = () => mjml(source(bodies, date));
   const placed = bodies.map((_, i) => `presswork-article-${i}-html`);
-  const shown = source(placed, date);
-  if (/<mj-html-attributes|\binline\s*=\s*["']?inline/i.test(shown)) return mjml(source(bodies, date));
-  const placesBodies = bodies.length > 0 && holdsEachOnce(shown, bodies.length);
-  const whole = placesBodies || bodies.length === 0 ? shown : source(bodies, date);
-  // Liquid escapes what it shows: a date with characters it would escape goes in as it is.
-  const outline = /[&<>"']/.test(date) ? undefined : source(placesBodies ? placed : bodies, DATE_PLACEHOLDER);
-  const dated = outline !== undefined && outline.includes(DATE_PLACEHOLDER) && outline.replaceAll(DATE_PLACEHOLDER, () => date) === whole;
-  const html = await mjml(dated ? outline : whole);
-  const withDate = dated ? html.replaceAll(DATE_PLACEHOLDER, () => date) : html;
-  if (!placesBodies) return withDate;
-  if (holdsEachOnce(withDate, bodies.length)) return withDate.replace(PLACEHOLDER, (_, i: string) => bodies[Number(i)] as string);
-  return mjml(source(bodies, date));
+  const outline = source(placed, date);
+  if (/<mj-html-attributes|\binline\s*=\s*["']?inline/i.test(outline)) return whole();
+  const bodiesPlaced = bodies.length > 0 && holdsEachOnce(outline, bodies.length);
+  // What MJML would be given with the date itself in it.
+  const dated = bodiesPlaced || bodies.length === 0 ? outline : source(bodies, date);
+  const undated = source(bodiesPlaced ? placed : bodies, DATE_PLACEHOLDER);
+  const datePlaced = showsAsText(undated, DATE_PLACEHOLDER) && undated.replaceAll(DATE_PLACEHOLDER, () => date) === dated;
+  const html = datePlaced ? (await mjml(undated)).replaceAll(DATE_PLACEHOLDER, () => date) : await mjml(dated);
+  if (!bodiesPlaced) return html;
+  if (holdsEachOnce(html, bodies.length)) return html.replace(BODY_PLACEHOLDER, (_, i: string) => bodies[Number(i)] as string);
+  return whole();
 }
 
 /** Whether `text` holds the placeholders 0 to n-1 once each and no other. */
 function holdsEachOnce(text: string, n: number): boolean {
-  const found = [...text.matchAll(PLACEHOLDER)].map((m) => Number(m[1]));
+  const found = [...text.matchAll(BODY_PLACEHOLDER)].map((m) => Number(m[1]));
   return found.length === n && new Set(found).size === n && found.every((i) => i < n);
+}
+
+/** Whether `placeholder` is in `mjml`, and each time as text between tags, where MJML leaves it as it is, not in a tag's attributes. */
+function showsAsText(mjml: string, placeholder: string): boolean {
+  let found = false;
+  for (let at = mjml.indexOf(placeholder); at >= 0; at = mjml.indexOf(placeholder, at + placeholder.length)) {
+    if (mjml.lastIndexOf("<", at) > mjml.lastIndexOf(">", at)) return false;
+    found = true;
+  }
+  return found;
 }
 
 function problem(path: string, reason: string): VFile {

@@ -82,6 +82,9 @@ export async function readRecord(root: string, from: StateSource): Promise<{ rec
   return { record, issues, files };
 }
 
+/** The cache's folder of compiled issues, MJML results and the mark of valid templates. */
+const ISSUES_FOLDER = "issues";
+
 /** Reads the email templates: every `*.liquid` file in templates/email/, which must be UTF-8. */
 export function readEmailTemplates(root: string): TemplateSources {
   const templates = readTemplateFolder(root, EMAIL_TEMPLATES);
@@ -114,7 +117,7 @@ export async function prepareNewsletter(root: string, config: Config, articles: 
   if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], unfrozen: [], files };
   const templates = readEmailTemplates(root);
   // Compiled issues, MJML results and the mark of valid templates; a build keeps what it used and drops the rest.
-  const issuesCache = store?.folder("issues");
+  const issuesCache = store?.folder(ISSUES_FOLDER);
   // Valid templates are remembered by their key, so an unchanged set is not validated (nor MJML loaded) again.
   const valid = `templates-${cacheKey(templates)}.valid`;
   if (!issuesCache?.has(valid)) {
@@ -374,9 +377,10 @@ async function pastNotes(root: string, numbers: readonly number[], config: Confi
 
 /**
  * MJML's HTML remembered by a hash of its source, which holds an issue's
- * outline but not its articles' bodies (see compileIssue): an edit to an
- * article's text recompiles the issue without loading MJML. The names of
- * the results it uses are added to `used`.
+ * outline but neither its articles' bodies nor its date (see issueHtml in
+ * issues/render.ts): an edit to an article's text recompiles the issue
+ * without loading MJML, and a send takes the result (see mjmlAfterBuild).
+ * The names of the results it uses are added to `used`.
  */
 function rememberedMjml(cache: DocumentFolder | undefined, thread: MjmlThread | undefined, used: string[]): MjmlCompile {
   return async (source) => {
@@ -393,14 +397,14 @@ function rememberedMjml(cache: DocumentFolder | undefined, thread: MjmlThread | 
 /**
  * MJML for a send: the HTML the project's last build remembered for the same
  * source, else MJML in this thread. The outline of the issue a build
- * previews is the send's (see compileIssue), so a send after a build (the
- * workflow's send job restores the build job's cache) loads no MJML. Reads
- * the cache and writes nothing to it.
+ * previews is the send's (see issueHtml in issues/render.ts), so a send
+ * after a build (the workflow's send job restores the build job's cache)
+ * loads no MJML. Reads the cache and writes nothing to it.
  */
 export function mjmlAfterBuild(root: string): MjmlCompile {
   const issues = CacheStore.reader(join(root, CACHE_DIR));
   return async (source) => {
-    const stored = issues?.read<string>(`issues/${mjmlEntry(source)}`);
+    const stored = issues?.read<string>(`${ISSUES_FOLDER}/${mjmlEntry(source)}`);
     return typeof stored === "string" ? stored : (await import("../issues/mjml.js")).mjmlToHtml(source);
   };
 }

@@ -16,6 +16,7 @@ import { dkimFromEnv } from "../issues/dkim.js";
 import { addressKey, messageFactory } from "../issues/message.js";
 import { verpAddress } from "../issues/verp.js";
 import { planNextIssue, type IssuePlan } from "../issues/plan.js";
+import { mjmlToHtml } from "../issues/mjml.js";
 import { compileIssue, type CompiledIssue } from "../issues/render.js";
 import type { Article } from "../content/article.js";
 import { parseDatabaseUrl } from "../store/url.js";
@@ -478,7 +479,7 @@ async function issueContent(
     // Carried over from an earlier version, without its content: compiled again from its articles.
     const byId = new Map(articles.map((a) => [a.id, a]));
     const plan: IssuePlan = { number, date: new Date(started.date), articles: started.articles.flatMap((id) => byId.get(id) ?? []), more: 0 };
-    const compiled = await compileIssue(plan, config, newsletter, readEmailTemplates(request.root), mjmlAfterBuild(request.root));
+    const compiled = await compileIssue(plan, config, newsletter, readEmailTemplates(request.root), mjmlToHtml);
     return { compiled: { ...compiled, subject: started.subject }, frozen: true };
   }
   const record = { issues: issues.map(({ issue }) => ({ number: issue.number, date: issue.date, subject: issue.subject, articles: issue.articles })) };

@@ -20,13 +20,22 @@ async function fullContentProject(articles: Record<string, string> = {}): Promis
   return root;
 }
 
-/** A project's config with `from` replaced by `to`. */
-async function editConfig(root: string, from: string | RegExp, to: string): Promise<void> {
-  const path = join(root, "presswork.config.yaml");
-  const text = await readFile(path, "utf8");
-  expect(text).toMatch(from);
-  await writeFile(path, text.replace(from, to));
+/** The samples with nothing sent yet. */
+async function unsentSamples(): Promise<string> {
+  const root = await tempProject({ samples: true });
+  await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
+  return root;
 }
+
+/** Replaces `from` by `to` in the project's file `path`, which must hold it. */
+async function edit(root: string, path: string, from: string | RegExp, to: string): Promise<void> {
+  const text = await readFile(join(root, path), "utf8");
+  expect(text).toMatch(from);
+  await writeFile(join(root, path), text.replace(from, to));
+}
+
+/** The email header template, which shows the issue's date. */
+const HEADER = "templates/email/header.mjml.liquid";
 
 async function nextIssue(root: string, cacheDir: string | false = false): Promise<{ issue: CompiledIssue; config: Config; newsletter: NewsletterConfig; templates: Record<string, string> }> {
   const result = await assemble({ root, now: NOW, cacheDir });
@@ -79,8 +88,7 @@ describe("the issue's outline and its articles' bodies", () => {
   });
 
   it("in an issue of summaries, compiles nothing again for an edit that changes no summary", async () => {
-    const root = await tempProject({ samples: true });
-    await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
+    const root = await unsentSamples();
     const cacheDir = join(root, ".presswork-cache");
     const first = await nextIssue(root, cacheDir);
     expect(first.issue.plan.articles.map((a) => a.slug)).toContain("open-silicon-fab");
@@ -116,9 +124,8 @@ describe("the issue's outline and its articles' bodies", () => {
 
   it("compiles one outline for every date an issue may carry (a build's preview and a send a week later), each date where MJML would have put it, in any language and in full text or summaries", async () => {
     for (const [language, content] of [["en", "summary"], ["de", "full"], ["ja", "summary"], ["ar", "full"]] as const) {
-      const root = content === "full" ? await fullContentProject() : await tempProject({ samples: true });
-      await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
-      await editConfig(root, /^  language: en$/m, `  language: ${language}`);
+      const root = content === "full" ? await fullContentProject() : await unsentSamples();
+      await edit(root, "presswork.config.yaml", /^  language: en$/m, `  language: ${language}`);
       const { issue, config, newsletter, templates } = await nextIssue(root);
       const sources: string[] = [];
       const mjml = (source: string) => {
@@ -143,14 +150,26 @@ describe("the issue's outline and its articles' bodies", () => {
   });
 
   it("shows the date as the templates make it when they do more with it than show it", async () => {
-    const root = await tempProject({ samples: true });
-    await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
-    const path = join(root, "templates/email/header.mjml.liquid");
-    const header = await readFile(path, "utf8");
-    expect(header).toContain("{{ issue.date_display }}");
-    await writeFile(path, header.replace("{{ issue.date_display }}", "{{ issue.date_display }}: {{ issue.date_display | upcase }} ({{ issue.date_display | size }} characters)"));
+    const root = await unsentSamples();
+    await edit(root, HEADER, "{{ issue.date_display }}", "{{ issue.date_display }}: {{ issue.date_display | upcase }} ({{ issue.date_display | size }} characters)");
     const { issue, config } = await nextIssue(root);
     const shown = displayDate(issue.plan.date, config);
     expect(issue.html).toContain(`· ${shown}: ${shown.toUpperCase()} (${shown.length} characters)</p>`);
+  });
+
+  it("gives MJML the date itself when a template puts it in an attribute, which MJML rewrites (a class's words sorted, suffixed for Outlook)", async () => {
+    const root = await unsentSamples();
+    await edit(root, HEADER, '<p class="muted"', '<p class="muted {{ issue.date_display }}"');
+    const { issue, config, newsletter, templates } = await nextIssue(root);
+    const sources: string[] = [];
+    const compiled = await compileIssue(issue.plan, config, newsletter, templates, (source) => {
+      sources.push(source);
+      return mjmlToHtml(source);
+    });
+    const shown = displayDate(issue.plan.date, config);
+    expect(sources).toHaveLength(1);
+    expect(sources[0]).toContain(`<p class="muted ${shown}"`);
+    expect(compiled.html).toBe(await mjmlToHtml(sources[0] as string));
+    expect(compiled.html).toContain(`· ${shown}</p>`);
   });
 });
