@@ -448,13 +448,15 @@ export class GitHub {
       };
       let outcome;
       let outputs = {};
+      let log = "";
       try {
         if (step.uses) outputs = await this.action(step, ctx, { run, workspace, posts, permissions });
         else {
           const at = (k) => k.job === name && k.step === step.name && k.attempt === run.attempt;
           const kill = [options.kill ?? []].flat().find(at);
           const cancel = [options.cancel ?? []].flat().find(at);
-          const { code, cancelled } = await this.bash(interpolate(step.run, ctx), step["working-directory"] ? join(workspace, step["working-directory"]) : workspace, runnerEnv, kill, cancel);
+          const { code, cancelled, out } = await this.bash(interpolate(step.run, ctx), step["working-directory"] ? join(workspace, step["working-directory"]) : workspace, runnerEnv, kill, cancel);
+          log = out;
           if (cancelled) throw Object.assign(new Error("the run was cancelled"), { cancelled });
           if (code !== 0) throw new Error(`exit code ${code}`);
         }
@@ -465,7 +467,7 @@ export class GitHub {
       }
       outputs = { ...outputs, ...parseCommandFile(await readFile(files.output, "utf8")) };
       env = { ...env, ...parseCommandFile(await readFile(files.env, "utf8")) };
-      steps[id] = { outcome, conclusion: outcome, outputs };
+      steps[id] = { outcome, conclusion: outcome, outputs, log };
       if (outcome === "failure" && !step["continue-on-error"] && status !== "cancelled") status = "failure";
       // A cancelled run runs only the steps whose condition says always() or cancelled().
       if (outcome === "cancelled") status = "cancelled";
@@ -522,7 +524,7 @@ export class GitHub {
         clearInterval(timer);
         later.forEach(clearTimeout);
         this.log(out.trim().split("\n").map((l) => `    | ${l}`).join("\n"));
-        resolve({ code: name ? 128 + (name === "SIGKILL" ? 9 : name === "SIGINT" ? 2 : 15) : (code ?? 1), cancelled });
+        resolve({ code: name ? 128 + (name === "SIGKILL" ? 9 : name === "SIGINT" ? 2 : 15) : (code ?? 1), cancelled, out });
       });
     });
   }

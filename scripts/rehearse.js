@@ -136,6 +136,11 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
     });
     const killHalfWay = (issue) => ({ job: "send", step: "Send", attempt: 1, when: () => smtp.delivered(issue) >= subscribers / 2 });
     const sendResult = (run) => run.jobs.send?.result;
+    // What the send step said of articles it rendered itself, which the build job had not: "" when it rendered none.
+    const sendRendered = (run) => {
+      const log = run.jobs.send?.steps.send?.log;
+      return log === undefined ? undefined : (/^.*Rendered \d+ article.*$/m.exec(log)?.[0] ?? "");
+    };
     const issues = {};
     const check = async (issue) => {
       const counts = addresses.map((a) => smtp.copies.get(issue)?.get(a) ?? 0);
@@ -214,11 +219,12 @@ export async function rehearse({ subscribers = 300, log = () => {} } = {}) {
       subscribers,
       issues,
       runs: {
-        first: { send: sendResult(first), websub: first.jobs.websub?.result, killedAt, webBeforeSend, sendFoundBuildCache: first.jobs.send?.steps["build-cache"]?.outputs["cache-hit"] },
+        first: { send: sendResult(first), websub: first.jobs.websub?.result, killedAt, webBeforeSend, sendFoundBuildCache: first.jobs.send?.steps["build-cache"]?.outputs["cache-hit"], sendRendered: sendRendered(first) },
         pushed: { build: pushed.jobs.build?.result, deploy: pushed.jobs.deploy?.result, send: sendResult(pushed) },
         rerun: {
           send: sendResult(rerun),
           sendFoundBuildCache: rerun.jobs.send?.steps["build-cache"]?.outputs["cache-hit"],
+          sendRendered: sendRendered(rerun),
           websub: rerun.jobs.websub?.result,
           build: rerun.jobs.build === first.jobs.build,
           pushedArticleKept,

@@ -166,6 +166,8 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   const assembly = await assemble({ root: request.root, now: request.now, withoutSite: true, state: { store, settings: where, env: request.env } });
   const { config, newsletter: letter } = assembly;
   if (assembly.files.some((f) => f.messages.some((m) => m.fatal)) || !config) return { files: assembly.files };
+  const { rendered } = assembly.bodies;
+  if (rendered > 0) notice(`Rendered ${rendered} article(s) no build had rendered as they are now: a send after \`presswork build\` renders none (in the workflow, the send job restores the build job's cache).`);
   // The build plans the newsletter whenever the config has one.
   if (!letter) throw new PressworkError("internal", "the build made no newsletter of a config that has one");
   const base = { files: assembly.files, ...(store ? { state: store.description } : {}) };

@@ -12,9 +12,9 @@ interface Rehearsal {
   subscribers: number;
   issues: Record<string, IssueCopies>;
   runs: {
-    first: { send: string; websub: string; killedAt: number; webBeforeSend: boolean; sendFoundBuildCache?: string };
+    first: { send: string; websub: string; killedAt: number; webBeforeSend: boolean; sendFoundBuildCache?: string; sendRendered?: string };
     pushed: { build: string; deploy: string; send: string };
-    rerun: { send: string; websub: string; build: boolean; pushedArticleKept: boolean; sendFoundBuildCache?: string; republished: Array<Record<string, string>> };
+    rerun: { send: string; websub: string; build: boolean; pushedArticleKept: boolean; sendFoundBuildCache?: string; sendRendered?: string; republished: Array<Record<string, string>> };
     firstRepublished: string[];
     second: { send: string; killedAt: number; rerun: { build: string; deploy: string; send: string } };
     together: { scheduled: string; manual: string };
@@ -38,14 +38,15 @@ describe("publish.yml, run with GitHub's semantics against a protected main and 
     expect(first.killedAt).toBeGreaterThanOrEqual(150);
     expect(first.killedAt).toBeLessThan(300);
     expect(first.webBeforeSend).toBe(true);
-    // The send job assembled the issue from what the build job had rendered and saved.
+    // The send job assembled the issue from what the build job had rendered and saved: it rendered no article itself.
     expect(first.sendFoundBuildCache).toBe("true");
+    expect(first.sendRendered).toBe("");
     // The editor's push built and deployed, and sent nothing.
     expect(pushed).toEqual({ build: "success", deploy: "success", send: "skipped" });
     // "Re-run failed jobs" re-ran the send alone, on the first run's commit, and finished the issue; the
     // WebSub job, killed too, read the site the first attempt uploaded.
     expect(first.websub).toBe("failure");
-    expect(rerun).toMatchObject({ send: "success", websub: "success", build: true, pushedArticleKept: true, sendFoundBuildCache: "true" });
+    expect(rerun).toMatchObject({ send: "success", websub: "success", build: true, pushedArticleKept: true, sendFoundBuildCache: "true", sendRendered: "" });
     // Once the issue was out, the send started a publish-only run, which built and deployed the site again; so did the killed one.
     expect(rerun.republished).toEqual([{ event: "workflow_dispatch", mode: "publish", build: "success", deploy: "success", send: "skipped", websub: "success" }]);
     expect(result.runs.firstRepublished).toEqual(["publish"]);
