@@ -7,7 +7,7 @@ import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { maskAddress, parseAddress } from "../audience/address.js";
 import { OutboxTransport } from "../delivery/outbox.js";
-import { SmtpTransport, smtpFromEnv } from "../delivery/smtp.js";
+import { SmtpTransport } from "../delivery/smtp.js";
 import type { Transport } from "../delivery/transport.js";
 import { addressKey } from "../issues/message.js";
 import { CONFIRM_DAYS, readConfirmToken, readUnsubscribeToken } from "../issues/tokens.js";
@@ -24,7 +24,6 @@ import { loadPages, type PageName } from "./pages.js";
 import type { ServiceSettings } from "./settings.js";
 import { MailWorker } from "./worker.js";
 import { MAILBOX_LIMIT, MailboxLimit } from "./mailbox-limit.js";
-import { dkimFromEnv } from "../issues/dkim.js";
 
 /** Largest request body on the public endpoints. */
 export const BODY_LIMIT = 16 * 1024;
@@ -137,11 +136,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   });
   const pages = loadPages(settings.root, { config: settings.config, newsletter: settings.newsletter });
-  const mail = new ServiceMail(readEmailTemplates(settings.root), settings.config, settings.newsletter, dkimFromEnv(options.env, settings.newsletter.from.address, "service-setup"));
+  const mail = new ServiceMail(readEmailTemplates(settings.root), settings.config, settings.newsletter, settings.dkim);
   await mail.check();
-  // Settings first: once the store is open (its checkpoint thread running), a setting refused would leave a process
+  // Templates first: once the store is open (its checkpoint thread running), a template refused would leave a process
   // that listens on nothing and never exits, which no supervisor restarts.
-  const smtp = smtpFromEnv(options.env);
+  const { smtp } = settings;
   const store = await openStore({
     url: settings.databaseUrl,
     root: settings.root,

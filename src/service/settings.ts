@@ -1,6 +1,8 @@
 import { isIP, isIPv4 } from "node:net";
 import type { Config, NewsletterConfig } from "../config/schema.js";
 import { parseDatabaseUrl } from "../store/url.js";
+import { smtpFromEnv, type SmtpSettings } from "../delivery/smtp-settings.js";
+import { dkimFromEnv, type DkimKey } from "../issues/dkim.js";
 import { PressworkError } from "../errors/error.js";
 
 /** How `presswork serve` runs: from flags, the environment and the config. Secrets come from the environment only. */
@@ -22,6 +24,10 @@ export interface ServiceSettings {
   trustProxy: false | string[];
   /** Subscribe requests one client address may make a minute: PRESSWORK_SUBSCRIBE_PER_MINUTE, default 10. */
   subscribePerMinute: number;
+  /** SMTP_URL or SMTP_HOST and the rest (see smtpFromEnv); without them the mail goes to outbox/service. */
+  smtp: SmtpSettings | undefined;
+  /** DKIM_PRIVATE_KEY and its selector (see dkimFromEnv): the key the mail is signed with. */
+  dkim: DkimKey | undefined;
   config: Config;
   newsletter: NewsletterConfig;
 }
@@ -59,6 +65,8 @@ export function serviceSettings(root: string, config: Config, env: NodeJS.Proces
     origins: [...new Set(origins)],
     trustProxy: trustProxy(env["PRESSWORK_TRUST_PROXY"]),
     subscribePerMinute: perMinute(env["PRESSWORK_SUBSCRIBE_PER_MINUTE"]),
+    smtp: smtpFromEnv(env),
+    dkim: dkimFromEnv(env, newsletter.from.address, "service-setup"),
     config,
     newsletter,
   };

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { classify } from "../../src/delivery/classify.js";
-import { SmtpTransport, smtpFromEnv } from "../../src/delivery/smtp.js";
+import { SmtpTransport } from "../../src/delivery/smtp.js";
+import { smtpFromEnv } from "../../src/delivery/smtp-settings.js";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.js";
 
 let smtp: TestSmtp;
