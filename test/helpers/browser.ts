@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { REPO } from "./project.js";
 
 /** Debian's Chromium, which .ci/run installs (PRESSWORK_CHROMIUM names another installed one); tests never download a browser. */
 export const CHROMIUM = process.env["PRESSWORK_CHROMIUM"] || "/usr/bin/chromium";
@@ -26,4 +27,16 @@ export async function serveSite(page: Page, dist: string, origin: string): Promi
     const path = url.pathname.endsWith("/") ? `${url.pathname}index.html` : url.pathname;
     return route.fulfill({ path: join(dist, decodeURIComponent(path)) }).catch(() => route.fulfill({ status: 404 }));
   });
+}
+
+/**
+ * Saves a full-page screenshot of `page` as `test-results/<name>` (a .jpeg
+ * or .png) when PRESSWORK_SCREENSHOTS=1, for a person checking a layout by
+ * eye: nothing compares them, so a run without the variable takes none (each
+ * costs the browser a render of the whole page and an encode).
+ */
+export async function keepScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env["PRESSWORK_SCREENSHOTS"] !== "1") return;
+  const type = name.endsWith(".png") ? "png" : "jpeg";
+  await page.screenshot({ path: join(REPO, "test-results", name), fullPage: true, type, ...(type === "jpeg" ? { quality: 60 } : {}) });
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,11 +7,10 @@ import { personalise } from "../../src/issues/tokens.js";
 import { assemble } from "../../src/pipeline/build.js";
 import { previewValues } from "../../src/issues/preview.js";
 import type { NewsletterConfig } from "../../src/config/schema.js";
-import { launchBrowser } from "../helpers/browser.js";
+import { keepScreenshot, launchBrowser } from "../helpers/browser.js";
 import { headings, lowContrast, sidewaysScroll, withoutStyles } from "../helpers/reading.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 
-const SHOTS = join(REPO, "test-results/email");
 const NOW = new Date("2026-11-29T12:00:00Z");
 const SITE = "https://signal-noise.example/";
 
@@ -45,7 +44,6 @@ beforeAll(async () => {
     for (const content of ["summary", "full"] as const) variants.push(await variant(name, stress, content));
   }
   browser = await launchBrowser();
-  await mkdir(SHOTS, { recursive: true });
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -92,7 +90,7 @@ describe("the email in a browser", () => {
             expect(await sidewaysScroll(page), where).toBe(0);
             expect(await lowContrast(page), where).toEqual([]);
             expect(foreign, where).toEqual([]);
-            await page.screenshot({ path: join(SHOTS, `${v.name}-${width}-${scheme}${styles ? "" : "-unstyled"}.jpeg`), fullPage: true, type: "jpeg", quality: 60 });
+            await keepScreenshot(page, `email/${v.name}-${width}-${scheme}${styles ? "" : "-unstyled"}.jpeg`);
           }
         });
       }
@@ -215,7 +213,7 @@ describe("the email of a newsletter in a language written right to left", () => 
     expect(seen.web.right).toBeGreaterThan(100);
     expect(seen.panel).toEqual(["4px", "0px"]);
     expect(seen.numbers).toBeGreaterThan(15);
-    await page.screenshot({ path: join(SHOTS, "sample-rtl-600.jpeg"), fullPage: true, type: "jpeg", quality: 60 });
+    await keepScreenshot(page, "email/sample-rtl-600.jpeg");
     await page.close();
   });
 });

@@ -1,23 +1,21 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPreview, type Preview } from "../../src/preview/server.js";
-import { launchBrowser } from "../helpers/browser.js";
+import { keepScreenshot, launchBrowser } from "../helpers/browser.js";
 import { runCliHere } from "../helpers/cli.js";
 import { REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 let browser: Browser;
 let preview: Preview;
 let root: string;
-const SHOTS = join(REPO, "test-results/preview");
 
 beforeAll(async () => {
   root = await tempProject({ samples: true });
   preview = await startPreview({ root, port: 0, smtpPort: 0, log: () => {} });
   browser = await launchBrowser();
-  await mkdir(SHOTS, { recursive: true });
 });
 afterAll(async () => {
   await browser?.close();
@@ -60,7 +58,7 @@ describe("presswork preview", () => {
     const colour = async (scheme: "light" | "dark") => {
       const page = await open(`/_presswork/email/frame?scheme=${scheme}`, { width: 600 });
       const value = await page.evaluate(() => getComputedStyle(document.querySelector(".page") as Element).backgroundColor);
-      await page.screenshot({ path: join(SHOTS, `email-600-${scheme}.png`), fullPage: true });
+      await keepScreenshot(page, `preview/email-600-${scheme}.png`);
       await page.close();
       return value;
     };
@@ -68,7 +66,7 @@ describe("presswork preview", () => {
     expect(await colour("dark")).toBe("rgb(20, 20, 22)");
     for (const scheme of ["light", "dark"] as const) {
       const page = await open(`/_presswork/email/frame?scheme=${scheme}`, { width: 375 });
-      await page.screenshot({ path: join(SHOTS, `email-375-${scheme}.png`), fullPage: true });
+      await keepScreenshot(page, `preview/email-375-${scheme}.png`);
       await page.close();
     }
   });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assemble, build } from "../../src/pipeline/build.js";
-import { launchBrowser, serveSite } from "../helpers/browser.js";
+import { keepScreenshot, launchBrowser, serveSite } from "../helpers/browser.js";
 import { NOW, put, REPO, removeProjects, tempProject } from "../helpers/project.js";
 
 let browser: Browser;
@@ -38,7 +38,7 @@ describe("site pages in a browser", () => {
       expect(tables).toBeGreaterThan(0);
       expect(scroll).toBeLessThanOrEqual(375);
       expect(background).toBe(scheme === "dark" ? "rgb(20, 20, 22)" : "rgb(251, 250, 247)");
-      await page.screenshot({ path: join(REPO, `test-results/site/article-375-${scheme}.png`), fullPage: true });
+      await keepScreenshot(page, `site/article-375-${scheme}.png`);
       await page.close();
     });
   }

@@ -6,13 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse.js";
 import { build } from "../../src/pipeline/build.js";
 import { serviceSettings } from "../../src/service/settings.js";
-import { launchBrowser } from "../helpers/browser.js";
+import { keepScreenshot, launchBrowser } from "../helpers/browser.js";
 import { runCliHere } from "../helpers/cli.js";
 import { attr, elements, type Element } from "../helpers/html.js";
 import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
 import { headings, lowContrast, sidewaysScroll } from "../helpers/reading.js";
 
-const SHOTS = join(REPO, "test-results/site");
 const SUBSCRIBE = "https://news.signal-noise.example/subscribe";
 let root: string;
 const read = (path: string) => readFile(join(root, "dist", path), "utf8");
@@ -279,7 +278,7 @@ describe("the newsletter's pages in a browser", () => {
           expect(await sidewaysScroll(page), where).toBe(0);
           expect((await headings(page)).filter((h) => h.startsWith("h1 ")), where).toHaveLength(1);
           expect(await lowContrast(page), where).toEqual([]);
-          await page.screenshot({ path: join(SHOTS, `${path.replace(/\W+/g, "-")}${width}-${scheme}.jpeg`), fullPage: true, type: "jpeg", quality: 60 });
+          await keepScreenshot(page, `site/${path.replace(/\W+/g, "-")}${width}-${scheme}.jpeg`);
           await page.context().close();
         }
       });
