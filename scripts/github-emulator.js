@@ -408,6 +408,8 @@ export class GitHub {
     const grant = await this.grant(run, workflow, permissions, home);
     const environment = typeof spec.environment === "string" ? spec.environment : spec.environment?.name;
     const steps = {};
+    // What each run step printed, kept apart from `steps`, which expressions read and which hold no log on GitHub.
+    const logs = {};
     let env = { ...(workflow.env ?? {}), ...(spec.env ?? {}) };
     let status = "success";
     /** Post steps of the actions that ran (actions/cache saves there), run last to first. */
@@ -467,7 +469,8 @@ export class GitHub {
       }
       outputs = { ...outputs, ...parseCommandFile(await readFile(files.output, "utf8")) };
       env = { ...env, ...parseCommandFile(await readFile(files.env, "utf8")) };
-      steps[id] = { outcome, conclusion: outcome, outputs, log };
+      steps[id] = { outcome, conclusion: outcome, outputs };
+      logs[id] = log;
       if (outcome === "failure" && !step["continue-on-error"] && status !== "cancelled") status = "failure";
       // A cancelled run runs only the steps whose condition says always() or cancelled().
       if (outcome === "cancelled") status = "cancelled";
@@ -481,7 +484,7 @@ export class GitHub {
     }
     const ctx = { status, contexts: this.contexts(run, { needs, inputs: run.inputs, env, steps, workspace, job: name, temp, environment }) };
     const outputs = Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
-    return { result: status, outputs, steps, workspace };
+    return { result: status, outputs, steps, logs, workspace };
   }
 
   /**

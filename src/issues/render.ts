@@ -38,7 +38,8 @@ export type MjmlCompile = (source: string) => Promise<string>;
  * summaries instead of full text, then drops articles from the end (linking
  * to the site for them) until it fits; the subject and preheader are those
  * of what is left. `mjml` is the MJML step: a build's remembers its
- * results, a send's takes those of the build before it (see issueHtml).
+ * results, and a send of the issue a build previewed takes them (see
+ * issueHtml).
  */
 export async function compileIssue(plan: IssuePlan, config: Config, newsletter: NewsletterConfig, templates: TemplateSources, mjml: MjmlCompile): Promise<CompiledIssue> {
   const engine = templateEngine(templates, config.site);
@@ -123,12 +124,27 @@ function holdsEachOnce(text: string, n: number): boolean {
   return found.length === n && new Set(found).size === n && found.every((i) => i < n);
 }
 
-/** Whether `placeholder` is in `mjml`, and each time as text between tags, where MJML leaves it as it is, not in a tag's attributes. */
+/**
+ * Whether `placeholder` is in `mjml`, and each time as text between tags,
+ * where MJML leaves it as it is: not inside a tag (an attribute's value,
+ * quoted or not, such as a class MJML sorts and suffixes word by word).
+ */
 function showsAsText(mjml: string, placeholder: string): boolean {
   let found = false;
-  for (let at = mjml.indexOf(placeholder); at >= 0; at = mjml.indexOf(placeholder, at + placeholder.length)) {
-    if (mjml.lastIndexOf("<", at) > mjml.lastIndexOf(">", at)) return false;
-    found = true;
+  let inTag = false;
+  let quote = "";
+  for (let i = 0; i < mjml.length; i++) {
+    const c = mjml[i];
+    if (quote) {
+      if (c === quote) quote = "";
+    } else if (inTag) {
+      if (c === '"' || c === "'") quote = c;
+      else if (c === ">") inTag = false;
+    } else if (c === "<") inTag = true;
+    if (c === placeholder[0] && mjml.startsWith(placeholder, i)) {
+      if (inTag) return false;
+      found = true;
+    }
   }
   return found;
 }

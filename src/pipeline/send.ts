@@ -168,7 +168,7 @@ async function sendOnce(request: SendRequest, opened: StateStore[]): Promise<Sen
   const { config, newsletter: letter } = assembly;
   if (assembly.files.some((f) => f.messages.some((m) => m.fatal)) || !config) return { files: assembly.files };
   const { rendered } = assembly.bodies;
-  if (rendered > 0) notice(`Rendered ${rendered} article(s) no build had rendered as they are now: a send after \`presswork build\` renders none (in the workflow, the send job restores the build job's cache).`);
+  if (rendered > 0) notice(`Rendered ${rendered} article(s) that no build's cache held as they are now: a send after \`presswork build\` (without --no-cache) renders none (in the workflow, the send job restores the build job's cache).`);
   // The build plans the newsletter whenever the config has one.
   if (!letter) throw new PressworkError("internal", "the build made no newsletter of a config that has one");
   const base = { files: assembly.files, ...(store ? { state: store.description } : {}) };

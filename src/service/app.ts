@@ -33,8 +33,9 @@ const API_BODY_LIMIT = 1024 * 1024;
 /** How to build the service: its settings, and in tests a transport, a clock and a log stream. */
 export interface ServiceOptions {
   settings: ServiceSettings;
+  /** The environment the providers' webhooks read their keys from. */
   env: NodeJS.ProcessEnv;
-  /** Where the service's mail goes; default: SMTP from the environment, or outbox/service/ without it. */
+  /** Where the service's mail goes; default: the settings' SMTP server, or outbox/service/ without one. */
   transport?: Transport;
   /** Log lines (JSON, one a line); default stdout. */
   logStream?: Writable;
@@ -137,9 +138,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const pages = loadPages(settings.root, { config: settings.config, newsletter: settings.newsletter });
   const mail = new ServiceMail(readEmailTemplates(settings.root), settings.config, settings.newsletter, settings.dkim);
-  await mail.check();
   // Templates first: once the store is open (its checkpoint thread running), a template refused would leave a process
   // that listens on nothing and never exits, which no supervisor restarts.
+  await mail.check();
   const { smtp } = settings;
   const store = await openStore({
     url: settings.databaseUrl,

@@ -135,7 +135,7 @@ describe("what a send after a build loads", () => {
     await rm(join(root, ".presswork-cache"), { recursive: true });
     const alone = runCli(send, root, env);
     expect(alone.code, alone.stderr).toBe(0);
-    expect(alone.stderr, "a send without the build's cache renders and compiles everything itself").toMatch(/^Rendered 8 article\(s\) no build had rendered/m);
+    expect(alone.stderr, "a send without the build's cache renders and compiles everything itself").toMatch(/^Rendered 8 article\(s\) that no build's cache held/m);
     expect(await sentHtml()).toBe(html);
   });
 });

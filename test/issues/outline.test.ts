@@ -79,12 +79,12 @@ describe("the issue's outline and its articles' bodies", () => {
     expect(issue.html).toMatch(/<a href="https:\/\/example\.org\/open-shuttle"[^>]* data-tracking="off"/);
   });
 
-  it("keeps an article's words that look like a body's placeholder as they are", async () => {
-    const root = await fullContentProject({ "odd.md": article("title: About presswork-article-0-html and presswork-article-9-html\ndate: 2026-11-28T18:00:00Z", "The body of the odd one.") });
+  it("keeps an article's words that look like a body's or the date's placeholder as they are", async () => {
+    const root = await fullContentProject({ "odd.md": article("title: About presswork-article-0-html and presswork-article-9-html\ndate: 2026-11-28T18:00:00Z", "The body of the odd one, on presswork-issue-date.") });
     const { issue } = await nextIssue(root);
     expect(issue.plan.articles[0]?.title).toContain("presswork-article-0-html");
     expect(issue.html).toContain("About presswork-article-0-html and presswork-article-9-html");
-    expect(issue.html).toContain("The body of the odd one.");
+    expect(issue.html).toContain("The body of the odd one, on presswork-issue-date.");
   });
 
   it("in an issue of summaries, compiles nothing again for an edit that changes no summary", async () => {
@@ -159,7 +159,7 @@ describe("the issue's outline and its articles' bodies", () => {
 
   it("gives MJML the date itself when a template puts it in an attribute, which MJML rewrites (a class's words sorted, suffixed for Outlook)", async () => {
     const root = await unsentSamples();
-    await edit(root, HEADER, '<p class="muted"', '<p class="muted {{ issue.date_display }}"');
+    await edit(root, HEADER, '<p class="muted"', '<p title="Issues > Next" class="muted {{ issue.date_display }}"');
     const { issue, config, newsletter, templates } = await nextIssue(root);
     const sources: string[] = [];
     const compiled = await compileIssue(issue.plan, config, newsletter, templates, (source) => {
@@ -168,7 +168,7 @@ describe("the issue's outline and its articles' bodies", () => {
     });
     const shown = displayDate(issue.plan.date, config);
     expect(sources).toHaveLength(1);
-    expect(sources[0]).toContain(`<p class="muted ${shown}"`);
+    expect(sources[0]).toContain(`<p title="Issues > Next" class="muted ${shown}"`);
     expect(compiled.html).toBe(await mjmlToHtml(sources[0] as string));
     expect(compiled.html).toContain(`· ${shown}</p>`);
   });

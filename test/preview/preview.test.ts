@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPreview, type Preview } from "../../src/preview/server.js";
 import { keepScreenshot, launchBrowser } from "../helpers/browser.js";
 import { runCliHere } from "../helpers/cli.js";
-import { REPO, removeProjects, tempProject } from "../helpers/project.js";
+import { removeProjects, tempProject } from "../helpers/project.js";
 
 let browser: Browser;
 let preview: Preview;

@@ -4,7 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assemble, build } from "../../src/pipeline/build.js";
 import { keepScreenshot, launchBrowser, serveSite } from "../helpers/browser.js";
-import { NOW, put, REPO, removeProjects, tempProject } from "../helpers/project.js";
+import { NOW, put, removeProjects, tempProject } from "../helpers/project.js";
 
 let browser: Browser;
 let dist: string;

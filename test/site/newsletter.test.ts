@@ -9,7 +9,7 @@ import { serviceSettings } from "../../src/service/settings.js";
 import { keepScreenshot, launchBrowser } from "../helpers/browser.js";
 import { runCliHere } from "../helpers/cli.js";
 import { attr, elements, type Element } from "../helpers/html.js";
-import { NOW, REPO, removeProjects, tempProject } from "../helpers/project.js";
+import { NOW, removeProjects, tempProject } from "../helpers/project.js";
 import { headings, lowContrast, sidewaysScroll } from "../helpers/reading.js";
 
 const SUBSCRIBE = "https://news.signal-noise.example/subscribe";
