@@ -86,7 +86,6 @@ describe("what a command that builds nothing loads", () => {
     }
   });
 
-
   it("is neither the YAML parser nor the schema library once a build left the config's parse, yet an edit to the config is read, and the cache is neither made where there is none nor written", { timeout: 120_000 }, async () => {
     // Without the files of earlier versions (newsletter/sent.json), which are read with the YAML parser and a schema.
     const root = await tempProject({ articles: { "first.md": article("title: First\ndate: 2026-11-20T09:00:00Z") } });

@@ -11,19 +11,17 @@ import { article, NOW, removeProjects, tempProject } from "../helpers/project.js
 
 afterAll(removeProjects);
 
-/** The samples with the newsletter sending full text and nothing sent yet, so the next issue holds every article's body. */
-async function fullContentProject(articles: Record<string, string> = {}): Promise<string> {
+/** The samples (and `articles`) with nothing sent yet. */
+async function unsentSamples(articles: Record<string, string> = {}): Promise<string> {
   const root = await tempProject({ samples: true, articles });
-  const path = join(root, "presswork.config.yaml");
-  await writeFile(path, (await readFile(path, "utf8")).replace("content: summary", "content: full"));
   await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
   return root;
 }
 
-/** The samples with nothing sent yet. */
-async function unsentSamples(): Promise<string> {
-  const root = await tempProject({ samples: true });
-  await writeFile(join(root, "newsletter/sent.json"), '{ "issues": [] }\n');
+/** The same with the newsletter sending full text, so the next issue holds every article's body. */
+async function fullContentProject(articles: Record<string, string> = {}): Promise<string> {
+  const root = await unsentSamples(articles);
+  await edit(root, "presswork.config.yaml", "content: summary", "content: full");
   return root;
 }
 
