@@ -4,16 +4,21 @@
 // subscribers (bench/subscribers.js).
 //
 // Usage: node bench/run.js [--short N]... [--real N]... [--builds-only]
-//                          [--node PATH] [--bin PATH] [--repeat N]
+//                          [--node PATH] [--bin PATH] [--against PATH] [--repeat N]
 //   --short N   a project of N short articles (about 230 words); default 1000 and 5000
 //   --real N    a project of N real-size articles (about 800 words, 5-8 KB); default 5000
 //   --node      the Node binary to build with (default: this one)
 //   --bin       the presswork to time (default: this checkout's bin/presswork.js),
 //               e.g. another checkout's, to compare two versions on the same projects
+//   --against   another presswork (its bin/presswork.js) to time beside --bin, round
+//               by round on a copy of each project: the same machine's minutes for
+//               both, where runs one after the other would compare a machine that
+//               slowed or sped up between them
 // Memory is the peak of the whole process tree at once (the build, its render
 // process and threads), sampled every 50 ms.
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generate } from "./generate.js";
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     real: { type: "string", multiple: true },
     node: { type: "string", default: process.execPath },
     bin: { type: "string", default: join(REPO, "bin/presswork.js") },
+    against: { type: "string" },
     repeat: { type: "string", default: "5" },
     "builds-only": { type: "boolean", default: false },
   },
@@ -38,11 +44,17 @@ const projects = [...(values.short ?? []).map((n) => ["short", n]), ...(values.r
   }
   return [size, Number(n)];
 });
+for (const [option, path] of [["bin", values.bin], ["against", values.against]]) {
+  if (path !== undefined && !existsSync(path)) {
+    console.error(`bench/run.js: --${option} names ${path}, which does not exist: give the path of a checkout's bin/presswork.js (compiled with npm run compile)`);
+    process.exit(2);
+  }
+}
 if (projects.length === 0) projects.push(["short", 1000], ["short", 5000], ["real", 5000]);
 const nodeVersion = execFileSync(values.node, ["--version"], { encoding: "utf8" }).trim();
 
-/** Runs `presswork build` in a fresh Node process. */
-const timedBuild = (project) => measure({ node: values.node, script: values.bin, args: ["build", "--now", "2026-11-29T12:00:00Z"], cwd: project });
+/** Runs `presswork build` (this one, or `bin`) in a fresh Node process. */
+const timedBuild = (project, bin = values.bin) => measure({ node: values.node, script: bin, args: ["build", "--now", "2026-11-29T12:00:00Z"], cwd: project });
 
 /** Median and range of timed builds (wall and CPU seconds). */
 function summary(runs) {
@@ -63,16 +75,17 @@ for (const [size, n] of projects) {
   const project = join(WORK, `project-${size}-${n}`);
   await generate(project, n, size);
   await rm(join(project, ".presswork-cache"), { recursive: true, force: true });
+  if (values.against) {
+    rows.push(await alternated(project, size, n, values.against));
+    continue;
+  }
   const cold = await timedBuild(project);
   // The first rebuild reads again the files written just before the cold build read them (a file modified
   // within 2 s of being read is never trusted): it is timed apart.
   const first = await timedBuild(project);
-  const file = join(project, "articles/story-1.md");
   const changes = [];
   for (let i = 0; i < REPEAT; i++) {
-    // A word added to a heading, then taken away again, and so on.
-    const text = await readFile(file, "utf8");
-    await writeFile(file, i % 2 === 0 ? text.replace("## What comes next", "## What comes next, updated") : text.replace("## What comes next, updated", "## What comes next"));
+    await changeOneArticle(project, i);
     changes.push(await timedBuild(project));
   }
   const unchanged = [];
@@ -84,8 +97,45 @@ for (const [size, n] of projects) {
       ` | no change ${show(row.noChange)} | one article changed ${show(row.oneChange)}, ${row.oneChange.mb.toFixed(0)} MB`,
   );
 }
+
+/** A word added to a heading of one article, then taken away again, and so on. */
+async function changeOneArticle(project, i) {
+  const file = join(project, "articles/story-1.md");
+  const text = await readFile(file, "utf8");
+  await writeFile(file, i % 2 === 0 ? text.replace("## What comes next", "## What comes next, updated") : text.replace("## What comes next, updated", "## What comes next"));
+}
+
+/**
+ * --bin and `against` on two copies of `project`, one rebuild of each in
+ * every round, which of them goes first taking turns. Prints both, and the
+ * median of the rounds' differences; returns --bin's row.
+ */
+async function alternated(project, size, n, against) {
+  const copy = `${project}-against`;
+  await rm(copy, { recursive: true, force: true });
+  await cp(project, copy, { recursive: true });
+  const [cold, coldAgainst] = [await timedBuild(project), await timedBuild(copy, against)];
+  await timedBuild(project);
+  await timedBuild(copy, against);
+  const rounds = { change: [[], []], none: [[], []] };
+  for (let i = 0; i < REPEAT; i++) {
+    await changeOneArticle(project, i);
+    await changeOneArticle(copy, i);
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const kind of ["change", "none"]) {
+      for (const side of order) rounds[kind][side].push(await (side === 0 ? timedBuild(project) : timedBuild(copy, against)));
+    }
+  }
+  const difference = (kind) => summary(rounds[kind][0].map((run, i) => ({ seconds: run.seconds - rounds[kind][1][i].seconds, mb: 0 })));
+  const signed = (s) => `${s.median >= 0 ? "+" : ""}${s.median.toFixed(3)} s (${s.min.toFixed(3)} to ${s.max.toFixed(3)})`;
+  const [change, changeAgainst, none, noneAgainst] = [rounds.change[0], rounds.change[1], rounds.none[0], rounds.none[1]].map(summary);
+  console.log(`${n} ${size} articles, ${REPEAT} alternated rounds: cold ${once(cold)} against ${once(coldAgainst)}`);
+  console.log(`  one article changed: ${show(change)} against ${show(changeAgainst)}; difference per round ${signed(difference("change"))}`);
+  console.log(`  nothing changed: ${show(none)} against ${show(noneAgainst)}; difference per round ${signed(difference("none"))}`);
+  return { size, n, cold, oneChange: change, noChange: none };
+}
 const load = execFileSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).split(" ").slice(0, 3).join(" ");
-console.log(`\n${values.bin} on node ${nodeVersion}, ${execFileSync("nproc").toString().trim()} cores, load average ${load}; rebuilds: median (range) of ${REPEAT}; CPU: user and system time of the build's processes`);
+console.log(`\n${values.bin}${values.against ? ` (against ${values.against})` : ""} on node ${nodeVersion}, ${execFileSync("nproc").toString().trim()} cores, load average ${load}; rebuilds: median (range) of ${REPEAT}; CPU: user and system time of the build's processes`);
 console.log("| articles | cold build | peak memory | rebuild, one article changed | peak memory | rebuild, nothing changed |");
 console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) console.log(`| ${r.n} ${r.size} | ${once(r.cold)} | ${r.cold.mb.toFixed(0)} MB | ${show(r.oneChange)} | ${r.oneChange.mb.toFixed(0)} MB | ${show(r.noChange)} |`);
