@@ -31,7 +31,7 @@ import { type TemplateSources } from "../templates/liquid.js";
 import { missingTemplates, templateSources } from "../templates/sources.js";
 import type { MjmlThread } from "./mjml-thread.js";
 import type { OpenState } from "../state/state.js";
-import { noteFiles, prepareNewsletter, previewKey, readRecord, recordSource, type NewsletterHelpers, type NewsletterState } from "./newsletter.js";
+import { noteFiles, prepareNewsletter, previewKey, type NewsletterState } from "./newsletter.js";
 import { previewFiles, PREVIEW_FILES } from "../issues/preview.js";
 import { forkRenderProcesses, PARALLEL_FROM, renderAll } from "./render-all.js";
 import { renderPagesShared } from "./render-pages.js";
@@ -131,13 +131,6 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     const { config, file: configFile } = await loadConfig(options.root, store);
     stage("config");
     if (!config) return { files: [configFile], articles: [], bodies: { rendered: 0, cached: 0 } };
-    // The record of sent issues, from git or a database: read from now on, beside the articles, instead of
-    // waited for when the newsletter needs it. A run that stops before then needs neither it nor its failure.
-    const helpers: NewsletterHelpers = { cache: store, mjml: options.mjml, state: options.state, stateOptional: options.stateOptional };
-    if (config.newsletter) {
-      helpers.record = readRecord(options.root, recordSource(config, helpers));
-      helpers.record.catch(() => {});
-    }
 
     // 2. The article sources. With no renders stored, every body will be rendered: a project large
     //    enough to share them starts the render processes now, so they load while the front matter is read.
@@ -164,7 +157,7 @@ async function assembleIn(store: CacheStore, options: ProjectOptions): Promise<A
     // 5. The newsletter: past issues and the next one, compiled.
     let letter: NewsletterState | undefined;
     try {
-      letter = await prepareNewsletter(options.root, config, articles, targets, options.now, helpers);
+      letter = await prepareNewsletter(options.root, config, articles, targets, options.now, { cache: store, mjml: options.mjml, state: options.state, stateOptional: options.stateOptional });
     } catch (error) {
       if (isPressworkError(error, "content")) return { files: [...files, ...error.files], config, articles, bodies };
       throw error;

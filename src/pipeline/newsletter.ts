@@ -63,20 +63,13 @@ export interface NewsletterState {
   files: VFile[];
 }
 
-/** The record of sent issues as read: undefined when the state could not be read (see the files' messages). */
-export interface RecordRead {
-  record?: SentRecord;
-  issues: IssueState[];
-  files: VFile[];
-}
-
 /**
  * Reads the record of sent issues from the send's state (the state branch
  * or the database, and the files of earlier versions until a send carries
  * them over), `from` the config and environment or from a send's open
  * state; see readStateView. Problems are on the returned files.
  */
-export async function readRecord(root: string, from: StateSource): Promise<RecordRead> {
+export async function readRecord(root: string, from: StateSource): Promise<{ record?: SentRecord; issues: IssueState[]; files: VFile[] }> {
   const { readStateView, startedIssues } = await import("../state/state.js");
   const view = await readStateView(root, from);
   const file = new VFile({ path: RECORD_FILE });
@@ -109,13 +102,6 @@ export interface NewsletterHelpers {
   state?: OpenState | undefined;
   /** Go on without the record of sent issues when its database is not given, with a warning (`check`). */
   stateOptional?: boolean | undefined;
-  /** The record of sent issues, being read already (see recordSource); else it is read here. */
-  record?: Promise<RecordRead> | undefined;
-}
-
-/** Where prepareNewsletter reads the record of sent issues from, given its helpers. */
-export function recordSource(config: Config, { state, stateOptional }: NewsletterHelpers): StateSource {
-  return state ?? { config, env: process.env, ...(stateOptional ? { optional: true } : {}) };
 }
 
 /**
@@ -123,10 +109,10 @@ export function recordSource(config: Config, { state, stateOptional }: Newslette
  * Messages (record problems, note problems, size) land on the returned files.
  */
 export async function prepareNewsletter(root: string, config: Config, articles: readonly Article[], targets: readonly LinkTarget[], now: Date, using: NewsletterHelpers = {}): Promise<NewsletterState | undefined> {
-  const { cache: store, mjml: thread } = using;
+  const { cache: store, mjml: thread, state, stateOptional } = using;
   const newsletter = config.newsletter;
   if (!newsletter) return undefined;
-  const { record, issues, files } = await (using.record ?? readRecord(root, recordSource(config, using)));
+  const { record, issues, files } = await readRecord(root, state ?? { config, env: process.env, ...(stateOptional ? { optional: true } : {}) });
   files.push(...misnamedNotes(root));
   if (!record) return { newsletter, record: { issues: [] }, issues, templates: {}, past: [], unfrozen: [], files };
   const templates = readEmailTemplates(root);
