@@ -19,7 +19,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { generate } from "./generate.js";
 import { measure } from "./measure.js";
@@ -44,6 +44,8 @@ const projects = [...(values.short ?? []).map((n) => ["short", n]), ...(values.r
   }
   return [size, Number(n)];
 });
+// Builds run in the projects' folders: a path given relative to here is made absolute first.
+for (const option of ["bin", "against"]) if (values[option] !== undefined) values[option] = resolve(values[option]);
 for (const [option, path] of [["bin", values.bin], ["against", values.against]]) {
   if (path !== undefined && !existsSync(path)) {
     console.error(`bench/run.js: --${option} names ${path}, which does not exist: give the path of a checkout's bin/presswork.js (compiled with npm run compile)`);
@@ -56,12 +58,14 @@ const nodeVersion = execFileSync(values.node, ["--version"], { encoding: "utf8" 
 /** Runs `presswork build` (this one, or `bin`) in a fresh Node process. */
 const timedBuild = (project, bin = values.bin) => measure({ node: values.node, script: bin, args: ["build", "--now", "2026-11-29T12:00:00Z"], cwd: project });
 
+/** Median and range of `values`. */
+function middle(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1) };
+}
+
 /** Median and range of timed builds (wall and CPU seconds). */
 function summary(runs) {
-  const middle = (values) => {
-    const sorted = values.sort((a, b) => a - b);
-    return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1) };
-  };
   return { ...middle(runs.map((r) => r.seconds)), cpu: runs[0]?.cpu === undefined ? undefined : middle(runs.map((r) => r.cpu)), mb: Math.max(...runs.map((r) => r.mb)) };
 }
 const cpu = (s) => (s === undefined ? "" : `, CPU ${s.median.toFixed(2)} s`);
@@ -126,7 +130,7 @@ async function alternated(project, size, n, against) {
       for (const side of order) rounds[kind][side].push(await (side === 0 ? timedBuild(project) : timedBuild(copy, against)));
     }
   }
-  const difference = (kind) => summary(rounds[kind][0].map((run, i) => ({ seconds: run.seconds - rounds[kind][1][i].seconds, mb: 0 })));
+  const difference = (kind) => middle(rounds[kind][0].map((run, i) => run.seconds - rounds[kind][1][i].seconds));
   const signed = (s) => `${s.median >= 0 ? "+" : ""}${s.median.toFixed(3)} s (${s.min.toFixed(3)} to ${s.max.toFixed(3)})`;
   const [change, changeAgainst, none, noneAgainst] = [rounds.change[0], rounds.change[1], rounds.none[0], rounds.none[1]].map(summary);
   console.log(`${n} ${size} articles, ${REPEAT} alternated rounds: cold ${once(cold)} against ${once(coldAgainst)}`);
