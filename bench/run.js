@@ -17,7 +17,7 @@
 // Memory is the peak of the whole process tree at once (the build, its render
 // process and threads), sampled every 50 ms.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -47,8 +47,8 @@ const projects = [...(values.short ?? []).map((n) => ["short", n]), ...(values.r
 // Builds run in the projects' folders: a path given relative to here is made absolute first.
 for (const option of ["bin", "against"]) if (values[option] !== undefined) values[option] = resolve(values[option]);
 for (const [option, path] of [["bin", values.bin], ["against", values.against]]) {
-  if (path !== undefined && !existsSync(path)) {
-    console.error(`bench/run.js: --${option} names ${path}, which does not exist: give the path of a checkout's bin/presswork.js (compiled with npm run compile)`);
+  if (path !== undefined && !statSync(path, { throwIfNoEntry: false })?.isFile()) {
+    console.error(`bench/run.js: --${option} names ${path}, which is not a file: give the path of a checkout's bin/presswork.js (compiled with npm run compile)`);
     process.exit(2);
   }
 }
@@ -58,10 +58,11 @@ const nodeVersion = execFileSync(values.node, ["--version"], { encoding: "utf8" 
 /** Runs `presswork build` (this one, or `bin`) in a fresh Node process. */
 const timedBuild = (project, bin = values.bin) => measure({ node: values.node, script: bin, args: ["build", "--now", "2026-11-29T12:00:00Z"], cwd: project });
 
-/** Median and range of `values`. */
+/** Median (of an even count, the mean of the two middle values) and range of `values`. */
 function middle(values) {
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1) };
+  const half = Math.floor(sorted.length / 2);
+  return { median: sorted.length % 2 === 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2, min: sorted[0], max: sorted.at(-1) };
 }
 
 /** Median and range of timed builds (wall and CPU seconds). */
@@ -110,9 +111,11 @@ async function changeOneArticle(project, i) {
 }
 
 /**
- * --bin and `against` on two copies of `project`, one rebuild of each in
- * every round, which of them goes first taking turns. Prints both, and the
- * median of the rounds' differences; returns --bin's row.
+ * --bin and `against` on two copies of `project`: in every round, one
+ * article changed in both, a rebuild of each, then a rebuild of each with
+ * nothing changed, which of them goes first taking turns. Prints both, and
+ * the median of the rounds' differences (--bin's time minus `against`'s);
+ * returns --bin's row.
  */
 async function alternated(project, size, n, against) {
   const copy = `${project}-against`;
@@ -130,16 +133,25 @@ async function alternated(project, size, n, against) {
       for (const side of order) rounds[kind][side].push(await (side === 0 ? timedBuild(project) : timedBuild(copy, against)));
     }
   }
-  const difference = (kind) => middle(rounds[kind][0].map((run, i) => run.seconds - rounds[kind][1][i].seconds));
-  const signed = (s) => `${s.median >= 0 ? "+" : ""}${s.median.toFixed(3)} s (${s.min.toFixed(3)} to ${s.max.toFixed(3)})`;
-  const [change, changeAgainst, none, noneAgainst] = [rounds.change[0], rounds.change[1], rounds.none[0], rounds.none[1]].map(summary);
-  console.log(`${n} ${size} articles, ${REPEAT} alternated rounds: cold ${once(cold)} against ${once(coldAgainst)}`);
-  console.log(`  one article changed: ${show(change)} against ${show(changeAgainst)}; difference per round ${signed(difference("change"))}`);
-  console.log(`  nothing changed: ${show(none)} against ${show(noneAgainst)}; difference per round ${signed(difference("none"))}`);
-  return { size, n, cold, oneChange: change, noChange: none };
+  const signed = (seconds) => {
+    const text = seconds.toFixed(3);
+    return Number(text) > 0 ? `+${text}` : Number(text) === 0 ? "0.000" : text;
+  };
+  const compared = (kind) => {
+    const [mine, theirs] = rounds[kind].map(summary);
+    const difference = middle(rounds[kind][0].map((run, i) => run.seconds - rounds[kind][1][i].seconds));
+    const line = `bin ${show(mine)}, ${mine.mb.toFixed(0)} MB; against ${show(theirs)}, ${theirs.mb.toFixed(0)} MB; bin minus against, per round: ${signed(difference.median)} s (${signed(difference.min)} to ${signed(difference.max)})`;
+    return { mine, line };
+  };
+  const [change, none] = [compared("change"), compared("none")];
+  console.log(`${n} ${size} articles, ${REPEAT} alternated rounds of --bin ${values.bin} and --against ${against}:`);
+  console.log(`  cold: bin ${once(cold)}, ${cold.mb.toFixed(0)} MB; against ${once(coldAgainst)}, ${coldAgainst.mb.toFixed(0)} MB`);
+  console.log(`  one article changed: ${change.line}`);
+  console.log(`  nothing changed: ${none.line}`);
+  return { size, n, cold, oneChange: change.mine, noChange: none.mine };
 }
 const load = execFileSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).split(" ").slice(0, 3).join(" ");
-console.log(`\n${values.bin}${values.against ? ` (against ${values.against})` : ""} on node ${nodeVersion}, ${execFileSync("nproc").toString().trim()} cores, load average ${load}; rebuilds: median (range) of ${REPEAT}; CPU: user and system time of the build's processes`);
+console.log(`\n${values.bin}${values.against ? " (the table is --bin's)" : ""} on node ${nodeVersion}, ${execFileSync("nproc").toString().trim()} cores, load average ${load}; rebuilds: median (range) of ${REPEAT}; CPU: user and system time of the build's processes`);
 console.log("| articles | cold build | peak memory | rebuild, one article changed | peak memory | rebuild, nothing changed |");
 console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) console.log(`| ${r.n} ${r.size} | ${once(r.cold)} | ${r.cold.mb.toFixed(0)} MB | ${show(r.oneChange)} | ${r.oneChange.mb.toFixed(0)} MB | ${show(r.noChange)} |`);
